@@ -1,0 +1,77 @@
+"""Build the Cython CPU kernels.
+
+Compiler flags are set explicitly because the defaults Python passes along hurt the kernels:
+``-fwrapv`` (in Python's own CFLAGS) stops GCC from vectorizing the gate loops, and the
+vectorized ``expf``/``tanhf`` calls need OpenMP SIMD pragmas and glibc's libmvec.
+
+Environment variables:
+    PYGRU_DEBUG=1      bounds checking on, no optimisation (for debugging the kernels)
+    PYGRU_MARCH=...    target passed to ``-march=`` (default: x86-64-v3 where the build
+                       machine has AVX2 and FMA, else the compiler's default target)
+"""
+import os
+import platform
+import sys
+
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+
+DEBUG = os.environ.get("PYGRU_DEBUG", "") not in ("", "0")
+
+
+def _cpu_has_avx2_fma():
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            flags = cpuinfo.read()
+    except OSError:
+        return False
+    return " avx2" in flags and " fma" in flags
+
+
+def _march_flags():
+    march = os.environ.get("PYGRU_MARCH")
+    if march:
+        return [f"-march={march}"]
+    if platform.machine() in ("x86_64", "AMD64") and _cpu_has_avx2_fma():
+        return ["-march=x86-64-v3"]
+    return []
+
+
+def _compile_args():
+    if sys.platform == "win32":
+        return ["/O2", "/openmp"]
+    optimisation = ["-O0", "-g"] if DEBUG else ["-O3"]
+    return optimisation + _march_flags() + ["-fno-wrapv", "-fopenmp", "-fno-math-errno"]
+
+
+def _link_args():
+    if sys.platform == "win32":
+        return []
+    args = ["-fopenmp"]
+    if sys.platform.startswith("linux") and platform.machine() == "x86_64":
+        args.append("-lmvec")  # glibc's vector expf/tanhf behind `omp declare simd`
+    return args + ["-lm"]
+
+
+extensions = [
+    Extension(
+        "pygru._cpu._gru",
+        sources=["pygru/_cpu/_gru.pyx"],
+        include_dirs=["pygru/_cpu"],
+        extra_compile_args=_compile_args(),
+        extra_link_args=_link_args(),
+    )
+]
+
+setup(
+    ext_modules=cythonize(
+        extensions,
+        compiler_directives={
+            "language_level": 3,
+            "boundscheck": DEBUG,
+            "wraparound": DEBUG,
+            "initializedcheck": DEBUG,
+            "cdivision": True,
+        },
+    )
+)
