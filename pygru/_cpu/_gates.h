@@ -1,0 +1,51 @@
+/* Fused per-row GRU gate math, vectorised.
+ *
+ * The gate loops are the only non-BLAS work of a step, and written as plain Cython loops
+ * they do not vectorise (the exp/tanh calls stay scalar): that made the kernel slower than
+ * PyTorch. Here each loop carries `#pragma omp simd` and, on x86-64 glibc, expf/exp/tanhf/tanh
+ * are declared `omp declare simd`, so GCC calls glibc's libmvec vector variants (<= 4 ulp).
+ *
+ * _gates_impl.h is included twice, once per floating type, to define the float (`_f`) and
+ * double (`_d`) versions of each function from one source.
+ */
+#ifndef PYGRU_GATES_H
+#define PYGRU_GATES_H
+
+#include <math.h>
+#include <string.h>
+
+#if defined(__x86_64__) && defined(__GLIBC__) && defined(__GNUC__) && !defined(__clang__)
+#pragma omp declare simd notinbranch
+extern float expf(float);
+#pragma omp declare simd notinbranch
+extern double exp(double);
+#pragma omp declare simd notinbranch
+extern float tanhf(float);
+#pragma omp declare simd notinbranch
+extern double tanh(double);
+#endif
+
+#define PYGRU_CONCAT_(a, b) a##b
+#define PYGRU_CONCAT(a, b) PYGRU_CONCAT_(a, b)
+
+#define real float
+#define PYGRU_FN(name) PYGRU_CONCAT(name, _f)
+#define PYGRU_EXP expf
+#define PYGRU_TANH tanhf
+#include "_gates_impl.h"
+#undef real
+#undef PYGRU_FN
+#undef PYGRU_EXP
+#undef PYGRU_TANH
+
+#define real double
+#define PYGRU_FN(name) PYGRU_CONCAT(name, _d)
+#define PYGRU_EXP exp
+#define PYGRU_TANH tanh
+#include "_gates_impl.h"
+#undef real
+#undef PYGRU_FN
+#undef PYGRU_EXP
+#undef PYGRU_TANH
+
+#endif

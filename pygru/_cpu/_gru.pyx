@@ -1,0 +1,377 @@
+# GRU layer forward and backward on the CPU.
+#
+# How the time goes (see DESIGN.md §3): one GEMM projects the inputs of all steps at once;
+# each step is one GEMM (two for reset_after=False) plus one fused, vectorised gate loop
+# (_gates.h); the weight gradients are a few large GEMMs after the step loop. The batch is cut
+# into one chunk of rows per thread and every thread runs the whole time loop on its chunk
+# with single-threaded BLAS: per-step GEMMs are too small to split well, rows are not.
+#
+# Arrays are batch-first and C-contiguous, so a chunk of rows is one contiguous slab of every
+# (B, T, ...) array. Caches are stored by time index; with `reverse` step s of sequence b
+# reads time lengths[b] - 1 - s. Positions past a sequence's length hold zeros.
+#
+# The callers (pygru.functional) validate everything; the shape checks below only make sure a
+# direct call can never read or write out of bounds.
+from cython cimport floating
+from cython.parallel cimport prange
+from libc.stdint cimport int64_t
+from libc.string cimport memcpy, memset
+cimport openmp
+
+import numpy as np
+
+from pygru._cpu._blas cimport gemm
+
+cdef extern from "_gates.h" nogil:
+    void gates_forward_after_f(int, float *, const float *, const float *, float *, float *,
+                               float *)
+    void gates_forward_after_d(int, double *, const double *, const double *, double *,
+                               double *, double *)
+    void gates_forward_before_rz_f(int, float *, const float *, const float *, float *)
+    void gates_forward_before_rz_d(int, double *, const double *, const double *, double *)
+    void gates_forward_before_n_f(int, float *, const float *, float *, float *)
+    void gates_forward_before_n_d(int, double *, const double *, double *, double *)
+    void gates_backward_after_f(int, const float *, const float *, const float *, float *,
+                                float *, float *)
+    void gates_backward_after_d(int, const double *, const double *, const double *,
+                                double *, double *, double *)
+    void gates_backward_before_zn_f(int, const float *, const float *, float *, float *)
+    void gates_backward_before_zn_d(int, const double *, const double *, double *, double *)
+    void gates_backward_before_r_f(int, const float *, const float *, const float *,
+                                   float *, float *)
+    void gates_backward_before_r_d(int, const double *, const double *, const double *,
+                                   double *, double *)
+    void add_column_sums_f(long, int, const float *, float *)
+    void add_column_sums_d(long, int, const double *, double *)
+    void multiply_by_reset_f(long, int, float *, const float *)
+    void multiply_by_reset_d(long, int, double *, const double *)
+
+
+def max_threads():
+    """Threads the kernels use: OpenMP's setting (OMP_NUM_THREADS, threadpoolctl)."""
+    return openmp.omp_get_max_threads()
+
+
+cdef inline void gates_forward_after(int H, floating *gates, const floating *hidden_proj,
+                                     const floating *b_hn, floating *hidden, floating *hn,
+                                     floating *out) noexcept nogil:
+    if floating is float:
+        gates_forward_after_f(H, gates, hidden_proj, b_hn, hidden, hn, out)
+    else:
+        gates_forward_after_d(H, gates, hidden_proj, b_hn, hidden, hn, out)
+
+
+cdef inline void gates_forward_before_rz(int H, floating *gates, const floating *hidden_proj,
+                                         const floating *hidden,
+                                         floating *reset_hidden) noexcept nogil:
+    if floating is float:
+        gates_forward_before_rz_f(H, gates, hidden_proj, hidden, reset_hidden)
+    else:
+        gates_forward_before_rz_d(H, gates, hidden_proj, hidden, reset_hidden)
+
+
+cdef inline void gates_forward_before_n(int H, floating *gates, const floating *candidate_proj,
+                                        floating *hidden, floating *out) noexcept nogil:
+    if floating is float:
+        gates_forward_before_n_f(H, gates, candidate_proj, hidden, out)
+    else:
+        gates_forward_before_n_d(H, gates, candidate_proj, hidden, out)
+
+
+cdef inline void gates_backward_after(int H, const floating *gates, const floating *hn,
+                                      const floating *h_prev, floating *d_hidden,
+                                      floating *d_input_proj,
+                                      floating *d_hidden_proj) noexcept nogil:
+    if floating is float:
+        gates_backward_after_f(H, gates, hn, h_prev, d_hidden, d_input_proj, d_hidden_proj)
+    else:
+        gates_backward_after_d(H, gates, hn, h_prev, d_hidden, d_input_proj, d_hidden_proj)
+
+
+cdef inline void gates_backward_before_zn(int H, const floating *gates, const floating *h_prev,
+                                          floating *d_hidden, floating *d_proj) noexcept nogil:
+    if floating is float:
+        gates_backward_before_zn_f(H, gates, h_prev, d_hidden, d_proj)
+    else:
+        gates_backward_before_zn_d(H, gates, h_prev, d_hidden, d_proj)
+
+
+cdef inline void gates_backward_before_r(int H, const floating *gates, const floating *h_prev,
+                                         const floating *d_reset_hidden, floating *d_hidden,
+                                         floating *d_proj) noexcept nogil:
+    if floating is float:
+        gates_backward_before_r_f(H, gates, h_prev, d_reset_hidden, d_hidden, d_proj)
+    else:
+        gates_backward_before_r_d(H, gates, h_prev, d_reset_hidden, d_hidden, d_proj)
+
+
+cdef inline void add_column_sums(long rows, int width, const floating *matrix,
+                                 floating *sums) noexcept nogil:
+    if floating is float:
+        add_column_sums_f(rows, width, matrix, sums)
+    else:
+        add_column_sums_d(rows, width, matrix, sums)
+
+
+cdef inline void multiply_by_reset(long rows, int H, floating *h_prev,
+                                   const floating *gates) noexcept nogil:
+    if floating is float:
+        multiply_by_reset_f(rows, H, h_prev, gates)
+    else:
+        multiply_by_reset_d(rows, H, h_prev, gates)
+
+
+cdef inline Py_ssize_t time_of_step(Py_ssize_t step, Py_ssize_t length, bint reverse) noexcept nogil:
+    return length - 1 - step if reverse else step
+
+
+cdef inline Py_ssize_t chunk_start(Py_ssize_t chunk, Py_ssize_t n_chunks, Py_ssize_t batch) noexcept nogil:
+    return chunk * batch // n_chunks
+
+
+def _check_shape(name, array, expected):
+    if tuple(array.shape[:len(expected)]) != expected:
+        raise ValueError(f"{name} has shape {tuple(array.shape)}, expected {expected}")
+
+
+def _check_lengths(const int64_t[::1] lengths, Py_ssize_t steps):
+    for b in range(lengths.shape[0]):
+        if not 1 <= lengths[b] <= steps:
+            raise ValueError(f"lengths[{b}] = {lengths[b]} is outside 1..{steps}")
+
+
+def _check_layer(x, w_ih, w_hh, b_ih, b_hh, lengths):
+    batch, steps, inputs = x.shape[0], x.shape[1], x.shape[2]
+    hidden = w_hh.shape[1]
+    _check_shape("w_ih", w_ih, (3 * hidden, inputs))
+    _check_shape("w_hh", w_hh, (3 * hidden, hidden))
+    _check_shape("b_ih", b_ih, (3 * hidden,))
+    _check_shape("b_hh", b_hh, (3 * hidden,))
+    _check_shape("lengths", lengths, (batch,))
+    if min(batch, steps, inputs, hidden) < 1:
+        raise ValueError(f"every dimension must be >= 1, got x {tuple(x.shape)}, H={hidden}")
+    _check_lengths(lengths, steps)
+    return batch, steps, inputs, hidden
+
+
+def forward(const floating[:, :, ::1] x, const floating[:, ::1] w_ih,
+            const floating[:, ::1] w_hh, const floating[::1] b_ih, const floating[::1] b_hh,
+            floating[:, ::1] hidden, const int64_t[::1] lengths, bint reset_after,
+            bint reverse, floating[:, :, ::1] out, floating[:, :, ::1] gates,
+            floating[:, :, ::1] hn, int n_threads):
+    """Run one GRU layer over x (B, T, I).
+
+    ``hidden`` (B, H) holds h0 on entry and h_n on return. Writes ``out`` (B, T, H), the
+    activations r, z, n into ``gates`` (B, T, 3H) and, for reset_after, W_hn h + b_hn into
+    ``hn`` (B, T, H) (with reset_after=False ``hn`` is not touched and may be any shape).
+    """
+    cdef Py_ssize_t batch, steps, inputs, hidden_size
+    batch, steps, inputs, hidden_size = _check_layer(x, w_ih, w_hh, b_ih, b_hh, lengths)
+    _check_shape("hidden", hidden, (batch, hidden_size))
+    _check_shape("out", out, (batch, steps, hidden_size))
+    _check_shape("gates", gates, (batch, steps, 3 * hidden_size))
+    if reset_after:
+        _check_shape("hn", hn, (batch, steps, hidden_size))
+    cdef int H = hidden_size, I = inputs
+    cdef Py_ssize_t n_chunks = max(1, min(batch, n_threads))
+    dtype = np.float32 if floating is float else np.float64
+    # The biases that sit outside r * (...) are folded into the input projection.
+    input_bias_np = np.asarray(b_ih).copy()
+    if reset_after:
+        input_bias_np[:2 * H] += np.asarray(b_hh)[:2 * H]
+    else:
+        input_bias_np += np.asarray(b_hh)
+    cdef const floating[::1] input_bias = input_bias_np
+    cdef const floating *b_hn = &b_hh[2 * H]
+    cdef Py_ssize_t max_rows = (batch + n_chunks - 1) // n_chunks
+    cdef floating[:, :, ::1] hidden_proj = np.empty((n_chunks, max_rows, 3 * H), dtype)
+    cdef floating[:, :, ::1] reset_hidden = np.empty(
+        (n_chunks, max_rows, H if not reset_after else 1), dtype)
+    cdef Py_ssize_t chunk, first, rows, row, b, step, time, length, longest
+    cdef floating *proj
+    cdef floating *gates_row
+    with nogil:
+        for chunk in prange(n_chunks, num_threads=n_chunks, schedule="static"):
+            first = chunk_start(chunk, n_chunks, batch)
+            rows = chunk_start(chunk + 1, n_chunks, batch) - first
+            for row in range(rows * steps):
+                memcpy(&gates[first, 0, 0] + row * 3 * H, &input_bias[0],
+                       3 * H * sizeof(floating))
+            gemm(False, True, rows * steps, 3 * H, I, 1, &x[first, 0, 0], I, &w_ih[0, 0], I,
+                 1, &gates[first, 0, 0], 3 * H)
+            longest = 0
+            for row in range(rows):
+                longest = max(longest, lengths[first + row])
+            proj = &hidden_proj[chunk, 0, 0]
+            for step in range(longest):
+                gemm(False, True, rows, 3 * H if reset_after else 2 * H, H, 1,
+                     &hidden[first, 0], H, &w_hh[0, 0], H, 0, proj, 3 * H)
+                for row in range(rows):
+                    b = first + row
+                    length = lengths[b]
+                    time = time_of_step(step, length, reverse)
+                    if step >= length:
+                        if not reset_after:
+                            memset(&reset_hidden[chunk, row, 0], 0, H * sizeof(floating))
+                        continue
+                    gates_row = &gates[b, time, 0]
+                    if reset_after:
+                        gates_forward_after(H, gates_row, proj + row * 3 * H, b_hn,
+                                            &hidden[b, 0], &hn[b, time, 0], &out[b, time, 0])
+                    else:
+                        gates_forward_before_rz(H, gates_row, proj + row * 3 * H,
+                                                &hidden[b, 0], &reset_hidden[chunk, row, 0])
+                if not reset_after:
+                    gemm(False, True, rows, H, H, 1, &reset_hidden[chunk, 0, 0], H,
+                         &w_hh[2 * H, 0], H, 0, proj + 2 * H, 3 * H)
+                    for row in range(rows):
+                        b = first + row
+                        length = lengths[b]
+                        if step < length:
+                            time = time_of_step(step, length, reverse)
+                            gates_forward_before_n(H, &gates[b, time, 0],
+                                                   proj + row * 3 * H + 2 * H,
+                                                   &hidden[b, 0], &out[b, time, 0])
+            for row in range(rows):
+                b = first + row
+                length = lengths[b]
+                if length < steps:
+                    memset(&out[b, length, 0], 0, (steps - length) * H * sizeof(floating))
+                    memset(&gates[b, length, 0], 0,
+                           (steps - length) * 3 * H * sizeof(floating))
+                    if reset_after:
+                        memset(&hn[b, length, 0], 0, (steps - length) * H * sizeof(floating))
+
+
+def backward(const floating[:, :, ::1] d_out, bint has_d_out, floating[:, ::1] d_hidden,
+             const floating[:, :, ::1] x, const floating[:, ::1] w_ih,
+             const floating[:, ::1] w_hh, const floating[::1] b_ih, const floating[::1] b_hh,
+             const floating[:, ::1] h0, const int64_t[::1] lengths, bint reset_after,
+             bint reverse, const floating[:, :, ::1] out, const floating[:, :, ::1] gates,
+             const floating[:, :, ::1] hn, floating[:, :, ::1] dx,
+             floating[:, :, ::1] d_input_proj, floating[:, :, ::1] d_hidden_proj,
+             floating[:, :, ::1] h_prev_all, floating[:, :, ::1] dw_ih_parts,
+             floating[:, :, ::1] dw_hh_parts, floating[:, ::1] db_ih_parts,
+             floating[:, ::1] db_hh_parts, int n_threads):
+    """Gradients of ``forward``; the cache arrays are what it wrote.
+
+    ``d_hidden`` (B, H) holds dL/dh_n on entry and dL/dh0 on return. ``d_out`` is read only
+    if ``has_d_out``. Writes ``dx``; the weight and bias gradients come back as one partial
+    sum per chunk of rows (``*_parts``, zero-initialised, first axis >= chunks) for the
+    caller to add up. ``d_input_proj``, ``d_hidden_proj`` and ``h_prev_all`` are workspaces
+    ((B, T, 3H), (B, T, 3H), (B, T, H)); with reset_after=False ``d_hidden_proj`` is unused
+    (the input- and hidden-side gradients are equal) and may be any shape.
+    """
+    cdef Py_ssize_t batch, steps, inputs, hidden_size
+    batch, steps, inputs, hidden_size = _check_layer(x, w_ih, w_hh, b_ih, b_hh, lengths)
+    # One chunk of rows per thread; the caller sizes the *_parts arrays the same way.
+    cdef Py_ssize_t n_chunks = max(1, min(batch, n_threads))
+    for name, array, expected in [
+            ("d_hidden", d_hidden, (batch, hidden_size)), ("h0", h0, (batch, hidden_size)),
+            ("out", out, (batch, steps, hidden_size)),
+            ("gates", gates, (batch, steps, 3 * hidden_size)),
+            ("dx", dx, (batch, steps, inputs)),
+            ("d_input_proj", d_input_proj, (batch, steps, 3 * hidden_size)),
+            ("h_prev_all", h_prev_all, (batch, steps, hidden_size)),
+            ("dw_ih_parts", dw_ih_parts, (n_chunks, 3 * hidden_size, inputs)),
+            ("dw_hh_parts", dw_hh_parts, (n_chunks, 3 * hidden_size, hidden_size)),
+            ("db_ih_parts", db_ih_parts, (n_chunks, 3 * hidden_size)),
+            ("db_hh_parts", db_hh_parts, (n_chunks, 3 * hidden_size))]:
+        _check_shape(name, array, expected)
+    if has_d_out:
+        _check_shape("d_out", d_out, (batch, steps, hidden_size))
+    if reset_after:
+        _check_shape("hn", hn, (batch, steps, hidden_size))
+        _check_shape("d_hidden_proj", d_hidden_proj, (batch, steps, 3 * hidden_size))
+    cdef int H = hidden_size, I = inputs
+    dtype = np.float32 if floating is float else np.float64
+    cdef Py_ssize_t max_rows = (batch + n_chunks - 1) // n_chunks
+    # Per-step gradients of the hidden-side pre-activations, contiguous for the dh GEMM.
+    cdef floating[:, :, ::1] step_grad = np.empty((n_chunks, max_rows, 3 * H), dtype)
+    cdef floating[:, :, ::1] d_reset_hidden = np.empty(
+        (n_chunks, max_rows, H if not reset_after else 1), dtype)
+    # With reset_after=False the input- and hidden-side gradients are the same array.
+    cdef floating[:, :, ::1] d_hh_proj = d_hidden_proj if reset_after else d_input_proj
+    cdef Py_ssize_t chunk, first, rows, row, b, step, time, length, longest, j
+    cdef floating *grad
+    cdef const floating *h_prev
+    with nogil:
+        for chunk in prange(n_chunks, num_threads=n_chunks, schedule="static"):
+            first = chunk_start(chunk, n_chunks, batch)
+            rows = chunk_start(chunk + 1, n_chunks, batch) - first
+            longest = 0
+            for row in range(rows):
+                longest = max(longest, lengths[first + row])
+            for step in range(longest - 1, -1, -1):
+                for row in range(rows):
+                    b = first + row
+                    length = lengths[b]
+                    grad = &step_grad[chunk, row, 0]
+                    if step >= length:
+                        memset(grad, 0, 3 * H * sizeof(floating))
+                        continue
+                    time = time_of_step(step, length, reverse)
+                    if has_d_out:
+                        for j in range(H):
+                            d_hidden[b, j] += d_out[b, time, j]
+                    if step == 0:
+                        h_prev = &h0[b, 0]
+                    else:
+                        h_prev = &out[b, time + 1 if reverse else time - 1, 0]
+                    memcpy(&h_prev_all[b, time, 0], h_prev, H * sizeof(floating))
+                    if reset_after:
+                        gates_backward_after(H, &gates[b, time, 0], &hn[b, time, 0], h_prev,
+                                             &d_hidden[b, 0], &d_input_proj[b, time, 0], grad)
+                        memcpy(&d_hidden_proj[b, time, 0], grad, 3 * H * sizeof(floating))
+                    else:
+                        gates_backward_before_zn(H, &gates[b, time, 0], h_prev,
+                                                 &d_hidden[b, 0], grad)
+                if reset_after:
+                    gemm(False, False, rows, H, 3 * H, 1, &step_grad[chunk, 0, 0], 3 * H,
+                         &w_hh[0, 0], H, 1, &d_hidden[first, 0], H)
+                    continue
+                # reset_after=False: d(r * h) = da_n W_hn gives da_r, then dh += da_rz W_hrz.
+                gemm(False, False, rows, H, H, 1, &step_grad[chunk, 0, 2 * H], 3 * H,
+                     &w_hh[2 * H, 0], H, 0, &d_reset_hidden[chunk, 0, 0], H)
+                for row in range(rows):
+                    b = first + row
+                    length = lengths[b]
+                    if step < length:
+                        time = time_of_step(step, length, reverse)
+                        grad = &step_grad[chunk, row, 0]
+                        gates_backward_before_r(H, &gates[b, time, 0], &h_prev_all[b, time, 0],
+                                                &d_reset_hidden[chunk, row, 0],
+                                                &d_hidden[b, 0], grad)
+                        memcpy(&d_input_proj[b, time, 0], grad, 3 * H * sizeof(floating))
+                gemm(False, False, rows, H, 2 * H, 1, &step_grad[chunk, 0, 0], 3 * H,
+                     &w_hh[0, 0], H, 1, &d_hidden[first, 0], H)
+            for row in range(rows):
+                b = first + row
+                length = lengths[b]
+                if length < steps:
+                    memset(&d_input_proj[b, length, 0], 0,
+                           (steps - length) * 3 * H * sizeof(floating))
+                    memset(&h_prev_all[b, length, 0], 0,
+                           (steps - length) * H * sizeof(floating))
+                    if reset_after:
+                        memset(&d_hidden_proj[b, length, 0], 0,
+                               (steps - length) * 3 * H * sizeof(floating))
+            # Everything below is one large GEMM (or column sum) over the chunk's B*T rows.
+            gemm(False, False, rows * steps, I, 3 * H, 1, &d_input_proj[first, 0, 0], 3 * H,
+                 &w_ih[0, 0], I, 0, &dx[first, 0, 0], I)
+            gemm(True, False, 3 * H, I, rows * steps, 1, &d_input_proj[first, 0, 0], 3 * H,
+                 &x[first, 0, 0], I, 0, &dw_ih_parts[chunk, 0, 0], I)
+            add_column_sums(rows * steps, 3 * H, &d_input_proj[first, 0, 0],
+                            &db_ih_parts[chunk, 0])
+            add_column_sums(rows * steps, 3 * H, &d_hh_proj[first, 0, 0],
+                            &db_hh_parts[chunk, 0])
+            if reset_after:
+                gemm(True, False, 3 * H, H, rows * steps, 1, &d_hidden_proj[first, 0, 0],
+                     3 * H, &h_prev_all[first, 0, 0], H, 0, &dw_hh_parts[chunk, 0, 0], H)
+            else:
+                gemm(True, False, 2 * H, H, rows * steps, 1, &d_input_proj[first, 0, 0],
+                     3 * H, &h_prev_all[first, 0, 0], H, 0, &dw_hh_parts[chunk, 0, 0], H)
+                multiply_by_reset(rows * steps, H, &h_prev_all[first, 0, 0],
+                                  &gates[first, 0, 0])
+                gemm(True, False, H, H, rows * steps, 1, &d_input_proj[first, 0, 2 * H],
+                     3 * H, &h_prev_all[first, 0, 0], H, 0, &dw_hh_parts[chunk, 2 * H, 0], H)

@@ -1,0 +1,347 @@
+"""GRU layer as two functions: array in, array out.
+
+``gru_forward`` runs one GRU layer over a batch of sequences and ``gru_backward`` returns the
+gradients of that run. Weights use the exact layout of ``torch.nn.GRU`` (gate order
+[r, z, n]), inputs are batch-first. Every argument is checked here, before native code runs.
+
+The two variants (``reset_after``)::
+
+    r_t = sigmoid(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr)
+    z_t = sigmoid(W_iz x_t + b_iz + W_hz h_{t-1} + b_hz)
+    n_t = tanh(W_in x_t + b_in + r_t * (W_hn h_{t-1} + b_hn))     # reset_after=True
+    n_t = tanh(W_in x_t + b_in + W_hn (r_t * h_{t-1}) + b_hn)     # reset_after=False
+    h_t = (1 - z_t) * n_t + z_t * h_{t-1}
+
+Texts that write ``h_t = z_t * n_t + (1 - z_t) * h_{t-1}`` describe the same model with the
+update gate relabelled ``1 - z``.
+"""
+import os
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["gru_forward", "gru_backward", "GRUCache"]
+
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+@dataclass(frozen=True, eq=False)
+class GRUCache:
+    """What ``gru_backward`` needs from a ``gru_forward`` call. Treat it as opaque."""
+
+    x: np.ndarray
+    w_ih: np.ndarray
+    w_hh: np.ndarray
+    b_ih: np.ndarray
+    b_hh: np.ndarray
+    h0: np.ndarray
+    lengths: np.ndarray
+    reset_after: bool
+    reverse: bool
+    out: np.ndarray
+    gates: np.ndarray
+    hn: np.ndarray
+
+    @property
+    def dtype(self):
+        return self.x.dtype
+
+
+def gru_forward(x, w_ih, w_hh, b_ih, b_hh, h0=None, lengths=None, reset_after=True,
+                reverse=False):
+    """Run one GRU layer over a batch of sequences.
+
+    Parameters
+    ----------
+    x : ndarray of shape (B, T, I), float32 or float64
+        Input sequences, batch first. Must be finite (pad short sequences with zeros).
+    w_ih : ndarray of shape (3H, I)
+        Input weights, gates stacked in the order [r, z, n] (as ``torch.nn.GRU``).
+    w_hh : ndarray of shape (3H, H)
+        Recurrent weights, same gate order.
+    b_ih, b_hh : ndarray of shape (3H,)
+        Input and recurrent biases.
+    h0 : ndarray of shape (B, H), optional
+        Initial state; zeros if None.
+    lengths : array-like of int, shape (B,), optional
+        Length of each sequence, in 1..T; all T if None. Past its length a sequence's state
+        is carried unchanged and its outputs are zero.
+    reset_after : bool, default=True
+        True: the reset gate multiplies ``W_hn h + b_hn`` (PyTorch, cuDNN, Keras 2+).
+        False: it multiplies ``h`` before ``W_hn`` (Cho et al. 2014).
+    reverse : bool, default=False
+        Read each sequence backwards within its own length (the backward half of a
+        bidirectional layer). Outputs are stored at the time index they belong to.
+
+    All arrays must share one floating dtype (float32 or float64); all but ``lengths`` are
+    used as given when C-contiguous and copied otherwise.
+
+    Returns
+    -------
+    out : ndarray of shape (B, T, H)
+        Hidden state after each time step (zero past each sequence's length).
+    h_n : ndarray of shape (B, H)
+        Final state of each sequence (for ``reverse``, the state after reading time 0).
+    cache : GRUCache
+        What ``gru_backward`` needs.
+
+    Raises
+    ------
+    TypeError
+        Unsupported or mixed dtypes.
+    ValueError
+        Wrong shapes, lengths outside 1..T, non-finite values.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pygru.functional import gru_forward
+    >>> rng = np.random.default_rng(0)
+    >>> B, T, I, H = 2, 5, 3, 4
+    >>> x = rng.standard_normal((B, T, I))
+    >>> w_ih, w_hh = rng.standard_normal((3 * H, I)), rng.standard_normal((3 * H, H))
+    >>> b_ih, b_hh = np.zeros(3 * H), np.zeros(3 * H)
+    >>> out, h_n, cache = gru_forward(x, w_ih, w_hh, b_ih, b_hh, lengths=[5, 3])
+    >>> out.shape, h_n.shape
+    ((2, 5, 4), (2, 4))
+    >>> bool(np.all(out[1, 3:] == 0)), bool(np.allclose(h_n[1], out[1, 2]))
+    (True, True)
+    """
+    from pygru._cpu import _gru
+
+    x = _as_float_array("x", x, ndim=3)
+    dtype = x.dtype
+    batch, steps, inputs = x.shape
+    w_hh = _as_float_array("w_hh", w_hh, ndim=2, dtype=dtype)
+    hidden = w_hh.shape[1]
+    _require_positive_sizes(batch=batch, T=steps, I=inputs, H=hidden)
+    if w_hh.shape != (3 * hidden, hidden):
+        raise ValueError(f"w_hh has shape {w_hh.shape}, expected (3H, H) = "
+                         f"{(3 * hidden, hidden)}")
+    w_ih = _as_float_array("w_ih", w_ih, shape=(3 * hidden, inputs), dtype=dtype)
+    b_ih = _as_float_array("b_ih", b_ih, shape=(3 * hidden,), dtype=dtype)
+    b_hh = _as_float_array("b_hh", b_hh, shape=(3 * hidden,), dtype=dtype)
+    if h0 is None:
+        h0 = np.zeros((batch, hidden), dtype)
+    else:
+        h0 = _as_float_array("h0", h0, shape=(batch, hidden), dtype=dtype)
+    lengths = _as_lengths(lengths, batch, steps)
+    reset_after, reverse = _as_flag("reset_after", reset_after), _as_flag("reverse", reverse)
+
+    hidden_state = h0.copy()
+    out = np.empty((batch, steps, hidden), dtype)
+    gates = np.empty((batch, steps, 3 * hidden), dtype)
+    hn = np.empty((batch, steps, hidden) if reset_after else (0, 0, 0), dtype)
+    n_threads = _kernel_threads(batch)
+    with _single_threaded_blas(n_threads):
+        _gru.forward(x, w_ih, w_hh, b_ih, b_hh, hidden_state, lengths, reset_after, reverse,
+                     out, gates, hn, n_threads)
+    cache = GRUCache(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reset_after, reverse, out,
+                     gates, hn)
+    return out, hidden_state, cache
+
+
+def gru_backward(d_out, d_h_n, cache):
+    """Gradients of a ``gru_forward`` call.
+
+    Parameters
+    ----------
+    d_out : ndarray of shape (B, T, H) or None
+        Gradient of the loss with respect to ``out``; None for no gradient. Entries past a
+        sequence's length are ignored.
+    d_h_n : ndarray of shape (B, H) or None
+        Gradient of the loss with respect to ``h_n``; None for no gradient.
+    cache : GRUCache
+        The third value returned by ``gru_forward``.
+
+    Both gradients, when given, must have the forward pass's dtype.
+
+    Returns
+    -------
+    dx : ndarray of shape (B, T, I)
+    dh0 : ndarray of shape (B, H)
+    dw_ih : ndarray of shape (3H, I)
+    dw_hh : ndarray of shape (3H, H)
+    db_ih : ndarray of shape (3H,)
+    db_hh : ndarray of shape (3H,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pygru.functional import gru_forward, gru_backward
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.standard_normal((2, 5, 3))
+    >>> w_ih, w_hh = rng.standard_normal((12, 3)), rng.standard_normal((12, 4))
+    >>> b_ih, b_hh = np.zeros(12), np.zeros(12)
+    >>> out, h_n, cache = gru_forward(x, w_ih, w_hh, b_ih, b_hh)
+    >>> # gradients of loss = out.sum()
+    >>> dx, dh0, dw_ih, dw_hh, db_ih, db_hh = gru_backward(np.ones_like(out), None, cache)
+    >>> dx.shape, dw_hh.shape
+    ((2, 5, 3), (12, 4))
+    """
+    from pygru._cpu import _gru
+
+    if not isinstance(cache, GRUCache):
+        raise TypeError(f"cache must be the GRUCache returned by gru_forward, "
+                        f"got {type(cache).__name__}")
+    dtype = cache.dtype
+    batch, steps, inputs = cache.x.shape
+    hidden = cache.w_hh.shape[1]
+    has_d_out = d_out is not None
+    if has_d_out:
+        d_out = _as_float_array("d_out", d_out, shape=(batch, steps, hidden), dtype=dtype)
+    else:
+        d_out = np.empty((0, 0, 0), dtype)
+    if d_h_n is None:
+        d_hidden = np.zeros((batch, hidden), dtype)
+    else:
+        d_hidden = _as_float_array("d_h_n", d_h_n, shape=(batch, hidden), dtype=dtype).copy()
+
+    n_threads = _kernel_threads(batch)
+    chunks = n_threads
+    workspace = _workspace
+    d_input_proj = workspace.array("d_input_proj", (batch, steps, 3 * hidden), dtype)
+    d_hidden_proj = workspace.array(
+        "d_hidden_proj", (batch, steps, 3 * hidden) if cache.reset_after else (0, 0, 0), dtype)
+    h_prev_all = workspace.array("h_prev_all", (batch, steps, hidden), dtype)
+    dx = np.empty((batch, steps, inputs), dtype)
+    dw_ih_parts = np.empty((chunks, 3 * hidden, inputs), dtype)
+    dw_hh_parts = np.empty((chunks, 3 * hidden, hidden), dtype)
+    db_ih_parts = np.zeros((chunks, 3 * hidden), dtype)
+    db_hh_parts = np.zeros((chunks, 3 * hidden), dtype)
+    with _single_threaded_blas(n_threads):
+        _gru.backward(d_out, has_d_out, d_hidden, cache.x, cache.w_ih, cache.w_hh, cache.b_ih,
+                      cache.b_hh, cache.h0, cache.lengths, cache.reset_after, cache.reverse,
+                      cache.out, cache.gates, cache.hn, dx, d_input_proj, d_hidden_proj,
+                      h_prev_all, dw_ih_parts, dw_hh_parts, db_ih_parts, db_hh_parts,
+                      n_threads)
+    return (dx, d_hidden, dw_ih_parts.sum(axis=0), dw_hh_parts.sum(axis=0),
+            db_ih_parts.sum(axis=0), db_hh_parts.sum(axis=0))
+
+
+def _as_float_array(name, value, ndim=None, shape=None, dtype=None):
+    """``value`` as a finite, C-contiguous float32/float64 array, or a clear error."""
+    if isinstance(value, np.ndarray):
+        array = value
+    else:
+        try:
+            array = np.asarray(value)
+        except (ValueError, TypeError) as error:
+            raise TypeError(f"{name} must be an array of floats, got {type(value).__name__}: "
+                            f"{error}") from None
+    if array.dtype not in _FLOAT_DTYPES:
+        raise TypeError(f"{name} must have dtype float32 or float64, got {array.dtype}")
+    if dtype is not None and array.dtype != dtype:
+        raise TypeError(f"{name} has dtype {array.dtype} but x has dtype {dtype}: "
+                        "all arrays of a GRU call must share one dtype")
+    expected_ndim = len(shape) if shape is not None else ndim
+    if array.ndim != expected_ndim:
+        raise ValueError(f"{name} must be {expected_ndim}-dimensional"
+                         f"{' with shape ' + str(shape) if shape else ''}, "
+                         f"got shape {array.shape}")
+    if shape is not None and array.shape != shape:
+        raise ValueError(f"{name} has shape {array.shape}, expected {shape}")
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} contains NaN or infinity")
+    return np.ascontiguousarray(array)
+
+
+def _require_positive_sizes(**sizes):
+    for name, size in sizes.items():
+        if size < 1:
+            raise ValueError(f"{name} must be at least 1, got {size} "
+                             f"(x is (B, T, I), w_hh is (3H, H))")
+
+
+def _as_lengths(lengths, batch, steps):
+    if lengths is None:
+        return np.full(batch, steps, dtype=np.int64)
+    array = np.asarray(lengths)
+    if array.dtype.kind not in "iu" or array.dtype == np.bool_:
+        if array.dtype.kind == "f" and array.size and np.all(np.isfinite(array)) \
+                and np.all(array == np.round(array)):
+            array = array.astype(np.int64)
+        else:
+            raise TypeError(f"lengths must be integers, got dtype {array.dtype}")
+    if array.shape != (batch,):
+        raise ValueError(f"lengths must have shape ({batch},) (one per sequence), "
+                         f"got {array.shape}")
+    outside = (array < 1) | (array > steps)
+    if outside.any():
+        index = int(np.flatnonzero(outside)[0])
+        raise ValueError(f"lengths must be in 1..{steps} (T), got lengths[{index}] = "
+                         f"{array[index]}")
+    return np.ascontiguousarray(array, dtype=np.int64)
+
+
+def _as_flag(name, value):
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def _kernel_threads(batch):
+    from pygru._cpu import _gru
+
+    return max(1, min(batch, _gru.max_threads()))
+
+
+class _single_threaded_blas:
+    """Run the kernels' BLAS calls on one thread while the kernel splits rows over threads.
+
+    Only scipy's BLAS (the library behind ``scipy.linalg.cython_blas``) is touched, through a
+    threadpoolctl controller found once; the previous setting is restored afterwards, so
+    user code keeps its own thread count.
+    """
+
+    _lock = threading.Lock()
+    _controllers = None
+
+    def __init__(self, n_threads):
+        self.active = n_threads > 1
+
+    @classmethod
+    def _scipy_blas(cls):
+        with cls._lock:
+            if cls._controllers is None:
+                import scipy
+                from threadpoolctl import ThreadpoolController
+
+                scipy_dir = os.path.dirname(os.path.abspath(scipy.__file__))
+                cls._controllers = [
+                    lib for lib in ThreadpoolController().lib_controllers
+                    if lib.user_api == "blas"
+                    and os.path.abspath(lib.filepath).startswith(scipy_dir)]
+            return cls._controllers
+
+    def __enter__(self):
+        if self.active:
+            self.saved = [(lib, lib.get_num_threads()) for lib in self._scipy_blas()]
+            for lib, _ in self.saved:
+                lib.set_num_threads(1)
+        return self
+
+    def __exit__(self, *exc_info):
+        if self.active:
+            for lib, threads in self.saved:
+                lib.set_num_threads(threads)
+
+
+class _Workspace(threading.local):
+    """Scratch arrays reused across calls of one thread: fresh large buffers per backward
+    pass cost more in page faults than the arithmetic at small sizes."""
+
+    def __init__(self):
+        self.buffers = {}
+
+    def array(self, name, shape, dtype):
+        size = int(np.prod(shape))
+        key = (name, np.dtype(dtype))
+        buffer = self.buffers.get(key)
+        if buffer is None or buffer.size < size:
+            buffer = self.buffers[key] = np.empty(size, dtype)
+        return buffer[:size].reshape(shape)
+
+
+_workspace = _Workspace()

@@ -1,0 +1,166 @@
+"""The Cython kernels (through pygru.functional) against the NumPy reference."""
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_limits
+
+from pygru import _reference
+from pygru._cpu import _gru
+from pygru.functional import gru_backward, gru_forward
+from conftest import make_layer, random_lengths
+
+TOLERANCE = {np.float64: 1e-10, np.float32: 1e-4}
+SHAPES = {  # (B, T, I, H)
+    "general": (5, 7, 3, 6),
+    "B=1": (1, 6, 2, 3),
+    "T=1": (4, 1, 3, 5),
+    "H=1": (3, 5, 2, 1),
+    "I=1": (3, 4, 1, 6),
+    "H=257": (3, 3, 4, 257),
+}
+
+
+def assert_close(actual, expected, dtype, name):
+    """Error relative to the largest magnitude of the expected array."""
+    scale = max(np.max(np.abs(expected)), 1e-30)
+    error = np.max(np.abs(actual.astype(np.float64) - expected)) / scale
+    assert error < TOLERANCE[dtype], f"{name}: relative error {error:.2e}"
+    assert actual.dtype == dtype, f"{name}: dtype {actual.dtype}"
+
+
+def compare_with_reference(layer, dtype, lengths, reset_after, reverse, use_h0, seed=5):
+    """Forward and backward of the kernels vs the float64 reference on the same inputs."""
+    inputs = {k: v.astype(dtype) for k, v in layer.items()}
+    if not use_h0:
+        inputs["h0"] = None
+    upcast = {k: None if v is None else v.astype(np.float64) for k, v in inputs.items()}
+    if not use_h0:
+        upcast["h0"] = np.zeros((layer["x"].shape[0], layer["w_hh"].shape[1]))
+    options = dict(lengths=lengths, reset_after=reset_after, reverse=reverse)
+    out, h_n, cache = gru_forward(**inputs, **options)
+    out_ref, h_ref, cache_ref = _reference.forward(**upcast, **options)
+    assert_close(out, out_ref, dtype, "out")
+    assert_close(h_n, h_ref, dtype, "h_n")
+    rng = np.random.default_rng(seed)
+    d_out = rng.standard_normal(out.shape).astype(dtype)
+    d_h_n = rng.standard_normal(h_n.shape).astype(dtype)
+    grads = gru_backward(d_out, d_h_n, cache)
+    expected = _reference.backward(d_out.astype(np.float64), d_h_n.astype(np.float64),
+                                   cache_ref)
+    for name, actual, want in zip(["dx", "dh0", "dw_ih", "dw_hh", "db_ih", "db_hh"], grads,
+                                  expected):
+        assert_close(actual, want, dtype, name)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("reset_after", [True, False])
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("shape", SHAPES.values(), ids=SHAPES.keys())
+def test_matches_reference_with_ragged_lengths_and_h0(dtype, reset_after, reverse, shape):
+    batch, steps = shape[:2]
+    layer = make_layer(*shape, seed=sum(shape))
+    compare_with_reference(layer, dtype, random_lengths(batch, steps, seed=batch), reset_after,
+                           reverse, use_h0=True)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("reset_after", [True, False])
+def test_matches_reference_full_length_without_h0(dtype, reset_after):
+    compare_with_reference(make_layer(4, 6, 3, 5, seed=11), dtype, None, reset_after,
+                           reverse=False, use_h0=False)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize("reset_after", [True, False])
+def test_thread_count_does_not_change_results(threads, reset_after):
+    layer = make_layer(7, 5, 3, 8, seed=2)
+    lengths = random_lengths(7, 5, seed=4)
+    with threadpool_limits(threads, user_api="openmp"):
+        compare_with_reference(layer, np.float64, lengths, reset_after, reverse=True,
+                               use_h0=True)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("reset_after", [True, False])
+def test_a_sequence_gives_the_same_result_alone_or_in_a_ragged_batch(dtype, reverse,
+                                                                       reset_after):
+    batch, steps = 6, 8
+    layer = {k: v.astype(dtype) for k, v in make_layer(batch, steps, 3, 5, seed=9).items()}
+    lengths = np.array([8, 3, 5, 1, 8, 6])
+    options = dict(reset_after=reset_after, reverse=reverse)
+    out, h_n, cache = gru_forward(**layer, lengths=lengths, **options)
+    d_out = np.random.default_rng(0).standard_normal(out.shape).astype(dtype)
+    dx, dh0, *_ = gru_backward(d_out, None, cache)
+    for b, length in enumerate(lengths):
+        alone = dict(layer, x=layer["x"][b:b + 1, :length], h0=layer["h0"][b:b + 1])
+        out_alone, h_alone, cache_alone = gru_forward(**alone, **options)
+        dx_alone, dh0_alone, *_ = gru_backward(d_out[b:b + 1, :length], None, cache_alone)
+        # Bit-identical: every row's arithmetic is the same whatever else is in the batch.
+        np.testing.assert_array_equal(out[b, :length], out_alone[0])
+        np.testing.assert_array_equal(h_n[b], h_alone[0])
+        np.testing.assert_array_equal(dx[b, :length], dx_alone[0])
+        np.testing.assert_array_equal(dh0[b], dh0_alone[0])
+        assert np.all(out[b, length:] == 0) and np.all(dx[b, length:] == 0)
+
+
+def test_padding_values_do_not_matter():
+    layer = make_layer(3, 6, 2, 4, seed=1)
+    lengths = np.array([6, 2, 4])
+    out, h_n, cache = gru_forward(**layer, lengths=lengths)
+    grads = gru_backward(np.ones_like(out), np.ones_like(h_n), cache)
+    noisy = layer["x"].copy()
+    for b, length in enumerate(lengths):
+        noisy[b, length:] = 1e3
+    out2, h2, cache2 = gru_forward(**dict(layer, x=noisy), lengths=lengths)
+    grads2 = gru_backward(np.ones_like(out), np.ones_like(h_n), cache2)
+    np.testing.assert_array_equal(out, out2)
+    np.testing.assert_array_equal(h_n, h2)
+    for a, b in zip(grads, grads2):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_workspaces_are_reused_safely_between_different_shapes():
+    small, large = make_layer(2, 3, 2, 3, seed=1), make_layer(4, 6, 2, 3, seed=2)
+    _, _, cache_small = gru_forward(**small, lengths=[3, 1])
+    expected = gru_backward(None, np.ones((2, 3)), cache_small)
+    out, _, cache_large = gru_forward(**large)
+    gru_backward(np.ones_like(out), None, cache_large)
+    again = gru_backward(None, np.ones((2, 3)), cache_small)
+    for a, b in zip(expected, again):
+        np.testing.assert_array_equal(a, b)
+
+
+def kernel_arguments(batch=2, steps=3, inputs=2, hidden=4, dtype=np.float64):
+    layer = make_layer(batch, steps, inputs, hidden, dtype=dtype)
+    return [layer["x"], layer["w_ih"], layer["w_hh"], layer["b_ih"], layer["b_hh"],
+            layer["h0"].copy(), np.full(batch, steps, np.int64), True, False,
+            np.empty((batch, steps, hidden), dtype), np.empty((batch, steps, 3 * hidden), dtype),
+            np.empty((batch, steps, hidden), dtype), 2]
+
+
+@pytest.mark.parametrize("index, bad, match", [
+    (1, np.zeros((12, 3)), "w_ih"),
+    (2, np.zeros((9, 4)), "w_hh"),
+    (4, np.zeros(11), "b_hh"),
+    (5, np.zeros((3, 4)), "hidden"),
+    (6, np.array([3, 4], np.int64), "lengths"),
+    (6, np.array([0, 3], np.int64), "lengths"),
+    (9, np.zeros((2, 2, 4)), "out"),
+    (10, np.zeros((2, 3, 4)), "gates"),
+])
+def test_kernel_refuses_inconsistent_shapes_before_running(index, bad, match):
+    arguments = kernel_arguments()
+    arguments[index] = bad
+    with pytest.raises(ValueError, match=match):
+        _gru.forward(*arguments)
+
+
+def test_kernel_refuses_mixed_dtypes_and_non_contiguous_arrays():
+    arguments = kernel_arguments()
+    arguments[1] = arguments[1].astype(np.float32)
+    with pytest.raises((TypeError, ValueError)):
+        _gru.forward(*arguments)
+    arguments = kernel_arguments()
+    arguments[0] = np.asfortranarray(arguments[0])
+    with pytest.raises(ValueError):
+        _gru.forward(*arguments)

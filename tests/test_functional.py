@@ -1,0 +1,175 @@
+"""pygru.functional: argument checking, copying, and its documented examples."""
+import doctest
+
+import numpy as np
+import pytest
+
+import pygru.functional
+from pygru.functional import GRUCache, gru_backward, gru_forward
+from conftest import make_layer
+
+ARGUMENTS = ["x", "w_ih", "w_hh", "b_ih", "b_hh", "h0"]
+
+
+def layer(dtype=np.float64):
+    return make_layer(2, 4, 3, 5, dtype=dtype)
+
+
+def test_docstring_examples_run():
+    failures, tried = doctest.testmod(pygru.functional)
+    assert tried > 0 and failures == 0
+
+
+def test_non_contiguous_inputs_are_copied_and_give_the_same_result():
+    values = layer()
+    expected, h_expected, _ = gru_forward(**values)
+    strided = {k: np.repeat(v, 2, axis=-1)[..., ::2] for k, v in values.items()}
+    fortran = {k: np.asfortranarray(v) for k, v in values.items()}
+    for variant in (strided, fortran):
+        assert not variant["x"].flags.c_contiguous
+        out, h_n, _ = gru_forward(**variant)
+        np.testing.assert_array_equal(out, expected)
+        np.testing.assert_array_equal(h_n, h_expected)
+
+
+def test_inputs_are_not_modified():
+    values = layer()
+    copies = {k: v.copy() for k, v in values.items()}
+    out, h_n, cache = gru_forward(**values, lengths=[4, 2])
+    d_out, d_h_n = np.ones_like(out), np.ones_like(h_n)
+    gru_backward(d_out, d_h_n, cache)
+    for name in values:
+        np.testing.assert_array_equal(values[name], copies[name])
+    assert np.all(d_out == 1) and np.all(d_h_n == 1)
+
+
+def test_lists_and_python_lengths_are_accepted():
+    values = layer()
+    out, _, _ = gru_forward(**values, lengths=np.array([4, 2]))
+    out_list, _, _ = gru_forward(**{k: v.tolist() for k, v in values.items()}, lengths=[4, 2])
+    np.testing.assert_array_equal(out, out_list)
+
+
+def test_backward_without_any_gradient_is_zero():
+    _, _, cache = gru_forward(**layer())
+    for grad in gru_backward(None, None, cache):
+        assert not np.any(grad)
+
+
+def test_backward_splits_over_the_two_gradients():
+    out, h_n, cache = gru_forward(**layer())
+    rng = np.random.default_rng(0)
+    d_out, d_h_n = rng.standard_normal(out.shape), rng.standard_normal(h_n.shape)
+    both = gru_backward(d_out, d_h_n, cache)
+    parts = zip(gru_backward(d_out, None, cache), gru_backward(None, d_h_n, cache))
+    for total, (a, b) in zip(both, parts):
+        np.testing.assert_allclose(a + b, total, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("name", ARGUMENTS)
+@pytest.mark.parametrize("dtype", [np.int64, np.float16, np.complex128, bool, object])
+def test_unsupported_dtypes_are_refused(name, dtype):
+    values = layer()
+    values[name] = values[name].astype(dtype)
+    with pytest.raises(TypeError, match=name):
+        gru_forward(**values)
+
+
+@pytest.mark.parametrize("name", ARGUMENTS[1:])
+def test_mixed_dtypes_are_refused(name):
+    values = layer()
+    values[name] = values[name].astype(np.float32)
+    with pytest.raises(TypeError, match=f"{name} has dtype float32 but x has dtype float64"):
+        gru_forward(**values)
+
+
+@pytest.mark.parametrize("name, shape", [
+    ("x", (2, 4)), ("x", (2, 4, 3, 1)), ("w_ih", (15, 2)), ("w_ih", (14, 3)),
+    ("w_hh", (15, 4)), ("w_hh", (15,)), ("b_ih", (14,)), ("b_hh", (15, 1)),
+    ("h0", (3, 5)), ("h0", (2, 4)),
+])
+def test_wrong_shapes_are_refused(name, shape):
+    values = layer()
+    values[name] = np.zeros(shape)
+    with pytest.raises(ValueError, match=name):
+        gru_forward(**values)
+
+
+@pytest.mark.parametrize("shape", [(0, 4, 3), (2, 0, 3), (2, 4, 0)])
+def test_empty_dimensions_are_refused(shape):
+    values = layer()
+    values["x"] = np.zeros(shape)
+    values["w_ih"] = np.zeros((15, shape[2]))
+    values["h0"] = np.zeros((shape[0], 5))
+    with pytest.raises(ValueError, match="must be at least 1"):
+        gru_forward(**values)
+
+
+def test_zero_hidden_size_is_refused():
+    values = dict(layer(), w_ih=np.zeros((0, 3)), w_hh=np.zeros((0, 0)), b_ih=np.zeros(0),
+                  b_hh=np.zeros(0), h0=None)
+    with pytest.raises(ValueError, match="H must be at least 1"):
+        gru_forward(**values)
+
+
+@pytest.mark.parametrize("name", ARGUMENTS)
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_values_are_refused(name, bad):
+    values = layer()
+    values[name].flat[0] = bad
+    with pytest.raises(ValueError, match=f"{name} contains NaN or infinity"):
+        gru_forward(**values)
+
+
+@pytest.mark.parametrize("lengths, error, match", [
+    ([0, 4], ValueError, r"lengths must be in 1\.\.4 \(T\), got lengths\[0\] = 0"),
+    ([4, 5], ValueError, r"lengths\[1\] = 5"),
+    ([4, -1], ValueError, r"lengths\[1\] = -1"),
+    ([4], ValueError, r"shape \(2,\)"),
+    ([[4, 4]], ValueError, r"shape \(2,\)"),
+    ([4.5, 2], TypeError, "integers"),
+    (["4", "2"], TypeError, "integers"),
+    ([True, True], TypeError, "integers"),
+])
+def test_bad_lengths_are_refused(lengths, error, match):
+    with pytest.raises(error, match=match):
+        gru_forward(**layer(), lengths=lengths)
+
+
+def test_whole_float_lengths_are_accepted():
+    out, _, _ = gru_forward(**layer(), lengths=np.array([4.0, 2.0]))
+    np.testing.assert_array_equal(out, gru_forward(**layer(), lengths=[4, 2])[0])
+
+
+@pytest.mark.parametrize("flag", ["reset_after", "reverse"])
+def test_flags_must_be_booleans(flag):
+    with pytest.raises(TypeError, match=flag):
+        gru_forward(**layer(), **{flag: "yes"})
+
+
+def test_unconvertible_input_gives_a_type_error():
+    values = layer()
+    values["x"] = [[[1.0, 2.0], [3.0]]]
+    with pytest.raises(TypeError, match="x"):
+        gru_forward(**values)
+
+
+def test_backward_checks_its_arguments():
+    out, h_n, cache = gru_forward(**layer())
+    with pytest.raises(TypeError, match="cache must be the GRUCache"):
+        gru_backward(out, h_n, {"x": 1})
+    with pytest.raises(ValueError, match="d_out has shape"):
+        gru_backward(out[:, :2], None, cache)
+    with pytest.raises(ValueError, match="d_h_n has shape"):
+        gru_backward(None, h_n[:1], cache)
+    with pytest.raises(TypeError, match="d_out has dtype float32"):
+        gru_backward(out.astype(np.float32), None, cache)
+    with pytest.raises(ValueError, match="d_h_n contains NaN"):
+        gru_backward(None, np.full_like(h_n, np.nan), cache)
+    assert isinstance(cache, GRUCache)
+
+
+def test_float32_in_float32_out():
+    out, h_n, cache = gru_forward(**layer(np.float32))
+    assert out.dtype == h_n.dtype == np.float32
+    assert all(g.dtype == np.float32 for g in gru_backward(out, h_n, cache))
