@@ -1,0 +1,147 @@
+"""pygru's CPU GRU layer against torch.nn.GRU, timed in the same run.
+
+Both get the same thread count (``--threads``, default: all cores). For each shape
+(B, T, I, H) it times inference (forward only; torch under ``inference_mode``) and a train
+step (forward + backward of all gradients; torch through autograd), float32, and prints the
+median over repeats and the speed ratio torch / pygru (> 1: pygru is faster).
+
+    pip install torch==2.13.0    # benchmark dependency only
+    python benchmarks/bench_cpu.py [--threads 2] [--repeats 15] [--shapes 32,50,8,32 ...]
+"""
+import argparse
+import os
+import statistics
+import time
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from pygru.functional import gru_backward, gru_forward
+
+DEFAULT_SHAPES = [(32, 50, 8, 32), (64, 100, 16, 64), (128, 100, 32, 128), (64, 200, 1, 256),
+                  (256, 50, 64, 256)]
+
+
+def median_seconds(function, repeats, min_time=0.2):
+    """Median wall time of one call; each sample loops enough calls to last ~min_time / repeats."""
+    function()
+    start = time.perf_counter()
+    function()
+    once = time.perf_counter() - start
+    inner = max(1, int(min_time / repeats / max(once, 1e-9)))
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(inner):
+            function()
+        samples.append((time.perf_counter() - start) / inner)
+    return statistics.median(samples)
+
+
+def make_problem(shape, seed=0):
+    batch, steps, inputs, hidden = shape
+    rng = np.random.default_rng(seed)
+    scale = 1 / np.sqrt(hidden)
+    return dict(
+        x=rng.standard_normal((batch, steps, inputs), dtype=np.float32),
+        w_ih=rng.uniform(-scale, scale, (3 * hidden, inputs)).astype(np.float32),
+        w_hh=rng.uniform(-scale, scale, (3 * hidden, hidden)).astype(np.float32),
+        b_ih=rng.uniform(-scale, scale, 3 * hidden).astype(np.float32),
+        b_hh=rng.uniform(-scale, scale, 3 * hidden).astype(np.float32),
+        d_out=rng.standard_normal((batch, steps, hidden), dtype=np.float32),
+    )
+
+
+def pygru_timings(problem, repeats):
+    args = [problem[k] for k in ("x", "w_ih", "w_hh", "b_ih", "b_hh")]
+
+    def infer():
+        gru_forward(*args)
+
+    def train_step():
+        _, _, cache = gru_forward(*args)
+        gru_backward(problem["d_out"], None, cache)
+
+    return median_seconds(infer, repeats), median_seconds(train_step, repeats)
+
+
+def torch_timings(problem, repeats):
+    import torch
+
+    batch, steps, inputs = problem["x"].shape
+    hidden = problem["w_hh"].shape[1]
+    layer = torch.nn.GRU(inputs, hidden, batch_first=True)
+    with torch.no_grad():
+        for name, key in [("weight_ih_l0", "w_ih"), ("weight_hh_l0", "w_hh"),
+                          ("bias_ih_l0", "b_ih"), ("bias_hh_l0", "b_hh")]:
+            getattr(layer, name).copy_(torch.from_numpy(problem[key]))
+    x = torch.from_numpy(problem["x"])
+    d_out = torch.from_numpy(problem["d_out"])
+    x_grad = x.clone().requires_grad_(True)
+
+    def infer():
+        with torch.inference_mode():
+            layer(x)
+
+    def train_step():
+        layer.zero_grad(set_to_none=True)
+        x_grad.grad = None
+        out, _ = layer(x_grad)
+        out.backward(d_out)
+
+    return median_seconds(infer, repeats), median_seconds(train_step, repeats)
+
+
+def check_same_results(problem):
+    """Guard against timing two different computations: outputs must agree."""
+    import torch
+
+    out, _, _ = gru_forward(*[problem[k] for k in ("x", "w_ih", "w_hh", "b_ih", "b_hh")])
+    batch, steps, inputs = problem["x"].shape
+    hidden = problem["w_hh"].shape[1]
+    layer = torch.nn.GRU(inputs, hidden, batch_first=True)
+    with torch.no_grad():
+        for name, key in [("weight_ih_l0", "w_ih"), ("weight_hh_l0", "w_hh"),
+                          ("bias_ih_l0", "b_ih"), ("bias_hh_l0", "b_hh")]:
+            getattr(layer, name).copy_(torch.from_numpy(problem[key]))
+        reference, _ = layer(torch.from_numpy(problem["x"]))
+    np.testing.assert_allclose(out, reference.numpy(), rtol=1e-4, atol=1e-5)
+
+
+def parse_shape(text):
+    shape = tuple(int(v) for v in text.split(","))
+    if len(shape) != 4:
+        raise argparse.ArgumentTypeError(f"shape must be B,T,I,H, got {text!r}")
+    return shape
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
+    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--shapes", type=parse_shape, nargs="+", default=DEFAULT_SHAPES)
+    args = parser.parse_args()
+
+    import torch
+
+    torch.set_num_threads(args.threads)
+    print(f"threads={args.threads} repeats={args.repeats} torch={torch.__version__} "
+          f"float32; times are medians in ms; ratio = torch / pygru")
+    header = (f"{'B,T,I,H':>16} | {'infer pygru':>11} {'torch':>8} {'ratio':>6} | "
+              f"{'train pygru':>11} {'torch':>8} {'ratio':>6}")
+    print(header)
+    print("-" * len(header))
+    with threadpool_limits(args.threads, user_api="openmp"):
+        for shape in args.shapes:
+            problem = make_problem(shape)
+            check_same_results(problem)
+            ours_infer, ours_train = pygru_timings(problem, args.repeats)
+            torch_infer, torch_train = torch_timings(problem, args.repeats)
+            print(f"{','.join(map(str, shape)):>16} | {ours_infer * 1e3:11.3f} "
+                  f"{torch_infer * 1e3:8.3f} {torch_infer / ours_infer:6.2f} | "
+                  f"{ours_train * 1e3:11.3f} {torch_train * 1e3:8.3f} "
+                  f"{torch_train / ours_train:6.2f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
