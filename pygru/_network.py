@@ -1,0 +1,259 @@
+"""A stack of GRU layers with a dense head, and its gradient.
+
+Layout: [embedding] → GRU layer 1 (forward [+ reversed]) → ... → GRU layer L → dense head.
+With ``output="last"`` the head reads each sequence's final state (for a bidirectional layer,
+the forward direction's state at the sequence's end concatenated with the reversed
+direction's state after reading time 0, as Keras' ``Bidirectional``); with
+``output="sequence"`` it reads every time step.
+
+All parameters live in ONE flat vector, ``params``; ``views`` maps each name to a reshaped
+view into it, so the optimizer updates one array and gradients come back as one array of the
+same layout. The network calls only ``pygru.functional`` (estimator → network → functional →
+backend).
+"""
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from pygru.functional import gru_backward, gru_forward
+
+DIRECTIONS = {False: ("forward",), True: ("forward", "backward")}
+
+
+def glorot_uniform(shape, fan_in, fan_out, rng):
+    limit = np.sqrt(6.0 / (fan_in + fan_out))
+    return rng.uniform(-limit, limit, shape)
+
+
+def glorot_normal(shape, fan_in, fan_out, rng):
+    return rng.normal(0.0, np.sqrt(2.0 / (fan_in + fan_out)), shape)
+
+
+def torch_uniform(shape, fan_in, fan_out, rng):
+    """PyTorch's GRU default: U(-1/sqrt(H), 1/sqrt(H)), H the layer's hidden size."""
+    limit = 1.0 / np.sqrt(shape[-1] if len(shape) > 1 else fan_out)
+    return rng.uniform(-limit, limit, shape)
+
+
+def orthogonal(shape, fan_in, fan_out, rng):
+    """An orthogonal matrix per (H, H) gate block (Saxe et al. 2014), as stacked (3H, H)."""
+    rows, cols = shape
+    blocks = []
+    for start in range(0, rows, cols):
+        q, r = np.linalg.qr(rng.standard_normal((cols, cols)))
+        blocks.append((q * np.sign(np.diag(r)))[: rows - start])
+    return np.concatenate(blocks, axis=0)
+
+
+def zeros(shape, fan_in, fan_out, rng):
+    return np.zeros(shape)
+
+
+INITIALIZERS = {"glorot_uniform": glorot_uniform, "glorot_normal": glorot_normal,
+                "uniform": torch_uniform, "orthogonal": orthogonal, "zeros": zeros}
+
+
+@dataclass
+class LayerCache:
+    """What one GRU layer's backward pass needs."""
+
+    directions: dict = field(default_factory=dict)  # direction name → GRUCache
+    dropout_mask: np.ndarray = None                 # (n, 1, F) scaled keep-mask or None
+
+
+@dataclass
+class ForwardCache:
+    lengths: np.ndarray
+    tokens: np.ndarray = None
+    layers: list = field(default_factory=list)
+    head_input: np.ndarray = None
+    last_states: list = None  # final states of the top layer, per direction
+
+
+class GRUNetwork:
+    """Stacked (optionally bidirectional) GRU layers, optional embedding, dense head.
+
+    Parameters
+    ----------
+    n_inputs : int
+        Features per time step, or vocabulary size when ``embedding_dim`` is set.
+    hidden_layer_sizes : tuple of int
+    n_outputs : int
+    bidirectional, reset_after : bool
+    embedding_dim : int or None
+        Read integer token ids (``n_inputs`` distinct values) through an embedding table.
+    output : {"last", "sequence"}
+    dtype : numpy floating dtype
+    """
+
+    def __init__(self, n_inputs, hidden_layer_sizes, n_outputs, *, bidirectional=False,
+                 reset_after=True, embedding_dim=None, output="last", dtype=np.float32):
+        self.n_inputs = n_inputs
+        self.hidden_layer_sizes = tuple(hidden_layer_sizes)
+        self.n_outputs = n_outputs
+        self.bidirectional = bidirectional
+        self.reset_after = reset_after
+        self.embedding_dim = embedding_dim
+        self.output = output
+        self.dtype = np.dtype(dtype)
+        self.shapes = self._parameter_shapes()
+        sizes = [int(np.prod(shape)) for shape in self.shapes.values()]
+        self.params = np.zeros(sum(sizes), self.dtype)
+        self.views = self.unflatten(self.params)
+
+    @property
+    def directions(self):
+        return DIRECTIONS[self.bidirectional]
+
+    def _parameter_shapes(self):
+        shapes = {}
+        features = self.n_inputs
+        if self.embedding_dim is not None:
+            shapes["embedding"] = (self.n_inputs, self.embedding_dim)
+            features = self.embedding_dim
+        for layer, hidden in enumerate(self.hidden_layer_sizes):
+            for direction in self.directions:
+                prefix = f"gru{layer}.{direction}."
+                shapes[prefix + "w_ih"] = (3 * hidden, features)
+                shapes[prefix + "w_hh"] = (3 * hidden, hidden)
+                shapes[prefix + "b_ih"] = (3 * hidden,)
+                shapes[prefix + "b_hh"] = (3 * hidden,)
+            features = hidden * len(self.directions)
+        shapes["head.weight"] = (self.n_outputs, features)
+        shapes["head.bias"] = (self.n_outputs,)
+        return shapes
+
+    def unflatten(self, flat):
+        """Named views, shaped as ``self.shapes``, into the flat vector ``flat``."""
+        views, offset = {}, 0
+        for name, shape in self.shapes.items():
+            size = int(np.prod(shape))
+            views[name] = flat[offset:offset + size].reshape(shape)
+            offset += size
+        return views
+
+    def weight_mask(self):
+        """True on weights, False on biases (the L2 penalty applies to weights only)."""
+        mask = np.zeros(self.params.shape, bool)
+        for name, view in self.unflatten(mask).items():
+            view[...] = not name.endswith(("b_ih", "b_hh", "bias"))
+        return mask
+
+    def initialize(self, rng, kernel_initializer="glorot_uniform",
+                   recurrent_initializer="orthogonal", bias_initializer="zeros"):
+        """Fill ``params`` in place; ``rng`` is a numpy Generator."""
+        for name, shape in self.shapes.items():
+            kind = name.rsplit(".", 1)[-1]
+            if name == "embedding":
+                values = rng.uniform(-0.05, 0.05, shape)  # Keras' Embedding default
+            elif kind in ("w_ih", "weight"):
+                values = INITIALIZERS[kernel_initializer](shape, shape[1], shape[0], rng)
+            elif kind == "w_hh":
+                values = INITIALIZERS[recurrent_initializer](shape, shape[1], shape[0], rng)
+            else:
+                values = INITIALIZERS[bias_initializer](shape, shape[0], shape[0], rng)
+            self.views[name][...] = values
+
+    def forward(self, X, lengths, *, dropout=0.0, rng=None, keep_cache=True):
+        """Outputs for padded ``X`` (n, T, F) or token ids (n, T) and ``lengths``.
+
+        Returns ``(output, cache)``: ``output`` is (n, n_outputs) for ``output="last"`` and
+        (n, T, n_outputs) for ``"sequence"``. ``dropout`` > 0 (training) drops each GRU
+        layer's input features with one mask per sequence, shared by all time steps
+        (Keras semantics); it needs ``rng``.
+        """
+        cache = ForwardCache(lengths=lengths)
+        if self.embedding_dim is not None:
+            cache.tokens = X
+            X = self.views["embedding"][X]
+        inputs = X
+        for layer in range(len(self.hidden_layer_sizes)):
+            layer_cache = LayerCache()
+            if dropout > 0:
+                keep = rng.random((inputs.shape[0], 1, inputs.shape[2])) >= dropout
+                layer_cache.dropout_mask = (keep / (1.0 - dropout)).astype(self.dtype)
+                inputs = inputs * layer_cache.dropout_mask
+            outputs, states = [], []
+            for direction in self.directions:
+                weights = self._layer_weights(layer, direction)
+                out, h_n, gru_cache = gru_forward(inputs, *weights, lengths=lengths,
+                                                  reset_after=self.reset_after,
+                                                  reverse=direction == "backward")
+                outputs.append(out)
+                states.append(h_n)
+                layer_cache.directions[direction] = gru_cache
+            if keep_cache:
+                cache.layers.append(layer_cache)
+            inputs = outputs[0] if len(outputs) == 1 else np.concatenate(outputs, axis=2)
+        cache.last_states = states
+        head_input = inputs if self.output == "sequence" else np.concatenate(states, axis=1)
+        cache.head_input = head_input
+        output = head_input @ self.views["head.weight"].T + self.views["head.bias"]
+        return output, cache
+
+    def backward(self, d_output, cache):
+        """Gradient of the loss with respect to ``params``, as one flat vector.
+
+        ``d_output`` is the loss gradient with respect to ``forward``'s output (zero at
+        padded time steps for ``output="sequence"``).
+        """
+        grad = np.zeros_like(self.params)
+        grads = self.unflatten(grad)
+        head_input = cache.head_input
+        grads["head.weight"][...] = (d_output.reshape(-1, self.n_outputs).T
+                                     @ head_input.reshape(-1, head_input.shape[-1]))
+        grads["head.bias"][...] = d_output.reshape(-1, self.n_outputs).sum(axis=0)
+        d_head_input = d_output @ self.views["head.weight"]
+        d_states = None
+        if self.output == "sequence":
+            d_outputs = d_head_input
+        else:
+            d_outputs = None
+            d_states = np.split(d_head_input, len(self.directions), axis=1)
+        for layer in reversed(range(len(self.hidden_layer_sizes))):
+            layer_cache = cache.layers[layer]
+            d_inputs = None
+            per_direction = (np.split(d_outputs, len(self.directions), axis=2)
+                             if d_outputs is not None else [None] * len(self.directions))
+            for index, direction in enumerate(self.directions):
+                d_h_n = d_states[index] if d_states is not None else None
+                dx, _, dw_ih, dw_hh, db_ih, db_hh = gru_backward(
+                    _contiguous(per_direction[index]), _contiguous(d_h_n),
+                    layer_cache.directions[direction])
+                prefix = f"gru{layer}.{direction}."
+                grads[prefix + "w_ih"][...] = dw_ih
+                grads[prefix + "w_hh"][...] = dw_hh
+                grads[prefix + "b_ih"][...] = db_ih
+                grads[prefix + "b_hh"][...] = db_hh
+                d_inputs = dx if d_inputs is None else d_inputs + dx
+            if layer_cache.dropout_mask is not None:
+                d_inputs = d_inputs * layer_cache.dropout_mask
+            d_outputs, d_states = d_inputs, None
+        if self.embedding_dim is not None:
+            np.add.at(grads["embedding"], cache.tokens, d_outputs)
+        return grad
+
+    def gate_activations(self, X, lengths):
+        """Per layer, per direction: r, z, n and h over time, each (n, T, H), NaN past a
+        sequence's length."""
+        _, cache = self.forward(X, lengths)
+        steps = np.arange(cache.layers[0].directions["forward"].x.shape[1])
+        padding = steps[None, :] >= lengths[:, None]
+        activations = []
+        for layer_cache in cache.layers:
+            layer = {}
+            for direction, gru_cache in layer_cache.directions.items():
+                r, z, n = np.split(gru_cache.gates, 3, axis=2)
+                values = {"r": r, "z": z, "n": n, "h": gru_cache.out}
+                layer[direction] = {name: np.where(padding[:, :, None], np.nan, value)
+                                    for name, value in values.items()}
+            activations.append(layer)
+        return activations
+
+    def _layer_weights(self, layer, direction):
+        prefix = f"gru{layer}.{direction}."
+        return [self.views[prefix + name] for name in ("w_ih", "w_hh", "b_ih", "b_hh")]
+
+
+def _contiguous(array):
+    return None if array is None else np.ascontiguousarray(array)

@@ -1,0 +1,143 @@
+"""The GRU network: parameter layout, initializers, and its gradient against finite
+differences (the full stack, both heads, bidirectional, embedding, dropout)."""
+import numpy as np
+import pytest
+
+from pygru._network import GRUNetwork, orthogonal
+
+
+def make_network(**options):
+    settings = dict(n_inputs=3, hidden_layer_sizes=(4, 3), n_outputs=2, dtype=np.float64)
+    settings.update(options)
+    network = GRUNetwork(**settings)
+    network.initialize(np.random.default_rng(0), recurrent_initializer="orthogonal",
+                       bias_initializer="glorot_uniform")
+    return network
+
+
+def make_inputs(network, n=4, steps=5, seed=1):
+    rng = np.random.default_rng(seed)
+    lengths = np.array([5, 2, 4, 1][:n])
+    if network.embedding_dim is not None:
+        X = rng.integers(1, network.n_inputs, size=(n, steps))
+        for i, length in enumerate(lengths):
+            X[i, length:] = 0
+    else:
+        X = rng.standard_normal((n, steps, network.n_inputs))
+    return X, lengths
+
+
+def numerical_gradient(network, loss, eps=1e-6):
+    grad = np.zeros_like(network.params)
+    for i in range(network.params.size):
+        saved = network.params[i]
+        network.params[i] = saved + eps
+        plus = loss()
+        network.params[i] = saved - eps
+        minus = loss()
+        network.params[i] = saved
+        grad[i] = (plus - minus) / (2 * eps)
+    return grad
+
+
+@pytest.mark.parametrize("options", [
+    dict(),
+    dict(bidirectional=True),
+    dict(reset_after=False, bidirectional=True),
+    dict(output="sequence"),
+    dict(output="sequence", bidirectional=True, hidden_layer_sizes=(3,)),
+    dict(embedding_dim=2, n_inputs=6),
+], ids=["stacked", "bidirectional", "cho-bidirectional", "sequence", "sequence-bi",
+        "embedding"])
+@pytest.mark.parametrize("dropout", [0.0, 0.3])
+def test_gradient_matches_finite_differences(options, dropout):
+    network = make_network(**options)
+    X, lengths = make_inputs(network)
+    output, _ = network.forward(X, lengths)
+    weights = np.random.default_rng(2).standard_normal(output.shape)
+    if network.output == "sequence":
+        weights[np.arange(X.shape[1])[None, :] >= lengths[:, None]] = 0
+
+    def loss():
+        output, _ = network.forward(X, lengths, dropout=dropout,
+                                    rng=np.random.default_rng(7))
+        return np.sum(output * weights)
+
+    _, cache = network.forward(X, lengths, dropout=dropout, rng=np.random.default_rng(7))
+    analytic = network.backward(weights, cache)
+    np.testing.assert_allclose(analytic, numerical_gradient(network, loss), rtol=1e-5,
+                               atol=1e-8)
+
+
+def test_parameters_live_in_one_flat_buffer():
+    network = make_network(bidirectional=True)
+    assert sum(v.size for v in network.views.values()) == network.params.size
+    for view in network.views.values():
+        assert np.shares_memory(view, network.params)
+    network.params[:] = 0
+    assert all(not v.any() for v in network.views.values())
+    assert list(network.views) == ["gru0.forward.w_ih", "gru0.forward.w_hh",
+                                   "gru0.forward.b_ih", "gru0.forward.b_hh",
+                                   "gru0.backward.w_ih", "gru0.backward.w_hh",
+                                   "gru0.backward.b_ih", "gru0.backward.b_hh",
+                                   "gru1.forward.w_ih", "gru1.forward.w_hh",
+                                   "gru1.forward.b_ih", "gru1.forward.b_hh",
+                                   "gru1.backward.w_ih", "gru1.backward.w_hh",
+                                   "gru1.backward.b_ih", "gru1.backward.b_hh",
+                                   "head.weight", "head.bias"]
+    assert network.views["gru1.forward.w_ih"].shape == (9, 8)
+    assert network.views["head.weight"].shape == (2, 6)
+
+
+def test_weight_mask_excludes_biases():
+    network = make_network()
+    mask = network.unflatten(network.weight_mask())
+    assert mask["gru0.forward.w_hh"].all() and mask["head.weight"].all()
+    assert not mask["gru0.forward.b_ih"].any() and not mask["head.bias"].any()
+
+
+def test_default_initializers():
+    network = GRUNetwork(3, (16,), 2)
+    network.initialize(np.random.default_rng(0))
+    w_hh = network.views["gru0.forward.w_hh"].astype(np.float64)
+    for block in np.split(w_hh, 3):
+        np.testing.assert_allclose(block @ block.T, np.eye(16), atol=1e-6)
+    w_ih = network.views["gru0.forward.w_ih"]
+    assert np.abs(w_ih).max() <= np.sqrt(6 / (3 + 48))
+    assert not network.views["gru0.forward.b_ih"].any()
+    assert network.params.dtype == np.float32
+
+
+def test_orthogonal_handles_any_block_count():
+    q = orthogonal((6, 4), 4, 6, np.random.default_rng(0))
+    np.testing.assert_allclose(q[:4] @ q[:4].T, np.eye(4), atol=1e-12)
+    assert q.shape == (6, 4)
+
+
+def test_bidirectional_last_state_reads_the_reversed_direction_at_time_zero():
+    network = make_network(bidirectional=True, hidden_layer_sizes=(3,))
+    X, lengths = make_inputs(network)
+    _, cache = network.forward(X, lengths)
+    backward = cache.layers[0].directions["backward"]
+    np.testing.assert_array_equal(cache.last_states[1], backward.out[:, 0])
+
+
+def test_results_do_not_depend_on_padding():
+    network = make_network(bidirectional=True)
+    X, lengths = make_inputs(network)
+    noisy = X.copy()
+    for i, length in enumerate(lengths):
+        noisy[i, length:] = 5.0
+    np.testing.assert_array_equal(network.forward(X, lengths)[0],
+                                  network.forward(noisy, lengths)[0])
+
+
+def test_gate_activations_are_nan_past_each_length():
+    network = make_network(bidirectional=True)
+    X, lengths = make_inputs(network)
+    activations = network.gate_activations(X, lengths)
+    assert len(activations) == 2 and set(activations[0]) == {"forward", "backward"}
+    gates = activations[1]["backward"]
+    assert set(gates) == {"r", "z", "n", "h"} and gates["h"].shape == (4, 5, 3)
+    assert np.isnan(gates["z"][1, 2:]).all() and np.isfinite(gates["z"][1, :2]).all()
+    assert ((gates["r"][0] > 0) & (gates["r"][0] < 1)).all()
