@@ -1,0 +1,20 @@
+"""Access to the files under ``pygru/datasets/data`` (through importlib.resources)."""
+
+import gzip
+from importlib import resources
+
+
+def decode_text(raw, source):
+    """Decode the bytes of a UTF-8 text file, gunzipping them first if needed."""
+    if raw[:2] == b"\x1f\x8b":
+        raw = gzip.decompress(raw)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{source}: not UTF-8 text ({exc})") from None
+
+
+def read_data_text(folder, filename):
+    """Return the text of the bundled file ``data/<folder>/<filename>``."""
+    resource = resources.files(__package__) / "data" / folder / filename
+    return decode_text(resource.read_bytes(), f"pygru/datasets/data/{folder}/{filename}")

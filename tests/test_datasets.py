@@ -1,0 +1,424 @@
+"""Tests of pygru.datasets: bundled data against published metadata, .ts parser, windows."""
+
+import gzip
+import io
+from collections import Counter
+
+import numpy as np
+import pytest
+from sklearn.utils import Bunch
+
+from pygru import datasets
+from pygru.datasets import (
+    load_airline,
+    load_lynx,
+    load_movie_reviews,
+    load_tweets,
+    load_ucr,
+    make_windows,
+    read_ts,
+)
+from pygru.datasets._text import _read_ground_truth
+from pygru.datasets._ts import parse_ts
+
+# Published metadata of the archive (timeseriesclassification.com, Dau et al. 2019,
+# Bagnall et al. 2018; JapaneseVowels also UCI): train/test sizes, length
+# (an int, or the (min, max) range over both splits), dimensions, classes.
+UCR_METADATA = {
+    "ItalyPowerDemand": (67, 1029, 24, 1, 2),
+    "GunPoint": (50, 150, 150, 1, 2),
+    "JapaneseVowels": (270, 370, (7, 29), 12, 9),
+    "BasicMotions": (40, 40, 100, 6, 4),
+    "ArrowHead": (36, 175, 251, 1, 3),
+    "PickupGestureWiimoteZ": (50, 50, (29, 361), 1, 10),
+}
+
+CONVENIENCE_LOADERS = {
+    "ItalyPowerDemand": datasets.load_italy_power_demand,
+    "GunPoint": datasets.load_gunpoint,
+    "JapaneseVowels": datasets.load_japanese_vowels,
+    "BasicMotions": datasets.load_basic_motions,
+    "ArrowHead": datasets.load_arrowhead,
+    "PickupGestureWiimoteZ": datasets.load_pickup_gesture_wiimote_z,
+}
+
+
+@pytest.fixture(scope="module", params=sorted(UCR_METADATA))
+def ucr(request):
+    return load_ucr(request.param)
+
+
+def test_ucr_catalog_lists_the_bundled_sets():
+    assert set(datasets.UCR_DATASETS) == set(UCR_METADATA)
+
+
+def test_ucr_matches_published_metadata(ucr):
+    n_train, n_test, length, n_dims, n_classes = UCR_METADATA[ucr.name]
+    assert len(ucr.X_train) == len(ucr.y_train) == n_train
+    assert len(ucr.X_test) == len(ucr.y_test) == n_test
+    lengths = []
+    for X in (ucr.X_train, ucr.X_test):
+        if isinstance(length, int):
+            assert isinstance(X, np.ndarray)
+            assert X.shape[1:] == (length, n_dims)
+            assert X.dtype == np.float64 and X.flags.c_contiguous
+        else:
+            assert isinstance(X, list)
+            assert all(x.ndim == 2 and x.shape[1] == n_dims for x in X)
+            assert all(x.dtype == np.float64 for x in X)
+            lengths += [len(x) for x in X]
+        assert all(np.isfinite(x).all() for x in X)
+    if not isinstance(length, int):
+        assert (min(lengths), max(lengths)) == length
+        assert len(set(lengths)) > 1
+    assert len(ucr.class_labels) == n_classes
+    for y in (ucr.y_train, ucr.y_test):
+        assert y.dtype.kind == "U"
+        assert set(y) <= set(ucr.class_labels)
+    assert set(ucr.y_train) == set(ucr.class_labels)
+
+
+def test_ucr_bunch_documents_itself(ucr):
+    assert isinstance(ucr, Bunch)
+    assert ucr.name in ucr.DESCR
+    assert ucr.citation in ucr.DESCR
+    archive = "Bagnall" if UCR_METADATA[ucr.name][3] > 1 else "Dau"
+    assert archive in ucr.citation
+    n_train, n_test = UCR_METADATA[ucr.name][:2]
+    assert f"train: {n_train} series" in ucr.DESCR
+    assert f"test: {n_test} series" in ucr.DESCR
+
+
+@pytest.mark.parametrize(
+    "name, split, counts",
+    [
+        # UCI description: 30 utterances per speaker for training, and
+        # 31 35 88 44 29 24 40 50 29 for testing.
+        ("JapaneseVowels", "train", dict(zip("123456789", [30] * 9))),
+        ("JapaneseVowels", "test", dict(zip("123456789", [31, 35, 88, 44, 29, 24, 40, 50, 29]))),
+        ("BasicMotions", "train", {"Standing": 10, "Running": 10, "Walking": 10, "Badminton": 10}),
+        ("BasicMotions", "test", {"Standing": 10, "Running": 10, "Walking": 10, "Badminton": 10}),
+        ("ArrowHead", "train", {"0": 12, "1": 12, "2": 12}),
+        ("ItalyPowerDemand", "train", {"1": 34, "2": 33}),
+        ("GunPoint", "train", {"1": 24, "2": 26}),
+        ("PickupGestureWiimoteZ", "test", {str(k): 5 for k in range(1, 11)}),
+    ],
+)
+def test_ucr_class_counts(name, split, counts):
+    _, y = load_ucr(name, split=split, return_X_y=True)
+    assert Counter(y.tolist()) == counts
+
+
+def test_ucr_split_and_return_x_y():
+    both = load_ucr("GunPoint")
+    test = load_ucr("gunpoint", split="TEST")
+    assert test.split == "test" and test.name == "GunPoint"
+    np.testing.assert_array_equal(test.X, both.X_test)
+    np.testing.assert_array_equal(test.y, both.y_test)
+    X_train, y_train, X_test, y_test = load_ucr("GunPoint", return_X_y=True)
+    np.testing.assert_array_equal(X_train, both.X_train)
+    np.testing.assert_array_equal(y_test, both.y_test)
+    X, y = load_ucr("GunPoint", split="train", return_X_y=True)
+    assert X.shape == (50, 150, 1) and y.shape == (50,)
+
+
+@pytest.mark.parametrize("name", sorted(CONVENIENCE_LOADERS))
+def test_convenience_loaders(name):
+    X, y = CONVENIENCE_LOADERS[name](split="train", return_X_y=True)
+    X_ref, y_ref = load_ucr(name, split="train", return_X_y=True)
+    np.testing.assert_array_equal(y, y_ref)
+    for series, reference in zip(X, X_ref):
+        np.testing.assert_array_equal(series, reference)
+    assert CONVENIENCE_LOADERS[name]().name == name
+
+
+def test_ucr_bad_arguments():
+    with pytest.raises(ValueError, match="unknown data set 'Nope'.*GunPoint"):
+        load_ucr("Nope")
+    with pytest.raises(ValueError, match="split must be"):
+        load_ucr("GunPoint", split="validation")
+
+
+def test_ucr_values_against_the_first_line_of_the_file():
+    X, y = load_ucr("ItalyPowerDemand", split="train", return_X_y=True)
+    assert X[0, :3, 0].tolist() == [-0.71051757, -1.1833204, -1.3724416]
+    assert y[0] == "1"
+    X, y = load_ucr("BasicMotions", split="train", return_X_y=True)
+    assert X.shape == (40, 100, 6)
+    # each dimension of a BasicMotions series is a separate ':'-field of the line
+    assert not np.allclose(X[0, :, 0], X[0, :, 1])
+
+
+# ---------------------------------------------------------------- .ts parser
+
+HEADER = "@problemName Toy\n@univariate true\n@equalLength true\n@seriesLength 3\n"
+
+
+def write(tmp_path, text, name="toy.ts"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_read_ts_equal_length_univariate(tmp_path):
+    text = (
+        "# a comment\n\n" + HEADER + "@classLabel true a b\n@data\n"
+        "1,2,3:a\n# comment among the data\n\n4,?,6:b\n"
+    )
+    X, y, header = read_ts(write(tmp_path, text))
+    assert X.shape == (2, 3, 1) and X.dtype == np.float64
+    np.testing.assert_array_equal(X[:, :, 0], [[1, 2, 3], [4, np.nan, 6]])
+    assert y.tolist() == ["a", "b"]
+    assert header["problem_name"] == "Toy"
+    assert header["series_length"] == 3
+    assert header["class_labels"] == ["a", "b"]
+
+
+def test_read_ts_multivariate_unequal_length(tmp_path):
+    text = (
+        "@problemname Toy\n@UNIVARIATE false\n@dimensions 2\n@equallength false\n"
+        "@classlabel true 1 2\n@DATA\n1,2,3:4,5,6:1\n7,8:9,10:2\n"
+    )
+    X, y, header = read_ts(write(tmp_path, text))
+    assert isinstance(X, list) and len(X) == 2
+    np.testing.assert_array_equal(X[0], [[1, 4], [2, 5], [3, 6]])
+    np.testing.assert_array_equal(X[1], [[7, 9], [8, 10]])
+    assert y.tolist() == ["1", "2"]
+    assert header["dimensions"] == 2 and header["equal_length"] is False
+
+
+def test_read_ts_infers_equal_length_when_the_header_is_silent(tmp_path):
+    base = "@problemName Toy\n@classLabel true 0 1\n@data\n"
+    X, _, _ = read_ts(write(tmp_path, base + "1,2:0\n3,4:1\n"))
+    assert isinstance(X, np.ndarray) and X.shape == (2, 2, 1)
+    X, _, _ = read_ts(write(tmp_path, base + "1,2:0\n3,4,5:1\n"))
+    assert isinstance(X, list) and [len(x) for x in X] == [2, 3]
+
+
+def test_read_ts_regression_and_unlabelled(tmp_path):
+    X, y, header = read_ts(
+        write(tmp_path, "@problemName R\n@targetLabel true\n@data\n1,2:0.5\n3,4:-2e1\n")
+    )
+    assert y.dtype == np.float64 and y.tolist() == [0.5, -20.0]
+    assert header["target_label"] is True
+    X, y, _ = read_ts(write(tmp_path, "@problemName U\n@classLabel false\n@data\n1,2\n3,4\n"))
+    assert y is None and X.shape == (2, 2, 1)
+
+
+def test_read_ts_gzip_and_file_objects(tmp_path):
+    text = HEADER + "@classLabel true a\n@data\n1,2,3:a\n"
+    path = tmp_path / "toy.ts.gz"
+    path.write_bytes(gzip.compress(text.encode()))
+    X_gz, _, _ = read_ts(path)
+    X_obj, _, _ = read_ts(io.BytesIO(text.encode()))
+    X_lines, _, _ = parse_ts(text.splitlines())
+    np.testing.assert_array_equal(X_gz, X_obj)
+    np.testing.assert_array_equal(X_gz, X_lines)
+
+
+# HEADER + one label line + @data: the first data line is line 7
+LABELLED = HEADER + "@classLabel true a b\n@data\n"
+TARGETS = HEADER + "@targetLabel true\n@data\n"
+TWO_DIMS = "@dimensions 2\n@classLabel true a\n@data\n"  # data from line 4
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (HEADER + "@classLabel true a\n", r"no @data line"),
+        (HEADER + "1,2,3:a\n@data\n", r"line 5: expected a '@tag'"),
+        ("@univariate maybe\n@data\n1:a\n", r"line 1: @univariate must be 'true' or 'false'"),
+        ("@seriesLength -3\n@data\n1\n", r"line 1: @seriesLength needs one positive integer"),
+        ("@seriesLength\n@data\n1\n", r"line 1: @seriesLength needs one positive integer"),
+        ("@classLabel true\n@data\n1:a\n", r"line 1: @classLabel true needs the class labels"),
+        ("@classLabel yes a b\n@data\n1:a\n", r"line 1: @classLabel must be"),
+        ("@problemName\n@data\n1\n", r"line 1: @problemName needs a name"),
+        ("@problemName A\n@problemname B\n@data\n1\n", r"line 2: tag @problemname given twice"),
+        ("@data now\n1\n", r"line 1: @data takes no value"),
+        ("@timeStamps true\n@data\n(0,1):a\n", r"time-stamped"),
+        ("@classLabel true a\n@targetLabel true\n@data\n1:a\n", r"both @classLabel"),
+        ("@univariate true\n@dimensions 3\n@data\n1\n", r"@univariate true but @dimensions 3"),
+        (LABELLED + "1,2,3:a\n1,2,3:c\n", r"line 8: class label 'c' is not among"),
+        (LABELLED + "1,2,x:a\n", r"line 7: 'x' is not a number"),
+        (LABELLED + "1,,3:a\n", r"line 7: '' is not a number"),
+        (LABELLED + ":a\n", r"line 7: empty dimension"),
+        (LABELLED + "1,2,3\n", r"line 7: expected values followed by ':label'"),
+        (LABELLED + "1,2,3:a\n1,2,3:4,5,6:a\n", r"line 8: found 2 dimension\(s\), expected 1"),
+        (LABELLED + "1,2,3:a\n1,2,3,4:a\n", r"line 8: series of length 4, header says @seriesL"),
+        (LABELLED + "# only a comment\n", r"no series after @data"),
+        (TARGETS + "1,2,3:big\n", r"line 7: target 'big' is not a number"),
+        (TWO_DIMS + "1,2:3:a\n", r"line 4: the dimensions of one series have different len"),
+        (TWO_DIMS + "1,2:3,4:5,6:a\n", r"line 4: found 3 dimension\(s\), expected 2"),
+        (
+            "@equalLength true\n@classLabel true a\n@data\n1,2:a\n1,2,3:a\n",
+            r"line 5: series of length 3.*@equalLength true",
+        ),
+    ],
+)
+def test_read_ts_malformed_files_name_file_and_line(tmp_path, text, message):
+    path = write(tmp_path, text, name="broken.ts")
+    with pytest.raises(ValueError, match=message) as error:
+        read_ts(path)
+    assert str(path) in str(error.value)
+
+
+def test_read_ts_rejects_non_utf8(tmp_path):
+    path = tmp_path / "latin1.ts"
+    path.write_bytes("@problemName Caf\xe9\n@data\n1\n".encode("latin-1"))
+    with pytest.raises(ValueError, match="latin1.ts: not UTF-8"):
+        read_ts(path)
+
+
+# ---------------------------------------------------------------- forecasting
+
+
+def test_airline():
+    airline = load_airline()
+    assert airline.data.shape == (144,) and airline.data.dtype == np.float64
+    assert airline.data[:3].tolist() == [112.0, 118.0, 132.0]
+    assert airline.data[-1] == 432.0
+    assert airline.data.sum() == 40363.0
+    assert airline.index.dtype == np.dtype("datetime64[M]")
+    assert str(airline.index[0]) == "1949-01" and str(airline.index[-1]) == "1960-12"
+    assert np.all(np.diff(airline.index) == np.timedelta64(1, "M"))
+    assert "Box" in airline.citation and airline.citation in airline.DESCR
+
+
+def test_lynx():
+    lynx = load_lynx()
+    assert lynx.data.shape == (114,) and lynx.data.dtype == np.float64
+    assert lynx.data[:3].tolist() == [269.0, 321.0, 585.0]
+    assert lynx.data[-1] == 3396.0 and lynx.data.max() == 6991.0
+    assert str(lynx.index[np.argmax(lynx.data)]) == "1904"
+    assert str(lynx.index[0]) == "1821" and str(lynx.index[-1]) == "1934"
+    assert "Campbell" in lynx.citation and lynx.citation in lynx.DESCR
+
+
+def test_make_windows_univariate_values():
+    X, y = make_windows(np.arange(6), lookback=3)
+    assert X.shape == (3, 3, 1) and X.dtype == np.float64
+    np.testing.assert_array_equal(X[:, :, 0], [[0, 1, 2], [1, 2, 3], [2, 3, 4]])
+    np.testing.assert_array_equal(y, [3, 4, 5])
+
+
+def test_make_windows_horizon_and_step():
+    X, y = make_windows(np.arange(10.0), lookback=4, horizon=2, step=3)
+    np.testing.assert_array_equal(X[:, :, 0], [[0, 1, 2, 3], [3, 4, 5, 6]])
+    np.testing.assert_array_equal(y, [[4, 5], [7, 8]])
+    # exactly lookback + horizon points: one window
+    X, y = make_windows([1.0, 2.0, 3.0], lookback=2)
+    assert X.shape == (1, 2, 1) and y.tolist() == [3.0]
+
+
+def test_make_windows_multivariate():
+    series = np.arange(12, dtype=np.float32).reshape(6, 2)
+    X, y = make_windows(series, lookback=2)
+    assert X.shape == (4, 2, 2) and X.dtype == np.float32
+    np.testing.assert_array_equal(X[1], series[1:3])
+    np.testing.assert_array_equal(y, series[2:6])
+    X, y = make_windows(series, lookback=2, horizon=3)
+    assert y.shape == (2, 3, 2)
+    np.testing.assert_array_equal(y[1], series[3:6])
+    X, y = make_windows(series, lookback=2, horizon=3, target=-1)
+    np.testing.assert_array_equal(y, [[5, 7, 9], [7, 9, 11]])
+    X, y = make_windows(series, lookback=2, target=0)
+    np.testing.assert_array_equal(y, [4, 6, 8, 10])
+
+
+def test_make_windows_returns_copies():
+    series = np.arange(5.0)
+    X, y = make_windows(series, lookback=2)
+    X[0, 0, 0] = 99.0
+    y[0] = 99.0
+    assert series.tolist() == [0, 1, 2, 3, 4]
+
+
+def test_make_windows_on_a_real_series():
+    airline = load_airline().data
+    X, y = make_windows(airline, lookback=12, horizon=3)
+    assert X.shape == (130, 12, 1) and y.shape == (130, 3)
+    np.testing.assert_array_equal(y[-1], airline[-3:])
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        (dict(lookback=0), ValueError, "lookback must be at least 1, got 0"),
+        (dict(lookback=2, horizon=0), ValueError, "horizon must be at least 1, got 0"),
+        (dict(lookback=2, step=-1), ValueError, "step must be at least 1, got -1"),
+        (dict(lookback=2.5), TypeError, "lookback must be an integer"),
+        (dict(lookback=True), TypeError, "lookback must be an integer"),
+        (dict(lookback=8, horizon=3), ValueError, "length 10 is too short.*at least 11"),
+        (dict(lookback=2, target=1), ValueError, "target 1 is out of range for 1 column"),
+        (dict(lookback=2, target="a"), TypeError, "target must be an integer"),
+    ],
+)
+def test_make_windows_errors(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        make_windows(np.arange(10.0), **kwargs)
+
+
+def test_make_windows_bad_series():
+    with pytest.raises(ValueError, match="got shape \\(2, 2, 2\\)"):
+        make_windows(np.zeros((2, 2, 2)), lookback=1)
+    with pytest.raises(TypeError, match="numeric"):
+        make_windows(["a", "b", "c"], lookback=1)
+    with pytest.raises(ValueError, match="length 0 is too short"):
+        make_windows([], lookback=1)
+
+
+# ---------------------------------------------------------------- VADER texts
+
+
+def test_vader_files_have_the_published_counts():
+    # Hutto & Gilbert (2014): 10,605 movie-review snippets and 4,200 tweets.
+    texts, ratings = _read_ground_truth("movieReviewSnippets_GroundTruth.txt.gz")
+    assert len(texts) == len(ratings) == 10605
+    assert ratings.min() >= -4 and ratings.max() <= 4
+    assert texts[0].startswith("The Rock is destined to be the 21st Century's new")
+    assert not any("\r" in text or "\t" in text for text in texts)
+    texts, ratings = _read_ground_truth("tweets_GroundTruth.txt.gz")
+    assert len(texts) == 4200
+
+
+def test_movie_reviews_default_split():
+    reviews = load_movie_reviews()
+    assert (len(reviews.X_train), len(reviews.X_test)) == (8057, 2015)
+    assert all(isinstance(text, str) for text in reviews.X_train + reviews.X_test)
+    y = np.concatenate([reviews.y_train, reviews.y_test])
+    assert y.dtype == np.int64 and set(y) == {0, 1}
+    assert (y == 1).sum() == 4996 and (y == 0).sum() == 5076
+    # stratified: the same share of positives on both sides
+    assert abs(reviews.y_train.mean() - reviews.y_test.mean()) < 0.005
+    ratings = np.concatenate([reviews.rating_train, reviews.rating_test])
+    np.testing.assert_array_equal(y, ratings > 0)
+    assert np.abs(ratings).min() >= 0.5
+    assert reviews.target_names.tolist() == ["negative", "positive"]
+    assert "Hutto" in reviews.citation and reviews.citation in reviews.DESCR
+
+
+def test_movie_reviews_is_deterministic_and_threshold_filters():
+    first = load_movie_reviews(return_X_y=True)
+    second = load_movie_reviews(return_X_y=True)
+    assert first[0] == second[0]
+    np.testing.assert_array_equal(first[3], second[3])
+    everything = load_movie_reviews(threshold=0)
+    assert len(everything.X_train) + len(everything.X_test) == 10605 - 37  # 37 exact zeros
+    strict = load_movie_reviews(threshold=2.0, test_size=0.5)
+    assert abs(len(strict.X_train) - len(strict.X_test)) <= 1
+    assert np.abs(strict.rating_train).min() >= 2.0
+
+
+@pytest.mark.parametrize(
+    "threshold, error",
+    [(-0.1, ValueError), (4.5, ValueError), ("0.5", TypeError), (None, TypeError)],
+)
+def test_movie_reviews_bad_threshold(threshold, error):
+    with pytest.raises(error, match="threshold"):
+        load_movie_reviews(threshold=threshold)
+
+
+def test_tweets():
+    X_train, y_train, X_test, y_test = load_tweets(return_X_y=True)
+    assert (len(X_train), len(X_test)) == (2745, 687)
+    assert y_train.sum() + y_test.sum() == 2345
