@@ -1,0 +1,342 @@
+"""Turn raw text into padded integer token sequences for a GRU with an embedding layer.
+
+:class:`TokenSequencer` is the scikit-learn counterpart of Keras' ``Tokenizer`` /
+``TextVectorization(output_mode="int")``: it learns a vocabulary from training documents and
+maps each document to a row of token ids, so that
+
+    make_pipeline(TokenSequencer(), GRUClassifier(embedding_dim=32))
+
+classifies text end to end. Id ``PADDING_ID`` (0) marks padding and ``OOV_ID`` (1) marks a
+token outside the vocabulary; vocabulary tokens get the ids from 2 on, most frequent first.
+"""
+
+import re
+from collections import Counter
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
+from sklearn.utils.validation import check_array, check_is_fitted
+
+__all__ = ["OOV_ID", "PADDING_ID", "TokenSequencer"]
+
+PADDING_ID = 0
+OOV_ID = 1
+_FIRST_TOKEN_ID = 2
+
+
+class TokenSequencer(TransformerMixin, BaseEstimator):
+    """Map raw text documents to post-padded sequences of integer token ids.
+
+    Documents are preprocessed and tokenised exactly as by
+    :class:`~sklearn.feature_extraction.text.CountVectorizer` (lowercasing, then
+    ``token_pattern``). ``fit`` learns a vocabulary; ``transform`` replaces every token by its
+    id and pads or truncates every document to ``max_len_`` ids. The result is what an
+    embedding layer followed by a GRU expects.
+
+    Ids follow one convention:
+
+    - ``0`` is padding. Padding is always at the end of a row (post-padding), so the trailing
+      zeros of a row mark where its sequence ends; the GRU estimators read sequence lengths
+      from them.
+    - ``1`` stands for any token that is not in the vocabulary (out of vocabulary, OOV).
+    - ``2, 3, ...`` are the vocabulary tokens, the most frequent first.
+
+    Parameters
+    ----------
+    max_features : int or None, default=None
+        Keep only the ``max_features`` most frequent tokens of the training documents (counted
+        over all their occurrences, as in ``CountVectorizer``); the others become OOV. Tokens
+        that occur equally often are ordered alphabetically, so the vocabulary does not depend
+        on the order of the training documents. Padding and OOV are not counted: the embedding
+        table needs ``max_features + 2`` rows. None keeps every token.
+
+    max_len : int or None, default=None
+        Number of ids per output row. Longer documents are truncated (see ``truncating``),
+        shorter ones padded with zeros. None uses the length of the longest training
+        document.
+
+    lowercase : bool, default=True
+        Convert all characters to lowercase before tokenising.
+
+    token_pattern : str, default=r"(?u)\\b\\w+\\b"
+        Regular expression that defines a token, as in ``CountVectorizer``. Unlike
+        ``CountVectorizer``'s default, the default here keeps one-character tokens (as
+        Keras does), because in a sequence model every word carries position information.
+        If the pattern has one capturing group, the group's content is the token.
+
+    min_df : int or float, default=1
+        Ignore tokens that occur in fewer than ``min_df`` training documents (an int), or in a
+        smaller fraction of them than ``min_df`` (a float in [0.0, 1.0]). Applied before
+        ``max_features``.
+
+    truncating : {"post", "pre"}, default="post"
+        Which ids a document longer than ``max_len_`` keeps: ``"post"`` keeps its first
+        ``max_len_`` tokens (drops the end), ``"pre"`` keeps its last ``max_len_`` tokens
+        (drops the beginning).
+
+    Attributes
+    ----------
+    vocabulary_ : dict of str to int
+        Maps each vocabulary token to its id (2, 3, ...; the most frequent token has id 2).
+
+    vocabulary_size_ : int
+        Number of distinct ids ``transform`` can output, padding and OOV included:
+        ``len(vocabulary_) + 2``. This is the number of rows an embedding table needs.
+
+    max_len_ : int
+        Number of ids per row of ``transform``'s output.
+
+    See Also
+    --------
+    sklearn.feature_extraction.text.CountVectorizer : Bag-of-words counts; same tokenisation.
+
+    Notes
+    -----
+    A GRU needs at least one step per sequence, so a document without any token (an empty
+    string, or one with only punctuation) becomes a single OOV id followed by padding, just
+    like a document whose only token is unknown.
+
+    There is no ``get_feature_names_out``: the output columns are positions in a sequence,
+    not features with names.
+
+    Examples
+    --------
+    >>> from pygru.text import TokenSequencer
+    >>> docs = ["The cat sat.", "The dog sat down.", "A cat!"]
+    >>> sequencer = TokenSequencer().fit(docs)
+    >>> sequencer.vocabulary_
+    {'cat': 2, 'sat': 3, 'the': 4, 'a': 5, 'dog': 6, 'down': 7}
+    >>> sequencer.vocabulary_size_, sequencer.max_len_
+    (8, 4)
+    >>> sequencer.transform(["the cat", "a bird sat", "", "the dog sat on the mat"])
+    array([[4, 2, 0, 0],
+           [5, 1, 3, 0],
+           [1, 0, 0, 0],
+           [4, 6, 3, 1]])
+    >>> sequencer.set_params(max_len=3, truncating="pre").fit_transform(docs)
+    array([[4, 2, 3],
+           [6, 3, 7],
+           [5, 2, 0]])
+    >>> sequencer.inverse_transform([[5, 1, 3, 0]])
+    [['a', None, 'sat']]
+    """
+
+    _parameter_constraints: dict = {
+        "max_features": [Interval(Integral, 1, None, closed="left"), None],
+        "max_len": [Interval(Integral, 1, None, closed="left"), None],
+        "lowercase": ["boolean"],
+        "token_pattern": [str],
+        "min_df": [
+            Interval(RealNotInt, 0, 1, closed="both"),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "truncating": [StrOptions({"post", "pre"})],
+    }
+
+    def __init__(
+        self,
+        *,
+        max_features=None,
+        max_len=None,
+        lowercase=True,
+        token_pattern=r"(?u)\b\w+\b",
+        min_df=1,
+        truncating="post",
+    ):
+        self.max_features = max_features
+        self.max_len = max_len
+        self.lowercase = lowercase
+        self.token_pattern = token_pattern
+        self.min_df = min_df
+        self.truncating = truncating
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, raw_documents, y=None):
+        """Learn the vocabulary and the sequence length from training documents.
+
+        Parameters
+        ----------
+        raw_documents : iterable of str
+            Training documents, e.g. a list of strings or a pandas Series of strings.
+
+        y : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        self : TokenSequencer
+            The fitted transformer.
+        """
+        self._fit(self._tokenize(raw_documents))
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform(self, raw_documents, y=None):
+        """Learn the vocabulary from documents and return their id sequences.
+
+        Equivalent to ``fit(raw_documents).transform(raw_documents)``, but tokenises once
+        and accepts a one-shot iterable such as a generator.
+
+        Parameters
+        ----------
+        raw_documents : iterable of str
+            Training documents.
+
+        y : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        ids : ndarray of shape (n_documents, max_len_), dtype int64
+            Token ids, post-padded with zeros.
+        """
+        token_lists = self._tokenize(raw_documents)
+        self._fit(token_lists)
+        return self._to_ids(token_lists)
+
+    def transform(self, raw_documents):
+        """Map documents to post-padded, truncated sequences of token ids.
+
+        Parameters
+        ----------
+        raw_documents : iterable of str
+            Documents to encode.
+
+        Returns
+        -------
+        ids : ndarray of shape (n_documents, max_len_), dtype int64
+            Row ``i`` holds the ids of document ``i``'s tokens followed by zeros. Unknown
+            tokens are 1; a document without tokens is the single id 1.
+        """
+        check_is_fitted(self)
+        return self._to_ids(self._tokenize(raw_documents))
+
+    def inverse_transform(self, X):
+        """Map id sequences back to lists of tokens.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_documents, sequence_length)
+            Integer token ids as returned by ``transform``: each row is a sequence followed
+            by zero or more padding zeros.
+
+        Returns
+        -------
+        token_lists : list of list of str or None
+            The tokens of each row without its padding; an OOV id becomes None.
+        """
+        check_is_fitted(self)
+        ids = check_array(X, dtype=None)
+        if ids.dtype.kind not in "iu":
+            raise ValueError(f"X must hold integer token ids; got dtype {ids.dtype}.")
+        if ids.size and (ids.min() < 0 or ids.max() >= self.vocabulary_size_):
+            raise ValueError(
+                f"Token ids must lie in [0, {self.vocabulary_size_}) for this vocabulary; "
+                f"X holds ids from {ids.min()} to {ids.max()}."
+            )
+        tokens_by_id = [None] * self.vocabulary_size_
+        for token, token_id in self.vocabulary_.items():
+            tokens_by_id[token_id] = token
+        token_lists = []
+        for row_index, row in enumerate(ids):
+            nonzero = np.flatnonzero(row)
+            length = int(nonzero[-1]) + 1 if nonzero.size else 0
+            if length != nonzero.size:
+                raise ValueError(
+                    f"Row {row_index} of X has the padding id 0 before its last token; "
+                    "padding must come after the sequence."
+                )
+            token_lists.append([tokens_by_id[token_id] for token_id in row[:length].tolist()])
+        return token_lists
+
+    def _tokenize(self, raw_documents):
+        """Check the documents and return a list with the tokens of each."""
+        if isinstance(raw_documents, (str, bytes)):
+            raise ValueError(
+                "Iterable over raw text documents expected, string object received."
+            )
+        try:
+            documents = iter(raw_documents)
+        except TypeError:
+            raise TypeError(
+                "Iterable over raw text documents expected, "
+                f"{type(raw_documents).__name__} object received."
+            ) from None
+        analyze = self._build_analyzer()
+        token_lists = []
+        for index, document in enumerate(documents):
+            if not isinstance(document, str):
+                raise TypeError(
+                    f"Every document must be a str; document {index} is a "
+                    f"{type(document).__name__}: {document!r:.60}."
+                )
+            token_lists.append(analyze(document))
+        return token_lists
+
+    def _build_analyzer(self):
+        try:
+            re.compile(self.token_pattern)
+        except re.error as error:
+            raise ValueError(
+                f"token_pattern {self.token_pattern!r} is not a valid regular expression: "
+                f"{error}."
+            ) from error
+        vectorizer = CountVectorizer(lowercase=self.lowercase, token_pattern=self.token_pattern)
+        return vectorizer.build_analyzer()
+
+    def _fit(self, token_lists):
+        n_documents = len(token_lists)
+        if n_documents == 0:
+            raise ValueError("TokenSequencer needs at least one training document; got 0.")
+        token_counts = Counter()
+        document_counts = Counter()
+        for tokens in token_lists:
+            token_counts.update(tokens)
+            document_counts.update(set(tokens))
+        if not token_counts:
+            raise ValueError(
+                "Empty vocabulary: no training document contains a token matching "
+                f"token_pattern={self.token_pattern!r}."
+            )
+        min_documents = (
+            self.min_df if isinstance(self.min_df, Integral) else self.min_df * n_documents
+        )
+        kept = [token for token, count in document_counts.items() if count >= min_documents]
+        if not kept:
+            raise ValueError(
+                f"After pruning with min_df={self.min_df!r}, no tokens remain. "
+                "Try a lower min_df."
+            )
+        # Alphabetical tie-breaking makes the vocabulary independent of document order.
+        kept.sort(key=lambda token: (-token_counts[token], token))
+        kept = kept[: self.max_features]
+
+        self.vocabulary_ = {
+            token: token_id for token_id, token in enumerate(kept, _FIRST_TOKEN_ID)
+        }
+        self.vocabulary_size_ = len(self.vocabulary_) + _FIRST_TOKEN_ID
+        if self.max_len is None:
+            self.max_len_ = max(max(len(tokens), 1) for tokens in token_lists)
+        else:
+            self.max_len_ = self.max_len
+
+    def _to_ids(self, token_lists):
+        ids = np.full((len(token_lists), self.max_len_), PADDING_ID, dtype=np.int64)
+        for row, tokens in zip(ids, token_lists):
+            sequence = [self.vocabulary_.get(token, OOV_ID) for token in tokens] or [OOV_ID]
+            if self.truncating == "post":
+                sequence = sequence[: self.max_len_]
+            else:
+                sequence = sequence[-self.max_len_ :]
+            row[: len(sequence)] = sequence
+        return ids
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        tags.transformer_tags.preserves_dtype = []
+        return tags

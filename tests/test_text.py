@@ -1,0 +1,335 @@
+import doctest
+import pickle
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.tree import DecisionTreeClassifier
+from sklearn.utils import estimator_checks
+
+import pygru.text
+from pygru.text import OOV_ID, PADDING_ID, TokenSequencer
+
+DOCS = [
+    "the cat sat on the mat",
+    "The dog sat",
+    "a cat and a dog",
+    "zebra",
+]
+
+
+def test_docstring_examples():
+    result = doctest.testmod(pygru.text, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0
+    assert result.failed == 0
+
+
+def test_vocabulary_is_ordered_by_frequency_then_alphabetically():
+    sequencer = TokenSequencer().fit(DOCS)
+    # counts: the 3; a, cat, dog, sat 2; and, mat, on, zebra 1
+    assert list(sequencer.vocabulary_) == [
+        "the", "a", "cat", "dog", "sat", "and", "mat", "on", "zebra",
+    ]
+    assert list(sequencer.vocabulary_.values()) == list(range(2, 11))
+    assert sequencer.vocabulary_size_ == 11
+    assert all(type(token_id) is int for token_id in sequencer.vocabulary_.values())
+
+
+def test_vocabulary_does_not_depend_on_document_order():
+    forward = TokenSequencer().fit(DOCS).vocabulary_
+    backward = TokenSequencer().fit(DOCS[::-1]).vocabulary_
+    assert list(forward.items()) == list(backward.items())
+
+
+def test_tokens_match_count_vectorizer():
+    pattern = r"(?u)\b\w\w+\b"
+    sequencer = TokenSequencer(token_pattern=pattern).fit(DOCS)
+    vectorizer = CountVectorizer(token_pattern=pattern).fit(DOCS)
+    assert set(sequencer.vocabulary_) == set(vectorizer.vocabulary_)
+
+
+def test_max_features_keeps_the_most_frequent_tokens():
+    sequencer = TokenSequencer(max_features=3).fit(DOCS)
+    assert sequencer.vocabulary_ == {"the": 2, "a": 3, "cat": 4}
+    assert sequencer.vocabulary_size_ == 5
+    ids = sequencer.transform(["the dog sat on a cat"])
+    np.testing.assert_array_equal(ids, [[2, 1, 1, 1, 3, 4]])
+    assert ids.max() < sequencer.vocabulary_size_
+
+
+def test_max_features_larger_than_vocabulary():
+    sequencer = TokenSequencer(max_features=1000).fit(DOCS)
+    assert len(sequencer.vocabulary_) == 9
+
+
+def test_min_df_counts_documents_not_occurrences():
+    # "the" occurs 3 times but in 2 documents; "a" twice in 1 document
+    sequencer = TokenSequencer(min_df=2).fit(DOCS)
+    assert list(sequencer.vocabulary_) == ["the", "cat", "dog", "sat"]
+    as_fraction = TokenSequencer(min_df=0.5).fit(DOCS)
+    assert as_fraction.vocabulary_ == sequencer.vocabulary_
+
+
+def test_min_df_that_removes_everything_raises():
+    with pytest.raises(ValueError, match="min_df"):
+        TokenSequencer(min_df=5).fit(DOCS)
+
+
+def test_unknown_tokens_map_to_oov():
+    sequencer = TokenSequencer().fit(DOCS)
+    ids = sequencer.transform(["the unicorn sat", "UNICORN"])
+    the, sat = sequencer.vocabulary_["the"], sequencer.vocabulary_["sat"]
+    np.testing.assert_array_equal(ids[:, :3], [[the, OOV_ID, sat], [OOV_ID, 0, 0]])
+
+
+def test_lowercase_false_keeps_case():
+    sequencer = TokenSequencer(lowercase=False).fit(DOCS)
+    assert "The" in sequencer.vocabulary_ and "the" in sequencer.vocabulary_
+    assert sequencer.transform(["THE"])[0, 0] == OOV_ID
+
+
+def test_output_is_int64_and_post_padded():
+    sequencer = TokenSequencer().fit(DOCS)
+    ids = sequencer.transform(DOCS)
+    assert ids.dtype == np.int64
+    assert ids.shape == (4, 6)
+    lengths = (ids != PADDING_ID).sum(axis=1)
+    np.testing.assert_array_equal(lengths, [6, 3, 5, 1])
+    for row, length in zip(ids, lengths):
+        assert np.all(row[:length] != PADDING_ID)
+        assert np.all(row[length:] == PADDING_ID)
+
+
+def test_max_len_none_is_longest_training_document():
+    sequencer = TokenSequencer().fit(DOCS)
+    assert sequencer.max_len_ == 6
+    # longer documents at transform time are truncated to the training length
+    assert sequencer.transform(["a " * 20]).shape == (1, 6)
+
+
+def test_max_len_set_pads_beyond_longest_document():
+    sequencer = TokenSequencer(max_len=10).fit(DOCS)
+    assert sequencer.max_len_ == 10
+    ids = sequencer.transform(["zebra"])
+    np.testing.assert_array_equal(ids, [[sequencer.vocabulary_["zebra"]] + [0] * 9])
+
+
+@pytest.mark.parametrize(
+    "truncating, expected_tokens",
+    [("post", ["the", "cat", "sat"]), ("pre", ["on", "the", "mat"])],
+)
+def test_truncating(truncating, expected_tokens):
+    sequencer = TokenSequencer(max_len=3, truncating=truncating).fit(DOCS)
+    ids = sequencer.transform(["the cat sat on the mat"])
+    vocabulary = sequencer.vocabulary_
+    np.testing.assert_array_equal(ids, [[vocabulary[token] for token in expected_tokens]])
+
+
+@pytest.mark.parametrize("document", ["", "   ", "?!..", "\n"])
+def test_document_without_tokens_becomes_one_oov(document):
+    sequencer = TokenSequencer().fit(DOCS)
+    ids = sequencer.transform([document, "cat"])
+    np.testing.assert_array_equal(ids[0], [OOV_ID] + [PADDING_ID] * 5)
+
+
+def test_empty_training_documents_count_as_length_one():
+    sequencer = TokenSequencer().fit(["", "cat", ""])
+    assert sequencer.max_len_ == 1
+    np.testing.assert_array_equal(sequencer.transform(["", "cat"]), [[1], [2]])
+
+
+def test_fit_transform_matches_fit_then_transform_and_accepts_generators():
+    expected = TokenSequencer(max_features=4).fit(DOCS).transform(DOCS)
+    from_generator = TokenSequencer(max_features=4).fit_transform(doc for doc in DOCS)
+    np.testing.assert_array_equal(from_generator, expected)
+
+
+def test_accepts_numpy_arrays_of_strings():
+    sequencer = TokenSequencer().fit(np.array(DOCS))
+    np.testing.assert_array_equal(
+        sequencer.transform(np.array(DOCS, dtype=object)), sequencer.transform(DOCS)
+    )
+
+
+def test_transform_of_no_documents():
+    sequencer = TokenSequencer().fit(DOCS)
+    assert sequencer.transform([]).shape == (0, 6)
+
+
+def test_inverse_transform_round_trip():
+    sequencer = TokenSequencer(max_features=3).fit(DOCS)
+    ids = sequencer.transform(["the cat sat on the mat", "", "a dog"])
+    assert sequencer.inverse_transform(ids) == [
+        ["the", "cat", None, None, "the", None],
+        [None],
+        ["a", None],
+    ]
+
+
+def test_inverse_transform_rejects_bad_ids():
+    sequencer = TokenSequencer().fit(DOCS)
+    with pytest.raises(ValueError, match=r"\[0, 11\)"):
+        sequencer.inverse_transform([[2, 11]])
+    with pytest.raises(ValueError, match=r"\[0, 11\)"):
+        sequencer.inverse_transform([[-1, 2]])
+    with pytest.raises(ValueError, match="padding"):
+        sequencer.inverse_transform([[2, 0, 3]])
+    with pytest.raises(ValueError, match="integer"):
+        sequencer.inverse_transform([[2.0, 3.0]])
+    with pytest.raises(ValueError, match="2D"):
+        sequencer.inverse_transform([2, 3])
+
+
+@pytest.mark.parametrize("method", ["fit", "fit_transform"])
+def test_single_string_raises(method):
+    with pytest.raises(ValueError, match="string object received"):
+        getattr(TokenSequencer(), method)("the cat sat")
+
+
+def test_single_string_raises_in_transform():
+    sequencer = TokenSequencer().fit(DOCS)
+    with pytest.raises(ValueError, match="string object received"):
+        sequencer.transform("the cat sat")
+
+
+@pytest.mark.parametrize("bad_document", [None, np.nan, 3, b"bytes", ["the", "cat"]])
+def test_non_string_document_raises(bad_document):
+    with pytest.raises(TypeError, match="document 1 is a"):
+        TokenSequencer().fit(["cat", bad_document])
+    sequencer = TokenSequencer().fit(DOCS)
+    with pytest.raises(TypeError, match="document 1 is a"):
+        sequencer.transform(["cat", bad_document])
+
+
+def test_non_iterable_raises():
+    with pytest.raises(TypeError, match="int object received"):
+        TokenSequencer().fit(3)
+
+
+def test_no_documents_or_no_tokens_raise():
+    with pytest.raises(ValueError, match="at least one"):
+        TokenSequencer().fit([])
+    with pytest.raises(ValueError, match="Empty vocabulary"):
+        TokenSequencer().fit(["", "!!"])
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"max_features": 0},
+        {"max_len": 0},
+        {"max_len": 2.5},
+        {"min_df": 0},
+        {"min_df": 1.5},
+        {"truncating": "middle"},
+        {"lowercase": "yes"},
+        {"token_pattern": None},
+    ],
+)
+def test_invalid_parameters_raise(params):
+    with pytest.raises(ValueError, match="parameter"):
+        TokenSequencer(**params).fit(DOCS)
+
+
+@pytest.mark.parametrize("pattern", ["(", r"(\w)(\w)"])
+def test_bad_token_pattern_raises_value_error(pattern):
+    with pytest.raises(ValueError):
+        TokenSequencer(token_pattern=pattern).fit(DOCS)
+
+
+@pytest.mark.parametrize("method", ["transform", "inverse_transform"])
+def test_not_fitted(method):
+    with pytest.raises(NotFittedError):
+        getattr(TokenSequencer(), method)(DOCS if method == "transform" else [[2]])
+
+
+def test_no_feature_names_out():
+    assert not hasattr(TokenSequencer(), "get_feature_names_out")
+
+
+def test_clone_and_pickle():
+    sequencer = TokenSequencer(max_features=4, max_len=5, truncating="pre")
+    cloned = clone(sequencer)
+    assert cloned.get_params() == sequencer.get_params()
+    assert not hasattr(cloned, "vocabulary_")
+
+    sequencer.fit(DOCS)
+    restored = pickle.loads(pickle.dumps(sequencer))
+    assert restored.vocabulary_ == sequencer.vocabulary_
+    assert restored.max_len_ == sequencer.max_len_
+    np.testing.assert_array_equal(restored.transform(DOCS), sequencer.transform(DOCS))
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        estimator_checks.check_parameters_default_constructible,
+        estimator_checks.check_no_attributes_set_in_init,
+        estimator_checks.check_get_params_invariance,
+        estimator_checks.check_set_params,
+        estimator_checks.check_estimator_repr,
+        estimator_checks.check_estimator_cloneable,
+        estimator_checks.check_estimator_tags_renamed,
+        estimator_checks.check_valid_tag_types,
+    ],
+    ids=lambda check: check.__name__,
+)
+def test_sklearn_api_checks(check):
+    check("TokenSequencer", TokenSequencer())
+
+
+def test_pipeline_with_a_classifier():
+    texts = ["good great fine", "great good", "bad awful", "awful bad poor", "good", "poor"]
+    labels = [1, 1, 0, 0, 1, 0]
+    pipeline = make_pipeline(TokenSequencer(max_len=3), DecisionTreeClassifier(random_state=0))
+    pipeline.fit(texts, labels)
+    np.testing.assert_array_equal(pipeline.predict(texts), labels)
+
+    search = GridSearchCV(
+        pipeline, {"tokensequencer__max_features": [2, None]}, cv=2
+    ).fit(texts * 2, labels * 2)
+    assert search.best_params_["tokensequencer__max_features"] in (2, None)
+
+
+documents = st.lists(
+    st.text(alphabet="abc .", max_size=12), min_size=1, max_size=6
+)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    train=documents,
+    test=documents,
+    max_len=st.one_of(st.none(), st.integers(1, 5)),
+    truncating=st.sampled_from(["post", "pre"]),
+)
+def test_transform_invariants(train, test, max_len, truncating):
+    sequencer = TokenSequencer(max_len=max_len, truncating=truncating)
+    try:
+        sequencer.fit(train)
+    except ValueError:
+        assert not any(sequencer._build_analyzer()(doc) for doc in train)
+        return
+    ids = sequencer.transform(test)
+    assert ids.shape == (len(test), sequencer.max_len_)
+    assert np.all((ids >= 0) & (ids < sequencer.vocabulary_size_))
+    # every row: one or more non-zero ids, then only padding
+    assert np.all(ids[:, 0] != PADDING_ID)
+    is_padding = ids == PADDING_ID
+    assert np.all(is_padding[:, :-1] <= is_padding[:, 1:])
+
+    analyze = sequencer._build_analyzer()
+    for tokens, decoded in zip(map(analyze, test), sequencer.inverse_transform(ids)):
+        expected = [token if token in sequencer.vocabulary_ else None for token in tokens]
+        expected = expected or [None]
+        if truncating == "post":
+            expected = expected[: sequencer.max_len_]
+        else:
+            expected = expected[-sequencer.max_len_ :]
+        assert decoded == expected
