@@ -1,0 +1,440 @@
+"""Input handling: sequences in every accepted form become one padded array and their lengths.
+
+The kernels read a batch of sequences as one C-contiguous array ``(n_samples, n_timesteps,
+n_features)`` plus an int64 array ``lengths``; past its length a sequence is padding, which the
+kernels skip (design §1). This module turns what users pass into that form and checks it.
+
+Sequences of real numbers (:func:`to_padded`, :func:`to_padded_targets`) may be given as
+
+- a 3-D array ``(n_samples, n_timesteps, n_features)``;
+- a 2-D array ``(n_samples, n_timesteps)``: one univariate sequence per row;
+- a list or tuple (or 1-D object array) of sequences of different lengths, each 2-D
+  ``(n_timesteps_i, n_features)`` or 1-D ``(n_timesteps_i,)``.
+
+In arrays, shorter sequences end with padding time steps that are NaN in every feature; list
+items may end with such steps too. Any other NaN, and any inf, is an error. The padded result
+has the length of the longest sequence and zeros in the padding, so every form of the same data
+gives the same ``(padded, lengths)``.
+
+Token sequences (:func:`to_padded_tokens`) are non-negative integer ids where 0 is reserved for
+padding, as Keras' ``mask_zero=True``.
+"""
+import numpy as np
+from scipy import sparse
+
+
+def to_padded(X, dtype=np.float32, name="X"):
+    """Check sequences of real numbers and pad them into one array.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_timesteps, n_features) or (n_samples, n_timesteps),\
+            or list of array-like of shape (n_timesteps_i, n_features) or (n_timesteps_i,)
+        The sequences; see the module docstring for the accepted forms. Integer and
+        floating-point values are accepted; trailing all-NaN time steps mark padding.
+
+    dtype : floating-point dtype, default=np.float32
+        Dtype of the padded array.
+
+    name : str, default="X"
+        Name of the argument, used in error messages.
+
+    Returns
+    -------
+    padded : ndarray of shape (n_samples, max(lengths), n_features)
+        C-contiguous, of ``dtype``, zero past each sequence's length. May be ``X`` itself when
+        ``X`` is already such an array without padding.
+
+    lengths : ndarray of shape (n_samples,), dtype=int64
+        Number of time steps of each sequence, >= 1.
+
+    Examples
+    --------
+    >>> padded, lengths = to_padded([[1, 2, 3], [4.0]])
+    >>> padded[..., 0]
+    array([[1., 2., 3.],
+           [4., 0., 0.]], dtype=float32)
+    >>> lengths
+    array([3, 1])
+    """
+    dtype = _check_float_dtype(dtype)
+    _reject_sparse(X, name)
+    if _is_list_of_sequences(X):
+        return _pad_list(X, dtype, name)
+    return _pad_array(X, dtype, name)
+
+
+def to_padded_tokens(X, name="X"):
+    """Check sequences of integer token ids and pad them into one array.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_timesteps) or list of array-like of shape\
+            (n_timesteps_i,)
+        Non-negative integer token ids (floats are accepted when they hold whole numbers).
+        Id 0 is padding: in an array, shorter sequences end with zeros; list items may too.
+        A 0 before a sequence's last non-zero id is an error.
+
+    name : str, default="X"
+        Name of the argument, used in error messages.
+
+    Returns
+    -------
+    ids : ndarray of shape (n_samples, max(lengths)), dtype=int64
+        C-contiguous token ids, 0 past each sequence's length.
+
+    lengths : ndarray of shape (n_samples,), dtype=int64
+        Number of tokens of each sequence, >= 1.
+
+    Examples
+    --------
+    >>> ids, lengths = to_padded_tokens([[5, 2], [7, 1, 3]])
+    >>> ids
+    array([[5, 2, 0],
+           [7, 1, 3]])
+    >>> lengths
+    array([2, 3])
+    """
+    _reject_sparse(X, name)
+    if _is_list_of_sequences(X):
+        _check_has_samples(len(X), name, f"an empty {type(X).__name__}")
+        sequences = [_as_token_ids(item, f"{name}[{index}]", 1) for index, item in enumerate(X)]
+        ids = np.zeros((len(sequences), max(map(len, sequences))), dtype=np.int64)
+        for row, sequence in zip(ids, sequences):
+            row[: len(sequence)] = sequence
+    else:
+        ids = _as_token_ids(X, name, 2)
+        _check_has_samples(ids.shape[0], name, f"shape={ids.shape}")
+    lengths = _token_lengths(ids, name)
+    return np.ascontiguousarray(ids[:, : lengths.max()]), lengths
+
+
+def to_padded_targets(y, lengths, dtype, name="y"):
+    """Check per-time-step targets (many-to-many regression) against the input's lengths.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples, n_timesteps, n_targets) or (n_samples, n_timesteps),\
+            or list of array-like of shape (n_timesteps_i, n_targets) or (n_timesteps_i,)
+        One row of targets per input time step, in any form :func:`to_padded` accepts; the
+        ``i``-th sequence must have ``lengths[i]`` time steps.
+
+    lengths : ndarray of shape (n_samples,)
+        Lengths of the input sequences, as returned by :func:`to_padded`.
+
+    dtype : floating-point dtype
+        Dtype of the padded targets.
+
+    name : str, default="y"
+        Name of the argument, used in error messages.
+
+    Returns
+    -------
+    padded : ndarray of shape (n_samples, max(lengths), n_targets)
+        C-contiguous targets of ``dtype``, zero past each sequence's length.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> padded = to_padded_targets([[0.5, 1.5], [2.5]], np.array([2, 1]), np.float64)
+    >>> padded.shape
+    (2, 2, 1)
+    """
+    padded, target_lengths = to_padded(y, dtype=dtype, name=name)
+    if target_lengths.shape != np.shape(lengths):
+        raise ValueError(
+            f"{name} has {len(target_lengths)} sequences but X has {len(lengths)}; "
+            "expected one target sequence per input sequence."
+        )
+    mismatched = np.flatnonzero(target_lengths != lengths)
+    if mismatched.size:
+        index = mismatched[0]
+        raise ValueError(
+            f"{name}[{index}] has {target_lengths[index]} time steps but input sequence "
+            f"{index} has {lengths[index]}; expected one row of targets per input time step "
+            "(pad shorter sequences with trailing NaN in both, or pass lists)."
+        )
+    return padded
+
+
+def unpad(padded, lengths):
+    """Split a padded array back into one array per sequence, without the padding.
+
+    Parameters
+    ----------
+    padded : ndarray of shape (n_samples, n_timesteps, ...)
+        Padded sequences, e.g. per-time-step predictions.
+
+    lengths : ndarray of shape (n_samples,)
+        Number of time steps of each sequence.
+
+    Returns
+    -------
+    sequences : list of ndarray
+        ``sequences[i]`` is the view ``padded[i, :lengths[i]]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> [sequence.tolist() for sequence in unpad(np.arange(6).reshape(2, 3), [1, 3])]
+    [[0], [3, 4, 5]]
+    """
+    lengths = np.asarray(lengths)
+    if np.ndim(padded) < 2 or lengths.shape != (len(padded),):
+        raise ValueError(
+            "unpad needs padded of shape (n_samples, n_timesteps, ...) and lengths of shape "
+            f"(n_samples,), got shapes {np.shape(padded)} and {lengths.shape}."
+        )
+    if lengths.dtype.kind not in "iu" or ((lengths < 0) | (lengths > padded.shape[1])).any():
+        raise ValueError(
+            f"lengths must be integers in [0, {padded.shape[1]}] (the padded length), "
+            f"got {lengths}."
+        )
+    return [sequence[:length] for sequence, length in zip(padded, lengths)]
+
+
+def _reject_sparse(X, name):
+    """Raise for sparse matrices, which would otherwise fail with an obscure dtype error."""
+    if sparse.issparse(X):
+        raise TypeError(
+            f"{name} is a sparse matrix; sparse input is not supported, pass a dense array."
+        )
+
+
+def _is_list_of_sequences(X):
+    """Whether ``X`` holds one object per sequence rather than being one array."""
+    return isinstance(X, (list, tuple)) or (
+        isinstance(X, np.ndarray) and X.dtype == object and X.ndim == 1
+    )
+
+
+def _pad_array(X, dtype, name):
+    """Pad sequences given as one 2-D or 3-D array."""
+    array = _as_real_array(X, name)
+    if array.ndim not in (2, 3):
+        raise ValueError(
+            f"{name} must be a 3-D array (n_samples, n_timesteps, n_features), a 2-D array "
+            "(n_samples, n_timesteps) of univariate sequences, or a list of sequences; "
+            f"got a {array.ndim}-D array of shape {array.shape}."
+        )
+    _check_has_samples(array.shape[0], name, f"shape={array.shape}")
+    if array.ndim == 2:
+        if array.shape[1] == 0:
+            # Worded as scikit-learn's check_array, which users of 2-D data know.
+            raise ValueError(
+                f"{name} has 0 feature(s) (shape={array.shape}) while a minimum of 1 is "
+                f"required; a 2-D {name} holds one univariate sequence per row, its columns "
+                "being time steps."
+            )
+        array = array[:, :, np.newaxis]
+    elif array.shape[1] == 0:
+        raise ValueError(
+            f"{name} has 0 time step(s) (shape={array.shape}) while a minimum of 1 is required."
+        )
+    elif array.shape[2] == 0:
+        raise ValueError(
+            f"{name} has 0 feature(s) (shape={array.shape}) while a minimum of 1 is required."
+        )
+    # Values too large for dtype become inf here and are reported by _observed_lengths.
+    with np.errstate(over="ignore"):
+        padded = np.ascontiguousarray(array, dtype=dtype)
+    lengths = _observed_lengths(padded, name)
+    owned = not np.may_share_memory(padded, array)
+    return _trim_and_zero_padding(padded, lengths, owned), lengths
+
+
+def _pad_list(X, dtype, name):
+    """Pad sequences given one by one, which may differ in length but not in features."""
+    _check_has_samples(len(X), name, f"an empty {type(X).__name__}")
+    sequences = [_as_sequence(item, f"{name}[{index}]") for index, item in enumerate(X)]
+    n_features = sequences[0].shape[1]
+    for index, sequence in enumerate(sequences):
+        if sequence.shape[1] != n_features:
+            raise ValueError(
+                f"All sequences of {name} must have the same number of features: {name}[0] "
+                f"has {n_features}, {name}[{index}] has {sequence.shape[1]}."
+            )
+    n_steps = max(len(sequence) for sequence in sequences)
+    # Filled with NaN, short items look like the NaN-padded rows of an array: one check for both.
+    padded = np.full((len(sequences), n_steps, n_features), np.nan, dtype=dtype)
+    with np.errstate(over="ignore"):
+        for row, sequence in zip(padded, sequences):
+            row[: len(sequence)] = sequence
+    lengths = _observed_lengths(padded, name)
+    return _trim_and_zero_padding(padded, lengths, owned=True), lengths
+
+
+def _as_sequence(item, name):
+    """One list item as a 2-D ``(n_timesteps, n_features)`` array of real numbers."""
+    sequence = _as_real_array(item, name)
+    if sequence.ndim == 1:
+        sequence = sequence[:, np.newaxis]
+    elif sequence.ndim != 2:
+        raise ValueError(
+            f"{name} must be a 2-D (n_timesteps, n_features) or 1-D (n_timesteps,) sequence, "
+            f"got shape {sequence.shape}."
+        )
+    if sequence.shape[1] == 0:
+        raise ValueError(
+            f"{name} has 0 feature(s) (shape={sequence.shape}) while a minimum of 1 is required."
+        )
+    return sequence
+
+
+def _as_real_array(value, name):
+    """``value`` as an array of integers or floats, or a TypeError/ValueError that says why not."""
+    try:
+        array = np.asarray(value)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a rectangular array of numbers: {exc}") from exc
+    if array.dtype == object:
+        # Object arrays of numbers (e.g. from pandas) are fine; scikit-learn accepts them too.
+        try:
+            array = array.astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(
+                f"{name} must hold real numbers, but its object-dtype values could not be "
+                f"converted: {exc}"
+            ) from exc
+    if array.dtype.kind == "c":
+        raise ValueError(
+            f"Complex data not supported: {name} has dtype {array.dtype}, expected real numbers."
+        )
+    if array.dtype.kind not in "iuf":
+        raise TypeError(
+            f"{name} must hold real numbers (integers or floats), got dtype {array.dtype}."
+        )
+    return array
+
+
+def _check_has_samples(n_samples, name, given):
+    """Raise if there are no sequences; ``given`` describes what was passed instead."""
+    if n_samples == 0:
+        raise ValueError(f"{name} has 0 sample(s) ({given}) while a minimum of 1 is required.")
+
+
+def _check_float_dtype(dtype):
+    """``dtype`` as a NumPy dtype, which must be floating-point."""
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise ValueError(
+            f"dtype must be a floating-point dtype such as float32 or float64, got {dtype}."
+        )
+    return dtype
+
+
+def _observed_lengths(padded, name):
+    """Length of each sequence without its trailing all-NaN steps; checks the rest is finite.
+
+    Parameters
+    ----------
+    padded : ndarray of shape (n_samples, n_timesteps, n_features)
+        Floating-point sequences, NaN-padded at the end.
+
+    name : str
+        Name of the argument, used in error messages.
+
+    Returns
+    -------
+    lengths : ndarray of shape (n_samples,), dtype=int64
+    """
+    n_samples, n_steps, _ = padded.shape
+    if n_steps == 0:
+        raise ValueError(f"{name} has only empty sequences; each needs at least 1 time step.")
+    # One pass without temporaries for the common case, as scikit-learn's _assert_all_finite:
+    # the sum is finite unless some value is NaN or inf (or the sum overflows).
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(padded.sum()):
+            return np.full(n_samples, n_steps, dtype=np.int64)
+    infinite_steps = np.isinf(padded).any(axis=2)
+    if infinite_steps.any():
+        sample, step = np.argwhere(infinite_steps)[0]
+        raise ValueError(
+            f"{name} contains inf, or a value too large for {padded.dtype} (sequence {sample}, "
+            f"time step {step}); expected finite values."
+        )
+    nan = np.isnan(padded)
+    observed_steps = ~nan.all(axis=2)
+    # argmax over the reversed steps finds the last observed step of every sequence at once.
+    lengths = (n_steps - observed_steps[:, ::-1].argmax(axis=1)).astype(np.int64)
+    lengths[~observed_steps.any(axis=1)] = 0
+    empty = np.flatnonzero(lengths == 0)
+    if empty.size:
+        raise ValueError(
+            f"{name} has an empty sequence (sequence {empty[0]}): each needs at least 1 time "
+            "step that is not NaN."
+        )
+    nan_inside = nan.any(axis=2) & (np.arange(n_steps) < lengths[:, np.newaxis])
+    if nan_inside.any():
+        sample, step = np.argwhere(nan_inside)[0]
+        if observed_steps[sample, step]:
+            problem = "is NaN in some features only; a padding time step is NaN in all of them"
+        else:
+            problem = (
+                f"is NaN inside the sequence, which has values up to time step "
+                f"{lengths[sample] - 1}; only trailing all-NaN time steps mark padding"
+            )
+        raise ValueError(
+            f"{name} contains NaN: sequence {sample}, time step {step} {problem}. Missing "
+            "values inside a sequence are not supported."
+        )
+    return lengths
+
+
+def _trim_and_zero_padding(padded, lengths, owned):
+    """Drop steps past the longest sequence, zero the steps past each length.
+
+    ``padded`` is changed in place only if ``owned``; otherwise it is copied when changed.
+    """
+    n_steps = padded.shape[1]
+    if lengths.min() == n_steps:
+        return padded
+    longest = lengths.max()
+    if longest < n_steps or not owned:
+        padded = padded[:, :longest].copy()
+    padded[np.arange(longest) >= lengths[:, np.newaxis]] = 0
+    return padded
+
+
+def _as_token_ids(value, name, ndim):
+    """``value`` as a C-contiguous int64 array of ``ndim`` dimensions of non-negative ids."""
+    array = _as_real_array(value, name)
+    if array.ndim != ndim:
+        expected = "(n_samples, n_timesteps) array" if ndim == 2 else "(n_timesteps,) sequence"
+        raise ValueError(
+            f"{name} must be a {ndim}-D {expected} of token ids, got shape {array.shape}."
+        )
+    if array.dtype.kind == "f":
+        fractional = ~np.isfinite(array) | (array != array.round())
+        if fractional.any():
+            raise ValueError(
+                f"{name} must hold integer token ids, got {array[fractional][0]}."
+            )
+    if array.size and array.min() < 0:
+        raise ValueError(f"{name} must hold non-negative token ids, got {array.min()}.")
+    return np.ascontiguousarray(array, dtype=np.int64)
+
+
+def _token_lengths(ids, name):
+    """Number of tokens of each row of ``ids``, up to its last non-zero id."""
+    n_samples, n_steps = ids.shape
+    tokens = ids != 0
+    if n_steps == 0:
+        lengths = np.zeros(n_samples, dtype=np.int64)
+    else:
+        lengths = (n_steps - tokens[:, ::-1].argmax(axis=1)).astype(np.int64)
+        lengths[~tokens.any(axis=1)] = 0
+    empty = np.flatnonzero(lengths == 0)
+    if empty.size:
+        raise ValueError(
+            f"{name} has a sequence without tokens (sequence {empty[0]}); each needs at least "
+            "1 non-zero token id (0 is padding)."
+        )
+    zero_inside = ~tokens & (np.arange(n_steps) < lengths[:, np.newaxis])
+    if zero_inside.any():
+        sample, step = np.argwhere(zero_inside)[0]
+        raise ValueError(
+            f"{name} has the padding id 0 inside sequence {sample} (time step {step}, before "
+            "its last token); 0 is reserved for padding, so token ids start at 1."
+        )
+    return lengths

@@ -1,0 +1,290 @@
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from scipy import sparse
+
+from pygru._sequences import to_padded, to_padded_targets, to_padded_tokens, unpad
+
+NAN = np.nan
+
+# Three bivariate sequences of lengths 3, 1 and 2, in every accepted form.
+SEQUENCES = [
+    np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]),
+    np.array([[7.0, 8.0]]),
+    np.array([[9.0, 10.0], [11.0, 12.0]]),
+]
+EXPECTED_PADDED = np.array(
+    [
+        [[1, 2], [3, 4], [5, 6]],
+        [[7, 8], [0, 0], [0, 0]],
+        [[9, 10], [11, 12], [0, 0]],
+    ],
+    dtype=np.float32,
+)
+EXPECTED_LENGTHS = np.array([3, 1, 2])
+
+
+def nan_padded_array(n_steps=3):
+    array = np.full((3, n_steps, 2), NAN)
+    for row, sequence in zip(array, SEQUENCES):
+        row[: len(sequence)] = sequence
+    return array
+
+
+@pytest.mark.parametrize(
+    "X",
+    [
+        pytest.param(SEQUENCES, id="list of arrays"),
+        pytest.param(tuple(SEQUENCES), id="tuple"),
+        pytest.param([s.tolist() for s in SEQUENCES], id="nested lists"),
+        pytest.param(nan_padded_array(), id="NaN-padded array"),
+        pytest.param(nan_padded_array(6), id="array with extra padding"),
+        pytest.param(list(nan_padded_array(5)), id="list of NaN-padded items"),
+        pytest.param(np.array(SEQUENCES, dtype=object), id="object array of sequences"),
+        pytest.param(nan_padded_array().astype(object), id="object array of numbers"),
+    ],
+)
+def test_every_form_gives_the_same_padded_array(X):
+    padded, lengths = to_padded(X)
+    np.testing.assert_array_equal(padded, EXPECTED_PADDED)
+    np.testing.assert_array_equal(lengths, EXPECTED_LENGTHS)
+    assert padded.dtype == np.float32 and lengths.dtype == np.int64
+    assert padded.flags.c_contiguous
+
+
+def test_univariate_forms_agree():
+    expected = np.array([[[1], [2], [3]], [[4], [0], [0]]], dtype=np.float64)
+    forms = [
+        np.array([[1, 2, 3], [4, NAN, NAN]]),
+        [[1, 2, 3], [4]],
+        [np.array([1, 2, 3]), np.array([[4]])],
+        np.array([[[1], [2], [3]], [[4], [NAN], [NAN]]]),
+    ]
+    for X in forms:
+        padded, lengths = to_padded(X, dtype=np.float64)
+        np.testing.assert_array_equal(padded, expected)
+        np.testing.assert_array_equal(lengths, [3, 1])
+
+
+@pytest.mark.parametrize("int_dtype", [np.int32, np.int64, np.uint8])
+def test_integer_input_is_converted(int_dtype):
+    padded, lengths = to_padded(np.arange(12, dtype=int_dtype).reshape(2, 3, 2), dtype=np.float64)
+    np.testing.assert_array_equal(padded, np.arange(12.0).reshape(2, 3, 2))
+    np.testing.assert_array_equal(lengths, [3, 3])
+
+
+def test_array_without_padding_is_not_copied():
+    X = np.random.default_rng(0).normal(size=(4, 5, 3)).astype(np.float32)
+    padded, lengths = to_padded(X)
+    assert padded is X
+    np.testing.assert_array_equal(lengths, [5] * 4)
+
+
+def test_padding_is_zeroed_without_touching_the_callers_array():
+    X = nan_padded_array().astype(np.float32)
+    padded, _ = to_padded(X)
+    assert not np.shares_memory(padded, X)
+    assert np.isnan(X).sum() == 6
+
+
+def test_padding_invariance():
+    """Extra padding and what the padded region held do not change the result."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(5, 4, 3))
+    lengths = np.array([4, 1, 3, 2, 4])
+    X[np.arange(4) >= lengths[:, None]] = NAN
+    padded, found_lengths = to_padded(X)
+    np.testing.assert_array_equal(found_lengths, lengths)
+    longer = np.concatenate([X, np.full((5, 7, 3), NAN)], axis=1)
+    padded_longer, lengths_longer = to_padded(longer)
+    np.testing.assert_array_equal(padded_longer, padded)
+    np.testing.assert_array_equal(lengths_longer, lengths)
+
+
+def test_all_sequences_padded_trims_to_the_longest():
+    X = np.array([[1.0, 2.0, NAN, NAN], [3.0, NAN, NAN, NAN]])
+    padded, lengths = to_padded(X)
+    assert padded.shape == (2, 2, 1)
+    np.testing.assert_array_equal(lengths, [2, 1])
+
+
+@pytest.mark.parametrize(
+    "X, error, match",
+    [
+        (np.array([[1.0, NAN, 2.0]]), ValueError,
+         r"X contains NaN: sequence 0, time step 1 is NaN inside the sequence, "
+         r"which has values up to time step 2"),
+        (np.array([[[1.0, 2.0], [3.0, NAN]]]), ValueError,
+         r"sequence 0, time step 1 is NaN in some features only"),
+        ([np.array([[1.0, 2.0], [NAN, 3.0], [NAN, NAN]])], ValueError,
+         r"sequence 0, time step 1 is NaN in some features only"),
+        (np.array([[1.0, 2.0], [3.0, np.inf]]), ValueError,
+         r"X contains inf, or a value too large for float32 \(sequence 1, time step 1\)"),
+        (np.array([[1.0, 2.0], [NAN, -np.inf]]), ValueError, "X contains inf"),
+        (np.array([[1e300, 1.0]]), ValueError, "too large for float32"),
+        (np.array([[1.0, 2.0], [NAN, NAN]]), ValueError, r"empty sequence \(sequence 1\)"),
+        ([[1.0, 2.0], []], ValueError, r"X has an empty sequence \(sequence 1\)"),
+        ([[], []], ValueError, "X has only empty sequences"),
+        (np.empty((0, 3)), ValueError, r"X has 0 sample\(s\) \(shape=\(0, 3\)\) while a min"),
+        ([], ValueError, r"X has 0 sample\(s\) \(an empty list\)"),
+        ((), ValueError, r"X has 0 sample\(s\) \(an empty tuple\)"),
+        (np.empty((12, 0)), ValueError,
+         r"0 feature\(s\) \(shape=\(12, 0\)\) while a minimum of \d* is required."),
+        (np.empty((2, 3, 0)), ValueError, r"X has 0 feature\(s\) \(shape=\(2, 3, 0\)\)"),
+        (np.empty((2, 0, 3)), ValueError, r"X has 0 time step\(s\) \(shape=\(2, 0, 3\)\)"),
+        ([np.empty((2, 0))], ValueError, r"X\[0\] has 0 feature\(s\)"),
+        ([np.ones((2, 3)), np.ones((4, 2))], ValueError,
+         r"same number of features: X\[0\] has 3, X\[1\] has 2"),
+        (np.ones(5), ValueError, r"X must be a 3-D array .*got a 1-D array of shape \(5,\)"),
+        (np.ones((2, 2, 2, 2)), ValueError, "got a 4-D array"),
+        ([np.ones((2, 2, 2))], ValueError, r"X\[0\] must be a 2-D .* got shape \(2, 2, 2\)"),
+        ([1.0, 2.0], ValueError, r"X\[0\] must be a 2-D .* got shape \(\)"),
+        ([[[1.0, 2.0], [3.0]]], ValueError, r"X\[0\] must be a rectangular array of numbers"),
+        (np.array([["a", "b"]]), TypeError, r"X must hold real numbers .*got dtype <U1"),
+        ([["a", "b"]], TypeError, r"X\[0\] must hold real numbers"),
+        (np.ones((2, 3), dtype=bool), TypeError, "got dtype bool"),
+        (np.ones((2, 3), dtype=complex), ValueError, "Complex data not supported: X has dtype"),
+        (sparse.csr_matrix(np.ones((2, 3))), TypeError, "sparse input is not supported"),
+    ],
+)
+def test_bad_input_is_rejected(X, error, match):
+    with pytest.raises(error, match=match):
+        to_padded(X)
+
+
+def test_object_values_that_are_not_numbers_are_rejected_as_scikit_learn_does():
+    X = np.ones((3, 4)).astype(object)
+    X[0, 0] = {"foo": "bar"}
+    # scikit-learn's check_dtype_object expects this message.
+    with pytest.raises(TypeError, match="argument must be .* string.* number"):
+        to_padded(X)
+
+
+def test_error_messages_use_the_given_name():
+    with pytest.raises(ValueError, match=r"X_val contains NaN"):
+        to_padded(np.array([[NAN, 1.0]]), name="X_val")
+
+
+def test_dtype_must_be_floating():
+    with pytest.raises(ValueError, match="dtype must be a floating-point dtype .* got int64"):
+        to_padded(np.ones((2, 3)), dtype=np.int64)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    n_features=st.integers(1, 3),
+    lengths=st.lists(st.integers(1, 6), min_size=1, max_size=5),
+    data=st.data(),
+)
+def test_to_padded_then_unpad_round_trips(n_features, lengths, data):
+    finite = st.floats(allow_nan=False, allow_infinity=False, width=32)
+    sequences = [
+        data.draw(hnp.arrays(np.float32, (length, n_features), elements=finite))
+        for length in lengths
+    ]
+    padded, found_lengths = to_padded(sequences)
+    np.testing.assert_array_equal(found_lengths, lengths)
+    assert padded.shape == (len(lengths), max(lengths), n_features)
+    for original, recovered in zip(sequences, unpad(padded, found_lengths)):
+        np.testing.assert_array_equal(recovered, original)
+
+
+def test_unpad_returns_views_of_the_valid_steps():
+    padded = np.arange(12.0).reshape(2, 3, 2)
+    first, second = unpad(padded, np.array([1, 3]))
+    np.testing.assert_array_equal(first, [[0.0, 1.0]])
+    np.testing.assert_array_equal(second, padded[1])
+    assert np.shares_memory(first, padded)
+
+
+@pytest.mark.parametrize(
+    "padded, lengths, match",
+    [
+        (np.zeros((2, 3)), [1, 2, 3], r"got shapes \(2, 3\) and \(3,\)"),
+        (np.zeros(3), [1, 1, 1], r"got shapes \(3,\) and \(3,\)"),
+        (np.zeros((2, 3)), [1, 4], r"integers in \[0, 3\]"),
+        (np.zeros((2, 3)), [1.0, 2.0], r"integers in \[0, 3\]"),
+    ],
+)
+def test_unpad_rejects_bad_lengths(padded, lengths, match):
+    with pytest.raises(ValueError, match=match):
+        unpad(padded, lengths)
+
+
+@pytest.mark.parametrize(
+    "X",
+    [
+        pytest.param(np.array([[5, 2, 0], [7, 1, 3]]), id="zero-padded array"),
+        pytest.param(np.array([[5, 2, 0, 0], [7, 1, 3, 0]]), id="extra padding"),
+        pytest.param([[5, 2], [7, 1, 3]], id="ragged list"),
+        pytest.param([np.array([5, 2, 0]), (7, 1, 3)], id="items with trailing zeros"),
+        pytest.param(np.array([[5.0, 2.0, 0.0], [7.0, 1.0, 3.0]]), id="whole floats"),
+        pytest.param(np.array([[5, 2, 0], [7, 1, 3]], dtype=np.uint16), id="uint16"),
+    ],
+)
+def test_token_forms_agree(X):
+    ids, lengths = to_padded_tokens(X)
+    np.testing.assert_array_equal(ids, [[5, 2, 0], [7, 1, 3]])
+    np.testing.assert_array_equal(lengths, [2, 3])
+    assert ids.dtype == lengths.dtype == np.int64 and ids.flags.c_contiguous
+
+
+@pytest.mark.parametrize(
+    "X, error, match",
+    [
+        (np.array([[1, -2]]), ValueError, "X must hold non-negative token ids, got -2"),
+        ([[1, 2], [3, -1]], ValueError, r"X\[1\] must hold non-negative token ids"),
+        (np.array([[1.0, 2.5]]), ValueError, "X must hold integer token ids, got 2.5"),
+        (np.array([[1.0, NAN]]), ValueError, "X must hold integer token ids, got nan"),
+        (np.array([["a", "b"]]), TypeError, "X must hold real numbers"),
+        (np.array([[1, 2], [0, 0]]), ValueError, r"without tokens \(sequence 1\)"),
+        ([[1, 2], []], ValueError, r"without tokens \(sequence 1\)"),
+        (np.empty((2, 0), dtype=int), ValueError, r"without tokens \(sequence 0\)"),
+        (np.array([[1, 0, 2]]), ValueError, r"padding id 0 inside sequence 0 \(time step 1"),
+        (np.ones((2, 2, 2), dtype=int), ValueError, r"X must be a 2-D \(n_samples, n_timesteps\)"),
+        ([np.ones((2, 2), dtype=int)], ValueError, r"X\[0\] must be a 1-D \(n_timesteps,\)"),
+        (np.empty((0, 3), dtype=int), ValueError, r"X has 0 sample\(s\)"),
+        ([], ValueError, r"X has 0 sample\(s\) \(an empty list\)"),
+        (sparse.csr_matrix(np.ones((2, 3))), TypeError, "sparse input is not supported"),
+    ],
+)
+def test_bad_tokens_are_rejected(X, error, match):
+    with pytest.raises(error, match=match):
+        to_padded_tokens(X)
+
+
+@pytest.mark.parametrize(
+    "y",
+    [
+        pytest.param([[1.0, 2.0, 3.0], [4.0]], id="ragged list"),
+        pytest.param(np.array([[1.0, 2.0, 3.0], [4.0, NAN, NAN]]), id="2-D NaN-padded"),
+        pytest.param(np.array([[[1.0], [2.0], [3.0]], [[4.0], [NAN], [NAN]]]), id="3-D"),
+    ],
+)
+def test_targets_in_every_form(y):
+    padded = to_padded_targets(y, np.array([3, 1]), np.float32)
+    np.testing.assert_array_equal(padded[..., 0], [[1, 2, 3], [4, 0, 0]])
+    assert padded.shape == (2, 3, 1) and padded.dtype == np.float32
+
+
+def test_multi_output_targets():
+    y = [np.ones((3, 2)), 2 * np.ones((1, 2))]
+    padded = to_padded_targets(y, np.array([3, 1]), np.float64)
+    assert padded.shape == (2, 3, 2)
+    np.testing.assert_array_equal(padded[1], [[2, 2], [0, 0], [0, 0]])
+
+
+@pytest.mark.parametrize(
+    "y, match",
+    [
+        ([[1.0, 2.0], [4.0]], r"y\[0\] has 2 time steps but input sequence 0 has 3"),
+        (np.ones((2, 3)), r"y\[1\] has 3 time steps but input sequence 1 has 1"),
+        ([[1.0, 2.0, 3.0]], "y has 1 sequences but X has 2"),
+        ([[1.0, NAN, 3.0], [4.0]], "y contains NaN"),
+    ],
+)
+def test_targets_must_match_the_input_lengths(y, match):
+    with pytest.raises(ValueError, match=match):
+        to_padded_targets(y, np.array([3, 1]), np.float32)
