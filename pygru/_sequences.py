@@ -216,6 +216,8 @@ def _pad_array(X, dtype, name):
             f"{name} must be a 3-D array (n_samples, n_timesteps, n_features), a 2-D array "
             "(n_samples, n_timesteps) of univariate sequences, or a list of sequences; "
             f"got a {array.ndim}-D array of shape {array.shape}."
+            + (" Reshape your data: X.reshape(1, -1) for one univariate sequence, "
+               "X.reshape(-1, 1) for sequences of length 1." if array.ndim == 1 else "")
         )
     _check_has_samples(array.shape[0], name, f"shape={array.shape}")
     if array.ndim == 2:

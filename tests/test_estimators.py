@@ -1,0 +1,435 @@
+"""GRUClassifier and GRURegressor: scikit-learn's own checks, the training loop's contract,
+and learning real data."""
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.datasets import make_blobs
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from pygru import GRUClassifier, GRURegressor
+from pygru.datasets import (load_airline, load_italy_power_demand, load_japanese_vowels,
+                            make_windows)
+
+# Checks that assume tabular 2-D X: pygru reads a 2-D X as n univariate sequences whose
+# columns are time steps, so a different column count is a different sequence length (valid),
+# and n_features_in_ is the number of features per time step (1), not X.shape[1].
+TABULAR_ONLY = {
+    "check_n_features_in": "n_features_in_ counts features per time step, not columns",
+    "check_n_features_in_after_fitting": "2-D X of another width is a valid sequence length",
+    "check_estimators_partial_fit_n_features": "another width is another sequence length",
+    "check_classifiers_train": "its accuracy part passes (test_learns_blobs_like_"
+                               "check_classifiers_train); it then expects predict to refuse "
+                               "X with one column less, which is a shorter sequence",
+    # Minibatch SGD sees repeated samples in different batches than weighted ones: not
+    # tabular-only, but a property of stochastic training (sklearn's MLP lists it too).
+    "check_sample_weight_equivalence_on_dense_data": "stochastic minibatch training",
+}
+
+
+def expected_failed_checks(estimator):
+    return TABULAR_ONLY
+
+
+@parametrize_with_checks(
+    [GRUClassifier(hidden_layer_sizes=(8,), max_iter=30, learning_rate_init=1e-2,
+                   random_state=0),
+     GRURegressor(hidden_layer_sizes=(16,), max_iter=150, learning_rate_init=1e-2,
+                  random_state=0)],
+    expected_failed_checks=expected_failed_checks)
+def test_scikit_learn_checks(estimator, check):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        check(estimator)
+
+
+def small_classifier(**options):
+    settings = dict(hidden_layer_sizes=(8,), max_iter=5, random_state=0)
+    settings.update(options)
+    return GRUClassifier(**settings)
+
+
+def toy_sequences(n=60, steps=8, seed=0):
+    """Class 1 sequences drift upwards, class 0 downwards; lengths vary."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    slope = np.where(y == 1, 0.3, -0.3)
+    X = [(slope[i] * np.arange(length) + 0.3 * rng.standard_normal(length))[:, None]
+         for i, length in enumerate(rng.integers(3, steps + 1, n))]
+    return X, np.array(["down", "up"])[y]
+
+
+@pytest.fixture(autouse=True)
+def quiet_convergence():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+def test_learns_blobs_like_check_classifiers_train():
+    X, y = make_blobs(n_samples=300, random_state=0, n_features=4, centers=3)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    clf = GRUClassifier(hidden_layer_sizes=(8,), max_iter=30, learning_rate_init=1e-2,
+                        random_state=0).fit(X, y)
+    assert clf.score(X, y) > 0.83
+    assert clf.predict_proba(X).shape == (300, 3)
+    np.testing.assert_allclose(clf.predict_proba(X).sum(axis=1), 1, rtol=1e-5)
+    np.testing.assert_allclose(np.exp(clf.predict_log_proba(X)), clf.predict_proba(X),
+                               rtol=1e-5)
+
+
+def test_learns_italy_power_demand():
+    """UCR ItalyPowerDemand (Keogh et al. 2006), standard split: 67 train / 1029 test.
+    1-NN Euclidean reaches 0.955 there; a GRU should too."""
+    X_train, y_train, X_test, y_test = load_italy_power_demand(return_X_y=True)
+    clf = GRUClassifier(hidden_layer_sizes=(32,), learning_rate_init=3e-3, batch_size=16,
+                        max_iter=100, random_state=0).fit(X_train, y_train)
+    assert clf.score(X_test, y_test) >= 0.93
+
+
+def test_learns_japanese_vowels_from_ragged_lists():
+    """UEA JapaneseVowels (Kudo et al. 1999): 12 features, lengths 7-29, 9 speakers."""
+    X_train, y_train, X_test, y_test = load_japanese_vowels(return_X_y=True)
+    assert isinstance(X_train, list)
+    clf = GRUClassifier(hidden_layer_sizes=(32,), learning_rate_init=1e-2, max_iter=60,
+                        random_state=0).fit(X_train, y_train)
+    assert clf.score(X_test, y_test) >= 0.9
+
+
+def test_forecasts_airline_passengers_better_than_the_naive_forecasts():
+    """Box-Jenkins airline series: one-step forecasts of the log series on the last 2 years."""
+    series = np.log(load_airline().data)
+    mean, std = series[:-24].mean(), series[:-24].std()
+    X, y = make_windows((series - mean) / std, lookback=12)
+    split = len(X) - 24
+    reg = GRURegressor(hidden_layer_sizes=(32,), learning_rate_init=1e-2, max_iter=200,
+                       random_state=0).fit(X[:split], y[:split])
+    error = np.abs(reg.predict(X[split:]) - y[split:]).mean()
+    naive = np.abs(X[split:, -1, 0] - y[split:]).mean()       # last value
+    seasonal_naive = np.abs(X[split:, 0, 0] - y[split:]).mean()  # same month last year
+    assert error < naive and error < seasonal_naive
+
+
+@pytest.mark.parametrize("solver, options", [
+    ("sgd", dict(learning_rate_init=0.1, momentum=0.9)),
+    ("sgd", dict(learning_rate_init=0.1, nesterovs_momentum=False)),
+    ("adam", dict(learning_rate_init=1e-2)),
+    ("rmsprop", dict(learning_rate_init=1e-2)),
+])
+def test_every_solver_converges_on_a_tiny_problem(solver, options):
+    X, y = toy_sequences()
+    clf = small_classifier(solver=solver, max_iter=40, **options).fit(X, y)
+    assert clf.loss_curve_[-1] < 0.5 * clf.loss_curve_[0]
+    assert clf.score(X, y) >= 0.9
+
+
+@pytest.mark.parametrize("schedule", ["constant", "invscaling", "adaptive", "exponential"])
+def test_learning_rate_schedules_train(schedule):
+    X, y = toy_sequences()
+    records = []
+    small_classifier(solver="sgd", learning_rate=schedule, learning_rate_init=0.1,
+                     max_iter=15, callbacks=lambda est, rec: records.append(rec)).fit(X, y)
+    rates = [record["learning_rate"] for record in records]
+    if schedule == "constant":
+        assert len(set(rates)) == 1
+    if schedule in ("invscaling", "exponential"):
+        assert all(a > b for a, b in zip(rates, rates[1:]))
+
+
+def test_same_random_state_gives_bit_identical_models():
+    X, y = toy_sequences()
+    first = small_classifier(dropout=0.2).fit(X, y)
+    second = small_classifier(dropout=0.2).fit(X, y)
+    np.testing.assert_array_equal(first.network_.params, second.network_.params)
+    np.testing.assert_array_equal(first.predict_proba(X), second.predict_proba(X))
+    other = small_classifier(dropout=0.2, random_state=1).fit(X, y)
+    assert not np.array_equal(first.network_.params, other.network_.params)
+
+
+def test_predictions_do_not_depend_on_batch_composition():
+    X, y = toy_sequences()
+    clf = small_classifier(bidirectional=True).fit(X, y)
+    together = clf.predict_proba(X)
+    one_by_one = np.concatenate([clf.predict_proba(X[i:i + 1]) for i in range(len(X))])
+    np.testing.assert_allclose(together, one_by_one, rtol=1e-6)
+
+
+def test_input_forms_give_the_same_predictions():
+    X, y = toy_sequences()
+    clf = small_classifier().fit(X, y)
+    longest = max(len(x) for x in X)
+    padded = np.full((len(X), longest, 1), np.nan)
+    for i, x in enumerate(X):
+        padded[i, :len(x)] = x
+    from_list = clf.predict_proba(X)
+    np.testing.assert_array_equal(from_list, clf.predict_proba(padded))
+    np.testing.assert_array_equal(from_list, clf.predict_proba(padded[:, :, 0]))
+
+
+def test_partial_fit_keeps_optimizer_state_and_needs_classes():
+    X, y = toy_sequences()
+    with pytest.raises(ValueError, match="classes must be passed"):
+        small_classifier().partial_fit(X, y)
+    clf = small_classifier()
+    clf.partial_fit(X, y, classes=["down", "up"])
+    optimizer = clf._optimizer
+    assert clf.n_iter_ == 1 and optimizer.t > 0
+    steps = optimizer.t
+    clf.partial_fit(X, y)
+    assert clf._optimizer is optimizer and optimizer.t == 2 * steps and clf.n_iter_ == 2
+    assert clf.t_ == 2 * len(X)
+    with pytest.raises(ValueError, match="labels not seen"):
+        clf.partial_fit(X[:3], ["sideways"] * 3)
+
+
+def test_partial_fit_epochs_match_fit_epochs():
+    X, y = toy_sequences()
+    fitted = small_classifier(max_iter=3, tol=0).fit(X, y)
+    incremental = small_classifier()
+    for _ in range(3):
+        incremental.partial_fit(X, y, classes=["down", "up"])
+    np.testing.assert_array_equal(fitted.network_.params, incremental.network_.params)
+
+
+def test_warm_start_continues_from_the_current_weights():
+    X, y = toy_sequences()
+    clf = small_classifier(warm_start=True, max_iter=2).fit(X, y)
+    after_first = clf.network_.params.copy()
+    clf.fit(X, y)
+    assert clf.n_iter_ == 4 and len(clf.loss_curve_) == 4
+    assert not np.array_equal(after_first, clf.network_.params)
+    cold = small_classifier(max_iter=2).fit(X, y)
+    cold.fit(X, y)
+    assert cold.n_iter_ == 2
+
+
+def test_early_stopping_restores_the_best_weights():
+    X, y = toy_sequences(n=100)
+    seen = []
+    clf = small_classifier(early_stopping=True, max_iter=60, n_iter_no_change=3,
+                           validation_fraction=0.3, learning_rate_init=0.05,
+                           callbacks=lambda est, rec: seen.append(est.network_.params.copy()))
+    clf.fit(X, y)
+    assert clf.n_iter_ < 60 and len(clf.validation_scores_) == clf.n_iter_
+    best_epoch = int(np.argmax(clf.validation_scores_))
+    assert clf.best_validation_score_ == clf.validation_scores_[best_epoch]
+    np.testing.assert_array_equal(clf.network_.params, seen[best_epoch])
+
+
+def test_stops_when_the_training_loss_stops_improving():
+    X, y = toy_sequences()
+    clf = small_classifier(max_iter=500, tol=10.0, n_iter_no_change=2).fit(X, y)
+    # The first epoch always improves on "no loss yet"; then two epochs without progress.
+    assert clf.n_iter_ == 3
+
+
+def test_warns_when_max_iter_is_reached():
+    X, y = toy_sequences()
+    with pytest.warns(ConvergenceWarning, match="maximum iterations"):
+        small_classifier(max_iter=2).fit(X, y)
+
+
+def test_divergence_stops_with_a_warning_and_keeps_the_last_good_weights():
+    X, y = toy_sequences()
+    snapshots = []
+    clf = small_classifier(max_iter=3, callbacks=lambda est, rec: snapshots.append(
+        est.network_.params.copy()))
+    clf.fit(X, y)
+    clf.set_params(warm_start=True, solver="sgd", learning_rate_init=1e30, momentum=0.0,
+                   max_iter=5, callbacks=None)
+    with pytest.warns(ConvergenceWarning, match="Training diverged"):
+        clf.fit(X, y)
+    assert np.all(np.isfinite(clf.network_.params))
+    np.testing.assert_array_equal(clf.network_.params, snapshots[-1])
+    assert np.all(np.isfinite(clf.predict_proba(X)))
+
+
+def test_keyboard_interrupt_leaves_the_last_completed_epoch():
+    X, y = toy_sequences()
+    snapshots = []
+
+    def interrupt_in_the_third_epoch(estimator, record):
+        snapshots.append(estimator.network_.params.copy())
+        if record["epoch"] == 2:
+            estimator._rng = _InterruptingRng(estimator._rng)
+
+    clf = small_classifier(max_iter=10, callbacks=interrupt_in_the_third_epoch)
+    with pytest.warns(UserWarning, match="fit interrupted after 2 epochs"):
+        clf.fit(X, y)
+    assert clf.n_iter_ == 2
+    np.testing.assert_array_equal(clf.network_.params, snapshots[-1])
+    assert clf.predict(X).shape == (len(X),)
+
+
+class _InterruptingRng:
+    """Stands in for the training Generator and raises KeyboardInterrupt when used."""
+
+    def __init__(self, rng):
+        self.rng = rng
+
+    def permutation(self, n):
+        raise KeyboardInterrupt
+
+
+def test_callbacks_get_each_epoch_and_can_stop_training():
+    X, y = toy_sequences()
+    records = []
+
+    def stop_after_three(estimator, record):
+        records.append(record)
+        return record["epoch"] == 3
+
+    clf = small_classifier(max_iter=10, callbacks=[stop_after_three]).fit(X, y)
+    assert clf.n_iter_ == 3 and [r["epoch"] for r in records] == [1, 2, 3]
+    assert records[-1]["loss"] == clf.loss_curve_[-1]
+    assert records[0]["duration"] > 0
+    with pytest.raises(TypeError, match="callbacks must be callables"):
+        small_classifier(callbacks=[1]).fit(X, y)
+
+
+def test_verbose_shows_a_progress_bar(capsys):
+    X, y = toy_sequences()
+    small_classifier(max_iter=2, verbose=True).fit(X, y)
+    assert "2/2" in capsys.readouterr().err
+
+
+def test_class_weight_and_sample_weight_change_the_model():
+    X, y = toy_sequences()
+    plain = small_classifier().fit(X, y)
+    balanced = small_classifier(class_weight={"down": 1.0, "up": 10.0}).fit(X, y)
+    weighted = small_classifier().fit(X, y, sample_weight=np.where(y == "up", 10.0, 1.0))
+    assert not np.array_equal(plain.network_.params, balanced.network_.params)
+    np.testing.assert_allclose(balanced.network_.params, weighted.network_.params, rtol=1e-5,
+                               atol=1e-6)
+    assert balanced.predict_proba(X)[:, 1].mean() > plain.predict_proba(X)[:, 1].mean()
+
+
+def test_fitted_attributes_follow_mlp():
+    X, y = toy_sequences()
+    clf = small_classifier(hidden_layer_sizes=(6, 4), bidirectional=True).fit(X, y)
+    assert list(clf.classes_) == ["down", "up"] and clf.n_features_in_ == 1
+    assert len(clf.loss_curve_) == clf.n_iter_ == 5 and clf.t_ == 5 * len(X)
+    assert clf.validation_scores_ is None and clf.best_loss_ == min(clf.loss_curve_)
+    assert [w.shape for w in clf.coefs_] == [(18, 1), (18, 6), (18, 1), (18, 6), (12, 12),
+                                            (12, 4), (12, 12), (12, 4), (2, 8)]
+    assert all(np.shares_memory(w, clf.network_.params) for w in clf.coefs_)
+    assert len(clf.intercepts_) == 9
+
+
+def test_gate_activations():
+    X, y = toy_sequences()
+    clf = small_classifier(hidden_layer_sizes=(5, 3), bidirectional=True).fit(X, y)
+    activations = clf.gate_activations(X)
+    assert len(activations) == 2
+    assert activations[1]["backward"]["z"].shape == (len(X), max(map(len, X)), 3)
+    first = activations[0]["forward"]
+    assert np.isnan(first["h"][0, len(X[0]):]).all()
+    assert np.isfinite(first["h"][0, :len(X[0])]).all()
+
+
+def test_pipeline_grid_search_cross_validation_clone_and_pickle():
+    X, y = toy_sequences()
+    X = np.stack([np.pad(x[:, 0], (0, 8 - len(x)), constant_values=np.nan) for x in X])
+    pipeline = make_pipeline(FunctionTransformer(lambda X: X * 2.0), small_classifier())
+    search = GridSearchCV(pipeline, {"gruclassifier__hidden_layer_sizes": [(4,), (8,)]},
+                          cv=2).fit(X, y)
+    assert search.best_params_["gruclassifier__hidden_layer_sizes"] in [(4,), (8,)]
+    scores = cross_val_score(small_classifier(), X, y, cv=3)
+    assert scores.shape == (3,)
+    clf = small_classifier().fit(X, y)
+    assert not hasattr(clone(clf), "network_")
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+    assert restored._optimizer.params is restored.network_.params
+
+
+@pytest.mark.parametrize("options, match", [
+    (dict(device="cuda"), "device='cuda'"),
+    (dict(recurrent_dropout=0.2), "recurrent_dropout"),
+    (dict(hidden_layer_sizes=(4, 0)), "hidden_layer_sizes"),
+    (dict(hidden_layer_sizes=()), "hidden_layer_sizes"),
+    (dict(solver="lbfgs"), "solver"),
+    (dict(dropout=1.0), "dropout"),
+    (dict(dtype="float16"), "dtype"),
+    (dict(batch_size=0), "batch_size"),
+])
+def test_bad_parameters_are_refused(options, match):
+    X, y = toy_sequences()
+    with pytest.raises(ValueError, match=match):
+        small_classifier(**options).fit(X, y)
+
+
+def test_bad_inputs_are_refused():
+    X, y = toy_sequences()
+    clf = small_classifier()
+    with pytest.raises(NotFittedError):
+        clf.predict(X)
+    with pytest.raises(ValueError, match="sequences but y has"):
+        clf.fit(X, y[:-1])
+    clf.fit(X, y)
+    with pytest.raises(ValueError, match="features per time step"):
+        clf.predict(np.zeros((2, 5, 3)))
+    with pytest.raises(ValueError, match="NaN"):
+        clf.predict(np.array([[1.0, np.nan, 2.0]]))
+    with pytest.raises(ValueError, match="infinity|inf"):
+        clf.predict(np.array([[1.0, np.inf, 2.0]]))
+
+
+def test_float64_models():
+    X, y = toy_sequences()
+    clf = small_classifier(dtype="float64").fit(X, y)
+    assert clf.network_.params.dtype == np.float64
+    assert clf.predict_proba(X).dtype == np.float64
+
+
+def test_token_input_through_an_embedding():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 80)
+    # Class 1 sequences contain token 7 somewhere; both classes use tokens 2..6 otherwise.
+    X = rng.integers(2, 7, size=(80, 6))
+    X[y == 1, rng.integers(0, 6, (y == 1).sum())] = 7
+    X[::3, 4:] = 0  # shorter sequences, zero-padded
+    clf = GRUClassifier(embedding_dim=4, hidden_layer_sizes=(8,), learning_rate_init=2e-2,
+                        max_iter=40, random_state=0).fit(X, y)
+    assert clf.vocabulary_size_ == 8 and not hasattr(clf, "n_features_in_")
+    assert clf.score(X, y) >= 0.9
+    with pytest.raises(ValueError, match="token id 9"):
+        clf.predict(np.array([[9, 2]]))
+
+
+def test_regressor_many_to_one_multi_output():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((80, 6, 2))
+    y = np.stack([X[:, :, 0].sum(axis=1), X[:, -1, 1]], axis=1)
+    reg = GRURegressor(hidden_layer_sizes=(16,), learning_rate_init=1e-2, max_iter=80,
+                       random_state=0).fit(X, y)
+    assert reg.predict(X).shape == (80, 2) and reg.predict(X).dtype == np.float64
+    assert reg.score(X, y) > 0.8
+
+
+def test_regressor_many_to_many_on_ragged_sequences():
+    rng = np.random.default_rng(0)
+    X = [rng.standard_normal(length) for length in rng.integers(3, 9, 60)]
+    y = [np.cumsum(x) / 3 for x in X]  # the running sum: needs the recurrent state
+    reg = GRURegressor(output="sequence", hidden_layer_sizes=(16,), learning_rate_init=1e-2,
+                       max_iter=80, random_state=0).fit(X, y)
+    predictions = reg.predict(X)
+    assert isinstance(predictions, list)
+    assert [len(p) for p in predictions] == [len(x) for x in X]
+    assert reg.score(X, y) > 0.9
+    longest = max(map(len, X))
+    padded = np.full((len(X), longest), np.nan)
+    for i, x in enumerate(X):
+        padded[i, :len(x)] = x
+    as_array = reg.predict(padded)
+    assert as_array.shape == (len(X), longest)
+    assert np.isnan(as_array[0, len(X[0]):]).all()
+    np.testing.assert_allclose(as_array[0, :len(X[0])], predictions[0], rtol=1e-6)
+    with pytest.raises(ValueError, match="time steps but input sequence"):
+        reg.fit(X, [t[:-1] if len(t) > 3 else t for t in y])
