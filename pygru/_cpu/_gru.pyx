@@ -182,6 +182,9 @@ def forward(const floating[:, :, ::1] x, const floating[:, ::1] w_ih,
     else:
         input_bias_np += np.asarray(b_hh)
     cdef const floating[::1] input_bias = input_bias_np
+    # W_hh^T, so the per-step product is a plain NN GEMM, which OpenBLAS runs through its
+    # small-matrix kernels (no packing of W_hh every step) where the sizes allow.
+    cdef const floating[:, ::1] w_hh_t = np.ascontiguousarray(np.asarray(w_hh).T)
     cdef const floating *b_hn = &b_hh[2 * H]
     cdef Py_ssize_t max_rows = (batch + n_chunks - 1) // n_chunks
     cdef floating[:, :, ::1] hidden_proj = np.empty((n_chunks, max_rows, 3 * H), dtype)
@@ -204,8 +207,8 @@ def forward(const floating[:, :, ::1] x, const floating[:, ::1] w_ih,
                 longest = max(longest, lengths[first + row])
             proj = &hidden_proj[chunk, 0, 0]
             for step in range(longest):
-                gemm(False, True, rows, 3 * H if reset_after else 2 * H, H, 1,
-                     &hidden[first, 0], H, &w_hh[0, 0], H, 0, proj, 3 * H)
+                gemm(False, False, rows, 3 * H if reset_after else 2 * H, H, 1,
+                     &hidden[first, 0], H, &w_hh_t[0, 0], 3 * H, 0, proj, 3 * H)
                 for row in range(rows):
                     b = first + row
                     length = lengths[b]
@@ -222,8 +225,8 @@ def forward(const floating[:, :, ::1] x, const floating[:, ::1] w_ih,
                         gates_forward_before_rz(H, gates_row, proj + row * 3 * H,
                                                 &hidden[b, 0], &reset_hidden[chunk, row, 0])
                 if not reset_after:
-                    gemm(False, True, rows, H, H, 1, &reset_hidden[chunk, 0, 0], H,
-                         &w_hh[2 * H, 0], H, 0, proj + 2 * H, 3 * H)
+                    gemm(False, False, rows, H, H, 1, &reset_hidden[chunk, 0, 0], H,
+                         &w_hh_t[0, 2 * H], 3 * H, 0, proj + 2 * H, 3 * H)
                     for row in range(rows):
                         b = first + row
                         length = lengths[b]
@@ -290,8 +293,6 @@ def backward(const floating[:, :, ::1] d_out, bint has_d_out, floating[:, ::1] d
     cdef floating[:, :, ::1] step_grad = np.empty((n_chunks, max_rows, 3 * H), dtype)
     cdef floating[:, :, ::1] d_reset_hidden = np.empty(
         (n_chunks, max_rows, H if not reset_after else 1), dtype)
-    # With reset_after=False the input- and hidden-side gradients are the same array.
-    cdef floating[:, :, ::1] d_hh_proj = d_hidden_proj if reset_after else d_input_proj
     cdef Py_ssize_t chunk, first, rows, row, b, step, time, length, longest, j
     cdef floating *grad
     cdef const floating *h_prev
@@ -323,6 +324,10 @@ def backward(const floating[:, :, ::1] d_out, bint has_d_out, floating[:, ::1] d
                         gates_backward_after(H, &gates[b, time, 0], &hn[b, time, 0], h_prev,
                                              &d_hidden[b, 0], &d_input_proj[b, time, 0], grad)
                         memcpy(&d_hidden_proj[b, time, 0], grad, 3 * H * sizeof(floating))
+                        # Bias gradients are summed while the row is in cache.
+                        add_column_sums(1, 3 * H, &d_input_proj[b, time, 0],
+                                        &db_ih_parts[chunk, 0])
+                        add_column_sums(1, 3 * H, grad, &db_hh_parts[chunk, 0])
                     else:
                         gates_backward_before_zn(H, &gates[b, time, 0], h_prev,
                                                  &d_hidden[b, 0], grad)
@@ -343,6 +348,8 @@ def backward(const floating[:, :, ::1] d_out, bint has_d_out, floating[:, ::1] d
                                                 &d_reset_hidden[chunk, row, 0],
                                                 &d_hidden[b, 0], grad)
                         memcpy(&d_input_proj[b, time, 0], grad, 3 * H * sizeof(floating))
+                        add_column_sums(1, 3 * H, grad, &db_ih_parts[chunk, 0])
+                        add_column_sums(1, 3 * H, grad, &db_hh_parts[chunk, 0])
                 gemm(False, False, rows, H, 2 * H, 1, &step_grad[chunk, 0, 0], 3 * H,
                      &w_hh[0, 0], H, 1, &d_hidden[first, 0], H)
             for row in range(rows):
@@ -356,15 +363,11 @@ def backward(const floating[:, :, ::1] d_out, bint has_d_out, floating[:, ::1] d
                     if reset_after:
                         memset(&d_hidden_proj[b, length, 0], 0,
                                (steps - length) * 3 * H * sizeof(floating))
-            # Everything below is one large GEMM (or column sum) over the chunk's B*T rows.
+            # Everything below is one large GEMM over the chunk's B*T rows.
             gemm(False, False, rows * steps, I, 3 * H, 1, &d_input_proj[first, 0, 0], 3 * H,
                  &w_ih[0, 0], I, 0, &dx[first, 0, 0], I)
             gemm(True, False, 3 * H, I, rows * steps, 1, &d_input_proj[first, 0, 0], 3 * H,
                  &x[first, 0, 0], I, 0, &dw_ih_parts[chunk, 0, 0], I)
-            add_column_sums(rows * steps, 3 * H, &d_input_proj[first, 0, 0],
-                            &db_ih_parts[chunk, 0])
-            add_column_sums(rows * steps, 3 * H, &d_hh_proj[first, 0, 0],
-                            &db_hh_parts[chunk, 0])
             if reset_after:
                 gemm(True, False, 3 * H, H, rows * steps, 1, &d_hidden_proj[first, 0, 0],
                      3 * H, &h_prev_all[first, 0, 0], H, 0, &dw_hh_parts[chunk, 0, 0], H)
