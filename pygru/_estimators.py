@@ -149,9 +149,6 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         if self.device == "cuda":
             raise ValueError("device='cuda' needs pygru's GPU backend, which this version "
                              "does not have yet; use device='cpu'")
-        if self.recurrent_dropout > 0:
-            raise ValueError("recurrent_dropout > 0 is not supported yet; use dropout "
-                             f"(got recurrent_dropout={self.recurrent_dropout})")
         return tuple(int(size) for size in sizes)
 
     def _validate_sequences(self, X, reset):
@@ -337,7 +334,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 batch_targets = batch_targets[:, :batch_lengths.max()]
             weights = None if sample_weight is None else sample_weight[batch]
             output, cache = self.network_.forward(batch_X, batch_lengths,
-                                                  dropout=self.dropout, rng=self._rng)
+                                                  dropout=self.dropout,
+                                                  recurrent_dropout=self.recurrent_dropout,
+                                                  rng=self._rng)
             loss, d_output = self._loss(output, batch_targets, weights, batch_lengths)
             grad = self.network_.backward(d_output.astype(self.dtype, copy=False), cache)
             loss += self._add_l2_penalty(grad, len(batch))
@@ -454,7 +453,9 @@ class GRUClassifier(ClassifierMixin, BaseGRU):
         Fraction of each GRU layer's input features dropped in training, one mask per
         sequence shared by all its time steps (Keras semantics).
     recurrent_dropout : float, default=0.0
-        Not supported yet; values other than 0 raise an error.
+        Fraction of the recurrent state's units dropped in training where h_{t-1} meets the
+        recurrent weights, one mask per sequence (Gal & Ghahramani 2016; Keras semantics,
+        one mask shared by the three gates).
     clipnorm, clipvalue : float, default=None
         Clip the gradient's global L2 norm / each of its entries.
     early_stopping : bool, default=False

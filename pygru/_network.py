@@ -154,13 +154,16 @@ class GRUNetwork:
                 values = INITIALIZERS[bias_initializer](shape, shape[0], shape[0], rng)
             self.views[name][...] = values
 
-    def forward(self, X, lengths, *, dropout=0.0, rng=None, keep_cache=True):
+    def forward(self, X, lengths, *, dropout=0.0, recurrent_dropout=0.0, rng=None,
+                keep_cache=True):
         """Outputs for padded ``X`` (n, T, F) or token ids (n, T) and ``lengths``.
 
         Returns ``(output, cache)``: ``output`` is (n, n_outputs) for ``output="last"`` and
         (n, T, n_outputs) for ``"sequence"``. ``dropout`` > 0 (training) drops each GRU
         layer's input features with one mask per sequence, shared by all time steps
-        (Keras semantics); it needs ``rng``.
+        (Keras semantics); ``recurrent_dropout`` > 0 likewise drops units of h_{t-1} where
+        it meets the recurrent weights (one mask per sequence and direction). Both need
+        ``rng``.
         """
         cache = ForwardCache(lengths=lengths)
         if self.embedding_dim is not None:
@@ -176,9 +179,15 @@ class GRUNetwork:
             outputs, states = [], []
             for direction in self.directions:
                 weights = self._layer_weights(layer, direction)
+                mask = None
+                if recurrent_dropout > 0:
+                    shape = (inputs.shape[0], self.hidden_layer_sizes[layer])
+                    keep = rng.random(shape) >= recurrent_dropout
+                    mask = (keep / (1.0 - recurrent_dropout)).astype(self.dtype)
                 out, h_n, gru_cache = gru_forward(inputs, *weights, lengths=lengths,
                                                   reset_after=self.reset_after,
-                                                  reverse=direction == "backward")
+                                                  reverse=direction == "backward",
+                                                  recurrent_mask=mask)
                 outputs.append(out)
                 states.append(h_n)
                 layer_cache.directions[direction] = gru_cache

@@ -17,6 +17,9 @@ Sequence ``i`` has length ``lengths[i]``: past it the state is carried unchanged
 are zero and gradients pass straight through. With ``reverse=True`` each sequence is read
 backwards within its own length (time ``L_i - 1`` first), and outputs are stored at the time
 index they belong to, as the backward half of a bidirectional layer needs.
+
+``recurrent_mask`` (B, H), for recurrent dropout, multiplies h_{t-1} wherever it meets W_hh;
+the blend ``z * h_{t-1}`` uses the unmasked state.
 """
 import numpy as np
 
@@ -32,12 +35,14 @@ def _time_index(step, lengths, reverse):
     return np.where(active, time, 0), active
 
 
-def forward(x, w_ih, w_hh, b_ih, b_hh, h0=None, lengths=None, reset_after=True, reverse=False):
+def forward(x, w_ih, w_hh, b_ih, b_hh, h0=None, lengths=None, reset_after=True, reverse=False,
+            recurrent_mask=None):
     """Forward pass of one GRU layer; returns ``(out, h_n, cache)``."""
     batch, steps, _ = x.shape
     hidden = w_hh.shape[1]
     lengths = np.full(batch, steps) if lengths is None else np.asarray(lengths)
     h = np.zeros((batch, hidden), x.dtype) if h0 is None else h0.copy()
+    mask = np.ones((batch, hidden), x.dtype) if recurrent_mask is None else recurrent_mask
     out = np.zeros((batch, steps, hidden), x.dtype)
     records = []
     rows = np.arange(batch)
@@ -48,20 +53,22 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0=None, lengths=None, reset_after=True, 
         gi_r, gi_z, gi_n = np.split(gi, 3, axis=1)
         w_hr, w_hz, w_hn = np.split(w_hh, 3, axis=0)
         b_hr, b_hz, b_hn = np.split(b_hh, 3)
-        r = sigmoid(gi_r + h @ w_hr.T + b_hr)
-        z = sigmoid(gi_z + h @ w_hz.T + b_hz)
+        h_masked = h * mask
+        r = sigmoid(gi_r + h_masked @ w_hr.T + b_hr)
+        z = sigmoid(gi_z + h_masked @ w_hz.T + b_hz)
         if reset_after:
-            hn = h @ w_hn.T + b_hn
+            hn = h_masked @ w_hn.T + b_hn
             n = np.tanh(gi_n + r * hn)
         else:
-            hn = (r * h) @ w_hn.T + b_hn
+            hn = (r * h_masked) @ w_hn.T + b_hn
             n = np.tanh(gi_n + hn)
         h_new = (1 - z) * n + z * h
-        records.append(dict(time=time, active=active, x=x_t, h_prev=h, r=r, z=z, n=n, hn=hn))
+        records.append(dict(time=time, active=active, x=x_t, h_prev=h, h_masked=h_masked, r=r,
+                            z=z, n=n, hn=hn))
         h = np.where(active[:, None], h_new, h)
         out[rows[active], time[active]] = h[active]
     cache = dict(records=records, w_ih=w_ih, w_hh=w_hh, x_shape=x.shape, dtype=x.dtype,
-                 reset_after=reset_after)
+                 reset_after=reset_after, mask=mask)
     return out, h, cache
 
 
@@ -81,13 +88,15 @@ def backward(d_out, d_h_n, cache):
     db_ih, db_hh = np.zeros(3 * hidden, dtype), np.zeros(3 * hidden, dtype)
     dh = np.zeros((batch, hidden), dtype) if d_h_n is None else d_h_n.astype(dtype, copy=True)
     rows = np.arange(batch)
+    recurrent_mask = cache["mask"]
     for rec in reversed(cache["records"]):
         time, active = rec["time"], rec["active"]
-        mask = active[:, None].astype(dtype)
+        running = active[:, None].astype(dtype)
         if d_out is not None:
-            dh = dh + mask * d_out[rows, time]
-        h_prev, r, z, n, hn = rec["h_prev"], rec["r"], rec["z"], rec["n"], rec["hn"]
-        dh_active = mask * dh
+            dh = dh + running * d_out[rows, time]
+        h_prev, h_masked = rec["h_prev"], rec["h_masked"]
+        r, z, n, hn = rec["r"], rec["z"], rec["n"], rec["hn"]
+        dh_active = running * dh
         dn = dh_active * (1 - z)
         dz = dh_active * (h_prev - n)
         da_n = dn * (1 - n * n)
@@ -95,22 +104,23 @@ def backward(d_out, d_h_n, cache):
         if cache["reset_after"]:
             dr = da_n * hn
             dhn = da_n * r
-            dh_prev_via_n = dhn @ w_hn
-            dw_hn = dhn.T @ h_prev
+            d_masked_via_n = dhn @ w_hn
+            dw_hn = dhn.T @ h_masked
         else:
             d_rh = da_n @ w_hn
-            dr = d_rh * h_prev
+            dr = d_rh * h_masked
             dhn = da_n
-            dh_prev_via_n = d_rh * r
-            dw_hn = da_n.T @ (r * h_prev)
+            d_masked_via_n = d_rh * r
+            dw_hn = da_n.T @ (r * h_masked)
         da_r = dr * r * (1 - r)
         d_gi = np.concatenate([da_r, da_z, da_n], axis=1)
         d_gh = np.concatenate([da_r, da_z, dhn], axis=1)
         dx[rows[active], time[active]] = (d_gi @ w_ih)[active]
         dw_ih += d_gi.T @ rec["x"]
-        dw_hh += np.concatenate([da_r.T @ h_prev, da_z.T @ h_prev, dw_hn], axis=0)
+        dw_hh += np.concatenate([da_r.T @ h_masked, da_z.T @ h_masked, dw_hn], axis=0)
         db_ih += d_gi.sum(axis=0)
         db_hh += d_gh.sum(axis=0)
-        dh_prev = dh_active * z + da_r @ w_hr + da_z @ w_hz + dh_prev_via_n
+        d_masked = da_r @ w_hr + da_z @ w_hz + d_masked_via_n
+        dh_prev = dh_active * z + d_masked * recurrent_mask
         dh = np.where(active[:, None], dh_prev, dh)
     return dx, dh, dw_ih, dw_hh, db_ih, db_hh

@@ -39,6 +39,7 @@ class GRUCache:
     lengths: np.ndarray
     reset_after: bool
     reverse: bool
+    recurrent_mask: np.ndarray
     out: np.ndarray
     gates: np.ndarray
     hn: np.ndarray
@@ -49,7 +50,7 @@ class GRUCache:
 
 
 def gru_forward(x, w_ih, w_hh, b_ih, b_hh, h0=None, lengths=None, reset_after=True,
-                reverse=False):
+                reverse=False, recurrent_mask=None):
     """Run one GRU layer over a batch of sequences.
 
     Parameters
@@ -73,6 +74,10 @@ def gru_forward(x, w_ih, w_hh, b_ih, b_hh, h0=None, lengths=None, reset_after=Tr
     reverse : bool, default=False
         Read each sequence backwards within its own length (the backward half of a
         bidirectional layer). Outputs are stored at the time index they belong to.
+    recurrent_mask : ndarray of shape (B, H), optional
+        Recurrent dropout (Gal & Ghahramani 2016, as Keras' ``recurrent_dropout``): one
+        (scaled) mask per sequence that multiplies h_{t-1} wherever it enters a product with
+        ``w_hh``, at every step; the blend ``z * h_{t-1}`` uses the unmasked state.
 
     All arrays must share one floating dtype (float32 or float64); all but ``lengths`` are
     used as given when C-contiguous and copied otherwise.
@@ -128,6 +133,11 @@ def gru_forward(x, w_ih, w_hh, b_ih, b_hh, h0=None, lengths=None, reset_after=Tr
         h0 = _as_float_array("h0", h0, shape=(batch, hidden), dtype=dtype)
     lengths = _as_lengths(lengths, batch, steps)
     reset_after, reverse = _as_flag("reset_after", reset_after), _as_flag("reverse", reverse)
+    if recurrent_mask is None:
+        recurrent_mask = np.empty((0, 0), dtype)
+    else:
+        recurrent_mask = _as_float_array("recurrent_mask", recurrent_mask,
+                                         shape=(batch, hidden), dtype=dtype)
 
     hidden_state = h0.copy()
     out = np.empty((batch, steps, hidden), dtype)
@@ -136,9 +146,9 @@ def gru_forward(x, w_ih, w_hh, b_ih, b_hh, h0=None, lengths=None, reset_after=Tr
     n_threads = _kernel_threads(batch)
     with _single_threaded_blas(n_threads):
         _gru.forward(x, w_ih, w_hh, b_ih, b_hh, hidden_state, lengths, reset_after, reverse,
-                     out, gates, hn, n_threads)
-    cache = GRUCache(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reset_after, reverse, out,
-                     gates, hn)
+                     recurrent_mask, out, gates, hn, n_threads)
+    cache = GRUCache(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reset_after, reverse,
+                     recurrent_mask, out, gates, hn)
     return out, hidden_state, cache
 
 
@@ -213,7 +223,7 @@ def gru_backward(d_out, d_h_n, cache):
     with _single_threaded_blas(n_threads):
         _gru.backward(d_out, has_d_out, d_hidden, cache.x, cache.w_ih, cache.w_hh, cache.b_ih,
                       cache.b_hh, cache.h0, cache.lengths, cache.reset_after, cache.reverse,
-                      cache.out, cache.gates, cache.hn, dx, d_input_proj, d_hidden_proj,
+                      cache.recurrent_mask, cache.out, cache.gates, cache.hn, dx, d_input_proj, d_hidden_proj,
                       h_prev_all, dw_ih_parts, dw_hh_parts, db_ih_parts, db_hh_parts,
                       n_threads)
     return (dx, d_hidden, dw_ih_parts.sum(axis=0), dw_hh_parts.sum(axis=0),

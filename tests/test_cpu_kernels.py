@@ -27,9 +27,14 @@ def assert_close(actual, expected, dtype, name):
     assert actual.dtype == dtype, f"{name}: dtype {actual.dtype}"
 
 
-def compare_with_reference(layer, dtype, lengths, reset_after, reverse, use_h0, seed=5):
+def compare_with_reference(layer, dtype, lengths, reset_after, reverse, use_h0, seed=5,
+                           recurrent_dropout=0.0):
     """Forward and backward of the kernels vs the float64 reference on the same inputs."""
     inputs = {k: v.astype(dtype) for k, v in layer.items()}
+    if recurrent_dropout:
+        batch, hidden = layer["h0"].shape
+        keep = np.random.default_rng(seed).random((batch, hidden)) >= recurrent_dropout
+        inputs["recurrent_mask"] = (keep / (1 - recurrent_dropout)).astype(dtype)
     if not use_h0:
         inputs["h0"] = None
     upcast = {k: None if v is None else v.astype(np.float64) for k, v in inputs.items()}
@@ -67,6 +72,17 @@ def test_matches_reference_with_ragged_lengths_and_h0(dtype, reset_after, revers
 def test_matches_reference_full_length_without_h0(dtype, reset_after):
     compare_with_reference(make_layer(4, 6, 3, 5, seed=11), dtype, None, reset_after,
                            reverse=False, use_h0=False)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("reset_after", [True, False])
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("shape", [(5, 7, 3, 6), (1, 4, 2, 1), (3, 3, 4, 257)])
+def test_matches_reference_with_recurrent_dropout(dtype, reset_after, reverse, shape):
+    batch, steps = shape[:2]
+    compare_with_reference(make_layer(*shape, seed=3), dtype,
+                           random_lengths(batch, steps, seed=1), reset_after, reverse,
+                           use_h0=True, recurrent_dropout=0.4)
 
 
 @pytest.mark.parametrize("threads", [1, 2, 3])
@@ -134,7 +150,7 @@ def kernel_arguments(batch=2, steps=3, inputs=2, hidden=4, dtype=np.float64):
     layer = make_layer(batch, steps, inputs, hidden, dtype=dtype)
     return [layer["x"], layer["w_ih"], layer["w_hh"], layer["b_ih"], layer["b_hh"],
             layer["h0"].copy(), np.full(batch, steps, np.int64), True, False,
-            np.empty((batch, steps, hidden), dtype), np.empty((batch, steps, 3 * hidden), dtype),
+            np.empty((0, 0), dtype), np.empty((batch, steps, hidden), dtype), np.empty((batch, steps, 3 * hidden), dtype),
             np.empty((batch, steps, hidden), dtype), 2]
 
 
@@ -145,8 +161,9 @@ def kernel_arguments(batch=2, steps=3, inputs=2, hidden=4, dtype=np.float64):
     (5, np.zeros((3, 4)), "hidden"),
     (6, np.array([3, 4], np.int64), "lengths"),
     (6, np.array([0, 3], np.int64), "lengths"),
-    (9, np.zeros((2, 2, 4)), "out"),
-    (10, np.zeros((2, 3, 4)), "gates"),
+    (9, np.zeros((2, 3)), "recurrent_mask"),
+    (10, np.zeros((2, 2, 4)), "out"),
+    (11, np.zeros((2, 3, 4)), "gates"),
 ])
 def test_kernel_refuses_inconsistent_shapes_before_running(index, bad, match):
     arguments = kernel_arguments()

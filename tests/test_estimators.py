@@ -144,11 +144,11 @@ def test_learning_rate_schedules_train(schedule):
 
 def test_same_random_state_gives_bit_identical_models():
     X, y = toy_sequences()
-    first = small_classifier(dropout=0.2).fit(X, y)
-    second = small_classifier(dropout=0.2).fit(X, y)
+    first = small_classifier(dropout=0.2, recurrent_dropout=0.2).fit(X, y)
+    second = small_classifier(dropout=0.2, recurrent_dropout=0.2).fit(X, y)
     np.testing.assert_array_equal(first.network_.params, second.network_.params)
     np.testing.assert_array_equal(first.predict_proba(X), second.predict_proba(X))
-    other = small_classifier(dropout=0.2, random_state=1).fit(X, y)
+    other = small_classifier(dropout=0.2, recurrent_dropout=0.2, random_state=1).fit(X, y)
     assert not np.array_equal(first.network_.params, other.network_.params)
 
 
@@ -351,7 +351,7 @@ def test_pipeline_grid_search_cross_validation_clone_and_pickle():
 
 @pytest.mark.parametrize("options, match", [
     (dict(device="cuda"), "device='cuda'"),
-    (dict(recurrent_dropout=0.2), "recurrent_dropout"),
+    (dict(recurrent_dropout=1.0), "recurrent_dropout"),
     (dict(hidden_layer_sizes=(4, 0)), "hidden_layer_sizes"),
     (dict(hidden_layer_sizes=()), "hidden_layer_sizes"),
     (dict(solver="lbfgs"), "solver"),

@@ -147,6 +147,18 @@ def test_flags_must_be_booleans(flag):
         gru_forward(**layer(), **{flag: "yes"})
 
 
+def test_recurrent_mask_is_checked():
+    values = layer()
+    with pytest.raises(ValueError, match=r"recurrent_mask has shape \(2, 4\)"):
+        gru_forward(**values, recurrent_mask=np.ones((2, 4)))
+    with pytest.raises(TypeError, match="recurrent_mask has dtype float32"):
+        gru_forward(**values, recurrent_mask=np.ones((2, 5), np.float32))
+    with pytest.raises(ValueError, match="recurrent_mask contains NaN"):
+        gru_forward(**values, recurrent_mask=np.full((2, 5), np.nan))
+    ones, _, _ = gru_forward(**values, recurrent_mask=np.ones((2, 5)))
+    np.testing.assert_array_equal(ones, gru_forward(**values)[0])
+
+
 def test_unconvertible_input_gives_a_type_error():
     values = layer()
     values["x"] = [[[1.0, 2.0], [3.0]]]

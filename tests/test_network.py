@@ -49,8 +49,8 @@ def numerical_gradient(network, loss, eps=1e-6):
     dict(embedding_dim=2, n_inputs=6),
 ], ids=["stacked", "bidirectional", "cho-bidirectional", "sequence", "sequence-bi",
         "embedding"])
-@pytest.mark.parametrize("dropout", [0.0, 0.3])
-def test_gradient_matches_finite_differences(options, dropout):
+@pytest.mark.parametrize("dropout, recurrent_dropout", [(0.0, 0.0), (0.3, 0.0), (0.0, 0.4)])
+def test_gradient_matches_finite_differences(options, dropout, recurrent_dropout):
     network = make_network(**options)
     X, lengths = make_inputs(network)
     output, _ = network.forward(X, lengths)
@@ -60,10 +60,13 @@ def test_gradient_matches_finite_differences(options, dropout):
 
     def loss():
         output, _ = network.forward(X, lengths, dropout=dropout,
+                                    recurrent_dropout=recurrent_dropout,
                                     rng=np.random.default_rng(7))
         return np.sum(output * weights)
 
-    _, cache = network.forward(X, lengths, dropout=dropout, rng=np.random.default_rng(7))
+    _, cache = network.forward(X, lengths, dropout=dropout,
+                               recurrent_dropout=recurrent_dropout,
+                               rng=np.random.default_rng(7))
     analytic = network.backward(weights, cache)
     np.testing.assert_allclose(analytic, numerical_gradient(network, loss), rtol=1e-5,
                                atol=1e-8)

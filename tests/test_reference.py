@@ -8,16 +8,21 @@ from conftest import make_layer, random_lengths
 PARAMETERS = ["x", "h0", "w_ih", "w_hh", "b_ih", "b_hh"]
 
 
-def loss_and_seeds(layer, lengths, reset_after, reverse, seed=1):
+def recurrent_mask(batch, hidden, seed=4, rate=0.4):
+    keep = np.random.default_rng(seed).random((batch, hidden)) >= rate
+    return keep / (1 - rate)
+
+
+def loss_and_seeds(layer, lengths, reset_after, reverse, seed=1, mask=None):
     """A scalar loss using both outputs and the final state, with fixed random weights."""
-    out, h_n, _ = _reference.forward(**layer, lengths=lengths, reset_after=reset_after,
-                                     reverse=reverse)
+    options = dict(lengths=lengths, reset_after=reset_after, reverse=reverse,
+                   recurrent_mask=mask)
+    out, h_n, _ = _reference.forward(**layer, **options)
     rng = np.random.default_rng(seed)
     d_out, d_h_n = rng.standard_normal(out.shape), rng.standard_normal(h_n.shape)
 
     def loss(values):
-        out, h_n, _ = _reference.forward(**values, lengths=lengths, reset_after=reset_after,
-                                         reverse=reverse)
+        out, h_n, _ = _reference.forward(**values, **options)
         return np.sum(out * d_out) + np.sum(h_n * d_h_n)
 
     return loss, d_out, d_h_n
@@ -37,16 +42,31 @@ def numerical_gradient(loss, layer, name, eps=1e-6):
 @pytest.mark.parametrize("reset_after", [True, False])
 @pytest.mark.parametrize("reverse", [False, True])
 @pytest.mark.parametrize("ragged", [False, True])
-def test_backward_matches_finite_differences(reset_after, reverse, ragged):
+@pytest.mark.parametrize("dropout", [False, True])
+def test_backward_matches_finite_differences(reset_after, reverse, ragged, dropout):
     layer = make_layer(3, 4, 2, 3, seed=7)
     lengths = random_lengths(3, 4, seed=3) if ragged else None
-    loss, d_out, d_h_n = loss_and_seeds(layer, lengths, reset_after, reverse)
+    mask = recurrent_mask(3, 3) if dropout else None
+    loss, d_out, d_h_n = loss_and_seeds(layer, lengths, reset_after, reverse, mask=mask)
     _, _, cache = _reference.forward(**layer, lengths=lengths, reset_after=reset_after,
-                                     reverse=reverse)
+                                     reverse=reverse, recurrent_mask=mask)
     analytic = dict(zip(PARAMETERS, _reference.backward(d_out, d_h_n, cache)))
     for name in PARAMETERS:
         np.testing.assert_allclose(analytic[name], numerical_gradient(loss, layer, name),
                                    rtol=1e-6, atol=1e-8, err_msg=name)
+
+
+def test_recurrent_mask_multiplies_the_state_only_where_it_meets_w_hh():
+    layer = make_layer(2, 1, 3, 4)
+    mask = recurrent_mask(2, 4)
+    _, h_n, _ = _reference.forward(**layer, recurrent_mask=mask)
+    x, h = layer["x"][:, 0], layer["h0"]
+    gi = x @ layer["w_ih"].T + layer["b_ih"]
+    gh = (h * mask) @ layer["w_hh"].T + layer["b_hh"]
+    r = 1 / (1 + np.exp(-(gi[:, :4] + gh[:, :4])))
+    z = 1 / (1 + np.exp(-(gi[:, 4:8] + gh[:, 4:8])))
+    n = np.tanh(gi[:, 8:] + r * gh[:, 8:])
+    np.testing.assert_allclose(h_n, (1 - z) * n + z * h, rtol=1e-14)
 
 
 def test_backward_accepts_missing_gradients():

@@ -129,3 +129,21 @@ static inline void PYGRU_FN(multiply_by_reset)(
             h_prev[i * H + j] *= gates[i * 3 * H + j];
     }
 }
+
+/* out = a * b elementwise (h_{t-1} times the recurrent dropout mask). */
+static inline void PYGRU_FN(multiply)(
+    long size, real *restrict out, const real *restrict a, const real *restrict b)
+{
+    #pragma omp simd
+    for (long i = 0; i < size; i++)
+        out[i] = a[i] * b[i];
+}
+
+/* acc += a * b elementwise (a gradient through the recurrent dropout mask). */
+static inline void PYGRU_FN(add_product)(
+    long size, real *restrict acc, const real *restrict a, const real *restrict b)
+{
+    #pragma omp simd
+    for (long i = 0; i < size; i++)
+        acc[i] += a[i] * b[i];
+}

@@ -45,6 +45,10 @@ cdef extern from "_gates.h" nogil:
     void add_column_sums_d(long, int, const double *, double *)
     void multiply_by_reset_f(long, int, float *, const float *)
     void multiply_by_reset_d(long, int, double *, const double *)
+    void multiply_f(long, float *, const float *, const float *)
+    void multiply_d(long, double *, const double *, const double *)
+    void add_product_f(long, float *, const float *, const float *)
+    void add_product_d(long, double *, const double *, const double *)
 
 
 def max_threads():
@@ -121,6 +125,22 @@ cdef inline void multiply_by_reset(long rows, int H, floating *h_prev,
         multiply_by_reset_d(rows, H, h_prev, gates)
 
 
+cdef inline void multiply(long size, floating *out, const floating *a,
+                          const floating *b) noexcept nogil:
+    if floating is float:
+        multiply_f(size, out, a, b)
+    else:
+        multiply_d(size, out, a, b)
+
+
+cdef inline void add_product(long size, floating *acc, const floating *a,
+                             const floating *b) noexcept nogil:
+    if floating is float:
+        add_product_f(size, acc, a, b)
+    else:
+        add_product_d(size, acc, a, b)
+
+
 cdef inline Py_ssize_t time_of_step(Py_ssize_t step, Py_ssize_t length, bint reverse) noexcept nogil:
     return length - 1 - step if reverse else step
 
@@ -140,6 +160,14 @@ def _check_lengths(const int64_t[::1] lengths, Py_ssize_t steps):
             raise ValueError(f"lengths[{b}] = {lengths[b]} is outside 1..{steps}")
 
 
+def _check_mask(recurrent_mask, batch, hidden):
+    """Whether a recurrent mask is given; (0, 0) stands for none."""
+    if recurrent_mask.shape[0] == 0:
+        return False
+    _check_shape("recurrent_mask", recurrent_mask, (batch, hidden))
+    return True
+
+
 def _check_layer(x, w_ih, w_hh, b_ih, b_hh, lengths):
     batch, steps, inputs = x.shape[0], x.shape[1], x.shape[2]
     hidden = w_hh.shape[1]
@@ -157,13 +185,15 @@ def _check_layer(x, w_ih, w_hh, b_ih, b_hh, lengths):
 def forward(const floating[:, :, ::1] x, const floating[:, ::1] w_ih,
             const floating[:, ::1] w_hh, const floating[::1] b_ih, const floating[::1] b_hh,
             floating[:, ::1] hidden, const int64_t[::1] lengths, bint reset_after,
-            bint reverse, floating[:, :, ::1] out, floating[:, :, ::1] gates,
-            floating[:, :, ::1] hn, int n_threads):
+            bint reverse, const floating[:, ::1] recurrent_mask, floating[:, :, ::1] out,
+            floating[:, :, ::1] gates, floating[:, :, ::1] hn, int n_threads):
     """Run one GRU layer over x (B, T, I).
 
     ``hidden`` (B, H) holds h0 on entry and h_n on return. Writes ``out`` (B, T, H), the
     activations r, z, n into ``gates`` (B, T, 3H) and, for reset_after, W_hn h + b_hn into
     ``hn`` (B, T, H) (with reset_after=False ``hn`` is not touched and may be any shape).
+    A non-empty ``recurrent_mask`` (B, H) multiplies h_{t-1} where it enters a product with
+    W_hh (recurrent dropout); an empty one (shape (0, 0)) means no mask.
     """
     cdef Py_ssize_t batch, steps, inputs, hidden_size
     batch, steps, inputs, hidden_size = _check_layer(x, w_ih, w_hh, b_ih, b_hh, lengths)
@@ -172,6 +202,7 @@ def forward(const floating[:, :, ::1] x, const floating[:, ::1] w_ih,
     _check_shape("gates", gates, (batch, steps, 3 * hidden_size))
     if reset_after:
         _check_shape("hn", hn, (batch, steps, hidden_size))
+    cdef bint has_mask = _check_mask(recurrent_mask, batch, hidden_size)
     cdef int H = hidden_size, I = inputs
     cdef Py_ssize_t n_chunks = max(1, min(batch, n_threads))
     dtype = np.float32 if floating is float else np.float64
@@ -190,8 +221,11 @@ def forward(const floating[:, :, ::1] x, const floating[:, ::1] w_ih,
     cdef floating[:, :, ::1] hidden_proj = np.empty((n_chunks, max_rows, 3 * H), dtype)
     cdef floating[:, :, ::1] reset_hidden = np.empty(
         (n_chunks, max_rows, H if not reset_after else 1), dtype)
+    cdef floating[:, :, ::1] masked_hidden = np.empty(
+        (n_chunks, max_rows, H if has_mask else 1), dtype)
     cdef Py_ssize_t chunk, first, rows, row, b, step, time, length, longest
     cdef floating *proj
+    cdef const floating *recurrent_input
     cdef floating *gates_row
     with nogil:
         for chunk in prange(n_chunks, num_threads=n_chunks, schedule="static"):
@@ -207,8 +241,13 @@ def forward(const floating[:, :, ::1] x, const floating[:, ::1] w_ih,
                 longest = max(longest, lengths[first + row])
             proj = &hidden_proj[chunk, 0, 0]
             for step in range(longest):
+                recurrent_input = &hidden[first, 0]
+                if has_mask:
+                    multiply(rows * H, &masked_hidden[chunk, 0, 0], &hidden[first, 0],
+                             &recurrent_mask[first, 0])
+                    recurrent_input = &masked_hidden[chunk, 0, 0]
                 gemm(False, False, rows, 3 * H if reset_after else 2 * H, H, 1,
-                     &hidden[first, 0], H, &w_hh_t[0, 0], 3 * H, 0, proj, 3 * H)
+                     recurrent_input, H, &w_hh_t[0, 0], 3 * H, 0, proj, 3 * H)
                 for row in range(rows):
                     b = first + row
                     length = lengths[b]
@@ -223,7 +262,8 @@ def forward(const floating[:, :, ::1] x, const floating[:, ::1] w_ih,
                                             &hidden[b, 0], &hn[b, time, 0], &out[b, time, 0])
                     else:
                         gates_forward_before_rz(H, gates_row, proj + row * 3 * H,
-                                                &hidden[b, 0], &reset_hidden[chunk, row, 0])
+                                                recurrent_input + row * H,
+                                                &reset_hidden[chunk, row, 0])
                 if not reset_after:
                     gemm(False, False, rows, H, H, 1, &reset_hidden[chunk, 0, 0], H,
                          &w_hh_t[0, 2 * H], 3 * H, 0, proj + 2 * H, 3 * H)
@@ -250,7 +290,8 @@ def backward(const floating[:, :, ::1] d_out, bint has_d_out, floating[:, ::1] d
              const floating[:, :, ::1] x, const floating[:, ::1] w_ih,
              const floating[:, ::1] w_hh, const floating[::1] b_ih, const floating[::1] b_hh,
              const floating[:, ::1] h0, const int64_t[::1] lengths, bint reset_after,
-             bint reverse, const floating[:, :, ::1] out, const floating[:, :, ::1] gates,
+             bint reverse, const floating[:, ::1] recurrent_mask,
+             const floating[:, :, ::1] out, const floating[:, :, ::1] gates,
              const floating[:, :, ::1] hn, floating[:, :, ::1] dx,
              floating[:, :, ::1] d_input_proj, floating[:, :, ::1] d_hidden_proj,
              floating[:, :, ::1] h_prev_all, floating[:, :, ::1] dw_ih_parts,
@@ -264,6 +305,7 @@ def backward(const floating[:, :, ::1] d_out, bint has_d_out, floating[:, ::1] d
     caller to add up. ``d_input_proj``, ``d_hidden_proj`` and ``h_prev_all`` are workspaces
     ((B, T, 3H), (B, T, 3H), (B, T, H)); with reset_after=False ``d_hidden_proj`` is unused
     (the input- and hidden-side gradients are equal) and may be any shape.
+    ``recurrent_mask`` as in ``forward``.
     """
     cdef Py_ssize_t batch, steps, inputs, hidden_size
     batch, steps, inputs, hidden_size = _check_layer(x, w_ih, w_hh, b_ih, b_hh, lengths)
@@ -286,6 +328,7 @@ def backward(const floating[:, :, ::1] d_out, bint has_d_out, floating[:, ::1] d
     if reset_after:
         _check_shape("hn", hn, (batch, steps, hidden_size))
         _check_shape("d_hidden_proj", d_hidden_proj, (batch, steps, 3 * hidden_size))
+    cdef bint has_mask = _check_mask(recurrent_mask, batch, hidden_size)
     cdef int H = hidden_size, I = inputs
     dtype = np.float32 if floating is float else np.float64
     cdef Py_ssize_t max_rows = (batch + n_chunks - 1) // n_chunks
@@ -293,8 +336,13 @@ def backward(const floating[:, :, ::1] d_out, bint has_d_out, floating[:, ::1] d
     cdef floating[:, :, ::1] step_grad = np.empty((n_chunks, max_rows, 3 * H), dtype)
     cdef floating[:, :, ::1] d_reset_hidden = np.empty(
         (n_chunks, max_rows, H if not reset_after else 1), dtype)
+    # With a mask, the gradient reaching h_{t-1} through W_hh is gathered here first, then
+    # multiplied by the mask.
+    cdef floating[:, :, ::1] d_recurrent = np.empty(
+        (n_chunks, max_rows, H if has_mask else 1), dtype)
     cdef Py_ssize_t chunk, first, rows, row, b, step, time, length, longest, j
     cdef floating *grad
+    cdef floating *recurrent_grad
     cdef const floating *h_prev
     with nogil:
         for chunk in prange(n_chunks, num_threads=n_chunks, schedule="static"):
@@ -303,6 +351,7 @@ def backward(const floating[:, :, ::1] d_out, bint has_d_out, floating[:, ::1] d
             longest = 0
             for row in range(rows):
                 longest = max(longest, lengths[first + row])
+            recurrent_grad = &d_recurrent[chunk, 0, 0] if has_mask else &d_hidden[first, 0]
             for step in range(longest - 1, -1, -1):
                 for row in range(rows):
                     b = first + row
@@ -319,7 +368,11 @@ def backward(const floating[:, :, ::1] d_out, bint has_d_out, floating[:, ::1] d
                         h_prev = &h0[b, 0]
                     else:
                         h_prev = &out[b, time + 1 if reverse else time - 1, 0]
-                    memcpy(&h_prev_all[b, time, 0], h_prev, H * sizeof(floating))
+                    # What W_hh multiplied: h_{t-1}, masked for recurrent dropout.
+                    if has_mask:
+                        multiply(H, &h_prev_all[b, time, 0], h_prev, &recurrent_mask[b, 0])
+                    else:
+                        memcpy(&h_prev_all[b, time, 0], h_prev, H * sizeof(floating))
                     if reset_after:
                         gates_backward_after(H, &gates[b, time, 0], &hn[b, time, 0], h_prev,
                                              &d_hidden[b, 0], &d_input_proj[b, time, 0], grad)
@@ -333,11 +386,16 @@ def backward(const floating[:, :, ::1] d_out, bint has_d_out, floating[:, ::1] d
                                                  &d_hidden[b, 0], grad)
                 if reset_after:
                     gemm(False, False, rows, H, 3 * H, 1, &step_grad[chunk, 0, 0], 3 * H,
-                         &w_hh[0, 0], H, 1, &d_hidden[first, 0], H)
+                         &w_hh[0, 0], H, 0 if has_mask else 1, recurrent_grad, H)
+                    if has_mask:
+                        add_product(rows * H, &d_hidden[first, 0], &recurrent_mask[first, 0],
+                                    recurrent_grad)
                     continue
                 # reset_after=False: d(r * h) = da_n W_hn gives da_r, then dh += da_rz W_hrz.
                 gemm(False, False, rows, H, H, 1, &step_grad[chunk, 0, 2 * H], 3 * H,
                      &w_hh[2 * H, 0], H, 0, &d_reset_hidden[chunk, 0, 0], H)
+                if has_mask:
+                    memset(recurrent_grad, 0, rows * H * sizeof(floating))
                 for row in range(rows):
                     b = first + row
                     length = lengths[b]
@@ -346,12 +404,15 @@ def backward(const floating[:, :, ::1] d_out, bint has_d_out, floating[:, ::1] d
                         grad = &step_grad[chunk, row, 0]
                         gates_backward_before_r(H, &gates[b, time, 0], &h_prev_all[b, time, 0],
                                                 &d_reset_hidden[chunk, row, 0],
-                                                &d_hidden[b, 0], grad)
+                                                recurrent_grad + row * H, grad)
                         memcpy(&d_input_proj[b, time, 0], grad, 3 * H * sizeof(floating))
                         add_column_sums(1, 3 * H, grad, &db_ih_parts[chunk, 0])
                         add_column_sums(1, 3 * H, grad, &db_hh_parts[chunk, 0])
                 gemm(False, False, rows, H, 2 * H, 1, &step_grad[chunk, 0, 0], 3 * H,
-                     &w_hh[0, 0], H, 1, &d_hidden[first, 0], H)
+                     &w_hh[0, 0], H, 1, recurrent_grad, H)
+                if has_mask:
+                    add_product(rows * H, &d_hidden[first, 0], &recurrent_mask[first, 0],
+                                recurrent_grad)
             for row in range(rows):
                 b = first + row
                 length = lengths[b]
