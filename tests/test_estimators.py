@@ -433,3 +433,18 @@ def test_regressor_many_to_many_on_ragged_sequences():
     np.testing.assert_allclose(as_array[0, :len(X[0])], predictions[0], rtol=1e-6)
     with pytest.raises(ValueError, match="time steps but input sequence"):
         reg.fit(X, [t[:-1] if len(t) > 3 else t for t in y])
+
+
+def test_classifies_real_text_in_a_tokenizer_pipeline():
+    """VADER movie-review snippets (Hutto & Gilbert 2014): raw strings → token ids →
+    embedding → GRU, as the Keras tutorial; 2000 training texts, the full test split."""
+    from pygru.datasets import load_movie_reviews
+    from pygru.text import TokenSequencer
+
+    data = load_movie_reviews()
+    pipeline = make_pipeline(
+        TokenSequencer(max_features=5000, max_len=40),
+        GRUClassifier(embedding_dim=32, hidden_layer_sizes=(32,), learning_rate_init=3e-3,
+                      max_iter=3, random_state=0))
+    pipeline.fit(data.X_train[:2000], data.y_train[:2000])
+    assert pipeline.score(data.X_test, data.y_test) >= 0.65
