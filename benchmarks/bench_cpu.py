@@ -65,16 +65,23 @@ def pygru_timings(problem, repeats):
     return median_seconds(infer, repeats), median_seconds(train_step, repeats)
 
 
-def torch_timings(problem, repeats):
+def torch_layer(problem):
+    """A torch.nn.GRU holding the problem's weights."""
     import torch
 
-    batch, steps, inputs = problem["x"].shape
-    hidden = problem["w_hh"].shape[1]
+    inputs, hidden = problem["x"].shape[2], problem["w_hh"].shape[1]
     layer = torch.nn.GRU(inputs, hidden, batch_first=True)
     with torch.no_grad():
         for name, key in [("weight_ih_l0", "w_ih"), ("weight_hh_l0", "w_hh"),
                           ("bias_ih_l0", "b_ih"), ("bias_hh_l0", "b_hh")]:
             getattr(layer, name).copy_(torch.from_numpy(problem[key]))
+    return layer
+
+
+def torch_timings(problem, repeats):
+    import torch
+
+    layer = torch_layer(problem)
     x = torch.from_numpy(problem["x"])
     d_out = torch.from_numpy(problem["d_out"])
     x_grad = x.clone().requires_grad_(True)
@@ -97,14 +104,8 @@ def check_same_results(problem):
     import torch
 
     out, _, _ = gru_forward(*[problem[k] for k in ("x", "w_ih", "w_hh", "b_ih", "b_hh")])
-    batch, steps, inputs = problem["x"].shape
-    hidden = problem["w_hh"].shape[1]
-    layer = torch.nn.GRU(inputs, hidden, batch_first=True)
     with torch.no_grad():
-        for name, key in [("weight_ih_l0", "w_ih"), ("weight_hh_l0", "w_hh"),
-                          ("bias_ih_l0", "b_ih"), ("bias_hh_l0", "b_hh")]:
-            getattr(layer, name).copy_(torch.from_numpy(problem[key]))
-        reference, _ = layer(torch.from_numpy(problem["x"]))
+        reference, _ = torch_layer(problem)(torch.from_numpy(problem["x"]))
     np.testing.assert_allclose(out, reference.numpy(), rtol=1e-4, atol=1e-5)
 
 
