@@ -196,7 +196,7 @@ def gru_backward(d_out, d_h_n, cache):
         raise TypeError(f"cache must be the GRUCache returned by gru_forward, "
                         f"got {type(cache).__name__}")
     dtype = cache.dtype
-    batch, steps, inputs = cache.x.shape
+    batch, steps, _ = cache.x.shape
     hidden = cache.w_hh.shape[1]
     has_d_out = d_out is not None
     if has_d_out:
@@ -208,26 +208,40 @@ def gru_backward(d_out, d_h_n, cache):
     else:
         d_hidden = _as_float_array("d_h_n", d_h_n, shape=(batch, hidden), dtype=dtype).copy()
 
-    n_threads = _kernel_threads(batch)
-    chunks = n_threads
-    workspace = _workspace
-    d_input_proj = workspace.array("d_input_proj", (batch, steps, 3 * hidden), dtype)
-    d_hidden_proj = workspace.array(
+    d_input_proj = _workspace.array("d_input_proj", (batch, steps, 3 * hidden), dtype)
+    d_hidden_proj = _workspace.array(
         "d_hidden_proj", (batch, steps, 3 * hidden) if cache.reset_after else (0, 0, 0), dtype)
-    h_prev_all = workspace.array("h_prev_all", (batch, steps, hidden), dtype)
-    dx = np.empty((batch, steps, inputs), dtype)
-    dw_ih_parts = np.empty((chunks, 3 * hidden, inputs), dtype)
-    dw_hh_parts = np.empty((chunks, 3 * hidden, hidden), dtype)
-    db_ih_parts = np.zeros((chunks, 3 * hidden), dtype)
-    db_hh_parts = np.zeros((chunks, 3 * hidden), dtype)
+    h_prev_all = _workspace.array("h_prev_all", (batch, steps, hidden), dtype)
+    dx = np.empty(cache.x.shape, dtype)
+    db_ih_rows = np.zeros((batch, 3 * hidden), dtype)
+    db_hh_rows = np.zeros((batch, 3 * hidden), dtype)
+    n_threads = _kernel_threads(batch)
     with _single_threaded_blas(n_threads):
         _gru.backward(d_out, has_d_out, d_hidden, cache.x, cache.w_ih, cache.w_hh, cache.b_ih,
                       cache.b_hh, cache.h0, cache.lengths, cache.reset_after, cache.reverse,
-                      cache.recurrent_mask, cache.out, cache.gates, cache.hn, dx, d_input_proj, d_hidden_proj,
-                      h_prev_all, dw_ih_parts, dw_hh_parts, db_ih_parts, db_hh_parts,
+                      cache.recurrent_mask, cache.out, cache.gates, cache.hn, dx,
+                      d_input_proj, d_hidden_proj, h_prev_all, db_ih_rows, db_hh_rows,
                       n_threads)
-    return (dx, d_hidden, dw_ih_parts.sum(axis=0), dw_hh_parts.sum(axis=0),
-            db_ih_parts.sum(axis=0), db_hh_parts.sum(axis=0))
+    dw_ih, dw_hh = _weight_gradients(cache, d_input_proj, d_hidden_proj, h_prev_all)
+    return dx, d_hidden, dw_ih, dw_hh, db_ih_rows.sum(axis=0), db_hh_rows.sum(axis=0)
+
+
+def _weight_gradients(cache, d_input_proj, d_hidden_proj, h_prev_all):
+    """dW_ih and dW_hh as large GEMMs over all B*T rows (threaded by NumPy's BLAS, which
+    splits the output, never the sum: the same bits for any thread count)."""
+    inputs, hidden = cache.x.shape[2], cache.w_hh.shape[1]
+    d_input = d_input_proj.reshape(-1, 3 * hidden)
+    h_prev = h_prev_all.reshape(-1, hidden)
+    dw_ih = d_input.T @ cache.x.reshape(-1, inputs)
+    if cache.reset_after:
+        dw_hh = d_hidden_proj.reshape(-1, 3 * hidden).T @ h_prev
+    else:
+        # The candidate's recurrent weights multiply r * h_{t-1}, the others h_{t-1}.
+        dw_hh = np.empty_like(cache.w_hh)
+        dw_hh[:2 * hidden] = d_input[:, :2 * hidden].T @ h_prev
+        h_prev *= cache.gates.reshape(-1, 3 * hidden)[:, :hidden]
+        dw_hh[2 * hidden:] = d_input[:, 2 * hidden:].T @ h_prev
+    return dw_ih, dw_hh
 
 
 def _as_float_array(name, value, ndim=None, shape=None, dtype=None):

@@ -119,17 +119,6 @@ static inline void PYGRU_FN(add_column_sums)(
     }
 }
 
-/* h_{t-1} *= r row by row, giving r * h_{t-1} (reset_after=False weight gradient). */
-static inline void PYGRU_FN(multiply_by_reset)(
-    long rows, int H, real *restrict h_prev, const real *restrict gates)
-{
-    for (long i = 0; i < rows; i++) {
-        #pragma omp simd
-        for (int j = 0; j < H; j++)
-            h_prev[i * H + j] *= gates[i * 3 * H + j];
-    }
-}
-
 /* out = a * b elementwise (h_{t-1} times the recurrent dropout mask). */
 static inline void PYGRU_FN(multiply)(
     long size, real *restrict out, const real *restrict a, const real *restrict b)

@@ -10,6 +10,10 @@
 # (B, T, ...) array. Caches are stored by time index; with `reverse` step s of sequence b
 # reads time lengths[b] - 1 - s. Positions past a sequence's length hold zeros.
 #
+# Every row's arithmetic is the same however the batch is split, and the backward pass leaves
+# the sums over rows (weight and bias gradients) to the caller, done in a fixed order: the
+# results are bit-identical for any thread count.
+#
 # The callers (pygru.functional) validate everything; the shape checks below only make sure a
 # direct call can never read or write out of bounds.
 from cython cimport floating
@@ -43,8 +47,6 @@ cdef extern from "_gates.h" nogil:
                                    double *, double *)
     void add_column_sums_f(long, int, const float *, float *)
     void add_column_sums_d(long, int, const double *, double *)
-    void multiply_by_reset_f(long, int, float *, const float *)
-    void multiply_by_reset_d(long, int, double *, const double *)
     void multiply_f(long, float *, const float *, const float *)
     void multiply_d(long, double *, const double *, const double *)
     void add_product_f(long, float *, const float *, const float *)
@@ -115,14 +117,6 @@ cdef inline void add_column_sums(long rows, int width, const floating *matrix,
         add_column_sums_f(rows, width, matrix, sums)
     else:
         add_column_sums_d(rows, width, matrix, sums)
-
-
-cdef inline void multiply_by_reset(long rows, int H, floating *h_prev,
-                                   const floating *gates) noexcept nogil:
-    if floating is float:
-        multiply_by_reset_f(rows, H, h_prev, gates)
-    else:
-        multiply_by_reset_d(rows, H, h_prev, gates)
 
 
 cdef inline void multiply(long size, floating *out, const floating *a,
@@ -293,23 +287,23 @@ def backward(const floating[:, :, ::1] d_out, bint has_d_out, floating[:, ::1] d
              bint reverse, const floating[:, ::1] recurrent_mask,
              const floating[:, :, ::1] out, const floating[:, :, ::1] gates,
              const floating[:, :, ::1] hn, floating[:, :, ::1] dx,
-             floating[:, :, ::1] d_input_proj, floating[:, :, ::1] d_hidden_proj,
-             floating[:, :, ::1] h_prev_all, floating[:, :, ::1] dw_ih_parts,
-             floating[:, :, ::1] dw_hh_parts, floating[:, ::1] db_ih_parts,
-             floating[:, ::1] db_hh_parts, int n_threads):
-    """Gradients of ``forward``; the cache arrays are what it wrote.
+             floating[:, :, ::1] d_input_proj,
+             floating[:, :, ::1] d_hidden_proj, floating[:, :, ::1] h_prev_all,
+             floating[:, ::1] db_ih_rows, floating[:, ::1] db_hh_rows, int n_threads):
+    """The backward recurrence of ``forward``; the cache arrays are what it wrote.
 
     ``d_hidden`` (B, H) holds dL/dh_n on entry and dL/dh0 on return. ``d_out`` is read only
-    if ``has_d_out``. Writes ``dx``; the weight and bias gradients come back as one partial
-    sum per chunk of rows (``*_parts``, zero-initialised, first axis >= chunks) for the
-    caller to add up. ``d_input_proj``, ``d_hidden_proj`` and ``h_prev_all`` are workspaces
-    ((B, T, 3H), (B, T, 3H), (B, T, H)); with reset_after=False ``d_hidden_proj`` is unused
-    (the input- and hidden-side gradients are equal) and may be any shape.
-    ``recurrent_mask`` as in ``forward``.
+    if ``has_d_out``. Writes ``dx`` and, for every (b, t), the gradients of the pre-activations on the
+    input side (``d_input_proj``, (B, T, 3H)) and on the hidden side (``d_hidden_proj``;
+    with reset_after=False they are equal and ``d_hidden_proj`` is not touched), and what
+    W_hh multiplied (``h_prev_all``, (B, T, H): h_{t-1}, masked if ``recurrent_mask``), all
+    zero past each sequence's length; adds each sequence's bias gradients into the
+    zero-initialised ``db_ih_rows``/``db_hh_rows`` (B, 3H). The caller turns these into
+    weight gradients with a few large GEMMs. Nothing here depends on how rows are split over
+    threads, so results are the same for any thread count.
     """
     cdef Py_ssize_t batch, steps, inputs, hidden_size
     batch, steps, inputs, hidden_size = _check_layer(x, w_ih, w_hh, b_ih, b_hh, lengths)
-    # One chunk of rows per thread; the caller sizes the *_parts arrays the same way.
     cdef Py_ssize_t n_chunks = max(1, min(batch, n_threads))
     for name, array, expected in [
             ("d_hidden", d_hidden, (batch, hidden_size)), ("h0", h0, (batch, hidden_size)),
@@ -318,10 +312,8 @@ def backward(const floating[:, :, ::1] d_out, bint has_d_out, floating[:, ::1] d
             ("dx", dx, (batch, steps, inputs)),
             ("d_input_proj", d_input_proj, (batch, steps, 3 * hidden_size)),
             ("h_prev_all", h_prev_all, (batch, steps, hidden_size)),
-            ("dw_ih_parts", dw_ih_parts, (n_chunks, 3 * hidden_size, inputs)),
-            ("dw_hh_parts", dw_hh_parts, (n_chunks, 3 * hidden_size, hidden_size)),
-            ("db_ih_parts", db_ih_parts, (n_chunks, 3 * hidden_size)),
-            ("db_hh_parts", db_hh_parts, (n_chunks, 3 * hidden_size))]:
+            ("db_ih_rows", db_ih_rows, (batch, 3 * hidden_size)),
+            ("db_hh_rows", db_hh_rows, (batch, 3 * hidden_size))]:
         _check_shape(name, array, expected)
     if has_d_out:
         _check_shape("d_out", d_out, (batch, steps, hidden_size))
@@ -378,9 +370,8 @@ def backward(const floating[:, :, ::1] d_out, bint has_d_out, floating[:, ::1] d
                                              &d_hidden[b, 0], &d_input_proj[b, time, 0], grad)
                         memcpy(&d_hidden_proj[b, time, 0], grad, 3 * H * sizeof(floating))
                         # Bias gradients are summed while the row is in cache.
-                        add_column_sums(1, 3 * H, &d_input_proj[b, time, 0],
-                                        &db_ih_parts[chunk, 0])
-                        add_column_sums(1, 3 * H, grad, &db_hh_parts[chunk, 0])
+                        add_column_sums(1, 3 * H, &d_input_proj[b, time, 0], &db_ih_rows[b, 0])
+                        add_column_sums(1, 3 * H, grad, &db_hh_rows[b, 0])
                     else:
                         gates_backward_before_zn(H, &gates[b, time, 0], h_prev,
                                                  &d_hidden[b, 0], grad)
@@ -406,8 +397,8 @@ def backward(const floating[:, :, ::1] d_out, bint has_d_out, floating[:, ::1] d
                                                 &d_reset_hidden[chunk, row, 0],
                                                 recurrent_grad + row * H, grad)
                         memcpy(&d_input_proj[b, time, 0], grad, 3 * H * sizeof(floating))
-                        add_column_sums(1, 3 * H, grad, &db_ih_parts[chunk, 0])
-                        add_column_sums(1, 3 * H, grad, &db_hh_parts[chunk, 0])
+                        add_column_sums(1, 3 * H, grad, &db_ih_rows[b, 0])
+                        add_column_sums(1, 3 * H, grad, &db_hh_rows[b, 0])
                 gemm(False, False, rows, H, 2 * H, 1, &step_grad[chunk, 0, 0], 3 * H,
                      &w_hh[0, 0], H, 1, recurrent_grad, H)
                 if has_mask:
@@ -424,18 +415,12 @@ def backward(const floating[:, :, ::1] d_out, bint has_d_out, floating[:, ::1] d
                     if reset_after:
                         memset(&d_hidden_proj[b, length, 0], 0,
                                (steps - length) * 3 * H * sizeof(floating))
-            # Everything below is one large GEMM over the chunk's B*T rows.
-            gemm(False, False, rows * steps, I, 3 * H, 1, &d_input_proj[first, 0, 0], 3 * H,
-                 &w_ih[0, 0], I, 0, &dx[first, 0, 0], I)
-            gemm(True, False, 3 * H, I, rows * steps, 1, &d_input_proj[first, 0, 0], 3 * H,
-                 &x[first, 0, 0], I, 0, &dw_ih_parts[chunk, 0, 0], I)
-            if reset_after:
-                gemm(True, False, 3 * H, H, rows * steps, 1, &d_hidden_proj[first, 0, 0],
-                     3 * H, &h_prev_all[first, 0, 0], H, 0, &dw_hh_parts[chunk, 0, 0], H)
-            else:
-                gemm(True, False, 2 * H, H, rows * steps, 1, &d_input_proj[first, 0, 0],
-                     3 * H, &h_prev_all[first, 0, 0], H, 0, &dw_hh_parts[chunk, 0, 0], H)
-                multiply_by_reset(rows * steps, H, &h_prev_all[first, 0, 0],
-                                  &gates[first, 0, 0])
-                gemm(True, False, H, H, rows * steps, 1, &d_input_proj[first, 0, 2 * H],
-                     3 * H, &h_prev_all[first, 0, 0], H, 0, &dw_hh_parts[chunk, 2 * H, 0], H)
+            # dx sequence by sequence, over its own length only: the same BLAS call for a
+            # sequence whatever batch or thread split it is in (BLAS picks kernels by size).
+            for row in range(rows):
+                b = first + row
+                length = lengths[b]
+                gemm(False, False, length, I, 3 * H, 1, &d_input_proj[b, 0, 0], 3 * H,
+                     &w_ih[0, 0], I, 0, &dx[b, 0, 0], I)
+                if length < steps:
+                    memset(&dx[b, length, 0], 0, (steps - length) * I * sizeof(floating))
