@@ -338,12 +338,16 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                                                   recurrent_dropout=self.recurrent_dropout,
                                                   rng=self._rng)
             loss, d_output = self._loss(output, batch_targets, weights, batch_lengths)
+            if not np.isfinite(loss):
+                return loss
             grad = self.network_.backward(d_output.astype(self.dtype, copy=False), cache)
             loss += self._add_l2_penalty(grad, len(batch))
             if not (np.isfinite(loss) and np.all(np.isfinite(grad))):
                 return np.inf if np.isfinite(loss) else loss
             clip_gradients(grad, self.clipnorm, self.clipvalue)
             self._optimizer.step(grad)
+            if not np.all(np.isfinite(self.network_.params)):
+                return np.inf
             total += loss * len(batch)
         return total / len(X)
 

@@ -267,6 +267,19 @@ def test_keyboard_interrupt_leaves_the_last_completed_epoch():
     assert clf.predict(X).shape == (len(X),)
 
 
+@pytest.mark.parametrize("learning_rate_init", [1e8, 1e30])
+def test_divergence_in_partial_fit_of_a_regressor_keeps_a_usable_model(learning_rate_init):
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((40, 5, 2)), 1e3 * rng.standard_normal(40)
+    reg = GRURegressor(hidden_layer_sizes=(4,), solver="sgd", random_state=0,
+                       learning_rate_init=learning_rate_init)
+    with pytest.warns(ConvergenceWarning, match="Training diverged"):
+        for _ in range(3):
+            reg.partial_fit(X, y)
+    assert np.all(np.isfinite(reg.network_.params))
+    assert np.all(np.isfinite(reg.predict(X)))
+
+
 class _InterruptingRng:
     """Stands in for the training Generator and raises KeyboardInterrupt when used."""
 
