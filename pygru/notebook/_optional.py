@@ -1,0 +1,65 @@
+"""The one place where the optional notebook dependencies are imported.
+
+``import pygru`` (and ``import pygru.notebook``) must work with only NumPy, SciPy and
+scikit-learn installed, so ipywidgets and matplotlib are imported on first use, here, with an
+error that says how to install them.
+"""
+
+import io
+
+_INSTALL_HINT = "install the notebook extras: pip install 'pygru[notebook]'"
+
+
+def ipywidgets():
+    """The ``ipywidgets`` module."""
+    try:
+        import ipywidgets
+    except ImportError as error:
+        raise ImportError(f"pygru.notebook's widgets need ipywidgets; {_INSTALL_HINT}") \
+            from error
+    return ipywidgets
+
+
+def _matplotlib():
+    try:
+        import matplotlib
+    except ImportError as error:
+        raise ImportError(f"pygru.notebook's plots need matplotlib; {_INSTALL_HINT}") \
+            from error
+    return matplotlib
+
+
+def detached_figure(**kwargs):
+    """A matplotlib Figure that pyplot does not track.
+
+    The widgets draw into such figures: pyplot's global figure list is not thread-safe (the
+    training panel redraws from its worker thread), and a figure it tracks would also be shown
+    a second time, as a static image, at the end of the cell that created the widget.
+    """
+    _matplotlib()
+    from matplotlib.figure import Figure
+
+    return Figure(**kwargs)
+
+
+def pyplot_figure(**kwargs):
+    """A new figure managed by pyplot, as the plotting functions return to users: shown by
+    the notebook's inline backend, or by ``plt.show()`` in a script."""
+    _matplotlib()
+    from matplotlib import pyplot
+
+    return pyplot.figure(**kwargs)
+
+
+def png_bytes(figure, dpi=None):
+    """The figure rendered as PNG (Agg), for an ``ipywidgets.Image``."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
+
+
+def show(widget):
+    """Display a widget in the notebook (IPython comes with ipywidgets)."""
+    from IPython.display import display
+
+    display(widget)

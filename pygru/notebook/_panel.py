@@ -1,0 +1,345 @@
+"""TrainingPanel: train a GRU estimator epoch by epoch from buttons, with live curves."""
+import html
+import math
+import threading
+import time
+
+import numpy as np
+from sklearn.base import clone, is_classifier
+
+from . import _state
+from ._optional import detached_figure, ipywidgets, png_bytes, show
+from ._plots import plot_training_curves, score_name
+
+__all__ = ["TrainingDiverged", "TrainingPanel"]
+
+# The text widgets change at most this often (seconds), so that fast epochs do not flood the
+# notebook with messages; the figure has its own, longer interval.
+_TEXT_INTERVAL = 0.1
+_SOLVERS = ("adam", "sgd", "rmsprop")
+_BATCH_SIZES = (8, 16, 32, 64, 128, 256)
+
+
+class TrainingDiverged(RuntimeError):
+    """An epoch's loss became NaN or infinite (the estimator kept the previous weights)."""
+
+
+class TrainingPanel:
+    """Train a GRU estimator in a notebook with Start / Pause / Resume / Reset buttons.
+
+    Training runs in a background thread, one ``partial_fit`` epoch at a time, so the
+    notebook stays usable while it runs. The panel shows the training loss and the
+    validation score (``estimator.score`` on ``X_val, y_val``) as live matplotlib curves, an
+    epoch progress bar and a summary (epoch, loss, best score, time per epoch). Pause stops
+    after the current epoch; Resume continues with the same weights and optimizer state.
+    The learning rate, hidden size, solver, batch size and dropout controls apply on Reset,
+    which replaces the estimator by an unfitted ``clone`` with those settings. An error
+    during training (an exception, or a diverging loss) stops it and is shown in the panel.
+
+    The buttons are also methods, :meth:`start`, :meth:`pause`, :meth:`resume` and
+    :meth:`reset`, and :meth:`wait` blocks until training stops, so the panel can be driven
+    from code (or tests) as well.
+
+    Parameters
+    ----------
+    estimator : GRUClassifier or GRURegressor
+        The estimator to train; it is trained in place until the first Reset. A fitted
+        estimator continues from its current state.
+    X, y : training sequences and targets, as ``estimator.partial_fit`` takes them
+    X_val, y_val : validation sequences and targets, default=None
+        Scored after every epoch (accuracy for a classifier, R² for a regressor).
+    max_epochs : int, default=None
+        Train until the estimator has run this many epochs (its ``n_iter_``); None uses its
+        ``max_iter``.
+    redraw_interval : float, default=0.5
+        Minimum number of seconds between two redraws of the curves while training.
+    display : bool, default=True
+        Show the panel in the notebook now. With False, nothing is shown (headless use and
+        tests); ``panel.widget`` can be displayed later.
+
+    Attributes
+    ----------
+    estimator : estimator
+        The estimator being trained (a new object after each Reset).
+    phase : str
+        "ready", "running", "pausing", "paused", "finished" or "failed".
+    history : list of dict
+        One record per epoch trained in this panel since the last Reset: epoch, loss,
+        validation_score (None without validation data), learning_rate and duration (the
+        epoch's training time in seconds), as the estimator's ``callbacks`` receive them.
+    error : Exception or None
+        What stopped the training, when ``phase`` is "failed".
+    figure : matplotlib Figure
+        The curves (redrawn while training; not tracked by pyplot).
+    widget : ipywidgets.VBox
+        The panel itself.
+    buttons : dict of str to ipywidgets.Button
+        "start", "pause", "resume" and "reset".
+    controls : dict of str to ipywidgets widget
+        "learning_rate", "hidden_size", "solver", "batch_size" and "dropout".
+
+    Examples
+    --------
+    >>> from pygru import GRUClassifier
+    >>> from pygru.datasets import load_italy_power_demand
+    >>> from pygru.notebook import TrainingPanel
+    >>> X, y, X_test, y_test = load_italy_power_demand(return_X_y=True)
+    >>> clf = GRUClassifier(hidden_layer_sizes=(8,), random_state=0)
+    >>> panel = TrainingPanel(clf, X, y, X_test, y_test, max_epochs=3, display=False)
+    >>> panel.start().wait()
+    'finished'
+    >>> [record["epoch"] for record in panel.history]
+    [1, 2, 3]
+    """
+
+    def __init__(self, estimator, X, y, X_val=None, y_val=None, *, max_epochs=None,
+                 redraw_interval=0.5, display=True):
+        if not hasattr(estimator, "partial_fit"):
+            raise TypeError("TrainingPanel trains an estimator with partial_fit, such as "
+                            f"GRUClassifier or GRURegressor; got {type(estimator).__name__}")
+        if (X_val is None) != (y_val is None):
+            raise ValueError("pass both X_val and y_val, or neither")
+        self.estimator = estimator
+        self.X, self.y, self.X_val, self.y_val = X, y, X_val, y_val
+        self.max_epochs = int(estimator.get_params()["max_iter"] if max_epochs is None
+                              else max_epochs)
+        if self.max_epochs < 1:
+            raise ValueError(f"max_epochs must be at least 1, got {max_epochs}")
+        self.redraw_interval = redraw_interval
+        # partial_fit needs all labels on its first call; a classifier sees them all here.
+        self._classes = np.unique(np.asarray(y)) if is_classifier(estimator) else None
+        self.phase = _state.READY
+        self.history = []
+        self.error = None
+        self._worker = None
+        self._pause_requested = threading.Event()
+        self._phase_lock = threading.Lock()
+        self._ui_lock = threading.RLock()
+        self._last_text = self._last_figure = -math.inf
+        self.figure = detached_figure(figsize=(8, 3), dpi=80, layout="constrained")
+        self._build_widgets()
+        self._refresh(force=True)
+        if display:
+            show(self.widget)
+
+    def __repr__(self):
+        return (f"<TrainingPanel: {self.phase}, epoch {self.epoch}/{self.max_epochs}, "
+                f"{type(self.estimator).__name__}>")
+
+    # ------------------------------------------------------------------ state
+    @property
+    def epoch(self):
+        """Epochs the estimator has run (its ``n_iter_``; 0 before the first)."""
+        return getattr(self.estimator, "n_iter_", 0)
+
+    @property
+    def summary(self):
+        """The summary line the panel shows."""
+        return _state.format_summary(self.history, self.max_epochs, score_name(self.estimator))
+
+    @property
+    def validation_scores(self):
+        """The validation score of each epoch in ``history`` (None without validation data)."""
+        if self.X_val is None:
+            return None
+        return [record["validation_score"] for record in self.history]
+
+    def _transition(self, event):
+        with self._phase_lock:
+            self.phase = _state.next_phase(self.phase, event)
+
+    # ------------------------------------------------------------------ buttons
+    def start(self):
+        """Start training (the Start button); returns the panel."""
+        self._transition("start")
+        return self._launch()
+
+    def resume(self):
+        """Continue a paused training with the same optimizer state; returns the panel."""
+        self._transition("resume")
+        return self._launch()
+
+    def pause(self):
+        """Stop after the current epoch (the Pause button); returns the panel."""
+        self._transition("pause")
+        self._pause_requested.set()
+        self._refresh(force=True)
+        return self
+
+    def reset(self):
+        """Replace the estimator by an unfitted clone with the controls' settings and clear
+        the curves (the Reset button); returns the panel."""
+        self._transition("reset")
+        params = _state.params_from_controls(self.control_values, self.estimator.get_params())
+        self.estimator = clone(self.estimator).set_params(**params)
+        self.history = []
+        self.error = None
+        self._refresh(force=True)
+        return self
+
+    def wait(self, timeout=None):
+        """Block until training stops (or ``timeout`` seconds pass); returns the phase."""
+        worker = self._worker
+        if worker is not None:
+            worker.join(timeout)
+        return self.phase
+
+    def _launch(self):
+        self._pause_requested.clear()
+        self._worker = threading.Thread(target=self._train, name="pygru-training-panel",
+                                        daemon=True)
+        self._refresh(force=True)
+        self._worker.start()
+        return self
+
+    def _click(self, name):
+        # A click can arrive after the phase changed under it (e.g. Pause as the last epoch
+        # ends); the button is then already disabled and the click is dropped.
+        if name in _state.enabled_buttons(self.phase):
+            getattr(self, name)()
+
+    # ------------------------------------------------------------------ worker thread
+    def _train(self):
+        event = "failed"
+        try:
+            while not self._pause_requested.is_set() and self.epoch < self.max_epochs:
+                self.history.append(self._train_epoch())
+                self._refresh()
+            event = "done" if self.epoch >= self.max_epochs else "halted"
+        except Exception as error:  # shown in the panel instead of dying in the thread
+            self.error = error
+        finally:
+            self._transition(event)
+            self._refresh(force=True)
+
+    def _train_epoch(self):
+        """One partial_fit epoch; its record, as the estimator's callbacks receive it."""
+        epoch_before = self.epoch
+        records = []
+        user_callbacks = self.estimator.get_params()["callbacks"]
+        callbacks = [] if user_callbacks is None else \
+            [user_callbacks] if callable(user_callbacks) else list(user_callbacks)
+        self.estimator.set_params(
+            callbacks=callbacks + [lambda estimator, record: records.append(record)])
+        try:
+            if self._classes is None:
+                self.estimator.partial_fit(self.X, self.y)
+            else:
+                self.estimator.partial_fit(self.X, self.y, classes=self._classes)
+        finally:
+            self.estimator.set_params(callbacks=user_callbacks)
+        if not records:
+            # The estimator calls back after every completed epoch; a diverging epoch is
+            # rolled back without one (and warns).
+            raise TrainingDiverged(
+                f"Training diverged in epoch {epoch_before + 1}: the loss became NaN or "
+                f"infinite. The model keeps the weights of epoch {epoch_before}. Press Reset "
+                "after lowering the learning rate (or scale the input).")
+        record = dict(records[-1])
+        if self.X_val is not None:
+            record["validation_score"] = float(self.estimator.score(self.X_val, self.y_val))
+        return record
+
+    # ------------------------------------------------------------------ widgets
+    def _build_widgets(self):
+        widgets = ipywidgets()
+        self.buttons = {
+            "start": widgets.Button(description="Start", icon="play", button_style="success"),
+            "pause": widgets.Button(description="Pause", icon="pause", button_style="warning"),
+            "resume": widgets.Button(description="Resume", icon="play", button_style="info"),
+            "reset": widgets.Button(description="Reset", icon="refresh"),
+        }
+        for name, button in self.buttons.items():
+            button.on_click(lambda _, name=name: self._click(name))
+            button.add_class(f"pygru-{name}")
+        self._status = widgets.HTML().add_class("pygru-status")
+        self._progress = widgets.IntProgress(min=0, max=self.max_epochs,
+                                             description="epochs").add_class("pygru-progress")
+        self._summary = widgets.HTML().add_class("pygru-summary")
+        self._error = widgets.HTML().add_class("pygru-error-box")
+        self._curves = widgets.Image(format="png").add_class("pygru-curves")
+        self.controls = self._build_controls(widgets)
+        self._pending = widgets.HTML()
+        for control in self.controls.values():
+            control.observe(lambda _: self._show_pending(), names="value")
+        settings = widgets.VBox([widgets.HTML("<b>Settings</b> (applied on Reset)"),
+                                 *self.controls.values(), self._pending])
+        self.widget = widgets.VBox([
+            widgets.HBox([*self.buttons.values(), self._status]),
+            self._progress,
+            widgets.HBox([self._curves, settings]),
+            self._summary,
+            self._error,
+        ]).add_class("pygru-training-panel")
+
+    def _build_controls(self, widgets):
+        values = _state.control_values(self.estimator.get_params())
+        exponent = math.log10(values["learning_rate"])
+        style = {"description_width": "110px"}
+        batch_sizes = sorted({*_BATCH_SIZES, values["batch_size"]} - {"auto"})
+        return {
+            "learning_rate": widgets.FloatLogSlider(
+                value=values["learning_rate"], base=10, min=min(-5, math.floor(exponent)),
+                max=max(0, math.ceil(exponent)), step=0.1, readout_format=".2g",
+                description="learning rate", continuous_update=False, style=style),
+            "hidden_size": widgets.BoundedIntText(
+                value=values["hidden_size"], min=1, max=4096, description="hidden size",
+                style=style),
+            "solver": widgets.Dropdown(
+                options=list(dict.fromkeys([*_SOLVERS, values["solver"]])),
+                value=values["solver"], description="solver", style=style),
+            "batch_size": widgets.Dropdown(
+                options=[("auto", "auto")] + [(str(size), size) for size in batch_sizes],
+                value=values["batch_size"], description="batch size", style=style),
+            "dropout": widgets.FloatSlider(
+                value=values["dropout"], min=0.0, max=0.9, step=0.05, description="dropout",
+                continuous_update=False, style=style),
+        }
+
+    @property
+    def control_values(self):
+        """The settings the controls show (applied by the next Reset)."""
+        return {name: control.value for name, control in self.controls.items()}
+
+    def set_controls(self, **values):
+        """Set controls by name (learning_rate, hidden_size, solver, batch_size, dropout),
+        as if changed in the panel; they apply on Reset. Returns the panel."""
+        unknown = set(values) - set(self.controls)
+        if unknown:
+            raise ValueError(f"unknown controls {sorted(unknown)}; the controls are "
+                             f"{list(self.controls)}")
+        for name, value in values.items():
+            self.controls[name].value = value
+        return self
+
+    def _show_pending(self):
+        changed = _state.changed_controls(self.control_values, self.estimator.get_params())
+        self._pending.value = "" if not changed else (
+            f"<i>Changed: {html.escape(', '.join(changed))}. Press Reset to apply.</i>")
+
+    def _refresh(self, force=False):
+        """Bring the widgets up to date; while training, at most every few tenths of a
+        second (text) and every ``redraw_interval`` seconds (figure)."""
+        now = time.monotonic()
+        with self._ui_lock:
+            if force or now - self._last_text >= _TEXT_INTERVAL:
+                self._last_text = now
+                self._update_text()
+            if force or now - self._last_figure >= self.redraw_interval:
+                self._last_figure = now
+                plot_training_curves(self.estimator, self.validation_scores,
+                                     figure=self.figure)
+                self._curves.value = png_bytes(self.figure)
+
+    def _update_text(self):
+        phase, epoch = self.phase, self.epoch
+        enabled = _state.enabled_buttons(phase)
+        for name, button in self.buttons.items():
+            button.disabled = name not in enabled
+        self._status.value = html.escape(_state.format_status(phase, epoch, self.max_epochs))
+        self._progress.value = min(epoch, self.max_epochs)
+        self._progress.bar_style = {_state.FINISHED: "success",
+                                    _state.FAILED: "danger"}.get(phase, "info")
+        self._summary.value = html.escape(self.summary)
+        self._error.value = "" if self.error is None else _state.error_html(self.error)
+        self._show_pending()

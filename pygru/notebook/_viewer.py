@@ -1,0 +1,140 @@
+"""GateViewer: browse what a fitted GRU's gates do, sample by sample."""
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
+
+from ._optional import detached_figure, ipywidgets, png_bytes, show
+from ._plots import plot_gates, split_pipeline
+from ._state import error_html
+
+__all__ = ["GateViewer"]
+
+
+class GateViewer:
+    """Pick a sample, a layer and a direction; see the gates r, z, n and h over time.
+
+    The figure is the one :func:`plot_gates` draws: the input sequence with the prediction
+    (and the true target, when ``y`` is given) above heatmaps of the reset gate, the update
+    gate, the candidate and the hidden state of every unit at every time step.
+
+    Parameters
+    ----------
+    estimator : fitted GRUClassifier, GRURegressor, or a Pipeline ending in one
+    X : sequence of samples
+        Anything indexable whose items :func:`plot_gates` accepts (an array of sequences, a
+        list of arrays, a list of texts for a text pipeline).
+    y : array-like, default=None
+        True targets, shown next to the prediction.
+    time_labels : sequence of sequences of str, default=None
+        A label per time step for each sample (e.g. its words), see :func:`plot_gates`.
+    display : bool, default=True
+        Show the viewer in the notebook now; with False, ``viewer.widget`` can be shown later.
+
+    Attributes
+    ----------
+    figure : matplotlib Figure
+        The figure of the current selection (not tracked by pyplot).
+    widget : ipywidgets.VBox
+        The viewer itself.
+    error : Exception or None
+        Why the last drawing failed (also shown in the viewer).
+
+    Examples
+    --------
+    >>> from pygru import GRUClassifier
+    >>> from pygru.datasets import load_italy_power_demand
+    >>> from pygru.notebook import GateViewer
+    >>> X, y, X_test, y_test = load_italy_power_demand(return_X_y=True)
+    >>> clf = GRUClassifier(hidden_layer_sizes=(8,), max_iter=5, random_state=0).fit(X, y)
+    >>> viewer = GateViewer(clf, X_test, y_test, display=False)
+    >>> viewer.select(sample=3).sample
+    3
+    """
+
+    def __init__(self, estimator, X, y=None, *, time_labels=None, display=True):
+        model = split_pipeline(estimator)[1]
+        check_is_fitted(model)
+        if y is not None and len(y) != len(X):
+            raise ValueError(f"X has {len(X)} samples but y has {len(y)}")
+        self.estimator, self.X, self.y, self.time_labels = estimator, X, y, time_labels
+        params = model.get_params()
+        n_layers = np.atleast_1d(params["hidden_layer_sizes"]).size
+        directions = ["forward", "backward"] if params["bidirectional"] else ["forward"]
+        self.error = None
+        self.figure = detached_figure(figsize=(9, 7.5), dpi=80, layout="constrained")
+
+        widgets = ipywidgets()
+        self._sample = widgets.IntSlider(value=0, min=0, max=len(X) - 1, description="sample",
+                                         continuous_update=False)
+        self._layer = widgets.Dropdown(options=list(range(n_layers)), value=0,
+                                       description="layer")
+        self._direction = widgets.Dropdown(options=directions, value="forward",
+                                           description="direction")
+        self._image = widgets.Image(format="png")
+        self._error = widgets.HTML()
+        self._selecting = False
+        for control in (self._sample, self._layer, self._direction):
+            control.observe(self._on_change, names="value")
+        self.widget = widgets.VBox([
+            widgets.HBox([self._sample, self._layer, self._direction]),
+            self._error,
+            self._image,
+        ]).add_class("pygru-gate-viewer")
+        self._draw()
+        if display:
+            show(self.widget)
+
+    def __repr__(self):
+        return (f"<GateViewer: sample {self.sample}, layer {self.layer}, "
+                f"{self.direction}>")
+
+    @property
+    def sample(self):
+        return self._sample.value
+
+    @property
+    def layer(self):
+        return self._layer.value
+
+    @property
+    def direction(self):
+        return self._direction.value
+
+    def select(self, sample=None, layer=None, direction=None):
+        """Show another sample, layer or direction (as the controls do); returns the viewer."""
+        if sample is not None and not 0 <= sample <= self._sample.max:
+            raise ValueError(f"sample must be in 0..{self._sample.max}, got {sample}")
+        if layer is not None and layer not in self._layer.options:
+            raise ValueError(f"layer must be one of {list(self._layer.options)}, got {layer!r}")
+        if direction is not None and direction not in self._direction.options:
+            raise ValueError(f"direction must be one of {list(self._direction.options)}, "
+                             f"got {direction!r}")
+        self._selecting = True  # one redraw for the whole selection, not one per control
+        try:
+            for control, value in ((self._sample, sample), (self._layer, layer),
+                                   (self._direction, direction)):
+                if value is not None:
+                    control.value = value
+        finally:
+            self._selecting = False
+        self._draw()
+        return self
+
+    def _on_change(self, change):
+        if not self._selecting:
+            self._draw()
+
+    def _draw(self):
+        sample = self.sample
+        try:
+            plot_gates(self.estimator, self.X[sample], layer=self.layer,
+                       direction=self.direction,
+                       y_true=None if self.y is None else self.y[sample],
+                       time_labels=None if self.time_labels is None
+                       else self.time_labels[sample],
+                       figure=self.figure)
+            self._image.value = png_bytes(self.figure)
+            self.error = None
+            self._error.value = ""
+        except Exception as error:  # shown in the viewer: an observer's error is otherwise lost
+            self.error = error
+            self._error.value = error_html(error)

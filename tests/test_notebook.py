@@ -1,0 +1,335 @@
+"""pygru.notebook's widgets without a browser, driven through their methods and buttons,
+and the contents of the figures they draw (matplotlib's Agg backend)."""
+import threading
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+
+from pygru import GRUClassifier, GRURegressor
+from pygru.datasets import load_italy_power_demand, load_japanese_vowels
+from pygru.notebook._state import FAILED, FINISHED, PAUSED, PAUSING, READY, RUNNING
+
+pytest.importorskip("ipywidgets")
+matplotlib = pytest.importorskip("matplotlib")
+matplotlib.use("Agg")
+from matplotlib import pyplot  # noqa: E402
+
+from pygru.notebook import (GateViewer, TrainingDiverged, TrainingPanel,  # noqa: E402
+                            plot_gates, plot_training_curves)
+
+PNG_SIGNATURE = b"\x89PNG"
+
+
+@pytest.fixture(scope="module")
+def italy():
+    return load_italy_power_demand(return_X_y=True)
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    pyplot.close("all")
+
+
+def _panel(data, max_epochs=3, **params):
+    X, y, X_test, y_test = data
+    clf = GRUClassifier(**{"hidden_layer_sizes": (4,), "random_state": 0, **params})
+    return TrainingPanel(clf, X, y, X_test[:100], y_test[:100], max_epochs=max_epochs,
+                         display=False)
+
+
+def _enabled(panel):
+    return {name for name, button in panel.buttons.items() if not button.disabled}
+
+
+def test_panel_trains_to_the_budget_and_shows_it(italy):
+    panel = _panel(italy, max_epochs=3)
+    assert panel.phase == READY and _enabled(panel) == {"start", "reset"}
+    assert bytes(panel._curves.value).startswith(PNG_SIGNATURE)  # drawn before training
+    empty_curves = panel._curves.value
+
+    assert panel.start().wait(timeout=60) == FINISHED
+    assert [record["epoch"] for record in panel.history] == [1, 2, 3]
+    assert set(panel.history[0]) == {"epoch", "loss", "validation_score", "learning_rate",
+                                     "duration"}
+    assert panel.estimator.loss_curve_ == [record["loss"] for record in panel.history]
+    assert all(0 <= score <= 1 for score in panel.validation_scores)
+    assert _enabled(panel) == {"reset"}
+    assert panel._progress.value == 3 and panel._progress.bar_style == "success"
+    assert "Epoch 3/3" in panel._summary.value and "best validation accuracy" \
+        in panel._summary.value
+    assert "Finished: 3 epochs" in panel._status.value
+    assert panel._error.value == ""
+    assert panel._curves.value != empty_curves
+    loss_axis, score_axis = panel.figure.axes
+    np.testing.assert_allclose(loss_axis.lines[0].get_ydata(), panel.estimator.loss_curve_)
+    np.testing.assert_allclose(score_axis.lines[0].get_ydata(), panel.validation_scores)
+    assert "epoch 3/3" in repr(panel)
+
+
+def test_pause_and_resume_continue_the_same_optimizer(italy):
+    straight = _panel(italy, max_epochs=4)
+    straight.start().wait(timeout=60)
+
+    paused = _panel(italy, max_epochs=4)
+    paused.start().pause()
+    assert paused.wait(timeout=60) == PAUSED
+    assert paused.epoch < 4 and _enabled(paused) == {"resume", "reset"}
+    assert f"Paused after epoch {paused.epoch}" in paused._status.value
+    assert paused.resume().wait(timeout=60) == FINISHED
+    assert paused.estimator.n_iter_ == 4
+    # Same weights and losses as without the pause: the optimizer state was kept.
+    np.testing.assert_array_equal(paused.estimator.loss_curve_, straight.estimator.loss_curve_)
+    for ours, theirs in zip(paused.estimator.coefs_, straight.estimator.coefs_):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+def test_buttons_while_an_epoch_runs(italy):
+    """Inside an epoch only Pause is enabled; after it, every button waits for the epoch."""
+    in_epoch, release = threading.Event(), threading.Event()
+
+    def hold(estimator, record):
+        in_epoch.set()
+        release.wait(30)
+
+    panel = _panel(italy, max_epochs=5, callbacks=[hold])
+    panel.buttons["start"].click()
+    assert in_epoch.wait(30)
+    assert panel.phase == RUNNING and _enabled(panel) == {"pause"}
+    with pytest.raises(ValueError, match="cannot reset a training panel that is running"):
+        panel.reset()
+    panel.buttons["reset"].click()  # disabled: the click is dropped
+    panel.buttons["pause"].click()
+    assert panel.phase == PAUSING and _enabled(panel) == set()
+    assert "Pausing" in panel._status.value
+    release.set()
+    assert panel.wait(timeout=60) == PAUSED
+    assert panel.epoch == 1
+    # The user's callback ran, and the estimator's callbacks are theirs again.
+    assert panel.estimator.get_params()["callbacks"] == [hold]
+
+
+def test_reset_applies_the_controls_to_a_clone(italy):
+    panel = _panel(italy, max_epochs=2)
+    original = panel.estimator
+    panel.start().wait(timeout=60)
+    panel.set_controls(learning_rate=0.01, hidden_size=6, solver="rmsprop", batch_size=16,
+                       dropout=0.2)
+    assert "Press Reset to apply" in panel._pending.value
+    panel.buttons["reset"].click()
+    assert panel.phase == READY and panel.history == [] and panel.error is None
+    assert panel.estimator is not original and original.n_iter_ == 2
+    assert not hasattr(panel.estimator, "n_iter_")
+    params = panel.estimator.get_params()
+    assert (params["learning_rate_init"], params["hidden_layer_sizes"], params["solver"],
+            params["batch_size"], params["dropout"]) == (0.01, (6,), "rmsprop", 16, 0.2)
+    assert params["random_state"] == 0
+    assert panel._pending.value == "" and "Epoch 0/2" in panel._summary.value
+    assert panel.start().wait(timeout=60) == FINISHED
+    assert panel.estimator.coefs_[1].shape == (18, 6)  # w_hh of the new hidden size
+    with pytest.raises(ValueError, match="unknown controls"):
+        panel.set_controls(momentum=0.5)
+
+
+def test_an_exception_in_training_is_shown_in_the_panel(italy):
+    def fail(estimator, record):
+        if record["epoch"] == 2:
+            raise RuntimeError("callback <failed>")
+
+    panel = _panel(italy, max_epochs=5, callbacks=fail)
+    assert panel.start().wait(timeout=60) == FAILED
+    assert isinstance(panel.error, RuntimeError) and len(panel.history) == 1
+    assert "RuntimeError: callback &lt;failed&gt;" in panel._error.value
+    assert "Traceback" in panel._error.value
+    assert panel._progress.bar_style == "danger" and _enabled(panel) == {"reset"}
+    assert panel.estimator.get_params()["callbacks"] is fail
+    panel.reset()
+    assert panel.error is None and panel._error.value == ""
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning")
+def test_a_diverging_loss_is_shown_in_the_panel():
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((40, 5, 2)), 1e3 * rng.standard_normal(40)
+    reg = GRURegressor(hidden_layer_sizes=(4,), solver="sgd", learning_rate_init=1e4,
+                       random_state=0)
+    panel = TrainingPanel(reg, X, y, max_epochs=20, display=False)
+    assert panel.start().wait(timeout=60) == FAILED
+    assert isinstance(panel.error, TrainingDiverged)
+    assert f"diverged in epoch {panel.epoch + 1}" in str(panel.error)
+    assert len(panel.history) == panel.epoch
+    assert "TrainingDiverged" in panel._error.value
+    assert len(panel.figure.axes) == 1  # no validation data, no validation axis
+
+
+def test_regressor_panel_scores_r2():
+    X, y = load_italy_power_demand(return_X_y=True)[:2]
+    X = X[:, :, 0]
+    reg = GRURegressor(hidden_layer_sizes=(4,), random_state=0)
+    panel = TrainingPanel(reg, X[:, :-1], X[:, -1], X[:20, :-1], X[:20, -1], max_epochs=2,
+                          display=False)
+    assert panel.start().wait(timeout=60) == FINISHED
+    assert "best validation R²" in panel.summary
+    assert panel.figure.axes[1].get_title() == "validation R²"
+
+
+def test_panel_rejects_what_it_cannot_train(italy):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = italy[:2]
+    with pytest.raises(TypeError, match="partial_fit"):
+        TrainingPanel(make_pipeline(StandardScaler(), GRUClassifier()), X, y, display=False)
+    with pytest.raises(ValueError, match="X_val and y_val"):
+        TrainingPanel(GRUClassifier(), X, y, X_val=X, display=False)
+    with pytest.raises(ValueError, match="max_epochs"):
+        TrainingPanel(GRUClassifier(), X, y, max_epochs=0, display=False)
+
+
+def test_panel_defaults_to_max_iter_and_shows_the_estimators_settings(italy):
+    X, y = italy[:2]
+    clf = GRUClassifier(hidden_layer_sizes=(12,), learning_rate_init=3e-3, max_iter=7,
+                        solver="sgd", batch_size=48, dropout=0.25)
+    panel = TrainingPanel(clf, X, y, display=False)
+    assert panel.max_epochs == 7 and panel._progress.max == 7
+    assert panel.control_values == {"learning_rate": 3e-3, "hidden_size": 12, "solver": "sgd",
+                                    "batch_size": 48, "dropout": 0.25}
+    assert len(panel.figure.axes) == 1
+
+
+# ---------------------------------------------------------------- figures
+def test_training_curves_of_an_unfitted_and_a_fitted_estimator(italy):
+    figure = plot_training_curves(GRUClassifier())
+    assert pyplot.fignum_exists(figure.number)  # a pyplot figure when none is given
+    (loss_axis,) = figure.axes
+    assert loss_axis.get_title() == "training loss"
+    assert [text.get_text() for text in loss_axis.texts] == ["no epochs yet"]
+
+    X, y = italy[:2]
+    clf = GRUClassifier(hidden_layer_sizes=(4,), max_iter=4, random_state=0)
+    with pytest.warns(Warning, match="maximum iterations"):
+        clf.fit(X, y)
+    figure = plot_training_curves(clf, validation_scores=[0.5, 0.75])
+    loss_axis, score_axis = figure.axes
+    np.testing.assert_allclose(loss_axis.lines[0].get_ydata(), clf.loss_curve_)
+    np.testing.assert_array_equal(score_axis.lines[0].get_xdata(), [3, 4])  # the last epochs
+    assert score_axis.get_title() == "validation accuracy"
+    assert "best 0.75 (epoch 4)" in score_axis.get_legend().get_texts()[0].get_text()
+
+    reused = plot_training_curves(clf, figure=figure)  # cleared and redrawn
+    assert reused is figure and len(figure.axes) == 1
+
+
+@pytest.fixture(scope="module")
+def fitted(italy):
+    X, y = italy[:2]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # 3 epochs are enough to plot
+        return GRUClassifier(hidden_layer_sizes=(5,), max_iter=3, random_state=0).fit(X, y)
+
+
+def test_plot_gates_draws_the_gate_activations(italy, fitted):
+    X_test, y_test = italy[2:]
+    figure = plot_gates(fitted, X_test[7], y_true=y_test[7])
+    input_axis, *gate_axes = figure.axes[:5]
+    assert [ax.get_title(loc="left") for ax in gate_axes] == [
+        "r: reset gate", "z: update gate (1 = keep h)", "n: candidate state",
+        "h: hidden state"]
+    assert len(figure.axes) == 9  # and four colorbars
+    gates = fitted.gate_activations(X_test[7:8])[0]["forward"]
+    for ax, name in zip(gate_axes, "rznh"):
+        np.testing.assert_allclose(ax.images[0].get_array(), gates[name][0].T)
+    np.testing.assert_allclose(input_axis.lines[0].get_ydata(), X_test[7, :, 0])
+    predicted = fitted.predict(X_test[7:8])[0]
+    probability = fitted.predict_proba(X_test[7:8])[0].max()
+    assert figure.get_suptitle() == (
+        f"GRU layer 0 (forward): predicted {predicted} (p = {probability:.2f}), "
+        f"true: {y_test[7]}")
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_plot_gates_cuts_padding_and_reads_every_layer_and_direction():
+    X, y = load_japanese_vowels(return_X_y=True)[:2]
+    clf = GRUClassifier(hidden_layer_sizes=(3, 4), bidirectional=True, max_iter=1,
+                        random_state=0).fit(X[:40], y[:40])
+    sample = X[0]                                   # (T, 12), T < the longest sequence
+    padded = np.vstack([sample, np.full((5, 12), np.nan)])
+    figure = plot_gates(clf, padded, layer=1, direction="backward")
+    gates = clf.gate_activations([sample])[1]["backward"]
+    np.testing.assert_allclose(figure.axes[2].images[0].get_array(), gates["z"][0].T)
+    assert figure.axes[2].images[0].get_array().shape == (4, len(sample))
+    # 12 input features are too many lines: a heatmap, one row per feature
+    assert figure.axes[0].images[0].get_array().shape == (12, len(sample))
+    with pytest.raises(ValueError, match="layer must be in 0..1"):
+        plot_gates(clf, sample, layer=2)
+    with pytest.raises(ValueError, match="direction must be one of"):
+        plot_gates(clf, sample, direction="sideways")
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_plot_gates_of_a_text_pipeline_labels_the_tokens():
+    from sklearn.pipeline import make_pipeline
+
+    from pygru.text import TokenSequencer
+
+    texts = ["a fine film", "a dull film", "fine acting", "dull plot", "a fine plot",
+             "dull dull film"]
+    model = make_pipeline(TokenSequencer(max_len=6),
+                          GRUClassifier(embedding_dim=3, hidden_layer_sizes=(2,), max_iter=2,
+                                        random_state=0))
+    model.fit(texts, [1, 0, 1, 0, 1, 0])
+    figure = plot_gates(model, "a fine unknown film", time_labels=["a", "fine", None, "film"])
+    assert [text.get_text() for text in figure.axes[0].texts] == ["a", "fine", "?", "film"]
+    assert figure.axes[1].images[0].get_array().shape == (2, 4)
+    with pytest.raises(ValueError, match="time_labels has 2 labels"):
+        plot_gates(model, "a fine unknown film", time_labels=["a", "fine"])
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_plot_gates_of_regressors():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, 6, 1))
+    sequence = GRURegressor(hidden_layer_sizes=(3,), output="sequence", max_iter=2,
+                            random_state=0).fit(X, X[:, :, 0].cumsum(axis=1))
+    figure = plot_gates(sequence, X[0])
+    prediction_line = figure.axes[0].lines[-1]
+    assert prediction_line.get_linestyle() == "--"
+    np.testing.assert_allclose(prediction_line.get_ydata(), sequence.predict(X[:1])[0])
+
+    last = GRURegressor(hidden_layer_sizes=(3,), max_iter=2, random_state=0).fit(X, X[:, -1, 0])
+    figure = plot_gates(last, X[0], y_true=0.5)
+    title = figure.get_suptitle()
+    assert "predicted" in title and title.endswith("true: 0.5")
+
+
+def test_gate_viewer_follows_its_controls(italy, fitted):
+    X_test, y_test = italy[2:]
+    viewer = GateViewer(fitted, X_test, y_test, display=False)
+    assert bytes(viewer._image.value).startswith(PNG_SIGNATURE)
+    assert list(viewer._direction.options) == ["forward"]
+    assert list(viewer._layer.options) == [0]
+    first = viewer._image.value
+
+    viewer._sample.value = 11                        # as if the slider moved
+    assert viewer._image.value != first
+    assert viewer.figure.get_suptitle().endswith(f"true: {y_test[11]}")
+    z = fitted.gate_activations(X_test[11:12])[0]["forward"]["z"][0]
+    np.testing.assert_allclose(viewer.figure.axes[2].images[0].get_array(), z.T)
+
+    assert viewer.select(sample=3).sample == 3
+    assert "sample 3" in repr(viewer)
+    with pytest.raises(ValueError, match="sample must be in 0..1028"):
+        viewer.select(sample=5000)
+    with pytest.raises(ValueError, match="direction must be one of"):
+        viewer.select(direction="backward")
+    assert not pyplot.get_fignums()                  # the viewer's figure is not pyplot's
+
+
+def test_gate_viewer_shows_drawing_errors(italy, fitted):
+    X_test = italy[2]
+    viewer = GateViewer(fitted, X_test[:3], time_labels=[["too", "short"]] * 3, display=False)
+    assert isinstance(viewer.error, ValueError)
+    assert "time_labels has 2 labels" in viewer._error.value
