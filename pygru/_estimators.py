@@ -147,8 +147,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             raise ValueError("hidden_layer_sizes must be a positive int or a non-empty "
                              f"sequence of positive ints, got {self.hidden_layer_sizes!r}")
         if self.device == "cuda":
-            raise ValueError("device='cuda' needs pygru's GPU backend, which this version "
-                             "does not have yet; use device='cpu'")
+            raise ValueError("device='cuda' is not available in the estimators yet (the GPU "
+                             "kernels are reachable through pygru.functional with CuPy "
+                             "arrays); use device='cpu' or 'auto'")
         return tuple(int(size) for size in sizes)
 
     def _validate_sequences(self, X, reset):
@@ -481,7 +482,8 @@ class GRUClassifier(ClassifierMixin, BaseGRU):
     class_weight : dict, "balanced" or None
         Weights of the classes in the loss.
     device : {"cpu", "auto", "cuda"}, default="cpu"
-        "cuda" is not available yet; "auto" means the CPU.
+        The estimators train on the CPU: "cuda" raises an error until GPU training lands
+        (``pygru.functional`` already runs CuPy arrays on the GPU); "auto" means the CPU.
     dtype : {"float32", "float64"}, default="float32"
 
     Attributes

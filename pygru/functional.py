@@ -1,7 +1,8 @@
 """GRU layer as two functions: array in, array out.
 
 ``gru_forward`` runs one GRU layer over a batch of sequences and ``gru_backward`` returns the
-gradients of that run. Weights use the exact layout of ``torch.nn.GRU`` (gate order
+gradients of that run. NumPy arrays run on the CPU kernels; CuPy arrays run on the GPU
+kernels (``pygru._cuda``, CuPy imported only then) and the results stay on the GPU. Weights use the exact layout of ``torch.nn.GRU`` (gate order
 [r, z, n]), inputs are batch-first. Every argument is checked here, before native code runs.
 
 The two variants (``reset_after``)::
@@ -20,6 +21,8 @@ import threading
 from dataclasses import dataclass
 
 import numpy as np
+
+from pygru._cuda import is_cupy_array
 
 __all__ = ["gru_forward", "gru_backward", "GRUCache"]
 
@@ -113,6 +116,12 @@ def gru_forward(x, w_ih, w_hh, b_ih, b_hh, h0=None, lengths=None, reset_after=Tr
     >>> bool(np.all(out[1, 3:] == 0)), bool(np.allclose(h_n[1], out[1, 2]))
     (True, True)
     """
+    if is_cupy_array(x):
+        from pygru._cuda._backend import gru_forward_gpu
+
+        return gru_forward_gpu(x, w_ih, w_hh, b_ih, b_hh, h0=h0, lengths=lengths,
+                               reset_after=reset_after, reverse=reverse,
+                               recurrent_mask=recurrent_mask)
     from pygru._cpu import _gru
 
     x = _as_float_array("x", x, ndim=3)
@@ -190,11 +199,15 @@ def gru_backward(d_out, d_h_n, cache):
     >>> dx.shape, dw_hh.shape
     ((2, 5, 3), (12, 4))
     """
-    from pygru._cpu import _gru
-
     if not isinstance(cache, GRUCache):
         raise TypeError(f"cache must be the GRUCache returned by gru_forward, "
                         f"got {type(cache).__name__}")
+    if is_cupy_array(cache.x):
+        from pygru._cuda._backend import gru_backward_gpu
+
+        return gru_backward_gpu(d_out, d_h_n, cache)
+    from pygru._cpu import _gru
+
     dtype = cache.dtype
     batch, steps, _ = cache.x.shape
     hidden = cache.w_hh.shape[1]
