@@ -2,14 +2,21 @@
 
 __version__ = "0.1.0"
 
-__all__ = ["GRUClassifier", "GRURegressor", "__version__"]
+_ESTIMATORS = ("GRUClassifier", "GRURegressor")
+_PERSISTENCE = ("save", "load", "to_torch_state_dict", "from_torch_state_dict",
+                "to_keras_weights", "from_keras_weights")
+
+__all__ = [*_ESTIMATORS, *_PERSISTENCE, "__version__"]
 
 
 def __getattr__(name):
-    # The estimators pull in scikit-learn; load them on first use so that
-    # `import pygru.functional` stays light.
-    if name in ("GRUClassifier", "GRURegressor"):
+    # Loaded on first use so that `import pygru.functional` stays light.
+    if name in _ESTIMATORS:
         from pygru import _estimators
 
         return getattr(_estimators, name)
+    if name in _PERSISTENCE:
+        from pygru import _io
+
+        return getattr(_io, name)
     raise AttributeError(f"module 'pygru' has no attribute {name!r}")

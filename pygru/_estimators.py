@@ -716,8 +716,10 @@ class GRURegressor(RegressorMixin, BaseGRU):
             targets = _sequences.to_padded_targets(y, lengths, dtype=self.dtype)
             y_ndim = 3 if _has_target_axis(y) else 2
         else:
-            targets = np.asarray(y, dtype=self.dtype) if not isinstance(y, np.ndarray) \
-                else y.astype(self.dtype, copy=False)
+            targets = np.asarray(y)
+            if targets.dtype.kind not in "biuf":
+                raise ValueError(f"y must hold real numbers, got dtype {targets.dtype}")
+            targets = targets.astype(self.dtype, copy=False)
             if targets.ndim not in (1, 2) or len(targets) != len(lengths):
                 raise ValueError(f"y must have shape ({len(lengths)},) or ({len(lengths)}, "
                                  f"n_targets) for output='last', got {targets.shape}")

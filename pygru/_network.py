@@ -101,6 +101,17 @@ class GRUNetwork:
         self.params = np.zeros(sum(sizes), self.dtype)
         self.views = self.unflatten(self.params)
 
+    def __getstate__(self):
+        # The views are rebuilt on unpickling: pickled separately they would become copies
+        # that no longer follow params (and double the pickle's size).
+        state = self.__dict__.copy()
+        del state["views"]
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.views = self.unflatten(self.params)
+
     @property
     def directions(self):
         return DIRECTIONS[self.bidirectional]

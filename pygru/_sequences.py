@@ -23,6 +23,11 @@ import numpy as np
 from scipy import sparse
 
 
+# Token ids index an embedding table with one row per id: larger ids are a mistake (and
+# ids beyond int64 would wrap around).
+_MAX_TOKEN_ID = 2**24 - 1
+
+
 def to_padded(X, dtype=np.float32, name="X"):
     """Check sequences of real numbers and pad them into one array.
 
@@ -414,6 +419,10 @@ def _as_token_ids(value, name, ndim):
             )
     if array.size and array.min() < 0:
         raise ValueError(f"{name} must hold non-negative token ids, got {array.min()}.")
+    if array.size and array.max() > _MAX_TOKEN_ID:
+        raise ValueError(f"{name} holds token id {array.max()}; ids must be below "
+                         f"{_MAX_TOKEN_ID + 1} (the embedding table has one row per id: "
+                         "map tokens to compact ids, e.g. with pygru.text.TokenSequencer).")
     return np.ascontiguousarray(array, dtype=np.int64)
 
 

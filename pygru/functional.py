@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pygru._cpu import _gru
 from pygru._cuda import is_cupy_array
 
 __all__ = ["gru_forward", "gru_backward", "GRUCache"]
@@ -122,7 +123,6 @@ def gru_forward(x, w_ih, w_hh, b_ih, b_hh, h0=None, lengths=None, reset_after=Tr
         return gru_forward_gpu(x, w_ih, w_hh, b_ih, b_hh, h0=h0, lengths=lengths,
                                reset_after=reset_after, reverse=reverse,
                                recurrent_mask=recurrent_mask)
-    from pygru._cpu import _gru
 
     x = _as_float_array("x", x, ndim=3)
     dtype = x.dtype
@@ -206,7 +206,6 @@ def gru_backward(d_out, d_h_n, cache):
         from pygru._cuda._backend import gru_backward_gpu
 
         return gru_backward_gpu(d_out, d_h_n, cache)
-    from pygru._cpu import _gru
 
     dtype = cache.dtype
     batch, steps, _ = cache.x.shape
@@ -319,8 +318,6 @@ def _as_flag(name, value):
 
 
 def _kernel_threads(batch):
-    from pygru._cpu import _gru
-
     return max(1, min(batch, _gru.max_threads()))
 
 
@@ -328,41 +325,51 @@ class _single_threaded_blas:
     """Run the kernels' BLAS calls on one thread while the kernel splits rows over threads.
 
     Only scipy's BLAS (the library behind ``scipy.linalg.cython_blas``) is touched, through a
-    threadpoolctl controller found once; the previous setting is restored afterwards, so
-    user code keeps its own thread count.
+    threadpoolctl controller found once. Calls may overlap (predict from several threads):
+    the first to enter saves the thread count and sets 1, the last to leave restores it, so
+    user code keeps its own setting.
     """
 
     _lock = threading.Lock()
     _controllers = None
+    _active_calls = 0
+    _saved = ()
 
     def __init__(self, n_threads):
         self.active = n_threads > 1
 
     @classmethod
     def _scipy_blas(cls):
-        with cls._lock:
-            if cls._controllers is None:
-                import scipy
-                from threadpoolctl import ThreadpoolController
+        if cls._controllers is None:
+            import scipy
+            from threadpoolctl import ThreadpoolController
 
-                scipy_dir = os.path.dirname(os.path.abspath(scipy.__file__))
-                cls._controllers = [
-                    lib for lib in ThreadpoolController().lib_controllers
-                    if lib.user_api == "blas"
-                    and os.path.abspath(lib.filepath).startswith(scipy_dir)]
-            return cls._controllers
+            scipy_dir = os.path.dirname(os.path.abspath(scipy.__file__))
+            cls._controllers = [
+                lib for lib in ThreadpoolController().lib_controllers
+                if lib.user_api == "blas"
+                and os.path.abspath(lib.filepath).startswith(scipy_dir)]
+        return cls._controllers
 
     def __enter__(self):
         if self.active:
-            self.saved = [(lib, lib.get_num_threads()) for lib in self._scipy_blas()]
-            for lib, _ in self.saved:
-                lib.set_num_threads(1)
+            cls = type(self)
+            with cls._lock:
+                if cls._active_calls == 0:
+                    cls._saved = [(lib, lib.get_num_threads()) for lib in cls._scipy_blas()]
+                    for lib, _ in cls._saved:
+                        lib.set_num_threads(1)
+                cls._active_calls += 1
         return self
 
     def __exit__(self, *exc_info):
         if self.active:
-            for lib, threads in self.saved:
-                lib.set_num_threads(threads)
+            cls = type(self)
+            with cls._lock:
+                cls._active_calls -= 1
+                if cls._active_calls == 0:
+                    for lib, threads in cls._saved:
+                        lib.set_num_threads(threads)
 
 
 class _Workspace(threading.local):

@@ -1,13 +1,17 @@
 """Access to the files under ``pygru/datasets/data`` (through importlib.resources)."""
 
 import gzip
+import zlib
 from importlib import resources
 
 
 def decode_text(raw, source):
     """Decode the bytes of a UTF-8 text file, gunzipping them first if needed."""
     if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise ValueError(f"{source}: corrupt or truncated gzip data ({exc})") from None
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:

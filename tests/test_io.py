@@ -1,0 +1,789 @@
+"""pygru._io: safe save/load, and weight conversion to and from PyTorch and Keras."""
+import doctest
+import io
+import json
+import os
+import pickle
+import warnings
+import zipfile
+
+import numpy as np
+import pytest
+from sklearn.exceptions import NotFittedError
+
+from pygru import GRUClassifier, GRURegressor
+from pygru._io import (from_keras_weights, from_torch_state_dict, load, save,
+                       to_keras_weights, to_torch_state_dict)
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+def ragged_data(n=12, steps=6, features=2, seed=0):
+    """Sequences of lengths 1..steps as a NaN-padded 3-D array, their lengths, binary labels."""
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(1, steps + 1, size=n)
+    lengths[0] = steps
+    X = rng.standard_normal((n, steps, features))
+    X[np.arange(steps)[None, :] >= lengths[:, None]] = np.nan
+    y = (np.nansum(X[:, :, 0], axis=1) > 0).astype(int)
+    y[:2] = [0, 1]
+    return X, lengths, y
+
+
+def fitted_classifier(**options):
+    X, _, y = ragged_data()
+    settings = dict(hidden_layer_sizes=(3,), max_iter=2, random_state=0)
+    settings.update(options)
+    return GRUClassifier(**settings).fit(X, y), X
+
+
+def saved_bytes(estimator):
+    buffer = io.BytesIO()
+    save(estimator, buffer)
+    return buffer.getvalue()
+
+
+def assert_same_model(loaded, original, X):
+    assert type(loaded) is type(original)
+    assert repr(loaded.get_params()) == repr(original.get_params())
+    np.testing.assert_array_equal(loaded.network_.params, original.network_.params)
+    assert loaded.network_.params.dtype == original.network_.params.dtype
+    np.testing.assert_array_equal(loaded.predict(X), original.predict(X))
+    public = [name for name in vars(original) if name.endswith("_") and not name.startswith("_")]
+    for name in public:
+        if name == "network_":
+            continue
+        expected, actual = getattr(original, name), getattr(loaded, name)
+        if isinstance(expected, np.ndarray):
+            np.testing.assert_array_equal(actual, expected)
+            assert actual.dtype == expected.dtype
+        else:
+            assert actual == expected, name
+
+
+def test_docstring_examples():
+    import pygru._io
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        failures, tried = doctest.testmod(pygru._io)
+    assert tried >= 4 and failures == 0
+
+
+# ------------------------------------------------------------------------ save / load
+
+CLASSIFIER_CASES = {
+    "default": {},
+    "bidirectional-stacked": dict(hidden_layer_sizes=(3, 2), bidirectional=True),
+    "reset_before": dict(reset_after=False),
+    "float64": dict(dtype="float64"),
+    "early-stopping": dict(early_stopping=True, validation_fraction=0.3, max_iter=3),
+    "class-weight": dict(class_weight={0: 2.0, 1: 1.0}),
+    "dropouts": dict(dropout=0.2, recurrent_dropout=0.2),
+}
+
+
+@pytest.mark.parametrize("options", CLASSIFIER_CASES.values(), ids=CLASSIFIER_CASES.keys())
+def test_classifier_round_trip_predicts_identically(options):
+    clf, X = fitted_classifier(**options)
+    loaded = load(io.BytesIO(saved_bytes(clf)))
+    assert_same_model(loaded, clf, X)
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+
+@pytest.mark.parametrize("labels", [["neg", "pos"], [False, True], [-1.0, 2.0],
+                                    np.array(["neg", "pos"], dtype=object)],
+                         ids=["str", "bool", "float", "object-str"])
+def test_class_labels_keep_their_type(labels):
+    X, _, y = ragged_data()
+    y = np.asarray(labels)[y]
+    clf = GRUClassifier(hidden_layer_sizes=(2,), max_iter=1, random_state=0).fit(X, y)
+    loaded = load(io.BytesIO(saved_bytes(clf)))
+    assert loaded.classes_.dtype == clf.classes_.dtype
+    assert list(loaded.predict(X)) == list(clf.predict(X))
+    loaded.partial_fit(X, y)
+
+
+def test_embedding_classifier_round_trip():
+    rng = np.random.default_rng(0)
+    tokens = [rng.integers(1, 9, size=length) for length in rng.integers(1, 6, size=10)]
+    y = np.arange(10) % 2
+    clf = GRUClassifier(hidden_layer_sizes=(3,), embedding_dim=2, max_iter=1,
+                        random_state=0).fit(tokens, y)
+    loaded = load(io.BytesIO(saved_bytes(clf)))
+    assert_same_model(loaded, clf, tokens)
+    assert loaded.vocabulary_size_ == clf.vocabulary_size_
+
+
+@pytest.mark.parametrize("output, y_shape", [("last", ()), ("last", (2,)), ("sequence", ())])
+def test_regressor_round_trip(output, y_shape):
+    X, lengths, _ = ragged_data()
+    rng = np.random.default_rng(1)
+    if output == "last":
+        y = rng.standard_normal((len(X),) + y_shape)
+    else:
+        y = np.where(np.isnan(X[:, :, 0]), np.nan, rng.standard_normal(X.shape[:2]))
+    reg = GRURegressor(hidden_layer_sizes=(3,), output=output, max_iter=2,
+                       random_state=0).fit(X, y)
+    loaded = load(io.BytesIO(saved_bytes(reg)))
+    assert_same_model(loaded, reg, X)
+    np.testing.assert_array_equal(loaded.predict(X), reg.predict(X))
+    assert loaded.score(X, y) == reg.score(X, y)
+
+
+def test_saved_file_is_a_plain_npz_with_a_json_document(tmp_path):
+    clf, X = fitted_classifier()
+    path = tmp_path / "model.npz"
+    save(clf, path)
+    assert sorted(os.listdir(tmp_path)) == ["model.npz"]  # no temporary file left behind
+    with np.load(path, allow_pickle=False) as npz:
+        assert sorted(npz.files) == ["classes_", "metadata.json", "params"]
+        np.testing.assert_array_equal(npz["params"], clf.network_.params)
+    with zipfile.ZipFile(path) as archive:
+        metadata = json.loads(archive.read("metadata.json"))
+    assert metadata["format"] == "pygru-estimator" and metadata["format_version"] == 1
+    assert metadata["estimator"] == "GRUClassifier"
+    assert metadata["fitted"]["loss_curve_"] == clf.loss_curve_
+    assert len(metadata["arrays"]["params"]["sha256"]) == 64
+    assert_same_model(load(str(path)), clf, X)
+    assert os.path.getsize(path) < clf.network_.params.nbytes + 8192
+
+
+def test_save_replaces_an_existing_file(tmp_path):
+    path = tmp_path / "model.npz"
+    path.write_bytes(b"old")
+    clf, X = fitted_classifier()
+    save(clf, path)
+    assert_same_model(load(path), clf, X)
+
+
+def test_unfitted_estimator_round_trip():
+    reg = GRURegressor(hidden_layer_sizes=(5, 4), output="sequence", alpha=0.0)
+    loaded = load(io.BytesIO(saved_bytes(reg)))
+    assert repr(loaded.get_params()) == repr(reg.get_params())
+    assert not hasattr(loaded, "network_")
+
+
+def test_loaded_estimator_keeps_training_and_its_random_stream():
+    X, _, y = ragged_data()
+    clf = GRUClassifier(hidden_layer_sizes=(3,), max_iter=2, random_state=0).fit(X, y)
+    loaded = load(io.BytesIO(saved_bytes(clf)))
+    assert loaded._rng.bit_generator.state == clf._rng.bit_generator.state
+    before = loaded.predict_proba(X)
+    loaded.partial_fit(X, y)
+    assert loaded.n_iter_ == clf.n_iter_ + 1
+    assert not np.array_equal(loaded.predict_proba(X), before)
+    loaded.set_params(warm_start=True).fit(X, y)
+    assert loaded.n_iter_ == clf.n_iter_ + 3
+
+
+def test_unsaveable_parameters_are_dropped_with_a_warning():
+    clf, X = fitted_classifier(callbacks=[lambda estimator, record: None],
+                               random_state=np.random.RandomState(0))
+    with pytest.warns(UserWarning, match="callbacks, random_state"):
+        blob = saved_bytes(clf)
+    loaded = load(io.BytesIO(blob))
+    assert loaded.callbacks is None and loaded.random_state is None
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+
+def test_save_refuses_what_it_cannot_represent():
+    class MyClassifier(GRUClassifier):
+        pass
+
+    with pytest.raises(TypeError, match="save supports"):
+        save(MyClassifier(), io.BytesIO())
+    clf, _ = fitted_classifier()
+    clf.set_params(dropout=object())
+    with pytest.raises(TypeError, match="cannot save parameter dropout"):
+        save(clf, io.BytesIO())
+    clf, _ = fitted_classifier()
+    clf.classes_ = np.array([0, "a"], dtype=object)
+    with pytest.raises(ValueError, match="class labels"):
+        save(clf, io.BytesIO())
+    clf, _ = fitted_classifier()
+    clf.set_params(dtype="float64")  # changed after fit: predict would no longer match
+    with pytest.raises(ValueError, match="do not match its fitted network"):
+        save(clf, io.BytesIO())
+
+
+# ------------------------------------------------------------------ hostile and broken files
+
+
+def read_members(blob):
+    with zipfile.ZipFile(io.BytesIO(blob)) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def write_members(members, compression=zipfile.ZIP_STORED):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=compression) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def npy_bytes(array, allow_pickle=False):
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, array, allow_pickle=allow_pickle)
+    return buffer.getvalue()
+
+
+def tampered(blob, edit_metadata=None, arrays=None, fix_checksums=True):
+    """``blob`` with its metadata edited in place and arrays replaced, checksums refreshed."""
+    import hashlib
+
+    members = read_members(blob)
+    metadata = json.loads(members["metadata.json"])
+    for key, array in (arrays or {}).items():
+        members[key + ".npy"] = npy_bytes(array)
+        if fix_checksums and array.dtype != object:
+            metadata["arrays"][key] = {"dtype": array.dtype.str, "shape": list(array.shape),
+                                       "sha256": hashlib.sha256(array.tobytes()).hexdigest()}
+    if edit_metadata is not None:
+        edit_metadata(metadata)
+    members["metadata.json"] = json.dumps(metadata).encode()
+    return write_members(members)
+
+
+def set_in(*path_and_value):
+    *path, value = path_and_value
+
+    def edit(metadata):
+        target = metadata
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+    return edit
+
+
+def delete(*path):
+    def edit(metadata):
+        target = metadata
+        for key in path[:-1]:
+            target = target[key]
+        del target[path[-1]]
+    return edit
+
+
+def assert_refused(blob, case):
+    try:
+        load(io.BytesIO(blob))
+    except ValueError:
+        return
+    pytest.fail(f"load accepted a broken file ({case})")
+
+
+@pytest.fixture(scope="module")
+def good_blob():
+    clf, _ = fitted_classifier(hidden_layer_sizes=(3, 2), bidirectional=True)
+    return saved_bytes(clf)
+
+
+HOSTILE_METADATA = {
+    "wrong-format": set_in("format", "something-else"),
+    "newer-version": set_in("format_version", 2),
+    "version-as-string": set_in("format_version", "1"),
+    "version-as-bool": set_in("format_version", True),
+    "unknown-estimator": set_in("estimator", "os.system"),
+    "estimator-as-list": set_in("estimator", ["GRUClassifier"]),
+    "params-not-a-dict": set_in("params", [1, 2]),
+    "unknown-param": set_in("params", "exec", "print(1)"),
+    "bad-param-type": set_in("params", "max_iter", "many"),
+    "bad-param-range": set_in("params", "learning_rate_init", -1.0),
+    "bad-param-tag": set_in("params", "alpha", {"eval": "1"}),
+    "bad-float-tag": set_in("params", "alpha", {"float": "1e5"}),
+    "fitted-not-a-dict": set_in("fitted", "yes"),
+    "fitted-unknown": set_in("fitted", "__class__", 1),
+    "n-iter-as-string": set_in("fitted", "n_iter_", "2"),
+    "negative-n-iter": set_in("fitted", "n_iter_", -1),
+    "loss-curve-of-strings": set_in("fitted", "loss_curve_", ["a"]),
+    "missing-loss-curve": delete("fitted", "loss_curve_"),
+    "missing-features": delete("fitted", "n_features_in_"),
+    "features-mismatch": set_in("fitted", "n_features_in_", 5),
+    "network-missing": delete("fitted", "network"),
+    "network-sizes-mismatch": set_in("fitted", "network", "hidden_layer_sizes", [3, 3]),
+    "network-huge": set_in("fitted", "network", "hidden_layer_sizes", [10**9, 2]),
+    "network-negative": set_in("fitted", "network", "hidden_layer_sizes", [-3, 2]),
+    "network-bad-dtype": set_in("fitted", "network", "dtype", "object"),
+    "network-bad-output": set_in("fitted", "network", "output", "everything"),
+    "network-layout": set_in("fitted", "network", "parameter_shapes", []),
+    "embedding-mismatch": set_in("params", "embedding_dim", 2),
+    "rng-not-pcg64": set_in("fitted", "rng_state", "bit_generator", "MT19937"),
+    "rng-bad-state": set_in("fitted", "rng_state", "state", "state", -5),
+    "classes-object-flag": set_in("fitted", "classes_object", "no"),
+    "arrays-missing-entry": delete("arrays", "classes_"),
+    "array-dtype-object": set_in("arrays", "params", "dtype", "|O"),
+    "array-dtype-structured": set_in("arrays", "params", "dtype", [["a", "<f4"]]),
+    "array-dtype-garbage": set_in("arrays", "params", "dtype", "not a dtype"),
+    "array-shape-wrong": set_in("arrays", "params", "shape", [3]),
+    "array-shape-garbage": set_in("arrays", "params", "shape", "(1,)"),
+    "checksum-wrong": set_in("arrays", "params", "sha256", "0" * 64),
+    "checksum-missing": delete("arrays", "params", "sha256"),
+}
+
+
+@pytest.mark.parametrize("edit", HOSTILE_METADATA.values(), ids=HOSTILE_METADATA.keys())
+def test_hostile_metadata_is_refused(good_blob, edit):
+    with pytest.raises(ValueError):
+        load(io.BytesIO(tampered(good_blob, edit)))
+
+
+def test_huge_layout_is_refused_before_allocating(good_blob):
+    """Sizes and layout consistent with each other, but not with the params really there."""
+    from pygru._io import _network_shapes
+    from pygru._network import GRUNetwork
+
+    def edit(metadata):
+        spec = metadata["fitted"]["network"]
+        spec["hidden_layer_sizes"] = [10**7, 10**7]
+        spec["parameter_shapes"] = [[key, list(shape)] for key, shape
+                                    in _network_shapes(GRUNetwork, spec).items()]
+    with pytest.raises(ValueError, match="the network needs"):
+        load(io.BytesIO(tampered(good_blob, edit)))
+
+
+def test_untampered_copy_loads(good_blob):
+    load(io.BytesIO(tampered(good_blob)))
+
+
+def test_refusals_say_what_is_wrong(good_blob):
+    with pytest.raises(ValueError, match="newer pygru"):
+        load(io.BytesIO(tampered(good_blob, set_in("format_version", 2))))
+    with pytest.raises(ValueError, match="checksum mismatch for params"):
+        load(io.BytesIO(tampered(good_blob, set_in("arrays", "params", "sha256", "0" * 64))))
+    with pytest.raises(ValueError, match="estimator must be one of"):
+        load(io.BytesIO(tampered(good_blob, set_in("estimator", "os.system"))))
+
+
+def test_arrays_with_bad_contents_are_refused(good_blob):
+    params = np.load(io.BytesIO(good_blob), allow_pickle=False)["params"]
+    bad = {
+        "nan-params": {"params": np.where(np.arange(params.size) == 3, np.nan, params)
+                       .astype(params.dtype)},
+        "float64-params": {"params": params.astype(np.float64)},
+        "short-params": {"params": params[:-1]},
+        "2d-params": {"params": params.reshape(1, -1)},
+        "unsorted-classes": {"classes_": np.array([1, 0])},
+        "duplicate-classes": {"classes_": np.array([0, 0])},
+        "too-many-classes": {"classes_": np.array([0, 1, 2])},
+        "complex-classes": {"classes_": np.array([0j, 1j])},
+    }
+    for name, arrays in bad.items():
+        assert_refused(tampered(good_blob, arrays=arrays), name)
+
+
+def test_pickled_arrays_are_never_unpickled(good_blob, tmp_path):
+    marker = tmp_path / "unpickled"
+
+    class Payload:
+        def __reduce__(self):
+            return (os.mkdir, (str(marker),))
+
+    payload = np.array([Payload()], dtype=object)
+    for fix_metadata in (False, True):
+        def edit(metadata):
+            if fix_metadata:
+                metadata["arrays"]["params"]["dtype"] = "|O"
+                metadata["arrays"]["params"]["shape"] = [1]
+        members = read_members(tampered(good_blob, edit))
+        members["params.npy"] = npy_bytes(payload, allow_pickle=True)
+        with pytest.raises(ValueError):
+            load(io.BytesIO(write_members(members)))
+    members = read_members(good_blob)
+    members = {"params.npy": npy_bytes(payload, allow_pickle=True)}
+    with pytest.raises(ValueError):
+        load(io.BytesIO(write_members(members)))
+    single = io.BytesIO(npy_bytes(payload, allow_pickle=True))
+    with pytest.raises(ValueError):
+        load(single)
+    assert not marker.exists()
+
+
+def test_broken_archives_are_refused(good_blob):
+    members = read_members(good_blob)
+    metadata = json.loads(members["metadata.json"])
+    header_only = npy_bytes(np.zeros(0, np.float32))
+    huge_header = header_only.replace(b"(0,)", b"(10000000000000,)".ljust(4))
+    cases = {
+        "empty": b"",
+        "random": bytes(range(256)) * 4,
+        "plain-npy": npy_bytes(np.zeros(3)),
+        "text": b'{"format": "pygru-estimator"}',
+        "no-metadata": write_members({k: v for k, v in members.items()
+                                      if k != "metadata.json"}),
+        "no-params": write_members({k: v for k, v in members.items() if k != "params.npy"}),
+        "extra-member": write_members({**members, "evil.npy": npy_bytes(np.zeros(1))}),
+        "metadata-not-utf8": write_members({**members, "metadata.json": b"\xff\xfe{}"}),
+        "metadata-not-json": write_members({**members, "metadata.json": b"{'a': 1}"}),
+        "metadata-a-list": write_members({**members, "metadata.json": b"[1, 2]"}),
+        "metadata-nan": write_members({**members, "metadata.json": members["metadata.json"]
+                                       .replace(b'"alpha": 0.0001', b'"alpha": NaN')}),
+        "metadata-huge-number": write_members({
+            **members, "metadata.json": members["metadata.json"].replace(
+                b'"alpha": 0.0001', b'"alpha": 1e999')}),
+        "metadata-duplicate-key": write_members({
+            **members, "metadata.json": b'{"format": "pygru-estimator", "format": "x"}'}),
+        "metadata-deep": write_members({**members, "metadata.json": b"[" * 100000}),
+        "params-not-npy": write_members({**members, "params.npy": b"not an array"}),
+        "params-huge-shape": tampered(good_blob, set_in("arrays", "params", "shape",
+                                                        [10000000000000])),
+        "params-truncated": write_members({**members,
+                                           "params.npy": members["params.npy"][:-4]}),
+        "params-claims-huge": write_members({**members, "params.npy": huge_header}),
+        "zip-bomb": write_members({**members, "metadata.json": json.dumps(
+            metadata).encode() + b" " * (50 << 20)}, compression=zipfile.ZIP_DEFLATED),
+    }
+    for name, blob in cases.items():
+        assert_refused(blob, name)
+
+
+def patched_central_directory(blob, member, offset, value):
+    """``blob`` with 2 bytes of ``member``'s central directory record set to ``value``."""
+    record = blob.index(b"PK\x01\x02", blob.index(b"PK\x01\x02"))
+    while blob[record + 46:record + 46 + len(member)] != member:
+        record = blob.index(b"PK\x01\x02", record + 4)
+    return blob[:record + offset] + value.to_bytes(2, "little") + blob[record + offset + 2:]
+
+
+def test_archives_zipfile_cannot_read_are_refused(good_blob):
+    # Found by test_fuzz.py: zipfile raises RuntimeError for members flagged as encrypted
+    # and NotImplementedError for unsupported zip versions and compression methods.
+    cases = {
+        "encrypted": patched_central_directory(good_blob, b"params.npy", 8, 1),
+        "zip-version-6.4": patched_central_directory(good_blob, b"params.npy", 6, 64),
+        "compression-method": patched_central_directory(good_blob, b"params.npy", 10, 99),
+    }
+    for name, blob in cases.items():
+        assert_refused(blob, name)
+
+
+def test_every_truncation_and_bit_flip_is_refused(good_blob):
+    for cut in list(range(0, len(good_blob), max(1, len(good_blob) // 97))):
+        with pytest.raises(ValueError):
+            load(io.BytesIO(good_blob[:cut]))
+    clf_params = np.load(io.BytesIO(good_blob), allow_pickle=False)["params"]
+    data_start = good_blob.find(clf_params.tobytes())
+    for offset in range(data_start, data_start + clf_params.nbytes, 7):
+        corrupted = bytearray(good_blob)
+        corrupted[offset] ^= 0x10
+        with pytest.raises(ValueError):  # the zip CRC, or else the checksum, catches it
+            load(io.BytesIO(bytes(corrupted)))
+
+
+def test_missing_file_is_an_error(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        load(tmp_path / "absent.npz")
+
+
+# -------------------------------------------------------------------------------- pickle
+
+
+def test_pickle_still_works():
+    clf, X = fitted_classifier()
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+
+
+def test_unpickled_estimator_keeps_learning():
+    X, _, y = ragged_data()
+    clf = GRUClassifier(hidden_layer_sizes=(3,), max_iter=2, random_state=0).fit(X, y)
+    restored = pickle.loads(pickle.dumps(clf))
+    clf.partial_fit(X, y)
+    restored.partial_fit(X, y)
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+
+
+# ---------------------------------------------------------------------------- PyTorch
+
+TORCH_CASES = [((4,), False), ((4,), True), ((3, 3), False), ((3, 3, 3), True)]
+
+
+def test_torch_state_dict_names_and_round_trip():
+    clf, X = fitted_classifier(hidden_layer_sizes=(3, 3), bidirectional=True)
+    state = to_torch_state_dict(clf)
+    assert sorted(state) == sorted(
+        f"{kind}_{part}_l{layer}{suffix}" for kind in ("weight", "bias")
+        for part in ("ih", "hh") for layer in (0, 1) for suffix in ("", "_reverse"))
+    assert state["weight_ih_l0"].shape == (9, 2) and state["weight_ih_l1"].shape == (9, 6)
+    np.testing.assert_array_equal(state["weight_hh_l1_reverse"],
+                                  clf.network_.views["gru1.backward.w_hh"])
+    state["weight_hh_l0"][...] = 7  # a copy, not a view
+    assert not np.any(clf.network_.views["gru0.forward.w_hh"] == 7)
+    other, _ = fitted_classifier(hidden_layer_sizes=(3, 3), bidirectional=True, random_state=5)
+    head = other.network_.views["head.weight"].copy()
+    assert from_torch_state_dict(other, to_torch_state_dict(clf)) is other
+    for name, view in clf.network_.views.items():
+        if name.startswith("gru"):
+            np.testing.assert_array_equal(other.network_.views[name], view)
+    np.testing.assert_array_equal(other.network_.views["head.weight"], head)
+    prefixed = to_torch_state_dict(clf, prefix="gru.")
+    assert all(key.startswith("gru.") for key in prefixed)
+    from_torch_state_dict(other.network_, {**prefixed, "head.weight": 0}, prefix="gru.",
+                          strict=False)
+
+
+def test_torch_import_refuses_bad_state_dicts():
+    clf, _ = fitted_classifier()
+    state = to_torch_state_dict(clf)
+    before = clf.network_.params.copy()
+    bad = {
+        "missing": {k: v for k, v in state.items() if k != "bias_hh_l0"},
+        "unexpected": {**state, "weight_ih_l1": state["weight_ih_l0"]},
+        "shape": {**state, "weight_hh_l0": state["weight_hh_l0"].T},
+        "nan": {**state, "bias_ih_l0": np.full(9, np.nan)},
+        "overflow": {**state, "bias_ih_l0": np.full(9, 1e300)},
+    }
+    for name, state_dict in bad.items():
+        with pytest.raises(ValueError):
+            from_torch_state_dict(clf, state_dict)
+    with pytest.raises(TypeError):
+        from_torch_state_dict(clf, {**state, "bias_ih_l0": np.array(["a"] * 9)})
+    with pytest.raises(TypeError):
+        from_torch_state_dict(clf, {**state, "bias_ih_l0": np.ones(9, bool)})
+    with pytest.raises(TypeError):
+        from_torch_state_dict(clf, list(state.items()))
+    np.testing.assert_array_equal(clf.network_.params, before)  # nothing half-written
+    with pytest.raises(NotFittedError):
+        to_torch_state_dict(GRUClassifier())
+    with pytest.raises(TypeError):
+        to_torch_state_dict(state)
+    variant, _ = fitted_classifier(reset_after=False)
+    with pytest.raises(ValueError, match="reset_after"):
+        to_torch_state_dict(variant)
+    with pytest.raises(ValueError, match="reset_after"):
+        from_torch_state_dict(variant, state)
+
+
+def torch_features(gru, X, lengths, bidirectional):
+    """What pygru's head reads: each sequence's last state per direction, via torch."""
+    import torch
+
+    packed = torch.nn.utils.rnn.pack_padded_sequence(
+        torch.from_numpy(np.nan_to_num(X)), torch.from_numpy(lengths), batch_first=True,
+        enforce_sorted=False)
+    with torch.no_grad():
+        output, h_n = gru(packed)
+    directions = 2 if bidirectional else 1
+    last = h_n[-directions:]  # the top layer's states, forward then reverse
+    padded, _ = torch.nn.utils.rnn.pad_packed_sequence(output, batch_first=True,
+                                                       total_length=X.shape[1])
+    return np.concatenate(list(last.numpy()), axis=1), padded.numpy()
+
+
+@pytest.mark.parametrize("sizes, bidirectional", TORCH_CASES)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_exported_weights_run_in_torch_nn_gru(sizes, bidirectional, dtype):
+    torch = pytest.importorskip("torch")
+    X, lengths, y = ragged_data()
+    clf = GRUClassifier(hidden_layer_sizes=sizes, bidirectional=bidirectional, max_iter=2,
+                        dtype=dtype, random_state=0).fit(X, y)
+    gru = torch.nn.GRU(X.shape[2], sizes[0], num_layers=len(sizes), batch_first=True,
+                       bidirectional=bidirectional, dtype=getattr(torch, dtype))
+    gru.load_state_dict(to_torch_state_dict(clf, as_tensors=True))
+    features, _ = torch_features(gru, X.astype(dtype), lengths, bidirectional)
+    views = clf.network_.views
+    logits = features @ views["head.weight"].T + views["head.bias"]
+    probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
+    probabilities /= probabilities.sum(axis=1, keepdims=True)
+    tolerance = 1e-5 if dtype == "float32" else 1e-12
+    np.testing.assert_allclose(clf.predict_proba(X), probabilities, rtol=tolerance,
+                               atol=tolerance)
+
+    # and back: a torch model's weights, imported, give torch's outputs
+    torch.manual_seed(0)
+    fresh = torch.nn.GRU(X.shape[2], sizes[0], num_layers=len(sizes), batch_first=True,
+                         bidirectional=bidirectional, dtype=getattr(torch, dtype))
+    from_torch_state_dict(clf, fresh.state_dict())
+    features, _ = torch_features(fresh, X.astype(dtype), lengths, bidirectional)
+    logits = features @ views["head.weight"].T + views["head.bias"]
+    np.testing.assert_allclose(clf.predict_log_proba(X).argmax(axis=1), logits.argmax(axis=1))
+    np.testing.assert_allclose(clf.predict_proba(X)[:, 1],
+                               1 / (1 + np.exp(logits[:, 0] - logits[:, 1])),
+                               rtol=tolerance, atol=tolerance)
+
+
+def test_sequence_outputs_match_torch():
+    torch = pytest.importorskip("torch")
+    X, lengths, _ = ragged_data()
+    y = np.where(np.isnan(X[:, :, 0]), np.nan, np.nan_to_num(X[:, :, 1]))
+    reg = GRURegressor(hidden_layer_sizes=(4, 4), bidirectional=True, output="sequence",
+                       max_iter=1, dtype="float64", random_state=0).fit(X, y)
+    gru = torch.nn.GRU(2, 4, num_layers=2, batch_first=True, bidirectional=True,
+                       dtype=torch.float64)
+    gru.load_state_dict(to_torch_state_dict(reg, as_tensors=True))
+    _, outputs = torch_features(gru, X, lengths, True)
+    views = reg.network_.views
+    expected = (outputs @ views["head.weight"].T + views["head.bias"])[..., 0]
+    expected[np.isnan(y)] = np.nan
+    np.testing.assert_allclose(reg.predict(X), expected, rtol=1e-12, atol=1e-12)
+
+
+def test_torch_tensors_are_accepted_and_bfloat16_explained():
+    torch = pytest.importorskip("torch")
+    clf, _ = fitted_classifier()
+    tensors = to_torch_state_dict(clf, as_tensors=True)
+    assert all(isinstance(value, torch.Tensor) for value in tensors.values())
+    from_torch_state_dict(clf, {k: v.requires_grad_() for k, v in tensors.items()})
+    with pytest.raises(TypeError, match="float"):
+        from_torch_state_dict(clf, {k: v.detach().to(torch.bfloat16)
+                                    for k, v in tensors.items()})
+
+
+# ------------------------------------------------------------------------------ Keras
+
+
+def sigmoid(a):
+    return 1 / (1 + np.exp(-a))
+
+
+def keras_gru(x, mask, kernel, recurrent_kernel, bias, go_backwards=False):
+    """Keras' GRU layer (``keras.layers.GRU``, sigmoid/tanh), written from its cell equations.
+
+    Gates in Keras order [z, r, h]; ``reset_after`` is told by the bias shape. Masked steps
+    carry the state and output zeros; ``go_backwards`` reverses the sequence and its mask
+    (as ``Bidirectional`` does for its backward layer). Returns (outputs, last state).
+    """
+    hidden = recurrent_kernel.shape[0]
+    reset_after = bias.ndim == 2
+    input_bias, recurrent_bias = (bias[0], bias[1]) if reset_after else (bias, None)
+    if go_backwards:
+        x, mask = x[:, ::-1], mask[:, ::-1]
+    h = np.zeros((x.shape[0], hidden))
+    outputs = np.zeros(x.shape[:2] + (hidden,))
+    for t in range(x.shape[1]):
+        x_z, x_r, x_h = np.split(x[:, t] @ kernel + input_bias, 3, axis=1)
+        if reset_after:
+            inner = h @ recurrent_kernel + recurrent_bias
+        else:
+            inner = h @ recurrent_kernel[:, :2 * hidden]
+        z = sigmoid(x_z + inner[:, :hidden])
+        r = sigmoid(x_r + inner[:, hidden:2 * hidden])
+        if reset_after:
+            recurrent_h = r * inner[:, 2 * hidden:]
+        else:
+            recurrent_h = (r * h) @ recurrent_kernel[:, 2 * hidden:]
+        hh = np.tanh(x_h + recurrent_h)
+        h_new = z * h + (1 - z) * hh
+        step = mask[:, t][:, None]
+        h = np.where(step, h_new, h)
+        outputs[:, t] = np.where(step, h_new, 0)
+    if go_backwards:
+        outputs = outputs[:, ::-1]
+    return outputs, h
+
+
+def keras_features(X, lengths, layers, bidirectional):
+    """Stacked Keras GRU / Bidirectional(GRU) layers; the last one's final state(s)."""
+    mask = np.arange(X.shape[1])[None, :] < lengths[:, None]
+    inputs = np.nan_to_num(X)
+    for weights in layers:
+        forward, state = keras_gru(inputs, mask, *weights[:3])
+        if bidirectional:
+            backward, back_state = keras_gru(inputs, mask, *weights[3:], go_backwards=True)
+            inputs, state = (np.concatenate([forward, backward], axis=2),
+                             np.concatenate([state, back_state], axis=1))
+        else:
+            inputs = forward
+    return state
+
+
+KERAS_CASES = [((4,), False, True), ((4,), True, False), ((3, 3), False, False),
+               ((3, 2), True, True)]
+
+
+@pytest.mark.parametrize("sizes, bidirectional, reset_after", KERAS_CASES)
+def test_keras_weights_reproduce_the_model_in_keras_equations(sizes, bidirectional,
+                                                              reset_after):
+    X, lengths, y = ragged_data()
+    clf = GRUClassifier(hidden_layer_sizes=sizes, bidirectional=bidirectional,
+                        reset_after=reset_after, bias_initializer="uniform", max_iter=2,
+                        dtype="float64", random_state=0).fit(X, y)
+    layers = to_keras_weights(clf)
+    assert len(layers) == len(sizes)
+    for layer, (size, weights) in enumerate(zip(sizes, layers)):
+        inputs = X.shape[2] if layer == 0 else sizes[layer - 1] * (1 + bidirectional)
+        assert len(weights) == 3 * (1 + bidirectional)
+        assert weights[0].shape == (inputs, 3 * size)
+        assert weights[1].shape == (size, 3 * size)
+        assert weights[2].shape == ((2, 3 * size) if reset_after else (3 * size,))
+    features = keras_features(X, lengths, layers, bidirectional)
+    views = clf.network_.views
+    logits = features @ views["head.weight"].T + views["head.bias"]
+    np.testing.assert_allclose(clf.predict_log_proba(X),
+                               logits - np.logaddexp(logits[:, :1], logits[:, 1:]),
+                               rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("reset_after", [True, False])
+def test_keras_round_trip(reset_after):
+    clf, X = fitted_classifier(hidden_layer_sizes=(3, 2), bidirectional=True,
+                               reset_after=reset_after, bias_initializer="uniform")
+    other, _ = fitted_classifier(hidden_layer_sizes=(3, 2), bidirectional=True,
+                                 reset_after=reset_after, random_state=3)
+    other.network_.views["head.weight"][...] = clf.network_.views["head.weight"]
+    other.network_.views["head.bias"][...] = clf.network_.views["head.bias"]
+    assert from_keras_weights(other, to_keras_weights(clf)) is other
+    if reset_after:
+        np.testing.assert_array_equal(other.network_.params, clf.network_.params)
+    else:  # one Keras bias = b_ih + b_hh, imported as b_ih with b_hh = 0
+        views = other.network_.views
+        assert not np.any(views["gru0.forward.b_hh"]) and not np.any(views["gru1.backward.b_hh"])
+        np.testing.assert_allclose(views["gru1.backward.b_ih"],
+                                   clf.network_.views["gru1.backward.b_ih"]
+                                   + clf.network_.views["gru1.backward.b_hh"], rtol=1e-6)
+    np.testing.assert_allclose(other.predict_proba(X), clf.predict_proba(X), rtol=1e-5,
+                               atol=1e-6)
+    flat = [array for layer in to_keras_weights(clf) for array in layer]
+    from_keras_weights(other.network_, flat)
+    np.testing.assert_allclose(other.predict_proba(X), clf.predict_proba(X), rtol=1e-5,
+                               atol=1e-6)
+
+
+def test_keras_kernel_layout():
+    """Gate blocks by hand: Keras [z, r, h] columns of a transposed kernel."""
+    clf, _ = fitted_classifier(hidden_layer_sizes=(2,))
+    views = clf.network_.views
+    kernel, recurrent_kernel, bias = to_keras_weights(clf)[0]
+    w_r, w_z, w_n = np.split(views["gru0.forward.w_ih"], 3)
+    np.testing.assert_array_equal(kernel[:, :2], w_z.T)
+    np.testing.assert_array_equal(kernel[:, 2:4], w_r.T)
+    np.testing.assert_array_equal(kernel[:, 4:], w_n.T)
+    np.testing.assert_array_equal(recurrent_kernel[:, :2],
+                                  np.split(views["gru0.forward.w_hh"], 3)[1].T)
+    np.testing.assert_array_equal(bias[1, 4:], np.split(views["gru0.forward.b_hh"], 3)[2])
+
+
+def test_keras_import_refuses_mismatches():
+    clf, _ = fitted_classifier(hidden_layer_sizes=(3,), bidirectional=True)
+    layers = to_keras_weights(clf)
+    before = clf.network_.params.copy()
+    kernel, recurrent_kernel, bias = layers[0][:3]
+    cases = [
+        [layers[0][:3]],                                 # unidirectional into bidirectional
+        layers + layers,                                 # too many layers
+        [[kernel, recurrent_kernel, bias.sum(axis=0)] * 2],  # reset_after=False bias
+        [[kernel.T, recurrent_kernel, bias] * 2],        # untransposed kernel
+        [[kernel, recurrent_kernel, np.full_like(bias, np.inf)] * 2],
+        layers[0][:5],                                   # flat list, one array short
+    ]
+    for weights in cases:
+        with pytest.raises(ValueError):
+            from_keras_weights(clf, weights)
+    with pytest.raises(ValueError, match="reset_after=False"):
+        from_keras_weights(clf, [[kernel, recurrent_kernel, bias.sum(axis=0)] * 2])
+    with pytest.raises(TypeError):
+        from_keras_weights(clf, "weights")
+    with pytest.raises(TypeError):
+        from_keras_weights(clf, [[kernel.astype(complex), recurrent_kernel, bias] * 2])
+    np.testing.assert_array_equal(clf.network_.params, before)
+
+
+def test_conversions_leave_warnings_quiet():
+    clf, _ = fitted_classifier()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        to_keras_weights(clf)
+        from_torch_state_dict(clf, to_torch_state_dict(clf))
+        saved_bytes(clf)
+

@@ -1,0 +1,248 @@
+"""Reliability: bit-identical results for any thread count, thread-safe prediction, flat
+memory over epochs.
+
+Divergence and KeyboardInterrupt handling are tested in test_estimators.py.
+"""
+import gc
+import itertools
+import json
+import os
+import subprocess
+import sys
+import threading
+import tracemalloc
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_limits
+
+# threadpool_limits(user_api="openmp") acts on the OpenMP runtimes loaded when it is called;
+# the kernels (and libgomp with them) are imported lazily, so load them first.
+import pygru._cpu._gru  # noqa: F401
+from pygru import GRUClassifier, GRURegressor
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+THREAD_COUNTS = (1, 2, 3)
+
+
+def sequences(n=45, steps=12, features=3, seed=0):
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(2, steps + 1, size=n)
+    X = rng.standard_normal((n, steps, features))
+    X[np.arange(steps)[None, :] >= lengths[:, None]] = np.nan
+    y = (np.nansum(X[:, :, 0], axis=1) > 0).astype(int)
+    return X, y
+
+
+def model(**options):
+    # batch_size 16 on 45 sequences leaves a last batch of 13; bidirectional, two layers and
+    # dropout put every code path (reverse direction, stacked input gradients, masks) in play.
+    settings = dict(hidden_layer_sizes=(12, 6), bidirectional=True, dropout=0.1, max_iter=3,
+                    batch_size=16, random_state=0)
+    settings.update(options)
+    return GRUClassifier(**settings)
+
+
+def fit_under(limits, estimator, X, y):
+    openmp, blas = limits
+    with threadpool_limits(openmp, user_api="openmp"), threadpool_limits(blas, user_api="blas"):
+        estimator.fit(X, y)
+        return estimator.network_.params.copy(), estimator.predict_proba(X)
+
+
+def test_the_thread_limits_reach_the_kernels():
+    from pygru._cpu import _gru
+
+    with threadpool_limits(1, user_api="openmp"):
+        assert _gru.max_threads() == 1
+    with threadpool_limits(3, user_api="openmp"):
+        assert _gru.max_threads() == 3
+
+
+def test_predictions_of_a_fitted_model_do_not_depend_on_thread_counts():
+    X, y = sequences()
+    clf = model().fit(X, y)
+    reg = GRURegressor(hidden_layer_sizes=(8,), output="sequence", max_iter=1,
+                       random_state=0).fit(X, np.where(np.isnan(X[..., 0]), np.nan, 1.0))
+    expected = clf.predict_proba(X), reg.predict(X)
+    for openmp, blas in itertools.product(THREAD_COUNTS, THREAD_COUNTS):
+        with threadpool_limits(openmp, user_api="openmp"), \
+                threadpool_limits(blas, user_api="blas"):
+            np.testing.assert_array_equal(clf.predict_proba(X), expected[0])
+            np.testing.assert_array_equal(reg.predict(X), expected[1])
+
+
+@pytest.mark.parametrize("openmp", [1, 2])
+def test_training_does_not_depend_on_the_blas_thread_count(openmp):
+    X, y = sequences()
+    first = fit_under((openmp, 1), model(), X, y)
+    for blas in THREAD_COUNTS[1:]:
+        params, probabilities = fit_under((openmp, blas), model(), X, y)
+        np.testing.assert_array_equal(params, first[0])
+        np.testing.assert_array_equal(probabilities, first[1])
+
+
+def test_training_does_not_depend_on_the_openmp_thread_count():
+    X, y = sequences()
+    first = fit_under((1, 1), model(), X, y)
+    for openmp in THREAD_COUNTS[1:]:
+        params, probabilities = fit_under((openmp, 1), model(), X, y)
+        np.testing.assert_array_equal(params, first[0])
+        np.testing.assert_array_equal(probabilities, first[1])
+
+
+# ---------------------------------------------------------------------------- threads
+
+
+def test_concurrent_predictions_equal_serial_ones():
+    X, y = sequences(n=200)
+    classifier = model(max_iter=1).fit(X, y)
+    regressor = GRURegressor(hidden_layer_sizes=(5,), max_iter=1,
+                             random_state=0).fit(X, y.astype(float))
+    inputs = [X, X[:1], X[::-1], X[:37]]
+    serial = {(kind, index): predict(part) for index, part in enumerate(inputs)
+              for kind, predict in (("proba", classifier.predict_proba),
+                                    ("reg", regressor.predict))}
+    results, errors = {}, []
+    barrier = threading.Barrier(8)
+
+    def worker(worker_id):
+        try:
+            barrier.wait()
+            for repeat in range(3):
+                for (kind, index), _ in serial.items():
+                    predict = classifier.predict_proba if kind == "proba" else regressor.predict
+                    results[worker_id, repeat, kind, index] = predict(inputs[index])
+        except Exception as error:  # reported below: a thread's exception is otherwise lost
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert len(results) == 8 * 3 * len(serial)
+    for (_, _, kind, index), result in results.items():
+        np.testing.assert_array_equal(result, serial[kind, index])
+
+
+_CONCURRENT_FIRST_CALLS = """
+import json
+import threading
+import numpy as np
+from threadpoolctl import threadpool_info
+from pygru.functional import gru_forward
+
+rng = np.random.default_rng(0)
+arguments = [rng.standard_normal(shape).astype(np.float32)
+             for shape in [(8, 30, 4), (96, 4), (96, 32), (96,), (96,)]]
+def blas_threads():
+    return [info["num_threads"] for info in threadpool_info()
+            if info["user_api"] == "blas" and "scipy" in info["filepath"].split("/")[-2]]
+before = blas_threads()
+def worker():
+    for _ in range(200):
+        gru_forward(*arguments)
+for _ in range(3):
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+print(json.dumps({"before": before, "after": blas_threads()}))
+"""
+
+
+def test_concurrent_kernel_calls_leave_the_blas_thread_count_alone():
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    environment = {**os.environ,
+                   "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
+    result = subprocess.run([sys.executable, "-c", _CONCURRENT_FIRST_CALLS], cwd=root,
+                            env=environment, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    threads = json.loads(result.stdout)
+    assert threads["after"] == threads["before"]
+
+
+def test_fits_in_parallel_threads_equal_serial_fits():
+    X, y = sequences()
+    settings = [dict(random_state=seed) for seed in range(4)]
+    serial = [model(**options).fit(X, y).network_.params for options in settings]
+    fitted, errors = [None] * len(settings), []
+
+    def worker(index):
+        try:
+            fitted[index] = model(**settings[index]).fit(X, y).network_.params
+        except Exception as error:  # reported below: a thread's exception is otherwise lost
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(settings))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    for expected, actual in zip(serial, fitted):
+        np.testing.assert_array_equal(actual, expected)
+
+
+# ---------------------------------------------------------------------------- memory
+
+
+def traced_memory_per_epoch(estimator, X, y):
+    sizes = []
+
+    def record(estimator, record):
+        gc.collect()
+        sizes.append(tracemalloc.get_traced_memory()[0])
+
+    estimator.set_params(callbacks=[record])
+    # One OpenMP thread: the memory is the same, and spinning threads on a busy machine
+    # would make this slow test slower.
+    with threadpool_limits(1, user_api="openmp"):
+        tracemalloc.start()
+        try:
+            estimator.fit(X, y)
+        finally:
+            tracemalloc.stop()
+    return np.array(sizes)
+
+
+@pytest.mark.parametrize("options", [
+    dict(early_stopping=True, validation_fraction=0.25),
+    dict(solver="sgd", learning_rate="adaptive", hidden_layer_sizes=(16,), dropout=0.0),
+], ids=["adam-dropout-early-stopping", "sgd-adaptive"])
+def test_memory_does_not_grow_from_epoch_to_epoch(options):
+    X, y = sequences(n=32, steps=10)
+    settings = dict(max_iter=20, n_iter_no_change=1000, tol=0.0)
+    settings.update(options)
+    sizes = traced_memory_per_epoch(model(**settings), X, y)
+    assert len(sizes) == 20
+    # What still grows after a few epochs is loss_curve_ and NumPy's cache of freed small
+    # buffers (< 1 KiB each, which tracemalloc keeps counting) filling up: a few hundred
+    # bytes per epoch. Keeping anything of a batch would add tens of kilobytes per epoch
+    # (the gates of one layer and direction are 16 x 10 x 36 floats, 23 KiB).
+    growth = sizes[-1] - sizes[4]
+    assert growth < 15 * 2048, np.diff(sizes)
+
+
+def test_memory_does_not_grow_over_repeated_predictions():
+    X, y = sequences(n=64, steps=20)
+    clf = model(max_iter=1).fit(X, y)
+    with threadpool_limits(1, user_api="openmp"):
+        for _ in range(5):
+            clf.predict_proba(X)
+        tracemalloc.start()
+        try:
+            gc.collect()
+            start = tracemalloc.get_traced_memory()[0]
+            for _ in range(20):
+                clf.predict_proba(X)
+            gc.collect()
+            growth = tracemalloc.get_traced_memory()[0] - start
+        finally:
+            tracemalloc.stop()
+    assert growth < 16 * 1024
+
