@@ -716,10 +716,7 @@ class GRURegressor(RegressorMixin, BaseGRU):
             targets = _sequences.to_padded_targets(y, lengths, dtype=self.dtype)
             y_ndim = 3 if _has_target_axis(y) else 2
         else:
-            targets = np.asarray(y)
-            if targets.dtype.kind not in "biuf":
-                raise ValueError(f"y must hold real numbers, got dtype {targets.dtype}")
-            targets = targets.astype(self.dtype, copy=False)
+            targets = _real_targets(y, self.dtype)
             if targets.ndim not in (1, 2) or len(targets) != len(lengths):
                 raise ValueError(f"y must have shape ({len(lengths)},) or ({len(lengths)}, "
                                  f"n_targets) for output='last', got {targets.shape}")
@@ -789,6 +786,21 @@ class GRURegressor(RegressorMixin, BaseGRU):
         weights = None if sample_weight is None else \
             np.broadcast_to(np.asarray(sample_weight)[:, None], valid.shape)[valid]
         return r2_score(targets[valid], predictions[valid], sample_weight=weights)
+
+
+def _real_targets(y, dtype):
+    """y as an array of ``dtype``; object arrays of numbers are converted, anything else
+    that is not real numbers (strings, complex) is refused."""
+    targets = np.asarray(y)
+    if targets.dtype.kind == "O":
+        try:
+            targets = targets.astype(np.float64)
+        except (TypeError, ValueError):
+            pass
+    if targets.dtype.kind not in "biuf":
+        raise ValueError(f"Unknown label type: a regressor's y must hold real numbers, got "
+                         f"dtype {targets.dtype}")
+    return targets.astype(dtype, copy=False)
 
 
 def _has_target_axis(y):

@@ -505,14 +505,16 @@ def test_kernel_source_ships_with_the_package():
 
 # --- lazy import, clear errors ------------------------------------------------------------------
 
-def test_importing_pygru_and_the_cuda_backend_does_not_import_cupy():
+def test_importing_pygru_and_the_cuda_backend_does_not_import_cupy(tmp_path):
     code = ("import sys, pygru, pygru.functional, pygru._cuda, pygru._cuda._backend, "
             "pygru._cuda._kernels, pygru._cuda._launch, pygru._cuda._layer; "
             "assert 'cupy' not in sys.modules, 'cupy was imported'")
     import pygru
 
+    # Run outside the source tree: `python -c` puts the working directory first on sys.path,
+    # and the checkout's pygru/ has no compiled kernels when pygru is pip-installed.
     environment = dict(os.environ, PYTHONPATH=str(Path(pygru.__file__).parent.parent))
-    subprocess.run([sys.executable, "-c", code], check=True, env=environment)
+    subprocess.run([sys.executable, "-c", code], check=True, env=environment, cwd=tmp_path)
 
 
 def test_gpu_functions_without_cupy_raise_import_error_with_instructions(monkeypatch):

@@ -155,11 +155,15 @@ print(json.dumps({"before": before, "after": blas_threads()}))
 """
 
 
-def test_concurrent_kernel_calls_leave_the_blas_thread_count_alone():
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+def test_concurrent_kernel_calls_leave_the_blas_thread_count_alone(tmp_path):
+    # The pygru this test imported (installed, or the in-place build), run outside the
+    # source tree, whose pygru/ has no compiled kernels when pygru is pip-installed.
+    import pygru
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(pygru.__file__)))
     environment = {**os.environ,
                    "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
-    result = subprocess.run([sys.executable, "-c", _CONCURRENT_FIRST_CALLS], cwd=root,
+    result = subprocess.run([sys.executable, "-c", _CONCURRENT_FIRST_CALLS], cwd=tmp_path,
                             env=environment, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     threads = json.loads(result.stdout)
