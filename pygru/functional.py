@@ -224,7 +224,10 @@ def gru_backward(d_out, d_h_n, cache):
     d_hidden_proj = _workspace.array(
         "d_hidden_proj", (batch, steps, 3 * hidden) if cache.reset_after else (0, 0, 0), dtype)
     h_prev_all = _workspace.array("h_prev_all", (batch, steps, hidden), dtype)
+    reset_h_prev_all = _workspace.array(
+        "reset_h_prev_all", (0, 0, 0) if cache.reset_after else (batch, steps, hidden), dtype)
     dx = np.empty(cache.x.shape, dtype)
+    dw_ih, dw_hh = np.empty_like(cache.w_ih), np.empty_like(cache.w_hh)
     db_ih_rows = np.zeros((batch, 3 * hidden), dtype)
     db_hh_rows = np.zeros((batch, 3 * hidden), dtype)
     n_threads = _kernel_threads(batch)
@@ -232,28 +235,9 @@ def gru_backward(d_out, d_h_n, cache):
         _gru.backward(d_out, has_d_out, d_hidden, cache.x, cache.w_ih, cache.w_hh, cache.b_ih,
                       cache.b_hh, cache.h0, cache.lengths, cache.reset_after, cache.reverse,
                       cache.recurrent_mask, cache.out, cache.gates, cache.hn, dx,
-                      d_input_proj, d_hidden_proj, h_prev_all, db_ih_rows, db_hh_rows,
-                      n_threads)
-    dw_ih, dw_hh = _weight_gradients(cache, d_input_proj, d_hidden_proj, h_prev_all)
+                      d_input_proj, d_hidden_proj, h_prev_all, reset_h_prev_all, dw_ih,
+                      dw_hh, db_ih_rows, db_hh_rows, n_threads)
     return dx, d_hidden, dw_ih, dw_hh, db_ih_rows.sum(axis=0), db_hh_rows.sum(axis=0)
-
-
-def _weight_gradients(cache, d_input_proj, d_hidden_proj, h_prev_all):
-    """dW_ih and dW_hh as large GEMMs over all B*T rows (threaded by NumPy's BLAS, which
-    splits the output, never the sum: the same bits for any thread count)."""
-    inputs, hidden = cache.x.shape[2], cache.w_hh.shape[1]
-    d_input = d_input_proj.reshape(-1, 3 * hidden)
-    h_prev = h_prev_all.reshape(-1, hidden)
-    dw_ih = d_input.T @ cache.x.reshape(-1, inputs)
-    if cache.reset_after:
-        dw_hh = d_hidden_proj.reshape(-1, 3 * hidden).T @ h_prev
-    else:
-        # The candidate's recurrent weights multiply r * h_{t-1}, the others h_{t-1}.
-        dw_hh = np.empty_like(cache.w_hh)
-        dw_hh[:2 * hidden] = d_input[:, :2 * hidden].T @ h_prev
-        h_prev *= cache.gates.reshape(-1, 3 * hidden)[:, :hidden]
-        dw_hh[2 * hidden:] = d_input[:, 2 * hidden:].T @ h_prev
-    return dw_ih, dw_hh
 
 
 def _as_float_array(name, value, ndim=None, shape=None, dtype=None):

@@ -135,6 +135,15 @@ cdef inline void add_product(long size, floating *acc, const floating *a,
         add_product_d(size, acc, a, b)
 
 
+cdef inline void multiply_rows_by_reset(long rows, int H, floating *out,
+                                       const floating *h_prev,
+                                       const floating *gates) noexcept nogil:
+    """out = r * h_{t-1} for ``rows`` time steps of one sequence (gates rows are 3H wide)."""
+    cdef long i
+    for i in range(rows):
+        multiply(H, out + i * H, h_prev + i * H, gates + i * 3 * H)
+
+
 cdef inline Py_ssize_t time_of_step(Py_ssize_t step, Py_ssize_t length, bint reverse) noexcept nogil:
     return length - 1 - step if reverse else step
 
@@ -289,7 +298,9 @@ def backward(const floating[:, :, ::1] d_out, bint has_d_out, floating[:, ::1] d
              const floating[:, :, ::1] hn, floating[:, :, ::1] dx,
              floating[:, :, ::1] d_input_proj,
              floating[:, :, ::1] d_hidden_proj, floating[:, :, ::1] h_prev_all,
-             floating[:, ::1] db_ih_rows, floating[:, ::1] db_hh_rows, int n_threads):
+             floating[:, :, ::1] reset_h_prev_all, floating[:, ::1] dw_ih,
+             floating[:, ::1] dw_hh, floating[:, ::1] db_ih_rows, floating[:, ::1] db_hh_rows,
+             int n_threads):
     """The backward recurrence of ``forward``; the cache arrays are what it wrote.
 
     ``d_hidden`` (B, H) holds dL/dh_n on entry and dL/dh0 on return. ``d_out`` is read only
@@ -298,9 +309,11 @@ def backward(const floating[:, :, ::1] d_out, bint has_d_out, floating[:, ::1] d
     with reset_after=False they are equal and ``d_hidden_proj`` is not touched), and what
     W_hh multiplied (``h_prev_all``, (B, T, H): h_{t-1}, masked if ``recurrent_mask``), all
     zero past each sequence's length; adds each sequence's bias gradients into the
-    zero-initialised ``db_ih_rows``/``db_hh_rows`` (B, 3H). The caller turns these into
-    weight gradients with a few large GEMMs. Nothing here depends on how rows are split over
-    threads, so results are the same for any thread count.
+    zero-initialised ``db_ih_rows``/``db_hh_rows`` (B, 3H) for the caller to sum, and writes
+    ``dw_ih`` and ``dw_hh``: one GEMM over all B*T rows per gate and matrix, six in all,
+    shared among the threads. With reset_after=False ``reset_h_prev_all`` (B, T, H) is a
+    workspace for r * h_{t-1}. Every BLAS call has the same shape whatever the thread count,
+    so results are bit-identical for any thread count.
     """
     cdef Py_ssize_t batch, steps, inputs, hidden_size
     batch, steps, inputs, hidden_size = _check_layer(x, w_ih, w_hh, b_ih, b_hh, lengths)
@@ -312,6 +325,8 @@ def backward(const floating[:, :, ::1] d_out, bint has_d_out, floating[:, ::1] d
             ("dx", dx, (batch, steps, inputs)),
             ("d_input_proj", d_input_proj, (batch, steps, 3 * hidden_size)),
             ("h_prev_all", h_prev_all, (batch, steps, hidden_size)),
+            ("dw_ih", dw_ih, (3 * hidden_size, inputs)),
+            ("dw_hh", dw_hh, (3 * hidden_size, hidden_size)),
             ("db_ih_rows", db_ih_rows, (batch, 3 * hidden_size)),
             ("db_hh_rows", db_hh_rows, (batch, 3 * hidden_size))]:
         _check_shape(name, array, expected)
@@ -320,8 +335,16 @@ def backward(const floating[:, :, ::1] d_out, bint has_d_out, floating[:, ::1] d
     if reset_after:
         _check_shape("hn", hn, (batch, steps, hidden_size))
         _check_shape("d_hidden_proj", d_hidden_proj, (batch, steps, 3 * hidden_size))
+    else:
+        _check_shape("reset_h_prev_all", reset_h_prev_all, (batch, steps, hidden_size))
     cdef bint has_mask = _check_mask(recurrent_mask, batch, hidden_size)
     cdef int H = hidden_size, I = inputs
+    cdef int all_rows = batch * steps
+    cdef int gate, task
+    # The hidden-side gradients and what W_hh multiplied, per gate (reset_after=False: the
+    # candidate's recurrent weights multiply r * h_{t-1}).
+    cdef floating *d_hidden_side = &d_hidden_proj[0, 0, 0] if reset_after else &d_input_proj[0, 0, 0]
+    cdef floating *candidate_input = &h_prev_all[0, 0, 0] if reset_after else &reset_h_prev_all[0, 0, 0]
     dtype = np.float32 if floating is float else np.float64
     cdef Py_ssize_t max_rows = (batch + n_chunks - 1) // n_chunks
     # Per-step gradients of the hidden-side pre-activations, contiguous for the dh GEMM.
@@ -424,3 +447,16 @@ def backward(const floating[:, :, ::1] d_out, bint has_d_out, floating[:, ::1] d
                      &w_ih[0, 0], I, 0, &dx[b, 0, 0], I)
                 if length < steps:
                     memset(&dx[b, length, 0], 0, (steps - length) * I * sizeof(floating))
+                if not reset_after:
+                    multiply_rows_by_reset(steps, H, &reset_h_prev_all[b, 0, 0],
+                                           &h_prev_all[b, 0, 0], &gates[b, 0, 0])
+        # Weight gradients: task = 2 * gate + (0: W_ih rows, 1: W_hh rows) of that gate.
+        for task in prange(6, num_threads=n_chunks, schedule="static"):
+            gate = task // 2
+            if task % 2 == 0:
+                gemm(True, False, H, I, all_rows, 1, &d_input_proj[0, 0, gate * H], 3 * H,
+                     &x[0, 0, 0], I, 0, &dw_ih[gate * H, 0], I)
+            else:
+                gemm(True, False, H, H, all_rows, 1, d_hidden_side + gate * H, 3 * H,
+                     candidate_input if gate == 2 else &h_prev_all[0, 0, 0], H, 0,
+                     &dw_hh[gate * H, 0], H)
