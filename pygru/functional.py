@@ -250,6 +250,15 @@ def _as_float_array(name, value, ndim=None, shape=None, dtype=None):
         except (ValueError, TypeError) as error:
             raise TypeError(f"{name} must be an array of floats, got {type(value).__name__}: "
                             f"{error}") from None
+    check_dtype_and_shape(name, array, ndim, shape, dtype)
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} contains NaN or infinity")
+    return np.ascontiguousarray(array)
+
+
+def check_dtype_and_shape(name, array, ndim=None, shape=None, dtype=None):
+    """Refuse an array (NumPy or CuPy) that is not float32/float64 of ``dtype`` (if given)
+    with ``ndim`` dimensions or exactly ``shape``; the errors name the argument."""
     if array.dtype not in _FLOAT_DTYPES:
         raise TypeError(f"{name} must have dtype float32 or float64, got {array.dtype}")
     if dtype is not None and array.dtype != dtype:
@@ -262,9 +271,6 @@ def _as_float_array(name, value, ndim=None, shape=None, dtype=None):
                          f"got shape {array.shape}")
     if shape is not None and array.shape != shape:
         raise ValueError(f"{name} has shape {array.shape}, expected {shape}")
-    if not np.isfinite(array).all():
-        raise ValueError(f"{name} contains NaN or infinity")
-    return np.ascontiguousarray(array)
 
 
 def _require_positive_sizes(**sizes):

@@ -17,6 +17,7 @@ import numpy as np
 
 from pygru._cuda import _kernels, _layer
 from pygru._cuda._launch import PORTABLE_CLUSTER_SIZE, DeviceLimits
+from pygru.functional import check_dtype_and_shape
 
 __all__ = ["gru_forward_gpu", "gru_backward_gpu", "require_gpu"]
 
@@ -121,18 +122,7 @@ def _as_device_array(cupy, name, value, ndim=None, shape=None, dtype=None):
     if not isinstance(value, cupy.ndarray):
         raise TypeError(f"{name} must be a CuPy array like x (the GPU backend does not copy "
                         f"host arrays implicitly), got {type(value).__name__}")
-    if value.dtype not in _TYPE_NAMES:
-        raise TypeError(f"{name} must have dtype float32 or float64, got {value.dtype}")
-    if dtype is not None and value.dtype != dtype:
-        raise TypeError(f"{name} has dtype {value.dtype} but x has dtype {dtype}: "
-                        "all arrays of a GRU call must share one dtype")
-    expected_ndim = len(shape) if shape is not None else ndim
-    if value.ndim != expected_ndim:
-        raise ValueError(f"{name} must be {expected_ndim}-dimensional"
-                         f"{' with shape ' + str(shape) if shape else ''}, "
-                         f"got shape {value.shape}")
-    if shape is not None and value.shape != shape:
-        raise ValueError(f"{name} has shape {value.shape}, expected {shape}")
+    check_dtype_and_shape(name, value, ndim, shape, dtype)
     if value.device.id != cupy.cuda.Device().id:
         raise ValueError(f"{name} is on GPU {value.device.id}, but the current device is "
                          f"GPU {cupy.cuda.Device().id}")
