@@ -679,6 +679,21 @@ def check_ts_result(result):
     assert isinstance(header, dict)
 
 
+def mutate_bytes(content, kind, position, payload):
+    """Apply one byte-level mutation (flip, delete, insert, cut) to ``content`` in place."""
+    if kind == "flip":
+        if position < len(content):
+            content[position] ^= payload[0] or 1
+    elif kind == "delete":
+        del content[position:position + len(payload)]
+    elif kind == "insert":
+        content[position:position] = payload
+    elif kind == "cut":
+        del content[position:]
+    else:
+        raise ValueError(f"unknown mutation {kind!r}")
+
+
 def read_ts_cleanly(content):
     try:
         result = read_ts(io.BytesIO(content))
@@ -699,21 +714,15 @@ def test_read_ts_on_corrupted_files(case, mutations):
     content = bytearray(gzip.decompress(case[0]) if case[0][:2] == b"\x1f\x8b" else case[0])
     for kind, position, payload in mutations:
         position %= len(content) + 1
-        if kind == "flip" and position < len(content):
-            content[position] ^= payload[0] or 1
-        elif kind == "delete":
-            del content[position:position + len(payload)]
-        elif kind == "insert":
-            content[position:position] = payload
-        elif kind == "cut":
-            del content[position:]
-        elif kind == "splice":
+        if kind == "splice":
             content[position:position] = draw_token(payload)
         elif kind == "swap-lines":
             lines = bytes(content).split(b"\n")
             index = position % len(lines)
             lines[index], lines[-1] = lines[-1], lines[index]
             content = bytearray(b"\n".join(lines))
+        else:
+            mutate_bytes(content, kind, position, payload)
         if not content:
             break
     content = bytes(content)
@@ -858,15 +867,7 @@ def test_load_of_corrupted_files(saved_model, mutations):
     blob, X, expected = saved_model
     content = bytearray(blob)
     for kind, position, payload in mutations:
-        position %= len(content) + 1
-        if kind == "flip" and position < len(content):
-            content[position] ^= payload[0] or 1
-        elif kind == "delete":
-            del content[position:position + len(payload)]
-        elif kind == "insert":
-            content[position:position] = payload
-        elif kind == "cut":
-            del content[position:]
+        mutate_bytes(content, kind, position % (len(content) + 1), payload)
     try:
         loaded = load(io.BytesIO(bytes(content)))
     except ValueError:
