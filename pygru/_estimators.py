@@ -26,6 +26,11 @@ from pygru._network import INITIALIZERS, GRUNetwork
 from pygru._optimizers import clip_gradients, make_optimizer, make_schedule
 
 _PREDICT_BATCH = 512  # sequences per forward pass when predicting
+# patch_size="auto": sequences up to _AUTO_PATCH_FROM steps are read step by step; longer
+# ones in patches that make the longest training sequence _AUTO_PATCH_STEPS GRU steps.
+_AUTO_PATCH_FROM = 64
+_AUTO_PATCH_STEPS = 32
+_AUTO_MIN_UPDATES = 500  # n_iter_no_change="auto": patience of at least this many updates
 
 
 class BaseGRU(BaseEstimator, metaclass=ABCMeta):
@@ -59,13 +64,15 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         "clipvalue": [Interval(Real, 0, None, closed="neither"), None],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "n_iter_no_change": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "warm_start": ["boolean"],
         "verbose": ["verbose"],
         "callbacks": [list, tuple, callable, None],
         "kernel_initializer": [StrOptions(set(INITIALIZERS))],
         "recurrent_initializer": [StrOptions(set(INITIALIZERS))],
         "bias_initializer": [StrOptions(set(INITIALIZERS))],
+        "standardize": ["boolean"],
+        "patch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left"), None],
         "device": [StrOptions({"cpu", "cuda", "auto"})],
         "dtype": [StrOptions({"float32", "float64"})],
     }
@@ -75,12 +82,13 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                  embedding_dim=None, solver="adam", learning_rate="constant",
                  learning_rate_init=1e-3, power_t=0.5, decay_rate=0.96, momentum=0.9,
                  nesterovs_momentum=True, beta_1=0.9, beta_2=0.999, epsilon=1e-8, rho=0.9,
-                 batch_size=32, max_iter=200, shuffle=True, random_state=None, tol=1e-4,
+                 batch_size=16, max_iter=300, shuffle=True, random_state=None, tol=1e-4,
                  alpha=1e-4, dropout=0.0, recurrent_dropout=0.0, clipnorm=None,
                  clipvalue=None, early_stopping=False, validation_fraction=0.1,
-                 n_iter_no_change=10, warm_start=False, verbose=False, callbacks=None,
+                 n_iter_no_change="auto", warm_start=False, verbose=False, callbacks=None,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
-                 bias_initializer="zeros", device="cpu", dtype="float32"):
+                 bias_initializer="zeros", standardize=True, patch_size="auto", device="cpu",
+                 dtype="float32"):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.bidirectional = bidirectional
         self.reset_after = reset_after
@@ -115,6 +123,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         self.kernel_initializer = kernel_initializer
         self.recurrent_initializer = recurrent_initializer
         self.bias_initializer = bias_initializer
+        self.standardize = standardize
+        self.patch_size = patch_size
         self.device = device
         self.dtype = dtype
 
@@ -146,6 +156,10 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 or np.any(sizes < 1):
             raise ValueError("hidden_layer_sizes must be a positive int or a non-empty "
                              f"sequence of positive ints, got {self.hidden_layer_sizes!r}")
+        if self.patch_size not in (None, "auto", 1) and (
+                self.embedding_dim is not None or getattr(self, "output", "last") == "sequence"):
+            raise ValueError(f"patch_size={self.patch_size!r} needs numeric input and one "
+                             "prediction per sequence (not embedding_dim or output='sequence')")
         if self.device == "cuda":
             raise ValueError("device='cuda' is not available in the estimators yet (the GPU "
                              "kernels are reachable through pygru.functional with CuPy "
@@ -153,7 +167,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         return tuple(int(size) for size in sizes)
 
     def _validate_sequences(self, X, reset):
-        """(padded, lengths) for X, checked against what fit saw when ``reset`` is False."""
+        """(network input, lengths) for X, checked against what fit saw when ``reset`` is
+        False; numeric input is standardised and cut into patches as fitted."""
         if self.embedding_dim is not None:
             ids, lengths = _sequences.to_padded_tokens(X)
             if reset:
@@ -166,11 +181,31 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         features = padded.shape[2]
         if reset:
             self.n_features_in_ = features
+            self._fit_input_transform(padded, lengths)
         elif features != self.n_features_in_:
             raise ValueError(f"X has {features} features per time step, but "
                              f"{type(self).__name__} is expecting {self.n_features_in_} "
                              "features as input")
-        return padded, lengths
+        if hasattr(self, "input_mean_"):
+            padded = _sequences.standardize(padded, lengths, self.input_mean_,
+                                            self.input_scale_)
+        return _sequences.to_patches(padded, lengths, getattr(self, "patch_size_", 1))
+
+    def _fit_input_transform(self, padded, lengths):
+        """Learn the standardisation statistics and the patch size from the training data."""
+        for attribute in ("input_mean_", "input_scale_"):
+            if hasattr(self, attribute):
+                delattr(self, attribute)
+        if self.standardize:
+            self.input_mean_, self.input_scale_ = _sequences.feature_statistics(padded, lengths)
+        self.patch_size_ = self._resolve_patch_size(int(lengths.max()))
+
+    def _resolve_patch_size(self, longest):
+        if self.patch_size is None or getattr(self, "output", "last") == "sequence":
+            return 1
+        if self.patch_size == "auto":
+            return 1 if longest <= _AUTO_PATCH_FROM else -(-longest // _AUTO_PATCH_STEPS)
+        return self.patch_size
 
     def _check_sample_weight(self, sample_weight, n_samples):
         if sample_weight is None:
@@ -181,7 +216,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
     # ------------------------------------------------------------------ training
     def _initialize(self, hidden_layer_sizes, rng):
         n_inputs = self.vocabulary_size_ if self.embedding_dim is not None \
-            else self.n_features_in_
+            else self.n_features_in_ * self.patch_size_
         self.network_ = GRUNetwork(n_inputs, hidden_layer_sizes, self._n_outputs(),
                                    bidirectional=self.bidirectional,
                                    reset_after=self.reset_after,
@@ -198,10 +233,19 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         self.best_validation_score_ = -np.inf if self.early_stopping else None
         self._no_improvement_count = 0
 
-    def _make_optimizer(self):
+    def _patience(self, n_samples):
+        """Epochs without improvement before stopping: ``n_iter_no_change``, or for "auto"
+        at least 10 epochs and at least 500 optimizer updates, so that small data sets (a
+        few updates per epoch) are not stopped on the plateau a GRU starts with."""
+        if self.n_iter_no_change != "auto":
+            return self.n_iter_no_change
+        updates_per_epoch = -(-n_samples // self._batch_size(n_samples))
+        return max(10, -(-_AUTO_MIN_UPDATES // updates_per_epoch))
+
+    def _make_optimizer(self, patience):
         schedule = make_schedule(self.learning_rate, self.learning_rate_init,
                                  power_t=self.power_t, decay_rate=self.decay_rate,
-                                 tol=self.tol, n_iter_no_change=self.n_iter_no_change)
+                                 tol=self.tol, n_iter_no_change=patience)
         options = {
             "sgd": dict(momentum=self.momentum, nesterov=self.nesterovs_momentum),
             "adam": dict(beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon),
@@ -227,8 +271,6 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         if first_call:
             self._rng = _make_rng(self.random_state)
             self._initialize(hidden_layer_sizes, self._rng)
-        if first_call or not incremental or not hasattr(self, "_optimizer"):
-            self._optimizer = self._make_optimizer()
         if self.early_stopping and not incremental:
             train, valid = train_test_split(
                 np.arange(len(X)), test_size=self.validation_fraction,
@@ -238,14 +280,17 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             sample_weight = None if sample_weight is None else sample_weight[train]
         else:
             validation = None
+        patience = self._patience(len(X))
+        if first_call or not incremental or not hasattr(self, "_optimizer"):
+            self._optimizer = self._make_optimizer(patience)
         epochs = 1 if incremental else self.max_iter
-        self._train(X, lengths, targets, sample_weight, epochs, validation)
+        self._train(X, lengths, targets, sample_weight, epochs, validation, patience)
         return self
 
     def _sample_weight(self, sample_weight, targets):
         return sample_weight
 
-    def _train(self, X, lengths, targets, sample_weight, epochs, validation):
+    def _train(self, X, lengths, targets, sample_weight, epochs, validation, patience):
         batch_size = self._batch_size(len(X))
         callbacks = _as_callback_list(self.callbacks)
         best_params = last_good_params = self.network_.params.copy()
@@ -293,7 +338,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                     stopped_by = "adaptive"
                     break
                 if self.learning_rate != "adaptive" and epochs > 1 \
-                        and self._no_improvement_count >= self.n_iter_no_change:
+                        and self._no_improvement_count >= patience:
                     stopped_by = "no_improvement"
                     break
         except KeyboardInterrupt:
@@ -388,7 +433,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             One entry per GRU layer, mapping each direction ("forward", and "backward" for a
             bidirectional layer) to a dict with keys "r" (reset gate), "z" (update gate),
             "n" (candidate state) and "h" (hidden state), each an array of shape
-            (n_samples, n_timesteps, hidden_size), NaN past each sequence's length.
+            (n_samples, n_timesteps, hidden_size), NaN past each sequence's length. With
+            ``patch_size_ > 1`` a time step is a patch: n_timesteps = ceil(T / patch_size_).
         """
         check_is_fitted(self, "network_")
         X, lengths = self._validate_sequences(X, reset=False)
@@ -435,7 +481,8 @@ class GRUClassifier(ClassifierMixin, BaseGRU):
     learning_rate : {"constant", "invscaling", "adaptive", "exponential"}, default="constant"
         Learning-rate schedule over epochs (as MLPClassifier; "exponential" multiplies by
         ``decay_rate`` each epoch).
-    learning_rate_init : float, default=1e-3
+    learning_rate_init : float, default=3e-3
+        (1e-3 for :class:`GRURegressor`, where 3e-3 overfitted small forecasting sets.)
     power_t, decay_rate : float
         Parameters of the "invscaling" and "exponential" schedules.
     momentum, nesterovs_momentum : float, bool
@@ -444,8 +491,9 @@ class GRUClassifier(ClassifierMixin, BaseGRU):
         Adam parameters (epsilon also RMSprop's).
     rho : float, default=0.9
         RMSprop decay.
-    batch_size : int or "auto", default=32
-    max_iter : int, default=200
+    batch_size : int or "auto", default=16
+        Sequences per update ("auto": min(200, n_samples), as MLPClassifier).
+    max_iter : int, default=300
         Maximum number of epochs.
     shuffle : bool, default=True
     random_state : int, RandomState instance or None
@@ -467,7 +515,12 @@ class GRUClassifier(ClassifierMixin, BaseGRU):
         Hold out ``validation_fraction`` of the data (stratified), stop when its accuracy
         stops improving for ``n_iter_no_change`` epochs, and keep the best weights.
     validation_fraction : float, default=0.1
-    n_iter_no_change : int, default=10
+    n_iter_no_change : int or "auto", default="auto"
+        Stop when the training loss (or, with early stopping, the validation score) has not
+        improved by ``tol`` for this many epochs. "auto" counts optimizer updates rather than
+        epochs: max(10, ceil(500 / updates per epoch)) epochs, i.e. 10 epochs on large data
+        and up to 500 epochs' worth of patience on a few dozen sequences, where a GRU first
+        sits on a plateau at chance level for hundreds of updates (benchmarks/README.md).
     warm_start : bool, default=False
         Continue from the current weights when ``fit`` is called again.
     verbose : bool, default=False
@@ -479,6 +532,22 @@ class GRUClassifier(ClassifierMixin, BaseGRU):
         "glorot_uniform" (default for input kernels), "orthogonal" (default for recurrent
         kernels, one orthogonal block per gate), "zeros" (default for biases),
         "glorot_normal" or "uniform" (PyTorch's U(-1/sqrt(H), 1/sqrt(H))).
+    standardize : bool, default=True
+        Scale each input feature to zero mean and unit variance with the mean and standard
+        deviation of all training time steps (padding excluded; stored as ``input_mean_``,
+        ``input_scale_`` and applied in predict). Ignored with ``embedding_dim``. Unscaled
+        features (e.g. accelerometer channels with a spread of 5) saturate the gates.
+    patch_size : int, "auto" or None, default="auto"
+        Feed runs of ``patch_size`` consecutive time steps to the GRU as one step of
+        ``patch_size * n_features`` inputs (the last step of a sequence is repeated to fill
+        its final patch); None or 1: one GRU step per time step. "auto" reads sequences of
+        up to 64 steps step by step, and longer ones in patches of ceil(longest training
+        sequence / 32) steps. Long sequences (hundreds of steps) train far better, more
+        reliably and several times faster this way: the first layer's input weights act as
+        a strided convolution, and gradients cross 32 steps instead of hundreds
+        (benchmarks/README.md). Time steps of ``gate_activations`` are then patches, and
+        exported weights (``pygru.to_torch_state_dict``) read patches. Only for numeric
+        input and one output per sequence; "auto" means 1 with ``output="sequence"``.
     class_weight : dict, "balanced" or None
         Weights of the classes in the loss.
     device : {"cpu", "auto", "cuda"}, default="cpu"
@@ -491,6 +560,10 @@ class GRUClassifier(ClassifierMixin, BaseGRU):
     classes_ : ndarray of shape (n_classes,)
     n_features_in_ : int
         Features per time step (absent with ``embedding_dim``).
+    input_mean_, input_scale_ : ndarray of shape (n_features_in_,)
+        Standardisation statistics (with ``standardize=True`` and numeric input).
+    patch_size_ : int
+        Time steps per GRU step (1 unless ``patch_size`` is set; numeric input only).
     vocabulary_size_ : int
         Number of token ids (with ``embedding_dim``).
     network_ : GRUNetwork
@@ -525,15 +598,15 @@ class GRUClassifier(ClassifierMixin, BaseGRU):
 
     def __init__(self, hidden_layer_sizes=(64,), *, bidirectional=False, reset_after=True,
                  embedding_dim=None, solver="adam", learning_rate="constant",
-                 learning_rate_init=1e-3, power_t=0.5, decay_rate=0.96, momentum=0.9,
+                 learning_rate_init=3e-3, power_t=0.5, decay_rate=0.96, momentum=0.9,
                  nesterovs_momentum=True, beta_1=0.9, beta_2=0.999, epsilon=1e-8, rho=0.9,
-                 batch_size=32, max_iter=200, shuffle=True, random_state=None, tol=1e-4,
+                 batch_size=16, max_iter=300, shuffle=True, random_state=None, tol=1e-4,
                  alpha=1e-4, dropout=0.0, recurrent_dropout=0.0, clipnorm=None,
                  clipvalue=None, early_stopping=False, validation_fraction=0.1,
-                 n_iter_no_change=10, warm_start=False, verbose=False, callbacks=None,
+                 n_iter_no_change="auto", warm_start=False, verbose=False, callbacks=None,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
-                 bias_initializer="zeros", class_weight=None, device="cpu",
-                 dtype="float32"):
+                 bias_initializer="zeros", standardize=True, patch_size="auto",
+                 class_weight=None, device="cpu", dtype="float32"):
         super().__init__(
             hidden_layer_sizes, bidirectional=bidirectional, reset_after=reset_after,
             embedding_dim=embedding_dim, solver=solver, learning_rate=learning_rate,
@@ -547,7 +620,7 @@ class GRUClassifier(ClassifierMixin, BaseGRU):
             warm_start=warm_start, verbose=verbose, callbacks=callbacks,
             kernel_initializer=kernel_initializer,
             recurrent_initializer=recurrent_initializer, bias_initializer=bias_initializer,
-            device=device, dtype=dtype)
+            standardize=standardize, patch_size=patch_size, device=device, dtype=dtype)
         self.class_weight = class_weight
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -650,8 +723,10 @@ class GRURegressor(RegressorMixin, BaseGRU):
     ``output="last"`` (many-to-one) predicts y of shape (n,) or (n, k) from each sequence's
     final state; ``output="sequence"`` (many-to-many) predicts one row of targets per time
     step, y of shape (n, T) / (n, T, k) (trailing NaN as padding) or a list of (T_i,) /
-    (T_i, k) arrays matching X's lengths. The loss is half the mean squared error; all other
-    parameters and attributes are those of :class:`GRUClassifier` (without ``class_weight``
+    (T_i, k) arrays matching X's lengths. The loss is half the mean squared error (targets
+    are not scaled: wrap the regressor in ``sklearn.compose.TransformedTargetRegressor`` for
+    targets far from unit scale); all other parameters and attributes are those of
+    :class:`GRUClassifier`, with ``learning_rate_init=1e-3`` (without ``class_weight``
     and ``classes_``); early stopping uses R² on the held-out part.
 
     Examples
@@ -675,13 +750,13 @@ class GRURegressor(RegressorMixin, BaseGRU):
                  reset_after=True, embedding_dim=None, solver="adam",
                  learning_rate="constant", learning_rate_init=1e-3, power_t=0.5,
                  decay_rate=0.96, momentum=0.9, nesterovs_momentum=True, beta_1=0.9,
-                 beta_2=0.999, epsilon=1e-8, rho=0.9, batch_size=32, max_iter=200,
+                 beta_2=0.999, epsilon=1e-8, rho=0.9, batch_size=16, max_iter=300,
                  shuffle=True, random_state=None, tol=1e-4, alpha=1e-4, dropout=0.0,
                  recurrent_dropout=0.0, clipnorm=None, clipvalue=None, early_stopping=False,
-                 validation_fraction=0.1, n_iter_no_change=10, warm_start=False,
+                 validation_fraction=0.1, n_iter_no_change="auto", warm_start=False,
                  verbose=False, callbacks=None, kernel_initializer="glorot_uniform",
-                 recurrent_initializer="orthogonal", bias_initializer="zeros", device="cpu",
-                 dtype="float32"):
+                 recurrent_initializer="orthogonal", bias_initializer="zeros",
+                 standardize=True, patch_size="auto", device="cpu", dtype="float32"):
         super().__init__(
             hidden_layer_sizes, bidirectional=bidirectional, reset_after=reset_after,
             embedding_dim=embedding_dim, solver=solver, learning_rate=learning_rate,
@@ -695,7 +770,7 @@ class GRURegressor(RegressorMixin, BaseGRU):
             warm_start=warm_start, verbose=verbose, callbacks=callbacks,
             kernel_initializer=kernel_initializer,
             recurrent_initializer=recurrent_initializer, bias_initializer=bias_initializer,
-            device=device, dtype=dtype)
+            standardize=standardize, patch_size=patch_size, device=device, dtype=dtype)
         self.output = output
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -741,7 +816,7 @@ class GRURegressor(RegressorMixin, BaseGRU):
     def _loss(self, output, targets, sample_weight, lengths):
         if self.output == "last":
             return _losses.squared_error(output, targets, sample_weight)
-        valid = np.arange(output.shape[1])[None, :] < lengths[:, None]
+        valid = _sequences.valid_steps(lengths, output.shape[1])
         weights = None if sample_weight is None else \
             np.broadcast_to(sample_weight[:, None], valid.shape)[valid]
         loss, d_valid = _losses.squared_error(output[valid], targets[valid], weights)
@@ -752,7 +827,7 @@ class GRURegressor(RegressorMixin, BaseGRU):
     def _validation_score(self, X, lengths, targets):
         predictions = self._forward_all(X, lengths)
         if self.output == "sequence":
-            valid = np.arange(predictions.shape[1])[None, :] < lengths[:, None]
+            valid = _sequences.valid_steps(lengths, predictions.shape[1])
             return r2_score(targets[valid], predictions[valid])
         return r2_score(targets, predictions)
 
@@ -772,7 +847,7 @@ class GRURegressor(RegressorMixin, BaseGRU):
             predictions = predictions[..., 0]
         if isinstance(X, (list, tuple)):
             return _sequences.unpad(predictions, lengths)
-        padding = np.arange(predictions.shape[1])[None, :] >= lengths[:, None]
+        padding = ~_sequences.valid_steps(lengths, predictions.shape[1])
         predictions[padding] = np.nan
         return predictions
 
@@ -782,7 +857,7 @@ class GRURegressor(RegressorMixin, BaseGRU):
             return super().score(X, y, sample_weight)
         predictions, lengths = self._predict_network(X)
         targets = _sequences.to_padded_targets(y, lengths, dtype=self.dtype)
-        valid = np.arange(predictions.shape[1])[None, :] < lengths[:, None]
+        valid = _sequences.valid_steps(lengths, predictions.shape[1])
         weights = None if sample_weight is None else \
             np.broadcast_to(np.asarray(sample_weight)[:, None], valid.shape)[valid]
         return r2_score(targets[valid], predictions[valid], sample_weight=weights)

@@ -33,6 +33,11 @@ added); importing it sets ``b_ih`` to the Keras bias and ``b_hh`` to zero, which
 outputs. Both libraries' update gate means the same as pygru's:
 ``h_t = z * h_{t-1} + (1 - z) * n_t``. Only the GRU layers are converted; the embedding and
 the dense head are in ``network_.views["embedding"]``, ``["head.weight"]``, ``["head.bias"]``.
+An estimator's input standardisation (``standardize=True``) is folded into the first layer's
+input weights and bias on export (and taken out again on import), exactly, so the exported
+GRU reads the raw input; with ``patch_size_ = k > 1`` it reads patches, i.e. ``X`` of shape
+``(n, T, F)`` reshaped to ``(n, T / k, k * F)`` (after padding T to a multiple of k by
+repeating each sequence's last step).
 """
 import hashlib
 import json
@@ -56,7 +61,8 @@ _METADATA = "metadata.json"
 _MAX_METADATA_BYTES = 64 << 20
 # Compressed members may not expand more than this (a zip bomb would exhaust memory).
 _MAX_COMPRESSION_RATIO = 100
-_ARRAY_KINDS = {"params": "f", "classes_": "biufU"}
+_ARRAY_KINDS = {"params": "f", "classes_": "biufU", "input_mean_": "f", "input_scale_": "f"}
+_SCALING_ARRAYS = ("input_mean_", "input_scale_")
 
 # Fitted attributes saved in the JSON document, and the JSON types each may take.
 _INT, _FLOAT, _FLOAT_LIST, _NONE = "int", "float", "float list", "none"
@@ -64,6 +70,7 @@ _FITTED_ATTRIBUTES = {
     "n_features_in_": (_INT,),
     "vocabulary_size_": (_INT,),
     "n_outputs_": (_INT,),
+    "patch_size_": (_INT,),
     "_y_ndim": (_INT,),
     "n_iter_": (_INT,),
     "t_": (_INT,),
@@ -165,6 +172,9 @@ def _fitted_state(estimator):
         "parameter_shapes": [[key, list(shape)] for key, shape in network.shapes.items()],
     }
     arrays = {"params": np.ascontiguousarray(network.params)}
+    for attribute in _SCALING_ARRAYS:
+        if hasattr(estimator, attribute):
+            arrays[attribute] = np.ascontiguousarray(getattr(estimator, attribute))
     if hasattr(estimator, "classes_"):
         classes = np.asarray(estimator.classes_)
         fitted["classes_object"] = classes.dtype == object
@@ -273,10 +283,22 @@ def _check_consistency(estimator, network):
                         f"{network.embedding_dim!r}")
     if getattr(estimator, "output", "last") != network.output:
         problems.append(f"output={estimator.output!r} but the network has {network.output!r}")
-    inputs = "vocabulary_size_" if network.embedding_dim is not None else "n_features_in_"
-    if getattr(estimator, inputs, None) != network.n_inputs:
-        problems.append(f"{inputs}={getattr(estimator, inputs, None)!r} but the network has "
-                        f"{network.n_inputs} inputs")
+    if network.embedding_dim is not None:
+        if getattr(estimator, "vocabulary_size_", None) != network.n_inputs:
+            problems.append(f"vocabulary_size_={getattr(estimator, 'vocabulary_size_', None)!r}"
+                            f" but the network has {network.n_inputs} inputs")
+    else:
+        features = getattr(estimator, "n_features_in_", None)
+        patch_size = getattr(estimator, "patch_size_", 1)
+        if not (_is_int(features) and _is_int(patch_size) and patch_size >= 1
+                and features * patch_size == network.n_inputs):
+            problems.append(f"n_features_in_={features!r} and patch_size_={patch_size!r} but "
+                            f"the network has {network.n_inputs} inputs")
+        for attribute in _SCALING_ARRAYS:
+            values = getattr(estimator, attribute, None)
+            if values is not None and np.shape(values) != (features,):
+                problems.append(f"{attribute} has shape {np.shape(values)}, expected "
+                                f"({features},)")
     outputs = len(estimator.classes_) if hasattr(estimator, "classes_") \
         else getattr(estimator, "n_outputs_", None)
     if outputs != network.n_outputs:
@@ -379,7 +401,9 @@ def _load(npz):
             raise _FormatError("an unfitted estimator has no arrays")
         return estimator
     _expect(fitted, dict, "fitted")
-    if set(described) != ({"params", "classes_"} if name == "GRUClassifier" else {"params"}):
+    expected_arrays = {"params", "classes_"} if name == "GRUClassifier" else {"params"}
+    if set(described) - set(_SCALING_ARRAYS) != expected_arrays \
+            or len(set(described) & set(_SCALING_ARRAYS)) == 1:
         raise _FormatError(f"arrays {sorted(described)} do not fit a {name}")
     arrays = {key: _read_array(npz, key, description)
               for key, description in described.items()}
@@ -538,6 +562,12 @@ def _restore_fitted(estimator, fitted, arrays):
     network = _build_network(GRUNetwork, spec, params)
     estimator.network_ = network
     estimator._weight_mask = network.weight_mask()
+    if "input_mean_" in arrays:
+        mean, scale = arrays["input_mean_"], arrays["input_scale_"]
+        if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(scale)) and np.all(scale > 0)):
+            raise _FormatError("input_mean_ and input_scale_ must be finite, the scale "
+                               "positive")
+        estimator.input_mean_, estimator.input_scale_ = mean, scale
     if "classes_" in arrays:
         classes = arrays["classes_"]
         object_labels = fitted.get("classes_object", False)
@@ -702,6 +732,48 @@ def _require_reset_after(network, library):
                          "with reset_after=False has no equivalent there")
 
 
+def _input_scaling(target):
+    """(mean, scale) that a fitted estimator applies to the first layer's input, repeated
+    for each step of a patch; None for a bare network or without standardisation."""
+    from pygru._estimators import BaseGRU
+
+    if not isinstance(target, BaseGRU) or not hasattr(target, "input_mean_"):
+        return None
+    repeats = getattr(target, "patch_size_", 1)
+    return np.tile(target.input_mean_, repeats), np.tile(target.input_scale_, repeats)
+
+
+def _gru_weights(target, network, layer, view_prefix):
+    """One layer direction's (w_ih, w_hh, b_ih, b_hh), acting on the estimator's raw input:
+    the input standardisation is folded into the first layer's w_ih and b_ih, exactly
+    (W (x - m) / s + b = (W / s) x + (b - (W / s) m))."""
+    views = network.views
+    w_ih, w_hh, b_ih, b_hh = (views[view_prefix + name].copy()
+                              for name in ("w_ih", "w_hh", "b_ih", "b_hh"))
+    scaling = _input_scaling(target) if layer == 0 else None
+    if scaling is not None:
+        mean, scale = scaling
+        folded = w_ih.astype(np.float64) / scale
+        b_ih = (b_ih - folded @ mean).astype(network.dtype)
+        w_ih = folded.astype(network.dtype)
+    return {"w_ih": w_ih, "w_hh": w_hh, "b_ih": b_ih, "b_hh": b_hh}
+
+
+def _set_gru_weights(target, network, updates):
+    """Write {view name: array} into the network, unfolding the input standardisation from
+    the first layer's weights (the inverse of :func:`_gru_weights`)."""
+    scaling = _input_scaling(target)
+    values = dict(updates)
+    if scaling is not None:
+        mean, scale = scaling
+        for direction in network.directions:
+            w_ih, b_ih = f"gru0.{direction}.w_ih", f"gru0.{direction}.b_ih"
+            values[b_ih] = updates[b_ih] + updates[w_ih].astype(np.float64) @ mean
+            values[w_ih] = updates[w_ih] * scale
+    for view, value in values.items():
+        network.views[view][...] = value
+
+
 def to_torch_state_dict(estimator, *, prefix="", as_tensors=False):
     """GRU weights in the layout of ``torch.nn.GRU.state_dict()``.
 
@@ -737,9 +809,9 @@ def to_torch_state_dict(estimator, *, prefix="", as_tensors=False):
     _require_reset_after(network, "PyTorch")
     state = {}
     for layer, direction, view_prefix in _gru_slots(network):
+        weights = _gru_weights(estimator, network, layer, view_prefix)
         for name, torch_name in _TORCH_NAMES.items():
-            key = prefix + torch_name + _torch_suffix(layer, direction)
-            state[key] = network.views[view_prefix + name].copy()
+            state[prefix + torch_name + _torch_suffix(layer, direction)] = weights[name]
     if as_tensors:
         import torch
 
@@ -796,8 +868,7 @@ def from_torch_state_dict(estimator_or_params, state_dict, *, prefix="", strict=
                          "pass strict=False to ignore them)")
     values = {view: _as_weight(state_dict[key], network.views[view].shape, network.dtype, key)
               for key, view in expected.items()}
-    for view, value in values.items():
-        network.views[view][...] = value
+    _set_gru_weights(estimator_or_params, network, values)
     return estimator_or_params
 
 
@@ -857,11 +928,11 @@ def to_keras_weights(estimator):
     network = _network_of(estimator)
     layers = [[] for _ in network.hidden_layer_sizes]
     for layer, _, view_prefix in _gru_slots(network):
-        views = network.views
-        kernel = _to_keras_order(views[view_prefix + "w_ih"]).T.copy()
-        recurrent_kernel = _to_keras_order(views[view_prefix + "w_hh"]).T.copy()
-        b_ih = _to_keras_order(views[view_prefix + "b_ih"])
-        b_hh = _to_keras_order(views[view_prefix + "b_hh"])
+        weights = _gru_weights(estimator, network, layer, view_prefix)
+        kernel = _to_keras_order(weights["w_ih"]).T.copy()
+        recurrent_kernel = _to_keras_order(weights["w_hh"]).T.copy()
+        b_ih = _to_keras_order(weights["b_ih"])
+        b_hh = _to_keras_order(weights["b_hh"])
         bias = np.stack([b_ih, b_hh]) if network.reset_after else b_ih + b_hh
         layers[layer] += [kernel, recurrent_kernel, bias]
     return layers
@@ -928,6 +999,5 @@ def from_keras_weights(estimator_or_params, weights):
         updates[view_prefix + "w_hh"] = _from_keras_order(recurrent_kernel.T)
         updates[view_prefix + "b_ih"] = _from_keras_order(input_bias)
         updates[view_prefix + "b_hh"] = _from_keras_order(recurrent_bias)
-    for view, value in updates.items():
-        network.views[view][...] = value
+    _set_gru_weights(estimator_or_params, network, updates)
     return estimator_or_params

@@ -198,6 +198,73 @@ def unpad(padded, lengths):
     return [sequence[:length] for sequence, length in zip(padded, lengths)]
 
 
+def valid_steps(lengths, n_timesteps):
+    """Boolean mask (n_samples, n_timesteps): True where a time step is within its sequence."""
+    return np.arange(n_timesteps)[None, :] < np.asarray(lengths)[:, None]
+
+
+def feature_statistics(padded, lengths):
+    """Mean and scale of each feature over all valid time steps (padding excluded).
+
+    Returns float64 arrays of shape (n_features,); a feature that is constant gets scale 1
+    (as ``sklearn.preprocessing.StandardScaler``), so standardising never divides by zero.
+
+    Examples
+    --------
+    >>> mean, scale = feature_statistics(np.array([[[1.0, 5], [3, 5]], [[2, 5], [0, 0]]]),
+    ...                                  np.array([2, 1]))
+    >>> mean.tolist(), scale.tolist()
+    ([2.0, 5.0], [0.816496580927726, 1.0])
+    """
+    steps = padded[valid_steps(lengths, padded.shape[1])].astype(np.float64)
+    mean = steps.mean(axis=0)
+    scale = steps.std(axis=0)
+    # A spread at rounding level of the values is a constant feature.
+    constant = scale <= 10 * np.finfo(np.float64).eps * np.maximum(np.abs(mean), 1.0)
+    scale[constant] = 1.0
+    return mean, scale
+
+
+def standardize(padded, lengths, mean, scale):
+    """(padded - mean) / scale at valid time steps, zero in the padding; a new array."""
+    out = ((padded - mean) / scale).astype(padded.dtype)
+    out[~valid_steps(lengths, padded.shape[1])] = 0
+    return out
+
+
+def to_patches(padded, lengths, patch_size):
+    """Group each run of ``patch_size`` time steps into one step of ``patch_size * F`` features.
+
+    A sequence whose length is not a multiple of ``patch_size`` has its last time step
+    repeated to fill its final patch. This is a strided linear convolution (kernel = stride =
+    ``patch_size``) folded into the first GRU layer's input weights: the network reads
+    ``ceil(T / patch_size)`` steps instead of ``T``.
+
+    Returns
+    -------
+    patches : ndarray of shape (n_samples, ceil(n_timesteps / patch_size), patch_size * F)
+        Zero past each sequence's new length.
+    lengths : ndarray of shape (n_samples,)
+        ``ceil(lengths / patch_size)``.
+
+    Examples
+    --------
+    >>> patches, lengths = to_patches(np.arange(1.0, 6.0).reshape(1, 5, 1), np.array([5]), 2)
+    >>> patches.tolist(), lengths.tolist()
+    ([[[1.0, 2.0], [3.0, 4.0], [5.0, 5.0]]], [3])
+    """
+    if patch_size == 1:
+        return padded, lengths
+    n_samples, n_timesteps, n_features = padded.shape
+    n_patches = -(-n_timesteps // patch_size)
+    source = np.minimum(np.arange(n_patches * patch_size)[None, :], lengths[:, None] - 1)
+    patches = padded[np.arange(n_samples)[:, None], source]
+    patches = patches.reshape(n_samples, n_patches, patch_size * n_features)
+    patch_lengths = -(-lengths // patch_size)
+    patches[~valid_steps(patch_lengths, n_patches)] = 0
+    return patches, patch_lengths
+
+
 def _reject_sparse(X, name):
     """Raise for sparse matrices, which would otherwise fail with an obscure dtype error."""
     if sparse.issparse(X):

@@ -300,6 +300,24 @@ def test_gru_forward_with_extreme_finite_values_never_crashes(seed, dtype, reset
 # ---------------------------------------------------------------------- estimators
 
 
+def reference_input_transform(estimator, padded, lengths):
+    """What the network reads: standardised valid steps, then runs of patch_size_ steps
+    concatenated (a sequence's last step repeated to fill its last patch); plain loops."""
+    steps, features = padded.shape[1], padded.shape[2]
+    k = getattr(estimator, "patch_size_", 1)
+    n_patches = -(-steps // k)
+    out = np.zeros((len(padded), n_patches, k * features))
+    for i, length in enumerate(lengths):
+        sequence = padded[i, :length].astype(np.float64)
+        if hasattr(estimator, "input_mean_"):
+            sequence = (sequence - estimator.input_mean_) / estimator.input_scale_
+        for t in range(-(-length // k)):
+            for j in range(k):
+                out[i, t, j * features:(j + 1) * features] = sequence[min(t * k + j,
+                                                                          length - 1)]
+    return out, -(-lengths // k)
+
+
 def reference_network_output(network, inputs, lengths):
     """The network's output computed with pygru._reference, layer by layer, in float64."""
     views = {name: view.astype(np.float64) for name, view in network.views.items()}
@@ -345,8 +363,11 @@ def estimator_cases(draw):
     settings = dict(hidden_layer_sizes=draw(st.sampled_from([2, (2,), (2, 2), [3]])),
                     bidirectional=draw(st.booleans()), reset_after=draw(st.booleans()),
                     dtype=draw(st.sampled_from(["float32", "float64"])),
-                    batch_size=draw(st.integers(1, 4)), max_iter=1, random_state=0)
-    valid = True
+                    batch_size=draw(st.integers(1, 4)), max_iter=1, random_state=0,
+                    standardize=draw(st.booleans()),
+                    patch_size=draw(st.sampled_from([None, "auto", 1, 2, 3])))
+    # Patches need numeric input and one output per sequence.
+    valid = settings["patch_size"] in (None, "auto", 1) or kind in ("classifier", "regressor")
     if kind == "tokens":
         settings["embedding_dim"] = 2
         sequences = [rng.integers(1, 12, size=length) for length in lengths]
@@ -532,6 +553,7 @@ def test_estimators_fit_and_predict(case):
         padded = padded.astype(np.int64)
     else:
         padded = padded.astype(estimator.dtype)  # the model's own rounding of the input
+        padded, lengths = reference_input_transform(estimator, padded, lengths)
     expected = reference_network_output(estimator.network_, padded, lengths)
     if kind in ("classifier", "tokens"):
         probabilities = estimator.predict_proba(X)

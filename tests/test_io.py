@@ -14,6 +14,7 @@ from sklearn.exceptions import NotFittedError
 from pygru import GRUClassifier, GRURegressor
 from pygru._io import (from_keras_weights, from_torch_state_dict, load, save,
                        to_keras_weights, to_torch_state_dict)
+from pygru._sequences import to_padded, to_patches
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -131,14 +132,26 @@ def test_regressor_round_trip(output, y_shape):
     assert loaded.score(X, y) == reg.score(X, y)
 
 
+@pytest.mark.parametrize("patch_size", [2, "auto"])
+def test_patched_standardised_model_round_trips(patch_size):
+    X, _, y = ragged_data(steps=70)  # "auto": ceil(70 / 32) = 3
+    clf = GRUClassifier(hidden_layer_sizes=(3,), patch_size=patch_size, max_iter=2,
+                        random_state=0).fit(X * 10 + 3, y)
+    assert clf.patch_size_ == (2 if patch_size == 2 else 3)
+    assert clf.network_.n_inputs == 2 * clf.patch_size_
+    assert_same_model(load(io.BytesIO(saved_bytes(clf))), clf, X * 10 + 3)
+
+
 def test_saved_file_is_a_plain_npz_with_a_json_document(tmp_path):
     clf, X = fitted_classifier()
     path = tmp_path / "model.npz"
     save(clf, path)
     assert sorted(os.listdir(tmp_path)) == ["model.npz"]  # no temporary file left behind
     with np.load(path, allow_pickle=False) as npz:
-        assert sorted(npz.files) == ["classes_", "metadata.json", "params"]
+        assert sorted(npz.files) == ["classes_", "input_mean_", "input_scale_",
+                                     "metadata.json", "params"]
         np.testing.assert_array_equal(npz["params"], clf.network_.params)
+        np.testing.assert_array_equal(npz["input_scale_"], clf.input_scale_)
     with zipfile.ZipFile(path) as archive:
         metadata = json.loads(archive.read("metadata.json"))
     assert metadata["format"] == "pygru-estimator" and metadata["format_version"] == 1
@@ -320,6 +333,10 @@ HOSTILE_METADATA = {
     "array-shape-garbage": set_in("arrays", "params", "shape", "(1,)"),
     "checksum-wrong": set_in("arrays", "params", "sha256", "0" * 64),
     "checksum-missing": delete("arrays", "params", "sha256"),
+    "scale-without-mean": delete("arrays", "input_mean_"),
+    "patch-size-mismatch": set_in("fitted", "patch_size_", 2),
+    "patch-size-zero": set_in("fitted", "patch_size_", 0),
+    "patch-size-float": set_in("fitted", "patch_size_", 1.5),
 }
 
 
@@ -368,6 +385,10 @@ def test_arrays_with_bad_contents_are_refused(good_blob):
         "duplicate-classes": {"classes_": np.array([0, 0])},
         "too-many-classes": {"classes_": np.array([0, 1, 2])},
         "complex-classes": {"classes_": np.array([0j, 1j])},
+        "zero-scale": {"input_scale_": np.array([1.0, 0.0])},
+        "nan-mean": {"input_mean_": np.array([np.nan, 0.0])},
+        "short-mean": {"input_mean_": np.array([0.0])},
+        "integer-scale": {"input_scale_": np.array([1, 1])},
     }
     for name, arrays in bad.items():
         assert_refused(tampered(good_blob, arrays=arrays), name)
@@ -500,7 +521,9 @@ TORCH_CASES = [((4,), False), ((4,), True), ((3, 3), False), ((3, 3, 3), True)]
 
 
 def test_torch_state_dict_names_and_round_trip():
-    clf, X = fitted_classifier(hidden_layer_sizes=(3, 3), bidirectional=True)
+    # standardize=False: the exported weights are the network's own, bit for bit
+    clf, X = fitted_classifier(hidden_layer_sizes=(3, 3), bidirectional=True,
+                               standardize=False)
     state = to_torch_state_dict(clf)
     assert sorted(state) == sorted(
         f"{kind}_{part}_l{layer}{suffix}" for kind in ("weight", "bias")
@@ -510,7 +533,8 @@ def test_torch_state_dict_names_and_round_trip():
                                   clf.network_.views["gru1.backward.w_hh"])
     state["weight_hh_l0"][...] = 7  # a copy, not a view
     assert not np.any(clf.network_.views["gru0.forward.w_hh"] == 7)
-    other, _ = fitted_classifier(hidden_layer_sizes=(3, 3), bidirectional=True, random_state=5)
+    other, _ = fitted_classifier(hidden_layer_sizes=(3, 3), bidirectional=True, random_state=5,
+                                 standardize=False)
     head = other.network_.views["head.weight"].copy()
     assert from_torch_state_dict(other, to_torch_state_dict(clf)) is other
     for name, view in clf.network_.views.items():
@@ -601,6 +625,46 @@ def test_exported_weights_run_in_torch_nn_gru(sizes, bidirectional, dtype):
     np.testing.assert_allclose(clf.predict_proba(X)[:, 1],
                                1 / (1 + np.exp(logits[:, 0] - logits[:, 1])),
                                rtol=tolerance, atol=tolerance)
+
+
+@pytest.mark.parametrize("exporter, importer", [(to_torch_state_dict, from_torch_state_dict),
+                                               (to_keras_weights, from_keras_weights)])
+def test_input_standardisation_is_folded_into_exported_weights(exporter, importer):
+    """Exported first-layer weights read the raw input; importing takes the scaling out."""
+    X, lengths, y = ragged_data()
+    X = X * np.array([100.0, 0.01]) + np.array([5.0, -3.0])  # far from unit scale
+    clf = GRUClassifier(hidden_layer_sizes=(3, 2), bidirectional=True, max_iter=2,
+                        dtype="float64", random_state=0).fit(X, y)
+    assert np.all(clf.input_scale_ != 1) and np.all(clf.input_mean_ != 0)
+    exported = exporter(clf)
+    plain = GRUClassifier(hidden_layer_sizes=(3, 2), bidirectional=True, max_iter=1,
+                          dtype="float64", standardize=False, random_state=1).fit(X, y)
+    plain.network_.views["head.weight"][...] = clf.network_.views["head.weight"]
+    plain.network_.views["head.bias"][...] = clf.network_.views["head.bias"]
+    importer(plain, exported)  # a model without standardisation on the raw input
+    np.testing.assert_allclose(plain.predict_proba(X), clf.predict_proba(X), rtol=1e-9,
+                               atol=1e-12)
+    before = clf.network_.params.copy()
+    importer(clf, exported)  # and back into the standardising model
+    np.testing.assert_allclose(clf.network_.params, before, rtol=1e-9, atol=1e-12)
+
+
+def test_exported_weights_of_a_patched_model_read_patches_in_torch():
+    torch = pytest.importorskip("torch")
+    X, lengths, y = ragged_data()
+    clf = GRUClassifier(hidden_layer_sizes=(4,), patch_size=2, max_iter=2, dtype="float64",
+                        random_state=0).fit(X, y)
+    assert clf.network_.n_inputs == 2 * X.shape[2]
+    gru = torch.nn.GRU(2 * X.shape[2], 4, batch_first=True, dtype=torch.float64)
+    gru.load_state_dict(to_torch_state_dict(clf, as_tensors=True))
+    padded, _ = to_padded(X, dtype=np.float64)
+    patches, patch_lengths = to_patches(padded, lengths, 2)
+    features, _ = torch_features(gru, patches, patch_lengths, False)
+    views = clf.network_.views
+    logits = features @ views["head.weight"].T + views["head.bias"]
+    np.testing.assert_allclose(clf.predict_log_proba(X),
+                               logits - np.logaddexp(logits[:, :1], logits[:, 1:]),
+                               rtol=1e-10, atol=1e-12)
 
 
 def test_sequence_outputs_match_torch():
@@ -718,9 +782,10 @@ def test_keras_weights_reproduce_the_model_in_keras_equations(sizes, bidirection
 @pytest.mark.parametrize("reset_after", [True, False])
 def test_keras_round_trip(reset_after):
     clf, X = fitted_classifier(hidden_layer_sizes=(3, 2), bidirectional=True,
-                               reset_after=reset_after, bias_initializer="uniform")
+                               reset_after=reset_after, bias_initializer="uniform",
+                               standardize=False)
     other, _ = fitted_classifier(hidden_layer_sizes=(3, 2), bidirectional=True,
-                                 reset_after=reset_after, random_state=3)
+                                 reset_after=reset_after, random_state=3, standardize=False)
     other.network_.views["head.weight"][...] = clf.network_.views["head.weight"]
     other.network_.views["head.bias"][...] = clf.network_.views["head.bias"]
     assert from_keras_weights(other, to_keras_weights(clf)) is other
@@ -742,7 +807,7 @@ def test_keras_round_trip(reset_after):
 
 def test_keras_kernel_layout():
     """Gate blocks by hand: Keras [z, r, h] columns of a transposed kernel."""
-    clf, _ = fitted_classifier(hidden_layer_sizes=(2,))
+    clf, _ = fitted_classifier(hidden_layer_sizes=(2,), standardize=False)
     views = clf.network_.views
     kernel, recurrent_kernel, bias = to_keras_weights(clf)[0]
     w_r, w_z, w_n = np.split(views["gru0.forward.w_ih"], 3)
