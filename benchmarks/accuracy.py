@@ -51,22 +51,18 @@ from pygru.text import TokenSequencer  # noqa: E402
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "accuracy.md")
 
 # --------------------------------------------------------------------------- settings
-# One setting for every classification set: nothing below is tuned per data set.
-# Differences from the estimator defaults (hidden (64,), lr 1e-3, batch 32, max_iter 200,
-# n_iter_no_change 10) and why: see benchmarks/README.md, "Why some sets failed".
-CLASSIFIER = dict(hidden_layer_sizes=(64,), learning_rate_init=3e-3, batch_size=16,
-                  max_iter=300)
-# Stopping patience counted in optimizer updates rather than epochs (the rule proposed in
-# benchmarks/README.md): n_iter_no_change = max(10, ceil(MIN_UPDATES / updates per epoch)).
-MIN_UPDATES_NO_CHANGE = 500
-# "+ scaled, patches": the same estimator on inputs standardised per feature with training
-# statistics, and with each run of k consecutive time steps fed as one GRU step of k * F
-# features, k = ceil(longest training series / PATCH_TARGET_STEPS). This emulates two
-# library options proposed in benchmarks/README.md.
-PATCH_TARGET_STEPS = 32
+# One setting for every classification set: nothing is tuned per data set. The estimator's
+# defaults (hidden (64,), lr 3e-3, batch 16, max_iter 300, n_iter_no_change="auto",
+# standardize=True) came out of the analysis in benchmarks/README.md, "Why some sets failed".
+CLASSIFIER = {}
+# The three GRUClassifier variants of the table: (key, label, extra parameters).
+CLASSIFIER_VARIANTS = [
+    ("gru_steps", "patch_size=None", {"patch_size": None}),
+    ("gru", "defaults", {}),
+    ("gru_bi", "defaults, bidirectional", {"bidirectional": True}),
+]
 # Forecasting: one step ahead from a window of one seasonal period, level-normalised.
-REGRESSOR = dict(hidden_layer_sizes=(32,), learning_rate_init=1e-3, batch_size=16,
-                 max_iter=300, n_iter_no_change=50)
+REGRESSOR = dict(hidden_layer_sizes=(32,))
 FORECASTS = {  # name: (loader, transform, inverse, period m, test length, transform name)
     "airline": (load_airline, np.log, np.exp, 12, 24, "log"),
     "lynx": (load_lynx, np.log10, lambda v: 10.0 ** v, 10, 14, "log10"),
@@ -77,8 +73,7 @@ TEXT_CLASSIFIER = dict(embedding_dim=64, hidden_layer_sizes=(64,), learning_rate
                        batch_size=32, max_iter=20, early_stopping=True, n_iter_no_change=3)
 TEXT_TFIDF_C = 4.0
 
-QUICK = dict(classifier=dict(max_iter=40), min_updates=100,
-             regressor=dict(max_iter=80, n_iter_no_change=20),
+QUICK = dict(classifier=dict(max_iter=40), regressor=dict(max_iter=80),
              text=dict(max_iter=1), text_train=3000)
 
 # --------------------------------------------------------------------------- published
@@ -131,34 +126,6 @@ def pad(series, length):
     return out
 
 
-def standardise(train, test):
-    """Scale each feature with the mean and std of all training time steps."""
-    steps = np.concatenate(train)
-    mean, std = steps.mean(axis=0), steps.std(axis=0)
-    std[std == 0] = 1.0
-    return [(x - mean) / std for x in train], [(x - mean) / std for x in test]
-
-
-def patches(series, k):
-    """Group runs of k time steps into one step of k * F features (last value repeated
-    to fill the final patch)."""
-    if k == 1:
-        return series
-    out = []
-    for x in series:
-        fill = (-len(x)) % k
-        if fill:
-            x = np.concatenate([x, np.repeat(x[-1:], fill, axis=0)])
-        out.append(x.reshape(len(x) // k, k * x.shape[1]))
-    return out
-
-
-def to_estimator_input(series):
-    """A 3-D array when all series have one length, else the list itself."""
-    lengths = {len(x) for x in series}
-    return np.stack(series) if len(lengths) == 1 else series
-
-
 def dtw_1nn(train, y_train, test, max_pairs=120_000):
     """1-NN with full-window dynamic time warping (squared Euclidean cost summed over the
     features at each cell: "dependent" DTW for multivariate series), each series at its own
@@ -206,12 +173,6 @@ def fit_quietly(estimator, X, y):
     return time.perf_counter() - start
 
 
-def patience(n_train, batch_size, min_updates):
-    """Epochs without improvement before stopping: at least ``min_updates`` updates."""
-    updates_per_epoch = math.ceil(n_train / min(batch_size, n_train))
-    return max(10, math.ceil(min_updates / updates_per_epoch))
-
-
 def log(message):
     print(message, file=sys.stderr, flush=True)
 
@@ -252,30 +213,17 @@ def run_classification(names, seeds, quick):
             log(f"    1-NN DTW: {time.perf_counter() - start:.1f} s")
         else:
             row["dtw"] = None
-        min_updates = QUICK["min_updates"] if quick else MIN_UPDATES_NO_CHANGE
-        row["patience"] = patience(len(train), settings["batch_size"], min_updates)
-
-        # pygru: raw series, and standardised + patches
-        k = math.ceil(max(len(x) for x in train) / PATCH_TARGET_STEPS)
-        scaled_train, scaled_test = standardise(train, test)
-        patched = (to_estimator_input(patches(scaled_train, k)),
-                   to_estimator_input(patches(scaled_test, k)))
-        variants = {  # name: (X_train, X_test, extra estimator parameters)
-            "gru": (to_estimator_input(train), to_estimator_input(test), {}),
-            "gru_patch": (*patched, {}),
-            "gru_bi": (*patched, {"bidirectional": True}),
-        }
-        row["patch"] = k
-        row["min_updates"] = min_updates
-        for key, (X_train, X_test, extra) in variants.items():
+        row["patience"] = GRUClassifier(**settings)._patience(len(train))
+        for key, _, extra in CLASSIFIER_VARIANTS:
             scores, times, epochs = [], [], []
             for seed in seeds:
-                clf = GRUClassifier(random_state=seed, n_iter_no_change=row["patience"],
-                                    **settings, **extra)
-                times.append(fit_quietly(clf, X_train, y_train))
-                scores.append(clf.score(X_test, y_test))
+                clf = GRUClassifier(random_state=seed, **settings, **extra)
+                times.append(fit_quietly(clf, data.X_train, y_train))
+                scores.append(clf.score(data.X_test, y_test))
                 epochs.append(clf.n_iter_)
             row[key], row[key + "_time"], row[key + "_epochs"] = scores, times, epochs
+            if key == "gru":
+                row["patch"] = clf.patch_size_
             log(f"    {key}: {mean_std(scores)}  ({np.mean(times):.1f} s, epochs {epochs})")
         log(f"    ED {row['ed']:.3f}  DTW {fmt(row['dtw'])}  logistic {row['logistic']:.3f}  "
             f"MLP {mean_std(row['mlp'])}")
@@ -287,15 +235,15 @@ def classification_report(rows, settings, n_seeds):
     lines = [
         "## Time-series classification (accuracy on the archive's test split)",
         "",
-        f"pygru: `GRUClassifier({format_settings(settings)}, n_iter_no_change=p, "
-        f"random_state=seed)`, the same for every set, mean ± std over {n_seeds} seed(s); "
-        f"p = max(10, ⌈{rows[0]['min_updates']} / updates per epoch⌉) epochs, i.e. the "
-        "stopping patience counted in optimizer updates (shown as \"patience\"). "
-        "*raw*: the series as loaded. "
-        f"*scaled + patches*: inputs standardised per feature with training statistics, "
-        f"and k = ⌈longest training series / {PATCH_TARGET_STEPS}⌉ consecutive time steps "
-        "fed as one GRU step (k shown in the table); *bidirectional*: the same with "
-        "`bidirectional=True`. Baselines on the flattened series, "
+        f"pygru: `GRUClassifier({format_settings(settings, 'random_state=seed')})` "
+        f"with the library's defaults, the same for every set, mean ± std over {n_seeds} "
+        "seed(s). The defaults stop when the training loss has not improved for "
+        "max(10, ⌈500 / updates per epoch⌉) epochs (`n_iter_no_change='auto'`, shown as "
+        "\"patience\"), standardise each input feature (`standardize=True`) and feed "
+        "series longer than 64 steps to the GRU in patches of k = ⌈longest training "
+        "series / 32⌉ consecutive time steps (`patch_size='auto'`, k shown in the table). "
+        "*patch_size=None*: the same, one GRU step per time step; *bidirectional*: the "
+        "defaults with `bidirectional=True`. Baselines on the flattened series, "
         "zero-padded to the longest one: 1-NN Euclidean (`KNeighborsClassifier(1)`), "
         "`StandardScaler` + `LogisticRegression(max_iter=5000)`, `StandardScaler` + "
         "`MLPClassifier(max_iter=1000, random_state=seed)` (default (100,) hidden units); "
@@ -305,17 +253,17 @@ def classification_report(rows, settings, n_seeds):
         "",
         "### Measured in this run",
         "",
-        "| data set | train / test | length | dims | classes | patience | pygru raw | fit s | "
-        "pygru scaled + patches (k) | fit s | pygru scaled + patches, bidirectional | fit s | "
-        "1-NN ED | 1-NN DTW | logistic | MLP |",
+        "| data set | train / test | length | dims | classes | patience | pygru "
+        "patch_size=None | fit s | pygru defaults (k) | fit s | pygru defaults, "
+        "bidirectional | fit s | 1-NN ED | 1-NN DTW | logistic | MLP |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
             f"| {r['name']} | {r['n_train']} / {r['n_test']} | {r['length']} | {r['dims']} | "
-            f"{r['classes']} | {r['patience']} | **{mean_std(r['gru'])}** | "
-            f"{np.mean(r['gru_time']):.1f} | **{mean_std(r['gru_patch'])}** ({r['patch']}) | "
-            f"{np.mean(r['gru_patch_time']):.1f} | **{mean_std(r['gru_bi'])}** | "
+            f"{r['classes']} | {r['patience']} | **{mean_std(r['gru_steps'])}** | "
+            f"{np.mean(r['gru_steps_time']):.1f} | **{mean_std(r['gru'])}** ({r['patch']}) | "
+            f"{np.mean(r['gru_time']):.1f} | **{mean_std(r['gru_bi'])}** | "
             f"{np.mean(r['gru_bi_time']):.1f} | {r['ed']:.3f} | {fmt(r['dtw'])} | "
             f"{r['logistic']:.3f} | {mean_std(r['mlp'])} |")
     lines += [
@@ -329,7 +277,7 @@ def classification_report(rows, settings, n_seeds):
         "paper**. MLP, FCN, ResNet: Fawaz et al. (2019), mean (std) over 10 runs, from the "
         "authors' result files; \"–\": not in that study.",
         "",
-        "| data set | pygru raw | pygru scaled + patches | pygru scaled + patches, bidir. | "
+        "| data set | pygru patch_size=None | pygru defaults | pygru defaults, bidir. | "
         "1-NN ED | 1-NN DTW | MLP | FCN | ResNet | best published |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
@@ -357,7 +305,7 @@ def classification_report(rows, settings, n_seeds):
             else:
                 deep.append("–")
         best = f"{max(published):.3f}" if published else "–"
-        lines.append(f"| {name} | {mean_std(r['gru'])} | {mean_std(r['gru_patch'])} | "
+        lines.append(f"| {name} | {mean_std(r['gru_steps'])} | {mean_std(r['gru'])} | "
                      f"{mean_std(r['gru_bi'])} | {ed} | "
                      f"{dtw} | {' | '.join(deep)} | {best} |")
     lines += ["", "### Goals", "",
@@ -371,8 +319,7 @@ def classification_report(rows, settings, n_seeds):
     for r in rows:
         name = r["name"]
         best = best_published(name)
-        for key, label in (("gru", "raw"), ("gru_patch", "scaled + patches"),
-                           ("gru_bi", "scaled + patches, bidirectional")):
+        for key, label, _ in CLASSIFIER_VARIANTS:
             acc = float(np.mean(r[key]))
             mlp_pub = FAWAZ[name]["MLP"][0] / 100 if name in FAWAZ else None
             lines.append(
@@ -404,8 +351,8 @@ def verdict(acc, other):
     return f"{'✓' if acc > other else '✗'} {(acc - other) * 100:+.1f}"
 
 
-def format_settings(settings):
-    return ", ".join(f"{key}={value!r}" for key, value in settings.items())
+def format_settings(settings, *extra):
+    return ", ".join([f"{key}={value!r}" for key, value in settings.items()] + list(extra))
 
 
 # --------------------------------------------------------------------------- forecasting

@@ -1,7 +1,11 @@
 """``python -m pygru``: train a GRUClassifier on a bundled UCR/UEA data set, print the score.
 
     python -m pygru                          # ItalyPowerDemand
-    python -m pygru --dataset JapaneseVowels --hidden 64 --epochs 80
+    python -m pygru --dataset ArrowHead --bidirectional
+    python -m pygru --dataset GunPoint --patch-size 1 --epochs 80
+
+Long series are read in patches (``patch_size="auto"``, 32 GRU steps for the longest
+training series); everything else is GRUClassifier's defaults.
 """
 import argparse
 import time
@@ -13,17 +17,29 @@ from pygru import GRUClassifier
 from pygru.datasets import UCR_DATASETS, load_ucr
 
 
+def _patch_size(text):
+    if text == "auto":
+        return text
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f'expected a positive integer or "auto", got {text!r}')
+    return int(text)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m pygru", description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="ItalyPowerDemand", choices=sorted(UCR_DATASETS))
-    parser.add_argument("--hidden", type=int, default=32, help="GRU hidden units")
-    parser.add_argument("--epochs", type=int, default=100, help="maximum epochs")
+    parser.add_argument("--hidden", type=int, default=64, help="GRU hidden units")
+    parser.add_argument("--epochs", type=int, default=300, help="maximum epochs")
+    parser.add_argument("--patch-size", default="auto", type=_patch_size,
+                        help='time steps per GRU step: a positive int, or "auto" (the default)')
+    parser.add_argument("--bidirectional", action="store_true")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
     data = load_ucr(args.dataset)
-    clf = GRUClassifier(hidden_layer_sizes=(args.hidden,), learning_rate_init=3e-3,
-                        batch_size=16, max_iter=args.epochs, random_state=args.seed)
+    clf = GRUClassifier(hidden_layer_sizes=(args.hidden,), max_iter=args.epochs,
+                        patch_size=args.patch_size, bidirectional=args.bidirectional,
+                        random_state=args.seed)
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

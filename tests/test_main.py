@@ -1,0 +1,28 @@
+"""``python -m pygru``: the README's first command."""
+import re
+
+import pytest
+
+from pygru.__main__ import main
+
+
+def test_trains_on_italy_power_demand_and_prints_the_test_accuracy(capsys):
+    main([])
+    out = capsys.readouterr().out
+    match = re.search(r"ItalyPowerDemand: GRU\(64\) trained on 67 sequences .* test accuracy "
+                      r"on 1029 sequences: (0\.\d+)", out)
+    assert match, out
+    assert float(match.group(1)) > 0.93  # 1-NN Euclidean: 0.955
+
+
+def test_long_series_use_patches(capsys):
+    main(["--dataset", "GunPoint", "--epochs", "3", "--hidden", "8", "--bidirectional"])
+    assert "GunPoint: GRU(8) trained on 50 sequences for 3 epochs" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("bad", ["0", "-2", "many", "1.5"])
+def test_bad_patch_size_is_a_usage_error(bad, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--patch-size", bad])
+    assert exit_info.value.code == 2
+    assert "--patch-size" in capsys.readouterr().err
