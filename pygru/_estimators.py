@@ -5,6 +5,7 @@ scikit-learn API. The model is a ``GRUNetwork`` (``_network``), the updates come
 ``_optimizers`` and the loss from ``_losses``. Parameter names and fitted attributes follow
 ``sklearn.neural_network.MLPClassifier``; layer options follow Keras' ``GRU``.
 """
+import copy
 import time
 import warnings
 from abc import ABCMeta, abstractmethod
@@ -22,6 +23,7 @@ from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import (_check_sample_weight, check_is_fitted, column_or_1d)
 
 from pygru import _losses, _sequences
+from pygru._arrays import device_module, to_host
 from pygru._network import INITIALIZERS, GRUNetwork
 from pygru._optimizers import clip_gradients, make_optimizer, make_schedule
 
@@ -160,10 +162,6 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 self.embedding_dim is not None or getattr(self, "output", "last") == "sequence"):
             raise ValueError(f"patch_size={self.patch_size!r} needs numeric input and one "
                              "prediction per sequence (not embedding_dim or output='sequence')")
-        if self.device == "cuda":
-            raise ValueError("device='cuda' is not available in the estimators yet (the GPU "
-                             "kernels are reachable through pygru.functional with CuPy "
-                             "arrays); use device='cpu' or 'auto'")
         return tuple(int(size) for size in sizes)
 
     def _validate_sequences(self, X, reset):
@@ -271,6 +269,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         if first_call:
             self._rng = _make_rng(self.random_state)
             self._initialize(hidden_layer_sizes, self._rng)
+        xp = self._use_device(training=True)
         if self.early_stopping and not incremental:
             train, valid = train_test_split(
                 np.arange(len(X)), test_size=self.validation_fraction,
@@ -284,14 +283,58 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         if first_call or not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = self._make_optimizer(patience)
         epochs = 1 if incremental else self.max_iter
+        # The training data crosses to the device once; lengths stay on the host.
+        X, targets = xp.asarray(X), xp.asarray(targets)
+        sample_weight = None if sample_weight is None else xp.asarray(sample_weight)
         self._train(X, lengths, targets, sample_weight, epochs, validation, patience)
         return self
 
     def _sample_weight(self, sample_weight, targets):
         return sample_weight
 
+    def _use_device(self, training):
+        """Put the network (and optimizer state) on ``device``; return its array module.
+
+        For prediction, a device that is not available here leaves the parameters where they
+        are, so that a model trained on a GPU predicts on a machine without one."""
+        try:
+            xp = device_module(self.device)
+        except ValueError:
+            if training:
+                raise
+            return self.network_.xp
+        if xp is not self.network_.xp:
+            self.network_.move_to(xp)
+            self._weight_mask = xp.asarray(self._weight_mask) if xp is not np \
+                else to_host(self._weight_mask)
+            if hasattr(self, "_optimizer"):
+                self._optimizer.move_to(self.network_.params)
+        return xp
+
+    def _mask_rng(self, xp):
+        """Random numbers for dropout masks, made where the network is: the estimator's own
+        Generator on the CPU; on the GPU a CuPy Generator seeded from it (without advancing
+        it, so shuffling is the same on both)."""
+        if xp is np:
+            return self._rng
+        seed = self._rng.bit_generator.seed_seq.spawn(1)[0].generate_state(1)[0]
+        return xp.random.default_rng(int(seed))
+
+    def __getstate__(self):
+        # Pickles hold NumPy arrays only: a model trained on a GPU loads without CuPy.
+        state = dict(super().__getstate__())  # for Python >= 3.11 that is our own __dict__
+        network = state.get("network_")
+        if network is not None and network.xp is not np:
+            state["network_"] = copy.copy(network)  # GRUNetwork copies itself to the host
+            state["_weight_mask"] = to_host(self._weight_mask)
+            if "_optimizer" in state:
+                state["_optimizer"] = copy.copy(self._optimizer)
+                state["_optimizer"].move_to(state["network_"].params)
+        return state
+
     def _train(self, X, lengths, targets, sample_weight, epochs, validation, patience):
         batch_size = self._batch_size(len(X))
+        mask_rng = self._mask_rng(self.network_.xp)
         callbacks = _as_callback_list(self.callbacks)
         best_params = last_good_params = self.network_.params.copy()
         stopped_by = "max_iter"
@@ -299,7 +342,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         try:
             for _ in range(epochs):
                 start = time.perf_counter()
-                loss = self._run_epoch(X, lengths, targets, sample_weight, batch_size)
+                loss = self._run_epoch(X, lengths, targets, sample_weight, batch_size,
+                                       mask_rng)
                 if not np.isfinite(loss):
                     self.network_.params[...] = last_good_params
                     warnings.warn(
@@ -367,12 +411,14 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             return min(200, n_samples)
         return min(self.batch_size, n_samples)
 
-    def _run_epoch(self, X, lengths, targets, sample_weight, batch_size):
+    def _run_epoch(self, X, lengths, targets, sample_weight, batch_size, mask_rng):
+        xp = self.network_.xp
         order = self._rng.permutation(len(X)) if self.shuffle else np.arange(len(X))
+        device_order = xp.asarray(order)  # one small copy per epoch on the GPU
         total = 0.0
         for start in range(0, len(X), batch_size):
-            batch = order[start:start + batch_size]
-            batch_lengths = lengths[batch]
+            batch = device_order[start:start + batch_size]
+            batch_lengths = lengths[order[start:start + batch_size]]
             # Batches are cut to their own longest sequence: padding is never computed.
             batch_X = X[batch][:, :batch_lengths.max()]
             batch_targets = targets[batch]
@@ -382,17 +428,17 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             output, cache = self.network_.forward(batch_X, batch_lengths,
                                                   dropout=self.dropout,
                                                   recurrent_dropout=self.recurrent_dropout,
-                                                  rng=self._rng)
+                                                  rng=mask_rng)
             loss, d_output = self._loss(output, batch_targets, weights, batch_lengths)
             if not np.isfinite(loss):
                 return loss
             grad = self.network_.backward(d_output.astype(self.dtype, copy=False), cache)
             loss += self._add_l2_penalty(grad, len(batch))
-            if not (np.isfinite(loss) and np.all(np.isfinite(grad))):
+            if not (np.isfinite(loss) and xp.isfinite(grad).all()):
                 return np.inf if np.isfinite(loss) else loss
             clip_gradients(grad, self.clipnorm, self.clipvalue)
             self._optimizer.step(grad)
-            if not np.all(np.isfinite(self.network_.params)):
+            if not xp.isfinite(self.network_.params).all():
                 return np.inf
             total += loss * len(batch)
         return total / len(X)
@@ -403,17 +449,20 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             return 0.0
         weights = self.network_.params * self._weight_mask
         grad += (self.alpha / n_samples) * weights
-        return 0.5 * self.alpha * float(np.dot(weights, weights)) / n_samples
+        return 0.5 * self.alpha * float(weights @ weights) / n_samples
 
     # ------------------------------------------------------------------ prediction
     def _forward_all(self, X, lengths):
-        """Network output for all sequences, in batches of similar cost."""
+        """Network output (NumPy) for all sequences (NumPy), in batches of similar cost; on
+        the GPU each batch crosses the bus once each way."""
+        xp = self.network_.xp
         outputs = []
         for start in range(0, len(X), _PREDICT_BATCH):
             batch_lengths = lengths[start:start + _PREDICT_BATCH]
             batch_X = X[start:start + _PREDICT_BATCH][:, :batch_lengths.max()]
-            output, _ = self.network_.forward(batch_X, batch_lengths, keep_cache=False)
-            outputs.append(output)
+            output, _ = self.network_.forward(xp.asarray(batch_X), batch_lengths,
+                                              keep_cache=False)
+            outputs.append(to_host(output))
         if outputs[0].ndim == 3:
             steps = X.shape[1]
             outputs = [np.pad(o, ((0, 0), (0, steps - o.shape[1]), (0, 0))) for o in outputs]
@@ -422,6 +471,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
     def _predict_network(self, X):
         check_is_fitted(self, "network_")
         X, lengths = self._validate_sequences(X, reset=False)
+        self._use_device(training=False)
         return self._forward_all(X, lengths), lengths
 
     def gate_activations(self, X):
@@ -438,20 +488,23 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         """
         check_is_fitted(self, "network_")
         X, lengths = self._validate_sequences(X, reset=False)
-        return self.network_.gate_activations(X, lengths)
+        xp = self._use_device(training=False)
+        return self.network_.gate_activations(xp.asarray(X), lengths)
 
     @property
     def coefs_(self):
-        """Weight matrices (views into the flat parameter vector), input to output."""
+        """Weight matrices, input to output: views into the flat parameter vector (NumPy
+        copies when the network is on the GPU)."""
         check_is_fitted(self, "network_")
-        return [v for name, v in self.network_.views.items()
+        return [to_host(v) for name, v in self.network_.views.items()
                 if not name.endswith(("b_ih", "b_hh", "bias"))]
 
     @property
     def intercepts_(self):
-        """Bias vectors (views into the flat parameter vector), input to output."""
+        """Bias vectors, input to output: views into the flat parameter vector (NumPy
+        copies when the network is on the GPU)."""
         check_is_fitted(self, "network_")
-        return [v for name, v in self.network_.views.items()
+        return [to_host(v) for name, v in self.network_.views.items()
                 if name.endswith(("b_ih", "b_hh", "bias"))]
 
     def __sklearn_tags__(self):
@@ -551,8 +604,12 @@ class GRUClassifier(ClassifierMixin, BaseGRU):
     class_weight : dict, "balanced" or None
         Weights of the classes in the loss.
     device : {"cpu", "auto", "cuda"}, default="cpu"
-        The estimators train on the CPU: "cuda" raises an error until GPU training lands
-        (``pygru.functional`` already runs CuPy arrays on the GPU); "auto" means the CPU.
+        Where to train and predict. "cuda": on the current CUDA device through CuPy
+        (``pip install 'pygru[gpu]'``), with parameters, optimizer state and the training
+        data on the device (a ValueError says what is missing when CuPy or a device is not
+        there); "auto": the GPU when CuPy sees one, else the CPU. Fitted models pickle and
+        save with NumPy parameters and predict on the CPU where no GPU is available. Only
+        the CPU is bit-for-bit reproducible.
     dtype : {"float32", "float64"}, default="float32"
 
     Attributes
@@ -816,11 +873,12 @@ class GRURegressor(RegressorMixin, BaseGRU):
     def _loss(self, output, targets, sample_weight, lengths):
         if self.output == "last":
             return _losses.squared_error(output, targets, sample_weight)
-        valid = _sequences.valid_steps(lengths, output.shape[1])
+        xp = self.network_.xp
+        valid = xp.asarray(_sequences.valid_steps(lengths, output.shape[1]))
         weights = None if sample_weight is None else \
-            np.broadcast_to(sample_weight[:, None], valid.shape)[valid]
+            xp.broadcast_to(sample_weight[:, None], valid.shape)[valid]
         loss, d_valid = _losses.squared_error(output[valid], targets[valid], weights)
-        d_output = np.zeros_like(output)
+        d_output = xp.zeros_like(output)
         d_output[valid] = d_valid
         return loss, d_output
 

@@ -51,6 +51,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from pygru._arrays import to_host
+
 FORMAT_NAME = "pygru-estimator"
 FORMAT_VERSION = 1
 
@@ -171,7 +173,7 @@ def _fitted_state(estimator):
         "dtype": network.dtype.name,
         "parameter_shapes": [[key, list(shape)] for key, shape in network.shapes.items()],
     }
-    arrays = {"params": np.ascontiguousarray(network.params)}
+    arrays = {"params": np.ascontiguousarray(to_host(network.params))}
     for attribute in _SCALING_ARRAYS:
         if hasattr(estimator, attribute):
             arrays[attribute] = np.ascontiguousarray(getattr(estimator, attribute))
@@ -748,7 +750,7 @@ def _gru_weights(target, network, layer, view_prefix):
     the input standardisation is folded into the first layer's w_ih and b_ih, exactly
     (W (x - m) / s + b = (W / s) x + (b - (W / s) m))."""
     views = network.views
-    w_ih, w_hh, b_ih, b_hh = (views[view_prefix + name].copy()
+    w_ih, w_hh, b_ih, b_hh = (to_host(views[view_prefix + name]).copy()
                               for name in ("w_ih", "w_hh", "b_ih", "b_hh"))
     scaling = _input_scaling(target) if layer == 0 else None
     if scaling is not None:
@@ -771,7 +773,7 @@ def _set_gru_weights(target, network, updates):
             values[b_ih] = updates[b_ih] + updates[w_ih].astype(np.float64) @ mean
             values[w_ih] = updates[w_ih] * scale
     for view, value in values.items():
-        network.views[view][...] = value
+        network.views[view][...] = network.xp.asarray(value)
 
 
 def to_torch_state_dict(estimator, *, prefix="", as_tensors=False):

@@ -2,13 +2,16 @@
 
 Every loss takes the network's outputs as a 2-D array ``(n_samples, n_outputs)`` and returns
 ``(loss, gradient)``: the (sample-weighted) mean loss as a Python float, and its gradient with
-respect to the outputs, in the outputs' dtype (float32 stays float32).
+respect to the outputs, in the outputs' dtype (float32 stays float32) and on their device
+(NumPy or CuPy arrays; targets and weights must live with the outputs).
 
 Sample weights enter as a weighted mean over rows, ``sum(w * l) / sum(w)``, so scaling all
 weights by a constant changes nothing and unit weights give the plain mean. Class weights are
 turned into sample weights by the caller (``sklearn.utils.class_weight.compute_sample_weight``).
 """
 import numpy as np
+
+from pygru._arrays import array_module
 
 
 def softmax(logits):
@@ -92,14 +95,15 @@ def cross_entropy(logits, y_index, sample_weight=None):
            [ 0.25, -0.25]])
     """
     _check_outputs(logits, "logits")
+    xp = array_module(logits)
     n_samples, n_classes = logits.shape
     _check_class_indices(y_index, n_samples, n_classes)
-    row_weights = _normalized_row_weights(sample_weight, n_samples, logits.dtype)
-    rows = np.arange(n_samples)
+    row_weights = _normalized_row_weights(xp, sample_weight, n_samples, logits.dtype)
+    rows = xp.arange(n_samples)
     log_probabilities = log_softmax(logits)
     loss = -(row_weights * log_probabilities[rows, y_index]).sum()
     # d/dlogits of -log softmax(logits)[y] is softmax(logits) - onehot(y).
-    d_logits = np.exp(log_probabilities)
+    d_logits = xp.exp(log_probabilities)
     d_logits[rows, y_index] -= 1
     d_logits *= row_weights[:, None]
     return float(loss), d_logits
@@ -144,7 +148,8 @@ def squared_error(pred, target, sample_weight=None):
             f"got {getattr(target, 'shape', type(target).__name__)}."
         )
     n_samples, n_outputs = pred.shape
-    row_weights = _normalized_row_weights(sample_weight, n_samples, pred.dtype)
+    row_weights = _normalized_row_weights(array_module(pred), sample_weight, n_samples,
+                                          pred.dtype)
     residuals = pred - target.astype(pred.dtype, copy=False)
     element_weights = row_weights[:, None] / n_outputs
     loss = (element_weights * residuals * residuals).sum() / 2
@@ -152,9 +157,10 @@ def squared_error(pred, target, sample_weight=None):
 
 
 def _check_outputs(outputs, name):
-    """Raise unless ``outputs`` is a non-empty 2-D floating-point array."""
-    if not isinstance(outputs, np.ndarray):
-        raise TypeError(f"{name} must be a NumPy array, got {type(outputs).__name__}.")
+    """Raise unless ``outputs`` is a non-empty 2-D floating-point array (NumPy or CuPy)."""
+    if not isinstance(outputs, array_module(outputs).ndarray):
+        raise TypeError(f"{name} must be a NumPy or CuPy array, got "
+                        f"{type(outputs).__name__}.")
     if outputs.dtype.kind != "f":
         raise TypeError(f"{name} must have a floating-point dtype, got {outputs.dtype}.")
     if outputs.ndim != 2 or outputs.size == 0:
@@ -166,9 +172,10 @@ def _check_outputs(outputs, name):
 
 def _check_class_indices(y_index, n_samples, n_classes):
     """Raise unless ``y_index`` holds one valid class index per sample."""
-    if not isinstance(y_index, np.ndarray) or y_index.dtype.kind not in "iu":
+    if not isinstance(y_index, array_module(y_index).ndarray) \
+            or y_index.dtype.kind not in "iu":
         raise TypeError(
-            "y_index must be a NumPy array of integer class indices, got "
+            "y_index must be an array of integer class indices, got "
             f"{getattr(y_index, 'dtype', type(y_index).__name__)}."
         )
     if y_index.shape != (n_samples,):
@@ -182,18 +189,19 @@ def _check_class_indices(y_index, n_samples, n_classes):
         )
 
 
-def _normalized_row_weights(sample_weight, n_samples, dtype):
-    """Per-row weights that sum to 1: ``sample_weight / sum(sample_weight)``, or ``1 / n``."""
+def _normalized_row_weights(xp, sample_weight, n_samples, dtype):
+    """Per-row weights that sum to 1: ``sample_weight / sum(sample_weight)``, or ``1 / n``;
+    an array of module ``xp`` (where the outputs are)."""
     if sample_weight is None:
-        return np.full(n_samples, 1 / n_samples, dtype=dtype)
-    sample_weight = np.asarray(sample_weight)
+        return xp.full(n_samples, 1 / n_samples, dtype=dtype)
+    sample_weight = xp.asarray(sample_weight)
     if sample_weight.dtype.kind not in "iuf":
         raise TypeError(f"sample_weight must hold real numbers, got dtype {sample_weight.dtype}.")
     if sample_weight.shape != (n_samples,):
         raise ValueError(
             f"sample_weight must have shape ({n_samples},), got {sample_weight.shape}."
         )
-    if not np.isfinite(sample_weight).all() or (sample_weight < 0).any():
+    if not xp.isfinite(sample_weight).all() or (sample_weight < 0).any():
         raise ValueError("sample_weight must be finite and non-negative.")
     total = sample_weight.sum()
     if total <= 0:

@@ -10,11 +10,17 @@ All parameters live in ONE flat vector, ``params``; ``views`` maps each name to 
 view into it, so the optimizer updates one array and gradients come back as one array of the
 same layout. The network calls only ``pygru.functional`` (estimator → network → functional →
 backend).
+
+``params`` is a NumPy array on the CPU or a CuPy array on the GPU (:meth:`GRUNetwork.move_to`);
+the computations use the array module of ``params`` and the functional layer dispatches on
+the array type, so the same code trains on either. A network always pickles with NumPy
+parameters, so a model trained on a GPU loads where there is no CuPy.
 """
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from pygru._arrays import array_module, scatter_add, to_host
 from pygru.functional import gru_backward, gru_forward
 
 DIRECTIONS = {False: ("forward",), True: ("forward", "backward")}
@@ -103,9 +109,11 @@ class GRUNetwork:
 
     def __getstate__(self):
         # The views are rebuilt on unpickling: pickled separately they would become copies
-        # that no longer follow params (and double the pickle's size).
+        # that no longer follow params (and double the pickle's size). Parameters on a GPU
+        # are stored as NumPy, so that the pickle loads without CuPy.
         state = self.__dict__.copy()
         del state["views"]
+        state["params"] = to_host(self.params)
         return state
 
     def __setstate__(self, state):
@@ -115,6 +123,17 @@ class GRUNetwork:
     @property
     def directions(self):
         return DIRECTIONS[self.bidirectional]
+
+    @property
+    def xp(self):
+        """The array module of ``params``: ``numpy``, or ``cupy`` on the GPU."""
+        return array_module(self.params)
+
+    def move_to(self, xp):
+        """Put ``params`` (and so every view) on the device of array module ``xp``."""
+        if xp is not self.xp:
+            self.params = xp.asarray(self.params) if xp is not np else to_host(self.params)
+            self.views = self.unflatten(self.params)
 
     def _parameter_shapes(self):
         shapes = {}
@@ -174,8 +193,10 @@ class GRUNetwork:
         layer's input features with one mask per sequence, shared by all time steps
         (Keras semantics); ``recurrent_dropout`` > 0 likewise drops units of h_{t-1} where
         it meets the recurrent weights (one mask per sequence and direction). Both need
-        ``rng``.
+        ``rng`` (a NumPy Generator, or CuPy's on the GPU). ``X`` lives where ``params`` do;
+        ``lengths`` is always a NumPy array.
         """
+        xp = self.xp
         cache = ForwardCache(lengths=lengths)
         if self.embedding_dim is not None:
             cache.tokens = X
@@ -204,9 +225,9 @@ class GRUNetwork:
                 layer_cache.directions[direction] = gru_cache
             if keep_cache:
                 cache.layers.append(layer_cache)
-            inputs = outputs[0] if len(outputs) == 1 else np.concatenate(outputs, axis=2)
+            inputs = outputs[0] if len(outputs) == 1 else xp.concatenate(outputs, axis=2)
         cache.last_states = states
-        head_input = inputs if self.output == "sequence" else np.concatenate(states, axis=1)
+        head_input = inputs if self.output == "sequence" else xp.concatenate(states, axis=1)
         cache.head_input = head_input
         output = head_input @ self.views["head.weight"].T + self.views["head.bias"]
         return output, cache
@@ -217,7 +238,8 @@ class GRUNetwork:
         ``d_output`` is the loss gradient with respect to ``forward``'s output (zero at
         padded time steps for ``output="sequence"``).
         """
-        grad = np.zeros_like(self.params)
+        xp = self.xp
+        grad = xp.zeros_like(self.params)
         grads = self.unflatten(grad)
         head_input = cache.head_input
         grads["head.weight"][...] = (d_output.reshape(-1, self.n_outputs).T
@@ -229,16 +251,16 @@ class GRUNetwork:
             d_outputs = d_head_input
         else:
             d_outputs = None
-            d_states = np.split(d_head_input, len(self.directions), axis=1)
+            d_states = xp.split(d_head_input, len(self.directions), axis=1)
         for layer in reversed(range(len(self.hidden_layer_sizes))):
             layer_cache = cache.layers[layer]
             d_inputs = None
-            per_direction = (np.split(d_outputs, len(self.directions), axis=2)
+            per_direction = (xp.split(d_outputs, len(self.directions), axis=2)
                              if d_outputs is not None else [None] * len(self.directions))
             for index, direction in enumerate(self.directions):
                 d_h_n = d_states[index] if d_states is not None else None
                 dx, _, dw_ih, dw_hh, db_ih, db_hh = gru_backward(
-                    _contiguous(per_direction[index]), _contiguous(d_h_n),
+                    _contiguous(xp, per_direction[index]), _contiguous(xp, d_h_n),
                     layer_cache.directions[direction])
                 prefix = f"gru{layer}.{direction}."
                 grads[prefix + "w_ih"][...] = dw_ih
@@ -250,12 +272,12 @@ class GRUNetwork:
                 d_inputs = d_inputs * layer_cache.dropout_mask
             d_outputs, d_states = d_inputs, None
         if self.embedding_dim is not None:
-            np.add.at(grads["embedding"], cache.tokens, d_outputs)
+            scatter_add(grads["embedding"], cache.tokens, d_outputs)
         return grad
 
     def gate_activations(self, X, lengths):
-        """Per layer, per direction: r, z, n and h over time, each (n, T, H), NaN past a
-        sequence's length."""
+        """Per layer, per direction: r, z, n and h over time, each a NumPy array (n, T, H),
+        NaN past a sequence's length."""
         _, cache = self.forward(X, lengths)
         steps = np.arange(cache.layers[0].directions["forward"].x.shape[1])
         padding = steps[None, :] >= lengths[:, None]
@@ -263,8 +285,8 @@ class GRUNetwork:
         for layer_cache in cache.layers:
             layer = {}
             for direction, gru_cache in layer_cache.directions.items():
-                r, z, n = np.split(gru_cache.gates, 3, axis=2)
-                values = {"r": r, "z": z, "n": n, "h": gru_cache.out}
+                r, z, n = np.split(to_host(gru_cache.gates), 3, axis=2)
+                values = {"r": r, "z": z, "n": n, "h": to_host(gru_cache.out)}
                 layer[direction] = {name: np.where(padding[:, :, None], np.nan, value)
                                     for name, value in values.items()}
             activations.append(layer)
@@ -275,5 +297,5 @@ class GRUNetwork:
         return [self.views[prefix + name] for name in ("w_ih", "w_hh", "b_ih", "b_hh")]
 
 
-def _contiguous(array):
-    return None if array is None else np.ascontiguousarray(array)
+def _contiguous(xp, array):
+    return None if array is None else xp.ascontiguousarray(array)

@@ -4,7 +4,8 @@ A network keeps all its parameters in one 1-D array (design §2). An optimizer h
 and, at every ``step(grads)``, updates it in place from a gradient array of the same shape and
 dtype; its own state (velocities, moments) lives in arrays of that dtype too, so float32
 training stays float32. The updates use only array methods and operators, so NumPy and CuPy
-arrays both work; the one array-creating call goes through :func:`_array_module`.
+arrays both work; the one array-creating call goes through ``pygru._arrays.array_module``,
+and :meth:`BaseOptimizer.move_to` moves the state with the parameters between devices.
 
 Epoch-end protocol
 ------------------
@@ -33,17 +34,10 @@ import numbers
 import numpy as np
 from sklearn.utils import check_scalar
 
+from pygru._arrays import array_module, to_host
+
 # The "adaptive" schedule asks to stop instead of dividing a rate this small (as scikit-learn).
 _MIN_ADAPTIVE_LEARNING_RATE = 1e-6
-
-
-def _array_module(array):
-    """Return ``cupy`` for CuPy arrays and ``numpy`` otherwise, importing CuPy only if needed."""
-    if type(array).__module__.startswith("cupy"):
-        import cupy
-
-        return cupy
-    return np
 
 
 def clip_gradients(grads, clipnorm=None, clipvalue=None):
@@ -379,8 +373,17 @@ class BaseOptimizer:
         """
         return self.schedule.on_epoch_end(epoch, loss, n_samples_seen)
 
+    def move_to(self, params):
+        """Continue with ``params``, the same values on another device (NumPy <-> CuPy):
+        the state arrays (velocities, moments) follow them."""
+        xp = array_module(params)
+        for name, value in vars(self).items():
+            if name != "params" and hasattr(value, "__array_function__"):
+                setattr(self, name, xp.asarray(value) if xp is not np else to_host(value))
+        self.params = params
+
     def _zeros(self):
-        return _array_module(self.params).zeros_like(self.params)
+        return array_module(self.params).zeros_like(self.params)
 
 
 class SGD(BaseOptimizer):

@@ -5,6 +5,8 @@ device-free checks of the same kernels:
 
     python -m pytest tests/test_cuda.py tests/test_cuda_source.py
 """
+import pickle
+
 import numpy as np
 import pytest
 
@@ -16,7 +18,7 @@ except Exception:  # CUDARuntimeError, or no driver library
 if _DEVICES < 1:
     pytest.skip("no CUDA device", allow_module_level=True)
 
-from pygru import _reference  # noqa: E402
+from pygru import GRUClassifier, GRURegressor, _reference  # noqa: E402
 from pygru._cuda import _backend, _launch, _layer  # noqa: E402
 from pygru._cuda._backend import gru_backward_gpu, gru_forward_gpu  # noqa: E402
 from pygru.functional import GRUCache, gru_backward, gru_forward  # noqa: E402
@@ -229,3 +231,53 @@ def test_wrong_inputs_get_clear_errors():
     _, _, cpu_cache = gru_forward(**{k: cupy.asnumpy(v) for k, v in layer.items()})
     with pytest.raises(TypeError, match="GRUCache"):
         gru_backward_gpu(None, None, cpu_cache)
+
+
+# ------------------------------------------------------------------ estimators on the GPU
+
+ESTIMATOR_CASES = {
+    "classifier": (GRUClassifier, dict(bidirectional=True, hidden_layer_sizes=(6, 4))),
+    "sequence regressor": (GRURegressor, dict(output="sequence")),
+    "embedding": (GRUClassifier, dict(embedding_dim=3, recurrent_dropout=0.0)),
+}
+
+
+def estimator_data(estimator_class, options, n=48, seed=0):
+    rng = np.random.default_rng(seed)
+    X = [rng.standard_normal((length, 2)) for length in rng.integers(2, 12, n)]
+    y = np.array([int(x[:, 0].sum() > 0) for x in X])
+    if options.get("embedding_dim"):
+        X = [np.clip(np.abs(x[:, 0] * 4).astype(int) + 1, 1, 9) for x in X]
+    if estimator_class is GRURegressor:
+        y = [x[:, 0].cumsum() for x in X]
+    return X, y
+
+
+@pytest.mark.parametrize("case", ESTIMATOR_CASES, ids=ESTIMATOR_CASES)
+def test_an_estimator_trained_on_the_gpu_matches_the_cpu(case):
+    estimator_class, options = ESTIMATOR_CASES[case]
+    X, y = estimator_data(estimator_class, options)
+    settings = {**dict(hidden_layer_sizes=(6,), max_iter=5, dtype="float64", random_state=0),
+                **options}
+    on_cpu = estimator_class(device="cpu", **settings).fit(X, y)
+    on_gpu = estimator_class(device="cuda", **settings).fit(X, y)
+    assert isinstance(on_gpu.network_.params, cupy.ndarray)
+    np.testing.assert_allclose(cupy.asnumpy(on_gpu.network_.params), on_cpu.network_.params,
+                               rtol=1e-7, atol=1e-9)
+    predictions, expected = on_gpu.predict(X), on_cpu.predict(X)
+    for actual, want in zip(predictions, expected):
+        np.testing.assert_allclose(actual, want, rtol=1e-7, atol=1e-9)
+
+
+def test_a_gpu_model_learns_real_data_and_pickles_to_numpy():
+    from pygru.datasets import load_italy_power_demand
+
+    X_train, y_train, X_test, y_test = load_italy_power_demand(return_X_y=True)
+    clf = GRUClassifier(device="cuda", random_state=0).fit(X_train, y_train)
+    assert clf.score(X_test, y_test) > 0.93
+    data = pickle.dumps(clf)
+    assert b"cupy" not in data
+    restored = pickle.loads(data)
+    assert restored._optimizer.params is restored.network_.params
+    np.testing.assert_allclose(restored.predict_proba(X_test), clf.predict_proba(X_test),
+                               rtol=1e-5, atol=1e-6)

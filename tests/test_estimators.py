@@ -448,7 +448,6 @@ def test_pipeline_grid_search_cross_validation_clone_and_pickle():
 
 
 @pytest.mark.parametrize("options, match", [
-    (dict(device="cuda"), "device='cuda'"),
     (dict(recurrent_dropout=1.0), "recurrent_dropout"),
     (dict(hidden_layer_sizes=(4, 0)), "hidden_layer_sizes"),
     (dict(hidden_layer_sizes=()), "hidden_layer_sizes"),

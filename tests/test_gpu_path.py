@@ -1,0 +1,190 @@
+"""The estimators' GPU code path (device="cuda"/"auto"), on any machine.
+
+``fake_cupy`` stands in for CuPy: device arrays that refuse implicit conversion to NumPy and
+count every copy across the bus, with the GRU layer computed by the CPU kernels. So these
+tests check everything around the kernels — parameters, optimizer state and batches on the
+device, what is transferred, errors without CuPy, pickling to NumPy — and, because the
+arithmetic is the CPU's, that a GPU fit gives exactly the CPU's model. tests/test_cuda.py
+repeats the comparison with the real kernels on a GPU.
+"""
+import io
+import pickle
+import sys
+
+import numpy as np
+import pytest
+
+import fake_cupy
+from pygru import GRUClassifier, GRURegressor, load, save, to_torch_state_dict
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+@pytest.fixture
+def cupy(monkeypatch):
+    return fake_cupy.install(monkeypatch)
+
+
+def sequences(n=40, steps=9, features=2, seed=0):
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(2, steps + 1, n)
+    X = [rng.standard_normal((length, features)) for length in lengths]
+    y = np.array([int(x[:, 0].sum() > 0) for x in X])
+    return X, y
+
+
+CASES = {
+    "classifier": (GRUClassifier, dict()),
+    "bidirectional, two layers, float64": (GRUClassifier, dict(
+        hidden_layer_sizes=(5, 3), bidirectional=True, dtype="float64")),
+    "reset_after=False, class weights, L2, clipping": (GRUClassifier, dict(
+        reset_after=False, class_weight="balanced", alpha=1e-2, clipnorm=0.5,
+        clipvalue=0.1)),
+    "sgd, early stopping": (GRUClassifier, dict(
+        solver="sgd", early_stopping=True, validation_fraction=0.25)),
+    "rmsprop, patches": (GRUClassifier, dict(solver="rmsprop", patch_size=3)),
+    "regressor": (GRURegressor, dict()),
+    "sequence regressor": (GRURegressor, dict(output="sequence")),
+    "embedding": (GRUClassifier, dict(embedding_dim=3)),
+}
+
+
+def data_for(estimator_class, options):
+    X, y = sequences()
+    if options.get("embedding_dim"):
+        X = [np.clip(np.abs(x[:, 0] * 4).astype(int) + 1, 1, 9) for x in X]
+    if estimator_class is GRURegressor:
+        y = [x[:, 0].cumsum() for x in X] if options.get("output") == "sequence" \
+            else np.array([x[:, 1].mean() for x in X])
+    return X, y
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASES)
+def test_a_gpu_fit_is_the_cpu_fit(cupy, case):
+    """Same data, same seed: the device path computes exactly what the CPU path does."""
+    estimator_class, options = CASES[case]
+    X, y = data_for(estimator_class, options)
+    settings = {**dict(hidden_layer_sizes=(4,), max_iter=4, batch_size=8, random_state=0),
+                **options}
+    on_cpu = estimator_class(device="cpu", **settings).fit(X, y)
+    on_gpu = estimator_class(device="cuda", **settings).fit(X, y, sample_weight=None)
+    assert isinstance(on_gpu.network_.params, cupy.ndarray)
+    assert isinstance(on_cpu.network_.params, np.ndarray)
+    np.testing.assert_array_equal(on_gpu.network_.params.get(), on_cpu.network_.params)
+    assert on_gpu.loss_curve_ == on_cpu.loss_curve_
+    predictions = on_gpu.predict(X)
+    expected = on_cpu.predict(X)
+    if isinstance(expected, list):
+        for actual, want in zip(predictions, expected):
+            np.testing.assert_array_equal(actual, want)
+    else:
+        assert isinstance(predictions, np.ndarray)
+        np.testing.assert_array_equal(predictions, expected)
+
+
+def test_parameters_optimizer_state_and_data_stay_on_the_device(cupy):
+    X, y = sequences(n=64)
+    seen = []
+
+    def inspect(estimator, record):
+        seen.append((type(estimator.network_.params), type(estimator._optimizer.first_moment),
+                     type(estimator._optimizer.params), estimator._optimizer.params
+                     is estimator.network_.params))
+    fake_cupy.TRANSFERS.clear()
+    clf = GRUClassifier(hidden_layer_sizes=(4,), max_iter=3, batch_size=8, device="cuda",
+                        callbacks=inspect, random_state=0).fit(X, y)
+    assert seen == [(cupy.ndarray, cupy.ndarray, cupy.ndarray, True)] * 3
+    # Parameters, weight mask, X and targets cross once, then one shuffled order per epoch;
+    # no array comes back. Per batch (8 per epoch) only scalars are read: the loss and the
+    # checks for non-finite values and class indices.
+    assert fake_cupy.TRANSFERS["host_to_device"] == 4 + 3, fake_cupy.TRANSFERS
+    assert fake_cupy.TRANSFERS["device_to_host"] == 0, fake_cupy.TRANSFERS
+    assert fake_cupy.TRANSFERS["scalars_read"] <= 6 * 8 * 3, fake_cupy.TRANSFERS
+    fake_cupy.TRANSFERS.clear()
+    clf.predict(X)  # one batch: one copy each way
+    assert fake_cupy.TRANSFERS == {"host_to_device": 1, "device_to_host": 1}
+
+
+def test_dropout_masks_are_made_on_the_device(cupy):
+    X, y = sequences()
+    options = dict(hidden_layer_sizes=(4, 4), dropout=0.3, recurrent_dropout=0.3, max_iter=3,
+                   random_state=0)
+    first = GRUClassifier(device="cuda", **options).fit(X, y)
+    again = GRUClassifier(device="cuda", **options).fit(X, y)
+    on_cpu = GRUClassifier(device="cpu", **options).fit(X, y)
+    np.testing.assert_array_equal(first.network_.params.get(), again.network_.params.get())
+    assert not np.array_equal(first.network_.params.get(), on_cpu.network_.params)
+    assert np.all(np.isfinite(first.predict_proba(X)))
+
+
+def test_a_gpu_model_pickles_with_numpy_and_predicts_where_there_is_no_cupy(monkeypatch):
+    X, y = sequences()
+    with monkeypatch.context() as patched:
+        fake_cupy.install(patched)
+        clf = GRUClassifier(hidden_layer_sizes=(4,), max_iter=2, device="cuda",
+                            random_state=0).fit(X, y)
+        expected = clf.predict_proba(X)
+        data = pickle.dumps(clf)
+        assert isinstance(clf.network_.params, sys.modules["cupy"].ndarray)  # unchanged
+        saved = io.BytesIO()
+        save(clf, saved)
+        state = to_torch_state_dict(clf)
+        assert all(type(value) is np.ndarray for value in state.values())
+        assert all(type(w) is np.ndarray for w in clf.coefs_ + clf.intercepts_)
+        gates = clf.gate_activations(X[:3])[0]["forward"]["z"]
+        assert type(gates) is np.ndarray
+    assert b"cupy" not in data  # no device array inside
+    monkeypatch.setitem(sys.modules, "cupy", None)  # no CuPy on this machine
+    for restored in (pickle.loads(data), load(io.BytesIO(saved.getvalue()))):
+        assert restored.device == "cuda" and type(restored.network_.params) is np.ndarray
+        np.testing.assert_allclose(restored.predict_proba(X), expected, rtol=1e-6)
+    restored = pickle.loads(data)
+    assert restored._optimizer.params is restored.network_.params
+    with pytest.raises(ValueError, match="device='cuda' is not available"):
+        restored.partial_fit(X, y)  # training, unlike predicting, needs the device
+
+
+def test_a_pickled_gpu_model_continues_training_on_the_gpu(cupy):
+    X, y = sequences()
+    clf = GRUClassifier(hidden_layer_sizes=(4,), max_iter=2, device="cuda",
+                        random_state=0).fit(X, y)
+    restored = pickle.loads(pickle.dumps(clf))
+    restored.partial_fit(X, y)
+    clf.partial_fit(X, y)
+    assert isinstance(restored.network_.params, cupy.ndarray)
+    assert restored._optimizer.params is restored.network_.params
+    np.testing.assert_array_equal(restored.network_.params.get(), clf.network_.params.get())
+
+
+def test_auto_picks_the_gpu_when_there_is_one(cupy):
+    X, y = sequences()
+    clf = GRUClassifier(hidden_layer_sizes=(4,), max_iter=1, device="auto").fit(X, y)
+    assert isinstance(clf.network_.params, cupy.ndarray)
+
+
+@pytest.mark.parametrize("missing", ["no-cupy", "no-device"])
+def test_auto_falls_back_to_the_cpu_and_cuda_says_what_is_missing(monkeypatch, missing):
+    if missing == "no-cupy":
+        monkeypatch.setitem(sys.modules, "cupy", None)
+        reason = "CuPy"
+    else:
+        cupy = fake_cupy.install(monkeypatch)
+        monkeypatch.setattr(cupy.cuda.runtime, "getDeviceCount", lambda: 0)
+        reason = "no CUDA device"
+    X, y = sequences()
+    clf = GRUClassifier(hidden_layer_sizes=(4,), max_iter=1, device="auto").fit(X, y)
+    assert type(clf.network_.params) is np.ndarray
+    with pytest.raises(ValueError, match=f"device='cuda' is not available.*{reason}"):
+        GRUClassifier(max_iter=1, device="cuda").fit(X, y)
+
+
+def test_divergence_on_the_gpu_keeps_the_last_good_weights(cupy):
+    X, y = sequences()
+    clf = GRUClassifier(hidden_layer_sizes=(4,), max_iter=1, device="cuda",
+                        random_state=0).fit(X, y)
+    good = clf.network_.params.get()
+    clf.set_params(learning_rate_init=1e30, solver="sgd", warm_start=True, max_iter=3)
+    with pytest.warns(Warning, match="diverged"):
+        clf.fit(X, y)
+    np.testing.assert_array_equal(clf.network_.params.get(), good)
+    assert np.all(np.isfinite(clf.predict_proba(X)))
