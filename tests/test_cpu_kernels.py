@@ -5,6 +5,7 @@ from threadpoolctl import threadpool_limits
 
 from pygru import _reference
 from pygru._cpu import _gru
+from pygru._cpu._gru import PACKED_FROM_HIDDEN
 from pygru.functional import gru_backward, gru_forward
 from conftest import make_layer, random_lengths
 
@@ -85,12 +86,18 @@ def test_matches_reference_with_recurrent_dropout(dtype, reset_after, reverse, s
                            use_h0=True, recurrent_dropout=0.4)
 
 
+# Hidden sizes on both sides of the switch from BLAS to the packed step GEMM (_packed.h).
+STEP_GEMM_HIDDEN = [8, PACKED_FROM_HIDDEN + 3]
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("reset_after", [True, False])
-def test_results_are_bit_identical_for_any_thread_count(dtype, reset_after):
-    layer = {k: v.astype(dtype) for k, v in make_layer(7, 5, 3, 8, seed=2).items()}
-    lengths = random_lengths(7, 5, seed=4)
-    d_out = np.random.default_rng(0).standard_normal((7, 5, 8)).astype(dtype)
+@pytest.mark.parametrize("hidden", STEP_GEMM_HIDDEN)
+def test_results_are_bit_identical_for_any_thread_count(dtype, reset_after, hidden):
+    # 19 rows: full row tiles and remainders in every split over 1, 2 and 3 threads.
+    layer = {k: v.astype(dtype) for k, v in make_layer(19, 5, 3, hidden, seed=2).items()}
+    lengths = random_lengths(19, 5, seed=4)
+    d_out = np.random.default_rng(0).standard_normal((19, 5, hidden)).astype(dtype)
     results = []
     for threads in (1, 2, 3):
         with threadpool_limits(threads, user_api="openmp"), \
@@ -101,18 +108,20 @@ def test_results_are_bit_identical_for_any_thread_count(dtype, reset_after):
     for other in results[1:]:
         for expected, actual in zip(results[0], other):
             np.testing.assert_array_equal(actual, expected)
-    compare_with_reference(make_layer(7, 5, 3, 8, seed=2), dtype, lengths, reset_after,
+    compare_with_reference(make_layer(19, 5, 3, hidden, seed=2), dtype, lengths, reset_after,
                            reverse=True, use_h0=True)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("reverse", [False, True])
 @pytest.mark.parametrize("reset_after", [True, False])
+@pytest.mark.parametrize("hidden", STEP_GEMM_HIDDEN)
 def test_a_sequence_gives_the_same_result_alone_or_in_a_ragged_batch(dtype, reverse,
-                                                                       reset_after):
-    batch, steps = 6, 8
-    layer = {k: v.astype(dtype) for k, v in make_layer(batch, steps, 3, 5, seed=9).items()}
-    lengths = np.array([8, 3, 5, 1, 8, 6])
+                                                                       reset_after, hidden):
+    batch, steps = 11, 8
+    layer = {k: v.astype(dtype)
+             for k, v in make_layer(batch, steps, 3, hidden, seed=9).items()}
+    lengths = np.array([8, 3, 5, 1, 8, 6, 2, 7, 8, 4, 5])
     options = dict(reset_after=reset_after, reverse=reverse)
     out, h_n, cache = gru_forward(**layer, lengths=lengths, **options)
     d_out = np.random.default_rng(0).standard_normal(out.shape).astype(dtype)

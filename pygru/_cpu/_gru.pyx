@@ -1,8 +1,8 @@
 # GRU layer forward and backward on the CPU.
 #
 # How the time goes (see DESIGN.md §3): one GEMM projects the inputs of all steps at once;
-# each step is one GEMM (two for reset_after=False) plus one fused, vectorised gate loop
-# (_gates.h); the weight gradients are a few large GEMMs after the step loop. The batch is cut
+# each step is one GEMM (two for reset_after=False; BLAS, or from H = 128 on the packed
+# micro-kernel of _packed.h) plus one fused, vectorised gate loop (_gates.h); the weight gradients are a few large GEMMs after the step loop. The batch is cut
 # into one chunk of rows per thread and every thread runs the whole time loop on its chunk
 # with single-threaded BLAS: per-step GEMMs are too small to split well, rows are not.
 #
@@ -51,6 +51,16 @@ cdef extern from "_gates.h" nogil:
     void multiply_d(long, double *, const double *, const double *)
     void add_product_f(long, float *, const float *, const float *)
     void add_product_d(long, double *, const double *, const double *)
+
+
+cdef extern from "_packed.h" nogil:
+    long packed_size_f(int, int)
+    long packed_size_d(int, int)
+    void pack_matrix_f(int, int, const float *, int, float *)
+    void pack_matrix_d(int, int, const double *, int, double *)
+    void gemm_packed_f(int, int, int, const float *, int, const float *, float *, int, int)
+    void gemm_packed_d(int, int, int, const double *, int, const double *, double *, int,
+                       int)
 
 
 def max_threads():
@@ -109,6 +119,48 @@ cdef inline void gates_backward_before_r(int H, const floating *gates, const flo
         gates_backward_before_r_f(H, gates, h_prev, d_reset_hidden, d_hidden, d_proj)
     else:
         gates_backward_before_r_d(H, gates, h_prev, d_reset_hidden, d_hidden, d_proj)
+
+
+# From this hidden size on, the per-step products use _packed.h (W_hh packed once per call)
+# instead of BLAS. Measured on AVX-512 (benchmarks/README.md): from H = 128 on it is faster
+# with 8 or more rows per thread (up to 2x where OpenBLAS re-packs W_hh every step), equal to
+# 10 % slower below H = 128, and slower with 4 rows or fewer per thread. The choice depends
+# on H only, never on the batch or its split, so results stay bit-identical for any batch
+# composition and thread count.
+PACKED_FROM_HIDDEN = 128
+
+
+cdef inline void step_gemm(int M, int N, int K, const floating *a, int lda,
+                           const floating[::1] packed, const floating *b, int ldb,
+                           floating *c, int ldc, bint accumulate) noexcept nogil:
+    """C (M x N) = A (M x K) @ B (+ C if accumulate): B (K x N, row stride ldb) directly
+    through BLAS, or as ``packed`` (``packed_matrix`` of B) when it is not empty."""
+    if packed.shape[0] == 0:
+        gemm(False, False, M, N, K, 1, a, lda, b, ldb, 1 if accumulate else 0, c, ldc)
+    elif floating is float:
+        gemm_packed_f(M, N, K, a, lda, &packed[0], c, ldc, accumulate)
+    else:
+        gemm_packed_d(M, N, K, a, lda, &packed[0], c, ldc, accumulate)
+
+
+def packed_matrix(const floating[:, ::1] matrix, Py_ssize_t first_column, Py_ssize_t columns,
+                  Py_ssize_t hidden_size):
+    """``matrix[:, first_column:first_column + columns]`` (K x N) in the packed form that
+    ``gemm_packed`` reads, packed once per call and shared by the threads; empty (the step
+    products go through BLAS) for hidden sizes below PACKED_FROM_HIDDEN."""
+    if hidden_size < PACKED_FROM_HIDDEN:
+        return np.empty(0, np.float32 if floating is float else np.float64)
+    cdef int K = matrix.shape[0], N = columns, ld = matrix.shape[1]
+    if not 0 <= first_column <= first_column + columns <= ld:
+        raise ValueError(f"columns {first_column}..{first_column + columns} outside {ld}")
+    cdef floating[::1] packed
+    if floating is float:
+        packed = np.empty(packed_size_f(K, N), np.float32)
+        pack_matrix_f(K, N, &matrix[0, first_column], ld, &packed[0])
+    else:
+        packed = np.empty(packed_size_d(K, N), np.float64)
+        pack_matrix_d(K, N, &matrix[0, first_column], ld, &packed[0])
+    return packed
 
 
 cdef inline void add_column_sums(long rows, int width, const floating *matrix,
@@ -216,9 +268,13 @@ def forward(const floating[:, :, ::1] x, const floating[:, ::1] w_ih,
     else:
         input_bias_np += np.asarray(b_hh)
     cdef const floating[::1] input_bias = input_bias_np
-    # W_hh^T, so the per-step product is a plain NN GEMM, which OpenBLAS runs through its
-    # small-matrix kernels (no packing of W_hh every step) where the sizes allow.
+    # W_hh^T, packed once for the per-step products h @ W_hh^T (_packed.h): all three
+    # gates' columns for reset_after, else those of r and z, and (used by reset_after=False
+    # only) those of the candidate.
     cdef const floating[:, ::1] w_hh_t = np.ascontiguousarray(np.asarray(w_hh).T)
+    cdef const floating[::1] packed_hidden = packed_matrix(
+        w_hh_t, 0, 3 * H if reset_after else 2 * H, H)
+    cdef const floating[::1] packed_candidate = packed_matrix(w_hh_t, 2 * H, H, H)
     cdef const floating *b_hn = &b_hh[2 * H]
     cdef Py_ssize_t max_rows = (batch + n_chunks - 1) // n_chunks
     cdef floating[:, :, ::1] hidden_proj = np.empty((n_chunks, max_rows, 3 * H), dtype)
@@ -249,8 +305,8 @@ def forward(const floating[:, :, ::1] x, const floating[:, ::1] w_ih,
                     multiply(rows * H, &masked_hidden[chunk, 0, 0], &hidden[first, 0],
                              &recurrent_mask[first, 0])
                     recurrent_input = &masked_hidden[chunk, 0, 0]
-                gemm(False, False, rows, 3 * H if reset_after else 2 * H, H, 1,
-                     recurrent_input, H, &w_hh_t[0, 0], 3 * H, 0, proj, 3 * H)
+                step_gemm(rows, 3 * H if reset_after else 2 * H, H, recurrent_input, H,
+                          packed_hidden, &w_hh_t[0, 0], 3 * H, proj, 3 * H, False)
                 for row in range(rows):
                     b = first + row
                     length = lengths[b]
@@ -268,8 +324,8 @@ def forward(const floating[:, :, ::1] x, const floating[:, ::1] w_ih,
                                                 recurrent_input + row * H,
                                                 &reset_hidden[chunk, row, 0])
                 if not reset_after:
-                    gemm(False, False, rows, H, H, 1, &reset_hidden[chunk, 0, 0], H,
-                         &w_hh_t[0, 2 * H], 3 * H, 0, proj + 2 * H, 3 * H)
+                    step_gemm(rows, H, H, &reset_hidden[chunk, 0, 0], H, packed_candidate,
+                              &w_hh_t[0, 2 * H], 3 * H, proj + 2 * H, 3 * H, False)
                     for row in range(rows):
                         b = first + row
                         length = lengths[b]
@@ -355,6 +411,13 @@ def backward(const floating[:, :, ::1] d_out, bint has_d_out, floating[:, ::1] d
     # multiplied by the mask.
     cdef floating[:, :, ::1] d_recurrent = np.empty(
         (n_chunks, max_rows, H if has_mask else 1), dtype)
+    # W_hh packed once for the per-step products d_proj @ W_hh (_packed.h): all rows for
+    # reset_after, else those of r and z, and (used by reset_after=False only) the
+    # candidate's.
+    w_hh_np = np.asarray(w_hh)
+    cdef const floating[::1] packed_hidden = packed_matrix(
+        w_hh_np if reset_after else w_hh_np[:2 * H], 0, H, H)
+    cdef const floating[::1] packed_candidate = packed_matrix(w_hh_np[2 * H:], 0, H, H)
     cdef Py_ssize_t chunk, first, rows, row, b, step, time, length, longest, j
     cdef floating *grad
     cdef floating *recurrent_grad
@@ -399,15 +462,15 @@ def backward(const floating[:, :, ::1] d_out, bint has_d_out, floating[:, ::1] d
                         gates_backward_before_zn(H, &gates[b, time, 0], h_prev,
                                                  &d_hidden[b, 0], grad)
                 if reset_after:
-                    gemm(False, False, rows, H, 3 * H, 1, &step_grad[chunk, 0, 0], 3 * H,
-                         &w_hh[0, 0], H, 0 if has_mask else 1, recurrent_grad, H)
+                    step_gemm(rows, H, 3 * H, &step_grad[chunk, 0, 0], 3 * H, packed_hidden,
+                              &w_hh[0, 0], H, recurrent_grad, H, not has_mask)
                     if has_mask:
                         add_product(rows * H, &d_hidden[first, 0], &recurrent_mask[first, 0],
                                     recurrent_grad)
                     continue
                 # reset_after=False: d(r * h) = da_n W_hn gives da_r, then dh += da_rz W_hrz.
-                gemm(False, False, rows, H, H, 1, &step_grad[chunk, 0, 2 * H], 3 * H,
-                     &w_hh[2 * H, 0], H, 0, &d_reset_hidden[chunk, 0, 0], H)
+                step_gemm(rows, H, H, &step_grad[chunk, 0, 2 * H], 3 * H, packed_candidate,
+                          &w_hh[2 * H, 0], H, &d_reset_hidden[chunk, 0, 0], H, False)
                 if has_mask:
                     memset(recurrent_grad, 0, rows * H * sizeof(floating))
                 for row in range(rows):
@@ -422,8 +485,8 @@ def backward(const floating[:, :, ::1] d_out, bint has_d_out, floating[:, ::1] d
                         memcpy(&d_input_proj[b, time, 0], grad, 3 * H * sizeof(floating))
                         add_column_sums(1, 3 * H, grad, &db_ih_rows[b, 0])
                         add_column_sums(1, 3 * H, grad, &db_hh_rows[b, 0])
-                gemm(False, False, rows, H, 2 * H, 1, &step_grad[chunk, 0, 0], 3 * H,
-                     &w_hh[0, 0], H, 1, recurrent_grad, H)
+                step_gemm(rows, H, 2 * H, &step_grad[chunk, 0, 0], 3 * H, packed_hidden,
+                          &w_hh[0, 0], H, recurrent_grad, H, True)
                 if has_mask:
                     add_product(rows * H, &d_hidden[first, 0], &recurrent_mask[first, 0],
                                 recurrent_grad)
