@@ -155,7 +155,7 @@ def gru_forward(x, w_ih, w_hh, b_ih, b_hh, h0=None, lengths=None, reset_after=Tr
     n_threads = _kernel_threads(batch)
     with _single_threaded_blas(n_threads):
         _gru.forward(x, w_ih, w_hh, b_ih, b_hh, hidden_state, lengths, reset_after, reverse,
-                     recurrent_mask, out, gates, hn, n_threads)
+                     recurrent_mask, out, gates, hn, n_threads, _workspace)
     cache = GRUCache(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reset_after, reverse,
                      recurrent_mask, out, gates, hn)
     return out, hidden_state, cache
@@ -236,7 +236,7 @@ def gru_backward(d_out, d_h_n, cache):
                       cache.b_hh, cache.h0, cache.lengths, cache.reset_after, cache.reverse,
                       cache.recurrent_mask, cache.out, cache.gates, cache.hn, dx,
                       d_input_proj, d_hidden_proj, h_prev_all, reset_h_prev_all, dw_ih,
-                      dw_hh, db_ih_rows, db_hh_rows, n_threads)
+                      dw_hh, db_ih_rows, db_hh_rows, n_threads, _workspace)
     return dx, d_hidden, dw_ih, dw_hh, db_ih_rows.sum(axis=0), db_hh_rows.sum(axis=0)
 
 

@@ -143,22 +143,31 @@ cdef inline void step_gemm(int M, int N, int K, const floating *a, int lda,
         gemm_packed_d(M, N, K, a, lda, &packed[0], c, ldc, accumulate)
 
 
+def scratch(workspace, name, shape, dtype):
+    """A scratch array for one call: from ``workspace`` (pygru.functional's per-thread pool,
+    so that repeated calls do not pay page faults for fresh buffers) or, without one, new."""
+    if workspace is None:
+        return np.empty(shape, dtype)
+    return workspace.array(name, shape, dtype)
+
+
 def packed_matrix(const floating[:, ::1] matrix, Py_ssize_t first_column, Py_ssize_t columns,
-                  Py_ssize_t hidden_size):
+                  Py_ssize_t hidden_size, workspace, name):
     """``matrix[:, first_column:first_column + columns]`` (K x N) in the packed form that
     ``gemm_packed`` reads, packed once per call and shared by the threads; empty (the step
     products go through BLAS) for hidden sizes below PACKED_FROM_HIDDEN."""
+    dtype = np.float32 if floating is float else np.float64
     if hidden_size < PACKED_FROM_HIDDEN:
-        return np.empty(0, np.float32 if floating is float else np.float64)
+        return np.empty(0, dtype)
     cdef int K = matrix.shape[0], N = columns, ld = matrix.shape[1]
     if not 0 <= first_column <= first_column + columns <= ld:
         raise ValueError(f"columns {first_column}..{first_column + columns} outside {ld}")
-    cdef floating[::1] packed
+    cdef floating[::1] packed = scratch(
+        workspace, name, (packed_size_f(K, N) if floating is float else packed_size_d(K, N),),
+        dtype)
     if floating is float:
-        packed = np.empty(packed_size_f(K, N), np.float32)
         pack_matrix_f(K, N, &matrix[0, first_column], ld, &packed[0])
     else:
-        packed = np.empty(packed_size_d(K, N), np.float64)
         pack_matrix_d(K, N, &matrix[0, first_column], ld, &packed[0])
     return packed
 
@@ -241,14 +250,16 @@ def forward(const floating[:, :, ::1] x, const floating[:, ::1] w_ih,
             const floating[:, ::1] w_hh, const floating[::1] b_ih, const floating[::1] b_hh,
             floating[:, ::1] hidden, const int64_t[::1] lengths, bint reset_after,
             bint reverse, const floating[:, ::1] recurrent_mask, floating[:, :, ::1] out,
-            floating[:, :, ::1] gates, floating[:, :, ::1] hn, int n_threads):
+            floating[:, :, ::1] gates, floating[:, :, ::1] hn, int n_threads,
+            workspace=None):
     """Run one GRU layer over x (B, T, I).
 
     ``hidden`` (B, H) holds h0 on entry and h_n on return. Writes ``out`` (B, T, H), the
     activations r, z, n into ``gates`` (B, T, 3H) and, for reset_after, W_hn h + b_hn into
     ``hn`` (B, T, H) (with reset_after=False ``hn`` is not touched and may be any shape).
     A non-empty ``recurrent_mask`` (B, H) multiplies h_{t-1} where it enters a product with
-    W_hh (recurrent dropout); an empty one (shape (0, 0)) means no mask.
+    W_hh (recurrent dropout); an empty one (shape (0, 0)) means no mask. Scratch arrays come
+    from ``workspace`` when given (see ``scratch``).
     """
     cdef Py_ssize_t batch, steps, inputs, hidden_size
     batch, steps, inputs, hidden_size = _check_layer(x, w_ih, w_hh, b_ih, b_hh, lengths)
@@ -271,17 +282,22 @@ def forward(const floating[:, :, ::1] x, const floating[:, ::1] w_ih,
     # W_hh^T, packed once for the per-step products h @ W_hh^T (_packed.h): all three
     # gates' columns for reset_after, else those of r and z, and (used by reset_after=False
     # only) those of the candidate.
-    cdef const floating[:, ::1] w_hh_t = np.ascontiguousarray(np.asarray(w_hh).T)
+    w_hh_t_np = scratch(workspace, "forward.w_hh_t", (H, 3 * H), dtype)
+    w_hh_t_np[...] = np.asarray(w_hh).T
+    cdef const floating[:, ::1] w_hh_t = w_hh_t_np
     cdef const floating[::1] packed_hidden = packed_matrix(
-        w_hh_t, 0, 3 * H if reset_after else 2 * H, H)
-    cdef const floating[::1] packed_candidate = packed_matrix(w_hh_t, 2 * H, H, H)
+        w_hh_t, 0, 3 * H if reset_after else 2 * H, H, workspace, "forward.packed_hidden")
+    cdef const floating[::1] packed_candidate = packed_matrix(
+        w_hh_t, 2 * H, H, H, workspace, "forward.packed_candidate")
     cdef const floating *b_hn = &b_hh[2 * H]
     cdef Py_ssize_t max_rows = (batch + n_chunks - 1) // n_chunks
-    cdef floating[:, :, ::1] hidden_proj = np.empty((n_chunks, max_rows, 3 * H), dtype)
-    cdef floating[:, :, ::1] reset_hidden = np.empty(
-        (n_chunks, max_rows, H if not reset_after else 1), dtype)
-    cdef floating[:, :, ::1] masked_hidden = np.empty(
-        (n_chunks, max_rows, H if has_mask else 1), dtype)
+    cdef floating[:, :, ::1] hidden_proj = scratch(
+        workspace, "forward.hidden_proj", (n_chunks, max_rows, 3 * H), dtype)
+    cdef floating[:, :, ::1] reset_hidden = scratch(
+        workspace, "forward.reset_hidden", (n_chunks, max_rows, H if not reset_after else 1),
+        dtype)
+    cdef floating[:, :, ::1] masked_hidden = scratch(
+        workspace, "forward.masked_hidden", (n_chunks, max_rows, H if has_mask else 1), dtype)
     cdef Py_ssize_t chunk, first, rows, row, b, step, time, length, longest
     cdef floating *proj
     cdef const floating *recurrent_input
@@ -356,7 +372,7 @@ def backward(const floating[:, :, ::1] d_out, bint has_d_out, floating[:, ::1] d
              floating[:, :, ::1] d_hidden_proj, floating[:, :, ::1] h_prev_all,
              floating[:, :, ::1] reset_h_prev_all, floating[:, ::1] dw_ih,
              floating[:, ::1] dw_hh, floating[:, ::1] db_ih_rows, floating[:, ::1] db_hh_rows,
-             int n_threads):
+             int n_threads, workspace=None):
     """The backward recurrence of ``forward``; the cache arrays are what it wrote.
 
     ``d_hidden`` (B, H) holds dL/dh_n on entry and dL/dh0 on return. ``d_out`` is read only
@@ -404,20 +420,24 @@ def backward(const floating[:, :, ::1] d_out, bint has_d_out, floating[:, ::1] d
     dtype = np.float32 if floating is float else np.float64
     cdef Py_ssize_t max_rows = (batch + n_chunks - 1) // n_chunks
     # Per-step gradients of the hidden-side pre-activations, contiguous for the dh GEMM.
-    cdef floating[:, :, ::1] step_grad = np.empty((n_chunks, max_rows, 3 * H), dtype)
-    cdef floating[:, :, ::1] d_reset_hidden = np.empty(
-        (n_chunks, max_rows, H if not reset_after else 1), dtype)
+    cdef floating[:, :, ::1] step_grad = scratch(
+        workspace, "backward.step_grad", (n_chunks, max_rows, 3 * H), dtype)
+    cdef floating[:, :, ::1] d_reset_hidden = scratch(
+        workspace, "backward.d_reset_hidden", (n_chunks, max_rows, H if not reset_after else 1),
+        dtype)
     # With a mask, the gradient reaching h_{t-1} through W_hh is gathered here first, then
     # multiplied by the mask.
-    cdef floating[:, :, ::1] d_recurrent = np.empty(
-        (n_chunks, max_rows, H if has_mask else 1), dtype)
+    cdef floating[:, :, ::1] d_recurrent = scratch(
+        workspace, "backward.d_recurrent", (n_chunks, max_rows, H if has_mask else 1), dtype)
     # W_hh packed once for the per-step products d_proj @ W_hh (_packed.h): all rows for
     # reset_after, else those of r and z, and (used by reset_after=False only) the
     # candidate's.
     w_hh_np = np.asarray(w_hh)
     cdef const floating[::1] packed_hidden = packed_matrix(
-        w_hh_np if reset_after else w_hh_np[:2 * H], 0, H, H)
-    cdef const floating[::1] packed_candidate = packed_matrix(w_hh_np[2 * H:], 0, H, H)
+        w_hh_np if reset_after else w_hh_np[:2 * H], 0, H, H, workspace,
+        "backward.packed_hidden")
+    cdef const floating[::1] packed_candidate = packed_matrix(
+        w_hh_np[2 * H:], 0, H, H, workspace, "backward.packed_candidate")
     cdef Py_ssize_t chunk, first, rows, row, b, step, time, length, longest, j
     cdef floating *grad
     cdef floating *recurrent_grad
