@@ -313,12 +313,12 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
 
     def _mask_rng(self, xp):
         """Random numbers for dropout masks, made where the network is: the estimator's own
-        Generator on the CPU; on the GPU a CuPy Generator seeded from it (without advancing
-        it, so shuffling is the same on both)."""
+        Generator on the CPU; on the GPU a CuPy Generator seeded from its state (through a
+        jumped copy, so the Generator itself does not advance and shuffling is the same on
+        both; a model loaded from a file continues the same way)."""
         if xp is np:
             return self._rng
-        seed = self._rng.bit_generator.seed_seq.spawn(1)[0].generate_state(1)[0]
-        return xp.random.default_rng(int(seed))
+        return xp.random.default_rng(int(self._rng.bit_generator.jumped().random_raw()))
 
     def __getstate__(self):
         # Pickles hold NumPy arrays only: a model trained on a GPU loads without CuPy.

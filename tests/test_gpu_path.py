@@ -188,3 +188,17 @@ def test_divergence_on_the_gpu_keeps_the_last_good_weights(cupy):
         clf.fit(X, y)
     np.testing.assert_array_equal(clf.network_.params.get(), good)
     assert np.all(np.isfinite(clf.predict_proba(X)))
+
+
+def test_gpu_dropout_after_loading_a_saved_model_is_reproducible(cupy):
+    X, y = sequences()
+    options = dict(hidden_layer_sizes=(4,), dropout=0.3, recurrent_dropout=0.3, max_iter=2,
+                   device="cuda", random_state=0)
+    saved = io.BytesIO()
+    save(GRUClassifier(**options).fit(X, y), saved)
+    continued = []
+    for _ in range(2):
+        model = load(io.BytesIO(saved.getvalue()))
+        model.partial_fit(X, y)
+        continued.append(model.network_.params.get())
+    np.testing.assert_array_equal(continued[0], continued[1])
