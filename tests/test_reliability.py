@@ -159,7 +159,12 @@ print(json.dumps({"before": before, "after": blas_threads()}))
     "open: when a process's very first kernel calls run in several threads at once, scipy's "
     "BLAS can be left at 1 thread although _single_threaded_blas now saves and restores the "
     "count under a lock with a reference count (results stay correct; only later scipy "
-    "calls lose their second thread). Not yet explained."))
+    "calls lose their second thread). Measured: OpenBLAS 0.3.30's count is process-global "
+    "and reads back consistently across threads when set sequentially, but under these "
+    "concurrent first calls a restore to 2 can read back as 1 at the next save (and a "
+    "set(1) as 2): OpenBLAS's lazy thread-server start-up appears to rewrite the count "
+    "concurrently. A fix would use OpenBLAS's per-thread openblas_set_num_threads_local, "
+    "which threadpoolctl does not expose."))
 def test_concurrent_kernel_calls_leave_the_blas_thread_count_alone(tmp_path):
     # The pygru this test imported (installed, or the in-place build), run outside the
     # source tree, whose pygru/ has no compiled kernels when pygru is pip-installed.
