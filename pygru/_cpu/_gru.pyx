@@ -152,12 +152,13 @@ def scratch(workspace, name, shape, dtype):
 
 
 def packed_matrix(const floating[:, ::1] matrix, Py_ssize_t first_column, Py_ssize_t columns,
-                  Py_ssize_t hidden_size, workspace, name):
+                  bint needed, workspace, name):
     """``matrix[:, first_column:first_column + columns]`` (K x N) in the packed form that
-    ``gemm_packed`` reads, packed once per call and shared by the threads; empty (the step
-    products go through BLAS) for hidden sizes below PACKED_FROM_HIDDEN."""
+    ``gemm_packed`` reads, packed once per call and shared by the threads; empty when not
+    ``needed`` (below PACKED_FROM_HIDDEN the step products go through BLAS, and
+    reset_after=True has no separate candidate product)."""
     dtype = np.float32 if floating is float else np.float64
-    if hidden_size < PACKED_FROM_HIDDEN:
+    if not needed:
         return np.empty(0, dtype)
     cdef int K = matrix.shape[0], N = columns, ld = matrix.shape[1]
     if not 0 <= first_column <= first_column + columns <= ld:
@@ -280,15 +281,15 @@ def forward(const floating[:, :, ::1] x, const floating[:, ::1] w_ih,
         input_bias_np += np.asarray(b_hh)
     cdef const floating[::1] input_bias = input_bias_np
     # W_hh^T, packed once for the per-step products h @ W_hh^T (_packed.h): all three
-    # gates' columns for reset_after, else those of r and z, and (used by reset_after=False
-    # only) those of the candidate.
+    # gates' columns for reset_after, else those of r and z and, separately, the candidate's.
     w_hh_t_np = scratch(workspace, "forward.w_hh_t", (H, 3 * H), dtype)
     w_hh_t_np[...] = np.asarray(w_hh).T
     cdef const floating[:, ::1] w_hh_t = w_hh_t_np
+    cdef bint packed = H >= PACKED_FROM_HIDDEN
     cdef const floating[::1] packed_hidden = packed_matrix(
-        w_hh_t, 0, 3 * H if reset_after else 2 * H, H, workspace, "forward.packed_hidden")
+        w_hh_t, 0, 3 * H if reset_after else 2 * H, packed, workspace, "forward.packed_hidden")
     cdef const floating[::1] packed_candidate = packed_matrix(
-        w_hh_t, 2 * H, H, H, workspace, "forward.packed_candidate")
+        w_hh_t, 2 * H, H, packed and not reset_after, workspace, "forward.packed_candidate")
     cdef const floating *b_hn = &b_hh[2 * H]
     cdef Py_ssize_t max_rows = (batch + n_chunks - 1) // n_chunks
     cdef floating[:, :, ::1] hidden_proj = scratch(
@@ -430,14 +431,15 @@ def backward(const floating[:, :, ::1] d_out, bint has_d_out, floating[:, ::1] d
     cdef floating[:, :, ::1] d_recurrent = scratch(
         workspace, "backward.d_recurrent", (n_chunks, max_rows, H if has_mask else 1), dtype)
     # W_hh packed once for the per-step products d_proj @ W_hh (_packed.h): all rows for
-    # reset_after, else those of r and z, and (used by reset_after=False only) the
-    # candidate's.
+    # reset_after, else those of r and z and, separately, the candidate's.
     w_hh_np = np.asarray(w_hh)
+    cdef bint packed = H >= PACKED_FROM_HIDDEN
     cdef const floating[::1] packed_hidden = packed_matrix(
-        w_hh_np if reset_after else w_hh_np[:2 * H], 0, H, H, workspace,
+        w_hh_np if reset_after else w_hh_np[:2 * H], 0, H, packed, workspace,
         "backward.packed_hidden")
     cdef const floating[::1] packed_candidate = packed_matrix(
-        w_hh_np[2 * H:], 0, H, H, workspace, "backward.packed_candidate")
+        w_hh_np[2 * H:], 0, H, packed and not reset_after, workspace,
+        "backward.packed_candidate")
     cdef Py_ssize_t chunk, first, rows, row, b, step, time, length, longest, j
     cdef floating *grad
     cdef floating *recurrent_grad
