@@ -10,7 +10,8 @@
 - reductions return 0-d device arrays, not host scalars;
 - every host -> device and device -> host copy is counted in ``TRANSFERS``.
 
-The GRU layer itself runs through pygru's CPU kernels on the unwrapped data (the real GPU
+The GRU layer itself, and every 2-D matrix product (``@``), run through pygru's CPU kernels
+on the unwrapped data, as the CPU path does (the real GPU
 kernels are tested against the reference in tests/test_cuda.py on a GPU, and their source
 under an emulation in tests/test_cuda_source.py); what this double checks is everything
 around them: where parameters, optimizer state and batches live, what crosses the bus, and
@@ -73,6 +74,11 @@ class ndarray(NDArrayOperatorsMixin):  # noqa: N801 - the name CuPy uses
 
     # ------------------------------------------------------------------ dispatch
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if ufunc is np.matmul and method == "__call__" and not kwargs \
+                and all(getattr(value, "ndim", 0) == 2 for value in inputs):
+            from pygru.functional import matmul
+
+            return _wrap(matmul(*(_device_operand(value) for value in inputs)))
         outs = kwargs.get("out")
         if outs is not None:
             kwargs["out"] = tuple(_device_operand(out) for out in outs)

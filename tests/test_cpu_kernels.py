@@ -1,13 +1,21 @@
-"""The Cython kernels (through pygru.functional) against the NumPy reference."""
+"""The Cython kernels (through pygru.functional) against the NumPy reference, on every
+kernel path (baseline, AVX2, AVX-512) this machine runs."""
 import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
 
-from pygru import _reference
-from pygru._cpu import _gru
-from pygru._cpu._gru import PACKED_FROM_HIDDEN
-from pygru.functional import gru_backward, gru_forward
+from pygru import _cpu, _reference
+from pygru.functional import gru_backward, gru_forward, matmul
 from conftest import make_layer, random_lengths
+
+_gru = _cpu.kernels
+
+
+@pytest.fixture(params=_cpu.runnable_paths())
+def kernel_path(request, monkeypatch):
+    """Run the test on one kernel path (pygru.functional reads ``_cpu.kernels`` per call)."""
+    monkeypatch.setattr(_cpu, "kernels", _cpu.kernel_module(request.param))
+    return request.param
 
 TOLERANCE = {np.float64: 1e-10, np.float32: 1e-4}
 SHAPES = {  # (B, T, I, H)
@@ -61,7 +69,8 @@ def compare_with_reference(layer, dtype, lengths, reset_after, reverse, use_h0, 
 @pytest.mark.parametrize("reset_after", [True, False])
 @pytest.mark.parametrize("reverse", [False, True])
 @pytest.mark.parametrize("shape", SHAPES.values(), ids=SHAPES.keys())
-def test_matches_reference_with_ragged_lengths_and_h0(dtype, reset_after, reverse, shape):
+def test_matches_reference_with_ragged_lengths_and_h0(dtype, reset_after, reverse, shape,
+                                                      kernel_path):
     batch, steps = shape[:2]
     layer = make_layer(*shape, seed=sum(shape))
     compare_with_reference(layer, dtype, random_lengths(batch, steps, seed=batch), reset_after,
@@ -70,7 +79,7 @@ def test_matches_reference_with_ragged_lengths_and_h0(dtype, reset_after, revers
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("reset_after", [True, False])
-def test_matches_reference_full_length_without_h0(dtype, reset_after):
+def test_matches_reference_full_length_without_h0(dtype, reset_after, kernel_path):
     compare_with_reference(make_layer(4, 6, 3, 5, seed=11), dtype, None, reset_after,
                            reverse=False, use_h0=False)
 
@@ -79,48 +88,54 @@ def test_matches_reference_full_length_without_h0(dtype, reset_after):
 @pytest.mark.parametrize("reset_after", [True, False])
 @pytest.mark.parametrize("reverse", [False, True])
 @pytest.mark.parametrize("shape", [(5, 7, 3, 6), (1, 4, 2, 1), (3, 3, 4, 257)])
-def test_matches_reference_with_recurrent_dropout(dtype, reset_after, reverse, shape):
+def test_matches_reference_with_recurrent_dropout(dtype, reset_after, reverse, shape,
+                                                  kernel_path):
     batch, steps = shape[:2]
     compare_with_reference(make_layer(*shape, seed=3), dtype,
                            random_lengths(batch, steps, seed=1), reset_after, reverse,
                            use_h0=True, recurrent_dropout=0.4)
 
 
-# Hidden sizes on both sides of the switch from BLAS to the packed step GEMM (_packed.h).
-STEP_GEMM_HIDDEN = [8, PACKED_FROM_HIDDEN + 3]
+# Hidden sizes below one packed panel and across several with a remainder, with inputs
+# narrower than a panel (dx computed as its transpose) and wider (dx as it is), on every path.
+LAYER_SIZES = [(3, 8), (70, 131)]  # (I, H)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("reset_after", [True, False])
-@pytest.mark.parametrize("hidden", STEP_GEMM_HIDDEN)
-def test_results_are_bit_identical_for_any_thread_count(dtype, reset_after, hidden):
-    # 19 rows: full row tiles and remainders in every split over 1, 2 and 3 threads.
-    layer = {k: v.astype(dtype) for k, v in make_layer(19, 5, 3, hidden, seed=2).items()}
-    lengths = random_lengths(19, 5, seed=4)
-    d_out = np.random.default_rng(0).standard_normal((19, 5, hidden)).astype(dtype)
+@pytest.mark.parametrize("inputs, hidden", LAYER_SIZES)
+def test_results_are_bit_identical_for_any_thread_count(dtype, reset_after, inputs, hidden,
+                                                        kernel_path):
+    # 67 rows of 30 steps: full row tiles and remainders in every split over 1, 2 and 3
+    # threads, and products large enough for a threaded BLAS to use its threads (the kernels
+    # must not depend on either setting).
+    batch, steps = 67, 30
+    layer = {k: v.astype(dtype)
+             for k, v in make_layer(batch, steps, inputs, hidden, seed=2, scale=0.3).items()}
+    lengths = random_lengths(batch, steps, seed=4)
+    d_out = np.random.default_rng(0).standard_normal((batch, steps, hidden)).astype(dtype)
+    mask = (np.random.default_rng(1).random((batch, hidden)) >= 0.2).astype(dtype) / 0.8
     results = []
     for threads in (1, 2, 3):
         with threadpool_limits(threads, user_api="openmp"), \
                 threadpool_limits(threads, user_api="blas"):
             out, h_n, cache = gru_forward(**layer, lengths=lengths, reset_after=reset_after,
-                                          reverse=True)
+                                          reverse=True, recurrent_mask=mask)
             results.append((out, h_n) + gru_backward(d_out, h_n, cache))
     for other in results[1:]:
         for expected, actual in zip(results[0], other):
             np.testing.assert_array_equal(actual, expected)
-    compare_with_reference(make_layer(19, 5, 3, hidden, seed=2), dtype, lengths, reset_after,
-                           reverse=True, use_h0=True)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("reverse", [False, True])
 @pytest.mark.parametrize("reset_after", [True, False])
-@pytest.mark.parametrize("hidden", STEP_GEMM_HIDDEN)
-def test_a_sequence_gives_the_same_result_alone_or_in_a_ragged_batch(dtype, reverse,
-                                                                       reset_after, hidden):
+@pytest.mark.parametrize("inputs, hidden", LAYER_SIZES)
+def test_a_sequence_gives_the_same_result_alone_or_in_a_ragged_batch(
+        dtype, reverse, reset_after, inputs, hidden, kernel_path):
     batch, steps = 11, 8
     layer = {k: v.astype(dtype)
-             for k, v in make_layer(batch, steps, 3, hidden, seed=9).items()}
+             for k, v in make_layer(batch, steps, inputs, hidden, seed=9).items()}
     lengths = np.array([8, 3, 5, 1, 8, 6, 2, 7, 8, 4, 5])
     options = dict(reset_after=reset_after, reverse=reverse)
     out, h_n, cache = gru_forward(**layer, lengths=lengths, **options)
@@ -200,3 +215,27 @@ def test_kernel_refuses_mixed_dtypes_and_non_contiguous_arrays():
     arguments[0] = np.asfortranarray(arguments[0])
     with pytest.raises(ValueError):
         _gru.forward(*arguments)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape", [(1, 1, 1), (37, 5, 3), (9, 300, 70), (50, 0, 40), (3, 4, 0)])
+def test_matmul_matches_numpy_and_is_row_independent(dtype, shape, kernel_path):
+    rows, inner, columns = shape
+    rng = np.random.default_rng(rows)
+    a = rng.standard_normal((rows, inner)).astype(dtype)
+    b = rng.standard_normal((columns, inner)).astype(dtype).T  # a transposed view
+    product = matmul(a, b)
+    expected = a.astype(np.float64) @ b.astype(np.float64)
+    np.testing.assert_allclose(product, expected, rtol=0,
+                               atol=TOLERANCE[dtype] * max(1.0, np.abs(expected).max(initial=0)))
+    for first, last in [(0, 1), (rows // 2, rows)]:
+        np.testing.assert_array_equal(matmul(a[first:last], b), product[first:last])
+
+
+def test_matmul_refuses_mismatched_arguments():
+    with pytest.raises(ValueError, match="a's columns must match b's rows"):
+        matmul(np.ones((2, 3)), np.ones((4, 2)))
+    with pytest.raises(TypeError, match="a has dtype float64 and b float32"):
+        matmul(np.ones((2, 3)), np.ones((3, 2), np.float32))
+    with pytest.raises(ValueError, match="a must be 2-dimensional"):
+        matmul(np.ones(3), np.ones((3, 2)))

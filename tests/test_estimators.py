@@ -161,7 +161,7 @@ def test_predictions_do_not_depend_on_batch_composition():
     clf = small_classifier(bidirectional=True).fit(X, y)
     together = clf.predict_proba(X)
     one_by_one = np.concatenate([clf.predict_proba(X[i:i + 1]) for i in range(len(X))])
-    np.testing.assert_allclose(together, one_by_one, rtol=1e-6)
+    np.testing.assert_array_equal(together, one_by_one)
 
 
 def test_input_forms_give_the_same_predictions():

@@ -1,5 +1,5 @@
-"""Reliability: bit-identical results for any thread count, thread-safe prediction, flat
-memory over epochs.
+"""Reliability: bit-identical results for any thread count and any BLAS, thread-safe
+prediction, flat memory over epochs.
 
 Divergence and KeyboardInterrupt handling are tested in test_estimators.py.
 """
@@ -18,7 +18,7 @@ from threadpoolctl import threadpool_limits
 
 # threadpool_limits(user_api="openmp") acts on the OpenMP runtimes loaded when it is called;
 # the kernels (and libgomp with them) are imported lazily, so load them first.
-import pygru._cpu._gru  # noqa: F401
+import pygru._cpu  # noqa: F401
 from pygru import GRUClassifier, GRURegressor
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -52,7 +52,7 @@ def fit_under(limits, estimator, X, y):
 
 
 def test_the_thread_limits_reach_the_kernels():
-    from pygru._cpu import _gru
+    from pygru._cpu import kernels as _gru
 
     with threadpool_limits(1, user_api="openmp"):
         assert _gru.max_threads() == 1
@@ -90,6 +90,50 @@ def test_training_does_not_depend_on_the_openmp_thread_count():
         params, probabilities = fit_under((openmp, 1), model(), X, y)
         np.testing.assert_array_equal(params, first[0])
         np.testing.assert_array_equal(probabilities, first[1])
+
+
+def test_training_on_a_problem_large_enough_for_threaded_blas_does_not_depend_on_it():
+    # 256 sequences of 40 steps, 64 features, GRU(64): products large enough for OpenBLAS to
+    # split over its threads, were any of them to go through BLAS.
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((256, 40, 64)).astype(np.float32)
+    y = (X[:, :, 0].sum(axis=1) > 0).astype(int)
+    estimator = dict(hidden_layer_sizes=(64,), max_iter=2, batch_size=128, random_state=0)
+    results = [fit_under((1, blas), GRUClassifier(**estimator), X, y) for blas in (1, 2)]
+    np.testing.assert_array_equal(results[1][0], results[0][0])
+    np.testing.assert_array_equal(results[1][1], results[0][1])
+
+
+_HASWELL_CHECKS = ("bit_identical or alone_or_in_a_ragged_batch or do_not_depend "
+                   "or does_not_depend or batch_composition or sample_order_invariance")
+
+
+@pytest.mark.skipif(os.environ.get("OPENBLAS_CORETYPE") == "Haswell",
+                    reason="this run already uses OpenBLAS's Haswell kernels")
+def test_bit_identity_holds_where_openblas_runs_its_haswell_kernels(tmp_path):
+    # OpenBLAS's Haswell (AVX2) GEMM rounds a row differently depending on the call's row
+    # count; forcing it is safe on every x86-64 CPU with AVX2. The bit-identity tests of the
+    # kernels, the estimators and scikit-learn's sample-order check run again under it.
+    from threadpoolctl import threadpool_info
+
+    if "avx2" not in pygru._cpu.runnable_paths():
+        pytest.skip("OpenBLAS's Haswell kernels need AVX2")
+    tests = os.path.dirname(os.path.abspath(__file__))
+    environment = {**os.environ, "OPENBLAS_CORETYPE": "Haswell"}
+    probe = subprocess.run(
+        [sys.executable, "-c", "import numpy, scipy.linalg, threadpoolctl; print(sorted({i.get("
+         "'architecture') for i in threadpoolctl.threadpool_info() if i['user_api'] == 'blas'}))"],
+        env=environment, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert probe.stdout.strip() == "['Haswell']", (probe.stdout, probe.stderr,
+                                                   threadpool_info())
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W",
+         "ignore::pytest.PytestUnknownMarkWarning",
+         os.path.join(tests, "test_cpu_kernels.py"), os.path.join(tests, "test_reliability.py"),
+         os.path.join(tests, "test_estimators.py"), "-k", _HASWELL_CHECKS],
+        env=environment, cwd=tmp_path, capture_output=True, text=True, timeout=1200)
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
+    assert " passed" in result.stdout and " failed" not in result.stdout
 
 
 # ---------------------------------------------------------------------------- threads
@@ -155,16 +199,6 @@ print(json.dumps({"before": before, "after": blas_threads()}))
 """
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "open: when a process's very first kernel calls run in several threads at once, scipy's "
-    "BLAS can be left at 1 thread although _single_threaded_blas now saves and restores the "
-    "count under a lock with a reference count (results stay correct; only later scipy "
-    "calls lose their second thread). Measured: OpenBLAS 0.3.30's count is process-global "
-    "and reads back consistently across threads when set sequentially, but under these "
-    "concurrent first calls a restore to 2 can read back as 1 at the next save (and a "
-    "set(1) as 2): OpenBLAS's lazy thread-server start-up appears to rewrite the count "
-    "concurrently. A fix would use OpenBLAS's per-thread openblas_set_num_threads_local, "
-    "which threadpoolctl does not expose."))
 def test_concurrent_kernel_calls_leave_the_blas_thread_count_alone(tmp_path):
     # The pygru this test imported (installed, or the in-place build), run outside the
     # source tree, whose pygru/ has no compiled kernels when pygru is pip-installed.

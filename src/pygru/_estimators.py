@@ -449,7 +449,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             return 0.0
         weights = self.network_.params * self._weight_mask
         grad += (self.alpha / n_samples) * weights
-        return 0.5 * self.alpha * float(weights @ weights) / n_samples
+        # A sum, not weights @ weights: a BLAS dot can depend on the thread count.
+        return 0.5 * self.alpha * float((weights * weights).sum()) / n_samples
 
     # ------------------------------------------------------------------ prediction
     def _forward_all(self, X, lengths):

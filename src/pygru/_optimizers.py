@@ -80,16 +80,22 @@ def clip_gradients(grads, clipnorm=None, clipvalue=None):
     return grads
 
 
+def _sum_of_squares(values):
+    """Sum of squares by NumPy's (or CuPy's) fixed-order summation, not a BLAS dot product,
+    whose result can depend on its thread count."""
+    return float((values * values).sum())
+
+
 def _global_norm(grads):
     """L2 norm of ``grads`` as a Python float, without overflow in float32."""
     with np.errstate(over="ignore"):
-        norm = float(grads @ grads) ** 0.5
+        norm = _sum_of_squares(grads) ** 0.5
     if math.isinf(norm):
         # Squares overflow float32 above ~1e19, exactly where clipping matters: rescale first.
         largest = float(abs(grads).max())
         if math.isfinite(largest):
             scaled = grads / largest
-            norm = largest * float(scaled @ scaled) ** 0.5
+            norm = largest * _sum_of_squares(scaled) ** 0.5
     return norm
 
 

@@ -16,16 +16,15 @@ The two variants (``reset_after``)::
 Texts that write ``h_t = z_t * n_t + (1 - z_t) * h_{t-1}`` describe the same model with the
 update gate relabelled ``1 - z``.
 """
-import os
 import threading
 from dataclasses import dataclass
 
 import numpy as np
 
-from pygru._cpu import _gru
+from pygru import _cpu
 from pygru._cuda import is_cupy_array
 
-__all__ = ["gru_forward", "gru_backward", "GRUCache"]
+__all__ = ["gru_forward", "gru_backward", "matmul", "GRUCache"]
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -149,13 +148,12 @@ def gru_forward(x, w_ih, w_hh, b_ih, b_hh, h0=None, lengths=None, reset_after=Tr
                                          shape=(batch, hidden), dtype=dtype)
 
     hidden_state = h0.copy()
-    out = np.empty((batch, steps, hidden), dtype)
-    gates = np.empty((batch, steps, 3 * hidden), dtype)
-    hn = np.empty((batch, steps, hidden) if reset_after else (0, 0, 0), dtype)
-    n_threads = _kernel_threads(batch)
-    with _single_threaded_blas(n_threads):
-        _gru.forward(x, w_ih, w_hh, b_ih, b_hh, hidden_state, lengths, reset_after, reverse,
-                     recurrent_mask, out, gates, hn, n_threads, _workspace)
+    out = _aligned_empty((batch, steps, hidden), dtype)
+    gates = _aligned_empty((batch, steps, 3 * hidden), dtype)
+    hn = _aligned_empty((batch, steps, hidden) if reset_after else (0, 0, 0), dtype)
+    _cpu.kernels.forward(x, w_ih, w_hh, b_ih, b_hh, hidden_state, lengths, reset_after,
+                         reverse, recurrent_mask, out, gates, hn, _kernel_threads(batch),
+                         _workspace)
     cache = GRUCache(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reset_after, reverse,
                      recurrent_mask, out, gates, hn)
     return out, hidden_state, cache
@@ -230,14 +228,52 @@ def gru_backward(d_out, d_h_n, cache):
     dw_ih, dw_hh = np.empty_like(cache.w_ih), np.empty_like(cache.w_hh)
     db_ih_rows = np.zeros((batch, 3 * hidden), dtype)
     db_hh_rows = np.zeros((batch, 3 * hidden), dtype)
-    n_threads = _kernel_threads(batch)
-    with _single_threaded_blas(n_threads):
-        _gru.backward(d_out, has_d_out, d_hidden, cache.x, cache.w_ih, cache.w_hh, cache.b_ih,
-                      cache.b_hh, cache.h0, cache.lengths, cache.reset_after, cache.reverse,
-                      cache.recurrent_mask, cache.out, cache.gates, cache.hn, dx,
-                      d_input_proj, d_hidden_proj, h_prev_all, reset_h_prev_all, dw_ih,
-                      dw_hh, db_ih_rows, db_hh_rows, n_threads, _workspace)
+    _cpu.kernels.backward(d_out, has_d_out, d_hidden, cache.x, cache.w_ih, cache.w_hh,
+                          cache.b_ih, cache.b_hh, cache.h0, cache.lengths, cache.reset_after,
+                          cache.reverse, cache.recurrent_mask, cache.out, cache.gates,
+                          cache.hn, dx, d_input_proj, d_hidden_proj, h_prev_all,
+                          reset_h_prev_all, dw_ih, dw_hh, db_ih_rows, db_hh_rows,
+                          _kernel_threads(batch), _workspace)
     return dx, d_hidden, dw_ih, dw_hh, db_ih_rows.sum(axis=0), db_hh_rows.sum(axis=0)
+
+
+def matmul(a, b):
+    """``a @ b`` for 2-D float arrays of one dtype, each row of the result computed the same
+    way whatever the other rows of ``a`` are and however many threads run.
+
+    NumPy's ``@`` goes through BLAS, whose rounding of a row can depend on how many rows the
+    call has: a model's prediction for one sequence would then depend on its batch. CuPy
+    arrays use CuPy's ``@``. Transposed views are read as they are, without a copy.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pygru.functional import matmul
+    >>> a, b = np.arange(6.0).reshape(2, 3), np.ones((3, 2))
+    >>> matmul(a, b)
+    array([[ 3.,  3.],
+           [12., 12.]])
+    """
+    if is_cupy_array(a):
+        return a @ b
+    check_dtype_and_shape("a", a, ndim=2)
+    check_dtype_and_shape("b", b, ndim=2)
+    if a.dtype != b.dtype:
+        raise TypeError(f"matmul: a has dtype {a.dtype} and b {b.dtype}; they must match")
+    if a.shape[1] != b.shape[0]:
+        raise ValueError(f"matmul: a has shape {a.shape} and b {b.shape}; "
+                         "a's columns must match b's rows")
+    out = np.empty((a.shape[0], b.shape[1]), a.dtype)
+    _cpu.kernels.matmul(_strided_view(a), _strided_view(b), out)
+    return out
+
+
+def _strided_view(array):
+    """``array`` itself when its strides are whole elements (any view of an array), else a
+    contiguous copy."""
+    if all(stride % array.itemsize == 0 for stride in array.strides):
+        return array
+    return np.ascontiguousarray(array)
 
 
 def _as_float_array(name, value, ndim=None, shape=None, dtype=None):
@@ -308,58 +344,20 @@ def _as_flag(name, value):
 
 
 def _kernel_threads(batch):
-    return max(1, min(batch, _gru.max_threads()))
+    return max(1, min(batch, _cpu.kernels.max_threads()))
 
 
-class _single_threaded_blas:
-    """Run the kernels' BLAS calls on one thread while the kernel splits rows over threads.
+_ALIGNMENT = 64
 
-    Only scipy's BLAS (the library behind ``scipy.linalg.cython_blas``) is touched, through a
-    threadpoolctl controller found once. Calls may overlap (predict from several threads):
-    the first to enter saves the thread count and sets 1, the last to leave restores it, so
-    user code keeps its own setting.
-    """
 
-    _lock = threading.Lock()
-    _controllers = None
-    _active_calls = 0
-    _saved = ()
-
-    def __init__(self, n_threads):
-        self.active = n_threads > 1
-
-    @classmethod
-    def _scipy_blas(cls):
-        if cls._controllers is None:
-            import scipy
-            from threadpoolctl import ThreadpoolController
-
-            scipy_dir = os.path.dirname(os.path.abspath(scipy.__file__))
-            cls._controllers = [
-                lib for lib in ThreadpoolController().lib_controllers
-                if lib.user_api == "blas"
-                and os.path.abspath(lib.filepath).startswith(scipy_dir)]
-        return cls._controllers
-
-    def __enter__(self):
-        if self.active:
-            cls = type(self)
-            with cls._lock:
-                if cls._active_calls == 0:
-                    cls._saved = [(lib, lib.get_num_threads()) for lib in cls._scipy_blas()]
-                    for lib, _ in cls._saved:
-                        lib.set_num_threads(1)
-                cls._active_calls += 1
-        return self
-
-    def __exit__(self, *exc_info):
-        if self.active:
-            cls = type(self)
-            with cls._lock:
-                cls._active_calls -= 1
-                if cls._active_calls == 0:
-                    for lib, threads in cls._saved:
-                        lib.set_num_threads(threads)
+def _aligned_empty(shape, dtype):
+    """np.empty, starting on a 64-byte boundary (NumPy only promises 16): the kernels'
+    widest vector loads and stores then do not straddle cache lines where rows allow."""
+    dtype = np.dtype(dtype)
+    size = int(np.prod(shape))
+    raw = np.empty(size * dtype.itemsize + _ALIGNMENT, np.uint8)
+    offset = -raw.ctypes.data % _ALIGNMENT
+    return raw[offset:offset + size * dtype.itemsize].view(dtype).reshape(shape)
 
 
 class _Workspace(threading.local):
@@ -374,7 +372,7 @@ class _Workspace(threading.local):
         key = (name, np.dtype(dtype))
         buffer = self.buffers.get(key)
         if buffer is None or buffer.size < size:
-            buffer = self.buffers[key] = np.empty(size, dtype)
+            buffer = self.buffers[key] = _aligned_empty(size, dtype)
         return buffer[:size].reshape(shape)
 
 

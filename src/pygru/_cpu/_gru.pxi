@@ -1,18 +1,22 @@
 # GRU layer forward and backward on the CPU.
 #
-# How the time goes (see DESIGN.md §3): one GEMM projects the inputs of all steps at once;
-# each step is one GEMM (two for reset_after=False; BLAS, or from H = 128 on the packed
-# micro-kernel of _packed.h) plus one fused, vectorised gate loop (_gates.h); the weight gradients are a few large GEMMs after the step loop. The batch is cut
-# into one chunk of rows per thread and every thread runs the whole time loop on its chunk
-# with single-threaded BLAS: per-step GEMMs are too small to split well, rows are not.
+# Included by _gru_baseline.pyx, _gru_avx2.pyx and _gru_avx512.pyx, which setup.py compiles
+# for those instruction sets; pygru._cpu picks one at import time.
+#
+# How the time goes: one GEMM projects the inputs of all steps at once; each step is one
+# GEMM (two for reset_after=False) plus one fused, vectorised gate loop (_gates.h); the
+# weight gradients are a few large GEMMs after the step loop. Every product goes through
+# _gemm.h, never BLAS, so that its arithmetic order is ours (see there). The batch is cut
+# into one chunk of rows per thread and every thread runs the whole time loop on its chunk:
+# per-step GEMMs are too small to split well, rows are not.
 #
 # Arrays are batch-first and C-contiguous, so a chunk of rows is one contiguous slab of every
 # (B, T, ...) array. Caches are stored by time index; with `reverse` step s of sequence b
 # reads time lengths[b] - 1 - s. Positions past a sequence's length hold zeros.
 #
-# Every row's arithmetic is the same however the batch is split, and the backward pass leaves
-# the sums over rows (weight and bias gradients) to the caller, done in a fixed order: the
-# results are bit-identical for any thread count.
+# Every row's arithmetic is the same however the batch is split, and the sums over rows
+# (weight and bias gradients) are done in a fixed order: the results are bit-identical for
+# any batch composition and thread count.
 #
 # The callers (pygru.functional) validate everything; the shape checks below only make sure a
 # direct call can never read or write out of bounds.
@@ -23,8 +27,6 @@ from libc.string cimport memcpy, memset
 cimport openmp
 
 import numpy as np
-
-from pygru._cpu._blas cimport gemm
 
 cdef extern from "_gates.h" nogil:
     void gates_forward_after_f(int, float *, const float *, const float *, float *, float *,
@@ -53,14 +55,22 @@ cdef extern from "_gates.h" nogil:
     void add_product_d(long, double *, const double *, const double *)
 
 
-cdef extern from "_packed.h" nogil:
-    long packed_size_f(int, int)
-    long packed_size_d(int, int)
-    void pack_matrix_f(int, int, const float *, int, float *)
-    void pack_matrix_d(int, int, const double *, int, double *)
-    void gemm_packed_f(int, int, int, const float *, int, const float *, float *, int, int)
-    void gemm_packed_d(int, int, int, const double *, int, const double *, double *, int,
-                       int)
+cdef extern from "_gemm.h" nogil:
+    int panel_width_f()
+    int panel_width_d()
+    long packed_size_f(long, long)
+    long packed_size_d(long, long)
+    void pack_matrix_f(long, long, const float *, long, long, float *)
+    void pack_matrix_d(long, long, const double *, long, long, double *)
+    void gemm_packed_f(long, long, long, const float *, long, long, const float *, float *,
+                       long, long, int)
+    void gemm_packed_d(long, long, long, const double *, long, long, const double *,
+                       double *, long, long, int)
+
+
+cdef extern from "_cpu_features.h" nogil:
+    int cpu_supports_avx2_fma()
+    int cpu_supports_avx512()
 
 
 def max_threads():
@@ -121,26 +131,45 @@ cdef inline void gates_backward_before_r(int H, const floating *gates, const flo
         gates_backward_before_r_d(H, gates, h_prev, d_reset_hidden, d_hidden, d_proj)
 
 
-# From this hidden size on, the per-step products use _packed.h (W_hh packed once per call)
-# instead of BLAS. Measured on AVX-512 (benchmarks/README.md): from H = 128 on it is faster
-# with 8 or more rows per thread (up to 2x where OpenBLAS re-packs W_hh every step), equal to
-# 10 % slower below H = 128, and slower with 4 rows or fewer per thread. The choice depends
-# on H only, never on the batch or its split, so results stay bit-identical for any batch
-# composition and thread count.
-PACKED_FROM_HIDDEN = 128
+def cpu_level():
+    """The widest kernel path this CPU (and its OS) can run: 0 baseline, 1 AVX2 + FMA (and
+    the rest of x86-64-v3), 2 AVX-512 (x86-64-v4); always 0 off x86-64."""
+    if cpu_supports_avx512():
+        return 2
+    return 1 if cpu_supports_avx2_fma() else 0
 
 
-cdef inline void step_gemm(int M, int N, int K, const floating *a, int lda,
-                           const floating[::1] packed, const floating *b, int ldb,
-                           floating *c, int ldc, bint accumulate) noexcept nogil:
-    """C (M x N) = A (M x K) @ B (+ C if accumulate): B (K x N, row stride ldb) directly
-    through BLAS, or as ``packed`` (``packed_matrix`` of B) when it is not empty."""
-    if packed.shape[0] == 0:
-        gemm(False, False, M, N, K, 1, a, lda, b, ldb, 1 if accumulate else 0, c, ldc)
-    elif floating is float:
-        gemm_packed_f(M, N, K, a, lda, &packed[0], c, ldc, accumulate)
+def panel_width(dtype):
+    """Columns per packed panel for ``dtype`` on this build path (see ``_gemm.h``)."""
+    return panel_width_f() if np.dtype(dtype) == np.float32 else panel_width_d()
+
+
+cdef inline void pack(long K, long N, const floating *b, long b_k_stride, long b_n_stride,
+                      floating *packed) noexcept nogil:
+    """B (K x N, given by strides) packed into ``packed`` for ``product``."""
+    if floating is float:
+        pack_matrix_f(K, N, b, b_k_stride, b_n_stride, packed)
     else:
-        gemm_packed_d(M, N, K, a, lda, &packed[0], c, ldc, accumulate)
+        pack_matrix_d(K, N, b, b_k_stride, b_n_stride, packed)
+
+
+cdef inline void product(long M, long N, long K, const floating *a, long a_row_stride,
+                         long a_k_stride, const floating *packed, floating *c,
+                         long c_row_stride, long c_col_stride, bint accumulate) noexcept nogil:
+    """C (M x N) = A (M x K) @ B (+ C if accumulate), B as ``pack`` left it (_gemm.h)."""
+    if floating is float:
+        gemm_packed_f(M, N, K, a, a_row_stride, a_k_stride, packed, c, c_row_stride,
+                      c_col_stride, accumulate)
+    else:
+        gemm_packed_d(M, N, K, a, a_row_stride, a_k_stride, packed, c, c_row_stride,
+                      c_col_stride, accumulate)
+
+
+cdef inline long packed_size(floating dummy, long K, long N) noexcept nogil:
+    if floating is float:
+        return packed_size_f(K, N)
+    else:
+        return packed_size_d(K, N)
 
 
 def scratch(workspace, name, shape, dtype):
@@ -151,25 +180,19 @@ def scratch(workspace, name, shape, dtype):
     return workspace.array(name, shape, dtype)
 
 
-def packed_matrix(const floating[:, ::1] matrix, Py_ssize_t first_column, Py_ssize_t columns,
-                  bint needed, workspace, name):
-    """``matrix[:, first_column:first_column + columns]`` (K x N) in the packed form that
-    ``gemm_packed`` reads, packed once per call and shared by the threads; empty when not
-    ``needed`` (below PACKED_FROM_HIDDEN the step products go through BLAS, and
-    reset_after=True has no separate candidate product)."""
+def packed_matrix(const floating[:, ::1] matrix, bint transpose, workspace, name):
+    """``matrix`` (or its transpose) as the B operand of ``product``, packed once per call
+    and shared by the threads; empty when ``matrix`` has no rows."""
     dtype = np.float32 if floating is float else np.float64
-    if not needed:
+    cdef long rows = matrix.shape[0], columns = matrix.shape[1]
+    if rows == 0:
         return np.empty(0, dtype)
-    cdef int K = matrix.shape[0], N = columns, ld = matrix.shape[1]
-    if not 0 <= first_column <= first_column + columns <= ld:
-        raise ValueError(f"columns {first_column}..{first_column + columns} outside {ld}")
-    cdef floating[::1] packed = scratch(
-        workspace, name, (packed_size_f(K, N) if floating is float else packed_size_d(K, N),),
-        dtype)
-    if floating is float:
-        pack_matrix_f(K, N, &matrix[0, first_column], ld, &packed[0])
-    else:
-        pack_matrix_d(K, N, &matrix[0, first_column], ld, &packed[0])
+    cdef long K = columns if transpose else rows
+    cdef long N = rows if transpose else columns
+    cdef floating[::1] packed = scratch(workspace, name, (packed_size(<floating> 0, K, N),),
+                                        dtype)
+    pack(K, N, &matrix[0, 0], 1 if transpose else columns, columns if transpose else 1,
+         &packed[0])
     return packed
 
 
@@ -197,13 +220,23 @@ cdef inline void add_product(long size, floating *acc, const floating *a,
         add_product_d(size, acc, a, b)
 
 
-cdef inline void multiply_rows_by_reset(long rows, int H, floating *out,
-                                       const floating *h_prev,
-                                       const floating *gates) noexcept nogil:
-    """out = r * h_{t-1} for ``rows`` time steps of one sequence (gates rows are 3H wide)."""
+cdef inline void multiply_rows(long rows, int H, floating *out, const floating *a,
+                               long a_stride, const floating *b,
+                               long b_stride) noexcept nogil:
+    """out = a * b, row by row (rows of H; a's and b's rows ``a_stride``/``b_stride`` apart):
+    a vectorised loop treats an element alike in every row, not by its place in a flat
+    array, whose length would depend on the batch."""
     cdef long i
     for i in range(rows):
-        multiply(H, out + i * H, h_prev + i * H, gates + i * 3 * H)
+        multiply(H, out + i * H, a + i * a_stride, b + i * b_stride)
+
+
+cdef inline void add_product_rows(long rows, int H, floating *acc, const floating *a,
+                                  const floating *b) noexcept nogil:
+    """acc += a * b, row by row (rows of H, as ``multiply_rows``)."""
+    cdef long i
+    for i in range(rows):
+        add_product(H, acc + i * H, a + i * H, b + i * H)
 
 
 cdef inline Py_ssize_t time_of_step(Py_ssize_t step, Py_ssize_t length, bint reverse) noexcept nogil:
@@ -280,16 +313,17 @@ def forward(const floating[:, :, ::1] x, const floating[:, ::1] w_ih,
     else:
         input_bias_np += np.asarray(b_hh)
     cdef const floating[::1] input_bias = input_bias_np
-    # W_hh^T, packed once for the per-step products h @ W_hh^T (_packed.h): all three
-    # gates' columns for reset_after, else those of r and z and, separately, the candidate's.
-    w_hh_t_np = scratch(workspace, "forward.w_hh_t", (H, 3 * H), dtype)
-    w_hh_t_np[...] = np.asarray(w_hh).T
-    cdef const floating[:, ::1] w_hh_t = w_hh_t_np
-    cdef bint packed = H >= PACKED_FROM_HIDDEN
+    # The B operands, packed once per call: W_ih^T for the input projection, and W_hh^T for
+    # the per-step products h @ W_hh^T: all three gates' columns for reset_after, else those
+    # of r and z and, separately, the candidate's.
+    w_hh_np = np.asarray(w_hh)
+    cdef const floating[::1] packed_input = packed_matrix(w_ih, True, workspace,
+                                                          "forward.packed_input")
     cdef const floating[::1] packed_hidden = packed_matrix(
-        w_hh_t, 0, 3 * H if reset_after else 2 * H, packed, workspace, "forward.packed_hidden")
+        w_hh_np if reset_after else w_hh_np[:2 * H], True, workspace, "forward.packed_hidden")
     cdef const floating[::1] packed_candidate = packed_matrix(
-        w_hh_t, 2 * H, H, packed and not reset_after, workspace, "forward.packed_candidate")
+        w_hh_np[:0] if reset_after else w_hh_np[2 * H:], True, workspace,
+        "forward.packed_candidate")
     cdef const floating *b_hn = &b_hh[2 * H]
     cdef Py_ssize_t max_rows = (batch + n_chunks - 1) // n_chunks
     cdef floating[:, :, ::1] hidden_proj = scratch(
@@ -310,8 +344,8 @@ def forward(const floating[:, :, ::1] x, const floating[:, ::1] w_ih,
             for row in range(rows * steps):
                 memcpy(&gates[first, 0, 0] + row * 3 * H, &input_bias[0],
                        3 * H * sizeof(floating))
-            gemm(False, True, rows * steps, 3 * H, I, 1, &x[first, 0, 0], I, &w_ih[0, 0], I,
-                 1, &gates[first, 0, 0], 3 * H)
+            product(rows * steps, 3 * H, I, &x[first, 0, 0], I, 1, &packed_input[0],
+                    &gates[first, 0, 0], 3 * H, 1, True)
             longest = 0
             for row in range(rows):
                 longest = max(longest, lengths[first + row])
@@ -319,11 +353,11 @@ def forward(const floating[:, :, ::1] x, const floating[:, ::1] w_ih,
             for step in range(longest):
                 recurrent_input = &hidden[first, 0]
                 if has_mask:
-                    multiply(rows * H, &masked_hidden[chunk, 0, 0], &hidden[first, 0],
-                             &recurrent_mask[first, 0])
+                    multiply_rows(rows, H, &masked_hidden[chunk, 0, 0], &hidden[first, 0], H,
+                                  &recurrent_mask[first, 0], H)
                     recurrent_input = &masked_hidden[chunk, 0, 0]
-                step_gemm(rows, 3 * H if reset_after else 2 * H, H, recurrent_input, H,
-                          packed_hidden, &w_hh_t[0, 0], 3 * H, proj, 3 * H, False)
+                product(rows, 3 * H if reset_after else 2 * H, H, recurrent_input, H, 1,
+                        &packed_hidden[0], proj, 3 * H, 1, False)
                 for row in range(rows):
                     b = first + row
                     length = lengths[b]
@@ -341,8 +375,8 @@ def forward(const floating[:, :, ::1] x, const floating[:, ::1] w_ih,
                                                 recurrent_input + row * H,
                                                 &reset_hidden[chunk, row, 0])
                 if not reset_after:
-                    step_gemm(rows, H, H, &reset_hidden[chunk, 0, 0], H, packed_candidate,
-                              &w_hh_t[0, 2 * H], 3 * H, proj + 2 * H, 3 * H, False)
+                    product(rows, H, H, &reset_hidden[chunk, 0, 0], H, 1, &packed_candidate[0],
+                            proj + 2 * H, 3 * H, 1, False)
                     for row in range(rows):
                         b = first + row
                         length = lengths[b]
@@ -383,10 +417,9 @@ def backward(const floating[:, :, ::1] d_out, bint has_d_out, floating[:, ::1] d
     W_hh multiplied (``h_prev_all``, (B, T, H): h_{t-1}, masked if ``recurrent_mask``), all
     zero past each sequence's length; adds each sequence's bias gradients into the
     zero-initialised ``db_ih_rows``/``db_hh_rows`` (B, 3H) for the caller to sum, and writes
-    ``dw_ih`` and ``dw_hh``: one GEMM over all B*T rows per gate and matrix, six in all,
+    ``dw_ih`` and ``dw_hh``: one product over all B*T rows per gate and matrix, six in all,
     shared among the threads. With reset_after=False ``reset_h_prev_all`` (B, T, H) is a
-    workspace for r * h_{t-1}. Every BLAS call has the same shape whatever the thread count,
-    so results are bit-identical for any thread count.
+    workspace for r * h_{t-1}.
     """
     cdef Py_ssize_t batch, steps, inputs, hidden_size
     batch, steps, inputs, hidden_size = _check_layer(x, w_ih, w_hh, b_ih, b_hh, lengths)
@@ -412,7 +445,7 @@ def backward(const floating[:, :, ::1] d_out, bint has_d_out, floating[:, ::1] d
         _check_shape("reset_h_prev_all", reset_h_prev_all, (batch, steps, hidden_size))
     cdef bint has_mask = _check_mask(recurrent_mask, batch, hidden_size)
     cdef int H = hidden_size, I = inputs
-    cdef int all_rows = batch * steps
+    cdef long all_rows = batch * steps
     cdef int gate, task
     # The hidden-side gradients and what W_hh multiplied, per gate (reset_after=False: the
     # candidate's recurrent weights multiply r * h_{t-1}).
@@ -430,16 +463,33 @@ def backward(const floating[:, :, ::1] d_out, bint has_d_out, floating[:, ::1] d
     # multiplied by the mask.
     cdef floating[:, :, ::1] d_recurrent = scratch(
         workspace, "backward.d_recurrent", (n_chunks, max_rows, H if has_mask else 1), dtype)
-    # W_hh packed once for the per-step products d_proj @ W_hh (_packed.h): all rows for
-    # reset_after, else those of r and z and, separately, the candidate's.
+    # W_hh packed once for the per-step products d_proj @ W_hh: all rows for reset_after,
+    # else those of r and z and, separately, the candidate's.
     w_hh_np = np.asarray(w_hh)
-    cdef bint packed = H >= PACKED_FROM_HIDDEN
     cdef const floating[::1] packed_hidden = packed_matrix(
-        w_hh_np if reset_after else w_hh_np[:2 * H], 0, H, packed, workspace,
-        "backward.packed_hidden")
+        w_hh_np if reset_after else w_hh_np[:2 * H], False, workspace, "backward.packed_hidden")
     cdef const floating[::1] packed_candidate = packed_matrix(
-        w_hh_np[2 * H:], 0, H, packed and not reset_after, workspace,
+        w_hh_np[:0] if reset_after else w_hh_np[2 * H:], False, workspace,
         "backward.packed_candidate")
+    # dx = d_input_proj @ W_ih, sequence by sequence. With fewer inputs than a panel's width
+    # the kernel computes dx^T = W_ih^T @ d_input_proj^T instead (time steps as columns),
+    # packing each sequence's d_input_proj^T.
+    cdef bint dx_transposed = I < panel_width(dtype)
+    cdef const floating[::1] packed_input = packed_matrix(
+        w_ih[:0] if dx_transposed else w_ih, False, workspace, "backward.packed_input")
+    cdef floating[:, ::1] packed_sequence = scratch(
+        workspace, "backward.packed_sequence",
+        (n_chunks, packed_size(<floating> 0, 3 * H, steps) if dx_transposed else 1), dtype)
+    # The weight gradients as transposes, dW^T = X^T @ dG (X: x, h_{t-1} or r * h_{t-1}), so
+    # that the columns are the H hidden units however few inputs there are; every task packs
+    # its own gate's gradients.
+    cdef floating[:, ::1] packed_gradients = scratch(
+        workspace, "backward.packed_gradients", (6, packed_size(<floating> 0, all_rows, H)),
+        dtype)
+    cdef const floating *weight_input
+    cdef const floating *gate_gradients
+    cdef long weight_inputs
+    cdef floating *weight_gradient
     cdef Py_ssize_t chunk, first, rows, row, b, step, time, length, longest, j
     cdef floating *grad
     cdef floating *recurrent_grad
@@ -484,15 +534,15 @@ def backward(const floating[:, :, ::1] d_out, bint has_d_out, floating[:, ::1] d
                         gates_backward_before_zn(H, &gates[b, time, 0], h_prev,
                                                  &d_hidden[b, 0], grad)
                 if reset_after:
-                    step_gemm(rows, H, 3 * H, &step_grad[chunk, 0, 0], 3 * H, packed_hidden,
-                              &w_hh[0, 0], H, recurrent_grad, H, not has_mask)
+                    product(rows, H, 3 * H, &step_grad[chunk, 0, 0], 3 * H, 1,
+                            &packed_hidden[0], recurrent_grad, H, 1, not has_mask)
                     if has_mask:
-                        add_product(rows * H, &d_hidden[first, 0], &recurrent_mask[first, 0],
-                                    recurrent_grad)
+                        add_product_rows(rows, H, &d_hidden[first, 0], &recurrent_mask[first, 0],
+                                         recurrent_grad)
                     continue
                 # reset_after=False: d(r * h) = da_n W_hn gives da_r, then dh += da_rz W_hrz.
-                step_gemm(rows, H, H, &step_grad[chunk, 0, 2 * H], 3 * H, packed_candidate,
-                          &w_hh[2 * H, 0], H, &d_reset_hidden[chunk, 0, 0], H, False)
+                product(rows, H, H, &step_grad[chunk, 0, 2 * H], 3 * H, 1, &packed_candidate[0],
+                        &d_reset_hidden[chunk, 0, 0], H, 1, False)
                 if has_mask:
                     memset(recurrent_grad, 0, rows * H * sizeof(floating))
                 for row in range(rows):
@@ -507,11 +557,11 @@ def backward(const floating[:, :, ::1] d_out, bint has_d_out, floating[:, ::1] d
                         memcpy(&d_input_proj[b, time, 0], grad, 3 * H * sizeof(floating))
                         add_column_sums(1, 3 * H, grad, &db_ih_rows[b, 0])
                         add_column_sums(1, 3 * H, grad, &db_hh_rows[b, 0])
-                step_gemm(rows, H, 2 * H, &step_grad[chunk, 0, 0], 3 * H, packed_hidden,
-                          &w_hh[0, 0], H, recurrent_grad, H, True)
+                product(rows, H, 2 * H, &step_grad[chunk, 0, 0], 3 * H, 1, &packed_hidden[0],
+                        recurrent_grad, H, 1, True)
                 if has_mask:
-                    add_product(rows * H, &d_hidden[first, 0], &recurrent_mask[first, 0],
-                                recurrent_grad)
+                    add_product_rows(rows, H, &d_hidden[first, 0], &recurrent_mask[first, 0],
+                                     recurrent_grad)
             for row in range(rows):
                 b = first + row
                 length = lengths[b]
@@ -523,25 +573,57 @@ def backward(const floating[:, :, ::1] d_out, bint has_d_out, floating[:, ::1] d
                     if reset_after:
                         memset(&d_hidden_proj[b, length, 0], 0,
                                (steps - length) * 3 * H * sizeof(floating))
-            # dx sequence by sequence, over its own length only: the same BLAS call for a
-            # sequence whatever batch or thread split it is in (BLAS picks kernels by size).
+            # dx sequence by sequence, over its own length only.
             for row in range(rows):
                 b = first + row
                 length = lengths[b]
-                gemm(False, False, length, I, 3 * H, 1, &d_input_proj[b, 0, 0], 3 * H,
-                     &w_ih[0, 0], I, 0, &dx[b, 0, 0], I)
+                if dx_transposed:
+                    pack(3 * H, length, &d_input_proj[b, 0, 0], 1, 3 * H,
+                         &packed_sequence[chunk, 0])
+                    product(I, length, 3 * H, &w_ih[0, 0], 1, I, &packed_sequence[chunk, 0],
+                            &dx[b, 0, 0], 1, I, False)
+                else:
+                    product(length, I, 3 * H, &d_input_proj[b, 0, 0], 3 * H, 1,
+                            &packed_input[0], &dx[b, 0, 0], I, 1, False)
                 if length < steps:
                     memset(&dx[b, length, 0], 0, (steps - length) * I * sizeof(floating))
                 if not reset_after:
-                    multiply_rows_by_reset(steps, H, &reset_h_prev_all[b, 0, 0],
-                                           &h_prev_all[b, 0, 0], &gates[b, 0, 0])
+                    multiply_rows(steps, H, &reset_h_prev_all[b, 0, 0], &h_prev_all[b, 0, 0], H,
+                                  &gates[b, 0, 0], 3 * H)
         # Weight gradients: task = 2 * gate + (0: W_ih rows, 1: W_hh rows) of that gate.
         for task in prange(6, num_threads=n_chunks, schedule="static"):
             gate = task // 2
             if task % 2 == 0:
-                gemm(True, False, H, I, all_rows, 1, &d_input_proj[0, 0, gate * H], 3 * H,
-                     &x[0, 0, 0], I, 0, &dw_ih[gate * H, 0], I)
+                weight_input = &x[0, 0, 0]
+                weight_inputs = I
+                gate_gradients = &d_input_proj[0, 0, gate * H]
+                weight_gradient = &dw_ih[gate * H, 0]
             else:
-                gemm(True, False, H, H, all_rows, 1, d_hidden_side + gate * H, 3 * H,
-                     candidate_input if gate == 2 else &h_prev_all[0, 0, 0], H, 0,
-                     &dw_hh[gate * H, 0], H)
+                weight_input = candidate_input if gate == 2 else &h_prev_all[0, 0, 0]
+                weight_inputs = H
+                gate_gradients = d_hidden_side + gate * H
+                weight_gradient = &dw_hh[gate * H, 0]
+            pack(all_rows, H, gate_gradients, 3 * H, 1, &packed_gradients[task, 0])
+            product(weight_inputs, H, all_rows, weight_input, 1, weight_inputs,
+                    &packed_gradients[task, 0], weight_gradient, 1, weight_inputs, False)
+
+
+def matmul(const floating[:, :] a, const floating[:, :] b, floating[:, ::1] out):
+    """out (M, N) = a (M, K) @ b (K, N) through ``product``: any strides (a transposed view
+    is read as it is), each row of ``out`` computed alike whatever the other rows are."""
+    cdef long M = a.shape[0], K = a.shape[1], N = b.shape[1]
+    if b.shape[0] != K or out.shape[0] != M or out.shape[1] != N:
+        raise ValueError(f"matmul of {(M, K)} and {(b.shape[0], N)} into "
+                         f"{(out.shape[0], out.shape[1])}")
+    if M == 0 or N == 0:
+        return
+    if K == 0:
+        out[...] = 0
+        return
+    cdef long item = sizeof(floating)
+    cdef floating[::1] packed = np.empty(packed_size(<floating> 0, K, N),
+                                         np.float32 if floating is float else np.float64)
+    with nogil:
+        pack(K, N, &b[0, 0], b.strides[0] // item, b.strides[1] // item, &packed[0])
+        product(M, N, K, &a[0, 0], a.strides[0] // item, a.strides[1] // item, &packed[0],
+                &out[0, 0], N, 1, False)

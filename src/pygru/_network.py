@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pygru._arrays import array_module, scatter_add, to_host
-from pygru.functional import gru_backward, gru_forward
+from pygru.functional import gru_backward, gru_forward, matmul
 
 DIRECTIONS = {False: ("forward",), True: ("forward", "backward")}
 
@@ -229,7 +229,8 @@ class GRUNetwork:
         cache.last_states = states
         head_input = inputs if self.output == "sequence" else xp.concatenate(states, axis=1)
         cache.head_input = head_input
-        output = head_input @ self.views["head.weight"].T + self.views["head.bias"]
+        output = _matmul_last_axis(head_input, self.views["head.weight"].T) \
+            + self.views["head.bias"]
         return output, cache
 
     def backward(self, d_output, cache):
@@ -242,10 +243,10 @@ class GRUNetwork:
         grad = xp.zeros_like(self.params)
         grads = self.unflatten(grad)
         head_input = cache.head_input
-        grads["head.weight"][...] = (d_output.reshape(-1, self.n_outputs).T
-                                     @ head_input.reshape(-1, head_input.shape[-1]))
+        grads["head.weight"][...] = matmul(d_output.reshape(-1, self.n_outputs).T,
+                                           head_input.reshape(-1, head_input.shape[-1]))
         grads["head.bias"][...] = d_output.reshape(-1, self.n_outputs).sum(axis=0)
-        d_head_input = d_output @ self.views["head.weight"]
+        d_head_input = _matmul_last_axis(d_output, self.views["head.weight"])
         d_states = None
         if self.output == "sequence":
             d_outputs = d_head_input
@@ -295,6 +296,12 @@ class GRUNetwork:
     def _layer_weights(self, layer, direction):
         prefix = f"gru{layer}.{direction}."
         return [self.views[prefix + name] for name in ("w_ih", "w_hh", "b_ih", "b_hh")]
+
+
+def _matmul_last_axis(array, matrix):
+    """``array @ matrix`` for an array of 2 or more dimensions, through ``matmul``."""
+    rows = array.reshape(-1, array.shape[-1])
+    return matmul(rows, matrix).reshape(*array.shape[:-1], matrix.shape[1])
 
 
 def _contiguous(xp, array):

@@ -1,0 +1,51 @@
+"""pygru: gated recurrent units for NumPy and scikit-learn users."""
+
+__version__ = "0.1.0"
+
+_ESTIMATORS = ("GRUClassifier", "GRURegressor")
+_PERSISTENCE = ("save", "load", "to_torch_state_dict", "from_torch_state_dict",
+                "to_keras_weights", "from_keras_weights")
+
+__all__ = [*_ESTIMATORS, *_PERSISTENCE, "show_config", "__version__"]
+
+
+def show_config():
+    """Print the CPU kernel path in use, the paths this CPU runs, the OpenMP thread count and
+    the BLAS libraries loaded (the kernels do not use BLAS; NumPy and SciPy do).
+
+    Examples
+    --------
+    >>> import pygru
+    >>> pygru.show_config()  # doctest: +ELLIPSIS
+    pygru ...
+    CPU kernels: ... (runnable here: baseline...; choose with PYGRU_CPU_KERNELS)
+    ...
+    """
+    import platform
+
+    from threadpoolctl import threadpool_info
+
+    from pygru import _cpu
+
+    print(f"pygru {__version__} on {platform.machine()}, Python {platform.python_version()}")
+    print(f"CPU kernels: {_cpu.path} (runnable here: {', '.join(_cpu.runnable_paths())}; "
+          f"choose with {_cpu.ENVIRONMENT_VARIABLE})")
+    print(f"OpenMP threads: {_cpu.kernels.max_threads()}")
+    for library in threadpool_info():
+        if library["user_api"] == "blas":
+            print(f"BLAS for NumPy/SciPy: {library['internal_api']} {library['version']} "
+                  f"({library.get('architecture')}, {library['num_threads']} threads), "
+                  f"{library['filepath']}")
+
+
+def __getattr__(name):
+    # Loaded on first use so that `import pygru.functional` stays light.
+    if name in _ESTIMATORS:
+        from pygru import _estimators
+
+        return getattr(_estimators, name)
+    if name in _PERSISTENCE:
+        from pygru import _io
+
+        return getattr(_io, name)
+    raise AttributeError(f"module 'pygru' has no attribute {name!r}")

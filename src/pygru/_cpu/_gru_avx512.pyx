@@ -1,0 +1,2 @@
+# The kernels of _gru.pxi, compiled by setup.py for the avx512 path (see pygru._cpu).
+include "_gru.pxi"

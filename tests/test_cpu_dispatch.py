@@ -1,0 +1,115 @@
+"""One build for every CPU: the kernel path chosen at import, forcing one, and the AVX2 path
+on an emulated AVX2-only CPU (qemu) giving the same bits as here."""
+import os
+import platform
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import pygru
+from pygru import _cpu
+
+X86_64 = platform.machine().lower() in ("x86_64", "amd64")
+
+# A forward and backward pass whose every output is saved, to compare runs bit for bit.
+_FORWARD_BACKWARD = """
+import sys
+import numpy as np
+from pygru import _cpu
+from pygru.functional import gru_backward, gru_forward
+
+results = {"path": np.array(_cpu.path)}
+rng = np.random.default_rng(0)
+for dtype in (np.float32, np.float64):
+    for reset_after in (True, False):
+        x = rng.standard_normal((6, 9, 5)).astype(dtype)
+        weights = [(0.5 * rng.standard_normal(shape)).astype(dtype)
+                   for shape in [(3 * 20, 5), (3 * 20, 20), (3 * 20,), (3 * 20,)]]
+        out, h_n, cache = gru_forward(x, *weights, lengths=[9, 3, 5, 1, 8, 9],
+                                      reset_after=reset_after)
+        grads = gru_backward(np.ones_like(out), h_n, cache)
+        for name, value in zip(["out", "h_n", "dx", "dh0", "dw_ih", "dw_hh", "db_ih", "db_hh"],
+                               (out, h_n) + grads):
+            results[f"{np.dtype(dtype).name}-{reset_after}-{name}"] = value
+np.savez(sys.argv[1], **results)
+"""
+
+
+def run_python(arguments, environment=None, cwd=None, prefix=()):
+    """Run this Python (optionally under an emulator ``prefix``) outside the source tree."""
+    env = {**os.environ, **(environment or {})}
+    return subprocess.run([*prefix, sys.executable, *arguments], env=env, cwd=cwd,
+                          capture_output=True, text=True, timeout=600)
+
+
+def forward_backward(tmp_path, name, environment=None, prefix=()):
+    script = tmp_path / "forward_backward.py"
+    script.write_text(_FORWARD_BACKWARD)
+    target = tmp_path / f"{name}.npz"
+    result = run_python([str(script), str(target)], environment, tmp_path, prefix)
+    assert result.returncode == 0, result.stderr[-3000:]
+    with np.load(target) as saved:
+        return {key: saved[key] for key in saved.files}
+
+
+def test_the_widest_runnable_path_is_used_unless_one_is_forced():
+    runnable = _cpu.runnable_paths()
+    assert runnable[0] == "baseline"
+    assert list(runnable) == [path for path in _cpu.PATHS if path in runnable]
+    expected = os.environ.get(_cpu.ENVIRONMENT_VARIABLE) or runnable[-1]
+    assert _cpu.path == expected
+    assert _cpu.kernels is _cpu.kernel_module(expected)
+
+
+@pytest.mark.parametrize("path", _cpu.runnable_paths())
+def test_a_forced_path_is_used(tmp_path, path):
+    results = forward_backward(tmp_path, path, {_cpu.ENVIRONMENT_VARIABLE: path})
+    assert str(results["path"]) == path
+
+
+@pytest.mark.parametrize("value, error", [
+    ("sse9", "PYGRU_CPU_KERNELS must be one of baseline, avx2, avx512"),
+    ("AVX2", "PYGRU_CPU_KERNELS must be one of baseline, avx2, avx512"),
+])
+def test_a_misspelled_path_is_refused_clearly(tmp_path, value, error):
+    result = run_python(["-c", "import pygru.functional"], {_cpu.ENVIRONMENT_VARIABLE: value},
+                        tmp_path)
+    assert result.returncode != 0
+    assert error in result.stderr and repr(value) in result.stderr
+
+
+def test_a_path_the_cpu_cannot_run_is_refused_clearly():
+    unavailable = [path for path in _cpu.PATHS if path not in _cpu.runnable_paths()]
+    if not unavailable:
+        pytest.skip("this CPU runs every kernel path")
+    with pytest.raises(RuntimeError, match=f"the {unavailable[-1]} kernels cannot run here"):
+        _cpu.kernel_module(unavailable[-1])
+
+
+def test_show_config_names_the_kernel_path(capsys):
+    pygru.show_config()
+    printed = capsys.readouterr().out
+    assert f"CPU kernels: {_cpu.path} (runnable here: {', '.join(_cpu.runnable_paths())}" \
+        in printed
+    assert "OpenMP threads:" in printed
+
+
+@pytest.mark.skipif(not X86_64, reason="the AVX2 CPU is emulated for x86-64 only")
+def test_an_avx2_only_cpu_runs_the_avx2_path_with_the_same_bits(tmp_path):
+    qemu = shutil.which("qemu-x86_64")
+    if qemu is None:
+        pytest.skip("qemu-x86_64 (Debian package qemu-user) is not installed")
+    if "avx2" not in _cpu.runnable_paths():
+        pytest.skip("this CPU does not run the AVX2 path natively, to compare with")
+    native = forward_backward(tmp_path, "native", {_cpu.ENVIRONMENT_VARIABLE: "avx2"})
+    # Haswell-v4: AVX2 and FMA, no AVX-512. The environment must not force a path there.
+    environment = {_cpu.ENVIRONMENT_VARIABLE: ""}
+    emulated = forward_backward(tmp_path, "emulated", environment,
+                                prefix=(qemu, "-cpu", "Haswell-v4"))
+    assert str(emulated["path"]) == "avx2"
+    assert emulated.keys() == native.keys()
+    for key in native:
+        np.testing.assert_array_equal(emulated[key], native[key], err_msg=key)
