@@ -148,9 +148,9 @@ def gru_forward(x, w_ih, w_hh, b_ih, b_hh, h0=None, lengths=None, reset_after=Tr
                                          shape=(batch, hidden), dtype=dtype)
 
     hidden_state = h0.copy()
-    out = _aligned_empty((batch, steps, hidden), dtype)
-    gates = _aligned_empty((batch, steps, 3 * hidden), dtype)
-    hn = _aligned_empty((batch, steps, hidden) if reset_after else (0, 0, 0), dtype)
+    out = np.empty((batch, steps, hidden), dtype)
+    gates = np.empty((batch, steps, 3 * hidden), dtype)
+    hn = np.empty((batch, steps, hidden) if reset_after else (0, 0, 0), dtype)
     _cpu.kernels.forward(x, w_ih, w_hh, b_ih, b_hh, hidden_state, lengths, reset_after,
                          reverse, recurrent_mask, out, gates, hn, _kernel_threads(batch),
                          _workspace)
@@ -351,8 +351,8 @@ _ALIGNMENT = 64
 
 
 def _aligned_empty(shape, dtype):
-    """np.empty, starting on a 64-byte boundary (NumPy only promises 16): the kernels'
-    widest vector loads and stores then do not straddle cache lines where rows allow."""
+    """np.empty, starting on a 64-byte boundary (NumPy only promises 16), for the reused
+    workspaces: the packed panels' vector loads then never straddle cache lines."""
     dtype = np.dtype(dtype)
     size = int(np.prod(shape))
     raw = np.empty(size * dtype.itemsize + _ALIGNMENT, np.uint8)

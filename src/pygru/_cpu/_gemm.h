@@ -27,7 +27,7 @@
 
 #if defined(__AVX512F__)
 #define PYGRU_VECTOR_BYTES 64
-#define PYGRU_MR 8
+#define PYGRU_MR 12
 #elif defined(__AVX2__)
 #define PYGRU_VECTOR_BYTES 32
 #define PYGRU_MR 6

@@ -62,10 +62,14 @@ cdef extern from "_gemm.h" nogil:
     long packed_size_d(long, long)
     void pack_matrix_f(long, long, const float *, long, long, float *)
     void pack_matrix_d(long, long, const double *, long, long, double *)
-    void gemm_packed_f(long, long, long, const float *, long, long, const float *, float *,
-                       long, long, int)
+    void gemm_packed_f(long, long, long, const float *, long, long, const float *,
+                       const float *, float *, long, long, int)
     void gemm_packed_d(long, long, long, const double *, long, long, const double *,
-                       double *, long, long, int)
+                       const double *, double *, long, long, int)
+    void gemm_dot_f(long, long, long, const float *, long, const float *, long, float *, long,
+                    long)
+    void gemm_dot_d(long, long, long, const double *, long, const double *, long, double *,
+                    long, long)
 
 
 cdef extern from "_cpu_features.h" nogil:
@@ -155,14 +159,26 @@ cdef inline void pack(long K, long N, const floating *b, long b_k_stride, long b
 
 cdef inline void product(long M, long N, long K, const floating *a, long a_row_stride,
                          long a_k_stride, const floating *packed, floating *c,
-                         long c_row_stride, long c_col_stride, bint accumulate) noexcept nogil:
-    """C (M x N) = A (M x K) @ B (+ C if accumulate), B as ``pack`` left it (_gemm.h)."""
+                         long c_row_stride, long c_col_stride, bint accumulate,
+                         const floating *packed_bias=NULL) noexcept nogil:
+    """C (M x N) = A (M x K) @ B (+ C if accumulate, else + the bias row if ``packed_bias``),
+    B and the bias as ``pack`` left them (_gemm.h)."""
     if floating is float:
-        gemm_packed_f(M, N, K, a, a_row_stride, a_k_stride, packed, c, c_row_stride,
-                      c_col_stride, accumulate)
+        gemm_packed_f(M, N, K, a, a_row_stride, a_k_stride, packed, packed_bias, c,
+                      c_row_stride, c_col_stride, accumulate)
     else:
-        gemm_packed_d(M, N, K, a, a_row_stride, a_k_stride, packed, c, c_row_stride,
-                      c_col_stride, accumulate)
+        gemm_packed_d(M, N, K, a, a_row_stride, a_k_stride, packed, packed_bias, c,
+                      c_row_stride, c_col_stride, accumulate)
+
+
+cdef inline void dot_product(long M, long N, long K, const floating *a, long lda,
+                             const floating *bt, long ldbt, floating *c) noexcept nogil:
+    """C (M x N, contiguous) = A (M x K) @ B, B given transposed (N x K): one dot product per
+    element, for products with fewer columns than a panel (_gemm.h)."""
+    if floating is float:
+        gemm_dot_f(M, N, K, a, lda, bt, ldbt, c, N, 1)
+    else:
+        gemm_dot_d(M, N, K, a, lda, bt, ldbt, c, N, 1)
 
 
 cdef inline long packed_size(floating dummy, long K, long N) noexcept nogil:
@@ -312,7 +328,9 @@ def forward(const floating[:, :, ::1] x, const floating[:, ::1] w_ih,
         input_bias_np[:2 * H] += np.asarray(b_hh)[:2 * H]
     else:
         input_bias_np += np.asarray(b_hh)
-    cdef const floating[::1] input_bias = input_bias_np
+    cdef const floating[::1] packed_input_bias = packed_matrix(input_bias_np.reshape(1, -1),
+                                                               False, workspace,
+                                                               "forward.packed_input_bias")
     # The B operands, packed once per call: W_ih^T for the input projection, and W_hh^T for
     # the per-step products h @ W_hh^T: all three gates' columns for reset_after, else those
     # of r and z and, separately, the candidate's.
@@ -341,11 +359,8 @@ def forward(const floating[:, :, ::1] x, const floating[:, ::1] w_ih,
         for chunk in prange(n_chunks, num_threads=n_chunks, schedule="static"):
             first = chunk_start(chunk, n_chunks, batch)
             rows = chunk_start(chunk + 1, n_chunks, batch) - first
-            for row in range(rows * steps):
-                memcpy(&gates[first, 0, 0] + row * 3 * H, &input_bias[0],
-                       3 * H * sizeof(floating))
             product(rows * steps, 3 * H, I, &x[first, 0, 0], I, 1, &packed_input[0],
-                    &gates[first, 0, 0], 3 * H, 1, True)
+                    &gates[first, 0, 0], 3 * H, 1, False, &packed_input_bias[0])
             longest = 0
             for row in range(rows):
                 longest = max(longest, lengths[first + row])
@@ -471,15 +486,16 @@ def backward(const floating[:, :, ::1] d_out, bint has_d_out, floating[:, ::1] d
     cdef const floating[::1] packed_candidate = packed_matrix(
         w_hh_np[:0] if reset_after else w_hh_np[2 * H:], False, workspace,
         "backward.packed_candidate")
-    # dx = d_input_proj @ W_ih, sequence by sequence. With fewer inputs than a panel's width
-    # the kernel computes dx^T = W_ih^T @ d_input_proj^T instead (time steps as columns),
-    # packing each sequence's d_input_proj^T.
-    cdef bint dx_transposed = I < panel_width(dtype)
+    # dx = d_input_proj @ W_ih, sequence by sequence, through W_ih packed; with fewer inputs
+    # than a panel's width (lanes would idle) as dot products with the rows of W_ih^T.
+    cdef bint dx_by_dots = I < panel_width(dtype)
     cdef const floating[::1] packed_input = packed_matrix(
-        w_ih[:0] if dx_transposed else w_ih, False, workspace, "backward.packed_input")
-    cdef floating[:, ::1] packed_sequence = scratch(
-        workspace, "backward.packed_sequence",
-        (n_chunks, packed_size(<floating> 0, 3 * H, steps) if dx_transposed else 1), dtype)
+        w_ih[:0] if dx_by_dots else w_ih, False, workspace, "backward.packed_input")
+    w_ih_t_np = np.empty((0, 0), dtype)
+    if dx_by_dots:
+        w_ih_t_np = scratch(workspace, "backward.w_ih_t", (I, 3 * H), dtype)
+        w_ih_t_np[...] = np.asarray(w_ih).T
+    cdef const floating[:, ::1] w_ih_t = w_ih_t_np
     # The weight gradients as transposes, dW^T = X^T @ dG (X: x, h_{t-1} or r * h_{t-1}), so
     # that the columns are the H hidden units however few inputs there are; every task packs
     # its own gate's gradients.
@@ -577,11 +593,9 @@ def backward(const floating[:, :, ::1] d_out, bint has_d_out, floating[:, ::1] d
             for row in range(rows):
                 b = first + row
                 length = lengths[b]
-                if dx_transposed:
-                    pack(3 * H, length, &d_input_proj[b, 0, 0], 1, 3 * H,
-                         &packed_sequence[chunk, 0])
-                    product(I, length, 3 * H, &w_ih[0, 0], 1, I, &packed_sequence[chunk, 0],
-                            &dx[b, 0, 0], 1, I, False)
+                if dx_by_dots:
+                    dot_product(length, I, 3 * H, &d_input_proj[b, 0, 0], 3 * H, &w_ih_t[0, 0],
+                                3 * H, &dx[b, 0, 0])
                 else:
                     product(length, I, 3 * H, &d_input_proj[b, 0, 0], 3 * H, 1,
                             &packed_input[0], &dx[b, 0, 0], I, 1, False)
