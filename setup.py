@@ -9,6 +9,7 @@ anywhere runs on every x86-64 CPU, which picks the widest path it supports at im
 Environment variables:
     PYGRU_DEBUG=1      bounds checking on, no optimisation (for debugging the kernels)
 """
+
 import os
 import platform
 import sys
@@ -22,8 +23,11 @@ X86_64 = platform.machine().lower() in ("x86_64", "amd64")
 # Kernel path -> the x86-64 micro-architecture level it is compiled for (psABI levels:
 # v3 = AVX2 + FMA, v4 = AVX-512). With AVX-512 the gate loops take 16 floats per vector
 # math call instead of 8, which made inference 15-25 % faster at H <= 64.
-PATHS = {"baseline": "x86-64", "avx2": "x86-64-v3", "avx512": "x86-64-v4"} if X86_64 \
+PATHS = (
+    {"baseline": "x86-64", "avx2": "x86-64-v3", "avx512": "x86-64-v4"}
+    if X86_64
     else {"baseline": None}
+)
 
 
 def _compile_args(march):
@@ -33,8 +37,11 @@ def _compile_args(march):
     target = [f"-march={march}", "-mtune=generic"] if march else []
     # No peeling of the gate loops for alignment: where a row starts would then decide which
     # of its elements take the scalar exp/tanh, and results would depend on the batch.
-    return optimisation + target + ["-fno-wrapv", "-fopenmp", "-fno-math-errno",
-                                    "--param=vect-max-peeling-for-alignment=0"]
+    return (
+        optimisation
+        + target
+        + ["-fno-wrapv", "-fopenmp", "-fno-math-errno", "--param=vect-max-peeling-for-alignment=0"]
+    )
 
 
 def _link_args():
@@ -51,9 +58,17 @@ extensions = [
         f"pygru._cpu._gru_{name}",
         sources=[f"src/pygru/_cpu/_gru_{name}.pyx"],
         include_dirs=["src/pygru/_cpu"],
-        depends=[f"src/pygru/_cpu/{header}" for header in (
-            "_gru.pxi", "_gates.h", "_gates_impl.h", "_gemm.h", "_gemm_impl.h",
-            "_cpu_features.h")],
+        depends=[
+            f"src/pygru/_cpu/{header}"
+            for header in (
+                "_gru.pxi",
+                "_gates.h",
+                "_gates_impl.h",
+                "_gemm.h",
+                "_gemm_impl.h",
+                "_cpu_features.h",
+            )
+        ],
         extra_compile_args=_compile_args(march),
         extra_link_args=_link_args(),
     )

@@ -20,8 +20,8 @@ their sources, below and in the written report). Three tasks:
 
 The report goes to stdout and (unless --no-write) to benchmarks/results/accuracy.md.
 """
+
 import argparse
-import math
 import os
 import platform
 import sys
@@ -44,8 +44,14 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.p
 
 import pygru  # noqa: E402
 from pygru import GRUClassifier, GRURegressor  # noqa: E402
-from pygru.datasets import (UCR_DATASETS, load_airline, load_lynx,  # noqa: E402
-                            load_movie_reviews, load_ucr, make_windows)
+from pygru.datasets import (
+    UCR_DATASETS,
+    load_airline,
+    load_lynx,  # noqa: E402
+    load_movie_reviews,
+    load_ucr,
+    make_windows,
+)
 from pygru.text import TokenSequencer  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "accuracy.md")
@@ -65,16 +71,27 @@ CLASSIFIER_VARIANTS = [
 REGRESSOR = dict(hidden_layer_sizes=(32,))
 FORECASTS = {  # name: (loader, transform, inverse, period m, test length, transform name)
     "airline": (load_airline, np.log, np.exp, 12, 24, "log"),
-    "lynx": (load_lynx, np.log10, lambda v: 10.0 ** v, 10, 14, "log10"),
+    "lynx": (load_lynx, np.log10, lambda v: 10.0**v, 10, 14, "log10"),
 }
 # Text: embedding + GRU, early stopping on a 10% validation split (best weights restored).
 TEXT_SEQUENCER = dict(max_features=10000, max_len=50)
-TEXT_CLASSIFIER = dict(embedding_dim=64, hidden_layer_sizes=(64,), learning_rate_init=3e-3,
-                       batch_size=32, max_iter=20, early_stopping=True, n_iter_no_change=3)
+TEXT_CLASSIFIER = dict(
+    embedding_dim=64,
+    hidden_layer_sizes=(64,),
+    learning_rate_init=3e-3,
+    batch_size=32,
+    max_iter=20,
+    early_stopping=True,
+    n_iter_no_change=3,
+)
 TEXT_TFIDF_C = 4.0
 
-QUICK = dict(classifier=dict(max_iter=40), regressor=dict(max_iter=80),
-             text=dict(max_iter=1), text_train=3000)
+QUICK = dict(
+    classifier=dict(max_iter=40),
+    regressor=dict(max_iter=80),
+    text=dict(max_iter=1),
+    text_train=3000,
+)
 
 # --------------------------------------------------------------------------- published
 # Accuracy on the archive's standard train/test split.
@@ -85,8 +102,9 @@ UCR_PUBLISHED = {
     "ItalyPowerDemand": dict(ed=1 - 0.0447, dtw_learned=(1 - 0.0447, 0), dtw_full=1 - 0.0496),
     "GunPoint": dict(ed=1 - 0.0867, dtw_learned=(1 - 0.0867, 0), dtw_full=1 - 0.0933),
     "ArrowHead": dict(ed=1 - 0.2000, dtw_learned=(1 - 0.2000, 0), dtw_full=1 - 0.2971),
-    "PickupGestureWiimoteZ": dict(ed=1 - 0.4400, dtw_learned=(1 - 0.3400, 17),
-                                  dtw_full=1 - 0.3400),
+    "PickupGestureWiimoteZ": dict(
+        ed=1 - 0.4400, dtw_learned=(1 - 0.3400, 17), dtw_full=1 - 0.3400
+    ),
 }
 # UEA: Bagnall et al. (2018), arXiv:1811.00075, benchmark table (1-NN ED, DTW_I, DTW_D, on
 #   the archive's equal-length, padded version). Quoted from memory and NOT checked against
@@ -122,7 +140,7 @@ def pad(series, length):
     """(n, length, F) array, zero after each series' end."""
     out = np.zeros((len(series), length, series[0].shape[1]))
     for i, x in enumerate(series):
-        out[i, :len(x)] = x
+        out[i, : len(x)] = x
     return out
 
 
@@ -137,8 +155,8 @@ def dtw_1nn(train, y_train, test, max_pairs=120_000):
     chunk = max(1, max_pairs // n_train)
     predictions = []
     for start in range(0, len(test), chunk):
-        b = B[start:start + chunk]
-        bl = b_len[start:start + chunk]
+        b = B[start : start + chunk]
+        bl = b_len[start : start + chunk]
         pairs = len(b) * n_train
         end_a = np.tile(a_len, len(b))
         end_b = np.repeat(bl, n_train)
@@ -149,8 +167,9 @@ def dtw_1nn(train, y_train, test, max_pairs=120_000):
             cost = ((b[:, i][:, None, None, :] - A[None]) ** 2).sum(axis=-1).reshape(pairs, Ta)
             cur = np.full((pairs, Ta + 1), np.inf)
             for j in range(1, Ta + 1):
-                cur[:, j] = cost[:, j - 1] + np.minimum(np.minimum(prev[:, j - 1], prev[:, j]),
-                                                        cur[:, j - 1])
+                cur[:, j] = cost[:, j - 1] + np.minimum(
+                    np.minimum(prev[:, j - 1], prev[:, j]), cur[:, j - 1]
+                )
             done = end_b == i + 1
             dist[done] = cur[done, end_a[done]]
             prev = cur
@@ -186,10 +205,18 @@ def run_classification(names, seeds, quick):
         train, test = as_list(data.X_train), as_list(data.X_test)
         y_train, y_test = np.asarray(data.y_train), np.asarray(data.y_test)
         lengths = [len(x) for x in train + test]
-        row = dict(name=name, n_train=len(train), n_test=len(test), dims=train[0].shape[1],
-                   classes=len(np.unique(y_train)),
-                   length=(f"{min(lengths)}-{max(lengths)}" if min(lengths) != max(lengths)
-                           else str(lengths[0])))
+        row = dict(
+            name=name,
+            n_train=len(train),
+            n_test=len(test),
+            dims=train[0].shape[1],
+            classes=len(np.unique(y_train)),
+            length=(
+                f"{min(lengths)}-{max(lengths)}"
+                if min(lengths) != max(lengths)
+                else str(lengths[0])
+            ),
+        )
         log(f"[classification] {name}")
 
         # scikit-learn baselines on the flattened, zero-padded series
@@ -203,8 +230,7 @@ def run_classification(names, seeds, quick):
         row["logistic"] = logistic.score(flat_test, y_test)
         row["mlp"] = []
         for seed in seeds:
-            mlp = make_pipeline(StandardScaler(),
-                                MLPClassifier(max_iter=1000, random_state=seed))
+            mlp = make_pipeline(StandardScaler(), MLPClassifier(max_iter=1000, random_state=seed))
             fit_quietly(mlp, flat_train, y_train)
             row["mlp"].append(mlp.score(flat_test, y_test))
         if not quick:
@@ -225,8 +251,10 @@ def run_classification(names, seeds, quick):
             if key == "gru":
                 row["patch"] = clf.patch_size_
             log(f"    {key}: {mean_std(scores)}  ({np.mean(times):.1f} s, epochs {epochs})")
-        log(f"    ED {row['ed']:.3f}  DTW {fmt(row['dtw'])}  logistic {row['logistic']:.3f}  "
-            f"MLP {mean_std(row['mlp'])}")
+        log(
+            f"    ED {row['ed']:.3f}  DTW {fmt(row['dtw'])}  logistic {row['logistic']:.3f}  "
+            f"MLP {mean_std(row['mlp'])}"
+        )
         rows.append(row)
     return rows, settings
 
@@ -239,7 +267,7 @@ def classification_report(rows, settings, n_seeds):
         f"with the library's defaults, the same for every set, mean ± std over {n_seeds} "
         "seed(s). The defaults stop when the training loss has not improved for "
         "max(10, ⌈500 / updates per epoch⌉) epochs (`n_iter_no_change='auto'`, shown as "
-        "\"patience\"), standardise each input feature (`standardize=True`) and feed "
+        '"patience"), standardise each input feature (`standardize=True`) and feed '
         "series longer than 64 steps to the GRU in patches of k = ⌈longest training "
         "series / 32⌉ consecutive time steps (`patch_size='auto'`, k shown in the table). "
         "*patch_size=None*: the same, one GRU step per time step; *bidirectional*: the "
@@ -265,7 +293,8 @@ def classification_report(rows, settings, n_seeds):
             f"{np.mean(r['gru_steps_time']):.1f} | **{mean_std(r['gru'])}** ({r['patch']}) | "
             f"{np.mean(r['gru_time']):.1f} | **{mean_std(r['gru_bi'])}** | "
             f"{np.mean(r['gru_bi_time']):.1f} | {r['ed']:.3f} | {fmt(r['dtw'])} | "
-            f"{r['logistic']:.3f} | {mean_std(r['mlp'])} |")
+            f"{r['logistic']:.3f} | {mean_std(r['mlp'])} |"
+        )
     lines += [
         "",
         "### Published results for the same split",
@@ -275,7 +304,7 @@ def classification_report(rows, settings, n_seeds):
         "/ no window); UEA sets (JapaneseVowels, BasicMotions) from Bagnall et al. (2018) "
         "ED / DTW_I / DTW_D — **marked ? : quoted from memory, not checked against the "
         "paper**. MLP, FCN, ResNet: Fawaz et al. (2019), mean (std) over 10 runs, from the "
-        "authors' result files; \"–\": not in that study.",
+        'authors\' result files; "–": not in that study.',
         "",
         "| data set | pygru patch_size=None | pygru defaults | pygru defaults, bidir. | "
         "1-NN ED | 1-NN DTW | MLP | FCN | ResNet | best published |",
@@ -305,17 +334,24 @@ def classification_report(rows, settings, n_seeds):
             else:
                 deep.append("–")
         best = f"{max(published):.3f}" if published else "–"
-        lines.append(f"| {name} | {mean_std(r['gru_steps'])} | {mean_std(r['gru'])} | "
-                     f"{mean_std(r['gru_bi'])} | {ed} | "
-                     f"{dtw} | {' | '.join(deep)} | {best} |")
-    lines += ["", "### Goals", "",
-              "Goal: pygru beats the MLP (sklearn, this run; and Fawaz et al. where "
-              "published) and 1-NN Euclidean on every set; within 3 points of the best "
-              "published result on ItalyPowerDemand and JapaneseVowels. Mean accuracy over "
-              "seeds.", "",
-              "| data set | variant | pygru | vs MLP (this run) | vs MLP (Fawaz) | "
-              "vs 1-NN ED (this run) | gap to best published |",
-              "|---|---|---|---|---|---|---|"]
+        lines.append(
+            f"| {name} | {mean_std(r['gru_steps'])} | {mean_std(r['gru'])} | "
+            f"{mean_std(r['gru_bi'])} | {ed} | "
+            f"{dtw} | {' | '.join(deep)} | {best} |"
+        )
+    lines += [
+        "",
+        "### Goals",
+        "",
+        "Goal: pygru beats the MLP (sklearn, this run; and Fawaz et al. where "
+        "published) and 1-NN Euclidean on every set; within 3 points of the best "
+        "published result on ItalyPowerDemand and JapaneseVowels. Mean accuracy over "
+        "seeds.",
+        "",
+        "| data set | variant | pygru | vs MLP (this run) | vs MLP (Fawaz) | "
+        "vs 1-NN ED (this run) | gap to best published |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         name = r["name"]
         best = best_published(name)
@@ -325,7 +361,8 @@ def classification_report(rows, settings, n_seeds):
             lines.append(
                 f"| {name} | {label} | {acc:.3f} | {verdict(acc, np.mean(r['mlp']))} | "
                 f"{verdict(acc, mlp_pub)} | {verdict(acc, r['ed'])} | "
-                f"{'–' if best is None else f'{(acc - best) * 100:+.1f} pts'} |")
+                f"{'–' if best is None else f'{(acc - best) * 100:+.1f} pts'} |"
+            )
     return lines
 
 
@@ -363,21 +400,27 @@ def run_forecasting(seeds, quick):
         log(f"[forecasting] {name}")
         series = forward(loader().data)
         n = len(series)
-        X, target = make_windows(series, lookback=period)     # X[i] = y[i : i + m]
-        at = np.arange(period, n)                              # time index of each target
+        X, target = make_windows(series, lookback=period)  # X[i] = y[i : i + m]
+        at = np.arange(period, n)  # time index of each target
         test = at >= n - n_test
         last = X[:, -1, 0]
-        scale = np.std(np.diff(series[:n - n_test]))
-        X_norm = (X - last[:, None, None]) / scale             # level-normalised windows
-        change = (target - last) / scale                       # next value - last value
+        scale = np.std(np.diff(series[: n - n_test]))
+        X_norm = (X - last[:, None, None]) / scale  # level-normalised windows
+        change = (target - last) / scale  # next value - last value
         truth = inverse(target[test])
 
-        def errors(prediction):
+        def errors(prediction, inverse=inverse, truth=truth):
             error = inverse(prediction) - truth
-            return np.sqrt(np.mean(error ** 2)), np.mean(np.abs(error))
+            return np.sqrt(np.mean(error**2)), np.mean(np.abs(error))
 
-        row = dict(name=name, n_train=int((~test).sum()), n_test=int(test.sum()),
-                   period=period, transform=transform, length=n)
+        row = dict(
+            name=name,
+            n_train=int((~test).sum()),
+            n_test=int(test.sum()),
+            period=period,
+            transform=transform,
+            length=n,
+        )
         row["naive"] = errors(last[test])
         row["seasonal"] = errors(series[at[test] - period])
         linear = LinearRegression().fit(X_norm[~test, :, 0], change[~test])
@@ -388,8 +431,10 @@ def run_forecasting(seeds, quick):
             times.append(fit_quietly(reg, X_norm[~test], change[~test]))
             results.append(errors(last[test] + scale * reg.predict(X_norm[test])))
         row["gru"], row["gru_time"] = np.array(results), times
-        log(f"    GRU RMSE {mean_std(row['gru'][:, 0], digits=1)}  naive {row['naive'][0]:.1f}"
-            f"  seasonal {row['seasonal'][0]:.1f}  linear AR {row['linear'][0]:.1f}")
+        log(
+            f"    GRU RMSE {mean_std(row['gru'][:, 0], digits=1)}  naive {row['naive'][0]:.1f}"
+            f"  seasonal {row['seasonal'][0]:.1f}  linear AR {row['linear'][0]:.1f}"
+        )
         rows.append(row)
     return rows, settings
 
@@ -419,10 +464,15 @@ def forecasting_report(rows, settings, n_seeds):
             f"{mean_std(r['gru'][:, 1], digits=1)} | {np.mean(r['gru_time']):.1f} | "
             f"{r['naive'][0]:.1f} / {r['naive'][1]:.1f} | "
             f"{r['seasonal'][0]:.1f} / {r['seasonal'][1]:.1f} | "
-            f"{r['linear'][0]:.1f} / {r['linear'][1]:.1f} |")
+            f"{r['linear'][0]:.1f} / {r['linear'][1]:.1f} |"
+        )
     beats = [np.mean(r["gru"][:, 0]) < min(r["naive"][0], r["seasonal"][0]) for r in rows]
-    lines += ["", "Goal: pygru beats both naive forecasts: " + ", ".join(
-        f"{r['name']} {'✓' if ok else '✗'}" for r, ok in zip(rows, beats)) + " (RMSE)."]
+    lines += [
+        "",
+        "Goal: pygru beats both naive forecasts: "
+        + ", ".join(f"{r['name']} {'✓' if ok else '✗'}" for r, ok in zip(rows, beats))
+        + " (RMSE).",
+    ]
     return lines
 
 
@@ -432,17 +482,23 @@ def run_text(seeds, quick):
     log("[text] movie reviews")
     data = load_movie_reviews()
     if quick:
-        data.X_train = data.X_train[:QUICK["text_train"]]
-        data.y_train = data.y_train[:QUICK["text_train"]]
-    tfidf = make_pipeline(TfidfVectorizer(sublinear_tf=True),
-                          LogisticRegression(C=TEXT_TFIDF_C, max_iter=2000))
+        data.X_train = data.X_train[: QUICK["text_train"]]
+        data.y_train = data.y_train[: QUICK["text_train"]]
+    tfidf = make_pipeline(
+        TfidfVectorizer(sublinear_tf=True), LogisticRegression(C=TEXT_TFIDF_C, max_iter=2000)
+    )
     tfidf_time = fit_quietly(tfidf, data.X_train, data.y_train)
-    row = dict(n_train=len(data.X_train), n_test=len(data.X_test),
-               tfidf=tfidf.score(data.X_test, data.y_test), tfidf_time=tfidf_time)
+    row = dict(
+        n_train=len(data.X_train),
+        n_test=len(data.X_test),
+        tfidf=tfidf.score(data.X_test, data.y_test),
+        tfidf_time=tfidf_time,
+    )
     scores, times, epochs = [], [], []
     for seed in seeds:
-        pipeline = make_pipeline(TokenSequencer(**TEXT_SEQUENCER),
-                                 GRUClassifier(random_state=seed, **settings))
+        pipeline = make_pipeline(
+            TokenSequencer(**TEXT_SEQUENCER), GRUClassifier(random_state=seed, **settings)
+        )
         times.append(fit_quietly(pipeline, data.X_train, data.y_train))
         scores.append(pipeline.score(data.X_test, data.y_test))
         epochs.append(pipeline[-1].n_iter_)
@@ -494,15 +550,31 @@ def run_tasks(args, seeds):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3, help="seeds per model (default 3)")
-    parser.add_argument("--quick", action="store_true",
-                        help="1 seed and short training: a smoke run, not for comparison")
-    parser.add_argument("--tasks", nargs="+", default=["classification", "forecasting", "text"],
-                        choices=["classification", "forecasting", "text"])
-    parser.add_argument("--datasets", nargs="+", default=list(UCR_DATASETS),
-                        choices=list(UCR_DATASETS), help="classification sets to run")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="OpenMP/BLAS threads (default 1: the batches are small, and "
-                             "extra threads only wait on a busy machine)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="1 seed and short training: a smoke run, not for comparison",
+    )
+    parser.add_argument(
+        "--tasks",
+        nargs="+",
+        default=["classification", "forecasting", "text"],
+        choices=["classification", "forecasting", "text"],
+    )
+    parser.add_argument(
+        "--datasets",
+        nargs="+",
+        default=list(UCR_DATASETS),
+        choices=list(UCR_DATASETS),
+        help="classification sets to run",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="OpenMP/BLAS threads (default 1: the batches are small, and "
+        "extra threads only wait on a busy machine)",
+    )
     parser.add_argument("--output", default=RESULTS, help=f"report file (default {RESULTS})")
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args(argv)
@@ -519,8 +591,7 @@ def main(argv=None):
         f"{date.today().isoformat()}: pygru {pygru.__version__}, scikit-learn "
         f"{sklearn.__version__}, NumPy {np.__version__}, Python {platform.python_version()}, "
         f"{os.cpu_count()} CPU(s), {args.threads} thread(s); total {elapsed / 60:.1f} min. "
-        + ("**--quick run: short training, 1 seed; not for comparison.** " if args.quick
-           else "")
+        + ("**--quick run: short training, 1 seed; not for comparison.** " if args.quick else "")
         + "Fit times depend on the machine and its load. Sources of the published numbers "
         "and the reasoning behind the settings: `benchmarks/README.md`.",
         "",

@@ -8,6 +8,7 @@ median over repeats and the speed ratio torch / pygru (> 1: pygru is faster).
     pip install torch==2.13.0    # benchmark dependency only
     python benchmarks/bench_cpu.py [--threads 2] [--repeats 15] [--shapes 32,50,8,32 ...]
 """
+
 import argparse
 import os
 import statistics
@@ -18,8 +19,13 @@ from threadpoolctl import threadpool_limits
 
 from pygru.functional import gru_backward, gru_forward
 
-DEFAULT_SHAPES = [(32, 50, 8, 32), (64, 100, 16, 64), (128, 100, 32, 128), (64, 200, 1, 256),
-                  (256, 50, 64, 256)]
+DEFAULT_SHAPES = [
+    (32, 50, 8, 32),
+    (64, 100, 16, 64),
+    (128, 100, 32, 128),
+    (64, 200, 1, 256),
+    (256, 50, 64, 256),
+]
 
 
 def median_seconds(function, repeats, min_time=0.2):
@@ -72,8 +78,12 @@ def torch_layer(problem):
     inputs, hidden = problem["x"].shape[2], problem["w_hh"].shape[1]
     layer = torch.nn.GRU(inputs, hidden, batch_first=True)
     with torch.no_grad():
-        for name, key in [("weight_ih_l0", "w_ih"), ("weight_hh_l0", "w_hh"),
-                          ("bias_ih_l0", "b_ih"), ("bias_hh_l0", "b_hh")]:
+        for name, key in [
+            ("weight_ih_l0", "w_ih"),
+            ("weight_hh_l0", "w_hh"),
+            ("bias_ih_l0", "b_ih"),
+            ("bias_hh_l0", "b_hh"),
+        ]:
             getattr(layer, name).copy_(torch.from_numpy(problem[key]))
     return layer
 
@@ -126,10 +136,14 @@ def main():
     import torch
 
     torch.set_num_threads(args.threads)
-    print(f"threads={args.threads} repeats={args.repeats} torch={torch.__version__} "
-          f"float32; times are medians in ms; ratio = torch / pygru")
-    header = (f"{'B,T,I,H':>16} | {'infer pygru':>11} {'torch':>8} {'ratio':>6} | "
-              f"{'train pygru':>11} {'torch':>8} {'ratio':>6}")
+    print(
+        f"threads={args.threads} repeats={args.repeats} torch={torch.__version__} "
+        f"float32; times are medians in ms; ratio = torch / pygru"
+    )
+    header = (
+        f"{'B,T,I,H':>16} | {'infer pygru':>11} {'torch':>8} {'ratio':>6} | "
+        f"{'train pygru':>11} {'torch':>8} {'ratio':>6}"
+    )
     print(header)
     print("-" * len(header))
     with threadpool_limits(args.threads, user_api="openmp"):
@@ -138,10 +152,13 @@ def main():
             check_same_results(problem)
             ours_infer, ours_train = pygru_timings(problem, args.repeats)
             torch_infer, torch_train = torch_timings(problem, args.repeats)
-            print(f"{','.join(map(str, shape)):>16} | {ours_infer * 1e3:11.3f} "
-                  f"{torch_infer * 1e3:8.3f} {torch_infer / ours_infer:6.2f} | "
-                  f"{ours_train * 1e3:11.3f} {torch_train * 1e3:8.3f} "
-                  f"{torch_train / ours_train:6.2f}", flush=True)
+            print(
+                f"{','.join(map(str, shape)):>16} | {ours_infer * 1e3:11.3f} "
+                f"{torch_infer * 1e3:8.3f} {torch_infer / ours_infer:6.2f} | "
+                f"{ours_train * 1e3:11.3f} {torch_train * 1e3:8.3f} "
+                f"{torch_train / ours_train:6.2f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

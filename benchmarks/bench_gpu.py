@@ -13,6 +13,7 @@ torch's.
 Needs CuPy and a CUDA build of PyTorch with cuDNN; run from the repository root after
 building the CPU extension (``pip install -e .`` or ``python setup.py build_ext --inplace``).
 """
+
 import argparse
 import os
 import statistics
@@ -23,8 +24,15 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-DEFAULT_SHAPES = [(32, 50, 8, 32), (64, 100, 16, 64), (128, 100, 32, 128), (64, 200, 1, 256),
-                  (256, 50, 64, 256), (512, 100, 128, 512), (1, 1000, 32, 128)]
+DEFAULT_SHAPES = [
+    (32, 50, 8, 32),
+    (64, 100, 16, 64),
+    (128, 100, 32, 128),
+    (64, 200, 1, 256),
+    (256, 50, 64, 256),
+    (512, 100, 128, 512),
+    (1, 1000, 32, 128),
+]
 
 
 def median_seconds(function, synchronize, repeats, min_time=0.3):
@@ -72,17 +80,25 @@ def torch_timings(torch, gru, x, d_out, repeats, synchronize):
         out, _ = gru(x_grad)
         out.backward(d_out)
 
-    return (median_seconds(infer, synchronize, repeats),
-            median_seconds(train, synchronize, repeats))
+    return (
+        median_seconds(infer, synchronize, repeats),
+        median_seconds(train, synchronize, repeats),
+    )
 
 
 def pygru_arrays(cupy, gru, x, d_out):
     """The torch tensors as CuPy arrays on the same device (copies, no sharing)."""
+
     def device(tensor):
         return cupy.asarray(tensor.detach().cpu().numpy())
 
-    return dict(x=device(x), w_ih=device(gru.weight_ih_l0), w_hh=device(gru.weight_hh_l0),
-                b_ih=device(gru.bias_ih_l0), b_hh=device(gru.bias_hh_l0)), device(d_out)
+    return dict(
+        x=device(x),
+        w_ih=device(gru.weight_ih_l0),
+        w_hh=device(gru.weight_hh_l0),
+        b_ih=device(gru.bias_ih_l0),
+        b_hh=device(gru.bias_hh_l0),
+    ), device(d_out)
 
 
 def pygru_timings(arrays, d_out, repeats, synchronize):
@@ -95,8 +111,10 @@ def pygru_timings(arrays, d_out, repeats, synchronize):
         _, _, cache = gru_forward_gpu(**arrays)
         gru_backward_gpu(d_out, None, cache)
 
-    return (median_seconds(infer, synchronize, repeats),
-            median_seconds(train, synchronize, repeats))
+    return (
+        median_seconds(infer, synchronize, repeats),
+        median_seconds(train, synchronize, repeats),
+    )
 
 
 def check_against_torch(torch, cupy, gru, x, d_out, arrays, d_out_array):
@@ -110,9 +128,15 @@ def check_against_torch(torch, cupy, gru, x, d_out, arrays, d_out_array):
     out_t.backward(d_out)
     out, h_n, cache = gru_forward_gpu(**arrays)
     dx, _, dw_ih, dw_hh, db_ih, db_hh = gru_backward_gpu(d_out_array, None, cache)
-    pairs = [(out, out_t), (h_n, h_t[0]), (dx, x_grad.grad), (dw_ih, gru.weight_ih_l0.grad),
-             (dw_hh, gru.weight_hh_l0.grad), (db_ih, gru.bias_ih_l0.grad),
-             (db_hh, gru.bias_hh_l0.grad)]
+    pairs = [
+        (out, out_t),
+        (h_n, h_t[0]),
+        (dx, x_grad.grad),
+        (dw_ih, gru.weight_ih_l0.grad),
+        (dw_hh, gru.weight_hh_l0.grad),
+        (db_ih, gru.bias_ih_l0.grad),
+        (db_hh, gru.bias_hh_l0.grad),
+    ]
     worst = 0.0
     for mine, theirs in pairs:
         theirs = theirs.detach().cpu().numpy().astype(np.float64)
@@ -132,8 +156,9 @@ def plans(shape):
     chosen = []
     for backward in (False, True):
         plan = _launch.plan_recurrence(batch, hidden, 4, True, backward, runtime.limits)
-        chosen.append("steps" if plan.strategy == _launch.STEPWISE
-                      else f"c{plan.cluster_size}x{plan.tiles}t")
+        chosen.append(
+            "steps" if plan.strategy == _launch.STEPWISE else f"c{plan.cluster_size}x{plan.tiles}t"
+        )
     return "/".join(chosen)
 
 
@@ -164,29 +189,34 @@ def main():
         torch.cuda.synchronize()
         cupy.cuda.Device().synchronize()
 
-    print(f"GPU: {torch.cuda.get_device_name()}, torch {torch.__version__}, "
-          f"cuDNN {torch.backends.cudnn.version()}, CuPy {cupy.__version__}, float32, "
-          f"TF32 in torch: {args.tf32}; median of {args.repeats} samples; "
-          "ratio = torch time / pygru time (> 1: pygru faster)")
-    header = (f"{'B':>4} {'T':>5} {'I':>4} {'H':>4} {'plan':>12} {'max err':>8} | "
-              f"{'infer torch':>11} {'pygru':>9} {'ratio':>6} | "
-              f"{'train torch':>11} {'pygru':>9} {'ratio':>6}")
+    print(
+        f"GPU: {torch.cuda.get_device_name()}, torch {torch.__version__}, "
+        f"cuDNN {torch.backends.cudnn.version()}, CuPy {cupy.__version__}, float32, "
+        f"TF32 in torch: {args.tf32}; median of {args.repeats} samples; "
+        "ratio = torch time / pygru time (> 1: pygru faster)"
+    )
+    header = (
+        f"{'B':>4} {'T':>5} {'I':>4} {'H':>4} {'plan':>12} {'max err':>8} | "
+        f"{'infer torch':>11} {'pygru':>9} {'ratio':>6} | "
+        f"{'train torch':>11} {'pygru':>9} {'ratio':>6}"
+    )
     print(header)
     print("-" * len(header))
     for shape in args.shapes:
         gru, x, d_out = make_torch_problem(torch, shape)
         arrays, d_out_array = pygru_arrays(cupy, gru, x, d_out)
         error = check_against_torch(torch, cupy, gru, x, d_out, arrays, d_out_array)
-        torch_infer, torch_train = torch_timings(torch, gru, x, d_out, args.repeats,
-                                                 synchronize)
-        pygru_infer, pygru_train = pygru_timings(arrays, d_out_array, args.repeats,
-                                                 synchronize)
-        print(f"{shape[0]:>4} {shape[1]:>5} {shape[2]:>4} {shape[3]:>4} {plans(shape):>12} "
-              f"{error:>8.1e} | "
-              f"{torch_infer * 1e3:>9.3f}ms {pygru_infer * 1e3:>7.3f}ms "
-              f"{torch_infer / pygru_infer:>6.2f} | "
-              f"{torch_train * 1e3:>9.3f}ms {pygru_train * 1e3:>7.3f}ms "
-              f"{torch_train / pygru_train:>6.2f}", flush=True)
+        torch_infer, torch_train = torch_timings(torch, gru, x, d_out, args.repeats, synchronize)
+        pygru_infer, pygru_train = pygru_timings(arrays, d_out_array, args.repeats, synchronize)
+        print(
+            f"{shape[0]:>4} {shape[1]:>5} {shape[2]:>4} {shape[3]:>4} {plans(shape):>12} "
+            f"{error:>8.1e} | "
+            f"{torch_infer * 1e3:>9.3f}ms {pygru_infer * 1e3:>7.3f}ms "
+            f"{torch_infer / pygru_infer:>6.2f} | "
+            f"{torch_train * 1e3:>9.3f}ms {pygru_train * 1e3:>7.3f}ms "
+            f"{torch_train / pygru_train:>6.2f}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

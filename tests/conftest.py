@@ -9,9 +9,14 @@ def make_layer(batch, steps, inputs, hidden, dtype=np.float64, seed=0, scale=0.6
     def normal(*shape):
         return (scale * rng.standard_normal(shape)).astype(dtype)
 
-    return dict(x=normal(batch, steps, inputs), w_ih=normal(3 * hidden, inputs),
-                w_hh=normal(3 * hidden, hidden), b_ih=normal(3 * hidden),
-                b_hh=normal(3 * hidden), h0=normal(batch, hidden))
+    return dict(
+        x=normal(batch, steps, inputs),
+        w_ih=normal(3 * hidden, inputs),
+        w_hh=normal(3 * hidden, hidden),
+        b_ih=normal(3 * hidden),
+        b_hh=normal(3 * hidden),
+        h0=normal(batch, hidden),
+    )
 
 
 def random_lengths(batch, steps, seed=0):

@@ -17,6 +17,7 @@ under an emulation in tests/test_cuda_source.py); what this double checks is eve
 around them: where parameters, optimizer state and batches live, what crosses the bus, and
 that fitted models pickle without device arrays.
 """
+
 import sys
 import types
 from collections import Counter
@@ -29,8 +30,10 @@ TRANSFERS = Counter()  # "host_to_device", "device_to_host" (arrays), "scalars_r
 
 def _reduction(name):
     """A reduction method that, as CuPy's, returns a 0-d device array, not a host scalar."""
+
     def reduce(self, *args, **kwargs):
         return _wrap(np.asarray(getattr(self._data, name)(*args, **kwargs)))
+
     reduce.__name__ = name
     return reduce
 
@@ -45,8 +48,10 @@ class ndarray(NDArrayOperatorsMixin):  # noqa: N801 - the name CuPy uses
 
     # ------------------------------------------------------------------ conversion
     def __array__(self, dtype=None, copy=None):
-        raise TypeError("Implicit conversion to a NumPy array is not allowed. Please use "
-                        "`.get()` to construct a NumPy array explicitly.")
+        raise TypeError(
+            "Implicit conversion to a NumPy array is not allowed. Please use "
+            "`.get()` to construct a NumPy array explicitly."
+        )
 
     def get(self):
         TRANSFERS["device_to_host"] += 1
@@ -74,16 +79,19 @@ class ndarray(NDArrayOperatorsMixin):  # noqa: N801 - the name CuPy uses
 
     # ------------------------------------------------------------------ dispatch
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        if ufunc is np.matmul and method == "__call__" and not kwargs \
-                and all(getattr(value, "ndim", 0) == 2 for value in inputs):
+        if (
+            ufunc is np.matmul
+            and method == "__call__"
+            and not kwargs
+            and all(getattr(value, "ndim", 0) == 2 for value in inputs)
+        ):
             from pygru.functional import matmul
 
             return _wrap(matmul(*(_device_operand(value) for value in inputs)))
         outs = kwargs.get("out")
         if outs is not None:
             kwargs["out"] = tuple(_device_operand(out) for out in outs)
-        result = getattr(ufunc, method)(*(_device_operand(value) for value in inputs),
-                                        **kwargs)
+        result = getattr(ufunc, method)(*(_device_operand(value) for value in inputs), **kwargs)
         if outs is not None:  # the device arrays the caller passed, now updated
             return outs[0] if len(outs) == 1 else outs
         return _wrap(result)
@@ -157,8 +165,9 @@ def _device_operand(value):
     if isinstance(value, ndarray):
         return value._data
     if isinstance(value, np.ndarray) and value.ndim > 0:
-        raise TypeError("Unsupported type <class 'numpy.ndarray'>: a host array was mixed "
-                        "with device arrays")
+        raise TypeError(
+            "Unsupported type <class 'numpy.ndarray'>: a host array was mixed with device arrays"
+        )
     return value
 
 
@@ -229,6 +238,7 @@ def _function(name):
 
     def function(*args, **kwargs):
         return _wrap(numpy_function(*_unwrap(args), **_unwrap(kwargs)))
+
     function.__name__ = name
     return function
 
@@ -289,22 +299,40 @@ def _require_device(**arrays):
             raise TypeError(f"{name} must be a CuPy array like x, got {type(value).__name__}")
 
 
-def _forward_on_cpu(x, w_ih, w_hh, b_ih, b_hh, h0=None, lengths=None, reset_after=True,
-                    reverse=False, recurrent_mask=None):
+def _forward_on_cpu(
+    x,
+    w_ih,
+    w_hh,
+    b_ih,
+    b_hh,
+    h0=None,
+    lengths=None,
+    reset_after=True,
+    reverse=False,
+    recurrent_mask=None,
+):
     from pygru import functional
     from pygru.functional import GRUCache
 
-    _require_device(x=x, w_ih=w_ih, w_hh=w_hh, b_ih=b_ih, b_hh=b_hh, h0=h0,
-                    recurrent_mask=recurrent_mask)
+    _require_device(
+        x=x, w_ih=w_ih, w_hh=w_hh, b_ih=b_ih, b_hh=b_hh, h0=h0, recurrent_mask=recurrent_mask
+    )
     if isinstance(lengths, ndarray):
         raise TypeError("lengths stay on the host")
     out, h_n, cache = functional.gru_forward(
-        *(_to_host(v) for v in (x, w_ih, w_hh, b_ih, b_hh)), h0=_to_host(h0),
-        lengths=lengths, reset_after=reset_after, reverse=reverse,
-        recurrent_mask=_to_host(recurrent_mask))
-    device_cache = GRUCache(**{name: ndarray(value) if isinstance(value, np.ndarray)
-                               and name != "lengths" else value
-                               for name, value in vars(cache).items()})
+        *(_to_host(v) for v in (x, w_ih, w_hh, b_ih, b_hh)),
+        h0=_to_host(h0),
+        lengths=lengths,
+        reset_after=reset_after,
+        reverse=reverse,
+        recurrent_mask=_to_host(recurrent_mask),
+    )
+    device_cache = GRUCache(
+        **{
+            name: ndarray(value) if isinstance(value, np.ndarray) and name != "lengths" else value
+            for name, value in vars(cache).items()
+        }
+    )
     return ndarray(out), ndarray(h_n), device_cache
 
 
@@ -314,5 +342,7 @@ def _backward_on_cpu(d_out, d_h_n, cache):
 
     _require_device(d_out=d_out, d_h_n=d_h_n)
     host_cache = GRUCache(**{name: _to_host(value) for name, value in vars(cache).items()})
-    return tuple(ndarray(grad) for grad in
-                 functional.gru_backward(_to_host(d_out), _to_host(d_h_n), host_cache))
+    return tuple(
+        ndarray(grad)
+        for grad in functional.gru_backward(_to_host(d_out), _to_host(d_h_n), host_cache)
+    )

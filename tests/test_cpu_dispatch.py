@@ -1,5 +1,6 @@
 """One build for every CPU: the kernel path chosen at import, forcing one, and the AVX2 path
 on an emulated AVX2-only CPU (qemu) giving the same bits as here."""
+
 import os
 import platform
 import shutil
@@ -41,8 +42,14 @@ np.savez(sys.argv[1], **results)
 def run_python(arguments, environment=None, cwd=None, prefix=()):
     """Run this Python (optionally under an emulator ``prefix``) outside the source tree."""
     env = {**os.environ, **(environment or {})}
-    return subprocess.run([*prefix, sys.executable, *arguments], env=env, cwd=cwd,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [*prefix, sys.executable, *arguments],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def forward_backward(tmp_path, name, environment=None, prefix=()):
@@ -70,13 +77,17 @@ def test_a_forced_path_is_used(tmp_path, path):
     assert str(results["path"]) == path
 
 
-@pytest.mark.parametrize("value, error", [
-    ("sse9", "PYGRU_CPU_KERNELS must be one of baseline, avx2, avx512"),
-    ("AVX2", "PYGRU_CPU_KERNELS must be one of baseline, avx2, avx512"),
-])
+@pytest.mark.parametrize(
+    "value, error",
+    [
+        ("sse9", "PYGRU_CPU_KERNELS must be one of baseline, avx2, avx512"),
+        ("AVX2", "PYGRU_CPU_KERNELS must be one of baseline, avx2, avx512"),
+    ],
+)
 def test_a_misspelled_path_is_refused_clearly(tmp_path, value, error):
-    result = run_python(["-c", "import pygru.functional"], {_cpu.ENVIRONMENT_VARIABLE: value},
-                        tmp_path)
+    result = run_python(
+        ["-c", "import pygru.functional"], {_cpu.ENVIRONMENT_VARIABLE: value}, tmp_path
+    )
     assert result.returncode != 0
     assert error in result.stderr and repr(value) in result.stderr
 
@@ -92,8 +103,9 @@ def test_a_path_the_cpu_cannot_run_is_refused_clearly():
 def test_show_config_names_the_kernel_path(capsys):
     pygru.show_config()
     printed = capsys.readouterr().out
-    assert f"CPU kernels: {_cpu.path} (runnable here: {', '.join(_cpu.runnable_paths())}" \
-        in printed
+    assert (
+        f"CPU kernels: {_cpu.path} (runnable here: {', '.join(_cpu.runnable_paths())}" in printed
+    )
     assert "OpenMP threads:" in printed
 
 
@@ -107,8 +119,9 @@ def test_an_avx2_only_cpu_runs_the_avx2_path_with_the_same_bits(tmp_path):
     native = forward_backward(tmp_path, "native", {_cpu.ENVIRONMENT_VARIABLE: "avx2"})
     # Haswell-v4: AVX2 and FMA, no AVX-512. The environment must not force a path there.
     environment = {_cpu.ENVIRONMENT_VARIABLE: ""}
-    emulated = forward_backward(tmp_path, "emulated", environment,
-                                prefix=(qemu, "-cpu", "Haswell-v4"))
+    emulated = forward_backward(
+        tmp_path, "emulated", environment, prefix=(qemu, "-cpu", "Haswell-v4")
+    )
     assert str(emulated["path"]) == "avx2"
     assert emulated.keys() == native.keys()
     for key in native:

@@ -1,12 +1,13 @@
 """The Cython kernels (through pygru.functional) against the NumPy reference, on every
 kernel path (baseline, AVX2, AVX-512) this machine runs."""
+
 import numpy as np
 import pytest
+from conftest import make_layer, random_lengths
 from threadpoolctl import threadpool_limits
 
 from pygru import _cpu, _reference
 from pygru.functional import gru_backward, gru_forward, matmul
-from conftest import make_layer, random_lengths
 
 _gru = _cpu.kernels
 
@@ -16,6 +17,7 @@ def kernel_path(request, monkeypatch):
     """Run the test on one kernel path (pygru.functional reads ``_cpu.kernels`` per call)."""
     monkeypatch.setattr(_cpu, "kernels", _cpu.kernel_module(request.param))
     return request.param
+
 
 TOLERANCE = {np.float64: 1e-10, np.float32: 1e-4}
 SHAPES = {  # (B, T, I, H)
@@ -36,8 +38,9 @@ def assert_close(actual, expected, dtype, name):
     assert actual.dtype == dtype, f"{name}: dtype {actual.dtype}"
 
 
-def compare_with_reference(layer, dtype, lengths, reset_after, reverse, use_h0, seed=5,
-                           recurrent_dropout=0.0):
+def compare_with_reference(
+    layer, dtype, lengths, reset_after, reverse, use_h0, seed=5, recurrent_dropout=0.0
+):
     """Forward and backward of the kernels vs the float64 reference on the same inputs."""
     inputs = {k: v.astype(dtype) for k, v in layer.items()}
     if recurrent_dropout:
@@ -58,10 +61,10 @@ def compare_with_reference(layer, dtype, lengths, reset_after, reverse, use_h0, 
     d_out = rng.standard_normal(out.shape).astype(dtype)
     d_h_n = rng.standard_normal(h_n.shape).astype(dtype)
     grads = gru_backward(d_out, d_h_n, cache)
-    expected = _reference.backward(d_out.astype(np.float64), d_h_n.astype(np.float64),
-                                   cache_ref)
-    for name, actual, want in zip(["dx", "dh0", "dw_ih", "dw_hh", "db_ih", "db_hh"], grads,
-                                  expected):
+    expected = _reference.backward(d_out.astype(np.float64), d_h_n.astype(np.float64), cache_ref)
+    for name, actual, want in zip(
+        ["dx", "dh0", "dw_ih", "dw_hh", "db_ih", "db_hh"], grads, expected
+    ):
         assert_close(actual, want, dtype, name)
 
 
@@ -69,31 +72,39 @@ def compare_with_reference(layer, dtype, lengths, reset_after, reverse, use_h0, 
 @pytest.mark.parametrize("reset_after", [True, False])
 @pytest.mark.parametrize("reverse", [False, True])
 @pytest.mark.parametrize("shape", SHAPES.values(), ids=SHAPES.keys())
-def test_matches_reference_with_ragged_lengths_and_h0(dtype, reset_after, reverse, shape,
-                                                      kernel_path):
+def test_matches_reference_with_ragged_lengths_and_h0(
+    dtype, reset_after, reverse, shape, kernel_path
+):
     batch, steps = shape[:2]
     layer = make_layer(*shape, seed=sum(shape))
-    compare_with_reference(layer, dtype, random_lengths(batch, steps, seed=batch), reset_after,
-                           reverse, use_h0=True)
+    compare_with_reference(
+        layer, dtype, random_lengths(batch, steps, seed=batch), reset_after, reverse, use_h0=True
+    )
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("reset_after", [True, False])
 def test_matches_reference_full_length_without_h0(dtype, reset_after, kernel_path):
-    compare_with_reference(make_layer(4, 6, 3, 5, seed=11), dtype, None, reset_after,
-                           reverse=False, use_h0=False)
+    compare_with_reference(
+        make_layer(4, 6, 3, 5, seed=11), dtype, None, reset_after, reverse=False, use_h0=False
+    )
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("reset_after", [True, False])
 @pytest.mark.parametrize("reverse", [False, True])
 @pytest.mark.parametrize("shape", [(5, 7, 3, 6), (1, 4, 2, 1), (3, 3, 4, 257)])
-def test_matches_reference_with_recurrent_dropout(dtype, reset_after, reverse, shape,
-                                                  kernel_path):
+def test_matches_reference_with_recurrent_dropout(dtype, reset_after, reverse, shape, kernel_path):
     batch, steps = shape[:2]
-    compare_with_reference(make_layer(*shape, seed=3), dtype,
-                           random_lengths(batch, steps, seed=1), reset_after, reverse,
-                           use_h0=True, recurrent_dropout=0.4)
+    compare_with_reference(
+        make_layer(*shape, seed=3),
+        dtype,
+        random_lengths(batch, steps, seed=1),
+        reset_after,
+        reverse,
+        use_h0=True,
+        recurrent_dropout=0.4,
+    )
 
 
 # Hidden sizes below one packed panel and across several with a remainder, with inputs
@@ -104,23 +115,33 @@ LAYER_SIZES = [(3, 8), (70, 131)]  # (I, H)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("reset_after", [True, False])
 @pytest.mark.parametrize("inputs, hidden", LAYER_SIZES)
-def test_results_are_bit_identical_for_any_thread_count(dtype, reset_after, inputs, hidden,
-                                                        kernel_path):
+def test_results_are_bit_identical_for_any_thread_count(
+    dtype, reset_after, inputs, hidden, kernel_path
+):
     # 67 rows of 30 steps: full row tiles and remainders in every split over 1, 2 and 3
     # threads, and products large enough for a threaded BLAS to use its threads (the kernels
     # must not depend on either setting).
     batch, steps = 67, 30
-    layer = {k: v.astype(dtype)
-             for k, v in make_layer(batch, steps, inputs, hidden, seed=2, scale=0.3).items()}
+    layer = {
+        k: v.astype(dtype)
+        for k, v in make_layer(batch, steps, inputs, hidden, seed=2, scale=0.3).items()
+    }
     lengths = random_lengths(batch, steps, seed=4)
     d_out = np.random.default_rng(0).standard_normal((batch, steps, hidden)).astype(dtype)
     mask = (np.random.default_rng(1).random((batch, hidden)) >= 0.2).astype(dtype) / 0.8
     results = []
     for threads in (1, 2, 3):
-        with threadpool_limits(threads, user_api="openmp"), \
-                threadpool_limits(threads, user_api="blas"):
-            out, h_n, cache = gru_forward(**layer, lengths=lengths, reset_after=reset_after,
-                                          reverse=True, recurrent_mask=mask)
+        with (
+            threadpool_limits(threads, user_api="openmp"),
+            threadpool_limits(threads, user_api="blas"),
+        ):
+            out, h_n, cache = gru_forward(
+                **layer,
+                lengths=lengths,
+                reset_after=reset_after,
+                reverse=True,
+                recurrent_mask=mask,
+            )
             results.append((out, h_n) + gru_backward(d_out, h_n, cache))
     for other in results[1:]:
         for expected, actual in zip(results[0], other):
@@ -132,19 +153,21 @@ def test_results_are_bit_identical_for_any_thread_count(dtype, reset_after, inpu
 @pytest.mark.parametrize("reset_after", [True, False])
 @pytest.mark.parametrize("inputs, hidden", LAYER_SIZES)
 def test_a_sequence_gives_the_same_result_alone_or_in_a_ragged_batch(
-        dtype, reverse, reset_after, inputs, hidden, kernel_path):
+    dtype, reverse, reset_after, inputs, hidden, kernel_path
+):
     batch, steps = 11, 8
-    layer = {k: v.astype(dtype)
-             for k, v in make_layer(batch, steps, inputs, hidden, seed=9).items()}
+    layer = {
+        k: v.astype(dtype) for k, v in make_layer(batch, steps, inputs, hidden, seed=9).items()
+    }
     lengths = np.array([8, 3, 5, 1, 8, 6, 2, 7, 8, 4, 5])
     options = dict(reset_after=reset_after, reverse=reverse)
     out, h_n, cache = gru_forward(**layer, lengths=lengths, **options)
     d_out = np.random.default_rng(0).standard_normal(out.shape).astype(dtype)
     dx, dh0, *_ = gru_backward(d_out, None, cache)
     for b, length in enumerate(lengths):
-        alone = dict(layer, x=layer["x"][b:b + 1, :length], h0=layer["h0"][b:b + 1])
+        alone = dict(layer, x=layer["x"][b : b + 1, :length], h0=layer["h0"][b : b + 1])
         out_alone, h_alone, cache_alone = gru_forward(**alone, **options)
-        dx_alone, dh0_alone, *_ = gru_backward(d_out[b:b + 1, :length], None, cache_alone)
+        dx_alone, dh0_alone, *_ = gru_backward(d_out[b : b + 1, :length], None, cache_alone)
         # Bit-identical: every row's arithmetic is the same whatever else is in the batch.
         np.testing.assert_array_equal(out[b, :length], out_alone[0])
         np.testing.assert_array_equal(h_n[b], h_alone[0])
@@ -182,23 +205,38 @@ def test_workspaces_are_reused_safely_between_different_shapes():
 
 def kernel_arguments(batch=2, steps=3, inputs=2, hidden=4, dtype=np.float64):
     layer = make_layer(batch, steps, inputs, hidden, dtype=dtype)
-    return [layer["x"], layer["w_ih"], layer["w_hh"], layer["b_ih"], layer["b_hh"],
-            layer["h0"].copy(), np.full(batch, steps, np.int64), True, False,
-            np.empty((0, 0), dtype), np.empty((batch, steps, hidden), dtype), np.empty((batch, steps, 3 * hidden), dtype),
-            np.empty((batch, steps, hidden), dtype), 2]
+    return [
+        layer["x"],
+        layer["w_ih"],
+        layer["w_hh"],
+        layer["b_ih"],
+        layer["b_hh"],
+        layer["h0"].copy(),
+        np.full(batch, steps, np.int64),
+        True,
+        False,
+        np.empty((0, 0), dtype),
+        np.empty((batch, steps, hidden), dtype),
+        np.empty((batch, steps, 3 * hidden), dtype),
+        np.empty((batch, steps, hidden), dtype),
+        2,
+    ]
 
 
-@pytest.mark.parametrize("index, bad, match", [
-    (1, np.zeros((12, 3)), "w_ih"),
-    (2, np.zeros((9, 4)), "w_hh"),
-    (4, np.zeros(11), "b_hh"),
-    (5, np.zeros((3, 4)), "hidden"),
-    (6, np.array([3, 4], np.int64), "lengths"),
-    (6, np.array([0, 3], np.int64), "lengths"),
-    (9, np.zeros((2, 3)), "recurrent_mask"),
-    (10, np.zeros((2, 2, 4)), "out"),
-    (11, np.zeros((2, 3, 4)), "gates"),
-])
+@pytest.mark.parametrize(
+    "index, bad, match",
+    [
+        (1, np.zeros((12, 3)), "w_ih"),
+        (2, np.zeros((9, 4)), "w_hh"),
+        (4, np.zeros(11), "b_hh"),
+        (5, np.zeros((3, 4)), "hidden"),
+        (6, np.array([3, 4], np.int64), "lengths"),
+        (6, np.array([0, 3], np.int64), "lengths"),
+        (9, np.zeros((2, 3)), "recurrent_mask"),
+        (10, np.zeros((2, 2, 4)), "out"),
+        (11, np.zeros((2, 3, 4)), "gates"),
+    ],
+)
 def test_kernel_refuses_inconsistent_shapes_before_running(index, bad, match):
     arguments = kernel_arguments()
     arguments[index] = bad
@@ -226,8 +264,12 @@ def test_matmul_matches_numpy_and_is_row_independent(dtype, shape, kernel_path):
     b = rng.standard_normal((columns, inner)).astype(dtype).T  # a transposed view
     product = matmul(a, b)
     expected = a.astype(np.float64) @ b.astype(np.float64)
-    np.testing.assert_allclose(product, expected, rtol=0,
-                               atol=TOLERANCE[dtype] * max(1.0, np.abs(expected).max(initial=0)))
+    np.testing.assert_allclose(
+        product,
+        expected,
+        rtol=0,
+        atol=TOLERANCE[dtype] * max(1.0, np.abs(expected).max(initial=0)),
+    )
     for first, last in [(0, 1), (rows // 2, rows)]:
         np.testing.assert_array_equal(matmul(a[first:last], b), product[first:last])
 

@@ -5,6 +5,7 @@ device-free checks of the same kernels:
 
     python -m pytest tests/test_cuda.py tests/test_cuda_source.py
 """
+
 import pickle
 
 import numpy as np
@@ -18,11 +19,12 @@ except Exception:  # CUDARuntimeError, or no driver library
 if _DEVICES < 1:
     pytest.skip("no CUDA device", allow_module_level=True)
 
+from conftest import make_layer, random_lengths  # noqa: E402
+
 from pygru import GRUClassifier, GRURegressor, _reference  # noqa: E402
 from pygru._cuda import _backend, _launch, _layer  # noqa: E402
 from pygru._cuda._backend import gru_backward_gpu, gru_forward_gpu  # noqa: E402
 from pygru.functional import GRUCache, gru_backward, gru_forward  # noqa: E402
-from conftest import make_layer, random_lengths  # noqa: E402
 
 TOLERANCE = {np.float64: 1e-10, np.float32: 1e-4}
 SHAPES = {  # (B, T, I, H), as tests/test_cpu_kernels.py
@@ -48,8 +50,9 @@ def assert_close(actual, expected, dtype, name):
     assert actual.dtype == dtype, f"{name}: dtype {actual.dtype}"
 
 
-def compare_with_reference(layer, dtype, lengths, reset_after, reverse, use_h0=True, mask=None,
-                           seed=5):
+def compare_with_reference(
+    layer, dtype, lengths, reset_after, reverse, use_h0=True, mask=None, seed=5
+):
     inputs = to_device(layer, dtype)
     upcast = {k: v.astype(dtype).astype(np.float64) for k, v in layer.items()}
     if not use_h0:
@@ -57,17 +60,18 @@ def compare_with_reference(layer, dtype, lengths, reset_after, reverse, use_h0=T
         upcast["h0"] = np.zeros((layer["x"].shape[0], layer["w_hh"].shape[1]))
     options = dict(lengths=lengths, reset_after=reset_after, reverse=reverse)
     out, h_n, cache = gru_forward_gpu(
-        **inputs, **options, recurrent_mask=None if mask is None else cupy.asarray(mask))
+        **inputs, **options, recurrent_mask=None if mask is None else cupy.asarray(mask)
+    )
     out_ref, h_ref, cache_ref = _reference.forward(
-        **upcast, **options, recurrent_mask=None if mask is None else mask.astype(np.float64))
+        **upcast, **options, recurrent_mask=None if mask is None else mask.astype(np.float64)
+    )
     assert_close(out, out_ref, dtype, "out")
     assert_close(h_n, h_ref, dtype, "h_n")
     rng = np.random.default_rng(seed)
     d_out = rng.standard_normal(out.shape).astype(dtype)
     d_h_n = rng.standard_normal(h_n.shape).astype(dtype)
     grads = gru_backward_gpu(cupy.asarray(d_out), cupy.asarray(d_h_n), cache)
-    expected = _reference.backward(d_out.astype(np.float64), d_h_n.astype(np.float64),
-                                   cache_ref)
+    expected = _reference.backward(d_out.astype(np.float64), d_h_n.astype(np.float64), cache_ref)
     for name, actual, want in zip(GRADIENTS, grads, expected):
         assert_close(actual, want, dtype, name)
 
@@ -78,15 +82,21 @@ def compare_with_reference(layer, dtype, lengths, reset_after, reverse, use_h0=T
 @pytest.mark.parametrize("shape", SHAPES.values(), ids=SHAPES.keys())
 def test_matches_reference_with_ragged_lengths_and_h0(dtype, reset_after, reverse, shape):
     batch, steps = shape[:2]
-    compare_with_reference(make_layer(*shape, seed=sum(shape)), dtype,
-                           random_lengths(batch, steps, seed=batch), reset_after, reverse)
+    compare_with_reference(
+        make_layer(*shape, seed=sum(shape)),
+        dtype,
+        random_lengths(batch, steps, seed=batch),
+        reset_after,
+        reverse,
+    )
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("reset_after", [True, False])
 def test_matches_reference_full_length_without_h0(dtype, reset_after):
-    compare_with_reference(make_layer(4, 6, 3, 5, seed=11), dtype, None, reset_after,
-                           reverse=False, use_h0=False)
+    compare_with_reference(
+        make_layer(4, 6, 3, 5, seed=11), dtype, None, reset_after, reverse=False, use_h0=False
+    )
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -94,8 +104,14 @@ def test_matches_reference_full_length_without_h0(dtype, reset_after):
 def test_matches_reference_with_recurrent_dropout_mask(dtype, reset_after):
     rng = np.random.default_rng(0)
     mask = ((rng.random((5, 40)) > 0.25) / 0.75).astype(dtype)
-    compare_with_reference(make_layer(5, 6, 3, 40, seed=2), dtype, [6, 2, 5, 1, 6],
-                           reset_after, reverse=True, mask=mask)
+    compare_with_reference(
+        make_layer(5, 6, 3, 40, seed=2),
+        dtype,
+        [6, 2, 5, 1, 6],
+        reset_after,
+        reverse=True,
+        mask=mask,
+    )
 
 
 def launch_plans(batch, hidden, itemsize, reset_after, limits):
@@ -107,9 +123,21 @@ def launch_plans(batch, hidden, itemsize, reset_after, limits):
         if cluster_size > limits.max_cluster_size:
             break
         for rows_per_item, tile_rows in ((1, 2), (4, 4)):
-            pair = tuple(_launch.make_plan(batch, hidden, itemsize, reset_after, backward,
-                                           cluster_size, tile_rows, rows_per_item, 4, 128)
-                         for backward in (False, True))
+            pair = tuple(
+                _launch.make_plan(
+                    batch,
+                    hidden,
+                    itemsize,
+                    reset_after,
+                    backward,
+                    cluster_size,
+                    tile_rows,
+                    rows_per_item,
+                    4,
+                    128,
+                )
+                for backward in (False, True)
+            )
             if max(plan.shared_bytes for plan in pair) <= limits.shared_memory_per_block:
                 plans[f"cluster={cluster_size} rows={rows_per_item}"] = pair
     return plans
@@ -126,8 +154,9 @@ def test_every_launch_strategy_on_the_device(dtype, reset_after):
     rng = np.random.default_rng(1)
     mask = ((rng.random((batch, hidden)) > 0.3) / 0.7).astype(dtype)
     options = dict(lengths=lengths, reset_after=reset_after, reverse=True)
-    out_ref, h_ref, cache_ref = _reference.forward(**upcast, **options,
-                                                   recurrent_mask=mask.astype(np.float64))
+    out_ref, h_ref, cache_ref = _reference.forward(
+        **upcast, **options, recurrent_mask=mask.astype(np.float64)
+    )
     d_out = rng.standard_normal(out_ref.shape).astype(dtype)
     expected = _reference.backward(d_out.astype(np.float64), None, cache_ref)
     runtime = _backend._runtime(cupy, dtype)
@@ -138,19 +167,47 @@ def test_every_launch_strategy_on_the_device(dtype, reset_after):
     assert len(plans) > 2
     for name, (forward_plan, backward_plan) in plans.items():
         out, h_n, gates, hn = _layer.forward(
-            runtime, *arrays, device["b_ih"], device["b_hh"], device["h0"], device_lengths,
-            reset_after, True, device_mask, plan=forward_plan)
+            runtime,
+            *arrays,
+            device["b_ih"],
+            device["b_hh"],
+            device["h0"],
+            device_lengths,
+            reset_after,
+            True,
+            device_mask,
+            plan=forward_plan,
+        )
         grads = _layer.backward(
-            runtime, cupy.asarray(d_out), cupy.zeros_like(h_n), *arrays, device["h0"],
-            device_lengths, reset_after, True, out, gates, hn, device_mask, plan=backward_plan)
+            runtime,
+            cupy.asarray(d_out),
+            cupy.zeros_like(h_n),
+            *arrays,
+            device["h0"],
+            device_lengths,
+            reset_after,
+            True,
+            out,
+            gates,
+            hn,
+            device_mask,
+            plan=backward_plan,
+        )
         assert_close(out, out_ref, dtype, f"{name} out")
         assert_close(h_n, h_ref, dtype, f"{name} h_n")
         for grad_name, actual, want in zip(GRADIENTS, grads, expected):
             assert_close(actual, want, dtype, f"{name} {grad_name}")
 
 
-BENCHMARK_SHAPES = [(32, 50, 8, 32), (64, 100, 16, 64), (128, 100, 32, 128), (64, 200, 1, 256),
-                    (256, 50, 64, 256), (512, 100, 128, 512), (1, 1000, 32, 128)]
+BENCHMARK_SHAPES = [
+    (32, 50, 8, 32),
+    (64, 100, 16, 64),
+    (128, 100, 32, 128),
+    (64, 200, 1, 256),
+    (256, 50, 64, 256),
+    (512, 100, 128, 512),
+    (1, 1000, 32, 128),
+]
 
 
 @pytest.mark.parametrize("shape", BENCHMARK_SHAPES, ids=[str(s) for s in BENCHMARK_SHAPES])
@@ -161,11 +218,13 @@ def test_benchmark_shapes_match_the_cpu_backend(shape):
     steps = min(steps, 30)
     rng = np.random.default_rng(0)
     scale = 1 / np.sqrt(hidden)
-    layer = dict(x=rng.standard_normal((batch, steps, inputs)),
-                 w_ih=rng.uniform(-scale, scale, (3 * hidden, inputs)),
-                 w_hh=rng.uniform(-scale, scale, (3 * hidden, hidden)),
-                 b_ih=rng.uniform(-scale, scale, 3 * hidden),
-                 b_hh=rng.uniform(-scale, scale, 3 * hidden))
+    layer = dict(
+        x=rng.standard_normal((batch, steps, inputs)),
+        w_ih=rng.uniform(-scale, scale, (3 * hidden, inputs)),
+        w_hh=rng.uniform(-scale, scale, (3 * hidden, hidden)),
+        b_ih=rng.uniform(-scale, scale, 3 * hidden),
+        b_hh=rng.uniform(-scale, scale, 3 * hidden),
+    )
     lengths = random_lengths(batch, steps, seed=1)
     out, h_n, cache = gru_forward_gpu(**to_device(layer, np.float32), lengths=lengths)
     out_cpu, h_cpu, cache_cpu = gru_forward(**layer, lengths=lengths)
@@ -182,17 +241,24 @@ def test_benchmark_shapes_match_the_cpu_backend(shape):
 def test_a_cache_moved_to_the_host_gives_the_same_gradients_on_the_cpu(reset_after):
     layer = make_layer(4, 6, 3, 9, seed=8)
     mask = np.random.default_rng(2).uniform(0.5, 1.5, (4, 9))
-    out, h_n, cache = gru_forward_gpu(**to_device(layer, np.float64), lengths=[6, 2, 5, 3],
-                                      reset_after=reset_after, reverse=True,
-                                      recurrent_mask=cupy.asarray(mask))
+    out, h_n, cache = gru_forward_gpu(
+        **to_device(layer, np.float64),
+        lengths=[6, 2, 5, 3],
+        reset_after=reset_after,
+        reverse=True,
+        recurrent_mask=cupy.asarray(mask),
+    )
     d_out = np.random.default_rng(3).standard_normal(out.shape)
     on_gpu = gru_backward_gpu(cupy.asarray(d_out), h_n, cache)
-    host_cache = GRUCache(**{name: cupy.asnumpy(value) if isinstance(value, cupy.ndarray)
-                             else value for name, value in vars(cache).items()})
+    host_cache = GRUCache(
+        **{
+            name: cupy.asnumpy(value) if isinstance(value, cupy.ndarray) else value
+            for name, value in vars(cache).items()
+        }
+    )
     on_cpu = gru_backward(d_out, cupy.asnumpy(h_n), host_cache)
     for name, gpu, cpu in zip(GRADIENTS, on_gpu, on_cpu):
-        np.testing.assert_allclose(cupy.asnumpy(gpu), cpu, rtol=1e-10, atol=1e-10,
-                                   err_msg=name)
+        np.testing.assert_allclose(cupy.asnumpy(gpu), cpu, rtol=1e-10, atol=1e-10, err_msg=name)
 
 
 @pytest.mark.parametrize("reset_after", [True, False])
@@ -201,17 +267,23 @@ def test_a_sequence_gives_the_same_result_alone_or_in_a_ragged_batch(reset_after
     # rounding, not bit for bit.
     layer = to_device(make_layer(6, 8, 3, 5, seed=9), np.float64)
     lengths = np.array([8, 3, 5, 1, 8, 6])
-    out, h_n, cache = gru_forward_gpu(**layer, lengths=lengths, reset_after=reset_after,
-                                      reverse=True)
+    out, h_n, cache = gru_forward_gpu(
+        **layer, lengths=lengths, reset_after=reset_after, reverse=True
+    )
     d_out = cupy.asarray(np.random.default_rng(0).standard_normal(out.shape))
     dx, dh0, *_ = gru_backward_gpu(d_out, None, cache)
     for b, length in enumerate(lengths):
-        alone = dict(layer, x=layer["x"][b:b + 1, :length], h0=layer["h0"][b:b + 1])
-        out_alone, h_alone, cache_alone = gru_forward_gpu(**alone, reset_after=reset_after,
-                                                          reverse=True)
-        dx_alone, dh0_alone, *_ = gru_backward_gpu(d_out[b:b + 1, :length], None, cache_alone)
-        for whole, single in [(out[b, :length], out_alone[0]), (h_n[b], h_alone[0]),
-                              (dx[b, :length], dx_alone[0]), (dh0[b], dh0_alone[0])]:
+        alone = dict(layer, x=layer["x"][b : b + 1, :length], h0=layer["h0"][b : b + 1])
+        out_alone, h_alone, cache_alone = gru_forward_gpu(
+            **alone, reset_after=reset_after, reverse=True
+        )
+        dx_alone, dh0_alone, *_ = gru_backward_gpu(d_out[b : b + 1, :length], None, cache_alone)
+        for whole, single in [
+            (out[b, :length], out_alone[0]),
+            (h_n[b], h_alone[0]),
+            (dx[b, :length], dx_alone[0]),
+            (dh0[b], dh0_alone[0]),
+        ]:
             cupy.testing.assert_allclose(whole, single, rtol=1e-12, atol=1e-12)
         assert not out[b, length:].any() and not dx[b, length:].any()
 
@@ -257,13 +329,16 @@ def estimator_data(estimator_class, options, n=48, seed=0):
 def test_an_estimator_trained_on_the_gpu_matches_the_cpu(case):
     estimator_class, options = ESTIMATOR_CASES[case]
     X, y = estimator_data(estimator_class, options)
-    settings = {**dict(hidden_layer_sizes=(6,), max_iter=5, dtype="float64", random_state=0),
-                **options}
+    settings = {
+        **dict(hidden_layer_sizes=(6,), max_iter=5, dtype="float64", random_state=0),
+        **options,
+    }
     on_cpu = estimator_class(device="cpu", **settings).fit(X, y)
     on_gpu = estimator_class(device="cuda", **settings).fit(X, y)
     assert isinstance(on_gpu.network_.params, cupy.ndarray)
-    np.testing.assert_allclose(cupy.asnumpy(on_gpu.network_.params), on_cpu.network_.params,
-                               rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(
+        cupy.asnumpy(on_gpu.network_.params), on_cpu.network_.params, rtol=1e-7, atol=1e-9
+    )
     predictions, expected = on_gpu.predict(X), on_cpu.predict(X)
     for actual, want in zip(predictions, expected):
         np.testing.assert_allclose(actual, want, rtol=1e-7, atol=1e-9)
@@ -279,5 +354,6 @@ def test_a_gpu_model_learns_real_data_and_pickles_to_numpy():
     assert b"cupy" not in data
     restored = pickle.loads(data)
     assert restored._optimizer.params is restored.network_.params
-    np.testing.assert_allclose(restored.predict_proba(X_test), clf.predict_proba(X_test),
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        restored.predict_proba(X_test), clf.predict_proba(X_test), rtol=1e-5, atol=1e-6
+    )

@@ -10,6 +10,7 @@
   indexing, tiling and barrier-placement errors, not hardware memory-ordering ones.
 - The launch configuration logic, and that CuPy is imported lazily with clear errors.
 """
+
 import ctypes
 import ctypes.util
 import functools
@@ -24,12 +25,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import make_layer, random_lengths
 
 from pygru import _reference
 from pygru._cuda import _kernels, _launch, _layer, is_cupy_array
-from pygru._cuda._launch import (PERSISTENT, STEPWISE, DeviceLimits, kernel_names, make_plan,
-                                 plan_recurrence)
-from conftest import make_layer, random_lengths
+from pygru._cuda._launch import (
+    PERSISTENT,
+    STEPWISE,
+    DeviceLimits,
+    kernel_names,
+    make_plan,
+    plan_recurrence,
+)
 
 SHIM = Path(__file__).parent / "cuda_shim"
 TYPE_NAMES = {np.float32: "float", np.float64: "double"}
@@ -39,14 +46,16 @@ HOPPER = DeviceLimits(shared_memory_per_block=232448, multiprocessors=132, max_c
 
 # --- NVRTC -------------------------------------------------------------------------------------
 
+
 def _nvrtc_candidates():
     """libnvrtc from the nvidia-cuda-nvrtc wheels, a CUDA toolkit, or the loader's path."""
     try:
         import nvidia
 
         for folder in nvidia.__path__:
-            yield from sorted(glob.glob(os.path.join(folder, "**", "libnvrtc.so*"),
-                                        recursive=True))
+            yield from sorted(
+                glob.glob(os.path.join(folder, "**", "libnvrtc.so*"), recursive=True)
+            )
     except ImportError:
         pass
     for root in (os.environ.get("CUDA_PATH"), os.environ.get("CUDA_HOME"), "/usr/local/cuda"):
@@ -71,15 +80,20 @@ def _load_nvrtc():
 def nvrtc_compile(nvrtc, source, names, arch):
     """Compile ``source`` with every name expression; returns (status, log, lowered names)."""
     program = ctypes.c_void_p()
-    assert nvrtc.nvrtcCreateProgram(ctypes.byref(program), source.encode(), b"gru.cu", 0,
-                                    None, None) == 0
+    assert (
+        nvrtc.nvrtcCreateProgram(ctypes.byref(program), source.encode(), b"gru.cu", 0, None, None)
+        == 0
+    )
     try:
         for name in names:
             assert nvrtc.nvrtcAddNameExpression(program, name.encode()) == 0
-        options = [f"--gpu-architecture={arch}".encode(),
-                   *(option.encode() for option in _kernels.COMPILE_OPTIONS)]
-        status = nvrtc.nvrtcCompileProgram(program, len(options),
-                                           (ctypes.c_char_p * len(options))(*options))
+        options = [
+            f"--gpu-architecture={arch}".encode(),
+            *(option.encode() for option in _kernels.COMPILE_OPTIONS),
+        ]
+        status = nvrtc.nvrtcCompileProgram(
+            program, len(options), (ctypes.c_char_p * len(options))(*options)
+        )
         size = ctypes.c_size_t()
         nvrtc.nvrtcGetProgramLogSize(program, ctypes.byref(size))
         log = ctypes.create_string_buffer(size.value)
@@ -108,12 +122,20 @@ def test_every_instantiation_compiles_for_sm90_and_the_block_kernels_for_sm80(nv
     # (ptxas, which checks the inline PTX) for all of float and for double kernels that hold
     # the 8-byte variants of that PTX; the cluster-free part for sm_80 (pre-Hopper GPUs).
     source = _kernels.source()
-    jobs = [("sm_90", kernel_names("float", 16)),
-            ("compute_90", kernel_names("double", 16)),
-            ("sm_90", ["gru_forward_cluster<double, true, 16, 4>",
-                       "gru_backward_cluster<double, false, 2, 1>",
-                       "gru_backward_block<double, true, 1>", "gru_step_backward_after<double>"]),
-            ("compute_80", kernel_names("float", 1) + kernel_names("double", 1))]
+    jobs = [
+        ("sm_90", kernel_names("float", 16)),
+        ("compute_90", kernel_names("double", 16)),
+        (
+            "sm_90",
+            [
+                "gru_forward_cluster<double, true, 16, 4>",
+                "gru_backward_cluster<double, false, 2, 1>",
+                "gru_backward_block<double, true, 1>",
+                "gru_step_backward_after<double>",
+            ],
+        ),
+        ("compute_80", kernel_names("float", 1) + kernel_names("double", 1)),
+    ]
     # ctypes releases the GIL: the programs compile in parallel.
     with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
         results = list(pool.map(lambda job: nvrtc_compile(nvrtc, source, job[1], job[0]), jobs))
@@ -126,6 +148,7 @@ def test_every_instantiation_compiles_for_sm90_and_the_block_kernels_for_sm80(nv
 
 # --- CPU emulation of the kernels ---------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def emulator(tmp_path_factory):
     compiler = shutil.which(os.environ.get("CXX", "g++")) or shutil.which("c++")
@@ -135,24 +158,49 @@ def emulator(tmp_path_factory):
     names = [name for type_name in TYPE_NAMES.values() for name in kernel_names(type_name, 4)]
     folder = tmp_path_factory.mktemp("cuda_emulation")
     (folder / "gru.cu").write_text(source)
-    listing = ['#include "gru.cu"\n'] + [f'PYGRU_EMULATED_KERNEL("{name}", {name})\n'
-                                         for name in names]
+    listing = ['#include "gru.cu"\n'] + [
+        f'PYGRU_EMULATED_KERNEL("{name}", {name})\n' for name in names
+    ]
     (folder / "kernels.inc").write_text("".join(listing))
     library = folder / "emulator.so"
-    command = [compiler, "-std=c++20", "-O1", "-fPIC", "-shared", "-pthread", "-Wall",
-               "-Werror", "-Wno-unknown-pragmas", f"-I{SHIM}", f"-I{folder}",
-               '-DPYGRU_KERNEL_LIST="kernels.inc"', str(SHIM / "emulator.cpp"), "-o",
-               str(library)]
+    command = [
+        compiler,
+        "-std=c++20",
+        "-O1",
+        "-fPIC",
+        "-shared",
+        "-pthread",
+        "-Wall",
+        "-Werror",
+        "-Wno-unknown-pragmas",
+        f"-I{SHIM}",
+        f"-I{folder}",
+        '-DPYGRU_KERNEL_LIST="kernels.inc"',
+        str(SHIM / "emulator.cpp"),
+        "-o",
+        str(library),
+    ]
     probe = folder / "probe.cpp"
     probe.write_text("#include <barrier>\nint main() { std::barrier<> b(1); }\n")
-    if subprocess.run([compiler, "-std=c++20", "-pthread", str(probe), "-o",
-                       str(folder / "probe")], capture_output=True).returncode != 0:
+    if (
+        subprocess.run(
+            [compiler, "-std=c++20", "-pthread", str(probe), "-o", str(folder / "probe")],
+            capture_output=True,
+        ).returncode
+        != 0
+    ):
         pytest.skip(f"{compiler} lacks C++20 std::barrier")
     result = subprocess.run(command, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     lib = ctypes.CDLL(str(library))
-    lib.pygru_emulate.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_int,
-                                  ctypes.c_longlong, ctypes.c_int, ctypes.c_void_p]
+    lib.pygru_emulate.argtypes = [
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.c_int,
+        ctypes.c_longlong,
+        ctypes.c_int,
+        ctypes.c_void_p,
+    ]
     assert lib.pygru_emulated_kernel_count() == len(names)
     return lib
 
@@ -196,9 +244,11 @@ class EmulatedRuntime:
                 assert isinstance(arg, np.int32), (name, type(arg))
                 values.append(ctypes.c_int32(int(arg)))
         pointers = (ctypes.c_void_p * len(values))(
-            *[ctypes.cast(ctypes.pointer(value), ctypes.c_void_p) for value in values])
-        return self.library.pygru_emulate(name.encode(), grid, block, shared_bytes,
-                                          cluster_size, pointers)
+            *[ctypes.cast(ctypes.pointer(value), ctypes.c_void_p) for value in values]
+        )
+        return self.library.pygru_emulate(
+            name.encode(), grid, block, shared_bytes, cluster_size, pointers
+        )
 
 
 def dropout_mask(batch, hidden, dtype, seed=0, rate=0.3):
@@ -206,37 +256,84 @@ def dropout_mask(batch, hidden, dtype, seed=0, rate=0.3):
     return ((rng.random((batch, hidden)) >= rate) / (1 - rate)).astype(dtype)
 
 
-def run_layer(runtime, layer, lengths, reset_after, reverse, mask=None, forward_plan=None,
-              backward_plan=None, seed=3):
+def run_layer(
+    runtime,
+    layer,
+    lengths,
+    reset_after,
+    reverse,
+    mask=None,
+    forward_plan=None,
+    backward_plan=None,
+    seed=3,
+):
     """Forward and backward through _layer; returns the forward arrays and the gradients."""
     lengths = np.asarray(lengths, np.int64)
-    out, h_n, gates, hn = _layer.forward(runtime, layer["x"], layer["w_ih"], layer["w_hh"],
-                                         layer["b_ih"], layer["b_hh"], layer["h0"], lengths,
-                                         reset_after, reverse, mask, plan=forward_plan)
+    out, h_n, gates, hn = _layer.forward(
+        runtime,
+        layer["x"],
+        layer["w_ih"],
+        layer["w_hh"],
+        layer["b_ih"],
+        layer["b_hh"],
+        layer["h0"],
+        lengths,
+        reset_after,
+        reverse,
+        mask,
+        plan=forward_plan,
+    )
     rng = np.random.default_rng(seed)
     d_out = rng.standard_normal(out.shape).astype(out.dtype)
     d_h_n = rng.standard_normal(h_n.shape).astype(out.dtype)
-    grads = _layer.backward(runtime, d_out, d_h_n, layer["x"], layer["w_ih"], layer["w_hh"],
-                            layer["h0"], lengths, reset_after, reverse, out, gates, hn, mask,
-                            plan=backward_plan)
+    grads = _layer.backward(
+        runtime,
+        d_out,
+        d_h_n,
+        layer["x"],
+        layer["w_ih"],
+        layer["w_hh"],
+        layer["h0"],
+        lengths,
+        reset_after,
+        reverse,
+        out,
+        gates,
+        hn,
+        mask,
+        plan=backward_plan,
+    )
     return (out, h_n, gates, hn), (d_out, d_h_n), grads
 
 
-def assert_matches_reference(runtime, shape, dtype, reset_after, reverse, lengths=None,
-                             mask=False, forward_plan=None, backward_plan=None):
+def assert_matches_reference(
+    runtime,
+    shape,
+    dtype,
+    reset_after,
+    reverse,
+    lengths=None,
+    mask=False,
+    forward_plan=None,
+    backward_plan=None,
+):
     batch, steps, _, hidden = shape
     layer = {k: v.astype(dtype) for k, v in make_layer(*shape, seed=sum(shape)).items()}
     if lengths is None:
         lengths = random_lengths(batch, steps, seed=batch + steps)
     mask = dropout_mask(batch, hidden, dtype) if mask else None
     (out, h_n, _, _), (d_out, d_h_n), grads = run_layer(
-        runtime, layer, lengths, reset_after, reverse, mask, forward_plan, backward_plan)
+        runtime, layer, lengths, reset_after, reverse, mask, forward_plan, backward_plan
+    )
     upcast = {k: v.astype(np.float64) for k, v in layer.items()}
-    options = dict(lengths=lengths, reset_after=reset_after, reverse=reverse,
-                   recurrent_mask=None if mask is None else mask.astype(np.float64))
+    options = dict(
+        lengths=lengths,
+        reset_after=reset_after,
+        reverse=reverse,
+        recurrent_mask=None if mask is None else mask.astype(np.float64),
+    )
     out_ref, h_ref, cache_ref = _reference.forward(**upcast, **options)
-    expected = _reference.backward(d_out.astype(np.float64), d_h_n.astype(np.float64),
-                                   cache_ref)
+    expected = _reference.backward(d_out.astype(np.float64), d_h_n.astype(np.float64), cache_ref)
     names = ["out", "h_n", "dx", "dh0", "dw_ih", "dw_hh", "db_ih", "db_hh"]
     for name, actual, want in zip(names, (out, h_n, *grads), (out_ref, h_ref, *expected)):
         assert actual.dtype == dtype, name
@@ -247,8 +344,9 @@ def assert_matches_reference(runtime, shape, dtype, reset_after, reverse, length
 
 # Shared memory as on Hopper, but 2 SMs, so a batch of 3 is cut into tiles of 2 rows (the second
 # tile half empty), and 64 threads per block to keep the number of OS threads small.
-SMALL_DEVICE = DeviceLimits(shared_memory_per_block=232448, multiprocessors=2,
-                            max_cluster_size=4, max_threads=64)
+SMALL_DEVICE = DeviceLimits(
+    shared_memory_per_block=232448, multiprocessors=2, max_cluster_size=4, max_threads=64
+)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -256,12 +354,14 @@ SMALL_DEVICE = DeviceLimits(shared_memory_per_block=232448, multiprocessors=2,
 @pytest.mark.parametrize("steps, reverse", [(1, False), (4, False), (4, True)])
 @pytest.mark.parametrize("batch", [1, 3])
 @pytest.mark.parametrize("hidden", [1, 5, 32, 33, 130])
-def test_emulated_kernels_match_reference(emulator, hidden, batch, steps, reverse, reset_after,
-                                          dtype):
+def test_emulated_kernels_match_reference(
+    emulator, hidden, batch, steps, reverse, reset_after, dtype
+):
     runtime = EmulatedRuntime(emulator, dtype, SMALL_DEVICE)
     assert_matches_reference(runtime, (batch, steps, 2, hidden), dtype, reset_after, reverse)
-    assert all(name.startswith(("gru_forward", "gru_backward"))
-               for name, _ in runtime.launches), "expected the persistent kernels"
+    assert all(name.startswith(("gru_forward", "gru_backward")) for name, _ in runtime.launches), (
+        "expected the persistent kernels"
+    )
 
 
 @functools.cache
@@ -269,12 +369,15 @@ def limits_forcing_clusters(cluster_size, batch, hidden, itemsize):
     """A device with just too little shared memory per block for smaller clusters: the plans
     of both variants, forward and backward, use clusters of ``cluster_size``."""
     for shared_bytes in range(64, 400_000, 16):
-        limits = DeviceLimits(shared_bytes, multiprocessors=8, max_cluster_size=4,
-                              max_threads=64)
-        plans = [plan_recurrence(batch, hidden, itemsize, reset_after, backward, limits)
-                 for reset_after in (True, False) for backward in (False, True)]
-        if all(plan.strategy == PERSISTENT and plan.cluster_size == cluster_size
-               for plan in plans):
+        limits = DeviceLimits(shared_bytes, multiprocessors=8, max_cluster_size=4, max_threads=64)
+        plans = [
+            plan_recurrence(batch, hidden, itemsize, reset_after, backward, limits)
+            for reset_after in (True, False)
+            for backward in (False, True)
+        ]
+        if all(
+            plan.strategy == PERSISTENT and plan.cluster_size == cluster_size for plan in plans
+        ):
             return limits
     raise AssertionError(f"no shared-memory size gives clusters of {cluster_size} for H={hidden}")
 
@@ -283,7 +386,8 @@ def limits_forcing_clusters(cluster_size, batch, hidden, itemsize):
 @pytest.mark.parametrize("reset_after", [True, False])
 @pytest.mark.parametrize("hidden, cluster_size", [(5, 2), (33, 2), (10, 4), (33, 4), (130, 4)])
 def test_emulated_clusters_exchange_state_through_peer_shared_memory(
-        emulator, hidden, cluster_size, reset_after, dtype):
+    emulator, hidden, cluster_size, reset_after, dtype
+):
     # H=10 in 4 blocks: 3 + 3 + 3 + 1 units.
     limits = limits_forcing_clusters(cluster_size, 3, hidden, np.dtype(dtype).itemsize)
     runtime = EmulatedRuntime(emulator, dtype, limits)
@@ -293,51 +397,87 @@ def test_emulated_clusters_exchange_state_through_peer_shared_memory(
 
 
 @pytest.mark.parametrize("reset_after", [True, False])
-@pytest.mark.parametrize("hidden, cluster_size, tile_rows, rows_per_item, k_split, threads", [
-    (33, 1, 4, 4, 8, 128),   # 4 rows per item, 8 lanes per item
-    (33, 2, 8, 4, 4, 32),    # fewer threads than items x lanes: each group loops over items
-    (5, 2, 1, 1, 32, 64),    # one item per warp, 32-lane reduction; an idle warp joins in
-    (33, 4, 4, 4, 1, 32),    # no shuffles; the last block owns fewer units (33 = 3 x 9 + 6)
-    (33, 2, 2, 1, 2, 96),    # more threads than work: idle groups still join the shuffles
-])
-def test_emulated_kernels_with_explicit_launch_shapes(emulator, hidden, cluster_size, tile_rows,
-                                                      rows_per_item, k_split, threads,
-                                                      reset_after):
+@pytest.mark.parametrize(
+    "hidden, cluster_size, tile_rows, rows_per_item, k_split, threads",
+    [
+        (33, 1, 4, 4, 8, 128),  # 4 rows per item, 8 lanes per item
+        (33, 2, 8, 4, 4, 32),  # fewer threads than items x lanes: each group loops over items
+        (5, 2, 1, 1, 32, 64),  # one item per warp, 32-lane reduction; an idle warp joins in
+        (33, 4, 4, 4, 1, 32),  # no shuffles; the last block owns fewer units (33 = 3 x 9 + 6)
+        (33, 2, 2, 1, 2, 96),  # more threads than work: idle groups still join the shuffles
+    ],
+)
+def test_emulated_kernels_with_explicit_launch_shapes(
+    emulator, hidden, cluster_size, tile_rows, rows_per_item, k_split, threads, reset_after
+):
     batch, steps = 5, 4
     runtime = EmulatedRuntime(emulator, np.float64, SMALL_DEVICE)
-    plans = [make_plan(batch, hidden, 8, reset_after, backward, cluster_size, tile_rows,
-                       rows_per_item, k_split, threads, pad=backward)
-             for backward in (False, True)]
-    assert_matches_reference(runtime, (batch, steps, 3, hidden), np.float64, reset_after,
-                             reverse=True, lengths=[4, 1, 3, 4, 2], mask=True,
-                             forward_plan=plans[0], backward_plan=plans[1])
+    plans = [
+        make_plan(
+            batch,
+            hidden,
+            8,
+            reset_after,
+            backward,
+            cluster_size,
+            tile_rows,
+            rows_per_item,
+            k_split,
+            threads,
+            pad=backward,
+        )
+        for backward in (False, True)
+    ]
+    assert_matches_reference(
+        runtime,
+        (batch, steps, 3, hidden),
+        np.float64,
+        reset_after,
+        reverse=True,
+        lengths=[4, 1, 3, 4, 2],
+        mask=True,
+        forward_plan=plans[0],
+        backward_plan=plans[1],
+    )
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("reset_after", [True, False])
 @pytest.mark.parametrize("reverse", [False, True])
 @pytest.mark.parametrize("hidden", [5, 33])
-def test_emulated_stepwise_fallback_matches_reference(emulator, hidden, reverse, reset_after,
-                                                      dtype):
+def test_emulated_stepwise_fallback_matches_reference(
+    emulator, hidden, reverse, reset_after, dtype
+):
     limits = DeviceLimits(shared_memory_per_block=256, multiprocessors=2, max_cluster_size=1)
     runtime = EmulatedRuntime(emulator, dtype, limits)
     assert_matches_reference(runtime, (3, 4, 2, hidden), dtype, reset_after, reverse)
     assert {name.split("<")[0] for name, _ in runtime.launches} <= {
-        f"gru_step_{kernel}" for kernel in ("forward_after", "forward_reset",
-                                            "forward_candidate", "backward_after",
-                                            "backward_candidate", "backward_reset")}
+        f"gru_step_{kernel}"
+        for kernel in (
+            "forward_after",
+            "forward_reset",
+            "forward_candidate",
+            "backward_after",
+            "backward_candidate",
+            "backward_reset",
+        )
+    }
 
 
-STRATEGIES = {"block": SMALL_DEVICE, "cluster": limits_forcing_clusters(4, 3, 33, 8),
-              "steps": DeviceLimits(256, 2, 1)}
+STRATEGIES = {
+    "block": SMALL_DEVICE,
+    "cluster": limits_forcing_clusters(4, 3, 33, 8),
+    "steps": DeviceLimits(256, 2, 1),
+}
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("reset_after", [True, False])
 @pytest.mark.parametrize("reverse", [False, True])
 @pytest.mark.parametrize("strategy", STRATEGIES)
-def test_emulated_recurrent_dropout_mask_matches_reference(emulator, strategy, reverse,
-                                                           reset_after, dtype):
+def test_emulated_recurrent_dropout_mask_matches_reference(
+    emulator, strategy, reverse, reset_after, dtype
+):
     runtime = EmulatedRuntime(emulator, dtype, STRATEGIES[strategy])
     assert_matches_reference(runtime, (3, 4, 2, 33), dtype, reset_after, reverse, mask=True)
 
@@ -353,28 +493,46 @@ def test_emulated_cache_equals_the_cpu_backend_cache(emulator, strategy, reset_a
     lengths = [5, 2, 4]
     mask = dropout_mask(3, 33, np.float64)
     (out, h_n, gates, hn), _, _ = run_layer(
-        EmulatedRuntime(emulator, np.float64, STRATEGIES[strategy]), layer, lengths,
-        reset_after, reverse=True, mask=mask)
-    out_cpu, h_n_cpu, cache = gru_forward(**layer, lengths=lengths, reset_after=reset_after,
-                                          reverse=True, recurrent_mask=mask)
-    for name, actual, expected in [("out", out, out_cpu), ("h_n", h_n, h_n_cpu),
-                                   ("gates", gates, cache.gates), ("hn", hn, cache.hn)]:
+        EmulatedRuntime(emulator, np.float64, STRATEGIES[strategy]),
+        layer,
+        lengths,
+        reset_after,
+        reverse=True,
+        mask=mask,
+    )
+    out_cpu, h_n_cpu, cache = gru_forward(
+        **layer, lengths=lengths, reset_after=reset_after, reverse=True, recurrent_mask=mask
+    )
+    for name, actual, expected in [
+        ("out", out, out_cpu),
+        ("h_n", h_n, h_n_cpu),
+        ("gates", gates, cache.gates),
+        ("hn_proj", hn, cache.hn_proj),
+    ]:
         assert actual.shape == expected.shape, name
         np.testing.assert_allclose(actual, expected, rtol=1e-12, atol=1e-12, err_msg=name)
 
 
 @pytest.mark.parametrize("backward", [False, True])
 @pytest.mark.parametrize("reset_after", [True, False])
-def test_shared_memory_size_of_the_plan_is_exactly_what_the_kernel_uses(emulator, backward,
-                                                                        reset_after):
+def test_shared_memory_size_of_the_plan_is_exactly_what_the_kernel_uses(
+    emulator, backward, reset_after
+):
     batch, steps, hidden = 3, 2, 33
     runtime = EmulatedRuntime(emulator, np.float32, SMALL_DEVICE)
     recorded = []
     runtime.launch = lambda *launch: recorded.append(launch)
     plan = make_plan(batch, hidden, 4, reset_after, backward, 2, 4, 4, 2, 64, pad=False)
     layer = {k: v.astype(np.float32) for k, v in make_layer(batch, steps, 2, hidden).items()}
-    run_layer(runtime, layer, [2, 1, 2], reset_after, False,
-              forward_plan=None if backward else plan, backward_plan=plan if backward else None)
+    run_layer(
+        runtime,
+        layer,
+        [2, 1, 2],
+        reset_after,
+        False,
+        forward_plan=None if backward else plan,
+        backward_plan=plan if backward else None,
+    )
     launch = next(launch for launch in recorded if launch[0] == plan.kernel_name("float"))
     name, grid, block, shared_bytes, args, cluster_size = launch
     assert shared_bytes == plan.shared_bytes
@@ -391,8 +549,15 @@ def test_emulator_refuses_unknown_kernels_and_bad_launch_shapes(emulator):
 
 # --- launch configuration -----------------------------------------------------------------------
 
-BENCHMARK_SHAPES = [(32, 8, 32), (64, 16, 64), (128, 32, 128), (64, 1, 256), (256, 64, 256),
-                    (512, 128, 512), (1, 32, 128)]  # (B, I, H)
+BENCHMARK_SHAPES = [
+    (32, 8, 32),
+    (64, 16, 64),
+    (128, 32, 128),
+    (64, 1, 256),
+    (256, 64, 256),
+    (512, 128, 512),
+    (1, 32, 128),
+]  # (B, I, H)
 
 
 def all_plans():
@@ -401,8 +566,12 @@ def all_plans():
             for itemsize in (4, 8):
                 for reset_after in (True, False):
                     for backward in (False, True):
-                        yield (batch, hidden, itemsize, reset_after, backward), plan_recurrence(
-                            batch, hidden, itemsize, reset_after, backward, HOPPER)
+                        yield (
+                            (batch, hidden, itemsize, reset_after, backward),
+                            plan_recurrence(
+                                batch, hidden, itemsize, reset_after, backward, HOPPER
+                            ),
+                        )
 
 
 def test_every_plan_is_launchable_and_names_a_compiled_kernel():
@@ -422,10 +591,12 @@ def test_every_plan_is_launchable_and_names_a_compiled_kernel():
         assert units * (plan.cluster_size - 1) < hidden, "a block without units"
         assert plan.w_stride >= (3 * hidden if backward else hidden)
         assert plan.shared_bytes == _launch.shared_bytes(
-            backward, reset_after, units, plan.tile_rows, plan.w_stride, plan.x_stride,
-            itemsize)
-        assert plan.kernel_name("float" if itemsize == 4 else "double") in \
-            names["float" if itemsize == 4 else "double"]
+            backward, reset_after, units, plan.tile_rows, plan.w_stride, plan.x_stride, itemsize
+        )
+        assert (
+            plan.kernel_name("float" if itemsize == 4 else "double")
+            in names["float" if itemsize == 4 else "double"]
+        )
     assert persistent > 300
 
 
@@ -472,14 +643,17 @@ def test_padded_strides_put_the_rows_of_a_warp_in_different_banks():
                 assert stride % banks == k_split % banks
 
 
-@pytest.mark.parametrize("arguments, match", [
-    ((3, 8, 4, True, False, 1, 3, 4, 1, 32), "multiple of rows_per_item"),
-    ((3, 8, 4, True, False, 3, 1, 1, 1, 32), "cluster_size"),
-    ((3, 8, 4, True, False, 1, 1, 1, 3, 32), "k_split"),
-    ((3, 8, 4, True, False, 1, 1, 1, 1, 48), "threads"),
-    ((3, 8, 4, True, False, 1, 1, 1, 1, 1024), "threads"),
-    ((3, 5, 4, True, False, 4, 1, 1, 1, 32), "without hidden units"),
-])
+@pytest.mark.parametrize(
+    "arguments, match",
+    [
+        ((3, 8, 4, True, False, 1, 3, 4, 1, 32), "multiple of rows_per_item"),
+        ((3, 8, 4, True, False, 3, 1, 1, 1, 32), "cluster_size"),
+        ((3, 8, 4, True, False, 1, 1, 1, 3, 32), "k_split"),
+        ((3, 8, 4, True, False, 1, 1, 1, 1, 48), "threads"),
+        ((3, 8, 4, True, False, 1, 1, 1, 1, 1024), "threads"),
+        ((3, 5, 4, True, False, 4, 1, 1, 1, 32), "without hidden units"),
+    ],
+)
 def test_make_plan_refuses_configurations_the_kernels_cannot_run(arguments, match):
     with pytest.raises(ValueError, match=match):
         make_plan(*arguments)
@@ -498,17 +672,25 @@ def test_kernel_names_match_the_plans():
 
 def test_kernel_source_ships_with_the_package():
     source = _kernels.source()
-    for name in ("gru_forward_block", "gru_forward_cluster", "gru_backward_block",
-                 "gru_backward_cluster", *_launch.step_kernels()):
+    for name in (
+        "gru_forward_block",
+        "gru_forward_cluster",
+        "gru_backward_block",
+        "gru_backward_cluster",
+        *_launch.step_kernels(),
+    ):
         assert name in source
 
 
 # --- lazy import, clear errors ------------------------------------------------------------------
 
+
 def test_importing_pygru_and_the_cuda_backend_does_not_import_cupy(tmp_path):
-    code = ("import sys, pygru, pygru.functional, pygru._cuda, pygru._cuda._backend, "
-            "pygru._cuda._kernels, pygru._cuda._launch, pygru._cuda._layer; "
-            "assert 'cupy' not in sys.modules, 'cupy was imported'")
+    code = (
+        "import sys, pygru, pygru.functional, pygru._cuda, pygru._cuda._backend, "
+        "pygru._cuda._kernels, pygru._cuda._launch, pygru._cuda._layer; "
+        "assert 'cupy' not in sys.modules, 'cupy was imported'"
+    )
     import pygru
 
     # Run outside the source tree: `python -c` puts the working directory first on sys.path,

@@ -1,5 +1,6 @@
 """GRUClassifier and GRURegressor: scikit-learn's own checks, the training loop's contract,
 and learning real data."""
+
 import pickle
 import warnings
 
@@ -14,8 +15,12 @@ from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from pygru import GRUClassifier, GRURegressor
-from pygru.datasets import (load_airline, load_italy_power_demand, load_japanese_vowels,
-                            make_windows)
+from pygru.datasets import (
+    load_airline,
+    load_italy_power_demand,
+    load_japanese_vowels,
+    make_windows,
+)
 
 # Checks that assume tabular 2-D X: pygru reads a 2-D X as n univariate sequences whose
 # columns are time steps, so a different column count is a different sequence length (valid),
@@ -25,8 +30,8 @@ TABULAR_ONLY = {
     "check_n_features_in_after_fitting": "2-D X of another width is a valid sequence length",
     "check_estimators_partial_fit_n_features": "another width is another sequence length",
     "check_classifiers_train": "its accuracy part passes (test_learns_blobs_like_"
-                               "check_classifiers_train); it then expects predict to refuse "
-                               "X with one column less, which is a shorter sequence",
+    "check_classifiers_train); it then expects predict to refuse "
+    "X with one column less, which is a shorter sequence",
     # Minibatch SGD sees repeated samples in different batches than weighted ones: not
     # tabular-only, but a property of stochastic training (sklearn's MLP lists it too).
     "check_sample_weight_equivalence_on_dense_data": "stochastic minibatch training",
@@ -38,11 +43,16 @@ def expected_failed_checks(estimator):
 
 
 @parametrize_with_checks(
-    [GRUClassifier(hidden_layer_sizes=(8,), max_iter=30, learning_rate_init=1e-2,
-                   random_state=0),
-     GRURegressor(hidden_layer_sizes=(16,), max_iter=150, learning_rate_init=1e-2,
-                  random_state=0)],
-    expected_failed_checks=expected_failed_checks)
+    [
+        GRUClassifier(
+            hidden_layer_sizes=(8,), max_iter=30, learning_rate_init=1e-2, random_state=0
+        ),
+        GRURegressor(
+            hidden_layer_sizes=(16,), max_iter=150, learning_rate_init=1e-2, random_state=0
+        ),
+    ],
+    expected_failed_checks=expected_failed_checks,
+)
 def test_scikit_learn_checks(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -60,8 +70,10 @@ def toy_sequences(n=60, steps=8, seed=0):
     rng = np.random.default_rng(seed)
     y = rng.integers(0, 2, n)
     slope = np.where(y == 1, 0.3, -0.3)
-    X = [(slope[i] * np.arange(length) + 0.3 * rng.standard_normal(length))[:, None]
-         for i, length in enumerate(rng.integers(3, steps + 1, n))]
+    X = [
+        (slope[i] * np.arange(length) + 0.3 * rng.standard_normal(length))[:, None]
+        for i, length in enumerate(rng.integers(3, steps + 1, n))
+    ]
     return X, np.array(["down", "up"])[y]
 
 
@@ -75,21 +87,26 @@ def quiet_convergence():
 def test_learns_blobs_like_check_classifiers_train():
     X, y = make_blobs(n_samples=300, random_state=0, n_features=4, centers=3)
     X = (X - X.mean(axis=0)) / X.std(axis=0)
-    clf = GRUClassifier(hidden_layer_sizes=(8,), max_iter=30, learning_rate_init=1e-2,
-                        random_state=0).fit(X, y)
+    clf = GRUClassifier(
+        hidden_layer_sizes=(8,), max_iter=30, learning_rate_init=1e-2, random_state=0
+    ).fit(X, y)
     assert clf.score(X, y) > 0.83
     assert clf.predict_proba(X).shape == (300, 3)
     np.testing.assert_allclose(clf.predict_proba(X).sum(axis=1), 1, rtol=1e-5)
-    np.testing.assert_allclose(np.exp(clf.predict_log_proba(X)), clf.predict_proba(X),
-                               rtol=1e-5)
+    np.testing.assert_allclose(np.exp(clf.predict_log_proba(X)), clf.predict_proba(X), rtol=1e-5)
 
 
 def test_learns_italy_power_demand():
     """UCR ItalyPowerDemand (Keogh et al. 2006), standard split: 67 train / 1029 test.
     1-NN Euclidean reaches 0.955 there; a GRU should too."""
     X_train, y_train, X_test, y_test = load_italy_power_demand(return_X_y=True)
-    clf = GRUClassifier(hidden_layer_sizes=(32,), learning_rate_init=3e-3, batch_size=16,
-                        max_iter=100, random_state=0).fit(X_train, y_train)
+    clf = GRUClassifier(
+        hidden_layer_sizes=(32,),
+        learning_rate_init=3e-3,
+        batch_size=16,
+        max_iter=100,
+        random_state=0,
+    ).fit(X_train, y_train)
     assert clf.score(X_test, y_test) >= 0.93
 
 
@@ -97,8 +114,9 @@ def test_learns_japanese_vowels_from_ragged_lists():
     """UEA JapaneseVowels (Kudo et al. 1999): 12 features, lengths 7-29, 9 speakers."""
     X_train, y_train, X_test, y_test = load_japanese_vowels(return_X_y=True)
     assert isinstance(X_train, list)
-    clf = GRUClassifier(hidden_layer_sizes=(32,), learning_rate_init=1e-2, max_iter=60,
-                        random_state=0).fit(X_train, y_train)
+    clf = GRUClassifier(
+        hidden_layer_sizes=(32,), learning_rate_init=1e-2, max_iter=60, random_state=0
+    ).fit(X_train, y_train)
     assert clf.score(X_test, y_test) >= 0.9
 
 
@@ -112,20 +130,24 @@ def test_forecasts_airline_passengers_better_than_the_naive_forecasts():
     last = X[:, -1, 0]
     step = np.diff(series[:-24]).std()
     reg = GRURegressor(hidden_layer_sizes=(32,), max_iter=200, random_state=0).fit(
-        (X[:split] - last[:split, None, None]) / step, (y[:split] - last[:split]) / step)
+        (X[:split] - last[:split, None, None]) / step, (y[:split] - last[:split]) / step
+    )
     forecast = last[split:] + step * reg.predict((X[split:] - last[split:, None, None]) / step)
     error = np.abs(forecast - y[split:]).mean()
-    naive = np.abs(last[split:] - y[split:]).mean()             # last value
+    naive = np.abs(last[split:] - y[split:]).mean()  # last value
     seasonal_naive = np.abs(X[split:, 0, 0] - y[split:]).mean()  # same month last year
     assert error < 0.6 * min(naive, seasonal_naive)
 
 
-@pytest.mark.parametrize("solver, options", [
-    ("sgd", dict(learning_rate_init=0.1, momentum=0.9)),
-    ("sgd", dict(learning_rate_init=0.1, nesterovs_momentum=False)),
-    ("adam", dict(learning_rate_init=1e-2)),
-    ("rmsprop", dict(learning_rate_init=1e-2)),
-])
+@pytest.mark.parametrize(
+    "solver, options",
+    [
+        ("sgd", dict(learning_rate_init=0.1, momentum=0.9)),
+        ("sgd", dict(learning_rate_init=0.1, nesterovs_momentum=False)),
+        ("adam", dict(learning_rate_init=1e-2)),
+        ("rmsprop", dict(learning_rate_init=1e-2)),
+    ],
+)
 def test_every_solver_converges_on_a_tiny_problem(solver, options):
     X, y = toy_sequences()
     clf = small_classifier(solver=solver, max_iter=40, **options).fit(X, y)
@@ -137,8 +159,13 @@ def test_every_solver_converges_on_a_tiny_problem(solver, options):
 def test_learning_rate_schedules_train(schedule):
     X, y = toy_sequences()
     records = []
-    small_classifier(solver="sgd", learning_rate=schedule, learning_rate_init=0.1,
-                     max_iter=15, callbacks=lambda est, rec: records.append(rec)).fit(X, y)
+    small_classifier(
+        solver="sgd",
+        learning_rate=schedule,
+        learning_rate_init=0.1,
+        max_iter=15,
+        callbacks=lambda est, rec: records.append(rec),
+    ).fit(X, y)
     rates = [record["learning_rate"] for record in records]
     if schedule == "constant":
         assert len(set(rates)) == 1
@@ -160,7 +187,7 @@ def test_predictions_do_not_depend_on_batch_composition():
     X, y = toy_sequences()
     clf = small_classifier(bidirectional=True).fit(X, y)
     together = clf.predict_proba(X)
-    one_by_one = np.concatenate([clf.predict_proba(X[i:i + 1]) for i in range(len(X))])
+    one_by_one = np.concatenate([clf.predict_proba(X[i : i + 1]) for i in range(len(X))])
     np.testing.assert_array_equal(together, one_by_one)
 
 
@@ -170,7 +197,7 @@ def test_input_forms_give_the_same_predictions():
     longest = max(len(x) for x in X)
     padded = np.full((len(X), longest, 1), np.nan)
     for i, x in enumerate(X):
-        padded[i, :len(x)] = x
+        padded[i, : len(x)] = x
     from_list = clf.predict_proba(X)
     np.testing.assert_array_equal(from_list, clf.predict_proba(padded))
     np.testing.assert_array_equal(from_list, clf.predict_proba(padded[:, :, 0]))
@@ -216,9 +243,14 @@ def test_warm_start_continues_from_the_current_weights():
 def test_early_stopping_restores_the_best_weights():
     X, y = toy_sequences(n=100)
     seen = []
-    clf = small_classifier(early_stopping=True, max_iter=60, n_iter_no_change=3,
-                           validation_fraction=0.3, learning_rate_init=0.05,
-                           callbacks=lambda est, rec: seen.append(est.network_.params.copy()))
+    clf = small_classifier(
+        early_stopping=True,
+        max_iter=60,
+        n_iter_no_change=3,
+        validation_fraction=0.3,
+        learning_rate_init=0.05,
+        callbacks=lambda est, rec: seen.append(est.network_.params.copy()),
+    )
     clf.fit(X, y)
     assert clf.n_iter_ < 60 and len(clf.validation_scores_) == clf.n_iter_
     best_epoch = int(np.argmax(clf.validation_scores_))
@@ -233,11 +265,14 @@ def test_stops_when_the_training_loss_stops_improving():
     assert clf.n_iter_ == 3
 
 
-@pytest.mark.parametrize("n_samples, batch_size, expected_epochs", [
-    (800, 16, 11),    # 50 updates per epoch: 10 epochs of patience, as n_iter_no_change=10
-    (160, 16, 51),    # 10 updates per epoch: 50 epochs = 500 updates
-    (20, 20, 80),     # 1 update per epoch: patience of 500 epochs, stopped by max_iter=80
-])
+@pytest.mark.parametrize(
+    "n_samples, batch_size, expected_epochs",
+    [
+        (800, 16, 11),  # 50 updates per epoch: 10 epochs of patience, as n_iter_no_change=10
+        (160, 16, 51),  # 10 updates per epoch: 50 epochs = 500 updates
+        (20, 20, 80),  # 1 update per epoch: patience of 500 epochs, stopped by max_iter=80
+    ],
+)
 def test_auto_patience_counts_optimizer_updates(n_samples, batch_size, expected_epochs):
     X, y = toy_sequences(n=n_samples)
     clf = small_classifier(max_iter=80, tol=10.0, batch_size=batch_size).fit(X, y)
@@ -253,8 +288,7 @@ def test_standardize_learns_the_statistics_of_valid_time_steps():
     np.testing.assert_allclose(clf.input_mean_, steps.mean(axis=0), rtol=1e-6)
     np.testing.assert_allclose(clf.input_scale_, [steps[:, 0].std(), 1.0], rtol=1e-6)
     assert np.all(np.isfinite(clf.predict_proba(X)))  # the constant feature is no problem
-    assert not hasattr(small_classifier(max_iter=1, standardize=False).fit(X, y),
-                       "input_mean_")
+    assert not hasattr(small_classifier(max_iter=1, standardize=False).fit(X, y), "input_mean_")
 
 
 def test_standardized_model_ignores_the_units_of_each_feature():
@@ -265,8 +299,9 @@ def test_standardized_model_ignores_the_units_of_each_feature():
     options = dict(max_iter=20, dtype="float64")
     original = small_classifier(**options).fit(X, y)
     changed = small_classifier(**options).fit(rescaled, y)
-    np.testing.assert_allclose(changed.predict_proba(rescaled), original.predict_proba(X),
-                               rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(
+        changed.predict_proba(rescaled), original.predict_proba(X), rtol=1e-6, atol=1e-9
+    )
     unscaled = small_classifier(standardize=False, **options).fit(rescaled, y)
     assert not np.allclose(unscaled.predict_proba(rescaled), original.predict_proba(X))
 
@@ -280,8 +315,9 @@ def test_patches_are_the_same_model_as_patching_by_hand():
     by_hand = small_classifier(**options).fit(X.reshape(40, 4, 6), y)
     assert patched.patch_size_ == 3 and patched.n_features_in_ == 2
     np.testing.assert_array_equal(patched.network_.params, by_hand.network_.params)
-    np.testing.assert_array_equal(patched.predict_proba(X),
-                                  by_hand.predict_proba(X.reshape(40, 4, 6)))
+    np.testing.assert_array_equal(
+        patched.predict_proba(X), by_hand.predict_proba(X.reshape(40, 4, 6))
+    )
     gates = patched.gate_activations(X)[0]["forward"]["h"]
     assert gates.shape == (40, 4, 8)
 
@@ -306,8 +342,9 @@ def test_patch_size_with_embeddings_or_sequence_output_is_refused():
     X_sequence = np.random.default_rng(0).standard_normal((6, 5, 1))
     with pytest.raises(ValueError, match="patch_size=2 needs numeric input"):
         GRURegressor(output="sequence", patch_size=2).fit(X_sequence, X_sequence[..., 0])
-    reg = GRURegressor(hidden_layer_sizes=(4,), output="sequence", patch_size="auto",
-                       max_iter=2).fit(X_sequence, X_sequence[..., 0])
+    reg = GRURegressor(
+        hidden_layer_sizes=(4,), output="sequence", patch_size="auto", max_iter=2
+    ).fit(X_sequence, X_sequence[..., 0])
     assert reg.patch_size_ == 1 and reg.predict(X_sequence).shape == (6, 5)
     for bad in (0, -1, 2.5, "big"):
         with pytest.raises(ValueError, match="patch_size"):
@@ -323,11 +360,18 @@ def test_warns_when_max_iter_is_reached():
 def test_divergence_stops_with_a_warning_and_keeps_the_last_good_weights():
     X, y = toy_sequences()
     snapshots = []
-    clf = small_classifier(max_iter=3, callbacks=lambda est, rec: snapshots.append(
-        est.network_.params.copy()))
+    clf = small_classifier(
+        max_iter=3, callbacks=lambda est, rec: snapshots.append(est.network_.params.copy())
+    )
     clf.fit(X, y)
-    clf.set_params(warm_start=True, solver="sgd", learning_rate_init=1e30, momentum=0.0,
-                   max_iter=5, callbacks=None)
+    clf.set_params(
+        warm_start=True,
+        solver="sgd",
+        learning_rate_init=1e30,
+        momentum=0.0,
+        max_iter=5,
+        callbacks=None,
+    )
     with pytest.warns(ConvergenceWarning, match="Training diverged"):
         clf.fit(X, y)
     assert np.all(np.isfinite(clf.network_.params))
@@ -356,8 +400,12 @@ def test_keyboard_interrupt_leaves_the_last_completed_epoch():
 def test_divergence_in_partial_fit_of_a_regressor_keeps_a_usable_model(learning_rate_init):
     rng = np.random.default_rng(0)
     X, y = rng.standard_normal((40, 5, 2)), 1e3 * rng.standard_normal(40)
-    reg = GRURegressor(hidden_layer_sizes=(4,), solver="sgd", random_state=0,
-                       learning_rate_init=learning_rate_init)
+    reg = GRURegressor(
+        hidden_layer_sizes=(4,),
+        solver="sgd",
+        random_state=0,
+        learning_rate_init=learning_rate_init,
+    )
     with pytest.warns(ConvergenceWarning, match="Training diverged"):
         for _ in range(3):
             reg.partial_fit(X, y)
@@ -403,8 +451,9 @@ def test_class_weight_and_sample_weight_change_the_model():
     balanced = small_classifier(class_weight={"down": 1.0, "up": 10.0}).fit(X, y)
     weighted = small_classifier().fit(X, y, sample_weight=np.where(y == "up", 10.0, 1.0))
     assert not np.array_equal(plain.network_.params, balanced.network_.params)
-    np.testing.assert_allclose(balanced.network_.params, weighted.network_.params, rtol=1e-5,
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        balanced.network_.params, weighted.network_.params, rtol=1e-5, atol=1e-6
+    )
     assert balanced.predict_proba(X)[:, 1].mean() > plain.predict_proba(X)[:, 1].mean()
 
 
@@ -414,8 +463,17 @@ def test_fitted_attributes_follow_mlp():
     assert list(clf.classes_) == ["down", "up"] and clf.n_features_in_ == 1
     assert len(clf.loss_curve_) == clf.n_iter_ == 5 and clf.t_ == 5 * len(X)
     assert clf.validation_scores_ is None and clf.best_loss_ == min(clf.loss_curve_)
-    assert [w.shape for w in clf.coefs_] == [(18, 1), (18, 6), (18, 1), (18, 6), (12, 12),
-                                            (12, 4), (12, 12), (12, 4), (2, 8)]
+    assert [w.shape for w in clf.coefs_] == [
+        (18, 1),
+        (18, 6),
+        (18, 1),
+        (18, 6),
+        (12, 12),
+        (12, 4),
+        (12, 12),
+        (12, 4),
+        (2, 8),
+    ]
     assert all(np.shares_memory(w, clf.network_.params) for w in clf.coefs_)
     assert len(clf.intercepts_) == 9
 
@@ -427,16 +485,17 @@ def test_gate_activations():
     assert len(activations) == 2
     assert activations[1]["backward"]["z"].shape == (len(X), max(map(len, X)), 3)
     first = activations[0]["forward"]
-    assert np.isnan(first["h"][0, len(X[0]):]).all()
-    assert np.isfinite(first["h"][0, :len(X[0])]).all()
+    assert np.isnan(first["h"][0, len(X[0]) :]).all()
+    assert np.isfinite(first["h"][0, : len(X[0])]).all()
 
 
 def test_pipeline_grid_search_cross_validation_clone_and_pickle():
     X, y = toy_sequences()
     X = np.stack([np.pad(x[:, 0], (0, 8 - len(x)), constant_values=np.nan) for x in X])
     pipeline = make_pipeline(FunctionTransformer(lambda X: X * 2.0), small_classifier())
-    search = GridSearchCV(pipeline, {"gruclassifier__hidden_layer_sizes": [(4,), (8,)]},
-                          cv=2).fit(X, y)
+    search = GridSearchCV(pipeline, {"gruclassifier__hidden_layer_sizes": [(4,), (8,)]}, cv=2).fit(
+        X, y
+    )
     assert search.best_params_["gruclassifier__hidden_layer_sizes"] in [(4,), (8,)]
     scores = cross_val_score(small_classifier(), X, y, cv=3)
     assert scores.shape == (3,)
@@ -447,15 +506,18 @@ def test_pipeline_grid_search_cross_validation_clone_and_pickle():
     assert restored._optimizer.params is restored.network_.params
 
 
-@pytest.mark.parametrize("options, match", [
-    (dict(recurrent_dropout=1.0), "recurrent_dropout"),
-    (dict(hidden_layer_sizes=(4, 0)), "hidden_layer_sizes"),
-    (dict(hidden_layer_sizes=()), "hidden_layer_sizes"),
-    (dict(solver="lbfgs"), "solver"),
-    (dict(dropout=1.0), "dropout"),
-    (dict(dtype="float16"), "dtype"),
-    (dict(batch_size=0), "batch_size"),
-])
+@pytest.mark.parametrize(
+    "options, match",
+    [
+        (dict(recurrent_dropout=1.0), "recurrent_dropout"),
+        (dict(hidden_layer_sizes=(4, 0)), "hidden_layer_sizes"),
+        (dict(hidden_layer_sizes=()), "hidden_layer_sizes"),
+        (dict(solver="lbfgs"), "solver"),
+        (dict(dropout=1.0), "dropout"),
+        (dict(dtype="float16"), "dtype"),
+        (dict(batch_size=0), "batch_size"),
+    ],
+)
 def test_bad_parameters_are_refused(options, match):
     X, y = toy_sequences()
     with pytest.raises(ValueError, match=match):
@@ -492,8 +554,13 @@ def test_token_input_through_an_embedding():
     X = rng.integers(2, 7, size=(80, 6))
     X[y == 1, rng.integers(0, 6, (y == 1).sum())] = 7
     X[::3, 4:] = 0  # shorter sequences, zero-padded
-    clf = GRUClassifier(embedding_dim=4, hidden_layer_sizes=(8,), learning_rate_init=2e-2,
-                        max_iter=40, random_state=0).fit(X, y)
+    clf = GRUClassifier(
+        embedding_dim=4,
+        hidden_layer_sizes=(8,),
+        learning_rate_init=2e-2,
+        max_iter=40,
+        random_state=0,
+    ).fit(X, y)
     assert clf.vocabulary_size_ == 8 and not hasattr(clf, "n_features_in_")
     assert clf.score(X, y) >= 0.9
     with pytest.raises(ValueError, match="token id 9"):
@@ -504,8 +571,9 @@ def test_regressor_many_to_one_multi_output():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((80, 6, 2))
     y = np.stack([X[:, :, 0].sum(axis=1), X[:, -1, 1]], axis=1)
-    reg = GRURegressor(hidden_layer_sizes=(16,), learning_rate_init=1e-2, max_iter=80,
-                       random_state=0).fit(X, y)
+    reg = GRURegressor(
+        hidden_layer_sizes=(16,), learning_rate_init=1e-2, max_iter=80, random_state=0
+    ).fit(X, y)
     assert reg.predict(X).shape == (80, 2) and reg.predict(X).dtype == np.float64
     assert reg.score(X, y) > 0.8
 
@@ -514,8 +582,13 @@ def test_regressor_many_to_many_on_ragged_sequences():
     rng = np.random.default_rng(0)
     X = [rng.standard_normal(length) for length in rng.integers(3, 9, 60)]
     y = [np.cumsum(x) / 3 for x in X]  # the running sum: needs the recurrent state
-    reg = GRURegressor(output="sequence", hidden_layer_sizes=(16,), learning_rate_init=1e-2,
-                       max_iter=80, random_state=0).fit(X, y)
+    reg = GRURegressor(
+        output="sequence",
+        hidden_layer_sizes=(16,),
+        learning_rate_init=1e-2,
+        max_iter=80,
+        random_state=0,
+    ).fit(X, y)
     predictions = reg.predict(X)
     assert isinstance(predictions, list)
     assert [len(p) for p in predictions] == [len(x) for x in X]
@@ -523,11 +596,11 @@ def test_regressor_many_to_many_on_ragged_sequences():
     longest = max(map(len, X))
     padded = np.full((len(X), longest), np.nan)
     for i, x in enumerate(X):
-        padded[i, :len(x)] = x
+        padded[i, : len(x)] = x
     as_array = reg.predict(padded)
     assert as_array.shape == (len(X), longest)
-    assert np.isnan(as_array[0, len(X[0]):]).all()
-    np.testing.assert_allclose(as_array[0, :len(X[0])], predictions[0], rtol=1e-6)
+    assert np.isnan(as_array[0, len(X[0]) :]).all()
+    np.testing.assert_allclose(as_array[0, : len(X[0])], predictions[0], rtol=1e-6)
     with pytest.raises(ValueError, match="time steps but input sequence"):
         reg.fit(X, [t[:-1] if len(t) > 3 else t for t in y])
 
@@ -541,7 +614,20 @@ def test_classifies_real_text_in_a_tokenizer_pipeline():
     data = load_movie_reviews()
     pipeline = make_pipeline(
         TokenSequencer(max_features=5000, max_len=40),
-        GRUClassifier(embedding_dim=32, hidden_layer_sizes=(32,), learning_rate_init=3e-3,
-                      max_iter=3, random_state=0))
+        GRUClassifier(
+            embedding_dim=32,
+            hidden_layer_sizes=(32,),
+            learning_rate_init=3e-3,
+            max_iter=3,
+            random_state=0,
+        ),
+    )
     pipeline.fit(data.X_train[:2000], data.y_train[:2000])
     assert pipeline.score(data.X_test, data.y_test) >= 0.65
+
+
+def test_an_orthogonal_bias_is_refused_clearly():
+    # An orthogonal matrix needs two dimensions; a bias has one.
+    X, y = toy_sequences()
+    with pytest.raises(ValueError, match="'bias_initializer' parameter of GRUClassifier"):
+        small_classifier(bias_initializer="orthogonal").fit(X, y)

@@ -1,12 +1,13 @@
 """pygru.functional: argument checking, copying, and its documented examples."""
+
 import doctest
 
 import numpy as np
 import pytest
+from conftest import make_layer
 
 import pygru.functional
 from pygru.functional import GRUCache, gru_backward, gru_forward
-from conftest import make_layer
 
 ARGUMENTS = ["x", "w_ih", "w_hh", "b_ih", "b_hh", "h0"]
 
@@ -83,11 +84,21 @@ def test_mixed_dtypes_are_refused(name):
         gru_forward(**values)
 
 
-@pytest.mark.parametrize("name, shape", [
-    ("x", (2, 4)), ("x", (2, 4, 3, 1)), ("w_ih", (15, 2)), ("w_ih", (14, 3)),
-    ("w_hh", (15, 4)), ("w_hh", (15,)), ("b_ih", (14,)), ("b_hh", (15, 1)),
-    ("h0", (3, 5)), ("h0", (2, 4)),
-])
+@pytest.mark.parametrize(
+    "name, shape",
+    [
+        ("x", (2, 4)),
+        ("x", (2, 4, 3, 1)),
+        ("w_ih", (15, 2)),
+        ("w_ih", (14, 3)),
+        ("w_hh", (15, 4)),
+        ("w_hh", (15,)),
+        ("b_ih", (14,)),
+        ("b_hh", (15, 1)),
+        ("h0", (3, 5)),
+        ("h0", (2, 4)),
+    ],
+)
 def test_wrong_shapes_are_refused(name, shape):
     values = layer()
     values[name] = np.zeros(shape)
@@ -106,8 +117,14 @@ def test_empty_dimensions_are_refused(shape):
 
 
 def test_zero_hidden_size_is_refused():
-    values = dict(layer(), w_ih=np.zeros((0, 3)), w_hh=np.zeros((0, 0)), b_ih=np.zeros(0),
-                  b_hh=np.zeros(0), h0=None)
+    values = dict(
+        layer(),
+        w_ih=np.zeros((0, 3)),
+        w_hh=np.zeros((0, 0)),
+        b_ih=np.zeros(0),
+        b_hh=np.zeros(0),
+        h0=None,
+    )
     with pytest.raises(ValueError, match="H must be at least 1"):
         gru_forward(**values)
 
@@ -121,16 +138,19 @@ def test_non_finite_values_are_refused(name, bad):
         gru_forward(**values)
 
 
-@pytest.mark.parametrize("lengths, error, match", [
-    ([0, 4], ValueError, r"lengths must be in 1\.\.4 \(T\), got lengths\[0\] = 0"),
-    ([4, 5], ValueError, r"lengths\[1\] = 5"),
-    ([4, -1], ValueError, r"lengths\[1\] = -1"),
-    ([4], ValueError, r"shape \(2,\)"),
-    ([[4, 4]], ValueError, r"shape \(2,\)"),
-    ([4.5, 2], TypeError, "integers"),
-    (["4", "2"], TypeError, "integers"),
-    ([True, True], TypeError, "integers"),
-])
+@pytest.mark.parametrize(
+    "lengths, error, match",
+    [
+        ([0, 4], ValueError, r"lengths must be in 1\.\.4 \(T\), got lengths\[0\] = 0"),
+        ([4, 5], ValueError, r"lengths\[1\] = 5"),
+        ([4, -1], ValueError, r"lengths\[1\] = -1"),
+        ([4], ValueError, r"shape \(2,\)"),
+        ([[4, 4]], ValueError, r"shape \(2,\)"),
+        ([4.5, 2], TypeError, "integers"),
+        (["4", "2"], TypeError, "integers"),
+        ([True, True], TypeError, "integers"),
+    ],
+)
 def test_bad_lengths_are_refused(lengths, error, match):
     with pytest.raises(error, match=match):
         gru_forward(**layer(), lengths=lengths)

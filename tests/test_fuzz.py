@@ -15,6 +15,7 @@ seconds in all). A thorough run::
 
 Bugs the fuzzing found are kept as plain regression tests at the end of this file.
 """
+
 import gzip
 import io
 import os
@@ -34,15 +35,33 @@ from pygru.functional import gru_backward, gru_forward
 EXAMPLES = int(os.environ.get("PYGRU_FUZZ_EXAMPLES", "20"))
 # Examples take milliseconds; the generous deadline only flags inputs that make pygru
 # pathologically slow (a huge allocation, a runaway loop), not a busy machine.
-fuzz = settings(max_examples=EXAMPLES, deadline=timedelta(seconds=60), print_blob=True,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                       HealthCheck.filter_too_much])
+fuzz = settings(
+    max_examples=EXAMPLES,
+    deadline=timedelta(seconds=60),
+    print_blob=True,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.filter_too_much,
+    ],
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-ODD_DTYPES = [np.int32, np.int64, np.uint8, np.bool_, np.float16, np.complex64,
-              np.complex128, object, ">f8", "<U8", "datetime64[s]"]
+ODD_DTYPES = [
+    np.int32,
+    np.int64,
+    np.uint8,
+    np.bool_,
+    np.float16,
+    np.complex64,
+    np.complex128,
+    object,
+    ">f8",
+    "<U8",
+    "datetime64[s]",
+]
 
 
 def expect_clean_failure(call):
@@ -58,11 +77,13 @@ def assert_close(actual, expected, dtype, scale=1.0):
     rtol, atol = (2e-3, 2e-4) if np.dtype(dtype) == np.float32 else (1e-9, 1e-10)
     expected = np.asarray(expected, dtype=np.float64)
     bound = atol * max(1.0, scale, float(np.abs(expected).max(initial=0.0)))
-    np.testing.assert_allclose(np.asarray(actual, dtype=np.float64), expected, rtol=rtol,
-                               atol=bound)
+    np.testing.assert_allclose(
+        np.asarray(actual, dtype=np.float64), expected, rtol=rtol, atol=bound
+    )
 
 
 # ------------------------------------------------------------------------- layouts
+
 
 def relayout(array, layout):
     """The same values as ``array`` in another memory layout (or container)."""
@@ -81,8 +102,7 @@ def relayout(array, layout):
         copy.flags.writeable = False
         return copy
     if layout == "broadcast" and array.ndim and array.shape[0] > 0:
-        return np.broadcast_to(array[:1], array.shape) if np.all(array == array[:1]) \
-            else array
+        return np.broadcast_to(array[:1], array.shape) if np.all(array == array[:1]) else array
     if layout == "list":
         return array.tolist()
     return array
@@ -112,8 +132,13 @@ def expected_forward_validity(args):
         return False
     batch, steps, inputs = x.shape
     hidden = w_hh.shape[1]
-    shapes = {"w_ih": (3 * hidden, inputs), "w_hh": (3 * hidden, hidden),
-              "b_ih": (3 * hidden,), "b_hh": (3 * hidden,), "h0": (batch, hidden)}
+    shapes = {
+        "w_ih": (3 * hidden, inputs),
+        "w_hh": (3 * hidden, hidden),
+        "b_ih": (3 * hidden,),
+        "b_hh": (3 * hidden,),
+        "h0": (batch, hidden),
+    }
     if any(arrays[name].shape != shape for name, shape in shapes.items() if name in arrays):
         return False
     if not all(np.isfinite(array).all() for array in arrays.values()):
@@ -127,8 +152,9 @@ def expected_forward_validity(args):
             return False
         if lengths.dtype == np.bool_ or lengths.dtype.kind not in "iuf":
             return False
-        if lengths.dtype.kind == "f" and not (np.isfinite(lengths).all()
-                                              and (lengths == np.round(lengths)).all()):
+        if lengths.dtype.kind == "f" and not (
+            np.isfinite(lengths).all() and (lengths == np.round(lengths)).all()
+        ):
             return False
         if lengths.shape != (batch,) or ((lengths < 1) | (lengths > steps)).any():
             return False
@@ -147,25 +173,51 @@ def gru_calls(draw):
     def normal(*shape):
         return (scale * rng.standard_normal(shape)).astype(dtype)
 
-    args = dict(x=normal(batch, steps, inputs), w_ih=normal(3 * hidden, inputs),
-                w_hh=normal(3 * hidden, hidden), b_ih=normal(3 * hidden),
-                b_hh=normal(3 * hidden), h0=normal(batch, hidden) if draw(st.booleans())
-                else None,
-                lengths=None, reset_after=draw(st.booleans()), reverse=draw(st.booleans()))
+    args = dict(
+        x=normal(batch, steps, inputs),
+        w_ih=normal(3 * hidden, inputs),
+        w_hh=normal(3 * hidden, hidden),
+        b_ih=normal(3 * hidden),
+        b_hh=normal(3 * hidden),
+        h0=normal(batch, hidden) if draw(st.booleans()) else None,
+        lengths=None,
+        reset_after=draw(st.booleans()),
+        reverse=draw(st.booleans()),
+    )
     lengths_form = draw(st.sampled_from(["none", "int64", "int32", "uint8", "list", "float"]))
     if lengths_form != "none":
         lengths = rng.integers(1, steps + 1, size=batch)
-        args["lengths"] = {"int64": lengths, "int32": lengths.astype(np.int32),
-                           "uint8": lengths.astype(np.uint8), "list": lengths.tolist(),
-                           "float": lengths.astype(np.float64)}[lengths_form]
+        args["lengths"] = {
+            "int64": lengths,
+            "int32": lengths.astype(np.int32),
+            "uint8": lengths.astype(np.uint8),
+            "list": lengths.tolist(),
+            "float": lengths.astype(np.float64),
+        }[lengths_form]
     names = ["x", "w_ih", "w_hh", "b_ih", "b_hh", "h0"]
     for name in names:
         if args[name] is not None:
             args[name] = relayout(args[name], draw(st.sampled_from(LAYOUTS)))
     for _ in range(draw(st.integers(0, 2))):
-        defect = draw(st.sampled_from([
-            "zero-size", "dtype", "mixed-dtype", "nan", "inf", "shape", "ndim",
-            "lengths-range", "lengths-shape", "lengths-type", "flag", "ragged", "string"]))
+        defect = draw(
+            st.sampled_from(
+                [
+                    "zero-size",
+                    "dtype",
+                    "mixed-dtype",
+                    "nan",
+                    "inf",
+                    "shape",
+                    "ndim",
+                    "lengths-range",
+                    "lengths-shape",
+                    "lengths-type",
+                    "flag",
+                    "ragged",
+                    "string",
+                ]
+            )
+        )
         name = draw(st.sampled_from([n for n in names if args[n] is not None]))
         try:
             value = np.asarray(args[name])
@@ -197,12 +249,10 @@ def apply_forward_defect(draw, args, defect, name, value, batch, steps):
         args[name] = value.astype(np.float32 if value.dtype == np.float64 else np.float64)
     elif defect in ("nan", "inf") and value.size:
         value = np.array(value)
-        value.flat[draw(st.integers(0, value.size - 1))] = \
-            np.nan if defect == "nan" else -np.inf
+        value.flat[draw(st.integers(0, value.size - 1))] = np.nan if defect == "nan" else -np.inf
         args[name] = value
     elif defect == "shape":
-        args[name] = np.concatenate([value, value[..., :1]], axis=-1) if value.ndim \
-            else value
+        args[name] = np.concatenate([value, value[..., :1]], axis=-1) if value.ndim else value
     elif defect == "ndim":
         args[name] = value[None]
     elif defect == "lengths-range":
@@ -211,15 +261,24 @@ def apply_forward_defect(draw, args, defect, name, value, batch, steps):
         lengths[draw(st.integers(0, batch - 1))] = bad
         args["lengths"] = lengths
     elif defect == "lengths-shape":
-        args["lengths"] = np.full(draw(st.sampled_from([(batch + 1,), (batch, 1), ()])),
-                                  1)
+        args["lengths"] = np.full(draw(st.sampled_from([(batch + 1,), (batch, 1), ()])), 1)
     elif defect == "lengths-type":
-        args["lengths"] = draw(st.sampled_from([
-            np.full(batch, 1.5), np.ones(batch, bool), ["1"] * batch,
-            np.full(batch, np.nan), np.full(batch, 1e300), object()]))
+        args["lengths"] = draw(
+            st.sampled_from(
+                [
+                    np.full(batch, 1.5),
+                    np.ones(batch, bool),
+                    ["1"] * batch,
+                    np.full(batch, np.nan),
+                    np.full(batch, 1e300),
+                    object(),
+                ]
+            )
+        )
     elif defect == "flag":
-        args[draw(st.sampled_from(["reset_after", "reverse"]))] = \
-            draw(st.sampled_from([1, 0, "yes", None, 1.0]))
+        args[draw(st.sampled_from(["reset_after", "reverse"]))] = draw(
+            st.sampled_from([1, 0, "yes", None, 1.0])
+        )
     elif defect == "ragged":
         args[name] = [[0.0]] * 2 + [[0.0, 1.0]]
     elif defect == "string":
@@ -243,23 +302,34 @@ def test_gru_forward_and_backward(args, gradient_kind, data):
     lengths = None if args["lengths"] is None else np.asarray(args["lengths"]).astype(np.int64)
     ref_args = [as_float64(args[name]) for name in ("x", "w_ih", "w_hh", "b_ih", "b_hh")]
     expected_out, expected_h_n, ref_cache = reference.forward(
-        *ref_args, h0=as_float64(args["h0"]), lengths=lengths,
-        reset_after=bool(args["reset_after"]), reverse=bool(args["reverse"]))
+        *ref_args,
+        h0=as_float64(args["h0"]),
+        lengths=lengths,
+        reset_after=bool(args["reset_after"]),
+        reverse=bool(args["reverse"]),
+    )
     assert out.dtype == dtype and h_n.dtype == dtype
     assert_close(out, expected_out, dtype)
     assert_close(h_n, expected_h_n, dtype)
 
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
-    d_out = rng.standard_normal(out.shape).astype(dtype) if gradient_kind in ("out", "both") \
-        else None
-    d_h_n = rng.standard_normal(h_n.shape).astype(dtype) if gradient_kind in ("h_n", "both") \
-        else None
+    d_out = (
+        rng.standard_normal(out.shape).astype(dtype) if gradient_kind in ("out", "both") else None
+    )
+    d_h_n = (
+        rng.standard_normal(h_n.shape).astype(dtype) if gradient_kind in ("h_n", "both") else None
+    )
     if gradient_kind == "bad":
         bad = data.draw(st.sampled_from(["dtype", "shape", "nan", "cache"]))
-        d_out = {"dtype": out.astype(np.float16), "shape": np.concatenate([out, out], axis=1),
-                 "nan": np.full_like(out, np.nan), "cache": out}[bad]
-        expect_clean_failure(lambda: gru_backward(d_out, None,
-                                                  cache if bad != "cache" else ref_cache))
+        d_out = {
+            "dtype": out.astype(np.float16),
+            "shape": np.concatenate([out, out], axis=1),
+            "nan": np.full_like(out, np.nan),
+            "cache": out,
+        }[bad]
+        expect_clean_failure(
+            lambda: gru_backward(d_out, None, cache if bad != "cache" else ref_cache)
+        )
         return
     gradients = gru_backward(d_out, d_h_n, cache)
     expected = reference.backward(as_float64(d_out), as_float64(d_h_n), ref_cache)
@@ -270,10 +340,13 @@ def test_gru_forward_and_backward(args, gradient_kind, data):
 
 
 @fuzz
-@given(st.integers(0, 2**32 - 1), st.sampled_from(FLOATS), st.booleans(),
-       st.sampled_from([1e10, 1e20, 1e30, 1e300]))
-def test_gru_forward_with_extreme_finite_values_never_crashes(seed, dtype, reset_after,
-                                                              magnitude):
+@given(
+    st.integers(0, 2**32 - 1),
+    st.sampled_from(FLOATS),
+    st.booleans(),
+    st.sampled_from([1e10, 1e20, 1e30, 1e300]),
+)
+def test_gru_forward_with_extreme_finite_values_never_crashes(seed, dtype, reset_after, magnitude):
     """Values near the top of the dtype's range may overflow inside the products; the call
     must still return arrays of the right shape or refuse the input cleanly."""
     rng = np.random.default_rng(seed)
@@ -281,8 +354,9 @@ def test_gru_forward_with_extreme_finite_values_never_crashes(seed, dtype, reset
     hidden = 3
 
     def extreme(*shape):
-        return (magnitude * rng.choice([-1.0, 0.0, 1.0], size=shape)
-                * rng.random(shape)).astype(dtype)
+        return (magnitude * rng.choice([-1.0, 0.0, 1.0], size=shape) * rng.random(shape)).astype(
+            dtype
+        )
 
     x, w_ih, w_hh = extreme(2, 3, 2), extreme(3 * hidden, 2), extreme(3 * hidden, hidden)
     b_ih, b_hh = extreme(3 * hidden), extreme(3 * hidden)
@@ -291,8 +365,14 @@ def test_gru_forward_with_extreme_finite_values_never_crashes(seed, dtype, reset
         out, h_n, cache = gru_forward(x, w_ih, w_hh, b_ih, b_hh, reset_after=reset_after)
         gradients = gru_backward(np.ones_like(out), None, cache)
     assert out.shape == (2, 3, hidden) and h_n.shape == (2, hidden)
-    assert [g.shape for g in gradients] == [x.shape, h_n.shape, w_ih.shape, w_hh.shape,
-                                            b_ih.shape, b_hh.shape]
+    assert [g.shape for g in gradients] == [
+        x.shape,
+        h_n.shape,
+        w_ih.shape,
+        w_hh.shape,
+        b_ih.shape,
+        b_hh.shape,
+    ]
     finite = np.isfinite(out)
     assert np.all(np.abs(out[finite]) <= 1.0 + 1e-6), "hidden states are bounded by 1"
 
@@ -313,24 +393,29 @@ def reference_input_transform(estimator, padded, lengths):
             sequence = (sequence - estimator.input_mean_) / estimator.input_scale_
         for t in range(-(-length // k)):
             for j in range(k):
-                out[i, t, j * features:(j + 1) * features] = sequence[min(t * k + j,
-                                                                          length - 1)]
+                out[i, t, j * features : (j + 1) * features] = sequence[min(t * k + j, length - 1)]
     return out, -(-lengths // k)
 
 
 def reference_network_output(network, inputs, lengths):
     """The network's output computed with pygru._reference, layer by layer, in float64."""
     views = {name: view.astype(np.float64) for name, view in network.views.items()}
-    hidden = views["embedding"][inputs] if network.embedding_dim is not None \
+    hidden = (
+        views["embedding"][inputs]
+        if network.embedding_dim is not None
         else np.asarray(inputs, dtype=np.float64)
+    )
     for layer in range(len(network.hidden_layer_sizes)):
         outputs, states = [], []
         for direction in network.directions:
             prefix = f"gru{layer}.{direction}."
             out, h_n, _ = reference.forward(
-                hidden, *(views[prefix + name] for name in ("w_ih", "w_hh", "b_ih", "b_hh")),
-                lengths=lengths, reset_after=network.reset_after,
-                reverse=direction == "backward")
+                hidden,
+                *(views[prefix + name] for name in ("w_ih", "w_hh", "b_ih", "b_hh")),
+                lengths=lengths,
+                reset_after=network.reset_after,
+                reverse=direction == "backward",
+            )
             outputs.append(out)
             states.append(h_n)
         hidden = np.concatenate(outputs, axis=2)
@@ -345,9 +430,23 @@ def softmax(logits):
 
 VALUE_DTYPES = ["float64", "float32", "float16", "int64", "int32", "uint8", "object"]
 X_FORMS = ["array3d", "array2d", "list2d", "list1d", "lists", "tuple", "object-array"]
-X_DEFECTS = ["nan-inside", "partial-nan", "inf", "empty-sequence", "no-samples",
-             "zero-features", "feature-mismatch", "bool", "complex", "strings", "string-item",
-             "none-item", "dict", "ndim", "too-large"]
+X_DEFECTS = [
+    "nan-inside",
+    "partial-nan",
+    "inf",
+    "empty-sequence",
+    "no-samples",
+    "zero-features",
+    "feature-mismatch",
+    "bool",
+    "complex",
+    "strings",
+    "string-item",
+    "none-item",
+    "dict",
+    "ndim",
+    "too-large",
+]
 Y_DEFECTS = ["wrong-length", "nan", "single-class", "inf", "2d-classes", "none"]
 WEIGHT_DEFECTS = ["negative", "wrong-length", "nan", "all-zero", "strings"]
 
@@ -360,12 +459,17 @@ def estimator_cases(draw):
     features = 1 if kind == "tokens" else draw(st.integers(1, 3))
     lengths = np.array(draw(st.lists(st.integers(1, 4), min_size=n, max_size=n)))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    settings = dict(hidden_layer_sizes=draw(st.sampled_from([2, (2,), (2, 2), [3]])),
-                    bidirectional=draw(st.booleans()), reset_after=draw(st.booleans()),
-                    dtype=draw(st.sampled_from(["float32", "float64"])),
-                    batch_size=draw(st.integers(1, 4)), max_iter=1, random_state=0,
-                    standardize=draw(st.booleans()),
-                    patch_size=draw(st.sampled_from([None, "auto", 1, 2, 3])))
+    settings = dict(
+        hidden_layer_sizes=draw(st.sampled_from([2, (2,), (2, 2), [3]])),
+        bidirectional=draw(st.booleans()),
+        reset_after=draw(st.booleans()),
+        dtype=draw(st.sampled_from(["float32", "float64"])),
+        batch_size=draw(st.integers(1, 4)),
+        max_iter=1,
+        random_state=0,
+        standardize=draw(st.booleans()),
+        patch_size=draw(st.sampled_from([None, "auto", 1, 2, 3])),
+    )
     # Patches need numeric input and one output per sequence.
     valid = settings["patch_size"] in (None, "auto", 1) or kind in ("classifier", "regressor")
     if kind == "tokens":
@@ -390,21 +494,24 @@ def estimator_cases(draw):
         form = "list2d"
     if form in ("array3d", "array2d"):
         fill = 0 if kind == "tokens" else np.nan
-        X = np.full((n, lengths.max(), features), fill,
-                    dtype=np.float64 if kind != "tokens" else np.int64)
+        X = np.full(
+            (n, lengths.max(), features), fill, dtype=np.float64 if kind != "tokens" else np.int64
+        )
         for row, sequence in zip(X, clean):
-            row[:len(sequence)] = sequence.reshape(len(sequence), -1)
+            row[: len(sequence)] = sequence.reshape(len(sequence), -1)
         if kind == "tokens" or form == "array2d":
             X = X[:, :, 0]
-        if dtype not in ("float64", "object") and (kind == "tokens" or lengths.min()
-                                                   == lengths.max()):
+        if dtype not in ("float64", "object") and (
+            kind == "tokens" or lengths.min() == lengths.max()
+        ):
             X = X.astype(dtype)  # without NaN padding, integer arrays are possible
         elif dtype in ("float32", "float16"):
             X = X.astype(dtype)
         elif dtype == "object":
             X = X.astype(object)
-        X = relayout(X, draw(st.sampled_from([layout for layout in LAYOUTS
-                                              if layout != "broadcast"])))
+        X = relayout(
+            X, draw(st.sampled_from([layout for layout in LAYOUTS if layout != "broadcast"]))
+        )
     else:
         items = [s[:, 0] if form == "list1d" and kind != "tokens" else s for s in sequences]
         if form == "lists":
@@ -428,16 +535,19 @@ def estimator_cases(draw):
         y = rng.standard_normal((n,) + draw(st.sampled_from([(), (1,), (2,)])))
     else:
         targets = [rng.standard_normal(length) for length in lengths]
-        if isinstance(X, (list, tuple)) or getattr(X, "dtype", None) == object:
+        if isinstance(X, (list, tuple)) or getattr(X, "dtype", None) is np.dtype(object):
             y = targets
         else:
             y = np.full((n, lengths.max()), np.nan)
             for row, target in zip(y, targets):
-                row[:len(target)] = target
+                row[: len(target)] = target
     sample_weight = None if draw(st.booleans()) else rng.random(n) + 0.1
 
-    defective = draw(st.sampled_from([[], [], ["X"], ["X"], ["y"], ["sample_weight"],
-                                      ["X", "y"], ["y", "sample_weight"]]))
+    defective = draw(
+        st.sampled_from(
+            [[], [], ["X"], ["X"], ["y"], ["sample_weight"], ["X", "y"], ["y", "sample_weight"]]
+        )
+    )
     for target in defective:
         valid = False
         if target == "X":
@@ -447,9 +557,13 @@ def estimator_cases(draw):
             y = corrupt_y(defect, y, kind)
         else:
             defect = draw(st.sampled_from(WEIGHT_DEFECTS))
-            sample_weight = {"negative": -np.ones(n), "wrong-length": np.ones(n + 1),
-                             "nan": np.full(n, np.nan), "all-zero": np.zeros(n),
-                             "strings": np.array(["w"] * n)}[defect]
+            sample_weight = {
+                "negative": -np.ones(n),
+                "wrong-length": np.ones(n + 1),
+                "nan": np.full(n, np.nan),
+                "all-zero": np.zeros(n),
+                "strings": np.array(["w"] * n),
+            }[defect]
     estimator_class = GRUClassifier if kind in ("classifier", "tokens") else GRURegressor
     if kind == "sequence":
         settings["output"] = "sequence"
@@ -457,9 +571,12 @@ def estimator_cases(draw):
 
 
 def corrupt_X(draw, X, kind, n, dtype):
-    defects = [defect for defect in X_DEFECTS
-               if not (defect == "feature-mismatch" and n == 1)
-               and not (defect == "too-large" and dtype == "float64" and kind != "tokens")]
+    defects = [
+        defect
+        for defect in X_DEFECTS
+        if not (defect == "feature-mismatch" and n == 1)
+        and not (defect == "too-large" and dtype == "float64" and kind != "tokens")
+    ]
     defect = draw(st.sampled_from(defects))
     note(f"X defect: {defect}")
     if defect == "no-samples":
@@ -545,10 +662,11 @@ def test_estimators_fit_and_predict(case):
         expect_clean_failure(lambda: estimator.fit(X, y, sample_weight=sample_weight))
         return
     estimator.fit(X, y, sample_weight=sample_weight)
-    padded = np.zeros((len(clean), lengths.max()) + (() if kind == "tokens" else
-                                                     (clean[0].shape[1],)))
+    padded = np.zeros(
+        (len(clean), lengths.max()) + (() if kind == "tokens" else (clean[0].shape[1],))
+    )
     for row, sequence in zip(padded, clean):
-        row[:len(sequence)] = sequence.reshape(row[:len(sequence)].shape)
+        row[: len(sequence)] = sequence.reshape(row[: len(sequence)].shape)
     if kind == "tokens":
         padded = padded.astype(np.int64)
     else:
@@ -588,8 +706,7 @@ def ts_files(draw):
     dims = draw(st.integers(1, 3))
     equal = draw(st.booleans())
     length = draw(st.integers(1, 5))
-    lengths = [length] * n if equal else draw(st.lists(st.integers(1, 5), min_size=n,
-                                                       max_size=n))
+    lengths = [length] * n if equal else draw(st.lists(st.integers(1, 5), min_size=n, max_size=n))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     missing = draw(st.booleans())
     series, texts = [], []
@@ -599,10 +716,17 @@ def ts_files(draw):
         if missing:
             values[rng.random(values.shape) < 0.2] = np.nan
         series.append(values)
-        texts.append(":".join(",".join("?" if np.isnan(v) else
-                                       draw(st.sampled_from([repr, str, "{:.17e}".format]))(
-                                           float(v)) for v in values[:, d])
-                              for d in range(dims)))
+        texts.append(
+            ":".join(
+                ",".join(
+                    "?"
+                    if np.isnan(v)
+                    else draw(st.sampled_from([repr, str, "{:.17e}".format]))(float(v))
+                    for v in values[:, d]
+                )
+                for d in range(dims)
+            )
+        )
     label_kind = draw(st.sampled_from(["none", "class", "target"]))
     header = []
     style = draw(TAG_STYLES)
@@ -628,8 +752,14 @@ def ts_files(draw):
         tag("seriesLength", str(length))
     labels = None
     if label_kind == "class":
-        names = draw(st.lists(st.sampled_from(["a", "b", "1", "2.0", "cls_3", "Z"]),
-                              min_size=1, max_size=4, unique=True))
+        names = draw(
+            st.lists(
+                st.sampled_from(["a", "b", "1", "2.0", "cls_3", "Z"]),
+                min_size=1,
+                max_size=4,
+                unique=True,
+            )
+        )
         labels = [draw(st.sampled_from(names)) for _ in range(n)]
         tag("classLabel", "true " + " ".join(names))
     else:
@@ -707,7 +837,7 @@ def mutate_bytes(content, kind, position, payload):
         if position < len(content):
             content[position] ^= payload[0] or 1
     elif kind == "delete":
-        del content[position:position + len(payload)]
+        del content[position : position + len(payload)]
     elif kind == "insert":
         content[position:position] = payload
     elif kind == "cut":
@@ -727,11 +857,18 @@ def read_ts_cleanly(content):
 
 
 @fuzz
-@given(ts_files(), st.lists(st.tuples(st.sampled_from(["flip", "delete", "insert", "cut",
-                                                       "swap-lines", "splice"]),
-                                      st.integers(0, 10**6), st.binary(min_size=1,
-                                                                        max_size=4)),
-                            min_size=1, max_size=3))
+@given(
+    ts_files(),
+    st.lists(
+        st.tuples(
+            st.sampled_from(["flip", "delete", "insert", "cut", "swap-lines", "splice"]),
+            st.integers(0, 10**6),
+            st.binary(min_size=1, max_size=4),
+        ),
+        min_size=1,
+        max_size=3,
+    ),
+)
 def test_read_ts_on_corrupted_files(case, mutations):
     content = bytearray(gzip.decompress(case[0]) if case[0][:2] == b"\x1f\x8b" else case[0])
     for kind, position, payload in mutations:
@@ -754,34 +891,73 @@ def test_read_ts_on_corrupted_files(case, mutations):
 
 def draw_token(payload):
     """Fragments that mean something to the .ts grammar."""
-    tokens = [b":", b",", b"?", b"@data\n", b"@classLabel true a", b"nan", b"inf", b"1e999",
-              b"-", b"\n", b"@dimensions 0\n", b"#", b"\xff", b"@equalLength true\n",
-              b"@timeStamps true\n", b"@targetLabel true\n", b"\x00", b"\xe2\x80\xa8",
-              b"1_000", b"\xd9\xa3"]
+    tokens = [
+        b":",
+        b",",
+        b"?",
+        b"@data\n",
+        b"@classLabel true a",
+        b"nan",
+        b"inf",
+        b"1e999",
+        b"-",
+        b"\n",
+        b"@dimensions 0\n",
+        b"#",
+        b"\xff",
+        b"@equalLength true\n",
+        b"@timeStamps true\n",
+        b"@targetLabel true\n",
+        b"\x00",
+        b"\xe2\x80\xa8",
+        b"1_000",
+        b"\xd9\xa3",
+    ]
     return tokens[payload[0] % len(tokens)]
 
 
 @fuzz
-@given(st.one_of(st.binary(max_size=200), st.text(max_size=200).map(str.encode),
-                 st.text(alphabet="@data:,?.0123456789-e#\n \tabcltrue", max_size=200)
-                 .map(str.encode)))
+@given(
+    st.one_of(
+        st.binary(max_size=200),
+        st.text(max_size=200).map(str.encode),
+        st.text(alphabet="@data:,?.0123456789-e#\n \tabcltrue", max_size=200).map(str.encode),
+    )
+)
 def test_read_ts_on_arbitrary_bytes(content):
     read_ts_cleanly(content)
 
 
 @fuzz
-@given(st.one_of(st.text(max_size=20), st.integers(), st.none(), st.binary(max_size=5)),
-       st.one_of(st.none(), st.text(max_size=6), st.integers()))
+@given(
+    st.one_of(st.text(max_size=20), st.integers(), st.none(), st.binary(max_size=5)),
+    st.one_of(st.none(), st.text(max_size=6), st.integers()),
+)
 def test_load_ucr_arguments(name, split):
     known = {"italypowerdemand"}  # the smallest set: loading it is quick
-    if isinstance(name, str) and name.lower() in known and (
-            split is None or isinstance(split, str) and split.lower() in ("train", "test")):
+    if (
+        isinstance(name, str)
+        and name.lower() in known
+        and (split is None or isinstance(split, str) and split.lower() in ("train", "test"))
+    ):
         load_ucr(name, split=split)
         return
-    assume(not (isinstance(name, str) and name.lower() in
-                {known_name.lower() for known_name in
-                 ["GunPoint", "JapaneseVowels", "BasicMotions", "ArrowHead",
-                  "PickupGestureWiimoteZ"]}))
+    assume(
+        not (
+            isinstance(name, str)
+            and name.lower()
+            in {
+                known_name.lower()
+                for known_name in [
+                    "GunPoint",
+                    "JapaneseVowels",
+                    "BasicMotions",
+                    "ArrowHead",
+                    "PickupGestureWiimoteZ",
+                ]
+            }
+        )
+    )
     expect_clean_failure(lambda: load_ucr(name, split=split))
 
 
@@ -794,8 +970,8 @@ def windows_by_loop(series, lookback, horizon, step, target):
     columns = values[:, None] if values.ndim == 1 else values
     X, y = [], []
     for start in range(0, len(columns) - lookback - horizon + 1, step):
-        X.append(columns[start:start + lookback])
-        future = columns[start + lookback:start + lookback + horizon]
+        X.append(columns[start : start + lookback])
+        future = columns[start + lookback : start + lookback + horizon]
         if values.ndim == 1 or target is not None:
             future = future[:, 0 if target is None else target]
         y.append(future[0] if horizon == 1 else future)
@@ -814,23 +990,33 @@ def windows_cases(draw):
     shape = (n_timepoints,) if n_dims is None else (n_timepoints, n_dims)
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     series = (10 * np.abs(rng.standard_normal(shape))).astype(dtype)
-    defect = draw(st.sampled_from([None] * 6 + [
-        "short", "no-columns", "ndim", "dtype", "argument-value", "argument-type", "target"]))
+    defect = draw(
+        st.sampled_from(
+            [None] * 6
+            + ["short", "no-columns", "ndim", "dtype", "argument-value", "argument-type", "target"]
+        )
+    )
     if defect == "short":
-        series = series[:lookback + horizon - 1]
+        series = series[: lookback + horizon - 1]
     elif defect == "no-columns":
         series = series.reshape(n_timepoints, -1)[:, :0]
     elif defect == "ndim":
         series = series.reshape(series.shape + (1,))
     elif defect == "dtype":
-        series = series.astype(draw(st.sampled_from(["complex128", "object", "<U3",
-                                                     "datetime64[s]"])))
+        series = series.astype(
+            draw(st.sampled_from(["complex128", "object", "<U3", "datetime64[s]"]))
+        )
     elif defect in ("argument-value", "argument-type"):
-        bad = draw(st.integers(-2, 0)) if defect == "argument-value" else \
-            draw(st.sampled_from([1.0, True, "2", None, 2.5]))
+        bad = (
+            draw(st.integers(-2, 0))
+            if defect == "argument-value"
+            else draw(st.sampled_from([1.0, True, "2", None, 2.5]))
+        )
         which = draw(st.integers(0, 2))
-        lookback, horizon, step = [bad if index == which else value for index, value
-                                   in enumerate((lookback, horizon, step))]
+        lookback, horizon, step = [
+            bad if index == which else value
+            for index, value in enumerate((lookback, horizon, step))
+        ]
     elif defect == "target":
         target = draw(st.sampled_from([columns, -columns - 1, True, 0.0, "0"]))
     layout = draw(st.sampled_from(["c", "fortran", "strided", "negative-strides", "list"]))
@@ -841,18 +1027,28 @@ def windows_cases(draw):
 @given(windows_cases())
 def test_make_windows(case):
     series, lookback, horizon, step, target = case
-    integers_ok = all(isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-                      and value >= 1 for value in (lookback, horizon, step))
+    integers_ok = all(
+        isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 1
+        for value in (lookback, horizon, step)
+    )
     array = np.asarray(series)
     columns = 1 if array.ndim == 1 else (array.shape[1] if array.ndim == 2 else 0)
-    target_ok = target is None or (isinstance(target, int) and not isinstance(target, bool)
-                                   and -columns <= target < columns)
-    valid = (integers_ok and array.dtype.kind in "biuf" and array.ndim in (1, 2)
-             and columns >= 1 and target_ok and len(array) >= lookback + horizon)
+    target_ok = target is None or (
+        isinstance(target, int) and not isinstance(target, bool) and -columns <= target < columns
+    )
+    valid = (
+        integers_ok
+        and array.dtype.kind in "biuf"
+        and array.ndim in (1, 2)
+        and columns >= 1
+        and target_ok
+        and len(array) >= lookback + horizon
+    )
     event(f"valid input: {valid}")
     if not valid:
-        expect_clean_failure(lambda: make_windows(series, lookback, horizon=horizon,
-                                                  step=step, target=target))
+        expect_clean_failure(
+            lambda: make_windows(series, lookback, horizon=horizon, step=step, target=target)
+        )
         return
     X, y = make_windows(series, lookback, horizon=horizon, step=step, target=target)
     expected_X, expected_y = windows_by_loop(array, lookback, horizon, step, target)
@@ -866,25 +1062,32 @@ def test_make_windows(case):
 
 @pytest.fixture(scope="module")
 def saved_model():
-    from pygru._io import save
+    from pygru._persistence import save
 
     rng = np.random.default_rng(0)
     X = rng.standard_normal((6, 3, 2))
-    clf = GRUClassifier(hidden_layer_sizes=(2,), max_iter=1, random_state=0).fit(
-        X, [0, 1, 2] * 2)
+    clf = GRUClassifier(hidden_layer_sizes=(2,), max_iter=1, random_state=0).fit(X, [0, 1, 2] * 2)
     buffer = io.BytesIO()
     save(clf, buffer)
     return buffer.getvalue(), X, clf.predict_proba(X)
 
 
 @fuzz
-@given(st.lists(st.tuples(st.sampled_from(["flip", "delete", "insert", "cut"]),
-                          st.integers(0, 10**6), st.binary(min_size=1, max_size=3)),
-                min_size=1, max_size=3))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["flip", "delete", "insert", "cut"]),
+            st.integers(0, 10**6),
+            st.binary(min_size=1, max_size=3),
+        ),
+        min_size=1,
+        max_size=3,
+    )
+)
 def test_load_of_corrupted_files(saved_model, mutations):
     """A corrupted file is refused, or (a harmless change, e.g. in JSON whitespace) loads a
     model that predicts exactly as the saved one."""
-    from pygru._io import load
+    from pygru._persistence import load
 
     blob, X, expected = saved_model
     content = bytearray(blob)
@@ -900,18 +1103,25 @@ def test_load_of_corrupted_files(saved_model, mutations):
 
 
 @fuzz
-@given(st.sampled_from(["format_version", "estimator", "params", "fitted", "arrays"]),
-       st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False,
-                                                                           allow_infinity=False)
-                    | st.text(max_size=5),
-                    lambda inner: st.lists(inner, max_size=3)
-                    | st.dictionaries(st.text(max_size=5), inner, max_size=3),
-                    max_leaves=8))
+@given(
+    st.sampled_from(["format_version", "estimator", "params", "fitted", "arrays"]),
+    st.recursive(
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.floats(allow_nan=False, allow_infinity=False)
+        | st.text(max_size=5),
+        lambda inner: (
+            st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+        ),
+        max_leaves=8,
+    ),
+)
 def test_load_of_metadata_with_wrong_types(saved_model, key, value):
     import json
     import zipfile
 
-    from pygru._io import load
+    from pygru._persistence import load
 
     blob, X, expected = saved_model
     with zipfile.ZipFile(io.BytesIO(blob)) as archive:
@@ -933,10 +1143,14 @@ def test_load_of_metadata_with_wrong_types(saved_model, key, value):
 # ------------------------------------------- bugs the fuzzing found (fixed), kept as tests
 
 
-@pytest.mark.parametrize("content", [
-    b"\x1f\x8b not gzip",
-    gzip.compress(b"@data\n1,2\n")[:-5],
-], ids=["bad-header", "truncated"])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"\x1f\x8b not gzip",
+        gzip.compress(b"@data\n1,2\n")[:-5],
+    ],
+    ids=["bad-header", "truncated"],
+)
 def test_read_ts_refuses_corrupted_gzip(content):
     with pytest.raises(ValueError):
         read_ts(io.BytesIO(content))
@@ -950,10 +1164,13 @@ def test_regressor_refuses_complex_targets():
             GRURegressor(hidden_layer_sizes=2, max_iter=1).fit(X, np.ones(4) * (1 + 1j))
 
 
-@pytest.mark.parametrize("ids", [np.array([[1, 2**63]], dtype=np.uint64),
-                                 np.array([[1.0, 1e20]])], ids=["uint64", "float"])
+@pytest.mark.parametrize(
+    "ids",
+    [np.array([[1, 2**63]], dtype=np.uint64), np.array([[1.0, 1e20]])],
+    ids=["uint64", "float"],
+)
 def test_huge_token_ids_are_refused(ids):
     with pytest.raises(ValueError):
         GRUClassifier(hidden_layer_sizes=2, embedding_dim=2, max_iter=1).fit(
-            np.concatenate([ids, ids]), [0, 1])
-
+            np.concatenate([ids, ids]), [0, 1]
+        )

@@ -7,14 +7,15 @@ device, what is transferred, errors without CuPy, pickling to NumPy — and, bec
 arithmetic is the CPU's, that a GPU fit gives exactly the CPU's model. tests/test_cuda.py
 repeats the comparison with the real kernels on a GPU.
 """
+
 import io
 import pickle
 import sys
 
+import fake_cupy
 import numpy as np
 import pytest
 
-import fake_cupy
 from pygru import GRUClassifier, GRURegressor, load, save, to_torch_state_dict
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -35,13 +36,18 @@ def sequences(n=40, steps=9, features=2, seed=0):
 
 CASES = {
     "classifier": (GRUClassifier, dict()),
-    "bidirectional, two layers, float64": (GRUClassifier, dict(
-        hidden_layer_sizes=(5, 3), bidirectional=True, dtype="float64")),
-    "reset_after=False, class weights, L2, clipping": (GRUClassifier, dict(
-        reset_after=False, class_weight="balanced", alpha=1e-2, clipnorm=0.5,
-        clipvalue=0.1)),
-    "sgd, early stopping": (GRUClassifier, dict(
-        solver="sgd", early_stopping=True, validation_fraction=0.25)),
+    "bidirectional, two layers, float64": (
+        GRUClassifier,
+        dict(hidden_layer_sizes=(5, 3), bidirectional=True, dtype="float64"),
+    ),
+    "reset_after=False, class weights, L2, clipping": (
+        GRUClassifier,
+        dict(reset_after=False, class_weight="balanced", alpha=1e-2, clipnorm=0.5, clipvalue=0.1),
+    ),
+    "sgd, early stopping": (
+        GRUClassifier,
+        dict(solver="sgd", early_stopping=True, validation_fraction=0.25),
+    ),
     "rmsprop, patches": (GRUClassifier, dict(solver="rmsprop", patch_size=3)),
     "regressor": (GRURegressor, dict()),
     "sequence regressor": (GRURegressor, dict(output="sequence")),
@@ -54,8 +60,11 @@ def data_for(estimator_class, options):
     if options.get("embedding_dim"):
         X = [np.clip(np.abs(x[:, 0] * 4).astype(int) + 1, 1, 9) for x in X]
     if estimator_class is GRURegressor:
-        y = [x[:, 0].cumsum() for x in X] if options.get("output") == "sequence" \
+        y = (
+            [x[:, 0].cumsum() for x in X]
+            if options.get("output") == "sequence"
             else np.array([x[:, 1].mean() for x in X])
+        )
     return X, y
 
 
@@ -64,8 +73,10 @@ def test_a_gpu_fit_is_the_cpu_fit(cupy, case):
     """Same data, same seed: the device path computes exactly what the CPU path does."""
     estimator_class, options = CASES[case]
     X, y = data_for(estimator_class, options)
-    settings = {**dict(hidden_layer_sizes=(4,), max_iter=4, batch_size=8, random_state=0),
-                **options}
+    settings = {
+        **dict(hidden_layer_sizes=(4,), max_iter=4, batch_size=8, random_state=0),
+        **options,
+    }
     on_cpu = estimator_class(device="cpu", **settings).fit(X, y)
     on_gpu = estimator_class(device="cuda", **settings).fit(X, y, sample_weight=None)
     assert isinstance(on_gpu.network_.params, cupy.ndarray)
@@ -87,12 +98,24 @@ def test_parameters_optimizer_state_and_data_stay_on_the_device(cupy):
     seen = []
 
     def inspect(estimator, record):
-        seen.append((type(estimator.network_.params), type(estimator._optimizer.first_moment),
-                     type(estimator._optimizer.params), estimator._optimizer.params
-                     is estimator.network_.params))
+        seen.append(
+            (
+                type(estimator.network_.params),
+                type(estimator._optimizer.first_moment),
+                type(estimator._optimizer.params),
+                estimator._optimizer.params is estimator.network_.params,
+            )
+        )
+
     fake_cupy.TRANSFERS.clear()
-    clf = GRUClassifier(hidden_layer_sizes=(4,), max_iter=3, batch_size=8, device="cuda",
-                        callbacks=inspect, random_state=0).fit(X, y)
+    clf = GRUClassifier(
+        hidden_layer_sizes=(4,),
+        max_iter=3,
+        batch_size=8,
+        device="cuda",
+        callbacks=inspect,
+        random_state=0,
+    ).fit(X, y)
     assert seen == [(cupy.ndarray, cupy.ndarray, cupy.ndarray, True)] * 3
     # Parameters, weight mask, X and targets cross once, then one shuffled order per epoch;
     # no array comes back. Per batch (8 per epoch) only scalars are read: the loss and the
@@ -107,8 +130,9 @@ def test_parameters_optimizer_state_and_data_stay_on_the_device(cupy):
 
 def test_dropout_masks_are_made_on_the_device(cupy):
     X, y = sequences()
-    options = dict(hidden_layer_sizes=(4, 4), dropout=0.3, recurrent_dropout=0.3, max_iter=3,
-                   random_state=0)
+    options = dict(
+        hidden_layer_sizes=(4, 4), dropout=0.3, recurrent_dropout=0.3, max_iter=3, random_state=0
+    )
     first = GRUClassifier(device="cuda", **options).fit(X, y)
     again = GRUClassifier(device="cuda", **options).fit(X, y)
     on_cpu = GRUClassifier(device="cpu", **options).fit(X, y)
@@ -121,8 +145,9 @@ def test_a_gpu_model_pickles_with_numpy_and_predicts_where_there_is_no_cupy(monk
     X, y = sequences()
     with monkeypatch.context() as patched:
         fake_cupy.install(patched)
-        clf = GRUClassifier(hidden_layer_sizes=(4,), max_iter=2, device="cuda",
-                            random_state=0).fit(X, y)
+        clf = GRUClassifier(
+            hidden_layer_sizes=(4,), max_iter=2, device="cuda", random_state=0
+        ).fit(X, y)
         expected = clf.predict_proba(X)
         data = pickle.dumps(clf)
         assert isinstance(clf.network_.params, sys.modules["cupy"].ndarray)  # unchanged
@@ -146,8 +171,9 @@ def test_a_gpu_model_pickles_with_numpy_and_predicts_where_there_is_no_cupy(monk
 
 def test_a_pickled_gpu_model_continues_training_on_the_gpu(cupy):
     X, y = sequences()
-    clf = GRUClassifier(hidden_layer_sizes=(4,), max_iter=2, device="cuda",
-                        random_state=0).fit(X, y)
+    clf = GRUClassifier(hidden_layer_sizes=(4,), max_iter=2, device="cuda", random_state=0).fit(
+        X, y
+    )
     restored = pickle.loads(pickle.dumps(clf))
     restored.partial_fit(X, y)
     clf.partial_fit(X, y)
@@ -180,8 +206,9 @@ def test_auto_falls_back_to_the_cpu_and_cuda_says_what_is_missing(monkeypatch, m
 
 def test_divergence_on_the_gpu_keeps_the_last_good_weights(cupy):
     X, y = sequences()
-    clf = GRUClassifier(hidden_layer_sizes=(4,), max_iter=1, device="cuda",
-                        random_state=0).fit(X, y)
+    clf = GRUClassifier(hidden_layer_sizes=(4,), max_iter=1, device="cuda", random_state=0).fit(
+        X, y
+    )
     good = clf.network_.params.get()
     clf.set_params(learning_rate_init=1e30, solver="sgd", warm_start=True, max_iter=3)
     with pytest.warns(Warning, match="diverged"):
@@ -192,8 +219,14 @@ def test_divergence_on_the_gpu_keeps_the_last_good_weights(cupy):
 
 def test_gpu_dropout_after_loading_a_saved_model_is_reproducible(cupy):
     X, y = sequences()
-    options = dict(hidden_layer_sizes=(4,), dropout=0.3, recurrent_dropout=0.3, max_iter=2,
-                   device="cuda", random_state=0)
+    options = dict(
+        hidden_layer_sizes=(4,),
+        dropout=0.3,
+        recurrent_dropout=0.3,
+        max_iter=2,
+        device="cuda",
+        random_state=0,
+    )
     saved = io.BytesIO()
     save(GRUClassifier(**options).fit(X, y), saved)
     continued = []

@@ -1,4 +1,5 @@
-"""pygru._io: safe save/load, and weight conversion to and from PyTorch and Keras."""
+"""pygru._persistence: safe save/load; pygru.export: weights to and from PyTorch and Keras."""
+
 import doctest
 import io
 import json
@@ -12,9 +13,14 @@ import pytest
 from sklearn.exceptions import NotFittedError
 
 from pygru import GRUClassifier, GRURegressor
-from pygru._io import (from_keras_weights, from_torch_state_dict, load, save,
-                       to_keras_weights, to_torch_state_dict)
+from pygru._persistence import load, save
 from pygru._sequences import to_padded, to_patches
+from pygru.export import (
+    from_keras_weights,
+    from_torch_state_dict,
+    to_keras_weights,
+    to_torch_state_dict,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -63,12 +69,13 @@ def assert_same_model(loaded, original, X):
 
 
 def test_docstring_examples():
-    import pygru._io
+    import pygru._persistence
+    import pygru.export._torch
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        failures, tried = doctest.testmod(pygru._io)
-    assert tried >= 4 and failures == 0
+        results = [doctest.testmod(module) for module in (pygru._persistence, pygru.export._torch)]
+    assert all(tried >= 4 and failures == 0 for failures, tried in results)
 
 
 # ------------------------------------------------------------------------ save / load
@@ -92,9 +99,11 @@ def test_classifier_round_trip_predicts_identically(options):
     np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
 
 
-@pytest.mark.parametrize("labels", [["neg", "pos"], [False, True], [-1.0, 2.0],
-                                    np.array(["neg", "pos"], dtype=object)],
-                         ids=["str", "bool", "float", "object-str"])
+@pytest.mark.parametrize(
+    "labels",
+    [["neg", "pos"], [False, True], [-1.0, 2.0], np.array(["neg", "pos"], dtype=object)],
+    ids=["str", "bool", "float", "object-str"],
+)
 def test_class_labels_keep_their_type(labels):
     X, _, y = ragged_data()
     y = np.asarray(labels)[y]
@@ -109,8 +118,9 @@ def test_embedding_classifier_round_trip():
     rng = np.random.default_rng(0)
     tokens = [rng.integers(1, 9, size=length) for length in rng.integers(1, 6, size=10)]
     y = np.arange(10) % 2
-    clf = GRUClassifier(hidden_layer_sizes=(3,), embedding_dim=2, max_iter=1,
-                        random_state=0).fit(tokens, y)
+    clf = GRUClassifier(hidden_layer_sizes=(3,), embedding_dim=2, max_iter=1, random_state=0).fit(
+        tokens, y
+    )
     loaded = load(io.BytesIO(saved_bytes(clf)))
     assert_same_model(loaded, clf, tokens)
     assert loaded.vocabulary_size_ == clf.vocabulary_size_
@@ -124,8 +134,9 @@ def test_regressor_round_trip(output, y_shape):
         y = rng.standard_normal((len(X),) + y_shape)
     else:
         y = np.where(np.isnan(X[:, :, 0]), np.nan, rng.standard_normal(X.shape[:2]))
-    reg = GRURegressor(hidden_layer_sizes=(3,), output=output, max_iter=2,
-                       random_state=0).fit(X, y)
+    reg = GRURegressor(hidden_layer_sizes=(3,), output=output, max_iter=2, random_state=0).fit(
+        X, y
+    )
     loaded = load(io.BytesIO(saved_bytes(reg)))
     assert_same_model(loaded, reg, X)
     np.testing.assert_array_equal(loaded.predict(X), reg.predict(X))
@@ -135,8 +146,9 @@ def test_regressor_round_trip(output, y_shape):
 @pytest.mark.parametrize("patch_size", [2, "auto"])
 def test_patched_standardised_model_round_trips(patch_size):
     X, _, y = ragged_data(steps=70)  # "auto": ceil(70 / 32) = 3
-    clf = GRUClassifier(hidden_layer_sizes=(3,), patch_size=patch_size, max_iter=2,
-                        random_state=0).fit(X * 10 + 3, y)
+    clf = GRUClassifier(
+        hidden_layer_sizes=(3,), patch_size=patch_size, max_iter=2, random_state=0
+    ).fit(X * 10 + 3, y)
     assert clf.patch_size_ == (2 if patch_size == 2 else 3)
     assert clf.network_.n_inputs == 2 * clf.patch_size_
     assert_same_model(load(io.BytesIO(saved_bytes(clf))), clf, X * 10 + 3)
@@ -148,8 +160,13 @@ def test_saved_file_is_a_plain_npz_with_a_json_document(tmp_path):
     save(clf, path)
     assert sorted(os.listdir(tmp_path)) == ["model.npz"]  # no temporary file left behind
     with np.load(path, allow_pickle=False) as npz:
-        assert sorted(npz.files) == ["classes_", "input_mean_", "input_scale_",
-                                     "metadata.json", "params"]
+        assert sorted(npz.files) == [
+            "classes_",
+            "input_mean_",
+            "input_scale_",
+            "metadata.json",
+            "params",
+        ]
         np.testing.assert_array_equal(npz["params"], clf.network_.params)
         np.testing.assert_array_equal(npz["input_scale_"], clf.input_scale_)
     with zipfile.ZipFile(path) as archive:
@@ -168,6 +185,28 @@ def test_save_replaces_an_existing_file(tmp_path):
     clf, X = fitted_classifier()
     save(clf, path)
     assert_same_model(load(path), clf, X)
+
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "data")
+
+
+@pytest.mark.parametrize("kind", ["classifier", "regressor"])
+def test_files_of_format_version_1_still_load(kind):
+    """Files that pygru wrote before persistence moved out of pygru._io (made by
+    tests/data/make_format_fixtures.py) load and predict what they predicted when saved."""
+    expected = np.load(os.path.join(FIXTURES, "format_v1_expected.npz"))
+    model = load(os.path.join(FIXTURES, f"format_v1_{kind}.npz"))
+    X = expected[f"X_{kind}"]
+    # Close, not equal: a change to the kernels may move the last bits of a float32 result.
+    # No predicted class is near a tie (every probability is at least 2e-4 from 0.5).
+    close = dict(rtol=1e-5, atol=1e-6)
+    if kind == "classifier":
+        np.testing.assert_array_equal(model.predict(X), expected["classifier_predict"])
+        np.testing.assert_allclose(
+            model.predict_proba(X), expected["classifier_predict_proba"], **close
+        )
+    else:
+        np.testing.assert_allclose(model.predict(X), expected["regressor_predict"], **close)
 
 
 def test_unfitted_estimator_round_trip():
@@ -191,8 +230,9 @@ def test_loaded_estimator_keeps_training_and_its_random_stream():
 
 
 def test_unsaveable_parameters_are_dropped_with_a_warning():
-    clf, X = fitted_classifier(callbacks=[lambda estimator, record: None],
-                               random_state=np.random.RandomState(0))
+    clf, X = fitted_classifier(
+        callbacks=[lambda estimator, record: None], random_state=np.random.RandomState(0)
+    )
     with pytest.warns(UserWarning, match="callbacks, random_state"):
         blob = saved_bytes(clf)
     loaded = load(io.BytesIO(blob))
@@ -251,8 +291,11 @@ def tampered(blob, edit_metadata=None, arrays=None, fix_checksums=True):
     for key, array in (arrays or {}).items():
         members[key + ".npy"] = npy_bytes(array)
         if fix_checksums and array.dtype != object:
-            metadata["arrays"][key] = {"dtype": array.dtype.str, "shape": list(array.shape),
-                                       "sha256": hashlib.sha256(array.tobytes()).hexdigest()}
+            metadata["arrays"][key] = {
+                "dtype": array.dtype.str,
+                "shape": list(array.shape),
+                "sha256": hashlib.sha256(array.tobytes()).hexdigest(),
+            }
     if edit_metadata is not None:
         edit_metadata(metadata)
     members["metadata.json"] = json.dumps(metadata).encode()
@@ -267,6 +310,7 @@ def set_in(*path_and_value):
         for key in path[:-1]:
             target = target[key]
         target[path[-1]] = value
+
     return edit
 
 
@@ -276,6 +320,7 @@ def delete(*path):
         for key in path[:-1]:
             target = target[key]
         del target[path[-1]]
+
     return edit
 
 
@@ -348,14 +393,20 @@ def test_hostile_metadata_is_refused(good_blob, edit):
 
 def test_huge_layout_is_refused_before_allocating(good_blob):
     """Sizes and layout consistent with each other, but not with the params really there."""
-    from pygru._io import _network_shapes
-    from pygru._network import GRUNetwork
+    from pygru._network import parameter_shapes
 
     def edit(metadata):
         spec = metadata["fitted"]["network"]
         spec["hidden_layer_sizes"] = [10**7, 10**7]
-        spec["parameter_shapes"] = [[key, list(shape)] for key, shape
-                                    in _network_shapes(GRUNetwork, spec).items()]
+        shapes = parameter_shapes(
+            spec["n_inputs"],
+            spec["hidden_layer_sizes"],
+            spec["n_outputs"],
+            bidirectional=spec["bidirectional"],
+            embedding_dim=spec["embedding_dim"],
+        )
+        spec["parameter_shapes"] = [[key, list(shape)] for key, shape in shapes.items()]
+
     with pytest.raises(ValueError, match="the network needs"):
         load(io.BytesIO(tampered(good_blob, edit)))
 
@@ -376,8 +427,9 @@ def test_refusals_say_what_is_wrong(good_blob):
 def test_arrays_with_bad_contents_are_refused(good_blob):
     params = np.load(io.BytesIO(good_blob), allow_pickle=False)["params"]
     bad = {
-        "nan-params": {"params": np.where(np.arange(params.size) == 3, np.nan, params)
-                       .astype(params.dtype)},
+        "nan-params": {
+            "params": np.where(np.arange(params.size) == 3, np.nan, params).astype(params.dtype)
+        },
         "float64-params": {"params": params.astype(np.float64)},
         "short-params": {"params": params[:-1]},
         "2d-params": {"params": params.reshape(1, -1)},
@@ -403,10 +455,12 @@ def test_pickled_arrays_are_never_unpickled(good_blob, tmp_path):
 
     payload = np.array([Payload()], dtype=object)
     for fix_metadata in (False, True):
-        def edit(metadata):
+
+        def edit(metadata, fix_metadata=fix_metadata):
             if fix_metadata:
                 metadata["arrays"]["params"]["dtype"] = "|O"
                 metadata["arrays"]["params"]["shape"] = [1]
+
         members = read_members(tampered(good_blob, edit))
         members["params.npy"] = npy_bytes(payload, allow_pickle=True)
         with pytest.raises(ValueError):
@@ -431,29 +485,42 @@ def test_broken_archives_are_refused(good_blob):
         "random": bytes(range(256)) * 4,
         "plain-npy": npy_bytes(np.zeros(3)),
         "text": b'{"format": "pygru-estimator"}',
-        "no-metadata": write_members({k: v for k, v in members.items()
-                                      if k != "metadata.json"}),
+        "no-metadata": write_members({k: v for k, v in members.items() if k != "metadata.json"}),
         "no-params": write_members({k: v for k, v in members.items() if k != "params.npy"}),
         "extra-member": write_members({**members, "evil.npy": npy_bytes(np.zeros(1))}),
         "metadata-not-utf8": write_members({**members, "metadata.json": b"\xff\xfe{}"}),
         "metadata-not-json": write_members({**members, "metadata.json": b"{'a': 1}"}),
         "metadata-a-list": write_members({**members, "metadata.json": b"[1, 2]"}),
-        "metadata-nan": write_members({**members, "metadata.json": members["metadata.json"]
-                                       .replace(b'"alpha": 0.0001', b'"alpha": NaN')}),
-        "metadata-huge-number": write_members({
-            **members, "metadata.json": members["metadata.json"].replace(
-                b'"alpha": 0.0001', b'"alpha": 1e999')}),
-        "metadata-duplicate-key": write_members({
-            **members, "metadata.json": b'{"format": "pygru-estimator", "format": "x"}'}),
+        "metadata-nan": write_members(
+            {
+                **members,
+                "metadata.json": members["metadata.json"].replace(
+                    b'"alpha": 0.0001', b'"alpha": NaN'
+                ),
+            }
+        ),
+        "metadata-huge-number": write_members(
+            {
+                **members,
+                "metadata.json": members["metadata.json"].replace(
+                    b'"alpha": 0.0001', b'"alpha": 1e999'
+                ),
+            }
+        ),
+        "metadata-duplicate-key": write_members(
+            {**members, "metadata.json": b'{"format": "pygru-estimator", "format": "x"}'}
+        ),
         "metadata-deep": write_members({**members, "metadata.json": b"[" * 100000}),
         "params-not-npy": write_members({**members, "params.npy": b"not an array"}),
-        "params-huge-shape": tampered(good_blob, set_in("arrays", "params", "shape",
-                                                        [10000000000000])),
-        "params-truncated": write_members({**members,
-                                           "params.npy": members["params.npy"][:-4]}),
+        "params-huge-shape": tampered(
+            good_blob, set_in("arrays", "params", "shape", [10000000000000])
+        ),
+        "params-truncated": write_members({**members, "params.npy": members["params.npy"][:-4]}),
         "params-claims-huge": write_members({**members, "params.npy": huge_header}),
-        "zip-bomb": write_members({**members, "metadata.json": json.dumps(
-            metadata).encode() + b" " * (50 << 20)}, compression=zipfile.ZIP_DEFLATED),
+        "zip-bomb": write_members(
+            {**members, "metadata.json": json.dumps(metadata).encode() + b" " * (50 << 20)},
+            compression=zipfile.ZIP_DEFLATED,
+        ),
     }
     for name, blob in cases.items():
         assert_refused(blob, name)
@@ -462,9 +529,9 @@ def test_broken_archives_are_refused(good_blob):
 def patched_central_directory(blob, member, offset, value):
     """``blob`` with 2 bytes of ``member``'s central directory record set to ``value``."""
     record = blob.index(b"PK\x01\x02", blob.index(b"PK\x01\x02"))
-    while blob[record + 46:record + 46 + len(member)] != member:
+    while blob[record + 46 : record + 46 + len(member)] != member:
         record = blob.index(b"PK\x01\x02", record + 4)
-    return blob[:record + offset] + value.to_bytes(2, "little") + blob[record + offset + 2:]
+    return blob[: record + offset] + value.to_bytes(2, "little") + blob[record + offset + 2 :]
 
 
 def test_archives_zipfile_cannot_read_are_refused(good_blob):
@@ -522,19 +589,24 @@ TORCH_CASES = [((4,), False), ((4,), True), ((3, 3), False), ((3, 3, 3), True)]
 
 def test_torch_state_dict_names_and_round_trip():
     # standardize=False: the exported weights are the network's own, bit for bit
-    clf, X = fitted_classifier(hidden_layer_sizes=(3, 3), bidirectional=True,
-                               standardize=False)
+    clf, X = fitted_classifier(hidden_layer_sizes=(3, 3), bidirectional=True, standardize=False)
     state = to_torch_state_dict(clf)
     assert sorted(state) == sorted(
-        f"{kind}_{part}_l{layer}{suffix}" for kind in ("weight", "bias")
-        for part in ("ih", "hh") for layer in (0, 1) for suffix in ("", "_reverse"))
+        f"{kind}_{part}_l{layer}{suffix}"
+        for kind in ("weight", "bias")
+        for part in ("ih", "hh")
+        for layer in (0, 1)
+        for suffix in ("", "_reverse")
+    )
     assert state["weight_ih_l0"].shape == (9, 2) and state["weight_ih_l1"].shape == (9, 6)
-    np.testing.assert_array_equal(state["weight_hh_l1_reverse"],
-                                  clf.network_.views["gru1.backward.w_hh"])
+    np.testing.assert_array_equal(
+        state["weight_hh_l1_reverse"], clf.network_.views["gru1.backward.w_hh"]
+    )
     state["weight_hh_l0"][...] = 7  # a copy, not a view
     assert not np.any(clf.network_.views["gru0.forward.w_hh"] == 7)
-    other, _ = fitted_classifier(hidden_layer_sizes=(3, 3), bidirectional=True, random_state=5,
-                                 standardize=False)
+    other, _ = fitted_classifier(
+        hidden_layer_sizes=(3, 3), bidirectional=True, random_state=5, standardize=False
+    )
     head = other.network_.views["head.weight"].copy()
     assert from_torch_state_dict(other, to_torch_state_dict(clf)) is other
     for name, view in clf.network_.views.items():
@@ -543,8 +615,9 @@ def test_torch_state_dict_names_and_round_trip():
     np.testing.assert_array_equal(other.network_.views["head.weight"], head)
     prefixed = to_torch_state_dict(clf, prefix="gru.")
     assert all(key.startswith("gru.") for key in prefixed)
-    from_torch_state_dict(other.network_, {**prefixed, "head.weight": 0}, prefix="gru.",
-                          strict=False)
+    from_torch_state_dict(
+        other.network_, {**prefixed, "head.weight": 0}, prefix="gru.", strict=False
+    )
 
 
 def test_torch_import_refuses_bad_state_dicts():
@@ -558,7 +631,7 @@ def test_torch_import_refuses_bad_state_dicts():
         "nan": {**state, "bias_ih_l0": np.full(9, np.nan)},
         "overflow": {**state, "bias_ih_l0": np.full(9, 1e300)},
     }
-    for name, state_dict in bad.items():
+    for state_dict in bad.values():
         with pytest.raises(ValueError):
             from_torch_state_dict(clf, state_dict)
     with pytest.raises(TypeError):
@@ -584,14 +657,18 @@ def torch_features(gru, X, lengths, bidirectional):
     import torch
 
     packed = torch.nn.utils.rnn.pack_padded_sequence(
-        torch.from_numpy(np.nan_to_num(X)), torch.from_numpy(lengths), batch_first=True,
-        enforce_sorted=False)
+        torch.from_numpy(np.nan_to_num(X)),
+        torch.from_numpy(lengths),
+        batch_first=True,
+        enforce_sorted=False,
+    )
     with torch.no_grad():
         output, h_n = gru(packed)
     directions = 2 if bidirectional else 1
     last = h_n[-directions:]  # the top layer's states, forward then reverse
-    padded, _ = torch.nn.utils.rnn.pad_packed_sequence(output, batch_first=True,
-                                                       total_length=X.shape[1])
+    padded, _ = torch.nn.utils.rnn.pad_packed_sequence(
+        output, batch_first=True, total_length=X.shape[1]
+    )
     return np.concatenate(list(last.numpy()), axis=1), padded.numpy()
 
 
@@ -600,10 +677,21 @@ def torch_features(gru, X, lengths, bidirectional):
 def test_exported_weights_run_in_torch_nn_gru(sizes, bidirectional, dtype):
     torch = pytest.importorskip("torch")
     X, lengths, y = ragged_data()
-    clf = GRUClassifier(hidden_layer_sizes=sizes, bidirectional=bidirectional, max_iter=2,
-                        dtype=dtype, random_state=0).fit(X, y)
-    gru = torch.nn.GRU(X.shape[2], sizes[0], num_layers=len(sizes), batch_first=True,
-                       bidirectional=bidirectional, dtype=getattr(torch, dtype))
+    clf = GRUClassifier(
+        hidden_layer_sizes=sizes,
+        bidirectional=bidirectional,
+        max_iter=2,
+        dtype=dtype,
+        random_state=0,
+    ).fit(X, y)
+    gru = torch.nn.GRU(
+        X.shape[2],
+        sizes[0],
+        num_layers=len(sizes),
+        batch_first=True,
+        bidirectional=bidirectional,
+        dtype=getattr(torch, dtype),
+    )
     gru.load_state_dict(to_torch_state_dict(clf, as_tensors=True))
     features, _ = torch_features(gru, X.astype(dtype), lengths, bidirectional)
     views = clf.network_.views
@@ -611,39 +699,55 @@ def test_exported_weights_run_in_torch_nn_gru(sizes, bidirectional, dtype):
     probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
     probabilities /= probabilities.sum(axis=1, keepdims=True)
     tolerance = 1e-5 if dtype == "float32" else 1e-12
-    np.testing.assert_allclose(clf.predict_proba(X), probabilities, rtol=tolerance,
-                               atol=tolerance)
+    np.testing.assert_allclose(clf.predict_proba(X), probabilities, rtol=tolerance, atol=tolerance)
 
     # and back: a torch model's weights, imported, give torch's outputs
     torch.manual_seed(0)
-    fresh = torch.nn.GRU(X.shape[2], sizes[0], num_layers=len(sizes), batch_first=True,
-                         bidirectional=bidirectional, dtype=getattr(torch, dtype))
+    fresh = torch.nn.GRU(
+        X.shape[2],
+        sizes[0],
+        num_layers=len(sizes),
+        batch_first=True,
+        bidirectional=bidirectional,
+        dtype=getattr(torch, dtype),
+    )
     from_torch_state_dict(clf, fresh.state_dict())
     features, _ = torch_features(fresh, X.astype(dtype), lengths, bidirectional)
     logits = features @ views["head.weight"].T + views["head.bias"]
     np.testing.assert_allclose(clf.predict_log_proba(X).argmax(axis=1), logits.argmax(axis=1))
-    np.testing.assert_allclose(clf.predict_proba(X)[:, 1],
-                               1 / (1 + np.exp(logits[:, 0] - logits[:, 1])),
-                               rtol=tolerance, atol=tolerance)
+    np.testing.assert_allclose(
+        clf.predict_proba(X)[:, 1],
+        1 / (1 + np.exp(logits[:, 0] - logits[:, 1])),
+        rtol=tolerance,
+        atol=tolerance,
+    )
 
 
-@pytest.mark.parametrize("exporter, importer", [(to_torch_state_dict, from_torch_state_dict),
-                                               (to_keras_weights, from_keras_weights)])
+@pytest.mark.parametrize(
+    "exporter, importer",
+    [(to_torch_state_dict, from_torch_state_dict), (to_keras_weights, from_keras_weights)],
+)
 def test_input_standardisation_is_folded_into_exported_weights(exporter, importer):
     """Exported first-layer weights read the raw input; importing takes the scaling out."""
     X, lengths, y = ragged_data()
     X = X * np.array([100.0, 0.01]) + np.array([5.0, -3.0])  # far from unit scale
-    clf = GRUClassifier(hidden_layer_sizes=(3, 2), bidirectional=True, max_iter=2,
-                        dtype="float64", random_state=0).fit(X, y)
+    clf = GRUClassifier(
+        hidden_layer_sizes=(3, 2), bidirectional=True, max_iter=2, dtype="float64", random_state=0
+    ).fit(X, y)
     assert np.all(clf.input_scale_ != 1) and np.all(clf.input_mean_ != 0)
     exported = exporter(clf)
-    plain = GRUClassifier(hidden_layer_sizes=(3, 2), bidirectional=True, max_iter=1,
-                          dtype="float64", standardize=False, random_state=1).fit(X, y)
+    plain = GRUClassifier(
+        hidden_layer_sizes=(3, 2),
+        bidirectional=True,
+        max_iter=1,
+        dtype="float64",
+        standardize=False,
+        random_state=1,
+    ).fit(X, y)
     plain.network_.views["head.weight"][...] = clf.network_.views["head.weight"]
     plain.network_.views["head.bias"][...] = clf.network_.views["head.bias"]
     importer(plain, exported)  # a model without standardisation on the raw input
-    np.testing.assert_allclose(plain.predict_proba(X), clf.predict_proba(X), rtol=1e-9,
-                               atol=1e-12)
+    np.testing.assert_allclose(plain.predict_proba(X), clf.predict_proba(X), rtol=1e-9, atol=1e-12)
     before = clf.network_.params.copy()
     importer(clf, exported)  # and back into the standardising model
     np.testing.assert_allclose(clf.network_.params, before, rtol=1e-9, atol=1e-12)
@@ -652,8 +756,9 @@ def test_input_standardisation_is_folded_into_exported_weights(exporter, importe
 def test_exported_weights_of_a_patched_model_read_patches_in_torch():
     torch = pytest.importorskip("torch")
     X, lengths, y = ragged_data()
-    clf = GRUClassifier(hidden_layer_sizes=(4,), patch_size=2, max_iter=2, dtype="float64",
-                        random_state=0).fit(X, y)
+    clf = GRUClassifier(
+        hidden_layer_sizes=(4,), patch_size=2, max_iter=2, dtype="float64", random_state=0
+    ).fit(X, y)
     assert clf.network_.n_inputs == 2 * X.shape[2]
     gru = torch.nn.GRU(2 * X.shape[2], 4, batch_first=True, dtype=torch.float64)
     gru.load_state_dict(to_torch_state_dict(clf, as_tensors=True))
@@ -662,19 +767,29 @@ def test_exported_weights_of_a_patched_model_read_patches_in_torch():
     features, _ = torch_features(gru, patches, patch_lengths, False)
     views = clf.network_.views
     logits = features @ views["head.weight"].T + views["head.bias"]
-    np.testing.assert_allclose(clf.predict_log_proba(X),
-                               logits - np.logaddexp(logits[:, :1], logits[:, 1:]),
-                               rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        clf.predict_log_proba(X),
+        logits - np.logaddexp(logits[:, :1], logits[:, 1:]),
+        rtol=1e-10,
+        atol=1e-12,
+    )
 
 
 def test_sequence_outputs_match_torch():
     torch = pytest.importorskip("torch")
     X, lengths, _ = ragged_data()
     y = np.where(np.isnan(X[:, :, 0]), np.nan, np.nan_to_num(X[:, :, 1]))
-    reg = GRURegressor(hidden_layer_sizes=(4, 4), bidirectional=True, output="sequence",
-                       max_iter=1, dtype="float64", random_state=0).fit(X, y)
-    gru = torch.nn.GRU(2, 4, num_layers=2, batch_first=True, bidirectional=True,
-                       dtype=torch.float64)
+    reg = GRURegressor(
+        hidden_layer_sizes=(4, 4),
+        bidirectional=True,
+        output="sequence",
+        max_iter=1,
+        dtype="float64",
+        random_state=0,
+    ).fit(X, y)
+    gru = torch.nn.GRU(
+        2, 4, num_layers=2, batch_first=True, bidirectional=True, dtype=torch.float64
+    )
     gru.load_state_dict(to_torch_state_dict(reg, as_tensors=True))
     _, outputs = torch_features(gru, X, lengths, True)
     views = reg.network_.views
@@ -690,8 +805,7 @@ def test_torch_tensors_are_accepted_and_bfloat16_explained():
     assert all(isinstance(value, torch.Tensor) for value in tensors.values())
     from_torch_state_dict(clf, {k: v.requires_grad_() for k, v in tensors.items()})
     with pytest.raises(TypeError, match="float"):
-        from_torch_state_dict(clf, {k: v.detach().to(torch.bfloat16)
-                                    for k, v in tensors.items()})
+        from_torch_state_dict(clf, {k: v.detach().to(torch.bfloat16) for k, v in tensors.items()})
 
 
 # ------------------------------------------------------------------------------ Keras
@@ -720,13 +834,13 @@ def keras_gru(x, mask, kernel, recurrent_kernel, bias, go_backwards=False):
         if reset_after:
             inner = h @ recurrent_kernel + recurrent_bias
         else:
-            inner = h @ recurrent_kernel[:, :2 * hidden]
+            inner = h @ recurrent_kernel[:, : 2 * hidden]
         z = sigmoid(x_z + inner[:, :hidden])
-        r = sigmoid(x_r + inner[:, hidden:2 * hidden])
+        r = sigmoid(x_r + inner[:, hidden : 2 * hidden])
         if reset_after:
-            recurrent_h = r * inner[:, 2 * hidden:]
+            recurrent_h = r * inner[:, 2 * hidden :]
         else:
-            recurrent_h = (r * h) @ recurrent_kernel[:, 2 * hidden:]
+            recurrent_h = (r * h) @ recurrent_kernel[:, 2 * hidden :]
         hh = np.tanh(x_h + recurrent_h)
         h_new = z * h + (1 - z) * hh
         step = mask[:, t][:, None]
@@ -745,24 +859,35 @@ def keras_features(X, lengths, layers, bidirectional):
         forward, state = keras_gru(inputs, mask, *weights[:3])
         if bidirectional:
             backward, back_state = keras_gru(inputs, mask, *weights[3:], go_backwards=True)
-            inputs, state = (np.concatenate([forward, backward], axis=2),
-                             np.concatenate([state, back_state], axis=1))
+            inputs, state = (
+                np.concatenate([forward, backward], axis=2),
+                np.concatenate([state, back_state], axis=1),
+            )
         else:
             inputs = forward
     return state
 
 
-KERAS_CASES = [((4,), False, True), ((4,), True, False), ((3, 3), False, False),
-               ((3, 2), True, True)]
+KERAS_CASES = [
+    ((4,), False, True),
+    ((4,), True, False),
+    ((3, 3), False, False),
+    ((3, 2), True, True),
+]
 
 
 @pytest.mark.parametrize("sizes, bidirectional, reset_after", KERAS_CASES)
-def test_keras_weights_reproduce_the_model_in_keras_equations(sizes, bidirectional,
-                                                              reset_after):
+def test_keras_weights_reproduce_the_model_in_keras_equations(sizes, bidirectional, reset_after):
     X, lengths, y = ragged_data()
-    clf = GRUClassifier(hidden_layer_sizes=sizes, bidirectional=bidirectional,
-                        reset_after=reset_after, bias_initializer="uniform", max_iter=2,
-                        dtype="float64", random_state=0).fit(X, y)
+    clf = GRUClassifier(
+        hidden_layer_sizes=sizes,
+        bidirectional=bidirectional,
+        reset_after=reset_after,
+        bias_initializer="uniform",
+        max_iter=2,
+        dtype="float64",
+        random_state=0,
+    ).fit(X, y)
     layers = to_keras_weights(clf)
     assert len(layers) == len(sizes)
     for layer, (size, weights) in enumerate(zip(sizes, layers)):
@@ -774,18 +899,30 @@ def test_keras_weights_reproduce_the_model_in_keras_equations(sizes, bidirection
     features = keras_features(X, lengths, layers, bidirectional)
     views = clf.network_.views
     logits = features @ views["head.weight"].T + views["head.bias"]
-    np.testing.assert_allclose(clf.predict_log_proba(X),
-                               logits - np.logaddexp(logits[:, :1], logits[:, 1:]),
-                               rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        clf.predict_log_proba(X),
+        logits - np.logaddexp(logits[:, :1], logits[:, 1:]),
+        rtol=1e-10,
+        atol=1e-12,
+    )
 
 
 @pytest.mark.parametrize("reset_after", [True, False])
 def test_keras_round_trip(reset_after):
-    clf, X = fitted_classifier(hidden_layer_sizes=(3, 2), bidirectional=True,
-                               reset_after=reset_after, bias_initializer="uniform",
-                               standardize=False)
-    other, _ = fitted_classifier(hidden_layer_sizes=(3, 2), bidirectional=True,
-                                 reset_after=reset_after, random_state=3, standardize=False)
+    clf, X = fitted_classifier(
+        hidden_layer_sizes=(3, 2),
+        bidirectional=True,
+        reset_after=reset_after,
+        bias_initializer="uniform",
+        standardize=False,
+    )
+    other, _ = fitted_classifier(
+        hidden_layer_sizes=(3, 2),
+        bidirectional=True,
+        reset_after=reset_after,
+        random_state=3,
+        standardize=False,
+    )
     other.network_.views["head.weight"][...] = clf.network_.views["head.weight"]
     other.network_.views["head.bias"][...] = clf.network_.views["head.bias"]
     assert from_keras_weights(other, to_keras_weights(clf)) is other
@@ -794,15 +931,15 @@ def test_keras_round_trip(reset_after):
     else:  # one Keras bias = b_ih + b_hh, imported as b_ih with b_hh = 0
         views = other.network_.views
         assert not np.any(views["gru0.forward.b_hh"]) and not np.any(views["gru1.backward.b_hh"])
-        np.testing.assert_allclose(views["gru1.backward.b_ih"],
-                                   clf.network_.views["gru1.backward.b_ih"]
-                                   + clf.network_.views["gru1.backward.b_hh"], rtol=1e-6)
-    np.testing.assert_allclose(other.predict_proba(X), clf.predict_proba(X), rtol=1e-5,
-                               atol=1e-6)
+        np.testing.assert_allclose(
+            views["gru1.backward.b_ih"],
+            clf.network_.views["gru1.backward.b_ih"] + clf.network_.views["gru1.backward.b_hh"],
+            rtol=1e-6,
+        )
+    np.testing.assert_allclose(other.predict_proba(X), clf.predict_proba(X), rtol=1e-5, atol=1e-6)
     flat = [array for layer in to_keras_weights(clf) for array in layer]
     from_keras_weights(other.network_, flat)
-    np.testing.assert_allclose(other.predict_proba(X), clf.predict_proba(X), rtol=1e-5,
-                               atol=1e-6)
+    np.testing.assert_allclose(other.predict_proba(X), clf.predict_proba(X), rtol=1e-5, atol=1e-6)
 
 
 def test_keras_kernel_layout():
@@ -814,8 +951,9 @@ def test_keras_kernel_layout():
     np.testing.assert_array_equal(kernel[:, :2], w_z.T)
     np.testing.assert_array_equal(kernel[:, 2:4], w_r.T)
     np.testing.assert_array_equal(kernel[:, 4:], w_n.T)
-    np.testing.assert_array_equal(recurrent_kernel[:, :2],
-                                  np.split(views["gru0.forward.w_hh"], 3)[1].T)
+    np.testing.assert_array_equal(
+        recurrent_kernel[:, :2], np.split(views["gru0.forward.w_hh"], 3)[1].T
+    )
     np.testing.assert_array_equal(bias[1, 4:], np.split(views["gru0.forward.b_hh"], 3)[2])
 
 
@@ -825,12 +963,12 @@ def test_keras_import_refuses_mismatches():
     before = clf.network_.params.copy()
     kernel, recurrent_kernel, bias = layers[0][:3]
     cases = [
-        [layers[0][:3]],                                 # unidirectional into bidirectional
-        layers + layers,                                 # too many layers
+        [layers[0][:3]],  # unidirectional into bidirectional
+        layers + layers,  # too many layers
         [[kernel, recurrent_kernel, bias.sum(axis=0)] * 2],  # reset_after=False bias
-        [[kernel.T, recurrent_kernel, bias] * 2],        # untransposed kernel
+        [[kernel.T, recurrent_kernel, bias] * 2],  # untransposed kernel
         [[kernel, recurrent_kernel, np.full_like(bias, np.inf)] * 2],
-        layers[0][:5],                                   # flat list, one array short
+        layers[0][:5],  # flat list, one array short
     ]
     for weights in cases:
         with pytest.raises(ValueError):
@@ -851,4 +989,3 @@ def test_conversions_leave_warnings_quiet():
         to_keras_weights(clf)
         from_torch_state_dict(clf, to_torch_state_dict(clf))
         saved_bytes(clf)
-

@@ -128,7 +128,13 @@ def test_squared_error_gradient_matches_finite_differences(rng, weighted):
     "logits, y_index, sample_weight, error, match",
     [
         (np.zeros((2, 3), dtype=int), np.array([0, 1]), None, TypeError, "must have a floating"),
-        ([[0.0, 1.0]], np.array([0]), None, TypeError, "logits must be a NumPy or CuPy array, got list"),
+        (
+            [[0.0, 1.0]],
+            np.array([0]),
+            None,
+            TypeError,
+            "logits must be a NumPy or CuPy array, got list",
+        ),
         (np.zeros(3), np.array([0]), None, ValueError, r"logits must be a non-empty 2-D.*\(3,\)"),
         (np.zeros((0, 3)), np.array([], dtype=int), None, ValueError, "non-empty 2-D"),
         (np.zeros((2, 3)), np.array([0.0, 1.0]), None, TypeError, "y_index must be .* integer"),

@@ -1,4 +1,5 @@
 """``python -m pygru``: the README's first command."""
+
 import re
 
 import pytest
@@ -9,8 +10,11 @@ from pygru.__main__ import main
 def test_trains_on_italy_power_demand_and_prints_the_test_accuracy(capsys):
     main([])
     out = capsys.readouterr().out
-    match = re.search(r"ItalyPowerDemand: GRU\(64\) trained on 67 sequences .* test accuracy "
-                      r"on 1029 sequences: (0\.\d+)", out)
+    match = re.search(
+        r"ItalyPowerDemand: GRU\(64\) trained on 67 sequences .* test accuracy "
+        r"on 1029 sequences: (0\.\d+)",
+        out,
+    )
     assert match, out
     assert float(match.group(1)) > 0.93  # 1-NN Euclidean: 0.955
 

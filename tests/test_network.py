@@ -1,5 +1,6 @@
 """The GRU network: parameter layout, initializers, and its gradient against finite
 differences (the full stack, both heads, bidirectional, embedding, dropout)."""
+
 import numpy as np
 import pytest
 
@@ -10,8 +11,11 @@ def make_network(**options):
     settings = dict(n_inputs=3, hidden_layer_sizes=(4, 3), n_outputs=2, dtype=np.float64)
     settings.update(options)
     network = GRUNetwork(**settings)
-    network.initialize(np.random.default_rng(0), recurrent_initializer="orthogonal",
-                       bias_initializer="glorot_uniform")
+    network.initialize(
+        np.random.default_rng(0),
+        recurrent_initializer="orthogonal",
+        bias_initializer="glorot_uniform",
+    )
     return network
 
 
@@ -40,15 +44,18 @@ def numerical_gradient(network, loss, eps=1e-6):
     return grad
 
 
-@pytest.mark.parametrize("options", [
-    dict(),
-    dict(bidirectional=True),
-    dict(reset_after=False, bidirectional=True),
-    dict(output="sequence"),
-    dict(output="sequence", bidirectional=True, hidden_layer_sizes=(3,)),
-    dict(embedding_dim=2, n_inputs=6),
-], ids=["stacked", "bidirectional", "cho-bidirectional", "sequence", "sequence-bi",
-        "embedding"])
+@pytest.mark.parametrize(
+    "options",
+    [
+        dict(),
+        dict(bidirectional=True),
+        dict(reset_after=False, bidirectional=True),
+        dict(output="sequence"),
+        dict(output="sequence", bidirectional=True, hidden_layer_sizes=(3,)),
+        dict(embedding_dim=2, n_inputs=6),
+    ],
+    ids=["stacked", "bidirectional", "cho-bidirectional", "sequence", "sequence-bi", "embedding"],
+)
 @pytest.mark.parametrize("dropout, recurrent_dropout", [(0.0, 0.0), (0.3, 0.0), (0.0, 0.4)])
 def test_gradient_matches_finite_differences(options, dropout, recurrent_dropout):
     network = make_network(**options)
@@ -59,17 +66,24 @@ def test_gradient_matches_finite_differences(options, dropout, recurrent_dropout
         weights[np.arange(X.shape[1])[None, :] >= lengths[:, None]] = 0
 
     def loss():
-        output, _ = network.forward(X, lengths, dropout=dropout,
-                                    recurrent_dropout=recurrent_dropout,
-                                    rng=np.random.default_rng(7))
+        output, _ = network.forward(
+            X,
+            lengths,
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+            rng=np.random.default_rng(7),
+        )
         return np.sum(output * weights)
 
-    _, cache = network.forward(X, lengths, dropout=dropout,
-                               recurrent_dropout=recurrent_dropout,
-                               rng=np.random.default_rng(7))
+    _, cache = network.forward(
+        X,
+        lengths,
+        dropout=dropout,
+        recurrent_dropout=recurrent_dropout,
+        rng=np.random.default_rng(7),
+    )
     analytic = network.backward(weights, cache)
-    np.testing.assert_allclose(analytic, numerical_gradient(network, loss), rtol=1e-5,
-                               atol=1e-8)
+    np.testing.assert_allclose(analytic, numerical_gradient(network, loss), rtol=1e-5, atol=1e-8)
 
 
 def test_parameters_live_in_one_flat_buffer():
@@ -79,15 +93,26 @@ def test_parameters_live_in_one_flat_buffer():
         assert np.shares_memory(view, network.params)
     network.params[:] = 0
     assert all(not v.any() for v in network.views.values())
-    assert list(network.views) == ["gru0.forward.w_ih", "gru0.forward.w_hh",
-                                   "gru0.forward.b_ih", "gru0.forward.b_hh",
-                                   "gru0.backward.w_ih", "gru0.backward.w_hh",
-                                   "gru0.backward.b_ih", "gru0.backward.b_hh",
-                                   "gru1.forward.w_ih", "gru1.forward.w_hh",
-                                   "gru1.forward.b_ih", "gru1.forward.b_hh",
-                                   "gru1.backward.w_ih", "gru1.backward.w_hh",
-                                   "gru1.backward.b_ih", "gru1.backward.b_hh",
-                                   "head.weight", "head.bias"]
+    assert list(network.views) == [
+        "gru0.forward.w_ih",
+        "gru0.forward.w_hh",
+        "gru0.forward.b_ih",
+        "gru0.forward.b_hh",
+        "gru0.backward.w_ih",
+        "gru0.backward.w_hh",
+        "gru0.backward.b_ih",
+        "gru0.backward.b_hh",
+        "gru1.forward.w_ih",
+        "gru1.forward.w_hh",
+        "gru1.forward.b_ih",
+        "gru1.forward.b_hh",
+        "gru1.backward.w_ih",
+        "gru1.backward.w_hh",
+        "gru1.backward.b_ih",
+        "gru1.backward.b_hh",
+        "head.weight",
+        "head.bias",
+    ]
     assert network.views["gru1.forward.w_ih"].shape == (9, 8)
     assert network.views["head.weight"].shape == (2, 6)
 
@@ -131,8 +156,9 @@ def test_results_do_not_depend_on_padding():
     noisy = X.copy()
     for i, length in enumerate(lengths):
         noisy[i, length:] = 5.0
-    np.testing.assert_array_equal(network.forward(X, lengths)[0],
-                                  network.forward(noisy, lengths)[0])
+    np.testing.assert_array_equal(
+        network.forward(X, lengths)[0], network.forward(noisy, lengths)[0]
+    )
 
 
 def test_gate_activations_are_nan_past_each_length():

@@ -1,5 +1,6 @@
 """pygru.notebook's widgets without a browser, driven through their methods and buttons,
 and the contents of the figures they draw (matplotlib's Agg backend)."""
+
 import threading
 import warnings
 
@@ -16,8 +17,13 @@ matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
 from matplotlib import pyplot  # noqa: E402
 
-from pygru.notebook import (GateViewer, TrainingDiverged, TrainingPanel,  # noqa: E402
-                            plot_gates, plot_training_curves)
+from pygru.notebook import (  # noqa: E402
+    GateViewer,
+    TrainingDiverged,
+    TrainingPanel,
+    plot_gates,
+    plot_training_curves,
+)
 
 PNG_SIGNATURE = b"\x89PNG"
 
@@ -36,8 +42,9 @@ def close_figures():
 def _panel(data, max_epochs=3, **params):
     X, y, X_test, y_test = data
     clf = GRUClassifier(**{"hidden_layer_sizes": (4,), "random_state": 0, **params})
-    return TrainingPanel(clf, X, y, X_test[:100], y_test[:100], max_epochs=max_epochs,
-                         display=False)
+    return TrainingPanel(
+        clf, X, y, X_test[:100], y_test[:100], max_epochs=max_epochs, display=False
+    )
 
 
 def _enabled(panel):
@@ -52,14 +59,20 @@ def test_panel_trains_to_the_budget_and_shows_it(italy):
 
     assert panel.start().wait(timeout=60) == FINISHED
     assert [record["epoch"] for record in panel.history] == [1, 2, 3]
-    assert set(panel.history[0]) == {"epoch", "loss", "validation_score", "learning_rate",
-                                     "duration"}
+    assert set(panel.history[0]) == {
+        "epoch",
+        "loss",
+        "validation_score",
+        "learning_rate",
+        "duration",
+    }
     assert panel.estimator.loss_curve_ == [record["loss"] for record in panel.history]
     assert all(0 <= score <= 1 for score in panel.validation_scores)
     assert _enabled(panel) == {"reset"}
     assert panel._progress.value == 3 and panel._progress.bar_style == "success"
-    assert "Epoch 3/3" in panel._summary.value and "best validation accuracy" \
-        in panel._summary.value
+    assert (
+        "Epoch 3/3" in panel._summary.value and "best validation accuracy" in panel._summary.value
+    )
     assert "Finished: 3 epochs" in panel._status.value
     assert panel._error.value == ""
     assert panel._curves.value != empty_curves
@@ -115,16 +128,22 @@ def test_reset_applies_the_controls_to_a_clone(italy):
     panel = _panel(italy, max_epochs=2)
     original = panel.estimator
     panel.start().wait(timeout=60)
-    panel.set_controls(learning_rate=0.01, hidden_size=6, solver="rmsprop", batch_size=16,
-                       dropout=0.2)
+    panel.set_controls(
+        learning_rate=0.01, hidden_size=6, solver="rmsprop", batch_size=16, dropout=0.2
+    )
     assert "Press Reset to apply" in panel._pending.value
     panel.buttons["reset"].click()
     assert panel.phase == READY and panel.history == [] and panel.error is None
     assert panel.estimator is not original and original.n_iter_ == 2
     assert not hasattr(panel.estimator, "n_iter_")
     params = panel.estimator.get_params()
-    assert (params["learning_rate_init"], params["hidden_layer_sizes"], params["solver"],
-            params["batch_size"], params["dropout"]) == (0.01, (6,), "rmsprop", 16, 0.2)
+    assert (
+        params["learning_rate_init"],
+        params["hidden_layer_sizes"],
+        params["solver"],
+        params["batch_size"],
+        params["dropout"],
+    ) == (0.01, (6,), "rmsprop", 16, 0.2)
     assert params["random_state"] == 0
     assert panel._pending.value == "" and "Epoch 0/2" in panel._summary.value
     assert panel.start().wait(timeout=60) == FINISHED
@@ -154,8 +173,9 @@ def test_an_exception_in_training_is_shown_in_the_panel(italy):
 def test_a_diverging_loss_is_shown_in_the_panel():
     rng = np.random.default_rng(0)
     X, y = rng.standard_normal((40, 5, 2)), 1e3 * rng.standard_normal(40)
-    reg = GRURegressor(hidden_layer_sizes=(4,), solver="sgd", learning_rate_init=1e4,
-                       random_state=0)
+    reg = GRURegressor(
+        hidden_layer_sizes=(4,), solver="sgd", learning_rate_init=1e4, random_state=0
+    )
     panel = TrainingPanel(reg, X, y, max_epochs=20, display=False)
     assert panel.start().wait(timeout=60) == FAILED
     assert isinstance(panel.error, TrainingDiverged)
@@ -169,8 +189,9 @@ def test_regressor_panel_scores_r2():
     X, y = load_italy_power_demand(return_X_y=True)[:2]
     X = X[:, :, 0]
     reg = GRURegressor(hidden_layer_sizes=(4,), random_state=0)
-    panel = TrainingPanel(reg, X[:, :-1], X[:, -1], X[:20, :-1], X[:20, -1], max_epochs=2,
-                          display=False)
+    panel = TrainingPanel(
+        reg, X[:, :-1], X[:, -1], X[:20, :-1], X[:20, -1], max_epochs=2, display=False
+    )
     assert panel.start().wait(timeout=60) == FINISHED
     assert "best validation R²" in panel.summary
     assert panel.figure.axes[1].get_title() == "validation R²"
@@ -191,12 +212,23 @@ def test_panel_rejects_what_it_cannot_train(italy):
 
 def test_panel_defaults_to_max_iter_and_shows_the_estimators_settings(italy):
     X, y = italy[:2]
-    clf = GRUClassifier(hidden_layer_sizes=(12,), learning_rate_init=3e-3, max_iter=7,
-                        solver="sgd", batch_size=48, dropout=0.25)
+    clf = GRUClassifier(
+        hidden_layer_sizes=(12,),
+        learning_rate_init=3e-3,
+        max_iter=7,
+        solver="sgd",
+        batch_size=48,
+        dropout=0.25,
+    )
     panel = TrainingPanel(clf, X, y, display=False)
     assert panel.max_epochs == 7 and panel._progress.max == 7
-    assert panel.control_values == {"learning_rate": 3e-3, "hidden_size": 12, "solver": "sgd",
-                                    "batch_size": 48, "dropout": 0.25}
+    assert panel.control_values == {
+        "learning_rate": 3e-3,
+        "hidden_size": 12,
+        "solver": "sgd",
+        "batch_size": 48,
+        "dropout": 0.25,
+    }
     assert len(panel.figure.axes) == 1
 
 
@@ -236,8 +268,11 @@ def test_plot_gates_draws_the_gate_activations(italy, fitted):
     figure = plot_gates(fitted, X_test[7], y_true=y_test[7])
     input_axis, *gate_axes = figure.axes[:5]
     assert [ax.get_title(loc="left") for ax in gate_axes] == [
-        "r: reset gate", "z: update gate (1 = keep h)", "n: candidate state",
-        "h: hidden state"]
+        "r: reset gate",
+        "z: update gate (1 = keep h)",
+        "n: candidate state",
+        "h: hidden state",
+    ]
     assert len(figure.axes) == 9  # and four colorbars
     gates = fitted.gate_activations(X_test[7:8])[0]["forward"]
     for ax, name in zip(gate_axes, "rznh"):
@@ -246,16 +281,17 @@ def test_plot_gates_draws_the_gate_activations(italy, fitted):
     predicted = fitted.predict(X_test[7:8])[0]
     probability = fitted.predict_proba(X_test[7:8])[0].max()
     assert figure.get_suptitle() == (
-        f"GRU layer 0 (forward): predicted {predicted} (p = {probability:.2f}), "
-        f"true: {y_test[7]}")
+        f"GRU layer 0 (forward): predicted {predicted} (p = {probability:.2f}), true: {y_test[7]}"
+    )
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_plot_gates_cuts_padding_and_reads_every_layer_and_direction():
     X, y = load_japanese_vowels(return_X_y=True)[:2]
-    clf = GRUClassifier(hidden_layer_sizes=(3, 4), bidirectional=True, max_iter=1,
-                        random_state=0).fit(X[:40], y[:40])
-    sample = X[0]                                   # (T, 12), T < the longest sequence
+    clf = GRUClassifier(
+        hidden_layer_sizes=(3, 4), bidirectional=True, max_iter=1, random_state=0
+    ).fit(X[:40], y[:40])
+    sample = X[0]  # (T, 12), T < the longest sequence
     padded = np.vstack([sample, np.full((5, 12), np.nan)])
     figure = plot_gates(clf, padded, layer=1, direction="backward")
     gates = clf.gate_activations([sample])[1]["backward"]
@@ -275,11 +311,18 @@ def test_plot_gates_of_a_text_pipeline_labels_the_tokens():
 
     from pygru.text import TokenSequencer
 
-    texts = ["a fine film", "a dull film", "fine acting", "dull plot", "a fine plot",
-             "dull dull film"]
-    model = make_pipeline(TokenSequencer(max_len=6),
-                          GRUClassifier(embedding_dim=3, hidden_layer_sizes=(2,), max_iter=2,
-                                        random_state=0))
+    texts = [
+        "a fine film",
+        "a dull film",
+        "fine acting",
+        "dull plot",
+        "a fine plot",
+        "dull dull film",
+    ]
+    model = make_pipeline(
+        TokenSequencer(max_len=6),
+        GRUClassifier(embedding_dim=3, hidden_layer_sizes=(2,), max_iter=2, random_state=0),
+    )
     model.fit(texts, [1, 0, 1, 0, 1, 0])
     figure = plot_gates(model, "a fine unknown film", time_labels=["a", "fine", None, "film"])
     assert [text.get_text() for text in figure.axes[0].texts] == ["a", "fine", "?", "film"]
@@ -292,8 +335,9 @@ def test_plot_gates_of_a_text_pipeline_labels_the_tokens():
 def test_plot_gates_of_regressors():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((20, 6, 1))
-    sequence = GRURegressor(hidden_layer_sizes=(3,), output="sequence", max_iter=2,
-                            random_state=0).fit(X, X[:, :, 0].cumsum(axis=1))
+    sequence = GRURegressor(
+        hidden_layer_sizes=(3,), output="sequence", max_iter=2, random_state=0
+    ).fit(X, X[:, :, 0].cumsum(axis=1))
     figure = plot_gates(sequence, X[0])
     prediction_line = figure.axes[0].lines[-1]
     assert prediction_line.get_linestyle() == "--"
@@ -313,7 +357,7 @@ def test_gate_viewer_follows_its_controls(italy, fitted):
     assert list(viewer._layer.options) == [0]
     first = viewer._image.value
 
-    viewer._sample.value = 11                        # as if the slider moved
+    viewer._sample.value = 11  # as if the slider moved
     assert viewer._image.value != first
     assert viewer.figure.get_suptitle().endswith(f"true: {y_test[11]}")
     z = fitted.gate_activations(X_test[11:12])[0]["forward"]["z"][0]
@@ -325,7 +369,7 @@ def test_gate_viewer_follows_its_controls(italy, fitted):
         viewer.select(sample=5000)
     with pytest.raises(ValueError, match="direction must be one of"):
         viewer.select(direction="backward")
-    assert not pyplot.get_fignums()                  # the viewer's figure is not pyplot's
+    assert not pyplot.get_fignums()  # the viewer's figure is not pyplot's
 
 
 def test_gate_viewer_shows_drawing_errors(italy, fitted):

@@ -1,5 +1,6 @@
 """The notebooks in notebooks/ run top to bottom in a fresh kernel, cleanly, and are stored
 without outputs."""
+
 import json
 import os
 import sys
@@ -10,8 +11,13 @@ import pytest
 import pygru
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
-NOTEBOOKS = ["01_quick_start.ipynb", "02_interactive_training.ipynb", "03_gates.ipynb",
-             "04_text_sentiment.ipynb", "05_forecasting.ipynb"]
+NOTEBOOKS = [
+    "01_quick_start.ipynb",
+    "02_interactive_training.ipynb",
+    "03_gates.ipynb",
+    "04_text_sentiment.ipynb",
+    "05_forecasting.ipynb",
+]
 
 
 def kernel_environment(directory):
@@ -19,17 +25,21 @@ def kernel_environment(directory):
     and imports the pygru under test (the notebooks name the "python3" kernel)."""
     kernel = Path(directory) / "kernels" / "python3"
     kernel.mkdir(parents=True, exist_ok=True)
-    (kernel / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Python 3 (pygru tests)",
-        "language": "python",
-    }))
+    (kernel / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "Python 3 (pygru tests)",
+                "language": "python",
+            }
+        )
+    )
     source_root = str(Path(pygru.__file__).resolve().parent.parent)
     return {
-        "JUPYTER_PATH": os.pathsep.join(filter(None, [str(directory),
-                                                      os.environ.get("JUPYTER_PATH")])),
-        "PYTHONPATH": os.pathsep.join(filter(None, [source_root,
-                                                    os.environ.get("PYTHONPATH")])),
+        "JUPYTER_PATH": os.pathsep.join(
+            filter(None, [str(directory), os.environ.get("JUPYTER_PATH")])
+        ),
+        "PYTHONPATH": os.pathsep.join(filter(None, [source_root, os.environ.get("PYTHONPATH")])),
     }
 
 
@@ -39,8 +49,9 @@ def test_notebook_is_stored_without_outputs(name):
     assert notebook["metadata"]["kernelspec"]["name"] == "python3"
     for cell in notebook["cells"]:
         if cell["cell_type"] == "code":
-            assert cell["outputs"] == [] and cell["execution_count"] is None, \
+            assert cell["outputs"] == [] and cell["execution_count"] is None, (
                 f"{name} is stored with outputs; clear them before committing"
+            )
 
 
 @pytest.fixture(scope="module")
@@ -60,16 +71,28 @@ def test_notebook_runs_top_to_bottom(name, kernel, tmp_path):
     import nbformat
 
     notebook = nbformat.read(NOTEBOOK_DIR / name, as_version=4)
-    client = nbclient.NotebookClient(notebook, kernel_name="python3", timeout=240,
-                                     resources={"metadata": {"path": str(tmp_path)}})
+    client = nbclient.NotebookClient(
+        notebook,
+        kernel_name="python3",
+        timeout=240,
+        resources={"metadata": {"path": str(tmp_path)}},
+    )
     client.execute()  # raises CellExecutionError, with the cell and traceback, on any error
     # Errors in threads (the training panel's worker) and warnings do not fail a cell;
     # they reach the notebook as stderr.
-    stderr = [f"cell {index}: {output['text']}"
-              for index, cell in enumerate(notebook.cells) if cell.cell_type == "code"
-              for output in cell.outputs
-              if output["output_type"] == "stream" and output["name"] == "stderr"]
+    stderr = [
+        f"cell {index}: {output['text']}"
+        for index, cell in enumerate(notebook.cells)
+        if cell.cell_type == "code"
+        for output in cell.outputs
+        if output["output_type"] == "stream" and output["name"] == "stderr"
+    ]
     assert not stderr, "\n".join(stderr)
-    figures = [output for cell in notebook.cells if cell.cell_type == "code"
-               for output in cell.outputs if "image/png" in output.get("data", {})]
+    figures = [
+        output
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+        if "image/png" in output.get("data", {})
+    ]
     assert figures, f"{name} shows no figure"

@@ -1,9 +1,10 @@
 """The NumPy reference against central finite differences and torch.nn.GRU's equations."""
+
 import numpy as np
 import pytest
+from conftest import make_layer, random_lengths
 
 from pygru import _reference
-from conftest import make_layer, random_lengths
 
 PARAMETERS = ["x", "h0", "w_ih", "w_hh", "b_ih", "b_hh"]
 
@@ -15,8 +16,7 @@ def recurrent_mask(batch, hidden, seed=4, rate=0.4):
 
 def loss_and_seeds(layer, lengths, reset_after, reverse, seed=1, mask=None):
     """A scalar loss using both outputs and the final state, with fixed random weights."""
-    options = dict(lengths=lengths, reset_after=reset_after, reverse=reverse,
-                   recurrent_mask=mask)
+    options = dict(lengths=lengths, reset_after=reset_after, reverse=reverse, recurrent_mask=mask)
     out, h_n, _ = _reference.forward(**layer, **options)
     rng = np.random.default_rng(seed)
     d_out, d_h_n = rng.standard_normal(out.shape), rng.standard_normal(h_n.shape)
@@ -48,12 +48,18 @@ def test_backward_matches_finite_differences(reset_after, reverse, ragged, dropo
     lengths = random_lengths(3, 4, seed=3) if ragged else None
     mask = recurrent_mask(3, 3) if dropout else None
     loss, d_out, d_h_n = loss_and_seeds(layer, lengths, reset_after, reverse, mask=mask)
-    _, _, cache = _reference.forward(**layer, lengths=lengths, reset_after=reset_after,
-                                     reverse=reverse, recurrent_mask=mask)
+    _, _, cache = _reference.forward(
+        **layer, lengths=lengths, reset_after=reset_after, reverse=reverse, recurrent_mask=mask
+    )
     analytic = dict(zip(PARAMETERS, _reference.backward(d_out, d_h_n, cache)))
     for name in PARAMETERS:
-        np.testing.assert_allclose(analytic[name], numerical_gradient(loss, layer, name),
-                                   rtol=1e-6, atol=1e-8, err_msg=name)
+        np.testing.assert_allclose(
+            analytic[name],
+            numerical_gradient(loss, layer, name),
+            rtol=1e-6,
+            atol=1e-8,
+            err_msg=name,
+        )
 
 
 def test_recurrent_mask_multiplies_the_state_only_where_it_meets_w_hh():
@@ -101,8 +107,7 @@ def test_lengths_carry_state_and_zero_outputs():
     out, h_n, _ = _reference.forward(**layer, lengths=[5, 2])
     assert np.all(out[1, 2:] == 0)
     np.testing.assert_array_equal(h_n[1], out[1, 1])
-    short = {k: (v[1:2, :2] if k == "x" else v[1:2] if k == "h0" else v)
-             for k, v in layer.items()}
+    short = {k: (v[1:2, :2] if k == "x" else v[1:2] if k == "h0" else v) for k, v in layer.items()}
     out_short, h_short, _ = _reference.forward(**short)
     np.testing.assert_allclose(out[1, :2], out_short[0], rtol=1e-14)
 
@@ -112,8 +117,9 @@ def test_reverse_reads_each_sequence_backwards_within_its_length():
     lengths = np.array([5, 3])
     out, h_n, _ = _reference.forward(**layer, lengths=lengths, reverse=True)
     for b, length in enumerate(lengths):
-        flipped = dict(layer, x=layer["x"][b:b + 1, :length][:, ::-1].copy(),
-                       h0=layer["h0"][b:b + 1])
+        flipped = dict(
+            layer, x=layer["x"][b : b + 1, :length][:, ::-1].copy(), h0=layer["h0"][b : b + 1]
+        )
         out_flipped, h_flipped, _ = _reference.forward(**flipped)
         np.testing.assert_allclose(out[b, :length], out_flipped[0, ::-1], rtol=1e-14)
         np.testing.assert_allclose(h_n[b], h_flipped[0], rtol=1e-14)
@@ -125,11 +131,16 @@ def test_matches_torch_when_installed():
     layer = make_layer(3, 6, 4, 5)
     gru = torch.nn.GRU(4, 5, batch_first=True).double()
     with torch.no_grad():
-        for name, key in [("weight_ih_l0", "w_ih"), ("weight_hh_l0", "w_hh"),
-                          ("bias_ih_l0", "b_ih"), ("bias_hh_l0", "b_hh")]:
+        for name, key in [
+            ("weight_ih_l0", "w_ih"),
+            ("weight_hh_l0", "w_hh"),
+            ("bias_ih_l0", "b_ih"),
+            ("bias_hh_l0", "b_hh"),
+        ]:
             getattr(gru, name).copy_(torch.from_numpy(layer[key]))
-        expected, h_expected = gru(torch.from_numpy(layer["x"]),
-                                   torch.from_numpy(layer["h0"])[None])
+        expected, h_expected = gru(
+            torch.from_numpy(layer["x"]), torch.from_numpy(layer["h0"])[None]
+        )
     out, h_n, _ = _reference.forward(**layer)
     np.testing.assert_allclose(out, expected.numpy(), rtol=1e-12)
     np.testing.assert_allclose(h_n, h_expected[0].numpy(), rtol=1e-12)

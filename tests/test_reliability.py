@@ -3,6 +3,7 @@ prediction, flat memory over epochs.
 
 Divergence and KeyboardInterrupt handling are tested in test_estimators.py.
 """
+
 import gc
 import itertools
 import json
@@ -38,8 +39,14 @@ def sequences(n=45, steps=12, features=3, seed=0):
 def model(**options):
     # batch_size 16 on 45 sequences leaves a last batch of 13; bidirectional, two layers and
     # dropout put every code path (reverse direction, stacked input gradients, masks) in play.
-    settings = dict(hidden_layer_sizes=(12, 6), bidirectional=True, dropout=0.1, max_iter=3,
-                    batch_size=16, random_state=0)
+    settings = dict(
+        hidden_layer_sizes=(12, 6),
+        bidirectional=True,
+        dropout=0.1,
+        max_iter=3,
+        batch_size=16,
+        random_state=0,
+    )
     settings.update(options)
     return GRUClassifier(**settings)
 
@@ -63,12 +70,15 @@ def test_the_thread_limits_reach_the_kernels():
 def test_predictions_of_a_fitted_model_do_not_depend_on_thread_counts():
     X, y = sequences()
     clf = model().fit(X, y)
-    reg = GRURegressor(hidden_layer_sizes=(8,), output="sequence", max_iter=1,
-                       random_state=0).fit(X, np.where(np.isnan(X[..., 0]), np.nan, 1.0))
+    reg = GRURegressor(hidden_layer_sizes=(8,), output="sequence", max_iter=1, random_state=0).fit(
+        X, np.where(np.isnan(X[..., 0]), np.nan, 1.0)
+    )
     expected = clf.predict_proba(X), reg.predict(X)
     for openmp, blas in itertools.product(THREAD_COUNTS, THREAD_COUNTS):
-        with threadpool_limits(openmp, user_api="openmp"), \
-                threadpool_limits(blas, user_api="blas"):
+        with (
+            threadpool_limits(openmp, user_api="openmp"),
+            threadpool_limits(blas, user_api="blas"),
+        ):
             np.testing.assert_array_equal(clf.predict_proba(X), expected[0])
             np.testing.assert_array_equal(reg.predict(X), expected[1])
 
@@ -104,12 +114,16 @@ def test_training_on_a_problem_large_enough_for_threaded_blas_does_not_depend_on
     np.testing.assert_array_equal(results[1][1], results[0][1])
 
 
-_HASWELL_CHECKS = ("bit_identical or alone_or_in_a_ragged_batch or do_not_depend "
-                   "or does_not_depend or batch_composition or sample_order_invariance")
+_HASWELL_CHECKS = (
+    "bit_identical or alone_or_in_a_ragged_batch or do_not_depend "
+    "or does_not_depend or batch_composition or sample_order_invariance"
+)
 
 
-@pytest.mark.skipif(os.environ.get("OPENBLAS_CORETYPE") == "Haswell",
-                    reason="this run already uses OpenBLAS's Haswell kernels")
+@pytest.mark.skipif(
+    os.environ.get("OPENBLAS_CORETYPE") == "Haswell",
+    reason="this run already uses OpenBLAS's Haswell kernels",
+)
 def test_bit_identity_holds_where_openblas_runs_its_haswell_kernels(tmp_path):
     # OpenBLAS's Haswell (AVX2) GEMM rounds a row differently depending on the call's row
     # count; forcing it is safe on every x86-64 CPU with AVX2. The bit-identity tests of the
@@ -121,17 +135,41 @@ def test_bit_identity_holds_where_openblas_runs_its_haswell_kernels(tmp_path):
     tests = os.path.dirname(os.path.abspath(__file__))
     environment = {**os.environ, "OPENBLAS_CORETYPE": "Haswell"}
     probe = subprocess.run(
-        [sys.executable, "-c", "import numpy, scipy.linalg, threadpoolctl; print(sorted({i.get("
-         "'architecture') for i in threadpoolctl.threadpool_info() if i['user_api'] == 'blas'}))"],
-        env=environment, cwd=tmp_path, capture_output=True, text=True, timeout=120)
-    assert probe.stdout.strip() == "['Haswell']", (probe.stdout, probe.stderr,
-                                                   threadpool_info())
+        [
+            sys.executable,
+            "-c",
+            "import numpy, scipy.linalg, threadpoolctl; print(sorted({i.get('architecture') "
+            "for i in threadpoolctl.threadpool_info() if i['user_api'] == 'blas'}))",
+        ],
+        env=environment,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert probe.stdout.strip() == "['Haswell']", (probe.stdout, probe.stderr, threadpool_info())
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W",
-         "ignore::pytest.PytestUnknownMarkWarning",
-         os.path.join(tests, "test_cpu_kernels.py"), os.path.join(tests, "test_reliability.py"),
-         os.path.join(tests, "test_estimators.py"), "-k", _HASWELL_CHECKS],
-        env=environment, cwd=tmp_path, capture_output=True, text=True, timeout=1200)
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-W",
+            "ignore::pytest.PytestUnknownMarkWarning",
+            os.path.join(tests, "test_cpu_kernels.py"),
+            os.path.join(tests, "test_reliability.py"),
+            os.path.join(tests, "test_estimators.py"),
+            "-k",
+            _HASWELL_CHECKS,
+        ],
+        env=environment,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
     assert " passed" in result.stdout and " failed" not in result.stdout
 
@@ -142,12 +180,15 @@ def test_bit_identity_holds_where_openblas_runs_its_haswell_kernels(tmp_path):
 def test_concurrent_predictions_equal_serial_ones():
     X, y = sequences(n=200)
     classifier = model(max_iter=1).fit(X, y)
-    regressor = GRURegressor(hidden_layer_sizes=(5,), max_iter=1,
-                             random_state=0).fit(X, y.astype(float))
+    regressor = GRURegressor(hidden_layer_sizes=(5,), max_iter=1, random_state=0).fit(
+        X, y.astype(float)
+    )
     inputs = [X, X[:1], X[::-1], X[:37]]
-    serial = {(kind, index): predict(part) for index, part in enumerate(inputs)
-              for kind, predict in (("proba", classifier.predict_proba),
-                                    ("reg", regressor.predict))}
+    serial = {
+        (kind, index): predict(part)
+        for index, part in enumerate(inputs)
+        for kind, predict in (("proba", classifier.predict_proba), ("reg", regressor.predict))
+    }
     results, errors = {}, []
     barrier = threading.Barrier(8)
 
@@ -205,10 +246,18 @@ def test_concurrent_kernel_calls_leave_the_blas_thread_count_alone(tmp_path):
     import pygru
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(pygru.__file__)))
-    environment = {**os.environ,
-                   "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
-    result = subprocess.run([sys.executable, "-c", _CONCURRENT_FIRST_CALLS], cwd=tmp_path,
-                            env=environment, capture_output=True, text=True, timeout=300)
+    environment = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", _CONCURRENT_FIRST_CALLS],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     threads = json.loads(result.stdout)
     assert threads["after"] == threads["before"]
@@ -258,10 +307,14 @@ def traced_memory_per_epoch(estimator, X, y):
     return np.array(sizes)
 
 
-@pytest.mark.parametrize("options", [
-    dict(early_stopping=True, validation_fraction=0.25),
-    dict(solver="sgd", learning_rate="adaptive", hidden_layer_sizes=(16,), dropout=0.0),
-], ids=["adam-dropout-early-stopping", "sgd-adaptive"])
+@pytest.mark.parametrize(
+    "options",
+    [
+        dict(early_stopping=True, validation_fraction=0.25),
+        dict(solver="sgd", learning_rate="adaptive", hidden_layer_sizes=(16,), dropout=0.0),
+    ],
+    ids=["adam-dropout-early-stopping", "sgd-adaptive"],
+)
 def test_memory_does_not_grow_from_epoch_to_epoch(options):
     X, y = sequences(n=32, steps=10)
     settings = dict(max_iter=20, n_iter_no_change=1000, tol=0.0)
@@ -293,4 +346,3 @@ def test_memory_does_not_grow_over_repeated_predictions():
         finally:
             tracemalloc.stop()
     assert growth < 16 * 1024
-

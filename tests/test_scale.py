@@ -1,5 +1,6 @@
 """Scale-out: parallel grid searches (joblib's loky processes, Dask) give the serial results;
 fitted estimators travel between processes compactly."""
+
 import io
 import pickle
 
@@ -9,7 +10,7 @@ import pytest
 from sklearn.model_selection import GridSearchCV, KFold
 
 from pygru import GRUClassifier, GRURegressor
-from pygru._io import load, save
+from pygru._persistence import load, save
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -34,8 +35,9 @@ def assert_same_search(parallel, serial):
     for key in ("mean_test_score", "std_test_score", "rank_test_score"):
         np.testing.assert_array_equal(parallel.cv_results_[key], serial.cv_results_[key])
     assert parallel.best_params_ == serial.best_params_
-    np.testing.assert_array_equal(parallel.best_estimator_.network_.params,
-                                  serial.best_estimator_.network_.params)
+    np.testing.assert_array_equal(
+        parallel.best_estimator_.network_.params, serial.best_estimator_.network_.params
+    )
 
 
 @pytest.fixture(scope="module")
@@ -61,9 +63,13 @@ def test_dask_grid_search_equals_serial(serial_search):
     pytest.importorskip("dask")
     distributed = pytest.importorskip("distributed")
     X, y = data()
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                  dashboard_address=None) as cluster, \
-            distributed.Client(cluster), joblib.parallel_config(backend="dask"):
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster),
+        joblib.parallel_config(backend="dask"),
+    ):
         parallel = search(GRURegressor(max_iter=3, random_state=0), n_jobs=2).fit(X, y)
     assert_same_search(parallel, serial_search)
 
@@ -71,10 +77,12 @@ def test_dask_grid_search_equals_serial(serial_search):
 def test_fitted_models_cross_process_boundaries_intact():
     X, y = data()
     model = GRUClassifier(hidden_layer_sizes=(4,), max_iter=2, random_state=0).fit(
-        X, (y > 0).astype(int))
+        X, (y > 0).astype(int)
+    )
     expected = model.predict_proba(X)
     restored = joblib.Parallel(n_jobs=2, backend="loky")(
-        joblib.delayed(_round_trip)(model, X) for _ in range(2))
+        joblib.delayed(_round_trip)(model, X) for _ in range(2)
+    )
     for probabilities, blob in restored:
         np.testing.assert_array_equal(probabilities, expected)
         np.testing.assert_array_equal(load(io.BytesIO(blob)).predict_proba(X), expected)
@@ -101,8 +109,9 @@ def _distinct_array_bytes(*objects):
 
 def test_pickle_holds_each_array_once():
     X, y = data(n=64)
-    model = GRURegressor(hidden_layer_sizes=(48, 48), bidirectional=True, max_iter=1,
-                         random_state=0).fit(X, y)
+    model = GRURegressor(
+        hidden_layer_sizes=(48, 48), bidirectional=True, max_iter=1, random_state=0
+    ).fit(X, y)
     # What must be kept: the parameters, the optimizer's moments (partial_fit continues
     # from them after unpickling) and the small weight mask, each once.
     essential = _distinct_array_bytes(model, model.network_, model._optimizer)
@@ -112,8 +121,9 @@ def test_pickle_holds_each_array_once():
 
 def test_saved_model_size_is_close_to_the_parameter_bytes():
     X, y = data(n=64)
-    model = GRURegressor(hidden_layer_sizes=(48, 48), bidirectional=True, max_iter=1,
-                         random_state=0).fit(X, y)
+    model = GRURegressor(
+        hidden_layer_sizes=(48, 48), bidirectional=True, max_iter=1, random_state=0
+    ).fit(X, y)
     buffer = io.BytesIO()
     save(model, buffer)
     assert len(buffer.getvalue()) < model.network_.params.nbytes + 8192

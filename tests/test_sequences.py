@@ -113,15 +113,27 @@ def test_all_sequences_padded_trims_to_the_longest():
 @pytest.mark.parametrize(
     "X, error, match",
     [
-        (np.array([[1.0, NAN, 2.0]]), ValueError,
-         r"X contains NaN: sequence 0, time step 1 is NaN inside the sequence, "
-         r"which has values up to time step 2"),
-        (np.array([[[1.0, 2.0], [3.0, NAN]]]), ValueError,
-         r"sequence 0, time step 1 is NaN in some features only"),
-        ([np.array([[1.0, 2.0], [NAN, 3.0], [NAN, NAN]])], ValueError,
-         r"sequence 0, time step 1 is NaN in some features only"),
-        (np.array([[1.0, 2.0], [3.0, np.inf]]), ValueError,
-         r"X contains inf, or a value too large for float32 \(sequence 1, time step 1\)"),
+        (
+            np.array([[1.0, NAN, 2.0]]),
+            ValueError,
+            r"X contains NaN: sequence 0, time step 1 is NaN inside the sequence, "
+            r"which has values up to time step 2",
+        ),
+        (
+            np.array([[[1.0, 2.0], [3.0, NAN]]]),
+            ValueError,
+            r"sequence 0, time step 1 is NaN in some features only",
+        ),
+        (
+            [np.array([[1.0, 2.0], [NAN, 3.0], [NAN, NAN]])],
+            ValueError,
+            r"sequence 0, time step 1 is NaN in some features only",
+        ),
+        (
+            np.array([[1.0, 2.0], [3.0, np.inf]]),
+            ValueError,
+            r"X contains inf, or a value too large for float32 \(sequence 1, time step 1\)",
+        ),
         (np.array([[1.0, 2.0], [NAN, -np.inf]]), ValueError, "X contains inf"),
         (np.array([[1e300, 1.0]]), ValueError, "too large for float32"),
         (np.array([[1.0, 2.0], [NAN, NAN]]), ValueError, r"empty sequence \(sequence 1\)"),
@@ -130,13 +142,19 @@ def test_all_sequences_padded_trims_to_the_longest():
         (np.empty((0, 3)), ValueError, r"X has 0 sample\(s\) \(shape=\(0, 3\)\) while a min"),
         ([], ValueError, r"X has 0 sample\(s\) \(an empty list\)"),
         ((), ValueError, r"X has 0 sample\(s\) \(an empty tuple\)"),
-        (np.empty((12, 0)), ValueError,
-         r"0 feature\(s\) \(shape=\(12, 0\)\) while a minimum of \d* is required."),
+        (
+            np.empty((12, 0)),
+            ValueError,
+            r"0 feature\(s\) \(shape=\(12, 0\)\) while a minimum of \d* is required.",
+        ),
         (np.empty((2, 3, 0)), ValueError, r"X has 0 feature\(s\) \(shape=\(2, 3, 0\)\)"),
         (np.empty((2, 0, 3)), ValueError, r"X has 0 time step\(s\) \(shape=\(2, 0, 3\)\)"),
         ([np.empty((2, 0))], ValueError, r"X\[0\] has 0 feature\(s\)"),
-        ([np.ones((2, 3)), np.ones((4, 2))], ValueError,
-         r"same number of features: X\[0\] has 3, X\[1\] has 2"),
+        (
+            [np.ones((2, 3)), np.ones((4, 2))],
+            ValueError,
+            r"same number of features: X\[0\] has 3, X\[1\] has 2",
+        ),
         (np.ones(5), ValueError, r"X must be a 3-D array .*got a 1-D array of shape \(5,\)"),
         (np.ones((2, 2, 2, 2)), ValueError, "got a 4-D array"),
         ([np.ones((2, 2, 2))], ValueError, r"X\[0\] must be a 2-D .* got shape \(2, 2, 2\)"),

@@ -34,7 +34,15 @@ def test_vocabulary_is_ordered_by_frequency_then_alphabetically():
     sequencer = TokenSequencer().fit(DOCS)
     # counts: the 3; a, cat, dog, sat 2; and, mat, on, zebra 1
     assert list(sequencer.vocabulary_) == [
-        "the", "a", "cat", "dog", "sat", "and", "mat", "on", "zebra",
+        "the",
+        "a",
+        "cat",
+        "dog",
+        "sat",
+        "and",
+        "mat",
+        "on",
+        "zebra",
     ]
     assert list(sequencer.vocabulary_.values()) == list(range(2, 11))
     assert sequencer.vocabulary_size_ == 11
@@ -291,15 +299,13 @@ def test_pipeline_with_a_classifier():
     pipeline.fit(texts, labels)
     np.testing.assert_array_equal(pipeline.predict(texts), labels)
 
-    search = GridSearchCV(
-        pipeline, {"tokensequencer__max_features": [2, None]}, cv=2
-    ).fit(texts * 2, labels * 2)
+    search = GridSearchCV(pipeline, {"tokensequencer__max_features": [2, None]}, cv=2).fit(
+        texts * 2, labels * 2
+    )
     assert search.best_params_["tokensequencer__max_features"] in (2, None)
 
 
-documents = st.lists(
-    st.text(alphabet="abc .", max_size=12), min_size=1, max_size=6
-)
+documents = st.lists(st.text(alphabet="abc .", max_size=12), min_size=1, max_size=6)
 
 
 @settings(max_examples=50, deadline=None)

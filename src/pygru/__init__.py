@@ -1,12 +1,17 @@
 """pygru: gated recurrent units for NumPy and scikit-learn users."""
 
-__version__ = "0.1.0"
+from pygru._version import __version__
 
 _ESTIMATORS = ("GRUClassifier", "GRURegressor")
-_PERSISTENCE = ("save", "load", "to_torch_state_dict", "from_torch_state_dict",
-                "to_keras_weights", "from_keras_weights")
+_PERSISTENCE = ("save", "load")
+_EXPORT = (
+    "to_torch_state_dict",
+    "from_torch_state_dict",
+    "to_keras_weights",
+    "from_keras_weights",
+)
 
-__all__ = [*_ESTIMATORS, *_PERSISTENCE, "show_config", "__version__"]
+__all__ = [*_ESTIMATORS, *_PERSISTENCE, *_EXPORT, "show_config", "__version__"]
 
 
 def show_config():
@@ -28,14 +33,18 @@ def show_config():
     from pygru import _cpu
 
     print(f"pygru {__version__} on {platform.machine()}, Python {platform.python_version()}")
-    print(f"CPU kernels: {_cpu.path} (runnable here: {', '.join(_cpu.runnable_paths())}; "
-          f"choose with {_cpu.ENVIRONMENT_VARIABLE})")
+    print(
+        f"CPU kernels: {_cpu.path} (runnable here: {', '.join(_cpu.runnable_paths())}; "
+        f"choose with {_cpu.ENVIRONMENT_VARIABLE})"
+    )
     print(f"OpenMP threads: {_cpu.kernels.max_threads()}")
     for library in threadpool_info():
         if library["user_api"] == "blas":
-            print(f"BLAS for NumPy/SciPy: {library['internal_api']} {library['version']} "
-                  f"({library.get('architecture')}, {library['num_threads']} threads), "
-                  f"{library['filepath']}")
+            print(
+                f"BLAS for NumPy/SciPy: {library['internal_api']} {library['version']} "
+                f"({library.get('architecture')}, {library['num_threads']} threads), "
+                f"{library['filepath']}"
+            )
 
 
 def __getattr__(name):
@@ -45,7 +54,11 @@ def __getattr__(name):
 
         return getattr(_estimators, name)
     if name in _PERSISTENCE:
-        from pygru import _io
+        from pygru import _persistence
 
-        return getattr(_io, name)
+        return getattr(_persistence, name)
+    if name in _EXPORT:
+        from pygru import export
+
+        return getattr(export, name)
     raise AttributeError(f"module 'pygru' has no attribute {name!r}")

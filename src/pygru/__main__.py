@@ -7,6 +7,7 @@
 Long series are read in patches (``patch_size="auto"``, 32 GRU steps for the longest
 training series); everything else is GRUClassifier's defaults.
 """
+
 import argparse
 import time
 import warnings
@@ -30,25 +31,35 @@ def main(argv=None):
     parser.add_argument("--dataset", default="ItalyPowerDemand", choices=sorted(UCR_DATASETS))
     parser.add_argument("--hidden", type=int, default=64, help="GRU hidden units")
     parser.add_argument("--epochs", type=int, default=300, help="maximum epochs")
-    parser.add_argument("--patch-size", default="auto", type=_patch_size,
-                        help='time steps per GRU step: a positive int, or "auto" (the default)')
+    parser.add_argument(
+        "--patch-size",
+        default="auto",
+        type=_patch_size,
+        help='time steps per GRU step: a positive int, or "auto" (the default)',
+    )
     parser.add_argument("--bidirectional", action="store_true")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
     data = load_ucr(args.dataset)
-    clf = GRUClassifier(hidden_layer_sizes=(args.hidden,), max_iter=args.epochs,
-                        patch_size=args.patch_size, bidirectional=args.bidirectional,
-                        random_state=args.seed)
+    clf = GRUClassifier(
+        hidden_layer_sizes=(args.hidden,),
+        max_iter=args.epochs,
+        patch_size=args.patch_size,
+        bidirectional=args.bidirectional,
+        random_state=args.seed,
+    )
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf.fit(data.X_train, data.y_train)
     elapsed = time.perf_counter() - start
     accuracy = clf.score(data.X_test, data.y_test)
-    print(f"{data.name}: GRU({args.hidden}) trained on {len(data.y_train)} sequences for "
-          f"{clf.n_iter_} epochs in {elapsed:.1f} s; test accuracy on {len(data.y_test)} "
-          f"sequences: {accuracy:.3f}")
+    print(
+        f"{data.name}: GRU({args.hidden}) trained on {len(data.y_train)} sequences for "
+        f"{clf.n_iter_} epochs in {elapsed:.1f} s; test accuracy on {len(data.y_test)} "
+        f"sequences: {accuracy:.3f}"
+    )
 
 
 if __name__ == "__main__":

@@ -4,9 +4,13 @@ The estimators and the network are written once against an "array module" ``xp``
 or ``cupy``) taken from the arrays themselves, as CuPy's ``get_array_module`` does. CuPy is
 imported only when a CuPy array or ``device="cuda"`` appears.
 """
+
 import numpy as np
 
-from pygru._cuda import is_cupy_array
+
+def is_cupy_array(value):
+    """True for a CuPy ndarray, decided without importing CuPy."""
+    return type(value).__module__.split(".")[0] == "cupy"
 
 
 def array_module(array):
@@ -31,21 +35,3 @@ def scatter_add(target, index, values):
         cupyx.scatter_add(target, index, values)
     else:
         np.add.at(target, index, values)
-
-
-def device_module(device):
-    """The array module for ``device`` ("cpu", "cuda" or "auto").
-
-    "auto" is the GPU when CuPy imports and sees a CUDA device, else the CPU; "cuda" without
-    them is a ``ValueError`` that says what is missing and how to install it.
-    """
-    if device == "cpu":
-        return np
-    from pygru._cuda import require_gpu
-
-    try:
-        return require_gpu()
-    except (ImportError, RuntimeError) as error:
-        if device == "auto":
-            return np
-        raise ValueError(f"device='cuda' is not available: {error}") from error

@@ -5,6 +5,7 @@ scikit-learn API. The model is a ``GRUNetwork`` (``_network``), the updates come
 ``_optimizers`` and the loss from ``_losses``. Parameter names and fitted attributes follow
 ``sklearn.neural_network.MLPClassifier``; layer options follow Keras' ``GRU``.
 """
+
 import copy
 import time
 import warnings
@@ -12,20 +13,33 @@ from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
-from sklearn.utils.validation import (_check_sample_weight, check_is_fitted, column_or_1d)
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from pygru import _losses, _sequences
-from pygru._arrays import device_module, to_host
+from pygru._arrays import to_host
+from pygru._cuda import device_module
+from pygru._fitted_state import (
+    describe_network,
+    read_array,
+    read_choice,
+    read_count,
+    read_flag,
+    read_float,
+    read_float_list,
+    read_generator,
+    read_network,
+    required,
+)
 from pygru._network import INITIALIZERS, GRUNetwork
 from pygru._optimizers import clip_gradients, make_optimizer, make_schedule
+from pygru._sklearn_private import Interval, StrOptions, _check_sample_weight, _fit_context
 
 _PREDICT_BATCH = 512  # sequences per forward pass when predicting
 # patch_size="auto": sequences up to _AUTO_PATCH_FROM steps are read step by step; longer
@@ -72,7 +86,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         "callbacks": [list, tuple, callable, None],
         "kernel_initializer": [StrOptions(set(INITIALIZERS))],
         "recurrent_initializer": [StrOptions(set(INITIALIZERS))],
-        "bias_initializer": [StrOptions(set(INITIALIZERS))],
+        # An orthogonal matrix needs two dimensions; biases have one.
+        "bias_initializer": [StrOptions(set(INITIALIZERS) - {"orthogonal"})],
         "standardize": ["boolean"],
         "patch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left"), None],
         "device": [StrOptions({"cpu", "cuda", "auto"})],
@@ -80,17 +95,48 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
     }
 
     @abstractmethod
-    def __init__(self, hidden_layer_sizes=(64,), *, bidirectional=False, reset_after=True,
-                 embedding_dim=None, solver="adam", learning_rate="constant",
-                 learning_rate_init=1e-3, power_t=0.5, decay_rate=0.96, momentum=0.9,
-                 nesterovs_momentum=True, beta_1=0.9, beta_2=0.999, epsilon=1e-8, rho=0.9,
-                 batch_size=16, max_iter=300, shuffle=True, random_state=None, tol=1e-4,
-                 alpha=1e-4, dropout=0.0, recurrent_dropout=0.0, clipnorm=None,
-                 clipvalue=None, early_stopping=False, validation_fraction=0.1,
-                 n_iter_no_change="auto", warm_start=False, verbose=False, callbacks=None,
-                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
-                 bias_initializer="zeros", standardize=True, patch_size="auto", device="cpu",
-                 dtype="float32"):
+    def __init__(
+        self,
+        hidden_layer_sizes=(64,),
+        *,
+        bidirectional=False,
+        reset_after=True,
+        embedding_dim=None,
+        solver="adam",
+        learning_rate="constant",
+        learning_rate_init=1e-3,
+        power_t=0.5,
+        decay_rate=0.96,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        rho=0.9,
+        batch_size=16,
+        max_iter=300,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        alpha=1e-4,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        clipnorm=None,
+        clipvalue=None,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change="auto",
+        warm_start=False,
+        verbose=False,
+        callbacks=None,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        standardize=True,
+        patch_size="auto",
+        device="cpu",
+        dtype="float32",
+    ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.bidirectional = bidirectional
         self.reset_after = reset_after
@@ -151,17 +197,29 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
     def _stratify(self, targets):
         """Labels to stratify the validation split on, or None."""
 
+    @abstractmethod
+    def _get_target_state(self):
+        """What fit learned about y, as ``(state, arrays)`` (see :meth:`_get_fitted_state`)."""
+
+    @abstractmethod
+    def _set_target_state(self, state, arrays):
+        """Restore, with checks, what :meth:`_get_target_state` returned."""
+
     # ------------------------------------------------------------------ input checking
     def _check_settings(self):
         sizes = np.atleast_1d(np.asarray(self.hidden_layer_sizes))
-        if sizes.ndim != 1 or sizes.size == 0 or sizes.dtype.kind not in "iu" \
-                or np.any(sizes < 1):
-            raise ValueError("hidden_layer_sizes must be a positive int or a non-empty "
-                             f"sequence of positive ints, got {self.hidden_layer_sizes!r}")
+        if sizes.ndim != 1 or sizes.size == 0 or sizes.dtype.kind not in "iu" or np.any(sizes < 1):
+            raise ValueError(
+                "hidden_layer_sizes must be a positive int or a non-empty "
+                f"sequence of positive ints, got {self.hidden_layer_sizes!r}"
+            )
         if self.patch_size not in (None, "auto", 1) and (
-                self.embedding_dim is not None or getattr(self, "output", "last") == "sequence"):
-            raise ValueError(f"patch_size={self.patch_size!r} needs numeric input and one "
-                             "prediction per sequence (not embedding_dim or output='sequence')")
+            self.embedding_dim is not None or self._output_mode() == "sequence"
+        ):
+            raise ValueError(
+                f"patch_size={self.patch_size!r} needs numeric input and one "
+                "prediction per sequence (not embedding_dim or output='sequence')"
+            )
         return tuple(int(size) for size in sizes)
 
     def _validate_sequences(self, X, reset):
@@ -172,8 +230,10 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             if reset:
                 self.vocabulary_size_ = int(ids.max()) + 1
             elif ids.max() >= self.vocabulary_size_:
-                raise ValueError(f"X contains token id {ids.max()}, but the model was fitted "
-                                 f"with ids 0..{self.vocabulary_size_ - 1}")
+                raise ValueError(
+                    f"X contains token id {ids.max()}, but the model was fitted "
+                    f"with ids 0..{self.vocabulary_size_ - 1}"
+                )
             return ids, lengths
         padded, lengths = _sequences.to_padded(X, dtype=self.dtype)
         features = padded.shape[2]
@@ -181,12 +241,13 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             self.n_features_in_ = features
             self._fit_input_transform(padded, lengths)
         elif features != self.n_features_in_:
-            raise ValueError(f"X has {features} features per time step, but "
-                             f"{type(self).__name__} is expecting {self.n_features_in_} "
-                             "features as input")
+            raise ValueError(
+                f"X has {features} features per time step, but "
+                f"{type(self).__name__} is expecting {self.n_features_in_} "
+                "features as input"
+            )
         if hasattr(self, "input_mean_"):
-            padded = _sequences.standardize(padded, lengths, self.input_mean_,
-                                            self.input_scale_)
+            padded = _sequences.standardize(padded, lengths, self.input_mean_, self.input_scale_)
         return _sequences.to_patches(padded, lengths, getattr(self, "patch_size_", 1))
 
     def _fit_input_transform(self, padded, lengths):
@@ -198,8 +259,13 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             self.input_mean_, self.input_scale_ = _sequences.feature_statistics(padded, lengths)
         self.patch_size_ = self._resolve_patch_size(int(lengths.max()))
 
+    def _output_mode(self):
+        """ "last" (one prediction per sequence) or "sequence" (one per time step); the
+        regressor lets the user choose."""
+        return "last"
+
     def _resolve_patch_size(self, longest):
-        if self.patch_size is None or getattr(self, "output", "last") == "sequence":
+        if self.patch_size is None or self._output_mode() == "sequence":
             return 1
         if self.patch_size == "auto":
             return 1 if longest <= _AUTO_PATCH_FROM else -(-longest // _AUTO_PATCH_STEPS)
@@ -208,20 +274,30 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
     def _check_sample_weight(self, sample_weight, n_samples):
         if sample_weight is None:
             return None
-        return _check_sample_weight(sample_weight, np.empty(n_samples), dtype=np.float64,
-                                    ensure_non_negative=True)
+        return _check_sample_weight(
+            sample_weight, np.empty(n_samples), dtype=np.float64, ensure_non_negative=True
+        )
 
     # ------------------------------------------------------------------ training
     def _initialize(self, hidden_layer_sizes, rng):
-        n_inputs = self.vocabulary_size_ if self.embedding_dim is not None \
+        n_inputs = (
+            self.vocabulary_size_
+            if self.embedding_dim is not None
             else self.n_features_in_ * self.patch_size_
-        self.network_ = GRUNetwork(n_inputs, hidden_layer_sizes, self._n_outputs(),
-                                   bidirectional=self.bidirectional,
-                                   reset_after=self.reset_after,
-                                   embedding_dim=self.embedding_dim,
-                                   output=getattr(self, "output", "last"), dtype=self.dtype)
-        self.network_.initialize(rng, self.kernel_initializer, self.recurrent_initializer,
-                                 self.bias_initializer)
+        )
+        self.network_ = GRUNetwork(
+            n_inputs,
+            hidden_layer_sizes,
+            self._n_outputs(),
+            bidirectional=self.bidirectional,
+            reset_after=self.reset_after,
+            embedding_dim=self.embedding_dim,
+            output=self._output_mode(),
+            dtype=self.dtype,
+        )
+        self.network_.initialize(
+            rng, self.kernel_initializer, self.recurrent_initializer, self.bias_initializer
+        )
         self._weight_mask = self.network_.weight_mask()
         self.n_iter_ = 0
         self.t_ = 0
@@ -241,39 +317,56 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         return max(10, -(-_AUTO_MIN_UPDATES // updates_per_epoch))
 
     def _make_optimizer(self, patience):
-        schedule = make_schedule(self.learning_rate, self.learning_rate_init,
-                                 power_t=self.power_t, decay_rate=self.decay_rate,
-                                 tol=self.tol, n_iter_no_change=patience)
+        schedule = make_schedule(
+            self.learning_rate,
+            self.learning_rate_init,
+            power_t=self.power_t,
+            decay_rate=self.decay_rate,
+            tol=self.tol,
+            n_iter_no_change=patience,
+        )
         options = {
             "sgd": dict(momentum=self.momentum, nesterov=self.nesterovs_momentum),
             "adam": dict(beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon),
             "rmsprop": dict(rho=self.rho, epsilon=self.epsilon),
         }[self.solver]
-        return make_optimizer(self.solver, self.network_.params, self.learning_rate_init,
-                              schedule=schedule, **options)
+        return make_optimizer(
+            self.solver,
+            self.network_.params,
+            self.learning_rate_init,
+            schedule=schedule,
+            **options,
+        )
 
     def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
         hidden_layer_sizes = self._check_settings()
         if y is None:
-            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target "
-                             "y is None")
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None"
+            )
         first_call = not hasattr(self, "network_") or (not self.warm_start and not incremental)
         if not first_call and tuple(self.network_.hidden_layer_sizes) != hidden_layer_sizes:
-            raise ValueError("hidden_layer_sizes changed since the model was fitted "
-                             f"({self.network_.hidden_layer_sizes} -> {hidden_layer_sizes}); "
-                             "refit without warm_start")
+            raise ValueError(
+                "hidden_layer_sizes changed since the model was fitted "
+                f"({self.network_.hidden_layer_sizes} -> {hidden_layer_sizes}); "
+                "refit without warm_start"
+            )
         X, lengths = self._validate_sequences(X, reset=first_call)
         targets = self._prepare_targets(y, lengths, first_call, classes)
-        sample_weight = self._sample_weight(self._check_sample_weight(sample_weight, len(X)),
-                                            targets)
+        sample_weight = self._sample_weight(
+            self._check_sample_weight(sample_weight, len(X)), targets
+        )
         if first_call:
             self._rng = _make_rng(self.random_state)
             self._initialize(hidden_layer_sizes, self._rng)
         xp = self._use_device(training=True)
         if self.early_stopping and not incremental:
             train, valid = train_test_split(
-                np.arange(len(X)), test_size=self.validation_fraction,
-                random_state=self._rng.integers(2**31), stratify=self._stratify(targets))
+                np.arange(len(X)),
+                test_size=self.validation_fraction,
+                random_state=self._rng.integers(2**31),
+                stratify=self._stratify(targets),
+            )
             validation = (X[valid], lengths[valid], targets[valid])
             X, lengths, targets = X[train], lengths[train], targets[train]
             sample_weight = None if sample_weight is None else sample_weight[train]
@@ -305,8 +398,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             return self.network_.xp
         if xp is not self.network_.xp:
             self.network_.move_to(xp)
-            self._weight_mask = xp.asarray(self._weight_mask) if xp is not np \
-                else to_host(self._weight_mask)
+            self._weight_mask = (
+                xp.asarray(self._weight_mask) if xp is not np else to_host(self._weight_mask)
+            )
             if hasattr(self, "_optimizer"):
                 self._optimizer.move_to(self.network_.params)
         return xp
@@ -332,6 +426,168 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 state["_optimizer"].move_to(state["network_"].params)
         return state
 
+    # ------------------------------------------------------------------ fitted state
+    def _get_fitted_state(self):
+        """The fitted model as plain values: what :func:`pygru.save` stores.
+
+        The optimizer state is not part of it: a model restored from these values predicts
+        exactly as this one and trains on with a fresh optimizer.
+
+        Returns
+        -------
+        state : dict
+            JSON values (floats may be infinite or NaN): what fit learned about the input,
+            the training progress, the random generator's state, the network's layout
+            (``"network"``), then what fit learned about y (:meth:`_get_target_state`).
+        arrays : dict of str to ndarray
+            ``params`` (the network's flat parameters, on the host), ``input_mean_`` and
+            ``input_scale_`` with standardisation, then the arrays that describe y.
+
+        Raises
+        ------
+        ValueError
+            The hyper-parameters no longer describe the network (e.g. ``dtype`` was
+            changed after fit), so a model restored from these values would differ.
+        """
+        self._check_matches_network()
+        if self.embedding_dim is not None:
+            state = {"vocabulary_size_": int(self.vocabulary_size_)}
+        else:
+            state = {
+                "n_features_in_": int(self.n_features_in_),
+                "patch_size_": int(self.patch_size_),
+            }
+        state.update(
+            {
+                "n_iter_": int(self.n_iter_),
+                "t_": int(self.t_),
+                "_no_improvement_count": int(self._no_improvement_count),
+                "loss_curve_": [float(loss) for loss in self.loss_curve_],
+                "best_loss_": float(self.best_loss_),
+                "validation_scores_": None
+                if self.validation_scores_ is None
+                else [float(score) for score in self.validation_scores_],
+                "best_validation_score_": None
+                if self.best_validation_score_ is None
+                else float(self.best_validation_score_),
+                "rng_state": self._rng.bit_generator.state,
+                "network": describe_network(self.network_),
+            }
+        )
+        arrays = {"params": np.ascontiguousarray(to_host(self.network_.params))}
+        if self.embedding_dim is None and hasattr(self, "input_mean_"):
+            arrays["input_mean_"] = np.ascontiguousarray(self.input_mean_)
+            arrays["input_scale_"] = np.ascontiguousarray(self.input_scale_)
+        target_state, target_arrays = self._get_target_state()
+        return {**state, **target_state}, {**arrays, **target_arrays}
+
+    def _set_fitted_state(self, state, arrays):
+        """Become the fitted model that :meth:`_get_fitted_state` described.
+
+        The values may come from a file written by anyone: each one is checked, and entries
+        that :meth:`_get_fitted_state` would not return are refused.
+
+        Parameters
+        ----------
+        state : dict
+            JSON values, non-finite floats decoded.
+        arrays : dict of str to ndarray
+
+        Raises
+        ------
+        ValueError
+            An entry is missing, unknown, of the wrong type or range, or does not match the
+            network or the hyper-parameters.
+        """
+        if self.embedding_dim is not None:
+            self.vocabulary_size_ = read_count(state, "vocabulary_size_", minimum=1)
+        else:
+            self.n_features_in_ = read_count(state, "n_features_in_", minimum=1)
+            # Files written before patch_size existed have no patch_size_: they read steps.
+            self.patch_size_ = read_count(state, "patch_size_", minimum=1, default=1)
+            if "input_mean_" in arrays or "input_scale_" in arrays:
+                self._set_input_scaling(arrays)
+        self.n_iter_ = read_count(state, "n_iter_")
+        self.t_ = read_count(state, "t_")
+        self._no_improvement_count = read_count(state, "_no_improvement_count")
+        self.loss_curve_ = read_float_list(state, "loss_curve_")
+        self.best_loss_ = read_float(state, "best_loss_")
+        self.validation_scores_ = read_float_list(state, "validation_scores_", allow_none=True)
+        self.best_validation_score_ = read_float(state, "best_validation_score_", allow_none=True)
+        self._rng = read_generator(state, "rng_state")
+        self.network_ = read_network(state, "network", required(arrays, "params"))
+        self._weight_mask = self.network_.weight_mask()
+        self._set_target_state(state, arrays)
+        self._refuse_unknown_entries(state, arrays)
+
+    def _set_input_scaling(self, arrays):
+        shape = (self.n_features_in_,)
+        mean = read_array(arrays, "input_mean_", kinds="f", shape=shape)
+        scale = read_array(arrays, "input_scale_", kinds="f", shape=shape)
+        if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(scale)) and np.all(scale > 0)):
+            raise ValueError("input_mean_ and input_scale_ must be finite, the scale positive")
+        self.input_mean_, self.input_scale_ = mean, scale
+
+    def _refuse_unknown_entries(self, state, arrays):
+        """Refuse the entries of a restored state that this estimator does not write.
+
+        Writing the restored state again also checks it against the network.
+        """
+        written_state, written_arrays = self._get_fitted_state()
+        unknown = sorted(set(state) - set(written_state))
+        if unknown:
+            raise ValueError(f"unknown fitted attribute(s) {unknown}")
+        unknown = sorted(set(arrays) - set(written_arrays))
+        if unknown:
+            raise ValueError(f"arrays {unknown} do not fit a {type(self).__name__}")
+
+    def _check_matches_network(self):
+        """Raise a ValueError unless the hyper-parameters and fitted attributes that
+        prediction reads describe ``network_`` (``set_params`` after fit can break that)."""
+        network = self.network_
+        problems = []
+        if np.dtype(self.dtype) != network.dtype:
+            problems.append(f"dtype={self.dtype!r} but the network is {network.dtype.name}")
+        output = self._output_mode()
+        if output != network.output:
+            problems.append(f"output={output!r} but the network has {network.output!r}")
+        if self.embedding_dim != network.embedding_dim:
+            problems.append(
+                f"embedding_dim={self.embedding_dim!r} but the network has "
+                f"{network.embedding_dim!r}"
+            )
+        elif self.embedding_dim is not None:
+            if self.vocabulary_size_ != network.n_inputs:
+                problems.append(
+                    f"vocabulary_size_={self.vocabulary_size_!r} but the network "
+                    f"has {network.n_inputs} inputs"
+                )
+        else:
+            if self.n_features_in_ * self.patch_size_ != network.n_inputs:
+                problems.append(
+                    f"n_features_in_={self.n_features_in_!r} and patch_size_="
+                    f"{self.patch_size_!r} but the network has "
+                    f"{network.n_inputs} inputs"
+                )
+            if hasattr(self, "input_mean_") and not (
+                np.shape(self.input_mean_) == np.shape(self.input_scale_) == (self.n_features_in_,)
+            ):
+                problems.append(
+                    f"input_mean_ and input_scale_ have shapes "
+                    f"{np.shape(self.input_mean_)} and "
+                    f"{np.shape(self.input_scale_)}, expected "
+                    f"({self.n_features_in_},)"
+                )
+        if self._n_outputs() != network.n_outputs:
+            problems.append(
+                f"{self._n_outputs()!r} outputs expected but the network has {network.n_outputs}"
+            )
+        if problems:
+            raise ValueError(
+                "the estimator's parameters do not match its fitted network: "
+                + "; ".join(problems)
+            )
+
     def _train(self, X, lengths, targets, sample_weight, epochs, validation, patience):
         batch_size = self._batch_size(len(X))
         mask_rng = self._mask_rng(self.network_.xp)
@@ -342,23 +598,29 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         try:
             for _ in range(epochs):
                 start = time.perf_counter()
-                loss = self._run_epoch(X, lengths, targets, sample_weight, batch_size,
-                                       mask_rng)
+                loss = self._run_epoch(X, lengths, targets, sample_weight, batch_size, mask_rng)
                 if not np.isfinite(loss):
                     self.network_.params[...] = last_good_params
                     warnings.warn(
                         f"Training diverged: the loss became {loss} in epoch "
                         f"{self.n_iter_ + 1}. Stopped and kept the weights of the last "
                         "completed epoch; try a smaller learning_rate_init, clipnorm, or "
-                        "scaling the input.", ConvergenceWarning)
+                        "scaling the input.",
+                        ConvergenceWarning,
+                        stacklevel=2,
+                    )
                     stopped_by = "divergence"
                     break
                 last_good_params = self.network_.params.copy()
                 self.n_iter_ += 1
                 self.t_ += len(X)
                 self.loss_curve_.append(loss)
-                record = {"epoch": self.n_iter_, "loss": loss, "validation_score": None,
-                          "learning_rate": self._optimizer.learning_rate}
+                record = {
+                    "epoch": self.n_iter_,
+                    "loss": loss,
+                    "validation_score": None,
+                    "learning_rate": self._optimizer.learning_rate,
+                }
                 if validation is not None:
                     score = self._validation_score(*validation)
                     self.validation_scores_.append(score)
@@ -374,30 +636,41 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 progress.update(1)
                 progress.set_postfix(_postfix(record), refresh=False)
                 schedule_stop = self._optimizer.on_epoch_end(
-                    self.n_iter_, loss if validation is None else -score, self.t_)
+                    self.n_iter_, loss if validation is None else -score, self.t_
+                )
                 if any([callback(self, record) is True for callback in callbacks]):
                     stopped_by = "callback"
                     break
                 if self.learning_rate == "adaptive" and schedule_stop:
                     stopped_by = "adaptive"
                     break
-                if self.learning_rate != "adaptive" and epochs > 1 \
-                        and self._no_improvement_count >= patience:
+                if (
+                    self.learning_rate != "adaptive"
+                    and epochs > 1
+                    and self._no_improvement_count >= patience
+                ):
                     stopped_by = "no_improvement"
                     break
         except KeyboardInterrupt:
             self.network_.params[...] = last_good_params
-            warnings.warn(f"fit interrupted after {self.n_iter_} epochs; the model keeps the "
-                          "weights of the last completed epoch", UserWarning)
+            warnings.warn(
+                f"fit interrupted after {self.n_iter_} epochs; the model keeps the "
+                "weights of the last completed epoch",
+                UserWarning,
+                stacklevel=2,
+            )
             stopped_by = "interrupt"
         finally:
             progress.close()
         if validation is not None and self.validation_scores_:
             self.network_.params[...] = best_params
         if stopped_by == "max_iter" and epochs > 1:
-            warnings.warn(f"Stochastic optimizer: maximum iterations ({self.max_iter}) "
-                          "reached and the optimization hasn't converged yet.",
-                          ConvergenceWarning)
+            warnings.warn(
+                f"Stochastic optimizer: maximum iterations ({self.max_iter}) "
+                "reached and the optimization hasn't converged yet.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
 
     def _update_no_improvement(self, value, best):
         """MLP's rule: count epochs that fail to beat ``best`` (lower is better) by tol."""
@@ -417,18 +690,21 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         device_order = xp.asarray(order)  # one small copy per epoch on the GPU
         total = 0.0
         for start in range(0, len(X), batch_size):
-            batch = device_order[start:start + batch_size]
-            batch_lengths = lengths[order[start:start + batch_size]]
+            batch = device_order[start : start + batch_size]
+            batch_lengths = lengths[order[start : start + batch_size]]
             # Batches are cut to their own longest sequence: padding is never computed.
-            batch_X = X[batch][:, :batch_lengths.max()]
+            batch_X = X[batch][:, : batch_lengths.max()]
             batch_targets = targets[batch]
             if batch_targets.ndim == 3:
-                batch_targets = batch_targets[:, :batch_lengths.max()]
+                batch_targets = batch_targets[:, : batch_lengths.max()]
             weights = None if sample_weight is None else sample_weight[batch]
-            output, cache = self.network_.forward(batch_X, batch_lengths,
-                                                  dropout=self.dropout,
-                                                  recurrent_dropout=self.recurrent_dropout,
-                                                  rng=mask_rng)
+            output, cache = self.network_.forward(
+                batch_X,
+                batch_lengths,
+                dropout=self.dropout,
+                recurrent_dropout=self.recurrent_dropout,
+                rng=mask_rng,
+            )
             loss, d_output = self._loss(output, batch_targets, weights, batch_lengths)
             if not np.isfinite(loss):
                 return loss
@@ -459,10 +735,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         xp = self.network_.xp
         outputs = []
         for start in range(0, len(X), _PREDICT_BATCH):
-            batch_lengths = lengths[start:start + _PREDICT_BATCH]
-            batch_X = X[start:start + _PREDICT_BATCH][:, :batch_lengths.max()]
-            output, _ = self.network_.forward(xp.asarray(batch_X), batch_lengths,
-                                              keep_cache=False)
+            batch_lengths = lengths[start : start + _PREDICT_BATCH]
+            batch_X = X[start : start + _PREDICT_BATCH][:, : batch_lengths.max()]
+            output, _ = self.network_.forward(xp.asarray(batch_X), batch_lengths, keep_cache=False)
             outputs.append(to_host(output))
         if outputs[0].ndim == 3:
             steps = X.shape[1]
@@ -478,6 +753,11 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
     def gate_activations(self, X):
         """Gate values over time for inspection and plots.
 
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or list of arrays
+            The sequences, in any form ``fit`` accepts.
+
         Returns
         -------
         activations : list of dict
@@ -486,6 +766,16 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             "n" (candidate state) and "h" (hidden state), each an array of shape
             (n_samples, n_timesteps, hidden_size), NaN past each sequence's length. With
             ``patch_size_ > 1`` a time step is a patch: n_timesteps = ceil(T / patch_size_).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from pygru import GRUClassifier
+        >>> X = np.random.default_rng(0).normal(size=(6, 5, 2))
+        >>> clf = GRUClassifier(hidden_layer_sizes=(3,), max_iter=1, random_state=0)
+        >>> activations = clf.fit(X, [0, 1] * 3).gate_activations(X[:2])
+        >>> sorted(activations[0]["forward"]), activations[0]["forward"]["z"].shape
+        (['h', 'n', 'r', 'z'], (2, 5, 3))
         """
         check_is_fitted(self, "network_")
         X, lengths = self._validate_sequences(X, reset=False)
@@ -497,16 +787,22 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         """Weight matrices, input to output: views into the flat parameter vector (NumPy
         copies when the network is on the GPU)."""
         check_is_fitted(self, "network_")
-        return [to_host(v) for name, v in self.network_.views.items()
-                if not name.endswith(("b_ih", "b_hh", "bias"))]
+        return [
+            to_host(v)
+            for name, v in self.network_.views.items()
+            if not name.endswith(("b_ih", "b_hh", "bias"))
+        ]
 
     @property
     def intercepts_(self):
         """Bias vectors, input to output: views into the flat parameter vector (NumPy
         copies when the network is on the GPU)."""
         check_is_fitted(self, "network_")
-        return [to_host(v) for name, v in self.network_.views.items()
-                if name.endswith(("b_ih", "b_hh", "bias"))]
+        return [
+            to_host(v)
+            for name, v in self.network_.views.items()
+            if name.endswith(("b_ih", "b_hh", "bias"))
+        ]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -518,79 +814,212 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
 
 
 class GRUClassifier(ClassifierMixin, BaseGRU):
-    """Sequence classifier: GRU layers, then softmax on each sequence's final state.
+    """Sequence classifier: GRU layers, then a softmax on each sequence's final state.
+
+    The model reads each sequence with one or more stacked GRU layers and classifies it from
+    the last layer's state at the end of the sequence (its own length, whatever the padding)
+    with a dense softmax layer. It minimises the cross-entropy plus an L2 penalty with a
+    stochastic solver ("adam", "sgd" or "rmsprop"), in minibatches of sequences.
 
     Parameters
     ----------
-    hidden_layer_sizes : int or tuple of int, default=(64,)
-        Hidden units of each stacked GRU layer.
+    hidden_layer_sizes : int or array-like of int, default=(64,)
+        The ith element is the number of units of the ith stacked GRU layer; an int is one
+        layer.
+
     bidirectional : bool, default=False
-        Read each sequence forwards and backwards (within its own length) and concatenate.
+        If True, each GRU layer reads every sequence forwards and, with its own weights,
+        backwards (within the sequence's length), and concatenates the two directions: the
+        next layer gets ``2 * units`` features per time step, and the output layer the
+        forward state at the end of the sequence and the backward state at its start.
+
     reset_after : bool, default=True
-        GRU variant: True as PyTorch/cuDNN/Keras 2+, False as Cho et al. (2014).
+        Which GRU variant to use. True applies the reset gate after the recurrent matrix
+        product, as PyTorch, cuDNN and Keras 2+; False applies it to the previous state
+        before the product, as Cho et al. (2014). See Notes.
+
     embedding_dim : int, default=None
-        If set, X holds integer token ids (0 = padding) read through an embedding layer of
-        this size; the vocabulary size is taken from the training data.
+        If set, X holds integer token ids (0 marks padding) and the first GRU layer reads
+        them through an embedding table of ``embedding_dim`` columns, trained with the
+        rest of the network and initialised uniformly in [-0.05, 0.05]. The table has one
+        row per id from 0 to the largest id in the training data (``vocabulary_size_``);
+        larger ids in later calls are an error. ``standardize`` does not apply.
+        :class:`pygru.text.TokenSequencer` turns raw text into such ids.
+
     solver : {"adam", "sgd", "rmsprop"}, default="adam"
-    learning_rate : {"constant", "invscaling", "adaptive", "exponential"}, default="constant"
-        Learning-rate schedule over epochs (as MLPClassifier; "exponential" multiplies by
-        ``decay_rate`` each epoch).
+        The solver for weight optimisation.
+
+        - "adam": Adam (Kingma & Ba, 2015), with ``beta_1``, ``beta_2`` and ``epsilon``,
+          bias correction folded into the step size as in scikit-learn.
+        - "sgd": stochastic gradient descent with ``momentum`` and, if
+          ``nesterovs_momentum``, Nesterov's momentum, as in scikit-learn.
+        - "rmsprop": RMSprop (Tieleman & Hinton, 2012) as in Keras, with ``rho`` and
+          ``epsilon`` and without momentum.
+
+    learning_rate : {"constant", "invscaling", "adaptive", "exponential"}, \
+default="constant"
+        Learning-rate schedule, updated at the end of every epoch. Unlike
+        ``MLPClassifier``'s, it applies to every solver.
+
+        - "constant": ``learning_rate_init`` throughout.
+        - "invscaling": ``learning_rate_init / (t_ + 1) ** power_t`` after each epoch,
+          ``t_`` being the number of training samples seen so far.
+        - "adaptive": ``learning_rate_init`` while the training loss (with
+          ``early_stopping``, the validation score) keeps improving; whenever it fails to
+          improve by ``tol`` for ``n_iter_no_change`` consecutive epochs, the rate is
+          divided by 5, and training stops when that happens with the rate at or below
+          1e-6. This replaces the stopping rule described under ``tol``.
+        - "exponential": epoch k (counting from 0) runs at
+          ``learning_rate_init * decay_rate ** k``.
+
     learning_rate_init : float, default=3e-3
-        (1e-3 for :class:`GRURegressor`, where 3e-3 overfitted small forecasting sets.)
-    power_t, decay_rate : float
-        Parameters of the "invscaling" and "exponential" schedules.
-    momentum, nesterovs_momentum : float, bool
-        SGD momentum and whether to use Nesterov's.
-    beta_1, beta_2, epsilon : float
-        Adam parameters (epsilon also RMSprop's).
+        The initial learning rate, > 0. (:class:`GRURegressor` defaults to 1e-3.)
+
+    power_t : float, default=0.5
+        Exponent of the inverse scaling learning rate. Only used when
+        ``learning_rate="invscaling"``.
+
+    decay_rate : float, default=0.96
+        Factor by which the learning rate is multiplied after each epoch, in (0, 1]. Only
+        used when ``learning_rate="exponential"``.
+
+    momentum : float, default=0.9
+        Momentum of the gradient descent update, in [0, 1]. Only used when
+        ``solver="sgd"``.
+
+    nesterovs_momentum : bool, default=True
+        Whether to use Nesterov's momentum. Only used when ``solver="sgd"`` and
+        ``momentum > 0``.
+
+    beta_1 : float, default=0.9
+        Exponential decay rate of Adam's first-moment estimates, in [0, 1). Only used when
+        ``solver="adam"``.
+
+    beta_2 : float, default=0.999
+        Exponential decay rate of Adam's second-moment estimates, in [0, 1). Only used
+        when ``solver="adam"``.
+
+    epsilon : float, default=1e-8
+        Value for numerical stability, > 0: added to the denominator of Adam's update, and
+        (as in Keras) to RMSprop's mean square under the square root. Only used when
+        ``solver="adam"`` or ``solver="rmsprop"``.
+
     rho : float, default=0.9
-        RMSprop decay.
+        Decay rate of RMSprop's moving mean of squared gradients, in [0, 1). Only used
+        when ``solver="rmsprop"``.
+
     batch_size : int or "auto", default=16
-        Sequences per update ("auto": min(200, n_samples), as MLPClassifier).
+        Number of sequences per minibatch (one optimizer update each). "auto" uses
+        ``min(200, n_samples)``, as ``MLPClassifier``; a larger value than the number of
+        training sequences uses them all. Each minibatch is computed up to the length of
+        its own longest sequence.
+
     max_iter : int, default=300
-        Maximum number of epochs.
+        Maximum number of epochs (passes over the training data) of ``fit``. Training
+        stops earlier by the rule described under ``tol``; when it runs all ``max_iter``
+        epochs (and ``max_iter > 1``), a :class:`~sklearn.exceptions.ConvergenceWarning`
+        is issued. ``partial_fit`` runs one epoch per call.
+
     shuffle : bool, default=True
-    random_state : int, RandomState instance or None
-        Seeds initialisation, shuffling, dropout and the validation split; the same seed
-        gives bit-identical results on the CPU.
+        Whether to shuffle the training sequences before each epoch.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial weights, the shuffling, the dropout masks and the validation
+        split of ``early_stopping``. Pass an int for reproducible results: on the CPU, the
+        same seed gives bit-identical models.
+
     tol : float, default=1e-4
+        Tolerance for the optimisation. When the training loss (with ``early_stopping``,
+        the validation score) fails to improve by at least ``tol`` for
+        ``n_iter_no_change`` consecutive epochs, ``fit`` stops, unless
+        ``learning_rate="adaptive"``, which lowers the learning rate instead.
+
     alpha : float, default=1e-4
-        L2 penalty on all weights (not biases), as MLPClassifier.
+        Strength of the L2 penalty on all weights (input, recurrent, embedding and output
+        weights, not the biases): ``alpha / 2 * ||W||^2``, divided by the number of
+        sequences of the minibatch, is added to its loss, as in ``MLPClassifier``.
+
     dropout : float, default=0.0
-        Fraction of each GRU layer's input features dropped in training, one mask per
-        sequence shared by all its time steps (Keras semantics).
+        Fraction of each GRU layer's input features set to zero while training, in [0, 1),
+        with one mask per sequence shared by all its time steps (as Keras' ``dropout``);
+        the kept features are scaled by ``1 / (1 - dropout)``. Not applied in prediction.
+
     recurrent_dropout : float, default=0.0
-        Fraction of the recurrent state's units dropped in training where h_{t-1} meets the
-        recurrent weights, one mask per sequence (Gal & Ghahramani 2016; Keras semantics,
-        one mask shared by the three gates).
-    clipnorm, clipvalue : float, default=None
-        Clip the gradient's global L2 norm / each of its entries.
+        Fraction of the units of the previous state h_{t-1} set to zero while training
+        where it meets the recurrent weights, in [0, 1), with one mask per sequence and
+        direction shared by all time steps and the three gates (Gal & Ghahramani, 2016;
+        Keras' ``recurrent_dropout``). Not applied in prediction.
+
+    clipnorm : float, default=None
+        If set (> 0), each minibatch's gradient of all parameters is rescaled so that its
+        global L2 norm is at most ``clipnorm`` (Keras' ``global_clipnorm``).
+
+    clipvalue : float, default=None
+        If set (> 0), every entry of each minibatch's gradient is clipped to
+        ``[-clipvalue, clipvalue]`` (after ``clipnorm``).
+
     early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the data (stratified), stop when its accuracy
-        stops improving for ``n_iter_no_change`` epochs, and keep the best weights.
+        Whether ``fit`` stops when the validation score stops improving. If True,
+        ``validation_fraction`` of the training sequences are held out (stratified by class
+        when every class has at least two sequences and fits on both sides of the split),
+        ``fit`` stops when their accuracy fails to improve by ``tol`` for
+        ``n_iter_no_change`` consecutive epochs, and the weights of the epoch with the best
+        validation score are kept. ``partial_fit`` does not hold out data.
+
     validation_fraction : float, default=0.1
+        The proportion of training data to set aside as validation set, in (0, 1). Only
+        used when ``early_stopping=True``.
+
     n_iter_no_change : int or "auto", default="auto"
-        Stop when the training loss (or, with early stopping, the validation score) has not
-        improved by ``tol`` for this many epochs. "auto" counts optimizer updates rather than
-        epochs: max(10, ceil(500 / updates per epoch)) epochs, i.e. 10 epochs on large data
-        and up to 500 epochs' worth of patience on a few dozen sequences, where a GRU first
-        sits on a plateau at chance level for hundreds of updates (benchmarks/README.md).
+        Number of consecutive epochs without an improvement by ``tol`` before ``fit`` stops
+        (or, with ``learning_rate="adaptive"``, the learning rate is lowered). "auto" counts
+        optimizer updates rather than epochs: ``max(10, ceil(500 / updates per epoch))``
+        epochs, that is 10 epochs on large data and more on a few dozen sequences, where a
+        GRU first sits on a plateau at chance level for hundreds of updates.
+
     warm_start : bool, default=False
-        Continue from the current weights when ``fit`` is called again.
+        When True, ``fit`` continues from the weights (and the standardisation, patch size,
+        vocabulary and classes) of the previous fit instead of starting anew; the optimizer
+        state starts afresh. ``hidden_layer_sizes`` must not change.
+
     verbose : bool, default=False
-        Show a tqdm progress bar with the loss (and validation score) of each epoch.
+        Whether to show a tqdm progress bar, one step per epoch, with the loss (and the
+        validation score).
+
     callbacks : callable or list of callables, default=None
-        Called after each epoch as ``callback(estimator, record)``, with ``record`` a dict of
-        epoch, loss, validation_score, learning_rate and duration; returning True stops.
-    kernel_initializer, recurrent_initializer, bias_initializer : str
-        "glorot_uniform" (default for input kernels), "orthogonal" (default for recurrent
-        kernels, one orthogonal block per gate), "zeros" (default for biases),
-        "glorot_normal" or "uniform" (PyTorch's U(-1/sqrt(H), 1/sqrt(H))).
+        Called after each epoch (of ``fit`` and of ``partial_fit``) as
+        ``callback(estimator, record)``. ``record`` is a dict with the keys "epoch",
+        "loss", "validation_score" (None without ``early_stopping``), "learning_rate" (the
+        epoch's) and "duration" (seconds). A callback that returns True stops training
+        after this epoch.
+
+    kernel_initializer : {"glorot_uniform", "glorot_normal", "orthogonal", "uniform", \
+"zeros"}, default="glorot_uniform"
+        Initialisation of the input weights of every GRU layer and of the output layer's
+        weights. "glorot_uniform" and "glorot_normal" are Glorot & Bengio's (2010);
+        "orthogonal" stacks orthogonal square blocks (Saxe et al., 2014); "uniform" draws
+        from U(-1/sqrt(k), 1/sqrt(k)) with k the number of columns of the matrix (inputs
+        per unit); "zeros" is all zeros.
+
+    recurrent_initializer : {"orthogonal", "glorot_uniform", "glorot_normal", "uniform", \
+"zeros"}, default="orthogonal"
+        Initialisation of the recurrent weights of every GRU layer (one orthogonal
+        (units, units) block per gate by default; "uniform" is then PyTorch's
+        U(-1/sqrt(units), 1/sqrt(units))). The options are those of
+        ``kernel_initializer``.
+
+    bias_initializer : {"zeros", "glorot_uniform", "glorot_normal", "uniform"}, \
+default="zeros"
+        Initialisation of all biases. The options are those of ``kernel_initializer``
+        applied to a vector of length k ("orthogonal" applies to matrices only).
+
     standardize : bool, default=True
-        Scale each input feature to zero mean and unit variance with the mean and standard
-        deviation of all training time steps (padding excluded; stored as ``input_mean_``,
-        ``input_scale_`` and applied in predict). Ignored with ``embedding_dim``. Unscaled
-        features (e.g. accelerometer channels with a spread of 5) saturate the gates.
+        Whether to scale each input feature to zero mean and unit variance, with the mean
+        and standard deviation over all valid training time steps (padding excluded;
+        stored as ``input_mean_`` and ``input_scale_`` and applied in every later call).
+        Unscaled features (e.g. accelerometer channels with a spread of 5) saturate the
+        gates. Ignored with ``embedding_dim``.
+
     patch_size : int, "auto" or None, default="auto"
         Feed runs of ``patch_size`` consecutive time steps to the GRU as one step of
         ``patch_size * n_features`` inputs (the last step of a sequence is repeated to fill
@@ -598,12 +1027,18 @@ class GRUClassifier(ClassifierMixin, BaseGRU):
         up to 64 steps step by step, and longer ones in patches of ceil(longest training
         sequence / 32) steps. Long sequences (hundreds of steps) train far better, more
         reliably and several times faster this way: the first layer's input weights act as
-        a strided convolution, and gradients cross 32 steps instead of hundreds
-        (benchmarks/README.md). Time steps of ``gate_activations`` are then patches, and
-        exported weights (``pygru.to_torch_state_dict``) read patches. Only for numeric
-        input and one output per sequence; "auto" means 1 with ``output="sequence"``.
-    class_weight : dict, "balanced" or None
-        Weights of the classes in the loss.
+        a strided convolution, and gradients cross 32 steps instead of hundreds. Time steps
+        of ``gate_activations`` are then patches, and exported weights
+        (``pygru.to_torch_state_dict``) read patches. Only for numeric input (a value other
+        than None, "auto" or 1 with ``embedding_dim`` is an error); the value used is
+        ``patch_size_``.
+
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the loss, ``{class_label: weight}``; classes not listed
+        have weight 1. "balanced" weighs each class by
+        ``n_samples / (n_classes * n_samples_of_class)`` in the data of each ``fit`` or
+        ``partial_fit`` call. Multiplied with ``sample_weight`` when both are given.
+
     device : {"cpu", "auto", "cuda"}, default="cpu"
         Where to train and predict. "cuda": on the current CUDA device through CuPy
         (``pip install 'pygru[gpu]'``), with parameters, optimizer state and the training
@@ -611,40 +1046,117 @@ class GRUClassifier(ClassifierMixin, BaseGRU):
         there); "auto": the GPU when CuPy sees one, else the CPU. Fitted models pickle and
         save with NumPy parameters and predict on the CPU where no GPU is available. Only
         the CPU is bit-for-bit reproducible.
+
     dtype : {"float32", "float64"}, default="float32"
+        Floating-point type of the parameters, the optimizer state and the computations;
+        "float64" is slower and more precise.
 
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
+        Class labels, sorted; the columns of ``predict_proba`` are in this order.
+
     n_features_in_ : int
-        Features per time step (absent with ``embedding_dim``).
-    input_mean_, input_scale_ : ndarray of shape (n_features_in_,)
-        Standardisation statistics (with ``standardize=True`` and numeric input).
+        Number of features per time step seen during ``fit``. Only with numeric input
+        (not with ``embedding_dim``).
+
+    input_mean_ : ndarray of shape (n_features_in_,)
+        Mean of each input feature over the training time steps. Only with
+        ``standardize=True`` and numeric input.
+
+    input_scale_ : ndarray of shape (n_features_in_,)
+        Standard deviation of each input feature over the training time steps (1 for a
+        constant feature). Only with ``standardize=True`` and numeric input.
+
     patch_size_ : int
-        Time steps per GRU step (1 unless ``patch_size`` is set; numeric input only).
+        Time steps per GRU step (see ``patch_size``). Only with numeric input.
+
     vocabulary_size_ : int
-        Number of token ids (with ``embedding_dim``).
+        Number of token ids, one more than the largest id in the training data. Only with
+        ``embedding_dim``.
+
     network_ : GRUNetwork
-        The fitted network; all parameters in ``network_.params``.
-    coefs_, intercepts_ : list of ndarray
-        Weights and biases, views into ``network_.params``.
+        The fitted network; all its parameters are in the flat array ``network_.params``.
+
+    coefs_ : list of ndarray
+        The weight matrices, from input to output: the embedding table of shape
+        (vocabulary_size_, embedding_dim) if any; for each layer and direction the input
+        weights, of shape (3 * units, n_inputs), and the recurrent weights, of shape
+        (3 * units, units), with the gates in the order [r, z, n] as ``torch.nn.GRU``; the
+        output weights, of shape (n_classes, n_head_inputs). Views into
+        ``network_.params`` (copies when the network is on a GPU).
+
+    intercepts_ : list of ndarray
+        The bias vectors, from input to output: for each layer and direction the input
+        and recurrent biases, of shape (3 * units,); the output bias, of shape
+        (n_classes,). Views into ``network_.params`` (copies when on a GPU).
+
     loss_curve_ : list of float
-        Training loss of each epoch.
-    validation_scores_ : list of float or None
-        Validation accuracy of each epoch (with early stopping).
-    best_validation_score_ : float or None
+        Training loss (with the L2 penalty) of each epoch, averaged over the training
+        sequences.
+
     best_loss_ : float
+        Lowest value of ``loss_curve_``; ``inf`` when ``fit`` uses ``early_stopping``, which
+        tracks ``best_validation_score_`` instead.
+
+    validation_scores_ : list of float or None
+        Accuracy on the held-out validation set after each epoch of ``fit``; None when
+        ``early_stopping=False``.
+
+    best_validation_score_ : float or None
+        Best value of ``validation_scores_``, whose weights the model keeps; None when
+        ``early_stopping=False``.
+
     n_iter_ : int
-        Epochs run.
+        Number of epochs run (over all ``partial_fit`` calls and warm-started fits).
+
     t_ : int
-        Training samples seen.
+        Number of training sequences the solver has seen, over all epochs.
+
+    See Also
+    --------
+    GRURegressor : GRU regressor, per sequence or per time step.
+    pygru.text.TokenSequencer : Turn raw text into token ids for ``embedding_dim``.
+    pygru.functional.gru_forward : One GRU layer as a function, the building block.
+    sklearn.neural_network.MLPClassifier : Multi-layer perceptron classifier.
+
+    Notes
+    -----
+    Each GRU layer computes, for every time step t (gate order [r, z, n] as
+    ``torch.nn.GRU``, see :func:`pygru.functional.gru_forward`)::
+
+        r_t = sigmoid(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr)
+        z_t = sigmoid(W_iz x_t + b_iz + W_hz h_{t-1} + b_hz)
+        n_t = tanh(W_in x_t + b_in + r_t * (W_hn h_{t-1} + b_hn))    # reset_after=True
+        n_t = tanh(W_in x_t + b_in + W_hn (r_t * h_{t-1}) + b_hn)    # reset_after=False
+        h_t = (1 - z_t) * n_t + z_t * h_{t-1}
+
+    from h_0 = 0. The output layer reads h at each sequence's last valid step, so padding
+    never changes a prediction. The loss is the cross-entropy averaged over a minibatch
+    (weighted by ``sample_weight`` and ``class_weight``), plus the L2 penalty.
+
+    Sequences may differ in length: pass a list of arrays, or an array in which the
+    shorter sequences end with all-NaN time steps. :meth:`gate_activations` returns the
+    gate values for inspection (see :mod:`pygru.notebook` for plots).
 
     Examples
     --------
+    >>> import numpy as np
     >>> from pygru import GRUClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> X = [rng.normal(size=(length, 2)) for length in (5, 8, 6, 7)] * 5
+    >>> y = ["short", "long", "short", "long"] * 5
+    >>> clf = GRUClassifier(hidden_layer_sizes=(8,), max_iter=2, random_state=0)
+    >>> clf.fit(X, y).classes_
+    array(['long', 'short'], dtype='<U5')
+    >>> clf.predict_proba(X[:3]).shape
+    (3, 2)
+
+    On a time-series classification benchmark:
+
     >>> from pygru.datasets import load_italy_power_demand
     >>> X_train, y_train, X_test, y_test = load_italy_power_demand(return_X_y=True)
-    >>> clf = GRUClassifier(hidden_layer_sizes=(16,), max_iter=30, random_state=0)
+    >>> clf = GRUClassifier(hidden_layer_sizes=(16,), max_iter=15, random_state=0)
     >>> clf.fit(X_train, y_train).score(X_test, y_test) > 0.8
     True
     """
@@ -654,62 +1166,154 @@ class GRUClassifier(ClassifierMixin, BaseGRU):
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
 
-    def __init__(self, hidden_layer_sizes=(64,), *, bidirectional=False, reset_after=True,
-                 embedding_dim=None, solver="adam", learning_rate="constant",
-                 learning_rate_init=3e-3, power_t=0.5, decay_rate=0.96, momentum=0.9,
-                 nesterovs_momentum=True, beta_1=0.9, beta_2=0.999, epsilon=1e-8, rho=0.9,
-                 batch_size=16, max_iter=300, shuffle=True, random_state=None, tol=1e-4,
-                 alpha=1e-4, dropout=0.0, recurrent_dropout=0.0, clipnorm=None,
-                 clipvalue=None, early_stopping=False, validation_fraction=0.1,
-                 n_iter_no_change="auto", warm_start=False, verbose=False, callbacks=None,
-                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
-                 bias_initializer="zeros", standardize=True, patch_size="auto",
-                 class_weight=None, device="cpu", dtype="float32"):
+    def __init__(
+        self,
+        hidden_layer_sizes=(64,),
+        *,
+        bidirectional=False,
+        reset_after=True,
+        embedding_dim=None,
+        solver="adam",
+        learning_rate="constant",
+        learning_rate_init=3e-3,
+        power_t=0.5,
+        decay_rate=0.96,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        rho=0.9,
+        batch_size=16,
+        max_iter=300,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        alpha=1e-4,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        clipnorm=None,
+        clipvalue=None,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change="auto",
+        warm_start=False,
+        verbose=False,
+        callbacks=None,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        standardize=True,
+        patch_size="auto",
+        class_weight=None,
+        device="cpu",
+        dtype="float32",
+    ):
         super().__init__(
-            hidden_layer_sizes, bidirectional=bidirectional, reset_after=reset_after,
-            embedding_dim=embedding_dim, solver=solver, learning_rate=learning_rate,
-            learning_rate_init=learning_rate_init, power_t=power_t, decay_rate=decay_rate,
-            momentum=momentum, nesterovs_momentum=nesterovs_momentum, beta_1=beta_1,
-            beta_2=beta_2, epsilon=epsilon, rho=rho, batch_size=batch_size,
-            max_iter=max_iter, shuffle=shuffle, random_state=random_state, tol=tol,
-            alpha=alpha, dropout=dropout, recurrent_dropout=recurrent_dropout,
-            clipnorm=clipnorm, clipvalue=clipvalue, early_stopping=early_stopping,
-            validation_fraction=validation_fraction, n_iter_no_change=n_iter_no_change,
-            warm_start=warm_start, verbose=verbose, callbacks=callbacks,
+            hidden_layer_sizes,
+            bidirectional=bidirectional,
+            reset_after=reset_after,
+            embedding_dim=embedding_dim,
+            solver=solver,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            decay_rate=decay_rate,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            rho=rho,
+            batch_size=batch_size,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            alpha=alpha,
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+            clipnorm=clipnorm,
+            clipvalue=clipvalue,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            warm_start=warm_start,
+            verbose=verbose,
+            callbacks=callbacks,
             kernel_initializer=kernel_initializer,
-            recurrent_initializer=recurrent_initializer, bias_initializer=bias_initializer,
-            standardize=standardize, patch_size=patch_size, device=device, dtype=dtype)
+            recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer,
+            standardize=standardize,
+            patch_size=patch_size,
+            device=device,
+            dtype=dtype,
+        )
         self.class_weight = class_weight
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Train on sequences X and labels y for up to ``max_iter`` epochs.
 
+        Without ``warm_start``, every call starts from newly initialised weights.
+
         Parameters
         ----------
-        X : array of shape (n, T, F) or (n, T), or list of (T_i, F) / (T_i,) arrays
-            Sequences; trailing all-NaN time steps are padding. With ``embedding_dim``,
-            integer token ids with trailing zeros as padding.
-        y : array-like of shape (n,)
-        sample_weight : array-like of shape (n,), default=None
+        X : array-like of shape (n_samples, n_timesteps, n_features) or list of arrays
+            The sequences: a 3-D array; a 2-D array (n_samples, n_timesteps) of univariate
+            sequences; or a list of arrays of shape (n_timesteps_i, n_features) or
+            (n_timesteps_i,), whose lengths may differ. In an array, a shorter sequence
+            ends with time steps that are NaN in every feature (padding); any other NaN or
+            infinity is an error. With ``embedding_dim``, non-negative integer token ids,
+            a 2-D array or a list of 1-D sequences, each ending with zeros as padding.
+
+        y : array-like of shape (n_samples,)
+            Class label of each sequence.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sequence in the loss; None weighs them equally.
 
         Returns
         -------
-        self
+        self : GRUClassifier
+            The fitted estimator.
         """
         return self._fit(X, y, sample_weight)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
-        """One epoch over (X, y), keeping the weights and optimizer state between calls.
+        """Train for one epoch over (X, y), keeping the weights and optimizer state.
 
-        ``classes`` (all labels that will ever appear) is required on the first call.
+        The first call initialises the model (and fits the standardisation, patch size or
+        vocabulary on its X); later calls continue from the current weights and optimizer
+        state. ``early_stopping`` holds out no data here, and ``max_iter`` does not apply.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or list of arrays
+            The sequences, in any form :meth:`fit` accepts.
+
+        y : array-like of shape (n_samples,)
+            Class label of each sequence.
+
+        classes : array-like of shape (n_classes,), default=None
+            All class labels that can ever appear in y. Required on the first call, ignored
+            on later ones.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sequence in the loss; None weighs them equally.
+
+        Returns
+        -------
+        self : GRUClassifier
+            The trained estimator.
         """
         first_call = not hasattr(self, "network_")
         if first_call and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit")
-        return self._fit(X, y, sample_weight, incremental=True,
-                         classes=classes if first_call else None)
+        return self._fit(
+            X, y, sample_weight, incremental=True, classes=classes if first_call else None
+        )
 
     def _prepare_targets(self, y, lengths, first_call, classes=None):
         y = column_or_1d(y, warn=True)
@@ -720,14 +1324,46 @@ class GRUClassifier(ClassifierMixin, BaseGRU):
             self._label_encoder = LabelEncoder().fit(classes if classes is not None else y)
             self.classes_ = self._label_encoder.classes_
             if len(self.classes_) < 2 and classes is None:
-                raise ValueError("GRUClassifier needs samples of at least 2 classes in the "
-                                 f"data, but the data contains only one class: "
-                                 f"{self.classes_[0]!r}")
+                raise ValueError(
+                    "GRUClassifier needs samples of at least 2 classes in the "
+                    f"data, but the data contains only one class: "
+                    f"{self.classes_[0]!r}"
+                )
         unknown = np.setdiff1d(unique_labels(y), self.classes_)
         if unknown.size:
-            raise ValueError(f"y contains labels not seen in the first fit: {unknown[:5]}; "
-                             f"known classes are {self.classes_}")
+            raise ValueError(
+                f"y contains labels not seen in the first fit: {unknown[:5]}; "
+                f"known classes are {self.classes_}"
+            )
         return self._label_encoder.transform(y)
+
+    def _get_target_state(self):
+        """The class labels. Labels that are Python strings (an object array, which a file
+        cannot hold) are stored as a string array, with ``classes_object`` set."""
+        classes = np.asarray(self.classes_)
+        object_labels = classes.dtype == object
+        if object_labels:
+            if not all(isinstance(label, str) for label in classes):
+                raise ValueError(
+                    "save can store class labels that are numbers, booleans or "
+                    "strings; classes_ holds other objects (use pickle)"
+                )
+            classes = classes.astype(str)
+        return {"classes_object": bool(object_labels)}, {"classes_": np.ascontiguousarray(classes)}
+
+    def _set_target_state(self, state, arrays):
+        classes = read_array(arrays, "classes_", kinds="biufU")
+        if (
+            classes.ndim != 1
+            or len(classes) < 1
+            or not np.array_equal(np.unique(classes), classes)
+        ):
+            raise ValueError("classes_ must be a 1-D array of sorted, distinct labels")
+        if read_flag(state, "classes_object"):
+            classes = classes.astype(object)
+        self.classes_ = classes
+        self._label_encoder = LabelEncoder()
+        self._label_encoder.classes_ = classes
 
     def _sample_weight(self, sample_weight, targets):
         if self.class_weight is None:
@@ -743,8 +1379,9 @@ class GRUClassifier(ClassifierMixin, BaseGRU):
         counts = np.bincount(targets)
         n_validation = int(np.ceil(self.validation_fraction * len(targets)))
         n_classes = np.count_nonzero(counts)
-        if counts[counts > 0].min() >= 2 and n_classes <= min(n_validation,
-                                                              len(targets) - n_validation):
+        if counts[counts > 0].min() >= 2 and n_classes <= min(
+            n_validation, len(targets) - n_validation
+        ):
             return targets
         return None
 
@@ -755,17 +1392,52 @@ class GRUClassifier(ClassifierMixin, BaseGRU):
         return accuracy_score(targets, self._forward_all(X, lengths).argmax(axis=1))
 
     def predict_proba(self, X):
-        """Class probabilities, shape (n, n_classes), columns in the order of ``classes_``."""
+        """Probability estimates of each class for each sequence.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or list of arrays
+            The sequences, in any form :meth:`fit` accepts, with the number of features
+            (or the token ids) the model was fitted with; any length.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            The probability of each class, columns in the order of ``classes_``, in the
+            model's ``dtype``.
+        """
         logits, _ = self._predict_network(X)
         return _losses.softmax(logits)
 
     def predict_log_proba(self, X):
-        """Log of ``predict_proba``, computed stably."""
+        """Logarithm of the probability estimates, computed stably from the logits.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or list of arrays
+            The sequences, in any form :meth:`fit` accepts.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            The log-probability of each class, columns in the order of ``classes_``.
+        """
         logits, _ = self._predict_network(X)
         return _losses.log_softmax(logits)
 
     def predict(self, X):
-        """Most probable class of each sequence."""
+        """Predict the most probable class of each sequence.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or list of arrays
+            The sequences, in any form :meth:`fit` accepts.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            The predicted class labels, taken from ``classes_``.
+        """
         logits, _ = self._predict_network(X)
         return self.classes_[logits.argmax(axis=1)]
 
@@ -778,14 +1450,328 @@ class GRUClassifier(ClassifierMixin, BaseGRU):
 class GRURegressor(RegressorMixin, BaseGRU):
     """Sequence regressor: GRU layers, then a linear output per sequence or per time step.
 
-    ``output="last"`` (many-to-one) predicts y of shape (n,) or (n, k) from each sequence's
-    final state; ``output="sequence"`` (many-to-many) predicts one row of targets per time
-    step, y of shape (n, T) / (n, T, k) (trailing NaN as padding) or a list of (T_i,) /
-    (T_i, k) arrays matching X's lengths. The loss is half the mean squared error (targets
-    are not scaled: wrap the regressor in ``sklearn.compose.TransformedTargetRegressor`` for
-    targets far from unit scale); all other parameters and attributes are those of
-    :class:`GRUClassifier`, with ``learning_rate_init=1e-3`` (without ``class_weight``
-    and ``classes_``); early stopping uses R² on the held-out part.
+    ``output="last"`` (many-to-one) predicts y of shape (n_samples,) or (n_samples,
+    n_targets) from each sequence's final state; ``output="sequence"`` (many-to-many)
+    predicts a row of targets at every time step. The loss is half the mean squared error
+    plus an L2 penalty, minimised with a stochastic solver ("adam", "sgd" or "rmsprop") in
+    minibatches of sequences. The targets are not scaled: wrap the regressor in
+    :class:`sklearn.compose.TransformedTargetRegressor` for targets far from unit scale.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : int or array-like of int, default=(64,)
+        The ith element is the number of units of the ith stacked GRU layer; an int is one
+        layer.
+
+    output : {"last", "sequence"}, default="last"
+        What is predicted. "last": one row of targets per sequence, from the last layer's
+        state at the sequence's end; y has shape (n_samples,) or (n_samples, n_targets).
+        "sequence": one row of targets per time step, from the last layer's state at that
+        step; y is an array of shape (n_samples, n_timesteps) or (n_samples, n_timesteps,
+        n_targets) whose shorter sequences end with NaN, or a list of arrays of shape
+        (n_timesteps_i,) or (n_timesteps_i, n_targets), matching the lengths of X.
+
+    bidirectional : bool, default=False
+        If True, each GRU layer reads every sequence forwards and, with its own weights,
+        backwards (within the sequence's length), and concatenates the two directions: the
+        next layer gets ``2 * units`` features per time step. With ``output="last"`` the
+        output layer reads the forward state at the end of the sequence and the backward
+        state at its start; with ``output="sequence"``, both states at each step.
+
+    reset_after : bool, default=True
+        Which GRU variant to use. True applies the reset gate after the recurrent matrix
+        product, as PyTorch, cuDNN and Keras 2+; False applies it to the previous state
+        before the product, as Cho et al. (2014). See Notes.
+
+    embedding_dim : int, default=None
+        If set, X holds integer token ids (0 marks padding) and the first GRU layer reads
+        them through an embedding table of ``embedding_dim`` columns, trained with the
+        rest of the network and initialised uniformly in [-0.05, 0.05]. The table has one
+        row per id from 0 to the largest id in the training data (``vocabulary_size_``);
+        larger ids in later calls are an error. ``standardize`` does not apply.
+        :class:`pygru.text.TokenSequencer` turns raw text into such ids.
+
+    solver : {"adam", "sgd", "rmsprop"}, default="adam"
+        The solver for weight optimisation.
+
+        - "adam": Adam (Kingma & Ba, 2015), with ``beta_1``, ``beta_2`` and ``epsilon``,
+          bias correction folded into the step size as in scikit-learn.
+        - "sgd": stochastic gradient descent with ``momentum`` and, if
+          ``nesterovs_momentum``, Nesterov's momentum, as in scikit-learn.
+        - "rmsprop": RMSprop (Tieleman & Hinton, 2012) as in Keras, with ``rho`` and
+          ``epsilon`` and without momentum.
+
+    learning_rate : {"constant", "invscaling", "adaptive", "exponential"}, \
+default="constant"
+        Learning-rate schedule, updated at the end of every epoch. Unlike
+        ``MLPRegressor``'s, it applies to every solver.
+
+        - "constant": ``learning_rate_init`` throughout.
+        - "invscaling": ``learning_rate_init / (t_ + 1) ** power_t`` after each epoch,
+          ``t_`` being the number of training samples seen so far.
+        - "adaptive": ``learning_rate_init`` while the training loss (with
+          ``early_stopping``, the validation score) keeps improving; whenever it fails to
+          improve by ``tol`` for ``n_iter_no_change`` consecutive epochs, the rate is
+          divided by 5, and training stops when that happens with the rate at or below
+          1e-6. This replaces the stopping rule described under ``tol``.
+        - "exponential": epoch k (counting from 0) runs at
+          ``learning_rate_init * decay_rate ** k``.
+
+    learning_rate_init : float, default=1e-3
+        The initial learning rate, > 0. (:class:`GRUClassifier` defaults to 3e-3, which
+        overfitted small forecasting sets.)
+
+    power_t : float, default=0.5
+        Exponent of the inverse scaling learning rate. Only used when
+        ``learning_rate="invscaling"``.
+
+    decay_rate : float, default=0.96
+        Factor by which the learning rate is multiplied after each epoch, in (0, 1]. Only
+        used when ``learning_rate="exponential"``.
+
+    momentum : float, default=0.9
+        Momentum of the gradient descent update, in [0, 1]. Only used when
+        ``solver="sgd"``.
+
+    nesterovs_momentum : bool, default=True
+        Whether to use Nesterov's momentum. Only used when ``solver="sgd"`` and
+        ``momentum > 0``.
+
+    beta_1 : float, default=0.9
+        Exponential decay rate of Adam's first-moment estimates, in [0, 1). Only used when
+        ``solver="adam"``.
+
+    beta_2 : float, default=0.999
+        Exponential decay rate of Adam's second-moment estimates, in [0, 1). Only used
+        when ``solver="adam"``.
+
+    epsilon : float, default=1e-8
+        Value for numerical stability, > 0: added to the denominator of Adam's update, and
+        (as in Keras) to RMSprop's mean square under the square root. Only used when
+        ``solver="adam"`` or ``solver="rmsprop"``.
+
+    rho : float, default=0.9
+        Decay rate of RMSprop's moving mean of squared gradients, in [0, 1). Only used
+        when ``solver="rmsprop"``.
+
+    batch_size : int or "auto", default=16
+        Number of sequences per minibatch (one optimizer update each). "auto" uses
+        ``min(200, n_samples)``, as ``MLPRegressor``; a larger value than the number of
+        training sequences uses them all. Each minibatch is computed up to the length of
+        its own longest sequence.
+
+    max_iter : int, default=300
+        Maximum number of epochs (passes over the training data) of ``fit``. Training
+        stops earlier by the rule described under ``tol``; when it runs all ``max_iter``
+        epochs (and ``max_iter > 1``), a :class:`~sklearn.exceptions.ConvergenceWarning`
+        is issued. ``partial_fit`` runs one epoch per call.
+
+    shuffle : bool, default=True
+        Whether to shuffle the training sequences before each epoch.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial weights, the shuffling, the dropout masks and the validation
+        split of ``early_stopping``. Pass an int for reproducible results: on the CPU, the
+        same seed gives bit-identical models.
+
+    tol : float, default=1e-4
+        Tolerance for the optimisation. When the training loss (with ``early_stopping``,
+        the validation score) fails to improve by at least ``tol`` for
+        ``n_iter_no_change`` consecutive epochs, ``fit`` stops, unless
+        ``learning_rate="adaptive"``, which lowers the learning rate instead.
+
+    alpha : float, default=1e-4
+        Strength of the L2 penalty on all weights (input, recurrent, embedding and output
+        weights, not the biases): ``alpha / 2 * ||W||^2``, divided by the number of
+        sequences of the minibatch, is added to its loss, as in ``MLPRegressor``.
+
+    dropout : float, default=0.0
+        Fraction of each GRU layer's input features set to zero while training, in [0, 1),
+        with one mask per sequence shared by all its time steps (as Keras' ``dropout``);
+        the kept features are scaled by ``1 / (1 - dropout)``. Not applied in prediction.
+
+    recurrent_dropout : float, default=0.0
+        Fraction of the units of the previous state h_{t-1} set to zero while training
+        where it meets the recurrent weights, in [0, 1), with one mask per sequence and
+        direction shared by all time steps and the three gates (Gal & Ghahramani, 2016;
+        Keras' ``recurrent_dropout``). Not applied in prediction.
+
+    clipnorm : float, default=None
+        If set (> 0), each minibatch's gradient of all parameters is rescaled so that its
+        global L2 norm is at most ``clipnorm`` (Keras' ``global_clipnorm``).
+
+    clipvalue : float, default=None
+        If set (> 0), every entry of each minibatch's gradient is clipped to
+        ``[-clipvalue, clipvalue]`` (after ``clipnorm``).
+
+    early_stopping : bool, default=False
+        Whether ``fit`` stops when the validation score stops improving. If True,
+        ``validation_fraction`` of the training sequences are held out, ``fit`` stops when
+        the R² of their predictions (over all valid time steps for ``output="sequence"``)
+        fails to improve by ``tol`` for ``n_iter_no_change`` consecutive epochs, and the
+        weights of the epoch with the best validation score are kept. ``partial_fit``
+        does not hold out data.
+
+    validation_fraction : float, default=0.1
+        The proportion of training data to set aside as validation set, in (0, 1). Only
+        used when ``early_stopping=True``.
+
+    n_iter_no_change : int or "auto", default="auto"
+        Number of consecutive epochs without an improvement by ``tol`` before ``fit`` stops
+        (or, with ``learning_rate="adaptive"``, the learning rate is lowered). "auto" counts
+        optimizer updates rather than epochs: ``max(10, ceil(500 / updates per epoch))``
+        epochs, that is 10 epochs on large data and more on a few dozen sequences.
+
+    warm_start : bool, default=False
+        When True, ``fit`` continues from the weights (and the standardisation, patch size
+        and vocabulary) of the previous fit instead of starting anew; the optimizer state
+        starts afresh. ``hidden_layer_sizes`` and the number of targets must not change.
+
+    verbose : bool, default=False
+        Whether to show a tqdm progress bar, one step per epoch, with the loss (and the
+        validation score).
+
+    callbacks : callable or list of callables, default=None
+        Called after each epoch (of ``fit`` and of ``partial_fit``) as
+        ``callback(estimator, record)``. ``record`` is a dict with the keys "epoch",
+        "loss", "validation_score" (None without ``early_stopping``), "learning_rate" (the
+        epoch's) and "duration" (seconds). A callback that returns True stops training
+        after this epoch.
+
+    kernel_initializer : {"glorot_uniform", "glorot_normal", "orthogonal", "uniform", \
+"zeros"}, default="glorot_uniform"
+        Initialisation of the input weights of every GRU layer and of the output layer's
+        weights. "glorot_uniform" and "glorot_normal" are Glorot & Bengio's (2010);
+        "orthogonal" stacks orthogonal square blocks (Saxe et al., 2014); "uniform" draws
+        from U(-1/sqrt(k), 1/sqrt(k)) with k the number of columns of the matrix (inputs
+        per unit); "zeros" is all zeros.
+
+    recurrent_initializer : {"orthogonal", "glorot_uniform", "glorot_normal", "uniform", \
+"zeros"}, default="orthogonal"
+        Initialisation of the recurrent weights of every GRU layer (one orthogonal
+        (units, units) block per gate by default; "uniform" is then PyTorch's
+        U(-1/sqrt(units), 1/sqrt(units))). The options are those of
+        ``kernel_initializer``.
+
+    bias_initializer : {"zeros", "glorot_uniform", "glorot_normal", "uniform"}, \
+default="zeros"
+        Initialisation of all biases. The options are those of ``kernel_initializer``
+        applied to a vector of length k ("orthogonal" applies to matrices only).
+
+    standardize : bool, default=True
+        Whether to scale each input feature to zero mean and unit variance, with the mean
+        and standard deviation over all valid training time steps (padding excluded;
+        stored as ``input_mean_`` and ``input_scale_`` and applied in every later call).
+        Unscaled features saturate the gates. The targets are not scaled. Ignored with
+        ``embedding_dim``.
+
+    patch_size : int, "auto" or None, default="auto"
+        Feed runs of ``patch_size`` consecutive time steps to the GRU as one step of
+        ``patch_size * n_features`` inputs (the last step of a sequence is repeated to fill
+        its final patch); None or 1: one GRU step per time step. "auto" reads sequences of
+        up to 64 steps step by step, and longer ones in patches of ceil(longest training
+        sequence / 32) steps, which trains long sequences far better and faster (see
+        :class:`GRUClassifier`). Only for numeric input and ``output="last"``: a value
+        other than None, "auto" or 1 with ``embedding_dim`` or ``output="sequence"`` is an
+        error, and "auto" means 1 with ``output="sequence"``. The value used is
+        ``patch_size_``.
+
+    device : {"cpu", "auto", "cuda"}, default="cpu"
+        Where to train and predict. "cuda": on the current CUDA device through CuPy
+        (``pip install 'pygru[gpu]'``), with parameters, optimizer state and the training
+        data on the device (a ValueError says what is missing when CuPy or a device is not
+        there); "auto": the GPU when CuPy sees one, else the CPU. Fitted models pickle and
+        save with NumPy parameters and predict on the CPU where no GPU is available. Only
+        the CPU is bit-for-bit reproducible.
+
+    dtype : {"float32", "float64"}, default="float32"
+        Floating-point type of the parameters, the optimizer state and the computations;
+        "float64" is slower and more precise. Predictions are returned as float64.
+
+    Attributes
+    ----------
+    n_outputs_ : int
+        Number of targets per prediction (1 for a 1-D y with ``output="last"``, or a 2-D y
+        with ``output="sequence"``).
+
+    n_features_in_ : int
+        Number of features per time step seen during ``fit``. Only with numeric input
+        (not with ``embedding_dim``).
+
+    input_mean_ : ndarray of shape (n_features_in_,)
+        Mean of each input feature over the training time steps. Only with
+        ``standardize=True`` and numeric input.
+
+    input_scale_ : ndarray of shape (n_features_in_,)
+        Standard deviation of each input feature over the training time steps (1 for a
+        constant feature). Only with ``standardize=True`` and numeric input.
+
+    patch_size_ : int
+        Time steps per GRU step (see ``patch_size``). Only with numeric input.
+
+    vocabulary_size_ : int
+        Number of token ids, one more than the largest id in the training data. Only with
+        ``embedding_dim``.
+
+    network_ : GRUNetwork
+        The fitted network; all its parameters are in the flat array ``network_.params``.
+
+    coefs_ : list of ndarray
+        The weight matrices, from input to output: the embedding table of shape
+        (vocabulary_size_, embedding_dim) if any; for each layer and direction the input
+        weights, of shape (3 * units, n_inputs), and the recurrent weights, of shape
+        (3 * units, units), with the gates in the order [r, z, n] as ``torch.nn.GRU``; the
+        output weights, of shape (n_outputs_, n_head_inputs). Views into
+        ``network_.params`` (copies when the network is on a GPU).
+
+    intercepts_ : list of ndarray
+        The bias vectors, from input to output: for each layer and direction the input
+        and recurrent biases, of shape (3 * units,); the output bias, of shape
+        (n_outputs_,). Views into ``network_.params`` (copies when on a GPU).
+
+    loss_curve_ : list of float
+        Training loss (half the mean squared error, with the L2 penalty) of each epoch,
+        averaged over the training sequences.
+
+    best_loss_ : float
+        Lowest value of ``loss_curve_``; ``inf`` when ``fit`` uses ``early_stopping``, which
+        tracks ``best_validation_score_`` instead.
+
+    validation_scores_ : list of float or None
+        R² on the held-out validation set after each epoch of ``fit``; None when
+        ``early_stopping=False``.
+
+    best_validation_score_ : float or None
+        Best value of ``validation_scores_``, whose weights the model keeps; None when
+        ``early_stopping=False``.
+
+    n_iter_ : int
+        Number of epochs run (over all ``partial_fit`` calls and warm-started fits).
+
+    t_ : int
+        Number of training sequences the solver has seen, over all epochs.
+
+    See Also
+    --------
+    GRUClassifier : GRU classifier of sequences.
+    pygru.datasets.make_windows : Cut a series into (window, next values) pairs.
+    pygru.functional.gru_forward : One GRU layer as a function, the building block.
+    sklearn.neural_network.MLPRegressor : Multi-layer perceptron regressor.
+
+    Notes
+    -----
+    Each GRU layer computes, for every time step t (gate order [r, z, n] as
+    ``torch.nn.GRU``, see :func:`pygru.functional.gru_forward`)::
+
+        r_t = sigmoid(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr)
+        z_t = sigmoid(W_iz x_t + b_iz + W_hz h_{t-1} + b_hz)
+        n_t = tanh(W_in x_t + b_in + r_t * (W_hn h_{t-1} + b_hn))    # reset_after=True
+        n_t = tanh(W_in x_t + b_in + W_hn (r_t * h_{t-1}) + b_hn)    # reset_after=False
+        h_t = (1 - z_t) * n_t + z_t * h_{t-1}
+
+    from h_0 = 0. A linear output layer maps h (at each sequence's last valid step, or at
+    every valid step for ``output="sequence"``) to the targets; the loss, averaged over a
+    minibatch (weighted by ``sample_weight``), ignores the padding.
 
     Examples
     --------
@@ -794,9 +1780,19 @@ class GRURegressor(RegressorMixin, BaseGRU):
     >>> from pygru.datasets import load_airline, make_windows
     >>> series = np.log(load_airline().data)
     >>> X, y = make_windows((series - series.mean()) / series.std(), lookback=12)
-    >>> reg = GRURegressor(hidden_layer_sizes=(16,), max_iter=50, random_state=0)
+    >>> reg = GRURegressor(hidden_layer_sizes=(16,), max_iter=20, random_state=0)
     >>> reg.fit(X[:100], y[:100]).predict(X[100:]).shape
     (32,)
+
+    One prediction per time step, for sequences of different lengths:
+
+    >>> rng = np.random.default_rng(0)
+    >>> X = [rng.normal(size=(length, 1)) for length in (4, 6, 5)]
+    >>> y = [np.cumsum(x[:, 0]) for x in X]
+    >>> reg = GRURegressor(hidden_layer_sizes=(8,), output="sequence", max_iter=2,
+    ...                    random_state=0)
+    >>> [len(prediction) for prediction in reg.fit(X, y).predict(X)]
+    [4, 6, 5]
     """
 
     _parameter_constraints = {
@@ -804,44 +1800,153 @@ class GRURegressor(RegressorMixin, BaseGRU):
         "output": [StrOptions({"last", "sequence"})],
     }
 
-    def __init__(self, hidden_layer_sizes=(64,), *, output="last", bidirectional=False,
-                 reset_after=True, embedding_dim=None, solver="adam",
-                 learning_rate="constant", learning_rate_init=1e-3, power_t=0.5,
-                 decay_rate=0.96, momentum=0.9, nesterovs_momentum=True, beta_1=0.9,
-                 beta_2=0.999, epsilon=1e-8, rho=0.9, batch_size=16, max_iter=300,
-                 shuffle=True, random_state=None, tol=1e-4, alpha=1e-4, dropout=0.0,
-                 recurrent_dropout=0.0, clipnorm=None, clipvalue=None, early_stopping=False,
-                 validation_fraction=0.1, n_iter_no_change="auto", warm_start=False,
-                 verbose=False, callbacks=None, kernel_initializer="glorot_uniform",
-                 recurrent_initializer="orthogonal", bias_initializer="zeros",
-                 standardize=True, patch_size="auto", device="cpu", dtype="float32"):
+    def _output_mode(self):
+        return self.output
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(64,),
+        *,
+        output="last",
+        bidirectional=False,
+        reset_after=True,
+        embedding_dim=None,
+        solver="adam",
+        learning_rate="constant",
+        learning_rate_init=1e-3,
+        power_t=0.5,
+        decay_rate=0.96,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        rho=0.9,
+        batch_size=16,
+        max_iter=300,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        alpha=1e-4,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        clipnorm=None,
+        clipvalue=None,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change="auto",
+        warm_start=False,
+        verbose=False,
+        callbacks=None,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        standardize=True,
+        patch_size="auto",
+        device="cpu",
+        dtype="float32",
+    ):
         super().__init__(
-            hidden_layer_sizes, bidirectional=bidirectional, reset_after=reset_after,
-            embedding_dim=embedding_dim, solver=solver, learning_rate=learning_rate,
-            learning_rate_init=learning_rate_init, power_t=power_t, decay_rate=decay_rate,
-            momentum=momentum, nesterovs_momentum=nesterovs_momentum, beta_1=beta_1,
-            beta_2=beta_2, epsilon=epsilon, rho=rho, batch_size=batch_size,
-            max_iter=max_iter, shuffle=shuffle, random_state=random_state, tol=tol,
-            alpha=alpha, dropout=dropout, recurrent_dropout=recurrent_dropout,
-            clipnorm=clipnorm, clipvalue=clipvalue, early_stopping=early_stopping,
-            validation_fraction=validation_fraction, n_iter_no_change=n_iter_no_change,
-            warm_start=warm_start, verbose=verbose, callbacks=callbacks,
+            hidden_layer_sizes,
+            bidirectional=bidirectional,
+            reset_after=reset_after,
+            embedding_dim=embedding_dim,
+            solver=solver,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            decay_rate=decay_rate,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            rho=rho,
+            batch_size=batch_size,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            alpha=alpha,
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+            clipnorm=clipnorm,
+            clipvalue=clipvalue,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            warm_start=warm_start,
+            verbose=verbose,
+            callbacks=callbacks,
             kernel_initializer=kernel_initializer,
-            recurrent_initializer=recurrent_initializer, bias_initializer=bias_initializer,
-            standardize=standardize, patch_size=patch_size, device=device, dtype=dtype)
+            recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer,
+            standardize=standardize,
+            patch_size=patch_size,
+            device=device,
+            dtype=dtype,
+        )
         self.output = output
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Train on sequences X and targets y for up to ``max_iter`` epochs.
 
-        See :class:`GRURegressor` for the shapes of y; X as in :meth:`GRUClassifier.fit`.
+        Without ``warm_start``, every call starts from newly initialised weights.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or list of arrays
+            The sequences: a 3-D array; a 2-D array (n_samples, n_timesteps) of univariate
+            sequences; or a list of arrays of shape (n_timesteps_i, n_features) or
+            (n_timesteps_i,), whose lengths may differ. In an array, a shorter sequence
+            ends with time steps that are NaN in every feature (padding); any other NaN or
+            infinity is an error. With ``embedding_dim``, non-negative integer token ids,
+            a 2-D array or a list of 1-D sequences, each ending with zeros as padding.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_targets), or per time step
+            Real-valued targets. With ``output="last"``, one value or row per sequence.
+            With ``output="sequence"``, an array of shape (n_samples, n_timesteps) or
+            (n_samples, n_timesteps, n_targets) whose shorter sequences end with NaN, or a
+            list of arrays of shape (n_timesteps_i,) or (n_timesteps_i, n_targets), with
+            the lengths of the sequences of X.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sequence (of all its time steps) in the loss; None
+            weighs them equally.
+
+        Returns
+        -------
+        self : GRURegressor
+            The fitted estimator.
         """
         return self._fit(X, y, sample_weight)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
-        """One epoch over (X, y), keeping the weights and optimizer state between calls."""
+        """Train for one epoch over (X, y), keeping the weights and optimizer state.
+
+        The first call initialises the model (and fits the standardisation, patch size or
+        vocabulary on its X); later calls continue from the current weights and optimizer
+        state. ``early_stopping`` holds out no data here, and ``max_iter`` does not apply.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or list of arrays
+            The sequences, in any form :meth:`fit` accepts.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_targets), or per time step
+            Real-valued targets, in any form :meth:`fit` accepts; the same number of
+            targets on every call.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sequence in the loss; None weighs them equally.
+
+        Returns
+        -------
+        self : GRURegressor
+            The trained estimator.
+        """
         return self._fit(X, y, sample_weight, incremental=True)
 
     def _prepare_targets(self, y, lengths, first_call, classes=None):
@@ -851,8 +1956,10 @@ class GRURegressor(RegressorMixin, BaseGRU):
         else:
             targets = _real_targets(y, self.dtype)
             if targets.ndim not in (1, 2) or len(targets) != len(lengths):
-                raise ValueError(f"y must have shape ({len(lengths)},) or ({len(lengths)}, "
-                                 f"n_targets) for output='last', got {targets.shape}")
+                raise ValueError(
+                    f"y must have shape ({len(lengths)},) or ({len(lengths)}, "
+                    f"n_targets) for output='last', got {targets.shape}"
+                )
             if not np.all(np.isfinite(targets)):
                 raise ValueError("y contains NaN or infinity")
             y_ndim = targets.ndim
@@ -861,9 +1968,18 @@ class GRURegressor(RegressorMixin, BaseGRU):
             self._y_ndim = y_ndim
             self.n_outputs_ = targets.shape[-1]
         elif targets.shape[-1] != self.n_outputs_:
-            raise ValueError(f"y has {targets.shape[-1]} targets, the model was fitted "
-                             f"with {self.n_outputs_}")
+            raise ValueError(
+                f"y has {targets.shape[-1]} targets, the model was fitted with {self.n_outputs_}"
+            )
         return targets
+
+    def _get_target_state(self):
+        """The number of targets, and the rank of y (which fixes the shape of predictions)."""
+        return {"n_outputs_": int(self.n_outputs_), "_y_ndim": int(self._y_ndim)}, {}
+
+    def _set_target_state(self, state, arrays):
+        self.n_outputs_ = read_count(state, "n_outputs_", minimum=1)
+        self._y_ndim = read_choice(state, "_y_ndim", (1, 2, 3))
 
     def _n_outputs(self):
         return self.n_outputs_
@@ -876,8 +1992,11 @@ class GRURegressor(RegressorMixin, BaseGRU):
             return _losses.squared_error(output, targets, sample_weight)
         xp = self.network_.xp
         valid = xp.asarray(_sequences.valid_steps(lengths, output.shape[1]))
-        weights = None if sample_weight is None else \
-            xp.broadcast_to(sample_weight[:, None], valid.shape)[valid]
+        weights = (
+            None
+            if sample_weight is None
+            else xp.broadcast_to(sample_weight[:, None], valid.shape)[valid]
+        )
         loss, d_valid = _losses.squared_error(output[valid], targets[valid], weights)
         d_output = xp.zeros_like(output)
         d_output[valid] = d_valid
@@ -896,8 +2015,23 @@ class GRURegressor(RegressorMixin, BaseGRU):
         return tags
 
     def predict(self, X):
-        """Predictions: (n,) or (n, k) for output="last"; for output="sequence", (n, T) or
-        (n, T, k) with NaN past each sequence's length, or a list when X is a list."""
+        """Predict the targets of each sequence, or of each of its time steps.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or list of arrays
+            The sequences, in any form :meth:`fit` accepts, with the number of features
+            (or the token ids) the model was fitted with; any length.
+
+        Returns
+        -------
+        y_pred : ndarray or list of ndarray
+            float64 predictions in the shape of the training targets. With
+            ``output="last"``, of shape (n_samples,) or (n_samples, n_targets). With
+            ``output="sequence"``, of shape (n_samples, n_timesteps) or (n_samples,
+            n_timesteps, n_targets) with NaN past each sequence's length, or, when X is a
+            list, a list of arrays of shape (n_timesteps_i,) or (n_timesteps_i, n_targets).
+        """
         predictions, lengths = self._predict_network(X)
         predictions = predictions.astype(np.float64)
         if self.output == "last":
@@ -911,14 +2045,36 @@ class GRURegressor(RegressorMixin, BaseGRU):
         return predictions
 
     def score(self, X, y, sample_weight=None):
-        """R² of the predictions; for output="sequence", over all valid time steps."""
+        """Coefficient of determination R² of the predictions.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or list of arrays
+            Test sequences, in any form :meth:`fit` accepts.
+
+        y : array-like
+            True targets, in any form :meth:`fit` accepts.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sequence (of all its time steps for ``output="sequence"``).
+
+        Returns
+        -------
+        score : float
+            R² as :func:`sklearn.metrics.r2_score` computes it: over the sequences for
+            ``output="last"`` (averaged uniformly over several targets), over all valid
+            time steps for ``output="sequence"``.
+        """
         if self.output == "last":
             return super().score(X, y, sample_weight)
         predictions, lengths = self._predict_network(X)
         targets = _sequences.to_padded_targets(y, lengths, dtype=self.dtype)
         valid = _sequences.valid_steps(lengths, predictions.shape[1])
-        weights = None if sample_weight is None else \
-            np.broadcast_to(np.asarray(sample_weight)[:, None], valid.shape)[valid]
+        weights = (
+            None
+            if sample_weight is None
+            else np.broadcast_to(np.asarray(sample_weight)[:, None], valid.shape)[valid]
+        )
         return r2_score(targets[valid], predictions[valid], sample_weight=weights)
 
 
@@ -932,8 +2088,10 @@ def _real_targets(y, dtype):
         except (TypeError, ValueError):
             pass
     if targets.dtype.kind not in "biuf":
-        raise ValueError(f"Unknown label type: a regressor's y must hold real numbers, got "
-                         f"dtype {targets.dtype}")
+        raise ValueError(
+            f"Unknown label type: a regressor's y must hold real numbers, got "
+            f"dtype {targets.dtype}"
+        )
     return targets.astype(dtype, copy=False)
 
 

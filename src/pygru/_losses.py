@@ -9,6 +9,7 @@ Sample weights enter as a weighted mean over rows, ``sum(w * l) / sum(w)``, so s
 weights by a constant changes nothing and unit weights give the plain mean. Class weights are
 turned into sample weights by the caller (``sklearn.utils.class_weight.compute_sample_weight``).
 """
+
 import numpy as np
 
 from pygru._arrays import array_module
@@ -148,8 +149,7 @@ def squared_error(pred, target, sample_weight=None):
             f"got {getattr(target, 'shape', type(target).__name__)}."
         )
     n_samples, n_outputs = pred.shape
-    row_weights = _normalized_row_weights(array_module(pred), sample_weight, n_samples,
-                                          pred.dtype)
+    row_weights = _normalized_row_weights(array_module(pred), sample_weight, n_samples, pred.dtype)
     residuals = pred - target.astype(pred.dtype, copy=False)
     element_weights = row_weights[:, None] / n_outputs
     loss = (element_weights * residuals * residuals).sum() / 2
@@ -159,8 +159,7 @@ def squared_error(pred, target, sample_weight=None):
 def _check_outputs(outputs, name):
     """Raise unless ``outputs`` is a non-empty 2-D floating-point array (NumPy or CuPy)."""
     if not isinstance(outputs, array_module(outputs).ndarray):
-        raise TypeError(f"{name} must be a NumPy or CuPy array, got "
-                        f"{type(outputs).__name__}.")
+        raise TypeError(f"{name} must be a NumPy or CuPy array, got {type(outputs).__name__}.")
     if outputs.dtype.kind != "f":
         raise TypeError(f"{name} must have a floating-point dtype, got {outputs.dtype}.")
     if outputs.ndim != 2 or outputs.size == 0:
@@ -172,8 +171,7 @@ def _check_outputs(outputs, name):
 
 def _check_class_indices(y_index, n_samples, n_classes):
     """Raise unless ``y_index`` holds one valid class index per sample."""
-    if not isinstance(y_index, array_module(y_index).ndarray) \
-            or y_index.dtype.kind not in "iu":
+    if not isinstance(y_index, array_module(y_index).ndarray) or y_index.dtype.kind not in "iu":
         raise TypeError(
             "y_index must be an array of integer class indices, got "
             f"{getattr(y_index, 'dtype', type(y_index).__name__)}."

@@ -16,6 +16,7 @@ the computations use the array module of ``params`` and the functional layer dis
 the array type, so the same code trains on either. A network always pickles with NumPy
 parameters, so a model trained on a GPU loads where there is no CuPy.
 """
+
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -55,8 +56,13 @@ def zeros(shape, fan_in, fan_out, rng):
     return np.zeros(shape)
 
 
-INITIALIZERS = {"glorot_uniform": glorot_uniform, "glorot_normal": glorot_normal,
-                "uniform": torch_uniform, "orthogonal": orthogonal, "zeros": zeros}
+INITIALIZERS = {
+    "glorot_uniform": glorot_uniform,
+    "glorot_normal": glorot_normal,
+    "uniform": torch_uniform,
+    "orthogonal": orthogonal,
+    "zeros": zeros,
+}
 
 
 @dataclass
@@ -64,7 +70,7 @@ class LayerCache:
     """What one GRU layer's backward pass needs."""
 
     directions: dict = field(default_factory=dict)  # direction name → GRUCache
-    dropout_mask: np.ndarray = None                 # (n, 1, F) scaled keep-mask or None
+    dropout_mask: np.ndarray = None  # (n, 1, F) scaled keep-mask or None
 
 
 @dataclass
@@ -74,6 +80,47 @@ class ForwardCache:
     layers: list = field(default_factory=list)
     head_input: np.ndarray = None
     last_states: list = None  # final states of the top layer, per direction
+
+
+def parameter_shapes(
+    n_inputs, hidden_layer_sizes, n_outputs, *, bidirectional=False, embedding_dim=None
+):
+    """The name and shape of every parameter of a network with this layout, in the order
+    they lie in ``params``.
+
+    A plain function of the layout, so that a layout read from a file can be checked, and
+    its size computed, before anything is allocated.
+
+    Parameters
+    ----------
+    n_inputs : int
+        Features per time step, or vocabulary size when ``embedding_dim`` is set.
+    hidden_layer_sizes : sequence of int
+    n_outputs : int
+    bidirectional : bool, default=False
+    embedding_dim : int or None, default=None
+
+    Returns
+    -------
+    shapes : dict of str to tuple of int
+    """
+    shapes = {}
+    features = n_inputs
+    if embedding_dim is not None:
+        shapes["embedding"] = (n_inputs, embedding_dim)
+        features = embedding_dim
+    directions = DIRECTIONS[bidirectional]
+    for layer, hidden in enumerate(hidden_layer_sizes):
+        for direction in directions:
+            prefix = f"gru{layer}.{direction}."
+            shapes[prefix + "w_ih"] = (3 * hidden, features)
+            shapes[prefix + "w_hh"] = (3 * hidden, hidden)
+            shapes[prefix + "b_ih"] = (3 * hidden,)
+            shapes[prefix + "b_hh"] = (3 * hidden,)
+        features = hidden * len(directions)
+    shapes["head.weight"] = (n_outputs, features)
+    shapes["head.bias"] = (n_outputs,)
+    return shapes
 
 
 class GRUNetwork:
@@ -92,8 +139,18 @@ class GRUNetwork:
     dtype : numpy floating dtype
     """
 
-    def __init__(self, n_inputs, hidden_layer_sizes, n_outputs, *, bidirectional=False,
-                 reset_after=True, embedding_dim=None, output="last", dtype=np.float32):
+    def __init__(
+        self,
+        n_inputs,
+        hidden_layer_sizes,
+        n_outputs,
+        *,
+        bidirectional=False,
+        reset_after=True,
+        embedding_dim=None,
+        output="last",
+        dtype=np.float32,
+    ):
         self.n_inputs = n_inputs
         self.hidden_layer_sizes = tuple(hidden_layer_sizes)
         self.n_outputs = n_outputs
@@ -102,7 +159,13 @@ class GRUNetwork:
         self.embedding_dim = embedding_dim
         self.output = output
         self.dtype = np.dtype(dtype)
-        self.shapes = self._parameter_shapes()
+        self.shapes = parameter_shapes(
+            n_inputs,
+            self.hidden_layer_sizes,
+            n_outputs,
+            bidirectional=bidirectional,
+            embedding_dim=embedding_dim,
+        )
         sizes = [int(np.prod(shape)) for shape in self.shapes.values()]
         self.params = np.zeros(sum(sizes), self.dtype)
         self.views = self.unflatten(self.params)
@@ -135,30 +198,12 @@ class GRUNetwork:
             self.params = xp.asarray(self.params) if xp is not np else to_host(self.params)
             self.views = self.unflatten(self.params)
 
-    def _parameter_shapes(self):
-        shapes = {}
-        features = self.n_inputs
-        if self.embedding_dim is not None:
-            shapes["embedding"] = (self.n_inputs, self.embedding_dim)
-            features = self.embedding_dim
-        for layer, hidden in enumerate(self.hidden_layer_sizes):
-            for direction in self.directions:
-                prefix = f"gru{layer}.{direction}."
-                shapes[prefix + "w_ih"] = (3 * hidden, features)
-                shapes[prefix + "w_hh"] = (3 * hidden, hidden)
-                shapes[prefix + "b_ih"] = (3 * hidden,)
-                shapes[prefix + "b_hh"] = (3 * hidden,)
-            features = hidden * len(self.directions)
-        shapes["head.weight"] = (self.n_outputs, features)
-        shapes["head.bias"] = (self.n_outputs,)
-        return shapes
-
     def unflatten(self, flat):
         """Named views, shaped as ``self.shapes``, into the flat vector ``flat``."""
         views, offset = {}, 0
         for name, shape in self.shapes.items():
             size = int(np.prod(shape))
-            views[name] = flat[offset:offset + size].reshape(shape)
+            views[name] = flat[offset : offset + size].reshape(shape)
             offset += size
         return views
 
@@ -169,8 +214,13 @@ class GRUNetwork:
             view[...] = not name.endswith(("b_ih", "b_hh", "bias"))
         return mask
 
-    def initialize(self, rng, kernel_initializer="glorot_uniform",
-                   recurrent_initializer="orthogonal", bias_initializer="zeros"):
+    def initialize(
+        self,
+        rng,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+    ):
         """Fill ``params`` in place; ``rng`` is a numpy Generator."""
         for name, shape in self.shapes.items():
             kind = name.rsplit(".", 1)[-1]
@@ -184,8 +234,9 @@ class GRUNetwork:
                 values = INITIALIZERS[bias_initializer](shape, shape[0], shape[0], rng)
             self.views[name][...] = values
 
-    def forward(self, X, lengths, *, dropout=0.0, recurrent_dropout=0.0, rng=None,
-                keep_cache=True):
+    def forward(
+        self, X, lengths, *, dropout=0.0, recurrent_dropout=0.0, rng=None, keep_cache=True
+    ):
         """Outputs for padded ``X`` (n, T, F) or token ids (n, T) and ``lengths``.
 
         Returns ``(output, cache)``: ``output`` is (n, n_outputs) for ``output="last"`` and
@@ -216,10 +267,14 @@ class GRUNetwork:
                     shape = (inputs.shape[0], self.hidden_layer_sizes[layer])
                     keep = rng.random(shape) >= recurrent_dropout
                     mask = (keep / (1.0 - recurrent_dropout)).astype(self.dtype)
-                out, h_n, gru_cache = gru_forward(inputs, *weights, lengths=lengths,
-                                                  reset_after=self.reset_after,
-                                                  reverse=direction == "backward",
-                                                  recurrent_mask=mask)
+                out, h_n, gru_cache = gru_forward(
+                    inputs,
+                    *weights,
+                    lengths=lengths,
+                    reset_after=self.reset_after,
+                    reverse=direction == "backward",
+                    recurrent_mask=mask,
+                )
                 outputs.append(out)
                 states.append(h_n)
                 layer_cache.directions[direction] = gru_cache
@@ -229,8 +284,9 @@ class GRUNetwork:
         cache.last_states = states
         head_input = inputs if self.output == "sequence" else xp.concatenate(states, axis=1)
         cache.head_input = head_input
-        output = _matmul_last_axis(head_input, self.views["head.weight"].T) \
-            + self.views["head.bias"]
+        output = (
+            _matmul_last_axis(head_input, self.views["head.weight"].T) + self.views["head.bias"]
+        )
         return output, cache
 
     def backward(self, d_output, cache):
@@ -243,8 +299,9 @@ class GRUNetwork:
         grad = xp.zeros_like(self.params)
         grads = self.unflatten(grad)
         head_input = cache.head_input
-        grads["head.weight"][...] = matmul(d_output.reshape(-1, self.n_outputs).T,
-                                           head_input.reshape(-1, head_input.shape[-1]))
+        grads["head.weight"][...] = matmul(
+            d_output.reshape(-1, self.n_outputs).T, head_input.reshape(-1, head_input.shape[-1])
+        )
         grads["head.bias"][...] = d_output.reshape(-1, self.n_outputs).sum(axis=0)
         d_head_input = _matmul_last_axis(d_output, self.views["head.weight"])
         d_states = None
@@ -256,13 +313,18 @@ class GRUNetwork:
         for layer in reversed(range(len(self.hidden_layer_sizes))):
             layer_cache = cache.layers[layer]
             d_inputs = None
-            per_direction = (xp.split(d_outputs, len(self.directions), axis=2)
-                             if d_outputs is not None else [None] * len(self.directions))
+            per_direction = (
+                xp.split(d_outputs, len(self.directions), axis=2)
+                if d_outputs is not None
+                else [None] * len(self.directions)
+            )
             for index, direction in enumerate(self.directions):
                 d_h_n = d_states[index] if d_states is not None else None
                 dx, _, dw_ih, dw_hh, db_ih, db_hh = gru_backward(
-                    _contiguous(xp, per_direction[index]), _contiguous(xp, d_h_n),
-                    layer_cache.directions[direction])
+                    _contiguous(xp, per_direction[index]),
+                    _contiguous(xp, d_h_n),
+                    layer_cache.directions[direction],
+                )
                 prefix = f"gru{layer}.{direction}."
                 grads[prefix + "w_ih"][...] = dw_ih
                 grads[prefix + "w_hh"][...] = dw_hh
@@ -286,10 +348,10 @@ class GRUNetwork:
         for layer_cache in cache.layers:
             layer = {}
             for direction, gru_cache in layer_cache.directions.items():
-                r, z, n = np.split(to_host(gru_cache.gates), 3, axis=2)
-                values = {"r": r, "z": z, "n": n, "h": to_host(gru_cache.out)}
-                layer[direction] = {name: np.where(padding[:, :, None], np.nan, value)
-                                    for name, value in values.items()}
+                layer[direction] = {
+                    name: np.where(padding[:, :, None], np.nan, to_host(value))
+                    for name, value in gru_cache.activations().items()
+                }
             activations.append(layer)
         return activations
 

@@ -21,6 +21,7 @@ index they belong to, as the backward half of a bidirectional layer needs.
 ``recurrent_mask`` (B, H), for recurrent dropout, multiplies h_{t-1} wherever it meets W_hh;
 the blend ``z * h_{t-1}`` uses the unmasked state.
 """
+
 import numpy as np
 
 
@@ -35,8 +36,18 @@ def _time_index(step, lengths, reverse):
     return np.where(active, time, 0), active
 
 
-def forward(x, w_ih, w_hh, b_ih, b_hh, h0=None, lengths=None, reset_after=True, reverse=False,
-            recurrent_mask=None):
+def forward(
+    x,
+    w_ih,
+    w_hh,
+    b_ih,
+    b_hh,
+    h0=None,
+    lengths=None,
+    reset_after=True,
+    reverse=False,
+    recurrent_mask=None,
+):
     """Forward pass of one GRU layer; returns ``(out, h_n, cache)``."""
     batch, steps, _ = x.shape
     hidden = w_hh.shape[1]
@@ -63,12 +74,22 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0=None, lengths=None, reset_after=True, 
             hn = (r * h_masked) @ w_hn.T + b_hn
             n = np.tanh(gi_n + hn)
         h_new = (1 - z) * n + z * h
-        records.append(dict(time=time, active=active, x=x_t, h_prev=h, h_masked=h_masked, r=r,
-                            z=z, n=n, hn=hn))
+        records.append(
+            dict(
+                time=time, active=active, x=x_t, h_prev=h, h_masked=h_masked, r=r, z=z, n=n, hn=hn
+            )
+        )
         h = np.where(active[:, None], h_new, h)
         out[rows[active], time[active]] = h[active]
-    cache = dict(records=records, w_ih=w_ih, w_hh=w_hh, x_shape=x.shape, dtype=x.dtype,
-                 reset_after=reset_after, mask=mask)
+    cache = dict(
+        records=records,
+        w_ih=w_ih,
+        w_hh=w_hh,
+        x_shape=x.shape,
+        dtype=x.dtype,
+        reset_after=reset_after,
+        mask=mask,
+    )
     return out, h, cache
 
 

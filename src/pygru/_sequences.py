@@ -2,7 +2,7 @@
 
 The kernels read a batch of sequences as one C-contiguous array ``(n_samples, n_timesteps,
 n_features)`` plus an int64 array ``lengths``; past its length a sequence is padding, which the
-kernels skip (design §1). This module turns what users pass into that form and checks it.
+kernels skip (docs/design.md §1). This module turns what users pass into that form and checks it.
 
 Sequences of real numbers (:func:`to_padded`, :func:`to_padded_targets`) may be given as
 
@@ -19,9 +19,9 @@ gives the same ``(padded, lengths)``.
 Token sequences (:func:`to_padded_tokens`) are non-negative integer ids where 0 is reserved for
 padding, as Keras' ``mask_zero=True``.
 """
+
 import numpy as np
 from scipy import sparse
-
 
 # Token ids index an embedding table with one row per id: larger ids are a mistake (and
 # ids beyond int64 would wrap around).
@@ -288,8 +288,12 @@ def _pad_array(X, dtype, name):
             f"{name} must be a 3-D array (n_samples, n_timesteps, n_features), a 2-D array "
             "(n_samples, n_timesteps) of univariate sequences, or a list of sequences; "
             f"got a {array.ndim}-D array of shape {array.shape}."
-            + (" Reshape your data: X.reshape(1, -1) for one univariate sequence, "
-               "X.reshape(-1, 1) for sequences of length 1." if array.ndim == 1 else "")
+            + (
+                " Reshape your data: X.reshape(1, -1) for one univariate sequence, "
+                "X.reshape(-1, 1) for sequences of length 1."
+                if array.ndim == 1
+                else ""
+            )
         )
     _check_has_samples(array.shape[0], name, f"shape={array.shape}")
     if array.ndim == 2:
@@ -481,15 +485,15 @@ def _as_token_ids(value, name, ndim):
     if array.dtype.kind == "f":
         fractional = ~np.isfinite(array) | (array != array.round())
         if fractional.any():
-            raise ValueError(
-                f"{name} must hold integer token ids, got {array[fractional][0]}."
-            )
+            raise ValueError(f"{name} must hold integer token ids, got {array[fractional][0]}.")
     if array.size and array.min() < 0:
         raise ValueError(f"{name} must hold non-negative token ids, got {array.min()}.")
     if array.size and array.max() > _MAX_TOKEN_ID:
-        raise ValueError(f"{name} holds token id {array.max()}; ids must be below "
-                         f"{_MAX_TOKEN_ID + 1} (the embedding table has one row per id: "
-                         "map tokens to compact ids, e.g. with pygru.text.TokenSequencer).")
+        raise ValueError(
+            f"{name} holds token id {array.max()}; ids must be below "
+            f"{_MAX_TOKEN_ID + 1} (the embedding table has one row per id: "
+            "map tokens to compact ids, e.g. with pygru.text.TokenSequencer)."
+        )
     return np.ascontiguousarray(array, dtype=np.int64)
 
 

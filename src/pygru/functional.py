@@ -1,9 +1,11 @@
-"""GRU layer as two functions: array in, array out.
+"""The GRU layer as functions, array in, array out, and the matrix product the network uses.
 
-``gru_forward`` runs one GRU layer over a batch of sequences and ``gru_backward`` returns the
-gradients of that run. NumPy arrays run on the CPU kernels; CuPy arrays run on the GPU
-kernels (``pygru._cuda``, CuPy imported only then) and the results stay on the GPU. Weights use the exact layout of ``torch.nn.GRU`` (gate order
-[r, z, n]), inputs are batch-first. Every argument is checked here, before native code runs.
+``gru_forward`` runs one GRU layer over a batch of sequences and ``gru_backward`` returns
+the gradients of that run. NumPy arrays run on the CPU kernels; CuPy arrays run on the GPU
+kernels (``pygru._cuda``, CuPy imported only then) and the results stay on the GPU. Weights
+use the exact layout of ``torch.nn.GRU`` (gate order [r, z, n]), inputs are batch-first.
+Every argument is checked (``pygru._layer_args``) before native code runs; ``matmul`` is a
+product whose rows do not depend on each other or on thread counts (see there).
 
 The two variants (``reset_after``)::
 
@@ -16,44 +18,30 @@ The two variants (``reset_after``)::
 Texts that write ``h_t = z_t * n_t + (1 - z_t) * h_{t-1}`` describe the same model with the
 update gate relabelled ``1 - z``.
 """
+
 import threading
-from dataclasses import dataclass
 
 import numpy as np
 
 from pygru import _cpu
-from pygru._cuda import is_cupy_array
+from pygru._arrays import is_cupy_array
+from pygru._layer_args import GRUCache, check_dtype_and_shape, check_layer_arguments
 
 __all__ = ["gru_forward", "gru_backward", "matmul", "GRUCache"]
 
-_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
-
-@dataclass(frozen=True, eq=False)
-class GRUCache:
-    """What ``gru_backward`` needs from a ``gru_forward`` call. Treat it as opaque."""
-
-    x: np.ndarray
-    w_ih: np.ndarray
-    w_hh: np.ndarray
-    b_ih: np.ndarray
-    b_hh: np.ndarray
-    h0: np.ndarray
-    lengths: np.ndarray
-    reset_after: bool
-    reverse: bool
-    recurrent_mask: np.ndarray
-    out: np.ndarray
-    gates: np.ndarray
-    hn: np.ndarray
-
-    @property
-    def dtype(self):
-        return self.x.dtype
-
-
-def gru_forward(x, w_ih, w_hh, b_ih, b_hh, h0=None, lengths=None, reset_after=True,
-                reverse=False, recurrent_mask=None):
+def gru_forward(
+    x,
+    w_ih,
+    w_hh,
+    b_ih,
+    b_hh,
+    h0=None,
+    lengths=None,
+    reset_after=True,
+    reverse=False,
+    recurrent_mask=None,
+):
     """Run one GRU layer over a batch of sequences.
 
     Parameters
@@ -119,43 +107,73 @@ def gru_forward(x, w_ih, w_hh, b_ih, b_hh, h0=None, lengths=None, reset_after=Tr
     if is_cupy_array(x):
         from pygru._cuda._backend import gru_forward_gpu
 
-        return gru_forward_gpu(x, w_ih, w_hh, b_ih, b_hh, h0=h0, lengths=lengths,
-                               reset_after=reset_after, reverse=reverse,
-                               recurrent_mask=recurrent_mask)
-
-    x = _as_float_array("x", x, ndim=3)
-    dtype = x.dtype
-    batch, steps, inputs = x.shape
-    w_hh = _as_float_array("w_hh", w_hh, ndim=2, dtype=dtype)
-    hidden = w_hh.shape[1]
-    _require_positive_sizes(batch=batch, T=steps, I=inputs, H=hidden)
-    if w_hh.shape != (3 * hidden, hidden):
-        raise ValueError(f"w_hh has shape {w_hh.shape}, expected (3H, H) = "
-                         f"{(3 * hidden, hidden)}")
-    w_ih = _as_float_array("w_ih", w_ih, shape=(3 * hidden, inputs), dtype=dtype)
-    b_ih = _as_float_array("b_ih", b_ih, shape=(3 * hidden,), dtype=dtype)
-    b_hh = _as_float_array("b_hh", b_hh, shape=(3 * hidden,), dtype=dtype)
-    if h0 is None:
-        h0 = np.zeros((batch, hidden), dtype)
-    else:
-        h0 = _as_float_array("h0", h0, shape=(batch, hidden), dtype=dtype)
-    lengths = _as_lengths(lengths, batch, steps)
-    reset_after, reverse = _as_flag("reset_after", reset_after), _as_flag("reverse", reverse)
-    if recurrent_mask is None:
-        recurrent_mask = np.empty((0, 0), dtype)
-    else:
-        recurrent_mask = _as_float_array("recurrent_mask", recurrent_mask,
-                                         shape=(batch, hidden), dtype=dtype)
-
+        return gru_forward_gpu(
+            x,
+            w_ih,
+            w_hh,
+            b_ih,
+            b_hh,
+            h0=h0,
+            lengths=lengths,
+            reset_after=reset_after,
+            reverse=reverse,
+            recurrent_mask=recurrent_mask,
+        )
+    args = check_layer_arguments(
+        _as_float_array,
+        x,
+        w_ih,
+        w_hh,
+        b_ih,
+        b_hh,
+        h0,
+        lengths,
+        reset_after,
+        reverse,
+        recurrent_mask,
+    )
+    batch, steps, _, hidden = args.sizes
+    dtype = args.x.dtype
+    h0 = np.zeros((batch, hidden), dtype) if args.h0 is None else args.h0
+    recurrent_mask = (
+        np.empty((0, 0), dtype) if args.recurrent_mask is None else args.recurrent_mask
+    )
     hidden_state = h0.copy()
     out = np.empty((batch, steps, hidden), dtype)
     gates = np.empty((batch, steps, 3 * hidden), dtype)
-    hn = np.empty((batch, steps, hidden) if reset_after else (0, 0, 0), dtype)
-    _cpu.kernels.forward(x, w_ih, w_hh, b_ih, b_hh, hidden_state, lengths, reset_after,
-                         reverse, recurrent_mask, out, gates, hn, _kernel_threads(batch),
-                         _workspace)
-    cache = GRUCache(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reset_after, reverse,
-                     recurrent_mask, out, gates, hn)
+    hn_proj = np.empty((batch, steps, hidden) if args.reset_after else (0, 0, 0), dtype)
+    _cpu.kernels.forward(
+        args.x,
+        args.w_ih,
+        args.w_hh,
+        args.b_ih,
+        args.b_hh,
+        hidden_state,
+        args.lengths,
+        args.reset_after,
+        args.reverse,
+        recurrent_mask,
+        out,
+        gates,
+        hn_proj,
+        _kernel_threads(batch),
+        _workspace,
+    )
+    cache = GRUCache(
+        args.x,
+        args.w_ih,
+        args.w_hh,
+        args.b_ih,
+        args.b_hh,
+        h0,
+        args.lengths,
+        args.reset_after,
+        args.reverse,
+        recurrent_mask,
+        out,
+        gates,
+        hn_proj,
+    )
     return out, hidden_state, cache
 
 
@@ -198,8 +216,9 @@ def gru_backward(d_out, d_h_n, cache):
     ((2, 5, 3), (12, 4))
     """
     if not isinstance(cache, GRUCache):
-        raise TypeError(f"cache must be the GRUCache returned by gru_forward, "
-                        f"got {type(cache).__name__}")
+        raise TypeError(
+            f"cache must be the GRUCache returned by gru_forward, got {type(cache).__name__}"
+        )
     if is_cupy_array(cache.x):
         from pygru._cuda._backend import gru_backward_gpu
 
@@ -218,22 +237,35 @@ def gru_backward(d_out, d_h_n, cache):
     else:
         d_hidden = _as_float_array("d_h_n", d_h_n, shape=(batch, hidden), dtype=dtype).copy()
 
-    d_input_proj = _workspace.array("d_input_proj", (batch, steps, 3 * hidden), dtype)
-    d_hidden_proj = _workspace.array(
-        "d_hidden_proj", (batch, steps, 3 * hidden) if cache.reset_after else (0, 0, 0), dtype)
-    h_prev_all = _workspace.array("h_prev_all", (batch, steps, hidden), dtype)
-    reset_h_prev_all = _workspace.array(
-        "reset_h_prev_all", (0, 0, 0) if cache.reset_after else (batch, steps, hidden), dtype)
     dx = np.empty(cache.x.shape, dtype)
     dw_ih, dw_hh = np.empty_like(cache.w_ih), np.empty_like(cache.w_hh)
     db_ih_rows = np.zeros((batch, 3 * hidden), dtype)
     db_hh_rows = np.zeros((batch, 3 * hidden), dtype)
-    _cpu.kernels.backward(d_out, has_d_out, d_hidden, cache.x, cache.w_ih, cache.w_hh,
-                          cache.b_ih, cache.b_hh, cache.h0, cache.lengths, cache.reset_after,
-                          cache.reverse, cache.recurrent_mask, cache.out, cache.gates,
-                          cache.hn, dx, d_input_proj, d_hidden_proj, h_prev_all,
-                          reset_h_prev_all, dw_ih, dw_hh, db_ih_rows, db_hh_rows,
-                          _kernel_threads(batch), _workspace)
+    _cpu.kernels.backward(
+        d_out,
+        has_d_out,
+        d_hidden,
+        cache.x,
+        cache.w_ih,
+        cache.w_hh,
+        cache.b_ih,
+        cache.b_hh,
+        cache.h0,
+        cache.lengths,
+        cache.reset_after,
+        cache.reverse,
+        cache.recurrent_mask,
+        cache.out,
+        cache.gates,
+        cache.hn_proj,
+        dx,
+        dw_ih,
+        dw_hh,
+        db_ih_rows,
+        db_hh_rows,
+        _kernel_threads(batch),
+        _workspace,
+    )
     return dx, d_hidden, dw_ih, dw_hh, db_ih_rows.sum(axis=0), db_hh_rows.sum(axis=0)
 
 
@@ -244,6 +276,25 @@ def matmul(a, b):
     NumPy's ``@`` goes through BLAS, whose rounding of a row can depend on how many rows the
     call has: a model's prediction for one sequence would then depend on its batch. CuPy
     arrays use CuPy's ``@``. Transposed views are read as they are, without a copy.
+
+    Parameters
+    ----------
+    a : ndarray of shape (M, K), float32 or float64
+        Left operand; any strides (e.g. a transposed view).
+    b : ndarray of shape (K, N)
+        Right operand, of ``a``'s dtype.
+
+    Returns
+    -------
+    ndarray of shape (M, N)
+        The product, C-contiguous, of ``a``'s dtype.
+
+    Raises
+    ------
+    TypeError
+        Not float32/float64, or different dtypes.
+    ValueError
+        Not 2-D, or ``a``'s columns do not match ``b``'s rows.
 
     Examples
     --------
@@ -261,8 +312,9 @@ def matmul(a, b):
     if a.dtype != b.dtype:
         raise TypeError(f"matmul: a has dtype {a.dtype} and b {b.dtype}; they must match")
     if a.shape[1] != b.shape[0]:
-        raise ValueError(f"matmul: a has shape {a.shape} and b {b.shape}; "
-                         "a's columns must match b's rows")
+        raise ValueError(
+            f"matmul: a has shape {a.shape} and b {b.shape}; a's columns must match b's rows"
+        )
     out = np.empty((a.shape[0], b.shape[1]), a.dtype)
     _cpu.kernels.matmul(_strided_view(a), _strided_view(b), out)
     return out
@@ -284,63 +336,13 @@ def _as_float_array(name, value, ndim=None, shape=None, dtype=None):
         try:
             array = np.asarray(value)
         except (ValueError, TypeError) as error:
-            raise TypeError(f"{name} must be an array of floats, got {type(value).__name__}: "
-                            f"{error}") from None
+            raise TypeError(
+                f"{name} must be an array of floats, got {type(value).__name__}: {error}"
+            ) from None
     check_dtype_and_shape(name, array, ndim, shape, dtype)
     if not np.isfinite(array).all():
         raise ValueError(f"{name} contains NaN or infinity")
     return np.ascontiguousarray(array)
-
-
-def check_dtype_and_shape(name, array, ndim=None, shape=None, dtype=None):
-    """Refuse an array (NumPy or CuPy) that is not float32/float64 of ``dtype`` (if given)
-    with ``ndim`` dimensions or exactly ``shape``; the errors name the argument."""
-    if array.dtype not in _FLOAT_DTYPES:
-        raise TypeError(f"{name} must have dtype float32 or float64, got {array.dtype}")
-    if dtype is not None and array.dtype != dtype:
-        raise TypeError(f"{name} has dtype {array.dtype} but x has dtype {dtype}: "
-                        "all arrays of a GRU call must share one dtype")
-    expected_ndim = len(shape) if shape is not None else ndim
-    if array.ndim != expected_ndim:
-        raise ValueError(f"{name} must be {expected_ndim}-dimensional"
-                         f"{' with shape ' + str(shape) if shape else ''}, "
-                         f"got shape {array.shape}")
-    if shape is not None and array.shape != shape:
-        raise ValueError(f"{name} has shape {array.shape}, expected {shape}")
-
-
-def _require_positive_sizes(**sizes):
-    for name, size in sizes.items():
-        if size < 1:
-            raise ValueError(f"{name} must be at least 1, got {size} "
-                             f"(x is (B, T, I), w_hh is (3H, H))")
-
-
-def _as_lengths(lengths, batch, steps):
-    if lengths is None:
-        return np.full(batch, steps, dtype=np.int64)
-    array = np.asarray(lengths)
-    if array.dtype.kind not in "iu" or array.dtype == np.bool_:
-        if array.dtype.kind == "f" and array.size and np.all(np.isfinite(array)) \
-                and np.all(array == np.round(array)):
-            array = array.astype(np.int64)
-        else:
-            raise TypeError(f"lengths must be integers, got dtype {array.dtype}")
-    if array.shape != (batch,):
-        raise ValueError(f"lengths must have shape ({batch},) (one per sequence), "
-                         f"got {array.shape}")
-    outside = (array < 1) | (array > steps)
-    if outside.any():
-        index = int(np.flatnonzero(outside)[0])
-        raise ValueError(f"lengths must be in 1..{steps} (T), got lengths[{index}] = "
-                         f"{array[index]}")
-    return np.ascontiguousarray(array, dtype=np.int64)
-
-
-def _as_flag(name, value):
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
 
 
 def _kernel_threads(batch):
@@ -357,7 +359,7 @@ def _aligned_empty(shape, dtype):
     size = int(np.prod(shape))
     raw = np.empty(size * dtype.itemsize + _ALIGNMENT, np.uint8)
     offset = -raw.ctypes.data % _ALIGNMENT
-    return raw[offset:offset + size * dtype.itemsize].view(dtype).reshape(shape)
+    return raw[offset : offset + size * dtype.itemsize].view(dtype).reshape(shape)
 
 
 class _Workspace(threading.local):

@@ -15,10 +15,11 @@ from collections import Counter
 from numbers import Integral
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer
-from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted
+
+from pygru._sklearn_private import Interval, RealNotInt, StrOptions, _fit_context
 
 __all__ = ["OOV_ID", "PADDING_ID", "TokenSequencer"]
 
@@ -92,6 +93,7 @@ class TokenSequencer(TransformerMixin, BaseEstimator):
     See Also
     --------
     sklearn.feature_extraction.text.CountVectorizer : Bag-of-words counts; same tokenisation.
+    pygru.GRUClassifier : Reads the ids through an embedding layer (``embedding_dim``).
 
     Notes
     -----
@@ -255,9 +257,7 @@ class TokenSequencer(TransformerMixin, BaseEstimator):
     def _tokenize(self, raw_documents):
         """Check the documents and return a list with the tokens of each."""
         if isinstance(raw_documents, (str, bytes)):
-            raise ValueError(
-                "Iterable over raw text documents expected, string object received."
-            )
+            raise ValueError("Iterable over raw text documents expected, string object received.")
         try:
             documents = iter(raw_documents)
         except TypeError:
@@ -281,8 +281,7 @@ class TokenSequencer(TransformerMixin, BaseEstimator):
             re.compile(self.token_pattern)
         except re.error as error:
             raise ValueError(
-                f"token_pattern {self.token_pattern!r} is not a valid regular expression: "
-                f"{error}."
+                f"token_pattern {self.token_pattern!r} is not a valid regular expression: {error}."
             ) from error
         vectorizer = CountVectorizer(lowercase=self.lowercase, token_pattern=self.token_pattern)
         return vectorizer.build_analyzer()
@@ -307,8 +306,7 @@ class TokenSequencer(TransformerMixin, BaseEstimator):
         kept = [token for token, count in document_counts.items() if count >= min_documents]
         if not kept:
             raise ValueError(
-                f"After pruning with min_df={self.min_df!r}, no tokens remain. "
-                "Try a lower min_df."
+                f"After pruning with min_df={self.min_df!r}, no tokens remain. Try a lower min_df."
             )
         # Alphabetical tie-breaking makes the vocabulary independent of document order.
         kept.sort(key=lambda token: (-token_counts[token], token))

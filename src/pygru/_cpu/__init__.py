@@ -9,6 +9,7 @@ what the CPU has. The environment variable ``PYGRU_CPU_KERNELS`` (``baseline``, 
 Results are bit-identical for any batch composition and thread count on one path; two paths
 differ in rounding (fused multiply-adds, vector math widths), like NumPy's.
 """
+
 import os
 from importlib import import_module
 from importlib.util import find_spec
@@ -16,25 +17,27 @@ from importlib.util import find_spec
 PATHS = ("baseline", "avx2", "avx512")
 ENVIRONMENT_VARIABLE = "PYGRU_CPU_KERNELS"
 
-__all__ = ["PATHS", "ENVIRONMENT_VARIABLE", "runnable_paths", "kernel_module", "kernels",
-           "path"]
+__all__ = ["PATHS", "ENVIRONMENT_VARIABLE", "runnable_paths", "kernel_module", "kernels", "path"]
 
 
 def runnable_paths():
     """The paths built into this installation that this CPU can run, narrowest first."""
     level = import_module("pygru._cpu._gru_baseline").cpu_level()
-    return [name for name in PATHS[:level + 1] if find_spec(f"pygru._cpu._gru_{name}")]
+    return [name for name in PATHS[: level + 1] if find_spec(f"pygru._cpu._gru_{name}")]
 
 
 def kernel_module(name):
     """The compiled kernels of path ``name``, or a ValueError/RuntimeError saying why not."""
     if name not in PATHS:
-        raise ValueError(f"{ENVIRONMENT_VARIABLE} must be one of {', '.join(PATHS)} "
-                         f"(or unset for the widest this CPU runs), got {name!r}")
+        raise ValueError(
+            f"{ENVIRONMENT_VARIABLE} must be one of {', '.join(PATHS)} "
+            f"(or unset for the widest this CPU runs), got {name!r}"
+        )
     runnable = runnable_paths()
     if name not in runnable:
-        raise RuntimeError(f"the {name} kernels cannot run here: this CPU and build run "
-                           f"{', '.join(runnable)}")
+        raise RuntimeError(
+            f"the {name} kernels cannot run here: this CPU and build run {', '.join(runnable)}"
+        )
     return import_module(f"pygru._cpu._gru_{name}")
 
 

@@ -83,12 +83,12 @@ def max_threads():
 
 
 cdef inline void gates_forward_after(int H, floating *gates, const floating *hidden_proj,
-                                     const floating *b_hn, floating *hidden, floating *hn,
+                                     const floating *b_hn, floating *hidden, floating *hn_proj,
                                      floating *out) noexcept nogil:
     if floating is float:
-        gates_forward_after_f(H, gates, hidden_proj, b_hn, hidden, hn, out)
+        gates_forward_after_f(H, gates, hidden_proj, b_hn, hidden, hn_proj, out)
     else:
-        gates_forward_after_d(H, gates, hidden_proj, b_hn, hidden, hn, out)
+        gates_forward_after_d(H, gates, hidden_proj, b_hn, hidden, hn_proj, out)
 
 
 cdef inline void gates_forward_before_rz(int H, floating *gates, const floating *hidden_proj,
@@ -108,14 +108,14 @@ cdef inline void gates_forward_before_n(int H, floating *gates, const floating *
         gates_forward_before_n_d(H, gates, candidate_proj, hidden, out)
 
 
-cdef inline void gates_backward_after(int H, const floating *gates, const floating *hn,
+cdef inline void gates_backward_after(int H, const floating *gates, const floating *hn_proj,
                                       const floating *h_prev, floating *d_hidden,
                                       floating *d_input_proj,
                                       floating *d_hidden_proj) noexcept nogil:
     if floating is float:
-        gates_backward_after_f(H, gates, hn, h_prev, d_hidden, d_input_proj, d_hidden_proj)
+        gates_backward_after_f(H, gates, hn_proj, h_prev, d_hidden, d_input_proj, d_hidden_proj)
     else:
-        gates_backward_after_d(H, gates, hn, h_prev, d_hidden, d_input_proj, d_hidden_proj)
+        gates_backward_after_d(H, gates, hn_proj, h_prev, d_hidden, d_input_proj, d_hidden_proj)
 
 
 cdef inline void gates_backward_before_zn(int H, const floating *gates, const floating *h_prev,
@@ -255,11 +255,13 @@ cdef inline void add_product_rows(long rows, int H, floating *acc, const floatin
         add_product(H, acc + i * H, a + i * H, b + i * H)
 
 
-cdef inline Py_ssize_t time_of_step(Py_ssize_t step, Py_ssize_t length, bint reverse) noexcept nogil:
+cdef inline Py_ssize_t time_of_step(Py_ssize_t step, Py_ssize_t length,
+                                    bint reverse) noexcept nogil:
     return length - 1 - step if reverse else step
 
 
-cdef inline Py_ssize_t chunk_start(Py_ssize_t chunk, Py_ssize_t n_chunks, Py_ssize_t batch) noexcept nogil:
+cdef inline Py_ssize_t chunk_start(Py_ssize_t chunk, Py_ssize_t n_chunks,
+                                   Py_ssize_t batch) noexcept nogil:
     return chunk * batch // n_chunks
 
 
@@ -300,13 +302,14 @@ def forward(const floating[:, :, ::1] x, const floating[:, ::1] w_ih,
             const floating[:, ::1] w_hh, const floating[::1] b_ih, const floating[::1] b_hh,
             floating[:, ::1] hidden, const int64_t[::1] lengths, bint reset_after,
             bint reverse, const floating[:, ::1] recurrent_mask, floating[:, :, ::1] out,
-            floating[:, :, ::1] gates, floating[:, :, ::1] hn, int n_threads,
+            floating[:, :, ::1] gates, floating[:, :, ::1] hn_proj, int n_threads,
             workspace=None):
     """Run one GRU layer over x (B, T, I).
 
     ``hidden`` (B, H) holds h0 on entry and h_n on return. Writes ``out`` (B, T, H), the
     activations r, z, n into ``gates`` (B, T, 3H) and, for reset_after, W_hn h + b_hn into
-    ``hn`` (B, T, H) (with reset_after=False ``hn`` is not touched and may be any shape).
+    ``hn_proj`` (B, T, H) (with reset_after=False ``hn_proj`` is not touched and may be any
+    shape).
     A non-empty ``recurrent_mask`` (B, H) multiplies h_{t-1} where it enters a product with
     W_hh (recurrent dropout); an empty one (shape (0, 0)) means no mask. Scratch arrays come
     from ``workspace`` when given (see ``scratch``).
@@ -317,7 +320,7 @@ def forward(const floating[:, :, ::1] x, const floating[:, ::1] w_ih,
     _check_shape("out", out, (batch, steps, hidden_size))
     _check_shape("gates", gates, (batch, steps, 3 * hidden_size))
     if reset_after:
-        _check_shape("hn", hn, (batch, steps, hidden_size))
+        _check_shape("hn_proj", hn_proj, (batch, steps, hidden_size))
     cdef bint has_mask = _check_mask(recurrent_mask, batch, hidden_size)
     cdef int H = hidden_size, I = inputs
     cdef Py_ssize_t n_chunks = max(1, min(batch, n_threads))
@@ -384,7 +387,7 @@ def forward(const floating[:, :, ::1] x, const floating[:, ::1] w_ih,
                     gates_row = &gates[b, time, 0]
                     if reset_after:
                         gates_forward_after(H, gates_row, proj + row * 3 * H, b_hn,
-                                            &hidden[b, 0], &hn[b, time, 0], &out[b, time, 0])
+                                            &hidden[b, 0], &hn_proj[b, time, 0], &out[b, time, 0])
                     else:
                         gates_forward_before_rz(H, gates_row, proj + row * 3 * H,
                                                 recurrent_input + row * H,
@@ -408,7 +411,7 @@ def forward(const floating[:, :, ::1] x, const floating[:, ::1] w_ih,
                     memset(&gates[b, length, 0], 0,
                            (steps - length) * 3 * H * sizeof(floating))
                     if reset_after:
-                        memset(&hn[b, length, 0], 0, (steps - length) * H * sizeof(floating))
+                        memset(&hn_proj[b, length, 0], 0, (steps - length) * H * sizeof(floating))
 
 
 def backward(const floating[:, :, ::1] d_out, bint has_d_out, floating[:, ::1] d_hidden,
@@ -417,24 +420,21 @@ def backward(const floating[:, :, ::1] d_out, bint has_d_out, floating[:, ::1] d
              const floating[:, ::1] h0, const int64_t[::1] lengths, bint reset_after,
              bint reverse, const floating[:, ::1] recurrent_mask,
              const floating[:, :, ::1] out, const floating[:, :, ::1] gates,
-             const floating[:, :, ::1] hn, floating[:, :, ::1] dx,
-             floating[:, :, ::1] d_input_proj,
-             floating[:, :, ::1] d_hidden_proj, floating[:, :, ::1] h_prev_all,
-             floating[:, :, ::1] reset_h_prev_all, floating[:, ::1] dw_ih,
-             floating[:, ::1] dw_hh, floating[:, ::1] db_ih_rows, floating[:, ::1] db_hh_rows,
-             int n_threads, workspace=None):
+             const floating[:, :, ::1] hn_proj, floating[:, :, ::1] dx,
+             floating[:, ::1] dw_ih, floating[:, ::1] dw_hh, floating[:, ::1] db_ih_rows,
+             floating[:, ::1] db_hh_rows, int n_threads, workspace=None):
     """The backward recurrence of ``forward``; the cache arrays are what it wrote.
 
     ``d_hidden`` (B, H) holds dL/dh_n on entry and dL/dh0 on return. ``d_out`` is read only
-    if ``has_d_out``. Writes ``dx`` and, for every (b, t), the gradients of the pre-activations on the
-    input side (``d_input_proj``, (B, T, 3H)) and on the hidden side (``d_hidden_proj``;
-    with reset_after=False they are equal and ``d_hidden_proj`` is not touched), and what
-    W_hh multiplied (``h_prev_all``, (B, T, H): h_{t-1}, masked if ``recurrent_mask``), all
-    zero past each sequence's length; adds each sequence's bias gradients into the
+    if ``has_d_out``. Writes ``dx``, adds each sequence's bias gradients into the
     zero-initialised ``db_ih_rows``/``db_hh_rows`` (B, 3H) for the caller to sum, and writes
-    ``dw_ih`` and ``dw_hh``: one product over all B*T rows per gate and matrix, six in all,
-    shared among the threads. With reset_after=False ``reset_h_prev_all`` (B, T, H) is a
-    workspace for r * h_{t-1}.
+    ``dw_ih`` and ``dw_hh``. On the way it keeps, for every (b, t) in scratch arrays (see
+    ``scratch``), the gradients of the pre-activations on the input side (``d_input_proj``,
+    (B, T, 3H)) and on the hidden side (``d_hidden_proj``; with reset_after=False they are
+    equal), and what W_hh multiplied (``h_prev_all``, (B, T, H): h_{t-1}, masked if
+    ``recurrent_mask``; with reset_after=False also r * h_{t-1}), all zero past each
+    sequence's length; the weight gradients are then one product over all B*T rows per
+    gate and matrix, six in all, shared among the threads.
     """
     cdef Py_ssize_t batch, steps, inputs, hidden_size
     batch, steps, inputs, hidden_size = _check_layer(x, w_ih, w_hh, b_ih, b_hh, lengths)
@@ -444,8 +444,6 @@ def backward(const floating[:, :, ::1] d_out, bint has_d_out, floating[:, ::1] d
             ("out", out, (batch, steps, hidden_size)),
             ("gates", gates, (batch, steps, 3 * hidden_size)),
             ("dx", dx, (batch, steps, inputs)),
-            ("d_input_proj", d_input_proj, (batch, steps, 3 * hidden_size)),
-            ("h_prev_all", h_prev_all, (batch, steps, hidden_size)),
             ("dw_ih", dw_ih, (3 * hidden_size, inputs)),
             ("dw_hh", dw_hh, (3 * hidden_size, hidden_size)),
             ("db_ih_rows", db_ih_rows, (batch, 3 * hidden_size)),
@@ -454,19 +452,28 @@ def backward(const floating[:, :, ::1] d_out, bint has_d_out, floating[:, ::1] d
     if has_d_out:
         _check_shape("d_out", d_out, (batch, steps, hidden_size))
     if reset_after:
-        _check_shape("hn", hn, (batch, steps, hidden_size))
-        _check_shape("d_hidden_proj", d_hidden_proj, (batch, steps, 3 * hidden_size))
-    else:
-        _check_shape("reset_h_prev_all", reset_h_prev_all, (batch, steps, hidden_size))
+        _check_shape("hn_proj", hn_proj, (batch, steps, hidden_size))
     cdef bint has_mask = _check_mask(recurrent_mask, batch, hidden_size)
     cdef int H = hidden_size, I = inputs
+    dtype = np.float32 if floating is float else np.float64
+    cdef tuple gate_rows = (batch, steps, 3 * hidden_size), state_rows = (batch, steps, H)
+    cdef tuple unused = (1, 1, 1)
+    cdef floating[:, :, ::1] d_input_proj = scratch(
+        workspace, "backward.d_input_proj", gate_rows, dtype)
+    cdef floating[:, :, ::1] d_hidden_proj = scratch(
+        workspace, "backward.d_hidden_proj", gate_rows if reset_after else unused, dtype)
+    cdef floating[:, :, ::1] h_prev_all = scratch(
+        workspace, "backward.h_prev_all", state_rows, dtype)
+    cdef floating[:, :, ::1] reset_h_prev_all = scratch(
+        workspace, "backward.reset_h_prev_all", unused if reset_after else state_rows, dtype)
     cdef long all_rows = batch * steps
     cdef int gate, task
     # The hidden-side gradients and what W_hh multiplied, per gate (reset_after=False: the
     # candidate's recurrent weights multiply r * h_{t-1}).
-    cdef floating *d_hidden_side = &d_hidden_proj[0, 0, 0] if reset_after else &d_input_proj[0, 0, 0]
-    cdef floating *candidate_input = &h_prev_all[0, 0, 0] if reset_after else &reset_h_prev_all[0, 0, 0]
-    dtype = np.float32 if floating is float else np.float64
+    cdef floating *d_hidden_side = (&d_hidden_proj[0, 0, 0] if reset_after
+                                    else &d_input_proj[0, 0, 0])
+    cdef floating *candidate_input = (&h_prev_all[0, 0, 0] if reset_after
+                                      else &reset_h_prev_all[0, 0, 0])
     cdef Py_ssize_t max_rows = (batch + n_chunks - 1) // n_chunks
     # Per-step gradients of the hidden-side pre-activations, contiguous for the dh GEMM.
     cdef floating[:, :, ::1] step_grad = scratch(
@@ -540,7 +547,7 @@ def backward(const floating[:, :, ::1] d_out, bint has_d_out, floating[:, ::1] d
                     else:
                         memcpy(&h_prev_all[b, time, 0], h_prev, H * sizeof(floating))
                     if reset_after:
-                        gates_backward_after(H, &gates[b, time, 0], &hn[b, time, 0], h_prev,
+                        gates_backward_after(H, &gates[b, time, 0], &hn_proj[b, time, 0], h_prev,
                                              &d_hidden[b, 0], &d_input_proj[b, time, 0], grad)
                         memcpy(&d_hidden_proj[b, time, 0], grad, 3 * H * sizeof(floating))
                         # Bias gradients are summed while the row is in cache.

@@ -5,12 +5,11 @@ loader), ``_launch`` (launch configuration, plain Python), ``_layer`` (the algor
 Importing this package does not import CuPy; nothing here does until a GPU function runs.
 """
 
-__all__ = ["is_cupy_array", "require_gpu"]
+import numpy as np
 
+from pygru._arrays import is_cupy_array
 
-def is_cupy_array(value):
-    """True for a CuPy ndarray, decided without importing CuPy."""
-    return type(value).__module__.split(".")[0] == "cupy"
+__all__ = ["is_cupy_array", "require_gpu", "device_module"]
 
 
 def require_gpu():
@@ -19,3 +18,19 @@ def require_gpu():
     from pygru._cuda._backend import require_gpu as require
 
     return require()
+
+
+def device_module(device):
+    """The array module for ``device`` ("cpu", "cuda" or "auto").
+
+    "auto" is the GPU when CuPy imports and sees a CUDA device, else the CPU; "cuda" without
+    them is a ``ValueError`` that says what is missing and how to install it.
+    """
+    if device == "cpu":
+        return np
+    try:
+        return require_gpu()
+    except (ImportError, RuntimeError) as error:
+        if device == "auto":
+            return np
+        raise ValueError(f"device='cuda' is not available: {error}") from error

@@ -5,6 +5,7 @@ per device and dtype holds every template instantiation the backend may launch (
 ``name_expressions`` of ``_launch.kernel_names``); it is compiled on first use and memoized
 with ``cupy.memoize(for_each_device=True)``. CuPy is imported only when a kernel is needed.
 """
+
 import functools
 import importlib.resources
 
@@ -13,7 +14,7 @@ from pygru._cuda import _launch
 SOURCE = "gru.cu"
 COMPILE_OPTIONS = ("--std=c++17",)
 _NON_PORTABLE_CLUSTER_SIZE_ALLOWED = 14  # CUfunction_attribute (cuda.h)
-_DEFAULT_SHARED_BYTES = 48 * 1024        # dynamic shared memory allowed without opt-in
+_DEFAULT_SHARED_BYTES = 48 * 1024  # dynamic shared memory allowed without opt-in
 
 
 def source():
@@ -34,9 +35,11 @@ def _memoized():
 
     @cupy.memoize(for_each_device=True)
     def module(type_name, max_cluster_size):
-        return cupy.RawModule(code=source(), options=COMPILE_OPTIONS,
-                              name_expressions=_launch.kernel_names(type_name,
-                                                                    max_cluster_size))
+        return cupy.RawModule(
+            code=source(),
+            options=COMPILE_OPTIONS,
+            name_expressions=_launch.kernel_names(type_name, max_cluster_size),
+        )
 
     @cupy.memoize(for_each_device=True)
     def kernel(name, type_name, max_cluster_size, shared_limit, cluster_size):
@@ -44,8 +47,9 @@ def _memoized():
         if shared_limit > _DEFAULT_SHARED_BYTES:
             raw.max_dynamic_shared_size_bytes = shared_limit
         if cluster_size > _launch.PORTABLE_CLUSTER_SIZE:
-            cupy.cuda.driver.funcSetAttribute(raw.kernel.ptr, _NON_PORTABLE_CLUSTER_SIZE_ALLOWED,
-                                              1)
+            cupy.cuda.driver.funcSetAttribute(
+                raw.kernel.ptr, _NON_PORTABLE_CLUSTER_SIZE_ALLOWED, 1
+            )
         return raw
 
     return module, kernel

@@ -11,20 +11,29 @@ rows; each tile is served by a cluster of ``cluster_size`` blocks, block ``rank`
 unit) and split the dot products. ``shared_bytes`` mirrors the kernel's shared-memory layout
 exactly; the CPU emulation in the tests allocates exactly that much and checks the bounds.
 """
+
 from dataclasses import dataclass
 
-__all__ = ["DeviceLimits", "RecurrencePlan", "plan_recurrence", "make_plan", "shared_bytes",
-           "kernel_names", "PERSISTENT", "STEPWISE"]
+__all__ = [
+    "DeviceLimits",
+    "RecurrencePlan",
+    "plan_recurrence",
+    "make_plan",
+    "shared_bytes",
+    "kernel_names",
+    "PERSISTENT",
+    "STEPWISE",
+]
 
 PERSISTENT = "persistent"
 STEPWISE = "stepwise"
 
-ROWS_PER_ITEM = (1, 4)          # template values of ROWS instantiated in gru.cu
-CLUSTER_SIZES = (2, 4, 8, 16)   # template values of CLUSTER instantiated in gru.cu
-MAX_THREADS = 512               # __launch_bounds__ of the kernels
-PORTABLE_CLUSTER_SIZE = 8       # larger clusters need the non-portable opt-in
-MAX_WAVES = 2                   # more waves of tiles: stepwise (a guess; tune with bench_gpu)
-_LENGTH_BYTES = 4               # one int per tile row, after the floating-point regions
+ROWS_PER_ITEM = (1, 4)  # template values of ROWS instantiated in gru.cu
+CLUSTER_SIZES = (2, 4, 8, 16)  # template values of CLUSTER instantiated in gru.cu
+MAX_THREADS = 512  # __launch_bounds__ of the kernels
+PORTABLE_CLUSTER_SIZE = 8  # larger clusters need the non-portable opt-in
+MAX_WAVES = 2  # more waves of tiles: stepwise (a guess; tune with bench_gpu)
+_LENGTH_BYTES = 4  # one int per tile row, after the floating-point regions
 _STEP_THREADS = 256
 
 
@@ -77,8 +86,9 @@ class RecurrencePlan:
         flag = "true" if self.reset_after else "false"
         if self.cluster_size == 1:
             return f"gru_{kind}_block<{type_name}, {flag}, {self.rows_per_item}>"
-        return (f"gru_{kind}_cluster<{type_name}, {flag}, {self.cluster_size}, "
-                f"{self.rows_per_item}>")
+        return (
+            f"gru_{kind}_cluster<{type_name}, {flag}, {self.cluster_size}, {self.rows_per_item}>"
+        )
 
 
 def kernel_names(type_name, max_cluster_size):
@@ -89,15 +99,24 @@ def kernel_names(type_name, max_cluster_size):
         for flag in ("true", "false"):
             for rows in ROWS_PER_ITEM:
                 names.append(f"gru_{kind}_block<{type_name}, {flag}, {rows}>")
-                names.extend(f"gru_{kind}_cluster<{type_name}, {flag}, {size}, {rows}>"
-                             for size in CLUSTER_SIZES if size <= max_cluster_size)
+                names.extend(
+                    f"gru_{kind}_cluster<{type_name}, {flag}, {size}, {rows}>"
+                    for size in CLUSTER_SIZES
+                    if size <= max_cluster_size
+                )
     names.extend(f"{step}<{type_name}>" for step in step_kernels())
     return names
 
 
 def step_kernels():
-    return ("gru_step_forward_after", "gru_step_forward_reset", "gru_step_forward_candidate",
-            "gru_step_backward_after", "gru_step_backward_candidate", "gru_step_backward_reset")
+    return (
+        "gru_step_forward_after",
+        "gru_step_forward_reset",
+        "gru_step_forward_candidate",
+        "gru_step_backward_after",
+        "gru_step_backward_candidate",
+        "gru_step_backward_reset",
+    )
 
 
 def step_launch(batch, hidden):
@@ -113,8 +132,7 @@ def shared_bytes(backward, reset_after, units, tile_rows, w_stride, x_stride, it
     """Dynamic shared memory of one block; mirrors ForwardLayout/BackwardLayout in gru.cu."""
     rows = tile_rows
     if backward:
-        elements = (units * w_stride + 2 * rows * x_stride + 2 * rows * 6 * units
-                    + 2 * rows * units)
+        elements = units * w_stride + 2 * rows * x_stride + 2 * rows * 6 * units + 2 * rows * units
     else:
         elements = 3 * units * w_stride + 2 * rows * x_stride + 2 * rows * 3 * units
         if not reset_after:
@@ -131,13 +149,26 @@ def padded_stride(length, k_split, itemsize):
     return length + (k_split % banks - length) % banks
 
 
-def make_plan(batch, hidden, itemsize, reset_after, backward, cluster_size, tile_rows,
-              rows_per_item, k_split, threads, pad=True):
+def make_plan(
+    batch,
+    hidden,
+    itemsize,
+    reset_after,
+    backward,
+    cluster_size,
+    tile_rows,
+    rows_per_item,
+    k_split,
+    threads,
+    pad=True,
+):
     """A persistent-kernel plan with everything given; computes strides, tiles and shared
     memory. Raises ValueError for a configuration the kernels cannot run."""
     if rows_per_item not in ROWS_PER_ITEM or tile_rows % rows_per_item:
-        raise ValueError(f"tile_rows={tile_rows} must be a multiple of rows_per_item="
-                         f"{rows_per_item} (one of {ROWS_PER_ITEM})")
+        raise ValueError(
+            f"tile_rows={tile_rows} must be a multiple of rows_per_item="
+            f"{rows_per_item} (one of {ROWS_PER_ITEM})"
+        )
     if cluster_size != 1 and cluster_size not in CLUSTER_SIZES:
         raise ValueError(f"cluster_size must be 1 or one of {CLUSTER_SIZES}, got {cluster_size}")
     if k_split < 1 or k_split > 32 or k_split & (k_split - 1):
@@ -146,26 +177,36 @@ def make_plan(batch, hidden, itemsize, reset_after, backward, cluster_size, tile
         raise ValueError(f"threads must be a multiple of 32 in 32..{MAX_THREADS}, got {threads}")
     units = units_per_block(hidden, cluster_size)
     if units * (cluster_size - 1) >= hidden:
-        raise ValueError(f"a cluster of {cluster_size} blocks would leave a block without "
-                         f"hidden units (H={hidden})")
+        raise ValueError(
+            f"a cluster of {cluster_size} blocks would leave a block without "
+            f"hidden units (H={hidden})"
+        )
     width = 3 * hidden if backward else hidden
     w_stride = padded_stride(width, k_split, itemsize) if pad else width
     x_stride = padded_stride(width, 1, itemsize) if pad else width
     return RecurrencePlan(
-        strategy=PERSISTENT, backward=backward, reset_after=reset_after,
-        cluster_size=cluster_size, tile_rows=tile_rows, rows_per_item=rows_per_item,
-        k_split=k_split, threads=threads, tiles=-(-batch // tile_rows), w_stride=w_stride,
+        strategy=PERSISTENT,
+        backward=backward,
+        reset_after=reset_after,
+        cluster_size=cluster_size,
+        tile_rows=tile_rows,
+        rows_per_item=rows_per_item,
+        k_split=k_split,
+        threads=threads,
+        tiles=-(-batch // tile_rows),
+        w_stride=w_stride,
         x_stride=x_stride,
-        shared_bytes=shared_bytes(backward, reset_after, units, tile_rows, w_stride, x_stride,
-                                  itemsize))
+        shared_bytes=shared_bytes(
+            backward, reset_after, units, tile_rows, w_stride, x_stride, itemsize
+        ),
+    )
 
 
 def _thread_shape(items, dot_length, max_threads):
     """(k_split, threads): as many lanes per item as fill the block, each lane keeping at least
     four terms of every dot product."""
     k_split = 1
-    while (k_split < 32 and items * k_split * 2 <= max_threads
-           and dot_length >= k_split * 2 * 4):
+    while k_split < 32 and items * k_split * 2 <= max_threads and dot_length >= k_split * 2 * 4:
         k_split *= 2
     threads = min(max_threads, -(-items * k_split // 32) * 32)
     return k_split, threads
@@ -174,15 +215,15 @@ def _thread_shape(items, dot_length, max_threads):
 def _largest_tile(backward, reset_after, units, width, itemsize, limit, wanted):
     """Most rows (<= wanted) whose unpadded layout fits ``limit`` bytes; 0 if none."""
     rows = 0
-    while (rows < wanted
-           and shared_bytes(backward, reset_after, units, rows + 1, width, width,
-                            itemsize) <= limit):
+    while (
+        rows < wanted
+        and shared_bytes(backward, reset_after, units, rows + 1, width, width, itemsize) <= limit
+    ):
         rows += 1
     return rows
 
 
-def plan_recurrence(batch, hidden, itemsize, reset_after, backward, limits,
-                    max_waves=MAX_WAVES):
+def plan_recurrence(batch, hidden, itemsize, reset_after, backward, limits, max_waves=MAX_WAVES):
     """Choose how to run one recurrence (forward or backward) on a device with ``limits``.
 
     The smallest cluster whose blocks hold their slice of W_hh and that runs the whole batch in
@@ -209,14 +250,40 @@ def plan_recurrence(batch, hidden, itemsize, reset_after, backward, limits,
         if -(-tiles // resident) > max_waves:
             continue
         k_split, threads = _thread_shape(units * rows // rows_per_item, hidden, max_threads)
-        plan = make_plan(batch, hidden, itemsize, reset_after, backward, cluster_size, rows,
-                         rows_per_item, k_split, threads)
+        plan = make_plan(
+            batch,
+            hidden,
+            itemsize,
+            reset_after,
+            backward,
+            cluster_size,
+            rows,
+            rows_per_item,
+            k_split,
+            threads,
+        )
         if plan.shared_bytes > limit:
-            plan = make_plan(batch, hidden, itemsize, reset_after, backward, cluster_size, rows,
-                             rows_per_item, k_split, threads, pad=False)
+            plan = make_plan(
+                batch,
+                hidden,
+                itemsize,
+                reset_after,
+                backward,
+                cluster_size,
+                rows,
+                rows_per_item,
+                k_split,
+                threads,
+                pad=False,
+            )
         return plan
     return RecurrencePlan(
-        strategy=STEPWISE, backward=backward, reset_after=reset_after,
-        reason=(f"W_hh slices for H={hidden} do not fit {limit} bytes of shared memory per "
-                f"block in clusters of up to {limits.max_cluster_size} blocks within "
-                f"{max_waves} waves for batch {batch}"))
+        strategy=STEPWISE,
+        backward=backward,
+        reset_after=reset_after,
+        reason=(
+            f"W_hh slices for H={hidden} do not fit {limit} bytes of shared memory per "
+            f"block in clusters of up to {limits.max_cluster_size} blocks within "
+            f"{max_waves} waves for batch {batch}"
+        ),
+    )

@@ -10,6 +10,7 @@ then the recurrence runs as one persistent kernel or step by step (see ``_launch
 Backward: the recurrence writes the gate gradients of every step, then a few large GEMMs give
 ``dx``, ``dW_ih`` and ``dW_hh``; bias gradients are column sums.
 """
+
 import numpy as np
 
 from pygru._cuda import _launch
@@ -23,8 +24,20 @@ class ClusterLaunchRefused(Exception):
     ``limits.max_cluster_size`` and the recurrence is planned again."""
 
 
-def forward(runtime, x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reset_after, reverse,
-            recurrent_mask=None, plan=None):
+def forward(
+    runtime,
+    x,
+    w_ih,
+    w_hh,
+    b_ih,
+    b_hh,
+    h0,
+    lengths,
+    reset_after,
+    reverse,
+    recurrent_mask=None,
+    plan=None,
+):
     """Returns ``out, h_n, gates, hn`` as ``pygru.functional.gru_forward`` defines them.
     ``recurrent_mask`` (B, H) or None; ``plan`` forces a persistent launch configuration."""
     xp = runtime.xp
@@ -33,13 +46,13 @@ def forward(runtime, x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reset_after, revers
     dtype = x.dtype
     bias = b_ih.copy()
     if reset_after:
-        bias[:2 * hidden] += b_hh[:2 * hidden]
+        bias[: 2 * hidden] += b_hh[: 2 * hidden]
     else:
         bias += b_hh
     input_proj = xp.matmul(x.reshape(batch * steps, inputs), w_ih.T)
     input_proj += bias
     input_proj = input_proj.reshape(batch, steps, 3 * hidden)
-    b_hn = xp.ascontiguousarray(b_hh[2 * hidden:])
+    b_hn = xp.ascontiguousarray(b_hh[2 * hidden :])
     out = xp.empty((batch, steps, hidden), dtype)
     gates = xp.empty((batch, steps, 3 * hidden), dtype)
     hn = xp.empty((batch, steps, hidden) if reset_after else (0, 0, 0), dtype)
@@ -49,12 +62,34 @@ def forward(runtime, x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reset_after, revers
     mask = recurrent_mask if has_mask else xp.ones(1, dtype)
 
     def persistent(plan):
-        runtime.launch(plan.kernel_name(runtime.type_name), plan.grid, plan.threads,
-                       plan.shared_bytes,
-                       (input_proj, w_hh, b_hn, h0, lengths, mask, out, gates, hn, h_n,
-                        *_ints(*sizes, reverse, has_mask, plan.tile_rows, plan.k_split,
-                               plan.w_stride, plan.x_stride)),
-                       plan.cluster_size)
+        runtime.launch(
+            plan.kernel_name(runtime.type_name),
+            plan.grid,
+            plan.threads,
+            plan.shared_bytes,
+            (
+                input_proj,
+                w_hh,
+                b_hn,
+                h0,
+                lengths,
+                mask,
+                out,
+                gates,
+                hn,
+                h_n,
+                *_ints(
+                    *sizes,
+                    reverse,
+                    has_mask,
+                    plan.tile_rows,
+                    plan.k_split,
+                    plan.w_stride,
+                    plan.x_stride,
+                ),
+            ),
+            plan.cluster_size,
+        )
 
     def stepwise():
         h_n[...] = h0
@@ -71,25 +106,65 @@ def forward(runtime, x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reset_after, revers
             hidden_proj = xp.empty((batch, 3 * hidden), dtype)
             for step in range(steps):
                 xp.matmul(recurrent_input(h), w_hh.T, out=hidden_proj)
-                runtime.launch("gru_step_forward_after" + name, grid, block, 0,
-                               (input_proj, hidden_proj, b_hn, lengths, h, h_next, out, gates,
-                                hn, *_ints(*sizes, step, reverse)))
+                runtime.launch(
+                    "gru_step_forward_after" + name,
+                    grid,
+                    block,
+                    0,
+                    (
+                        input_proj,
+                        hidden_proj,
+                        b_hn,
+                        lengths,
+                        h,
+                        h_next,
+                        out,
+                        gates,
+                        hn,
+                        *_ints(*sizes, step, reverse),
+                    ),
+                )
                 h, h_next = h_next, h
         else:
-            w_reset_update, w_candidate = w_hh[:2 * hidden], w_hh[2 * hidden:]
+            w_reset_update, w_candidate = w_hh[: 2 * hidden], w_hh[2 * hidden :]
             hidden_proj = xp.empty((batch, 2 * hidden), dtype)
             reset_h = xp.empty((batch, hidden), dtype)
             candidate_proj = xp.empty((batch, hidden), dtype)
             for step in range(steps):
                 h_in = recurrent_input(h)
                 xp.matmul(h_in, w_reset_update.T, out=hidden_proj)
-                runtime.launch("gru_step_forward_reset" + name, grid, block, 0,
-                               (input_proj, hidden_proj, lengths, h_in, reset_h, gates,
-                                *_ints(*sizes, step, reverse)))
+                runtime.launch(
+                    "gru_step_forward_reset" + name,
+                    grid,
+                    block,
+                    0,
+                    (
+                        input_proj,
+                        hidden_proj,
+                        lengths,
+                        h_in,
+                        reset_h,
+                        gates,
+                        *_ints(*sizes, step, reverse),
+                    ),
+                )
                 xp.matmul(reset_h, w_candidate.T, out=candidate_proj)
-                runtime.launch("gru_step_forward_candidate" + name, grid, block, 0,
-                               (input_proj, candidate_proj, lengths, h, h_next, out, gates,
-                                *_ints(*sizes, step, reverse)))
+                runtime.launch(
+                    "gru_step_forward_candidate" + name,
+                    grid,
+                    block,
+                    0,
+                    (
+                        input_proj,
+                        candidate_proj,
+                        lengths,
+                        h,
+                        h_next,
+                        out,
+                        gates,
+                        *_ints(*sizes, step, reverse),
+                    ),
+                )
                 h, h_next = h_next, h
         if h is not h_n:
             h_n[...] = h
@@ -98,8 +173,23 @@ def forward(runtime, x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reset_after, revers
     return out, h_n, gates, hn
 
 
-def backward(runtime, d_out, d_h_n, x, w_ih, w_hh, h0, lengths, reset_after, reverse, out,
-             gates, hn, recurrent_mask=None, plan=None):
+def backward(
+    runtime,
+    d_out,
+    d_h_n,
+    x,
+    w_ih,
+    w_hh,
+    h0,
+    lengths,
+    reset_after,
+    reverse,
+    out,
+    gates,
+    hn,
+    recurrent_mask=None,
+    plan=None,
+):
     """Returns ``dx, dh0, dw_ih, dw_hh, db_ih, db_hh``; ``d_out`` may be None, ``d_h_n`` not
     (it is not modified). The other arguments are those of the forward pass and its results."""
     xp = runtime.xp
@@ -120,13 +210,39 @@ def backward(runtime, d_out, d_h_n, x, w_ih, w_hh, h0, lengths, reset_after, rev
 
     def persistent(plan):
         w_hh_t = xp.ascontiguousarray(w_hh.T)
-        runtime.launch(plan.kernel_name(runtime.type_name), plan.grid, plan.threads,
-                       plan.shared_bytes,
-                       (d_out, d_h_n, w_hh_t, h0, lengths, mask, out, gates, hn, d_input_proj,
-                        d_hidden_proj, reset_hidden, h_prev_all, dh0,
-                        *_ints(*sizes, reverse, has_d_out, has_mask, plan.tile_rows,
-                               plan.k_split, plan.w_stride, plan.x_stride)),
-                       plan.cluster_size)
+        runtime.launch(
+            plan.kernel_name(runtime.type_name),
+            plan.grid,
+            plan.threads,
+            plan.shared_bytes,
+            (
+                d_out,
+                d_h_n,
+                w_hh_t,
+                h0,
+                lengths,
+                mask,
+                out,
+                gates,
+                hn,
+                d_input_proj,
+                d_hidden_proj,
+                reset_hidden,
+                h_prev_all,
+                dh0,
+                *_ints(
+                    *sizes,
+                    reverse,
+                    has_d_out,
+                    has_mask,
+                    plan.tile_rows,
+                    plan.k_split,
+                    plan.w_stride,
+                    plan.x_stride,
+                ),
+            ),
+            plan.cluster_size,
+        )
 
     def stepwise():
         carry = dh0
@@ -137,27 +253,81 @@ def backward(runtime, d_out, d_h_n, x, w_ih, w_hh, h0, lengths, reset_after, rev
         if reset_after:
             step_grad = xp.empty((batch, 3 * hidden), dtype)
             for step in reversed(range(steps)):
-                runtime.launch("gru_step_backward_after" + name, grid, block, 0,
-                               (d_out, *_ints(has_d_out), carry, product, h0, lengths, mask,
-                                *_ints(has_mask), out, gates, hn, d_input_proj, d_hidden_proj,
-                                h_prev_all, step_grad, *_ints(*sizes, step, reverse)))
+                runtime.launch(
+                    "gru_step_backward_after" + name,
+                    grid,
+                    block,
+                    0,
+                    (
+                        d_out,
+                        *_ints(has_d_out),
+                        carry,
+                        product,
+                        h0,
+                        lengths,
+                        mask,
+                        *_ints(has_mask),
+                        out,
+                        gates,
+                        hn,
+                        d_input_proj,
+                        d_hidden_proj,
+                        h_prev_all,
+                        step_grad,
+                        *_ints(*sizes, step, reverse),
+                    ),
+                )
                 xp.matmul(step_grad, w_hh, out=product)
         else:
-            w_reset_update, w_candidate = w_hh[:2 * hidden], w_hh[2 * hidden:]
+            w_reset_update, w_candidate = w_hh[: 2 * hidden], w_hh[2 * hidden :]
             candidate_grad = xp.empty((batch, hidden), dtype)
             reset_update_grad = xp.empty((batch, 2 * hidden), dtype)
             d_reset_h = xp.empty((batch, hidden), dtype)
             for step in reversed(range(steps)):
-                runtime.launch("gru_step_backward_candidate" + name, grid, block, 0,
-                               (d_out, *_ints(has_d_out), carry, product, h0, lengths, mask,
-                                *_ints(has_mask), out, gates, d_input_proj, reset_hidden,
-                                h_prev_all, candidate_grad, reset_update_grad,
-                                *_ints(*sizes, step, reverse)))
+                runtime.launch(
+                    "gru_step_backward_candidate" + name,
+                    grid,
+                    block,
+                    0,
+                    (
+                        d_out,
+                        *_ints(has_d_out),
+                        carry,
+                        product,
+                        h0,
+                        lengths,
+                        mask,
+                        *_ints(has_mask),
+                        out,
+                        gates,
+                        d_input_proj,
+                        reset_hidden,
+                        h_prev_all,
+                        candidate_grad,
+                        reset_update_grad,
+                        *_ints(*sizes, step, reverse),
+                    ),
+                )
                 xp.matmul(candidate_grad, w_candidate, out=d_reset_h)
-                runtime.launch("gru_step_backward_reset" + name, grid, block, 0,
-                               (d_reset_h, carry, lengths, mask, *_ints(has_mask), gates,
-                                h_prev_all, d_input_proj, reset_hidden, reset_update_grad,
-                                *_ints(*sizes, step, reverse)))
+                runtime.launch(
+                    "gru_step_backward_reset" + name,
+                    grid,
+                    block,
+                    0,
+                    (
+                        d_reset_h,
+                        carry,
+                        lengths,
+                        mask,
+                        *_ints(has_mask),
+                        gates,
+                        h_prev_all,
+                        d_input_proj,
+                        reset_hidden,
+                        reset_update_grad,
+                        *_ints(*sizes, step, reverse),
+                    ),
+                )
                 xp.matmul(reset_update_grad, w_reset_update, out=product)
         if has_mask:
             product *= recurrent_mask
@@ -177,9 +347,12 @@ def backward(runtime, d_out, d_h_n, x, w_ih, w_hh, h0, lengths, reset_after, rev
         db_hh = d_hidden_2d.sum(axis=0)
     else:
         dw_hh = xp.empty((3 * hidden, hidden), dtype)
-        xp.matmul(d_input_2d[:, :2 * hidden].T, h_prev_2d, out=dw_hh[:2 * hidden])
-        xp.matmul(d_input_2d[:, 2 * hidden:].T, reset_hidden.reshape(rows, hidden),
-                  out=dw_hh[2 * hidden:])
+        xp.matmul(d_input_2d[:, : 2 * hidden].T, h_prev_2d, out=dw_hh[: 2 * hidden])
+        xp.matmul(
+            d_input_2d[:, 2 * hidden :].T,
+            reset_hidden.reshape(rows, hidden),
+            out=dw_hh[2 * hidden :],
+        )
         db_hh = db_ih.copy()
     return dx, dh0, dw_ih, dw_hh, db_ih, db_hh
 
@@ -188,8 +361,9 @@ def _run(runtime, plan, batch, hidden, reset_after, backward, persistent, stepwi
     """Run the recurrence with ``plan`` (chosen for the device when None)."""
     itemsize = 4 if runtime.type_name == "float" else 8
     while True:
-        current = plan or _launch.plan_recurrence(batch, hidden, itemsize, reset_after,
-                                                  backward, runtime.limits)
+        current = plan or _launch.plan_recurrence(
+            batch, hidden, itemsize, reset_after, backward, runtime.limits
+        )
         if current.strategy != PERSISTENT:
             return stepwise()
         try:

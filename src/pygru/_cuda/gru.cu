@@ -1,4 +1,4 @@
-// GRU layer forward and backward on the GPU (DESIGN.md §1 math, §3 GPU).
+// GRU layer forward and backward on the GPU (docs/design.md §1 math, §5 GPU).
 //
 // Arrays are batch-first and C-contiguous: x (B, T, I), out (B, T, H), gates (B, T, 3H) holding
 // the activations r, z, n, hn (B, T, H) holding W_hn h + b_hn (reset_after only). Gate order is

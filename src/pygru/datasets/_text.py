@@ -96,8 +96,33 @@ def load_tweets(threshold=0.5, *, test_size=0.2, random_state=0, return_X_y=Fals
     (negative), and near-zero ratings are dropped. With the default
     ``threshold=0.5``, 3,432 texts remain (2,345 positive, 1,087 negative).
 
-    The parameters and the returned Bunch are those of
-    :func:`load_movie_reviews`.
+    Parameters
+    ----------
+    threshold : float in [0, 4], default=0.5
+        Texts with ``abs(rating) < threshold`` are dropped; ratings of exactly
+        0 are always dropped.
+    test_size : float, default=0.2
+        Fraction of the kept texts in the test set. The split is stratified
+        by label and, with a fixed ``random_state``, the same on every call.
+    random_state : int, RandomState instance or None, default=0
+        Seed of the split (passed to
+        :func:`sklearn.model_selection.train_test_split`).
+    return_X_y : bool, default=False
+        Return ``(X_train, y_train, X_test, y_test)`` instead of a Bunch.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        ``X_train``, ``X_test`` (lists of str), ``y_train``, ``y_test`` (int64
+        arrays of 0/1), ``rating_train``, ``rating_test`` (float64 mean
+        ratings, for regression), ``target_names`` (``["negative",
+        "positive"]``), ``threshold``, ``name``, ``DESCR`` and ``citation``.
+    (X_train, y_train, X_test, y_test) : tuple
+        If ``return_X_y`` is True.
+
+    See Also
+    --------
+    load_movie_reviews : Longer, more formal texts rated the same way.
 
     Examples
     --------
@@ -119,8 +144,7 @@ def load_tweets(threshold=0.5, *, test_size=0.2, random_state=0, return_X_y=Fals
     )
 
 
-def _load_vader(name, filename, summary, citation, threshold, test_size,
-                random_state, return_X_y):
+def _load_vader(name, filename, summary, citation, threshold, test_size, random_state, return_X_y):
     if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real):
         raise TypeError(f"threshold must be a number, got {threshold!r}")
     if not 0 <= threshold <= 4:
@@ -131,7 +155,11 @@ def _load_vader(name, filename, summary, citation, threshold, test_size,
     ratings = ratings[keep]
     labels = (ratings > 0).astype(np.int64)
     X_train, X_test, y_train, y_test, rating_train, rating_test = train_test_split(
-        texts, labels, ratings, test_size=test_size, random_state=random_state,
+        texts,
+        labels,
+        ratings,
+        test_size=test_size,
+        random_state=random_state,
         stratify=labels,
     )
     if return_X_y:

@@ -71,6 +71,23 @@ def read_ts(file):
     ------
     ValueError
         If the file is malformed; the message names the file and line.
+
+    See Also
+    --------
+    load_ucr : The bundled UCR/UEA sets, read with this reader.
+
+    Examples
+    --------
+    >>> import io
+    >>> from pygru.datasets import read_ts
+    >>> lines = ["@problemName Demo", "@univariate true", "@classLabel true up down",
+    ...          "@data", "1,2,3:up", "3,2,?:down"]
+    >>> X, y, header = read_ts(io.BytesIO("\\n".join(lines).encode()))
+    >>> X[:, :, 0]
+    array([[ 1.,  2.,  3.],
+           [ 3.,  2., nan]])
+    >>> y, header["class_labels"]
+    (array(['up', 'down'], dtype='<U4'), ['up', 'down'])
     """
     if isinstance(file, (str, os.PathLike)):
         source = os.fsdecode(file)
@@ -91,6 +108,11 @@ def parse_ts(lines, source="<string>"):
         The file's lines (an open text file works).
     source : str, default="<string>"
         Name used in error messages.
+
+    Returns
+    -------
+    X, y, header
+        As :func:`read_ts` returns them.
     """
     lines = iter(enumerate(lines, start=1))
     header = _parse_header(lines, source)
@@ -99,9 +121,7 @@ def parse_ts(lines, source="<string>"):
     n_dims = header["dimensions"]
     if header["univariate"]:
         if n_dims not in (None, 1):
-            raise ValueError(
-                f"{source}: header says @univariate true but @dimensions {n_dims}"
-            )
+            raise ValueError(f"{source}: header says @univariate true but @dimensions {n_dims}")
         n_dims = 1
     for lineno, line in lines:
         line = line.strip()
@@ -116,15 +136,12 @@ def parse_ts(lines, source="<string>"):
         if n_dims is None:
             n_dims = len(fields)
         elif len(fields) != n_dims:
-            raise ValueError(
-                f"{where}: found {len(fields)} dimension(s), expected {n_dims}"
-            )
+            raise ValueError(f"{where}: found {len(fields)} dimension(s), expected {n_dims}")
         channels = [_parse_values(field, where) for field in fields]
         lengths = {len(channel) for channel in channels}
         if len(lengths) != 1:
             raise ValueError(
-                f"{where}: the dimensions of one series have different lengths "
-                f"{sorted(lengths)}"
+                f"{where}: the dimensions of one series have different lengths {sorted(lengths)}"
             )
         series.append(np.stack(channels, axis=1))
         linenos.append(lineno)

@@ -214,8 +214,30 @@ def load_ucr(name, split=None, return_X_y=False):
 def load_italy_power_demand(split=None, return_X_y=False):
     """Load ItalyPowerDemand: 24-hour demand curves, winter vs summer days.
 
-    67 training and 1029 test series of length 24, univariate, 2 classes.
-    See :func:`load_ucr` for the parameters and what is returned.
+    67 training and 1029 test series of length 24, univariate, 2 classes
+    ("1": October to March, "2": April to September). Same as
+    ``load_ucr("ItalyPowerDemand", ...)``.
+
+    Parameters
+    ----------
+    split : {None, "train", "test"}, default=None
+        None loads both parts of the split; "train" or "test" loads one.
+    return_X_y : bool, default=False
+        Return arrays instead of a Bunch: ``(X_train, y_train, X_test,
+        y_test)``, or ``(X, y)`` when ``split`` is given.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch` or tuple
+        X arrays of shape (n_series, 24, 1) and string labels, in the Bunch
+        or tuple described in :func:`load_ucr`.
+
+    Examples
+    --------
+    >>> from pygru.datasets import load_italy_power_demand
+    >>> X_train, y_train, X_test, y_test = load_italy_power_demand(return_X_y=True)
+    >>> X_train.shape, X_test.shape, y_train[:4]
+    ((67, 24, 1), (1029, 24, 1), array(['1', '1', '2', '2'], dtype='<U1'))
     """
     return load_ucr("ItalyPowerDemand", split=split, return_X_y=return_X_y)
 
@@ -223,8 +245,29 @@ def load_italy_power_demand(split=None, return_X_y=False):
 def load_gunpoint(split=None, return_X_y=False):
     """Load GunPoint: hand motion, drawing a gun vs pointing a finger.
 
-    50 training and 150 test series of length 150, univariate, 2 classes.
-    See :func:`load_ucr` for the parameters and what is returned.
+    50 training and 150 test series of length 150, univariate, 2 classes
+    ("1": Gun-Draw, "2": Point). Same as ``load_ucr("GunPoint", ...)``.
+
+    Parameters
+    ----------
+    split : {None, "train", "test"}, default=None
+        None loads both parts of the split; "train" or "test" loads one.
+    return_X_y : bool, default=False
+        Return arrays instead of a Bunch: ``(X_train, y_train, X_test,
+        y_test)``, or ``(X, y)`` when ``split`` is given.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch` or tuple
+        X arrays of shape (n_series, 150, 1) and string labels, in the Bunch
+        or tuple described in :func:`load_ucr`.
+
+    Examples
+    --------
+    >>> from pygru.datasets import load_gunpoint
+    >>> X, y = load_gunpoint(split="train", return_X_y=True)
+    >>> X.shape, y.shape
+    ((50, 150, 1), (50,))
     """
     return load_ucr("GunPoint", split=split, return_X_y=return_X_y)
 
@@ -233,8 +276,29 @@ def load_japanese_vowels(split=None, return_X_y=False):
     """Load JapaneseVowels: speaker identification from LPC cepstra.
 
     270 training and 370 test series of 12 dimensions and 7-29 time points,
-    9 classes. X is a list of ``(n_timepoints_i, 12)`` arrays.
-    See :func:`load_ucr` for the parameters and what is returned.
+    9 classes (the speakers, "1" to "9"). X is a list of
+    ``(n_timepoints_i, 12)`` arrays. Same as ``load_ucr("JapaneseVowels", ...)``.
+
+    Parameters
+    ----------
+    split : {None, "train", "test"}, default=None
+        None loads both parts of the split; "train" or "test" loads one.
+    return_X_y : bool, default=False
+        Return arrays instead of a Bunch: ``(X_train, y_train, X_test,
+        y_test)``, or ``(X, y)`` when ``split`` is given.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch` or tuple
+        X as lists of arrays of shape (n_timepoints_i, 12) and string labels,
+        in the Bunch or tuple described in :func:`load_ucr`.
+
+    Examples
+    --------
+    >>> from pygru.datasets import load_japanese_vowels
+    >>> data = load_japanese_vowels()
+    >>> len(data.X_train), len(data.X_test), data.X_train[0].shape
+    (270, 370, (20, 12))
     """
     return load_ucr("JapaneseVowels", split=split, return_X_y=return_X_y)
 
@@ -242,8 +306,30 @@ def load_japanese_vowels(split=None, return_X_y=False):
 def load_basic_motions(split=None, return_X_y=False):
     """Load BasicMotions: activity recognition from a smart watch.
 
-    40 training and 40 test series of length 100 with 6 dimensions, 4 classes.
-    See :func:`load_ucr` for the parameters and what is returned.
+    40 training and 40 test series of length 100 with 6 dimensions, 4 classes
+    (Standing, Running, Walking, Badminton). Same as
+    ``load_ucr("BasicMotions", ...)``.
+
+    Parameters
+    ----------
+    split : {None, "train", "test"}, default=None
+        None loads both parts of the split; "train" or "test" loads one.
+    return_X_y : bool, default=False
+        Return arrays instead of a Bunch: ``(X_train, y_train, X_test,
+        y_test)``, or ``(X, y)`` when ``split`` is given.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch` or tuple
+        X arrays of shape (n_series, 100, 6) and string labels, in the Bunch
+        or tuple described in :func:`load_ucr`.
+
+    Examples
+    --------
+    >>> from pygru.datasets import load_basic_motions
+    >>> data = load_basic_motions(split="test")
+    >>> data.X.shape, data.class_labels.tolist()
+    ((40, 100, 6), ['Standing', 'Running', 'Walking', 'Badminton'])
     """
     return load_ucr("BasicMotions", split=split, return_X_y=return_X_y)
 
@@ -251,8 +337,30 @@ def load_basic_motions(split=None, return_X_y=False):
 def load_arrowhead(split=None, return_X_y=False):
     """Load ArrowHead: shape classes of projectile points from outlines.
 
-    36 training and 175 test series of length 251, univariate, 3 classes.
-    See :func:`load_ucr` for the parameters and what is returned.
+    36 training and 175 test series of length 251, univariate, 3 classes
+    ("0": Avonlea, "1": Clovis, "2": Mix). Same as
+    ``load_ucr("ArrowHead", ...)``.
+
+    Parameters
+    ----------
+    split : {None, "train", "test"}, default=None
+        None loads both parts of the split; "train" or "test" loads one.
+    return_X_y : bool, default=False
+        Return arrays instead of a Bunch: ``(X_train, y_train, X_test,
+        y_test)``, or ``(X, y)`` when ``split`` is given.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch` or tuple
+        X arrays of shape (n_series, 251, 1) and string labels, in the Bunch
+        or tuple described in :func:`load_ucr`.
+
+    Examples
+    --------
+    >>> from pygru.datasets import load_arrowhead
+    >>> X_train, y_train, X_test, y_test = load_arrowhead(return_X_y=True)
+    >>> X_train.shape, X_test.shape
+    ((36, 251, 1), (175, 251, 1))
     """
     return load_ucr("ArrowHead", split=split, return_X_y=return_X_y)
 
@@ -261,8 +369,29 @@ def load_pickup_gesture_wiimote_z(split=None, return_X_y=False):
     """Load PickupGestureWiimoteZ: person identification from a gesture.
 
     50 training and 50 test univariate series of 29-361 time points, 10
-    classes. X is a list of ``(n_timepoints_i, 1)`` arrays.
-    See :func:`load_ucr` for the parameters and what is returned.
+    classes (the people, "1" to "10"). X is a list of ``(n_timepoints_i, 1)``
+    arrays. Same as ``load_ucr("PickupGestureWiimoteZ", ...)``.
+
+    Parameters
+    ----------
+    split : {None, "train", "test"}, default=None
+        None loads both parts of the split; "train" or "test" loads one.
+    return_X_y : bool, default=False
+        Return arrays instead of a Bunch: ``(X_train, y_train, X_test,
+        y_test)``, or ``(X, y)`` when ``split`` is given.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch` or tuple
+        X as lists of arrays of shape (n_timepoints_i, 1) and string labels,
+        in the Bunch or tuple described in :func:`load_ucr`.
+
+    Examples
+    --------
+    >>> from pygru.datasets import load_pickup_gesture_wiimote_z
+    >>> X, y = load_pickup_gesture_wiimote_z(split="train", return_X_y=True)
+    >>> len(X), X[0].shape, len(set(y))
+    (50, (324, 1), 10)
     """
     return load_ucr("PickupGestureWiimoteZ", split=split, return_X_y=return_X_y)
 
@@ -270,9 +399,7 @@ def load_pickup_gesture_wiimote_z(split=None, return_X_y=False):
 def _canonical_name(name):
     by_lower = {known.lower(): known for known in _CATALOG}
     if not isinstance(name, str) or name.lower() not in by_lower:
-        raise ValueError(
-            f"unknown data set {name!r}; the bundled ones are {', '.join(_CATALOG)}"
-        )
+        raise ValueError(f"unknown data set {name!r}; the bundled ones are {', '.join(_CATALOG)}")
     return by_lower[name.lower()]
 
 
@@ -284,14 +411,11 @@ def _read_part(name, part):
 
 def _describe(name, loaded, class_labels):
     lines = [name, "=" * len(name), "", _CATALOG[name]["summary"], ""]
-    for part, (X, y, _) in loaded.items():
+    for part, (X, _, _) in loaded.items():
         lengths = [len(series) for series in X]
         low, high = min(lengths), max(lengths)
         length = str(low) if low == high else f"{low}-{high}"
-        lines.append(
-            f"{part}: {len(X)} series, length {length}, "
-            f"{X[0].shape[-1]} dimension(s)"
-        )
+        lines.append(f"{part}: {len(X)} series, length {length}, {X[0].shape[-1]} dimension(s)")
     labels = ", ".join(class_labels)
     lines += [
         f"classes: {len(class_labels)} ({labels})",

@@ -9,9 +9,9 @@
 ipywidgets and matplotlib (``pip install 'pygru[notebook]'``) are imported only when a widget
 or figure is made, so importing this module needs neither.
 """
+
 from ._panel import TrainingDiverged, TrainingPanel
 from ._plots import plot_gates, plot_training_curves
 from ._viewer import GateViewer
 
-__all__ = ["GateViewer", "TrainingDiverged", "TrainingPanel", "plot_gates",
-           "plot_training_curves"]
+__all__ = ["GateViewer", "TrainingDiverged", "TrainingPanel", "plot_gates", "plot_training_curves"]

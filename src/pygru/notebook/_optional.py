@@ -15,8 +15,7 @@ def ipywidgets():
     try:
         import ipywidgets
     except ImportError as error:
-        raise ImportError(f"pygru.notebook's widgets need ipywidgets; {_INSTALL_HINT}") \
-            from error
+        raise ImportError(f"pygru.notebook's widgets need ipywidgets; {_INSTALL_HINT}") from error
     return ipywidgets
 
 
@@ -24,8 +23,7 @@ def _matplotlib():
     try:
         import matplotlib
     except ImportError as error:
-        raise ImportError(f"pygru.notebook's plots need matplotlib; {_INSTALL_HINT}") \
-            from error
+        raise ImportError(f"pygru.notebook's plots need matplotlib; {_INSTALL_HINT}") from error
     return matplotlib
 
 

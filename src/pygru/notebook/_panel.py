@@ -1,4 +1,5 @@
 """TrainingPanel: train a GRU estimator epoch by epoch from buttons, with live curves."""
+
 import html
 import math
 import threading
@@ -43,11 +44,20 @@ class TrainingPanel:
     Parameters
     ----------
     estimator : GRUClassifier or GRURegressor
-        The estimator to train; it is trained in place until the first Reset. A fitted
-        estimator continues from its current state.
-    X, y : training sequences and targets, as ``estimator.partial_fit`` takes them
-    X_val, y_val : validation sequences and targets, default=None
-        Scored after every epoch (accuracy for a classifier, R² for a regressor).
+        The estimator to train (any estimator with ``partial_fit`` and a ``max_iter``
+        parameter); it is trained in place until the first Reset. A fitted estimator
+        continues from its current state.
+    X : array-like or list of arrays
+        Training sequences, as ``estimator.partial_fit`` takes them.
+    y : array-like
+        Training targets, as ``estimator.partial_fit`` takes them. For a classifier, the
+        labels in ``y`` are all the classes (passed to ``partial_fit`` as ``classes``).
+    X_val : array-like or list of arrays, default=None
+        Validation sequences, scored with ``estimator.score`` after every epoch (accuracy
+        for a classifier, R² for a regressor). Pass both ``X_val`` and ``y_val``, or
+        neither.
+    y_val : array-like, default=None
+        Validation targets.
     max_epochs : int, default=None
         Train until the estimator has run this many epochs (its ``n_iter_``); None uses its
         ``max_iter``.
@@ -78,6 +88,11 @@ class TrainingPanel:
     controls : dict of str to ipywidgets widget
         "learning_rate", "hidden_size", "solver", "batch_size" and "dropout".
 
+    See Also
+    --------
+    plot_training_curves : The panel's figure, without widgets.
+    GateViewer : Inspect the gates of the trained model.
+
     Examples
     --------
     >>> from pygru import GRUClassifier
@@ -92,17 +107,30 @@ class TrainingPanel:
     [1, 2, 3]
     """
 
-    def __init__(self, estimator, X, y, X_val=None, y_val=None, *, max_epochs=None,
-                 redraw_interval=0.5, display=True):
+    def __init__(
+        self,
+        estimator,
+        X,
+        y,
+        X_val=None,
+        y_val=None,
+        *,
+        max_epochs=None,
+        redraw_interval=0.5,
+        display=True,
+    ):
         if not hasattr(estimator, "partial_fit"):
-            raise TypeError("TrainingPanel trains an estimator with partial_fit, such as "
-                            f"GRUClassifier or GRURegressor; got {type(estimator).__name__}")
+            raise TypeError(
+                "TrainingPanel trains an estimator with partial_fit, such as "
+                f"GRUClassifier or GRURegressor; got {type(estimator).__name__}"
+            )
         if (X_val is None) != (y_val is None):
             raise ValueError("pass both X_val and y_val, or neither")
         self.estimator = estimator
         self.X, self.y, self.X_val, self.y_val = X, y, X_val, y_val
-        self.max_epochs = int(estimator.get_params()["max_iter"] if max_epochs is None
-                              else max_epochs)
+        self.max_epochs = int(
+            estimator.get_params()["max_iter"] if max_epochs is None else max_epochs
+        )
         if self.max_epochs < 1:
             raise ValueError(f"max_epochs must be at least 1, got {max_epochs}")
         self.redraw_interval = redraw_interval
@@ -123,8 +151,10 @@ class TrainingPanel:
             show(self.widget)
 
     def __repr__(self):
-        return (f"<TrainingPanel: {self.phase}, epoch {self.epoch}/{self.max_epochs}, "
-                f"{type(self.estimator).__name__}>")
+        return (
+            f"<TrainingPanel: {self.phase}, epoch {self.epoch}/{self.max_epochs}, "
+            f"{type(self.estimator).__name__}>"
+        )
 
     # ------------------------------------------------------------------ state
     @property
@@ -150,17 +180,35 @@ class TrainingPanel:
 
     # ------------------------------------------------------------------ buttons
     def start(self):
-        """Start training (the Start button); returns the panel."""
+        """Start training in the background (the Start button).
+
+        Returns
+        -------
+        self : TrainingPanel
+            The panel, to chain ``wait()``.
+        """
         self._transition("start")
         return self._launch()
 
     def resume(self):
-        """Continue a paused training with the same optimizer state; returns the panel."""
+        """Continue a paused training with the same optimizer state (the Resume button).
+
+        Returns
+        -------
+        self : TrainingPanel
+            The panel.
+        """
         self._transition("resume")
         return self._launch()
 
     def pause(self):
-        """Stop after the current epoch (the Pause button); returns the panel."""
+        """Stop after the current epoch (the Pause button).
+
+        Returns
+        -------
+        self : TrainingPanel
+            The panel.
+        """
         self._transition("pause")
         self._pause_requested.set()
         self._refresh(force=True)
@@ -168,7 +216,13 @@ class TrainingPanel:
 
     def reset(self):
         """Replace the estimator by an unfitted clone with the controls' settings and clear
-        the curves (the Reset button); returns the panel."""
+        the curves (the Reset button).
+
+        Returns
+        -------
+        self : TrainingPanel
+            The panel.
+        """
         self._transition("reset")
         params = _state.params_from_controls(self.control_values, self.estimator.get_params())
         self.estimator = clone(self.estimator).set_params(**params)
@@ -178,7 +232,19 @@ class TrainingPanel:
         return self
 
     def wait(self, timeout=None):
-        """Block until training stops (or ``timeout`` seconds pass); returns the phase."""
+        """Block until training stops (or ``timeout`` seconds pass).
+
+        Parameters
+        ----------
+        timeout : float, default=None
+            Longest time to wait, in seconds; None waits until training stops.
+
+        Returns
+        -------
+        phase : str
+            The panel's ``phase`` when the wait ends: "finished", "paused" or "failed"
+            once training has stopped ("running" or "pausing" after a timeout).
+        """
         worker = self._worker
         if worker is not None:
             worker.join(timeout)
@@ -186,8 +252,9 @@ class TrainingPanel:
 
     def _launch(self):
         self._pause_requested.clear()
-        self._worker = threading.Thread(target=self._train, name="pygru-training-panel",
-                                        daemon=True)
+        self._worker = threading.Thread(
+            target=self._train, name="pygru-training-panel", daemon=True
+        )
         self._refresh(force=True)
         self._worker.start()
         return self
@@ -217,10 +284,16 @@ class TrainingPanel:
         epoch_before = self.epoch
         records = []
         user_callbacks = self.estimator.get_params()["callbacks"]
-        callbacks = [] if user_callbacks is None else \
-            [user_callbacks] if callable(user_callbacks) else list(user_callbacks)
+        callbacks = (
+            []
+            if user_callbacks is None
+            else [user_callbacks]
+            if callable(user_callbacks)
+            else list(user_callbacks)
+        )
         self.estimator.set_params(
-            callbacks=callbacks + [lambda estimator, record: records.append(record)])
+            callbacks=callbacks + [lambda estimator, record: records.append(record)]
+        )
         try:
             if self._classes is None:
                 self.estimator.partial_fit(self.X, self.y)
@@ -234,7 +307,8 @@ class TrainingPanel:
             raise TrainingDiverged(
                 f"Training diverged in epoch {epoch_before + 1}: the loss became NaN or "
                 f"infinite. The model keeps the weights of epoch {epoch_before}. Press Reset "
-                "after lowering the learning rate (or scale the input).")
+                "after lowering the learning rate (or scale the input)."
+            )
         record = dict(records[-1])
         if self.X_val is not None:
             record["validation_score"] = float(self.estimator.score(self.X_val, self.y_val))
@@ -253,8 +327,9 @@ class TrainingPanel:
             button.on_click(lambda _, name=name: self._click(name))
             button.add_class(f"pygru-{name}")
         self._status = widgets.HTML().add_class("pygru-status")
-        self._progress = widgets.IntProgress(min=0, max=self.max_epochs,
-                                             description="epochs").add_class("pygru-progress")
+        self._progress = widgets.IntProgress(
+            min=0, max=self.max_epochs, description="epochs"
+        ).add_class("pygru-progress")
         self._summary = widgets.HTML().add_class("pygru-summary")
         self._error = widgets.HTML().add_class("pygru-error-box")
         self._curves = widgets.Image(format="png").add_class("pygru-curves")
@@ -262,15 +337,22 @@ class TrainingPanel:
         self._pending = widgets.HTML()
         for control in self.controls.values():
             control.observe(lambda _: self._show_pending(), names="value")
-        settings = widgets.VBox([widgets.HTML("<b>Settings</b> (applied on Reset)"),
-                                 *self.controls.values(), self._pending])
-        self.widget = widgets.VBox([
-            widgets.HBox([*self.buttons.values(), self._status]),
-            self._progress,
-            widgets.HBox([self._curves, settings]),
-            self._summary,
-            self._error,
-        ]).add_class("pygru-training-panel")
+        settings = widgets.VBox(
+            [
+                widgets.HTML("<b>Settings</b> (applied on Reset)"),
+                *self.controls.values(),
+                self._pending,
+            ]
+        )
+        self.widget = widgets.VBox(
+            [
+                widgets.HBox([*self.buttons.values(), self._status]),
+                self._progress,
+                widgets.HBox([self._curves, settings]),
+                self._summary,
+                self._error,
+            ]
+        ).add_class("pygru-training-panel")
 
     def _build_controls(self, widgets):
         values = _state.control_values(self.estimator.get_params())
@@ -279,21 +361,44 @@ class TrainingPanel:
         batch_sizes = sorted({*_BATCH_SIZES, values["batch_size"]} - {"auto"})
         return {
             "learning_rate": widgets.FloatLogSlider(
-                value=values["learning_rate"], base=10, min=min(-5, math.floor(exponent)),
-                max=max(0, math.ceil(exponent)), step=0.1, readout_format=".2g",
-                description="learning rate", continuous_update=False, style=style),
+                value=values["learning_rate"],
+                base=10,
+                min=min(-5, math.floor(exponent)),
+                max=max(0, math.ceil(exponent)),
+                step=0.1,
+                readout_format=".2g",
+                description="learning rate",
+                continuous_update=False,
+                style=style,
+            ),
             "hidden_size": widgets.BoundedIntText(
-                value=values["hidden_size"], min=1, max=4096, description="hidden size",
-                style=style),
+                value=values["hidden_size"],
+                min=1,
+                max=4096,
+                description="hidden size",
+                style=style,
+            ),
             "solver": widgets.Dropdown(
                 options=list(dict.fromkeys([*_SOLVERS, values["solver"]])),
-                value=values["solver"], description="solver", style=style),
+                value=values["solver"],
+                description="solver",
+                style=style,
+            ),
             "batch_size": widgets.Dropdown(
                 options=[("auto", "auto")] + [(str(size), size) for size in batch_sizes],
-                value=values["batch_size"], description="batch size", style=style),
+                value=values["batch_size"],
+                description="batch size",
+                style=style,
+            ),
             "dropout": widgets.FloatSlider(
-                value=values["dropout"], min=0.0, max=0.9, step=0.05, description="dropout",
-                continuous_update=False, style=style),
+                value=values["dropout"],
+                min=0.0,
+                max=0.9,
+                step=0.05,
+                description="dropout",
+                continuous_update=False,
+                style=style,
+            ),
         }
 
     @property
@@ -302,20 +407,36 @@ class TrainingPanel:
         return {name: control.value for name, control in self.controls.items()}
 
     def set_controls(self, **values):
-        """Set controls by name (learning_rate, hidden_size, solver, batch_size, dropout),
-        as if changed in the panel; they apply on Reset. Returns the panel."""
+        """Set controls by name, as if changed in the panel; they apply on Reset.
+
+        Parameters
+        ----------
+        **values : dict
+            New values by control name: ``learning_rate`` (float), ``hidden_size`` (int),
+            ``solver`` (str), ``batch_size`` (int or "auto") and ``dropout`` (float).
+            Unknown names are a ValueError.
+
+        Returns
+        -------
+        self : TrainingPanel
+            The panel, to chain ``reset()``.
+        """
         unknown = set(values) - set(self.controls)
         if unknown:
-            raise ValueError(f"unknown controls {sorted(unknown)}; the controls are "
-                             f"{list(self.controls)}")
+            raise ValueError(
+                f"unknown controls {sorted(unknown)}; the controls are {list(self.controls)}"
+            )
         for name, value in values.items():
             self.controls[name].value = value
         return self
 
     def _show_pending(self):
         changed = _state.changed_controls(self.control_values, self.estimator.get_params())
-        self._pending.value = "" if not changed else (
-            f"<i>Changed: {html.escape(', '.join(changed))}. Press Reset to apply.</i>")
+        self._pending.value = (
+            ""
+            if not changed
+            else (f"<i>Changed: {html.escape(', '.join(changed))}. Press Reset to apply.</i>")
+        )
 
     def _refresh(self, force=False):
         """Bring the widgets up to date; while training, at most every few tenths of a
@@ -327,8 +448,7 @@ class TrainingPanel:
                 self._update_text()
             if force or now - self._last_figure >= self.redraw_interval:
                 self._last_figure = now
-                plot_training_curves(self.estimator, self.validation_scores,
-                                     figure=self.figure)
+                plot_training_curves(self.estimator, self.validation_scores, figure=self.figure)
                 self._curves.value = png_bytes(self.figure)
 
     def _update_text(self):
@@ -338,8 +458,9 @@ class TrainingPanel:
             button.disabled = name not in enabled
         self._status.value = html.escape(_state.format_status(phase, epoch, self.max_epochs))
         self._progress.value = min(epoch, self.max_epochs)
-        self._progress.bar_style = {_state.FINISHED: "success",
-                                    _state.FAILED: "danger"}.get(phase, "info")
+        self._progress.bar_style = {_state.FINISHED: "success", _state.FAILED: "danger"}.get(
+            phase, "info"
+        )
         self._summary.value = html.escape(self.summary)
         self._error.value = "" if self.error is None else _state.error_html(self.error)
         self._show_pending()

@@ -3,6 +3,7 @@
 The widgets draw with these same functions into figures of their own; called directly, they
 draw into a new pyplot figure (or the one passed as ``figure``) and return it.
 """
+
 import numpy as np
 from sklearn.base import is_classifier
 from sklearn.pipeline import Pipeline
@@ -55,6 +56,10 @@ def plot_training_curves(estimator, validation_scores=None, *, figure=None):
     figure : matplotlib Figure
         Axes: the training loss, then (if any) the validation score.
 
+    See Also
+    --------
+    TrainingPanel : The same curves, live while training from buttons.
+
     Examples
     --------
     >>> from pygru import GRUClassifier
@@ -80,10 +85,14 @@ def plot_training_curves(estimator, validation_scores=None, *, figure=None):
     _draw_curve(axes[0], epochs, losses, "training loss", "C0", best=np.argmin)
     if validation_scores is not None:
         scores = np.asarray(validation_scores, dtype=float)
-        score_epochs = epochs[len(epochs) - len(scores):] if len(scores) <= len(epochs) \
+        score_epochs = (
+            epochs[len(epochs) - len(scores) :]
+            if len(scores) <= len(epochs)
             else np.arange(1, len(scores) + 1)
-        _draw_curve(axes[1], score_epochs, scores, f"validation {score_name(model)}", "C1",
-                    best=np.argmax)
+        )
+        _draw_curve(
+            axes[1], score_epochs, scores, f"validation {score_name(model)}", "C1", best=np.argmax
+        )
     return figure
 
 
@@ -93,18 +102,33 @@ def _draw_curve(ax, epochs, values, title, color, best):
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.grid(alpha=0.3)
     if len(values) == 0:
-        ax.text(0.5, 0.5, "no epochs yet", transform=ax.transAxes, ha="center",
-                va="center", color="0.5")
+        ax.text(
+            0.5,
+            0.5,
+            "no epochs yet",
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            color="0.5",
+        )
         return
     ax.plot(epochs, values, color=color, marker="." if len(values) <= 40 else None)
     best_index = best(values)
-    ax.plot(epochs[best_index], values[best_index], "o", color=color, fillstyle="none",
-            markersize=9, label=f"best {values[best_index]:.4g} (epoch {epochs[best_index]})")
+    ax.plot(
+        epochs[best_index],
+        values[best_index],
+        "o",
+        color=color,
+        fillstyle="none",
+        markersize=9,
+        label=f"best {values[best_index]:.4g} (epoch {epochs[best_index]})",
+    )
     ax.legend(loc="best", fontsize="small")
 
 
-def plot_gates(estimator, x, *, layer=0, direction="forward", y_true=None, time_labels=None,
-               figure=None):
+def plot_gates(
+    estimator, x, *, layer=0, direction="forward", y_true=None, time_labels=None, figure=None
+):
     """Plot one sequence and what a GRU layer's gates do with it, step by step.
 
     Five rows share the time axis: the input sequence (or its tokens) with the prediction in
@@ -137,6 +161,23 @@ def plot_gates(estimator, x, *, layer=0, direction="forward", y_true=None, time_
     -------
     figure : matplotlib Figure
         Axes: input, r, z, n, h, then the colorbars of the four heatmaps.
+
+    See Also
+    --------
+    GateViewer : The same figure, with controls to pick the sample, layer and direction.
+    pygru.GRUClassifier.gate_activations : The gate values as arrays.
+
+    Examples
+    --------
+    >>> from pygru import GRUClassifier
+    >>> from pygru.datasets import load_italy_power_demand
+    >>> from pygru.notebook import plot_gates
+    >>> X, y = load_italy_power_demand(split="train", return_X_y=True)
+    >>> clf = GRUClassifier(hidden_layer_sizes=(8,), max_iter=1, random_state=0).fit(X, y)
+    >>> figure = plot_gates(clf, X[0], y_true=y[0])
+    >>> [ax.get_title(loc="left") for ax in figure.axes[:5]]  # doctest: +NORMALIZE_WHITESPACE
+    ['input', 'r: reset gate', 'z: update gate (1 = keep h)', 'n: candidate state',
+     'h: hidden state']
     """
     preprocess, model = split_pipeline(estimator)
     batch = preprocess([x])
@@ -144,14 +185,16 @@ def plot_gates(estimator, x, *, layer=0, direction="forward", y_true=None, time_
     if not 0 <= layer < len(activations):
         raise ValueError(f"layer must be in 0..{len(activations) - 1}, got {layer!r}")
     if direction not in activations[layer]:
-        raise ValueError(f"direction must be one of {sorted(activations[layer])}, "
-                         f"got {direction!r}")
+        raise ValueError(
+            f"direction must be one of {sorted(activations[layer])}, got {direction!r}"
+        )
     gates = {name: values[0] for name, values in activations[layer][direction].items()}
     length = int(np.count_nonzero(~np.isnan(gates["h"][:, 0])))
     gates = {name: values[:length] for name, values in gates.items()}
     if time_labels is not None and len(time_labels) < length:
-        raise ValueError(f"time_labels has {len(time_labels)} labels for a sequence of "
-                         f"{length} steps")
+        raise ValueError(
+            f"time_labels has {len(time_labels)} labels for a sequence of {length} steps"
+        )
 
     if figure is None:
         figure = pyplot_figure(figsize=(9, 7.5), layout="constrained")
@@ -168,12 +211,21 @@ def plot_gates(estimator, x, *, layer=0, direction="forward", y_true=None, time_
     truth = "" if y_true is None else f", true: {y_true}"
     figure.suptitle(f"GRU layer {layer} ({direction}): {prediction}{truth}")
 
-    gate_axes = [figure.add_subplot(grid[row, 0], sharex=input_ax)
-                 for row in range(1, len(_GATE_PANELS) + 1)]
+    gate_axes = [
+        figure.add_subplot(grid[row, 0], sharex=input_ax)
+        for row in range(1, len(_GATE_PANELS) + 1)
+    ]
     for ax, (name, title, cmap, (vmin, vmax)) in zip(gate_axes, _GATE_PANELS):
         units = gates[name].shape[1]
-        ax.imshow(gates[name].T, aspect="auto", interpolation="nearest", cmap=cmap,
-                  vmin=vmin, vmax=vmax, extent=(-0.5, length - 0.5, units - 0.5, -0.5))
+        ax.imshow(
+            gates[name].T,
+            aspect="auto",
+            interpolation="nearest",
+            cmap=cmap,
+            vmin=vmin,
+            vmax=vmax,
+            extent=(-0.5, length - 0.5, units - 0.5, -0.5),
+        )
         ax.set_ylabel("unit")
         ax.set_title(title, loc="left", fontsize="medium")
         ax.tick_params(labelbottom=ax is gate_axes[-1])
@@ -182,8 +234,9 @@ def plot_gates(estimator, x, *, layer=0, direction="forward", y_true=None, time_
     input_ax.tick_params(labelbottom=False)
     input_ax.set_xlim(-0.5, length - 0.5)
     if time_labels is not None and not tokens:
-        gate_axes[-1].set_xticks(np.arange(length),
-                                 [str(label) for label in time_labels[:length]], rotation=90)
+        gate_axes[-1].set_xticks(
+            np.arange(length), [str(label) for label in time_labels[:length]], rotation=90
+        )
     gate_axes[-1].set_xlabel("time step")
     return figure
 
@@ -196,18 +249,31 @@ def _draw_input(ax, inputs):
         ax.grid(alpha=0.3)
     else:
         limit = np.nanmax(np.abs(values)) or 1.0
-        ax.imshow(values.T, aspect="auto", interpolation="nearest", cmap="RdBu_r",
-                  vmin=-limit, vmax=limit,
-                  extent=(-0.5, len(values) - 0.5, values.shape[1] - 0.5, -0.5))
+        ax.imshow(
+            values.T,
+            aspect="auto",
+            interpolation="nearest",
+            cmap="RdBu_r",
+            vmin=-limit,
+            vmax=limit,
+            extent=(-0.5, len(values) - 0.5, values.shape[1] - 0.5, -0.5),
+        )
         ax.set_ylabel("feature")
 
 
 def _draw_tokens(ax, ids, labels):
     ax.set_title("input tokens", loc="left", fontsize="medium")
     labels = [str(token) for token in ids] if labels is None else labels
-    for step, label in enumerate(labels[:len(ids)]):
-        ax.text(step, 0.5, "?" if label is None else label, rotation=90, ha="center",
-                va="center", fontsize="small")
+    for step, label in enumerate(labels[: len(ids)]):
+        ax.text(
+            step,
+            0.5,
+            "?" if label is None else label,
+            rotation=90,
+            ha="center",
+            va="center",
+            fontsize="small",
+        )
     ax.set_ylim(0, 1)
     ax.set_yticks([])
 

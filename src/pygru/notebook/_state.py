@@ -4,6 +4,7 @@ No widgets here: the panel's phases and their transitions, which buttons each ph
 the text it shows, and how its controls map to estimator parameters. Tests call these
 directly, without ipywidgets or a browser.
 """
+
 import html
 import math
 import traceback
@@ -31,12 +32,12 @@ __all__ = [
     "params_from_controls",
 ]
 
-READY = "ready"          # a model that has not trained in this panel since the last Reset
-RUNNING = "running"      # the worker thread is training
-PAUSING = "pausing"      # Pause was pressed; the worker finishes its current epoch
-PAUSED = "paused"        # stopped between epochs; Resume continues with the same optimizer
-FINISHED = "finished"    # the epoch budget is used up
-FAILED = "failed"        # an epoch raised an error or diverged
+READY = "ready"  # a model that has not trained in this panel since the last Reset
+RUNNING = "running"  # the worker thread is training
+PAUSING = "pausing"  # Pause was pressed; the worker finishes its current epoch
+PAUSED = "paused"  # stopped between epochs; Resume continues with the same optimizer
+FINISHED = "finished"  # the epoch budget is used up
+FAILED = "failed"  # an epoch raised an error or diverged
 
 # (phase, event) -> next phase. The worker reports "halted" when it stops after a pause
 # request, "done" when the budget is used up, and "failed" on an error.
@@ -75,8 +76,10 @@ def next_phase(phase, event):
         return _TRANSITIONS[phase, event]
     except KeyError:
         allowed = sorted(event for (source, event) in _TRANSITIONS if source == phase)
-        raise ValueError(f"cannot {event} a training panel that is {phase}; possible "
-                         f"now: {', '.join(allowed) or 'nothing'}") from None
+        raise ValueError(
+            f"cannot {event} a training panel that is {phase}; possible "
+            f"now: {', '.join(allowed) or 'nothing'}"
+        ) from None
 
 
 def enabled_buttons(phase):
@@ -150,7 +153,7 @@ def format_status(phase, epoch, max_epochs):
         RUNNING: f"Training… epoch {epoch}/{max_epochs} done.",
         PAUSING: f"Pausing after the current epoch (epoch {epoch + 1}).",
         PAUSED: f"Paused after epoch {epoch}. Resume continues with the same optimizer "
-                "state; Reset starts a new model with the settings below.",
+        "state; Reset starts a new model with the settings below.",
         FINISHED: f"Finished: {epoch} epochs. Reset to train a new model.",
         FAILED: "Training stopped with an error (below). Reset to try new settings.",
     }[phase]
@@ -169,8 +172,9 @@ def format_summary(records, max_epochs, score_name="score"):
     scored = [record for record in records if record["validation_score"] is not None]
     if scored:
         best = max(scored, key=lambda record: record["validation_score"])
-        parts.append(f"best validation {score_name} {best['validation_score']:.4g} "
-                     f"(epoch {best['epoch']})")
+        parts.append(
+            f"best validation {score_name} {best['validation_score']:.4g} (epoch {best['epoch']})"
+        )
     seconds = sum(record["duration"] for record in records) / len(records)
     parts.append(f"{format_duration(seconds)} per epoch")
     return " · ".join(parts)
@@ -187,8 +191,10 @@ def format_error(error):
 def error_html(error):
     """The error box of the panel: headline in clear, traceback folded away."""
     headline, details = format_error(error)
-    return ('<div class="pygru-error" style="border-left: 4px solid #c62828; '
-            'background: #fdecea; padding: 4px 8px; color: #8e0000">'
-            f"<b>{html.escape(headline)}</b>"
-            f"<details><summary>traceback</summary><pre>{html.escape(details)}</pre>"
-            "</details></div>")
+    return (
+        '<div class="pygru-error" style="border-left: 4px solid #c62828; '
+        'background: #fdecea; padding: 4px 8px; color: #8e0000">'
+        f"<b>{html.escape(headline)}</b>"
+        f"<details><summary>traceback</summary><pre>{html.escape(details)}</pre>"
+        "</details></div>"
+    )

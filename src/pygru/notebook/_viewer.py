@@ -1,4 +1,5 @@
 """GateViewer: browse what a fitted GRU's gates do, sample by sample."""
+
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
@@ -19,6 +20,8 @@ class GateViewer:
     Parameters
     ----------
     estimator : fitted GRUClassifier, GRURegressor, or a Pipeline ending in one
+        The model whose gates are shown; for a pipeline, each sample is transformed by
+        the steps before the GRU estimator.
     X : sequence of samples
         Anything indexable whose items :func:`plot_gates` accepts (an array of sequences, a
         list of arrays, a list of texts for a text pipeline).
@@ -37,6 +40,13 @@ class GateViewer:
         The viewer itself.
     error : Exception or None
         Why the last drawing failed (also shown in the viewer).
+    sample, layer, direction : int, int, str
+        The current selection (read-only; change it with :meth:`select`).
+
+    See Also
+    --------
+    plot_gates : The viewer's figure for one sample, without widgets.
+    pygru.GRUClassifier.gate_activations : The gate values as arrays.
 
     Examples
     --------
@@ -63,55 +73,80 @@ class GateViewer:
         self.figure = detached_figure(figsize=(9, 7.5), dpi=80, layout="constrained")
 
         widgets = ipywidgets()
-        self._sample = widgets.IntSlider(value=0, min=0, max=len(X) - 1, description="sample",
-                                         continuous_update=False)
-        self._layer = widgets.Dropdown(options=list(range(n_layers)), value=0,
-                                       description="layer")
-        self._direction = widgets.Dropdown(options=directions, value="forward",
-                                           description="direction")
+        self._sample = widgets.IntSlider(
+            value=0, min=0, max=len(X) - 1, description="sample", continuous_update=False
+        )
+        self._layer = widgets.Dropdown(options=list(range(n_layers)), value=0, description="layer")
+        self._direction = widgets.Dropdown(
+            options=directions, value="forward", description="direction"
+        )
         self._image = widgets.Image(format="png")
         self._error = widgets.HTML()
         self._selecting = False
         for control in (self._sample, self._layer, self._direction):
             control.observe(self._on_change, names="value")
-        self.widget = widgets.VBox([
-            widgets.HBox([self._sample, self._layer, self._direction]),
-            self._error,
-            self._image,
-        ]).add_class("pygru-gate-viewer")
+        self.widget = widgets.VBox(
+            [
+                widgets.HBox([self._sample, self._layer, self._direction]),
+                self._error,
+                self._image,
+            ]
+        ).add_class("pygru-gate-viewer")
         self._draw()
         if display:
             show(self.widget)
 
     def __repr__(self):
-        return (f"<GateViewer: sample {self.sample}, layer {self.layer}, "
-                f"{self.direction}>")
+        return f"<GateViewer: sample {self.sample}, layer {self.layer}, {self.direction}>"
 
     @property
     def sample(self):
+        """int: index in ``X`` of the sample shown."""
         return self._sample.value
 
     @property
     def layer(self):
+        """int: the GRU layer shown, 0 for the first."""
         return self._layer.value
 
     @property
     def direction(self):
+        """str: the direction shown, "forward" or "backward"."""
         return self._direction.value
 
     def select(self, sample=None, layer=None, direction=None):
-        """Show another sample, layer or direction (as the controls do); returns the viewer."""
+        """Show another sample, layer or direction (as the controls do), with one redraw.
+
+        Parameters
+        ----------
+        sample : int, default=None
+            Index of the sample in ``X``; None keeps the current one.
+        layer : int, default=None
+            GRU layer, 0 for the first; None keeps the current one.
+        direction : {"forward", "backward"}, default=None
+            Direction of a bidirectional layer ("backward" only for one); None keeps the
+            current one.
+
+        Returns
+        -------
+        self : GateViewer
+            The viewer.
+        """
         if sample is not None and not 0 <= sample <= self._sample.max:
             raise ValueError(f"sample must be in 0..{self._sample.max}, got {sample}")
         if layer is not None and layer not in self._layer.options:
             raise ValueError(f"layer must be one of {list(self._layer.options)}, got {layer!r}")
         if direction is not None and direction not in self._direction.options:
-            raise ValueError(f"direction must be one of {list(self._direction.options)}, "
-                             f"got {direction!r}")
+            raise ValueError(
+                f"direction must be one of {list(self._direction.options)}, got {direction!r}"
+            )
         self._selecting = True  # one redraw for the whole selection, not one per control
         try:
-            for control, value in ((self._sample, sample), (self._layer, layer),
-                                   (self._direction, direction)):
+            for control, value in (
+                (self._sample, sample),
+                (self._layer, layer),
+                (self._direction, direction),
+            ):
                 if value is not None:
                     control.value = value
         finally:
@@ -126,12 +161,15 @@ class GateViewer:
     def _draw(self):
         sample = self.sample
         try:
-            plot_gates(self.estimator, self.X[sample], layer=self.layer,
-                       direction=self.direction,
-                       y_true=None if self.y is None else self.y[sample],
-                       time_labels=None if self.time_labels is None
-                       else self.time_labels[sample],
-                       figure=self.figure)
+            plot_gates(
+                self.estimator,
+                self.X[sample],
+                layer=self.layer,
+                direction=self.direction,
+                y_true=None if self.y is None else self.y[sample],
+                time_labels=None if self.time_labels is None else self.time_labels[sample],
+                figure=self.figure,
+            )
             self._image.value = png_bytes(self.figure)
             self.error = None
             self._error.value = ""

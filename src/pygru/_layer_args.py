@@ -1,0 +1,198 @@
+"""What a GRU layer call accepts, for both backends: the argument checks and the cache type.
+
+``pygru.functional`` dispatches NumPy input to the CPU kernels and CuPy input to
+``pygru._cuda._backend``; both check a call's arguments here, in one order, so that the same
+mistake gets the same message on either device. Only the conversion of one array differs (a
+host copy for NumPy, a device-side check for CuPy), and it is passed in as ``as_array``.
+This module imports neither backend.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from pygru._arrays import is_cupy_array
+
+__all__ = ["GRUCache", "LayerArguments", "check_layer_arguments", "check_dtype_and_shape"]
+
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+@dataclass(frozen=True, eq=False)
+class GRUCache:
+    """What ``gru_backward`` needs from a ``gru_forward`` call, on the device of its input.
+
+    ``gru_forward`` makes it; pass it to ``gru_backward`` as it is. ``activations`` gives the
+    gate values for inspection.
+
+    Parameters
+    ----------
+    x, w_ih, w_hh, b_ih, b_hh : ndarray
+        The forward call's input and weights, as checked and made C-contiguous.
+    h0 : ndarray of shape (B, H)
+        The initial state (zeros when none was given).
+    lengths : ndarray of int64, shape (B,)
+        Each sequence's length.
+    reset_after, reverse : bool
+        The forward call's flags.
+    recurrent_mask : ndarray of shape (B, H) or (0, 0)
+        The recurrent dropout mask; an empty (0, 0) array when there is none.
+    out : ndarray of shape (B, T, H)
+        The forward call's outputs.
+    gates : ndarray of shape (B, T, 3H)
+        The activations r, z, n at every step (zero past each sequence's length).
+    hn_proj : ndarray of shape (B, T, H) or (0, 0, 0)
+        ``W_hn h_{t-1} + b_hn`` at every step for ``reset_after=True`` (the candidate's
+        recurrent term, which the reset gate multiplies); empty otherwise.
+    """
+
+    x: np.ndarray
+    w_ih: np.ndarray
+    w_hh: np.ndarray
+    b_ih: np.ndarray
+    b_hh: np.ndarray
+    h0: np.ndarray
+    lengths: np.ndarray
+    reset_after: bool
+    reverse: bool
+    recurrent_mask: np.ndarray
+    out: np.ndarray
+    gates: np.ndarray
+    hn_proj: np.ndarray
+
+    @property
+    def dtype(self):
+        return self.x.dtype
+
+    def activations(self):
+        """The reset and update gates, the candidate and the state, each (B, T, H), zero past
+        each sequence's length, on the cache's device: a dict with keys r, z, n, h."""
+        hidden = self.w_hh.shape[1]
+        return {
+            "r": self.gates[:, :, :hidden],
+            "z": self.gates[:, :, hidden : 2 * hidden],
+            "n": self.gates[:, :, 2 * hidden :],
+            "h": self.out,
+        }
+
+
+@dataclass(frozen=True)
+class LayerArguments:
+    """The arguments of one layer call after ``check_layer_arguments``: arrays converted by
+    the backend, ``h0`` and ``recurrent_mask`` None where not given, ``lengths`` a NumPy int64
+    array of shape (B,)."""
+
+    x: object
+    w_ih: object
+    w_hh: object
+    b_ih: object
+    b_hh: object
+    h0: object
+    lengths: np.ndarray
+    reset_after: bool
+    reverse: bool
+    recurrent_mask: object
+
+    @property
+    def sizes(self):
+        """(B, T, I, H)."""
+        return (*self.x.shape, self.w_hh.shape[1])
+
+
+def check_layer_arguments(
+    as_array, x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reset_after, reverse, recurrent_mask
+):
+    """Check and convert a ``gru_forward`` call's arguments, or raise a TypeError/ValueError
+    that names the argument.
+
+    ``as_array(name, value, ndim=None, shape=None, dtype=None)`` converts one array for the
+    backend and checks it with ``check_dtype_and_shape``.
+    """
+    x = as_array("x", x, ndim=3)
+    dtype = x.dtype
+    batch, steps, inputs = x.shape
+    w_hh = as_array("w_hh", w_hh, ndim=2, dtype=dtype)
+    hidden = w_hh.shape[1]
+    _require_positive_sizes(batch=batch, T=steps, I=inputs, H=hidden)
+    if w_hh.shape != (3 * hidden, hidden):
+        raise ValueError(f"w_hh has shape {w_hh.shape}, expected (3H, H) = {(3 * hidden, hidden)}")
+    return LayerArguments(
+        x=x,
+        w_hh=w_hh,
+        w_ih=as_array("w_ih", w_ih, shape=(3 * hidden, inputs), dtype=dtype),
+        b_ih=as_array("b_ih", b_ih, shape=(3 * hidden,), dtype=dtype),
+        b_hh=as_array("b_hh", b_hh, shape=(3 * hidden,), dtype=dtype),
+        h0=None if h0 is None else as_array("h0", h0, shape=(batch, hidden), dtype=dtype),
+        lengths=_as_lengths(lengths, batch, steps),
+        reset_after=_as_flag("reset_after", reset_after),
+        reverse=_as_flag("reverse", reverse),
+        recurrent_mask=None
+        if recurrent_mask is None
+        else as_array("recurrent_mask", recurrent_mask, shape=(batch, hidden), dtype=dtype),
+    )
+
+
+def check_dtype_and_shape(name, array, ndim=None, shape=None, dtype=None):
+    """Refuse an array (NumPy or CuPy) that is not float32/float64 of ``dtype`` (if given)
+    with ``ndim`` dimensions or exactly ``shape``; the errors name the argument."""
+    if array.dtype not in _FLOAT_DTYPES:
+        raise TypeError(f"{name} must have dtype float32 or float64, got {array.dtype}")
+    if dtype is not None and array.dtype != dtype:
+        raise TypeError(
+            f"{name} has dtype {array.dtype} but x has dtype {dtype}: "
+            "all arrays of a GRU call must share one dtype"
+        )
+    expected_ndim = len(shape) if shape is not None else ndim
+    if array.ndim != expected_ndim:
+        raise ValueError(
+            f"{name} must be {expected_ndim}-dimensional"
+            f"{' with shape ' + str(shape) if shape else ''}, "
+            f"got shape {array.shape}"
+        )
+    if shape is not None and array.shape != shape:
+        raise ValueError(f"{name} has shape {array.shape}, expected {shape}")
+
+
+def _require_positive_sizes(**sizes):
+    for name, size in sizes.items():
+        if size < 1:
+            raise ValueError(
+                f"{name} must be at least 1, got {size} (x is (B, T, I), w_hh is (3H, H))"
+            )
+
+
+def _as_lengths(lengths, batch, steps):
+    """``lengths`` as a C-contiguous int64 NumPy array of shape (batch,) in 1..steps; all
+    ``steps`` if None. A CuPy array is copied to the host (one small transfer)."""
+    if lengths is None:
+        return np.full(batch, steps, dtype=np.int64)
+    if is_cupy_array(lengths):
+        lengths = lengths.get()
+    array = np.asarray(lengths)
+    if array.dtype.kind not in "iu" or array.dtype == np.bool_:
+        if (
+            array.dtype.kind == "f"
+            and array.size
+            and np.all(np.isfinite(array))
+            and np.all(array == np.round(array))
+        ):
+            array = array.astype(np.int64)
+        else:
+            raise TypeError(f"lengths must be integers, got dtype {array.dtype}")
+    if array.shape != (batch,):
+        raise ValueError(
+            f"lengths must have shape ({batch},) (one per sequence), got {array.shape}"
+        )
+    outside = (array < 1) | (array > steps)
+    if outside.any():
+        index = int(np.flatnonzero(outside)[0])
+        raise ValueError(
+            f"lengths must be in 1..{steps} (T), got lengths[{index}] = {array[index]}"
+        )
+    return np.ascontiguousarray(array, dtype=np.int64)
+
+
+def _as_flag(name, value):
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)

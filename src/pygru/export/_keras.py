@@ -1,0 +1,140 @@
+"""GRU weights to and from Keras ``GRU`` and ``Bidirectional(GRU)`` layers: gates in the
+order [z, r, h], transposed kernels, and one bias array per layer direction."""
+
+import numpy as np
+
+from pygru.export._weights import as_weight, gru_slots, gru_weights, network_of, set_gru_weights
+
+
+def to_keras_weights(estimator):
+    """GRU weights as Keras ``GRU`` / ``Bidirectional(GRU)`` layers' ``get_weights()`` lists.
+
+    Parameters
+    ----------
+    estimator : fitted GRUClassifier or GRURegressor, or GRUNetwork
+
+    Returns
+    -------
+    weights : list of list of ndarray
+        One entry per GRU layer, to pass to that Keras layer's ``set_weights``:
+        ``[kernel, recurrent_kernel, bias]`` for a ``GRU``, the forward layer's three then the
+        backward layer's three for a ``Bidirectional(GRU)``. ``kernel`` is (I, 3H),
+        ``recurrent_kernel`` (H, 3H), gates in Keras' order [z, r, h]; ``bias`` is (2, 3H)
+        [input bias; recurrent bias] for ``reset_after=True`` and (3H,) = b_ih + b_hh for
+        ``reset_after=False``. Build the Keras layers with the same ``reset_after`` (and,
+        for a bidirectional layer, the default ``merge_mode="concat"``).
+    """
+    network = network_of(estimator)
+    layers = [[] for _ in network.hidden_layer_sizes]
+    for layer, _, view_prefix in gru_slots(network):
+        weights = gru_weights(estimator, network, layer, view_prefix)
+        kernel = _to_keras_order(weights["w_ih"]).T.copy()
+        recurrent_kernel = _to_keras_order(weights["w_hh"]).T.copy()
+        b_ih = _to_keras_order(weights["b_ih"])
+        b_hh = _to_keras_order(weights["b_hh"])
+        bias = np.stack([b_ih, b_hh]) if network.reset_after else b_ih + b_hh
+        layers[layer] += [kernel, recurrent_kernel, bias]
+    return layers
+
+
+def from_keras_weights(estimator_or_params, weights):
+    """Set GRU weights from Keras ``GRU`` / ``Bidirectional(GRU)`` weights, in place.
+
+    Parameters
+    ----------
+    estimator_or_params : fitted GRUClassifier or GRURegressor, or GRUNetwork
+        Its layer count, sizes, directions and ``reset_after`` must match the Keras layers.
+    weights : list
+        One ``layer.get_weights()`` list per GRU layer (as :func:`to_keras_weights` returns),
+        or all those arrays in one flat list.
+
+    A ``reset_after=False`` Keras layer has one bias (3H,), the sum of pygru's two; it is
+    imported as ``b_ih`` with ``b_hh = 0``, which computes the same function.
+
+    Returns
+    -------
+    estimator_or_params
+        The same object, with new GRU weights (the head and embedding are unchanged).
+    """
+    network = network_of(estimator_or_params)
+    flat = _flat_weights(weights, network)
+    updates = {}
+    for index, (layer, direction, view_prefix) in enumerate(gru_slots(network)):
+        kernel, recurrent_kernel, bias = flat[3 * index : 3 * index + 3]
+        updates.update(
+            _slot_from_keras(
+                network, layer, direction, view_prefix, kernel, recurrent_kernel, bias
+            )
+        )
+    set_gru_weights(estimator_or_params, network, updates)
+    return estimator_or_params
+
+
+def _flat_weights(weights, network):
+    """The arrays of ``weights`` (per layer, or already flat) in one list, three per layer
+    direction, after checking their count."""
+    n_directions = len(network.directions)
+    if not isinstance(weights, (list, tuple)):
+        raise TypeError(f"weights must be a list, got {type(weights).__name__}")
+    if weights and all(isinstance(entry, (list, tuple)) for entry in weights):
+        if len(weights) != len(network.hidden_layer_sizes):
+            raise ValueError(
+                f"weights has {len(weights)} layer(s), the network has "
+                f"{len(network.hidden_layer_sizes)}"
+            )
+        for layer, entry in enumerate(weights):
+            if len(entry) != 3 * n_directions:
+                raise ValueError(
+                    f"weights[{layer}] has {len(entry)} arrays, expected "
+                    f"{3 * n_directions} (kernel, recurrent_kernel, bias"
+                    f"{' per direction' if n_directions == 2 else ''})"
+                )
+        return [array for entry in weights for array in entry]
+    n_slots = len(network.hidden_layer_sizes) * n_directions
+    if len(weights) != 3 * n_slots:
+        raise ValueError(
+            f"weights has {len(weights)} arrays, expected {3 * n_slots} "
+            "(kernel, recurrent_kernel, bias per layer and direction)"
+        )
+    return list(weights)
+
+
+def _slot_from_keras(network, layer, direction, view_prefix, kernel, recurrent_kernel, bias):
+    """One Keras layer direction's arrays as pygru's {view name: array}, checked."""
+    where = f"layer {layer} ({direction})"
+    hidden = network.hidden_layer_sizes[layer]
+    inputs = network.views[view_prefix + "w_ih"].shape[1]
+    kernel = as_weight(kernel, (inputs, 3 * hidden), network.dtype, f"{where} kernel")
+    recurrent_kernel = as_weight(
+        recurrent_kernel, (hidden, 3 * hidden), network.dtype, f"{where} recurrent_kernel"
+    )
+    bias_shape = (2, 3 * hidden) if network.reset_after else (3 * hidden,)
+    if np.shape(bias) != bias_shape and np.shape(bias) in ((2, 3 * hidden), (3 * hidden,)):
+        raise ValueError(
+            f"{where} bias has shape {np.shape(bias)}: a Keras layer with "
+            f"reset_after={not network.reset_after}, but the network uses "
+            f"reset_after={network.reset_after} (the two variants compute "
+            "different functions)"
+        )
+    bias = as_weight(bias, bias_shape, network.dtype, f"{where} bias")
+    input_bias, recurrent_bias = (
+        (bias[0], bias[1]) if network.reset_after else (bias, np.zeros_like(bias))
+    )
+    return {
+        view_prefix + "w_ih": _from_keras_order(kernel.T),
+        view_prefix + "w_hh": _from_keras_order(recurrent_kernel.T),
+        view_prefix + "b_ih": _from_keras_order(input_bias),
+        view_prefix + "b_hh": _from_keras_order(recurrent_bias),
+    }
+
+
+def _to_keras_order(rows):
+    """pygru's gate blocks [r, z, n] along axis 0 -> Keras' [z, r, h]."""
+    r, z, n = np.split(rows, 3, axis=0)
+    return np.concatenate([z, r, n], axis=0)
+
+
+def _from_keras_order(rows):
+    """Keras' gate blocks [z, r, h] along axis 0 -> pygru's [r, z, n]."""
+    z, r, h = np.split(rows, 3, axis=0)
+    return np.concatenate([r, z, h], axis=0)

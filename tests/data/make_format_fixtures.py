@@ -1,0 +1,59 @@
+"""Write the version-1 file-format fixtures that ``tests/test_io.py`` loads.
+
+``format_v1_classifier.npz`` and ``format_v1_regressor.npz`` were written by ``pygru.save``
+as it was before the persistence code moved out of ``pygru._io`` (format version 1);
+``format_v1_expected.npz`` holds the inputs the test predicts on and the predictions the two
+models gave when they were saved. The test checks that today's ``pygru.load`` still reads
+these files and predicts the same, so do not regenerate them casually: a file written by a
+newer pygru no longer tests that old files load.
+
+Run from the repository root: ``python tests/data/make_format_fixtures.py``.
+"""
+
+from pathlib import Path
+
+import numpy as np
+
+import pygru
+from pygru.datasets import load_ucr
+
+HERE = Path(__file__).resolve().parent
+
+
+def fitted_classifier():
+    """A small classifier on the bundled ItalyPowerDemand set, and the series to predict."""
+    X_train, y_train, X_test, _ = load_ucr("ItalyPowerDemand", return_X_y=True)
+    classifier = pygru.GRUClassifier(hidden_layer_sizes=(8,), max_iter=3, random_state=0)
+    classifier.fit(X_train, y_train)
+    return classifier, X_test[:40]
+
+
+def fitted_regressor():
+    """A small sequence-to-sequence regressor on random data, and the sequences to predict."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((12, 7, 3))
+    y = np.cumsum(X[:, :, :2], axis=1)
+    regressor = pygru.GRURegressor(
+        hidden_layer_sizes=(6,), output="sequence", max_iter=3, random_state=0
+    )
+    regressor.fit(X, y)
+    return regressor, rng.standard_normal((5, 7, 3))
+
+
+def main():
+    classifier, X_classifier = fitted_classifier()
+    regressor, X_regressor = fitted_regressor()
+    pygru.save(classifier, HERE / "format_v1_classifier.npz")
+    pygru.save(regressor, HERE / "format_v1_regressor.npz")
+    np.savez(
+        HERE / "format_v1_expected.npz",
+        X_classifier=X_classifier,
+        classifier_predict=classifier.predict(X_classifier),
+        classifier_predict_proba=classifier.predict_proba(X_classifier),
+        X_regressor=X_regressor,
+        regressor_predict=regressor.predict(X_regressor),
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""The package's modules import each other in one direction only: no cycle, counting the
+imports inside functions too (those run later, but a cycle among them is the same knot)."""
+
+import ast
+import pkgutil
+from pathlib import Path
+
+import pygru
+
+PACKAGE_ROOT = Path(pygru.__file__).parent
+
+
+def module_files():
+    """Module name -> source path, for every module of the installed package."""
+    files = {"pygru": PACKAGE_ROOT / "__init__.py"}
+    for info in pkgutil.walk_packages(pygru.__path__, "pygru."):
+        relative = Path(*info.name.split(".")[1:])
+        path = (
+            PACKAGE_ROOT / relative / "__init__.py"
+            if info.ispkg
+            else PACKAGE_ROOT / relative.with_suffix(".py")
+        )
+        if path.exists():  # compiled extension modules have no Python source
+            files[info.name] = path
+    return files
+
+
+def imported_modules(path, known):
+    """The package's modules that ``path`` imports, anywhere in the file. ``from pygru.a
+    import b`` imports ``pygru.a.b`` when that is a module, else ``pygru.a``."""
+    imported = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            imported.update(alias.name for alias in node.names if alias.name in known)
+        elif (
+            isinstance(node, ast.ImportFrom)
+            and node.module
+            and node.level == 0
+            and node.module.split(".")[0] == "pygru"
+        ):
+            for alias in node.names:
+                submodule = f"{node.module}.{alias.name}"
+                imported.add(submodule if submodule in known else node.module)
+    return imported
+
+
+def find_cycle(graph):
+    """One cycle of ``graph`` (a list of modules), or None."""
+    state, stack = {}, []
+
+    def visit(module):
+        state[module] = "open"
+        stack.append(module)
+        for target in sorted(graph.get(module, ())):
+            if state.get(target) == "open":
+                return stack[stack.index(target) :] + [target]
+            if target not in state:
+                cycle = visit(target)
+                if cycle:
+                    return cycle
+        state[module] = "done"
+        stack.pop()
+        return None
+
+    for module in sorted(graph):
+        if module not in state:
+            cycle = visit(module)
+            if cycle:
+                return cycle
+    return None
+
+
+def test_the_import_graph_finds_a_planted_cycle():
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": set()}) is None
+
+
+def test_no_module_of_the_package_takes_part_in_an_import_cycle():
+    files = module_files()
+    assert {"pygru.functional", "pygru._layer_args", "pygru._cuda._backend"} <= set(files)
+    graph = {name: imported_modules(path, files) - {name} for name, path in files.items()}
+    # The package's __init__ only re-exports lazily; what a module needs from the package it
+    # imports from the submodule itself (``python -m pygru`` uses the public API).
+    for name in graph:
+        assert "pygru" not in graph[name] or name in ("pygru", "pygru.__main__"), (
+            f"{name} imports names from the pygru package itself"
+        )
+    assert find_cycle(graph) is None, " -> ".join(find_cycle(graph))
