@@ -631,3 +631,20 @@ def test_an_orthogonal_bias_is_refused_clearly():
     X, y = toy_sequences()
     with pytest.raises(ValueError, match="'bias_initializer' parameter of GRUClassifier"):
         small_classifier(bias_initializer="orthogonal").fit(X, y)
+
+
+@pytest.mark.parametrize("options", [{}, {"early_stopping": True}, {"standardize": False}])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fit_and_predict_leave_the_callers_X_unchanged(options, dtype):
+    # Standardising and patching work in place on a copy of our own, never on X itself.
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 70, 2)).astype(dtype)
+    X[::4, 65:] = np.nan  # some sequences are shorter: their last patch is filled
+    y = rng.integers(0, 2, 60)
+    original = X.copy()
+    clf = GRUClassifier(hidden_layer_sizes=(3,), max_iter=2, patch_size=4, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.set_params(**options).fit(X, y)
+    clf.predict_proba(X)
+    np.testing.assert_array_equal(X, original)

@@ -5,6 +5,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy import sparse
 
+from pygru import _sequences
 from pygru._sequences import to_padded, to_padded_targets, to_padded_tokens, unpad
 
 NAN = np.nan
@@ -306,3 +307,55 @@ def test_multi_output_targets():
 def test_targets_must_match_the_input_lengths(y, match):
     with pytest.raises(ValueError, match=match):
         to_padded_targets(y, np.array([3, 1]), np.float32)
+
+
+def random_padded(n_samples, n_timesteps, n_features, seed=0):
+    """Float32 sequences of random lengths, zero past each length, as to_padded returns."""
+    rng = np.random.default_rng(seed)
+    padded = (3 * rng.standard_normal((n_samples, n_timesteps, n_features)) + 1).astype(np.float32)
+    lengths = rng.integers(1, n_timesteps + 1, n_samples)
+    padded[~_sequences.valid_steps(lengths, n_timesteps)] = 0
+    return padded, lengths
+
+
+@pytest.mark.parametrize("n_features", [1, 3])
+def test_block_wise_statistics_equal_those_of_one_float64_copy(monkeypatch, n_features):
+    # Small blocks, so that the sums run over many of them.
+    monkeypatch.setattr(_sequences, "_BLOCK_BYTES", 1000)
+    padded, lengths = random_padded(500, 20, n_features)
+    steps = padded[_sequences.valid_steps(lengths, 20)].astype(np.float64)
+    mean, scale = _sequences.feature_statistics(padded, lengths)
+    if n_features == 1:  # NumPy sums a single column pairwise: equal up to rounding
+        np.testing.assert_allclose(mean, steps.mean(axis=0), rtol=1e-12)
+        np.testing.assert_allclose(scale, steps.std(axis=0), rtol=1e-12)
+    else:  # bit for bit, so that fitted models did not change
+        np.testing.assert_array_equal(mean, steps.mean(axis=0))
+        np.testing.assert_array_equal(scale, steps.std(axis=0))
+
+
+def test_standardize_in_place_equals_the_float64_formula(monkeypatch):
+    monkeypatch.setattr(_sequences, "_BLOCK_BYTES", 1000)
+    padded, lengths = random_padded(50, 20, 3)
+    mean, scale = np.array([1.0, -2.0, 0.5]), np.array([3.0, 0.25, 1.0])
+    expected = ((padded - mean) / scale).astype(np.float32)
+    expected[~_sequences.valid_steps(lengths, 20)] = 0
+    np.testing.assert_array_equal(_sequences.standardize(padded, lengths, mean, scale), expected)
+    assert _sequences.standardize(padded, lengths, mean, scale, out=padded) is padded
+    np.testing.assert_array_equal(padded, expected)
+
+
+@pytest.mark.parametrize("n_timesteps", [12, 11])
+@pytest.mark.parametrize("overwrite", [False, True])
+def test_patches_repeat_the_last_step_and_change_padded_only_if_allowed(n_timesteps, overwrite):
+    padded, lengths = random_padded(40, n_timesteps, 2)
+    original = padded.copy()
+    patches, patch_lengths = _sequences.to_patches(padded, lengths, 4, overwrite=overwrite)
+    np.testing.assert_array_equal(patch_lengths, -(-lengths // 4))
+    for sample, length in enumerate(lengths):
+        steps = patches[sample].reshape(-1, 2)
+        filled = patch_lengths[sample] * 4
+        np.testing.assert_array_equal(steps[:length], original[sample, :length])
+        assert (steps[length:filled] == original[sample, length - 1]).all()
+        assert not steps[filled:].any()
+    if not overwrite:
+        np.testing.assert_array_equal(padded, original)

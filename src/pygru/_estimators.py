@@ -246,9 +246,20 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 f"{type(self).__name__} is expecting {self.n_features_in_} "
                 "features as input"
             )
+        # The caller's X is never changed; a copy of our own is standardised and cut into
+        # patches in place, so that fit holds one prepared copy of the data (issue 13).
+        owned = _sequences.is_own_copy(padded, X)
         if hasattr(self, "input_mean_"):
-            padded = _sequences.standardize(padded, lengths, self.input_mean_, self.input_scale_)
-        return _sequences.to_patches(padded, lengths, getattr(self, "patch_size_", 1))
+            padded = _sequences.standardize(
+                padded,
+                lengths,
+                self.input_mean_,
+                self.input_scale_,
+                out=padded if owned else None,
+            )
+            owned = True
+        patch_size = getattr(self, "patch_size_", 1)
+        return _sequences.to_patches(padded, lengths, patch_size, overwrite=owned)
 
     def _fit_input_transform(self, padded, lengths):
         """Learn the standardisation statistics and the patch size from the training data."""
@@ -360,26 +371,27 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             self._rng = _make_rng(self.random_state)
             self._initialize(hidden_layer_sizes, self._rng)
         xp = self._use_device(training=True)
+        # Training minibatches are taken from X by index (train): X[train] would copy the
+        # training data while X is still alive, 2x the data at once (issue 13).
+        train = np.arange(len(X))
+        validation = None
         if self.early_stopping and not incremental:
             train, valid = train_test_split(
-                np.arange(len(X)),
+                train,
                 test_size=self.validation_fraction,
                 random_state=self._rng.integers(2**31),
                 stratify=self._stratify(targets),
             )
             validation = (X[valid], lengths[valid], targets[valid])
-            X, lengths, targets = X[train], lengths[train], targets[train]
-            sample_weight = None if sample_weight is None else sample_weight[train]
-        else:
-            validation = None
-        patience = self._patience(len(X))
+        patience = self._patience(len(train))
         if first_call or not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = self._make_optimizer(patience)
         epochs = 1 if incremental else self.max_iter
-        # The training data crosses to the device once; lengths stay on the host.
+        # The data crosses to the device once (with the validation rows, which cost less
+        # than a host copy of the training rows); lengths stay on the host.
         X, targets = xp.asarray(X), xp.asarray(targets)
         sample_weight = None if sample_weight is None else xp.asarray(sample_weight)
-        self._train(X, lengths, targets, sample_weight, epochs, validation, patience)
+        self._train(X, lengths, targets, sample_weight, train, epochs, validation, patience)
         return self
 
     def _sample_weight(self, sample_weight, targets):
@@ -588,8 +600,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 + "; ".join(problems)
             )
 
-    def _train(self, X, lengths, targets, sample_weight, epochs, validation, patience):
-        batch_size = self._batch_size(len(X))
+    def _train(self, X, lengths, targets, sample_weight, train, epochs, validation, patience):
+        """Run up to ``epochs`` epochs over the sequences ``train`` (indices into X)."""
+        batch_size = self._batch_size(len(train))
         mask_rng = self._mask_rng(self.network_.xp)
         callbacks = _as_callback_list(self.callbacks)
         best_params = last_good_params = self.network_.params.copy()
@@ -598,7 +611,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         try:
             for _ in range(epochs):
                 start = time.perf_counter()
-                loss = self._run_epoch(X, lengths, targets, sample_weight, batch_size, mask_rng)
+                loss = self._run_epoch(
+                    X, lengths, targets, sample_weight, train, batch_size, mask_rng
+                )
                 if not np.isfinite(loss):
                     self.network_.params[...] = last_good_params
                     warnings.warn(
@@ -613,7 +628,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                     break
                 last_good_params = self.network_.params.copy()
                 self.n_iter_ += 1
-                self.t_ += len(X)
+                self.t_ += len(train)
                 self.loss_curve_.append(loss)
                 record = {
                     "epoch": self.n_iter_,
@@ -684,12 +699,12 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             return min(200, n_samples)
         return min(self.batch_size, n_samples)
 
-    def _run_epoch(self, X, lengths, targets, sample_weight, batch_size, mask_rng):
+    def _run_epoch(self, X, lengths, targets, sample_weight, train, batch_size, mask_rng):
         xp = self.network_.xp
-        order = self._rng.permutation(len(X)) if self.shuffle else np.arange(len(X))
+        order = train[self._rng.permutation(len(train))] if self.shuffle else train
         device_order = xp.asarray(order)  # one small copy per epoch on the GPU
         total = 0.0
-        for start in range(0, len(X), batch_size):
+        for start in range(0, len(order), batch_size):
             batch = device_order[start : start + batch_size]
             batch_lengths = lengths[order[start : start + batch_size]]
             # Batches are cut to their own longest sequence: padding is never computed.
@@ -717,7 +732,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             if not xp.isfinite(self.network_.params).all():
                 return np.inf
             total += loss * len(batch)
-        return total / len(X)
+        return total / len(order)
 
     def _add_l2_penalty(self, grad, n_samples):
         """Add MLP's L2 term alpha/2 * ||W||^2 / n to the gradient; return it for the loss."""

@@ -26,6 +26,8 @@ from scipy import sparse
 # Token ids index an embedding table with one row per id: larger ids are a mistake (and
 # ids beyond int64 would wrap around).
 _MAX_TOKEN_ID = 2**24 - 1
+# Size of the float64 temporaries made while standardising, per block of sequences.
+_BLOCK_BYTES = 2**22
 
 
 def to_padded(X, dtype=np.float32, name="X"):
@@ -208,6 +210,7 @@ def feature_statistics(padded, lengths):
 
     Returns float64 arrays of shape (n_features,); a feature that is constant gets scale 1
     (as ``sklearn.preprocessing.StandardScaler``), so standardising never divides by zero.
+    The sums run over blocks of sequences, so no float64 copy of all the data is made.
 
     Examples
     --------
@@ -216,29 +219,70 @@ def feature_statistics(padded, lengths):
     >>> mean.tolist(), scale.tolist()
     ([2.0, 5.0], [0.816496580927726, 1.0])
     """
-    steps = padded[valid_steps(lengths, padded.shape[1])].astype(np.float64)
-    mean = steps.mean(axis=0)
-    scale = steps.std(axis=0)
+    n_steps = int(lengths.sum())
+    mean = _column_sum(_valid_step_blocks(padded, lengths)) / n_steps
+    squares = (np.square(steps - mean) for steps in _valid_step_blocks(padded, lengths))
+    scale = np.sqrt(_column_sum(squares) / n_steps)
     # A spread at rounding level of the values is a constant feature.
     constant = scale <= 10 * np.finfo(np.float64).eps * np.maximum(np.abs(mean), 1.0)
     scale[constant] = 1.0
     return mean, scale
 
 
-def standardize(padded, lengths, mean, scale):
-    """(padded - mean) / scale at valid time steps, zero in the padding; a new array."""
-    out = ((padded - mean) / scale).astype(padded.dtype)
-    out[~valid_steps(lengths, padded.shape[1])] = 0
+def _valid_step_blocks(padded, lengths):
+    """The valid time steps as float64 rows (n_steps_in_block, n_features), block by block.
+
+    Blocks of about ``_BLOCK_BYTES`` keep the float64 temporaries small next to the data
+    (the whole float64 copy made one fit peak at 4x the float32 data, issue 13)."""
+    n_samples, n_timesteps, n_features = padded.shape
+    samples_per_block = max(1, _BLOCK_BYTES // (8 * n_timesteps * n_features))
+    for start in range(0, n_samples, samples_per_block):
+        block = slice(start, start + samples_per_block)
+        valid = valid_steps(lengths[block], n_timesteps)
+        yield padded[block][valid].astype(np.float64)
+
+
+def _column_sum(blocks):
+    """Sum of the rows of all blocks, added one row after the other.
+
+    Row by row is the order in which NumPy sums a 2-D array's columns when it has more than
+    one, so the result has the bits of ``np.concatenate(blocks).sum(axis=0)``; a single
+    column NumPy sums pairwise, which this differs from by rounding only."""
+    total = None
+    for rows in blocks:
+        if total is not None:
+            rows = np.concatenate([total[np.newaxis], rows])
+        total = rows.sum(axis=0)
+    return total
+
+
+def standardize(padded, lengths, mean, scale, out=None):
+    """(padded - mean) / scale at valid time steps, zero in the padding.
+
+    Computed in float64 block by block and stored in ``out`` (which may be ``padded``
+    itself), or in a new array of ``padded``'s dtype when ``out`` is None."""
+    if out is None:
+        out = np.empty_like(padded)
+    n_samples, n_timesteps, n_features = padded.shape
+    samples_per_block = max(1, _BLOCK_BYTES // (8 * n_timesteps * n_features))
+    for start in range(0, n_samples, samples_per_block):
+        block = slice(start, start + samples_per_block)
+        out[block] = (padded[block] - mean) / scale
+        out[block][~valid_steps(lengths[block], n_timesteps)] = 0
     return out
 
 
-def to_patches(padded, lengths, patch_size):
+def to_patches(padded, lengths, patch_size, overwrite=False):
     """Group each run of ``patch_size`` time steps into one step of ``patch_size * F`` features.
 
     A sequence whose length is not a multiple of ``patch_size`` has its last time step
     repeated to fill its final patch. This is a strided linear convolution (kernel = stride =
     ``patch_size``) folded into the first GRU layer's input weights: the network reads
     ``ceil(T / patch_size)`` steps instead of ``T``.
+
+    ``padded`` must be zero past each sequence's length. When ``n_timesteps`` is a multiple of
+    ``patch_size`` the patches are a view of ``padded``, which is changed (the repeated steps
+    written into it) only if ``overwrite``; otherwise they are a new array.
 
     Returns
     -------
@@ -257,12 +301,31 @@ def to_patches(padded, lengths, patch_size):
         return padded, lengths
     n_samples, n_timesteps, n_features = padded.shape
     n_patches = -(-n_timesteps // patch_size)
-    source = np.minimum(np.arange(n_patches * patch_size)[None, :], lengths[:, None] - 1)
-    patches = padded[np.arange(n_samples)[:, None], source]
-    patches = patches.reshape(n_samples, n_patches, patch_size * n_features)
     patch_lengths = -(-lengths // patch_size)
-    patches[~valid_steps(patch_lengths, n_patches)] = 0
-    return patches, patch_lengths
+    unfilled = np.flatnonzero(lengths % patch_size)
+    if n_patches * patch_size != n_timesteps or (unfilled.size and not overwrite):
+        steps = np.zeros((n_samples, n_patches * patch_size, n_features), padded.dtype)
+        steps[:, :n_timesteps] = padded
+    else:
+        steps = padded
+    _repeat_last_step(steps, lengths[unfilled], patch_lengths[unfilled] * patch_size, unfilled)
+    return steps.reshape(n_samples, n_patches, patch_size * n_features), patch_lengths
+
+
+def _repeat_last_step(steps, lengths, new_lengths, samples):
+    """Copy each sample's last step into its steps ``lengths`` .. ``new_lengths - 1``."""
+    positions = np.arange(steps.shape[1])
+    fill = (positions >= lengths[:, np.newaxis]) & (positions < new_lengths[:, np.newaxis])
+    which, step = np.nonzero(fill)
+    steps[samples[which], step] = steps[samples[which], lengths[which] - 1]
+
+
+def is_own_copy(padded, X):
+    """Whether ``padded``, returned by :func:`to_padded` for ``X``, may be changed in place:
+    it is a new array, not (a view of) the caller's ``X``."""
+    if _is_list_of_sequences(X):
+        return True
+    return not np.may_share_memory(padded, np.asarray(X))
 
 
 def _reject_sparse(X, name):
