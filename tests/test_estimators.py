@@ -32,9 +32,11 @@ TABULAR_ONLY = {
     "check_classifiers_train": "its accuracy part passes (test_learns_blobs_like_"
     "check_classifiers_train); it then expects predict to refuse "
     "X with one column less, which is a shorter sequence",
-    # Minibatch SGD sees repeated samples in different batches than weighted ones: not
-    # tabular-only, but a property of stochastic training (sklearn's MLP lists it too).
-    "check_sample_weight_equivalence_on_dense_data": "stochastic minibatch training",
+    # With minibatches of 16, repeating a sample moves the others into other batches, so
+    # the optimiser takes other steps. With one full batch the estimators pass this check
+    # (test_sample_weights_act_as_repetitions_with_full_batches runs it).
+    "check_sample_weight_equivalence_on_dense_data": "minibatches of 16: repeated samples "
+    "shift the batch boundaries; passes with full batches (see the test below)",
 }
 
 
@@ -57,6 +59,54 @@ def test_scikit_learn_checks(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         check(estimator)
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        GRUClassifier(
+            hidden_layer_sizes=(8,),
+            max_iter=30,
+            learning_rate_init=1e-2,
+            batch_size=10**6,
+            dtype="float64",
+            random_state=0,
+        ),
+        GRURegressor(
+            hidden_layer_sizes=(8,),
+            max_iter=30,
+            learning_rate_init=1e-2,
+            batch_size=10**6,
+            dtype="float64",
+            random_state=0,
+        ),
+    ],
+    ids=["classifier", "regressor"],
+)
+def test_sample_weights_act_as_repetitions_with_full_batches(estimator):
+    # scikit-learn's own check, with the default settings otherwise (standardize=True,
+    # alpha=1e-4): weighted feature statistics and an L2 term divided by the total weight
+    # make a weight of k the same as k copies of a sequence.
+    from sklearn.utils.estimator_checks import check_sample_weight_equivalence_on_dense_data
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        check_sample_weight_equivalence_on_dense_data(type(estimator).__name__, estimator)
+
+
+def test_weighted_and_repeated_ragged_sequences_give_the_same_model():
+    X, y = toy_sequences(n=20)
+    weights = np.random.default_rng(3).integers(0, 4, len(X))
+    repeated_X = [sequence for sequence, k in zip(X, weights) for _ in range(k)]
+    repeated_y = np.repeat(y, weights)
+    settings = dict(batch_size=10**6, dtype="float64", alpha=1e-2, max_iter=10)
+    weighted = small_classifier(**settings).fit(X, y, sample_weight=weights)
+    repeated = small_classifier(**settings).fit(repeated_X, repeated_y)
+    np.testing.assert_allclose(weighted.input_mean_, repeated.input_mean_, rtol=1e-12)
+    np.testing.assert_allclose(weighted.input_scale_, repeated.input_scale_, rtol=1e-12)
+    np.testing.assert_allclose(
+        weighted.network_.params, repeated.network_.params, rtol=1e-9, atol=1e-12
+    )
 
 
 def small_classifier(**options):
@@ -171,6 +221,28 @@ def test_learning_rate_schedules_train(schedule):
         assert len(set(rates)) == 1
     if schedule in ("invscaling", "exponential"):
         assert all(a > b for a, b in zip(rates, rates[1:]))
+
+
+def test_the_adaptive_schedule_divides_the_rate_by_five_when_the_loss_stalls():
+    # tol larger than any loss: after the first epoch no epoch counts as progress, so every
+    # n_iter_no_change epochs the rate is divided by 5 (scikit-learn's "adaptive").
+    X, y = toy_sequences()
+    records = []
+    small_classifier(
+        solver="sgd",
+        learning_rate="adaptive",
+        learning_rate_init=0.1,
+        tol=100.0,
+        n_iter_no_change=2,
+        max_iter=7,
+        callbacks=lambda est, rec: records.append(rec),
+    ).fit(X, y)
+    rates = [record["learning_rate"] for record in records]
+    assert rates[0] == 0.1
+    changes = [(a, b) for a, b in zip(rates, rates[1:]) if a != b]
+    assert changes, rates
+    for before, after in changes:
+        assert after == pytest.approx(before / 5, rel=1e-12), rates
 
 
 def test_same_random_state_gives_bit_identical_models():

@@ -5,6 +5,7 @@ import io
 import json
 import os
 import pickle
+import re
 import warnings
 import zipfile
 
@@ -187,6 +188,30 @@ def test_save_replaces_an_existing_file(tmp_path):
     assert_same_model(load(path), clf, X)
 
 
+@pytest.mark.parametrize("existing", [None, b"the model saved before"])
+def test_a_failed_save_leaves_no_partial_file_and_keeps_the_old_one(
+    tmp_path, monkeypatch, existing
+):
+    from pygru import _persistence
+
+    path = tmp_path / "model.npz"
+    if existing is not None:
+        path.write_bytes(existing)
+    clf, _ = fitted_classifier()
+
+    def fail_midway(file, document, arrays):
+        file.write(b"PK\x03\x04 a partial archive")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(_persistence, "_write_zip", fail_midway)
+    with pytest.raises(OSError, match="disk full"):
+        save(clf, path)
+    # The temporary file is removed, and what was at the path is untouched.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ([] if existing is None else [path.name])
+    if existing is not None:
+        assert path.read_bytes() == existing
+
+
 FIXTURES = os.path.join(os.path.dirname(__file__), "data")
 
 
@@ -338,56 +363,170 @@ def good_blob():
     return saved_bytes(clf)
 
 
+# case: (edit of metadata.json, what the refusal must say: the entry and what is wrong)
 HOSTILE_METADATA = {
-    "wrong-format": set_in("format", "something-else"),
-    "newer-version": set_in("format_version", 2),
-    "version-as-string": set_in("format_version", "1"),
-    "version-as-bool": set_in("format_version", True),
-    "unknown-estimator": set_in("estimator", "os.system"),
-    "estimator-as-list": set_in("estimator", ["GRUClassifier"]),
-    "params-not-a-dict": set_in("params", [1, 2]),
-    "unknown-param": set_in("params", "exec", "print(1)"),
-    "bad-param-type": set_in("params", "max_iter", "many"),
-    "bad-param-range": set_in("params", "learning_rate_init", -1.0),
-    "bad-param-tag": set_in("params", "alpha", {"eval": "1"}),
-    "bad-float-tag": set_in("params", "alpha", {"float": "1e5"}),
-    "fitted-not-a-dict": set_in("fitted", "yes"),
-    "fitted-unknown": set_in("fitted", "__class__", 1),
-    "n-iter-as-string": set_in("fitted", "n_iter_", "2"),
-    "negative-n-iter": set_in("fitted", "n_iter_", -1),
-    "loss-curve-of-strings": set_in("fitted", "loss_curve_", ["a"]),
-    "missing-loss-curve": delete("fitted", "loss_curve_"),
-    "missing-features": delete("fitted", "n_features_in_"),
-    "features-mismatch": set_in("fitted", "n_features_in_", 5),
-    "network-missing": delete("fitted", "network"),
-    "network-sizes-mismatch": set_in("fitted", "network", "hidden_layer_sizes", [3, 3]),
-    "network-huge": set_in("fitted", "network", "hidden_layer_sizes", [10**9, 2]),
-    "network-negative": set_in("fitted", "network", "hidden_layer_sizes", [-3, 2]),
-    "network-bad-dtype": set_in("fitted", "network", "dtype", "object"),
-    "network-bad-output": set_in("fitted", "network", "output", "everything"),
-    "network-layout": set_in("fitted", "network", "parameter_shapes", []),
-    "embedding-mismatch": set_in("params", "embedding_dim", 2),
-    "rng-not-pcg64": set_in("fitted", "rng_state", "bit_generator", "MT19937"),
-    "rng-bad-state": set_in("fitted", "rng_state", "state", "state", -5),
-    "classes-object-flag": set_in("fitted", "classes_object", "no"),
-    "arrays-missing-entry": delete("arrays", "classes_"),
-    "array-dtype-object": set_in("arrays", "params", "dtype", "|O"),
-    "array-dtype-structured": set_in("arrays", "params", "dtype", [["a", "<f4"]]),
-    "array-dtype-garbage": set_in("arrays", "params", "dtype", "not a dtype"),
-    "array-shape-wrong": set_in("arrays", "params", "shape", [3]),
-    "array-shape-garbage": set_in("arrays", "params", "shape", "(1,)"),
-    "checksum-wrong": set_in("arrays", "params", "sha256", "0" * 64),
-    "checksum-missing": delete("arrays", "params", "sha256"),
-    "scale-without-mean": delete("arrays", "input_mean_"),
-    "patch-size-mismatch": set_in("fitted", "patch_size_", 2),
-    "patch-size-zero": set_in("fitted", "patch_size_", 0),
-    "patch-size-float": set_in("fitted", "patch_size_", 1.5),
+    "wrong-format": (
+        set_in("format", "something-else"),
+        "format is 'something-else', expected 'pygru-estimator'",
+    ),
+    "newer-version": (
+        set_in("format_version", 2),
+        "format version 2 was written by a newer pygru",
+    ),
+    "version-as-string": (
+        set_in("format_version", "1"),
+        "format_version must be a positive integer, got '1'",
+    ),
+    "version-as-bool": (
+        set_in("format_version", True),
+        "format_version must be a positive integer, got True",
+    ),
+    "unknown-estimator": (
+        set_in("estimator", "os.system"),
+        "estimator must be one of ['GRUClassifier', 'GRURegressor'], got 'os.system'",
+    ),
+    "estimator-as-list": (
+        set_in("estimator", ["GRUClassifier"]),
+        "estimator must be one of ['GRUClassifier', 'GRURegressor'], got ['GRUClassifier']",
+    ),
+    "params-not-a-dict": (set_in("params", [1, 2]), "params must be a dict, got list"),
+    "unknown-param": (
+        set_in("params", "exec", "print(1)"),
+        "unknown parameter(s) for GRUClassifier: ['exec']",
+    ),
+    "bad-param-type": (
+        set_in("params", "max_iter", "many"),
+        "The 'max_iter' parameter of GRUClassifier must be",
+    ),
+    "bad-param-range": (
+        set_in("params", "learning_rate_init", -1.0),
+        "The 'learning_rate_init' parameter of GRUClassifier must be",
+    ),
+    "bad-param-tag": (
+        set_in("params", "alpha", {"eval": "1"}),
+        "parameter alpha has an unreadable value",
+    ),
+    "bad-float-tag": (
+        set_in("params", "alpha", {"float": "1e5"}),
+        "alpha: expected a number, got {'float': '1e5'}",
+    ),
+    "fitted-not-a-dict": (set_in("fitted", "yes"), "fitted must be a dict, got str"),
+    "fitted-unknown": (
+        set_in("fitted", "__class__", 1),
+        "unknown fitted attribute(s) ['__class__']",
+    ),
+    "n-iter-as-string": (
+        set_in("fitted", "n_iter_", "2"),
+        "fitted attribute n_iter_ has a value of the wrong type: '2'",
+    ),
+    "negative-n-iter": (set_in("fitted", "n_iter_", -1), "n_iter_ must be at least 0, got -1"),
+    "loss-curve-of-strings": (
+        set_in("fitted", "loss_curve_", ["a"]),
+        "fitted attribute loss_curve_ has a value of the wrong type",
+    ),
+    "missing-loss-curve": (
+        delete("fitted", "loss_curve_"),
+        "fitted attribute loss_curve_ is missing",
+    ),
+    "missing-features": (
+        delete("fitted", "n_features_in_"),
+        "fitted attribute n_features_in_ is missing",
+    ),
+    "features-mismatch": (
+        set_in("fitted", "n_features_in_", 5),
+        "input_mean_ has shape (2,), expected (5,)",
+    ),
+    "network-missing": (delete("fitted", "network"), "fitted attribute network is missing"),
+    "network-sizes-mismatch": (
+        set_in("fitted", "network", "hidden_layer_sizes", [3, 3]),
+        "the parameter layout in the file differs from this pygru's network",
+    ),
+    "network-huge": (
+        set_in("fitted", "network", "hidden_layer_sizes", [10**9, 2]),
+        "the parameter layout in the file differs from this pygru's network",
+    ),
+    "network-negative": (
+        set_in("fitted", "network", "hidden_layer_sizes", [-3, 2]),
+        "fitted.network is malformed",
+    ),
+    "network-bad-dtype": (
+        set_in("fitted", "network", "dtype", "object"),
+        "fitted.network is malformed",
+    ),
+    "network-bad-output": (
+        set_in("fitted", "network", "output", "everything"),
+        "fitted.network is malformed",
+    ),
+    "network-layout": (
+        set_in("fitted", "network", "parameter_shapes", []),
+        "the parameter layout in the file differs from this pygru's network",
+    ),
+    "embedding-mismatch": (
+        set_in("params", "embedding_dim", 2),
+        "fitted attribute vocabulary_size_ is missing",
+    ),
+    "rng-not-pcg64": (
+        set_in("fitted", "rng_state", "bit_generator", "MT19937"),
+        "fitted.rng_state must be a PCG64 state",
+    ),
+    "rng-bad-state": (
+        set_in("fitted", "rng_state", "state", "state", -5),
+        "fitted.rng_state is malformed",
+    ),
+    "classes-object-flag": (
+        set_in("fitted", "classes_object", "no"),
+        "classes_object must be one of False, True, got 'no'",
+    ),
+    "arrays-missing-entry": (delete("arrays", "classes_"), "the archive holds ["),
+    "array-dtype-object": (
+        set_in("arrays", "params", "dtype", "|O"),
+        "arrays.params.dtype '|O' is not allowed for params",
+    ),
+    "array-dtype-structured": (
+        set_in("arrays", "params", "dtype", [["a", "<f4"]]),
+        "arrays.params.dtype [['a', '<f4']] is not allowed for params",
+    ),
+    "array-dtype-garbage": (
+        set_in("arrays", "params", "dtype", "not a dtype"),
+        "arrays.params.dtype 'not a dtype' is not allowed for params",
+    ),
+    "array-shape-wrong": (
+        set_in("arrays", "params", "shape", [3]),
+        "params.npy holds float32 (256,), the metadata says float32 (3,)",
+    ),
+    "array-shape-garbage": (
+        set_in("arrays", "params", "shape", "(1,)"),
+        "arrays.params.shape must be a list of sizes, got '(1,)'",
+    ),
+    "checksum-wrong": (
+        set_in("arrays", "params", "sha256", "0" * 64),
+        "checksum mismatch for params: the file is corrupted",
+    ),
+    "checksum-missing": (
+        delete("arrays", "params", "sha256"),
+        "arrays.params must have the keys dtype, shape and sha256",
+    ),
+    "scale-without-mean": (delete("arrays", "input_mean_"), "the archive holds ["),
+    "patch-size-mismatch": (
+        set_in("fitted", "patch_size_", 2),
+        "do not match its fitted network: n_features_in_=2 and patch_size_=2",
+    ),
+    "patch-size-zero": (
+        set_in("fitted", "patch_size_", 0),
+        "patch_size_ must be at least 1, got 0",
+    ),
+    "patch-size-float": (
+        set_in("fitted", "patch_size_", 1.5),
+        "fitted attribute patch_size_ has a value of the wrong type: 1.5",
+    ),
 }
 
 
-@pytest.mark.parametrize("edit", HOSTILE_METADATA.values(), ids=HOSTILE_METADATA.keys())
-def test_hostile_metadata_is_refused(good_blob, edit):
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize("edit, message", HOSTILE_METADATA.values(), ids=HOSTILE_METADATA.keys())
+def test_hostile_metadata_is_refused_with_a_message_that_says_what_is_wrong(
+    good_blob, edit, message
+):
+    with pytest.raises(ValueError, match=re.escape(message)):
         load(io.BytesIO(tampered(good_blob, edit)))
 
 

@@ -222,9 +222,14 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             )
         return tuple(int(size) for size in sizes)
 
-    def _validate_sequences(self, X, reset):
-        """(network input, lengths) for X, checked against what fit saw when ``reset`` is
-        False; numeric input is standardised and cut into patches as fitted."""
+    def _validate_sequences(self, X):
+        """(network input, lengths) for X, prepared as fit prepared its training data."""
+        padded, lengths = self._padded_input(X, reset=False)
+        return self._network_input(X, padded, lengths)
+
+    def _padded_input(self, X, reset):
+        """X as a padded array (token ids, or numbers of ``dtype``) and its lengths, checked
+        against what fit saw unless ``reset``, which records the input's size instead."""
         if self.embedding_dim is not None:
             ids, lengths = _sequences.to_padded_tokens(X)
             if reset:
@@ -239,15 +244,21 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         features = padded.shape[2]
         if reset:
             self.n_features_in_ = features
-            self._fit_input_transform(padded, lengths)
         elif features != self.n_features_in_:
             raise ValueError(
                 f"X has {features} features per time step, but "
                 f"{type(self).__name__} is expecting {self.n_features_in_} "
                 "features as input"
             )
-        # The caller's X is never changed; a copy of our own is standardised and cut into
-        # patches in place, so that fit holds one prepared copy of the data (issue 13).
+        return padded, lengths
+
+    def _network_input(self, X, padded, lengths):
+        """Numeric input standardised and cut into patches as fitted; token ids as they are.
+
+        The caller's X is never changed: a copy of our own is standardised and cut into
+        patches in place, so that fit holds one prepared copy of the data."""
+        if self.embedding_dim is not None:
+            return padded, lengths
         owned = _sequences.is_own_copy(padded, X)
         if hasattr(self, "input_mean_"):
             padded = _sequences.standardize(
@@ -261,13 +272,17 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         patch_size = getattr(self, "patch_size_", 1)
         return _sequences.to_patches(padded, lengths, patch_size, overwrite=owned)
 
-    def _fit_input_transform(self, padded, lengths):
-        """Learn the standardisation statistics and the patch size from the training data."""
+    def _fit_input_transform(self, padded, lengths, sample_weight):
+        """Learn the standardisation statistics (weighted by ``sample_weight``, class weights
+        included, so that a weight of k counts as k copies of a sequence) and the patch size
+        from the training data."""
         for attribute in ("input_mean_", "input_scale_"):
             if hasattr(self, attribute):
                 delattr(self, attribute)
         if self.standardize:
-            self.input_mean_, self.input_scale_ = _sequences.feature_statistics(padded, lengths)
+            self.input_mean_, self.input_scale_ = _sequences.feature_statistics(
+                padded, lengths, sample_weight
+            )
         self.patch_size_ = self._resolve_patch_size(int(lengths.max()))
 
     def _output_mode(self):
@@ -362,11 +377,14 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 f"({self.network_.hidden_layer_sizes} -> {hidden_layer_sizes}); "
                 "refit without warm_start"
             )
-        X, lengths = self._validate_sequences(X, reset=first_call)
+        padded, lengths = self._padded_input(X, reset=first_call)
         targets = self._prepare_targets(y, lengths, first_call, classes)
         sample_weight = self._sample_weight(
-            self._check_sample_weight(sample_weight, len(X)), targets
+            self._check_sample_weight(sample_weight, len(padded)), targets
         )
+        if first_call and self.embedding_dim is None:
+            self._fit_input_transform(padded, lengths, sample_weight)
+        X, lengths = self._network_input(X, padded, lengths)
         if first_call:
             self._rng = _make_rng(self.random_state)
             self._initialize(hidden_layer_sizes, self._rng)
@@ -390,7 +408,6 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         # The data crosses to the device once (with the validation rows, which cost less
         # than a host copy of the training rows); lengths stay on the host.
         X, targets = xp.asarray(X), xp.asarray(targets)
-        sample_weight = None if sample_weight is None else xp.asarray(sample_weight)
         self._train(X, lengths, targets, sample_weight, train, epochs, validation, patience)
         return self
 
@@ -700,19 +717,22 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         return min(self.batch_size, n_samples)
 
     def _run_epoch(self, X, lengths, targets, sample_weight, train, batch_size, mask_rng):
+        """One pass over the sequences ``train`` in minibatches; ``sample_weight`` is a
+        host array (or None), sent to the device batch by batch with the batch's indices."""
         xp = self.network_.xp
         order = train[self._rng.permutation(len(train))] if self.shuffle else train
         device_order = xp.asarray(order)  # one small copy per epoch on the GPU
         total = 0.0
         for start in range(0, len(order), batch_size):
             batch = device_order[start : start + batch_size]
-            batch_lengths = lengths[order[start : start + batch_size]]
+            host_batch = order[start : start + batch_size]
+            batch_lengths = lengths[host_batch]
             # Batches are cut to their own longest sequence: padding is never computed.
             batch_X = X[batch][:, : batch_lengths.max()]
             batch_targets = targets[batch]
             if batch_targets.ndim == 3:
                 batch_targets = batch_targets[:, : batch_lengths.max()]
-            weights = None if sample_weight is None else sample_weight[batch]
+            weights = None if sample_weight is None else xp.asarray(sample_weight[host_batch])
             output, cache = self.network_.forward(
                 batch_X,
                 batch_lengths,
@@ -724,7 +744,12 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             if not np.isfinite(loss):
                 return loss
             grad = self.network_.backward(d_output.astype(self.dtype, copy=False), cache)
-            loss += self._add_l2_penalty(grad, len(batch))
+            # As MLP: the L2 term is divided by the batch's total weight, so that a weight of
+            # k acts as k copies of a sequence.
+            batch_weight = (
+                len(batch) if weights is None else float(sample_weight[host_batch].sum())
+            )
+            loss += self._add_l2_penalty(grad, batch_weight)
             if not (np.isfinite(loss) and xp.isfinite(grad).all()):
                 return np.inf if np.isfinite(loss) else loss
             clip_gradients(grad, self.clipnorm, self.clipvalue)
@@ -734,14 +759,15 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             total += loss * len(batch)
         return total / len(order)
 
-    def _add_l2_penalty(self, grad, n_samples):
-        """Add MLP's L2 term alpha/2 * ||W||^2 / n to the gradient; return it for the loss."""
+    def _add_l2_penalty(self, grad, batch_weight):
+        """Add MLP's L2 term alpha/2 * ||W||^2 / (the batch's total sample weight) to the
+        gradient; return it for the loss."""
         if self.alpha == 0:
             return 0.0
         weights = self.network_.params * self._weight_mask
-        grad += (self.alpha / n_samples) * weights
+        grad += (self.alpha / batch_weight) * weights
         # A sum, not weights @ weights: a BLAS dot can depend on the thread count.
-        return 0.5 * self.alpha * float((weights * weights).sum()) / n_samples
+        return 0.5 * self.alpha * float((weights * weights).sum()) / batch_weight
 
     # ------------------------------------------------------------------ prediction
     def _forward_all(self, X, lengths):
@@ -761,7 +787,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
 
     def _predict_network(self, X):
         check_is_fitted(self, "network_")
-        X, lengths = self._validate_sequences(X, reset=False)
+        X, lengths = self._validate_sequences(X)
         self._use_device(training=False)
         return self._forward_all(X, lengths), lengths
 
@@ -793,7 +819,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         (['h', 'n', 'r', 'z'], (2, 5, 3))
         """
         check_is_fitted(self, "network_")
-        X, lengths = self._validate_sequences(X, reset=False)
+        X, lengths = self._validate_sequences(X)
         xp = self._use_device(training=False)
         return self.network_.gate_activations(xp.asarray(X), lengths)
 
