@@ -1046,6 +1046,68 @@ def test_keras_weights_reproduce_the_model_in_keras_equations(sizes, bidirection
     )
 
 
+def real_keras():
+    """Keras 3, on the torch backend unless the environment chose another (KERAS_BACKEND is
+    read when keras is first imported)."""
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    return pytest.importorskip("keras", minversion="3")
+
+
+@pytest.mark.parametrize("sizes, bidirectional, reset_after", KERAS_CASES)
+def test_keras_weights_reproduce_the_model_in_real_keras(sizes, bidirectional, reset_after):
+    # The independent oracle: keras.layers.GRU / Bidirectional(GRU) with the exported
+    # weights, padding masked as Keras users mask it.
+    keras = real_keras()
+    floatx = keras.config.floatx()
+    keras.config.set_floatx("float64")  # every weight and state in float64, like clf
+    try:
+        features, clf, X = keras_gru_features(keras, sizes, bidirectional, reset_after)
+    finally:
+        keras.config.set_floatx(floatx)
+    views = clf.network_.views
+    logits = features @ views["head.weight"].T + views["head.bias"]
+    # Measured: agreement to 4e-8 relative (Keras 3.15 on torch keeps part of the recurrence
+    # below float64 precision even with floatx float64); a wrong gate order, bias layout or
+    # reverse direction is off by 1e-2 or more.
+    np.testing.assert_allclose(
+        clf.predict_log_proba(X),
+        logits - np.logaddexp(logits[:, :1], logits[:, 1:]),
+        rtol=1e-6,
+        atol=1e-7,
+    )
+
+
+def keras_gru_features(keras, sizes, bidirectional, reset_after):
+    """A fitted float64 classifier, and its GRU layers' output computed by Keras."""
+    X, lengths, y = ragged_data()
+    clf = GRUClassifier(
+        hidden_layer_sizes=sizes,
+        bidirectional=bidirectional,
+        reset_after=reset_after,
+        bias_initializer="uniform",
+        max_iter=2,
+        dtype="float64",
+        random_state=0,
+    ).fit(X, y)
+    inputs = keras.Input(X.shape[1:], dtype="float64")
+    hidden = keras.layers.Masking(0.0, dtype="float64")(inputs)
+    gru_layers = []
+    for index, size in enumerate(sizes):
+        gru = keras.layers.GRU(
+            size,
+            return_sequences=index < len(sizes) - 1,
+            reset_after=reset_after,
+            dtype="float64",
+        )
+        layer = keras.layers.Bidirectional(gru, dtype="float64") if bidirectional else gru
+        hidden = layer(hidden)
+        gru_layers.append(layer)
+    model = keras.Model(inputs, hidden)
+    for layer, weights in zip(gru_layers, to_keras_weights(clf)):
+        layer.set_weights(weights)
+    return keras.ops.convert_to_numpy(model(np.nan_to_num(X))), clf, X
+
+
 @pytest.mark.parametrize("reset_after", [True, False])
 def test_keras_round_trip(reset_after):
     clf, X = fitted_classifier(
