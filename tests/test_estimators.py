@@ -720,3 +720,48 @@ def test_fit_and_predict_leave_the_callers_X_unchanged(options, dtype):
         clf.set_params(**options).fit(X, y)
     clf.predict_proba(X)
     np.testing.assert_array_equal(X, original)
+
+
+@pytest.mark.parametrize("kind", ["classifier", "sequence regressor"])
+def test_the_gradient_of_the_whole_training_objective_matches_finite_differences(kind):
+    # One minibatch's objective as fit minimises it: the weighted loss over ragged
+    # sequences (class and sample weights; per valid step for output="sequence") plus the
+    # L2 term alpha/2 * ||W||^2 / (total weight), differentiated by the network and the
+    # penalty, against central differences in float64.
+    X, y = toy_sequences(n=12)
+    weights = np.random.default_rng(1).uniform(0.2, 3.0, len(X))
+    settings = dict(hidden_layer_sizes=(5, 3), bidirectional=True, alpha=0.3, max_iter=1)
+    settings.update(dtype="float64", random_state=0)
+    if kind == "classifier":
+        estimator = GRUClassifier(class_weight={"up": 2.5, "down": 0.7}, **settings)
+        targets_given = y
+    else:
+        estimator = GRURegressor(output="sequence", **settings)
+        targets_given = [np.cumsum(sequence[:, 0]) for sequence in X]
+    estimator.fit(X, targets_given, sample_weight=weights)
+    inputs, lengths = estimator._validate_sequences(X)
+    targets = estimator._prepare_targets(targets_given, lengths, first_call=False)
+    row_weights = estimator._sample_weight(weights, targets)
+    network = estimator.network_
+
+    def objective(params):
+        network.params[...] = params
+        output, cache = network.forward(inputs, lengths)
+        loss, d_output = estimator._loss(output, targets, row_weights, lengths)
+        gradient = network.backward(d_output, cache)
+        loss += estimator._add_l2_penalty(gradient, float(row_weights.sum()))
+        return loss, gradient
+
+    params = network.params.copy()
+    _, gradient = objective(params)
+    penalty = estimator._add_l2_penalty(np.zeros_like(params), float(row_weights.sum()))
+    weights_only = params * estimator._weight_mask
+    assert penalty == pytest.approx(0.5 * 0.3 * weights_only @ weights_only / row_weights.sum())
+    step = 1e-6
+    for index in np.random.default_rng(0).choice(len(params), 40, replace=False):
+        shifted = params.copy()
+        shifted[index] += step
+        above, _ = objective(shifted)
+        shifted[index] -= 2 * step
+        below, _ = objective(shifted)
+        assert (above - below) / (2 * step) == pytest.approx(gradient[index], abs=1e-8), index
