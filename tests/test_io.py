@@ -904,14 +904,7 @@ def test_exported_weights_of_a_patched_model_read_patches_in_torch():
     padded, _ = to_padded(X, dtype=np.float64)
     patches, patch_lengths = to_patches(padded, lengths, 2)
     features, _ = torch_features(gru, patches, patch_lengths, False)
-    views = clf.network_.views
-    logits = features @ views["head.weight"].T + views["head.bias"]
-    np.testing.assert_allclose(
-        clf.predict_log_proba(X),
-        logits - np.logaddexp(logits[:, :1], logits[:, 1:]),
-        rtol=1e-10,
-        atol=1e-12,
-    )
+    assert_log_proba_from_features(clf, X, features, rtol=1e-10, atol=1e-12)
 
 
 def test_sequence_outputs_match_torch():
@@ -1007,16 +1000,8 @@ def keras_features(X, lengths, layers, bidirectional):
     return state
 
 
-KERAS_CASES = [
-    ((4,), False, True),
-    ((4,), True, False),
-    ((3, 3), False, False),
-    ((3, 2), True, True),
-]
-
-
-@pytest.mark.parametrize("sizes, bidirectional, reset_after", KERAS_CASES)
-def test_keras_weights_reproduce_the_model_in_keras_equations(sizes, bidirectional, reset_after):
+def keras_case_classifier(sizes, bidirectional, reset_after):
+    """A float64 classifier fitted on ``ragged_data``, with its X and lengths."""
     X, lengths, y = ragged_data()
     clf = GRUClassifier(
         hidden_layer_sizes=sizes,
@@ -1027,6 +1012,33 @@ def test_keras_weights_reproduce_the_model_in_keras_equations(sizes, bidirection
         dtype="float64",
         random_state=0,
     ).fit(X, y)
+    return clf, X, lengths
+
+
+def assert_log_proba_from_features(clf, X, features, rtol, atol):
+    """The classifier's log-probabilities equal its head applied to ``features`` (the last
+    GRU layer's final states computed elsewhere)."""
+    views = clf.network_.views
+    logits = features @ views["head.weight"].T + views["head.bias"]
+    np.testing.assert_allclose(
+        clf.predict_log_proba(X),
+        logits - np.logaddexp(logits[:, :1], logits[:, 1:]),
+        rtol=rtol,
+        atol=atol,
+    )
+
+
+KERAS_CASES = [
+    ((4,), False, True),
+    ((4,), True, False),
+    ((3, 3), False, False),
+    ((3, 2), True, True),
+]
+
+
+@pytest.mark.parametrize("sizes, bidirectional, reset_after", KERAS_CASES)
+def test_keras_weights_reproduce_the_model_in_keras_equations(sizes, bidirectional, reset_after):
+    clf, X, lengths = keras_case_classifier(sizes, bidirectional, reset_after)
     layers = to_keras_weights(clf)
     assert len(layers) == len(sizes)
     for layer, (size, weights) in enumerate(zip(sizes, layers)):
@@ -1036,14 +1048,7 @@ def test_keras_weights_reproduce_the_model_in_keras_equations(sizes, bidirection
         assert weights[1].shape == (size, 3 * size)
         assert weights[2].shape == ((2, 3 * size) if reset_after else (3 * size,))
     features = keras_features(X, lengths, layers, bidirectional)
-    views = clf.network_.views
-    logits = features @ views["head.weight"].T + views["head.bias"]
-    np.testing.assert_allclose(
-        clf.predict_log_proba(X),
-        logits - np.logaddexp(logits[:, :1], logits[:, 1:]),
-        rtol=1e-10,
-        atol=1e-12,
-    )
+    assert_log_proba_from_features(clf, X, features, rtol=1e-10, atol=1e-12)
 
 
 def real_keras():
@@ -1064,31 +1069,15 @@ def test_keras_weights_reproduce_the_model_in_real_keras(sizes, bidirectional, r
         features, clf, X = keras_gru_features(keras, sizes, bidirectional, reset_after)
     finally:
         keras.config.set_floatx(floatx)
-    views = clf.network_.views
-    logits = features @ views["head.weight"].T + views["head.bias"]
     # Measured: agreement to 4e-8 relative (Keras 3.15 on torch keeps part of the recurrence
     # below float64 precision even with floatx float64); a wrong gate order, bias layout or
     # reverse direction is off by 1e-2 or more.
-    np.testing.assert_allclose(
-        clf.predict_log_proba(X),
-        logits - np.logaddexp(logits[:, :1], logits[:, 1:]),
-        rtol=1e-6,
-        atol=1e-7,
-    )
+    assert_log_proba_from_features(clf, X, features, rtol=1e-6, atol=1e-7)
 
 
 def keras_gru_features(keras, sizes, bidirectional, reset_after):
     """A fitted float64 classifier, and its GRU layers' output computed by Keras."""
-    X, lengths, y = ragged_data()
-    clf = GRUClassifier(
-        hidden_layer_sizes=sizes,
-        bidirectional=bidirectional,
-        reset_after=reset_after,
-        bias_initializer="uniform",
-        max_iter=2,
-        dtype="float64",
-        random_state=0,
-    ).fit(X, y)
+    clf, X, _ = keras_case_classifier(sizes, bidirectional, reset_after)
     inputs = keras.Input(X.shape[1:], dtype="float64")
     hidden = keras.layers.Masking(0.0, dtype="float64")(inputs)
     gru_layers = []
