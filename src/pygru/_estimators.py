@@ -732,7 +732,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             batch_targets = targets[batch]
             if batch_targets.ndim == 3:
                 batch_targets = batch_targets[:, : batch_lengths.max()]
-            weights = None if sample_weight is None else xp.asarray(sample_weight[host_batch])
+            host_weights = None if sample_weight is None else sample_weight[host_batch]
+            weights = None if host_weights is None else xp.asarray(host_weights)
             output, cache = self.network_.forward(
                 batch_X,
                 batch_lengths,
@@ -746,9 +747,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             grad = self.network_.backward(d_output.astype(self.dtype, copy=False), cache)
             # As MLP: the L2 term is divided by the batch's total weight, so that a weight of
             # k acts as k copies of a sequence.
-            batch_weight = (
-                len(batch) if weights is None else float(sample_weight[host_batch].sum())
-            )
+            batch_weight = len(batch) if host_weights is None else float(host_weights.sum())
             loss += self._add_l2_penalty(grad, batch_weight)
             if not (np.isfinite(loss) and xp.isfinite(grad).all()):
                 return np.inf if np.isfinite(loss) else loss
