@@ -250,10 +250,8 @@ def _valid_step_blocks(padded, lengths, sample_weight=None):
 
     Blocks of about ``_BLOCK_BYTES`` keep the float64 temporaries small next to the data
     (a whole float64 copy made one fit peak at 4x the float32 data)."""
-    n_samples, n_timesteps, n_features = padded.shape
-    samples_per_block = max(1, _BLOCK_BYTES // (8 * n_timesteps * n_features))
-    for start in range(0, n_samples, samples_per_block):
-        block = slice(start, start + samples_per_block)
+    n_timesteps = padded.shape[1]
+    for block in _sequence_blocks(padded):
         valid = valid_steps(lengths[block], n_timesteps)
         rows = padded[block][valid].astype(np.float64)
         if sample_weight is None:
@@ -261,6 +259,14 @@ def _valid_step_blocks(padded, lengths, sample_weight=None):
         else:
             weights = np.broadcast_to(sample_weight[block][:, np.newaxis], valid.shape)
             yield rows, weights[valid]
+
+
+def _sequence_blocks(padded):
+    """Slices of consecutive sequences whose float64 copy takes about ``_BLOCK_BYTES``."""
+    n_samples, n_timesteps, n_features = padded.shape
+    samples_per_block = max(1, _BLOCK_BYTES // (8 * n_timesteps * n_features))
+    for start in range(0, n_samples, samples_per_block):
+        yield slice(start, start + samples_per_block)
 
 
 def _weighted(rows, weights):
@@ -288,10 +294,8 @@ def standardize(padded, lengths, mean, scale, out=None):
     itself), or in a new array of ``padded``'s dtype when ``out`` is None."""
     if out is None:
         out = np.empty_like(padded)
-    n_samples, n_timesteps, n_features = padded.shape
-    samples_per_block = max(1, _BLOCK_BYTES // (8 * n_timesteps * n_features))
-    for start in range(0, n_samples, samples_per_block):
-        block = slice(start, start + samples_per_block)
+    n_timesteps = padded.shape[1]
+    for block in _sequence_blocks(padded):
         out[block] = (padded[block] - mean) / scale
         out[block][~valid_steps(lengths[block], n_timesteps)] = 0
     return out
