@@ -1,35 +1,56 @@
-"""Saving fitted estimators to one file, and loading them, without pickle.
+"""Saving fitted estimators and pipelines to one file, and loading them, without pickle.
 
 File format
 -----------
 One ``.npz`` file (a zip archive, readable by ``numpy.load(..., allow_pickle=False)``) holding
+a JSON document ``metadata.json`` and NumPy arrays (``.npy`` members). The document names
+its format (``"format"``, ``"format_version"``), the pygru version that wrote it, and for
+every array its dtype, shape and SHA-256 checksum (``"arrays"``). There are two formats:
 
-- ``metadata.json``: a JSON document with the format name and version, the pygru version that
-  wrote it, the estimator class (one of a fixed list), its hyper-parameters
-  (``get_params()``), its fitted state (``"fitted"``: ``n_features_in_``, ``loss_curve_``,
-  the network layout, ...), and for every array its dtype, shape and SHA-256 checksum;
-- ``params.npy``: the network's flat parameter vector (``network_.params``);
-- ``input_mean_.npy`` and ``input_scale_.npy``: the input standardisation, if any;
-- ``classes_.npy``: the class labels of a classifier.
+``pygru-estimator`` (version 1): one GRUClassifier or GRURegressor. The document holds the
+estimator class (one of a fixed list), its hyper-parameters (``get_params()``) and its fitted
+state (``"fitted"``: ``n_features_in_``, ``loss_curve_``, the network layout, ...); the
+arrays are ``params.npy`` (the network's flat parameter vector), ``input_mean_.npy`` and
+``input_scale_.npy`` (the input standardisation, if any) and ``classes_.npy`` (the class
+labels of a classifier).
+
+``pygru-pipeline`` (version 1): a scikit-learn ``Pipeline`` (nested ones included), or one
+of its steps on its own. ``"root"`` is a tree of objects: a pipeline is
+``{"class": "sklearn.pipeline.Pipeline", "params": ..., "steps": [[name, step], ...]}`` (a
+step may also be ``"passthrough"`` or null); any other object is
+``{"class": ..., "params": ..., "fitted": ..., "arrays": {name: member}}``, where ``"arrays"``
+maps the object's array names to archive members (``"<n>/<name>"``, ``n`` numbering the
+objects). The classes are those of :func:`_step_classes`, looked up in that fixed table: the
+pygru estimators (fitted state as in the estimator format), ``pygru.text.TokenSequencer``,
+``pygru.preprocessing``'s transformers, and scikit-learn's ``StandardScaler`` and
+``MinMaxScaler``. The fitted state of a transformer is its public trailing-underscore
+attributes: arrays and NumPy scalars (0-d arrays) as members, other values in the document;
+a string array comes back as an object array of strings (scikit-learn's
+``feature_names_in_``).
 
 The estimator says what its fitted state is (``_get_fitted_state``) and restores it, checking
-every value (``_set_fitted_state``); this module stores those values. What JSON cannot
-express is tagged, so that it comes back exactly: an infinite or NaN float is written as
-``{"float": "inf"}`` (``"-inf"``, ``"nan"``), and a hyper-parameter that is a tuple, a dict or
-a NumPy array as ``{"tuple": [...]}``, ``{"dict": [[key, value], ...]}`` or
-``{"array": [...], "dtype": ...}``.
+every value (``_set_fitted_state``); this module stores those values, and checks the fitted
+attributes of the transformers that do not describe themselves. What JSON cannot express is
+tagged, so that it comes back exactly: an infinite or NaN float is written as
+``{"float": "inf"}`` (``"-inf"``, ``"nan"``), and a hyper-parameter (or a transformer's
+fitted value) that is a tuple, a dict or a NumPy array as ``{"tuple": [...]}``,
+``{"dict": [[key, value], ...]}`` or ``{"array": [...], "dtype": ...}``.
 
 Loading never executes code from the file: arrays are read with pickling disabled and must
-hold numbers or strings, the estimator class is looked up in a fixed table, and every value is
-checked (types, shapes, checksums, consistency) before an estimator is returned; anything else
-is a ``ValueError``. The optimizer state (Adam moments, ...) is not saved: a loaded estimator
-predicts exactly as the saved one, and ``partial_fit``/``warm_start`` continue from its
-weights with a fresh optimizer state. The checksums detect corruption, not tampering: they
-are stored in the same file. Pickle (the scikit-learn convention) keeps working and keeps
-everything, optimizer included, but must only be loaded from trusted sources.
+hold numbers or strings, classes are looked up in fixed tables, and every value is checked
+(types, shapes, checksums, consistency) before an object is returned; anything else is a
+``ValueError`` that says the file is not a valid pygru file and why. Objects that would need
+code to be stored (``FunctionTransformer``, anything else outside the tables) are refused by
+``save`` with a ``TypeError`` that names the step. The optimizer state (Adam moments, ...) is
+not saved: a loaded estimator predicts exactly as the saved one, and
+``partial_fit``/``warm_start`` continue from its weights with a fresh optimizer state. The
+checksums detect corruption, not tampering: they are stored in the same file. Pickle (the
+scikit-learn convention) keeps working and keeps everything, optimizer included, but must
+only be loaded from trusted sources.
 """
 
 import hashlib
+import itertools
 import json
 import math
 import numbers
@@ -42,10 +63,13 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from pygru._fitted_state import read_count
 from pygru._version import __version__
 
 FORMAT_NAME = "pygru-estimator"
 FORMAT_VERSION = 1
+PIPELINE_FORMAT_NAME = "pygru-pipeline"
+PIPELINE_FORMAT_VERSION = 1
 
 __all__ = ["save", "load"]
 
@@ -58,6 +82,7 @@ _ARRAY_KINDS = "biufU"
 # Hyper-parameters that cannot be written as JSON and are left out (with a warning) rather
 # than making the model unsavable: they only matter for further training.
 _DROPPABLE_PARAMS = ("callbacks", "random_state")
+_PIPELINE = "sklearn.pipeline.Pipeline"
 
 
 def _estimator_classes():
@@ -66,19 +91,61 @@ def _estimator_classes():
     return {"GRUClassifier": GRUClassifier, "GRURegressor": GRURegressor}
 
 
+def _step_classes():
+    """Class name in a pipeline file -> class, for every object it may hold but Pipeline."""
+    from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+    from pygru.text import TokenSequencer
+
+    classes = {f"pygru.{name}": cls for name, cls in _estimator_classes().items()}
+    classes["pygru.text.TokenSequencer"] = TokenSequencer
+    classes["sklearn.preprocessing.StandardScaler"] = StandardScaler
+    classes["sklearn.preprocessing.MinMaxScaler"] = MinMaxScaler
+    classes.update(_preprocessing_classes())
+    return classes
+
+
+def _preprocessing_classes():
+    """The transformers of ``pygru.preprocessing``, by their name in a pipeline file."""
+    from sklearn.base import BaseEstimator
+
+    try:
+        from pygru import preprocessing
+    except ModuleNotFoundError as error:  # a pygru without the module yet
+        if error.name != "pygru.preprocessing":
+            raise
+        return {}
+    return {
+        f"pygru.preprocessing.{name}": cls
+        for name in preprocessing.__all__
+        if isinstance(cls := getattr(preprocessing, name), type) and issubclass(cls, BaseEstimator)
+    }
+
+
 # ---------------------------------------------------------------------------------- save
 
 
-def save(estimator, path):
-    """Save a pygru estimator to one ``.npz`` file that can be loaded without pickle.
+def save(obj, path):
+    """Save a pygru estimator or a pipeline to one ``.npz`` file that loads without pickle.
 
     Parameters
     ----------
-    estimator : GRUClassifier or GRURegressor
-        Fitted or not (an unfitted estimator saves only its hyper-parameters).
+    obj : GRUClassifier, GRURegressor, Pipeline or a supported transformer
+        Fitted or not (an unfitted object saves only its hyper-parameters). A
+        ``sklearn.pipeline.Pipeline`` (e.g. from ``make_pipeline``, nested ones included) may
+        hold pygru's estimators, ``pygru.text.TokenSequencer``, ``pygru.preprocessing``'s
+        transformers, scikit-learn's ``StandardScaler`` and ``MinMaxScaler``, and
+        ``"passthrough"``; these may also be saved on their own.
     path : str, os.PathLike or writable binary file object
         Where to write. A path is written atomically (to a temporary file that then replaces
         ``path``); no suffix is added.
+
+    Raises
+    ------
+    TypeError
+        ``obj`` or one of its steps is of another type (``FunctionTransformer``, a
+        subclass, ...), or holds a value that cannot be stored without pickle; the message
+        names the step.
 
     Notes
     -----
@@ -97,20 +164,52 @@ def save(estimator, path):
     >>> save(clf, path)
     >>> bool(np.array_equal(load(path).predict_proba(X), clf.predict_proba(X)))
     True
+
+    A pipeline that classifies raw text:
+
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from pygru.text import TokenSequencer
+    >>> docs, labels = ["good film", "bad film", "very good", "very bad"], [1, 0, 1, 0]
+    >>> pipe = make_pipeline(
+    ...     TokenSequencer(),
+    ...     GRUClassifier(embedding_dim=4, hidden_layer_sizes=(4,), max_iter=2, random_state=0),
+    ... ).fit(docs, labels)
+    >>> save(pipe, path)
+    >>> bool(np.array_equal(load(path).predict_proba(docs), pipe.predict_proba(docs)))
+    True
     """
-    classes = _estimator_classes()
-    name = type(estimator).__name__
-    if classes.get(name) is not type(estimator):
-        raise TypeError(
-            f"save supports {' and '.join(classes)}, got {type(estimator).__name__}"
-            " (use pickle for other objects)"
-        )
+    metadata, arrays = _document(obj)
+    document = json.dumps(metadata, allow_nan=False, indent=1).encode("utf-8")
+    if isinstance(path, (str, os.PathLike)):
+        _write_atomically(os.fspath(path), document, arrays)
+    else:
+        _write_zip(path, document, arrays)
+
+
+def _document(obj):
+    """The JSON document and the arrays that describe ``obj``: the estimator format for a
+    lone pygru estimator (files that older pygru versions read), else the pipeline format."""
+    if _estimator_classes().get(type(obj).__name__) is type(obj):
+        return _estimator_document(obj)
+    arrays = {}
+    root = _describe(obj, None, arrays, itertools.count())
+    metadata = {
+        "format": PIPELINE_FORMAT_NAME,
+        "format_version": PIPELINE_FORMAT_VERSION,
+        "pygru_version": __version__,
+        "root": root,
+        "arrays": {key: _describe_array(array) for key, array in arrays.items()},
+    }
+    return metadata, arrays
+
+
+def _estimator_document(estimator):
     arrays = {}
     metadata = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
         "pygru_version": __version__,
-        "estimator": name,
+        "estimator": type(estimator).__name__,
         "params": _encode_params(estimator.get_params(deep=False)),
         "fitted": None,
     }
@@ -118,11 +217,140 @@ def save(estimator, path):
         state, arrays = estimator._get_fitted_state()
         metadata["fitted"] = _encode_non_finite_floats(state)
     metadata["arrays"] = {key: _describe_array(array) for key, array in arrays.items()}
-    document = json.dumps(metadata, allow_nan=False, indent=1).encode("utf-8")
-    if isinstance(path, (str, os.PathLike)):
-        _write_atomically(os.fspath(path), document, arrays)
-    else:
-        _write_zip(path, document, arrays)
+    return metadata, arrays
+
+
+def _describe(obj, where, arrays, numbers):
+    """The JSON node of ``obj``; its arrays are added to ``arrays`` under member names
+    numbered by ``numbers``. ``where`` names the step in messages (None for the root)."""
+    from sklearn.pipeline import Pipeline
+
+    if type(obj) is Pipeline:
+        return _describe_pipeline(obj, where, arrays, numbers)
+    names = {cls: name for name, cls in _step_classes().items()}
+    if type(obj) not in names:
+        raise TypeError(_unsupported_message(obj, where))
+    where = where or type(obj).__name__
+    node = {
+        "class": names[type(obj)],
+        "params": _encode_params(obj.get_params(deep=False)),
+        "fitted": None,
+        "arrays": {},
+    }
+    if _is_fitted(obj):
+        if hasattr(obj, "_get_fitted_state"):
+            state, own_arrays = obj._get_fitted_state()
+            node["fitted"] = _encode_non_finite_floats(state)
+        else:
+            node["fitted"], own_arrays = _attribute_state(obj, where)
+        number = next(numbers)
+        for name, array in own_arrays.items():
+            node["arrays"][name] = f"{number}/{name}"
+            arrays[f"{number}/{name}"] = array
+    return node
+
+
+def _describe_pipeline(pipeline, where, arrays, numbers):
+    params = pipeline.get_params(deep=False)
+    steps = params.pop("steps")
+    if not isinstance(steps, list):
+        raise TypeError(
+            f"cannot save {where or 'Pipeline'}: steps must be a list, got {type(steps).__name__}"
+        )
+    return {
+        "class": _PIPELINE,
+        "params": _encode_params(params),
+        "steps": [
+            [
+                name,
+                step
+                if _is_passthrough(step)
+                else _describe(step, _step_where(where, name), arrays, numbers),
+            ]
+            for name, step in steps
+        ],
+    }
+
+
+def _step_where(where, name):
+    """How messages name step ``name`` of the pipeline at ``where`` (None: the root)."""
+    return f"step {name!r}" if where is None else f"{where} > {name!r}"
+
+
+def _is_passthrough(step):
+    return step is None or (isinstance(step, str) and step == "passthrough")
+
+
+def _unsupported_message(obj, where):
+    supported = ", ".join(sorted({_short_name(name) for name in _step_classes()}))
+    kind = type(obj).__name__
+    what = kind if where is None else f"{where}, a {kind}"
+    reason = (
+        " (its functions are code, which cannot be stored without pickle)"
+        if kind == "FunctionTransformer"
+        else " (use pickle for other objects, and unpickle only files you trust)"
+    )
+    return f"save supports {supported} and Pipelines of these; got {what}{reason}"
+
+
+def _short_name(name):
+    """``StandardScaler`` for ``sklearn.preprocessing.StandardScaler``."""
+    return name.rsplit(".", 1)[-1]
+
+
+def _is_fitted(obj):
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    try:
+        check_is_fitted(obj)
+    except NotFittedError:
+        return False
+    return True
+
+
+def _is_fitted_name(name):
+    """Whether ``name`` is a public fitted attribute's name (``mean_``, not ``_x`` or
+    ``__class__``)."""
+    return name.isidentifier() and name.endswith("_") and not name.startswith("_")
+
+
+def _attribute_state(transformer, where):
+    """``(state, arrays)``: the fitted attributes of a transformer that keeps them in public
+    trailing-underscore attributes, arrays and NumPy scalars apart, the rest as JSON."""
+    params = transformer.get_params(deep=False)
+    state, arrays = {}, {}
+    for name, value in vars(transformer).items():
+        if name in params:
+            continue
+        if not _is_fitted_name(name):
+            raise TypeError(
+                f"cannot save {where}: attribute {name} is neither a parameter nor a "
+                "fitted attribute (was set_output or another setting used?)"
+            )
+        if isinstance(value, (np.ndarray, np.generic)):
+            arrays[name] = _storable_array(np.asarray(value), where, name)
+            continue
+        try:
+            state[name] = _encode_param(value)
+        except TypeError:
+            raise TypeError(
+                f"cannot save {where}: fitted attribute {name} is a {type(value).__name__}"
+            ) from None
+    return state, arrays
+
+
+def _storable_array(array, where, name):
+    """``array`` as it is written: numbers and strings as they are, an object array of
+    strings as a string array (it is read back as an object array)."""
+    if array.dtype.kind in _ARRAY_KINDS and array.dtype.fields is None:
+        return array
+    if array.dtype == object and all(isinstance(item, str) for item in array.flat):
+        return array.astype(str)
+    raise TypeError(
+        f"cannot save {where}: fitted attribute {name} is an array of {array.dtype}, "
+        "not of numbers or strings"
+    )
 
 
 def _encode_params(params):
@@ -236,46 +464,67 @@ _BROKEN_ARCHIVE = (
 
 
 def load(path):
-    """Load an estimator written by :func:`save`.
+    """Load an estimator or a pipeline written by :func:`save`.
 
     Parameters
     ----------
     path : str, os.PathLike or readable binary file object
+        The file, as :func:`save` wrote it.
 
     Returns
     -------
-    estimator : GRUClassifier or GRURegressor
-        Predicts exactly as the saved estimator.
+    obj : GRUClassifier, GRURegressor, Pipeline or a supported transformer
+        Predicts and transforms exactly as the saved object.
 
     Raises
     ------
     ValueError
-        The file is not a pygru estimator file, is truncated or corrupted (checksum
-        mismatch), was written by a newer format version, or holds values of the wrong type
-        or shape.
+        The file is not a pygru file (empty, not a zip archive, a plain NumPy ``.npz``, a
+        file of another program), is truncated or corrupted (checksum mismatch), was
+        written by a newer format version, or holds values of the wrong type or shape.
     FileNotFoundError
         There is no file at ``path``.
+
+    Examples
+    --------
+    >>> import io
+    >>> from pygru import load
+    >>> load(io.BytesIO(b"hello"))
+    Traceback (most recent call last):
+    ...
+    ValueError: <file> is not a pygru file: it is not a zip archive (pygru files are .npz archives)
     """
     try:
         npz = np.load(path, allow_pickle=False)
     except (FileNotFoundError, IsADirectoryError, PermissionError):
         raise
     except _BROKEN_ARCHIVE as error:
-        raise ValueError(f"{_name(path)} is not a pygru estimator file: {error}") from None
+        raise ValueError(f"{_name(path)} {_why_unreadable(error)}") from None
     if not isinstance(npz, np.lib.npyio.NpzFile):
         raise ValueError(
-            f"{_name(path)} is not a pygru estimator file: it holds a single "
-            "array, not a zip archive"
+            f"{_name(path)} is not a pygru file: it holds a single NumPy array, not a zip archive"
         )
     try:
         with npz:
             return _load(npz)
     except _BROKEN_ARCHIVE + (TypeError, KeyError, OverflowError) as error:
-        if isinstance(error, _FormatError):
-            raise ValueError(f"{_name(path)}: {error}") from None
-        raise ValueError(
-            f"{_name(path)} is not a valid pygru estimator file: {type(error).__name__}: {error}"
-        ) from None
+        detail = (
+            str(error) if isinstance(error, _FormatError) else f"{type(error).__name__}: {error}"
+        )
+        raise ValueError(f"{_name(path)} is not a valid pygru file: {detail}") from None
+
+
+def _why_unreadable(error):
+    """Why ``numpy.load`` could not open a file, in words that do not point to pickle (NumPy
+    suggests it for any file that is neither a zip archive nor a ``.npy`` array)."""
+    if isinstance(error, EOFError):
+        return "is not a pygru file: it is empty"
+    if isinstance(error, ValueError):
+        return "is not a pygru file: it is not a zip archive (pygru files are .npz archives)"
+    return (
+        "is not a valid pygru file: its zip archive is truncated or damaged "
+        f"({type(error).__name__}: {error})"
+    )
 
 
 class _FormatError(ValueError):
@@ -291,13 +540,32 @@ def _name(path):
 
 
 def _load(npz):
-    archive = npz.zip
-    members = set(archive.namelist())
+    members = set(npz.zip.namelist())
     if _METADATA not in members:
-        raise _FormatError(f"no {_METADATA} inside: not a file written by pygru's save")
-    metadata = _read_metadata(archive)
+        raise _FormatError(_missing_metadata_message(members))
+    metadata = _read_metadata(npz.zip)
     _expect(metadata, dict, "the metadata document")
-    _check_format(metadata)
+    described = metadata.get("arrays")
+    if metadata.get("format") == PIPELINE_FORMAT_NAME:
+        _check_version(metadata, PIPELINE_FORMAT_VERSION)
+        _check_members(members, described)
+        return _load_pipeline_document(npz, metadata.get("root"), described)
+    if metadata.get("format") != FORMAT_NAME:
+        raise _FormatError(
+            f"format is {metadata.get('format')!r}, expected {FORMAT_NAME!r} or "
+            f"{PIPELINE_FORMAT_NAME!r}"
+        )
+    _check_version(metadata, FORMAT_VERSION)
+    return _load_estimator_document(npz, metadata, members)
+
+
+def _missing_metadata_message(members):
+    if "schema.json" in members:
+        return "it looks like a skops file (load it with skops.io.load), not one of pygru.save"
+    return f"the archive has no {_METADATA} (a plain NumPy .npz, or another program's zip file?)"
+
+
+def _load_estimator_document(npz, metadata, members):
     classes = _estimator_classes()
     name = metadata.get("estimator")
     if not isinstance(name, str) or name not in classes:
@@ -305,12 +573,7 @@ def _load(npz):
     estimator = _build_estimator(classes[name], metadata.get("params"))
     fitted = metadata.get("fitted")
     described = metadata.get("arrays")
-    _expect(described, dict, "arrays")
-    expected_members = {_METADATA} | {key + ".npy" for key in described}
-    if members != expected_members:
-        raise _FormatError(
-            f"the archive holds {sorted(members)}, expected {sorted(expected_members)}"
-        )
+    _check_members(members, described)
     if fitted is None:
         if described:
             raise _FormatError("an unfitted estimator has no arrays")
@@ -325,18 +588,128 @@ def _load(npz):
     return estimator
 
 
-def _check_format(metadata):
-    if metadata.get("format") != FORMAT_NAME:
-        raise _FormatError(f"format is {metadata.get('format')!r}, expected {FORMAT_NAME!r}")
+def _check_members(members, described):
+    """The archive holds the metadata and exactly the arrays it describes."""
+    _expect(described, dict, "arrays")
+    expected_members = {_METADATA} | {key + ".npy" for key in described}
+    if members != expected_members:
+        raise _FormatError(
+            f"the archive holds {sorted(members)}, expected {sorted(expected_members)}"
+        )
+
+
+def _check_version(metadata, supported):
     version = metadata.get("format_version")
     if not _is_int(version) or version < 1:
         raise _FormatError(f"format_version must be a positive integer, got {version!r}")
-    if version > FORMAT_VERSION:
+    if version > supported:
         raise _FormatError(
             f"format version {version} was written by a newer pygru "
             f"({metadata.get('pygru_version')!r}); this pygru reads versions "
-            f"up to {FORMAT_VERSION}"
+            f"up to {supported}"
         )
+
+
+# ------------------------------------------------------------------- load: pipeline format
+
+
+def _load_pipeline_document(npz, root, described):
+    """The object that ``root`` describes; each described array belongs to one object."""
+    unclaimed = set(described)
+    obj = _load_node(root, None, _ArraySource(npz, described, unclaimed))
+    if unclaimed:
+        raise _FormatError(f"arrays {sorted(unclaimed)} belong to no step")
+    return obj
+
+
+class _ArraySource:
+    """Reads the described arrays of an archive, each one for one object only."""
+
+    def __init__(self, npz, described, unclaimed):
+        self.npz, self.described, self.unclaimed = npz, described, unclaimed
+
+    def claim(self, member, where):
+        if not isinstance(member, str) or member not in self.unclaimed:
+            raise _FormatError(
+                f"{where}: array {member!r} is not in the archive or belongs to another step"
+            )
+        self.unclaimed.remove(member)
+        return _read_array(self.npz, member, self.described[member])
+
+
+def _load_node(node, where, source):
+    _expect(node, dict, where or "root")
+    if node.get("class") == _PIPELINE:
+        return _load_pipeline(node, where, source)
+    classes = _step_classes()
+    name = node.get("class")
+    if not isinstance(name, str) or name not in classes:
+        raise _FormatError(
+            f"{where or 'root'}: class must be one of {sorted([_PIPELINE, *classes])}, "
+            f"got {name!r}"[:500]
+        )
+    where = where or _short_name(name)
+    _expect_keys(node, {"class", "params", "fitted", "arrays"}, where)
+    try:
+        obj = _build_estimator(classes[name], node["params"])
+    except ValueError as error:
+        raise _FormatError(f"{where}: {error}") from None
+    fitted, members = node["fitted"], node["arrays"]
+    _expect(members, dict, f"{where}: arrays")
+    if fitted is None:
+        if members:
+            raise _FormatError(f"{where}: an unfitted step has no arrays")
+        return obj
+    _expect(fitted, dict, f"{where}: fitted")
+    arrays = {name: source.claim(member, where) for name, member in members.items()}
+    try:
+        if hasattr(obj, "_set_fitted_state"):
+            obj._set_fitted_state(_decode_non_finite_floats(fitted, "fitted"), arrays)
+        else:
+            _set_fitted_attributes(obj, fitted, arrays, _FITTED_CHECKS.get(name))
+    except ValueError as error:  # the checks say what is wrong
+        raise _FormatError(f"{where}: {error}") from None
+    return obj
+
+
+def _load_pipeline(node, where, source):
+    from sklearn.pipeline import Pipeline
+
+    _expect_keys(node, {"class", "params", "steps"}, where or "the pipeline")
+    steps = node["steps"]
+    _expect(steps, list, f"{where or 'the pipeline'}: steps")
+    loaded = []
+    for entry in steps:
+        if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str)):
+            raise _FormatError(f"pipeline steps must be [name, step] pairs, got {entry!r}"[:300])
+        name, step = entry
+        if not _is_passthrough(step):
+            step = _load_node(step, _step_where(where, name), source)
+        loaded.append((name, step))
+    _check_steps(loaded, where)
+    try:
+        return _build_estimator(Pipeline, node["params"], steps=loaded)
+    except ValueError as error:
+        raise _FormatError(f"{where or 'the pipeline'}: {error}") from None
+
+
+def _check_steps(steps, where):
+    """What scikit-learn checks when a pipeline is fitted, for a pipeline that will not be."""
+    names = [name for name, _ in steps]
+    problems = []
+    if not steps:
+        problems.append("it has no steps")
+    if len(set(names)) != len(names) or any("__" in name or not name for name in names):
+        problems.append(f"step names must be unique, non-empty and without '__': {names}")
+    if any(not (_is_passthrough(step) or hasattr(step, "transform")) for _, step in steps[:-1]):
+        problems.append("every step but the last must be a transformer")
+    if problems:
+        raise _FormatError(f"{where or 'the pipeline'}: {'; '.join(problems)}"[:500])
+
+
+def _expect_keys(node, keys, where):
+    if set(node) != keys:
+        raise _FormatError(f"{where} must have the keys {sorted(keys)}, got {sorted(node)}")
 
 
 def _read_metadata(archive):
@@ -436,14 +809,15 @@ def _read_array(npz, key, description):
     return array
 
 
-def _build_estimator(cls, encoded):
+def _build_estimator(cls, encoded, **given):
+    """``cls(**given, **params)`` for the encoded ``params``, its parameters validated."""
     _expect(encoded, dict, "params")
-    valid = cls().get_params(deep=False)
-    unknown = sorted(set(encoded) - set(valid))
+    valid = cls(**given).get_params(deep=False)
+    unknown = sorted(set(encoded) - set(valid) | set(encoded) & set(given))
     if unknown:
         raise _FormatError(f"unknown parameter(s) for {cls.__name__}: {unknown}")
     params = {name: _decode_param(value, name) for name, value in encoded.items()}
-    estimator = cls(**params)
+    estimator = cls(**given, **params)
     estimator._validate_params()
     return estimator
 
@@ -480,6 +854,33 @@ def _decode_param(value, name):
     raise _FormatError(f"parameter {name} has an unreadable value {value!r}")
 
 
+def _set_fitted_attributes(transformer, state, arrays, check):
+    """Give ``transformer`` the fitted attributes that :func:`_attribute_state` described,
+    after checking their names and, with ``check`` (from ``_FITTED_CHECKS``), their values."""
+    values = {name: _decode_param(value, name) for name, value in state.items()}
+    for name, array in arrays.items():
+        if name in values:
+            raise ValueError(f"fitted attribute {name} is given twice")
+        values[name] = _restored_array(array)
+    for name in values:
+        if not _is_fitted_name(name) or hasattr(type(transformer), name):
+            raise ValueError(
+                f"{name!r} is not a fitted attribute of {type(transformer).__name__}"[:300]
+            )
+    if check is not None:
+        check(values)
+    for name, value in values.items():
+        setattr(transformer, name, value)
+
+
+def _restored_array(array):
+    """The attribute that :func:`_storable_array` wrote as ``array``: a 0-d array was a NumPy
+    scalar, a string array an object array of strings."""
+    if array.ndim == 0:
+        return array[()]
+    return array.astype(object) if array.dtype.kind == "U" else array
+
+
 def _decode_non_finite_floats(value, where):
     """``value`` (JSON values) with every ``{"float": ...}`` turned back into a float."""
     if isinstance(value, list):
@@ -506,3 +907,82 @@ def _expect(value, kind, where):
 
 def _is_int(value):
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+# ------------------------------------------------------ fitted attributes of foreign classes
+
+
+def _check_standard_scaler(values):
+    n_features = _check_attribute_names(
+        values, {"n_features_in_", "n_samples_seen_", "mean_", "var_", "scale_"}
+    )
+    for name in ("mean_", "var_", "scale_"):
+        if values[name] is not None:
+            _check_vector(values, name, "f", n_features)
+    seen = values["n_samples_seen_"]
+    if isinstance(seen, np.ndarray) and seen.ndim == 1:  # with NaNs: a count per feature
+        _check_vector(values, "n_samples_seen_", "iuf", n_features)
+    elif not isinstance(seen, (int, np.integer, np.floating)) or isinstance(seen, bool):
+        raise ValueError(f"fitted attribute n_samples_seen_ must be a number, got {seen!r}"[:300])
+
+
+def _check_min_max_scaler(values):
+    vectors = ("min_", "scale_", "data_min_", "data_max_", "data_range_")
+    n_features = _check_attribute_names(values, {"n_features_in_", "n_samples_seen_", *vectors})
+    for name in vectors:
+        _check_vector(values, name, "f", n_features)
+    read_count(values, "n_samples_seen_", minimum=1)
+
+
+def _check_token_sequencer(values):
+    _check_attribute_names(values, {"vocabulary_", "vocabulary_size_", "max_len_"}, optional=())
+    size = read_count(values, "vocabulary_size_", minimum=2)
+    read_count(values, "max_len_", minimum=1)
+    vocabulary = values["vocabulary_"]
+    if (
+        not isinstance(vocabulary, dict)
+        or not all(
+            isinstance(token, str) and _is_int(index) for token, index in vocabulary.items()
+        )
+        or sorted(vocabulary.values()) != list(range(2, size))
+    ):
+        raise ValueError(
+            "fitted attribute vocabulary_ must map tokens to the ids 2, 3, ..., "
+            f"vocabulary_size_ - 1 = {size - 1}, each once"
+        )
+
+
+def _check_attribute_names(values, required, optional=("feature_names_in_",)):
+    """``n_features_in_`` (when required), after checking that ``values`` holds the
+    ``required`` attributes and no others than the ``optional`` ones."""
+    missing = sorted(required - set(values))
+    unknown = sorted(set(values) - required - set(optional))
+    if missing or unknown:
+        raise ValueError(f"fitted attributes missing: {missing}, unknown: {unknown}"[:300])
+    if "n_features_in_" not in required:
+        return None
+    n_features = read_count(values, "n_features_in_", minimum=1)
+    if "feature_names_in_" in values:
+        _check_vector(values, "feature_names_in_", "O", n_features)
+    return n_features
+
+
+def _check_vector(values, name, kinds, length):
+    value = values[name]
+    if not (
+        isinstance(value, np.ndarray) and value.dtype.kind in kinds and value.shape == (length,)
+    ):
+        got = f"{value.dtype} {value.shape}" if isinstance(value, np.ndarray) else repr(value)
+        raise ValueError(
+            f"fitted attribute {name} must be an array of shape ({length},) and dtype kind "
+            f"{kinds!r}, got {got}"[:300]
+        )
+
+
+# The classes whose fitted attributes this module checks on loading, by their file names; the
+# estimators check their own (``_set_fitted_state``).
+_FITTED_CHECKS = {
+    "sklearn.preprocessing.StandardScaler": _check_standard_scaler,
+    "sklearn.preprocessing.MinMaxScaler": _check_min_max_scaler,
+    "pygru.text.TokenSequencer": _check_token_sequencer,
+}
