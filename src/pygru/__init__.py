@@ -5,6 +5,8 @@ from pygru._version import __version__
 _ESTIMATORS = ("GRUClassifier", "GRURegressor")
 _PERSISTENCE = ("save", "load")
 _EXPORT = (
+    "to_onnx",
+    "to_torch_module",
     "to_torch_state_dict",
     "from_torch_state_dict",
     "to_keras_weights",

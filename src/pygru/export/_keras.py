@@ -3,15 +3,34 @@ order [z, r, h], transposed kernels, and one bias array per layer direction."""
 
 import numpy as np
 
-from pygru.export._weights import as_weight, gru_slots, gru_weights, network_of, set_gru_weights
+from pygru.export._weights import (
+    as_weight,
+    from_zrn_order,
+    gru_slots,
+    gru_weights,
+    network_of,
+    set_gru_weights,
+    to_zrn_order,
+)
 
 
-def to_keras_weights(estimator):
+def to_keras_weights(estimator, *, fold_standardization=False):
     """GRU weights as Keras ``GRU`` / ``Bidirectional(GRU)`` layers' ``get_weights()`` lists.
+
+    Layer-level interop: only the GRU layers, not the embedding, the head or what the
+    estimator does to its input. For the whole model use :func:`pygru.to_onnx` or
+    :func:`pygru.to_torch_module`.
 
     Parameters
     ----------
     estimator : fitted GRUClassifier or GRURegressor, or GRUNetwork
+        An estimator that reads patches (``patch_size_ > 1``) is refused: a Keras GRU would
+        read the raw steps and disagree with it.
+    fold_standardization : bool, default=False
+        Required for an estimator that standardises its input (``standardize=True``, the
+        default): fold ``input_mean_`` and ``input_scale_`` into the first layer's kernel
+        and bias, exactly, so that the Keras layer reads the raw input. Without it such an
+        estimator is refused.
 
     Returns
     -------
@@ -23,30 +42,50 @@ def to_keras_weights(estimator):
         [input bias; recurrent bias] for ``reset_after=True`` and (3H,) = b_ih + b_hh for
         ``reset_after=False``. Build the Keras layers with the same ``reset_after`` (and,
         for a bidirectional layer, the default ``merge_mode="concat"``).
+
+    Raises
+    ------
+    ValueError
+        The estimator reads patches, or standardises its input without
+        ``fold_standardization=True``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pygru import GRUClassifier, to_keras_weights
+    >>> X = np.random.default_rng(0).standard_normal((8, 4, 3))
+    >>> clf = GRUClassifier((5,), max_iter=1).fit(X, [0, 1] * 4)
+    >>> [w.shape for w in to_keras_weights(clf, fold_standardization=True)[0]]
+    [(3, 15), (5, 15), (2, 15)]
     """
-    network = network_of(estimator)
+    network = network_of(estimator, fold_standardization)
     layers = [[] for _ in network.hidden_layer_sizes]
     for layer, _, view_prefix in gru_slots(network):
         weights = gru_weights(estimator, network, layer, view_prefix)
-        kernel = _to_keras_order(weights["w_ih"]).T.copy()
-        recurrent_kernel = _to_keras_order(weights["w_hh"]).T.copy()
-        b_ih = _to_keras_order(weights["b_ih"])
-        b_hh = _to_keras_order(weights["b_hh"])
+        kernel = to_zrn_order(weights["w_ih"]).T.copy()
+        recurrent_kernel = to_zrn_order(weights["w_hh"]).T.copy()
+        b_ih = to_zrn_order(weights["b_ih"])
+        b_hh = to_zrn_order(weights["b_hh"])
         bias = np.stack([b_ih, b_hh]) if network.reset_after else b_ih + b_hh
         layers[layer] += [kernel, recurrent_kernel, bias]
     return layers
 
 
-def from_keras_weights(estimator_or_params, weights):
+def from_keras_weights(estimator_or_params, weights, *, fold_standardization=False):
     """Set GRU weights from Keras ``GRU`` / ``Bidirectional(GRU)`` weights, in place.
 
     Parameters
     ----------
     estimator_or_params : fitted GRUClassifier or GRURegressor, or GRUNetwork
         Its layer count, sizes, directions and ``reset_after`` must match the Keras layers.
+        An estimator that reads patches (``patch_size_ > 1``) is refused.
     weights : list
         One ``layer.get_weights()`` list per GRU layer (as :func:`to_keras_weights` returns),
         or all those arrays in one flat list.
+    fold_standardization : bool, default=False
+        Required for an estimator that standardises its input: the Keras weights read the
+        raw input, and the standardisation is taken out of them (the inverse of
+        :func:`to_keras_weights` with ``fold_standardization=True``).
 
     A ``reset_after=False`` Keras layer has one bias (3H,), the sum of pygru's two; it is
     imported as ``b_ih`` with ``b_hh = 0``, which computes the same function.
@@ -56,7 +95,7 @@ def from_keras_weights(estimator_or_params, weights):
     estimator_or_params
         The same object, with new GRU weights (the head and embedding are unchanged).
     """
-    network = network_of(estimator_or_params)
+    network = network_of(estimator_or_params, fold_standardization)
     flat = _flat_weights(weights, network)
     updates = {}
     for index, (layer, direction, view_prefix) in enumerate(gru_slots(network)):
@@ -121,20 +160,8 @@ def _slot_from_keras(network, layer, direction, view_prefix, kernel, recurrent_k
         (bias[0], bias[1]) if network.reset_after else (bias, np.zeros_like(bias))
     )
     return {
-        view_prefix + "w_ih": _from_keras_order(kernel.T),
-        view_prefix + "w_hh": _from_keras_order(recurrent_kernel.T),
-        view_prefix + "b_ih": _from_keras_order(input_bias),
-        view_prefix + "b_hh": _from_keras_order(recurrent_bias),
+        view_prefix + "w_ih": from_zrn_order(kernel.T),
+        view_prefix + "w_hh": from_zrn_order(recurrent_kernel.T),
+        view_prefix + "b_ih": from_zrn_order(input_bias),
+        view_prefix + "b_hh": from_zrn_order(recurrent_bias),
     }
-
-
-def _to_keras_order(rows):
-    """pygru's gate blocks [r, z, n] along axis 0 -> Keras' [z, r, h]."""
-    r, z, n = np.split(rows, 3, axis=0)
-    return np.concatenate([z, r, n], axis=0)
-
-
-def _from_keras_order(rows):
-    """Keras' gate blocks [z, r, h] along axis 0 -> pygru's [r, z, n]."""
-    z, r, h = np.split(rows, 3, axis=0)
-    return np.concatenate([r, z, h], axis=0)

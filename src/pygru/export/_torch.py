@@ -1,24 +1,43 @@
-"""GRU weights to and from ``torch.nn.GRU`` state dicts (the same layout, other names)."""
+"""PyTorch: the whole estimator as a module; GRU weights to and from ``torch.nn.GRU`` state
+dicts (the same layout, other names)."""
 
 from collections.abc import Mapping
 
-from pygru.export._weights import as_weight, gru_slots, gru_weights, network_of, set_gru_weights
+from pygru.export._weights import (
+    as_weight,
+    fitted_estimator,
+    gru_slots,
+    gru_weights,
+    network_of,
+    set_gru_weights,
+)
 
 # pygru's name of each weight of a layer direction -> the stem of PyTorch's.
 _TORCH_NAMES = {"w_ih": "weight_ih", "w_hh": "weight_hh", "b_ih": "bias_ih", "b_hh": "bias_hh"}
 
 
-def to_torch_state_dict(estimator, *, prefix="", as_tensors=False):
+def to_torch_state_dict(estimator, *, prefix="", as_tensors=False, fold_standardization=False):
     """GRU weights in the layout of ``torch.nn.GRU.state_dict()``.
+
+    Layer-level interop: only the GRU layers, not the embedding, the head or what the
+    estimator does to its input. For the whole model use :func:`pygru.to_torch_module`
+    (or :func:`pygru.to_onnx`).
 
     Parameters
     ----------
     estimator : fitted GRUClassifier or GRURegressor, or GRUNetwork
-        With ``reset_after=True`` (PyTorch's only variant).
+        With ``reset_after=True`` (PyTorch's only variant). An estimator that reads patches
+        (``patch_size_ > 1``) is refused: ``torch.nn.GRU`` would read the raw steps and
+        disagree with it.
     prefix : str, default=""
         Put before every key, e.g. ``"gru."`` for a module that holds the GRU as ``self.gru``.
     as_tensors : bool, default=False
         Return ``torch.Tensor`` values (imports torch) instead of NumPy arrays.
+    fold_standardization : bool, default=False
+        Required for an estimator that standardises its input (``standardize=True``, the
+        default): fold ``input_mean_`` and ``input_scale_`` into the first layer's input
+        weights and bias, exactly, so that the torch GRU reads the raw input. Without it
+        such an estimator is refused.
 
     Returns
     -------
@@ -29,6 +48,12 @@ def to_torch_state_dict(estimator, *, prefix="", as_tensors=False):
         with ``torch.nn.GRU(I, H, num_layers=k, bidirectional=..., batch_first=True,
         dtype=...).load_state_dict(...)`` (all layers of one ``nn.GRU`` share one H).
 
+    Raises
+    ------
+    ValueError
+        ``reset_after=False``, patches, or input standardisation without
+        ``fold_standardization=True``.
+
     Examples
     --------
     >>> import numpy as np
@@ -36,10 +61,10 @@ def to_torch_state_dict(estimator, *, prefix="", as_tensors=False):
     >>> from pygru.export import to_torch_state_dict
     >>> X = np.random.default_rng(0).standard_normal((8, 4, 3))
     >>> clf = GRUClassifier((5,), bidirectional=True, max_iter=1).fit(X, [0, 1] * 4)
-    >>> sorted(to_torch_state_dict(clf))[:4]
+    >>> sorted(to_torch_state_dict(clf, fold_standardization=True))[:4]
     ['bias_hh_l0', 'bias_hh_l0_reverse', 'bias_ih_l0', 'bias_ih_l0_reverse']
     """
-    network = network_of(estimator)
+    network = network_of(estimator, fold_standardization)
     _require_reset_after(network)
     state = {}
     for layer, direction, view_prefix in gru_slots(network):
@@ -53,7 +78,9 @@ def to_torch_state_dict(estimator, *, prefix="", as_tensors=False):
     return state
 
 
-def from_torch_state_dict(estimator_or_params, state_dict, *, prefix="", strict=True):
+def from_torch_state_dict(
+    estimator_or_params, state_dict, *, prefix="", strict=True, fold_standardization=False
+):
     """Set GRU weights from a ``torch.nn.GRU`` state dict, in place.
 
     Parameters
@@ -61,7 +88,7 @@ def from_torch_state_dict(estimator_or_params, state_dict, *, prefix="", strict=
     estimator_or_params : fitted GRUClassifier or GRURegressor, or GRUNetwork
         The model to write into; its layer count, sizes and directions must match the state
         dict, and it must use ``reset_after=True``. Fit it first (e.g. one epoch) to create
-        the network and the head.
+        the network and the head. An estimator that reads patches is refused.
     state_dict : mapping of str to array or torch.Tensor
         As ``nn.GRU(...).state_dict()``.
     prefix : str, default=""
@@ -69,6 +96,10 @@ def from_torch_state_dict(estimator_or_params, state_dict, *, prefix="", strict=
     strict : bool, default=True
         Refuse keys that are not GRU weights of this network (with ``prefix``). Missing
         weights are always an error.
+    fold_standardization : bool, default=False
+        Required for an estimator that standardises its input: the state dict's weights
+        read the raw input, and the standardisation is taken out of them (the inverse of
+        :func:`to_torch_state_dict` with ``fold_standardization=True``).
 
     Returns
     -------
@@ -78,11 +109,12 @@ def from_torch_state_dict(estimator_or_params, state_dict, *, prefix="", strict=
     Raises
     ------
     ValueError
-        Missing or unexpected keys, wrong shapes, non-finite values, reset_after=False.
+        Missing or unexpected keys, wrong shapes, non-finite values, reset_after=False,
+        patches, or input standardisation without ``fold_standardization=True``.
     TypeError
         Values that are not real numbers.
     """
-    network = network_of(estimator_or_params)
+    network = network_of(estimator_or_params, fold_standardization)
     _require_reset_after(network)
     if not isinstance(state_dict, Mapping):
         raise TypeError(f"state_dict must be a mapping, got {type(state_dict).__name__}")
@@ -122,3 +154,54 @@ def _require_reset_after(network):
             "PyTorch's GRU computes the reset_after=True variant; a network "
             "with reset_after=False has no equivalent there"
         )
+
+
+def to_torch_module(estimator):
+    """The whole fitted estimator as a ``torch.nn.Module`` (imports torch).
+
+    ``forward(X, lengths=None)`` computes what ``predict_proba`` (classifier) or
+    ``predict`` (regressor) computes, for every configuration: the input standardisation,
+    the patches (``patch_size_``), the embedding, stacked and bidirectional GRU layers
+    (``torch.nn.GRU`` for ``reset_after=True``; for ``reset_after=False``, which torch lacks,
+    the same recurrence step by step), the head, then softmax or the target scaling undone.
+    The module holds copies of the weights in the estimator's dtype, as trainable
+    parameters.
+
+    Parameters
+    ----------
+    estimator : fitted GRUClassifier or GRURegressor
+
+    Returns
+    -------
+    module : torch.nn.Module
+        ``forward(X, lengths=None)``: ``X`` a float tensor (batch, time, features),
+        zero-padded, or int64 token ids (batch, time) for an embedding model; ``lengths``
+        each sequence's number of time steps (None: all of ``X``'s steps; for token ids, up
+        to each sequence's last non-zero id). Returns the class probabilities (batch,
+        n_classes), or the predictions (batch, n_outputs), or (batch, time, n_outputs)
+        with NaN past each length for ``output="sequence"``: ``predict`` with the target
+        axis kept.
+
+    Raises
+    ------
+    TypeError
+        ``estimator`` is not a pygru estimator.
+    sklearn.exceptions.NotFittedError
+        The estimator is not fitted.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from pygru import GRUClassifier, to_torch_module
+    >>> X = np.random.default_rng(0).standard_normal((8, 5, 2)).astype(np.float32)
+    >>> clf = GRUClassifier((4,), max_iter=2, random_state=0).fit(X, [0, 1] * 4)
+    >>> module = to_torch_module(clf).eval()
+    >>> with torch.no_grad():
+    ...     proba = module(torch.from_numpy(X)).numpy()
+    >>> bool(np.allclose(proba, clf.predict_proba(X), atol=1e-5))
+    True
+    """
+    estimator = fitted_estimator(estimator)
+    from pygru.export._torch_module import EstimatorModule
+
+    return EstimatorModule(estimator)

@@ -1,29 +1,79 @@
-"""What the PyTorch and Keras converters share: finding the network, reading and writing one
-GRU layer direction's weights on the estimator's raw input, and checking imported arrays."""
+"""What the exporters share: finding the fitted estimator or network, the gate order of ONNX
+and Keras, reading and writing one GRU layer direction's weights (on the estimator's raw input
+when asked to fold the standardisation), and checking imported arrays."""
 
 import numpy as np
 
 from pygru._arrays import to_host
 
-_GRU_WEIGHT_NAMES = ("w_ih", "w_hh", "b_ih", "b_hh")
+GRU_WEIGHT_NAMES = ("w_ih", "w_hh", "b_ih", "b_hh")
 
 
-def network_of(target):
-    """The GRUNetwork behind a fitted estimator, or ``target`` itself if it is one."""
+def fitted_estimator(target):
+    """``target``, checked to be a fitted GRUClassifier or GRURegressor."""
     from sklearn.utils.validation import check_is_fitted
 
     from pygru._estimators import BaseGRU
+
+    if not isinstance(target, BaseGRU):
+        raise TypeError(
+            f"expected a fitted GRUClassifier or GRURegressor, got {type(target).__name__}"
+        )
+    check_is_fitted(target, "network_")
+    return target
+
+
+def network_of(target, fold_standardization=False):
+    """The GRUNetwork behind a fitted estimator, or ``target`` itself if it is one, after
+    checking that its GRU layers alone are the model (see :func:`require_layer_level`)."""
     from pygru._network import GRUNetwork
 
     if isinstance(target, GRUNetwork):
         return target
-    if isinstance(target, BaseGRU):
-        check_is_fitted(target, "network_")
-        return target.network_
-    raise TypeError(
-        "expected a fitted GRUClassifier/GRURegressor or a GRUNetwork "
-        f"(estimator.network_), got {type(target).__name__}"
-    )
+    if not _is_estimator(target):
+        raise TypeError(
+            "expected a fitted GRUClassifier/GRURegressor or a GRUNetwork "
+            f"(estimator.network_), got {type(target).__name__}"
+        )
+    require_layer_level(fitted_estimator(target), fold_standardization)
+    return target.network_
+
+
+def _is_estimator(target):
+    from pygru._estimators import BaseGRU
+
+    return isinstance(target, BaseGRU)
+
+
+def require_layer_level(estimator, fold_standardization):
+    """Refuse an estimator whose GRU weights alone would disagree with it: one that reads
+    patches, or (unless ``fold_standardization``) standardises its input."""
+    name = type(estimator).__name__
+    if getattr(estimator, "patch_size_", 1) > 1:
+        raise ValueError(
+            f"this {name} reads its input in patches of patch_size_={estimator.patch_size_} "
+            "time steps, which a plain GRU layer does not do; export the whole model with "
+            "pygru.to_torch_module or pygru.to_onnx (or fit with patch_size=None)"
+        )
+    if hasattr(estimator, "input_mean_") and not fold_standardization:
+        raise ValueError(
+            f"this {name} standardises its input (input_mean_, input_scale_), which a plain "
+            "GRU layer does not do; pass fold_standardization=True to fold it into the first "
+            "layer's input weights (the GRU then reads raw input, exactly), or export the "
+            "whole model with pygru.to_torch_module or pygru.to_onnx"
+        )
+
+
+def to_zrn_order(rows):
+    """pygru's gate blocks [r, z, n] along axis 0 -> [z, r, n] (Keras' and ONNX's order)."""
+    r, z, n = np.split(rows, 3, axis=0)
+    return np.concatenate([z, r, n], axis=0)
+
+
+def from_zrn_order(rows):
+    """Gate blocks [z, r, n] along axis 0 -> pygru's [r, z, n]."""
+    z, r, n = np.split(rows, 3, axis=0)
+    return np.concatenate([r, z, n], axis=0)
 
 
 def gru_slots(network):
@@ -37,10 +87,11 @@ def gru_slots(network):
 
 def gru_weights(target, network, layer, view_prefix):
     """One layer direction's {name: array} (``w_ih``, ``w_hh``, ``b_ih``, ``b_hh``) as host
-    copies, acting on the estimator's raw input: the input standardisation is folded into
-    the first layer's w_ih and b_ih, exactly (W (x - m) / s + b = (W / s) x + (b - (W / s) m))."""
+    copies, acting on the estimator's raw input: an input standardisation is folded into
+    the first layer's w_ih and b_ih, exactly (W (x - m) / s + b = (W / s) x + (b - (W / s) m));
+    :func:`network_of` has refused it unless the caller asked for that."""
     weights = {
-        name: to_host(network.views[view_prefix + name]).copy() for name in _GRU_WEIGHT_NAMES
+        name: to_host(network.views[view_prefix + name]).copy() for name in GRU_WEIGHT_NAMES
     }
     scaling = _input_scaling(target) if layer == 0 else None
     if scaling is not None:
@@ -67,14 +118,11 @@ def set_gru_weights(target, network, updates):
 
 
 def _input_scaling(target):
-    """(mean, scale) that a fitted estimator applies to the first layer's input, repeated
-    for each step of a patch; None for a bare network or without standardisation."""
-    from pygru._estimators import BaseGRU
-
-    if not isinstance(target, BaseGRU) or not hasattr(target, "input_mean_"):
+    """(mean, scale) that a fitted estimator applies to the first layer's input; None for a
+    bare network or without standardisation."""
+    if not _is_estimator(target) or not hasattr(target, "input_mean_"):
         return None
-    repeats = getattr(target, "patch_size_", 1)
-    return np.tile(target.input_mean_, repeats), np.tile(target.input_scale_, repeats)
+    return target.input_mean_, target.input_scale_
 
 
 def as_weight(value, shape, dtype, name):

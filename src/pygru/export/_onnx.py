@@ -1,0 +1,445 @@
+"""A fitted estimator as one ONNX graph: standardisation, patches, GRU nodes, head, outputs.
+
+ONNX's ``GRU`` operator computes pygru's equations: ``linear_before_reset=1`` is
+``reset_after=True`` and ``0`` the Cho variant (the recurrent candidate bias then sits outside
+the reset gate, as in pygru). It orders the gates [z, r, h] where pygru has [r, z, n], reads
+time-major input (time, batch, features) and writes ``Y`` as (time, directions, batch,
+hidden) and ``Y_h`` as (directions, batch, hidden): the state after each sequence's own last
+step forwards and after its first step backwards, which is what pygru's head reads.
+onnxruntime runs ``GRU`` in float32 only, so every graph computes in float32 (a float64 model
+is exported with its weights rounded to float32).
+"""
+
+import numpy as np
+
+from pygru.export._weights import GRU_WEIGHT_NAMES, fitted_estimator, to_zrn_order
+
+DEFAULT_OPSET = 17
+MIN_OPSET = 13  # Softmax over the last axis only, and the ops' current input forms
+
+
+def to_onnx(estimator, *, opset=None):
+    """The whole fitted estimator as one ONNX model, for onnxruntime and other backends.
+
+    The graph reads the sequences as pygru does: it standardises the input with
+    ``input_mean_`` and ``input_scale_``, reads ``patch_size_`` steps per GRU step
+    (repeating each sequence's last step to fill its final patch), runs one ONNX ``GRU``
+    node per layer (``direction="bidirectional"`` for a bidirectional layer) with the
+    sequences' lengths as ``sequence_lens``, then the dense head and softmax (classifier)
+    or the undoing of the target scaling (regressor). It computes in float32.
+
+    Parameters
+    ----------
+    estimator : fitted GRUClassifier or GRURegressor
+        Any configuration: both GRU variants, stacked and bidirectional layers, patches,
+        embedding models, ``output="last"`` or ``"sequence"``.
+    opset : int or None, default=None
+        The ONNX opset of the graph, at least 13; None: 17.
+
+    Returns
+    -------
+    model : onnx.ModelProto
+        Inputs ``"X"``: float32 (batch, time, features), zero (or anything finite) past
+        each sequence's length, or for an embedding model int64 token ids (batch, time);
+        ``"lengths"``: int64 (batch,), each sequence's number of time steps (at least 1).
+        Outputs of a classifier: ``"label"`` (batch,), the predicted class as int64 or
+        string, and ``"probabilities"`` float32 (batch, n_classes), as ``predict_proba``.
+        Of a regressor: ``"variable"`` float32 (batch, n_outputs), or (batch, time,
+        n_outputs) for ``output="sequence"`` with NaN past each sequence's length, as
+        ``predict`` with the target axis kept.
+
+    Raises
+    ------
+    TypeError
+        ``estimator`` is not a pygru estimator, or ``opset`` not an int.
+    ValueError
+        ``opset`` is outside 13 .. the installed onnx package's newest opset.
+    sklearn.exceptions.NotFittedError
+        The estimator is not fitted.
+
+    Examples
+    --------
+    >>> import numpy as np, onnxruntime
+    >>> from pygru import GRUClassifier, to_onnx
+    >>> X = np.random.default_rng(0).standard_normal((8, 5, 2)).astype(np.float32)
+    >>> clf = GRUClassifier((4,), max_iter=2, random_state=0).fit(X, [0, 1] * 4)
+    >>> session = onnxruntime.InferenceSession(to_onnx(clf).SerializeToString())
+    >>> label, proba = session.run(None, {"X": X, "lengths": np.full(8, 5)})
+    >>> bool(np.allclose(proba, clf.predict_proba(X), atol=1e-5))
+    True
+    """
+    onnx = _import_onnx()
+    estimator = fitted_estimator(estimator)
+    opset = _check_opset(opset, onnx.defs.onnx_opset_version())
+    graph = _Graph(onnx)
+    network = estimator.network_
+    if network.embedding_dim is None:
+        x_type, x_shape = onnx.TensorProto.FLOAT, ["batch", "time", estimator.n_features_in_]
+    else:
+        x_type, x_shape = onnx.TensorProto.INT64, ["batch", "time"]
+    inputs = [
+        onnx.helper.make_tensor_value_info("X", x_type, x_shape),
+        onnx.helper.make_tensor_value_info("lengths", onnx.TensorProto.INT64, ["batch"]),
+    ]
+    output_names = _output_names(estimator)
+    estimator_nodes(graph, estimator, "X", "lengths", output_names)
+    outputs = [
+        onnx.helper.make_tensor_value_info(name, elem_type, shape)
+        for name, (elem_type, shape) in zip(output_names, _output_types(onnx, estimator))
+    ]
+    body = onnx.helper.make_graph(
+        graph.nodes, type(estimator).__name__, inputs, outputs, graph.initializers
+    )
+    model = onnx.helper.make_model(
+        body,
+        opset_imports=[onnx.helper.make_opsetid("", opset)],
+        producer_name="pygru",
+        doc_string=f"pygru {type(estimator).__name__}",
+    )
+    onnx.checker.check_model(model, full_check=True)
+    return model
+
+
+def _import_onnx():
+    try:
+        import onnx
+    except ImportError as error:
+        raise ImportError("to_onnx needs the onnx package: pip install 'pygru[onnx]'") from error
+    return onnx
+
+
+def _check_opset(opset, newest):
+    if opset is None:
+        return min(DEFAULT_OPSET, newest)
+    if isinstance(opset, bool) or not isinstance(opset, (int, np.integer)):
+        raise TypeError(f"opset must be an int or None, got {type(opset).__name__}")
+    if not MIN_OPSET <= opset <= newest:
+        raise ValueError(
+            f"opset must be between {MIN_OPSET} and {newest} (the newest this onnx package "
+            f"knows), got {opset}"
+        )
+    return int(opset)
+
+
+def _is_classifier(estimator):
+    return hasattr(estimator, "classes_")
+
+
+def _output_names(estimator):
+    return ["label", "probabilities"] if _is_classifier(estimator) else ["variable"]
+
+
+def _output_types(onnx, estimator):
+    """(element type, shape) of each graph output, in the order of :func:`_output_names`."""
+    float_type = onnx.TensorProto.FLOAT
+    if _is_classifier(estimator):
+        label_type = onnx.helper.np_dtype_to_tensor_dtype(_label_array(estimator.classes_).dtype)
+        return [(label_type, ["batch"]), (float_type, ["batch", len(estimator.classes_)])]
+    if estimator.network_.output == "sequence":
+        return [(float_type, ["batch", "time", estimator.n_outputs_])]
+    return [(float_type, ["batch", estimator.n_outputs_])]
+
+
+def _label_array(classes):
+    """The class labels as an array ONNX holds: int64 for integers, str for strings."""
+    classes = np.asarray(classes)
+    if classes.dtype.kind in "iub":
+        return classes.astype(np.int64)
+    if classes.dtype.kind in "OU":
+        return classes.astype(str).astype(object)
+    return classes
+
+
+class _Graph:
+    """The nodes and constants of a graph under construction; every name made here is new
+    (``prefix`` keeps them apart from the names of a graph this one is part of)."""
+
+    def __init__(self, onnx, prefix="pygru_"):
+        self.onnx = onnx
+        self.prefix = prefix
+        self.nodes = []
+        self.initializers = []
+
+    def fresh_name(self, stem):
+        return f"{self.prefix}{stem}_{len(self.nodes) + len(self.initializers)}"
+
+    def constant(self, value, stem="constant"):
+        name = self.fresh_name(stem)
+        self.initializers.append(self.onnx.numpy_helper.from_array(np.asarray(value), name))
+        return name
+
+    def add(self, op_type, inputs, *, outputs=1, **attributes):
+        """Append a node; return its output name (or names, when ``outputs`` is not 1)."""
+        if isinstance(outputs, int):
+            names = [self.fresh_name(op_type.lower()) + f"_{i}" for i in range(outputs)]
+        else:
+            names = list(outputs)
+        self.nodes.append(self.onnx.helper.make_node(op_type, inputs, names, **attributes))
+        return names[0] if len(names) == 1 else names
+
+
+def estimator_nodes(graph, estimator, x, lengths, output_names):
+    """Add the nodes that compute ``estimator``'s outputs, named ``output_names``, from the
+    graph values ``x`` and ``lengths`` (int64)."""
+    network = estimator.network_
+    steps, step_lengths = _network_input(graph, estimator, x, lengths)
+    sequence, last = _gru_layers(graph, network, steps, graph.add("Cast", [step_lengths], to=6))
+    if network.output == "sequence":
+        features = graph.add("Transpose", [sequence], perm=[1, 0, 2])  # batch first again
+    else:
+        features = last
+    output = _head(graph, network, features)
+    if _is_classifier(estimator):
+        _classifier_outputs(graph, estimator, output, output_names)
+    else:
+        _regressor_outputs(graph, estimator, output, lengths, output_names[0])
+
+
+def _network_input(graph, estimator, x, lengths):
+    """What the first GRU layer reads, time-major (time, batch, features), and its lengths."""
+    network = estimator.network_
+    if network.embedding_dim is not None:
+        table = graph.constant(network.views["embedding"].astype(np.float32), "embedding")
+        embedded = graph.add("Gather", [table, x], axis=0)
+        return graph.add("Transpose", [embedded], perm=[1, 0, 2]), lengths
+    patch_size = getattr(estimator, "patch_size_", 1)
+    if patch_size > 1:
+        x = _repeat_last_step_to_fill_patches(
+            graph, x, lengths, patch_size, estimator.n_features_in_
+        )
+    if hasattr(estimator, "input_mean_"):
+        mean = graph.constant(estimator.input_mean_.astype(np.float32), "input_mean")
+        scale = graph.constant(estimator.input_scale_.astype(np.float32), "input_scale")
+        x = graph.add("Div", [graph.add("Sub", [x, mean]), scale])
+    if patch_size > 1:
+        x = _reshape(graph, x, [0, -1, patch_size * estimator.n_features_in_])
+        lengths = _ceil_div(graph, lengths, patch_size)
+    return graph.add("Transpose", [x], perm=[1, 0, 2]), lengths
+
+
+def _repeat_last_step_to_fill_patches(graph, x, lengths, patch_size, n_features):
+    """x (batch, T, F) padded to a multiple of ``patch_size`` steps, each step past a
+    sequence's length holding its last step, as ``_sequences.to_patches`` fills the final
+    patch (the GRU never reads the steps past it)."""
+    one = graph.constant(np.array(1, np.int64))
+    n_steps = graph.add("Gather", [graph.add("Shape", [x]), one], axis=0)
+    padded_steps = graph.add(
+        "Mul",
+        [_ceil_div(graph, n_steps, patch_size), graph.constant(np.array(patch_size, np.int64))],
+    )
+    positions = graph.add("Range", [graph.constant(np.array(0, np.int64)), padded_steps, one])
+    last_steps = graph.add("Sub", [lengths, one])
+    source = graph.add(
+        "Min", [_reshape(graph, positions, [1, -1, 1]), _reshape(graph, last_steps, [-1, 1, 1])]
+    )
+    all_features = graph.constant(np.array([1, 1, n_features]))
+    return graph.add("GatherElements", [x, graph.add("Expand", [source, all_features])], axis=1)
+
+
+def _ceil_div(graph, value, divisor):
+    """ceil(value / divisor) of a non-negative int64 value."""
+    divisor_less_one = graph.constant(np.array(divisor - 1, np.int64))
+    divisor = graph.constant(np.array(divisor, np.int64))
+    return graph.add("Div", [graph.add("Add", [value, divisor_less_one]), divisor])
+
+
+def _reshape(graph, value, shape):
+    return graph.add("Reshape", [value, graph.constant(np.array(shape, np.int64))])
+
+
+def _gru_layers(graph, network, steps, lengths):
+    """One ``GRU`` node per layer. Returns the top layer's outputs (time, batch, D * H) and
+    its final states (batch, D * H), forward then backward, as pygru's head reads them."""
+    direction = "bidirectional" if network.bidirectional else "forward"
+    for layer, hidden in enumerate(network.hidden_layer_sizes):
+        weights = _onnx_gru_weights(network, layer)
+        sequence, last = graph.add(
+            "GRU",
+            [steps, *(graph.constant(w, f"gru{layer}_{k}") for k, w in weights.items()), lengths],
+            outputs=2,
+            hidden_size=hidden,
+            direction=direction,
+            linear_before_reset=int(network.reset_after),
+        )
+        # Y (time, D, batch, H) -> (time, batch, D * H): the next layer's input
+        sequence = graph.add("Transpose", [sequence], perm=[0, 2, 1, 3])
+        steps = graph.add("Reshape", [sequence, graph.constant(np.array([0, 0, -1]))])
+    last = graph.add("Transpose", [last], perm=[1, 0, 2])
+    return steps, graph.add("Reshape", [last, graph.constant(np.array([0, -1]))])
+
+
+def _onnx_gru_weights(network, layer):
+    """ONNX GRU's W (D, 3H, I), R (D, 3H, H) and B (D, 6H) of one layer, gates [z, r, h]."""
+    per_direction = [
+        {name: network.views[f"gru{layer}.{direction}.{name}"] for name in GRU_WEIGHT_NAMES}
+        for direction in network.directions
+    ]
+
+    def stacked(parts):
+        return np.stack([to_zrn_order(part) for part in parts]).astype(np.float32)
+
+    return {
+        "W": stacked([weights["w_ih"] for weights in per_direction]),
+        "R": stacked([weights["w_hh"] for weights in per_direction]),
+        "B": np.stack(
+            [
+                np.concatenate([to_zrn_order(w["b_ih"]), to_zrn_order(w["b_hh"])])
+                for w in per_direction
+            ]
+        ).astype(np.float32),
+    }
+
+
+def _head(graph, network, features):
+    """The dense head on the features' last axis."""
+    weight = graph.constant(network.views["head.weight"].T.astype(np.float32), "head_weight")
+    bias = graph.constant(network.views["head.bias"].astype(np.float32), "head_bias")
+    return graph.add("Add", [graph.add("MatMul", [features, weight]), bias])
+
+
+def _classifier_outputs(graph, estimator, logits, output_names):
+    label, probabilities = output_names
+    graph.add("Softmax", [logits], outputs=[probabilities], axis=-1)
+    best = graph.add("ArgMax", [logits], axis=1, keepdims=0)
+    classes = graph.constant(_label_array(estimator.classes_), "classes")
+    graph.add("Gather", [classes, best], outputs=[label], axis=0)
+
+
+def _regressor_outputs(graph, estimator, output, lengths, name):
+    """The prediction on the targets' scale; NaN past each sequence's length."""
+    scale = getattr(estimator, "target_scale_", None)
+    if scale is not None:
+        output = graph.add(
+            "Add",
+            [
+                graph.add("Mul", [output, graph.constant(np.float32(scale), "target_scale")]),
+                graph.constant(np.float32(estimator.target_mean_), "target_mean"),
+            ],
+        )
+    if estimator.network_.output != "sequence":
+        graph.add("Identity", [output], outputs=[name])
+        return
+    n_steps = graph.add(
+        "Gather", [graph.add("Shape", [output]), graph.constant(np.array(1, np.int64))], axis=0
+    )
+    positions = graph.add(
+        "Range",
+        [graph.constant(np.array(0, np.int64)), n_steps, graph.constant(np.array(1, np.int64))],
+    )
+    valid = graph.add(
+        "Less",
+        [
+            graph.add("Reshape", [positions, graph.constant(np.array([1, -1, 1]))]),
+            graph.add("Reshape", [lengths, graph.constant(np.array([-1, 1, 1]))]),
+        ],
+    )
+    graph.add("Where", [valid, output, graph.constant(np.float32(np.nan))], outputs=[name])
+
+
+def register_skl2onnx_converters():
+    """Teach skl2onnx to convert GRUClassifier and GRURegressor, alone or as the last step
+    of a Pipeline.
+
+    After this call ``skl2onnx.to_onnx(model, initial_types=...)`` converts a pygru
+    estimator with the graph of :func:`to_onnx`. Its input is the float tensor the
+    estimator reads: (batch, time, features), or (batch, time) for a univariate model, which
+    lets 2-D scikit-learn transformers (e.g. ``StandardScaler``) come before it in a
+    Pipeline. Every sequence fills all time steps unless the model has a second input, an
+    int64 tensor of lengths (batch,). Embedding models take int64 token ids. A classifier's
+    probabilities go through skl2onnx's ZipMap unless ``options={id(model): {"zipmap":
+    False}}``. The graph needs ``target_opset`` 13 or newer.
+
+    Returns
+    -------
+    None
+
+    Examples
+    --------
+    >>> import numpy as np, onnxruntime, skl2onnx
+    >>> from skl2onnx.common.data_types import FloatTensorType
+    >>> from pygru import GRURegressor
+    >>> from pygru.export import register_skl2onnx_converters
+    >>> register_skl2onnx_converters()
+    >>> X = np.random.default_rng(0).standard_normal((8, 5, 2)).astype(np.float32)
+    >>> reg = GRURegressor((4,), max_iter=2, random_state=0).fit(X, X[:, -1, 0])
+    >>> onx = skl2onnx.to_onnx(reg, initial_types=[("X", FloatTensorType([None, 5, 2]))])
+    >>> session = onnxruntime.InferenceSession(onx.SerializeToString())
+    >>> bool(np.allclose(session.run(None, {"X": X})[0][:, 0], reg.predict(X), atol=1e-5))
+    True
+    """
+    from skl2onnx import update_registered_converter
+
+    from pygru._estimators import GRUClassifier, GRURegressor
+
+    for estimator_class in (GRUClassifier, GRURegressor):
+        update_registered_converter(
+            estimator_class,
+            f"Pygru{estimator_class.__name__}",
+            _skl2onnx_shapes,
+            _skl2onnx_convert,
+            options={"zipmap": [True, False, "columns"], "nocl": [False]}
+            if estimator_class is GRUClassifier
+            else None,
+        )
+
+
+def _skl2onnx_shapes(operator):
+    """skl2onnx's shape calculator: the outputs' element types and shapes."""
+    from skl2onnx.common.data_types import (
+        FloatTensorType,
+        Int64TensorType,
+        StringTensorType,
+    )
+
+    estimator = operator.raw_operator
+    batch = operator.inputs[0].get_first_dimension()
+    if _is_classifier(estimator):
+        labels = _label_array(estimator.classes_)
+        label_type = StringTensorType if labels.dtype == object else Int64TensorType
+        operator.outputs[0].type = label_type([batch])
+        operator.outputs[1].type = FloatTensorType([batch, len(labels)])
+    elif estimator.network_.output == "sequence":
+        operator.outputs[0].type = FloatTensorType([batch, None, estimator.n_outputs_])
+    else:
+        operator.outputs[0].type = FloatTensorType([batch, estimator.n_outputs_])
+
+
+def _skl2onnx_convert(scope, operator, container):
+    """skl2onnx's converter: the nodes of :func:`to_onnx`, added to skl2onnx's graph."""
+    import onnx
+
+    if container.target_opset < MIN_OPSET:
+        raise ValueError(
+            f"a pygru estimator needs target_opset {MIN_OPSET} or newer, got "
+            f"{container.target_opset}"
+        )
+    estimator = fitted_estimator(operator.raw_operator)
+    graph = _Graph(onnx, prefix=scope.get_unique_variable_name("pygru") + "_")
+    x = operator.inputs[0].full_name
+    if len(operator.inputs[0].type.shape) == 2 and estimator.network_.embedding_dim is None:
+        x = graph.add("Reshape", [x, graph.constant(np.array([0, 0, 1]))])  # univariate
+    if len(operator.inputs) > 1:
+        lengths = operator.inputs[1].full_name
+    else:
+        lengths = _full_lengths(graph, x)
+    estimator_nodes(
+        graph, estimator, x, lengths, [output.full_name for output in operator.outputs]
+    )
+    for tensor in graph.initializers:
+        array = onnx.numpy_helper.to_array(tensor)
+        container.add_initializer(
+            tensor.name, tensor.data_type, list(array.shape), array.ravel().tolist()
+        )
+    for node in graph.nodes:
+        attributes = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+        container.add_node(
+            node.op_type, list(node.input), list(node.output), name=node.output[0], **attributes
+        )
+
+
+def _full_lengths(graph, x):
+    """int64 (batch,): every sequence as long as x's time axis."""
+    shape = graph.add("Shape", [x])
+    batch = graph.add("Gather", [shape, graph.constant(np.array([0]))], axis=0)
+    n_steps = graph.add("Gather", [shape, graph.constant(np.array(1, np.int64))], axis=0)
+    return graph.add("Expand", [n_steps, batch])

@@ -1,0 +1,220 @@
+"""A fitted estimator as a ``torch.nn.Module``: input standardisation, patches, embedding, GRU
+layers (``torch.nn.GRU`` for ``reset_after=True``, the same recurrence written out for the Cho
+variant, which torch lacks), head, softmax or target scaling. This module imports torch; it is
+loaded only by :func:`pygru.to_torch_module`."""
+
+import numpy as np
+import torch
+from torch import nn
+
+
+class EstimatorModule(nn.Module):
+    """What a fitted GRUClassifier's ``predict_proba`` or a GRURegressor's ``predict``
+    computes, as a torch module (built by :func:`pygru.to_torch_module`)."""
+
+    def __init__(self, estimator):
+        super().__init__()
+        network = estimator.network_
+        dtype = torch.float64 if network.dtype == np.float64 else torch.float32
+        self.is_classifier = hasattr(estimator, "classes_")
+        self.sequence_output = network.output == "sequence"
+        self.tokens = network.embedding_dim is not None
+        self.patch_size = getattr(estimator, "patch_size_", 1)
+        self.embedding = (
+            nn.Embedding.from_pretrained(_tensor(network.views["embedding"], dtype), freeze=False)
+            if self.tokens
+            else None
+        )
+        self._register_optional_buffer("input_mean", estimator, "input_mean_", dtype)
+        self._register_optional_buffer("input_scale", estimator, "input_scale_", dtype)
+        self._register_optional_buffer("target_mean", estimator, "target_mean_", dtype)
+        self._register_optional_buffer("target_scale", estimator, "target_scale_", dtype)
+        layer_class = _TorchGRULayer if network.reset_after else _ChoGRULayer
+        self.layers = nn.ModuleList(
+            layer_class(network, layer, dtype) for layer in range(len(network.hidden_layer_sizes))
+        )
+        self.head = _head(network, dtype)
+
+    def _register_optional_buffer(self, name, estimator, attribute, dtype):
+        value = getattr(estimator, attribute, None)
+        self.register_buffer(name, None if value is None else _tensor(value, dtype))
+
+    def forward(self, X, lengths=None):
+        """Class probabilities (batch, n_classes), or predictions (batch, n_outputs) or
+        (batch, time, n_outputs), NaN past each sequence's length, on the targets' scale.
+
+        Parameters
+        ----------
+        X : torch.Tensor
+            Float (batch, time, features), zero-padded; token ids (batch, time) for an
+            embedding model.
+        lengths : torch.Tensor or None, default=None
+            Each sequence's number of time steps (integers, at least 1). None: every
+            sequence fills X (token ids: up to its last non-zero id).
+
+        Returns
+        -------
+        output : torch.Tensor
+        """
+        lengths = self._lengths(X, lengths)
+        inputs, step_lengths = self._network_input(X, lengths)
+        for layer in self.layers:
+            inputs, last = layer(inputs, step_lengths)
+        output = self.head(inputs if self.sequence_output else last)
+        if self.is_classifier:
+            return torch.softmax(output, dim=-1)
+        if self.target_scale is not None:
+            output = output * self.target_scale + self.target_mean
+        if self.sequence_output:
+            valid = _valid_steps(lengths, output.shape[1])[:, :, None]
+            output = torch.where(valid, output, torch.full_like(output, float("nan")))
+        return output
+
+    def _lengths(self, X, lengths):
+        if lengths is not None:
+            return torch.as_tensor(lengths, dtype=torch.int64, device=X.device)
+        if not self.tokens:
+            return torch.full((X.shape[0],), X.shape[1], dtype=torch.int64, device=X.device)
+        positions = torch.arange(1, X.shape[1] + 1, device=X.device)
+        return torch.clamp((positions * (X != 0)).amax(dim=1), min=1)
+
+    def _network_input(self, X, lengths):
+        """What the first GRU layer reads, and the lengths in its steps."""
+        if self.tokens:
+            return self.embedding(X), lengths
+        if self.patch_size > 1:
+            X = _repeat_last_step_to_fill_patches(X, lengths, self.patch_size)
+        if self.input_mean is not None:
+            X = (X - self.input_mean) / self.input_scale
+        if self.patch_size > 1:
+            X = X.reshape(X.shape[0], -1, self.patch_size * X.shape[2])
+            lengths = (lengths + self.patch_size - 1) // self.patch_size
+        return X, lengths
+
+
+def _tensor(array, dtype):
+    return torch.as_tensor(np.array(array), dtype=dtype)
+
+
+def _head(network, dtype):
+    """The dense head as an ``nn.Linear``."""
+    weight = network.views["head.weight"]
+    head = nn.Linear(weight.shape[1], weight.shape[0], dtype=dtype)
+    with torch.no_grad():
+        head.weight.copy_(_tensor(weight, dtype))
+        head.bias.copy_(_tensor(network.views["head.bias"], dtype))
+    return head
+
+
+def _valid_steps(lengths, n_steps):
+    return torch.arange(n_steps, device=lengths.device)[None, :] < lengths[:, None]
+
+
+def _repeat_last_step_to_fill_patches(X, lengths, patch_size):
+    """X padded to a multiple of ``patch_size`` steps, each step past a sequence's length
+    holding its last step (as ``_sequences.to_patches``; the GRU reads no step past the
+    final patch)."""
+    n_steps = -(-X.shape[1] // patch_size) * patch_size
+    positions = torch.arange(n_steps, device=X.device)
+    source = torch.minimum(positions[None, :], (lengths - 1)[:, None])
+    return torch.gather(X, 1, source[:, :, None].expand(-1, -1, X.shape[2]))
+
+
+def _reverse_within_lengths(X, lengths):
+    """Each sequence's steps in reverse order within its length; the padding stays put."""
+    positions = torch.arange(X.shape[1], device=X.device)[None, :]
+    source = torch.where(positions < lengths[:, None], lengths[:, None] - 1 - positions, positions)
+    return torch.gather(X, 1, source[:, :, None].expand(-1, -1, X.shape[2]))
+
+
+def _layer_parameters(network, layer, direction, dtype):
+    """One layer direction's weights as torch tensors, torch's names and layout."""
+    prefix = f"gru{layer}.{direction}."
+    names = {"w_ih": "weight_ih", "w_hh": "weight_hh", "b_ih": "bias_ih", "b_hh": "bias_hh"}
+    return {
+        torch_name: _tensor(network.views[prefix + name], dtype)
+        for name, torch_name in names.items()
+    }
+
+
+class _TorchGRULayer(nn.Module):
+    """One ``nn.GRU`` layer over packed sequences. Returns outputs (batch, time, D * H), zero
+    past each length, and the final states (batch, D * H), forward then backward."""
+
+    def __init__(self, network, layer, dtype):
+        super().__init__()
+        inputs = network.views[f"gru{layer}.forward.w_ih"].shape[1]
+        self.gru = nn.GRU(
+            inputs,
+            network.hidden_layer_sizes[layer],
+            batch_first=True,
+            bidirectional=network.bidirectional,
+            dtype=dtype,
+        )
+        state = {}
+        for direction in network.directions:
+            suffix = "_l0_reverse" if direction == "backward" else "_l0"
+            for name, value in _layer_parameters(network, layer, direction, dtype).items():
+                state[name + suffix] = value
+        self.gru.load_state_dict(state)
+
+    def forward(self, X, lengths):
+        packed = nn.utils.rnn.pack_padded_sequence(
+            X, lengths.cpu(), batch_first=True, enforce_sorted=False
+        )
+        outputs, last = self.gru(packed)
+        outputs, _ = nn.utils.rnn.pad_packed_sequence(
+            outputs, batch_first=True, total_length=X.shape[1]
+        )
+        return outputs, torch.cat(list(last), dim=1)
+
+
+class _ChoGRULayer(nn.Module):
+    """The ``reset_after=False`` GRU layer, step by step (torch has no such variant):
+    ``n_t = tanh(W_in x_t + b_in + W_hn (r_t * h_{t-1}) + b_hn)``. Same interface and
+    parameter names as :class:`_TorchGRULayer`'s ``nn.GRU``."""
+
+    def __init__(self, network, layer, dtype):
+        super().__init__()
+        self.directions = network.directions
+        self.weights = nn.ModuleList()
+        for direction in self.directions:
+            parameters = nn.ParameterDict(
+                {
+                    name: nn.Parameter(value)
+                    for name, value in _layer_parameters(network, layer, direction, dtype).items()
+                }
+            )
+            self.weights.append(parameters)
+
+    def forward(self, X, lengths):
+        outputs, states = [], []
+        for direction, weights in zip(self.directions, self.weights):
+            backward = direction == "backward"
+            inputs = _reverse_within_lengths(X, lengths) if backward else X
+            output, state = _cho_recurrence(inputs, lengths, weights)
+            outputs.append(_reverse_within_lengths(output, lengths) if backward else output)
+            states.append(state)
+        return torch.cat(outputs, dim=2), torch.cat(states, dim=1)
+
+
+def _cho_recurrence(X, lengths, weights):
+    """(outputs, final state) of one direction; past a length the state is carried and the
+    output is zero."""
+    hidden = weights["weight_hh"].shape[1]
+    projected = X @ weights["weight_ih"].T + weights["bias_ih"]
+    w_hrz, w_hn = weights["weight_hh"][: 2 * hidden], weights["weight_hh"][2 * hidden :]
+    b_hrz, b_hn = weights["bias_hh"][: 2 * hidden], weights["bias_hh"][2 * hidden :]
+    valid = _valid_steps(lengths, X.shape[1])
+    h = X.new_zeros(X.shape[0], hidden)
+    outputs = []
+    for t in range(X.shape[1]):
+        x_r, x_z, x_n = projected[:, t].split(hidden, dim=1)
+        h_r, h_z = (h @ w_hrz.T + b_hrz).split(hidden, dim=1)
+        r, z = torch.sigmoid(x_r + h_r), torch.sigmoid(x_z + h_z)
+        n = torch.tanh(x_n + (r * h) @ w_hn.T + b_hn)
+        step = valid[:, t, None]
+        new_h = (1 - z) * n + z * h
+        outputs.append(torch.where(step, new_h, torch.zeros_like(new_h)))
+        h = torch.where(step, new_h, h)
+    return torch.stack(outputs, dim=1), h

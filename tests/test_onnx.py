@@ -1,0 +1,259 @@
+"""pygru.to_onnx and the skl2onnx converters: onnxruntime against predict_proba / predict."""
+
+import functools
+
+import numpy as np
+import pytest
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
+
+from pygru import GRUClassifier, GRURegressor, to_onnx
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+N, STEPS, LONG = 10, 6, 70  # LONG > 64 steps: patch_size="auto" reads 3 steps per GRU step
+
+
+def ragged(steps, features=2, seed=0):
+    """Zero-padded float32 sequences of ragged lengths (some not a multiple of 3), the same
+    with NaN padding (pygru's own form) and the lengths."""
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(1, steps + 1, size=N)
+    lengths[:2] = [steps, steps - 1]
+    X = (rng.standard_normal((N, steps, features)) * [3.0, 0.5][:features] + 1).astype(np.float32)
+    padding = np.arange(steps)[None, :] >= lengths[:, None]
+    X[padding] = 0
+    X_nan = X.copy()
+    X_nan[padding] = np.nan
+    return X, X_nan, lengths
+
+
+def tokens(seed=0):
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(1, STEPS + 1, size=N)
+    lengths[0] = STEPS
+    ids = rng.integers(1, 9, size=(N, STEPS))
+    ids[np.arange(STEPS)[None, :] >= lengths[:, None]] = 0
+    return ids, ids, lengths
+
+
+SMALL = dict(hidden_layer_sizes=(4,), max_iter=3, random_state=0)
+
+# name -> (estimator class, settings, input kind, target kind)
+CASES = {
+    "classifier": (GRUClassifier, {}, "short", "int"),
+    "cho-bidirectional-stacked-strings": (
+        GRUClassifier,
+        dict(reset_after=False, bidirectional=True, hidden_layer_sizes=(3, 2)),
+        "short",
+        "str",
+    ),
+    "patched-bidirectional": (GRUClassifier, dict(bidirectional=True), "long", "int"),
+    "patched-cho-unstandardised": (
+        GRUClassifier,
+        dict(reset_after=False, standardize=False),
+        "long",
+        "str",
+    ),
+    "embedding-bidirectional": (
+        GRUClassifier,
+        dict(embedding_dim=3, bidirectional=True),
+        "tokens",
+        "int",
+    ),
+    "float64-classifier": (GRUClassifier, dict(dtype="float64"), "short", "int"),
+    "regressor-last-1": (GRURegressor, dict(reset_after=False), "short", "last-1"),
+    "regressor-last-3-patched": (GRURegressor, dict(bidirectional=True), "long", "last-3"),
+    "regressor-sequence-1": (GRURegressor, dict(output="sequence"), "short", "sequence-1"),
+    "regressor-sequence-2-cho-bidirectional": (
+        GRURegressor,
+        dict(output="sequence", reset_after=False, bidirectional=True, hidden_layer_sizes=(3, 3)),
+        "short",
+        "sequence-2",
+    ),
+}
+
+
+def targets(kind, X_nan, seed=1):
+    rng = np.random.default_rng(seed)
+    if kind == "int":
+        return np.array([3, 7, 9, 3, 7] * 2)
+    if kind == "str":
+        return np.array(["cat", "dog"] * 5)
+    if kind == "last-1":
+        return rng.standard_normal(N) * 10 + 5
+    if kind == "last-3":
+        return rng.standard_normal((N, 3))
+    values = rng.standard_normal(X_nan.shape[:2] + ((2,) if kind == "sequence-2" else ()))
+    values[np.isnan(X_nan[:, :, 0])] = np.nan
+    return values
+
+
+@functools.cache
+def fitted(name):
+    """(fitted estimator, zero-padded X, NaN-padded X or ids, lengths) of a case."""
+    estimator_class, settings, inputs, target_kind = CASES[name]
+    X, X_nan, lengths = (
+        tokens() if inputs == "tokens" else ragged(LONG if inputs == "long" else STEPS)
+    )
+    estimator = estimator_class(**{**SMALL, **settings})
+    estimator.fit(X_nan, targets(target_kind, X_nan))
+    return estimator, X, X_nan, lengths
+
+
+def expected_output(estimator, X_nan):
+    """predict_proba, or predict with the target axis kept (the exports' shape)."""
+    if isinstance(estimator, GRUClassifier):
+        return estimator.predict_proba(X_nan)
+    prediction = estimator.predict(X_nan)
+    if estimator.output == "last":
+        return prediction.reshape(len(X_nan), -1)
+    return prediction if prediction.ndim == 3 else prediction[..., None]
+
+
+def run_onnx(model, X, lengths):
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    return session.run(None, {"X": X, "lengths": lengths.astype(np.int64)})
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_onnxruntime_reproduces_the_estimator(name):
+    estimator, X, X_nan, lengths = fitted(name)
+    if CASES[name][2] == "long":
+        assert estimator.patch_size_ == 3
+    outputs = run_onnx(to_onnx(estimator), X, lengths)
+    expected = expected_output(estimator, X_nan)
+    np.testing.assert_allclose(outputs[-1], expected, rtol=1e-5, atol=1e-5)
+    if isinstance(estimator, GRUClassifier):
+        label, _ = outputs
+        np.testing.assert_array_equal(label, estimator.predict(X_nan))
+        assert label.dtype == (object if CASES[name][3] == "str" else np.int64)
+
+
+def gru_nodes(model):
+    """The attributes of each GRU node, and its input count."""
+    return [
+        ({a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}, len(node.input))
+        for node in model.graph.node
+        if node.op_type == "GRU"
+    ]
+
+
+def test_graph_layout():
+    """One GRU node per layer with the variant's linear_before_reset, named inputs/outputs."""
+    estimator, *_ = fitted("cho-bidirectional-stacked-strings")
+    model = to_onnx(estimator, opset=15)
+    assert gru_nodes(model) == [
+        ({"hidden_size": size, "direction": b"bidirectional", "linear_before_reset": 0}, 5)
+        for size in (3, 2)  # inputs X, W, R, B, sequence_lens
+    ]
+    assert [i.name for i in model.graph.input] == ["X", "lengths"]
+    assert [o.name for o in model.graph.output] == ["label", "probabilities"]
+    assert model.opset_import[0].version == 15
+    default, *_ = fitted("regressor-last-3-patched")
+    model = to_onnx(default)
+    assert gru_nodes(model) == [
+        ({"hidden_size": 4, "direction": b"bidirectional", "linear_before_reset": 1}, 5)
+    ]
+    assert [o.name for o in model.graph.output] == ["variable"]
+    assert model.opset_import[0].version == 17
+
+
+def test_results_do_not_depend_on_the_padding_or_the_batch():
+    estimator, X, X_nan, lengths = fitted("patched-bidirectional")
+    noisy = X.copy()
+    noisy[np.arange(LONG)[None, :] >= lengths[:, None]] = 123.0
+    model = to_onnx(estimator)
+    full = run_onnx(model, noisy, lengths)[1]
+    np.testing.assert_allclose(full, estimator.predict_proba(X_nan), rtol=1e-5, atol=1e-5)
+    one = run_onnx(model, X[3:4, : lengths[3]], lengths[3:4])[1]
+    np.testing.assert_allclose(one, full[3:4], rtol=1e-5, atol=1e-6)
+
+
+def test_target_scaling_is_undone():
+    estimator, X, X_nan, lengths = fitted("regressor-last-3-patched")
+    landed = hasattr(estimator, "target_scale_")  # GRURegressor standardises targets itself
+    raw = estimator.predict(X_nan)
+    mean, scale = np.array([100.0, -5.0, 0.0]), np.array([20.0, 0.5, 3.0])
+    estimator.target_mean_, estimator.target_scale_ = mean, scale
+    try:
+        expected = estimator.predict(X_nan) if landed else raw * scale + mean
+        variable = run_onnx(to_onnx(estimator), X, lengths)[0]
+    finally:
+        del estimator.target_mean_, estimator.target_scale_
+    np.testing.assert_allclose(variable, expected, rtol=1e-5, atol=1e-4)
+
+
+def test_bad_arguments_are_refused_clearly():
+    with pytest.raises(NotFittedError):
+        to_onnx(GRUClassifier())
+    with pytest.raises(TypeError, match="GRUClassifier or GRURegressor, got LogisticRegression"):
+        to_onnx(LogisticRegression())
+    with pytest.raises(TypeError, match="got str"):
+        to_onnx("model.npz")
+    estimator, *_ = fitted("classifier")
+    with pytest.raises(ValueError, match="opset must be between 13 and"):
+        to_onnx(estimator, opset=12)
+    with pytest.raises(TypeError, match="opset must be an int"):
+        to_onnx(estimator, opset="17")
+
+
+# ------------------------------------------------------------------------------ skl2onnx
+
+
+@pytest.fixture(scope="module")
+def skl2onnx():
+    module = pytest.importorskip("skl2onnx")
+    from pygru.export import register_skl2onnx_converters
+
+    register_skl2onnx_converters()
+    return module
+
+
+def test_pipeline_of_a_scaler_and_a_univariate_classifier_converts(skl2onnx):
+    from skl2onnx.common.data_types import FloatTensorType
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X = ragged(LONG, features=1)[0][:, :, 0]  # (n, T): univariate, every sequence full length
+    y = np.array(["low", "mid", "high", "mid", "low"] * 2)
+    pipe = make_pipeline(StandardScaler(), GRUClassifier(**SMALL)).fit(X, y)
+    assert pipe[-1].patch_size_ == 3
+    onx = skl2onnx.to_onnx(
+        pipe,
+        initial_types=[("X", FloatTensorType([None, LONG]))],
+        options={id(pipe[-1]): {"zipmap": False}},
+    )
+    session = ort.InferenceSession(onx.SerializeToString(), providers=["CPUExecutionProvider"])
+    label, probabilities = session.run(None, {"X": X})
+    np.testing.assert_array_equal(label, pipe.predict(X))
+    np.testing.assert_allclose(probabilities, pipe.predict_proba(X), rtol=1e-5, atol=1e-5)
+
+
+def test_skl2onnx_model_with_a_lengths_input(skl2onnx):
+    from skl2onnx.common.data_types import FloatTensorType, Int64TensorType
+
+    estimator, X, X_nan, lengths = fitted("regressor-sequence-2-cho-bidirectional")
+    onx = skl2onnx.to_onnx(
+        estimator,
+        initial_types=[
+            ("X", FloatTensorType([None, None, 2])),
+            ("lengths", Int64TensorType([None])),
+        ],
+    )
+    session = ort.InferenceSession(onx.SerializeToString(), providers=["CPUExecutionProvider"])
+    (variable,) = session.run(None, {"X": X, "lengths": lengths})
+    np.testing.assert_allclose(variable, expected_output(estimator, X_nan), rtol=1e-5, atol=1e-5)
+
+
+def test_skl2onnx_refuses_old_opsets(skl2onnx):
+    from skl2onnx.common.data_types import FloatTensorType
+
+    estimator, *_ = fitted("classifier")
+    with pytest.raises(ValueError, match="target_opset 13 or newer, got 12"):
+        skl2onnx.to_onnx(
+            estimator, initial_types=[("X", FloatTensorType([None, None, 2]))], target_opset=12
+        )
