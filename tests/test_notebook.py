@@ -9,7 +9,7 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 from pygru import GRUClassifier, GRURegressor
-from pygru.datasets import load_italy_power_demand, load_japanese_vowels
+from pygru.datasets import load_gunpoint, load_italy_power_demand, load_japanese_vowels
 from pygru.notebook._state import FAILED, FINISHED, PAUSED, PAUSING, READY, RUNNING
 
 pytest.importorskip("ipywidgets")
@@ -24,6 +24,7 @@ from pygru.notebook import (  # noqa: E402
     plot_gates,
     plot_training_curves,
 )
+from pygru.notebook._plots import gate_plot_data, training_curves_data  # noqa: E402
 
 PNG_SIGNATURE = b"\x89PNG"
 
@@ -250,9 +251,47 @@ def test_training_curves_of_an_unfitted_and_a_fitted_estimator(italy):
     np.testing.assert_array_equal(score_axis.lines[0].get_xdata(), [3, 4])  # the last epochs
     assert score_axis.get_title() == "validation accuracy"
     assert "best 0.75 (epoch 4)" in score_axis.get_legend().get_texts()[0].get_text()
+    # Without early stopping the model holds the last epoch's weights, not the lowest loss's.
+    for ax in figure.axes:
+        kept_line = ax.lines[-1]
+        np.testing.assert_array_equal(kept_line.get_xdata(), [4, 4])
+        assert kept_line.get_label() == "weights kept: epoch 4 (the last)"
 
     reused = plot_training_curves(clf, figure=figure)  # cleared and redrawn
     assert reused is figure and len(figure.axes) == 1
+
+
+def test_training_curves_mark_the_epoch_early_stopping_restored(italy):
+    X, y = italy[:2]
+    weights_after = []  # the weights at the end of each epoch, before fit restores the best
+    clf = GRUClassifier(
+        hidden_layer_sizes=(4,),
+        max_iter=20,
+        early_stopping=True,
+        n_iter_no_change=4,
+        learning_rate_init=3e-2,
+        random_state=0,
+        callbacks=[lambda estimator, record: weights_after.append(estimator.coefs_[0].copy())],
+    ).fit(X, y)
+    restored = [
+        epoch
+        for epoch, weights in enumerate(weights_after, start=1)
+        if np.array_equal(weights, clf.coefs_[0])
+    ]
+    curves = training_curves_data(clf)
+    assert curves.kept_epoch == restored[0]
+    # Neither the last epoch nor the lowest loss: ties of the best score keep the first.
+    assert curves.kept_epoch < clf.n_iter_
+    assert curves.kept_epoch != np.argmin(clf.loss_curve_) + 1
+    label = f"weights kept: epoch {restored[0]} (best validation score, restored)"
+    assert curves.kept_label == label
+    np.testing.assert_array_equal(curves.epochs, np.arange(1, clf.n_iter_ + 1))
+    np.testing.assert_array_equal(curves.scores, clf.validation_scores_)
+
+    figure = plot_training_curves(clf)
+    for ax in figure.axes:
+        np.testing.assert_array_equal(ax.lines[-1].get_xdata(), [restored[0]] * 2)
+        assert label in [text.get_text() for text in ax.get_legend().get_texts()]
 
 
 @pytest.fixture(scope="module")
@@ -377,3 +416,110 @@ def test_gate_viewer_shows_drawing_errors(italy, fitted):
     viewer = GateViewer(fitted, X_test[:3], time_labels=[["too", "short"]] * 3, display=False)
     assert isinstance(viewer.error, ValueError)
     assert "time_labels has 2 labels" in viewer._error.value
+
+
+# ---------------------------------------------------------------- patched and text models
+@pytest.fixture(scope="module")
+def gunpoint_model():
+    """A default model on GunPoint (150 steps): it reads patches of 5 steps. The series are
+    moved off their z-normalisation, so that the model's standardisation changes them."""
+    X, y, X_test, y_test = load_gunpoint(return_X_y=True)
+    X, X_test = 40 * X + 100, 40 * X_test + 100
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = GRUClassifier(hidden_layer_sizes=(4,), max_iter=2, random_state=0).fit(X, y)
+    assert clf.patch_size_ == 5
+    return clf, X_test
+
+
+def _column_at(image, step):
+    """The column of an imshow image drawn at x = step (through its extent)."""
+    left, right = image.get_extent()[:2]
+    return int((step - left) / (right - left) * image.get_array().shape[1])
+
+
+@pytest.mark.parametrize("length", [150, 143])  # whole patches, and a cut last patch
+def test_gates_of_a_patched_model_span_their_patches_of_the_raw_input(gunpoint_model, length):
+    clf, X_test = gunpoint_model
+    series = X_test[3, :length]
+    data = gate_plot_data(clf, series)
+    np.testing.assert_array_equal(data.inputs, series)  # the user's values, not standardised
+    assert clf.input_mean_[0] > 90
+    starts = np.arange(0, length, 5)
+    np.testing.assert_array_equal(data.patch_spans[:, 0], starts)
+    np.testing.assert_array_equal(data.patch_spans[:, 1], np.minimum(starts + 5, length))
+    gates = clf.gate_activations([series])[0]["forward"]
+    for name in "rznh":
+        np.testing.assert_array_equal(data.gates[name], gates[name][0, : -(-length // 5)])
+    assert data.time_label == "time step" and data.step_labels is None
+
+    figure = plot_gates(clf, series)
+    input_axis, r_axis = figure.axes[:2]
+    np.testing.assert_array_equal(input_axis.lines[0].get_xdata(), np.arange(length))
+    np.testing.assert_array_equal(input_axis.lines[0].get_ydata(), series[:, 0])
+    assert input_axis.get_xlim() == (-0.5, length - 0.5)
+    shaded = [patch.get_x() for patch in input_axis.patches]  # every other patch
+    np.testing.assert_allclose(shaded, data.patch_spans[1::2, 0] - 0.5)
+    assert f"the {-(-length // 5)} patches of 5 time steps" in input_axis.get_title(loc="left")
+    image = r_axis.images[0]
+    for step in range(length):  # each time step shows the gate of its patch
+        assert _column_at(image, step) == step // 5
+    np.testing.assert_array_equal(image.get_array(), data.gates["r"].T)
+    assert figure.axes[4].get_xlabel() == "time step"
+
+
+def test_gate_viewer_draws_a_patched_model_on_the_raw_time_axis(gunpoint_model):
+    clf, X_test = gunpoint_model
+    viewer = GateViewer(clf, X_test, display=False).select(sample=6)
+    input_axis = viewer.figure.axes[0]
+    np.testing.assert_array_equal(input_axis.lines[0].get_ydata(), X_test[6, :, 0])
+    assert len(input_axis.patches) == 15  # every other one of 30 patches
+    z = clf.gate_activations(X_test[6:7])[0]["forward"]["z"][0]
+    np.testing.assert_array_equal(viewer.figure.axes[2].images[0].get_array(), z.T)
+    assert viewer.figure.axes[2].images[0].get_extent()[:2] == [-0.5, 149.5]
+
+
+@pytest.fixture(scope="module")
+def text_model():
+    from sklearn.pipeline import make_pipeline
+
+    from pygru.text import TokenSequencer
+
+    texts = ["a fine film", "a dull film", "fine acting", "dull plot", "a fine plot", "dull film"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return make_pipeline(
+            TokenSequencer(max_len=6),
+            GRUClassifier(embedding_dim=3, hidden_layer_sizes=(2,), max_iter=2, random_state=0),
+        ).fit(texts, [1, 0, 1, 0, 1, 0])
+
+
+def test_a_text_model_shows_its_tokens_as_words(text_model):
+    sequencer, clf = text_model[0], text_model[-1]
+    text = "A fine unknown film"
+    data = gate_plot_data(text_model, text)
+    assert data.step_labels == ["a", "fine", "?", "film"]  # the out-of-vocabulary word: "?"
+    np.testing.assert_array_equal(data.inputs, sequencer.transform([text])[0, :4])
+    assert data.time_label == "token"
+    figure = plot_gates(text_model, text)
+    assert [label.get_text() for label in figure.axes[0].texts] == data.step_labels
+    assert figure.axes[4].get_xlabel() == "token"
+
+    ids = sequencer.transform([text])[0]
+    by_vocabulary = gate_plot_data(clf, ids, vocabulary=sequencer.vocabulary_)
+    assert by_vocabulary.step_labels == data.step_labels
+    np.testing.assert_array_equal(by_vocabulary.gates["h"], data.gates["h"])
+    assert gate_plot_data(clf, ids).step_labels == [str(i) for i in ids[:4]]
+
+    viewer = GateViewer(clf, sequencer.transform([text, "dull plot"]), display=False)
+    assert [label.get_text() for label in viewer.figure.axes[0].texts] == [str(i) for i in ids[:4]]
+    viewer = GateViewer(text_model, [text, "dull plot"], display=False).select(sample=1)
+    assert [label.get_text() for label in viewer.figure.axes[0].texts] == ["dull", "plot"]
+
+
+def test_a_vocabulary_must_be_a_mapping_for_a_token_model(text_model, fitted, italy):
+    ids = text_model[0].transform(["a fine film"])[0]
+    with pytest.raises(TypeError, match="vocabulary must be a mapping of tokens to ids.*list"):
+        plot_gates(text_model[-1], ids, vocabulary=["a", "fine"])
+    with pytest.raises(ValueError, match="vocabulary names the tokens .* reads numbers"):
+        plot_gates(fitted, italy[2][0], vocabulary={"a": 2})

@@ -1,13 +1,21 @@
 """The figures of the notebook frontend, as plain functions.
 
-The widgets draw with these same functions into figures of their own; called directly, they
-draw into a new pyplot figure (or the one passed as ``figure``) and return it.
+Each figure has two halves: a function that computes what the figure shows (arrays and
+labels, testable without drawing: :func:`training_curves_data`, :func:`gate_plot_data`), and
+one that draws it. The widgets draw with these same functions into figures of their own;
+called directly, they draw into a new pyplot figure (or the one passed as ``figure``) and
+return it.
 """
+
+from collections.abc import Mapping
+from typing import NamedTuple
 
 import numpy as np
 from sklearn.base import is_classifier
 from sklearn.pipeline import Pipeline
 
+from .. import _sequences
+from ..text import TokenSequencer
 from ._optional import pyplot_figure
 
 __all__ = ["plot_gates", "plot_training_curves"]
@@ -21,6 +29,9 @@ _GATE_PANELS = (
 )
 # Up to this many input features are drawn as lines; more as a heatmap.
 _MAX_INPUT_LINES = 10
+# The label of a token id that has no word (e.g. TokenSequencer's out-of-vocabulary id 1).
+_UNKNOWN_TOKEN = "?"
+_TOKEN_AXIS = "token"
 
 
 def split_pipeline(estimator):
@@ -36,8 +47,94 @@ def score_name(estimator):
     return "accuracy" if is_classifier(split_pipeline(estimator)[1]) else "R²"
 
 
+# ---------------------------------------------------------------- training curves
+class TrainingCurves(NamedTuple):
+    """What :func:`plot_training_curves` draws."""
+
+    epochs: np.ndarray  # 1, 2, ... one per training loss
+    losses: np.ndarray
+    score_epochs: np.ndarray | None  # the epochs of the validation scores (None: no axis)
+    scores: np.ndarray | None
+    score_title: str | None
+    kept_epoch: int | None  # the epoch whose weights the model holds (None: not fitted)
+    kept_label: str | None
+
+
+def training_curves_data(estimator, validation_scores=None):
+    """The curves of :func:`plot_training_curves` and the epoch whose weights were kept.
+
+    Parameters
+    ----------
+    estimator : GRUClassifier, GRURegressor, or a Pipeline ending in one
+        Fitted or not.
+    validation_scores : sequence of float, default=None
+        As for :func:`plot_training_curves`.
+
+    Returns
+    -------
+    curves : TrainingCurves
+        The epochs and losses, the validation scores and their epochs (None when there is
+        no validation axis), and the kept epoch with its legend label (None when no epoch
+        has run).
+
+    Examples
+    --------
+    >>> from pygru import GRUClassifier
+    >>> from pygru.datasets import load_italy_power_demand
+    >>> X, y = load_italy_power_demand(split="train", return_X_y=True)
+    >>> clf = GRUClassifier(hidden_layer_sizes=(4,), max_iter=3, random_state=0).fit(X, y)
+    >>> curves = training_curves_data(clf)
+    >>> curves.epochs.tolist(), curves.kept_label
+    ([1, 2, 3], 'weights kept: epoch 3 (the last)')
+    """
+    model = split_pipeline(estimator)[1]
+    losses = np.asarray(getattr(model, "loss_curve_", []), dtype=float)
+    epochs = np.arange(1, len(losses) + 1)
+    own_scores = getattr(model, "validation_scores_", None)
+    if validation_scores is None:
+        validation_scores = own_scores
+    score_epochs = scores = score_title = None
+    if validation_scores is not None:
+        scores = np.asarray(validation_scores, dtype=float)
+        score_epochs = _score_epochs(epochs, len(scores))
+        score_title = f"validation {score_name(model)}"
+    kept_epoch, kept_label = _kept_epoch(model, epochs, own_scores)
+    return TrainingCurves(
+        epochs, losses, score_epochs, scores, score_title, kept_epoch, kept_label
+    )
+
+
+def _score_epochs(epochs, n_scores):
+    """The epochs of ``n_scores`` validation scores: the last ones, as ``partial_fit`` calls
+    before an early-stopping ``fit`` record a loss but no score."""
+    if n_scores <= len(epochs):
+        return epochs[len(epochs) - n_scores :]
+    return np.arange(1, n_scores + 1)
+
+
+def _kept_epoch(model, epochs, validation_scores):
+    """``(epoch, label)`` of the weights the model holds. ``fit`` with early stopping restores
+    the weights of the first epoch whose validation score beat every earlier one by any
+    amount, i.e. the first best score; otherwise the model keeps its last epoch's weights (a
+    diverged or interrupted epoch is not recorded)."""
+    if len(epochs) == 0:
+        return None, None
+    if not validation_scores:
+        return int(epochs[-1]), f"weights kept: epoch {epochs[-1]} (the last)"
+    scores = np.asarray(validation_scores, dtype=float)
+    scores[np.isnan(scores)] = -np.inf  # a NaN score never counts as an improvement
+    if not np.isfinite(scores.max()):
+        return None, "weights kept: from before training (no validation score improved)"
+    epoch = int(_score_epochs(epochs, len(scores))[np.argmax(scores)])
+    return epoch, f"weights kept: epoch {epoch} (best validation score, restored)"
+
+
 def plot_training_curves(estimator, validation_scores=None, *, figure=None):
     """Plot the training loss of each epoch and, if known, the validation score.
+
+    A dashed vertical line marks the epoch whose weights the model holds: with
+    ``early_stopping=True``, the epoch of the best validation score, which ``fit`` restores;
+    otherwise the last epoch.
 
     Parameters
     ----------
@@ -47,7 +144,8 @@ def plot_training_curves(estimator, validation_scores=None, *, figure=None):
         One validation score per epoch, the last for the estimator's last epoch (a shorter
         sequence covers the last epochs). None uses the estimator's ``validation_scores_``
         (recorded by ``fit`` with ``early_stopping=True``) and draws only the loss when there
-        are none; an empty sequence draws an empty validation axis.
+        are none; an empty sequence draws an empty validation axis. The best of these is
+        marked; the kept epoch always follows the estimator's own ``validation_scores_``.
     figure : matplotlib Figure, default=None
         Figure to draw into (it is cleared first); None creates a pyplot figure.
 
@@ -72,31 +170,22 @@ def plot_training_curves(estimator, validation_scores=None, *, figure=None):
     >>> [ax.get_title() for ax in figure.axes]
     ['training loss', 'validation accuracy']
     """
-    model = split_pipeline(estimator)[1]
-    losses = np.asarray(getattr(model, "loss_curve_", []), dtype=float)
-    if validation_scores is None:
-        validation_scores = getattr(model, "validation_scores_", None)
+    curves = training_curves_data(estimator, validation_scores)
     if figure is None:
         figure = pyplot_figure(figsize=(9, 3.2), layout="constrained")
     figure.clear()
-    n_axes = 1 if validation_scores is None else 2
+    n_axes = 1 if curves.scores is None else 2
     axes = figure.subplots(1, n_axes, squeeze=False)[0]
-    epochs = np.arange(1, len(losses) + 1)
-    _draw_curve(axes[0], epochs, losses, "training loss", "C0", best=np.argmin)
-    if validation_scores is not None:
-        scores = np.asarray(validation_scores, dtype=float)
-        score_epochs = (
-            epochs[len(epochs) - len(scores) :]
-            if len(scores) <= len(epochs)
-            else np.arange(1, len(scores) + 1)
-        )
-        _draw_curve(
-            axes[1], score_epochs, scores, f"validation {score_name(model)}", "C1", best=np.argmax
-        )
+    _draw_curve(axes[0], curves.epochs, curves.losses, "training loss", "C0")
+    if curves.scores is not None:
+        _draw_curve(axes[1], curves.score_epochs, curves.scores, curves.score_title, "C1")
+        _mark_best(axes[1], curves.score_epochs, curves.scores, "C1")
+    for ax in axes:
+        _mark_kept_epoch(ax, curves.kept_epoch, curves.kept_label)
     return figure
 
 
-def _draw_curve(ax, epochs, values, title, color, best):
+def _draw_curve(ax, epochs, values, title, color):
     ax.set_title(title)
     ax.set_xlabel("epoch")
     ax.xaxis.get_major_locator().set_params(integer=True)
@@ -113,7 +202,12 @@ def _draw_curve(ax, epochs, values, title, color, best):
         )
         return
     ax.plot(epochs, values, color=color, marker="." if len(values) <= 40 else None)
-    best_index = best(values)
+
+
+def _mark_best(ax, epochs, values, color):
+    if len(values) == 0 or np.isnan(values).all():
+        return
+    best_index = np.nanargmax(values)
     ax.plot(
         epochs[best_index],
         values[best_index],
@@ -126,22 +220,208 @@ def _draw_curve(ax, epochs, values, title, color, best):
     ax.legend(loc="best", fontsize="small")
 
 
-def plot_gates(
-    estimator, x, *, layer=0, direction="forward", y_true=None, time_labels=None, figure=None
-):
-    """Plot one sequence and what a GRU layer's gates do with it, step by step.
+def _mark_kept_epoch(ax, epoch, label):
+    if epoch is None:
+        return
+    ax.axvline(epoch, color="0.35", linestyle="--", linewidth=1, label=label)
+    ax.legend(loc="best", fontsize="small")
 
-    Five rows share the time axis: the input sequence (or its tokens) with the prediction in
-    the title, then heatmaps over time of the reset gate r, the update gate z, the candidate
-    state n and the hidden state h, one row of pixels per hidden unit. With pygru's convention
-    ``h_t = (1 - z_t) * n_t + z_t * h_{t-1}``, z near 1 keeps a unit's state and z near 0
-    replaces it with the candidate; r scales how much of the previous state enters the
-    candidate.
+
+# ---------------------------------------------------------------- gates
+class GatePlotData(NamedTuple):
+    """What :func:`plot_gates` draws, on the input's own time axis."""
+
+    inputs: np.ndarray  # (T, F) the values the GRU estimator was given, or (T,) token ids
+    patch_spans: np.ndarray  # (n_steps, 2): [start, stop) of the time steps each GRU step read
+    gates: dict  # "r", "z", "n", "h" -> (n_steps, units)
+    step_labels: list | None  # one label per time step (words), or None
+    time_label: str  # what the time axis counts: "time step", or "token" for token ids
+    prediction: str  # the prediction, as the title says it
+    prediction_steps: np.ndarray | None  # a per-step regression prediction, (T,) or (T, k)
+
+
+def gate_plot_data(
+    estimator, x, *, layer=0, direction="forward", time_labels=None, vocabulary=None
+):
+    """The input and gate values of :func:`plot_gates`, aligned on the input's time steps.
+
+    A model with ``patch_size_ > 1`` reads ``patch_size_`` time steps per GRU step, so each
+    gate value belongs to a span of time steps: ``patch_spans[k]`` is the span of GRU step
+    ``k``, the last one cut at the sequence's end.
 
     Parameters
     ----------
     estimator : fitted GRUClassifier, GRURegressor, or a Pipeline ending in one
         For a pipeline, ``x`` is transformed by the steps before the GRU estimator.
+    x : one sequence
+        As for :func:`plot_gates`.
+    layer : int, default=0
+        Which GRU layer, 0 for the first.
+    direction : {"forward", "backward"}, default="forward"
+        Which direction of a bidirectional layer.
+    time_labels : sequence of str, default=None
+        A label per time step; see :func:`plot_gates`.
+    vocabulary : mapping of str to int, default=None
+        Token to id, for token models; see :func:`plot_gates`.
+
+    Returns
+    -------
+    data : GatePlotData
+        ``inputs``: the sequence the GRU estimator was given (after the pipeline's steps,
+        before its own standardisation and patching), padding cut; ``patch_spans``;
+        ``gates``: each gate's values per GRU step; ``step_labels``: the label of each time
+        step or None; ``time_label``: the name of the time axis; ``prediction``: the
+        prediction as text; ``prediction_steps``: the prediction per time step of a
+        regressor with ``output="sequence"``, else None.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pygru import GRUClassifier
+    >>> X = np.random.default_rng(0).normal(size=(6, 70))  # longer than 64: patches of 3
+    >>> clf = GRUClassifier(hidden_layer_sizes=(2,), max_iter=1, random_state=0)
+    >>> data = gate_plot_data(clf.fit(X, [0, 1] * 3), X[0])
+    >>> data.inputs.shape, data.patch_spans[-2:].tolist(), data.gates["z"].shape
+    ((70, 1), [[66, 69], [69, 70]], (24, 2))
+    """
+    preprocess, model = split_pipeline(estimator)
+    batch = preprocess([x])
+    activations = model.gate_activations(batch)
+    if not 0 <= layer < len(activations):
+        raise ValueError(f"layer must be in 0..{len(activations) - 1}, got {layer!r}")
+    if direction not in activations[layer]:
+        raise ValueError(
+            f"direction must be one of {sorted(activations[layer])}, got {direction!r}"
+        )
+    tokens = getattr(model, "embedding_dim", None) is not None
+    if vocabulary is not None:
+        _check_vocabulary(vocabulary, tokens)
+    inputs = _model_input(batch, tokens)
+    spans = patch_spans(len(inputs), getattr(model, "patch_size_", 1))
+    gates = {
+        name: values[0, : len(spans)] for name, values in activations[layer][direction].items()
+    }
+    if time_labels is not None and len(time_labels) < len(inputs):
+        raise ValueError(
+            f"time_labels has {len(time_labels)} labels for a sequence of {len(inputs)} steps"
+        )
+    if time_labels is not None:
+        labels = [_UNKNOWN_TOKEN if label is None else str(label) for label in time_labels]
+        labels = labels[: len(inputs)]
+    elif tokens:
+        labels = _token_labels(inputs, _vocabulary(estimator, vocabulary))
+    else:
+        labels = None
+    prediction, prediction_steps = _prediction(model, batch, tokens)
+    return GatePlotData(
+        inputs,
+        spans,
+        gates,
+        labels,
+        _TOKEN_AXIS if tokens else "time step",
+        prediction,
+        prediction_steps,
+    )
+
+
+def patch_spans(n_timesteps, patch_size):
+    """``[start, stop)`` of the time steps each GRU step reads: runs of ``patch_size`` steps,
+    the last cut at ``n_timesteps``.
+
+    Parameters
+    ----------
+    n_timesteps : int
+        Length of the sequence.
+    patch_size : int
+        Time steps per GRU step.
+
+    Returns
+    -------
+    spans : ndarray of shape (ceil(n_timesteps / patch_size), 2)
+        One row per GRU step.
+
+    Examples
+    --------
+    >>> patch_spans(7, 3).tolist()
+    [[0, 3], [3, 6], [6, 7]]
+    """
+    starts = np.arange(0, n_timesteps, patch_size)
+    return np.column_stack([starts, np.minimum(starts + patch_size, n_timesteps)])
+
+
+def _model_input(batch, tokens):
+    """The one sequence of ``batch`` as the GRU estimator reads it, before its own
+    standardisation and patching: numbers (in float64, the user's values) or token ids,
+    padding cut."""
+    if tokens:
+        ids, lengths = _sequences.to_padded_tokens(batch)
+        return ids[0, : lengths[0]]
+    padded, lengths = _sequences.to_padded(batch, dtype=np.float64)
+    return padded[0, : lengths[0]]
+
+
+def _check_vocabulary(vocabulary, tokens):
+    if not isinstance(vocabulary, Mapping):
+        raise TypeError(
+            "vocabulary must be a mapping of tokens to ids (e.g. a TokenSequencer's "
+            f"vocabulary_), got {type(vocabulary).__name__}"
+        )
+    if not tokens:
+        raise ValueError(
+            "vocabulary names the tokens of a model with embedding_dim, but this model "
+            "reads numbers (embedding_dim=None)"
+        )
+
+
+def _vocabulary(estimator, vocabulary):
+    """The token-to-id mapping given, or else that of the pipeline's last TokenSequencer
+    (None when there is neither)."""
+    if vocabulary is not None:
+        return vocabulary
+    if isinstance(estimator, Pipeline):
+        for _, step in reversed(estimator.steps[:-1]):
+            if isinstance(step, TokenSequencer):
+                return step.vocabulary_
+    return None
+
+
+def _token_labels(ids, vocabulary):
+    """Each id's word, "?" for an id the vocabulary lacks; the ids themselves without one."""
+    if vocabulary is None:
+        return [str(token_id) for token_id in ids.tolist()]
+    words = {int(token_id): str(word) for word, token_id in vocabulary.items()}
+    return [words.get(token_id, _UNKNOWN_TOKEN) for token_id in ids.tolist()]
+
+
+def plot_gates(
+    estimator,
+    x,
+    *,
+    layer=0,
+    direction="forward",
+    y_true=None,
+    time_labels=None,
+    vocabulary=None,
+    figure=None,
+):
+    """Plot one sequence and what a GRU layer's gates do with it, step by step.
+
+    Five rows share the input's time axis: the input sequence (the values given, or its
+    tokens) with the prediction in the title, then heatmaps over time of the reset gate r,
+    the update gate z, the candidate state n and the hidden state h, one row of pixels per
+    hidden unit. With pygru's convention ``h_t = (1 - z_t) * n_t + z_t * h_{t-1}``, z near 1
+    keeps a unit's state and z near 0 replaces it with the candidate; r scales how much of the
+    previous state enters the candidate.
+
+    A model with ``patch_size_ > 1`` (the default for series longer than 64 steps) reads a
+    patch of ``patch_size_`` time steps per GRU step: the patches are shaded alternately on
+    the input, and each gate value spans its patch's time steps.
+
+    Parameters
+    ----------
+    estimator : fitted GRUClassifier, GRURegressor, or a Pipeline ending in one
+        For a pipeline, ``x`` is transformed by the steps before the GRU estimator, and the
+        input drawn is what they give the estimator.
     x : one sequence
         An item of what the estimator accepts as X: an array (T, F) or (T,), token ids, or
         (for a pipeline) e.g. a string; trailing padding is cut off.
@@ -153,7 +433,12 @@ def plot_gates(
         The true target, shown next to the prediction.
     time_labels : sequence of str, default=None
         A label per time step (e.g. the words of a text), shown under the time axis, or for
-        token input, in place of the token ids.
+        token input, in place of the tokens; a None label is drawn as "?".
+    vocabulary : mapping of str to int, default=None
+        For a model with ``embedding_dim``: the token of each id (e.g. a
+        ``TokenSequencer``'s ``vocabulary_``), to show the tokens as words. None uses the
+        vocabulary of a ``TokenSequencer`` in the pipeline, or shows the ids. An id without a
+        word (out of vocabulary) is drawn as "?".
     figure : matplotlib Figure, default=None
         Figure to draw into (it is cleared first); None creates a pyplot figure.
 
@@ -179,52 +464,49 @@ def plot_gates(
     ['input', 'r: reset gate', 'z: update gate (1 = keep h)', 'n: candidate state',
      'h: hidden state']
     """
-    preprocess, model = split_pipeline(estimator)
-    batch = preprocess([x])
-    activations = model.gate_activations(batch)
-    if not 0 <= layer < len(activations):
-        raise ValueError(f"layer must be in 0..{len(activations) - 1}, got {layer!r}")
-    if direction not in activations[layer]:
-        raise ValueError(
-            f"direction must be one of {sorted(activations[layer])}, got {direction!r}"
-        )
-    gates = {name: values[0] for name, values in activations[layer][direction].items()}
-    length = int(np.count_nonzero(~np.isnan(gates["h"][:, 0])))
-    gates = {name: values[:length] for name, values in gates.items()}
-    if time_labels is not None and len(time_labels) < length:
-        raise ValueError(
-            f"time_labels has {len(time_labels)} labels for a sequence of {length} steps"
-        )
-
+    data = gate_plot_data(
+        estimator,
+        x,
+        layer=layer,
+        direction=direction,
+        time_labels=time_labels,
+        vocabulary=vocabulary,
+    )
+    n_timesteps = len(data.inputs)
     if figure is None:
         figure = pyplot_figure(figsize=(9, 7.5), layout="constrained")
     figure.clear()
     grid = figure.add_gridspec(5, 2, width_ratios=(40, 1), height_ratios=(1.3, 1, 1, 1, 1))
     input_ax = figure.add_subplot(grid[0, 0])
-    tokens = getattr(model, "embedding_dim", None) is not None
-    inputs = np.asarray(batch)[0][:length]
+    tokens = data.time_label == _TOKEN_AXIS
     if tokens:
-        _draw_tokens(input_ax, inputs, time_labels)
+        _draw_tokens(input_ax, data.step_labels)
     else:
-        _draw_input(input_ax, inputs)
-    prediction = _describe_prediction(model, batch, input_ax, tokens)
+        _draw_input(input_ax, data.inputs, data.patch_spans)
+    if data.prediction_steps is not None:
+        input_ax.plot(
+            np.arange(n_timesteps), data.prediction_steps, "--", color="k", label="prediction"
+        )
+        input_ax.legend(loc="best", fontsize="small")
     truth = "" if y_true is None else f", true: {y_true}"
-    figure.suptitle(f"GRU layer {layer} ({direction}): {prediction}{truth}")
+    figure.suptitle(f"GRU layer {layer} ({direction}): {data.prediction}{truth}")
 
     gate_axes = [
         figure.add_subplot(grid[row, 0], sharex=input_ax)
         for row in range(1, len(_GATE_PANELS) + 1)
     ]
+    # Each GRU step's value covers its patch; the last patch is cut by the axis limit.
+    right = len(data.patch_spans) * _patch_width(data.patch_spans)
     for ax, (name, title, cmap, (vmin, vmax)) in zip(gate_axes, _GATE_PANELS):
-        units = gates[name].shape[1]
+        units = data.gates[name].shape[1]
         ax.imshow(
-            gates[name].T,
+            data.gates[name].T,
             aspect="auto",
             interpolation="nearest",
             cmap=cmap,
             vmin=vmin,
             vmax=vmax,
-            extent=(-0.5, length - 0.5, units - 0.5, -0.5),
+            extent=(-0.5, right - 0.5, units - 0.5, -0.5),
         )
         ax.set_ylabel("unit")
         ax.set_title(title, loc="left", fontsize="medium")
@@ -232,20 +514,32 @@ def plot_gates(
     for row, ax in enumerate(gate_axes, start=1):
         figure.colorbar(ax.images[0], cax=figure.add_subplot(grid[row, 1]))
     input_ax.tick_params(labelbottom=False)
-    input_ax.set_xlim(-0.5, length - 0.5)
-    if time_labels is not None and not tokens:
-        gate_axes[-1].set_xticks(
-            np.arange(length), [str(label) for label in time_labels[:length]], rotation=90
-        )
-    gate_axes[-1].set_xlabel("time step")
+    input_ax.set_xlim(-0.5, n_timesteps - 0.5)
+    if data.step_labels is not None and not tokens:
+        gate_axes[-1].set_xticks(np.arange(n_timesteps), data.step_labels, rotation=90)
+    gate_axes[-1].set_xlabel(data.time_label)
     return figure
 
 
-def _draw_input(ax, inputs):
+def _patch_width(spans):
+    return int(spans[0, 1] - spans[0, 0])
+
+
+def _draw_input(ax, inputs, spans):
     values = inputs.reshape(len(inputs), -1)
-    ax.set_title("input", loc="left", fontsize="medium")
+    steps = np.arange(len(values))
+    patch_size = _patch_width(spans)
+    if patch_size == 1:
+        ax.set_title("input", loc="left", fontsize="medium")
+    else:
+        ax.set_title(
+            f"input; shading: the {len(spans)} patches of {patch_size} time steps, "
+            "one GRU step each",
+            loc="left",
+            fontsize="medium",
+        )
     if values.shape[1] <= _MAX_INPUT_LINES:
-        ax.plot(np.arange(len(values)), values, linewidth=1.2)
+        ax.plot(steps, values, linewidth=1.2)
         ax.grid(alpha=0.3)
     else:
         limit = np.nanmax(np.abs(values)) or 1.0
@@ -259,34 +553,26 @@ def _draw_input(ax, inputs):
             extent=(-0.5, len(values) - 0.5, values.shape[1] - 0.5, -0.5),
         )
         ax.set_ylabel("feature")
+    if patch_size > 1:
+        for start, stop in spans[1::2]:
+            ax.axvspan(start - 0.5, stop - 0.5, color="0.85", alpha=0.6, zorder=0, linewidth=0)
 
 
-def _draw_tokens(ax, ids, labels):
+def _draw_tokens(ax, labels):
     ax.set_title("input tokens", loc="left", fontsize="medium")
-    labels = [str(token) for token in ids] if labels is None else labels
-    for step, label in enumerate(labels[: len(ids)]):
-        ax.text(
-            step,
-            0.5,
-            "?" if label is None else label,
-            rotation=90,
-            ha="center",
-            va="center",
-            fontsize="small",
-        )
+    for step, label in enumerate(labels):
+        ax.text(step, 0.5, label, rotation=90, ha="center", va="center", fontsize="small")
     ax.set_ylim(0, 1)
     ax.set_yticks([])
 
 
-def _describe_prediction(model, batch, input_ax, tokens):
-    """The prediction as text; a per-step regression prediction is also drawn on the input."""
+def _prediction(model, batch, tokens):
+    """The prediction as text, and a regressor's prediction per time step (else None)."""
     if is_classifier(model):
         probabilities = model.predict_proba(batch)[0]
         best = int(np.argmax(probabilities))
-        return f"predicted {model.classes_[best]} (p = {probabilities[best]:.2f})"
+        return f"predicted {model.classes_[best]} (p = {probabilities[best]:.2f})", None
     prediction = np.asarray(model.predict(batch)[0], dtype=float)
     if model.get_params().get("output") != "sequence" or tokens:
-        return f"predicted {np.array2string(prediction, precision=3)}"
-    input_ax.plot(np.arange(len(prediction)), prediction, "--", color="k", label="prediction")
-    input_ax.legend(loc="best", fontsize="small")
-    return "prediction per step dashed"
+        return f"predicted {np.array2string(prediction, precision=3)}", None
+    return "prediction per step dashed", prediction

@@ -15,7 +15,9 @@ class GateViewer:
 
     The figure is the one :func:`plot_gates` draws: the input sequence with the prediction
     (and the true target, when ``y`` is given) above heatmaps of the reset gate, the update
-    gate, the candidate and the hidden state of every unit at every time step.
+    gate, the candidate and the hidden state of every unit, on the input's time steps. For a
+    model that reads patches of time steps (``patch_size_ > 1``) the patches are shaded on
+    the input and each gate value spans its patch; a text model's tokens are shown as words.
 
     Parameters
     ----------
@@ -29,6 +31,9 @@ class GateViewer:
         True targets, shown next to the prediction.
     time_labels : sequence of sequences of str, default=None
         A label per time step for each sample (e.g. its words), see :func:`plot_gates`.
+    vocabulary : mapping of str to int, default=None
+        The token of each id, for a model with ``embedding_dim``; None uses the vocabulary
+        of a ``TokenSequencer`` in the pipeline, see :func:`plot_gates`.
     display : bool, default=True
         Show the viewer in the notebook now; with False, ``viewer.widget`` can be shown later.
 
@@ -60,12 +65,13 @@ class GateViewer:
     3
     """
 
-    def __init__(self, estimator, X, y=None, *, time_labels=None, display=True):
+    def __init__(self, estimator, X, y=None, *, time_labels=None, vocabulary=None, display=True):
         model = split_pipeline(estimator)[1]
         check_is_fitted(model)
         if y is not None and len(y) != len(X):
             raise ValueError(f"X has {len(X)} samples but y has {len(y)}")
         self.estimator, self.X, self.y, self.time_labels = estimator, X, y, time_labels
+        self.vocabulary = vocabulary
         params = model.get_params()
         n_layers = np.atleast_1d(params["hidden_layer_sizes"]).size
         directions = ["forward", "backward"] if params["bidirectional"] else ["forward"]
@@ -168,6 +174,7 @@ class GateViewer:
                 direction=self.direction,
                 y_true=None if self.y is None else self.y[sample],
                 time_labels=None if self.time_labels is None else self.time_labels[sample],
+                vocabulary=self.vocabulary,
                 figure=self.figure,
             )
             self._image.value = png_bytes(self.figure)
