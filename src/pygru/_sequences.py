@@ -612,3 +612,74 @@ def _token_lengths(ids, name):
             "its last token); 0 is reserved for padding, so token ids start at 1."
         )
     return lengths
+
+
+def to_padded_with_gaps(X, dtype=np.float64, name="X"):
+    """Check sequences that may miss values inside them and pad them into one array.
+
+    As :func:`to_padded`, except that NaN inside a sequence is a missing value, kept as NaN,
+    instead of an error. Trailing time steps that are NaN in every feature are still padding:
+    a sequence ends at its last time step with a value in some feature.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_timesteps, n_features) or (n_samples, n_timesteps),\
+            or list of array-like of shape (n_timesteps_i, n_features) or (n_timesteps_i,)
+        The sequences, in any form :func:`to_padded` accepts.
+
+    dtype : floating-point dtype, default=np.float64
+        Dtype of the padded array.
+
+    name : str, default="X"
+        Name of the argument, used in error messages.
+
+    Returns
+    -------
+    padded : ndarray of shape (n_samples, max(lengths), n_features)
+        A new C-contiguous array of ``dtype``: NaN where a value is missing, zero past each
+        sequence's length.
+
+    lengths : ndarray of shape (n_samples,), dtype=int64
+        Number of time steps of each sequence, >= 1.
+
+    Examples
+    --------
+    >>> padded, lengths = to_padded_with_gaps([[1, np.nan, 3, np.nan], [4.0]])
+    >>> padded[..., 0]
+    array([[ 1., nan,  3.],
+           [ 4.,  0.,  0.]])
+    >>> lengths
+    array([3, 1])
+    """
+    _reject_sparse(X, name)
+    # to_padded checks the form and the values with every NaN read as 0, and once more to
+    # place the NaN; both come out in the same layout, whatever the form of X.
+    values, item_lengths = to_padded(_map_sequences(X, _nan_as_zero, name), dtype, name)
+    missing = to_padded(_map_sequences(X, _nan_as_one, name), np.float32, name)[0] == 1
+    n_steps = values.shape[1]
+    has_value = ~missing.all(axis=2) & valid_steps(item_lengths, n_steps)
+    empty = np.flatnonzero(~has_value.any(axis=1))
+    if empty.size:
+        raise ValueError(
+            f"{name} has an empty sequence (sequence {empty[0]}): each needs at least 1 time "
+            "step that is not NaN."
+        )
+    lengths = (n_steps - has_value[:, ::-1].argmax(axis=1)).astype(np.int64)
+    values[missing] = np.nan
+    return _trim_and_zero_padding(values, lengths, owned=True), lengths
+
+
+def _map_sequences(X, function, name):
+    """``function(sequence, name)`` applied to the one array X or to each item of a list."""
+    if _is_list_of_sequences(X):
+        return [function(item, f"{name}[{index}]") for index, item in enumerate(X)]
+    return function(X, name)
+
+
+def _nan_as_zero(value, name):
+    array = _as_real_array(value, name)
+    return np.where(np.isnan(array), 0, array)
+
+
+def _nan_as_one(value, name):
+    return np.isnan(_as_real_array(value, name)).astype(np.uint8)

@@ -1,0 +1,430 @@
+"""Scikit-learn transformers for sequences: scaling and filling gaps.
+
+``sklearn.preprocessing.StandardScaler`` and ``sklearn.impute.SimpleImputer`` refuse 3-D input.
+The transformers here take sequences in every form the GRU estimators accept, and give them
+back in the same form, so that they go into a ``Pipeline`` before
+:class:`~pygru.GRUClassifier` or :class:`~pygru.GRURegressor`:
+
+- a 3-D array ``(n_samples, n_timesteps, n_features)`` comes back as an array of the same
+  shape, with its padding (trailing time steps that are NaN in every feature) still NaN;
+- a 2-D array ``(n_samples, n_timesteps)`` of univariate sequences comes back 2-D, likewise;
+- a list of ``(n_timesteps_i, n_features)`` or ``(n_timesteps_i,)`` arrays comes back as a
+  list of float arrays of the same shapes.
+
+Any other NaN is a missing value inside a sequence: :class:`SequenceScaler` leaves it NaN
+(as ``StandardScaler`` does), :class:`SequenceImputer` fills it. Statistics are learnt from the
+values of the sequences only, never from their padding or their missing values.
+"""
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from pygru._sequences import _is_list_of_sequences, to_padded_with_gaps, valid_steps
+from pygru._sklearn_private import StrOptions, _check_sample_weight, _fit_context
+
+__all__ = ["SequenceImputer", "SequenceScaler"]
+
+
+class _SequenceTransformer(TransformerMixin, BaseEstimator):
+    """Reading sequences in every accepted form, and writing results back in that form."""
+
+    def _read(self, X, reset):
+        """X as float64 ``(padded, lengths)``, NaN at missing values; checks the number of
+        features against fit's unless ``reset``, which records it."""
+        padded, lengths = to_padded_with_gaps(X, dtype=np.float64)
+        n_features = padded.shape[2]
+        if reset:
+            self.n_features_in_ = n_features
+        elif n_features != self.n_features_in_:
+            raise ValueError(
+                f"X has {n_features} features per time step, but {type(self).__name__} is "
+                f"expecting {self.n_features_in_} features as input."
+            )
+        return padded, lengths
+
+    def _observed_values(self, X, sample_weight):
+        """Fit's input: the padded values, where they are observed (inside a sequence and
+        not NaN), and the sequences' weights (None for equal weights)."""
+        padded, lengths = self._read(X, reset=True)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, padded, ensure_non_negative=True)
+        return padded, _observed(padded, lengths), sample_weight
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        # NaN inside a sequence is a missing value, trailing NaN is padding: both are allowed.
+        tags.input_tags.allow_nan = True
+        return tags
+
+
+class SequenceScaler(_SequenceTransformer):
+    """Standardise sequences: per feature over all time steps, or each sequence on its own.
+
+    With ``per="feature"`` this is :class:`~sklearn.preprocessing.StandardScaler` applied to
+    every time step of every sequence: each feature is centred on its mean and divided by its
+    standard deviation over all the training sequences' time steps. With ``per="sequence"``
+    each sequence is z-normalised per feature with its own mean and standard deviation, the
+    usual preparation of UCR-style series, where the shape of a curve matters and its level
+    does not; nothing is learnt from the training data then.
+
+    Padding and missing values (NaN inside a sequence) are left out of every statistic and
+    stay NaN. The output has the form of the input (see :mod:`pygru.preprocessing`).
+
+    Parameters
+    ----------
+    per : {"feature", "sequence"}, default="feature"
+        ``"feature"``: one mean and scale per feature, learnt by ``fit`` from all valid time
+        steps of all training sequences. ``"sequence"``: one mean and scale per feature of
+        each sequence, computed by ``transform`` from the sequence itself.
+
+    with_mean : bool, default=True
+        Subtract the mean.
+
+    with_std : bool, default=True
+        Divide by the standard deviation (the population one, ``ddof=0``, as
+        ``StandardScaler``). A feature that is constant (in the training data, or in a
+        sequence with ``per="sequence"``) gets scale 1, so it is only centred.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of features per time step seen during ``fit``.
+
+    mean_ : ndarray of shape (n_features_in_,)
+        Mean of each feature over the valid, non-missing time steps of the training
+        sequences (weighted by ``sample_weight``). Only with ``per="feature"``; subtracted
+        only if ``with_mean``.
+
+    var_ : ndarray of shape (n_features_in_,)
+        Variance of each feature, likewise. Only with ``per="feature"``.
+
+    scale_ : ndarray of shape (n_features_in_,)
+        What each feature is divided by: ``sqrt(var_)`` (1 for a constant feature) if
+        ``with_std``, else 1. Only with ``per="feature"``.
+
+    See Also
+    --------
+    sklearn.preprocessing.StandardScaler : The same for tabular data.
+    SequenceImputer : Fills missing values inside sequences.
+
+    Notes
+    -----
+    There is no ``get_feature_names_out``: the output is sequences, not a table of named
+    columns. With ``per="sequence"``, ``inverse_transform`` is not possible, since the
+    statistics of the sequences that were transformed are not kept.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pygru.preprocessing import SequenceScaler
+    >>> X = [np.array([1.0, 2.0, 3.0]), np.array([10.0, 20.0])]
+    >>> scaler = SequenceScaler().fit(X)
+    >>> scaler.mean_, scaler.scale_.round(3)
+    (array([7.2]), array([7.139]))
+    >>> [sequence.round(2) for sequence in SequenceScaler(per="sequence").fit_transform(X)]
+    [array([-1.22,  0.  ,  1.22]), array([-1.,  1.])]
+    >>> padded = np.array([[1.0, np.nan, 5.0, np.nan], [2.0, 4.0, 6.0, 8.0]])
+    >>> SequenceScaler(per="sequence").fit_transform(padded).round(2)
+    array([[-1.  ,   nan,  1.  ,   nan],
+           [-1.34, -0.45,  0.45,  1.34]])
+    """
+
+    _parameter_constraints: dict = {
+        "per": [StrOptions({"feature", "sequence"})],
+        "with_mean": ["boolean"],
+        "with_std": ["boolean"],
+    }
+
+    def __init__(self, *, per="feature", with_mean=True, with_std=True):
+        self.per = per
+        self.with_mean = with_mean
+        self.with_std = with_std
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, sample_weight=None):
+        """Learn the mean and scale of each feature (``per="feature"``), or only the number
+        of features (``per="sequence"``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or (n_samples,\
+                n_timesteps), or list of array-like of shape (n_timesteps_i, n_features) or\
+                (n_timesteps_i,)
+            Training sequences; trailing all-NaN time steps are padding, other NaN missing.
+
+        y : None
+            Ignored.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sequence: every time step of a sequence counts with its weight, so
+            a weight of k is k copies of the sequence. Ignored with ``per="sequence"``.
+
+        Returns
+        -------
+        self : SequenceScaler
+            The fitted scaler.
+        """
+        for attribute in ("mean_", "var_", "scale_"):
+            self.__dict__.pop(attribute, None)
+        padded, observed, sample_weight = self._observed_values(X, sample_weight)
+        if self.per == "feature":
+            mean, self.var_ = _mean_and_variance(padded, observed, (0, 1), sample_weight)
+            self.mean_ = _check_learnt(mean)
+            self.scale_ = _scale(mean, self.var_) if self.with_std else np.ones_like(mean)
+        return self
+
+    def transform(self, X):
+        """Standardise sequences.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or (n_samples,\
+                n_timesteps), or list of array-like of shape (n_timesteps_i, n_features) or\
+                (n_timesteps_i,)
+            Sequences with ``n_features_in_`` features per time step.
+
+        Returns
+        -------
+        X_scaled : ndarray or list of ndarray
+            The standardised sequences, float64, in the form of ``X``; padding and missing
+            values stay NaN.
+        """
+        check_is_fitted(self)
+        padded, lengths = self._read(X, reset=False)
+        if self.per == "feature":
+            mean, scale = self.mean_, self.scale_
+        else:
+            mean, var = _mean_and_variance(padded, _observed(padded, lengths), 1)
+            mean, scale = mean[:, np.newaxis], _scale(mean, var)[:, np.newaxis]
+        if self.with_mean:
+            padded -= mean
+        if self.with_std:
+            padded /= scale
+        return _in_form_of(X, padded, lengths)
+
+    def inverse_transform(self, X):
+        """Undo the scaling learnt with ``per="feature"``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or (n_samples,\
+                n_timesteps), or list of array-like of shape (n_timesteps_i, n_features) or\
+                (n_timesteps_i,)
+            Standardised sequences.
+
+        Returns
+        -------
+        X_original : ndarray or list of ndarray
+            ``X * scale_ + mean_`` (each term as used by ``transform``), float64, in the form
+            of ``X``.
+        """
+        check_is_fitted(self)
+        if self.per == "sequence":
+            raise ValueError(
+                "SequenceScaler(per='sequence') cannot inverse_transform: each sequence was "
+                "scaled with its own statistics, which are not kept. Use per='feature' for an "
+                "invertible scaling."
+            )
+        padded, lengths = self._read(X, reset=False)
+        if self.with_std:
+            padded *= self.scale_
+        if self.with_mean:
+            padded += self.mean_
+        return _in_form_of(X, padded, lengths)
+
+
+class SequenceImputer(_SequenceTransformer):
+    """Fill missing values (NaN) inside sequences along time.
+
+    Each feature of each sequence is filled from its own observed values: by carrying the
+    last observed value forward (``"ffill"``), or by linear interpolation between the
+    observed values on either side (``"linear"``). Before a feature's first observed value
+    both methods use that value (a backward fill); after its last observed value, the
+    last one. Where a feature has no observed value in the whole sequence, it is filled with
+    the feature's mean over the training sequences, ``statistics_``.
+
+    Trailing time steps that are NaN in every feature are padding, which marks where a
+    sequence ends, and stay NaN; so a gap in every feature at the very end of a sequence is
+    read as padding too. The output has the form of the input (see
+    :mod:`pygru.preprocessing`).
+
+    Parameters
+    ----------
+    method : {"ffill", "linear"}, default="ffill"
+        ``"ffill"``: a missing value takes the last observed value before it. ``"linear"``:
+        it lies on the straight line between the observed values before and after it,
+        by time step (as ``numpy.interp`` and ``pandas.Series.interpolate()``).
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of features per time step seen during ``fit``.
+
+    statistics_ : ndarray of shape (n_features_in_,)
+        Mean of each feature over the observed time steps of the training sequences
+        (weighted by ``sample_weight``): the fill value of a feature that a sequence
+        never observes.
+
+    See Also
+    --------
+    sklearn.impute.SimpleImputer : Fills missing values of tabular data with a statistic.
+    SequenceScaler : Standardises sequences; missing values stay NaN there.
+
+    Notes
+    -----
+    There is no ``get_feature_names_out``: the output is sequences, not a table of named
+    columns.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pygru.preprocessing import SequenceImputer
+    >>> X = np.array([[np.nan, 1.0, np.nan, np.nan, 4.0, np.nan],
+    ...               [2.0, 2.0, np.nan, np.nan, np.nan, np.nan]])
+    >>> SequenceImputer().fit_transform(X)
+    array([[ 1.,  1.,  1.,  1.,  4., nan],
+           [ 2.,  2., nan, nan, nan, nan]])
+    >>> SequenceImputer(method="linear").fit_transform(X)
+    array([[ 1.,  1.,  2.,  3.,  4., nan],
+           [ 2.,  2., nan, nan, nan, nan]])
+    >>> imputer = SequenceImputer().fit([np.array([[1.0, 10.0], [3.0, np.nan]])])
+    >>> imputer.statistics_
+    array([ 2., 10.])
+    >>> imputer.transform([np.array([[5.0, np.nan], [np.nan, np.nan], [7.0, np.nan]])])
+    [array([[ 5., 10.],
+           [ 5., 10.],
+           [ 7., 10.]])]
+    """
+
+    _parameter_constraints: dict = {"method": [StrOptions({"ffill", "linear"})]}
+
+    def __init__(self, *, method="ffill"):
+        self.method = method
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, sample_weight=None):
+        """Learn each feature's mean, the fill value where a sequence never observes it.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or (n_samples,\
+                n_timesteps), or list of array-like of shape (n_timesteps_i, n_features) or\
+                (n_timesteps_i,)
+            Training sequences; trailing all-NaN time steps are padding, other NaN missing.
+
+        y : None
+            Ignored.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sequence in the means: a weight of k is k copies of the sequence.
+
+        Returns
+        -------
+        self : SequenceImputer
+            The fitted imputer.
+        """
+        padded, observed, sample_weight = self._observed_values(X, sample_weight)
+        mean = _mean_and_variance(padded, observed, (0, 1), sample_weight)[0]
+        self.statistics_ = _check_learnt(mean)
+        return self
+
+    def transform(self, X):
+        """Fill the missing values inside sequences.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or (n_samples,\
+                n_timesteps), or list of array-like of shape (n_timesteps_i, n_features) or\
+                (n_timesteps_i,)
+            Sequences with ``n_features_in_`` features per time step.
+
+        Returns
+        -------
+        X_filled : ndarray or list of ndarray
+            The sequences without missing values, float64, in the form of ``X``; the padding
+            stays NaN.
+        """
+        check_is_fitted(self)
+        padded, lengths = self._read(X, reset=False)
+        filled = _fill_along_time(padded, _observed(padded, lengths), self.method)
+        filled = np.where(np.isnan(filled), self.statistics_, filled)
+        return _in_form_of(X, filled, lengths)
+
+
+def _observed(padded, lengths):
+    """Mask of the values that are inside their sequence and not missing, like ``padded``."""
+    return valid_steps(lengths, padded.shape[1])[:, :, np.newaxis] & ~np.isnan(padded)
+
+
+def _mean_and_variance(padded, observed, axis, sample_weight=None):
+    """Mean and variance over ``axis`` of the observed values, each weighted by its
+    sequence's ``sample_weight``; NaN where there is no observed value."""
+    weights = observed if sample_weight is None else observed * sample_weight[:, None, None]
+    total = weights.sum(axis=axis)
+    values = np.where(observed, padded, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = (weights * values).sum(axis=axis) / total
+        deviations = np.where(observed, values - np.expand_dims(mean, axis), 0.0)
+        variance = (weights * np.square(deviations)).sum(axis=axis) / total
+    return mean, variance
+
+
+def _check_learnt(mean):
+    """Raise if a feature's training mean is NaN: the feature had no value to learn from."""
+    unobserved = np.flatnonzero(np.isnan(mean))
+    if unobserved.size:
+        raise ValueError(
+            f"Feature {unobserved[0]} of X has no value to learn from: it is NaN (or its "
+            "sequences have sample_weight 0) at every time step of every sequence."
+        )
+    return mean
+
+
+def _scale(mean, variance):
+    """Standard deviations, with 1 where a feature is constant (or never observed)."""
+    scale = np.sqrt(variance)
+    # A spread at rounding level of the values is a constant feature, as in feature_statistics.
+    constant = ~(scale > 10 * np.finfo(np.float64).eps * np.maximum(np.abs(mean), 1.0))
+    scale[constant] = 1.0
+    return scale
+
+
+def _fill_along_time(padded, observed, method):
+    """Each unobserved value inside a sequence filled from the observed values of its
+    feature: the one before it ("ffill") or the line between the ones around it ("linear");
+    the nearest one where only one side has any. NaN where neither side has one."""
+    n_steps = padded.shape[1]
+    steps = np.broadcast_to(np.arange(n_steps)[:, np.newaxis], padded.shape[1:])
+    before = np.maximum.accumulate(np.where(observed, steps, -1), axis=1)
+    after = np.minimum.accumulate(np.where(observed, steps, n_steps)[:, ::-1], axis=1)[:, ::-1]
+    has_before, has_after = before >= 0, after < n_steps
+    value_before = np.take_along_axis(padded, np.maximum(before, 0), axis=1)
+    value_after = np.take_along_axis(padded, np.minimum(after, n_steps - 1), axis=1)
+    filled = np.where(has_before, value_before, value_after)
+    if method == "linear":
+        between = has_before & has_after & ~observed
+        fraction = (steps - before) / np.where(between, after - before, 1)
+        filled = np.where(between, value_before + fraction * (value_after - value_before), filled)
+    filled[~(has_before | has_after)] = np.nan
+    return np.where(observed, padded, filled)
+
+
+def _in_form_of(X, padded, lengths):
+    """``padded``'s valid time steps in the form of the sequences ``X``: an array of X's
+    shape, or a list of arrays of its items' shapes, NaN where X has padding."""
+    if _is_list_of_sequences(X):
+        shapes = [np.shape(item) for item in X]
+        out = _nan_padded(padded, lengths, max(shape[0] for shape in shapes))
+        return [sequence[: shape[0]].reshape(shape) for sequence, shape in zip(out, shapes)]
+    shape = np.asarray(X).shape
+    return _nan_padded(padded, lengths, shape[1]).reshape(shape)
+
+
+def _nan_padded(padded, lengths, n_steps):
+    """``padded``'s valid time steps in an array of ``n_steps`` steps, NaN after them."""
+    out = np.full((padded.shape[0], n_steps, padded.shape[2]), np.nan)
+    valid = valid_steps(lengths, padded.shape[1])
+    out[:, : padded.shape[1]][valid] = padded[valid]
+    return out

@@ -1,0 +1,350 @@
+"""SequenceScaler and SequenceImputer: every input form in and the same form out, statistics
+against scikit-learn and NumPy computed by hand, scikit-learn's own checks, and pipelines
+before the GRU estimators on real data."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from pygru import GRUClassifier, GRURegressor
+from pygru.datasets import load_airline, load_italy_power_demand, make_windows
+from pygru.preprocessing import SequenceImputer, SequenceScaler
+
+TRANSFORMERS = [
+    SequenceScaler(),
+    SequenceScaler(per="sequence"),
+    SequenceScaler(with_mean=False),
+    SequenceImputer(),
+    SequenceImputer(method="linear"),
+]
+
+# A 2-D X is a batch of univariate sequences whose columns are time steps (as for the
+# estimators), so checks that expect a narrower 2-D X to be refused meet a valid batch of
+# shorter sequences.
+TABULAR_ONLY = {
+    "check_n_features_in": "n_features_in_ counts features per time step, not columns",
+    "check_n_features_in_after_fitting": "2-D X of another width is a valid sequence length",
+    "check_transformer_general": "its consistency part passes (test_fit_transform_is_fit_"
+    "then_transform); it then expects transform to refuse X with one column less, which is "
+    "a shorter sequence",
+    # Its array-like part passes; a list is a batch of ragged sequences, as for the
+    # estimators, and comes back as a list of arrays, which has no .shape.
+    "check_transformer_data_not_an_array": "X.tolist() is a list of sequences: a list out",
+}
+
+
+@parametrize_with_checks(TRANSFORMERS, expected_failed_checks=lambda _: TABULAR_ONLY)
+def test_scikit_learn_checks(estimator, check):
+    check(estimator)
+
+
+def make_sequences(seed=0, n_features=2, gaps=0.0):
+    """Ragged sequences (a list of (T_i, n_features) arrays) of lengths 3..9 on different
+    levels, with about a fraction ``gaps`` of values missing (NaN) inside them."""
+    rng = np.random.default_rng(seed)
+    sequences = []
+    for length in rng.integers(3, 10, size=7):
+        sequence = rng.normal(5.0, 3.0, size=(length, n_features)) * np.arange(1, n_features + 1)
+        sequence[rng.random(sequence.shape) < gaps] = np.nan
+        sequence[-1] = rng.normal(size=n_features)  # the last step is not padding
+        sequences.append(sequence)
+    return sequences
+
+
+def nan_padded(sequences, n_steps=None):
+    """The sequences as one 3-D array, padded with all-NaN steps to ``n_steps``."""
+    n_steps = n_steps or max(map(len, sequences))
+    padded = np.full((len(sequences), n_steps, sequences[0].shape[1]), np.nan)
+    for row, sequence in zip(padded, sequences):
+        row[: len(sequence)] = sequence
+    return padded
+
+
+def valid_rows(sequences):
+    return np.concatenate(sequences)
+
+
+# ------------------------------------------------------------------------ input forms
+@pytest.mark.parametrize("transformer", TRANSFORMERS, ids=repr)
+def test_every_input_form_comes_back_in_its_form(transformer):
+    sequences = make_sequences(gaps=0.2)
+    expected = clone(transformer).fit_transform(sequences)
+    assert isinstance(expected, list)
+    assert [out.shape for out in expected] == [sequence.shape for sequence in sequences]
+
+    # A 3-D array with two more padding steps than its longest sequence keeps them all.
+    padded = nan_padded(sequences, n_steps=11)
+    out = clone(transformer).fit_transform(padded)
+    assert out.shape == padded.shape
+    np.testing.assert_array_equal(out, nan_padded(expected, n_steps=11))
+
+    univariate = [sequence[:, 0] for sequence in sequences]
+    expected_univariate = clone(transformer).fit_transform(univariate)
+    assert [out.shape for out in expected_univariate] == [s.shape for s in univariate]
+    out = clone(transformer).fit_transform(nan_padded(sequences)[:, :, 0])
+    assert out.ndim == 2
+    as_3d = [sequence[:, np.newaxis] for sequence in expected_univariate]
+    np.testing.assert_array_equal(out, nan_padded(as_3d)[..., 0])
+    # Tuples, 1-D object arrays and integers are sequences too.
+    integers = [np.arange(1, length + 1) for length in (3, 5)]
+    as_floats = clone(transformer).fit_transform([x.astype(float) for x in integers])
+    for form in (tuple(integers), np.array(integers, dtype=object)):
+        out = clone(transformer).fit_transform(form)
+        np.testing.assert_array_equal(np.concatenate(out), np.concatenate(as_floats))
+
+
+@pytest.mark.parametrize("transformer", TRANSFORMERS, ids=repr)
+def test_list_items_keep_their_trailing_nan_steps(transformer):
+    sequences = make_sequences(gaps=0.2)
+    with_padding = [np.vstack([sequence, np.full((2, 2), np.nan)]) for sequence in sequences]
+    out = clone(transformer).fit_transform(with_padding)
+    expected = clone(transformer).fit_transform(sequences)
+    for item, sequence in zip(out, expected):
+        np.testing.assert_array_equal(item[: len(sequence)], sequence)
+        assert item.shape == (len(sequence) + 2, 2) and np.isnan(item[len(sequence) :]).all()
+
+
+@pytest.mark.parametrize("transformer", TRANSFORMERS, ids=repr)
+def test_fit_transform_is_fit_then_transform(transformer):
+    sequences = make_sequences(gaps=0.2)
+    fitted = clone(transformer).fit(sequences)
+    at_once = clone(transformer).fit_transform(sequences)
+    for out, again in zip(at_once, fitted.transform(sequences)):
+        np.testing.assert_array_equal(out, again)
+
+
+@pytest.mark.parametrize("transformer", TRANSFORMERS, ids=repr)
+def test_the_input_is_not_changed(transformer):
+    padded = nan_padded(make_sequences(gaps=0.2))
+    copy = padded.copy()
+    clone(transformer).fit(padded).transform(padded)
+    np.testing.assert_array_equal(padded, copy)
+
+
+# ------------------------------------------------------------------------ SequenceScaler
+@pytest.mark.parametrize("with_mean", [True, False])
+@pytest.mark.parametrize("with_std", [True, False])
+def test_per_feature_is_standard_scaler_on_the_valid_steps(with_mean, with_std):
+    sequences = make_sequences(gaps=0.2)
+    weights = np.random.default_rng(1).uniform(0.5, 3.0, size=len(sequences))
+    step_weights = np.concatenate([np.full(len(s), w) for s, w in zip(sequences, weights)])
+    params = dict(with_mean=with_mean, with_std=with_std)
+    statistics = StandardScaler().fit(valid_rows(sequences), sample_weight=step_weights)
+    reference = StandardScaler(**params).fit(valid_rows(sequences), sample_weight=step_weights)
+
+    scaler = SequenceScaler(**params).fit(nan_padded(sequences, 12), sample_weight=weights)
+    np.testing.assert_allclose(scaler.mean_, statistics.mean_, rtol=1e-12)
+    np.testing.assert_allclose(scaler.var_, statistics.var_, rtol=1e-12)
+    expected_scale = statistics.scale_ if with_std else np.ones(2)
+    np.testing.assert_allclose(scaler.scale_, expected_scale, rtol=1e-12)
+    out = scaler.transform(sequences)
+    np.testing.assert_allclose(
+        valid_rows(out), reference.transform(valid_rows(sequences)), rtol=1e-12, atol=1e-12
+    )
+    np.testing.assert_allclose(valid_rows(scaler.inverse_transform(out)), valid_rows(sequences))
+
+
+def test_per_feature_fits_on_the_valid_steps_only():
+    """Statistics of the sequences' own steps: neither padding nor gaps count, and a
+    sequence's weight is its number of copies."""
+    sequences = make_sequences(gaps=0.2)
+    rows = valid_rows(sequences)
+    scaler = SequenceScaler().fit(nan_padded(sequences, 20))
+    np.testing.assert_allclose(scaler.mean_, np.nanmean(rows, axis=0), rtol=1e-12)
+    np.testing.assert_allclose(scaler.scale_, np.nanstd(rows, axis=0), rtol=1e-12)
+    weights = np.array([2, 0, 1, 1, 3, 1, 1])
+    weighted = SequenceScaler().fit(sequences, sample_weight=weights)
+    repeated = SequenceScaler().fit([s for s, w in zip(sequences, weights) for _ in range(w)])
+    np.testing.assert_allclose(weighted.mean_, repeated.mean_, rtol=1e-12)
+    np.testing.assert_allclose(weighted.scale_, repeated.scale_, rtol=1e-12)
+
+
+def test_per_sequence_z_normalises_each_sequence():
+    sequences = make_sequences(gaps=0.2)
+    sequences[2][:, 1] = 4.0  # a constant feature of one sequence is only centred
+    out = SequenceScaler(per="sequence").fit_transform(nan_padded(sequences))
+    for row, sequence in zip(out, sequences):
+        scale = np.nanstd(sequence, axis=0)
+        scale[scale == 0] = 1.0
+        expected = (sequence - np.nanmean(sequence, axis=0)) / scale
+        np.testing.assert_allclose(row[: len(sequence)], expected, rtol=1e-12, atol=1e-12)
+        assert np.isnan(row[len(sequence) :]).all()
+    np.testing.assert_array_equal(out[2][: len(sequences[2]), 1], 0.0)
+    # Divided by the spread around the mean, not centred, without with_mean.
+    unscaled = SequenceScaler(per="sequence", with_mean=False).fit_transform(sequences)
+    np.testing.assert_allclose(unscaled[0], sequences[0] / np.nanstd(sequences[0], axis=0))
+
+
+def test_per_sequence_does_not_depend_on_the_training_data():
+    sequences = make_sequences(gaps=0.2)
+    scaler = SequenceScaler(per="sequence").fit(make_sequences(seed=5))
+    assert not hasattr(scaler, "mean_")
+    alone = [scaler.transform([sequence])[0] for sequence in sequences]
+    np.testing.assert_array_equal(valid_rows(alone), valid_rows(scaler.transform(sequences)))
+    with pytest.raises(ValueError, match=r"\(per='sequence'\) cannot inverse_transform"):
+        scaler.inverse_transform(sequences)
+
+
+def test_refitting_per_sequence_drops_the_learnt_statistics():
+    scaler = SequenceScaler().fit(make_sequences())
+    scaler.set_params(per="sequence").fit(make_sequences())
+    assert not hasattr(scaler, "mean_") and not hasattr(scaler, "scale_")
+
+
+def test_fitted_state_is_numbers_and_numeric_arrays():
+    """pygru.save stores a transformer as its parameters plus these attributes."""
+    for transformer in TRANSFORMERS:
+        fitted = clone(transformer).fit(make_sequences(gaps=0.2))
+        state = {k: v for k, v in vars(fitted).items() if k.endswith("_")}
+        for name, value in state.items():
+            assert isinstance(value, (int, float, str)) or (
+                isinstance(value, np.ndarray) and value.dtype.kind in "iuf"
+            ), (transformer, name, value)
+
+
+# ------------------------------------------------------------------------ SequenceImputer
+def fill_by_hand(sequence, method, fallback):
+    """One sequence filled feature by feature: with loops (ffill, then bfill for the leading
+    NaN) or numpy.interp (linear); ``fallback`` where a feature has no value."""
+    filled = sequence.copy()
+    steps = np.arange(len(sequence))
+    for feature in range(sequence.shape[1]):
+        column = filled[:, feature]
+        observed = ~np.isnan(column)
+        if not observed.any():
+            column[:] = fallback[feature]
+        elif method == "linear":
+            column[:] = np.interp(steps, steps[observed], column[observed])
+        else:
+            for step in range(1, len(column)):
+                if np.isnan(column[step]):
+                    column[step] = column[step - 1]
+            column[np.isnan(column)] = column[observed][0]
+    return filled
+
+
+@pytest.mark.parametrize("method", ["ffill", "linear"])
+def test_gaps_are_filled_as_by_hand(method):
+    sequences = make_sequences(gaps=0.4, n_features=3)
+    sequences[1][:-1, 2] = np.nan  # a feature observed at the last step only
+    sequences[3][:, 1] = np.nan  # a feature never observed: filled with its training mean
+    sequences[4][1:3] = np.nan  # a gap in every feature inside the sequence
+    imputer = SequenceImputer(method=method).fit(sequences)
+    np.testing.assert_allclose(imputer.statistics_, np.nanmean(valid_rows(sequences), axis=0))
+    out = imputer.transform(nan_padded(sequences, 12))
+    for row, sequence in zip(out, sequences):
+        expected = fill_by_hand(sequence, method, imputer.statistics_)
+        np.testing.assert_allclose(row[: len(sequence)], expected, rtol=1e-12)
+        assert np.isnan(row[len(sequence) :]).all()
+    np.testing.assert_array_equal(out[3][: len(sequences[3]), 1], imputer.statistics_[1])
+
+
+def test_linear_and_ffill_differ_only_between_observed_values():
+    X = np.array([[0.0, np.nan, np.nan, 3.0, np.nan, np.nan]])
+    X[0, -1] = 6.0
+    np.testing.assert_array_equal(
+        SequenceImputer().fit_transform(X), [[0.0, 0.0, 0.0, 3.0, 3.0, 6.0]]
+    )
+    np.testing.assert_array_equal(
+        SequenceImputer(method="linear").fit_transform(X), [[0.0, 1.0, 2.0, 3.0, 4.5, 6.0]]
+    )
+
+
+def test_imputer_statistics_are_weighted_means_of_the_valid_steps():
+    sequences = make_sequences(gaps=0.3)
+    weights = np.array([2, 0, 1, 1, 3, 1, 1])
+    weighted = SequenceImputer().fit(nan_padded(sequences, 15), sample_weight=weights)
+    repeated = [s for s, w in zip(sequences, weights) for _ in range(w)]
+    np.testing.assert_allclose(
+        weighted.statistics_, np.nanmean(valid_rows(repeated), axis=0), rtol=1e-12
+    )
+
+
+# ------------------------------------------------------------------------ errors
+@pytest.mark.parametrize("transformer", TRANSFORMERS, ids=repr)
+def test_bad_input_is_refused_clearly(transformer):
+    fitted = clone(transformer).fit(make_sequences())
+    with pytest.raises(ValueError, match="X has 3 features per time step, but .* expecting 2"):
+        fitted.transform(make_sequences(n_features=3))
+    with pytest.raises(TypeError, match=r"X\[0\] must hold real numbers"):
+        fitted.transform([np.array([["a", "b"]])])
+    with pytest.raises(ValueError, match="empty sequence"):
+        fitted.transform([np.full((2, 2), np.nan)])
+    with pytest.raises(ValueError, match="contains inf"):
+        fitted.transform(np.array([[1.0, np.inf]]))
+    with pytest.raises(ValueError, match="must be a 3-D array"):
+        fitted.transform(np.arange(3.0))
+    with pytest.raises(NotFittedError):
+        clone(transformer).transform(make_sequences())
+
+
+@pytest.mark.parametrize(
+    "transformer, message",
+    [
+        (SequenceScaler(per="time"), "'per' parameter of SequenceScaler must be a str among"),
+        (SequenceScaler(with_std="yes"), "'with_std' parameter"),
+        (SequenceImputer(method="mean"), "'method' parameter of SequenceImputer must be"),
+    ],
+)
+def test_bad_parameters_are_refused_clearly(transformer, message):
+    with pytest.raises(ValueError, match=message):
+        transformer.fit(make_sequences())
+
+
+@pytest.mark.parametrize("transformer", [SequenceScaler(), SequenceImputer()], ids=repr)
+def test_a_feature_without_any_training_value_is_refused(transformer):
+    sequences = make_sequences()
+    for sequence in sequences:
+        sequence[:, 1] = np.nan
+    sequences[0][0, 1] = 5.0  # feature 1 is observed once, in sequence 0
+    assert transformer.fit(sequences).n_features_in_ == 2
+    with pytest.raises(ValueError, match="sample_weight 0"):
+        transformer.fit(sequences, sample_weight=[0.0] + [1.0] * 6)
+    sequences[0][0, 1] = np.nan
+    with pytest.raises(ValueError, match="Feature 1 of X has no value to learn from"):
+        transformer.fit(sequences)
+
+
+def test_bad_sample_weight_is_refused():
+    with pytest.raises(ValueError, match="sample_weight"):
+        SequenceScaler().fit(make_sequences(), sample_weight=[1.0, 2.0])
+    with pytest.raises(ValueError, match="[Nn]egative"):
+        SequenceImputer().fit(make_sequences(), sample_weight=[-1.0] + [1.0] * 6)
+
+
+# ------------------------------------------------------------------------ pipelines
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_pipeline_classifies_italy_power_demand_with_gaps():
+    X_train, y_train, X_test, y_test = load_italy_power_demand(return_X_y=True)
+    rng = np.random.default_rng(0)
+    X_train[rng.random(X_train.shape) < 0.2] = np.nan
+    X_test[rng.random(X_test.shape) < 0.2] = np.nan
+    pipeline = make_pipeline(
+        SequenceImputer(method="linear"),
+        SequenceScaler(per="sequence"),
+        GRUClassifier(hidden_layer_sizes=(16,), max_iter=100, random_state=0),
+    )
+    pipeline.fit(X_train, y_train)
+    # Two balanced classes; 1-NN on the complete series reaches 0.955, and a fifth of the
+    # values is missing here.
+    assert pipeline.score(X_test, y_test) > 0.85
+
+
+def test_pipeline_feeds_the_regressor_what_the_transformer_gives():
+    X, y = make_windows(load_airline().data, 12)
+    windows = [window[: 6 + index % 7] for index, window in enumerate(X)]  # ragged
+    params = dict(hidden_layer_sizes=(8,), max_iter=5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        pipeline = make_pipeline(SequenceScaler(), GRURegressor(**params)).fit(windows, y)
+        scaler = SequenceScaler().fit(windows)
+        direct = GRURegressor(**params).fit(scaler.transform(windows), y)
+    np.testing.assert_array_equal(
+        pipeline.predict(windows), direct.predict(scaler.transform(windows))
+    )
