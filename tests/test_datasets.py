@@ -1,6 +1,7 @@
 """Tests of pygru.datasets: bundled data against published metadata, .ts parser, windows."""
 
 import gzip
+import hashlib
 import io
 from collections import Counter
 
@@ -13,11 +14,14 @@ from pygru.datasets import (
     load_airline,
     load_lynx,
     load_movie_reviews,
+    load_nile,
+    load_sunspots,
     load_tweets,
     load_ucr,
     make_windows,
     read_ts,
 )
+from pygru.datasets._base import read_data_text
 from pygru.datasets._text import _read_ground_truth
 from pygru.datasets._ts import parse_ts
 
@@ -294,6 +298,40 @@ def test_lynx():
     assert "Campbell" in lynx.citation and lynx.citation in lynx.DESCR
 
 
+def test_nile():
+    # values of R's datasets::Nile (Durbin & Koopman 2001)
+    nile = load_nile()
+    assert nile.data.shape == (100,) and nile.data.dtype == np.float64
+    assert nile.data[:4].tolist() == [1120.0, 1160.0, 963.0, 1210.0]
+    assert nile.data[-1] == 740.0 and nile.data.sum() == 91935.0
+    assert nile.data.min() == 456.0 and str(nile.index[np.argmin(nile.data)]) == "1913"
+    assert str(nile.index[0]) == "1871" and str(nile.index[-1]) == "1970"
+    assert np.all(np.diff(nile.index) == np.timedelta64(1, "Y"))
+    assert "Cobb" in nile.citation and nile.citation in nile.DESCR
+    assert "statsmodels" in nile.DESCR and "public domain" in nile.DESCR
+
+
+def test_sunspots():
+    # version 1 of the yearly sunspot number: 5 in 1700, the maximum 190.2 in 1957
+    sunspots = load_sunspots()
+    assert sunspots.data.shape == (309,) and sunspots.data.dtype == np.float64
+    assert sunspots.data[:4].tolist() == [5.0, 11.0, 16.0, 23.0]
+    assert sunspots.data[-1] == 2.9 and sunspots.data.max() == 190.2
+    assert str(sunspots.index[np.argmax(sunspots.data)]) == "1957"
+    assert str(sunspots.index[0]) == "1700" and str(sunspots.index[-1]) == "2008"
+    assert np.all(np.diff(sunspots.index) == np.timedelta64(1, "Y"))
+    assert "SILSO" in sunspots.citation and sunspots.citation in sunspots.DESCR
+
+
+@pytest.mark.parametrize("folder, filename", [("Nile", "nile.csv"), ("Sunspots", "sunspots.csv")])
+def test_statsmodels_series_carry_their_source_and_licence(folder, filename):
+    source = read_data_text(folder, "SOURCE.md")
+    assert f"statsmodels/datasets/{folder.lower()}/{filename}" in source
+    assert "Licence: public domain" in source
+    digest = hashlib.sha256(read_data_text(folder, filename).encode()).hexdigest()
+    assert f"SHA-256 (first 16 hex digits): {digest[:16]}." in source
+
+
 def test_make_windows_univariate_values():
     X, y = make_windows(np.arange(6), lookback=3)
     assert X.shape == (3, 3, 1) and X.dtype == np.float64
@@ -316,13 +354,46 @@ def test_make_windows_multivariate():
     assert X.shape == (4, 2, 2) and X.dtype == np.float32
     np.testing.assert_array_equal(X[1], series[1:3])
     np.testing.assert_array_equal(y, series[2:6])
+    # all columns, several steps ahead: one row per window, step-major columns
     X, y = make_windows(series, lookback=2, horizon=3)
-    assert y.shape == (2, 3, 2)
-    np.testing.assert_array_equal(y[1], series[3:6])
+    assert y.shape == (2, 6)
+    np.testing.assert_array_equal(y[1], series[3:6].ravel())
+    np.testing.assert_array_equal(y.reshape(2, 3, 2)[:, 2], series[4:6])
     X, y = make_windows(series, lookback=2, horizon=3, target=-1)
     np.testing.assert_array_equal(y, [[5, 7, 9], [7, 9, 11]])
     X, y = make_windows(series, lookback=2, target=0)
     np.testing.assert_array_equal(y, [4, 6, 8, 10])
+
+
+def test_make_windows_sequence_targets_follow_every_step():
+    series = np.arange(7.0)
+    X, y = make_windows(series, lookback=3, output="sequence")
+    assert X.shape == (4, 3, 1) and y.shape == (4, 3)
+    np.testing.assert_array_equal(y, X[:, :, 0] + 1)
+    X, y = make_windows(series, lookback=3, horizon=2, step=2, output="sequence")
+    assert y.shape == (2, 3, 2)
+    np.testing.assert_array_equal(y[1], [[3, 4], [4, 5], [5, 6]])
+
+
+def test_make_windows_sequence_multivariate_and_target():
+    series = np.arange(12.0).reshape(6, 2)
+    X, y = make_windows(series, lookback=2, horizon=2, output="sequence")
+    assert X.shape == (3, 2, 2) and y.shape == (3, 2, 4)
+    np.testing.assert_array_equal(y[0, 1], series[2:4].ravel())
+    X, y = make_windows(series, lookback=2, output="sequence", target=1)
+    assert y.shape == (4, 2)
+    np.testing.assert_array_equal(y[0], [3, 5])
+
+
+@pytest.mark.parametrize(
+    "series", [np.arange(9.0), np.arange(18.0).reshape(9, 2)], ids=["1-D", "2-D"]
+)
+@pytest.mark.parametrize("horizon", [1, 3])
+def test_make_windows_sequence_ends_with_the_last_target(series, horizon):
+    X_last, y_last = make_windows(series, lookback=4, horizon=horizon)
+    X_seq, y_seq = make_windows(series, lookback=4, horizon=horizon, output="sequence")
+    np.testing.assert_array_equal(X_seq, X_last)
+    np.testing.assert_array_equal(y_seq[:, -1], y_last)
 
 
 def test_make_windows_returns_copies():
@@ -351,6 +422,8 @@ def test_make_windows_on_a_real_series():
         (dict(lookback=8, horizon=3), ValueError, "length 10 is too short.*at least 11"),
         (dict(lookback=2, target=1), ValueError, "target 1 is out of range for 1 column"),
         (dict(lookback=2, target="a"), TypeError, "target must be an integer"),
+        (dict(lookback=2, output="seq"), ValueError, "output must be .*, got 'seq'"),
+        (dict(lookback=2, output=None), ValueError, "output must be .*, got None"),
     ],
 )
 def test_make_windows_errors(kwargs, error, message):

@@ -2,8 +2,9 @@
 
 Time-series classification (UCR/UEA archive, standard train/test splits):
 :func:`load_ucr` and one loader per set, e.g. :func:`load_gunpoint`.
-Forecasting: :func:`load_airline`, :func:`load_lynx`, and :func:`make_windows`
-to cut any series into (window, next values) pairs.
+Forecasting: :func:`load_airline`, :func:`load_lynx`, :func:`load_nile`,
+:func:`load_sunspots`, and :func:`make_windows` to cut any series into (window, next
+values) pairs for ``GRURegressor(output="last")`` or ``output="sequence"``.
 Sentiment of short texts (VADER ground truth): :func:`load_movie_reviews`,
 :func:`load_tweets`.
 Any ``.ts`` file (e.g. another set downloaded from timeseriesclassification.com):
@@ -12,7 +13,7 @@ Any ``.ts`` file (e.g. another set downloaded from timeseriesclassification.com)
 Sources, citations and licences of the bundled files: ``data/README.md``.
 """
 
-from ._forecasting import load_airline, load_lynx, make_windows
+from ._forecasting import load_airline, load_lynx, load_nile, load_sunspots, make_windows
 from ._text import load_movie_reviews, load_tweets
 from ._ts import read_ts
 from ._ucr import (
@@ -36,7 +37,9 @@ __all__ = [
     "load_japanese_vowels",
     "load_lynx",
     "load_movie_reviews",
+    "load_nile",
     "load_pickup_gesture_wiimote_z",
+    "load_sunspots",
     "load_tweets",
     "load_ucr",
     "make_windows",

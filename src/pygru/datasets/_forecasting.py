@@ -7,7 +7,7 @@ from sklearn.utils import Bunch
 
 from ._base import read_data_text
 
-__all__ = ["load_airline", "load_lynx", "make_windows"]
+__all__ = ["load_airline", "load_lynx", "load_nile", "load_sunspots", "make_windows"]
 
 _AIRLINE_CITATION = (
     "Box, G. E. P. and Jenkins, G. M. (1976). Time Series Analysis: Forecasting "
@@ -21,6 +21,19 @@ _LYNX_CITATION = (
     "Elton, C. and Nicholson, M. (1942). The ten-year cycle in numbers of the "
     "lynx in Canada. Journal of Animal Ecology, 11(2), 215-244."
 )
+_NILE_CITATION = (
+    "Cobb, G. W. (1978). The problem of the Nile: conditional solution to a "
+    "changepoint problem. Biometrika, 65(2), 243-251.\n"
+    "Balke, N. S. (1993). Detecting level shifts in time series. Journal of "
+    "Business & Economic Statistics, 11(1), 81-92."
+)
+_SUNSPOTS_CITATION = (
+    "WDC-SILSO, Royal Observatory of Belgium, Brussels: yearly mean sunspot "
+    "number, version 1 (before the 2015 recalibration), as distributed by the "
+    "NOAA National Geophysical Data Center."
+)
+_AEON_SOURCE = "as shipped in the aeon 1.6.0 wheel (BSD-3-Clause)"
+_STATSMODELS_SOURCE = "as shipped in the statsmodels 0.15.0 wheel (the data are public domain)"
 
 
 def load_airline():
@@ -58,6 +71,7 @@ def load_airline():
         "January 1949 to December 1960: Series G of Box & Jenkins. Trend, "
         "yearly seasonality and a seasonal amplitude that grows with the level.",
         _AIRLINE_CITATION,
+        f"Airline.csv {_AEON_SOURCE}",
     )
 
 
@@ -93,17 +107,93 @@ def load_lynx():
         "north-west Canada, 1821 to 1934 (Hudson's Bay Company records). "
         "An irregular cycle of about ten years.",
         _LYNX_CITATION,
+        f"Lynx.csv {_AEON_SOURCE}",
     )
 
 
-def make_windows(series, lookback, horizon=1, step=1, target=None):
+def load_nile():
+    """Load the annual flow of the river Nile at Aswan, 1871-1970.
+
+    Yearly volume of the Nile's discharge at Aswan, in 10^8 cubic metres: 100
+    values around a level that drops sharply near 1898, with no trend or season
+    otherwise; the classic series for change points and local-level
+    (state-space) models.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        ``data`` (float64 array of shape (100,)), ``index`` (the years, a
+        ``datetime64[Y]`` array), ``frequency`` ("yearly"), ``name``,
+        ``DESCR`` and ``citation``.
+
+    Examples
+    --------
+    >>> from pygru.datasets import load_nile
+    >>> nile = load_nile()
+    >>> nile.data.shape, str(nile.index[0]), str(nile.index[-1])
+    ((100,), '1871', '1970')
+    """
+    index, values = _read_series_csv("Nile", "nile.csv", "Y")
+    return _series_bunch(
+        "Nile",
+        values,
+        index,
+        "yearly",
+        "Annual flow of the river Nile at Aswan (10^8 m^3), 1871 to 1970. "
+        "A level shift near 1898, no trend or season.",
+        _NILE_CITATION,
+        f"nile.csv {_STATSMODELS_SOURCE}",
+    )
+
+
+def load_sunspots():
+    """Load the yearly mean sunspot numbers, 1700-2008.
+
+    Yearly mean of the international (Wolf/Zurich) sunspot number, version 1 of
+    the series (as published before the 2015 recalibration): 309 values with a
+    cycle of about eleven years whose length and height vary, rising faster than
+    it falls.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        ``data`` (float64 array of shape (309,)), ``index`` (the years, a
+        ``datetime64[Y]`` array), ``frequency`` ("yearly"), ``name``,
+        ``DESCR`` and ``citation``.
+
+    Examples
+    --------
+    >>> from pygru.datasets import load_sunspots
+    >>> sunspots = load_sunspots()
+    >>> sunspots.data.shape, str(sunspots.index[0]), str(sunspots.index[-1])
+    ((309,), '1700', '2008')
+    """
+    index, values = _read_series_csv("Sunspots", "sunspots.csv", "Y")
+    return _series_bunch(
+        "Sunspots",
+        values,
+        index,
+        "yearly",
+        "Yearly mean sunspot numbers (international sunspot number, version 1), "
+        "1700 to 2008. A cycle of about eleven years of varying length and height.",
+        _SUNSPOTS_CITATION,
+        f"sunspots.csv {_STATSMODELS_SOURCE}",
+    )
+
+
+def make_windows(series, lookback, horizon=1, step=1, target=None, output="last"):
     """Cut a series into (past window, future values) pairs for supervised learning.
 
-    Window ``i`` starts at ``t = i * step``: its input is
-    ``series[t : t + lookback]`` and its target the ``horizon`` values that
-    follow, ``series[t + lookback : t + lookback + horizon]``. There are
-    ``(n_timepoints - lookback - horizon) // step + 1`` windows; trailing
-    values that do not fill a whole window are left out. The arrays are copies.
+    Window ``i`` starts at ``t = i * step``; its input is
+    ``series[t : t + lookback]``. With ``output="last"`` its target is the ``horizon``
+    values that follow the window, ``series[t + lookback : t + lookback + horizon]``,
+    ready for ``GRURegressor(output="last")``. With ``output="sequence"`` every step
+    ``s`` of the window gets the ``horizon`` values that follow *that step*,
+    ``series[t + s + 1 : t + s + 1 + horizon]``, ready for
+    ``GRURegressor(output="sequence")``; the target of the window's last step is the
+    ``output="last"`` target. Either way there are
+    ``(n_timepoints - lookback - horizon) // step + 1`` windows, and trailing values that
+    do not fill a whole window are left out. The arrays are copies.
 
     Parameters
     ----------
@@ -119,29 +209,39 @@ def make_windows(series, lookback, horizon=1, step=1, target=None):
     target : int or None, default=None
         For a 2-D series, the column to predict; None predicts all columns.
         Must be None or 0 for a 1-D series.
+    output : {"last", "sequence"}, default="last"
+        "last": one row of targets per window (many-to-one). "sequence": one row of
+        targets per time step of the window (many-to-many). Name and meaning are those
+        of ``GRURegressor(output=...)``.
 
     Returns
     -------
     X : ndarray of shape (n_windows, lookback, n_dims)
         Input windows (``n_dims = 1`` for a 1-D series).
     y : ndarray
-        Targets: shape ``(n_windows,)`` if ``horizon == 1`` and a single
-        column is predicted (1-D series, or ``target`` given), else
-        ``(n_windows, horizon)``; when all columns of a 2-D series are
-        predicted, ``(n_windows, n_dims)`` for ``horizon == 1`` and
-        ``(n_windows, horizon, n_dims)`` otherwise.
+        Targets, with ``n_targets = horizon * n_predicted`` values per row, where
+        ``n_predicted`` is 1 for a 1-D series or a given ``target`` and ``n_dims``
+        otherwise. Column ``h * n_predicted + d`` holds column ``d`` of the series
+        ``h + 1`` steps ahead (step-major, so ``y.reshape(..., horizon, n_predicted)``
+        separates steps and columns). ``output="last"``: shape ``(n_windows,)`` if
+        ``n_targets == 1``, else ``(n_windows, n_targets)``. ``output="sequence"``:
+        shape ``(n_windows, lookback)`` if ``n_targets == 1``, else
+        ``(n_windows, lookback, n_targets)``.
 
     Raises
     ------
     ValueError
-        If ``lookback``, ``horizon`` or ``step`` is below 1, the series is
-        not 1-D or 2-D, or it is shorter than ``lookback + horizon``.
+        If ``lookback``, ``horizon`` or ``step`` is below 1, ``output`` is not "last"
+        or "sequence", ``target`` is out of range, the series is not 1-D or 2-D, or it
+        is shorter than ``lookback + horizon``.
     TypeError
-        If ``lookback``, ``horizon`` or ``step`` is not an integer, or the
+        If ``lookback``, ``horizon``, ``step`` or ``target`` is not an integer, or the
         series is not numeric.
 
     Examples
     --------
+    One step ahead, for ``GRURegressor(output="last")``:
+
     >>> import numpy as np
     >>> from pygru.datasets import make_windows
     >>> X, y = make_windows(np.arange(6), lookback=3)
@@ -151,16 +251,46 @@ def make_windows(series, lookback, horizon=1, step=1, target=None):
            [2., 3., 4.]])
     >>> y
     array([3., 4., 5.])
+
+    Several steps ahead, windows three steps apart:
+
     >>> X, y = make_windows(np.arange(10), lookback=4, horizon=2, step=3)
     >>> y
     array([[4., 5.],
            [7., 8.]])
+
+    A series of two columns (0, 1, 2, ... and 100, 101, 102, ...), two steps ahead:
+    the columns of y are (first column at t+1, second at t+1, first at t+2, second at
+    t+2).
+
+    >>> series = np.column_stack([np.arange(6), np.arange(100, 106)])
+    >>> X, y = make_windows(series, lookback=3, horizon=2)
+    >>> X.shape, y.shape
+    ((2, 3, 2), (2, 4))
+    >>> y
+    array([[  3., 103.,   4., 104.],
+           [  4., 104.,   5., 105.]])
+    >>> y.reshape(len(y), 2, 2)[:, 1]  # both columns two steps ahead
+    array([[  4., 104.],
+           [  5., 105.]])
+
+    The next value at every step, for ``GRURegressor(output="sequence")``:
+
+    >>> X, y = make_windows(np.arange(6), lookback=3, output="sequence")
+    >>> y
+    array([[1., 2., 3.],
+           [2., 3., 4.],
+           [3., 4., 5.]])
+    >>> make_windows(np.arange(6), lookback=3, horizon=2, output="sequence")[1].shape
+    (2, 3, 2)
     """
     for argument, value in (("lookback", lookback), ("horizon", horizon), ("step", step)):
         if isinstance(value, bool) or not isinstance(value, numbers.Integral):
             raise TypeError(f"{argument} must be an integer, got {value!r}")
         if value < 1:
             raise ValueError(f"{argument} must be at least 1, got {value}")
+    if not isinstance(output, str) or output not in ("last", "sequence"):
+        raise ValueError(f'output must be "last" or "sequence", got {output!r}')
     values = np.asarray(series)
     if values.dtype.kind not in "biuf":
         raise TypeError(f"series must be numeric, got dtype {values.dtype}")
@@ -180,6 +310,9 @@ def make_windows(series, lookback, horizon=1, step=1, target=None):
             raise TypeError(f"target must be an integer or None, got {target!r}")
         if not -n_dims <= target < n_dims:
             raise ValueError(f"target {target} is out of range for {n_dims} column(s)")
+        columns_predicted = columns[:, [target]]
+    else:
+        columns_predicted = columns
     if n_timepoints < lookback + horizon:
         raise ValueError(
             f"series of length {n_timepoints} is too short for lookback={lookback} "
@@ -188,11 +321,14 @@ def make_windows(series, lookback, horizon=1, step=1, target=None):
     n_windows = (n_timepoints - lookback - horizon) // step + 1
     starts = np.arange(n_windows)[:, None] * step
     X = columns[starts + np.arange(lookback)]
-    y = columns[starts + lookback + np.arange(horizon)]
-    if values.ndim == 1 or target is not None:
-        y = y[:, :, 0 if target is None else target]
-    if horizon == 1:
+    target_steps = np.arange(lookback) if output == "sequence" else np.array([lookback - 1])
+    # index [window, step of the window, step ahead] -> (window, step, horizon, column)
+    y = columns_predicted[starts[:, :, None] + target_steps[:, None] + 1 + np.arange(horizon)]
+    y = y.reshape(n_windows, len(target_steps), -1)
+    if output == "last":
         y = y[:, 0]
+    if y.shape[-1] == 1:
+        y = y[..., 0]
     return X, np.ascontiguousarray(y)
 
 
@@ -213,7 +349,7 @@ def _read_series_csv(folder, filename, unit):
     return np.array(dates), np.array(values, dtype=np.float64)
 
 
-def _series_bunch(name, values, index, frequency, summary, citation):
+def _series_bunch(name, values, index, frequency, summary, citation, source):
     description = "\n".join(
         [
             name,
@@ -223,8 +359,7 @@ def _series_bunch(name, values, index, frequency, summary, citation):
             "",
             f"{len(values)} {frequency} values, {index[0]} to {index[-1]}.",
             "",
-            f"Source: {name}.csv as shipped in the aeon 1.6.0 wheel (BSD-3-Clause); "
-            "see pygru/datasets/data/README.md.",
+            f"Source: {source}; see pygru/datasets/data/README.md.",
             "",
             "Please cite:",
             citation,
