@@ -1,4 +1,5 @@
-"""pygru._persistence: safe save/load; pygru.export: weights to and from PyTorch and Keras."""
+"""pygru._persistence: safe save/load; pygru.export: GRU layer weights to and from PyTorch and
+Keras (the whole-model exports are in test_onnx.py and test_torch_module.py)."""
 
 import doctest
 import io
@@ -15,7 +16,6 @@ from sklearn.exceptions import NotFittedError
 
 from pygru import GRUClassifier, GRURegressor
 from pygru._persistence import load, save
-from pygru._sequences import to_padded, to_patches
 from pygru.export import (
     from_keras_weights,
     from_torch_state_dict,
@@ -760,7 +760,7 @@ def test_torch_state_dict_names_and_round_trip():
 
 
 def test_torch_import_refuses_bad_state_dicts():
-    clf, _ = fitted_classifier()
+    clf, _ = fitted_classifier(standardize=False)
     state = to_torch_state_dict(clf)
     before = clf.network_.params.copy()
     bad = {
@@ -784,7 +784,7 @@ def test_torch_import_refuses_bad_state_dicts():
         to_torch_state_dict(GRUClassifier())
     with pytest.raises(TypeError):
         to_torch_state_dict(state)
-    variant, _ = fitted_classifier(reset_after=False)
+    variant, _ = fitted_classifier(reset_after=False, standardize=False)
     with pytest.raises(ValueError, match="reset_after"):
         to_torch_state_dict(variant)
     with pytest.raises(ValueError, match="reset_after"):
@@ -831,7 +831,7 @@ def test_exported_weights_run_in_torch_nn_gru(sizes, bidirectional, dtype):
         bidirectional=bidirectional,
         dtype=getattr(torch, dtype),
     )
-    gru.load_state_dict(to_torch_state_dict(clf, as_tensors=True))
+    gru.load_state_dict(to_torch_state_dict(clf, as_tensors=True, fold_standardization=True))
     features, _ = torch_features(gru, X.astype(dtype), lengths, bidirectional)
     views = clf.network_.views
     logits = features @ views["head.weight"].T + views["head.bias"]
@@ -850,7 +850,7 @@ def test_exported_weights_run_in_torch_nn_gru(sizes, bidirectional, dtype):
         bidirectional=bidirectional,
         dtype=getattr(torch, dtype),
     )
-    from_torch_state_dict(clf, fresh.state_dict())
+    from_torch_state_dict(clf, fresh.state_dict(), fold_standardization=True)
     features, _ = torch_features(fresh, X.astype(dtype), lengths, bidirectional)
     logits = features @ views["head.weight"].T + views["head.bias"]
     np.testing.assert_allclose(clf.predict_log_proba(X).argmax(axis=1), logits.argmax(axis=1))
@@ -874,7 +874,9 @@ def test_input_standardisation_is_folded_into_exported_weights(exporter, importe
         hidden_layer_sizes=(3, 2), bidirectional=True, max_iter=2, dtype="float64", random_state=0
     ).fit(X, y)
     assert np.all(clf.input_scale_ != 1) and np.all(clf.input_mean_ != 0)
-    exported = exporter(clf)
+    with pytest.raises(ValueError, match="fold_standardization=True"):
+        exporter(clf)  # never silently
+    exported = exporter(clf, fold_standardization=True)
     plain = GRUClassifier(
         hidden_layer_sizes=(3, 2),
         bidirectional=True,
@@ -888,23 +890,33 @@ def test_input_standardisation_is_folded_into_exported_weights(exporter, importe
     importer(plain, exported)  # a model without standardisation on the raw input
     np.testing.assert_allclose(plain.predict_proba(X), clf.predict_proba(X), rtol=1e-9, atol=1e-12)
     before = clf.network_.params.copy()
-    importer(clf, exported)  # and back into the standardising model
+    with pytest.raises(ValueError, match="fold_standardization=True"):
+        importer(clf, exported)
+    np.testing.assert_array_equal(clf.network_.params, before)
+    importer(clf, exported, fold_standardization=True)  # back into the standardising model
     np.testing.assert_allclose(clf.network_.params, before, rtol=1e-9, atol=1e-12)
 
 
-def test_exported_weights_of_a_patched_model_read_patches_in_torch():
-    torch = pytest.importorskip("torch")
-    X, lengths, y = ragged_data()
-    clf = GRUClassifier(
-        hidden_layer_sizes=(4,), patch_size=2, max_iter=2, dtype="float64", random_state=0
-    ).fit(X, y)
-    assert clf.network_.n_inputs == 2 * X.shape[2]
-    gru = torch.nn.GRU(2 * X.shape[2], 4, batch_first=True, dtype=torch.float64)
-    gru.load_state_dict(to_torch_state_dict(clf, as_tensors=True))
-    padded, _ = to_padded(X, dtype=np.float64)
-    patches, patch_lengths = to_patches(padded, lengths, 2)
-    features, _ = torch_features(gru, patches, patch_lengths, False)
-    assert_log_proba_from_features(clf, X, features, rtol=1e-10, atol=1e-12)
+@pytest.mark.parametrize(
+    "converter",
+    [
+        to_torch_state_dict,
+        to_keras_weights,
+        lambda clf, **kw: from_torch_state_dict(clf, {}, **kw),
+        lambda clf, **kw: from_keras_weights(clf, [], **kw),
+    ],
+    ids=["to_torch", "to_keras", "from_torch", "from_keras"],
+)
+def test_layer_converters_refuse_patched_models(converter):
+    """A plain GRU layer reads raw steps: weights of a patched model would load and then
+    disagree with it, so the converters point to the whole-model exports instead."""
+    X, _, y = ragged_data()
+    clf = GRUClassifier(hidden_layer_sizes=(4,), patch_size=2, max_iter=1, random_state=0)
+    clf.fit(X, y)
+    before = clf.network_.params.copy()
+    with pytest.raises(ValueError, match=r"patch_size_=2 .*to_torch_module or pygru.to_onnx"):
+        converter(clf, fold_standardization=True)
+    np.testing.assert_array_equal(clf.network_.params, before)
 
 
 def test_sequence_outputs_match_torch():
@@ -922,17 +934,22 @@ def test_sequence_outputs_match_torch():
     gru = torch.nn.GRU(
         2, 4, num_layers=2, batch_first=True, bidirectional=True, dtype=torch.float64
     )
-    gru.load_state_dict(to_torch_state_dict(reg, as_tensors=True))
+    gru.load_state_dict(to_torch_state_dict(reg, as_tensors=True, fold_standardization=True))
     _, outputs = torch_features(gru, X, lengths, True)
     views = reg.network_.views
-    expected = (outputs @ views["head.weight"].T + views["head.bias"])[..., 0]
+    network_output = outputs @ views["head.weight"].T + views["head.bias"]
+    # on the targets' scale, once GRURegressor standardises its targets
+    scaled = network_output * getattr(reg, "target_scale_", 1.0) + getattr(
+        reg, "target_mean_", 0.0
+    )
+    expected = scaled[..., 0]
     expected[np.isnan(y)] = np.nan
     np.testing.assert_allclose(reg.predict(X), expected, rtol=1e-12, atol=1e-12)
 
 
 def test_torch_tensors_are_accepted_and_bfloat16_explained():
     torch = pytest.importorskip("torch")
-    clf, _ = fitted_classifier()
+    clf, _ = fitted_classifier(standardize=False)
     tensors = to_torch_state_dict(clf, as_tensors=True)
     assert all(isinstance(value, torch.Tensor) for value in tensors.values())
     from_torch_state_dict(clf, {k: v.requires_grad_() for k, v in tensors.items()})
@@ -1039,7 +1056,7 @@ KERAS_CASES = [
 @pytest.mark.parametrize("sizes, bidirectional, reset_after", KERAS_CASES)
 def test_keras_weights_reproduce_the_model_in_keras_equations(sizes, bidirectional, reset_after):
     clf, X, lengths = keras_case_classifier(sizes, bidirectional, reset_after)
-    layers = to_keras_weights(clf)
+    layers = to_keras_weights(clf, fold_standardization=True)
     assert len(layers) == len(sizes)
     for layer, (size, weights) in enumerate(zip(sizes, layers)):
         inputs = X.shape[2] if layer == 0 else sizes[layer - 1] * (1 + bidirectional)
@@ -1092,7 +1109,7 @@ def keras_gru_features(keras, sizes, bidirectional, reset_after):
         hidden = layer(hidden)
         gru_layers.append(layer)
     model = keras.Model(inputs, hidden)
-    for layer, weights in zip(gru_layers, to_keras_weights(clf)):
+    for layer, weights in zip(gru_layers, to_keras_weights(clf, fold_standardization=True)):
         layer.set_weights(weights)
     return keras.ops.convert_to_numpy(model(np.nan_to_num(X))), clf, X
 
@@ -1148,7 +1165,7 @@ def test_keras_kernel_layout():
 
 
 def test_keras_import_refuses_mismatches():
-    clf, _ = fitted_classifier(hidden_layer_sizes=(3,), bidirectional=True)
+    clf, _ = fitted_classifier(hidden_layer_sizes=(3,), bidirectional=True, standardize=False)
     layers = to_keras_weights(clf)
     before = clf.network_.params.copy()
     kernel, recurrent_kernel, bias = layers[0][:3]
@@ -1173,7 +1190,7 @@ def test_keras_import_refuses_mismatches():
 
 
 def test_conversions_leave_warnings_quiet():
-    clf, _ = fitted_classifier()
+    clf, _ = fitted_classifier(standardize=False)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         to_keras_weights(clf)
