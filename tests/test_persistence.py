@@ -1,0 +1,582 @@
+"""pygru._persistence: pipelines saved and loaded without pickle, hostile pipeline files, and
+what load says about files that are not pygru files. (The estimator format, its fixtures and
+its hostile files are tested in tests/test_io.py.)"""
+
+import copy
+import hashlib
+import io
+import json
+import os
+import re
+import zipfile
+
+import numpy as np
+import pytest
+from sklearn.compose import TransformedTargetRegressor
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import FunctionTransformer, MinMaxScaler, StandardScaler
+
+from pygru import GRUClassifier, GRURegressor
+from pygru._persistence import load, save
+from pygru.datasets import load_movie_reviews, load_ucr
+from pygru.text import TokenSequencer
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+SMALL = dict(hidden_layer_sizes=(4,), max_iter=2, random_state=0)
+
+
+def round_trip(obj):
+    buffer = io.BytesIO()
+    save(obj, buffer)
+    return load(io.BytesIO(buffer.getvalue()))
+
+
+def saved_bytes(obj):
+    buffer = io.BytesIO()
+    save(obj, buffer)
+    return buffer.getvalue()
+
+
+def assert_same_pipeline(loaded, original):
+    """Same steps, of the same types, with the same parameters and fitted attributes."""
+    assert type(loaded) is Pipeline
+    assert [name for name, _ in loaded.steps] == [name for name, _ in original.steps]
+    for (_, step), (_, expected) in zip(loaded.steps, original.steps):
+        assert type(step) is type(expected)
+        assert repr(step.get_params(deep=False)) == repr(expected.get_params(deep=False))
+        if hasattr(step, "network_"):
+            np.testing.assert_array_equal(step.network_.params, expected.network_.params)
+            continue
+        fitted = {name for name in vars(expected) if name.endswith("_")}
+        assert fitted == {name for name in vars(step) if name.endswith("_")}
+        for name in fitted:
+            value, wanted = getattr(step, name), getattr(expected, name)
+            assert type(value) is type(wanted), name
+            if isinstance(wanted, np.ndarray):
+                assert value.dtype == wanted.dtype, name
+                np.testing.assert_array_equal(value, wanted)
+            else:
+                assert value == wanted, name
+
+
+@pytest.fixture(scope="module")
+def text_data():
+    texts, labels, _, _ = load_movie_reviews(return_X_y=True)
+    return list(texts[:60]), np.asarray(labels[:60])
+
+
+@pytest.fixture(scope="module")
+def text_pipeline(text_data):
+    texts, labels = text_data
+    return make_pipeline(
+        TokenSequencer(max_features=200, max_len=20),
+        GRUClassifier(embedding_dim=8, **SMALL),
+    ).fit(texts, labels)
+
+
+@pytest.fixture(scope="module")
+def series():
+    """ItalyPowerDemand as 2-D univariate series (n, 24): training X, y and test X."""
+    X_train, y_train, X_test, _ = load_ucr("ItalyPowerDemand", return_X_y=True)
+    return X_train[:40, :, 0], y_train[:40], X_test[:30, :, 0]
+
+
+# ----------------------------------------------------------------------------- round trips
+
+
+def test_text_pipeline_round_trip_predicts_identically(text_pipeline, text_data, tmp_path):
+    texts, _ = text_data
+    path = tmp_path / "text.npz"
+    save(text_pipeline, path)
+    loaded = load(path)
+    assert_same_pipeline(loaded, text_pipeline)
+    assert loaded[0].vocabulary_ == text_pipeline[0].vocabulary_
+    assert list(loaded[0].vocabulary_) == list(text_pipeline[0].vocabulary_)  # same order
+    unseen = ["a film nobody has seen", ""]
+    for documents in (texts, unseen):
+        np.testing.assert_array_equal(
+            loaded.predict_proba(documents), text_pipeline.predict_proba(documents)
+        )
+    np.testing.assert_array_equal(loaded.predict(texts), text_pipeline.predict(texts))
+
+
+def test_scaled_univariate_regression_round_trip(series):
+    X, _, X_test = series
+    target = X[:, -1] * 1000.0  # a target far from unit scale
+    pipe = make_pipeline(StandardScaler(), GRURegressor(**SMALL)).fit(X[:, :-1], target)
+    loaded = round_trip(pipe)
+    assert_same_pipeline(loaded, pipe)
+    np.testing.assert_array_equal(loaded.predict(X_test[:, :-1]), pipe.predict(X_test[:, :-1]))
+
+
+def test_scalers_with_every_kind_of_fitted_state_round_trip(series):
+    X, y, X_test = series
+    with_nan = X.copy()
+    with_nan[0, 3] = np.nan  # StandardScaler then counts samples per feature (an array)
+    pipe = make_pipeline(
+        StandardScaler(with_mean=False),
+        MinMaxScaler(feature_range=(-1, 2), clip=True),
+        GRUClassifier(**SMALL),
+    ).fit(np.nan_to_num(with_nan), y)
+    pipe[0].fit(with_nan)
+    assert isinstance(pipe[0].n_samples_seen_, np.ndarray)
+    loaded = round_trip(pipe)
+    assert_same_pipeline(loaded, pipe)
+    np.testing.assert_array_equal(loaded.predict_proba(X_test), pipe.predict_proba(X_test))
+    assert loaded[1].feature_range == (-1, 2)
+
+
+def test_feature_names_come_back_as_strings(series):
+    pandas = pytest.importorskip("pandas")
+    X, y, _ = series
+    frame = pandas.DataFrame(X, columns=[f"t{i}" for i in range(X.shape[1])])
+    scaler = StandardScaler().fit(frame)
+    loaded = round_trip(scaler)
+    assert loaded.feature_names_in_.dtype == object
+    np.testing.assert_array_equal(loaded.feature_names_in_, scaler.feature_names_in_)
+    np.testing.assert_array_equal(loaded.transform(frame), scaler.transform(frame))
+
+
+def test_sequence_transformers_round_trip(series):
+    preprocessing = pytest.importorskip("pygru.preprocessing")
+    X, y, X_test = series
+    ragged = [row[: 12 + i % 12] for i, row in enumerate(X)]
+    pipe = make_pipeline(
+        preprocessing.SequenceImputer(),
+        preprocessing.SequenceScaler(),
+        GRUClassifier(**SMALL),
+    ).fit(ragged, y)
+    loaded = round_trip(pipe)
+    assert_same_pipeline(loaded, pipe)
+    np.testing.assert_array_equal(loaded.predict_proba(X_test), pipe.predict_proba(X_test))
+    np.testing.assert_array_equal(loaded.predict_proba(ragged), pipe.predict_proba(ragged))
+
+
+def test_nested_pipelines_and_passthrough_round_trip(series):
+    X, y, X_test = series
+    inner = Pipeline([("scale", StandardScaler()), ("nothing", "passthrough")])
+    pipe = Pipeline([("prepare", inner), ("skip", None), ("gru", GRUClassifier(**SMALL))])
+    pipe.fit(X, y)
+    loaded = round_trip(pipe)
+    assert type(loaded[0]) is Pipeline and loaded[0].steps[1] == ("nothing", "passthrough")
+    assert loaded.steps[1] == ("skip", None)
+    assert_same_pipeline(loaded[0][:1], inner[:1])
+    np.testing.assert_array_equal(loaded.predict_proba(X_test), pipe.predict_proba(X_test))
+
+
+def test_unfitted_pipeline_round_trips_and_then_fits_like_the_original(series):
+    X, y, X_test = series
+    pipe = make_pipeline(MinMaxScaler(feature_range=(0, 3)), GRUClassifier(**SMALL))
+    loaded = round_trip(pipe)
+    assert repr(loaded) == repr(pipe)
+    assert not hasattr(loaded[0], "scale_") and not hasattr(loaded[1], "network_")
+    np.testing.assert_array_equal(
+        loaded.fit(X, y).predict_proba(X_test), pipe.fit(X, y).predict_proba(X_test)
+    )
+
+
+def test_a_lone_transformer_round_trips(text_pipeline, text_data):
+    texts, _ = text_data
+    loaded = round_trip(text_pipeline[0])
+    np.testing.assert_array_equal(loaded.transform(texts), text_pipeline[0].transform(texts))
+
+
+def test_a_lone_estimator_still_writes_the_estimator_format(text_pipeline):
+    blob = saved_bytes(text_pipeline[-1])
+    metadata = json.loads(read_members(blob)["metadata.json"])
+    assert (metadata["format"], metadata["format_version"]) == ("pygru-estimator", 1)
+
+
+def test_pipeline_file_is_a_plain_npz_with_a_json_document(text_pipeline):
+    blob = saved_bytes(text_pipeline)
+    with np.load(io.BytesIO(blob), allow_pickle=False) as npz:
+        metadata = json.loads(npz.zip.read("metadata.json"))
+        assert (metadata["format"], metadata["format_version"]) == ("pygru-pipeline", 1)
+        steps = metadata["root"]["steps"]
+        assert [step["class"] for _, step in steps] == [
+            "pygru.text.TokenSequencer",
+            "pygru.GRUClassifier",
+        ]
+        np.testing.assert_array_equal(
+            npz[steps[1][1]["arrays"]["params"]], text_pipeline[-1].network_.params
+        )
+
+
+# ------------------------------------------------------------------------- refused steps
+
+
+def test_save_refuses_steps_it_cannot_store_safely_and_names_them(series):
+    X, y, _ = series
+
+    class MyScaler(StandardScaler):
+        pass
+
+    cases = {
+        "step 'functiontransformer', a FunctionTransformer (its functions are code": (
+            make_pipeline(FunctionTransformer(np.log1p), GRURegressor())
+        ),
+        "step 'prep' > 'myscaler', a MyScaler": Pipeline(
+            [("prep", make_pipeline(MyScaler())), ("gru", GRUClassifier())]
+        ),
+        "got TransformedTargetRegressor": TransformedTargetRegressor(GRURegressor()),
+        "got FunctionTransformer": FunctionTransformer(),
+    }
+    for message, obj in cases.items():
+        with pytest.raises(TypeError, match=re.escape(message)) as refusal:
+            save(obj, io.BytesIO())
+        assert "save supports" in str(refusal.value) and "StandardScaler" in str(refusal.value)
+
+
+def test_save_refuses_settings_it_would_lose(series, tmp_path):
+    X, y, _ = series
+    pipe = make_pipeline(StandardScaler(), GRUClassifier(**SMALL)).fit(X, y)
+    pipe.set_output(transform="default")
+    path = tmp_path / "model.npz"
+    with pytest.raises(TypeError, match="step 'standardscaler': attribute _sklearn_output_config"):
+        save(pipe, path)
+    assert not path.exists() and os.listdir(tmp_path) == []
+    scaler = StandardScaler().fit(X)
+    scaler.mean_ = scaler.mean_.astype(object)
+    with pytest.raises(TypeError, match="fitted attribute mean_ is an array of object"):
+        save(scaler, io.BytesIO())
+
+
+# ------------------------------------------------------------------- hostile pipeline files
+
+
+def read_members(blob):
+    with zipfile.ZipFile(io.BytesIO(blob)) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def write_members(members):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def npy_bytes(array):
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def tampered(blob, edit=None, arrays=None):
+    """``blob`` with its metadata edited and arrays replaced (their checksums refreshed) or,
+    where the array is None, removed with their description."""
+    members = read_members(blob)
+    metadata = json.loads(members["metadata.json"])
+    for key, array in (arrays or {}).items():
+        if array is None:
+            del members[key + ".npy"], metadata["arrays"][key]
+            continue
+        members[key + ".npy"] = npy_bytes(array)
+        metadata["arrays"][key] = {
+            "dtype": array.dtype.str,
+            "shape": list(array.shape),
+            "sha256": hashlib.sha256(array.tobytes()).hexdigest(),
+        }
+    if edit is not None:
+        edit(metadata)
+    members["metadata.json"] = json.dumps(metadata).encode()
+    return write_members(members)
+
+
+def at(*path_and_value):
+    """An edit that sets ``metadata["root"][path...]`` to a value (a copy of it)."""
+    *path, value = path_and_value
+
+    def edit(metadata):
+        target = metadata
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = copy.deepcopy(value)
+
+    return edit
+
+
+def removed(*path):
+    def edit(metadata):
+        target = metadata
+        for key in path[:-1]:
+            target = target[key]
+        del target[path[-1]]
+
+    return edit
+
+
+@pytest.fixture(scope="module")
+def good_blob(series):
+    """A scaled classifier: StandardScaler ('0/...' arrays), GRUClassifier ('1/...')."""
+    X, y, _ = series
+    pipe = make_pipeline(StandardScaler(), GRUClassifier(**SMALL)).fit(X, y)
+    return saved_bytes(pipe)
+
+
+@pytest.fixture(scope="module")
+def good_text_blob(text_pipeline):
+    return saved_bytes(text_pipeline)
+
+
+SCALER = ("root", "steps", 0, 1)
+GRU = ("root", "steps", 1, 1)
+
+# case: (edit of metadata.json, what the refusal must say)
+HOSTILE = {
+    "newer-version": (at("format_version", 2), "format version 2 was written by a newer pygru"),
+    "version-as-bool": (at("format_version", True), "format_version must be a positive integer"),
+    "root-missing": (removed("root"), "root must be a dict, got NoneType"),
+    "root-a-list": (at("root", [1]), "root must be a dict, got list"),
+    "unknown-class": (
+        at(*SCALER, "class", "os.system"),
+        "step 'standardscaler': class must be one of [",
+    ),
+    "function-transformer-class": (
+        at(*SCALER, "class", "sklearn.preprocessing.FunctionTransformer"),
+        "got 'sklearn.preprocessing.FunctionTransformer'",
+    ),
+    "class-as-list": (at(*SCALER, "class", ["StandardScaler"]), "got ['StandardScaler']"),
+    "extra-node-key": (
+        at(*SCALER, "code", "print(1)"),
+        "step 'standardscaler' must have the keys ['arrays', 'class', 'fitted', 'params']",
+    ),
+    "pipeline-extra-key": (
+        at("root", "fitted", {}),
+        "the pipeline must have the keys ['class', 'params', 'steps']",
+    ),
+    "unknown-param": (
+        at(*SCALER, "params", "func", "eval"),
+        "step 'standardscaler': unknown parameter(s) for StandardScaler: ['func']",
+    ),
+    "bad-param": (
+        at(*SCALER, "params", "with_mean", "yes"),
+        "The 'with_mean' parameter of StandardScaler must be",
+    ),
+    "pipeline-unknown-param": (
+        at("root", "params", "steps", []),
+        "the pipeline: unknown parameter(s) for Pipeline: ['steps']",
+    ),
+    "pipeline-bad-memory": (
+        at("root", "params", "memory", 5),
+        "The 'memory' parameter of Pipeline must be",
+    ),
+    "steps-not-a-list": (at("root", "steps", {"a": 1}), "the pipeline: steps must be a list"),
+    "step-not-a-pair": (
+        at("root", "steps", 0, ["x"]),
+        "pipeline steps must be [name, step] pairs",
+    ),
+    "step-name-not-a-string": (at("root", "steps", 0, 0, 7), "[name, step] pairs, got [7,"),
+    "duplicate-step-names": (
+        at("root", "steps", 1, 0, "standardscaler"),
+        "step names must be unique, non-empty and without '__'",
+    ),
+    "step-name-with-dunders": (at("root", "steps", 0, 0, "a__b"), "without '__'"),
+    "estimator-not-last": (
+        lambda metadata: metadata["root"]["steps"].reverse(),
+        "every step but the last must be a transformer",
+    ),
+    "fitted-not-a-dict": (at(*SCALER, "fitted", [1]), "step 'standardscaler': fitted must be"),
+    "node-arrays-not-a-dict": (at(*SCALER, "arrays", ["0/mean_"]), "arrays must be a dict"),
+    "unfitted-with-arrays": (
+        at(*SCALER, "fitted", None),
+        "step 'standardscaler': an unfitted step has no arrays",
+    ),
+    "array-of-another-step": (
+        at(*GRU, "arrays", "params", "0/mean_"),
+        "step 'gruclassifier': array '0/mean_' is not in the archive or belongs to another",
+    ),
+    "array-not-in-archive": (
+        at(*SCALER, "arrays", "mean_", "../../etc/passwd"),
+        "array '../../etc/passwd' is not in the archive",
+    ),
+    "array-unclaimed": (
+        removed(*SCALER, "arrays", "var_"),
+        "step 'standardscaler': fitted attributes missing: ['var_']",
+    ),
+    "array-described-not-stored": (
+        at("arrays", "2/evil", {"dtype": "<f8", "shape": [1], "sha256": "0" * 64}),
+        "the archive holds [",
+    ),
+    "scaler-attribute-missing": (
+        removed(*SCALER, "fitted", "n_features_in_"),
+        "fitted attributes missing: ['n_features_in_']",
+    ),
+    "scaler-attribute-unknown": (
+        at(*SCALER, "fitted", "transform_", 1),
+        "fitted attributes missing: [], unknown: ['transform_']",
+    ),
+    "dunder-attribute": (
+        at(*SCALER, "fitted", "__class__", "x"),
+        "'__class__' is not a fitted attribute of StandardScaler",
+    ),
+    "method-name-attribute": (
+        at(*SCALER, "fitted", "transform", "x"),
+        "'transform' is not a fitted attribute of StandardScaler",
+    ),
+    "features-mismatch": (
+        at(*SCALER, "fitted", "n_features_in_", 3),
+        "fitted attribute mean_ must be an array of shape (3,)",
+    ),
+    "features-as-string": (
+        at(*SCALER, "fitted", "n_features_in_", "24"),
+        "fitted attribute n_features_in_ has a value of the wrong type",
+    ),
+    "member-missing": (removed("arrays", "0/var_"), "the archive holds ["),
+    "gru-state-checked-by-the-estimator": (
+        at(*GRU, "fitted", "n_iter_", -1),
+        "step 'gruclassifier': n_iter_ must be at least 0, got -1",
+    ),
+    "gru-unknown-class-name": (
+        at(*GRU, "class", "GRUClassifier"),
+        "step 'gruclassifier': class must be one of [",
+    ),
+    "checksum-wrong": (
+        at("arrays", "0/mean_", "sha256", "0" * 64),
+        "checksum mismatch for 0/mean_: the file is corrupted",
+    ),
+    "array-dtype-object": (
+        at("arrays", "0/scale_", "dtype", "|O"),
+        "arrays.0/scale_.dtype '|O' is not allowed",
+    ),
+}
+
+
+@pytest.mark.parametrize("edit, message", HOSTILE.values(), ids=HOSTILE.keys())
+def test_hostile_pipeline_files_are_refused_with_a_message_that_says_what_is_wrong(
+    good_blob, edit, message
+):
+    with pytest.raises(ValueError, match=re.escape(message)) as refusal:
+        load(io.BytesIO(tampered(good_blob, edit)))
+    assert "is not a valid pygru file" in str(refusal.value)
+
+
+def test_a_pipeline_without_steps_is_refused():
+    document = {"format": "pygru-pipeline", "format_version": 1, "arrays": {}}
+    document["root"] = {"class": "sklearn.pipeline.Pipeline", "params": {}, "steps": []}
+    blob = write_members({"metadata.json": json.dumps(document).encode()})
+    with pytest.raises(ValueError, match="the pipeline: it has no steps"):
+        load(io.BytesIO(blob))
+
+
+def test_untampered_copy_loads(good_blob):
+    load(io.BytesIO(tampered(good_blob)))
+
+
+def test_scaler_values_in_the_document_instead_of_arrays_are_refused(good_blob):
+    def edit(metadata):
+        scaler = metadata["root"]["steps"][0][1]
+        del scaler["arrays"]["mean_"]
+        scaler["fitted"]["mean_"] = [0.0] * 24
+
+    with pytest.raises(ValueError, match=re.escape("mean_ must be an array of shape (24,)")):
+        load(io.BytesIO(tampered(good_blob, edit, arrays={"0/mean_": None})))
+
+
+def test_scaler_arrays_of_the_wrong_kind_are_refused(good_blob):
+    mean = np.load(io.BytesIO(good_blob), allow_pickle=False)["0/mean_"]
+    cases = {
+        "0/mean_": (mean[:-1], "fitted attribute mean_ must be an array of shape (24,)"),
+        "0/scale_": (mean.astype(int), "fitted attribute scale_ must be an array"),
+        "0/var_": (mean.reshape(2, -1), "fitted attribute var_ must be an array of shape"),
+        "0/n_samples_seen_": (np.array("x"), "n_samples_seen_ must be a number, got np.str_"),
+    }
+    for key, (array, message) in cases.items():
+        with pytest.raises(ValueError, match=re.escape(message)):
+            load(io.BytesIO(tampered(good_blob, arrays={key: array})))
+
+
+VOCABULARY = ("root", "steps", 0, 1, "fitted")
+
+HOSTILE_VOCABULARY = {
+    "size-mismatch": at(*VOCABULARY, "vocabulary_size_", 5),
+    "id-twice": lambda metadata: metadata["root"]["steps"][0][1]["fitted"]["vocabulary_"]["dict"][
+        0
+    ].__setitem__(1, 3),
+    "padding-id": at(*VOCABULARY, "vocabulary_", {"dict": [["a", 0]]}),
+    "token-not-a-string": lambda metadata: metadata["root"]["steps"][0][1]["fitted"][
+        "vocabulary_"
+    ]["dict"][0].__setitem__(0, 5),
+    "not-a-dict": at(*VOCABULARY, "vocabulary_", ["a", "b"]),
+}
+
+
+@pytest.mark.parametrize("edit", HOSTILE_VOCABULARY.values(), ids=HOSTILE_VOCABULARY.keys())
+def test_hostile_vocabularies_are_refused(good_text_blob, edit):
+    with pytest.raises(ValueError, match="step 'tokensequencer': fitted attribute vocabulary_"):
+        load(io.BytesIO(tampered(good_text_blob, edit)))
+
+
+def test_every_truncation_and_bit_flip_of_a_pipeline_file_is_refused(good_blob):
+    for cut in range(0, len(good_blob), max(1, len(good_blob) // 61)):
+        with pytest.raises(ValueError, match="not a (valid )?pygru file"):
+            load(io.BytesIO(good_blob[:cut]))
+    mean = np.load(io.BytesIO(good_blob), allow_pickle=False)["0/mean_"]
+    start = good_blob.find(mean.tobytes())
+    for offset in range(start, start + mean.nbytes, 5):
+        corrupted = bytearray(good_blob)
+        corrupted[offset] ^= 0x10
+        with pytest.raises(ValueError, match="not a valid pygru file"):
+            load(io.BytesIO(bytes(corrupted)))
+
+
+# ------------------------------------------------------------------ files that are not ours
+
+
+def skops_file(tmp_path):
+    skops_io = pytest.importorskip("skops.io")
+    path = tmp_path / "model.skops"
+    skops_io.dump(StandardScaler().fit(np.eye(3)), path)
+    return path.read_bytes()
+
+
+def plain_npz():
+    buffer = io.BytesIO()
+    np.savez(buffer, params=np.zeros(3))
+    return buffer.getvalue()
+
+
+def npy_file(array, allow_pickle=False):
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, array, allow_pickle=allow_pickle)
+    return buffer.getvalue()
+
+
+def bad_files(tmp_path):
+    """name: (bytes, what the refusal must say)."""
+    zip_of_text = write_members({"readme.txt": b"hello"})
+    return {
+        "empty": (b"", "is not a pygru file: it is empty"),
+        "text": (b"weights = [1, 2, 3]\n", "is not a pygru file: it is not a zip archive"),
+        "one-byte": (b"x", "is not a pygru file: it is not a zip archive"),
+        "python-object-stream": (b"\x80\x04\x95", "is not a pygru file: it is not a zip archive"),
+        "npy-of-objects": (
+            npy_file(np.array([{}], dtype=object), allow_pickle=True),
+            "is not a pygru file: it is not a zip archive",
+        ),
+        "npy": (npy_file(np.zeros(3)), "is not a pygru file: it holds a single NumPy array"),
+        "plain-npz": (plain_npz(), "is not a valid pygru file: the archive has no metadata.json"),
+        "other-zip": (zip_of_text, "is not a valid pygru file: the archive has no metadata.json"),
+        "skops": (skops_file(tmp_path), "it looks like a skops file (load it with skops.io.load)"),
+        "zip-magic-only": (b"PK\x03\x04" + b"\0" * 40, "its zip archive is truncated or damaged"),
+        "truncated": (saved_bytes(StandardScaler()).rstrip(b"\0")[:-30], "truncated or damaged"),
+        "foreign-json": (
+            write_members({"metadata.json": b'{"name": "resnet"}'}),
+            "is not a valid pygru file: format is None, expected 'pygru-estimator' or "
+            "'pygru-pipeline'",
+        ),
+    }
+
+
+def test_files_that_are_not_pygru_files_say_so_and_never_point_to_pickle(tmp_path):
+    for name, (blob, message) in bad_files(tmp_path).items():
+        path = tmp_path / f"{name}.npz"
+        path.write_bytes(blob)
+        for source in (path, io.BytesIO(blob)):
+            with pytest.raises(ValueError, match=re.escape(message)) as refusal:
+                load(source)
+            message_without_the_file_name = str(refusal.value).replace(str(path), "")
+            assert "pickle" not in message_without_the_file_name.lower(), name
+        assert str(path) in str(pytest.raises(ValueError, load, path).value)
