@@ -104,7 +104,14 @@ def test_examples_run(module_name):
 
 
 # ---------------------------------------------------------------------------- parameters
-_PUBLIC_MODULES = ("pygru", "pygru.functional", "pygru.text", "pygru.datasets", "pygru.notebook")
+_PUBLIC_MODULES = (
+    "pygru",
+    "pygru.functional",
+    "pygru.preprocessing",
+    "pygru.text",
+    "pygru.datasets",
+    "pygru.notebook",
+)
 
 
 def _public_callables():
