@@ -1,0 +1,59 @@
+"""make_windows composes with GRURegressor: each forecasting recipe fits and forecasts."""
+
+import numpy as np
+import pytest
+
+from pygru import GRURegressor
+from pygru.datasets import make_windows
+
+PERIOD = 8
+# short fits on purpose: the assertions are about shapes and what was learnt, not convergence
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+def waves(n_timepoints):
+    """Two noiseless waves of period 8 on their own scales: easy to forecast, not trivial."""
+    t = np.arange(n_timepoints)
+    return np.column_stack(
+        [50.0 + 10.0 * np.sin(2 * np.pi * t / PERIOD), 3.0 * np.cos(2 * np.pi * t / PERIOD)]
+    )
+
+
+def r2(truth, prediction):
+    return 1.0 - np.sum((truth - prediction) ** 2) / np.sum((truth - truth.mean(axis=0)) ** 2)
+
+
+def fit_and_forecast(X, y, output, n_test=16):
+    regressor = GRURegressor(
+        hidden_layer_sizes=(16,), output=output, max_iter=60, random_state=0
+    ).fit(X[:-n_test], y[:-n_test])
+    return regressor, regressor.predict(X[-n_test:]), y[-n_test:]
+
+
+def test_last_one_step_univariate():
+    X, y = make_windows(waves(120)[:, 0], lookback=PERIOD)
+    regressor, forecast, truth = fit_and_forecast(X, y, "last")
+    assert forecast.shape == truth.shape == (16,)
+    assert r2(truth, forecast) > 0.95
+
+
+def test_last_multi_step_multivariate():
+    horizon = 3
+    X, y = make_windows(waves(120), lookback=PERIOD, horizon=horizon)
+    assert X.shape[2] == 2 and y.shape[1] == horizon * 2
+    regressor, forecast, truth = fit_and_forecast(X, y, "last")
+    assert regressor.n_outputs_ == horizon * 2 and forecast.shape == truth.shape
+    by_step = forecast.reshape(-1, horizon, 2)  # (window, step ahead, series)
+    truth_by_step = truth.reshape(-1, horizon, 2)
+    for step in range(horizon):
+        for column in range(2):
+            assert r2(truth_by_step[:, step, column], by_step[:, step, column]) > 0.9
+
+
+@pytest.mark.parametrize("horizon", [1, 2])
+def test_sequence_targets(horizon):
+    X, y = make_windows(waves(120)[:, 0], lookback=PERIOD, horizon=horizon, output="sequence")
+    regressor, forecast, truth = fit_and_forecast(X, y, "sequence")
+    assert forecast.shape == truth.shape
+    # from the third step of a window on, the model has seen enough of the wave
+    assert r2(truth[:, 2:].ravel(), forecast[:, 2:].ravel()) > 0.9
