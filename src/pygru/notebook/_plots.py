@@ -301,23 +301,12 @@ def gate_plot_data(
     gates = {
         name: values[0, : len(spans)] for name, values in activations[layer][direction].items()
     }
-    if time_labels is not None and len(time_labels) < len(inputs):
-        raise ValueError(
-            f"time_labels has {len(time_labels)} labels for a sequence of {len(inputs)} steps"
-        )
-    if time_labels is not None:
-        labels = [_UNKNOWN_TOKEN if label is None else str(label) for label in time_labels]
-        labels = labels[: len(inputs)]
-    elif tokens:
-        labels = _token_labels(inputs, _vocabulary(estimator, vocabulary))
-    else:
-        labels = None
     prediction, prediction_steps = _prediction(model, batch, tokens)
     return GatePlotData(
         inputs,
         spans,
         gates,
-        labels,
+        _step_labels(estimator, inputs, tokens, time_labels, vocabulary),
         _TOKEN_AXIS if tokens else "time step",
         prediction,
         prediction_steps,
@@ -358,6 +347,21 @@ def _model_input(batch, tokens):
         return ids[0, : lengths[0]]
     padded, lengths = _sequences.to_padded(batch, dtype=np.float64)
     return padded[0, : lengths[0]]
+
+
+def _step_labels(estimator, inputs, tokens, time_labels, vocabulary):
+    """The label of each time step: ``time_labels``, else for tokens their words (or ids),
+    else None."""
+    if time_labels is not None:
+        if len(time_labels) < len(inputs):
+            raise ValueError(
+                f"time_labels has {len(time_labels)} labels for a sequence of {len(inputs)} steps"
+            )
+        labels = time_labels[: len(inputs)]
+        return [_UNKNOWN_TOKEN if label is None else str(label) for label in labels]
+    if tokens:
+        return _token_labels(inputs, _vocabulary(estimator, vocabulary))
+    return None
 
 
 def _check_vocabulary(vocabulary, tokens):
