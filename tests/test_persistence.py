@@ -17,7 +17,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, MinMaxScaler, StandardScaler
 
 from pygru import GRUClassifier, GRURegressor
-from pygru._persistence import load, save
+from pygru._persistence import _is_fitted, load, save
 from pygru.datasets import load_movie_reviews, load_ucr
 from pygru.text import TokenSequencer
 
@@ -580,3 +580,30 @@ def test_files_that_are_not_pygru_files_say_so_and_never_point_to_pickle(tmp_pat
             message_without_the_file_name = str(refusal.value).replace(str(path), "")
             assert "pickle" not in message_without_the_file_name.lower(), name
         assert str(path) in str(pytest.raises(ValueError, load, path).value)
+
+
+def entry_paths(node, prefix=()):
+    """The path of every entry of a JSON document, its root excluded."""
+    items = node.items() if isinstance(node, dict) else enumerate(node)
+    for key, value in items:
+        yield prefix + (key,)
+        if isinstance(value, (dict, list)):
+            yield from entry_paths(value, prefix + (key,))
+
+
+def test_any_entry_replaced_by_a_value_of_another_type_is_a_value_error_or_a_model(
+    good_text_blob, text_data
+):
+    """A sweep over the whole document: nothing but a ValueError escapes, and whatever
+    loads still predicts, unless a step became passthrough or unfitted (null), which the
+    format allows."""
+    texts, _ = text_data
+    metadata = json.loads(read_members(good_text_blob)["metadata.json"])
+    for path in entry_paths(metadata):
+        for value in (None, -1, "x", [[1, 2]], {"float": "nan"}):
+            try:
+                loaded = load(io.BytesIO(tampered(good_text_blob, at(*path, value))))
+            except ValueError:
+                continue
+            if all(step is not None and _is_fitted(step) for _, step in loaded.steps):
+                loaded.predict(texts[:3])
