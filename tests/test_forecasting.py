@@ -1,10 +1,13 @@
-"""make_windows composes with GRURegressor: each forecasting recipe fits and forecasts."""
+"""make_windows composes with GRURegressor in each forecasting recipe; the benchmark runs."""
+
+import importlib.util
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from pygru import GRURegressor
-from pygru.datasets import make_windows
+from pygru.datasets import load_nile, make_windows
 
 PERIOD = 8
 # short fits on purpose: the assertions are about shapes and what was learnt, not convergence
@@ -57,3 +60,29 @@ def test_sequence_targets(horizon):
     assert forecast.shape == truth.shape
     # from the third step of a window on, the model has seen enough of the wave
     assert r2(truth[:, 2:].ravel(), forecast[:, 2:].ravel()) > 0.9
+
+
+def load_benchmark():
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "forecasting.py"
+    spec = importlib.util.spec_from_file_location("forecasting_benchmark", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_benchmark_quick_run_writes_its_table(tmp_path):
+    output = tmp_path / "forecasting.md"
+    rows = load_benchmark().main(["--quick", "--output", str(output)])
+    assert [row["name"] for row in rows] == ["airline", "lynx", "nile", "sunspots"]
+    nile = next(row for row in rows if row["name"] == "nile")
+    # the last 20 % held out; the naive forecast and its MASE, computed independently
+    series = load_nile().data
+    assert nile["n_test"] == 20 and "seasonal" not in nile
+    naive_mae = np.mean(np.abs(series[-20:] - series[-21:-1]))
+    in_sample_naive_mae = np.mean(np.abs(np.diff(series[:80])))
+    np.testing.assert_allclose(nile["naive"], [naive_mae, naive_mae / in_sample_naive_mae])
+    table = output.read_text(encoding="utf-8")
+    assert "| method | airline | lynx | nile | sunspots |" in table
+    assert "--quick run" in table
+    for row in rows:
+        assert np.all(np.isfinite(row["gru"])) and row["gru"].shape == (1, 2)

@@ -1,0 +1,299 @@
+"""One-step-ahead forecasts of four real series: GRURegressor against classical baselines.
+
+For each bundled series (airline, lynx, Nile, sunspots) the last 20 % of the values are held
+out. Every method is fitted on the first 80 % only and then forecasts each held-out value
+from the true values before it (rolling one-step-ahead, no refit). Methods:
+
+- naive: the previous value; seasonal naive: the value one season m back (series with a
+  season or cycle only);
+- linear autoregression: RidgeCV on the same lag windows the GRU reads (standardised lags,
+  alpha chosen by RidgeCV's leave-one-out on the training windows);
+- ETS (statsmodels, skipped when it is missing): the ETSModel with the lowest AICc on the
+  training part among additive/multiplicative error (multiplicative only for a positive
+  series), no or damped additive trend, and no or a season of period m of the error's kind;
+  the test part is smoothed with the parameters fitted on the training part;
+- GRURegressor with its defaults (``random_state=seed``), and with ``early_stopping=True,
+  validation_split="last"``: mean +- std over seeds.
+
+Everything runs on the raw scale (no log or other transform for any method). Errors: MAE,
+and MASE (the MAE divided by the in-sample MAE of the naive forecast on the training part).
+
+    python benchmarks/forecasting.py            # 5 seeds: the published table
+    python benchmarks/forecasting.py --quick    # 1 seed, short GRU training: a smoke run
+
+The report goes to stdout and (unless --no-write) to benchmarks/results/forecasting.md.
+"""
+
+import argparse
+import os
+import platform
+import sys
+import time
+import warnings
+from datetime import date
+
+import numpy as np
+import sklearn
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import RidgeCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
+
+import pygru
+from pygru import GRURegressor
+from pygru.datasets import load_airline, load_lynx, load_nile, load_sunspots, make_windows
+
+RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "forecasting.md")
+
+# --------------------------------------------------------------------------- settings
+# Fixed rules, the same for every series; nothing here was chosen by looking at test errors.
+SERIES = {  # name: (loader, season or cycle length m in steps, None if there is none)
+    "airline": (load_airline, 12),  # months in a year
+    "lynx": (load_lynx, 10),  # the ~10-year lynx cycle
+    "nile": (load_nile, None),  # no season
+    "sunspots": (load_sunspots, 11),  # the ~11-year solar cycle
+}
+TEST_FRACTION = 0.2  # the last 20 % of each series, rounded to whole steps
+LOOKBACK_SEASONS = 2  # the windows cover two seasons ...
+LOOKBACK_WITHOUT_SEASON = 10  # ... or ten steps for a series without one
+RIDGE_ALPHAS = np.logspace(-3, 3, 13)
+GRU_VARIANTS = [  # (key, label, parameters beyond random_state)
+    ("gru", "GRURegressor defaults", {}),
+    (
+        "gru_es",
+        'GRURegressor early_stopping, validation_split="last"',
+        {"early_stopping": True, "validation_split": "last"},
+    ),
+]
+QUICK_GRU = {"max_iter": 30}
+N_SEEDS = 5
+
+
+# --------------------------------------------------------------------------- helpers
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def mean_std(values, digits):
+    values = np.asarray(values, dtype=float)
+    if len(values) == 1:
+        return f"{values[0]:.{digits}f}"
+    return f"{values.mean():.{digits}f} ± {values.std():.{digits}f}"
+
+
+def lookback_for(season):
+    return LOOKBACK_WITHOUT_SEASON if season is None else LOOKBACK_SEASONS * season
+
+
+def split_point(n_values):
+    """Index of the first held-out value."""
+    return n_values - int(round(TEST_FRACTION * n_values))
+
+
+def errors(forecast, truth, naive_scale):
+    mae = float(np.mean(np.abs(forecast - truth)))
+    return mae, mae / naive_scale
+
+
+# --------------------------------------------------------------------------- methods
+def forecast_linear_ar(X_train, y_train, X_test):
+    model = make_pipeline(StandardScaler(), RidgeCV(alphas=RIDGE_ALPHAS))
+    return model.fit(X_train[:, :, 0], y_train).predict(X_test[:, :, 0])
+
+
+def ets_candidates(series, season):
+    errors_allowed = ["add", "mul"] if np.all(series > 0) else ["add"]
+    for error in errors_allowed:
+        for trend in (None, "add"):
+            for seasonal in (None, error) if season else (None,):
+                yield dict(
+                    error=error,
+                    trend=trend,
+                    damped_trend=trend is not None,
+                    seasonal=seasonal,
+                    seasonal_periods=season if seasonal else None,
+                )
+
+
+def ets_label(spec):
+    letter = {None: "N", "add": "A", "mul": "M"}
+    trend = "Ad" if spec["trend"] else "N"
+    return f"ETS({letter[spec['error']]},{trend},{letter[spec['seasonal']]})"
+
+
+def forecast_ets(series, n_train, season):
+    """One-step forecasts of series[n_train:] by the training part's best ETS by AICc."""
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+    train = series[:n_train]
+    best = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # convergence chatter of some candidates
+        for spec in ets_candidates(train, season):
+            fitted = ETSModel(train, **spec).fit(disp=False)
+            if np.isfinite(fitted.aicc) and (best is None or fitted.aicc < best[1].aicc):
+                best = (spec, fitted)
+        spec, fitted = best
+        smoothed = ETSModel(series, **spec).smooth(fitted.params)
+    return np.asarray(smoothed.fittedvalues)[n_train:], ets_label(spec)
+
+
+def statsmodels_available():
+    try:
+        import statsmodels  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def fit_quietly(model, X, y):
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    return time.perf_counter() - start
+
+
+# --------------------------------------------------------------------------- one series
+def run_series(name, seeds, quick, with_ets):
+    loader, season = SERIES[name]
+    series = loader().data
+    n_train = split_point(len(series))
+    lookback = lookback_for(season)
+    X, y = make_windows(series, lookback=lookback)  # y[i] = series[i + lookback]
+    is_test = np.arange(lookback, len(series)) >= n_train
+    X_train, y_train, X_test, truth = X[~is_test], y[~is_test], X[is_test], y[is_test]
+    naive_scale = np.mean(np.abs(np.diff(series[:n_train])))
+    test_times = np.arange(n_train, len(series))
+
+    row = dict(
+        name=name,
+        length=len(series),
+        n_test=len(truth),
+        season=season,
+        lookback=lookback,
+        n_windows=len(y_train),
+    )
+    row["naive"] = errors(series[test_times - 1], truth, naive_scale)
+    if season:
+        row["seasonal"] = errors(series[test_times - season], truth, naive_scale)
+    linear = forecast_linear_ar(X_train, y_train, X_test)
+    row["linear"] = errors(linear, truth, naive_scale)
+    if with_ets:
+        ets, row["ets_model"] = forecast_ets(series, n_train, season)
+        row["ets"] = errors(ets, truth, naive_scale)
+    for key, _, parameters in GRU_VARIANTS:
+        settings = {**parameters, **(QUICK_GRU if quick else {})}
+        results, times = [], []
+        for seed in seeds:
+            model = GRURegressor(random_state=seed, **settings)
+            times.append(fit_quietly(model, X_train, y_train))
+            results.append(errors(model.predict(X_test), truth, naive_scale))
+        row[key], row[f"{key}_time"] = np.array(results), float(np.mean(times))
+    log(
+        f"[{name}] MAE naive {row['naive'][0]:.1f}  linear AR {row['linear'][0]:.1f}  "
+        + (f"ETS {row['ets'][0]:.1f}  " if with_ets else "")
+        + f"GRU {mean_std(row['gru'][:, 0], 1)}"
+    )
+    return row
+
+
+# --------------------------------------------------------------------------- report
+def cell(row, key):
+    """MAE (MASE) of one method on one series; mean ± std for the seeded GRU rows."""
+    if key not in row:
+        return "–"
+    result = np.asarray(row[key])
+    if result.ndim == 1:
+        return f"{result[0]:.1f} ({result[1]:.2f})"
+    return f"{mean_std(result[:, 0], 1)} ({mean_std(result[:, 1], 2)})"
+
+
+def report(rows, seeds, quick, with_ets):
+    methods = [
+        ("naive", "naive (previous value)"),
+        ("seasonal", "seasonal naive (value m back)"),
+        ("linear", "linear AR (RidgeCV on the lag window)"),
+    ]
+    if with_ets:
+        methods.append(("ets", "ETS (statsmodels, AICc on the training part)"))
+    methods += [(key, label) for key, label, _ in GRU_VARIANTS]
+    gru_settings = ", ".join(f"{k}={v!r}" for k, v in QUICK_GRU.items()) if quick else ""
+    lines = [
+        "## One-step-ahead forecasts on the last 20 % of each series",
+        "",
+        "MAE (MASE) on the held-out part, raw scale; the GRU rows are mean ± std over "
+        f"{len(seeds)} seed(s) (`random_state={seeds[0]}..{seeds[-1]}`"
+        + (f", {gru_settings}" if gru_settings else "")
+        + "). MASE = MAE / in-sample MAE of the naive forecast on the training part "
+        "(below 1: better than the naive forecast was in-sample).",
+        "",
+        "| method | " + " | ".join(row["name"] for row in rows) + " |",
+        "|---|" + "---|" * len(rows),
+    ]
+    for key, label in methods:
+        lines.append(f"| {label} | " + " | ".join(cell(row, key) for row in rows) + " |")
+    lines += [
+        "",
+        "| series | length | held out | season m | lookback | training windows | "
+        "ETS chosen | GRU fit s (defaults / early stopping) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row['name']} | {row['length']} | last {row['n_test']} | "
+            f"{row['season'] or '–'} | {row['lookback']} | {row['n_windows']} | "
+            f"{row.get('ets_model', 'not run')} | "
+            f"{row['gru_time']:.1f} / {row['gru_es_time']:.1f} |"
+        )
+    return lines
+
+
+# --------------------------------------------------------------------------- main
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=N_SEEDS, help=f"default {N_SEEDS}")
+    parser.add_argument(
+        "--quick", action="store_true", help="1 seed, short GRU training: not for comparison"
+    )
+    parser.add_argument("--series", nargs="+", default=list(SERIES), choices=list(SERIES))
+    parser.add_argument("--threads", type=int, default=1, help="OpenMP/BLAS threads")
+    parser.add_argument("--output", default=RESULTS, help=f"report file (default {RESULTS})")
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    args = parser.parse_args(argv)
+    seeds = list(range(1 if args.quick else args.seeds))
+    with_ets = statsmodels_available()
+    if not with_ets:
+        log("statsmodels is not installed: the ETS row is skipped (pip install statsmodels)")
+
+    start = time.perf_counter()
+    with threadpool_limits(args.threads):
+        rows = [run_series(name, seeds, args.quick, with_ets) for name in args.series]
+    elapsed = time.perf_counter() - start
+
+    command = "python benchmarks/forecasting.py" + (" --quick" if args.quick else "")
+    header = [
+        "# pygru forecasting benchmark",
+        "",
+        f"Written by `{command}` on {date.today().isoformat()}: pygru {pygru.__version__}, "
+        f"scikit-learn {sklearn.__version__}, NumPy {np.__version__}, Python "
+        f"{platform.python_version()}, {os.cpu_count()} CPU(s), {args.threads} thread(s); "
+        f"total {elapsed / 60:.1f} min. "
+        + ("**--quick run: 1 seed, short training; not for comparison.** " if args.quick else "")
+        + "The protocol and its fixed rules: `benchmarks/README.md` and the docstring of "
+        "`benchmarks/forecasting.py`.",
+        "",
+    ]
+    text = "\n".join(header + report(rows, seeds, args.quick, with_ets)) + "\n"
+    print(text)
+    if not args.no_write:
+        os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
+        with open(args.output, "w", encoding="utf-8") as file:
+            file.write(text)
+        log(f"written to {args.output}")
+    return rows
+
+
+if __name__ == "__main__":
+    main()
