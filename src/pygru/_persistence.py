@@ -220,13 +220,13 @@ def _estimator_document(estimator):
     return metadata, arrays
 
 
-def _describe(obj, where, arrays, numbers):
+def _describe(obj, where, arrays, counter):
     """The JSON node of ``obj``; its arrays are added to ``arrays`` under member names
-    numbered by ``numbers``. ``where`` names the step in messages (None for the root)."""
+    numbered by ``counter``. ``where`` names the step in messages (None for the root)."""
     from sklearn.pipeline import Pipeline
 
     if type(obj) is Pipeline:
-        return _describe_pipeline(obj, where, arrays, numbers)
+        return _describe_pipeline(obj, where, arrays, counter)
     names = {cls: name for name, cls in _step_classes().items()}
     if type(obj) not in names:
         raise TypeError(_unsupported_message(obj, where))
@@ -243,14 +243,14 @@ def _describe(obj, where, arrays, numbers):
             node["fitted"] = _encode_non_finite_floats(state)
         else:
             node["fitted"], own_arrays = _attribute_state(obj, where)
-        number = next(numbers)
+        number = next(counter)
         for name, array in own_arrays.items():
             node["arrays"][name] = f"{number}/{name}"
             arrays[f"{number}/{name}"] = array
     return node
 
 
-def _describe_pipeline(pipeline, where, arrays, numbers):
+def _describe_pipeline(pipeline, where, arrays, counter):
     params = pipeline.get_params(deep=False)
     steps = params.pop("steps")
     if not isinstance(steps, list):
@@ -265,7 +265,7 @@ def _describe_pipeline(pipeline, where, arrays, numbers):
                 name,
                 step
                 if _is_passthrough(step)
-                else _describe(step, _step_where(where, name), arrays, numbers),
+                else _describe(step, _step_where(where, name), arrays, counter),
             ]
             for name, step in steps
         ],
@@ -661,7 +661,7 @@ def _load_node(node, where, source):
             raise _FormatError(f"{where}: an unfitted step has no arrays")
         return obj
     _expect(fitted, dict, f"{where}: fitted")
-    arrays = {name: source.claim(member, where) for name, member in members.items()}
+    arrays = {key: source.claim(member, where) for key, member in members.items()}
     try:
         if hasattr(obj, "_set_fitted_state"):
             obj._set_fitted_state(_decode_non_finite_floats(fitted, "fitted"), arrays)
