@@ -16,13 +16,29 @@ kernels are tested against the reference in tests/test_cuda.py on a GPU, and the
 under an emulation in tests/test_cuda_source.py); what this double checks is everything
 around them: where parameters, optimizer state and batches live, what crosses the bus, and
 that fitted models pickle without device arrays.
+
+``install_runtime(monkeypatch, gpu)`` stands in one level lower, for the CUDA runtime only:
+the same arrays (on numbered devices), ``RawModule``/``RawKernel`` and the device queries of an
+``EmulatedGPU``. Nothing of pygru is replaced: ``pygru._cuda._backend`` checks the arguments,
+``_layer`` and ``_launch`` plan the recurrence and ``_kernels`` compiles and looks up kernels
+as on a GPU. "Compiling" builds gru.cu as C++ with tests/cuda_shim, and a launch runs the
+kernel there (one CPU thread per CUDA thread, clusters of any size), after checking it as the
+driver would: launch bounds, shared-memory opt-in, the non-portable opt-in of clusters above
+8 blocks, the grid a multiple of the cluster, and every argument's type against the kernel's
+signature. ``EmulatedGPU.largest_cluster`` refuses larger cluster launches, as a GPU does
+whose GPCs have too few SMs free.
 """
 
+import dataclasses
+import functools
+import itertools
+import re
 import sys
 import types
 from collections import Counter
 
 import numpy as np
+from cuda_shim.emulator import PARAMETER_TYPES, SHARED_MEMORY_VIOLATION, compile_kernels
 from numpy.lib.mixins import NDArrayOperatorsMixin
 
 TRANSFERS = Counter()  # "host_to_device", "device_to_host" (arrays), "scalars_read"
@@ -43,8 +59,9 @@ class ndarray(NDArrayOperatorsMixin):  # noqa: N801 - the name CuPy uses
 
     __array_priority__ = 100
 
-    def __init__(self, data):
+    def __init__(self, data, device_id=None):
         self._data = data
+        self._device_id = _Device.current if device_id is None else device_id
 
     # ------------------------------------------------------------------ conversion
     def __array__(self, dtype=None, copy=None):
@@ -108,7 +125,7 @@ class ndarray(NDArrayOperatorsMixin):  # noqa: N801 - the name CuPy uses
     strides = property(lambda self: self._data.strides)
     flags = property(lambda self: self._data.flags)
     T = property(lambda self: ndarray(self._data.T))
-    device = property(lambda self: _Device())
+    device = property(lambda self: _Device(self._device_id))
 
     def __len__(self):
         return len(self._data)
@@ -153,7 +170,25 @@ class ndarray(NDArrayOperatorsMixin):  # noqa: N801 - the name CuPy uses
 
 
 class _Device:
-    id = 0
+    """``cupy.cuda.Device``: ``Device()`` is the current device, ``with Device(1):`` makes
+    device 1 current for arrays made inside."""
+
+    current = 0
+    gpu = None  # the EmulatedGPU of install_runtime
+
+    def __init__(self, device_id=None):
+        self.id = _Device.current if device_id is None else device_id
+
+    def __enter__(self):
+        self._previous, _Device.current = _Device.current, self.id
+        return self
+
+    def __exit__(self, *exc_info):
+        _Device.current = self._previous
+
+    @property
+    def attributes(self):
+        return {"MaxSharedMemoryPerBlockOptin": _Device.gpu.shared_memory_per_block}
 
 
 def _from_pickle(data):
@@ -346,3 +381,234 @@ def _backward_on_cpu(d_out, d_h_n, cache):
         ndarray(grad)
         for grad in functional.gru_backward(_to_host(d_out), _to_host(d_h_n), host_cache)
     )
+
+
+# ---------------------------------------------------------------------- the runtime stand-in
+_DEFAULT_SHARED_BYTES = 48 * 1024  # dynamic shared memory a kernel may use without opting in
+_PORTABLE_CLUSTER_SIZE = 8  # larger clusters need the non-portable opt-in
+_NON_PORTABLE_CLUSTER_SIZE_ALLOWED = 14  # CUfunction_attribute (cuda.h)
+
+
+class CUDADriverError(RuntimeError):
+    """``cupy.cuda.driver.CUDADriverError``."""
+
+
+class CUDARuntimeError(RuntimeError):
+    """``cupy.cuda.runtime.CUDARuntimeError``."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Launch:
+    """One kernel launch as the driver saw it; ``refused`` when it did not schedule it."""
+
+    name: str
+    grid: int
+    block: int
+    shared_bytes: int
+    cluster_size: int
+    device_id: int
+    refused: bool = False
+
+
+@dataclasses.dataclass
+class EmulatedGPU:
+    """What the runtime stand-in reports about its devices, and how it schedules clusters.
+
+    The defaults are an H100 (compute capability 9.0, 132 SMs, 227 KiB of shared memory per
+    block with opt-in). ``largest_cluster`` is the largest cluster the device schedules; larger
+    cluster launches fail as on a GPU with fewer free SMs per GPC. ``launches`` records every
+    launch, refused ones included.
+    """
+
+    major: int = 9
+    multiprocessors: int = 132
+    shared_memory_per_block: int = 232448
+    largest_cluster: int = 16
+    device_count: int = 1
+    launches: list = dataclasses.field(default_factory=list)
+
+    def properties(self, device_id):
+        """``cupy.cuda.runtime.getDeviceProperties``."""
+        if not 0 <= device_id < self.device_count:
+            raise CUDARuntimeError(f"cudaErrorInvalidDevice: invalid device ordinal {device_id}")
+        return {
+            "name": b"Emulated GPU",
+            "major": self.major,
+            "minor": 0,
+            "multiProcessorCount": self.multiprocessors,
+            "sharedMemPerBlockOptin": self.shared_memory_per_block,
+        }
+
+
+def memoize(for_each_device=False):
+    """``cupy.memoize``: one result per arguments (and per device)."""
+
+    def decorate(function):
+        results = {}
+
+        def memoized(*args):
+            key = (_Device.current if for_each_device else None, *args)
+            if key not in results:
+                results[key] = function(*args)
+            return results[key]
+
+        return memoized
+
+    return decorate
+
+
+class RawModule:
+    """``cupy.RawModule`` of CUDA source with ``name_expressions``: compiled on first use, as
+    C++ with the shim of tests/cuda_shim, for exactly these template instantiations."""
+
+    def __init__(self, code, options=(), name_expressions=()):
+        self.code = code
+        self.options = tuple(options)
+        self.name_expressions = tuple(name_expressions)
+        self.device_id = _Device.current
+        self._kernels = None
+
+    def get_function(self, name):
+        if name not in self.name_expressions:
+            raise CUDADriverError("CUDA_ERROR_NOT_FOUND: named symbol not found")
+        if self._kernels is None:
+            self._kernels = compile_kernels(self.code, self.name_expressions)
+        return RawKernel(self, name)
+
+
+class RawKernel:
+    """``cupy.RawKernel`` from ``RawModule.get_function``: launches check what the driver
+    checks, then run the kernel in the emulation."""
+
+    _handles = itertools.count(1)
+    _by_handle = {}
+
+    def __init__(self, module, name):
+        self.module = module
+        self.name = name
+        self.kernel = types.SimpleNamespace(ptr=next(RawKernel._handles))
+        RawKernel._by_handle[self.kernel.ptr] = self
+        self._max_dynamic_shared_size_bytes = 0
+        self.non_portable_cluster_size_allowed = False
+        match = re.search(r"__launch_bounds__\((\d+)\)", module.code)
+        self.max_threads = int(match.group(1)) if match else 1024
+        match = re.fullmatch(r"\w+_cluster<[^,]+, \w+, (\d+), \d+>", name)
+        self.cluster_size = int(match.group(1)) if match else 1
+
+    @property
+    def max_dynamic_shared_size_bytes(self):
+        return self._max_dynamic_shared_size_bytes
+
+    @max_dynamic_shared_size_bytes.setter
+    def max_dynamic_shared_size_bytes(self, value):
+        if not 0 <= value <= _Device.gpu.shared_memory_per_block:
+            raise CUDADriverError("CUDA_ERROR_INVALID_VALUE: invalid argument")
+        self._max_dynamic_shared_size_bytes = value
+
+    def __call__(self, grid, block, args, *, shared_mem=0):
+        gpu = _Device.gpu
+        grid, block = _launch_size(grid), _launch_size(block)
+        launch = Launch(self.name, grid, block, shared_mem, self.cluster_size, _Device.current)
+        if self.module.device_id != _Device.current:
+            raise CUDADriverError("CUDA_ERROR_INVALID_HANDLE: invalid resource handle")
+        if block > self.max_threads or shared_mem > max(
+            _DEFAULT_SHARED_BYTES, self._max_dynamic_shared_size_bytes
+        ):
+            raise CUDADriverError("CUDA_ERROR_INVALID_VALUE: invalid argument")
+        if grid % self.cluster_size or (
+            self.cluster_size > _PORTABLE_CLUSTER_SIZE
+            and not self.non_portable_cluster_size_allowed
+        ):
+            raise CUDADriverError("CUDA_ERROR_INVALID_CLUSTER_SIZE: invalid cluster size")
+        if self.cluster_size > gpu.largest_cluster:
+            gpu.launches.append(dataclasses.replace(launch, refused=True))
+            raise CUDADriverError("CUDA_ERROR_INVALID_CLUSTER_SIZE: invalid cluster size")
+        arrays = self._check_arguments(tuple(args))
+        gpu.launches.append(launch)
+        status = self.module._kernels.launch(
+            self.name, grid, block, shared_mem, self.cluster_size, arrays
+        )
+        if status == SHARED_MEMORY_VIOLATION:
+            raise CUDARuntimeError(
+                f"cudaErrorIllegalAddress: {self.name} used shared memory out of its bounds"
+            )
+        assert status == 0, (self.name, status)
+
+    def _check_arguments(self, args):
+        """The arguments as the kernel's parameters take them (NumPy data, np.int32); what a
+        real launch would misread is a TypeError."""
+        signature = self.module._kernels.signature(self.name)
+        if len(args) != len(signature):
+            raise TypeError(f"{self.name} takes {len(signature)} arguments, got {len(args)}")
+        converted = []
+        for position, (arg, code) in enumerate(zip(args, signature)):
+            expected = PARAMETER_TYPES[code]
+            if code == "i":
+                ok, wanted = isinstance(arg, np.int32), "an np.int32"
+            else:
+                wanted = f"a C-contiguous {expected} device array on the current device"
+                ok = (
+                    isinstance(arg, ndarray)
+                    and arg.dtype == expected
+                    and arg.flags.c_contiguous
+                    and arg._device_id == _Device.current
+                )
+            if not ok:
+                raise TypeError(f"{self.name} argument {position} must be {wanted}, got {arg!r}")
+            converted.append(arg._data if code != "i" else arg)
+        return converted
+
+
+def _launch_size(dims):
+    """The blocks (threads) of a 1-D launch given as a tuple, as CuPy takes it."""
+    if not isinstance(dims, tuple) or not 1 <= len(dims) <= 3:
+        raise TypeError(f"grid and block are tuples of one to three ints, got {dims!r}")
+    if any(int(size) != 1 for size in dims[1:]) or int(dims[0]) < 1:
+        raise NotImplementedError(f"the emulation runs 1-D launches, got {dims!r}")
+    return int(dims[0])
+
+
+def _function_set_attribute(handle, attribute, value):
+    """``cupy.cuda.driver.funcSetAttribute``, for the one attribute pygru sets."""
+    if attribute != _NON_PORTABLE_CLUSTER_SIZE_ALLOWED or handle not in RawKernel._by_handle:
+        raise CUDADriverError("CUDA_ERROR_INVALID_VALUE: invalid argument")
+    RawKernel._by_handle[handle].non_portable_cluster_size_allowed = bool(value)
+
+
+def _uninitialized(shape, dtype=float):
+    """``cupy.empty``: NaN where floating point, so a position no kernel wrote shows."""
+    return ndarray(np.full(shape, np.nan if np.dtype(dtype).kind == "f" else 0, dtype))
+
+
+def install_runtime(monkeypatch, gpu=None):
+    """Make ``import cupy`` give the runtime stand-in of ``gpu`` (an ``EmulatedGPU``, by default
+    an H100); pygru's GPU backend runs unchanged on it. Returns the ``cupy`` module."""
+    from pygru._cuda import _backend, _kernels
+
+    gpu = EmulatedGPU() if gpu is None else gpu
+    cupy, cupyx = _make_modules()
+    cupy.RawModule = RawModule
+    cupy.memoize = memoize
+    cupy.empty = _uninitialized
+    cupy.empty_like = lambda array: _uninitialized(array.shape, array.dtype)
+    cupy.cuda.runtime = types.SimpleNamespace(
+        getDeviceCount=lambda: gpu.device_count,
+        getDeviceProperties=gpu.properties,
+        CUDARuntimeError=CUDARuntimeError,
+    )
+    cupy.cuda.driver = types.SimpleNamespace(
+        CUDADriverError=CUDADriverError, funcSetAttribute=_function_set_attribute
+    )
+    monkeypatch.setitem(sys.modules, "cupy", cupy)
+    monkeypatch.setitem(sys.modules, "cupyx", cupyx)
+    monkeypatch.setattr(_Device, "gpu", gpu)
+    monkeypatch.setattr(_Device, "current", 0)
+    # Compiled modules and device limits are cached per process; start and end with none.
+    monkeypatch.setattr(_kernels, "_memoized", _fresh_cache(_kernels._memoized))
+    monkeypatch.setattr(_backend, "_limits", {})
+    TRANSFERS.clear()
+    return cupy
+
+
+def _fresh_cache(cached_function):
+    return functools.cache(cached_function.__wrapped__)

@@ -6,6 +6,8 @@
 // template expression, as in the CuPy name_expressions) like a launch with `grid` blocks of
 // `threads` threads: clusters one after the other (tiles never synchronise), all threads of a
 // cluster at once. `args` points to the arguments as cuLaunchKernel's kernelParams do.
+// pygru_emulated_kernel_signature(name) spells the kernel's parameter types, one letter each
+// (f/d/q: pointer to float/double/long long, i: int), so a caller can check its arguments.
 #include "cuda_emulation.h"
 
 #include <cstdio>
@@ -21,9 +23,27 @@ namespace emulation {
 
 using Thunk = std::function<void(void**)>;
 
-std::map<std::string, Thunk>& registry() {
-    static std::map<std::string, Thunk> kernels;
+struct Kernel {
+    Thunk run;
+    std::string signature;
+};
+
+std::map<std::string, Kernel>& registry() {
+    static std::map<std::string, Kernel> kernels;
     return kernels;
+}
+
+template <typename T>
+constexpr char type_code() {
+    using Plain = std::remove_cv_t<std::remove_pointer_t<std::remove_cv_t<T>>>;
+    if constexpr (std::is_pointer_v<std::remove_cv_t<T>>) {
+        static_assert(std::is_same_v<Plain, float> || std::is_same_v<Plain, double>
+                      || std::is_same_v<Plain, long long>);
+        return std::is_same_v<Plain, float> ? 'f' : std::is_same_v<Plain, double> ? 'd' : 'q';
+    } else {
+        static_assert(std::is_same_v<Plain, int>);
+        return 'i';
+    }
 }
 
 template <typename... Args, size_t... I>
@@ -33,9 +53,9 @@ void call(void (*kernel)(Args...), void** args, std::index_sequence<I...>) {
 
 template <typename... Args>
 bool add(const char* name, void (*kernel)(Args...)) {
-    registry()[name] = [kernel](void** args) {
-        call(kernel, args, std::index_sequence_for<Args...>{});
-    };
+    registry()[name] = Kernel{
+        [kernel](void** args) { call(kernel, args, std::index_sequence_for<Args...>{}); },
+        std::string{type_code<Args>()...}};
     return true;
 }
 
@@ -62,7 +82,7 @@ int pygru_emulate(const char* name, int grid, int threads, long long shared_byte
     if (grid < 1 || cluster < 1 || grid % cluster || threads < 32 || threads % 32
             || shared_bytes < 0)
         return 2;
-    const Thunk& kernel = found->second;
+    const Thunk& kernel = found->second.run;
     const int warps_per_block = threads / 32;
     blockDim = {unsigned(threads), 1, 1};
     gridDim = {unsigned(grid), 1, 1};
@@ -102,5 +122,11 @@ int pygru_emulate(const char* name, int grid, int threads, long long shared_byte
 }
 
 int pygru_emulated_kernel_count() { return int(emulation::registry().size()); }
+
+// Null for an unknown kernel.
+const char* pygru_emulated_kernel_signature(const char* name) {
+    auto found = emulation::registry().find(name);
+    return found == emulation::registry().end() ? nullptr : found->second.signature.c_str();
+}
 
 }  // extern "C"
