@@ -153,7 +153,7 @@ def test_a_gpu_model_pickles_with_numpy_and_predicts_where_there_is_no_cupy(monk
         assert isinstance(clf.network_.params, sys.modules["cupy"].ndarray)  # unchanged
         saved = io.BytesIO()
         save(clf, saved)
-        state = to_torch_state_dict(clf)
+        state = to_torch_state_dict(clf, fold_standardization=True)
         assert all(type(value) is np.ndarray for value in state.values())
         assert all(type(w) is np.ndarray for w in clf.coefs_ + clf.intercepts_)
         gates = clf.gate_activations(X[:3])[0]["forward"]["z"]
