@@ -385,8 +385,17 @@ def test_make_windows_sequence_multivariate_and_target():
     np.testing.assert_array_equal(y[0], [3, 5])
 
 
+def test_make_windows_one_column_series_keeps_its_column_axis():
+    series = np.arange(6.0)[:, None]
+    assert make_windows(series, lookback=2)[1].shape == (4, 1)
+    assert make_windows(series, lookback=2, output="sequence")[1].shape == (4, 2, 1)
+    assert make_windows(series, lookback=2, target=0)[1].shape == (4,)
+
+
 @pytest.mark.parametrize(
-    "series", [np.arange(9.0), np.arange(18.0).reshape(9, 2)], ids=["1-D", "2-D"]
+    "series",
+    [np.arange(9.0), np.arange(9.0)[:, None], np.arange(18.0).reshape(9, 2)],
+    ids=["1-D", "one column", "2-D"],
 )
 @pytest.mark.parametrize("horizon", [1, 3])
 def test_make_windows_sequence_ends_with_the_last_target(series, horizon):

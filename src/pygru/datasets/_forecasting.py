@@ -223,10 +223,11 @@ def make_windows(series, lookback, horizon=1, step=1, target=None, output="last"
         ``n_predicted`` is 1 for a 1-D series or a given ``target`` and ``n_dims``
         otherwise. Column ``h * n_predicted + d`` holds column ``d`` of the series
         ``h + 1`` steps ahead (step-major, so ``y.reshape(..., horizon, n_predicted)``
-        separates steps and columns). ``output="last"``: shape ``(n_windows,)`` if
-        ``n_targets == 1``, else ``(n_windows, n_targets)``. ``output="sequence"``:
-        shape ``(n_windows, lookback)`` if ``n_targets == 1``, else
-        ``(n_windows, lookback, n_targets)``.
+        separates steps and columns). ``output="last"``: shape ``(n_windows,)`` for
+        one value per window (``horizon == 1`` and a 1-D series or a given ``target``),
+        else ``(n_windows, n_targets)``. ``output="sequence"``: likewise
+        ``(n_windows, lookback)`` or ``(n_windows, lookback, n_targets)``. A 2-D series
+        of one column keeps its column axis, as a 2-D y does in scikit-learn.
 
     Raises
     ------
@@ -327,7 +328,7 @@ def make_windows(series, lookback, horizon=1, step=1, target=None, output="last"
     y = y.reshape(n_windows, len(target_steps), -1)
     if output == "last":
         y = y[:, 0]
-    if y.shape[-1] == 1:
+    if horizon == 1 and (values.ndim == 1 or target is not None):
         y = y[..., 0]
     return X, np.ascontiguousarray(y)
 
