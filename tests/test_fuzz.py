@@ -982,7 +982,7 @@ def windows_by_loop(series, lookback, horizon, step, target):
         future = columns[start + lookback : start + lookback + horizon]
         if values.ndim == 1 or target is not None:
             future = future[:, 0 if target is None else target]
-        y.append(future[0] if horizon == 1 else future)
+        y.append(future[0] if horizon == 1 else future.reshape(-1))  # step-major columns
     return np.array(X), np.array(y)
 
 
