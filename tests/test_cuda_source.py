@@ -16,7 +16,6 @@ import ctypes.util
 import functools
 import glob
 import os
-import shutil
 import subprocess
 import sys
 import types
@@ -26,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import make_layer, random_lengths
+from cuda_shim.emulator import compile_kernels
 
 from pygru import _reference
 from pygru._cuda import _kernels, _launch, _layer, is_cupy_array
@@ -38,7 +38,6 @@ from pygru._cuda._launch import (
     plan_recurrence,
 )
 
-SHIM = Path(__file__).parent / "cuda_shim"
 TYPE_NAMES = {np.float32: "float", np.float64: "double"}
 TOLERANCE = {np.float32: 5e-5, np.float64: 1e-10}
 HOPPER = DeviceLimits(shared_memory_per_block=232448, multiprocessors=132, max_cluster_size=16)
@@ -150,59 +149,9 @@ def test_every_instantiation_compiles_for_sm90_and_the_block_kernels_for_sm80(nv
 
 
 @pytest.fixture(scope="module")
-def emulator(tmp_path_factory):
-    compiler = shutil.which(os.environ.get("CXX", "g++")) or shutil.which("c++")
-    if compiler is None:
-        pytest.skip("no C++ compiler for the kernel emulation")
-    source = _kernels.source()
+def emulator():
     names = [name for type_name in TYPE_NAMES.values() for name in kernel_names(type_name, 4)]
-    folder = tmp_path_factory.mktemp("cuda_emulation")
-    (folder / "gru.cu").write_text(source)
-    listing = ['#include "gru.cu"\n'] + [
-        f'PYGRU_EMULATED_KERNEL("{name}", {name})\n' for name in names
-    ]
-    (folder / "kernels.inc").write_text("".join(listing))
-    library = folder / "emulator.so"
-    command = [
-        compiler,
-        "-std=c++20",
-        "-O1",
-        "-fPIC",
-        "-shared",
-        "-pthread",
-        "-Wall",
-        "-Werror",
-        "-Wno-unknown-pragmas",
-        f"-I{SHIM}",
-        f"-I{folder}",
-        '-DPYGRU_KERNEL_LIST="kernels.inc"',
-        str(SHIM / "emulator.cpp"),
-        "-o",
-        str(library),
-    ]
-    probe = folder / "probe.cpp"
-    probe.write_text("#include <barrier>\nint main() { std::barrier<> b(1); }\n")
-    if (
-        subprocess.run(
-            [compiler, "-std=c++20", "-pthread", str(probe), "-o", str(folder / "probe")],
-            capture_output=True,
-        ).returncode
-        != 0
-    ):
-        pytest.skip(f"{compiler} lacks C++20 std::barrier")
-    result = subprocess.run(command, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    lib = ctypes.CDLL(str(library))
-    lib.pygru_emulate.argtypes = [
-        ctypes.c_char_p,
-        ctypes.c_int,
-        ctypes.c_int,
-        ctypes.c_longlong,
-        ctypes.c_int,
-        ctypes.c_void_p,
-    ]
-    assert lib.pygru_emulated_kernel_count() == len(names)
-    return lib
+    return compile_kernels(_kernels.source(), names)
 
 
 class _NanFilledNumpy:
@@ -235,20 +184,7 @@ class EmulatedRuntime:
         assert self.run(name, grid, block, shared_bytes, args, cluster_size) == 0, name
 
     def run(self, name, grid, block, shared_bytes, args, cluster_size):
-        values = []
-        for arg in args:
-            if isinstance(arg, np.ndarray):
-                assert arg.flags.c_contiguous, name
-                values.append(ctypes.c_void_p(arg.ctypes.data))
-            else:
-                assert isinstance(arg, np.int32), (name, type(arg))
-                values.append(ctypes.c_int32(int(arg)))
-        pointers = (ctypes.c_void_p * len(values))(
-            *[ctypes.cast(ctypes.pointer(value), ctypes.c_void_p) for value in values]
-        )
-        return self.library.pygru_emulate(
-            name.encode(), grid, block, shared_bytes, cluster_size, pointers
-        )
+        return self.library.launch(name, grid, block, shared_bytes, cluster_size, args)
 
 
 def dropout_mask(batch, hidden, dtype, seed=0, rate=0.3):
