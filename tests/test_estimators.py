@@ -740,7 +740,9 @@ def test_the_gradient_of_the_whole_training_objective_matches_finite_differences
         targets_given = [np.cumsum(sequence[:, 0]) for sequence in X]
     estimator.fit(X, targets_given, sample_weight=weights)
     inputs, lengths = estimator._validate_sequences(X)
-    targets = estimator._prepare_targets(targets_given, lengths, first_call=False)
+    targets = estimator._training_targets(
+        estimator._prepare_targets(targets_given, lengths, first_call=False)
+    )
     row_weights = estimator._sample_weight(weights, targets)
     network = estimator.network_
 
@@ -765,3 +767,156 @@ def test_the_gradient_of_the_whole_training_objective_matches_finite_differences
         shifted[index] -= 2 * step
         below, _ = objective(shifted)
         assert (above - below) / (2 * step) == pytest.approx(gradient[index], abs=1e-8), index
+
+
+# ------------------------------------------------------------- targets on their own scale
+
+
+def window_regression(n=80, lookback=8, seed=0):
+    """Windows of a noisy sine, next value as target (unit scale)."""
+    rng = np.random.default_rng(seed)
+    series = np.sin(np.arange(n + lookback) / 3) + 0.1 * rng.standard_normal(n + lookback)
+    return make_windows(series, lookback=lookback)
+
+
+@pytest.mark.parametrize("output", ["last", "sequence"])
+def test_standardized_targets_make_the_model_independent_of_the_units_of_y(output):
+    # y and 1000 * y - 50 standardise to the same targets (up to rounding), so the two fits
+    # train the same network and predict the same values in their own units.
+    X, y = window_regression()
+    if output == "sequence":
+        y = np.cumsum(X[..., 0], axis=1)
+    settings = dict(hidden_layer_sizes=(8,), output=output, max_iter=20, dtype="float64")
+    plain = GRURegressor(random_state=0, **settings).fit(X, y)
+    scaled = GRURegressor(random_state=0, **settings).fit(X, 1000 * y - 50)
+    np.testing.assert_allclose(scaled.target_scale_, 1000 * plain.target_scale_, rtol=1e-12)
+    np.testing.assert_allclose(scaled.network_.params, plain.network_.params, atol=1e-7)
+    np.testing.assert_allclose(scaled.predict(X), 1000 * plain.predict(X) - 50, rtol=1e-6)
+    assert scaled.score(X, 1000 * y - 50) == pytest.approx(plain.score(X, y), abs=1e-6)
+    # The reported loss is on the scale of y: 1000**2 times larger.
+    np.testing.assert_allclose(scaled.loss_curve_, 1e6 * np.array(plain.loss_curve_), rtol=1e-5)
+    assert scaled.loss_ == scaled.loss_curve_[-1]
+
+
+@pytest.mark.parametrize("output", ["last", "sequence"])
+def test_target_statistics_come_from_valid_weighted_training_targets(output):
+    X, y = window_regression(n=30)
+    lengths = np.random.default_rng(0).integers(3, 9, len(X))
+    X = [x[:length] for x, length in zip(X, lengths)]
+    if output == "sequence":
+        y = [np.cumsum(x[:, 0]) * 100 + 7 for x in X]
+        values = [np.concatenate(y)]
+    else:
+        y = 100 * y + 7
+        values = [y]
+    weights = np.arange(len(X)) % 3
+    reg = GRURegressor(hidden_layer_sizes=(4,), output=output, max_iter=1, random_state=0)
+    reg.fit(X, y, sample_weight=weights)
+    repeat = lengths if output == "sequence" else np.ones(len(X), int)
+    step_weights = np.repeat(weights, repeat)
+    mean = np.average(values[0], weights=step_weights)
+    std = np.sqrt(np.average((values[0] - mean) ** 2, weights=step_weights))
+    np.testing.assert_allclose(reg.target_mean_, [mean], rtol=1e-6)
+    np.testing.assert_allclose(reg.target_scale_, [std], rtol=1e-5)
+
+
+def test_standardize_target_can_be_switched_off():
+    X, y = window_regression()
+    reg = GRURegressor(hidden_layer_sizes=(4,), max_iter=2, standardize_target=False)
+    reg.fit(X, 1000 * y)
+    assert not hasattr(reg, "target_mean_") and not hasattr(reg, "target_scale_")
+    # Without it the network's output is the prediction, unscaled.
+    network_output, _ = reg._predict_network(X)
+    np.testing.assert_array_equal(reg.predict(X), network_output.ravel().astype(np.float64))
+
+
+# ------------------------------------------------------------- validation for time series
+
+
+def test_validation_split_last_holds_out_the_latest_sequences_and_leaks_nothing():
+    # Holding out the last 25% gives the same model, bit for bit, as training on the first
+    # 75% with the rest passed as X_val: the held-out windows reach neither the weights
+    # nor the input and target statistics, only the choice of epoch.
+    X, y = window_regression()
+    settings = dict(hidden_layer_sizes=(6,), max_iter=15, early_stopping=True, random_state=0)
+    settings.update(validation_fraction=0.25, n_iter_no_change=3)
+    last = GRURegressor(validation_split="last", **settings).fit(X, y)
+    given = GRURegressor(**settings).fit(X[:60], y[:60], X_val=X[60:], y_val=y[60:])
+    np.testing.assert_array_equal(last.network_.params, given.network_.params)
+    np.testing.assert_array_equal(last.input_mean_, given.input_mean_)
+    np.testing.assert_array_equal(last.target_mean_, given.target_mean_)
+    assert last.validation_scores_ == given.validation_scores_
+    # The score kept is the R² of the kept weights on the held-out windows.
+    assert last.best_validation_score_ == pytest.approx(last.score(X[60:], y[60:]), abs=1e-5)
+    # A random split validates on windows that interleave with the training ones.
+    shuffled = GRURegressor(**settings).fit(X, y)
+    assert shuffled.validation_scores_ != last.validation_scores_
+
+
+def test_validation_data_is_scored_with_its_weights_and_checked():
+    X, y = toy_sequences(n=40)
+    settings = dict(early_stopping=True, n_iter_no_change=2, max_iter=6)
+    clf = small_classifier(**settings)
+    weights = np.where(np.arange(10) < 5, 1.0, 0.0)
+    clf.fit(X[:30], y[:30], X_val=X[30:], y_val=y[30:], sample_weight_val=weights)
+    kept = clf.best_validation_score_
+    assert kept == pytest.approx(clf.score(X[30:35], y[30:35]))
+    with pytest.raises(ValueError, match="y_val was not provided"):
+        small_classifier(**settings).fit(X, y, X_val=X[:3])
+    with pytest.raises(ValueError, match="X_val was not provided"):
+        small_classifier(**settings).fit(X, y, y_val=y[:3])
+    with pytest.raises(ValueError, match="early_stopping is False"):
+        small_classifier().fit(X, y, X_val=X[:3], y_val=y[:3])
+    with pytest.raises(ValueError, match="labels not seen"):
+        small_classifier(**settings).fit(X, y, X_val=X[:3], y_val=["sideways"] * 3)
+    with pytest.raises(ValueError, match="leaves no training"):
+        GRURegressor(early_stopping=True, validation_split="last").fit(X[:1], np.ones(1))
+
+
+def test_validation_options_work_in_pipelines_and_grid_search():
+    import sklearn
+    from sklearn.pipeline import Pipeline
+
+    from pygru.preprocessing import SequenceScaler
+
+    X, y = window_regression()
+    settings = dict(hidden_layer_sizes=(4,), max_iter=4, early_stopping=True, random_state=0)
+    # X_val transformed by the steps before the estimator, as HistGradientBoosting's.
+    with sklearn.config_context(enable_metadata_routing=True):
+        reg = GRURegressor(**settings).set_fit_request(X_val=True, y_val=True)
+        pipe = Pipeline([("scale", SequenceScaler()), ("gru", reg)], transform_input=["X_val"])
+        pipe.fit(X[:60], y[:60], X_val=X[60:], y_val=y[60:])
+    by_hand = GRURegressor(**settings).fit(
+        pipe[0].transform(X[:60]), y[:60], X_val=pipe[0].transform(X[60:]), y_val=y[60:]
+    )
+    np.testing.assert_array_equal(pipe[-1].network_.params, by_hand.network_.params)
+    grid = GridSearchCV(
+        make_pipeline(SequenceScaler(), GRURegressor(**settings)),
+        {"gruregressor__validation_split": ["random", "last"]},
+        cv=2,
+    ).fit(X, y)
+    assert grid.best_params_["gruregressor__validation_split"] in ("random", "last")
+
+
+# ------------------------------------------------------------- attributes and messages
+
+
+def test_mlp_attributes_and_float64_probabilities():
+    X, y = toy_sequences()
+    clf = small_classifier(hidden_layer_sizes=(4, 3), dtype="float32").fit(X, y)
+    assert clf.loss_ == clf.loss_curve_[-1]
+    assert clf.n_layers_ == 4 and clf.n_outputs_ == 2 and clf.out_activation_ == "softmax"
+    assert clf.predict_proba(X).dtype == np.float64
+    assert clf.predict_log_proba(X).dtype == np.float64
+    reg = GRURegressor(hidden_layer_sizes=(3,), max_iter=1).fit(*window_regression(n=20))
+    assert reg.n_layers_ == 3 and reg.out_activation_ == "identity"
+    assert not hasattr(GRUClassifier(), "loss_")  # NotFittedError is an AttributeError
+
+
+def test_a_single_sequence_gets_a_message_about_the_missing_batch_axis():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(12, 9, 3))
+    clf = small_classifier(max_iter=1).fit(X, np.arange(12) % 2)
+    with pytest.raises(ValueError, match=r"one sequence of 9 time steps.*X\[np.newaxis\]"):
+        clf.predict(X[0])
+    assert clf.predict(X[0][np.newaxis]).shape == (1,)

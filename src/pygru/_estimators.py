@@ -80,6 +80,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         "clipvalue": [Interval(Real, 0, None, closed="neither"), None],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "validation_split": [StrOptions({"random", "last"})],
         "n_iter_no_change": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "warm_start": ["boolean"],
         "verbose": ["verbose"],
@@ -125,6 +126,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         clipvalue=None,
         early_stopping=False,
         validation_fraction=0.1,
+        validation_split="random",
         n_iter_no_change="auto",
         warm_start=False,
         verbose=False,
@@ -164,6 +166,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         self.clipvalue = clipvalue
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
+        self.validation_split = validation_split
         self.n_iter_no_change = n_iter_no_change
         self.warm_start = warm_start
         self.verbose = verbose
@@ -186,7 +189,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         """(loss, d_output) for a batch."""
 
     @abstractmethod
-    def _validation_score(self, X, lengths, targets):
+    def _validation_score(self, X, lengths, targets, sample_weight):
         """Score on held-out data (higher is better)."""
 
     @abstractmethod
@@ -248,7 +251,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             raise ValueError(
                 f"X has {features} features per time step, but "
                 f"{type(self).__name__} is expecting {self.n_features_in_} "
-                "features as input"
+                f"features as input{_single_sequence_hint(X, self.n_features_in_)}"
             )
         return padded, lengths
 
@@ -364,12 +367,17 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             **options,
         )
 
-    def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
+    def _fit(
+        self, X, y, sample_weight=None, incremental=False, classes=None, validation_data=None
+    ):
+        """Train on (X, y); ``validation_data`` is the user's (X_val, y_val, sample_weight_val)
+        for early stopping, None to hold out ``validation_fraction`` of X."""
         hidden_layer_sizes = self._check_settings()
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None"
             )
+        validation_data = self._check_validation_data(validation_data)
         first_call = not hasattr(self, "network_") or (not self.warm_start and not incremental)
         if not first_call and tuple(self.network_.hidden_layer_sizes) != hidden_layer_sizes:
             raise ValueError(
@@ -382,8 +390,22 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         sample_weight = self._sample_weight(
             self._check_sample_weight(sample_weight, len(padded)), targets
         )
-        if first_call and self.embedding_dim is None:
-            self._fit_input_transform(padded, lengths, sample_weight)
+        holds_out_last = (
+            self.early_stopping
+            and self.validation_split == "last"
+            and validation_data is None
+            and not incremental
+        )
+        n_held_out = self._n_held_out_last(len(padded)) if holds_out_last else 0
+        if first_call:
+            # The statistics come from the training sequences only: a time-ordered
+            # validation part must not leak into them.
+            fitted = slice(0, len(padded) - n_held_out)
+            weight = None if sample_weight is None else sample_weight[fitted]
+            if self.embedding_dim is None:
+                self._fit_input_transform(padded[fitted], lengths[fitted], weight)
+            self._fit_target_transform(targets[fitted], lengths[fitted], weight)
+        targets = self._training_targets(targets)
         X, lengths = self._network_input(X, padded, lengths)
         if first_call:
             self._rng = _make_rng(self.random_state)
@@ -393,14 +415,19 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         # training data while X is still alive, 2x the data at once (issue 13).
         train = np.arange(len(X))
         validation = None
-        if self.early_stopping and not incremental:
+        if validation_data is not None:
+            validation = self._prepare_validation_data(*validation_data)
+        elif holds_out_last:
+            train, valid = train[:-n_held_out], train[-n_held_out:]
+            validation = (X[valid], lengths[valid], targets[valid], None)
+        elif self.early_stopping and not incremental:
             train, valid = train_test_split(
                 train,
                 test_size=self.validation_fraction,
                 random_state=self._rng.integers(2**31),
                 stratify=self._stratify(targets),
             )
-            validation = (X[valid], lengths[valid], targets[valid])
+            validation = (X[valid], lengths[valid], targets[valid], None)
         patience = self._patience(len(train))
         if first_call or not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = self._make_optimizer(patience)
@@ -410,6 +437,49 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         X, targets = xp.asarray(X), xp.asarray(targets)
         self._train(X, lengths, targets, sample_weight, train, epochs, validation, patience)
         return self
+
+    def _check_validation_data(self, validation_data):
+        """``validation_data`` if the user gave a validation set, else None."""
+        if validation_data is None:
+            return None
+        X_val, y_val, _ = validation_data
+        if X_val is None and y_val is None:
+            return None
+        if X_val is None or y_val is None:
+            given, missing = ("X_val", "y_val") if y_val is None else ("y_val", "X_val")
+            raise ValueError(f"{given} is provided, but {missing} was not provided")
+        if not self.early_stopping:
+            raise ValueError(
+                "X_val and y_val are passed to fit while early_stopping is False; they are "
+                "only used for early stopping: set early_stopping=True"
+            )
+        return validation_data
+
+    def _n_held_out_last(self, n_samples):
+        """How many of the last sequences ``validation_split="last"`` holds out: as many as
+        a random split would (``ceil(validation_fraction * n_samples)``)."""
+        n_validation = int(np.ceil(self.validation_fraction * n_samples))
+        if not 0 < n_validation < n_samples:
+            raise ValueError(
+                f"validation_fraction={self.validation_fraction} of {n_samples} sequences "
+                "leaves no training sequence"
+            )
+        return n_validation
+
+    def _prepare_validation_data(self, X_val, y_val, sample_weight_val):
+        """The user's validation set, prepared as the training data (never fitted on)."""
+        padded, lengths = self._padded_input(X_val, reset=False)
+        targets = self._prepare_targets(y_val, lengths, first_call=False)
+        weights = self._check_sample_weight(sample_weight_val, len(padded))
+        X_val, lengths = self._network_input(X_val, padded, lengths)
+        return X_val, lengths, self._training_targets(targets), weights
+
+    def _fit_target_transform(self, targets, lengths, sample_weight):
+        """Learn what the targets are scaled by (the regressor's ``standardize_target``)."""
+
+    def _training_targets(self, targets):
+        """The targets the loss reads: as prepared, or standardised by the regressor."""
+        return targets
 
     def _sample_weight(self, sample_weight, targets):
         return sample_weight
@@ -535,7 +605,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             # Files written before patch_size existed have no patch_size_: they read steps.
             self.patch_size_ = read_count(state, "patch_size_", minimum=1, default=1)
             if "input_mean_" in arrays or "input_scale_" in arrays:
-                self._set_input_scaling(arrays)
+                self.input_mean_, self.input_scale_ = _read_scaling(
+                    arrays, "input", self.n_features_in_
+                )
         self.n_iter_ = read_count(state, "n_iter_")
         self.t_ = read_count(state, "t_")
         self._no_improvement_count = read_count(state, "_no_improvement_count")
@@ -548,14 +620,6 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         self._weight_mask = self.network_.weight_mask()
         self._set_target_state(state, arrays)
         self._refuse_unknown_entries(state, arrays)
-
-    def _set_input_scaling(self, arrays):
-        shape = (self.n_features_in_,)
-        mean = read_array(arrays, "input_mean_", kinds="f", shape=shape)
-        scale = read_array(arrays, "input_scale_", kinds="f", shape=shape)
-        if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(scale)) and np.all(scale > 0)):
-            raise ValueError("input_mean_ and input_scale_ must be finite, the scale positive")
-        self.input_mean_, self.input_scale_ = mean, scale
 
     def _refuse_unknown_entries(self, state, arrays):
         """Refuse the entries of a restored state that this estimator does not write.
@@ -628,9 +692,10 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         try:
             for _ in range(epochs):
                 start = time.perf_counter()
-                loss = self._run_epoch(
+                objective = self._run_epoch(
                     X, lengths, targets, sample_weight, train, batch_size, mask_rng
                 )
+                loss = objective * self._loss_unit()
                 if not np.isfinite(loss):
                     self.network_.params[...] = last_good_params
                     warnings.warn(
@@ -662,13 +727,14 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                         self.best_validation_score_ = score
                         best_params = last_good_params
                 else:
-                    self._update_no_improvement(loss, self.best_loss_)
+                    # Improvements are judged (against tol) on the objective minimised.
+                    self._update_no_improvement(objective, self.best_loss_ / self._loss_unit())
                     self.best_loss_ = min(self.best_loss_, loss)
                 record["duration"] = time.perf_counter() - start
                 progress.update(1)
                 progress.set_postfix(_postfix(record), refresh=False)
                 schedule_stop = self._optimizer.on_epoch_end(
-                    self.n_iter_, loss if validation is None else -score, self.t_
+                    self.n_iter_, objective if validation is None else -score, self.t_
                 )
                 if any([callback(self, record) is True for callback in callbacks]):
                     stopped_by = "callback"
@@ -703,6 +769,11 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 ConvergenceWarning,
                 stacklevel=2,
             )
+
+    def _loss_unit(self):
+        """What the minimised objective is multiplied by in ``loss_curve_`` (the regressor
+        reports it on the scale of y)."""
+        return 1.0
 
     def _update_no_improvement(self, value, best):
         """MLP's rule: count epochs that fail to beat ``best`` (lower is better) by tol."""
@@ -821,6 +892,18 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         X, lengths = self._validate_sequences(X)
         xp = self._use_device(training=False)
         return self.network_.gate_activations(xp.asarray(X), lengths)
+
+    @property
+    def loss_(self):
+        """The last value of ``loss_curve_`` (None before the first completed epoch)."""
+        check_is_fitted(self, "network_")
+        return self.loss_curve_[-1] if self.loss_curve_ else None
+
+    @property
+    def n_layers_(self):
+        """Number of layers, as ``MLPClassifier`` counts them: input, GRU layers, output."""
+        check_is_fitted(self, "network_")
+        return len(self.network_.hidden_layer_sizes) + 2
 
     @property
     def coefs_(self):
@@ -1000,15 +1083,23 @@ default="constant"
 
     early_stopping : bool, default=False
         Whether ``fit`` stops when the validation score stops improving. If True,
-        ``validation_fraction`` of the training sequences are held out (stratified by class
-        when every class has at least two sequences and fits on both sides of the split),
-        ``fit`` stops when their accuracy fails to improve by ``tol`` for
+        ``validation_fraction`` of the training sequences are held out (see
+        ``validation_split``; at random, stratified by class when every class has at least
+        two sequences and fits on both sides of the split), or the ``X_val`` given to
+        ``fit`` is used, ``fit`` stops when their accuracy fails to improve by ``tol`` for
         ``n_iter_no_change`` consecutive epochs, and the weights of the epoch with the best
         validation score are kept. ``partial_fit`` does not hold out data.
 
     validation_fraction : float, default=0.1
         The proportion of training data to set aside as validation set, in (0, 1). Only
-        used when ``early_stopping=True``.
+        used when ``early_stopping=True`` and no ``X_val`` is passed to ``fit``.
+
+    validation_split : {"random", "last"}, default="random"
+        Which sequences ``validation_fraction`` holds out. "random": drawn at random
+        (stratified for a classifier), as ``MLPClassifier``; "last": the last ones, in the
+        order given, as Keras' ``validation_split``. Use "last" (or ``X_val``) for
+        time-ordered data such as overlapping forecasting windows, where a random split
+        validates on windows that overlap the training ones and stops too late.
 
     n_iter_no_change : int or "auto", default="auto"
         Number of consecutive epochs without an improvement by ``tol`` before ``fit`` stops
@@ -1135,6 +1226,12 @@ default="zeros"
         Training loss (with the L2 penalty) of each epoch, averaged over the training
         sequences.
 
+    loss_ : float
+        The last value of ``loss_curve_``.
+
+    n_layers_ : int
+        Number of layers: input, each GRU layer, output (as ``MLPClassifier`` counts).
+
     best_loss_ : float
         Lowest value of ``loss_curve_``; ``inf`` when ``fit`` uses ``early_stopping``, which
         tracks ``best_validation_score_`` instead.
@@ -1152,6 +1249,12 @@ default="zeros"
 
     t_ : int
         Number of training sequences the solver has seen, over all epochs.
+
+    n_outputs_ : int
+        Number of outputs of the network: one per class.
+
+    out_activation_ : str
+        The output activation: "softmax".
 
     See Also
     --------
@@ -1236,6 +1339,7 @@ default="zeros"
         clipvalue=None,
         early_stopping=False,
         validation_fraction=0.1,
+        validation_split="random",
         n_iter_no_change="auto",
         warm_start=False,
         verbose=False,
@@ -1277,6 +1381,7 @@ default="zeros"
             clipvalue=clipvalue,
             early_stopping=early_stopping,
             validation_fraction=validation_fraction,
+            validation_split=validation_split,
             n_iter_no_change=n_iter_no_change,
             warm_start=warm_start,
             verbose=verbose,
@@ -1292,7 +1397,7 @@ default="zeros"
         self.class_weight = class_weight
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None, sample_weight_val=None):
         """Train on sequences X and labels y for up to ``max_iter`` epochs.
 
         Without ``warm_start``, every call starts from newly initialised weights.
@@ -1313,12 +1418,25 @@ default="zeros"
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weight of each sequence in the loss; None weighs them equally.
 
+        X_val : array-like or list of arrays, default=None
+            Validation sequences for ``early_stopping``, in any form X takes, used instead
+            of holding out ``validation_fraction`` of X; the model is never fitted on
+            them. In a :class:`~sklearn.pipeline.Pipeline`, ``X_val`` is transformed as X
+            with ``Pipeline(..., transform_input=["X_val"])`` (with metadata routing
+            enabled), as for :class:`~sklearn.ensemble.HistGradientBoostingClassifier`.
+
+        y_val : array-like, default=None
+            The targets of ``X_val``, in the form y takes.
+
+        sample_weight_val : array-like of shape (n_val_samples,), default=None
+            Weights of the validation sequences in the validation score.
+
         Returns
         -------
         self : GRUClassifier
             The fitted estimator.
         """
-        return self._fit(X, y, sample_weight)
+        return self._fit(X, y, sample_weight, validation_data=(X_val, y_val, sample_weight_val))
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
@@ -1414,6 +1532,18 @@ default="zeros"
     def _n_outputs(self):
         return len(self.classes_)
 
+    @property
+    def n_outputs_(self):
+        """Number of outputs of the network: one logit per class."""
+        check_is_fitted(self, "classes_")
+        return self._n_outputs()
+
+    @property
+    def out_activation_(self):
+        """The output activation, as ``MLPClassifier`` names it."""
+        check_is_fitted(self, "network_")
+        return "softmax"
+
     def _stratify(self, targets):
         """Stratify the validation split when every class can appear on both sides."""
         counts = np.bincount(targets)
@@ -1428,8 +1558,9 @@ default="zeros"
     def _loss(self, output, targets, sample_weight, lengths):
         return _losses.cross_entropy(output, targets, sample_weight)
 
-    def _validation_score(self, X, lengths, targets):
-        return accuracy_score(targets, self._forward_all(X, lengths).argmax(axis=1))
+    def _validation_score(self, X, lengths, targets, sample_weight):
+        predictions = self._forward_all(X, lengths).argmax(axis=1)
+        return accuracy_score(targets, predictions, sample_weight=sample_weight)
 
     def predict_proba(self, X):
         """Probability estimates of each class for each sequence.
@@ -1443,11 +1574,12 @@ default="zeros"
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
-            The probability of each class, columns in the order of ``classes_``, in the
-            model's ``dtype``.
+            The probability of each class, columns in the order of ``classes_``, as
+            float64 (from the logits computed in the model's ``dtype``).
         """
         logits, _ = self._predict_network(X)
-        return _losses.softmax(logits)
+        # float64 as scikit-learn's classifiers, computed from the logits in float64.
+        return _losses.softmax(logits.astype(np.float64))
 
     def predict_log_proba(self, X):
         """Logarithm of the probability estimates, computed stably from the logits.
@@ -1463,7 +1595,7 @@ default="zeros"
             The log-probability of each class, columns in the order of ``classes_``.
         """
         logits, _ = self._predict_network(X)
-        return _losses.log_softmax(logits)
+        return _losses.log_softmax(logits.astype(np.float64))
 
     def predict(self, X):
         """Predict the most probable class of each sequence.
@@ -1494,8 +1626,14 @@ class GRURegressor(RegressorMixin, BaseGRU):
     n_targets) from each sequence's final state; ``output="sequence"`` (many-to-many)
     predicts a row of targets at every time step. The loss is half the mean squared error
     plus an L2 penalty, minimised with a stochastic solver ("adam", "sgd" or "rmsprop") in
-    minibatches of sequences. The targets are not scaled: wrap the regressor in
-    :class:`sklearn.compose.TransformedTargetRegressor` for targets far from unit scale.
+    minibatches of sequences. Inputs and targets are standardised with training statistics
+    (``standardize``, ``standardize_target``), so raw-scale data trains as well as scaled
+    data; predictions, scores and ``loss_curve_`` are on the scale of y.
+
+    For forecasting, build windows with :func:`pygru.datasets.make_windows` and validate
+    on the *latest* data: ``early_stopping=True`` with ``validation_split="last"``, or a
+    validation set of later windows passed as ``fit(..., X_val=..., y_val=...)``. A
+    random split validates on windows that overlap the training windows.
 
     Parameters
     ----------
@@ -1646,7 +1784,8 @@ default="constant"
 
     early_stopping : bool, default=False
         Whether ``fit`` stops when the validation score stops improving. If True,
-        ``validation_fraction`` of the training sequences are held out, ``fit`` stops when
+        ``validation_fraction`` of the training sequences are held out (see
+        ``validation_split``), or the ``X_val`` given to ``fit`` is used, ``fit`` stops when
         the R² of their predictions (over all valid time steps for ``output="sequence"``)
         fails to improve by ``tol`` for ``n_iter_no_change`` consecutive epochs, and the
         weights of the epoch with the best validation score are kept. ``partial_fit``
@@ -1654,7 +1793,14 @@ default="constant"
 
     validation_fraction : float, default=0.1
         The proportion of training data to set aside as validation set, in (0, 1). Only
-        used when ``early_stopping=True``.
+        used when ``early_stopping=True`` and no ``X_val`` is passed to ``fit``.
+
+    validation_split : {"random", "last"}, default="random"
+        Which sequences ``validation_fraction`` holds out. "random": drawn at random
+        (stratified for a classifier), as ``MLPClassifier``; "last": the last ones, in the
+        order given, as Keras' ``validation_split``. Use "last" (or ``X_val``) for
+        time-ordered data such as overlapping forecasting windows, where a random split
+        validates on windows that overlap the training ones and stops too late.
 
     n_iter_no_change : int or "auto", default="auto"
         Number of consecutive epochs without an improvement by ``tol`` before ``fit`` stops
@@ -1702,8 +1848,15 @@ default="zeros"
         Whether to scale each input feature to zero mean and unit variance, with the mean
         and standard deviation over all valid training time steps (padding excluded;
         stored as ``input_mean_`` and ``input_scale_`` and applied in every later call).
-        Unscaled features saturate the gates. The targets are not scaled. Ignored with
-        ``embedding_dim``.
+        Unscaled features saturate the gates. Ignored with ``embedding_dim``.
+
+    standardize_target : bool, default=True
+        Whether to train on targets scaled to zero mean and unit variance per target (over
+        the training sequences, or over all their valid time steps for
+        ``output="sequence"``; weighted by ``sample_weight``), stored as ``target_mean_``
+        and ``target_scale_``. Predictions are scaled back, so they, the score and
+        ``loss_curve_`` are on the scale of y. Without it, targets far from unit scale
+        (in the thousands, or around 0.01) train poorly or not at all.
 
     patch_size : int, "auto" or None, default="auto"
         Feed runs of ``patch_size`` consecutive time steps to the GRU as one step of
@@ -1746,6 +1899,13 @@ default="zeros"
         Standard deviation of each input feature over the training time steps (1 for a
         constant feature). Only with ``standardize=True`` and numeric input.
 
+    target_mean_ : ndarray of shape (n_outputs_,)
+        Mean of each target in the training data. Only with ``standardize_target=True``.
+
+    target_scale_ : ndarray of shape (n_outputs_,)
+        Standard deviation of each target in the training data (1 for a constant target).
+        Only with ``standardize_target=True``.
+
     patch_size_ : int
         Time steps per GRU step (see ``patch_size``). Only with numeric input.
 
@@ -1771,7 +1931,15 @@ default="zeros"
 
     loss_curve_ : list of float
         Training loss (half the mean squared error, with the L2 penalty) of each epoch,
-        averaged over the training sequences.
+        averaged over the training sequences, on the scale of y: with
+        ``standardize_target``, the minimised loss times the mean of ``target_scale_**2``
+        (for one target, exactly half the mean squared error in the units of y).
+
+    loss_ : float
+        The last value of ``loss_curve_``.
+
+    n_layers_ : int
+        Number of layers: input, each GRU layer, output (as ``MLPClassifier`` counts).
 
     best_loss_ : float
         Lowest value of ``loss_curve_``; ``inf`` when ``fit`` uses ``early_stopping``, which
@@ -1790,6 +1958,9 @@ default="zeros"
 
     t_ : int
         Number of training sequences the solver has seen, over all epochs.
+
+    out_activation_ : str
+        The output activation: "identity".
 
     See Also
     --------
@@ -1838,6 +2009,7 @@ default="zeros"
     _parameter_constraints = {
         **BaseGRU._parameter_constraints,
         "output": [StrOptions({"last", "sequence"})],
+        "standardize_target": ["boolean"],
     }
 
     def _output_mode(self):
@@ -1874,6 +2046,7 @@ default="zeros"
         clipvalue=None,
         early_stopping=False,
         validation_fraction=0.1,
+        validation_split="random",
         n_iter_no_change="auto",
         warm_start=False,
         verbose=False,
@@ -1882,6 +2055,7 @@ default="zeros"
         recurrent_initializer="orthogonal",
         bias_initializer="zeros",
         standardize=True,
+        standardize_target=True,
         patch_size="auto",
         device="cpu",
         dtype="float32",
@@ -1914,6 +2088,7 @@ default="zeros"
             clipvalue=clipvalue,
             early_stopping=early_stopping,
             validation_fraction=validation_fraction,
+            validation_split=validation_split,
             n_iter_no_change=n_iter_no_change,
             warm_start=warm_start,
             verbose=verbose,
@@ -1927,9 +2102,10 @@ default="zeros"
             dtype=dtype,
         )
         self.output = output
+        self.standardize_target = standardize_target
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None, sample_weight_val=None):
         """Train on sequences X and targets y for up to ``max_iter`` epochs.
 
         Without ``warm_start``, every call starts from newly initialised weights.
@@ -1955,12 +2131,25 @@ default="zeros"
             Non-negative weight of each sequence (of all its time steps) in the loss; None
             weighs them equally.
 
+        X_val : array-like or list of arrays, default=None
+            Validation sequences for ``early_stopping``, in any form X takes, used instead
+            of holding out ``validation_fraction`` of X; the model is never fitted on
+            them. In a :class:`~sklearn.pipeline.Pipeline`, ``X_val`` is transformed as X
+            with ``Pipeline(..., transform_input=["X_val"])`` (with metadata routing
+            enabled), as for :class:`~sklearn.ensemble.HistGradientBoostingClassifier`.
+
+        y_val : array-like, default=None
+            The targets of ``X_val``, in the form y takes.
+
+        sample_weight_val : array-like of shape (n_val_samples,), default=None
+            Weights of the validation sequences in the validation score.
+
         Returns
         -------
         self : GRURegressor
             The fitted estimator.
         """
-        return self._fit(X, y, sample_weight)
+        return self._fit(X, y, sample_weight, validation_data=(X_val, y_val, sample_weight_val))
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
@@ -2013,16 +2202,60 @@ default="zeros"
             )
         return targets
 
+    def _fit_target_transform(self, targets, lengths, sample_weight):
+        """Learn each target's mean and scale (weighted, over valid time steps only for
+        ``output="sequence"``) when ``standardize_target``."""
+        for attribute in ("target_mean_", "target_scale_"):
+            if hasattr(self, attribute):
+                delattr(self, attribute)
+        if not self.standardize_target:
+            return
+        if targets.ndim == 2:  # one row per sequence: a sequence of one step
+            targets, lengths = targets[:, None, :], np.ones_like(lengths)
+        self.target_mean_, self.target_scale_ = _sequences.feature_statistics(
+            targets, lengths, sample_weight
+        )
+
+    def _training_targets(self, targets):
+        if not hasattr(self, "target_mean_"):
+            return targets
+        standardized = (targets - self.target_mean_) / self.target_scale_
+        return standardized.astype(self.dtype, copy=False)
+
+    def _loss_unit(self):
+        """With standardised targets, ``loss_curve_`` is the objective times the mean squared
+        ``target_scale_``: for one target, exactly the loss on the scale of y."""
+        if not hasattr(self, "target_scale_"):
+            return 1.0
+        return float(np.mean(np.square(self.target_scale_)))
+
     def _get_target_state(self):
-        """The number of targets, and the rank of y (which fixes the shape of predictions)."""
-        return {"n_outputs_": int(self.n_outputs_), "_y_ndim": int(self._y_ndim)}, {}
+        """The number of targets, the rank of y (which fixes the shape of predictions) and,
+        with ``standardize_target``, each target's mean and scale."""
+        state = {"n_outputs_": int(self.n_outputs_), "_y_ndim": int(self._y_ndim)}
+        arrays = {}
+        if hasattr(self, "target_mean_"):
+            arrays["target_mean_"] = np.ascontiguousarray(self.target_mean_)
+            arrays["target_scale_"] = np.ascontiguousarray(self.target_scale_)
+        return state, arrays
 
     def _set_target_state(self, state, arrays):
         self.n_outputs_ = read_count(state, "n_outputs_", minimum=1)
         self._y_ndim = read_choice(state, "_y_ndim", (1, 2, 3))
+        # Files written before standardize_target existed hold no target scaling.
+        if "target_mean_" in arrays or "target_scale_" in arrays:
+            self.target_mean_, self.target_scale_ = _read_scaling(
+                arrays, "target", self.n_outputs_
+            )
 
     def _n_outputs(self):
         return self.n_outputs_
+
+    @property
+    def out_activation_(self):
+        """The output activation, as ``MLPRegressor`` names it."""
+        check_is_fitted(self, "network_")
+        return "identity"
 
     def _stratify(self, targets):
         return None
@@ -2032,22 +2265,22 @@ default="zeros"
             return _losses.squared_error(output, targets, sample_weight)
         xp = self.network_.xp
         valid = xp.asarray(_sequences.valid_steps(lengths, output.shape[1]))
-        weights = (
-            None
-            if sample_weight is None
-            else xp.broadcast_to(sample_weight[:, None], valid.shape)[valid]
-        )
+        weights = _per_step(sample_weight, valid, xp)
         loss, d_valid = _losses.squared_error(output[valid], targets[valid], weights)
         d_output = xp.zeros_like(output)
         d_output[valid] = d_valid
         return loss, d_output
 
-    def _validation_score(self, X, lengths, targets):
+    def _validation_score(self, X, lengths, targets, sample_weight):
+        # R² does not change when a target is standardised: these are the network's outputs
+        # and the standardised targets.
         predictions = self._forward_all(X, lengths)
         if self.output == "sequence":
             valid = _sequences.valid_steps(lengths, predictions.shape[1])
-            return r2_score(targets[valid], predictions[valid])
-        return r2_score(targets, predictions)
+            return r2_score(
+                targets[valid], predictions[valid], sample_weight=_per_step(sample_weight, valid)
+            )
+        return r2_score(targets, predictions, sample_weight=sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -2072,8 +2305,7 @@ default="zeros"
             n_timesteps, n_targets) with NaN past each sequence's length, or, when X is a
             list, a list of arrays of shape (n_timesteps_i,) or (n_timesteps_i, n_targets).
         """
-        predictions, lengths = self._predict_network(X)
-        predictions = predictions.astype(np.float64)
+        predictions, lengths = self._predict_targets(X)
         if self.output == "last":
             return predictions.ravel() if self._y_ndim == 1 else predictions
         if self._y_ndim == 2:
@@ -2107,15 +2339,21 @@ default="zeros"
         """
         if self.output == "last":
             return super().score(X, y, sample_weight)
-        predictions, lengths = self._predict_network(X)
-        targets = _sequences.to_padded_targets(y, lengths, dtype=self.dtype)
+        predictions, lengths = self._predict_targets(X)
+        targets = _sequences.to_padded_targets(y, lengths, dtype=np.float64)
         valid = _sequences.valid_steps(lengths, predictions.shape[1])
-        weights = (
-            None
-            if sample_weight is None
-            else np.broadcast_to(np.asarray(sample_weight)[:, None], valid.shape)[valid]
-        )
+        weights = _per_step(None if sample_weight is None else np.asarray(sample_weight), valid)
         return r2_score(targets[valid], predictions[valid], sample_weight=weights)
+
+    def _predict_targets(self, X):
+        """(float64 predictions on the scale of y, one row per sequence or per padded time
+        step, and the lengths of X)."""
+        predictions, lengths = self._predict_network(X)
+        predictions = predictions.astype(np.float64)
+        if hasattr(self, "target_mean_"):
+            predictions *= self.target_scale_
+            predictions += self.target_mean_
+        return predictions, lengths
 
 
 def _real_targets(y, dtype):
@@ -2133,6 +2371,36 @@ def _real_targets(y, dtype):
             f"dtype {targets.dtype}"
         )
     return targets.astype(dtype, copy=False)
+
+
+def _single_sequence_hint(X, n_features):
+    """A hint when X looks like one sequence of shape (n_timesteps, n_features) given where
+    a batch of sequences is expected (read as n_timesteps univariate sequences)."""
+    shape = getattr(X, "shape", None)
+    if shape is None or len(shape) != 2 or shape[1] != n_features:
+        return ""
+    return (
+        f". X has shape {tuple(shape)}: if it is one sequence of {shape[0]} time steps, "
+        "pass a batch of one, X[np.newaxis] (or [X])"
+    )
+
+
+def _read_scaling(arrays, prefix, size):
+    """The checked ``{prefix}_mean_`` and ``{prefix}_scale_`` arrays of a restored state."""
+    mean_name, scale_name = f"{prefix}_mean_", f"{prefix}_scale_"
+    mean = read_array(arrays, mean_name, kinds="f", shape=(size,))
+    scale = read_array(arrays, scale_name, kinds="f", shape=(size,))
+    if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(scale)) and np.all(scale > 0)):
+        raise ValueError(f"{mean_name} and {scale_name} must be finite, the scale positive")
+    return mean, scale
+
+
+def _per_step(sample_weight, valid, xp=np):
+    """Each sequence's weight repeated for its valid time steps (``valid`` a boolean mask of
+    shape (n_samples, n_timesteps)), in the order ``array[valid]`` takes them; None stays."""
+    if sample_weight is None:
+        return None
+    return xp.broadcast_to(sample_weight[:, None], valid.shape)[valid]
 
 
 def _has_target_axis(y):
