@@ -16,7 +16,7 @@ from sklearn.compose import TransformedTargetRegressor
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, MinMaxScaler, StandardScaler
 
-from pygru import GRUClassifier, GRURegressor
+from pygru import GRUClassifier, GRURegressor, preprocessing
 from pygru._persistence import _is_fitted, load, save
 from pygru.datasets import load_movie_reviews, load_ucr
 from pygru.text import TokenSequencer
@@ -139,7 +139,6 @@ def test_feature_names_come_back_as_strings(series):
 
 
 def test_sequence_transformers_round_trip(series):
-    preprocessing = pytest.importorskip("pygru.preprocessing")
     X, y, X_test = series
     ragged = [row[: 12 + i % 12] for i, row in enumerate(X)]
     pipe = make_pipeline(

@@ -109,12 +109,8 @@ def _preprocessing_classes():
     """The transformers of ``pygru.preprocessing``, by their name in a pipeline file."""
     from sklearn.base import BaseEstimator
 
-    try:
-        from pygru import preprocessing
-    except ModuleNotFoundError as error:  # a pygru without the module yet
-        if error.name != "pygru.preprocessing":
-            raise
-        return {}
+    from pygru import preprocessing
+
     return {
         f"pygru.preprocessing.{name}": cls
         for name in preprocessing.__all__
