@@ -170,3 +170,107 @@ def test_gate_activations_are_nan_past_each_length():
     assert set(gates) == {"r", "z", "n", "h"} and gates["h"].shape == (4, 5, 3)
     assert np.isnan(gates["z"][1, 2:]).all() and np.isfinite(gates["z"][1, :2]).all()
     assert ((gates["r"][0] > 0) & (gates["r"][0] < 1)).all()
+
+
+POOLING_CASES = {
+    "mean": dict(pooling="mean"),
+    "max": dict(pooling="max"),
+    "attention": dict(pooling="attention"),
+    "concat": dict(pooling="concat"),
+    "mean-bidirectional": dict(pooling="mean", bidirectional=True),
+    "max-cho-bidirectional": dict(pooling="max", reset_after=False, bidirectional=True),
+    "attention-bidirectional": dict(pooling="attention", bidirectional=True),
+    "concat-bidirectional-embedding": dict(
+        pooling="concat", bidirectional=True, embedding_dim=2, n_inputs=6
+    ),
+}
+
+
+@pytest.mark.parametrize("options", POOLING_CASES.values(), ids=POOLING_CASES)
+@pytest.mark.parametrize("dropout", [0.0, 0.3])
+def test_pooling_gradient_matches_finite_differences(options, dropout):
+    network = make_network(**options)
+    X, lengths = make_inputs(network)
+    weights = np.random.default_rng(2).standard_normal((len(lengths), network.n_outputs))
+
+    def forward():
+        return network.forward(X, lengths, dropout=dropout, rng=np.random.default_rng(7))
+
+    def loss():
+        return np.sum(forward()[0] * weights)
+
+    analytic = network.backward(weights, forward()[1])
+    np.testing.assert_allclose(analytic, numerical_gradient(network, loss), rtol=1e-5, atol=1e-8)
+    if options["pooling"] == "attention":  # the scores' weights are learned too
+        assert np.abs(network.unflatten(analytic)["attention.weight"]).min() > 0
+
+
+def pooled(network, X, lengths):
+    """What the head reads, (n, features)."""
+    return network.forward(X, lengths)[1].head_input
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_pooling_reads_the_valid_steps_of_the_top_layer(bidirectional):
+    """Against a plain loop over each sequence's valid steps (the networks share their GRU
+    weights: the same seed fills the same layout up to the head)."""
+    networks = {
+        pooling: make_network(bidirectional=bidirectional, pooling=pooling)
+        for pooling in ("last", "mean", "max", "concat")
+    }
+    X, lengths = make_inputs(networks["last"])
+    top = networks["last"].forward(X, lengths)[1].top_outputs
+    expected = {
+        "last": pooled(networks["last"], X, lengths),
+        "mean": [top[i, :length].mean(axis=0) for i, length in enumerate(lengths)],
+        "max": [top[i, :length].max(axis=0) for i, length in enumerate(lengths)],
+    }
+    expected["concat"] = np.hstack([expected["last"], expected["mean"], expected["max"]])
+    for pooling, network in networks.items():
+        np.testing.assert_allclose(pooled(network, X, lengths), expected[pooling], rtol=1e-12)
+
+
+def test_attention_weights_are_a_softmax_over_the_valid_steps():
+    network = make_network(pooling="attention", bidirectional=True)
+    X, lengths = make_inputs(network)
+    cache = network.forward(X, lengths)[1]
+    weight = network.views["attention.weight"][0]
+    for i, length in enumerate(lengths):
+        scores = cache.top_outputs[i, :length] @ weight
+        expected = np.exp(scores - scores.max()) / np.exp(scores - scores.max()).sum()
+        np.testing.assert_allclose(cache.attention[i, :length], expected, rtol=1e-12)
+        assert not cache.attention[i, length:].any()
+        np.testing.assert_allclose(
+            cache.head_input[i], expected @ cache.top_outputs[i, :length], rtol=1e-12
+        )
+
+
+@pytest.mark.parametrize("pooling", ["mean", "max", "attention", "concat"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_pooling_is_batch_independent(pooling, dtype):
+    """A sequence's output, bit for bit, alone (padded to its own length) and in a ragged
+    batch padded further, with other padding values."""
+    network = make_network(pooling=pooling, bidirectional=True, dtype=dtype)
+    rng = np.random.default_rng(3)
+    lengths = np.array([37, 3, 20, 1, 11])
+    X = rng.standard_normal((5, 40, 3)).astype(dtype)
+    X[np.arange(40)[None, :] >= lengths[:, None]] = 7.0
+    batch = network.forward(X, lengths)[0]
+    for i, length in enumerate(lengths):
+        alone = network.forward(X[i : i + 1, :length], lengths[i : i + 1])[0]
+        np.testing.assert_array_equal(alone[0], batch[i])
+
+
+def test_pooling_is_checked():
+    with pytest.raises(ValueError, match="pooling must be one of .* got 'sum'"):
+        make_network(pooling="sum")
+    with pytest.raises(ValueError, match="pooling='mean' needs output='last'"):
+        make_network(pooling="mean", output="sequence")
+
+
+def test_pooling_shapes_the_head():
+    assert make_network(pooling="concat").views["head.weight"].shape == (2, 9)
+    network = make_network(pooling="attention", bidirectional=True)
+    assert network.views["attention.weight"].shape == (1, 6)
+    assert network.views["head.weight"].shape == (2, 6)
+    assert network.unflatten(network.weight_mask())["attention.weight"].all()

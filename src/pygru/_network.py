@@ -4,7 +4,12 @@ Layout: [embedding] → GRU layer 1 (forward [+ reversed]) → ... → GRU layer
 With ``output="last"`` the head reads each sequence's final state (for a bidirectional layer,
 the forward direction's state at the sequence's end concatenated with the reversed
 direction's state after reading time 0, as Keras' ``Bidirectional``); with
-``output="sequence"`` it reads every time step.
+``output="sequence"`` it reads every time step. ``pooling`` (with ``output="last"``) chooses
+what the head reads of each sequence instead of its final state: the mean or the maximum of
+the last layer's outputs over the sequence's valid steps, a learned softmax weighting of them
+(attention), or the final state, mean and maximum side by side (concat pooling, as ULMFiT).
+Padding never enters, and a sequence's result does not depend on the others in its batch:
+every sum over time is taken in time order up to the sequence's own length.
 
 All parameters live in ONE flat vector, ``params``; ``views`` maps each name to a reshaped
 view into it, so the optimizer updates one array and gradients come back as one array of the
@@ -25,6 +30,7 @@ from pygru._arrays import array_module, scatter_add, to_host
 from pygru.functional import gru_backward, gru_forward, matmul
 
 DIRECTIONS = {False: ("forward",), True: ("forward", "backward")}
+POOLINGS = ("last", "mean", "max", "attention", "concat")
 
 
 def glorot_uniform(shape, fan_in, fan_out, rng):
@@ -80,10 +86,18 @@ class ForwardCache:
     layers: list = field(default_factory=list)
     head_input: np.ndarray = None
     last_states: list = None  # final states of the top layer, per direction
+    top_outputs: np.ndarray = None  # the top layer's outputs (n, T, D * H)
+    attention: np.ndarray = None  # attention weights (n, T), zero past each length
 
 
 def parameter_shapes(
-    n_inputs, hidden_layer_sizes, n_outputs, *, bidirectional=False, embedding_dim=None
+    n_inputs,
+    hidden_layer_sizes,
+    n_outputs,
+    *,
+    bidirectional=False,
+    embedding_dim=None,
+    pooling="last",
 ):
     """The name and shape of every parameter of a network with this layout, in the order
     they lie in ``params``.
@@ -99,6 +113,7 @@ def parameter_shapes(
     n_outputs : int
     bidirectional : bool, default=False
     embedding_dim : int or None, default=None
+    pooling : {"last", "mean", "max", "attention", "concat"}, default="last"
 
     Returns
     -------
@@ -118,6 +133,10 @@ def parameter_shapes(
             shapes[prefix + "b_ih"] = (3 * hidden,)
             shapes[prefix + "b_hh"] = (3 * hidden,)
         features = hidden * len(directions)
+    if pooling == "attention":
+        shapes["attention.weight"] = (1, features)
+    if pooling == "concat":
+        features *= 3
     shapes["head.weight"] = (n_outputs, features)
     shapes["head.bias"] = (n_outputs,)
     return shapes
@@ -136,6 +155,11 @@ class GRUNetwork:
     embedding_dim : int or None
         Read integer token ids (``n_inputs`` distinct values) through an embedding table.
     output : {"last", "sequence"}
+    pooling : {"last", "mean", "max", "attention", "concat"}
+        What the head reads of each sequence with ``output="last"``: the final state, the
+        mean or maximum of the top layer's outputs over the valid steps, their softmax
+        weighting by the learned scores ``attention.weight @ h_t``, or [final state, mean,
+        maximum]. Must be "last" with ``output="sequence"``.
     dtype : numpy floating dtype
     """
 
@@ -149,8 +173,15 @@ class GRUNetwork:
         reset_after=True,
         embedding_dim=None,
         output="last",
+        pooling="last",
         dtype=np.float32,
     ):
+        if pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
+        if output == "sequence" and pooling != "last":
+            raise ValueError(
+                f"pooling={pooling!r} needs output='last'; output='sequence' reads every step"
+            )
         self.n_inputs = n_inputs
         self.hidden_layer_sizes = tuple(hidden_layer_sizes)
         self.n_outputs = n_outputs
@@ -158,6 +189,7 @@ class GRUNetwork:
         self.reset_after = reset_after
         self.embedding_dim = embedding_dim
         self.output = output
+        self.pooling = pooling
         self.dtype = np.dtype(dtype)
         self.shapes = parameter_shapes(
             n_inputs,
@@ -165,6 +197,7 @@ class GRUNetwork:
             n_outputs,
             bidirectional=bidirectional,
             embedding_dim=embedding_dim,
+            pooling=pooling,
         )
         sizes = [int(np.prod(shape)) for shape in self.shapes.values()]
         self.params = np.zeros(sum(sizes), self.dtype)
@@ -180,6 +213,7 @@ class GRUNetwork:
         return state
 
     def __setstate__(self, state):
+        state.setdefault("pooling", "last")  # pickled before pooling existed
         self.__dict__.update(state)
         self.views = self.unflatten(self.params)
 
@@ -282,7 +316,8 @@ class GRUNetwork:
                 cache.layers.append(layer_cache)
             inputs = outputs[0] if len(outputs) == 1 else xp.concatenate(outputs, axis=2)
         cache.last_states = states
-        head_input = inputs if self.output == "sequence" else xp.concatenate(states, axis=1)
+        cache.top_outputs = inputs
+        head_input = inputs if self.output == "sequence" else self._pool(cache)
         cache.head_input = head_input
         output = (
             _matmul_last_axis(head_input, self.views["head.weight"].T) + self.views["head.bias"]
@@ -304,12 +339,11 @@ class GRUNetwork:
         )
         grads["head.bias"][...] = d_output.reshape(-1, self.n_outputs).sum(axis=0)
         d_head_input = _matmul_last_axis(d_output, self.views["head.weight"])
-        d_states = None
         if self.output == "sequence":
-            d_outputs = d_head_input
+            d_outputs, d_states = d_head_input, None
         else:
-            d_outputs = None
-            d_states = xp.split(d_head_input, len(self.directions), axis=1)
+            d_outputs, d_last = self._pool_backward(d_head_input, cache, grads)
+            d_states = None if d_last is None else xp.split(d_last, len(self.directions), axis=1)
         for layer in reversed(range(len(self.hidden_layer_sizes))):
             layer_cache = cache.layers[layer]
             d_inputs = None
@@ -338,6 +372,57 @@ class GRUNetwork:
             scatter_add(grads["embedding"], cache.tokens, d_outputs)
         return grad
 
+    def _pool(self, cache):
+        """What the head reads of each sequence (n, features), for ``output="last"``."""
+        xp = self.xp
+        last = xp.concatenate(cache.last_states, axis=1)
+        if self.pooling == "last":
+            return last
+        outputs, lengths = cache.top_outputs, cache.lengths
+        if self.pooling == "attention":
+            cache.attention = _attention_weights(
+                xp, outputs, lengths, self.views["attention.weight"][0]
+            )
+            return _sum_valid_steps(xp, cache.attention[:, :, None] * outputs, lengths)
+        mean = _mean_over_valid_steps(xp, outputs, lengths)
+        if self.pooling == "mean":
+            return mean
+        maximum = _max_over_valid_steps(xp, outputs, lengths)
+        if self.pooling == "max":
+            return maximum
+        return xp.concatenate([last, mean, maximum], axis=1)
+
+    def _pool_backward(self, d_pooled, cache, grads):
+        """(gradient for the top layer's outputs or None, for its final states or None)
+        from the gradient of what :meth:`_pool` returned; fills the attention gradient."""
+        xp = self.xp
+        outputs, lengths = cache.top_outputs, cache.lengths
+        if self.pooling == "last":
+            return None, d_pooled
+        if self.pooling == "attention":
+            return self._attention_backward(d_pooled, cache, grads), None
+        if self.pooling == "mean":
+            return _mean_backward(xp, d_pooled, outputs, lengths), None
+        if self.pooling == "max":
+            return _max_backward(xp, d_pooled, outputs, lengths), None
+        d_last, d_mean, d_max = xp.split(d_pooled, 3, axis=1)
+        d_outputs = _mean_backward(xp, d_mean, outputs, lengths) + _max_backward(
+            xp, d_max, outputs, lengths
+        )
+        return d_outputs, d_last
+
+    def _attention_backward(self, d_pooled, cache, grads):
+        """Gradient for the top layer's outputs through ``sum_t a_t h_t``, with
+        ``a = softmax(w @ h_t)`` over the valid steps; fills ``attention.weight``'s."""
+        outputs, weights = cache.top_outputs, cache.attention
+        d_weights = (outputs * d_pooled[:, None, :]).sum(axis=2)  # dL/da_t = h_t . dL/dp
+        d_scores = weights * (d_weights - (weights * d_weights).sum(axis=1, keepdims=True))
+        grads["attention.weight"][0] = (d_scores[:, :, None] * outputs).sum(axis=(0, 1))
+        return (
+            weights[:, :, None] * d_pooled[:, None, :]
+            + d_scores[:, :, None] * self.views["attention.weight"][0]
+        )
+
     def gate_activations(self, X, lengths):
         """Per layer, per direction: r, z, n and h over time, each a NumPy array (n, T, H),
         NaN past a sequence's length."""
@@ -364,6 +449,55 @@ def _matmul_last_axis(array, matrix):
     """``array @ matrix`` for an array of 2 or more dimensions, through ``matmul``."""
     rows = array.reshape(-1, array.shape[-1])
     return matmul(rows, matrix).reshape(*array.shape[:-1], matrix.shape[1])
+
+
+def _valid_steps(xp, lengths, n_steps):
+    """(n, T) True at each sequence's steps before its length."""
+    return xp.asarray(np.arange(n_steps)[None, :] < lengths[:, None])
+
+
+def _sum_valid_steps(xp, values, lengths):
+    """Sum over axis 1 of ``values`` (n, T, ...) up to each sequence's length, added in time
+    order, so that the result does not depend on how far the batch is padded."""
+    totals = xp.cumsum(values, axis=1)
+    last = xp.asarray(lengths - 1)
+    return totals[xp.arange(values.shape[0]), last]
+
+
+def _mean_over_valid_steps(xp, outputs, lengths):
+    counts = xp.asarray(lengths, dtype=outputs.dtype)[:, None]
+    return _sum_valid_steps(xp, outputs, lengths) / counts
+
+
+def _mean_backward(xp, d_mean, outputs, lengths):
+    valid = _valid_steps(xp, lengths, outputs.shape[1])
+    counts = xp.asarray(lengths, dtype=outputs.dtype)[:, None]
+    return valid[:, :, None] * (d_mean / counts)[:, None, :]
+
+
+def _masked_for_max(xp, outputs, lengths):
+    valid = _valid_steps(xp, lengths, outputs.shape[1])
+    return xp.where(valid[:, :, None], outputs, -xp.inf)
+
+
+def _max_over_valid_steps(xp, outputs, lengths):
+    return _masked_for_max(xp, outputs, lengths).max(axis=1)
+
+
+def _max_backward(xp, d_max, outputs, lengths):
+    """The gradient goes to the (first) step that holds each feature's maximum."""
+    steps = _masked_for_max(xp, outputs, lengths).argmax(axis=1)  # (n, features)
+    chosen = xp.arange(outputs.shape[1])[None, :, None] == steps[:, None, :]
+    return chosen * d_max[:, None, :]
+
+
+def _attention_weights(xp, outputs, lengths, weight):
+    """Softmax over each sequence's valid steps of the scores ``weight @ h_t``; (n, T),
+    zero past each length."""
+    valid = _valid_steps(xp, lengths, outputs.shape[1])
+    scores = xp.where(valid, (outputs * weight).sum(axis=2), -xp.inf)
+    exponentials = xp.exp(scores - scores.max(axis=1, keepdims=True))
+    return exponentials / _sum_valid_steps(xp, exponentials, lengths)[:, None]
 
 
 def _contiguous(xp, array):
