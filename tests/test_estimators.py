@@ -54,6 +54,7 @@ def expected_failed_checks(estimator):
         ),
     ],
     expected_failed_checks=expected_failed_checks,
+    xfail_strict=True,
 )
 def test_scikit_learn_checks(estimator, check):
     with warnings.catch_warnings():
@@ -68,7 +69,7 @@ def test_scikit_learn_checks(estimator, check):
             hidden_layer_sizes=(8,),
             max_iter=30,
             learning_rate_init=1e-2,
-            batch_size=10**6,
+            batch_size="auto",  # min(200, n_samples): one full batch, as MLP passes it
             dtype="float64",
             random_state=0,
         ),
@@ -76,7 +77,7 @@ def test_scikit_learn_checks(estimator, check):
             hidden_layer_sizes=(8,),
             max_iter=30,
             learning_rate_init=1e-2,
-            batch_size=10**6,
+            batch_size="auto",  # min(200, n_samples): one full batch, as MLP passes it
             dtype="float64",
             random_state=0,
         ),
@@ -920,3 +921,98 @@ def test_a_single_sequence_gets_a_message_about_the_missing_batch_axis():
     with pytest.raises(ValueError, match=r"one sequence of 9 time steps.*X\[np.newaxis\]"):
         clf.predict(X[0])
     assert clf.predict(X[0][np.newaxis]).shape == (1,)
+
+
+# ------------------------------------------------------------- pooling over time
+
+POOLINGS = ["mean", "max", "attention", "concat"]
+
+
+@pytest.mark.parametrize("pooling", POOLINGS)
+def test_the_gradient_of_a_pooled_objective_matches_finite_differences(pooling):
+    X, y = toy_sequences(n=10)
+    clf = GRUClassifier(
+        (4,), bidirectional=True, pooling=pooling, alpha=0.3, max_iter=1, random_state=0
+    )
+    clf.set_params(dtype="float64").fit(X, y)
+    inputs, lengths = clf._validate_sequences(X)
+    targets = clf._training_targets(clf._prepare_targets(y, lengths, first_call=False))
+    network = clf.network_
+
+    def objective(params):
+        network.params[...] = params
+        output, cache = network.forward(inputs, lengths)
+        loss, d_output = clf._loss(output, targets, None, lengths)
+        gradient = network.backward(d_output, cache)
+        return loss + clf._add_l2_penalty(gradient, float(len(X))), gradient
+
+    params = network.params.copy()
+    _, gradient = objective(params)
+    step = 1e-6
+    for index in np.random.default_rng(0).choice(len(params), 30, replace=False):
+        shifted = params.copy()
+        shifted[index] += step
+        above, _ = objective(shifted)
+        shifted[index] -= 2 * step
+        below, _ = objective(shifted)
+        assert (above - below) / (2 * step) == pytest.approx(gradient[index], abs=1e-8), index
+
+
+@pytest.mark.parametrize("pooling", POOLINGS)
+def test_pooled_predictions_do_not_depend_on_the_batch(pooling):
+    X, y = toy_sequences(n=30)
+    clf = small_classifier(pooling=pooling, bidirectional=True).fit(X, y)
+    together = clf.predict_proba(X)
+    for i in range(0, 30, 7):
+        np.testing.assert_array_equal(clf.predict_proba(X[i : i + 1])[0], together[i])
+    reg = GRURegressor((4,), pooling=pooling, max_iter=2, random_state=0)
+    targets = [sequence.sum() for sequence in X]
+    together = reg.fit(X, targets).predict(X)
+    for i in range(0, 30, 7):
+        np.testing.assert_array_equal(reg.predict(X[i : i + 1])[0], together[i])
+
+
+def test_pooling_changes_the_model_and_is_kept_by_save_and_load(tmp_path):
+    from pygru import load, save
+
+    X, y = toy_sequences(n=30)
+    predictions = {}
+    for pooling in ["last", *POOLINGS]:
+        clf = small_classifier(pooling=pooling, bidirectional=True).fit(X, y)
+        assert clf.network_.pooling == pooling
+        save(clf, tmp_path / f"{pooling}.npz")
+        loaded = load(tmp_path / f"{pooling}.npz")
+        assert loaded.pooling == pooling and loaded.network_.pooling == pooling
+        predictions[pooling] = clf.predict_proba(X)
+        np.testing.assert_array_equal(loaded.predict_proba(X), predictions[pooling])
+    for pooling in POOLINGS:
+        assert not np.allclose(predictions[pooling], predictions["last"])
+
+
+def test_a_network_description_without_pooling_reads_as_last():
+    from pygru._fitted_state import describe_network, read_network
+
+    X, y = toy_sequences(n=20)
+    clf = small_classifier(max_iter=1).fit(X, y)
+    description = describe_network(clf.network_)
+    assert description.pop("pooling") == "last"  # as files from before pooling hold it
+    network = read_network({"network": description}, "network", clf.network_.params)
+    assert network.pooling == "last"
+    description["pooling"] = "median"
+    with pytest.raises(ValueError, match="fitted.network is malformed"):
+        read_network({"network": description}, "network", clf.network_.params)
+
+
+def test_bad_pooling_is_refused_clearly(tmp_path):
+    from pygru import save
+
+    X, y = toy_sequences(n=20)
+    with pytest.raises(ValueError, match="'pooling' parameter of GRUClassifier .* Got 'sum'"):
+        small_classifier(pooling="sum").fit(X, y)
+    targets = [np.cumsum(sequence[:, 0]) for sequence in X]
+    with pytest.raises(ValueError, match="pooling='max' needs output='last'"):
+        GRURegressor((3,), output="sequence", pooling="max").fit(X, targets)
+    clf = small_classifier(max_iter=1).fit(X, y)
+    clf.set_params(pooling="mean")  # after fit: the file would misdescribe the model
+    with pytest.raises(ValueError, match="pooling='mean' but the network has 'last'"):
+        save(clf, tmp_path / "model.npz")

@@ -37,7 +37,7 @@ from pygru._fitted_state import (
     read_network,
     required,
 )
-from pygru._network import INITIALIZERS, GRUNetwork
+from pygru._network import INITIALIZERS, POOLINGS, GRUNetwork
 from pygru._optimizers import clip_gradients, make_optimizer, make_schedule
 from pygru._sklearn_private import Interval, StrOptions, _check_sample_weight, _fit_context
 
@@ -57,6 +57,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         "bidirectional": ["boolean"],
         "reset_after": ["boolean"],
         "embedding_dim": [Interval(Integral, 1, None, closed="left"), None],
+        "pooling": [StrOptions(set(POOLINGS))],
         "solver": [StrOptions({"sgd", "adam", "rmsprop"})],
         "learning_rate": [StrOptions({"constant", "invscaling", "adaptive", "exponential"})],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
@@ -103,6 +104,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         bidirectional=False,
         reset_after=True,
         embedding_dim=None,
+        pooling="last",
         solver="adam",
         learning_rate="constant",
         learning_rate_init=1e-3,
@@ -143,6 +145,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         self.bidirectional = bidirectional
         self.reset_after = reset_after
         self.embedding_dim = embedding_dim
+        self.pooling = pooling
         self.solver = solver
         self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
@@ -222,6 +225,11 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             raise ValueError(
                 f"patch_size={self.patch_size!r} needs numeric input and one "
                 "prediction per sequence (not embedding_dim or output='sequence')"
+            )
+        if self.pooling != "last" and self._output_mode() == "sequence":
+            raise ValueError(
+                f"pooling={self.pooling!r} needs output='last': output='sequence' predicts "
+                "from every time step, so there is nothing to pool (leave pooling='last')"
             )
         return tuple(int(size) for size in sizes)
 
@@ -322,6 +330,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             reset_after=self.reset_after,
             embedding_dim=self.embedding_dim,
             output=self._output_mode(),
+            pooling=self.pooling,
             dtype=self.dtype,
         )
         self.network_.initialize(
@@ -644,6 +653,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         output = self._output_mode()
         if output != network.output:
             problems.append(f"output={output!r} but the network has {network.output!r}")
+        if self.pooling != network.pooling:
+            problems.append(f"pooling={self.pooling!r} but the network has {network.pooling!r}")
         if self.embedding_dim != network.embedding_dim:
             problems.append(
                 f"embedding_dim={self.embedding_dim!r} but the network has "
@@ -968,6 +979,15 @@ class GRUClassifier(ClassifierMixin, BaseGRU):
         row per id from 0 to the largest id in the training data (``vocabulary_size_``);
         larger ids in later calls are an error. ``standardize`` does not apply.
         :class:`pygru.text.TokenSequencer` turns raw text into such ids.
+
+    pooling : {"last", "mean", "max", "attention", "concat"}, default="last"
+        What the output layer reads of each sequence, always within its own length (padding
+        never enters, and the other sequences of a batch never matter). "last": the last
+        layer's state at the sequence's end (with ``bidirectional``, the backward state at
+        its start). "mean" or "max": the mean or the per-unit maximum of the last layer's
+        output over the sequence's steps (both directions at every step). "attention": a
+        softmax weighting of those outputs by learned scores ``w @ h_t``. "concat": the
+        final state, the mean and the maximum side by side (concat pooling, as ULMFiT).
 
     solver : {"adam", "sgd", "rmsprop"}, default="adam"
         The solver for weight optimisation.
@@ -1316,6 +1336,7 @@ default="zeros"
         bidirectional=False,
         reset_after=True,
         embedding_dim=None,
+        pooling="last",
         solver="adam",
         learning_rate="constant",
         learning_rate_init=3e-3,
@@ -1358,6 +1379,7 @@ default="zeros"
             bidirectional=bidirectional,
             reset_after=reset_after,
             embedding_dim=embedding_dim,
+            pooling=pooling,
             solver=solver,
             learning_rate=learning_rate,
             learning_rate_init=learning_rate_init,
@@ -1668,6 +1690,16 @@ class GRURegressor(RegressorMixin, BaseGRU):
         row per id from 0 to the largest id in the training data (``vocabulary_size_``);
         larger ids in later calls are an error. ``standardize`` does not apply.
         :class:`pygru.text.TokenSequencer` turns raw text into such ids.
+
+    pooling : {"last", "mean", "max", "attention", "concat"}, default="last"
+        What the output layer reads of each sequence, always within its own length (padding
+        never enters, and the other sequences of a batch never matter). "last": the last
+        layer's state at the sequence's end (with ``bidirectional``, the backward state at
+        its start). "mean" or "max": the mean or the per-unit maximum of the last layer's
+        output over the sequence's steps (both directions at every step). "attention": a
+        softmax weighting of those outputs by learned scores ``w @ h_t``. "concat": the
+        final state, the mean and the maximum side by side (concat pooling, as ULMFiT).
+        Only "last" with ``output="sequence"``, which reads every step.
 
     solver : {"adam", "sgd", "rmsprop"}, default="adam"
         The solver for weight optimisation.
@@ -2023,6 +2055,7 @@ default="zeros"
         bidirectional=False,
         reset_after=True,
         embedding_dim=None,
+        pooling="last",
         solver="adam",
         learning_rate="constant",
         learning_rate_init=1e-3,
@@ -2065,6 +2098,7 @@ default="zeros"
             bidirectional=bidirectional,
             reset_after=reset_after,
             embedding_dim=embedding_dim,
+            pooling=pooling,
             solver=solver,
             learning_rate=learning_rate,
             learning_rate_init=learning_rate_init,

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from pygru._network import GRUNetwork, parameter_shapes
+from pygru._network import POOLINGS, GRUNetwork, parameter_shapes
 
 # Marks ``default`` as not given (None cannot: an entry may hold None).
 _REQUIRED = object()
@@ -118,6 +118,7 @@ def describe_network(network):
         "reset_after": bool(network.reset_after),
         "embedding_dim": None if network.embedding_dim is None else int(network.embedding_dim),
         "output": network.output,
+        "pooling": network.pooling,
         "dtype": network.dtype.name,
         "parameter_shapes": [[key, list(shape)] for key, shape in network.shapes.items()],
     }
@@ -134,12 +135,14 @@ def read_network(state, name, params):
     where = f"fitted.{name}"
     _expect_dict(description, where)
     _check_network_description(description, where)
+    pooling = description.get("pooling", "last")  # files from before pooling: "last"
     shapes = parameter_shapes(
         description["n_inputs"],
         description["hidden_layer_sizes"],
         description["n_outputs"],
         bidirectional=description["bidirectional"],
         embedding_dim=description["embedding_dim"],
+        pooling=pooling,
     )
     if description["parameter_shapes"] != [[key, list(shape)] for key, shape in shapes.items()]:
         raise ValueError(
@@ -161,6 +164,7 @@ def read_network(state, name, params):
         reset_after=description["reset_after"],
         embedding_dim=description["embedding_dim"],
         output=description["output"],
+        pooling=pooling,
         dtype=description["dtype"],
     )
     network.params[...] = params
@@ -179,8 +183,8 @@ def _check_network_description(description, where):
         "dtype",
         "parameter_shapes",
     }
-    if set(description) != keys:
-        raise ValueError(f"{where} must have the keys {sorted(keys)}")
+    if not keys <= set(description) <= keys | {"pooling"}:
+        raise ValueError(f"{where} must have the keys {sorted(keys)} (and optionally pooling)")
     sizes = description["hidden_layer_sizes"]
     embedding_dim = description["embedding_dim"]
     well_formed = (
@@ -194,6 +198,8 @@ def _check_network_description(description, where):
         and isinstance(description["bidirectional"], bool)
         and isinstance(description["reset_after"], bool)
         and description["output"] in ("last", "sequence")
+        and description.get("pooling", "last") in POOLINGS
+        and (description["output"] == "last" or description.get("pooling", "last") == "last")
         and description["dtype"] in ("float32", "float64")
     )
     if not well_formed:
