@@ -1196,3 +1196,29 @@ def test_conversions_leave_warnings_quiet():
         to_keras_weights(clf)
         from_torch_state_dict(clf, to_torch_state_dict(clf))
         saved_bytes(clf)
+
+
+@pytest.mark.parametrize("pooling", ["mean", "max", "attention", "concat"])
+@pytest.mark.parametrize(
+    "converter",
+    [
+        to_torch_state_dict,
+        to_keras_weights,
+        lambda clf, **kw: from_torch_state_dict(clf, {}, **kw),
+        lambda clf, **kw: from_keras_weights(clf, [], **kw),
+    ],
+    ids=["to_torch", "to_keras", "from_torch", "from_keras"],
+)
+def test_layer_converters_refuse_models_that_pool_over_time(converter, pooling):
+    """GRU layer weights alone describe a model that reads the final state; a pooling head
+    would be lost, so the converters point to the whole-model exports instead."""
+    X, _, y = ragged_data()
+    clf = GRUClassifier(hidden_layer_sizes=(4,), pooling=pooling, max_iter=1, random_state=0)
+    clf.fit(X, y)
+    before = clf.network_.params.copy()
+    match = rf"pooling='{pooling}'.*to_torch_module or pygru.to_onnx"
+    with pytest.raises(ValueError, match=match):
+        converter(clf, fold_standardization=True)
+    with pytest.raises(ValueError, match=match):
+        converter(clf.network_)
+    np.testing.assert_array_equal(clf.network_.params, before)

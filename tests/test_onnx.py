@@ -74,6 +74,36 @@ CASES = {
         "short",
         "sequence-2",
     ),
+    "mean-pooling-bidirectional": (
+        GRUClassifier,
+        dict(pooling="mean", bidirectional=True),
+        "short",
+        "int",
+    ),
+    "max-pooling-patched-cho": (
+        GRUClassifier,
+        dict(pooling="max", reset_after=False),
+        "long",
+        "str",
+    ),
+    "attention-pooling-bidirectional-regressor": (
+        GRURegressor,
+        dict(pooling="attention", bidirectional=True),
+        "short",
+        "last-3",
+    ),
+    "concat-pooling-embedding-bidirectional": (
+        GRUClassifier,
+        dict(pooling="concat", embedding_dim=3, bidirectional=True),
+        "tokens",
+        "int",
+    ),
+    "float64-attention-pooling-cho-bidirectional": (
+        GRUClassifier,
+        dict(pooling="attention", reset_after=False, bidirectional=True, dtype="float64"),
+        "short",
+        "int",
+    ),
 }
 
 
@@ -256,4 +286,14 @@ def test_skl2onnx_refuses_old_opsets(skl2onnx):
     with pytest.raises(ValueError, match="target_opset 13 or newer, got 12"):
         skl2onnx.to_onnx(
             estimator, initial_types=[("X", FloatTensorType([None, None, 2]))], target_opset=12
+        )
+
+
+@pytest.mark.parametrize("opset", [13, onnx.defs.onnx_opset_version()])
+def test_pooling_heads_in_the_oldest_and_newest_opsets(opset):
+    for name in ["max-pooling-patched-cho", "concat-pooling-embedding-bidirectional"]:
+        estimator, X, X_nan, lengths = fitted(name)
+        _, probabilities = run_onnx(to_onnx(estimator, opset=opset), X, lengths)
+        np.testing.assert_allclose(
+            probabilities, expected_output(estimator, X_nan), rtol=1e-5, atol=1e-5
         )

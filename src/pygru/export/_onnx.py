@@ -16,6 +16,7 @@ from pygru.export._weights import GRU_WEIGHT_NAMES, fitted_estimator, to_zrn_ord
 
 DEFAULT_OPSET = 17
 MIN_OPSET = 13  # Softmax over the last axis only, and the ops' current input forms
+_LOWEST = np.finfo(np.float32).min  # fills padding before a maximum or a softmax
 
 
 def to_onnx(estimator, *, opset=None):
@@ -184,10 +185,11 @@ def estimator_nodes(graph, estimator, x, lengths, output_names):
     network = estimator.network_
     steps, step_lengths = _network_input(graph, estimator, x, lengths)
     sequence, last = _gru_layers(graph, network, steps, graph.add("Cast", [step_lengths], to=6))
+    sequence = graph.add("Transpose", [sequence], perm=[1, 0, 2])  # batch first again
     if network.output == "sequence":
-        features = graph.add("Transpose", [sequence], perm=[1, 0, 2])  # batch first again
+        features = sequence
     else:
-        features = last
+        features = _pooling(graph, network, sequence, last, step_lengths)
     output = _head(graph, network, features)
     if _is_classifier(estimator):
         _classifier_outputs(graph, estimator, output, output_names)
@@ -288,6 +290,52 @@ def _onnx_gru_weights(network, layer):
             ]
         ).astype(np.float32),
     }
+
+
+def _pooling(graph, network, sequence, last, lengths):
+    """What the head reads of each sequence (batch, features), as the network's ``pooling``,
+    from the top layer's outputs ``sequence`` (batch, time, features; zero past each length,
+    as ONNX's GRU writes them), its final states ``last`` and the int64 ``lengths``."""
+    if network.pooling == "last":
+        return last
+    valid = _valid_steps(graph, sequence, lengths)
+    if network.pooling == "attention":
+        weight = network.views["attention.weight"].T.astype(np.float32)
+        scores = graph.add("MatMul", [sequence, graph.constant(weight, "attention_weight")])
+        scores = graph.add("Where", [valid, scores, graph.constant(_LOWEST, "padding")])
+        weights = graph.add("Softmax", [scores], axis=1)
+        return _sum_over_time(graph, graph.add("Mul", [weights, sequence]))
+    counts = graph.add("Cast", [_reshape(graph, lengths, [-1, 1])], to=1)  # float
+    mean = graph.add("Div", [_sum_over_time(graph, sequence), counts])
+    if network.pooling == "mean":
+        return mean
+    padded = graph.add("Where", [valid, sequence, graph.constant(_LOWEST, "padding")])
+    # ArgMax and GatherElements: the same nodes in every opset (ReduceMax's axes move)
+    steps_of_maximum = graph.add("ArgMax", [padded], axis=1, keepdims=1)
+    maximum = _reshape(
+        graph, graph.add("GatherElements", [padded, steps_of_maximum], axis=1), [0, -1]
+    )
+    if network.pooling == "max":
+        return maximum
+    return graph.add("Concat", [last, mean, maximum], axis=1)
+
+
+def _valid_steps(graph, sequence, lengths):
+    """bool (batch, time, 1): True at each sequence's steps before its length."""
+    n_steps = graph.add(
+        "Gather", [graph.add("Shape", [sequence]), graph.constant(np.array(1, np.int64))], axis=0
+    )
+    positions = graph.add(
+        "Range",
+        [graph.constant(np.array(0, np.int64)), n_steps, graph.constant(np.array(1, np.int64))],
+    )
+    return graph.add(
+        "Less", [_reshape(graph, positions, [1, -1, 1]), _reshape(graph, lengths, [-1, 1, 1])]
+    )
+
+
+def _sum_over_time(graph, values):
+    return graph.add("ReduceSum", [values, graph.constant(np.array([1], np.int64))], keepdims=0)
 
 
 def _head(graph, network, features):

@@ -1,7 +1,7 @@
 """A fitted estimator as a ``torch.nn.Module``: input standardisation, patches, embedding, GRU
 layers (``torch.nn.GRU`` for ``reset_after=True``, the same recurrence written out for the Cho
-variant, which torch lacks), head, softmax or target scaling. This module imports torch; it is
-loaded only by :func:`pygru.to_torch_module`."""
+variant, which torch lacks), pooling over time, head, softmax or target scaling. This module
+imports torch; it is loaded only by :func:`pygru.to_torch_module`."""
 
 import numpy as np
 import torch
@@ -33,6 +33,7 @@ class EstimatorModule(nn.Module):
         self.layers = nn.ModuleList(
             layer_class(network, layer, dtype) for layer in range(len(network.hidden_layer_sizes))
         )
+        self.pooling = None if self.sequence_output else _Pooling(network, dtype)
         self.head = _head(network, dtype)
 
     def _register_optional_buffer(self, name, estimator, attribute, dtype):
@@ -60,7 +61,9 @@ class EstimatorModule(nn.Module):
         inputs, step_lengths = self._network_input(X, lengths)
         for layer in self.layers:
             inputs, last = layer(inputs, step_lengths)
-        output = self.head(inputs if self.sequence_output else last)
+        output = self.head(
+            inputs if self.sequence_output else self.pooling(inputs, last, step_lengths)
+        )
         if self.is_classifier:
             return torch.softmax(output, dim=-1)
         if self.target_scale is not None:
@@ -104,6 +107,37 @@ def _head(network, dtype):
         head.weight.copy_(_tensor(weight, dtype))
         head.bias.copy_(_tensor(network.views["head.bias"], dtype))
     return head
+
+
+class _Pooling(nn.Module):
+    """What the head reads of each sequence (batch, features) from the top layer's outputs
+    (batch, time, features; zero past each length) and final states, as the network's
+    ``pooling``: "last", "mean", "max", "attention" (softmax over the valid steps of the
+    scores ``attention @ h_t``, a trainable parameter) or "concat" ([last, mean, max])."""
+
+    def __init__(self, network, dtype):
+        super().__init__()
+        self.kind = network.pooling
+        self.attention = (
+            nn.Parameter(_tensor(network.views["attention.weight"][0], dtype))
+            if self.kind == "attention"
+            else None
+        )
+
+    def forward(self, outputs, last, lengths):
+        if self.kind == "last":
+            return last
+        valid = _valid_steps(lengths, outputs.shape[1])[:, :, None]
+        if self.kind == "attention":
+            scores = torch.where(valid, outputs @ self.attention[:, None], -torch.inf)
+            return (torch.softmax(scores, dim=1) * outputs).sum(dim=1)
+        mean = outputs.sum(dim=1) / lengths[:, None].to(outputs.dtype)
+        if self.kind == "mean":
+            return mean
+        maximum = torch.where(valid, outputs, -torch.inf).amax(dim=1)
+        if self.kind == "max":
+            return maximum
+        return torch.cat([last, mean, maximum], dim=1)
 
 
 def _valid_steps(lengths, n_steps):
