@@ -1,27 +1,31 @@
-"""Accuracy of pygru's estimators on the bundled real data, against published results.
+"""Accuracy of GRUClassifier on the bundled real data, against same-run baselines and published
+results.
 
-Every number in the "this run" columns is computed by this script, in the same run, on the
-standard train/test split of each bundled data set; the "published" columns are quoted (with
-their sources, below and in the written report). Three tasks:
+Every number in the "this run" tables is computed by this script, in the same run, on the
+archive's train/test split of each bundled UCR/UEA set; the "published" columns are quoted,
+with their sources below and in benchmarks/README.md. Two tasks:
 
-- Time-series classification (the six bundled UCR/UEA sets): GRUClassifier with one fixed set
-  of settings for every set, mean +- std over seeds, against scikit-learn baselines on the
-  flattened, zero-padded series (logistic regression, MLPClassifier, 1-NN Euclidean), a
-  1-NN DTW computed here, and published 1-NN / deep-learning results for the same split.
-- Forecasting (airline, lynx): GRURegressor one step ahead on a held-out tail, against the
-  naive (last value) and seasonal naive forecasts and a linear autoregression.
+- Time-series classification (the six bundled sets): GRUClassifier with its defaults (plus
+  any --options), the same for every set, test and train accuracy as mean +- std over seeds,
+  against 1-NN Euclidean, 1-NN DTW (Sakoe-Chiba window of 10 %, computed here), logistic
+  regression, MLPClassifier, and aeon's MiniRocket when aeon is installed.
 - Text (VADER movie-review snippets): TokenSequencer + GRUClassifier(embedding_dim) against
   TF-IDF + LogisticRegression.
 
-    python benchmarks/accuracy.py                 # 3 seeds: ~2.5 min on 2 cores
-    python benchmarks/accuracy.py --quick         # 1 seed, short training, no DTW: ~10 s
-    python benchmarks/accuracy.py --seeds 5 --tasks classification
-    python benchmarks/accuracy.py --datasets GunPoint ArrowHead --no-write
+Forecasting is measured by benchmarks/forecasting.py.
 
-The report goes to stdout and (unless --no-write) to benchmarks/results/accuracy.md.
+    python benchmarks/accuracy.py                    # 5 seeds, both tasks (~5 min, 2 cores)
+    python benchmarks/accuracy.py --quick            # 1 seed, short training: a smoke run
+    python benchmarks/accuracy.py --options '{"bidirectional": true}' --no-write
+    python benchmarks/accuracy.py --split validation # inner split of the training data only
+
+--split validation never reads the test sets: each seed holds out a stratified 30 % of each
+training set and scores on it. Candidate defaults are compared that way (benchmarks/README.md,
+"Protocol").
 """
 
 import argparse
+import json
 import os
 import platform
 import sys
@@ -33,8 +37,8 @@ import numpy as np
 import sklearn
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LinearRegression, LogisticRegression
-from sklearn.neighbors import KNeighborsClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -43,37 +47,18 @@ from threadpoolctl import threadpool_limits
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
 
 import pygru  # noqa: E402
-from pygru import GRUClassifier, GRURegressor  # noqa: E402
-from pygru.datasets import (
-    UCR_DATASETS,
-    load_airline,
-    load_lynx,  # noqa: E402
-    load_movie_reviews,
-    load_ucr,
-    make_windows,
-)
+from pygru import GRUClassifier  # noqa: E402
+from pygru.datasets import UCR_DATASETS, load_movie_reviews, load_ucr  # noqa: E402
 from pygru.text import TokenSequencer  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "accuracy.md")
 
 # --------------------------------------------------------------------------- settings
-# One setting for every classification set: nothing is tuned per data set. The estimator's
-# defaults (hidden (64,), lr 3e-3, batch 16, max_iter 300, n_iter_no_change="auto",
-# standardize=True) came out of the analysis in benchmarks/README.md, "Why some sets failed".
-CLASSIFIER = {}
-# The three GRUClassifier variants of the table: (key, label, extra parameters).
-CLASSIFIER_VARIANTS = [
-    ("gru_steps", "patch_size=None", {"patch_size": None}),
-    ("gru", "defaults", {}),
-    ("gru_bi", "defaults, bidirectional", {"bidirectional": True}),
-]
-# Forecasting: one step ahead from a window of one seasonal period, level-normalised.
-REGRESSOR = dict(hidden_layer_sizes=(32,))
-FORECASTS = {  # name: (loader, transform, inverse, period m, test length, transform name)
-    "airline": (load_airline, np.log, np.exp, 12, 24, "log"),
-    "lynx": (load_lynx, np.log10, lambda v: 10.0**v, 10, 14, "log10"),
-}
-# Text: embedding + GRU, early stopping on a 10% validation split (best weights restored).
+# One setting for every set: nothing is tuned per data set or on test accuracy. The GRU
+# variants of the table, (label, extra GRUClassifier parameters); --options adds to both.
+VARIANTS = [("defaults", {}), ("bidirectional", {"bidirectional": True})]
+DTW_WINDOW = 0.1  # Sakoe-Chiba band, as a fraction of the longer series of a pair
+VALIDATION_FRACTION = 0.3  # --split validation: stratified share of each training set
 TEXT_SEQUENCER = dict(max_features=10000, max_len=50)
 TEXT_CLASSIFIER = dict(
     embedding_dim=64,
@@ -85,52 +70,49 @@ TEXT_CLASSIFIER = dict(
     n_iter_no_change=3,
 )
 TEXT_TFIDF_C = 4.0
-
-QUICK = dict(
-    classifier=dict(max_iter=40),
-    regressor=dict(max_iter=80),
-    text=dict(max_iter=1),
-    text_train=3000,
-)
+# --quick: 1 seed, 40 epochs, defaults only, no text: a smoke run, not for comparison.
+QUICK_CLASSIFIER = dict(max_iter=40)
 
 # --------------------------------------------------------------------------- published
-# Accuracy on the archive's standard train/test split.
-# UCR: the archive's DataSummary.csv (Dau et al. 2019): 1-NN Euclidean ("ED (w=0)"),
-#   1-NN DTW with the window learned on the training set ("DTW (learned_w)", window in %
-#   of the length) and with no window ("DTW (w=100)"); the file gives error rates.
-UCR_PUBLISHED = {
-    "ItalyPowerDemand": dict(ed=1 - 0.0447, dtw_learned=(1 - 0.0447, 0), dtw_full=1 - 0.0496),
-    "GunPoint": dict(ed=1 - 0.0867, dtw_learned=(1 - 0.0867, 0), dtw_full=1 - 0.0933),
-    "ArrowHead": dict(ed=1 - 0.2000, dtw_learned=(1 - 0.2000, 0), dtw_full=1 - 0.2971),
-    "PickupGestureWiimoteZ": dict(
-        ed=1 - 0.4400, dtw_learned=(1 - 0.3400, 17), dtw_full=1 - 0.3400
-    ),
+# Accuracy on the archive's train/test split.
+# UCR: the archive's DataSummary.csv (Dau et al. 2019): 1-NN "ED (w=0)" and "DTW
+#   (learned_w)" (window learned on the training set, width in % of the length); the file
+#   gives error rates.
+UCR_1NN = {
+    "ItalyPowerDemand": dict(ed=1 - 0.0447, dtw=(1 - 0.0447, 0)),
+    "GunPoint": dict(ed=1 - 0.0867, dtw=(1 - 0.0867, 0)),
+    "ArrowHead": dict(ed=1 - 0.2000, dtw=(1 - 0.2000, 0)),
+    "PickupGestureWiimoteZ": dict(ed=1 - 0.4400, dtw=(1 - 0.3400, 17)),
 }
-# UEA: Bagnall et al. (2018), arXiv:1811.00075, benchmark table (1-NN ED, DTW_I, DTW_D, on
-#   the archive's equal-length, padded version). Quoted from memory and NOT checked against
-#   the paper: marked "?" in the report.
-UEA_PUBLISHED_UNVERIFIED = {
-    "JapaneseVowels": dict(ed=0.924, dtw_i=0.959, dtw_d=0.949),
-    "BasicMotions": dict(ed=0.676, dtw_i=1.000, dtw_d=0.975),
-}
-# Fawaz et al. (2019), Deep learning for time series classification: a review, Data Min.
-#   Knowl. Disc. 33, 917-963: mean (std) accuracy in % over 10 runs, from the authors'
-#   result files (github.com/hfawaz/dl-4-tsc, results/results-uea-avg-std.csv for the UCR
-#   2015 archive, results/results-mts-avg-std.csv for the MTS archive). BasicMotions and
-#   PickupGestureWiimoteZ are not in that study.
+# Fawaz, Forestier, Weber, Idoumghar, Muller (2019), Deep learning for time series
+#   classification: a review, Data Min. Knowl. Disc. 33, 917-963: mean (std) accuracy in %
+#   over 10 runs, from the authors' result files (github.com/hfawaz/dl-4-tsc,
+#   results/results-uea-avg-std.csv for the UCR 2015 archive, results-mts-avg-std.csv for
+#   the MTS archive). BasicMotions and PickupGestureWiimoteZ are not in that study.
 FAWAZ = {
     "ItalyPowerDemand": dict(MLP=(95.4, 0.2), FCN=(96.1, 0.3), ResNet=(96.3, 0.4)),
     "GunPoint": dict(MLP=(92.7, 1.1), FCN=(100.0, 0.0), ResNet=(99.1, 0.7)),
     "ArrowHead": dict(MLP=(77.8, 1.2), FCN=(84.3, 1.5), ResNet=(84.5, 1.2)),
     "JapaneseVowels": dict(MLP=(97.6, 0.2), FCN=(99.3, 0.2), ResNet=(99.2, 0.3)),
 }
-# Movie-review sentences (Pang & Lee 2005 "MR"): 10-fold cross-validation on all 10,662
-#   sentences, a different protocol from the split here (which also drops near-neutral
-#   VADER ratings). Quoted from memory, NOT checked: Kim (2014), EMNLP, Table 2.
+# InceptionTime (the ensemble of five Inception networks), Ismail Fawaz et al. (2020),
+#   InceptionTime: finding AlexNet for time series classification, Data Min. Knowl. Disc.
+#   34, 1936-1962, from the authors' result files in github.com/hfawaz/InceptionTime:
+#   "a": results-InceptionTime-85.csv, the UCR 2015 archive of the paper;
+#   "b": results-InceptionTime-128.csv, UCR 2018 archive (not in the paper);
+#   "c": results-mts.csv, the UEA archive (not in the paper).
+INCEPTION_TIME = {
+    "ItalyPowerDemand": (0.9679, "a"),
+    "GunPoint": (1.0000, "a"),
+    "ArrowHead": (0.8286, "a"),
+    "PickupGestureWiimoteZ": (0.7600, "b"),
+    "JapaneseVowels": (0.9919, "c"),
+    "BasicMotions": (1.0000, "c"),
+}
 TEXT_PUBLISHED_UNVERIFIED = {"CNN-rand (Kim 2014)": 76.1, "CNN-non-static (Kim 2014)": 81.5}
 
 
-# --------------------------------------------------------------------------- helpers
+# --------------------------------------------------------------------------- baselines
 def as_list(X):
     """A list of (T_i, F) float64 arrays, from a 3-D array or a ragged list."""
     return [np.asarray(x, dtype=np.float64).reshape(len(x), -1) for x in X]
@@ -144,44 +126,80 @@ def pad(series, length):
     return out
 
 
-def dtw_1nn(train, y_train, test, max_pairs=120_000):
-    """1-NN with full-window dynamic time warping (squared Euclidean cost summed over the
-    features at each cell: "dependent" DTW for multivariate series), each series at its own
-    length. Vectorised over (test, train) pairs; exact, no lower bounds."""
+def band_width(n, m, window):
+    """Half-width r of the Sakoe-Chiba band for series of lengths n and m."""
+    return np.maximum(1, np.floor(window * np.maximum(n, m))).astype(int)
+
+
+def dtw_distances(test, train, window=DTW_WINDOW, max_pairs=20_000):
+    """(len(test), len(train)) DTW distances between lists of (T, F) series.
+
+    Cell cost: squared Euclidean distance summed over the features ("dependent" DTW). Each
+    series keeps its own length. Cell (i, j) of a pair of lengths (n, m) may be visited when
+    |j - i (m - 1) / (n - 1)| <= r, r = max(1, floor(window * max(n, m))): the Sakoe-Chiba
+    band around the diagonal from (0, 0) to (n - 1, m - 1); window=1 is unconstrained.
+    Vectorised over (test, train) pairs; exact, no lower bounds."""
     a_len = np.array([len(x) for x in train])
-    b_len = np.array([len(x) for x in test])
-    A, B = pad(train, a_len.max()), pad(test, b_len.max())
-    n_train, Ta = len(train), A.shape[1]
+    A = pad(train, a_len.max())
+    n_train, t_train = len(train), A.shape[1]
+    columns = np.arange(t_train)
     chunk = max(1, max_pairs // n_train)
-    predictions = []
+    out = np.empty((len(test), n_train))
     for start in range(0, len(test), chunk):
-        b = B[start : start + chunk]
-        bl = b_len[start : start + chunk]
-        pairs = len(b) * n_train
-        end_a = np.tile(a_len, len(b))
-        end_b = np.repeat(bl, n_train)
-        dist = np.full(pairs, np.inf)
-        prev = np.full((pairs, Ta + 1), np.inf)
+        part = test[start : start + chunk]
+        b_len = np.array([len(x) for x in part])
+        B = pad(part, b_len.max())
+        n_len = np.repeat(b_len, n_train)  # rows: the test series of each pair
+        m_len = np.tile(a_len, len(part))  # columns: the training series
+        slope = (m_len - 1) / np.maximum(n_len - 1, 1)
+        r = band_width(n_len, m_len, window)
+        dist = np.full(len(n_len), np.inf)
+        prev = np.full((len(n_len), t_train + 1), np.inf)  # D[i - 1, j - 1], shifted by one
         prev[:, 0] = 0.0
-        for i in range(bl.max()):
-            cost = ((b[:, i][:, None, None, :] - A[None]) ** 2).sum(axis=-1).reshape(pairs, Ta)
-            cur = np.full((pairs, Ta + 1), np.inf)
-            for j in range(1, Ta + 1):
-                cur[:, j] = cost[:, j - 1] + np.minimum(
-                    np.minimum(prev[:, j - 1], prev[:, j]), cur[:, j - 1]
-                )
-            done = end_b == i + 1
-            dist[done] = cur[done, end_a[done]]
+        for i in range(B.shape[1]):
+            centre = i * slope
+            inside = np.abs(columns[None, :] - centre[:, None]) <= r[:, None]
+            cost = ((B[:, i, None, None, :] - A[None]) ** 2).sum(axis=-1).reshape(-1, t_train)
+            cost = np.where(inside, cost, np.inf)
+            cur = np.full_like(prev, np.inf)
+            for j in np.flatnonzero(inside.any(axis=0)):
+                best = np.minimum(np.minimum(prev[:, j], prev[:, j + 1]), cur[:, j])
+                cur[:, j + 1] = cost[:, j] + best
+            done = n_len == i + 1
+            dist[done] = cur[done, m_len[done]]
             prev = cur
-        predictions.append(np.asarray(y_train)[dist.reshape(len(b), n_train).argmin(axis=1)])
-    return np.concatenate(predictions)
+        out[start : start + len(part)] = dist.reshape(len(part), n_train)
+    return out
 
 
-def mean_std(values, scale=1.0, digits=3):
-    values = np.asarray(values, dtype=float) * scale
+def euclidean_distances(test, train):
+    """(len(test), len(train)) squared Euclidean distances between rows."""
+    return (test**2).sum(1)[:, None] - 2 * test @ train.T + (train**2).sum(1)[None, :]
+
+
+def nearest_neighbour(distances, y_train):
+    return np.asarray(y_train)[np.argmin(distances, axis=1)]
+
+
+def minirocket_class():
+    """aeon's MiniRocketClassifier, or None when aeon is not installed."""
+    try:
+        from aeon.classification.convolution_based import MiniRocketClassifier
+    except ImportError:
+        return None
+    return MiniRocketClassifier
+
+
+# --------------------------------------------------------------------------- helpers
+def mean_std(values, digits=3):
+    values = np.asarray(values, dtype=float)
     if len(values) == 1:
         return f"{values[0]:.{digits}f}"
     return f"{values.mean():.{digits}f} ± {values.std():.{digits}f}"
+
+
+def fmt(values):
+    return "–" if values is None else mean_std(values)
 
 
 def fit_quietly(estimator, X, y):
@@ -196,294 +214,262 @@ def log(message):
     print(message, file=sys.stderr, flush=True)
 
 
-# --------------------------------------------------------------------------- classification
-def run_classification(names, seeds, quick):
-    settings = {**CLASSIFIER, **(QUICK["classifier"] if quick else {})}
-    rows = []
-    for name in names:
-        data = load_ucr(name)
-        train, test = as_list(data.X_train), as_list(data.X_test)
-        y_train, y_test = np.asarray(data.y_train), np.asarray(data.y_test)
-        lengths = [len(x) for x in train + test]
-        row = dict(
-            name=name,
-            n_train=len(train),
-            n_test=len(test),
-            dims=train[0].shape[1],
-            classes=len(np.unique(y_train)),
-            length=(
-                f"{min(lengths)}-{max(lengths)}"
-                if min(lengths) != max(lengths)
-                else str(lengths[0])
-            ),
+def take(X, index):
+    return X[index] if isinstance(X, np.ndarray) else [X[i] for i in index]
+
+
+def make_splits(data, split, seeds):
+    """(X_train, y_train, X_eval, y_eval) per distinct split: the archive's test split
+    once, or (split="validation") one stratified inner split of the training set per seed."""
+    y = np.asarray(data.y_train)
+    if split == "test":
+        return [(data.X_train, y, data.X_test, np.asarray(data.y_test))]
+    out = []
+    for seed in seeds:
+        fit, held = train_test_split(
+            np.arange(len(y)), test_size=VALIDATION_FRACTION, stratify=y, random_state=seed
         )
-        log(f"[classification] {name}")
-
-        # scikit-learn baselines on the flattened, zero-padded series
-        flat_len = max(lengths)
-        flat_train = pad(train, flat_len).reshape(len(train), -1)
-        flat_test = pad(test, flat_len).reshape(len(test), -1)
-        knn = KNeighborsClassifier(n_neighbors=1).fit(flat_train, y_train)
-        row["ed"] = knn.score(flat_test, y_test)
-        logistic = make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000))
-        fit_quietly(logistic, flat_train, y_train)
-        row["logistic"] = logistic.score(flat_test, y_test)
-        row["mlp"] = []
-        for seed in seeds:
-            mlp = make_pipeline(StandardScaler(), MLPClassifier(max_iter=1000, random_state=seed))
-            fit_quietly(mlp, flat_train, y_train)
-            row["mlp"].append(mlp.score(flat_test, y_test))
-        if not quick:
-            start = time.perf_counter()
-            row["dtw"] = np.mean(dtw_1nn(train, y_train, test) == y_test)
-            log(f"    1-NN DTW: {time.perf_counter() - start:.1f} s")
-        else:
-            row["dtw"] = None
-        row["patience"] = GRUClassifier(**settings)._patience(len(train))
-        for key, _, extra in CLASSIFIER_VARIANTS:
-            scores, times, epochs = [], [], []
-            for seed in seeds:
-                clf = GRUClassifier(random_state=seed, **settings, **extra)
-                times.append(fit_quietly(clf, data.X_train, y_train))
-                scores.append(clf.score(data.X_test, y_test))
-                epochs.append(clf.n_iter_)
-            row[key], row[key + "_time"], row[key + "_epochs"] = scores, times, epochs
-            if key == "gru":
-                row["patch"] = clf.patch_size_
-            log(f"    {key}: {mean_std(scores)}  ({np.mean(times):.1f} s, epochs {epochs})")
-        log(
-            f"    ED {row['ed']:.3f}  DTW {fmt(row['dtw'])}  logistic {row['logistic']:.3f}  "
-            f"MLP {mean_std(row['mlp'])}"
-        )
-        rows.append(row)
-    return rows, settings
-
-
-def classification_report(rows, settings, n_seeds):
-    lines = [
-        "## Time-series classification (accuracy on the archive's test split)",
-        "",
-        f"pygru: `GRUClassifier({format_settings(settings, 'random_state=seed')})` "
-        f"with the library's defaults, the same for every set, mean ± std over {n_seeds} "
-        "seed(s). The defaults stop when the training loss has not improved for "
-        "max(10, ⌈500 / updates per epoch⌉) epochs (`n_iter_no_change='auto'`, shown as "
-        '"patience"), standardise each input feature (`standardize=True`) and feed '
-        "series longer than 64 steps to the GRU in patches of k = ⌈longest training "
-        "series / 32⌉ consecutive time steps (`patch_size='auto'`, k shown in the table). "
-        "*patch_size=None*: the same, one GRU step per time step; *bidirectional*: the "
-        "defaults with `bidirectional=True`. Baselines on the flattened series, "
-        "zero-padded to the longest one: 1-NN Euclidean (`KNeighborsClassifier(1)`), "
-        "`StandardScaler` + `LogisticRegression(max_iter=5000)`, `StandardScaler` + "
-        "`MLPClassifier(max_iter=1000, random_state=seed)` (default (100,) hidden units); "
-        "1-NN DTW: full window, squared-Euclidean cell cost summed over dimensions "
-        "(dependent DTW), each series at its own length, computed by this script. "
-        "Fit time: mean seconds per pygru fit.",
-        "",
-        "### Measured in this run",
-        "",
-        "| data set | train / test | length | dims | classes | patience | pygru "
-        "patch_size=None | fit s | pygru defaults (k) | fit s | pygru defaults, "
-        "bidirectional | fit s | 1-NN ED | 1-NN DTW | logistic | MLP |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for r in rows:
-        lines.append(
-            f"| {r['name']} | {r['n_train']} / {r['n_test']} | {r['length']} | {r['dims']} | "
-            f"{r['classes']} | {r['patience']} | **{mean_std(r['gru_steps'])}** | "
-            f"{np.mean(r['gru_steps_time']):.1f} | **{mean_std(r['gru'])}** ({r['patch']}) | "
-            f"{np.mean(r['gru_time']):.1f} | **{mean_std(r['gru_bi'])}** | "
-            f"{np.mean(r['gru_bi_time']):.1f} | {r['ed']:.3f} | {fmt(r['dtw'])} | "
-            f"{r['logistic']:.3f} | {mean_std(r['mlp'])} |"
-        )
-    lines += [
-        "",
-        "### Published results for the same split",
-        "",
-        "1-NN columns: UCR sets from the archive's `DataSummary.csv` (Dau et al. 2019; "
-        "DTW: window learned on the training set, its width in % of the length in brackets, "
-        "/ no window); UEA sets (JapaneseVowels, BasicMotions) from Bagnall et al. (2018) "
-        "ED / DTW_I / DTW_D — **marked ? : quoted from memory, not checked against the "
-        "paper**. MLP, FCN, ResNet: Fawaz et al. (2019), mean (std) over 10 runs, from the "
-        'authors\' result files; "–": not in that study.',
-        "",
-        "| data set | pygru patch_size=None | pygru defaults | pygru defaults, bidir. | "
-        "1-NN ED | 1-NN DTW | MLP | FCN | ResNet | best published |",
-        "|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for r in rows:
-        name = r["name"]
-        published = []
-        if name in UCR_PUBLISHED:
-            p = UCR_PUBLISHED[name]
-            ed = f"{p['ed']:.3f}"
-            dtw = f"{p['dtw_learned'][0]:.3f} ({p['dtw_learned'][1]}) / {p['dtw_full']:.3f}"
-            published += [p["ed"], p["dtw_learned"][0], p["dtw_full"]]
-        elif name in UEA_PUBLISHED_UNVERIFIED:
-            p = UEA_PUBLISHED_UNVERIFIED[name]
-            ed = f"{p['ed']:.3f}?"
-            dtw = f"{p['dtw_i']:.3f}? / {p['dtw_d']:.3f}?"
-            published += [p["ed"], p["dtw_i"], p["dtw_d"]]
-        else:
-            ed = dtw = "–"
-        deep = []
-        for model in ("MLP", "FCN", "ResNet"):
-            if name in FAWAZ:
-                mean, std = FAWAZ[name][model]
-                deep.append(f"{mean / 100:.3f} ({std / 100:.3f})")
-                published.append(mean / 100)
-            else:
-                deep.append("–")
-        best = f"{max(published):.3f}" if published else "–"
-        lines.append(
-            f"| {name} | {mean_std(r['gru_steps'])} | {mean_std(r['gru'])} | "
-            f"{mean_std(r['gru_bi'])} | {ed} | "
-            f"{dtw} | {' | '.join(deep)} | {best} |"
-        )
-    lines += [
-        "",
-        "### Goals",
-        "",
-        "Goal: pygru beats the MLP (sklearn, this run; and Fawaz et al. where "
-        "published) and 1-NN Euclidean on every set; within 3 points of the best "
-        "published result on ItalyPowerDemand and JapaneseVowels. Mean accuracy over "
-        "seeds.",
-        "",
-        "| data set | variant | pygru | vs MLP (this run) | vs MLP (Fawaz) | "
-        "vs 1-NN ED (this run) | gap to best published |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for r in rows:
-        name = r["name"]
-        best = best_published(name)
-        for key, label, _ in CLASSIFIER_VARIANTS:
-            acc = float(np.mean(r[key]))
-            mlp_pub = FAWAZ[name]["MLP"][0] / 100 if name in FAWAZ else None
-            lines.append(
-                f"| {name} | {label} | {acc:.3f} | {verdict(acc, np.mean(r['mlp']))} | "
-                f"{verdict(acc, mlp_pub)} | {verdict(acc, r['ed'])} | "
-                f"{'–' if best is None else f'{(acc - best) * 100:+.1f} pts'} |"
-            )
-    return lines
-
-
-def fmt(value):
-    return "–" if value is None else f"{value:.3f}"
+        out.append((take(data.X_train, fit), y[fit], take(data.X_train, held), y[held]))
+    return out
 
 
 def best_published(name):
-    values = []
-    if name in UCR_PUBLISHED:
-        p = UCR_PUBLISHED[name]
-        values += [p["ed"], p["dtw_learned"][0], p["dtw_full"]]
-    if name in UEA_PUBLISHED_UNVERIFIED:
-        values += list(UEA_PUBLISHED_UNVERIFIED[name].values())
-    if name in FAWAZ:
-        values += [mean / 100 for mean, _ in FAWAZ[name].values()]
-    return max(values) if values else None
+    """Best of FCN and ResNet (Fawaz et al. 2019), or None."""
+    return max(FAWAZ[name]["FCN"][0], FAWAZ[name]["ResNet"][0]) / 100 if name in FAWAZ else None
 
 
-def verdict(acc, other):
-    if other is None:
-        return "–"
-    return f"{'✓' if acc > other else '✗'} {(acc - other) * 100:+.1f}"
+# --------------------------------------------------------------------------- classification
+def run_baselines(split):
+    """Deterministic baselines on one split: 1-NN ED / DTW, logistic regression."""
+    X_train, y_train, X_eval, y_eval = split
+    train, test = as_list(X_train), as_list(X_eval)
+    length = max(len(x) for x in train + test)
+    flat_train = pad(train, length).reshape(len(train), -1)
+    flat_test = pad(test, length).reshape(len(test), -1)
+    ed = np.mean(nearest_neighbour(euclidean_distances(flat_test, flat_train), y_train) == y_eval)
+    start = time.perf_counter()
+    dtw = np.mean(nearest_neighbour(dtw_distances(test, train), y_train) == y_eval)
+    dtw_time = time.perf_counter() - start
+    logistic = make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000))
+    fit_quietly(logistic, flat_train, y_train)
+    return dict(ed=ed, dtw=dtw, dtw_time=dtw_time, logistic=logistic.score(flat_test, y_eval)), (
+        flat_train,
+        flat_test,
+    )
 
 
-def format_settings(settings, *extra):
-    return ", ".join([f"{key}={value!r}" for key, value in settings.items()] + list(extra))
-
-
-# --------------------------------------------------------------------------- forecasting
-def run_forecasting(seeds, quick):
-    settings = {**REGRESSOR, **(QUICK["regressor"] if quick else {})}
+def run_classification(names, seeds, options, quick, split_mode):
+    settings = {**(QUICK_CLASSIFIER if quick else {}), **options}
+    variants = VARIANTS[:1] if quick else VARIANTS
+    rocket = minirocket_class()
     rows = []
-    for name, (loader, forward, inverse, period, n_test, transform) in FORECASTS.items():
-        log(f"[forecasting] {name}")
-        series = forward(loader().data)
-        n = len(series)
-        X, target = make_windows(series, lookback=period)  # X[i] = y[i : i + m]
-        at = np.arange(period, n)  # time index of each target
-        test = at >= n - n_test
-        last = X[:, -1, 0]
-        scale = np.std(np.diff(series[: n - n_test]))
-        X_norm = (X - last[:, None, None]) / scale  # level-normalised windows
-        change = (target - last) / scale  # next value - last value
-        truth = inverse(target[test])
-
-        def errors(prediction, inverse=inverse, truth=truth):
-            error = inverse(prediction) - truth
-            return np.sqrt(np.mean(error**2)), np.mean(np.abs(error))
-
+    for name in names:
+        data = load_ucr(name)
+        lengths = [len(x) for x in as_list(data.X_train) + as_list(data.X_test)]
+        equal = isinstance(data.X_train, np.ndarray) and isinstance(data.X_test, np.ndarray)
         row = dict(
             name=name,
-            n_train=int((~test).sum()),
-            n_test=int(test.sum()),
-            period=period,
-            transform=transform,
-            length=n,
+            n_train=len(data.y_train),
+            n_test=len(data.y_test),
+            dims=as_list(data.X_train[:1])[0].shape[1],
+            classes=len(np.unique(data.y_train)),
+            length=f"{min(lengths)}-{max(lengths)}" if not equal else str(lengths[0]),
         )
-        row["naive"] = errors(last[test])
-        row["seasonal"] = errors(series[at[test] - period])
-        linear = LinearRegression().fit(X_norm[~test, :, 0], change[~test])
-        row["linear"] = errors(last[test] + scale * linear.predict(X_norm[test, :, 0]))
-        results, times = [], []
-        for seed in seeds:
-            reg = GRURegressor(random_state=seed, **settings)
-            times.append(fit_quietly(reg, X_norm[~test], change[~test]))
-            results.append(errors(last[test] + scale * reg.predict(X_norm[test])))
-        row["gru"], row["gru_time"] = np.array(results), times
+        log(f"[classification] {name}")
+        splits = make_splits(data, split_mode, seeds)
+        for key in ("ed", "dtw", "dtw_time", "logistic", "mlp", "rocket", "rocket_time"):
+            row[key] = []
+        flats = []
+        for split in splits:
+            base, flat = run_baselines(split)
+            flats.append(flat)
+            for key, value in base.items():
+                row[key].append(value)
+        for label, _ in variants:
+            row[label] = dict(test=[], train=[], time=[], epochs=[])
+        for k, seed in enumerate(seeds):
+            X_train, y_train, X_eval, y_eval = splits[k % len(splits)]
+            flat_train, flat_test = flats[k % len(splits)]
+            mlp = make_pipeline(StandardScaler(), MLPClassifier(max_iter=1000, random_state=seed))
+            fit_quietly(mlp, flat_train, y_train)
+            row["mlp"].append(mlp.score(flat_test, y_eval))
+            if rocket is not None and equal:
+                clf = rocket(random_state=seed)
+                to_aeon = (0, 2, 1)  # aeon reads (n, channels, length)
+                row["rocket_time"].append(
+                    fit_quietly(clf, np.transpose(X_train, to_aeon), y_train)
+                )
+                row["rocket"].append(clf.score(np.transpose(X_eval, to_aeon), y_eval))
+            for label, extra in variants:
+                clf = GRUClassifier(random_state=seed, **{**settings, **extra})
+                result = row[label]
+                result["time"].append(fit_quietly(clf, X_train, y_train))
+                result["test"].append(clf.score(X_eval, y_eval))
+                result["train"].append(clf.score(X_train, y_train))
+                result["epochs"].append(clf.n_iter_)
+                result["k"] = getattr(clf, "patch_size_", "–")
+        row["rocket"] = row["rocket"] or None
+        for label, _ in variants:
+            r = row[label]
+            log(
+                f"    {label}: test {mean_std(r['test'])}  train {mean_std(r['train'])}  "
+                f"({np.mean(r['time']):.1f} s, epochs {r['epochs']})"
+            )
         log(
-            f"    GRU RMSE {mean_std(row['gru'][:, 0], digits=1)}  naive {row['naive'][0]:.1f}"
-            f"  seasonal {row['seasonal'][0]:.1f}  linear AR {row['linear'][0]:.1f}"
+            f"    ED {mean_std(row['ed'])}  DTW {mean_std(row['dtw'])} "
+            f"({np.mean(row['dtw_time']):.1f} s)  logistic {mean_std(row['logistic'])}  "
+            f"MLP {mean_std(row['mlp'])}  MiniRocket {fmt(row['rocket'])}"
         )
         rows.append(row)
-    return rows, settings
+    return rows, settings, [label for label, _ in variants], rocket is not None
 
 
-def forecasting_report(rows, settings, n_seeds):
+def check(ok, delta):
+    return f"{'✓' if ok else '✗'} {delta * 100:+.1f}"
+
+
+def classification_report(rows, settings, labels, has_rocket, n_seeds, split_mode):
+    where = (
+        "the archive's test split"
+        if split_mode == "test"
+        else f"a stratified {VALIDATION_FRACTION:.0%} inner validation split of the training "
+        "set, one per seed (the test sets are not read)"
+    )
+    gru = f"GRUClassifier({format_settings(settings)}{', ' * bool(settings)}random_state=seed)"
     lines = [
-        "## Forecasting (one step ahead on a held-out tail)",
+        f"## Time-series classification (accuracy on {where})",
         "",
-        f"pygru: `GRURegressor({format_settings(settings)}, random_state=seed)`, mean ± std "
-        f"over {n_seeds} seed(s). The series is transformed (log / log10), cut into windows "
-        "of one seasonal period m (`make_windows(lookback=m)`), each window and its target "
-        "expressed relative to the window's last value and divided by the std of the "
-        "training series' first differences; the model predicts the next change. Each test "
-        "value is forecast from the true values before it (rolling one-step-ahead). Errors "
-        "on the original scale. Baselines: naive (last value), seasonal naive (value m "
-        "steps back), linear autoregression (`LinearRegression` on the same normalised "
-        "windows).",
+        f"pygru: `{gru}`, the same for every set; *bidirectional*: the same with "
+        f"`bidirectional=True`. Test and train accuracy are mean ± std over {n_seeds} "
+        "seed(s); fit s: mean seconds per fit; k: the patch size chosen by "
+        "`patch_size='auto'`. Baselines, computed in this run: 1-NN Euclidean, "
+        "`StandardScaler` + `LogisticRegression(max_iter=5000)` and `StandardScaler` + "
+        "`MLPClassifier(max_iter=1000, random_state=seed)` on the flattened series, "
+        "zero-padded to the longest one on the ragged sets; 1-NN DTW with a Sakoe-Chiba band "
+        f"of {DTW_WINDOW:.0%} (squared-Euclidean cell cost summed over the dimensions, each "
+        "series at its own length, the band following the diagonal of each pair); "
+        "`aeon` `MiniRocketClassifier(random_state=seed)` on the equal-length sets"
+        + ("" if has_rocket else " (**aeon not installed: not run**)")
+        + '. "–": not applicable or not run.',
         "",
-        "| series | length | test tail | m | pygru RMSE | pygru MAE | fit s | naive RMSE / MAE | "
-        "seasonal naive RMSE / MAE | linear AR RMSE / MAE |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "### Measured in this run",
+        "",
     ]
+    head = "| data set | train / test | length | dims | classes |"
+    rule = "|---|---|---|---|---|"
+    for label in labels:
+        head += f" pygru {label} | train acc. | fit s |"
+        rule += "---|---|---|"
+    head += " k | 1-NN ED | 1-NN DTW | logistic | MLP | MiniRocket |"
+    rule += "---|---|---|---|---|---|"
+    lines += [head, rule]
     for r in rows:
-        lines.append(
-            f"| {r['name']} ({r['transform']}) | {r['length']} | last {r['n_test']} | "
-            f"{r['period']} | **{mean_std(r['gru'][:, 0], digits=1)}** | "
-            f"{mean_std(r['gru'][:, 1], digits=1)} | {np.mean(r['gru_time']):.1f} | "
-            f"{r['naive'][0]:.1f} / {r['naive'][1]:.1f} | "
-            f"{r['seasonal'][0]:.1f} / {r['seasonal'][1]:.1f} | "
-            f"{r['linear'][0]:.1f} / {r['linear'][1]:.1f} |"
-        )
-    beats = [np.mean(r["gru"][:, 0]) < min(r["naive"][0], r["seasonal"][0]) for r in rows]
-    lines += [
-        "",
-        "Goal: pygru beats both naive forecasts: "
-        + ", ".join(f"{r['name']} {'✓' if ok else '✗'}" for r, ok in zip(rows, beats))
-        + " (RMSE).",
-    ]
+        line = f"| {r['name']} | {r['n_train']} / {r['n_test']} | {r['length']} | "
+        line += f"{r['dims']} | {r['classes']} |"
+        for label in labels:
+            v = r[label]
+            line += f" **{mean_std(v['test'])}** | {mean_std(v['train'])} | "
+            line += f"{np.mean(v['time']):.1f} |"
+        line += f" {r[labels[0]]['k']} | {mean_std(r['ed'])} | {mean_std(r['dtw'])} | "
+        line += f"{mean_std(r['logistic'])} | {mean_std(r['mlp'])} | {fmt(r['rocket'])} |"
+        lines.append(line)
+    if split_mode == "test":
+        lines += published_table(rows)
+    lines += goals_table(rows, labels, split_mode)
     return lines
 
 
+def published_table(rows):
+    lines = [
+        "",
+        "### Published results for the same split",
+        "",
+        "1-NN: the UCR archive's `DataSummary.csv` (Dau et al. 2019; DTW with the window "
+        "learned on the training set, its width in % of the length in brackets). MLP, FCN, "
+        "ResNet: Fawaz et al. (2019), mean (std) over 10 runs, from the authors' result files. "
+        "InceptionTime: Ismail Fawaz et al. (2020), from the authors' result files: "
+        "ᵃ the paper's UCR 2015 archive, ᵇ UCR 2018 archive, ᶜ UEA archive (ᵇ ᶜ: not in the "
+        'paper). "–": not in that source. Sources in `benchmarks/README.md`.',
+        "",
+        "| data set | 1-NN ED | 1-NN DTW (learned w) | MLP | FCN | ResNet | InceptionTime |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    marks = dict(a="ᵃ", b="ᵇ", c="ᶜ")
+    for r in rows:
+        name = r["name"]
+        cells = ["–", "–"]
+        if name in UCR_1NN:
+            p = UCR_1NN[name]
+            cells = [f"{p['ed']:.3f}", f"{p['dtw'][0]:.3f} ({p['dtw'][1]})"]
+        for model in ("MLP", "FCN", "ResNet"):
+            if name in FAWAZ:
+                mean, std = FAWAZ[name][model]
+                cells.append(f"{mean / 100:.3f} ({std / 100:.3f})")
+            else:
+                cells.append("–")
+        if name in INCEPTION_TIME:
+            value, source = INCEPTION_TIME[name]
+            cells.append(f"{value:.3f}{marks[source]}")
+        else:
+            cells.append("–")
+        lines.append(f"| {name} | {' | '.join(cells)} |")
+    return lines
+
+
+def goals_table(rows, labels, split_mode):
+    lines = [
+        "",
+        "### Goals (issue 16)",
+        "",
+        "(1) test accuracy ≥ max(1-NN ED, MLP) of this run; (2) within 5 points of the best "
+        "published FCN/ResNet (the goal is on the mean over the sets with a published "
+        "number, last row); (3) within 3 points of MiniRocket of this run on the equal-length "
+        "sets (the goal is on the mean, last row); (4) train accuracy ≥ 0.9. Means over "
+        "seeds; differences in points.",
+        "",
+        "| data set | variant | test | train | (1) vs max(ED, MLP) | (2) vs FCN/ResNet | "
+        "(3) vs MiniRocket | (4) train ≥ 0.9 |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for label in labels:
+        sums = dict(pub=[], rocket=[])
+        for r in rows:
+            test, train = np.mean(r[label]["test"]), np.mean(r[label]["train"])
+            baseline = max(np.mean(r["ed"]), np.mean(r["mlp"]))
+            best = best_published(r["name"]) if split_mode == "test" else None
+            rocket = None if r["rocket"] is None else np.mean(r["rocket"])
+            if best is not None:
+                sums["pub"].append((test, best))
+            if rocket is not None:
+                sums["rocket"].append((test, rocket))
+            lines.append(
+                f"| {r['name']} | {label} | {test:.3f} | {train:.3f} | "
+                f"{check(test >= baseline, test - baseline)} | "
+                f"{'–' if best is None else check(test >= best - 0.05, test - best)} | "
+                f"{'–' if rocket is None else check(test >= rocket - 0.03, test - rocket)} | "
+                f"{'✓' if train >= 0.9 else '✗'} |"
+            )
+        cells = []
+        for key, margin in (("pub", 0.05), ("rocket", 0.03)):
+            pairs = np.array(sums[key]).reshape(-1, 2)
+            if len(pairs):
+                gap = pairs[:, 0].mean() - pairs[:, 1].mean()
+                cells.append(f"{check(gap >= -margin, gap)} ({len(pairs)} sets)")
+            else:
+                cells.append("–")
+        lines.append(f"| mean | {label} | | | | {cells[0]} | {cells[1]} | |")
+    return lines
+
+
+def format_settings(settings):
+    return ", ".join(f"{key}={value!r}" for key, value in settings.items())
+
+
 # --------------------------------------------------------------------------- text
-def run_text(seeds, quick):
-    settings = {**TEXT_CLASSIFIER, **(QUICK["text"] if quick else {})}
+def run_text(seeds):
+    settings = TEXT_CLASSIFIER
     log("[text] movie reviews")
     data = load_movie_reviews()
-    if quick:
-        data.X_train = data.X_train[: QUICK["text_train"]]
-        data.y_train = data.y_train[: QUICK["text_train"]]
     tfidf = make_pipeline(
         TfidfVectorizer(sublinear_tf=True), LogisticRegression(C=TEXT_TFIDF_C, max_iter=2000)
     )
@@ -531,69 +517,73 @@ def text_report(row, settings, n_seeds):
 
 
 # --------------------------------------------------------------------------- main
-def run_tasks(args, seeds):
-    start = time.perf_counter()
-    sections = []
-    if "classification" in args.tasks:
-        rows, settings = run_classification(args.datasets, seeds, args.quick)
-        sections += classification_report(rows, settings, len(seeds)) + [""]
-    if "forecasting" in args.tasks:
-        rows, settings = run_forecasting(seeds, args.quick)
-        sections += forecasting_report(rows, settings, len(seeds)) + [""]
-    if "text" in args.tasks:
-        row, settings = run_text(seeds, args.quick)
-        sections += text_report(row, settings, len(seeds)) + [""]
-    elapsed = time.perf_counter() - start
-    return sections, elapsed
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=3, help="seeds per model (default 3)")
+    parser.add_argument("--seeds", type=int, default=5, help="seeds per model (default 5)")
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="1 seed and short training: a smoke run, not for comparison",
+        help="1 seed, 40 epochs, defaults only, no text: a smoke run, not for comparison",
+    )
+    parser.add_argument(
+        "--options",
+        type=json.loads,
+        default={},
+        help='extra GRUClassifier settings as JSON, e.g. \'{"pooling": "mean"}\'',
+    )
+    parser.add_argument(
+        "--split",
+        choices=["test", "validation"],
+        default="test",
+        help="score on the archive's test split, or on an inner validation split of the "
+        "training set (for choosing defaults)",
     )
     parser.add_argument(
         "--tasks",
         nargs="+",
-        default=["classification", "forecasting", "text"],
-        choices=["classification", "forecasting", "text"],
+        default=["classification", "text"],
+        choices=["classification", "text"],
     )
     parser.add_argument(
-        "--datasets",
-        nargs="+",
-        default=list(UCR_DATASETS),
-        choices=list(UCR_DATASETS),
-        help="classification sets to run",
+        "--datasets", nargs="+", default=list(UCR_DATASETS), choices=list(UCR_DATASETS)
     )
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=1,
-        help="OpenMP/BLAS threads (default 1: the batches are small, and "
-        "extra threads only wait on a busy machine)",
-    )
+    parser.add_argument("--threads", type=int, default=1, help="OpenMP/BLAS threads (default 1)")
     parser.add_argument("--output", default=RESULTS, help=f"report file (default {RESULTS})")
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args(argv)
     seeds = list(range(1 if args.quick else args.seeds))
+    tasks = [task for task in args.tasks if not (args.quick and task == "text")]
 
+    start = time.perf_counter()
+    sections = []
     with threadpool_limits(args.threads):
-        sections, elapsed = run_tasks(args, seeds)
+        if "classification" in tasks:
+            rows, settings, labels, has_rocket = run_classification(
+                args.datasets, seeds, args.options, args.quick, args.split
+            )
+            sections += classification_report(
+                rows, settings, labels, has_rocket, len(seeds), args.split
+            )
+            sections.append("")
+        if "text" in tasks:
+            row, settings = run_text(seeds)
+            sections += text_report(row, settings, len(seeds)) + [""]
+    elapsed = time.perf_counter() - start
 
+    command = " ".join(
+        ["python benchmarks/accuracy.py"] + (argv if argv is not None else sys.argv[1:])
+    )
     header = [
         "# pygru accuracy on the bundled real data",
         "",
-        f"Written by `python benchmarks/accuracy.py{' --quick' if args.quick else ''}"
-        f"{'' if args.quick or args.seeds == 3 else f' --seeds {args.seeds}'}` on "
-        f"{date.today().isoformat()}: pygru {pygru.__version__}, scikit-learn "
-        f"{sklearn.__version__}, NumPy {np.__version__}, Python {platform.python_version()}, "
-        f"{os.cpu_count()} CPU(s), {args.threads} thread(s); total {elapsed / 60:.1f} min. "
-        + ("**--quick run: short training, 1 seed; not for comparison.** " if args.quick else "")
-        + "Fit times depend on the machine and its load. Sources of the published numbers "
-        "and the reasoning behind the settings: `benchmarks/README.md`.",
+        f"Written by `{command}` on {date.today().isoformat()}: pygru {pygru.__version__}, "
+        f"scikit-learn {sklearn.__version__}, NumPy {np.__version__}, Python "
+        f"{platform.python_version()}, {os.cpu_count()} CPU(s), {args.threads} thread(s); "
+        f"{len(seeds)} seed(s); GRUClassifier options {json.dumps(args.options)}; split "
+        f"{args.split}; total {elapsed / 60:.1f} min. "
+        + ("**--quick run: 40 epochs, 1 seed; not for comparison.** " if args.quick else "")
+        + "Fit times depend on the machine and its load. Protocol and sources: "
+        "`benchmarks/README.md`. Forecasting: `benchmarks/forecasting.py`.",
         "",
     ]
     report = "\n".join(header + sections).rstrip() + "\n"
@@ -603,6 +593,7 @@ def main(argv=None):
         with open(args.output, "w", encoding="utf-8") as file:
             file.write(report)
         log(f"written to {args.output}")
+    return rows if "classification" in tasks else None
 
 
 if __name__ == "__main__":

@@ -1,0 +1,81 @@
+"""benchmarks/accuracy.py: its DTW against a brute-force recursion, its 1-NN Euclidean against
+scikit-learn, and a --quick run on one small set."""
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.neighbors import KNeighborsClassifier
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "accuracy.py"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("accuracy_benchmark", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def brute_force_dtw(a, b, window):
+    """Textbook DTW of rows b against columns a, one cell at a time, same band rule."""
+    n, m = len(b), len(a)
+    r = max(1, int(np.floor(window * max(n, m))))
+    D = np.full((n + 1, m + 1), np.inf)
+    D[0, 0] = 0.0
+    for i in range(n):
+        for j in range(m):
+            if abs(j - i * (m - 1) / max(n - 1, 1)) <= r:
+                cost = np.sum((b[i] - a[j]) ** 2)
+                D[i + 1, j + 1] = cost + min(D[i, j], D[i, j + 1], D[i + 1, j])
+    return D[n, m]
+
+
+@pytest.mark.parametrize("window", [0.1, 0.3, 1.0])
+@pytest.mark.parametrize("ragged", [False, True])
+def test_dtw_matches_brute_force(bench, window, ragged):
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(5, 25, size=9) if ragged else np.full(9, 16)
+    series = [rng.normal(size=(t, 2)) for t in lengths]
+    test, train = series[:4], series[4:]
+    got = bench.dtw_distances(test, train, window=window, max_pairs=7)  # several chunks
+    want = [[brute_force_dtw(a, b, window) for a in train] for b in test]
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_dtw_full_window_is_unconstrained(bench):
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(size=(12, 1)), rng.normal(size=(30, 1))
+    full = np.full((31, 13), np.inf)
+    full[0, 0] = 0.0
+    for i in range(30):
+        for j in range(12):
+            full[i + 1, j + 1] = (b[i, 0] - a[j, 0]) ** 2 + min(
+                full[i, j], full[i, j + 1], full[i + 1, j]
+            )
+    np.testing.assert_allclose(bench.dtw_distances([b], [a], window=1.0)[0, 0], full[30, 12])
+
+
+def test_euclidean_1nn_matches_sklearn(bench):
+    rng = np.random.default_rng(2)
+    X_train, X_test = rng.normal(size=(40, 30)), rng.normal(size=(25, 30))
+    y_train = rng.integers(0, 3, size=40)
+    ours = bench.nearest_neighbour(bench.euclidean_distances(X_test, X_train), y_train)
+    knn = KNeighborsClassifier(n_neighbors=1).fit(X_train, y_train)
+    np.testing.assert_array_equal(ours, knn.predict(X_test))
+
+
+def test_quick_run_on_one_set(bench, tmp_path, capsys):
+    output = tmp_path / "accuracy.md"
+    argv = ["--quick", "--datasets", "ItalyPowerDemand", "--output", str(output)]
+    argv += ["--options", '{"hidden_layer_sizes": [16]}']
+    (row,) = bench.main(argv)
+    report = output.read_text(encoding="utf-8")
+    assert '{"hidden_layer_sizes": [16]}' in report  # the options are recorded
+    assert "| ItalyPowerDemand | 67 / 1029 | 24 | 1 | 2 |" in report
+    assert "### Goals (issue 16)" in report
+    assert row["defaults"]["train"][0] > 0.8  # short training, still well above chance (0.5)
+    assert 0.9 < row["ed"][0] < 1 and 0.9 < row["dtw"][0] < 1
+    capsys.readouterr()
