@@ -17,7 +17,10 @@ NOTEBOOKS = [
     "03_gates.ipynb",
     "04_text_sentiment.ipynb",
     "05_forecasting.ipynb",
+    "06_gru_vs_lstm.ipynb",
 ]
+# Notebooks that compare pygru with an optional peer run only where the peer is installed.
+PEERS = {"06_gru_vs_lstm.ipynb": "torch"}
 
 
 def kernel_environment(directory):
@@ -67,6 +70,8 @@ def kernel(tmp_path_factory):
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_notebook_runs_top_to_bottom(name, kernel, tmp_path):
+    if name in PEERS:
+        pytest.importorskip(PEERS[name])
     import nbclient
     import nbformat
 
