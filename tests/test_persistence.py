@@ -184,7 +184,7 @@ def test_a_lone_transformer_round_trips(text_pipeline, text_data):
 def test_a_lone_estimator_still_writes_the_estimator_format(text_pipeline):
     blob = saved_bytes(text_pipeline[-1])
     metadata = json.loads(read_members(blob)["metadata.json"])
-    assert (metadata["format"], metadata["format_version"]) == ("pygru-estimator", 1)
+    assert (metadata["format"], metadata["format_version"]) == ("pygru-estimator", 2)
 
 
 def test_pipeline_file_is_a_plain_npz_with_a_json_document(text_pipeline):

@@ -7,12 +7,16 @@ a JSON document ``metadata.json`` and NumPy arrays (``.npy`` members). The docum
 its format (``"format"``, ``"format_version"``), the pygru version that wrote it, and for
 every array its dtype, shape and SHA-256 checksum (``"arrays"``). There are two formats:
 
-``pygru-estimator`` (version 1): one GRUClassifier or GRURegressor. The document holds the
+``pygru-estimator`` (version 2): one GRUClassifier or GRURegressor. The document holds the
 estimator class (one of a fixed list), its hyper-parameters (``get_params()``) and its fitted
-state (``"fitted"``: ``n_features_in_``, ``loss_curve_``, the network layout, ...); the
-arrays are ``params.npy`` (the network's flat parameter vector), ``input_mean_.npy`` and
-``input_scale_.npy`` (the input standardisation, if any) and ``classes_.npy`` (the class
-labels of a classifier).
+state (``"fitted"``: ``n_features_in_``, ``loss_curve_``, the network layout with its
+``pooling``, ...); the arrays are ``params.npy`` (the network's flat parameter vector),
+``input_mean_.npy`` and ``input_scale_.npy`` (the input standardisation, if any),
+``target_mean_.npy`` and ``target_scale_.npy`` (a regressor's target standardisation, if any)
+and ``classes_.npy`` (the class labels of a classifier). Version 1 (before target
+standardisation and pooling) has none of these: its files load as the models they were, a
+regressor with ``standardize_target=False``; an older pygru refuses a version 2 file with a
+message that says a newer pygru wrote it, instead of misreading its targets.
 
 ``pygru-pipeline`` (version 1): a scikit-learn ``Pipeline`` (nested ones included), or one
 of its steps on its own. ``"root"`` is a tree of objects: a pipeline is
@@ -67,7 +71,11 @@ from pygru._fitted_state import read_count
 from pygru._version import __version__
 
 FORMAT_NAME = "pygru-estimator"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# Hyper-parameters added after earlier format versions, with the value that reproduces what a
+# file without them meant (today's default may differ: a version 1 regressor's targets were
+# not standardised).
+_VALUES_BEFORE_ADDED = {"standardize_target": False}
 PIPELINE_FORMAT_NAME = "pygru-pipeline"
 PIPELINE_FORMAT_VERSION = 1
 
@@ -184,7 +192,7 @@ def save(obj, path):
 
 def _document(obj):
     """The JSON document and the arrays that describe ``obj``: the estimator format for a
-    lone pygru estimator (files that older pygru versions read), else the pipeline format."""
+    lone pygru estimator (the format ``load`` has always read), else the pipeline format."""
     if _estimator_classes().get(type(obj).__name__) is type(obj):
         return _estimator_document(obj)
     arrays = {}
@@ -813,6 +821,9 @@ def _build_estimator(cls, encoded, **given):
     if unknown:
         raise _FormatError(f"unknown parameter(s) for {cls.__name__}: {unknown}")
     params = {name: _decode_param(value, name) for name, value in encoded.items()}
+    for name, value in _VALUES_BEFORE_ADDED.items():
+        if name in valid and name not in encoded and name not in given:
+            params[name] = value
     estimator = cls(**given, **params)
     estimator._validate_params()
     return estimator
