@@ -117,15 +117,19 @@ def test_parameters_optimizer_state_and_data_stay_on_the_device(cupy):
         random_state=0,
     ).fit(X, y)
     assert seen == [(cupy.ndarray, cupy.ndarray, cupy.ndarray, True)] * 3
-    # Parameters, weight mask, X and targets cross once, then one shuffled order per epoch;
-    # no array comes back. Per batch (8 per epoch) only scalars are read: the loss and the
-    # checks for non-finite values and class indices.
-    assert fake_cupy.TRANSFERS["host_to_device"] == 4 + 3, fake_cupy.TRANSFERS
+    # Parameters, weight mask, X and targets cross once, then one shuffled order per epoch
+    # and, for the pooling head (the default "concat"), each batch's lengths (8 batches per
+    # epoch); no array comes back. Per batch only scalars are read: the loss and the checks
+    # for non-finite values and class indices.
+    assert fake_cupy.TRANSFERS["host_to_device"] == 4 + 3 + 8 * 3, fake_cupy.TRANSFERS
     assert fake_cupy.TRANSFERS["device_to_host"] == 0, fake_cupy.TRANSFERS
     assert fake_cupy.TRANSFERS["scalars_read"] <= 6 * 8 * 3, fake_cupy.TRANSFERS
     fake_cupy.TRANSFERS.clear()
-    clf.predict(X)  # one batch: one copy each way
-    assert fake_cupy.TRANSFERS == {"host_to_device": 1, "device_to_host": 1}
+    clf.predict(X)  # one batch: X and its lengths in, the output back
+    assert fake_cupy.TRANSFERS == {"host_to_device": 2, "device_to_host": 1}
+    fake_cupy.TRANSFERS.clear()
+    clf.set_params(pooling="last").fit(X, y)  # the final states need no lengths on the device
+    assert fake_cupy.TRANSFERS["host_to_device"] == 4 + 3, fake_cupy.TRANSFERS
 
 
 def test_dropout_masks_are_made_on_the_device(cupy):

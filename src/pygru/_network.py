@@ -378,7 +378,9 @@ class GRUNetwork:
         last = xp.concatenate(cache.last_states, axis=1)
         if self.pooling == "last":
             return last
-        outputs, lengths = cache.top_outputs, cache.lengths
+        # The lengths cross to the device once per batch; masks and counts are made there.
+        cache.pooled_lengths = xp.asarray(cache.lengths)
+        outputs, lengths = cache.top_outputs, cache.pooled_lengths
         if self.pooling == "attention":
             cache.attention = _attention_weights(
                 xp, outputs, lengths, self.views["attention.weight"][0]
@@ -396,9 +398,9 @@ class GRUNetwork:
         """(gradient for the top layer's outputs or None, for its final states or None)
         from the gradient of what :meth:`_pool` returned; fills the attention gradient."""
         xp = self.xp
-        outputs, lengths = cache.top_outputs, cache.lengths
         if self.pooling == "last":
             return None, d_pooled
+        outputs, lengths = cache.top_outputs, cache.pooled_lengths
         if self.pooling == "attention":
             return self._attention_backward(d_pooled, cache, grads), None
         if self.pooling == "mean":
@@ -452,26 +454,26 @@ def _matmul_last_axis(array, matrix):
 
 
 def _valid_steps(xp, lengths, n_steps):
-    """(n, T) True at each sequence's steps before its length."""
-    return xp.asarray(np.arange(n_steps)[None, :] < lengths[:, None])
+    """(n, T) True at each sequence's steps before its length (``lengths`` an ``xp`` array,
+    like every ``lengths`` below: nothing crosses to a device here)."""
+    return xp.arange(n_steps)[None, :] < lengths[:, None]
 
 
 def _sum_valid_steps(xp, values, lengths):
     """Sum over axis 1 of ``values`` (n, T, ...) up to each sequence's length, added in time
     order, so that the result does not depend on how far the batch is padded."""
     totals = xp.cumsum(values, axis=1)
-    last = xp.asarray(lengths - 1)
-    return totals[xp.arange(values.shape[0]), last]
+    return totals[xp.arange(values.shape[0]), lengths - 1]
 
 
 def _mean_over_valid_steps(xp, outputs, lengths):
-    counts = xp.asarray(lengths, dtype=outputs.dtype)[:, None]
+    counts = lengths.astype(outputs.dtype)[:, None]
     return _sum_valid_steps(xp, outputs, lengths) / counts
 
 
 def _mean_backward(xp, d_mean, outputs, lengths):
     valid = _valid_steps(xp, lengths, outputs.shape[1])
-    counts = xp.asarray(lengths, dtype=outputs.dtype)[:, None]
+    counts = lengths.astype(outputs.dtype)[:, None]
     return valid[:, :, None] * (d_mean / counts)[:, None, :]
 
 
