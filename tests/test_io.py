@@ -39,8 +39,10 @@ def ragged_data(n=12, steps=6, features=2, seed=0):
 
 
 def fitted_classifier(**options):
+    # The head reads the final state ("last"), so that the layer-level tests can rebuild the
+    # whole model from the GRU layers' weights and the head.
     X, _, y = ragged_data()
-    settings = dict(hidden_layer_sizes=(3,), max_iter=2, random_state=0)
+    settings = dict(hidden_layer_sizes=(3,), max_iter=2, pooling="last", random_state=0)
     settings.update(options)
     return GRUClassifier(**settings).fit(X, y), X
 
@@ -362,7 +364,7 @@ def assert_refused(blob, case):
 @pytest.fixture(scope="module")
 def good_blob():
     clf, _ = fitted_classifier(hidden_layer_sizes=(3, 2), bidirectional=True)
-    return saved_bytes(clf)
+    return saved_bytes(clf)  # 256 parameters
 
 
 # case: (edit of metadata.json, what the refusal must say: the entry and what is wrong)
@@ -821,6 +823,7 @@ def test_exported_weights_run_in_torch_nn_gru(sizes, bidirectional, dtype):
     clf = GRUClassifier(
         hidden_layer_sizes=sizes,
         bidirectional=bidirectional,
+        pooling="last",
         max_iter=2,
         dtype=dtype,
         random_state=0,
@@ -873,7 +876,12 @@ def test_input_standardisation_is_folded_into_exported_weights(exporter, importe
     X, lengths, y = ragged_data()
     X = X * np.array([100.0, 0.01]) + np.array([5.0, -3.0])  # far from unit scale
     clf = GRUClassifier(
-        hidden_layer_sizes=(3, 2), bidirectional=True, max_iter=2, dtype="float64", random_state=0
+        hidden_layer_sizes=(3, 2),
+        bidirectional=True,
+        pooling="last",
+        max_iter=2,
+        dtype="float64",
+        random_state=0,
     ).fit(X, y)
     assert np.all(clf.input_scale_ != 1) and np.all(clf.input_mean_ != 0)
     with pytest.raises(ValueError, match="fold_standardization=True"):
@@ -882,6 +890,7 @@ def test_input_standardisation_is_folded_into_exported_weights(exporter, importe
     plain = GRUClassifier(
         hidden_layer_sizes=(3, 2),
         bidirectional=True,
+        pooling="last",
         max_iter=1,
         dtype="float64",
         standardize=False,
@@ -1027,6 +1036,7 @@ def keras_case_classifier(sizes, bidirectional, reset_after):
         bidirectional=bidirectional,
         reset_after=reset_after,
         bias_initializer="uniform",
+        pooling="last",
         max_iter=2,
         dtype="float64",
         random_state=0,
@@ -1201,26 +1211,18 @@ def test_conversions_leave_warnings_quiet():
 
 
 @pytest.mark.parametrize("pooling", ["mean", "max", "attention", "concat"])
-@pytest.mark.parametrize(
-    "converter",
-    [
-        to_torch_state_dict,
-        to_keras_weights,
-        lambda clf, **kw: from_torch_state_dict(clf, {}, **kw),
-        lambda clf, **kw: from_keras_weights(clf, [], **kw),
-    ],
-    ids=["to_torch", "to_keras", "from_torch", "from_keras"],
-)
-def test_layer_converters_refuse_models_that_pool_over_time(converter, pooling):
-    """GRU layer weights alone describe a model that reads the final state; a pooling head
-    would be lost, so the converters point to the whole-model exports instead."""
+def test_layer_converters_carry_the_gru_layers_of_a_pooling_model(pooling):
+    """The GRU layers are exact whatever the head reads; the head (and its pooling) is not
+    converted, as for every model."""
     X, _, y = ragged_data()
-    clf = GRUClassifier(hidden_layer_sizes=(4,), pooling=pooling, max_iter=1, random_state=0)
-    clf.fit(X, y)
-    before = clf.network_.params.copy()
-    match = rf"pooling='{pooling}'.*to_torch_module or pygru.to_onnx"
-    with pytest.raises(ValueError, match=match):
-        converter(clf, fold_standardization=True)
-    with pytest.raises(ValueError, match=match):
-        converter(clf.network_)
-    np.testing.assert_array_equal(clf.network_.params, before)
+    clf = GRUClassifier(
+        hidden_layer_sizes=(4,), pooling=pooling, standardize=False, max_iter=1, random_state=0
+    ).fit(X, y)
+    state = to_torch_state_dict(clf)
+    views = clf.network_.views
+    np.testing.assert_array_equal(state["weight_ih_l0"], views["gru0.forward.w_ih"])
+    np.testing.assert_array_equal(state["bias_hh_l0"], views["gru0.forward.b_hh"])
+    before = clf.predict_proba(X)
+    views["gru0.forward.w_ih"][...] = 0
+    from_torch_state_dict(clf, state)
+    np.testing.assert_array_equal(clf.predict_proba(X), before)

@@ -46,8 +46,8 @@ def to_keras_weights(estimator, *, fold_standardization=False):
     Raises
     ------
     ValueError
-        The estimator reads patches, pools over time (``pooling`` other than "last"), or
-        standardises its input without ``fold_standardization=True``.
+        The estimator reads patches, or standardises its input without
+        ``fold_standardization=True``.
 
     Examples
     --------

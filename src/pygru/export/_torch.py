@@ -51,8 +51,8 @@ def to_torch_state_dict(estimator, *, prefix="", as_tensors=False, fold_standard
     Raises
     ------
     ValueError
-        ``reset_after=False``, patches, a head that pools over time (``pooling`` other
-        than "last"), or input standardisation without ``fold_standardization=True``.
+        ``reset_after=False``, patches, or input standardisation without
+        ``fold_standardization=True``.
 
     Examples
     --------
@@ -110,8 +110,7 @@ def from_torch_state_dict(
     ------
     ValueError
         Missing or unexpected keys, wrong shapes, non-finite values, reset_after=False,
-        patches, a head that pools over time (``pooling`` other than "last"), or input
-        standardisation without ``fold_standardization=True``.
+        patches, or input standardisation without ``fold_standardization=True``.
     TypeError
         Values that are not real numbers.
     """

@@ -25,8 +25,9 @@ def fitted_estimator(target):
 
 def network_of(target, fold_standardization=False):
     """The GRUNetwork behind a fitted estimator, or ``target`` itself if it is one, after
-    checking that its GRU layers alone are the model (see :func:`require_layer_level`) and
-    that its head reads their final state."""
+    checking that its GRU layers read what the estimator is given (see
+    :func:`require_layer_level`). The head, and the pooling over time it reads, are not the
+    converters' business: they carry the GRU layers, exactly."""
     from pygru._network import GRUNetwork
 
     if isinstance(target, GRUNetwork):
@@ -39,7 +40,6 @@ def network_of(target, fold_standardization=False):
             "expected a fitted GRUClassifier/GRURegressor or a GRUNetwork "
             f"(estimator.network_), got {type(target).__name__}"
         )
-    _require_last_state_head(network)
     return network
 
 
@@ -65,17 +65,6 @@ def require_layer_level(estimator, fold_standardization):
             "GRU layer does not do; pass fold_standardization=True to fold it into the first "
             "layer's input weights (the GRU then reads raw input, exactly), or export the "
             "whole model with pygru.to_torch_module or pygru.to_onnx"
-        )
-
-
-def _require_last_state_head(network):
-    """Refuse a network whose head pools over time: the GRU layers' weights alone describe
-    a model that reads the final state, which it does not."""
-    if network.pooling != "last":
-        raise ValueError(
-            f"this model pools the GRU outputs over time (pooling={network.pooling!r}), which "
-            "GRU layer weights alone cannot carry (a model built from them would read the "
-            "final state); export the whole model with pygru.to_torch_module or pygru.to_onnx"
         )
 
 
