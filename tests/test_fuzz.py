@@ -427,8 +427,50 @@ def reference_network_output(network, inputs, lengths):
             outputs.append(out)
             states.append(h_n)
         hidden = np.concatenate(outputs, axis=2)
-    head_input = hidden if network.output == "sequence" else np.concatenate(states, axis=1)
+    if network.output == "sequence":
+        head_input = hidden
+    else:
+        last = np.concatenate(states, axis=1)
+        head_input = np.stack(
+            [
+                reference_pooling(network.pooling, hidden[i, :length], last[i], views)
+                for i, length in enumerate(lengths)
+            ]
+        )
     return head_input @ views["head.weight"].T + views["head.bias"]
+
+
+def reference_pooling(pooling, steps, last, views):
+    """What the head reads of one sequence: its valid top-layer outputs ``steps`` (T_i, D)
+    and its final states ``last`` (D,)."""
+    if pooling == "last":
+        return last
+    if pooling == "attention":
+        scores = steps @ views["attention.weight"][0]
+        weights = np.exp(scores - scores.max())
+        return (weights / weights.sum()) @ steps
+    pooled = {"mean": steps.mean(axis=0), "max": steps.max(axis=0)}
+    if pooling in pooled:
+        return pooled[pooling]
+    return np.concatenate([last, pooled["mean"], pooled["max"]])
+
+
+def reference_target_scaling(kind, y, lengths, sample_weight, dtype):
+    """Each target's weighted mean and standard deviation over the training values (every
+    valid time step of a sequence target) as the model holds them (in ``dtype``), a constant
+    target getting scale 1."""
+    if kind == "regressor":
+        rows = [np.asarray(value, dtype=dtype).reshape(1, -1) for value in y]
+    else:
+        rows = [np.asarray(t, dtype=dtype)[:length] for t, length in zip(y, lengths)]
+        rows = [row.reshape(len(row), -1).astype(np.float64) for row in rows]
+    weights = np.ones(len(rows)) if sample_weight is None else np.asarray(sample_weight, float)
+    values = np.concatenate(rows).astype(np.float64)
+    step_weights = np.repeat(weights, [len(row) for row in rows])
+    mean = np.average(values, axis=0, weights=step_weights)
+    scale = np.sqrt(np.average((values - mean) ** 2, axis=0, weights=step_weights))
+    scale[scale <= 10 * np.finfo(np.float64).eps * np.maximum(np.abs(mean), 1.0)] = 1.0
+    return mean, scale
 
 
 def softmax(logits):
@@ -477,9 +519,12 @@ def estimator_cases(draw):
         random_state=0,
         standardize=draw(st.booleans()),
         patch_size=draw(st.sampled_from([None, "auto", 1, 2, 3])),
+        pooling=draw(st.sampled_from(["last", "mean", "max", "attention", "concat"])),
     )
-    # Patches need numeric input and one output per sequence.
-    valid = settings["patch_size"] in (None, "auto", 1) or kind in ("classifier", "regressor")
+    # Patches and pooling need one output per sequence (patches also numeric input).
+    valid = (
+        settings["patch_size"] in (None, "auto", 1) or kind in ("classifier", "regressor")
+    ) and (settings["pooling"] == "last" or kind != "sequence")
     if kind == "tokens":
         settings["embedding_dim"] = 2
         sequences = [rng.integers(1, 12, size=length) for length in lengths]
@@ -681,6 +726,11 @@ def test_estimators_fit_and_predict(case):
         padded = padded.astype(estimator.dtype)  # the model's own rounding of the input
         padded, lengths = reference_input_transform(estimator, padded, lengths)
     expected = reference_network_output(estimator.network_, padded, lengths)
+    if kind in ("regressor", "sequence") and estimator.standardize_target:
+        mean, scale = reference_target_scaling(kind, y, lengths, sample_weight, estimator.dtype)
+        np.testing.assert_allclose(estimator.target_mean_, mean, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(estimator.target_scale_, scale, rtol=1e-12)
+        expected = expected * scale + mean
     if kind in ("classifier", "tokens"):
         probabilities = estimator.predict_proba(X)
         assert_close(probabilities, softmax(expected), estimator.dtype)
