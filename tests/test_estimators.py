@@ -520,9 +520,11 @@ def test_verbose_shows_a_progress_bar(capsys):
 
 def test_class_weight_and_sample_weight_change_the_model():
     X, y = toy_sequences()
-    plain = small_classifier().fit(X, y)
-    balanced = small_classifier(class_weight={"down": 1.0, "up": 10.0}).fit(X, y)
-    weighted = small_classifier().fit(X, y, sample_weight=np.where(y == "up", 10.0, 1.0))
+    plain = small_classifier(max_iter=10).fit(X, y)
+    balanced = small_classifier(max_iter=10, class_weight={"down": 1.0, "up": 10.0}).fit(X, y)
+    weighted = small_classifier(max_iter=10).fit(
+        X, y, sample_weight=np.where(y == "up", 10.0, 1.0)
+    )
     assert not np.array_equal(plain.network_.params, balanced.network_.params)
     np.testing.assert_allclose(
         balanced.network_.params, weighted.network_.params, rtol=1e-5, atol=1e-6
@@ -545,7 +547,7 @@ def test_fitted_attributes_follow_mlp():
         (12, 4),
         (12, 12),
         (12, 4),
-        (2, 8),
+        (2, 24),  # pooling="concat": last state, mean and max of 2 x 4 features
     ]
     assert all(np.shares_memory(w, clf.network_.params) for w in clf.coefs_)
     assert len(clf.intercepts_) == 9
@@ -993,7 +995,7 @@ def test_a_network_description_without_pooling_reads_as_last():
     from pygru._fitted_state import describe_network, read_network
 
     X, y = toy_sequences(n=20)
-    clf = small_classifier(max_iter=1).fit(X, y)
+    clf = small_classifier(max_iter=1, pooling="last").fit(X, y)
     description = describe_network(clf.network_)
     assert description.pop("pooling") == "last"  # as files from before pooling hold it
     network = read_network({"network": description}, "network", clf.network_.params)
@@ -1014,5 +1016,5 @@ def test_bad_pooling_is_refused_clearly(tmp_path):
         GRURegressor((3,), output="sequence", pooling="max").fit(X, targets)
     clf = small_classifier(max_iter=1).fit(X, y)
     clf.set_params(pooling="mean")  # after fit: the file would misdescribe the model
-    with pytest.raises(ValueError, match="pooling='mean' but the network has 'last'"):
+    with pytest.raises(ValueError, match="pooling='mean' but the network has 'concat'"):
         save(clf, tmp_path / "model.npz")

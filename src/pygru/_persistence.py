@@ -15,8 +15,9 @@ state (``"fitted"``: ``n_features_in_``, ``loss_curve_``, the network layout wit
 ``target_mean_.npy`` and ``target_scale_.npy`` (a regressor's target standardisation, if any)
 and ``classes_.npy`` (the class labels of a classifier). Version 1 (before target
 standardisation and pooling) has none of these: its files load as the models they were, a
-regressor with ``standardize_target=False``; an older pygru refuses a version 2 file with a
-message that says a newer pygru wrote it, instead of misreading its targets.
+regressor with ``standardize_target=False``, a classifier with ``pooling="last"``; an older
+pygru refuses a version 2 file with a message that says a newer pygru wrote it, instead of
+misreading its targets.
 
 ``pygru-pipeline`` (version 1): a scikit-learn ``Pipeline`` (nested ones included), or one
 of its steps on its own. ``"root"`` is a tree of objects: a pipeline is
@@ -73,9 +74,9 @@ from pygru._version import __version__
 FORMAT_NAME = "pygru-estimator"
 FORMAT_VERSION = 2
 # Hyper-parameters added after earlier format versions, with the value that reproduces what a
-# file without them meant (today's default may differ: a version 1 regressor's targets were
-# not standardised).
-_VALUES_BEFORE_ADDED = {"standardize_target": False}
+# file without them meant (today's defaults differ: a version 1 regressor's targets were not
+# standardised, and a version 1 classifier read the last state).
+_VALUES_BEFORE_ADDED = {"standardize_target": False, "pooling": "last"}
 PIPELINE_FORMAT_NAME = "pygru-pipeline"
 PIPELINE_FORMAT_VERSION = 1
 
