@@ -948,11 +948,12 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
 
 
 class GRUClassifier(ClassifierMixin, BaseGRU):
-    """Sequence classifier: GRU layers, then a softmax on each sequence's final state.
+    """Sequence classifier: GRU layers, pooling over time, then a softmax.
 
-    The model reads each sequence with one or more stacked GRU layers and classifies it from
-    the last layer's state at the end of the sequence (its own length, whatever the padding)
-    with a dense softmax layer. It minimises the cross-entropy plus an L2 penalty with a
+    The model reads each sequence with one or more stacked GRU layers and classifies it with
+    a dense softmax layer from what ``pooling`` makes of the last layer's outputs over the
+    sequence's own length, whatever the padding: by default its final state, the mean and
+    the maximum side by side. It minimises the cross-entropy plus an L2 penalty with a
     stochastic solver ("adam", "sgd" or "rmsprop"), in minibatches of sequences.
 
     Parameters
@@ -1083,8 +1084,9 @@ default="constant"
 
     alpha : float, default=1e-4
         Strength of the L2 penalty on all weights (input, recurrent, embedding and output
-        weights, not the biases): ``alpha / 2 * ||W||^2``, divided by the number of
-        sequences of the minibatch, is added to its loss, as in ``MLPClassifier``.
+        weights, not the biases): ``alpha / 2 * ||W||^2``, divided by the minibatch's total
+        sample weight (its number of sequences without ``sample_weight``), is added to its
+        loss, as in ``MLPClassifier``.
 
     dropout : float, default=0.0
         Fraction of each GRU layer's input features set to zero while training, in [0, 1),
@@ -1298,8 +1300,9 @@ default="zeros"
         n_t = tanh(W_in x_t + b_in + W_hn (r_t * h_{t-1}) + b_hn)    # reset_after=False
         h_t = (1 - z_t) * n_t + z_t * h_{t-1}
 
-    from h_0 = 0. The output layer reads h at each sequence's last valid step, so padding
-    never changes a prediction. The loss is the cross-entropy averaged over a minibatch
+    from h_0 = 0. The output layer reads what ``pooling`` makes of h over each sequence's
+    valid steps (by default h at the last one, the mean and the maximum), so padding never
+    changes a prediction. The loss is the cross-entropy averaged over a minibatch
     (weighted by ``sample_weight`` and ``class_weight``), plus the L2 penalty.
 
     Sequences may differ in length: pass a list of arrays, or an array in which the
@@ -1796,8 +1799,9 @@ default="constant"
 
     alpha : float, default=1e-4
         Strength of the L2 penalty on all weights (input, recurrent, embedding and output
-        weights, not the biases): ``alpha / 2 * ||W||^2``, divided by the number of
-        sequences of the minibatch, is added to its loss, as in ``MLPRegressor``.
+        weights, not the biases): ``alpha / 2 * ||W||^2``, divided by the minibatch's total
+        sample weight (its number of sequences without ``sample_weight``), is added to its
+        loss, as in ``MLPRegressor``.
 
     dropout : float, default=0.0
         Fraction of each GRU layer's input features set to zero while training, in [0, 1),
