@@ -7,8 +7,12 @@ Build: ``python -m sphinx -W -b html docs docs/_build/html`` (warnings are error
 
 import os
 import re
+import sys
+from pathlib import Path
 
 import pygru
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # gallery_order
 
 project = "pygru"
 author = "The pygru developers"
@@ -62,7 +66,8 @@ sphinx_gallery_conf = {
     "min_reported_time": 1,
     "matplotlib_animations": False,
     "reset_modules": ("matplotlib",),
-    "within_subsection_order": "FileNameSortKey",
+    # Quick start first, then the order of docs/gallery_order.py (by import path: picklable).
+    "within_subsection_order": "gallery_order.ExampleOrder",
     "show_memory": False,
     "image_scrapers": ("matplotlib",),
 }
@@ -74,7 +79,7 @@ html_theme_options = {
     "show_toc_level": 2,
     "header_links_before_dropdown": 6,
 }
-html_static_path = []
+html_static_path = []  # the screenshots in _static/ are figures: Sphinx copies them
 html_show_sourcelink = False
 
 myst_heading_anchors = 3

@@ -134,3 +134,25 @@ def test_the_gallery_pages_show_their_figures(site):
             assert (site / image).stat().st_size > 5000, image
     expected = {"full": len(_example_scripts()), "quick": 2, "none": 0}[gallery]
     assert len(ran) == expected, ran
+
+
+def test_the_gallery_lists_the_quick_start_first_in_the_set_order(site):
+    sys.path.insert(0, str(DOCS))
+    try:
+        from gallery_order import EXAMPLES
+    finally:
+        sys.path.remove(str(DOCS))
+    assert sorted(EXAMPLES) == sorted(f"{stem}.py" for stem in _example_scripts())
+    assert EXAMPLES[0] == "plot_quick_start.py"
+    text = (site / "auto_examples" / "index.html").read_text(encoding="utf-8")
+    links = re.findall(r'href="(plot_\w+)\.html', text)
+    assert list(dict.fromkeys(links)) == [name[: -len(".py")] for name in EXAMPLES]
+
+
+@pytest.mark.parametrize("image", ["training_panel.png", "gate_viewer.png"])
+def test_the_notebooks_page_shows_the_widget_screenshots(site, image):
+    assert (DOCS / "_static" / image).stat().st_size < 200_000
+    text = (site / "guide" / "notebooks.html").read_text(encoding="utf-8")
+    sources = re.findall(r'<img [^>]*src="\.\./(_images/[^"]+)"', text)
+    assert f"_images/{image}" in sources, sources
+    assert (site / "_images" / image).stat().st_size > 5000
