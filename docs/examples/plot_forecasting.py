@@ -1,13 +1,14 @@
 """
-Forecasting the sunspot series
-==============================
+Forecasting the sunspot series, one and several years ahead
+===========================================================
 
 Cut the yearly sunspot numbers into windows with :func:`~pygru.datasets.make_windows` and
 train a :class:`~pygru.GRURegressor` with early stopping on the *latest* training windows
 (``validation_split="last"``), never on a random split of overlapping windows. The targets
 stay on their raw scale: the regressor standardises them itself. To keep the build fast the
 network has 16 units and at most 60 epochs; ``benchmarks/forecasting.py`` runs the defaults
-against naive, linear and ETS forecasts.
+against naive, linear and ETS forecasts. The second part forecasts the next five years at
+once (``horizon=5``: one output per year ahead).
 """
 
 import warnings
@@ -49,4 +50,35 @@ ax.plot(steps[-n_test:], forecast, color="C3", label="GRU, one step ahead")
 ax.axvspan(steps[-n_test], steps[-1], color="C3", alpha=0.08, label="held out")
 ax.set(xlabel="year index", ylabel="sunspots")
 ax.legend(loc="upper left")
+plt.show()
+
+# %%
+# Several years ahead at once
+# ---------------------------
+# ``make_windows(..., horizon=5)`` gives each window the next five values as one row of
+# targets, so the regressor has five outputs, one per year ahead, each standardised on its
+# own. Errors grow with the horizon, as they should.
+horizon = 5
+X5, y5 = make_windows(series, lookback=22, horizon=horizon)
+print("windows", X5.shape, "targets", y5.shape)
+reg5 = GRURegressor(
+    hidden_layer_sizes=(16,),
+    max_iter=60,
+    early_stopping=True,
+    validation_split="last",
+    random_state=0,
+)
+reg5.fit(X5[:-n_test], y5[:-n_test])
+forecast5 = reg5.predict(X5[-n_test:])
+mae_by_step = np.mean(np.abs(forecast5 - y5[-n_test:]), axis=0)
+naive_by_step = np.mean(np.abs(X5[-n_test:, -1, :] - y5[-n_test:]), axis=0)
+for step, (gru, naive) in enumerate(zip(mae_by_step, naive_by_step), start=1):
+    print(f"{step} year(s) ahead: MAE GRU {gru:.1f}, last value {naive:.1f}")
+
+fig, ax = plt.subplots(figsize=(6, 3), layout="constrained")
+ahead = np.arange(1, horizon + 1)
+ax.plot(ahead, mae_by_step, "o-", color="C3", label="GRU, 5 outputs")
+ax.plot(ahead, naive_by_step, "s--", color="0.5", label="last value")
+ax.set(xlabel="years ahead", ylabel="MAE on the held-out windows", xticks=ahead)
+ax.legend()
 plt.show()
