@@ -88,6 +88,8 @@ class ForwardCache:
     last_states: list = None  # final states of the top layer, per direction
     top_outputs: np.ndarray = None  # the top layer's outputs (n, T, D * H)
     attention: np.ndarray = None  # attention weights (n, T), zero past each length
+    pooled_lengths: np.ndarray = None  # ``lengths`` where the network is (pooling heads)
+    max_steps: np.ndarray = None  # (n, features): the step holding each maximum ("max")
 
 
 def parameter_shapes(
@@ -389,7 +391,7 @@ class GRUNetwork:
         mean = _mean_over_valid_steps(xp, outputs, lengths)
         if self.pooling == "mean":
             return mean
-        maximum = _max_over_valid_steps(xp, outputs, lengths)
+        maximum, cache.max_steps = _max_over_valid_steps(xp, outputs, lengths)
         if self.pooling == "max":
             return maximum
         return xp.concatenate([last, mean, maximum], axis=1)
@@ -406,10 +408,10 @@ class GRUNetwork:
         if self.pooling == "mean":
             return _mean_backward(xp, d_pooled, outputs, lengths), None
         if self.pooling == "max":
-            return _max_backward(xp, d_pooled, outputs, lengths), None
+            return _max_backward(xp, d_pooled, cache.max_steps, outputs.shape[1]), None
         d_last, d_mean, d_max = xp.split(d_pooled, 3, axis=1)
         d_outputs = _mean_backward(xp, d_mean, outputs, lengths) + _max_backward(
-            xp, d_max, outputs, lengths
+            xp, d_max, cache.max_steps, outputs.shape[1]
         )
         return d_outputs, d_last
 
@@ -477,19 +479,18 @@ def _mean_backward(xp, d_mean, outputs, lengths):
     return valid[:, :, None] * (d_mean / counts)[:, None, :]
 
 
-def _masked_for_max(xp, outputs, lengths):
-    valid = _valid_steps(xp, lengths, outputs.shape[1])
-    return xp.where(valid[:, :, None], outputs, -xp.inf)
-
-
 def _max_over_valid_steps(xp, outputs, lengths):
-    return _masked_for_max(xp, outputs, lengths).max(axis=1)
+    """(each feature's maximum over the valid steps (n, features), the (first) step that
+    holds it (n, features)), for the backward pass not to search again."""
+    valid = _valid_steps(xp, lengths, outputs.shape[1])
+    masked = xp.where(valid[:, :, None], outputs, -xp.inf)
+    steps = masked.argmax(axis=1)
+    return xp.take_along_axis(masked, steps[:, None, :], axis=1)[:, 0], steps
 
 
-def _max_backward(xp, d_max, outputs, lengths):
-    """The gradient goes to the (first) step that holds each feature's maximum."""
-    steps = _masked_for_max(xp, outputs, lengths).argmax(axis=1)  # (n, features)
-    chosen = xp.arange(outputs.shape[1])[None, :, None] == steps[:, None, :]
+def _max_backward(xp, d_max, steps, n_steps):
+    """The gradient goes to the step ``steps`` that holds each feature's maximum."""
+    chosen = xp.arange(n_steps)[None, :, None] == steps[:, None, :]
     return chosen * d_max[:, None, :]
 
 
