@@ -252,15 +252,10 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 )
             return ids, lengths
         padded, lengths = _sequences.to_padded(X, dtype=self.dtype)
-        features = padded.shape[2]
         if reset:
-            self.n_features_in_ = features
-        elif features != self.n_features_in_:
-            raise ValueError(
-                f"X has {features} features per time step, but "
-                f"{type(self).__name__} is expecting {self.n_features_in_} "
-                f"features as input{_single_sequence_hint(X, self.n_features_in_)}"
-            )
+            self.n_features_in_ = padded.shape[2]
+        else:
+            _sequences.check_n_features(X, padded, self.n_features_in_, type(self).__name__)
         return padded, lengths
 
     def _network_input(self, X, padded, lengths):
@@ -2413,18 +2408,6 @@ def _real_targets(y, dtype):
             f"dtype {targets.dtype}"
         )
     return targets.astype(dtype, copy=False)
-
-
-def _single_sequence_hint(X, n_features):
-    """A hint when X looks like one sequence of shape (n_timesteps, n_features) given where
-    a batch of sequences is expected (read as n_timesteps univariate sequences)."""
-    shape = getattr(X, "shape", None)
-    if shape is None or len(shape) != 2 or shape[1] != n_features:
-        return ""
-    return (
-        f". X has shape {tuple(shape)}: if it is one sequence of {shape[0]} time steps, "
-        "pass a batch of one, X[np.newaxis] (or [X])"
-    )
 
 
 def _read_scaling(arrays, prefix, size):

@@ -200,6 +200,25 @@ def unpad(padded, lengths):
     return [sequence[:length] for sequence, length in zip(padded, lengths)]
 
 
+def check_n_features(X, padded, n_features, owner):
+    """Raise a ValueError unless ``padded`` (X as read) has ``n_features`` features per time
+    step, as the ``owner`` (a class name) was fitted with; it says so when X looks like one
+    sequence passed where a batch is expected.
+
+    Examples
+    --------
+    >>> check_n_features(np.zeros((9, 3)), np.zeros((9, 3, 1)), 3, "GRUClassifier")
+    Traceback (most recent call last):
+    ...
+    ValueError: X has 1 features per time step, ... pass a batch of one, X[np.newaxis] (or [X])
+    """
+    if padded.shape[2] != n_features:
+        raise ValueError(
+            f"X has {padded.shape[2]} features per time step, but {owner} is expecting "
+            f"{n_features} features as input{_single_sequence_hint(X, n_features)}"
+        )
+
+
 def valid_steps(lengths, n_timesteps):
     """Boolean mask (n_samples, n_timesteps): True where a time step is within its sequence."""
     return np.arange(n_timesteps)[None, :] < np.asarray(lengths)[:, None]
@@ -683,3 +702,15 @@ def _nan_as_zero(value, name):
 
 def _nan_as_one(value, name):
     return np.isnan(_as_real_array(value, name)).astype(np.uint8)
+
+
+def _single_sequence_hint(X, n_features):
+    """A hint when X looks like one sequence of shape (n_timesteps, n_features) given where
+    a batch of sequences is expected (read as n_timesteps univariate sequences)."""
+    shape = getattr(X, "shape", None)
+    if shape is None or len(shape) != 2 or shape[1] != n_features:
+        return ""
+    return (
+        f". X has shape {tuple(shape)}: if it is one sequence of {shape[0]} time steps, "
+        "pass a batch of one, X[np.newaxis] (or [X])"
+    )

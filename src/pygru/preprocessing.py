@@ -20,7 +20,12 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from pygru._sequences import _is_list_of_sequences, to_padded_with_gaps, valid_steps
+from pygru._sequences import (
+    _is_list_of_sequences,
+    check_n_features,
+    to_padded_with_gaps,
+    valid_steps,
+)
 from pygru._sklearn_private import StrOptions, _check_sample_weight, _fit_context
 
 __all__ = ["SequenceImputer", "SequenceScaler"]
@@ -33,14 +38,10 @@ class _SequenceTransformer(TransformerMixin, BaseEstimator):
         """X as float64 ``(padded, lengths)``, NaN at missing values; checks the number of
         features against fit's unless ``reset``, which records it."""
         padded, lengths = to_padded_with_gaps(X, dtype=np.float64)
-        n_features = padded.shape[2]
         if reset:
-            self.n_features_in_ = n_features
-        elif n_features != self.n_features_in_:
-            raise ValueError(
-                f"X has {n_features} features per time step, but {type(self).__name__} is "
-                f"expecting {self.n_features_in_} features as input."
-            )
+            self.n_features_in_ = padded.shape[2]
+        else:
+            check_n_features(X, padded, self.n_features_in_, type(self).__name__)
         return padded, lengths
 
     def _observed_values(self, X, sample_weight):
