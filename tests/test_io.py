@@ -12,6 +12,7 @@ import zipfile
 
 import numpy as np
 import pytest
+from npz_members import npy_bytes, read_members, tampered, write_members
 from sklearn.exceptions import NotFittedError
 
 from pygru import GRUClassifier, GRURegressor
@@ -290,45 +291,6 @@ def test_save_refuses_what_it_cannot_represent():
 
 
 # ------------------------------------------------------------------ hostile and broken files
-
-
-def read_members(blob):
-    with zipfile.ZipFile(io.BytesIO(blob)) as archive:
-        return {name: archive.read(name) for name in archive.namelist()}
-
-
-def write_members(members, compression=zipfile.ZIP_STORED):
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=compression) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
-
-
-def npy_bytes(array, allow_pickle=False):
-    buffer = io.BytesIO()
-    np.lib.format.write_array(buffer, array, allow_pickle=allow_pickle)
-    return buffer.getvalue()
-
-
-def tampered(blob, edit_metadata=None, arrays=None, fix_checksums=True):
-    """``blob`` with its metadata edited in place and arrays replaced, checksums refreshed."""
-    import hashlib
-
-    members = read_members(blob)
-    metadata = json.loads(members["metadata.json"])
-    for key, array in (arrays or {}).items():
-        members[key + ".npy"] = npy_bytes(array)
-        if fix_checksums and array.dtype != object:
-            metadata["arrays"][key] = {
-                "dtype": array.dtype.str,
-                "shape": list(array.shape),
-                "sha256": hashlib.sha256(array.tobytes()).hexdigest(),
-            }
-    if edit_metadata is not None:
-        edit_metadata(metadata)
-    members["metadata.json"] = json.dumps(metadata).encode()
-    return write_members(members)
 
 
 def set_in(*path_and_value):

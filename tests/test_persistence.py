@@ -3,15 +3,14 @@ what load says about files that are not pygru files. (The estimator format, its 
 its hostile files are tested in tests/test_io.py.)"""
 
 import copy
-import hashlib
 import io
 import json
 import os
 import re
-import zipfile
 
 import numpy as np
 import pytest
+from npz_members import read_members, tampered, write_members
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, MinMaxScaler, StandardScaler
@@ -242,46 +241,6 @@ def test_save_refuses_settings_it_would_lose(series, tmp_path):
 
 
 # ------------------------------------------------------------------- hostile pipeline files
-
-
-def read_members(blob):
-    with zipfile.ZipFile(io.BytesIO(blob)) as archive:
-        return {name: archive.read(name) for name in archive.namelist()}
-
-
-def write_members(members):
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
-
-
-def npy_bytes(array):
-    buffer = io.BytesIO()
-    np.lib.format.write_array(buffer, array, allow_pickle=False)
-    return buffer.getvalue()
-
-
-def tampered(blob, edit=None, arrays=None):
-    """``blob`` with its metadata edited and arrays replaced (their checksums refreshed) or,
-    where the array is None, removed with their description."""
-    members = read_members(blob)
-    metadata = json.loads(members["metadata.json"])
-    for key, array in (arrays or {}).items():
-        if array is None:
-            del members[key + ".npy"], metadata["arrays"][key]
-            continue
-        members[key + ".npy"] = npy_bytes(array)
-        metadata["arrays"][key] = {
-            "dtype": array.dtype.str,
-            "shape": list(array.shape),
-            "sha256": hashlib.sha256(array.tobytes()).hexdigest(),
-        }
-    if edit is not None:
-        edit(metadata)
-    members["metadata.json"] = json.dumps(metadata).encode()
-    return write_members(members)
 
 
 def at(*path_and_value):
