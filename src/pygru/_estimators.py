@@ -415,23 +415,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             self._rng = _make_rng(self.random_state)
             self._initialize(hidden_layer_sizes, self._rng)
         xp = self._use_device(training=True)
-        # Training minibatches are taken from X by index (train): X[train] would copy the
-        # training data while X is still alive, 2x the data at once (issue 13).
-        train = np.arange(len(X))
-        validation = None
-        if validation_data is not None:
-            validation = self._prepare_validation_data(*validation_data)
-        elif holds_out_last:
-            train, valid = train[:-n_held_out], train[-n_held_out:]
-            validation = (X[valid], lengths[valid], targets[valid], None)
-        elif self.early_stopping and not incremental:
-            train, valid = train_test_split(
-                train,
-                test_size=self.validation_fraction,
-                random_state=self._rng.integers(2**31),
-                stratify=self._stratify(targets),
-            )
-            validation = (X[valid], lengths[valid], targets[valid], None)
+        train, validation = self._split_validation(
+            X, lengths, targets, validation_data, n_held_out, incremental
+        )
         patience = self._patience(len(train))
         if first_call or not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = self._make_optimizer(patience)
@@ -458,6 +444,29 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 "only used for early stopping: set early_stopping=True"
             )
         return validation_data
+
+    def _split_validation(self, X, lengths, targets, validation_data, n_held_out, incremental):
+        """(indices of the training sequences in X, the validation set as (X, lengths,
+        targets, sample weights) or None): the user's ``validation_data``, else the last
+        ``n_held_out`` sequences, else a random split for ``early_stopping`` in ``fit``.
+
+        Training minibatches are taken from X by index: X[train] would copy the training data
+        while X is still alive, 2x the data at once (issue 13)."""
+        train = np.arange(len(X))
+        if validation_data is not None:
+            return train, self._prepare_validation_data(*validation_data)
+        if n_held_out:
+            train, valid = train[:-n_held_out], train[-n_held_out:]
+        elif self.early_stopping and not incremental:
+            train, valid = train_test_split(
+                train,
+                test_size=self.validation_fraction,
+                random_state=self._rng.integers(2**31),
+                stratify=self._stratify(targets),
+            )
+        else:
+            return train, None
+        return train, (X[valid], lengths[valid], targets[valid], None)
 
     def _n_held_out_last(self, n_samples):
         """How many of the last sequences ``validation_split="last"`` holds out: as many as
