@@ -1,5 +1,6 @@
 """pygru.to_onnx and the skl2onnx converters: onnxruntime against predict_proba / predict."""
 
+import contextlib
 import functools
 
 import numpy as np
@@ -104,7 +105,24 @@ CASES = {
         "short",
         "int",
     ),
+    # The linear skip reads the longest training sequence's network steps: a window longer
+    # than most sequences (zero-filled in front), and of patched steps for "long" input.
+    "linear-skip-regressor": (GRURegressor, dict(linear_skip=True), "short", "last-value"),
+    "linear-skip-patched-cho-bidirectional": (
+        GRURegressor,
+        dict(linear_skip=True, reset_after=False, bidirectional=True, hidden_layer_sizes=(3, 3)),
+        "long",
+        "last-3",
+    ),
+    "float64-linear-skip-patched-max-pooling": (
+        GRURegressor,
+        dict(linear_skip=True, pooling="max", dtype="float64"),
+        "long",
+        "last-value",
+    ),
+    "regressor-without-linear-skip": (GRURegressor, dict(linear_skip=False), "short", "last-1"),
 }
+LINEAR_SKIP_CASES = [name for name in CASES if CASES[name][1].get("linear_skip")]
 
 
 def targets(kind, X_nan, seed=1):
@@ -117,6 +135,9 @@ def targets(kind, X_nan, seed=1):
         return rng.standard_normal(N) * 10 + 5
     if kind == "last-3":
         return rng.standard_normal((N, 3))
+    if kind == "last-value":  # what a linear skip explains: each sequence's last step
+        last_steps = np.sum(~np.isnan(X_nan[:, :, 0]), axis=1) - 1
+        return 3 * X_nan[np.arange(N), last_steps, 0] + 1 + 0.1 * rng.standard_normal(N)
     values = rng.standard_normal(X_nan.shape[:2] + ((2,) if kind == "sequence-2" else ()))
     values[np.isnan(X_nan[:, :, 0])] = np.nan
     return values
@@ -154,6 +175,8 @@ def test_onnxruntime_reproduces_the_estimator(name):
     estimator, X, X_nan, lengths = fitted(name)
     if CASES[name][2] == "long":
         assert estimator.patch_size_ == 3
+    if name in LINEAR_SKIP_CASES:
+        assert estimator.network_.linear_steps > 0
     outputs = run_onnx(to_onnx(estimator), X, lengths)
     expected = expected_output(estimator, X_nan)
     np.testing.assert_allclose(outputs[-1], expected, rtol=1e-5, atol=1e-5)
@@ -217,6 +240,57 @@ def test_target_scaling_is_undone():
     np.testing.assert_allclose(variable, expected, rtol=1e-5, atol=1e-4)
 
 
+@contextlib.contextmanager
+def random_linear_skip(estimator, seed=0):
+    """The estimator with a large random ``linear.weight`` (restored afterwards), so that the
+    skip's term dominates the output: an export that misplaced or dropped a step of its
+    window could not agree with predict by chance."""
+    weight = estimator.network_.views["linear.weight"]
+    before = weight.copy()
+    weight[...] = np.random.default_rng(seed).standard_normal(weight.shape)
+    try:
+        yield
+    finally:
+        weight[...] = before
+
+
+def skip_window_is_exercised(estimator, X_nan, lengths):
+    """Check that the case reads a window longer than some sequences (zero fill) and that
+    the skip's term moves the predictions far beyond the tolerances."""
+    network = estimator.network_
+    patch_size = estimator.patch_size_
+    step_lengths = -(-lengths // patch_size)
+    assert network.linear_steps == min(step_lengths.max(), 64)
+    assert np.any(step_lengths < network.linear_steps)
+    with_skip = expected_output(estimator, X_nan)
+    weight = network.views["linear.weight"]
+    before = weight.copy()
+    weight[...] = 0
+    try:
+        without_skip = expected_output(estimator, X_nan)
+    finally:
+        weight[...] = before
+    assert np.abs(with_skip - without_skip).min() > 1e-2
+
+
+@pytest.mark.parametrize("name", LINEAR_SKIP_CASES)
+def test_linear_skip_reads_each_sequences_last_network_steps(name):
+    """The window of standardised (and patched) steps, zero before a short sequence's first
+    step, whatever the padding holds and whichever sequences share the batch."""
+    estimator, X, X_nan, lengths = fitted(name)
+    with random_linear_skip(estimator):
+        skip_window_is_exercised(estimator, X_nan, lengths)
+        expected = expected_output(estimator, X_nan)
+        noisy = X.copy()
+        noisy[np.arange(X.shape[1])[None, :] >= lengths[:, None]] = 123.0
+        model = to_onnx(estimator)
+        variable = run_onnx(model, noisy, lengths)[0]
+        np.testing.assert_allclose(variable, expected, rtol=1e-5, atol=1e-5)
+        for i in [0, 5, 7]:  # the longest sequence, and short ones, alone
+            one = run_onnx(model, X[i : i + 1, : lengths[i]], lengths[i : i + 1])[0]
+            np.testing.assert_allclose(one, expected[i : i + 1], rtol=1e-5, atol=1e-5)
+
+
 def test_bad_arguments_are_refused_clearly():
     with pytest.raises(NotFittedError):
         to_onnx(GRUClassifier())
@@ -277,6 +351,18 @@ def test_skl2onnx_model_with_a_lengths_input(skl2onnx):
     session = ort.InferenceSession(onx.SerializeToString(), providers=["CPUExecutionProvider"])
     (variable,) = session.run(None, {"X": X, "lengths": lengths})
     np.testing.assert_allclose(variable, expected_output(estimator, X_nan), rtol=1e-5, atol=1e-5)
+
+
+def test_skl2onnx_linear_skip_model_of_full_length_sequences(skl2onnx):
+    from skl2onnx.common.data_types import FloatTensorType
+
+    estimator, X, _, _ = fitted("linear-skip-patched-cho-bidirectional")
+    with random_linear_skip(estimator):  # every sequence as long as X: the window is X's end
+        onx = skl2onnx.to_onnx(estimator, initial_types=[("X", FloatTensorType([None, None, 2]))])
+        expected = estimator.predict(X)
+    session = ort.InferenceSession(onx.SerializeToString(), providers=["CPUExecutionProvider"])
+    (variable,) = session.run(None, {"X": X})
+    np.testing.assert_allclose(variable, expected, rtol=1e-5, atol=1e-5)
 
 
 def test_skl2onnx_refuses_old_opsets(skl2onnx):

@@ -3,9 +3,23 @@
 import numpy as np
 import pytest
 from sklearn.exceptions import NotFittedError
-from test_onnx import CASES, LONG, expected_output, fitted
+from test_onnx import (
+    CASES,
+    LINEAR_SKIP_CASES,
+    LONG,
+    expected_output,
+    fitted,
+    random_linear_skip,
+    skip_window_is_exercised,
+)
 
 from pygru import GRUClassifier, to_torch_module
+from pygru.export import (
+    from_keras_weights,
+    from_torch_state_dict,
+    to_keras_weights,
+    to_torch_state_dict,
+)
 
 torch = pytest.importorskip("torch")
 
@@ -29,6 +43,64 @@ def test_module_reproduces_the_estimator(name):
     np.testing.assert_allclose(
         output, expected_output(estimator, X_nan), rtol=tolerance, atol=tolerance
     )
+
+
+@pytest.mark.parametrize("name", LINEAR_SKIP_CASES)
+def test_linear_skip_reads_each_sequences_last_network_steps(name):
+    """The window of standardised (and patched) steps, zero before a short sequence's first
+    step, whatever the padding holds and whichever sequences share the batch."""
+    estimator, X, X_nan, lengths = fitted(name)
+    X = X.astype(estimator.network_.dtype)
+    tolerance = 1e-12 if X.dtype == np.float64 else 1e-5
+    with random_linear_skip(estimator):
+        skip_window_is_exercised(estimator, X_nan, lengths)
+        expected = expected_output(estimator, X_nan)
+        noisy = X.copy()
+        noisy[np.arange(X.shape[1])[None, :] >= lengths[:, None]] = 123.0
+        output = run_module(estimator, noisy, lengths).numpy()
+        np.testing.assert_allclose(output, expected, rtol=tolerance, atol=tolerance)
+        for i in [0, 5, 7]:  # the longest sequence, and short ones, alone
+            one = run_module(estimator, X[i : i + 1, : lengths[i]], lengths[i : i + 1])
+            np.testing.assert_allclose(
+                one.numpy(), expected[i : i + 1], rtol=tolerance, atol=tolerance
+            )
+
+
+def test_linear_skip_is_a_trainable_parameter():
+    estimator, X, _, lengths = fitted("linear-skip-patched-cho-bidirectional")
+    module = to_torch_module(estimator)
+    names = dict(module.named_parameters())
+    weight = estimator.network_.views["linear.weight"]
+    np.testing.assert_array_equal(names["linear.weight"].detach().numpy(), weight)
+    assert "linear.bias" not in names  # the head holds the bias
+    module(torch.from_numpy(X), torch.from_numpy(lengths)).sum().backward()
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in names.values())
+    assert names["linear.weight"].grad.abs().sum() > 0
+
+
+def test_layer_converters_carry_the_gru_layers_of_a_linear_skip_model():
+    """As for the head: the GRU layers are exact, the linear skip is not converted and the
+    extra parameter is no obstacle (an unpatched model: the layer converters refuse
+    patches)."""
+    estimator, X, X_nan, lengths = fitted("linear-skip-regressor")
+    network = estimator.network_
+    assert network.linear_steps > 0 and estimator.patch_size_ == 1
+    before = network.params.copy()
+    prediction = estimator.predict(X_nan)
+    state = to_torch_state_dict(estimator, fold_standardization=True)
+    assert sorted(state) == ["bias_hh_l0", "bias_ih_l0", "weight_hh_l0", "weight_ih_l0"]
+    np.testing.assert_array_equal(state["weight_hh_l0"], network.views["gru0.forward.w_hh"])
+    keras = to_keras_weights(estimator, fold_standardization=True)
+    assert [w.shape for w in keras[0]] == [(2, 12), (4, 12), (2, 12)]
+    try:
+        network.views["gru0.forward.w_hh"][...] = 0
+        from_torch_state_dict(estimator, state, fold_standardization=True)
+        np.testing.assert_allclose(network.params, before, rtol=1e-6, atol=1e-6)
+        network.views["gru0.forward.w_hh"][...] = 0
+        from_keras_weights(estimator, keras, fold_standardization=True)
+        np.testing.assert_allclose(estimator.predict(X_nan), prediction, rtol=1e-5, atol=1e-5)
+    finally:
+        network.params[...] = before
 
 
 def test_lengths_default_to_the_whole_input():

@@ -18,8 +18,8 @@ The layer converters refuse what a plain GRU layer cannot represent: a model tha
 patches (``patch_size_ > 1``), and one that standardises its input unless
 ``fold_standardization=True``, which folds ``input_mean_`` and ``input_scale_`` into the
 first layer's input weights and bias exactly (and takes them out again on import). The
-embedding and the dense head are ``network_.views["embedding"]``, ``["head.weight"]``,
-``["head.bias"]``.
+embedding, the dense head and the linear skip are ``network_.views["embedding"]``,
+``["head.weight"]``, ``["head.bias"]`` and ``["linear.weight"]``.
 """
 
 from pygru.export._keras import from_keras_weights, to_keras_weights

@@ -1,4 +1,5 @@
-"""A fitted estimator as one ONNX graph: standardisation, patches, GRU nodes, head, outputs.
+"""A fitted estimator as one ONNX graph: standardisation, patches, GRU nodes, head (and the
+linear skip), outputs.
 
 ONNX's ``GRU`` operator computes pygru's equations: ``linear_before_reset=1`` is
 ``reset_after=True`` and ``0`` the Cho variant (the recurrent candidate bias then sits outside
@@ -26,14 +27,16 @@ def to_onnx(estimator, *, opset=None):
     ``input_mean_`` and ``input_scale_``, reads ``patch_size_`` steps per GRU step
     (repeating each sequence's last step to fill its final patch), runs one ONNX ``GRU``
     node per layer (``direction="bidirectional"`` for a bidirectional layer) with the
-    sequences' lengths as ``sequence_lens``, then the dense head and softmax (classifier)
-    or the undoing of the target scaling (regressor). It computes in float32.
+    sequences' lengths as ``sequence_lens``, then the dense head (plus the linear skip's
+    map of each sequence's last ``linear_steps`` network input steps, when the network has
+    one) and softmax (classifier) or the undoing of the target scaling (regressor). It
+    computes in float32.
 
     Parameters
     ----------
     estimator : fitted GRUClassifier or GRURegressor
         Any configuration: both GRU variants, stacked and bidirectional layers, patches,
-        embedding models, ``output="last"`` or ``"sequence"``.
+        embedding models, ``output="last"`` or ``"sequence"``, the linear skip.
     opset : int or None, default=None
         The ONNX opset of the graph, at least 13; None: 17.
 
@@ -183,7 +186,8 @@ def estimator_nodes(graph, estimator, x, lengths, output_names):
     """Add the nodes that compute ``estimator``'s outputs, named ``output_names``, from the
     graph values ``x`` and ``lengths`` (int64)."""
     network = estimator.network_
-    steps, step_lengths = _network_input(graph, estimator, x, lengths)
+    inputs, step_lengths = _network_input(graph, estimator, x, lengths)
+    steps = graph.add("Transpose", [inputs], perm=[1, 0, 2])  # time-major, as GRU reads
     sequence, last = _gru_layers(graph, network, steps, graph.add("Cast", [step_lengths], to=6))
     sequence = graph.add("Transpose", [sequence], perm=[1, 0, 2])  # batch first again
     if network.output == "sequence":
@@ -191,6 +195,8 @@ def estimator_nodes(graph, estimator, x, lengths, output_names):
     else:
         features = _pooling(graph, network, sequence, last, step_lengths)
     output = _head(graph, network, features)
+    if network.linear_steps:
+        output = graph.add("Add", [output, _linear_skip(graph, network, inputs, step_lengths)])
     if _is_classifier(estimator):
         _classifier_outputs(graph, estimator, output, output_names)
     else:
@@ -198,12 +204,12 @@ def estimator_nodes(graph, estimator, x, lengths, output_names):
 
 
 def _network_input(graph, estimator, x, lengths):
-    """What the first GRU layer reads, time-major (time, batch, features), and its lengths."""
+    """What the first GRU layer reads, batch first (batch, time, features), and its lengths
+    in those steps."""
     network = estimator.network_
     if network.embedding_dim is not None:
         table = graph.constant(network.views["embedding"].astype(np.float32), "embedding")
-        embedded = graph.add("Gather", [table, x], axis=0)
-        return graph.add("Transpose", [embedded], perm=[1, 0, 2]), lengths
+        return graph.add("Gather", [table, x], axis=0), lengths
     patch_size = getattr(estimator, "patch_size_", 1)
     if patch_size > 1:
         x = _repeat_last_step_to_fill_patches(
@@ -216,7 +222,7 @@ def _network_input(graph, estimator, x, lengths):
     if patch_size > 1:
         x = _reshape(graph, x, [0, -1, patch_size * estimator.n_features_in_])
         lengths = _ceil_div(graph, lengths, patch_size)
-    return graph.add("Transpose", [x], perm=[1, 0, 2]), lengths
+    return x, lengths
 
 
 def _repeat_last_step_to_fill_patches(graph, x, lengths, patch_size, n_features):
@@ -343,6 +349,29 @@ def _head(graph, network, features):
     weight = graph.constant(network.views["head.weight"].T.astype(np.float32), "head_weight")
     bias = graph.constant(network.views["head.bias"].astype(np.float32), "head_bias")
     return graph.add("Add", [graph.add("MatMul", [features, weight]), bias])
+
+
+def _linear_skip(graph, network, inputs, lengths):
+    """The linear skip's term (batch, n_outputs): each sequence's last ``linear_steps``
+    network input steps (``inputs`` batch first, after standardisation and patches; zeros
+    before a shorter sequence's first step), flattened step-major, times ``linear.weight``.
+    Step t of ``inputs`` is step t + q of the input zero-padded with q steps in front, so
+    the window of a sequence of ``length`` steps is steps length .. length + q - 1 there."""
+    q = network.linear_steps
+    n_features = network.n_inputs
+    front = graph.constant(np.array([0, q, 0, 0, 0, 0], np.int64), "linear_pads")
+    padded = graph.add("Pad", [inputs, front])
+    offsets = graph.constant(np.arange(q, dtype=np.int64).reshape(1, q, 1), "linear_offsets")
+    steps = graph.add("Add", [_reshape(graph, lengths, [-1, 1, 1]), offsets])
+    all_features = graph.constant(np.array([1, 1, n_features], np.int64))
+    window = graph.add(
+        "GatherElements", [padded, graph.add("Expand", [steps, all_features])], axis=1
+    )
+    weight = network.views["linear.weight"].T.astype(np.float32)
+    return graph.add(
+        "MatMul",
+        [_reshape(graph, window, [0, q * n_features]), graph.constant(weight, "linear_weight")],
+    )
 
 
 def _classifier_outputs(graph, estimator, logits, output_names):

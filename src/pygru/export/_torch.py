@@ -163,7 +163,9 @@ def to_torch_module(estimator):
     ``predict`` (regressor) computes, for every configuration: the input standardisation,
     the patches (``patch_size_``), the embedding, stacked and bidirectional GRU layers
     (``torch.nn.GRU`` for ``reset_after=True``; for ``reset_after=False``, which torch lacks,
-    the same recurrence step by step), the head, then softmax or the target scaling undone.
+    the same recurrence step by step), the head (plus the linear skip's map of each
+    sequence's last network input steps, ``linear.weight``, when the network has one), then
+    softmax or the target scaling undone.
     The module holds copies of the weights in the estimator's dtype, as trainable
     parameters.
 

@@ -1,7 +1,7 @@
 """A fitted estimator as a ``torch.nn.Module``: input standardisation, patches, embedding, GRU
 layers (``torch.nn.GRU`` for ``reset_after=True``, the same recurrence written out for the Cho
-variant, which torch lacks), pooling over time, head, softmax or target scaling. This module
-imports torch; it is loaded only by :func:`pygru.to_torch_module`."""
+variant, which torch lacks), pooling over time, head (plus the linear skip), softmax or target
+scaling. This module imports torch; it is loaded only by :func:`pygru.to_torch_module`."""
 
 import numpy as np
 import torch
@@ -35,6 +35,8 @@ class EstimatorModule(nn.Module):
         )
         self.pooling = None if self.sequence_output else _Pooling(network, dtype)
         self.head = _head(network, dtype)
+        self.linear_steps = network.linear_steps
+        self.linear = _linear(network, dtype) if self.linear_steps else None
 
     def _register_optional_buffer(self, name, estimator, attribute, dtype):
         value = getattr(estimator, attribute, None)
@@ -58,12 +60,16 @@ class EstimatorModule(nn.Module):
         output : torch.Tensor
         """
         lengths = self._lengths(X, lengths)
-        inputs, step_lengths = self._network_input(X, lengths)
+        network_input, step_lengths = self._network_input(X, lengths)
+        inputs = network_input
         for layer in self.layers:
             inputs, last = layer(inputs, step_lengths)
         output = self.head(
             inputs if self.sequence_output else self.pooling(inputs, last, step_lengths)
         )
+        if self.linear is not None:
+            window = _last_steps_window(network_input, step_lengths, self.linear_steps)
+            output = output + self.linear(window)
         if self.is_classifier:
             return torch.softmax(output, dim=-1)
         if self.target_scale is not None:
@@ -107,6 +113,27 @@ def _head(network, dtype):
         head.weight.copy_(_tensor(weight, dtype))
         head.bias.copy_(_tensor(network.views["head.bias"], dtype))
     return head
+
+
+def _linear(network, dtype):
+    """The linear skip's ``linear.weight`` (n_outputs, linear_steps * n_inputs) as an
+    ``nn.Linear`` without bias (the head has one)."""
+    weight = network.views["linear.weight"]
+    linear = nn.Linear(weight.shape[1], weight.shape[0], bias=False, dtype=dtype)
+    with torch.no_grad():
+        linear.weight.copy_(_tensor(weight, dtype))
+    return linear
+
+
+def _last_steps_window(X, lengths, n_window):
+    """Each sequence's last ``n_window`` steps of the network input X (batch, time, F),
+    zeros before a shorter sequence's first step, flattened step-major to
+    (batch, n_window * F): step t of X is step t + n_window of X zero-padded in front, so a
+    sequence's window is steps length .. length + n_window - 1 there."""
+    padded = nn.functional.pad(X, (0, 0, n_window, 0))
+    steps = lengths[:, None] + torch.arange(n_window, device=X.device)[None, :]
+    window = torch.gather(padded, 1, steps[:, :, None].expand(-1, -1, X.shape[2]))
+    return window.reshape(X.shape[0], -1)
 
 
 class _Pooling(nn.Module):

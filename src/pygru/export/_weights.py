@@ -26,8 +26,9 @@ def fitted_estimator(target):
 def network_of(target, fold_standardization=False):
     """The GRUNetwork behind a fitted estimator, or ``target`` itself if it is one, after
     checking that its GRU layers read what the estimator is given (see
-    :func:`require_layer_level`). The head, and the pooling over time it reads, are not the
-    converters' business: they carry the GRU layers, exactly."""
+    :func:`require_layer_level`). The head, the pooling over time it reads and the linear
+    skip (``linear.weight``) are not the converters' business: they carry the GRU layers,
+    exactly, and look up no other parameter."""
     from pygru._network import GRUNetwork
 
     if isinstance(target, GRUNetwork):
