@@ -9,6 +9,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.datasets import make_blobs
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.linear_model import Ridge
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
@@ -831,6 +832,69 @@ def test_standardize_target_can_be_switched_off():
     # Without it the network's output is the prediction, unscaled.
     network_output, _ = reg._predict_network(X)
     np.testing.assert_array_equal(reg.predict(X), network_output.ravel().astype(np.float64))
+
+
+# ------------------------------------------------------------- the regressor's linear skip
+
+
+def test_linear_skip_starts_as_the_ridge_regression_on_each_sequences_last_steps():
+    # A learning rate of ~0 keeps the starting point: the prediction of the ridge
+    # regression (alpha 1) of the standardised targets on the standardised last steps,
+    # zeros in front of the shorter sequences, scaled back to y.
+    X, y = window_regression(n=40)
+    rng = np.random.default_rng(1)
+    X = [x[: rng.integers(3, 9)] for x in X]
+    reg = GRURegressor(
+        hidden_layer_sizes=(4,), learning_rate_init=1e-300, max_iter=1, dtype="float64"
+    )
+    reg.fit(X, 100 * y + 7)
+    assert reg.network_.linear_steps == 8  # the longest sequence
+    windows = np.zeros((len(X), 8))
+    for i, x in enumerate(X):
+        windows[i, 8 - len(x) :] = (x[:, 0] - reg.input_mean_[0]) / reg.input_scale_[0]
+    targets = (100 * y + 7 - reg.target_mean_[0]) / reg.target_scale_[0]
+    ridge = Ridge(alpha=1.0).fit(windows, targets)
+    np.testing.assert_allclose(reg.network_.views["linear.weight"][0], ridge.coef_, rtol=1e-9)
+    assert np.abs(reg.network_.views["head.weight"]).max() < 1e-250  # zero, one tiny step
+    expected = ridge.predict(windows) * reg.target_scale_[0] + reg.target_mean_[0]
+    np.testing.assert_allclose(reg.predict(X), expected, rtol=1e-9)
+
+
+def test_linear_skip_extrapolates_a_trend_the_gru_alone_cannot():
+    # A rising line with a wave: the held-out windows lie above every training value,
+    # where the GRU's saturated units give a constant; the linear skip carries the trend.
+    t = np.arange(160)
+    series = 2.0 * t + 10.0 * np.sin(2 * np.pi * t / 12)
+    X, y = make_windows(series, lookback=12)
+    settings = dict(hidden_layer_sizes=(16,), max_iter=100, random_state=0)
+    errors = {}
+    for linear_skip in ("auto", False):
+        reg = GRURegressor(linear_skip=linear_skip, **settings).fit(X[:-30], y[:-30])
+        errors[linear_skip] = np.mean(np.abs(reg.predict(X[-30:]) - y[-30:]))
+    naive = np.mean(np.abs(X[-30:, -1, 0] - y[-30:]))
+    assert errors["auto"] < 0.2 * naive < errors[False]
+
+
+def test_linear_skip_applies_where_it_is_defined():
+    X, y = window_regression(n=30)
+    short = dict(hidden_layer_sizes=(4,), max_iter=1)
+    for options, steps in [
+        (dict(), 8),
+        (dict(linear_skip=True), 8),
+        (dict(linear_skip=False), 0),
+        (dict(output="sequence"), 0),
+    ]:
+        targets = X[..., 0] if options.get("output") == "sequence" else y
+        assert GRURegressor(**short, **options).fit(X, targets).network_.linear_steps == steps
+    long = np.random.default_rng(0).standard_normal((5, 100, 2))
+    reg = GRURegressor(**short, patch_size=None).fit(long, np.arange(5.0))
+    assert reg.network_.linear_steps == 64  # at most MAX_LINEAR_STEPS
+    assert reg.network_.views["linear.weight"].shape == (1, 128)
+    with pytest.raises(ValueError, match="linear_skip=True needs output='last'"):
+        GRURegressor(**short, linear_skip=True, output="sequence").fit(X, X[..., 0])
+    reg = GRURegressor(**short).fit(X, y).set_params(linear_skip=False)
+    with pytest.raises(ValueError, match="has no linear skip but the network has one"):
+        reg._get_fitted_state()
 
 
 # ------------------------------------------------------------- validation for time series

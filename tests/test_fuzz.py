@@ -437,7 +437,23 @@ def reference_network_output(network, inputs, lengths):
                 for i, length in enumerate(lengths)
             ]
         )
-    return head_input @ views["head.weight"].T + views["head.bias"]
+    output = head_input @ views["head.weight"].T + views["head.bias"]
+    if network.linear_steps:
+        output = output + reference_linear_skip(network, inputs, lengths, views)
+    return output
+
+
+def reference_linear_skip(network, inputs, lengths, views):
+    """The linear map of each sequence's last ``linear_steps`` network inputs, zeros in
+    front of a shorter sequence."""
+    n_steps = network.linear_steps
+    rows = []
+    for sequence, length in zip(np.asarray(inputs, dtype=np.float64), lengths):
+        window = np.zeros((n_steps, sequence.shape[1]))
+        kept = min(length, n_steps)
+        window[n_steps - kept :] = sequence[length - kept : length]
+        rows.append(window.ravel())
+    return np.array(rows) @ views["linear.weight"].T
 
 
 def reference_pooling(pooling, steps, last, views):

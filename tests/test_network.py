@@ -274,3 +274,70 @@ def test_pooling_shapes_the_head():
     assert network.views["attention.weight"].shape == (1, 6)
     assert network.views["head.weight"].shape == (2, 6)
     assert network.unflatten(network.weight_mask())["attention.weight"].all()
+
+
+LINEAR_SKIP_CASES = {
+    "last": dict(linear_steps=3),
+    "window-longer-than-every-sequence": dict(linear_steps=7),
+    "concat-bidirectional": dict(linear_steps=2, pooling="concat", bidirectional=True),
+    "cho-attention": dict(linear_steps=4, pooling="attention", reset_after=False),
+}
+
+
+@pytest.mark.parametrize("options", LINEAR_SKIP_CASES.values(), ids=LINEAR_SKIP_CASES)
+@pytest.mark.parametrize("dropout", [0.0, 0.3])
+def test_linear_skip_gradient_matches_finite_differences(options, dropout):
+    network = make_network(**options)
+    X, lengths = make_inputs(network)
+    weights = np.random.default_rng(2).standard_normal((len(lengths), network.n_outputs))
+
+    def forward():
+        return network.forward(X, lengths, dropout=dropout, rng=np.random.default_rng(7))
+
+    def loss():
+        return np.sum(forward()[0] * weights)
+
+    analytic = network.backward(weights, forward()[1])
+    np.testing.assert_allclose(analytic, numerical_gradient(network, loss), rtol=1e-5, atol=1e-8)
+    assert np.abs(network.unflatten(analytic)["linear.weight"]).max() > 0
+
+
+@pytest.mark.parametrize("linear_steps", [1, 3, 7])
+def test_linear_skip_adds_a_linear_map_of_each_sequences_last_steps(linear_steps):
+    """Against a loop: the last ``linear_steps`` valid input steps of each sequence, zeros in
+    front of a shorter one (the networks share everything up to the head)."""
+    plain = make_network()
+    skipping = make_network(linear_steps=linear_steps)
+    skipping.params[: plain.params.size] = plain.params
+    X, lengths = make_inputs(plain)
+    weight = skipping.views["linear.weight"]
+    expected = plain.forward(X, lengths)[0].copy()
+    for i, length in enumerate(lengths):
+        window = np.zeros((linear_steps, plain.n_inputs))
+        kept = min(length, linear_steps)
+        window[linear_steps - kept :] = X[i, length - kept : length]
+        expected[i] += weight @ window.ravel()
+    np.testing.assert_allclose(skipping.forward(X, lengths)[0], expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_linear_skip_is_batch_independent(dtype):
+    network = make_network(linear_steps=6, pooling="concat", dtype=dtype)
+    rng = np.random.default_rng(3)
+    lengths = np.array([37, 3, 20, 1, 11])
+    X = rng.standard_normal((5, 40, 3)).astype(dtype)
+    X[np.arange(40)[None, :] >= lengths[:, None]] = 7.0
+    batch = network.forward(X, lengths)[0]
+    for i, length in enumerate(lengths):
+        alone = network.forward(X[i : i + 1, :length], lengths[i : i + 1])[0]
+        np.testing.assert_array_equal(alone[0], batch[i])
+
+
+def test_linear_skip_is_checked_and_shaped():
+    for options in (dict(output="sequence"), dict(embedding_dim=2, n_inputs=6)):
+        with pytest.raises(ValueError, match="linear_steps=3 needs output='last' and numeric"):
+            make_network(linear_steps=3, **options)
+    network = make_network(linear_steps=4)
+    assert list(network.shapes)[-1] == "linear.weight"
+    assert network.views["linear.weight"].shape == (2, 12)
+    assert network.unflatten(network.weight_mask())["linear.weight"].all()

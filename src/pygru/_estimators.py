@@ -15,6 +15,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import Ridge
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
@@ -37,7 +38,7 @@ from pygru._fitted_state import (
     read_network,
     required,
 )
-from pygru._network import INITIALIZERS, POOLINGS, GRUNetwork
+from pygru._network import INITIALIZERS, MAX_LINEAR_STEPS, POOLINGS, GRUNetwork, last_steps_window
 from pygru._optimizers import clip_gradients, make_optimizer, make_schedule
 from pygru._sklearn_private import Interval, StrOptions, _check_sample_weight, _fit_context
 
@@ -45,6 +46,10 @@ _PREDICT_BATCH = 512  # sequences per forward pass when predicting
 # patch_size="auto": sequences up to _AUTO_PATCH_FROM steps are read step by step; longer
 # ones in patches that make the longest training sequence _AUTO_PATCH_STEPS GRU steps.
 _AUTO_PATCH_FROM = 64
+# The ridge penalty of the linear skip's starting point (inputs and targets standardised).
+# Fixed, not cross-validated: a sample weight of 2 must act as the sample repeated, and a
+# leave-one-out choice of alpha sees a repeated sample differently.
+_LINEAR_SKIP_ALPHA = 1.0
 _AUTO_PATCH_STEPS = 32
 _AUTO_MIN_UPDATES = 500  # n_iter_no_change="auto": patience of at least this many updates
 
@@ -311,7 +316,19 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         )
 
     # ------------------------------------------------------------------ training
-    def _initialize(self, hidden_layer_sizes, rng):
+    def _uses_linear_skip(self):
+        """Whether the network adds a linear function of each sequence's last steps (the
+        regressor's ``linear_skip``)."""
+        return False
+
+    def _linear_steps(self, lengths):
+        """How many final steps (after patching) the linear skip reads: all of the longest
+        training sequence's, at most ``MAX_LINEAR_STEPS``; 0 without the skip."""
+        if not self._uses_linear_skip():
+            return 0
+        return min(int(lengths.max()), MAX_LINEAR_STEPS)
+
+    def _initialize(self, hidden_layer_sizes, rng, linear_steps=0):
         n_inputs = (
             self.vocabulary_size_
             if self.embedding_dim is not None
@@ -326,6 +343,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             embedding_dim=self.embedding_dim,
             output=self._output_mode(),
             pooling=self.pooling,
+            linear_steps=linear_steps,
             dtype=self.dtype,
         )
         self.network_.initialize(
@@ -339,6 +357,24 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         self.validation_scores_ = [] if self.early_stopping else None
         self.best_validation_score_ = -np.inf if self.early_stopping else None
         self._no_improvement_count = 0
+
+    def _fit_linear_skip(self, X, lengths, targets, sample_weight, train):
+        """Start the network as the ridge regression of the targets on each training
+        sequence's last ``linear_steps`` steps: the linear skip holds its coefficients, the
+        head's bias its intercept, and the head's weights are zero, so that the GRU layers
+        learn what the linear model leaves unexplained."""
+        network = self.network_
+        window = last_steps_window(np, X[train], lengths[train], network.linear_steps)
+        weight = None if sample_weight is None else sample_weight[train]
+        ridge = Ridge(alpha=_LINEAR_SKIP_ALPHA).fit(
+            window.astype(np.float64), targets[train], sample_weight=weight
+        )
+        xp = network.xp
+        network.views["linear.weight"][...] = xp.asarray(
+            ridge.coef_.reshape(self._n_outputs(), -1)
+        )
+        network.views["head.bias"][...] = xp.asarray(ridge.intercept_)
+        network.views["head.weight"][...] = 0
 
     def _patience(self, n_samples):
         """Epochs without improvement before stopping: ``n_iter_no_change``, or for "auto"
@@ -413,11 +449,13 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         X, lengths = self._network_input(X, padded, lengths)
         if first_call:
             self._rng = _make_rng(self.random_state)
-            self._initialize(hidden_layer_sizes, self._rng)
+            self._initialize(hidden_layer_sizes, self._rng, self._linear_steps(lengths))
         xp = self._use_device(training=True)
         train, validation = self._split_validation(
             X, lengths, targets, validation_data, n_held_out, incremental
         )
+        if first_call and self.network_.linear_steps:
+            self._fit_linear_skip(X, lengths, targets, sample_weight, train)
         patience = self._patience(len(train))
         if first_call or not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = self._make_optimizer(patience)
@@ -659,6 +697,11 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             problems.append(f"output={output!r} but the network has {network.output!r}")
         if self.pooling != network.pooling:
             problems.append(f"pooling={self.pooling!r} but the network has {network.pooling!r}")
+        if self._uses_linear_skip() != bool(network.linear_steps):
+            problems.append(
+                f"the estimator {'uses' if self._uses_linear_skip() else 'has no'} linear "
+                f"skip but the network {'has none' if not network.linear_steps else 'has one'}"
+            )
         if self.embedding_dim != network.embedding_dim:
             problems.append(
                 f"embedding_dim={self.embedding_dim!r} but the network has "
@@ -1902,6 +1945,18 @@ default="zeros"
         ``loss_curve_`` are on the scale of y. Without it, targets far from unit scale
         (in the thousands, or around 0.01) train poorly or not at all.
 
+    linear_skip : bool or "auto", default="auto"
+        Whether the output adds a linear function of each sequence's last input steps (all
+        the steps the GRU reads of the longest training sequence, after patching, at most
+        64; zeros in front of a shorter sequence), a skip connection past the GRU layers as
+        the autoregressive part of LSTNet (Lai et al., 2018). It starts as the ridge
+        regression (alpha 1, inputs and targets standardised) of the training targets on
+        those steps, with the GRU's output weights at zero, and then trains with the rest
+        of the network: the GRU learns what the linear model leaves unexplained. This lets
+        a forecaster follow a trend beyond the training range, which the GRU's saturating
+        units cannot. "auto": used with ``output="last"`` and numeric input, the only case
+        where it is defined (True elsewhere is an error).
+
     patch_size : int, "auto" or None, default="auto"
         Feed runs of ``patch_size`` consecutive time steps to the GRU as one step of
         ``patch_size * n_features`` inputs (the last step of a sequence is repeated to fill
@@ -2054,10 +2109,26 @@ default="zeros"
         **BaseGRU._parameter_constraints,
         "output": [StrOptions({"last", "sequence"})],
         "standardize_target": ["boolean"],
+        "linear_skip": ["boolean", StrOptions({"auto"})],
     }
 
     def _output_mode(self):
         return self.output
+
+    def _check_settings(self):
+        if self.linear_skip is True and (
+            self.output == "sequence" or self.embedding_dim is not None
+        ):
+            raise ValueError(
+                "linear_skip=True needs output='last' and numeric input (not "
+                "embedding_dim); leave linear_skip='auto' to use it only where it applies"
+            )
+        return super()._check_settings()
+
+    def _uses_linear_skip(self):
+        if self.linear_skip == "auto":
+            return self.output == "last" and self.embedding_dim is None
+        return self.linear_skip
 
     def __init__(
         self,
@@ -2101,6 +2172,7 @@ default="zeros"
         bias_initializer="zeros",
         standardize=True,
         standardize_target=True,
+        linear_skip="auto",
         patch_size="auto",
         device="cpu",
         dtype="float32",
@@ -2149,6 +2221,7 @@ default="zeros"
         )
         self.output = output
         self.standardize_target = standardize_target
+        self.linear_skip = linear_skip
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None, sample_weight_val=None):

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from pygru._network import POOLINGS, GRUNetwork, parameter_shapes
+from pygru._network import MAX_LINEAR_STEPS, POOLINGS, GRUNetwork, parameter_shapes
 
 # Marks ``default`` as not given (None cannot: an entry may hold None).
 _REQUIRED = object()
@@ -119,6 +119,7 @@ def describe_network(network):
         "embedding_dim": None if network.embedding_dim is None else int(network.embedding_dim),
         "output": network.output,
         "pooling": network.pooling,
+        "linear_steps": int(network.linear_steps),
         "dtype": network.dtype.name,
         "parameter_shapes": [[key, list(shape)] for key, shape in network.shapes.items()],
     }
@@ -136,6 +137,7 @@ def read_network(state, name, params):
     _expect_dict(description, where)
     _check_network_description(description, where)
     pooling = description.get("pooling", "last")  # files from before pooling: "last"
+    linear_steps = description.get("linear_steps", 0)  # ... or the linear skip: none
     shapes = parameter_shapes(
         description["n_inputs"],
         description["hidden_layer_sizes"],
@@ -143,6 +145,7 @@ def read_network(state, name, params):
         bidirectional=description["bidirectional"],
         embedding_dim=description["embedding_dim"],
         pooling=pooling,
+        linear_steps=linear_steps,
     )
     if description["parameter_shapes"] != [[key, list(shape)] for key, shape in shapes.items()]:
         raise ValueError(
@@ -165,6 +168,7 @@ def read_network(state, name, params):
         embedding_dim=description["embedding_dim"],
         output=description["output"],
         pooling=pooling,
+        linear_steps=linear_steps,
         dtype=description["dtype"],
     )
     network.params[...] = params
@@ -183,8 +187,11 @@ def _check_network_description(description, where):
         "dtype",
         "parameter_shapes",
     }
-    if not keys <= set(description) <= keys | {"pooling"}:
-        raise ValueError(f"{where} must have the keys {sorted(keys)} (and optionally pooling)")
+    optional = {"pooling", "linear_steps"}
+    if not keys <= set(description) <= keys | optional:
+        raise ValueError(
+            f"{where} must have the keys {sorted(keys)} (and optionally {sorted(optional)})"
+        )
     sizes = description["hidden_layer_sizes"]
     embedding_dim = description["embedding_dim"]
     well_formed = (
@@ -200,6 +207,9 @@ def _check_network_description(description, where):
         and description["output"] in ("last", "sequence")
         and description.get("pooling", "last") in POOLINGS
         and (description["output"] == "last" or description.get("pooling", "last") == "last")
+        and _is_integer(linear_steps := description.get("linear_steps", 0))
+        and 0 <= linear_steps <= MAX_LINEAR_STEPS
+        and (linear_steps == 0 or description["output"] == "last" and embedding_dim is None)
         and description["dtype"] in ("float32", "float64")
     )
     if not well_formed:

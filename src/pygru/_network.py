@@ -8,8 +8,12 @@ direction's state after reading time 0, as Keras' ``Bidirectional``); with
 what the head reads of each sequence instead of its final state: the mean or the maximum of
 the last layer's outputs over the sequence's valid steps, a learned softmax weighting of them
 (attention), or the final state, mean and maximum side by side (concat pooling, as ULMFiT).
-Padding never enters, and a sequence's result does not depend on the others in its batch:
-every sum over time is taken in time order up to the sequence's own length.
+``linear_steps`` > 0 (with ``output="last"`` and numeric input) adds a linear function of each
+sequence's last ``linear_steps`` input steps to the head's output: a skip connection past the
+GRU layers, as the autoregressive part of LSTNet (Lai et al. 2018), which lets a forecaster
+extrapolate a trend the saturating GRU cannot. Padding never enters, and a sequence's result
+does not depend on the others in its batch: every sum over time is taken in time order up to
+the sequence's own length.
 
 All parameters live in ONE flat vector, ``params``; ``views`` maps each name to a reshaped
 view into it, so the optimizer updates one array and gradients come back as one array of the
@@ -31,6 +35,9 @@ from pygru.functional import gru_backward, gru_forward, matmul
 
 DIRECTIONS = {False: ("forward",), True: ("forward", "backward")}
 POOLINGS = ("last", "mean", "max", "attention", "concat")
+# The linear skip reads at most this many final steps (after patching): its ridge fit and its
+# weights stay small however long the sequences are.
+MAX_LINEAR_STEPS = 64
 
 
 def glorot_uniform(shape, fan_in, fan_out, rng):
@@ -90,6 +97,7 @@ class ForwardCache:
     attention: np.ndarray = None  # attention weights (n, T), zero past each length
     pooled_lengths: np.ndarray = None  # ``lengths`` where the network is (pooling heads)
     max_steps: np.ndarray = None  # (n, features): the step holding each maximum ("max")
+    linear_window: np.ndarray = None  # (n, linear_steps * features) read by the linear skip
 
 
 def parameter_shapes(
@@ -100,6 +108,7 @@ def parameter_shapes(
     bidirectional=False,
     embedding_dim=None,
     pooling="last",
+    linear_steps=0,
 ):
     """The name and shape of every parameter of a network with this layout, in the order
     they lie in ``params``.
@@ -116,6 +125,7 @@ def parameter_shapes(
     bidirectional : bool, default=False
     embedding_dim : int or None, default=None
     pooling : {"last", "mean", "max", "attention", "concat"}, default="last"
+    linear_steps : int, default=0
 
     Returns
     -------
@@ -141,6 +151,8 @@ def parameter_shapes(
         features *= 3
     shapes["head.weight"] = (n_outputs, features)
     shapes["head.bias"] = (n_outputs,)
+    if linear_steps:
+        shapes["linear.weight"] = (n_outputs, linear_steps * n_inputs)
     return shapes
 
 
@@ -162,6 +174,10 @@ class GRUNetwork:
         mean or maximum of the top layer's outputs over the valid steps, their softmax
         weighting by the learned scores ``attention.weight @ h_t``, or [final state, mean,
         maximum]. Must be "last" with ``output="sequence"``.
+    linear_steps : int
+        0, or the number of final input steps of each sequence that a linear map
+        ``linear.weight`` adds to the output (needs ``output="last"`` and numeric input);
+        a sequence shorter than that reads zeros before its first step.
     dtype : numpy floating dtype
     """
 
@@ -176,6 +192,7 @@ class GRUNetwork:
         embedding_dim=None,
         output="last",
         pooling="last",
+        linear_steps=0,
         dtype=np.float32,
     ):
         if pooling not in POOLINGS:
@@ -183,6 +200,10 @@ class GRUNetwork:
         if output == "sequence" and pooling != "last":
             raise ValueError(
                 f"pooling={pooling!r} needs output='last'; output='sequence' reads every step"
+            )
+        if linear_steps and (output == "sequence" or embedding_dim is not None):
+            raise ValueError(
+                f"linear_steps={linear_steps!r} needs output='last' and numeric input"
             )
         self.n_inputs = n_inputs
         self.hidden_layer_sizes = tuple(hidden_layer_sizes)
@@ -192,6 +213,7 @@ class GRUNetwork:
         self.embedding_dim = embedding_dim
         self.output = output
         self.pooling = pooling
+        self.linear_steps = int(linear_steps)
         self.dtype = np.dtype(dtype)
         self.shapes = parameter_shapes(
             n_inputs,
@@ -200,6 +222,7 @@ class GRUNetwork:
             bidirectional=bidirectional,
             embedding_dim=embedding_dim,
             pooling=pooling,
+            linear_steps=self.linear_steps,
         )
         sizes = [int(np.prod(shape)) for shape in self.shapes.values()]
         self.params = np.zeros(sum(sizes), self.dtype)
@@ -216,6 +239,7 @@ class GRUNetwork:
 
     def __setstate__(self, state):
         state.setdefault("pooling", "last")  # pickled before pooling existed
+        state.setdefault("linear_steps", 0)  # ... or the linear skip
         self.__dict__.update(state)
         self.views = self.unflatten(self.params)
 
@@ -324,6 +348,9 @@ class GRUNetwork:
         output = (
             _matmul_last_axis(head_input, self.views["head.weight"].T) + self.views["head.bias"]
         )
+        if self.linear_steps:
+            cache.linear_window = last_steps_window(xp, X, lengths, self.linear_steps)
+            output = output + matmul(cache.linear_window, self.views["linear.weight"].T)
         return output, cache
 
     def backward(self, d_output, cache):
@@ -340,6 +367,8 @@ class GRUNetwork:
             d_output.reshape(-1, self.n_outputs).T, head_input.reshape(-1, head_input.shape[-1])
         )
         grads["head.bias"][...] = d_output.reshape(-1, self.n_outputs).sum(axis=0)
+        if self.linear_steps:
+            grads["linear.weight"][...] = matmul(d_output.T, cache.linear_window)
         d_head_input = _matmul_last_axis(d_output, self.views["head.weight"])
         if self.output == "sequence":
             d_outputs, d_states = d_head_input, None
@@ -453,6 +482,19 @@ def _matmul_last_axis(array, matrix):
     """``array @ matrix`` for an array of 2 or more dimensions, through ``matmul``."""
     rows = array.reshape(-1, array.shape[-1])
     return matmul(rows, matrix).reshape(*array.shape[:-1], matrix.shape[1])
+
+
+def last_steps_window(xp, X, lengths, n_window):
+    """Each sequence's last ``n_window`` steps of ``X`` (n, T, F), zeros before a shorter
+    sequence's first step, flattened step-major to (n, n_window * F).
+
+    ``lengths`` is a NumPy array; the gather happens where ``X`` is."""
+    n, n_steps, n_features = X.shape
+    padded = xp.concatenate([xp.zeros((n, n_window, n_features), X.dtype), X], axis=1)
+    # Step t of X is step t + n_window of ``padded``; a sequence's window ends at its length.
+    starts = xp.asarray(lengths)[:, None]
+    steps = starts + xp.arange(n_window)[None, :]
+    return xp.take_along_axis(padded, steps[:, :, None], axis=1).reshape(n, -1)
 
 
 def _valid_steps(xp, lengths, n_steps):

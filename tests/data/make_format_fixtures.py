@@ -1,4 +1,4 @@
-"""Write the version-1 file-format fixtures that ``tests/test_io.py`` loads.
+"""Write the file-format fixtures of one format version that ``tests/test_io.py`` loads.
 
 ``format_v1_classifier.npz`` and ``format_v1_regressor.npz`` were written by ``pygru.save``
 as it was before the persistence code moved out of ``pygru._io`` (format version 1);
@@ -7,8 +7,15 @@ models gave when they were saved. The test checks that today's ``pygru.load`` st
 these files and predicts the same, so do not regenerate them casually: a file written by a
 newer pygru no longer tests that old files load.
 
-Run from the repository root: ``python tests/data/make_format_fixtures.py``.
+``format_v2_regressor.npz`` and ``format_v2_expected.npz`` were written the same way by the
+last pygru of format version 2 (commit 1021319, before the regressor's linear skip): a
+one-step forecaster with standardised targets.
+
+Run from the repository root, with the pygru of that version importable:
+``python tests/data/make_format_fixtures.py 1`` (or ``2``).
 """
+
+import sys
 
 from pathlib import Path
 
@@ -40,7 +47,27 @@ def fitted_regressor():
     return regressor, rng.standard_normal((5, 7, 3))
 
 
-def main():
+def fitted_forecaster():
+    """A one-step forecaster of the bundled airline series, and windows to predict."""
+    from pygru.datasets import load_airline, make_windows
+
+    X, y = make_windows(load_airline().data, lookback=12)
+    regressor = pygru.GRURegressor(hidden_layer_sizes=(6,), max_iter=3, random_state=0)
+    regressor.fit(X[:100], y[:100])
+    return regressor, X[100:]
+
+
+def write_version_2():
+    regressor, X_regressor = fitted_forecaster()
+    pygru.save(regressor, HERE / "format_v2_regressor.npz")
+    np.savez(
+        HERE / "format_v2_expected.npz",
+        X_regressor=X_regressor,
+        regressor_predict=regressor.predict(X_regressor),
+    )
+
+
+def write_version_1():
     classifier, X_classifier = fitted_classifier()
     regressor, X_regressor = fitted_regressor()
     pygru.save(classifier, HERE / "format_v1_classifier.npz")
@@ -56,4 +83,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    {"1": write_version_1, "2": write_version_2}[sys.argv[1]]()
