@@ -16,6 +16,7 @@ from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from pygru import GRUClassifier, GRURegressor
+from pygru._linear import ridge_gcv
 from pygru.datasets import (
     load_airline,
     load_italy_power_demand,
@@ -839,8 +840,8 @@ def test_standardize_target_can_be_switched_off():
 
 def test_linear_skip_starts_as_the_ridge_regression_on_each_sequences_last_steps():
     # A learning rate of ~0 keeps the starting point: the prediction of the ridge
-    # regression (alpha 1) of the standardised targets on the standardised last steps,
-    # zeros in front of the shorter sequences, scaled back to y.
+    # regression (its penalty chosen by GCV) of the standardised targets on the
+    # standardised last steps, zeros in front of the shorter sequences, scaled back to y.
     X, y = window_regression(n=40)
     rng = np.random.default_rng(1)
     X = [x[: rng.integers(3, 9)] for x in X]
@@ -853,7 +854,8 @@ def test_linear_skip_starts_as_the_ridge_regression_on_each_sequences_last_steps
     for i, x in enumerate(X):
         windows[i, 8 - len(x) :] = (x[:, 0] - reg.input_mean_[0]) / reg.input_scale_[0]
     targets = (100 * y + 7 - reg.target_mean_[0]) / reg.target_scale_[0]
-    ridge = Ridge(alpha=1.0).fit(windows, targets)
+    alpha = ridge_gcv(windows, targets[:, None], None, np.logspace(-3, 3, 13))[2]
+    ridge = Ridge(alpha=alpha).fit(windows, targets)
     np.testing.assert_allclose(reg.network_.views["linear.weight"][0], ridge.coef_, rtol=1e-9)
     assert np.abs(reg.network_.views["head.weight"]).max() < 1e-250  # zero, one tiny step
     expected = ridge.predict(windows) * reg.target_scale_[0] + reg.target_mean_[0]

@@ -15,7 +15,6 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import Ridge
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
@@ -38,6 +37,7 @@ from pygru._fitted_state import (
     read_network,
     required,
 )
+from pygru._linear import ridge_gcv
 from pygru._network import INITIALIZERS, MAX_LINEAR_STEPS, POOLINGS, GRUNetwork, last_steps_window
 from pygru._optimizers import clip_gradients, make_optimizer, make_schedule
 from pygru._sklearn_private import Interval, StrOptions, _check_sample_weight, _fit_context
@@ -46,10 +46,9 @@ _PREDICT_BATCH = 512  # sequences per forward pass when predicting
 # patch_size="auto": sequences up to _AUTO_PATCH_FROM steps are read step by step; longer
 # ones in patches that make the longest training sequence _AUTO_PATCH_STEPS GRU steps.
 _AUTO_PATCH_FROM = 64
-# The ridge penalty of the linear skip's starting point (inputs and targets standardised).
-# Fixed, not cross-validated: a sample weight of 2 must act as the sample repeated, and a
-# leave-one-out choice of alpha sees a repeated sample differently.
-_LINEAR_SKIP_ALPHA = 1.0
+# The ridge penalties among which generalised cross-validation chooses the linear skip's
+# starting point (inputs and targets standardised).
+_LINEAR_SKIP_ALPHAS = np.logspace(-3, 3, 13)
 _AUTO_PATCH_STEPS = 32
 _AUTO_MIN_UPDATES = 500  # n_iter_no_change="auto": patience of at least this many updates
 
@@ -360,20 +359,17 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
 
     def _fit_linear_skip(self, X, lengths, targets, sample_weight, train):
         """Start the network as the ridge regression of the targets on each training
-        sequence's last ``linear_steps`` steps: the linear skip holds its coefficients, the
-        head's bias its intercept, and the head's weights are zero, so that the GRU layers
-        learn what the linear model leaves unexplained."""
+        sequence's last ``linear_steps`` steps (the penalty chosen by generalised
+        cross-validation, with sample weights as repetitions): the linear skip holds its
+        coefficients, the head's bias its intercept, and the head's weights are zero, so
+        that the GRU layers learn what the linear model leaves unexplained."""
         network = self.network_
         window = last_steps_window(np, X[train], lengths[train], network.linear_steps)
         weight = None if sample_weight is None else sample_weight[train]
-        ridge = Ridge(alpha=_LINEAR_SKIP_ALPHA).fit(
-            window.astype(np.float64), targets[train], sample_weight=weight
-        )
+        coef, intercept, _ = ridge_gcv(window, targets[train], weight, _LINEAR_SKIP_ALPHAS)
         xp = network.xp
-        network.views["linear.weight"][...] = xp.asarray(
-            ridge.coef_.reshape(self._n_outputs(), -1)
-        )
-        network.views["head.bias"][...] = xp.asarray(ridge.intercept_)
+        network.views["linear.weight"][...] = xp.asarray(coef)
+        network.views["head.bias"][...] = xp.asarray(intercept)
         network.views["head.weight"][...] = 0
 
     def _patience(self, n_samples):
@@ -1950,12 +1946,13 @@ default="zeros"
         the steps the GRU reads of the longest training sequence, after patching, at most
         64; zeros in front of a shorter sequence), a skip connection past the GRU layers as
         the autoregressive part of LSTNet (Lai et al., 2018). It starts as the ridge
-        regression (alpha 1, inputs and targets standardised) of the training targets on
-        those steps, with the GRU's output weights at zero, and then trains with the rest
-        of the network: the GRU learns what the linear model leaves unexplained. This lets
-        a forecaster follow a trend beyond the training range, which the GRU's saturating
-        units cannot. "auto": used with ``output="last"`` and numeric input, the only case
-        where it is defined (True elsewhere is an error).
+        regression (inputs and targets standardised; the penalty chosen among 1e-3..1e3 by
+        generalised cross-validation, sample weights acting as repetitions) of the training
+        targets on those steps, with the GRU's output weights at zero, and then trains with
+        the rest of the network: the GRU learns what the linear model leaves unexplained.
+        This lets a forecaster follow a trend beyond the training range, which the GRU's
+        saturating units cannot. "auto": used with ``output="last"`` and numeric input, the
+        only case where it is defined (True elsewhere is an error).
 
     patch_size : int, "auto" or None, default="auto"
         Feed runs of ``patch_size`` consecutive time steps to the GRU as one step of

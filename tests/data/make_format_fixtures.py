@@ -16,7 +16,6 @@ Run from the repository root, with the pygru of that version importable:
 """
 
 import sys
-
 from pathlib import Path
 
 import numpy as np
