@@ -121,12 +121,47 @@ CASES = {
         "last-value",
     ),
     "regressor-without-linear-skip": (GRURegressor, dict(linear_skip=False), "short", "last-1"),
+    # Sequence labelling: a class per time step (patch_size_ is 1; pooling is ignored).
+    "sequence-classifier": (GRUClassifier, dict(output="sequence"), "short", "steps-int"),
+    "sequence-classifier-cho-bidirectional-stacked-strings": (
+        GRUClassifier,
+        dict(
+            output="sequence",
+            reset_after=False,
+            bidirectional=True,
+            hidden_layer_sizes=(3, 2),
+            pooling="mean",
+        ),
+        "short",
+        "steps-str",
+    ),
+    "sequence-classifier-embedding-bidirectional": (
+        GRUClassifier,
+        dict(output="sequence", embedding_dim=3, bidirectional=True),
+        "tokens",
+        "steps-str",
+    ),
+    "float64-sequence-classifier-cho-bidirectional": (
+        GRUClassifier,
+        dict(output="sequence", reset_after=False, bidirectional=True, dtype="float64"),
+        "short",
+        "steps-int",
+    ),
 }
 LINEAR_SKIP_CASES = [name for name in CASES if CASES[name][1].get("linear_skip")]
+SEQUENCE_CLASSIFIER_CASES = [
+    name for name in CASES if CASES[name][0] is GRUClassifier and "output" in CASES[name][1]
+]
 
 
-def targets(kind, X_nan, seed=1):
+def targets(kind, X_nan, lengths, seed=1):
     rng = np.random.default_rng(seed)
+    if kind == "steps-int":  # 2-D, anything past each length (ignored)
+        labels = rng.choice([3, 7, 9], size=(N, int(lengths.max())))
+        labels[np.arange(labels.shape[1])[None, :] >= lengths[:, None]] = -1
+        return labels
+    if kind == "steps-str":  # a list of each sequence's labels
+        return [rng.choice(["cat", "dog", "emu"], size=length) for length in lengths]
     if kind == "int":
         return np.array([3, 7, 9, 3, 7] * 2)
     if kind == "str":
@@ -151,7 +186,7 @@ def fitted(name):
         tokens() if inputs == "tokens" else ragged(LONG if inputs == "long" else STEPS)
     )
     estimator = estimator_class(**{**SMALL, **settings})
-    estimator.fit(X_nan, targets(target_kind, X_nan))
+    estimator.fit(X_nan, targets(target_kind, X_nan, lengths))
     return estimator, X, X_nan, lengths
 
 
@@ -182,8 +217,22 @@ def test_onnxruntime_reproduces_the_estimator(name):
     np.testing.assert_allclose(outputs[-1], expected, rtol=1e-5, atol=1e-5)
     if isinstance(estimator, GRUClassifier):
         label, _ = outputs
-        np.testing.assert_array_equal(label, estimator.predict(X_nan))
-        assert label.dtype == (object if CASES[name][3] == "str" else np.int64)
+        assert label.dtype == (object if CASES[name][3].endswith("str") else np.int64)
+        if name in SEQUENCE_CLASSIFIER_CASES:
+            assert_step_labels(label, estimator, X_nan, lengths)
+        else:
+            np.testing.assert_array_equal(label, estimator.predict(X_nan))
+
+
+def assert_step_labels(label, estimator, X_nan, lengths):
+    """ONNX's "label" (batch, time) of a sequence classifier: predict's labels within each
+    length, classes_[0] past it."""
+    assert label.shape == X_nan.shape[:2]
+    predicted = estimator.predict(X_nan)
+    assert isinstance(predicted, list)  # ragged lengths
+    for row, expected, length in zip(label, predicted, lengths):
+        np.testing.assert_array_equal(row[:length], expected)
+        assert np.all(row[length:] == estimator.classes_[0])
 
 
 def gru_nodes(model):
@@ -213,6 +262,51 @@ def test_graph_layout():
     ]
     assert [o.name for o in model.graph.output] == ["variable"]
     assert model.opset_import[0].version == 17
+
+
+def output_shapes(model):
+    return {
+        o.name: [d.dim_param or d.dim_value for d in o.type.tensor_type.shape.dim]
+        for o in model.graph.output
+    }
+
+
+def test_sequence_classifier_outputs_have_a_time_axis():
+    estimator, *_ = fitted("sequence-classifier-cho-bidirectional-stacked-strings")
+    assert estimator.network_.output == "sequence" and estimator.network_.pooling == "last"
+    model = to_onnx(estimator)
+    assert output_shapes(model) == {
+        "label": ["batch", "time"],
+        "probabilities": ["batch", "time", 3],
+    }
+    assert model.graph.output[0].type.tensor_type.elem_type == onnx.TensorProto.STRING
+    estimator, *_ = fitted("classifier")
+    assert output_shapes(to_onnx(estimator)) == {
+        "label": ["batch"],
+        "probabilities": ["batch", 3],
+    }
+
+
+@pytest.mark.parametrize(
+    "name", ["sequence-classifier", "float64-sequence-classifier-cho-bidirectional"]
+)
+def test_sequence_classifier_ignores_the_padding_and_the_batch(name):
+    """Whatever the padding holds, the probabilities are NaN and the label classes_[0] past
+    each length; a sequence alone gets the same steps as in the batch."""
+    estimator, X, X_nan, lengths = fitted(name)
+    noisy = X.copy()
+    noisy[np.arange(STEPS)[None, :] >= lengths[:, None]] = 123.0
+    model = to_onnx(estimator)
+    label, probabilities = run_onnx(model, noisy, lengths)
+    expected = estimator.predict_proba(X_nan)
+    np.testing.assert_allclose(probabilities, expected, rtol=1e-5, atol=1e-5)
+    assert_step_labels(label, estimator, X_nan, lengths)
+    padding = np.arange(STEPS)[None, :] >= lengths[:, None]
+    assert padding.any() and np.isnan(probabilities[padding]).all()
+    for i in [0, 5, 7]:
+        one_label, one = run_onnx(model, X[i : i + 1, : lengths[i]], lengths[i : i + 1])
+        np.testing.assert_allclose(one[0], expected[i, : lengths[i]], rtol=1e-5, atol=1e-5)
+        np.testing.assert_array_equal(one_label[0], label[i, : lengths[i]])
 
 
 def test_results_do_not_depend_on_the_padding_or_the_batch():
@@ -363,6 +457,23 @@ def test_skl2onnx_linear_skip_model_of_full_length_sequences(skl2onnx):
     session = ort.InferenceSession(onx.SerializeToString(), providers=["CPUExecutionProvider"])
     (variable,) = session.run(None, {"X": X})
     np.testing.assert_allclose(variable, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_skl2onnx_refuses_a_sequence_classifier(skl2onnx):
+    """skl2onnx's classifiers have a label and probabilities per sample, not per step."""
+    from skl2onnx.common.data_types import FloatTensorType, Int64TensorType
+
+    estimator, *_ = fitted("sequence-classifier")
+    for zipmap in [True, False]:
+        with pytest.raises(ValueError, match=r"output='sequence'.*pygru\.to_onnx"):
+            skl2onnx.to_onnx(
+                estimator,
+                initial_types=[
+                    ("X", FloatTensorType([None, None, 2])),
+                    ("lengths", Int64TensorType([None])),
+                ],
+                options={id(estimator): {"zipmap": zipmap}},
+            )
 
 
 def test_skl2onnx_refuses_old_opsets(skl2onnx):

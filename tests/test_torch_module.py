@@ -7,6 +7,7 @@ from test_onnx import (
     CASES,
     LINEAR_SKIP_CASES,
     LONG,
+    SEQUENCE_CLASSIFIER_CASES,
     expected_output,
     fitted,
     random_linear_skip,
@@ -103,6 +104,54 @@ def test_layer_converters_carry_the_gru_layers_of_a_linear_skip_model():
         network.params[...] = before
 
 
+@pytest.mark.parametrize("name", SEQUENCE_CLASSIFIER_CASES)
+def test_sequence_classifier_ignores_the_padding_and_the_batch(name):
+    """Every step's probabilities, NaN past each length whatever the padding holds; a
+    sequence alone gets the same steps as in the batch."""
+    estimator, X, X_nan, lengths = fitted(name)
+    if estimator.network_.embedding_dim is None:
+        X = X.astype(estimator.network_.dtype)
+        noisy = X.copy()
+        noisy[np.arange(X.shape[1])[None, :] >= lengths[:, None]] = 123.0
+    else:  # token ids: any id in the padding
+        noisy = np.where(np.arange(X.shape[1])[None, :] >= lengths[:, None], 5, X)
+    tolerance = 1e-12 if estimator.network_.dtype == np.float64 else 1e-5
+    expected = estimator.predict_proba(X_nan)
+    output = run_module(estimator, noisy, lengths).numpy()
+    assert output.shape == (len(X), X.shape[1], len(estimator.classes_))
+    np.testing.assert_allclose(output, expected, rtol=tolerance, atol=tolerance)
+    padding = np.arange(X.shape[1])[None, :] >= lengths[:, None]
+    assert padding.any() and np.isnan(output[padding]).all()
+    labels = estimator.classes_[np.nan_to_num(output, nan=0.0).argmax(axis=-1)]
+    for row, predicted, length in zip(labels, estimator.predict(X_nan), lengths):
+        np.testing.assert_array_equal(row[:length], predicted)
+    for i in [0, 5, 7]:
+        one = run_module(estimator, X[i : i + 1, : lengths[i]], lengths[i : i + 1]).numpy()
+        np.testing.assert_allclose(
+            one[0], expected[i, : lengths[i]], rtol=tolerance, atol=tolerance
+        )
+
+
+def test_layer_converters_carry_the_gru_layers_of_a_sequence_classifier():
+    """The per-step head is not converted; the GRU layers round-trip exactly."""
+    estimator, X, X_nan, lengths = fitted("sequence-classifier-embedding-bidirectional")
+    network = estimator.network_
+    before = network.params.copy()
+    expected = estimator.predict_proba(X_nan)
+    state = to_torch_state_dict(estimator)
+    assert len(state) == 8  # one layer, two directions
+    keras = to_keras_weights(estimator)
+    try:
+        network.views["gru0.backward.w_hh"][...] = 0
+        from_torch_state_dict(estimator, state)
+        np.testing.assert_array_equal(network.params, before)
+        network.views["gru0.backward.w_hh"][...] = 0
+        from_keras_weights(estimator, keras)
+        np.testing.assert_allclose(estimator.predict_proba(X_nan), expected, rtol=1e-6, atol=1e-6)
+    finally:
+        network.params[...] = before
+
+
 def test_lengths_default_to_the_whole_input():
     estimator, X, X_nan, lengths = fitted("patched-bidirectional")
     full = X[lengths == LONG]
@@ -114,6 +163,10 @@ def test_lengths_default_to_the_whole_input():
     )
     estimator, ids, _, lengths = fitted("embedding-bidirectional")
     np.testing.assert_allclose(  # token ids: up to each sequence's last non-zero id
+        run_module(estimator, ids).numpy(), estimator.predict_proba(ids), rtol=1e-5, atol=1e-5
+    )
+    estimator, ids, _, lengths = fitted("sequence-classifier-embedding-bidirectional")
+    np.testing.assert_allclose(  # every step's probabilities, NaN past those lengths
         run_module(estimator, ids).numpy(), estimator.predict_proba(ids), rtol=1e-5, atol=1e-5
     )
 

@@ -30,13 +30,15 @@ def to_onnx(estimator, *, opset=None):
     sequences' lengths as ``sequence_lens``, then the dense head (plus the linear skip's
     map of each sequence's last ``linear_steps`` network input steps, when the network has
     one) and softmax (classifier) or the undoing of the target scaling (regressor). It
-    computes in float32.
+    computes in float32. With ``output="sequence"`` the head reads every time step, and
+    the outputs have a time axis.
 
     Parameters
     ----------
     estimator : fitted GRUClassifier or GRURegressor
         Any configuration: both GRU variants, stacked and bidirectional layers, patches,
-        embedding models, ``output="last"`` or ``"sequence"``, the linear skip.
+        embedding models, ``output="last"`` or ``"sequence"`` (a classifier of every time
+        step as well as a regressor), the linear skip.
     opset : int or None, default=None
         The ONNX opset of the graph, at least 13; None: 17.
 
@@ -47,10 +49,14 @@ def to_onnx(estimator, *, opset=None):
         each sequence's length, or for an embedding model int64 token ids (batch, time);
         ``"lengths"``: int64 (batch,), each sequence's number of time steps (at least 1).
         Outputs of a classifier: ``"label"`` (batch,), the predicted class as int64 or
-        string, and ``"probabilities"`` float32 (batch, n_classes), as ``predict_proba``.
-        Of a regressor: ``"variable"`` float32 (batch, n_outputs), or (batch, time,
-        n_outputs) for ``output="sequence"`` with NaN past each sequence's length, as
-        ``predict`` with the target axis kept.
+        string, and ``"probabilities"`` float32 (batch, n_classes), as ``predict_proba``;
+        with ``output="sequence"``, the class of every step, ``"label"`` (batch, time), and
+        ``"probabilities"`` (batch, time, n_classes) with NaN past each sequence's length,
+        as ``predict_proba``. Past a sequence's length ``"label"`` holds ``classes_[0]``
+        (labels have no NaN): read each sequence's first ``lengths[i]`` labels, which are
+        ``predict``'s. Of a regressor: ``"variable"`` float32 (batch, n_outputs), or
+        (batch, time, n_outputs) for ``output="sequence"`` with NaN past each sequence's
+        length, as ``predict`` with the target axis kept.
 
     Raises
     ------
@@ -136,12 +142,11 @@ def _output_names(estimator):
 def _output_types(onnx, estimator):
     """(element type, shape) of each graph output, in the order of :func:`_output_names`."""
     float_type = onnx.TensorProto.FLOAT
+    steps = ["batch", "time"] if estimator.network_.output == "sequence" else ["batch"]
     if _is_classifier(estimator):
         label_type = onnx.helper.np_dtype_to_tensor_dtype(_label_array(estimator.classes_).dtype)
-        return [(label_type, ["batch"]), (float_type, ["batch", len(estimator.classes_)])]
-    if estimator.network_.output == "sequence":
-        return [(float_type, ["batch", "time", estimator.n_outputs_])]
-    return [(float_type, ["batch", estimator.n_outputs_])]
+        return [(label_type, steps), (float_type, [*steps, len(estimator.classes_)])]
+    return [(float_type, [*steps, estimator.n_outputs_])]
 
 
 def _label_array(classes):
@@ -198,7 +203,7 @@ def estimator_nodes(graph, estimator, x, lengths, output_names):
     if network.linear_steps:
         output = graph.add("Add", [output, _linear_skip(graph, network, inputs, step_lengths)])
     if _is_classifier(estimator):
-        _classifier_outputs(graph, estimator, output, output_names)
+        _classifier_outputs(graph, estimator, output, lengths, output_names)
     else:
         _regressor_outputs(graph, estimator, output, lengths, output_names[0])
 
@@ -326,10 +331,11 @@ def _pooling(graph, network, sequence, last, lengths):
     return graph.add("Concat", [last, mean, maximum], axis=1)
 
 
-def _valid_steps(graph, sequence, lengths):
-    """bool (batch, time, 1): True at each sequence's steps before its length."""
+def _valid_steps(graph, values, lengths):
+    """bool (batch, time, 1): True at each sequence's steps before its length, for per-step
+    ``values`` (batch, time, ...)."""
     n_steps = graph.add(
-        "Gather", [graph.add("Shape", [sequence]), graph.constant(np.array(1, np.int64))], axis=0
+        "Gather", [graph.add("Shape", [values]), graph.constant(np.array(1, np.int64))], axis=0
     )
     positions = graph.add(
         "Range",
@@ -374,11 +380,22 @@ def _linear_skip(graph, network, inputs, lengths):
     )
 
 
-def _classifier_outputs(graph, estimator, logits, output_names):
+def _classifier_outputs(graph, estimator, logits, lengths, output_names):
+    """The class probabilities and the most probable class, of each sequence from logits
+    (batch, n_classes), or of each step from logits (batch, time, n_classes): then the
+    probabilities are NaN and the label ``classes_[0]`` past each sequence's length."""
     label, probabilities = output_names
-    graph.add("Softmax", [logits], outputs=[probabilities], axis=-1)
-    best = graph.add("ArgMax", [logits], axis=1, keepdims=0)
     classes = graph.constant(_label_array(estimator.classes_), "classes")
+    if estimator.network_.output != "sequence":
+        graph.add("Softmax", [logits], outputs=[probabilities], axis=-1)
+        best = graph.add("ArgMax", [logits], axis=-1, keepdims=0)
+        graph.add("Gather", [classes, best], outputs=[label], axis=0)
+        return
+    valid = _valid_steps(graph, logits, lengths)
+    _nan_past_lengths(graph, graph.add("Softmax", [logits], axis=-1), valid, probabilities)
+    best = graph.add("ArgMax", [logits], axis=-1, keepdims=1)  # (batch, time, 1)
+    best = graph.add("Where", [valid, best, graph.constant(np.array(0, np.int64), "first")])
+    best = graph.add("Squeeze", [best, graph.constant(np.array([2], np.int64))])
     graph.add("Gather", [classes, best], outputs=[label], axis=0)
 
 
@@ -396,21 +413,13 @@ def _regressor_outputs(graph, estimator, output, lengths, name):
     if estimator.network_.output != "sequence":
         graph.add("Identity", [output], outputs=[name])
         return
-    n_steps = graph.add(
-        "Gather", [graph.add("Shape", [output]), graph.constant(np.array(1, np.int64))], axis=0
-    )
-    positions = graph.add(
-        "Range",
-        [graph.constant(np.array(0, np.int64)), n_steps, graph.constant(np.array(1, np.int64))],
-    )
-    valid = graph.add(
-        "Less",
-        [
-            graph.add("Reshape", [positions, graph.constant(np.array([1, -1, 1]))]),
-            graph.add("Reshape", [lengths, graph.constant(np.array([-1, 1, 1]))]),
-        ],
-    )
-    graph.add("Where", [valid, output, graph.constant(np.float32(np.nan))], outputs=[name])
+    _nan_past_lengths(graph, output, _valid_steps(graph, output, lengths), name)
+
+
+def _nan_past_lengths(graph, values, valid, name):
+    """Per-step float ``values`` (batch, time, k) as the output ``name``, NaN where
+    ``valid`` (:func:`_valid_steps`) is False, as ``predict`` pads them."""
+    graph.add("Where", [valid, values, graph.constant(np.float32(np.nan), "nan")], outputs=[name])
 
 
 def register_skl2onnx_converters():
@@ -425,6 +434,11 @@ def register_skl2onnx_converters():
     int64 tensor of lengths (batch,). Embedding models take int64 token ids. A classifier's
     probabilities go through skl2onnx's ZipMap unless ``options={id(model): {"zipmap":
     False}}``. The graph needs ``target_opset`` 13 or newer.
+
+    A classifier of every time step (``GRUClassifier(output="sequence")``) is refused with
+    a ValueError: skl2onnx's classifiers give one label and one row of probabilities per
+    sample, not per step; export it with :func:`pygru.to_onnx`. A regressor with
+    ``output="sequence"`` converts (its output is (batch, time, n_outputs)).
 
     Returns
     -------
@@ -469,6 +483,7 @@ def _skl2onnx_shapes(operator):
     )
 
     estimator = operator.raw_operator
+    _refuse_sequence_classifier(estimator)
     batch = operator.inputs[0].get_first_dimension()
     if _is_classifier(estimator):
         labels = _label_array(estimator.classes_)
@@ -491,6 +506,7 @@ def _skl2onnx_convert(scope, operator, container):
             f"{container.target_opset}"
         )
     estimator = fitted_estimator(operator.raw_operator)
+    _refuse_sequence_classifier(estimator)
     graph = _Graph(onnx, prefix=scope.get_unique_variable_name("pygru") + "_")
     x = operator.inputs[0].full_name
     if len(operator.inputs[0].type.shape) == 2 and estimator.network_.embedding_dim is None:
@@ -511,6 +527,19 @@ def _skl2onnx_convert(scope, operator, container):
         attributes = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
         container.add_node(
             node.op_type, list(node.input), list(node.output), name=node.output[0], **attributes
+        )
+
+
+def _refuse_sequence_classifier(estimator):
+    """skl2onnx's classifier convention is a label (batch,) and probabilities (batch,
+    n_classes), which ZipMap turns into one dict per sample: it has no place for a class
+    per time step."""
+    if _is_classifier(estimator) and getattr(estimator, "output", "last") == "sequence":
+        raise ValueError(
+            "skl2onnx cannot convert a GRUClassifier with output='sequence': its classifiers "
+            "give one label and one row of probabilities per sample, not one per time step. "
+            "Export it with pygru.to_onnx(estimator), whose outputs 'label' (batch, time) and "
+            "'probabilities' (batch, time, n_classes) hold every step's class"
         )
 
 

@@ -180,9 +180,10 @@ def to_torch_module(estimator):
         zero-padded, or int64 token ids (batch, time) for an embedding model; ``lengths``
         each sequence's number of time steps (None: all of ``X``'s steps; for token ids, up
         to each sequence's last non-zero id). Returns the class probabilities (batch,
-        n_classes), or the predictions (batch, n_outputs), or (batch, time, n_outputs)
-        with NaN past each length for ``output="sequence"``: ``predict`` with the target
-        axis kept.
+        n_classes), as ``predict_proba``, or the predictions (batch, n_outputs), as
+        ``predict`` with the target axis kept; for ``output="sequence"`` those of every
+        step, (batch, time, n_classes) or (batch, time, n_outputs), with NaN past each
+        sequence's length.
 
     Raises
     ------

@@ -43,8 +43,9 @@ class EstimatorModule(nn.Module):
         self.register_buffer(name, None if value is None else _tensor(value, dtype))
 
     def forward(self, X, lengths=None):
-        """Class probabilities (batch, n_classes), or predictions (batch, n_outputs) or
-        (batch, time, n_outputs), NaN past each sequence's length, on the targets' scale.
+        """Class probabilities (batch, n_classes), or predictions (batch, n_outputs) on the
+        targets' scale; for ``output="sequence"`` those of every time step, (batch, time,
+        n_classes) or (batch, time, n_outputs), NaN past each sequence's length.
 
         Parameters
         ----------
@@ -71,8 +72,8 @@ class EstimatorModule(nn.Module):
             window = _last_steps_window(network_input, step_lengths, self.linear_steps)
             output = output + self.linear(window)
         if self.is_classifier:
-            return torch.softmax(output, dim=-1)
-        if self.target_scale is not None:
+            output = torch.softmax(output, dim=-1)
+        elif self.target_scale is not None:
             output = output * self.target_scale + self.target_mean
         if self.sequence_output:
             valid = _valid_steps(lengths, output.shape[1])[:, :, None]
