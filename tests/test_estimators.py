@@ -727,7 +727,9 @@ def test_fit_and_predict_leave_the_callers_X_unchanged(options, dtype):
     np.testing.assert_array_equal(X, original)
 
 
-@pytest.mark.parametrize("kind", ["classifier", "sequence regressor"])
+@pytest.mark.parametrize(
+    "kind", ["classifier", "sequence classifier", "sequence regressor", "regressor"]
+)
 def test_the_gradient_of_the_whole_training_objective_matches_finite_differences(kind):
     # One minibatch's objective as fit minimises it: the weighted loss over ragged
     # sequences (class and sample weights; per valid step for output="sequence") plus the
@@ -740,9 +742,15 @@ def test_the_gradient_of_the_whole_training_objective_matches_finite_differences
     if kind == "classifier":
         estimator = GRUClassifier(class_weight={"up": 2.5, "down": 0.7}, **settings)
         targets_given = y
-    else:
+    elif kind == "sequence classifier":
+        estimator = GRUClassifier(output="sequence", **settings)
+        targets_given = [np.where(np.cumsum(s[:, 0]) > 0, "up", "down") for s in X]
+    elif kind == "sequence regressor":
         estimator = GRURegressor(output="sequence", **settings)
         targets_given = [np.cumsum(sequence[:, 0]) for sequence in X]
+    else:  # one target per sequence: the linear skip is in the objective too
+        estimator = GRURegressor(**settings)
+        targets_given = [sequence[:, 0].sum() for sequence in X]
     estimator.fit(X, targets_given, sample_weight=weights)
     inputs, lengths = estimator._validate_sequences(X)
     targets = estimator._training_targets(
@@ -750,6 +758,7 @@ def test_the_gradient_of_the_whole_training_objective_matches_finite_differences
     )
     row_weights = estimator._sample_weight(weights, targets)
     network = estimator.network_
+    assert bool(network.linear_steps) == (kind == "regressor")
 
     def objective(params):
         network.params[...] = params
@@ -1078,9 +1087,122 @@ def test_bad_pooling_is_refused_clearly(tmp_path):
     with pytest.raises(ValueError, match="'pooling' parameter of GRUClassifier .* Got 'sum'"):
         small_classifier(pooling="sum").fit(X, y)
     targets = [np.cumsum(sequence[:, 0]) for sequence in X]
-    with pytest.raises(ValueError, match="pooling='max' needs output='last'"):
-        GRURegressor((3,), output="sequence", pooling="max").fit(X, targets)
+    # output="sequence" reads every step: pooling does not apply
+    sequence_model = GRURegressor((3,), output="sequence", pooling="max", max_iter=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        assert sequence_model.fit(X, targets).network_.pooling == "last"
     clf = small_classifier(max_iter=1).fit(X, y)
     clf.set_params(pooling="mean")  # after fit: the file would misdescribe the model
     with pytest.raises(ValueError, match="pooling='mean' but the network has 'concat'"):
         save(clf, tmp_path / "model.npz")
+
+
+# ------------------------------------------------------------- labels per time step
+
+
+def step_labelling(n=200, seed=0):
+    """Ragged sequences labelled at every step by the sign of their running sum so far: a
+    rule that needs memory of everything before the step."""
+    rng = np.random.default_rng(seed)
+    X = [rng.standard_normal((rng.integers(4, 25), 1)) for _ in range(n)]
+    y = [np.where(np.cumsum(x[:, 0]) > 0, "up", "down") for x in X]
+    return X, y
+
+
+def test_sequence_labelling_learns_a_rule_over_each_sequences_past():
+    X, y = step_labelling(240)
+    clf = GRUClassifier((16,), output="sequence", max_iter=40, random_state=0)
+    clf.fit(X[:200], y[:200])
+    assert list(clf.classes_) == ["down", "up"] and clf.network_.pooling == "last"
+    assert clf.score(X[200:], y[200:]) > 0.95
+    predictions = clf.predict(X[200:])
+    assert [len(p) for p in predictions] == [len(x) for x in X[200:]]
+    agreement = np.mean(np.concatenate(predictions) == np.concatenate(y[200:]))
+    assert agreement == pytest.approx(clf.score(X[200:], y[200:]))
+    probabilities = clf.predict_proba(X[200:])
+    assert [p.shape for p in probabilities] == [(len(x), 2) for x in X[200:]]
+    np.testing.assert_allclose(np.concatenate(probabilities).sum(axis=1), 1.0)
+
+
+def test_sequence_labels_may_come_padded_in_an_array():
+    # A 2-D y whose entries past each length are padding (any value, here "pad") trains the
+    # same model as the list of label sequences, and never becomes a class.
+    X, y = step_labelling(30)
+    padded_y = np.full((30, max(len(x) for x in X)), "pad", dtype=object)
+    for row, labels in zip(padded_y, y):
+        row[: len(labels)] = labels
+    padded_y = padded_y.astype(str)
+    settings = dict(hidden_layer_sizes=(4,), output="sequence", max_iter=3, random_state=0)
+    from_list = GRUClassifier(**settings).fit(X, y)
+    from_array = GRUClassifier(**settings).fit(X, padded_y)
+    assert list(from_array.classes_) == ["down", "up"]
+    np.testing.assert_array_equal(from_list.network_.params, from_array.network_.params)
+    # Array input: probabilities are NaN past each length; labels come as a list when the
+    # sequences differ in length, and as an array when every one fills X.
+    X_array = np.full((30, padded_y.shape[1], 1), np.nan)
+    for row, x in zip(X_array, X):
+        row[: len(x)] = x
+    probabilities = from_array.predict_proba(X_array)
+    assert probabilities.shape == (30, padded_y.shape[1], 2)
+    lengths = np.array([len(x) for x in X])
+    past = np.arange(padded_y.shape[1])[None, :] >= lengths[:, None]
+    assert np.isnan(probabilities[past]).all() and not np.isnan(probabilities[~past]).any()
+    assert isinstance(from_array.predict(X_array), list)
+    equal = np.stack([x[:4] for x in X])
+    assert from_array.predict(equal).shape == (30, 4)
+    assert from_array.score(X_array, padded_y) == from_array.score(X, y)
+
+
+def test_sequence_labelling_weights_every_step_of_a_sequence():
+    X, y = step_labelling(40)
+    clf = GRUClassifier((4,), output="sequence", max_iter=2, random_state=0).fit(X, y)
+    weights = np.random.default_rng(0).uniform(0.1, 3.0, 40)
+    correct = [p == t for p, t in zip(clf.predict(X), y)]
+    expected = sum(w * c.sum() for w, c in zip(weights, correct)) / sum(
+        w * len(c) for w, c in zip(weights, correct)
+    )
+    assert clf.score(X, y, sample_weight=weights) == pytest.approx(expected)
+
+
+def test_sequence_labelling_does_not_depend_on_the_batch_and_round_trips(tmp_path):
+    from pygru import load, save
+
+    X, y = step_labelling(20)
+    clf = GRUClassifier(
+        (5,), output="sequence", bidirectional=True, max_iter=2, random_state=0
+    ).fit(X, y)
+    batch = clf.predict_proba(X)
+    for index in (0, 7, 19):
+        np.testing.assert_array_equal(clf.predict_proba([X[index]])[0], batch[index])
+    save(clf, tmp_path / "labeller.npz")
+    loaded = load(tmp_path / "labeller.npz")
+    assert loaded.output == "sequence"
+    for a, b in zip(loaded.predict_proba(X), batch):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_sequence_labelling_trains_incrementally_and_with_early_stopping():
+    X, y = step_labelling(60)
+    clf = GRUClassifier((4,), output="sequence", random_state=0)
+    clf.partial_fit(X[:30], y[:30], classes=["down", "up", "flat"])
+    clf.partial_fit(X[30:], y[30:])
+    assert list(clf.classes_) == ["down", "flat", "up"] and clf.n_iter_ == 2
+    stopped = GRUClassifier(
+        (4,), output="sequence", early_stopping=True, max_iter=3, random_state=0
+    ).fit(X, y)
+    assert len(stopped.validation_scores_) == 3
+    assert all(0.0 <= score <= 1.0 for score in stopped.validation_scores_)
+
+
+def test_sequence_labels_are_checked():
+    X, y = step_labelling(10)
+    clf = GRUClassifier((3,), output="sequence", max_iter=1)
+    with pytest.raises(ValueError, match=r"y\[2\] has shape .* give one label per time step"):
+        clf.fit(X, [labels[:-1] if i == 2 else labels for i, labels in enumerate(y)])
+    with pytest.raises(ValueError, match="X has 10 sequences but y has 9 label sequences"):
+        clf.fit(X, y[:9])
+    with pytest.raises(ValueError, match="one label per time step with output='sequence'"):
+        clf.fit(X, np.array(["up"] * 10))
+    with pytest.raises(ValueError, match="class_weight='balanced' .* needs output='last'"):
+        clf.set_params(class_weight="balanced").fit(X, y)

@@ -230,12 +230,11 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 f"patch_size={self.patch_size!r} needs numeric input and one "
                 "prediction per sequence (not embedding_dim or output='sequence')"
             )
-        if self.pooling != "last" and self._output_mode() == "sequence":
-            raise ValueError(
-                f"pooling={self.pooling!r} needs output='last': output='sequence' predicts "
-                "from every time step, so there is nothing to pool (leave pooling='last')"
-            )
         return tuple(int(size) for size in sizes)
+
+    def _network_pooling(self):
+        """``pooling``, which ``output="sequence"`` ignores: it reads every step."""
+        return "last" if self._output_mode() == "sequence" else self.pooling
 
     def _validate_sequences(self, X):
         """(network input, lengths) for X, prepared as fit prepared its training data."""
@@ -341,7 +340,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             reset_after=self.reset_after,
             embedding_dim=self.embedding_dim,
             output=self._output_mode(),
-            pooling=self.pooling,
+            pooling=self._network_pooling(),
             linear_steps=linear_steps,
             dtype=self.dtype,
         )
@@ -691,7 +690,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         output = self._output_mode()
         if output != network.output:
             problems.append(f"output={output!r} but the network has {network.output!r}")
-        if self.pooling != network.pooling:
+        if self._network_pooling() != network.pooling:
             problems.append(f"pooling={self.pooling!r} but the network has {network.pooling!r}")
         if self._uses_linear_skip() != bool(network.linear_steps):
             problems.append(
@@ -855,7 +854,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             # Batches are cut to their own longest sequence: padding is never computed.
             batch_X = X[batch][:, : batch_lengths.max()]
             batch_targets = targets[batch]
-            if batch_targets.ndim == 3:
+            if self._output_mode() == "sequence":
                 batch_targets = batch_targets[:, : batch_lengths.max()]
             host_weights = None if sample_weight is None else sample_weight[host_batch]
             weights = None if host_weights is None else xp.asarray(host_weights)
@@ -997,13 +996,24 @@ class GRUClassifier(ClassifierMixin, BaseGRU):
     a dense softmax layer from what ``pooling`` makes of the last layer's outputs over the
     sequence's own length, whatever the padding: by default its final state, the mean and
     the maximum side by side. It minimises the cross-entropy plus an L2 penalty with a
-    stochastic solver ("adam", "sgd" or "rmsprop"), in minibatches of sequences.
+    stochastic solver ("adam", "sgd" or "rmsprop"), in minibatches of sequences. With
+    ``output="sequence"`` it labels every time step instead (sequence labelling).
 
     Parameters
     ----------
     hidden_layer_sizes : int or array-like of int, default=(64,)
         The ith element is the number of units of the ith stacked GRU layer; an int is one
         layer.
+
+    output : {"last", "sequence"}, default="last"
+        What is classified. "last": each sequence, y of shape (n_samples,). "sequence":
+        each time step, from the last layer's state at that step (with ``bidirectional``,
+        both directions' states there, so a step's label may depend on the steps after
+        it); y is a list of 1-D label arrays with the lengths of the sequences of X, or a
+        2-D array (n_samples, n_timesteps) whose entries past each sequence's length are
+        ignored. ``pooling`` and ``patch_size`` do not apply, and ``class_weight`` is
+        refused (weigh sequences with ``sample_weight``); the loss, the score and the
+        validation score are over all valid time steps.
 
     bidirectional : bool, default=False
         If True, each GRU layer reads every sequence forwards and, with its own weights,
@@ -1035,7 +1045,7 @@ class GRUClassifier(ClassifierMixin, BaseGRU):
         "concat" is the default because it won or tied on every bundled set on inner
         validation splits of the training data (5 seeds; ``benchmarks/README.md``), never
         on test accuracy. The layer-level converters (``to_torch_state_dict``,
-        ``to_keras_weights``) carry "last" models only.
+        ``to_keras_weights``) carry "last" models only. Ignored with ``output="sequence"``.
 
     solver : {"adam", "sgd", "rmsprop"}, default="adam"
         The solver for weight optimisation.
@@ -1229,9 +1239,10 @@ default="zeros"
         reliably and several times faster this way: the first layer's input weights act as
         a strided convolution, and gradients cross 32 steps instead of hundreds. Time steps
         of ``gate_activations`` are then patches, and exported weights
-        (``pygru.to_torch_state_dict``) read patches. Only for numeric input (a value other
-        than None, "auto" or 1 with ``embedding_dim`` is an error); the value used is
-        ``patch_size_``.
+        (``pygru.to_torch_state_dict``) read patches. Only for numeric input and
+        ``output="last"``: a value other than None, "auto" or 1 with ``embedding_dim`` or
+        ``output="sequence"`` is an error, and "auto" means 1 with ``output="sequence"``.
+        The value used is ``patch_size_``.
 
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes in the loss, ``{class_label: weight}``; classes not listed
@@ -1377,12 +1388,14 @@ default="zeros"
     _parameter_constraints = {
         **BaseGRU._parameter_constraints,
         "class_weight": [dict, StrOptions({"balanced"}), None],
+        "output": [StrOptions({"last", "sequence"})],
     }
 
     def __init__(
         self,
         hidden_layer_sizes=(64,),
         *,
+        output="last",
         bidirectional=False,
         reset_after=True,
         embedding_dim=None,
@@ -1467,6 +1480,18 @@ default="zeros"
             dtype=dtype,
         )
         self.class_weight = class_weight
+        self.output = output
+
+    def _output_mode(self):
+        return self.output
+
+    def _check_settings(self):
+        if self.output == "sequence" and self.class_weight is not None:
+            raise ValueError(
+                f"class_weight={self.class_weight!r} weighs sequences by their label and "
+                "needs output='last'; with output='sequence' pass sample_weight instead"
+            )
+        return super()._check_settings()
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None, sample_weight_val=None):
@@ -1484,11 +1509,14 @@ default="zeros"
             infinity is an error. With ``embedding_dim``, non-negative integer token ids,
             a 2-D array or a list of 1-D sequences, each ending with zeros as padding.
 
-        y : array-like of shape (n_samples,)
-            Class label of each sequence.
+        y : array-like of shape (n_samples,), or labels per time step
+            Class label of each sequence; with ``output="sequence"``, a list of 1-D arrays
+            of one label per time step, or a 2-D array whose entries past each sequence's
+            length are ignored.
 
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weight of each sequence in the loss; None weighs them equally.
+            Non-negative weight of each sequence (of all its time steps) in the loss; None
+            weighs them equally.
 
         X_val : array-like or list of arrays, default=None
             Validation sequences for ``early_stopping``, in any form X takes, used instead
@@ -1523,8 +1551,9 @@ default="zeros"
         X : array-like of shape (n_samples, n_timesteps, n_features) or list of arrays
             The sequences, in any form :meth:`fit` accepts.
 
-        y : array-like of shape (n_samples,)
-            Class label of each sequence.
+        y : array-like of shape (n_samples,), or labels per time step
+            Class label of each sequence (each time step), in any form :meth:`fit`
+            accepts.
 
         classes : array-like of shape (n_classes,), default=None
             All class labels that can ever appear in y. Required on the first call, ignored
@@ -1546,9 +1575,22 @@ default="zeros"
         )
 
     def _prepare_targets(self, y, lengths, first_call, classes=None):
+        """Class indices: one per sequence (n,), or with ``output="sequence"`` one per time
+        step, (n, longest) with 0 past each length."""
+        if self.output == "sequence":
+            rows = _sequence_labels(y, lengths)
+            indices = self._encode_labels(np.concatenate(rows), first_call, classes)
+            padded = np.zeros((len(lengths), int(lengths.max())), dtype=indices.dtype)
+            padded[_sequences.valid_steps(lengths, padded.shape[1])] = indices
+            return padded
         y = column_or_1d(y, warn=True)
         if len(y) != len(lengths):
             raise ValueError(f"X has {len(lengths)} sequences but y has {len(y)} labels")
+        return self._encode_labels(y, first_call, classes)
+
+    def _encode_labels(self, y, first_call, classes):
+        """The index into ``classes_`` of each label of the 1-D ``y``; the first call learns
+        the classes (from ``classes`` if given)."""
         check_classification_targets(y)
         if first_call:
             self._label_encoder = LabelEncoder().fit(classes if classes is not None else y)
@@ -1617,7 +1659,10 @@ default="zeros"
         return "softmax"
 
     def _stratify(self, targets):
-        """Stratify the validation split when every class can appear on both sides."""
+        """Stratify the validation split when every class can appear on both sides (never
+        for labels per time step)."""
+        if self.output == "sequence":
+            return None
         counts = np.bincount(targets)
         n_validation = int(np.ceil(self.validation_fraction * len(targets)))
         n_classes = np.count_nonzero(counts)
@@ -1628,14 +1673,23 @@ default="zeros"
         return None
 
     def _loss(self, output, targets, sample_weight, lengths):
-        return _losses.cross_entropy(output, targets, sample_weight)
+        if self.output == "last":
+            return _losses.cross_entropy(output, targets, sample_weight)
+        return _loss_over_valid_steps(
+            _losses.cross_entropy, output, targets, sample_weight, lengths, self.network_.xp
+        )
 
     def _validation_score(self, X, lengths, targets, sample_weight):
-        predictions = self._forward_all(X, lengths).argmax(axis=1)
-        return accuracy_score(targets, predictions, sample_weight=sample_weight)
+        predictions = self._forward_all(X, lengths).argmax(axis=-1)
+        if self.output == "last":
+            return accuracy_score(targets, predictions, sample_weight=sample_weight)
+        valid = _sequences.valid_steps(lengths, predictions.shape[1])
+        return accuracy_score(
+            targets[valid], predictions[valid], sample_weight=_per_step(sample_weight, valid)
+        )
 
     def predict_proba(self, X):
-        """Probability estimates of each class for each sequence.
+        """Probability estimates of each class for each sequence (or time step).
 
         Parameters
         ----------
@@ -1645,13 +1699,16 @@ default="zeros"
 
         Returns
         -------
-        proba : ndarray of shape (n_samples, n_classes)
+        proba : ndarray of shape (n_samples, n_classes), or per time step
             The probability of each class, columns in the order of ``classes_``, as
-            float64 (from the logits computed in the model's ``dtype``).
+            float64 (from the logits computed in the model's ``dtype``). With
+            ``output="sequence"``: shape (n_samples, n_timesteps, n_classes), NaN past
+            each sequence's length, or, when X is a list, a list of arrays of shape
+            (n_timesteps_i, n_classes).
         """
-        logits, _ = self._predict_network(X)
+        logits, lengths = self._predict_network(X)
         # float64 as scikit-learn's classifiers, computed from the logits in float64.
-        return _losses.softmax(logits.astype(np.float64))
+        return self._shaped(_losses.softmax(logits.astype(np.float64)), X, lengths)
 
     def predict_log_proba(self, X):
         """Logarithm of the probability estimates, computed stably from the logits.
@@ -1663,14 +1720,15 @@ default="zeros"
 
         Returns
         -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-            The log-probability of each class, columns in the order of ``classes_``.
+        log_proba : ndarray of shape (n_samples, n_classes), or per time step
+            The log-probability of each class, columns in the order of ``classes_``, in
+            the shapes of :meth:`predict_proba`.
         """
-        logits, _ = self._predict_network(X)
-        return _losses.log_softmax(logits.astype(np.float64))
+        logits, lengths = self._predict_network(X)
+        return self._shaped(_losses.log_softmax(logits.astype(np.float64)), X, lengths)
 
     def predict(self, X):
-        """Predict the most probable class of each sequence.
+        """Predict the most probable class of each sequence (or time step).
 
         Parameters
         ----------
@@ -1679,11 +1737,56 @@ default="zeros"
 
         Returns
         -------
-        y_pred : ndarray of shape (n_samples,)
-            The predicted class labels, taken from ``classes_``.
+        y_pred : ndarray of shape (n_samples,), or per time step
+            The predicted class labels, taken from ``classes_``. With
+            ``output="sequence"``: an array of shape (n_samples, n_timesteps) when every
+            sequence has n_timesteps steps, else (and whenever X is a list) a list of
+            arrays of shape (n_timesteps_i,): labels cannot be padded with NaN.
         """
-        logits, _ = self._predict_network(X)
-        return self.classes_[logits.argmax(axis=1)]
+        logits, lengths = self._predict_network(X)
+        labels = self.classes_[logits.argmax(axis=-1)]
+        if self.output == "last":
+            return labels
+        if isinstance(X, (list, tuple)) or np.any(lengths != labels.shape[1]):
+            return _sequences.unpad(labels, lengths)
+        return labels
+
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy of the predictions.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or list of arrays
+            Test sequences, in any form :meth:`fit` accepts.
+
+        y : array-like
+            True labels, in any form :meth:`fit` accepts.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sequence (of all its time steps for ``output="sequence"``).
+
+        Returns
+        -------
+        score : float
+            The accuracy over the sequences, or over all valid time steps for
+            ``output="sequence"``.
+        """
+        if self.output == "last":
+            return super().score(X, y, sample_weight)
+        logits, lengths = self._predict_network(X)
+        valid = _sequences.valid_steps(lengths, logits.shape[1])
+        truth = np.concatenate(_sequence_labels(y, lengths))
+        weights = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        return accuracy_score(
+            truth,
+            self.classes_[logits.argmax(axis=-1)[valid]],
+            sample_weight=_per_step(weights, valid),
+        )
+
+    def _shaped(self, values, X, lengths):
+        """Per-sequence ``values`` as they are; per-step ones (``output="sequence"``) as
+        :func:`_per_step_result` returns them."""
+        return values if self.output == "last" else _per_step_result(values, X, lengths)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -1749,7 +1852,7 @@ class GRURegressor(RegressorMixin, BaseGRU):
         output over the sequence's steps (both directions at every step). "attention": a
         softmax weighting of those outputs by learned scores ``w @ h_t``. "concat": the
         final state, the mean and the maximum side by side (concat pooling, as ULMFiT).
-        Only "last" with ``output="sequence"``, which reads every step.
+        Ignored with ``output="sequence"``, which reads every step.
 
     solver : {"adam", "sgd", "rmsprop"}, default="adam"
         The solver for weight optimisation.
@@ -2379,13 +2482,9 @@ default="zeros"
     def _loss(self, output, targets, sample_weight, lengths):
         if self.output == "last":
             return _losses.squared_error(output, targets, sample_weight)
-        xp = self.network_.xp
-        valid = xp.asarray(_sequences.valid_steps(lengths, output.shape[1]))
-        weights = _per_step(sample_weight, valid, xp)
-        loss, d_valid = _losses.squared_error(output[valid], targets[valid], weights)
-        d_output = xp.zeros_like(output)
-        d_output[valid] = d_valid
-        return loss, d_output
+        return _loss_over_valid_steps(
+            _losses.squared_error, output, targets, sample_weight, lengths, self.network_.xp
+        )
 
     def _validation_score(self, X, lengths, targets, sample_weight):
         # R² does not change when a target is standardised: these are the network's outputs
@@ -2426,11 +2525,7 @@ default="zeros"
             return predictions.ravel() if self._y_ndim == 1 else predictions
         if self._y_ndim == 2:
             predictions = predictions[..., 0]
-        if isinstance(X, (list, tuple)):
-            return _sequences.unpad(predictions, lengths)
-        padding = ~_sequences.valid_steps(lengths, predictions.shape[1])
-        predictions[padding] = np.nan
-        return predictions
+        return _per_step_result(predictions, X, lengths)
 
     def score(self, X, y, sample_weight=None):
         """Coefficient of determination R² of the predictions.
@@ -2497,6 +2592,51 @@ def _read_scaling(arrays, prefix, size):
     if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(scale)) and np.all(scale > 0)):
         raise ValueError(f"{mean_name} and {scale_name} must be finite, the scale positive")
     return mean, scale
+
+
+def _loss_over_valid_steps(loss_function, output, targets, sample_weight, lengths, xp):
+    """``loss_function`` over the valid time steps of per-step ``output`` (n, T, k), each
+    step weighted by its sequence's weight; the gradient is zero at padded steps."""
+    valid = xp.asarray(_sequences.valid_steps(lengths, output.shape[1]))
+    weights = _per_step(sample_weight, valid, xp)
+    loss, d_valid = loss_function(output[valid], targets[valid], weights)
+    d_output = xp.zeros_like(output)
+    d_output[valid] = d_valid
+    return loss, d_output
+
+
+def _per_step_result(values, X, lengths):
+    """Float per-step ``values`` (n, T, ...) as ``predict`` returns them: a list of arrays
+    (n_timesteps_i, ...) when X is a list, else the array with NaN past each length."""
+    if isinstance(X, (list, tuple)):
+        return _sequences.unpad(values, lengths)
+    values[~_sequences.valid_steps(lengths, values.shape[1])] = np.nan
+    return values
+
+
+def _sequence_labels(y, lengths):
+    """Each sequence's labels, one per time step: a list of 1-D arrays of ``lengths[i]``
+    labels, from a list of 1-D arrays of exactly those lengths or from a 2-D array whose
+    entries past each sequence's length are ignored (padding, of any value)."""
+    if isinstance(y, (list, tuple)) or (isinstance(y, np.ndarray) and y.dtype == object):
+        rows, padded = [np.asarray(row) for row in y], False
+    else:
+        rows, padded = np.asarray(y), True
+        if rows.ndim != 2:
+            raise ValueError(
+                "y must hold one label per time step with output='sequence': a list of 1-D "
+                f"arrays or a 2-D array (n_samples, n_timesteps), got shape {rows.shape}"
+            )
+    if len(rows) != len(lengths):
+        raise ValueError(f"X has {len(lengths)} sequences but y has {len(rows)} label sequences")
+    for index, (row, length) in enumerate(zip(rows, lengths)):
+        too_short = len(row) < length if padded else len(row) != length
+        if np.ndim(row) != 1 or too_short:
+            raise ValueError(
+                f"y[{index}] has shape {np.shape(row)}, but sequence {index} of X has "
+                f"{length} time steps: give one label per time step"
+            )
+    return [row[:length] for row, length in zip(rows, lengths)]
 
 
 def _per_step(sample_weight, valid, xp=np):
