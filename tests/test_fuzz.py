@@ -520,7 +520,7 @@ WEIGHT_DEFECTS = ["negative", "wrong-length", "nan", "all-zero", "strings"]
 @st.composite
 def estimator_cases(draw):
     """(estimator, X, y, sample_weight, what the oracle needs, whether fit must work)."""
-    kind = draw(st.sampled_from(["classifier", "regressor", "sequence", "tokens"]))
+    kind = draw(st.sampled_from(["classifier", "regressor", "sequence", "labels", "tokens"]))
     n = draw(st.integers(1, 5))
     features = 1 if kind == "tokens" else draw(st.integers(1, 3))
     lengths = np.array(draw(st.lists(st.integers(1, 4), min_size=n, max_size=n)))
@@ -537,10 +537,8 @@ def estimator_cases(draw):
         patch_size=draw(st.sampled_from([None, "auto", 1, 2, 3])),
         pooling=draw(st.sampled_from(["last", "mean", "max", "attention", "concat"])),
     )
-    # Patches and pooling need one output per sequence (patches also numeric input).
-    valid = (
-        settings["patch_size"] in (None, "auto", 1) or kind in ("classifier", "regressor")
-    ) and (settings["pooling"] == "last" or kind != "sequence")
+    # Patches need one output per sequence and numeric input; per-step models ignore pooling.
+    valid = settings["patch_size"] in (None, "auto", 1) or kind in ("classifier", "regressor")
     if kind == "tokens":
         settings["embedding_dim"] = 2
         sequences = [rng.integers(1, 12, size=length) for length in lengths]
@@ -602,6 +600,19 @@ def estimator_cases(draw):
             valid = False
     elif kind == "regressor":
         y = rng.standard_normal((n,) + draw(st.sampled_from([(), (1,), (2,)])))
+    elif kind == "labels":  # one label per step, alternating over all steps: two classes
+        labels = np.asarray(draw(st.sampled_from([[0, 1], ["a", "b"]])))
+        steps = labels[np.arange(lengths.sum()) % 2]
+        rows = np.split(steps, np.cumsum(lengths)[:-1])
+        if isinstance(X, (list, tuple)) or getattr(X, "dtype", None) is np.dtype(object):
+            y = rows
+        else:  # padded with a value that is no class: ignored past each length
+            y = np.full((n, lengths.max()), "pad" if labels.dtype.kind == "U" else 9)
+            y = y.astype(labels.dtype if labels.dtype.kind == "U" else int)
+            for row, labels_of_row in zip(y, rows):
+                row[: len(labels_of_row)] = labels_of_row
+        if lengths.sum() < 2:
+            valid = False  # a classifier needs two classes
     else:
         targets = [rng.standard_normal(length) for length in lengths]
         if isinstance(X, (list, tuple)) or getattr(X, "dtype", None) is np.dtype(object):
@@ -633,8 +644,8 @@ def estimator_cases(draw):
                 "all-zero": np.zeros(n),
                 "strings": np.array(["w"] * n),
             }[defect]
-    estimator_class = GRUClassifier if kind in ("classifier", "tokens") else GRURegressor
-    if kind == "sequence":
+    estimator_class = GRUClassifier if kind in ("classifier", "tokens", "labels") else GRURegressor
+    if kind in ("sequence", "labels"):
         settings["output"] = "sequence"
     return estimator_class(**settings), X, y, sample_weight, (kind, clean, lengths), valid
 
@@ -702,6 +713,13 @@ def corrupt_y(defect, y, kind):
         return None
     if defect == "2d-classes" and kind in ("classifier", "tokens"):
         return np.stack([y, y], axis=1)
+    if kind == "labels":
+        rows = [np.asarray(row).astype(object) for row in y]
+        if defect in ("nan", "inf"):
+            rows[0][0] = np.nan  # not a label
+        else:  # every step the same label: a single class
+            rows = [np.full(len(row), rows[0][0]) for row in rows]
+        return rows
     if kind in ("classifier", "tokens"):
         if defect in ("nan", "inf"):
             y = np.asarray(y).astype(object)
@@ -755,6 +773,17 @@ def test_estimators_fit_and_predict(case):
     elif kind == "regressor":
         predictions = estimator.predict(X)
         assert_close(predictions, expected.reshape(np.shape(y)), estimator.dtype)
+    elif kind == "labels":
+        probabilities = estimator.predict_proba(X)
+        valid_steps = np.arange(expected.shape[1])[None, :] < lengths[:, None]
+        if isinstance(probabilities, list):
+            probabilities = np.concatenate(probabilities)
+        else:
+            assert np.isnan(probabilities[~valid_steps]).all()
+            probabilities = probabilities[valid_steps]
+        assert_close(probabilities, softmax(expected[valid_steps]), estimator.dtype)
+        predictions = estimator.predict(X)
+        assert [len(row) for row in predictions] == list(lengths)
     else:
         predictions = estimator.predict(X)
         expected = expected[..., 0]
