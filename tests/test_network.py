@@ -186,9 +186,19 @@ POOLING_CASES = {
 }
 
 
-@pytest.mark.parametrize("options", POOLING_CASES.values(), ids=POOLING_CASES)
+LINEAR_SKIP_CASES = {
+    "last": dict(linear_steps=3),
+    "window-longer-than-every-sequence": dict(linear_steps=7),
+    "concat-bidirectional": dict(linear_steps=2, pooling="concat", bidirectional=True),
+    "cho-attention": dict(linear_steps=4, pooling="attention", reset_after=False),
+}
+HEAD_CASES = {**POOLING_CASES, **{f"linear-skip-{k}": v for k, v in LINEAR_SKIP_CASES.items()}}
+
+
+@pytest.mark.parametrize("options", HEAD_CASES.values(), ids=HEAD_CASES)
 @pytest.mark.parametrize("dropout", [0.0, 0.3])
-def test_pooling_gradient_matches_finite_differences(options, dropout):
+def test_head_gradient_matches_finite_differences(options, dropout):
+    """Pooling heads and the linear skip, against central differences."""
     network = make_network(**options)
     X, lengths = make_inputs(network)
     weights = np.random.default_rng(2).standard_normal((len(lengths), network.n_outputs))
@@ -201,8 +211,11 @@ def test_pooling_gradient_matches_finite_differences(options, dropout):
 
     analytic = network.backward(weights, forward()[1])
     np.testing.assert_allclose(analytic, numerical_gradient(network, loss), rtol=1e-5, atol=1e-8)
-    if options["pooling"] == "attention":  # the scores' weights are learned too
-        assert np.abs(network.unflatten(analytic)["attention.weight"]).min() > 0
+    gradients = network.unflatten(analytic)
+    if options.get("pooling") == "attention":  # the scores' weights are learned too
+        assert np.abs(gradients["attention.weight"]).min() > 0
+    if options.get("linear_steps"):
+        assert np.abs(gradients["linear.weight"]).max() > 0
 
 
 def pooled(network, X, lengths):
@@ -247,10 +260,14 @@ def test_attention_weights_are_a_softmax_over_the_valid_steps():
 
 @pytest.mark.parametrize("pooling", ["mean", "max", "attention", "concat"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_pooling_is_batch_independent(pooling, dtype):
+@pytest.mark.parametrize("linear_steps", [0, 6])
+def test_pooling_is_batch_independent(pooling, dtype, linear_steps):
     """A sequence's output, bit for bit, alone (padded to its own length) and in a ragged
-    batch padded further, with other padding values."""
-    network = make_network(pooling=pooling, bidirectional=True, dtype=dtype)
+    batch padded further, with other padding values (with a linear skip, some sequences
+    are shorter than its window)."""
+    network = make_network(
+        pooling=pooling, bidirectional=True, dtype=dtype, linear_steps=linear_steps
+    )
     rng = np.random.default_rng(3)
     lengths = np.array([37, 3, 20, 1, 11])
     X = rng.standard_normal((5, 40, 3)).astype(dtype)
@@ -276,32 +293,6 @@ def test_pooling_shapes_the_head():
     assert network.unflatten(network.weight_mask())["attention.weight"].all()
 
 
-LINEAR_SKIP_CASES = {
-    "last": dict(linear_steps=3),
-    "window-longer-than-every-sequence": dict(linear_steps=7),
-    "concat-bidirectional": dict(linear_steps=2, pooling="concat", bidirectional=True),
-    "cho-attention": dict(linear_steps=4, pooling="attention", reset_after=False),
-}
-
-
-@pytest.mark.parametrize("options", LINEAR_SKIP_CASES.values(), ids=LINEAR_SKIP_CASES)
-@pytest.mark.parametrize("dropout", [0.0, 0.3])
-def test_linear_skip_gradient_matches_finite_differences(options, dropout):
-    network = make_network(**options)
-    X, lengths = make_inputs(network)
-    weights = np.random.default_rng(2).standard_normal((len(lengths), network.n_outputs))
-
-    def forward():
-        return network.forward(X, lengths, dropout=dropout, rng=np.random.default_rng(7))
-
-    def loss():
-        return np.sum(forward()[0] * weights)
-
-    analytic = network.backward(weights, forward()[1])
-    np.testing.assert_allclose(analytic, numerical_gradient(network, loss), rtol=1e-5, atol=1e-8)
-    assert np.abs(network.unflatten(analytic)["linear.weight"]).max() > 0
-
-
 @pytest.mark.parametrize("linear_steps", [1, 3, 7])
 def test_linear_skip_adds_a_linear_map_of_each_sequences_last_steps(linear_steps):
     """Against a loop: the last ``linear_steps`` valid input steps of each sequence, zeros in
@@ -318,19 +309,6 @@ def test_linear_skip_adds_a_linear_map_of_each_sequences_last_steps(linear_steps
         window[linear_steps - kept :] = X[i, length - kept : length]
         expected[i] += weight @ window.ravel()
     np.testing.assert_allclose(skipping.forward(X, lengths)[0], expected, rtol=1e-12)
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_linear_skip_is_batch_independent(dtype):
-    network = make_network(linear_steps=6, pooling="concat", dtype=dtype)
-    rng = np.random.default_rng(3)
-    lengths = np.array([37, 3, 20, 1, 11])
-    X = rng.standard_normal((5, 40, 3)).astype(dtype)
-    X[np.arange(40)[None, :] >= lengths[:, None]] = 7.0
-    batch = network.forward(X, lengths)[0]
-    for i, length in enumerate(lengths):
-        alone = network.forward(X[i : i + 1, :length], lengths[i : i + 1])[0]
-        np.testing.assert_array_equal(alone[0], batch[i])
 
 
 def test_linear_skip_is_checked_and_shaped():
