@@ -1,0 +1,492 @@
+# This script measures a lever, not a pygru feature. Issue 16 (item 4) asked whether a
+# convolutional branch beside the GRU, as in GRU-FCN (Elsayed, Maida and Bayoumi 2018, the GRU
+# version of Karim et al.'s 2018 LSTM-FCN), would lift the classifier's accuracy; pygru would
+# only grow one if it won across the bundled sets, not on one or two. Building it into pygru's
+# NumPy/CUDA layers first would have cost far more than finding out, so all four models are
+# written here in PyTorch, the GRU-only model A standing in for GRUClassifier's defaults. It
+# did not win (benchmarks/README.md, "A convolutional branch (GRU-FCN), measured and not
+# adopted"), so nothing here is used by pygru; the script stays so that the measurement can be
+# repeated, or rerun on other data.
+"""A convolutional branch beside the GRU (GRU-FCN): does it help pygru's classifier?
+
+Four models, written in PyTorch in this script, the same for every set:
+
+- A: GRU(64) over patches of k = ceil(T / 32) steps when the longest training series T is
+  over 64 steps (k = 1 otherwise; the last patch is filled with zeros), concat pooling (the
+  last state, the mean and the maximum of the GRU outputs over the valid steps), a linear
+  head: GRUClassifier's default architecture and optimiser, re-implemented. Not identical to
+  GRUClassifier: torch's initialisation, a zero-filled last patch (pygru repeats the last
+  step), and the patience below (pygru's "auto" waits max(10, ceil(500 / batches per
+  epoch)) epochs: 42 to 250 on these splits);
+- B: A + the FCN branch of LSTM-FCN (Karim, Majumdar, Darabi and Chen 2018, IEEE Access 6)
+  and GRU-FCN (Elsayed, Maida and Bayoumi 2018, arXiv:1812.07683) on the raw steps: three
+  Conv1d blocks of 128, 256, 128 filters, kernels 8, 5, 3 ("same" padding), each with
+  BatchNorm and ReLU, then global average pooling over the valid steps, concatenated with
+  A's features;
+- C: A + a small branch of 32, 64, 32 filters (same kernels);
+- D: the FCN branch (128, 256, 128) alone.
+
+Training, the same for all: inputs standardised per feature on the training part (padded
+steps set to 0), Adam with learning rate 3e-3 and weight decay 1e-4, cross-entropy, batches of
+16 (split evenly, never of size 1), up to 300 epochs, stopped when the training loss has not
+improved by 1e-4 for 10 epochs. torch.manual_seed(seed) before each model is built.
+
+Protocol (benchmarks/README.md, "Protocol"): by default each seed splits every bundled
+training set once, stratified 70 / 30 (train_test_split(random_state=seed)); every model is
+fitted on the 70 % and scored on the 30 %, and the test sets are never read. --split test
+fits on the archive's training set and scores on its test set instead. Reported per set and
+model: mean accuracy on the evaluation part, mean training accuracy, mean CPU seconds per fit;
+and wins / ties / losses of B, C and D against A on the same split and seed.
+
+    python benchmarks/conv_branch_lever.py                 # 3 seeds, six sets (~8 min, 1 thread)
+    python benchmarks/conv_branch_lever.py --quick         # 1 seed, 20 epochs: a smoke run
+    python benchmarks/conv_branch_lever.py --split test    # the archive's test split
+    python benchmarks/conv_branch_lever.py --sets ArrowHead GunPoint --models A C --no-write
+
+Needs PyTorch (the `bench` extra: pip install "pygru[bench]"). The report goes to stdout and
+(unless --no-write) to benchmarks/results/conv_branch_lever.md, or conv_branch_lever_test.md
+for --split test.
+"""
+
+import argparse
+import functools
+import math
+import os
+import platform
+import sys
+import time
+import warnings
+from datetime import date
+
+import numpy as np
+import sklearn
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelEncoder
+from threadpoolctl import threadpool_limits
+
+import pygru
+from pygru.datasets import UCR_DATASETS, load_ucr
+
+RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+RESULTS = {
+    "validation": os.path.join(RESULTS_DIR, "conv_branch_lever.md"),
+    "test": os.path.join(RESULTS_DIR, "conv_branch_lever_test.md"),
+}
+
+# --------------------------------------------------------------------------- settings
+# Fixed before the first run, the same for every set; nothing is tuned per set.
+MODELS = {  # name: (label, GRU branch?, convolution filters or None)
+    "A": ("GRU(64), patches, concat pooling", True, None),
+    "B": ("A + FCN branch (128, 256, 128)", True, (128, 256, 128)),
+    "C": ("A + small branch (32, 64, 32)", True, (32, 64, 32)),
+    "D": ("FCN branch (128, 256, 128) alone", False, (128, 256, 128)),
+}
+REFERENCE = "A"  # the others are counted against it
+KERNELS = (8, 5, 3)
+HIDDEN = 64
+PATCH_TARGET = 32  # patches of ceil(T / 32) steps ...
+PATCH_ABOVE = 64  # ... for series longer than 64 steps
+LEARNING_RATE = 3e-3
+WEIGHT_DECAY = 1e-4
+BATCH_SIZE = 16
+MAX_EPOCHS = 300
+PATIENCE = 10  # epochs without a training-loss improvement of TOL
+TOL = 1e-4
+VALIDATION_FRACTION = 0.3
+N_SEEDS = 3
+QUICK_MAX_EPOCHS = 20  # --quick: 1 seed, 20 epochs; a smoke run, not for comparison
+SHORT_NAMES = {"ItalyPowerDemand": "ItalyPower", "PickupGestureWiimoteZ": "Pickup"}
+
+
+# --------------------------------------------------------------------------- helpers
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def require_torch():
+    """The torch module, or exit with a message saying how to install it."""
+    try:
+        import torch
+    except ImportError:
+        sys.exit(
+            "benchmarks/conv_branch_lever.py needs PyTorch, which pygru does not: "
+            'pip install "pygru[bench]" (or pip install torch)'
+        )
+    return torch
+
+
+def mean_std(values, digits=3):
+    values = np.asarray(values, dtype=float)
+    if len(values) == 1:
+        return f"{values[0]:.{digits}f}"
+    return f"{values.mean():.{digits}f} ± {values.std():.{digits}f}"
+
+
+def to_padded(X):
+    """(n, T_max, F) float32 array, NaN after each series' end, and the lengths; from a 3-D
+    array (NaN-padded or not) or a list of (T_i, F) arrays."""
+    if isinstance(X, np.ndarray) and X.ndim == 3:
+        padded = X.astype(np.float32)
+        valid = ~np.isnan(padded).all(axis=2)
+        lengths = np.where(valid.all(axis=1), valid.shape[1], np.argmin(valid, axis=1))
+    else:
+        lengths = np.array([len(x) for x in X])
+        padded = np.full((len(X), lengths.max(), X[0].shape[1]), np.nan, np.float32)
+        for i, x in enumerate(X):
+            padded[i, : len(x)] = x
+    return padded, lengths.astype(np.int64)
+
+
+def standardise(X_train, X_eval):
+    """Both parts scaled by the training part's per-feature mean and std, NaN set to 0."""
+    mean = np.nanmean(X_train, axis=(0, 1))
+    scale = np.nanstd(X_train, axis=(0, 1))
+    scale[scale == 0] = 1
+    return [
+        np.nan_to_num((X - mean) / scale, nan=0.0).astype(np.float32) for X in (X_train, X_eval)
+    ]
+
+
+def make_splits(name, split, seeds):
+    """[(seed, (X, lengths, y) to fit, (X, lengths, y) to score)], labels encoded 0..k-1."""
+    X_train, y_train, X_test, y_test = load_ucr(name, return_X_y=True)
+    X_train, len_train = to_padded(X_train)
+    X_test, len_test = to_padded(X_test)
+    encoder = LabelEncoder().fit(y_train)
+    y_train = encoder.transform(y_train)
+    out = []
+    for seed in seeds:
+        if split == "validation":
+            fit, held = train_test_split(
+                np.arange(len(y_train)),
+                test_size=VALIDATION_FRACTION,
+                random_state=seed,
+                stratify=y_train,
+            )
+            parts = [(X_train[i], len_train[i], y_train[i]) for i in (fit, held)]
+        else:
+            parts = [(X_train, len_train, y_train), (X_test, len_test, encoder.transform(y_test))]
+        (Xa, la, ya), (Xb, lb, yb) = parts
+        Xa, Xb = standardise(Xa[:, : la.max()], Xb[:, : lb.max()])
+        out.append((seed, (Xa, la, ya), (Xb, lb, yb)))
+    return out, len(encoder.classes_)
+
+
+# --------------------------------------------------------------------------- the models
+@functools.cache
+def model_class():
+    """The torch.nn.Module of the four models (defined once torch is known to be there)."""
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+    def valid_steps(lengths, T):
+        return torch.arange(T)[None, :] < lengths[:, None]  # (B, T) bool
+
+    class GRUWithConvBranch(nn.Module):
+        def __init__(self, T, n_features, n_classes, gru, filters):
+            super().__init__()
+            self.use_gru, self.filters = gru, filters
+            width = 0
+            if gru:
+                self.patch = math.ceil(T / PATCH_TARGET) if T > PATCH_ABOVE else 1
+                self.gru = nn.GRU(n_features * self.patch, HIDDEN, batch_first=True)
+                width += 3 * HIDDEN  # last, mean, max
+            if filters:
+                blocks, channels = [], n_features
+                for n_filters, kernel in zip(filters, KERNELS):
+                    conv = nn.Conv1d(channels, n_filters, kernel, padding="same")
+                    blocks.append(nn.ModuleDict(dict(conv=conv, bn=nn.BatchNorm1d(n_filters))))
+                    channels = n_filters
+                self.blocks = nn.ModuleList(blocks)
+                width += filters[-1]
+            self.head = nn.Linear(width, n_classes)
+
+        def gru_features(self, x, lengths):
+            B, T, n_features = x.shape
+            p = self.patch
+            if p > 1:
+                T_full = math.ceil(T / p) * p
+                x = F.pad(x, (0, 0, 0, T_full - T)).reshape(B, T_full // p, p * n_features)
+                lengths = (lengths + p - 1) // p
+            out, _ = self.gru(x)  # (B, S, H)
+            valid = valid_steps(lengths, out.shape[1]).unsqueeze(-1)
+            last = out[torch.arange(B), lengths - 1]
+            mean = (out * valid).sum(1) / lengths[:, None].float()
+            largest = out.masked_fill(~valid, float("-inf")).max(1).values
+            return [last, mean, largest]
+
+        def conv_features(self, x, lengths):
+            valid = valid_steps(lengths, x.shape[1]).unsqueeze(1).float()  # (B, 1, T)
+            h = x.transpose(1, 2)
+            for block in self.blocks:
+                h = F.relu(block["bn"](block["conv"](h))) * valid  # padded steps stay 0
+            return [h.sum(2) / lengths[:, None].float()]  # average over the valid steps
+
+        def forward(self, x, lengths):
+            """x: (B, T, F) standardised, 0 after each series' end; lengths: (B,)."""
+            features = []
+            if self.use_gru:
+                features += self.gru_features(x, lengths)
+            if self.filters:
+                features += self.conv_features(x, lengths)
+            return self.head(torch.cat(features, 1))
+
+    return GRUWithConvBranch
+
+
+def build_model(model, T, n_features, n_classes):
+    _, gru, filters = MODELS[model]
+    return model_class()(T, n_features, n_classes, gru=gru, filters=filters)
+
+
+def fit(model_name, train, n_classes, seed, max_epochs):
+    """Fitted model, CPU seconds, epochs run, mean training loss of the last epoch (in
+    training mode: BatchNorm on batch statistics)."""
+    import torch
+    import torch.nn.functional as F
+
+    X, lengths, y = (torch.from_numpy(a) for a in train)
+    y = y.long()
+    torch.manual_seed(seed)
+    rng = np.random.RandomState(seed)
+    model = build_model(model_name, X.shape[1], X.shape[2], n_classes)
+    optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE, weight_decay=WEIGHT_DECAY)
+    n = len(X)
+    n_batches = math.ceil(n / BATCH_SIZE)
+    best, bad, epochs = float("inf"), 0, 0
+    start = time.process_time()
+    while epochs < max_epochs:
+        epochs += 1
+        model.train()
+        total = 0.0
+        for index in np.array_split(rng.permutation(n), n_batches):
+            index = torch.from_numpy(index)
+            batch_lengths = lengths[index]
+            logits = model(X[index, : int(batch_lengths.max())], batch_lengths)
+            loss = F.cross_entropy(logits, y[index])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(index)
+        total /= n
+        if total < best - TOL:
+            best, bad = total, 0
+        else:
+            bad += 1
+            if bad >= PATIENCE:
+                break
+    return model, time.process_time() - start, epochs, total
+
+
+def accuracy(model, part):
+    import torch
+
+    X, lengths, y = part
+    model.eval()
+    with torch.no_grad():
+        predicted = model(torch.from_numpy(X), torch.from_numpy(lengths)).argmax(1).numpy()
+    return float(np.mean(predicted == y))
+
+
+# --------------------------------------------------------------------------- one set
+def run_set(name, models, seeds, split, max_epochs):
+    """{model: {"eval": [...], "train": [...], "cpu": [...], "epochs": [...]}} over seeds."""
+    splits, n_classes = make_splits(name, split, seeds)
+    result = {m: dict(eval=[], train=[], cpu=[], epochs=[], params=0) for m in models}
+    for seed, train, held in splits:
+        for m in models:
+            model, cpu, epochs, loss = fit(m, train, n_classes, seed, max_epochs)
+            r = result[m]
+            r["eval"].append(accuracy(model, held))
+            r["train"].append(accuracy(model, train))
+            r["cpu"].append(cpu)
+            r["epochs"].append(epochs)
+            r["params"] = sum(p.numel() for p in model.parameters())
+            log(
+                f"[{name}] seed {seed} {m}: accuracy {r['eval'][-1]:.3f}  train "
+                f"{r['train'][-1]:.3f} (last epoch's loss {loss:.3f})  {cpu:.1f} s CPU, "
+                f"{epochs} epochs"
+            )
+    return result
+
+
+# --------------------------------------------------------------------------- report
+def wins_ties_losses(results, model, sets):
+    """Counts of (set, seed) fits where model scored above, equal to, below the reference."""
+    w = t = l = 0
+    for name in sets:
+        ours, ref = (
+            np.array(results[name][model]["eval"]),
+            np.array(results[name][REFERENCE]["eval"]),
+        )
+        w += int(np.sum(ours > ref + 1e-9))
+        l += int(np.sum(ours < ref - 1e-9))
+        t += int(np.sum(np.abs(ours - ref) <= 1e-9))
+    return f"{w} / {t} / {l}"
+
+
+def protocol_rule(results, model, sets):
+    """benchmarks/README.md's rule: a higher mean over the sets, and on no set lower than the
+    reference by more than the candidate's seed-to-seed std."""
+    means = [np.mean(results[s][model]["eval"]) for s in sets]
+    ref = [np.mean(results[s][REFERENCE]["eval"]) for s in sets]
+    worse = [
+        SHORT_NAMES.get(s, s)
+        for s, m, r in zip(sets, means, ref)
+        if m < r - np.std(results[s][model]["eval"])
+    ]
+    if np.mean(means) <= np.mean(ref):
+        return "no: mean not higher" + (f"; lower on {', '.join(worse)}" if worse else "")
+    return f"no: lower on {', '.join(worse)}" if worse else "yes"
+
+
+def report(results, models, sets, seeds, split, max_epochs):
+    where = (
+        "the archive's test split"
+        if split == "test"
+        else f"a stratified {VALIDATION_FRACTION:.0%} inner split of each training set, one "
+        "per seed (the test sets are not read)"
+    )
+    compare = REFERENCE in models
+    lines = [
+        f"## Accuracy on {where}",
+        "",
+        f"Mean over {len(seeds)} seed(s) ({', '.join(map(str, seeds))}); every model fitted "
+        f"up to {max_epochs} epochs, stopped after {PATIENCE} without a training-loss "
+        f"improvement. Models (docstring of `benchmarks/conv_branch_lever.py`):",
+        "",
+    ]
+    lines += [f"- **{m}**: {MODELS[m][0]}" for m in models]
+    lines += [
+        "",
+        "| model | "
+        + " | ".join(SHORT_NAMES.get(s, s) for s in sets)
+        + " | mean |"
+        + (f" W / T / L vs {REFERENCE} (fits) |" if compare else "")
+        + (" adopt by the protocol rule? |" if compare and split == "validation" else ""),
+        "|---|"
+        + "---|" * (len(sets) + 1)
+        + ("---|" if compare else "")
+        + ("---|" if compare and split == "validation" else ""),
+    ]
+    for m in models:
+        means = [np.mean(results[s][m]["eval"]) for s in sets]
+        line = (
+            f"| {m} | " + " | ".join(f"{v:.3f}" for v in means) + f" | **{np.mean(means):.3f}** |"
+        )
+        if compare:
+            line += " – |" if m == REFERENCE else f" {wins_ties_losses(results, m, sets)} |"
+            if split == "validation":
+                line += " – |" if m == REFERENCE else f" {protocol_rule(results, m, sets)} |"
+        lines.append(line)
+    lines += [
+        "",
+        "W / T / L: fits (one per set and seed, same split) where the model's accuracy was "
+        f"above / equal to / below {REFERENCE}'s. Protocol rule (`benchmarks/README.md`): a "
+        "higher mean over the sets, and on no set lower by more than the model's seed-to-seed "
+        "standard deviation.",
+        "",
+        "### Per set and model",
+        "",
+        "| data set | model | accuracy | train acc. | CPU s per fit"
+        + (f" (× {REFERENCE})" if compare else "")
+        + " | epochs | parameters |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for s in sets:
+        ref_cpu = np.mean(results[s][REFERENCE]["cpu"]) if compare else None
+        for m in models:
+            r = results[s][m]
+            cpu = np.mean(r["cpu"])
+            ratio = f" (× {cpu / ref_cpu:.1f})" if compare else ""
+            lines.append(
+                f"| {s} | {m} | {mean_std(r['eval'])} | {mean_std(r['train'])} | "
+                f"{cpu:.1f}{ratio} | {' '.join(map(str, r['epochs']))} | {r['params']:,} |"
+            )
+    cpu_means = {m: np.mean([np.mean(results[s][m]["cpu"]) for s in sets]) for m in models}
+    lines += [
+        "",
+        "CPU s per fit, mean over the sets: "
+        + ", ".join(f"{m} {cpu_means[m]:.1f}" for m in models)
+        + ". Epochs: one per seed; parameters: of the last fit (the GRU's input width depends "
+        "on the patch size and the number of features).",
+    ]
+    return lines
+
+
+# --------------------------------------------------------------------------- main
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=N_SEEDS, help=f"default {N_SEEDS}")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"1 seed, {QUICK_MAX_EPOCHS} epochs: a smoke run, not for comparison",
+    )
+    parser.add_argument("--sets", nargs="+", default=list(UCR_DATASETS), choices=UCR_DATASETS)
+    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
+    parser.add_argument(
+        "--split",
+        choices=["validation", "test"],
+        default="validation",
+        help="validation: the inner 70/30 split of each training set (default); test: the "
+        "archive's test split",
+    )
+    parser.add_argument("--threads", type=int, default=1, help="torch/BLAS threads (default 1)")
+    parser.add_argument("--output", help="report file (default results/conv_branch_lever.md)")
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    args = parser.parse_args(argv)
+    torch = require_torch()
+    torch.set_num_threads(args.threads)
+    try:
+        torch.set_num_interop_threads(args.threads)
+    except RuntimeError:  # already set, or torch already ran parallel work in this process
+        pass
+    seeds = list(range(1 if args.quick else args.seeds))
+    max_epochs = QUICK_MAX_EPOCHS if args.quick else MAX_EPOCHS
+    models = [m for m in MODELS if m in args.models]  # in A-D order
+    output = args.output or RESULTS[args.split]
+
+    start = time.perf_counter()
+    with threadpool_limits(args.threads), warnings.catch_warnings():
+        # "padding='same' with even kernel lengths ... may require a zero-padded copy"
+        warnings.filterwarnings("ignore", message="Using padding='same'")
+        results = {
+            name: run_set(name, models, seeds, args.split, max_epochs) for name in args.sets
+        }
+    elapsed = time.perf_counter() - start
+
+    command = " ".join(
+        ["python benchmarks/conv_branch_lever.py"] + (argv if argv is not None else sys.argv[1:])
+    )
+    header = [
+        "# A convolutional branch beside the GRU (GRU-FCN): a lever measured in PyTorch",
+        "",
+        f"Written by `{command}` on {date.today().isoformat()}: pygru {pygru.__version__}, "
+        f"PyTorch {torch.__version__}, scikit-learn {sklearn.__version__}, NumPy "
+        f"{np.__version__}, Python {platform.python_version()}, {os.cpu_count()} CPU(s), "
+        f"{args.threads} thread(s); total {elapsed / 60:.1f} min. "
+        + (
+            f"**--quick run: 1 seed, {QUICK_MAX_EPOCHS} epochs; not for comparison.** "
+            if args.quick
+            else ""
+        )
+        + "Not a pygru feature: all four models are written in PyTorch in the script. "
+        'Protocol and conclusion: `benchmarks/README.md`, "A convolutional branch '
+        '(GRU-FCN), measured and not adopted".',
+        "",
+    ]
+    text = "\n".join(header + report(results, models, args.sets, seeds, args.split, max_epochs))
+    text += "\n"
+    print(text)
+    if not args.no_write:
+        os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
+        with open(output, "w", encoding="utf-8") as file:
+            file.write(text)
+        log(f"written to {output}")
+    return results
+
+
+if __name__ == "__main__":
+    main()
