@@ -363,7 +363,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         coefficients, the head's bias its intercept, and the head's weights are zero, so
         that the GRU layers learn what the linear model leaves unexplained."""
         network = self.network_
-        window = last_steps_window(np, X[train], lengths[train], network.linear_steps)
+        window = last_steps_window(np, X, lengths, network.linear_steps)[train]
         weight = None if sample_weight is None else sample_weight[train]
         coef, intercept, _ = ridge_gcv(window, targets[train], weight, _LINEAR_SKIP_ALPHAS)
         xp = network.xp

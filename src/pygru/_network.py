@@ -488,13 +488,12 @@ def last_steps_window(xp, X, lengths, n_window):
     """Each sequence's last ``n_window`` steps of ``X`` (n, T, F), zeros before a shorter
     sequence's first step, flattened step-major to (n, n_window * F).
 
-    ``lengths`` is a NumPy array; the gather happens where ``X`` is."""
-    n, n_steps, n_features = X.shape
-    padded = xp.concatenate([xp.zeros((n, n_window, n_features), X.dtype), X], axis=1)
-    # Step t of X is step t + n_window of ``padded``; a sequence's window ends at its length.
-    starts = xp.asarray(lengths)[:, None]
-    steps = starts + xp.arange(n_window)[None, :]
-    return xp.take_along_axis(padded, steps[:, :, None], axis=1).reshape(n, -1)
+    ``lengths`` is a NumPy array; the gather happens where ``X`` is, and copies only the
+    window, never X."""
+    steps = xp.asarray(lengths)[:, None] - n_window + xp.arange(n_window)[None, :]
+    window = xp.take_along_axis(X, xp.maximum(steps, 0)[:, :, None], axis=1)
+    window = xp.where((steps >= 0)[:, :, None], window, xp.zeros((), X.dtype))
+    return window.reshape(len(X), -1)
 
 
 def _valid_steps(xp, lengths, n_steps):
