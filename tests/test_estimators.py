@@ -1206,3 +1206,27 @@ def test_sequence_labels_are_checked():
         clf.fit(X, np.array(["up"] * 10))
     with pytest.raises(ValueError, match="class_weight='balanced' .* needs output='last'"):
         clf.set_params(class_weight="balanced").fit(X, y)
+
+
+# ------------------------------------------------------------- which epoch's weights are held
+
+
+def test_best_epoch_names_the_epoch_whose_weights_the_model_holds():
+    X, y = toy_sequences(n=60)
+    weights_after = []  # the weights at the end of each epoch, before fit restores the best
+    clf = GRUClassifier(
+        (4,),
+        early_stopping=True,
+        max_iter=15,
+        n_iter_no_change=50,
+        learning_rate_init=0.05,
+        random_state=0,
+        callbacks=[lambda model, record: weights_after.append(model.network_.params.copy())],
+    ).fit(X, y)
+    assert 0 < clf.best_epoch_ <= clf.n_iter_ == 15
+    np.testing.assert_array_equal(clf.network_.params, weights_after[clf.best_epoch_ - 1])
+    # partial_fit validates nothing: it holds its own last epoch.
+    clf.partial_fit(X, y)
+    assert clf.best_epoch_ == clf.n_iter_ == 16
+    # Without early stopping: the last epoch.
+    assert small_classifier(max_iter=3).fit(X, y).best_epoch_ == 3

@@ -251,6 +251,29 @@ def test_files_of_format_version_2_still_load():
     )
 
 
+def test_files_without_best_epoch_hold_the_first_best_validation_epoch():
+    """A file from before ``best_epoch_`` (format 2 and older) gets it from the rule fit
+    applied: the first best validation score, or the last epoch without early stopping."""
+    X, _, y = ragged_data(n=60)
+    clf = GRUClassifier(
+        hidden_layer_sizes=(3,),
+        early_stopping=True,
+        max_iter=12,
+        n_iter_no_change=50,
+        learning_rate_init=0.05,
+        random_state=0,
+    ).fit(X, y)
+    scores = np.asarray(clf.validation_scores_)
+    assert clf.best_epoch_ == int(np.argmax(scores)) + 1  # the first of the best
+    assert clf.best_epoch_ < clf.n_iter_
+    blob = saved_bytes(clf)
+    legacy = load(io.BytesIO(tampered(blob, delete("fitted", "best_epoch_"))))
+    assert legacy.best_epoch_ == clf.best_epoch_
+    plain = GRUClassifier(hidden_layer_sizes=(3,), max_iter=2, random_state=0).fit(X, y)
+    legacy = load(io.BytesIO(tampered(saved_bytes(plain), delete("fitted", "best_epoch_"))))
+    assert legacy.best_epoch_ == legacy.n_iter_ == 2
+
+
 def test_unfitted_estimator_round_trip():
     reg = GRURegressor(hidden_layer_sizes=(5, 4), output="sequence", alpha=0.0)
     loaded = load(io.BytesIO(saved_bytes(reg)))
@@ -398,6 +421,10 @@ HOSTILE_METADATA = {
         "fitted attribute n_iter_ has a value of the wrong type: '2'",
     ),
     "negative-n-iter": (set_in("fitted", "n_iter_", -1), "n_iter_ must be at least 0, got -1"),
+    "best-epoch-after-the-last": (
+        set_in("fitted", "best_epoch_", 10**6),
+        "best_epoch_=1000000 is later than n_iter_",
+    ),
     "loss-curve-of-strings": (
         set_in("fitted", "loss_curve_", ["a"]),
         "fitted attribute loss_curve_ has a value of the wrong type",

@@ -292,6 +292,11 @@ def test_training_curves_mark_the_epoch_early_stopping_restored(italy):
     for ax in figure.axes:
         np.testing.assert_array_equal(ax.lines[-1].get_xdata(), [restored[0]] * 2)
         assert label in [text.get_text() for text in ax.get_legend().get_texts()]
+    # One more epoch by partial_fit: the model now holds that epoch's weights.
+    clf.partial_fit(X, y)
+    curves = training_curves_data(clf)
+    assert curves.kept_epoch == clf.n_iter_
+    assert curves.kept_label == f"weights kept: epoch {clf.n_iter_} (the last)"
 
 
 @pytest.fixture(scope="module")

@@ -349,6 +349,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         )
         self._weight_mask = self.network_.weight_mask()
         self.n_iter_ = 0
+        self.best_epoch_ = 0
         self.t_ = 0
         self.loss_curve_ = []
         self.best_loss_ = np.inf
@@ -605,6 +606,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         state.update(
             {
                 "n_iter_": int(self.n_iter_),
+                "best_epoch_": int(self.best_epoch_),
                 "t_": int(self.t_),
                 "_no_improvement_count": int(self._no_improvement_count),
                 "loss_curve_": [float(loss) for loss in self.loss_curve_],
@@ -661,6 +663,13 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         self.best_loss_ = read_float(state, "best_loss_")
         self.validation_scores_ = read_float_list(state, "validation_scores_", allow_none=True)
         self.best_validation_score_ = read_float(state, "best_validation_score_", allow_none=True)
+        self.best_epoch_ = read_count(state, "best_epoch_", default=None)
+        if self.best_epoch_ is None:  # files before format version 3
+            self.best_epoch_ = _first_best_epoch(self.n_iter_, self.validation_scores_)
+        if self.best_epoch_ > self.n_iter_:
+            raise ValueError(
+                f"best_epoch_={self.best_epoch_} is later than n_iter_={self.n_iter_}"
+            )
         self._rng = read_generator(state, "rng_state")
         self.network_ = read_network(state, "network", required(arrays, "params"))
         self._weight_mask = self.network_.weight_mask()
@@ -740,6 +749,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         mask_rng = self._mask_rng(self.network_.xp)
         callbacks = _as_callback_list(self.callbacks)
         best_params = last_good_params = self.network_.params.copy()
+        best_epoch = self.best_epoch_
         stopped_by = "max_iter"
         progress = _progress_bar(epochs, self.verbose)
         try:
@@ -778,7 +788,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                     self._update_no_improvement(-score, -self.best_validation_score_)
                     if score > self.best_validation_score_:
                         self.best_validation_score_ = score
-                        best_params = last_good_params
+                        best_params, best_epoch = last_good_params, self.n_iter_
                 else:
                     # Improvements are judged (against tol) on the objective minimised.
                     self._update_no_improvement(objective, self.best_loss_ / self._loss_unit())
@@ -815,6 +825,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             progress.close()
         if validation is not None and self.validation_scores_:
             self.network_.params[...] = best_params
+            self.best_epoch_ = best_epoch
+        else:
+            self.best_epoch_ = self.n_iter_
         if stopped_by == "max_iter" and epochs > 1:
             warnings.warn(
                 f"Stochastic optimizer: maximum iterations ({self.max_iter}) "
@@ -1323,6 +1336,11 @@ default="zeros"
     best_validation_score_ : float or None
         Best value of ``validation_scores_``, whose weights the model keeps; None when
         ``early_stopping=False``.
+
+    best_epoch_ : int
+        The epoch (counted as ``n_iter_``) whose weights the model holds: the last one, or
+        with ``early_stopping`` the restored one of the best validation score; 0 when no
+        validation score improved on the weights from before training.
 
     n_iter_ : int
         Number of epochs run (over all ``partial_fit`` calls and warm-started fits).
@@ -2152,6 +2170,11 @@ default="zeros"
         Best value of ``validation_scores_``, whose weights the model keeps; None when
         ``early_stopping=False``.
 
+    best_epoch_ : int
+        The epoch (counted as ``n_iter_``) whose weights the model holds: the last one, or
+        with ``early_stopping`` the restored one of the best validation score; 0 when no
+        validation score improved on the weights from before training.
+
     n_iter_ : int
         Number of epochs run (over all ``partial_fit`` calls and warm-started fits).
 
@@ -2592,6 +2615,18 @@ def _read_scaling(arrays, prefix, size):
     if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(scale)) and np.all(scale > 0)):
         raise ValueError(f"{mean_name} and {scale_name} must be finite, the scale positive")
     return mean, scale
+
+
+def _first_best_epoch(n_iter, validation_scores):
+    """The epoch whose weights a model saved before ``best_epoch_`` existed holds: the first
+    best of its validation scores (the last ``len(validation_scores)`` of its ``n_iter``
+    epochs), 0 if none was finite, and the last epoch without validation scores."""
+    if not validation_scores:
+        return n_iter
+    scores = np.nan_to_num(np.asarray(validation_scores, dtype=float), nan=-np.inf)
+    if not np.isfinite(scores.max()):
+        return 0
+    return max(0, n_iter - len(scores)) + int(np.argmax(scores)) + 1
 
 
 def _loss_over_valid_steps(loss_function, output, targets, sample_weight, lengths, xp):

@@ -90,15 +90,14 @@ def training_curves_data(estimator, validation_scores=None):
     model = split_pipeline(estimator)[1]
     losses = np.asarray(getattr(model, "loss_curve_", []), dtype=float)
     epochs = np.arange(1, len(losses) + 1)
-    own_scores = getattr(model, "validation_scores_", None)
     if validation_scores is None:
-        validation_scores = own_scores
+        validation_scores = getattr(model, "validation_scores_", None)
     score_epochs = scores = score_title = None
     if validation_scores is not None:
         scores = np.asarray(validation_scores, dtype=float)
         score_epochs = _score_epochs(epochs, len(scores))
         score_title = f"validation {score_name(model)}"
-    kept_epoch, kept_label = _kept_epoch(model, epochs, own_scores)
+    kept_epoch, kept_label = _kept_epoch(model)
     return TrainingCurves(
         epochs, losses, score_epochs, scores, score_title, kept_epoch, kept_label
     )
@@ -112,20 +111,15 @@ def _score_epochs(epochs, n_scores):
     return np.arange(1, n_scores + 1)
 
 
-def _kept_epoch(model, epochs, validation_scores):
-    """``(epoch, label)`` of the weights the model holds. ``fit`` with early stopping restores
-    the weights of the first epoch whose validation score beat every earlier one by any
-    amount, i.e. the first best score; otherwise the model keeps its last epoch's weights (a
-    diverged or interrupted epoch is not recorded)."""
-    if len(epochs) == 0:
+def _kept_epoch(model):
+    """``(epoch, label)`` of the weights the model holds, as its ``best_epoch_`` says."""
+    n_iter, epoch = getattr(model, "n_iter_", 0), getattr(model, "best_epoch_", None)
+    if not n_iter or epoch is None:
         return None, None
-    if not validation_scores:
-        return int(epochs[-1]), f"weights kept: epoch {epochs[-1]} (the last)"
-    scores = np.asarray(validation_scores, dtype=float)
-    scores[np.isnan(scores)] = -np.inf  # a NaN score never counts as an improvement
-    if not np.isfinite(scores.max()):
+    if epoch == 0:
         return None, "weights kept: from before training (no validation score improved)"
-    epoch = int(_score_epochs(epochs, len(scores))[np.argmax(scores)])
+    if epoch == n_iter:
+        return epoch, f"weights kept: epoch {epoch} (the last)"
     return epoch, f"weights kept: epoch {epoch} (best validation score, restored)"
 
 
