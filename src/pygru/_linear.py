@@ -41,15 +41,16 @@ def ridge_gcv(X, Y, sample_weight, alphas):
     x_mean = weights @ X / total
     y_mean = weights @ Y / total
     root = np.sqrt(weights)[:, None]
+    X_centred, Y_centred = X - x_mean, Y - y_mean
     # Weighted, centred data: its SVD gives every penalty's solution at once.
-    U, singular, Vt = np.linalg.svd(root * (X - x_mean), full_matrices=False)
-    projected = U.T @ (root * (Y - y_mean))
+    U, singular, Vt = np.linalg.svd(root * X_centred, full_matrices=False)
+    projected = U.T @ (root * Y_centred)
     best = None
     for alpha in alphas:
         shrink = singular / (singular**2 + alpha)
         coef = Vt.T @ (shrink[:, None] * projected)
         df = np.sum(singular * shrink) + 1.0
-        residual = root * (Y - y_mean - (X - x_mean) @ coef)
+        residual = root * (Y_centred - X_centred @ coef)
         score = np.sum(residual**2) / total / (1.0 - df / total) ** 2 if df < total else np.inf
         if best is None or score < best[0] or (np.isinf(best[0]) and np.isinf(score)):
             best = (score, coef, alpha)
