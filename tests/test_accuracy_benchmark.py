@@ -1,22 +1,15 @@
 """benchmarks/accuracy.py: its DTW against a brute-force recursion, its 1-NN Euclidean against
 scikit-learn, and a --quick run on one small set."""
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
+from benchmark_scripts import load_benchmark
 from sklearn.neighbors import KNeighborsClassifier
-
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "accuracy.py"
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("accuracy_benchmark", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("accuracy.py")
 
 
 def brute_force_dtw(a, b, window):

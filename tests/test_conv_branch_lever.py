@@ -1,21 +1,14 @@
 """benchmarks/conv_branch_lever.py: a --quick run on one small set (skipped without torch)."""
 
-import importlib.util
-from pathlib import Path
-
 import pytest
+from benchmark_scripts import load_benchmark
 
 torch = pytest.importorskip("torch")
-
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "conv_branch_lever.py"
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("conv_branch_lever_benchmark", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("conv_branch_lever.py")
 
 
 def test_quick_run_on_one_set(bench, tmp_path, capsys):

@@ -1,10 +1,8 @@
 """make_windows composes with GRURegressor in each forecasting recipe; the benchmark runs."""
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
+from benchmark_scripts import load_benchmark
 
 from pygru import GRURegressor
 from pygru.datasets import load_nile, make_windows
@@ -62,17 +60,9 @@ def test_sequence_targets(horizon):
     assert r2(truth[:, 2:].ravel(), forecast[:, 2:].ravel()) > 0.9
 
 
-def load_benchmark():
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "forecasting.py"
-    spec = importlib.util.spec_from_file_location("forecasting_benchmark", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_benchmark_quick_run_writes_its_table(tmp_path):
     output = tmp_path / "forecasting.md"
-    rows = load_benchmark().main(["--quick", "--output", str(output)])
+    rows = load_benchmark("forecasting.py").main(["--quick", "--output", str(output)])
     assert [row["name"] for row in rows] == ["airline", "lynx", "nile", "sunspots"]
     nile = next(row for row in rows if row["name"] == "nile")
     # the last 20 % held out; the naive forecast and its MASE, computed independently
