@@ -296,7 +296,8 @@ def test_partial_fit_keeps_optimizer_state_and_needs_classes():
 
 def test_partial_fit_epochs_match_fit_epochs():
     X, y = toy_sequences()
-    fitted = small_classifier(max_iter=3, tol=0).fit(X, y)
+    # fit's weight averaging (ema_momentum) is what partial_fit does not do
+    fitted = small_classifier(max_iter=3, tol=0, ema_momentum=None).fit(X, y)
     incremental = small_classifier()
     for _ in range(3):
         incremental.partial_fit(X, y, classes=["down", "up"])
@@ -319,6 +320,7 @@ def test_early_stopping_restores_the_best_weights():
     X, y = toy_sequences(n=100)
     seen = []
     clf = small_classifier(
+        ema_momentum=None,  # the callback sees the raw weights, which are then the model's
         early_stopping=True,
         max_iter=60,
         n_iter_no_change=3,
@@ -436,7 +438,9 @@ def test_divergence_stops_with_a_warning_and_keeps_the_last_good_weights():
     X, y = toy_sequences()
     snapshots = []
     clf = small_classifier(
-        max_iter=3, callbacks=lambda est, rec: snapshots.append(est.network_.params.copy())
+        max_iter=3,
+        ema_momentum=None,  # the callback sees the raw weights, which are then the model's
+        callbacks=lambda est, rec: snapshots.append(est.network_.params.copy()),
     )
     clf.fit(X, y)
     clf.set_params(
@@ -463,7 +467,7 @@ def test_keyboard_interrupt_leaves_the_last_completed_epoch():
         if record["epoch"] == 2:
             estimator._rng = _InterruptingRng(estimator._rng)
 
-    clf = small_classifier(max_iter=10, callbacks=interrupt_in_the_third_epoch)
+    clf = small_classifier(max_iter=10, ema_momentum=None, callbacks=interrupt_in_the_third_epoch)
     with pytest.warns(UserWarning, match="fit interrupted after 2 epochs"):
         clf.fit(X, y)
     assert clf.n_iter_ == 2
@@ -1221,6 +1225,7 @@ def test_best_epoch_names_the_epoch_whose_weights_the_model_holds():
         n_iter_no_change=50,
         learning_rate_init=0.05,
         random_state=0,
+        ema_momentum=None,  # the callback sees the raw weights, which are then the model's
         callbacks=[lambda model, record: weights_after.append(model.network_.params.copy())],
     ).fit(X, y)
     assert 0 < clf.best_epoch_ <= clf.n_iter_ == 15
@@ -1230,3 +1235,64 @@ def test_best_epoch_names_the_epoch_whose_weights_the_model_holds():
     assert clf.best_epoch_ == clf.n_iter_ == 16
     # Without early stopping: the last epoch.
     assert small_classifier(max_iter=3).fit(X, y).best_epoch_ == 3
+
+
+# ------------------------------------------------------------------ weight averaging
+def test_ema_momentum_holds_the_moving_average_of_every_update():
+    # One update per epoch (a single full batch), so a callback sees the weights after every
+    # update. A warm start fixes where the averaging starts: the weights of the first fit.
+    X, y = toy_sequences(n=24)
+    momentum = 0.9
+    seen = []
+    settings = dict(batch_size="auto", n_iter_no_change=100, warm_start=True)
+    record = lambda est, record: seen.append(est.network_.params.copy())  # noqa: E731
+    plain = small_classifier(max_iter=5, callbacks=record, ema_momentum=None, **settings)
+    plain.fit(X, y)
+    start = plain.network_.params.copy()
+    averaged = clone(plain).set_params(max_iter=5).fit(X, y)
+    np.testing.assert_array_equal(averaged.network_.params, start)  # same first fit
+    seen.clear()
+    plain.set_params(max_iter=30).fit(X, y)
+    raw = list(seen)
+    seen.clear()
+    averaged.set_params(max_iter=30, ema_momentum=momentum).fit(X, y)
+    # Averaging does not change the steps taken, only the weights the model keeps.
+    np.testing.assert_array_equal(seen[-1], raw[-1])
+    np.testing.assert_array_equal(plain.network_.params, raw[-1])
+    expected = start.astype(np.float64)
+    for t, params in enumerate(raw, start=1):
+        m = min(momentum, (1 + t) / (10 + t))
+        expected = m * expected + (1 - m) * params
+    np.testing.assert_allclose(averaged.network_.params, expected, rtol=1e-5, atol=1e-6)
+    assert np.abs(averaged.network_.params - raw[-1]).max() > 1e-3
+    assert averaged.best_epoch_ == averaged.n_iter_ == 35
+
+
+def test_ema_momentum_zero_is_no_averaging_and_partial_fit_takes_plain_steps():
+    X, y = toy_sequences(n=24)
+    plain = small_classifier(ema_momentum=None).fit(X, y)
+    zero = small_classifier(ema_momentum=0.0).fit(X, y)
+    np.testing.assert_array_equal(zero.network_.params, plain.network_.params)
+    first = small_classifier(ema_momentum=None).partial_fit(X, y, classes=["down", "up"])
+    averaged = small_classifier(ema_momentum=0.99).partial_fit(X, y, classes=["down", "up"])
+    np.testing.assert_array_equal(averaged.network_.params, first.network_.params)
+
+
+def test_ema_momentum_with_early_stopping_scores_and_keeps_the_averaged_weights():
+    X, y = toy_sequences(n=50)
+    clf = small_classifier(ema_momentum=0.95, early_stopping=True, n_iter_no_change=3, max_iter=12)
+    clf.fit(X[:35], y[:35], X_val=X[35:], y_val=y[35:])
+    assert clf.best_validation_score_ == pytest.approx(clf.score(X[35:], y[35:]))
+    assert clf.validation_scores_[clf.best_epoch_ - 1] == clf.best_validation_score_
+    plain = small_classifier(
+        ema_momentum=None, early_stopping=True, n_iter_no_change=3, max_iter=12
+    )
+    plain.fit(X[:35], y[:35], X_val=X[35:], y_val=y[35:])
+    assert not np.array_equal(plain.network_.params, clf.network_.params)
+
+
+@pytest.mark.parametrize("bad", [1.0, -0.1, "0.9"])
+def test_ema_momentum_out_of_range_is_refused(bad):
+    X, y = toy_sequences(n=10)
+    with pytest.raises(ValueError, match="ema_momentum"):
+        small_classifier(ema_momentum=bad).fit(X, y)

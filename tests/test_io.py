@@ -1166,7 +1166,7 @@ def test_keras_kernel_layout():
     """Gate blocks by hand: Keras [z, r, h] columns of a transposed kernel."""
     clf, _ = fitted_classifier(hidden_layer_sizes=(2,), standardize=False)
     views = clf.network_.views
-    kernel, recurrent_kernel, bias = to_keras_weights(clf)[0]
+    kernel, recurrent_kernel, bias = to_keras_weights(clf)[0][:3]  # the forward layer's
     w_r, w_z, w_n = np.split(views["gru0.forward.w_ih"], 3)
     np.testing.assert_array_equal(kernel[:, :2], w_z.T)
     np.testing.assert_array_equal(kernel[:, 2:4], w_r.T)

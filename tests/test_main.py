@@ -11,7 +11,7 @@ def test_trains_on_italy_power_demand_and_prints_the_test_accuracy(capsys):
     main([])
     out = capsys.readouterr().out
     match = re.search(
-        r"ItalyPowerDemand: GRU\(64\) trained on 67 sequences .* test accuracy "
+        r"ItalyPowerDemand: bidirectional GRU\(64\) trained on 67 sequences .* test accuracy "
         r"on 1029 sequences: (0\.\d+)",
         out,
     )
@@ -20,7 +20,7 @@ def test_trains_on_italy_power_demand_and_prints_the_test_accuracy(capsys):
 
 
 def test_long_series_use_patches(capsys):
-    main(["--dataset", "GunPoint", "--epochs", "3", "--hidden", "8", "--bidirectional"])
+    main(["--dataset", "GunPoint", "--epochs", "3", "--hidden", "8", "--no-bidirectional"])
     assert "GunPoint: GRU(8) trained on 50 sequences for 3 epochs" in capsys.readouterr().out
 
 

@@ -57,6 +57,8 @@ def fit_pygru(epochs):
         standardize=False,
         patch_size=None,
         pooling="last",  # the head reads the last state, as the torch models' heads do
+        bidirectional=False,  # one direction and the last step's weights, as torch trains
+        ema_momentum=None,
         random_state=SEED,
     )
     return model.fit(X_train, y_train)

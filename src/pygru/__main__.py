@@ -1,7 +1,7 @@
 """``python -m pygru``: train a GRUClassifier on a bundled UCR/UEA data set, print the score.
 
     python -m pygru                          # ItalyPowerDemand
-    python -m pygru --dataset ArrowHead --bidirectional
+    python -m pygru --dataset ArrowHead --no-bidirectional
     python -m pygru --dataset GunPoint --patch-size 1 --epochs 80
 
 Long series are read in patches (``patch_size="auto"``, 32 GRU steps for the longest
@@ -37,7 +37,12 @@ def main(argv=None):
         type=_patch_size,
         help='time steps per GRU step: a positive int, or "auto" (the default)',
     )
-    parser.add_argument("--bidirectional", action="store_true")
+    parser.add_argument(
+        "--bidirectional",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="read each sequence in both directions (the default) or forwards only",
+    )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
@@ -55,8 +60,9 @@ def main(argv=None):
         clf.fit(data.X_train, data.y_train)
     elapsed = time.perf_counter() - start
     accuracy = clf.score(data.X_test, data.y_test)
+    kind = "bidirectional GRU" if args.bidirectional else "GRU"
     print(
-        f"{data.name}: GRU({args.hidden}) trained on {len(data.y_train)} sequences for "
+        f"{data.name}: {kind}({args.hidden}) trained on {len(data.y_train)} sequences for "
         f"{clf.n_iter_} epochs in {elapsed:.1f} s; test accuracy on {len(data.y_test)} "
         f"sequences: {accuracy:.3f}"
     )

@@ -39,7 +39,7 @@ from pygru._fitted_state import (
 )
 from pygru._linear import ridge_gcv
 from pygru._network import INITIALIZERS, MAX_LINEAR_STEPS, POOLINGS, GRUNetwork, last_steps_window
-from pygru._optimizers import clip_gradients, make_optimizer, make_schedule
+from pygru._optimizers import WeightAverage, clip_gradients, make_optimizer, make_schedule
 from pygru._sklearn_private import Interval, StrOptions, _check_sample_weight, _fit_context
 
 _PREDICT_BATCH = 512  # sequences per forward pass when predicting
@@ -73,6 +73,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         "beta_2": [Interval(Real, 0, 1, closed="left")],
         "epsilon": [Interval(Real, 0, None, closed="neither")],
         "rho": [Interval(Real, 0, 1, closed="left")],
+        "ema_momentum": [Interval(Real, 0, 1, closed="left"), None],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "shuffle": ["boolean"],
@@ -120,6 +121,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         beta_2=0.999,
         epsilon=1e-8,
         rho=0.9,
+        ema_momentum=None,
         batch_size=16,
         max_iter=300,
         shuffle=True,
@@ -161,6 +163,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.rho = rho
+        self.ema_momentum = ema_momentum
         self.batch_size = batch_size
         self.max_iter = max_iter
         self.shuffle = shuffle
@@ -459,7 +462,12 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         # The data crosses to the device once (with the validation rows, which cost less
         # than a host copy of the training rows); lengths stay on the host.
         X, targets = xp.asarray(X), xp.asarray(targets)
-        self._train(X, lengths, targets, sample_weight, train, epochs, validation, patience)
+        average = None
+        if self.ema_momentum is not None and not incremental:
+            average = WeightAverage(self.network_.params, self.ema_momentum)
+        self._train(
+            X, lengths, targets, sample_weight, train, epochs, validation, patience, average
+        )
         return self
 
     def _check_validation_data(self, validation_data):
@@ -743,8 +751,11 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 + "; ".join(problems)
             )
 
-    def _train(self, X, lengths, targets, sample_weight, train, epochs, validation, patience):
-        """Run up to ``epochs`` epochs over the sequences ``train`` (indices into X)."""
+    def _train(
+        self, X, lengths, targets, sample_weight, train, epochs, validation, patience, average
+    ):
+        """Run up to ``epochs`` epochs over the sequences ``train`` (indices into X). With
+        ``average`` (a WeightAverage), the model after each epoch is the averaged weights."""
         batch_size = self._batch_size(len(train))
         mask_rng = self._mask_rng(self.network_.xp)
         callbacks = _as_callback_list(self.callbacks)
@@ -756,7 +767,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             for _ in range(epochs):
                 start = time.perf_counter()
                 objective = self._run_epoch(
-                    X, lengths, targets, sample_weight, train, batch_size, mask_rng
+                    X, lengths, targets, sample_weight, train, batch_size, mask_rng, average
                 )
                 loss = objective * self._loss_unit()
                 if not np.isfinite(loss):
@@ -771,7 +782,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                     )
                     stopped_by = "divergence"
                     break
-                last_good_params = self.network_.params.copy()
+                last_good_params = (
+                    self.network_.params if average is None else average.average
+                ).copy()
                 self.n_iter_ += 1
                 self.t_ += len(train)
                 self.loss_curve_.append(loss)
@@ -782,7 +795,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                     "learning_rate": self._optimizer.learning_rate,
                 }
                 if validation is not None:
-                    score = self._validation_score(*validation)
+                    score = self._validation_score_of(last_good_params, validation)
                     self.validation_scores_.append(score)
                     record["validation_score"] = score
                     self._update_no_improvement(-score, -self.best_validation_score_)
@@ -827,6 +840,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             self.network_.params[...] = best_params
             self.best_epoch_ = best_epoch
         else:
+            self.network_.params[...] = last_good_params
             self.best_epoch_ = self.n_iter_
         if stopped_by == "max_iter" and epochs > 1:
             warnings.warn(
@@ -835,6 +849,16 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 ConvergenceWarning,
                 stacklevel=2,
             )
+
+    def _validation_score_of(self, params, validation):
+        """The validation score of the model with weights ``params``; the network keeps its
+        own weights (training goes on from them)."""
+        own = self.network_.params.copy()
+        self.network_.params[...] = params
+        try:
+            return self._validation_score(*validation)
+        finally:
+            self.network_.params[...] = own
 
     def _loss_unit(self):
         """What the minimised objective is multiplied by in ``loss_curve_`` (the regressor
@@ -853,9 +877,12 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             return min(200, n_samples)
         return min(self.batch_size, n_samples)
 
-    def _run_epoch(self, X, lengths, targets, sample_weight, train, batch_size, mask_rng):
+    def _run_epoch(
+        self, X, lengths, targets, sample_weight, train, batch_size, mask_rng, average=None
+    ):
         """One pass over the sequences ``train`` in minibatches; ``sample_weight`` is a
-        host array (or None), sent to the device batch by batch with the batch's indices."""
+        host array (or None), sent to the device batch by batch with the batch's indices;
+        ``average`` (a WeightAverage or None) follows every update."""
         xp = self.network_.xp
         order = train[self._rng.permutation(len(train))] if self.shuffle else train
         device_order = xp.asarray(order)  # one small copy per epoch on the GPU
@@ -892,6 +919,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             self._optimizer.step(grad)
             if not xp.isfinite(self.network_.params).all():
                 return np.inf
+            if average is not None:
+                average.update(self.network_.params)
             total += loss * len(batch)
         return total / len(order)
 
@@ -1028,11 +1057,16 @@ class GRUClassifier(ClassifierMixin, BaseGRU):
         refused (weigh sequences with ``sample_weight``); the loss, the score and the
         validation score are over all valid time steps.
 
-    bidirectional : bool, default=False
+    bidirectional : bool, default=True
         If True, each GRU layer reads every sequence forwards and, with its own weights,
         backwards (within the sequence's length), and concatenates the two directions: the
         next layer gets ``2 * units`` features per time step, and the output layer the
         forward state at the end of the sequence and the backward state at its start.
+        True by default for the classifier, unlike Keras, PyTorch and the regressor: a
+        classifier reads each sequence whole, and on the inner validation split of the
+        bundled sets it raised the mean accuracy from 0.882 to 0.913 at about twice the fit
+        time (``benchmarks/README.md``). Set False for a causal model (each step's label
+        from the steps up to it, with ``output="sequence"``) or half the cost.
 
     reset_after : bool, default=True
         Which GRU variant to use. True applies the reset gate after the recurrent matrix
@@ -1121,6 +1155,18 @@ default="constant"
     rho : float, default=0.9
         Decay rate of RMSprop's moving mean of squared gradients, in [0, 1). Only used
         when ``solver="rmsprop"``.
+
+    ema_momentum : float, default=0.99
+        If set, in [0, 1): ``fit`` keeps an exponential moving average of the weights over
+        its optimizer steps (Polyak averaging; 0.99 is Keras' ``ema_momentum``), with
+        momentum ``min(ema_momentum, (1 + t) / (10 + t))`` after step t, and the fitted
+        model holds the average: it smooths the last updates' noise, so that a run does not
+        end on a step that happened to raise the loss. With early stopping the averaged
+        weights are the ones scored and kept. ``partial_fit`` takes plain steps. None: the
+        weights of the last step (or of the best epoch, with early stopping). On by default
+        for the classifier (the inner validation split of the bundled sets: mean accuracy
+        0.913 without, 0.915 with; no set lower), off for the regressor (a tie on the
+        forecasting series).
 
     batch_size : int or "auto", default=16
         Number of sequences per minibatch (one optimizer update each). "auto" uses
@@ -1414,7 +1460,7 @@ default="zeros"
         hidden_layer_sizes=(64,),
         *,
         output="last",
-        bidirectional=False,
+        bidirectional=True,
         reset_after=True,
         embedding_dim=None,
         pooling="concat",
@@ -1429,6 +1475,7 @@ default="zeros"
         beta_2=0.999,
         epsilon=1e-8,
         rho=0.9,
+        ema_momentum=0.99,
         batch_size=16,
         max_iter=300,
         shuffle=True,
@@ -1472,6 +1519,7 @@ default="zeros"
             beta_2=beta_2,
             epsilon=epsilon,
             rho=rho,
+            ema_momentum=ema_momentum,
             batch_size=batch_size,
             max_iter=max_iter,
             shuffle=shuffle,
@@ -1935,6 +1983,15 @@ default="constant"
         Decay rate of RMSprop's moving mean of squared gradients, in [0, 1). Only used
         when ``solver="rmsprop"``.
 
+    ema_momentum : float, default=None
+        If set, in [0, 1): ``fit`` keeps an exponential moving average of the weights over
+        its optimizer steps (Polyak averaging, as Keras' ``use_ema``), with momentum
+        ``min(ema_momentum, (1 + t) / (10 + t))`` after step t, and the fitted model holds
+        the average: it smooths the last updates' noise, so that a run does not end on a
+        step that happened to raise the loss. With early stopping the averaged weights are
+        the ones scored and kept. ``partial_fit`` takes plain steps. None: the weights of
+        the last step (or of the best epoch, with early stopping).
+
     batch_size : int or "auto", default=16
         Number of sequences per minibatch (one optimizer update each). "auto" uses
         ``min(200, n_samples)``, as ``MLPRegressor``; a larger value than the number of
@@ -2278,6 +2335,7 @@ default="zeros"
         beta_2=0.999,
         epsilon=1e-8,
         rho=0.9,
+        ema_momentum=None,
         batch_size=16,
         max_iter=300,
         shuffle=True,
@@ -2322,6 +2380,7 @@ default="zeros"
             beta_2=beta_2,
             epsilon=epsilon,
             rho=rho,
+            ema_momentum=ema_momentum,
             batch_size=batch_size,
             max_iter=max_iter,
             shuffle=shuffle,

@@ -572,6 +572,49 @@ class RMSprop(BaseOptimizer):
 _OPTIMIZERS = {"sgd": SGD, "adam": Adam, "rmsprop": RMSprop}
 
 
+class WeightAverage:
+    """Exponential moving average of the parameters over optimizer steps (Polyak averaging;
+    Keras' ``use_ema``, TensorFlow's ``ExponentialMovingAverage(num_updates=...)``).
+
+    After step t the average moves towards the parameters with momentum
+    ``min(momentum, (1 + t) / (10 + t))``: at first it follows the latest weights closely,
+    so that a short run is not pulled back towards its starting point.
+
+    Parameters
+    ----------
+    params : ndarray of shape (n_params,)
+        The parameters to average (NumPy or CuPy); the average starts as a copy.
+
+    momentum : float
+        In [0, 1): the weight of the previous average at each step; 0 keeps the latest
+        parameters.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> params = np.zeros(2)
+    >>> average = WeightAverage(params, momentum=0.5)
+    >>> params += 1.0
+    >>> average.update(params)
+    >>> average.average.tolist()  # t = 1: momentum min(0.5, 2 / 11)
+    [0.8181818181818181, 0.8181818181818181]
+    """
+
+    def __init__(self, params, momentum):
+        if not 0 <= momentum < 1:
+            raise ValueError(f"momentum must be in [0, 1), got {momentum!r}.")
+        self.momentum = momentum
+        self.average = params.copy()
+        self.t = 0
+
+    def update(self, params):
+        """Move the average towards ``params`` after one more optimizer step."""
+        self.t += 1
+        momentum = min(self.momentum, (1 + self.t) / (10 + self.t))
+        self.average *= momentum
+        self.average += (1 - momentum) * params
+
+
 def make_optimizer(name, params, learning_rate_init, **options):
     """Build an optimizer from its name.
 

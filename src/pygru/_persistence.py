@@ -78,8 +78,14 @@ FORMAT_VERSION = 3
 # Hyper-parameters added after earlier format versions, with the value that reproduces what a
 # file without them meant (today's defaults differ: a version 1 regressor's targets were not
 # standardised, a version 1 classifier read the last state, and a regressor before version 3
-# had no linear skip).
-_VALUES_BEFORE_ADDED = {"standardize_target": False, "pooling": "last", "linear_skip": False}
+# had no linear skip; a classifier saved before ema_momentum was added kept its last step's
+# weights).
+_VALUES_BEFORE_ADDED = {
+    "standardize_target": False,
+    "pooling": "last",
+    "linear_skip": False,
+    "ema_momentum": None,
+}
 PIPELINE_FORMAT_NAME = "pygru-pipeline"
 PIPELINE_FORMAT_VERSION = 2
 

@@ -56,7 +56,7 @@ def to_keras_weights(estimator, *, fold_standardization=False):
     >>> X = np.random.default_rng(0).standard_normal((8, 4, 3))
     >>> clf = GRUClassifier((5,), max_iter=1).fit(X, [0, 1] * 4)
     >>> [w.shape for w in to_keras_weights(clf, fold_standardization=True)[0]]
-    [(3, 15), (5, 15), (2, 15)]
+    [(3, 15), (5, 15), (2, 15), (3, 15), (5, 15), (2, 15)]
     """
     network = network_of(estimator, fold_standardization)
     layers = [[] for _ in network.hidden_layer_sizes]
