@@ -175,7 +175,7 @@ def test_saved_file_is_a_plain_npz_with_a_json_document(tmp_path):
         np.testing.assert_array_equal(npz["input_scale_"], clf.input_scale_)
     with zipfile.ZipFile(path) as archive:
         metadata = json.loads(archive.read("metadata.json"))
-    assert metadata["format"] == "pygru-estimator" and metadata["format_version"] == 3
+    assert metadata["format"] == "pygru-estimator" and metadata["format_version"] == 4
     assert metadata["estimator"] == "GRUClassifier"
     assert metadata["fitted"]["loss_curve_"] == clf.loss_curve_
     assert len(metadata["arrays"]["params"]["sha256"]) == 64
@@ -237,6 +237,7 @@ def test_files_of_format_version_1_still_load(kind):
         np.testing.assert_allclose(model.predict(X), expected["regressor_predict"], **close)
         # Trained before targets were standardised: loaded as what it was.
         assert model.standardize_target is False and not hasattr(model, "target_mean_")
+    assert model.ema_momentum is None  # trained before weight averaging
 
 
 def test_files_of_format_version_2_still_load():
@@ -245,9 +246,28 @@ def test_files_of_format_version_2_still_load():
     expected = np.load(os.path.join(FIXTURES, "format_v2_expected.npz"))
     model = load(os.path.join(FIXTURES, "format_v2_regressor.npz"))
     assert model.linear_skip is False and model.network_.linear_steps == 0
-    assert model.standardize_target is True
+    assert model.standardize_target is True and model.ema_momentum is None
     np.testing.assert_allclose(
         model.predict(expected["X_regressor"]), expected["regressor_predict"], rtol=1e-5
+    )
+
+
+def test_files_of_format_version_3_still_load():
+    """The last pygru of format version 3 (before ``ema_momentum`` and the classifier's
+    bidirectional default) wrote a classifier and a forecaster with its linear skip: they
+    load as what they were and predict what they predicted."""
+    expected = np.load(os.path.join(FIXTURES, "format_v3_expected.npz"))
+    classifier = load(os.path.join(FIXTURES, "format_v3_classifier.npz"))
+    assert classifier.ema_momentum is None and classifier.bidirectional is False
+    X = expected["X_classifier"]
+    np.testing.assert_array_equal(classifier.predict(X), expected["classifier_predict"])
+    np.testing.assert_allclose(
+        classifier.predict_proba(X), expected["classifier_predict_proba"], rtol=1e-5, atol=1e-6
+    )
+    regressor = load(os.path.join(FIXTURES, "format_v3_regressor.npz"))
+    assert regressor.ema_momentum is None and regressor.network_.linear_steps == 12
+    np.testing.assert_allclose(
+        regressor.predict(expected["X_regressor"]), expected["regressor_predict"], rtol=1e-5
     )
 
 
@@ -371,8 +391,8 @@ HOSTILE_METADATA = {
         "format is 'something-else', expected 'pygru-estimator'",
     ),
     "newer-version": (
-        set_in("format_version", 4),
-        "format version 4 was written by a newer pygru",
+        set_in("format_version", 5),
+        "format version 5 was written by a newer pygru",
     ),
     "version-as-string": (
         set_in("format_version", "1"),
@@ -561,7 +581,7 @@ def test_untampered_copy_loads(good_blob):
 
 def test_refusals_say_what_is_wrong(good_blob):
     with pytest.raises(ValueError, match="newer pygru"):
-        load(io.BytesIO(tampered(good_blob, set_in("format_version", 4))))
+        load(io.BytesIO(tampered(good_blob, set_in("format_version", 5))))
     with pytest.raises(ValueError, match="checksum mismatch for params"):
         load(io.BytesIO(tampered(good_blob, set_in("arrays", "params", "sha256", "0" * 64))))
     with pytest.raises(ValueError, match="estimator must be one of"):

@@ -11,8 +11,13 @@ newer pygru no longer tests that old files load.
 last pygru of format version 2 (commit 1021319, before the regressor's linear skip): a
 one-step forecaster with standardised targets.
 
+``format_v3_classifier.npz``, ``format_v3_regressor.npz`` and ``format_v3_expected.npz`` were
+written by the last pygru of format version 3 (commit 928ac78, before ``ema_momentum`` and the
+classifier's bidirectional default): the small classifier (one direction, no averaging) and
+the one-step forecaster with its linear skip.
+
 Run from the repository root, with the pygru of that version importable:
-``python tests/data/make_format_fixtures.py 1`` (or ``2``).
+``python tests/data/make_format_fixtures.py 1`` (or ``2``, ``3``).
 """
 
 import sys
@@ -56,6 +61,21 @@ def fitted_forecaster():
     return regressor, X[100:]
 
 
+def write_version_3():
+    classifier, X_classifier = fitted_classifier()
+    regressor, X_regressor = fitted_forecaster()
+    pygru.save(classifier, HERE / "format_v3_classifier.npz")
+    pygru.save(regressor, HERE / "format_v3_regressor.npz")
+    np.savez(
+        HERE / "format_v3_expected.npz",
+        X_classifier=X_classifier,
+        classifier_predict=classifier.predict(X_classifier),
+        classifier_predict_proba=classifier.predict_proba(X_classifier),
+        X_regressor=X_regressor,
+        regressor_predict=regressor.predict(X_regressor),
+    )
+
+
 def write_version_2():
     regressor, X_regressor = fitted_forecaster()
     pygru.save(regressor, HERE / "format_v2_regressor.npz")
@@ -82,4 +102,4 @@ def write_version_1():
 
 
 if __name__ == "__main__":
-    {"1": write_version_1, "2": write_version_2}[sys.argv[1]]()
+    {"1": write_version_1, "2": write_version_2, "3": write_version_3}[sys.argv[1]]()
