@@ -1296,3 +1296,28 @@ def test_ema_momentum_out_of_range_is_refused(bad):
     X, y = toy_sequences(n=10)
     with pytest.raises(ValueError, match="ema_momentum"):
         small_classifier(ema_momentum=bad).fit(X, y)
+
+
+def test_an_interrupted_averaging_fit_keeps_the_average_of_its_last_completed_epoch():
+    # Ctrl-C after the first update of the third epoch: the model is the average as it
+    # stood after two epochs (that update is dropped), the same as a two-epoch fit.
+    X, y = toy_sequences()
+
+    def interrupt_in_the_third_epoch(estimator, record):
+        if record["epoch"] == 2:
+            step, calls = estimator._optimizer.step, []
+
+            def step_then_interrupt(grads):
+                calls.append(grads)
+                if len(calls) == 2:
+                    raise KeyboardInterrupt
+                step(grads)
+
+            estimator._optimizer.step = step_then_interrupt
+
+    clf = small_classifier(max_iter=10, ema_momentum=0.9, callbacks=interrupt_in_the_third_epoch)
+    with pytest.warns(UserWarning, match="fit interrupted after 2 epochs"):
+        clf.fit(X, y)
+    two_epochs = small_classifier(max_iter=2, ema_momentum=0.9).fit(X, y)
+    np.testing.assert_array_equal(clf.network_.params, two_epochs.network_.params)
+    assert clf.n_iter_ == 2 and clf.predict(X).shape == (len(X),)
