@@ -67,6 +67,10 @@ from threadpoolctl import threadpool_limits
 import pygru
 from pygru.datasets import UCR_DATASETS, load_ucr
 
+# The report's mean ± std is accuracy.py's, so that both tables read alike.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from accuracy import mean_std  # noqa: E402
+
 RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 RESULTS = {
     "validation": os.path.join(RESULTS_DIR, "conv_branch_lever.md"),
@@ -113,13 +117,6 @@ def require_torch():
             'pip install "pygru[bench]" (or pip install torch)'
         )
     return torch
-
-
-def mean_std(values, digits=3):
-    values = np.asarray(values, dtype=float)
-    if len(values) == 1:
-        return f"{values[0]:.{digits}f}"
-    return f"{values.mean():.{digits}f} ± {values.std():.{digits}f}"
 
 
 def to_padded(X):

@@ -61,45 +61,31 @@ def fitted_forecaster():
     return regressor, X[100:]
 
 
-def write_version_3():
-    classifier, X_classifier = fitted_classifier()
-    regressor, X_regressor = fitted_forecaster()
-    pygru.save(classifier, HERE / "format_v3_classifier.npz")
-    pygru.save(regressor, HERE / "format_v3_regressor.npz")
-    np.savez(
-        HERE / "format_v3_expected.npz",
-        X_classifier=X_classifier,
-        classifier_predict=classifier.predict(X_classifier),
-        classifier_predict_proba=classifier.predict_proba(X_classifier),
-        X_regressor=X_regressor,
-        regressor_predict=regressor.predict(X_regressor),
-    )
+def write_fixtures(version, classifier=None, regressor=None):
+    """Save each given (model, X to predict) as ``format_v<version>_<kind>.npz``, and their
+    inputs and predictions as ``format_v<version>_expected.npz``."""
+    expected = {}
+    if classifier is not None:
+        model, X = classifier
+        pygru.save(model, HERE / f"format_v{version}_classifier.npz")
+        expected.update(
+            X_classifier=X,
+            classifier_predict=model.predict(X),
+            classifier_predict_proba=model.predict_proba(X),
+        )
+    if regressor is not None:
+        model, X = regressor
+        pygru.save(model, HERE / f"format_v{version}_regressor.npz")
+        expected.update(X_regressor=X, regressor_predict=model.predict(X))
+    np.savez(HERE / f"format_v{version}_expected.npz", **expected)
 
 
-def write_version_2():
-    regressor, X_regressor = fitted_forecaster()
-    pygru.save(regressor, HERE / "format_v2_regressor.npz")
-    np.savez(
-        HERE / "format_v2_expected.npz",
-        X_regressor=X_regressor,
-        regressor_predict=regressor.predict(X_regressor),
-    )
-
-
-def write_version_1():
-    classifier, X_classifier = fitted_classifier()
-    regressor, X_regressor = fitted_regressor()
-    pygru.save(classifier, HERE / "format_v1_classifier.npz")
-    pygru.save(regressor, HERE / "format_v1_regressor.npz")
-    np.savez(
-        HERE / "format_v1_expected.npz",
-        X_classifier=X_classifier,
-        classifier_predict=classifier.predict(X_classifier),
-        classifier_predict_proba=classifier.predict_proba(X_classifier),
-        X_regressor=X_regressor,
-        regressor_predict=regressor.predict(X_regressor),
-    )
+WRITERS = {
+    "1": lambda: write_fixtures(1, fitted_classifier(), fitted_regressor()),
+    "2": lambda: write_fixtures(2, regressor=fitted_forecaster()),
+    "3": lambda: write_fixtures(3, fitted_classifier(), fitted_forecaster()),
+}
 
 
 if __name__ == "__main__":
-    {"1": write_version_1, "2": write_version_2, "3": write_version_3}[sys.argv[1]]()
+    WRITERS[sys.argv[1]]()
