@@ -16,8 +16,13 @@ written by the last pygru of format version 3 (commit 928ac78, before ``ema_mome
 classifier's bidirectional default): the small classifier (one direction, no averaging) and
 the one-step forecaster with its linear skip.
 
+``format_v4_classifier.npz``, ``format_v4_regressor.npz`` and ``format_v4_expected.npz`` were
+written by the last pygru of format version 4 (commit ab7e5e7 and its documentation-only
+successors, before the regressor kept its linear skip's ridge penalty): the small classifier
+with the bidirectional, weight-averaging defaults, and the one-step forecaster.
+
 Run from the repository root, with the pygru of that version importable:
-``python tests/data/make_format_fixtures.py 1`` (or ``2``, ``3``).
+``python tests/data/make_format_fixtures.py 1`` (or ``2``, ``3``, ``4``).
 """
 
 import sys
@@ -84,6 +89,7 @@ WRITERS = {
     "1": lambda: write_fixtures(1, fitted_classifier(), fitted_regressor()),
     "2": lambda: write_fixtures(2, regressor=fitted_forecaster()),
     "3": lambda: write_fixtures(3, fitted_classifier(), fitted_forecaster()),
+    "4": lambda: write_fixtures(4, fitted_classifier(), fitted_forecaster()),
 }
 
 
