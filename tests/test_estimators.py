@@ -868,11 +868,60 @@ def test_linear_skip_starts_as_the_ridge_regression_on_each_sequences_last_steps
         windows[i, 8 - len(x) :] = (x[:, 0] - reg.input_mean_[0]) / reg.input_scale_[0]
     targets = (100 * y + 7 - reg.target_mean_[0]) / reg.target_scale_[0]
     alpha = ridge_gcv(windows, targets[:, None], None, np.logspace(-3, 3, 13))[2]
+    assert reg.linear_skip_alpha_ == alpha
     ridge = Ridge(alpha=alpha).fit(windows, targets)
     np.testing.assert_allclose(reg.network_.views["linear.weight"][0], ridge.coef_, rtol=1e-9)
     assert np.abs(reg.network_.views["head.weight"]).max() < 1e-250  # zero, one tiny step
     expected = ridge.predict(windows) * reg.target_scale_[0] + reg.target_mean_[0]
     np.testing.assert_allclose(reg.predict(X), expected, rtol=1e-9)
+
+
+@pytest.mark.parametrize("batch_size, n_targets", [(40, 1), (10, 1), (10, 2)])
+def test_training_keeps_the_linear_skip_at_its_ridge_start(batch_size, n_targets, monkeypatch):
+    # The skip and the head are penalised as the starting ridge regression was, on the
+    # loss's per-minibatch scale: an epoch of small plain gradient steps then leaves the
+    # skip where it started, to first order in the learning rate, in one batch or four
+    # and with two targets (the GRU's correction moves it only through the head, which
+    # starts at zero). Penalised by alpha alone, as before format version 5, it moves off
+    # towards the unpenalised fit at first order.
+    X, y = window_regression(n=40)
+    if n_targets == 2:
+        y = np.column_stack([y, X[:, -2, 0] - 0.5 * y])
+    settings = dict(
+        hidden_layer_sizes=(4,),
+        solver="sgd",
+        momentum=0.0,
+        learning_rate_init=1e-5,
+        batch_size=batch_size,
+        shuffle=False,
+        alpha=0.0,
+        max_iter=1,
+        dtype="float64",
+        random_state=0,
+    )
+
+    def skip_movement():
+        start = GRURegressor(**{**settings, "learning_rate_init": 1e-300}).fit(X, y)
+        trained = GRURegressor(**settings).fit(X, y)
+        assert trained.linear_skip_alpha_ == start.linear_skip_alpha_ > 0
+        skip = [model.network_.views["linear.weight"] for model in (start, trained)]
+        return np.abs(skip[1] - skip[0]).max() / np.abs(skip[0]).max()
+
+    kept = skip_movement()
+    monkeypatch.setattr(GRURegressor, "_stronger_penalties", lambda self, updates: {})
+    alpha_alone = skip_movement()
+    assert alpha_alone > 1e-8 and kept < 1e-3 * alpha_alone
+
+
+def test_the_head_is_penalised_like_the_skip_unless_alpha_is_stronger():
+    X, y = window_regression(n=40)
+    reg = GRURegressor(hidden_layer_sizes=(4,), batch_size=10, alpha=0.0, max_iter=1)
+    reg.fit(X, y)
+    strength = reg.linear_skip_alpha_ / 4  # four minibatches an epoch, one target
+    assert reg._stronger_penalties(4) == {"linear.weight": strength, "head.weight": strength}
+    assert reg.set_params(alpha=strength)._stronger_penalties(4) == {}
+    reg = GRURegressor(hidden_layer_sizes=(4,), linear_skip=False, max_iter=1).fit(X, y)
+    assert reg.linear_skip_alpha_ is None and reg._stronger_penalties(4) == {}
 
 
 def test_linear_skip_extrapolates_a_trend_the_gru_alone_cannot():

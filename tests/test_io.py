@@ -16,7 +16,7 @@ from npz_members import npy_bytes, read_members, tampered, write_members
 from sklearn.exceptions import NotFittedError
 
 from pygru import GRUClassifier, GRURegressor
-from pygru._persistence import load, save
+from pygru._persistence import FORMAT_VERSION, load, save
 from pygru.export import (
     from_keras_weights,
     from_torch_state_dict,
@@ -175,7 +175,7 @@ def test_saved_file_is_a_plain_npz_with_a_json_document(tmp_path):
         np.testing.assert_array_equal(npz["input_scale_"], clf.input_scale_)
     with zipfile.ZipFile(path) as archive:
         metadata = json.loads(archive.read("metadata.json"))
-    assert metadata["format"] == "pygru-estimator" and metadata["format_version"] == 4
+    assert metadata["format"] == "pygru-estimator" and metadata["format_version"] == FORMAT_VERSION
     assert metadata["estimator"] == "GRUClassifier"
     assert metadata["fitted"]["loss_curve_"] == clf.loss_curve_
     assert len(metadata["arrays"]["params"]["sha256"]) == 64
@@ -266,6 +266,27 @@ def test_files_of_format_version_3_still_load():
     )
     regressor = load(os.path.join(FIXTURES, "format_v3_regressor.npz"))
     assert regressor.ema_momentum is None and regressor.network_.linear_steps == 12
+    np.testing.assert_allclose(
+        regressor.predict(expected["X_regressor"]), expected["regressor_predict"], rtol=1e-5
+    )
+
+
+def test_files_of_format_version_4_still_load():
+    """The last pygru of format version 4 (before a regressor kept its skip's ridge
+    penalty) wrote a classifier with the bidirectional, averaging defaults and a forecaster
+    with its linear skip: they load as what they were, the forecaster without a ridge
+    penalty (it trains on with alpha alone, as it was trained), and predict what they
+    predicted."""
+    expected = np.load(os.path.join(FIXTURES, "format_v4_expected.npz"))
+    classifier = load(os.path.join(FIXTURES, "format_v4_classifier.npz"))
+    assert classifier.ema_momentum == 0.99 and classifier.bidirectional is True
+    X = expected["X_classifier"]
+    np.testing.assert_array_equal(classifier.predict(X), expected["classifier_predict"])
+    np.testing.assert_allclose(
+        classifier.predict_proba(X), expected["classifier_predict_proba"], rtol=1e-5, atol=1e-6
+    )
+    regressor = load(os.path.join(FIXTURES, "format_v4_regressor.npz"))
+    assert regressor.network_.linear_steps == 12 and regressor.linear_skip_alpha_ is None
     np.testing.assert_allclose(
         regressor.predict(expected["X_regressor"]), expected["regressor_predict"], rtol=1e-5
     )
@@ -391,8 +412,8 @@ HOSTILE_METADATA = {
         "format is 'something-else', expected 'pygru-estimator'",
     ),
     "newer-version": (
-        set_in("format_version", 5),
-        "format version 5 was written by a newer pygru",
+        set_in("format_version", FORMAT_VERSION + 1),
+        f"format version {FORMAT_VERSION + 1} was written by a newer pygru",
     ),
     "version-as-string": (
         set_in("format_version", "1"),
@@ -581,7 +602,7 @@ def test_untampered_copy_loads(good_blob):
 
 def test_refusals_say_what_is_wrong(good_blob):
     with pytest.raises(ValueError, match="newer pygru"):
-        load(io.BytesIO(tampered(good_blob, set_in("format_version", 5))))
+        load(io.BytesIO(tampered(good_blob, set_in("format_version", FORMAT_VERSION + 1))))
     with pytest.raises(ValueError, match="checksum mismatch for params"):
         load(io.BytesIO(tampered(good_blob, set_in("arrays", "params", "sha256", "0" * 64))))
     with pytest.raises(ValueError, match="estimator must be one of"):

@@ -16,7 +16,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, MinMaxScaler, StandardScaler
 
 from pygru import GRUClassifier, GRURegressor, preprocessing
-from pygru._persistence import _is_fitted, load, save
+from pygru._persistence import FORMAT_VERSION, PIPELINE_FORMAT_VERSION, _is_fitted, load, save
 from pygru.datasets import load_movie_reviews, load_ucr
 from pygru.text import TokenSequencer
 
@@ -183,14 +183,15 @@ def test_a_lone_transformer_round_trips(text_pipeline, text_data):
 def test_a_lone_estimator_still_writes_the_estimator_format(text_pipeline):
     blob = saved_bytes(text_pipeline[-1])
     metadata = json.loads(read_members(blob)["metadata.json"])
-    assert (metadata["format"], metadata["format_version"]) == ("pygru-estimator", 4)
+    assert (metadata["format"], metadata["format_version"]) == ("pygru-estimator", FORMAT_VERSION)
 
 
 def test_pipeline_file_is_a_plain_npz_with_a_json_document(text_pipeline):
     blob = saved_bytes(text_pipeline)
     with np.load(io.BytesIO(blob), allow_pickle=False) as npz:
         metadata = json.loads(npz.zip.read("metadata.json"))
-        assert (metadata["format"], metadata["format_version"]) == ("pygru-pipeline", 3)
+        assert metadata["format"] == "pygru-pipeline"
+        assert metadata["format_version"] == PIPELINE_FORMAT_VERSION
         steps = metadata["root"]["steps"]
         assert [step["class"] for _, step in steps] == [
             "pygru.text.TokenSequencer",
@@ -284,7 +285,10 @@ GRU = ("root", "steps", 1, 1)
 
 # case: (edit of metadata.json, what the refusal must say)
 HOSTILE = {
-    "newer-version": (at("format_version", 4), "format version 4 was written by a newer pygru"),
+    "newer-version": (
+        at("format_version", PIPELINE_FORMAT_VERSION + 1),
+        f"format version {PIPELINE_FORMAT_VERSION + 1} was written by a newer pygru",
+    ),
     "version-as-bool": (at("format_version", True), "format_version must be a positive integer"),
     "root-missing": (removed("root"), "root must be a dict, got NoneType"),
     "root-a-list": (at("root", [1]), "root must be a dict, got list"),

@@ -365,11 +365,13 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         sequence's last ``linear_steps`` steps (the penalty chosen by generalised
         cross-validation, with sample weights as repetitions): the linear skip holds its
         coefficients, the head's bias its intercept, and the head's weights are zero, so
-        that the GRU layers learn what the linear model leaves unexplained."""
+        that the GRU layers learn what the linear model leaves unexplained. The chosen penalty
+        is kept (``linear_skip_alpha_``) for training: see ``_stronger_penalties``."""
         network = self.network_
         window = last_steps_window(np, X, lengths, network.linear_steps)[train]
         weight = None if sample_weight is None else sample_weight[train]
-        coef, intercept, _ = ridge_gcv(window, targets[train], weight, _LINEAR_SKIP_ALPHAS)
+        coef, intercept, alpha = ridge_gcv(window, targets[train], weight, _LINEAR_SKIP_ALPHAS)
+        self.linear_skip_alpha_ = float(alpha)
         xp = network.xp
         network.views["linear.weight"][...] = xp.asarray(coef)
         network.views["head.bias"][...] = xp.asarray(intercept)
@@ -757,6 +759,11 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         """Run up to ``epochs`` epochs over the sequences ``train`` (indices into X). With
         ``average`` (a WeightAverage), the model after each epoch is the averaged weights."""
         batch_size = self._batch_size(len(train))
+        updates_per_epoch = -(-len(train) // batch_size)
+        self._extra_penalties = {
+            name: strength - self.alpha
+            for name, strength in self._stronger_penalties(updates_per_epoch).items()
+        }
         mask_rng = self._mask_rng(self.network_.xp)
         callbacks = _as_callback_list(self.callbacks)
         best_params = last_good_params = self.network_.params.copy()
@@ -924,15 +931,27 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             total += loss * len(batch)
         return total / len(order)
 
+    def _stronger_penalties(self, updates_per_epoch):
+        """{parameter name: L2 strength, on alpha's scale} for the weights that training
+        penalises more strongly than ``alpha``; ``updates_per_epoch`` converts a penalty on
+        the whole training set into that per-minibatch scale. None here."""
+        return {}
+
     def _add_l2_penalty(self, grad, batch_weight):
         """Add MLP's L2 term alpha/2 * ||W||^2 / (the batch's total sample weight) to the
-        gradient; return it for the loss."""
-        if self.alpha == 0:
-            return 0.0
-        weights = self.network_.params * self._weight_mask
-        grad += (self.alpha / batch_weight) * weights
-        # A sum, not weights @ weights: a BLAS dot can depend on the thread count.
-        return 0.5 * self.alpha * float((weights * weights).sum()) / batch_weight
+        gradient, and the stronger penalties' excess over it; return them for the loss."""
+        loss = 0.0
+        if self.alpha != 0:
+            weights = self.network_.params * self._weight_mask
+            grad += (self.alpha / batch_weight) * weights
+            # A sum, not weights @ weights: a BLAS dot can depend on the thread count.
+            loss = 0.5 * self.alpha * float((weights * weights).sum()) / batch_weight
+        if self._extra_penalties:
+            weights, grads = self.network_.views, self.network_.unflatten(grad)
+            for name, extra in self._extra_penalties.items():
+                grads[name] += (extra / batch_weight) * weights[name]
+                loss += 0.5 * extra * float((weights[name] * weights[name]).sum()) / batch_weight
+        return loss
 
     # ------------------------------------------------------------------ prediction
     def _forward_all(self, X, lengths):
@@ -2027,7 +2046,9 @@ default="constant"
         the network starts at a ridge regression, and the penalty keeps the GRU's
         correction small unless the data support it. On the inner validation split of the
         bundled forecasting series it lowered the mean MASE from 1.14 (1e-4) to 0.70
-        (``benchmarks/README.md``).
+        (``benchmarks/README.md``). With the linear skip, the skip's and the head's weights
+        are penalised at least as strongly as the skip's starting ridge regression (see
+        ``linear_skip``).
 
     dropout : float, default=0.0
         Fraction of each GRU layer's input features set to zero while training, in [0, 1),
@@ -2134,8 +2155,14 @@ default="zeros"
         targets on those steps, with the GRU's output weights at zero, and then trains with
         the rest of the network: the GRU learns what the linear model leaves unexplained.
         This lets a forecaster follow a trend beyond the training range, which the GRU's
-        saturating units cannot. "auto": used with ``output="last"`` and numeric input, the
-        only case where it is defined (True elsewhere is an error).
+        saturating units cannot. While training, the skip and the output weights (which
+        carry the GRU's correction) keep the ridge's penalty, ``linear_skip_alpha_``,
+        converted to the loss's scale (divided by the minibatches per epoch and the number
+        of targets) if it is stronger than ``alpha``: the ridge is where training leaves the
+        skip unless the correction pays for itself at the penalty the linear model needed,
+        so on noisy, nearly linear data the model stays close to the ridge. "auto": used
+        with ``output="last"`` and numeric input, the only case where it is defined (True
+        elsewhere is an error).
 
     patch_size : int, "auto" or None, default="auto"
         Feed runs of ``patch_size`` consecutive time steps to the GRU as one step of
@@ -2207,6 +2234,13 @@ default="zeros"
         The bias vectors, from input to output: for each layer and direction the input
         and recurrent biases, of shape (3 * units,); the output bias, of shape
         (n_outputs_,). Views into ``network_.params`` (copies when on a GPU).
+
+    linear_skip_alpha_ : float or None
+        The ridge penalty that generalised cross-validation chose for the linear skip's
+        starting point (on the sum of squared errors of the standardised targets), which
+        training keeps on the skip and the output weights; None without a linear skip, and
+        for a model loaded from a file written before pygru kept it (format version 4 and
+        older), which trains on with ``alpha`` alone.
 
     loss_curve_ : list of float
         Training loss (half the mean squared error, with the L2 penalty) of each epoch,
@@ -2314,6 +2348,26 @@ default="zeros"
         if self.linear_skip == "auto":
             return self.output == "last" and self.embedding_dim is None
         return self.linear_skip
+
+    def _initialize(self, hidden_layer_sizes, rng, linear_steps=0):
+        super()._initialize(hidden_layer_sizes, rng, linear_steps)
+        self.linear_skip_alpha_ = None  # set by _fit_linear_skip when there is a skip
+
+    def _stronger_penalties(self, updates_per_epoch):
+        """The linear skip and the head's weights (which carry the GRU's correction to it)
+        are penalised at least as strongly as the ridge regression the skip started from.
+        That ridge penalises the sum of squared errors by ``linear_skip_alpha_``; the loss
+        is half the mean squared error per minibatch and per target, so the same penalty is
+        ``linear_skip_alpha_ / (updates_per_epoch * n_outputs_)`` on alpha's scale. The
+        ridge is then where training stays unless the GRU's correction pays for itself at
+        the penalty the linear model needed, and the penalty does not depend on how many
+        minibatches an epoch has."""
+        if self.linear_skip_alpha_ is None:
+            return {}
+        strength = self.linear_skip_alpha_ / (updates_per_epoch * self.n_outputs_)
+        if strength <= self.alpha:
+            return {}
+        return {"linear.weight": strength, "head.weight": strength}
 
     def __init__(
         self,
@@ -2536,9 +2590,14 @@ default="zeros"
         return float(np.mean(np.square(self.target_scale_)))
 
     def _get_target_state(self):
-        """The number of targets, the rank of y (which fixes the shape of predictions) and,
-        with ``standardize_target``, each target's mean and scale."""
-        state = {"n_outputs_": int(self.n_outputs_), "_y_ndim": int(self._y_ndim)}
+        """The number of targets, the rank of y (which fixes the shape of predictions), the
+        linear skip's ridge penalty and, with ``standardize_target``, each target's mean and
+        scale."""
+        state = {
+            "n_outputs_": int(self.n_outputs_),
+            "_y_ndim": int(self._y_ndim),
+            "linear_skip_alpha_": self.linear_skip_alpha_,
+        }
         arrays = {}
         if hasattr(self, "target_mean_"):
             arrays["target_mean_"] = np.ascontiguousarray(self.target_mean_)
@@ -2548,6 +2607,7 @@ default="zeros"
     def _set_target_state(self, state, arrays):
         self.n_outputs_ = read_count(state, "n_outputs_", minimum=1)
         self._y_ndim = read_choice(state, "_y_ndim", (1, 2, 3))
+        self.linear_skip_alpha_ = _read_linear_skip_alpha(state, self.network_.linear_steps)
         # Files written before standardize_target existed hold no target scaling.
         if "target_mean_" in arrays or "target_scale_" in arrays:
             self.target_mean_, self.target_scale_ = _read_scaling(
@@ -2679,6 +2739,22 @@ def _read_scaling(arrays, prefix, size):
     if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(scale)) and np.all(scale > 0)):
         raise ValueError(f"{mean_name} and {scale_name} must be finite, the scale positive")
     return mean, scale
+
+
+def _read_linear_skip_alpha(state, linear_steps):
+    """The linear skip's ridge penalty from a restored state: None, or a positive number
+    for a network with a skip. Files written before format version 5 have none: their skip
+    and head were penalised by alpha alone, which None keeps (and saves again)."""
+    if "linear_skip_alpha_" not in state:
+        return None
+    alpha = read_float(state, "linear_skip_alpha_", allow_none=True)
+    if alpha is None:
+        return None
+    if not linear_steps:
+        raise ValueError(f"linear_skip_alpha_={alpha!r} given for a network without a linear skip")
+    if not (np.isfinite(alpha) and alpha > 0):
+        raise ValueError(f"linear_skip_alpha_ must be a positive number, got {alpha!r}")
+    return alpha
 
 
 def _first_best_epoch(n_iter, validation_scores):
