@@ -24,8 +24,13 @@ and MASE (the MAE divided by the in-sample MAE of the naive forecast on the trai
 
 --split validation never reads the held-out part: it runs the same protocol on the first
 80 % of each series alone (its last 20 % becomes the evaluation part), which is where
-defaults are chosen (benchmarks/README.md). --options adds GRURegressor parameters to both
-GRU rows.
+defaults are chosen (benchmarks/README.md). --origins 0.6 0.7 0.8 scores it at several
+forecast origins instead: fit on that fraction of the training part, forecast the rest of
+it; the report then adds each method's mean MASE over the series x origin cells and the
+cells where it is at least as good as the linear AR. --options adds GRURegressor
+parameters to both GRU rows.
+
+    python benchmarks/forecasting.py --split validation --origins 0.6 0.7 0.8 --no-write
 
 The report goes to stdout and (unless --no-write) to benchmarks/results/forecasting.md.
 """
@@ -163,12 +168,14 @@ def fit_quietly(model, X, y):
 
 
 # --------------------------------------------------------------------------- one series
-def run_series(name, seeds, quick, with_ets, split="test", options=None):
+def run_series(name, seeds, quick, with_ets, split="test", options=None, origin=None):
+    """One series' row; with split="validation" the training part alone, forecast from
+    ``origin`` (the fraction of it fitted on; None: its last 20 % is forecast)."""
     loader, season = SERIES[name]
     series = loader().data
     if split == "validation":  # the training part only; its own last 20 % is evaluated
         series = series[: split_point(len(series))]
-    n_train = split_point(len(series))
+    n_train = split_point(len(series)) if origin is None else int(round(origin * len(series)))
     lookback = lookback_for(season)
     X, y = make_windows(series, lookback=lookback)  # y[i] = series[i + lookback]
     is_test = np.arange(lookback, len(series)) >= n_train
@@ -177,7 +184,7 @@ def run_series(name, seeds, quick, with_ets, split="test", options=None):
     test_times = np.arange(n_train, len(series))
 
     row = dict(
-        name=name,
+        name=name if origin is None else f"{name} {origin:.0%}",
         length=len(series),
         n_test=len(truth),
         season=season,
@@ -219,7 +226,8 @@ def cell(row, key):
     return f"{mean_std(result[:, 0], 1)} ({mean_std(result[:, 1], 2)})"
 
 
-def report(rows, seeds, quick, with_ets, split="test"):
+def methods_of(with_ets):
+    """(row key, label) of each method in the report, in its order."""
     methods = [
         ("naive", "naive (previous value)"),
         ("seasonal", "seasonal naive (value m back)"),
@@ -227,13 +235,26 @@ def report(rows, seeds, quick, with_ets, split="test"):
     ]
     if with_ets:
         methods.append(("ets", "ETS (statsmodels, AICc on the training part)"))
-    methods += [(key, label) for key, label, _ in GRU_VARIANTS]
+    return methods + [(key, label) for key, label, _ in GRU_VARIANTS]
+
+
+def report(rows, seeds, quick, with_ets, split="test", origins=None):
     gru_settings = ", ".join(f"{k}={v!r}" for k, v in QUICK_GRU.items()) if quick else ""
+    if split == "test":
+        heading = "## One-step-ahead forecasts on the last 20 % of each series"
+    elif origins:
+        heading = (
+            "## Inner validation at several origins: the first 80 % of each series alone, "
+            "fitted on the first part of it named in each column, the rest forecast (the "
+            "held-out part is never read)"
+        )
+    else:
+        heading = (
+            "## Inner validation: the first 80 % of each series alone, its last 20 % "
+            "forecast (the held-out part is never read)"
+        )
     lines = [
-        "## One-step-ahead forecasts on the last 20 % of each series"
-        if split == "test"
-        else "## Inner validation: the first 80 % of each series alone, its last 20 % "
-        "forecast (the held-out part is never read)",
+        heading,
         "",
         "MAE (MASE) on the held-out part, raw scale; the GRU rows are mean ± std over "
         f"{len(seeds)} seed(s) (`random_state={seeds[0]}..{seeds[-1]}`"
@@ -244,7 +265,7 @@ def report(rows, seeds, quick, with_ets, split="test"):
         "| method | " + " | ".join(row["name"] for row in rows) + " |",
         "|---|" + "---|" * len(rows),
     ]
-    for key, label in methods:
+    for key, label in methods_of(with_ets):
         lines.append(f"| {label} | " + " | ".join(cell(row, key) for row in rows) + " |")
     lines += [
         "",
@@ -259,6 +280,25 @@ def report(rows, seeds, quick, with_ets, split="test"):
             f"{row.get('ets_model', 'not run')} | "
             f"{row['gru_time']:.1f} / {row['gru_es_time']:.1f} |"
         )
+    return lines
+
+
+def origins_summary(rows, with_ets):
+    """Each method's mean MASE over the rows (series x origin cells) and the cells where it
+    is at least as good as the linear AR."""
+    lines = [
+        "",
+        "## Over all series x origin cells",
+        "",
+        "| method | mean MASE | cells at least as good as the linear AR |",
+        "|---|---|---|",
+    ]
+    linear = np.array([row["linear"][1] for row in rows])
+    for key, label in methods_of(with_ets):
+        if key == "seasonal":  # not defined for every series
+            continue
+        mase = np.array([np.mean(np.asarray(row[key])[..., 1]) for row in rows])
+        lines.append(f"| {label} | {mase.mean():.3f} | {np.sum(mase <= linear)} / {len(rows)} |")
     return lines
 
 
@@ -277,12 +317,21 @@ def main(argv=None):
         help="validation: evaluate on the last 20 %% of each training part (default test)",
     )
     parser.add_argument(
+        "--origins",
+        type=float,
+        nargs="+",
+        help="with --split validation: fractions of each training part to fit on, each "
+        "forecasting the rest of it (default: 0.8 alone)",
+    )
+    parser.add_argument(
         "--options", type=json.loads, default={}, help="JSON of extra GRURegressor parameters"
     )
     parser.add_argument("--threads", type=int, default=1, help="OpenMP/BLAS threads")
     parser.add_argument("--output", default=RESULTS, help=f"report file (default {RESULTS})")
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args(argv)
+    if args.origins and (args.split != "validation" or not all(0 < o < 1 for o in args.origins)):
+        parser.error("--origins takes fractions in (0, 1) and needs --split validation")
     seeds = list(range(1 if args.quick else args.seeds))
     with_ets = statsmodels_available()
     if not with_ets:
@@ -291,8 +340,9 @@ def main(argv=None):
     start = time.perf_counter()
     with threadpool_limits(args.threads):
         rows = [
-            run_series(name, seeds, args.quick, with_ets, args.split, args.options)
+            run_series(name, seeds, args.quick, with_ets, args.split, args.options, origin)
             for name in args.series
+            for origin in args.origins or [None]
         ]
     elapsed = time.perf_counter() - start
 
@@ -300,6 +350,7 @@ def main(argv=None):
         ["python benchmarks/forecasting.py"]
         + (["--quick"] if args.quick else [])
         + (["--split validation"] if args.split == "validation" else [])
+        + (["--origins " + " ".join(map(str, args.origins))] if args.origins else [])
         + ([f"--options '{json.dumps(args.options)}'"] if args.options else [])
     )
     header = [
@@ -314,7 +365,10 @@ def main(argv=None):
         "`benchmarks/forecasting.py`.",
         "",
     ]
-    text = "\n".join(header + report(rows, seeds, args.quick, with_ets, args.split)) + "\n"
+    lines = header + report(rows, seeds, args.quick, with_ets, args.split, args.origins)
+    if args.origins:
+        lines += origins_summary(rows, with_ets)
+    text = "\n".join(lines) + "\n"
     print(text)
     if not args.no_write:
         os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)

@@ -76,3 +76,25 @@ def test_benchmark_quick_run_writes_its_table(tmp_path):
     assert "--quick run" in table
     for row in rows:
         assert np.all(np.isfinite(row["gru"])) and row["gru"].shape == (1, 2)
+
+
+def test_benchmark_scores_inner_origins_without_reading_the_held_out_part():
+    rows = load_benchmark("forecasting.py").main(
+        ["--quick", "--split", "validation", "--origins", "0.6", "0.8"]
+        + ["--series", "nile", "--no-write"]
+    )
+    assert [row["name"] for row in rows] == ["nile 60%", "nile 80%"]
+    inner = load_nile().data[:80]  # the training part; its last 20 values are never read
+    for row, n_train in zip(rows, [48, 64]):
+        assert row["length"] == 80 and row["n_test"] == 80 - n_train
+        naive_mae = np.mean(np.abs(inner[n_train:] - inner[n_train - 1 : -1]))
+        in_sample_naive_mae = np.mean(np.abs(np.diff(inner[:n_train])))
+        np.testing.assert_allclose(row["naive"], [naive_mae, naive_mae / in_sample_naive_mae])
+    # the 80 % origin is the inner split of --split validation alone
+    (alone,) = load_benchmark("forecasting.py").main(
+        ["--quick", "--split", "validation", "--series", "nile", "--no-write"]
+    )
+    np.testing.assert_array_equal(alone["linear"], rows[1]["linear"])
+    np.testing.assert_array_equal(alone["gru"], rows[1]["gru"])
+    with pytest.raises(SystemExit):
+        load_benchmark("forecasting.py").main(["--origins", "0.5", "--no-write"])
