@@ -292,6 +292,26 @@ def test_files_of_format_version_4_still_load():
     )
 
 
+def test_a_linear_skip_penalty_read_from_a_file_is_checked():
+    X = np.sin(np.arange(60.0) / 3)[:, None]
+    windows, targets = np.stack([X[i : i + 6] for i in range(54)]), X[6:60, 0]
+    settings = dict(hidden_layer_sizes=(3,), max_iter=1, random_state=0)
+    with_skip = saved_bytes(GRURegressor(**settings).fit(windows, targets))
+    without_skip = saved_bytes(GRURegressor(linear_skip=False, **settings).fit(windows, targets))
+    for blob, value, message in [
+        (with_skip, -1.0, "linear_skip_alpha_ must be a positive number, got -1.0"),
+        (with_skip, 0.0, "linear_skip_alpha_ must be a positive number, got 0.0"),
+        (with_skip, "1", "fitted attribute linear_skip_alpha_ has a value of the wrong type"),
+        (without_skip, 1.0, "linear_skip_alpha_=1.0 given for a network without a linear skip"),
+    ]:
+        with pytest.raises(ValueError, match=re.escape(message)):
+            load(io.BytesIO(tampered(blob, set_in("fitted", "linear_skip_alpha_", value))))
+    # A file from before the penalty was kept loads without it, and saves and loads again.
+    legacy = load(io.BytesIO(tampered(with_skip, delete("fitted", "linear_skip_alpha_"))))
+    assert legacy.linear_skip_alpha_ is None and legacy.network_.linear_steps == 6
+    assert load(io.BytesIO(saved_bytes(legacy))).linear_skip_alpha_ is None
+
+
 def test_files_without_best_epoch_hold_the_first_best_validation_epoch():
     """A file from before ``best_epoch_`` (format 2 and older) gets it from the rule fit
     applied: the first best validation score, or the last epoch without early stopping."""
