@@ -17,6 +17,7 @@ from sklearn.exceptions import NotFittedError
 
 from pygru import GRUClassifier, GRURegressor
 from pygru._persistence import FORMAT_VERSION, load, save
+from pygru.datasets import make_windows
 from pygru.export import (
     from_keras_weights,
     from_torch_state_dict,
@@ -252,23 +253,30 @@ def test_files_of_format_version_2_still_load():
     )
 
 
-def test_files_of_format_version_3_still_load():
-    """The last pygru of format version 3 (before ``ema_momentum`` and the classifier's
-    bidirectional default) wrote a classifier and a forecaster with its linear skip: they
-    load as what they were and predict what they predicted."""
-    expected = np.load(os.path.join(FIXTURES, "format_v3_expected.npz"))
-    classifier = load(os.path.join(FIXTURES, "format_v3_classifier.npz"))
-    assert classifier.ema_momentum is None and classifier.bidirectional is False
+def load_fixtures_predicting_as_saved(version):
+    """The classifier and regressor fixtures of format ``version``, after checking that they
+    predict what they predicted when they were saved."""
+    expected = np.load(os.path.join(FIXTURES, f"format_v{version}_expected.npz"))
+    classifier = load(os.path.join(FIXTURES, f"format_v{version}_classifier.npz"))
     X = expected["X_classifier"]
     np.testing.assert_array_equal(classifier.predict(X), expected["classifier_predict"])
     np.testing.assert_allclose(
         classifier.predict_proba(X), expected["classifier_predict_proba"], rtol=1e-5, atol=1e-6
     )
-    regressor = load(os.path.join(FIXTURES, "format_v3_regressor.npz"))
-    assert regressor.ema_momentum is None and regressor.network_.linear_steps == 12
+    regressor = load(os.path.join(FIXTURES, f"format_v{version}_regressor.npz"))
     np.testing.assert_allclose(
         regressor.predict(expected["X_regressor"]), expected["regressor_predict"], rtol=1e-5
     )
+    return classifier, regressor
+
+
+def test_files_of_format_version_3_still_load():
+    """The last pygru of format version 3 (before ``ema_momentum`` and the classifier's
+    bidirectional default) wrote a classifier and a forecaster with its linear skip: they
+    load as what they were and predict what they predicted."""
+    classifier, regressor = load_fixtures_predicting_as_saved(3)
+    assert classifier.ema_momentum is None and classifier.bidirectional is False
+    assert regressor.ema_momentum is None and regressor.network_.linear_steps == 12
 
 
 def test_files_of_format_version_4_still_load():
@@ -277,24 +285,13 @@ def test_files_of_format_version_4_still_load():
     with its linear skip: they load as what they were, the forecaster without a ridge
     penalty (it trains on with alpha alone, as it was trained), and predict what they
     predicted."""
-    expected = np.load(os.path.join(FIXTURES, "format_v4_expected.npz"))
-    classifier = load(os.path.join(FIXTURES, "format_v4_classifier.npz"))
+    classifier, regressor = load_fixtures_predicting_as_saved(4)
     assert classifier.ema_momentum == 0.99 and classifier.bidirectional is True
-    X = expected["X_classifier"]
-    np.testing.assert_array_equal(classifier.predict(X), expected["classifier_predict"])
-    np.testing.assert_allclose(
-        classifier.predict_proba(X), expected["classifier_predict_proba"], rtol=1e-5, atol=1e-6
-    )
-    regressor = load(os.path.join(FIXTURES, "format_v4_regressor.npz"))
     assert regressor.network_.linear_steps == 12 and regressor.linear_skip_alpha_ is None
-    np.testing.assert_allclose(
-        regressor.predict(expected["X_regressor"]), expected["regressor_predict"], rtol=1e-5
-    )
 
 
 def test_a_linear_skip_penalty_read_from_a_file_is_checked():
-    X = np.sin(np.arange(60.0) / 3)[:, None]
-    windows, targets = np.stack([X[i : i + 6] for i in range(54)]), X[6:60, 0]
+    windows, targets = make_windows(np.sin(np.arange(60.0) / 3), lookback=6)
     settings = dict(hidden_layer_sizes=(3,), max_iter=1, random_state=0)
     with_skip = saved_bytes(GRURegressor(**settings).fit(windows, targets))
     without_skip = saved_bytes(GRURegressor(linear_skip=False, **settings).fit(windows, targets))
