@@ -18,10 +18,12 @@ Forecasting is measured by benchmarks/forecasting.py.
     python benchmarks/accuracy.py --quick            # 1 seed, short training: a smoke run
     python benchmarks/accuracy.py --options '{"pooling": "last"}' --no-write
     python benchmarks/accuracy.py --split validation # inner split of the training data only
+    python benchmarks/accuracy.py --split validation --model-seeds 3 --tasks classification
 
 --split validation never reads the test sets: each seed holds out a stratified 30 % of each
 training set and scores on it. Candidate defaults are compared that way (benchmarks/README.md,
-"Protocol").
+"Protocol"), with --model-seeds 3: each split is fitted with three GRU seeds, so that a
+candidate is not judged against one lucky draw of the model's own initialisation and order.
 """
 
 import argparse
@@ -59,6 +61,7 @@ RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "a
 VARIANTS = [("defaults", {}), ("unidirectional", {"bidirectional": False})]
 DTW_WINDOW = 0.1  # Sakoe-Chiba band, as a fraction of the longer series of a pair
 VALIDATION_FRACTION = 0.3  # --split validation: stratified share of each training set
+MODEL_SEED_STRIDE = 1000  # --model-seeds: GRU random_state = seed + stride * j, j < model seeds
 TEXT_SEQUENCER = dict(max_features=10000, max_len=50)
 TEXT_CLASSIFIER = dict(
     embedding_dim=64,
@@ -258,7 +261,14 @@ def run_baselines(split):
     )
 
 
-def run_classification(names, seeds, options, quick, split_mode):
+def model_seeds_of(seed, n_model_seeds):
+    """The GRU's random_state values for one split seed: the seed itself, then seeds
+    MODEL_SEED_STRIDE apart, so that the model's own randomness is averaged separately from
+    the split's."""
+    return [seed + MODEL_SEED_STRIDE * j for j in range(n_model_seeds)]
+
+
+def run_classification(names, seeds, options, quick, split_mode, n_model_seeds=1):
     settings = {**(QUICK_CLASSIFIER if quick else {}), **options}
     variants = VARIANTS[:1] if quick else VARIANTS
     rocket = minirocket_class()
@@ -301,13 +311,14 @@ def run_classification(names, seeds, options, quick, split_mode):
                 )
                 row["rocket"].append(clf.score(np.transpose(X_eval, to_aeon), y_eval))
             for label, extra in variants:
-                clf = GRUClassifier(random_state=seed, **{**settings, **extra})
-                result = row[label]
-                result["time"].append(fit_quietly(clf, X_train, y_train))
-                result["test"].append(clf.score(X_eval, y_eval))
-                result["train"].append(clf.score(X_train, y_train))
-                result["epochs"].append(clf.n_iter_)
-                result["k"] = getattr(clf, "patch_size_", "–")
+                for model_seed in model_seeds_of(seed, n_model_seeds):
+                    clf = GRUClassifier(random_state=model_seed, **{**settings, **extra})
+                    result = row[label]
+                    result["time"].append(fit_quietly(clf, X_train, y_train))
+                    result["test"].append(clf.score(X_eval, y_eval))
+                    result["train"].append(clf.score(X_train, y_train))
+                    result["epochs"].append(clf.n_iter_)
+                    result["k"] = getattr(clf, "patch_size_", "–")
         row["rocket"] = row["rocket"] or None
         for label, _ in variants:
             r = row[label]
@@ -328,7 +339,9 @@ def check(ok, delta):
     return f"{'✓' if ok else '✗'} {delta * 100:+.1f}"
 
 
-def classification_report(rows, settings, labels, has_rocket, n_seeds, split_mode):
+def classification_report(
+    rows, settings, labels, has_rocket, n_seeds, split_mode, n_model_seeds=1
+):
     where = (
         "the archive's test split"
         if split_mode == "test"
@@ -336,13 +349,18 @@ def classification_report(rows, settings, labels, has_rocket, n_seeds, split_mod
         "set, one per seed (the test sets are not read)"
     )
     gru = f"GRUClassifier({format_settings(settings)}{', ' * bool(settings)}random_state=seed)"
+    over = f"{n_seeds} seed(s)"
+    if n_model_seeds > 1:
+        over = (
+            f"{n_seeds} seed(s) × {n_model_seeds} model seeds (the GRU's random_state is seed "
+            f"+ {MODEL_SEED_STRIDE} j, j < {n_model_seeds}; the baselines' is seed)"
+        )
     lines = [
         f"## Time-series classification (accuracy on {where})",
         "",
         f"pygru: `{gru}`, the same for every set (bidirectional by default); "
         "*unidirectional*: the same with `bidirectional=False`. Test and train accuracy are "
-        f"mean ± std over {n_seeds} "
-        "seed(s); fit s: mean seconds per fit; k: the patch size chosen by "
+        f"mean ± std over {over}; fit s: mean seconds per fit; k: the patch size chosen by "
         "`patch_size='auto'`. Baselines, computed in this run: 1-NN Euclidean, "
         "`StandardScaler` + `LogisticRegression(max_iter=5000)` and `StandardScaler` + "
         "`MLPClassifier(max_iter=1000, random_state=seed)` on the flattened series, "
@@ -522,6 +540,13 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5, help="seeds per model (default 5)")
     parser.add_argument(
+        "--model-seeds",
+        type=int,
+        default=1,
+        help="GRU fits per seed, with random_state seed + 1000 j (default 1): averages the "
+        "model's own randomness apart from the split's, for comparing candidate defaults",
+    )
+    parser.add_argument(
         "--quick",
         action="store_true",
         help="1 seed, 40 epochs, defaults only, no text: a smoke run, not for comparison",
@@ -552,6 +577,8 @@ def main(argv=None):
     parser.add_argument("--output", default=RESULTS, help=f"report file (default {RESULTS})")
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args(argv)
+    if args.model_seeds < 1:
+        parser.error(f"--model-seeds must be at least 1, got {args.model_seeds}")
     seeds = list(range(1 if args.quick else args.seeds))
     tasks = [task for task in args.tasks if not (args.quick and task == "text")]
 
@@ -560,10 +587,10 @@ def main(argv=None):
     with threadpool_limits(args.threads):
         if "classification" in tasks:
             rows, settings, labels, has_rocket = run_classification(
-                args.datasets, seeds, args.options, args.quick, args.split
+                args.datasets, seeds, args.options, args.quick, args.split, args.model_seeds
             )
             sections += classification_report(
-                rows, settings, labels, has_rocket, len(seeds), args.split
+                rows, settings, labels, has_rocket, len(seeds), args.split, args.model_seeds
             )
             sections.append("")
         if "text" in tasks:
@@ -580,7 +607,9 @@ def main(argv=None):
         f"Written by `{command}` on {date.today().isoformat()}: pygru {pygru.__version__}, "
         f"scikit-learn {sklearn.__version__}, NumPy {np.__version__}, Python "
         f"{platform.python_version()}, {os.cpu_count()} CPU(s), {args.threads} thread(s); "
-        f"{len(seeds)} seed(s); GRUClassifier options {json.dumps(args.options)}; split "
+        f"{len(seeds)} seed(s)"
+        + (f" × {args.model_seeds} model seeds" if args.model_seeds > 1 else "")
+        + f"; GRUClassifier options {json.dumps(args.options)}; split "
         f"{args.split}; total {elapsed / 60:.1f} min. "
         + ("**--quick run: 40 epochs, 1 seed; not for comparison.** " if args.quick else "")
         + "Fit times depend on the machine and its load. Protocol and sources: "

@@ -1,5 +1,5 @@
 """benchmarks/accuracy.py: its DTW against a brute-force recursion, its 1-NN Euclidean against
-scikit-learn, and a --quick run on one small set."""
+scikit-learn, a --quick run on one small set, and its --model-seeds option."""
 
 import numpy as np
 import pytest
@@ -72,3 +72,29 @@ def test_quick_run_on_one_set(bench, tmp_path, capsys):
     assert row["defaults"]["train"][0] > 0.8  # short training, still well above chance (0.5)
     assert 0.9 < row["ed"][0] < 1 and 0.9 < row["dtw"][0] < 1
     capsys.readouterr()
+
+
+def test_model_seeds_fit_each_split_with_several_gru_seeds(bench, tmp_path, capsys, monkeypatch):
+    fitted_with = []
+    original_fit = bench.GRUClassifier.fit
+
+    def recording_fit(self, X, y, **kwargs):
+        fitted_with.append(self.random_state)
+        return original_fit(self, X, y, **kwargs)
+
+    monkeypatch.setattr(bench.GRUClassifier, "fit", recording_fit)
+    output = tmp_path / "accuracy.md"
+    argv = ["--quick", "--split", "validation", "--datasets", "ItalyPowerDemand"]
+    argv += ["--model-seeds", "2", "--output", str(output), "--options", '{"max_iter": 3}']
+    (row,) = bench.main(argv)
+    assert fitted_with == [0, bench.MODEL_SEED_STRIDE]
+    assert len(row["defaults"]["test"]) == 2 and len(row["mlp"]) == 1
+    report = output.read_text(encoding="utf-8")
+    assert "1 seed(s) × 2 model seeds" in report
+    capsys.readouterr()
+
+
+def test_model_seeds_must_be_positive(bench, capsys):
+    with pytest.raises(SystemExit):
+        bench.main(["--quick", "--model-seeds", "0", "--no-write"])
+    assert "--model-seeds must be at least 1, got 0" in capsys.readouterr().err
