@@ -1,6 +1,7 @@
 """GRUClassifier and GRURegressor: scikit-learn's own checks, the training loop's contract,
 and learning real data."""
 
+import copy
 import pickle
 import warnings
 
@@ -10,6 +11,7 @@ from sklearn.base import clone
 from sklearn.datasets import make_blobs
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import Ridge
+from sklearn.metrics import log_loss
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
@@ -1287,7 +1289,17 @@ def test_best_epoch_names_the_epoch_whose_weights_the_model_holds():
 
 
 # ------------------------------------------------------------------ weight averaging
-def test_ema_momentum_holds_the_moving_average_of_every_update():
+def training_objective(clf, X, y, params):
+    """The objective a full-batch fit minimises (mean cross-entropy plus alpha / 2 * ||W||^2 /
+    n_samples), for ``params`` in the classifier ``clf``."""
+    probe = copy.deepcopy(clf)
+    probe.network_.params[...] = params
+    weights = params * clf._weight_mask
+    penalty = 0.5 * clf.alpha * float((weights * weights).sum()) / len(y)
+    return log_loss(y, probe.predict_proba(X), labels=clf.classes_) + penalty
+
+
+def test_ema_momentum_ends_on_the_average_or_the_last_step_with_the_lower_training_loss():
     # One update per epoch (a single full batch), so a callback sees the weights after every
     # update. A warm start fixes where the averaging starts: the weights of the first fit.
     X, y = toy_sequences(n=24)
@@ -1300,6 +1312,7 @@ def test_ema_momentum_holds_the_moving_average_of_every_update():
     start = plain.network_.params.copy()
     averaged = clone(plain).set_params(max_iter=5).fit(X, y)
     np.testing.assert_array_equal(averaged.network_.params, start)  # same first fit
+    shaken = clone(averaged).fit(X, y)
     seen.clear()
     plain.set_params(max_iter=30).fit(X, y)
     raw = list(seen)
@@ -1312,9 +1325,22 @@ def test_ema_momentum_holds_the_moving_average_of_every_update():
     for t, params in enumerate(raw, start=1):
         m = min(momentum, (1 + t) / (10 + t))
         expected = m * expected + (1 - m) * params
-    np.testing.assert_allclose(averaged.network_.params, expected, rtol=1e-5, atol=1e-6)
-    assert np.abs(averaged.network_.params - raw[-1]).max() > 1e-3
+    assert np.abs(expected - raw[-1]).max() > 1e-3
+    # Still descending, the last step has the lower training loss than the lagging average,
+    # so the fit ends on it.
+    assert training_objective(plain, X, y, raw[-1]) < training_objective(plain, X, y, expected)
+    np.testing.assert_array_equal(averaged.network_.params, raw[-1])
     assert averaged.best_epoch_ == averaged.n_iter_ == 35
+
+    # A last step that lands far off (here a callback shakes the weights after the last
+    # update) has the higher loss, and the fit ends on the average.
+    def shake_after_the_last_epoch(est, record):
+        if record["epoch"] == 35:
+            est.network_.params += np.random.default_rng(0).normal(0, 1, est.network_.params.size)
+
+    shaken.set_params(max_iter=30, ema_momentum=momentum, callbacks=shake_after_the_last_epoch)
+    shaken.fit(X, y)
+    np.testing.assert_allclose(shaken.network_.params, expected, rtol=1e-5, atol=1e-6)
 
 
 def test_ema_momentum_zero_is_no_averaging_and_partial_fit_takes_plain_steps():

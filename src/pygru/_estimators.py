@@ -847,6 +847,18 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             self.network_.params[...] = best_params
             self.best_epoch_ = best_epoch
         else:
+            if average is not None and stopped_by not in ("divergence", "interrupt"):
+                # The average guards against ending on a step that raised the loss, the last
+                # step against an average that straddles a jump of the weights.
+                last_good_params = self._lower_objective(
+                    [last_good_params, self.network_.params.copy()],
+                    X,
+                    lengths,
+                    targets,
+                    sample_weight,
+                    train,
+                    batch_size,
+                )
             self.network_.params[...] = last_good_params
             self.best_epoch_ = self.n_iter_
         if stopped_by == "max_iter" and epochs > 1:
@@ -892,19 +904,10 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         ``average`` (a WeightAverage or None) follows every update."""
         xp = self.network_.xp
         order = train[self._rng.permutation(len(train))] if self.shuffle else train
-        device_order = xp.asarray(order)  # one small copy per epoch on the GPU
         total = 0.0
-        for start in range(0, len(order), batch_size):
-            batch = device_order[start : start + batch_size]
-            host_batch = order[start : start + batch_size]
-            batch_lengths = lengths[host_batch]
-            # Batches are cut to their own longest sequence: padding is never computed.
-            batch_X = X[batch][:, : batch_lengths.max()]
-            batch_targets = targets[batch]
-            if self._output_mode() == "sequence":
-                batch_targets = batch_targets[:, : batch_lengths.max()]
-            host_weights = None if sample_weight is None else sample_weight[host_batch]
-            weights = None if host_weights is None else xp.asarray(host_weights)
+        for batch_X, batch_lengths, batch_targets, weights, batch_weight in self._minibatches(
+            X, lengths, targets, sample_weight, order, batch_size
+        ):
             output, cache = self.network_.forward(
                 batch_X,
                 batch_lengths,
@@ -916,9 +919,6 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             if not np.isfinite(loss):
                 return loss
             grad = self.network_.backward(d_output.astype(self.dtype, copy=False), cache)
-            # As MLP: the L2 term is divided by the batch's total weight, so that a weight of
-            # k acts as k copies of a sequence.
-            batch_weight = len(batch) if host_weights is None else float(host_weights.sum())
             loss += self._add_l2_penalty(grad, batch_weight)
             if not (np.isfinite(loss) and xp.isfinite(grad).all()):
                 return np.inf if np.isfinite(loss) else loss
@@ -928,8 +928,56 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 return np.inf
             if average is not None:
                 average.update(self.network_.params)
-            total += loss * len(batch)
+            total += loss * len(batch_lengths)
         return total / len(order)
+
+    def _minibatches(self, X, lengths, targets, sample_weight, order, batch_size):
+        """(X, lengths, targets, sample weights on the device or None, total weight) of each
+        minibatch of the sequences ``order``, in that order; ``sample_weight`` is a host
+        array (or None), sent to the device batch by batch."""
+        xp = self.network_.xp
+        device_order = xp.asarray(order)  # one small copy per epoch on the GPU
+        for start in range(0, len(order), batch_size):
+            batch = device_order[start : start + batch_size]
+            host_batch = order[start : start + batch_size]
+            batch_lengths = lengths[host_batch]
+            # Batches are cut to their own longest sequence: padding is never computed.
+            batch_X = X[batch][:, : batch_lengths.max()]
+            batch_targets = targets[batch]
+            if self._output_mode() == "sequence":
+                batch_targets = batch_targets[:, : batch_lengths.max()]
+            host_weights = None if sample_weight is None else sample_weight[host_batch]
+            weights = None if host_weights is None else xp.asarray(host_weights)
+            # As MLP: the L2 term is divided by the batch's total weight, so that a weight of
+            # k acts as k copies of a sequence.
+            batch_weight = len(host_batch) if host_weights is None else float(host_weights.sum())
+            yield batch_X, batch_lengths, batch_targets, weights, batch_weight
+
+    def _training_objective(self, X, lengths, targets, sample_weight, train, batch_size):
+        """What training minimises (the loss with its L2 terms, summed as ``_run_epoch``
+        sums it), for the network's current weights on the sequences ``train``, without
+        dropout and without changing the weights."""
+        unused_grad = self.network_.xp.zeros_like(self.network_.params)
+        total = 0.0
+        for batch_X, batch_lengths, batch_targets, weights, batch_weight in self._minibatches(
+            X, lengths, targets, sample_weight, train, batch_size
+        ):
+            output, _ = self.network_.forward(batch_X, batch_lengths, keep_cache=False)
+            loss, _ = self._loss(output, batch_targets, weights, batch_lengths)
+            loss += self._add_l2_penalty(unused_grad, batch_weight)
+            total += loss * len(batch_lengths)
+        return total / len(train)
+
+    def _lower_objective(self, candidates, X, lengths, targets, sample_weight, train, batch_size):
+        """Of the weight vectors ``candidates``, the one with the lowest training objective
+        (the first of equals)."""
+        objectives = []
+        for params in candidates:
+            self.network_.params[...] = params
+            objectives.append(
+                self._training_objective(X, lengths, targets, sample_weight, train, batch_size)
+            )
+        return candidates[int(np.argmin(objectives))]
 
     def _stronger_penalties(self, updates_per_epoch):
         """{parameter name: L2 strength, on alpha's scale} for the weights that training
@@ -1178,14 +1226,16 @@ default="constant"
     ema_momentum : float, default=0.99
         If set, in [0, 1): ``fit`` keeps an exponential moving average of the weights over
         its optimizer steps (Polyak averaging; 0.99 is Keras' ``ema_momentum``), with
-        momentum ``min(ema_momentum, (1 + t) / (10 + t))`` after step t, and the fitted
-        model holds the average: it smooths the last updates' noise, so that a run does not
-        end on a step that happened to raise the loss. With early stopping the averaged
-        weights are the ones scored and kept. ``partial_fit`` takes plain steps. None: the
-        weights of the last step (or of the best epoch, with early stopping). On by default
-        for the classifier (the inner validation split of the bundled sets: mean accuracy
-        0.913 without, 0.915 with; no set lower), off for the regressor (a tie on the
-        forecasting series).
+        momentum ``min(ema_momentum, (1 + t) / (10 + t))`` after step t. The fit ends on
+        the average or the last step's weights, whichever has the lower training objective
+        (loss and L2 terms): the average guards against a run that ends on a step that
+        happened to raise the loss, the last step against an average that straddles a jump
+        of the weights (Adam can leave one region for another late in a run, and a point
+        between the two is a poor model). With early stopping the averaged weights are the
+        ones scored and kept. ``partial_fit`` takes plain steps. None: the weights of the
+        last step (or of the best epoch, with early stopping). On by default for the
+        classifier, off for the regressor (a tie on the forecasting series); see
+        ``benchmarks/README.md`` for the measurements.
 
     batch_size : int or "auto", default=16
         Number of sequences per minibatch (one optimizer update each). "auto" uses
@@ -2005,11 +2055,13 @@ default="constant"
     ema_momentum : float, default=None
         If set, in [0, 1): ``fit`` keeps an exponential moving average of the weights over
         its optimizer steps (Polyak averaging, as Keras' ``use_ema``), with momentum
-        ``min(ema_momentum, (1 + t) / (10 + t))`` after step t, and the fitted model holds
-        the average: it smooths the last updates' noise, so that a run does not end on a
-        step that happened to raise the loss. With early stopping the averaged weights are
-        the ones scored and kept. ``partial_fit`` takes plain steps. None: the weights of
-        the last step (or of the best epoch, with early stopping).
+        ``min(ema_momentum, (1 + t) / (10 + t))`` after step t. The fit ends on the average
+        or the last step's weights, whichever has the lower training objective (loss and L2
+        terms): the average guards against a run that ends on a step that happened to raise
+        the loss, the last step against an average that straddles a jump of the weights.
+        With early stopping the averaged weights are the ones scored and kept.
+        ``partial_fit`` takes plain steps. None: the weights of the last step (or of the
+        best epoch, with early stopping).
 
     batch_size : int or "auto", default=16
         Number of sequences per minibatch (one optimizer update each). "auto" uses
