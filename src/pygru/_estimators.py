@@ -766,7 +766,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         }
         mask_rng = self._mask_rng(self.network_.xp)
         callbacks = _as_callback_list(self.callbacks)
-        best_params = last_good_params = self.network_.params.copy()
+        best_params = last_good_params = last_step_params = self.network_.params.copy()
         best_epoch = self.best_epoch_
         stopped_by = "max_iter"
         progress = _progress_bar(epochs, self.verbose)
@@ -792,6 +792,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 last_good_params = (
                     self.network_.params if average is None else average.average
                 ).copy()
+                if average is not None:
+                    last_step_params = self.network_.params.copy()
                 self.n_iter_ += 1
                 self.t_ += len(train)
                 self.loss_curve_.append(loss)
@@ -847,11 +849,11 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             self.network_.params[...] = best_params
             self.best_epoch_ = best_epoch
         else:
-            if average is not None and stopped_by not in ("divergence", "interrupt"):
+            if average is not None:
                 # The average guards against ending on a step that raised the loss, the last
                 # step against an average that straddles a jump of the weights.
                 last_good_params = self._lower_objective(
-                    [last_good_params, self.network_.params.copy()],
+                    [last_good_params, last_step_params],
                     X,
                     lengths,
                     targets,
