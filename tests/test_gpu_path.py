@@ -117,19 +117,22 @@ def test_parameters_optimizer_state_and_data_stay_on_the_device(cupy):
         random_state=0,
     ).fit(X, y)
     assert seen == [(cupy.ndarray, cupy.ndarray, cupy.ndarray, True)] * 3
-    # Parameters, weight mask, X and targets cross once, then one shuffled order per epoch
-    # and, for the pooling head (the default "concat"), each batch's lengths (8 batches per
-    # epoch); no array comes back. Per batch only scalars are read: the loss and the checks
-    # for non-finite values and class indices.
-    assert fake_cupy.TRANSFERS["host_to_device"] == 4 + 3 + 8 * 3, fake_cupy.TRANSFERS
+    # Parameters, weight mask, X and targets cross once, then one shuffled order per pass
+    # over the data and, for the pooling head (the default "concat"), each batch's lengths
+    # (8 batches per pass); no array comes back. The passes are the 3 epochs and, at the
+    # end, one for each of the two weights the fit can end on (the average and the last
+    # step), to compare their training objectives. Per batch only scalars are read: the
+    # loss and the checks for non-finite values and class indices.
+    passes = 3 + 2
+    assert fake_cupy.TRANSFERS["host_to_device"] == 4 + passes * (1 + 8), fake_cupy.TRANSFERS
     assert fake_cupy.TRANSFERS["device_to_host"] == 0, fake_cupy.TRANSFERS
-    assert fake_cupy.TRANSFERS["scalars_read"] <= 6 * 8 * 3, fake_cupy.TRANSFERS
+    assert fake_cupy.TRANSFERS["scalars_read"] <= 6 * 8 * passes, fake_cupy.TRANSFERS
     fake_cupy.TRANSFERS.clear()
     clf.predict(X)  # one batch: X and its lengths in, the output back
     assert fake_cupy.TRANSFERS == {"host_to_device": 2, "device_to_host": 1}
     fake_cupy.TRANSFERS.clear()
     clf.set_params(pooling="last").fit(X, y)  # the final states need no lengths on the device
-    assert fake_cupy.TRANSFERS["host_to_device"] == 4 + 3, fake_cupy.TRANSFERS
+    assert fake_cupy.TRANSFERS["host_to_device"] == 4 + passes, fake_cupy.TRANSFERS
 
 
 def test_dropout_masks_are_made_on_the_device(cupy):
