@@ -311,9 +311,9 @@ def run_classification(names, seeds, options, quick, split_mode, n_model_seeds=1
                 )
                 row["rocket"].append(clf.score(np.transpose(X_eval, to_aeon), y_eval))
             for label, extra in variants:
+                result = row[label]
                 for model_seed in model_seeds_of(seed, n_model_seeds):
                     clf = GRUClassifier(random_state=model_seed, **{**settings, **extra})
-                    result = row[label]
                     result["time"].append(fit_quietly(clf, X_train, y_train))
                     result["test"].append(clf.score(X_eval, y_eval))
                     result["train"].append(clf.score(X_train, y_train))
@@ -543,8 +543,9 @@ def main(argv=None):
         "--model-seeds",
         type=int,
         default=1,
-        help="GRU fits per seed, with random_state seed + 1000 j (default 1): averages the "
-        "model's own randomness apart from the split's, for comparing candidate defaults",
+        help=f"GRU fits per seed, with random_state seed + {MODEL_SEED_STRIDE} j (default 1): "
+        "averages the model's own randomness apart from the split's, for comparing candidate "
+        "defaults",
     )
     parser.add_argument(
         "--quick",
