@@ -98,3 +98,17 @@ def test_benchmark_scores_inner_origins_without_reading_the_held_out_part():
     np.testing.assert_array_equal(alone["gru"], rows[1]["gru"])
     with pytest.raises(SystemExit):
         load_benchmark("forecasting.py").main(["--origins", "0.5", "--no-write"])
+
+
+def test_default_regressor_on_raw_series_reaches_the_linear_autoregression_where_readme_says():
+    # Issue 15's bar, on the benchmark's own protocol (last 20 % held out, raw scale, no
+    # transform): the default GRURegressor is at least as good as RidgeCV on the lag window
+    # on lynx, and ties it on airline (within 2 %; 11.7 against 11.7 in the README). Before
+    # target standardisation it predicted a constant on both (MAE 5x-35x the linear AR's).
+    # Nile and sunspots, where the README says it is still behind, are not asserted.
+    forecasting = load_benchmark("forecasting.py")
+    forecasting.GRU_VARIANTS = [v for v in forecasting.GRU_VARIANTS if v[0] == "gru"]
+    lynx = forecasting.run_series("lynx", [0], quick=False, with_ets=False)
+    airline = forecasting.run_series("airline", [0], quick=False, with_ets=False)
+    assert lynx["gru"][0, 0] <= lynx["linear"][0]
+    assert airline["gru"][0, 0] <= 1.02 * airline["linear"][0]
