@@ -1055,6 +1055,21 @@ def test_a_single_sequence_gets_a_message_about_the_missing_batch_axis():
     assert clf.predict(X[0][np.newaxis]).shape == (1,)
 
 
+def test_a_single_univariate_sequence_as_a_column_gets_a_warning_about_the_batch_axis():
+    # (T, 1) is a valid batch of T one-step univariate sequences, so it is not refused; but
+    # for a model of univariate sequences it is far more likely one sequence missing its
+    # batch axis, and without the warning it would silently get T predictions.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(12, 9))
+    reg = GRURegressor(hidden_layer_sizes=(3,), max_iter=1).fit(X, X[:, -1])
+    with pytest.warns(UserWarning, match=r"read as 9 sequences of one time step.*X\[np.newaxis\]"):
+        assert reg.predict(X[0][:, np.newaxis]).shape == (9,)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert reg.predict(X[0][np.newaxis]).shape == (1,)
+        assert reg.predict(X[:1, :1]).shape == (1,)  # one one-step sequence: nothing to warn of
+
+
 # ------------------------------------------------------------- pooling over time
 
 POOLINGS = ["mean", "max", "attention", "concat"]

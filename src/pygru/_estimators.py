@@ -262,6 +262,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             self.n_features_in_ = padded.shape[2]
         else:
             _sequences.check_n_features(X, padded, self.n_features_in_, type(self).__name__)
+            _sequences.warn_if_one_univariate_sequence(X, self.n_features_in_)
         return padded, lengths
 
     def _network_input(self, X, padded, lengths):

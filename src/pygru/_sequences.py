@@ -20,6 +20,8 @@ Token sequences (:func:`to_padded_tokens`) are non-negative integer ids where 0 
 padding, as Keras' ``mask_zero=True``.
 """
 
+import warnings
+
 import numpy as np
 from scipy import sparse
 
@@ -216,6 +218,21 @@ def check_n_features(X, padded, n_features, owner):
         raise ValueError(
             f"X has {padded.shape[2]} features per time step, but {owner} is expecting "
             f"{n_features} features as input{_single_sequence_hint(X, n_features)}"
+        )
+
+
+def warn_if_one_univariate_sequence(X, n_features):
+    """Warn when X, a 2-D array of shape (n, 1) given to a univariate model, is read as n
+    sequences of one time step each: more likely it is one sequence of n time steps without
+    its batch axis (a valid but unusual input, so a warning rather than an error)."""
+    shape = getattr(X, "shape", None)
+    if n_features == 1 and shape is not None and len(shape) == 2 and shape[1] == 1 < shape[0]:
+        warnings.warn(
+            f"X has shape {tuple(shape)} and is read as {shape[0]} sequences of one time "
+            f"step each. If it is one sequence of {shape[0]} time steps, pass a batch of "
+            "one, X[np.newaxis] (or [X]).",
+            UserWarning,
+            stacklevel=2,
         )
 
 
