@@ -771,12 +771,12 @@ def test_the_gradient_of_the_whole_training_objective_matches_finite_differences
         output, cache = network.forward(inputs, lengths)
         loss, d_output = estimator._loss(output, targets, row_weights, lengths)
         gradient = network.backward(d_output, cache)
-        loss += estimator._add_l2_penalty(gradient, float(row_weights.sum()))
+        loss += estimator._l2_penalty(float(row_weights.sum()), gradient)
         return loss, gradient
 
     params = network.params.copy()
     _, gradient = objective(params)
-    penalty = estimator._add_l2_penalty(np.zeros_like(params), float(row_weights.sum()))
+    penalty = estimator._l2_penalty(float(row_weights.sum()))
     weights_only = params * estimator._weight_mask
     assert penalty == pytest.approx(0.5 * 0.3 * weights_only @ weights_only / row_weights.sum())
     step = 1e-6
@@ -1091,7 +1091,7 @@ def test_the_gradient_of_a_pooled_objective_matches_finite_differences(pooling):
         output, cache = network.forward(inputs, lengths)
         loss, d_output = clf._loss(output, targets, None, lengths)
         gradient = network.backward(d_output, cache)
-        return loss + clf._add_l2_penalty(gradient, float(len(X))), gradient
+        return loss + clf._l2_penalty(float(len(X)), gradient), gradient
 
     params = network.params.copy()
     _, gradient = objective(params)

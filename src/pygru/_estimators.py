@@ -922,7 +922,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             if not np.isfinite(loss):
                 return loss
             grad = self.network_.backward(d_output.astype(self.dtype, copy=False), cache)
-            loss += self._add_l2_penalty(grad, batch_weight)
+            loss += self._l2_penalty(batch_weight, grad)
             if not (np.isfinite(loss) and xp.isfinite(grad).all()):
                 return np.inf if np.isfinite(loss) else loss
             clip_gradients(grad, self.clipnorm, self.clipvalue)
@@ -960,14 +960,13 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         """What training minimises (the loss with its L2 terms, summed as ``_run_epoch``
         sums it), for the network's current weights on the sequences ``train``, without
         dropout and without changing the weights."""
-        unused_grad = self.network_.xp.zeros_like(self.network_.params)
         total = 0.0
         for batch_X, batch_lengths, batch_targets, weights, batch_weight in self._minibatches(
             X, lengths, targets, sample_weight, train, batch_size
         ):
             output, _ = self.network_.forward(batch_X, batch_lengths, keep_cache=False)
             loss, _ = self._loss(output, batch_targets, weights, batch_lengths)
-            loss += self._add_l2_penalty(unused_grad, batch_weight)
+            loss += self._l2_penalty(batch_weight)
             total += loss * len(batch_lengths)
         return total / len(train)
 
@@ -988,19 +987,23 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         the whole training set into that per-minibatch scale. None here."""
         return {}
 
-    def _add_l2_penalty(self, grad, batch_weight):
-        """Add MLP's L2 term alpha/2 * ||W||^2 / (the batch's total sample weight) to the
-        gradient, and the stronger penalties' excess over it; return them for the loss."""
+    def _l2_penalty(self, batch_weight, grad=None):
+        """MLP's L2 term alpha/2 * ||W||^2 / (the batch's total sample weight) and the
+        stronger penalties' excess over it, for the loss; with ``grad`` (training), their
+        gradient is added to it too."""
         loss = 0.0
         if self.alpha != 0:
             weights = self.network_.params * self._weight_mask
-            grad += (self.alpha / batch_weight) * weights
+            if grad is not None:
+                grad += (self.alpha / batch_weight) * weights
             # A sum, not weights @ weights: a BLAS dot can depend on the thread count.
             loss = 0.5 * self.alpha * float((weights * weights).sum()) / batch_weight
         if self._extra_penalties:
-            weights, grads = self.network_.views, self.network_.unflatten(grad)
+            weights = self.network_.views
+            grads = None if grad is None else self.network_.unflatten(grad)
             for name, extra in self._extra_penalties.items():
-                grads[name] += (extra / batch_weight) * weights[name]
+                if grads is not None:
+                    grads[name] += (extra / batch_weight) * weights[name]
                 loss += 0.5 * extra * float((weights[name] * weights[name]).sum()) / batch_weight
         return loss
 

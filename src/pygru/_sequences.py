@@ -226,7 +226,8 @@ def warn_if_one_univariate_sequence(X, n_features):
     sequences of one time step each: more likely it is one sequence of n time steps without
     its batch axis (a valid but unusual input, so a warning rather than an error)."""
     shape = getattr(X, "shape", None)
-    if n_features == 1 and shape is not None and len(shape) == 2 and shape[1] == 1 < shape[0]:
+    is_column = shape is not None and len(shape) == 2 and shape[1] == 1
+    if n_features == 1 and is_column and shape[0] > 1:
         warnings.warn(
             f"X has shape {tuple(shape)} and is read as {shape[0]} sequences of one time "
             f"step each. If it is one sequence of {shape[0]} time steps, pass a batch of "
