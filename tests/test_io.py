@@ -216,6 +216,18 @@ def test_a_failed_save_leaves_no_partial_file_and_keeps_the_old_one(
         assert path.read_bytes() == existing
 
 
+def test_saving_to_a_directory_or_into_a_missing_one_names_the_path_given(tmp_path):
+    clf, _ = fitted_classifier()
+    with pytest.raises(IsADirectoryError, match="got a directory") as info:
+        save(clf, tmp_path)
+    assert info.value.filename == str(tmp_path)
+    missing = tmp_path / "no such folder" / "model.npz"
+    with pytest.raises(FileNotFoundError, match="does not exist") as info:
+        save(clf, missing)
+    assert info.value.filename == str(missing)
+    assert list(tmp_path.iterdir()) == []  # and nothing was written
+
+
 FIXTURES = os.path.join(os.path.dirname(__file__), "data")
 
 

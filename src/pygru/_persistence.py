@@ -62,6 +62,7 @@ scikit-learn convention) keeps working and keeps everything, optimizer included,
 only be loaded from trusted sources.
 """
 
+import errno
 import hashlib
 import itertools
 import json
@@ -166,6 +167,8 @@ def save(obj, path):
         ``obj`` or one of its steps is of another type (``FunctionTransformer``, a
         subclass, ...), or holds a value that cannot be stored without pickle; the message
         names the step.
+    IsADirectoryError, FileNotFoundError
+        ``path`` is a directory, or names a directory that does not exist.
 
     Notes
     -----
@@ -447,6 +450,7 @@ def _describe_array(array):
 
 def _write_atomically(path, document, arrays):
     directory = os.path.dirname(os.path.abspath(path))
+    _check_writable_path(path, directory)
     handle, temporary = tempfile.mkstemp(prefix=".pygru-", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(handle, "wb") as file:
@@ -455,6 +459,15 @@ def _write_atomically(path, document, arrays):
     except BaseException:
         os.unlink(temporary)
         raise
+
+
+def _check_writable_path(path, directory):
+    """Raise the error ``open(path, "wb")`` would, naming ``path`` rather than the temporary
+    file that the atomic write creates beside it."""
+    if os.path.isdir(path):
+        raise IsADirectoryError(errno.EISDIR, "save needs a file path, got a directory", path)
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(errno.ENOENT, "the directory to save into does not exist", path)
 
 
 def _write_zip(file, document, arrays):
