@@ -850,6 +850,15 @@ def test_standardize_target_can_be_switched_off():
     np.testing.assert_array_equal(reg.predict(X), network_output.ravel().astype(np.float64))
 
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf, 1e300])
+def test_targets_that_are_not_finite_in_the_models_dtype_are_refused(bad):
+    X, y = window_regression()
+    y = y.copy()
+    y[3] = bad  # 1e300 is finite, but not in float32, the default dtype
+    with pytest.raises(ValueError, match="y contains NaN, inf, or a value too large for float32"):
+        GRURegressor(hidden_layer_sizes=(4,), max_iter=2).fit(X, y)
+
+
 # ------------------------------------------------------------- the regressor's linear skip
 
 

@@ -2608,7 +2608,10 @@ default="zeros"
                     f"n_targets) for output='last', got {targets.shape}"
                 )
             if not np.all(np.isfinite(targets)):
-                raise ValueError("y contains NaN or infinity")
+                raise ValueError(
+                    f"y contains NaN, inf, or a value too large for {np.dtype(self.dtype)}; "
+                    "expected finite values"
+                )
             y_ndim = targets.ndim
             targets = targets.reshape(len(targets), -1)
         if first_call:
