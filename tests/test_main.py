@@ -30,3 +30,16 @@ def test_bad_patch_size_is_a_usage_error(bad, capsys):
         main(["--patch-size", bad])
     assert exit_info.value.code == 2
     assert "--patch-size" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "option, bad",
+    [("--hidden", "0"), ("--hidden", "-3"), ("--epochs", "0"), ("--epochs", "2.5")]
+    + [("--seed", "-1"), ("--seed", str(2**32)), ("--seed", "x")],
+)
+def test_bad_numbers_are_usage_errors_not_tracebacks(option, bad, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([option, bad])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {option}: expected" in err and repr(bad) in err

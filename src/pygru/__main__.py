@@ -18,6 +18,18 @@ from pygru import GRUClassifier
 from pygru.datasets import UCR_DATASETS, load_ucr
 
 
+def _positive_int(text):
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return int(text)
+
+
+def _seed(text):
+    if not text.isdigit() or int(text) > 2**32 - 1:
+        raise argparse.ArgumentTypeError(f"expected an integer from 0 to 2**32 - 1, got {text!r}")
+    return int(text)
+
+
 def _patch_size(text):
     if text == "auto":
         return text
@@ -29,8 +41,8 @@ def _patch_size(text):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m pygru", description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="ItalyPowerDemand", choices=sorted(UCR_DATASETS))
-    parser.add_argument("--hidden", type=int, default=64, help="GRU hidden units")
-    parser.add_argument("--epochs", type=int, default=300, help="maximum epochs")
+    parser.add_argument("--hidden", type=_positive_int, default=64, help="GRU hidden units")
+    parser.add_argument("--epochs", type=_positive_int, default=300, help="maximum epochs")
     parser.add_argument(
         "--patch-size",
         default="auto",
@@ -43,7 +55,7 @@ def main(argv=None):
         default=True,
         help="read each sequence in both directions (the default) or forwards only",
     )
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=_seed, default=0)
     args = parser.parse_args(argv)
 
     data = load_ucr(args.dataset)
