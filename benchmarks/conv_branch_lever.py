@@ -2,34 +2,38 @@
 # convolutional branch beside the GRU, as in GRU-FCN (Elsayed, Maida and Bayoumi 2018, the GRU
 # version of Karim et al.'s 2018 LSTM-FCN), would lift the classifier's accuracy; pygru would
 # only grow one if it won across the bundled sets, not on one or two. Building it into pygru's
-# NumPy/CUDA layers first would have cost far more than finding out, so all four models are
+# NumPy/CUDA layers first would have cost far more than finding out, so all the models are
 # written here in PyTorch, the GRU-only model A standing in for GRUClassifier's defaults. It
 # did not win (benchmarks/README.md, "A convolutional branch (GRU-FCN), measured and not
 # adopted"), so nothing here is used by pygru; the script stays so that the measurement can be
 # repeated, or rerun on other data.
 """A convolutional branch beside the GRU (GRU-FCN): does it help pygru's classifier?
 
-Four models, written in PyTorch in this script, the same for every set:
+Six models, written in PyTorch in this script, the same for every set:
 
 - A: GRU(64) over patches of k = ceil(T / 32) steps when the longest training series T is
   over 64 steps (k = 1 otherwise; the last patch is filled with zeros), concat pooling (the
   last state, the mean and the maximum of the GRU outputs over the valid steps), a linear
   head: GRUClassifier's default architecture and optimiser, re-implemented. Not identical to
   GRUClassifier: torch's initialisation, a zero-filled last patch (pygru repeats the last
-  step), and the patience below (pygru's "auto" waits max(10, ceil(500 / batches per
-  epoch)) epochs: 42 to 250 on these splits);
+  step), and, unless --patience auto, the patience below (pygru's "auto" waits max(10,
+  ceil(500 / batches per epoch)) epochs: 42 to 250 on these splits);
 - B: A + the FCN branch of LSTM-FCN (Karim, Majumdar, Darabi and Chen 2018, IEEE Access 6)
   and GRU-FCN (Elsayed, Maida and Bayoumi 2018, arXiv:1812.07683) on the raw steps: three
   Conv1d blocks of 128, 256, 128 filters, kernels 8, 5, 3 ("same" padding), each with
   BatchNorm and ReLU, then global average pooling over the valid steps, concatenated with
   A's features;
 - C: A + a small branch of 32, 64, 32 filters (same kernels);
-- D: the FCN branch (128, 256, 128) alone.
+- D: the FCN branch (128, 256, 128) alone;
+- E, F: C and B with layer normalisation (over each series' channels and valid steps, a
+  learned scale and shift per channel) in place of batch normalisation, which is unstable in
+  batches of 16 (benchmarks/README.md).
 
 Training, the same for all: inputs standardised per feature on the training part (padded
 steps set to 0), Adam with learning rate 3e-3 and weight decay 1e-4, cross-entropy, batches of
 16 (split evenly, never of size 1), up to 300 epochs, stopped when the training loss has not
-improved by 1e-4 for 10 epochs. torch.manual_seed(seed) before each model is built.
+improved by 1e-4 for 10 epochs (--patience N; --patience auto is GRUClassifier's rule, max(10,
+ceil(500 / updates per epoch)) epochs). torch.manual_seed(seed) before each model is built.
 
 Protocol (benchmarks/README.md, "Protocol"): by default each seed splits every bundled
 training set once, stratified 70 / 30 (train_test_split(random_state=seed)); every model is
@@ -42,6 +46,7 @@ and wins / ties / losses of B, C and D against A on the same split and seed.
     python benchmarks/conv_branch_lever.py --quick         # 1 seed, 20 epochs: a smoke run
     python benchmarks/conv_branch_lever.py --split test    # the archive's test split
     python benchmarks/conv_branch_lever.py --sets ArrowHead GunPoint --models A C --no-write
+    python benchmarks/conv_branch_lever.py --models A E --patience auto --model-seeds 3
 
 Needs PyTorch (the `bench` extra: pip install "pygru[bench]"). The report goes to stdout and
 (unless --no-write) to benchmarks/results/conv_branch_lever.md, or conv_branch_lever_test.md
@@ -79,11 +84,13 @@ RESULTS = {
 
 # --------------------------------------------------------------------------- settings
 # Fixed before the first run, the same for every set; nothing is tuned per set.
-MODELS = {  # name: (label, GRU branch?, convolution filters or None)
-    "A": ("GRU(64), patches, concat pooling", True, None),
-    "B": ("A + FCN branch (128, 256, 128)", True, (128, 256, 128)),
-    "C": ("A + small branch (32, 64, 32)", True, (32, 64, 32)),
-    "D": ("FCN branch (128, 256, 128) alone", False, (128, 256, 128)),
+MODELS = {  # name: (label, GRU branch?, convolution filters or None, normalisation)
+    "A": ("GRU(64), patches, concat pooling", True, None, None),
+    "B": ("A + FCN branch (128, 256, 128)", True, (128, 256, 128), "batch"),
+    "C": ("A + small branch (32, 64, 32)", True, (32, 64, 32), "batch"),
+    "D": ("FCN branch (128, 256, 128) alone", False, (128, 256, 128), "batch"),
+    "E": ("C with layer normalisation", True, (32, 64, 32), "layer"),
+    "F": ("B with layer normalisation", True, (128, 256, 128), "layer"),
 }
 REFERENCE = "A"  # the others are counted against it
 KERNELS = (8, 5, 3)
@@ -94,10 +101,12 @@ LEARNING_RATE = 3e-3
 WEIGHT_DECAY = 1e-4
 BATCH_SIZE = 16
 MAX_EPOCHS = 300
-PATIENCE = 10  # epochs without a training-loss improvement of TOL
+PATIENCE = 10  # epochs without a training-loss improvement of TOL (--patience)
+AUTO_PATIENCE_UPDATES = 500  # --patience auto: GRUClassifier's rule, in optimizer updates
 TOL = 1e-4
 VALIDATION_FRACTION = 0.3
 N_SEEDS = 3
+MODEL_SEED_STEP = 1000  # --model-seeds N: each split also fitted with seed + 1000, + 2000, ...
 QUICK_MAX_EPOCHS = 20  # --quick: 1 seed, 20 epochs; a smoke run, not for comparison
 SHORT_NAMES = {"ItalyPowerDemand": "ItalyPower", "PickupGestureWiimoteZ": "Pickup"}
 
@@ -172,7 +181,7 @@ def make_splits(name, split, seeds):
 # --------------------------------------------------------------------------- the models
 @functools.cache
 def model_class():
-    """The torch.nn.Module of the four models (defined once torch is known to be there)."""
+    """The torch.nn.Module of the six models (defined once torch is known to be there)."""
     import torch
     import torch.nn.functional as F
     from torch import nn
@@ -180,8 +189,27 @@ def model_class():
     def valid_steps(lengths, T):
         return torch.arange(T)[None, :] < lengths[:, None]  # (B, T) bool
 
+    class MaskedLayerNorm(nn.Module):
+        """Layer normalisation of each series over its channels and valid steps (GroupNorm
+        with one group, but blind to the padding), with a learned scale and shift per
+        channel: unlike batch normalisation, the same in training and at prediction, and
+        independent of the other series in a batch."""
+
+        def __init__(self, channels, eps=1e-5):
+            super().__init__()
+            self.weight = nn.Parameter(torch.ones(channels))
+            self.bias = nn.Parameter(torch.zeros(channels))
+            self.eps = eps
+
+        def forward(self, h, valid):  # h: (B, C, T), valid: (B, 1, T) of 0 / 1
+            count = valid.sum((1, 2), keepdim=True) * h.shape[1]
+            mean = (h * valid).sum((1, 2), keepdim=True) / count
+            var = (((h - mean) * valid) ** 2).sum((1, 2), keepdim=True) / count
+            h = (h - mean) / torch.sqrt(var + self.eps)
+            return h * self.weight[None, :, None] + self.bias[None, :, None]
+
     class GRUWithConvBranch(nn.Module):
-        def __init__(self, T, n_features, n_classes, gru, filters):
+        def __init__(self, T, n_features, n_classes, gru, filters, norm):
             super().__init__()
             self.use_gru, self.filters = gru, filters
             width = 0
@@ -193,7 +221,12 @@ def model_class():
                 blocks, channels = [], n_features
                 for n_filters, kernel in zip(filters, KERNELS):
                     conv = nn.Conv1d(channels, n_filters, kernel, padding="same")
-                    blocks.append(nn.ModuleDict(dict(conv=conv, bn=nn.BatchNorm1d(n_filters))))
+                    normalise = (
+                        nn.BatchNorm1d(n_filters)
+                        if norm == "batch"
+                        else MaskedLayerNorm(n_filters)
+                    )
+                    blocks.append(nn.ModuleDict(dict(conv=conv, bn=normalise)))
                     channels = n_filters
                 self.blocks = nn.ModuleList(blocks)
                 width += filters[-1]
@@ -217,7 +250,13 @@ def model_class():
             valid = valid_steps(lengths, x.shape[1]).unsqueeze(1).float()  # (B, 1, T)
             h = x.transpose(1, 2)
             for block in self.blocks:
-                h = F.relu(block["bn"](block["conv"](h))) * valid  # padded steps stay 0
+                h = block["conv"](h)
+                h = (
+                    block["bn"](h, valid)
+                    if isinstance(block["bn"], MaskedLayerNorm)
+                    else block["bn"](h)
+                )
+                h = F.relu(h) * valid  # padded steps stay 0
             return [h.sum(2) / lengths[:, None].float()]  # average over the valid steps
 
         def forward(self, x, lengths):
@@ -233,11 +272,19 @@ def model_class():
 
 
 def build_model(model, T, n_features, n_classes):
-    _, gru, filters = MODELS[model]
-    return model_class()(T, n_features, n_classes, gru=gru, filters=filters)
+    _, gru, filters, norm = MODELS[model]
+    return model_class()(T, n_features, n_classes, gru=gru, filters=filters, norm=norm)
 
 
-def fit(model_name, train, n_classes, seed, max_epochs):
+def epochs_of_patience(patience, n_batches):
+    """``patience`` epochs, or for "auto" GRUClassifier's n_iter_no_change="auto":
+    max(10, ceil(500 / updates per epoch))."""
+    if patience == "auto":
+        return max(10, math.ceil(AUTO_PATIENCE_UPDATES / n_batches))
+    return patience
+
+
+def fit(model_name, train, n_classes, seed, max_epochs, patience):
     """Fitted model, CPU seconds, epochs run, mean training loss of the last epoch (in
     training mode: BatchNorm on batch statistics)."""
     import torch
@@ -271,7 +318,7 @@ def fit(model_name, train, n_classes, seed, max_epochs):
             best, bad = total, 0
         else:
             bad += 1
-            if bad >= PATIENCE:
+            if bad >= epochs_of_patience(patience, n_batches):
                 break
     return model, time.process_time() - start, epochs, total
 
@@ -287,13 +334,18 @@ def accuracy(model, part):
 
 
 # --------------------------------------------------------------------------- one set
-def run_set(name, models, seeds, split, max_epochs):
+def run_set(name, models, seeds, split, max_epochs, patience, model_seeds=1):
     """{model: {"eval": [...], "train": [...], "cpu": [...], "epochs": [...]}} over seeds."""
     splits, n_classes = make_splits(name, split, seeds)
     result = {m: dict(eval=[], train=[], cpu=[], epochs=[], params=0) for m in models}
-    for seed, train, held in splits:
+    fits = [
+        (seed, train, held, seed + MODEL_SEED_STEP * j)
+        for j in range(model_seeds)
+        for seed, train, held in splits
+    ]
+    for seed, train, held, model_seed in fits:
         for m in models:
-            model, cpu, epochs, loss = fit(m, train, n_classes, seed, max_epochs)
+            model, cpu, epochs, loss = fit(m, train, n_classes, model_seed, max_epochs, patience)
             r = result[m]
             r["eval"].append(accuracy(model, held))
             r["train"].append(accuracy(model, train))
@@ -301,7 +353,8 @@ def run_set(name, models, seeds, split, max_epochs):
             r["epochs"].append(epochs)
             r["params"] = sum(p.numel() for p in model.parameters())
             log(
-                f"[{name}] seed {seed} {m}: accuracy {r['eval'][-1]:.3f}  train "
+                f"[{name}] seed {seed} model seed {model_seed} {m}: accuracy "
+                f"{r['eval'][-1]:.3f}  train "
                 f"{r['train'][-1]:.3f} (last epoch's loss {loss:.3f})  {cpu:.1f} s CPU, "
                 f"{epochs} epochs"
             )
@@ -338,7 +391,7 @@ def protocol_rule(results, model, sets):
     return f"no: lower on {', '.join(worse)}" if worse else "yes"
 
 
-def report(results, models, sets, seeds, split, max_epochs):
+def report(results, models, sets, seeds, split, max_epochs, patience, model_seeds=1):
     where = (
         "the archive's test split"
         if split == "test"
@@ -349,9 +402,15 @@ def report(results, models, sets, seeds, split, max_epochs):
     lines = [
         f"## Accuracy on {where}",
         "",
-        f"Mean over {len(seeds)} seed(s) ({', '.join(map(str, seeds))}); every model fitted "
-        f"up to {max_epochs} epochs, stopped after {PATIENCE} without a training-loss "
-        f"improvement. Models (docstring of `benchmarks/conv_branch_lever.py`):",
+        f"Mean over {len(seeds)} seed(s) ({', '.join(map(str, seeds))})"
+        + (
+            f", each split fitted with {model_seeds} model seeds (seed + {MODEL_SEED_STEP} × j)"
+            if model_seeds > 1
+            else ""
+        )
+        + "; every model fitted "
+        f"up to {max_epochs} epochs, stopped after {patience_text(patience)} without a "
+        "training-loss improvement. Models (docstring of `benchmarks/conv_branch_lever.py`):",
         "",
     ]
     lines += [f"- **{m}**: {MODELS[m][0]}" for m in models]
@@ -406,13 +465,27 @@ def report(results, models, sets, seeds, split, max_epochs):
         "",
         "CPU s per fit, mean over the sets: "
         + ", ".join(f"{m} {cpu_means[m]:.1f}" for m in models)
-        + ". Epochs: one per seed; parameters: of the last fit (the GRU's input width depends "
+        + ". Epochs: one per fit; parameters: of the last fit (the GRU's input width depends "
         "on the patch size and the number of features).",
     ]
     return lines
 
 
 # --------------------------------------------------------------------------- main
+def patience_setting(text):
+    if text == "auto":
+        return text
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f'expected a positive integer or "auto", got {text!r}')
+    return int(text)
+
+
+def patience_text(patience):
+    if patience == "auto":
+        return "max(10, ceil(500 / updates per epoch)) epochs (GRUClassifier's rule)"
+    return f"{patience} epochs"
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=N_SEEDS, help=f"default {N_SEEDS}")
@@ -430,6 +503,19 @@ def main(argv=None):
         help="validation: the inner 70/30 split of each training set (default); test: the "
         "archive's test split",
     )
+    parser.add_argument(
+        "--model-seeds",
+        type=int,
+        default=1,
+        help="fit each split with this many model seeds (seed, seed + 1000, ...); default 1",
+    )
+    parser.add_argument(
+        "--patience",
+        type=patience_setting,
+        default=PATIENCE,
+        help=f"epochs without a training-loss improvement before stopping (default {PATIENCE}), "
+        'or "auto": GRUClassifier\'s rule, max(10, ceil(500 / updates per epoch))',
+    )
     parser.add_argument("--threads", type=int, default=1, help="torch/BLAS threads (default 1)")
     parser.add_argument("--output", help="report file (default results/conv_branch_lever.md)")
     parser.add_argument("--no-write", action="store_true", help="print only")
@@ -442,7 +528,7 @@ def main(argv=None):
         pass
     seeds = list(range(1 if args.quick else args.seeds))
     max_epochs = QUICK_MAX_EPOCHS if args.quick else MAX_EPOCHS
-    models = [m for m in MODELS if m in args.models]  # in A-D order
+    models = [m for m in MODELS if m in args.models]  # in A-F order
     output = args.output or RESULTS[args.split]
 
     start = time.perf_counter()
@@ -450,7 +536,10 @@ def main(argv=None):
         # "padding='same' with even kernel lengths ... may require a zero-padded copy"
         warnings.filterwarnings("ignore", message="Using padding='same'")
         results = {
-            name: run_set(name, models, seeds, args.split, max_epochs) for name in args.sets
+            name: run_set(
+                name, models, seeds, args.split, max_epochs, args.patience, args.model_seeds
+            )
+            for name in args.sets
         }
     elapsed = time.perf_counter() - start
 
@@ -469,12 +558,24 @@ def main(argv=None):
             if args.quick
             else ""
         )
-        + "Not a pygru feature: all four models are written in PyTorch in the script. "
+        + "Not a pygru feature: all six models are written in PyTorch in the script. "
         'Protocol and conclusion: `benchmarks/README.md`, "A convolutional branch '
         '(GRU-FCN), measured and not adopted".',
         "",
     ]
-    text = "\n".join(header + report(results, models, args.sets, seeds, args.split, max_epochs))
+    text = "\n".join(
+        header
+        + report(
+            results,
+            models,
+            args.sets,
+            seeds,
+            args.split,
+            max_epochs,
+            args.patience,
+            args.model_seeds,
+        )
+    )
     text += "\n"
     print(text)
     if not args.no_write:

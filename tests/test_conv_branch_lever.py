@@ -21,12 +21,33 @@ def test_quick_run_on_one_set(bench, tmp_path, capsys):
     report = output.read_text(encoding="utf-8")
     assert "--quick run" in report and "PyTorch" in report
     assert "| model | ItalyPower | mean | W / T / L vs A (fits) |" in report
-    assert report.count("| ItalyPowerDemand |") == 4  # one detail row per model
-    for model in "ABCD":
+    assert report.count("| ItalyPowerDemand |") == 6  # one detail row per model
+    for model in "ABCDEF":
         r = results["ItalyPowerDemand"][model]
         assert r["epochs"][0] <= 20  # --quick: at most 20 epochs
         assert r["train"][0] > 0.8 and r["eval"][0] > 0.8  # chance is 0.5
-    # B and C add a branch to A's GRU; D has no GRU: the parameter counts show it.
-    params = {m: results["ItalyPowerDemand"][m]["params"] for m in "ABCD"}
+    # B and C add a branch to A's GRU; D has no GRU: the parameter counts show it. E and F
+    # are C and B with layer normalisation, which has the same scale and shift per channel.
+    params = {m: results["ItalyPowerDemand"][m]["params"] for m in "ABCDEF"}
     assert params["A"] < params["C"] < params["D"] < params["B"]
+    assert (params["E"], params["F"]) == (params["C"], params["B"])
     capsys.readouterr()
+
+
+@pytest.mark.parametrize("model_name", ["A", "E", "F"])
+def test_models_without_batch_norm_ignore_the_padding_and_the_batch(bench, model_name):
+    # A series' logits are the same alone and in a batch beside a longer series, after
+    # which it is padded with zeros: the layer normalisation of E and F reads the valid steps
+    # only (GroupNorm over the padded array would not). (B, C and D are batch-independent
+    # too, but only in evaluation mode.)
+    generator = torch.Generator().manual_seed(0)
+    torch.manual_seed(0)
+    model = bench.build_model(model_name, 40, 2, 3).eval()
+    long, short = torch.randn(40, 2, generator=generator), torch.randn(31, 2, generator=generator)
+    batch = torch.zeros(2, 40, 2)
+    batch[0], batch[1, :31] = long, short
+    with torch.no_grad():
+        together = model(batch, torch.tensor([40, 31]))
+        alone = model(short[None], torch.tensor([31]))
+    torch.testing.assert_close(together[1:], alone, rtol=1e-5, atol=1e-5)
+    assert not torch.allclose(together[0], together[1])
