@@ -226,7 +226,7 @@ def model_class():
                         if norm == "batch"
                         else MaskedLayerNorm(n_filters)
                     )
-                    blocks.append(nn.ModuleDict(dict(conv=conv, bn=normalise)))
+                    blocks.append(nn.ModuleDict(dict(conv=conv, norm=normalise)))
                     channels = n_filters
                 self.blocks = nn.ModuleList(blocks)
                 width += filters[-1]
@@ -252,9 +252,9 @@ def model_class():
             for block in self.blocks:
                 h = block["conv"](h)
                 h = (
-                    block["bn"](h, valid)
-                    if isinstance(block["bn"], MaskedLayerNorm)
-                    else block["bn"](h)
+                    block["norm"](h, valid)
+                    if isinstance(block["norm"], MaskedLayerNorm)
+                    else block["norm"](h)
                 )
                 h = F.relu(h) * valid  # padded steps stay 0
             return [h.sum(2) / lengths[:, None].float()]  # average over the valid steps
@@ -298,6 +298,7 @@ def fit(model_name, train, n_classes, seed, max_epochs, patience):
     optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE, weight_decay=WEIGHT_DECAY)
     n = len(X)
     n_batches = math.ceil(n / BATCH_SIZE)
+    patience_epochs = epochs_of_patience(patience, n_batches)
     best, bad, epochs = float("inf"), 0, 0
     start = time.process_time()
     while epochs < max_epochs:
@@ -318,7 +319,7 @@ def fit(model_name, train, n_classes, seed, max_epochs, patience):
             best, bad = total, 0
         else:
             bad += 1
-            if bad >= epochs_of_patience(patience, n_batches):
+            if bad >= patience_epochs:
                 break
     return model, time.process_time() - start, epochs, total
 
@@ -472,6 +473,12 @@ def report(results, models, sets, seeds, split, max_epochs, patience, model_seed
 
 
 # --------------------------------------------------------------------------- main
+def positive_int(text):
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return int(text)
+
+
 def patience_setting(text):
     if text == "auto":
         return text
@@ -488,7 +495,7 @@ def patience_text(patience):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=N_SEEDS, help=f"default {N_SEEDS}")
+    parser.add_argument("--seeds", type=positive_int, default=N_SEEDS, help=f"default {N_SEEDS}")
     parser.add_argument(
         "--quick",
         action="store_true",
@@ -505,7 +512,7 @@ def main(argv=None):
     )
     parser.add_argument(
         "--model-seeds",
-        type=int,
+        type=positive_int,
         default=1,
         help="fit each split with this many model seeds (seed, seed + 1000, ...); default 1",
     )

@@ -51,3 +51,11 @@ def test_models_without_batch_norm_ignore_the_padding_and_the_batch(bench, model
         alone = model(short[None], torch.tensor([31]))
     torch.testing.assert_close(together[1:], alone, rtol=1e-5, atol=1e-5)
     assert not torch.allclose(together[0], together[1])
+
+
+@pytest.mark.parametrize("option", ["--seeds", "--model-seeds"])
+def test_no_seeds_at_all_is_a_usage_error(bench, option, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        bench.main([option, "0"])
+    assert exit_info.value.code == 2
+    assert f"argument {option}: expected a positive integer, got '0'" in capsys.readouterr().err
