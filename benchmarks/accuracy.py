@@ -145,7 +145,6 @@ def dtw_distances(test, train, window=DTW_WINDOW, max_pairs=20_000):
     a_len = np.array([len(x) for x in train])
     A = pad(train, a_len.max())
     n_train, t_train = len(train), A.shape[1]
-    columns = np.arange(t_train)
     chunk = max(1, max_pairs // n_train)
     out = np.empty((len(test), n_train))
     for start in range(0, len(test), chunk):
@@ -157,20 +156,26 @@ def dtw_distances(test, train, window=DTW_WINDOW, max_pairs=20_000):
         slope = (m_len - 1) / np.maximum(n_len - 1, 1)
         r = band_width(n_len, m_len, window)
         dist = np.full(len(n_len), np.inf)
-        prev = np.full((len(n_len), t_train + 1), np.inf)  # D[i - 1, j - 1], shifted by one
+        # D[i - 1, j - 1] and D[i, j - 1] (shifted by one column), reused row after row:
+        # the band's first and last columns only move right, so a row resets the columns it
+        # writes and reads, and the columns right of them have never been written.
+        prev, cur = (np.full((len(n_len), t_train + 1), np.inf) for _ in range(2))
         prev[:, 0] = 0.0
         for i in range(B.shape[1]):
             centre = i * slope
-            inside = np.abs(columns[None, :] - centre[:, None]) <= r[:, None]
-            cost = ((B[:, i, None, None, :] - A[None]) ** 2).sum(axis=-1).reshape(-1, t_train)
-            cost = np.where(inside, cost, np.inf)
-            cur = np.full_like(prev, np.inf)
-            for j in np.flatnonzero(inside.any(axis=0)):
+            first = max(0, int(np.floor((centre - r).min())))
+            last = min(t_train - 1, int(np.ceil((centre + r).max())))
+            band = np.arange(first, last + 1)  # the columns some pair may visit
+            inside = np.abs(band[None, :] - centre[:, None]) <= r[:, None]
+            cost = ((B[:, i, None, None, :] - A[None, :, band]) ** 2).sum(axis=-1)
+            cost = np.where(inside, cost.reshape(len(n_len), len(band)), np.inf)
+            cur[:, first : last + 2] = np.inf
+            for c, j in enumerate(band):
                 best = np.minimum(np.minimum(prev[:, j], prev[:, j + 1]), cur[:, j])
-                cur[:, j + 1] = cost[:, j] + best
+                cur[:, j + 1] = cost[:, c] + best
             done = n_len == i + 1
             dist[done] = cur[done, m_len[done]]
-            prev = cur
+            prev, cur = cur, prev
         out[start : start + len(part)] = dist.reshape(len(part), n_train)
     return out
 
