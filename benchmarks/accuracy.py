@@ -19,6 +19,7 @@ Forecasting is measured by benchmarks/forecasting.py.
     python benchmarks/accuracy.py --options '{"pooling": "last"}' --no-write
     python benchmarks/accuracy.py --split validation # inner split of the training data only
     python benchmarks/accuracy.py --split validation --model-seeds 3 --tasks classification
+    python benchmarks/accuracy.py --ts-dir DIR --tasks classification --no-write  # other sets
 
 --split validation never reads the test sets: each seed holds out a stratified 30 % of each
 training set and scores on it. Candidate defaults are compared that way (benchmarks/README.md,
@@ -34,6 +35,7 @@ import sys
 import time
 import warnings
 from datetime import date
+from functools import partial
 
 import numpy as np
 import sklearn
@@ -44,13 +46,14 @@ from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils import Bunch
 from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
 
 import pygru  # noqa: E402
 from pygru import GRUClassifier  # noqa: E402
-from pygru.datasets import UCR_DATASETS, load_movie_reviews, load_ucr  # noqa: E402
+from pygru.datasets import UCR_DATASETS, load_movie_reviews, load_ucr, read_ts  # noqa: E402
 from pygru.text import TokenSequencer  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "accuracy.md")
@@ -226,6 +229,48 @@ def take(X, index):
     return X[index] if isinstance(X, np.ndarray) else [X[i] for i in index]
 
 
+def ts_sets(directory):
+    """{name: folder} for the sets given as the UCR/UEA archive distributes them,
+    ``NAME_TRAIN.ts`` with ``NAME_TEST.ts`` beside it, in ``directory`` or in its
+    subfolders (the archive's zip has one folder per set)."""
+    folders = [directory] + sorted(
+        path
+        for path in (os.path.join(directory, entry) for entry in os.listdir(directory))
+        if os.path.isdir(path)
+    )
+    suffix = "_TRAIN.ts"
+    found = {}
+    for folder in folders:
+        for file in sorted(os.listdir(folder)):
+            name = file[: -len(suffix)]
+            test = os.path.join(folder, f"{name}_TEST.ts")
+            if file.endswith(suffix) and os.path.isfile(test):
+                found.setdefault(name, folder)
+    return found
+
+
+def load_ts_set(directory, name):
+    """A set from ``directory`` (see ``ts_sets``), in ``load_ucr``'s form. Series padded
+    with missing values at the end (``?`` in the file) are cut to their own length."""
+    data = Bunch(name=name)
+    for part in ("train", "test"):
+        X, y, _ = read_ts(os.path.join(directory, f"{name}_{part.upper()}.ts"))
+        if y is None:
+            raise ValueError(f"{name}_{part.upper()}.ts has no class labels")
+        data[f"X_{part}"], data[f"y_{part}"] = without_missing_tails(X), y
+    return data
+
+
+def without_missing_tails(X):
+    """X as it is, or, if any series ends in steps that are missing in every dimension, a
+    list of the series without those steps."""
+    series = as_list(X)
+    observed = [np.flatnonzero(~np.isnan(x).all(axis=1)) for x in series]
+    if all(len(o) and o[-1] == len(x) - 1 for o, x in zip(observed, series)):
+        return X
+    return [x[: o[-1] + 1] if len(o) else x[:0] for o, x in zip(observed, series)]
+
+
 def make_splits(data, split, seeds):
     """(X_train, y_train, X_eval, y_eval) per distinct split: the archive's test split
     once, or (split="validation") one stratified inner split of the training set per seed."""
@@ -273,13 +318,15 @@ def model_seeds_of(seed, n_model_seeds):
     return [seed + MODEL_SEED_STRIDE * j for j in range(n_model_seeds)]
 
 
-def run_classification(names, seeds, options, quick, split_mode, n_model_seeds=1):
+def run_classification(loaders, seeds, options, quick, split_mode, n_model_seeds=1):
+    """One row of results per set; ``loaders`` maps each set's name to a function that
+    loads it (``load_ucr``'s Bunch)."""
     settings = {**(QUICK_CLASSIFIER if quick else {}), **options}
     variants = VARIANTS[:1] if quick else VARIANTS
     rocket = minirocket_class()
     rows = []
-    for name in names:
-        data = load_ucr(name)
+    for name, load in loaders.items():
+        data = load()
         lengths = [len(x) for x in as_list(data.X_train) + as_list(data.X_test)]
         equal = isinstance(data.X_train, np.ndarray) and isinstance(data.X_test, np.ndarray)
         row = dict(
@@ -577,7 +624,16 @@ def main(argv=None):
         choices=["classification", "text"],
     )
     parser.add_argument(
-        "--datasets", nargs="+", default=list(UCR_DATASETS), choices=list(UCR_DATASETS)
+        "--datasets",
+        nargs="+",
+        choices=list(UCR_DATASETS),
+        help="bundled sets to run (default: all six, or none with --ts-dir)",
+    )
+    parser.add_argument(
+        "--ts-dir",
+        help="also run every set in this folder (or its subfolders) given as the UCR/UEA "
+        "archive distributes it, NAME_TRAIN.ts and NAME_TEST.ts (e.g. sets held back from "
+        "the bundled ones)",
     )
     parser.add_argument("--threads", type=int, default=1, help="OpenMP/BLAS threads (default 1)")
     parser.add_argument("--output", default=RESULTS, help=f"report file (default {RESULTS})")
@@ -585,6 +641,22 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.model_seeds < 1:
         parser.error(f"--model-seeds must be at least 1, got {args.model_seeds}")
+    loaders = {
+        name: partial(load_ucr, name)
+        for name in (args.datasets or ([] if args.ts_dir else UCR_DATASETS))
+    }
+    if args.ts_dir is not None:
+        if not os.path.isdir(args.ts_dir):
+            parser.error(f"--ts-dir: {args.ts_dir!r} is not a folder")
+        found = ts_sets(args.ts_dir)
+        if not found:
+            parser.error(
+                f"--ts-dir: no NAME_TRAIN.ts with a NAME_TEST.ts in {args.ts_dir!r} or its "
+                "subfolders"
+            )
+        loaders.update(
+            {name: partial(load_ts_set, folder, name) for name, folder in found.items()}
+        )
     seeds = list(range(1 if args.quick else args.seeds))
     tasks = [task for task in args.tasks if not (args.quick and task == "text")]
 
@@ -593,7 +665,7 @@ def main(argv=None):
     with threadpool_limits(args.threads):
         if "classification" in tasks:
             rows, settings, labels, has_rocket = run_classification(
-                args.datasets, seeds, args.options, args.quick, args.split, args.model_seeds
+                loaders, seeds, args.options, args.quick, args.split, args.model_seeds
             )
             sections += classification_report(
                 rows, settings, labels, has_rocket, len(seeds), args.split, args.model_seeds
@@ -607,8 +679,9 @@ def main(argv=None):
     command = " ".join(
         ["python benchmarks/accuracy.py"] + (argv if argv is not None else sys.argv[1:])
     )
+    title = "the bundled real data" if args.ts_dir is None else f"the sets in `{args.ts_dir}`"
     header = [
-        "# pygru accuracy on the bundled real data",
+        f"# pygru accuracy on {title}",
         "",
         f"Written by `{command}` on {date.today().isoformat()}: pygru {pygru.__version__}, "
         f"scikit-learn {sklearn.__version__}, NumPy {np.__version__}, Python "

@@ -98,3 +98,38 @@ def test_model_seeds_must_be_positive(bench, capsys):
     with pytest.raises(SystemExit):
         bench.main(["--quick", "--model-seeds", "0", "--no-write"])
     assert "--model-seeds must be at least 1, got 0" in capsys.readouterr().err
+
+
+def write_ts(path, series, labels):
+    """A univariate .ts file as the archive distributes them; NaN is written as '?'."""
+    lines = ["@problemName Toy", "@univariate true", "@equalLength true"]
+    lines += [f"@seriesLength {len(series[0])}", "@classLabel true a b", "@data"]
+    for x, label in zip(series, labels):
+        lines.append(",".join("?" if np.isnan(v) else repr(float(v)) for v in x) + f":{label}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_ts_dir_runs_the_sets_found_there(bench, tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    labels = np.array(["a", "b"] * 6)
+    series = rng.normal(size=(12, 10)) + (labels == "b")[:, None] * 3.0
+    series[0, 7:] = np.nan  # padded with missing values at the end, as ragged sets are
+    (tmp_path / "Toy").mkdir()  # the archive's zip has a folder per set
+    write_ts(tmp_path / "Toy" / "Toy_TRAIN.ts", series, labels)
+    write_ts(tmp_path / "Toy" / "Toy_TEST.ts", series[::-1], labels[::-1])
+    (tmp_path / "Lonely_TRAIN.ts").write_text("no test part beside it", encoding="utf-8")
+    output = tmp_path / "accuracy.md"
+    argv = ["--quick", "--ts-dir", str(tmp_path), "--tasks", "classification"]
+    (row,) = bench.main(argv + ["--output", str(output), "--options", '{"max_iter": 5}'])
+    assert row["name"] == "Toy" and row["length"] == "7-10"  # the padding is cut off
+    assert row["ed"] == [1.0]  # each test series is a training series
+    report = output.read_text(encoding="utf-8")
+    assert report.startswith(f"# pygru accuracy on the sets in `{tmp_path}`")
+    assert "| Toy | 12 / 12 | 7-10 | 1 | 2 |" in report
+    capsys.readouterr()
+
+
+def test_ts_dir_without_sets_is_a_usage_error(bench, tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        bench.main(["--quick", "--ts-dir", str(tmp_path), "--no-write"])
+    assert "no NAME_TRAIN.ts with a NAME_TEST.ts in" in capsys.readouterr().err
