@@ -31,6 +31,11 @@ cells where it is at least as good as the linear AR. --options adds GRURegressor
 parameters to both GRU rows.
 
     python benchmarks/forecasting.py --split validation --origins 0.6 0.7 0.8 --no-write
+    python benchmarks/forecasting.py --csv elnino.csv 12 --csv unemp.csv 4 --no-write
+
+--csv FILE SEASON runs the same protocol on a series of one's own (one value per line, or the
+last column of a CSV with a header; SEASON in steps, or none), in place of the bundled ones
+unless --series names some.
 
 The report goes to stdout and (unless --no-write) to benchmarks/results/forecasting.md.
 """
@@ -50,6 +55,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import RidgeCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils import Bunch
 from threadpoolctl import threadpool_limits
 
 import pygru
@@ -168,10 +174,32 @@ def fit_quietly(model, X, y):
 
 
 # --------------------------------------------------------------------------- one series
-def run_series(name, seeds, quick, with_ets, split="test", options=None, origin=None):
+def read_series_csv(path):
+    """The values of a series stored one per line, or in the last column of a CSV file whose
+    first line may be a header. Anything else that is not a finite number is an error."""
+    values = []
+    with open(path, encoding="utf-8") as file:
+        for number, line in enumerate(file, 1):
+            field = line.strip().rsplit(",", 1)[-1].strip().strip('"')
+            try:
+                value = float(field)
+            except ValueError:
+                if number == 1 or not field:
+                    continue  # a header, or an empty line
+                raise ValueError(f"{path}, line {number}: {field!r} is not a number") from None
+            if not np.isfinite(value):
+                raise ValueError(f"{path}, line {number}: {field!r} is not a finite number")
+            values.append(value)
+    return Bunch(data=np.asarray(values))
+
+
+def run_series(
+    name, seeds, quick, with_ets, split="test", options=None, origin=None, catalog=None
+):
     """One series' row; with split="validation" the training part alone, forecast from
-    ``origin`` (the fraction of it fitted on; None: its last 20 % is forecast)."""
-    loader, season = SERIES[name]
+    ``origin`` (the fraction of it fitted on; None: its last 20 % is forecast). ``catalog``
+    maps names to (loader, season) as ``SERIES`` does (the default)."""
+    loader, season = (catalog or SERIES)[name]
     series = loader().data
     if split == "validation":  # the training part only; its own last 20 % is evaluated
         series = series[: split_point(len(series))]
@@ -221,9 +249,17 @@ def cell(row, key):
     if key not in row:
         return "–"
     result = np.asarray(row[key])
+    digits = mae_digits(row)
     if result.ndim == 1:
-        return f"{result[0]:.1f} ({result[1]:.2f})"
-    return f"{mean_std(result[:, 0], 1)} ({mean_std(result[:, 1], 2)})"
+        return f"{result[0]:.{digits}f} ({result[1]:.2f})"
+    return f"{mean_std(result[:, 0], digits)} ({mean_std(result[:, 1], 2)})"
+
+
+def mae_digits(row):
+    """Decimals for a series' MAEs: three significant digits of the naive forecast's MAE,
+    at least one decimal (so series in the tens and above read as before)."""
+    naive = row["naive"][0]
+    return max(1, 2 - int(np.floor(np.log10(naive)))) if naive > 0 else 1
 
 
 def methods_of(with_ets):
@@ -303,13 +339,52 @@ def origins_summary(rows, with_ets):
 
 
 # --------------------------------------------------------------------------- main
+def csv_series(parser, path, season):
+    """(loader, season) for ``--csv FILE SEASON``; bad values are usage errors."""
+    if season.lower() == "none":
+        season = None
+    elif season.isdigit() and int(season) >= 2:
+        season = int(season)
+    else:
+        parser.error(
+            f"--csv {path}: SEASON must be an integer of at least 2 or 'none', got {season!r}"
+        )
+    try:
+        series = read_series_csv(path)
+    except (OSError, ValueError) as error:
+        parser.error(f"--csv: {error}")
+    needed = int(np.ceil((lookback_for(season) + 2) / (1 - TEST_FRACTION)))
+    if len(series.data) < needed:
+        parser.error(
+            f"--csv {path}: {len(series.data)} values; a lookback of {lookback_for(season)} "
+            f"steps needs at least {needed}"
+        )
+    if np.ptp(series.data[: split_point(len(series.data))]) == 0:
+        parser.error(f"--csv {path}: the series is constant over its training part")
+    return (lambda: series), season
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=N_SEEDS, help=f"default {N_SEEDS}")
     parser.add_argument(
         "--quick", action="store_true", help="1 seed, short GRU training: not for comparison"
     )
-    parser.add_argument("--series", nargs="+", default=list(SERIES), choices=list(SERIES))
+    parser.add_argument(
+        "--series",
+        nargs="+",
+        choices=list(SERIES),
+        help="bundled series to run (default: all four, or none with --csv)",
+    )
+    parser.add_argument(
+        "--csv",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("FILE", "SEASON"),
+        help="also run the series in FILE (one value per line, or the last column of a CSV "
+        "with a header), with season or cycle length SEASON in steps or 'none'; repeatable",
+    )
     parser.add_argument(
         "--split",
         choices=["test", "validation"],
@@ -332,6 +407,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.origins and (args.split != "validation" or not all(0 < o < 1 for o in args.origins)):
         parser.error("--origins takes fractions in (0, 1) and needs --split validation")
+    catalog = {name: SERIES[name] for name in args.series or ([] if args.csv else SERIES)}
+    for path, season in args.csv:
+        catalog[os.path.splitext(os.path.basename(path))[0]] = csv_series(parser, path, season)
     seeds = list(range(1 if args.quick else args.seeds))
     with_ets = statsmodels_available()
     if not with_ets:
@@ -340,8 +418,10 @@ def main(argv=None):
     start = time.perf_counter()
     with threadpool_limits(args.threads):
         rows = [
-            run_series(name, seeds, args.quick, with_ets, args.split, args.options, origin)
-            for name in args.series
+            run_series(
+                name, seeds, args.quick, with_ets, args.split, args.options, origin, catalog
+            )
+            for name in catalog
             for origin in args.origins or [None]
         ]
     elapsed = time.perf_counter() - start
@@ -352,6 +432,7 @@ def main(argv=None):
         + (["--split validation"] if args.split == "validation" else [])
         + (["--origins " + " ".join(map(str, args.origins))] if args.origins else [])
         + ([f"--options '{json.dumps(args.options)}'"] if args.options else [])
+        + [f"--csv {path} {season}" for path, season in args.csv]
     )
     header = [
         "# pygru forecasting benchmark",

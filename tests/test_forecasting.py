@@ -112,3 +112,38 @@ def test_default_regressor_on_raw_series_reaches_the_linear_autoregression_where
     airline = forecasting.run_series("airline", [0], quick=False, with_ets=False)
     assert lynx["gru"][0, 0] <= lynx["linear"][0]
     assert airline["gru"][0, 0] <= 1.02 * airline["linear"][0]
+
+
+def test_benchmark_runs_a_series_from_a_csv_file(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    values = 100 + np.cumsum(rng.normal(size=80))  # a random walk: the naive forecast fits it
+    path = tmp_path / "walk.csv"
+    path.write_text("date,value\n" + "".join(f"{i},{v}\n" for i, v in enumerate(values)))
+    forecasting = load_benchmark("forecasting.py")
+    (row,) = forecasting.main(["--quick", "--csv", str(path), "none", "--no-write"])
+    assert row["name"] == "walk" and row["length"] == 80 and row["n_test"] == 16
+    expected_naive = np.mean(np.abs(np.diff(values[-17:])))
+    assert row["naive"][0] == pytest.approx(expected_naive)
+    assert "seasonal" not in row  # SEASON none
+    report = capsys.readouterr().out
+    assert "--csv " + str(path) + " none" in report
+    assert 0.1 < expected_naive < 1  # so its MAE is written with three significant digits
+    assert f"| naive (previous value) | {expected_naive:.3f} (" in report
+
+
+@pytest.mark.parametrize(
+    "content, season, message",
+    [
+        ("1\n2\nNA\n" + "3\n" * 40, "none", "line 3: 'NA' is not a number"),
+        ("1\n" * 40 + "inf\n", "none", "line 41: 'inf' is not a finite number"),
+        ("1\n" * 40, "1", "SEASON must be an integer of at least 2 or 'none', got '1'"),
+        ("1\n" * 20, "12", "20 values; a lookback of 24 steps needs at least 33"),
+        ("1\n" * 40 + "2\n" * 10, "none", "the series is constant over its training part"),
+    ],
+)
+def test_benchmark_refuses_a_bad_csv_series(tmp_path, capsys, content, season, message):
+    path = tmp_path / "bad.csv"
+    path.write_text(content)
+    with pytest.raises(SystemExit):
+        load_benchmark("forecasting.py").main(["--csv", str(path), season, "--no-write"])
+    assert message in capsys.readouterr().err
