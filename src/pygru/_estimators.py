@@ -456,8 +456,11 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         train, validation = self._split_validation(
             X, lengths, targets, validation_data, n_held_out, incremental
         )
+        linear_start = None
         if first_call and self.network_.linear_steps:
             self._fit_linear_skip(X, lengths, targets, sample_weight, train)
+            if not incremental:
+                linear_start = self.network_.params.copy()
         patience = self._patience(len(train))
         if first_call or not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = self._make_optimizer(patience)
@@ -469,7 +472,16 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         if self.ema_momentum is not None and not incremental:
             average = WeightAverage(self.network_.params, self.ema_momentum)
         self._train(
-            X, lengths, targets, sample_weight, train, epochs, validation, patience, average
+            X,
+            lengths,
+            targets,
+            sample_weight,
+            train,
+            epochs,
+            validation,
+            patience,
+            average,
+            linear_start,
         )
         return self
 
@@ -755,10 +767,22 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             )
 
     def _train(
-        self, X, lengths, targets, sample_weight, train, epochs, validation, patience, average
+        self,
+        X,
+        lengths,
+        targets,
+        sample_weight,
+        train,
+        epochs,
+        validation,
+        patience,
+        average,
+        linear_start=None,
     ):
         """Run up to ``epochs`` epochs over the sequences ``train`` (indices into X). With
-        ``average`` (a WeightAverage), the model after each epoch is the averaged weights."""
+        ``average`` (a WeightAverage), the model after each epoch is the averaged weights.
+        ``linear_start``: the weights the fit started from, when it started as the linear
+        skip's ridge regression (see ``_without_correction``)."""
         batch_size = self._batch_size(len(train))
         updates_per_epoch = -(-len(train) // batch_size)
         self._extra_penalties = {
@@ -862,6 +886,20 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                     train,
                     batch_size,
                 )
+            if linear_start is not None:
+                # The GRU's correction is kept only if it pays for itself on the training
+                # data, lowering the objective by at least tol (what the stopping rule counts
+                # as an improvement): one that does not can still move the forecasts a long
+                # way on inputs outside the training range.
+                uncorrected = self._without_correction(last_good_params, linear_start)
+                corrected_objective, uncorrected_objective = (
+                    self._objective_of(
+                        params, X, lengths, targets, sample_weight, train, batch_size
+                    )
+                    for params in (last_good_params, uncorrected)
+                )
+                if corrected_objective > uncorrected_objective - self.tol:
+                    last_good_params = uncorrected
             self.network_.params[...] = last_good_params
             self.best_epoch_ = self.n_iter_
         if stopped_by == "max_iter" and epochs > 1:
@@ -871,6 +909,18 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 ConvergenceWarning,
                 stacklevel=2,
             )
+
+    def _without_correction(self, params, linear_start):
+        """``params`` with the GRU's correction switched off: the linear skip and the head
+        as they started (the ridge regression, the head's weights zero), the GRU's own
+        weights as trained, so that the two differ in the correction alone, L2 terms
+        included."""
+        uncorrected = params.copy()
+        views = self.network_.unflatten(uncorrected)
+        start = self.network_.unflatten(linear_start)
+        for name in ("linear.weight", "head.weight", "head.bias"):
+            views[name][...] = start[name]
+        return uncorrected
 
     def _validation_score_of(self, params, validation):
         """The validation score of the model with weights ``params``; the network keeps its
@@ -973,13 +1023,16 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
     def _lower_objective(self, candidates, X, lengths, targets, sample_weight, train, batch_size):
         """Of the weight vectors ``candidates``, the one with the lowest training objective
         (the first of equals)."""
-        objectives = []
-        for params in candidates:
-            self.network_.params[...] = params
-            objectives.append(
-                self._training_objective(X, lengths, targets, sample_weight, train, batch_size)
-            )
+        objectives = [
+            self._objective_of(params, X, lengths, targets, sample_weight, train, batch_size)
+            for params in candidates
+        ]
         return candidates[int(np.argmin(objectives))]
+
+    def _objective_of(self, params, X, lengths, targets, sample_weight, train, batch_size):
+        """The training objective of the weights ``params``, which the network then holds."""
+        self.network_.params[...] = params
+        return self._training_objective(X, lengths, targets, sample_weight, train, batch_size)
 
     def _stronger_penalties(self, updates_per_epoch):
         """{parameter name: L2 strength, on alpha's scale} for the weights that training
@@ -2218,7 +2271,12 @@ default="zeros"
         converted to the loss's scale (divided by the minibatches per epoch and the number
         of targets) if it is stronger than ``alpha``: the ridge is where training leaves the
         skip unless the correction pays for itself at the penalty the linear model needed,
-        so on noisy, nearly linear data the model stays close to the ridge. "auto": used
+        so on noisy, nearly linear data the model stays close to the ridge. A fit without
+        early stopping then ends on the ridge itself, with the GRU's output weights at zero,
+        unless the trained model's training objective (L2 terms included) is lower by at
+        least ``tol``: a correction that does not pay for itself on the training data is
+        dropped, since on inputs beyond the training range it can still move the
+        forecasts. "auto": used
         with ``output="last"`` and numeric input, the only case where it is defined (True
         elsewhere is an error).
 
