@@ -472,17 +472,12 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         if self.ema_momentum is not None and not incremental:
             average = WeightAverage(self.network_.params, self.ema_momentum)
         self._train(
-            X,
-            lengths,
-            targets,
-            sample_weight,
-            train,
-            epochs,
-            validation,
-            patience,
-            average,
-            linear_start,
+            X, lengths, targets, sample_weight, train, epochs, validation, patience, average
         )
+        if linear_start is not None and not self.validation_scores_:
+            self._keep_correction_only_if_it_pays(
+                X, lengths, targets, sample_weight, train, linear_start
+            )
         return self
 
     def _check_validation_data(self, validation_data):
@@ -767,22 +762,10 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             )
 
     def _train(
-        self,
-        X,
-        lengths,
-        targets,
-        sample_weight,
-        train,
-        epochs,
-        validation,
-        patience,
-        average,
-        linear_start=None,
+        self, X, lengths, targets, sample_weight, train, epochs, validation, patience, average
     ):
         """Run up to ``epochs`` epochs over the sequences ``train`` (indices into X). With
-        ``average`` (a WeightAverage), the model after each epoch is the averaged weights.
-        ``linear_start``: the weights the fit started from, when it started as the linear
-        skip's ridge regression (see ``_without_correction``)."""
+        ``average`` (a WeightAverage), the model after each epoch is the averaged weights."""
         batch_size = self._batch_size(len(train))
         updates_per_epoch = -(-len(train) // batch_size)
         self._extra_penalties = {
@@ -886,20 +869,6 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                     train,
                     batch_size,
                 )
-            if linear_start is not None:
-                # The GRU's correction is kept only if it pays for itself on the training
-                # data, lowering the objective by at least tol (what the stopping rule counts
-                # as an improvement): one that does not can still move the forecasts a long
-                # way on inputs outside the training range.
-                uncorrected = self._without_correction(last_good_params, linear_start)
-                corrected_objective, uncorrected_objective = (
-                    self._objective_of(
-                        params, X, lengths, targets, sample_weight, train, batch_size
-                    )
-                    for params in (last_good_params, uncorrected)
-                )
-                if corrected_objective > uncorrected_objective - self.tol:
-                    last_good_params = uncorrected
             self.network_.params[...] = last_good_params
             self.best_epoch_ = self.n_iter_
         if stopped_by == "max_iter" and epochs > 1:
@@ -909,6 +878,25 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 ConvergenceWarning,
                 stacklevel=2,
             )
+
+    def _keep_correction_only_if_it_pays(
+        self, X, lengths, targets, sample_weight, train, linear_start
+    ):
+        """After a fit that started as the linear skip's ridge regression (``linear_start``)
+        and ended without a validation score: keep the GRU's correction only if it pays for
+        itself on the training data, lowering the objective by at least tol (what the
+        stopping rule counts as an improvement). One that does not can still move the
+        forecasts a long way on inputs outside the training range."""
+        batch_size = self._batch_size(len(train))
+        corrected = self.network_.params.copy()
+        uncorrected = self._without_correction(corrected, linear_start)
+        corrected_objective, uncorrected_objective = (
+            self._objective_of(params, X, lengths, targets, sample_weight, train, batch_size)
+            for params in (corrected, uncorrected)
+        )
+        self.network_.params[...] = (
+            uncorrected if corrected_objective > uncorrected_objective - self.tol else corrected
+        )
 
     def _without_correction(self, params, linear_start):
         """``params`` with the GRU's correction switched off: the linear skip and the head
