@@ -4,6 +4,8 @@
 import importlib.util
 from pathlib import Path
 
+import numpy as np
+
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
@@ -14,3 +16,13 @@ def load_benchmark(filename):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def write_ts(path, series, labels, label_tag="@classLabel true a b"):
+    """A univariate .ts file as the archive distributes them; NaN is written as '?'.
+    ``label_tag``: the header's label line (``@targetLabel true`` for regression)."""
+    lines = ["@problemName Toy", "@univariate true", "@equalLength true"]
+    lines += [f"@seriesLength {len(series[0])}", label_tag, "@data"]
+    for x, label in zip(series, labels):
+        lines.append(",".join("?" if np.isnan(v) else repr(float(v)) for v in x) + f":{label}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")

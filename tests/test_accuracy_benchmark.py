@@ -3,7 +3,7 @@ scikit-learn, a --quick run on one small set, and its --model-seeds option."""
 
 import numpy as np
 import pytest
-from benchmark_scripts import load_benchmark
+from benchmark_scripts import load_benchmark, write_ts
 from sklearn.neighbors import KNeighborsClassifier
 
 
@@ -98,15 +98,6 @@ def test_model_seeds_must_be_positive(bench, capsys):
     with pytest.raises(SystemExit):
         bench.main(["--quick", "--model-seeds", "0", "--no-write"])
     assert "--model-seeds must be at least 1, got 0" in capsys.readouterr().err
-
-
-def write_ts(path, series, labels):
-    """A univariate .ts file as the archive distributes them; NaN is written as '?'."""
-    lines = ["@problemName Toy", "@univariate true", "@equalLength true"]
-    lines += [f"@seriesLength {len(series[0])}", "@classLabel true a b", "@data"]
-    for x, label in zip(series, labels):
-        lines.append(",".join("?" if np.isnan(v) else repr(float(v)) for v in x) + f":{label}")
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def test_ts_dir_runs_the_sets_found_there(bench, tmp_path, capsys):

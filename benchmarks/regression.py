@@ -1,0 +1,241 @@
+"""Sequence regression on sets of one's own: GRURegressor against RidgeCV, on raw targets.
+
+Runs every regression set in a folder given as the Monash/UEA time-series extrinsic
+regression archive distributes it (``NAME_TRAIN.ts`` and ``NAME_TEST.ts`` with
+``@targetLabel true``, in the folder or one subfolder per set). pygru bundles no such set,
+so this is how the regressor is checked on data it was not chosen on. Each method is
+fitted on the training part, on the targets as the file has them (no scaling by hand), and
+scored on the test part:
+
+- the training targets' mean (a constant);
+- RidgeCV on the flattened series (``StandardScaler`` + ``RidgeCV(alphas=logspace(-3, 3,
+  13))``, alpha by leave-one-out), the linear baseline; equal-length sets only;
+- GRURegressor with its defaults (``random_state=seed``): mean +- std over seeds, with its
+  training R2 so that underfitting shows.
+
+Errors: RMSE (the archive's metric) and R2 on the test part.
+
+    python benchmarks/regression.py --ts-dir DIR            # 5 seeds
+    python benchmarks/regression.py --ts-dir DIR --quick    # 1 seed, 40 epochs: a smoke run
+    python benchmarks/regression.py --ts-dir DIR --options '{"linear_skip": false}'
+
+Series padded with missing values at the end (``?``) are cut to their own length; a set with
+values missing inside a series is reported and skipped (pygru.preprocessing.SequenceImputer
+fills such gaps, but which filling suits a set is the user's choice). The report goes to
+stdout and (unless --no-write) to benchmarks/results/regression.md.
+"""
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from datetime import date
+
+import numpy as np
+import sklearn
+from sklearn.linear_model import RidgeCV
+from sklearn.metrics import mean_squared_error, r2_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
+
+import pygru
+from pygru import GRURegressor
+from pygru.datasets import read_ts
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # helpers shared with accuracy.py
+from accuracy import as_list, fit_quietly, log, mean_std, ts_sets, without_missing_tails  # noqa: E402
+
+RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "regression.md")
+RIDGE_ALPHAS = np.logspace(-3, 3, 13)
+QUICK_EPOCHS = 40
+
+
+def load_regression_set(folder, name):
+    """(X_train, y_train, X_test, y_test) of the set ``name`` in ``folder``, or a str that
+    says why it is not a regression set pygru can read as it is."""
+    parts = []
+    for part in ("TRAIN", "TEST"):
+        X, y, header = read_ts(os.path.join(folder, f"{name}_{part}.ts"))
+        if not header["target_label"]:
+            return "no @targetLabel (a classification set: benchmarks/accuracy.py --ts-dir)"
+        X = without_missing_tails(X)
+        if any(np.isnan(series).any() for series in as_list(X)):
+            return "values missing inside a series"
+        parts += [X, y]
+    return tuple(parts)
+
+
+def scores(y_true, y_pred):
+    return {
+        "rmse": float(mean_squared_error(y_true, y_pred) ** 0.5),
+        "r2": float(r2_score(y_true, y_pred)),
+    }
+
+
+def is_equal_length(X_train, X_test):
+    return isinstance(X_train, np.ndarray) and isinstance(X_test, np.ndarray)
+
+
+def ridge_scores(X_train, y_train, X_test, y_test):
+    """The linear baseline's test scores, or None for ragged sets (no flat layout)."""
+    if not is_equal_length(X_train, X_test) or X_train.shape[1:] != X_test.shape[1:]:
+        return None
+    ridge = make_pipeline(StandardScaler(), RidgeCV(alphas=RIDGE_ALPHAS))
+    ridge.fit(X_train.reshape(len(X_train), -1), y_train)
+    return scores(y_test, ridge.predict(X_test.reshape(len(X_test), -1)))
+
+
+def length_range(X_train, X_test):
+    lengths = [len(x) for x in as_list(X_train) + as_list(X_test)]
+    low, high = min(lengths), max(lengths)
+    return str(low) if low == high else f"{low}-{high}"
+
+
+def run_set(name, data, seeds, options):
+    X_train, y_train, X_test, y_test = data
+    row = {
+        "name": name,
+        "n": f"{len(y_train)} / {len(y_test)}",
+        "length": length_range(X_train, X_test),
+        "dims": as_list(X_train)[0].shape[1],
+        "mean": scores(y_test, np.full(len(y_test), np.mean(y_train))),
+        "ridge": ridge_scores(X_train, y_train, X_test, y_test),
+        "gru": [],
+        "gru_train_r2": [],
+        "fit_s": [],
+    }
+    for seed in seeds:
+        model = GRURegressor(random_state=seed, **options)
+        row["fit_s"].append(fit_quietly(model, X_train, y_train))
+        row["gru"].append(scores(y_test, model.predict(X_test)))
+        row["gru_train_r2"].append(float(r2_score(y_train, model.predict(X_train))))
+        log(
+            f"{name} seed {seed}: RMSE {row['gru'][-1]['rmse']:.4g}, R2 {row['gru'][-1]['r2']:.3f}"
+        )
+    return row
+
+
+def rmse_decimals(row):
+    """Decimals that give the constant forecast's RMSE four significant digits, so that
+    every RMSE of a set is written to the same scale."""
+    scale = row["mean"]["rmse"]
+    return max(0, 3 - int(np.floor(np.log10(scale)))) if scale > 0 else 4
+
+
+def cell(result, key, decimals=3):
+    """A method's test score: one value, or mean ± std over seeds (a list of results)."""
+    if result is None:
+        return "–"
+    if isinstance(result, dict):
+        return f"{result[key]:.{decimals}f}"
+    values = np.array([r[key] for r in result])
+    spread = f" ± {values.std():.{decimals}f}" if len(values) > 1 else ""
+    return f"{values.mean():.{decimals}f}{spread}"
+
+
+def report(rows, skipped, n_seeds, options):
+    lines = [
+        "## Test RMSE and R² on the raw targets",
+        "",
+        f"GRURegressor: mean ± std over {n_seeds} seed(s) (`random_state=0..{n_seeds - 1}`)"
+        + (f", options {json.dumps(options)}" if options else ", defaults")
+        + ". RidgeCV: on the flattened series, equal-length sets only.",
+        "",
+        "| data set | train / test | length | dims | mean (RMSE / R²) | RidgeCV (RMSE / R²) "
+        "| GRURegressor RMSE | GRURegressor R² | GRU train R² | GRU fit s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        d, ridge = rmse_decimals(row), row["ridge"]
+        lines.append(
+            f"| {row['name']} | {row['n']} | {row['length']} | {row['dims']} | "
+            f"{cell(row['mean'], 'rmse', d)} / {cell(row['mean'], 'r2')} | "
+            + ("–" if ridge is None else f"{cell(ridge, 'rmse', d)} / {cell(ridge, 'r2')}")
+            + f" | {cell(row['gru'], 'rmse', d)} | {cell(row['gru'], 'r2')} | "
+            f"{mean_std(row['gru_train_r2'])} | {np.mean(row['fit_s']):.1f} |"
+        )
+    if skipped:
+        lines += ["", "Not run: " + "; ".join(f"{name}: {why}" for name, why in skipped) + "."]
+    return lines
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--ts-dir",
+        required=True,
+        help="folder with NAME_TRAIN.ts and NAME_TEST.ts regression sets (or subfolders)",
+    )
+    parser.add_argument("--seeds", type=int, default=5, help="seeds (default 5)")
+    parser.add_argument(
+        "--quick", action="store_true", help="1 seed, 40 epochs: a smoke run, not for comparison"
+    )
+    parser.add_argument(
+        "--options",
+        type=json.loads,
+        default={},
+        help="extra GRURegressor settings as JSON, e.g. '{\"linear_skip\": false}'",
+    )
+    parser.add_argument("--threads", type=int, default=1, help="OpenMP/BLAS threads (default 1)")
+    parser.add_argument("--output", default=RESULTS, help=f"report file (default {RESULTS})")
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    args = parser.parse_args(argv)
+    if args.seeds < 1:
+        parser.error(f"--seeds must be at least 1, got {args.seeds}")
+    if not os.path.isdir(args.ts_dir):
+        parser.error(f"--ts-dir: {args.ts_dir!r} is not a folder")
+    found = ts_sets(args.ts_dir)
+    if not found:
+        parser.error(
+            f"--ts-dir: no NAME_TRAIN.ts with a NAME_TEST.ts in {args.ts_dir!r} or its subfolders"
+        )
+    seeds = list(range(1 if args.quick else args.seeds))
+    options = {**({"max_iter": QUICK_EPOCHS} if args.quick else {}), **args.options}
+
+    start = time.perf_counter()
+    rows, skipped = [], []
+    with threadpool_limits(args.threads):
+        for name, folder in found.items():
+            data = load_regression_set(folder, name)
+            if isinstance(data, str):
+                log(f"{name}: not run, {data}")
+                skipped.append((name, data))
+            else:
+                rows.append(run_set(name, data, seeds, options))
+    if not rows:
+        parser.error(f"--ts-dir: no regression set in {args.ts_dir!r} ({skipped[0][1]})")
+    elapsed = time.perf_counter() - start
+
+    command = " ".join(
+        ["python benchmarks/regression.py"] + (argv if argv is not None else sys.argv[1:])
+    )
+    header = [
+        f"# pygru sequence regression on the sets in `{args.ts_dir}`",
+        "",
+        f"Written by `{command}` on {date.today().isoformat()}: pygru {pygru.__version__}, "
+        f"scikit-learn {sklearn.__version__}, NumPy {np.__version__}, Python "
+        f"{platform.python_version()}, {os.cpu_count()} CPU(s), {args.threads} thread(s); "
+        f"total {elapsed / 60:.1f} min. "
+        + (
+            f"**--quick run: {QUICK_EPOCHS} epochs, 1 seed; not for comparison.** "
+            if args.quick
+            else ""
+        )
+        + "The protocol: the docstring of `benchmarks/regression.py`.",
+        "",
+    ]
+    text = "\n".join(header + report(rows, skipped, len(seeds), args.options)) + "\n"
+    print(text)
+    if not args.no_write:
+        os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
+        with open(args.output, "w", encoding="utf-8") as file:
+            file.write(text)
+        log(f"written to {args.output}")
+    return rows
+
+
+if __name__ == "__main__":
+    main()
