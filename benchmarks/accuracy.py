@@ -249,6 +249,28 @@ def ts_sets(directory):
     return found
 
 
+def ts_dir_sets(parser, directory):
+    """``ts_sets(directory)`` for the option --ts-dir; a usage error if there are none."""
+    if not os.path.isdir(directory):
+        parser.error(f"--ts-dir: {directory!r} is not a folder")
+    found = ts_sets(directory)
+    if not found:
+        parser.error(
+            f"--ts-dir: no NAME_TRAIN.ts with a NAME_TEST.ts in {directory!r} or its subfolders"
+        )
+    return found
+
+
+def publish(report, output, no_write):
+    """Print the report and, unless ``no_write``, write it to the file ``output``."""
+    print(report)
+    if not no_write:
+        os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
+        with open(output, "w", encoding="utf-8") as file:
+            file.write(report)
+        log(f"written to {output}")
+
+
 def load_ts_set(directory, name):
     """A set from ``directory`` (see ``ts_sets``), in ``load_ucr``'s form. Series padded
     with missing values at the end (``?`` in the file) are cut to their own length."""
@@ -646,16 +668,11 @@ def main(argv=None):
         for name in (args.datasets or ([] if args.ts_dir else UCR_DATASETS))
     }
     if args.ts_dir is not None:
-        if not os.path.isdir(args.ts_dir):
-            parser.error(f"--ts-dir: {args.ts_dir!r} is not a folder")
-        found = ts_sets(args.ts_dir)
-        if not found:
-            parser.error(
-                f"--ts-dir: no NAME_TRAIN.ts with a NAME_TEST.ts in {args.ts_dir!r} or its "
-                "subfolders"
-            )
         loaders.update(
-            {name: partial(load_ts_set, folder, name) for name, folder in found.items()}
+            {
+                name: partial(load_ts_set, folder, name)
+                for name, folder in ts_dir_sets(parser, args.ts_dir).items()
+            }
         )
     seeds = list(range(1 if args.quick else args.seeds))
     tasks = [task for task in args.tasks if not (args.quick and task == "text")]
@@ -695,13 +712,7 @@ def main(argv=None):
         "`benchmarks/README.md`. Forecasting: `benchmarks/forecasting.py`.",
         "",
     ]
-    report = "\n".join(header + sections).rstrip() + "\n"
-    print(report)
-    if not args.no_write:
-        os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
-        with open(args.output, "w", encoding="utf-8") as file:
-            file.write(report)
-        log(f"written to {args.output}")
+    publish("\n".join(header + sections).rstrip() + "\n", args.output, args.no_write)
     return rows if "classification" in tasks else None
 
 

@@ -46,7 +46,15 @@ from pygru import GRURegressor
 from pygru.datasets import read_ts
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # helpers shared with accuracy.py
-from accuracy import as_list, fit_quietly, log, mean_std, ts_sets, without_missing_tails  # noqa: E402
+from accuracy import (  # noqa: E402
+    as_list,
+    fit_quietly,
+    log,
+    mean_std,
+    publish,
+    ts_dir_sets,
+    without_missing_tails,
+)
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "regression.md")
 RIDGE_ALPHAS = np.logspace(-3, 3, 13)
@@ -185,13 +193,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.seeds < 1:
         parser.error(f"--seeds must be at least 1, got {args.seeds}")
-    if not os.path.isdir(args.ts_dir):
-        parser.error(f"--ts-dir: {args.ts_dir!r} is not a folder")
-    found = ts_sets(args.ts_dir)
-    if not found:
-        parser.error(
-            f"--ts-dir: no NAME_TRAIN.ts with a NAME_TEST.ts in {args.ts_dir!r} or its subfolders"
-        )
+    found = ts_dir_sets(parser, args.ts_dir)
     seeds = list(range(1 if args.quick else args.seeds))
     options = {**({"max_iter": QUICK_EPOCHS} if args.quick else {}), **args.options}
 
@@ -228,12 +230,7 @@ def main(argv=None):
         "",
     ]
     text = "\n".join(header + report(rows, skipped, len(seeds), args.options)) + "\n"
-    print(text)
-    if not args.no_write:
-        os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
-        with open(args.output, "w", encoding="utf-8") as file:
-            file.write(text)
-        log(f"written to {args.output}")
+    publish(text, args.output, args.no_write)
     return rows
 
 
