@@ -17,7 +17,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from pygru import GRUClassifier, GRURegressor
+from pygru import GRUClassifier, GRURegressor, load, save
 from pygru._linear import ridge_gcv
 from pygru.datasets import (
     load_airline,
@@ -607,6 +607,9 @@ def test_pipeline_grid_search_cross_validation_clone_and_pickle():
         (dict(solver="lbfgs"), "solver"),
         (dict(dropout=1.0), "dropout"),
         (dict(dtype="float16"), "dtype"),
+        (dict(dtype=np.float16), "dtype"),
+        (dict(dtype=np.int32), "dtype"),
+        (dict(dtype=np.dtype("int64")), "dtype"),
         (dict(batch_size=0), "batch_size"),
     ],
 )
@@ -614,6 +617,22 @@ def test_bad_parameters_are_refused(options, match):
     X, y = toy_sequences()
     with pytest.raises(ValueError, match=match):
         small_classifier(**options).fit(X, y)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.dtype("float32"), np.float64])
+def test_numpy_float_types_are_the_same_dtype_as_their_names(dtype, tmp_path):
+    X, y = toy_sequences()
+    name = np.dtype(dtype).name
+    model = small_classifier(dtype=dtype).fit(X, y)
+    named = small_classifier(dtype=name).fit(X, y)
+    assert model.network_.params.dtype == np.dtype(name)
+    np.testing.assert_array_equal(model.network_.params, named.network_.params)
+    assert clone(model).get_params()["dtype"] == dtype  # kept as given, as scikit-learn asks
+    path = tmp_path / "model.pygru"
+    save(model, path)
+    loaded = load(path)
+    assert loaded.get_params()["dtype"] == name  # a saved model stores the name
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
 
 
 def test_bad_inputs_are_refused():
@@ -1186,8 +1205,6 @@ def test_pooled_predictions_do_not_depend_on_the_batch(pooling):
 
 
 def test_pooling_changes_the_model_and_is_kept_by_save_and_load(tmp_path):
-    from pygru import load, save
-
     X, y = toy_sequences(n=30)
     predictions = {}
     for pooling in ["last", *POOLINGS]:
@@ -1217,8 +1234,6 @@ def test_a_network_description_without_pooling_reads_as_last():
 
 
 def test_bad_pooling_is_refused_clearly(tmp_path):
-    from pygru import save
-
     X, y = toy_sequences(n=20)
     with pytest.raises(ValueError, match="'pooling' parameter of GRUClassifier .* Got 'sum'"):
         small_classifier(pooling="sum").fit(X, y)
@@ -1302,8 +1317,6 @@ def test_sequence_labelling_weights_every_step_of_a_sequence():
 
 
 def test_sequence_labelling_does_not_depend_on_the_batch_and_round_trips(tmp_path):
-    from pygru import load, save
-
     X, y = step_labelling(20)
     clf = GRUClassifier(
         (5,), output="sequence", bidirectional=True, max_iter=2, random_state=0

@@ -40,7 +40,13 @@ from pygru._fitted_state import (
 from pygru._linear import ridge_gcv
 from pygru._network import INITIALIZERS, MAX_LINEAR_STEPS, POOLINGS, GRUNetwork, last_steps_window
 from pygru._optimizers import WeightAverage, clip_gradients, make_optimizer, make_schedule
-from pygru._sklearn_private import Interval, StrOptions, _check_sample_weight, _fit_context
+from pygru._sklearn_private import (
+    Interval,
+    Options,
+    StrOptions,
+    _check_sample_weight,
+    _fit_context,
+)
 
 _PREDICT_BATCH = 512  # sequences per forward pass when predicting
 # patch_size="auto": sequences up to _AUTO_PATCH_FROM steps are read step by step; longer
@@ -98,7 +104,12 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         "standardize": ["boolean"],
         "patch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left"), None],
         "device": [StrOptions({"cpu", "cuda", "auto"})],
-        "dtype": [StrOptions({"float32", "float64"})],
+        # As NumPy users write it, too: np.float32, np.dtype("float64").
+        "dtype": [
+            StrOptions({"float32", "float64"}),
+            Options(type, {np.float32, np.float64}),
+            Options(np.dtype, {np.dtype("float32"), np.dtype("float64")}),
+        ],
     }
 
     @abstractmethod
@@ -1433,9 +1444,10 @@ default="zeros"
         save with NumPy parameters and predict on the CPU where no GPU is available. Only
         the CPU is bit-for-bit reproducible.
 
-    dtype : {"float32", "float64"}, default="float32"
+    dtype : {"float32", "float64"}, np.float32 or np.float64, default="float32"
         Floating-point type of the parameters, the optimizer state and the computations;
-        "float64" is slower and more precise.
+        "float64" is slower and more precise. NumPy's types and dtypes are accepted too
+        (a saved model stores the name, so it loads with the string).
 
     Attributes
     ----------
@@ -2287,9 +2299,11 @@ default="zeros"
         save with NumPy parameters and predict on the CPU where no GPU is available. Only
         the CPU is bit-for-bit reproducible.
 
-    dtype : {"float32", "float64"}, default="float32"
+    dtype : {"float32", "float64"}, np.float32 or np.float64, default="float32"
         Floating-point type of the parameters, the optimizer state and the computations;
-        "float64" is slower and more precise. Predictions are returned as float64.
+        "float64" is slower and more precise. NumPy's types and dtypes are accepted too
+        (a saved model stores the name, so it loads with the string). Predictions are
+        returned as float64.
 
     Attributes
     ----------

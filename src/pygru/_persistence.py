@@ -402,9 +402,13 @@ def _encode_params(params):
 
 
 def _encode_param(value):
-    """A JSON form of a hyper-parameter value that ``_decode_param`` turns back exactly."""
+    """A JSON form of a hyper-parameter value that ``_decode_param`` turns back exactly,
+    except a NumPy type or dtype (``dtype=np.float32``), written as its name ("float32"),
+    which the estimators read the same way."""
     if value is None or isinstance(value, (bool, str)):
         return value
+    if isinstance(value, np.dtype) or (isinstance(value, type) and issubclass(value, np.generic)):
+        return np.dtype(value).name
     if isinstance(value, np.bool_):
         return bool(value)
     if isinstance(value, numbers.Integral):

@@ -5,12 +5,20 @@ the versions the test suite has run against, and a release that moves one of the
 this module only. Each is what scikit-learn's own estimators use:
 
 - ``_fit_context``: validates the parameters once per fit (``_parameter_constraints``);
-- ``Interval``, ``StrOptions``, ``RealNotInt``: the constraint types of those tables;
+- ``Interval``, ``Options``, ``StrOptions``, ``RealNotInt``: the constraint types of those
+  tables;
 - ``_check_sample_weight``: sample weights checked and converted as scikit-learn does.
 """
 
 from sklearn.base import _fit_context
-from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
+from sklearn.utils._param_validation import Interval, Options, RealNotInt, StrOptions
 from sklearn.utils.validation import _check_sample_weight
 
-__all__ = ["_fit_context", "Interval", "RealNotInt", "StrOptions", "_check_sample_weight"]
+__all__ = [
+    "_fit_context",
+    "Interval",
+    "Options",
+    "RealNotInt",
+    "StrOptions",
+    "_check_sample_weight",
+]
