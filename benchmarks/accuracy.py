@@ -261,6 +261,14 @@ def ts_dir_sets(parser, directory):
     return found
 
 
+def add_run_options(parser, results):
+    """The options a benchmark run shares: its threads, and where ``publish`` puts the
+    report (by default the file ``results``)."""
+    parser.add_argument("--threads", type=int, default=1, help="OpenMP/BLAS threads (default 1)")
+    parser.add_argument("--output", default=results, help=f"report file (default {results})")
+    parser.add_argument("--no-write", action="store_true", help="print only")
+
+
 def publish(report, output, no_write):
     """Print the report and, unless ``no_write``, write it to the file ``output``."""
     print(report)
@@ -657,9 +665,7 @@ def main(argv=None):
         "archive distributes it, NAME_TRAIN.ts and NAME_TEST.ts (e.g. sets held back from "
         "the bundled ones)",
     )
-    parser.add_argument("--threads", type=int, default=1, help="OpenMP/BLAS threads (default 1)")
-    parser.add_argument("--output", default=RESULTS, help=f"report file (default {RESULTS})")
-    parser.add_argument("--no-write", action="store_true", help="print only")
+    add_run_options(parser, RESULTS)
     args = parser.parse_args(argv)
     if args.model_seeds < 1:
         parser.error(f"--model-seeds must be at least 1, got {args.model_seeds}")

@@ -47,6 +47,7 @@ from pygru.datasets import read_ts
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # helpers shared with accuracy.py
 from accuracy import (  # noqa: E402
+    add_run_options,
     as_list,
     fit_quietly,
     log,
@@ -139,9 +140,7 @@ def cell(result, key, decimals=3):
         return "–"
     if isinstance(result, dict):
         return f"{result[key]:.{decimals}f}"
-    values = np.array([r[key] for r in result])
-    spread = f" ± {values.std():.{decimals}f}" if len(values) > 1 else ""
-    return f"{values.mean():.{decimals}f}{spread}"
+    return mean_std([r[key] for r in result], decimals)
 
 
 def report(rows, skipped, n_seeds, options):
@@ -187,9 +186,7 @@ def main(argv=None):
         default={},
         help="extra GRURegressor settings as JSON, e.g. '{\"linear_skip\": false}'",
     )
-    parser.add_argument("--threads", type=int, default=1, help="OpenMP/BLAS threads (default 1)")
-    parser.add_argument("--output", default=RESULTS, help=f"report file (default {RESULTS})")
-    parser.add_argument("--no-write", action="store_true", help="print only")
+    add_run_options(parser, RESULTS)
     args = parser.parse_args(argv)
     if args.seeds < 1:
         parser.error(f"--seeds must be at least 1, got {args.seeds}")
