@@ -3,6 +3,7 @@ and learning real data."""
 
 import copy
 import pickle
+import re
 import warnings
 
 import numpy as np
@@ -467,6 +468,50 @@ def test_divergence_stops_with_a_warning_and_keeps_the_last_good_weights():
     assert np.all(np.isfinite(clf.network_.params))
     np.testing.assert_array_equal(clf.network_.params, snapshots[-1])
     assert np.all(np.isfinite(clf.predict_proba(X)))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda **kw: small_classifier(**kw),
+        lambda **kw: small_classifier(ema_momentum=None, **kw),
+        lambda **kw: GRURegressor(hidden_layer_sizes=(8,), linear_skip=False, **kw),
+    ],
+    ids=["classifier, averaged", "classifier", "regressor"],
+)
+def test_a_loss_that_explodes_without_becoming_inf_keeps_the_initial_weights(make):
+    # Adam at a learning rate of 1e6: every step is about 1e6 in size, so the weights grow
+    # to ~1e7 and the loss to 1e8-1e12, but stays finite, so the divergence check (NaN or
+    # inf) never fires. Before, the fit ran to max_iter and warned only that it had not
+    # converged, with a model worse on its own training data than untrained.
+    X, y = toy_sequences()
+    is_regressor = isinstance(make(), GRURegressor)
+    if is_regressor:
+        y = (np.asarray(y) == y[0]).astype(float)
+    initial = make(max_iter=1, learning_rate_init=1e-30, random_state=0).fit(X, y)
+    model = make(max_iter=5, learning_rate_init=1e6, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="Training raised the training loss") as record:
+        model.fit(X, y)
+    message = next(str(w.message) for w in record if "raised" in str(w.message))
+    assert "learning_rate_init (now 1000000.0)" in message
+    trained, start = (float(v) for v in re.findall(r"(?:to|from) ([0-9.e+-]+)", message))
+    assert trained > 1e3 * start
+    assert model.best_epoch_ == 0 and model.n_iter_ == 5
+    # the initial weights: those of the same seed after a step too small to move them
+    # (they move by an ulp, or by 1e-30 from zero); the trained ones are ~1e7 in size
+    np.testing.assert_allclose(
+        model.network_.params, initial.network_.params, rtol=1e-6, atol=1e-20
+    )
+    assert np.all(np.isfinite(model.predict(X) if is_regressor else model.predict_proba(X)))
+
+
+def test_a_working_fit_never_falls_back_to_the_initial_weights():
+    X, y = toy_sequences()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        warnings.filterwarnings("ignore", "Stochastic optimizer: maximum iterations")
+        clf = small_classifier(max_iter=30, random_state=0).fit(X, y)
+    assert clf.best_epoch_ == clf.n_iter_ == 30
 
 
 def test_keyboard_interrupt_leaves_the_last_completed_epoch():

@@ -120,10 +120,10 @@ def test_parameters_optimizer_state_and_data_stay_on_the_device(cupy):
     # Parameters, weight mask, X and targets cross once, then one shuffled order per pass
     # over the data and, for the pooling head (the default "concat"), each batch's lengths
     # (8 batches per pass); no array comes back. The passes are the 3 epochs and, at the
-    # end, one for each of the two weights the fit can end on (the average and the last
-    # step), to compare their training objectives. Per batch only scalars are read: the
-    # loss and the checks for non-finite values and class indices.
-    passes = 3 + 2
+    # end, one for each of the three weights the fit can end on (the average, the last
+    # step and the initial weights), to compare their training objectives. Per batch only
+    # scalars are read: the loss and the checks for non-finite values and class indices.
+    passes = 3 + 3
     assert fake_cupy.TRANSFERS["host_to_device"] == 4 + passes * (1 + 8), fake_cupy.TRANSFERS
     assert fake_cupy.TRANSFERS["device_to_host"] == 0, fake_cupy.TRANSFERS
     assert fake_cupy.TRANSFERS["scalars_read"] <= 6 * 8 * passes, fake_cupy.TRANSFERS

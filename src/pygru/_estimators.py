@@ -785,8 +785,10 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         }
         mask_rng = self._mask_rng(self.network_.xp)
         callbacks = _as_callback_list(self.callbacks)
-        best_params = last_good_params = last_step_params = self.network_.params.copy()
+        start_params = self.network_.params.copy()
+        best_params = last_good_params = last_step_params = start_params
         best_epoch = self.best_epoch_
+        from_initialisation = self.n_iter_ == 0
         stopped_by = "max_iter"
         progress = _progress_bar(epochs, self.verbose)
         try:
@@ -868,20 +870,36 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             self.network_.params[...] = best_params
             self.best_epoch_ = best_epoch
         else:
+            # The average guards against ending on a step that raised the loss, the last
+            # step against an average that straddles a jump of the weights, and the random
+            # initial weights against a fit that made the objective worse: a learning rate
+            # so large that the loss explodes without becoming inf.
+            candidates = [last_good_params]
             if average is not None:
-                # The average guards against ending on a step that raised the loss, the last
-                # step against an average that straddles a jump of the weights.
-                last_good_params = self._lower_objective(
-                    [last_good_params, last_step_params],
-                    X,
-                    lengths,
-                    targets,
-                    sample_weight,
-                    train,
-                    batch_size,
-                )
-            self.network_.params[...] = last_good_params
+                candidates.append(last_step_params)
+            checks_start = (
+                from_initialisation
+                and not self.network_.linear_steps  # a ridge start has its own guard
+                and epochs > 1
+                and stopped_by != "interrupt"
+                and last_good_params is not start_params
+            )
+            if checks_start:
+                candidates.append(start_params)
+            objectives = [0.0]
+            if len(candidates) > 1:
+                objectives = [
+                    self._objective_of(
+                        params, X, lengths, targets, sample_weight, train, batch_size
+                    )
+                    for params in candidates
+                ]
+            kept = int(np.argmin(objectives))  # the first of equals: trained weights first
+            self.network_.params[...] = candidates[kept]
             self.best_epoch_ = self.n_iter_
+            if checks_start and kept == len(candidates) - 1:
+                self.best_epoch_ = 0
+                self._warn_training_raised_the_loss(min(objectives[:-1]), objectives[-1])
         if stopped_by == "max_iter" and epochs > 1:
             warnings.warn(
                 f"Stochastic optimizer: maximum iterations ({self.max_iter}) "
@@ -1019,14 +1037,17 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             total += loss * len(batch_lengths)
         return total / len(train)
 
-    def _lower_objective(self, candidates, X, lengths, targets, sample_weight, train, batch_size):
-        """Of the weight vectors ``candidates``, the one with the lowest training objective
-        (the first of equals)."""
-        objectives = [
-            self._objective_of(params, X, lengths, targets, sample_weight, train, batch_size)
-            for params in candidates
-        ]
-        return candidates[int(np.argmin(objectives))]
+    def _warn_training_raised_the_loss(self, trained_objective, initial_objective):
+        unit = self._loss_unit()
+        warnings.warn(
+            f"Training raised the training loss, to {trained_objective * unit:.4g} after "
+            f"{self.n_iter_} epochs from {initial_objective * unit:.4g} with the initial "
+            "weights, so the model keeps the initial weights (best_epoch_=0): the "
+            "optimization diverged. Try a smaller learning_rate_init (now "
+            f"{self.learning_rate_init}) or clipnorm.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
 
     def _objective_of(self, params, X, lengths, targets, sample_weight, train, batch_size):
         """The training objective of the weights ``params``, which the network then holds."""
@@ -1514,7 +1535,9 @@ default="zeros"
     best_epoch_ : int
         The epoch (counted as ``n_iter_``) whose weights the model holds: the last one, or
         with ``early_stopping`` the restored one of the best validation score; 0 when no
-        validation score improved on the weights from before training.
+        validation score improved on the weights from before training, or when a fit from
+        random initial weights left the training loss higher than they had (with a
+        ``ConvergenceWarning``).
 
     n_iter_ : int
         Number of epochs run (over all ``partial_fit`` calls and warm-started fits).
@@ -2387,7 +2410,9 @@ default="zeros"
     best_epoch_ : int
         The epoch (counted as ``n_iter_``) whose weights the model holds: the last one, or
         with ``early_stopping`` the restored one of the best validation score; 0 when no
-        validation score improved on the weights from before training.
+        validation score improved on the weights from before training, or when a fit from
+        random initial weights left the training loss higher than they had (with a
+        ``ConvergenceWarning``).
 
     n_iter_ : int
         Number of epochs run (over all ``partial_fit`` calls and warm-started fits).
