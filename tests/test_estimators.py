@@ -1130,8 +1130,20 @@ def test_validation_data_is_scored_with_its_weights_and_checked():
         small_classifier(**settings).fit(X, y, y_val=y[:3])
     with pytest.raises(ValueError, match="early_stopping is False"):
         small_classifier().fit(X, y, X_val=X[:3], y_val=y[:3])
-    with pytest.raises(ValueError, match="labels not seen"):
+    about_the_validation_set = r"the validation set \(X_val, y_val, sample_weight_val\): "
+    with pytest.raises(ValueError, match=about_the_validation_set + "y contains labels not seen"):
         small_classifier(**settings).fit(X, y, X_val=X[:3], y_val=["sideways"] * 3)
+    two_features = [np.repeat(x, 2, axis=1) for x in X[:3]]
+    with pytest.raises(ValueError, match=about_the_validation_set + "X has 2 features per"):
+        small_classifier(**settings).fit(X, y, X_val=two_features, y_val=y[:3])
+    with pytest.raises(ValueError, match=about_the_validation_set + "X has 3 sequences but y"):
+        small_classifier(**settings).fit(X, y, X_val=X[:3], y_val=y[:2])
+    with pytest.raises(ValueError, match=about_the_validation_set + "Negative values"):
+        small_classifier(**settings).fit(
+            X, y, X_val=X[:3], y_val=y[:3], sample_weight_val=-np.ones(3)
+        )
+    with pytest.raises(TypeError, match=about_the_validation_set + "X must hold real numbers"):
+        small_classifier(**settings).fit(X, y, X_val=np.full((3, 4), "a"), y_val=y[:3])
     with pytest.raises(ValueError, match="leaves no training"):
         GRURegressor(early_stopping=True, validation_split="last").fit(X[:1], np.ones(1))
 

@@ -543,10 +543,17 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         return n_validation
 
     def _prepare_validation_data(self, X_val, y_val, sample_weight_val):
-        """The user's validation set, prepared as the training data (never fitted on)."""
-        padded, lengths = self._padded_input(X_val, reset=False)
-        targets = self._prepare_targets(y_val, lengths, first_call=False)
-        weights = self._check_sample_weight(sample_weight_val, len(padded))
+        """The user's validation set, prepared as the training data (never fitted on). The
+        checks name X, y and sample_weight, so their errors say that they are about the
+        validation set."""
+        try:
+            padded, lengths = self._padded_input(X_val, reset=False)
+            targets = self._prepare_targets(y_val, lengths, first_call=False)
+            weights = self._check_sample_weight(sample_weight_val, len(padded))
+        except (TypeError, ValueError) as error:
+            kind = TypeError if isinstance(error, TypeError) else ValueError
+            message = f"the validation set (X_val, y_val, sample_weight_val): {error}"
+            raise kind(message) from error
         X_val, lengths = self._network_input(X_val, padded, lengths)
         return X_val, lengths, self._training_targets(targets), weights
 
