@@ -178,6 +178,22 @@ def test_read_ts_equal_length_univariate(tmp_path):
     assert header["class_labels"] == ["a", "b"]
 
 
+def test_read_ts_skips_arff_style_percent_comments(tmp_path):
+    # Files converted from the archive's .arff keep ARFF's '%' comments (aeon's UnitTest does)
+    text = "%# cut down from ChinaTown\n%\n" + HEADER + "@classLabel true a b\n@data\n"
+    X, y, _ = read_ts(write(tmp_path, text + "1,2,3:a\n% among the data\n4,5,6:b\n"))
+    np.testing.assert_array_equal(X[:, :, 0], [[1, 2, 3], [4, 5, 6]])
+    assert y.tolist() == ["a", "b"]
+
+
+def test_read_ts_keeps_the_first_of_two_problem_names(tmp_path):
+    # aeon's UnitTest_TEST.ts names itself twice (UnitTest, then Chinatown); the name
+    # changes nothing that is read, so it is not refused as tags that do are (below)
+    text = HEADER.replace("@problemName Toy\n", "@problemName Toy\n@problemName Other\n")
+    X, _, header = read_ts(write(tmp_path, text + "@classLabel true a b\n@data\n1,2,3:a\n"))
+    assert header["problem_name"] == "Toy" and X.shape == (1, 3, 1)
+
+
 def test_read_ts_multivariate_unequal_length(tmp_path):
     text = (
         "@problemname Toy\n@UNIVARIATE false\n@dimensions 2\n@equallength false\n"
@@ -237,7 +253,7 @@ TWO_DIMS = "@dimensions 2\n@classLabel true a\n@data\n"  # data from line 4
         ("@classLabel true\n@data\n1:a\n", r"line 1: @classLabel true needs the class labels"),
         ("@classLabel yes a b\n@data\n1:a\n", r"line 1: @classLabel must be"),
         ("@problemName\n@data\n1\n", r"line 1: @problemName needs a name"),
-        ("@problemName A\n@problemname B\n@data\n1\n", r"line 2: tag @problemname given twice"),
+        ("@seriesLength 3\n@serieslength 4\n@data\n1\n", r"line 2: tag @serieslength given twice"),
         ("@data now\n1\n", r"line 1: @data takes no value"),
         ("@timeStamps true\n@data\n(0,1):a\n", r"time-stamped"),
         ("@classLabel true a\n@targetLabel true\n@data\n1:a\n", r"both @classLabel"),
