@@ -227,13 +227,19 @@ def run_series(
     if with_ets:
         ets, row["ets_model"] = forecast_ets(series, n_train, season)
         row["ets"] = errors(ets, truth, naive_scale)
-    for key, _, parameters in GRU_VARIANTS:
+    for key, label, parameters in GRU_VARIANTS:
         settings = {**parameters, **(QUICK_GRU if quick else {}), **(options or {})}
         results, times = [], []
-        for seed in seeds:
-            model = GRURegressor(random_state=seed, **settings)
-            times.append(fit_quietly(model, X_train, y_train))
-            results.append(errors(model.predict(X_test), truth, naive_scale))
+        try:
+            for seed in seeds:
+                model = GRURegressor(random_state=seed, **settings)
+                times.append(fit_quietly(model, X_train, y_train))
+                results.append(errors(model.predict(X_test), truth, naive_scale))
+        except ValueError as error:
+            if not str(error).startswith("early stopping:"):
+                raise
+            log(f"[{name}] {label}: not run, {error}")  # too few windows to validate on
+            continue
         row[key], row[f"{key}_time"] = np.array(results), float(np.mean(times))
     log(
         f"[{name}] MAE naive {row['naive'][0]:.1f}  linear AR {row['linear'][0]:.1f}  "
@@ -253,6 +259,11 @@ def cell(row, key):
     if result.ndim == 1:
         return f"{result[0]:.{digits}f} ({result[1]:.2f})"
     return f"{mean_std(result[:, 0], digits)} ({mean_std(result[:, 1], 2)})"
+
+
+def fit_time(row, key):
+    """Mean fit seconds of a GRU row, "–" where it was not run."""
+    return f"{row[key + '_time']:.1f}" if key + "_time" in row else "–"
 
 
 def mae_digits(row):
@@ -314,7 +325,7 @@ def report(rows, seeds, quick, with_ets, split="test", origins=None):
             f"| {row['name']} | {row['length']} | last {row['n_test']} | "
             f"{row['season'] or '–'} | {row['lookback']} | {row['n_windows']} | "
             f"{row.get('ets_model', 'not run')} | "
-            f"{row['gru_time']:.1f} / {row['gru_es_time']:.1f} |"
+            f"{fit_time(row, 'gru')} / {fit_time(row, 'gru_es')} |"
         )
     return lines
 
@@ -331,8 +342,8 @@ def origins_summary(rows, with_ets):
     ]
     linear = np.array([row["linear"][1] for row in rows])
     for key, label in methods_of(with_ets):
-        if key == "seasonal":  # not defined for every series
-            continue
+        if any(key not in row for row in rows):  # the seasonal naive without a season,
+            continue  # early stopping on too few windows
         mase = np.array([np.mean(np.asarray(row[key])[..., 1]) for row in rows])
         lines.append(f"| {label} | {mase.mean():.3f} | {np.sum(mase <= linear)} / {len(rows)} |")
     return lines

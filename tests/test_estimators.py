@@ -1148,6 +1148,30 @@ def test_validation_data_is_scored_with_its_weights_and_checked():
         GRURegressor(early_stopping=True, validation_split="last").fit(X[:1], np.ones(1))
 
 
+@pytest.mark.parametrize(
+    "options, fit_options, holds",
+    [
+        (dict(validation_split="last"), {}, "validation_fraction=0.1 of 6 sequences holds out 1 "),
+        ({}, {}, "validation_fraction=0.1 of 6 sequences holds out 1 sequence"),
+        ({}, dict(X_val=np.ones((1, 4)), y_val=[1.0]), "X_val has 1 sequence"),
+        (dict(output="sequence"), dict(X_val=np.ones((1, 1)), y_val=[[1.0]]), "X_val has 1 time"),
+    ],
+)
+def test_regressor_refuses_a_validation_set_too_small_for_r2(options, fit_options, holds):
+    # R² of one value is undefined: every epoch scored NaN (and warned), nothing counted as
+    # an improvement, and the fit ran to max_iter to keep its starting weights.
+    X, y = np.arange(24.0).reshape(6, 4), np.arange(6.0)
+    if options.get("output") == "sequence":
+        y = X.copy()
+    reg = GRURegressor(hidden_layer_sizes=(4,), early_stopping=True, max_iter=3, **options)
+    with pytest.raises(ValueError, match="early stopping: " + holds) as error:
+        reg.fit(X, y, **fit_options)
+    assert "(R²) needs at least 2 target values" in str(error.value)
+    # two values are enough, and a classifier scores accuracy on any number of sequences
+    reg.set_params(validation_fraction=0.2).fit(X, y)
+    small_classifier(early_stopping=True, validation_split="last").fit(X, [0, 1] * 3)
+
+
 def test_validation_options_work_in_pipelines_and_grid_search():
     import sklearn
     from sklearn.pipeline import Pipeline

@@ -131,6 +131,21 @@ def test_benchmark_runs_a_series_from_a_csv_file(tmp_path, capsys):
     assert f"| naive (previous value) | {expected_naive:.3f} (" in report
 
 
+def test_benchmark_marks_early_stopping_not_run_on_too_few_windows(tmp_path, capsys):
+    # 20 values, lookback 10, the last 4 held out: 6 training windows, of which early
+    # stopping's last 10 % is one, too few for R². The row says "–"; the defaults still run.
+    values = 100 + np.cumsum(np.random.default_rng(1).normal(size=20))
+    path = tmp_path / "short.csv"
+    path.write_text("value\n" + "".join(f"{v}\n" for v in values))
+    forecasting = load_benchmark("forecasting.py")
+    (row,) = forecasting.main(["--quick", "--csv", str(path), "none", "--no-write"])
+    assert row["n_windows"] == 6 and "gru_es" not in row and row["gru"].shape == (1, 2)
+    output = capsys.readouterr()
+    assert 'early_stopping, validation_split="last" | – |' in output.out
+    assert "| 6 | not run | " in output.out and " / – |" in output.out
+    assert "not run, early stopping: validation_fraction=0.1 of 6 sequences" in output.err
+
+
 @pytest.mark.parametrize(
     "content, season, message",
     [

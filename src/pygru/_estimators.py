@@ -529,7 +529,17 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             )
         else:
             return train, None
+        self._check_validation_size(
+            lengths[valid],
+            f"validation_fraction={self.validation_fraction} of {len(X)} sequences holds out",
+            "Pass more sequences, a larger validation_fraction, or X_val and y_val.",
+        )
         return train, (X[valid], lengths[valid], targets[valid], None)
+
+    def _check_validation_size(self, lengths, holds, remedy):
+        """Refuse a validation set too small for the validation score; ``holds`` says what
+        holds it out, ``remedy`` what to do. Accuracy is defined on any number of
+        sequences."""
 
     def _n_held_out_last(self, n_samples):
         """How many of the last sequences ``validation_split="last"`` holds out: as many as
@@ -554,6 +564,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             kind = TypeError if isinstance(error, TypeError) else ValueError
             message = f"the validation set (X_val, y_val, sample_weight_val): {error}"
             raise kind(message) from error
+        self._check_validation_size(lengths, "X_val has", "Pass a larger X_val.")
         X_val, lengths = self._network_input(X_val, padded, lengths)
         return X_val, lengths, self._training_targets(targets), weights
 
@@ -2221,7 +2232,9 @@ default="constant"
 
     validation_fraction : float, default=0.1
         The proportion of training data to set aside as validation set, in (0, 1). Only
-        used when ``early_stopping=True`` and no ``X_val`` is passed to ``fit``.
+        used when ``early_stopping=True`` and no ``X_val`` is passed to ``fit``. The
+        validation score, R², needs at least 2 target values, so a fit that would hold out
+        (or pass as ``X_val``) fewer raises a ValueError.
 
     validation_split : {"random", "last"}, default="random"
         Which sequences ``validation_fraction`` holds out. "random": drawn at random
@@ -2785,6 +2798,17 @@ default="zeros"
         return _loss_over_valid_steps(
             _losses.squared_error, output, targets, sample_weight, lengths, self.network_.xp
         )
+
+    def _check_validation_size(self, lengths, holds, remedy):
+        """R² needs two target values: on one, every epoch would score NaN, and the fit
+        would keep its starting weights after max_iter epochs."""
+        n_values = int(lengths.sum()) if self.output == "sequence" else len(lengths)
+        if n_values < 2:
+            unit = "time step" if self.output == "sequence" else "sequence"
+            raise ValueError(
+                f"early stopping: {holds} {n_values} {unit}, and the validation score (R²) "
+                f"needs at least 2 target values. {remedy}"
+            )
 
     def _validation_score(self, X, lengths, targets, sample_weight):
         # R² does not change when a target is standardised: these are the network's outputs
