@@ -19,10 +19,14 @@ Errors: RMSE (the archive's metric) and R2 on the test part.
     python benchmarks/regression.py --ts-dir DIR --quick    # 1 seed, 40 epochs: a smoke run
     python benchmarks/regression.py --ts-dir DIR --options '{"linear_skip": false}'
 
-Series padded with missing values at the end (``?``) are cut to their own length; a set with
-values missing inside a series is reported and skipped (pygru.preprocessing.SequenceImputer
-fills such gaps, but which filling suits a set is the user's choice). The report goes to
-stdout and (unless --no-write) to benchmarks/results/regression.md.
+Series padded with missing values at the end (``?``) are cut to their own length. A set with
+values missing inside a series is reported and skipped, unless ``--impute ffill|linear``
+names how to fill such gaps: ``pygru.preprocessing.SequenceImputer(method=...)`` then fills
+them in both parts, before every method (which filling suits a set is the user's choice; the
+report marks the sets that had gaps). The report goes to stdout and (unless --no-write) to
+benchmarks/results/regression.md.
+
+    python benchmarks/regression.py --ts-dir DIR --impute linear
 """
 
 import argparse
@@ -44,6 +48,7 @@ from threadpoolctl import threadpool_limits
 import pygru
 from pygru import GRURegressor
 from pygru.datasets import read_ts
+from pygru.preprocessing import SequenceImputer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # helpers shared with accuracy.py
 from accuracy import (  # noqa: E402
@@ -62,19 +67,24 @@ RIDGE_ALPHAS = np.logspace(-3, 3, 13)
 QUICK_EPOCHS = 40
 
 
-def load_regression_set(folder, name):
-    """(X_train, y_train, X_test, y_test) of the set ``name`` in ``folder``, or a str that
-    says why it is not a regression set pygru can read as it is."""
+def load_regression_set(folder, name, impute=None):
+    """(X_train, y_train, X_test, y_test, whether gaps were filled) of the set ``name`` in
+    ``folder``, or a str that says why it is not a regression set pygru can read as it is.
+    ``impute``: the ``SequenceImputer`` method that fills gaps inside series, or None."""
     parts = []
     for part in ("TRAIN", "TEST"):
         X, y, header = read_ts(os.path.join(folder, f"{name}_{part}.ts"))
         if not header["target_label"]:
             return "no @targetLabel (a classification set: benchmarks/accuracy.py --ts-dir)"
-        X = without_missing_tails(X)
-        if any(np.isnan(series).any() for series in as_list(X)):
-            return "values missing inside a series"
-        parts += [X, y]
-    return tuple(parts)
+        parts += [without_missing_tails(X), y]
+    X_train, y_train, X_test, y_test = parts
+    has_gaps = any(np.isnan(x).any() for x in as_list(X_train) + as_list(X_test))
+    if has_gaps and impute is None:
+        return "values missing inside a series (--impute ffill|linear fills them)"
+    if has_gaps:
+        imputer = SequenceImputer(method=impute).fit(X_train)
+        X_train, X_test = imputer.transform(X_train), imputer.transform(X_test)
+    return X_train, y_train, X_test, y_test, has_gaps
 
 
 def scores(y_true, y_pred):
@@ -103,10 +113,10 @@ def length_range(X_train, X_test):
     return str(low) if low == high else f"{low}-{high}"
 
 
-def run_set(name, data, seeds, options):
-    X_train, y_train, X_test, y_test = data
+def run_set(name, data, seeds, options, impute=None):
+    X_train, y_train, X_test, y_test, had_gaps = data
     row = {
-        "name": name,
+        "name": f"{name} (gaps filled: {impute})" if had_gaps else name,
         "n": f"{len(y_train)} / {len(y_test)}",
         "length": length_range(X_train, X_test),
         "dims": as_list(X_train)[0].shape[1],
@@ -186,6 +196,12 @@ def main(argv=None):
         default={},
         help="extra GRURegressor settings as JSON, e.g. '{\"linear_skip\": false}'",
     )
+    parser.add_argument(
+        "--impute",
+        choices=["ffill", "linear"],
+        help="fill values missing inside a series with SequenceImputer(method=...) instead "
+        "of skipping the set",
+    )
     add_run_options(parser, RESULTS)
     args = parser.parse_args(argv)
     if args.seeds < 1:
@@ -198,12 +214,12 @@ def main(argv=None):
     rows, skipped = [], []
     with threadpool_limits(args.threads):
         for name, folder in found.items():
-            data = load_regression_set(folder, name)
+            data = load_regression_set(folder, name, args.impute)
             if isinstance(data, str):
                 log(f"{name}: not run, {data}")
                 skipped.append((name, data))
             else:
-                rows.append(run_set(name, data, seeds, options))
+                rows.append(run_set(name, data, seeds, options, args.impute))
     if not rows:
         parser.error(f"--ts-dir: no regression set in {args.ts_dir!r} ({skipped[0][1]})")
     elapsed = time.perf_counter() - start

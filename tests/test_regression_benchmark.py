@@ -50,6 +50,21 @@ def test_padding_is_cut_and_gaps_inside_a_series_are_reported(bench, tmp_path, c
     assert "Not run: Gappy: values missing inside a series" in capsys.readouterr().out
 
 
+def test_impute_fills_gaps_inside_series_for_every_method(bench, tmp_path, capsys):
+    rng = np.random.default_rng(2)
+    for part in ("TRAIN", "TEST"):
+        series, y = linear_set(rng, 20)
+        series[3, 5] = np.nan  # a gap inside the series (not padding)
+        write_ts(tmp_path / f"Gappy_{part}.ts", series, y, "@targetLabel true")
+    X_train, _, X_test, _, had_gaps = bench.load_regression_set(str(tmp_path), "Gappy", "linear")
+    assert had_gaps and not np.isnan(X_train).any() and not np.isnan(X_test).any()
+    np.testing.assert_allclose(X_train[3, 5], (X_train[3, 4] + X_train[3, 6]) / 2)
+    (row,) = bench.main(["--quick", "--ts-dir", str(tmp_path), "--impute", "ffill", "--no-write"])
+    assert row["name"] == "Gappy (gaps filled: ffill)" and row["ridge"] is not None
+    assert np.isfinite(row["gru"][0]["rmse"])
+    assert "| Gappy (gaps filled: ffill) | 20 / 20 |" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize(
     "content, message",
     [
