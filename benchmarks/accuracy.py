@@ -20,6 +20,7 @@ Forecasting is measured by benchmarks/forecasting.py.
     python benchmarks/accuracy.py --split validation # inner split of the training data only
     python benchmarks/accuracy.py --split validation --model-seeds 3 --tasks classification
     python benchmarks/accuracy.py --ts-dir DIR --tasks classification --no-write  # other sets
+    python benchmarks/accuracy.py --ts-dir DIR --impute linear  # and those with gaps in series
 
 --split validation never reads the test sets: each seed holds out a stratified 30 % of each
 training set and scores on it. Candidate defaults are compared that way (benchmarks/README.md,
@@ -54,6 +55,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.p
 import pygru  # noqa: E402
 from pygru import GRUClassifier  # noqa: E402
 from pygru.datasets import UCR_DATASETS, load_movie_reviews, load_ucr, read_ts  # noqa: E402
+from pygru.preprocessing import SequenceImputer  # noqa: E402
 from pygru.text import TokenSequencer  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "accuracy.md")
@@ -279,16 +281,60 @@ def publish(report, output, no_write):
         log(f"written to {output}")
 
 
-def load_ts_set(directory, name):
-    """A set from ``directory`` (see ``ts_sets``), in ``load_ucr``'s form. Series padded
-    with missing values at the end (``?`` in the file) are cut to their own length."""
+def load_ts_set(directory, name, impute=None):
+    """A set from ``directory`` (see ``ts_sets``), in ``load_ucr``'s form, or a str that says
+    why it is not run. Series padded with missing values at the end (``?`` in the file) are
+    cut to their own length; gaps inside series are filled as ``fill_gaps`` says."""
     data = Bunch(name=name)
     for part in ("train", "test"):
-        X, y, _ = read_ts(os.path.join(directory, f"{name}_{part.upper()}.ts"))
+        X, y, header = read_ts(os.path.join(directory, f"{name}_{part.upper()}.ts"))
+        if header["target_label"]:
+            return "a regression set (@targetLabel: benchmarks/regression.py --ts-dir)"
         if y is None:
-            raise ValueError(f"{name}_{part.upper()}.ts has no class labels")
+            return f"{name}_{part.upper()}.ts has no class labels"
         data[f"X_{part}"], data[f"y_{part}"] = without_missing_tails(X), y
+    filled = fill_gaps(data.X_train, data.X_test, impute)
+    if isinstance(filled, str):
+        return filled
+    data.X_train, data.X_test, data.gaps_filled = filled
     return data
+
+
+def fill_gaps(X_train, X_test, impute):
+    """(X_train, X_test, whether they had gaps), with values missing inside series filled by
+    ``SequenceImputer(method=impute)`` (fitted on X_train), or, for gaps and no ``impute``,
+    a str that says why the set is not run. No method here reads NaN inside a series."""
+    has_gaps = any(np.isnan(x).any() for x in as_list(X_train) + as_list(X_test))
+    if has_gaps and impute is None:
+        return "values missing inside a series (--impute ffill|linear fills them)"
+    if has_gaps:
+        imputer = SequenceImputer(method=impute).fit(X_train)
+        X_train, X_test = imputer.transform(X_train), imputer.transform(X_test)
+    return X_train, X_test, has_gaps
+
+
+def add_impute_option(parser):
+    parser.add_argument(
+        "--impute",
+        choices=["ffill", "linear"],
+        help="fill values missing inside a series with pygru.preprocessing.SequenceImputer"
+        "(method=...) instead of skipping the set",
+    )
+
+
+def ts_dir_loaders(parser, directory, impute):
+    """({label: loader} of the sets in ``directory`` that run, [(name, why not)] of the
+    others); a label names the filling of sets whose gaps were filled."""
+    loaders, skipped = {}, []
+    for name, folder in ts_dir_sets(parser, directory).items():
+        data = load_ts_set(folder, name, impute)
+        if isinstance(data, str):
+            log(f"{name}: not run, {data}")
+            skipped.append((name, data))
+        else:
+            label = f"{name} (gaps filled: {impute})" if data.gaps_filled else name
+            loaders[label] = lambda data=data: data
+    return loaders, skipped
 
 
 def without_missing_tails(X):
@@ -665,6 +711,7 @@ def main(argv=None):
         "archive distributes it, NAME_TRAIN.ts and NAME_TEST.ts (e.g. sets held back from "
         "the bundled ones)",
     )
+    add_impute_option(parser)
     add_run_options(parser, RESULTS)
     args = parser.parse_args(argv)
     if args.model_seeds < 1:
@@ -673,13 +720,13 @@ def main(argv=None):
         name: partial(load_ucr, name)
         for name in (args.datasets or ([] if args.ts_dir else UCR_DATASETS))
     }
+    skipped = []
     if args.ts_dir is not None:
-        loaders.update(
-            {
-                name: partial(load_ts_set, folder, name)
-                for name, folder in ts_dir_sets(parser, args.ts_dir).items()
-            }
-        )
+        found, skipped = ts_dir_loaders(parser, args.ts_dir, args.impute)
+        loaders.update(found)
+        if not loaders and "classification" in args.tasks:
+            why = "; ".join(f"{name}: {reason}" for name, reason in skipped)
+            parser.error(f"--ts-dir: no classification set to run in {args.ts_dir!r} ({why})")
     seeds = list(range(1 if args.quick else args.seeds))
     tasks = [task for task in args.tasks if not (args.quick and task == "text")]
 
@@ -693,6 +740,8 @@ def main(argv=None):
             sections += classification_report(
                 rows, settings, labels, has_rocket, len(seeds), args.split, args.model_seeds
             )
+            if skipped:
+                sections += ["", "Not run: " + "; ".join(f"{n}: {why}" for n, why in skipped)]
             sections.append("")
         if "text" in tasks:
             row, settings = run_text(seeds)

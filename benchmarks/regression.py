@@ -48,12 +48,13 @@ from threadpoolctl import threadpool_limits
 import pygru
 from pygru import GRURegressor
 from pygru.datasets import read_ts
-from pygru.preprocessing import SequenceImputer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # helpers shared with accuracy.py
 from accuracy import (  # noqa: E402
+    add_impute_option,
     add_run_options,
     as_list,
+    fill_gaps,
     fit_quietly,
     log,
     mean_std,
@@ -69,8 +70,8 @@ QUICK_EPOCHS = 40
 
 def load_regression_set(folder, name, impute=None):
     """(X_train, y_train, X_test, y_test, whether gaps were filled) of the set ``name`` in
-    ``folder``, or a str that says why it is not a regression set pygru can read as it is.
-    ``impute``: the ``SequenceImputer`` method that fills gaps inside series, or None."""
+    ``folder``, or a str that says why it is not run. ``impute``: the ``SequenceImputer``
+    method that fills gaps inside series, or None (see ``accuracy.fill_gaps``)."""
     parts = []
     for part in ("TRAIN", "TEST"):
         X, y, header = read_ts(os.path.join(folder, f"{name}_{part}.ts"))
@@ -78,13 +79,11 @@ def load_regression_set(folder, name, impute=None):
             return "no @targetLabel (a classification set: benchmarks/accuracy.py --ts-dir)"
         parts += [without_missing_tails(X), y]
     X_train, y_train, X_test, y_test = parts
-    has_gaps = any(np.isnan(x).any() for x in as_list(X_train) + as_list(X_test))
-    if has_gaps and impute is None:
-        return "values missing inside a series (--impute ffill|linear fills them)"
-    if has_gaps:
-        imputer = SequenceImputer(method=impute).fit(X_train)
-        X_train, X_test = imputer.transform(X_train), imputer.transform(X_test)
-    return X_train, y_train, X_test, y_test, has_gaps
+    filled = fill_gaps(X_train, X_test, impute)
+    if isinstance(filled, str):
+        return filled
+    X_train, X_test, had_gaps = filled
+    return X_train, y_train, X_test, y_test, had_gaps
 
 
 def scores(y_true, y_pred):
@@ -196,12 +195,7 @@ def main(argv=None):
         default={},
         help="extra GRURegressor settings as JSON, e.g. '{\"linear_skip\": false}'",
     )
-    parser.add_argument(
-        "--impute",
-        choices=["ffill", "linear"],
-        help="fill values missing inside a series with SequenceImputer(method=...) instead "
-        "of skipping the set",
-    )
+    add_impute_option(parser)
     add_run_options(parser, RESULTS)
     args = parser.parse_args(argv)
     if args.seeds < 1:

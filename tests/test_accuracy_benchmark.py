@@ -120,6 +120,35 @@ def test_ts_dir_runs_the_sets_found_there(bench, tmp_path, capsys):
     capsys.readouterr()
 
 
+def test_ts_dir_skips_regression_sets_and_gaps_unless_told_how_to_fill_them(
+    bench, tmp_path, capsys
+):
+    rng = np.random.default_rng(1)
+    labels = np.array(["a", "b"] * 6)
+    series = rng.normal(size=(12, 10)) + (labels == "b")[:, None] * 3.0
+    series[2, 4] = np.nan  # a gap inside a series, as in a few UCR sets
+    for part in ("TRAIN", "TEST"):
+        write_ts(tmp_path / f"Gappy_{part}.ts", series, labels)
+        write_ts(
+            tmp_path / f"Reg_{part}.ts", series[:4], [1.5, 2.0, 0.5, 1.0], "@targetLabel true"
+        )
+    argv = ["--quick", "--ts-dir", str(tmp_path), "--tasks", "classification"]
+    argv += ["--options", '{"max_iter": 5}', "--no-write"]
+    with pytest.raises(SystemExit):  # nothing left to run: a usage error that says why
+        bench.main(argv)
+    error = capsys.readouterr().err
+    assert "Gappy: values missing inside a series (--impute ffill|linear fills them)" in error
+    assert "Reg: a regression set (@targetLabel: benchmarks/regression.py --ts-dir)" in error
+    (row,) = bench.main(argv + ["--impute", "linear"])
+    assert row["name"] == "Gappy (gaps filled: linear)" and row["length"] == "10"
+    assert row["ed"] == [1.0]  # test = training series, the gap filled the same way in both
+    report = capsys.readouterr().out
+    assert "| Gappy (gaps filled: linear) | 12 / 12 | 10 | 1 | 2 |" in report
+    assert "Not run: Reg: a regression set" in report
+    data = bench.load_ts_set(str(tmp_path), "Gappy", "linear")
+    np.testing.assert_allclose(data.X_train[2, 4, 0], (series[2, 3] + series[2, 5]) / 2)
+
+
 def test_ts_dir_without_sets_is_a_usage_error(bench, tmp_path, capsys):
     with pytest.raises(SystemExit):
         bench.main(["--quick", "--ts-dir", str(tmp_path), "--no-write"])
