@@ -287,7 +287,10 @@ def load_ts_set(directory, name, impute=None):
     cut to their own length; gaps inside series are filled as ``fill_gaps`` says."""
     data = Bunch(name=name)
     for part in ("train", "test"):
-        X, y, header = read_ts(os.path.join(directory, f"{name}_{part.upper()}.ts"))
+        read = read_part(directory, name, part.upper())
+        if isinstance(read, str):
+            return read
+        X, y, header = read
         if header["target_label"]:
             return "a regression set (@targetLabel: benchmarks/regression.py --ts-dir)"
         if y is None:
@@ -298,6 +301,15 @@ def load_ts_set(directory, name, impute=None):
         return filled
     data.X_train, data.X_test, data.gaps_filled = filled
     return data
+
+
+def read_part(directory, name, part):
+    """``read_ts`` of ``NAME_PART.ts`` in ``directory``, or a str that says why it cannot be
+    read (so that one odd file does not stop a run over a whole folder)."""
+    try:
+        return read_ts(os.path.join(directory, f"{name}_{part}.ts"))
+    except ValueError as error:
+        return f"not readable ({error})"
 
 
 def fill_gaps(X_train, X_test, impute):

@@ -47,7 +47,6 @@ from threadpoolctl import threadpool_limits
 
 import pygru
 from pygru import GRURegressor
-from pygru.datasets import read_ts
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # helpers shared with accuracy.py
 from accuracy import (  # noqa: E402
@@ -59,6 +58,7 @@ from accuracy import (  # noqa: E402
     log,
     mean_std,
     publish,
+    read_part,
     ts_dir_sets,
     without_missing_tails,
 )
@@ -74,7 +74,10 @@ def load_regression_set(folder, name, impute=None):
     method that fills gaps inside series, or None (see ``accuracy.fill_gaps``)."""
     parts = []
     for part in ("TRAIN", "TEST"):
-        X, y, header = read_ts(os.path.join(folder, f"{name}_{part}.ts"))
+        read = read_part(folder, name, part)
+        if isinstance(read, str):
+            return read
+        X, y, header = read
         if not header["target_label"]:
             return "no @targetLabel (a classification set: benchmarks/accuracy.py --ts-dir)"
         parts += [without_missing_tails(X), y]

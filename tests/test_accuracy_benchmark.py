@@ -132,6 +132,7 @@ def test_ts_dir_skips_regression_sets_and_gaps_unless_told_how_to_fill_them(
         write_ts(
             tmp_path / f"Reg_{part}.ts", series[:4], [1.5, 2.0, 0.5, 1.0], "@targetLabel true"
         )
+        (tmp_path / f"Odd_{part}.ts").write_text("@classLabel true a\n@data\n1,2:3:a\n")
     argv = ["--quick", "--ts-dir", str(tmp_path), "--tasks", "classification"]
     argv += ["--options", '{"max_iter": 5}', "--no-write"]
     with pytest.raises(SystemExit):  # nothing left to run: a usage error that says why
@@ -139,12 +140,13 @@ def test_ts_dir_skips_regression_sets_and_gaps_unless_told_how_to_fill_them(
     error = capsys.readouterr().err
     assert "Gappy: values missing inside a series (--impute ffill|linear fills them)" in error
     assert "Reg: a regression set (@targetLabel: benchmarks/regression.py --ts-dir)" in error
+    assert "Odd: not readable (" in error and "different lengths [1, 2])" in error
     (row,) = bench.main(argv + ["--impute", "linear"])
     assert row["name"] == "Gappy (gaps filled: linear)" and row["length"] == "10"
     assert row["ed"] == [1.0]  # test = training series, the gap filled the same way in both
     report = capsys.readouterr().out
     assert "| Gappy (gaps filled: linear) | 12 / 12 | 10 | 1 | 2 |" in report
-    assert "Not run: Reg: a regression set" in report
+    assert "Not run: Odd: not readable (" in report and "; Reg: a regression set" in report
     data = bench.load_ts_set(str(tmp_path), "Gappy", "linear")
     np.testing.assert_allclose(data.X_train[2, 4, 0], (series[2, 3] + series[2, 5]) / 2)
 

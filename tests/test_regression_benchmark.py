@@ -44,10 +44,14 @@ def test_padding_is_cut_and_gaps_inside_a_series_are_reported(bench, tmp_path, c
             series, y = linear_set(rng, 20)
             series[0, gap] = np.nan
             write_ts(tmp_path / f"{name}_{part}.ts", series, y, "@targetLabel true")
+    for part in ("TRAIN", "TEST"):  # one file that cannot be read stops nothing else
+        (tmp_path / f"Odd_{part}.ts").write_text("@targetLabel true\n@data\n1,2:3:0.5\n")
     (row,) = bench.main(["--quick", "--ts-dir", str(tmp_path), "--no-write"])
     assert row["name"] == "Padded" and row["length"] == "9-12"
     assert row["ridge"] is None  # ragged: no flat layout for the linear baseline
-    assert "Not run: Gappy: values missing inside a series" in capsys.readouterr().out
+    report = capsys.readouterr().out
+    assert "Gappy: values missing inside a series" in report
+    assert "Odd: not readable (" in report
 
 
 def test_impute_fills_gaps_inside_series_for_every_method(bench, tmp_path, capsys):
