@@ -904,7 +904,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             )
             if checks_start:
                 candidates.append(start_params)
-            objectives = [0.0]
+            kept = 0
             if len(candidates) > 1:
                 objectives = [
                     self._objective_of(
@@ -912,7 +912,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                     )
                     for params in candidates
                 ]
-            kept = int(np.argmin(objectives))  # the first of equals: trained weights first
+                kept = int(np.argmin(objectives))  # the first of equals: trained weights first
             self.network_.params[...] = candidates[kept]
             self.best_epoch_ = self.n_iter_
             if checks_start and kept == len(candidates) - 1:
