@@ -282,9 +282,10 @@ def publish(report, output, no_write):
 
 
 def load_ts_set(directory, name, impute=None):
-    """A set from ``directory`` (see ``ts_sets``), in ``load_ucr``'s form, or a str that says
-    why it is not run. Series padded with missing values at the end (``?`` in the file) are
-    cut to their own length; gaps inside series are filled as ``fill_gaps`` says."""
+    """(A set from ``directory`` (see ``ts_sets``) in ``load_ucr``'s form, whether gaps in
+    it were filled), or a str that says why it is not run. Series padded with missing values
+    at the end (``?`` in the file) are cut to their own length; gaps inside series are
+    filled as ``fill_gaps`` says."""
     data = Bunch(name=name)
     for part in ("train", "test"):
         read = read_part(directory, name, part.upper())
@@ -299,8 +300,8 @@ def load_ts_set(directory, name, impute=None):
     filled = fill_gaps(data.X_train, data.X_test, impute)
     if isinstance(filled, str):
         return filled
-    data.X_train, data.X_test, data.gaps_filled = filled
-    return data
+    data.X_train, data.X_test, gaps_filled = filled
+    return data, gaps_filled
 
 
 def read_part(directory, name, part):
@@ -334,19 +335,25 @@ def add_impute_option(parser):
     )
 
 
-def ts_dir_loaders(parser, directory, impute):
-    """({label: loader} of the sets in ``directory`` that run, [(name, why not)] of the
-    others); a label names the filling of sets whose gaps were filled."""
-    loaders, skipped = {}, []
+def load_ts_dir(parser, directory, load, impute):
+    """({label: data} of the sets in ``directory`` that ``load(folder, name, impute)`` reads,
+    [(name, why not)] of the others, each logged). ``load`` returns (data, whether gaps were
+    filled) or a str that says why not; a label names the filling of a set with gaps."""
+    loaded, skipped = {}, []
     for name, folder in ts_dir_sets(parser, directory).items():
-        data = load_ts_set(folder, name, impute)
-        if isinstance(data, str):
-            log(f"{name}: not run, {data}")
-            skipped.append((name, data))
+        result = load(folder, name, impute)
+        if isinstance(result, str):
+            log(f"{name}: not run, {result}")
+            skipped.append((name, result))
         else:
-            label = f"{name} (gaps filled: {impute})" if data.gaps_filled else name
-            loaders[label] = lambda data=data: data
-    return loaders, skipped
+            data, gaps_filled = result
+            loaded[f"{name} (gaps filled: {impute})" if gaps_filled else name] = data
+    return loaded, skipped
+
+
+def not_run(skipped):
+    """The sets ``load_ts_dir`` skipped, as one line: "NAME: why; NAME: why"."""
+    return "; ".join(f"{name}: {why}" for name, why in skipped)
 
 
 def without_missing_tails(X):
@@ -734,11 +741,12 @@ def main(argv=None):
     }
     skipped = []
     if args.ts_dir is not None:
-        found, skipped = ts_dir_loaders(parser, args.ts_dir, args.impute)
-        loaders.update(found)
+        sets, skipped = load_ts_dir(parser, args.ts_dir, load_ts_set, args.impute)
+        loaders.update({label: (lambda data=data: data) for label, data in sets.items()})
         if not loaders and "classification" in args.tasks:
-            why = "; ".join(f"{name}: {reason}" for name, reason in skipped)
-            parser.error(f"--ts-dir: no classification set to run in {args.ts_dir!r} ({why})")
+            parser.error(
+                f"--ts-dir: no classification set to run in {args.ts_dir!r} ({not_run(skipped)})"
+            )
     seeds = list(range(1 if args.quick else args.seeds))
     tasks = [task for task in args.tasks if not (args.quick and task == "text")]
 
@@ -753,7 +761,7 @@ def main(argv=None):
                 rows, settings, labels, has_rocket, len(seeds), args.split, args.model_seeds
             )
             if skipped:
-                sections += ["", "Not run: " + "; ".join(f"{n}: {why}" for n, why in skipped)]
+                sections += ["", "Not run: " + not_run(skipped)]
             sections.append("")
         if "text" in tasks:
             row, settings = run_text(seeds)

@@ -55,11 +55,12 @@ from accuracy import (  # noqa: E402
     as_list,
     fill_gaps,
     fit_quietly,
+    load_ts_dir,
     log,
     mean_std,
+    not_run,
     publish,
     read_part,
-    ts_dir_sets,
     without_missing_tails,
 )
 
@@ -69,7 +70,7 @@ QUICK_EPOCHS = 40
 
 
 def load_regression_set(folder, name, impute=None):
-    """(X_train, y_train, X_test, y_test, whether gaps were filled) of the set ``name`` in
+    """((X_train, y_train, X_test, y_test), whether gaps were filled) of the set ``name`` in
     ``folder``, or a str that says why it is not run. ``impute``: the ``SequenceImputer``
     method that fills gaps inside series, or None (see ``accuracy.fill_gaps``)."""
     parts = []
@@ -86,7 +87,7 @@ def load_regression_set(folder, name, impute=None):
     if isinstance(filled, str):
         return filled
     X_train, X_test, had_gaps = filled
-    return X_train, y_train, X_test, y_test, had_gaps
+    return (X_train, y_train, X_test, y_test), had_gaps
 
 
 def scores(y_true, y_pred):
@@ -115,10 +116,10 @@ def length_range(X_train, X_test):
     return str(low) if low == high else f"{low}-{high}"
 
 
-def run_set(name, data, seeds, options, impute=None):
-    X_train, y_train, X_test, y_test, had_gaps = data
+def run_set(name, data, seeds, options):
+    X_train, y_train, X_test, y_test = data
     row = {
-        "name": f"{name} (gaps filled: {impute})" if had_gaps else name,
+        "name": name,
         "n": f"{len(y_train)} / {len(y_test)}",
         "length": length_range(X_train, X_test),
         "dims": as_list(X_train)[0].shape[1],
@@ -177,7 +178,7 @@ def report(rows, skipped, n_seeds, options):
             f"{mean_std(row['gru_train_r2'])} | {np.mean(row['fit_s']):.1f} |"
         )
     if skipped:
-        lines += ["", "Not run: " + "; ".join(f"{name}: {why}" for name, why in skipped) + "."]
+        lines += ["", "Not run: " + not_run(skipped) + "."]
     return lines
 
 
@@ -203,20 +204,13 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.seeds < 1:
         parser.error(f"--seeds must be at least 1, got {args.seeds}")
-    found = ts_dir_sets(parser, args.ts_dir)
     seeds = list(range(1 if args.quick else args.seeds))
     options = {**({"max_iter": QUICK_EPOCHS} if args.quick else {}), **args.options}
 
     start = time.perf_counter()
-    rows, skipped = [], []
     with threadpool_limits(args.threads):
-        for name, folder in found.items():
-            data = load_regression_set(folder, name, args.impute)
-            if isinstance(data, str):
-                log(f"{name}: not run, {data}")
-                skipped.append((name, data))
-            else:
-                rows.append(run_set(name, data, seeds, options, args.impute))
+        sets, skipped = load_ts_dir(parser, args.ts_dir, load_regression_set, args.impute)
+        rows = [run_set(label, data, seeds, options) for label, data in sets.items()]
     if not rows:
         parser.error(f"--ts-dir: no regression set in {args.ts_dir!r} ({skipped[0][1]})")
     elapsed = time.perf_counter() - start

@@ -147,7 +147,8 @@ def test_ts_dir_skips_regression_sets_and_gaps_unless_told_how_to_fill_them(
     report = capsys.readouterr().out
     assert "| Gappy (gaps filled: linear) | 12 / 12 | 10 | 1 | 2 |" in report
     assert "Not run: Odd: not readable (" in report and "; Reg: a regression set" in report
-    data = bench.load_ts_set(str(tmp_path), "Gappy", "linear")
+    data, gaps_filled = bench.load_ts_set(str(tmp_path), "Gappy", "linear")
+    assert gaps_filled
     np.testing.assert_allclose(data.X_train[2, 4, 0], (series[2, 3] + series[2, 5]) / 2)
 
 

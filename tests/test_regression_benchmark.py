@@ -60,7 +60,7 @@ def test_impute_fills_gaps_inside_series_for_every_method(bench, tmp_path, capsy
         series, y = linear_set(rng, 20)
         series[3, 5] = np.nan  # a gap inside the series (not padding)
         write_ts(tmp_path / f"Gappy_{part}.ts", series, y, "@targetLabel true")
-    X_train, _, X_test, _, had_gaps = bench.load_regression_set(str(tmp_path), "Gappy", "linear")
+    (X_train, _, X_test, _), had_gaps = bench.load_regression_set(str(tmp_path), "Gappy", "linear")
     assert had_gaps and not np.isnan(X_train).any() and not np.isnan(X_test).any()
     np.testing.assert_allclose(X_train[3, 5], (X_train[3, 4] + X_train[3, 6]) / 2)
     (row,) = bench.main(["--quick", "--ts-dir", str(tmp_path), "--impute", "ffill", "--no-write"])
