@@ -1314,6 +1314,87 @@ def test_a_network_description_without_pooling_reads_as_last():
         read_network({"network": description}, "network", clf.network_.params)
 
 
+# ------------------------------------------------------------- convolutional branch
+
+CONV = ((4, 3), (3, 2))
+
+
+def test_the_gradient_of_an_objective_with_a_conv_branch_matches_finite_differences():
+    """The whole training objective (loss and L2 penalty, which leaves the layer norm's
+    scale and shift alone) of a patched classifier with the branch."""
+    X, y = toy_sequences(n=10, steps=80)  # 80 steps: patches of 3
+    clf = GRUClassifier((3,), conv_layers=CONV, alpha=0.3, max_iter=1, random_state=0)
+    clf.set_params(dtype="float64").fit(X, y)
+    assert clf.patch_size_ == 3
+    inputs, lengths = clf._validate_sequences(X)
+    targets = clf._training_targets(clf._prepare_targets(y, lengths, first_call=False))
+    network = clf.network_
+
+    def objective(params):
+        network.params[...] = params
+        output, cache = network.forward(inputs, lengths)
+        loss, d_output = clf._loss(output, targets, None, lengths)
+        gradient = network.backward(d_output, cache)
+        return loss + clf._l2_penalty(float(len(X)), gradient), gradient
+
+    params = network.params.copy()
+    _, gradient = objective(params)
+    step = 1e-6
+    names = network.unflatten(np.arange(len(params)))
+    indices = np.concatenate([names[n].ravel() for n in names if n.startswith("conv")])
+    for index in np.random.default_rng(0).choice(indices, 30, replace=False):
+        shifted = params.copy()
+        shifted[index] += step
+        above, _ = objective(shifted)
+        shifted[index] -= 2 * step
+        below, _ = objective(shifted)
+        assert (above - below) / (2 * step) == pytest.approx(gradient[index], abs=1e-8), index
+
+
+def test_a_conv_branch_is_batch_independent_kept_by_save_and_load_and_cloned(tmp_path):
+    X, y = toy_sequences(n=30, steps=20)
+    clf = small_classifier(conv_layers=[[4, 5], [3, 3]]).fit(X, y)
+    assert clf.network_.conv_layers == ((4, 5), (3, 3))
+    together = clf.predict_proba(X)
+    for i in range(0, 30, 7):
+        np.testing.assert_array_equal(clf.predict_proba(X[i : i + 1])[0], together[i])
+    assert not np.allclose(small_classifier().fit(X, y).predict_proba(X), together)
+    save(clf, tmp_path / "conv.npz")
+    loaded = load(tmp_path / "conv.npz")
+    assert loaded.network_.conv_layers == ((4, 5), (3, 3))
+    np.testing.assert_array_equal(loaded.predict_proba(X), together)
+    np.testing.assert_array_equal(clone(clf).fit(X, y).predict_proba(X), together)
+    reg = GRURegressor((4,), conv_layers=((2, 4),), max_iter=2, random_state=0)
+    targets = [sequence.sum() for sequence in X]
+    together = reg.fit(X, targets).predict(X)
+    for i in range(0, 30, 7):
+        np.testing.assert_array_equal(reg.predict(X[i : i + 1])[0], together[i])
+
+
+@pytest.mark.parametrize(
+    "conv_layers",
+    [((4,),), ((4, 0),), ((4, 3.0),), ((True, 3),), (4, 3), "(4, 3)", [(4, 3, 1)]],
+)
+def test_bad_conv_layers_are_refused_clearly(conv_layers):
+    X, y = toy_sequences(n=20)
+    with pytest.raises((ValueError, TypeError), match="conv_layers"):
+        small_classifier(conv_layers=conv_layers).fit(X, y)
+
+
+def test_a_conv_branch_needs_numeric_input_and_one_prediction_per_sequence(tmp_path):
+    X, y = toy_sequences(n=20)
+    targets = [np.cumsum(sequence[:, 0]) for sequence in X]
+    with pytest.raises(ValueError, match=r"conv_layers=\(\(2, 3\),\) needs numeric input"):
+        GRURegressor((3,), output="sequence", conv_layers=((2, 3),)).fit(X, targets)
+    tokens = [np.arange(1, 5), np.arange(2, 4)]
+    with pytest.raises(ValueError, match="needs numeric input and one prediction"):
+        GRUClassifier((3,), embedding_dim=2, conv_layers=((2, 3),)).fit(tokens, [0, 1])
+    clf = small_classifier(max_iter=1).fit(X, y)
+    clf.set_params(conv_layers=((2, 3),))  # after fit: the file would misdescribe the model
+    with pytest.raises(ValueError, match=r"conv_layers=\(\(2, 3\),\) but the network has \(\)"):
+        save(clf, tmp_path / "model.npz")
+
+
 def test_bad_pooling_is_refused_clearly(tmp_path):
     X, y = toy_sequences(n=20)
     with pytest.raises(ValueError, match="'pooling' parameter of GRUClassifier .* Got 'sum'"):

@@ -49,6 +49,10 @@ CASES = {
         dict(solver="sgd", early_stopping=True, validation_fraction=0.25),
     ),
     "rmsprop, patches": (GRUClassifier, dict(solver="rmsprop", patch_size=3)),
+    "conv branch, patches, concat pooling": (
+        GRUClassifier,
+        dict(conv_layers=((4, 3), (3, 2)), patch_size=2, pooling="concat"),
+    ),
     "regressor": (GRURegressor, dict()),
     "sequence regressor": (GRURegressor, dict(output="sequence")),
     "embedding": (GRUClassifier, dict(embedding_dim=3)),

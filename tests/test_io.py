@@ -302,6 +302,15 @@ def test_files_of_format_version_4_still_load():
     assert regressor.network_.linear_steps == 12 and regressor.linear_skip_alpha_ is None
 
 
+def test_files_of_format_version_5_still_load():
+    """The last pygru of format version 5 (before ``conv_layers``) wrote the same two models:
+    they load without a convolutional branch and predict what they predicted."""
+    classifier, regressor = load_fixtures_predicting_as_saved(5)
+    for model in (classifier, regressor):
+        assert model.conv_layers is None and model.network_.conv_layers == ()
+    assert regressor.linear_skip_alpha_ is not None
+
+
 def test_a_linear_skip_penalty_read_from_a_file_is_checked():
     windows, targets = make_windows(np.sin(np.arange(60.0) / 3), lookback=6)
     settings = dict(hidden_layer_sizes=(3,), max_iter=1, random_state=0)

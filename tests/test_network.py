@@ -192,7 +192,22 @@ LINEAR_SKIP_CASES = {
     "concat-bidirectional": dict(linear_steps=2, pooling="concat", bidirectional=True),
     "cho-attention": dict(linear_steps=4, pooling="attention", reset_after=False),
 }
-HEAD_CASES = {**POOLING_CASES, **{f"linear-skip-{k}": v for k, v in LINEAR_SKIP_CASES.items()}}
+CONV_CASES = {
+    "one": dict(conv_layers=((3, 3),)),
+    "even-kernels-concat-bidirectional": dict(
+        conv_layers=((4, 2), (3, 4)), pooling="concat", bidirectional=True
+    ),
+    # A kernel longer than every sequence: most of each window is padding.
+    "kernel-longer-than-every-sequence-attention": dict(
+        conv_layers=((2, 7), (3, 1)), pooling="attention"
+    ),
+    "with-linear-skip": dict(conv_layers=((3, 3),), linear_steps=2),
+}
+HEAD_CASES = {
+    **POOLING_CASES,
+    **{f"linear-skip-{k}": v for k, v in LINEAR_SKIP_CASES.items()},
+    **{f"conv-{k}": v for k, v in CONV_CASES.items()},
+}
 
 
 @pytest.mark.parametrize("options", HEAD_CASES.values(), ids=HEAD_CASES)
@@ -216,6 +231,9 @@ def test_head_gradient_matches_finite_differences(options, dropout):
         assert np.abs(gradients["attention.weight"]).min() > 0
     if options.get("linear_steps"):
         assert np.abs(gradients["linear.weight"]).max() > 0
+    for layer in range(len(options.get("conv_layers", ()))):  # every branch weight learns
+        for name in ("weight", "bias", "norm_scale", "norm_bias"):
+            assert np.abs(gradients[f"conv{layer}.{name}"]).max() > 0
 
 
 def pooled(network, X, lengths):
@@ -260,13 +278,19 @@ def test_attention_weights_are_a_softmax_over_the_valid_steps():
 
 @pytest.mark.parametrize("pooling", ["mean", "max", "attention", "concat"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("linear_steps", [0, 6])
-def test_pooling_is_batch_independent(pooling, dtype, linear_steps):
+@pytest.mark.parametrize(
+    "linear_steps, conv_layers", [(0, ()), (6, ()), (0, ((5, 8), (4, 5), (3, 3)))]
+)
+def test_pooling_is_batch_independent(pooling, dtype, linear_steps, conv_layers):
     """A sequence's output, bit for bit, alone (padded to its own length) and in a ragged
     batch padded further, with other padding values (with a linear skip, some sequences
-    are shorter than its window)."""
+    are shorter than its window; the convolutions' windows reach past some ends)."""
     network = make_network(
-        pooling=pooling, bidirectional=True, dtype=dtype, linear_steps=linear_steps
+        pooling=pooling,
+        bidirectional=True,
+        dtype=dtype,
+        linear_steps=linear_steps,
+        conv_layers=conv_layers,
     )
     rng = np.random.default_rng(3)
     lengths = np.array([37, 3, 20, 1, 11])
@@ -319,3 +343,63 @@ def test_linear_skip_is_checked_and_shaped():
     assert list(network.shapes)[-1] == "linear.weight"
     assert network.views["linear.weight"].shape == (2, 12)
     assert network.unflatten(network.weight_mask())["linear.weight"].all()
+
+
+def reference_conv_branch(network, X, lengths):
+    """The convolutional branch's pooled output, by loops over each sequence's valid steps:
+    a "same" convolution as sums over its taps, layer norm over the filters, ReLU, mean."""
+    pooled = []
+    for sequence, length in zip(X, lengths):
+        inputs = sequence[:length]
+        for layer, (filters, kernel_size) in enumerate(network.conv_layers):
+            weight = network.views[f"conv{layer}.weight"].reshape(filters, kernel_size, -1)
+            before = (kernel_size - 1) // 2
+            out = np.zeros((length, filters))
+            for t in range(length):
+                out[t] = network.views[f"conv{layer}.bias"]
+                for k in range(kernel_size):
+                    if 0 <= t + k - before < length:
+                        out[t] += weight[:, k] @ inputs[t + k - before]
+            normalized = (out - out.mean(axis=1, keepdims=True)) / np.sqrt(
+                out.var(axis=1, keepdims=True) + 1e-5
+            )
+            scaled = (
+                normalized * network.views[f"conv{layer}.norm_scale"]
+                + network.views[f"conv{layer}.norm_bias"]
+            )
+            inputs = np.maximum(scaled, 0.0)
+        pooled.append(inputs.mean(axis=0))
+    return np.array(pooled)
+
+
+@pytest.mark.parametrize("conv_layers", [((4, 1),), ((4, 3), (5, 8)), ((3, 2), (2, 5), (4, 4))])
+def test_conv_branch_against_loops_over_the_valid_steps(conv_layers):
+    network = make_network(conv_layers=conv_layers, pooling="mean")
+    rng = np.random.default_rng(5)
+    # Not the initial weights alone: scales and shifts away from 1 and 0 are read too.
+    network.params += rng.normal(0.0, 0.3, network.params.shape)
+    X, lengths = make_inputs(network, steps=9)
+    filters = conv_layers[-1][0]
+    np.testing.assert_allclose(
+        pooled(network, X, lengths)[:, -filters:],
+        reference_conv_branch(network, X, lengths),
+        rtol=1e-10,
+        atol=1e-12,
+    )
+
+
+def test_conv_branch_layout_and_checks():
+    network = make_network(conv_layers=[(5, 8), (6, 3)], pooling="concat")
+    assert network.conv_layers == ((5, 8), (6, 3))
+    assert network.views["conv0.weight"].shape == (5, 8 * 3)
+    assert network.views["conv1.weight"].shape == (6, 3 * 5)
+    assert network.views["head.weight"].shape == (2, 3 * 3 + 6)
+    np.testing.assert_array_equal(network.views["conv1.norm_scale"], 1.0)  # layer norm starts
+    np.testing.assert_array_equal(network.views["conv1.norm_bias"], 0.0)  # as the identity
+    mask = network.unflatten(network.weight_mask())
+    assert mask["conv0.weight"].all() and mask["conv1.weight"].all()
+    assert not mask["conv0.bias"].any() and not mask["conv0.norm_scale"].any()
+    assert not mask["conv0.norm_bias"].any()
+    for options in (dict(output="sequence"), dict(embedding_dim=2, n_inputs=6)):
+        with pytest.raises(ValueError, match="conv_layers=.* needs output='last' and numeric"):
+            make_network(conv_layers=((2, 3),), **options)

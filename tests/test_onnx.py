@@ -147,7 +147,23 @@ CASES = {
         "short",
         "steps-int",
     ),
+    # The convolutional branch: windows that reach past some sequences' ends (kernels up to
+    # 8 over 1-6 steps), even and odd kernels, patches, beside every head.
+    "conv-branch-classifier": (GRUClassifier, dict(conv_layers=((3, 3), (4, 2))), "short", "int"),
+    "conv-branch-patched-concat-bidirectional": (
+        GRUClassifier,
+        dict(conv_layers=((5, 8), (4, 5), (3, 3)), pooling="concat", bidirectional=True),
+        "long",
+        "str",
+    ),
+    "float64-conv-branch-linear-skip-regressor": (
+        GRURegressor,
+        dict(conv_layers=((3, 4),), linear_skip=True, dtype="float64"),
+        "long",
+        "last-3",
+    ),
 }
+CONV_BRANCH_CASES = [name for name in CASES if "conv_layers" in CASES[name][1]]
 LINEAR_SKIP_CASES = [name for name in CASES if CASES[name][1].get("linear_skip")]
 SEQUENCE_CLASSIFIER_CASES = [
     name for name in CASES if CASES[name][0] is GRUClassifier and "output" in CASES[name][1]
@@ -383,6 +399,59 @@ def test_linear_skip_reads_each_sequences_last_network_steps(name):
         for i in [0, 5, 7]:  # the longest sequence, and short ones, alone
             one = run_onnx(model, X[i : i + 1, : lengths[i]], lengths[i : i + 1])[0]
             np.testing.assert_allclose(one, expected[i : i + 1], rtol=1e-5, atol=1e-5)
+
+
+@contextlib.contextmanager
+def random_conv_branch(estimator, seed=0):
+    """The estimator with random convolutional branch weights, layer norm scales and shifts
+    away from 1 and 0, and large head weights on the branch's features (all restored
+    afterwards): an export that swapped a layout, a padding side or a norm parameter could
+    not agree with predict by chance."""
+    network = estimator.network_
+    before = network.params.copy()
+    rng = np.random.default_rng(seed)
+    for name, view in network.views.items():
+        if name.startswith("conv"):
+            view[...] = rng.normal(0.5 if name.endswith("norm_scale") else 0.0, 0.5, view.shape)
+    filters = network.conv_layers[-1][0]
+    network.views["head.weight"][:, -filters:] = 3 * rng.standard_normal(
+        (network.n_outputs, filters)
+    )
+    try:
+        yield
+    finally:
+        network.params[...] = before
+
+
+def conv_branch_is_exercised(estimator, X_nan):
+    """Check that the branch's features move the predictions far beyond the tolerances."""
+    with_branch = expected_output(estimator, X_nan)
+    filters = estimator.network_.conv_layers[-1][0]
+    head = estimator.network_.views["head.weight"]
+    before = head.copy()
+    head[:, -filters:] = 0
+    try:
+        assert np.abs(expected_output(estimator, X_nan) - with_branch).max() > 0.05
+    finally:
+        head[...] = before
+
+
+@pytest.mark.parametrize("name", CONV_BRANCH_CASES)
+def test_conv_branch_reads_each_sequences_valid_steps(name):
+    """The convolutions (patched steps where the case has patches) see zeros past each
+    sequence's length, whatever the padding holds and whichever sequences share the batch."""
+    estimator, X, X_nan, lengths = fitted(name)
+    with random_conv_branch(estimator):
+        conv_branch_is_exercised(estimator, X_nan)
+        expected = expected_output(estimator, X_nan)
+        noisy = X.copy()
+        noisy[np.arange(X.shape[1])[None, :] >= lengths[:, None]] = 123.0
+        model = to_onnx(estimator)
+        output = run_onnx(model, noisy, lengths)[-1]
+        np.testing.assert_allclose(output, expected, rtol=1e-4, atol=1e-5)
+        for i in [0, 5, 7]:  # the longest sequence, and short ones, alone
+            one = run_onnx(model, X[i : i + 1, : lengths[i]], lengths[i : i + 1])[-1]
+            np.testing.assert_allclose(one, expected[i : i + 1], rtol=1e-4, atol=1e-5)
 
 
 def test_bad_arguments_are_refused_clearly():

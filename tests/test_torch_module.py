@@ -5,11 +5,14 @@ import pytest
 from sklearn.exceptions import NotFittedError
 from test_onnx import (
     CASES,
+    CONV_BRANCH_CASES,
     LINEAR_SKIP_CASES,
     LONG,
     SEQUENCE_CLASSIFIER_CASES,
+    conv_branch_is_exercised,
     expected_output,
     fitted,
+    random_conv_branch,
     random_linear_skip,
     skip_window_is_exercised,
 )
@@ -183,6 +186,54 @@ def test_target_scaling_is_undone():
     finally:
         del estimator.target_mean_, estimator.target_scale_
     np.testing.assert_allclose(output, expected, rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize("name", CONV_BRANCH_CASES)
+def test_conv_branch_reads_each_sequences_valid_steps(name):
+    estimator, X, X_nan, lengths = fitted(name)
+    dtype = estimator.network_.dtype
+    X = X.astype(dtype)
+    with random_conv_branch(estimator):
+        conv_branch_is_exercised(estimator, X_nan)
+        expected = expected_output(estimator, X_nan)
+        noisy = X.copy()
+        noisy[np.arange(X.shape[1])[None, :] >= lengths[:, None]] = 123.0
+        tolerance = 1e-10 if dtype == np.float64 else 1e-5
+        output = run_module(estimator, noisy, lengths).numpy()
+        np.testing.assert_allclose(output, expected, rtol=tolerance, atol=tolerance)
+        for i in [0, 5, 7]:  # the longest sequence, and short ones, alone
+            one = run_module(estimator, X[i : i + 1, : lengths[i]], lengths[i : i + 1])
+            np.testing.assert_allclose(one, expected[i : i + 1], rtol=tolerance, atol=tolerance)
+
+
+def test_conv_branch_gradients_match_torch_autograd():
+    """The network's exact gradient of the convolutional branch (im2col products, layer
+    norm, ReLU, mean over the valid steps) against torch's autograd through the module."""
+    estimator, X, X_nan, lengths = fitted("float64-conv-branch-linear-skip-regressor")
+    network = estimator.network_
+    weights = np.random.default_rng(4).standard_normal((len(X), network.n_outputs))
+    with random_conv_branch(estimator):
+        module = to_torch_module(estimator)
+        output = module(torch.from_numpy(X.astype(np.float64)), torch.from_numpy(lengths))
+        (output * torch.from_numpy(weights)).sum().backward()
+        inputs, step_lengths = estimator._validate_sequences(X_nan)
+        _, cache = network.forward(inputs, step_lengths)
+        # predict = network output * target_scale_ + target_mean_
+        gradients = network.unflatten(network.backward(weights * estimator.target_scale_, cache))
+    branch = module.conv_branch
+    for layer, (filters, _) in enumerate(network.conv_layers):
+        convolution, norm = branch.convolutions[layer], branch.norms[layer]
+        expected = {
+            "weight": convolution.weight.grad.numpy().transpose(0, 2, 1).reshape(filters, -1),
+            "bias": convolution.bias.grad.numpy(),
+            "norm_scale": norm.weight.grad.numpy(),
+            "norm_bias": norm.bias.grad.numpy(),
+        }
+        for name, value in expected.items():
+            assert np.abs(value).max() > 1e-3
+            np.testing.assert_allclose(
+                gradients[f"conv{layer}.{name}"], value, rtol=1e-9, atol=1e-12
+            )
 
 
 def test_module_is_a_trainable_torch_model():

@@ -68,6 +68,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         "reset_after": ["boolean"],
         "embedding_dim": [Interval(Integral, 1, None, closed="left"), None],
         "pooling": [StrOptions(set(POOLINGS))],
+        "conv_layers": [list, tuple, None],
         "solver": [StrOptions({"sgd", "adam", "rmsprop"})],
         "learning_rate": [StrOptions({"constant", "invscaling", "adaptive", "exponential"})],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
@@ -121,6 +122,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         reset_after=True,
         embedding_dim=None,
         pooling="last",
+        conv_layers=None,
         solver="adam",
         learning_rate="constant",
         learning_rate_init=1e-3,
@@ -163,6 +165,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         self.reset_after = reset_after
         self.embedding_dim = embedding_dim
         self.pooling = pooling
+        self.conv_layers = conv_layers
         self.solver = solver
         self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
@@ -244,7 +247,29 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 f"patch_size={self.patch_size!r} needs numeric input and one "
                 "prediction per sequence (not embedding_dim or output='sequence')"
             )
+        self._conv_layers()
         return tuple(int(size) for size in sizes)
+
+    def _conv_layers(self):
+        """``conv_layers`` checked, as a tuple of (filters, kernel_size) pairs of ints."""
+        layers = () if self.conv_layers is None else tuple(self.conv_layers)
+        well_formed = all(
+            isinstance(pair, (list, tuple))
+            and len(pair) == 2
+            and all(isinstance(v, Integral) and not isinstance(v, bool) and v >= 1 for v in pair)
+            for pair in layers
+        )
+        if not well_formed:
+            raise ValueError(
+                "conv_layers must be None or a sequence of (filters, kernel_size) pairs of "
+                f"positive ints, such as ((128, 8), (256, 5), (128, 3)); got {self.conv_layers!r}"
+            )
+        if layers and (self.embedding_dim is not None or self._output_mode() == "sequence"):
+            raise ValueError(
+                f"conv_layers={self.conv_layers!r} needs numeric input and one prediction "
+                "per sequence (not embedding_dim or output='sequence')"
+            )
+        return tuple((int(filters), int(size)) for filters, size in layers)
 
     def _network_pooling(self):
         """``pooling``, which ``output="sequence"`` ignores: it reads every step."""
@@ -357,6 +382,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             output=self._output_mode(),
             pooling=self._network_pooling(),
             linear_steps=linear_steps,
+            conv_layers=self._conv_layers(),
             dtype=self.dtype,
         )
         self.network_.initialize(
@@ -748,6 +774,10 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             problems.append(f"output={output!r} but the network has {network.output!r}")
         if self._network_pooling() != network.pooling:
             problems.append(f"pooling={self.pooling!r} but the network has {network.pooling!r}")
+        if self._conv_layers() != network.conv_layers:
+            problems.append(
+                f"conv_layers={self.conv_layers!r} but the network has {network.conv_layers!r}"
+            )
         if self._uses_linear_skip() != bool(network.linear_steps):
             problems.append(
                 f"the estimator {'uses' if self._uses_linear_skip() else 'has no'} linear "
@@ -1258,6 +1288,16 @@ class GRUClassifier(ClassifierMixin, BaseGRU):
         on test accuracy. The layer-level converters (``to_torch_state_dict``,
         ``to_keras_weights``) carry "last" models only. Ignored with ``output="sequence"``.
 
+    conv_layers : sequence of (filters, kernel_size) pairs, default=None
+        A convolutional branch beside the GRU layers, as GRU-FCN (Karim et al. 2019): one
+        1-D convolution per pair ("same" padding, stride 1), each followed by a layer norm
+        over its filters and a ReLU; the mean of the last one's output over each sequence's
+        steps joins what the output layer reads. The convolutions read the same steps as the
+        GRU (patches, with ``patch_size``); steps past a sequence's length never enter.
+        ``((128, 8), (256, 5), (128, 3))`` is GRU-FCN's. None: no branch. Needs numeric
+        input and one prediction per sequence. The exports carry it, except the
+        layer-level converters.
+
     solver : {"adam", "sgd", "rmsprop"}, default="adam"
         The solver for weight optimisation.
 
@@ -1633,6 +1673,7 @@ default="zeros"
         reset_after=True,
         embedding_dim=None,
         pooling="concat",
+        conv_layers=None,
         solver="adam",
         learning_rate="constant",
         learning_rate_init=3e-3,
@@ -1677,6 +1718,7 @@ default="zeros"
             reset_after=reset_after,
             embedding_dim=embedding_dim,
             pooling=pooling,
+            conv_layers=conv_layers,
             solver=solver,
             learning_rate=learning_rate,
             learning_rate_init=learning_rate_init,
@@ -2088,6 +2130,16 @@ class GRURegressor(RegressorMixin, BaseGRU):
         softmax weighting of those outputs by learned scores ``w @ h_t``. "concat": the
         final state, the mean and the maximum side by side (concat pooling, as ULMFiT).
         Ignored with ``output="sequence"``, which reads every step.
+
+    conv_layers : sequence of (filters, kernel_size) pairs, default=None
+        A convolutional branch beside the GRU layers, as GRU-FCN (Karim et al. 2019): one
+        1-D convolution per pair ("same" padding, stride 1), each followed by a layer norm
+        over its filters and a ReLU; the mean of the last one's output over each sequence's
+        steps joins what the output layer reads. The convolutions read the same steps as the
+        GRU (patches, with ``patch_size``); steps past a sequence's length never enter.
+        ``((128, 8), (256, 5), (128, 3))`` is GRU-FCN's. None: no branch. Needs numeric
+        input and one prediction per sequence. The exports carry it, except the
+        layer-level converters.
 
     solver : {"adam", "sgd", "rmsprop"}, default="adam"
         The solver for weight optimisation.
@@ -2541,6 +2593,7 @@ default="zeros"
         reset_after=True,
         embedding_dim=None,
         pooling="last",
+        conv_layers=None,
         solver="adam",
         learning_rate="constant",
         learning_rate_init=1e-3,
@@ -2586,6 +2639,7 @@ default="zeros"
             reset_after=reset_after,
             embedding_dim=embedding_dim,
             pooling=pooling,
+            conv_layers=conv_layers,
             solver=solver,
             learning_rate=learning_rate,
             learning_rate_init=learning_rate_init,

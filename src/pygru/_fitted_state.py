@@ -120,6 +120,7 @@ def describe_network(network):
         "output": network.output,
         "pooling": network.pooling,
         "linear_steps": int(network.linear_steps),
+        "conv_layers": [[filters, size] for filters, size in network.conv_layers],
         "dtype": network.dtype.name,
         "parameter_shapes": [[key, list(shape)] for key, shape in network.shapes.items()],
     }
@@ -138,6 +139,7 @@ def read_network(state, name, params):
     _check_network_description(description, where)
     pooling = description.get("pooling", "last")  # files from before pooling: "last"
     linear_steps = description.get("linear_steps", 0)  # ... or the linear skip: none
+    conv_layers = description.get("conv_layers", [])  # ... or the convolutional branch
     shapes = parameter_shapes(
         description["n_inputs"],
         description["hidden_layer_sizes"],
@@ -146,6 +148,7 @@ def read_network(state, name, params):
         embedding_dim=description["embedding_dim"],
         pooling=pooling,
         linear_steps=linear_steps,
+        conv_layers=conv_layers,
     )
     if description["parameter_shapes"] != [[key, list(shape)] for key, shape in shapes.items()]:
         raise ValueError(
@@ -169,6 +172,7 @@ def read_network(state, name, params):
         output=description["output"],
         pooling=pooling,
         linear_steps=linear_steps,
+        conv_layers=conv_layers,
         dtype=description["dtype"],
     )
     network.params[...] = params
@@ -187,7 +191,7 @@ def _check_network_description(description, where):
         "dtype",
         "parameter_shapes",
     }
-    optional = {"pooling", "linear_steps"}
+    optional = {"pooling", "linear_steps", "conv_layers"}
     if not keys <= set(description) <= keys | optional:
         raise ValueError(
             f"{where} must have the keys {sorted(keys)} (and optionally {sorted(optional)})"
@@ -210,6 +214,14 @@ def _check_network_description(description, where):
         and _is_integer(linear_steps := description.get("linear_steps", 0))
         and 0 <= linear_steps <= MAX_LINEAR_STEPS
         and (linear_steps == 0 or description["output"] == "last" and embedding_dim is None)
+        and isinstance(conv_layers := description.get("conv_layers", []), list)
+        and all(
+            isinstance(pair, list)
+            and len(pair) == 2
+            and all(_is_integer(v) and v >= 1 for v in pair)
+            for pair in conv_layers
+        )
+        and (not conv_layers or description["output"] == "last" and embedding_dim is None)
         and description["dtype"] in ("float32", "float64")
     )
     if not well_formed:

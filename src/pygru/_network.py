@@ -8,6 +8,11 @@ direction's state after reading time 0, as Keras' ``Bidirectional``); with
 what the head reads of each sequence instead of its final state: the mean or the maximum of
 the last layer's outputs over the sequence's valid steps, a learned softmax weighting of them
 (attention), or the final state, mean and maximum side by side (concat pooling, as ULMFiT).
+``conv_layers`` (with ``output="last"`` and numeric input) adds a convolutional branch beside
+the GRU layers, as GRU-FCN (Karim et al. 2019): 1-D convolutions over the same input steps,
+each followed by a layer norm over its filters and a ReLU, whose last layer's mean over each
+sequence's valid steps joins what the head reads. Steps past a sequence's length are zero at
+every convolution's input, as its own "same" padding, so they never enter.
 ``linear_steps`` > 0 (with ``output="last"`` and numeric input) adds a linear function of each
 sequence's last ``linear_steps`` input steps to the head's output: a skip connection past the
 GRU layers, as the autoregressive part of LSTNet (Lai et al. 2018), which lets a forecaster
@@ -38,6 +43,8 @@ POOLINGS = ("last", "mean", "max", "attention", "concat")
 # The linear skip reads at most this many final steps (after patching): its ridge fit and its
 # weights stay small however long the sequences are.
 MAX_LINEAR_STEPS = 64
+# The convolutional branch's layer norm epsilon, as torch.nn.LayerNorm's (the exports use it).
+LAYER_NORM_EPSILON = 1e-5
 
 
 def glorot_uniform(shape, fan_in, fan_out, rng):
@@ -87,6 +94,16 @@ class LayerCache:
 
 
 @dataclass
+class ConvCache:
+    """What one convolution's backward pass needs."""
+
+    columns: np.ndarray  # (n, T, kernel_size * channels): the input windows (im2col)
+    normalized: np.ndarray  # (n, T, filters): the layer-normed convolution, before its scale
+    inverse_std: np.ndarray  # (n, T, 1)
+    active: np.ndarray  # (n, T, filters): True where the ReLU passes (and the step is valid)
+
+
+@dataclass
 class ForwardCache:
     lengths: np.ndarray
     tokens: np.ndarray = None
@@ -97,6 +114,7 @@ class ForwardCache:
     attention: np.ndarray = None  # attention weights (n, T), zero past each length
     pooled_lengths: np.ndarray = None  # ``lengths`` where the network is (pooling heads)
     max_steps: np.ndarray = None  # (n, features): the step holding each maximum ("max")
+    conv_layers: list = field(default_factory=list)  # ConvCache per convolution
     linear_window: np.ndarray = None  # (n, linear_steps * features) read by the linear skip
 
 
@@ -109,6 +127,7 @@ def parameter_shapes(
     embedding_dim=None,
     pooling="last",
     linear_steps=0,
+    conv_layers=(),
 ):
     """The name and shape of every parameter of a network with this layout, in the order
     they lie in ``params``.
@@ -126,6 +145,7 @@ def parameter_shapes(
     embedding_dim : int or None, default=None
     pooling : {"last", "mean", "max", "attention", "concat"}, default="last"
     linear_steps : int, default=0
+    conv_layers : sequence of (filters, kernel_size), default=()
 
     Returns
     -------
@@ -149,6 +169,15 @@ def parameter_shapes(
         shapes["attention.weight"] = (1, features)
     if pooling == "concat":
         features *= 3
+    channels = n_inputs
+    for layer, (filters, kernel_size) in enumerate(conv_layers):
+        shapes[f"conv{layer}.weight"] = (filters, kernel_size * channels)
+        shapes[f"conv{layer}.bias"] = (filters,)
+        shapes[f"conv{layer}.norm_scale"] = (filters,)
+        shapes[f"conv{layer}.norm_bias"] = (filters,)
+        channels = filters
+    if conv_layers:
+        features += channels
     shapes["head.weight"] = (n_outputs, features)
     shapes["head.bias"] = (n_outputs,)
     if linear_steps:
@@ -178,6 +207,9 @@ class GRUNetwork:
         0, or the number of final input steps of each sequence that a linear map
         ``linear.weight`` adds to the output (needs ``output="last"`` and numeric input);
         a sequence shorter than that reads zeros before its first step.
+    conv_layers : sequence of (filters, kernel_size)
+        The convolutional branch, one pair per convolution ("same" padding, stride 1); empty
+        for none. Needs ``output="last"`` and numeric input.
     dtype : numpy floating dtype
     """
 
@@ -193,6 +225,7 @@ class GRUNetwork:
         output="last",
         pooling="last",
         linear_steps=0,
+        conv_layers=(),
         dtype=np.float32,
     ):
         if pooling not in POOLINGS:
@@ -205,6 +238,9 @@ class GRUNetwork:
             raise ValueError(
                 f"linear_steps={linear_steps!r} needs output='last' and numeric input"
             )
+        conv_layers = tuple((int(filters), int(size)) for filters, size in conv_layers)
+        if conv_layers and (output == "sequence" or embedding_dim is not None):
+            raise ValueError(f"conv_layers={conv_layers!r} needs output='last' and numeric input")
         self.n_inputs = n_inputs
         self.hidden_layer_sizes = tuple(hidden_layer_sizes)
         self.n_outputs = n_outputs
@@ -214,6 +250,7 @@ class GRUNetwork:
         self.output = output
         self.pooling = pooling
         self.linear_steps = int(linear_steps)
+        self.conv_layers = conv_layers
         self.dtype = np.dtype(dtype)
         self.shapes = parameter_shapes(
             n_inputs,
@@ -223,6 +260,7 @@ class GRUNetwork:
             embedding_dim=embedding_dim,
             pooling=pooling,
             linear_steps=self.linear_steps,
+            conv_layers=conv_layers,
         )
         sizes = [int(np.prod(shape)) for shape in self.shapes.values()]
         self.params = np.zeros(sum(sizes), self.dtype)
@@ -240,6 +278,7 @@ class GRUNetwork:
     def __setstate__(self, state):
         state.setdefault("pooling", "last")  # pickled before pooling existed
         state.setdefault("linear_steps", 0)  # ... or the linear skip
+        state.setdefault("conv_layers", ())  # ... or the convolutional branch
         self.__dict__.update(state)
         self.views = self.unflatten(self.params)
 
@@ -268,10 +307,11 @@ class GRUNetwork:
         return views
 
     def weight_mask(self):
-        """True on weights, False on biases (the L2 penalty applies to weights only)."""
+        """True on weights, False on biases and norm scales (the L2 penalty applies to
+        weights only)."""
         mask = np.zeros(self.params.shape, bool)
         for name, view in self.unflatten(mask).items():
-            view[...] = not name.endswith(("b_ih", "b_hh", "bias"))
+            view[...] = not name.endswith(("b_ih", "b_hh", "bias", "norm_scale"))
         return mask
 
     def initialize(
@@ -288,6 +328,8 @@ class GRUNetwork:
                 values = rng.uniform(-0.05, 0.05, shape)  # Keras' Embedding default
             elif kind in ("w_ih", "weight"):
                 values = INITIALIZERS[kernel_initializer](shape, shape[1], shape[0], rng)
+            elif kind in ("norm_scale", "norm_bias"):  # layer norm starts as the identity
+                values = np.full(shape, 1.0 if kind == "norm_scale" else 0.0)
             elif kind == "w_hh":
                 values = INITIALIZERS[recurrent_initializer](shape, shape[1], shape[0], rng)
             else:
@@ -344,6 +386,8 @@ class GRUNetwork:
         cache.last_states = states
         cache.top_outputs = inputs
         head_input = inputs if self.output == "sequence" else self._pool(cache)
+        if self.conv_layers:
+            head_input = xp.concatenate([head_input, self._conv_forward(X, cache)], axis=1)
         cache.head_input = head_input
         output = (
             _matmul_last_axis(head_input, self.views["head.weight"].T) + self.views["head.bias"]
@@ -370,6 +414,10 @@ class GRUNetwork:
         if self.linear_steps:
             grads["linear.weight"][...] = matmul(d_output.T, cache.linear_window)
         d_head_input = _matmul_last_axis(d_output, self.views["head.weight"])
+        if self.conv_layers:
+            filters = self.conv_layers[-1][0]
+            self._conv_backward(d_head_input[:, -filters:], cache, grads)
+            d_head_input = d_head_input[:, :-filters]
         if self.output == "sequence":
             d_outputs, d_states = d_head_input, None
         else:
@@ -455,6 +503,55 @@ class GRUNetwork:
             weights[:, :, None] * d_pooled[:, None, :]
             + d_scores[:, :, None] * self.views["attention.weight"][0]
         )
+
+    def _conv_forward(self, X, cache):
+        """The convolutional branch: each sequence's mean over its valid steps of the last
+        convolution's output (n, filters)."""
+        xp = self.xp
+        lengths = xp.asarray(cache.lengths)
+        valid = _valid_steps(xp, lengths, X.shape[1])[:, :, None]
+        inputs = xp.where(valid, X, xp.zeros((), X.dtype))
+        for layer, (_, kernel_size) in enumerate(self.conv_layers):
+            prefix = f"conv{layer}."
+            columns = _im2col(xp, inputs, kernel_size)
+            convolved = (
+                _matmul_last_axis(columns, self.views[prefix + "weight"].T)
+                + self.views[prefix + "bias"]
+            )
+            normalized, inverse_std = _layer_norm(xp, convolved)
+            scaled = (
+                normalized * self.views[prefix + "norm_scale"] + self.views[prefix + "norm_bias"]
+            )
+            active = (scaled > 0) & valid
+            inputs = xp.where(active, scaled, xp.zeros((), X.dtype))
+            cache.conv_layers.append(ConvCache(columns, normalized, inverse_std, active))
+        return _mean_over_valid_steps(xp, inputs, lengths)
+
+    def _conv_backward(self, d_pooled, cache, grads):
+        """Fill the convolutional branch's gradients from that of its pooled output."""
+        xp = self.xp
+        lengths = xp.asarray(cache.lengths)
+        d_inputs = _mean_backward(xp, d_pooled, cache.conv_layers[-1].normalized, lengths)
+        for layer in reversed(range(len(self.conv_layers))):
+            prefix = f"conv{layer}."
+            conv_cache = cache.conv_layers[layer]
+            d_scaled = xp.where(conv_cache.active, d_inputs, xp.zeros((), d_inputs.dtype))
+            normalized = conv_cache.normalized
+            grads[prefix + "norm_scale"][...] = (d_scaled * normalized).sum(axis=(0, 1))
+            grads[prefix + "norm_bias"][...] = d_scaled.sum(axis=(0, 1))
+            d_convolved = _layer_norm_backward(
+                xp,
+                d_scaled * self.views[prefix + "norm_scale"],
+                normalized,
+                conv_cache.inverse_std,
+            )
+            rows = d_convolved.reshape(-1, d_convolved.shape[-1])
+            columns = conv_cache.columns
+            grads[prefix + "weight"][...] = matmul(rows.T, columns.reshape(-1, columns.shape[-1]))
+            grads[prefix + "bias"][...] = rows.sum(axis=0)
+            if layer > 0:
+                d_columns = _matmul_last_axis(d_convolved, self.views[prefix + "weight"])
+                d_inputs = _col2im(xp, d_columns, self.conv_layers[layer][1])
 
     def gate_activations(self, X, lengths):
         """Per layer, per direction: r, z, n and h over time, each a NumPy array (n, T, H),
@@ -542,6 +639,50 @@ def _attention_weights(xp, outputs, lengths, weight):
     scores = xp.where(valid, (outputs * weight).sum(axis=2), -xp.inf)
     exponentials = xp.exp(scores - scores.max(axis=1, keepdims=True))
     return exponentials / _sum_valid_steps(xp, exponentials, lengths)[:, None]
+
+
+def same_padding(kernel_size):
+    """(steps before, steps after) a sequence that a "same" convolution reads as zeros: as
+    PyTorch's ``padding="same"`` and Keras', the odd one of an even kernel goes after."""
+    before = (kernel_size - 1) // 2
+    return before, kernel_size - 1 - before
+
+
+def _im2col(xp, inputs, kernel_size):
+    """(n, T, C) → (n, T, kernel_size * C): at step t, the inputs of steps t - before ...
+    t + after side by side, step-major (zeros outside 0 ... T - 1)."""
+    n_steps = inputs.shape[1]
+    padded = xp.pad(inputs, ((0, 0), same_padding(kernel_size), (0, 0)))
+    return xp.concatenate([padded[:, k : k + n_steps] for k in range(kernel_size)], axis=2)
+
+
+def _col2im(xp, d_columns, kernel_size):
+    """The gradient for :func:`_im2col`'s input from that of its output: each window's
+    slices added back to the steps they came from."""
+    n, n_steps, width = d_columns.shape
+    channels = width // kernel_size
+    before, after = same_padding(kernel_size)
+    d_padded = xp.zeros((n, n_steps + before + after, channels), d_columns.dtype)
+    for k in range(kernel_size):
+        d_padded[:, k : k + n_steps] += d_columns[:, :, k * channels : (k + 1) * channels]
+    return d_padded[:, before : before + n_steps]
+
+
+def _layer_norm(xp, values):
+    """(values - their mean over the last axis) / their std; and 1 / std (n, T, 1)."""
+    centred = values - values.mean(axis=-1, keepdims=True)
+    inverse_std = 1.0 / xp.sqrt(
+        (centred * centred).mean(axis=-1, keepdims=True) + LAYER_NORM_EPSILON
+    )
+    return centred * inverse_std, inverse_std
+
+
+def _layer_norm_backward(xp, d_normalized, normalized, inverse_std):
+    return inverse_std * (
+        d_normalized
+        - d_normalized.mean(axis=-1, keepdims=True)
+        - normalized * (d_normalized * normalized).mean(axis=-1, keepdims=True)
+    )
 
 
 def _contiguous(xp, array):

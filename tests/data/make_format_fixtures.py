@@ -21,8 +21,12 @@ written by the last pygru of format version 4 (commit ab7e5e7 and its documentat
 successors, before the regressor kept its linear skip's ridge penalty): the small classifier
 with the bidirectional, weight-averaging defaults, and the one-step forecaster.
 
+``format_v5_classifier.npz``, ``format_v5_regressor.npz`` and ``format_v5_expected.npz`` were
+written by the last pygru of format version 5 (commit 6a06d5d, before ``conv_layers``): the
+small classifier and the one-step forecaster, as for version 4.
+
 Run from the repository root, with the pygru of that version importable:
-``python tests/data/make_format_fixtures.py 1`` (or ``2``, ``3``, ``4``).
+``python tests/data/make_format_fixtures.py 1`` (or ``2``, ``3``, ``4``, ``5``).
 """
 
 import sys
@@ -90,6 +94,7 @@ WRITERS = {
     "2": lambda: write_fixtures(2, regressor=fitted_forecaster()),
     "3": lambda: write_fixtures(3, fitted_classifier(), fitted_forecaster()),
     "4": lambda: write_fixtures(4, fitted_classifier(), fitted_forecaster()),
+    "5": lambda: write_fixtures(5, fitted_classifier(), fitted_forecaster()),
 }
 
 

@@ -1,5 +1,5 @@
-"""A fitted estimator as one ONNX graph: standardisation, patches, GRU nodes, head (and the
-linear skip), outputs.
+"""A fitted estimator as one ONNX graph: standardisation, patches, GRU nodes, the convolutional
+branch, head (and the linear skip), outputs.
 
 ONNX's ``GRU`` operator computes pygru's equations: ``linear_before_reset=1`` is
 ``reset_after=True`` and ``0`` the Cho variant (the recurrent candidate bias then sits outside
@@ -13,6 +13,7 @@ is exported with its weights rounded to float32).
 
 import numpy as np
 
+from pygru._network import LAYER_NORM_EPSILON, same_padding
 from pygru.export._weights import GRU_WEIGHT_NAMES, fitted_estimator, to_zrn_order
 
 DEFAULT_OPSET = 17
@@ -199,6 +200,9 @@ def estimator_nodes(graph, estimator, x, lengths, output_names):
         features = sequence
     else:
         features = _pooling(graph, network, sequence, last, step_lengths)
+    if network.conv_layers:
+        branch = _conv_branch(graph, network, inputs, step_lengths)
+        features = graph.add("Concat", [features, branch], axis=1)
     output = _head(graph, network, features)
     if network.linear_steps:
         output = graph.add("Add", [output, _linear_skip(graph, network, inputs, step_lengths)])
@@ -329,6 +333,43 @@ def _pooling(graph, network, sequence, last, lengths):
     if network.pooling == "max":
         return maximum
     return graph.add("Concat", [last, mean, maximum], axis=1)
+
+
+def _conv_branch(graph, network, inputs, lengths):
+    """The convolutional branch (batch, filters) on the network input (batch, time,
+    channels): per layer a ``Conv`` ("same" padding) over the valid steps (zero past each
+    length), a layer norm over its filters written out (mean and variance as products with
+    a column of 1 / filters, the same nodes in every opset) and a ``Relu``; then each
+    sequence's mean over its valid steps."""
+    valid = _valid_steps(graph, inputs, lengths)
+    zero = graph.constant(np.float32(0.0), "zero")
+    channels = network.n_inputs
+    for layer, (filters, kernel_size) in enumerate(network.conv_layers):
+        weight = network.views[f"conv{layer}.weight"].reshape(filters, kernel_size, channels)
+        masked = graph.add("Where", [valid, inputs, zero])
+        convolved = graph.add(
+            "Conv",
+            [
+                graph.add("Transpose", [masked], perm=[0, 2, 1]),  # (batch, channels, time)
+                graph.constant(weight.transpose(0, 2, 1).astype(np.float32), f"conv{layer}_w"),
+                graph.constant(network.views[f"conv{layer}.bias"].astype(np.float32)),
+            ],
+            pads=list(same_padding(kernel_size)),
+        )
+        convolved = graph.add("Transpose", [convolved], perm=[0, 2, 1])
+        average = graph.constant(np.full((filters, 1), 1.0 / filters, np.float32))
+        centred = graph.add("Sub", [convolved, graph.add("MatMul", [convolved, average])])
+        variance = graph.add("MatMul", [graph.add("Mul", [centred, centred]), average])
+        epsilon = graph.constant(np.float32(LAYER_NORM_EPSILON), "epsilon")
+        std = graph.add("Sqrt", [graph.add("Add", [variance, epsilon])])
+        scale = graph.constant(network.views[f"conv{layer}.norm_scale"].astype(np.float32))
+        shift = graph.constant(network.views[f"conv{layer}.norm_bias"].astype(np.float32))
+        normalized = graph.add("Mul", [graph.add("Div", [centred, std]), scale])
+        inputs = graph.add("Relu", [graph.add("Add", [normalized, shift])])
+        channels = filters
+    counts = graph.add("Cast", [_reshape(graph, lengths, [-1, 1])], to=1)  # float
+    masked = graph.add("Where", [valid, inputs, zero])
+    return graph.add("Div", [_sum_over_time(graph, masked), counts])
 
 
 def _valid_steps(graph, values, lengths):

@@ -1,11 +1,14 @@
 """A fitted estimator as a ``torch.nn.Module``: input standardisation, patches, embedding, GRU
 layers (``torch.nn.GRU`` for ``reset_after=True``, the same recurrence written out for the Cho
-variant, which torch lacks), pooling over time, head (plus the linear skip), softmax or target
-scaling. This module imports torch; it is loaded only by :func:`pygru.to_torch_module`."""
+variant, which torch lacks), pooling over time, the convolutional branch, head (plus the
+linear skip), softmax or target scaling. This module imports torch; it is loaded only by
+:func:`pygru.to_torch_module`."""
 
 import numpy as np
 import torch
 from torch import nn
+
+from pygru._network import LAYER_NORM_EPSILON, same_padding
 
 
 class EstimatorModule(nn.Module):
@@ -34,6 +37,7 @@ class EstimatorModule(nn.Module):
             layer_class(network, layer, dtype) for layer in range(len(network.hidden_layer_sizes))
         )
         self.pooling = None if self.sequence_output else _Pooling(network, dtype)
+        self.conv_branch = _ConvBranch(network, dtype) if network.conv_layers else None
         self.head = _head(network, dtype)
         self.linear_steps = network.linear_steps
         self.linear = _linear(network, dtype) if self.linear_steps else None
@@ -65,9 +69,10 @@ class EstimatorModule(nn.Module):
         inputs = network_input
         for layer in self.layers:
             inputs, last = layer(inputs, step_lengths)
-        output = self.head(
-            inputs if self.sequence_output else self.pooling(inputs, last, step_lengths)
-        )
+        features = inputs if self.sequence_output else self.pooling(inputs, last, step_lengths)
+        if self.conv_branch is not None:
+            features = torch.cat([features, self.conv_branch(network_input, step_lengths)], dim=1)
+        output = self.head(features)
         if self.linear is not None:
             window = _last_steps_window(network_input, step_lengths, self.linear_steps)
             output = output + self.linear(window)
@@ -166,6 +171,41 @@ class _Pooling(nn.Module):
         if self.kind == "max":
             return maximum
         return torch.cat([last, mean, maximum], dim=1)
+
+
+class _ConvBranch(nn.Module):
+    """The convolutional branch: per layer an ``nn.Conv1d`` over the valid steps (zero
+    past each length) with "same" padding (written out, the odd step of an even kernel after
+    the sequence: torch warns on ``padding="same"`` with an even kernel), an
+    ``nn.LayerNorm`` over its filters and a ReLU; then each sequence's mean over its valid
+    steps (batch, filters)."""
+
+    def __init__(self, network, dtype):
+        super().__init__()
+        self.convolutions, self.norms = nn.ModuleList(), nn.ModuleList()
+        self.paddings = [same_padding(kernel_size) for _, kernel_size in network.conv_layers]
+        channels = network.n_inputs
+        for layer, (filters, kernel_size) in enumerate(network.conv_layers):
+            convolution = nn.Conv1d(channels, filters, kernel_size, dtype=dtype)
+            norm = nn.LayerNorm(filters, eps=LAYER_NORM_EPSILON, dtype=dtype)
+            weight = network.views[f"conv{layer}.weight"].reshape(filters, kernel_size, channels)
+            with torch.no_grad():  # pygru's (filters, kernel * channels) is step-major
+                convolution.weight.copy_(_tensor(weight.transpose(0, 2, 1), dtype))
+                convolution.bias.copy_(_tensor(network.views[f"conv{layer}.bias"], dtype))
+                norm.weight.copy_(_tensor(network.views[f"conv{layer}.norm_scale"], dtype))
+                norm.bias.copy_(_tensor(network.views[f"conv{layer}.norm_bias"], dtype))
+            self.convolutions.append(convolution)
+            self.norms.append(norm)
+            channels = filters
+
+    def forward(self, X, lengths):
+        valid = _valid_steps(lengths, X.shape[1])[:, :, None]
+        for convolution, norm, padding in zip(self.convolutions, self.norms, self.paddings):
+            X = torch.where(valid, X, torch.zeros_like(X))
+            X = nn.functional.pad(X.transpose(1, 2), padding)  # (batch, channels, time)
+            X = torch.relu(norm(convolution(X).transpose(1, 2)))
+        X = torch.where(valid, X, torch.zeros_like(X))
+        return X.sum(dim=1) / lengths[:, None].to(X.dtype)
 
 
 def _valid_steps(lengths, n_steps):
