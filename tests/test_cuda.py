@@ -311,6 +311,7 @@ ESTIMATOR_CASES = {
     "classifier": (GRUClassifier, dict(bidirectional=True, hidden_layer_sizes=(6, 4))),
     "sequence regressor": (GRURegressor, dict(output="sequence")),
     "embedding": (GRUClassifier, dict(embedding_dim=3, recurrent_dropout=0.0)),
+    "conv branch": (GRUClassifier, dict(conv_layers=((5, 4), (3, 3)), pooling="concat")),
 }
 
 

@@ -347,7 +347,8 @@ def test_linear_skip_is_checked_and_shaped():
 
 def reference_conv_branch(network, X, lengths):
     """The convolutional branch's pooled output, by loops over each sequence's valid steps:
-    a "same" convolution as sums over its taps, layer norm over the filters, ReLU, mean."""
+    a "same" convolution as sums over its taps, normalisation over the sequence's steps and
+    filters, scale and shift per filter, ReLU, mean."""
     pooled = []
     for sequence, length in zip(X, lengths):
         inputs = sequence[:length]
@@ -360,9 +361,7 @@ def reference_conv_branch(network, X, lengths):
                 for k in range(kernel_size):
                     if 0 <= t + k - before < length:
                         out[t] += weight[:, k] @ inputs[t + k - before]
-            normalized = (out - out.mean(axis=1, keepdims=True)) / np.sqrt(
-                out.var(axis=1, keepdims=True) + 1e-5
-            )
+            normalized = (out - out.mean()) / np.sqrt(out.var() + 1e-5)
             scaled = (
                 normalized * network.views[f"conv{layer}.norm_scale"]
                 + network.views[f"conv{layer}.norm_bias"]
@@ -394,8 +393,8 @@ def test_conv_branch_layout_and_checks():
     assert network.views["conv0.weight"].shape == (5, 8 * 3)
     assert network.views["conv1.weight"].shape == (6, 3 * 5)
     assert network.views["head.weight"].shape == (2, 3 * 3 + 6)
-    np.testing.assert_array_equal(network.views["conv1.norm_scale"], 1.0)  # layer norm starts
-    np.testing.assert_array_equal(network.views["conv1.norm_bias"], 0.0)  # as the identity
+    np.testing.assert_array_equal(network.views["conv1.norm_scale"], 1.0)  # the norm's affine
+    np.testing.assert_array_equal(network.views["conv1.norm_bias"], 0.0)  # map starts as identity
     mask = network.unflatten(network.weight_mask())
     assert mask["conv0.weight"].all() and mask["conv1.weight"].all()
     assert not mask["conv0.bias"].any() and not mask["conv0.norm_scale"].any()

@@ -556,8 +556,12 @@ def test_skl2onnx_refuses_old_opsets(skl2onnx):
 
 
 @pytest.mark.parametrize("opset", [13, onnx.defs.onnx_opset_version()])
-def test_pooling_heads_in_the_oldest_and_newest_opsets(opset):
-    for name in ["max-pooling-patched-cho", "concat-pooling-embedding-bidirectional"]:
+def test_pooling_heads_and_the_conv_branch_in_the_oldest_and_newest_opsets(opset):
+    for name in [
+        "max-pooling-patched-cho",
+        "concat-pooling-embedding-bidirectional",
+        "conv-branch-patched-concat-bidirectional",
+    ]:
         estimator, X, X_nan, lengths = fitted(name)
         _, probabilities = run_onnx(to_onnx(estimator, opset=opset), X, lengths)
         np.testing.assert_allclose(

@@ -207,8 +207,9 @@ def test_conv_branch_reads_each_sequences_valid_steps(name):
 
 
 def test_conv_branch_gradients_match_torch_autograd():
-    """The network's exact gradient of the convolutional branch (im2col products, layer
-    norm, ReLU, mean over the valid steps) against torch's autograd through the module."""
+    """The network's exact gradient of the convolutional branch (im2col products, the norm
+    over each sequence, ReLU, mean over the valid steps) against torch's autograd through the
+    module."""
     estimator, X, X_nan, lengths = fitted("float64-conv-branch-linear-skip-regressor")
     network = estimator.network_
     weights = np.random.default_rng(4).standard_normal((len(X), network.n_outputs))

@@ -10,7 +10,8 @@ the last layer's outputs over the sequence's valid steps, a learned softmax weig
 (attention), or the final state, mean and maximum side by side (concat pooling, as ULMFiT).
 ``conv_layers`` (with ``output="last"`` and numeric input) adds a convolutional branch beside
 the GRU layers, as GRU-FCN (Karim et al. 2019): 1-D convolutions over the same input steps,
-each followed by a layer norm over its filters and a ReLU, whose last layer's mean over each
+each normalised over the sequence's valid steps and filters (as GroupNorm with one group),
+scaled and shifted per filter and passed through a ReLU; the last layer's mean over each
 sequence's valid steps joins what the head reads. Steps past a sequence's length are zero at
 every convolution's input, as its own "same" padding, so they never enter.
 ``linear_steps`` > 0 (with ``output="last"`` and numeric input) adds a linear function of each
@@ -43,8 +44,8 @@ POOLINGS = ("last", "mean", "max", "attention", "concat")
 # The linear skip reads at most this many final steps (after patching): its ridge fit and its
 # weights stay small however long the sequences are.
 MAX_LINEAR_STEPS = 64
-# The convolutional branch's layer norm epsilon, as torch.nn.LayerNorm's (the exports use it).
-LAYER_NORM_EPSILON = 1e-5
+# The convolutional branch's normalisation epsilon, as torch's norms' (the exports use it).
+CONV_NORM_EPSILON = 1e-5
 
 
 def glorot_uniform(shape, fan_in, fan_out, rng):
@@ -98,8 +99,8 @@ class ConvCache:
     """What one convolution's backward pass needs."""
 
     columns: np.ndarray  # (n, T, kernel_size * channels): the input windows (im2col)
-    normalized: np.ndarray  # (n, T, filters): the layer-normed convolution, before its scale
-    inverse_std: np.ndarray  # (n, T, 1)
+    normalized: np.ndarray  # (n, T, filters): the normalised convolution, before its scale
+    inverse_std: np.ndarray  # (n, 1, 1)
     active: np.ndarray  # (n, T, filters): True where the ReLU passes (and the step is valid)
 
 
@@ -328,7 +329,7 @@ class GRUNetwork:
                 values = rng.uniform(-0.05, 0.05, shape)  # Keras' Embedding default
             elif kind in ("w_ih", "weight"):
                 values = INITIALIZERS[kernel_initializer](shape, shape[1], shape[0], rng)
-            elif kind in ("norm_scale", "norm_bias"):  # layer norm starts as the identity
+            elif kind in ("norm_scale", "norm_bias"):  # the norm's affine map starts as identity
                 values = np.full(shape, 1.0 if kind == "norm_scale" else 0.0)
             elif kind == "w_hh":
                 values = INITIALIZERS[recurrent_initializer](shape, shape[1], shape[0], rng)
@@ -518,7 +519,7 @@ class GRUNetwork:
                 _matmul_last_axis(columns, self.views[prefix + "weight"].T)
                 + self.views[prefix + "bias"]
             )
-            normalized, inverse_std = _layer_norm(xp, convolved)
+            normalized, inverse_std = _sequence_norm(xp, convolved, valid, lengths)
             scaled = (
                 normalized * self.views[prefix + "norm_scale"] + self.views[prefix + "norm_bias"]
             )
@@ -539,17 +540,18 @@ class GRUNetwork:
             normalized = conv_cache.normalized
             grads[prefix + "norm_scale"][...] = (d_scaled * normalized).sum(axis=(0, 1))
             grads[prefix + "norm_bias"][...] = d_scaled.sum(axis=(0, 1))
-            d_convolved = _layer_norm_backward(
+            d_convolved = _sequence_norm_backward(
                 xp,
                 d_scaled * self.views[prefix + "norm_scale"],
                 normalized,
                 conv_cache.inverse_std,
+                lengths,
             )
             rows = d_convolved.reshape(-1, d_convolved.shape[-1])
             columns = conv_cache.columns
             grads[prefix + "weight"][...] = matmul(rows.T, columns.reshape(-1, columns.shape[-1]))
             grads[prefix + "bias"][...] = rows.sum(axis=0)
-            if layer > 0:
+            if layer > 0:  # (the input of the first layer is the data)
                 d_columns = _matmul_last_axis(d_convolved, self.views[prefix + "weight"])
                 d_inputs = _col2im(xp, d_columns, self.conv_layers[layer][1])
 
@@ -668,21 +670,34 @@ def _col2im(xp, d_columns, kernel_size):
     return d_padded[:, before : before + n_steps]
 
 
-def _layer_norm(xp, values):
-    """(values - their mean over the last axis) / their std; and 1 / std (n, T, 1)."""
-    centred = values - values.mean(axis=-1, keepdims=True)
-    inverse_std = 1.0 / xp.sqrt(
-        (centred * centred).mean(axis=-1, keepdims=True) + LAYER_NORM_EPSILON
-    )
+def _mean_over_valid_entries(xp, values, lengths):
+    """The mean of ``values`` (n, T, C) over each sequence's valid steps and all C, as
+    (n, 1, 1); summed over C, then in time order, so that the padding never matters."""
+    totals = _sum_valid_steps(xp, values.sum(axis=-1, keepdims=True), lengths)
+    return (totals / (lengths.astype(values.dtype)[:, None] * values.shape[-1]))[:, :, None]
+
+
+def _sequence_norm(xp, values, valid, lengths):
+    """``values`` (n, T, C) normalised over each sequence's valid steps and all C (zero past
+    each length), as GroupNorm with one group but blind to the padding; and 1 / std
+    (n, 1, 1)."""
+    zero = xp.zeros((), values.dtype)
+    mean = _mean_over_valid_entries(xp, xp.where(valid, values, zero), lengths)
+    centred = xp.where(valid, values - mean, zero)
+    variance = _mean_over_valid_entries(xp, centred * centred, lengths)
+    inverse_std = 1.0 / xp.sqrt(variance + CONV_NORM_EPSILON)
     return centred * inverse_std, inverse_std
 
 
-def _layer_norm_backward(xp, d_normalized, normalized, inverse_std):
-    return inverse_std * (
+def _sequence_norm_backward(xp, d_normalized, normalized, inverse_std, lengths):
+    """The gradient for :func:`_sequence_norm`'s input from that of its output."""
+    valid = _valid_steps(xp, lengths, d_normalized.shape[1])[:, :, None]
+    d = inverse_std * (
         d_normalized
-        - d_normalized.mean(axis=-1, keepdims=True)
-        - normalized * (d_normalized * normalized).mean(axis=-1, keepdims=True)
+        - _mean_over_valid_entries(xp, d_normalized, lengths)
+        - normalized * _mean_over_valid_entries(xp, d_normalized * normalized, lengths)
     )
+    return xp.where(valid, d, xp.zeros((), d.dtype))
 
 
 def _contiguous(xp, array):

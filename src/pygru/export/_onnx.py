@@ -13,7 +13,7 @@ is exported with its weights rounded to float32).
 
 import numpy as np
 
-from pygru._network import LAYER_NORM_EPSILON, same_padding
+from pygru._network import CONV_NORM_EPSILON, same_padding
 from pygru.export._weights import GRU_WEIGHT_NAMES, fitted_estimator, to_zrn_order
 
 DEFAULT_OPSET = 17
@@ -338,9 +338,8 @@ def _pooling(graph, network, sequence, last, lengths):
 def _conv_branch(graph, network, inputs, lengths):
     """The convolutional branch (batch, filters) on the network input (batch, time,
     channels): per layer a ``Conv`` ("same" padding) over the valid steps (zero past each
-    length), a layer norm over its filters written out (mean and variance as products with
-    a column of 1 / filters, the same nodes in every opset) and a ``Relu``; then each
-    sequence's mean over its valid steps."""
+    length), the norm over each sequence's valid steps and filters, written out, and a
+    ``Relu``; then each sequence's mean over its valid steps."""
     valid = _valid_steps(graph, inputs, lengths)
     zero = graph.constant(np.float32(0.0), "zero")
     channels = network.n_inputs
@@ -357,19 +356,45 @@ def _conv_branch(graph, network, inputs, lengths):
             pads=list(same_padding(kernel_size)),
         )
         convolved = graph.add("Transpose", [convolved], perm=[0, 2, 1])
-        average = graph.constant(np.full((filters, 1), 1.0 / filters, np.float32))
-        centred = graph.add("Sub", [convolved, graph.add("MatMul", [convolved, average])])
-        variance = graph.add("MatMul", [graph.add("Mul", [centred, centred]), average])
-        epsilon = graph.constant(np.float32(LAYER_NORM_EPSILON), "epsilon")
-        std = graph.add("Sqrt", [graph.add("Add", [variance, epsilon])])
-        scale = graph.constant(network.views[f"conv{layer}.norm_scale"].astype(np.float32))
-        shift = graph.constant(network.views[f"conv{layer}.norm_bias"].astype(np.float32))
-        normalized = graph.add("Mul", [graph.add("Div", [centred, std]), scale])
-        inputs = graph.add("Relu", [graph.add("Add", [normalized, shift])])
+        inputs = graph.add(
+            "Relu", [_sequence_norm(graph, network, layer, convolved, valid, lengths)]
+        )
         channels = filters
     counts = graph.add("Cast", [_reshape(graph, lengths, [-1, 1])], to=1)  # float
     masked = graph.add("Where", [valid, inputs, zero])
     return graph.add("Div", [_sum_over_time(graph, masked), counts])
+
+
+def _sequence_norm(graph, network, layer, values, valid, lengths):
+    """``values`` (batch, time, filters) normalised over each sequence's valid steps and
+    filters, then scaled and shifted per filter, as the network's branch does (sums over the
+    filters as products with a column of ones: the same nodes in every opset)."""
+    filters = network.conv_layers[layer][0]
+    zero = graph.constant(np.float32(0.0), "zero")
+    ones = graph.constant(np.ones((filters, 1), np.float32), "ones")
+    counts = graph.add(
+        "Cast",
+        [
+            _reshape(
+                graph, graph.add("Mul", [lengths, graph.constant(np.int64(filters))]), [-1, 1, 1]
+            )
+        ],
+        to=1,
+    )
+
+    def mean_over_sequence(masked):  # (batch, 1, 1)
+        per_step = graph.add("MatMul", [masked, ones])
+        axis = graph.constant(np.array([1], np.int64))
+        return graph.add("Div", [graph.add("ReduceSum", [per_step, axis], keepdims=1), counts])
+
+    mean = mean_over_sequence(graph.add("Where", [valid, values, zero]))
+    centred = graph.add("Where", [valid, graph.add("Sub", [values, mean]), zero])
+    variance = mean_over_sequence(graph.add("Mul", [centred, centred]))
+    epsilon = graph.constant(np.float32(CONV_NORM_EPSILON), "epsilon")
+    std = graph.add("Sqrt", [graph.add("Add", [variance, epsilon])])
+    scale = graph.constant(network.views[f"conv{layer}.norm_scale"].astype(np.float32))
+    shift = graph.constant(network.views[f"conv{layer}.norm_bias"].astype(np.float32))
+    return graph.add("Add", [graph.add("Mul", [graph.add("Div", [centred, std]), scale]), shift])
 
 
 def _valid_steps(graph, values, lengths):

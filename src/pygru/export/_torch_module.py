@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from pygru._network import LAYER_NORM_EPSILON, same_padding
+from pygru._network import CONV_NORM_EPSILON, same_padding
 
 
 class EstimatorModule(nn.Module):
@@ -176,9 +176,9 @@ class _Pooling(nn.Module):
 class _ConvBranch(nn.Module):
     """The convolutional branch: per layer an ``nn.Conv1d`` over the valid steps (zero
     past each length) with "same" padding (written out, the odd step of an even kernel after
-    the sequence: torch warns on ``padding="same"`` with an even kernel), an
-    ``nn.LayerNorm`` over its filters and a ReLU; then each sequence's mean over its valid
-    steps (batch, filters)."""
+    the sequence: torch warns on ``padding="same"`` with an even kernel), a
+    :class:`_SequenceNorm` and a ReLU; then each sequence's mean over its valid steps
+    (batch, filters)."""
 
     def __init__(self, network, dtype):
         super().__init__()
@@ -187,15 +187,12 @@ class _ConvBranch(nn.Module):
         channels = network.n_inputs
         for layer, (filters, kernel_size) in enumerate(network.conv_layers):
             convolution = nn.Conv1d(channels, filters, kernel_size, dtype=dtype)
-            norm = nn.LayerNorm(filters, eps=LAYER_NORM_EPSILON, dtype=dtype)
             weight = network.views[f"conv{layer}.weight"].reshape(filters, kernel_size, channels)
             with torch.no_grad():  # pygru's (filters, kernel * channels) is step-major
                 convolution.weight.copy_(_tensor(weight.transpose(0, 2, 1), dtype))
                 convolution.bias.copy_(_tensor(network.views[f"conv{layer}.bias"], dtype))
-                norm.weight.copy_(_tensor(network.views[f"conv{layer}.norm_scale"], dtype))
-                norm.bias.copy_(_tensor(network.views[f"conv{layer}.norm_bias"], dtype))
             self.convolutions.append(convolution)
-            self.norms.append(norm)
+            self.norms.append(_SequenceNorm(network, layer, dtype))
             channels = filters
 
     def forward(self, X, lengths):
@@ -203,9 +200,27 @@ class _ConvBranch(nn.Module):
         for convolution, norm, padding in zip(self.convolutions, self.norms, self.paddings):
             X = torch.where(valid, X, torch.zeros_like(X))
             X = nn.functional.pad(X.transpose(1, 2), padding)  # (batch, channels, time)
-            X = torch.relu(norm(convolution(X).transpose(1, 2)))
+            X = torch.relu(norm(convolution(X).transpose(1, 2), valid, lengths))
         X = torch.where(valid, X, torch.zeros_like(X))
         return X.sum(dim=1) / lengths[:, None].to(X.dtype)
+
+
+class _SequenceNorm(nn.Module):
+    """Each sequence (batch, time, channels) normalised over its valid steps and all
+    channels (``nn.GroupNorm`` with one group would read the padding too), then scaled and
+    shifted per channel (``weight``, ``bias``)."""
+
+    def __init__(self, network, layer, dtype):
+        super().__init__()
+        self.weight = nn.Parameter(_tensor(network.views[f"conv{layer}.norm_scale"], dtype))
+        self.bias = nn.Parameter(_tensor(network.views[f"conv{layer}.norm_bias"], dtype))
+
+    def forward(self, X, valid, lengths):
+        counts = (lengths * X.shape[2]).to(X.dtype)[:, None, None]
+        mean = torch.where(valid, X, torch.zeros_like(X)).sum(dim=(1, 2), keepdim=True) / counts
+        centred = torch.where(valid, X - mean, torch.zeros_like(X))
+        variance = (centred * centred).sum(dim=(1, 2), keepdim=True) / counts
+        return centred / torch.sqrt(variance + CONV_NORM_EPSILON) * self.weight + self.bias
 
 
 def _valid_steps(lengths, n_steps):
