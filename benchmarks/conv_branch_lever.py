@@ -565,9 +565,10 @@ def main(argv=None):
             if args.quick
             else ""
         )
-        + "Not a pygru feature: all six models are written in PyTorch in the script. "
+        + "All six models are written in PyTorch in the script (pygru's own branch is "
+        "its conv_layers option). "
         'Protocol and conclusion: `benchmarks/README.md`, "A convolutional branch '
-        '(GRU-FCN), measured and not adopted".',
+        '(GRU-FCN): an option (`conv_layers`), not a default".',
         "",
     ]
     text = "\n".join(
