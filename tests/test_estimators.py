@@ -1241,13 +1241,9 @@ def test_a_single_univariate_sequence_as_a_column_gets_a_warning_about_the_batch
 POOLINGS = ["mean", "max", "attention", "concat"]
 
 
-@pytest.mark.parametrize("pooling", POOLINGS)
-def test_the_gradient_of_a_pooled_objective_matches_finite_differences(pooling):
-    X, y = toy_sequences(n=10)
-    clf = GRUClassifier(
-        (4,), bidirectional=True, pooling=pooling, alpha=0.3, max_iter=1, random_state=0
-    )
-    clf.set_params(dtype="float64").fit(X, y)
+def check_objective_gradient(clf, X, y, indices):
+    """The training objective's gradient (loss and L2 penalty) of the fitted float64
+    ``clf`` against central differences, at 30 of the parameter ``indices``."""
     inputs, lengths = clf._validate_sequences(X)
     targets = clf._training_targets(clf._prepare_targets(y, lengths, first_call=False))
     network = clf.network_
@@ -1262,13 +1258,23 @@ def test_the_gradient_of_a_pooled_objective_matches_finite_differences(pooling):
     params = network.params.copy()
     _, gradient = objective(params)
     step = 1e-6
-    for index in np.random.default_rng(0).choice(len(params), 30, replace=False):
+    for index in np.random.default_rng(0).choice(indices, 30, replace=False):
         shifted = params.copy()
         shifted[index] += step
         above, _ = objective(shifted)
         shifted[index] -= 2 * step
         below, _ = objective(shifted)
         assert (above - below) / (2 * step) == pytest.approx(gradient[index], abs=1e-8), index
+
+
+@pytest.mark.parametrize("pooling", POOLINGS)
+def test_the_gradient_of_a_pooled_objective_matches_finite_differences(pooling):
+    X, y = toy_sequences(n=10)
+    clf = GRUClassifier(
+        (4,), bidirectional=True, pooling=pooling, alpha=0.3, max_iter=1, random_state=0
+    )
+    clf.set_params(dtype="float64").fit(X, y)
+    check_objective_gradient(clf, X, y, len(clf.network_.params))
 
 
 @pytest.mark.parametrize("pooling", POOLINGS)
@@ -1320,35 +1326,15 @@ CONV = ((4, 3), (3, 2))
 
 
 def test_the_gradient_of_an_objective_with_a_conv_branch_matches_finite_differences():
-    """The whole training objective (loss and L2 penalty, which leaves the layer norm's
-    scale and shift alone) of a patched classifier with the branch."""
+    """The whole training objective (loss and L2 penalty, which leaves the norm's scale and
+    shift alone) of a patched classifier with the branch, at the branch's parameters."""
     X, y = toy_sequences(n=10, steps=80)  # 80 steps: patches of 3
     clf = GRUClassifier((3,), conv_layers=CONV, alpha=0.3, max_iter=1, random_state=0)
     clf.set_params(dtype="float64").fit(X, y)
     assert clf.patch_size_ == 3
-    inputs, lengths = clf._validate_sequences(X)
-    targets = clf._training_targets(clf._prepare_targets(y, lengths, first_call=False))
-    network = clf.network_
-
-    def objective(params):
-        network.params[...] = params
-        output, cache = network.forward(inputs, lengths)
-        loss, d_output = clf._loss(output, targets, None, lengths)
-        gradient = network.backward(d_output, cache)
-        return loss + clf._l2_penalty(float(len(X)), gradient), gradient
-
-    params = network.params.copy()
-    _, gradient = objective(params)
-    step = 1e-6
-    names = network.unflatten(np.arange(len(params)))
-    indices = np.concatenate([names[n].ravel() for n in names if n.startswith("conv")])
-    for index in np.random.default_rng(0).choice(indices, 30, replace=False):
-        shifted = params.copy()
-        shifted[index] += step
-        above, _ = objective(shifted)
-        shifted[index] -= 2 * step
-        below, _ = objective(shifted)
-        assert (above - below) / (2 * step) == pytest.approx(gradient[index], abs=1e-8), index
+    names = clf.network_.unflatten(np.arange(len(clf.network_.params)))
+    branch = np.concatenate([names[n].ravel() for n in names if n.startswith("conv")])
+    check_objective_gradient(clf, X, y, branch)
 
 
 def test_a_conv_branch_is_batch_independent_kept_by_save_and_load_and_cloned(tmp_path):
