@@ -28,6 +28,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, event, given, note, settings
 from hypothesis import strategies as st
+from test_network import reference_conv_branch
 
 from pygru import GRUClassifier, GRURegressor
 from pygru import _reference as reference
@@ -437,6 +438,9 @@ def reference_network_output(network, inputs, lengths):
                 for i, length in enumerate(lengths)
             ]
         )
+    if network.conv_layers:
+        branch = reference_conv_branch(network, np.asarray(inputs, dtype=np.float64), lengths)
+        head_input = np.concatenate([head_input, branch], axis=1)
     output = head_input @ views["head.weight"].T + views["head.bias"]
     if network.linear_steps:
         output = output + reference_linear_skip(network, inputs, lengths, views)
@@ -536,9 +540,14 @@ def estimator_cases(draw):
         standardize=draw(st.booleans()),
         patch_size=draw(st.sampled_from([None, "auto", 1, 2, 3])),
         pooling=draw(st.sampled_from(["last", "mean", "max", "attention", "concat"])),
+        conv_layers=draw(st.sampled_from([None, ((2, 3),), ((2, 2), (3, 1))])),
     )
-    # Patches need one output per sequence and numeric input; per-step models ignore pooling.
-    valid = settings["patch_size"] in (None, "auto", 1) or kind in ("classifier", "regressor")
+    # Patches and the conv branch need one output per sequence and numeric input; per-step
+    # models ignore pooling.
+    one_output = kind in ("classifier", "regressor")
+    valid = (settings["patch_size"] in (None, "auto", 1) or one_output) and (
+        settings["conv_layers"] is None or one_output
+    )
     if kind == "tokens":
         settings["embedding_dim"] = 2
         sequences = [rng.integers(1, 12, size=length) for length in lengths]
