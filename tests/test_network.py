@@ -385,6 +385,10 @@ def test_conv_branch_against_loops_over_the_valid_steps(conv_layers):
         rtol=1e-10,
         atol=1e-12,
     )
+    # Prediction keeps nothing for a backward pass, and computes the same.
+    output, cache = network.forward(X, lengths, keep_cache=False)
+    assert cache.conv_layers == [] and cache.layers == []
+    np.testing.assert_array_equal(output, network.forward(X, lengths)[0])
 
 
 def test_conv_branch_layout_and_checks():

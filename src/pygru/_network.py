@@ -388,7 +388,8 @@ class GRUNetwork:
         cache.top_outputs = inputs
         head_input = inputs if self.output == "sequence" else self._pool(cache)
         if self.conv_layers:
-            head_input = xp.concatenate([head_input, self._conv_forward(X, cache)], axis=1)
+            branch = self._conv_forward(X, cache, keep_cache)
+            head_input = xp.concatenate([head_input, branch], axis=1)
         cache.head_input = head_input
         output = (
             _matmul_last_axis(head_input, self.views["head.weight"].T) + self.views["head.bias"]
@@ -505,9 +506,10 @@ class GRUNetwork:
             + d_scores[:, :, None] * self.views["attention.weight"][0]
         )
 
-    def _conv_forward(self, X, cache):
+    def _conv_forward(self, X, cache, keep_cache):
         """The convolutional branch: each sequence's mean over its valid steps of the last
-        convolution's output (n, filters)."""
+        convolution's output (n, filters); with ``keep_cache``, what the backward pass needs
+        is kept in ``cache``."""
         xp = self.xp
         lengths = xp.asarray(cache.lengths)
         valid = _valid_steps(xp, lengths, X.shape[1])[:, :, None]
@@ -525,7 +527,8 @@ class GRUNetwork:
             )
             active = (scaled > 0) & valid
             inputs = xp.where(active, scaled, xp.zeros((), X.dtype))
-            cache.conv_layers.append(ConvCache(columns, normalized, inverse_std, active))
+            if keep_cache:
+                cache.conv_layers.append(ConvCache(columns, normalized, inverse_std, active))
         return _mean_over_valid_steps(xp, inputs, lengths)
 
     def _conv_backward(self, d_pooled, cache, grads):
