@@ -536,6 +536,7 @@ class GRUNetwork:
         xp = self.xp
         lengths = xp.asarray(cache.lengths)
         d_inputs = _mean_backward(xp, d_pooled, cache.conv_layers[-1].normalized, lengths)
+        valid = _valid_steps(xp, lengths, d_inputs.shape[1])[:, :, None]
         for layer in reversed(range(len(self.conv_layers))):
             prefix = f"conv{layer}."
             conv_cache = cache.conv_layers[layer]
@@ -548,6 +549,7 @@ class GRUNetwork:
                 d_scaled * self.views[prefix + "norm_scale"],
                 normalized,
                 conv_cache.inverse_std,
+                valid,
                 lengths,
             )
             rows = d_convolved.reshape(-1, d_convolved.shape[-1])
@@ -692,9 +694,8 @@ def _sequence_norm(xp, values, valid, lengths):
     return centred * inverse_std, inverse_std
 
 
-def _sequence_norm_backward(xp, d_normalized, normalized, inverse_std, lengths):
+def _sequence_norm_backward(xp, d_normalized, normalized, inverse_std, valid, lengths):
     """The gradient for :func:`_sequence_norm`'s input from that of its output."""
-    valid = _valid_steps(xp, lengths, d_normalized.shape[1])[:, :, None]
     d = inverse_std * (
         d_normalized
         - _mean_over_valid_entries(xp, d_normalized, lengths)

@@ -320,8 +320,7 @@ def _pooling(graph, network, sequence, last, lengths):
         scores = graph.add("Where", [valid, scores, graph.constant(_LOWEST, "padding")])
         weights = graph.add("Softmax", [scores], axis=1)
         return _sum_over_time(graph, graph.add("Mul", [weights, sequence]))
-    counts = graph.add("Cast", [_reshape(graph, lengths, [-1, 1])], to=1)  # float
-    mean = graph.add("Div", [_sum_over_time(graph, sequence), counts])
+    mean = _mean_over_time(graph, sequence, lengths)
     if network.pooling == "mean":
         return mean
     padded = graph.add("Where", [valid, sequence, graph.constant(_LOWEST, "padding")])
@@ -360,9 +359,7 @@ def _conv_branch(graph, network, inputs, lengths):
             "Relu", [_sequence_norm(graph, network, layer, convolved, valid, lengths)]
         )
         channels = filters
-    counts = graph.add("Cast", [_reshape(graph, lengths, [-1, 1])], to=1)  # float
-    masked = graph.add("Where", [valid, inputs, zero])
-    return graph.add("Div", [_sum_over_time(graph, masked), counts])
+    return _mean_over_time(graph, graph.add("Where", [valid, inputs, zero]), lengths)
 
 
 def _sequence_norm(graph, network, layer, values, valid, lengths):
@@ -410,6 +407,13 @@ def _valid_steps(graph, values, lengths):
     return graph.add(
         "Less", [_reshape(graph, positions, [1, -1, 1]), _reshape(graph, lengths, [-1, 1, 1])]
     )
+
+
+def _mean_over_time(graph, values, lengths):
+    """Each sequence's mean (batch, features) of ``values`` (batch, time, features), which
+    are zero past its length."""
+    counts = graph.add("Cast", [_reshape(graph, lengths, [-1, 1])], to=1)  # float
+    return graph.add("Div", [_sum_over_time(graph, values), counts])
 
 
 def _sum_over_time(graph, values):
