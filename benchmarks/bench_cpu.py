@@ -62,7 +62,7 @@ def pygru_timings(problem, repeats):
     args = [problem[k] for k in ("x", "w_ih", "w_hh", "b_ih", "b_hh")]
 
     def infer():
-        gru_forward(*args)
+        gru_forward(*args, keep_cache=False)  # as predict runs it; torch: inference_mode
 
     def train_step():
         _, _, cache = gru_forward(*args)

@@ -345,6 +345,7 @@ def _forward_on_cpu(
     reset_after=True,
     reverse=False,
     recurrent_mask=None,
+    keep_cache=True,
 ):
     from pygru import functional
     from pygru.functional import GRUCache
@@ -361,7 +362,10 @@ def _forward_on_cpu(
         reset_after=reset_after,
         reverse=reverse,
         recurrent_mask=_to_host(recurrent_mask),
+        keep_cache=keep_cache,
     )
+    if cache is None:
+        return ndarray(out), ndarray(h_n), None
     device_cache = GRUCache(
         **{
             name: ndarray(value) if isinstance(value, np.ndarray) and name != "lengths" else value

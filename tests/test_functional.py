@@ -51,6 +51,31 @@ def test_lists_and_python_lengths_are_accepted():
     np.testing.assert_array_equal(out, out_list)
 
 
+@pytest.mark.parametrize("reset_after", [True, False])
+def test_without_a_cache_the_results_are_the_same_and_stay_unchanged(reset_after):
+    """keep_cache=False writes the gates to reused scratch memory: the outputs and final
+    states must be what a cached call returns, and neither they nor an earlier call's cache
+    may change when the next uncached call reuses that memory."""
+    values = layer()
+    lengths = [4, 2]
+    out, h_n, cache = gru_forward(**values, lengths=lengths, reset_after=reset_after)
+    rng = np.random.default_rng(0)
+    d_out, d_h_n = rng.standard_normal(out.shape), rng.standard_normal(h_n.shape)
+    gradients = gru_backward(d_out, d_h_n, cache)
+    uncached_out, uncached_h_n, no_cache = gru_forward(
+        **values, lengths=lengths, reset_after=reset_after, keep_cache=False
+    )
+    assert no_cache is None
+    np.testing.assert_array_equal(uncached_out, out)
+    np.testing.assert_array_equal(uncached_h_n, h_n)
+    other = {**values, "x": -values["x"], "h0": None}
+    gru_forward(**other, lengths=lengths, reset_after=reset_after, keep_cache=False)
+    np.testing.assert_array_equal(uncached_out, out)
+    np.testing.assert_array_equal(uncached_h_n, h_n)
+    for kept, again in zip(gradients, gru_backward(d_out, d_h_n, cache)):
+        np.testing.assert_array_equal(again, kept)
+
+
 def test_backward_without_any_gradient_is_zero():
     _, _, cache = gru_forward(**layer())
     for grad in gru_backward(None, None, cache):
@@ -161,7 +186,7 @@ def test_whole_float_lengths_are_accepted():
     np.testing.assert_array_equal(out, gru_forward(**layer(), lengths=[4, 2])[0])
 
 
-@pytest.mark.parametrize("flag", ["reset_after", "reverse"])
+@pytest.mark.parametrize("flag", ["reset_after", "reverse", "keep_cache"])
 def test_flags_must_be_booleans(flag):
     with pytest.raises(TypeError, match=flag):
         gru_forward(**layer(), **{flag: "yes"})

@@ -124,8 +124,8 @@ def check_layer_arguments(
         b_hh=as_array("b_hh", b_hh, shape=(3 * hidden,), dtype=dtype),
         h0=None if h0 is None else as_array("h0", h0, shape=(batch, hidden), dtype=dtype),
         lengths=_as_lengths(lengths, batch, steps),
-        reset_after=_as_flag("reset_after", reset_after),
-        reverse=_as_flag("reverse", reverse),
+        reset_after=as_flag("reset_after", reset_after),
+        reverse=as_flag("reverse", reverse),
         recurrent_mask=None
         if recurrent_mask is None
         else as_array("recurrent_mask", recurrent_mask, shape=(batch, hidden), dtype=dtype),
@@ -192,7 +192,7 @@ def _as_lengths(lengths, batch, steps):
     return np.ascontiguousarray(array, dtype=np.int64)
 
 
-def _as_flag(name, value):
+def as_flag(name, value):
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be True or False, got {value!r}")
     return bool(value)

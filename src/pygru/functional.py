@@ -25,7 +25,7 @@ import numpy as np
 
 from pygru import _cpu
 from pygru._arrays import is_cupy_array
-from pygru._layer_args import GRUCache, check_dtype_and_shape, check_layer_arguments
+from pygru._layer_args import GRUCache, as_flag, check_dtype_and_shape, check_layer_arguments
 
 __all__ = ["gru_forward", "gru_backward", "matmul", "GRUCache"]
 
@@ -41,6 +41,7 @@ def gru_forward(
     reset_after=True,
     reverse=False,
     recurrent_mask=None,
+    keep_cache=True,
 ):
     """Run one GRU layer over a batch of sequences.
 
@@ -69,6 +70,11 @@ def gru_forward(
         Recurrent dropout (Gal & Ghahramani 2016, as Keras' ``recurrent_dropout``): one
         (scaled) mask per sequence that multiplies h_{t-1} wherever it enters a product with
         ``w_hh``, at every step; the blend ``z * h_{t-1}`` uses the unmasked state.
+    keep_cache : bool, default=True
+        False for inference: no cache is returned (None), and the gate activations, which
+        only the backward pass reads, go to scratch memory that the next call reuses
+        instead of fresh buffers (whose page faults cost more than the arithmetic of a
+        large batch).
 
     All arrays must share one floating dtype (float32 or float64); all but ``lengths`` are
     used as given when C-contiguous and copied otherwise.
@@ -79,8 +85,8 @@ def gru_forward(
         Hidden state after each time step (zero past each sequence's length).
     h_n : ndarray of shape (B, H)
         Final state of each sequence (for ``reverse``, the state after reading time 0).
-    cache : GRUCache
-        What ``gru_backward`` needs.
+    cache : GRUCache or None
+        What ``gru_backward`` needs; None when ``keep_cache`` is False.
 
     Raises
     ------
@@ -104,6 +110,7 @@ def gru_forward(
     >>> bool(np.all(out[1, 3:] == 0)), bool(np.allclose(h_n[1], out[1, 2]))
     (True, True)
     """
+    keep_cache = as_flag("keep_cache", keep_cache)
     if is_cupy_array(x):
         from pygru._cuda._backend import gru_forward_gpu
 
@@ -118,6 +125,7 @@ def gru_forward(
             reset_after=reset_after,
             reverse=reverse,
             recurrent_mask=recurrent_mask,
+            keep_cache=keep_cache,
         )
     args = check_layer_arguments(
         _as_float_array,
@@ -140,8 +148,7 @@ def gru_forward(
     )
     hidden_state = h0.copy()
     out = np.empty((batch, steps, hidden), dtype)
-    gates = np.empty((batch, steps, 3 * hidden), dtype)
-    hn_proj = np.empty((batch, steps, hidden) if args.reset_after else (0, 0, 0), dtype)
+    gates, hn_proj = _gate_buffers(batch, steps, hidden, args.reset_after, dtype, keep_cache)
     _cpu.kernels.forward(
         args.x,
         args.w_ih,
@@ -159,6 +166,8 @@ def gru_forward(
         _kernel_threads(batch),
         _workspace,
     )
+    if not keep_cache:
+        return out, hidden_state, None
     cache = GRUCache(
         args.x,
         args.w_ih,
@@ -379,3 +388,17 @@ class _Workspace(threading.local):
 
 
 _workspace = _Workspace()
+
+
+def _gate_buffers(batch, steps, hidden, reset_after, dtype, keep_cache):
+    """(gates, hn_proj) for the forward kernel to fill: new arrays for the cache, or,
+    when no cache is kept, this thread's scratch arrays, reused by the next such call."""
+    shapes = {
+        "gates": (batch, steps, 3 * hidden),
+        "hn_proj": (batch, steps, hidden) if reset_after else (0, 0, 0),
+    }
+    if keep_cache:
+        return tuple(np.empty(shape, dtype) for shape in shapes.values())
+    return tuple(
+        _workspace.array(f"inference.{name}", shape, dtype) for name, shape in shapes.items()
+    )

@@ -66,8 +66,11 @@ def gru_forward_gpu(
     reset_after=True,
     reverse=False,
     recurrent_mask=None,
+    keep_cache=True,
 ):
-    """``pygru.functional.gru_forward`` on the GPU; see there. Takes and returns CuPy arrays."""
+    """``pygru.functional.gru_forward`` on the GPU; see there. Takes and returns CuPy arrays.
+    Without ``keep_cache`` the gate activations go back to CuPy's memory pool, which the next
+    call reuses (the CPU's scratch arrays do the same)."""
     cupy = require_gpu()
 
     def as_device_array(name, value, **expected):
@@ -112,6 +115,8 @@ def gru_forward_gpu(
         args.reverse,
         args.recurrent_mask,
     )
+    if not keep_cache:
+        return out, h_n, None
     # As on the CPU, "no mask" is stored as an empty (0, 0) array.
     stored_mask = cupy.empty((0, 0), dtype) if args.recurrent_mask is None else args.recurrent_mask
     cache = GRUCache(
