@@ -278,6 +278,29 @@ def test_predictions_do_not_depend_on_batch_composition():
     np.testing.assert_array_equal(together, one_by_one)
 
 
+@pytest.mark.parametrize("output", ["last", "sequence"])
+def test_predictions_do_not_depend_on_how_predict_chunks_the_data(output, monkeypatch):
+    """predict runs the network over chunks sized by memory (_PREDICT_CHUNK_BYTES); forced
+    down to 7 sequences, with a ragged remainder, it must give what one chunk gives."""
+    import pygru._estimators as estimators
+
+    X, y = toy_sequences()
+    if output == "sequence":
+        y = [np.full(len(x), label) for x, label in zip(X, y)]
+    clf = small_classifier(bidirectional=True, output=output).fit(X, y)
+    assert clf._predict_batch_size(max(len(x) for x in X)) >= len(X)
+    in_one_chunk = clf.predict_proba(X)
+    monkeypatch.setattr(estimators, "_PREDICT_CHUNK_BYTES", 1)
+    monkeypatch.setattr(estimators, "_PREDICT_MIN_BATCH", 7)
+    assert clf._predict_batch_size(max(len(x) for x in X)) == 7 and len(X) % 7
+    in_chunks = clf.predict_proba(X)
+    if output == "sequence":
+        for one, chunked in zip(in_one_chunk, in_chunks):
+            np.testing.assert_array_equal(one, chunked)
+    else:
+        np.testing.assert_array_equal(in_one_chunk, in_chunks)
+
+
 def test_input_forms_give_the_same_predictions():
     X, y = toy_sequences()
     clf = small_classifier().fit(X, y)

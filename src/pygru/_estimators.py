@@ -48,7 +48,14 @@ from pygru._sklearn_private import (
     _fit_context,
 )
 
-_PREDICT_BATCH = 512  # sequences per forward pass when predicting
+# Prediction runs the network over chunks of at most _PREDICT_BATCH sequences; on the CPU
+# over fewer (not under _PREDICT_MIN_BATCH) when one layer's outputs (n, T, width) would
+# exceed _PREDICT_CHUNK_BYTES. glibc hands larger temporaries back to the kernel after each
+# pass and faults them in again on the next: at 512 sequences of ArrowHead or JapaneseVowels
+# that cost 2,200-2,700 page faults and 15-22 % of predict's time (benchmarks/README.md).
+_PREDICT_BATCH = 512
+_PREDICT_MIN_BATCH = 64
+_PREDICT_CHUNK_BYTES = 4 << 20
 # patch_size="auto": sequences up to _AUTO_PATCH_FROM steps are read step by step; longer
 # ones in patches that make the longest training sequence _AUTO_PATCH_STEPS GRU steps.
 _AUTO_PATCH_FROM = 64
@@ -1133,16 +1140,27 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         """Network output (NumPy) for all sequences (NumPy), in batches of similar cost; on
         the GPU each batch crosses the bus once each way."""
         xp = self.network_.xp
+        chunk = self._predict_batch_size(X.shape[1])
         outputs = []
-        for start in range(0, len(X), _PREDICT_BATCH):
-            batch_lengths = lengths[start : start + _PREDICT_BATCH]
-            batch_X = X[start : start + _PREDICT_BATCH][:, : batch_lengths.max()]
+        for start in range(0, len(X), chunk):
+            batch_lengths = lengths[start : start + chunk]
+            batch_X = X[start : start + chunk][:, : batch_lengths.max()]
             output, _ = self.network_.forward(xp.asarray(batch_X), batch_lengths, keep_cache=False)
             outputs.append(to_host(output))
         if outputs[0].ndim == 3:
             steps = X.shape[1]
             outputs = [np.pad(o, ((0, 0), (0, steps - o.shape[1]), (0, 0))) for o in outputs]
         return np.concatenate(outputs, axis=0)
+
+    def _predict_batch_size(self, n_steps):
+        """Sequences per forward pass when predicting (see _PREDICT_CHUNK_BYTES)."""
+        network = self.network_
+        if network.xp is not np:
+            return _PREDICT_BATCH
+        widths = [size * len(network.directions) for size in network.hidden_layer_sizes]
+        widths += [filters for filters, _ in network.conv_layers or ()]
+        row_bytes = n_steps * max(widths) * np.dtype(network.dtype).itemsize
+        return min(_PREDICT_BATCH, max(_PREDICT_MIN_BATCH, _PREDICT_CHUNK_BYTES // row_bytes))
 
     def _predict_network(self, X):
         check_is_fitted(self, "network_")
