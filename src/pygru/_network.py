@@ -32,6 +32,7 @@ the array type, so the same code trains on either. A network always pickles with
 parameters, so a model trained on a GPU loads where there is no CuPy.
 """
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -263,7 +264,7 @@ class GRUNetwork:
             linear_steps=self.linear_steps,
             conv_layers=conv_layers,
         )
-        sizes = [int(np.prod(shape)) for shape in self.shapes.values()]
+        sizes = [math.prod(shape) for shape in self.shapes.values()]
         self.params = np.zeros(sum(sizes), self.dtype)
         self.views = self.unflatten(self.params)
 
@@ -302,7 +303,7 @@ class GRUNetwork:
         """Named views, shaped as ``self.shapes``, into the flat vector ``flat``."""
         views, offset = {}, 0
         for name, shape in self.shapes.items():
-            size = int(np.prod(shape))
+            size = math.prod(shape)
             views[name] = flat[offset : offset + size].reshape(shape)
             offset += size
         return views

@@ -19,6 +19,7 @@ Texts that write ``h_t = z_t * n_t + (1 - z_t) * h_{t-1}`` describe the same mod
 update gate relabelled ``1 - z``.
 """
 
+import math
 import threading
 
 import numpy as np
@@ -361,14 +362,13 @@ def _kernel_threads(batch):
 _ALIGNMENT = 64
 
 
-def _aligned_empty(shape, dtype):
-    """np.empty, starting on a 64-byte boundary (NumPy only promises 16), for the reused
-    workspaces: the packed panels' vector loads then never straddle cache lines."""
+def _aligned_empty(size, dtype):
+    """np.empty(size), starting on a 64-byte boundary (NumPy only promises 16), for the
+    reused workspaces: the packed panels' vector loads then never straddle cache lines."""
     dtype = np.dtype(dtype)
-    size = int(np.prod(shape))
     raw = np.empty(size * dtype.itemsize + _ALIGNMENT, np.uint8)
     offset = -raw.ctypes.data % _ALIGNMENT
-    return raw[offset : offset + size * dtype.itemsize].view(dtype).reshape(shape)
+    return raw[offset : offset + size * dtype.itemsize].view(dtype)
 
 
 class _Workspace(threading.local):
@@ -379,7 +379,7 @@ class _Workspace(threading.local):
         self.buffers = {}
 
     def array(self, name, shape, dtype):
-        size = int(np.prod(shape))
+        size = math.prod(shape)
         key = (name, np.dtype(dtype))
         buffer = self.buffers.get(key)
         if buffer is None or buffer.size < size:
