@@ -4,6 +4,7 @@ differences (the full stack, both heads, bidirectional, embedding, dropout)."""
 import numpy as np
 import pytest
 
+import pygru._network as network_module
 from pygru._network import GRUNetwork, orthogonal
 
 
@@ -300,6 +301,26 @@ def test_pooling_is_batch_independent(pooling, dtype, linear_steps, conv_layers)
     for i, length in enumerate(lengths):
         alone = network.forward(X[i : i + 1, :length], lengths[i : i + 1])[0]
         np.testing.assert_array_equal(alone[0], batch[i])
+
+
+@pytest.mark.parametrize("width", [2, 33])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sums_over_valid_steps_give_the_same_bits_either_way(width, dtype, monkeypatch):
+    """The per-sequence loop (wide steps, CPU) and the cumsum read at each length add the
+    same values in the same order; values past a length (here large) never count."""
+    rng = np.random.default_rng(0)
+    lengths = np.array([1, 7, 30, 12])
+    values = rng.standard_normal((4, 30, width)) * rng.uniform(1e-3, 1e3, (4, 30, 1))
+    values = values.astype(dtype)
+    results = {}
+    for threshold in (1, 10**6):
+        monkeypatch.setattr(network_module, "_PER_SEQUENCE_SUM_FROM_WIDTH", threshold)
+        results[threshold] = network_module._sum_valid_steps(np, values, lengths)
+    np.testing.assert_array_equal(results[1], results[10**6])
+    for i, length in enumerate(lengths):
+        exact = values[i, :length].astype(np.float64)
+        error = np.abs(results[1][i] - exact.sum(axis=0))
+        assert np.all(error <= 1e-5 * np.abs(exact).sum(axis=0))  # float32: n * eps = 2e-6
 
 
 def test_pooling_is_checked():
