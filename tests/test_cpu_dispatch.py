@@ -126,3 +126,42 @@ def test_an_avx2_only_cpu_runs_the_avx2_path_with_the_same_bits(tmp_path):
     assert emulated.keys() == native.keys()
     for key in native:
         np.testing.assert_array_equal(emulated[key], native[key], err_msg=key)
+
+
+# Imports every module that test_docstrings' sweep imports (its MODULE_NAMES), but the
+# optional-package ones, which hold no compiled kernels.
+_IMPORT_THE_SWEEP = """
+import importlib
+import sys
+
+sys.path.insert(0, sys.argv[1])
+from test_docstrings import MODULE_NAMES
+
+for name in MODULE_NAMES:
+    if not name.startswith(("pygru.notebook", "pygru._cuda")):
+        importlib.import_module(name)
+print(" ".join(MODULE_NAMES))
+"""
+
+
+@pytest.mark.skipif(not X86_64, reason="the AVX2 CPU is emulated for x86-64 only")
+def test_the_doctest_sweep_imports_only_what_an_avx2_only_cpu_runs(tmp_path):
+    """On a CPU without AVX-512, importing the avx512 kernels is an illegal instruction: the
+    sweep that imports every module must leave them out, or it kills the whole test run
+    there (it did, on such a machine, while passing on every AVX-512 one)."""
+    qemu = shutil.which("qemu-x86_64")
+    if qemu is None:
+        pytest.skip("qemu-x86_64 (Debian package qemu-user) is not installed")
+    script = tmp_path / "import_the_sweep.py"
+    script.write_text(_IMPORT_THE_SWEEP)
+    tests = os.path.dirname(os.path.abspath(__file__))
+    result = run_python(
+        [str(script), tests],
+        {_cpu.ENVIRONMENT_VARIABLE: ""},
+        tmp_path,
+        prefix=(qemu, "-cpu", "Haswell-v4"),
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    imported = result.stdout.split()
+    assert "pygru._cpu._gru_avx2" in imported
+    assert "pygru._cpu._gru_avx512" not in imported
