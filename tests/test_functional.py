@@ -51,11 +51,15 @@ def test_lists_and_python_lengths_are_accepted():
     np.testing.assert_array_equal(out, out_list)
 
 
+@pytest.mark.parametrize("scratch_bytes", [64 << 20, 0])  # (0: the gates too large for it)
 @pytest.mark.parametrize("reset_after", [True, False])
-def test_without_a_cache_the_results_are_the_same_and_stay_unchanged(reset_after):
+def test_without_a_cache_the_results_are_the_same_and_stay_unchanged(
+    reset_after, scratch_bytes, monkeypatch
+):
     """keep_cache=False writes the gates to reused scratch memory: the outputs and final
     states must be what a cached call returns, and neither they nor an earlier call's cache
     may change when the next uncached call reuses that memory."""
+    monkeypatch.setattr(pygru.functional, "_INFERENCE_SCRATCH_BYTES", scratch_bytes)
     values = layer()
     lengths = [4, 2]
     out, h_n, cache = gru_forward(**values, lengths=lengths, reset_after=reset_after)
@@ -74,6 +78,23 @@ def test_without_a_cache_the_results_are_the_same_and_stay_unchanged(reset_after
     np.testing.assert_array_equal(uncached_h_n, h_n)
     for kept, again in zip(gradients, gru_backward(d_out, d_h_n, cache)):
         np.testing.assert_array_equal(again, kept)
+
+
+def test_without_a_cache_gates_go_to_scratch_up_to_its_size(monkeypatch):
+    """Small gates reuse the thread's scratch (no fresh pages per prediction); gates larger
+    than _INFERENCE_SCRATCH_BYTES are new arrays, so that the memory is not held after."""
+    workspace = pygru.functional._workspace
+
+    def scratch_names():
+        return {name for name, _ in workspace.buffers if name.startswith("inference.")}
+
+    monkeypatch.setattr(workspace, "buffers", {})
+    gru_forward(**layer(), keep_cache=False)
+    assert scratch_names() == {"inference.gates", "inference.hn_proj"}
+    monkeypatch.setattr(workspace, "buffers", {})
+    monkeypatch.setattr(pygru.functional, "_INFERENCE_SCRATCH_BYTES", 0)
+    gru_forward(**layer(), keep_cache=False)
+    assert scratch_names() == set()
 
 
 def test_backward_without_any_gradient_is_zero():

@@ -390,6 +390,12 @@ class _Workspace(threading.local):
 _workspace = _Workspace()
 
 
+# Gate activations up to this size go to reused scratch when no cache is kept; larger ones
+# are new arrays, so that one long prediction does not hold its memory afterwards (their
+# page faults are small beside their arithmetic).
+_INFERENCE_SCRATCH_BYTES = 64 << 20
+
+
 def _gate_buffers(batch, steps, hidden, reset_after, dtype, keep_cache):
     """(gates, hn_proj) for the forward kernel to fill: new arrays for the cache, or,
     when no cache is kept, this thread's scratch arrays, reused by the next such call."""
@@ -397,7 +403,8 @@ def _gate_buffers(batch, steps, hidden, reset_after, dtype, keep_cache):
         "gates": (batch, steps, 3 * hidden),
         "hn_proj": (batch, steps, hidden) if reset_after else (0, 0, 0),
     }
-    if keep_cache:
+    n_bytes = sum(math.prod(shape) for shape in shapes.values()) * np.dtype(dtype).itemsize
+    if keep_cache or n_bytes > _INFERENCE_SCRATCH_BYTES:
         return tuple(np.empty(shape, dtype) for shape in shapes.values())
     return tuple(
         _workspace.array(f"inference.{name}", shape, dtype) for name, shape in shapes.items()
