@@ -519,18 +519,15 @@ class GRUNetwork:
         for layer, (_, kernel_size) in enumerate(self.conv_layers):
             prefix = f"conv{layer}."
             columns = _im2col(xp, inputs, kernel_size)
-            convolved = (
-                _matmul_last_axis(columns, self.views[prefix + "weight"].T)
-                + self.views[prefix + "bias"]
-            )
+            convolved = _matmul_last_axis(columns, self.views[prefix + "weight"].T)
+            convolved += self.views[prefix + "bias"]
             normalized, inverse_std = _sequence_norm(xp, convolved, valid, lengths)
-            scaled = (
-                normalized * self.views[prefix + "norm_scale"] + self.views[prefix + "norm_bias"]
-            )
-            active = (scaled > 0) & valid
-            inputs = xp.where(active, scaled, xp.zeros((), X.dtype))
+            inputs = normalized * self.views[prefix + "norm_scale"]
+            inputs += self.views[prefix + "norm_bias"]
+            xp.maximum(inputs, 0, out=inputs)  # the ReLU,
+            inputs *= valid  # and zeros past each length
             if keep_cache:
-                cache.conv_layers.append(ConvCache(columns, normalized, inverse_std, active))
+                cache.conv_layers.append(ConvCache(columns, normalized, inverse_std, inputs > 0))
         return _mean_over_valid_steps(xp, inputs, lengths)
 
     def _conv_backward(self, d_pooled, cache, grads):
@@ -542,17 +539,13 @@ class GRUNetwork:
         for layer in reversed(range(len(self.conv_layers))):
             prefix = f"conv{layer}."
             conv_cache = cache.conv_layers[layer]
-            d_scaled = xp.where(conv_cache.active, d_inputs, xp.zeros((), d_inputs.dtype))
+            d_scaled = d_inputs * conv_cache.active
             normalized = conv_cache.normalized
             grads[prefix + "norm_scale"][...] = (d_scaled * normalized).sum(axis=(0, 1))
             grads[prefix + "norm_bias"][...] = d_scaled.sum(axis=(0, 1))
+            d_scaled *= self.views[prefix + "norm_scale"]
             d_convolved = _sequence_norm_backward(
-                xp,
-                d_scaled * self.views[prefix + "norm_scale"],
-                normalized,
-                conv_cache.inverse_std,
-                valid,
-                lengths,
+                xp, d_scaled, normalized, conv_cache.inverse_std, valid, lengths
             )
             rows = d_convolved.reshape(-1, d_convolved.shape[-1])
             columns = conv_cache.columns
@@ -706,23 +699,26 @@ def _mean_over_valid_entries(xp, values, lengths):
 def _sequence_norm(xp, values, valid, lengths):
     """``values`` (n, T, C) normalised over each sequence's valid steps and all C (zero past
     each length), as GroupNorm with one group but blind to the padding; and 1 / std
-    (n, 1, 1)."""
-    zero = xp.zeros((), values.dtype)
-    mean = _mean_over_valid_entries(xp, xp.where(valid, values, zero), lengths)
-    centred = xp.where(valid, values - mean, zero)
-    variance = _mean_over_valid_entries(xp, centred * centred, lengths)
+    (n, 1, 1). Overwrites ``values`` (a temporary), which it returns normalised."""
+    values *= valid
+    values -= _mean_over_valid_entries(xp, values, lengths)
+    values *= valid
+    variance = _mean_over_valid_entries(xp, values * values, lengths)
     inverse_std = 1.0 / xp.sqrt(variance + CONV_NORM_EPSILON)
-    return centred * inverse_std, inverse_std
+    values *= inverse_std
+    return values, inverse_std
 
 
 def _sequence_norm_backward(xp, d_normalized, normalized, inverse_std, valid, lengths):
-    """The gradient for :func:`_sequence_norm`'s input from that of its output."""
-    d = inverse_std * (
-        d_normalized
-        - _mean_over_valid_entries(xp, d_normalized, lengths)
-        - normalized * _mean_over_valid_entries(xp, d_normalized * normalized, lengths)
-    )
-    return xp.where(valid, d, xp.zeros((), d.dtype))
+    """The gradient for :func:`_sequence_norm`'s input from that of its output, written
+    over ``d_normalized`` (a temporary)."""
+    mean = _mean_over_valid_entries(xp, d_normalized, lengths)
+    projection = _mean_over_valid_entries(xp, d_normalized * normalized, lengths)
+    d_normalized -= mean
+    d_normalized -= normalized * projection
+    d_normalized *= inverse_std
+    d_normalized *= valid
+    return d_normalized
 
 
 def _contiguous(xp, array):
