@@ -7,7 +7,7 @@ from conftest import make_layer, random_lengths
 from threadpoolctl import threadpool_limits
 
 from pygru import _cpu, _reference
-from pygru.functional import gru_backward, gru_forward, matmul
+from pygru.functional import _max_over_valid_steps, gru_backward, gru_forward, matmul
 
 _gru = _cpu.kernels
 
@@ -272,6 +272,38 @@ def test_matmul_matches_numpy_and_is_row_independent(dtype, shape, kernel_path):
     )
     for first, last in [(0, 1), (rows // 2, rows)]:
         np.testing.assert_array_equal(matmul(a[first:last], b), product[first:last])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape", [(1, 1, 1), (7, 9, 5), (40, 33, 130)])
+def test_max_over_valid_steps_matches_numpy_alone_or_in_any_batch(dtype, shape, kernel_path):
+    """The max pooling's kernel: NumPy's max and (first) argmax over each sequence's valid
+    steps, with ties (steps of equal values, as tanh saturates) and large padding values;
+    the same alone, in a batch, and for any thread count."""
+    batch, steps, width = shape
+    rng = np.random.default_rng(batch)
+    values = rng.integers(-3, 4, shape).astype(dtype)  # many ties
+    lengths = random_lengths(batch, steps, seed=batch)
+    for b, length in enumerate(lengths):
+        values[b, length:] = 100.0  # past the length: never counts
+    best, where = _max_over_valid_steps(values, lengths)
+    assert best.dtype == dtype and where.shape == (batch, width)
+    for b, length in enumerate(lengths):
+        np.testing.assert_array_equal(best[b], values[b, :length].max(axis=0))
+        np.testing.assert_array_equal(where[b], values[b, :length].argmax(axis=0))
+        alone = _max_over_valid_steps(values[b : b + 1, :length], lengths[b : b + 1])
+        np.testing.assert_array_equal(alone[1][0], where[b])
+    with threadpool_limits(1, user_api="openmp"):
+        np.testing.assert_array_equal(_max_over_valid_steps(values, lengths)[1], where)
+
+
+def test_max_over_valid_steps_refuses_inconsistent_arguments():
+    values = np.ones((2, 3, 4))
+    best, steps = np.empty((2, 4)), np.empty((2, 4), np.int64)
+    with pytest.raises(ValueError, match=r"lengths\[1\] = 4 is outside 1..3"):
+        _gru.max_over_valid_steps(values, np.array([3, 4]), best, steps, 1)
+    with pytest.raises(ValueError, match="steps has shape"):
+        _gru.max_over_valid_steps(values, np.array([3, 2]), best, steps[:, :3].copy(), 1)
 
 
 def test_matmul_refuses_mismatched_arguments():

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pygru._arrays import array_module, scatter_add, to_host
+from pygru.functional import _max_over_valid_steps as cpu_max_over_valid_steps
 from pygru.functional import gru_backward, gru_forward, matmul
 
 DIRECTIONS = {False: ("forward",), True: ("forward", "backward")}
@@ -631,19 +632,14 @@ def _mean_backward(xp, d_mean, outputs, lengths):
 
 def _max_over_valid_steps(xp, outputs, lengths):
     """(each feature's maximum over the valid steps (n, features), the (first) step that
-    holds it (n, features)), for the backward pass not to search again. On the CPU each
-    sequence's valid steps are searched alone, time on the last axis (3.5x faster than an
-    argmax over axis 1 of the masked batch, the GPU's way)."""
+    holds it (n, features)), for the backward pass not to search again. On the CPU a kernel
+    reads each sequence's valid steps once (NumPy's argmax over axis 1 copies the batch
+    transposed: 2-5x slower, and at (64, 100, 128) the masked copy alone faulted in fresh
+    pages on every call)."""
     if xp is np:
-        steps = np.stack(
-            [
-                np.ascontiguousarray(outputs[i, :length].T).argmax(axis=1)
-                for i, length in enumerate(lengths)
-            ]
-        )
-    else:
-        valid = _valid_steps(xp, lengths, outputs.shape[1])
-        steps = xp.where(valid[:, :, None], outputs, -xp.inf).argmax(axis=1)
+        return cpu_max_over_valid_steps(outputs, lengths)
+    valid = _valid_steps(xp, lengths, outputs.shape[1])
+    steps = xp.where(valid[:, :, None], outputs, -xp.inf).argmax(axis=1)
     return xp.take_along_axis(outputs, steps[:, None, :], axis=1)[:, 0], steps
 
 

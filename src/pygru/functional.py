@@ -330,6 +330,17 @@ def matmul(a, b):
     return out
 
 
+def _max_over_valid_steps(values, lengths):
+    """(the largest value, the first step holding it), each (n, F), of ``values`` (n, T, F)
+    over each sequence's valid steps: the max pooling of pygru's network on the CPU."""
+    values = np.ascontiguousarray(values)
+    best = np.empty((values.shape[0], values.shape[2]), values.dtype)
+    steps = np.empty(best.shape, np.int64)
+    lengths = np.ascontiguousarray(lengths, np.int64)
+    _cpu.kernels.max_over_valid_steps(values, lengths, best, steps, _kernel_threads(len(best)))
+    return best, steps
+
+
 def _strided_view(array):
     """``array`` itself when its strides are whole elements (any view of an array), else a
     contiguous copy."""

@@ -648,3 +648,35 @@ def matmul(const floating[:, :] a, const floating[:, :] b, floating[:, ::1] out)
         pack(K, N, &b[0, 0], b.strides[0] // item, b.strides[1] // item, &packed[0])
         product(M, N, K, &a[0, 0], a.strides[0] // item, a.strides[1] // item, &packed[0],
                 &out[0, 0], N, 1, False)
+
+
+def max_over_valid_steps(const floating[:, :, ::1] values, const int64_t[::1] lengths,
+                         floating[:, ::1] best, int64_t[:, ::1] steps, int n_threads):
+    """best[b, f] = the largest values[b, t, f] over sequence b's valid steps t, and
+    steps[b, f] the first step that holds it: NumPy's argmax over axis 1 of the valid steps,
+    in one pass without its transposed copy (4-5 ns per value there). Each sequence is read
+    alone, so the result does not depend on the batch. NaN never compares larger."""
+    cdef Py_ssize_t batch = values.shape[0], width = values.shape[2], b, t, f
+    _check_shape("lengths", lengths, (batch,))
+    _check_shape("best", best, (batch, width))
+    _check_shape("steps", steps, (batch, width))
+    _check_lengths(lengths, values.shape[1])
+    if batch == 0 or width == 0:
+        return
+    for b in prange(batch, nogil=True, num_threads=n_threads, schedule="static"):
+        memcpy(&best[b, 0], &values[b, 0, 0], width * sizeof(floating))
+        memset(&steps[b, 0], 0, width * sizeof(int64_t))
+        for t in range(1, lengths[b]):
+            take_larger(width, t, &values[b, t, 0], &best[b, 0], &steps[b, 0])
+
+
+cdef inline void take_larger(Py_ssize_t width, int64_t t, const floating *row, floating *best,
+                             int64_t *steps) noexcept nogil:
+    """Where ``row`` beats ``best``: its value into ``best`` and ``t`` into ``steps``
+    (branch-free, for the compiler to vectorise)."""
+    cdef Py_ssize_t f
+    cdef bint larger
+    for f in range(width):
+        larger = row[f] > best[f]
+        best[f] = row[f] if larger else best[f]
+        steps[f] = t if larger else steps[f]
