@@ -1,4 +1,4 @@
-# GRU layer forward and backward on the CPU.
+# GRU layer forward and backward on the CPU, and the max pooling over time of their outputs.
 #
 # Included by _gru_baseline.pyx, _gru_avx2.pyx and _gru_avx512.pyx, which setup.py compiles
 # for those instruction sets; pygru._cpu picks one at import time.
