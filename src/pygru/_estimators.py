@@ -1158,8 +1158,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         if network.xp is not np:
             return _PREDICT_BATCH
         widths = [size * len(network.directions) for size in network.hidden_layer_sizes]
-        widths += [filters for filters, _ in network.conv_layers or ()]
-        row_bytes = n_steps * max(widths) * np.dtype(network.dtype).itemsize
+        widths += [filters for filters, _ in network.conv_layers]
+        row_bytes = n_steps * max(widths) * network.dtype.itemsize
         return min(_PREDICT_BATCH, max(_PREDICT_MIN_BATCH, _PREDICT_CHUNK_BYTES // row_bytes))
 
     def _predict_network(self, X):
