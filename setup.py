@@ -53,10 +53,22 @@ def _link_args():
     return args + ["-lm"]
 
 
-extensions = [
-    Extension(
+def _path_guard(level, name, march):
+    """For the wider paths, the entry point that checks the CPU before the module runs (see
+    _path_guard.c), and the macros it needs."""
+    if level == 0:
+        return [], []
+    macros = [("PYGRU_PATH_NAME", name), ("PYGRU_PATH_LEVEL", str(level))]
+    if march and sys.platform != "win32":
+        macros.append(("PYGRU_BASELINE_CODE", '__attribute__((target("arch=x86-64")))'))
+    return ["src/pygru/_cpu/_path_guard.c"], macros
+
+
+def _extension(level, name, march):
+    guard_sources, guard_macros = _path_guard(level, name, march)
+    return Extension(
         f"pygru._cpu._gru_{name}",
-        sources=[f"src/pygru/_cpu/_gru_{name}.pyx"],
+        sources=[f"src/pygru/_cpu/_gru_{name}.pyx", *guard_sources],
         include_dirs=["src/pygru/_cpu"],
         depends=[
             f"src/pygru/_cpu/{header}"
@@ -69,11 +81,13 @@ extensions = [
                 "_cpu_features.h",
             )
         ],
+        define_macros=guard_macros,
         extra_compile_args=_compile_args(march),
         extra_link_args=_link_args(),
     )
-    for name, march in PATHS.items()
-]
+
+
+extensions = [_extension(level, name, march) for level, (name, march) in enumerate(PATHS.items())]
 
 setup(
     ext_modules=cythonize(

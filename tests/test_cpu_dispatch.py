@@ -130,8 +130,8 @@ def test_an_avx2_only_cpu_runs_the_avx2_path_with_the_same_bits(tmp_path):
 
 # Imports every module that test_docstrings' sweep imports (its MODULE_NAMES). A module whose
 # optional package is missing (torch, onnx, CuPy, ipywidgets: the wheel check installs none
-# of them) raises ImportError and is passed over: those hold no compiled kernels, and an
-# illegal instruction, what this looks for, kills the process instead of raising.
+# of them) raises ModuleNotFoundError and is passed over: those hold no compiled kernels. A
+# kernel path the CPU lacks raises a plain ImportError, which fails the run.
 _IMPORT_THE_SWEEP = """
 import importlib
 import sys
@@ -152,9 +152,10 @@ print(" ".join(MODULE_NAMES))
 
 @pytest.mark.skipif(not X86_64, reason="the AVX2 CPU is emulated for x86-64 only")
 def test_the_doctest_sweep_imports_only_what_an_avx2_only_cpu_runs(tmp_path):
-    """On a CPU without AVX-512, importing the avx512 kernels is an illegal instruction: the
-    sweep that imports every module must leave them out, or it kills the whole test run
-    there (it did, on such a machine, while passing on every AVX-512 one)."""
+    """On a CPU without AVX-512 the avx512 kernels cannot be imported: the sweep that imports
+    every module must leave them out. (Before their entry point checked the CPU, importing
+    them was an illegal instruction, and the sweep killed the whole test run on such a
+    machine while passing on every AVX-512 one.)"""
     qemu = shutil.which("qemu-x86_64")
     if qemu is None:
         pytest.skip("qemu-x86_64 (Debian package qemu-user) is not installed")
@@ -171,3 +172,54 @@ def test_the_doctest_sweep_imports_only_what_an_avx2_only_cpu_runs(tmp_path):
     imported = result.stdout.split()
     assert "pygru._cpu._gru_avx2" in imported
     assert "pygru._cpu._gru_avx512" not in imported
+
+
+# Imports one kernel module directly, past pygru._cpu's check of the CPU.
+_IMPORT_A_PATH = """
+import importlib
+import sys
+
+try:
+    importlib.import_module(sys.argv[1])
+except ImportError as error:
+    print(f"ImportError: {error}")
+else:
+    print("imported")
+"""
+
+
+@pytest.mark.skipif(not X86_64, reason="the CPUs are emulated for x86-64 only")
+@pytest.mark.parametrize(
+    "cpu, path, runs",
+    [
+        ("Haswell-v4", "avx512", False),  # AVX2 and FMA, no AVX-512
+        ("Haswell-v4", "avx2", True),
+        ("Nehalem", "avx2", False),  # SSE4.2, no AVX
+        ("Nehalem", "baseline", True),
+    ],
+)
+def test_importing_a_path_the_cpu_lacks_is_an_import_error(tmp_path, cpu, path, runs):
+    """A wider path's module is compiled for its instruction set, its setup code included;
+    its entry point (_path_guard.c, compiled for plain x86-64) checks the CPU first, so a
+    direct import where the path cannot run raises ImportError instead of killing the
+    process with an illegal instruction."""
+    qemu = shutil.which("qemu-x86_64")
+    if qemu is None:
+        pytest.skip("qemu-x86_64 (Debian package qemu-user) is not installed")
+    script = tmp_path / "import_a_path.py"
+    script.write_text(_IMPORT_A_PATH)
+    module = f"pygru._cpu._gru_{path}"
+    result = run_python(
+        [str(script), module],
+        {_cpu.ENVIRONMENT_VARIABLE: ""},
+        tmp_path,
+        prefix=(qemu, "-cpu", cpu),
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    if runs:
+        assert result.stdout.strip() == "imported"
+    else:
+        assert result.stdout.strip() == (
+            f"ImportError: {module} is compiled for instructions this CPU lacks; import "
+            "pygru._cpu, which picks the widest kernel path this CPU runs"
+        )

@@ -30,7 +30,7 @@ OPTION_FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 def _module_names():
     """Every module of the installed package but the compiled kernels this CPU cannot run
     (``pygru._cpu`` never imports those: their code, module setup included, is compiled for
-    the wider instruction set, and importing one is an illegal instruction)."""
+    the wider instruction set, and importing one raises ImportError)."""
     found = {info.name for info in pkgutil.walk_packages(pygru.__path__, "pygru.")}
     unrunnable = {f"pygru._cpu._gru_{path}" for path in set(PATHS) - set(runnable_paths())}
     return sorted({"pygru", *found} - unrunnable)

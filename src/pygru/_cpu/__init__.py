@@ -6,10 +6,12 @@ only ``baseline`` elsewhere. One wheel then runs on every CPU of its architectur
 what the CPU has. The environment variable ``PYGRU_CPU_KERNELS`` (``baseline``, ``avx2`` or
 ``avx512``), read at import, forces a path, e.g. to compare paths or to rule one out.
 
-Import a path only through :func:`kernel_module`, which checks the CPU first. Each module is
-compiled for its instruction set down to its module setup code, so importing ``_gru_avx512``
-directly on a CPU without AVX-512 dies with an illegal instruction (a tool that imports every
-module it finds, such as a doctest sweep, must skip the paths :func:`runnable_paths` omits).
+Import a path through :func:`kernel_module`, which checks the CPU first. Each module is
+compiled for its instruction set down to its module setup code; the wider ones are entered
+through a check compiled for plain x86-64 (``_path_guard.c``), so importing ``_gru_avx512``
+directly on a CPU without AVX-512 raises ImportError rather than executing an illegal
+instruction (a tool that imports every module it finds, such as a doctest sweep, skips the
+paths :func:`runnable_paths` omits).
 
 Results are bit-identical for any batch composition and thread count on one path; two paths
 differ in rounding (fused multiply-adds, vector math widths), like NumPy's.

@@ -8,21 +8,28 @@
 #ifndef PYGRU_CPU_FEATURES_H
 #define PYGRU_CPU_FEATURES_H
 
+/* setup.py defines PYGRU_BASELINE_CODE for the wider paths: a target attribute that compiles
+ * a function for plain x86-64, for these checks, which run before the CPU is known to have
+ * the path's instructions (_path_guard.c). */
+#ifndef PYGRU_BASELINE_CODE
+#define PYGRU_BASELINE_CODE
+#endif
+
 #if (defined(__x86_64__) || defined(_M_X64)) && defined(__GNUC__) && !defined(__clang__) \
     && __GNUC__ >= 12
-static int cpu_supports_avx2_fma(void)
+static PYGRU_BASELINE_CODE int cpu_supports_avx2_fma(void)
 {
     __builtin_cpu_init();
     return __builtin_cpu_supports("x86-64-v3");
 }
 
-static int cpu_supports_avx512(void)
+static PYGRU_BASELINE_CODE int cpu_supports_avx512(void)
 {
     __builtin_cpu_init();
     return __builtin_cpu_supports("x86-64-v4");
 }
 #elif (defined(__x86_64__) || defined(_M_X64)) && defined(__GNUC__)
-static int cpu_supports_avx2_fma(void)
+static PYGRU_BASELINE_CODE int cpu_supports_avx2_fma(void)
 {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")
@@ -30,7 +37,7 @@ static int cpu_supports_avx2_fma(void)
            && __builtin_cpu_supports("f16c");
 }
 
-static int cpu_supports_avx512(void)
+static PYGRU_BASELINE_CODE int cpu_supports_avx512(void)
 {
     __builtin_cpu_init();
     return cpu_supports_avx2_fma() && __builtin_cpu_supports("avx512f")

@@ -1,2 +1,8 @@
 # The kernels of _gru.pxi, compiled by setup.py for the avx512 path (see pygru._cpu).
+# Python enters the module through _path_guard.c, which checks the CPU first; Cython's own
+# entry point is renamed for it.
+cdef extern from *:
+    """
+    #define PyInit__gru_avx512 pygru_cython_init
+    """
 include "_gru.pxi"
