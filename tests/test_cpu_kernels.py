@@ -7,7 +7,7 @@ from conftest import make_layer, random_lengths
 from threadpoolctl import threadpool_limits
 
 from pygru import _cpu, _reference
-from pygru.functional import _max_over_valid_steps, gru_backward, gru_forward, matmul
+from pygru.functional import _kernel_max_over_valid_steps, gru_backward, gru_forward, matmul
 
 _gru = _cpu.kernels
 
@@ -286,15 +286,15 @@ def test_max_over_valid_steps_matches_numpy_alone_or_in_any_batch(dtype, shape, 
     lengths = random_lengths(batch, steps, seed=batch)
     for b, length in enumerate(lengths):
         values[b, length:] = 100.0  # past the length: never counts
-    best, where = _max_over_valid_steps(values, lengths)
+    best, where = _kernel_max_over_valid_steps(values, lengths)
     assert best.dtype == dtype and where.shape == (batch, width)
     for b, length in enumerate(lengths):
         np.testing.assert_array_equal(best[b], values[b, :length].max(axis=0))
         np.testing.assert_array_equal(where[b], values[b, :length].argmax(axis=0))
-        alone = _max_over_valid_steps(values[b : b + 1, :length], lengths[b : b + 1])
+        alone = _kernel_max_over_valid_steps(values[b : b + 1, :length], lengths[b : b + 1])
         np.testing.assert_array_equal(alone[1][0], where[b])
     with threadpool_limits(1, user_api="openmp"):
-        np.testing.assert_array_equal(_max_over_valid_steps(values, lengths)[1], where)
+        np.testing.assert_array_equal(_kernel_max_over_valid_steps(values, lengths)[1], where)
 
 
 def test_max_over_valid_steps_refuses_inconsistent_arguments():

@@ -38,8 +38,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pygru._arrays import array_module, scatter_add, to_host
-from pygru.functional import _max_over_valid_steps as cpu_max_over_valid_steps
-from pygru.functional import gru_backward, gru_forward, matmul
+from pygru.functional import _kernel_max_over_valid_steps, gru_backward, gru_forward, matmul
 
 DIRECTIONS = {False: ("forward",), True: ("forward", "backward")}
 POOLINGS = ("last", "mean", "max", "attention", "concat")
@@ -637,7 +636,7 @@ def _max_over_valid_steps(xp, outputs, lengths):
     transposed: 2-5x slower, and at (64, 100, 128) the masked copy alone faulted in fresh
     pages on every call)."""
     if xp is np:
-        return cpu_max_over_valid_steps(outputs, lengths)
+        return _kernel_max_over_valid_steps(outputs, lengths)
     valid = _valid_steps(xp, lengths, outputs.shape[1])
     steps = xp.where(valid[:, :, None], outputs, -xp.inf).argmax(axis=1)
     return xp.take_along_axis(outputs, steps[:, None, :], axis=1)[:, 0], steps

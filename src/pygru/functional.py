@@ -330,7 +330,7 @@ def matmul(a, b):
     return out
 
 
-def _max_over_valid_steps(values, lengths):
+def _kernel_max_over_valid_steps(values, lengths):
     """(the largest value, the first step holding it), each (n, F), of ``values`` (n, T, F)
     over each sequence's valid steps: the max pooling of pygru's network on the CPU."""
     values = np.ascontiguousarray(values)
