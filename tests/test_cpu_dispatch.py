@@ -174,31 +174,30 @@ def test_the_doctest_sweep_imports_only_what_an_avx2_only_cpu_runs(tmp_path):
     assert "pygru._cpu._gru_avx512" not in imported
 
 
-# Imports one kernel module directly, past pygru._cpu's check of the CPU.
-_IMPORT_A_PATH = """
+# Imports kernel modules directly, past pygru._cpu's check of the CPU; prints what each did.
+_IMPORT_PATHS = """
 import importlib
 import sys
 
-try:
-    importlib.import_module(sys.argv[1])
-except ImportError as error:
-    print(f"ImportError: {error}")
-else:
-    print("imported")
+for name in sys.argv[1:]:
+    try:
+        importlib.import_module(name)
+    except ImportError as error:
+        print(f"{name}: ImportError: {error}")
+    else:
+        print(f"{name}: imported")
 """
 
 
 @pytest.mark.skipif(not X86_64, reason="the CPUs are emulated for x86-64 only")
 @pytest.mark.parametrize(
-    "cpu, path, runs",
+    "cpu, runs, lacks",
     [
-        ("Haswell-v4", "avx512", False),  # AVX2 and FMA, no AVX-512
-        ("Haswell-v4", "avx2", True),
-        ("Nehalem", "avx2", False),  # SSE4.2, no AVX
-        ("Nehalem", "baseline", True),
+        ("Haswell-v4", "avx2", "avx512"),  # AVX2 and FMA, no AVX-512
+        ("Nehalem", "baseline", "avx2"),  # SSE4.2, no AVX
     ],
 )
-def test_importing_a_path_the_cpu_lacks_is_an_import_error(tmp_path, cpu, path, runs):
+def test_importing_a_path_the_cpu_lacks_is_an_import_error(tmp_path, cpu, runs, lacks):
     """A wider path's module is compiled for its instruction set, its setup code included;
     its entry point (_path_guard.c, compiled for plain x86-64) checks the CPU first, so a
     direct import where the path cannot run raises ImportError instead of killing the
@@ -206,20 +205,18 @@ def test_importing_a_path_the_cpu_lacks_is_an_import_error(tmp_path, cpu, path, 
     qemu = shutil.which("qemu-x86_64")
     if qemu is None:
         pytest.skip("qemu-x86_64 (Debian package qemu-user) is not installed")
-    script = tmp_path / "import_a_path.py"
-    script.write_text(_IMPORT_A_PATH)
-    module = f"pygru._cpu._gru_{path}"
+    script = tmp_path / "import_paths.py"
+    script.write_text(_IMPORT_PATHS)
+    lacking, running = (f"pygru._cpu._gru_{path}" for path in (lacks, runs))
     result = run_python(
-        [str(script), module],
+        [str(script), lacking, running],
         {_cpu.ENVIRONMENT_VARIABLE: ""},
         tmp_path,
         prefix=(qemu, "-cpu", cpu),
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    if runs:
-        assert result.stdout.strip() == "imported"
-    else:
-        assert result.stdout.strip() == (
-            f"ImportError: {module} is compiled for instructions this CPU lacks; import "
-            "pygru._cpu, which picks the widest kernel path this CPU runs"
-        )
+    assert result.stdout.splitlines() == [
+        f"{lacking}: ImportError: {lacking} is compiled for instructions this CPU lacks; "
+        "import pygru._cpu, which picks the widest kernel path this CPU runs",
+        f"{running}: imported",
+    ]
