@@ -3,8 +3,9 @@
 Compiler flags are set explicitly because the defaults Python passes along hurt the kernels:
 ``-fwrapv`` (in Python's own CFLAGS) stops GCC from vectorizing the gate loops, and the
 vectorized ``expf``/``tanhf`` calls need OpenMP SIMD pragmas and glibc's libmvec. Each path
-names its ``-march`` level, so nothing depends on the CPU of the build machine: a wheel built
-anywhere runs on every x86-64 CPU, which picks the widest path it supports at import time.
+names its instruction-set extensions over plain ``-march=x86-64``, so nothing depends on the
+CPU of the build machine: a wheel built anywhere runs on every x86-64 CPU, which picks the
+widest path it supports at import time.
 
 Environment variables:
     PYGRU_DEBUG=1      bounds checking on, no optimisation (for debugging the kernels)
@@ -20,21 +21,28 @@ from setuptools import Extension, setup
 DEBUG = os.environ.get("PYGRU_DEBUG", "") not in ("", "0")
 X86_64 = platform.machine().lower() in ("x86_64", "amd64")
 
-# Kernel path -> the x86-64 micro-architecture level it is compiled for (psABI levels:
-# v3 = AVX2 + FMA, v4 = AVX-512). With AVX-512 the gate loops take 16 floats per vector
+# The x86-64 psABI levels as the instruction-set extensions each adds, spelled as -m flags:
+# the level names (-march=x86-64-v3, -march=x86-64-v4) need GCC 11 or Clang 12, and older
+# compilers, still the default on some systems, would fail the build. With GCC 12 the
+# objects are byte-identical to those of the level names.
+_X86_64_V2 = ["-mcx16", "-msahf", "-mpopcnt", "-msse3", "-msse4.1", "-msse4.2", "-mssse3"]
+_X86_64_V3 = _X86_64_V2 + ["-mavx", "-mavx2", "-mbmi", "-mbmi2", "-mf16c", "-mfma", "-mlzcnt"]
+_X86_64_V3 += ["-mmovbe", "-mxsave"]
+_X86_64_V4 = _X86_64_V3 + ["-mavx512f", "-mavx512bw", "-mavx512cd", "-mavx512dq", "-mavx512vl"]
+
+# Kernel path -> the extensions it is compiled for beyond plain x86-64 (v3 = AVX2 + FMA,
+# v4 = AVX-512), None off x86-64. With AVX-512 the gate loops take 16 floats per vector
 # math call instead of 8, which made inference 15-25 % faster at H <= 64.
 PATHS = (
-    {"baseline": "x86-64", "avx2": "x86-64-v3", "avx512": "x86-64-v4"}
-    if X86_64
-    else {"baseline": None}
+    {"baseline": [], "avx2": _X86_64_V3, "avx512": _X86_64_V4} if X86_64 else {"baseline": None}
 )
 
 
-def _compile_args(march):
+def _compile_args(extensions):
     if sys.platform == "win32":
         return ["/O2", "/openmp"]
     optimisation = ["-O0", "-g"] if DEBUG else ["-O3"]
-    target = [f"-march={march}", "-mtune=generic"] if march else []
+    target = [] if extensions is None else ["-march=x86-64", "-mtune=generic", *extensions]
     # No peeling of the gate loops for alignment: where a row starts would then decide which
     # of its elements take the scalar exp/tanh, and results would depend on the batch.
     return (
@@ -53,19 +61,19 @@ def _link_args():
     return args + ["-lm"]
 
 
-def _path_guard(level, name, march):
+def _path_guard(level, name, extensions):
     """For the wider paths, the entry point that checks the CPU before the module runs (see
     _path_guard.c), and the macros it needs."""
     if level == 0:
         return [], []
     macros = [("PYGRU_PATH_NAME", name), ("PYGRU_PATH_LEVEL", str(level))]
-    if march and sys.platform != "win32":
+    if extensions and sys.platform != "win32":
         macros.append(("PYGRU_BASELINE_CODE", '__attribute__((target("arch=x86-64")))'))
     return ["src/pygru/_cpu/_path_guard.c"], macros
 
 
-def _extension(level, name, march):
-    guard_sources, guard_macros = _path_guard(level, name, march)
+def _extension(level, name, extensions):
+    guard_sources, guard_macros = _path_guard(level, name, extensions)
     return Extension(
         f"pygru._cpu._gru_{name}",
         sources=[f"src/pygru/_cpu/_gru_{name}.pyx", *guard_sources],
@@ -82,12 +90,12 @@ def _extension(level, name, march):
             )
         ],
         define_macros=guard_macros,
-        extra_compile_args=_compile_args(march),
+        extra_compile_args=_compile_args(extensions),
         extra_link_args=_link_args(),
     )
 
 
-extensions = [_extension(level, name, march) for level, (name, march) in enumerate(PATHS.items())]
+extensions = [_extension(level, *path) for level, path in enumerate(PATHS.items())]
 
 setup(
     ext_modules=cythonize(
