@@ -220,3 +220,54 @@ def test_importing_a_path_the_cpu_lacks_is_an_import_error(tmp_path, cpu, runs, 
         "import pygru._cpu, which picks the widest kernel path this CPU runs",
         f"{running}: imported",
     ]
+
+
+# Two gate loops of _gates.h, one with exp alone, one with exp and tanh, built alone into a
+# shared library.
+_GATE_LOOP = """
+#include "_gates.h"
+
+void gate_loops(int H, float *gates, const float *projection, const float *b_hn, float *hidden,
+                float *hn, float *out)
+{
+    gates_forward_before_rz_f(H, gates, projection, hidden, out);
+    gates_forward_after_f(H, gates, projection, b_hn, hidden, hn, out);
+}
+"""
+
+
+def _glibc_at_least(major, minor):
+    name, version = platform.libc_ver()
+    return name == "glibc" and tuple(map(int, version.split(".")[:2])) >= (major, minor)
+
+
+@pytest.mark.skipif(
+    not (X86_64 and _glibc_at_least(2, 22)), reason="libmvec is glibc's, on x86-64"
+)
+@pytest.mark.parametrize("as_on_older_glibc", [False, True])
+def test_the_gate_loops_call_only_the_vector_math_this_glibc_has(tmp_path, as_on_older_glibc):
+    """_gates.h declares libmvec's vector variants only where the build machine's glibc has
+    them (exp's since 2.22, tanh's since 2.35): a variant it lacks would leave an undefined
+    symbol, and the kernels would build but fail to import. PYGRU_LIBMVEC_TANH=0 builds as
+    on a glibc older than 2.35."""
+    compiler, nm = shutil.which("gcc"), shutil.which("nm")
+    if compiler is None or nm is None:
+        pytest.skip("needs gcc and nm")
+    source, library = tmp_path / "gate_loop.c", tmp_path / "gate_loop.so"
+    source.write_text(_GATE_LOOP)
+    headers = os.path.dirname(os.path.abspath(_cpu.__file__))
+    older = ["-DPYGRU_LIBMVEC_TANH=0"] if as_on_older_glibc else []
+    subprocess.run(
+        [compiler, "-O3", "-march=x86-64", "-mavx2", "-mfma", "-fopenmp-simd", "-fno-math-errno"]
+        + ["-fPIC", "-shared", *older, "-I", headers, str(source), "-o", str(library)]
+        + ["-lmvec", "-lm"],
+        check=True,
+    )
+    undefined = subprocess.run(
+        [nm, "-D", "--undefined-only", str(library)], capture_output=True, text=True, check=True
+    ).stdout
+    vector_math = {
+        line.split()[-1].split("@")[0] for line in undefined.splitlines() if "_ZGV" in line
+    }
+    assert "_ZGVdN8v_expf" in vector_math
+    assert ("_ZGVdN8v_tanhf" in vector_math) == (_glibc_at_least(2, 35) and not as_on_older_glibc)
