@@ -14,9 +14,12 @@ Environment variables:
 import os
 import platform
 import sys
+import tempfile
 
 from Cython.Build import cythonize
 from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+from setuptools.errors import CompileError, LinkError
 
 DEBUG = os.environ.get("PYGRU_DEBUG", "") not in ("", "0")
 X86_64 = platform.machine().lower() in ("x86_64", "amd64")
@@ -95,9 +98,53 @@ def _extension(level, name, extensions):
     )
 
 
+# Flags that not every compiler takes: Apple's clang has no OpenMP, and only GCC knows
+# --param. Each is kept only if the compiler builds and links a small program with it.
+_OPTIONAL_FLAGS = ("-fopenmp", "--param=vect-max-peeling-for-alignment=0")
+_PROBE = "#ifdef _OPENMP\n#include <omp.h>\n#endif\nint main(void) { return 0; }\n"
+
+
+class BuildExtWithWhatTheCompilerTakes(build_ext):
+    """build_ext that drops the optional flags the compiler refuses. Without OpenMP the
+    kernels run on one thread (``-fopenmp-simd`` still vectorises the gate loops)."""
+
+    def build_extensions(self):
+        refused = {flag for flag in _OPTIONAL_FLAGS if not self._builds_with(flag)}
+        replacement = []
+        if "-fopenmp" in refused:
+            self.warn("the compiler has no OpenMP: pygru's kernels will use one thread")
+            replacement = ["-fopenmp-simd"] if self._builds_with("-fopenmp-simd") else []
+        for extension in self.extensions:
+            compile_args = [arg for arg in extension.extra_compile_args if arg not in refused]
+            extension.extra_compile_args = compile_args + (
+                replacement if "-fopenmp" in extension.extra_compile_args else []
+            )
+            extension.extra_link_args = [
+                arg for arg in extension.extra_link_args if arg not in refused
+            ]
+        super().build_extensions()
+
+    def _builds_with(self, flag):
+        with tempfile.TemporaryDirectory() as directory:
+            source = os.path.join(directory, "probe.c")
+            with open(source, "w") as file:
+                file.write(_PROBE)
+            try:
+                objects = self.compiler.compile(
+                    [source], output_dir=directory, extra_postargs=[flag]
+                )
+                self.compiler.link_executable(
+                    objects, "probe", output_dir=directory, extra_postargs=[flag]
+                )
+            except (CompileError, LinkError):
+                return False
+        return True
+
+
 extensions = [_extension(level, *path) for level, path in enumerate(PATHS.items())]
 
 setup(
+    cmdclass={"build_ext": BuildExtWithWhatTheCompilerTakes},
     ext_modules=cythonize(
         extensions,
         compiler_directives={
@@ -107,5 +154,5 @@ setup(
             "initializedcheck": DEBUG,
             "cdivision": True,
         },
-    )
+    ),
 )

@@ -61,6 +61,8 @@ def fit_under(limits, estimator, X, y):
 def test_the_thread_limits_reach_the_kernels():
     from pygru._cpu import kernels as _gru
 
+    if not _gru.built_with_openmp():
+        pytest.skip("the kernels were built without OpenMP: one thread")
     with threadpool_limits(1, user_api="openmp"):
         assert _gru.max_threads() == 1
     with threadpool_limits(3, user_api="openmp"):

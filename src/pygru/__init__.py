@@ -39,7 +39,10 @@ def show_config():
         f"CPU kernels: {_cpu.path} (runnable here: {', '.join(_cpu.runnable_paths())}; "
         f"choose with {_cpu.ENVIRONMENT_VARIABLE})"
     )
-    print(f"OpenMP threads: {_cpu.kernels.max_threads()}")
+    if _cpu.kernels.built_with_openmp():
+        print(f"OpenMP threads: {_cpu.kernels.max_threads()}")
+    else:
+        print("OpenMP threads: 1 (built without OpenMP: the compiler had none)")
     for library in threadpool_info():
         if library["user_api"] == "blas":
             print(

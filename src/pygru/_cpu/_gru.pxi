@@ -24,7 +24,6 @@ from cython cimport floating
 from cython.parallel cimport prange
 from libc.stdint cimport int64_t
 from libc.string cimport memcpy, memset
-cimport openmp
 
 import numpy as np
 
@@ -77,9 +76,32 @@ cdef extern from "_cpu_features.h" nogil:
     int cpu_supports_avx512()
 
 
+# A compiler without OpenMP (Apple's clang) builds the kernels too (setup.py): prange then
+# runs serially, and the kernels use one thread.
+cdef extern from *:
+    """
+    #ifdef _OPENMP
+    #include <omp.h>
+    #define pygru_with_openmp 1
+    #define pygru_max_threads() omp_get_max_threads()
+    #else
+    #define pygru_with_openmp 0
+    #define pygru_max_threads() 1
+    #endif
+    """
+    const int pygru_with_openmp
+    int pygru_max_threads() nogil
+
+
+def built_with_openmp():
+    """Whether the compiler that built the kernels had OpenMP (else they use one thread)."""
+    return bool(pygru_with_openmp)
+
+
 def max_threads():
-    """Threads the kernels use: OpenMP's setting (OMP_NUM_THREADS, threadpoolctl)."""
-    return openmp.omp_get_max_threads()
+    """Threads the kernels use: OpenMP's setting (OMP_NUM_THREADS, threadpoolctl); 1 in a
+    build without OpenMP."""
+    return pygru_max_threads()
 
 
 cdef inline void gates_forward_after(int H, floating *gates, const floating *hidden_proj,
