@@ -4,9 +4,9 @@
  * Everything Cython generates for the module, its setup code included, is compiled for the
  * path's instruction set, so importing it on a CPU without those instructions would die
  * with an illegal instruction, as any tool that imports every module it finds (a doctest
- * sweep) does. The module's .pyx renames Cython's PyInit function to pygru_cython_init; this file,
- * built into the same extension by setup.py with PYGRU_PATH_NAME and PYGRU_PATH_LEVEL
- * defined, provides the PyInit Python calls, compiled for plain x86-64
+ * sweep) does. The module's .pyx renames Cython's PyInit function to pygru_cython_init;
+ * this file, built into the same extension by setup.py with PYGRU_PATH_NAME and
+ * PYGRU_PATH_LEVEL defined, provides the PyInit Python calls, compiled for plain x86-64
  * (PYGRU_BASELINE_CODE), and raises ImportError on a CPU that lacks the path.
  */
 #include <Python.h>
