@@ -52,6 +52,32 @@ def run_python(arguments, environment=None, cwd=None, prefix=()):
     )
 
 
+@pytest.fixture
+def qemu():
+    """The path of qemu-x86_64, which runs this Python on an emulated older x86-64 CPU."""
+    if not X86_64:
+        pytest.skip("the older CPUs are emulated for x86-64 only")
+    path = shutil.which("qemu-x86_64")
+    if path is None:
+        pytest.skip("qemu-x86_64 (Debian package qemu-user) is not installed")
+    return path
+
+
+def run_emulated(qemu, cpu, tmp_path, script, arguments):
+    """The output of ``script`` (Python source) run on the emulated ``cpu``, the kernel path
+    left to pygru._cpu's choice there."""
+    path = tmp_path / "emulated.py"
+    path.write_text(script)
+    result = run_python(
+        [str(path), *arguments],
+        {_cpu.ENVIRONMENT_VARIABLE: ""},
+        tmp_path,
+        prefix=(qemu, "-cpu", cpu),
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
 def forward_backward(tmp_path, name, environment=None, prefix=()):
     script = tmp_path / "forward_backward.py"
     script.write_text(_FORWARD_BACKWARD)
@@ -109,11 +135,7 @@ def test_show_config_names_the_kernel_path(capsys):
     assert "OpenMP threads:" in printed
 
 
-@pytest.mark.skipif(not X86_64, reason="the AVX2 CPU is emulated for x86-64 only")
-def test_an_avx2_only_cpu_runs_the_avx2_path_with_the_same_bits(tmp_path):
-    qemu = shutil.which("qemu-x86_64")
-    if qemu is None:
-        pytest.skip("qemu-x86_64 (Debian package qemu-user) is not installed")
+def test_an_avx2_only_cpu_runs_the_avx2_path_with_the_same_bits(tmp_path, qemu):
     if "avx2" not in _cpu.runnable_paths():
         pytest.skip("this CPU does not run the AVX2 path natively, to compare with")
     native = forward_backward(tmp_path, "native", {_cpu.ENVIRONMENT_VARIABLE: "avx2"})
@@ -150,26 +172,13 @@ print(" ".join(MODULE_NAMES))
 """
 
 
-@pytest.mark.skipif(not X86_64, reason="the AVX2 CPU is emulated for x86-64 only")
-def test_the_doctest_sweep_imports_only_what_an_avx2_only_cpu_runs(tmp_path):
+def test_the_doctest_sweep_imports_only_what_an_avx2_only_cpu_runs(tmp_path, qemu):
     """On a CPU without AVX-512 the avx512 kernels cannot be imported: the sweep that imports
     every module must leave them out. (Before their entry point checked the CPU, importing
     them was an illegal instruction, and the sweep killed the whole test run on such a
     machine while passing on every AVX-512 one.)"""
-    qemu = shutil.which("qemu-x86_64")
-    if qemu is None:
-        pytest.skip("qemu-x86_64 (Debian package qemu-user) is not installed")
-    script = tmp_path / "import_the_sweep.py"
-    script.write_text(_IMPORT_THE_SWEEP)
     tests = os.path.dirname(os.path.abspath(__file__))
-    result = run_python(
-        [str(script), tests],
-        {_cpu.ENVIRONMENT_VARIABLE: ""},
-        tmp_path,
-        prefix=(qemu, "-cpu", "Haswell-v4"),
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    imported = result.stdout.split()
+    imported = run_emulated(qemu, "Haswell-v4", tmp_path, _IMPORT_THE_SWEEP, [tests]).split()
     assert "pygru._cpu._gru_avx2" in imported
     assert "pygru._cpu._gru_avx512" not in imported
 
@@ -189,7 +198,6 @@ for name in sys.argv[1:]:
 """
 
 
-@pytest.mark.skipif(not X86_64, reason="the CPUs are emulated for x86-64 only")
 @pytest.mark.parametrize(
     "cpu, runs, lacks",
     [
@@ -197,25 +205,14 @@ for name in sys.argv[1:]:
         ("Nehalem", "baseline", "avx2"),  # SSE4.2, no AVX
     ],
 )
-def test_importing_a_path_the_cpu_lacks_is_an_import_error(tmp_path, cpu, runs, lacks):
+def test_importing_a_path_the_cpu_lacks_is_an_import_error(tmp_path, qemu, cpu, runs, lacks):
     """A wider path's module is compiled for its instruction set, its setup code included;
     its entry point (_path_guard.c, compiled for plain x86-64) checks the CPU first, so a
     direct import where the path cannot run raises ImportError instead of killing the
     process with an illegal instruction."""
-    qemu = shutil.which("qemu-x86_64")
-    if qemu is None:
-        pytest.skip("qemu-x86_64 (Debian package qemu-user) is not installed")
-    script = tmp_path / "import_paths.py"
-    script.write_text(_IMPORT_PATHS)
     lacking, running = (f"pygru._cpu._gru_{path}" for path in (lacks, runs))
-    result = run_python(
-        [str(script), lacking, running],
-        {_cpu.ENVIRONMENT_VARIABLE: ""},
-        tmp_path,
-        prefix=(qemu, "-cpu", cpu),
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.splitlines() == [
+    printed = run_emulated(qemu, cpu, tmp_path, _IMPORT_PATHS, [lacking, running])
+    assert printed.splitlines() == [
         f"{lacking}: ImportError: {lacking} is compiled for instructions this CPU lacks; "
         "import pygru._cpu, which picks the widest kernel path this CPU runs",
         f"{running}: imported",
