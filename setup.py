@@ -64,19 +64,19 @@ def _link_args():
     return args + ["-lm"]
 
 
-def _path_guard(level, name, extensions):
+def _path_guard(level, name):
     """For the wider paths, the entry point that checks the CPU before the module runs (see
     _path_guard.c), and the macros it needs."""
     if level == 0:
         return [], []
     macros = [("PYGRU_PATH_NAME", name), ("PYGRU_PATH_LEVEL", str(level))]
-    if extensions and sys.platform != "win32":
+    if sys.platform != "win32":
         macros.append(("PYGRU_BASELINE_CODE", '__attribute__((target("arch=x86-64")))'))
     return ["src/pygru/_cpu/_path_guard.c"], macros
 
 
 def _extension(level, name, extensions):
-    guard_sources, guard_macros = _path_guard(level, name, extensions)
+    guard_sources, guard_macros = _path_guard(level, name)
     return Extension(
         f"pygru._cpu._gru_{name}",
         sources=[f"src/pygru/_cpu/_gru_{name}.pyx", *guard_sources],

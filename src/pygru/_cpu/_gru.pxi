@@ -678,7 +678,7 @@ def max_over_valid_steps(const floating[:, :, ::1] values, const int64_t[::1] le
     steps[b, f] the first step that holds it: NumPy's argmax over axis 1 of the valid steps,
     in one pass without its transposed copy (4-5 ns per value there). Each sequence is read
     alone, so the result does not depend on the batch. NaN never compares larger."""
-    cdef Py_ssize_t batch = values.shape[0], width = values.shape[2], b, t, f
+    cdef Py_ssize_t batch = values.shape[0], width = values.shape[2], b, t
     _check_shape("lengths", lengths, (batch,))
     _check_shape("best", best, (batch, width))
     _check_shape("steps", steps, (batch, width))
