@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import tracemalloc
+from queue import Empty
 
 import numpy as np
 import pytest
@@ -114,6 +115,40 @@ def test_training_on_a_problem_large_enough_for_threaded_blas_does_not_depend_on
     results = [fit_under((1, blas), GRUClassifier(**estimator), X, y) for blas in (1, 2)]
     np.testing.assert_array_equal(results[1][0], results[0][0])
     np.testing.assert_array_equal(results[1][1], results[0][1])
+
+
+def _fit_and_report(queue, X, y):
+    fitted = model().fit(X, y)
+    queue.put((fitted.network_.params.copy(), fitted.predict_proba(X)))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork() on this platform")
+def test_a_process_forked_after_threaded_kernels_trains_and_predicts():
+    # GNU OpenMP's threads do not survive fork(): a child entering a parallel region after
+    # the parent ran one used to wait for them forever (multiprocessing's default on Linux).
+    import multiprocessing
+
+    from pygru._cpu import kernels as _gru
+
+    if not _gru.built_with_openmp():
+        pytest.skip("the kernels were built without OpenMP: one thread")
+    X, y = sequences()
+    parent = fit_under((2, 1), model(), X, y)
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    with threadpool_limits(2, user_api="openmp"):
+        child = context.Process(target=_fit_and_report, args=(queue, X, y))
+        child.start()
+    try:
+        params, probabilities = queue.get(timeout=120)
+    except Empty:
+        pytest.fail("the forked process did not report within 120 s: it hangs")
+    finally:
+        child.join(timeout=10)
+        if child.is_alive():
+            child.kill()
+    np.testing.assert_array_equal(params, parent[0])
+    np.testing.assert_array_equal(probabilities, parent[1])
 
 
 _HASWELL_CHECKS = (

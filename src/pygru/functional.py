@@ -20,6 +20,7 @@ update gate relabelled ``1 - z``.
 """
 
 import math
+import os
 import threading
 
 import numpy as np
@@ -366,8 +367,30 @@ def _as_float_array(name, value, ndim=None, shape=None, dtype=None):
     return np.ascontiguousarray(array)
 
 
+# GNU OpenMP keeps the threads of a parallel region for the next one, and a fork() copies
+# its bookkeeping but not the threads: a child that enters a parallel region waits for them
+# forever. So a child forked after the kernels ran on several threads runs them on one
+# (PyTorch guards its thread pool the same way); results do not depend on the count.
+_parallel_kernels_ran = False
+_forked_after_parallel_kernels = False
+
+
 def _kernel_threads(batch):
-    return max(1, min(batch, _cpu.kernels.max_threads()))
+    global _parallel_kernels_ran
+    if _forked_after_parallel_kernels:
+        return 1
+    threads = max(1, min(batch, _cpu.kernels.max_threads()))
+    _parallel_kernels_ran = _parallel_kernels_ran or threads > 1
+    return threads
+
+
+def _after_fork_in_child():
+    global _forked_after_parallel_kernels
+    _forked_after_parallel_kernels = _parallel_kernels_ran
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 _ALIGNMENT = 64
