@@ -443,7 +443,10 @@ def test_scaler_arrays_of_the_wrong_kind_are_refused(good_blob):
         "0/mean_": (mean[:-1], "fitted attribute mean_ must be an array of shape (24,)"),
         "0/scale_": (mean.astype(int), "fitted attribute scale_ must be an array"),
         "0/var_": (mean.reshape(2, -1), "fitted attribute var_ must be an array of shape"),
-        "0/n_samples_seen_": (np.array("x"), "n_samples_seen_ must be a number, got np.str_"),
+        "0/n_samples_seen_": (
+            np.array("x"),
+            f"n_samples_seen_ must be a number, got {np.array('x')[()]!r}",
+        ),
     }
     for key, (array, message) in cases.items():
         with pytest.raises(ValueError, match=re.escape(message)):

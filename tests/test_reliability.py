@@ -123,6 +123,7 @@ def _fit_and_report(queue, X, y):
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork() on this platform")
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_a_process_forked_after_threaded_kernels_trains_and_predicts():
     # GNU OpenMP's threads do not survive fork(): a child entering a parallel region after
     # the parent ran one used to wait for them forever (multiprocessing's default on Linux).
