@@ -280,6 +280,16 @@ def test_graph_layout():
     assert model.opset_import[0].version == 17
 
 
+def test_the_model_declares_the_lowest_ir_version_its_opset_allows():
+    # Runtimes check the IR version first: onnxruntime 1.18 (the onnx extra's floor) refused
+    # every model while it carried the onnx package's own (IR 14 with onnx 1.23), though
+    # it runs opset 17. ONNX's versioning table: opset 13 came with IR 7, 15-17 with IR 8,
+    # 21 with IR 10.
+    estimator, *_ = fitted("cho-bidirectional-stacked-strings")
+    for opset, ir_version in ((13, 7), (15, 8), (17, 8), (21, 10), (None, 8)):
+        assert to_onnx(estimator, opset=opset).ir_version == ir_version
+
+
 def output_shapes(model):
     return {
         o.name: [d.dim_param or d.dim_value for d in o.type.tensor_type.shape.dim]

@@ -41,7 +41,9 @@ def to_onnx(estimator, *, opset=None):
         embedding models, ``output="last"`` or ``"sequence"`` (a classifier of every time
         step as well as a regressor), the linear skip.
     opset : int or None, default=None
-        The ONNX opset of the graph, at least 13; None: 17.
+        The ONNX opset of the graph, at least 13; None: 17. The model's IR version is the
+        lowest that opset allows (8 for opset 17), not the installed onnx package's newest,
+        so runtimes older than that package load it.
 
     Returns
     -------
@@ -101,9 +103,13 @@ def to_onnx(estimator, *, opset=None):
     body = onnx.helper.make_graph(
         graph.nodes, type(estimator).__name__, inputs, outputs, graph.initializers
     )
+    opset_imports = [onnx.helper.make_opsetid("", opset)]
     model = onnx.helper.make_model(
         body,
-        opset_imports=[onnx.helper.make_opsetid("", opset)],
+        opset_imports=opset_imports,
+        # make_model writes the onnx package's own IR version, which runtimes released
+        # before that package refuse ("Unsupported model IR version").
+        ir_version=onnx.helper.find_min_ir_version_for(opset_imports),
         producer_name="pygru",
         doc_string=f"pygru {type(estimator).__name__}",
     )
