@@ -237,11 +237,42 @@ def test_conv_branch_gradients_match_torch_autograd():
             )
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "patched-bidirectional",
+        "linear-skip-patched-cho-bidirectional",
+        "regressor-sequence-2-cho-bidirectional",
+    ],
+)
+@pytest.mark.filterwarnings("ignore:The tensor attributes .* were assigned during export")
+def test_module_exports_with_torch_export_for_any_batch(name):
+    # torch.export is how a torch model leaves Python (AOTInductor, ExecuTorch, the dynamo
+    # ONNX exporter). Packed sequences, whose sizes depend on the lengths' values, could
+    # not be traced; the number of steps stays fixed, as for nn.GRU itself.
+    estimator, X, X_nan, lengths = fitted(name)
+    X = X.astype(estimator.network_.dtype)
+    expected = expected_output(estimator, X_nan)
+    batch = torch.export.Dim("batch", min=1, max=1024)
+    program = torch.export.export(
+        to_torch_module(estimator).eval(),
+        (torch.from_numpy(X), torch.from_numpy(lengths)),
+        dynamic_shapes=({0: batch}, {0: batch}),
+    ).module()
+    tolerance = 1e-12 if X.dtype == np.float64 else 1e-5
+    for rows in (slice(None), slice(5, 8), slice(0, 1)):
+        with torch.no_grad():
+            output = program(torch.from_numpy(X[rows]), torch.from_numpy(lengths[rows]))
+        np.testing.assert_allclose(
+            output.numpy(), expected[rows], rtol=tolerance, atol=tolerance, equal_nan=True
+        )
+
+
 def test_module_is_a_trainable_torch_model():
     estimator, X, _, lengths = fitted("cho-bidirectional-stacked-strings")
     module = to_torch_module(estimator)
     names = dict(module.named_parameters())
-    assert "head.weight" in names and "layers.1.weights.1.weight_hh" in names
+    assert "head.weight" in names and "layers.1.directions.1.weight_hh" in names
     loss = module(torch.from_numpy(X), torch.from_numpy(lengths))[:, 0].sum()
     loss.backward()
     assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in names.values())

@@ -167,7 +167,9 @@ def to_torch_module(estimator):
     sequence's last network input steps, ``linear.weight``, when the network has one), then
     softmax or the target scaling undone.
     The module holds copies of the weights in the estimator's dtype, as trainable
-    parameters.
+    parameters. It goes through ``torch.export.export`` (for AOTInductor, ExecuTorch or the
+    dynamo ONNX exporter) with a dynamic batch axis; the number of time steps is fixed at
+    export, as it is for ``torch.nn.GRU`` itself.
 
     Parameters
     ----------

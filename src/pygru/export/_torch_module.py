@@ -32,9 +32,8 @@ class EstimatorModule(nn.Module):
         self._register_optional_buffer("input_scale", estimator, "input_scale_", dtype)
         self._register_optional_buffer("target_mean", estimator, "target_mean_", dtype)
         self._register_optional_buffer("target_scale", estimator, "target_scale_", dtype)
-        layer_class = _TorchGRULayer if network.reset_after else _ChoGRULayer
         self.layers = nn.ModuleList(
-            layer_class(network, layer, dtype) for layer in range(len(network.hidden_layer_sizes))
+            _GRULayer(network, layer, dtype) for layer in range(len(network.hidden_layer_sizes))
         )
         self.pooling = None if self.sequence_output else _Pooling(network, dtype)
         self.conv_branch = _ConvBranch(network, dtype) if network.conv_layers else None
@@ -254,84 +253,76 @@ def _layer_parameters(network, layer, direction, dtype):
     }
 
 
-class _TorchGRULayer(nn.Module):
-    """One ``nn.GRU`` layer over packed sequences. Returns outputs (batch, time, D * H), zero
-    past each length, and the final states (batch, D * H), forward then backward."""
+class _GRULayer(nn.Module):
+    """One GRU layer over zero-padded sequences: outputs (batch, time, D * H), zero past each
+    length, and the final states (batch, D * H), forward then backward. Each direction
+    reads its sequences from their first step, the backward one each sequence reversed
+    within its length, so the padding always comes after a sequence's steps and changes
+    none of them, and a sequence's final state is its output at its last step. No packed
+    sequences, whose sizes depend on the lengths' values: ``torch.export`` traces this
+    (with a dynamic batch; ``nn.GRU`` fixes the number of steps)."""
 
     def __init__(self, network, layer, dtype):
         super().__init__()
-        inputs = network.views[f"gru{layer}.forward.w_ih"].shape[1]
-        self.gru = nn.GRU(
-            inputs,
-            network.hidden_layer_sizes[layer],
-            batch_first=True,
-            bidirectional=network.bidirectional,
-            dtype=dtype,
+        self.backward = [direction == "backward" for direction in network.directions]
+        self.directions = nn.ModuleList(
+            _direction(network, layer, direction, dtype) for direction in network.directions
         )
-        state = {}
-        for direction in network.directions:
-            suffix = "_l0_reverse" if direction == "backward" else "_l0"
-            for name, value in _layer_parameters(network, layer, direction, dtype).items():
-                state[name + suffix] = value
-        self.gru.load_state_dict(state)
 
     def forward(self, X, lengths):
-        packed = nn.utils.rnn.pack_padded_sequence(
-            X, lengths.cpu(), batch_first=True, enforce_sorted=False
-        )
-        outputs, last = self.gru(packed)
-        outputs, _ = nn.utils.rnn.pad_packed_sequence(
-            outputs, batch_first=True, total_length=X.shape[1]
-        )
-        return outputs, torch.cat(list(last), dim=1)
-
-
-class _ChoGRULayer(nn.Module):
-    """The ``reset_after=False`` GRU layer, step by step (torch has no such variant):
-    ``n_t = tanh(W_in x_t + b_in + W_hn (r_t * h_{t-1}) + b_hn)``. Same interface and
-    parameter names as :class:`_TorchGRULayer`'s ``nn.GRU``."""
-
-    def __init__(self, network, layer, dtype):
-        super().__init__()
-        self.directions = network.directions
-        self.weights = nn.ModuleList()
-        for direction in self.directions:
-            parameters = nn.ParameterDict(
-                {
-                    name: nn.Parameter(value)
-                    for name, value in _layer_parameters(network, layer, direction, dtype).items()
-                }
-            )
-            self.weights.append(parameters)
-
-    def forward(self, X, lengths):
+        valid = _valid_steps(lengths, X.shape[1])[:, :, None]
+        last_step = (lengths - 1)[:, None, None]
         outputs, states = [], []
-        for direction, weights in zip(self.directions, self.weights):
-            backward = direction == "backward"
-            inputs = _reverse_within_lengths(X, lengths) if backward else X
-            output, state = _cho_recurrence(inputs, lengths, weights)
+        for direction, backward in zip(self.directions, self.backward):
+            output = direction(_reverse_within_lengths(X, lengths) if backward else X)
+            final = torch.gather(output, 1, last_step.expand(-1, 1, output.shape[2]))
+            states.append(final[:, 0])
+            output = torch.where(valid, output, torch.zeros_like(output))
             outputs.append(_reverse_within_lengths(output, lengths) if backward else output)
-            states.append(state)
         return torch.cat(outputs, dim=2), torch.cat(states, dim=1)
 
 
-def _cho_recurrence(X, lengths, weights):
-    """(outputs, final state) of one direction; past a length the state is carried and the
-    output is zero."""
-    hidden = weights["weight_hh"].shape[1]
-    projected = X @ weights["weight_ih"].T + weights["bias_ih"]
-    w_hrz, w_hn = weights["weight_hh"][: 2 * hidden], weights["weight_hh"][2 * hidden :]
-    b_hrz, b_hn = weights["bias_hh"][: 2 * hidden], weights["bias_hh"][2 * hidden :]
-    valid = _valid_steps(lengths, X.shape[1])
-    h = X.new_zeros(X.shape[0], hidden)
-    outputs = []
-    for t in range(X.shape[1]):
-        x_r, x_z, x_n = projected[:, t].split(hidden, dim=1)
-        h_r, h_z = (h @ w_hrz.T + b_hrz).split(hidden, dim=1)
-        r, z = torch.sigmoid(x_r + h_r), torch.sigmoid(x_z + h_z)
-        n = torch.tanh(x_n + (r * h) @ w_hn.T + b_hn)
-        step = valid[:, t, None]
-        new_h = (1 - z) * n + z * h
-        outputs.append(torch.where(step, new_h, torch.zeros_like(new_h)))
-        h = torch.where(step, new_h, h)
-    return torch.stack(outputs, dim=1), h
+def _direction(network, layer, direction, dtype):
+    """One direction of a layer as a module mapping (batch, time, inputs) to the outputs of
+    every step from a zero state: ``nn.GRU`` for ``reset_after=True``, else written out."""
+    parameters = _layer_parameters(network, layer, direction, dtype)
+    if not network.reset_after:
+        return _ChoGRUDirection(parameters)
+    hidden, inputs = parameters["weight_hh"].shape[1], parameters["weight_ih"].shape[1]
+    gru = _GRUDirection(inputs, hidden, batch_first=True, dtype=dtype)
+    gru.load_state_dict({name + "_l0": value for name, value in parameters.items()})
+    return gru
+
+
+class _GRUDirection(nn.GRU):
+    """An ``nn.GRU`` that returns its outputs alone."""
+
+    def forward(self, X):
+        return super().forward(X)[0]
+
+
+class _ChoGRUDirection(nn.Module):
+    """The ``reset_after=False`` recurrence, step by step (torch has no such variant):
+    ``n_t = tanh(W_in x_t + b_in + W_hn (r_t * h_{t-1}) + b_hn)``; parameters named as
+    ``nn.GRU``'s."""
+
+    def __init__(self, parameters):
+        super().__init__()
+        for name, value in parameters.items():
+            self.register_parameter(name, nn.Parameter(value))
+
+    def forward(self, X):
+        hidden = self.weight_hh.shape[1]
+        projected = X @ self.weight_ih.T + self.bias_ih
+        w_hrz, w_hn = self.weight_hh[: 2 * hidden], self.weight_hh[2 * hidden :]
+        b_hrz, b_hn = self.bias_hh[: 2 * hidden], self.bias_hh[2 * hidden :]
+        h = X.new_zeros(X.shape[0], hidden)
+        outputs = []
+        for t in range(X.shape[1]):
+            x_r, x_z, x_n = projected[:, t].split(hidden, dim=1)
+            h_r, h_z = (h @ w_hrz.T + b_hrz).split(hidden, dim=1)
+            r, z = torch.sigmoid(x_r + h_r), torch.sigmoid(x_z + h_z)
+            n = torch.tanh(x_n + (r * h) @ w_hn.T + b_hn)
+            h = (1 - z) * n + z * h
+            outputs.append(h)
+        return torch.stack(outputs, dim=1)
