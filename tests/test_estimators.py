@@ -479,6 +479,7 @@ def test_warns_when_max_iter_is_reached():
         small_classifier(max_iter=2).fit(X, y)
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # only pygru's own message
 def test_divergence_stops_with_a_warning_and_keeps_the_last_good_weights():
     X, y = toy_sequences()
     snapshots = []
@@ -564,6 +565,7 @@ def test_keyboard_interrupt_leaves_the_last_completed_epoch():
     assert clf.predict(X).shape == (len(X),)
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # only pygru's own message
 @pytest.mark.parametrize("learning_rate_init", [1e8, 1e30])
 def test_divergence_in_partial_fit_of_a_regressor_keeps_a_usable_model(learning_rate_init):
     rng = np.random.default_rng(0)
@@ -956,6 +958,7 @@ def test_standardize_target_can_be_switched_off():
     np.testing.assert_array_equal(reg.predict(X), network_output.ravel().astype(np.float64))
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # only pygru's own message
 @pytest.mark.parametrize("bad", [np.nan, np.inf, 1e300])
 def test_targets_that_are_not_finite_in_the_models_dtype_are_refused(bad):
     X, y = window_regression()

@@ -1026,34 +1026,37 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
     ):
         """One pass over the sequences ``train`` in minibatches; ``sample_weight`` is a
         host array (or None), sent to the device batch by batch with the batch's indices;
-        ``average`` (a WeightAverage or None) follows every update."""
+        ``average`` (a WeightAverage or None) follows every update. A non-finite loss,
+        gradient or weight ends the pass, returning a non-finite loss."""
         xp = self.network_.xp
         order = train[self._rng.permutation(len(train))] if self.shuffle else train
         total = 0.0
-        for batch_X, batch_lengths, batch_targets, weights, batch_weight in self._minibatches(
-            X, lengths, targets, sample_weight, order, batch_size
-        ):
-            output, cache = self.network_.forward(
-                batch_X,
-                batch_lengths,
-                dropout=self.dropout,
-                recurrent_dropout=self.recurrent_dropout,
-                rng=mask_rng,
-            )
-            loss, d_output = self._loss(output, batch_targets, weights, batch_lengths)
-            if not np.isfinite(loss):
-                return loss
-            grad = self.network_.backward(d_output.astype(self.dtype, copy=False), cache)
-            loss += self._l2_penalty(batch_weight, grad)
-            if not (np.isfinite(loss) and xp.isfinite(grad).all()):
-                return np.inf if np.isfinite(loss) else loss
-            clip_gradients(grad, self.clipnorm, self.clipvalue)
-            self._optimizer.step(grad)
-            if not xp.isfinite(self.network_.params).all():
-                return np.inf
-            if average is not None:
-                average.update(self.network_.params)
-            total += loss * len(batch_lengths)
+        batches = self._minibatches(X, lengths, targets, sample_weight, order, batch_size)
+        # A diverging fit overflows; the checks below stop it, and the fit says so clearly,
+        # so NumPy's overflow warnings from inside pygru would only add noise.
+        with np.errstate(over="ignore", invalid="ignore"):
+            for batch_X, batch_lengths, batch_targets, weights, batch_weight in batches:
+                output, cache = self.network_.forward(
+                    batch_X,
+                    batch_lengths,
+                    dropout=self.dropout,
+                    recurrent_dropout=self.recurrent_dropout,
+                    rng=mask_rng,
+                )
+                loss, d_output = self._loss(output, batch_targets, weights, batch_lengths)
+                if not np.isfinite(loss):
+                    return loss
+                grad = self.network_.backward(d_output.astype(self.dtype, copy=False), cache)
+                loss += self._l2_penalty(batch_weight, grad)
+                if not (np.isfinite(loss) and xp.isfinite(grad).all()):
+                    return np.inf if np.isfinite(loss) else loss
+                clip_gradients(grad, self.clipnorm, self.clipvalue)
+                self._optimizer.step(grad)
+                if not xp.isfinite(self.network_.params).all():
+                    return np.inf
+                if average is not None:
+                    average.update(self.network_.params)
+                total += loss * len(batch_lengths)
         return total / len(order)
 
     def _minibatches(self, X, lengths, targets, sample_weight, order, batch_size):
@@ -2985,7 +2988,8 @@ def _real_targets(y, dtype):
             f"Unknown label type: a regressor's y must hold real numbers, got "
             f"dtype {targets.dtype}"
         )
-    return targets.astype(dtype, copy=False)
+    with np.errstate(over="ignore"):  # the caller refuses what does not fit in dtype
+        return targets.astype(dtype, copy=False)
 
 
 def _read_scaling(arrays, prefix, size):
