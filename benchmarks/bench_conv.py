@@ -5,12 +5,12 @@ For each shape (B, T, F): a GRUClassifier's network (the defaults: one bidirecti
 layer of 64 units, concat pooling) without a branch, with the small branch (32, 64, 32
 filters; kernels 8, 5, 3) and with GRU-FCN's (128, 256, 128), on B sequences of T steps
 (ragged: the lengths run from T / 2 to T) and F features, float32. torch runs the very same
-model, exported with ``pygru.to_torch_module`` (``nn.GRU`` over packed sequences,
-``nn.Conv1d``, the masked norm, the head; its softmax and input standardisation are a few
-elementwise operations more). It times inference (torch under ``inference_mode``) and a train
-step (forward and backward of every gradient; torch through autograd), as medians over
-repeats, and prints the ratio torch / pygru (> 1: pygru is faster). The branch's share of
-pygru's train step shows how much the branch costs beside the GRU.
+model, exported with ``pygru.to_torch_module`` (an ``nn.GRU`` per direction over the padded
+sequences, ``nn.Conv1d``, the masked norm, the head; its softmax and input standardisation
+are a few elementwise operations more). It times inference (torch under ``inference_mode``)
+and a train step (forward and backward of every gradient; torch through autograd), as
+medians over repeats, and prints the ratio torch / pygru (> 1: pygru is faster). The
+branch's share of pygru's train step shows how much the branch costs beside the GRU.
 
     pip install torch==2.13.0    # benchmark dependency only
     python benchmarks/bench_conv.py [--threads 2] [--repeats 15] [--shapes 16,32,8 ...]
