@@ -240,12 +240,15 @@ def test_a_second_device_compiles_its_own_module_and_launches_there(monkeypatch)
     assert gpu.launches and {launch.device_id for launch in gpu.launches} == {1}
 
 
-def test_an_estimator_trained_on_the_emulated_gpu_matches_the_cpu(monkeypatch):
+@pytest.mark.parametrize("window_warp", [None, 0.3])
+def test_an_estimator_trained_on_the_emulated_gpu_matches_the_cpu(monkeypatch, window_warp):
     cupy = fake_cupy.install_runtime(monkeypatch)
     rng = np.random.default_rng(0)
     X = [rng.standard_normal((length, 2)) for length in rng.integers(2, 8, 24)]
     y = np.array([int(x[:, 0].sum() > 0) for x in X])
-    settings = dict(hidden_layer_sizes=(5,), max_iter=3, batch_size=8, dtype="float64")
+    settings = dict(
+        hidden_layer_sizes=(5,), max_iter=3, batch_size=8, dtype="float64", window_warp=window_warp
+    )
     on_cpu = GRUClassifier(device="cpu", random_state=0, **settings).fit(X, y)
     on_gpu = GRUClassifier(device="cuda", random_state=0, **settings).fit(X, y)
     assert isinstance(on_gpu.network_.params, cupy.ndarray)

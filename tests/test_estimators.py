@@ -19,7 +19,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from pygru import GRUClassifier, GRURegressor, load, save
+from pygru import GRUClassifier, GRURegressor, _sequences, load, save
 from pygru._linear import ridge_gcv
 from pygru.datasets import (
     load_airline,
@@ -138,6 +138,12 @@ def small_classifier(**options):
     settings = dict(hidden_layer_sizes=(8,), max_iter=5, random_state=0)
     settings.update(options)
     return GRUClassifier(**settings)
+
+
+def small_regressor(**options):
+    settings = dict(hidden_layer_sizes=(8,), max_iter=5, random_state=0)
+    settings.update(options)
+    return GRURegressor(**settings)
 
 
 def toy_sequences(n=60, steps=8, seed=0):
@@ -455,6 +461,43 @@ def test_auto_patch_size_reads_long_sequences_in_32_steps():
     X_64 = [np.ones(64), np.zeros(30)]
     assert small_classifier(max_iter=1).fit(X_64, [0, 1]).patch_size_ == 1
     assert small_classifier(max_iter=1, patch_size=None).fit(X, y).patch_size_ == 1
+
+
+@pytest.mark.parametrize("estimator", ["classifier", "regressor"])
+def test_window_warp_warps_the_training_batches_only(estimator, monkeypatch):
+    X, y = toy_sequences(n=30, steps=100)
+    if estimator == "regressor":
+        y = np.array([x.sum() for x in X])
+    make = small_classifier if estimator == "classifier" else small_regressor
+    seen = []
+    warp = _sequences.window_warp
+
+    def recording_warp(patches, lengths, patch_size, fraction, rng, xp):
+        seen.append((patches.shape, patch_size, fraction))
+        return warp(patches, lengths, patch_size, fraction, rng, xp)
+
+    monkeypatch.setattr(_sequences, "window_warp", recording_warp)
+    plain = make(max_iter=2).fit(X, y)
+    assert plain.window_warp is None and not seen  # off by default
+    warped = make(max_iter=2, window_warp=0.3).fit(X, y)
+    n_batches = 2 * -(-len(X) // warped.batch_size)
+    assert len(seen) == n_batches  # every minibatch of every epoch, in patches
+    assert {(shape[2], k, fraction) for shape, k, fraction in seen} == {
+        (warped.patch_size_, warped.patch_size_, 0.3)
+    }
+    warped.predict(X)
+    assert len(seen) == n_batches  # prediction reads the sequences as they are
+    again = make(max_iter=2, window_warp=0.3).fit(X, y)
+    np.testing.assert_array_equal(again.network_.params, warped.network_.params)
+    assert not np.array_equal(plain.network_.params, warped.network_.params)
+
+
+@pytest.mark.parametrize("settings", [dict(embedding_dim=4), dict(output="sequence")])
+def test_window_warp_with_embeddings_or_sequence_output_is_refused(settings):
+    X = [[1, 2], [3, 1, 2]] if "embedding_dim" in settings else [np.ones((2, 1)), np.ones((3, 1))]
+    y = [0, 1] if "embedding_dim" in settings else [np.ones(2), np.zeros(3)]
+    with pytest.raises(ValueError, match=r"window_warp=0.2 needs numeric input and one"):
+        small_classifier(window_warp=0.2, **settings).fit(X, y)
 
 
 def test_patch_size_with_embeddings_or_sequence_output_is_refused():

@@ -93,6 +93,8 @@ CLASSIFIER_CASES = {
     "early-stopping": dict(early_stopping=True, validation_fraction=0.3, max_iter=3),
     "class-weight": dict(class_weight={0: 2.0, 1: 1.0}),
     "dropouts": dict(dropout=0.2, recurrent_dropout=0.2),
+    "window-warp": dict(window_warp=0.25),
+    "no-window-warp": dict(window_warp=None),
 }
 
 
@@ -309,6 +311,15 @@ def test_files_of_format_version_5_still_load():
     for model in (classifier, regressor):
         assert model.conv_layers is None and model.network_.conv_layers == ()
     assert regressor.linear_skip_alpha_ is not None
+
+
+def test_files_of_format_version_6_still_load():
+    """The last pygru of format version 6 (before ``window_warp``) wrote the same two models:
+    they load with ``window_warp=None``, so that further training goes on as they were
+    trained, and predict what they predicted."""
+    classifier, regressor = load_fixtures_predicting_as_saved(6)
+    assert classifier.window_warp is None and regressor.window_warp is None
+    assert classifier.conv_layers is None and regressor.linear_skip_alpha_ is not None
 
 
 def test_a_linear_skip_penalty_read_from_a_file_is_checked():

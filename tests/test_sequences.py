@@ -359,3 +359,72 @@ def test_patches_repeat_the_last_step_and_change_padded_only_if_allowed(n_timest
         assert not steps[filled:].any()
     if not overwrite:
         np.testing.assert_array_equal(padded, original)
+
+
+def warped_by_interpolation(steps, length, start, window, factor):
+    """One sequence warped as Le Guennec et al. describe it: its time axis, stretched by
+    ``factor`` inside [start, start + window), resampled at ``length`` equally spaced
+    points with NumPy's linear interpolation."""
+    time = np.arange(length, dtype=float)
+    inside = np.clip(time - start, 0, window)
+    warped_time = time + inside * (factor - 1)
+    grid = np.linspace(0, warped_time[-1], length)
+    return np.stack(
+        [np.interp(grid, warped_time, steps[:length, f]) for f in range(steps.shape[1])], axis=1
+    )
+
+
+@pytest.mark.parametrize("patch_size", [1, 4])
+def test_window_warp_resamples_each_sequence_as_interpolation_does(patch_size):
+    padded, lengths = random_padded(50, 24, 3, seed=1)
+    patches, patch_lengths = _sequences.to_patches(padded, lengths, patch_size)
+    warped = _sequences.window_warp(patches, patch_lengths, patch_size, 0.2, rng(7))
+    assert warped.shape == patches.shape and warped.dtype == patches.dtype
+    # The draws as window_warp makes them: one uniform number per sequence for where the
+    # window starts, then one for whether it is stretched or squeezed.
+    steps = patches.reshape(50, -1, 3)
+    n_steps = patch_lengths * patch_size
+    window = np.maximum(2, np.rint(0.2 * n_steps)).astype(int)
+    where, stretched = rng(7).random((2, 50))
+    start = np.floor(where * np.maximum(n_steps - window, 1))
+    factor = np.where(stretched < 0.5, 2.0, 0.5)
+    warped_steps = warped.reshape(50, -1, 3)
+    n_warped = 0
+    for i, length in enumerate(n_steps):
+        if length < window[i] + 2:  # too short for a window with a step on each side
+            np.testing.assert_array_equal(warped_steps[i], steps[i])
+            continue
+        n_warped += 1
+        expected = warped_by_interpolation(steps[i], length, start[i], window[i], factor[i])
+        np.testing.assert_allclose(warped_steps[i, :length], expected, rtol=1e-5, atol=1e-5)
+        assert not warped_steps[i, length:].any()  # padding stays zero
+    assert n_warped > 40
+
+
+def rng(seed):
+    return np.random.default_rng(seed)
+
+
+@given(
+    lengths=st.lists(st.integers(1, 40), min_size=1, max_size=8),
+    fraction=st.floats(0.01, 0.99),
+    seed=st.integers(0, 2**16),
+)
+@settings(max_examples=60, deadline=None)
+def test_window_warp_keeps_ends_range_and_order(lengths, fraction, seed):
+    lengths = np.array(lengths)
+    ramp = np.zeros((len(lengths), 40, 1), np.float64)
+    for i, length in enumerate(lengths):
+        ramp[i, :length, 0] = np.arange(length) ** 2  # increasing, not linear
+    warped = _sequences.window_warp(ramp, lengths, 1, fraction, rng(seed))
+    for i, length in enumerate(lengths):
+        row = warped[i, :, 0]
+        assert row[0] == 0 and row[length - 1] == pytest.approx((length - 1) ** 2)
+        assert (np.diff(row[:length]) >= 0).all()  # order in time is kept
+        assert not row[length:].any()
+    constant = np.where(ramp > 0, 3.0, 3.0) * (
+        np.arange(40)[None, :, None] < lengths[:, None, None]
+    )
+    np.testing.assert_allclose(
+        _sequences.window_warp(constant, lengths, 1, fraction, rng(seed)), constant
+    )

@@ -111,6 +111,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         "bias_initializer": [StrOptions(set(INITIALIZERS) - {"orthogonal"})],
         "standardize": ["boolean"],
         "patch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left"), None],
+        "window_warp": [Interval(Real, 0, 1, closed="neither"), None],
         "device": [StrOptions({"cpu", "cuda", "auto"})],
         # As NumPy users write it, too: np.float32, np.dtype("float64").
         "dtype": [
@@ -164,6 +165,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         bias_initializer="zeros",
         standardize=True,
         patch_size="auto",
+        window_warp=None,
         device="cpu",
         dtype="float32",
     ):
@@ -207,6 +209,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         self.bias_initializer = bias_initializer
         self.standardize = standardize
         self.patch_size = patch_size
+        self.window_warp = window_warp
         self.device = device
         self.dtype = dtype
 
@@ -255,6 +258,14 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 "prediction per sequence (not embedding_dim or output='sequence')"
             )
         self._conv_layers()
+        if self.window_warp is not None and (
+            self.embedding_dim is not None or self._output_mode() == "sequence"
+        ):
+            raise ValueError(
+                f"window_warp={self.window_warp!r} needs numeric input and one prediction per "
+                "sequence (not embedding_dim or output='sequence'): it warps the time axis of "
+                "the input, which per-step targets or token ids would not follow"
+            )
         return tuple(int(size) for size in sizes)
 
     def _conv_layers(self):
@@ -1032,10 +1043,15 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         order = train[self._rng.permutation(len(train))] if self.shuffle else train
         total = 0.0
         batches = self._minibatches(X, lengths, targets, sample_weight, order, batch_size)
+        warp = self.window_warp
         # A diverging fit overflows; the checks below stop it, and the fit says so clearly,
         # so NumPy's overflow warnings from inside pygru would only add noise.
         with np.errstate(over="ignore", invalid="ignore"):
             for batch_X, batch_lengths, batch_targets, weights, batch_weight in batches:
+                if warp is not None:
+                    batch_X = _sequences.window_warp(
+                        batch_X, batch_lengths, self.patch_size_, warp, self._rng, xp
+                    )
                 output, cache = self.network_.forward(
                     batch_X,
                     batch_lengths,
@@ -1534,6 +1550,21 @@ default="zeros"
         ``output="sequence"`` is an error, and "auto" means 1 with ``output="sequence"``.
         The value used is ``patch_size_``.
 
+    window_warp : float in (0, 1) or None, default=None
+        Window warping (Le Guennec, Malinowski and Tavenard 2016), an augmentation while
+        training: in each sequence of each minibatch, a random window of this share of its
+        valid steps (at least two) is stretched to twice its length or squeezed to half,
+        and the sequence is resampled to its own length by linear interpolation, so that
+        the model sees its training series with the timing of their features varied
+        (0.1 is the usual share). Prediction reads the sequences as they are. It runs on
+        the steps that ``patch_size`` groups, a last patch's repeated step included. Only
+        for numeric input and ``output="last"`` (token ids cannot be interpolated, and
+        per-step labels would no longer match their steps). Not a default: it helps where
+        the timing of a movement varies (+4 points on PickupGestureWiimoteZ, +2 on
+        GunPoint in the inner splits of ``benchmarks/README.md``), and costs where a
+        feature's position is the class (-7 points on Coffee, a set of spectra), and
+        training runs longer, since the loss settles later.
+
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes in the loss, ``{class_label: weight}``; classes not listed
         have weight 1. "balanced" weighs each class by
@@ -1733,6 +1764,7 @@ default="zeros"
         bias_initializer="zeros",
         standardize=True,
         patch_size="auto",
+        window_warp=None,
         class_weight=None,
         device="cpu",
         dtype="float32",
@@ -1778,6 +1810,7 @@ default="zeros"
             bias_initializer=bias_initializer,
             standardize=standardize,
             patch_size=patch_size,
+            window_warp=window_warp,
             device=device,
             dtype=dtype,
         )
@@ -2415,6 +2448,13 @@ default="zeros"
         error, and "auto" means 1 with ``output="sequence"``. The value used is
         ``patch_size_``.
 
+    window_warp : float in (0, 1) or None, default=None
+        Window warping while training, as in :class:`GRUClassifier`: a random window of
+        this share of each sequence's steps is stretched or squeezed by 2, and the
+        sequence resampled to its length. Only for numeric input and ``output="last"``.
+        Not measured for regression; a forecasting window's timing is what its target
+        depends on.
+
     device : {"cpu", "auto", "cuda"}, default="cpu"
         Where to train and predict. "cuda": on the current CUDA device through CuPy
         (``pip install 'pygru[gpu]'``), with parameters, optimizer state and the training
@@ -2659,6 +2699,7 @@ default="zeros"
         standardize_target=True,
         linear_skip="auto",
         patch_size="auto",
+        window_warp=None,
         device="cpu",
         dtype="float32",
     ):
@@ -2703,6 +2744,7 @@ default="zeros"
             bias_initializer=bias_initializer,
             standardize=standardize,
             patch_size=patch_size,
+            window_warp=window_warp,
             device=device,
             dtype=dtype,
         )

@@ -7,7 +7,7 @@ a JSON document ``metadata.json`` and NumPy arrays (``.npy`` members). The docum
 its format (``"format"``, ``"format_version"``), the pygru version that wrote it, and for
 every array its dtype, shape and SHA-256 checksum (``"arrays"``). There are two formats:
 
-``pygru-estimator`` (version 6): one GRUClassifier or GRURegressor. The document holds the
+``pygru-estimator`` (version 7): one GRUClassifier or GRURegressor. The document holds the
 estimator class (one of a fixed list), its hyper-parameters (``get_params()``) and its
 fitted state (``"fitted"``: ``n_features_in_``, ``loss_curve_``, the network layout with its
 ``pooling``, ...); the arrays are ``params.npy`` (the network's flat parameter vector),
@@ -23,12 +23,14 @@ Version 5 added a regressor's ``linear_skip_alpha_`` (the ridge penalty its skip
 from, which training applies to the skip and the head); files without it load with None,
 which trains on with ``alpha`` alone, as they were trained. Version 6 added
 ``conv_layers`` (the convolutional branch, its layers in the network layout); files without
-it load without a branch, as they were. An older pygru refuses a newer
+it load without a branch, as they were. Version 7 added ``window_warp`` (the classifier's
+training-time augmentation); files without it load with ``window_warp=None``, so that further
+training goes on as they were trained. An older pygru refuses a newer
 file with a message that says a newer pygru wrote it, instead of misreading it or naming an
 unknown parameter.
 
-``pygru-pipeline`` (version 5, as version 1 with estimators of the estimator format's
-version 6; versions 2, 3 and 4 held those of versions 3, 4 and 5): a scikit-learn ``Pipeline``
+``pygru-pipeline`` (version 6, as version 1 with estimators of the estimator format's
+version 7; versions 2 to 5 held those of versions 3 to 6): a scikit-learn ``Pipeline``
 (nested ones included), or one of its steps on its own. ``"root"`` is a tree of objects: a
 pipeline is
 ``{"class": "sklearn.pipeline.Pipeline", "params": ..., "steps": [[name, step], ...]}`` (a
@@ -83,20 +85,21 @@ from pygru._fitted_state import read_count
 from pygru._version import __version__
 
 FORMAT_NAME = "pygru-estimator"
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 # Hyper-parameters added after earlier format versions, with the value that reproduces what a
 # file without them meant (today's defaults differ: a version 1 regressor's targets were not
 # standardised, a version 1 classifier read the last state, and a regressor before version 3
 # had no linear skip; a classifier saved before ema_momentum was added kept its last step's
-# weights).
+# weights, and one saved before window_warp was trained on its sequences as they were).
 _VALUES_BEFORE_ADDED = {
     "standardize_target": False,
     "pooling": "last",
     "linear_skip": False,
     "ema_momentum": None,
+    "window_warp": None,
 }
 PIPELINE_FORMAT_NAME = "pygru-pipeline"
-PIPELINE_FORMAT_VERSION = 5
+PIPELINE_FORMAT_VERSION = 6
 
 __all__ = ["save", "load"]
 

@@ -378,6 +378,58 @@ def to_patches(padded, lengths, patch_size, overwrite=False):
     return steps.reshape(n_samples, n_patches, patch_size * n_features), patch_lengths
 
 
+def window_warp(patches, lengths, patch_size, fraction, rng, xp=np):
+    """Window warping (Le Guennec et al. 2016), a training-time augmentation: in each
+    sequence a random window of ``fraction`` of its valid steps is stretched to twice its
+    length or squeezed to half, and the sequence resampled to its own length by linear
+    interpolation.
+
+    ``patches`` is a batch as the network reads it, (n, n_patches, patch_size * F) with
+    ``lengths`` in patches (a NumPy array), zero past them; it is unfolded into time steps,
+    warped over each sequence's ``lengths * patch_size`` steps (a last patch's repeated
+    step included) and folded back. The window covers at least two steps; a sequence too
+    short for a window with a step on each side, and the padding, come back unchanged.
+    The window and its factor are drawn from ``rng`` (a NumPy Generator) on the host; the
+    arithmetic runs where ``patches`` is (``xp``: NumPy or CuPy). Returns a new array.
+
+    Examples
+    --------
+    >>> x = np.arange(10.0).reshape(1, 10, 1)
+    >>> warped = window_warp(x, np.array([10]), 1, 0.2, np.random.default_rng(0))
+    >>> warped[0, [0, -1], 0].tolist()  # the ends stay where they were
+    [0.0, 9.0]
+    """
+    n_samples, n_patches, width = patches.shape
+    n_steps = n_patches * patch_size
+    steps = patches.reshape(n_samples, n_steps, width // patch_size)
+    length = np.asarray(lengths, dtype=np.int64)[:, None] * patch_size
+    window = np.maximum(2, np.rint(fraction * length))
+    where, stretched = rng.random((2, n_samples, 1))
+    start = np.floor(where * np.maximum(length - window, 1))
+    warps = length >= window + 2  # a step on each side of the window
+    factor = np.where(warps, np.where(stretched < 0.5, 2.0, 0.5), 1.0)
+    # Step j of the result reads the original at time t(u), u = j spread over the warped
+    # length: t = u before the window, start + (u - start) / factor inside it, and shifted
+    # by the window's change in length after it.
+    last = length - 1
+    change = window * (factor - 1)
+    u = np.arange(n_steps) * ((last + change) / np.maximum(last, 1))
+    t = np.where(
+        u < start,
+        u,
+        np.where(u < start + window * factor, start + (u - start) / factor, u - change),
+    )
+    t = np.clip(t, 0, last)
+    before = t.astype(np.int64)
+    rows = xp.arange(n_samples)[:, None]
+    below = steps[rows, xp.asarray(before)]
+    above = steps[rows, xp.asarray(np.minimum(before + 1, last))]
+    weight = xp.asarray((t - before)[:, :, None], dtype=patches.dtype)
+    warped = below + (above - below) * weight
+    warped[xp.asarray(np.arange(n_steps) >= length)] = 0
+    return warped.reshape(n_samples, n_patches, width)
+
+
 def _repeat_last_step(steps, lengths, new_lengths, samples):
     """Copy each sample's last step into its steps ``lengths`` .. ``new_lengths - 1``."""
     positions = np.arange(steps.shape[1])

@@ -25,8 +25,12 @@ with the bidirectional, weight-averaging defaults, and the one-step forecaster.
 written by the last pygru of format version 5 (commit 6a06d5d, before ``conv_layers``): the
 small classifier and the one-step forecaster, as for version 4.
 
+``format_v6_classifier.npz``, ``format_v6_regressor.npz`` and ``format_v6_expected.npz`` were
+written by the last pygru of format version 6 (commit 9d08acd, before ``window_warp``): the
+small classifier and the one-step forecaster, as for version 4.
+
 Run from the repository root, with the pygru of that version importable:
-``python tests/data/make_format_fixtures.py 1`` (or ``2``, ``3``, ``4``, ``5``).
+``python tests/data/make_format_fixtures.py 1`` (or ``2`` to ``6``).
 """
 
 import sys
@@ -95,6 +99,7 @@ WRITERS = {
     "3": lambda: write_fixtures(3, fitted_classifier(), fitted_forecaster()),
     "4": lambda: write_fixtures(4, fitted_classifier(), fitted_forecaster()),
     "5": lambda: write_fixtures(5, fitted_classifier(), fitted_forecaster()),
+    "6": lambda: write_fixtures(6, fitted_classifier(), fitted_forecaster()),
 }
 
 
