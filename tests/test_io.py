@@ -807,6 +807,29 @@ def test_pickle_still_works():
     np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
 
 
+def test_a_pickle_from_before_newer_hyper_parameters_loads_as_the_model_it_was():
+    """A model pickled by an older pygru has no attribute for each hyper-parameter added
+    since (here window_warp, conv_layers and ema_momentum, as a pickle of a version before
+    ema_momentum holds). Unpickled, it prints, predicts as before and trains on as it was
+    trained: each missing parameter gets the value that meant what its absence meant."""
+    clf, X = fitted_classifier(ema_momentum=None)
+    state = clf.__getstate__()
+    for name in ("window_warp", "conv_layers", "ema_momentum"):
+        del state[name]
+    older = pickle.loads(pickle.dumps(clf))
+    older.__dict__.clear()
+    older.__setstate__(state)
+    assert "GRUClassifier(" in repr(older)
+    params = older.get_params()
+    assert params["window_warp"] is None and params["conv_layers"] is None
+    assert params["ema_momentum"] is None  # not today's default, 0.99: the old weights' rule
+    np.testing.assert_array_equal(older.predict_proba(X), clf.predict_proba(X))
+    _, _, y = ragged_data()
+    older.partial_fit(X, y)
+    clf.partial_fit(X, y)
+    np.testing.assert_array_equal(older.network_.params, clf.network_.params)
+
+
 def test_unpickled_estimator_keeps_learning():
     X, _, y = ragged_data()
     clf = GRUClassifier(hidden_layer_sizes=(3,), max_iter=2, random_state=0).fit(X, y)

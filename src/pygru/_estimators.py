@@ -7,6 +7,7 @@ scikit-learn API. The model is a ``GRUNetwork`` (``_network``), the updates come
 """
 
 import copy
+import inspect
 import time
 import warnings
 from abc import ABCMeta, abstractmethod
@@ -26,6 +27,7 @@ from pygru import _losses, _sequences
 from pygru._arrays import to_host
 from pygru._cuda import device_module
 from pygru._fitted_state import (
+    VALUES_BEFORE_ADDED,
     describe_network,
     read_array,
     read_choice,
@@ -662,6 +664,16 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 state["_optimizer"] = copy.copy(self._optimizer)
                 state["_optimizer"].move_to(state["network_"].params)
         return state
+
+    def __setstate__(self, state):
+        # A pickle from an older pygru lacks the hyper-parameters added since; without them
+        # even repr() would fail. Each gets the value that reproduces what the pickled model
+        # was, as pygru.load gives files of older formats.
+        super().__setstate__(state)
+        signature = inspect.signature(type(self).__init__).parameters
+        for name in self._get_param_names():
+            if name not in self.__dict__:
+                setattr(self, name, VALUES_BEFORE_ADDED.get(name, signature[name].default))
 
     # ------------------------------------------------------------------ fitted state
     def _get_fitted_state(self):

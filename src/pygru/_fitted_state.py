@@ -13,6 +13,21 @@ import numpy as np
 
 from pygru._network import MAX_LINEAR_STEPS, POOLINGS, GRUNetwork, parameter_shapes
 
+# Hyper-parameters added since the first release, with the value that reproduces what a model
+# saved or pickled without them was (today's defaults differ: a version 1 regressor's targets
+# were not standardised, a version 1 classifier read the last state, a regressor before
+# format version 3 had no linear skip, a classifier saved before ema_momentum was added kept
+# its last step's weights, and one saved before window_warp was trained on its sequences as
+# they were). Parameters not listed here were added with a default that means what their
+# absence meant (conv_layers=None: no branch).
+VALUES_BEFORE_ADDED = {
+    "standardize_target": False,
+    "pooling": "last",
+    "linear_skip": False,
+    "ema_momentum": None,
+    "window_warp": None,
+}
+
 # Marks ``default`` as not given (None cannot: an entry may hold None).
 _REQUIRED = object()
 

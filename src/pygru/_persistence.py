@@ -81,23 +81,11 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from pygru._fitted_state import read_count
+from pygru._fitted_state import VALUES_BEFORE_ADDED, read_count
 from pygru._version import __version__
 
 FORMAT_NAME = "pygru-estimator"
 FORMAT_VERSION = 7
-# Hyper-parameters added after earlier format versions, with the value that reproduces what a
-# file without them meant (today's defaults differ: a version 1 regressor's targets were not
-# standardised, a version 1 classifier read the last state, and a regressor before version 3
-# had no linear skip; a classifier saved before ema_momentum was added kept its last step's
-# weights, and one saved before window_warp was trained on its sequences as they were).
-_VALUES_BEFORE_ADDED = {
-    "standardize_target": False,
-    "pooling": "last",
-    "linear_skip": False,
-    "ema_momentum": None,
-    "window_warp": None,
-}
 PIPELINE_FORMAT_NAME = "pygru-pipeline"
 PIPELINE_FORMAT_VERSION = 6
 
@@ -859,7 +847,7 @@ def _build_estimator(cls, encoded, **given):
     if unknown:
         raise _FormatError(f"unknown parameter(s) for {cls.__name__}: {unknown}")
     params = {name: _decode_param(value, name) for name, value in encoded.items()}
-    for name, value in _VALUES_BEFORE_ADDED.items():
+    for name, value in VALUES_BEFORE_ADDED.items():
         if name in valid and name not in encoded and name not in given:
             params[name] = value
     estimator = cls(**given, **params)
