@@ -252,23 +252,25 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 "hidden_layer_sizes must be a positive int or a non-empty "
                 f"sequence of positive ints, got {self.hidden_layer_sizes!r}"
             )
-        if self.patch_size not in (None, "auto", 1) and (
-            self.embedding_dim is not None or self._output_mode() == "sequence"
-        ):
-            raise ValueError(
-                f"patch_size={self.patch_size!r} needs numeric input and one "
-                "prediction per sequence (not embedding_dim or output='sequence')"
-            )
+        if self.patch_size not in (None, "auto", 1):
+            self._check_numeric_per_sequence("patch_size")
         self._conv_layers()
-        if self.window_warp is not None and (
-            self.embedding_dim is not None or self._output_mode() == "sequence"
-        ):
-            raise ValueError(
-                f"window_warp={self.window_warp!r} needs numeric input and one prediction per "
-                "sequence (not embedding_dim or output='sequence'): it warps the time axis of "
-                "the input, which per-step targets or token ids would not follow"
+        if self.window_warp is not None:
+            self._check_numeric_per_sequence(
+                "window_warp",
+                ": it warps the time axis of the input, which per-step targets or token ids "
+                "would not follow",
             )
         return tuple(int(size) for size in sizes)
+
+    def _check_numeric_per_sequence(self, name, reason=""):
+        """A ValueError naming the parameter ``name``, which the caller found set, if the
+        input is token ids or the output is per step: it serves neither."""
+        if self.embedding_dim is not None or self._output_mode() == "sequence":
+            raise ValueError(
+                f"{name}={getattr(self, name)!r} needs numeric input and one prediction per "
+                f"sequence (not embedding_dim or output='sequence'){reason}"
+            )
 
     def _conv_layers(self):
         """``conv_layers`` checked, as a tuple of (filters, kernel_size) pairs of ints."""
@@ -284,11 +286,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 "conv_layers must be None or a sequence of (filters, kernel_size) pairs of "
                 f"positive ints, such as ((128, 8), (256, 5), (128, 3)); got {self.conv_layers!r}"
             )
-        if layers and (self.embedding_dim is not None or self._output_mode() == "sequence"):
-            raise ValueError(
-                f"conv_layers={self.conv_layers!r} needs numeric input and one prediction "
-                "per sequence (not embedding_dim or output='sequence')"
-            )
+        if layers:
+            self._check_numeric_per_sequence("conv_layers")
         return tuple((int(filters), int(size)) for filters, size in layers)
 
     def _network_pooling(self):

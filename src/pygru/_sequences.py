@@ -426,7 +426,7 @@ def window_warp(patches, lengths, patch_size, fraction, rng, xp=np):
     above = steps[rows, xp.asarray(np.minimum(before + 1, last))]
     weight = xp.asarray((t - before)[:, :, None], dtype=patches.dtype)
     warped = below + (above - below) * weight
-    warped[xp.asarray(np.arange(n_steps) >= length)] = 0
+    warped[xp.asarray(~valid_steps(length[:, 0], n_steps))] = 0
     return warped.reshape(n_samples, n_patches, width)
 
 
