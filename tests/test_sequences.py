@@ -118,7 +118,9 @@ def test_all_sequences_padded_trims_to_the_longest():
             np.array([[1.0, NAN, 2.0]]),
             ValueError,
             r"X contains NaN: sequence 0, time step 1 is NaN inside the sequence, "
-            r"which has values up to time step 2",
+            r"which has values up to time step 2; only trailing all-NaN time steps mark "
+            r"padding\. Fill missing values inside sequences first, e\.g\. with "
+            r"pygru\.preprocessing\.SequenceImputer",
         ),
         (
             np.array([[[1.0, 2.0], [3.0, NAN]]]),

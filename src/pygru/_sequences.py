@@ -634,8 +634,9 @@ def _observed_lengths(padded, name):
                 f"{lengths[sample] - 1}; only trailing all-NaN time steps mark padding"
             )
         raise ValueError(
-            f"{name} contains NaN: sequence {sample}, time step {step} {problem}. Missing "
-            "values inside a sequence are not supported."
+            f"{name} contains NaN: sequence {sample}, time step {step} {problem}. Fill "
+            "missing values inside sequences first, e.g. with "
+            "pygru.preprocessing.SequenceImputer in a pipeline."
         )
     return lengths
 
