@@ -341,7 +341,7 @@ def test_partial_fit_keeps_optimizer_state_and_needs_classes():
     clf.partial_fit(X, y)
     assert clf._optimizer is optimizer and optimizer.t == 2 * steps and clf.n_iter_ == 2
     assert clf.t_ == 2 * len(X)
-    with pytest.raises(ValueError, match="labels not seen"):
+    with pytest.raises(ValueError, match="labels that are not among the model.s classes"):
         clf.partial_fit(X[:3], ["sideways"] * 3)
 
 
@@ -1210,7 +1210,9 @@ def test_validation_data_is_scored_with_its_weights_and_checked():
     with pytest.raises(ValueError, match="early_stopping is False"):
         small_classifier().fit(X, y, X_val=X[:3], y_val=y[:3])
     about_the_validation_set = r"the validation set \(X_val, y_val, sample_weight_val\): "
-    with pytest.raises(ValueError, match=about_the_validation_set + "y contains labels not seen"):
+    with pytest.raises(
+        ValueError, match=about_the_validation_set + "y contains labels that are not among"
+    ):
         small_classifier(**settings).fit(X, y, X_val=X[:3], y_val=["sideways"] * 3)
     two_features = [np.repeat(x, 2, axis=1) for x in X[:3]]
     with pytest.raises(ValueError, match=about_the_validation_set + "X has 2 features per"):

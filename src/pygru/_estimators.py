@@ -1950,8 +1950,9 @@ default="zeros"
         unknown = np.setdiff1d(unique_labels(y), self.classes_)
         if unknown.size:
             raise ValueError(
-                f"y contains labels not seen in the first fit: {unknown[:5]}; "
-                f"known classes are {self.classes_}"
+                f"y contains labels that are not among the model's classes (those of the "
+                f"first fit's labels, or partial_fit's classes): {unknown[:5]}; the classes "
+                f"are {self.classes_}"
             )
         return self._label_encoder.transform(y)
 
