@@ -199,7 +199,9 @@ def make_windows(series, lookback, horizon=1, step=1, target=None, output="last"
     ----------
     series : array-like of shape (n_timepoints,) or (n_timepoints, n_dims)
         The series, time along axis 0. Integer input is converted to float64;
-        float32/float64 input keeps its dtype. NaNs are passed through.
+        float32/float64 input keeps its dtype. NaNs are passed through: the estimators
+        read a window that ends in NaN as a shorter sequence (trailing NaN is padding) and
+        refuse NaN inside one, so fill gaps in the series first if they matter.
     lookback : int >= 1
         Number of past time points in each input window.
     horizon : int >= 1, default=1
