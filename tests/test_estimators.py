@@ -355,6 +355,34 @@ def test_partial_fit_epochs_match_fit_epochs():
     np.testing.assert_array_equal(fitted.network_.params, incremental.network_.params)
 
 
+@pytest.mark.parametrize("make", [small_classifier, small_regressor])
+def test_a_minibatch_whose_weights_are_all_zero_is_left_out(make):
+    # A weight of 0 leaves a sequence out, so a minibatch of only such sequences has
+    # nothing to learn from: it is skipped (it used to stop fit with "sample_weight must
+    # not be all zero"), and the model is the one fitted without those sequences.
+    X, y = toy_sequences(n=40)
+    settings = dict(shuffle=False, batch_size=16, n_iter_no_change=100, dtype="float64")
+    if make is small_regressor:
+        y = np.array([x.sum() for x in X])
+        # The linear skip reads as many steps as the longest sequence, zero weight or
+        # not, and its penalty is spread over the minibatches of an epoch, skipped or not.
+        settings["linear_skip"] = False
+    weights = np.r_[np.zeros(16), np.ones(24)]
+    weighted = make(**settings).fit(X, y, sample_weight=weights)
+    left_out = make(**settings).fit(X[16:], y[16:])
+    assert weighted.n_iter_ == left_out.n_iter_ == 5
+    np.testing.assert_allclose(weighted.loss_curve_, left_out.loss_curve_, rtol=1e-12)
+    np.testing.assert_allclose(
+        weighted.network_.params, left_out.network_.params, rtol=1e-10, atol=1e-12
+    )
+    shuffled = make(max_iter=20).fit(X * 3, np.r_[y, y, y], sample_weight=np.tile(weights, 3))
+    assert shuffled.n_iter_ == 20 and np.isfinite(shuffled.loss_curve_).all()
+    with pytest.raises(ValueError, match="sample_weight is zero for every sequence"):
+        make(early_stopping=True, validation_split="last").fit(
+            X, y, sample_weight=np.r_[np.zeros(36), np.ones(4)]
+        )
+
+
 def test_warm_start_continues_from_the_current_weights():
     X, y = toy_sequences()
     clf = small_classifier(warm_start=True, max_iter=2).fit(X, y)
@@ -365,6 +393,80 @@ def test_warm_start_continues_from_the_current_weights():
     cold = small_classifier(max_iter=2).fit(X, y)
     cold.fit(X, y)
     assert cold.n_iter_ == 2
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"hidden_layer_sizes": (3,)},
+        {"bidirectional": False},
+        {"reset_after": False},
+        {"pooling": "max"},
+        {"conv_layers": ((4, 3),)},
+        {"dtype": "float64"},
+        {"embedding_dim": 4},
+    ],
+    ids=lambda change: next(iter(change)),
+)
+def test_a_changed_architecture_is_refused_until_it_is_set_back(change):
+    """set_params after fit must not silently keep the old network (warm_start) or reach
+    it with the new settings (predict); a refused call leaves the model usable."""
+    X, y = toy_sequences()
+    clf = small_classifier(warm_start=True, max_iter=1).fit(X, y)
+    [(name, value)] = change.items()
+    fitted_value = clf.get_params()[name]
+    proba, params = clf.predict_proba(X), clf.network_.params.copy()
+    clf.set_params(**change)
+    mismatch = re.escape(f"do not match its fitted network: {name}={value!r}")
+    with pytest.raises(ValueError, match=mismatch + r".*or start again with warm_start=False"):
+        clf.fit(X, y)
+    with pytest.raises(ValueError, match=mismatch + r".*or start again with fit"):
+        clf.partial_fit(X, y)
+    for method in (clf.predict, clf.predict_proba, clf.gate_activations):
+        with pytest.raises(ValueError, match=mismatch + r".*Set them back, or fit again"):
+            method(X)
+    np.testing.assert_array_equal(clf.network_.params, params)
+    clf.set_params(**{name: fitted_value})
+    np.testing.assert_array_equal(clf.predict_proba(X), proba)
+
+
+@pytest.mark.parametrize(
+    "change, problem",
+    [
+        ({"output": "sequence"}, "output='sequence' but the network has 'last'"),
+        ({"linear_skip": False}, "the estimator has no linear skip but the network has one"),
+    ],
+)
+def test_the_regressor_refuses_a_changed_architecture(change, problem):
+    X, y = toy_sequences()
+    targets = np.array([len(x) for x in X], dtype=float)
+    reg = small_regressor(warm_start=True, max_iter=1).fit(X, targets)
+    reg.set_params(**change)
+    with pytest.raises(ValueError, match=re.escape(problem)):
+        reg.fit(X, targets)
+    with pytest.raises(ValueError, match=re.escape(problem)):
+        reg.predict(X)
+
+
+@pytest.mark.parametrize(
+    "refused_fit, message",
+    [
+        (lambda X, y: dict(X=X, y=np.full(len(y), "up")), "at least 2 classes"),
+        (lambda X, y: dict(X=X, y=y, sample_weight=-np.ones(len(y))), "Negative values"),
+        (lambda X, y: dict(X=[np.c_[x, x] for x in X], y=y[::-1], sample_weight=[1]), "shape"),
+    ],
+    ids=["one class", "negative weights", "wrong weights"],
+)
+def test_a_refused_fit_leaves_the_fitted_model_as_it_was(refused_fit, message):
+    X, y = toy_sequences()
+    y = np.where(np.arange(len(y)) % 3 == 0, "sideways", y)
+    clf = small_classifier(max_iter=2).fit(X, y)
+    attributes, proba = dict(vars(clf)), clf.predict_proba(X)
+    with pytest.raises(ValueError, match=message):
+        clf.fit(**refused_fit(X, y))
+    assert vars(clf).keys() == attributes.keys()
+    assert all(vars(clf)[name] is value for name, value in attributes.items())
+    np.testing.assert_array_equal(clf.predict_proba(X), proba)
 
 
 def test_early_stopping_restores_the_best_weights():
@@ -672,6 +774,33 @@ def test_class_weight_and_sample_weight_change_the_model():
     assert balanced.predict_proba(X)[:, 1].mean() > plain.predict_proba(X)[:, 1].mean()
 
 
+def test_class_weight_applies_to_calls_whose_labels_lack_a_weighted_class():
+    X, y = toy_sequences()
+    labels = ["down", "up", "sideways"]
+    weighted = small_classifier(class_weight={"sideways": 5.0, "up": 3.0})
+    weighted.partial_fit(X, y, classes=labels)
+    as_sample_weight = small_classifier().partial_fit(
+        X, y, classes=labels, sample_weight=np.where(y == "up", 3.0, 1.0)
+    )
+    np.testing.assert_array_equal(weighted.network_.params, as_sample_weight.network_.params)
+
+
+@pytest.mark.parametrize(
+    "class_weight, message",
+    [
+        ({"up": -1.0}, "finite, non-negative numbers"),
+        ({"up": np.inf}, "finite, non-negative numbers"),
+        ({"up": np.nan}, "finite, non-negative numbers"),
+        ({"up": "heavy"}, "finite, non-negative numbers"),
+        ({"sideways": 2.0}, r"labels that are not classes: \['sideways'\]"),
+    ],
+)
+def test_a_bad_class_weight_is_named(class_weight, message):
+    X, y = toy_sequences()
+    with pytest.raises(ValueError, match="class_weight .*" + message):
+        small_classifier(class_weight=class_weight).fit(X, y)
+
+
 def test_fitted_attributes_follow_mlp():
     X, y = toy_sequences()
     clf = small_classifier(hidden_layer_sizes=(6, 4), bidirectional=True).fit(X, y)
@@ -837,6 +966,8 @@ def test_regressor_many_to_many_on_ragged_sequences():
     np.testing.assert_allclose(as_array[0, : len(X[0])], predictions[0], rtol=1e-6)
     with pytest.raises(ValueError, match="time steps but input sequence"):
         reg.fit(X, [t[:-1] if len(t) > 3 else t for t in y])
+    with pytest.raises(ValueError, match=r"sample_weight.shape == \(3,\), expected \(60,\)"):
+        reg.score(X, y, sample_weight=np.ones(3))
 
 
 def test_classifies_real_text_in_a_tokenizer_pipeline():
@@ -1534,6 +1665,25 @@ def test_sequence_labels_may_come_padded_in_an_array():
     assert from_array.score(X_array, padded_y) == from_array.score(X, y)
 
 
+def test_sequence_labels_as_a_padded_object_array_mean_what_a_string_array_means():
+    # pandas gives object arrays, with None past each sequence's end; a 1-D object array
+    # is a ragged list of label rows
+    X, y = step_labelling(20)
+    longest = max(map(len, y))
+    padded = np.full((20, longest), None, dtype=object)
+    ragged = np.empty(20, dtype=object)
+    for i, labels in enumerate(y):
+        padded[i, : len(labels)] = labels
+        ragged[i] = labels
+    models = [
+        GRUClassifier((3,), output="sequence", max_iter=2, random_state=0).fit(X, labels)
+        for labels in (y, padded, padded.astype(str), ragged)
+    ]
+    for model in models[1:]:
+        np.testing.assert_array_equal(model.network_.params, models[0].network_.params)
+    assert models[0].score(X, padded) == models[0].score(X, y)
+
+
 def test_sequence_labelling_weights_every_step_of_a_sequence():
     X, y = step_labelling(40)
     clf = GRUClassifier((4,), output="sequence", max_iter=2, random_state=0).fit(X, y)
@@ -1543,6 +1693,10 @@ def test_sequence_labelling_weights_every_step_of_a_sequence():
         w * len(c) for w, c in zip(weights, correct)
     )
     assert clf.score(X, y, sample_weight=weights) == pytest.approx(expected)
+    with pytest.raises(ValueError, match=r"sample_weight.shape == \(39,\), expected \(40,\)"):
+        clf.score(X, y, sample_weight=weights[:39])
+    with pytest.raises(ValueError, match="Negative values in data passed to `sample_weight`"):
+        clf.score(X, y, sample_weight=-weights)
 
 
 def test_sequence_labelling_does_not_depend_on_the_batch_and_round_trips(tmp_path):

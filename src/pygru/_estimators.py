@@ -6,6 +6,7 @@ scikit-learn API. The model is a ``GRUNetwork`` (``_network``), the updates come
 ``sklearn.neural_network.MLPClassifier``; layer options follow Keras' ``GRU``.
 """
 
+import contextlib
 import copy
 import inspect
 import time
@@ -470,48 +471,55 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
     ):
         """Train on (X, y); ``validation_data`` is the user's (X_val, y_val, sample_weight_val)
         for early stopping, None to hold out ``validation_fraction`` of X."""
-        hidden_layer_sizes = self._check_settings()
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y is None"
+        # A refused call (bad input or settings) leaves a fitted model as it was.
+        with self._unchanged_if_refused():
+            hidden_layer_sizes = self._check_settings()
+            device_module(self.device)  # a device that is not there is refused here
+            if y is None:
+                raise ValueError(
+                    f"{type(self).__name__} requires y to be passed, but the target y is None"
+                )
+            validation_data = self._check_validation_data(validation_data)
+            first_call = not hasattr(self, "network_") or (not self.warm_start and not incremental)
+            if not first_call:
+                self._check_matches_network(
+                    ". Set them back to continue training, or start again with "
+                    + ("fit" if incremental else "warm_start=False")
+                )
+            padded, lengths = self._padded_input(X, reset=first_call)
+            targets = self._prepare_targets(y, lengths, first_call, classes)
+            sample_weight = self._sample_weight(
+                self._check_sample_weight(sample_weight, len(padded)), targets
             )
-        validation_data = self._check_validation_data(validation_data)
-        first_call = not hasattr(self, "network_") or (not self.warm_start and not incremental)
-        if not first_call and tuple(self.network_.hidden_layer_sizes) != hidden_layer_sizes:
-            raise ValueError(
-                "hidden_layer_sizes changed since the model was fitted "
-                f"({self.network_.hidden_layer_sizes} -> {hidden_layer_sizes}); "
-                "refit without warm_start"
+            holds_out_last = (
+                self.early_stopping
+                and self.validation_split == "last"
+                and validation_data is None
+                and not incremental
             )
-        padded, lengths = self._padded_input(X, reset=first_call)
-        targets = self._prepare_targets(y, lengths, first_call, classes)
-        sample_weight = self._sample_weight(
-            self._check_sample_weight(sample_weight, len(padded)), targets
-        )
-        holds_out_last = (
-            self.early_stopping
-            and self.validation_split == "last"
-            and validation_data is None
-            and not incremental
-        )
-        n_held_out = self._n_held_out_last(len(padded)) if holds_out_last else 0
-        if first_call:
-            # The statistics come from the training sequences only: a time-ordered
-            # validation part must not leak into them.
-            fitted = slice(0, len(padded) - n_held_out)
-            weight = None if sample_weight is None else sample_weight[fitted]
-            if self.embedding_dim is None:
-                self._fit_input_transform(padded[fitted], lengths[fitted], weight)
-            self._fit_target_transform(targets[fitted], lengths[fitted], weight)
-        targets = self._training_targets(targets)
-        X, lengths = self._network_input(X, padded, lengths)
-        if first_call:
-            self._rng = _make_rng(self.random_state)
-            self._initialize(hidden_layer_sizes, self._rng, self._linear_steps(lengths))
+            n_held_out = self._n_held_out_last(len(padded)) if holds_out_last else 0
+            if first_call:
+                # The statistics come from the training sequences only: a time-ordered
+                # validation part must not leak into them.
+                fitted = slice(0, len(padded) - n_held_out)
+                weight = None if sample_weight is None else sample_weight[fitted]
+                if self.embedding_dim is None:
+                    self._fit_input_transform(padded[fitted], lengths[fitted], weight)
+                self._fit_target_transform(targets[fitted], lengths[fitted], weight)
+            targets = self._training_targets(targets)
+            X, lengths = self._network_input(X, padded, lengths)
+            if first_call:
+                self._rng = _make_rng(self.random_state)
+                self._initialize(hidden_layer_sizes, self._rng, self._linear_steps(lengths))
+            train, validation = self._split_validation(
+                X, lengths, targets, validation_data, n_held_out, incremental
+            )
+            if sample_weight is not None and not sample_weight[train].any():
+                raise ValueError(
+                    "sample_weight is zero for every sequence left for training after the "
+                    "validation split: nothing to learn from"
+                )
         xp = self._use_device(training=True)
-        train, validation = self._split_validation(
-            X, lengths, targets, validation_data, n_held_out, incremental
-        )
         linear_start = None
         if first_call and self.network_.linear_steps:
             self._fit_linear_skip(X, lengths, targets, sample_weight, train)
@@ -535,6 +543,19 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 X, lengths, targets, sample_weight, train, linear_start
             )
         return self
+
+    @contextlib.contextmanager
+    def _unchanged_if_refused(self):
+        """Undo the attributes a block set if it raises: a fit call refused while checking
+        and preparing its data must not leave a fitted model half overwritten (its
+        ``classes_`` from the refused labels, say)."""
+        attributes = self.__dict__.copy()
+        try:
+            yield
+        except Exception:
+            self.__dict__.clear()
+            self.__dict__.update(attributes)
+            raise
 
     def _check_validation_data(self, validation_data):
         """``validation_data`` if the user gave a validation set, else None."""
@@ -791,11 +812,23 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         if unknown:
             raise ValueError(f"arrays {unknown} do not fit a {type(self).__name__}")
 
-    def _check_matches_network(self):
-        """Raise a ValueError unless the hyper-parameters and fitted attributes that
-        prediction reads describe ``network_`` (``set_params`` after fit can break that)."""
+    def _check_matches_network(self, remedy=""):
+        """Raise a ValueError, ending with ``remedy``, unless the hyper-parameters and
+        fitted attributes describe ``network_`` (``set_params`` after fit can break that)."""
         network = self.network_
         problems = []
+        hidden_layer_sizes = self._check_settings()
+        if hidden_layer_sizes != tuple(network.hidden_layer_sizes):
+            problems.append(
+                f"hidden_layer_sizes={self.hidden_layer_sizes!r} but the network has "
+                f"{tuple(network.hidden_layer_sizes)!r}"
+            )
+        for name in ("bidirectional", "reset_after"):
+            if bool(getattr(self, name)) != bool(getattr(network, name)):
+                problems.append(
+                    f"{name}={getattr(self, name)!r} but the network has "
+                    f"{getattr(network, name)!r}"
+                )
         if np.dtype(self.dtype) != network.dtype:
             problems.append(f"dtype={self.dtype!r} but the network is {network.dtype.name}")
         output = self._output_mode()
@@ -847,6 +880,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             raise ValueError(
                 "the estimator's parameters do not match its fitted network: "
                 + "; ".join(problems)
+                + remedy
             )
 
     def _train(
@@ -1054,6 +1088,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         order = train[self._rng.permutation(len(train))] if self.shuffle else train
         total = 0.0
         batches = self._minibatches(X, lengths, targets, sample_weight, order, batch_size)
+        n_read = 0
         warp = self.window_warp
         # A diverging fit overflows; the checks below stop it, and the fit says so clearly,
         # so NumPy's overflow warnings from inside pygru would only add noise.
@@ -1084,7 +1119,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 if average is not None:
                     average.update(self.network_.params)
                 total += loss * len(batch_lengths)
-        return total / len(order)
+                n_read += len(batch_lengths)
+        return total / n_read
 
     def _minibatches(self, X, lengths, targets, sample_weight, order, batch_size):
         """(X, lengths, targets, sample weights on the device or None, total weight) of each
@@ -1102,6 +1138,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             if self._output_mode() == "sequence":
                 batch_targets = batch_targets[:, : batch_lengths.max()]
             host_weights = None if sample_weight is None else sample_weight[host_batch]
+            if host_weights is not None and not host_weights.any():
+                continue  # every sequence of the batch is left out by its weight of 0
             weights = None if host_weights is None else xp.asarray(host_weights)
             # As MLP: the L2 term is divided by the batch's total weight, so that a weight of
             # k acts as k copies of a sequence.
@@ -1112,7 +1150,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         """What training minimises (the loss with its L2 terms, summed as ``_run_epoch``
         sums it), for the network's current weights on the sequences ``train``, without
         dropout and without changing the weights."""
-        total = 0.0
+        total, n_read = 0.0, 0
         for batch_X, batch_lengths, batch_targets, weights, batch_weight in self._minibatches(
             X, lengths, targets, sample_weight, train, batch_size
         ):
@@ -1120,7 +1158,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             loss, _ = self._loss(output, batch_targets, weights, batch_lengths)
             loss += self._l2_penalty(batch_weight)
             total += loss * len(batch_lengths)
-        return total / len(train)
+            n_read += len(batch_lengths)
+        return total / n_read
 
     def _warn_training_raised_the_loss(self, trained_objective, initial_objective):
         unit = self._loss_unit()
@@ -1193,7 +1232,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         return min(_PREDICT_BATCH, max(_PREDICT_MIN_BATCH, _PREDICT_CHUNK_BYTES // row_bytes))
 
     def _predict_network(self, X):
-        check_is_fitted(self, "network_")
+        self._check_fitted_network()
         X, lengths = self._validate_sequences(X)
         self._use_device(training=False)
         return self._forward_all(X, lengths), lengths
@@ -1225,10 +1264,16 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         >>> sorted(activations[0]["forward"]), activations[0]["forward"]["z"].shape
         (['h', 'n', 'r', 'z'], (2, 5, 3))
         """
-        check_is_fitted(self, "network_")
+        self._check_fitted_network()
         X, lengths = self._validate_sequences(X)
         xp = self._use_device(training=False)
         return self.network_.gate_activations(xp.asarray(X), lengths)
+
+    def _check_fitted_network(self):
+        """Refuse to predict unless fitted, with the parameters the network was fitted
+        with."""
+        check_is_fitted(self, "network_")
+        self._check_matches_network(". Set them back, or fit again")
 
     @property
     def loss_(self):
@@ -1987,8 +2032,30 @@ default="zeros"
     def _sample_weight(self, sample_weight, targets):
         if self.class_weight is None:
             return sample_weight
-        weights = compute_sample_weight(self.class_weight, self.classes_[targets])
+        if self.class_weight == "balanced":
+            weights = compute_sample_weight("balanced", self.classes_[targets])
+        else:
+            weights = self._weight_of_each_class()[targets]
         return weights if sample_weight is None else weights * sample_weight
+
+    def _weight_of_each_class(self):
+        """The dict ``class_weight`` as one weight per entry of ``classes_`` (1 where the
+        dict has none), so that a call whose labels lack a weighted class still applies
+        it to the others."""
+        classes = set(self.classes_)
+        unknown = [label for label in self.class_weight if label not in classes]
+        if unknown:
+            raise ValueError(
+                f"class_weight has weights for labels that are not classes: {unknown}; "
+                f"the classes are {self.classes_}"
+            )
+        weights = np.array([self.class_weight.get(label, 1.0) for label in self.classes_])
+        if weights.dtype.kind not in "iuf" or not np.all(np.isfinite(weights) & (weights >= 0)):
+            raise ValueError(
+                "class_weight must map labels to finite, non-negative numbers, got "
+                f"{self.class_weight!r}"
+            )
+        return weights.astype(np.float64)
 
     def _n_outputs(self):
         return len(self.classes_)
@@ -2123,11 +2190,10 @@ default="zeros"
         logits, lengths = self._predict_network(X)
         valid = _sequences.valid_steps(lengths, logits.shape[1])
         truth = np.concatenate(_sequence_labels(y, lengths))
-        weights = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
         return accuracy_score(
             truth,
             self.classes_[logits.argmax(axis=-1)[valid]],
-            sample_weight=_per_step(weights, valid),
+            sample_weight=_per_step(self._check_sample_weight(sample_weight, len(lengths)), valid),
         )
 
     def _shaped(self, values, X, lengths):
@@ -3014,7 +3080,7 @@ default="zeros"
         predictions, lengths = self._predict_targets(X)
         targets = _sequences.to_padded_targets(y, lengths, dtype=np.float64)
         valid = _sequences.valid_steps(lengths, predictions.shape[1])
-        weights = _per_step(None if sample_weight is None else np.asarray(sample_weight), valid)
+        weights = _per_step(self._check_sample_weight(sample_weight, len(lengths)), valid)
         return r2_score(targets[valid], predictions[valid], sample_weight=weights)
 
     def _predict_targets(self, X):
@@ -3108,7 +3174,8 @@ def _sequence_labels(y, lengths):
     """Each sequence's labels, one per time step: a list of 1-D arrays of ``lengths[i]``
     labels, from a list of 1-D arrays of exactly those lengths or from a 2-D array whose
     entries past each sequence's length are ignored (padding, of any value)."""
-    if isinstance(y, (list, tuple)) or (isinstance(y, np.ndarray) and y.dtype == object):
+    ragged_array = isinstance(y, np.ndarray) and y.dtype == object and y.ndim == 1
+    if isinstance(y, (list, tuple)) or ragged_array:
         rows, padded = [np.asarray(row) for row in y], False
     else:
         rows, padded = np.asarray(y), True
