@@ -13,6 +13,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from pygru import GRUClassifier, GRURegressor
+from pygru._sequences import feature_statistics
 from pygru.datasets import load_airline, load_italy_power_demand, make_windows
 from pygru.preprocessing import SequenceImputer, SequenceScaler
 
@@ -148,6 +149,18 @@ def test_per_feature_is_standard_scaler_on_the_valid_steps(with_mean, with_std):
         valid_rows(out), reference.transform(valid_rows(sequences)), rtol=1e-12, atol=1e-12
     )
     np.testing.assert_allclose(valid_rows(scaler.inverse_transform(out)), valid_rows(sequences))
+
+
+@pytest.mark.parametrize("size", [1e-15, 1e-300, 1.0, 1e6])
+def test_a_feature_is_constant_only_at_the_rounding_level_of_its_values(size):
+    # The test is relative, as StandardScaler's: tiny values are scaled like any other.
+    rows = size * np.array([[1.0, 5.0], [2.0, 5.0], [3.0, 5.0], [4.0, 5.0]])
+    reference = StandardScaler().fit(rows)
+    for per in ("feature", "sequence"):
+        out = SequenceScaler(per=per).fit_transform(rows[np.newaxis])[0]
+        np.testing.assert_allclose(out, reference.transform(rows), rtol=1e-9, atol=1e-12)
+    mean, scale = feature_statistics(rows[np.newaxis], np.array([4]))
+    np.testing.assert_allclose(scale, reference.scale_, rtol=1e-9)
 
 
 def test_per_feature_fits_on_the_valid_steps_only():

@@ -274,11 +274,19 @@ def feature_statistics(padded, lengths, sample_weight=None):
     mean = _column_sum(_weighted(rows, weights) for rows, weights in blocks) / total
     blocks = _valid_step_blocks(padded, lengths, sample_weight)
     squares = (_weighted(np.square(rows - mean), weights) for rows, weights in blocks)
-    scale = np.sqrt(_column_sum(squares) / total)
-    # A spread at rounding level of the values is a constant feature.
-    constant = scale <= 10 * np.finfo(np.float64).eps * np.maximum(np.abs(mean), 1.0)
+    return mean, scale_of_spread(mean, np.sqrt(_column_sum(squares) / total))
+
+
+def scale_of_spread(mean, spread):
+    """The standard deviations ``spread`` as scales: 1 where a feature is constant, that is,
+    where its spread is at the rounding level of its mean (or it was never observed).
+
+    The test is relative, as scikit-learn's StandardScaler's is: a feature whose values
+    are all tiny (1e-15, 2e-15, ...) is not constant and is scaled like any other."""
+    scale = np.array(spread, dtype=np.float64)
+    constant = ~(scale > 10 * np.finfo(np.float64).eps * np.abs(mean))
     scale[constant] = 1.0
-    return mean, scale
+    return scale
 
 
 def _valid_step_blocks(padded, lengths, sample_weight=None):

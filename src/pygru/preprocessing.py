@@ -23,6 +23,7 @@ from sklearn.utils.validation import check_is_fitted
 from pygru._sequences import (
     _is_list_of_sequences,
     check_n_features,
+    scale_of_spread,
     to_padded_with_gaps,
     valid_steps,
 )
@@ -173,7 +174,9 @@ class SequenceScaler(_SequenceTransformer):
         if self.per == "feature":
             mean, self.var_ = _mean_and_variance(padded, observed, (0, 1), sample_weight)
             self.mean_ = _check_learnt(mean)
-            self.scale_ = _scale(mean, self.var_) if self.with_std else np.ones_like(mean)
+            self.scale_ = np.ones_like(mean)
+            if self.with_std:
+                self.scale_ = scale_of_spread(mean, np.sqrt(self.var_))
         return self
 
     def transform(self, X):
@@ -198,7 +201,7 @@ class SequenceScaler(_SequenceTransformer):
             mean, scale = self.mean_, self.scale_
         else:
             mean, var = _mean_and_variance(padded, _observed(padded, lengths), 1)
-            mean, scale = mean[:, np.newaxis], _scale(mean, var)[:, np.newaxis]
+            mean, scale = mean[:, np.newaxis], scale_of_spread(mean, np.sqrt(var))[:, np.newaxis]
         if self.with_mean:
             padded -= mean
         if self.with_std:
@@ -381,15 +384,6 @@ def _check_learnt(mean):
             "sequences have sample_weight 0) at every time step of every sequence."
         )
     return mean
-
-
-def _scale(mean, variance):
-    """Standard deviations, with 1 where a feature is constant (or never observed)."""
-    scale = np.sqrt(variance)
-    # A spread at rounding level of the values is a constant feature, as in feature_statistics.
-    constant = ~(scale > 10 * np.finfo(np.float64).eps * np.maximum(np.abs(mean), 1.0))
-    scale[constant] = 1.0
-    return scale
 
 
 def _fill_along_time(padded, observed, method):
