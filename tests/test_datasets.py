@@ -234,6 +234,14 @@ def test_read_ts_gzip_and_file_objects(tmp_path):
     X_lines, _, _ = parse_ts(text.splitlines())
     np.testing.assert_array_equal(X_gz, X_obj)
     np.testing.assert_array_equal(X_gz, X_lines)
+    # a byte-order mark, as some editors write, and a file opened in text mode
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    np.testing.assert_array_equal(read_ts(path)[0], X_gz)
+    for encoding in ("utf-8", "utf-8-sig"):
+        with open(path, encoding=encoding) as handle:
+            np.testing.assert_array_equal(read_ts(handle)[0], X_gz)
+    with pytest.raises(TypeError, match="file must be a path or an open file, got NoneType"):
+        read_ts(None)
 
 
 # HEADER + one label line + @data: the first data line is line 7
@@ -250,6 +258,7 @@ TWO_DIMS = "@dimensions 2\n@classLabel true a\n@data\n"  # data from line 4
         ("@univariate maybe\n@data\n1:a\n", r"line 1: @univariate must be 'true' or 'false'"),
         ("@seriesLength -3\n@data\n1\n", r"line 1: @seriesLength needs one positive integer"),
         ("@seriesLength\n@data\n1\n", r"line 1: @seriesLength needs one positive integer"),
+        ("@seriesLength \u00b2\n@data\n1\n", r"line 1: @seriesLength needs one positive integer"),
         ("@classLabel true\n@data\n1:a\n", r"line 1: @classLabel true needs the class labels"),
         ("@classLabel yes a b\n@data\n1:a\n", r"line 1: @classLabel must be"),
         ("@problemName\n@data\n1\n", r"line 1: @problemName needs a name"),

@@ -34,7 +34,13 @@ def test_bad_patch_size_is_a_usage_error(bad, capsys):
 
 @pytest.mark.parametrize(
     "option, bad",
-    [("--hidden", "0"), ("--hidden", "-3"), ("--epochs", "0"), ("--epochs", "2.5")]
+    [
+        ("--hidden", "0"),
+        ("--hidden", "-3"),
+        ("--hidden", "\u00b2"),
+        ("--epochs", "0"),
+        ("--epochs", "2.5"),
+    ]
     + [("--seed", "-1"), ("--seed", str(2**32)), ("--seed", "x")],
 )
 def test_bad_numbers_are_usage_errors_not_tracebacks(option, bad, capsys):

@@ -19,13 +19,13 @@ from pygru.datasets import UCR_DATASETS, load_ucr
 
 
 def _positive_int(text):
-    if not text.isdigit() or int(text) < 1:
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
     return int(text)
 
 
 def _seed(text):
-    if not text.isdigit() or int(text) > 2**32 - 1:
+    if not (text.isascii() and text.isdigit()) or int(text) > 2**32 - 1:
         raise argparse.ArgumentTypeError(f"expected an integer from 0 to 2**32 - 1, got {text!r}")
     return int(text)
 
@@ -33,7 +33,7 @@ def _seed(text):
 def _patch_size(text):
     if text == "auto":
         return text
-    if not text.isdigit() or int(text) < 1:
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
         raise argparse.ArgumentTypeError(f'expected a positive integer or "auto", got {text!r}')
     return int(text)
 

@@ -13,7 +13,7 @@ def decode_text(raw, source):
         except (OSError, EOFError, zlib.error) as exc:
             raise ValueError(f"{source}: corrupt or truncated gzip data ({exc})") from None
     try:
-        return raw.decode("utf-8")
+        return raw.decode("utf-8-sig")  # without the byte-order mark some editors write
     except UnicodeDecodeError as exc:
         raise ValueError(f"{source}: not UTF-8 text ({exc})") from None
 

@@ -48,10 +48,10 @@ def read_ts(file):
 
     Parameters
     ----------
-    file : str, os.PathLike or binary file object
-        Path of the file, or an open binary file. Content that starts with the
-        gzip magic bytes is decompressed transparently, so ``.ts.gz`` files
-        need no special handling.
+    file : str, os.PathLike or file object
+        Path of the file, or an open file (binary, or text already decoded).
+        Binary content that starts with the gzip magic bytes is decompressed
+        transparently, so ``.ts.gz`` files need no special handling.
 
     Returns
     -------
@@ -74,6 +74,8 @@ def read_ts(file):
     ------
     ValueError
         If the file is malformed; the message names the file and line.
+    TypeError
+        If ``file`` is neither a path nor an open file.
 
     See Also
     --------
@@ -96,9 +98,15 @@ def read_ts(file):
         source = os.fsdecode(file)
         with open(file, "rb") as handle:
             raw = handle.read()
-    else:
+    elif callable(getattr(file, "read", None)):
         source = str(getattr(file, "name", "<file>"))
         raw = file.read()
+        if isinstance(raw, str):  # a file opened in text mode: already decoded
+            return parse_ts(io.StringIO(raw.removeprefix("\ufeff")), source=source)
+    else:
+        raise TypeError(
+            f"file must be a path or an open file, got {type(file).__name__}: {file!r}"
+        )
     return parse_ts(io.StringIO(decode_text(raw, source)), source=source)
 
 
@@ -199,7 +207,11 @@ def _parse_header(lines, source):
         elif key in _BOOLEAN_TAGS:
             header[_BOOLEAN_TAGS[key]] = _parse_bool(tag, values, where)
         elif key in _INTEGER_TAGS:
-            if len(values) != 1 or not values[0].isdigit() or int(values[0]) < 1:
+            if (
+                len(values) != 1
+                or not (values[0].isascii() and values[0].isdigit())
+                or int(values[0]) < 1
+            ):
                 raise ValueError(f"{where}: {tag} needs one positive integer")
             header[_INTEGER_TAGS[key]] = int(values[0])
         elif key == "classlabel":
