@@ -525,6 +525,19 @@ def test_movie_reviews_bad_threshold(threshold, error):
         load_movie_reviews(threshold=threshold)
 
 
+@pytest.mark.parametrize(
+    "load, threshold, left",
+    [
+        (load_movie_reviews, 3.9, "1 positive and 0 negative"),
+        (load_tweets, 3.5, "1 positive and 9 negative"),
+        (load_tweets, 4, "0 positive and 0 negative"),
+    ],
+)
+def test_a_threshold_that_leaves_too_few_texts_says_so(load, threshold, left):
+    with pytest.raises(ValueError, match=f"threshold={threshold} .* leaves {left} texts"):
+        load(threshold=threshold)
+
+
 def test_tweets():
     X_train, y_train, X_test, y_test = load_tweets(return_X_y=True)
     assert (len(X_train), len(X_test)) == (2745, 687)

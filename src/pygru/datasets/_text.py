@@ -149,19 +149,28 @@ def _load_vader(name, filename, summary, citation, threshold, test_size, random_
         raise TypeError(f"threshold must be a number, got {threshold!r}")
     if not 0 <= threshold <= 4:
         raise ValueError(f"threshold must be in [0, 4], got {threshold}")
-    texts, ratings = _read_ground_truth(filename)
-    keep = (np.abs(ratings) >= threshold) & (ratings != 0)
+    texts, all_ratings = _read_ground_truth(filename)
+    keep = (np.abs(all_ratings) >= threshold) & (all_ratings != 0)
     texts = [text for text, kept in zip(texts, keep) if kept]
-    ratings = ratings[keep]
+    ratings = all_ratings[keep]
     labels = (ratings > 0).astype(np.int64)
-    X_train, X_test, y_train, y_test, rating_train, rating_test = train_test_split(
-        texts,
-        labels,
-        ratings,
-        test_size=test_size,
-        random_state=random_state,
-        stratify=labels,
-    )
+    try:
+        X_train, X_test, y_train, y_test, rating_train, rating_test = train_test_split(
+            texts,
+            labels,
+            ratings,
+            test_size=test_size,
+            random_state=random_state,
+            stratify=labels,
+        )
+    except ValueError as error:
+        positive = int(labels.sum())
+        raise ValueError(
+            f"threshold={threshold} with test_size={test_size} cannot be split: it leaves "
+            f"{positive} positive and {len(labels) - positive} negative texts (the largest "
+            f"|rating| is {np.abs(all_ratings).max():g}), and the "
+            f"stratified split says: {error}"
+        ) from None
     if return_X_y:
         return X_train, y_train, X_test, y_test
     description = "\n".join(
