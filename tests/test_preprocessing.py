@@ -128,6 +128,16 @@ def test_the_input_is_not_changed(transformer):
     np.testing.assert_array_equal(padded, copy)
 
 
+@pytest.mark.parametrize("transformer", TRANSFORMERS, ids=repr)
+def test_pandas_missing_values_are_gaps(transformer):
+    pandas = pytest.importorskip("pandas")
+    values = np.array([[1.0, np.nan, 3.0, 4.0], [2.0, 2.0, 5.0, np.nan]])
+    frame = pandas.DataFrame(values, dtype="Float64")  # a nullable dtype: pd.NA, not NaN
+    np.testing.assert_array_equal(
+        clone(transformer).fit_transform(frame), clone(transformer).fit_transform(values)
+    )
+
+
 # ------------------------------------------------------------------------ SequenceScaler
 @pytest.mark.parametrize("with_mean", [True, False])
 @pytest.mark.parametrize("with_std", [True, False])

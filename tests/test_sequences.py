@@ -183,6 +183,19 @@ def test_object_values_that_are_not_numbers_are_rejected_as_scikit_learn_does():
         to_padded(X)
 
 
+def test_pandas_nullable_dtypes_read_pd_na_as_nan():
+    pandas = pytest.importorskip("pandas")
+    values = [[1.0, 2.0, 3.0], [4.0, 5.0, None]]
+    expected, expected_lengths = to_padded(np.array(values, dtype=float))
+    for dtype in ("Float64", "float64"):
+        padded, lengths = to_padded(pandas.DataFrame(values, dtype=dtype))
+        np.testing.assert_array_equal(padded, expected)
+        np.testing.assert_array_equal(lengths, expected_lengths)
+    with_gap = pandas.DataFrame([[1.0, None, 3.0]], dtype="Float64")
+    with pytest.raises(ValueError, match="time step 1 is NaN inside the sequence"):
+        to_padded(with_gap)
+
+
 def test_error_messages_use_the_given_name():
     with pytest.raises(ValueError, match=r"X_val contains NaN"):
         to_padded(np.array([[NAN, 1.0]]), name="X_val")

@@ -554,6 +554,12 @@ def _as_real_array(value, name):
         array = np.asarray(value)
     except ValueError as exc:
         raise ValueError(f"{name} must be a rectangular array of numbers: {exc}") from exc
+    if array.dtype == object and callable(getattr(value, "to_numpy", None)):
+        # pandas' nullable dtypes ("Float64", "Int64") mark a missing value with pd.NA
+        try:
+            array = value.to_numpy(dtype=np.float64, na_value=np.nan)
+        except (TypeError, ValueError):
+            pass  # not numbers: the conversion below says why
     if array.dtype == object:
         # Object arrays of numbers (e.g. from pandas) are fine; scikit-learn accepts them too.
         try:
