@@ -313,3 +313,7 @@ def test_matmul_refuses_mismatched_arguments():
         matmul(np.ones((2, 3)), np.ones((3, 2), np.float32))
     with pytest.raises(ValueError, match="a must be 2-dimensional"):
         matmul(np.ones(3), np.ones((3, 2)))
+    with pytest.raises(TypeError, match="a must be a NumPy or CuPy array .*, got list"):
+        matmul([[1.0]], np.ones((1, 1)))
+    with pytest.raises(TypeError, match="b must have dtype .* in native byte order, got >f8"):
+        matmul(np.ones((1, 1)), np.ones((1, 1), ">f8"))

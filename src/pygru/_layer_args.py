@@ -135,8 +135,14 @@ def check_layer_arguments(
 def check_dtype_and_shape(name, array, ndim=None, shape=None, dtype=None):
     """Refuse an array (NumPy or CuPy) that is not float32/float64 of ``dtype`` (if given)
     with ``ndim`` dimensions or exactly ``shape``; the errors name the argument."""
+    if not hasattr(array, "dtype") or not hasattr(array, "ndim"):
+        raise TypeError(
+            f"{name} must be a NumPy or CuPy array of float32 or float64, got "
+            f"{type(array).__name__}"
+        )
     if array.dtype not in _FLOAT_DTYPES:
-        raise TypeError(f"{name} must have dtype float32 or float64, got {array.dtype}")
+        native = " in native byte order" if array.dtype.byteorder not in "=|" else ""
+        raise TypeError(f"{name} must have dtype float32 or float64{native}, got {array.dtype}")
     if dtype is not None and array.dtype != dtype:
         raise TypeError(
             f"{name} has dtype {array.dtype} but x has dtype {dtype}: "
