@@ -178,6 +178,7 @@ def test_inverse_transform_round_trip():
         [None],
         ["a", None],
     ]
+    assert sequencer.inverse_transform(sequencer.transform([])) == []
 
 
 def test_inverse_transform_rejects_bad_ids():

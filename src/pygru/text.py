@@ -231,7 +231,7 @@ class TokenSequencer(TransformerMixin, BaseEstimator):
             The tokens of each row without its padding; an OOV id becomes None.
         """
         check_is_fitted(self)
-        ids = check_array(X, dtype=None)
+        ids = check_array(X, dtype=None, ensure_min_samples=0)  # transform([]) round-trips
         if ids.dtype.kind not in "iu":
             raise ValueError(f"X must hold integer token ids; got dtype {ids.dtype}.")
         if ids.size and (ids.min() < 0 or ids.max() >= self.vocabulary_size_):
