@@ -173,6 +173,17 @@ def test_a_feature_is_constant_only_at_the_rounding_level_of_its_values(size):
     np.testing.assert_allclose(scale, reference.scale_, rtol=1e-9)
 
 
+@pytest.mark.parametrize("per", ["feature", "sequence"])
+def test_values_whose_spread_overflows_are_refused(per):
+    # They used to be scaled by inf: every output 0, with only a RuntimeWarning.
+    X = np.array([[[1.0, 1e200], [2.0, -1e200], [3.0, 1e200]]])
+    with (
+        np.errstate(over="ignore"),
+        pytest.raises(ValueError, match=r"feature\(s\) \[1\] overflows"),
+    ):
+        SequenceScaler(per=per).fit_transform(X)
+
+
 def test_per_feature_fits_on_the_valid_steps_only():
     """Statistics of the sequences' own steps: neither padding nor gaps count, and a
     sequence's weight is its number of copies."""

@@ -284,6 +284,11 @@ def scale_of_spread(mean, spread):
     The test is relative, as scikit-learn's StandardScaler's is: a feature whose values
     are all tiny (1e-15, 2e-15, ...) is not constant and is scaled like any other."""
     scale = np.array(spread, dtype=np.float64)
+    if np.isinf(scale).any():
+        raise ValueError(
+            "X has values too large to standardise: the standard deviation of feature(s) "
+            f"{np.unique(np.nonzero(np.isinf(scale))[-1]).tolist()} overflows float64"
+        )
     constant = ~(scale > 10 * np.finfo(np.float64).eps * np.abs(mean))
     scale[constant] = 1.0
     return scale
