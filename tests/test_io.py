@@ -7,6 +7,7 @@ import json
 import os
 import pickle
 import re
+import stat
 import warnings
 import zipfile
 
@@ -192,6 +193,24 @@ def test_save_replaces_an_existing_file(tmp_path):
     clf, X = fitted_classifier()
     save(clf, path)
     assert_same_model(load(path), clf, X)
+    save(clf, os.fsencode(path))  # a bytes path, as open() takes
+    assert_same_model(load(path), clf, X)
+
+
+def test_a_saved_file_gets_the_mode_open_would_give_it(tmp_path):
+    # The atomic write's temporary file used to keep mkstemp's private 0600, so a model
+    # saved to shared storage could not be read by anyone else.
+    clf, _ = fitted_classifier()
+    umask = os.umask(0o022)
+    try:
+        save(clf, tmp_path / "new.npz")
+        (tmp_path / "old.npz").write_bytes(b"old")
+        os.chmod(tmp_path / "old.npz", 0o640)
+        save(clf, tmp_path / "old.npz")
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE(os.stat(tmp_path / "new.npz").st_mode) == 0o644
+    assert stat.S_IMODE(os.stat(tmp_path / "old.npz").st_mode) == 0o640
 
 
 @pytest.mark.parametrize("existing", [None, b"the model saved before"])
@@ -227,6 +246,14 @@ def test_saving_to_a_directory_or_into_a_missing_one_names_the_path_given(tmp_pa
     with pytest.raises(FileNotFoundError, match="does not exist") as info:
         save(clf, missing)
     assert info.value.filename == str(missing)
+    folder = f"{tmp_path / 'new folder'}{os.sep}"
+    with pytest.raises(IsADirectoryError, match="got a directory") as info:
+        save(clf, folder)
+    assert info.value.filename == folder
+    with pytest.raises(FileNotFoundError, match="got an empty one"):
+        save(clf, "")
+    with pytest.raises(TypeError, match="path must be a file path or a writable binary file"):
+        save(clf, 3)
     assert list(tmp_path.iterdir()) == []  # and nothing was written
 
 

@@ -73,7 +73,8 @@ import json
 import math
 import numbers
 import os
-import tempfile
+import secrets
+import stat
 import warnings
 import zipfile
 import zlib
@@ -150,18 +151,20 @@ def save(obj, path):
         hold pygru's estimators, ``pygru.text.TokenSequencer``, ``pygru.preprocessing``'s
         transformers, scikit-learn's ``StandardScaler`` and ``MinMaxScaler``, and
         ``"passthrough"``; these may also be saved on their own.
-    path : str, os.PathLike or writable binary file object
+    path : str, bytes, os.PathLike or writable binary file object
         Where to write. A path is written atomically (to a temporary file that then replaces
-        ``path``); no suffix is added.
+        ``path``, with the mode of the file it replaces, else the umask's); no suffix is
+        added.
 
     Raises
     ------
     TypeError
         ``obj`` or one of its steps is of another type (``FunctionTransformer``, a
         subclass, ...), or holds a value that cannot be stored without pickle; the message
-        names the step.
+        names the step. Also when ``path`` is neither a path nor a writable file.
     IsADirectoryError, FileNotFoundError
-        ``path`` is a directory, or names a directory that does not exist.
+        ``path`` is a directory (or ends with a separator), is empty, or names a directory
+        that does not exist.
 
     Notes
     -----
@@ -196,10 +199,14 @@ def save(obj, path):
     """
     metadata, arrays = _document(obj)
     document = json.dumps(metadata, allow_nan=False, indent=1).encode("utf-8")
-    if isinstance(path, (str, os.PathLike)):
-        _write_atomically(os.fspath(path), document, arrays)
-    else:
+    if isinstance(path, (str, bytes, os.PathLike)):
+        _write_atomically(os.fsdecode(path), document, arrays)
+    elif callable(getattr(path, "write", None)):
         _write_zip(path, document, arrays)
+    else:
+        raise TypeError(
+            f"path must be a file path or a writable binary file, got {type(path).__name__}"
+        )
 
 
 def _document(obj):
@@ -446,10 +453,17 @@ def _describe_array(array):
 
 
 def _write_atomically(path, document, arrays):
+    """Write to a new file beside ``path``, then rename it over ``path``: a failure never
+    leaves a half-written file or loses the one that was there. The file gets the mode
+    that ``open(path, "wb")`` would give it (that of the file it replaces, else the
+    umask's), not mkstemp's private 0600."""
     directory = os.path.dirname(os.path.abspath(path))
     _check_writable_path(path, directory)
-    handle, temporary = tempfile.mkstemp(prefix=".pygru-", suffix=".tmp", dir=directory)
+    temporary = os.path.join(directory, f".pygru-{secrets.token_hex(8)}.tmp")
+    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
+        if os.path.exists(path):
+            os.chmod(temporary, stat.S_IMODE(os.stat(path).st_mode))
         with os.fdopen(handle, "wb") as file:
             _write_zip(file, document, arrays)
         os.replace(temporary, path)
@@ -461,7 +475,9 @@ def _write_atomically(path, document, arrays):
 def _check_writable_path(path, directory):
     """Raise the error ``open(path, "wb")`` would, naming ``path`` rather than the temporary
     file that the atomic write creates beside it."""
-    if os.path.isdir(path):
+    if not path:
+        raise FileNotFoundError(errno.ENOENT, "save needs a file path, got an empty one", path)
+    if os.path.isdir(path) or path.endswith(tuple(filter(None, (os.sep, os.altsep)))):
         raise IsADirectoryError(errno.EISDIR, "save needs a file path, got a directory", path)
     if not os.path.isdir(directory):
         raise FileNotFoundError(errno.ENOENT, "the directory to save into does not exist", path)
