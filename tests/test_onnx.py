@@ -478,6 +478,20 @@ def test_bad_arguments_are_refused_clearly():
         to_onnx(estimator, opset="17")
 
 
+def test_unsigned_labels_are_exported_or_refused_never_wrapped():
+    X = np.random.default_rng(0).standard_normal((20, 5, 2)).astype(np.float32)
+    lengths = np.full(4, 5)
+    for top, fits in [(2**63 - 1, True), (2**63 + 5, False)]:
+        y = np.array([0, top], dtype=np.uint64)[[0, 1] * 10]
+        clf = GRUClassifier((4,), max_iter=2, random_state=0).fit(X, y)
+        if fits:
+            label, _ = run_onnx(to_onnx(clf), X[:4], lengths)
+            np.testing.assert_array_equal(label, clf.predict(X[:4]).astype(np.int64))
+        else:
+            with pytest.raises(ValueError, match=r"class labels above 2\*\*63 - 1"):
+                to_onnx(clf)
+
+
 # ------------------------------------------------------------------------------ skl2onnx
 
 

@@ -159,6 +159,11 @@ def _output_types(onnx, estimator):
 def _label_array(classes):
     """The class labels as an array ONNX holds: int64 for integers, str for strings."""
     classes = np.asarray(classes)
+    if classes.dtype.kind == "u" and classes.size and classes.max() > np.iinfo(np.int64).max:
+        raise ValueError(
+            f"class labels above 2**63 - 1 ({classes.max()}) do not fit the int64 'label' "
+            "output; relabel the classes (e.g. with LabelEncoder) before fitting"
+        )
     if classes.dtype.kind in "iub":
         return classes.astype(np.int64)
     if classes.dtype.kind in "OU":
