@@ -453,6 +453,43 @@ def test_scaler_arrays_of_the_wrong_kind_are_refused(good_blob):
             load(io.BytesIO(tampered(good_blob, arrays={key: array})))
 
 
+@pytest.fixture(scope="module")
+def sequence_steps_blob(series):
+    """An imputer ('0/...' arrays), a per-feature scaler ('1/...') and a classifier."""
+    X, y, _ = series
+    pipe = make_pipeline(
+        preprocessing.SequenceImputer(), preprocessing.SequenceScaler(), GRUClassifier(**SMALL)
+    ).fit(X, y)
+    buffer = io.BytesIO()
+    save(pipe, buffer)
+    return buffer.getvalue()
+
+
+IMPUTER, SCALER_STEP = ("root", "steps", 0, 1, "fitted"), ("root", "steps", 1, 1, "fitted")
+
+
+@pytest.mark.parametrize(
+    "edit, arrays, message",
+    [
+        (at(*IMPUTER, "n_features_in_", "two"), None, "n_features_in_ has a value of the wrong"),
+        (at(*SCALER_STEP, "n_features_in_", 0), None, "n_features_in_ must be at least 1"),
+        (None, {"0/statistics_": np.ones(3)}, "statistics_ must be an array of shape (1,)"),
+        (None, {"0/statistics_": np.array([np.nan])}, "statistics_ must be finite"),
+        (None, {"1/mean_": np.array(0.5)}, "mean_ must be an array of shape (1,)"),
+        (None, {"1/scale_": np.array(["a"])}, "scale_ must be an array of shape (1,) and dtype"),
+        (None, {"1/scale_": np.array([-1.0])}, "scale_ > 0"),
+        (removed(*SCALER_STEP, "n_features_in_"), None, "missing: ['n_features_in_']"),
+    ],
+)
+def test_sequence_transformer_steps_are_checked_on_loading(
+    sequence_steps_blob, edit, arrays, message
+):
+    # They used to load whatever the file held and fail later, in predict, or not at all.
+    load(io.BytesIO(tampered(sequence_steps_blob)))
+    with pytest.raises(ValueError, match=re.escape(message)):
+        load(io.BytesIO(tampered(sequence_steps_blob, edit, arrays=arrays)))
+
+
 VOCABULARY = ("root", "steps", 0, 1, "fitted")
 
 HOSTILE_VOCABULARY = {

@@ -1001,6 +1001,31 @@ def _check_token_sequencer(values):
         )
 
 
+def _check_sequence_scaler(values):
+    statistics = {"mean_", "var_", "scale_"}  # per="feature" only
+    learnt = statistics if statistics & set(values) else set()
+    n_features = _check_attribute_names(values, {"n_features_in_"} | learnt)
+    for name in sorted(learnt):
+        _check_vector(values, name, "f", n_features)
+    if learnt and not (
+        np.isfinite(values["mean_"]).all()
+        and (values["var_"] >= 0).all()
+        and (values["scale_"] > 0).all()
+        and np.isfinite(values["scale_"]).all()
+    ):
+        raise ValueError(
+            "fitted attributes mean_, var_ and scale_ must be finite, with var_ >= 0 and "
+            "scale_ > 0"
+        )
+
+
+def _check_sequence_imputer(values):
+    n_features = _check_attribute_names(values, {"n_features_in_", "statistics_"})
+    _check_vector(values, "statistics_", "f", n_features)
+    if not np.isfinite(values["statistics_"]).all():
+        raise ValueError("fitted attribute statistics_ must be finite")
+
+
 def _check_attribute_names(values, required, optional=("feature_names_in_",)):
     """``n_features_in_`` (when required), after checking that ``values`` holds the
     ``required`` attributes and no others than the ``optional`` ones."""
@@ -1034,4 +1059,6 @@ _FITTED_CHECKS = {
     "sklearn.preprocessing.StandardScaler": _check_standard_scaler,
     "sklearn.preprocessing.MinMaxScaler": _check_min_max_scaler,
     "pygru.text.TokenSequencer": _check_token_sequencer,
+    "pygru.preprocessing.SequenceScaler": _check_sequence_scaler,
+    "pygru.preprocessing.SequenceImputer": _check_sequence_imputer,
 }
