@@ -1379,7 +1379,9 @@ class GRUClassifier(ClassifierMixin, BaseGRU):
         "concat" is the default because it won or tied on every bundled set on inner
         validation splits of the training data (5 seeds; ``benchmarks/README.md``), never
         on test accuracy. The layer-level converters (``to_torch_state_dict``,
-        ``to_keras_weights``) carry "last" models only. Ignored with ``output="sequence"``.
+        ``to_keras_weights``) carry the GRU layers only, whatever the pooling; the whole
+        models (``to_onnx``, ``to_torch_module``) carry the head too. Ignored with
+        ``output="sequence"``.
 
     conv_layers : sequence of (filters, kernel_size) pairs, default=None
         A convolutional branch beside the GRU layers, as GRU-FCN (Karim et al. 2019): one
