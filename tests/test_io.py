@@ -213,6 +213,19 @@ def test_a_saved_file_gets_the_mode_open_would_give_it(tmp_path):
     assert stat.S_IMODE(os.stat(tmp_path / "old.npz").st_mode) == 0o640
 
 
+def test_saving_to_a_symbolic_link_replaces_the_file_it_points_to(tmp_path):
+    clf, X = fitted_classifier()
+    (tmp_path / "models").mkdir()
+    target = tmp_path / "models" / "v1.npz"
+    target.write_bytes(b"old")
+    link = tmp_path / "current.npz"
+    link.symlink_to(target)
+    save(clf, link)
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert_same_model(load(target), clf, X)
+    assert sorted(p.name for p in (tmp_path / "models").iterdir()) == ["v1.npz"]
+
+
 @pytest.mark.parametrize("existing", [None, b"the model saved before"])
 def test_a_failed_save_leaves_no_partial_file_and_keeps_the_old_one(
     tmp_path, monkeypatch, existing

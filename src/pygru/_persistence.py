@@ -456,7 +456,10 @@ def _write_atomically(path, document, arrays):
     """Write to a new file beside ``path``, then rename it over ``path``: a failure never
     leaves a half-written file or loses the one that was there. The file gets the mode
     that ``open(path, "wb")`` would give it (that of the file it replaces, else the
-    umask's), not mkstemp's private 0600."""
+    umask's), not mkstemp's private 0600. A symbolic link is written through: the file it
+    points to is replaced, and the link stays."""
+    if os.path.islink(path):
+        path = os.path.realpath(path)
     directory = os.path.dirname(os.path.abspath(path))
     _check_writable_path(path, directory)
     temporary = os.path.join(directory, f".pygru-{secrets.token_hex(8)}.tmp")
