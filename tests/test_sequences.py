@@ -196,6 +196,15 @@ def test_pandas_nullable_dtypes_read_pd_na_as_nan():
         to_padded(with_gap)
 
 
+def test_a_pandas_series_of_sequences_is_read_as_a_list():
+    pandas = pytest.importorskip("pandas")
+    sequences = [np.arange(6.0).reshape(3, 2), np.ones((1, 2)), np.zeros((4, 2))]
+    expected, expected_lengths = to_padded(sequences)
+    padded, lengths = to_padded(pandas.Series(sequences, index=[7, 3, 5]))
+    np.testing.assert_array_equal(padded, expected)
+    np.testing.assert_array_equal(lengths, expected_lengths)
+
+
 def test_error_messages_use_the_given_name():
     with pytest.raises(ValueError, match=r"X_val contains NaN"):
         to_padded(np.array([[NAN, 1.0]]), name="X_val")

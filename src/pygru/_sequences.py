@@ -468,10 +468,10 @@ def _reject_sparse(X, name):
 
 
 def _is_list_of_sequences(X):
-    """Whether ``X`` holds one object per sequence rather than being one array."""
-    return isinstance(X, (list, tuple)) or (
-        isinstance(X, np.ndarray) and X.dtype == object and X.ndim == 1
-    )
+    """Whether ``X`` holds one object per sequence rather than being one array: a list, a
+    tuple, or a 1-D object array or pandas Series."""
+    kind = getattr(getattr(X, "dtype", None), "kind", None)
+    return isinstance(X, (list, tuple)) or (kind == "O" and getattr(X, "ndim", None) == 1)
 
 
 def _pad_array(X, dtype, name):
