@@ -3176,8 +3176,7 @@ def _sequence_labels(y, lengths):
     """Each sequence's labels, one per time step: a list of 1-D arrays of ``lengths[i]``
     labels, from a list of 1-D arrays of exactly those lengths or from a 2-D array whose
     entries past each sequence's length are ignored (padding, of any value)."""
-    ragged_array = isinstance(y, np.ndarray) and y.dtype == object and y.ndim == 1
-    if isinstance(y, (list, tuple)) or ragged_array:
+    if _sequences._is_list_of_sequences(y):
         rows, padded = [np.asarray(row) for row in y], False
     else:
         rows, padded = np.asarray(y), True

@@ -6,7 +6,10 @@ from importlib import resources
 
 
 def decode_text(raw, source):
-    """Decode the bytes of a UTF-8 text file, gunzipping them first if needed."""
+    """Decode the bytes of a UTF-8 text file, gunzipping them first if needed; text that a
+    file opened in text mode already decoded loses only its byte-order mark."""
+    if isinstance(raw, str):
+        return raw.removeprefix("\ufeff")
     if raw[:2] == b"\x1f\x8b":
         try:
             raw = gzip.decompress(raw)

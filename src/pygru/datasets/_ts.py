@@ -100,9 +100,7 @@ def read_ts(file):
             raw = handle.read()
     elif callable(getattr(file, "read", None)):
         source = str(getattr(file, "name", "<file>"))
-        raw = file.read()
-        if isinstance(raw, str):  # a file opened in text mode: already decoded
-            return parse_ts(io.StringIO(raw.removeprefix("\ufeff")), source=source)
+        raw = file.read()  # str if the file was opened in text mode
     else:
         raise TypeError(
             f"file must be a path or an open file, got {type(file).__name__}: {file!r}"
