@@ -95,6 +95,7 @@ def test_scikit_learn_checks(estimator, check):
             learning_rate_init=1e-2,
             batch_size="auto",  # min(200, n_samples): one full batch, as MLP passes it
             dtype="float64",
+            window_warp=None,  # a weight of k is k copies, not k copies warped k ways
             random_state=0,
         ),
         GRURegressor(
@@ -124,7 +125,8 @@ def test_weighted_and_repeated_ragged_sequences_give_the_same_model():
     weights = np.random.default_rng(3).integers(0, 4, len(X))
     repeated_X = [sequence for sequence, k in zip(X, weights) for _ in range(k)]
     repeated_y = np.repeat(y, weights)
-    settings = dict(batch_size=10**6, dtype="float64", alpha=1e-2, max_iter=10)
+    # Without window warping (the default's), which would warp each copy its own way.
+    settings = dict(batch_size=10**6, dtype="float64", alpha=1e-2, max_iter=10, window_warp=None)
     weighted = small_classifier(**settings).fit(X, y, sample_weight=weights)
     repeated = small_classifier(**settings).fit(repeated_X, repeated_y)
     np.testing.assert_allclose(weighted.input_mean_, repeated.input_mean_, rtol=1e-12)
@@ -540,7 +542,8 @@ def test_patches_are_the_same_model_as_patching_by_hand():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((40, 12, 2))
     y = (X[:, :, 0].sum(axis=1) > 0).astype(int)
-    options = dict(max_iter=5, standardize=False)
+    # Window warping (the default's) would warp the 12 steps of the one, the 4 of the other.
+    options = dict(max_iter=5, standardize=False, window_warp=None)
     patched = small_classifier(patch_size=3, **options).fit(X, y)
     by_hand = small_classifier(**options).fit(X.reshape(40, 4, 6), y)
     assert patched.patch_size_ == 3 and patched.n_features_in_ == 2
@@ -579,8 +582,8 @@ def test_window_warp_warps_the_training_batches_only(estimator, monkeypatch):
         return warp(patches, lengths, patch_size, fraction, rng, xp)
 
     monkeypatch.setattr(_sequences, "window_warp", recording_warp)
-    plain = make(max_iter=2).fit(X, y)
-    assert plain.window_warp is None and not seen  # off by default
+    plain = make(max_iter=2, window_warp=None).fit(X, y)
+    assert not seen
     warped = make(max_iter=2, window_warp=0.3).fit(X, y)
     n_batches = 2 * -(-len(X) // warped.batch_size)
     assert len(seen) == n_batches  # every minibatch of every epoch, in patches
@@ -592,6 +595,36 @@ def test_window_warp_warps_the_training_batches_only(estimator, monkeypatch):
     again = make(max_iter=2, window_warp=0.3).fit(X, y)
     np.testing.assert_array_equal(again.network_.params, warped.network_.params)
     assert not np.array_equal(plain.network_.params, warped.network_.params)
+
+
+def test_window_warp_auto_warps_numeric_input_with_one_prediction_per_sequence(monkeypatch):
+    """The classifier's default, "auto", warps 0.05 of each sequence where warping is
+    possible and trains as it is where it is not; the regressor's default is None."""
+    shares = []
+    warp = _sequences.window_warp
+
+    def recording_warp(patches, lengths, patch_size, fraction, rng, xp):
+        shares.append(fraction)
+        return warp(patches, lengths, patch_size, fraction, rng, xp)
+
+    monkeypatch.setattr(_sequences, "window_warp", recording_warp)
+    assert GRUClassifier().window_warp == "auto" and GRURegressor().window_warp is None
+    X, y = toy_sequences(n=20, steps=30)
+    targets = np.array([x.sum() for x in X])
+    trained = {
+        "classifier": small_classifier(max_iter=1).fit(X, y),
+        "regressor, auto": small_regressor(max_iter=1, window_warp="auto").fit(X, targets),
+    }
+    assert set(shares) == {0.05} and len(shares) == 2 * -(-len(X) // 16)
+    shares.clear()
+    tokens, labels = [[1, 2], [3, 1, 2], [2, 2]], [0, 1, 0]
+    trained["token ids"] = small_classifier(max_iter=1, embedding_dim=4).fit(tokens, labels)
+    steps, per_step = [np.ones((2, 1)), np.zeros((3, 1))], [np.ones(2), np.zeros(3)]
+    trained["per step"] = small_classifier(max_iter=1, output="sequence").fit(steps, per_step)
+    regressor = small_regressor(max_iter=1, output="sequence", window_warp="auto")
+    trained["regressor, per step"] = regressor.fit(steps, per_step)
+    assert not shares
+    assert all(model.window_warp == "auto" for model in trained.values())
 
 
 @pytest.mark.parametrize("settings", [dict(embedding_dim=4), dict(output="sequence")])

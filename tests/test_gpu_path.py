@@ -127,8 +127,13 @@ def test_parameters_optimizer_state_and_data_stay_on_the_device(cupy):
     # end, one for each of the three weights the fit can end on (the average, the last
     # step and the initial weights), to compare their training objectives. Per batch only
     # scalars are read: the loss and the checks for non-finite values and class indices.
-    passes = 3 + 3
-    assert fake_cupy.TRANSFERS["host_to_device"] == 4 + passes * (1 + 8), fake_cupy.TRANSFERS
+    # Window warping (the default's "auto") draws each training batch's windows on the host
+    # and sends four small arrays per batch: the two steps each warped step reads between,
+    # their interpolation weights and the padding mask.
+    passes, warps = 3 + 3, 4 * 3 * 8
+    assert fake_cupy.TRANSFERS["host_to_device"] == 4 + passes * (1 + 8) + warps, (
+        fake_cupy.TRANSFERS
+    )
     assert fake_cupy.TRANSFERS["device_to_host"] == 0, fake_cupy.TRANSFERS
     assert fake_cupy.TRANSFERS["scalars_read"] <= 6 * 8 * passes, fake_cupy.TRANSFERS
     fake_cupy.TRANSFERS.clear()
@@ -136,7 +141,7 @@ def test_parameters_optimizer_state_and_data_stay_on_the_device(cupy):
     assert fake_cupy.TRANSFERS == {"host_to_device": 2, "device_to_host": 1}
     fake_cupy.TRANSFERS.clear()
     clf.set_params(pooling="last").fit(X, y)  # the final states need no lengths on the device
-    assert fake_cupy.TRANSFERS["host_to_device"] == 4 + passes, fake_cupy.TRANSFERS
+    assert fake_cupy.TRANSFERS["host_to_device"] == 4 + passes + warps, fake_cupy.TRANSFERS
 
 
 def test_dropout_masks_are_made_on_the_device(cupy):
