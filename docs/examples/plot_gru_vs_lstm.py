@@ -59,6 +59,7 @@ def fit_pygru(epochs):
         pooling="last",  # the head reads the last state, as the torch models' heads do
         bidirectional=False,  # one direction and the last step's weights, as torch trains
         ema_momentum=None,
+        window_warp=None,  # the series as they are: no augmentation, as torch trains
         random_state=SEED,
     )
     return model.fit(X_train, y_train)
