@@ -272,13 +272,18 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         for no warping: "auto" warps numeric input with one prediction per sequence."""
         if self.window_warp != "auto":
             return self.window_warp
-        numeric_per_sequence = self.embedding_dim is None and self._output_mode() == "last"
-        return _AUTO_WINDOW_WARP if numeric_per_sequence else None
+        return _AUTO_WINDOW_WARP if self._numeric_per_sequence() else None
+
+    def _numeric_per_sequence(self):
+        """Whether the input is numeric (not token ids) and there is one prediction per
+        sequence: what patches, the convolutional branch, window warping and the linear
+        skip need."""
+        return self.embedding_dim is None and self._output_mode() == "last"
 
     def _check_numeric_per_sequence(self, name, reason=""):
         """A ValueError naming the parameter ``name``, which the caller found set, if the
         input is token ids or the output is per step: it serves neither."""
-        if self.embedding_dim is not None or self._output_mode() == "sequence":
+        if not self._numeric_per_sequence():
             raise ValueError(
                 f"{name}={getattr(self, name)!r} needs numeric input and one prediction per "
                 f"sequence (not embedding_dim or output='sequence'){reason}"
@@ -2715,9 +2720,7 @@ default="zeros"
         return self.output
 
     def _check_settings(self):
-        if self.linear_skip is True and (
-            self.output == "sequence" or self.embedding_dim is not None
-        ):
+        if self.linear_skip is True and not self._numeric_per_sequence():
             raise ValueError(
                 "linear_skip=True needs output='last' and numeric input (not "
                 "embedding_dim); leave linear_skip='auto' to use it only where it applies"
@@ -2726,7 +2729,7 @@ default="zeros"
 
     def _uses_linear_skip(self):
         if self.linear_skip == "auto":
-            return self.output == "last" and self.embedding_dim is None
+            return self._numeric_per_sequence()
         return self.linear_skip
 
     def _initialize(self, hidden_layer_sizes, rng, linear_steps=0):
