@@ -346,6 +346,7 @@ def _forward_on_cpu(
     reverse=False,
     recurrent_mask=None,
     keep_cache=True,
+    check_finite=True,
 ):
     from pygru import functional
     from pygru.functional import GRUCache
@@ -363,6 +364,7 @@ def _forward_on_cpu(
         reverse=reverse,
         recurrent_mask=_to_host(recurrent_mask),
         keep_cache=keep_cache,
+        check_finite=check_finite,
     )
     if cache is None:
         return ndarray(out), ndarray(h_n), None
@@ -375,7 +377,7 @@ def _forward_on_cpu(
     return ndarray(out), ndarray(h_n), device_cache
 
 
-def _backward_on_cpu(d_out, d_h_n, cache):
+def _backward_on_cpu(d_out, d_h_n, cache, check_finite=True):
     from pygru import functional
     from pygru.functional import GRUCache
 
@@ -383,7 +385,9 @@ def _backward_on_cpu(d_out, d_h_n, cache):
     host_cache = GRUCache(**{name: _to_host(value) for name, value in vars(cache).items()})
     return tuple(
         ndarray(grad)
-        for grad in functional.gru_backward(_to_host(d_out), _to_host(d_h_n), host_cache)
+        for grad in functional.gru_backward(
+            _to_host(d_out), _to_host(d_h_n), host_cache, check_finite
+        )
     )
 
 

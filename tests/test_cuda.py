@@ -305,6 +305,25 @@ def test_wrong_inputs_get_clear_errors():
         gru_backward_gpu(None, None, cpu_cache)
 
 
+def test_check_finite_false_gives_the_same_results_and_lets_nan_through():
+    layer = to_device(make_layer(3, 5, 2, 6, seed=4), np.float32)
+    d_out = cupy.ones((3, 5, 6), cupy.float32)
+    checked = gru_forward_gpu(**layer, lengths=[5, 2, 4])
+    unchecked = gru_forward_gpu(**layer, lengths=[5, 2, 4], check_finite=False)
+    for a, b in zip(checked[:2], unchecked[:2]):
+        cupy.testing.assert_array_equal(a, b)
+    for a, b in zip(
+        gru_backward_gpu(d_out, None, checked[2]),
+        gru_backward_gpu(d_out, None, unchecked[2], check_finite=False),
+    ):
+        cupy.testing.assert_array_equal(a, b)
+    bad = layer["x"].copy()
+    bad[1, 0, 0] = cupy.nan
+    _, h_n, _ = gru_forward_gpu(**dict(layer, x=bad), check_finite=False)
+    h_n = cupy.asnumpy(h_n)
+    assert np.isnan(h_n[1]).all() and np.isfinite(h_n[[0, 2]]).all()
+
+
 # ------------------------------------------------------------------ estimators on the GPU
 
 ESTIMATOR_CASES = {

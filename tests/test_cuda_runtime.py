@@ -232,6 +232,24 @@ def test_wrong_inputs_get_clear_errors_from_the_backend(monkeypatch):
     assert not any(launch.refused for launch in gpu.launches)
 
 
+def test_check_finite_false_reads_nothing_back_from_the_device(monkeypatch):
+    # The check costs a reduction and a synchronising copy per call; without it a forward
+    # and backward pass only send the lengths to the device.
+    cupy = fake_cupy.install_runtime(monkeypatch)
+    layer = {name: cupy.asarray(value) for name, value in make_layer(2, 3, 2, 4).items()}
+    d_out = cupy.ones((2, 3, 4))
+    for check_finite, read_back in [(True, 2), (False, 0)]:
+        fake_cupy.TRANSFERS.clear()
+        out, _, cache = gru_forward(**layer, lengths=[3, 2], check_finite=check_finite)
+        gru_backward(d_out, None, cache, check_finite=check_finite)
+        assert fake_cupy.TRANSFERS["device_to_host"] == read_back, fake_cupy.TRANSFERS
+        assert fake_cupy.TRANSFERS["host_to_device"] == 1, fake_cupy.TRANSFERS
+    bad = layer["x"].copy()
+    bad[0, 1, 0] = np.nan
+    out, h_n, _ = gru_forward(**dict(layer, x=bad), check_finite=False)
+    assert np.isnan(cupy.asnumpy(h_n)[0]).all() and np.isfinite(cupy.asnumpy(h_n)[1]).all()
+
+
 def test_a_second_device_compiles_its_own_module_and_launches_there(monkeypatch):
     gpu = fake_cupy.EmulatedGPU(device_count=2)
     cupy = fake_cupy.install_runtime(monkeypatch, gpu)

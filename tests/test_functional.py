@@ -185,6 +185,30 @@ def test_non_finite_values_are_refused(name, bad):
         gru_forward(**values)
 
 
+@pytest.mark.parametrize("name", ARGUMENTS)
+def test_check_finite_false_skips_the_check_and_propagates_nan(name):
+    values = layer()
+    values[name].flat[0] = np.nan
+    out, h_n, cache = gru_forward(**values, check_finite=False)
+    assert np.isnan(h_n).any()
+    gradients = gru_backward(np.full_like(out, np.nan), None, cache, check_finite=False)
+    assert all(np.isnan(gradient).any() for gradient in gradients)
+    with pytest.raises(ValueError, match="d_out contains NaN"):
+        gru_backward(np.full_like(out, np.nan), None, cache)
+
+
+def test_check_finite_false_gives_the_same_result_on_finite_input():
+    checked, unchecked = gru_forward(**layer()), gru_forward(**layer(), check_finite=False)
+    for a, b in zip(checked[:2], unchecked[:2]):
+        np.testing.assert_array_equal(a, b)
+    d_out = np.ones_like(checked[0])
+    for a, b in zip(
+        gru_backward(d_out, None, checked[2]),
+        gru_backward(d_out, None, unchecked[2], check_finite=False),
+    ):
+        np.testing.assert_array_equal(a, b)
+
+
 @pytest.mark.parametrize(
     "lengths, error, match",
     [
@@ -213,10 +237,16 @@ def test_whole_float_lengths_are_accepted():
     np.testing.assert_array_equal(out, gru_forward(**layer(), lengths=[4, 2])[0])
 
 
-@pytest.mark.parametrize("flag", ["reset_after", "reverse", "keep_cache"])
+@pytest.mark.parametrize("flag", ["reset_after", "reverse", "keep_cache", "check_finite"])
 def test_flags_must_be_booleans(flag):
     with pytest.raises(TypeError, match=flag):
         gru_forward(**layer(), **{flag: "yes"})
+
+
+def test_backward_check_finite_must_be_a_boolean():
+    out, _, cache = gru_forward(**layer())
+    with pytest.raises(TypeError, match="check_finite"):
+        gru_backward(out, None, cache, check_finite="no")
 
 
 def test_recurrent_mask_is_checked():

@@ -379,6 +379,7 @@ class GRUNetwork:
                     reverse=direction == "backward",
                     recurrent_mask=mask,
                     keep_cache=keep_cache,
+                    check_finite=False,
                 )
                 outputs.append(out)
                 states.append(h_n)
@@ -441,6 +442,7 @@ class GRUNetwork:
                     _contiguous(xp, per_direction[index]),
                     _contiguous(xp, d_h_n),
                     layer_cache.directions[direction],
+                    check_finite=False,
                 )
                 prefix = f"gru{layer}.{direction}."
                 grads[prefix + "w_ih"][...] = dw_ih

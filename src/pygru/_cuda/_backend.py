@@ -67,10 +67,12 @@ def gru_forward_gpu(
     reverse=False,
     recurrent_mask=None,
     keep_cache=True,
+    check_finite=True,
 ):
     """``pygru.functional.gru_forward`` on the GPU; see there. Takes and returns CuPy arrays.
     Without ``keep_cache`` the gate activations go back to CuPy's memory pool, which the next
-    call reuses (the CPU's scratch arrays do the same)."""
+    call reuses (the CPU's scratch arrays do the same). ``check_finite`` costs a device
+    synchronisation per call."""
     cupy = require_gpu()
 
     def as_device_array(name, value, **expected):
@@ -99,7 +101,8 @@ def gru_forward_gpu(
             if value is not None
         }
     )
-    _require_finite(cupy, **arrays)
+    if check_finite:
+        _require_finite(cupy, **arrays)
     h0 = cupy.zeros((batch, hidden), dtype) if args.h0 is None else args.h0
     lengths = cupy.asarray(args.lengths)
     out, h_n, gates, hn_proj = _layer.forward(
@@ -137,7 +140,7 @@ def gru_forward_gpu(
     return out, h_n, cache
 
 
-def gru_backward_gpu(d_out, d_h_n, cache):
+def gru_backward_gpu(d_out, d_h_n, cache, check_finite=True):
     """``pygru.functional.gru_backward`` on the GPU, for a cache from ``gru_forward_gpu``."""
     cupy = require_gpu()
     if not isinstance(cache, GRUCache) or not isinstance(cache.x, cupy.ndarray):
@@ -159,7 +162,8 @@ def gru_backward_gpu(d_out, d_h_n, cache):
         d_h_n = gradients["d_h_n"] = _as_device_array(
             cupy, "d_h_n", d_h_n, shape=(batch, hidden), dtype=dtype
         )
-    _require_finite(cupy, **gradients)
+    if check_finite:
+        _require_finite(cupy, **gradients)
     recurrent_mask = cache.recurrent_mask if cache.recurrent_mask.size else None
     return _layer.backward(
         _runtime(cupy, dtype),
