@@ -1,6 +1,6 @@
 """A CPU stand-in for CuPy, to test the estimators' GPU code path on machines without a GPU.
 
-``install(monkeypatch)`` puts modules named ``cupy`` and ``cupyx`` into ``sys.modules`` whose
+``install(monkeypatch)`` puts a module named ``cupy`` into ``sys.modules`` whose
 ``ndarray`` holds NumPy data but behaves like a CuPy array where it matters for pygru:
 
 - it refuses implicit conversion to NumPy (``np.asarray(device_array)`` raises TypeError, as
@@ -259,7 +259,8 @@ class _Ufunc:
         return _wrap(self._ufunc(*_unwrap(args), **_unwrap(kwargs)))
 
     def at(self, target, index, values):
-        raise AttributeError("use cupyx.scatter_add: ufunc.at is not in every CuPy version")
+        """``cupy.add.at`` and the like: unbuffered, in place on the device array."""
+        self._ufunc.at(target._data, _index(index), _device_operand(values))
 
 
 def _function(name):
@@ -288,11 +289,6 @@ class _Generator:
         return ndarray(np.asarray(self._rng.random(size, dtype=dtype)))
 
 
-def scatter_add(target, slices, values):
-    """``cupyx.scatter_add``: unbuffered ``target[slices] += values``."""
-    np.add.at(target._data, _index(slices), _device_operand(values))
-
-
 def _make_modules():
     cupy = types.ModuleType("cupy")
     cupy.__getattr__ = _function
@@ -303,9 +299,7 @@ def _make_modules():
     cupy.random = types.SimpleNamespace(default_rng=_Generator)
     runtime = types.SimpleNamespace(getDeviceCount=lambda: 1)
     cupy.cuda = types.SimpleNamespace(runtime=runtime, Device=_Device)
-    cupyx = types.ModuleType("cupyx")
-    cupyx.scatter_add = scatter_add
-    return cupy, cupyx
+    return cupy
 
 
 ndarray.__module__ = "cupy"  # what pygru._cuda.is_cupy_array looks at, as for CuPy's type
@@ -315,9 +309,8 @@ def install(monkeypatch):
     """Make ``import cupy`` give the double and run the GPU backend's layer on the CPU."""
     from pygru._cuda import _backend
 
-    cupy, cupyx = _make_modules()
+    cupy = _make_modules()
     monkeypatch.setitem(sys.modules, "cupy", cupy)
-    monkeypatch.setitem(sys.modules, "cupyx", cupyx)
     monkeypatch.setattr(_backend, "gru_forward_gpu", _forward_on_cpu)
     monkeypatch.setattr(_backend, "gru_backward_gpu", _backward_on_cpu)
     TRANSFERS.clear()
@@ -594,7 +587,7 @@ def install_runtime(monkeypatch, gpu=None):
     from pygru._cuda import _backend, _kernels
 
     gpu = EmulatedGPU() if gpu is None else gpu
-    cupy, cupyx = _make_modules()
+    cupy = _make_modules()
     cupy.RawModule = RawModule
     cupy.memoize = memoize
     cupy.empty = _uninitialized
@@ -608,7 +601,6 @@ def install_runtime(monkeypatch, gpu=None):
         CUDADriverError=CUDADriverError, funcSetAttribute=_function_set_attribute
     )
     monkeypatch.setitem(sys.modules, "cupy", cupy)
-    monkeypatch.setitem(sys.modules, "cupyx", cupyx)
     monkeypatch.setattr(_Device, "gpu", gpu)
     monkeypatch.setattr(_Device, "current", 0)
     # Compiled modules and device limits are cached per process; start and end with none.

@@ -25,13 +25,3 @@ def array_module(array):
 def to_host(array):
     """A NumPy array with the values of ``array`` (itself if it already is one)."""
     return array.get() if is_cupy_array(array) else array
-
-
-def scatter_add(target, index, values):
-    """``target[index] += values`` with repeated indices accumulated (``np.add.at``)."""
-    if is_cupy_array(target):
-        import cupyx
-
-        cupyx.scatter_add(target, index, values)
-    else:
-        np.add.at(target, index, values)

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pygru._arrays import array_module, scatter_add, to_host
+from pygru._arrays import array_module, to_host
 from pygru.functional import _kernel_max_over_valid_steps, gru_backward, gru_forward, matmul
 
 DIRECTIONS = {False: ("forward",), True: ("forward", "backward")}
@@ -454,7 +454,9 @@ class GRUNetwork:
                 d_inputs = d_inputs * layer_cache.dropout_mask
             d_outputs, d_states = d_inputs, None
         if self.embedding_dim is not None:
-            scatter_add(grads["embedding"], cache.tokens, d_outputs)
+            # Repeated token ids accumulate (np.add.at; cupy.add.at from CuPy 12, which
+            # replaces the deprecated cupyx.scatter_add).
+            xp.add.at(grads["embedding"], cache.tokens, d_outputs)
         return grad
 
     def _pool(self, cache):
