@@ -185,6 +185,47 @@ def test_a_gpu_model_pickles_with_numpy_and_predicts_where_there_is_no_cupy(monk
         restored.partial_fit(X, y)  # training, unlike predicting, needs the device
 
 
+EXPORT_CASES = ["classifier", "conv branch, patches, concat pooling", "regressor", "embedding"]
+
+
+@pytest.mark.parametrize("case", EXPORT_CASES)
+def test_a_gpu_model_exports_as_the_same_model_trained_on_the_cpu(cupy, case):
+    # The exporters read NumPy arrays: a GPU model is exported from a host copy (its own
+    # network stays on the device), and gives the graph and module of the CPU's fit.
+    onnxruntime = pytest.importorskip("onnxruntime")
+    torch = pytest.importorskip("torch")
+    from pygru import to_onnx, to_torch_module
+
+    estimator_class, options = CASES[case]
+    X, y = data_for(estimator_class, options)
+    settings = dict(hidden_layer_sizes=(4,), max_iter=2, random_state=0, **options)
+    on_gpu = estimator_class(device="cuda", **settings).fit(X, y)
+    on_cpu = estimator_class(device="cpu", **settings).fit(X, y)
+    padded, lengths = _padded(X)
+    session = onnxruntime.InferenceSession(to_onnx(on_gpu).SerializeToString())
+    from_onnx = session.run(None, {"X": padded, "lengths": lengths})[-1]
+    from_torch = to_torch_module(on_gpu)(torch.from_numpy(padded), torch.from_numpy(lengths))
+    if estimator_class is GRUClassifier:
+        expected = on_cpu.predict_proba(X)
+    else:
+        expected = on_cpu.predict(X).reshape(len(X), -1)
+    np.testing.assert_allclose(from_onnx, expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(from_torch.detach().numpy(), expected, rtol=1e-5, atol=1e-5)
+    assert isinstance(on_gpu.network_.params, cupy.ndarray)
+
+
+def _padded(X):
+    """X as the exported graphs read it: zero-padded float32 (or int64 token ids) and
+    lengths."""
+    lengths = np.array([len(x) for x in X], np.int64)
+    first = np.asarray(X[0])
+    shape = (len(X), lengths.max(), *first.shape[1:])
+    padded = np.zeros(shape, np.int64 if first.dtype.kind == "i" else np.float32)
+    for row, x in zip(padded, X):
+        row[: len(x)] = x
+    return padded, lengths
+
+
 def test_a_pickled_gpu_model_continues_training_on_the_gpu(cupy):
     X, y = sequences()
     clf = GRUClassifier(hidden_layer_sizes=(4,), max_iter=2, device="cuda", random_state=0).fit(

@@ -14,7 +14,7 @@ is exported with its weights rounded to float32).
 import numpy as np
 
 from pygru._network import CONV_NORM_EPSILON, same_padding
-from pygru.export._weights import GRU_WEIGHT_NAMES, fitted_estimator, to_zrn_order
+from pygru.export._weights import GRU_WEIGHT_NAMES, fitted_on_host, to_zrn_order
 
 DEFAULT_OPSET = 17
 MIN_OPSET = 13  # Softmax over the last axis only, and the ops' current input forms
@@ -82,7 +82,7 @@ def to_onnx(estimator, *, opset=None):
     True
     """
     onnx = _import_onnx()
-    estimator = fitted_estimator(estimator)
+    estimator = fitted_on_host(estimator)
     opset = _check_opset(opset, onnx.defs.onnx_opset_version())
     graph = _Graph(onnx)
     network = estimator.network_
@@ -586,7 +586,7 @@ def _skl2onnx_convert(scope, operator, container):
             f"a pygru estimator needs target_opset {MIN_OPSET} or newer, got "
             f"{container.target_opset}"
         )
-    estimator = fitted_estimator(operator.raw_operator)
+    estimator = fitted_on_host(operator.raw_operator)
     _refuse_sequence_classifier(estimator)
     graph = _Graph(onnx, prefix=scope.get_unique_variable_name("pygru") + "_")
     x = operator.inputs[0].full_name

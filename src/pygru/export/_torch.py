@@ -5,7 +5,7 @@ from collections.abc import Mapping
 
 from pygru.export._weights import (
     as_weight,
-    fitted_estimator,
+    fitted_on_host,
     gru_slots,
     gru_weights,
     network_of,
@@ -206,7 +206,7 @@ def to_torch_module(estimator):
     >>> bool(np.allclose(proba, clf.predict_proba(X), atol=1e-5))
     True
     """
-    estimator = fitted_estimator(estimator)
+    estimator = fitted_on_host(estimator)
     from pygru.export._torch_module import EstimatorModule
 
     return EstimatorModule(estimator)

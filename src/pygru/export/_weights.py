@@ -2,6 +2,8 @@
 and Keras, reading and writing one GRU layer direction's weights (on the estimator's raw input
 when asked to fold the standardisation), and checking imported arrays."""
 
+import copy
+
 import numpy as np
 
 from pygru._arrays import to_host
@@ -21,6 +23,16 @@ def fitted_estimator(target):
         )
     check_is_fitted(target, "network_")
     return target
+
+
+def fitted_on_host(target):
+    """``target``, checked to be fitted, with its parameters in NumPy arrays: a model
+    trained on a GPU is exported from a shallow copy whose network is on the host (the
+    copy that pickling makes), so that the exporters never read device arrays."""
+    estimator = fitted_estimator(target)
+    if estimator.network_.xp is np:
+        return estimator
+    return copy.copy(estimator)
 
 
 def network_of(target, fold_standardization=False):
