@@ -23,6 +23,7 @@ from setuptools.errors import CompileError, LinkError
 
 DEBUG = os.environ.get("PYGRU_DEBUG", "") not in ("", "0")
 X86_64 = platform.machine().lower() in ("x86_64", "amd64")
+GLIBC = platform.libc_ver()[0] == "glibc"  # musl (Alpine) has no libmvec
 
 # The x86-64 psABI levels as the instruction-set extensions each adds, spelled as -m flags:
 # the level names (-march=x86-64-v3, -march=x86-64-v4) need GCC 11 or Clang 12, and older
@@ -59,8 +60,10 @@ def _link_args():
     if sys.platform == "win32":
         return []
     args = ["-fopenmp"]
-    if sys.platform.startswith("linux") and X86_64:
-        args.append("-lmvec")  # glibc's vector expf/tanhf behind `omp declare simd`
+    if sys.platform.startswith("linux") and X86_64 and GLIBC:
+        # glibc's vector expf/tanhf behind `omp declare simd`; _gates.h declares them only
+        # under glibc, so elsewhere the loops call scalar math and need no libmvec.
+        args.append("-lmvec")
     return args + ["-lm"]
 
 
