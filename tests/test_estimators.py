@@ -1919,3 +1919,23 @@ def test_an_interrupted_averaging_fit_ends_as_a_fit_of_its_completed_epochs():
     two_epochs = small_classifier(max_iter=2, ema_momentum=0.9).fit(X, y)
     np.testing.assert_array_equal(clf.network_.params, two_epochs.network_.params)
     assert clf.n_iter_ == 2 and clf.predict(X).shape == (len(X),)
+
+
+@pytest.mark.parametrize("make", [GRUClassifier, GRURegressor])
+def test_input_that_overflows_once_standardised_is_refused(make):
+    # A feature fitted on a tiny scale, then a value finite in float32 that is not once
+    # standardised: predict says so, rather than return a NaN forecast or an arbitrary class
+    # (on the estimators' path the GRU layers do not check their input again).
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, 6, 2))
+    X[:, :, 1] *= 1e-30
+    y = np.arange(20) % 2
+    model = make(hidden_layer_sizes=(3,), max_iter=2, random_state=0).fit(X, y)
+    far = X.copy()
+    far[4, 2, 1] = 3e38
+    message = r"at sequence 4, time step 2, feature 1, too large for float32"
+    with pytest.raises(ValueError, match=message):
+        model.predict(far)
+    model.input_mean_ = model.input_mean_ + 1e300  # statistics changed by hand
+    with pytest.raises(ValueError, match="too large for float32"):
+        model.predict(X)

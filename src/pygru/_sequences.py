@@ -341,14 +341,32 @@ def standardize(padded, lengths, mean, scale, out=None):
     """(padded - mean) / scale at valid time steps, zero in the padding.
 
     Computed in float64 block by block and stored in ``out`` (which may be ``padded``
-    itself), or in a new array of ``padded``'s dtype when ``out`` is None."""
+    itself), or in a new array of ``padded``'s dtype when ``out`` is None. A value too
+    large for that dtype (an input far outside the data the statistics came from) is
+    refused with a ValueError that says where it is, rather than stored as infinity."""
     if out is None:
         out = np.empty_like(padded)
     n_timesteps = padded.shape[1]
     for block in _sequence_blocks(padded):
-        out[block] = (padded[block] - mean) / scale
-        out[block][~valid_steps(lengths[block], n_timesteps)] = 0
+        with np.errstate(over="ignore", invalid="ignore"):
+            values = (padded[block] - mean) / scale
+        values[~valid_steps(lengths[block], n_timesteps)] = 0
+        _require_representable(values, out.dtype, first_sequence=block.start)
+        out[block] = values
     return out
+
+
+def _require_representable(values, dtype, first_sequence):
+    fits = np.abs(values) <= np.finfo(dtype).max  # False for NaN and infinity as well
+    if not fits.all():
+        sequence, step, feature = np.argwhere(~fits)[0]
+        value = values[sequence, step, feature]
+        raise ValueError(
+            f"X standardised with input_mean_ and input_scale_ is {value:.3g} at sequence "
+            f"{first_sequence + sequence}, time step {step}, feature {feature}, "
+            f"too large for {np.dtype(dtype).name}: X is far outside the data the model "
+            "was fitted on"
+        )
 
 
 def to_patches(padded, lengths, patch_size, overwrite=False):
