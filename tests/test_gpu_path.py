@@ -128,9 +128,9 @@ def test_parameters_optimizer_state_and_data_stay_on_the_device(cupy):
     # step and the initial weights), to compare their training objectives. Per batch only
     # scalars are read: the loss and the checks for non-finite values and class indices.
     # Window warping (the default's "auto") draws each training batch's windows on the host
-    # and sends four small arrays per batch: the two steps each warped step reads between,
-    # their interpolation weights and the padding mask.
-    passes, warps = 3 + 3, 4 * 3 * 8
+    # and sends three small arrays per batch: the two steps each warped step reads between
+    # and their interpolation weights.
+    passes, warps = 3 + 3, 3 * 3 * 8
     assert fake_cupy.TRANSFERS["host_to_device"] == 4 + passes * (1 + 8) + warps, (
         fake_cupy.TRANSFERS
     )

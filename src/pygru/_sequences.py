@@ -444,20 +444,26 @@ def window_warp(patches, lengths, patch_size, fraction, rng, xp=np):
     # by the window's change in length after it.
     last = length - 1
     change = window * (factor - 1)
-    u = np.arange(n_steps) * ((last + change) / np.maximum(last, 1))
+    positions = np.arange(n_steps)
+    u = positions * ((last + change) / np.maximum(last, 1))
     t = np.where(
         u < start,
         u,
         np.where(u < start + window * factor, start + (u - start) / factor, u - change),
     )
-    t = np.clip(t, 0, last)
+    # Past its length a sequence reads its own (zero) padding, with weight 0 on the other
+    # step (a finite one), so the result keeps that padding.
+    t = np.where(positions < length, np.clip(t, 0, last), positions)
     before = t.astype(np.int64)
-    rows = xp.arange(n_samples)[:, None]
-    below = steps[rows, xp.asarray(before)]
-    above = steps[rows, xp.asarray(np.minimum(before + 1, last))]
+    after = np.minimum(before + 1, last)
     weight = xp.asarray((t - before)[:, :, None], dtype=patches.dtype)
+    # One gather along the flattened (sequence, step) axis: indexing with a pair of
+    # broadcast index arrays made the whole warp 2.5x slower at 3 features per step.
+    rows = steps.reshape(n_samples * n_steps, -1)
+    offsets = (np.arange(n_samples) * n_steps)[:, None]
+    below = xp.take(rows, xp.asarray(before + offsets), axis=0)
+    above = xp.take(rows, xp.asarray(after + offsets), axis=0)
     warped = below + (above - below) * weight
-    warped[xp.asarray(~valid_steps(length[:, 0], n_steps))] = 0
     return warped.reshape(n_samples, n_patches, width)
 
 
