@@ -24,6 +24,7 @@ from conftest import make_layer, random_lengths  # noqa: E402
 from pygru import GRUClassifier, GRURegressor, _reference  # noqa: E402
 from pygru._cuda import _backend, _launch, _layer  # noqa: E402
 from pygru._cuda._backend import gru_backward_gpu, gru_forward_gpu  # noqa: E402
+from pygru._sequences import to_padded, to_padded_tokens  # noqa: E402
 from pygru.functional import GRUCache, gru_backward, gru_forward  # noqa: E402
 
 TOLERANCE = {np.float64: 1e-10, np.float32: 1e-4}
@@ -449,14 +450,8 @@ def test_a_gpu_model_saves_loads_and_exports_as_it_predicts(case, tmp_path):
     save(model, tmp_path / "model.npz")
     restored = load(tmp_path / "model.npz")  # predicts on the CPU, where it is loaded
     np.testing.assert_allclose(restored.predict_proba(X), expected, rtol=1e-5, atol=1e-6)
-    lengths = np.array([len(x) for x in X])
-    padded = np.zeros((len(X), lengths.max(), *np.shape(X[0])[1:]))
-    for row, x in zip(padded, X):
-        row[: len(x)] = x
-    if options.get("embedding_dim"):
-        padded = padded.astype(np.int64)
-    else:
-        padded = padded.astype(np.float32)
+    tokens = options.get("embedding_dim") is not None
+    padded, lengths = to_padded_tokens(X) if tokens else to_padded(X)
     onnxruntime = pytest.importorskip("onnxruntime")
     session = onnxruntime.InferenceSession(to_onnx(model).SerializeToString())
     probabilities = session.run(None, {"X": padded, "lengths": lengths})[-1]

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from pygru import GRUClassifier, GRURegressor, load, save, to_torch_state_dict
+from pygru._sequences import to_padded, to_padded_tokens
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -201,7 +202,8 @@ def test_a_gpu_model_exports_as_the_same_model_trained_on_the_cpu(cupy, case):
     settings = dict(hidden_layer_sizes=(4,), max_iter=2, random_state=0, **options)
     on_gpu = estimator_class(device="cuda", **settings).fit(X, y)
     on_cpu = estimator_class(device="cpu", **settings).fit(X, y)
-    padded, lengths = _padded(X)
+    tokens = options.get("embedding_dim") is not None
+    padded, lengths = to_padded_tokens(X) if tokens else to_padded(X)
     session = onnxruntime.InferenceSession(to_onnx(on_gpu).SerializeToString())
     from_onnx = session.run(None, {"X": padded, "lengths": lengths})[-1]
     from_torch = to_torch_module(on_gpu)(torch.from_numpy(padded), torch.from_numpy(lengths))
@@ -212,18 +214,6 @@ def test_a_gpu_model_exports_as_the_same_model_trained_on_the_cpu(cupy, case):
     np.testing.assert_allclose(from_onnx, expected, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(from_torch.detach().numpy(), expected, rtol=1e-5, atol=1e-5)
     assert isinstance(on_gpu.network_.params, cupy.ndarray)
-
-
-def _padded(X):
-    """X as the exported graphs read it: zero-padded float32 (or int64 token ids) and
-    lengths."""
-    lengths = np.array([len(x) for x in X], np.int64)
-    first = np.asarray(X[0])
-    shape = (len(X), lengths.max(), *first.shape[1:])
-    padded = np.zeros(shape, np.int64 if first.dtype.kind == "i" else np.float32)
-    for row, x in zip(padded, X):
-        row[: len(x)] = x
-    return padded, lengths
 
 
 def test_a_pickled_gpu_model_continues_training_on_the_gpu(cupy):
