@@ -306,6 +306,33 @@ def test_pipeline_with_a_classifier():
     assert search.best_params_["tokensequencer__max_features"] in (2, None)
 
 
+@pytest.mark.parametrize("truncating", ["post", "pre"])
+def test_vocabulary_counts_only_what_truncated_rows_keep(truncating):
+    sequencer = TokenSequencer(max_len=2, truncating=truncating)
+    ids = sequencer.fit_transform(["good film zebra", "bad film zebra", "bad film"])
+    kept = ("good", "film", "bad") if truncating == "post" else ("film", "zebra", "bad")
+    assert set(sequencer.vocabulary_) == set(kept)
+    assert ids.max() == sequencer.vocabulary_size_ - 1
+    dropped = "zebra" if truncating == "post" else "good"
+    assert sequencer.transform([dropped])[0, 0] == OOV_ID
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_embedding_pipeline_predicts_text_whose_tokens_truncation_dropped():
+    # "zebra" occurs only past max_len in training: it is out of vocabulary for the
+    # sequencer as for the model, whose embedding table has a row for every id it returns.
+    from pygru import GRUClassifier
+
+    pipeline = make_pipeline(
+        TokenSequencer(max_len=2),
+        GRUClassifier(embedding_dim=4, hidden_layer_sizes=(4,), max_iter=2, random_state=0),
+    )
+    pipeline.fit(["good film", "bad film", "good good zebra", "bad bad"], [1, 0, 1, 0])
+    sequencer, classifier = pipeline.named_steps.values()
+    assert classifier.vocabulary_size_ == sequencer.vocabulary_size_
+    assert pipeline.predict(["zebra film", "good", "unseen words"]).shape == (3,)
+
+
 documents = st.lists(st.text(alphabet="abc .", max_size=12), min_size=1, max_size=6)
 
 
@@ -323,6 +350,10 @@ def test_transform_invariants(train, test, max_len, truncating):
     except ValueError:
         assert not any(sequencer._build_analyzer()(doc) for doc in train)
         return
+    # Every vocabulary id occurs in the training output, so a model fitted on it knows
+    # every id transform can return.
+    training_ids = np.unique(sequencer.transform(train))
+    assert set(range(2, sequencer.vocabulary_size_)) <= set(training_ids.tolist())
     ids = sequencer.transform(test)
     assert ids.shape == (len(test), sequencer.max_len_)
     assert np.all((ids >= 0) & (ids < sequencer.vocabulary_size_))

@@ -326,7 +326,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             elif ids.max() >= self.vocabulary_size_:
                 raise ValueError(
                     f"X contains token id {ids.max()}, but the model was fitted "
-                    f"with ids 0..{self.vocabulary_size_ - 1}"
+                    f"with ids 0..{self.vocabulary_size_ - 1}: its embedding has no row "
+                    "for a larger id. Map tokens the training data did not hold to an id "
+                    "it did, such as the out-of-vocabulary id 1 of pygru.text.TokenSequencer."
                 )
             return ids, lengths
         padded, lengths = _sequences.to_padded(X, dtype=self.dtype)

@@ -37,6 +37,14 @@ class TokenSequencer(TransformerMixin, BaseEstimator):
     id and pads or truncates every document to ``max_len_`` ids. The result is what an
     embedding layer followed by a GRU expects.
 
+    The vocabulary is learned from the part of each training document that its row keeps
+    (all of it, or the first or last ``max_len_`` tokens when ``max_len`` truncates). So
+    every vocabulary id occurs in ``fit_transform``'s output, and a model fitted on that
+    output, such as ``GRUClassifier(embedding_dim=...)`` in a pipeline, has learned an
+    embedding for every id ``transform`` can return. A token seen only in the truncated
+    part is out of vocabulary, as it is for the model. (Keras' ``TextVectorization``
+    counts whole documents instead.)
+
     Ids follow one convention:
 
     - ``0`` is padding. Padding is always at the end of a row (post-padding), so the trailing
@@ -49,10 +57,11 @@ class TokenSequencer(TransformerMixin, BaseEstimator):
     ----------
     max_features : int or None, default=None
         Keep only the ``max_features`` most frequent tokens of the training documents (counted
-        over all their occurrences, as in ``CountVectorizer``); the others become OOV. Tokens
-        that occur equally often are ordered alphabetically, so the vocabulary does not depend
-        on the order of the training documents. Padding and OOV are not counted: the embedding
-        table needs ``max_features + 2`` rows. None keeps every token.
+        over all their occurrences in the kept part, as in ``CountVectorizer``); the others
+        become OOV. Tokens that occur equally often are ordered alphabetically, so the
+        vocabulary does not depend on the order of the training documents. Padding and OOV
+        are not counted: the embedding table needs ``max_features + 2`` rows. None keeps
+        every token.
 
     max_len : int or None, default=None
         Number of ids per output row. Longer documents are truncated (see ``truncating``),
@@ -118,12 +127,16 @@ class TokenSequencer(TransformerMixin, BaseEstimator):
            [5, 1, 3, 0],
            [1, 0, 0, 0],
            [4, 6, 3, 1]])
-    >>> sequencer.set_params(max_len=3, truncating="pre").fit_transform(docs)
-    array([[4, 2, 3],
-           [6, 3, 7],
-           [5, 2, 0]])
     >>> sequencer.inverse_transform([[5, 1, 3, 0]])
     [['a', None, 'sat']]
+
+    Truncated, each row keeps its last three tokens, and the vocabulary is counted over
+    them ("the" now occurs once):
+
+    >>> sequencer.set_params(max_len=3, truncating="pre").fit_transform(docs)
+    array([[7, 2, 3],
+           [5, 3, 6],
+           [4, 2, 0]])
     """
 
     _parameter_constraints: dict = {
@@ -290,6 +303,13 @@ class TokenSequencer(TransformerMixin, BaseEstimator):
         n_documents = len(token_lists)
         if n_documents == 0:
             raise ValueError("TokenSequencer needs at least one training document; got 0.")
+        if self.max_len is None:
+            self.max_len_ = max(max(len(tokens), 1) for tokens in token_lists)
+        else:
+            self.max_len_ = self.max_len
+        # Counted over what the rows keep, so that every vocabulary id occurs in the
+        # training output: an embedding fitted on it has a trained row for each id.
+        token_lists = [self._kept_tokens(tokens) for tokens in token_lists]
         token_counts = Counter()
         document_counts = Counter()
         for tokens in token_lists:
@@ -316,21 +336,21 @@ class TokenSequencer(TransformerMixin, BaseEstimator):
             token: token_id for token_id, token in enumerate(kept, _FIRST_TOKEN_ID)
         }
         self.vocabulary_size_ = len(self.vocabulary_) + _FIRST_TOKEN_ID
-        if self.max_len is None:
-            self.max_len_ = max(max(len(tokens), 1) for tokens in token_lists)
-        else:
-            self.max_len_ = self.max_len
 
     def _to_ids(self, token_lists):
         ids = np.full((len(token_lists), self.max_len_), PADDING_ID, dtype=np.int64)
         for row, tokens in zip(ids, token_lists):
-            sequence = [self.vocabulary_.get(token, OOV_ID) for token in tokens] or [OOV_ID]
-            if self.truncating == "post":
-                sequence = sequence[: self.max_len_]
-            else:
-                sequence = sequence[-self.max_len_ :]
+            kept = self._kept_tokens(tokens)
+            sequence = [self.vocabulary_.get(token, OOV_ID) for token in kept] or [OOV_ID]
             row[: len(sequence)] = sequence
         return ids
+
+    def _kept_tokens(self, tokens):
+        """The tokens of a document that its row holds: its first ``max_len_`` ("post"
+        truncation) or its last ``max_len_`` ("pre")."""
+        if self.truncating == "post":
+            return tokens[: self.max_len_]
+        return tokens[-self.max_len_ :]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
