@@ -793,6 +793,17 @@ def test_verbose_shows_a_progress_bar(capsys):
     assert "2/2" in capsys.readouterr().err
 
 
+def test_sample_weight_whose_sum_overflows_is_refused_by_name():
+    X, y = toy_sequences()
+    weights = np.ones(len(y))
+    weights[-1] = 1e308
+    weights[0] = 1e308
+    for estimator in (small_classifier(max_iter=1), GRURegressor(max_iter=1)):
+        targets = y if isinstance(estimator, GRUClassifier) else np.arange(len(y), dtype=float)
+        with pytest.raises(ValueError, match="sample_weight is too large: its sum overflows"):
+            estimator.fit(X, targets, sample_weight=weights)
+
+
 def test_class_weight_and_sample_weight_change_the_model():
     X, y = toy_sequences()
     plain = small_classifier(max_iter=10).fit(X, y)
@@ -1171,8 +1182,49 @@ def test_targets_that_are_not_finite_in_the_models_dtype_are_refused(bad):
     X, y = window_regression()
     y = y.copy()
     y[3] = bad  # 1e300 is finite, but not in float32, the default dtype
+    unscaled = GRURegressor(hidden_layer_sizes=(4,), max_iter=2, standardize_target=False)
     with pytest.raises(ValueError, match="y contains NaN, inf, or a value too large for float32"):
+        unscaled.fit(X, y)
+    # Standardised, y is read in float64: 1e300 fits, but its square, for the scale, not.
+    message = (
+        "y contains NaN, inf"
+        if not np.isfinite(bad)
+        else r"y has values too large to standardise: the mean or standard deviation of "
+        r"target\(s\) \[0\] overflows float64"
+    )
+    with pytest.raises(ValueError, match=message):
         GRURegressor(hidden_layer_sizes=(4,), max_iter=2).fit(X, y)
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+@pytest.mark.parametrize("output", ["last", "sequence"])
+def test_float64_data_is_standardised_before_it_is_rounded_to_float32(output):
+    # A feature and a target whose offset is 10^8 times their spread: rounded to float32
+    # first (spacing 0.0625 at 10^6) they would be constant; standardised from float64
+    # they train as well as the same data without the offset.
+    rng = np.random.default_rng(0)
+    signal = rng.standard_normal((40, 6, 1)) * 0.01
+    if output == "last":
+        y = signal[:, -1, 0] * 100
+    else:
+        y = signal[:, :, 0] * 100
+    options = dict(hidden_layer_sizes=(4,), max_iter=20, output=output, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        offset = GRURegressor(**options).fit(1e6 + signal, 1e6 + y)
+        plain = GRURegressor(**options).fit(signal, y)
+    np.testing.assert_allclose(offset.input_scale_, plain.input_scale_, rtol=1e-6)
+    np.testing.assert_allclose(offset.target_scale_, plain.target_scale_, rtol=1e-6)
+    np.testing.assert_allclose(
+        offset.predict(1e6 + signal) - 1e6, plain.predict(signal), rtol=1e-3, atol=1e-6
+    )
+    assert offset.score(1e6 + signal, 1e6 + y) == pytest.approx(plain.score(signal, y), abs=1e-3)
+    # A list of sequences is read as precisely as an array.
+    listed_y = list(1e6 + y) if output == "sequence" else 1e6 + y
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        listed = clone(offset).fit(list(1e6 + signal), listed_y)
+    np.testing.assert_allclose(listed.input_scale_, plain.input_scale_, rtol=1e-6)
 
 
 # ------------------------------------------------------------- the regressor's linear skip

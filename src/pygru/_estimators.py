@@ -331,7 +331,10 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                     "it did, such as the out-of-vocabulary id 1 of pygru.text.TokenSequencer."
                 )
             return ids, lengths
-        padded, lengths = _sequences.to_padded(X, dtype=self.dtype)
+        # Standardised in float64 where dtype would round X's values: an offset far larger
+        # than the spread (a timestamp, a coordinate) would otherwise leave no spread.
+        standardizes = self.standardize if reset else hasattr(self, "input_mean_")
+        padded, lengths = _sequences.to_padded(X, dtype=self.dtype, keep_precision=standardizes)
         if reset:
             self.n_features_in_ = padded.shape[2]
         else:
@@ -353,7 +356,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 lengths,
                 self.input_mean_,
                 self.input_scale_,
-                out=padded if owned else None,
+                out=padded if owned and padded.dtype == self.dtype else None,
+                dtype=self.dtype,
             )
             owned = True
         patch_size = getattr(self, "patch_size_", 1)
@@ -387,9 +391,15 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
     def _check_sample_weight(self, sample_weight, n_samples):
         if sample_weight is None:
             return None
-        return _check_sample_weight(
+        sample_weight = _check_sample_weight(
             sample_weight, np.empty(n_samples), dtype=np.float64, ensure_non_negative=True
         )
+        if not np.isfinite(sample_weight.sum()):
+            raise ValueError(
+                "sample_weight is too large: its sum overflows float64 (the largest weight is "
+                f"{sample_weight.max():.3g}). Divide all the weights by a common factor."
+            )
+        return sample_weight
 
     # ------------------------------------------------------------------ training
     def _uses_linear_skip(self):
@@ -1610,7 +1620,9 @@ default="zeros"
         and standard deviation over all valid training time steps (padding excluded;
         stored as ``input_mean_`` and ``input_scale_`` and applied in every later call).
         Unscaled features (e.g. accelerometer channels with a spread of 5) saturate the
-        gates. Ignored with ``embedding_dim``.
+        gates. float64 input is standardised before it is cast to ``dtype``, so a feature
+        with a large offset (a timestamp, a coordinate) keeps its spread. Ignored with
+        ``embedding_dim``.
 
     patch_size : int, "auto" or None, default="auto"
         Feed runs of ``patch_size`` consecutive time steps to the GRU as one step of
@@ -2507,7 +2519,9 @@ default="zeros"
         Whether to scale each input feature to zero mean and unit variance, with the mean
         and standard deviation over all valid training time steps (padding excluded;
         stored as ``input_mean_`` and ``input_scale_`` and applied in every later call).
-        Unscaled features saturate the gates. Ignored with ``embedding_dim``.
+        Unscaled features saturate the gates. float64 input is standardised before it is
+        cast to ``dtype``, so a feature with a large offset (a timestamp, a coordinate)
+        keeps its spread. Ignored with ``embedding_dim``.
 
     standardize_target : bool, default=True
         Whether to train on targets scaled to zero mean and unit variance per target (over
@@ -2515,7 +2529,8 @@ default="zeros"
         ``output="sequence"``; weighted by ``sample_weight``), stored as ``target_mean_``
         and ``target_scale_``. Predictions are scaled back, so they, the score and
         ``loss_curve_`` are on the scale of y. Without it, targets far from unit scale
-        (in the thousands, or around 0.01) train poorly or not at all.
+        (in the thousands, or around 0.01) train poorly or not at all. float64 targets are
+        standardised before they are cast to ``dtype``.
 
     linear_skip : bool or "auto", default="auto"
         Whether the output adds a linear function of each sequence's last input steps (all
@@ -2932,11 +2947,15 @@ default="zeros"
         return self._fit(X, y, sample_weight, incremental=True)
 
     def _prepare_targets(self, y, lengths, first_call, classes=None):
+        # Standardised in float64 where dtype would round y, as X is.
+        standardizes = self.standardize_target if first_call else hasattr(self, "target_mean_")
         if self.output == "sequence":
-            targets = _sequences.to_padded_targets(y, lengths, dtype=self.dtype)
+            targets = _sequences.to_padded_targets(
+                y, lengths, dtype=self.dtype, keep_precision=standardizes
+            )
             y_ndim = 3 if _has_target_axis(y) else 2
         else:
-            targets = _real_targets(y, self.dtype)
+            targets = _real_targets(y, self.dtype, keep_precision=standardizes)
             if targets.ndim not in (1, 2) or len(targets) != len(lengths):
                 raise ValueError(
                     f"y must have shape ({len(lengths)},) or ({len(lengths)}, "
@@ -2969,14 +2988,22 @@ default="zeros"
         if targets.ndim == 2:  # one row per sequence: a sequence of one step
             targets, lengths = targets[:, None, :], np.ones_like(lengths)
         self.target_mean_, self.target_scale_ = _sequences.feature_statistics(
-            targets, lengths, sample_weight
+            targets, lengths, sample_weight, name="y"
         )
 
     def _training_targets(self, targets):
         if not hasattr(self, "target_mean_"):
             return targets
         standardized = (targets - self.target_mean_) / self.target_scale_
-        return standardized.astype(self.dtype, copy=False)
+        with np.errstate(over="ignore"):
+            standardized = standardized.astype(self.dtype, copy=False)
+        if not np.all(np.isfinite(standardized)):
+            raise ValueError(
+                "y standardised with target_mean_ and target_scale_ is too large for "
+                f"{np.dtype(self.dtype)}: y is far outside the targets the model was "
+                "fitted on"
+            )
+        return standardized
 
     def _loss_unit(self):
         """With standardised targets, ``loss_curve_`` is the objective times the mean squared
@@ -3121,9 +3148,10 @@ default="zeros"
         return predictions, lengths
 
 
-def _real_targets(y, dtype):
-    """y as an array of ``dtype``; object arrays of numbers are converted, anything else
-    that is not real numbers (strings, complex) is refused."""
+def _real_targets(y, dtype, keep_precision=False):
+    """y as an array of ``dtype`` (float64 where ``dtype`` would round its values, with
+    ``keep_precision``); object arrays of numbers are converted, anything else that is
+    not real numbers (strings, complex) is refused."""
     targets = np.asarray(y)
     if targets.dtype.kind == "O":
         try:
@@ -3135,6 +3163,8 @@ def _real_targets(y, dtype):
             f"Unknown label type: a regressor's y must hold real numbers, got "
             f"dtype {targets.dtype}"
         )
+    if keep_precision:
+        dtype = np.result_type(targets.dtype, dtype)
     with np.errstate(over="ignore"):  # the caller refuses what does not fit in dtype
         return targets.astype(dtype, copy=False)
 

@@ -32,7 +32,7 @@ _MAX_TOKEN_ID = 2**24 - 1
 _BLOCK_BYTES = 2**22
 
 
-def to_padded(X, dtype=np.float32, name="X"):
+def to_padded(X, dtype=np.float32, name="X", keep_precision=False):
     """Check sequences of real numbers and pad them into one array.
 
     Parameters
@@ -48,11 +48,17 @@ def to_padded(X, dtype=np.float32, name="X"):
     name : str, default="X"
         Name of the argument, used in error messages.
 
+    keep_precision : bool, default=False
+        Pad in float64 instead of ``dtype`` where ``dtype`` would round ``X``'s own values
+        (float64, or integers of more than 16 bits, in float32), so that statistics and
+        standardisation can see them exactly before they are cast.
+
     Returns
     -------
     padded : ndarray of shape (n_samples, max(lengths), n_features)
-        C-contiguous, of ``dtype``, zero past each sequence's length. May be ``X`` itself when
-        ``X`` is already such an array without padding.
+        C-contiguous, of ``dtype`` (or float64, see ``keep_precision``), zero past each
+        sequence's length. May be ``X`` itself when ``X`` is already such an array without
+        padding.
 
     lengths : ndarray of shape (n_samples,), dtype=int64
         Number of time steps of each sequence, >= 1.
@@ -69,8 +75,8 @@ def to_padded(X, dtype=np.float32, name="X"):
     dtype = _check_float_dtype(dtype)
     _reject_sparse(X, name)
     if _is_list_of_sequences(X):
-        return _pad_list(X, dtype, name)
-    return _pad_array(X, dtype, name)
+        return _pad_list(X, dtype, name, keep_precision)
+    return _pad_array(X, dtype, name, keep_precision)
 
 
 def to_padded_tokens(X, name="X"):
@@ -118,7 +124,7 @@ def to_padded_tokens(X, name="X"):
     return np.ascontiguousarray(ids[:, : lengths.max()]), lengths
 
 
-def to_padded_targets(y, lengths, dtype, name="y"):
+def to_padded_targets(y, lengths, dtype, name="y", keep_precision=False):
     """Check per-time-step targets (many-to-many regression) against the input's lengths.
 
     Parameters
@@ -137,10 +143,14 @@ def to_padded_targets(y, lengths, dtype, name="y"):
     name : str, default="y"
         Name of the argument, used in error messages.
 
+    keep_precision : bool, default=False
+        As for :func:`to_padded`: float64 where ``dtype`` would round ``y``'s values.
+
     Returns
     -------
     padded : ndarray of shape (n_samples, max(lengths), n_targets)
-        C-contiguous targets of ``dtype``, zero past each sequence's length.
+        C-contiguous targets of ``dtype`` (or float64, see ``keep_precision``), zero past
+        each sequence's length.
 
     Examples
     --------
@@ -149,7 +159,7 @@ def to_padded_targets(y, lengths, dtype, name="y"):
     >>> padded.shape
     (2, 2, 1)
     """
-    padded, target_lengths = to_padded(y, dtype=dtype, name=name)
+    padded, target_lengths = to_padded(y, dtype=dtype, name=name, keep_precision=keep_precision)
     if target_lengths.shape != np.shape(lengths):
         raise ValueError(
             f"{name} has {len(target_lengths)} sequences but X has {len(lengths)}; "
@@ -242,7 +252,7 @@ def valid_steps(lengths, n_timesteps):
     return np.arange(n_timesteps)[None, :] < np.asarray(lengths)[:, None]
 
 
-def feature_statistics(padded, lengths, sample_weight=None):
+def feature_statistics(padded, lengths, sample_weight=None, name="X"):
     """Mean and scale of each feature over all valid time steps (padding excluded).
 
     With ``sample_weight`` (one non-negative weight per sequence) every time step of a
@@ -270,24 +280,28 @@ def feature_statistics(padded, lengths, sample_weight=None):
         total = float((sample_weight * lengths).sum())
         if not total > 0:
             raise ValueError("sample_weight is zero for every sequence: nothing to learn from")
-    blocks = _valid_step_blocks(padded, lengths, sample_weight)
-    mean = _column_sum(_weighted(rows, weights) for rows, weights in blocks) / total
-    blocks = _valid_step_blocks(padded, lengths, sample_weight)
-    squares = (_weighted(np.square(rows - mean), weights) for rows, weights in blocks)
-    return mean, scale_of_spread(mean, np.sqrt(_column_sum(squares) / total))
+    with np.errstate(over="ignore", invalid="ignore"):  # refused below, naming the feature
+        blocks = _valid_step_blocks(padded, lengths, sample_weight)
+        mean = _column_sum(_weighted(rows, weights) for rows, weights in blocks) / total
+        blocks = _valid_step_blocks(padded, lengths, sample_weight)
+        squares = (_weighted(np.square(rows - mean), weights) for rows, weights in blocks)
+        spread = np.sqrt(_column_sum(squares) / total)
+    return mean, scale_of_spread(mean, spread, name)
 
 
-def scale_of_spread(mean, spread):
+def scale_of_spread(mean, spread, name="X"):
     """The standard deviations ``spread`` as scales: 1 where a feature is constant, that is,
     where its spread is at the rounding level of its mean (or it was never observed).
 
     The test is relative, as scikit-learn's StandardScaler's is: a feature whose values
     are all tiny (1e-15, 2e-15, ...) is not constant and is scaled like any other."""
     scale = np.array(spread, dtype=np.float64)
-    if np.isinf(scale).any():
+    overflows = np.isinf(scale) | np.isinf(mean)  # NaN: a feature never observed
+    if overflows.any():
+        part = "target" if name == "y" else "feature"
         raise ValueError(
-            "X has values too large to standardise: the standard deviation of feature(s) "
-            f"{np.unique(np.nonzero(np.isinf(scale))[-1]).tolist()} overflows float64"
+            f"{name} has values too large to standardise: the mean or standard deviation "
+            f"of {part}(s) {np.unique(np.nonzero(overflows)[-1]).tolist()} overflows float64"
         )
     constant = ~(scale > 10 * np.finfo(np.float64).eps * np.abs(mean))
     scale[constant] = 1.0
@@ -337,15 +351,16 @@ def _column_sum(blocks):
     return total
 
 
-def standardize(padded, lengths, mean, scale, out=None):
+def standardize(padded, lengths, mean, scale, out=None, dtype=None):
     """(padded - mean) / scale at valid time steps, zero in the padding.
 
     Computed in float64 block by block and stored in ``out`` (which may be ``padded``
-    itself), or in a new array of ``padded``'s dtype when ``out`` is None. A value too
-    large for that dtype (an input far outside the data the statistics came from) is
-    refused with a ValueError that says where it is, rather than stored as infinity."""
+    itself), or in a new array of ``dtype`` (default: ``padded``'s) when ``out`` is None.
+    A value too large for that dtype (an input far outside the data the statistics came
+    from) is refused with a ValueError that says where it is, rather than stored as
+    infinity."""
     if out is None:
-        out = np.empty_like(padded)
+        out = np.empty(padded.shape, dtype=padded.dtype if dtype is None else dtype)
     n_timesteps = padded.shape[1]
     for block in _sequence_blocks(padded):
         with np.errstate(over="ignore", invalid="ignore"):
@@ -498,9 +513,11 @@ def _is_list_of_sequences(X):
     return isinstance(X, (list, tuple)) or (kind == "O" and getattr(X, "ndim", None) == 1)
 
 
-def _pad_array(X, dtype, name):
+def _pad_array(X, dtype, name, keep_precision=False):
     """Pad sequences given as one 2-D or 3-D array."""
     array = _as_real_array(X, name)
+    if keep_precision:
+        dtype = np.result_type(array.dtype, dtype)
     if array.ndim not in (2, 3):
         raise ValueError(
             f"{name} must be a 3-D array (n_samples, n_timesteps, n_features), a 2-D array "
@@ -539,10 +556,12 @@ def _pad_array(X, dtype, name):
     return _trim_and_zero_padding(padded, lengths, owned), lengths
 
 
-def _pad_list(X, dtype, name):
+def _pad_list(X, dtype, name, keep_precision=False):
     """Pad sequences given one by one, which may differ in length but not in features."""
     _check_has_samples(len(X), name, f"an empty {type(X).__name__}")
     sequences = [_as_sequence(item, f"{name}[{index}]") for index, item in enumerate(X)]
+    if keep_precision:
+        dtype = np.result_type(dtype, *{sequence.dtype for sequence in sequences})
     n_features = sequences[0].shape[1]
     for index, sequence in enumerate(sequences):
         if sequence.shape[1] != n_features:
