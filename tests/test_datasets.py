@@ -525,6 +525,13 @@ def test_movie_reviews_bad_threshold(threshold, error):
         load_movie_reviews(threshold=threshold)
 
 
+@pytest.mark.parametrize("load", [load_movie_reviews, load_tweets])
+@pytest.mark.parametrize("test_size", [0, 1.0, -0.5, "0.2"])
+def test_a_bad_test_size_is_named_rather_than_the_threshold(load, test_size):
+    with pytest.raises(ValueError, match=r"^The 'test_size' parameter .* Got"):
+        load(test_size=test_size)
+
+
 @pytest.mark.parametrize(
     "load, threshold, left",
     [

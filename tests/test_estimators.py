@@ -407,6 +407,7 @@ def test_warm_start_continues_from_the_current_weights():
         {"conv_layers": ((4, 3),)},
         {"dtype": "float64"},
         {"embedding_dim": 4},
+        {"output": "sequence"},
     ],
     ids=lambda change: next(iter(change)),
 )
@@ -422,6 +423,10 @@ def test_a_changed_architecture_is_refused_until_it_is_set_back(change):
     mismatch = re.escape(f"do not match its fitted network: {name}={value!r}")
     with pytest.raises(ValueError, match=mismatch + r".*or start again with warm_start=False"):
         clf.fit(X, y)
+    # The change alone is named (output="sequence" also changes the pooling it reads).
+    with pytest.raises(ValueError) as refused:
+        clf.predict(X)
+    assert str(refused.value).count(" but the network ") == 1
     with pytest.raises(ValueError, match=mismatch + r".*or start again with fit"):
         clf.partial_fit(X, y)
     for method in (clf.predict, clf.predict_proba, clf.gate_activations):
@@ -446,8 +451,10 @@ def test_the_regressor_refuses_a_changed_architecture(change, problem):
     reg.set_params(**change)
     with pytest.raises(ValueError, match=re.escape(problem)):
         reg.fit(X, targets)
-    with pytest.raises(ValueError, match=re.escape(problem)):
+    with pytest.raises(ValueError, match=re.escape(problem)) as refused:
         reg.predict(X)
+    # Only the change is named, not the pooling or skip that follow from output.
+    assert str(refused.value).count(" but the network ") == 1
 
 
 @pytest.mark.parametrize(

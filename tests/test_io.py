@@ -270,6 +270,38 @@ def test_saving_to_a_directory_or_into_a_missing_one_names_the_path_given(tmp_pa
     assert list(tmp_path.iterdir()) == []  # and nothing was written
 
 
+def test_a_file_opened_in_text_mode_is_refused_with_the_mode_to_use(tmp_path):
+    clf, X = fitted_classifier()
+    path = tmp_path / "model.npz"
+    with open(path, "w") as file, pytest.raises(TypeError, match="text mode.*mode 'wb'"):
+        save(clf, file)
+    save(clf, path)
+    with open(path) as file, pytest.raises(TypeError, match="text mode.*mode 'rb'"):
+        load(file)
+
+
+class _Stream(io.RawIOBase):
+    """A readable stream that cannot seek, as a pipe or a socket."""
+
+    def __init__(self, data):
+        self._data = io.BytesIO(data)
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        return self._data.readinto(buffer)
+
+
+def test_a_stream_that_cannot_seek_loads():
+    clf, X = fitted_classifier()
+    buffer = io.BytesIO()
+    save(clf, buffer)
+    stream = _Stream(buffer.getvalue())
+    assert not stream.seekable()
+    np.testing.assert_array_equal(load(stream).predict_proba(X), clf.predict_proba(X))
+
+
 FIXTURES = os.path.join(os.path.dirname(__file__), "data")
 
 

@@ -287,3 +287,26 @@ def test_bad_arguments_are_refused_clearly():
         to_torch_module(GRUClassifier())
     with pytest.raises(TypeError, match="GRUClassifier or GRURegressor, got Module"):
         to_torch_module(torch.nn.Module())
+
+
+def test_bad_inputs_to_the_module_name_the_argument():
+    # As the estimator's predict does, rather than torch's index errors deep inside.
+    estimator, X, _, lengths = fitted("patched-bidirectional")
+    module = to_torch_module(estimator).eval()
+    X, lengths = torch.from_numpy(X), torch.from_numpy(lengths)
+    steps, features = X.shape[1], X.shape[2]
+    refusals = [
+        ((X[0], None), r"X must be a tensor of shape \(batch, time, features\), got"),
+        ((X[:, :0], None), "X must be a tensor of shape"),
+        ((torch.cat([X, X], dim=2), None), f"X has {2 * features} features per time step"),
+        ((X, lengths[:-1]), "lengths must be a 1-D integer tensor of X's batch size"),
+        ((X, lengths.double()), "lengths must be a 1-D integer tensor"),
+        ((X, lengths * 0), rf"lengths must lie in \[1, {steps}\].*from 0 to 0"),
+        ((X, lengths + steps), rf"lengths must lie in \[1, {steps}\]"),
+    ]
+    for arguments, message in refusals:
+        with pytest.raises(ValueError, match=message), torch.no_grad():
+            module(*arguments)
+    tokens, token_X, _, _ = fitted("embedding-bidirectional")
+    with pytest.raises(ValueError, match=r"shape \(batch, time\) of token ids"):
+        to_torch_module(tokens)(torch.from_numpy(token_X)[..., None])

@@ -859,20 +859,24 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 )
         if np.dtype(self.dtype) != network.dtype:
             problems.append(f"dtype={self.dtype!r} but the network is {network.dtype.name}")
-        output = self._output_mode()
-        if output != network.output:
-            problems.append(f"output={output!r} but the network has {network.output!r}")
-        if self._network_pooling() != network.pooling:
-            problems.append(f"pooling={self.pooling!r} but the network has {network.pooling!r}")
         if self._conv_layers() != network.conv_layers:
             problems.append(
                 f"conv_layers={self.conv_layers!r} but the network has {network.conv_layers!r}"
             )
-        if self._uses_linear_skip() != bool(network.linear_steps):
-            problems.append(
-                f"the estimator {'uses' if self._uses_linear_skip() else 'has no'} linear "
-                f"skip but the network {'has none' if not network.linear_steps else 'has one'}"
-            )
+        output = self._output_mode()
+        if output != network.output:
+            problems.append(f"output={output!r} but the network has {network.output!r}")
+        else:  # the pooling and the linear skip follow from output: named only if it matches
+            if self._network_pooling() != network.pooling:
+                problems.append(
+                    f"pooling={self.pooling!r} but the network has {network.pooling!r}"
+                )
+            if self._uses_linear_skip() != bool(network.linear_steps):
+                uses = self._uses_linear_skip()
+                problems.append(
+                    f"the estimator {'uses' if uses else 'has no'} linear skip but the "
+                    f"network {'has one' if network.linear_steps else 'has none'}"
+                )
         if self.embedding_dim != network.embedding_dim:
             problems.append(
                 f"embedding_dim={self.embedding_dim!r} but the network has "

@@ -68,6 +68,7 @@ only be loaded from trusted sources.
 
 import errno
 import hashlib
+import io
 import itertools
 import json
 import math
@@ -161,7 +162,8 @@ def save(obj, path):
     TypeError
         ``obj`` or one of its steps is of another type (``FunctionTransformer``, a
         subclass, ...), or holds a value that cannot be stored without pickle; the message
-        names the step. Also when ``path`` is neither a path nor a writable file.
+        names the step. Also when ``path`` is neither a path nor a writable file, or is a
+        file opened in text mode.
     IsADirectoryError, FileNotFoundError
         ``path`` is a directory (or ends with a separator), is empty, or names a directory
         that does not exist.
@@ -202,6 +204,7 @@ def save(obj, path):
     if isinstance(path, (str, bytes, os.PathLike)):
         _write_atomically(os.fsdecode(path), document, arrays)
     elif callable(getattr(path, "write", None)):
+        _refuse_text_mode(path, "wb")
         _write_zip(path, document, arrays)
     else:
         raise TypeError(
@@ -518,7 +521,8 @@ def load(path):
     Parameters
     ----------
     path : str, os.PathLike or readable binary file object
-        The file, as :func:`save` wrote it.
+        The file, as :func:`save` wrote it. A stream that cannot seek (a pipe, a socket)
+        is read into memory first.
 
     Returns
     -------
@@ -533,6 +537,8 @@ def load(path):
         written by a newer format version, or holds values of the wrong type or shape.
     FileNotFoundError
         There is no file at ``path``.
+    TypeError
+        ``path`` is a file opened in text mode.
 
     Examples
     --------
@@ -543,6 +549,11 @@ def load(path):
     ...
     ValueError: <file> is not a pygru file: it is not a zip archive (pygru files are .npz archives)
     """
+    if callable(getattr(path, "read", None)):
+        _refuse_text_mode(path, "rb")
+        seekable = getattr(path, "seekable", None)
+        if not (callable(seekable) and seekable()):  # a pipe, a socket: NumPy must seek
+            path = io.BytesIO(path.read())
     try:
         npz = np.load(path, allow_pickle=False)
     except (FileNotFoundError, IsADirectoryError, PermissionError):
@@ -561,6 +572,14 @@ def load(path):
             str(error) if isinstance(error, _FormatError) else f"{type(error).__name__}: {error}"
         )
         raise ValueError(f"{_name(path)} is not a valid pygru file: {detail}") from None
+
+
+def _refuse_text_mode(file, mode):
+    if isinstance(file, io.TextIOBase):
+        raise TypeError(
+            f"path is a file opened in text mode ({getattr(file, 'name', '<file>')!r}); "
+            f"pygru files are binary: open it with mode {mode!r}"
+        )
 
 
 def _why_unreadable(error):

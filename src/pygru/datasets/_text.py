@@ -6,6 +6,8 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 from sklearn.utils import Bunch
 
+from pygru._sklearn_private import InvalidParameterError
+
 from ._base import read_data_text
 
 __all__ = ["load_movie_reviews", "load_tweets"]
@@ -163,6 +165,8 @@ def _load_vader(name, filename, summary, citation, threshold, test_size, random_
             random_state=random_state,
             stratify=labels,
         )
+    except InvalidParameterError:
+        raise  # test_size or random_state is of the wrong kind: scikit-learn names it
     except ValueError as error:
         positive = int(labels.sum())
         raise ValueError(

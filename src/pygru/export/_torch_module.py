@@ -23,6 +23,7 @@ class EstimatorModule(nn.Module):
         self.sequence_output = network.output == "sequence"
         self.tokens = network.embedding_dim is not None
         self.patch_size = getattr(estimator, "patch_size_", 1)
+        self.n_features = None if self.tokens else estimator.n_features_in_
         self.embedding = (
             nn.Embedding.from_pretrained(_tensor(network.views["embedding"], dtype), freeze=False)
             if self.tokens
@@ -62,7 +63,16 @@ class EstimatorModule(nn.Module):
         Returns
         -------
         output : torch.Tensor
+
+        Raises
+        ------
+        ValueError
+            X or lengths is of the wrong shape, or a length is below 1 or above X's
+            number of time steps. Checked when the module runs eagerly; a traced or
+            exported program cannot branch on its inputs and skips the checks.
         """
+        if not _traced():
+            self._check_input(X, lengths)
         lengths = self._lengths(X, lengths)
         network_input, step_lengths = self._network_input(X, lengths)
         inputs = network_input
@@ -84,6 +94,30 @@ class EstimatorModule(nn.Module):
             output = torch.where(valid, output, torch.full_like(output, float("nan")))
         return output
 
+    def _check_input(self, X, lengths):
+        """ValueErrors that name the argument, as the estimator's own predict gives."""
+        shape = "(batch, time) of token ids" if self.tokens else "(batch, time, features)"
+        if X.dim() != (2 if self.tokens else 3) or X.shape[0] == 0 or X.shape[1] == 0:
+            raise ValueError(f"X must be a tensor of shape {shape}, got {tuple(X.shape)}")
+        if not self.tokens and X.shape[2] != self.n_features:
+            raise ValueError(
+                f"X has {X.shape[2]} features per time step, the model was fitted with "
+                f"{self.n_features}"
+            )
+        if lengths is None:
+            return
+        lengths = torch.as_tensor(lengths)
+        if lengths.shape != (X.shape[0],) or lengths.is_floating_point():
+            raise ValueError(
+                f"lengths must be a 1-D integer tensor of X's batch size {X.shape[0]}, got "
+                f"shape {tuple(lengths.shape)} and dtype {lengths.dtype}"
+            )
+        if lengths.min() < 1 or lengths.max() > X.shape[1]:
+            raise ValueError(
+                f"lengths must lie in [1, {X.shape[1]}] (X's time steps), got values from "
+                f"{int(lengths.min())} to {int(lengths.max())}"
+            )
+
     def _lengths(self, X, lengths):
         if lengths is not None:
             return torch.as_tensor(lengths, dtype=torch.int64, device=X.device)
@@ -104,6 +138,12 @@ class EstimatorModule(nn.Module):
             X = X.reshape(X.shape[0], -1, self.patch_size * X.shape[2])
             lengths = (lengths + self.patch_size - 1) // self.patch_size
         return X, lengths
+
+
+def _traced():
+    """Whether the module is being traced, compiled or exported rather than run."""
+    is_exporting = getattr(torch.compiler, "is_exporting", lambda: False)
+    return torch.jit.is_tracing() or torch.compiler.is_compiling() or is_exporting()
 
 
 def _tensor(array, dtype):
