@@ -5,7 +5,7 @@ Ragged sequences: lists of different lengths
 JapaneseVowels holds utterances of 7 to 29 time steps with 12 features each. pygru takes them
 as a plain list of ``(T_i, 12)`` arrays: no padding to write, and a sequence's result never
 depends on what else is in its batch. To keep the build fast the network is small (16 hidden
-units, 15 epochs); the defaults reach about 0.97 test accuracy.
+units, 15 epochs); the defaults reach about 0.98 test accuracy.
 """
 
 import warnings

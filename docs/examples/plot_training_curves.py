@@ -3,11 +3,11 @@ Training curves and early stopping
 ==================================
 
 With ``early_stopping=True`` a part of the training data validates after every epoch;
-``fit`` stops when the score has not improved for ``n_iter_no_change`` (counted in optimizer
-updates) and restores the best epoch's weights.
+``fit`` stops when the score has not improved for ``n_iter_no_change`` epochs (the default,
+``"auto"``, counts optimizer updates instead) and restores the best epoch's weights.
 :func:`pygru.notebook.plot_training_curves` draws the loss, the validation score and that
 epoch. To keep the build fast the model has 16 units and at most 60 epochs, with a shorter
-patience (``n_iter_no_change=100`` updates) than the default.
+patience (``n_iter_no_change=25`` epochs, about 100 optimizer updates) than the default.
 """
 
 import warnings
@@ -27,7 +27,7 @@ clf = GRUClassifier(
     hidden_layer_sizes=(16,),
     max_iter=60,
     early_stopping=True,
-    n_iter_no_change=100,
+    n_iter_no_change=25,
     random_state=0,
 )
 clf.fit(X_train, y_train)

@@ -945,9 +945,10 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                     self.network_.params[...] = last_good_params
                     warnings.warn(
                         f"Training diverged: the loss became {loss} in epoch "
-                        f"{self.n_iter_ + 1}. Stopped and kept the weights of the last "
-                        "completed epoch; try a smaller learning_rate_init, clipnorm, or "
-                        "scaling the input.",
+                        f"{self.n_iter_ + 1}. Stopped at the weights of the last completed "
+                        "epoch (kept unless the initial weights have the lower training "
+                        "loss); try a smaller learning_rate_init, clipnorm, or scaling the "
+                        "input.",
                         ConvergenceWarning,
                         stacklevel=2,
                     )
@@ -1955,8 +1956,11 @@ default="zeros"
             Validation sequences for ``early_stopping``, in any form X takes, used instead
             of holding out ``validation_fraction`` of X; the model is never fitted on
             them. In a :class:`~sklearn.pipeline.Pipeline`, ``X_val`` is transformed as X
-            with ``Pipeline(..., transform_input=["X_val"])`` (with metadata routing
-            enabled), as for :class:`~sklearn.ensemble.HistGradientBoostingClassifier`.
+            through metadata routing, as for
+            :class:`~sklearn.ensemble.HistGradientBoostingClassifier`:
+            ``sklearn.set_config(enable_metadata_routing=True)``, the estimator's
+            ``set_fit_request(X_val=True, y_val=True)``, and
+            ``Pipeline(..., transform_input=["X_val"])``.
 
         y_val : array-like, default=None
             The targets of ``X_val``, in the form y takes.
@@ -2907,8 +2911,11 @@ default="zeros"
             Validation sequences for ``early_stopping``, in any form X takes, used instead
             of holding out ``validation_fraction`` of X; the model is never fitted on
             them. In a :class:`~sklearn.pipeline.Pipeline`, ``X_val`` is transformed as X
-            with ``Pipeline(..., transform_input=["X_val"])`` (with metadata routing
-            enabled), as for :class:`~sklearn.ensemble.HistGradientBoostingClassifier`.
+            through metadata routing, as for
+            :class:`~sklearn.ensemble.HistGradientBoostingClassifier`:
+            ``sklearn.set_config(enable_metadata_routing=True)``, the estimator's
+            ``set_fit_request(X_val=True, y_val=True)``, and
+            ``Pipeline(..., transform_input=["X_val"])``.
 
         y_val : array-like, default=None
             The targets of ``X_val``, in the form y takes.
