@@ -452,3 +452,28 @@ def test_window_warp_keeps_ends_range_and_order(lengths, fraction, seed):
     np.testing.assert_allclose(
         _sequences.window_warp(constant, lengths, 1, fraction, rng(seed)), constant
     )
+
+
+@pytest.mark.parametrize(
+    "values, widened",
+    [
+        (np.random.default_rng(0).standard_normal((4, 5, 2)), False),  # float32 holds it
+        (1e6 + np.random.default_rng(0).standard_normal((4, 5, 2)) * 1e-2, True),
+        (np.array([[1.7e9, 1.7e9 + 60, 1.7e9 + 120]]), True),  # Unix timestamps, a minute apart
+        (np.array([[1.7e9, 1.7e9 + 60, 1.7e9 + 120]], dtype=np.int64), True),
+        (np.array([[1.7e9, 1.7e9, 1.7e9]]), False),  # constant: nothing to blur
+        (np.array([[1e6, 1e6 + 0.01, np.nan]]), True),  # NaN padding is ignored
+        (np.array([[1e6, 1e6 + 0.01]], dtype=np.float32), False),  # already float32
+        (np.array([[1, 70000, 3]], dtype=np.int32), False),  # float32 holds these exactly
+    ],
+)
+@pytest.mark.parametrize("as_list", [False, True])
+def test_keep_precision_pads_in_float64_only_where_float32_would_blur_a_feature(
+    values, widened, as_list
+):
+    X = list(values) if as_list else values
+    padded, lengths = to_padded(X, np.float32, keep_precision=True)
+    assert padded.dtype == (np.float64 if widened else np.float32)
+    assert to_padded(X, np.float32)[0].dtype == np.float32  # without it: always dtype
+    first = np.asarray(values[0][: lengths[0]], dtype=padded.dtype)
+    np.testing.assert_array_equal(unpad(padded, lengths)[0].ravel(), first.ravel())

@@ -1625,9 +1625,9 @@ default="zeros"
         and standard deviation over all valid training time steps (padding excluded;
         stored as ``input_mean_`` and ``input_scale_`` and applied in every later call).
         Unscaled features (e.g. accelerometer channels with a spread of 5) saturate the
-        gates. float64 input is standardised before it is cast to ``dtype``, so a feature
-        with a large offset (a timestamp, a coordinate) keeps its spread. Ignored with
-        ``embedding_dim``.
+        gates. A feature whose offset dwarfs its spread (a timestamp, a coordinate) is
+        standardised from its float64 values before the cast to ``dtype``, so it keeps
+        its spread. Ignored with ``embedding_dim``.
 
     patch_size : int, "auto" or None, default="auto"
         Feed runs of ``patch_size`` consecutive time steps to the GRU as one step of
@@ -2527,9 +2527,9 @@ default="zeros"
         Whether to scale each input feature to zero mean and unit variance, with the mean
         and standard deviation over all valid training time steps (padding excluded;
         stored as ``input_mean_`` and ``input_scale_`` and applied in every later call).
-        Unscaled features saturate the gates. float64 input is standardised before it is
-        cast to ``dtype``, so a feature with a large offset (a timestamp, a coordinate)
-        keeps its spread. Ignored with ``embedding_dim``.
+        Unscaled features saturate the gates. A feature whose offset dwarfs its spread (a
+        timestamp, a coordinate) is standardised from its float64 values before the cast
+        to ``dtype``, so it keeps its spread. Ignored with ``embedding_dim``.
 
     standardize_target : bool, default=True
         Whether to train on targets scaled to zero mean and unit variance per target (over
@@ -2537,8 +2537,8 @@ default="zeros"
         ``output="sequence"``; weighted by ``sample_weight``), stored as ``target_mean_``
         and ``target_scale_``. Predictions are scaled back, so they, the score and
         ``loss_curve_`` are on the scale of y. Without it, targets far from unit scale
-        (in the thousands, or around 0.01) train poorly or not at all. float64 targets are
-        standardised before they are cast to ``dtype``.
+        (in the thousands, or around 0.01) train poorly or not at all. Targets are
+        standardised from their float64 values before the cast to ``dtype``.
 
     linear_skip : bool or "auto", default="auto"
         Whether the output adds a linear function of each sequence's last input steps (all

@@ -49,9 +49,12 @@ def to_padded(X, dtype=np.float32, name="X", keep_precision=False):
         Name of the argument, used in error messages.
 
     keep_precision : bool, default=False
-        Pad in float64 instead of ``dtype`` where ``dtype`` would round ``X``'s own values
-        (float64, or integers of more than 16 bits, in float32), so that statistics and
-        standardisation can see them exactly before they are cast.
+        Pad in float64 instead of ``dtype`` where rounding ``X``'s own values (float64, or
+        integers of more than 16 bits) to ``dtype`` would blur a feature: where its
+        magnitude is so large against its range (a timestamp, a coordinate) that
+        ``dtype``'s rounding error exceeds 1e-4 of the range. Statistics and
+        standardisation then see the values exactly before they are cast. Elsewhere the
+        padded copy stays as small as ``dtype`` makes it.
 
     Returns
     -------
@@ -516,8 +519,6 @@ def _is_list_of_sequences(X):
 def _pad_array(X, dtype, name, keep_precision=False):
     """Pad sequences given as one 2-D or 3-D array."""
     array = _as_real_array(X, name)
-    if keep_precision:
-        dtype = np.result_type(array.dtype, dtype)
     if array.ndim not in (2, 3):
         raise ValueError(
             f"{name} must be a 3-D array (n_samples, n_timesteps, n_features), a 2-D array "
@@ -548,6 +549,8 @@ def _pad_array(X, dtype, name, keep_precision=False):
         raise ValueError(
             f"{name} has 0 feature(s) (shape={array.shape}) while a minimum of 1 is required."
         )
+    if keep_precision and _rounding_blurs([array], dtype):
+        dtype = np.dtype(np.float64)
     # Values too large for dtype become inf here and are reported by _observed_lengths.
     with np.errstate(over="ignore"):
         padded = np.ascontiguousarray(array, dtype=dtype)
@@ -560,8 +563,8 @@ def _pad_list(X, dtype, name, keep_precision=False):
     """Pad sequences given one by one, which may differ in length but not in features."""
     _check_has_samples(len(X), name, f"an empty {type(X).__name__}")
     sequences = [_as_sequence(item, f"{name}[{index}]") for index, item in enumerate(X)]
-    if keep_precision:
-        dtype = np.result_type(dtype, *{sequence.dtype for sequence in sequences})
+    if keep_precision and _rounding_blurs(sequences, dtype):
+        dtype = np.dtype(np.float64)
     n_features = sequences[0].shape[1]
     for index, sequence in enumerate(sequences):
         if sequence.shape[1] != n_features:
@@ -577,6 +580,27 @@ def _pad_list(X, dtype, name, keep_precision=False):
             row[: len(sequence)] = sequence
     lengths = _observed_lengths(padded, name)
     return _trim_and_zero_padding(padded, lengths, owned=True), lengths
+
+
+def _rounding_blurs(arrays, dtype):
+    """Whether rounding the values of ``arrays`` (the last axis: features) to ``dtype``
+    errs by more than 1e-4 of some feature's range. NaN is ignored; a constant feature
+    has nothing to blur."""
+    if all(np.can_cast(array.dtype, dtype, "safe") for array in arrays):
+        return False
+    with np.errstate(invalid="ignore"):
+        low = np.fmin.reduce([_feature_reduce(np.fmin, array) for array in arrays])
+        high = np.fmax.reduce([_feature_reduce(np.fmax, array) for array in arrays])
+        width = high.astype(np.float64) - low
+        rounding = np.finfo(dtype).eps * np.maximum(np.abs(low), np.abs(high))
+        return bool(np.any((width > 0) & (rounding > 1e-4 * width)))
+
+
+def _feature_reduce(ufunc, array):
+    """``ufunc`` (fmin or fmax) over every axis but the last, without copying ``array``."""
+    if array.size == 0:
+        return np.full(array.shape[-1], np.nan)
+    return ufunc.reduce(array, axis=tuple(range(array.ndim - 1)))
 
 
 def _as_sequence(item, name):
