@@ -211,6 +211,46 @@ def test_panel_rejects_what_it_cannot_train(italy):
         TrainingPanel(GRUClassifier(), X, y, max_epochs=0, display=False)
 
 
+def test_panel_of_a_sequence_classifier_learns_the_classes_of_valid_steps_only():
+    # Padding past each length is not a class, whatever its value; ragged labels work.
+    rng = np.random.default_rng(0)
+    lengths = [9, 4, 6, 9, 3, 7]
+    X_list = [rng.standard_normal((n, 1)) for n in lengths]
+    y_list = [(x[:, 0] > 0).astype(int) for x in X_list]
+    X = np.full((6, 9, 1), np.nan)
+    y = np.full((6, 9), -1)
+    for row, (x, labels) in enumerate(zip(X_list, y_list)):
+        X[row, : len(x)], y[row, : len(x)] = x, labels
+    for data in ((X, y), (X_list, y_list)):
+        clf = GRUClassifier(hidden_layer_sizes=(3,), output="sequence", random_state=0)
+        panel = TrainingPanel(clf, *data, max_epochs=1, display=False)
+        panel.start().wait()
+        assert panel.phase == FINISHED, panel.error
+        np.testing.assert_array_equal(panel.estimator.classes_, [0, 1])
+
+
+def test_panel_controls_show_the_estimators_values_and_refuse_what_they_cannot(italy):
+    X, y = italy[:2]
+    clf = GRUClassifier(hidden_layer_sizes=(5000,), dropout=0.95)
+    panel = TrainingPanel(clf, X, y, display=False)
+    assert panel._pending.value == ""  # nothing changed: nothing was clamped
+    assert panel.control_values["hidden_size"] == 5000
+    assert panel.control_values["dropout"] == 0.95
+    refused = [
+        ({"learning_rate": -1}, ValueError, r"learning_rate must be in \[1e-05, 1\], got -1"),
+        ({"hidden_size": 0}, ValueError, "hidden_size must be in"),
+        ({"dropout": "a"}, TypeError, "dropout must be a number"),
+        ({"solver": "lbfgs"}, ValueError, r"solver must be one of \['adam'"),
+        ({"batch_size": 7}, ValueError, "batch_size must be one of"),
+    ]
+    for values, error, message in refused:
+        with pytest.raises(error, match=message):
+            panel.set_controls(**{"hidden_size": 8, **values})
+        assert panel.control_values["hidden_size"] == 5000  # none applied
+    with pytest.raises(TypeError, match="max_epochs must be an int, got 2.7"):
+        TrainingPanel(clf, X, y, max_epochs=2.7, display=False)
+
+
 def test_panel_defaults_to_max_iter_and_shows_the_estimators_settings(italy):
     X, y = italy[:2]
     clf = GRUClassifier(
@@ -394,6 +434,53 @@ def test_plot_gates_of_regressors():
     figure = plot_gates(last, X[0], y_true=0.5)
     title = figure.get_suptitle()
     assert "predicted" in title and title.endswith("true: 0.5")
+
+
+def test_plot_gates_of_a_sequence_classifier_titles_its_labels_per_step():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((12, 10, 2))
+    labels = np.where(X[..., 0] > 0, "up", "down")
+    clf = GRUClassifier(hidden_layer_sizes=(4,), output="sequence", max_iter=2, random_state=0)
+    clf.fit(X, labels)
+    title = plot_gates(clf, X[0]).get_suptitle()
+    assert "predicted per step: " + " ".join(clf.predict(X[:1])[0]) in title
+    viewer = GateViewer(clf, X, display=False)
+    assert viewer.error is None
+
+
+def test_a_one_step_pipeline_plots_as_its_estimator(italy):
+    from sklearn.pipeline import make_pipeline
+
+    X, y = italy[:2]
+    clf = GRUClassifier(hidden_layer_sizes=(3,), max_iter=2, random_state=0)
+    pipeline = make_pipeline(clf)
+    assert len(plot_training_curves(pipeline).axes) == 1  # unfitted: empty axes
+    pipeline.fit(X, y)
+    bare = training_curves_data(pipeline[-1])
+    np.testing.assert_array_equal(training_curves_data(pipeline).losses, bare.losses)
+    assert plot_gates(pipeline, X[0]).get_suptitle() == plot_gates(clf, X[0]).get_suptitle()
+
+
+def test_plotting_arguments_of_the_wrong_kind_are_named(italy, fitted):
+    X = italy[0]
+    refused = [
+        (lambda: plot_training_curves(fitted, 0.5), ValueError, "validation_scores must be"),
+        (lambda: plot_training_curves(fitted, [[1, 2]]), ValueError, "validation_scores must"),
+        (lambda: plot_training_curves("model"), TypeError, "estimator must be a GRUClassifier"),
+        (lambda: plot_training_curves(fitted, figure="x"), TypeError, "figure must be a"),
+        (lambda: plot_gates(fitted, X[0], figure="x"), TypeError, "figure must be a"),
+        (lambda: plot_gates(fitted, X[0], layer="0"), TypeError, "layer must be an int"),
+        (lambda: plot_gates(fitted, X[0], time_labels=5), TypeError, "time_labels must be"),
+        (lambda: GateViewer(fitted, X[:0], display=False), ValueError, "at least one sequence"),
+        (
+            lambda: GateViewer(fitted, X, display=False).select(sample="1"),
+            TypeError,
+            "sample must be an int",
+        ),
+    ]
+    for call, error, message in refused:
+        with pytest.raises(error, match=message):
+            call()
 
 
 def test_gate_viewer_follows_its_controls(italy, fitted):

@@ -49,6 +49,19 @@ def pyplot_figure(**kwargs):
     return pyplot.figure(**kwargs)
 
 
+def figure_to_draw_into(figure, **kwargs):
+    """``figure``, cleared, or a new pyplot figure (with ``kwargs``) when it is None."""
+    if figure is None:
+        return pyplot_figure(**kwargs)
+    _matplotlib()
+    from matplotlib.figure import Figure
+
+    if not isinstance(figure, Figure):
+        raise TypeError(f"figure must be a matplotlib Figure or None, got {type(figure).__name__}")
+    figure.clear()
+    return figure
+
+
 def png_bytes(figure, dpi=None):
     """The figure rendered as PNG (Agg), for an ``ipywidgets.Image``."""
     buffer = io.BytesIO()

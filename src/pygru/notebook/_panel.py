@@ -4,9 +4,13 @@ import html
 import math
 import threading
 import time
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import clone, is_classifier
+
+from pygru import _sequences
+from pygru._estimators import _sequence_labels
 
 from . import _state
 from ._optional import detached_figure, ipywidgets, png_bytes, show
@@ -128,14 +132,14 @@ class TrainingPanel:
             raise ValueError("pass both X_val and y_val, or neither")
         self.estimator = estimator
         self.X, self.y, self.X_val, self.y_val = X, y, X_val, y_val
-        self.max_epochs = int(
-            estimator.get_params()["max_iter"] if max_epochs is None else max_epochs
-        )
+        self.max_epochs = estimator.get_params()["max_iter"] if max_epochs is None else max_epochs
+        if isinstance(self.max_epochs, bool) or not isinstance(self.max_epochs, Integral):
+            raise TypeError(f"max_epochs must be an int, got {max_epochs!r}")
         if self.max_epochs < 1:
             raise ValueError(f"max_epochs must be at least 1, got {max_epochs}")
         self.redraw_interval = redraw_interval
         # partial_fit needs all labels on its first call; a classifier sees them all here.
-        self._classes = np.unique(np.asarray(y)) if is_classifier(estimator) else None
+        self._classes = _all_classes(estimator, X, y) if is_classifier(estimator) else None
         self.phase = _state.READY
         self.history = []
         self.error = None
@@ -374,7 +378,7 @@ class TrainingPanel:
             "hidden_size": widgets.BoundedIntText(
                 value=values["hidden_size"],
                 min=1,
-                max=4096,
+                max=max(4096, values["hidden_size"]),
                 description="hidden size",
                 style=style,
             ),
@@ -393,7 +397,7 @@ class TrainingPanel:
             "dropout": widgets.FloatSlider(
                 value=values["dropout"],
                 min=0.0,
-                max=0.9,
+                max=max(0.9, values["dropout"]),
                 step=0.05,
                 description="dropout",
                 continuous_update=False,
@@ -426,6 +430,8 @@ class TrainingPanel:
             raise ValueError(
                 f"unknown controls {sorted(unknown)}; the controls are {list(self.controls)}"
             )
+        for name, value in values.items():
+            _check_in_range(name, value, self.controls[name])
         for name, value in values.items():
             self.controls[name].value = value
         return self
@@ -464,3 +470,38 @@ class TrainingPanel:
         self._summary.value = html.escape(self.summary)
         self._error.value = "" if self.error is None else _state.error_html(self.error)
         self._show_pending()
+
+
+def _all_classes(estimator, X, y):
+    """Every label that training reads, which ``partial_fit`` needs on its first call: with
+    ``output="sequence"``, the labels of each sequence's valid steps (not the padding)."""
+    params = estimator.get_params()
+    if params.get("output") != "sequence":
+        return np.unique(np.asarray(y))
+    if params.get("embedding_dim") is not None:
+        lengths = _sequences.to_padded_tokens(X)[1]
+    else:
+        lengths = _sequences.to_padded(X)[1]
+    return np.unique(np.concatenate(_sequence_labels(y, lengths)))
+
+
+def _check_in_range(name, value, control):
+    """A TypeError or ValueError, naming the control, for a value it cannot show (a slider
+    would clamp it, a dropdown raise a TraitError)."""
+    if not hasattr(control, "min"):  # a dropdown
+        offered = [
+            option[1] if isinstance(option, tuple) else option for option in control.options
+        ]
+        if value not in offered:
+            raise ValueError(f"{name} must be one of {offered}, got {value!r}")
+        return
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{name} must be a number, got {value!r}")
+    log_base = getattr(control, "base", None)
+    low, high = (
+        (log_base**control.min, log_base**control.max)
+        if log_base is not None
+        else (control.min, control.max)
+    )
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be in [{low:g}, {high:g}], got {value!r}")

@@ -8,6 +8,7 @@ return it.
 """
 
 from collections.abc import Mapping
+from numbers import Integral
 from typing import NamedTuple
 
 import numpy as np
@@ -15,8 +16,9 @@ from sklearn.base import is_classifier
 from sklearn.pipeline import Pipeline
 
 from .. import _sequences
+from .._estimators import BaseGRU
 from ..text import TokenSequencer
-from ._optional import pyplot_figure
+from ._optional import figure_to_draw_into
 
 __all__ = ["plot_gates", "plot_training_curves"]
 
@@ -37,9 +39,15 @@ _TOKEN_AXIS = "token"
 def split_pipeline(estimator):
     """``(preprocess, model)``: a pipeline's steps before the GRU estimator as one transform
     function, and the GRU estimator itself (for a bare estimator, the identity and itself)."""
-    if isinstance(estimator, Pipeline):
-        return estimator[:-1].transform, estimator[-1]
-    return (lambda X: X), estimator
+    model = estimator[-1] if isinstance(estimator, Pipeline) else estimator
+    if not isinstance(model, BaseGRU):
+        raise TypeError(
+            "estimator must be a GRUClassifier, a GRURegressor or a Pipeline ending in one, "
+            f"got {type(model).__name__}"
+        )
+    if not isinstance(estimator, Pipeline) or len(estimator) == 1:
+        return (lambda X: X), model
+    return estimator[:-1].transform, model
 
 
 def score_name(estimator):
@@ -95,6 +103,11 @@ def training_curves_data(estimator, validation_scores=None):
     score_epochs = scores = score_title = None
     if validation_scores is not None:
         scores = np.asarray(validation_scores, dtype=float)
+        if scores.ndim != 1:
+            raise ValueError(
+                "validation_scores must be a sequence of numbers, one per epoch; got an "
+                f"array of shape {scores.shape}"
+            )
         score_epochs = _score_epochs(epochs, len(scores))
         score_title = f"validation {score_name(model)}"
     kept_epoch, kept_label = _kept_epoch(model)
@@ -165,9 +178,7 @@ def plot_training_curves(estimator, validation_scores=None, *, figure=None):
     ['training loss', 'validation accuracy']
     """
     curves = training_curves_data(estimator, validation_scores)
-    if figure is None:
-        figure = pyplot_figure(figsize=(9, 3.2), layout="constrained")
-    figure.clear()
+    figure = figure_to_draw_into(figure, figsize=(9, 3.2), layout="constrained")
     n_axes = 1 if curves.scores is None else 2
     axes = figure.subplots(1, n_axes, squeeze=False)[0]
     _draw_curve(axes[0], curves.epochs, curves.losses, "training loss", "C0")
@@ -281,6 +292,8 @@ def gate_plot_data(
     preprocess, model = split_pipeline(estimator)
     batch = preprocess([x])
     activations = model.gate_activations(batch)
+    if isinstance(layer, bool) or not isinstance(layer, Integral):
+        raise TypeError(f"layer must be an int, got {layer!r}")
     if not 0 <= layer < len(activations):
         raise ValueError(f"layer must be in 0..{len(activations) - 1}, got {layer!r}")
     if direction not in activations[layer]:
@@ -347,6 +360,11 @@ def _step_labels(estimator, inputs, tokens, time_labels, vocabulary):
     """The label of each time step: ``time_labels``, else for tokens their words (or ids),
     else None."""
     if time_labels is not None:
+        if isinstance(time_labels, str) or not hasattr(time_labels, "__len__"):
+            raise TypeError(
+                "time_labels must be a sequence with a label per time step, got "
+                f"{type(time_labels).__name__}"
+            )
         if len(time_labels) < len(inputs):
             raise ValueError(
                 f"time_labels has {len(time_labels)} labels for a sequence of {len(inputs)} steps"
@@ -471,9 +489,7 @@ def plot_gates(
         vocabulary=vocabulary,
     )
     n_timesteps = len(data.inputs)
-    if figure is None:
-        figure = pyplot_figure(figsize=(9, 7.5), layout="constrained")
-    figure.clear()
+    figure = figure_to_draw_into(figure, figsize=(9, 7.5), layout="constrained")
     grid = figure.add_gridspec(5, 2, width_ratios=(40, 1), height_ratios=(1.3, 1, 1, 1, 1))
     input_ax = figure.add_subplot(grid[0, 0])
     tokens = data.time_label == _TOKEN_AXIS
@@ -564,8 +580,15 @@ def _draw_tokens(ax, labels):
     ax.set_yticks([])
 
 
+_STEP_LABELS_SHOWN = 12  # a sequence classifier's labels in the title, at most
+
+
 def _prediction(model, batch, tokens):
     """The prediction as text, and a regressor's prediction per time step (else None)."""
+    if is_classifier(model) and model.get_params().get("output") == "sequence":
+        labels = [str(label) for label in np.asarray(model.predict(batch)[0])]
+        shown = " ".join(labels[:_STEP_LABELS_SHOWN])
+        return f"predicted per step: {shown}{' …' * (len(labels) > _STEP_LABELS_SHOWN)}", None
     if is_classifier(model):
         probabilities = model.predict_proba(batch)[0]
         best = int(np.argmax(probabilities))

@@ -75,10 +75,12 @@ def next_phase(phase, event):
     try:
         return _TRANSITIONS[phase, event]
     except KeyError:
-        allowed = sorted(event for (source, event) in _TRANSITIONS if source == phase)
+        allowed = sorted(
+            event for (source, event) in _TRANSITIONS if source == phase and event in BUTTONS
+        )
         raise ValueError(
             f"cannot {event} a training panel that is {phase}; possible "
-            f"now: {', '.join(allowed) or 'nothing'}"
+            f"now: {', '.join(allowed) or 'nothing (wait for the epoch to end)'}"
         ) from None
 
 

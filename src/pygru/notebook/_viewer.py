@@ -1,5 +1,7 @@
 """GateViewer: browse what a fitted GRU's gates do, sample by sample."""
 
+from numbers import Integral
+
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
@@ -68,6 +70,8 @@ class GateViewer:
     def __init__(self, estimator, X, y=None, *, time_labels=None, vocabulary=None, display=True):
         model = split_pipeline(estimator)[1]
         check_is_fitted(model)
+        if len(X) == 0:
+            raise ValueError("X must hold at least one sequence to view, got none")
         if y is not None and len(y) != len(X):
             raise ValueError(f"X has {len(X)} samples but y has {len(y)}")
         self.estimator, self.X, self.y, self.time_labels = estimator, X, y, time_labels
@@ -138,6 +142,8 @@ class GateViewer:
         self : GateViewer
             The viewer.
         """
+        if sample is not None and (isinstance(sample, bool) or not isinstance(sample, Integral)):
+            raise TypeError(f"sample must be an int, got {sample!r}")
         if sample is not None and not 0 <= sample <= self._sample.max:
             raise ValueError(f"sample must be in 0..{self._sample.max}, got {sample}")
         if layer is not None and layer not in self._layer.options:
