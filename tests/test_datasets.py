@@ -4,6 +4,7 @@ import gzip
 import hashlib
 import io
 from collections import Counter
+from importlib import resources
 
 import numpy as np
 import pytest
@@ -346,6 +347,40 @@ def test_sunspots():
     assert str(sunspots.index[0]) == "1700" and str(sunspots.index[-1]) == "2008"
     assert np.all(np.diff(sunspots.index) == np.timedelta64(1, "Y"))
     assert "SILSO" in sunspots.citation and sunspots.citation in sunspots.DESCR
+
+
+def _bundled_data_files():
+    """(folder, filename) of every data file under pygru/datasets/data/<folder>/, listed
+    through importlib.resources as the loaders read them (so also from an installed wheel)."""
+    data = resources.files("pygru.datasets") / "data"
+    return [
+        (folder.name, entry.name)
+        for folder in sorted(data.iterdir(), key=lambda path: path.name)
+        if folder.is_dir() and not folder.name.startswith(("_", "."))
+        for entry in sorted(folder.iterdir(), key=lambda path: path.name)
+        if entry.is_file() and entry.name != "SOURCE.md"
+    ]
+
+
+def test_every_data_folder_is_listed():
+    folders = {folder for folder, _ in _bundled_data_files()}
+    assert {"Nile", "Sunspots", "VADER", "Airline", "Lynx"} | set(UCR_METADATA) <= folders
+
+
+@pytest.mark.parametrize(
+    "folder, filename", _bundled_data_files(), ids=lambda value: value.removesuffix(".gz")
+)
+def test_data_files_carry_their_source_and_licence(folder, filename):
+    # every shipped data file has a SOURCE.md beside it with its licence and the SHA-256 of
+    # its (uncompressed) content; a digest line may wrap, so compare with whitespace folded
+    source = " ".join(read_data_text(folder, "SOURCE.md").split())
+    assert source.startswith(f"# {folder}: source and licence ")
+    assert "Licence: " in source
+    raw = (resources.files("pygru.datasets") / "data" / folder / filename).read_bytes()
+    if filename.endswith(".gz"):
+        raw = gzip.decompress(raw)
+    digest = hashlib.sha256(raw).hexdigest()
+    assert f"(first 16 hex digits): {digest[:16]}." in source
 
 
 @pytest.mark.parametrize("folder, filename", [("Nile", "nile.csv"), ("Sunspots", "sunspots.csv")])
