@@ -175,15 +175,13 @@ def _as_lengths(lengths, batch, steps):
     if is_cupy_array(lengths):
         lengths = lengths.get()
     array = np.asarray(lengths)
-    whole_floats = (
-        array.dtype.kind == "f"
-        and array.size
-        and np.all(np.isfinite(array))
-        and np.all(array == np.round(array))
-    )
     # Whole floats stay floats until the range check below, so that a huge one is refused
     # by it rather than wrapped around by the cast to int64.
-    if (array.dtype.kind not in "iu" or array.dtype == np.bool_) and not whole_floats:
+    if array.dtype.kind == "f":
+        fractional = array[~(np.isfinite(array) & (array == np.round(array)))]
+        if fractional.size:
+            raise ValueError(f"lengths must be whole numbers, got {fractional[0]}")
+    elif array.dtype.kind not in "iu":
         raise TypeError(f"lengths must be integers, got dtype {array.dtype}")
     if array.shape != (batch,):
         raise ValueError(
