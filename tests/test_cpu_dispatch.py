@@ -118,6 +118,22 @@ def test_a_misspelled_path_is_refused_clearly(tmp_path, value, error):
     assert error in result.stderr and repr(value) in result.stderr
 
 
+def test_a_source_tree_without_its_compiled_kernels_says_how_to_install(tmp_path):
+    # The package's Python files alone (a git archive of src/ put on sys.path).
+    unbuilt = tmp_path / "unbuilt"
+    shutil.copytree(
+        os.path.dirname(pygru.__file__),
+        unbuilt / "pygru",
+        ignore=shutil.ignore_patterns("*.so", "*.pyd", "__pycache__"),
+    )
+    result = run_python(
+        ["-c", "from pygru import GRUClassifier"], {"PYTHONPATH": str(unbuilt)}, tmp_path
+    )
+    assert result.returncode != 0
+    assert "ImportError: pygru's compiled kernels are missing" in result.stderr
+    assert "pip install ." in result.stderr
+
+
 def test_a_path_the_cpu_cannot_run_is_refused_clearly():
     unavailable = [path for path in _cpu.PATHS if path not in _cpu.runnable_paths()]
     if not unavailable:

@@ -800,6 +800,13 @@ def test_verbose_shows_a_progress_bar(capsys):
     assert "2/2" in capsys.readouterr().err
 
 
+def test_verbose_without_a_stderr_trains_silently(monkeypatch):
+    # pythonw and some services run with sys.stderr None, where tqdm cannot write.
+    X, y = toy_sequences()
+    monkeypatch.setattr("sys.stderr", None)
+    assert small_classifier(max_iter=2, verbose=True).fit(X, y).n_iter_ == 2
+
+
 def test_sample_weight_whose_sum_overflows_is_refused_by_name():
     X, y = toy_sequences()
     weights = np.ones(len(y))

@@ -251,6 +251,22 @@ def test_panel_controls_show_the_estimators_values_and_refuse_what_they_cannot(i
         TrainingPanel(clf, X, y, max_epochs=2.7, display=False)
 
 
+def test_panel_trains_with_the_callers_openmp_thread_limit(italy):
+    # threadpool_limits sets OpenMP's thread count per thread; the worker thread that
+    # trains must not fall back to all cores.
+    from threadpoolctl import threadpool_limits
+
+    from pygru import _cpu
+
+    seen = []
+    with threadpool_limits(limits=1, user_api="openmp"):
+        panel = _panel(
+            italy, max_epochs=1, callbacks=lambda *_: seen.append(_cpu.kernels.max_threads())
+        )
+        panel.start().wait()
+    assert panel.phase == FINISHED and seen == [1]
+
+
 def test_panel_defaults_to_max_iter_and_shows_the_estimators_settings(italy):
     X, y = italy[:2]
     clf = GRUClassifier(

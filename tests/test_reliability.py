@@ -118,8 +118,16 @@ def test_training_on_a_problem_large_enough_for_threaded_blas_does_not_depend_on
 
 
 def _fit_and_report(queue, X, y):
+    import contextlib
+    import io
+
+    import pygru
+
     fitted = model().fit(X, y)
-    queue.put((fitted.network_.params.copy(), fitted.predict_proba(X)))
+    config = io.StringIO()
+    with contextlib.redirect_stdout(config):
+        pygru.show_config()
+    queue.put((fitted.network_.params.copy(), fitted.predict_proba(X), config.getvalue()))
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork() on this platform")
@@ -141,7 +149,7 @@ def test_a_process_forked_after_threaded_kernels_trains_and_predicts():
         child = context.Process(target=_fit_and_report, args=(queue, X, y))
         child.start()
     try:
-        params, probabilities = queue.get(timeout=120)
+        params, probabilities, config = queue.get(timeout=120)
     except Empty:
         pytest.fail("the forked process did not report within 120 s: it hangs")
     finally:
@@ -150,6 +158,8 @@ def test_a_process_forked_after_threaded_kernels_trains_and_predicts():
             child.kill()
     np.testing.assert_array_equal(params, parent[0])
     np.testing.assert_array_equal(probabilities, parent[1])
+    # show_config says what the kernels do there: one thread (they cannot trust the pool)
+    assert "OpenMP threads: 1 (this process forked after the kernels ran in parallel)" in config
 
 
 _HASWELL_CHECKS = (

@@ -39,7 +39,11 @@ def show_config():
         f"CPU kernels: {_cpu.path} (runnable here: {', '.join(_cpu.runnable_paths())}; "
         f"choose with {_cpu.ENVIRONMENT_VARIABLE})"
     )
-    if _cpu.kernels.built_with_openmp():
+    from pygru import functional
+
+    if _cpu.kernels.built_with_openmp() and functional._forked_after_parallel_kernels:
+        print("OpenMP threads: 1 (this process forked after the kernels ran in parallel)")
+    elif _cpu.kernels.built_with_openmp():
         print(f"OpenMP threads: {_cpu.kernels.max_threads()}")
     else:
         print("OpenMP threads: 1 (built without OpenMP: the compiler had none)")

@@ -9,6 +9,7 @@ scikit-learn API. The model is a ``GRUNetwork`` (``_network``), the updates come
 import contextlib
 import copy
 import inspect
+import sys
 import time
 import warnings
 from abc import ABCMeta, abstractmethod
@@ -3310,7 +3311,7 @@ class _NoProgress:
 
 
 def _progress_bar(epochs, verbose):
-    if not verbose:
+    if not verbose or sys.stderr is None:  # pythonw and some services have no stderr
         return _NoProgress()
     from tqdm.auto import tqdm
 

@@ -29,7 +29,16 @@ __all__ = ["PATHS", "ENVIRONMENT_VARIABLE", "runnable_paths", "kernel_module", "
 
 def runnable_paths():
     """The paths built into this installation that this CPU can run, narrowest first."""
-    level = import_module("pygru._cpu._gru_baseline").cpu_level()
+    try:
+        baseline = import_module("pygru._cpu._gru_baseline")
+    except ModuleNotFoundError as error:
+        raise ImportError(
+            "pygru's compiled kernels are missing: this is a source tree that was never "
+            f"built ({os.path.dirname(__file__)}). Install pygru with pip (pip install . "
+            "from the clone's root, or pip install -e . to work on it) and import the "
+            "installed package."
+        ) from error
+    level = baseline.cpu_level()
     return [name for name in PATHS[: level + 1] if find_spec(f"pygru._cpu._gru_{name}")]
 
 

@@ -8,8 +8,9 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import clone, is_classifier
+from threadpoolctl import threadpool_limits
 
-from pygru import _sequences
+from pygru import _cpu, _sequences
 from pygru._estimators import _sequence_labels
 
 from . import _state
@@ -257,7 +258,10 @@ class TrainingPanel:
     def _launch(self):
         self._pause_requested.clear()
         self._worker = threading.Thread(
-            target=self._train, name="pygru-training-panel", daemon=True
+            target=self._train,
+            args=(_openmp_threads(),),
+            name="pygru-training-panel",
+            daemon=True,
         )
         self._refresh(force=True)
         self._worker.start()
@@ -270,12 +274,14 @@ class TrainingPanel:
             getattr(self, name)()
 
     # ------------------------------------------------------------------ worker thread
-    def _train(self):
+    def _train(self, threads):
         event = "failed"
         try:
-            while not self._pause_requested.is_set() and self.epoch < self.max_epochs:
-                self.history.append(self._train_epoch())
-                self._refresh()
+            # The caller's OpenMP limit (threadpool_limits sets it per thread) holds here too.
+            with threadpool_limits(limits=threads, user_api="openmp"):
+                while not self._pause_requested.is_set() and self.epoch < self.max_epochs:
+                    self.history.append(self._train_epoch())
+                    self._refresh()
             event = "done" if self.epoch >= self.max_epochs else "halted"
         except Exception as error:  # shown in the panel instead of dying in the thread
             self.error = error
@@ -505,3 +511,8 @@ def _check_in_range(name, value, control):
     )
     if not low <= value <= high:
         raise ValueError(f"{name} must be in [{low:g}, {high:g}], got {value!r}")
+
+
+def _openmp_threads():
+    """The calling thread's OpenMP thread count, which a new thread does not inherit."""
+    return _cpu.kernels.max_threads()
