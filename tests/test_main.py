@@ -49,3 +49,15 @@ def test_bad_numbers_are_usage_errors_not_tracebacks(option, bad, capsys):
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert f"argument {option}: expected" in err and repr(bad) in err
+
+
+def test_version_and_help_read_as_plain_text(capsys):
+    import pygru
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"pygru {pygru.__version__}"
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "``" not in capsys.readouterr().out  # no reStructuredText markup

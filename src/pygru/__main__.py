@@ -4,8 +4,8 @@
     python -m pygru --dataset ArrowHead --no-bidirectional
     python -m pygru --dataset GunPoint --patch-size 1 --epochs 80
 
-Long series are read in patches (``patch_size="auto"``, 32 GRU steps for the longest
-training series); everything else is GRUClassifier's defaults.
+Long series are read in patches (``patch_size="auto"``, at most 32 GRU steps for the
+longest training series); everything else is GRUClassifier's defaults.
 """
 
 import argparse
@@ -14,7 +14,7 @@ import warnings
 
 from sklearn.exceptions import ConvergenceWarning
 
-from pygru import GRUClassifier
+from pygru import GRUClassifier, __version__
 from pygru.datasets import UCR_DATASETS, load_ucr
 
 
@@ -39,7 +39,11 @@ def _patch_size(text):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m pygru", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m pygru",
+        description="Train a GRUClassifier on a bundled UCR/UEA data set, print the score.",
+    )
+    parser.add_argument("--version", action="version", version=f"pygru {__version__}")
     parser.add_argument("--dataset", default="ItalyPowerDemand", choices=sorted(UCR_DATASETS))
     parser.add_argument("--hidden", type=_positive_int, default=64, help="GRU hidden units")
     parser.add_argument("--epochs", type=_positive_int, default=300, help="maximum epochs")
