@@ -807,6 +807,7 @@ def test_verbose_without_a_stderr_trains_silently(monkeypatch):
     assert small_classifier(max_iter=2, verbose=True).fit(X, y).n_iter_ == 2
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # only pygru's own message
 def test_sample_weight_whose_sum_overflows_is_refused_by_name():
     X, y = toy_sequences()
     weights = np.ones(len(y))

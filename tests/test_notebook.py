@@ -452,6 +452,7 @@ def test_plot_gates_of_regressors():
     assert "predicted" in title and title.endswith("true: 0.5")
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_plot_gates_of_a_sequence_classifier_titles_its_labels_per_step():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((12, 10, 2))
@@ -464,6 +465,7 @@ def test_plot_gates_of_a_sequence_classifier_titles_its_labels_per_step():
     assert viewer.error is None
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_a_one_step_pipeline_plots_as_its_estimator(italy):
     from sklearn.pipeline import make_pipeline
 

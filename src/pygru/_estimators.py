@@ -395,7 +395,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         sample_weight = _check_sample_weight(
             sample_weight, np.empty(n_samples), dtype=np.float64, ensure_non_negative=True
         )
-        if not np.isfinite(sample_weight.sum()):
+        with np.errstate(over="ignore"):  # refused below, by name
+            total = sample_weight.sum()
+        if not np.isfinite(total):
             raise ValueError(
                 "sample_weight is too large: its sum overflows float64 (the largest weight is "
                 f"{sample_weight.max():.3g}). Divide all the weights by a common factor."
