@@ -1321,6 +1321,33 @@ def test_the_head_is_penalised_like_the_skip_unless_alpha_is_stronger():
     assert reg.linear_skip_alpha_ is None and reg._stronger_penalties(4) == {}
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_weights_too_light_to_choose_the_skips_penalty_warn_and_hold_none():
+    # Weights count as repetitions: normalised to sum to 1, the data weigh one sequence,
+    # too little for generalised cross-validation. The strongest penalty must then not be
+    # held on the skip and the head (it pinned them near zero: a constant forecaster).
+    X, y = window_regression(n=60)
+    weights = np.full(60, 1 / 60)
+    settings = dict(hidden_layer_sizes=(4,), max_iter=5, random_state=0)
+    with pytest.warns(UserWarning, match="weigh 1 in all, too little for generalised"):
+        light = GRURegressor(**settings).fit(X, y, sample_weight=weights)
+    assert light.linear_skip_alpha_ is None and light._stronger_penalties(4) == {}
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="The linear skip's ridge penalty")
+        GRURegressor(**settings).fit(X, y, sample_weight=weights * 60)
+    # Streaming one window at a time: the first call alone cannot choose the penalty, and
+    # training on later windows still learns (a sine the ridge fits exactly).
+    series = 10 + 3 * np.sin(2 * np.pi * np.arange(260.0) / 25)
+    windows, targets = make_windows(series, 25)
+    stream = GRURegressor(hidden_layer_sizes=(8,), random_state=0)
+    with pytest.warns(UserWarning, match="give the first call more sequences"):
+        stream.partial_fit(windows[:1], targets[:1])
+    for i in range(1, 200):
+        stream.partial_fit(windows[i : i + 1], targets[i : i + 1])
+    assert stream.linear_skip_alpha_ is None
+    assert stream.score(windows[200:], targets[200:]) > 0.9
+
+
 def test_linear_skip_extrapolates_a_trend_the_gru_alone_cannot():
     # A rising line with a wave: the held-out windows lie above every training value,
     # where the GRU's saturated units give a constant; the linear skip carries the trend.
@@ -1404,6 +1431,40 @@ def test_linear_skip_applies_where_it_is_defined():
 
 
 # ------------------------------------------------------------- validation for time series
+
+
+def test_held_out_sequences_are_scored_with_their_sample_weight():
+    # validation_split="last" holds out the last 5 of 50 sequences; three of them corrupted
+    # and given weight 0 no longer count in the validation score.
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((50, 6, 1))
+    y = X[:, -1, 0].copy()
+    y[-3:] += 100
+    weights = np.ones(50)
+    weights[-3:] = 0
+    settings = dict(
+        hidden_layer_sizes=(4,),
+        max_iter=3,
+        early_stopping=True,
+        validation_split="last",
+        random_state=0,
+    )
+    weighted = GRURegressor(**settings).fit(X, y, sample_weight=weights)
+    unweighted = GRURegressor(**settings).fit(X, y)
+    assert min(weighted.validation_scores_) > max(unweighted.validation_scores_)
+    # the same as passing the held-out part with its weights as X_val
+    explicit = GRURegressor(**settings).fit(
+        X[:45],
+        y[:45],
+        sample_weight=weights[:45],
+        X_val=X[45:],
+        y_val=y[45:],
+        sample_weight_val=weights[45:],
+    )
+    assert weighted.validation_scores_ == explicit.validation_scores_
+    weights[-5:] = 0
+    with pytest.raises(ValueError, match="sample_weight is zero for every one of the 5"):
+        GRURegressor(**settings).fit(X, y, sample_weight=weights)
 
 
 def test_validation_split_last_holds_out_the_latest_sequences_and_leaks_nothing():

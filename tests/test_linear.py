@@ -65,8 +65,21 @@ def test_more_parameters_than_samples():
     coef, intercept, alpha = ridge_gcv(X, Y, None, ALPHAS)
     assert coef.shape == (2, 12) and np.all(np.isfinite(coef))
     np.testing.assert_allclose(coef, Ridge(alpha=alpha).fit(X, Y).coef_, rtol=1e-9, atol=1e-12)
-    # One sample: no penalty leaves a degree of freedom; the largest is used, and the fit
-    # is the sample's own target.
+    # One sample: no penalty leaves a degree of freedom; the largest's fit is returned, the
+    # sample's own target, and no penalty is named.
     coef, intercept, alpha = ridge_gcv(X[:1], Y[:1], None, ALPHAS)
-    assert alpha == ALPHAS[-1] and not coef.any()
+    assert alpha is None and not coef.any()
     np.testing.assert_allclose(intercept, Y[0])
+
+
+@pytest.mark.parametrize("weights", [np.full(40, 1 / 40), np.ones(1)], ids=["normalised", "one"])
+def test_ridge_gcv_says_when_the_total_weight_admits_no_penalty(weights):
+    # With sample weights as repetitions, weights that sum to 1 are one sample: its df (at
+    # least 1, the intercept) reaches the total weight at every penalty.
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((len(weights), 5))
+    coef, intercept, alpha = ridge_gcv(X, X @ np.ones((5, 1)), weights, ALPHAS)
+    assert alpha is None
+    largest = ridge_gcv(X, X @ np.ones((5, 1)), weights, [max(ALPHAS)])
+    np.testing.assert_allclose(coef, largest[0])
+    assert ridge_gcv(X, X @ np.ones((5, 1)), weights * len(weights) * 10, ALPHAS)[2] is not None

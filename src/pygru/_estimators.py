@@ -460,7 +460,19 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         window = last_steps_window(np, X, lengths, network.linear_steps)[train]
         weight = None if sample_weight is None else sample_weight[train]
         coef, intercept, alpha = ridge_gcv(window, targets[train], weight, _LINEAR_SKIP_ALPHAS)
-        self.linear_skip_alpha_ = float(alpha)
+        if alpha is None:
+            total = len(train) if weight is None else float(weight.sum())
+            warnings.warn(
+                f"The linear skip's ridge penalty could not be chosen: the training "
+                f"sequences weigh {total:.3g} in all, too little for generalised "
+                "cross-validation at any penalty. The skip starts at the strongest penalty "
+                "and trains under alpha alone. Sample weights count as repetitions: scale "
+                "them to average 1 (sample_weight / sample_weight.mean()); with partial_fit, "
+                "give the first call more sequences.",
+                UserWarning,
+                stacklevel=5,
+            )
+        self.linear_skip_alpha_ = alpha
         xp = network.xp
         network.views["linear.weight"][...] = xp.asarray(coef)
         network.views["head.bias"][...] = xp.asarray(intercept)
@@ -543,7 +555,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 self._rng = _make_rng(self.random_state)
                 self._initialize(hidden_layer_sizes, self._rng, self._linear_steps(lengths))
             train, validation = self._split_validation(
-                X, lengths, targets, validation_data, n_held_out, incremental
+                X, lengths, targets, sample_weight, validation_data, n_held_out, incremental
             )
             if sample_weight is not None and not sample_weight[train].any():
                 raise ValueError(
@@ -605,10 +617,14 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             )
         return validation_data
 
-    def _split_validation(self, X, lengths, targets, validation_data, n_held_out, incremental):
+    def _split_validation(
+        self, X, lengths, targets, sample_weight, validation_data, n_held_out, incremental
+    ):
         """(indices of the training sequences in X, the validation set as (X, lengths,
         targets, sample weights) or None): the user's ``validation_data``, else the last
-        ``n_held_out`` sequences, else a random split for ``early_stopping`` in ``fit``.
+        ``n_held_out`` sequences, else a random split for ``early_stopping`` in ``fit``;
+        held-out sequences keep their weights (``sample_weight`` and class weights), as in
+        ``HistGradientBoostingClassifier``.
 
         Training minibatches are taken from X by index: X[train] would copy the training data
         while X is still alive, 2x the data at once (issue 13)."""
@@ -631,7 +647,14 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             f"validation_fraction={self.validation_fraction} of {len(X)} sequences holds out",
             "Pass more sequences, a larger validation_fraction, or X_val and y_val.",
         )
-        return train, (X[valid], lengths[valid], targets[valid], None)
+        weights = None if sample_weight is None else sample_weight[valid]
+        if weights is not None and not weights.any():
+            raise ValueError(
+                f"sample_weight is zero for every one of the {len(valid)} sequences that "
+                f"validation_split={self.validation_split!r} holds out, so they cannot score "
+                "the model. Pass X_val and y_val, or give them weight."
+            )
+        return train, (X[valid], lengths[valid], targets[valid], weights)
 
     def _check_validation_size(self, lengths, holds, remedy):
         """Refuse a validation set too small for the validation score; ``holds`` says what
@@ -1578,7 +1601,8 @@ default="constant"
         (stratified for a classifier), as ``MLPClassifier``; "last": the last ones, in the
         order given, as Keras' ``validation_split``. Use "last" (or ``X_val``) for
         time-ordered data such as overlapping forecasting windows, where a random split
-        validates on windows that overlap the training ones and stops too late.
+        validates on windows that overlap the training ones and stops too late. The held-out
+        sequences are scored with their ``sample_weight``.
 
     n_iter_no_change : int or "auto", default="auto"
         Number of consecutive epochs without an improvement by ``tol`` before ``fit`` stops
@@ -1953,7 +1977,10 @@ default="zeros"
 
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weight of each sequence (of all its time steps) in the loss; None
-            weighs them equally.
+            weighs them equally. A weight of k counts as k copies of the sequence
+            (scikit-learn's convention), so the weights' scale matters against the L2
+            penalty: weights that average 1 keep the data's own weight, while weights
+            normalised to sum to 1 make all of it weigh as one sequence.
 
         X_val : array-like or list of arrays, default=None
             Validation sequences for ``early_stopping``, in any form X takes, used instead
@@ -2482,7 +2509,8 @@ default="constant"
         (stratified for a classifier), as ``MLPClassifier``; "last": the last ones, in the
         order given, as Keras' ``validation_split``. Use "last" (or ``X_val``) for
         time-ordered data such as overlapping forecasting windows, where a random split
-        validates on windows that overlap the training ones and stops too late.
+        validates on windows that overlap the training ones and stops too late. The held-out
+        sequences are scored with their ``sample_weight``.
 
     n_iter_no_change : int or "auto", default="auto"
         Number of consecutive epochs without an improvement by ``tol`` before ``fit`` stops
@@ -2653,9 +2681,11 @@ default="zeros"
     linear_skip_alpha_ : float or None
         The ridge penalty that generalised cross-validation chose for the linear skip's
         starting point (on the sum of squared errors of the standardised targets), which
-        training keeps on the skip and the output weights; None without a linear skip, and
-        for a model loaded from a file written before pygru kept it (format version 4 and
-        older), which trains on with ``alpha`` alone.
+        training keeps on the skip and the output weights; None without a linear skip,
+        when the training sequences weighed too little for it to choose one (one sequence,
+        or weights summing to about 1: a warning says so), and for a model loaded from a
+        file written before pygru kept it (format version 4 and older). With None the
+        model trains with ``alpha`` alone.
 
     loss_curve_ : list of float
         Training loss (half the mean squared error, with the L2 penalty) of each epoch,
@@ -2908,7 +2938,10 @@ default="zeros"
 
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weight of each sequence (of all its time steps) in the loss; None
-            weighs them equally.
+            weighs them equally. A weight of k counts as k copies of the sequence
+            (scikit-learn's convention), so the weights' scale matters against the L2
+            penalty: weights that average 1 keep the data's own weight, while weights
+            normalised to sum to 1 make all of it weigh as one sequence.
 
         X_val : array-like or list of arrays, default=None
             Validation sequences for ``early_stopping``, in any form X takes, used instead

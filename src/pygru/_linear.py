@@ -19,7 +19,8 @@ def ridge_gcv(X, Y, sample_weight, alphas):
 
     ``r_i`` the residuals, ``W`` the total weight and ``df`` the trace of the weighted hat
     matrix plus one for the intercept. A penalty whose ``df`` reaches ``W`` is never chosen;
-    if every one does (fewer samples than parameters at every penalty), the largest is used.
+    if every one does (a total weight too small for any penalty: one sample, or weights that
+    sum to about 1), the largest penalty's solution is returned with ``alpha`` None.
 
     Parameters
     ----------
@@ -33,7 +34,8 @@ def ridge_gcv(X, Y, sample_weight, alphas):
     -------
     coef : ndarray of shape (n_targets, n_features)
     intercept : ndarray of shape (n_targets,)
-    alpha : float
+    alpha : float or None
+        None when no penalty could be chosen.
     """
     X, Y = np.asarray(X, dtype=np.float64), np.asarray(Y, dtype=np.float64)
     weights = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, float)
@@ -54,5 +56,5 @@ def ridge_gcv(X, Y, sample_weight, alphas):
         score = np.sum(residual**2) / total / (1.0 - df / total) ** 2 if df < total else np.inf
         if best is None or score < best[0] or (np.isinf(best[0]) and np.isinf(score)):
             best = (score, coef, alpha)
-    _, coef, alpha = best
-    return coef.T, y_mean - x_mean @ coef, float(alpha)
+    score, coef, alpha = best
+    return coef.T, y_mean - x_mean @ coef, None if np.isinf(score) else float(alpha)
