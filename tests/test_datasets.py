@@ -500,6 +500,19 @@ def test_make_windows_errors(kwargs, error, message):
         make_windows(np.arange(10.0), **kwargs)
 
 
+def test_make_windows_reads_pandas_nullable_frames():
+    # Their missing value is pd.NA, so np.asarray gives an object array.
+    pandas = pytest.importorskip("pandas")
+    values = np.arange(20.0).reshape(10, 2)
+    frame = pandas.DataFrame(values, columns=["a", "b"]).astype("Float64")
+    frame.iloc[-1, 1] = pandas.NA
+    X, y = make_windows(frame, lookback=3)
+    expected = values.copy()
+    expected[-1, 1] = np.nan
+    np.testing.assert_array_equal(X, make_windows(expected, lookback=3)[0])
+    np.testing.assert_array_equal(y, make_windows(expected, lookback=3)[1])
+
+
 def test_make_windows_bad_series():
     with pytest.raises(ValueError, match="got shape \\(2, 2, 2\\)"):
         make_windows(np.zeros((2, 2, 2)), lookback=1)

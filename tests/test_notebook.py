@@ -636,6 +636,11 @@ def test_a_text_model_shows_its_tokens_as_words(text_model):
     assert [label.get_text() for label in viewer.figure.axes[0].texts] == ["dull", "plot"]
 
 
+def test_a_text_pipeline_is_shown_one_document_at_a_time(text_model):
+    with pytest.raises(TypeError, match="x must be one sequence .*got a list of 2 strings"):
+        plot_gates(text_model, ["a good film", "a bad film"])
+
+
 def test_a_vocabulary_must_be_a_mapping_for_a_token_model(text_model, fitted, italy):
     ids = text_model[0].transform(["a fine film"])[0]
     with pytest.raises(TypeError, match="vocabulary must be a mapping of tokens to ids.*list"):

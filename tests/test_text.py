@@ -216,6 +216,17 @@ def test_non_string_document_raises(bad_document):
         sequencer.transform(["cat", bad_document])
 
 
+@pytest.mark.parametrize("method", ["fit", "transform"])
+def test_a_dataframe_is_refused_rather_than_read_as_its_column_names(method):
+    # Iterating a DataFrame gives its column names: one document, "text", silently.
+    pandas = pytest.importorskip("pandas")
+    frame = pandas.DataFrame({"text": DOCS})
+    sequencer = TokenSequencer().fit(DOCS)
+    with pytest.raises(ValueError, match=r"2-D DataFrame of shape \(4, 1\).*df\['text'\]"):
+        getattr(sequencer, method)(frame)
+    np.testing.assert_array_equal(sequencer.transform(frame["text"]), sequencer.transform(DOCS))
+
+
 def test_non_iterable_raises():
     with pytest.raises(TypeError, match="int object received"):
         TokenSequencer().fit(3)

@@ -626,12 +626,7 @@ def _as_real_array(value, name):
         array = np.asarray(value)
     except ValueError as exc:
         raise ValueError(f"{name} must be a rectangular array of numbers: {exc}") from exc
-    if array.dtype == object and callable(getattr(value, "to_numpy", None)):
-        # pandas' nullable dtypes ("Float64", "Int64") mark a missing value with pd.NA
-        try:
-            array = value.to_numpy(dtype=np.float64, na_value=np.nan)
-        except (TypeError, ValueError):
-            pass  # not numbers: the conversion below says why
+    array = from_nullable(value, array)
     if array.dtype == object:
         # Object arrays of numbers (e.g. from pandas) are fine; scikit-learn accepts them too.
         try:
@@ -649,6 +644,18 @@ def _as_real_array(value, name):
         raise TypeError(
             f"{name} must hold real numbers (integers or floats), got dtype {array.dtype}."
         )
+    return array
+
+
+def from_nullable(value, array):
+    """``array`` (``np.asarray(value)``), or where ``value`` has pandas' nullable dtypes
+    ("Float64", "Int64", which mark a missing value with pd.NA and convert to object
+    arrays) its values as float64 with NaN for pd.NA."""
+    if array.dtype == object and callable(getattr(value, "to_numpy", None)):
+        try:
+            return value.to_numpy(dtype=np.float64, na_value=np.nan)
+        except (TypeError, ValueError):
+            pass  # not numbers: the caller's checks say why
     return array
 
 

@@ -41,9 +41,12 @@ class TokenSequencer(TransformerMixin, BaseEstimator):
     (all of it, or the first or last ``max_len_`` tokens when ``max_len`` truncates). So
     every vocabulary id occurs in ``fit_transform``'s output, and a model fitted on that
     output, such as ``GRUClassifier(embedding_dim=...)`` in a pipeline, has learned an
-    embedding for every id ``transform`` can return. A token seen only in the truncated
-    part is out of vocabulary, as it is for the model. (Keras' ``TextVectorization``
-    counts whole documents instead.)
+    embedding for every vocabulary token. A token seen only in the truncated part is out of
+    vocabulary, as it is for the model. (Keras' ``TextVectorization`` counts whole
+    documents instead.) The OOV id occurs in training only where ``max_features`` or
+    ``min_df`` leave tokens out, or a training document has none; otherwise a model never
+    learns its embedding, and later unknown tokens all read the same initial vector (set
+    ``min_df=2`` or ``max_features`` to give the model rare tokens as OOV to learn from).
 
     Ids follow one convention:
 
@@ -271,6 +274,13 @@ class TokenSequencer(TransformerMixin, BaseEstimator):
         """Check the documents and return a list with the tokens of each."""
         if isinstance(raw_documents, (str, bytes)):
             raise ValueError("Iterable over raw text documents expected, string object received.")
+        if getattr(raw_documents, "ndim", 1) != 1:
+            # Iterating a DataFrame gives its column names, each read as one document.
+            raise ValueError(
+                "Iterable over raw text documents expected, got a 2-D "
+                f"{type(raw_documents).__name__} of shape {raw_documents.shape}: pass one "
+                "column of text, e.g. df['text']."
+            )
         try:
             documents = iter(raw_documents)
         except TypeError:

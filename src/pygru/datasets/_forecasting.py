@@ -5,6 +5,7 @@ import numbers
 import numpy as np
 from sklearn.utils import Bunch
 
+from .._sequences import from_nullable
 from ._base import read_data_text
 
 __all__ = ["load_airline", "load_lynx", "load_nile", "load_sunspots", "make_windows"]
@@ -199,9 +200,10 @@ def make_windows(series, lookback, horizon=1, step=1, target=None, output="last"
     ----------
     series : array-like of shape (n_timepoints,) or (n_timepoints, n_dims)
         The series, time along axis 0. Integer input is converted to float64;
-        float32/float64 input keeps its dtype. NaNs are passed through: the estimators
-        read a window that ends in NaN as a shorter sequence (trailing NaN is padding) and
-        refuse NaN inside one, so fill gaps in the series first if they matter.
+        float32/float64 input keeps its dtype; pandas' nullable dtypes become float64 with
+        NaN for a missing value. NaNs are passed through: the estimators read an input
+        window that ends in NaN as a shorter sequence (trailing NaN is padding), and refuse
+        NaN inside one and NaN targets, so fill gaps in the series first if they matter.
     lookback : int >= 1
         Number of past time points in each input window.
     horizon : int >= 1, default=1
@@ -294,7 +296,7 @@ def make_windows(series, lookback, horizon=1, step=1, target=None, output="last"
             raise ValueError(f"{argument} must be at least 1, got {value}")
     if not isinstance(output, str) or output not in ("last", "sequence"):
         raise ValueError(f'output must be "last" or "sequence", got {output!r}')
-    values = np.asarray(series)
+    values = from_nullable(series, np.asarray(series))
     if values.dtype.kind not in "biuf":
         raise TypeError(f"series must be numeric, got dtype {values.dtype}")
     if values.dtype.kind != "f":

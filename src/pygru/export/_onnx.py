@@ -49,8 +49,11 @@ def to_onnx(estimator, *, opset=None):
     -------
     model : onnx.ModelProto
         Inputs ``"X"``: float32 (batch, time, features), zero (or anything finite) past
-        each sequence's length, or for an embedding model int64 token ids (batch, time);
-        ``"lengths"``: int64 (batch,), each sequence's number of time steps (at least 1).
+        each sequence's length, or for an embedding model int64 token ids (batch, time) in
+        ``[0, vocabulary_size_)`` (the graph does not check them, as ``predict`` does:
+        onnxruntime refuses a larger id, but ONNX's ``Gather`` reads a negative id as
+        counted from the table's end); ``"lengths"``: int64 (batch,), each sequence's
+        number of time steps (at least 1).
         Outputs of a classifier: ``"label"`` (batch,), the predicted class as int64 or
         string, and ``"probabilities"`` float32 (batch, n_classes), as ``predict_proba``;
         with ``output="sequence"``, the class of every step, ``"label"`` (batch, time), and

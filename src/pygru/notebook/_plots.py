@@ -289,6 +289,11 @@ def gate_plot_data(
     >>> data.inputs.shape, data.patch_spans[-2:].tolist(), data.gates["z"].shape
     ((70, 1), [[66, 69], [69, 70]], (24, 2))
     """
+    if isinstance(x, (list, tuple)) and x and all(isinstance(item, str) for item in x):
+        raise TypeError(
+            f"x must be one sequence (for a text pipeline, one string), got a "
+            f"{type(x).__name__} of {len(x)} strings"
+        )
     preprocess, model = split_pipeline(estimator)
     batch = preprocess([x])
     activations = model.gate_activations(batch)
