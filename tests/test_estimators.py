@@ -794,6 +794,47 @@ def test_callbacks_get_each_epoch_and_can_stop_training():
         small_classifier(callbacks=[1]).fit(X, y)
 
 
+def test_a_callback_stops_with_any_true_value():
+    # np.isfinite(...) and the like return np.True_, not True.
+    X, y = toy_sequences()
+    for result in (np.True_, 1):
+        clf = small_classifier(max_iter=5, callbacks=lambda *_, result=result: result)
+        assert clf.fit(X, y).n_iter_ == 1
+    assert small_classifier(max_iter=3, callbacks=lambda *_: None).fit(X, y).n_iter_ == 3
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_a_callback_that_raises_leaves_the_model_a_stop_would(early_stopping):
+    X, y = toy_sequences()
+
+    def record_and_stop(estimator, record):
+        return record["epoch"] == 3
+
+    def fail_in_the_third_epoch(estimator, record):
+        if record["epoch"] == 3:
+            raise RuntimeError("disk full")
+
+    settings = dict(max_iter=10, early_stopping=early_stopping, random_state=0)
+    stopped = small_classifier(callbacks=record_and_stop, **settings).fit(X, y)
+    failed = small_classifier(callbacks=fail_in_the_third_epoch, **settings)
+    with pytest.raises(RuntimeError, match="disk full"):
+        failed.fit(X, y)
+    assert failed.n_iter_ == 3 and failed.best_epoch_ == stopped.best_epoch_
+    np.testing.assert_array_equal(failed.network_.params, stopped.network_.params)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_early_stopping_switched_on_between_warm_fits_validates_the_second():
+    # The first fit kept no validation scores; the second validates on its own split, its
+    # start competing there (a score from another split must not decide what is kept).
+    X, y = toy_sequences()
+    clf = small_classifier(max_iter=3, warm_start=True, random_state=0).fit(X, y)
+    clf.set_params(early_stopping=True).fit(X, y)
+    assert clf.n_iter_ == 6 and len(clf.validation_scores_) == 3
+    assert clf.best_epoch_ >= 3  # the first fit's weights (epoch 3) or a later epoch's
+    assert clf.best_validation_score_ >= max(clf.validation_scores_)
+
+
 def test_verbose_shows_a_progress_bar(capsys):
     X, y = toy_sequences()
     small_classifier(max_iter=2, verbose=True).fit(X, y)

@@ -958,7 +958,10 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         best_params = last_good_params = last_step_params = start_params
         best_epoch = self.best_epoch_
         from_initialisation = self.n_iter_ == 0
+        if validation is not None:
+            self._start_validation(start_params, validation)
         stopped_by = "max_iter"
+        raised = None
         progress = _progress_bar(epochs, self.verbose)
         try:
             for _ in range(epochs):
@@ -1012,7 +1015,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 schedule_stop = self._optimizer.on_epoch_end(
                     self.n_iter_, objective if validation is None else -score, self.t_
                 )
-                if any([callback(self, record) is True for callback in callbacks]):
+                if any([bool(callback(self, record)) for callback in callbacks]):
                     stopped_by = "callback"
                     break
                 if self.learning_rate == "adaptive" and schedule_stop:
@@ -1029,10 +1032,15 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             self.network_.params[...] = last_good_params
             warnings.warn(
                 f"fit interrupted after {self.n_iter_} epochs; the model keeps the "
-                "weights of the last completed epoch",
+                "weights of the last completed epoch"
+                + (", or of the best validation score" if validation is not None else ""),
                 UserWarning,
                 stacklevel=2,
             )
+            stopped_by = "interrupt"
+        except Exception as error:
+            # A callback raised: the model ends as after a stop, then the error goes on.
+            raised = error
             stopped_by = "interrupt"
         finally:
             progress.close()
@@ -1070,6 +1078,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             if checks_start and kept == len(candidates) - 1:
                 self.best_epoch_ = 0
                 self._warn_training_raised_the_loss(min(objectives[:-1]), objectives[-1])
+        if raised is not None:
+            raise raised
         if stopped_by == "max_iter" and epochs > 1:
             warnings.warn(
                 f"Stochastic optimizer: maximum iterations ({self.max_iter}) "
@@ -1108,6 +1118,16 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         for name in ("linear.weight", "head.weight", "head.bias"):
             views[name][...] = start[name]
         return uncorrected
+
+    def _start_validation(self, start_params, validation):
+        """Ready the record of a fit that validates: a list even where the last fit did not
+        validate, and for a warm fit, whose validation split is its own, the best score so
+        far is that of the weights it starts from on this split (scores from another split
+        must not decide which weights are kept)."""
+        if self.validation_scores_ is None:
+            self.validation_scores_ = []
+        if self.n_iter_:
+            self.best_validation_score_ = self._validation_score_of(start_params, validation)
 
     def _validation_score_of(self, params, validation):
         """The validation score of the model with weights ``params``; the network keeps its
@@ -1624,8 +1644,10 @@ default="constant"
         Called after each epoch (of ``fit`` and of ``partial_fit``) as
         ``callback(estimator, record)``. ``record`` is a dict with the keys "epoch",
         "loss", "validation_score" (None without ``early_stopping``), "learning_rate" (the
-        epoch's) and "duration" (seconds). A callback that returns True stops training
-        after this epoch.
+        epoch's) and "duration" (seconds). A callback that returns a true value (True,
+        ``np.True_``; None continues) stops training after this epoch. One that raises
+        stops it too: the model keeps the weights a stop keeps (the last epoch's, or the
+        best validation score's), and the error reaches the caller.
 
     kernel_initializer : {"glorot_uniform", "glorot_normal", "orthogonal", "uniform", \
 "zeros"}, default="glorot_uniform"
@@ -2531,8 +2553,10 @@ default="constant"
         Called after each epoch (of ``fit`` and of ``partial_fit``) as
         ``callback(estimator, record)``. ``record`` is a dict with the keys "epoch",
         "loss", "validation_score" (None without ``early_stopping``), "learning_rate" (the
-        epoch's) and "duration" (seconds). A callback that returns True stops training
-        after this epoch.
+        epoch's) and "duration" (seconds). A callback that returns a true value (True,
+        ``np.True_``; None continues) stops training after this epoch. One that raises
+        stops it too: the model keeps the weights a stop keeps (the last epoch's, or the
+        best validation score's), and the error reaches the caller.
 
     kernel_initializer : {"glorot_uniform", "glorot_normal", "orthogonal", "uniform", \
 "zeros"}, default="glorot_uniform"
