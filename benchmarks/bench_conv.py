@@ -119,8 +119,15 @@ def main(argv=None):
     parser.add_argument("--shapes", type=parse_shape, nargs="+", default=DEFAULT_SHAPES)
     parser.add_argument("--branches", nargs="+", choices=list(BRANCHES), default=list(BRANCHES))
     args = parser.parse_args(argv)
-
-    import torch
+    if args.repeats < 1 or args.threads < 1:
+        parser.error("--repeats and --threads must be at least 1")
+    try:
+        import torch
+    except ImportError:
+        sys.exit(
+            "bench_conv.py times pygru against PyTorch, which pygru does not need: "
+            "pip install torch"
+        )
 
     torch.set_num_threads(args.threads)
     print(

@@ -12,6 +12,7 @@ median over repeats and the speed ratio torch / pygru (> 1: pygru is faster).
 import argparse
 import os
 import statistics
+import sys
 import time
 
 import numpy as np
@@ -132,8 +133,15 @@ def main():
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--shapes", type=parse_shape, nargs="+", default=DEFAULT_SHAPES)
     args = parser.parse_args()
-
-    import torch
+    if args.repeats < 1 or args.threads < 1:
+        parser.error("--repeats and --threads must be at least 1")
+    try:
+        import torch
+    except ImportError:
+        sys.exit(
+            "bench_cpu.py times pygru against PyTorch, which pygru does not need: "
+            "pip install torch"
+        )
 
     torch.set_num_threads(args.threads)
     print(

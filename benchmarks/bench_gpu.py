@@ -178,9 +178,14 @@ def main():
     parser.add_argument("--shapes", type=parse_shape, nargs="+", default=DEFAULT_SHAPES)
     parser.add_argument("--tf32", action="store_true", help="let torch/cuDNN use TF32")
     args = parser.parse_args()
-
-    import cupy
-    import torch
+    try:
+        import cupy
+        import torch
+    except ImportError as error:
+        sys.exit(
+            f"bench_gpu.py needs CuPy and PyTorch on a GPU machine ({error}): "
+            'pip install ".[gpu]" torch'
+        )
 
     if not torch.cuda.is_available() or not torch.backends.cudnn.is_available():
         sys.exit("needs a CUDA build of PyTorch with cuDNN and a GPU")

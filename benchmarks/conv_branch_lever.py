@@ -74,7 +74,7 @@ from pygru.datasets import UCR_DATASETS, load_ucr
 
 # The report's mean ± std is accuracy.py's, so that both tables read alike.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from accuracy import mean_std  # noqa: E402
+from accuracy import mean_std, publish, report_file  # noqa: E402
 
 RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 RESULTS = {
@@ -536,7 +536,7 @@ def main(argv=None):
     seeds = list(range(1 if args.quick else args.seeds))
     max_epochs = QUICK_MAX_EPOCHS if args.quick else MAX_EPOCHS
     models = [m for m in MODELS if m in args.models]  # in A-F order
-    output = args.output or RESULTS[args.split]
+    output = report_file(args, RESULTS[args.split])  # a --quick run only to an --output
 
     start = time.perf_counter()
     with threadpool_limits(args.threads), warnings.catch_warnings():
@@ -585,12 +585,7 @@ def main(argv=None):
         )
     )
     text += "\n"
-    print(text)
-    if not args.no_write:
-        os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
-        with open(output, "w", encoding="utf-8") as file:
-            file.write(text)
-        log(f"written to {output}")
+    publish(text, output)
     return results
 
 

@@ -62,6 +62,15 @@ import pygru
 from pygru import GRURegressor
 from pygru.datasets import load_airline, load_lynx, load_nile, load_sunspots, make_windows
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # helpers shared with accuracy.py
+from accuracy import (  # noqa: E402
+    add_run_options,
+    estimator_options,
+    positive_int,
+    publish,
+    report_file,
+)
+
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "forecasting.md")
 
 # --------------------------------------------------------------------------- settings
@@ -377,7 +386,7 @@ def csv_series(parser, path, season):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=N_SEEDS, help=f"default {N_SEEDS}")
+    parser.add_argument("--seeds", type=positive_int, default=N_SEEDS, help=f"default {N_SEEDS}")
     parser.add_argument(
         "--quick", action="store_true", help="1 seed, short GRU training: not for comparison"
     )
@@ -410,11 +419,12 @@ def main(argv=None):
         "forecasting the rest of it (default: 0.8 alone)",
     )
     parser.add_argument(
-        "--options", type=json.loads, default={}, help="JSON of extra GRURegressor parameters"
+        "--options",
+        type=estimator_options(GRURegressor),
+        default={},
+        help="JSON of extra GRURegressor parameters",
     )
-    parser.add_argument("--threads", type=int, default=1, help="OpenMP/BLAS threads")
-    parser.add_argument("--output", default=RESULTS, help=f"report file (default {RESULTS})")
-    parser.add_argument("--no-write", action="store_true", help="print only")
+    add_run_options(parser, RESULTS)
     args = parser.parse_args(argv)
     if args.origins and (args.split != "validation" or not all(0 < o < 1 for o in args.origins)):
         parser.error("--origins takes fractions in (0, 1) and needs --split validation")
@@ -460,13 +470,7 @@ def main(argv=None):
     lines = header + report(rows, seeds, args.quick, with_ets, args.split, args.origins)
     if args.origins:
         lines += origins_summary(rows, with_ets)
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if not args.no_write:
-        os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
-        with open(args.output, "w", encoding="utf-8") as file:
-            file.write(text)
-        log(f"written to {args.output}")
+    publish("\n".join(lines) + "\n", report_file(args, RESULTS))
     return rows
 
 

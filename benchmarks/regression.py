@@ -53,14 +53,17 @@ from accuracy import (  # noqa: E402
     add_impute_option,
     add_run_options,
     as_list,
+    estimator_options,
     fill_gaps,
     fit_quietly,
     load_ts_dir,
     log,
     mean_std,
     not_run,
+    positive_int,
     publish,
     read_part,
+    report_file,
     without_missing_tails,
 )
 
@@ -189,21 +192,19 @@ def main(argv=None):
         required=True,
         help="folder with NAME_TRAIN.ts and NAME_TEST.ts regression sets (or subfolders)",
     )
-    parser.add_argument("--seeds", type=int, default=5, help="seeds (default 5)")
+    parser.add_argument("--seeds", type=positive_int, default=5, help="seeds (default 5)")
     parser.add_argument(
         "--quick", action="store_true", help="1 seed, 40 epochs: a smoke run, not for comparison"
     )
     parser.add_argument(
         "--options",
-        type=json.loads,
+        type=estimator_options(GRURegressor),
         default={},
         help="extra GRURegressor settings as JSON, e.g. '{\"linear_skip\": false}'",
     )
     add_impute_option(parser)
     add_run_options(parser, RESULTS)
     args = parser.parse_args(argv)
-    if args.seeds < 1:
-        parser.error(f"--seeds must be at least 1, got {args.seeds}")
     seeds = list(range(1 if args.quick else args.seeds))
     options = {**({"max_iter": QUICK_EPOCHS} if args.quick else {}), **args.options}
 
@@ -234,7 +235,7 @@ def main(argv=None):
         "",
     ]
     text = "\n".join(header + report(rows, skipped, len(seeds), args.options)) + "\n"
-    publish(text, args.output, args.no_write)
+    publish(text, report_file(args, RESULTS))
     return rows
 
 

@@ -78,6 +78,28 @@ def test_benchmark_quick_run_writes_its_table(tmp_path):
         assert np.all(np.isfinite(row["gru"])) and row["gru"].shape == (1, 2)
 
 
+def test_a_quick_benchmark_run_never_replaces_the_published_results(tmp_path, monkeypatch):
+    forecasting = load_benchmark("forecasting.py")
+    published = tmp_path / "results" / "forecasting.md"
+    monkeypatch.setattr(forecasting, "RESULTS", str(published))
+    forecasting.main(["--quick", "--series", "nile"])  # a smoke run, written nowhere
+    assert not published.exists()
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--seeds", "0"], "--seeds: expected a positive integer"),
+        (["--options", '{"bogus": 1}'], "GRURegressor has no parameter"),
+        (["--options", "[1]"], "expected a JSON object of GRURegressor settings"),
+    ],
+)
+def test_bad_benchmark_arguments_are_usage_errors(argv, message, capsys):
+    with pytest.raises(SystemExit):
+        load_benchmark("forecasting.py").main(argv + ["--no-write"])
+    assert message in capsys.readouterr().err
+
+
 def test_benchmark_scores_inner_origins_without_reading_the_held_out_part():
     rows = load_benchmark("forecasting.py").main(
         ["--quick", "--split", "validation", "--origins", "0.6", "0.8"]
