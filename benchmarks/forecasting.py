@@ -44,6 +44,7 @@ import argparse
 import json
 import os
 import platform
+import shlex
 import sys
 import time
 import warnings
@@ -450,10 +451,13 @@ def main(argv=None):
     command = " ".join(
         ["python benchmarks/forecasting.py"]
         + (["--quick"] if args.quick else [])
+        + ([f"--seeds {args.seeds}"] if args.seeds != N_SEEDS and not args.quick else [])
+        + (["--series " + " ".join(args.series)] if args.series else [])
         + (["--split validation"] if args.split == "validation" else [])
         + (["--origins " + " ".join(map(str, args.origins))] if args.origins else [])
-        + ([f"--options '{json.dumps(args.options)}'"] if args.options else [])
-        + [f"--csv {path} {season}" for path, season in args.csv]
+        + ([f"--options {shlex.quote(json.dumps(args.options))}"] if args.options else [])
+        + [f"--csv {shlex.quote(path)} {season}" for path, season in args.csv]
+        + ([f"--threads {args.threads}"] if args.threads != 1 else [])
     )
     header = [
         "# pygru forecasting benchmark",

@@ -78,12 +78,15 @@ def test_benchmark_quick_run_writes_its_table(tmp_path):
         assert np.all(np.isfinite(row["gru"])) and row["gru"].shape == (1, 2)
 
 
-def test_a_quick_benchmark_run_never_replaces_the_published_results(tmp_path, monkeypatch):
+def test_a_quick_benchmark_run_never_replaces_the_published_results(tmp_path, monkeypatch, capsys):
     forecasting = load_benchmark("forecasting.py")
     published = tmp_path / "results" / "forecasting.md"
     monkeypatch.setattr(forecasting, "RESULTS", str(published))
-    forecasting.main(["--quick", "--series", "nile"])  # a smoke run, written nowhere
+    forecasting.main(["--quick", "--series", "nile", "--threads", "2"])  # written nowhere
     assert not published.exists()
+    # the report names the command that reproduces it
+    command = "python benchmarks/forecasting.py --quick --series nile --threads 2"
+    assert f"Written by `{command}`" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
