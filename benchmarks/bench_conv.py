@@ -29,6 +29,7 @@ from pygru import GRUClassifier, to_torch_module
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # shared with bench_cpu.py
 from bench_cpu import median_seconds as _median_seconds  # noqa: E402
+from bench_cpu import torch_for  # noqa: E402
 
 # (B, T, F): a batch of the classifier's default size over patched series (ArrowHead:
 # 32 patches of 8 steps; Pickup: 31 of 12), and a larger batch of longer multivariate ones.
@@ -119,17 +120,7 @@ def main(argv=None):
     parser.add_argument("--shapes", type=parse_shape, nargs="+", default=DEFAULT_SHAPES)
     parser.add_argument("--branches", nargs="+", choices=list(BRANCHES), default=list(BRANCHES))
     args = parser.parse_args(argv)
-    if args.repeats < 1 or args.threads < 1:
-        parser.error("--repeats and --threads must be at least 1")
-    try:
-        import torch
-    except ImportError:
-        sys.exit(
-            "bench_conv.py times pygru against PyTorch, which pygru does not need: "
-            "pip install torch"
-        )
-
-    torch.set_num_threads(args.threads)
+    torch = torch_for(parser, args, "bench_conv.py")
     print(
         f"threads={args.threads} repeats={args.repeats} torch={torch.__version__} float32; "
         "times are medians in ms; ratio = torch / pygru; share: of pygru's train step, "

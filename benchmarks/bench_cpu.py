@@ -127,23 +127,28 @@ def parse_shape(text):
     return shape
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
-    parser.add_argument("--repeats", type=int, default=15)
-    parser.add_argument("--shapes", type=parse_shape, nargs="+", default=DEFAULT_SHAPES)
-    args = parser.parse_args()
+def torch_for(parser, args, script):
+    """torch with ``args.threads`` threads, after a usage error for --repeats or --threads
+    below 1, or an exit that says how to install torch when it is missing."""
     if args.repeats < 1 or args.threads < 1:
         parser.error("--repeats and --threads must be at least 1")
     try:
         import torch
     except ImportError:
         sys.exit(
-            "bench_cpu.py times pygru against PyTorch, which pygru does not need: "
-            "pip install torch"
+            f"{script} times pygru against PyTorch, which pygru does not need: pip install torch"
         )
-
     torch.set_num_threads(args.threads)
+    return torch
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
+    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--shapes", type=parse_shape, nargs="+", default=DEFAULT_SHAPES)
+    args = parser.parse_args()
+    torch = torch_for(parser, args, "bench_cpu.py")
     print(
         f"threads={args.threads} repeats={args.repeats} torch={torch.__version__} "
         f"float32; times are medians in ms; ratio = torch / pygru"
