@@ -1039,7 +1039,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             )
             stopped_by = "interrupt"
         except Exception as error:
-            # A callback raised: the model ends as after a stop, then the error goes on.
+            # A callback or the epoch itself raised: the model ends as after a stop,
+            # then the error goes on.
             raised = error
             stopped_by = "interrupt"
         finally:
