@@ -222,6 +222,8 @@ def test_check_finite_false_gives_the_same_result_on_finite_input():
         ([4.0, np.nan], ValueError, "lengths must be whole numbers, got nan"),
         (["4", "2"], TypeError, "integers"),
         ([True, True], TypeError, "integers"),
+        (np.array([4, True], dtype=object), TypeError, "integers"),
+        ([4, 2**70], ValueError, r"lengths\[1\] = 1180591620717411303424"),
     ],
 )
 def test_bad_lengths_are_refused(lengths, error, match):
@@ -236,6 +238,45 @@ def test_bad_lengths_are_refused(lengths, error, match):
 def test_whole_float_lengths_are_accepted():
     out, _, _ = gru_forward(**layer(), lengths=np.array([4.0, 2.0]))
     np.testing.assert_array_equal(out, gru_forward(**layer(), lengths=[4, 2])[0])
+
+
+def test_integer_lengths_of_dtype_object_are_accepted():
+    # As a pandas object column gives them.
+    out, _, _ = gru_forward(**layer(), lengths=np.array([4, 2], dtype=object))
+    np.testing.assert_array_equal(out, gru_forward(**layer(), lengths=[4, 2])[0])
+
+
+def test_the_output_a_cache_refers_to_cannot_be_changed_in_place():
+    out, _, cache = gru_forward(**layer())
+    with pytest.raises(ValueError, match="read-only"):
+        out *= 0.5
+    inference_out, _, _ = gru_forward(**layer(), keep_cache=False)
+    inference_out *= 0.5  # no cache refers to it
+
+
+def test_carrying_the_state_in_h0_leaves_the_gradients_unchanged():
+    # Truncated backpropagation through time writes h_n into the h0 buffer it passed.
+    values = layer()
+    d_out = np.random.default_rng(1).standard_normal((2, 4, 5))
+    expected = gru_backward(d_out, None, gru_forward(**values)[2])
+    state = values.pop("h0").copy()
+    _, h_n, cache = gru_forward(**values, h0=state)
+    state[...] = h_n
+    for a, b in zip(gru_backward(d_out, None, cache), expected):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_backward_ignores_non_finite_gradients_past_the_lengths():
+    # The gradient of a loss against NaN-padded targets is NaN there.
+    out, _, cache = gru_forward(**layer(), lengths=[4, 2])
+    d_out = np.random.default_rng(1).standard_normal(out.shape)
+    expected = gru_backward(d_out, None, cache)
+    d_out[1, 2:] = np.nan
+    for a, b in zip(gru_backward(d_out, None, cache), expected):
+        np.testing.assert_array_equal(a, b)
+    d_out[1, 1] = np.inf
+    with pytest.raises(ValueError, match="d_out contains NaN or infinity"):
+        gru_backward(d_out, None, cache)
 
 
 @pytest.mark.parametrize("flag", ["reset_after", "reverse", "keep_cache", "check_finite"])

@@ -7,13 +7,20 @@ host copy for NumPy, a device-side check for CuPy), and it is passed in as ``as_
 This module imports neither backend.
 """
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
-from pygru._arrays import is_cupy_array
+from pygru._arrays import array_module, is_cupy_array
 
-__all__ = ["GRUCache", "LayerArguments", "check_layer_arguments", "check_dtype_and_shape"]
+__all__ = [
+    "GRUCache",
+    "LayerArguments",
+    "check_layer_arguments",
+    "check_dtype_and_shape",
+    "within_lengths",
+]
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -181,6 +188,8 @@ def _as_lengths(lengths, batch, steps):
         fractional = array[~(np.isfinite(array) & (array == np.round(array)))]
         if fractional.size:
             raise ValueError(f"lengths must be whole numbers, got {fractional[0]}")
+    elif array.dtype == object and _all_python_integers(array):
+        pass  # e.g. from a pandas object column, or beyond int64: the range check decides
     elif array.dtype.kind not in "iu":
         raise TypeError(f"lengths must be integers, got dtype {array.dtype}")
     if array.shape != (batch,):
@@ -194,6 +203,22 @@ def _as_lengths(lengths, batch, steps):
             f"lengths must be in 1..{steps} (T), got lengths[{index}] = {array[index]}"
         )
     return np.ascontiguousarray(array, dtype=np.int64)
+
+
+def _all_python_integers(array):
+    return all(
+        isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+        for value in array.ravel()
+    )
+
+
+def within_lengths(d_out, lengths):
+    """``d_out`` (B, T, H) with zeros past each sequence's length (a copy, on the device of
+    ``d_out``): what a finiteness check of a gradient looks at, since the backward kernels
+    never read those entries (NaN there is the padding of a NaN-padded target, say)."""
+    xp = array_module(d_out)
+    valid = xp.arange(d_out.shape[1])[None, :, None] < xp.asarray(lengths)[:, None, None]
+    return xp.where(valid, d_out, 0)
 
 
 def as_flag(name, value):

@@ -28,7 +28,13 @@ import numpy as np
 
 from pygru import _cpu
 from pygru._arrays import is_cupy_array
-from pygru._layer_args import GRUCache, as_flag, check_dtype_and_shape, check_layer_arguments
+from pygru._layer_args import (
+    GRUCache,
+    as_flag,
+    check_dtype_and_shape,
+    check_layer_arguments,
+    within_lengths,
+)
 
 __all__ = ["gru_forward", "gru_backward", "matmul", "GRUCache"]
 
@@ -96,7 +102,11 @@ def gru_forward(
     h_n : ndarray of shape (B, H)
         Final state of each sequence (for ``reverse``, the state after reading time 0).
     cache : GRUCache or None
-        What ``gru_backward`` needs; None when ``keep_cache`` is False.
+        What ``gru_backward`` needs; None when ``keep_cache`` is False. It refers to, rather
+        than copies, ``x``, the weights, ``recurrent_mask`` and ``out`` (a copy of ``h0``):
+        change none of them in place before ``gru_backward``, or its gradients are wrong.
+        On the CPU ``out`` is therefore returned read-only when a cache is kept (copy it
+        to change it); CuPy arrays have no such flag.
 
     Raises
     ------
@@ -159,6 +169,7 @@ def gru_forward(
         np.empty((0, 0), dtype) if args.recurrent_mask is None else args.recurrent_mask
     )
     hidden_state = h0.copy()
+    h0 = h0.copy()  # the cache's, which a caller carrying its state in h0 cannot overwrite
     out = np.empty((batch, steps, hidden), dtype)
     gates, hn_proj = _gate_buffers(batch, steps, hidden, args.reset_after, dtype, keep_cache)
     _cpu.kernels.forward(
@@ -195,6 +206,8 @@ def gru_forward(
         gates,
         hn_proj,
     )
+    out = out.view()
+    out.flags.writeable = False
     return out, hidden_state, cache
 
 
@@ -205,7 +218,7 @@ def gru_backward(d_out, d_h_n, cache, check_finite=True):
     ----------
     d_out : ndarray of shape (B, T, H) or None
         Gradient of the loss with respect to ``out``; None for no gradient. Entries past a
-        sequence's length are ignored.
+        sequence's length are ignored (NaN there too).
     d_h_n : ndarray of shape (B, H) or None
         Gradient of the loss with respect to ``h_n``; None for no gradient.
     cache : GRUCache
@@ -254,8 +267,10 @@ def gru_backward(d_out, d_h_n, cache, check_finite=True):
     has_d_out = d_out is not None
     if has_d_out:
         d_out = _as_float_array(
-            "d_out", d_out, shape=(batch, steps, hidden), dtype=dtype, check_finite=check_finite
+            "d_out", d_out, shape=(batch, steps, hidden), dtype=dtype, check_finite=False
         )
+        if check_finite and not np.isfinite(within_lengths(d_out, cache.lengths)).all():
+            raise ValueError("d_out contains NaN or infinity")
     else:
         d_out = np.empty((0, 0, 0), dtype)
     if d_h_n is None:

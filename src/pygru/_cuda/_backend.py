@@ -19,7 +19,12 @@ import numpy as np
 
 from pygru._cuda import _kernels, _layer
 from pygru._cuda._launch import PORTABLE_CLUSTER_SIZE, DeviceLimits
-from pygru._layer_args import GRUCache, check_dtype_and_shape, check_layer_arguments
+from pygru._layer_args import (
+    GRUCache,
+    check_dtype_and_shape,
+    check_layer_arguments,
+    within_lengths,
+)
 
 __all__ = ["gru_forward_gpu", "gru_backward_gpu", "require_gpu"]
 
@@ -103,7 +108,8 @@ def gru_forward_gpu(
     )
     if check_finite:
         _require_finite(cupy, **arrays)
-    h0 = cupy.zeros((batch, hidden), dtype) if args.h0 is None else args.h0
+    # A copy for the cache, which a caller carrying its state in h0 cannot overwrite.
+    h0 = cupy.zeros((batch, hidden), dtype) if args.h0 is None else args.h0.copy()
     lengths = cupy.asarray(args.lengths)
     out, h_n, gates, hn_proj = _layer.forward(
         _runtime(cupy, dtype),
@@ -153,9 +159,9 @@ def gru_backward_gpu(d_out, d_h_n, cache, check_finite=True):
     hidden = cache.w_hh.shape[1]
     gradients = {}
     if d_out is not None:
-        d_out = gradients["d_out"] = _as_device_array(
-            cupy, "d_out", d_out, shape=(batch, steps, hidden), dtype=dtype
-        )
+        d_out = _as_device_array(cupy, "d_out", d_out, shape=(batch, steps, hidden), dtype=dtype)
+        if check_finite:
+            gradients["d_out"] = within_lengths(d_out, cache.lengths)
     if d_h_n is None:
         d_h_n = cupy.zeros((batch, hidden), dtype)
     else:
