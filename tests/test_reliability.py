@@ -394,3 +394,23 @@ def test_memory_does_not_grow_over_repeated_predictions():
         finally:
             tracemalloc.stop()
     assert growth < 16 * 1024
+
+
+@pytest.mark.parametrize("mmap_mode", [None, "r"])
+def test_a_joblib_copy_trains_on_as_the_original_does(tmp_path, mmap_mode):
+    # joblib stores each array on its own, so the optimizer's reference to the network's
+    # weights comes back as a separate copy, and a memory-mapped load as read-only arrays.
+    import joblib
+
+    X, y = sequences()
+    original = model(max_iter=2).fit(X, y)
+    joblib.dump(original, tmp_path / "model.joblib")
+    copy = joblib.load(tmp_path / "model.joblib", mmap_mode=mmap_mode)
+    for _ in range(2):
+        original.partial_fit(X, y)
+        copy.partial_fit(X, y)
+    np.testing.assert_array_equal(copy.predict_proba(X), original.predict_proba(X))
+    copy = joblib.load(tmp_path / "model.joblib", mmap_mode=mmap_mode)
+    copy.set_params(warm_start=True).fit(X, y)
+    original = joblib.load(tmp_path / "model.joblib").set_params(warm_start=True).fit(X, y)
+    np.testing.assert_array_equal(copy.predict_proba(X), original.predict_proba(X))

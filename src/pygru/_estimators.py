@@ -563,6 +563,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                     "validation split: nothing to learn from"
                 )
         xp = self._use_device(training=True)
+        self._train_own_params()
         linear_start = None
         if first_call and self.network_.linear_steps:
             self._fit_linear_skip(X, lengths, targets, sample_weight, train)
@@ -717,6 +718,14 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             if hasattr(self, "_optimizer"):
                 self._optimizer.move_to(self.network_.params)
         return xp
+
+    def _train_own_params(self):
+        """Let training change this model's own weights: a model loaded read-only (joblib's
+        ``mmap_mode``, the memory map a loky worker gets) trains on a copy, and the optimizer
+        steps the network's array, which a joblib round trip does not keep shared."""
+        self.network_.make_writable()
+        if hasattr(self, "_optimizer") and self._optimizer.params is not self.network_.params:
+            self._optimizer.move_to(self.network_.params)
 
     def _mask_rng(self, xp):
         """Random numbers for dropout masks, made where the network is: the estimator's own

@@ -293,6 +293,13 @@ class GRUNetwork:
         """The array module of ``params``: ``numpy``, or ``cupy`` on the GPU."""
         return array_module(self.params)
 
+    def make_writable(self):
+        """Copy ``params`` if they are read-only (a memory-mapped model's), so that training
+        can change them."""
+        if self.xp is np and not self.params.flags.writeable:
+            self.params = self.params.copy()
+            self.views = self.unflatten(self.params)
+
     def move_to(self, xp):
         """Put ``params`` (and so every view) on the device of array module ``xp``."""
         if xp is not self.xp:

@@ -357,12 +357,16 @@ class BaseOptimizer:
         return self.schedule.on_epoch_end(epoch, loss, n_samples_seen)
 
     def move_to(self, params):
-        """Continue with ``params``, the same values on another device (NumPy <-> CuPy):
-        the state arrays (velocities, moments) follow them."""
+        """Continue with ``params``, the same values on another device (NumPy <-> CuPy) or
+        in another array: the state arrays (velocities, moments) follow them, as writable
+        arrays (a memory-mapped model's are read-only)."""
         xp = array_module(params)
         for name, value in vars(self).items():
             if name != "params" and hasattr(value, "__array_function__"):
-                setattr(self, name, xp.asarray(value) if xp is not np else to_host(value))
+                value = xp.asarray(value) if xp is not np else to_host(value)
+                if xp is np and not value.flags.writeable:
+                    value = value.copy()
+                setattr(self, name, value)
         self.params = params
 
     def _zeros(self):
