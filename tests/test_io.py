@@ -270,6 +270,26 @@ def test_saving_to_a_directory_or_into_a_missing_one_names_the_path_given(tmp_pa
     assert list(tmp_path.iterdir()) == []  # and nothing was written
 
 
+@pytest.mark.skipif(not os.path.isdir("/sys/kernel"), reason="needs Linux's sysfs")
+def test_a_folder_that_cannot_hold_the_temporary_file_is_named_by_the_path_given():
+    # sysfs refuses new files, to root too.
+    clf, _ = fitted_classifier()
+    with pytest.raises(OSError, match="so the folder must be writable") as info:
+        save(clf, "/sys/kernel/model.npz")
+    assert info.value.filename == "/sys/kernel/model.npz"
+
+
+def test_a_file_that_may_not_be_written_is_not_replaced(tmp_path, monkeypatch):
+    # As open(path, "wb") would refuse it (os.access is what root is not refused by).
+    clf, _ = fitted_classifier()
+    path = tmp_path / "model.npz"
+    path.write_bytes(b"kept")
+    monkeypatch.setattr(os, "access", lambda name, mode: os.fspath(name) != str(path))
+    with pytest.raises(PermissionError, match="not writable") as info:
+        save(clf, path)
+    assert info.value.filename == str(path) and path.read_bytes() == b"kept"
+
+
 def test_a_file_opened_in_text_mode_is_refused_with_the_mode_to_use(tmp_path):
     clf, X = fitted_classifier()
     path = tmp_path / "model.npz"

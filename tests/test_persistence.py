@@ -5,11 +5,11 @@ its hostile files are tested in tests/test_io.py.)"""
 import copy
 import io
 import json
-import os
 import re
 
 import numpy as np
 import pytest
+import sklearn
 from npz_members import read_members, tampered, write_members
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.pipeline import Pipeline, make_pipeline
@@ -227,14 +227,32 @@ def test_save_refuses_steps_it_cannot_store_safely_and_names_them(series):
         assert "save supports" in str(refusal.value) and "StandardScaler" in str(refusal.value)
 
 
-def test_save_refuses_settings_it_would_lose(series, tmp_path):
+@pytest.mark.parametrize("fitted", [False, True])
+def test_save_warns_of_settings_outside_the_parameters(series, tmp_path, fitted):
+    # set_output's container and set_fit_request's metadata requests have no place in the
+    # file: saved without them, as callbacks are, and said so, fitted or not.
     X, y, _ = series
-    pipe = make_pipeline(StandardScaler(), GRUClassifier(**SMALL)).fit(X, y)
+    pipe = make_pipeline(StandardScaler(), GRUClassifier(**SMALL))
+    if fitted:
+        pipe.fit(X, y)
     pipe.set_output(transform="default")
+    with sklearn.config_context(enable_metadata_routing=True):
+        pipe[-1].set_fit_request(X_val=True, y_val=True)
     path = tmp_path / "model.npz"
-    with pytest.raises(TypeError, match="step 'standardscaler': attribute _sklearn_output_config"):
+    with pytest.warns(UserWarning) as warned:
         save(pipe, path)
-    assert not path.exists() and os.listdir(tmp_path) == []
+    messages = " | ".join(str(warning.message) for warning in warned)
+    assert "step 'standardscaler' is saved without its output container" in messages
+    assert "step 'gruclassifier' is saved without its metadata requests" in messages
+    loaded = load(path)
+    assert not vars(loaded[0]).get("_sklearn_output_config")
+    assert not vars(loaded[-1]).get("_metadata_request")
+    with pytest.warns(UserWarning, match="GRUClassifier is saved without its metadata requests"):
+        save(pipe[-1], io.BytesIO())
+
+
+def test_save_refuses_attributes_it_cannot_store(series):
+    X, _, _ = series
     scaler = StandardScaler().fit(X)
     scaler.mean_ = scaler.mean_.astype(object)
     with pytest.raises(TypeError, match="fitted attribute mean_ is an array of object"):

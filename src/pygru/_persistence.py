@@ -167,11 +167,16 @@ def save(obj, path):
     IsADirectoryError, FileNotFoundError
         ``path`` is a directory (or ends with a separator), is empty, or names a directory
         that does not exist.
+    PermissionError
+        ``path`` is a file that may not be written, or its folder may not be written (the
+        atomic write creates a file there).
 
     Notes
     -----
     ``callbacks`` and a ``random_state`` that is a ``RandomState`` instance cannot be written
-    as JSON: they are saved as None, with a warning. The optimizer state is not saved (see
+    as JSON: they are saved as None, with a warning. So are settings kept outside the
+    parameters (``set_fit_request``'s metadata requests, ``set_output``): they are left out,
+    with a warning. The optimizer state is not saved (see
     the module docstring).
 
     Examples
@@ -230,6 +235,7 @@ def _document(obj):
 
 
 def _estimator_document(estimator):
+    _warn_of_unsaved_settings(estimator, type(estimator).__name__)
     arrays = {}
     metadata = {
         "format": FORMAT_NAME,
@@ -257,6 +263,7 @@ def _describe(obj, where, arrays, counter):
     if type(obj) not in names:
         raise TypeError(_unsupported_message(obj, where))
     where = where or type(obj).__name__
+    _warn_of_unsaved_settings(obj, where)
     node = {
         "class": names[type(obj)],
         "params": _encode_params(obj.get_params(deep=False)),
@@ -341,18 +348,36 @@ def _is_fitted_name(name):
     return name.isidentifier() and name.endswith("_") and not name.startswith("_")
 
 
+# Settings scikit-learn keeps outside get_params: set_{method}_request's metadata requests
+# and set_output's container. The file has no place for them.
+_UNSAVED_SETTINGS = {
+    "_metadata_request": "its metadata requests (set_fit_request and the like)",
+    "_sklearn_output_config": "its output container (set_output)",
+}
+
+
+def _warn_of_unsaved_settings(obj, where):
+    unsaved = [what for name, what in _UNSAVED_SETTINGS.items() if vars(obj).get(name)]
+    if unsaved:
+        warnings.warn(
+            f"save: {where} is saved without {' and '.join(unsaved)}; set them again after load",
+            UserWarning,
+            stacklevel=4,
+        )
+
+
 def _attribute_state(transformer, where):
     """``(state, arrays)``: the fitted attributes of a transformer that keeps them in public
     trailing-underscore attributes, arrays and NumPy scalars apart, the rest as JSON."""
     params = transformer.get_params(deep=False)
     state, arrays = {}, {}
     for name, value in vars(transformer).items():
-        if name in params:
+        if name in params or name in _UNSAVED_SETTINGS:
             continue
         if not _is_fitted_name(name):
             raise TypeError(
                 f"cannot save {where}: attribute {name} is neither a parameter nor a "
-                "fitted attribute (was set_output or another setting used?)"
+                "fitted attribute"
             )
         if isinstance(value, (np.ndarray, np.generic)):
             arrays[name] = _storable_array(np.asarray(value), where, name)
@@ -465,8 +490,7 @@ def _write_atomically(path, document, arrays):
         path = os.path.realpath(path)
     directory = os.path.dirname(os.path.abspath(path))
     _check_writable_path(path, directory)
-    temporary = os.path.join(directory, f".pygru-{secrets.token_hex(8)}.tmp")
-    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    temporary, handle = _create_temporary_beside(path, directory)
     try:
         if os.path.exists(path):
             os.chmod(temporary, stat.S_IMODE(os.stat(path).st_mode))
@@ -487,6 +511,23 @@ def _check_writable_path(path, directory):
         raise IsADirectoryError(errno.EISDIR, "save needs a file path, got a directory", path)
     if not os.path.isdir(directory):
         raise FileNotFoundError(errno.ENOENT, "the directory to save into does not exist", path)
+    if os.path.exists(path) and not os.access(path, os.W_OK):
+        raise PermissionError(errno.EACCES, "the file to save over is not writable", path)
+
+
+def _create_temporary_beside(path, directory):
+    """A new file in ``directory`` for the atomic write, opened for writing; an error names
+    ``path`` and says why a folder that cannot be written is one that cannot be saved in."""
+    temporary = os.path.join(directory, f".pygru-{secrets.token_hex(8)}.tmp")
+    try:
+        return temporary, os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError as error:
+        raise type(error)(
+            error.errno,
+            f"{error.strerror}: save writes a new file in the folder of the path and then "
+            "renames it over the path, so the folder must be writable",
+            path,
+        ) from None
 
 
 def _write_zip(file, document, arrays):
