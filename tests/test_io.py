@@ -1114,6 +1114,25 @@ def test_input_standardisation_is_folded_into_exported_weights(exporter, importe
     np.testing.assert_allclose(clf.network_.params, before, rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.parametrize("converter", [to_torch_state_dict, to_keras_weights])
+def test_folding_warns_where_float32_rounding_would_show(converter):
+    # The folded bias cancels (W / s) m: a mean 2e4 times its scale leaves float32 about
+    # 2e-3 of a standardised unit, beyond the 1e-5 the exports promise.
+    X, _, y = ragged_data()
+    near = GRUClassifier(hidden_layer_sizes=(3,), max_iter=1, random_state=0).fit(X + 5.0, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        converter(near, fold_standardization=True)
+    far = GRUClassifier(hidden_layer_sizes=(3,), max_iter=1, random_state=0)
+    far.fit(1013.0 + 0.05 * X, y)
+    with pytest.warns(UserWarning, match="folded float32 layer reads the standardised input"):
+        converter(far, fold_standardization=True)
+    far.set_params(dtype="float64").fit(1013.0 + 0.05 * X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        converter(far, fold_standardization=True)
+
+
 @pytest.mark.parametrize(
     "converter",
     [

@@ -360,6 +360,17 @@ def test_target_scaling_is_undone():
     np.testing.assert_allclose(variable, expected, rtol=1e-5, atol=1e-4)
 
 
+def test_inputs_far_from_zero_are_standardised_as_predict_does():
+    # A float32 mean of 1e4 is 4e-4 off, here 4 % of the spread: the graph subtracts it in
+    # two parts.
+    rng = np.random.default_rng(0)
+    X = (1e4 + 0.01 * rng.standard_normal((40, 10, 1))).astype(np.float32)
+    y = (X[:, -3:, 0].mean(axis=1) > 1e4).astype(int)
+    clf = GRUClassifier((8,), max_iter=20, random_state=0).fit(X, y)
+    proba = run_onnx(to_onnx(clf), X, np.full(len(X), 10))[1]
+    np.testing.assert_allclose(proba, clf.predict_proba(X), atol=1e-5)
+
+
 @contextlib.contextmanager
 def random_linear_skip(estimator, seed=0):
     """The estimator with a large random ``linear.weight`` (restored afterwards), so that the
@@ -567,6 +578,28 @@ def test_skl2onnx_refuses_a_sequence_classifier(skl2onnx):
                 ],
                 options={id(estimator): {"zipmap": zipmap}},
             )
+
+
+def test_skl2onnx_refuses_an_input_of_another_width(skl2onnx):
+    # Declared: refused at conversion. Undeclared (None): the runtime refuses a wrong width
+    # instead of broadcasting it against the two features' means.
+    from skl2onnx.common.data_types import FloatTensorType
+
+    estimator, X, _, _ = fitted("classifier")  # two features per step
+    for shape in ([None, 6], [None, None, 1], [None]):
+        with pytest.raises(ValueError, match=r"reads \(batch, time, 2\) or, for a univariate"):
+            skl2onnx.to_onnx(estimator, initial_types=[("X", FloatTensorType(shape))])
+    onx = skl2onnx.to_onnx(
+        estimator,
+        initial_types=[("X", FloatTensorType([None, None, None]))],
+        options={id(estimator): {"zipmap": False}},
+    )
+    session = ort.InferenceSession(onx.SerializeToString(), providers=["CPUExecutionProvider"])
+    np.testing.assert_allclose(
+        session.run(None, {"X": X})[1], estimator.predict_proba(X), rtol=1e-5, atol=1e-6
+    )
+    with pytest.raises(Exception, match="[Rr]eshape"):
+        session.run(None, {"X": X[:, :, :1]})
 
 
 def test_skl2onnx_refuses_old_opsets(skl2onnx):

@@ -307,6 +307,26 @@ def test_bad_inputs_to_the_module_name_the_argument():
     for arguments, message in refusals:
         with pytest.raises(ValueError, match=message), torch.no_grad():
             module(*arguments)
+    type_refusals = [
+        ((X.double(), lengths), "X must be torch.float32, the model's dtype, got torch.float64"),
+        ((X.numpy(), lengths), "X must be a torch.Tensor"),
+    ]
+    for arguments, message in type_refusals:
+        with pytest.raises(TypeError, match=message), torch.no_grad():
+            module(*arguments)
     tokens, token_X, _, _ = fitted("embedding-bidirectional")
     with pytest.raises(ValueError, match=r"shape \(batch, time\) of token ids"):
         to_torch_module(tokens)(torch.from_numpy(token_X)[..., None])
+    with pytest.raises(TypeError, match="X must hold integer token ids, got torch.float32"):
+        to_torch_module(tokens)(torch.from_numpy(token_X).float())
+
+
+def test_inputs_far_from_zero_are_standardised_as_predict_does():
+    # A float32 mean of 1e4 is 4e-4 off, here 4 % of the spread: the module subtracts it in
+    # two parts. (The ONNX graph does the same; test_onnx checks it.)
+    rng = np.random.default_rng(0)
+    X = (1e4 + 0.01 * rng.standard_normal((40, 10, 1))).astype(np.float32)
+    y = (X[:, -3:, 0].mean(axis=1) > 1e4).astype(int)
+    clf = GRUClassifier((8,), max_iter=20, random_state=0).fit(X, y)
+    proba = run_module(clf, X).numpy()
+    np.testing.assert_allclose(proba, clf.predict_proba(X), atol=1e-5)

@@ -17,7 +17,8 @@ as pygru's: ``h_t = z * h_{t-1} + (1 - z) * n_t``.
 The layer converters refuse what a plain GRU layer cannot represent: a model that reads
 patches (``patch_size_ > 1``), and one that standardises its input unless
 ``fold_standardization=True``, which folds ``input_mean_`` and ``input_scale_`` into the
-first layer's input weights and bias exactly (and takes them out again on import). The
+first layer's input weights and bias (exact in real arithmetic, with a warning where a
+float32 model's rounding would show; the import takes them out again). The
 embedding, the dense head and the linear skip are ``network_.views["embedding"]``,
 ``["head.weight"]``, ``["head.bias"]`` and ``["linear.weight"]``.
 """

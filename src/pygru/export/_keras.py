@@ -29,8 +29,9 @@ def to_keras_weights(estimator, *, fold_standardization=False):
     fold_standardization : bool, default=False
         Required for an estimator that standardises its input (``standardize=True``, the
         default): fold ``input_mean_`` and ``input_scale_`` into the first layer's kernel
-        and bias, exactly, so that the Keras layer reads the raw input. Without it such an
-        estimator is refused.
+        and bias (exact in real arithmetic; a float32 model with a mean of more than about
+        100 times its scale loses precision, with a warning), so that the Keras layer reads
+        the raw input. Without it such an estimator is refused.
 
     Returns
     -------
@@ -81,7 +82,10 @@ def from_keras_weights(estimator_or_params, weights, *, fold_standardization=Fal
         An estimator that reads patches (``patch_size_ > 1``) is refused.
     weights : list
         One ``layer.get_weights()`` list per GRU layer (as :func:`to_keras_weights` returns),
-        or all those arrays in one flat list.
+        or all those arrays in one flat list (``model.get_weights()``). Prefer the first: a
+        flat list does not say where one layer ends, so a stack of two one-direction layers
+        whose input width equals their size has the arrays of one bidirectional layer, and
+        only the per-layer form can refuse the one for the other.
     fold_standardization : bool, default=False
         Required for an estimator that standardises its input: the Keras weights read the
         raw input, and the standardisation is taken out of them (the inverse of

@@ -14,7 +14,7 @@ is exported with its weights rounded to float32).
 import numpy as np
 
 from pygru._network import CONV_NORM_EPSILON, same_padding
-from pygru.export._weights import GRU_WEIGHT_NAMES, fitted_on_host, to_zrn_order
+from pygru.export._weights import GRU_WEIGHT_NAMES, fitted_on_host, split_in_two, to_zrn_order
 
 DEFAULT_OPSET = 17
 MIN_OPSET = 13  # Softmax over the last axis only, and the ops' current input forms
@@ -239,9 +239,11 @@ def _network_input(graph, estimator, x, lengths):
             graph, x, lengths, patch_size, estimator.n_features_in_
         )
     if hasattr(estimator, "input_mean_"):
-        mean = graph.constant(estimator.input_mean_.astype(np.float32), "input_mean")
+        high, low = split_in_two(estimator.input_mean_, np.float32)
+        mean, mean_low = graph.constant(high, "input_mean"), graph.constant(low, "input_mean_low")
         scale = graph.constant(estimator.input_scale_.astype(np.float32), "input_scale")
-        x = graph.add("Div", [graph.add("Sub", [x, mean]), scale])
+        centred = graph.add("Sub", [graph.add("Sub", [x, mean]), mean_low])
+        x = graph.add("Div", [centred, scale])
     if patch_size > 1:
         x = _reshape(graph, x, [0, -1, patch_size * estimator.n_features_in_])
         lengths = _ceil_div(graph, lengths, patch_size)
@@ -568,6 +570,7 @@ def _skl2onnx_shapes(operator):
 
     estimator = operator.raw_operator
     _refuse_sequence_classifier(estimator)
+    _check_declared_input(estimator, operator.inputs[0].type.shape)
     batch = operator.inputs[0].get_first_dimension()
     if _is_classifier(estimator):
         labels = _label_array(estimator.classes_)
@@ -593,8 +596,11 @@ def _skl2onnx_convert(scope, operator, container):
     _refuse_sequence_classifier(estimator)
     graph = _Graph(onnx, prefix=scope.get_unique_variable_name("pygru") + "_")
     x = operator.inputs[0].full_name
-    if len(operator.inputs[0].type.shape) == 2 and estimator.network_.embedding_dim is None:
-        x = graph.add("Reshape", [x, graph.constant(np.array([0, 0, 1]))])  # univariate
+    if estimator.network_.embedding_dim is None:
+        # (batch, time) univariate to (batch, time, 1); a width left undeclared (None) is
+        # then checked by the runtime, instead of broadcast against the input's mean.
+        shape = np.array([0, 0, estimator.n_features_in_])
+        x = graph.add("Reshape", [x, graph.constant(shape)])
     if len(operator.inputs) > 1:
         lengths = operator.inputs[1].full_name
     else:
@@ -611,6 +617,29 @@ def _skl2onnx_convert(scope, operator, container):
         attributes = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
         container.add_node(
             node.op_type, list(node.input), list(node.output), name=node.output[0], **attributes
+        )
+
+
+def _check_declared_input(estimator, shape):
+    """Refuse an input declaration the estimator cannot read: the rank, and the number of
+    features per step where it is declared."""
+    tokens = estimator.network_.embedding_dim is not None
+    expected = (
+        "(batch, time) int64 token ids"
+        if tokens
+        else (
+            f"(batch, time, {estimator.n_features_in_}) or, for a univariate model, (batch, time)"
+        )
+    )
+    univariate = not tokens and estimator.n_features_in_ == 1
+    if len(shape) == 3 and not tokens:
+        readable = shape[2] in (None, estimator.n_features_in_)
+    else:
+        readable = len(shape) == 2 and (tokens or univariate)
+    if not readable:
+        raise ValueError(
+            f"initial_types declares X as {list(shape)}; this {type(estimator).__name__} "
+            f"reads {expected}"
         )
 
 

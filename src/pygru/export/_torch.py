@@ -36,8 +36,9 @@ def to_torch_state_dict(estimator, *, prefix="", as_tensors=False, fold_standard
     fold_standardization : bool, default=False
         Required for an estimator that standardises its input (``standardize=True``, the
         default): fold ``input_mean_`` and ``input_scale_`` into the first layer's input
-        weights and bias, exactly, so that the torch GRU reads the raw input. Without it
-        such an estimator is refused.
+        weights and bias (exact in real arithmetic; a float32 model with a mean of more than
+        about 100 times its scale loses precision, with a warning), so that the torch GRU
+        reads the raw input. Without it such an estimator is refused.
 
     Returns
     -------

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from pygru._network import CONV_NORM_EPSILON, same_padding
+from pygru.export._weights import split_in_two
 
 
 class EstimatorModule(nn.Module):
@@ -24,12 +25,16 @@ class EstimatorModule(nn.Module):
         self.tokens = network.embedding_dim is not None
         self.patch_size = getattr(estimator, "patch_size_", 1)
         self.n_features = None if self.tokens else estimator.n_features_in_
+        self.input_dtype = None if self.tokens else dtype
         self.embedding = (
             nn.Embedding.from_pretrained(_tensor(network.views["embedding"], dtype), freeze=False)
             if self.tokens
             else None
         )
-        self._register_optional_buffer("input_mean", estimator, "input_mean_", dtype)
+        mean = getattr(estimator, "input_mean_", None)
+        high, low = (None, None) if mean is None else split_in_two(mean, _NUMPY_DTYPE[dtype])
+        self.register_buffer("input_mean", None if mean is None else _tensor(high, dtype))
+        self.register_buffer("input_mean_low", None if mean is None else _tensor(low, dtype))
         self._register_optional_buffer("input_scale", estimator, "input_scale_", dtype)
         self._register_optional_buffer("target_mean", estimator, "target_mean_", dtype)
         self._register_optional_buffer("target_scale", estimator, "target_scale_", dtype)
@@ -66,6 +71,9 @@ class EstimatorModule(nn.Module):
 
         Raises
         ------
+        TypeError
+            X is not a tensor, or not of the model's float dtype (integer ids for an
+            embedding model).
         ValueError
             X or lengths is of the wrong shape, or a length is below 1 or above X's
             number of time steps. Checked when the module runs eagerly; a traced or
@@ -95,7 +103,18 @@ class EstimatorModule(nn.Module):
         return output
 
     def _check_input(self, X, lengths):
-        """ValueErrors that name the argument, as the estimator's own predict gives."""
+        """Errors that name the argument, as the estimator's own predict gives."""
+        if not isinstance(X, torch.Tensor):
+            raise TypeError(
+                f"X must be a torch.Tensor (torch.from_numpy(X), say), got {type(X).__name__}"
+            )
+        if self.tokens and (X.is_floating_point() or X.is_complex() or X.dtype == torch.bool):
+            raise TypeError(f"X must hold integer token ids, got {X.dtype}")
+        if not self.tokens and X.dtype != self.input_dtype:
+            raise TypeError(
+                f"X must be {self.input_dtype}, the model's dtype, got {X.dtype} "
+                f"(X.to({self.input_dtype}))"
+            )
         shape = "(batch, time) of token ids" if self.tokens else "(batch, time, features)"
         if X.dim() != (2 if self.tokens else 3) or X.shape[0] == 0 or X.shape[1] == 0:
             raise ValueError(f"X must be a tensor of shape {shape}, got {tuple(X.shape)}")
@@ -133,7 +152,7 @@ class EstimatorModule(nn.Module):
         if self.patch_size > 1:
             X = _repeat_last_step_to_fill_patches(X, lengths, self.patch_size)
         if self.input_mean is not None:
-            X = (X - self.input_mean) / self.input_scale
+            X = (X - self.input_mean - self.input_mean_low) / self.input_scale
         if self.patch_size > 1:
             X = X.reshape(X.shape[0], -1, self.patch_size * X.shape[2])
             lengths = (lengths + self.patch_size - 1) // self.patch_size
@@ -144,6 +163,9 @@ def _traced():
     """Whether the module is being traced, compiled or exported rather than run."""
     is_exporting = getattr(torch.compiler, "is_exporting", lambda: False)
     return torch.jit.is_tracing() or torch.compiler.is_compiling() or is_exporting()
+
+
+_NUMPY_DTYPE = {torch.float32: np.float32, torch.float64: np.float64}
 
 
 def _tensor(array, dtype):

@@ -3,12 +3,23 @@ and Keras, reading and writing one GRU layer direction's weights (on the estimat
 when asked to fold the standardisation), and checking imported arrays."""
 
 import copy
+import warnings
 
 import numpy as np
 
 from pygru._arrays import to_host
 
 GRU_WEIGHT_NAMES = ("w_ih", "w_hh", "b_ih", "b_hh")
+
+
+def split_in_two(values, dtype):
+    """``(high, low)`` in ``dtype`` with ``high + low`` equal to float64 ``values`` to twice
+    ``dtype``'s precision. An export subtracts a mean as ``(x - high) - low``: in float32, a
+    mean large beside its feature's spread (air pressure in hPa, say) rounds to a value
+    several spreads away, and one subtraction would shift every standardised input."""
+    values = np.asarray(values, np.float64)
+    high = values.astype(dtype)
+    return high, (values - high.astype(np.float64)).astype(dtype)
 
 
 def fitted_estimator(target):
@@ -105,7 +116,7 @@ def gru_slots(network):
 def gru_weights(target, network, layer, view_prefix):
     """One layer direction's {name: array} (``w_ih``, ``w_hh``, ``b_ih``, ``b_hh``) as host
     copies, acting on the estimator's raw input: an input standardisation is folded into
-    the first layer's w_ih and b_ih, exactly (W (x - m) / s + b = (W / s) x + (b - (W / s) m));
+    the first layer's w_ih and b_ih (W (x - m) / s + b = (W / s) x + (b - (W / s) m));
     :func:`network_of` has refused it unless the caller asked for that."""
     weights = {
         name: to_host(network.views[view_prefix + name]).copy() for name in GRU_WEIGHT_NAMES
@@ -113,10 +124,30 @@ def gru_weights(target, network, layer, view_prefix):
     scaling = _input_scaling(target) if layer == 0 else None
     if scaling is not None:
         mean, scale = scaling
+        _warn_if_folding_blurs(mean, scale, network.dtype)
         folded = weights["w_ih"].astype(np.float64) / scale
         weights["b_ih"] = (weights["b_ih"] - folded @ mean).astype(network.dtype)
         weights["w_ih"] = folded.astype(network.dtype)
     return weights
+
+
+# What the exports promise: predictions to 1e-5.
+_FOLDING_TOLERANCE = 1e-5
+
+
+def _warn_if_folding_blurs(mean, scale, dtype):
+    """Warn where the folded layer's rounding is large in standardised units: the folded
+    bias cancels (W / s) m, which is |m| / s times the size of W, to the dtype's precision."""
+    blur = float(np.max(np.abs(mean) / scale)) * np.finfo(dtype).eps
+    if blur > _FOLDING_TOLERANCE:
+        warnings.warn(
+            f"fold_standardization: a feature's mean is up to {blur / np.finfo(dtype).eps:.3g} "
+            f"times its scale, so the folded {np.dtype(dtype).name} layer reads the "
+            f"standardised input to about {blur:.1e} only; fit with dtype='float64', or "
+            "standardise the input yourself and fit with standardize=False",
+            UserWarning,
+            stacklevel=4,
+        )
 
 
 def set_gru_weights(target, network, updates):
