@@ -165,7 +165,6 @@ def test_all_sequences_padded_trims_to_the_longest():
         ([[[1.0, 2.0], [3.0]]], ValueError, r"X\[0\] must be a rectangular array of numbers"),
         (np.array([["a", "b"]]), TypeError, r"X must hold real numbers .*got dtype <U1"),
         ([["a", "b"]], TypeError, r"X\[0\] must hold real numbers"),
-        (np.ones((2, 3), dtype=bool), TypeError, "got dtype bool"),
         (np.ones((2, 3), dtype=complex), ValueError, "Complex data not supported: X has dtype"),
         (sparse.csr_matrix(np.ones((2, 3))), TypeError, "sparse input is not supported"),
     ],
@@ -173,6 +172,18 @@ def test_all_sequences_padded_trims_to_the_longest():
 def test_bad_input_is_rejected(X, error, match):
     with pytest.raises(error, match=match):
         to_padded(X)
+
+
+def test_booleans_are_read_as_zero_and_one_in_every_form():
+    # As scikit-learn's check_array reads them; pandas' nullable "boolean" went this way
+    # already, NumPy bool arrays and lists of them were refused.
+    pd = pytest.importorskip("pandas")
+    X = np.array([[True, False, True], [False, False, True]])
+    expected, _ = to_padded(X.astype(float))
+    for form in (X, X.tolist(), list(X), pd.DataFrame(X), pd.DataFrame(X).astype("boolean")):
+        padded, lengths = to_padded(form)
+        np.testing.assert_array_equal(padded, expected)
+        np.testing.assert_array_equal(lengths, [3, 3])
 
 
 def test_object_values_that_are_not_numbers_are_rejected_as_scikit_learn_does():

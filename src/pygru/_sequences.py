@@ -644,9 +644,12 @@ def _as_real_array(value, name):
         raise ValueError(
             f"Complex data not supported: {name} has dtype {array.dtype}, expected real numbers."
         )
+    if array.dtype.kind == "b":
+        return array.astype(np.float64)  # as 0 and 1, as scikit-learn's check_array reads them
     if array.dtype.kind not in "iuf":
         raise TypeError(
-            f"{name} must hold real numbers (integers or floats), got dtype {array.dtype}."
+            f"{name} must hold real numbers (integers, floats or booleans), got dtype "
+            f"{array.dtype}."
         )
     return array
 
