@@ -345,6 +345,11 @@ def test_partial_fit_keeps_optimizer_state_and_needs_classes():
     assert clf.t_ == 2 * len(X)
     with pytest.raises(ValueError, match="labels that are not among the model.s classes"):
         clf.partial_fit(X[:3], ["sideways"] * 3)
+    clf.partial_fit(X, y, classes=["up", "down"])  # the same classes, in any order
+    params = clf.network_.params.copy()
+    with pytest.raises(ValueError, match=r"classes=\['down', 'sideways', 'up'\] is not the same"):
+        clf.partial_fit(X, y, classes=["down", "up", "sideways"])
+    np.testing.assert_array_equal(clf.network_.params, params)
 
 
 def test_partial_fit_epochs_match_fit_epochs():

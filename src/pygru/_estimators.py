@@ -2055,8 +2055,9 @@ default="zeros"
             accepts.
 
         classes : array-like of shape (n_classes,), default=None
-            All class labels that can ever appear in y. Required on the first call, ignored
-            on later ones.
+            All class labels that can ever appear in y. Required on the first call; a later
+            call may repeat them, and other classes are refused (as ``MLPClassifier``
+            does: the output layer has one unit per class of the first call).
 
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weight of each sequence in the loss; None weighs them equally.
@@ -2069,6 +2070,13 @@ default="zeros"
         first_call = not hasattr(self, "network_")
         if first_call and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit")
+        if not first_call and classes is not None:
+            given = np.unique(np.asarray(classes))
+            if not np.array_equal(given, self.classes_):
+                raise ValueError(
+                    f"classes={given.tolist()!r} is not the same as on the first call to "
+                    f"partial_fit, which was {self.classes_.tolist()!r}"
+                )
         return self._fit(
             X, y, sample_weight, incremental=True, classes=classes if first_call else None
         )
