@@ -999,6 +999,11 @@ def test_bad_inputs_are_refused():
         clf.predict(X)
     with pytest.raises(ValueError, match="sequences but y has"):
         clf.fit(X, y[:-1])
+    with pytest.raises(ValueError, match=r"shape \(\d+, 2\).*output='sequence'.*MultiOutput"):
+        clf.fit(X, np.column_stack([y, y]))  # multilabel
+    sequence_regressor = GRURegressor(output="sequence", max_iter=1)
+    with pytest.raises(ValueError, match=r"one row of targets per input time step.*'last'"):
+        sequence_regressor.fit(X, np.arange(len(X), dtype=float))
     clf.fit(X, y)
     with pytest.raises(ValueError, match="features per time step"):
         clf.predict(np.zeros((2, 5, 3)))

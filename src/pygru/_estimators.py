@@ -2090,7 +2090,14 @@ default="zeros"
             padded = np.zeros((len(lengths), int(lengths.max())), dtype=indices.dtype)
             padded[_sequences.valid_steps(lengths, padded.shape[1])] = indices
             return padded
-        y = column_or_1d(y, warn=True)
+        try:
+            y = column_or_1d(y, warn=True)
+        except ValueError as error:
+            raise ValueError(
+                f"{error} A GRUClassifier learns one label per sequence; for one per time "
+                "step use output='sequence', and for several labels per sequence "
+                "(multilabel) wrap it in sklearn.multioutput.MultiOutputClassifier."
+            ) from None
         if len(y) != len(lengths):
             raise ValueError(f"X has {len(lengths)} sequences but y has {len(y)} labels")
         return self._encode_labels(y, first_call, classes)

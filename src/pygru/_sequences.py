@@ -162,6 +162,12 @@ def to_padded_targets(y, lengths, dtype, name="y", keep_precision=False):
     >>> padded.shape
     (2, 2, 1)
     """
+    if not _is_list_of_sequences(y) and np.ndim(y) == 1:
+        raise ValueError(
+            f"{name} must hold one row of targets per input time step, shape (n_samples, "
+            f"n_timesteps[, n_targets]) or a list of sequences, got a 1-D array of shape "
+            f"{np.shape(y)}; one target per sequence is what output='last' learns."
+        )
     padded, target_lengths = to_padded(y, dtype=dtype, name=name, keep_precision=keep_precision)
     if target_lengths.shape != np.shape(lengths):
         raise ValueError(
