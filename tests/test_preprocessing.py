@@ -382,3 +382,16 @@ def test_pipeline_feeds_the_regressor_what_the_transformer_gives():
     np.testing.assert_array_equal(
         pipeline.predict(windows), direct.predict(scaler.transform(windows))
     )
+
+
+def test_pipeline_set_output_reaches_the_sequence_transformers():
+    # Pipeline.set_output calls every step's set_output, which the transformers lacked: it
+    # failed even for the default container.
+    from pygru.text import TokenSequencer
+
+    for step in (SequenceScaler(), SequenceImputer(), TokenSequencer()):
+        pipeline = make_pipeline(step, GRUClassifier())
+        assert pipeline.set_output(transform="default") is pipeline
+        assert step.set_output(transform=None) is step
+        with pytest.raises(ValueError, match=r"returns sequences, which have no 'pandas' form"):
+            pipeline.set_output(transform="pandas")

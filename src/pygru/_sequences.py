@@ -499,6 +499,32 @@ def _repeat_last_step(steps, lengths, new_lengths, samples):
     steps[samples[which], step] = steps[samples[which], lengths[which] - 1]
 
 
+class SequencesOut:
+    """``set_output`` for a transformer whose output is sequences (3-D arrays, lists of
+    arrays, or token ids), so that ``Pipeline.set_output`` reaches it: the default container
+    is accepted, "pandas" and "polars", which have no form for sequences, are refused."""
+
+    def set_output(self, *, transform=None):
+        """Accept ``transform="default"`` or None (the output as it is); refuse a table
+        container.
+
+        Parameters
+        ----------
+        transform : {"default"} or None, default=None
+            The output container: sequences as ``transform`` returns them.
+
+        Returns
+        -------
+        self
+        """
+        if transform not in (None, "default"):
+            raise ValueError(
+                f"{type(self).__name__} returns sequences, which have no {transform!r} "
+                f"form; set_output accepts transform='default' or None, got {transform!r}"
+            )
+        return self
+
+
 def is_own_copy(padded, X):
     """Whether ``padded``, returned by :func:`to_padded` for ``X``, may be changed in place:
     it is a new array, not (a view of) the caller's ``X``."""

@@ -21,6 +21,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from pygru._sequences import (
+    SequencesOut,
     _is_list_of_sequences,
     check_n_features,
     scale_of_spread,
@@ -32,7 +33,7 @@ from pygru._sklearn_private import StrOptions, _check_sample_weight, _fit_contex
 __all__ = ["SequenceImputer", "SequenceScaler"]
 
 
-class _SequenceTransformer(TransformerMixin, BaseEstimator):
+class _SequenceTransformer(SequencesOut, TransformerMixin, BaseEstimator):
     """Reading sequences in every accepted form, and writing results back in that form."""
 
     def _read(self, X, reset):
@@ -114,8 +115,9 @@ class SequenceScaler(_SequenceTransformer):
     Notes
     -----
     There is no ``get_feature_names_out``: the output is sequences, not a table of named
-    columns. With ``per="sequence"``, ``inverse_transform`` is not possible, since the
-    statistics of the sequences that were transformed are not kept.
+    columns; ``set_output`` accepts only the default container. With ``per="sequence"``,
+    ``inverse_transform`` is not possible, since the statistics of the sequences that were
+    transformed are not kept.
 
     Examples
     --------
@@ -279,7 +281,7 @@ class SequenceImputer(_SequenceTransformer):
     Notes
     -----
     There is no ``get_feature_names_out``: the output is sequences, not a table of named
-    columns.
+    columns; ``set_output`` accepts only the default container.
 
     Examples
     --------

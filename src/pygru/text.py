@@ -19,6 +19,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.utils.validation import check_array, check_is_fitted
 
+from pygru._sequences import SequencesOut
 from pygru._sklearn_private import Interval, RealNotInt, StrOptions, _fit_context
 
 __all__ = ["OOV_ID", "PADDING_ID", "TokenSequencer"]
@@ -28,7 +29,7 @@ OOV_ID = 1
 _FIRST_TOKEN_ID = 2
 
 
-class TokenSequencer(TransformerMixin, BaseEstimator):
+class TokenSequencer(SequencesOut, TransformerMixin, BaseEstimator):
     """Map raw text documents to post-padded sequences of integer token ids.
 
     Documents are preprocessed and tokenised exactly as by
