@@ -39,10 +39,12 @@ TABULAR_ONLY = {
     "check_classifiers_train); it then expects predict to refuse "
     "X with one column less, which is a shorter sequence",
     # With minibatches of 16, repeating a sample moves the others into other batches, so
-    # the optimiser takes other steps. With one full batch the estimators pass this check
+    # the optimiser takes other steps, and the classifier warps each copy its own way. With
+    # one full batch (and window_warp=None) the estimators pass this check
     # (test_sample_weights_act_as_repetitions_with_full_batches runs it).
-    "check_sample_weight_equivalence_on_dense_data": "minibatches of 16: repeated samples "
-    "shift the batch boundaries; passes with full batches (see the test below)",
+    "check_sample_weight_equivalence_on_dense_data": "minibatches of 16 and window warps: "
+    "repeated samples shift the batch boundaries and get other warps; passes with one full "
+    "batch and window_warp=None (see the test below)",
 }
 
 

@@ -2009,10 +2009,12 @@ default="zeros"
 
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weight of each sequence (of all its time steps) in the loss; None
-            weighs them equally. A weight of k counts as k copies of the sequence
-            (scikit-learn's convention), so the weights' scale matters against the L2
+            weighs them equally. A weight of k counts as k copies of the sequence in the
+            loss (scikit-learn's convention), so the weights' scale matters against the L2
             penalty: weights that average 1 keep the data's own weight, while weights
-            normalised to sum to 1 make all of it weigh as one sequence.
+            normalised to sum to 1 make all of it weigh as one sequence. The fitted model
+            equals one fitted on copies only with one full batch (and without
+            ``window_warp``): minibatches and warps are drawn per sequence.
 
         X_val : array-like or list of arrays, default=None
             Validation sequences for ``early_stopping``, in any form X takes, used instead
@@ -2987,10 +2989,12 @@ default="zeros"
 
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weight of each sequence (of all its time steps) in the loss; None
-            weighs them equally. A weight of k counts as k copies of the sequence
-            (scikit-learn's convention), so the weights' scale matters against the L2
+            weighs them equally. A weight of k counts as k copies of the sequence in the
+            loss (scikit-learn's convention), so the weights' scale matters against the L2
             penalty: weights that average 1 keep the data's own weight, while weights
-            normalised to sum to 1 make all of it weigh as one sequence.
+            normalised to sum to 1 make all of it weigh as one sequence. The fitted model
+            equals one fitted on copies only with one full batch (and without
+            ``window_warp``): minibatches and warps are drawn per sequence.
 
         X_val : array-like or list of arrays, default=None
             Validation sequences for ``early_stopping``, in any form X takes, used instead
