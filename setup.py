@@ -45,7 +45,9 @@ PATHS = (
 def _compile_args(extensions):
     if sys.platform == "win32":
         return ["/O2", "/openmp"]
-    optimisation = ["-O0", "-g"] if DEBUG else ["-O3"]
+    # -g0 after the -g of Python's own CFLAGS: debug info doubled the wheel (3.2 MB per
+    # path against 0.65 MB), and it never changes the code GCC or Clang emits.
+    optimisation = ["-O0", "-g"] if DEBUG else ["-O3", "-g0"]
     target = [] if extensions is None else ["-march=x86-64", "-mtune=generic", *extensions]
     # No peeling of the gate loops for alignment: where a row starts would then decide which
     # of its elements take the scalar exp/tanh, and results would depend on the batch.

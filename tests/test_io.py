@@ -8,6 +8,7 @@ import os
 import pickle
 import re
 import stat
+import sys
 import warnings
 import zipfile
 
@@ -22,6 +23,7 @@ from pygru.datasets import make_windows
 from pygru.export import (
     from_keras_weights,
     from_torch_state_dict,
+    register_skl2onnx_converters,
     to_keras_weights,
     to_torch_state_dict,
 )
@@ -1112,6 +1114,25 @@ def test_input_standardisation_is_folded_into_exported_weights(exporter, importe
     np.testing.assert_array_equal(clf.network_.params, before)
     importer(clf, exported, fold_standardization=True)  # back into the standardising model
     np.testing.assert_allclose(clf.network_.params, before, rtol=1e-9, atol=1e-12)
+
+
+def test_exports_name_the_package_they_need_when_it_is_missing(monkeypatch):
+    import pygru
+
+    clf, _ = fitted_classifier(standardize=False)
+    for package in ("torch", "onnx", "skl2onnx"):
+        monkeypatch.setitem(sys.modules, package, None)  # as if not installed
+    calls = {
+        "to_torch_module needs PyTorch: pip install torch": lambda: pygru.to_torch_module(clf),
+        r"to_torch_state_dict\(as_tensors=True\) needs PyTorch": lambda: to_torch_state_dict(
+            clf, as_tensors=True
+        ),
+        r"to_onnx needs the onnx package: pip install 'pygru\[onnx\]'": lambda: pygru.to_onnx(clf),
+        r"needs skl2onnx: pip install 'pygru\[onnx\]'": register_skl2onnx_converters,
+    }
+    for message, call in calls.items():
+        with pytest.raises(ImportError, match=message):
+            call()
 
 
 @pytest.mark.parametrize("converter", [to_torch_state_dict, to_keras_weights])

@@ -544,7 +544,12 @@ def register_skl2onnx_converters():
     >>> bool(np.allclose(session.run(None, {"X": X})[0][:, 0], reg.predict(X), atol=1e-5))
     True
     """
-    from skl2onnx import update_registered_converter
+    try:
+        from skl2onnx import update_registered_converter
+    except ImportError as error:
+        raise ImportError(
+            "register_skl2onnx_converters needs skl2onnx: pip install 'pygru[onnx]'"
+        ) from error
 
     from pygru._estimators import GRUClassifier, GRURegressor
 

@@ -12,6 +12,17 @@ from pygru.export._weights import (
     set_gru_weights,
 )
 
+
+def _import_torch(feature):
+    try:
+        import torch
+    except ImportError as error:
+        raise ImportError(
+            f"{feature} needs PyTorch: pip install torch (or a build from pytorch.org)"
+        ) from error
+    return torch
+
+
 # pygru's name of each weight of a layer direction -> the stem of PyTorch's.
 _TORCH_NAMES = {"w_ih": "weight_ih", "w_hh": "weight_hh", "b_ih": "bias_ih", "b_hh": "bias_hh"}
 
@@ -73,8 +84,7 @@ def to_torch_state_dict(estimator, *, prefix="", as_tensors=False, fold_standard
         for name, torch_name in _TORCH_NAMES.items():
             state[prefix + torch_name + _torch_suffix(layer, direction)] = weights[name]
     if as_tensors:
-        import torch
-
+        torch = _import_torch("to_torch_state_dict(as_tensors=True)")
         state = {key: torch.from_numpy(value) for key, value in state.items()}
     return state
 
@@ -208,6 +218,7 @@ def to_torch_module(estimator):
     True
     """
     estimator = fitted_on_host(estimator)
+    _import_torch("to_torch_module")
     from pygru.export._torch_module import EstimatorModule
 
     return EstimatorModule(estimator)
