@@ -20,7 +20,7 @@ from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from pygru import GRUClassifier, GRURegressor, _sequences, load, save
-from pygru._linear import ridge_gcv
+from pygru._linear import ridge_loo
 from pygru.datasets import (
     load_airline,
     load_italy_power_demand,
@@ -696,6 +696,15 @@ def test_divergence_stops_with_a_warning_and_keeps_the_last_good_weights():
     assert np.all(np.isfinite(clf.predict_proba(X)))
 
 
+def test_the_raised_loss_is_printed_with_digits_enough_to_tell_it_from_the_start():
+    # Tiny sample weights make the L2 penalty outweigh the data: the loss went from
+    # 1.321e+27 to 1.321e+27 in the warning.
+    from pygru._estimators import _distinct_digits
+
+    assert _distinct_digits(1.3214567e27, 1.3214561e27) == ("1.321457e+27", "1.321456e+27")
+    assert _distinct_digits(2.5, 0.5) == ("2.5", "0.5")
+
+
 @pytest.mark.parametrize(
     "make",
     [
@@ -900,6 +909,7 @@ def test_class_weight_applies_to_calls_whose_labels_lack_a_weighted_class():
         ({"up": np.nan}, "finite, non-negative numbers"),
         ({"up": "heavy"}, "finite, non-negative numbers"),
         ({"sideways": 2.0}, r"labels that are not classes: \['sideways'\]"),
+        ({"up": 0.0, "down": 0}, "gives every sequence weight 0"),  # not "sample_weight is"
     ],
 )
 def test_a_bad_class_weight_is_named(class_weight, message):
@@ -1300,7 +1310,7 @@ def test_float64_data_is_standardised_before_it_is_rounded_to_float32(output):
 
 def test_linear_skip_starts_as_the_ridge_regression_on_each_sequences_last_steps():
     # A learning rate of ~0 keeps the starting point: the prediction of the ridge
-    # regression (its penalty chosen by GCV) of the standardised targets on the
+    # regression (its penalty chosen by leave-one-out) of the standardised targets on the
     # standardised last steps, zeros in front of the shorter sequences, scaled back to y.
     X, y = window_regression(n=40)
     rng = np.random.default_rng(1)
@@ -1314,13 +1324,28 @@ def test_linear_skip_starts_as_the_ridge_regression_on_each_sequences_last_steps
     for i, x in enumerate(X):
         windows[i, 8 - len(x) :] = (x[:, 0] - reg.input_mean_[0]) / reg.input_scale_[0]
     targets = (100 * y + 7 - reg.target_mean_[0]) / reg.target_scale_[0]
-    alpha = ridge_gcv(windows, targets[:, None], None, np.logspace(-3, 3, 13))[2]
+    alpha = ridge_loo(windows, targets[:, None], None, np.logspace(-3, 3, 13))[2]
     assert reg.linear_skip_alpha_ == alpha
     ridge = Ridge(alpha=alpha).fit(windows, targets)
     np.testing.assert_allclose(reg.network_.views["linear.weight"][0], ridge.coef_, rtol=1e-9)
     assert np.abs(reg.network_.views["head.weight"]).max() < 1e-250  # zero, one tiny step
     expected = ridge.predict(windows) * reg.target_scale_[0] + reg.target_mean_[0]
     np.testing.assert_allclose(reg.predict(X), expected, rtol=1e-9)
+
+
+def test_the_linear_skip_starts_at_a_ridge_that_predicts_ragged_sequences():
+    # Zeros before the short sequences give the long ones a high leverage in the skip's
+    # window; GCV, which averages leverages, chose a penalty of 3e-3 here, and the ridge
+    # start predicted held-out targets far worse than their mean (R2 -35; -23 after training).
+    rng = np.random.default_rng(0)
+    X = [rng.standard_normal((rng.integers(2, 40), 2)) for _ in range(80)]
+    y = np.array([x[:, 0].mean() for x in X])
+    start = GRURegressor(learning_rate_init=1e-300, max_iter=1, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        start.fit(X[:60], y[:60])
+    assert start.linear_skip_alpha_ >= 1.0
+    assert start.score(X[60:], y[60:]) > 0.2
 
 
 @pytest.mark.parametrize("batch_size, n_targets", [(40, 1), (10, 1), (10, 2)])
@@ -1375,26 +1400,26 @@ def test_the_head_is_penalised_like_the_skip_unless_alpha_is_stronger():
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-def test_weights_too_light_to_choose_the_skips_penalty_warn_and_hold_none():
-    # Weights count as repetitions: normalised to sum to 1, the data weigh one sequence,
-    # too little for generalised cross-validation. The strongest penalty must then not be
-    # held on the skip and the head (it pinned them near zero: a constant forecaster).
+def test_one_training_sequence_cannot_choose_the_skips_penalty_and_holds_none():
+    # Weights count as repetitions: normalised to sum to 1 they make the same data at a
+    # penalty 60 times as strong, and leave-one-out chooses a weaker one (GCV saw one
+    # sequence's weight there and chose none). The model still predicts as well.
     X, y = window_regression(n=60)
-    weights = np.full(60, 1 / 60)
     settings = dict(hidden_layer_sizes=(4,), max_iter=5, random_state=0)
-    with pytest.warns(UserWarning, match="weigh 1 in all, too little for generalised"):
-        light = GRURegressor(**settings).fit(X, y, sample_weight=weights)
-    assert light.linear_skip_alpha_ is None and light._stronger_penalties(4) == {}
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message="The linear skip's ridge penalty")
-        GRURegressor(**settings).fit(X, y, sample_weight=weights * 60)
+        light = GRURegressor(**settings).fit(X, y, sample_weight=np.full(60, 1 / 60))
+        plain = GRURegressor(**settings).fit(X, y)
+    assert light.linear_skip_alpha_ < plain.linear_skip_alpha_
+    assert light.score(X, y) > plain.score(X, y) - 0.01
     # Streaming one window at a time: the first call alone cannot choose the penalty, and
     # training on later windows still learns (a sine the ridge fits exactly).
     series = 10 + 3 * np.sin(2 * np.pi * np.arange(260.0) / 25)
     windows, targets = make_windows(series, 25)
     stream = GRURegressor(hidden_layer_sizes=(8,), random_state=0)
-    with pytest.warns(UserWarning, match="give the first call more sequences"):
+    with pytest.warns(UserWarning, match="needs more than one training sequence"):
         stream.partial_fit(windows[:1], targets[:1])
+    assert stream.linear_skip_alpha_ is None and stream._stronger_penalties(4) == {}
     for i in range(1, 200):
         stream.partial_fit(windows[i : i + 1], targets[i : i + 1])
     assert stream.linear_skip_alpha_ is None
@@ -1570,8 +1595,9 @@ def test_validation_data_is_scored_with_its_weights_and_checked():
         )
     with pytest.raises(TypeError, match=about_the_validation_set + "X must hold real numbers"):
         small_classifier(**settings).fit(X, y, X_val=np.full((3, 4), "a"), y_val=y[:3])
-    with pytest.raises(ValueError, match="leaves no training"):
-        GRURegressor(early_stopping=True, validation_split="last").fit(X[:1], np.ones(1))
+    for split in ("last", "random"):  # the random split said so in train_test_split's words
+        with pytest.raises(ValueError, match="validation_fraction=0.1 of 1 sequences leaves no"):
+            GRURegressor(early_stopping=True, validation_split=split).fit(X[:1], np.ones(1))
 
 
 @pytest.mark.parametrize(
@@ -1596,6 +1622,36 @@ def test_regressor_refuses_a_validation_set_too_small_for_r2(options, fit_option
     # two values are enough, and a classifier scores accuracy on any number of sequences
     reg.set_params(validation_fraction=0.2).fit(X, y)
     small_classifier(early_stopping=True, validation_split="last").fit(X, [0, 1] * 3)
+
+
+@pytest.mark.parametrize(
+    "options, fit_options, holds",
+    [
+        (dict(validation_split="last"), {}, "validation_fraction=0.25 of 8 sequences holds out"),
+        ({}, dict(X_val=np.ones((3, 4)), y_val=[2.0] * 3), "y_val has"),
+        (dict(output="sequence"), dict(X_val=np.ones((2, 4)), y_val=np.ones((2, 4))), "y_val"),
+    ],
+)
+def test_regressor_refuses_validation_targets_that_are_all_equal(options, fit_options, holds):
+    # R² is 0 on constant targets whatever the predictions: no epoch improved on the first,
+    # and early stopping kept it (training R² 0.10 where the fit without stopping had 0.999).
+    X, y = np.arange(32.0).reshape(8, 4), np.r_[np.arange(6.0), 7.0, 7.0]
+    if options.get("output") == "sequence":
+        y = X.copy()
+    reg = GRURegressor(hidden_layer_sizes=(4,), early_stopping=True, max_iter=3, **options)
+    reg.set_params(validation_fraction=0.25)
+    with pytest.raises(ValueError, match=f"early stopping: {holds}.* targets that are all equal"):
+        reg.fit(X, y, **fit_options)
+
+
+def test_a_split_that_holds_out_a_whole_class_warns():
+    X, y = toy_sequences()
+    y = np.array(y, dtype=object)
+    y[-1] = "rare"  # one sequence, held out by the time-ordered split
+    with pytest.warns(
+        UserWarning, match=r"holds out every training sequence of class\(es\) \['rare'\]"
+    ):
+        small_classifier(early_stopping=True, validation_split="last").fit(X, y)
 
 
 def test_validation_options_work_in_pipelines_and_grid_search():

@@ -1,11 +1,12 @@
 """The linear skip's starting point: ridge regression with the penalty chosen by
-generalised cross-validation, checked against scikit-learn's Ridge and a direct GCV."""
+leave-one-out cross-validation (sample weights as repetitions), checked against
+scikit-learn's Ridge and a leave-one-out computed by refitting."""
 
 import numpy as np
 import pytest
-from sklearn.linear_model import Ridge
+from sklearn.linear_model import Ridge, RidgeCV
 
-from pygru._linear import ridge_gcv
+from pygru._linear import ridge_loo
 
 ALPHAS = np.logspace(-3, 3, 13)
 
@@ -17,69 +18,102 @@ def regression_data(n=30, d=6, targets=2, seed=0):
     return X, Y
 
 
-def direct_gcv(X, Y, weights, alpha):
-    """GCV of the weighted ridge fit with an unpenalised intercept, from the hat matrix."""
-    total = weights.sum()
-    Xc = X - weights @ X / total
-    Yc = Y - weights @ Y / total
-    W = np.diag(weights)
-    inverse = np.linalg.inv(Xc.T @ W @ Xc + alpha * np.eye(X.shape[1]))
-    hat = Xc @ inverse @ Xc.T @ W
-    residual = Yc - hat @ Yc
-    df = np.trace(hat) + 1.0
-    return (weights @ (residual**2).sum(axis=1)) / total / (1.0 - df / total) ** 2
+def refitted_loo(X, Y, weights, alpha):
+    """Leave-one-out error by refitting: each sample's weight lowered by one copy (all of
+    it below 1), its error weighted by its weight."""
+    errors = 0.0
+    for i in np.flatnonzero(weights):
+        kept = weights.copy()
+        kept[i] -= min(weights[i], 1.0)
+        ridge = Ridge(alpha=alpha).fit(X, Y, sample_weight=kept)
+        errors += weights[i] * np.sum((Y[i] - ridge.predict(X[i : i + 1])[0]) ** 2)
+    return errors / weights.sum()
 
 
-@pytest.mark.parametrize("weighted", [False, True])
-def test_ridge_gcv_is_the_ridge_fit_of_the_penalty_with_the_lowest_gcv(weighted):
-    X, Y = regression_data()
-    weights = np.random.default_rng(1).random(len(X)) * 3 if weighted else np.ones(len(X))
-    coef, intercept, alpha = ridge_gcv(X, Y, weights if weighted else None, ALPHAS)
-    scores = [direct_gcv(X, Y, weights, a) for a in ALPHAS]
+@pytest.mark.parametrize("weights", ["none", "counts", "fractions"])
+def test_ridge_loo_is_the_ridge_fit_of_the_penalty_with_the_lowest_loo(weights):
+    X, Y = regression_data(n=15, d=4)
+    rng = np.random.default_rng(1)
+    given = {
+        "none": np.ones(len(X)),
+        "counts": rng.integers(0, 4, len(X)).astype(float),
+        "fractions": rng.random(len(X)) * 2,
+    }[weights]
+    coef, intercept, alpha = ridge_loo(X, Y, None if weights == "none" else given, ALPHAS)
+    scores = [refitted_loo(X, Y, given, a) for a in ALPHAS]
     assert alpha == ALPHAS[int(np.argmin(scores))]
-    ridge = Ridge(alpha=alpha).fit(X, Y, sample_weight=weights)
+    ridge = Ridge(alpha=alpha).fit(X, Y, sample_weight=given)
     np.testing.assert_allclose(coef, ridge.coef_, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(intercept, ridge.intercept_, rtol=1e-10)
 
 
-def test_ridge_gcv_prefers_a_larger_penalty_for_noise():
+def test_without_weights_it_chooses_as_scikit_learns_leave_one_out():
+    X, Y = regression_data(n=40, d=8, targets=1)
+    ridge_cv = RidgeCV(alphas=ALPHAS).fit(X, Y[:, 0])
+    assert ridge_loo(X, Y, None, ALPHAS)[2] == ridge_cv.alpha_
+
+
+def test_ridge_loo_prefers_a_larger_penalty_for_noise():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((40, 10))
-    _, _, alpha_signal = ridge_gcv(X, X @ np.ones((10, 1)), None, ALPHAS)
-    _, _, alpha_noise = ridge_gcv(X, rng.standard_normal((40, 1)), None, ALPHAS)
+    _, _, alpha_signal = ridge_loo(X, X @ np.ones((10, 1)), None, ALPHAS)
+    _, _, alpha_noise = ridge_loo(X, rng.standard_normal((40, 1)), None, ALPHAS)
     assert alpha_signal < alpha_noise
 
 
 def test_sample_weights_act_as_repetitions():
     X, Y = regression_data(n=20)
     counts = np.random.default_rng(2).integers(0, 4, len(X))
-    weighted = ridge_gcv(X, Y, counts.astype(float), ALPHAS)
-    repeated = ridge_gcv(np.repeat(X, counts, axis=0), np.repeat(Y, counts, axis=0), None, ALPHAS)
+    weighted = ridge_loo(X, Y, counts.astype(float), ALPHAS)
+    repeated = ridge_loo(np.repeat(X, counts, axis=0), np.repeat(Y, counts, axis=0), None, ALPHAS)
     assert weighted[2] == repeated[2]
     np.testing.assert_allclose(weighted[0], repeated[0], rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(weighted[1], repeated[1], rtol=1e-9)
 
 
+def test_windows_of_ragged_sequences_get_a_penalty_that_predicts():
+    # The skip's window holds zeros before a short sequence: the later columns are non-zero
+    # for a few long sequences only, whose leverage is high. GCV, which averages leverages,
+    # chose 3e-3 here and predicted held-out targets far worse than their mean (R2 -35).
+    rng = np.random.default_rng(0)
+    sequences = [rng.standard_normal((rng.integers(2, 40), 2)) for _ in range(80)]
+    y = np.array([x[:, 0].mean() for x in sequences])
+    window = np.zeros((80, 39, 2))
+    for i, x in enumerate(sequences):
+        window[i, 39 - len(x) :] = x
+    window = window.reshape(80, -1)
+    coef, intercept, alpha = ridge_loo(window[:60], y[:60, None], None, ALPHAS)
+    assert alpha >= 1.0
+    predicted = window[60:] @ coef[0] + intercept[0]
+    mean_error = np.mean((y[60:] - y[:60].mean()) ** 2)
+    assert np.mean((y[60:] - predicted) ** 2) < mean_error
+
+
 def test_more_parameters_than_samples():
     X, Y = regression_data(n=5, d=12)
-    coef, intercept, alpha = ridge_gcv(X, Y, None, ALPHAS)
+    coef, intercept, alpha = ridge_loo(X, Y, None, ALPHAS)
     assert coef.shape == (2, 12) and np.all(np.isfinite(coef))
     np.testing.assert_allclose(coef, Ridge(alpha=alpha).fit(X, Y).coef_, rtol=1e-9, atol=1e-12)
-    # One sample: no penalty leaves a degree of freedom; the largest's fit is returned, the
-    # sample's own target, and no penalty is named.
-    coef, intercept, alpha = ridge_gcv(X[:1], Y[:1], None, ALPHAS)
+
+
+@pytest.mark.parametrize("weights", [np.ones(1), np.array([0.4]), np.array([1.0, 0.0])])
+def test_one_sample_admits_no_penalty(weights):
+    # Leaving the only sample (or one copy of it) out leaves nothing to predict it from:
+    # no penalty is named, and the largest penalty's fit, the sample's own target, is
+    # returned.
+    X, Y = regression_data(n=len(weights), d=5)
+    coef, intercept, alpha = ridge_loo(X, Y, weights, ALPHAS)
     assert alpha is None and not coef.any()
     np.testing.assert_allclose(intercept, Y[0])
-
-
-@pytest.mark.parametrize("weights", [np.full(40, 1 / 40), np.ones(1)], ids=["normalised", "one"])
-def test_ridge_gcv_says_when_the_total_weight_admits_no_penalty(weights):
-    # With sample weights as repetitions, weights that sum to 1 are one sample: its df (at
-    # least 1, the intercept) reaches the total weight at every penalty.
-    rng = np.random.default_rng(0)
-    X = rng.standard_normal((len(weights), 5))
-    coef, intercept, alpha = ridge_gcv(X, X @ np.ones((5, 1)), weights, ALPHAS)
-    assert alpha is None
-    largest = ridge_gcv(X, X @ np.ones((5, 1)), weights, [max(ALPHAS)])
+    largest = ridge_loo(X, Y, weights, [max(ALPHAS)])
     np.testing.assert_allclose(coef, largest[0])
-    assert ridge_gcv(X, X @ np.ones((5, 1)), weights * len(weights) * 10, ALPHAS)[2] is not None
+
+
+def test_weights_that_sum_to_one_are_the_same_data_at_a_stronger_penalty():
+    # Weights as repetitions: dividing every weight by n multiplies the penalty's relative
+    # strength by n, so the choice moves down the grid, and the model is a ridge fit.
+    X, Y = regression_data(n=40, d=5)
+    coef, intercept, alpha = ridge_loo(X, Y, np.full(40, 1 / 40), ALPHAS)
+    assert alpha is not None and alpha <= ridge_loo(X, Y, None, ALPHAS)[2]
+    ridge = Ridge(alpha=alpha).fit(X, Y, sample_weight=np.full(40, 1 / 40))
+    np.testing.assert_allclose(coef, ridge.coef_, rtol=1e-9, atol=1e-12)

@@ -174,6 +174,13 @@ def test_bad_input_is_rejected(X, error, match):
         to_padded(X)
 
 
+def test_features_that_differ_are_named_before_the_precision_is_looked_at():
+    # keep_precision (the estimators' default) compared the features' ranges first, which
+    # NumPy refused as an inhomogeneous array.
+    with pytest.raises(ValueError, match=r"same number of features: X\[0\] has 3, X\[1\] has 2"):
+        to_padded([np.ones((2, 3)), np.ones((4, 2))], keep_precision=True)
+
+
 def test_booleans_are_read_as_zero_and_one_in_every_form():
     # As scikit-learn's check_array reads them; pandas' nullable "boolean" went this way
     # already, NumPy bool arrays and lists of them were refused.

@@ -41,7 +41,7 @@ from pygru._fitted_state import (
     read_network,
     required,
 )
-from pygru._linear import ridge_gcv
+from pygru._linear import ridge_loo
 from pygru._network import INITIALIZERS, MAX_LINEAR_STEPS, POOLINGS, GRUNetwork, last_steps_window
 from pygru._optimizers import WeightAverage, clip_gradients, make_optimizer, make_schedule
 from pygru._sklearn_private import (
@@ -63,7 +63,7 @@ _PREDICT_CHUNK_BYTES = 4 << 20
 # patch_size="auto": sequences up to _AUTO_PATCH_FROM steps are read step by step; longer
 # ones in patches that make the longest training sequence _AUTO_PATCH_STEPS GRU steps.
 _AUTO_PATCH_FROM = 64
-# The ridge penalties among which generalised cross-validation chooses the linear skip's
+# The ridge penalties among which leave-one-out cross-validation chooses the linear skip's
 # starting point (inputs and targets standardised).
 _LINEAR_SKIP_ALPHAS = np.logspace(-3, 3, 13)
 _AUTO_PATCH_STEPS = 32
@@ -451,7 +451,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
 
     def _fit_linear_skip(self, X, lengths, targets, sample_weight, train):
         """Start the network as the ridge regression of the targets on each training
-        sequence's last ``linear_steps`` steps (the penalty chosen by generalised
+        sequence's last ``linear_steps`` steps (the penalty chosen by leave-one-out
         cross-validation, with sample weights as repetitions): the linear skip holds its
         coefficients, the head's bias its intercept, and the head's weights are zero, so
         that the GRU layers learn what the linear model leaves unexplained. The chosen penalty
@@ -459,16 +459,13 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         network = self.network_
         window = last_steps_window(np, X, lengths, network.linear_steps)[train]
         weight = None if sample_weight is None else sample_weight[train]
-        coef, intercept, alpha = ridge_gcv(window, targets[train], weight, _LINEAR_SKIP_ALPHAS)
+        coef, intercept, alpha = ridge_loo(window, targets[train], weight, _LINEAR_SKIP_ALPHAS)
         if alpha is None:
-            total = len(train) if weight is None else float(weight.sum())
             warnings.warn(
-                f"The linear skip's ridge penalty could not be chosen: the training "
-                f"sequences weigh {total:.3g} in all, too little for generalised "
-                "cross-validation at any penalty. The skip starts at the strongest penalty "
-                "and trains under alpha alone. Sample weights count as repetitions: scale "
-                "them to average 1 (sample_weight / sample_weight.mean()); with partial_fit, "
-                "give the first call more sequences.",
+                "The linear skip's ridge penalty could not be chosen: leave-one-out "
+                "cross-validation needs more than one training sequence (with a weight above "
+                "0). The skip starts at the strongest penalty and trains under alpha alone; "
+                "with partial_fit, give the first call more sequences.",
                 UserWarning,
                 stacklevel=5,
             )
@@ -540,7 +537,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 and validation_data is None
                 and not incremental
             )
-            n_held_out = self._n_held_out_last(len(padded)) if holds_out_last else 0
+            n_held_out = self._n_validation(len(padded)) if holds_out_last else 0
             if first_call:
                 # The statistics come from the training sequences only: a time-ordered
                 # validation part must not leak into them.
@@ -637,17 +634,15 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         elif self.early_stopping and not incremental:
             train, valid = train_test_split(
                 train,
-                test_size=self.validation_fraction,
+                test_size=self._n_validation(len(train)),
                 random_state=self._rng.integers(2**31),
                 stratify=self._stratify(targets),
             )
         else:
             return train, None
-        self._check_validation_size(
-            lengths[valid],
-            f"validation_fraction={self.validation_fraction} of {len(X)} sequences holds out",
-            "Pass more sequences, a larger validation_fraction, or X_val and y_val.",
-        )
+        holds = f"validation_fraction={self.validation_fraction} of {len(X)} sequences holds out"
+        remedy = "Pass more sequences, a larger validation_fraction, or X_val and y_val."
+        self._check_validation_size(lengths[valid], holds, remedy)
         weights = None if sample_weight is None else sample_weight[valid]
         if weights is not None and not weights.any():
             raise ValueError(
@@ -655,6 +650,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 f"validation_split={self.validation_split!r} holds out, so they cannot score "
                 "the model. Pass X_val and y_val, or give them weight."
             )
+        self._check_validation_targets(targets[valid], lengths[valid], weights, holds, remedy)
+        self._warn_of_classes_held_out(targets[train])
         return train, (X[valid], lengths[valid], targets[valid], weights)
 
     def _check_validation_size(self, lengths, holds, remedy):
@@ -662,9 +659,18 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         holds it out, ``remedy`` what to do. Accuracy is defined on any number of
         sequences."""
 
-    def _n_held_out_last(self, n_samples):
-        """How many of the last sequences ``validation_split="last"`` holds out: as many as
-        a random split would (``ceil(validation_fraction * n_samples)``)."""
+    def _check_validation_targets(self, targets, lengths, sample_weight, holds, remedy):
+        """Refuse validation targets on which the validation score cannot tell epochs apart.
+        Accuracy always can."""
+
+    def _warn_of_classes_held_out(self, train_targets):
+        """Warn when a split leaves a class no training sequence. Only the classifier has
+        classes."""
+
+    def _n_validation(self, n_samples):
+        """How many sequences a validation split holds out, the last ones or at random:
+        ``ceil(validation_fraction * n_samples)``, refused where it leaves no training
+        sequence."""
         n_validation = int(np.ceil(self.validation_fraction * n_samples))
         if not 0 < n_validation < n_samples:
             raise ValueError(
@@ -686,6 +692,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             message = f"the validation set (X_val, y_val, sample_weight_val): {error}"
             raise kind(message) from error
         self._check_validation_size(lengths, "X_val has", "Pass a larger X_val.")
+        self._check_validation_targets(
+            targets, lengths, weights, "y_val has", "Pass another y_val."
+        )
         X_val, lengths = self._network_input(X_val, padded, lengths)
         return X_val, lengths, self._training_targets(targets), weights
 
@@ -1252,12 +1261,13 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
 
     def _warn_training_raised_the_loss(self, trained_objective, initial_objective):
         unit = self._loss_unit()
+        trained, initial = _distinct_digits(trained_objective * unit, initial_objective * unit)
         warnings.warn(
-            f"Training raised the training loss, to {trained_objective * unit:.4g} after "
-            f"{self.n_iter_} epochs from {initial_objective * unit:.4g} with the initial "
-            "weights, so the model keeps the initial weights (best_epoch_=0): the "
-            "optimization diverged. Try a smaller learning_rate_init (now "
-            f"{self.learning_rate_init}) or clipnorm.",
+            f"Training raised the training loss, to {trained} after {self.n_iter_} epochs "
+            f"from {initial} with the initial weights, so the model keeps the initial "
+            "weights (best_epoch_=0): the optimization diverged. Try a smaller "
+            f"learning_rate_init (now {self.learning_rate_init}) or clipnorm; sample weights "
+            "far below 1 also make the L2 penalty (alpha) outweigh the data.",
             ConvergenceWarning,
             stacklevel=3,
         )
@@ -2161,6 +2171,11 @@ default="zeros"
             weights = compute_sample_weight("balanced", self.classes_[targets])
         else:
             weights = self._weight_of_each_class()[targets]
+            if not weights.any():
+                raise ValueError(
+                    f"class_weight gives every sequence weight 0 ({self.class_weight!r}): "
+                    "nothing to learn from"
+                )
         return weights if sample_weight is None else weights * sample_weight
 
     def _weight_of_each_class(self):
@@ -2196,6 +2211,20 @@ default="zeros"
         """The output activation, as ``MLPClassifier`` names it."""
         check_is_fitted(self, "network_")
         return "softmax"
+
+    def _warn_of_classes_held_out(self, train_targets):
+        if self.output == "sequence":
+            return
+        missing = np.setdiff1d(np.arange(len(self.classes_)), train_targets)
+        if missing.size:
+            warnings.warn(
+                f"early stopping: the validation split holds out every training sequence "
+                f"of class(es) {self.classes_[missing].tolist()!r}, which the model then "
+                "cannot learn. Pass more sequences of them, X_val and y_val, or "
+                "early_stopping=False.",
+                UserWarning,
+                stacklevel=5,
+            )
 
     def _stratify(self, targets):
         """Stratify the validation split when every class can appear on both sides (never
@@ -2628,7 +2657,7 @@ default="zeros"
         64; zeros in front of a shorter sequence), a skip connection past the GRU layers as
         the autoregressive part of LSTNet (Lai et al., 2018). It starts as the ridge
         regression (inputs and targets standardised; the penalty chosen among 1e-3..1e3 by
-        generalised cross-validation, sample weights acting as repetitions) of the training
+        leave-one-out cross-validation, sample weights acting as repetitions) of the training
         targets on those steps, with the GRU's output weights at zero, and then trains with
         the rest of the network: the GRU learns what the linear model leaves unexplained.
         This lets a forecaster follow a trend beyond the training range, which the GRU's
@@ -2730,11 +2759,11 @@ default="zeros"
         (n_outputs_,). Views into ``network_.params`` (copies when on a GPU).
 
     linear_skip_alpha_ : float or None
-        The ridge penalty that generalised cross-validation chose for the linear skip's
+        The ridge penalty that leave-one-out cross-validation chose for the linear skip's
         starting point (on the sum of squared errors of the standardised targets), which
         training keeps on the skip and the output weights; None without a linear skip,
-        when the training sequences weighed too little for it to choose one (one sequence,
-        or weights summing to about 1: a warning says so), and for a model loaded from a
+        when no training sequence could be left out (one sequence: a warning says so), and
+        for a model loaded from a
         file written before pygru kept it (format version 4 and older). With None the
         model trains with ``alpha`` alone.
 
@@ -3167,6 +3196,23 @@ default="zeros"
                 f"needs at least 2 target values. {remedy}"
             )
 
+    def _check_validation_targets(self, targets, lengths, sample_weight, holds, remedy):
+        """R² of constant targets is 0 whatever the predictions (scikit-learn's convention):
+        no epoch would improve on the first, which early stopping would keep."""
+        if self.output == "sequence":
+            valid = _sequences.valid_steps(lengths, targets.shape[1])
+            values, weights = targets[valid], _per_step(sample_weight, valid)
+        else:
+            values, weights = targets, sample_weight
+        if weights is not None:
+            values = values[weights > 0]
+        if len(values) and np.all(np.ptp(values, axis=0) == 0):
+            raise ValueError(
+                f"early stopping: {holds} targets that are all equal, and the validation "
+                "score (R²) is 0 on them whatever the model predicts, so no epoch would "
+                f"improve on the first. {remedy}"
+            )
+
     def _validation_score(self, X, lengths, targets, sample_weight):
         # R² does not change when a target is standardised: these are the network's outputs
         # and the standardised targets.
@@ -3293,6 +3339,16 @@ def _read_linear_skip_alpha(state, linear_steps):
     if not (np.isfinite(alpha) and alpha > 0):
         raise ValueError(f"linear_skip_alpha_ must be a positive number, got {alpha!r}")
     return alpha
+
+
+def _distinct_digits(a, b):
+    """``a`` and ``b`` as strings, with 4 significant digits or as many more as tell them
+    apart."""
+    for digits in range(4, 18):
+        texts = f"{a:.{digits}g}", f"{b:.{digits}g}"
+        if texts[0] != texts[1]:
+            break
+    return texts
 
 
 def _first_best_epoch(n_iter, validation_scores):

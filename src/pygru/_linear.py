@@ -1,26 +1,33 @@
-"""Ridge regression with its penalty chosen by generalised cross-validation, for the
+"""Ridge regression with its penalty chosen by leave-one-out cross-validation, for the
 starting point of the regressor's linear skip.
 
-scikit-learn's ``RidgeCV`` chooses the penalty by exact leave-one-out, which treats a sample
-of weight 2 differently from the same sample given twice (leaving one copy out leaves the
-other). Generalised cross-validation (Golub, Heath & Wahba 1979) needs only the weighted
-residuals, the total weight and the effective number of parameters, all three the same for
-weights and for repetitions: a sample weight of k acts exactly as k copies.
+Leave-one-out, as scikit-learn's ``RidgeCV`` computes it from the hat matrix, with one
+change: sample weights act as repetition counts. ``RidgeCV`` leaves a whole sample out, so a
+sample of weight 2 counts differently from the same sample given twice (leaving one copy out
+leaves the other). Here a sample of weight w leaves out one copy, min(w, 1) of its weight:
+for integer weights exactly the leave-one-out of the repeated data.
+
+Generalised cross-validation (Golub, Heath & Wahba 1979), which chose the penalty before,
+replaces every sample's leverage by their mean. On ragged sequences the skip's window holds
+zeros before the short ones, so the leverages differ widely, and GCV chose penalties near
+zero that fitted the training targets and predicted new ones far worse than their mean.
 """
 
 import numpy as np
 
 
-def ridge_gcv(X, Y, sample_weight, alphas):
+def ridge_loo(X, Y, sample_weight, alphas):
     """Ridge regression of ``Y`` on ``X`` with an intercept, the penalty ``alpha`` being the
-    one of ``alphas`` with the lowest generalised cross-validation error
+    one of ``alphas`` with the lowest leave-one-out error
 
-        GCV(alpha) = (sum_i w_i |r_i|^2 / W) / (1 - df(alpha) / W)^2,
+        LOO(alpha) = sum_i w_i |r_i / (1 - c_i g_i)|^2 / W,
 
-    ``r_i`` the residuals, ``W`` the total weight and ``df`` the trace of the weighted hat
-    matrix plus one for the intercept. A penalty whose ``df`` reaches ``W`` is never chosen;
-    if every one does (a total weight too small for any penalty: one sample, or weights that
-    sum to about 1), the largest penalty's solution is returned with ``alpha`` None.
+    ``r_i`` the residuals, ``W`` the total weight, ``c_i = min(w_i, 1)`` the weight left
+    out, and ``g_i = x_i' (X'WX + alpha I)^-1 x_i + 1 / W`` (centred ``x_i``; the intercept
+    is not penalised) the leverage of one unit of sample i's weight. A penalty at which a
+    sample cannot be left out (``c_i g_i`` reaches 1: the fit interpolates it) is never
+    chosen; if that holds for every one (one sample, say), the largest penalty's solution is
+    returned with ``alpha`` None.
 
     Parameters
     ----------
@@ -44,16 +51,24 @@ def ridge_gcv(X, Y, sample_weight, alphas):
     y_mean = weights @ Y / total
     root = np.sqrt(weights)[:, None]
     X_centred, Y_centred = X - x_mean, Y - y_mean
-    # Weighted, centred data: its SVD gives every penalty's solution at once.
+    # Weighted, centred data: its SVD gives every penalty's solution and leverages at once.
     U, singular, Vt = np.linalg.svd(root * X_centred, full_matrices=False)
     projected = U.T @ (root * Y_centred)
+    weighted = weights > 0  # a weight of 0 is a sample that is not there
+    left_out = np.minimum(weights[weighted], 1.0)
     best = None
     for alpha in alphas:
         shrink = singular / (singular**2 + alpha)
         coef = Vt.T @ (shrink[:, None] * projected)
-        df = np.sum(singular * shrink) + 1.0
-        residual = root * (Y_centred - X_centred @ coef)
-        score = np.sum(residual**2) / total / (1.0 - df / total) ** 2 if df < total else np.inf
+        # The weighted hat matrix's diagonal, w_i g_i; one unit of weight has g_i.
+        hat = U[weighted] ** 2 @ (singular * shrink) + weights[weighted] / total
+        leverage = left_out * hat / weights[weighted]
+        residual = (Y_centred - X_centred @ coef)[weighted]
+        if np.all(leverage < 1.0 - 1e-9):
+            loo = residual / (1.0 - leverage)[:, None]
+            score = weights[weighted] @ np.sum(loo**2, axis=1) / total
+        else:
+            score = np.inf
         if best is None or score < best[0] or (np.isinf(best[0]) and np.isinf(score)):
             best = (score, coef, alpha)
     score, coef, alpha = best

@@ -595,8 +595,6 @@ def _pad_list(X, dtype, name, keep_precision=False):
     """Pad sequences given one by one, which may differ in length but not in features."""
     _check_has_samples(len(X), name, f"an empty {type(X).__name__}")
     sequences = [_as_sequence(item, f"{name}[{index}]") for index, item in enumerate(X)]
-    if keep_precision and _rounding_blurs(sequences, dtype):
-        dtype = np.dtype(np.float64)
     n_features = sequences[0].shape[1]
     for index, sequence in enumerate(sequences):
         if sequence.shape[1] != n_features:
@@ -604,6 +602,8 @@ def _pad_list(X, dtype, name, keep_precision=False):
                 f"All sequences of {name} must have the same number of features: {name}[0] "
                 f"has {n_features}, {name}[{index}] has {sequence.shape[1]}."
             )
+    if keep_precision and _rounding_blurs(sequences, dtype):
+        dtype = np.dtype(np.float64)
     n_steps = max(len(sequence) for sequence in sequences)
     # Filled with NaN, short items look like the NaN-padded rows of an array: one check for both.
     padded = np.full((len(sequences), n_steps, n_features), np.nan, dtype=dtype)
