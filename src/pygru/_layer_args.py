@@ -37,7 +37,8 @@ class GRUCache:
     x, w_ih, w_hh, b_ih, b_hh : ndarray
         The forward call's input and weights, as checked and made C-contiguous.
     h0 : ndarray of shape (B, H)
-        The initial state (zeros when none was given).
+        A copy of the initial state (zeros when none was given): the caller may carry its
+        state in the array it passed.
     lengths : ndarray of int64, shape (B,)
         Each sequence's length.
     reset_after, reverse : bool
