@@ -22,6 +22,12 @@ def array_module(array):
     return np
 
 
+def valid_steps(xp, lengths, n_steps):
+    """(n, n_steps) True at each sequence's steps before its length, where ``lengths`` (an
+    ``xp`` array) is: nothing crosses to a device here."""
+    return xp.arange(n_steps)[None, :] < lengths[:, None]
+
+
 def to_host(array):
     """A NumPy array with the values of ``array`` (itself if it already is one)."""
     return array.get() if is_cupy_array(array) else array

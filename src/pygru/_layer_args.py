@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pygru._arrays import array_module, is_cupy_array
+from pygru._arrays import array_module, is_cupy_array, valid_steps
 
 __all__ = [
     "GRUCache",
@@ -218,8 +218,8 @@ def within_lengths(d_out, lengths):
     ``d_out``): what a finiteness check of a gradient looks at, since the backward kernels
     never read those entries (NaN there is the padding of a NaN-padded target, say)."""
     xp = array_module(d_out)
-    valid = xp.arange(d_out.shape[1])[None, :, None] < xp.asarray(lengths)[:, None, None]
-    return xp.where(valid, d_out, 0)
+    valid = valid_steps(xp, xp.asarray(lengths), d_out.shape[1])
+    return xp.where(valid[:, :, None], d_out, 0)
 
 
 def as_flag(name, value):

@@ -55,18 +55,20 @@ def ridge_loo(X, Y, sample_weight, alphas):
     U, singular, Vt = np.linalg.svd(root * X_centred, full_matrices=False)
     projected = U.T @ (root * Y_centred)
     weighted = weights > 0  # a weight of 0 is a sample that is not there
-    left_out = np.minimum(weights[weighted], 1.0)
+    present = weights[weighted]
+    left_out = np.minimum(present, 1.0)
+    U_squared = U[weighted] ** 2
     best = None
     for alpha in alphas:
         shrink = singular / (singular**2 + alpha)
         coef = Vt.T @ (shrink[:, None] * projected)
         # The weighted hat matrix's diagonal, w_i g_i; one unit of weight has g_i.
-        hat = U[weighted] ** 2 @ (singular * shrink) + weights[weighted] / total
-        leverage = left_out * hat / weights[weighted]
+        hat = U_squared @ (singular * shrink) + present / total
+        leverage = left_out * hat / present
         residual = (Y_centred - X_centred @ coef)[weighted]
         if np.all(leverage < 1.0 - 1e-9):
             loo = residual / (1.0 - leverage)[:, None]
-            score = weights[weighted] @ np.sum(loo**2, axis=1) / total
+            score = present @ np.sum(loo**2, axis=1) / total
         else:
             score = np.inf
         if best is None or score < best[0] or (np.isinf(best[0]) and np.isinf(score)):

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pygru._arrays import array_module, to_host
+from pygru._arrays import array_module, to_host, valid_steps
 from pygru.functional import _kernel_max_over_valid_steps, gru_backward, gru_forward, matmul
 
 DIRECTIONS = {False: ("forward",), True: ("forward", "backward")}
@@ -525,7 +525,7 @@ class GRUNetwork:
         is kept in ``cache``."""
         xp = self.xp
         lengths = xp.asarray(cache.lengths)
-        valid = _valid_steps(xp, lengths, X.shape[1])[:, :, None]
+        valid = valid_steps(xp, lengths, X.shape[1])[:, :, None]
         inputs = xp.where(valid, X, xp.zeros((), X.dtype))
         for layer, (_, kernel_size) in enumerate(self.conv_layers):
             prefix = f"conv{layer}."
@@ -546,7 +546,7 @@ class GRUNetwork:
         xp = self.xp
         lengths = xp.asarray(cache.lengths)
         d_inputs = _mean_backward(xp, d_pooled, cache.conv_layers[-1].normalized, lengths)
-        valid = _valid_steps(xp, lengths, d_inputs.shape[1])[:, :, None]
+        valid = valid_steps(xp, lengths, d_inputs.shape[1])[:, :, None]
         for layer in reversed(range(len(self.conv_layers))):
             prefix = f"conv{layer}."
             conv_cache = cache.conv_layers[layer]
@@ -606,12 +606,6 @@ def last_steps_window(xp, X, lengths, n_window):
     return window.reshape(len(X), -1)
 
 
-def _valid_steps(xp, lengths, n_steps):
-    """(n, T) True at each sequence's steps before its length (``lengths`` an ``xp`` array,
-    like every ``lengths`` below: nothing crosses to a device here)."""
-    return xp.arange(n_steps)[None, :] < lengths[:, None]
-
-
 # From this many values per step, _sum_valid_steps sums each sequence alone on the CPU.
 _PER_SEQUENCE_SUM_FROM_WIDTH = 32
 
@@ -635,7 +629,7 @@ def _mean_over_valid_steps(xp, outputs, lengths):
 
 
 def _mean_backward(xp, d_mean, outputs, lengths):
-    valid = _valid_steps(xp, lengths, outputs.shape[1])
+    valid = valid_steps(xp, lengths, outputs.shape[1])
     counts = lengths.astype(outputs.dtype)[:, None]
     return valid[:, :, None] * (d_mean / counts)[:, None, :]
 
@@ -648,7 +642,7 @@ def _max_over_valid_steps(xp, outputs, lengths):
     pages on every call)."""
     if xp is np:
         return _kernel_max_over_valid_steps(outputs, lengths)
-    valid = _valid_steps(xp, lengths, outputs.shape[1])
+    valid = valid_steps(xp, lengths, outputs.shape[1])
     steps = xp.where(valid[:, :, None], outputs, -xp.inf).argmax(axis=1)
     return xp.take_along_axis(outputs, steps[:, None, :], axis=1)[:, 0], steps
 
@@ -662,7 +656,7 @@ def _max_backward(xp, d_max, steps, n_steps):
 def _attention_weights(xp, outputs, lengths, weight):
     """Softmax over each sequence's valid steps of the scores ``weight @ h_t``; (n, T),
     zero past each length."""
-    valid = _valid_steps(xp, lengths, outputs.shape[1])
+    valid = valid_steps(xp, lengths, outputs.shape[1])
     scores = xp.where(valid, (outputs * weight).sum(axis=2), -xp.inf)
     exponentials = xp.exp(scores - scores.max(axis=1, keepdims=True))
     return exponentials / _sum_valid_steps(xp, exponentials, lengths)[:, None]

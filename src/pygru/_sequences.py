@@ -25,6 +25,8 @@ import warnings
 import numpy as np
 from scipy import sparse
 
+from pygru import _arrays
+
 # Token ids index an embedding table with one row per id: larger ids are a mistake (and
 # ids beyond int64 would wrap around).
 _MAX_TOKEN_ID = 2**24 - 1
@@ -258,7 +260,7 @@ def warn_if_one_univariate_sequence(X, n_features):
 
 def valid_steps(lengths, n_timesteps):
     """Boolean mask (n_samples, n_timesteps): True where a time step is within its sequence."""
-    return np.arange(n_timesteps)[None, :] < np.asarray(lengths)[:, None]
+    return _arrays.valid_steps(np, np.asarray(lengths), n_timesteps)
 
 
 def feature_statistics(padded, lengths, sample_weight=None, name="X"):

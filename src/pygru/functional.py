@@ -164,12 +164,12 @@ def gru_forward(
     )
     batch, steps, _, hidden = args.sizes
     dtype = args.x.dtype
-    h0 = np.zeros((batch, hidden), dtype) if args.h0 is None else args.h0
+    # The cache's own h0, which a caller carrying its state in h0 cannot overwrite.
+    h0 = np.zeros((batch, hidden), dtype) if args.h0 is None else args.h0.copy()
     recurrent_mask = (
         np.empty((0, 0), dtype) if args.recurrent_mask is None else args.recurrent_mask
     )
     hidden_state = h0.copy()
-    h0 = h0.copy()  # the cache's, which a caller carrying its state in h0 cannot overwrite
     out = np.empty((batch, steps, hidden), dtype)
     gates, hn_proj = _gate_buffers(batch, steps, hidden, args.reset_after, dtype, keep_cache)
     _cpu.kernels.forward(

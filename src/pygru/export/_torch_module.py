@@ -32,9 +32,13 @@ class EstimatorModule(nn.Module):
             else None
         )
         mean = getattr(estimator, "input_mean_", None)
-        high, low = (None, None) if mean is None else split_in_two(mean, _NUMPY_DTYPE[dtype])
-        self.register_buffer("input_mean", None if mean is None else _tensor(high, dtype))
-        self.register_buffer("input_mean_low", None if mean is None else _tensor(low, dtype))
+        high, low = (
+            (None, None)
+            if mean is None
+            else (_tensor(part, dtype) for part in split_in_two(mean, network.dtype))
+        )
+        self.register_buffer("input_mean", high)
+        self.register_buffer("input_mean_low", low)
         self._register_optional_buffer("input_scale", estimator, "input_scale_", dtype)
         self._register_optional_buffer("target_mean", estimator, "target_mean_", dtype)
         self._register_optional_buffer("target_scale", estimator, "target_scale_", dtype)
@@ -163,9 +167,6 @@ def _traced():
     """Whether the module is being traced, compiled or exported rather than run."""
     is_exporting = getattr(torch.compiler, "is_exporting", lambda: False)
     return torch.jit.is_tracing() or torch.compiler.is_compiling() or is_exporting()
-
-
-_NUMPY_DTYPE = {torch.float32: np.float32, torch.float64: np.float64}
 
 
 def _tensor(array, dtype):

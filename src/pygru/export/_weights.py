@@ -138,10 +138,11 @@ _FOLDING_TOLERANCE = 1e-5
 def _warn_if_folding_blurs(mean, scale, dtype):
     """Warn where the folded layer's rounding is large in standardised units: the folded
     bias cancels (W / s) m, which is |m| / s times the size of W, to the dtype's precision."""
-    blur = float(np.max(np.abs(mean) / scale)) * np.finfo(dtype).eps
+    ratio = float(np.max(np.abs(mean) / scale))
+    blur = ratio * np.finfo(dtype).eps
     if blur > _FOLDING_TOLERANCE:
         warnings.warn(
-            f"fold_standardization: a feature's mean is up to {blur / np.finfo(dtype).eps:.3g} "
+            f"fold_standardization: a feature's mean is up to {ratio:.3g} "
             f"times its scale, so the folded {np.dtype(dtype).name} layer reads the "
             f"standardised input to about {blur:.1e} only; fit with dtype='float64', or "
             "standardise the input yourself and fit with standardize=False",
