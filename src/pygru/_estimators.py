@@ -43,6 +43,7 @@ from pygru._fitted_state import (
 )
 from pygru._linear import ridge_loo
 from pygru._network import INITIALIZERS, MAX_LINEAR_STEPS, POOLINGS, GRUNetwork, last_steps_window
+from pygru._numbers import is_integer
 from pygru._optimizers import WeightAverage, clip_gradients, make_optimizer, make_schedule
 from pygru._sklearn_private import (
     Interval,
@@ -296,7 +297,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         well_formed = all(
             isinstance(pair, (list, tuple))
             and len(pair) == 2
-            and all(isinstance(v, Integral) and not isinstance(v, bool) and v >= 1 for v in pair)
+            and all(is_integer(v) and v >= 1 for v in pair)
             for pair in layers
         )
         if not well_formed:

@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from pygru._network import MAX_LINEAR_STEPS, POOLINGS, GRUNetwork, parameter_shapes
+from pygru._numbers import is_integer, is_real
 
 # Hyper-parameters added since the first release, with the value that reproduces what a model
 # saved or pickled without them was (today's defaults differ: a version 1 regressor's targets
@@ -44,7 +45,7 @@ def read_count(state, name, *, minimum=0, default=_REQUIRED):
     if default is not _REQUIRED and name not in state:
         return default
     value = required(state, name)
-    if not _is_integer(value):
+    if not is_integer(value):
         raise _wrong_type(name, value)
     if value < minimum:
         raise ValueError(f"{name} must be at least {minimum}, got {value}")
@@ -71,7 +72,7 @@ def read_float(state, name, *, allow_none=False):
     value = required(state, name)
     if value is None and allow_none:
         return None
-    if not _is_number(value):
+    if not is_real(value):
         raise _wrong_type(name, value)
     return float(value)
 
@@ -81,7 +82,7 @@ def read_float_list(state, name, *, allow_none=False):
     values = required(state, name)
     if values is None and allow_none:
         return None
-    if not isinstance(values, list) or not all(_is_number(value) for value in values):
+    if not isinstance(values, list) or not all(is_real(value) for value in values):
         raise _wrong_type(name, values)
     return [float(value) for value in values]
 
@@ -113,9 +114,9 @@ def read_generator(state, name):
     if (
         set(value) != {"bit_generator", "state", "has_uint32", "uinteger"}
         or set(inner) != {"state", "inc"}
-        or not all(_is_integer(number) and 0 <= number < 1 << 128 for number in inner.values())
+        or not all(is_integer(number) and 0 <= number < 1 << 128 for number in inner.values())
         or value["has_uint32"] not in (0, 1)
-        or not (_is_integer(value["uinteger"]) and 0 <= value["uinteger"] < 1 << 32)
+        or not (is_integer(value["uinteger"]) and 0 <= value["uinteger"] < 1 << 32)
     ):
         raise ValueError(f"{where} is malformed")
     bit_generator = np.random.PCG64()
@@ -217,23 +218,23 @@ def _check_network_description(description, where):
         isinstance(sizes, list)
         and len(sizes) > 0
         and all(
-            _is_integer(size) and size >= 1
+            is_integer(size) and size >= 1
             for size in [description["n_inputs"], description["n_outputs"], *sizes]
         )
-        and (embedding_dim is None or _is_integer(embedding_dim) and embedding_dim >= 1)
+        and (embedding_dim is None or is_integer(embedding_dim) and embedding_dim >= 1)
         and isinstance(description["bidirectional"], bool)
         and isinstance(description["reset_after"], bool)
         and description["output"] in ("last", "sequence")
         and description.get("pooling", "last") in POOLINGS
         and (description["output"] == "last" or description.get("pooling", "last") == "last")
-        and _is_integer(linear_steps := description.get("linear_steps", 0))
+        and is_integer(linear_steps := description.get("linear_steps", 0))
         and 0 <= linear_steps <= MAX_LINEAR_STEPS
         and (linear_steps == 0 or description["output"] == "last" and embedding_dim is None)
         and isinstance(conv_layers := description.get("conv_layers", []), list)
         and all(
             isinstance(pair, list)
             and len(pair) == 2
-            and all(_is_integer(v) and v >= 1 for v in pair)
+            and all(is_integer(v) and v >= 1 for v in pair)
             for pair in conv_layers
         )
         and (not conv_layers or description["output"] == "last" and embedding_dim is None)
@@ -241,15 +242,6 @@ def _check_network_description(description, where):
     )
     if not well_formed:
         raise ValueError(f"{where} is malformed: {description!r}"[:500])
-
-
-def _is_integer(value):
-    """Whether ``value`` is a Python int (a bool is not a count)."""
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value):
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _expect_dict(value, where):

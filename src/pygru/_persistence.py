@@ -84,6 +84,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from pygru._fitted_state import VALUES_BEFORE_ADDED, read_count
+from pygru._numbers import is_integer, is_real
 from pygru._version import __version__
 
 FORMAT_NAME = "pygru-estimator"
@@ -709,7 +710,7 @@ def _check_members(members, described):
 
 def _check_version(metadata, supported):
     version = metadata.get("format_version")
-    if not _is_int(version) or version < 1:
+    if not is_integer(version) or version < 1:
         raise _FormatError(f"format_version must be a positive integer, got {version!r}")
     if version > supported:
         raise _FormatError(
@@ -878,7 +879,7 @@ def _read_array(npz, key, description):
     if set(description) != {"dtype", "shape", "sha256"}:
         raise _FormatError(f"arrays.{key} must have the keys dtype, shape and sha256")
     shape = description["shape"]
-    if not isinstance(shape, list) or not all(_is_int(size) and size >= 0 for size in shape):
+    if not isinstance(shape, list) or not all(is_integer(size) and size >= 0 for size in shape):
         raise _FormatError(f"arrays.{key}.shape must be a list of sizes, got {shape!r}")
     try:
         dtype = np.dtype(description["dtype"]) if isinstance(description["dtype"], str) else None
@@ -1017,10 +1018,6 @@ def _expect(value, kind, where):
         raise _FormatError(f"{where} must be a {kind.__name__}, got {type(value).__name__}")
 
 
-def _is_int(value):
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 # ------------------------------------------------------ fitted attributes of foreign classes
 
 
@@ -1034,7 +1031,7 @@ def _check_standard_scaler(values):
     seen = values["n_samples_seen_"]
     if isinstance(seen, np.ndarray) and seen.ndim == 1:  # with NaNs: a count per feature
         _check_vector(values, "n_samples_seen_", "iuf", n_features)
-    elif not isinstance(seen, (int, np.integer, np.floating)) or isinstance(seen, bool):
+    elif not is_real(seen):
         raise ValueError(f"fitted attribute n_samples_seen_ must be a number, got {seen!r}"[:300])
 
 
@@ -1054,7 +1051,7 @@ def _check_token_sequencer(values):
     if (
         not isinstance(vocabulary, dict)
         or not all(
-            isinstance(token, str) and _is_int(index) for token, index in vocabulary.items()
+            isinstance(token, str) and is_integer(index) for token, index in vocabulary.items()
         )
         or sorted(vocabulary.values()) != list(range(2, size))
     ):

@@ -1,10 +1,9 @@
 """Real univariate series for forecasting, and windowing into supervised pairs."""
 
-import numbers
-
 import numpy as np
 from sklearn.utils import Bunch
 
+from .._numbers import is_integer
 from .._sequences import from_nullable
 from ._base import read_data_text
 
@@ -290,7 +289,7 @@ def make_windows(series, lookback, horizon=1, step=1, target=None, output="last"
     (2, 3, 2)
     """
     for argument, value in (("lookback", lookback), ("horizon", horizon), ("step", step)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        if not is_integer(value):
             raise TypeError(f"{argument} must be an integer, got {value!r}")
         if value < 1:
             raise ValueError(f"{argument} must be at least 1, got {value}")
@@ -311,7 +310,7 @@ def make_windows(series, lookback, horizon=1, step=1, target=None, output="last"
     if n_dims == 0:
         raise ValueError("series has no columns")
     if target is not None:
-        if isinstance(target, bool) or not isinstance(target, numbers.Integral):
+        if not is_integer(target):
             raise TypeError(f"target must be an integer or None, got {target!r}")
         if not -n_dims <= target < n_dims:
             raise ValueError(f"target {target} is out of range for {n_dims} column(s)")

@@ -1,11 +1,10 @@
 """Short English texts with human sentiment ratings (the VADER ground truth)."""
 
-import numbers
-
 import numpy as np
 from sklearn.model_selection import train_test_split
 from sklearn.utils import Bunch
 
+from pygru._numbers import is_real
 from pygru._sklearn_private import InvalidParameterError
 
 from ._base import read_data_text
@@ -147,7 +146,7 @@ def load_tweets(threshold=0.5, *, test_size=0.2, random_state=0, return_X_y=Fals
 
 
 def _load_vader(name, filename, summary, citation, threshold, test_size, random_state, return_X_y):
-    if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real):
+    if not is_real(threshold):
         raise TypeError(f"threshold must be a number, got {threshold!r}")
     if not 0 <= threshold <= 4:
         raise ValueError(f"threshold must be in [0, 4], got {threshold}")

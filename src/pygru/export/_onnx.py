@@ -14,6 +14,7 @@ is exported with its weights rounded to float32).
 import numpy as np
 
 from pygru._network import CONV_NORM_EPSILON, same_padding
+from pygru._numbers import is_integer
 from pygru.export._weights import GRU_WEIGHT_NAMES, fitted_on_host, split_in_two, to_zrn_order
 
 DEFAULT_OPSET = 17
@@ -131,7 +132,7 @@ def _import_onnx():
 def _check_opset(opset, newest):
     if opset is None:
         return min(DEFAULT_OPSET, newest)
-    if isinstance(opset, bool) or not isinstance(opset, (int, np.integer)):
+    if not is_integer(opset):
         raise TypeError(f"opset must be an int or None, got {type(opset).__name__}")
     if not MIN_OPSET <= opset <= newest:
         raise ValueError(

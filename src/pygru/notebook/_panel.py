@@ -4,7 +4,6 @@ import html
 import math
 import threading
 import time
-from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import clone, is_classifier
@@ -12,6 +11,7 @@ from threadpoolctl import threadpool_limits
 
 from pygru import _cpu, _sequences
 from pygru._estimators import _sequence_labels
+from pygru._numbers import is_integer, is_real
 
 from . import _state
 from ._optional import detached_figure, ipywidgets, png_bytes, show
@@ -134,7 +134,7 @@ class TrainingPanel:
         self.estimator = estimator
         self.X, self.y, self.X_val, self.y_val = X, y, X_val, y_val
         self.max_epochs = estimator.get_params()["max_iter"] if max_epochs is None else max_epochs
-        if isinstance(self.max_epochs, bool) or not isinstance(self.max_epochs, Integral):
+        if not is_integer(self.max_epochs):
             raise TypeError(f"max_epochs must be an int, got {max_epochs!r}")
         if self.max_epochs < 1:
             raise ValueError(f"max_epochs must be at least 1, got {max_epochs}")
@@ -501,7 +501,7 @@ def _check_in_range(name, value, control):
         if value not in offered:
             raise ValueError(f"{name} must be one of {offered}, got {value!r}")
         return
-    if isinstance(value, bool) or not isinstance(value, Real):
+    if not is_real(value):
         raise TypeError(f"{name} must be a number, got {value!r}")
     log_base = getattr(control, "base", None)
     low, high = (

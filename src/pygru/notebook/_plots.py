@@ -8,7 +8,6 @@ return it.
 """
 
 from collections.abc import Mapping
-from numbers import Integral
 from typing import NamedTuple
 
 import numpy as np
@@ -17,6 +16,7 @@ from sklearn.pipeline import Pipeline
 
 from .. import _sequences
 from .._estimators import BaseGRU
+from .._numbers import is_integer
 from ..text import TokenSequencer
 from ._optional import figure_to_draw_into
 
@@ -297,7 +297,7 @@ def gate_plot_data(
     preprocess, model = split_pipeline(estimator)
     batch = preprocess([x])
     activations = model.gate_activations(batch)
-    if isinstance(layer, bool) or not isinstance(layer, Integral):
+    if not is_integer(layer):
         raise TypeError(f"layer must be an int, got {layer!r}")
     if not 0 <= layer < len(activations):
         raise ValueError(f"layer must be in 0..{len(activations) - 1}, got {layer!r}")

@@ -1,10 +1,9 @@
 """GateViewer: browse what a fitted GRU's gates do, sample by sample."""
 
-from numbers import Integral
-
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from .._numbers import is_integer
 from ._optional import detached_figure, ipywidgets, png_bytes, show
 from ._plots import plot_gates, split_pipeline
 from ._state import error_html
@@ -142,7 +141,7 @@ class GateViewer:
         self : GateViewer
             The viewer.
         """
-        if sample is not None and (isinstance(sample, bool) or not isinstance(sample, Integral)):
+        if sample is not None and not is_integer(sample):
             raise TypeError(f"sample must be an int, got {sample!r}")
         if sample is not None and not 0 <= sample <= self._sample.max:
             raise ValueError(f"sample must be in 0..{self._sample.max}, got {sample}")
