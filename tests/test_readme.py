@@ -34,6 +34,7 @@ def test_every_section_to_run_exists_and_has_examples():
 
 
 @pytest.mark.parametrize("heading", RUN)
+@pytest.mark.filterwarnings("error::UserWarning")  # a reader pasting them sees none either
 def test_readme_examples_run(heading, tmp_path, monkeypatch):
     if heading == "Saving and sharing models":
         monkeypatch.setenv("KERAS_BACKEND", "torch")  # as the example sets it
