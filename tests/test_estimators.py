@@ -1348,6 +1348,24 @@ def test_the_linear_skip_starts_at_a_ridge_that_predicts_ragged_sequences():
     assert start.score(X[60:], y[60:]) > 0.2
 
 
+def test_the_linear_skip_penalty_follows_the_scale_of_unstandardised_inputs():
+    # The penalties tried suit inputs of unit variance; at 1e6 every one of them was
+    # negligible, each training sequence was fitted exactly, and no penalty was chosen
+    # (with a warning that blamed a lack of sequences, six being there).
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((6, 5, 2)), rng.standard_normal(6)
+    chosen = []
+    for scale in (1.0, 1e6):
+        reg = GRURegressor(hidden_layer_sizes=(3,), max_iter=1, standardize=False, dtype="float64")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", UserWarning)
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            reg.fit(X * scale, y)
+        chosen.append(reg.linear_skip_alpha_)
+    assert chosen[0] is not None
+    np.testing.assert_allclose(chosen[1], chosen[0] * 1e12, rtol=1e-9)
+
+
 @pytest.mark.parametrize("batch_size, n_targets", [(40, 1), (10, 1), (10, 2)])
 def test_training_keeps_the_linear_skip_at_its_ridge_start(batch_size, n_targets, monkeypatch):
     # The skip and the head are penalised as the starting ridge regression was, on the

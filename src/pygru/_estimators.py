@@ -65,7 +65,7 @@ _PREDICT_CHUNK_BYTES = 4 << 20
 # ones in patches that make the longest training sequence _AUTO_PATCH_STEPS GRU steps.
 _AUTO_PATCH_FROM = 64
 # The ridge penalties among which leave-one-out cross-validation chooses the linear skip's
-# starting point (inputs and targets standardised).
+# starting point (targets standardised; for inputs that are not, times their variance).
 _LINEAR_SKIP_ALPHAS = np.logspace(-3, 3, 13)
 _AUTO_PATCH_STEPS = 32
 _AUTO_MIN_UPDATES = 500  # n_iter_no_change="auto": patience of at least this many updates
@@ -460,7 +460,10 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         network = self.network_
         window = last_steps_window(np, X, lengths, network.linear_steps)[train]
         weight = None if sample_weight is None else sample_weight[train]
-        coef, intercept, alpha = ridge_loo(window, targets[train], weight, _LINEAR_SKIP_ALPHAS)
+        alphas = _LINEAR_SKIP_ALPHAS
+        if not hasattr(self, "input_mean_"):  # the grid is for inputs of unit variance
+            alphas = alphas * _mean_feature_variance(window, weight)
+        coef, intercept, alpha = ridge_loo(window, targets[train], weight, alphas)
         if alpha is None:
             warnings.warn(
                 "The linear skip's ridge penalty could not be chosen: leave-one-out "
@@ -2761,8 +2764,10 @@ default="zeros"
 
     linear_skip_alpha_ : float or None
         The ridge penalty that leave-one-out cross-validation chose for the linear skip's
-        starting point (on the sum of squared errors of the standardised targets), which
-        training keeps on the skip and the output weights; None without a linear skip,
+        starting point (on the sum of squared errors of the standardised targets), among
+        1e-3 to 1e3 (times the mean variance of the skip's window values with
+        ``standardize=False``), which training keeps on the skip and the output weights;
+        None without a linear skip,
         when no training sequence could be left out (one sequence: a warning says so), and
         for a model loaded from a file written before pygru kept it (format version 4 and
         older). With None the model trains with ``alpha`` alone.
@@ -3414,6 +3419,16 @@ def _per_step(sample_weight, valid, xp=np):
     if sample_weight is None:
         return None
     return xp.broadcast_to(sample_weight[:, None], valid.shape)[valid]
+
+
+def _mean_feature_variance(window, sample_weight):
+    """The weighted variance of the columns of ``window`` (n, features), averaged over them:
+    the scale by which unstandardised inputs move the ridge penalties that suit standardised
+    ones (1 for a constant window, which no penalty changes)."""
+    weights = np.ones(len(window)) if sample_weight is None else sample_weight
+    mean = weights @ window / weights.sum()
+    variance = float(np.mean(weights @ (window - mean) ** 2 / weights.sum()))
+    return variance if variance > 0 else 1.0
 
 
 def _has_target_axis(y):
