@@ -1092,6 +1092,54 @@ def test_regressor_many_to_many_on_ragged_sequences():
         reg.score(X, y, sample_weight=np.ones(3))
 
 
+def test_per_step_targets_in_a_series_keep_every_target():
+    # A Series (or 1-D object array) of (T_i, k) targets is the list it holds: predict
+    # returned the first target alone, while score and the exports used all k.
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    X = [rng.standard_normal((length, 2)) for length in rng.integers(3, 7, 20)]
+    y = [np.column_stack([x[:, 0].cumsum(), 100 + 10 * x[:, 1]]) for x in X]
+    settings = dict(output="sequence", hidden_layer_sizes=(4,), max_iter=3, random_state=0)
+    from_list = GRURegressor(**settings).fit(X, y)
+    for targets in (pd.Series(y), pd.Series(y).to_numpy()):
+        reg = GRURegressor(**settings).fit(X, targets)
+        predictions = reg.predict(X)
+        assert [p.shape for p in predictions] == [t.shape for t in y]
+        for got, expected in zip(predictions, from_list.predict(X)):
+            np.testing.assert_array_equal(got, expected)
+
+
+def test_per_step_outputs_are_as_long_as_x_when_every_sequence_ends_in_padding():
+    # The network reads X up to its longest sequence; what comes back lines up with X's
+    # own time axis (NaN past each length), as the exports' outputs do.
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, 6, 2))
+    X[:, 4:] = np.nan
+    X[:5, 3:] = np.nan
+    settings = dict(output="sequence", hidden_layer_sizes=(4,), max_iter=2, random_state=0)
+    valid = ~np.isnan(X[..., 0])
+    reg = GRURegressor(**settings).fit(X, np.cumsum(X[..., 0], axis=1))
+    predictions = reg.predict(X)
+    assert predictions.shape == (20, 6)
+    assert np.isnan(predictions[~valid]).all() and not np.isnan(predictions[valid]).any()
+    clf = GRUClassifier(**settings).fit(X, np.nan_to_num(X[..., 0]) > 0)
+    assert clf.predict_proba(X).shape == (20, 6, 2)
+    four_steps_each = X.copy()
+    four_steps_each[:5, 3] = 0.5
+    labels = clf.predict(four_steps_each)  # labels cannot be NaN past the lengths: a list
+    assert isinstance(labels, list) and [len(row) for row in labels] == [4] * 20
+    assert clf.predict(four_steps_each[:, :4]).shape == (20, 4)
+
+
+def test_per_step_regression_targets_without_output_sequence_are_named():
+    rng = np.random.default_rng(0)
+    X = [rng.standard_normal((length, 2)) for length in rng.integers(3, 7, 20)]
+    with pytest.raises(ValueError, match="for targets per time step use output='sequence'"):
+        GRURegressor(max_iter=1).fit(X, [x[:, 0] for x in X])
+    with pytest.raises(ValueError, match="must hold real numbers, got dtype <U1$"):
+        GRURegressor(max_iter=1).fit(X, list("abcdefghijklmnopqrst"))
+
+
 def test_classifies_real_text_in_a_tokenizer_pipeline():
     """VADER movie-review snippets (Hutto & Gilbert 2014): raw strings → token ids →
     embedding → GRU, as the Keras tutorial; 2000 training texts, the full test split."""
@@ -1970,6 +2018,26 @@ def test_sequence_labels_as_a_padded_object_array_mean_what_a_string_array_means
     for model in models[1:]:
         np.testing.assert_array_equal(model.network_.params, models[0].network_.params)
     assert models[0].score(X, padded) == models[0].score(X, y)
+
+
+def test_integer_step_labels_padded_with_none_or_na_are_integer_labels():
+    # Padding of None or pandas' NA makes an object array of the integer labels, which
+    # scikit-learn refused as "Unknown label type"; only the entries within the lengths count.
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, 5, 2))
+    X[:6, 3:] = np.nan
+    padding = np.isnan(X[..., 0])
+    labels = (np.nan_to_num(X[..., 0]) > 0).astype(int)
+    settings = dict(output="sequence", hidden_layer_sizes=(4,), max_iter=2, random_state=0)
+    reference = GRUClassifier(**settings).fit(X, np.where(padding, -1, labels))
+    for padded in (
+        np.where(padding, None, labels).astype(object),
+        pd.DataFrame(labels).astype("Int64").mask(padding),
+    ):
+        clf = GRUClassifier(**settings).fit(X, padded)
+        assert clf.classes_.tolist() == [0, 1] and clf.classes_.dtype.kind == "i"
+        np.testing.assert_array_equal(clf.network_.params, reference.network_.params)
 
 
 def test_sequence_labelling_weights_every_step_of_a_sequence():

@@ -2319,7 +2319,7 @@ default="zeros"
         labels = self.classes_[logits.argmax(axis=-1)]
         if self.output == "last":
             return labels
-        if isinstance(X, (list, tuple)) or np.any(lengths != labels.shape[1]):
+        if _sequences._is_list_of_sequences(X) or np.any(lengths != np.shape(X)[1]):
             return _sequences.unpad(labels, lengths)
         return labels
 
@@ -3089,7 +3089,17 @@ default="zeros"
             )
             y_ndim = 3 if _has_target_axis(y) else 2
         else:
-            targets = _real_targets(y, self.dtype, keep_precision=standardizes)
+            try:
+                targets = _real_targets(y, self.dtype, keep_precision=standardizes)
+            except ValueError as error:
+                if not (
+                    _sequences._is_list_of_sequences(y) and any(np.ndim(v) > 0 for v in y)
+                ):
+                    raise
+                raise ValueError(
+                    f"{error} With output='last', y holds one value (or row of n_targets "
+                    "values) per sequence; for targets per time step use output='sequence'."
+                ) from error
             if targets.ndim not in (1, 2) or len(targets) != len(lengths):
                 raise ValueError(
                     f"y must have shape ({len(lengths)},) or ({len(lengths)}, "
@@ -3381,9 +3391,15 @@ def _loss_over_valid_steps(loss_function, output, targets, sample_weight, length
 
 def _per_step_result(values, X, lengths):
     """Float per-step ``values`` (n, T, ...) as ``predict`` returns them: a list of arrays
-    (n_timesteps_i, ...) when X is a list, else the array with NaN past each length."""
-    if isinstance(X, (list, tuple)):
+    (n_timesteps_i, ...) when X is a list (or a Series of sequences), else an array as
+    long in time as X, NaN past each length (the network reads X only up to its longest
+    sequence)."""
+    if _sequences._is_list_of_sequences(X):
         return _sequences.unpad(values, lengths)
+    steps_cut = np.shape(X)[1] - values.shape[1]
+    if steps_cut:
+        widths = [(0, 0), (0, steps_cut)] + [(0, 0)] * (values.ndim - 2)
+        values = np.pad(values, widths, constant_values=np.nan)
     values[~_sequences.valid_steps(lengths, values.shape[1])] = np.nan
     return values
 
@@ -3410,7 +3426,16 @@ def _sequence_labels(y, lengths):
                 f"y[{index}] has shape {np.shape(row)}, but sequence {index} of X has "
                 f"{length} time steps: give one label per time step"
             )
-    return [row[:length] for row, length in zip(rows, lengths)]
+    labels = [row[:length] for row, length in zip(rows, lengths)]
+    if (
+        padded
+        and rows.dtype == object
+        and not any(isinstance(v, str) for v in np.concatenate(labels))
+    ):
+        # Padding (None, pandas' NA) made an array of numbers an object array, which
+        # scikit-learn cannot type; the labels within the lengths are numbers again.
+        labels = [np.array(row.tolist()) for row in labels]
+    return labels
 
 
 def _per_step(sample_weight, valid, xp=np):
@@ -3433,8 +3458,8 @@ def _mean_feature_variance(window, sample_weight):
 
 def _has_target_axis(y):
     """Whether sequence targets carry a last axis of k targets: (n, T, k) or (T_i, k) items."""
-    if isinstance(y, (list, tuple)):
-        return len(y) > 0 and np.ndim(y[0]) == 2
+    if _sequences._is_list_of_sequences(y):  # a list, or a Series or 1-D array of objects
+        return np.ndim(next(iter(y), None)) == 2
     return np.ndim(y) == 3
 
 
