@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import pygru._network as network_module
-from pygru._network import GRUNetwork, orthogonal
+from pygru._network import GRUNetwork, orthogonal, q_factor
 
 
 def make_network(**options):
@@ -141,6 +141,21 @@ def test_orthogonal_handles_any_block_count():
     q = orthogonal((6, 4), 4, 6, np.random.default_rng(0))
     np.testing.assert_allclose(q[:4] @ q[:4].T, np.eye(4), atol=1e-12)
     assert q.shape == (6, 4)
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 64])
+def test_q_factor_is_lapacks_q_with_a_positive_r_diagonal(n):
+    # Computed without BLAS or LAPACK (whose kernels differ between CPUs), the same Q as
+    # np.linalg.qr's to rounding: Q orthogonal, Q'A upper triangular with a positive diagonal.
+    matrix = np.random.default_rng(n).standard_normal((n, n))
+    q = q_factor(matrix)
+    lapack_q, lapack_r = np.linalg.qr(matrix)
+    np.testing.assert_allclose(q, lapack_q * np.sign(np.diag(lapack_r)), rtol=0, atol=1e-13)
+    np.testing.assert_allclose(q.T @ q, np.eye(n), rtol=0, atol=1e-14)
+    r = q.T @ matrix
+    np.testing.assert_allclose(np.tril(r, -1), 0, atol=1e-13)
+    assert (np.diag(r) > 0).all()
+    np.testing.assert_array_equal(q_factor(np.zeros((3, 3))), np.eye(3))
 
 
 def test_bidirectional_last_state_reads_the_reversed_direction_at_time_zero():

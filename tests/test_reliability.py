@@ -8,6 +8,7 @@ import gc
 import itertools
 import json
 import os
+import platform
 import subprocess
 import sys
 import threading
@@ -220,6 +221,41 @@ def test_bit_identity_holds_where_openblas_runs_its_haswell_kernels(tmp_path):
     )
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
     assert " passed" in result.stdout and " failed" not in result.stdout
+
+
+_FIT_DIGESTS = """
+import hashlib, sys, numpy as np
+from pygru import GRUClassifier
+X = np.random.default_rng(0).normal(size=(20, 8, 3))
+y = (X[:, :, 0].sum(axis=1) > 0).astype(int)
+for dtype, width in (("float64", 16), ("float32", 256)):
+    fitted = GRUClassifier((width,), max_iter=1, random_state=0, dtype=dtype).fit(X, y)
+    print(hashlib.sha256(fitted.network_.params.tobytes()).hexdigest())
+"""
+
+
+@pytest.mark.skipif(
+    platform.machine().lower() not in ("x86_64", "amd64"), reason="OpenBLAS's x86-64 kernels"
+)
+def test_a_fit_does_not_depend_on_which_kernels_openblas_picks(tmp_path):
+    # The orthogonal initialiser took np.linalg.qr's Q, whose last bits follow OpenBLAS's
+    # kernels: a float64 fit, and a float32 one of a wide layer, changed with them. Prescott's
+    # (SSE3) kernels run on every x86-64 CPU and differ from any CPU's own.
+    digests = []
+    for coretype in (None, "Prescott"):
+        environment = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
+        environment.update({"OPENBLAS_CORETYPE": coretype} if coretype else {})
+        result = subprocess.run(
+            [sys.executable, "-c", _FIT_DIGESTS],
+            env=environment,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+        digests.append(result.stdout.split())
+    assert len(digests[0]) == 2 and digests[1] == digests[0]
 
 
 # ---------------------------------------------------------------------------- threads

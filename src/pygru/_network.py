@@ -65,13 +65,35 @@ def torch_uniform(shape, fan_in, fan_out, rng):
 
 
 def orthogonal(shape, fan_in, fan_out, rng):
-    """An orthogonal matrix per (H, H) gate block (Saxe et al. 2014), as stacked (3H, H)."""
+    """An orthogonal matrix per (H, H) gate block (Saxe et al. 2014), as stacked (3H, H):
+    the Q factor of a Gaussian matrix, as Keras' and PyTorch's initialisers take it."""
     rows, cols = shape
     blocks = []
     for start in range(0, rows, cols):
-        q, r = np.linalg.qr(rng.standard_normal((cols, cols)))
-        blocks.append((q * np.sign(np.diag(r)))[: rows - start])
+        blocks.append(q_factor(rng.standard_normal((cols, cols)))[: rows - start])
     return np.concatenate(blocks, axis=0)
+
+
+def q_factor(matrix):
+    """Q of the square ``matrix`` = QR with R's diagonal positive, by Householder
+    reflections written as elementwise products and sums. ``np.linalg.qr`` would give the
+    same Q to about 1e-15, but through LAPACK on OpenBLAS, whose kernels (chosen per CPU, or
+    by ``OPENBLAS_CORETYPE``) change its last bits, and with them a whole float64 fit."""
+    n = len(matrix)
+    r = np.array(matrix, dtype=np.float64)
+    reflections = []
+    for k in range(n - 1):
+        v = r[k:, k].copy()
+        v[0] += np.copysign(np.sqrt(np.sum(v * v)), v[0])
+        norm_squared = np.sum(v * v)
+        scale = 0.0 if norm_squared == 0 else 2.0 / norm_squared  # 0: the column is zero
+        r[k:, k:] -= v[:, None] * (np.sum(v[:, None] * r[k:, k:], axis=0) * scale)
+        reflections.append((v, scale))
+    q = np.eye(n)
+    for k in reversed(range(n - 1)):  # Q = H_0 H_1 ... H_{n-2}, applied to I from the right end
+        v, scale = reflections[k]
+        q[k:, k:] -= v[:, None] * (np.sum(v[:, None] * q[k:, k:], axis=0) * scale)
+    return q * np.where(np.diag(r) < 0, -1.0, 1.0)
 
 
 def zeros(shape, fan_in, fan_out, rng):
