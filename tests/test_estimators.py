@@ -290,6 +290,17 @@ def test_same_random_state_gives_bit_identical_models():
     assert not np.array_equal(first.network_.params, other.network_.params)
 
 
+def test_random_state_none_draws_from_numpys_global_random_state():
+    # scikit-learn's convention: np.random.seed makes a fit with random_state=None repeat.
+    X, y = toy_sequences()
+    fits = []
+    for seed in (0, 0, 1):
+        np.random.seed(seed)
+        fits.append(small_classifier(random_state=None, dropout=0.2).fit(X, y).network_.params)
+    np.testing.assert_array_equal(fits[0], fits[1])
+    assert not np.array_equal(fits[0], fits[2])
+
+
 def test_predictions_do_not_depend_on_batch_composition():
     X, y = toy_sequences()
     clf = small_classifier(bidirectional=True).fit(X, y)

@@ -21,6 +21,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, column_or_1d
@@ -1594,7 +1595,8 @@ default="constant"
     random_state : int, RandomState instance or None, default=None
         Seeds the initial weights, the shuffling, the dropout masks and the validation
         split of ``early_stopping``. Pass an int for reproducible results: on the CPU, the
-        same seed gives bit-identical models.
+        same seed gives bit-identical models. None draws from NumPy's global random state
+        (``np.random.seed``), as scikit-learn's estimators do.
 
     tol : float, default=1e-4
         Tolerance for the optimisation. When the training loss (with ``early_stopping``,
@@ -2531,7 +2533,8 @@ default="constant"
     random_state : int, RandomState instance or None, default=None
         Seeds the initial weights, the shuffling, the dropout masks and the validation
         split of ``early_stopping``. Pass an int for reproducible results: on the CPU, the
-        same seed gives bit-identical models.
+        same seed gives bit-identical models. None draws from NumPy's global random state
+        (``np.random.seed``), as scikit-learn's estimators do.
 
     tol : float, default=1e-4
         Tolerance for the optimisation. When the training loss (with ``early_stopping``,
@@ -3464,11 +3467,11 @@ def _has_target_axis(y):
 
 
 def _make_rng(random_state):
-    """A numpy Generator seeded from an int, a RandomState, or fresh entropy for None."""
-    if random_state is None:
-        return np.random.default_rng()
-    if isinstance(random_state, np.random.RandomState):
-        return np.random.default_rng(random_state.randint(2**31))
+    """A numpy Generator seeded from an int, or drawn from a RandomState: the one given, or
+    for None NumPy's global one, as scikit-learn's estimators draw (np.random.seed then
+    reproduces a fit)."""
+    if random_state is None or isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(check_random_state(random_state).randint(2**31))
     return np.random.default_rng(random_state)
 
 
