@@ -43,7 +43,11 @@ numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
 
-# No intersphinx: the build must not touch the network.
+# No intersphinx: the build must not touch the network. So references to other libraries
+# cannot resolve, and only those are let through: every reference to pygru must resolve
+# (nitpicky mode, with -W an error).
+nitpicky = True
+nitpick_ignore_regex = [(r"py:.*", r"(sklearn|numpy|scipy|torch|keras|onnx|pandas)(\..*)?")]
 
 # The gallery: every example runs during the build and its figures are kept.
 _GALLERY = os.environ.get("PYGRU_DOCS_GALLERY", "full")

@@ -1,6 +1,6 @@
 """The documentation runs: every ``>>>`` example in the installed pygru package passes, and
-every public callable that takes arguments documents each of them in a numpydoc
-"Parameters" section.
+every public callable that takes arguments documents each of them, and nothing else, in a
+numpydoc "Parameters" section.
 
 The examples are found with ``doctest.DocTestFinder`` in every module of the package
 (``pkgutil.walk_packages``), so a new module or a new example is checked without being listed
@@ -112,6 +112,7 @@ def test_examples_run(module_name):
 # ---------------------------------------------------------------------------- parameters
 _PUBLIC_MODULES = (
     "pygru",
+    "pygru.export",
     "pygru.functional",
     "pygru.preprocessing",
     "pygru.text",
@@ -212,6 +213,9 @@ def test_public_callable_documents_its_parameters(name):
     assert documented is not None, f"{name} takes {parameters} but has no Parameters section"
     missing = [parameter for parameter in parameters if parameter not in documented]
     assert not missing, f"{name}: Parameters section does not describe {missing}"
+    # and lists nothing else: a paragraph left inside the section renders as a parameter
+    unknown = sorted(documented - set(parameters))
+    assert not unknown, f"{name}: Parameters section lists {unknown}, not parameters"
 
 
 @pytest.mark.parametrize("name", ["pygru.GRUClassifier", "pygru.GRURegressor"])

@@ -6,7 +6,7 @@ Text sentiment with a token pipeline
 :class:`~pygru.GRUClassifier` with ``embedding_dim`` learns an embedding: together they
 classify raw text in one scikit-learn pipeline. The data are VADER movie-review snippets. To
 keep the build fast the model trains on 2000 reviews with a vocabulary of 3000 words, 16
-units and 3 epochs; ``benchmarks/README.md`` reports the full-size result.
+units and 3 epochs; ``benchmarks/results/accuracy.md`` reports the full-size result.
 """
 
 import warnings

@@ -55,6 +55,9 @@ def gru_forward(
 ):
     """Run one GRU layer over a batch of sequences.
 
+    All arrays must share one floating dtype (float32 or float64); all but ``lengths`` are
+    used as given when C-contiguous and copied otherwise.
+
     Parameters
     ----------
     x : ndarray of shape (B, T, I), float32 or float64
@@ -91,9 +94,6 @@ def gru_forward(
         NaN or infinity in the input then give NaN or meaningless output instead of an
         error. The estimators pass False: they check their input once, and the loss and
         gradients after every minibatch.
-
-    All arrays must share one floating dtype (float32 or float64); all but ``lengths`` are
-    used as given when C-contiguous and copied otherwise.
 
     Returns
     -------
@@ -214,6 +214,8 @@ def gru_forward(
 def gru_backward(d_out, d_h_n, cache, check_finite=True):
     """Gradients of a ``gru_forward`` call.
 
+    Both gradients, when given, must have the forward pass's dtype.
+
     Parameters
     ----------
     d_out : ndarray of shape (B, T, H) or None
@@ -225,8 +227,6 @@ def gru_backward(d_out, d_h_n, cache, check_finite=True):
         The third value returned by ``gru_forward``.
     check_finite : bool, default=True
         Check that the gradients hold only finite numbers; see ``gru_forward``.
-
-    Both gradients, when given, must have the forward pass's dtype.
 
     Returns
     -------

@@ -158,7 +158,7 @@ def load_ucr(name, split=None, return_X_y=False):
     Parameters
     ----------
     name : str
-        One of :data:`UCR_DATASETS` (case-insensitive).
+        One of ``UCR_DATASETS`` (case-insensitive).
     split : {None, "train", "test"}, default=None
         None loads both parts of the split; "train" or "test" loads one.
     return_X_y : bool, default=False

@@ -75,6 +75,9 @@ def to_keras_weights(estimator, *, fold_standardization=False):
 def from_keras_weights(estimator_or_params, weights, *, fold_standardization=False):
     """Set GRU weights from Keras ``GRU`` / ``Bidirectional(GRU)`` weights, in place.
 
+    A ``reset_after=False`` Keras layer has one bias (3H,), the sum of pygru's two; it is
+    imported as ``b_ih`` with ``b_hh = 0``, which computes the same function.
+
     Parameters
     ----------
     estimator_or_params : fitted GRUClassifier or GRURegressor, or GRUNetwork
@@ -90,9 +93,6 @@ def from_keras_weights(estimator_or_params, weights, *, fold_standardization=Fal
         Required for an estimator that standardises its input: the Keras weights read the
         raw input, and the standardisation is taken out of them (the inverse of
         :func:`to_keras_weights` with ``fold_standardization=True``).
-
-    A ``reset_after=False`` Keras layer has one bias (3H,), the sum of pygru's two; it is
-    imported as ``b_ih`` with ``b_hh = 0``, which computes the same function.
 
     Returns
     -------

@@ -514,7 +514,7 @@ def register_skl2onnx_converters():
     of a Pipeline.
 
     After this call ``skl2onnx.to_onnx(model, initial_types=...)`` converts a pygru
-    estimator with the graph of :func:`to_onnx`. Its input is the float tensor the
+    estimator with the graph of :func:`pygru.to_onnx`. Its input is the float tensor the
     estimator reads: (batch, time, features), or (batch, time) for a univariate model, which
     lets 2-D scikit-learn transformers (e.g. ``StandardScaler``) come before it in a
     Pipeline. Every sequence fills all time steps unless the model has a second input, an
@@ -590,7 +590,7 @@ def _skl2onnx_shapes(operator):
 
 
 def _skl2onnx_convert(scope, operator, container):
-    """skl2onnx's converter: the nodes of :func:`to_onnx`, added to skl2onnx's graph."""
+    """skl2onnx's converter: the nodes of :func:`pygru.to_onnx`, added to skl2onnx's graph."""
     import onnx
 
     if container.target_opset < MIN_OPSET:
