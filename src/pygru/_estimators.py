@@ -1446,7 +1446,10 @@ class GRUClassifier(ClassifierMixin, BaseGRU):
         2-D array (n_samples, n_timesteps) whose entries past each sequence's length are
         ignored. ``pooling`` and ``patch_size`` do not apply, and ``class_weight`` is
         refused (weigh sequences with ``sample_weight``); the loss, the score and the
-        validation score are over all valid time steps.
+        validation score are over all valid time steps. scikit-learn's string scorers
+        (``scoring="accuracy"`` in ``cross_val_score`` or ``GridSearchCV``) expect one label
+        per sample and fail on per-step labels: leave ``scoring=None``, which uses
+        :meth:`score`, or pass a scorer that reads each sequence's steps.
 
     bidirectional : bool, default=True
         If True, each GRU layer reads every sequence forwards and, with its own weights,
@@ -2395,7 +2398,10 @@ class GRURegressor(RegressorMixin, BaseGRU):
         "sequence": one row of targets per time step, from the last layer's state at that
         step; y is an array of shape (n_samples, n_timesteps) or (n_samples, n_timesteps,
         n_targets) whose shorter sequences end with NaN, or a list of arrays of shape
-        (n_timesteps_i,) or (n_timesteps_i, n_targets), matching the lengths of X.
+        (n_timesteps_i,) or (n_timesteps_i, n_targets), matching the lengths of X. The
+        score is R² over all valid time steps; scikit-learn's string scorers (``"r2"`` in
+        ``cross_val_score`` or ``GridSearchCV``) expect one row per sample and fail on
+        per-step targets: leave ``scoring=None``, which uses :meth:`score`.
 
     bidirectional : bool, default=False
         If True, each GRU layer reads every sequence forwards and, with its own weights,
@@ -3095,9 +3101,7 @@ default="zeros"
             try:
                 targets = _real_targets(y, self.dtype, keep_precision=standardizes)
             except ValueError as error:
-                if not (
-                    _sequences._is_list_of_sequences(y) and any(np.ndim(v) > 0 for v in y)
-                ):
+                if not (_sequences._is_list_of_sequences(y) and any(np.ndim(v) > 0 for v in y)):
                     raise
                 raise ValueError(
                     f"{error} With output='last', y holds one value (or row of n_targets "
