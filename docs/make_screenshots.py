@@ -46,8 +46,9 @@ panel = TrainingPanel(clf, X_train, y_train, X_test, y_test)""",
 from pygru.notebook import GateViewer
 
 X_train, y_train, X_test, y_test = load_italy_power_demand(return_X_y=True)
-clf = GRUClassifier(hidden_layer_sizes=(8,), learning_rate_init=1e-2, batch_size=32,
-                    max_iter=150, n_iter_no_change=10, random_state=0).fit(X_train, y_train)
+clf = GRUClassifier(hidden_layer_sizes=(8,), bidirectional=False, pooling="last",
+                    learning_rate_init=1e-2, batch_size=32, max_iter=150, n_iter_no_change=10,
+                    random_state=0).fit(X_train, y_train)
 viewer = GateViewer(clf, X_test, y_test)
 print("viewer ready")""",
 ]
