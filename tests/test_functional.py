@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from conftest import make_layer
 
+import pygru._cpu
 import pygru.functional
 from pygru.functional import GRUCache, gru_backward, gru_forward
 
@@ -32,6 +33,76 @@ def test_non_contiguous_inputs_are_copied_and_give_the_same_result():
         out, h_n, _ = gru_forward(**variant)
         np.testing.assert_array_equal(out, expected)
         np.testing.assert_array_equal(h_n, h_expected)
+
+
+def misaligned(array):
+    """A copy of ``array`` that starts one byte off its elements' alignment."""
+    buffer = np.zeros(array.nbytes + 1, np.uint8)
+    view = np.ndarray(array.shape, array.dtype, buffer=buffer, offset=1)
+    view[...] = array
+    assert view.flags.c_contiguous and not view.flags.aligned
+    return view
+
+
+class AlignmentRecorder:
+    """Stands in for the compiled kernels and records whether each array they get is aligned."""
+
+    def __init__(self, kernels):
+        self.kernels, self.aligned = kernels, []
+
+    def __getattr__(self, name):
+        function = getattr(self.kernels, name)
+
+        def recorded(*args, **kwargs):
+            arrays = [a for a in (*args, *kwargs.values()) if isinstance(a, np.ndarray)]
+            self.aligned.extend(array.flags.aligned for array in arrays)
+            return function(*args, **kwargs)
+
+        return recorded
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_misaligned_inputs_reach_the_kernels_aligned(dtype, monkeypatch):
+    # The kernels read C floats; a C-contiguous array off its alignment (a view into a byte
+    # buffer) was passed through, undefined behaviour that x86 happens to tolerate.
+    values = layer(dtype)
+    out, h_n, cache = gru_forward(**values)
+    grads = gru_backward(np.ones_like(out), None, cache)
+    a, b = values["w_ih"], values["x"][0].T.copy()
+    product = pygru.functional.matmul(a, b)
+    recorder = AlignmentRecorder(pygru._cpu.kernels)
+    monkeypatch.setattr(pygru._cpu, "kernels", recorder)
+    off = {name: misaligned(value) for name, value in values.items()}
+    off_out, off_h_n, off_cache = gru_forward(**off)
+    off_grads = gru_backward(misaligned(np.ones_like(out)), None, off_cache)
+    off_product = pygru.functional.matmul(misaligned(a), misaligned(b))
+    assert len(recorder.aligned) >= 10 and all(recorder.aligned)
+    for got, expected in zip(
+        (off_out, off_h_n, *off_grads, off_product), (out, h_n, *grads, product)
+    ):
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_sizes_the_kernels_cannot_index_are_refused():
+    # The kernels count a step's features and the gate rows in C ints: I = 2**31 wrapped to
+    # a negative count and left the input projection unwritten. (Views of one value: no
+    # memory is allocated.)
+    from pygru._layer_args import check_layer_arguments
+
+    def as_given(name, value, **checks):
+        return value
+
+    def zeros(*shape):
+        return np.broadcast_to(np.float32(0), shape)
+
+    wide = 2**31
+    with pytest.raises(
+        ValueError, match=r"I = 2147483648 features per step .* at most 2\*\*31 - 1"
+    ):
+        check_layer_arguments(
+            as_given, zeros(1, 1, wide), zeros(3, wide), zeros(3, 1), zeros(3), zeros(3),
+            None, None, True, False, None,
+        )  # fmt: skip
 
 
 def test_inputs_are_not_modified():

@@ -121,7 +121,7 @@ def check_layer_arguments(
     batch, steps, inputs = x.shape
     w_hh = as_array("w_hh", w_hh, ndim=2, dtype=dtype)
     hidden = w_hh.shape[1]
-    _require_positive_sizes(batch=batch, T=steps, I=inputs, H=hidden)
+    _require_sizes_the_kernels_take(batch=batch, T=steps, I=inputs, H=hidden)
     if w_hh.shape != (3 * hidden, hidden):
         raise ValueError(f"w_hh has shape {w_hh.shape}, expected (3H, H) = {(3 * hidden, hidden)}")
     return LayerArguments(
@@ -167,12 +167,21 @@ def check_dtype_and_shape(name, array, ndim=None, shape=None, dtype=None):
         raise ValueError(f"{name} has shape {array.shape}, expected {shape}")
 
 
-def _require_positive_sizes(**sizes):
+# The kernels count a step's features (I) and gate rows (3H) in C ints.
+_MAX_KERNEL_WIDTH = 2**31 - 1
+
+
+def _require_sizes_the_kernels_take(**sizes):
     for name, size in sizes.items():
         if size < 1:
             raise ValueError(
                 f"{name} must be at least 1, got {size} (x is (B, T, I), w_hh is (3H, H))"
             )
+    if max(sizes["I"], 3 * sizes["H"]) > _MAX_KERNEL_WIDTH:
+        raise ValueError(
+            f"I = {sizes['I']} features per step and 3H = {3 * sizes['H']} gate rows must "
+            f"each be at most 2**31 - 1 (x is (B, T, I), w_hh is (3H, H))"
+        )
 
 
 def _as_lengths(lengths, batch, steps):

@@ -375,11 +375,11 @@ def _kernel_max_over_valid_steps(values, lengths):
 
 
 def _strided_view(array):
-    """``array`` itself when its strides are whole elements (any view of an array), else a
-    contiguous copy."""
-    if all(stride % array.itemsize == 0 for stride in array.strides):
+    """``array`` itself when it is aligned and its strides are whole elements (any view of
+    an array), else a contiguous copy: the kernels read elements as C floats."""
+    if array.flags.aligned and all(stride % array.itemsize == 0 for stride in array.strides):
         return array
-    return np.ascontiguousarray(array)
+    return np.require(array, requirements=["C", "A"])
 
 
 def _as_float_array(name, value, ndim=None, shape=None, dtype=None, check_finite=True):
@@ -397,7 +397,7 @@ def _as_float_array(name, value, ndim=None, shape=None, dtype=None, check_finite
     check_dtype_and_shape(name, array, ndim, shape, dtype)
     if check_finite and not np.isfinite(array).all():
         raise ValueError(f"{name} contains NaN or infinity")
-    return np.ascontiguousarray(array)
+    return np.require(array, requirements=["C", "A"])  # the kernels read C floats
 
 
 # GNU OpenMP keeps the threads of a parallel region for the next one, and a fork() copies
