@@ -332,6 +332,21 @@ def test_predictions_do_not_depend_on_how_predict_chunks_the_data(output, monkey
         np.testing.assert_array_equal(in_one_chunk, in_chunks)
 
 
+def test_predicting_long_sequences_bounds_a_chunks_memory(monkeypatch):
+    # At least 64 sequences per chunk held 64 x (20,000 steps x 64 units) layer outputs
+    # at once (1.6 GB); long rows now go fewer at a time, down to one.
+    import pygru._estimators as estimators
+
+    X, y = toy_sequences()
+    clf = small_classifier().fit(X, y)
+    network = clf.network_
+    width = network.hidden_layer_sizes[0] * len(network.directions) * network.dtype.itemsize
+    monkeypatch.setattr(estimators, "_PREDICT_MAX_CHUNK_BYTES", 10 * 1000 * width)
+    assert clf._predict_batch_size(1000) == 10
+    assert clf._predict_batch_size(100_000) == 1
+    assert clf._predict_batch_size(10) == estimators._PREDICT_BATCH
+
+
 def test_input_forms_give_the_same_predictions():
     X, y = toy_sequences()
     clf = small_classifier().fit(X, y)

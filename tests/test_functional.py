@@ -169,6 +169,25 @@ def test_without_a_cache_gates_go_to_scratch_up_to_its_size(monkeypatch):
     assert scratch_names() == set()
 
 
+def test_the_workspace_keeps_no_buffer_above_its_size_between_calls(monkeypatch):
+    # The backward pass's scratch grows with batch x steps x hidden (508 MiB for 32
+    # sequences of 10,000 steps) and was kept for the life of the process.
+    workspace = pygru.functional._workspace
+    values = layer()
+    _, _, cache = gru_forward(**values)
+    expected = gru_backward(np.ones((2, 4, 5)), None, cache)
+    monkeypatch.setattr(workspace, "buffers", {})
+    gru_backward(np.ones((2, 4, 5)), None, cache)
+    kept = {key: buffer.nbytes for key, buffer in workspace.buffers.items()}
+    assert kept and max(kept.values()) > 64
+    monkeypatch.setattr(workspace, "buffers", {})
+    monkeypatch.setattr(pygru.functional, "_RETAINED_WORKSPACE_BYTES", 64)
+    got = gru_backward(np.ones((2, 4, 5)), None, cache)
+    assert all(buffer.nbytes <= 64 for buffer in workspace.buffers.values())
+    for a, b in zip(got, expected):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_backward_without_any_gradient_is_zero():
     _, _, cache = gru_forward(**layer())
     for grad in gru_backward(None, None, cache):

@@ -62,6 +62,9 @@ from pygru._sklearn_private import (
 _PREDICT_BATCH = 512
 _PREDICT_MIN_BATCH = 64
 _PREDICT_CHUNK_BYTES = 4 << 20
+# Long sequences (rows over 1 MiB) go in fewer than _PREDICT_MIN_BATCH, down to one, so that
+# a chunk's layer outputs stay within this (64 sequences of 20,000 steps peaked at 1.6 GB).
+_PREDICT_MAX_CHUNK_BYTES = 64 << 20
 # patch_size="auto": sequences up to _AUTO_PATCH_FROM steps are read step by step; longer
 # ones in patches that make the longest training sequence _AUTO_PATCH_STEPS GRU steps.
 _AUTO_PATCH_FROM = 64
@@ -1333,7 +1336,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         widths = [size * len(network.directions) for size in network.hidden_layer_sizes]
         widths += [filters for filters, _ in network.conv_layers]
         row_bytes = n_steps * max(widths) * network.dtype.itemsize
-        return min(_PREDICT_BATCH, max(_PREDICT_MIN_BATCH, _PREDICT_CHUNK_BYTES // row_bytes))
+        efficient = max(_PREDICT_MIN_BATCH, _PREDICT_CHUNK_BYTES // row_bytes)
+        return max(1, min(_PREDICT_BATCH, efficient, _PREDICT_MAX_CHUNK_BYTES // row_bytes))
 
     def _predict_network(self, X):
         self._check_fitted_network()

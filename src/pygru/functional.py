@@ -438,6 +438,12 @@ def _aligned_empty(size, dtype):
     return raw[offset : offset + size * dtype.itemsize].view(dtype)
 
 
+# Workspace buffers up to this size are kept for the thread's next call; larger ones are
+# new arrays each call, so that training on long sequences does not hold their memory for
+# the life of the process (their page faults are small beside their arithmetic).
+_RETAINED_WORKSPACE_BYTES = 64 << 20
+
+
 class _Workspace(threading.local):
     """Scratch arrays reused across calls of one thread: fresh large buffers per backward
     pass cost more in page faults than the arithmetic at small sizes."""
@@ -448,6 +454,9 @@ class _Workspace(threading.local):
     def array(self, name, shape, dtype):
         size = math.prod(shape)
         key = (name, np.dtype(dtype))
+        if size * key[1].itemsize > _RETAINED_WORKSPACE_BYTES:
+            self.buffers.pop(key, None)
+            return _aligned_empty(size, key[1]).reshape(shape)
         buffer = self.buffers.get(key)
         if buffer is None or buffer.size < size:
             buffer = self.buffers[key] = _aligned_empty(size, dtype)
