@@ -2329,7 +2329,7 @@ default="zeros"
         if self.output == "last":
             return labels
         if _sequences._is_list_of_sequences(X) or np.any(lengths != np.shape(X)[1]):
-            return _sequences.unpad(labels, lengths)
+            return _own_rows(labels, lengths)
         return labels
 
     def score(self, X, y, sample_weight=None):
@@ -3406,13 +3406,20 @@ def _per_step_result(values, X, lengths):
     long in time as X, NaN past each length (the network reads X only up to its longest
     sequence)."""
     if _sequences._is_list_of_sequences(X):
-        return _sequences.unpad(values, lengths)
+        return _own_rows(values, lengths)
     steps_cut = np.shape(X)[1] - values.shape[1]
     if steps_cut:
         widths = [(0, 0), (0, steps_cut)] + [(0, 0)] * (values.ndim - 2)
         values = np.pad(values, widths, constant_values=np.nan)
     values[~_sequences.valid_steps(lengths, values.shape[1])] = np.nan
     return values
+
+
+def _own_rows(padded, lengths):
+    """Each sequence's valid steps of ``padded`` as an array of its own: views would keep
+    the whole padded block alive (400 MiB behind 8 MiB of probabilities, for one long
+    sequence among short ones)."""
+    return [row.copy() for row in _sequences.unpad(padded, lengths)]
 
 
 def _sequence_labels(y, lengths):

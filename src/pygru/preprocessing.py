@@ -414,7 +414,8 @@ def _in_form_of(X, padded, lengths):
     if _is_list_of_sequences(X):
         shapes = [np.shape(item) for item in X]
         out = _nan_padded(padded, lengths, max(shape[0] for shape in shapes))
-        return [sequence[: shape[0]].reshape(shape) for sequence, shape in zip(out, shapes)]
+        # copies: views would keep the whole padded block alive
+        return [sequence[: shape[0]].reshape(shape).copy() for sequence, shape in zip(out, shapes)]
     shape = np.asarray(X).shape
     return _nan_padded(padded, lengths, shape[1]).reshape(shape)
 
