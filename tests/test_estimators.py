@@ -1604,6 +1604,15 @@ def test_linear_skip_applies_where_it_is_defined():
     reg = GRURegressor(**short, patch_size=None).fit(long, np.arange(5.0))
     assert reg.network_.linear_steps == 64  # at most MAX_LINEAR_STEPS
     assert reg.network_.views["linear.weight"].shape == (1, 128)
+    # and at most MAX_LINEAR_VALUES: fewer steps of many features (or long patches), down
+    # to one; the ridge's SVD is cubic in the window (35 s for 3,000 x 3,000 values)
+    wide = np.random.default_rng(0).standard_normal((5, 30, 100))
+    reg = GRURegressor(**short).fit(wide, np.arange(5.0))
+    assert reg.network_.linear_steps == 5 and reg.network_.views["linear.weight"].shape == (1, 500)
+    reg = GRURegressor(**short).fit(np.repeat(wide, 6, axis=2), np.arange(5.0))
+    assert reg.network_.linear_steps == 1  # one step of 600 values
+    reg = GRURegressor(**short).fit(np.zeros((5, 3200, 1)), np.arange(5.0))
+    assert reg.patch_size_ == 100 and reg.network_.linear_steps == 5
     with pytest.raises(ValueError, match="linear_skip=True needs output='last'"):
         GRURegressor(**short, linear_skip=True, output="sequence").fit(X, X[..., 0])
     reg = GRURegressor(**short).fit(X, y).set_params(linear_skip=False)

@@ -43,7 +43,14 @@ from pygru._fitted_state import (
     required,
 )
 from pygru._linear import ridge_loo
-from pygru._network import INITIALIZERS, MAX_LINEAR_STEPS, POOLINGS, GRUNetwork, last_steps_window
+from pygru._network import (
+    INITIALIZERS,
+    MAX_LINEAR_STEPS,
+    MAX_LINEAR_VALUES,
+    POOLINGS,
+    GRUNetwork,
+    last_steps_window,
+)
 from pygru._numbers import is_integer
 from pygru._optimizers import WeightAverage, clip_gradients, make_optimizer, make_schedule
 from pygru._sklearn_private import (
@@ -417,10 +424,13 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
 
     def _linear_steps(self, lengths):
         """How many final steps (after patching) the linear skip reads: all of the longest
-        training sequence's, at most ``MAX_LINEAR_STEPS``; 0 without the skip."""
+        training sequence's, at most ``MAX_LINEAR_STEPS`` and, of steps of many values,
+        at most ``MAX_LINEAR_VALUES`` values (but one step); 0 without the skip."""
         if not self._uses_linear_skip():
             return 0
-        return min(int(lengths.max()), MAX_LINEAR_STEPS)
+        step_values = self.n_features_in_ * self.patch_size_
+        widest = max(1, MAX_LINEAR_VALUES // step_values)
+        return min(int(lengths.max()), MAX_LINEAR_STEPS, widest)
 
     def _initialize(self, hidden_layer_sizes, rng, linear_steps=0):
         n_inputs = (
@@ -2671,7 +2681,8 @@ default="zeros"
     linear_skip : bool or "auto", default="auto"
         Whether the output adds a linear function of each sequence's last input steps (all
         the steps the GRU reads of the longest training sequence, after patching, at most
-        64; zeros in front of a shorter sequence), a skip connection past the GRU layers as
+        64, and at most 512 values: fewer steps of many features, down to one; zeros in
+        front of a shorter sequence), a skip connection past the GRU layers as
         the autoregressive part of LSTNet (Lai et al., 2018). It starts as the ridge
         regression (inputs and targets standardised; the penalty chosen among 1e-3..1e3 by
         leave-one-out cross-validation, sample weights acting as repetitions) of the training

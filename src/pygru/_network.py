@@ -42,9 +42,12 @@ from pygru.functional import _kernel_max_over_valid_steps, gru_backward, gru_for
 
 DIRECTIONS = {False: ("forward",), True: ("forward", "backward")}
 POOLINGS = ("last", "mean", "max", "attention", "concat")
-# The linear skip reads at most this many final steps (after patching): its ridge fit and its
-# weights stay small however long the sequences are.
+# The linear skip reads at most this many final steps (after patching), and of wide steps
+# (many features, long patches) fewer, down to one, to hold its window to MAX_LINEAR_VALUES:
+# its ridge fit (an SVD, cubic in the window's size: 35 s before the first epoch for 3,000
+# series of 3,000 steps) and its weights stay small however long and wide the sequences are.
 MAX_LINEAR_STEPS = 64
+MAX_LINEAR_VALUES = 512
 # The convolutional branch's normalisation epsilon, as torch's norms' (the exports use it).
 CONV_NORM_EPSILON = 1e-5
 
