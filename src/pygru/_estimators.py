@@ -1487,7 +1487,11 @@ class GRUClassifier(ClassifierMixin, BaseGRU):
         rest of the network and initialised uniformly in [-0.05, 0.05]. The table has one
         row per id from 0 to the largest id in the training data (``vocabulary_size_``);
         larger ids in later calls are an error. ``standardize`` does not apply.
-        :class:`pygru.text.TokenSequencer` turns raw text into such ids.
+        :class:`pygru.text.TokenSequencer` turns raw text into such ids. Every update
+        steps the whole table (a dense gradient, as PyTorch's ``Embedding`` without
+        ``sparse=True``), so its cost grows with the vocabulary: about 0.5 s per update
+        for 300,000 ids of 64 columns, against a few milliseconds for 10,000; cap it with
+        ``TokenSequencer(max_features=...)``.
 
     pooling : {"concat", "last", "mean", "max", "attention"}, default="concat"
         What the output layer reads of each sequence, always within its own length (padding
@@ -2435,7 +2439,11 @@ class GRURegressor(RegressorMixin, BaseGRU):
         rest of the network and initialised uniformly in [-0.05, 0.05]. The table has one
         row per id from 0 to the largest id in the training data (``vocabulary_size_``);
         larger ids in later calls are an error. ``standardize`` does not apply.
-        :class:`pygru.text.TokenSequencer` turns raw text into such ids.
+        :class:`pygru.text.TokenSequencer` turns raw text into such ids. Every update
+        steps the whole table (a dense gradient, as PyTorch's ``Embedding`` without
+        ``sparse=True``), so its cost grows with the vocabulary: about 0.5 s per update
+        for 300,000 ids of 64 columns, against a few milliseconds for 10,000; cap it with
+        ``TokenSequencer(max_features=...)``.
 
     pooling : {"last", "mean", "max", "attention", "concat"}, default="last"
         What the output layer reads of each sequence, always within its own length (padding
