@@ -2799,10 +2799,10 @@ default="zeros"
         starting point (on the sum of squared errors of the standardised targets), among
         1e-3 to 1e3 (times the mean variance of the skip's window values with
         ``standardize=False``), which training keeps on the skip and the output weights;
-        None without a linear skip,
-        when no training sequence could be left out (one sequence: a warning says so), and
-        for a model loaded from a file written before pygru kept it (format version 4 and
-        older). With None the model trains with ``alpha`` alone.
+        None without a linear skip, when no training sequence could be left out (one
+        sequence: a warning says so), and for a model loaded from a file written before
+        pygru kept it (format version 4 and older). With None the model trains with
+        ``alpha`` alone.
 
     loss_curve_ : list of float
         Training loss (half the mean squared error, with the L2 penalty) of each epoch,

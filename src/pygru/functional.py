@@ -452,11 +452,11 @@ class _Workspace(threading.local):
         self.buffers = {}
 
     def array(self, name, shape, dtype):
-        size = math.prod(shape)
-        key = (name, np.dtype(dtype))
-        if size * key[1].itemsize > _RETAINED_WORKSPACE_BYTES:
+        size, dtype = math.prod(shape), np.dtype(dtype)
+        key = (name, dtype)
+        if size * dtype.itemsize > _RETAINED_WORKSPACE_BYTES:
             self.buffers.pop(key, None)
-            return _aligned_empty(size, key[1]).reshape(shape)
+            return _aligned_empty(size, dtype).reshape(shape)
         buffer = self.buffers.get(key)
         if buffer is None or buffer.size < size:
             buffer = self.buffers[key] = _aligned_empty(size, dtype)
