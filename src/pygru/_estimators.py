@@ -1772,10 +1772,11 @@ default="zeros"
         save with NumPy parameters and predict on the CPU where no GPU is available. On a
         machine with several GPUs a fitted model stays on the one it was fitted on: use it
         with that device current (``with cupy.cuda.Device(i):``; with another, a
-        ValueError names both), or move it with a pickle round trip made with the other
-        device current. Only the CPU is bit-for-bit reproducible. Small data sets such as
-        the bundled ones train faster on the CPU, since each minibatch is a few dozen small
-        GPU launches (GunPoint with the defaults: 7.7 s on an H200, 3.0 s on 16 CPU cores).
+        ValueError names both), or move it with a pickle round trip: the copy goes to the
+        device current when it is next used. Only the CPU is bit-for-bit reproducible.
+        Small data sets such as the bundled ones train faster on the CPU, since each
+        minibatch is a few dozen small GPU launches (GunPoint with the defaults: 7.7 s on an
+        H200, 3.0 s on 16 CPU cores).
 
     dtype : {"float32", "float64"}, np.float32 or np.float64, default="float32"
         Floating-point type of the parameters, the optimizer state and the computations;
@@ -2741,10 +2742,11 @@ default="zeros"
         save with NumPy parameters and predict on the CPU where no GPU is available. On a
         machine with several GPUs a fitted model stays on the one it was fitted on: use it
         with that device current (``with cupy.cuda.Device(i):``; with another, a
-        ValueError names both), or move it with a pickle round trip made with the other
-        device current. Only the CPU is bit-for-bit reproducible. Small data sets such as
-        the bundled ones train faster on the CPU, since each minibatch is a few dozen small
-        GPU launches (GunPoint with the defaults: 7.7 s on an H200, 3.0 s on 16 CPU cores).
+        ValueError names both), or move it with a pickle round trip: the copy goes to the
+        device current when it is next used. Only the CPU is bit-for-bit reproducible.
+        Small data sets such as the bundled ones train faster on the CPU, since each
+        minibatch is a few dozen small GPU launches (GunPoint with the defaults: 7.7 s on an
+        H200, 3.0 s on 16 CPU cores).
 
     dtype : {"float32", "float64"}, np.float32 or np.float64, default="float32"
         Floating-point type of the parameters, the optimizer state and the computations;
