@@ -275,3 +275,23 @@ def test_an_estimator_trained_on_the_emulated_gpu_matches_the_cpu(monkeypatch, w
         cupy.asnumpy(on_gpu.network_.params), on_cpu.network_.params, rtol=1e-9, atol=1e-12
     )
     np.testing.assert_allclose(on_gpu.predict_proba(X), on_cpu.predict_proba(X), rtol=1e-9)
+
+
+def test_a_model_stays_on_its_gpu_and_a_pickle_round_trip_moves_it(monkeypatch):
+    # As the device parameter documents: with another GPU current the backend's ValueError
+    # names both; a pickled copy goes to the device current when it is next used.
+    import pickle
+
+    cupy = fake_cupy.install_runtime(monkeypatch, fake_cupy.EmulatedGPU(device_count=2))
+    rng = np.random.default_rng(0)
+    X = [rng.standard_normal((length, 2)) for length in rng.integers(3, 8, 24)]
+    y = np.array([int(x[:, 0].sum() > 0) for x in X])
+    with cupy.cuda.Device(1):
+        model = GRUClassifier((3,), max_iter=1, random_state=0, device="cuda", dtype="float64")
+        expected = model.fit(X, y).predict_proba(X)
+    with pytest.raises(ValueError, match="is on GPU 1, but the current device is GPU 0"):
+        model.predict_proba(X)
+    moved = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(moved.predict_proba(X), expected)
+    assert moved.network_.params.device.id == 0
+    moved.partial_fit(X, y)
