@@ -379,7 +379,7 @@ def _strided_view(array):
     an array), else a contiguous copy: the kernels read elements as C floats."""
     if array.flags.aligned and all(stride % array.itemsize == 0 for stride in array.strides):
         return array
-    return np.require(array, requirements=["C", "A"])
+    return np.require(array, requirements=["C", "A", "E"])
 
 
 def _as_float_array(name, value, ndim=None, shape=None, dtype=None, check_finite=True):
@@ -397,7 +397,7 @@ def _as_float_array(name, value, ndim=None, shape=None, dtype=None, check_finite
     check_dtype_and_shape(name, array, ndim, shape, dtype)
     if check_finite and not np.isfinite(array).all():
         raise ValueError(f"{name} contains NaN or infinity")
-    return np.require(array, requirements=["C", "A"])  # the kernels read C floats
+    return np.require(array, requirements=["C", "A", "E"])  # the kernels read C floats
 
 
 # GNU OpenMP keeps the threads of a parallel region for the next one, and a fork() copies
