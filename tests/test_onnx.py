@@ -551,6 +551,26 @@ def test_skl2onnx_model_with_a_lengths_input(skl2onnx):
     np.testing.assert_allclose(variable, expected_output(estimator, X_nan), rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("opset", [13, None])  # None: skl2onnx's newest
+def test_skl2onnx_embedding_model_reads_each_row_up_to_its_last_token(skl2onnx, opset):
+    # Id 0 is padding, as predict reads it; the graph read every row as full length
+    # (probabilities off by up to 0.88 on movie reviews, silently).
+    from skl2onnx.common.data_types import Int64TensorType
+
+    estimator, ids, _, lengths = fitted("concat-pooling-embedding-bidirectional")
+    assert len(set(lengths)) > 2
+    onx = skl2onnx.to_onnx(
+        estimator,
+        initial_types=[("X", Int64TensorType([None, None]))],
+        options={id(estimator): {"zipmap": False}},
+        target_opset=opset,
+    )
+    session = ort.InferenceSession(onx.SerializeToString(), providers=["CPUExecutionProvider"])
+    label, probabilities = session.run(None, {"X": ids})
+    np.testing.assert_allclose(probabilities, estimator.predict_proba(ids), rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(label, estimator.predict(ids))
+
+
 def test_skl2onnx_linear_skip_model_of_full_length_sequences(skl2onnx):
     from skl2onnx.common.data_types import FloatTensorType
 

@@ -414,16 +414,23 @@ def _sequence_norm(graph, network, layer, values, valid, lengths):
 def _valid_steps(graph, values, lengths):
     """bool (batch, time, 1): True at each sequence's steps before its length, for per-step
     ``values`` (batch, time, ...)."""
-    n_steps = graph.add(
-        "Gather", [graph.add("Shape", [values]), graph.constant(np.array(1, np.int64))], axis=0
-    )
     positions = graph.add(
         "Range",
-        [graph.constant(np.array(0, np.int64)), n_steps, graph.constant(np.array(1, np.int64))],
+        [
+            graph.constant(np.array(0, np.int64)),
+            _n_steps(graph, values),
+            graph.constant(np.array(1, np.int64)),
+        ],
     )
     return graph.add(
         "Less", [_reshape(graph, positions, [1, -1, 1]), _reshape(graph, lengths, [-1, 1, 1])]
     )
+
+
+def _n_steps(graph, values):
+    """int64 scalar: the length of the time axis (1) of ``values``."""
+    shape = graph.add("Shape", [values])
+    return graph.add("Gather", [shape, graph.constant(np.array(1, np.int64))], axis=0)
 
 
 def _mean_over_time(graph, values, lengths):
@@ -518,7 +525,9 @@ def register_skl2onnx_converters():
     estimator reads: (batch, time, features), or (batch, time) for a univariate model, which
     lets 2-D scikit-learn transformers (e.g. ``StandardScaler``) come before it in a
     Pipeline. Every sequence fills all time steps unless the model has a second input, an
-    int64 tensor of lengths (batch,). Embedding models take int64 token ids. A classifier's
+    int64 tensor of lengths (batch,). Embedding models take int64 token ids (batch, time),
+    each row read up to its last non-zero id as ``predict`` reads it (0 is padding) unless
+    the lengths are given. A classifier's
     probabilities go through skl2onnx's ZipMap unless ``options={id(model): {"zipmap":
     False}}``. The graph needs ``target_opset`` 13 or newer.
 
@@ -609,6 +618,8 @@ def _skl2onnx_convert(scope, operator, container):
         x = graph.add("Reshape", [x, graph.constant(shape)])
     if len(operator.inputs) > 1:
         lengths = operator.inputs[1].full_name
+    elif estimator.network_.embedding_dim is not None:
+        lengths = _token_lengths(graph, x)
     else:
         lengths = _full_lengths(graph, x)
     estimator_nodes(
@@ -660,6 +671,18 @@ def _refuse_sequence_classifier(estimator):
             "Export it with pygru.to_onnx(estimator), whose outputs 'label' (batch, time) and "
             "'probabilities' (batch, time, n_classes) hold every step's class"
         )
+
+
+def _token_lengths(graph, ids):
+    """int64 (batch,): each row of token ids (batch, time) up to its last non-zero id, at
+    least 1, as ``predict`` and the torch module read them (0 is padding)."""
+    one, padding = graph.constant(np.array(1, np.int64)), graph.constant(np.array(0, np.int64))
+    positions = graph.add("Range", [one, graph.add("Add", [_n_steps(graph, ids), one]), one])
+    is_token = graph.add("Cast", [graph.add("Not", [graph.add("Equal", [ids, padding])])], to=7)
+    # the position of the last token is the largest of positions * is_token (ArgMax: the
+    # same node in every opset, where ReduceMax's axes move); a row of padding alone gives 1
+    last_token = graph.add("ArgMax", [graph.add("Mul", [is_token, positions])], axis=1, keepdims=0)
+    return graph.add("Add", [last_token, one])
 
 
 def _full_lengths(graph, x):
