@@ -777,6 +777,49 @@ def test_a_loss_that_explodes_without_becoming_inf_keeps_the_initial_weights(mak
     assert np.all(np.isfinite(model.predict(X) if is_regressor else model.predict_proba(X)))
 
 
+@pytest.mark.parametrize("linear_skip", ["auto", False], ids=["ridge start", "random start"])
+def test_early_stopping_keeps_the_start_when_no_epoch_beats_it(linear_skip):
+    # A learning rate far too large: every epoch's validation R2 is far below that of the
+    # weights training started from (the linear skip's ridge regression, or the random
+    # initial weights). Before, a fresh fit kept its best epoch however bad, with only the
+    # max_iter warning (validation R2 -1.7e4 where the ridge had 0.86 on sunspots).
+    X, y = window_regression(n=120)
+    settings = dict(
+        hidden_layer_sizes=(8,),
+        linear_skip=linear_skip,
+        early_stopping=True,
+        validation_split="last",
+        random_state=0,
+    )
+    start = GRURegressor(max_iter=1, learning_rate_init=1e-300, **settings).fit(X, y)
+    model = GRURegressor(max_iter=5, learning_rate_init=1e4, **settings)
+    with pytest.warns(ConvergenceWarning, match="No epoch's validation score beat") as record:
+        model.fit(X, y)
+    message = next(str(w.message) for w in record if "No epoch" in str(w.message))
+    number = r"(-?[0-9.]+(?:e[+-]?[0-9]+)?)"
+    best, before = (float(v) for v in re.findall(number + " (?:at best|before)", message))
+    assert best == pytest.approx(max(model.validation_scores_), rel=1e-3)
+    assert before == pytest.approx(model.best_validation_score_, rel=1e-3)
+    assert best < before
+    assert model.best_epoch_ == 0 and model.n_iter_ == 5
+    np.testing.assert_allclose(model.predict(X), start.predict(X), rtol=1e-5, atol=1e-6)
+
+
+def test_the_ridge_guard_counts_the_ridge_as_epoch_0_and_says_when_training_raised_the_loss():
+    # Without validation, a regressor that started as its linear skip's ridge regression
+    # ends on it when training did not lower the training loss; best_epoch_ said the last
+    # epoch (30), and nothing warned, where the correction had raised the loss 1e7-fold.
+    X, y = window_regression(n=120)
+    settings = dict(hidden_layer_sizes=(8,), random_state=0)
+    ridge = GRURegressor(max_iter=1, learning_rate_init=1e-300, **settings).fit(X, y)
+    model = GRURegressor(max_iter=5, learning_rate_init=1e3, **settings)
+    with pytest.warns(ConvergenceWarning, match="Training raised the training loss"):
+        model.fit(X, y)
+    assert model.best_epoch_ == 0 and model.n_iter_ == 5
+    assert not model.network_.views["head.weight"].any()
+    np.testing.assert_allclose(model.predict(X), ridge.predict(X), rtol=1e-5, atol=1e-6)
+
+
 def test_a_working_fit_never_falls_back_to_the_initial_weights():
     X, y = toy_sequences()
     with warnings.catch_warnings():

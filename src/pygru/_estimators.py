@@ -995,7 +995,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         best_epoch = self.best_epoch_
         from_initialisation = self.n_iter_ == 0
         if validation is not None:
-            self._start_validation(start_params, validation)
+            start_score = self._start_validation(start_params, validation)
         stopped_by = "max_iter"
         raised = None
         progress = _progress_bar(epochs, self.verbose)
@@ -1082,6 +1082,10 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         finally:
             progress.close()
         if validation is not None and self.validation_scores_:
+            if from_initialisation and not self.best_validation_score_ > start_score:
+                self._warn_no_epoch_beat_the_start(self.best_validation_score_, start_score)
+                best_params, best_epoch = start_params, 0
+                self.best_validation_score_ = start_score
             self.network_.params[...] = best_params
             self.best_epoch_ = best_epoch
         else:
@@ -1132,7 +1136,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         and ended without a validation score: keep the GRU's correction only if it pays for
         itself on the training data, lowering the objective by at least tol (what the
         stopping rule counts as an improvement). One that does not can still move the
-        forecasts a long way on inputs outside the training range."""
+        forecasts a long way on inputs outside the training range. Without it the model
+        holds the weights from before training (``best_epoch_`` 0), with a warning where
+        training raised the objective (a learning rate far too large)."""
         batch_size = self._batch_size(len(train))
         corrected = self.network_.params.copy()
         uncorrected = self._without_correction(corrected, linear_start)
@@ -1140,9 +1146,13 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             self._objective_of(params, X, lengths, targets, sample_weight, train, batch_size)
             for params in (corrected, uncorrected)
         )
-        self.network_.params[...] = (
-            uncorrected if corrected_objective > uncorrected_objective - self.tol else corrected
-        )
+        if not corrected_objective > uncorrected_objective - self.tol:
+            self.network_.params[...] = corrected
+            return
+        self.network_.params[...] = uncorrected
+        self.best_epoch_ = 0  # the weights from before training, as far as they count
+        if corrected_objective > uncorrected_objective:
+            self._warn_training_raised_the_loss(corrected_objective, uncorrected_objective)
 
     def _without_correction(self, params, linear_start):
         """``params`` with the GRU's correction switched off: the linear skip and the head
@@ -1157,14 +1167,18 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         return uncorrected
 
     def _start_validation(self, start_params, validation):
-        """Ready the record of a fit that validates: a list even where the last fit did not
-        validate, and for a warm fit, whose validation split is its own, the best score so
-        far is that of the weights it starts from on this split (scores from another split
-        must not decide which weights are kept)."""
+        """Ready the record of a fit that validates and return the validation score of the
+        weights it starts from, which training must beat for its weights to be kept: the
+        initial weights (for a regressor with a linear skip, its ridge regression) or, for
+        a warm fit, whose validation split is its own, the weights so far, whose score is
+        then the best so far (scores from another split must not decide which weights are
+        kept). A fresh fit's stopping rule still counts from its first epoch's score."""
         if self.validation_scores_ is None:
             self.validation_scores_ = []
+        start_score = self._validation_score_of(start_params, validation)
         if self.n_iter_:
-            self.best_validation_score_ = self._validation_score_of(start_params, validation)
+            self.best_validation_score_ = start_score
+        return start_score
 
     def _validation_score_of(self, params, validation):
         """The validation score of the model with weights ``params``; the network keeps its
@@ -1276,6 +1290,18 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             total += loss * len(batch_lengths)
             n_read += len(batch_lengths)
         return total / n_read
+
+    def _warn_no_epoch_beat_the_start(self, best_score, start_score):
+        best, start = _distinct_digits(best_score, start_score)
+        warnings.warn(
+            f"No epoch's validation score beat that of the weights training started from: "
+            f"{best} at best after {self.n_iter_} epochs, {start} before, so the model keeps "
+            "the weights it started from (best_epoch_=0). If the training loss grew, the "
+            f"optimization diverged: try a smaller learning_rate_init (now "
+            f"{self.learning_rate_init}) or clipnorm.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
 
     def _warn_training_raised_the_loss(self, trained_objective, initial_objective):
         unit = self._loss_unit()
@@ -2401,7 +2427,8 @@ class GRURegressor(RegressorMixin, BaseGRU):
     plus an L2 penalty, minimised with a stochastic solver ("adam", "sgd" or "rmsprop") in
     minibatches of sequences. Inputs and targets are standardised with training statistics
     (``standardize``, ``standardize_target``), so raw-scale data trains as well as scaled
-    data; predictions, scores and ``loss_curve_`` are on the scale of y.
+    data; predictions and scores are on the scale of y, and so is ``loss_curve_`` for one
+    target.
 
     For forecasting, build windows with :func:`pygru.datasets.make_windows` and validate
     on the *latest* data: ``early_stopping=True`` with ``validation_split="last"``, or a
@@ -2685,8 +2712,9 @@ default="zeros"
         Whether to train on targets scaled to zero mean and unit variance per target (over
         the training sequences, or over all their valid time steps for
         ``output="sequence"``; weighted by ``sample_weight``), stored as ``target_mean_``
-        and ``target_scale_``. Predictions are scaled back, so they, the score and
-        ``loss_curve_`` are on the scale of y. Without it, targets far from unit scale
+        and ``target_scale_``. Predictions are scaled back, so they and the score are on
+        the scale of y, and so is ``loss_curve_`` for one target (for several, see
+        ``loss_curve_``). Without it, targets far from unit scale
         (in the thousands, or around 0.01) train poorly or not at all. Targets are
         standardised from their float64 values before the cast to ``dtype``.
 
