@@ -179,6 +179,16 @@ def test_inverse_transform_round_trip():
         ["a", None],
     ]
     assert sequencer.inverse_transform(sequencer.transform([])) == []
+    # lists of different lengths, as the estimators take them (NumPy's inhomogeneous-shape
+    # error before), checked as arrays are
+    rows = [list(row[row > 0]) for row in ids]
+    assert sequencer.inverse_transform(rows) == sequencer.inverse_transform(ids)
+    assert sequencer.inverse_transform([rows[2], []]) == [["a", None], []]
+    size = sequencer.vocabulary_size_
+    with pytest.raises(ValueError, match=rf"\[0, {size}\)"):
+        sequencer.inverse_transform([rows[2], [size, 2]])
+    with pytest.raises(ValueError, match=r"X\[1\] has shape \(1, 1\)"):
+        sequencer.inverse_transform([[3], [[2]]])
 
 
 def test_inverse_transform_rejects_bad_ids():

@@ -19,7 +19,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from pygru._sequences import SequencesOut
+from pygru._sequences import SequencesOut, _is_list_of_sequences
 from pygru._sklearn_private import Interval, RealNotInt, StrOptions, _fit_context
 
 __all__ = ["OOV_ID", "PADDING_ID", "TokenSequencer"]
@@ -238,9 +238,10 @@ class TokenSequencer(SequencesOut, TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_documents, sequence_length)
+        X : array-like of shape (n_documents, sequence_length), or list of sequences
             Integer token ids as returned by ``transform``: each row is a sequence followed
-            by zero or more padding zeros.
+            by zero or more padding zeros. A list may hold sequences of different lengths,
+            as the estimators take them.
 
         Returns
         -------
@@ -248,6 +249,8 @@ class TokenSequencer(SequencesOut, TransformerMixin, BaseEstimator):
             The tokens of each row without its padding; an OOV id becomes None.
         """
         check_is_fitted(self)
+        if _is_list_of_sequences(X) and len(X) and all(np.ndim(row) for row in X):
+            X = _padded_with_zeros([np.asarray(row) for row in X])
         ids = check_array(X, dtype=None, ensure_min_samples=0)  # transform([]) round-trips
         if ids.dtype.kind not in "iu":
             raise ValueError(f"X must hold integer token ids; got dtype {ids.dtype}.")
@@ -369,3 +372,19 @@ class TokenSequencer(SequencesOut, TransformerMixin, BaseEstimator):
         tags.input_tags.two_d_array = False
         tags.transformer_tags.preserves_dtype = []
         return tags
+
+
+def _padded_with_zeros(rows):
+    """Rows of ids of different lengths as one array, each ended with the padding id 0."""
+    for index, row in enumerate(rows):
+        if row.ndim != 1:
+            raise ValueError(
+                f"X[{index}] has shape {row.shape}; each sequence of token ids must be 1-D"
+            )
+    ids = np.zeros(
+        (len(rows), max(len(row) for row in rows)),
+        dtype=np.result_type(*[row for row in rows if row.size] or [np.int64]),
+    )
+    for padded, row in zip(ids, rows):
+        padded[: len(row)] = row
+    return ids
