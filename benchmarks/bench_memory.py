@@ -59,13 +59,12 @@ def measure(n_samples):
 
 def measure_in_fresh_process(n_samples):
     """Run :func:`measure` in a new interpreter, so that no earlier fit raises the peak."""
-    output = subprocess.run(
-        [sys.executable, __file__, "--child", str(n_samples)],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return json.loads(output.splitlines()[-1])
+    child = subprocess.run(
+        [sys.executable, __file__, "--child", str(n_samples)], capture_output=True, text=True
+    )
+    if child.returncode:
+        sys.exit(f"measuring n={n_samples} failed in its process:\n{child.stderr}")
+    return json.loads(child.stdout.splitlines()[-1])
 
 
 def main():
@@ -73,6 +72,8 @@ def main():
     parser.add_argument("--sizes", type=int, nargs="+", default=[4000, 16000, 64000])
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if min(args.sizes) < 2:
+        parser.error(f"--sizes: each size must be at least 2 sequences, got {args.sizes}")
     if args.child is not None:
         print(json.dumps(measure(args.child)))
         return
