@@ -271,9 +271,25 @@ def add_run_options(parser, results):
     )
     parser.add_argument(
         "--output",
+        type=writable_file,
         help=f"report file (default {results}; a --quick run writes only to --output)",
     )
     parser.add_argument("--no-write", action="store_true", help="print only")
+
+
+def writable_file(text):
+    """An argparse type for --output: a file that can be written, tried before the run (a
+    run of minutes must not end in an error about its report's path)."""
+    existed = os.path.exists(text)
+    try:
+        os.makedirs(os.path.dirname(os.path.abspath(text)), exist_ok=True)
+        with open(text, "a", encoding="utf-8"):
+            pass
+    except OSError as error:
+        raise argparse.ArgumentTypeError(f"cannot write {text!r}: {error.strerror}") from None
+    if not existed:
+        os.remove(text)
+    return text
 
 
 def positive_int(text):

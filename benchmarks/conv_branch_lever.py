@@ -74,7 +74,7 @@ from pygru.datasets import UCR_DATASETS, load_ucr
 
 # The report's mean ± std is accuracy.py's, so that both tables read alike.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from accuracy import mean_std, publish, report_file  # noqa: E402
+from accuracy import mean_std, publish, report_file, writable_file  # noqa: E402
 
 RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 RESULTS = {
@@ -524,7 +524,9 @@ def main(argv=None):
         'or "auto": GRUClassifier\'s rule, max(10, ceil(500 / updates per epoch))',
     )
     parser.add_argument("--threads", type=int, default=1, help="torch/BLAS threads (default 1)")
-    parser.add_argument("--output", help="report file (default results/conv_branch_lever.md)")
+    parser.add_argument(
+        "--output", type=writable_file, help="report file (default results/conv_branch_lever.md)"
+    )
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args(argv)
     torch = require_torch()

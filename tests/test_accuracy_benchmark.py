@@ -100,6 +100,18 @@ def test_model_seeds_must_be_positive(bench, capsys):
     assert "--model-seeds must be at least 1, got 0" in capsys.readouterr().err
 
 
+def test_an_output_that_cannot_be_written_is_a_usage_error_before_the_run(bench, tmp_path, capsys):
+    # It was found at the end, after every fit, as a FileNotFoundError traceback.
+    blocked = tmp_path / "a file"
+    blocked.write_text("")
+    with pytest.raises(SystemExit):
+        bench.main(["--quick", "--datasets", "ItalyPowerDemand", "--output", f"{blocked}/x.md"])
+    assert "cannot write" in capsys.readouterr().err
+    fresh = tmp_path / "new folder" / "report.md"
+    assert bench.writable_file(str(fresh)) == str(fresh)
+    assert fresh.parent.is_dir() and not fresh.exists()  # tried, then left for the report
+
+
 def test_ts_dir_runs_the_sets_found_there(bench, tmp_path, capsys):
     rng = np.random.default_rng(0)
     labels = np.array(["a", "b"] * 6)
