@@ -1873,6 +1873,37 @@ def test_a_single_univariate_sequence_as_a_column_gets_a_warning_about_the_batch
         assert reg.predict(X[:1, :1]).shape == (1,)  # one one-step sequence: nothing to warn of
 
 
+def test_channels_first_input_as_aeon_and_sktime_lay_it_out_is_named():
+    # aeon's (n_cases, n_channels, n_timepoints) is the transpose of pygru's layout: a
+    # univariate set came in as one step of T features and trained without a word (GunPoint:
+    # 0.947 against 0.988), and unequal-length items (1, T_i) were said to differ in features.
+    rng = np.random.default_rng(0)
+    channels_first = rng.normal(size=(12, 1, 30))
+    y = np.arange(12) % 2
+    with pytest.warns(UserWarning, match=r"one time step of 30 features.*transpose\(0, 2, 1\)"):
+        small_classifier(max_iter=1).fit(channels_first, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        small_classifier(max_iter=1).fit(channels_first.transpose(0, 2, 1), y)
+        small_classifier(max_iter=1).fit(rng.normal(size=(12, 1, 1)), y)  # one feature
+    ragged = [rng.normal(size=(2, steps)) for steps in (30, 40)]
+    with pytest.raises(ValueError, match=r"X\[1\] has 40\. If each sequence is \(n_channels"):
+        small_classifier(max_iter=1).fit(ragged, [0, 1])
+    with pytest.raises(ValueError, match=r"has 2, X\[1\] has 3\.$"):  # only where it fits
+        small_classifier(max_iter=1).fit([np.ones((4, 2)), np.ones((5, 3))], [0, 1])
+
+
+def test_a_nested_dataframe_names_the_form_it_is_in():
+    pd = pytest.importorskip("pandas")
+    series = [pd.Series(np.arange(5.0)), pd.Series(np.arange(6.0))]
+    nested = pd.DataFrame({"dim_0": series, "dim_1": series})  # sktime's nested_univ
+    with pytest.raises(TypeError, match=r"nested DataFrame.*np\.column_stack\(row\)"):
+        small_classifier(max_iter=1).fit(nested, [0, 1])
+    rows = [np.column_stack(row) for row in nested.itertuples(index=False)]  # as it says
+    assert small_classifier(max_iter=1).fit(rows, [0, 1]).n_features_in_ == 2
+    assert small_classifier(max_iter=1).fit(nested["dim_0"], [0, 1]).n_features_in_ == 1
+
+
 # ------------------------------------------------------------- pooling over time
 
 POOLINGS = ["mean", "max", "attention", "concat"]

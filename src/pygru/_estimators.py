@@ -350,6 +350,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         padded, lengths = _sequences.to_padded(X, dtype=self.dtype, keep_precision=standardizes)
         if reset:
             self.n_features_in_ = padded.shape[2]
+            _sequences.warn_if_single_steps(lengths, self.n_features_in_)
         else:
             _sequences.check_n_features(X, padded, self.n_features_in_, type(self).__name__)
             _sequences.warn_if_one_univariate_sequence(X, self.n_features_in_)
@@ -2062,12 +2063,14 @@ default="zeros"
         Parameters
         ----------
         X : array-like of shape (n_samples, n_timesteps, n_features) or list of arrays
-            The sequences: a 3-D array; a 2-D array (n_samples, n_timesteps) of univariate
-            sequences; or a list of arrays of shape (n_timesteps_i, n_features) or
-            (n_timesteps_i,), whose lengths may differ. In an array, a shorter sequence
-            ends with time steps that are NaN in every feature (padding); any other NaN or
-            infinity is an error. With ``embedding_dim``, non-negative integer token ids,
-            a 2-D array or a list of 1-D sequences, each ending with zeros as padding.
+            The sequences: a 3-D array, time before features (aeon's and sktime's
+            (n_cases, n_channels, n_timepoints) is the transpose: ``X.transpose(0, 2, 1)``);
+            a 2-D array (n_samples, n_timesteps) of univariate sequences; or a list of
+            arrays of shape (n_timesteps_i, n_features) or (n_timesteps_i,), whose lengths
+            may differ. In an array, a shorter sequence ends with time steps that are NaN
+            in every feature (padding); any other NaN or infinity is an error. With
+            ``embedding_dim``, non-negative integer token ids, a 2-D array or a list of 1-D
+            sequences, each ending with zeros as padding.
 
         y : array-like of shape (n_samples,), or labels per time step
             Class label of each sequence; with ``output="sequence"``, a list of 1-D arrays
@@ -3075,12 +3078,14 @@ default="zeros"
         Parameters
         ----------
         X : array-like of shape (n_samples, n_timesteps, n_features) or list of arrays
-            The sequences: a 3-D array; a 2-D array (n_samples, n_timesteps) of univariate
-            sequences; or a list of arrays of shape (n_timesteps_i, n_features) or
-            (n_timesteps_i,), whose lengths may differ. In an array, a shorter sequence
-            ends with time steps that are NaN in every feature (padding); any other NaN or
-            infinity is an error. With ``embedding_dim``, non-negative integer token ids,
-            a 2-D array or a list of 1-D sequences, each ending with zeros as padding.
+            The sequences: a 3-D array, time before features (aeon's and sktime's
+            (n_cases, n_channels, n_timepoints) is the transpose: ``X.transpose(0, 2, 1)``);
+            a 2-D array (n_samples, n_timesteps) of univariate sequences; or a list of
+            arrays of shape (n_timesteps_i, n_features) or (n_timesteps_i,), whose lengths
+            may differ. In an array, a shorter sequence ends with time steps that are NaN
+            in every feature (padding); any other NaN or infinity is an error. With
+            ``embedding_dim``, non-negative integer token ids, a 2-D array or a list of 1-D
+            sequences, each ending with zeros as padding.
 
         y : array-like of shape (n_samples,) or (n_samples, n_targets), or per time step
             Real-valued targets. With ``output="last"``, one value or row per sequence.

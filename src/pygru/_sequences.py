@@ -242,6 +242,26 @@ def check_n_features(X, padded, n_features, owner):
         )
 
 
+# aeon's and sktime's 3-D layout is (n_cases, n_channels, n_timepoints), pygru's the transpose.
+_CHANNELS_FIRST_HINT = (
+    " If each sequence is (n_channels, n_timepoints), as in aeon's and sktime's layout, "
+    "transpose it: X.transpose(0, 2, 1) for an array, [x.T for x in X] for a list."
+)
+
+
+def warn_if_single_steps(lengths, n_features):
+    """Warn when every training sequence has one time step of several features: a GRU then
+    reads each as one vector, and the likelier cause is a channels-first array (aeon's
+    (n_cases, n_channels, n_timepoints) of a univariate series is (n, 1, T))."""
+    if n_features > 1 and lengths.max() == 1:
+        warnings.warn(
+            f"Every sequence of X has one time step of {n_features} features, so the GRU "
+            "reads each as a single vector." + _CHANNELS_FIRST_HINT,
+            UserWarning,
+            stacklevel=2,
+        )
+
+
 def warn_if_one_univariate_sequence(X, n_features):
     """Warn when X, a 2-D array of shape (n, 1) given to a univariate model, is read as n
     sequences of one time step each: more likely it is one sequence of n time steps without
@@ -603,6 +623,8 @@ def _pad_list(X, dtype, name, keep_precision=False):
             raise ValueError(
                 f"All sequences of {name} must have the same number of features: {name}[0] "
                 f"has {n_features}, {name}[{index}] has {sequence.shape[1]}."
+                + _CHANNELS_FIRST_HINT
+                * all(len(s) == len(sequences[0]) for s in sequences)
             )
     if keep_precision and _rounding_blurs(sequences, dtype):
         dtype = np.dtype(np.float64)
@@ -658,6 +680,13 @@ def _as_sequence(item, name):
     return sequence
 
 
+_NESTED_HINT = (
+    ". It holds a sequence in each cell, as sktime's nested DataFrame does: pass a list of "
+    "(n_timesteps, n_channels) arrays, e.g. [np.column_stack(row) for row in "
+    "X.itertuples(index=False)], or for one channel the column alone (a Series of sequences)."
+)
+
+
 def _as_real_array(value, name):
     """``value`` as an array of integers or floats, or a TypeError/ValueError that says why not."""
     try:
@@ -670,9 +699,10 @@ def _as_real_array(value, name):
         try:
             array = array.astype(np.float64)
         except (TypeError, ValueError) as exc:
+            nested = array.size > 0 and np.ndim(array.flat[0]) > 0
             raise TypeError(
                 f"{name} must hold real numbers, but its object-dtype values could not be "
-                f"converted: {exc}"
+                f"converted: {str(exc).rstrip('.')}" + (_NESTED_HINT if nested else "")
             ) from exc
     if array.dtype.kind == "c":
         raise ValueError(
