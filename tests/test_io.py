@@ -854,6 +854,41 @@ def test_broken_archives_are_refused(good_blob):
         assert_refused(blob, name)
 
 
+def with_sizes_claimed(members, name, claimed, compression):
+    """A zip of ``members`` whose central directory claims ``claimed`` bytes for ``name``,
+    compressed and uncompressed (the local header keeps the true sizes)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=compression) as archive:
+        for member, data in members.items():
+            archive.writestr(member, data)
+        archive.getinfo(name).file_size = claimed
+        if compression != zipfile.ZIP_STORED:
+            archive.getinfo(name).compress_size = claimed // 50
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("compression", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])
+def test_sizes_the_zip_directory_claims_are_not_allocated(good_blob, compression):
+    # A 3.8 KB file whose metadata and .npy header say 1e12 floats, and whose zip directory
+    # claims the bytes for them: load read the member with NumPy, which allocated 3.6 TiB
+    # first, and the MemoryError escaped. Sizes beyond the file are refused, and members are
+    # read in bounded chunks.
+    members = read_members(good_blob)
+    metadata = json.loads(members["metadata.json"])
+    n = 10**12
+    header = io.BytesIO()
+    np.lib.format.write_array_header_2_0(
+        header, {"descr": "<f4", "fortran_order": False, "shape": (n,)}
+    )
+    metadata["arrays"]["params"] = {"dtype": "<f4", "shape": [n], "sha256": "0" * 64}
+    members["metadata.json"] = json.dumps(metadata).encode()
+    members["params.npy"] = header.getvalue() + bytes(64)
+    for claimed in (4 * n + 128, 50 * len(good_blob)):  # beyond the file, and within it
+        blob = with_sizes_claimed(members, "params.npy", claimed, compression)
+        with pytest.raises(ValueError, match="params.npy|damaged|truncated"):
+            load(io.BytesIO(blob))
+
+
 def patched_central_directory(blob, member, offset, value):
     """``blob`` with 2 bytes of ``member``'s central directory record set to ``value``."""
     record = blob.index(b"PK\x01\x02", blob.index(b"PK\x01\x02"))

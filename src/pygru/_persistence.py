@@ -824,11 +824,15 @@ def _expect_keys(node, keys, where):
 
 def _read_metadata(archive):
     info = archive.getinfo(_METADATA)
-    _check_member_size(info)
+    _check_member_size(info, archive)
     if info.file_size > _MAX_METADATA_BYTES:
         raise _FormatError(f"{_METADATA} is {info.file_size} bytes, more than a model needs")
     try:
-        text = archive.read(_METADATA).decode("utf-8")
+        with archive.open(info) as member:
+            raw = _read_at_most(member, _MAX_METADATA_BYTES + 1)
+        if len(raw) > _MAX_METADATA_BYTES:
+            raise _FormatError(f"{_METADATA} is more than {_MAX_METADATA_BYTES} bytes")
+        text = raw.decode("utf-8")
         return json.loads(
             text,
             object_pairs_hook=_unique_keys,
@@ -861,7 +865,17 @@ def _finite_float(text):
     return value
 
 
-def _check_member_size(info):
+def _check_member_size(info, archive):
+    """Refuse a member whose declared sizes a reader could not trust: larger than the whole
+    file (compressed, or stored), or expanding more than ``_MAX_COMPRESSION_RATIO``-fold, so
+    that reading it, which zipfile stops at the declared size, stays bounded by the file."""
+    file_bytes = _archive_bytes(archive)
+    stored = info.compress_type == zipfile.ZIP_STORED
+    if info.compress_size > file_bytes or stored and info.file_size > file_bytes:
+        raise _FormatError(
+            f"member {info.filename} claims {max(info.compress_size, info.file_size)} bytes, "
+            f"more than the whole file ({file_bytes}): the archive is damaged"
+        )
     if (
         info.compress_type != zipfile.ZIP_STORED
         and info.file_size > _MAX_COMPRESSION_RATIO * max(info.compress_size, 1) + 4096
@@ -870,6 +884,31 @@ def _check_member_size(info):
             f"member {info.filename} expands {info.compress_size} bytes to "
             f"{info.file_size}: refusing a possible zip bomb"
         )
+
+
+def _archive_bytes(archive):
+    """The size of the open zip ``archive``'s file."""
+    position = archive.fp.tell()
+    size = archive.fp.seek(0, io.SEEK_END)
+    archive.fp.seek(position)
+    return size
+
+
+# Members are read in chunks of at most this many bytes: the sizes a zip archive declares
+# are the writer's word, and reading a declared 4 TB at once allocates it first.
+_READ_CHUNK_BYTES = 16 << 20
+
+
+def _read_at_most(member, size):
+    """Up to ``size`` bytes of the open zip ``member``, fewer where it ends sooner, without
+    allocating more than what is there (plus one chunk)."""
+    data = bytearray()
+    while len(data) < size:
+        chunk = member.read(min(size - len(data), _READ_CHUNK_BYTES))
+        if not chunk:
+            break
+        data += chunk
+    return data
 
 
 def _read_array(npz, key, description):
@@ -894,7 +933,7 @@ def _read_array(npz, key, description):
     ):
         raise _FormatError(f"arrays.{key}.dtype {description['dtype']!r} is not allowed for {key}")
     info = npz.zip.getinfo(key + ".npy")
-    _check_member_size(info)
+    _check_member_size(info, npz.zip)
     with npz.zip.open(info) as member:
         version = np.lib.format.read_magic(member)
         if version == (1, 0):
@@ -909,9 +948,10 @@ def _read_array(npz, key, description):
                 f"{key}.npy holds {stored_dtype} {stored_shape}, the metadata "
                 f"says {dtype} {tuple(shape)}"
             )
-        if math.prod(shape) * dtype.itemsize > info.file_size:
-            raise _FormatError(f"{key}.npy is truncated")
-    array = npz[key]
+        data = _read_at_most(member, math.prod(shape) * dtype.itemsize)
+    if len(data) < math.prod(shape) * dtype.itemsize:
+        raise _FormatError(f"{key}.npy is truncated")
+    array = np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran_order else "C")
     if fortran_order:
         array = np.ascontiguousarray(array)
     if hashlib.sha256(array.tobytes()).hexdigest() != description["sha256"]:
