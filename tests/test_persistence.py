@@ -251,6 +251,22 @@ def test_save_warns_of_settings_outside_the_parameters(series, tmp_path, fitted)
         save(pipe[-1], io.BytesIO())
 
 
+def test_a_pipeline_cache_folder_is_neither_saved_nor_loaded(series, good_blob, tmp_path):
+    # memory names a folder of the saving machine, and joblib's cache there holds pickles:
+    # a file that set it made fit read pickles from a folder the file chose.
+    X, y, _ = series
+    pipe = make_pipeline(StandardScaler(), GRUClassifier(**SMALL), memory=str(tmp_path))
+    with pytest.warns(UserWarning, match=r"memory=.* is saved as None"):
+        blob = saved_bytes(pipe)
+    assert load(io.BytesIO(blob)).memory is None
+    crafted = tampered(good_blob, at("root", "params", "memory", str(tmp_path / "cache")))
+    with pytest.warns(UserWarning, match=r"loaded as None"):
+        loaded = load(io.BytesIO(crafted))
+    assert loaded.memory is None
+    loaded.fit(X, y)
+    assert not (tmp_path / "cache").exists()
+
+
 def test_save_refuses_attributes_it_cannot_store(series):
     X, _, _ = series
     scaler = StandardScaler().fit(X)
@@ -611,6 +627,7 @@ def entry_paths(node, prefix=()):
             yield from entry_paths(value, prefix + (key,))
 
 
+@pytest.mark.filterwarnings("ignore:load.*memory=:UserWarning")  # a string memory: tested above
 def test_any_entry_replaced_by_a_value_of_another_type_is_a_value_error_or_a_model(
     good_text_blob, text_data
 ):

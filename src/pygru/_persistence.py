@@ -287,6 +287,15 @@ def _describe(obj, where, arrays, counter):
 def _describe_pipeline(pipeline, where, arrays, counter):
     params = pipeline.get_params(deep=False)
     steps = params.pop("steps")
+    if params.get("memory") is not None:
+        warnings.warn(
+            f"save: {where or 'the Pipeline'}'s memory={params['memory']!r} is saved as "
+            "None: a cache folder belongs to this machine (and joblib's cache holds "
+            "pickles); set it again after loading",
+            UserWarning,
+            stacklevel=4,
+        )
+        params["memory"] = None
     if not isinstance(steps, list):
         raise TypeError(
             f"cannot save {where or 'Pipeline'}: steps must be a list, got {type(steps).__name__}"
@@ -797,8 +806,19 @@ def _load_pipeline(node, where, source):
             step = _load_node(step, _step_where(where, name), source)
         loaded.append((name, step))
     _check_steps(loaded, where)
+    params = node["params"]
+    if isinstance(params, dict) and isinstance(params.get("memory"), str):
+        # A file must not choose where fit caches: joblib's cache is pickles, which fit
+        # would then load from a folder the file named.
+        warnings.warn(
+            f"load: {where or 'the pipeline'} had memory={params['memory']!r}, loaded as "
+            "None (a cache folder is not read from files); set it after loading if wanted",
+            UserWarning,
+            stacklevel=5,
+        )
+        params = {**params, "memory": None}
     try:
-        return _build_estimator(Pipeline, node["params"], steps=loaded)
+        return _build_estimator(Pipeline, params, steps=loaded)
     except ValueError as error:
         raise _FormatError(f"{where or 'the pipeline'}: {error}") from None
 
