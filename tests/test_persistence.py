@@ -513,6 +513,12 @@ IMPUTER, SCALER_STEP = ("root", "steps", 0, 1, "fitted"), ("root", "steps", 1, 1
         (None, {"1/scale_": np.array(["a"])}, "scale_ must be an array of shape (1,) and dtype"),
         (None, {"1/scale_": np.array([-1.0])}, "scale_ > 0"),
         (removed(*SCALER_STEP, "n_features_in_"), None, "missing: ['n_features_in_']"),
+        # per="feature" without its statistics loaded, and predict raised AttributeError
+        (
+            at("root", "steps", 1, 1, "arrays", {}),
+            dict.fromkeys(["1/mean_", "1/var_", "1/scale_"]),
+            "missing: ['mean_', 'scale_', 'var_']",
+        ),
     ],
 )
 def test_sequence_transformer_steps_are_checked_on_loading(
@@ -543,6 +549,12 @@ HOSTILE_VOCABULARY = {
 def test_hostile_vocabularies_are_refused(good_text_blob, edit):
     with pytest.raises(ValueError, match="step 'tokensequencer': fitted attribute vocabulary_"):
         load(io.BytesIO(tampered(good_text_blob, edit)))
+
+
+def test_a_max_len_other_than_the_parameter_is_refused(good_text_blob):
+    # max_len_ = 10**12 loaded, and predict then allocated rows of 10**12 ids.
+    with pytest.raises(ValueError, match=r"max_len_ must be max_len=20"):
+        load(io.BytesIO(tampered(good_text_blob, at(*VOCABULARY, "max_len_", 10**12))))
 
 
 def test_every_truncation_and_bit_flip_of_a_pipeline_file_is_refused(good_blob):

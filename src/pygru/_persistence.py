@@ -1041,7 +1041,7 @@ def _set_fitted_attributes(transformer, state, arrays, check):
                 f"{name!r} is not a fitted attribute of {type(transformer).__name__}"[:300]
             )
     if check is not None:
-        check(values)
+        check(values, transformer)
     for name, value in values.items():
         setattr(transformer, name, value)
 
@@ -1081,7 +1081,7 @@ def _expect(value, kind, where):
 # ------------------------------------------------------ fitted attributes of foreign classes
 
 
-def _check_standard_scaler(values):
+def _check_standard_scaler(values, transformer):
     n_features = _check_attribute_names(
         values, {"n_features_in_", "n_samples_seen_", "mean_", "var_", "scale_"}
     )
@@ -1095,7 +1095,7 @@ def _check_standard_scaler(values):
         raise ValueError(f"fitted attribute n_samples_seen_ must be a number, got {seen!r}"[:300])
 
 
-def _check_min_max_scaler(values):
+def _check_min_max_scaler(values, transformer):
     vectors = ("min_", "scale_", "data_min_", "data_max_", "data_range_")
     n_features = _check_attribute_names(values, {"n_features_in_", "n_samples_seen_", *vectors})
     for name in vectors:
@@ -1103,10 +1103,12 @@ def _check_min_max_scaler(values):
     read_count(values, "n_samples_seen_", minimum=1)
 
 
-def _check_token_sequencer(values):
+def _check_token_sequencer(values, transformer):
     _check_attribute_names(values, {"vocabulary_", "vocabulary_size_", "max_len_"}, optional=())
     size = read_count(values, "vocabulary_size_", minimum=2)
-    read_count(values, "max_len_", minimum=1)
+    max_len = read_count(values, "max_len_", minimum=1)
+    if transformer.max_len is not None and max_len != transformer.max_len:
+        raise ValueError(f"fitted attribute max_len_ must be max_len={transformer.max_len}")
     vocabulary = values["vocabulary_"]
     if (
         not isinstance(vocabulary, dict)
@@ -1121,9 +1123,8 @@ def _check_token_sequencer(values):
         )
 
 
-def _check_sequence_scaler(values):
-    statistics = {"mean_", "var_", "scale_"}  # per="feature" only
-    learnt = statistics if statistics & set(values) else set()
+def _check_sequence_scaler(values, transformer):
+    learnt = {"mean_", "var_", "scale_"} if transformer.per == "feature" else set()
     n_features = _check_attribute_names(values, {"n_features_in_"} | learnt)
     for name in sorted(learnt):
         _check_vector(values, name, "f", n_features)
@@ -1139,7 +1140,7 @@ def _check_sequence_scaler(values):
         )
 
 
-def _check_sequence_imputer(values):
+def _check_sequence_imputer(values, transformer):
     n_features = _check_attribute_names(values, {"n_features_in_", "statistics_"})
     _check_vector(values, "statistics_", "f", n_features)
     if not np.isfinite(values["statistics_"]).all():
