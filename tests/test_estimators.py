@@ -829,6 +829,63 @@ def test_a_working_fit_never_falls_back_to_the_initial_weights():
     assert clf.best_epoch_ == clf.n_iter_ == 30
 
 
+@pytest.mark.parametrize("schedule", ["exponential", "invscaling"])
+def test_a_warm_fit_continues_the_schedule_where_the_counts_left_it(schedule):
+    # Each warm fit's new optimizer started at learning_rate_init again: the rates of two
+    # fits of 3 epochs were 0.1, 0.05, 0.025, then 0.1 (not 0.0125), 0.00625, ...
+    X, y = toy_sequences()
+    runs = {}
+    for epochs in [(3, 3), (6,)]:
+        rates = []
+        model = small_classifier(
+            learning_rate=schedule,
+            learning_rate_init=0.1,
+            decay_rate=0.5,
+            n_iter_no_change=50,
+            warm_start=True,
+            callbacks=lambda estimator, record, rates=rates: rates.append(record["learning_rate"]),
+        )
+        for n in epochs:
+            model.set_params(max_iter=n).fit(X, y)
+        runs[epochs] = rates
+    np.testing.assert_allclose(runs[(3, 3)], runs[(6,)], rtol=1e-12)
+    assert runs[(6,)][3] < runs[(6,)][0]
+
+
+@pytest.mark.parametrize("name, bad", [("clipnorm", -1.0), ("clipvalue", -0.5), ("alpha", -50.0)])
+def test_partial_fit_checks_the_settings_every_call(name, bad):
+    # scikit-learn validates the parameters in fit and in an unfitted model's partial_fit;
+    # later partial_fit calls trained with a negative clipnorm (climbing the loss), and so on.
+    X, y = toy_sequences()
+    model = small_classifier().fit(X, y)
+    model.set_params(**{name: bad})
+    before = model.network_.params.copy()
+    with pytest.raises(ValueError, match=name):
+        model.partial_fit(X, y)
+    np.testing.assert_array_equal(model.network_.params, before)
+
+
+def test_a_first_partial_fit_batch_of_constant_targets_warns_of_the_scaling_it_fixes():
+    # One-sequence first batches fixed target_scale_ = 1 around its value: R2 -0.80 after
+    # 11 epochs where a first batch of 5 gave 0.38, silently.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20, 6, 2))
+    y = 10 * X[:, :, 0].sum(axis=1) + 50
+    with pytest.warns(UserWarning, match="first batch fixes the target scaling"):
+        small_regressor(linear_skip=False).partial_fit(X[:1], y[:1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        small_regressor(linear_skip=False).partial_fit(X[:5], y[:5])
+
+
+def test_a_larger_token_id_in_a_later_partial_fit_says_how_the_embedding_is_sized():
+    ids = np.array([[2, 3, 0], [4, 5, 6], [7, 8, 9]])
+    model = small_classifier(embedding_dim=2)
+    model.partial_fit(ids[:2], [0, 1], classes=[0, 1])
+    with pytest.raises(ValueError, match="let the first batch hold the vocabulary's largest id"):
+        model.partial_fit(ids[2:], [1])
+
+
 def test_keyboard_interrupt_leaves_the_last_completed_epoch():
     X, y = toy_sequences()
     snapshots = []

@@ -340,8 +340,11 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 raise ValueError(
                     f"X contains token id {ids.max()}, but the model was fitted "
                     f"with ids 0..{self.vocabulary_size_ - 1}: its embedding has no row "
-                    "for a larger id. Map tokens the training data did not hold to an id "
-                    "it did, such as the out-of-vocabulary id 1 of pygru.text.TokenSequencer."
+                    "for a larger id (fit, or partial_fit's first call, sizes it by the "
+                    "largest id it sees: with partial_fit, let the first batch hold the "
+                    "vocabulary's largest id). Map tokens the training data did not hold to "
+                    "an id it did, such as the out-of-vocabulary id 1 of "
+                    "pygru.text.TokenSequencer."
                 )
             return ids, lengths
         # Standardised in float64 where dtype would round X's values: an offset far larger
@@ -512,6 +515,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             tol=self.tol,
             n_iter_no_change=patience,
         )
+        schedule.resume(self.n_iter_, self.t_)  # a warm fit goes on where the counts left it
         options = {
             "sgd": dict(momentum=self.momentum, nesterov=self.nesterovs_momentum),
             "adam": dict(beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon),
@@ -532,6 +536,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         for early stopping, None to hold out ``validation_fraction`` of X."""
         # A refused call (bad input or settings) leaves a fitted model as it was.
         with self._unchanged_if_refused():
+            if incremental:  # scikit-learn checks them in fit, and in partial_fit only once
+                self._validate_params()
             hidden_layer_sizes = self._check_settings()
             device_module(self.device)  # a device that is not there is refused here
             if y is None:
@@ -565,6 +571,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 if self.embedding_dim is None:
                     self._fit_input_transform(padded[fitted], lengths[fitted], weight)
                 self._fit_target_transform(targets[fitted], lengths[fitted], weight)
+                if incremental:
+                    self._warn_of_scaling_from_constant_targets(targets, lengths)
             targets = self._training_targets(targets)
             X, lengths = self._network_input(X, padded, lengths)
             if first_call:
@@ -723,6 +731,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
     def _training_targets(self, targets):
         """The targets the loss reads: as prepared, or standardised by the regressor."""
         return targets
+
+    def _warn_of_scaling_from_constant_targets(self, targets, lengths):
+        """After the first ``partial_fit`` call fixed the target scaling (the regressor's)."""
 
     def _sample_weight(self, sample_weight, targets):
         return sample_weight
@@ -1575,6 +1586,9 @@ default="constant"
         - "exponential": epoch k (counting from 0) runs at
           ``learning_rate_init * decay_rate ** k``.
 
+        A warm fit goes on with "invscaling" and "exponential" where ``t_`` and ``n_iter_``
+        left them (``MLPClassifier`` starts again at ``learning_rate_init``).
+
     learning_rate_init : float, default=3e-3
         The initial learning rate, > 0. (:class:`GRURegressor` defaults to 1e-3.)
 
@@ -1655,8 +1669,9 @@ default="constant"
     alpha : float, default=1e-4
         Strength of the L2 penalty on all weights (input, recurrent, embedding and output
         weights, not the biases): ``alpha / 2 * ||W||^2``, divided by the minibatch's total
-        sample weight (its number of sequences without ``sample_weight``), is added to its
-        loss, as in ``MLPClassifier``.
+        sample weight (its number of sequences without ``sample_weight`` and
+        ``class_weight``, which count as sample weights here too), is added to its loss, as
+        in ``MLPClassifier``.
 
     dropout : float, default=0.0
         Fraction of each GRU layer's input features set to zero while training, in [0, 1),
@@ -2529,6 +2544,9 @@ default="constant"
         - "exponential": epoch k (counting from 0) runs at
           ``learning_rate_init * decay_rate ** k``.
 
+        A warm fit goes on with "invscaling" and "exponential" where ``t_`` and ``n_iter_``
+        left them (``MLPClassifier`` starts again at ``learning_rate_init``).
+
     learning_rate_init : float, default=1e-3
         The initial learning rate, > 0. (:class:`GRUClassifier` defaults to 3e-3, which
         overfitted small forecasting sets.)
@@ -2602,7 +2620,9 @@ default="constant"
         Tolerance for the optimisation. When the training loss (with ``early_stopping``,
         the validation score) fails to improve by at least ``tol`` for
         ``n_iter_no_change`` consecutive epochs, ``fit`` stops, unless
-        ``learning_rate="adaptive"``, which lowers the learning rate instead.
+        ``learning_rate="adaptive"``, which lowers the learning rate instead. With
+        ``standardize_target``, the loss compared is that of the standardised targets (the
+        one minimised), so ``tol`` does not depend on the scale of y.
 
     alpha : float, default=1e-2
         Strength of the L2 penalty on all weights (input, recurrent, embedding, linear skip
@@ -3205,6 +3225,25 @@ default="zeros"
         self.target_mean_, self.target_scale_ = _sequences.feature_statistics(
             targets, lengths, sample_weight, name="y"
         )
+
+    def _warn_of_scaling_from_constant_targets(self, targets, lengths):
+        """Warn where the first ``partial_fit`` batch fixed a target's scaling from one value
+        (a single sequence, say): the scale is then 1 and the mean that value for every
+        later batch, which may lie far from both."""
+        if not hasattr(self, "target_mean_"):
+            return
+        if targets.ndim == 2:  # one row per sequence
+            targets, lengths = targets[:, None, :], np.ones_like(lengths)
+        valid = targets[_sequences.valid_steps(lengths, targets.shape[1])]
+        if np.any(np.ptp(valid, axis=0) == 0):
+            warnings.warn(
+                "partial_fit's first batch fixes the target scaling (standardize_target) for "
+                "every later batch, and its targets are constant, so they are scaled by 1 "
+                "around that value. Give the first call a batch that spans the targets, or "
+                "set standardize_target=False and scale y yourself.",
+                UserWarning,
+                stacklevel=5,
+            )
 
     def _training_targets(self, targets):
         if not hasattr(self, "target_mean_"):

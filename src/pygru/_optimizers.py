@@ -140,6 +140,11 @@ class ConstantSchedule:
         """Set ``learning_rate`` for the next epoch and return whether to stop."""
         return False
 
+    def resume(self, epoch, n_samples_seen):
+        """Set the rate of a run that continues a model trained for ``epoch`` epochs on
+        ``n_samples_seen`` samples (a warm fit's new optimizer), where the rate follows from
+        those counts; a rate that follows the losses starts again."""
+
 
 class InvScalingSchedule(ConstantSchedule):
     """``learning_rate_init / (n_samples_seen + 1) ** power_t``, as scikit-learn's MLP.
@@ -161,6 +166,9 @@ class InvScalingSchedule(ConstantSchedule):
         self.learning_rate = float(self.learning_rate_init) / (n_samples_seen + 1) ** self.power_t
         return False
 
+    def resume(self, epoch, n_samples_seen):
+        self._update(epoch, None, n_samples_seen)
+
 
 class ExponentialSchedule(ConstantSchedule):
     """``learning_rate_init * decay_rate ** epoch``: epoch ``k`` (from 0) runs at ``init * d**k``.
@@ -181,6 +189,9 @@ class ExponentialSchedule(ConstantSchedule):
     def _update(self, epoch, loss, n_samples_seen):
         self.learning_rate = float(self.learning_rate_init) * self.decay_rate**epoch
         return False
+
+    def resume(self, epoch, n_samples_seen):
+        self._update(epoch, None, n_samples_seen)
 
 
 class AdaptiveSchedule(ConstantSchedule):
