@@ -1620,8 +1620,11 @@ def test_one_training_sequence_cannot_choose_the_skips_penalty_and_holds_none():
     series = 10 + 3 * np.sin(2 * np.pi * np.arange(260.0) / 25)
     windows, targets = make_windows(series, 25)
     stream = GRURegressor(hidden_layer_sizes=(8,), random_state=0)
-    with pytest.warns(UserWarning, match="needs more than one training sequence"):
+    with pytest.warns(UserWarning) as warned:  # one window: also a constant target
         stream.partial_fit(windows[:1], targets[:1])
+    messages = " | ".join(str(warning.message) for warning in warned)
+    assert "needs more than one training sequence" in messages
+    assert "first batch fixes the target scaling" in messages
     assert stream.linear_skip_alpha_ is None and stream._stronger_penalties(4) == {}
     for i in range(1, 200):
         stream.partial_fit(windows[i : i + 1], targets[i : i + 1])
