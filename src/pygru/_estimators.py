@@ -572,7 +572,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                     self._fit_input_transform(padded[fitted], lengths[fitted], weight)
                 self._fit_target_transform(targets[fitted], lengths[fitted], weight)
                 if incremental:
-                    self._warn_of_scaling_from_constant_targets(targets, lengths)
+                    self._warn_of_scaling_from_constant_targets(targets[fitted], lengths[fitted])
             targets = self._training_targets(targets)
             X, lengths = self._network_input(X, padded, lengths)
             if first_call:
@@ -3220,8 +3220,7 @@ default="zeros"
                 delattr(self, attribute)
         if not self.standardize_target:
             return
-        if targets.ndim == 2:  # one row per sequence: a sequence of one step
-            targets, lengths = targets[:, None, :], np.ones_like(lengths)
+        targets, lengths = _as_target_steps(targets, lengths)
         self.target_mean_, self.target_scale_ = _sequences.feature_statistics(
             targets, lengths, sample_weight, name="y"
         )
@@ -3232,8 +3231,7 @@ default="zeros"
         later batch, which may lie far from both."""
         if not hasattr(self, "target_mean_"):
             return
-        if targets.ndim == 2:  # one row per sequence
-            targets, lengths = targets[:, None, :], np.ones_like(lengths)
+        targets, lengths = _as_target_steps(targets, lengths)
         valid = targets[_sequences.valid_steps(lengths, targets.shape[1])]
         if np.any(np.ptp(valid, axis=0) == 0):
             warnings.warn(
@@ -3561,6 +3559,14 @@ def _per_step(sample_weight, valid, xp=np):
     if sample_weight is None:
         return None
     return xp.broadcast_to(sample_weight[:, None], valid.shape)[valid]
+
+
+def _as_target_steps(targets, lengths):
+    """Prepared targets as (n, T, k) steps and their lengths: one row per sequence (n, k) is
+    a sequence of one step."""
+    if targets.ndim == 2:
+        return targets[:, None, :], np.ones_like(lengths)
+    return targets, lengths
 
 
 def _mean_feature_variance(window, sample_weight):

@@ -968,8 +968,9 @@ def _read_array(npz, key, description):
                 f"{key}.npy holds {stored_dtype} {stored_shape}, the metadata "
                 f"says {dtype} {tuple(shape)}"
             )
-        data = _read_at_most(member, math.prod(shape) * dtype.itemsize)
-    if len(data) < math.prod(shape) * dtype.itemsize:
+        n_bytes = math.prod(shape) * dtype.itemsize
+        data = _read_at_most(member, n_bytes)
+    if len(data) < n_bytes:
         raise _FormatError(f"{key}.npy is truncated")
     array = np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran_order else "C")
     if fortran_order:
