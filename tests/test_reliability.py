@@ -173,6 +173,19 @@ _HASWELL_CHECKS = (
     os.environ.get("OPENBLAS_CORETYPE") == "Haswell",
     reason="this run already uses OpenBLAS's Haswell kernels",
 )
+def run_python(arguments, environment, cwd, timeout):
+    """This Python run with ``arguments`` in ``cwd`` under ``environment``, its output
+    captured as text."""
+    return subprocess.run(
+        [sys.executable, *arguments],
+        env=environment,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def test_bit_identity_holds_where_openblas_runs_its_haswell_kernels(tmp_path):
     # OpenBLAS's Haswell (AVX2) GEMM rounds a row differently depending on the call's row
     # count; forcing it is safe on every x86-64 CPU with AVX2. The bit-identity tests of the
@@ -183,23 +196,19 @@ def test_bit_identity_holds_where_openblas_runs_its_haswell_kernels(tmp_path):
         pytest.skip("OpenBLAS's Haswell kernels need AVX2")
     tests = os.path.dirname(os.path.abspath(__file__))
     environment = {**os.environ, "OPENBLAS_CORETYPE": "Haswell"}
-    probe = subprocess.run(
+    probe = run_python(
         [
-            sys.executable,
             "-c",
             "import numpy, scipy.linalg, threadpoolctl; print(sorted({i.get('architecture') "
             "for i in threadpoolctl.threadpool_info() if i['user_api'] == 'blas'}))",
         ],
-        env=environment,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
+        environment,
+        tmp_path,
         timeout=120,
     )
     assert probe.stdout.strip() == "['Haswell']", (probe.stdout, probe.stderr, threadpool_info())
-    result = subprocess.run(
+    result = run_python(
         [
-            sys.executable,
             "-m",
             "pytest",
             "-q",
@@ -213,10 +222,8 @@ def test_bit_identity_holds_where_openblas_runs_its_haswell_kernels(tmp_path):
             "-k",
             _HASWELL_CHECKS,
         ],
-        env=environment,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
+        environment,
+        tmp_path,
         timeout=1200,
     )
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
@@ -245,14 +252,7 @@ def test_a_fit_does_not_depend_on_which_kernels_openblas_picks(tmp_path):
     for coretype in (None, "Prescott"):
         environment = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
         environment.update({"OPENBLAS_CORETYPE": coretype} if coretype else {})
-        result = subprocess.run(
-            [sys.executable, "-c", _FIT_DIGESTS],
-            env=environment,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        result = run_python(["-c", _FIT_DIGESTS], environment, tmp_path, timeout=300)
         assert result.returncode == 0, result.stderr[-2000:]
         digests.append(result.stdout.split())
     assert len(digests[0]) == 2 and digests[1] == digests[0]
@@ -334,14 +334,7 @@ def test_concurrent_kernel_calls_leave_the_blas_thread_count_alone(tmp_path):
         **os.environ,
         "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]),
     }
-    result = subprocess.run(
-        [sys.executable, "-c", _CONCURRENT_FIRST_CALLS],
-        cwd=tmp_path,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_python(["-c", _CONCURRENT_FIRST_CALLS], environment, tmp_path, timeout=300)
     assert result.returncode == 0, result.stderr
     threads = json.loads(result.stdout)
     assert threads["after"] == threads["before"]
