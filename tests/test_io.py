@@ -228,6 +228,33 @@ def test_saving_to_a_symbolic_link_replaces_the_file_it_points_to(tmp_path):
     assert sorted(p.name for p in (tmp_path / "models").iterdir()) == ["v1.npz"]
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="names descriptors by /proc")
+def test_a_save_reaches_the_disk_before_it_replaces_the_old_file(tmp_path, monkeypatch):
+    # Without fsync before the rename, a power cut can leave the new name on an empty file
+    # (the rename reached the disk, the data did not): the old model lost, the new one too.
+    path = tmp_path / "model.npz"
+    path.write_bytes(b"the model saved before")
+    clf, X = fitted_classifier()
+    events, real_fsync, real_replace = [], os.fsync, os.replace
+
+    def fsync(handle):
+        events.append(("fsync", os.path.realpath(f"/proc/self/fd/{handle}")))
+        real_fsync(handle)
+
+    def replace(source, destination):
+        events.append(("replace", os.fspath(destination)))
+        real_replace(source, destination)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    save(clf, path)
+    assert [event for event, _ in events] == ["fsync", "replace", "fsync"]
+    synced_file, _, synced_folder = (name for _, name in events)
+    assert os.path.dirname(synced_file) == str(tmp_path) and synced_file != str(path)
+    assert synced_folder == str(tmp_path)
+    assert_same_model(load(path), clf, X)
+
+
 @pytest.mark.parametrize("existing", [None, b"the model saved before"])
 def test_a_failed_save_leaves_no_partial_file_and_keeps_the_old_one(
     tmp_path, monkeypatch, existing

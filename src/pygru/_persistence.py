@@ -154,9 +154,9 @@ def save(obj, path):
         transformers, scikit-learn's ``StandardScaler`` and ``MinMaxScaler``, and
         ``"passthrough"``; these may also be saved on their own.
     path : str, bytes, os.PathLike or writable binary file object
-        Where to write. A path is written atomically (to a temporary file that then replaces
-        ``path``, with the mode of the file it replaces, else the umask's); no suffix is
-        added.
+        Where to write. A path is written atomically (to a temporary file that is synced to
+        the disk and then replaces ``path``, with the mode of the file it replaces, else the
+        umask's); no suffix is added.
 
     Raises
     ------
@@ -492,7 +492,9 @@ def _describe_array(array):
 
 def _write_atomically(path, document, arrays):
     """Write to a new file beside ``path``, then rename it over ``path``: a failure never
-    leaves a half-written file or loses the one that was there. The file gets the mode
+    leaves a half-written file or loses the one that was there. The new file's bytes reach
+    the disk (``fsync``) before the rename, and the rename itself after it, so that a power
+    cut leaves the old file or the new one, never an empty one. The file gets the mode
     that ``open(path, "wb")`` would give it (that of the file it replaces, else the
     umask's), not mkstemp's private 0600. A symbolic link is written through: the file it
     points to is replaced, and the link stays."""
@@ -506,10 +508,28 @@ def _write_atomically(path, document, arrays):
             os.chmod(temporary, stat.S_IMODE(os.stat(path).st_mode))
         with os.fdopen(handle, "wb") as file:
             _write_zip(file, document, arrays)
+            file.flush()
+            os.fsync(file.fileno())
         os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)
         raise
+    _sync_directory(directory)
+
+
+def _sync_directory(directory):
+    """Make a rename in ``directory`` durable (POSIX); where a folder cannot be opened for
+    that (Windows) or synced (some network file systems), the rename stands as it is."""
+    try:
+        handle = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass
+    finally:
+        os.close(handle)
 
 
 def _check_writable_path(path, directory):
