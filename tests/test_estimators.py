@@ -976,6 +976,130 @@ def test_a_callback_that_raises_leaves_the_model_a_stop_would(early_stopping):
     np.testing.assert_array_equal(failed.network_.params, stopped.network_.params)
 
 
+def test_a_regressor_whose_callback_raises_ends_as_a_stop_would_under_its_guard():
+    # The linear skip's guard (a correction must pay for itself) ran after a stop or Ctrl-C
+    # but not before a callback's error went on, which left a correction a stop drops.
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((32, 12, 2))
+    y = X[:, :, 0].sum(1) + 0.3 * np.tanh(X[:, -1, 1])
+
+    def fail_in_the_third_epoch(estimator, record):
+        if record["epoch"] == 3:
+            raise RuntimeError("disk full")
+
+    stopped = small_regressor(max_iter=3).fit(X, y)
+    failed = small_regressor(max_iter=10, callbacks=fail_in_the_third_epoch)
+    with pytest.raises(RuntimeError, match="disk full"):
+        failed.fit(X, y)
+    assert stopped.best_epoch_ == 0  # the guard dropped this correction
+    assert failed.n_iter_ == 3 and failed.best_epoch_ == 0
+    np.testing.assert_array_equal(failed.network_.params, stopped.network_.params)
+
+
+class _InterruptingWeights:
+    """Sample weights whose conversion to an array is where Ctrl-C lands."""
+
+    def __len__(self):
+        return 60
+
+    def __array__(self, *args, **kwargs):
+        raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("make", [small_classifier, small_regressor])
+def test_ctrl_c_while_a_refit_reads_its_data_leaves_the_model_as_it_was(make):
+    # The model used to keep its old weights with the new call's classes_ and input
+    # statistics: predictions in the new labels from the old network, silently.
+    X, labels = toy_sequences()
+    y = labels if make is small_classifier else (labels == "up") * 1.0
+    model = make(max_iter=2).fit(X, y)
+    before = model.__dict__.copy()
+    params, predictions = model.network_.params.copy(), model.predict(X)
+    new_y = np.where(labels == "up", 1, 0) if make is small_classifier else 1e3 * y
+    shifted = [5.0 + 3.0 * sequence for sequence in X]
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(shifted, new_y, sample_weight=_InterruptingWeights())
+    assert model.__dict__.keys() == before.keys()
+    assert all(model.__dict__[name] is value for name, value in before.items())
+    np.testing.assert_array_equal(model.network_.params, params)
+    np.testing.assert_array_equal(model.predict(X), predictions)
+
+
+def test_ctrl_c_in_the_ridge_fit_of_a_refit_leaves_the_regressor_as_it_was(monkeypatch):
+    X, labels = toy_sequences()
+    y = (labels == "up") * 1.0
+    model = small_regressor(max_iter=2).fit(X, y)
+    predictions = model.predict(X)
+
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(model, "_fit_linear_skip", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(X, 10 * y)
+    assert model.n_iter_ == 2
+    np.testing.assert_array_equal(model.predict(X), predictions)
+
+
+@pytest.mark.parametrize("interrupted_call", [1, 2, 4])
+def test_ctrl_c_while_validating_counts_only_epochs_with_a_score(monkeypatch, interrupted_call):
+    # Call 1 scores the start, call k + 1 epoch k. An epoch used to count (n_iter_,
+    # loss_curve_) before its score existed: the two curves no longer lined up, and with
+    # no score at all the unvalidated epoch's weights were kept.
+    X, y = toy_sequences()
+    settings = dict(early_stopping=True, n_iter_no_change=100, ema_momentum=None)
+    model = small_classifier(max_iter=6, **settings)
+    scored, score = [], model._validation_score
+
+    def score_then_interrupt(*args):
+        scored.append(model.network_.params.copy())
+        if len(scored) == interrupted_call:
+            raise KeyboardInterrupt
+        return score(*args)
+
+    monkeypatch.setattr(model, "_validation_score", score_then_interrupt)
+    completed = max(interrupted_call - 2, 0)
+    with pytest.warns(UserWarning, match=f"fit interrupted after {completed} epochs"):
+        model.fit(X, y)
+    assert model.n_iter_ == len(model.loss_curve_) == len(model.validation_scores_) == completed
+    if completed:
+        reference = small_classifier(max_iter=completed, **settings)
+        with pytest.warns(ConvergenceWarning):
+            reference.fit(X, y)
+        np.testing.assert_array_equal(model.validation_scores_, reference.validation_scores_)
+        np.testing.assert_array_equal(model.network_.params, reference.network_.params)
+        assert model.best_epoch_ == reference.best_epoch_
+    else:  # the weights it started from, scored first
+        np.testing.assert_array_equal(model.network_.params, scored[0])
+        assert model.best_epoch_ == 0
+    assert model.predict(X).shape == (len(X),)
+
+
+@pytest.mark.parametrize("make", [small_classifier, small_regressor])
+def test_ctrl_c_while_choosing_the_weights_to_keep_keeps_the_last_epoch(make, monkeypatch):
+    # After the last epoch the classifier compares the averaged and the last step's weights
+    # and the regressor its correction with its ridge start, on the training objective. A
+    # Ctrl-C there escaped as an exception (with the network holding whichever candidate
+    # was scored last) instead of stopping with the warning.
+    X, labels = toy_sequences()
+    y = labels if make is small_classifier else (labels == "up") * 1.0
+    # ema_momentum: the classifier's default is 0.99, the regressor's None (only its guard).
+    model = make(max_iter=3, ema_momentum=0.9 if make is small_classifier else None)
+    candidates = []
+
+    def interrupted(params, *args):
+        candidates.append(params.copy())
+        model.network_.params[...] = params
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(model, "_objective_of", interrupted)
+    with pytest.warns(UserWarning, match="interrupted after 3 epochs, while choosing"):
+        model.fit(X, y)
+    assert len(candidates) == 1 and model.n_iter_ == model.best_epoch_ == 3
+    np.testing.assert_array_equal(model.network_.params, candidates[0])
+    assert len(model.predict(X)) == len(X)
+
+
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_early_stopping_switched_on_between_warm_fits_validates_the_second():
     # The first fit kept no validation scores; the second validates on its own split, its

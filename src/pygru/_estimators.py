@@ -534,8 +534,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
     ):
         """Train on (X, y); ``validation_data`` is the user's (X_val, y_val, sample_weight_val)
         for early stopping, None to hold out ``validation_fraction`` of X."""
-        # A refused call (bad input or settings) leaves a fitted model as it was.
-        with self._unchanged_if_refused():
+        # A call refused (bad input or settings) or interrupted before its first epoch leaves
+        # a fitted model as it was.
+        with self._unchanged_unless_training_starts():
             if incremental:  # scikit-learn checks them in fit, and in partial_fit only once
                 self._validate_params()
             hidden_layer_sizes = self._check_settings()
@@ -586,41 +587,45 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                     "sample_weight is zero for every sequence left for training after the "
                     "validation split: nothing to learn from"
                 )
-        xp = self._use_device(training=True)
-        self._train_own_params()
-        linear_start = None
-        if first_call and self.network_.linear_steps:
-            self._fit_linear_skip(X, lengths, targets, sample_weight, train)
-            if not incremental:
-                linear_start = self.network_.params.copy()
-        patience = self._patience(len(train))
-        if first_call or not incremental or not hasattr(self, "_optimizer"):
-            self._optimizer = self._make_optimizer(patience)
-        epochs = 1 if incremental else self.max_iter
-        # The data crosses to the device once (with the validation rows, which cost less
-        # than a host copy of the training rows); lengths stay on the host.
-        X, targets = xp.asarray(X), xp.asarray(targets)
-        average = None
-        if self.ema_momentum is not None and not incremental:
-            average = WeightAverage(self.network_.params, self.ema_momentum)
-        self._train(
+            xp = self._use_device(training=True)
+            self._train_own_params()
+            linear_start = None
+            if first_call and self.network_.linear_steps:
+                self._fit_linear_skip(X, lengths, targets, sample_weight, train)
+                if not incremental:
+                    linear_start = self.network_.params.copy()
+            patience = self._patience(len(train))
+            if first_call or not incremental or not hasattr(self, "_optimizer"):
+                self._optimizer = self._make_optimizer(patience)
+            epochs = 1 if incremental else self.max_iter
+            # The data crosses to the device once (with the validation rows, which cost less
+            # than a host copy of the training rows); lengths stay on the host.
+            X, targets = xp.asarray(X), xp.asarray(targets)
+            average = None
+            if self.ema_momentum is not None and not incremental:
+                average = WeightAverage(self.network_.params, self.ema_momentum)
+        raised = self._train(
             X, lengths, targets, sample_weight, train, epochs, validation, patience, average
         )
         if linear_start is not None and not self.validation_scores_:
             self._keep_correction_only_if_it_pays(
                 X, lengths, targets, sample_weight, train, linear_start
             )
+        if raised is not None:
+            raise raised
         return self
 
     @contextlib.contextmanager
-    def _unchanged_if_refused(self):
-        """Undo the attributes a block set if it raises: a fit call refused while checking
-        and preparing its data must not leave a fitted model half overwritten (its
-        ``classes_`` from the refused labels, say)."""
+    def _unchanged_unless_training_starts(self):
+        """Undo the attributes a block set if it raises or is interrupted (Ctrl-C): a fit
+        call refused while checking and preparing its data must not leave a fitted model
+        half overwritten (its ``classes_`` from the refused labels, say). The block may
+        move the network to the device in place; ``_use_device`` then moves what the
+        restored attributes hold there too."""
         attributes = self.__dict__.copy()
         try:
             yield
-        except Exception:
+        except BaseException:
             self.__dict__.clear()
             self.__dict__.update(attributes)
             raise
@@ -751,11 +756,13 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             return self.network_.xp
         if xp is not self.network_.xp:
             self.network_.move_to(xp)
-            self._weight_mask = (
-                xp.asarray(self._weight_mask) if xp is not np else to_host(self._weight_mask)
-            )
             if hasattr(self, "_optimizer"):
                 self._optimizer.move_to(self.network_.params)
+        # Also where the network was already there: a fit interrupted after moving it in
+        # place restores the mask the model had before.
+        self._weight_mask = (
+            xp.asarray(self._weight_mask) if xp is not np else to_host(self._weight_mask)
+        )
         return xp
 
     def _train_own_params(self):
@@ -993,7 +1000,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         self, X, lengths, targets, sample_weight, train, epochs, validation, patience, average
     ):
         """Run up to ``epochs`` epochs over the sequences ``train`` (indices into X). With
-        ``average`` (a WeightAverage), the model after each epoch is the averaged weights."""
+        ``average`` (a WeightAverage), the model after each epoch is the averaged weights.
+        Returns the error a callback or an epoch raised (for the caller to raise once the
+        model is final), else None."""
         batch_size = self._batch_size(len(train))
         updates_per_epoch = -(-len(train) // batch_size)
         self._extra_penalties = {
@@ -1005,13 +1014,14 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         start_params = self.network_.params.copy()
         best_params = last_good_params = last_step_params = start_params
         best_epoch = self.best_epoch_
-        from_initialisation = self.n_iter_ == 0
-        if validation is not None:
-            start_score = self._start_validation(start_params, validation)
+        epochs_before = self.n_iter_
+        from_initialisation = epochs_before == 0
         stopped_by = "max_iter"
         raised = None
         progress = _progress_bar(epochs, self.verbose)
         try:
+            if validation is not None:
+                start_score = self._start_validation(start_params, validation)
             for _ in range(epochs):
                 start = time.perf_counter()
                 objective = self._run_epoch(
@@ -1031,24 +1041,29 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                     )
                     stopped_by = "divergence"
                     break
-                last_good_params = (
+                epoch_params = (
                     self.network_.params if average is None else average.average
                 ).copy()
+                step_params = self.network_.params.copy() if average is not None else None
+                score = None
+                if validation is not None:
+                    score = self._validation_score_of(epoch_params, validation)
+                # The epoch counts from here, with its loss and its validation score alike.
+                last_good_params = epoch_params
                 if average is not None:
-                    last_step_params = self.network_.params.copy()
+                    last_step_params = step_params
                 self.n_iter_ += 1
                 self.t_ += len(train)
                 self.loss_curve_.append(loss)
+                if validation is not None:
+                    self.validation_scores_.append(score)
                 record = {
                     "epoch": self.n_iter_,
                     "loss": loss,
-                    "validation_score": None,
+                    "validation_score": score,
                     "learning_rate": self._optimizer.learning_rate,
                 }
                 if validation is not None:
-                    score = self._validation_score_of(last_good_params, validation)
-                    self.validation_scores_.append(score)
-                    record["validation_score"] = score
                     self._update_no_improvement(-score, -self.best_validation_score_)
                     if score > self.best_validation_score_:
                         self.best_validation_score_ = score
@@ -1093,7 +1108,10 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             stopped_by = "interrupt"
         finally:
             progress.close()
-        if validation is not None and self.validation_scores_:
+        if self.n_iter_ == epochs_before:
+            # Stopped before an epoch of this call was complete: the weights it started from.
+            self.network_.params[...] = start_params
+        elif validation is not None:
             if from_initialisation and not self.best_validation_score_ > start_score:
                 self._warn_no_epoch_beat_the_start(self.best_validation_score_, start_score)
                 best_params, best_epoch = start_params, 0
@@ -1117,14 +1135,12 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             )
             if checks_start:
                 candidates.append(start_params)
-            kept = 0
+            kept, objectives = 0, None
             if len(candidates) > 1:
-                objectives = [
-                    self._objective_of(
-                        params, X, lengths, targets, sample_weight, train, batch_size
-                    )
-                    for params in candidates
-                ]
+                objectives = self._objectives_unless_interrupted(
+                    candidates, X, lengths, targets, sample_weight, train, batch_size
+                )
+            if objectives is not None:
                 kept = int(np.argmin(objectives))  # the first of equals: trained weights first
             self.network_.params[...] = candidates[kept]
             self.best_epoch_ = self.n_iter_
@@ -1132,7 +1148,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 self.best_epoch_ = 0
                 self._warn_training_raised_the_loss(min(objectives[:-1]), objectives[-1])
         if raised is not None:
-            raise raised
+            return raised
         if stopped_by == "max_iter" and epochs > 1:
             warnings.warn(
                 f"Stochastic optimizer: maximum iterations ({self.max_iter}) "
@@ -1140,6 +1156,27 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 ConvergenceWarning,
                 stacklevel=2,
             )
+        return None
+
+    def _objectives_unless_interrupted(
+        self, candidates, X, lengths, targets, sample_weight, train, batch_size
+    ):
+        """The training objective of each weight vector in ``candidates``, or None (with
+        the interruption's warning) if Ctrl-C stops their comparison: the fit then keeps
+        the first candidate, the weights of the last completed epoch."""
+        try:
+            return [
+                self._objective_of(params, X, lengths, targets, sample_weight, train, batch_size)
+                for params in candidates
+            ]
+        except KeyboardInterrupt:
+            warnings.warn(
+                f"fit interrupted after {self.n_iter_} epochs, while choosing the weights to "
+                "keep; the model keeps the weights of the last completed epoch",
+                UserWarning,
+                stacklevel=3,
+            )
+            return None
 
     def _keep_correction_only_if_it_pays(
         self, X, lengths, targets, sample_weight, train, linear_start
@@ -1154,10 +1191,13 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         batch_size = self._batch_size(len(train))
         corrected = self.network_.params.copy()
         uncorrected = self._without_correction(corrected, linear_start)
-        corrected_objective, uncorrected_objective = (
-            self._objective_of(params, X, lengths, targets, sample_weight, train, batch_size)
-            for params in (corrected, uncorrected)
+        objectives = self._objectives_unless_interrupted(
+            [corrected, uncorrected], X, lengths, targets, sample_weight, train, batch_size
         )
+        if objectives is None:
+            self.network_.params[...] = corrected
+            return
+        corrected_objective, uncorrected_objective = objectives
         if not corrected_objective > uncorrected_objective - self.tol:
             self.network_.params[...] = corrected
             return
