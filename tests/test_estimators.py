@@ -410,8 +410,8 @@ def test_a_minibatch_whose_weights_are_all_zero_is_left_out(make):
     settings = dict(shuffle=False, batch_size=16, n_iter_no_change=100, dtype="float64")
     if make is small_regressor:
         y = np.array([x.sum() for x in X])
-        # The linear skip reads as many steps as the longest sequence, zero weight or
-        # not, and its penalty is spread over the minibatches of an epoch, skipped or not.
+        # The linear skip's penalty is spread over the minibatches of an epoch, skipped
+        # or not.
         settings["linear_skip"] = False
     weights = np.r_[np.zeros(16), np.ones(24)]
     weighted = make(**settings).fit(X, y, sample_weight=weights)
@@ -427,6 +427,28 @@ def test_a_minibatch_whose_weights_are_all_zero_is_left_out(make):
         make(early_stopping=True, validation_split="last").fit(
             X, y, sample_weight=np.r_[np.zeros(36), np.ones(4)]
         )
+
+
+@pytest.mark.parametrize("make", [small_classifier, small_regressor])
+def test_a_long_sequence_of_weight_zero_does_not_size_the_model(make):
+    # The patch size and the linear skip's window came from the longest sequence, weight 0
+    # or not: one long sequence left out by its weight patched every other one (probabilities
+    # off those of the fit without it by up to 0.23).
+    rng = np.random.default_rng(0)
+    X = [rng.standard_normal((40, 1)) for _ in range(20)] + [rng.standard_normal((300, 1))]
+    y = np.array([x[-5:, 0].sum() for x in X])
+    settings = dict(batch_size=1000, max_iter=10, dtype="float64")
+    if make is small_classifier:
+        y = (y > 0).astype(int)
+        settings.update(window_warp=None, ema_momentum=None)
+    weights = np.r_[np.ones(20), 0.0]
+    weighted = make(**settings).fit(X, y, sample_weight=weights)
+    left_out = make(**settings).fit(X[:-1], y[:-1])
+    assert weighted.patch_size_ == left_out.patch_size_ == 1
+    assert weighted.network_.linear_steps == left_out.network_.linear_steps
+    np.testing.assert_allclose(
+        weighted.network_.params, left_out.network_.params, rtol=1e-10, atol=1e-12
+    )
 
 
 def test_warm_start_continues_from_the_current_weights():

@@ -391,7 +391,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             self.input_mean_, self.input_scale_ = _sequences.feature_statistics(
                 padded, lengths, sample_weight
             )
-        self.patch_size_ = self._resolve_patch_size(int(lengths.max()))
+        self.patch_size_ = self._resolve_patch_size(_longest_counted(lengths, sample_weight))
 
     def _output_mode(self):
         """ "last" (one prediction per sequence) or "sequence" (one per time step); the
@@ -426,15 +426,16 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         regressor's ``linear_skip``)."""
         return False
 
-    def _linear_steps(self, lengths):
-        """How many final steps (after patching) the linear skip reads: all of the longest
-        training sequence's, at most ``MAX_LINEAR_STEPS`` and, of steps of many values,
-        at most ``MAX_LINEAR_VALUES`` values (but one step); 0 without the skip."""
+    def _linear_steps(self, longest):
+        """How many final steps (after patching) the linear skip reads: all ``longest``, the
+        steps of the longest training sequence, at most ``MAX_LINEAR_STEPS`` and, of steps
+        of many values, at most ``MAX_LINEAR_VALUES`` values (but one step); 0 without the
+        skip."""
         if not self._uses_linear_skip():
             return 0
         step_values = self.n_features_in_ * self.patch_size_
         widest = max(1, MAX_LINEAR_VALUES // step_values)
-        return min(int(lengths.max()), MAX_LINEAR_STEPS, widest)
+        return min(longest, MAX_LINEAR_STEPS, widest)
 
     def _initialize(self, hidden_layer_sizes, rng, linear_steps=0):
         n_inputs = (
@@ -578,7 +579,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             X, lengths = self._network_input(X, padded, lengths)
             if first_call:
                 self._rng = _make_rng(self.random_state)
-                self._initialize(hidden_layer_sizes, self._rng, self._linear_steps(lengths))
+                longest = _longest_counted(lengths[fitted], weight)
+                self._initialize(hidden_layer_sizes, self._rng, self._linear_steps(longest))
             train, validation = self._split_validation(
                 X, lengths, targets, sample_weight, validation_data, n_held_out, incremental
             )
@@ -2139,7 +2141,9 @@ default="zeros"
             penalty: weights that average 1 keep the data's own weight, while weights
             normalised to sum to 1 make all of it weigh as one sequence. The fitted model
             equals one fitted on copies only with one full batch (and without
-            ``window_warp``): minibatches and warps are drawn per sequence.
+            ``window_warp``): minibatches and warps are drawn per sequence. A weight of 0
+            leaves a sequence out, except that with ``embedding_dim`` its token ids still
+            size the vocabulary (so that the model takes every id it was given).
 
         X_val : array-like or list of arrays, default=None
             Validation sequences for ``early_stopping``, in any form X takes, used instead
@@ -3161,7 +3165,9 @@ default="zeros"
             penalty: weights that average 1 keep the data's own weight, while weights
             normalised to sum to 1 make all of it weigh as one sequence. The fitted model
             equals one fitted on copies only with one full batch (and without
-            ``window_warp``): minibatches and warps are drawn per sequence.
+            ``window_warp``): minibatches and warps are drawn per sequence. A weight of 0
+            leaves a sequence out, except that with ``embedding_dim`` its token ids still
+            size the vocabulary (so that the model takes every id it was given).
 
         X_val : array-like or list of arrays, default=None
             Validation sequences for ``early_stopping``, in any form X takes, used instead
@@ -3502,6 +3508,15 @@ def _read_linear_skip_alpha(state, linear_steps):
     if not (np.isfinite(alpha) and alpha > 0):
         raise ValueError(f"linear_skip_alpha_ must be a positive number, got {alpha!r}")
     return alpha
+
+
+def _longest_counted(lengths, sample_weight):
+    """The longest of the sequences training counts, those of positive weight (a weight of
+    0 acts as leaving a sequence out); of all, where none has one (such a fit is refused
+    further on, by name)."""
+    if sample_weight is not None and np.any(sample_weight > 0):
+        lengths = lengths[sample_weight > 0]
+    return int(lengths.max())
 
 
 def _distinct_digits(a, b):
