@@ -13,7 +13,7 @@ from sklearn.base import clone
 from sklearn.datasets import make_blobs
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import Ridge
-from sklearn.metrics import log_loss
+from sklearn.metrics import get_scorer, log_loss, r2_score
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
@@ -449,6 +449,25 @@ def test_a_long_sequence_of_weight_zero_does_not_size_the_model(make):
     np.testing.assert_allclose(
         weighted.network_.params, left_out.network_.params, rtol=1e-10, atol=1e-12
     )
+
+
+def test_string_scorers_measure_per_step_outputs_as_the_docstrings_say():
+    # The docstrings of output="sequence" used to say that these scorers fail; on a 2-D y
+    # they return another measure, which a grid search would silently select on.
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((24, 6, 2))
+    labels, targets = (X[:, :, 0] > 0).astype(int), X[:, :, 0].cumsum(axis=1)
+    clf = small_classifier(output="sequence").fit(X, labels)
+    right = clf.predict(X) == labels
+    assert get_scorer("accuracy")(clf, X, labels) == right.all(axis=1).mean()
+    assert clf.score(X, labels) == right.mean() != right.all(axis=1).mean()
+    reg = small_regressor(output="sequence").fit(X, targets)
+    assert get_scorer("r2")(reg, X, targets) == r2_score(targets, reg.predict(X))
+    assert reg.score(X, targets) == r2_score(targets.ravel(), reg.predict(X).ravel())
+    ragged = [sequence[: rng.integers(3, 7)] for sequence in X]
+    ragged_labels = [(sequence[:, 0] > 0).astype(int) for sequence in ragged]
+    with pytest.raises(ValueError):
+        get_scorer("accuracy")(clf, ragged, ragged_labels)
 
 
 def test_warm_start_continues_from_the_current_weights():

@@ -1542,8 +1542,10 @@ class GRUClassifier(ClassifierMixin, BaseGRU):
         refused (weigh sequences with ``sample_weight``); the loss, the score and the
         validation score are over all valid time steps. scikit-learn's string scorers
         (``scoring="accuracy"`` in ``cross_val_score`` or ``GridSearchCV``) expect one label
-        per sample and fail on per-step labels: leave ``scoring=None``, which uses
-        :meth:`score`, or pass a scorer that reads each sequence's steps.
+        per sample and measure something else: a 2-D y is read as multilabel (the share of
+        sequences with every step right), and ragged lists are refused (a NaN score in a
+        search). Leave ``scoring=None``, which uses :meth:`score`, or pass a scorer that
+        reads each sequence's steps.
 
     bidirectional : bool, default=True
         If True, each GRU layer reads every sequence forwards and, with its own weights,
@@ -2511,8 +2513,10 @@ class GRURegressor(RegressorMixin, BaseGRU):
         n_targets) whose shorter sequences end with NaN, or a list of arrays of shape
         (n_timesteps_i,) or (n_timesteps_i, n_targets), matching the lengths of X. The
         score is R² over all valid time steps; scikit-learn's string scorers (``"r2"`` in
-        ``cross_val_score`` or ``GridSearchCV``) expect one row per sample and fail on
-        per-step targets: leave ``scoring=None``, which uses :meth:`score`.
+        ``cross_val_score`` or ``GridSearchCV``) expect one row per sample and measure
+        something else: a 2-D y is read as one output per step (R² averaged over the
+        steps), and ragged lists are refused (a NaN score in a search). Leave
+        ``scoring=None``, which uses :meth:`score`.
 
     bidirectional : bool, default=False
         If True, each GRU layer reads every sequence forwards and, with its own weights,
