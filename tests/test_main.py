@@ -61,3 +61,35 @@ def test_version_and_help_read_as_plain_text(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
     assert "``" not in capsys.readouterr().out  # no reStructuredText markup
+
+
+def test_help_gives_the_defaults_and_the_examples(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = " ".join(capsys.readouterr().out.split())  # as wrapped for any terminal width
+    assert "(default: ItalyPowerDemand)" in out and "(default: 300)" in out
+    assert "--seed SEED" in out and "(default: 0)" in out
+    assert "python -m pygru --dataset ArrowHead --no-bidirectional" in out
+
+
+def test_ctrl_c_scores_the_last_epoch_and_exits_as_interrupted(capsys, monkeypatch):
+    # The estimator keeps the last completed epoch on Ctrl-C; the command used to print its
+    # score as if the run had completed and exit 0, so a script could not tell.
+    import functools
+    import signal
+
+    import pygru.__main__
+
+    def ctrl_c_in_the_third_epoch(estimator, record):
+        if record["epoch"] == 2:
+            signal.raise_signal(signal.SIGINT)
+
+    classifier = functools.partial(pygru.GRUClassifier, callbacks=ctrl_c_in_the_third_epoch)
+    monkeypatch.setattr(pygru.__main__, "GRUClassifier", classifier)
+    with pytest.warns(UserWarning, match="fit interrupted after 2 epochs"):
+        status = main(["--epochs", "5", "--hidden", "4"])
+    assert status == 130
+    assert "for 2 epochs (interrupted) in" in capsys.readouterr().out
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert main(["--epochs", "1", "--hidden", "4"]) == 0
+    assert "for 1 epoch in" in capsys.readouterr().out

@@ -9,6 +9,10 @@ longest training series); everything else is GRUClassifier's defaults.
 """
 
 import argparse
+import contextlib
+import signal
+import sys
+import threading
 import time
 import warnings
 
@@ -38,29 +42,73 @@ def _patch_size(text):
     return int(text)
 
 
-def main(argv=None):
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """The examples as written, and each option's default."""
+
+
+# What a shell reports for a program stopped by Ctrl-C (128 + SIGINT).
+INTERRUPTED = 130
+
+
+def _parser():
+    examples = __doc__.split("\n\n")[1]
     parser = argparse.ArgumentParser(
         prog="python -m pygru",
         description="Train a GRUClassifier on a bundled UCR/UEA data set, print the score.",
+        epilog="examples:\n" + examples,
+        formatter_class=_HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"pygru {__version__}")
-    parser.add_argument("--dataset", default="ItalyPowerDemand", choices=sorted(UCR_DATASETS))
+    parser.add_argument(
+        "--dataset",
+        default="ItalyPowerDemand",
+        choices=sorted(UCR_DATASETS),
+        help="the bundled data set, trained on its training split and scored on its test split",
+    )
     parser.add_argument("--hidden", type=_positive_int, default=64, help="GRU hidden units")
     parser.add_argument("--epochs", type=_positive_int, default=300, help="maximum epochs")
     parser.add_argument(
         "--patch-size",
         default="auto",
         type=_patch_size,
-        help='time steps per GRU step: a positive int, or "auto" (the default)',
+        help='time steps per GRU step: a positive int, or "auto"',
     )
     parser.add_argument(
         "--bidirectional",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="read each sequence in both directions (the default) or forwards only",
+        help="read each sequence in both directions, or forwards only",
     )
-    parser.add_argument("--seed", type=_seed, default=0)
-    args = parser.parse_args(argv)
+    parser.add_argument(
+        "--seed", type=_seed, default=0, help="random_state: the same seed, the same model"
+    )
+    return parser
+
+
+@contextlib.contextmanager
+def _noting_ctrl_c(interrupted):
+    """Let Ctrl-C interrupt as usual (the estimator then keeps its last completed epoch),
+    and note that it came: ``interrupted`` (a list) gets an entry. Signal handlers can only
+    be set from the main thread; elsewhere nothing is noted."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def note_and_interrupt(signum, frame):
+        interrupted.append(signum)
+        signal.default_int_handler(signum, frame)
+
+    previous = signal.signal(signal.SIGINT, note_and_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def main(argv=None):
+    """Run the command; returns its exit status: 0, or 130 after Ctrl-C (the model of the
+    last completed epoch is still scored)."""
+    args = _parser().parse_args(argv)
 
     data = load_ucr(args.dataset)
     clf = GRUClassifier(
@@ -71,18 +119,21 @@ def main(argv=None):
         random_state=args.seed,
     )
     start = time.perf_counter()
-    with warnings.catch_warnings():
+    interrupted = []
+    with warnings.catch_warnings(), _noting_ctrl_c(interrupted):
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf.fit(data.X_train, data.y_train)
     elapsed = time.perf_counter() - start
     accuracy = clf.score(data.X_test, data.y_test)
     kind = "bidirectional GRU" if args.bidirectional else "GRU"
+    epochs = f"{clf.n_iter_} epoch{'' if clf.n_iter_ == 1 else 's'}"
     print(
         f"{data.name}: {kind}({args.hidden}) trained on {len(data.y_train)} sequences for "
-        f"{clf.n_iter_} epochs in {elapsed:.1f} s; test accuracy on {len(data.y_test)} "
-        f"sequences: {accuracy:.3f}"
+        f"{epochs}{' (interrupted)' if interrupted else ''} in {elapsed:.1f} s; test "
+        f"accuracy on {len(data.y_test)} sequences: {accuracy:.3f}"
     )
+    return INTERRUPTED if interrupted else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
