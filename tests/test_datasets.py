@@ -1,8 +1,11 @@
 """Tests of pygru.datasets: bundled data against published metadata, .ts parser, windows."""
 
+import bz2
 import gzip
 import hashlib
 import io
+import lzma
+import zipfile
 from collections import Counter
 from importlib import resources
 
@@ -245,6 +248,46 @@ def test_read_ts_gzip_and_file_objects(tmp_path):
         read_ts(None)
 
 
+@pytest.mark.parametrize("newline", ["\r\n", "\r"])
+def test_read_ts_takes_every_line_ending_open_takes(tmp_path, newline):
+    # A path read the bytes and split them at "\n" only: a file with bare CR line endings
+    # (classic Mac OS) was one long line, refused as "no @data line", while the same file
+    # opened in text mode read fine.
+    text = HEADER + "@classLabel true a b\n@data\n1,2,3:a\n3,?,1:b\n"
+    path = tmp_path / "toy.ts"
+    path.write_bytes(text.replace("\n", newline).encode())
+    X, y, _ = read_ts(path)
+    expected_X, expected_y, _ = parse_ts(text.splitlines())
+    np.testing.assert_array_equal(X, expected_X)
+    np.testing.assert_array_equal(y, expected_y)
+    with open(path) as handle:
+        np.testing.assert_array_equal(read_ts(handle)[0], expected_X)
+
+
+@pytest.mark.parametrize(
+    "compress, kind",
+    [
+        (lambda data: _zipped(data), "a zip archive"),
+        (bz2.compress, "a bzip2-compressed file"),
+        (lzma.compress, "an xz-compressed file"),
+    ],
+)
+def test_read_ts_names_an_archive_rather_than_calling_it_bad_text(tmp_path, compress, kind):
+    # The archive distributes its data sets as zip files; passing one said "not UTF-8 text"
+    # with a codec's detail.
+    path = tmp_path / "toy.ts"
+    path.write_bytes(compress((HEADER + "@data\n1,2,3\n").encode()))
+    with pytest.raises(ValueError, match=f"toy.ts: {kind}, not a text file; extract the file"):
+        read_ts(path)
+
+
+def _zipped(data):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("toy.ts", data)
+    return buffer.getvalue()
+
+
 # HEADER + one label line + @data: the first data line is line 7
 LABELLED = HEADER + "@classLabel true a b\n@data\n"
 TARGETS = HEADER + "@targetLabel true\n@data\n"
@@ -270,7 +313,9 @@ TWO_DIMS = "@dimensions 2\n@classLabel true a\n@data\n"  # data from line 4
         ("@univariate true\n@dimensions 3\n@data\n1\n", r"@univariate true but @dimensions 3"),
         (LABELLED + "1,2,3:a\n1,2,3:c\n", r"line 8: class label 'c' is not among"),
         (LABELLED + "1,2,x:a\n", r"line 7: 'x' is not a number"),
-        (LABELLED + "1,,3:a\n", r"line 7: '' is not a number"),
+        (LABELLED + "1,,3:a\n", r"line 7: an empty value \(a doubled or trailing comma\?\)"),
+        (LABELLED + "1,2,3,:a\n", r"line 7: an empty value"),
+        (LABELLED + "1?,2,3:a\n", r"line 7: '1\?' is not a number"),
         (LABELLED + ":a\n", r"line 7: empty dimension"),
         (LABELLED + "1,2,3\n", r"line 7: expected values followed by ':label'"),
         (LABELLED + "1,2,3:a\n1,2,3:4,5,6:a\n", r"line 8: found 2 dimension\(s\), expected 1"),

@@ -105,7 +105,8 @@ def read_ts(file):
         raise TypeError(
             f"file must be a path or an open file, got {type(file).__name__}: {file!r}"
         )
-    return parse_ts(io.StringIO(decode_text(raw, source)), source=source)
+    # Universal newlines, as open() reads text: CRLF and a bare CR end lines too.
+    return parse_ts(io.StringIO(decode_text(raw, source), newline=None), source=source)
 
 
 def parse_ts(lines, source="<string>"):
@@ -255,12 +256,14 @@ def _parse_values(field, where):
     field = field.strip()
     if not field:
         raise ValueError(f"{where}: empty dimension")
-    values = field.replace("?", "nan").split(",")
+    values = ["nan" if value.strip() == "?" else value for value in field.split(",")]
     try:
         return np.asarray(values, dtype=np.float64)
     except ValueError:
-        bad = next(value for value in values if not _is_float(value))
-        raise ValueError(f"{where}: {bad.strip()!r} is not a number") from None
+        bad = next(value.strip() for value in values if not _is_float(value))
+        if not bad:
+            raise ValueError(f"{where}: an empty value (a doubled or trailing comma?)") from None
+        raise ValueError(f"{where}: {bad!r} is not a number") from None
 
 
 def _is_float(text):
