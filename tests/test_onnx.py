@@ -360,6 +360,8 @@ def test_target_scaling_is_undone():
     np.testing.assert_allclose(variable, expected, rtol=1e-5, atol=1e-4)
 
 
+# The data are float32 already: rounding them loses nothing, whatever the warning fears.
+@pytest.mark.filterwarnings("ignore:a feature's mean is up to:UserWarning")
 def test_inputs_far_from_zero_are_standardised_as_predict_does():
     # A float32 mean of 1e4 is 4e-4 off, here 4 % of the spread: the graph subtracts it in
     # two parts.
@@ -369,6 +371,42 @@ def test_inputs_far_from_zero_are_standardised_as_predict_does():
     clf = GRUClassifier((8,), max_iter=20, random_state=0).fit(X, y)
     proba = run_onnx(to_onnx(clf), X, np.full(len(X), 10))[1]
     np.testing.assert_allclose(proba, clf.predict_proba(X), atol=1e-5)
+
+
+def timestamps(seed=0):
+    """Float64 timestamps around 1.7e9 s with a spread of a minute: float32 rounds them to
+    128 s, and the class is in the spread."""
+    rng = np.random.default_rng(seed)
+    spread = 60.0 * rng.standard_normal((60, 12, 1))
+    return 1.7e9 + spread, (spread[:, -1, 0] > 0).astype(int)
+
+
+@pytest.mark.parametrize("settings", [{}, dict(patch_size=3, bidirectional=False)])
+@pytest.mark.parametrize("make", [GRUClassifier, GRURegressor])
+def test_float64_input_keeps_a_spread_that_float32_input_loses(make, settings):
+    # predict standardises float64 X; a graph that reads float32 X cannot (labels of 64 of
+    # 200 such series flipped, silently). input_dtype="float64" standardises in float64,
+    # and the float32 export says what it loses.
+    X, y = timestamps()
+    estimator = make((8,), max_iter=20, random_state=0, **settings).fit(X, y)
+    lengths = np.full(len(X), X.shape[1])
+    outputs = run_onnx(to_onnx(estimator, input_dtype="float64"), X, lengths)
+    expected = expected_output(estimator, X)
+    np.testing.assert_allclose(outputs[-1], expected, rtol=1e-5, atol=1e-5)
+    with pytest.warns(UserWarning, match=r"mean is up to 2\.8.e\+07 times its scale.*float64"):
+        float32_model = to_onnx(estimator)
+    blurred = run_onnx(float32_model, X.astype(np.float32), lengths)[-1]
+    assert np.abs(blurred - expected).max() > 1e-2  # what the warning is about
+
+
+def test_input_dtype_is_checked_and_leaves_token_ids_alone():
+    estimator, *_ = fitted("classifier")
+    for bad in ("double", np.float64, None):
+        with pytest.raises(ValueError, match='input_dtype must be "float32" or "float64"'):
+            to_onnx(estimator, input_dtype=bad)
+    embedding, X, X_nan, lengths = fitted("embedding-bidirectional")
+    outputs = run_onnx(to_onnx(embedding, input_dtype="float64"), X, lengths)
+    np.testing.assert_allclose(outputs[-1], expected_output(embedding, X_nan), atol=1e-5)
 
 
 @contextlib.contextmanager
@@ -620,6 +658,26 @@ def test_skl2onnx_refuses_an_input_of_another_width(skl2onnx):
     )
     with pytest.raises(Exception, match="[Rr]eshape"):
         session.run(None, {"X": X[:, :, :1]})
+
+
+def test_skl2onnx_takes_double_input_and_refuses_other_element_types(skl2onnx):
+    # A numeric model declared with an int64 input, or an embedding model with a float one,
+    # used to convert and then fail to load, on an internal node's types.
+    from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType, Int64TensorType
+
+    X, y = timestamps()
+    reg = GRURegressor((8,), max_iter=20, random_state=0).fit(X, y)
+    onx = skl2onnx.to_onnx(reg, initial_types=[("X", DoubleTensorType([None, 12, 1]))])
+    session = ort.InferenceSession(onx.SerializeToString(), providers=["CPUExecutionProvider"])
+    np.testing.assert_allclose(session.run(None, {"X": X})[0][:, 0], reg.predict(X), atol=1e-5)
+    with pytest.warns(UserWarning, match="use initial_types with a DoubleTensorType X"):
+        skl2onnx.to_onnx(reg, initial_types=[("X", FloatTensorType([None, 12, 1]))])
+    with pytest.raises(ValueError, match="declares X as Int64TensorType; this GRURegressor "):
+        skl2onnx.to_onnx(reg, initial_types=[("X", Int64TensorType([None, 12, 1]))])
+    embedding, *_ = fitted("embedding-bidirectional")
+    for declared in (FloatTensorType, DoubleTensorType):
+        with pytest.raises(ValueError, match=f"declares X as {declared.__name__}; .* reads Int64"):
+            skl2onnx.to_onnx(embedding, initial_types=[("X", declared([None, None]))])
 
 
 def test_skl2onnx_refuses_old_opsets(skl2onnx):

@@ -15,9 +15,10 @@ from test_onnx import (
     random_conv_branch,
     random_linear_skip,
     skip_window_is_exercised,
+    timestamps,
 )
 
-from pygru import GRUClassifier, to_torch_module
+from pygru import GRUClassifier, GRURegressor, to_torch_module
 from pygru.export import (
     from_keras_weights,
     from_torch_state_dict,
@@ -308,7 +309,10 @@ def test_bad_inputs_to_the_module_name_the_argument():
         with pytest.raises(ValueError, match=message), torch.no_grad():
             module(*arguments)
     type_refusals = [
-        ((X.double(), lengths), "X must be torch.float32, the model's dtype, got torch.float64"),
+        (
+            (X.half(), lengths),
+            r"X must be torch.float32 \(the model's dtype\) or torch.float64, got torch.float16",
+        ),
         ((X.numpy(), lengths), "X must be a torch.Tensor"),
     ]
     for arguments, message in type_refusals:
@@ -321,6 +325,8 @@ def test_bad_inputs_to_the_module_name_the_argument():
         to_torch_module(tokens)(torch.from_numpy(token_X).float())
 
 
+# The data are float32 already: rounding them loses nothing, whatever the warning fears.
+@pytest.mark.filterwarnings("ignore:a feature's mean is up to:UserWarning")
 def test_inputs_far_from_zero_are_standardised_as_predict_does():
     # A float32 mean of 1e4 is 4e-4 off, here 4 % of the spread: the module subtracts it in
     # two parts. (The ONNX graph does the same; test_onnx checks it.)
@@ -330,3 +336,22 @@ def test_inputs_far_from_zero_are_standardised_as_predict_does():
     clf = GRUClassifier((8,), max_iter=20, random_state=0).fit(X, y)
     proba = run_module(clf, X).numpy()
     np.testing.assert_allclose(proba, clf.predict_proba(X), atol=1e-5)
+
+
+@pytest.mark.parametrize("settings", [{}, dict(patch_size=3, bidirectional=False)])
+@pytest.mark.parametrize("make", [GRUClassifier, GRURegressor])
+def test_float64_input_keeps_a_spread_that_float32_input_loses(make, settings):
+    # The module of a float32 model refused float64 X and told the user to cast it, which
+    # rounds timestamps to 128 s before they are standardised (predict standardises the
+    # float64 values); 64 of 200 such labels flipped. It now takes float64 X and warns,
+    # when it is built, of what float32 X loses.
+    X, y = timestamps()
+    estimator = make((8,), max_iter=20, random_state=0, **settings).fit(X, y)
+    with pytest.warns(UserWarning, match=r"mean is up to 2\.8.e\+07 times its scale.*float64"):
+        module = to_torch_module(estimator).eval()
+    with torch.no_grad():
+        output = module(torch.from_numpy(X)).numpy()
+        blurred = module(torch.from_numpy(X.astype(np.float32))).numpy()
+    expected = expected_output(estimator, X)
+    np.testing.assert_allclose(output, expected, rtol=1e-5, atol=1e-5)
+    assert output.dtype == np.float32 and np.abs(blurred - expected).max() > 1e-2

@@ -15,14 +15,20 @@ import numpy as np
 
 from pygru._network import CONV_NORM_EPSILON, same_padding
 from pygru._numbers import is_integer
-from pygru.export._weights import GRU_WEIGHT_NAMES, fitted_on_host, split_in_two, to_zrn_order
+from pygru.export._weights import (
+    GRU_WEIGHT_NAMES,
+    fitted_on_host,
+    split_in_two,
+    to_zrn_order,
+    warn_if_float32_input_blurs,
+)
 
 DEFAULT_OPSET = 17
 MIN_OPSET = 13  # Softmax over the last axis only, and the ops' current input forms
 _LOWEST = np.finfo(np.float32).min  # fills padding before a maximum or a softmax
 
 
-def to_onnx(estimator, *, opset=None):
+def to_onnx(estimator, *, opset=None, input_dtype="float32"):
     """The whole fitted estimator as one ONNX model, for onnxruntime and other backends.
 
     The graph reads the sequences as pygru does: it standardises the input with
@@ -45,11 +51,17 @@ def to_onnx(estimator, *, opset=None):
         The ONNX opset of the graph, at least 13; None: 17. The model's IR version is the
         lowest that opset allows (8 for opset 17), not the installed onnx package's newest,
         so runtimes older than that package load it.
+    input_dtype : {"float32", "float64"}, default="float32"
+        The element type of the input ``"X"`` of a model that reads numbers. With
+        "float64" the graph standardises X in float64 and computes in float32 from there,
+        as ``predict`` does: a feature whose mean is large beside its spread (a timestamp,
+        a coordinate) loses that spread when X is rounded to float32 first, which
+        ``to_onnx`` warns of. Embedding models read int64 token ids whatever this is.
 
     Returns
     -------
     model : onnx.ModelProto
-        Inputs ``"X"``: float32 (batch, time, features), zero (or anything finite) past
+        Inputs ``"X"``: ``input_dtype`` (batch, time, features), zero (or anything finite) past
         each sequence's length, or for an embedding model int64 token ids (batch, time) in
         ``[0, vocabulary_size_)`` (the graph does not check them, as ``predict`` does:
         onnxruntime refuses a larger id, but ONNX's ``Gather`` reads a negative id as
@@ -70,7 +82,8 @@ def to_onnx(estimator, *, opset=None):
     TypeError
         ``estimator`` is not a pygru estimator, or ``opset`` not an int.
     ValueError
-        ``opset`` is outside 13 .. the installed onnx package's newest opset.
+        ``opset`` is outside 13 .. the installed onnx package's newest opset, or
+        ``input_dtype`` is not "float32" or "float64".
     sklearn.exceptions.NotFittedError
         The estimator is not fitted.
 
@@ -88,10 +101,15 @@ def to_onnx(estimator, *, opset=None):
     onnx = _import_onnx()
     estimator = fitted_on_host(estimator)
     opset = _check_opset(opset, onnx.defs.onnx_opset_version())
+    x_type = _INPUT_TYPES.get(input_dtype if isinstance(input_dtype, str) else None)
+    if x_type is None:
+        raise ValueError(f'input_dtype must be "float32" or "float64", got {input_dtype!r}')
     graph = _Graph(onnx)
     network = estimator.network_
     if network.embedding_dim is None:
-        x_type, x_shape = onnx.TensorProto.FLOAT, ["batch", "time", estimator.n_features_in_]
+        x_shape = ["batch", "time", estimator.n_features_in_]
+        if x_type == onnx.TensorProto.FLOAT:
+            warn_if_float32_input_blurs(estimator, "to_onnx(estimator, input_dtype='float64')")
     else:
         x_type, x_shape = onnx.TensorProto.INT64, ["batch", "time"]
     inputs = [
@@ -99,7 +117,8 @@ def to_onnx(estimator, *, opset=None):
         onnx.helper.make_tensor_value_info("lengths", onnx.TensorProto.INT64, ["batch"]),
     ]
     output_names = _output_names(estimator)
-    estimator_nodes(graph, estimator, "X", "lengths", output_names)
+    x_is_double = x_type == _INPUT_TYPES["float64"]
+    estimator_nodes(graph, estimator, "X", "lengths", output_names, x_is_double)
     outputs = [
         onnx.helper.make_tensor_value_info(name, elem_type, shape)
         for name, (elem_type, shape) in zip(output_names, _output_types(onnx, estimator))
@@ -119,6 +138,10 @@ def to_onnx(estimator, *, opset=None):
     )
     onnx.checker.check_model(model, full_check=True)
     return model
+
+
+# onnx.TensorProto's element types of the inputs to_onnx declares (FLOAT, DOUBLE).
+_INPUT_TYPES = {"float32": 1, "float64": 11}
 
 
 def _import_onnx():
@@ -203,11 +226,12 @@ class _Graph:
         return names[0] if len(names) == 1 else names
 
 
-def estimator_nodes(graph, estimator, x, lengths, output_names):
+def estimator_nodes(graph, estimator, x, lengths, output_names, x_is_double=False):
     """Add the nodes that compute ``estimator``'s outputs, named ``output_names``, from the
-    graph values ``x`` and ``lengths`` (int64)."""
+    graph values ``x`` (float32, float64 where ``x_is_double``, or int64 token ids) and
+    ``lengths`` (int64)."""
     network = estimator.network_
-    inputs, step_lengths = _network_input(graph, estimator, x, lengths)
+    inputs, step_lengths = _network_input(graph, estimator, x, x_is_double, lengths)
     steps = graph.add("Transpose", [inputs], perm=[1, 0, 2])  # time-major, as GRU reads
     sequence, last = _gru_layers(graph, network, steps, graph.add("Cast", [step_lengths], to=6))
     sequence = graph.add("Transpose", [sequence], perm=[1, 0, 2])  # batch first again
@@ -227,9 +251,9 @@ def estimator_nodes(graph, estimator, x, lengths, output_names):
         _regressor_outputs(graph, estimator, output, lengths, output_names[0])
 
 
-def _network_input(graph, estimator, x, lengths):
-    """What the first GRU layer reads, batch first (batch, time, features), and its lengths
-    in those steps."""
+def _network_input(graph, estimator, x, x_is_double, lengths):
+    """What the first GRU layer reads, batch first (batch, time, features), float32, and its
+    lengths in those steps; float64 ``x`` is standardised in float64, as ``predict`` does."""
     network = estimator.network_
     if network.embedding_dim is not None:
         table = graph.constant(network.views["embedding"].astype(np.float32), "embedding")
@@ -239,12 +263,18 @@ def _network_input(graph, estimator, x, lengths):
         x = _repeat_last_step_to_fill_patches(
             graph, x, lengths, patch_size, estimator.n_features_in_
         )
-    if hasattr(estimator, "input_mean_"):
+    if x_is_double and hasattr(estimator, "input_mean_"):
+        mean = graph.constant(estimator.input_mean_.astype(np.float64), "input_mean")
+        scale = graph.constant(estimator.input_scale_.astype(np.float64), "input_scale")
+        x = graph.add("Div", [graph.add("Sub", [x, mean]), scale])
+    elif hasattr(estimator, "input_mean_"):
         high, low = split_in_two(estimator.input_mean_, np.float32)
         mean, mean_low = graph.constant(high, "input_mean"), graph.constant(low, "input_mean_low")
         scale = graph.constant(estimator.input_scale_.astype(np.float32), "input_scale")
         centred = graph.add("Sub", [graph.add("Sub", [x, mean]), mean_low])
         x = graph.add("Div", [centred, scale])
+    if x_is_double:
+        x = graph.add("Cast", [x], to=_INPUT_TYPES["float32"])
     if patch_size > 1:
         x = _reshape(graph, x, [0, -1, patch_size * estimator.n_features_in_])
         lengths = _ceil_div(graph, lengths, patch_size)
@@ -522,7 +552,9 @@ def register_skl2onnx_converters():
 
     After this call ``skl2onnx.to_onnx(model, initial_types=...)`` converts a pygru
     estimator with the graph of :func:`pygru.to_onnx`. Its input is the float tensor the
-    estimator reads: (batch, time, features), or (batch, time) for a univariate model, which
+    estimator reads (``FloatTensorType``, or ``DoubleTensorType``, standardised in float64
+    as with ``to_onnx``'s ``input_dtype="float64"``; another element type is refused):
+    (batch, time, features), or (batch, time) for a univariate model, which
     lets 2-D scikit-learn transformers (e.g. ``StandardScaler``) come before it in a
     Pipeline. Every sequence fills all time steps unless the model has a second input, an
     int64 tensor of lengths (batch,). Embedding models take int64 token ids (batch, time),
@@ -585,7 +617,7 @@ def _skl2onnx_shapes(operator):
 
     estimator = operator.raw_operator
     _refuse_sequence_classifier(estimator)
-    _check_declared_input(estimator, operator.inputs[0].type.shape)
+    _check_declared_input(estimator, operator.inputs[0].type)
     batch = operator.inputs[0].get_first_dimension()
     if _is_classifier(estimator):
         labels = _label_array(estimator.classes_)
@@ -622,9 +654,11 @@ def _skl2onnx_convert(scope, operator, container):
         lengths = _token_lengths(graph, x)
     else:
         lengths = _full_lengths(graph, x)
-    estimator_nodes(
-        graph, estimator, x, lengths, [output.full_name for output in operator.outputs]
-    )
+    x_is_double = type(operator.inputs[0].type).__name__ == "DoubleTensorType"
+    if estimator.network_.embedding_dim is None and not x_is_double:
+        warn_if_float32_input_blurs(estimator, "initial_types with a DoubleTensorType X")
+    outputs = [output.full_name for output in operator.outputs]
+    estimator_nodes(graph, estimator, x, lengths, outputs, x_is_double)
     for tensor in graph.initializers:
         array = onnx.numpy_helper.to_array(tensor)
         container.add_initializer(
@@ -637,10 +671,19 @@ def _skl2onnx_convert(scope, operator, container):
         )
 
 
-def _check_declared_input(estimator, shape):
-    """Refuse an input declaration the estimator cannot read: the rank, and the number of
-    features per step where it is declared."""
+def _check_declared_input(estimator, declared):
+    """Refuse an input declaration the estimator cannot read: the element type (float or
+    double numbers, int64 token ids), the rank, and the number of features per step where
+    it is declared."""
     tokens = estimator.network_.embedding_dim is not None
+    element_type = type(declared).__name__
+    allowed = ("Int64TensorType",) if tokens else ("FloatTensorType", "DoubleTensorType")
+    if element_type not in allowed:
+        raise ValueError(
+            f"initial_types declares X as {element_type}; this {type(estimator).__name__} "
+            f"reads {' or '.join(allowed)}"
+        )
+    shape = declared.shape
     expected = (
         "(batch, time) int64 token ids"
         if tokens

@@ -3,6 +3,8 @@ dicts (the same layout, other names)."""
 
 from collections.abc import Mapping
 
+import numpy as np
+
 from pygru.export._weights import (
     as_weight,
     fitted_on_host,
@@ -10,6 +12,7 @@ from pygru.export._weights import (
     gru_weights,
     network_of,
     set_gru_weights,
+    warn_if_float32_input_blurs,
 )
 
 
@@ -190,7 +193,10 @@ def to_torch_module(estimator):
     -------
     module : torch.nn.Module
         ``forward(X, lengths=None)``: ``X`` a float tensor (batch, time, features),
-        zero-padded, or int64 token ids (batch, time) for an embedding model; ``lengths``
+        zero-padded, of the estimator's dtype or float64 (standardised in float64, as
+        ``predict`` does, then cast: a feature whose mean is large beside its spread, such
+        as a timestamp, keeps that spread only so, which ``to_torch_module`` warns of for
+        a float32 model), or int64 token ids (batch, time) for an embedding model; ``lengths``
         each sequence's number of time steps (None: all of ``X``'s steps; for token ids, up
         to each sequence's last non-zero id). Returns the class probabilities (batch,
         n_classes), as ``predict_proba``, or the predictions (batch, n_outputs), as
@@ -221,4 +227,6 @@ def to_torch_module(estimator):
     _import_torch("to_torch_module")
     from pygru.export._torch_module import EstimatorModule
 
+    if estimator.network_.dtype == np.float32:
+        warn_if_float32_input_blurs(estimator, "float64 X (X.to(torch.float64))")
     return EstimatorModule(estimator)

@@ -63,8 +63,9 @@ class EstimatorModule(nn.Module):
         Parameters
         ----------
         X : torch.Tensor
-            Float (batch, time, features), zero-padded; token ids (batch, time) for an
-            embedding model.
+            Float (batch, time, features), zero-padded, of the model's dtype or float64
+            (standardised in float64, then cast: a feature whose mean is large beside its
+            spread keeps it); token ids (batch, time) for an embedding model.
         lengths : torch.Tensor or None, default=None
             Each sequence's number of time steps (integers, at least 1). None: every
             sequence fills X (token ids: up to its last non-zero id).
@@ -76,8 +77,8 @@ class EstimatorModule(nn.Module):
         Raises
         ------
         TypeError
-            X is not a tensor, or not of the model's float dtype (integer ids for an
-            embedding model).
+            X is not a tensor, or neither of the model's float dtype nor float64 (integer
+            ids for an embedding model).
         ValueError
             X or lengths is of the wrong shape, or a length is below 1 or above X's
             number of time steps. Checked when the module runs eagerly; a traced or
@@ -114,10 +115,9 @@ class EstimatorModule(nn.Module):
             )
         if self.tokens and (X.is_floating_point() or X.is_complex() or X.dtype == torch.bool):
             raise TypeError(f"X must hold integer token ids, got {X.dtype}")
-        if not self.tokens and X.dtype != self.input_dtype:
+        if not self.tokens and X.dtype not in (self.input_dtype, torch.float64):
             raise TypeError(
-                f"X must be {self.input_dtype}, the model's dtype, got {X.dtype} "
-                f"(X.to({self.input_dtype}))"
+                f"X must be {self.input_dtype} (the model's dtype) or torch.float64, got {X.dtype}"
             )
         shape = "(batch, time) of token ids" if self.tokens else "(batch, time, features)"
         if X.dim() != (2 if self.tokens else 3) or X.shape[0] == 0 or X.shape[1] == 0:
@@ -156,7 +156,11 @@ class EstimatorModule(nn.Module):
         if self.patch_size > 1:
             X = _repeat_last_step_to_fill_patches(X, lengths, self.patch_size)
         if self.input_mean is not None:
-            X = (X - self.input_mean - self.input_mean_low) / self.input_scale
+            # In X's own dtype (float64 X keeps a spread that is small beside its mean),
+            # the mean subtracted in two parts (split_in_two).
+            X = X - self.input_mean.to(X.dtype) - self.input_mean_low.to(X.dtype)
+            X = X / self.input_scale.to(X.dtype)
+        X = X.to(self.input_dtype)
         if self.patch_size > 1:
             X = X.reshape(X.shape[0], -1, self.patch_size * X.shape[2])
             lengths = (lengths + self.patch_size - 1) // self.patch_size

@@ -151,6 +151,27 @@ def _warn_if_folding_blurs(mean, scale, dtype):
         )
 
 
+def warn_if_float32_input_blurs(estimator, remedy):
+    """Warn where float32 input cannot carry a feature's spread: rounding x to float32
+    moves it by up to |x| eps, which is |mean| / scale eps once standardised, where
+    ``predict`` standardises float64 X before any rounding. ``remedy`` names the float64
+    way in."""
+    mean = getattr(estimator, "input_mean_", None)
+    if mean is None:
+        return
+    ratio = float(np.max(np.abs(mean) / estimator.input_scale_))
+    blur = ratio * np.finfo(np.float32).eps
+    if blur > _FOLDING_TOLERANCE:
+        warnings.warn(
+            f"a feature's mean is up to {ratio:.3g} times its scale, so X rounded to float32 "
+            f"carries the standardised input to about {blur:.1e} only (predict standardises "
+            f"float64 X before rounding; float32 data lose nothing): for float64 X, use "
+            f"{remedy}",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
 def set_gru_weights(target, network, updates):
     """Write {view name: array} into the network, unfolding the input standardisation from
     the first layer's weights (the inverse of :func:`gru_weights`)."""
