@@ -353,6 +353,50 @@ def test_a_feature_without_any_training_value_is_refused(transformer):
         transformer.fit(sequences)
 
 
+def test_values_whose_sum_overflows_are_refused_not_filled_with_inf():
+    # The imputer learnt an infinite mean from values near float64's largest, wrote inf
+    # into the gaps, and saved a file that load refused.
+    X = [np.array([[1.5e308, 1.0], [1.6e308, 2.0]]), np.array([[np.nan, 3.0], [np.nan, 4.0]])]
+    with pytest.raises(ValueError, match="Feature 0 of X has values too large to average"):
+        SequenceImputer().fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no NumPy overflow warning on the way
+        statistics = SequenceImputer().fit([x / 1e160 for x in X]).statistics_
+    np.testing.assert_allclose(statistics, [1.55e148, 2.5 / 1e160])
+
+
+def test_a_scaler_whose_per_changed_after_fit_says_so_and_saves_what_loads(tmp_path):
+    # set_params(per=...) on a fitted scaler (through a pipeline, say): transform raised a
+    # bare AttributeError, and save wrote files that load refused.
+    from pygru import load, save
+
+    sequences = make_sequences()
+    scaler = SequenceScaler(per="sequence").fit(sequences).set_params(per="feature")
+    with pytest.raises(NotFittedError, match="fitted with per='sequence'.*fit it again"):
+        scaler.transform(sequences)
+    with pytest.raises(ValueError, match="cannot save .*missing: \\['mean_'.*fit it again"):
+        save(scaler, tmp_path / "feature.npz")
+    assert not (tmp_path / "feature.npz").exists()
+    scaler = SequenceScaler(per="feature").fit(sequences).set_params(per="sequence")
+    save(scaler, tmp_path / "sequence.npz")
+    loaded = load(tmp_path / "sequence.npz")
+    for a, b in zip(loaded.transform(sequences), scaler.transform(sequences)):
+        np.testing.assert_array_equal(a, b)
+    loaded.set_params(per="feature")  # its statistics came back too
+    np.testing.assert_array_equal(loaded.mean_, scaler.mean_)
+
+
+def test_per_sequence_scaling_of_one_step_sequences_warns_of_the_zeros():
+    # aeon's (n_cases, n_channels, n_timepoints) layout read as one step of 30 features: each
+    # sequence is its own mean, so every value became 0 without a word.
+    X = np.random.default_rng(0).standard_normal((10, 1, 30))
+    with pytest.warns(UserWarning, match="sets every value to 0. If each sequence is"):
+        assert not SequenceScaler(per="sequence").fit_transform(X).any()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        SequenceScaler(per="sequence").fit_transform(X.transpose(0, 2, 1))
+
+
 def test_bad_sample_weight_is_refused():
     with pytest.raises(ValueError, match="sample_weight"):
         SequenceScaler().fit(make_sequences(), sample_weight=[1.0, 2.0])

@@ -277,6 +277,7 @@ def _describe(obj, where, arrays, counter):
             node["fitted"] = _encode_non_finite_floats(state)
         else:
             node["fitted"], own_arrays = _attribute_state(obj, where)
+            _refuse_what_load_would(obj, node, own_arrays, where)
         number = next(counter)
         for name, array in own_arrays.items():
             node["arrays"][name] = f"{number}/{name}"
@@ -399,6 +400,24 @@ def _attribute_state(transformer, where):
                 f"cannot save {where}: fitted attribute {name} is a {type(value).__name__}"
             ) from None
     return state, arrays
+
+
+def _refuse_what_load_would(transformer, node, arrays, where):
+    """Raise where load would refuse the fitted attributes of ``node`` (``_FITTED_CHECKS``):
+    a transformer whose settings changed after fit (``set_params``) must not give a file
+    that cannot be read back."""
+    check = _FITTED_CHECKS.get(node["class"])
+    if check is None:
+        return
+    values = {name: _decode_param(value, name) for name, value in node["fitted"].items()}
+    values.update({name: _restored_array(array) for name, array in arrays.items()})
+    try:
+        check(values, transformer)
+    except ValueError as error:
+        raise ValueError(
+            f"cannot save {where}: {error}, which load would refuse; fit it again with its "
+            "current parameters"
+        ) from None
 
 
 def _storable_array(array, where, name):
@@ -1145,7 +1164,10 @@ def _check_token_sequencer(values, transformer):
 
 
 def _check_sequence_scaler(values, transformer):
-    learnt = {"mean_", "var_", "scale_"} if transformer.per == "feature" else set()
+    # per="sequence" keeps no statistics, unless fitted with per="feature" before set_params
+    # changed it: then all three, as fit left them.
+    statistics = {"mean_", "var_", "scale_"}
+    learnt = statistics if transformer.per == "feature" or statistics & set(values) else set()
     n_features = _check_attribute_names(values, {"n_features_in_"} | learnt)
     for name in sorted(learnt):
         _check_vector(values, name, "f", n_features)

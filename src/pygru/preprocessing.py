@@ -9,18 +9,26 @@ back in the same form, so that they go into a ``Pipeline`` before
   shape, with its padding (trailing time steps that are NaN in every feature) still NaN;
 - a 2-D array ``(n_samples, n_timesteps)`` of univariate sequences comes back 2-D, likewise;
 - a list of ``(n_timesteps_i, n_features)`` or ``(n_timesteps_i,)`` arrays comes back as a
-  list of float arrays of the same shapes.
+  list of float arrays of the same shapes; so do the other collections of sequences (a
+  tuple, a 1-D object array, a pandas Series, whose index is not kept), and a DataFrame
+  comes back as an array.
+
+The values come back as float64, whatever their dtype was.
 
 Any other NaN is a missing value inside a sequence: :class:`SequenceScaler` leaves it NaN
 (as ``StandardScaler`` does), :class:`SequenceImputer` fills it. Statistics are learnt from the
 values of the sequences only, never from their padding or their missing values.
 """
 
+import warnings
+
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
 from pygru._sequences import (
+    _CHANNELS_FIRST_HINT,
     SequencesOut,
     _is_list_of_sequences,
     check_n_features,
@@ -181,6 +189,16 @@ class SequenceScaler(_SequenceTransformer):
                 self.scale_ = scale_of_spread(mean, np.sqrt(self.var_))
         return self
 
+    def _check_fitted_for_per(self):
+        """Fitted, and with the statistics ``per`` reads: ``set_params(per="feature")`` after
+        a fit with ``per="sequence"`` leaves none to read."""
+        check_is_fitted(self)
+        if self.per == "feature" and not hasattr(self, "mean_"):
+            raise NotFittedError(
+                "This SequenceScaler was fitted with per='sequence', which learns no "
+                "statistics; fit it again to use per='feature'."
+            )
+
     def transform(self, X):
         """Standardise sequences.
 
@@ -197,11 +215,12 @@ class SequenceScaler(_SequenceTransformer):
             The standardised sequences, float64, in the form of ``X``; padding and missing
             values stay NaN.
         """
-        check_is_fitted(self)
+        self._check_fitted_for_per()
         padded, lengths = self._read(X, reset=False)
         if self.per == "feature":
             mean, scale = self.mean_, self.scale_
         else:
+            _warn_if_each_sequence_is_one_step(lengths, padded.shape[2])
             mean, var = _mean_and_variance(padded, _observed(padded, lengths), 1)
             mean, scale = mean[:, np.newaxis], scale_of_spread(mean, np.sqrt(var))[:, np.newaxis]
         if self.with_mean:
@@ -226,7 +245,7 @@ class SequenceScaler(_SequenceTransformer):
             ``X * scale_ + mean_`` (each term as used by ``transform``), float64, in the form
             of ``X``.
         """
-        check_is_fitted(self)
+        self._check_fitted_for_per()
         if self.per == "sequence":
             raise ValueError(
                 "SequenceScaler(per='sequence') cannot inverse_transform: each sequence was "
@@ -332,8 +351,7 @@ class SequenceImputer(_SequenceTransformer):
             The fitted imputer.
         """
         padded, observed, sample_weight = self._observed_values(X, sample_weight)
-        mean = _mean_and_variance(padded, observed, (0, 1), sample_weight)[0]
-        self.statistics_ = _check_learnt(mean)
+        self.statistics_ = _check_learnt(_mean(padded, observed, (0, 1), sample_weight))
         return self
 
     def transform(self, X):
@@ -359,31 +377,58 @@ class SequenceImputer(_SequenceTransformer):
         return _in_form_of(X, filled, lengths)
 
 
+def _warn_if_each_sequence_is_one_step(lengths, n_features):
+    """Warn before per-sequence scaling sets every value to 0: a sequence of one time step is
+    its own mean. The likelier cause is a channels-first array, as the estimators say."""
+    if lengths.max() == 1:
+        warnings.warn(
+            "Every sequence of X has one time step, so scaling each by its own statistics "
+            "(per='sequence') sets every value to 0."
+            + (_CHANNELS_FIRST_HINT if n_features > 1 else ""),
+            UserWarning,
+            stacklevel=3,
+        )
+
+
 def _observed(padded, lengths):
     """Mask of the values that are inside their sequence and not missing, like ``padded``."""
     return valid_steps(lengths, padded.shape[1])[:, :, np.newaxis] & ~np.isnan(padded)
 
 
-def _mean_and_variance(padded, observed, axis, sample_weight=None):
-    """Mean and variance over ``axis`` of the observed values, each weighted by its
-    sequence's ``sample_weight``; NaN where there is no observed value."""
+def _mean(padded, observed, axis, sample_weight=None):
+    """Mean over ``axis`` of the observed values, each weighted by its sequence's
+    ``sample_weight``; NaN where there is no observed value, infinite where their sum
+    overflows."""
     weights = observed if sample_weight is None else observed * sample_weight[:, None, None]
-    total = weights.sum(axis=axis)
-    values = np.where(observed, padded, 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = (weights * values).sum(axis=axis) / total
-        deviations = np.where(observed, values - np.expand_dims(mean, axis), 0.0)
-        variance = (weights * np.square(deviations)).sum(axis=axis) / total
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        return (weights * np.where(observed, padded, 0.0)).sum(axis=axis) / weights.sum(axis)
+
+
+def _mean_and_variance(padded, observed, axis, sample_weight=None):
+    """Mean (as :func:`_mean`) and variance over ``axis`` of the observed values."""
+    mean = _mean(padded, observed, axis, sample_weight)
+    weights = observed if sample_weight is None else observed * sample_weight[:, None, None]
+    # An overflow leaves an infinite variance, which the scale refuses by name.
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        deviations = np.where(observed, padded - np.expand_dims(mean, axis), 0.0)
+        variance = (weights * np.square(deviations)).sum(axis=axis) / weights.sum(axis)
     return mean, variance
 
 
 def _check_learnt(mean):
-    """Raise if a feature's training mean is NaN: the feature had no value to learn from."""
+    """Raise if a feature's training mean is NaN (the feature had no value to learn from)
+    or infinite (its values are too large to add up in float64)."""
     unobserved = np.flatnonzero(np.isnan(mean))
     if unobserved.size:
         raise ValueError(
             f"Feature {unobserved[0]} of X has no value to learn from: it is NaN (or its "
             "sequences have sample_weight 0) at every time step of every sequence."
+        )
+    overflowing = np.flatnonzero(np.isinf(mean))
+    if overflowing.size:
+        raise ValueError(
+            f"Feature {overflowing[0]} of X has values too large to average: their sum "
+            "overflows float64. Divide the feature by a common factor first."
         )
     return mean
 
