@@ -116,6 +116,8 @@ def test_a_misspelled_path_is_refused_clearly(tmp_path, value, error):
     )
     assert result.returncode != 0
     assert error in result.stderr and repr(value) in result.stderr
+    # and, as the README says, which of them run here
+    assert f"this CPU and build run {', '.join(_cpu.runnable_paths())}" in result.stderr
 
 
 def test_a_source_tree_without_its_compiled_kernels_says_how_to_install(tmp_path):

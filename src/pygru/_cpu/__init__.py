@@ -44,12 +44,13 @@ def runnable_paths():
 
 def kernel_module(name):
     """The compiled kernels of path ``name``, or a ValueError/RuntimeError saying why not."""
+    runnable = runnable_paths()
     if name not in PATHS:
         raise ValueError(
             f"{ENVIRONMENT_VARIABLE} must be one of {', '.join(PATHS)} "
-            f"(or unset for the widest this CPU runs), got {name!r}"
+            f"(or unset for the widest this CPU runs), got {name!r}; this CPU and build run "
+            f"{', '.join(runnable)}"
         )
-    runnable = runnable_paths()
     if name not in runnable:
         raise RuntimeError(
             f"the {name} kernels cannot run here: this CPU and build run {', '.join(runnable)}"
