@@ -861,6 +861,29 @@ def test_the_ridge_guard_counts_the_ridge_as_epoch_0_and_says_when_training_rais
     np.testing.assert_allclose(model.predict(X), ridge.predict(X), rtol=1e-5, atol=1e-6)
 
 
+def test_the_ridge_guard_keeps_every_weight_from_before_training(monkeypatch):
+    # It reset the skip and the head only: the GRU's diverged weights (1e13) stayed in the
+    # model, and the warning's "initial" loss was their L2 penalty (8e23), not the start's.
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 10, 2)), rng.normal(size=40)
+    model = GRURegressor(
+        hidden_layer_sizes=(4,), solver="sgd", learning_rate_init=1e4, max_iter=5, random_state=0
+    )
+    starts, train = [], model._train
+
+    def record_the_start(*args):
+        starts.append(model.network_.params.copy())
+        return train(*args)
+
+    monkeypatch.setattr(model, "_train", record_the_start)
+    with pytest.warns(ConvergenceWarning, match="Training raised the training loss") as record:
+        model.fit(X, y)
+    np.testing.assert_array_equal(model.network_.params, starts[0])
+    messages = " ".join(str(warning.message) for warning in record)
+    initial = float(re.search(r"from (\S+) with the initial weights", messages).group(1))
+    assert initial < 10 * np.var(y)  # the ridge's loss (on y's scale), not a diverged penalty
+
+
 def test_a_working_fit_never_falls_back_to_the_initial_weights():
     X, y = toy_sequences()
     with warnings.catch_warnings():

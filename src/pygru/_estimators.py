@@ -1203,10 +1203,18 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         if not corrected_objective > uncorrected_objective - self.tol:
             self.network_.params[...] = corrected
             return
-        self.network_.params[...] = uncorrected
-        self.best_epoch_ = 0  # the weights from before training, as far as they count
+        # The weights from before training, the GRU's own included: kept as trained, they
+        # would not change a prediction (the head reads them with weights zero), but a warm
+        # fit would go on from them and a file would hold them (1e13 after a divergence).
+        self.network_.params[...] = linear_start
+        self.best_epoch_ = 0
         if corrected_objective > uncorrected_objective:
-            self._warn_training_raised_the_loss(corrected_objective, uncorrected_objective)
+            start = self._objectives_unless_interrupted(
+                [linear_start], X, lengths, targets, sample_weight, train, batch_size
+            )
+            self.network_.params[...] = linear_start
+            if start is not None and corrected_objective > start[0]:
+                self._warn_training_raised_the_loss(corrected_objective, start[0])
 
     def _without_correction(self, params, linear_start):
         """``params`` with the GRU's correction switched off: the linear skip and the head
