@@ -468,6 +468,63 @@ def test_string_scorers_measure_per_step_outputs_as_the_docstrings_say():
     ragged_labels = [(sequence[:, 0] > 0).astype(int) for sequence in ragged]
     with pytest.raises(ValueError):
         get_scorer("accuracy")(clf, ragged, ragged_labels)
+    three_classes = np.digitize(X[:, :, 0], [-0.5, 0.5])
+    clf.fit(X, three_classes)
+    with pytest.raises(ValueError, match="multiclass-multioutput"):
+        get_scorer("accuracy")(clf, X, three_classes)
+
+
+def test_partial_fit_classes_are_checked_as_class_labels():
+    # NaN or 2.5 among partial_fit's classes became output units that no y could train
+    # (fit refuses such labels) and that predict then returned.
+    X, y = toy_sequences(n=12)
+    for classes, message in [
+        (["down", "up", np.nan], "classes contains NaN"),
+        (np.array([0.0, 1.0, np.nan]), "classes contains NaN"),
+        ([0, 1, 2.5], "classes must hold class labels, got continuous values"),
+        ("up", r"classes must be a 1-D array-like of class labels, got str of shape \(\)"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            small_classifier().partial_fit(X, y, classes=classes)
+    assert list(small_classifier().partial_fit(X, y, classes={"up", "down"}).classes_) == [
+        "down",
+        "up",
+    ]
+
+
+def test_a_missing_string_label_is_named_as_missing():
+    # An empty cell of a pandas column of strings is NaN: it gave "'<' not supported between
+    # instances of 'float' and 'str'", from deep inside NumPy.
+    X, y = toy_sequences(n=12)
+    labels = y.astype(object)
+    labels[3] = np.nan
+    with pytest.raises(ValueError, match="y contains NaN: a missing class label"):
+        small_classifier().fit(X, labels)
+    steps = [np.array(["a"] * len(x), dtype=object) for x in X]
+    steps[2][0] = np.nan
+    with pytest.raises(ValueError, match="y contains NaN: a missing class label"):
+        small_classifier(output="sequence").fit(X, steps)
+
+
+def test_a_regressors_predictions_take_the_shape_of_its_last_targets():
+    # A warm fit on y of shape (n,) after one on (n, 1) kept returning (n, 1).
+    X, labels = toy_sequences(n=12)
+    y = (labels == "up") * 1.0
+    model = small_regressor(warm_start=True).fit(X, y[:, None])
+    assert model.predict(X).shape == (12, 1)
+    assert model.fit(X, y).predict(X).shape == (12,)
+
+
+@pytest.mark.parametrize("scale", [1e-46, 1e-44, 1e39])
+def test_per_step_targets_of_any_float64_scale_are_standardised_before_the_cast(scale):
+    # They were cast to float32 first: 1e-46 became 0 (a constant, absurd scores), 1e-44
+    # subnormals, and 1e39 was refused, where output="last" fitted all three.
+    rng = np.random.default_rng(0)
+    X, steps = rng.standard_normal((12, 4, 2)), rng.standard_normal((12, 4))
+    unit = small_regressor(output="sequence").fit(X, steps)
+    scaled = small_regressor(output="sequence").fit(X, steps * scale)
+    np.testing.assert_allclose(scaled.target_scale_, unit.target_scale_ * scale, rtol=1e-6)
+    np.testing.assert_allclose(scaled.predict(X), unit.predict(X) * scale, rtol=1e-4)
 
 
 def test_warm_start_continues_from_the_current_weights():

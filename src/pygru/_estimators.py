@@ -23,7 +23,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_sample_weight
-from sklearn.utils.multiclass import check_classification_targets, unique_labels
+from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from pygru import _losses, _sequences
@@ -1550,10 +1550,10 @@ class GRUClassifier(ClassifierMixin, BaseGRU):
         refused (weigh sequences with ``sample_weight``); the loss, the score and the
         validation score are over all valid time steps. scikit-learn's string scorers
         (``scoring="accuracy"`` in ``cross_val_score`` or ``GridSearchCV``) expect one label
-        per sample and measure something else: a 2-D y is read as multilabel (the share of
-        sequences with every step right), and ragged lists are refused (a NaN score in a
-        search). Leave ``scoring=None``, which uses :meth:`score`, or pass a scorer that
-        reads each sequence's steps.
+        per sample and measure something else: a 2-D y of 0/1 labels is read as multilabel
+        (the share of sequences with every step right); other labels, and ragged lists, are
+        refused (a NaN score in a search). Leave ``scoring=None``, which uses
+        :meth:`score`, or pass a scorer that reads each sequence's steps.
 
     bidirectional : bool, default=True
         If True, each GRU layer reads every sequence forwards and, with its own weights,
@@ -2246,8 +2246,10 @@ default="zeros"
     def _encode_labels(self, y, first_call, classes):
         """The index into ``classes_`` of each label of the 1-D ``y``; the first call learns
         the classes (from ``classes`` if given)."""
-        check_classification_targets(y)
+        _check_labels(y, "y")
         if first_call:
+            if classes is not None:
+                classes = _check_labels(classes, "classes")
             self._label_encoder = LabelEncoder().fit(classes if classes is not None else y)
             self.classes_ = self._label_encoder.classes_
             if len(self.classes_) < 2 and classes is None:
@@ -3262,12 +3264,12 @@ default="zeros"
             y_ndim = targets.ndim
             targets = targets.reshape(len(targets), -1)
         if first_call:
-            self._y_ndim = y_ndim
             self.n_outputs_ = targets.shape[-1]
         elif targets.shape[-1] != self.n_outputs_:
             raise ValueError(
                 f"y has {targets.shape[-1]} targets, the model was fitted with {self.n_outputs_}"
             )
+        self._y_ndim = y_ndim  # predictions take the shape of the last targets trained on
         return targets
 
     def _fit_target_transform(self, targets, lengths, sample_weight):
@@ -3473,6 +3475,37 @@ default="zeros"
             predictions *= self.target_scale_
             predictions += self.target_mean_
         return predictions, lengths
+
+
+def _check_labels(labels, name):
+    """``labels`` as a 1-D array of class labels, or a ValueError naming ``name``: not 1-D,
+    missing (NaN, as pandas writes an empty cell of a column of strings), or not labels
+    (scikit-learn's check_classification_targets: continuous values, say)."""
+    array = np.asarray(list(labels) if isinstance(labels, (set, frozenset)) else labels)
+    if array.ndim != 1:
+        raise ValueError(
+            f"{name} must be a 1-D array-like of class labels, got {type(labels).__name__} "
+            f"of shape {array.shape}"
+        )
+    # NumPy reads a list of strings and NaN as strings, "nan" among them.
+    listed = isinstance(labels, (list, tuple, set, frozenset))
+    if ((listed or array.dtype == object) and any(_is_nan(label) for label in labels)) or (
+        array.dtype.kind == "f" and np.isnan(array).any()
+    ):
+        raise ValueError(f"{name} contains NaN: a missing class label")
+    if name == "y":  # scikit-learn's own messages, as its classifiers give them
+        check_classification_targets(array)
+        return array
+    kind = type_of_target(array, input_name=name)  # NaN: "Input classes contains NaN."
+    if kind not in ("binary", "multiclass"):
+        raise ValueError(
+            f"Unknown label type: {name} must hold class labels, got {kind} values {array[:5]}"
+        )
+    return array
+
+
+def _is_nan(label):
+    return isinstance(label, float) and label != label
 
 
 def _real_targets(y, dtype, keep_precision=False):

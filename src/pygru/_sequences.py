@@ -640,16 +640,20 @@ def _pad_list(X, dtype, name, keep_precision=False):
 
 def _rounding_blurs(arrays, dtype):
     """Whether rounding the values of ``arrays`` (the last axis: features) to ``dtype``
-    errs by more than 1e-4 of some feature's range. NaN is ignored; a constant feature
-    has nothing to blur."""
+    errs by more than 1e-4 of some feature's range, or overflows it. Near zero the rounding
+    is absolute (subnormal numbers, then 0): values around 1e-45 lose all their spread in
+    float32. NaN is ignored; a constant feature has nothing to blur."""
     if all(np.can_cast(array.dtype, dtype, "safe") for array in arrays):
         return False
+    limits = np.finfo(dtype)
     with np.errstate(invalid="ignore"):
         low = np.fmin.reduce([_feature_reduce(np.fmin, array) for array in arrays])
         high = np.fmax.reduce([_feature_reduce(np.fmax, array) for array in arrays])
         width = high.astype(np.float64) - low
-        rounding = np.finfo(dtype).eps * np.maximum(np.abs(low), np.abs(high))
-        return bool(np.any((width > 0) & (rounding > 1e-4 * width)))
+        largest = np.maximum(np.abs(low), np.abs(high))
+        rounding = np.maximum(limits.eps * largest, float(limits.smallest_subnormal))
+        overflows = largest > float(limits.max)
+        return bool(np.any(overflows | ((width > 0) & (rounding > 1e-4 * width))))
 
 
 def _feature_reduce(ufunc, array):
