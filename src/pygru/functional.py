@@ -36,7 +36,7 @@ from pygru._layer_args import (
     within_lengths,
 )
 
-__all__ = ["gru_forward", "gru_backward", "matmul", "GRUCache"]
+__all__ = ["gru_forward", "gru_backward", "matmul", "release_workspace", "GRUCache"]
 
 
 def gru_forward(
@@ -438,9 +438,10 @@ def _aligned_empty(size, dtype):
     return raw[offset : offset + size * dtype.itemsize].view(dtype)
 
 
-# Workspace buffers up to this size are kept for the thread's next call; larger ones are
-# new arrays each call, so that training on long sequences does not hold their memory for
-# the life of the process (their page faults are small beside their arithmetic).
+# A thread keeps its workspace buffers for its next call while together they take at most
+# this many bytes; the others are new arrays each call, so that training on long sequences,
+# or a pool of many threads, does not hold their memory for the life of the process (their
+# page faults are small beside their arithmetic).
 _RETAINED_WORKSPACE_BYTES = 64 << 20
 
 
@@ -454,16 +455,50 @@ class _Workspace(threading.local):
     def array(self, name, shape, dtype):
         size, dtype = math.prod(shape), np.dtype(dtype)
         key = (name, dtype)
-        if size * dtype.itemsize > _RETAINED_WORKSPACE_BYTES:
-            self.buffers.pop(key, None)
-            return _aligned_empty(size, dtype).reshape(shape)
-        buffer = self.buffers.get(key)
+        buffer = self.buffers.pop(key, None)
         if buffer is None or buffer.size < size:
-            buffer = self.buffers[key] = _aligned_empty(size, dtype)
+            buffer = _aligned_empty(size, dtype)
+        if buffer.nbytes + self.retained_bytes() <= _RETAINED_WORKSPACE_BYTES:
+            self.buffers[key] = buffer
         return buffer[:size].reshape(shape)
+
+    def retained_bytes(self):
+        return sum(buffer.nbytes for buffer in self.buffers.values())
 
 
 _workspace = _Workspace()
+
+
+def release_workspace():
+    """Free the scratch memory that the calling thread keeps between GRU calls.
+
+    Each thread that runs the CPU kernels keeps up to 64 MiB of scratch arrays for its next
+    call, which saves the page faults of fresh arrays on small and medium batches; a thread's
+    is freed when the thread ends. A server whose pool threads stay alive between requests
+    can call this in a thread (after its last request, say) to give that memory back; the
+    next call there allocates again. Results do not depend on it.
+
+    Returns
+    -------
+    int
+        The number of bytes released.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pygru.functional import gru_forward, release_workspace
+    >>> x = np.zeros((2, 3, 4), np.float32)
+    >>> w_ih, w_hh = np.zeros((6, 4), np.float32), np.zeros((6, 2), np.float32)
+    >>> b = np.zeros(6, np.float32)
+    >>> _ = gru_forward(x, w_ih, w_hh, b, b, keep_cache=False)
+    >>> release_workspace() > 0
+    True
+    >>> release_workspace()
+    0
+    """
+    released = _workspace.retained_bytes()
+    _workspace.buffers.clear()
+    return released
 
 
 # Gate activations up to this size go to reused scratch when no cache is kept; larger ones
