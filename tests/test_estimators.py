@@ -743,7 +743,10 @@ def test_window_warp_warps_the_training_batches_only(estimator, monkeypatch):
     assert len(seen) == n_batches  # prediction reads the sequences as they are
     again = make(max_iter=2, window_warp=0.3).fit(X, y)
     np.testing.assert_array_equal(again.network_.params, warped.network_.params)
-    assert not np.array_equal(plain.network_.params, warped.network_.params)
+    assert again.loss_curve_ == warped.loss_curve_
+    # What training saw differs (the regressor's ridge guard may end both fits on the
+    # same weights from before training, so the weights alone cannot tell).
+    assert plain.loss_curve_ != warped.loss_curve_
 
 
 def test_window_warp_auto_warps_numeric_input_with_one_prediction_per_sequence(monkeypatch):
@@ -1821,7 +1824,7 @@ def test_training_keeps_the_linear_skip_at_its_ridge_start(batch_size, n_targets
     )
 
     # What training does to the skip, not whether the fit then keeps the correction.
-    monkeypatch.setattr(GRURegressor, "_without_correction", lambda self, params, start: params)
+    monkeypatch.setattr(GRURegressor, "_keep_correction_only_if_it_pays", lambda *args: None)
 
     def skip_movement():
         start = GRURegressor(**{**settings, "learning_rate_init": 1e-300}).fit(X, y)
@@ -1909,7 +1912,7 @@ def test_a_correction_that_does_not_pay_for_itself_on_the_training_data_is_dropp
         reg.network_.views["linear.weight"], ridge.network_.views["linear.weight"]
     )
     np.testing.assert_allclose(reg.predict(X[held]), ridge.predict(X[held]), rtol=1e-6)
-    monkeypatch.setattr(GRURegressor, "_without_correction", lambda self, params, start: params)
+    monkeypatch.setattr(GRURegressor, "_keep_correction_only_if_it_pays", lambda *args: None)
     corrected = GRURegressor(random_state=0).fit(X[fit], y[fit])
     error = {
         name: np.mean(np.abs(model.predict(X[held]) - y[held]))
