@@ -446,6 +446,19 @@ def test_plot_gates_of_regressors():
     assert prediction_line.get_linestyle() == "--"
     np.testing.assert_allclose(prediction_line.get_ydata(), sequence.predict(X[:1])[0])
 
+    # Per-step true targets: drawn beside the prediction, and only their first values in
+    # the title (the whole array's repr took seven lines and ran off the figure).
+    long_X = rng.standard_normal((20, 40, 1))
+    long_y = long_X[:, :, 0].cumsum(axis=1)
+    sequence.fit(long_X, long_y)
+    figure = plot_gates(sequence, long_X[0], y_true=long_y[0])
+    lines = {line.get_label(): line for line in figure.axes[0].lines}
+    np.testing.assert_allclose(lines["true"].get_ydata(), long_y[0])
+    title = figure.get_suptitle()
+    assert "\n" not in title and title.endswith(" …") and len(title) < 150
+    with pytest.raises(ValueError, match=r"a batch: pass one of its sequences, e.g. X\[0\]"):
+        plot_gates(sequence, long_X)  # it used to speak of "X[0]", which the caller never named
+
     last = GRURegressor(hidden_layer_sizes=(3,), max_iter=2, random_state=0).fit(X, X[:, -1, 0])
     figure = plot_gates(last, X[0], y_true=0.5)
     title = figure.get_suptitle()

@@ -294,6 +294,11 @@ def gate_plot_data(
             f"x must be one sequence (for a text pipeline, one string), got a "
             f"{type(x).__name__} of {len(x)} strings"
         )
+    if np.ndim(x) == 3:
+        raise ValueError(
+            f"x must be one sequence, (n_timesteps, n_features) or (n_timesteps,); got an "
+            f"array of shape {np.shape(x)}, a batch: pass one of its sequences, e.g. X[0]"
+        )
     preprocess, model = split_pipeline(estimator)
     batch = preprocess([x])
     activations = model.gate_activations(batch)
@@ -502,13 +507,15 @@ def plot_gates(
         _draw_tokens(input_ax, data.step_labels)
     else:
         _draw_input(input_ax, data.inputs, data.patch_spans)
+    per_step_truth = y_true is not None and np.ndim(y_true) > 0
     if data.prediction_steps is not None:
-        input_ax.plot(
-            np.arange(n_timesteps), data.prediction_steps, "--", color="k", label="prediction"
-        )
+        steps = np.arange(n_timesteps)
+        input_ax.plot(steps, data.prediction_steps, "--", color="k", label="prediction")
+        if per_step_truth:
+            truth_steps = np.asarray(y_true, dtype=float)[:n_timesteps]
+            input_ax.plot(steps[: len(truth_steps)], truth_steps, color="0.4", label="true")
         input_ax.legend(loc="best", fontsize="small")
-    truth = "" if y_true is None else f", true: {y_true}"
-    figure.suptitle(f"GRU layer {layer} ({direction}): {data.prediction}{truth}")
+    figure.suptitle(f"GRU layer {layer} ({direction}): {data.prediction}{_truth_text(y_true)}")
 
     gate_axes = [
         figure.add_subplot(grid[row, 0], sharex=input_ax)
@@ -586,6 +593,21 @@ def _draw_tokens(ax, labels):
 
 
 _STEP_LABELS_SHOWN = 12  # a sequence classifier's labels in the title, at most
+
+
+def _truth_text(y_true):
+    """The true target for the title: a value as it is; per-step targets as the first
+    ``_STEP_LABELS_SHOWN`` values (a regressor's are also drawn beside its prediction)."""
+    if y_true is None:
+        return ""
+    if np.ndim(y_true) == 0:
+        return f", true: {y_true}"
+    values = [
+        f"{value:.3g}" if isinstance(value, float) else str(value)
+        for value in np.asarray(y_true).ravel().tolist()
+    ]
+    shown = " ".join(values[:_STEP_LABELS_SHOWN])
+    return f", true: {shown}{' …' * (len(values) > _STEP_LABELS_SHOWN)}"
 
 
 def _prediction(model, batch, tokens):
