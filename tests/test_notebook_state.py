@@ -162,6 +162,9 @@ def test_controls_round_trip_and_keep_the_depth():
         "dropout": 0.1,
     }
     assert _state.changed_controls(values, params) == []
+    # Untouched, the hidden-size control keeps the stack's sizes (a Reset made (16, 8) into
+    # (16, 16), with no pending change shown).
+    assert _state.params_from_controls(values, params)["hidden_layer_sizes"] == (16, 8)
     values.update(hidden_size=4, batch_size=64)
     assert _state.changed_controls(values, params) == ["hidden_size", "batch_size"]
     assert _state.params_from_controls(values, params) == {

@@ -116,11 +116,14 @@ def control_values(params):
 
 def params_from_controls(values, params):
     """Parameters for ``set_params`` from the controls' ``values``, for an estimator whose
-    parameters are ``params``; a stack of layers keeps its depth, each with the new size."""
-    n_layers = np.atleast_1d(params["hidden_layer_sizes"]).size
+    parameters are ``params``; a stack of layers keeps its depth and, unless the hidden
+    size was changed, its sizes (else each layer gets the new size)."""
+    sizes = tuple(int(size) for size in np.atleast_1d(params["hidden_layer_sizes"]))
+    if int(values["hidden_size"]) != sizes[0]:
+        sizes = (int(values["hidden_size"]),) * len(sizes)
     return {
         "learning_rate_init": float(values["learning_rate"]),
-        "hidden_layer_sizes": (int(values["hidden_size"]),) * n_layers,
+        "hidden_layer_sizes": sizes,
         "solver": values["solver"],
         "batch_size": values["batch_size"],
         "dropout": float(values["dropout"]),
