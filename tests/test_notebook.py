@@ -199,12 +199,25 @@ def test_regressor_panel_scores_r2():
 
 
 def test_panel_rejects_what_it_cannot_train(italy):
+    from sklearn.linear_model import SGDClassifier
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
     X, y = italy[:2]
-    with pytest.raises(TypeError, match="partial_fit"):
+    with pytest.raises(TypeError, match="trains a GRUClassifier or GRURegressor"):
         TrainingPanel(make_pipeline(StandardScaler(), GRUClassifier()), X, y, display=False)
+    with pytest.raises(TypeError, match="got SGDClassifier"):  # a KeyError on its controls
+        TrainingPanel(SGDClassifier(), X, y, display=False)
+    # The controls read the parameters: bad ones got "math domain error" or an IndexError.
+    for bad, message in [
+        (dict(learning_rate_init=0), "'learning_rate_init' parameter"),
+        (dict(hidden_layer_sizes=()), "hidden_layer_sizes must be a positive int"),
+        (dict(dropout=None), "'dropout' parameter"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            TrainingPanel(GRUClassifier(**bad), X, y, display=False)
+    with pytest.raises(ValueError, match="redraw_interval must be a number of seconds"):
+        TrainingPanel(GRUClassifier(), X, y, redraw_interval="0.5", display=False)
     with pytest.raises(ValueError, match="X_val and y_val"):
         TrainingPanel(GRUClassifier(), X, y, X_val=X, display=False)
     with pytest.raises(ValueError, match="max_epochs"):

@@ -10,7 +10,7 @@ from sklearn.base import clone, is_classifier
 from threadpoolctl import threadpool_limits
 
 from pygru import _cpu, _sequences
-from pygru._estimators import _sequence_labels
+from pygru._estimators import BaseGRU, _sequence_labels
 from pygru._numbers import is_integer, is_real
 
 from . import _state
@@ -49,9 +49,8 @@ class TrainingPanel:
     Parameters
     ----------
     estimator : GRUClassifier or GRURegressor
-        The estimator to train (any estimator with ``partial_fit`` and a ``max_iter``
-        parameter); it is trained in place until the first Reset. A fitted estimator
-        continues from its current state.
+        The estimator to train; it is trained in place until the first Reset. A fitted
+        estimator continues from its current state.
     X : array-like or list of arrays
         Training sequences, as ``estimator.partial_fit`` takes them.
     y : array-like
@@ -124,10 +123,17 @@ class TrainingPanel:
         redraw_interval=0.5,
         display=True,
     ):
-        if not hasattr(estimator, "partial_fit"):
+        if not isinstance(estimator, BaseGRU):
             raise TypeError(
-                "TrainingPanel trains an estimator with partial_fit, such as "
-                f"GRUClassifier or GRURegressor; got {type(estimator).__name__}"
+                "TrainingPanel trains a GRUClassifier or GRURegressor (its controls are their "
+                f"parameters); got {type(estimator).__name__}"
+            )
+        # The controls read the parameters: a bad one gets the estimator's own message.
+        estimator._validate_params()
+        estimator._check_settings()
+        if not (is_real(redraw_interval) and redraw_interval >= 0):
+            raise ValueError(
+                f"redraw_interval must be a number of seconds, at least 0, got {redraw_interval!r}"
             )
         if (X_val is None) != (y_val is None):
             raise ValueError("pass both X_val and y_val, or neither")
