@@ -170,48 +170,51 @@ def test_without_a_cache_gates_go_to_scratch_up_to_its_size(monkeypatch):
     assert scratch_names() == set()
 
 
-def test_the_workspace_keeps_no_buffer_above_its_size_between_calls(monkeypatch):
-    # The backward pass's scratch grows with batch x steps x hidden (508 MiB for 32
-    # sequences of 10,000 steps) and was kept for the life of the process.
+def retained_bytes(workspace):
+    return sum(buffer.nbytes for buffer in workspace.buffers.values())
+
+
+def backward_and_the_buffers_it_keeps(monkeypatch):
+    """A layer's cache, its gradients, and the sizes of the buffers a backward pass keeps
+    in this thread's workspace (emptied before and after)."""
     workspace = pygru.functional._workspace
-    values = layer()
-    _, _, cache = gru_forward(**values)
+    _, _, cache = gru_forward(**layer())
     expected = gru_backward(np.ones((2, 4, 5)), None, cache)
     monkeypatch.setattr(workspace, "buffers", {})
     gru_backward(np.ones((2, 4, 5)), None, cache)
-    kept = {key: buffer.nbytes for key, buffer in workspace.buffers.items()}
-    assert kept and max(kept.values()) > 64
+    sizes = sorted(buffer.nbytes for buffer in workspace.buffers.values())
     monkeypatch.setattr(workspace, "buffers", {})
-    monkeypatch.setattr(pygru.functional, "_RETAINED_WORKSPACE_BYTES", 64)
-    got = gru_backward(np.ones((2, 4, 5)), None, cache)
-    assert retained_bytes(workspace) <= 64
-    for a, b in zip(got, expected):
-        np.testing.assert_array_equal(a, b)
+    return cache, expected, sizes
 
 
-def retained_bytes(workspace):
-    return sum(buffer.nbytes for buffer in workspace.buffers.values())
+def assert_backward_within(monkeypatch, cache, expected, budget, calls=1):
+    """Backward passes with a workspace budget of ``budget`` bytes keep at most that much
+    and give the same gradients."""
+    monkeypatch.setattr(pygru.functional, "_RETAINED_WORKSPACE_BYTES", budget)
+    for _ in range(calls):
+        got = gru_backward(np.ones((2, 4, 5)), None, cache)
+        assert retained_bytes(pygru.functional._workspace) <= budget
+        for a, b in zip(got, expected):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_the_workspace_keeps_no_buffer_above_its_size_between_calls(monkeypatch):
+    # The backward pass's scratch grows with batch x steps x hidden (508 MiB for 32
+    # sequences of 10,000 steps) and was kept for the life of the process.
+    cache, expected, sizes = backward_and_the_buffers_it_keeps(monkeypatch)
+    assert sizes and sizes[-1] > 64
+    assert_backward_within(monkeypatch, cache, expected, 64)
 
 
 def test_the_workspace_budget_is_for_all_of_a_threads_buffers_together(monkeypatch):
     # It was a limit per buffer: a thread kept 160-320 MiB after a fit (eight buffers of up
     # to 64 MiB, per dtype), and each thread of a server's pool as much.
-    workspace = pygru.functional._workspace
-    values = layer()
-    _, _, cache = gru_forward(**values)
-    expected = gru_backward(np.ones((2, 4, 5)), None, cache)
-    monkeypatch.setattr(workspace, "buffers", {})
-    gru_backward(np.ones((2, 4, 5)), None, cache)
-    sizes = sorted(buffer.nbytes for buffer in workspace.buffers.values())
+    cache, expected, sizes = backward_and_the_buffers_it_keeps(monkeypatch)
     budget = sum(sizes) - 1  # room for all but the smallest
     assert len(sizes) > 2 and budget >= sizes[-1]
-    monkeypatch.setattr(workspace, "buffers", {})
-    monkeypatch.setattr(pygru.functional, "_RETAINED_WORKSPACE_BYTES", budget)
-    for _ in range(2):  # the second call reuses what the first kept
-        got = gru_backward(np.ones((2, 4, 5)), None, cache)
-        assert 0 < retained_bytes(workspace) <= budget
-        for a, b in zip(got, expected):
-            np.testing.assert_array_equal(a, b)
+    # the second call reuses what the first kept
+    assert_backward_within(monkeypatch, cache, expected, budget, calls=2)
+    assert retained_bytes(pygru.functional._workspace) > 0
 
 
 def test_release_workspace_frees_the_calling_threads_scratch_only(monkeypatch):
