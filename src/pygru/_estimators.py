@@ -1209,10 +1209,10 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         self.network_.params[...] = linear_start
         self.best_epoch_ = 0
         if corrected_objective > uncorrected_objective:
+            # Scoring the start leaves the network holding it, interrupted or not.
             start = self._objectives_unless_interrupted(
                 [linear_start], X, lengths, targets, sample_weight, train, batch_size
             )
-            self.network_.params[...] = linear_start
             if start is not None and corrected_objective > start[0]:
                 self._warn_training_raised_the_loss(corrected_objective, start[0])
 

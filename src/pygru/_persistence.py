@@ -409,8 +409,7 @@ def _refuse_what_load_would(transformer, node, arrays, where):
     check = _FITTED_CHECKS.get(node["class"])
     if check is None:
         return
-    values = {name: _decode_param(value, name) for name, value in node["fitted"].items()}
-    values.update({name: _restored_array(array) for name, array in arrays.items()})
+    values = _fitted_values(node["fitted"], arrays)
     try:
         check(values, transformer)
     except ValueError as error:
@@ -1070,11 +1069,7 @@ def _decode_param(value, name):
 def _set_fitted_attributes(transformer, state, arrays, check):
     """Give ``transformer`` the fitted attributes that :func:`_attribute_state` described,
     after checking their names and, with ``check`` (from ``_FITTED_CHECKS``), their values."""
-    values = {name: _decode_param(value, name) for name, value in state.items()}
-    for name, array in arrays.items():
-        if name in values:
-            raise ValueError(f"fitted attribute {name} is given twice")
-        values[name] = _restored_array(array)
+    values = _fitted_values(state, arrays)
     for name in values:
         if not _is_fitted_name(name) or hasattr(type(transformer), name):
             raise ValueError(
@@ -1084,6 +1079,17 @@ def _set_fitted_attributes(transformer, state, arrays, check):
         check(values, transformer)
     for name, value in values.items():
         setattr(transformer, name, value)
+
+
+def _fitted_values(state, arrays):
+    """{name: value} of the fitted attributes that :func:`_attribute_state` described as
+    ``(state, arrays)``."""
+    values = {name: _decode_param(value, name) for name, value in state.items()}
+    for name, array in arrays.items():
+        if name in values:
+            raise ValueError(f"fitted attribute {name} is given twice")
+        values[name] = _restored_array(array)
+    return values
 
 
 def _restored_array(array):

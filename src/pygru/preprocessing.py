@@ -351,7 +351,8 @@ class SequenceImputer(_SequenceTransformer):
             The fitted imputer.
         """
         padded, observed, sample_weight = self._observed_values(X, sample_weight)
-        self.statistics_ = _check_learnt(_mean(padded, observed, (0, 1), sample_weight))
+        weights = _weights(observed, sample_weight)
+        self.statistics_ = _check_learnt(_mean(padded, observed, weights, (0, 1)))
         return self
 
     def transform(self, X):
@@ -395,19 +396,23 @@ def _observed(padded, lengths):
     return valid_steps(lengths, padded.shape[1])[:, :, np.newaxis] & ~np.isnan(padded)
 
 
-def _mean(padded, observed, axis, sample_weight=None):
-    """Mean over ``axis`` of the observed values, each weighted by its sequence's
-    ``sample_weight``; NaN where there is no observed value, infinite where their sum
-    overflows."""
-    weights = observed if sample_weight is None else observed * sample_weight[:, None, None]
+def _weights(observed, sample_weight):
+    """Each value's weight: its sequence's ``sample_weight`` where observed, else 0."""
+    return observed if sample_weight is None else observed * sample_weight[:, None, None]
+
+
+def _mean(padded, observed, weights, axis):
+    """Mean over ``axis`` of the observed values, weighted by ``weights``; NaN where there
+    is no observed value, infinite where their sum overflows."""
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         return (weights * np.where(observed, padded, 0.0)).sum(axis=axis) / weights.sum(axis)
 
 
 def _mean_and_variance(padded, observed, axis, sample_weight=None):
-    """Mean (as :func:`_mean`) and variance over ``axis`` of the observed values."""
-    mean = _mean(padded, observed, axis, sample_weight)
-    weights = observed if sample_weight is None else observed * sample_weight[:, None, None]
+    """Mean (as :func:`_mean`) and variance over ``axis`` of the observed values, each
+    weighted by its sequence's ``sample_weight``."""
+    weights = _weights(observed, sample_weight)
+    mean = _mean(padded, observed, weights, axis)
     # An overflow leaves an infinite variance, which the scale refuses by name.
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         deviations = np.where(observed, padded - np.expand_dims(mean, axis), 0.0)

@@ -135,11 +135,17 @@ def gru_weights(target, network, layer, view_prefix):
 _FOLDING_TOLERANCE = 1e-5
 
 
+def _standardised_rounding(mean, scale, dtype):
+    """``(ratio, blur)``: the largest |mean| / scale of the features, and what rounding a
+    value near the mean to ``dtype`` costs in standardised units (ratio times eps)."""
+    ratio = float(np.max(np.abs(mean) / scale))
+    return ratio, ratio * np.finfo(dtype).eps
+
+
 def _warn_if_folding_blurs(mean, scale, dtype):
     """Warn where the folded layer's rounding is large in standardised units: the folded
     bias cancels (W / s) m, which is |m| / s times the size of W, to the dtype's precision."""
-    ratio = float(np.max(np.abs(mean) / scale))
-    blur = ratio * np.finfo(dtype).eps
+    ratio, blur = _standardised_rounding(mean, scale, dtype)
     if blur > _FOLDING_TOLERANCE:
         warnings.warn(
             f"fold_standardization: a feature's mean is up to {ratio:.3g} "
@@ -159,8 +165,7 @@ def warn_if_float32_input_blurs(estimator, remedy):
     mean = getattr(estimator, "input_mean_", None)
     if mean is None:
         return
-    ratio = float(np.max(np.abs(mean) / estimator.input_scale_))
-    blur = ratio * np.finfo(np.float32).eps
+    ratio, blur = _standardised_rounding(mean, estimator.input_scale_, np.float32)
     if blur > _FOLDING_TOLERANCE:
         warnings.warn(
             f"a feature's mean is up to {ratio:.3g} times its scale, so X rounded to float32 "

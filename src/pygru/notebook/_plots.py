@@ -606,16 +606,20 @@ def _truth_text(y_true):
         f"{value:.3g}" if isinstance(value, float) else str(value)
         for value in np.asarray(y_true).ravel().tolist()
     ]
-    shown = " ".join(values[:_STEP_LABELS_SHOWN])
-    return f", true: {shown}{' …' * (len(values) > _STEP_LABELS_SHOWN)}"
+    return f", true: {_first_steps(values)}"
+
+
+def _first_steps(labels):
+    """Per-step labels (strings) for a title: the first ``_STEP_LABELS_SHOWN``, then "…"."""
+    shown = " ".join(labels[:_STEP_LABELS_SHOWN])
+    return f"{shown}{' …' * (len(labels) > _STEP_LABELS_SHOWN)}"
 
 
 def _prediction(model, batch, tokens):
     """The prediction as text, and a regressor's prediction per time step (else None)."""
     if is_classifier(model) and model.get_params().get("output") == "sequence":
         labels = [str(label) for label in np.asarray(model.predict(batch)[0])]
-        shown = " ".join(labels[:_STEP_LABELS_SHOWN])
-        return f"predicted per step: {shown}{' …' * (len(labels) > _STEP_LABELS_SHOWN)}", None
+        return f"predicted per step: {_first_steps(labels)}", None
     if is_classifier(model):
         probabilities = model.predict_proba(batch)[0]
         best = int(np.argmax(probabilities))
