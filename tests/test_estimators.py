@@ -1738,6 +1738,35 @@ def test_float64_data_is_standardised_before_it_is_rounded_to_float32(output):
     np.testing.assert_allclose(listed.input_scale_, plain.input_scale_, rtol=1e-6)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("Estimator", [GRUClassifier, GRURegressor])
+@pytest.mark.parametrize("as_list", [False, True])
+def test_a_float32_model_predicts_each_offset_sequence_as_it_does_alone(Estimator, as_list):
+    # Data whose offset is 10^6 times their spread. Whether predict standardised in float64
+    # or rounded to float32 first was decided from the range of the whole call, so a
+    # sequence beside one of a wider range changed its prediction (by 0.016 here).
+    rng = np.random.default_rng(0)
+    X = 1e6 + rng.standard_normal((12, 10, 1))
+    y = np.arange(12) % 2 if Estimator is GRUClassifier else rng.standard_normal(12)
+    model = Estimator(hidden_layer_sizes=(4,), max_iter=5, random_state=0).fit(X, y)
+    assert model.dtype == "float32"
+    wide = 1e6 + np.linspace(0, 2000, 10)[None, :, None]
+    sequence = 1e6 + rng.standard_normal((1, 10, 1))
+    predict = model.predict_proba if Estimator is GRUClassifier else model.predict
+
+    def predicted(batch):
+        return predict(list(batch) if as_list else batch)
+
+    alone = predicted(sequence)[0]
+    np.testing.assert_array_equal(predicted(np.concatenate([sequence, wide]))[0], alone)
+    np.testing.assert_array_equal(predicted(np.concatenate([wide, sequence]))[1], alone)
+    # float32 data are exact in either precision: the same prediction again.
+    np.testing.assert_array_equal(
+        predicted(sequence.astype(np.float32))[0],
+        predicted(np.concatenate([sequence.astype(np.float32), wide]))[0],
+    )
+
+
 # ------------------------------------------------------------- the regressor's linear skip
 
 

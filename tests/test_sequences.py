@@ -493,5 +493,10 @@ def test_keep_precision_pads_in_float64_only_where_float32_would_blur_a_feature(
     padded, lengths = to_padded(X, np.float32, keep_precision=True)
     assert padded.dtype == (np.float64 if widened else np.float32)
     assert to_padded(X, np.float32)[0].dtype == np.float32  # without it: always dtype
+    # "always" (prediction) widens whatever the range, unless X's dtype casts safely.
+    exact = np.can_cast(np.asarray(values).dtype, np.float32, "safe")
+    assert to_padded(X, np.float32, keep_precision="always")[0].dtype == (
+        np.float32 if exact else np.float64
+    )
     first = np.asarray(values[0][: lengths[0]], dtype=padded.dtype)
     np.testing.assert_array_equal(unpad(padded, lengths)[0].ravel(), first.ravel())

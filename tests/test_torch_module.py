@@ -318,6 +318,11 @@ def test_bad_inputs_to_the_module_name_the_argument():
     for arguments, message in type_refusals:
         with pytest.raises(TypeError, match=message), torch.no_grad():
             module(*arguments)
+    double, double_X, _, double_lengths = fitted("float64-conv-branch-linear-skip-regressor")
+    with pytest.raises(TypeError, match=r"^X must be torch.float64 \(the model's dtype\), got"):
+        to_torch_module(double)(
+            torch.from_numpy(double_X.astype(np.float32)), torch.from_numpy(double_lengths)
+        )
     tokens, token_X, _, _ = fitted("embedding-bidirectional")
     with pytest.raises(ValueError, match=r"shape \(batch, time\) of token ids"):
         to_torch_module(tokens)(torch.from_numpy(token_X)[..., None])

@@ -325,13 +325,15 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         return "last" if self._output_mode() == "sequence" else self.pooling
 
     def _validate_sequences(self, X):
-        """(network input, lengths) for X, prepared as fit prepared its training data."""
-        padded, lengths = self._padded_input(X, reset=False)
+        """(network input, lengths) for X to predict, prepared as fit prepared its training
+        data (standardised from each value exactly, whatever else X holds)."""
+        padded, lengths = self._padded_input(X, reset=False, for_prediction=True)
         return self._network_input(X, padded, lengths)
 
-    def _padded_input(self, X, reset):
+    def _padded_input(self, X, reset, for_prediction=False):
         """X as a padded array (token ids, or numbers of ``dtype``) and its lengths, checked
-        against what fit saw unless ``reset``, which records the input's size instead."""
+        against what fit saw unless ``reset``, which records the input's size instead.
+        ``for_prediction``: X is to be predicted, not trained or validated on."""
         if self.embedding_dim is not None:
             ids, lengths = _sequences.to_padded_tokens(X)
             if reset:
@@ -349,8 +351,12 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             return ids, lengths
         # Standardised in float64 where dtype would round X's values: an offset far larger
         # than the spread (a timestamp, a coordinate) would otherwise leave no spread.
+        # Training data are widened where their range needs it (the copy stays small
+        # elsewhere); a prediction standardises every value exactly, so that what a
+        # sequence is predicted to be never depends on the rest of the batch.
         standardizes = self.standardize if reset else hasattr(self, "input_mean_")
-        padded, lengths = _sequences.to_padded(X, dtype=self.dtype, keep_precision=standardizes)
+        keep_precision = standardizes and ("always" if for_prediction else True)
+        padded, lengths = _sequences.to_padded(X, dtype=self.dtype, keep_precision=keep_precision)
         if reset:
             self.n_features_in_ = padded.shape[2]
             _sequences.warn_if_single_steps(lengths, self.n_features_in_)

@@ -50,13 +50,17 @@ def to_padded(X, dtype=np.float32, name="X", keep_precision=False):
     name : str, default="X"
         Name of the argument, used in error messages.
 
-    keep_precision : bool, default=False
+    keep_precision : bool or "always", default=False
         Pad in float64 instead of ``dtype`` where rounding ``X``'s own values (float64, or
         integers of more than 16 bits) to ``dtype`` would blur a feature: where its
         magnitude is so large against its range (a timestamp, a coordinate) that
         ``dtype``'s rounding error exceeds 1e-4 of the range. Statistics and
         standardisation then see the values exactly before they are cast. Elsewhere the
-        padded copy stays as small as ``dtype`` makes it.
+        padded copy stays as small as ``dtype`` makes it. ``"always"`` pads in float64
+        whenever some value may not be exact in ``dtype``, whatever the range: each value
+        then reaches the standardisation exactly, so that what it becomes never depends on
+        the other sequences of ``X`` (prediction), where ``True`` decides from the range of
+        all of them (fit).
 
     Returns
     -------
@@ -603,7 +607,7 @@ def _pad_array(X, dtype, name, keep_precision=False):
         raise ValueError(
             f"{name} has 0 feature(s) (shape={array.shape}) while a minimum of 1 is required."
         )
-    if keep_precision and _rounding_blurs([array], dtype):
+    if _pads_in_float64([array], dtype, keep_precision):
         dtype = np.dtype(np.float64)
     # Values too large for dtype become inf here and are reported by _observed_lengths.
     with np.errstate(over="ignore"):
@@ -626,7 +630,7 @@ def _pad_list(X, dtype, name, keep_precision=False):
                 + _CHANNELS_FIRST_HINT
                 * all(len(s) == len(sequences[0]) for s in sequences)
             )
-    if keep_precision and _rounding_blurs(sequences, dtype):
+    if _pads_in_float64(sequences, dtype, keep_precision):
         dtype = np.dtype(np.float64)
     n_steps = max(len(sequence) for sequence in sequences)
     # Filled with NaN, short items look like the NaN-padded rows of an array: one check for both.
@@ -636,6 +640,16 @@ def _pad_list(X, dtype, name, keep_precision=False):
             row[: len(sequence)] = sequence
     lengths = _observed_lengths(padded, name)
     return _trim_and_zero_padding(padded, lengths, owned=True), lengths
+
+
+def _pads_in_float64(arrays, dtype, keep_precision):
+    """Whether ``to_padded`` pads ``arrays`` in float64 rather than ``dtype`` (see its
+    ``keep_precision``)."""
+    if not keep_precision:
+        return False
+    if keep_precision == "always":
+        return not all(np.can_cast(array.dtype, dtype, "safe") for array in arrays)
+    return _rounding_blurs(arrays, dtype)
 
 
 def _rounding_blurs(arrays, dtype):

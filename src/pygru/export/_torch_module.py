@@ -116,9 +116,12 @@ class EstimatorModule(nn.Module):
         if self.tokens and (X.is_floating_point() or X.is_complex() or X.dtype == torch.bool):
             raise TypeError(f"X must hold integer token ids, got {X.dtype}")
         if not self.tokens and X.dtype not in (self.input_dtype, torch.float64):
-            raise TypeError(
-                f"X must be {self.input_dtype} (the model's dtype) or torch.float64, got {X.dtype}"
+            accepted = (
+                "torch.float64 (the model's dtype)"
+                if self.input_dtype == torch.float64
+                else f"{self.input_dtype} (the model's dtype) or torch.float64"
             )
+            raise TypeError(f"X must be {accepted}, got {X.dtype}")
         shape = "(batch, time) of token ids" if self.tokens else "(batch, time, features)"
         if X.dim() != (2 if self.tokens else 3) or X.shape[0] == 0 or X.shape[1] == 0:
             raise ValueError(f"X must be a tensor of shape {shape}, got {tuple(X.shape)}")
