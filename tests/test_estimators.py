@@ -1069,6 +1069,18 @@ def test_callbacks_get_each_epoch_and_can_stop_training():
     assert records[0]["duration"] > 0
     with pytest.raises(TypeError, match="callbacks must be callables"):
         small_classifier(callbacks=[1]).fit(X, y)
+    # Refused before the model changes: a fitted model keeps its weights, a new one stays
+    # unfitted (the check came after the new weights were drawn, leaving a random model).
+    fresh = small_classifier(callbacks=[None])
+    with pytest.raises(TypeError, match="callbacks must be callables, got None"):
+        fresh.fit(X, y)
+    assert not hasattr(fresh, "network_")
+    fitted = small_classifier(max_iter=3).fit(X, y)
+    before = fitted.predict_proba(X)
+    with pytest.raises(TypeError, match="callbacks must be callables"):
+        fitted.set_params(callbacks=[None], random_state=1).fit(X, y)
+    assert fitted.n_iter_ == 3
+    np.testing.assert_array_equal(fitted.predict_proba(X), before)
 
 
 def test_a_callback_stops_with_any_true_value():

@@ -547,6 +547,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             if incremental:  # scikit-learn checks them in fit, and in partial_fit only once
                 self._validate_params()
             hidden_layer_sizes = self._check_settings()
+            _as_callback_list(self.callbacks)  # refused before the model changes
             device_module(self.device)  # a device that is not there is refused here
             if y is None:
                 raise ValueError(
