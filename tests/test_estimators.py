@@ -944,6 +944,58 @@ def test_the_ridge_guard_keeps_every_weight_from_before_training(monkeypatch):
     assert initial < 10 * np.var(y)  # the ridge's loss (on y's scale), not a diverged penalty
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+@pytest.mark.parametrize("dtype, learning_rate_init", [("float64", 1.0), ("float32", 100.0)])
+def test_the_ridge_guard_sees_through_a_divergence_that_swamps_both_objectives(
+    dtype, learning_rate_init
+):
+    # After a divergence the GRU's weights gave the trained model and the same model
+    # without its correction one huge (float64: 7e88 both) or infinite (float32) L2 term,
+    # so the correction seemed to cost nothing and the exploded model was kept, with
+    # training R² of -6e71 and no warning but the iteration limit. The ridge it started
+    # from is compared too, without NumPy's overflow warnings.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 10, 2))
+    y = X[:, :, 0].sum(1)
+    settings = dict(hidden_layer_sizes=(8,), solver="sgd", random_state=0, dtype=dtype)
+    ridge = GRURegressor(max_iter=1, learning_rate_init=1e-300, **settings).fit(X, y)
+    model = GRURegressor(max_iter=15, learning_rate_init=learning_rate_init, **settings)
+    with pytest.warns(ConvergenceWarning, match="Training raised the training loss"):
+        model.fit(X, y)
+    assert model.best_epoch_ == 0
+    assert np.isfinite(model.network_.params).all()
+    np.testing.assert_allclose(model.predict(X), ridge.predict(X), rtol=1e-5, atol=1e-6)
+    assert model.score(X, y) > 0.99
+
+
+def test_the_linear_skip_takes_targets_of_any_magnitude_or_names_what_overflows(tmp_path):
+    # Unstandardised targets of 1e300 overflowed the ridge's leave-one-out errors (a
+    # warning blamed the number of sequences and no penalty was chosen); at 1e307 its mean
+    # overflowed too, leaving NaN weights that save wrote and load refused.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 10, 2))
+    y = X[:, -1, 0] + 0.1 * rng.normal(size=40)
+    settings = dict(hidden_layer_sizes=(4,), max_iter=3, dtype="float64", random_state=0)
+    plain = GRURegressor(standardize_target=False, learning_rate_init=1e-300, **settings)
+    plain.fit(X, y)
+    huge = clone(plain).fit(X, 1e300 * y)
+    assert huge.linear_skip_alpha_ == plain.linear_skip_alpha_
+    np.testing.assert_allclose(huge.predict(X), 1e300 * plain.predict(X), rtol=1e-9)
+    save(huge, tmp_path / "huge.npz")
+    np.testing.assert_array_equal(load(tmp_path / "huge.npz").predict(X), huge.predict(X))
+    # What float64 cannot hold is refused by name, the model left as it was.
+    beyond = np.where(y > 0, 1.7e308, -1.7e308)
+    with pytest.raises(
+        ValueError, match=r"ridge regression overflows float64.*standardize_target"
+    ):
+        huge.fit(X, beyond)
+    np.testing.assert_allclose(huge.predict(X), 1e300 * plain.predict(X), rtol=1e-9)
+    wide = GRURegressor(standardize=False, **settings)
+    with pytest.raises(ValueError, match=r"standardize=False with X's values up to 1e\+155"):
+        wide.fit(1e155 * np.sign(X), y)
+    assert not hasattr(wide, "network_")
+
+
 def test_a_working_fit_never_falls_back_to_the_initial_weights():
     X, y = toy_sequences()
     with warnings.catch_warnings():

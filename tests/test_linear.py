@@ -117,3 +117,19 @@ def test_weights_that_sum_to_one_are_the_same_data_at_a_stronger_penalty():
     assert alpha is not None and alpha <= ridge_loo(X, Y, None, ALPHAS)[2]
     ridge = Ridge(alpha=alpha).fit(X, Y, sample_weight=np.full(40, 1 / 40))
     np.testing.assert_allclose(coef, ridge.coef_, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("factor", [1e-300, 1e300, 2.0**1000])
+def test_targets_of_any_magnitude_get_their_own_penalty_and_solution(factor):
+    # Y's squares overflowed at 1e300 (every leave-one-out error inf, so no penalty was
+    # chosen, with a warning blaming the number of sequences), and at 1e307 the mean did
+    # too (NaN weights). The solution is now the one of Y scaled to below 1 by a power of
+    # two, scaled back: bit for bit that of Y where nothing overflows.
+    X, Y = regression_data()
+    coef, intercept, alpha = ridge_loo(X, Y, None, ALPHAS)
+    exponent = int(np.round(np.log2(factor)))
+    scaled = ridge_loo(X, np.ldexp(Y, exponent), None, ALPHAS)
+    assert scaled[2] == alpha
+    np.testing.assert_array_equal(np.ldexp(scaled[0], -exponent), coef)
+    np.testing.assert_array_equal(np.ldexp(scaled[1], -exponent), intercept)
+    np.testing.assert_array_equal(ridge_loo(X, Y * 8.0, None, ALPHAS)[0], coef * 8.0)

@@ -487,8 +487,24 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         weight = None if sample_weight is None else sample_weight[train]
         alphas = _LINEAR_SKIP_ALPHAS
         if not hasattr(self, "input_mean_"):  # the grid is for inputs of unit variance
-            alphas = alphas * _mean_feature_variance(window, weight)
+            with np.errstate(over="ignore"):
+                variance = _mean_feature_variance(window, weight)
+            if not np.isfinite(variance * alphas[-1]):
+                raise ValueError(
+                    f"standardize=False with X's values up to {np.abs(window).max():.3g}: "
+                    "their variance is too large for the linear skip's ridge penalties in "
+                    "float64. Standardise X (standardize=True) or pass linear_skip=False."
+                )
+            alphas = alphas * variance
         coef, intercept, alpha = ridge_loo(window, targets[train], weight, alphas)
+        with np.errstate(over="ignore", invalid="ignore"):
+            fitted = window @ coef.T + intercept
+        if not np.isfinite(fitted).all():
+            raise ValueError(
+                "The linear skip's ridge regression overflows float64 with targets up to "
+                f"{np.abs(targets[train]).max():.3g}: standardise them "
+                "(standardize_target=True) or pass linear_skip=False."
+            )
         if alpha is None:
             warnings.warn(
                 "The linear skip's ridge penalty could not be chosen: leave-one-out "
@@ -1193,21 +1209,34 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         """After a fit that started as the linear skip's ridge regression (``linear_start``)
         and ended without a validation score: keep the GRU's correction only if it pays for
         itself on the training data, lowering the objective by at least tol (what the
-        stopping rule counts as an improvement). One that does not can still move the
-        forecasts a long way on inputs outside the training range. Without it the model
+        stopping rule counts as an improvement), and leaves it no higher than at the start.
+        One that does not can still move the forecasts a long way on inputs outside the
+        training range. Without it the model
         holds the weights from before training (``best_epoch_`` 0), with a warning where
         training raised the objective (a learning rate far too large)."""
         batch_size = self._batch_size(len(train))
         corrected = self.network_.params.copy()
         uncorrected = self._without_correction(corrected, linear_start)
         objectives = self._objectives_unless_interrupted(
-            [corrected, uncorrected], X, lengths, targets, sample_weight, train, batch_size
+            [corrected, uncorrected, linear_start],
+            X,
+            lengths,
+            targets,
+            sample_weight,
+            train,
+            batch_size,
         )
         if objectives is None:
             self.network_.params[...] = corrected
             return
-        corrected_objective, uncorrected_objective = objectives
-        if not corrected_objective > uncorrected_objective - self.tol:
+        corrected_objective, uncorrected_objective, start_objective = objectives
+        # The start counts too: after a divergence the GRU's weights give both of the
+        # others the same huge (or infinite) L2 term, which hides what the correction does.
+        if (
+            np.isfinite(corrected_objective)
+            and corrected_objective <= uncorrected_objective - self.tol
+            and corrected_objective <= start_objective
+        ):
             self.network_.params[...] = corrected
             return
         # The weights from before training, the GRU's own included: kept as trained, they
@@ -1215,13 +1244,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         # fit would go on from them and a file would hold them (1e13 after a divergence).
         self.network_.params[...] = linear_start
         self.best_epoch_ = 0
-        if corrected_objective > uncorrected_objective:
-            # Scoring the start leaves the network holding it, interrupted or not.
-            start = self._objectives_unless_interrupted(
-                [linear_start], X, lengths, targets, sample_weight, train, batch_size
-            )
-            if start is not None and corrected_objective > start[0]:
-                self._warn_training_raised_the_loss(corrected_objective, start[0])
+        if not corrected_objective <= start_objective:
+            self._warn_training_raised_the_loss(corrected_objective, start_objective)
 
     def _without_correction(self, params, linear_start):
         """``params`` with the GRU's correction switched off: the linear skip and the head
@@ -1348,16 +1372,17 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
     def _training_objective(self, X, lengths, targets, sample_weight, train, batch_size):
         """What training minimises (the loss with its L2 terms, summed as ``_run_epoch``
         sums it), for the network's current weights on the sequences ``train``, without
-        dropout and without changing the weights."""
+        dropout and without changing the weights. Diverged weights give an infinite
+        objective without NumPy's overflow warnings: the fit's own warning names it."""
         total, n_read = 0.0, 0
-        for batch_X, batch_lengths, batch_targets, weights, batch_weight in self._minibatches(
-            X, lengths, targets, sample_weight, train, batch_size
-        ):
-            output, _ = self.network_.forward(batch_X, batch_lengths, keep_cache=False)
-            loss, _ = self._loss(output, batch_targets, weights, batch_lengths)
-            loss += self._l2_penalty(batch_weight)
-            total += loss * len(batch_lengths)
-            n_read += len(batch_lengths)
+        batches = self._minibatches(X, lengths, targets, sample_weight, train, batch_size)
+        with np.errstate(over="ignore", invalid="ignore"):
+            for batch_X, batch_lengths, batch_targets, weights, batch_weight in batches:
+                output, _ = self.network_.forward(batch_X, batch_lengths, keep_cache=False)
+                loss, _ = self._loss(output, batch_targets, weights, batch_lengths)
+                loss += self._l2_penalty(batch_weight)
+                total += loss * len(batch_lengths)
+                n_read += len(batch_lengths)
         return total / n_read
 
     def _warn_no_epoch_beat_the_start(self, best_score, start_score):

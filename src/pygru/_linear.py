@@ -45,6 +45,10 @@ def ridge_loo(X, Y, sample_weight, alphas):
         None when no penalty could be chosen.
     """
     X, Y = np.asarray(X, dtype=np.float64), np.asarray(Y, dtype=np.float64)
+    # Solved for Y / 2^k, |Y / 2^k| < 1, and scaled back: powers of two scale exactly, so
+    # the penalty and the solution are Y's own, without Y's squares overflowing (1e300).
+    exponent = _binary_exponent(np.max(np.abs(Y), initial=0.0))
+    Y = np.ldexp(Y, -exponent)
     weights = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, float)
     total = weights.sum()
     x_mean = weights @ X / total
@@ -74,4 +78,12 @@ def ridge_loo(X, Y, sample_weight, alphas):
         if best is None or score < best[0] or (np.isinf(best[0]) and np.isinf(score)):
             best = (score, coef, alpha)
     score, coef, alpha = best
-    return coef.T, y_mean - x_mean @ coef, None if np.isinf(score) else float(alpha)
+    intercept = y_mean - x_mean @ coef
+    with np.errstate(over="ignore"):  # a solution beyond float64 is the caller's to refuse
+        coef, intercept = np.ldexp(coef.T, exponent), np.ldexp(intercept, exponent)
+    return coef, intercept, None if np.isinf(score) else float(alpha)
+
+
+def _binary_exponent(value):
+    """k with value < 2^k <= 2 value, for a positive finite value; 0 for 0."""
+    return int(np.frexp(value)[1])
