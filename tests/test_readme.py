@@ -33,8 +33,14 @@ def test_every_section_to_run_exists_and_has_examples():
         assert sections.get(heading), heading
 
 
+# A reader pasting the examples sees no warning either, except scikit-learn's note that a
+# fit ran to max_iter: whether a default fit stops a few epochs early follows the CPU's
+# kernels in the last bits (GunPoint: 284 epochs with the AVX2 kernels, 300 with AVX-512).
 @pytest.mark.parametrize("heading", RUN)
-@pytest.mark.filterwarnings("error::UserWarning")  # a reader pasting them sees none either
+@pytest.mark.filterwarnings(
+    "ignore:Stochastic optimizer. maximum iterations:sklearn.exceptions.ConvergenceWarning"
+)
+@pytest.mark.filterwarnings("error::UserWarning")
 def test_readme_examples_run(heading, tmp_path, monkeypatch):
     if heading == "Saving and sharing models":
         monkeypatch.setenv("KERAS_BACKEND", "torch")  # as the example sets it
