@@ -279,6 +279,33 @@ def test_a_failed_save_leaves_no_partial_file_and_keeps_the_old_one(
         assert path.read_bytes() == existing
 
 
+@pytest.mark.parametrize("spoil", ["max_iter", "weights", "target_scale_"])
+def test_save_never_writes_a_file_that_load_would_refuse(tmp_path, spoil):
+    # scikit-learn checks parameters in fit, so one set out of range afterwards was saved,
+    # and load, which checks them, refused the file: the model was lost, the old file
+    # replaced. Likewise weights or statistics edited to values load refuses.
+    X, _, _ = ragged_data()
+    model = GRURegressor(hidden_layer_sizes=(4,), max_iter=2, random_state=0)
+    model.fit(X, np.linspace(0, 1, len(X)))
+    path = tmp_path / "model.npz"
+    save(model, path)
+    kept = path.read_bytes()
+    if spoil == "max_iter":
+        model.set_params(max_iter=0)
+    elif spoil == "weights":
+        model.network_.params[0] = np.nan
+    else:
+        model.target_scale_ = np.zeros_like(model.target_scale_)
+    message = r"cannot save GRURegressor: load would refuse it \(the file is not a valid"
+    with pytest.raises(ValueError, match=message):
+        save(model, path)
+    assert path.read_bytes() == kept and [p.name for p in tmp_path.iterdir()] == [path.name]
+    file = io.BytesIO()
+    with pytest.raises(ValueError, match=message):
+        save(model, file)
+    assert file.getvalue() == b""
+
+
 def test_saving_to_a_directory_or_into_a_missing_one_names_the_path_given(tmp_path):
     clf, _ = fitted_classifier()
     with pytest.raises(IsADirectoryError, match="got a directory") as info:

@@ -165,6 +165,11 @@ def save(obj, path):
         subclass, ...), or holds a value that cannot be stored without pickle; the message
         names the step. Also when ``path`` is neither a path nor a writable file, or is a
         file opened in text mode.
+    ValueError
+        :func:`load` would refuse the file, which is then not written: a parameter set out
+        of range after fit (scikit-learn checks parameters in ``fit``), a fitted
+        transformer whose settings changed since, weights edited to NaN. Every file is read
+        back before it replaces ``path`` (or reaches the file object).
     IsADirectoryError, FileNotFoundError
         ``path`` is a directory (or ends with a separator), is empty, or names a directory
         that does not exist.
@@ -207,11 +212,16 @@ def save(obj, path):
     """
     metadata, arrays = _document(obj)
     document = json.dumps(metadata, allow_nan=False, indent=1).encode("utf-8")
+    what = type(obj).__name__
     if isinstance(path, (str, bytes, os.PathLike)):
-        _write_atomically(os.fsdecode(path), document, arrays)
+        _write_atomically(os.fsdecode(path), document, arrays, what)
     elif callable(getattr(path, "write", None)):
         _refuse_text_mode(path, "wb")
-        _write_zip(path, document, arrays)
+        written = io.BytesIO()
+        _write_zip(written, document, arrays)
+        written.seek(0)
+        _check_loads_back(written, what)
+        path.write(written.getbuffer())
     else:
         raise TypeError(
             f"path must be a file path or a writable binary file, got {type(path).__name__}"
@@ -277,7 +287,6 @@ def _describe(obj, where, arrays, counter):
             node["fitted"] = _encode_non_finite_floats(state)
         else:
             node["fitted"], own_arrays = _attribute_state(obj, where)
-            _refuse_what_load_would(obj, node, own_arrays, where)
         number = next(counter)
         for name, array in own_arrays.items():
             node["arrays"][name] = f"{number}/{name}"
@@ -402,23 +411,6 @@ def _attribute_state(transformer, where):
     return state, arrays
 
 
-def _refuse_what_load_would(transformer, node, arrays, where):
-    """Raise where load would refuse the fitted attributes of ``node`` (``_FITTED_CHECKS``):
-    a transformer whose settings changed after fit (``set_params``) must not give a file
-    that cannot be read back."""
-    check = _FITTED_CHECKS.get(node["class"])
-    if check is None:
-        return
-    values = _fitted_values(node["fitted"], arrays)
-    try:
-        check(values, transformer)
-    except ValueError as error:
-        raise ValueError(
-            f"cannot save {where}: {error}, which load would refuse; fit it again with its "
-            "current parameters"
-        ) from None
-
-
 def _storable_array(array, where, name):
     """``array`` as it is written: numbers and strings as they are, an object array of
     strings as a string array (it is read back as an object array)."""
@@ -508,9 +500,10 @@ def _describe_array(array):
     }
 
 
-def _write_atomically(path, document, arrays):
+def _write_atomically(path, document, arrays, what):
     """Write to a new file beside ``path``, then rename it over ``path``: a failure never
-    leaves a half-written file or loses the one that was there. The new file's bytes reach
+    leaves a half-written file or loses the one that was there, and a file that would not
+    load back (``what`` names the object) never replaces it. The new file's bytes reach
     the disk (``fsync``) before the rename, and the rename itself after it, so that a power
     cut leaves the old file or the new one, never an empty one. The file gets the mode
     that ``open(path, "wb")`` would give it (that of the file it replaces, else the
@@ -528,11 +521,25 @@ def _write_atomically(path, document, arrays):
             _write_zip(file, document, arrays)
             file.flush()
             os.fsync(file.fileno())
+        _check_loads_back(temporary, what)
         os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)
         raise
     _sync_directory(directory)
+
+
+def _check_loads_back(file, what):
+    """Refuse to write a file that ``load`` would refuse: a state that only save's checks
+    let through (a parameter set out of range after fit, weights edited to NaN) would
+    otherwise be lost at the next load, the old file replaced."""
+    try:
+        _load_named(file, "the file")
+    except ValueError as error:
+        raise ValueError(
+            f"cannot save {what}: load would refuse it ({error}); set its parameters back "
+            "to valid values or fit it again"
+        ) from None
 
 
 def _sync_directory(directory):
@@ -643,15 +650,24 @@ def load(path):
         seekable = getattr(path, "seekable", None)
         if not (callable(seekable) and seekable()):  # a pipe, a socket: NumPy must seek
             path = io.BytesIO(path.read())
+    return _load_named(path, _name(path))
+
+
+def _load_named(path, name):
+    """:func:`load` of a path or seekable file, its errors naming it ``name``."""
+    if isinstance(path, (str, bytes, os.PathLike)):
+        # Opened here: NumPy leaves a file it opened itself open when its archive is broken.
+        with open(path, "rb") as file:
+            return _load_named(file, name)
     try:
         npz = np.load(path, allow_pickle=False)
     except (FileNotFoundError, IsADirectoryError, PermissionError):
         raise
     except _BROKEN_ARCHIVE as error:
-        raise ValueError(f"{_name(path)} {_why_unreadable(error)}") from None
+        raise ValueError(f"{name} {_why_unreadable(error)}") from None
     if not isinstance(npz, np.lib.npyio.NpzFile):
         raise ValueError(
-            f"{_name(path)} is not a pygru file: it holds a single NumPy array, not a zip archive"
+            f"{name} is not a pygru file: it holds a single NumPy array, not a zip archive"
         )
     try:
         with npz:
@@ -660,7 +676,7 @@ def load(path):
         detail = (
             str(error) if isinstance(error, _FormatError) else f"{type(error).__name__}: {error}"
         )
-        raise ValueError(f"{_name(path)} is not a valid pygru file: {detail}") from None
+        raise ValueError(f"{name} is not a valid pygru file: {detail}") from None
 
 
 def _refuse_text_mode(file, mode):
