@@ -214,6 +214,30 @@ def test_pandas_nullable_dtypes_read_pd_na_as_nan():
         to_padded(with_gap)
 
 
+def test_date_columns_are_not_read_as_numbers():
+    # pandas converts dates and durations to float (microseconds since 1970), so a
+    # DataFrame with a date column beside its values was read as one more time step of
+    # 1e15 by the estimators, SequenceScaler and make_windows, which also forecast the date.
+    pandas = pytest.importorskip("pandas")
+    from pygru.datasets import make_windows
+    from pygru.preprocessing import SequenceScaler
+
+    values = np.random.default_rng(0).standard_normal((8, 3))
+    for when in (pandas.date_range("2020-01-01", periods=8), pandas.to_timedelta(range(8), "s")):
+        frame = pandas.DataFrame(values)
+        frame.insert(0, "date", when)
+        with pytest.raises(TypeError, match="X must hold real numbers.*(Timestamp|Timedelta)"):
+            to_padded(frame)
+        with pytest.raises(TypeError, match="X must hold real numbers"):
+            SequenceScaler().fit(frame)
+        with pytest.raises(TypeError, match=r"column 'date' holds .*set_index\('date'\)"):
+            make_windows(frame, 3)
+        windows, targets = make_windows(frame.set_index("date"), 3)
+        np.testing.assert_array_equal(targets, make_windows(values, 3)[1])
+    padded, _ = to_padded(pandas.DataFrame(values).astype("Float64"))  # nullable: numbers
+    np.testing.assert_array_equal(padded[..., 0], values.astype(np.float32))
+
+
 def test_a_pandas_series_of_sequences_is_read_as_a_list():
     pandas = pytest.importorskip("pandas")
     sequences = [np.arange(6.0).reshape(3, 2), np.ones((1, 2)), np.zeros((4, 2))]

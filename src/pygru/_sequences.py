@@ -739,13 +739,23 @@ def _as_real_array(value, name):
 def from_nullable(value, array):
     """``array`` (``np.asarray(value)``), or where ``value`` has pandas' nullable dtypes
     ("Float64", "Int64", which mark a missing value with pd.NA and convert to object
-    arrays) its values as float64 with NaN for pd.NA."""
+    arrays) its values as float64 with NaN for pd.NA. Dates and durations are not numbers
+    here, though pandas would convert them (to microseconds since 1970)."""
+    if any(getattr(dtype, "kind", "O") in ("M", "m") for dtype in _column_dtypes(value)):
+        return array
     if array.dtype == object and callable(getattr(value, "to_numpy", None)):
         try:
             return value.to_numpy(dtype=np.float64, na_value=np.nan)
         except (TypeError, ValueError):
             pass  # not numbers: the caller's checks say why
     return array
+
+
+def _column_dtypes(value):
+    """The dtype of each column of a DataFrame, or ``value``'s one dtype (None if none)."""
+    if getattr(value, "ndim", None) == 2 and hasattr(value, "dtypes"):
+        return list(value.dtypes)
+    return [getattr(value, "dtype", None)]
 
 
 def _check_has_samples(n_samples, name, given):

@@ -297,7 +297,7 @@ def make_windows(series, lookback, horizon=1, step=1, target=None, output="last"
         raise ValueError(f'output must be "last" or "sequence", got {output!r}')
     values = from_nullable(series, np.asarray(series))
     if values.dtype.kind not in "biuf":
-        raise TypeError(f"series must be numeric, got dtype {values.dtype}")
+        raise TypeError(f"series must be numeric, got dtype {values.dtype}" + _dates_hint(series))
     if values.dtype.kind != "f":
         values = values.astype(np.float64)
     if values.ndim not in (1, 2):
@@ -377,3 +377,18 @@ def _series_bunch(name, values, index, frequency, summary, citation, source):
         DESCR=description,
         citation=citation,
     )
+
+
+def _dates_hint(series):
+    """Where a DataFrame's column holds dates or durations, say so: a CSV read as it is
+    keeps its date column beside the values."""
+    dtypes = getattr(series, "dtypes", None)
+    if getattr(series, "ndim", None) != 2 or dtypes is None:
+        return ""
+    for name, dtype in dtypes.items():
+        if getattr(dtype, "kind", "") in ("M", "m"):
+            return (
+                f" (column {name!r} holds {dtype}: make it the index, "
+                f"series.set_index({name!r}), or drop it)"
+            )
+    return ""
