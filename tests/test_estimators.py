@@ -500,6 +500,18 @@ def test_a_missing_string_label_is_named_as_missing():
     labels[3] = np.nan
     with pytest.raises(ValueError, match="y contains NaN: a missing class label"):
         small_classifier().fit(X, labels)
+    # A list of strings and NaN, which NumPy reads as strings ("nan" became a class), None,
+    # pandas' NA (a string column's empty cell: TypeErrors from inside NumPy or pandas),
+    # and NaN in float32 labels.
+    pandas = pytest.importorskip("pandas")
+    for missing, shown in [(float("nan"), "NaN"), (None, "None"), (pandas.NA, "NA")]:
+        listed = list(y[:-1]) + [missing]
+        with pytest.raises(ValueError, match=f"y contains {shown}: a missing class"):
+            small_classifier().fit(X, listed)
+        with pytest.raises(ValueError, match="y contains NA: a missing class"):
+            small_classifier().fit(X, pandas.Series(listed, dtype="string"))
+    with pytest.raises(ValueError, match="y contains NaN: a missing class label"):
+        small_classifier().fit(X, np.r_[np.ones(11), np.nan].astype(np.float32))
     steps = [np.array(["a"] * len(x), dtype=object) for x in X]
     steps[2][0] = np.nan
     with pytest.raises(ValueError, match="y contains NaN: a missing class label"):

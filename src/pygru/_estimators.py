@@ -2263,6 +2263,7 @@ default="zeros"
             padded = np.zeros((len(lengths), int(lengths.max())), dtype=indices.dtype)
             padded[_sequences.valid_steps(lengths, padded.shape[1])] = indices
             return padded
+        _refuse_missing_labels(y, "y")  # before NumPy reads NaN among strings as "nan"
         try:
             y = column_or_1d(y, warn=True)
         except ValueError as error:
@@ -3513,18 +3514,14 @@ def _check_labels(labels, name):
     """``labels`` as a 1-D array of class labels, or a ValueError naming ``name``: not 1-D,
     missing (NaN, as pandas writes an empty cell of a column of strings), or not labels
     (scikit-learn's check_classification_targets: continuous values, say)."""
-    array = np.asarray(list(labels) if isinstance(labels, (set, frozenset)) else labels)
+    labels = list(labels) if isinstance(labels, (set, frozenset)) else labels
+    array = np.asarray(labels)
     if array.ndim != 1:
         raise ValueError(
             f"{name} must be a 1-D array-like of class labels, got {type(labels).__name__} "
             f"of shape {array.shape}"
         )
-    # NumPy reads a list of strings and NaN as strings, "nan" among them.
-    listed = isinstance(labels, (list, tuple, set, frozenset))
-    if ((listed or array.dtype == object) and any(_is_nan(label) for label in labels)) or (
-        array.dtype.kind == "f" and np.isnan(array).any()
-    ):
-        raise ValueError(f"{name} contains NaN: a missing class label")
+    _refuse_missing_labels(labels, name)
     if name == "y":  # scikit-learn's own messages, as its classifiers give them
         check_classification_targets(array)
         return array
@@ -3536,8 +3533,33 @@ def _check_labels(labels, name):
     return array
 
 
-def _is_nan(label):
-    return isinstance(label, float) and label != label
+def _refuse_missing_labels(labels, name):
+    """ValueError naming ``name`` where a class label is missing: NaN, None or pandas' NA
+    (an empty cell of a column of strings). NumPy reads a list of strings and NaN as
+    strings, "nan" among them, and sorting fails on None or NA with a TypeError of its own."""
+    array = np.asarray(labels)
+    if array.dtype.kind in "biuf":
+        values = array[np.isnan(array)] if array.dtype.kind == "f" else []
+    else:
+        values = np.asarray(labels, dtype=object).ravel()
+    missing = next((label for label in values if _is_missing(label)), _PRESENT)
+    if missing is not _PRESENT:
+        shown = (
+            "None" if missing is None else "NA" if type(missing).__name__ == "NAType" else "NaN"
+        )
+        raise ValueError(f"{name} contains {shown}: a missing class label")
+
+
+_PRESENT = object()
+
+
+def _is_missing(label):
+    """NaN, None or pandas' NA."""
+    return (
+        label is None
+        or (isinstance(label, (float, np.floating)) and label != label)
+        or type(label).__name__ == "NAType"
+    )
 
 
 def _real_targets(y, dtype, keep_precision=False):
