@@ -238,6 +238,23 @@ def test_date_columns_are_not_read_as_numbers():
     np.testing.assert_array_equal(padded[..., 0], values.astype(np.float32))
 
 
+def test_a_masked_array_reads_its_masked_values_as_missing():
+    # np.asarray drops a mask: masked steps were read as the numbers under the mask.
+    X = np.arange(24.0).reshape(2, 4, 3)
+    masked = np.ma.masked_array(X, mask=np.zeros_like(X, dtype=bool))
+    masked[1, 2:] = np.ma.masked  # padding
+    expected = X.copy()
+    expected[1, 2:] = np.nan
+    for form in (masked, list(masked)):
+        padded, lengths = to_padded(form)
+        np.testing.assert_array_equal(lengths, [4, 2])
+        np.testing.assert_array_equal(padded, to_padded(expected)[0])
+    masked[0, 1, 0] = np.ma.masked  # inside a sequence: missing, as NaN is
+    with pytest.raises(ValueError, match="sequence 0, time step 1 is NaN in some features"):
+        to_padded(masked)
+    np.testing.assert_array_equal(to_padded(np.ma.masked_array(X))[0], to_padded(X)[0])
+
+
 def test_a_pandas_series_of_sequences_is_read_as_a_list():
     pandas = pytest.importorskip("pandas")
     sequences = [np.arange(6.0).reshape(3, 2), np.ones((1, 2)), np.zeros((4, 2))]

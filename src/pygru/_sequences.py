@@ -12,9 +12,9 @@ Sequences of real numbers (:func:`to_padded`, :func:`to_padded_targets`) may be 
   ``(n_timesteps_i, n_features)`` or 1-D ``(n_timesteps_i,)``.
 
 In arrays, shorter sequences end with padding time steps that are NaN in every feature; list
-items may end with such steps too. Any other NaN, and any inf, is an error. The padded result
-has the length of the longest sequence and zeros in the padding, so every form of the same data
-gives the same ``(padded, lengths)``.
+items may end with such steps too (a masked array's masked values are NaN). Any other NaN, and
+any inf, is an error. The padded result has the length of the longest sequence and zeros in the
+padding, so every form of the same data gives the same ``(padded, lengths)``.
 
 Token sequences (:func:`to_padded_tokens`) are non-negative integer ids where 0 is reserved for
 padding, as Keras' ``mask_zero=True``.
@@ -739,8 +739,12 @@ def _as_real_array(value, name):
 def from_nullable(value, array):
     """``array`` (``np.asarray(value)``), or where ``value`` has pandas' nullable dtypes
     ("Float64", "Int64", which mark a missing value with pd.NA and convert to object
-    arrays) its values as float64 with NaN for pd.NA. Dates and durations are not numbers
-    here, though pandas would convert them (to microseconds since 1970)."""
+    arrays) its values as float64 with NaN for pd.NA, and where ``value`` is a NumPy masked
+    array of numbers, float64 with NaN where it is masked (np.asarray drops the mask).
+    Dates and durations are not numbers here, though pandas would convert them (to
+    microseconds since 1970)."""
+    if np.ma.isMaskedArray(value) and array.dtype.kind in "biuf":
+        return np.ma.filled(value.astype(np.float64), np.nan)
     if any(getattr(dtype, "kind", "O") in ("M", "m") for dtype in _column_dtypes(value)):
         return array
     if array.dtype == object and callable(getattr(value, "to_numpy", None)):
