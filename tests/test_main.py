@@ -72,6 +72,20 @@ def test_help_gives_the_defaults_and_the_examples(capsys):
     assert "python -m pygru --dataset ArrowHead --no-bidirectional" in out
 
 
+def test_the_command_runs_without_docstrings():
+    # python -OO strips docstrings; the help's examples came from the module docstring, and
+    # every invocation, --version included, failed with an AttributeError.
+    import subprocess
+    import sys
+
+    for arguments in (["--version"], ["--help"]):
+        done = subprocess.run(
+            [sys.executable, "-OO", "-m", "pygru", *arguments], capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        assert "usage" in done.stdout or "pygru" in done.stdout
+
+
 def test_ctrl_c_scores_the_last_epoch_and_exits_as_interrupted(capsys, monkeypatch):
     # The estimator keeps the last completed epoch on Ctrl-C; the command used to print its
     # score as if the run had completed and exit 0, so a script could not tell.

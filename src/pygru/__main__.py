@@ -51,11 +51,12 @@ INTERRUPTED = 130
 
 
 def _parser():
-    examples = __doc__.split("\n\n")[1]
+    # The module docstring's examples; python -OO strips docstrings, and the help with them.
+    epilog = "examples:\n" + __doc__.split("\n\n")[1] if __doc__ else None
     parser = argparse.ArgumentParser(
         prog="python -m pygru",
         description="Train a GRUClassifier on a bundled UCR/UEA data set, print the score.",
-        epilog="examples:\n" + examples,
+        epilog=epilog,
         formatter_class=_HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"pygru {__version__}")
