@@ -2,6 +2,7 @@
 Keras (the whole-model exports are in test_onnx.py and test_torch_module.py)."""
 
 import doctest
+import errno
 import io
 import json
 import os
@@ -333,6 +334,50 @@ def test_a_folder_that_cannot_hold_the_temporary_file_is_named_by_the_path_given
     with pytest.raises(OSError, match="so the folder must be writable") as info:
         save(clf, "/sys/kernel/model.npz")
     assert info.value.filename == "/sys/kernel/model.npz"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_special_file_is_written_to_and_never_replaced(tmp_path):
+    # save renamed its new file over whatever was at the path: os.devnull became a regular
+    # file holding the model (as root), and a FIFO's reader waited forever. Devices and
+    # FIFOs are now written to, as open(path, "wb") and np.save do.
+    import threading
+
+    clf, X = fitted_classifier()
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    save(clf, fifo)
+    reader.join(timeout=60)
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode) and [p.name for p in tmp_path.iterdir()] == [
+        "pipe"
+    ]
+    np.testing.assert_array_equal(
+        load(io.BytesIO(received[0])).predict_proba(X), clf.predict_proba(X)
+    )
+    from pygru._persistence import _is_special_file
+
+    assert _is_special_file(os.devnull) and not _is_special_file(tmp_path)
+
+
+def test_a_path_too_long_for_the_temporary_file_says_so(tmp_path):
+    # The temporary file's name is longer than a short target's, so a path near the
+    # system's limit could be opened but not saved, and the error blamed permissions.
+    folder = str(tmp_path)
+    while len(folder) < 4080:  # the target's path fits in 4095 bytes, the temporary's not
+        folder = os.path.join(folder, "d" * min(200, 4079 - len(folder)))
+    try:
+        os.makedirs(folder)
+        with open(os.path.join(folder, "m.npz"), "wb"):
+            pass
+    except OSError:
+        pytest.skip("this file system refuses such a path")
+    clf, _ = fitted_classifier()
+    with pytest.raises(OSError, match="too long here, so save to a shorter path") as info:
+        save(clf, os.path.join(folder, "m.npz"))
+    assert info.value.errno == errno.ENAMETOOLONG and "writable" not in str(info.value)
 
 
 def test_a_file_that_may_not_be_written_is_not_replaced(tmp_path, monkeypatch):

@@ -213,15 +213,16 @@ def save(obj, path):
     metadata, arrays = _document(obj)
     document = json.dumps(metadata, allow_nan=False, indent=1).encode("utf-8")
     what = type(obj).__name__
-    if isinstance(path, (str, bytes, os.PathLike)):
+    if isinstance(path, (str, bytes, os.PathLike)) and _is_special_file(os.fsdecode(path)):
+        # A device or a FIFO (os.devnull, /dev/stdout) is written to, never replaced.
+        content = _checked_content(document, arrays, what)
+        with open(path, "wb") as file:
+            file.write(content)
+    elif isinstance(path, (str, bytes, os.PathLike)):
         _write_atomically(os.fsdecode(path), document, arrays, what)
     elif callable(getattr(path, "write", None)):
         _refuse_text_mode(path, "wb")
-        written = io.BytesIO()
-        _write_zip(written, document, arrays)
-        written.seek(0)
-        _check_loads_back(written, what)
-        path.write(written.getbuffer())
+        path.write(_checked_content(document, arrays, what))
     else:
         raise TypeError(
             f"path must be a file path or a writable binary file, got {type(path).__name__}"
@@ -529,6 +530,25 @@ def _write_atomically(path, document, arrays, what):
     _sync_directory(directory)
 
 
+def _is_special_file(path):
+    """Whether ``path`` names something that is neither a regular file nor a folder (a
+    device, a FIFO, a socket), following symbolic links."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+def _checked_content(document, arrays, what):
+    """The file's bytes, read back with load's checks first."""
+    content = io.BytesIO()
+    _write_zip(content, document, arrays)
+    content.seek(0)
+    _check_loads_back(content, what)
+    return content.getbuffer()
+
+
 def _check_loads_back(file, what):
     """Refuse to write a file that ``load`` would refuse: a state that only save's checks
     let through (a parameter set out of range after fit, weights edited to NaN) would
@@ -577,10 +597,18 @@ def _create_temporary_beside(path, directory):
     try:
         return temporary, os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     except OSError as error:
+        unwritable = "so the folder must be writable"
+        why = {
+            errno.EACCES: unwritable,
+            errno.EPERM: unwritable,
+            errno.EROFS: unwritable,
+            errno.ENAMETOOLONG: f"its path ({len(temporary)} characters) is too long here, so "
+            "save to a shorter path",
+        }.get(error.errno)
         raise type(error)(
             error.errno,
-            f"{error.strerror}: save writes a new file in the folder of the path and then "
-            "renames it over the path, so the folder must be writable",
+            f"{error.strerror}: save writes a new file ({os.path.basename(temporary)}) in the "
+            "folder of the path and then renames it over the path" + (f"; {why}" if why else ""),
             path,
         ) from None
 
