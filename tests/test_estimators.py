@@ -1398,6 +1398,17 @@ def test_fitted_attributes_follow_mlp():
     ]
     assert all(np.shares_memory(w, clf.network_.params) for w in clf.coefs_)
     assert len(clf.intercepts_) == 9
+    # The output layer's weights come last, as in MLPClassifier, also where the linear skip,
+    # the attention vector and the convolutional branch add theirs (the skip's came last).
+    X, _ = window_regression(n=20, lookback=70)
+    reg = GRURegressor(
+        hidden_layer_sizes=(4,), max_iter=1, pooling="attention", conv_layers=((3, 4),)
+    ).fit(X, np.linspace(0, 1, 20))
+    views = reg.network_.views
+    assert np.shares_memory(reg.coefs_[-1], views["head.weight"])
+    assert np.shares_memory(reg.intercepts_[-1], views["head.bias"])
+    assert any(np.shares_memory(w, views["linear.weight"]) for w in reg.coefs_[:-1])
+    assert len(reg.coefs_) + len(reg.intercepts_) == len(views)
 
 
 def test_gate_activations():

@@ -362,6 +362,22 @@ def test_training_curves_mark_the_epoch_early_stopping_restored(italy):
     for ax in figure.axes:
         np.testing.assert_array_equal(ax.lines[-1].get_xdata(), [restored[0]] * 2)
         assert label in [text.get_text() for text in ax.get_legend().get_texts()]
+    # A regressor that ends on the ridge it started from holds the weights of epoch 0: the
+    # line is drawn there (nothing was drawn, and the label was lost).
+    from pygru import GRURegressor
+
+    rng = np.random.default_rng(0)
+    windows = rng.normal(size=(30, 8, 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ridge = GRURegressor(hidden_layer_sizes=(4,), max_iter=3, learning_rate_init=1e3)
+        ridge.fit(windows, windows[:, -1, 0])
+    assert ridge.best_epoch_ == 0
+    start = "weights kept: from before training (training did not lower the training loss)"
+    assert training_curves_data(ridge).kept_label == start
+    (loss_axis,) = plot_training_curves(ridge).axes
+    np.testing.assert_array_equal(loss_axis.lines[-1].get_xdata(), [0, 0])
+    assert start in [text.get_text() for text in loss_axis.get_legend().get_texts()]
     # One more epoch by partial_fit: the model now holds that epoch's weights.
     clf.partial_fit(X, y)
     curves = training_curves_data(clf)

@@ -1527,25 +1527,25 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
 
     @property
     def coefs_(self):
-        """Weight matrices, input to output: views into the flat parameter vector (NumPy
-        copies when the network is on the GPU)."""
-        check_is_fitted(self, "network_")
-        return [
-            to_host(v)
-            for name, v in self.network_.views.items()
-            if not name.endswith(("b_ih", "b_hh", "bias"))
-        ]
+        """Weight matrices, input to output, the output layer's last (as in MLPClassifier):
+        views into the flat parameter vector (NumPy copies when the network is on the GPU)."""
+        return [v for name, v in self._views_input_to_output() if not _is_bias(name)]
 
     @property
     def intercepts_(self):
-        """Bias vectors, input to output: views into the flat parameter vector (NumPy
-        copies when the network is on the GPU)."""
+        """Bias vectors, input to output, the output layer's last: views into the flat
+        parameter vector (NumPy copies when the network is on the GPU)."""
+        return [v for name, v in self._views_input_to_output() if _is_bias(name)]
+
+    def _views_input_to_output(self):
+        """(name, array) of every weight array, the output layer's (the head's) last; the
+        linear skip and the convolutional branch, which also feed the head, come before."""
         check_is_fitted(self, "network_")
-        return [
-            to_host(v)
-            for name, v in self.network_.views.items()
-            if name.endswith(("b_ih", "b_hh", "bias"))
-        ]
+        views = self.network_.views.items()
+        return sorted(
+            ((name, to_host(v)) for name, v in views),
+            key=lambda item: item[0].startswith("head."),
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -1741,8 +1741,10 @@ default="constant"
     random_state : int, RandomState instance or None, default=None
         Seeds the initial weights, the shuffling, the dropout masks and the validation
         split of ``early_stopping``. Pass an int for reproducible results: on the CPU, the
-        same seed gives bit-identical models. None draws from NumPy's global random state
-        (``np.random.seed``), as scikit-learn's estimators do.
+        same seed gives bit-identical models on one kernel path (CPUs with and without
+        AVX-512 round differently in the last bits: see ``PYGRU_CPU_KERNELS`` in the
+        README). None draws from NumPy's global random state (``np.random.seed``), as
+        scikit-learn's estimators do.
 
     tol : float, default=1e-4
         Tolerance for the optimisation. When the training loss (with ``early_stopping``,
@@ -1940,14 +1942,18 @@ default="zeros"
         The weight matrices, from input to output: the embedding table of shape
         (vocabulary_size_, embedding_dim) if any; for each layer and direction the input
         weights, of shape (3 * units, n_inputs), and the recurrent weights, of shape
-        (3 * units, units), with the gates in the order [r, z, n] as ``torch.nn.GRU``; the
-        output weights, of shape (n_classes, n_head_inputs). Views into
-        ``network_.params`` (copies when the network is on a GPU).
+        (3 * units, units), with the gates in the order [r, z, n] as ``torch.nn.GRU``;
+        where present, the attention vector of ``pooling="attention"``, the convolutional
+        branch's kernels and norm scales (``conv_layers``) and the regressor's linear
+        skip's weights; last, as in ``MLPClassifier``, the output weights, of shape
+        (n_classes, n_head_inputs). Views into ``network_.params`` (copies when the network
+        is on a GPU).
 
     intercepts_ : list of ndarray
         The bias vectors, from input to output: for each layer and direction the input
-        and recurrent biases, of shape (3 * units,); the output bias, of shape
-        (n_classes,). Views into ``network_.params`` (copies when on a GPU).
+        and recurrent biases, of shape (3 * units,); those of the convolutional branch,
+        where present; last, the output bias, of shape (n_classes,). Views into
+        ``network_.params`` (copies when on a GPU).
 
     loss_curve_ : list of float
         Training loss (with the L2 penalty) of each epoch, averaged over the training
@@ -2704,8 +2710,10 @@ default="constant"
     random_state : int, RandomState instance or None, default=None
         Seeds the initial weights, the shuffling, the dropout masks and the validation
         split of ``early_stopping``. Pass an int for reproducible results: on the CPU, the
-        same seed gives bit-identical models. None draws from NumPy's global random state
-        (``np.random.seed``), as scikit-learn's estimators do.
+        same seed gives bit-identical models on one kernel path (CPUs with and without
+        AVX-512 round differently in the last bits: see ``PYGRU_CPU_KERNELS`` in the
+        README). None draws from NumPy's global random state (``np.random.seed``), as
+        scikit-learn's estimators do.
 
     tol : float, default=1e-4
         Tolerance for the optimisation. When the training loss (with ``early_stopping``,
@@ -2935,14 +2943,18 @@ default="zeros"
         The weight matrices, from input to output: the embedding table of shape
         (vocabulary_size_, embedding_dim) if any; for each layer and direction the input
         weights, of shape (3 * units, n_inputs), and the recurrent weights, of shape
-        (3 * units, units), with the gates in the order [r, z, n] as ``torch.nn.GRU``; the
-        output weights, of shape (n_outputs_, n_head_inputs). Views into
-        ``network_.params`` (copies when the network is on a GPU).
+        (3 * units, units), with the gates in the order [r, z, n] as ``torch.nn.GRU``;
+        where present, the attention vector of ``pooling="attention"``, the convolutional
+        branch's kernels and norm scales (``conv_layers``) and the regressor's linear
+        skip's weights; last, as in ``MLPClassifier``, the output weights, of shape
+        (n_outputs_, n_head_inputs). Views into ``network_.params`` (copies when the network
+        is on a GPU).
 
     intercepts_ : list of ndarray
         The bias vectors, from input to output: for each layer and direction the input
-        and recurrent biases, of shape (3 * units,); the output bias, of shape
-        (n_outputs_,). Views into ``network_.params`` (copies when on a GPU).
+        and recurrent biases, of shape (3 * units,); those of the convolutional branch,
+        where present; last, the output bias, of shape (n_outputs_,). Views into
+        ``network_.params`` (copies when on a GPU).
 
     linear_skip_alpha_ : float or None
         The ridge penalty that leave-one-out cross-validation chose for the linear skip's
@@ -2983,7 +2995,8 @@ default="zeros"
         with ``early_stopping`` the restored one of the best validation score; 0 when no
         validation score improved on the weights from before training, or when a fit from
         random initial weights left the training loss higher than they had (with a
-        ``ConvergenceWarning``).
+        ``ConvergenceWarning``), or when the GRU's correction did not pay for itself over
+        the linear skip's ridge regression the fit started from (see ``linear_skip``).
 
     n_iter_ : int
         Number of epochs run (over all ``partial_fit`` calls and warm-started fits).
@@ -3531,6 +3544,11 @@ def _check_labels(labels, name):
             f"Unknown label type: {name} must hold class labels, got {kind} values {array[:5]}"
         )
     return array
+
+
+def _is_bias(name):
+    """Whether the weight array ``name`` of the network is a bias vector."""
+    return name.endswith(("b_ih", "b_hh", "bias"))
 
 
 def _refuse_missing_labels(labels, name):

@@ -64,7 +64,8 @@ class TrainingCurves(NamedTuple):
     score_epochs: np.ndarray | None  # the epochs of the validation scores (None: no axis)
     scores: np.ndarray | None
     score_title: str | None
-    kept_epoch: int | None  # the epoch whose weights the model holds (None: not fitted)
+    kept_epoch: int | None  # the epoch whose weights the model holds (0: from before
+    # training; None: not fitted)
     kept_label: str | None
 
 
@@ -130,7 +131,12 @@ def _kept_epoch(model):
     if not n_iter or epoch is None:
         return None, None
     if epoch == 0:
-        return None, "weights kept: from before training (no validation score improved)"
+        why = (
+            "no validation score improved"
+            if getattr(model, "validation_scores_", None)
+            else "training did not lower the training loss"
+        )
+        return 0, f"weights kept: from before training ({why})"
     if epoch == n_iter:
         return epoch, f"weights kept: epoch {epoch} (the last)"
     return epoch, f"weights kept: epoch {epoch} (best validation score, restored)"
@@ -141,7 +147,9 @@ def plot_training_curves(estimator, validation_scores=None, *, figure=None):
 
     A dashed vertical line marks the epoch whose weights the model holds: with
     ``early_stopping=True``, the epoch of the best validation score, which ``fit`` restores;
-    otherwise the last epoch.
+    otherwise the last epoch; at epoch 0 the weights from before training
+    (``best_epoch_ == 0``: no validation score improved on them, training raised the loss,
+    or a regressor's GRU correction did not pay for itself over its ridge start).
 
     Parameters
     ----------
