@@ -1119,6 +1119,21 @@ class _InterruptingRng:
         raise KeyboardInterrupt
 
 
+@pytest.mark.parametrize(
+    "name", ["embedding_dim", "batch_size", "max_iter", "n_iter_no_change", "patch_size"]
+)
+def test_a_bool_where_a_count_belongs_is_refused_by_name(name):
+    # scikit-learn's Interval(Integral) takes True as 1: embedding_dim=True failed inside the
+    # network with an unnamed TypeError, and patch_size=True was kept as True.
+    X, y = toy_sequences()
+    if name == "embedding_dim":
+        X = np.ones((len(y), 4), dtype=int)
+    model = small_classifier(**{name: True})
+    with pytest.raises(TypeError, match=f"The '{name}' parameter of GRUClassifier must be an int"):
+        model.fit(X, y)
+    assert not hasattr(model, "network_")
+
+
 def test_callbacks_get_each_epoch_and_can_stop_training():
     X, y = toy_sequences()
     records = []

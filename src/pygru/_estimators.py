@@ -263,6 +263,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
 
     # ------------------------------------------------------------------ input checking
     def _check_settings(self):
+        self._refuse_bools_for_integers()
         sizes = np.atleast_1d(np.asarray(self.hidden_layer_sizes))
         if sizes.ndim != 1 or sizes.size == 0 or sizes.dtype.kind not in "iu" or np.any(sizes < 1):
             raise ValueError(
@@ -279,6 +280,18 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 "would not follow",
             )
         return tuple(int(size) for size in sizes)
+
+    def _refuse_bools_for_integers(self):
+        """scikit-learn's Interval(Integral) takes True as 1; a bool where a count belongs
+        is a mistake (embedding_dim=True failed inside the network with an unnamed error)."""
+        for name, constraints in self._parameter_constraints.items():
+            value = getattr(self, name)
+            counts = any(isinstance(c, Interval) and c.type is Integral for c in constraints)
+            if counts and isinstance(value, (bool, np.bool_)):
+                raise TypeError(
+                    f"The {name!r} parameter of {type(self).__name__} must be an int, "
+                    f"not a bool; got {value!r}."
+                )
 
     def _window_warp_share(self):
         """The share of each sequence that window warping covers while training, or None

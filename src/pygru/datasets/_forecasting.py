@@ -210,8 +210,9 @@ def make_windows(series, lookback, horizon=1, step=1, target=None, output="last"
     step : int >= 1, default=1
         Distance between the starts of consecutive windows.
     target : int or None, default=None
-        For a 2-D series, the column to predict; None predicts all columns.
-        Must be None or 0 for a 1-D series.
+        For a 2-D series, the column to predict, negative ones counting from the last as
+        in NumPy (-1: the last column); None predicts all columns. Must be None, 0 or -1
+        for a 1-D series.
     output : {"last", "sequence"}, default="last"
         "last": one row of targets per window (many-to-one). "sequence": one row of
         targets per time step of the window (many-to-many). Name and meaning are those

@@ -106,7 +106,8 @@ def from_torch_state_dict(
     state_dict : mapping of str to array or torch.Tensor
         As ``nn.GRU(...).state_dict()``.
     prefix : str, default=""
-        Prefix of the GRU's keys, e.g. ``"gru."`` for a whole model's state dict.
+        Prefix of the GRU's keys, e.g. ``"gru."`` for a whole model's state dict (whose
+        other keys, a ``fc.weight`` say, need ``strict=False``).
     strict : bool, default=True
         Refuse keys that are not GRU weights of this network (with ``prefix``). Missing
         weights are always an error.
