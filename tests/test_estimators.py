@@ -1869,6 +1869,27 @@ def test_a_float32_model_predicts_each_offset_sequence_as_it_does_alone(Estimato
     )
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("constant", [123456789.123, 1e39])
+def test_a_constant_feature_is_zero_once_standardised_whatever_its_value(constant, weighted):
+    # Padded in float32 for fit ("a constant has nothing to blur"), 123456789.123 was
+    # learnt as 123456792 and predict, which reads it exactly, fed the network -2.9; with
+    # sample weights the mean of a constant was off by an ulp, 1.5e23 for 1e39.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(12, 5, 2))
+    y = np.arange(12) % 2
+    weights = rng.uniform(0.1, 2, size=12) if weighted else None
+    fits = []
+    for value in (constant, 1.0):
+        X[:, :, 1] = value
+        model = small_classifier(max_iter=3).fit(X, y, sample_weight=weights)
+        assert model.input_mean_[1] == value and model.input_scale_[1] == 1
+        fits.append(model.predict_proba(X))
+    # To float32's rounding: the other feature is padded in float64 beside the first value.
+    np.testing.assert_allclose(fits[0], fits[1], rtol=0, atol=1e-6)
+
+
 # ------------------------------------------------------------- the regressor's linear skip
 
 

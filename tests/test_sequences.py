@@ -520,7 +520,8 @@ def test_window_warp_keeps_ends_range_and_order(lengths, fraction, seed):
         (1e6 + np.random.default_rng(0).standard_normal((4, 5, 2)) * 1e-2, True),
         (np.array([[1.7e9, 1.7e9 + 60, 1.7e9 + 120]]), True),  # Unix timestamps, a minute apart
         (np.array([[1.7e9, 1.7e9 + 60, 1.7e9 + 120]], dtype=np.int64), True),
-        (np.array([[1.7e9, 1.7e9, 1.7e9]]), False),  # constant: nothing to blur
+        (np.array([[1.7e9, 1.7e9, 1.7e9]]), False),  # a constant float32 holds exactly
+        (np.array([[123456789.123] * 3]), True),  # a constant float32 would move
         (np.array([[1e6, 1e6 + 0.01, np.nan]]), True),  # NaN padding is ignored
         (np.array([[1e6, 1e6 + 0.01]], dtype=np.float32), False),  # already float32
         (np.array([[1, 70000, 3]], dtype=np.int32), False),  # float32 holds these exactly

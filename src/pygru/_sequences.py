@@ -321,7 +321,14 @@ def feature_statistics(padded, lengths, sample_weight=None, name="X"):
         blocks = _valid_step_blocks(padded, lengths, sample_weight)
         squares = (_weighted(np.square(rows - mean), weights) for rows, weights in blocks)
         spread = np.sqrt(_column_sum(squares) / total)
-    return mean, scale_of_spread(mean, spread, name)
+    scale = scale_of_spread(mean, spread, name)
+    constant = _is_constant(mean, spread)
+    if constant.any():
+        # The value itself, not the rounded sum of its copies (off by an ulp with sample
+        # weights): standardised, a constant feature is exactly 0, in fit and in predict.
+        first = 0 if sample_weight is None else int(np.flatnonzero(sample_weight)[0])
+        mean[constant] = padded[first, 0, constant]
+    return mean, scale
 
 
 def scale_of_spread(mean, spread, name="X"):
@@ -338,9 +345,13 @@ def scale_of_spread(mean, spread, name="X"):
             f"{name} has values too large to standardise: the mean or standard deviation "
             f"of {part}(s) {np.unique(np.nonzero(overflows)[-1]).tolist()} overflows float64"
         )
-    constant = ~(scale > 10 * np.finfo(np.float64).eps * np.abs(mean))
-    scale[constant] = 1.0
+    scale[_is_constant(mean, scale)] = 1.0
     return scale
+
+
+def _is_constant(mean, spread):
+    """Whether each feature's spread is at the rounding level of its mean."""
+    return ~(spread > 10 * np.finfo(np.float64).eps * np.abs(mean))
 
 
 def _valid_step_blocks(padded, lengths, sample_weight=None):
@@ -654,20 +665,24 @@ def _pads_in_float64(arrays, dtype, keep_precision):
 
 def _rounding_blurs(arrays, dtype):
     """Whether rounding the values of ``arrays`` (the last axis: features) to ``dtype``
-    errs by more than 1e-4 of some feature's range, or overflows it. Near zero the rounding
-    is absolute (subnormal numbers, then 0): values around 1e-45 lose all their spread in
-    float32. NaN is ignored; a constant feature has nothing to blur."""
+    errs by more than 1e-4 of some feature's range, or overflows it, or changes a constant
+    feature's value. Near zero the rounding is absolute (subnormal numbers, then 0): values
+    around 1e-45 lose all their spread in float32. NaN is ignored."""
     if all(np.can_cast(array.dtype, dtype, "safe") for array in arrays):
         return False
     limits = np.finfo(dtype)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", over="ignore"):  # overflow is one of the answers
         low = np.fmin.reduce([_feature_reduce(np.fmin, array) for array in arrays])
         high = np.fmax.reduce([_feature_reduce(np.fmax, array) for array in arrays])
         width = high.astype(np.float64) - low
         largest = np.maximum(np.abs(low), np.abs(high))
         rounding = np.maximum(limits.eps * largest, float(limits.smallest_subnormal))
         overflows = largest > float(limits.max)
-        return bool(np.any(overflows | ((width > 0) & (rounding > 1e-4 * width))))
+        # A constant is its own mean: rounded, it would stand off the value that predict
+        # standardises exactly by up to eps |x|, which scale 1 passes on as it is.
+        inexact_constant = (width == 0) & (low.astype(dtype) != low)
+        blurs = (width > 0) & (rounding > 1e-4 * width)
+        return bool(np.any(overflows | blurs | inexact_constant))
 
 
 def _feature_reduce(ufunc, array):
