@@ -76,6 +76,7 @@ import numbers
 import os
 import secrets
 import stat
+import tempfile
 import warnings
 import zipfile
 import zlib
@@ -215,14 +216,13 @@ def save(obj, path):
     what = type(obj).__name__
     if isinstance(path, (str, bytes, os.PathLike)) and _is_special_file(os.fsdecode(path)):
         # A device or a FIFO (os.devnull, /dev/stdout) is written to, never replaced.
-        content = _checked_content(document, arrays, what)
         with open(path, "wb") as file:
-            file.write(content)
+            _write_checked(file, document, arrays, what)
     elif isinstance(path, (str, bytes, os.PathLike)):
         _write_atomically(os.fsdecode(path), document, arrays, what)
     elif callable(getattr(path, "write", None)):
         _refuse_text_mode(path, "wb")
-        path.write(_checked_content(document, arrays, what))
+        _write_checked(path, document, arrays, what)
     else:
         raise TypeError(
             f"path must be a file path or a writable binary file, got {type(path).__name__}"
@@ -540,13 +540,22 @@ def _is_special_file(path):
     return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
-def _checked_content(document, arrays, what):
-    """The file's bytes, read back with load's checks first."""
-    content = io.BytesIO()
-    _write_zip(content, document, arrays)
-    content.seek(0)
-    _check_loads_back(content, what)
-    return content.getbuffer()
+def _write_checked(file, document, arrays, what):
+    """Write the archive to ``file`` once it has been read back with load's checks: it is
+    written to a temporary file first (no second copy in memory), then copied in chunks,
+    each written whole (an unbuffered file may take part of a large write)."""
+    with tempfile.TemporaryFile() as written:
+        _write_zip(written, document, arrays)
+        written.seek(0)
+        _check_loads_back(written, what)
+        written.seek(0)
+        while chunk := written.read(_CHUNK_BYTES):
+            view = memoryview(chunk)
+            while view:
+                count = file.write(view)
+                if count is None:  # a non-blocking file that cannot take more now
+                    raise BlockingIOError(errno.EAGAIN, "save needs a blocking file")
+                view = view[count:]
 
 
 def _check_loads_back(file, what):
@@ -686,6 +695,8 @@ def _load_named(path, name):
     if isinstance(path, (str, bytes, os.PathLike)):
         # Opened here: NumPy leaves a file it opened itself open when its archive is broken.
         with open(path, "rb") as file:
+            if not file.seekable():  # a FIFO: NumPy must seek
+                return _load_named(io.BytesIO(file.read()), name)
             return _load_named(file, name)
     try:
         npz = np.load(path, allow_pickle=False)
@@ -997,8 +1008,9 @@ def _archive_bytes(archive):
 
 
 # Members are read in chunks of at most this many bytes: the sizes a zip archive declares
-# are the writer's word, and reading a declared 4 TB at once allocates it first.
-_READ_CHUNK_BYTES = 16 << 20
+# are the writer's word, and reading a declared 4 TB at once allocates it first. save copies
+# a checked archive to a file object in chunks of the same size.
+_CHUNK_BYTES = 16 << 20
 
 
 def _read_at_most(member, size):
@@ -1006,7 +1018,7 @@ def _read_at_most(member, size):
     allocating more than what is there (plus one chunk)."""
     data = bytearray()
     while len(data) < size:
-        chunk = member.read(min(size - len(data), _READ_CHUNK_BYTES))
+        chunk = member.read(min(size - len(data), _CHUNK_BYTES))
         if not chunk:
             break
         data += chunk
