@@ -512,6 +512,10 @@ def test_a_missing_string_label_is_named_as_missing():
             small_classifier().fit(X, pandas.Series(listed, dtype="string"))
     with pytest.raises(ValueError, match="y contains NaN: a missing class label"):
         small_classifier().fit(X, np.r_[np.ones(11), np.nan].astype(np.float32))
+    listed_steps = [["a"] * len(x) for x in X]  # Python lists: NumPy read NaN as "nan"
+    listed_steps[2][0] = float("nan")
+    with pytest.raises(ValueError, match="y contains NaN: a missing class label"):
+        small_classifier(output="sequence").fit(X, listed_steps)
     steps = [np.array(["a"] * len(x), dtype=object) for x in X]
     steps[2][0] = np.nan
     with pytest.raises(ValueError, match="y contains NaN: a missing class label"):

@@ -3709,6 +3709,8 @@ def _sequence_labels(y, lengths):
     labels, from a list of 1-D arrays of exactly those lengths or from a 2-D array whose
     entries past each sequence's length are ignored (padding, of any value)."""
     if _sequences._is_list_of_sequences(y):
+        for row in y:  # before NumPy reads NaN among strings as "nan"
+            _refuse_missing_labels(row, "y")
         rows, padded = [np.asarray(row) for row in y], False
     else:
         rows, padded = np.asarray(y), True
