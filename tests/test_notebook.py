@@ -373,7 +373,10 @@ def test_training_curves_mark_the_epoch_early_stopping_restored(italy):
         ridge = GRURegressor(hidden_layer_sizes=(4,), max_iter=3, learning_rate_init=1e3)
         ridge.fit(windows, windows[:, -1, 0])
     assert ridge.best_epoch_ == 0
-    start = "weights kept: from before training (training did not lower the training loss)"
+    start = (
+        "weights kept: from before training (the GRU's correction did not pay for itself over "
+        "the ridge start)"
+    )
     assert training_curves_data(ridge).kept_label == start
     (loss_axis,) = plot_training_curves(ridge).axes
     np.testing.assert_array_equal(loss_axis.lines[-1].get_xdata(), [0, 0])

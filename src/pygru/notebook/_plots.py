@@ -131,15 +131,19 @@ def _kept_epoch(model):
     if not n_iter or epoch is None:
         return None, None
     if epoch == 0:
-        why = (
-            "no validation score improved"
-            if getattr(model, "validation_scores_", None)
-            else "training did not lower the training loss"
-        )
-        return 0, f"weights kept: from before training ({why})"
+        return 0, f"weights kept: from before training ({_why_the_start(model)})"
     if epoch == n_iter:
         return epoch, f"weights kept: epoch {epoch} (the last)"
     return epoch, f"weights kept: epoch {epoch} (best validation score, restored)"
+
+
+def _why_the_start(model):
+    """Why a fitted model holds the weights from before training (``best_epoch_`` 0)."""
+    if getattr(model, "validation_scores_", None):
+        return "no validation score improved"
+    if getattr(model.network_, "linear_steps", 0):
+        return "the GRU's correction did not pay for itself over the ridge start"
+    return "training did not lower the training loss"
 
 
 def plot_training_curves(estimator, validation_scores=None, *, figure=None):
