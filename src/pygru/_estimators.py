@@ -1956,11 +1956,10 @@ default="zeros"
         (vocabulary_size_, embedding_dim) if any; for each layer and direction the input
         weights, of shape (3 * units, n_inputs), and the recurrent weights, of shape
         (3 * units, units), with the gates in the order [r, z, n] as ``torch.nn.GRU``;
-        where present, the attention vector of ``pooling="attention"``, the convolutional
-        branch's kernels and norm scales (``conv_layers``) and the regressor's linear
-        skip's weights; last, as in ``MLPClassifier``, the output weights, of shape
-        (n_classes, n_head_inputs). Views into ``network_.params`` (copies when the network
-        is on a GPU).
+        where present, the attention vector of ``pooling="attention"`` and the
+        convolutional branch's kernels and norm scales (``conv_layers``); last, as in
+        ``MLPClassifier``, the output weights, of shape (n_classes, n_head_inputs). Views
+        into ``network_.params`` (copies when the network is on a GPU).
 
     intercepts_ : list of ndarray
         The bias vectors, from input to output: for each layer and direction the input
@@ -2958,10 +2957,10 @@ default="zeros"
         weights, of shape (3 * units, n_inputs), and the recurrent weights, of shape
         (3 * units, units), with the gates in the order [r, z, n] as ``torch.nn.GRU``;
         where present, the attention vector of ``pooling="attention"``, the convolutional
-        branch's kernels and norm scales (``conv_layers``) and the regressor's linear
-        skip's weights; last, as in ``MLPClassifier``, the output weights, of shape
-        (n_outputs_, n_head_inputs). Views into ``network_.params`` (copies when the network
-        is on a GPU).
+        branch's kernels and norm scales (``conv_layers``) and the linear skip's weights;
+        last, as in ``MLPClassifier``, the output weights, of shape (n_outputs_,
+        n_head_inputs). Views into ``network_.params`` (copies when the network is on a
+        GPU).
 
     intercepts_ : list of ndarray
         The bias vectors, from input to output: for each layer and direction the input
