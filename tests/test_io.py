@@ -390,6 +390,87 @@ def test_a_file_that_takes_part_of_each_write_gets_the_whole_archive():
     )
 
 
+def test_awkward_paths_and_files_behave_as_open_would(tmp_path):
+    # From an audit of save and load: a loop of links was replaced by a regular file (open
+    # refuses it); a writer that returns None (np.save and pickle accept one) was told its
+    # complete archive had failed; a folder that is a file, a bytes path and a file opened
+    # for writing got messages about something else.
+    clf, X = fitted_classifier()
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    with pytest.raises(OSError) as info:
+        save(clf, tmp_path / "a")
+    assert info.value.errno == errno.ELOOP and (tmp_path / "a").is_symlink()
+
+    class Collector:
+        def __init__(self):
+            self.chunks = []
+
+        def write(self, chunk):
+            self.chunks.append(bytes(chunk))
+
+    collector = Collector()
+    save(clf, collector)
+    loaded = load(io.BytesIO(b"".join(collector.chunks)))
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+    (tmp_path / "afile").write_bytes(b"")
+    with pytest.raises(NotADirectoryError, match="the folder to save into is a file"):
+        save(clf, tmp_path / "afile" / "m.npz")
+    (tmp_path / "garbage.bin").write_bytes(b"garbage")
+    with pytest.raises(ValueError, match="'.*garbage.bin' is not a pygru file"):
+        load(os.fsencode(tmp_path / "garbage.bin"))
+    with (
+        open(tmp_path / "w.npz", "wb") as file,
+        pytest.raises(TypeError, match="open it with 'rb'"),
+    ):
+        load(file)
+
+
+def test_dot_dot_after_a_link_is_the_folder_the_system_writes_into(tmp_path):
+    # os.path.abspath read "link/../m.npz" as text, so the temporary file went beside the
+    # link, and the rename failed across file systems (open() and np.save write there).
+    import shutil
+    import tempfile
+
+    if not os.path.isdir("/dev/shm") or os.stat("/dev/shm").st_dev == os.stat(tmp_path).st_dev:
+        pytest.skip("needs a second file system at /dev/shm")
+    elsewhere = tempfile.mkdtemp(dir="/dev/shm")
+    try:
+        os.mkdir(os.path.join(elsewhere, "deep"))
+        (tmp_path / "link").symlink_to(os.path.join(elsewhere, "deep"))
+        clf, X = fitted_classifier()
+        save(clf, os.path.join(tmp_path, "link", "..", "m.npz"))
+        loaded = load(os.path.join(elsewhere, "m.npz"))
+        np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+        assert sorted(os.listdir(elsewhere)) == ["deep", "m.npz"]
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["link"]
+    finally:
+        shutil.rmtree(elsewhere)
+
+
+def test_a_stream_that_is_not_a_zip_archive_is_refused_from_its_first_bytes():
+    # load read a stream that cannot seek (a FIFO, a socket) into memory before looking at
+    # it: an endless or hostile one could exhaust memory.
+    class Long(io.RawIOBase):  # 64 MiB of garbage, standing in for an endless stream
+        def __init__(self):
+            self.read_bytes = 0
+
+        def readable(self):
+            return True
+
+        def readinto(self, buffer):
+            count = min(len(buffer), (64 << 20) - self.read_bytes)
+            self.read_bytes += count
+            buffer[:count] = b"x" * count
+            return count
+
+    stream = Long()
+    with pytest.raises(ValueError, match="not a zip archive"):
+        load(stream)
+    assert stream.read_bytes <= 1 << 16
+
+
 def test_a_path_too_long_for_the_temporary_file_says_so(tmp_path):
     # The temporary file's name is longer than a short target's, so a path near the
     # system's limit could be opened but not saved, and the error blamed permissions.

@@ -157,7 +157,8 @@ def save(obj, path):
     path : str, bytes, os.PathLike or writable binary file object
         Where to write. A path is written atomically (to a temporary file that is synced to
         the disk and then replaces ``path``, with the mode of the file it replaces, else the
-        umask's); no suffix is added.
+        umask's): the new file is owned by whoever saves, and hard links to the old one keep
+        the old content. A device or a FIFO is written to, not replaced. No suffix is added.
 
     Raises
     ------
@@ -511,8 +512,13 @@ def _write_atomically(path, document, arrays, what):
     umask's), not mkstemp's private 0600. A symbolic link is written through: the file it
     points to is replaced, and the link stays."""
     if os.path.islink(path):
-        path = os.path.realpath(path)
-    directory = os.path.dirname(os.path.abspath(path))
+        resolved = os.path.realpath(path)
+        if os.path.islink(resolved):  # a loop of links, which open() refuses too
+            raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), path)
+        path = resolved
+    # The folder the kernel writes into: after a symbolic link, ".." leaves the link's
+    # target, not the folder that holds the link (os.path.abspath reads it as text).
+    directory = os.path.realpath(os.path.dirname(path) or os.curdir)
     _check_writable_path(path, directory)
     temporary, handle = _create_temporary_beside(path, directory)
     try:
@@ -553,9 +559,8 @@ def _write_checked(file, document, arrays, what):
             view = memoryview(chunk)
             while view:
                 count = file.write(view)
-                if count is None:  # a non-blocking file that cannot take more now
-                    raise BlockingIOError(errno.EAGAIN, "save needs a blocking file")
-                view = view[count:]
+                # None: a writer that returns nothing, which np.save and pickle accept.
+                view = view[len(view) if count is None else count :]
 
 
 def _check_loads_back(file, what):
@@ -593,6 +598,8 @@ def _check_writable_path(path, directory):
         raise FileNotFoundError(errno.ENOENT, "save needs a file path, got an empty one", path)
     if os.path.isdir(path) or path.endswith(tuple(filter(None, (os.sep, os.altsep)))):
         raise IsADirectoryError(errno.EISDIR, "save needs a file path, got a directory", path)
+    if os.path.exists(directory) and not os.path.isdir(directory):
+        raise NotADirectoryError(errno.ENOTDIR, "the folder to save into is a file", path)
     if not os.path.isdir(directory):
         raise FileNotFoundError(errno.ENOENT, "the directory to save into does not exist", path)
     if os.path.exists(path) and not os.access(path, os.W_OK):
@@ -684,10 +691,25 @@ def load(path):
     """
     if callable(getattr(path, "read", None)):
         _refuse_text_mode(path, "rb")
+        readable = getattr(path, "readable", None)
+        if callable(readable) and not readable():
+            raise TypeError(
+                f"path is a file not open for reading ({_name(path)}): open it with 'rb'"
+            )
         seekable = getattr(path, "seekable", None)
         if not (callable(seekable) and seekable()):  # a pipe, a socket: NumPy must seek
-            path = io.BytesIO(path.read())
+            return _load_named(_read_stream(path), _name(path))
     return _load_named(path, _name(path))
+
+
+def _read_stream(file):
+    """What a stream that cannot seek holds, in memory; only the first bytes where they are
+    not those of a zip archive, which pygru files are (an endless stream is not read)."""
+    head = file.read(len(_ZIP_MAGIC))
+    return io.BytesIO(head + file.read() if head == _ZIP_MAGIC else head)
+
+
+_ZIP_MAGIC = b"PK\x03\x04"
 
 
 def _load_named(path, name):
@@ -696,7 +718,7 @@ def _load_named(path, name):
         # Opened here: NumPy leaves a file it opened itself open when its archive is broken.
         with open(path, "rb") as file:
             if not file.seekable():  # a FIFO: NumPy must seek
-                return _load_named(io.BytesIO(file.read()), name)
+                return _load_named(_read_stream(file), name)
             return _load_named(file, name)
     try:
         npz = np.load(path, allow_pickle=False)
@@ -745,8 +767,8 @@ class _FormatError(ValueError):
 
 def _name(path):
     return (
-        repr(os.fspath(path))
-        if isinstance(path, (str, os.PathLike))
+        repr(os.fsdecode(path))
+        if isinstance(path, (str, bytes, os.PathLike))
         else getattr(path, "name", "<file>")
     )
 
