@@ -322,13 +322,25 @@ def feature_statistics(padded, lengths, sample_weight=None, name="X"):
         squares = (_weighted(np.square(rows - mean), weights) for rows, weights in blocks)
         spread = np.sqrt(_column_sum(squares) / total)
     scale = scale_of_spread(mean, spread, name)
-    constant = _is_constant(mean, spread)
-    if constant.any():
-        # The value itself, not the rounded sum of its copies (off by an ulp with sample
-        # weights): standardised, a constant feature is exactly 0, in fit and in predict.
-        first = 0 if sample_weight is None else int(np.flatnonzero(sample_weight)[0])
-        mean[constant] = padded[first, 0, constant]
+    # A feature with one value is constant, and that value is its mean: the sum of its
+    # copies rounds (the mean of 5,000 copies of 3.7 is 200 ulps off, a spread of 2e-13
+    # that was taken for a scale), and standardised it must be exactly 0, in fit and predict.
+    low, high = _valid_range(padded, lengths, sample_weight)
+    constant = low == high
+    mean[constant], scale[constant] = low[constant], 1.0
     return mean, scale
+
+
+def _valid_range(padded, lengths, sample_weight=None):
+    """The smallest and largest value of each feature over the valid time steps of the
+    sequences that count (a weight above 0)."""
+    low = np.full(padded.shape[2], np.inf)
+    high = np.full(padded.shape[2], -np.inf)
+    for rows, weights in _valid_step_blocks(padded, lengths, sample_weight):
+        rows = rows if weights is None else rows[weights > 0]
+        if len(rows):
+            low, high = np.fmin(low, rows.min(axis=0)), np.fmax(high, rows.max(axis=0))
+    return low, high
 
 
 def scale_of_spread(mean, spread, name="X"):
@@ -345,13 +357,9 @@ def scale_of_spread(mean, spread, name="X"):
             f"{name} has values too large to standardise: the mean or standard deviation "
             f"of {part}(s) {np.unique(np.nonzero(overflows)[-1]).tolist()} overflows float64"
         )
-    scale[_is_constant(mean, scale)] = 1.0
+    constant = ~(scale > 10 * np.finfo(np.float64).eps * np.abs(mean))
+    scale[constant] = 1.0
     return scale
-
-
-def _is_constant(mean, spread):
-    """Whether each feature's spread is at the rounding level of its mean."""
-    return ~(spread > 10 * np.finfo(np.float64).eps * np.abs(mean))
 
 
 def _valid_step_blocks(padded, lengths, sample_weight=None):
