@@ -1224,9 +1224,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         itself on the training data, lowering the objective by at least tol (what the
         stopping rule counts as an improvement), and leaves it no higher than at the start.
         One that does not can still move the forecasts a long way on inputs outside the
-        training range. Without it the model
-        holds the weights from before training (``best_epoch_`` 0), with a warning where
-        training raised the objective (a learning rate far too large)."""
+        training range. Without it the model holds the weights from before training
+        (``best_epoch_`` 0), with a warning where training raised the objective (a learning
+        rate far too large)."""
         batch_size = self._batch_size(len(train))
         corrected = self.network_.params.copy()
         uncorrected = self._without_correction(corrected, linear_start)
@@ -3572,15 +3572,12 @@ def _refuse_missing_labels(labels, name):
         values = array[np.isnan(array)] if array.dtype.kind == "f" else []
     else:
         values = np.asarray(labels, dtype=object).ravel()
-    missing = next((label for label in values if _is_missing(label)), _PRESENT)
-    if missing is not _PRESENT:
-        shown = (
-            "None" if missing is None else "NA" if type(missing).__name__ == "NAType" else "NaN"
-        )
-        raise ValueError(f"{name} contains {shown}: a missing class label")
-
-
-_PRESENT = object()
+    for label in values:
+        if _is_missing(label):
+            shown = (
+                "None" if label is None else "NA" if type(label).__name__ == "NAType" else "NaN"
+            )
+            raise ValueError(f"{name} contains {shown}: a missing class label")
 
 
 def _is_missing(label):

@@ -215,12 +215,14 @@ def save(obj, path):
     metadata, arrays = _document(obj)
     document = json.dumps(metadata, allow_nan=False, indent=1).encode("utf-8")
     what = type(obj).__name__
-    if isinstance(path, (str, bytes, os.PathLike)) and _is_special_file(os.fsdecode(path)):
-        # A device or a FIFO (os.devnull, /dev/stdout) is written to, never replaced.
-        with open(path, "wb") as file:
-            _write_checked(file, document, arrays, what)
-    elif isinstance(path, (str, bytes, os.PathLike)):
-        _write_atomically(os.fsdecode(path), document, arrays, what)
+    if isinstance(path, (str, bytes, os.PathLike)):
+        path = os.fsdecode(path)
+        if _is_special_file(path):
+            # A device or a FIFO (os.devnull, /dev/stdout) is written to, never replaced.
+            with open(path, "wb") as file:
+                _write_checked(file, document, arrays, what)
+        else:
+            _write_atomically(path, document, arrays, what)
     elif callable(getattr(path, "write", None)):
         _refuse_text_mode(path, "wb")
         _write_checked(path, document, arrays, what)
@@ -696,9 +698,6 @@ def load(path):
             raise TypeError(
                 f"path is a file not open for reading ({_name(path)}): open it with 'rb'"
             )
-        seekable = getattr(path, "seekable", None)
-        if not (callable(seekable) and seekable()):  # a pipe, a socket: NumPy must seek
-            return _load_named(_read_stream(path), _name(path))
     return _load_named(path, _name(path))
 
 
@@ -713,13 +712,14 @@ _ZIP_MAGIC = b"PK\x03\x04"
 
 
 def _load_named(path, name):
-    """:func:`load` of a path or seekable file, its errors naming it ``name``."""
+    """:func:`load` of a path or a binary file, its errors naming it ``name``."""
     if isinstance(path, (str, bytes, os.PathLike)):
         # Opened here: NumPy leaves a file it opened itself open when its archive is broken.
         with open(path, "rb") as file:
-            if not file.seekable():  # a FIFO: NumPy must seek
-                return _load_named(_read_stream(file), name)
             return _load_named(file, name)
+    seekable = getattr(path, "seekable", None)
+    if not (callable(seekable) and seekable()):  # a pipe, a socket, a FIFO: NumPy must seek
+        path = _read_stream(path)
     try:
         npz = np.load(path, allow_pickle=False)
     except (FileNotFoundError, IsADirectoryError, PermissionError):

@@ -768,7 +768,7 @@ def from_nullable(value, array):
     microseconds since 1970)."""
     if np.ma.isMaskedArray(value) and array.dtype.kind in "biuf":
         return np.ma.filled(value.astype(np.float64), np.nan)
-    if any(getattr(dtype, "kind", "O") in ("M", "m") for dtype in _column_dtypes(value)):
+    if date_columns(value):
         return array
     if array.dtype == object and callable(getattr(value, "to_numpy", None)):
         try:
@@ -778,11 +778,15 @@ def from_nullable(value, array):
     return array
 
 
-def _column_dtypes(value):
-    """The dtype of each column of a DataFrame, or ``value``'s one dtype (None if none)."""
+def date_columns(value):
+    """``(name, dtype)`` of each column of a DataFrame ``value`` that holds dates or
+    durations, or of ``value`` itself if it does (a Series, an array); pandas would convert
+    them to numbers."""
     if getattr(value, "ndim", None) == 2 and hasattr(value, "dtypes"):
-        return list(value.dtypes)
-    return [getattr(value, "dtype", None)]
+        columns = list(value.dtypes.items())
+    else:
+        columns = [(getattr(value, "name", None), getattr(value, "dtype", None))]
+    return [(name, dtype) for name, dtype in columns if getattr(dtype, "kind", "") in ("M", "m")]
 
 
 def _check_has_samples(n_samples, name, given):

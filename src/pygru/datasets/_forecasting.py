@@ -4,7 +4,7 @@ import numpy as np
 from sklearn.utils import Bunch
 
 from .._numbers import is_integer
-from .._sequences import from_nullable
+from .._sequences import date_columns, from_nullable
 from ._base import read_data_text
 
 __all__ = ["load_airline", "load_lynx", "load_nile", "load_sunspots", "make_windows"]
@@ -383,13 +383,11 @@ def _series_bunch(name, values, index, frequency, summary, citation, source):
 def _dates_hint(series):
     """Where a DataFrame's column holds dates or durations, say so: a CSV read as it is
     keeps its date column beside the values."""
-    dtypes = getattr(series, "dtypes", None)
-    if getattr(series, "ndim", None) != 2 or dtypes is None:
+    dates = date_columns(series)
+    if getattr(series, "ndim", None) != 2 or not dates:
         return ""
-    for name, dtype in dtypes.items():
-        if getattr(dtype, "kind", "") in ("M", "m"):
-            return (
-                f" (column {name!r} holds {dtype}: make it the index, "
-                f"series.set_index({name!r}), or drop it)"
-            )
-    return ""
+    name, dtype = dates[0]
+    return (
+        f" (column {name!r} holds {dtype}: make it the index, series.set_index({name!r}), "
+        "or drop it)"
+    )
