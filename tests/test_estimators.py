@@ -2200,6 +2200,19 @@ def test_validation_split_last_holds_out_the_latest_sequences_and_leaks_nothing(
     assert shuffled.validation_scores_ != last.validation_scores_
 
 
+@pytest.mark.parametrize("output", ["last", "sequence"])
+def test_predictions_take_the_shape_of_y_whatever_the_shape_of_y_val(output):
+    # y = df["t"] with y_val = df_val[["t"]]: (n, 1) predictions would broadcast a user's
+    # pred - y_test to (n, n).
+    X, y = window_regression(n=40)
+    if output == "sequence":
+        y = X[..., 0]  # (n, T) targets; (n, T, 1) has the target axis
+    settings = dict(hidden_layer_sizes=(4,), max_iter=2, early_stopping=True, output=output)
+    for y_train, y_val in ((y[:30], y[30:, ..., None]), (y[:30, ..., None], y[30:])):
+        reg = GRURegressor(**settings).fit(X[:30], y_train, X_val=X[30:], y_val=y_val)
+        assert reg.predict(X[30:]).shape == (10,) + y_train.shape[1:]
+
+
 def test_validation_data_is_scored_with_its_weights_and_checked():
     X, y = toy_sequences(n=40)
     settings = dict(early_stopping=True, n_iter_no_change=2, max_iter=6)

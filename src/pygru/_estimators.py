@@ -3330,6 +3330,14 @@ default="zeros"
         self._y_ndim = y_ndim  # predictions take the shape of the last targets trained on
         return targets
 
+    def _prepare_validation_data(self, X_val, y_val, sample_weight_val):
+        # y_val is scored, not trained on: predictions keep the shape of y, whatever y_val's
+        trained_ndim = self._y_ndim
+        try:
+            return super()._prepare_validation_data(X_val, y_val, sample_weight_val)
+        finally:
+            self._y_ndim = trained_ndim
+
     def _fit_target_transform(self, targets, lengths, sample_weight):
         """Learn each target's mean and scale (weighted, over valid time steps only for
         ``output="sequence"``) when ``standardize_target``."""
