@@ -541,6 +541,30 @@ def test_unsigned_labels_are_exported_or_refused_never_wrapped():
                 to_onnx(clf)
 
 
+FLOAT_LABEL_DTYPES = [np.float16, np.float32, np.float64, ">f8", np.longdouble]
+
+
+@pytest.mark.parametrize("dtype", FLOAT_LABEL_DTYPES)
+def test_float_labels_of_every_dtype_and_byte_order_are_exported(dtype):
+    X = np.random.default_rng(0).standard_normal((20, 5, 2)).astype(np.float32)
+    y = np.array([-1.0, 0.0, 2.0, 4.0], dtype=dtype)[np.arange(20) % 4]
+    clf = GRUClassifier((4,), max_iter=2, random_state=0).fit(X, y)
+    label, _ = run_onnx(to_onnx(clf), X, np.full(20, 5))
+    assert label.dtype == np.float64
+    np.testing.assert_array_equal(label, clf.predict(X))
+
+
+def test_labels_float64_cannot_hold_are_refused():
+    X = np.random.default_rng(0).standard_normal((20, 5, 2)).astype(np.float32)
+    big = np.longdouble(2**60)  # whole numbers, as a classifier's float labels are
+    y = np.array([big, big + 1], dtype=np.longdouble)[np.arange(20) % 2]
+    if y[0] == y[1]:
+        pytest.skip("longdouble is float64 here")
+    clf = GRUClassifier((4,), max_iter=2, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="that float64 cannot hold exactly"):
+        to_onnx(clf)
+
+
 # ------------------------------------------------------------------------------ skl2onnx
 
 
@@ -571,6 +595,30 @@ def test_pipeline_of_a_scaler_and_a_univariate_classifier_converts(skl2onnx):
     label, probabilities = session.run(None, {"X": X})
     np.testing.assert_array_equal(label, pipe.predict(X))
     np.testing.assert_allclose(probabilities, pipe.predict_proba(X), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", FLOAT_LABEL_DTYPES)
+def test_skl2onnx_declares_the_type_of_float_labels(skl2onnx, dtype):
+    # The label was declared int64 while the graph gave doubles: onnxruntime refused the
+    # model without ZipMap. Labels and ZipMap keys are int64, as for scikit-learn's
+    # classifiers.
+    from skl2onnx.common.data_types import FloatTensorType
+
+    X = np.random.default_rng(0).standard_normal((20, 5)).astype(np.float32)
+    y = np.array([0, 2, 4], dtype=dtype)[np.arange(20) % 3]
+    clf = GRUClassifier((4,), max_iter=2, random_state=0).fit(X, y)
+    for zipmap in (False, True):
+        onx = skl2onnx.to_onnx(
+            clf,
+            initial_types=[("X", FloatTensorType([None, 5]))],
+            options={id(clf): {"zipmap": zipmap}},
+        )
+        session = ort.InferenceSession(onx.SerializeToString(), providers=["CPUExecutionProvider"])
+        label, probabilities = session.run(None, {"X": X})
+        assert label.dtype == np.int64
+        np.testing.assert_array_equal(label, clf.predict(X))
+        if zipmap:
+            assert list(probabilities[0]) == [0, 2, 4]
 
 
 def test_skl2onnx_model_with_a_lengths_input(skl2onnx):

@@ -184,8 +184,18 @@ def _output_types(onnx, estimator):
 
 
 def _label_array(classes):
-    """The class labels as an array ONNX holds: int64 for integers, str for strings."""
+    """The class labels as an array ONNX holds: int64 for integers, str for strings,
+    float64 (in native byte order) for other numbers."""
     classes = np.asarray(classes)
+    if classes.dtype.kind == "f":
+        as_double = classes.astype(np.float64)
+        if np.any(as_double != classes):
+            raise ValueError(
+                f"class labels of dtype {classes.dtype} that float64 cannot hold exactly "
+                "have no ONNX type; relabel the classes (e.g. with LabelEncoder) before "
+                "fitting"
+            )
+        return as_double
     if classes.dtype.kind == "u" and classes.size and classes.max() > np.iinfo(np.int64).max:
         raise ValueError(
             f"class labels above 2**63 - 1 ({classes.max()}) do not fit the int64 'label' "
@@ -561,7 +571,9 @@ def register_skl2onnx_converters():
     each row read up to its last non-zero id as ``predict`` reads it (0 is padding) unless
     the lengths are given. A classifier's
     probabilities go through skl2onnx's ZipMap unless ``options={id(model): {"zipmap":
-    False}}``. The graph needs ``target_opset`` 13 or newer.
+    False}}``; its labels are int64 where ``classes_`` are numbers (float ones are whole
+    numbers), as skl2onnx gives scikit-learn's classifiers' labels. The graph needs
+    ``target_opset`` 13 or newer.
 
     A classifier of every time step (``GRUClassifier(output="sequence")``) is refused with
     a ValueError: skl2onnx's classifiers give one label and one row of probabilities per
@@ -658,7 +670,13 @@ def _skl2onnx_convert(scope, operator, container):
     if estimator.network_.embedding_dim is None and not x_is_double:
         warn_if_float32_input_blurs(estimator, "initial_types with a DoubleTensorType X")
     outputs = [output.full_name for output in operator.outputs]
-    estimator_nodes(graph, estimator, x, lengths, outputs, x_is_double)
+    if _is_classifier(estimator) and _label_array(estimator.classes_).dtype.kind == "f":
+        # As skl2onnx gives scikit-learn's classifiers' labels (whole numbers): int64
+        float_label = graph.fresh_name("float_label")
+        estimator_nodes(graph, estimator, x, lengths, [float_label, outputs[1]], x_is_double)
+        graph.add("Cast", [float_label], outputs=outputs[:1], to=onnx.TensorProto.INT64)
+    else:
+        estimator_nodes(graph, estimator, x, lengths, outputs, x_is_double)
     for tensor in graph.initializers:
         array = onnx.numpy_helper.to_array(tensor)
         container.add_initializer(
