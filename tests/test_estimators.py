@@ -1814,6 +1814,19 @@ def test_targets_that_are_not_finite_in_the_models_dtype_are_refused(bad):
 
 
 @pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_data_whose_sums_overflow_both_ways_are_refused_as_overflows():
+    # inf - inf is NaN, which was taken for a feature never observed: fit then said that
+    # the training data were far outside the data the model was fitted on.
+    X, y = window_regression(n=8)
+    huge = np.array([1.5e308, 1.5e308, -1.5e308, -1.5e308] * 2)
+    overflow = r"values too large to standardise: the mean or standard deviation of"
+    with pytest.raises(ValueError, match=f"y has {overflow} target"):
+        GRURegressor(hidden_layer_sizes=(4,), max_iter=2).fit(X, huge)
+    with pytest.raises(ValueError, match=f"X has {overflow} feature"):
+        GRURegressor(hidden_layer_sizes=(4,), max_iter=2).fit(X * huge[:, None, None], y)
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
 @pytest.mark.parametrize("output", ["last", "sequence"])
 def test_float64_data_is_standardised_before_it_is_rounded_to_float32(output):
     # A feature and a target whose offset is 10^8 times their spread: rounded to float32

@@ -365,6 +365,17 @@ def test_values_whose_sum_overflows_are_refused_not_filled_with_inf():
     np.testing.assert_allclose(statistics, [1.55e148, 2.5 / 1e160])
 
 
+@pytest.mark.parametrize(
+    "transformer", [SequenceImputer(), SequenceScaler(), SequenceScaler(per="sequence")]
+)
+def test_sums_that_overflow_both_ways_are_refused_as_overflows(transformer):
+    # inf - inf is NaN: the mean was taken for a feature never observed, and per sequence
+    # every value came back NaN, silently.
+    X = np.tile(np.array([1.5e308, 1.5e308, -1.5e308, -1.5e308] * 2)[:, np.newaxis], (8, 1, 1))
+    with pytest.raises(ValueError, match=r"too large to (average|standardise)"):
+        transformer.fit_transform(X)
+
+
 def test_a_scaler_whose_per_changed_after_fit_says_so_and_saves_what_loads(tmp_path):
     # set_params(per=...) on a fitted scaler (through a pipeline, say): transform raised a
     # bare AttributeError, and save wrote files that load refused.

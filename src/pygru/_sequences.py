@@ -318,6 +318,7 @@ def feature_statistics(padded, lengths, sample_weight=None, name="X"):
     with np.errstate(over="ignore", invalid="ignore"):  # refused below, naming the feature
         blocks = _valid_step_blocks(padded, lengths, sample_weight)
         mean = _column_sum(_weighted(rows, weights) for rows, weights in blocks) / total
+        mean[np.isnan(mean)] = np.inf  # a sum that overflowed both ways (inf - inf)
         blocks = _valid_step_blocks(padded, lengths, sample_weight)
         squares = (_weighted(np.square(rows - mean), weights) for rows, weights in blocks)
         spread = np.sqrt(_column_sum(squares) / total)

@@ -405,7 +405,9 @@ def _mean(padded, observed, weights, axis):
     """Mean over ``axis`` of the observed values, weighted by ``weights``; NaN where there
     is no observed value, infinite where their sum overflows."""
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        return (weights * np.where(observed, padded, 0.0)).sum(axis=axis) / weights.sum(axis)
+        total = weights.sum(axis)
+        mean = (weights * np.where(observed, padded, 0.0)).sum(axis=axis) / total
+    return np.where(np.isnan(mean) & (total > 0), np.inf, mean)  # overflowing both ways
 
 
 def _mean_and_variance(padded, observed, axis, sample_weight=None):
