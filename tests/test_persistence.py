@@ -100,6 +100,24 @@ def test_text_pipeline_round_trip_predicts_identically(text_pipeline, text_data,
     np.testing.assert_array_equal(loaded.predict(texts), text_pipeline.predict(texts))
 
 
+@pytest.mark.parametrize(
+    "sizes",
+    [
+        dict(embedding_dim=np.int64(3), hidden_layer_sizes=(np.int64(4),)),
+        dict(patch_size=np.int32(2), hidden_layer_sizes=np.int64(4)),
+    ],
+)
+def test_sizes_given_as_numpy_integers_round_trip(sizes, tmp_path):
+    # A search over np.array([2, 4]) sets NumPy ints: save failed with "Object of type int64
+    # is not JSON serializable".
+    X = np.random.default_rng(0).integers(1, 6, size=(20, 8))
+    y = np.arange(20) % 2
+    clf = GRUClassifier(max_iter=2, random_state=0, **sizes).fit(X, y)
+    save(clf, tmp_path / "model.npz")
+    loaded = load(tmp_path / "model.npz")
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+
 def test_scaled_univariate_regression_round_trip(series):
     X, _, X_test = series
     target = X[:, -1] * 1000.0  # a target far from unit scale

@@ -422,7 +422,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             return 1
         if self.patch_size == "auto":
             return 1 if longest <= _AUTO_PATCH_FROM else -(-longest // _AUTO_PATCH_STEPS)
-        return self.patch_size
+        return int(self.patch_size)  # a NumPy int from a search, saved as JSON
 
     def _check_sample_weight(self, sample_weight, n_samples):
         if sample_weight is None:

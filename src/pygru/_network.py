@@ -268,23 +268,25 @@ class GRUNetwork:
         conv_layers = tuple((int(filters), int(size)) for filters, size in conv_layers)
         if conv_layers and (output == "sequence" or embedding_dim is not None):
             raise ValueError(f"conv_layers={conv_layers!r} needs output='last' and numeric input")
-        self.n_inputs = n_inputs
-        self.hidden_layer_sizes = tuple(hidden_layer_sizes)
-        self.n_outputs = n_outputs
+        # Sizes as Python ints (a search over np.array([2, 4]) gives NumPy ones), which the
+        # saved file's JSON and every shape take.
+        self.n_inputs = int(n_inputs)
+        self.hidden_layer_sizes = tuple(int(size) for size in hidden_layer_sizes)
+        self.n_outputs = int(n_outputs)
         self.bidirectional = bidirectional
         self.reset_after = reset_after
-        self.embedding_dim = embedding_dim
+        self.embedding_dim = None if embedding_dim is None else int(embedding_dim)
         self.output = output
         self.pooling = pooling
         self.linear_steps = int(linear_steps)
         self.conv_layers = conv_layers
         self.dtype = np.dtype(dtype)
         self.shapes = parameter_shapes(
-            n_inputs,
+            self.n_inputs,
             self.hidden_layer_sizes,
-            n_outputs,
+            self.n_outputs,
             bidirectional=bidirectional,
-            embedding_dim=embedding_dim,
+            embedding_dim=self.embedding_dim,
             pooling=pooling,
             linear_steps=self.linear_steps,
             conv_layers=conv_layers,
