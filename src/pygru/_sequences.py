@@ -729,8 +729,9 @@ _NESTED_HINT = (
 )
 
 
-def _as_real_array(value, name):
-    """``value`` as an array of integers or floats, or a TypeError/ValueError that says why not."""
+def _as_real_array(value, name, booleans=True):
+    """``value`` as an array of integers or floats (booleans as 0 and 1, unless
+    ``booleans`` is False), or a TypeError/ValueError that says why not."""
     try:
         array = np.asarray(value)
     except ValueError as exc:
@@ -751,6 +752,8 @@ def _as_real_array(value, name):
             f"Complex data not supported: {name} has dtype {array.dtype}, expected real numbers."
         )
     if array.dtype.kind == "b":
+        if not booleans:
+            raise TypeError(f"{name} must hold integer token ids, got booleans.")
         return array.astype(np.float64)  # as 0 and 1, as scikit-learn's check_array reads them
     if array.dtype.kind not in "iuf":
         raise TypeError(
@@ -882,7 +885,7 @@ def _trim_and_zero_padding(padded, lengths, owned):
 
 def _as_token_ids(value, name, ndim):
     """``value`` as a C-contiguous int64 array of ``ndim`` dimensions of non-negative ids."""
-    array = _as_real_array(value, name)
+    array = _as_real_array(value, name, booleans=False)  # a mask is not ids
     if array.ndim != ndim:
         expected = "(n_samples, n_timesteps) array" if ndim == 2 else "(n_timesteps,) sequence"
         raise ValueError(
