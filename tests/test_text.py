@@ -267,6 +267,14 @@ def test_invalid_parameters_raise(params):
         TokenSequencer(**params).fit(DOCS)
 
 
+@pytest.mark.parametrize("name", ["max_features", "max_len", "min_df"])
+def test_a_bool_where_a_count_belongs_is_refused_by_name(name):
+    # scikit-learn's Interval(Integral) takes True as 1: max_len=True failed in transform
+    # with "an integer is required", and max_features=True kept one token.
+    with pytest.raises(TypeError, match=f"The '{name}' parameter of TokenSequencer must be an"):
+        TokenSequencer(**{name: True}).fit(DOCS)
+
+
 @pytest.mark.parametrize("pattern", ["(", r"(\w)(\w)"])
 def test_bad_token_pattern_raises_value_error(pattern):
     with pytest.raises(ValueError):

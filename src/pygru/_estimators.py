@@ -51,7 +51,7 @@ from pygru._network import (
     GRUNetwork,
     last_steps_window,
 )
-from pygru._numbers import is_integer
+from pygru._numbers import is_integer, refuse_bools_for_counts
 from pygru._optimizers import WeightAverage, clip_gradients, make_optimizer, make_schedule
 from pygru._sklearn_private import (
     Interval,
@@ -263,7 +263,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
 
     # ------------------------------------------------------------------ input checking
     def _check_settings(self):
-        self._refuse_bools_for_integers()
+        refuse_bools_for_counts(self)  # embedding_dim=True failed inside the network
         sizes = np.atleast_1d(np.asarray(self.hidden_layer_sizes))
         if sizes.ndim != 1 or sizes.size == 0 or sizes.dtype.kind not in "iu" or np.any(sizes < 1):
             raise ValueError(
@@ -280,18 +280,6 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 "would not follow",
             )
         return tuple(int(size) for size in sizes)
-
-    def _refuse_bools_for_integers(self):
-        """scikit-learn's Interval(Integral) takes True as 1; a bool where a count belongs
-        is a mistake (embedding_dim=True failed inside the network with an unnamed error)."""
-        for name, constraints in self._parameter_constraints.items():
-            value = getattr(self, name)
-            counts = any(isinstance(c, Interval) and c.type is Integral for c in constraints)
-            if counts and isinstance(value, (bool, np.bool_)):
-                raise TypeError(
-                    f"The {name!r} parameter of {type(self).__name__} must be an int, "
-                    f"not a bool; got {value!r}."
-                )
 
     def _window_warp_share(self):
         """The share of each sequence that window warping covers while training, or None

@@ -4,6 +4,10 @@ epoch)."""
 
 from numbers import Integral, Real
 
+import numpy as np
+
+from pygru._sklearn_private import Interval
+
 
 def is_integer(value):
     """Whether ``value`` is an integer (Python's or NumPy's) other than a bool."""
@@ -13,3 +17,17 @@ def is_integer(value):
 def is_real(value):
     """Whether ``value`` is a real number (Python's or NumPy's) other than a bool."""
     return isinstance(value, Real) and not isinstance(value, bool)
+
+
+def refuse_bools_for_counts(estimator):
+    """Raise a TypeError naming the first parameter of ``estimator`` that counts (its
+    constraints include an ``Interval(Integral, ...)``) and is a bool: scikit-learn's checks
+    take True as 1, and a bool where a count belongs is a mistake."""
+    for name, constraints in estimator._parameter_constraints.items():
+        value = getattr(estimator, name)
+        counts = any(isinstance(c, Interval) and c.type is Integral for c in constraints)
+        if counts and isinstance(value, (bool, np.bool_)):
+            raise TypeError(
+                f"The {name!r} parameter of {type(estimator).__name__} must be an int, "
+                f"not a bool; got {value!r}."
+            )

@@ -19,6 +19,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.utils.validation import check_array, check_is_fitted
 
+from pygru._numbers import refuse_bools_for_counts
 from pygru._sequences import SequencesOut, _is_list_of_sequences
 from pygru._sklearn_private import Interval, RealNotInt, StrOptions, _fit_context
 
@@ -171,6 +172,10 @@ class TokenSequencer(SequencesOut, TransformerMixin, BaseEstimator):
         self.token_pattern = token_pattern
         self.min_df = min_df
         self.truncating = truncating
+
+    def _validate_params(self):
+        super()._validate_params()
+        refuse_bools_for_counts(self)  # max_len=True failed in transform, unnamed
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, raw_documents, y=None):
