@@ -302,6 +302,7 @@ def test_bad_inputs_to_the_module_name_the_argument():
         ((torch.cat([X, X], dim=2), None), f"X has {2 * features} features per time step"),
         ((X, lengths[:-1]), "lengths must be a 1-D integer tensor of X's batch size"),
         ((X, lengths.double()), "lengths must be a 1-D integer tensor"),
+        ((X, lengths > 0), "lengths must be a 1-D integer tensor"),  # not one step each
         ((X, lengths * 0), rf"lengths must lie in \[1, {steps}\].*from 0 to 0"),
         ((X, lengths + steps), rf"lengths must lie in \[1, {steps}\]"),
     ]
@@ -328,6 +329,35 @@ def test_bad_inputs_to_the_module_name_the_argument():
         to_torch_module(tokens)(torch.from_numpy(token_X)[..., None])
     with pytest.raises(TypeError, match="X must hold integer token ids, got torch.float32"):
         to_torch_module(tokens)(torch.from_numpy(token_X).float())
+
+
+def test_token_ids_the_estimator_refuses_are_refused_by_the_module():
+    # A row of padding was read as one padding step and a 0 inside a row as a token
+    # (probabilities where predict_proba refuses); an id past the vocabulary was torch's
+    # "index out of range in self".
+    estimator, ids, _, _ = fitted("embedding-bidirectional")
+    module = to_torch_module(estimator)
+    n_ids = estimator.vocabulary_size_
+    refusals = [
+        (([[n_ids, 1]], None), rf"X contains token id {n_ids}, .* ids 0\.\.{n_ids - 1}"),
+        (([[-1, 1]], None), "X must hold non-negative token ids, got -1"),
+        (([[2, 3], [0, 0]], None), r"a sequence without tokens \(sequence 1\)"),
+        (([[3, 0, 2]], None), r"padding id 0 inside sequence 0 \(time step 1"),
+        (([[3, 0, 2]], [3]), r"padding id 0 inside sequence 0 \(time step 1"),
+    ]
+    for (rows, lengths), message in refusals:
+        with pytest.raises(ValueError, match=message):
+            estimator.predict_proba(np.array(rows)[:, : lengths[0] if lengths else None])
+        lengths = None if lengths is None else torch.tensor(lengths)
+        with pytest.raises(ValueError, match=message), torch.no_grad():
+            module(torch.tensor(rows), lengths)
+    with torch.no_grad():  # a row read up to its length
+        np.testing.assert_allclose(
+            module(torch.tensor([[3, 2, 0]]), torch.tensor([2])).numpy(),
+            estimator.predict_proba(np.array([[3, 2]])),
+            rtol=1e-5,
+            atol=1e-6,
+        )
 
 
 # The data are float32 already: rounding them loses nothing, whatever the warning fears.

@@ -921,14 +921,19 @@ def _token_lengths(ids, name):
             f"{name} has a sequence without tokens (sequence {empty[0]}); each needs at least "
             "1 non-zero token id (0 is padding)."
         )
-    zero_inside = ~tokens & (np.arange(n_steps) < lengths[:, np.newaxis])
+    refuse_padding_inside(ids, lengths, name, "before its last token")
+    return lengths
+
+
+def refuse_padding_inside(ids, lengths, name, where):
+    """Raise if the padding id 0 occurs among the first ``lengths`` ids of a row."""
+    zero_inside = (ids == 0) & (np.arange(ids.shape[1]) < lengths[:, np.newaxis])
     if zero_inside.any():
         sample, step = np.argwhere(zero_inside)[0]
         raise ValueError(
-            f"{name} has the padding id 0 inside sequence {sample} (time step {step}, before "
-            "its last token); 0 is reserved for padding, so token ids start at 1."
+            f"{name} has the padding id 0 inside sequence {sample} (time step {step}, {where}); "
+            "0 is reserved for padding, so token ids start at 1."
         )
-    return lengths
 
 
 def to_padded_with_gaps(X, dtype=np.float64, name="X"):

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from pygru._network import CONV_NORM_EPSILON, same_padding
+from pygru._sequences import _token_lengths, refuse_padding_inside
 from pygru.export._weights import split_in_two
 
 
@@ -81,8 +82,10 @@ class EstimatorModule(nn.Module):
             ids for an embedding model).
         ValueError
             X or lengths is of the wrong shape, or a length is below 1 or above X's
-            number of time steps. Checked when the module runs eagerly; a traced or
-            exported program cannot branch on its inputs and skips the checks.
+            number of time steps; token ids that ``predict`` refuses (outside the
+            vocabulary, a row without tokens, the padding id 0 inside a sequence). Checked
+            when the module runs eagerly; a traced or exported program cannot branch on its
+            inputs and skips the checks.
         """
         if not _traced():
             self._check_input(X, lengths)
@@ -130,19 +133,37 @@ class EstimatorModule(nn.Module):
                 f"X has {X.shape[2]} features per time step, the model was fitted with "
                 f"{self.n_features}"
             )
+        if lengths is not None:
+            lengths = torch.as_tensor(lengths)
+            integers = not (lengths.is_floating_point() or lengths.is_complex())
+            if lengths.shape != (X.shape[0],) or not integers or lengths.dtype == torch.bool:
+                raise ValueError(
+                    f"lengths must be a 1-D integer tensor of X's batch size {X.shape[0]}, "
+                    f"got shape {tuple(lengths.shape)} and dtype {lengths.dtype}"
+                )
+            if lengths.min() < 1 or lengths.max() > X.shape[1]:
+                raise ValueError(
+                    f"lengths must lie in [1, {X.shape[1]}] (X's time steps), got values from "
+                    f"{int(lengths.min())} to {int(lengths.max())}"
+                )
+        if self.tokens:
+            self._check_token_ids(X.detach().cpu().numpy(), lengths)
+
+    def _check_token_ids(self, ids, lengths):
+        """The estimator's errors for token ids: an id its embedding has no row for, a row
+        without tokens, the padding id 0 inside a sequence."""
+        n_ids = self.embedding.num_embeddings
+        if ids.min() < 0:
+            raise ValueError(f"X must hold non-negative token ids, got {ids.min()}")
+        if ids.max() >= n_ids:
+            raise ValueError(
+                f"X contains token id {ids.max()}, but the model was fitted with ids "
+                f"0..{n_ids - 1}: its embedding has no row for a larger id"
+            )
         if lengths is None:
-            return
-        lengths = torch.as_tensor(lengths)
-        if lengths.shape != (X.shape[0],) or lengths.is_floating_point():
-            raise ValueError(
-                f"lengths must be a 1-D integer tensor of X's batch size {X.shape[0]}, got "
-                f"shape {tuple(lengths.shape)} and dtype {lengths.dtype}"
-            )
-        if lengths.min() < 1 or lengths.max() > X.shape[1]:
-            raise ValueError(
-                f"lengths must lie in [1, {X.shape[1]}] (X's time steps), got values from "
-                f"{int(lengths.min())} to {int(lengths.max())}"
-            )
+            _token_lengths(ids, "X")
+        else:
+            refuse_padding_inside(ids, lengths.cpu().numpy(), "X", "within its length")
 
     def _lengths(self, X, lengths):
         if lengths is not None:
