@@ -360,6 +360,20 @@ def test_target_scaling_is_undone():
     np.testing.assert_allclose(variable, expected, rtol=1e-5, atol=1e-4)
 
 
+def test_regressors_of_large_targets_are_reproduced_to_the_documented_resolution():
+    # The float32 network's rounding reaches the targets' units times target_scale_, and the
+    # float32 output rounds at the predictions' size (the README's promise).
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(64, 20, 3)).astype(np.float32)
+    y = 1e6 + 1e5 * (X[:, -1, 0] + 0.5 * np.sin(X[:, :, 1].sum(axis=1)))
+    estimator = GRURegressor((8,), bidirectional=True, max_iter=20, random_state=0).fit(X, y)
+    (variable,) = run_onnx(to_onnx(estimator), X, np.full(len(X), 20))
+    expected = estimator.predict(X)
+    resolution = np.spacing(np.abs(expected).astype(np.float32)).astype(np.float64)
+    bound = 2e-6 * estimator.target_scale_[0] + resolution
+    assert np.all(np.abs(variable[:, 0] - expected) <= bound)
+
+
 # The data are float32 already: rounding them loses nothing, whatever the warning fears.
 @pytest.mark.filterwarnings("ignore:a feature's mean is up to:UserWarning")
 def test_inputs_far_from_zero_are_standardised_as_predict_does():

@@ -1974,8 +1974,10 @@ default="zeros"
         ``early_stopping=False``.
 
     best_validation_score_ : float or None
-        Best value of ``validation_scores_``, whose weights the model keeps; None when
-        ``early_stopping=False``.
+        The validation score of the weights the model keeps: the best value of
+        ``validation_scores_``, or the score of the weights from before training where no
+        epoch beat it (``best_epoch_`` 0; that score is not in ``validation_scores_``);
+        None when ``early_stopping=False``.
 
     best_epoch_ : int
         The epoch (counted as ``n_iter_``) whose weights the model holds: the last one, or
@@ -2987,8 +2989,10 @@ default="zeros"
         ``early_stopping=False``.
 
     best_validation_score_ : float or None
-        Best value of ``validation_scores_``, whose weights the model keeps; None when
-        ``early_stopping=False``.
+        The validation score of the weights the model keeps: the best value of
+        ``validation_scores_``, or the score of the weights from before training where no
+        epoch beat it (``best_epoch_`` 0; that score is not in ``validation_scores_``);
+        None when ``early_stopping=False``.
 
     best_epoch_ : int
         The epoch (counted as ``n_iter_``) whose weights the model holds: the last one, or
