@@ -1,5 +1,6 @@
 import doctest
 import pickle
+import unicodedata
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils import estimator_checks
 
 import pygru.text
+from pygru import load, save
 from pygru.text import OOV_ID, PADDING_ID, TokenSequencer
 
 DOCS = [
@@ -60,6 +62,26 @@ def test_tokens_match_count_vectorizer():
     sequencer = TokenSequencer(token_pattern=pattern).fit(DOCS)
     vectorizer = CountVectorizer(token_pattern=pattern).fit(DOCS)
     assert set(sequencer.vocabulary_) == set(vectorizer.vocabulary_)
+
+
+@pytest.mark.parametrize("strip_accents", ["unicode", "ascii"])
+def test_accents_are_stripped_as_count_vectorizer_strips_them(strip_accents, tmp_path):
+    # Text with separate accent marks (NFD) was split at each mark: "résumé" read as "re"
+    # and "sume", out of vocabulary for a model fitted on the same words precomposed.
+    precomposed = ["Résumé du café", "naïve façade, Ærø", "東京 café"]
+    decomposed = [unicodedata.normalize("NFD", doc) for doc in precomposed]
+    sequencer = TokenSequencer(strip_accents=strip_accents).fit(precomposed)
+    vectorizer = CountVectorizer(strip_accents=strip_accents, token_pattern=r"(?u)\b\w+\b")
+    assert set(sequencer.vocabulary_) == set(vectorizer.fit(precomposed).vocabulary_)
+    assert "cafe" in sequencer.vocabulary_
+    np.testing.assert_array_equal(
+        sequencer.transform(decomposed), sequencer.transform(precomposed)
+    )
+    assert OOV_ID not in sequencer.transform(decomposed)
+    save(sequencer, tmp_path / "sequencer.npz")
+    np.testing.assert_array_equal(
+        load(tmp_path / "sequencer.npz").transform(decomposed), sequencer.transform(decomposed)
+    )
 
 
 def test_max_features_keeps_the_most_frequent_tokens():

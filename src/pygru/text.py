@@ -34,10 +34,10 @@ class TokenSequencer(SequencesOut, TransformerMixin, BaseEstimator):
     """Map raw text documents to post-padded sequences of integer token ids.
 
     Documents are preprocessed and tokenised exactly as by
-    :class:`~sklearn.feature_extraction.text.CountVectorizer` (lowercasing, then
-    ``token_pattern``). ``fit`` learns a vocabulary; ``transform`` replaces every token by its
-    id and pads or truncates every document to ``max_len_`` ids. The result is what an
-    embedding layer followed by a GRU expects.
+    :class:`~sklearn.feature_extraction.text.CountVectorizer` (accent stripping if asked,
+    lowercasing, then ``token_pattern``). ``fit`` learns a vocabulary; ``transform`` replaces
+    every token by its id and pads or truncates every document to ``max_len_`` ids. The
+    result is what an embedding layer followed by a GRU expects.
 
     The vocabulary is learned from the part of each training document that its row keeps
     (all of it, or the first or last ``max_len_`` tokens when ``max_len`` truncates). So
@@ -75,6 +75,14 @@ class TokenSequencer(SequencesOut, TransformerMixin, BaseEstimator):
 
     lowercase : bool, default=True
         Convert all characters to lowercase before tokenising.
+
+    strip_accents : {"ascii", "unicode"} or None, default=None
+        Remove accents and other marks before tokenising, as in ``CountVectorizer``:
+        ``"unicode"`` decomposes each character (NFKD) and drops the combining marks, so
+        "café" written with a precomposed é or with e plus an accent mark is "cafe";
+        ``"ascii"`` also drops every character without an ASCII equivalent. None leaves
+        the text as it is, and a word whose accent is a separate mark (NFD text, as some
+        macOS applications write) is split at it: ``"unicode"`` is the remedy.
 
     token_pattern : str, default=r"(?u)\\b\\w+\\b"
         Regular expression that defines a token, as in ``CountVectorizer``. Unlike
@@ -148,6 +156,7 @@ class TokenSequencer(SequencesOut, TransformerMixin, BaseEstimator):
         "max_features": [Interval(Integral, 1, None, closed="left"), None],
         "max_len": [Interval(Integral, 1, None, closed="left"), None],
         "lowercase": ["boolean"],
+        "strip_accents": [StrOptions({"ascii", "unicode"}), None],
         "token_pattern": [str],
         "min_df": [
             Interval(RealNotInt, 0, 1, closed="both"),
@@ -162,6 +171,7 @@ class TokenSequencer(SequencesOut, TransformerMixin, BaseEstimator):
         max_features=None,
         max_len=None,
         lowercase=True,
+        strip_accents=None,
         token_pattern=r"(?u)\b\w+\b",
         min_df=1,
         truncating="post",
@@ -169,6 +179,7 @@ class TokenSequencer(SequencesOut, TransformerMixin, BaseEstimator):
         self.max_features = max_features
         self.max_len = max_len
         self.lowercase = lowercase
+        self.strip_accents = strip_accents
         self.token_pattern = token_pattern
         self.min_df = min_df
         self.truncating = truncating
@@ -315,7 +326,11 @@ class TokenSequencer(SequencesOut, TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"token_pattern {self.token_pattern!r} is not a valid regular expression: {error}."
             ) from error
-        vectorizer = CountVectorizer(lowercase=self.lowercase, token_pattern=self.token_pattern)
+        vectorizer = CountVectorizer(
+            lowercase=self.lowercase,
+            strip_accents=self.strip_accents,
+            token_pattern=self.token_pattern,
+        )
         return vectorizer.build_analyzer()
 
     def _fit(self, token_lists):
