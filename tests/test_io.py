@@ -256,6 +256,24 @@ def test_a_save_reaches_the_disk_before_it_replaces_the_old_file(tmp_path, monke
     assert_same_model(load(path), clf, X)
 
 
+def test_ctrl_c_just_after_the_rename_reaches_the_caller(tmp_path, monkeypatch):
+    # The temporary file was gone when save cleaned up: a FileNotFoundError about it
+    # replaced the KeyboardInterrupt (which an `except Exception` then swallowed).
+    path = tmp_path / "model.npz"
+    clf, X = fitted_classifier()
+    real_replace = os.replace
+
+    def replace_then_interrupt(source, destination):
+        real_replace(source, destination)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", replace_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        save(clf, path)
+    assert os.listdir(tmp_path) == ["model.npz"]
+    assert_same_model(load(path), clf, X)
+
+
 @pytest.mark.parametrize("existing", [None, b"the model saved before"])
 def test_a_failed_save_leaves_no_partial_file_and_keeps_the_old_one(
     tmp_path, monkeypatch, existing

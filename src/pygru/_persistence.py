@@ -66,6 +66,7 @@ scikit-learn convention) keeps working and keeps everything, optimizer included,
 only be loaded from trusted sources.
 """
 
+import contextlib
 import errno
 import hashlib
 import io
@@ -533,7 +534,9 @@ def _write_atomically(path, document, arrays, what):
         _check_loads_back(temporary, what)
         os.replace(temporary, path)
     except BaseException:
-        os.unlink(temporary)
+        # Ctrl-C just after the rename: the save is done, and the interrupt goes on
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
         raise
     _sync_directory(directory)
 
