@@ -4,11 +4,13 @@ prediction, flat memory over epochs.
 Divergence and KeyboardInterrupt handling are tested in test_estimators.py.
 """
 
+import contextlib
 import gc
 import itertools
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 import threading
@@ -160,7 +162,48 @@ def test_a_process_forked_after_threaded_kernels_trains_and_predicts():
     np.testing.assert_array_equal(params, parent[0])
     np.testing.assert_array_equal(probabilities, parent[1])
     # show_config says what the kernels do there: one thread (they cannot trust the pool)
-    assert "OpenMP threads: 1 (this process forked after the kernels ran in parallel)" in config
+    assert "OpenMP threads: 1 (this process was forked" in config
+
+
+_FORK_AFTER_TORCH = """
+import os, sys
+import numpy as np
+import pygru  # the kernels are not loaded yet
+import torch
+from pygru import GRUClassifier
+
+torch.set_num_threads(2)
+values = torch.rand(2000, 2000)
+(values.exp() + values.sin()).sum()  # an OpenMP parallel region that is not pygru's
+pid = os.fork()
+if pid == 0:
+    X = np.random.default_rng(0).standard_normal((64, 10, 2))
+    GRUClassifier((4,), max_iter=2).fit(X, np.arange(64) % 2)
+    os._exit(0)
+os._exit(os.waitpid(pid, 0)[1])
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork() on this platform")
+def test_a_process_forked_after_another_librarys_parallel_region_trains():
+    # PyTorch's wheels load a GNU OpenMP of the same name as the kernels', so the two share
+    # one runtime: a child forked after a torch operation waited forever in the kernels'
+    # first parallel region (pygru had tracked only its own).
+    pytest.importorskip("torch")
+    from pygru._cpu import kernels as _gru
+
+    if not _gru.built_with_openmp():
+        pytest.skip("the kernels were built without OpenMP: one thread")
+    environment = {**os.environ, "OMP_NUM_THREADS": "2"}
+    script = [sys.executable, "-c", _FORK_AFTER_TORCH]
+    process = subprocess.Popen(script, env=environment, start_new_session=True)
+    try:
+        assert process.wait(timeout=120) == 0
+    except subprocess.TimeoutExpired:
+        pytest.fail("the forked process did not finish within 120 s: it hangs")
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)  # the forked child too
 
 
 _HASWELL_CHECKS = (

@@ -1,5 +1,6 @@
 """pygru: gated recurrent units for NumPy and scikit-learn users."""
 
+from pygru import _fork  # noqa: F401  (before any kernel loads: see its docstring)
 from pygru._version import __version__
 
 _ESTIMATORS = ("GRUClassifier", "GRURegressor")
@@ -39,10 +40,8 @@ def show_config():
         f"CPU kernels: {_cpu.path} (runnable here: {', '.join(_cpu.runnable_paths())}; "
         f"choose with {_cpu.ENVIRONMENT_VARIABLE})"
     )
-    from pygru import functional
-
-    if _cpu.kernels.built_with_openmp() and functional._forked_after_parallel_kernels:
-        print("OpenMP threads: 1 (this process forked after the kernels ran in parallel)")
+    if _cpu.kernels.built_with_openmp() and _fork.forked:
+        print("OpenMP threads: 1 (this process was forked: OpenMP's threads do not survive it)")
     elif _cpu.kernels.built_with_openmp():
         print(f"OpenMP threads: {_cpu.kernels.max_threads()}")
     else:

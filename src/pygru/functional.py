@@ -21,12 +21,11 @@ update gate relabelled ``1 - z``.
 
 import functools
 import math
-import os
 import threading
 
 import numpy as np
 
-from pygru import _cpu
+from pygru import _cpu, _fork
 from pygru._arrays import is_cupy_array
 from pygru._layer_args import (
     GRUCache,
@@ -400,30 +399,9 @@ def _as_float_array(name, value, ndim=None, shape=None, dtype=None, check_finite
     return np.require(array, requirements=["C", "A", "E"])  # the kernels read C floats
 
 
-# GNU OpenMP keeps the threads of a parallel region for the next one, and a fork() copies
-# its bookkeeping but not the threads: a child that enters a parallel region waits for them
-# forever. So a child forked after the kernels ran on several threads runs them on one
-# (PyTorch guards its thread pool the same way); results do not depend on the count.
-_parallel_kernels_ran = False
-_forked_after_parallel_kernels = False
-
-
 def _kernel_threads(batch):
-    global _parallel_kernels_ran
-    if _forked_after_parallel_kernels:
-        return 1
-    threads = max(1, min(batch, _cpu.kernels.max_threads()))
-    _parallel_kernels_ran = _parallel_kernels_ran or threads > 1
-    return threads
-
-
-def _after_fork_in_child():
-    global _forked_after_parallel_kernels
-    _forked_after_parallel_kernels = _parallel_kernels_ran
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
+    # One thread in a forked process: OpenMP's threads do not survive fork() (see _fork)
+    return 1 if _fork.forked else max(1, min(batch, _cpu.kernels.max_threads()))
 
 
 _ALIGNMENT = 64
