@@ -40,8 +40,10 @@ np.savez(sys.argv[1], **results)
 
 
 def run_python(arguments, environment=None, cwd=None, prefix=()):
-    """Run this Python (optionally under an emulator ``prefix``) outside the source tree."""
+    """Run this Python (optionally under an emulator ``prefix``) outside the source tree, in
+    this environment changed by ``environment`` (a value of None unsets the variable)."""
     env = {**os.environ, **(environment or {})}
+    env = {name: value for name, value in env.items() if value is not None}
     return subprocess.run(
         [*prefix, sys.executable, *arguments],
         env=env,
@@ -65,12 +67,13 @@ def qemu():
 
 def run_emulated(qemu, cpu, tmp_path, script, arguments):
     """The output of ``script`` (Python source) run on the emulated ``cpu``, the kernel path
-    left to pygru._cpu's choice there."""
+    left to pygru._cpu's choice there, and OpenBLAS's too: the OPENBLAS_CORETYPE=Haswell that
+    some machines set would be illegal instructions on the emulated Nehalem."""
     path = tmp_path / "emulated.py"
     path.write_text(script)
     result = run_python(
         [str(path), *arguments],
-        {_cpu.ENVIRONMENT_VARIABLE: ""},
+        {_cpu.ENVIRONMENT_VARIABLE: "", "OPENBLAS_CORETYPE": None},
         tmp_path,
         prefix=(qemu, "-cpu", cpu),
     )
