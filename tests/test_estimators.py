@@ -922,6 +922,23 @@ def test_early_stopping_keeps_the_start_when_no_epoch_beats_it(linear_skip):
     np.testing.assert_allclose(model.predict(X), start.predict(X), rtol=1e-5, atol=1e-6)
 
 
+def test_a_warm_fit_that_no_epoch_improves_keeps_its_start_and_says_so():
+    # A warm fit's epochs compete with the weights it started from on its own validation
+    # split; where none beat them they were kept without a word (only the max_iter
+    # warning, which invites training longer), as a fresh fit now says.
+    X, y = window_regression(n=120)
+    settings = dict(hidden_layer_sizes=(8,), validation_split="last", random_state=0)
+    model = GRURegressor(max_iter=3, linear_skip=False, **settings).fit(X, y)
+    before = model.network_.params.copy()
+    assert model.best_epoch_ == 3
+    model.set_params(warm_start=True, early_stopping=True, learning_rate_init=1e4)
+    with pytest.warns(ConvergenceWarning, match=r"No epoch's .* \(best_epoch_=3\)"):
+        model.fit(X, y)
+    assert model.n_iter_ == 6 and model.best_epoch_ == 3
+    assert max(model.validation_scores_) < model.best_validation_score_
+    np.testing.assert_array_equal(model.network_.params, before)
+
+
 def test_the_ridge_guard_counts_the_ridge_as_epoch_0_and_says_when_training_raised_the_loss():
     # Without validation, a regressor that started as its linear skip's ridge regression
     # ends on it when training did not lower the training loss; best_epoch_ said the last

@@ -1138,9 +1138,13 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             # Stopped before an epoch of this call was complete: the weights it started from.
             self.network_.params[...] = start_params
         elif validation is not None:
-            if from_initialisation and not self.best_validation_score_ > start_score:
-                self._warn_no_epoch_beat_the_start(self.best_validation_score_, start_score)
-                best_params, best_epoch = start_params, 0
+            if not self.best_validation_score_ > start_score:
+                # No epoch of this call beat the weights it started from (a warm fit's best
+                # so far is their score): they are kept, and their epoch with them.
+                best_params = start_params
+                best_epoch = 0 if from_initialisation else best_epoch
+                best_of_call = max(self.validation_scores_[epochs_before - self.n_iter_ :])
+                self._warn_no_epoch_beat_the_start(best_of_call, start_score, best_epoch)
                 self.best_validation_score_ = start_score
             self.network_.params[...] = best_params
             self.best_epoch_ = best_epoch
@@ -1386,12 +1390,13 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 n_read += len(batch_lengths)
         return total / n_read
 
-    def _warn_no_epoch_beat_the_start(self, best_score, start_score):
+    def _warn_no_epoch_beat_the_start(self, best_score, start_score, kept_epoch):
         best, start = _distinct_digits(best_score, start_score)
         warnings.warn(
             f"No epoch's validation score beat that of the weights training started from: "
             f"{best} at best after {self.n_iter_} epochs, {start} before, so the model keeps "
-            "the weights it started from (best_epoch_=0). If the training loss grew, the "
+            f"the weights it started from (best_epoch_={kept_epoch}). If the training loss "
+            "grew, the "
             f"optimization diverged: try a smaller learning_rate_init (now "
             f"{self.learning_rate_init}) or clipnorm.",
             ConvergenceWarning,
@@ -1981,10 +1986,11 @@ default="zeros"
 
     best_epoch_ : int
         The epoch (counted as ``n_iter_``) whose weights the model holds: the last one, or
-        with ``early_stopping`` the restored one of the best validation score; 0 when no
-        validation score improved on the weights from before training, or when a fit from
-        random initial weights left the training loss higher than they had (with a
-        ``ConvergenceWarning``).
+        with ``early_stopping`` the restored one of the best validation score. Where no
+        epoch of a fit beat the validation score of the weights it started from, their
+        epoch (0 for a fresh fit; the one a warm fit started from); 0 also when a fit from
+        random initial weights left the training loss higher than they had. Either comes
+        with a ``ConvergenceWarning``.
 
     n_iter_ : int
         Number of epochs run (over all ``partial_fit`` calls and warm-started fits).
@@ -2996,11 +3002,13 @@ default="zeros"
 
     best_epoch_ : int
         The epoch (counted as ``n_iter_``) whose weights the model holds: the last one, or
-        with ``early_stopping`` the restored one of the best validation score; 0 when no
-        validation score improved on the weights from before training, or when a fit from
-        random initial weights left the training loss higher than they had (with a
-        ``ConvergenceWarning``), or when the GRU's correction did not pay for itself over
-        the linear skip's ridge regression the fit started from (see ``linear_skip``).
+        with ``early_stopping`` the restored one of the best validation score. Where no
+        epoch of a fit beat the validation score of the weights it started from, their
+        epoch (0 for a fresh fit; the one a warm fit started from); 0 also when a fit from
+        random initial weights left the training loss higher than they had. Either comes
+        with a ``ConvergenceWarning``. 0 also when the GRU's correction did not pay for
+        itself over the linear skip's ridge regression the fit started from (see
+        ``linear_skip``).
 
     n_iter_ : int
         Number of epochs run (over all ``partial_fit`` calls and warm-started fits).
