@@ -1130,6 +1130,36 @@ def test_divergence_in_partial_fit_of_a_regressor_keeps_a_usable_model(learning_
     assert np.all(np.isfinite(reg.predict(X)))
 
 
+def test_partial_fit_takes_up_optimizer_settings_changed_by_set_params(tmp_path):
+    # The optimizer of the first call was kept whatever set_params said: a stream that
+    # diverged with learning_rate_init=1e12 diverged again after the warning's advice,
+    # set_params(learning_rate_init=1e-3), on every later call, while the same stream with
+    # a save and load in between took it up.
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((40, 5, 2)), rng.standard_normal(40)
+    reg = GRURegressor(hidden_layer_sizes=(4,), solver="sgd", learning_rate_init=1e12)
+    with pytest.warns(ConvergenceWarning, match="Training diverged"):
+        reg.partial_fit(X, y)
+    assert reg.n_iter_ == 0
+    reg.set_params(learning_rate_init=1e-3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        reg.partial_fit(X, y)
+    assert reg.n_iter_ == 1
+    # as after a save and load, which start a new optimizer too
+    save(reg, tmp_path / "model.npz")
+    loaded = load(tmp_path / "model.npz")
+    for model in (reg, loaded):
+        model.set_params(solver="adam", learning_rate_init=0.01)
+        model.partial_fit(X, y)
+        model.partial_fit(X, y)
+    np.testing.assert_array_equal(reg.network_.params, loaded.network_.params)
+    optimizer = reg._optimizer
+    reg.set_params(alpha=0.1)  # read every epoch, not by the optimizer: it is kept
+    reg.partial_fit(X, y)
+    assert reg._optimizer is optimizer
+
+
 class _InterruptingRng:
     """Stands in for the training Generator and raises KeyboardInterrupt when used."""
 

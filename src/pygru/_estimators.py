@@ -80,6 +80,21 @@ _AUTO_PATCH_FROM = 64
 _LINEAR_SKIP_ALPHAS = np.logspace(-3, 3, 13)
 _AUTO_PATCH_STEPS = 32
 _AUTO_MIN_UPDATES = 500  # n_iter_no_change="auto": patience of at least this many updates
+# What the optimizer is made with: partial_fit starts a new one when set_params changes them.
+_OPTIMIZER_SETTINGS = (
+    "solver",
+    "learning_rate",
+    "learning_rate_init",
+    "power_t",
+    "decay_rate",
+    "tol",
+    "momentum",
+    "nesterovs_momentum",
+    "beta_1",
+    "beta_2",
+    "epsilon",
+    "rho",
+)
 # window_warp="auto": the share of each sequence's steps that a warped window covers, where
 # the input is numeric and there is one prediction per sequence (benchmarks/README.md).
 _AUTO_WINDOW_WARP = 0.05
@@ -530,7 +545,21 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         updates_per_epoch = -(-n_samples // self._batch_size(n_samples))
         return max(10, -(-_AUTO_MIN_UPDATES // updates_per_epoch))
 
+    def _optimizer_settings(self):
+        return {name: getattr(self, name) for name in _OPTIMIZER_SETTINGS}
+
+    def _optimizer_settings_changed(self):
+        """Whether ``set_params`` changed a setting the optimizer was made with since then
+        (partial_fit then starts a new one from the current weights, as a warm fit does);
+        True when there is no optimizer. A model pickled before the settings were kept
+        goes on with its optimizer."""
+        if not hasattr(self, "_optimizer"):
+            return True
+        made_with = getattr(self, "_optimizer_made_with", None)
+        return made_with is not None and made_with != self._optimizer_settings()
+
     def _make_optimizer(self, patience):
+        self._optimizer_made_with = self._optimizer_settings()
         schedule = make_schedule(
             self.learning_rate,
             self.learning_rate_init,
@@ -621,7 +650,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 if not incremental:
                     linear_start = self.network_.params.copy()
             patience = self._patience(len(train))
-            if first_call or not incremental or not hasattr(self, "_optimizer"):
+            if first_call or not incremental or self._optimizer_settings_changed():
                 self._optimizer = self._make_optimizer(patience)
             epochs = 1 if incremental else self.max_iter
             # The data crosses to the device once (with the validation rows, which cost less
@@ -2230,7 +2259,11 @@ default="zeros"
 
         The first call initialises the model (and fits the standardisation, patch size or
         vocabulary on its X); later calls continue from the current weights and optimizer
-        state. ``early_stopping`` holds out no data here, and ``max_iter`` does not apply.
+        state. After ``set_params`` changes a setting of the optimizer (``solver``, the
+        learning rate and its schedule, ``tol``, the momentum, betas, ``epsilon`` or
+        ``rho``), the next call starts a new optimizer from the current weights, as a warm
+        ``fit`` or a loaded model does (MLPClassifier would keep the old one).
+        ``early_stopping`` holds out no data here, and ``max_iter`` does not apply.
 
         Parameters
         ----------
@@ -3270,7 +3303,11 @@ default="zeros"
 
         The first call initialises the model (and fits the standardisation, patch size or
         vocabulary on its X); later calls continue from the current weights and optimizer
-        state. ``early_stopping`` holds out no data here, and ``max_iter`` does not apply.
+        state. After ``set_params`` changes a setting of the optimizer (``solver``, the
+        learning rate and its schedule, ``tol``, the momentum, betas, ``epsilon`` or
+        ``rho``), the next call starts a new optimizer from the current weights, as a warm
+        ``fit`` or a loaded model does (MLPClassifier would keep the old one).
+        ``early_stopping`` holds out no data here, and ``max_iter`` does not apply.
 
         Parameters
         ----------
