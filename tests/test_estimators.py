@@ -1130,6 +1130,22 @@ def test_divergence_in_partial_fit_of_a_regressor_keeps_a_usable_model(learning_
     assert np.all(np.isfinite(reg.predict(X)))
 
 
+def test_each_warm_fit_counts_its_own_epochs_without_improvement():
+    # The count and the best loss carried over (as MLPClassifier's do): a warm fit on new
+    # data after a fit that had stopped on the rule ran one epoch and stopped, silently,
+    # although its loss was still falling.
+    rng = np.random.default_rng(0)
+    X_old, X_new = rng.standard_normal((2, 40, 8, 2))
+    y_old, y_new = (X_old[:, :, 0].mean(1) > 0).astype(int), (X_new[:, :, 1].mean(1) > 0)
+    settings = dict(n_iter_no_change=3, tol=0.05, max_iter=200, warm_start=True)
+    clf = small_classifier(**settings).fit(X_old, y_old.astype(int))
+    assert clf.n_iter_ < 200  # stopped by the rule
+    before = clf.n_iter_
+    clf.fit(X_new, y_new.astype(int))
+    assert clf.n_iter_ - before >= 4  # three epochs without improvement and the first
+    assert clf.best_loss_ == min(clf.loss_curve_)  # still over every fit, as documented
+
+
 def test_partial_fit_takes_up_optimizer_settings_changed_by_set_params(tmp_path):
     # The optimizer of the first call was kept whatever set_params said: a stream that
     # diverged with learning_rate_init=1e12 diverged again after the warning's advice,

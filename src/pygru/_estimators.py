@@ -1070,6 +1070,11 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         best_params = last_good_params = last_step_params = start_params
         best_epoch = self.best_epoch_
         epochs_before = self.n_iter_
+        # Each call's stopping rule counts its own epochs against its own best loss, as
+        # Keras' EarlyStopping does: a warm fit on new data is stopped neither by the last
+        # fit's count nor by a loss only the old data reached.
+        self._no_improvement_count = 0
+        best_loss_of_call = np.inf
         from_initialisation = epochs_before == 0
         stopped_by = "max_iter"
         raised = None
@@ -1125,7 +1130,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                         best_params, best_epoch = last_good_params, self.n_iter_
                 else:
                     # Improvements are judged (against tol) on the objective minimised.
-                    self._update_no_improvement(objective, self.best_loss_ / self._loss_unit())
+                    self._update_no_improvement(objective, best_loss_of_call / self._loss_unit())
+                    best_loss_of_call = min(best_loss_of_call, loss)
                     self.best_loss_ = min(self.best_loss_, loss)
                 record["duration"] = time.perf_counter() - start
                 progress.update(1)
@@ -1844,7 +1850,9 @@ default="constant"
     warm_start : bool, default=False
         When True, ``fit`` continues from the weights (and the standardisation, patch size,
         vocabulary and classes) of the previous fit instead of starting anew; the optimizer
-        state starts afresh. ``hidden_layer_sizes`` must not change.
+        state starts afresh, and so does the stopping rule (``n_iter_no_change`` counts
+        this fit's epochs against this fit's best, as Keras' ``EarlyStopping`` does;
+        MLPClassifier carries its count over). ``hidden_layer_sizes`` must not change.
 
     verbose : bool, default=False
         Whether to show a tqdm progress bar, one step per epoch, with the loss (and the
@@ -2828,7 +2836,10 @@ default="constant"
     warm_start : bool, default=False
         When True, ``fit`` continues from the weights (and the standardisation, patch size
         and vocabulary) of the previous fit instead of starting anew; the optimizer state
-        starts afresh. ``hidden_layer_sizes`` and the number of targets must not change.
+        starts afresh, and so does the stopping rule (``n_iter_no_change`` counts this
+        fit's epochs against this fit's best, as Keras' ``EarlyStopping`` does;
+        MLPRegressor carries its count over). ``hidden_layer_sizes`` and the number of
+        targets must not change.
 
     verbose : bool, default=False
         Whether to show a tqdm progress bar, one step per epoch, with the loss (and the
