@@ -260,6 +260,16 @@ def test_unsupported_dtypes_are_refused(name, dtype):
         gru_forward(**values)
 
 
+@pytest.mark.parametrize("name", ARGUMENTS)
+def test_tensors_that_require_grad_are_refused_by_name(name):
+    # torch.nn.GRU's own parameters: torch's RuntimeError named no argument
+    torch = pytest.importorskip("torch")
+    values = layer()
+    values[name] = torch.tensor(values[name], requires_grad=True)
+    with pytest.raises(TypeError, match=f"{name} must be an array of floats, got Tensor"):
+        gru_forward(**values)
+
+
 @pytest.mark.parametrize("name", ARGUMENTS[1:])
 def test_mixed_dtypes_are_refused(name):
     values = layer()

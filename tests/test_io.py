@@ -1264,6 +1264,45 @@ def test_torch_import_refuses_bad_state_dicts():
         from_torch_state_dict(variant, state)
 
 
+def test_torch_import_says_what_the_state_dict_lacks():
+    # Every missing key was put down to a GRU with bias=False
+    clf, _ = fitted_classifier(hidden_layer_sizes=(3, 3), bidirectional=True, standardize=False)
+    state = to_torch_state_dict(clf)
+    one_layer = {key: value for key, value in state.items() if "_l1" not in key}
+    with pytest.raises(ValueError, match=r"\(the network has 2 layer\(s\), bidirectional\)"):
+        from_torch_state_dict(clf, one_layer)
+    without_biases = {key: value for key, value in state.items() if "bias" not in key}
+    with pytest.raises(ValueError, match="a torch GRU with bias=False has no bias keys"):
+        from_torch_state_dict(clf, without_biases)
+
+
+def test_torch_tensors_without_data_are_refused_by_name():
+    torch = pytest.importorskip("torch")
+    clf, _ = fitted_classifier(standardize=False)
+    state = {key: torch.from_numpy(value) for key, value in to_torch_state_dict(clf).items()}
+    state["weight_hh_l0"] = torch.empty(state["weight_hh_l0"].shape, device="meta")
+    with pytest.raises(ValueError, match="weight_hh_l0 is a tensor on torch's meta device"):
+        from_torch_state_dict(clf, state)
+
+
+def test_folding_needs_the_estimator_not_its_network():
+    # A network holds no input statistics: fold_standardization=True on estimator.network_
+    # folded nothing, silently (outputs off by 1.7 in torch), and skipped the refusal of
+    # an estimator that standardises.
+    clf, _ = fitted_classifier()
+    state = to_torch_state_dict(clf, fold_standardization=True)
+    keras = to_keras_weights(clf, fold_standardization=True)
+    message = "fold_standardization=True needs the fitted estimator"
+    for convert in (
+        lambda: to_torch_state_dict(clf.network_, fold_standardization=True),
+        lambda: from_torch_state_dict(clf.network_, state, fold_standardization=True),
+        lambda: to_keras_weights(clf.network_, fold_standardization=True),
+        lambda: from_keras_weights(clf.network_, keras, fold_standardization=True),
+    ):
+        with pytest.raises(ValueError, match=message):
+            convert()
+
+
 def torch_features(gru, X, lengths, bidirectional):
     """What pygru's head reads: each sequence's last state per direction, via torch."""
     import torch

@@ -389,7 +389,7 @@ def _as_float_array(name, value, ndim=None, shape=None, dtype=None, check_finite
     else:
         try:
             array = np.asarray(value)
-        except (ValueError, TypeError) as error:
+        except (ValueError, TypeError, RuntimeError) as error:  # torch raises RuntimeError
             raise TypeError(
                 f"{name} must be an array of floats, got {type(value).__name__}: {error}"
             ) from None

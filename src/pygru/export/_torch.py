@@ -137,19 +137,24 @@ def from_torch_state_dict(
     for layer, direction, view_prefix in gru_slots(network):
         for name, torch_name in _TORCH_NAMES.items():
             expected[prefix + torch_name + _torch_suffix(layer, direction)] = view_prefix + name
+    layout = (
+        f"the network has {len(network.hidden_layer_sizes)} layer(s), "
+        f"{'bi' if network.bidirectional else 'uni'}directional"
+    )
     missing = sorted(set(expected) - set(state_dict))
     if missing:
-        raise ValueError(
-            f"state_dict lacks {missing} (a torch GRU with bias=False has no "
-            "bias keys: add zero biases)"
+        only_biases = all(key.rsplit(".", 1)[-1].startswith("bias_") for key in missing)
+        hint = (
+            "a torch GRU with bias=False has no bias keys: add zero biases"
+            if only_biases
+            else layout
         )
+        raise ValueError(f"state_dict lacks {missing} ({hint})")
     unexpected = sorted(str(key) for key in state_dict if key not in expected)
     if strict and unexpected:
         raise ValueError(
             f"state_dict has keys that are not GRU weights of this network: "
-            f"{unexpected} (the network has {len(network.hidden_layer_sizes)} "
-            f"layer(s), {'bi' if network.bidirectional else 'uni'}directional; "
-            "pass strict=False to ignore them)"
+            f"{unexpected} ({layout}; pass strict=False to ignore them)"
         )
     values = {
         view: as_weight(state_dict[key], network.views[view].shape, network.dtype, key)

@@ -55,14 +55,20 @@ def network_of(target, fold_standardization=False):
     from pygru._network import GRUNetwork
 
     if isinstance(target, GRUNetwork):
+        if fold_standardization:
+            # A network holds no input statistics: there would be nothing to fold, silently.
+            raise ValueError(
+                "fold_standardization=True needs the fitted estimator, whose input_mean_ "
+                "and input_scale_ are folded; a GRUNetwork has none: pass the estimator"
+            )
         network = target
     elif _is_estimator(target):
         require_layer_level(fitted_estimator(target), fold_standardization)
         network = target.network_
     else:
         raise TypeError(
-            "expected a fitted GRUClassifier/GRURegressor or a GRUNetwork "
-            f"(estimator.network_), got {type(target).__name__}"
+            "expected a fitted GRUClassifier/GRURegressor or a GRUNetwork, got "
+            f"{type(target).__name__}"
         )
     return network
 
@@ -203,6 +209,11 @@ def _input_scaling(target):
 def as_weight(value, shape, dtype, name):
     """``value`` (array-like or tensor) as a finite array of ``shape`` and ``dtype``."""
     if hasattr(value, "detach") and hasattr(value, "cpu"):
+        if getattr(value, "is_meta", False):
+            raise ValueError(
+                f"{name} is a tensor on torch's meta device, which holds no data (as in a "
+                "module built under torch.device('meta')): give it its weights first"
+            )
         try:
             value = value.detach().cpu().numpy()
         except TypeError as error:
