@@ -31,7 +31,8 @@ def to_keras_weights(estimator, *, fold_standardization=False):
         default): fold ``input_mean_`` and ``input_scale_`` into the first layer's kernel
         and bias (exact in real arithmetic; a float32 model with a mean of more than about
         100 times its scale loses precision, with a warning), so that the Keras layer reads
-        the raw input. Without it such an estimator is refused.
+        the raw input. Without it such an estimator is refused. A GRUNetwork holds no
+        input statistics and is refused with it.
 
     Returns
     -------
@@ -92,7 +93,8 @@ def from_keras_weights(estimator_or_params, weights, *, fold_standardization=Fal
     fold_standardization : bool, default=False
         Required for an estimator that standardises its input: the Keras weights read the
         raw input, and the standardisation is taken out of them (the inverse of
-        :func:`to_keras_weights` with ``fold_standardization=True``).
+        :func:`to_keras_weights` with ``fold_standardization=True``). A GRUNetwork is
+        refused with it.
 
     Returns
     -------

@@ -52,7 +52,8 @@ def to_torch_state_dict(estimator, *, prefix="", as_tensors=False, fold_standard
         default): fold ``input_mean_`` and ``input_scale_`` into the first layer's input
         weights and bias (exact in real arithmetic; a float32 model with a mean of more than
         about 100 times its scale loses precision, with a warning), so that the torch GRU
-        reads the raw input. Without it such an estimator is refused.
+        reads the raw input. Without it such an estimator is refused. A GRUNetwork holds no
+        input statistics and is refused with it.
 
     Returns
     -------
@@ -114,7 +115,8 @@ def from_torch_state_dict(
     fold_standardization : bool, default=False
         Required for an estimator that standardises its input: the state dict's weights
         read the raw input, and the standardisation is taken out of them (the inverse of
-        :func:`to_torch_state_dict` with ``fold_standardization=True``).
+        :func:`to_torch_state_dict` with ``fold_standardization=True``). A GRUNetwork is
+        refused with it.
 
     Returns
     -------
