@@ -1417,10 +1417,11 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         total, n_read = 0.0, 0
         batches = self._minibatches(X, lengths, targets, sample_weight, train, batch_size)
         with np.errstate(over="ignore", invalid="ignore"):
+            l2_terms = self._l2_terms(self._masked_params())  # the weights stay as they are
             for batch_X, batch_lengths, batch_targets, weights, batch_weight in batches:
                 output, _ = self.network_.forward(batch_X, batch_lengths, keep_cache=False)
                 loss, _ = self._loss(output, batch_targets, weights, batch_lengths)
-                loss += self._l2_penalty(batch_weight)
+                loss += _per_unit_of_weight(l2_terms, batch_weight)
                 total += loss * len(batch_lengths)
                 n_read += len(batch_lengths)
         return total / n_read
@@ -1466,21 +1467,32 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         """MLP's L2 term alpha/2 * ||W||^2 / (the batch's total sample weight) and the
         stronger penalties' excess over it, for the loss; with ``grad`` (training), their
         gradient is added to it too."""
-        loss = 0.0
-        if self.alpha != 0:
-            weights = self.network_.params * self._weight_mask
-            if grad is not None:
-                grad += (self.alpha / batch_weight) * weights
-            # A sum, not weights @ weights: a BLAS dot can depend on the thread count.
-            loss = 0.5 * self.alpha * float((weights * weights).sum()) / batch_weight
-        if self._extra_penalties:
-            weights = self.network_.views
-            grads = None if grad is None else self.network_.unflatten(grad)
-            for name, extra in self._extra_penalties.items():
-                if grads is not None:
-                    grads[name] += (extra / batch_weight) * weights[name]
-                loss += 0.5 * extra * float((weights[name] * weights[name]).sum()) / batch_weight
-        return loss
+        masked = self._masked_params()
+        if grad is not None:
+            if masked is not None:
+                grad += (self.alpha / batch_weight) * masked
+            if self._extra_penalties:
+                grads = self.network_.unflatten(grad)
+                for name, extra in self._extra_penalties.items():
+                    grads[name] += (extra / batch_weight) * self.network_.views[name]
+        return _per_unit_of_weight(self._l2_terms(masked), batch_weight)
+
+    def _masked_params(self):
+        """The weights MLP's L2 term counts (biases left out); None where alpha is 0."""
+        return None if self.alpha == 0 else self.network_.params * self._weight_mask
+
+    def _l2_terms(self, masked_params):
+        """The L2 terms of the loss times the batch's total sample weight, in the order the
+        loss adds them: alpha/2 * ||W||^2 of ``masked_params`` (None: none) and each
+        stronger penalty's excess over it."""
+        terms = []
+        if masked_params is not None:
+            # A sum, not a dot: a BLAS dot can depend on the thread count.
+            terms.append(0.5 * self.alpha * float((masked_params * masked_params).sum()))
+        views = self.network_.views
+        for name, extra in self._extra_penalties.items():
+            terms.append(0.5 * extra * float((views[name] * views[name]).sum()))
+        return terms
 
     # ------------------------------------------------------------------ prediction
     def _forward_all(self, X, lengths):
@@ -3699,6 +3711,14 @@ def _longest_counted(lengths, sample_weight):
     if sample_weight is not None and np.any(sample_weight > 0):
         lengths = lengths[sample_weight > 0]
     return int(lengths.max())
+
+
+def _per_unit_of_weight(terms, batch_weight):
+    """The sum of ``terms`` each divided by ``batch_weight``, added in order."""
+    loss = 0.0
+    for term in terms:
+        loss += term / batch_weight
+    return loss
 
 
 def _distinct_digits(a, b):
