@@ -678,10 +678,11 @@ def _skl2onnx_convert(scope, operator, container):
     else:
         estimator_nodes(graph, estimator, x, lengths, outputs, x_is_double)
     for tensor in graph.initializers:
-        array = onnx.numpy_helper.to_array(tensor)
-        container.add_initializer(
-            tensor.name, tensor.data_type, list(array.shape), array.ravel().tolist()
-        )
+        # skl2onnx copies a tensor's raw bytes; a list of the values (all that strings
+        # have) would make the model's weights Python objects, 24 times their size.
+        strings = tensor.data_type == onnx.TensorProto.STRING
+        values = onnx.numpy_helper.to_array(tensor).ravel().tolist() if strings else tensor
+        container.add_initializer(tensor.name, tensor.data_type, list(tensor.dims), values)
     for node in graph.nodes:
         attributes = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
         container.add_node(
