@@ -324,17 +324,26 @@ def make_windows(series, lookback, horizon=1, step=1, target=None, output="last"
             f"and horizon={horizon}: it needs at least {lookback + horizon} time points"
         )
     n_windows = (n_timepoints - lookback - horizon) // step + 1
-    starts = np.arange(n_windows)[:, None] * step
-    X = columns[starts + np.arange(lookback)]
-    target_steps = np.arange(lookback) if output == "sequence" else np.array([lookback - 1])
-    # index [window, step of the window, step ahead] -> (window, step, horizon, column)
-    y = columns_predicted[starts[:, :, None] + target_steps[:, None] + 1 + np.arange(horizon)]
-    y = y.reshape(n_windows, len(target_steps), -1)
+    X = np.ascontiguousarray(_windows(columns, lookback, step, n_windows))
     if output == "last":
-        y = y[:, 0]
+        # (window, step ahead, column): the horizon values after each window
+        y = _windows(columns_predicted[lookback:], horizon, step, n_windows)
+        y = y.reshape(n_windows, -1)
+    else:
+        # (window, step of the window, step ahead, column): after each step of each window
+        after = _windows(columns_predicted[1:], lookback + horizon - 1, step, n_windows)
+        y = np.lib.stride_tricks.sliding_window_view(after, horizon, axis=1)
+        y = y.transpose(0, 1, 3, 2).reshape(n_windows, lookback, -1)
     if horizon == 1 and (values.ndim == 1 or target is not None):
         y = y[..., 0]
     return X, np.ascontiguousarray(y)
+
+
+def _windows(columns, length, step, n_windows):
+    """Views (n_windows, length, n_columns) of ``columns``: window i starts at row i * step
+    (a copy of them costs their size; index arrays cost twice a float32 series')."""
+    windows = np.lib.stride_tricks.sliding_window_view(columns, length, axis=0)
+    return windows[: (n_windows - 1) * step + 1 : step].swapaxes(1, 2)
 
 
 def _read_series_csv(folder, filename, unit):
