@@ -324,16 +324,17 @@ def make_windows(series, lookback, horizon=1, step=1, target=None, output="last"
             f"and horizon={horizon}: it needs at least {lookback + horizon} time points"
         )
     n_windows = (n_timepoints - lookback - horizon) // step + 1
-    X = np.ascontiguousarray(_windows(columns, lookback, step, n_windows))
+    # Copies of views of the series (never the series itself, which the caller keeps)
+    X = _windows(columns, lookback, step, n_windows).copy()
     if output == "last":
         # (window, step ahead, column): the horizon values after each window
-        y = _windows(columns_predicted[lookback:], horizon, step, n_windows)
+        y = _windows(columns_predicted[lookback:], horizon, step, n_windows).copy()
         y = y.reshape(n_windows, -1)
     else:
         # (window, step of the window, step ahead, column): after each step of each window
         after = _windows(columns_predicted[1:], lookback + horizon - 1, step, n_windows)
         y = np.lib.stride_tricks.sliding_window_view(after, horizon, axis=1)
-        y = y.transpose(0, 1, 3, 2).reshape(n_windows, lookback, -1)
+        y = y.transpose(0, 1, 3, 2).copy().reshape(n_windows, lookback, -1)
     if horizon == 1 and (values.ndim == 1 or target is not None):
         y = y[..., 0]
     return X, np.ascontiguousarray(y)
