@@ -86,7 +86,10 @@ def gru_forward(
         False for inference: no cache is returned (None), and the gate activations, which
         only the backward pass reads, go to scratch memory that the next call reuses
         instead of fresh buffers (whose page faults cost more than the arithmetic of a
-        large batch).
+        large batch). Scratch is kept up to 64 MiB a thread; larger gate arrays (4 times
+        the output's size with ``reset_after``, 3 without) are allocated for the call and
+        freed after it, so a very large call peaks at about 5 times its output: split it
+        into batches (the estimators' predict does).
     check_finite : bool, default=True
         Check that the arrays hold only finite numbers, as ``scipy.linalg`` does. False
         saves a pass over every array and, on the GPU, a device synchronisation per call;
