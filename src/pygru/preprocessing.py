@@ -31,6 +31,7 @@ from pygru._sequences import (
     _CHANNELS_FIRST_HINT,
     SequencesOut,
     _is_list_of_sequences,
+    _sequence_blocks,
     check_n_features,
     scale_of_spread,
     to_padded_with_gaps,
@@ -373,9 +374,10 @@ class SequenceImputer(_SequenceTransformer):
         """
         check_is_fitted(self)
         padded, lengths = self._read(X, reset=False)
-        filled = _fill_along_time(padded, _observed(padded, lengths), self.method)
-        filled = np.where(np.isnan(filled), self.statistics_, filled)
-        return _in_form_of(X, filled, lengths)
+        _fill_along_time(padded, _observed(padded, lengths), self.method)
+        statistics = np.broadcast_to(self.statistics_, padded.shape)
+        np.copyto(padded, statistics, where=np.isnan(padded))  # padding too, NaN again below
+        return _in_form_of(X, padded, lengths)
 
 
 def _warn_if_each_sequence_is_one_step(lengths, n_features):
@@ -441,6 +443,13 @@ def _check_learnt(mean):
 
 
 def _fill_along_time(padded, observed, method):
+    """Fill ``padded`` in place as :func:`_filled` does, block by block of sequences, so that
+    its temporaries (a dozen arrays of the block's size) stay small beside the data."""
+    for block in _sequence_blocks(padded):
+        padded[block] = _filled(padded[block], observed[block], method)
+
+
+def _filled(padded, observed, method):
     """Each unobserved value inside a sequence filled from the observed values of its
     feature: the one before it ("ffill") or the line between the ones around it ("linear");
     the nearest one where only one side has any. NaN where neither side has one."""
@@ -473,8 +482,11 @@ def _in_form_of(X, padded, lengths):
 
 
 def _nan_padded(padded, lengths, n_steps):
-    """``padded``'s valid time steps in an array of ``n_steps`` steps, NaN after them."""
+    """``padded`` (the caller's own array, changed in place) with NaN after its valid time
+    steps, widened to ``n_steps`` steps where it has fewer."""
+    padded[~valid_steps(lengths, padded.shape[1])] = np.nan
+    if padded.shape[1] == n_steps:
+        return padded
     out = np.full((padded.shape[0], n_steps, padded.shape[2]), np.nan)
-    valid = valid_steps(lengths, padded.shape[1])
-    out[:, : padded.shape[1]][valid] = padded[valid]
+    out[:, : padded.shape[1]] = padded
     return out
