@@ -795,6 +795,24 @@ def test_window_warp_auto_warps_numeric_input_with_one_prediction_per_sequence(m
     assert all(model.window_warp == "auto" for model in trained.values())
 
 
+def test_window_warp_auto_leaves_series_that_jump_from_step_to_step_as_they_are():
+    # Interpolating between steps that barely correlate smooths the series themselves:
+    # on ACSF1's power readings (consecutive steps correlate at -0.2) a model trained on
+    # warped series fitted them, not the series, and ended at chance (0.11; 0.69 without).
+    rng = np.random.default_rng(0)
+    y = np.arange(40) % 2
+    rough = rng.standard_normal((40, 30, 1)) * np.where(y, 2.0, 1.0)[:, None, None]
+    smooth = np.cumsum(rough, axis=1)
+    settings = dict(hidden_layer_sizes=(4,), max_iter=3, random_state=0)
+    for X, same_as in ((smooth, 0.05), (rough, None)):
+        auto = GRUClassifier(**settings).fit(X, y)
+        explicit = GRUClassifier(window_warp=same_as, **settings).fit(X, y)
+        np.testing.assert_array_equal(auto.network_.params, explicit.network_.params)
+        assert auto.window_warp == "auto"
+    warped = GRUClassifier(window_warp=0.05, **settings).fit(rough, y)  # warping matters
+    assert not np.array_equal(warped.network_.params, auto.network_.params)
+
+
 @pytest.mark.parametrize("settings", [dict(embedding_dim=4), dict(output="sequence")])
 def test_window_warp_with_embeddings_or_sequence_output_is_refused(settings):
     X = [[1, 2], [3, 1, 2]] if "embedding_dim" in settings else [np.ones((2, 1)), np.ones((3, 1))]

@@ -6,7 +6,13 @@ from hypothesis.extra import numpy as hnp
 from scipy import sparse
 
 from pygru import _sequences
-from pygru._sequences import to_padded, to_padded_targets, to_padded_tokens, unpad
+from pygru._sequences import (
+    median_step_correlation,
+    to_padded,
+    to_padded_targets,
+    to_padded_tokens,
+    unpad,
+)
 
 NAN = np.nan
 
@@ -544,3 +550,16 @@ def test_keep_precision_pads_in_float64_only_where_float32_would_blur_a_feature(
     )
     first = np.asarray(values[0][: lengths[0]], dtype=padded.dtype)
     np.testing.assert_array_equal(unpad(padded, lengths)[0].ravel(), first.ravel())
+
+
+def test_median_step_correlation_is_the_median_of_each_sequences_own():
+    rng = np.random.default_rng(0)
+    X = np.cumsum(rng.standard_normal((30, 50, 2)), axis=1) * [1.0, -1.0]
+    X[::2] = rng.standard_normal((15, 50, 2))
+    lengths = rng.integers(3, 51, 30)
+    X[np.arange(50) >= lengths[:, None]] = NAN
+    expected = np.median(
+        [np.corrcoef(x[: n - 1, f], x[1:n, f])[0, 1] for x, n in zip(X, lengths) for f in (0, 1)]
+    )
+    assert median_step_correlation(X, lengths) == pytest.approx(expected, rel=1e-12)
+    assert np.isnan(median_step_correlation(np.ones((3, 5, 1)), np.full(3, 5)))

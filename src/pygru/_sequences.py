@@ -287,6 +287,35 @@ def valid_steps(lengths, n_timesteps):
     return _arrays.valid_steps(np, np.asarray(lengths), n_timesteps)
 
 
+def median_step_correlation(padded, lengths, max_sequences=1000):
+    """The median, over sequences and features, of the correlation between each valid
+    time step and the next (lag-1 autocorrelation): near 1 for series that change
+    smoothly from step to step, near 0 or below for ones that jump. NaN when no sequence
+    has two pairs of steps that vary. At most ``max_sequences`` evenly spaced sequences
+    are read.
+
+    Examples
+    --------
+    >>> t = np.arange(500.0)
+    >>> X = np.stack([np.sin(t / 5), np.random.default_rng(0).standard_normal(500)], axis=1)
+    >>> [round(median_step_correlation(X[None, :, [f]], np.array([500])), 2) for f in (0, 1)]
+    [0.98, -0.02]
+    """
+    every = max(1, len(padded) // max_sequences)
+    values, lengths = np.asarray(padded[::every], dtype=np.float64), lengths[::every]
+    pairs = valid_steps(lengths - 1, values.shape[1] - 1)[:, :, np.newaxis]
+    count = pairs.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        now = np.where(pairs, values[:, :-1], 0.0)
+        now = np.where(pairs, now - now.sum(axis=1, keepdims=True) / count[:, None], 0.0)
+        after = np.where(pairs, values[:, 1:], 0.0)
+        after = np.where(pairs, after - after.sum(axis=1, keepdims=True) / count[:, None], 0.0)
+        spread = np.sqrt((now * now).sum(axis=1) * (after * after).sum(axis=1))
+        correlation = (now * after).sum(axis=1) / spread
+    varies = (count >= 2) & (spread > 0)
+    return float(np.median(correlation[varies])) if varies.any() else np.nan
+
+
 def feature_statistics(padded, lengths, sample_weight=None, name="X"):
     """Mean and scale of each feature over all valid time steps (padding excluded).
 
