@@ -813,6 +813,18 @@ def test_window_warp_auto_leaves_series_that_jump_from_step_to_step_as_they_are(
     assert not np.array_equal(warped.network_.params, auto.network_.params)
 
 
+@pytest.mark.parametrize("window_warp", [0.05, None])
+def test_a_kept_start_names_warping_as_a_cause_where_training_warped(window_warp):
+    # ACSF1 with warping kept its initial weights with a warning that blamed divergence
+    # alone, while its training loss fell: the warped series had been fitted, not the series.
+    X, y = toy_sequences()
+    model = small_classifier(max_iter=5, learning_rate_init=1e6, window_warp=window_warp)
+    with pytest.warns(ConvergenceWarning, match="Training raised the training loss") as record:
+        model.fit(X, y)
+    message = next(str(w.message) for w in record if "raised" in str(w.message))
+    assert ("try window_warp=None" in message) == (window_warp is not None)
+
+
 @pytest.mark.parametrize("settings", [dict(embedding_dim=4), dict(output="sequence")])
 def test_window_warp_with_embeddings_or_sequence_output_is_refused(settings):
     X = [[1, 2], [3, 1, 2]] if "embedding_dim" in settings else [np.ones((2, 1)), np.ones((3, 1))]

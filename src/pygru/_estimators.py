@@ -1448,7 +1448,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             f"the weights it started from (best_epoch_={kept_epoch}). If the training loss "
             "grew, the "
             f"optimization diverged: try a smaller learning_rate_init (now "
-            f"{self.learning_rate_init}) or clipnorm.",
+            f"{self.learning_rate_init}) or clipnorm." + self._warping_as_a_cause(),
             ConvergenceWarning,
             stacklevel=3,
         )
@@ -1461,9 +1461,21 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             f"from {initial} with the initial weights, so the model keeps the initial "
             "weights (best_epoch_=0): the optimization diverged. Try a smaller "
             f"learning_rate_init (now {self.learning_rate_init}) or clipnorm; sample weights "
-            "far below 1 also make the L2 penalty (alpha) outweigh the data.",
+            "far below 1 also make the L2 penalty (alpha) outweigh the data."
+            + self._warping_as_a_cause(),
             ConvergenceWarning,
             stacklevel=3,
+        )
+
+    def _warping_as_a_cause(self):
+        """The other cause of a fit that left its start weights better, where it warped:
+        the warped training series, not the series themselves, were fitted."""
+        if self._window_warp_share() is None:
+            return ""
+        return (
+            " Training also warped its series (window_warp): if the loss fell during "
+            "training, the model fitted the warped series but not the series themselves; "
+            "try window_warp=None."
         )
 
     def _objective_of(self, params, X, lengths, targets, sample_weight, train, batch_size):
