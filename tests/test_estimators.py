@@ -2802,6 +2802,22 @@ def test_sequence_labelling_trains_incrementally_and_with_early_stopping():
     assert all(0.0 <= score <= 1.0 for score in stopped.validation_scores_)
 
 
+def test_nan_padding_of_integer_step_labels_keeps_them_integers():
+    # A DataFrame of ragged integer labels is float64 with NaN padding: classes_ became
+    # floats, and so did predict's labels and the ONNX label output, unlike the same labels
+    # given as a list of arrays
+    X, y = step_labelling(10)
+    numbers = [np.searchsorted(["down", "flat", "up"], labels) for labels in y]
+    padded = np.full((10, max(map(len, numbers))), np.nan)
+    for row, labels in zip(padded, numbers):
+        row[: len(labels)] = labels
+    settings = dict(hidden_layer_sizes=(3,), output="sequence", max_iter=2, random_state=0)
+    from_list = GRUClassifier(**settings).fit(X, numbers)
+    from_padded = GRUClassifier(**settings).fit(X, padded)
+    assert from_padded.classes_.dtype == from_list.classes_.dtype == np.int64
+    np.testing.assert_array_equal(from_padded.network_.params, from_list.network_.params)
+
+
 def test_sequence_labels_are_checked():
     X, y = step_labelling(10)
     clf = GRUClassifier((3,), output="sequence", max_iter=1)
@@ -2811,6 +2827,8 @@ def test_sequence_labels_are_checked():
         clf.fit(X, y[:9])
     with pytest.raises(ValueError, match="one label per time step with output='sequence'"):
         clf.fit(X, np.array(["up"] * 10))
+    with pytest.raises(ValueError, match="one label per time step with output='sequence'"):
+        clf.fit(X, ["up"] * 10)  # was "len() of unsized object"
     with pytest.raises(ValueError, match="class_weight='balanced' .* needs output='last'"):
         clf.set_params(class_weight="balanced").fit(X, y)
 

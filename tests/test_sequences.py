@@ -563,3 +563,10 @@ def test_median_step_correlation_is_the_median_of_each_sequences_own():
     )
     assert median_step_correlation(X, lengths) == pytest.approx(expected, rel=1e-12)
     assert np.isnan(median_step_correlation(np.ones((3, 5, 1)), np.full(3, 5)))
+
+
+def test_missing_targets_inside_a_sequence_are_not_sent_to_an_imputer():
+    # A Pipeline's SequenceImputer transforms X, never y: the advice could not work for y
+    with pytest.raises(ValueError, match=r"Fill or cut the time steps without targets") as error:
+        to_padded_targets(np.array([[1.0, NAN, 2.0]]), np.array([3]), np.float64)
+    assert "SequenceImputer" not in str(error.value)

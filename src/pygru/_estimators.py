@@ -3817,18 +3817,19 @@ def _sequence_labels(y, lengths):
         for row in y:  # before NumPy reads NaN among strings as "nan"
             _refuse_missing_labels(row, "y")
         rows, padded = [np.asarray(row) for row in y], False
+        shape = (len(rows),) if all(row.ndim == 0 for row in rows) else None
     else:
         rows, padded = np.asarray(y), True
-        if rows.ndim != 2:
-            raise ValueError(
-                "y must hold one label per time step with output='sequence': a list of 1-D "
-                f"arrays or a 2-D array (n_samples, n_timesteps), got shape {rows.shape}"
-            )
+        shape = rows.shape if rows.ndim != 2 else None
+    if shape is not None:
+        raise ValueError(
+            "y must hold one label per time step with output='sequence': a list of 1-D "
+            f"arrays or a 2-D array (n_samples, n_timesteps), got shape {shape}"
+        )
     if len(rows) != len(lengths):
         raise ValueError(f"X has {len(lengths)} sequences but y has {len(rows)} label sequences")
     for index, (row, length) in enumerate(zip(rows, lengths)):
-        too_short = len(row) < length if padded else len(row) != length
-        if np.ndim(row) != 1 or too_short:
+        if np.ndim(row) != 1 or (len(row) < length if padded else len(row) != length):
             raise ValueError(
                 f"y[{index}] has shape {np.shape(row)}, but sequence {index} of X has "
                 f"{length} time steps: give one label per time step"
@@ -3842,6 +3843,12 @@ def _sequence_labels(y, lengths):
         # Padding (None, pandas' NA) made an array of numbers an object array, which
         # scikit-learn cannot type; the labels within the lengths are numbers again.
         labels = [np.array(row.tolist()) for row in labels]
+    elif padded and rows.dtype.kind == "f" and np.isnan(rows).any():
+        # NaN padding made integer labels floats: within the lengths they are integers
+        # again, as the same labels given as a list of arrays are
+        values = np.concatenate(labels)
+        if np.all(np.isfinite(values) & (values == np.round(values)) & (abs(values) < 2**53)):
+            labels = [row.astype(np.int64) for row in labels]
     return labels
 
 

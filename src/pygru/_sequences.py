@@ -889,10 +889,14 @@ def _observed_lengths(padded, name):
                 f"is NaN inside the sequence, which has values up to time step "
                 f"{lengths[sample] - 1}; only trailing all-NaN time steps mark padding"
             )
-        raise ValueError(
-            f"{name} contains NaN: sequence {sample}, time step {step} {problem}. Fill "
-            "missing values inside sequences first, e.g. with "
+        remedy = (
+            "Fill or cut the time steps without targets (a Pipeline's steps transform X, never y)."
+            if name == "y"
+            else "Fill missing values inside sequences first, e.g. with "
             "pygru.preprocessing.SequenceImputer in a pipeline."
+        )
+        raise ValueError(
+            f"{name} contains NaN: sequence {sample}, time step {step} {problem}. {remedy}"
         )
     return lengths
 
