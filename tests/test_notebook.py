@@ -490,6 +490,11 @@ def test_plot_gates_of_regressors():
     assert "\n" not in title and title.endswith(" …") and len(title) < 150
     with pytest.raises(ValueError, match=r"a batch: pass one of its sequences, e.g. X\[0\]"):
         plot_gates(sequence, long_X)  # it used to speak of "X[0]", which the caller never named
+    # a padded row of targets: the title shows the sequence's own, not the padding
+    short = X[0][:3]
+    padded_y = np.concatenate([X[0][:3, 0].cumsum(), [np.nan] * 5])
+    title = plot_gates(sequence, short, y_true=padded_y).get_suptitle()
+    assert "nan" not in title and len(title.split("true: ")[1].split()) == 3
 
     last = GRURegressor(hidden_layer_sizes=(3,), max_iter=2, random_state=0).fit(X, X[:, -1, 0])
     figure = plot_gates(last, X[0], y_true=0.5)

@@ -1942,11 +1942,12 @@ default="zeros"
         sequence / 32) steps. Long sequences (hundreds of steps) train far better, more
         reliably and several times faster this way: the first layer's input weights act as
         a strided convolution, and gradients cross 32 steps instead of hundreds. Time steps
-        of ``gate_activations`` are then patches, and exported weights
-        (``pygru.to_torch_state_dict``) read patches. Only for numeric input and
-        ``output="last"``: a value other than None, "auto" or 1 with ``embedding_dim`` or
-        ``output="sequence"`` is an error, and "auto" means 1 with ``output="sequence"``.
-        The value used is ``patch_size_``.
+        of ``gate_activations`` are then patches, and the layer-weight exports
+        (``pygru.to_torch_state_dict``, ``to_keras_weights``) refuse the model, whose first
+        layer reads patches: export it whole with ``to_onnx`` or ``to_torch_module``. Only
+        for numeric input and ``output="last"``: a value other than None, "auto" or 1 with
+        ``embedding_dim`` or ``output="sequence"`` is an error, and "auto" means 1 with
+        ``output="sequence"``. The value used is ``patch_size_``.
 
     window_warp : "auto", float in (0, 1) or None, default="auto"
         Window warping (Le Guennec, Malinowski and Tavenard 2016), an augmentation while

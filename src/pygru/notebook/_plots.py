@@ -527,6 +527,8 @@ def plot_gates(
             truth_steps = np.asarray(y_true, dtype=float)[:n_timesteps]
             input_ax.plot(steps[: len(truth_steps)], truth_steps, color="0.4", label="true")
         input_ax.legend(loc="best", fontsize="small")
+    if per_step_truth:
+        y_true = np.asarray(y_true)[:n_timesteps]  # labels past the sequence are padding
     figure.suptitle(f"GRU layer {layer} ({direction}): {data.prediction}{_truth_text(y_true)}")
 
     gate_axes = [
