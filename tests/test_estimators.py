@@ -811,6 +811,12 @@ def test_window_warp_auto_leaves_series_that_jump_from_step_to_step_as_they_are(
         assert auto.window_warp == "auto"
     warped = GRUClassifier(window_warp=0.05, **settings).fit(rough, y)  # warping matters
     assert not np.array_equal(warped.network_.params, auto.network_.params)
+    # decided on the training rows: a time-ordered validation part does not count
+    held_out = dict(early_stopping=True, validation_split="last", validation_fraction=0.5)
+    both = np.concatenate([smooth[:20], rough[20:]])
+    auto = GRUClassifier(**settings, **held_out).fit(both, y)
+    explicit = GRUClassifier(window_warp=0.05, **settings, **held_out).fit(both, y)
+    np.testing.assert_array_equal(auto.network_.params, explicit.network_.params)
 
 
 @pytest.mark.parametrize("window_warp", [0.05, None])
@@ -1204,6 +1210,9 @@ def test_partial_fit_takes_up_optimizer_settings_changed_by_set_params(tmp_path)
     reg.set_params(alpha=0.1)  # read every epoch, not by the optimizer: it is kept
     reg.partial_fit(X, y)
     assert reg._optimizer is optimizer
+    reg.set_params(n_iter_no_change=2)  # the adaptive schedule's patience
+    reg.partial_fit(X, y)
+    assert reg._optimizer is not optimizer
 
 
 class _InterruptingRng:

@@ -563,6 +563,15 @@ def test_median_step_correlation_is_the_median_of_each_sequences_own():
     )
     assert median_step_correlation(X, lengths) == pytest.approx(expected, rel=1e-12)
     assert np.isnan(median_step_correlation(np.ones((3, 5, 1)), np.full(3, 5)))
+    smooth = np.sin(np.arange(100) / 5)[None, :, None]
+    # no overflow for values whose squared spreads' product would overflow
+    assert median_step_correlation(1e80 * smooth, np.array([100])) > 0.9
+    # sequences of three steps (two pairs, always +-1) do not vote
+    short = np.zeros((200, 100, 1))
+    short[:, :3, 0] = rng.standard_normal((200, 3))
+    both = np.concatenate([np.repeat(smooth, 30, axis=0), short])
+    lengths = np.r_[np.full(30, 100), np.full(200, 3)]
+    assert median_step_correlation(both, lengths) > 0.9
 
 
 def test_missing_targets_inside_a_sequence_are_not_sent_to_an_imputer():

@@ -422,3 +422,13 @@ def test_transform_invariants(train, test, max_len, truncating):
         else:
             expected = expected[-sequencer.max_len_ :]
         assert decoded == expected
+
+
+def test_a_pickle_from_before_strip_accents_transforms_as_it_did():
+    sequencer = TokenSequencer().fit(DOCS)
+    state = dict(sequencer.__getstate__())
+    del state["strip_accents"]
+    old = TokenSequencer.__new__(TokenSequencer)
+    old.__setstate__(state)
+    np.testing.assert_array_equal(old.transform(DOCS), sequencer.transform(DOCS))
+    assert old.get_params()["strip_accents"] is None

@@ -290,9 +290,9 @@ def valid_steps(lengths, n_timesteps):
 def median_step_correlation(padded, lengths, max_sequences=1000):
     """The median, over sequences and features, of the correlation between each valid
     time step and the next (lag-1 autocorrelation): near 1 for series that change
-    smoothly from step to step, near 0 or below for ones that jump. NaN when no sequence
-    has two pairs of steps that vary. At most ``max_sequences`` evenly spaced sequences
-    are read.
+    smoothly from step to step, near 0 or below for ones that jump. Sequences of fewer
+    than four steps do not count; NaN when no sequence counts or varies. At most
+    ``max_sequences`` evenly spaced sequences are read.
 
     Examples
     --------
@@ -301,18 +301,19 @@ def median_step_correlation(padded, lengths, max_sequences=1000):
     >>> [round(median_step_correlation(X[None, :, [f]], np.array([500])), 2) for f in (0, 1)]
     [0.98, -0.02]
     """
-    every = max(1, len(padded) // max_sequences)
+    every = max(1, -(-len(padded) // max_sequences))
     values, lengths = np.asarray(padded[::every], dtype=np.float64), lengths[::every]
     pairs = valid_steps(lengths - 1, values.shape[1] - 1)[:, :, np.newaxis]
     count = pairs.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         now = np.where(pairs, values[:, :-1], 0.0)
         now = np.where(pairs, now - now.sum(axis=1, keepdims=True) / count[:, None], 0.0)
         after = np.where(pairs, values[:, 1:], 0.0)
         after = np.where(pairs, after - after.sum(axis=1, keepdims=True) / count[:, None], 0.0)
-        spread = np.sqrt((now * now).sum(axis=1) * (after * after).sum(axis=1))
+        spread = np.sqrt((now * now).sum(axis=1)) * np.sqrt((after * after).sum(axis=1))
         correlation = (now * after).sum(axis=1) / spread
-    varies = (count >= 2) & (spread > 0)
+    # Three pairs at least: two always correlate perfectly, and the warp needs four steps
+    varies = (count >= 3) & (spread > 0)
     return float(np.median(correlation[varies])) if varies.any() else np.nan
 
 

@@ -376,7 +376,7 @@ class SequenceImputer(_SequenceTransformer):
         padded, lengths = self._read(X, reset=False)
         _fill_along_time(padded, _observed(padded, lengths), self.method)
         statistics = np.broadcast_to(self.statistics_, padded.shape)
-        np.copyto(padded, statistics, where=np.isnan(padded))  # padding too, NaN again below
+        np.copyto(padded, statistics, where=np.isnan(padded))  # padding is NaN again below
         return _in_form_of(X, padded, lengths)
 
 

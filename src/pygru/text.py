@@ -188,6 +188,11 @@ class TokenSequencer(SequencesOut, TransformerMixin, BaseEstimator):
         super()._validate_params()
         refuse_bools_for_counts(self)  # max_len=True failed in transform, unnamed
 
+    def __setstate__(self, state):
+        # A pickle from before strip_accents existed lacks it: None is what it did
+        super().__setstate__(state)
+        self.__dict__.setdefault("strip_accents", None)
+
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, raw_documents, y=None):
         """Learn the vocabulary and the sequence length from training documents.
