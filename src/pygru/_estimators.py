@@ -1659,7 +1659,9 @@ class GRUClassifier(ClassifierMixin, BaseGRU):
         both directions' states there, so a step's label may depend on the steps after
         it); y is a list of 1-D label arrays with the lengths of the sequences of X, or a
         2-D array (n_samples, n_timesteps) whose entries past each sequence's length are
-        ignored. ``pooling`` and ``patch_size`` do not apply, and ``class_weight`` is
+        ignored (in a float array padded with NaN, which a DataFrame of ragged rows is,
+        whole-number labels are read as the integers NaN made floats). ``pooling`` and
+        ``patch_size`` do not apply, and ``class_weight`` is
         refused (weigh sequences with ``sample_weight``); the loss, the score and the
         validation score are over all valid time steps. scikit-learn's string scorers
         (``scoring="accuracy"`` in ``cross_val_score`` or ``GridSearchCV``) expect one label
