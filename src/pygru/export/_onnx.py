@@ -742,8 +742,10 @@ def _token_lengths(graph, ids):
     positions = graph.add("Range", [one, graph.add("Add", [_n_steps(graph, ids), one]), one])
     is_token = graph.add("Cast", [graph.add("Not", [graph.add("Equal", [ids, padding])])], to=7)
     # the position of the last token is the largest of positions * is_token (ArgMax: the
-    # same node in every opset, where ReduceMax's axes move); a row of padding alone gives 1
-    last_token = graph.add("ArgMax", [graph.add("Mul", [is_token, positions])], axis=1, keepdims=0)
+    # same node in every opset, where ReduceMax's axes move); a row of padding alone gives 1.
+    # ArgMax in int32: onnxruntime 1.18, the lowest pyproject allows, has no int64 ArgMax.
+    scores = graph.add("Cast", [graph.add("Mul", [is_token, positions])], to=6)
+    last_token = graph.add("ArgMax", [scores], axis=1, keepdims=0)
     return graph.add("Add", [last_token, one])
 
 
