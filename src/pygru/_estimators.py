@@ -368,16 +368,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             ids, lengths = _sequences.to_padded_tokens(X)
             if reset:
                 self.vocabulary_size_ = int(ids.max()) + 1
-            elif ids.max() >= self.vocabulary_size_:
-                raise ValueError(
-                    f"X contains token id {ids.max()}, but the model was fitted "
-                    f"with ids 0..{self.vocabulary_size_ - 1}: its embedding has no row "
-                    "for a larger id (fit, or partial_fit's first call, sizes it by the "
-                    "largest id it sees: with partial_fit, let the first batch hold the "
-                    "vocabulary's largest id). Map tokens the training data did not hold to "
-                    "an id it did, such as the out-of-vocabulary id 1 of "
-                    "pygru.text.TokenSequencer."
-                )
+            else:
+                _sequences.refuse_ids_past_vocabulary(ids, self.vocabulary_size_)
             return ids, lengths
         # Standardised in float64 where dtype would round X's values: an offset far larger
         # than the spread (a timestamp, a coordinate) would otherwise leave no spread.

@@ -9,7 +9,12 @@ import torch
 from torch import nn
 
 from pygru._network import CONV_NORM_EPSILON, same_padding
-from pygru._sequences import _token_lengths, refuse_padding_inside
+from pygru._sequences import (
+    _as_token_ids,
+    _token_lengths,
+    refuse_ids_past_vocabulary,
+    refuse_padding_inside,
+)
 from pygru.export._weights import split_in_two
 
 
@@ -152,14 +157,8 @@ class EstimatorModule(nn.Module):
     def _check_token_ids(self, ids, lengths):
         """The estimator's errors for token ids: an id its embedding has no row for, a row
         without tokens, the padding id 0 inside a sequence."""
-        n_ids = self.embedding.num_embeddings
-        if ids.min() < 0:
-            raise ValueError(f"X must hold non-negative token ids, got {ids.min()}")
-        if ids.max() >= n_ids:
-            raise ValueError(
-                f"X contains token id {ids.max()}, but the model was fitted with ids "
-                f"0..{n_ids - 1}: its embedding has no row for a larger id"
-            )
+        ids = _as_token_ids(ids, "X", 2)  # non-negative, as predict reads them
+        refuse_ids_past_vocabulary(ids, self.embedding.num_embeddings)
         if lengths is None:
             _token_lengths(ids, "X")
         else:
