@@ -2,6 +2,7 @@
 
 import contextlib
 import functools
+import warnings
 
 import numpy as np
 import pytest
@@ -579,6 +580,53 @@ def test_labels_float64_cannot_hold_are_refused():
         to_onnx(clf)
 
 
+def test_labels_that_numpy_strings_would_merge_are_refused():
+    # 'a\x00' and 'a' are two classes to predict; NumPy's str of the first drops its NUL,
+    # and the 'label' output merged them silently.
+    X = np.random.default_rng(0).standard_normal((20, 5, 2)).astype(np.float32)
+    y = np.array(["a", "a\x00"], dtype=object)[np.arange(20) % 2]
+    clf = GRUClassifier((4,), max_iter=2, random_state=0).fit(X, y)
+    assert len(clf.classes_) == 2
+    with pytest.raises(ValueError, match="trailing NUL"):
+        to_onnx(clf)
+
+
+def targets_at(mean, scale, **settings):
+    """A regressor fitted on targets ``mean + scale * z``, z a signal in X, and its X."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((24, 6, 2)).astype(np.float32)
+    z = X[:, -1, 0] + 0.1 * rng.standard_normal(24)
+    regressor = GRURegressor((4,), max_iter=10, random_state=0, **settings)
+    return regressor.fit(X, mean + scale * z), X
+
+
+def test_float32_output_warns_of_targets_whose_mean_dwarfs_their_scale():
+    # Millisecond timestamps: predict undoes the target scaling in float64, the float32
+    # output rounded every prediction to the same value, without a word.
+    regressor, X = targets_at(1.7e12, 1000.0)
+    with pytest.warns(UserWarning, match=r"target's mean is up to 1\.6.e\+09 times its scale"):
+        model = to_onnx(regressor)
+    blurred = run_onnx(model, X, np.full(len(X), X.shape[1]))[0]
+    assert np.abs(blurred - expected_output(regressor, X)).max() > 100  # what it warns of
+
+
+@pytest.mark.parametrize("mean, scale", [(0.0, 1e-50), (0.0, 1e39), (1e39, 1.0)])
+def test_target_scaling_float32_cannot_hold_is_refused(mean, scale):
+    # The outputs were all 0 (scale 1e-50) or inf/NaN (1e39), silently.
+    regressor, _ = targets_at(mean, scale)
+    with pytest.raises(ValueError, match="outside float32's normal range"):
+        to_onnx(regressor)
+
+
+def test_ordinary_targets_export_without_a_warning():
+    regressor, X = targets_at(300.0, 20.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = to_onnx(regressor)
+    outputs = run_onnx(model, X, np.full(len(X), X.shape[1]))[0]
+    np.testing.assert_allclose(outputs, expected_output(regressor, X), rtol=1e-5, atol=1e-4)
+
+
 # ------------------------------------------------------------------------------ skl2onnx
 
 
@@ -740,6 +788,18 @@ def test_skl2onnx_takes_double_input_and_refuses_other_element_types(skl2onnx):
     for declared in (FloatTensorType, DoubleTensorType):
         with pytest.raises(ValueError, match=f"declares X as {declared.__name__}; .* reads Int64"):
             skl2onnx.to_onnx(embedding, initial_types=[("X", declared([None, None]))])
+
+
+def test_skl2onnx_checks_the_target_scaling_as_to_onnx(skl2onnx):
+    from skl2onnx.common.data_types import FloatTensorType
+
+    for (mean, scale), check in [
+        ((1.7e12, 1000.0), pytest.warns(UserWarning, match="target's mean is up to")),
+        ((0.0, 1e39), pytest.raises(ValueError, match="outside float32's normal range")),
+    ]:
+        regressor, X = targets_at(mean, scale)
+        with check:
+            skl2onnx.to_onnx(regressor, initial_types=[("X", FloatTensorType([None, 6, 2]))])
 
 
 def test_skl2onnx_refuses_old_opsets(skl2onnx):

@@ -1,5 +1,7 @@
 """pygru.to_torch_module: the whole estimator in torch, against predict_proba / predict."""
 
+import warnings
+
 import numpy as np
 import pytest
 from sklearn.exceptions import NotFittedError
@@ -15,6 +17,7 @@ from test_onnx import (
     random_conv_branch,
     random_linear_skip,
     skip_window_is_exercised,
+    targets_at,
     timestamps,
 )
 
@@ -390,3 +393,23 @@ def test_float64_input_keeps_a_spread_that_float32_input_loses(make, settings):
     expected = expected_output(estimator, X)
     np.testing.assert_allclose(output, expected, rtol=1e-5, atol=1e-5)
     assert output.dtype == np.float32 and np.abs(blurred - expected).max() > 1e-2
+
+
+def test_float32_module_checks_the_target_scaling_and_float64_needs_no_check():
+    # The buffers of a float32 module rounded millisecond timestamps to one value and a
+    # scale of 1e-50 to 0, silently; a float64 model's module holds them.
+    for (mean, scale), check in [
+        ((1.7e12, 1000.0), pytest.warns(UserWarning, match="target's mean is up to")),
+        ((0.0, 1e-50), pytest.raises(ValueError, match="outside float32's normal range")),
+    ]:
+        regressor, X = targets_at(mean, scale)
+        with check:
+            to_torch_module(regressor)
+        regressor, X = targets_at(mean, scale, dtype="float64")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", UserWarning)
+            module = to_torch_module(regressor).eval()
+        with torch.no_grad():
+            output = module(torch.from_numpy(X.astype(np.float64))).numpy()
+        expected = expected_output(regressor, X)
+        np.testing.assert_allclose(output, expected, rtol=1e-9, atol=1e-6 * scale)

@@ -17,6 +17,7 @@ from pygru._network import CONV_NORM_EPSILON, same_padding
 from pygru._numbers import is_integer
 from pygru.export._weights import (
     GRU_WEIGHT_NAMES,
+    check_float32_targets,
     fitted_on_host,
     split_in_two,
     to_zrn_order,
@@ -67,8 +68,9 @@ def to_onnx(estimator, *, opset=None, input_dtype="float32"):
         onnxruntime refuses a larger id, but ONNX's ``Gather`` reads a negative id as
         counted from the table's end); ``"lengths"``: int64 (batch,), each sequence's
         number of time steps (at least 1).
-        Outputs of a classifier: ``"label"`` (batch,), the predicted class as int64 or
-        string, and ``"probabilities"`` float32 (batch, n_classes), as ``predict_proba``;
+        Outputs of a classifier: ``"label"`` (batch,), the predicted class as int64,
+        string, or double where ``classes_`` are floats (as from pandas' nullable
+        ``Int64``), and ``"probabilities"`` float32 (batch, n_classes), as ``predict_proba``;
         with ``output="sequence"``, the class of every step, ``"label"`` (batch, time), and
         ``"probabilities"`` (batch, time, n_classes) with NaN past each sequence's length,
         as ``predict_proba``. Past a sequence's length ``"label"`` holds ``classes_[0]``
@@ -82,8 +84,12 @@ def to_onnx(estimator, *, opset=None, input_dtype="float32"):
     TypeError
         ``estimator`` is not a pygru estimator, or ``opset`` not an int.
     ValueError
-        ``opset`` is outside 13 .. the installed onnx package's newest opset, or
-        ``input_dtype`` is not "float32" or "float64".
+        ``opset`` is outside 13 .. the installed onnx package's newest opset,
+        ``input_dtype`` is not "float32" or "float64", class labels have no exact ONNX
+        type, or a regressor's ``target_scale_`` or ``target_mean_`` float32 cannot hold
+        (a scale under 1.2e-38 or past 3.4e38: the float32 output would be constant, 0 or
+        inf). Where the targets' mean is large beside their scale, so that the float32
+        output carries them to worse than 1e-5 of the scale, a UserWarning says so.
     sklearn.exceptions.NotFittedError
         The estimator is not fitted.
 
@@ -104,6 +110,7 @@ def to_onnx(estimator, *, opset=None, input_dtype="float32"):
     x_type = _INPUT_TYPES.get(input_dtype if isinstance(input_dtype, str) else None)
     if x_type is None:
         raise ValueError(f'input_dtype must be "float32" or "float64", got {input_dtype!r}')
+    check_float32_targets(estimator, _FLOAT32_TARGETS_REMEDY)
     graph = _Graph(onnx)
     network = estimator.network_
     if network.embedding_dim is None:
@@ -204,7 +211,15 @@ def _label_array(classes):
     if classes.dtype.kind in "iub":
         return classes.astype(np.int64)
     if classes.dtype.kind in "OU":
-        return classes.astype(str).astype(object)
+        as_strings = classes.astype(str)
+        if any(str(text) != label for text, label in zip(as_strings, classes)):
+            # NumPy's fixed-width strings drop trailing NUL characters: 'a\x00' would be 'a'
+            raise ValueError(
+                "class labels that differ from NumPy's str of them (a trailing NUL "
+                "character) would merge in the 'label' output; relabel the classes (e.g. "
+                "with LabelEncoder) before fitting"
+            )
+        return as_strings.astype(object)
     return classes
 
 
@@ -533,6 +548,13 @@ def _classifier_outputs(graph, estimator, logits, lengths, output_names):
     graph.add("Gather", [classes, best], outputs=[label], axis=0)
 
 
+# The ONNX graph's outputs are float32 whatever the estimator's dtype.
+_FLOAT32_TARGETS_REMEDY = (
+    "the ONNX output is float32, so fit on targets shifted and scaled into its range and "
+    "undo that on the output"
+)
+
+
 def _regressor_outputs(graph, estimator, output, lengths, name):
     """The prediction on the targets' scale; NaN past each sequence's length."""
     scale = getattr(estimator, "target_scale_", None)
@@ -666,6 +688,7 @@ def _skl2onnx_convert(scope, operator, container):
         lengths = _token_lengths(graph, x)
     else:
         lengths = _full_lengths(graph, x)
+    check_float32_targets(estimator, _FLOAT32_TARGETS_REMEDY)
     x_is_double = type(operator.inputs[0].type).__name__ == "DoubleTensorType"
     if estimator.network_.embedding_dim is None and not x_is_double:
         warn_if_float32_input_blurs(estimator, "initial_types with a DoubleTensorType X")

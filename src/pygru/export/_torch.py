@@ -7,6 +7,7 @@ import numpy as np
 
 from pygru.export._weights import (
     as_weight,
+    check_float32_targets,
     fitted_on_host,
     gru_slots,
     gru_weights,
@@ -216,6 +217,12 @@ def to_torch_module(estimator):
     ------
     TypeError
         ``estimator`` is not a pygru estimator.
+    ValueError
+        A float32 regressor whose ``target_scale_`` or ``target_mean_`` float32 cannot
+        hold (a scale under 1.2e-38 or past 3.4e38): its predictions would be constant, 0
+        or inf; a float64 one converts. Where the targets' mean is large beside their
+        scale, so that float32 predictions carry them to worse than 1e-5 of the scale, a
+        UserWarning says so.
     sklearn.exceptions.NotFittedError
         The estimator is not fitted.
 
@@ -236,5 +243,6 @@ def to_torch_module(estimator):
     from pygru.export._torch_module import EstimatorModule
 
     if estimator.network_.dtype == np.float32:
+        check_float32_targets(estimator, "fit with dtype='float64' for a float64 module")
         warn_if_float32_input_blurs(estimator, "float64 X (X.to(torch.float64))")
     return EstimatorModule(estimator)

@@ -183,6 +183,37 @@ def warn_if_float32_input_blurs(estimator, remedy):
         )
 
 
+def check_float32_targets(estimator, remedy):
+    """Refuse a regressor whose target scaling float32 cannot hold, and warn where float32
+    outputs cannot carry the targets' spread: ``predict`` undoes the scaling in float64, a
+    float32 export in float32, where a scale below float32's smallest normal number gives
+    every prediction as the mean (0 under 1e-45), a mean or scale past its largest gives
+    inf, and rounding a prediction near the mean moves it by up to |mean| eps, which is
+    |mean| / scale eps in units of the scale. ``remedy`` names a way out."""
+    scale = getattr(estimator, "target_scale_", None)
+    if scale is None:
+        return
+    scale = np.asarray(scale, np.float64)
+    mean = np.asarray(estimator.target_mean_, np.float64)
+    limits = np.finfo(np.float32)
+    if np.any(scale < limits.tiny) or np.any(np.abs(mean) + scale > limits.max):
+        raise ValueError(
+            f"the targets' scale (target_scale_ from {scale.min():.3g} to {scale.max():.3g}, "
+            f"|target_mean_| up to {np.abs(mean).max():.3g}) is outside float32's normal "
+            f"range ({limits.tiny:.3g} to {limits.max:.3g}): float32 predictions would be "
+            f"constant, 0 or inf; {remedy}"
+        )
+    ratio, blur = _standardised_rounding(mean, scale, np.float32)
+    if blur > _FOLDING_TOLERANCE:
+        warnings.warn(
+            f"a target's mean is up to {ratio:.3g} times its scale, so float32 predictions "
+            f"carry the targets to about {blur:.1e} of target_scale_ only (predict undoes "
+            f"the scaling in float64): {remedy}",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
 def set_gru_weights(target, network, updates):
     """Write {view name: array} into the network, unfolding the input standardisation from
     the first layer's weights (the inverse of :func:`gru_weights`)."""
