@@ -21,6 +21,13 @@ NOTEBOOKS = [
 ]
 # Notebooks that compare pygru with an optional peer run only where the peer is installed.
 PEERS = {"06_gru_vs_lstm.ipynb": "torch"}
+# What a notebook must print where its prose states a result.
+PRINTED = {
+    "02_interactive_training.ipynb": [
+        "paused after 2 epoch(s): paused",
+        "same losses as straight through: True",
+    ],
+}
 
 
 def kernel_environment(directory):
@@ -93,6 +100,15 @@ def test_notebook_runs_top_to_bottom(name, kernel, tmp_path):
         if output["output_type"] == "stream" and output["name"] == "stderr"
     ]
     assert not stderr, "\n".join(stderr)
+    stdout = "".join(
+        output["text"]
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+        if output["output_type"] == "stream" and output["name"] == "stdout"
+    )
+    for text in PRINTED.get(name, []):
+        assert text in stdout, f"{name} does not print {text!r}"
     figures = [
         output
         for cell in notebook.cells
