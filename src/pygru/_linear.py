@@ -14,6 +14,7 @@ zero that fitted the training targets and predicted new ones far worse than thei
 """
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 
 def ridge_loo(X, Y, sample_weight, alphas):
@@ -44,6 +45,14 @@ def ridge_loo(X, Y, sample_weight, alphas):
     alpha : float or None
         None when no penalty could be chosen.
     """
+    # OpenBLAS's threaded kernels round differently for each thread count (from about
+    # 20,000 rows), and the solution must not depend on it: one thread for the call, as
+    # scikit-learn's KMeans does, the settings restored after.
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _ridge_loo(X, Y, sample_weight, alphas)
+
+
+def _ridge_loo(X, Y, sample_weight, alphas):
     X, Y = np.asarray(X, dtype=np.float64), np.asarray(Y, dtype=np.float64)
     # Solved for Y / 2^k, |Y / 2^k| < 1, and scaled back: powers of two scale exactly, so
     # the penalty and the solution are Y's own, without Y's squares overflowing (1e300).
