@@ -636,7 +636,9 @@ def _create_temporary_beside(path, directory):
 
 def _write_zip(file, document, arrays):
     with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_STORED) as archive:
-        archive.writestr(_METADATA, document)
+        # A ZipInfo of its own, dated 1980 as the arrays are: a name alone would stamp the
+        # clock, and the same model would give other bytes at every save.
+        archive.writestr(zipfile.ZipInfo(_METADATA), document)
         for key, array in arrays.items():
             with archive.open(key + ".npy", "w", force_zip64=True) as member:
                 np.lib.format.write_array(member, array, allow_pickle=False)
