@@ -17,6 +17,7 @@ from sklearn.metrics import get_scorer, log_loss, r2_score
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from pygru import GRUClassifier, GRURegressor, _sequences, load, save
@@ -819,6 +820,27 @@ def test_window_warp_auto_leaves_series_that_jump_from_step_to_step_as_they_are(
     np.testing.assert_array_equal(auto.network_.params, explicit.network_.params)
 
 
+def test_window_warp_auto_is_decided_on_the_sequences_that_weigh():
+    # White-noise sequences of weight 0 turned warping off for the smooth ones, which the
+    # fit without them warps (their warps still draw from the random stream, as the
+    # docstring says, so the weights need not match).
+    rng = np.random.default_rng(0)
+    smooth = np.cumsum(rng.standard_normal((12, 30, 1)), axis=1)
+    noise = rng.standard_normal((14, 30, 1))
+    y = np.arange(26) % 2
+    settings = dict(hidden_layer_sizes=(4,), max_iter=3, random_state=0, batch_size=26)
+    settings.update(shuffle=False, dtype="float64")
+    weights = np.r_[np.ones(12), np.zeros(14)]
+    with_zeros = GRUClassifier(**settings).fit(np.concatenate([smooth, noise]), y, weights)
+    without = GRUClassifier(**settings).fit(smooth, y[:12])
+    assert with_zeros._window_warp_share() == without._window_warp_share() == 0.05
+    # a weight of k counts as k copies: 3 smooth sequences of weight 5 outweigh 12 noisy
+    heavy = GRUClassifier(**settings).fit(
+        np.concatenate([smooth[:3], noise[:12]]), y[:15], np.r_[np.full(3, 5.0), np.ones(12)]
+    )
+    assert heavy._window_warp_share() == 0.05
+
+
 @pytest.mark.parametrize("window_warp", [0.05, None])
 def test_a_kept_start_names_warping_as_a_cause_where_training_warped(window_warp):
     # ACSF1 with warping kept its initial weights with a warning that blamed divergence
@@ -1472,6 +1494,26 @@ def test_class_weight_and_sample_weight_change_the_model():
     assert balanced.predict_proba(X)[:, 1].mean() > plain.predict_proba(X)[:, 1].mean()
 
 
+def test_balanced_class_weights_are_counted_without_a_time_ordered_validation_part():
+    # The labels of the sequences validation_split="last" holds out changed the training
+    # loss through the balanced class weights, which the guide says it fits nothing on.
+    X, y = toy_sequences()
+    settings = dict(max_iter=3, class_weight="balanced", early_stopping=True)
+    settings.update(validation_split="last", validation_fraction=0.25)
+    n_held_out = int(np.ceil(0.25 * len(y)))
+    relabelled = y.copy()
+    relabelled[-n_held_out:] = "up"
+    curves = [
+        small_classifier(**settings).fit(X, labels).loss_curve_ for labels in (y, relabelled)
+    ]
+    assert curves[0] == curves[1]
+    # the training part's balanced weights, as sample weights on it alone
+    train = slice(0, len(y) - n_held_out)
+    expected = compute_sample_weight("balanced", y[train])
+    as_weights = small_classifier(max_iter=3).fit(X[train], y[train], sample_weight=expected)
+    np.testing.assert_allclose(curves[0], as_weights.loss_curve_, rtol=1e-6)
+
+
 def test_class_weight_applies_to_calls_whose_labels_lack_a_weighted_class():
     X, y = toy_sequences()
     labels = ["down", "up", "sideways"]
@@ -1807,7 +1849,7 @@ def test_the_gradient_of_the_whole_training_objective_matches_finite_differences
     targets = estimator._training_targets(
         estimator._prepare_targets(targets_given, lengths, first_call=False)
     )
-    row_weights = estimator._sample_weight(weights, targets)
+    row_weights = estimator._sample_weight(weights, targets, slice(None))
     network = estimator.network_
     assert bool(network.linear_steps) == (kind == "regressor")
 

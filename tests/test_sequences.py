@@ -574,6 +574,29 @@ def test_median_step_correlation_is_the_median_of_each_sequences_own():
     assert median_step_correlation(both, lengths) > 0.9
 
 
+@given(
+    values=hnp.arrays(np.float64, st.integers(1, 12), elements=st.floats(-1, 1)),
+    seed=st.integers(0, 2**16),
+)
+def test_weighted_median_is_the_median_of_the_values_repeated(values, seed):
+    counts = np.random.default_rng(seed).integers(1, 5, len(values))
+    expected = np.median(np.repeat(values, counts))
+    assert _sequences.weighted_median(values, counts.astype(float)) == expected
+
+
+def test_median_step_correlation_counts_weights_as_copies_and_leaves_weight_0_out():
+    rng = np.random.default_rng(0)
+    X = np.cumsum(rng.standard_normal((20, 40, 1)), axis=1)
+    X[10:] = rng.standard_normal((10, 40, 1))
+    lengths = np.full(20, 40)
+    weights = rng.integers(0, 4, 20)
+    kept = np.repeat(np.arange(20), weights)
+    assert median_step_correlation(X, lengths, weights.astype(float)) == (
+        median_step_correlation(X[kept], lengths[kept])
+    )
+    assert np.isnan(median_step_correlation(X, lengths, np.zeros(20)))
+
+
 def test_missing_targets_inside_a_sequence_are_not_sent_to_an_imputer():
     # A Pipeline's SequenceImputer transforms X, never y: the advice could not work for y
     with pytest.raises(ValueError, match=r"Fill or cut the time steps without targets") as error:

@@ -22,7 +22,6 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
-from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
@@ -308,13 +307,14 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         warps = self._numeric_per_sequence() and self._smooth_steps
         return _AUTO_WINDOW_WARP if warps else None
 
-    def _note_whether_steps_are_smooth(self, padded, lengths):
+    def _note_whether_steps_are_smooth(self, padded, lengths, sample_weight):
         """Linear interpolation halfway between two steps keeps (1 + r) / 2 of a series'
         variance, r the correlation of consecutive steps: below r = 0.5 (3/4 kept), a warp
         would change the series themselves, not only their timing. NaN (no sequence
-        varies) counts as smooth."""
+        varies) counts as smooth. Weights count as copies; a weight of 0 leaves a sequence
+        out."""
         if self.window_warp == "auto" and self._numeric_per_sequence():
-            correlation = _sequences.median_step_correlation(padded, lengths)
+            correlation = _sequences.median_step_correlation(padded, lengths, sample_weight)
             self._smooth_steps = not correlation < _AUTO_WARP_MIN_STEP_CORRELATION
 
     def _numeric_per_sequence(self):
@@ -614,9 +614,6 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 )
             padded, lengths = self._padded_input(X, reset=first_call)
             targets = self._prepare_targets(y, lengths, first_call, classes)
-            sample_weight = self._sample_weight(
-                self._check_sample_weight(sample_weight, len(padded)), targets
-            )
             holds_out_last = (
                 self.early_stopping
                 and self.validation_split == "last"
@@ -624,12 +621,15 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 and not incremental
             )
             n_held_out = self._n_validation(len(padded)) if holds_out_last else 0
+            # The statistics come from the training sequences only (class weights
+            # included): a time-ordered validation part must not leak into them.
             fitted = slice(0, len(padded) - n_held_out)
-            self._note_whether_steps_are_smooth(padded[fitted], lengths[fitted])
+            sample_weight = self._sample_weight(
+                self._check_sample_weight(sample_weight, len(padded)), targets, fitted
+            )
+            weight = None if sample_weight is None else sample_weight[fitted]
+            self._note_whether_steps_are_smooth(padded[fitted], lengths[fitted], weight)
             if first_call:
-                # The statistics come from the training sequences only: a time-ordered
-                # validation part must not leak into them.
-                weight = None if sample_weight is None else sample_weight[fitted]
                 if self.embedding_dim is None:
                     self._fit_input_transform(padded[fitted], lengths[fitted], weight)
                 self._fit_target_transform(targets[fitted], lengths[fitted], weight)
@@ -802,7 +802,10 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
     def _warn_of_scaling_from_constant_targets(self, targets, lengths):
         """After the first ``partial_fit`` call fixed the target scaling (the regressor's)."""
 
-    def _sample_weight(self, sample_weight, targets):
+    def _sample_weight(self, sample_weight, targets, fitted):
+        """The weight of each sequence in the loss: ``sample_weight`` (checked, or None),
+        times its class's weight for a classifier, counted over the sequences ``fitted``
+        (a slice: those not held out as a time-ordered validation part)."""
         return sample_weight
 
     def _use_device(self, training):
@@ -1974,7 +1977,9 @@ default="zeros"
         Weights of the classes in the loss, ``{class_label: weight}``; classes not listed
         have weight 1. "balanced" weighs each class by
         ``n_samples / (n_classes * n_samples_of_class)`` in the data of each ``fit`` or
-        ``partial_fit`` call. Multiplied with ``sample_weight`` when both are given.
+        ``partial_fit`` call, counted without the sequences ``validation_split="last"``
+        holds out (they are weighed as the rest, a class the training part lacks by 1).
+        Multiplied with ``sample_weight`` when both are given.
 
     device : {"cpu", "auto", "cuda"}, default="cpu"
         Where to train and predict. "cuda": on the current CUDA device through CuPy
@@ -2275,8 +2280,10 @@ default="zeros"
             penalty: weights that average 1 keep the data's own weight, while weights
             normalised to sum to 1 make all of it weigh as one sequence. The fitted model
             equals one fitted on copies only with one full batch (and without
-            ``window_warp``): minibatches and warps are drawn per sequence. A weight of 0
-            leaves a sequence out, except that with ``embedding_dim`` its token ids still
+            ``window_warp``, ``dropout`` or ``recurrent_dropout``): minibatches, warps and
+            dropout masks are drawn per sequence. A weight of 0 leaves a sequence out of
+            the loss and of every statistic of the data (in that setting, out of the
+            model), except that with ``embedding_dim`` its token ids still
             size the vocabulary (so that the model takes every id it was given).
 
         X_val : array-like or list of arrays, default=None
@@ -2425,11 +2432,11 @@ default="zeros"
         self._label_encoder = LabelEncoder()
         self._label_encoder.classes_ = classes
 
-    def _sample_weight(self, sample_weight, targets):
+    def _sample_weight(self, sample_weight, targets, fitted):
         if self.class_weight is None:
             return sample_weight
         if self.class_weight == "balanced":
-            weights = compute_sample_weight("balanced", self.classes_[targets])
+            weights = self._balanced_weight_of_each_class(targets[fitted])[targets]
         else:
             weights = self._weight_of_each_class()[targets]
             if not weights.any():
@@ -2438,6 +2445,18 @@ default="zeros"
                     "nothing to learn from"
                 )
         return weights if sample_weight is None else weights * sample_weight
+
+    def _balanced_weight_of_each_class(self, targets):
+        """``class_weight="balanced"``'s weight for each entry of ``classes_``, as
+        scikit-learn's ``compute_sample_weight`` gives it, counted on ``targets``: n / (k
+        n_c) for the k classes present, each n_c times; 1 for a class absent there (a
+        held-out sequence of a class the training part lacks), as a ``class_weight`` dict
+        gives a class it does not name."""
+        counts = np.bincount(targets, minlength=len(self.classes_))
+        present = counts > 0
+        weights = np.ones(len(self.classes_))
+        weights[present] = len(targets) / (present.sum() * counts[present])
+        return weights
 
     def _weight_of_each_class(self):
         """The dict ``class_weight`` as one weight per entry of ``classes_`` (1 where the
@@ -3324,8 +3343,10 @@ default="zeros"
             penalty: weights that average 1 keep the data's own weight, while weights
             normalised to sum to 1 make all of it weigh as one sequence. The fitted model
             equals one fitted on copies only with one full batch (and without
-            ``window_warp``): minibatches and warps are drawn per sequence. A weight of 0
-            leaves a sequence out, except that with ``embedding_dim`` its token ids still
+            ``window_warp``, ``dropout`` or ``recurrent_dropout``): minibatches, warps and
+            dropout masks are drawn per sequence. A weight of 0 leaves a sequence out of
+            the loss and of every statistic of the data (in that setting, out of the
+            model), except that with ``embedding_dim`` its token ids still
             size the vocabulary (so that the model takes every id it was given).
 
         X_val : array-like or list of arrays, default=None

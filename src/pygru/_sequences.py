@@ -287,11 +287,12 @@ def valid_steps(lengths, n_timesteps):
     return _arrays.valid_steps(np, np.asarray(lengths), n_timesteps)
 
 
-def median_step_correlation(padded, lengths, max_sequences=1000):
+def median_step_correlation(padded, lengths, sample_weight=None, max_sequences=1000):
     """The median, over sequences and features, of the correlation between each valid
     time step and the next (lag-1 autocorrelation): near 1 for series that change
     smoothly from step to step, near 0 or below for ones that jump. Sequences of fewer
-    than four steps do not count; NaN when no sequence counts or varies. At most
+    than four steps do not count, nor do those of weight 0 (``sample_weight``, where a
+    weight of k counts as k copies); NaN when no sequence counts or varies. At most
     ``max_sequences`` evenly spaced sequences are read.
 
     Examples
@@ -303,6 +304,7 @@ def median_step_correlation(padded, lengths, max_sequences=1000):
     """
     every = max(1, -(-len(padded) // max_sequences))
     values, lengths = np.asarray(padded[::every], dtype=np.float64), lengths[::every]
+    weights = np.ones(len(lengths)) if sample_weight is None else sample_weight[::every]
     pairs = valid_steps(lengths - 1, values.shape[1] - 1)[:, :, np.newaxis]
     count = pairs.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
@@ -313,8 +315,33 @@ def median_step_correlation(padded, lengths, max_sequences=1000):
         spread = np.sqrt((now * now).sum(axis=1)) * np.sqrt((after * after).sum(axis=1))
         correlation = (now * after).sum(axis=1) / spread
     # Three pairs at least: two always correlate perfectly, and the warp needs four steps
-    varies = (count >= 3) & (spread > 0)
-    return float(np.median(correlation[varies])) if varies.any() else np.nan
+    varies = (count >= 3) & (spread > 0) & (weights[:, np.newaxis] > 0)
+    if not varies.any():
+        return np.nan
+    weights = np.broadcast_to(weights[:, np.newaxis], varies.shape)
+    return weighted_median(correlation[varies], weights[varies])
+
+
+def weighted_median(values, weights):
+    """The median of ``values`` each repeated ``weights`` times (positive weights, which
+    need not be whole numbers): the first value whose cumulative weight reaches half the
+    total, or the mean of it and the next where it is exactly half, as ``np.median``
+    takes the mean of the middle two.
+
+    Examples
+    --------
+    >>> weighted_median(np.array([3.0, 1.0, 2.0]), np.array([1.0, 1.0, 2.0]))
+    2.0
+    >>> weighted_median(np.array([1.0, 2.0]), np.array([2.0, 2.0]))
+    1.5
+    """
+    order = np.argsort(values, kind="stable")
+    values, cumulative = values[order], np.cumsum(weights[order])
+    half = cumulative[-1] / 2
+    middle = int(np.searchsorted(cumulative, half))
+    if cumulative[middle] == half and middle + 1 < len(values):
+        return float((values[middle] + values[middle + 1]) / 2)
+    return float(values[middle])
 
 
 def feature_statistics(padded, lengths, sample_weight=None, name="X"):
