@@ -239,6 +239,21 @@ def test_refitting_per_sequence_drops_the_learnt_statistics():
     assert not hasattr(scaler, "mean_") and not hasattr(scaler, "scale_")
 
 
+@pytest.mark.parametrize("transformer", TRANSFORMERS, ids=repr)
+def test_a_refused_refit_leaves_the_fitted_transformer_as_it_was(transformer):
+    # A refit refused for its sample_weight left the scaler without its statistics ("fitted
+    # with per='sequence'", which it was not) and the imputer with the refused data's
+    # number of features beside the old statistics (a broadcasting error in transform).
+    sequences = make_sequences(gaps=0.2)
+    fitted = clone(transformer).fit(sequences)
+    expected = fitted.transform(sequences)
+    one_feature = make_sequences(n_features=1)
+    with pytest.raises(ValueError, match="sample_weight"):
+        fitted.fit(one_feature, sample_weight=np.ones(3))
+    np.testing.assert_array_equal(valid_rows(fitted.transform(sequences)), valid_rows(expected))
+    assert fitted.n_features_in_ == 2
+
+
 def test_fitted_state_is_numbers_and_numeric_arrays():
     """pygru.save stores a transformer as its parameters plus these attributes."""
     for transformer in TRANSFORMERS:

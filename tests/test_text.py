@@ -432,3 +432,16 @@ def test_a_pickle_from_before_strip_accents_transforms_as_it_did():
     old.__setstate__(state)
     np.testing.assert_array_equal(old.transform(DOCS), sequencer.transform(DOCS))
     assert old.get_params()["strip_accents"] is None
+
+
+def test_the_documents_are_not_metadata_to_route():
+    # With metadata routing on, raw_documents was a routable fit and transform parameter
+    # (set_fit_request(raw_documents=True) accepted silently); CountVectorizer has none.
+    import sklearn
+
+    with sklearn.config_context(enable_metadata_routing=True):
+        for transformer in (TokenSequencer(), CountVectorizer()):
+            assert not hasattr(transformer, "set_fit_request")
+            assert not hasattr(transformer, "set_transform_request")
+            routing = transformer.get_metadata_routing()
+            assert not routing.fit.requests and not routing.transform.requests

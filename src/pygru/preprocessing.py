@@ -45,20 +45,19 @@ __all__ = ["SequenceImputer", "SequenceScaler"]
 class _SequenceTransformer(SequencesOut, TransformerMixin, BaseEstimator):
     """Reading sequences in every accepted form, and writing results back in that form."""
 
-    def _read(self, X, reset):
-        """X as float64 ``(padded, lengths)``, NaN at missing values; checks the number of
-        features against fit's unless ``reset``, which records it."""
+    def _read(self, X):
+        """X as float64 ``(padded, lengths)``, NaN at missing values, with fit's number of
+        features."""
         padded, lengths = to_padded_with_gaps(X, dtype=np.float64)
-        if reset:
-            self.n_features_in_ = padded.shape[2]
-        else:
-            check_n_features(X, padded, self.n_features_in_, type(self).__name__)
+        check_n_features(X, padded, self.n_features_in_, type(self).__name__)
         return padded, lengths
 
     def _observed_values(self, X, sample_weight):
         """Fit's input: the padded values, where they are observed (inside a sequence and
-        not NaN), and the sequences' weights (None for equal weights)."""
-        padded, lengths = self._read(X, reset=True)
+        not NaN), and the sequences' weights (None for equal weights). Fit sets its
+        attributes only once it has learnt them all: a refused refit leaves the
+        transformer as it was."""
+        padded, lengths = to_padded_with_gaps(X, dtype=np.float64)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, padded, ensure_non_negative=True)
         return padded, _observed(padded, lengths), sample_weight
@@ -179,15 +178,17 @@ class SequenceScaler(_SequenceTransformer):
         self : SequenceScaler
             The fitted scaler.
         """
+        padded, observed, sample_weight = self._observed_values(X, sample_weight)
+        learnt = {}
+        if self.per == "feature":
+            mean, variance = _mean_and_variance(padded, observed, (0, 1), sample_weight)
+            mean = _check_learnt(mean)
+            spread = np.sqrt(variance)
+            scale = scale_of_spread(mean, spread) if self.with_std else np.ones_like(mean)
+            learnt = dict(mean_=mean, var_=variance, scale_=scale)
         for attribute in ("mean_", "var_", "scale_"):
             self.__dict__.pop(attribute, None)
-        padded, observed, sample_weight = self._observed_values(X, sample_weight)
-        if self.per == "feature":
-            mean, self.var_ = _mean_and_variance(padded, observed, (0, 1), sample_weight)
-            self.mean_ = _check_learnt(mean)
-            self.scale_ = np.ones_like(mean)
-            if self.with_std:
-                self.scale_ = scale_of_spread(mean, np.sqrt(self.var_))
+        self.__dict__.update(learnt, n_features_in_=padded.shape[2])
         return self
 
     def _check_fitted_for_per(self):
@@ -217,7 +218,7 @@ class SequenceScaler(_SequenceTransformer):
             values stay NaN.
         """
         self._check_fitted_for_per()
-        padded, lengths = self._read(X, reset=False)
+        padded, lengths = self._read(X)
         if self.per == "feature":
             mean, scale = self.mean_, self.scale_
         else:
@@ -253,7 +254,7 @@ class SequenceScaler(_SequenceTransformer):
                 "scaled with its own statistics, which are not kept. Use per='feature' for an "
                 "invertible scaling."
             )
-        padded, lengths = self._read(X, reset=False)
+        padded, lengths = self._read(X)
         if self.with_std:
             padded *= self.scale_
         if self.with_mean:
@@ -354,6 +355,7 @@ class SequenceImputer(_SequenceTransformer):
         padded, observed, sample_weight = self._observed_values(X, sample_weight)
         weights = _weights(observed, sample_weight)
         self.statistics_ = _check_learnt(_mean(padded, observed, weights, (0, 1)))
+        self.n_features_in_ = padded.shape[2]
         return self
 
     def transform(self, X):
@@ -373,7 +375,7 @@ class SequenceImputer(_SequenceTransformer):
             stays NaN.
         """
         check_is_fitted(self)
-        padded, lengths = self._read(X, reset=False)
+        padded, lengths = self._read(X)
         _fill_along_time(padded, _observed(padded, lengths), self.method)
         statistics = np.broadcast_to(self.statistics_, padded.shape)
         np.copyto(padded, statistics, where=np.isnan(padded))  # padding is NaN again below

@@ -17,6 +17,7 @@ from numbers import Integral
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.utils import metadata_routing
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from pygru._numbers import refuse_bools_for_counts
@@ -164,6 +165,9 @@ class TokenSequencer(SequencesOut, TransformerMixin, BaseEstimator):
         ],
         "truncating": [StrOptions({"post", "pre"})],
     }
+    # The documents are X, not metadata to route, as for CountVectorizer.
+    __metadata_request__fit = {"raw_documents": metadata_routing.UNUSED}
+    __metadata_request__transform = {"raw_documents": metadata_routing.UNUSED}
 
     def __init__(
         self,
