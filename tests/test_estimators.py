@@ -1514,6 +1514,18 @@ def test_balanced_class_weights_are_counted_without_a_time_ordered_validation_pa
     np.testing.assert_allclose(curves[0], as_weights.loss_curve_, rtol=1e-6)
 
 
+@pytest.mark.parametrize("make", [small_classifier, small_regressor])
+def test_weight_only_on_held_out_sequences_is_named_as_such(make):
+    # With validation_split="last" the input statistics refused it first, saying the
+    # weight was zero for every sequence, while the held-out ones had weight.
+    X, labels = toy_sequences(n=12)
+    y = labels if make is small_classifier else np.arange(12.0)
+    estimator = make(early_stopping=True, validation_split="last", validation_fraction=0.25)
+    weights = np.r_[np.zeros(9), np.ones(3)]
+    with pytest.raises(ValueError, match="zero for every sequence left for training after"):
+        estimator.fit(X, y, sample_weight=weights)
+
+
 def test_class_weight_applies_to_calls_whose_labels_lack_a_weighted_class():
     X, y = toy_sequences()
     labels = ["down", "up", "sideways"]

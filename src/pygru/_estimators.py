@@ -422,9 +422,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         self.patch_size_ = self._resolve_patch_size(_longest_counted(lengths, sample_weight))
 
     def _output_mode(self):
-        """ "last" (one prediction per sequence) or "sequence" (one per time step); the
-        regressor lets the user choose."""
-        return "last"
+        """ "last" (one prediction per sequence) or "sequence" (one per time step): the
+        ``output`` parameter of both estimators."""
+        return self.output
 
     def _resolve_patch_size(self, longest):
         if self.patch_size is None or self._output_mode() == "sequence":
@@ -628,6 +628,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 self._check_sample_weight(sample_weight, len(padded)), targets, fitted
             )
             weight = None if sample_weight is None else sample_weight[fitted]
+            _refuse_no_weight_left_for_training(weight)
             self._note_whether_steps_are_smooth(padded[fitted], lengths[fitted], weight)
             if first_call:
                 if self.embedding_dim is None:
@@ -644,11 +645,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             train, validation = self._split_validation(
                 X, lengths, targets, sample_weight, validation_data, n_held_out, incremental
             )
-            if sample_weight is not None and not sample_weight[train].any():
-                raise ValueError(
-                    "sample_weight is zero for every sequence left for training after the "
-                    "validation split: nothing to learn from"
-                )
+            _refuse_no_weight_left_for_training(None if weight is None else sample_weight[train])
             xp = self._use_device(training=True)
             self._train_own_params()
             linear_start = None
@@ -2239,9 +2236,6 @@ default="zeros"
         self.class_weight = class_weight
         self.output = output
 
-    def _output_mode(self):
-        return self.output
-
     def _check_settings(self):
         if self.output == "sequence" and self.class_weight is not None:
             raise ValueError(
@@ -3176,9 +3170,6 @@ default="zeros"
         "linear_skip": ["boolean", StrOptions({"auto"})],
     }
 
-    def _output_mode(self):
-        return self.output
-
     def _check_settings(self):
         if self.linear_skip is True and not self._numeric_per_sequence():
             raise ValueError(
@@ -3755,6 +3746,15 @@ def _read_linear_skip_alpha(state, linear_steps):
     if not (np.isfinite(alpha) and alpha > 0):
         raise ValueError(f"linear_skip_alpha_ must be a positive number, got {alpha!r}")
     return alpha
+
+
+def _refuse_no_weight_left_for_training(sample_weight):
+    """Refuse training sequences (those left by a validation split) that all weigh 0."""
+    if sample_weight is not None and not sample_weight.any():
+        raise ValueError(
+            "sample_weight is zero for every sequence left for training after the "
+            "validation split: nothing to learn from"
+        )
 
 
 def _longest_counted(lengths, sample_weight):
