@@ -137,6 +137,19 @@ def test_default_initializers():
     assert network.params.dtype == np.float32
 
 
+@pytest.mark.parametrize("name, kurtosis", [("glorot_uniform", 1.8), ("glorot_normal", 3.0)])
+def test_glorot_initializers_have_glorots_variance_and_their_own_shape(name, kurtosis):
+    # Var = 2 / (fan_in + fan_out) for both (Glorot & Bengio 2010); a uniform's kurtosis is
+    # 1.8, a normal's 3. glorot_normal, a public option, was never drawn by the suite.
+    network = GRUNetwork(100, (200,), 2)
+    network.initialize(np.random.default_rng(0), kernel_initializer=name)
+    w_ih = network.views["gru0.forward.w_ih"].astype(np.float64)  # (600, 100)
+    variance = 2.0 / (w_ih.shape[0] + w_ih.shape[1])
+    assert abs(w_ih.mean()) < 3 * np.sqrt(variance / w_ih.size)
+    assert w_ih.var() == pytest.approx(variance, rel=0.02)
+    assert np.mean(w_ih**4) / w_ih.var() ** 2 == pytest.approx(kurtosis, rel=0.05)
+
+
 def test_orthogonal_handles_any_block_count():
     q = orthogonal((6, 4), 4, 6, np.random.default_rng(0))
     np.testing.assert_allclose(q[:4] @ q[:4].T, np.eye(4), atol=1e-12)

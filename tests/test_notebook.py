@@ -328,6 +328,9 @@ def test_training_curves_of_an_unfitted_and_a_fitted_estimator(italy):
 
     reused = plot_training_curves(clf, figure=figure)  # cleared and redrawn
     assert reused is figure and len(figure.axes) == 1
+    # more scores than epochs were drawn past the last epoch, against the docstring
+    with pytest.raises(ValueError, match="validation_scores has 5 scores, more than the 4"):
+        plot_training_curves(clf, validation_scores=[0.5] * 5)
 
 
 def test_training_curves_mark_the_epoch_early_stopping_restored(italy):

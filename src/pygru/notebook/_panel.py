@@ -254,7 +254,8 @@ class TrainingPanel:
         -------
         phase : str
             The panel's ``phase`` when the wait ends: "finished", "paused" or "failed"
-            once training has stopped ("running" or "pausing" after a timeout).
+            once training has stopped ("running" or "pausing" after a timeout; "ready",
+            at once, before the first ``start``).
         """
         worker = self._worker
         if worker is not None:

@@ -109,20 +109,20 @@ def training_curves_data(estimator, validation_scores=None):
                 "validation_scores must be a sequence of numbers, one per epoch; got an "
                 f"array of shape {scores.shape}"
             )
-        score_epochs = _score_epochs(epochs, len(scores))
+        if len(scores) > len(epochs):
+            raise ValueError(
+                f"validation_scores has {len(scores)} scores, more than the {len(epochs)} "
+                "epochs the estimator has run: one score per epoch, the last for its last "
+                "epoch"
+            )
+        # the last epochs: partial_fit calls before an early-stopping fit record a loss
+        # but no score
+        score_epochs = epochs[len(epochs) - len(scores) :]
         score_title = f"validation {score_name(model)}"
     kept_epoch, kept_label = _kept_epoch(model)
     return TrainingCurves(
         epochs, losses, score_epochs, scores, score_title, kept_epoch, kept_label
     )
-
-
-def _score_epochs(epochs, n_scores):
-    """The epochs of ``n_scores`` validation scores: the last ones, as ``partial_fit`` calls
-    before an early-stopping ``fit`` record a loss but no score."""
-    if n_scores <= len(epochs):
-        return epochs[len(epochs) - n_scores :]
-    return np.arange(1, n_scores + 1)
 
 
 def _kept_epoch(model):
@@ -161,9 +161,10 @@ def plot_training_curves(estimator, validation_scores=None, *, figure=None):
         Fitted or not; an unfitted estimator gives empty axes.
     validation_scores : sequence of float, default=None
         One validation score per epoch, the last for the estimator's last epoch (a shorter
-        sequence covers the last epochs). None uses the estimator's ``validation_scores_``
-        (recorded by ``fit`` with ``early_stopping=True``) and draws only the loss when there
-        are none; an empty sequence draws an empty validation axis. The best of these is
+        sequence covers the last epochs; a longer one is refused with a ValueError). None
+        uses the estimator's ``validation_scores_`` (recorded by ``fit`` with
+        ``early_stopping=True``) and draws only the loss when there are none; an empty
+        sequence draws an empty validation axis. The best of these is
         marked; the kept epoch always follows the estimator's own ``validation_scores_``.
     figure : matplotlib Figure, default=None
         Figure to draw into (it is cleared first); None creates a pyplot figure.
