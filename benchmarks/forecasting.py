@@ -190,12 +190,16 @@ def read_series_csv(path):
     values = []
     with open(path, encoding="utf-8") as file:
         for number, line in enumerate(file, 1):
+            if not line.strip():
+                continue  # an empty line
             field = line.strip().rsplit(",", 1)[-1].strip().strip('"')
             try:
                 value = float(field)
             except ValueError:
-                if number == 1 or not field:
-                    continue  # a header, or an empty line
+                if number == 1:
+                    continue  # a header
+                # An empty field is a missing value (pandas' to_csv writes NaN so): skipping
+                # it would shift every later value one step earlier in time.
                 raise ValueError(f"{path}, line {number}: {field!r} is not a number") from None
             if not np.isfinite(value):
                 raise ValueError(f"{path}, line {number}: {field!r} is not a finite number")

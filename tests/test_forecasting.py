@@ -158,6 +158,18 @@ def test_benchmark_runs_a_series_from_a_csv_file(tmp_path, capsys):
     assert f"| naive (previous value) | {expected_naive:.3f} (" in report
 
 
+def test_benchmark_csv_refuses_a_missing_value_rather_than_closing_the_gap(tmp_path):
+    # pandas' to_csv writes NaN as an empty field; it was skipped as an empty line, and every
+    # later value moved one step earlier in time. Empty lines are still skipped.
+    path = tmp_path / "gap.csv"
+    path.write_text("date,value\n0,1.0\n1,2.0\n\n2,\n3,4.0\n")
+    forecasting = load_benchmark("forecasting.py")
+    with pytest.raises(ValueError, match=r"gap.csv, line 5: '' is not a number"):
+        forecasting.read_series_csv(path)
+    path.write_text("date,value\n0,1.0\n\n1,2.0\n")
+    np.testing.assert_array_equal(forecasting.read_series_csv(path).data, [1.0, 2.0])
+
+
 def test_benchmark_marks_early_stopping_not_run_on_too_few_windows(tmp_path, capsys):
     # 20 values, lookback 10, the last 4 held out: 6 training windows, of which early
     # stopping's last 10 % is one, too few for R². The row says "–"; the defaults still run.
