@@ -242,6 +242,13 @@ def test_date_columns_are_not_read_as_numbers():
         np.testing.assert_array_equal(targets, make_windows(values, 3)[1])
     padded, _ = to_padded(pandas.DataFrame(values).astype("Float64"))  # nullable: numbers
     np.testing.assert_array_equal(padded[..., 0], values.astype(np.float32))
+    # A CSV read as it is holds its dates as strings, which the hint did not name; nor any
+    # other column of strings.
+    for name, column in (("month", [f"2020-{m:02d}" for m in range(1, 9)]), ("store", ["a"] * 8)):
+        frame = pandas.DataFrame(values)
+        frame.insert(0, name, column)
+        with pytest.raises(TypeError, match=rf"column '{name}' holds .*set_index\('{name}'\)"):
+            make_windows(frame, 3)
 
 
 def test_a_masked_array_reads_its_masked_values_as_missing():

@@ -4,7 +4,7 @@ import numpy as np
 from sklearn.utils import Bunch
 
 from .._numbers import is_integer
-from .._sequences import date_columns, from_nullable
+from .._sequences import from_nullable
 from ._base import read_data_text
 
 __all__ = ["load_airline", "load_lynx", "load_nile", "load_sunspots", "make_windows"]
@@ -298,7 +298,7 @@ def make_windows(series, lookback, horizon=1, step=1, target=None, output="last"
         raise ValueError(f'output must be "last" or "sequence", got {output!r}')
     values = from_nullable(series, np.asarray(series))
     if values.dtype.kind not in "biuf":
-        raise TypeError(f"series must be numeric, got dtype {values.dtype}" + _dates_hint(series))
+        raise TypeError(f"series must be numeric, got dtype {values.dtype}" + _column_hint(series))
     if values.dtype.kind != "f":
         values = values.astype(np.float64)
     if values.ndim not in (1, 2):
@@ -390,13 +390,15 @@ def _series_bunch(name, values, index, frequency, summary, citation, source):
     )
 
 
-def _dates_hint(series):
-    """Where a DataFrame's column holds dates or durations, say so: a CSV read as it is
-    keeps its date column beside the values."""
-    dates = date_columns(series)
-    if getattr(series, "ndim", None) != 2 or not dates:
+def _column_hint(series):
+    """Name a DataFrame's first column that is not numbers: a CSV read as it is keeps its
+    date column beside the values, as strings (datetime64 with ``parse_dates``)."""
+    if getattr(series, "ndim", None) != 2 or not hasattr(series, "dtypes"):
         return ""
-    name, dtype = dates[0]
+    columns = [(n, d) for n, d in series.dtypes.items() if getattr(d, "kind", "O") not in "biuf"]
+    if not columns:
+        return ""
+    name, dtype = columns[0]
     return (
         f" (column {name!r} holds {dtype}: make it the index, series.set_index({name!r}), "
         "or drop it)"
