@@ -2098,7 +2098,9 @@ def test_linear_skip_starts_as_the_ridge_regression_on_each_sequences_last_steps
     for i, x in enumerate(X):
         windows[i, 8 - len(x) :] = (x[:, 0] - reg.input_mean_[0]) / reg.input_scale_[0]
     targets = (100 * y + 7 - reg.target_mean_[0]) / reg.target_scale_[0]
-    alpha = ridge_loo(windows, targets[:, None], None, np.logspace(-3, 3, 13))[2]
+    from pygru._estimators import _LINEAR_SKIP_ALPHAS
+
+    alpha = ridge_loo(windows, targets[:, None], None, _LINEAR_SKIP_ALPHAS)[2]
     assert reg.linear_skip_alpha_ == alpha
     ridge = Ridge(alpha=alpha).fit(windows, targets)
     np.testing.assert_allclose(reg.network_.views["linear.weight"][0], ridge.coef_, rtol=1e-9)
