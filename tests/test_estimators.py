@@ -2537,6 +2537,52 @@ def test_a_single_univariate_sequence_as_a_column_gets_a_warning_about_the_batch
         assert reg.predict(X[:1, :1]).shape == (1,)  # one one-step sequence: nothing to warn of
 
 
+def test_training_with_a_column_does_not_warn_of_the_batch_axis():
+    # With y, its length settles how many sequences X holds: a second partial_fit call (and
+    # an X_val column, whose warning named X) warned that the column might be one sequence.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(12, 9))
+    reg = GRURegressor(hidden_layer_sizes=(3,), max_iter=1).partial_fit(X, X[:, -1])
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*sequences of one time step")
+        reg.partial_fit(X[:, :1], X[:, 0])
+        GRURegressor((3,), max_iter=1, early_stopping=True).fit(
+            X, X[:, -1], X_val=X[:4, :1], y_val=X[:4, 0]
+        )
+
+
+@pytest.mark.parametrize("solver, advised", [("adam", False), ("rmsprop", False), ("sgd", True)])
+def test_the_divergence_advice_offers_clipnorm_only_where_it_helps(solver, advised):
+    # Adam and RMSprop divide each step by the gradients' own scale, so clipping their norm
+    # did not remove the divergence the warning advised it for (learning rates 1 to 100).
+    X, y = toy_sequences()
+    clf = small_classifier(solver=solver, learning_rate_init=1e6, max_iter=3)
+    with pytest.warns(ConvergenceWarning) as record:
+        clf.fit(X, y)
+    messages = [str(w.message) for w in record if "learning_rate_init (now" in str(w.message)]
+    assert messages and all(("clipnorm" in m) == advised for m in messages)
+
+
+def test_warnings_name_the_users_line_however_the_call_is_wrapped(tmp_path):
+    # They named lines inside pygru (or scikit-learn's fit decorator), where Python's default
+    # filter shows a message once per line: a second model's identical warning was hidden.
+    X, y = toy_sequences()
+    small = dict(hidden_layer_sizes=(4,), max_iter=2, random_state=0)
+    calls = [
+        lambda: GRUClassifier(**small).fit(X, y),
+        lambda: make_pipeline(FunctionTransformer(), GRUClassifier(**small)).fit(X, y),
+        lambda: GridSearchCV(GRUClassifier(**small), {"alpha": [1e-4]}, cv=2).fit(X, y),
+        lambda: save(GRUClassifier(callbacks=[print], **small), tmp_path / "m.npz"),
+    ]
+    for call in calls:
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            call()
+        assert record and {w.filename for w in record} == {__file__}, [
+            (w.filename, str(w.message)[:60]) for w in record
+        ]
+
+
 def test_channels_first_input_as_aeon_and_sktime_lay_it_out_is_named():
     # aeon's (n_cases, n_channels, n_timepoints) is the transpose of pygru's layout: a
     # univariate set came in as one step of T features and trained without a word (GunPoint:

@@ -1444,10 +1444,11 @@ def test_folding_warns_where_float32_rounding_would_show(converter):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         converter(near, fold_standardization=True)
-    far = GRUClassifier(hidden_layer_sizes=(3,), max_iter=1, random_state=0)
+    far = GRUClassifier(hidden_layer_sizes=(3,), max_iter=1, random_state=0, bidirectional=True)
     far.fit(1013.0 + 0.05 * X, y)
-    with pytest.warns(UserWarning, match="folded float32 layer reads the standardised input"):
+    with pytest.warns(UserWarning, match="folded float32 layer reads the standardised input") as w:
         converter(far, fold_standardization=True)
+    assert len(w) == 1  # once per export, not once per direction
     far.set_params(dtype="float64").fit(1013.0 + 0.05 * X, y)
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -11,7 +11,6 @@ import copy
 import inspect
 import sys
 import time
-import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
@@ -59,6 +58,7 @@ from pygru._sklearn_private import (
     _check_sample_weight,
     _fit_context,
 )
+from pygru._warnings import warn
 
 # Prediction runs the network over chunks of at most _PREDICT_BATCH sequences; on the CPU
 # over fewer (not under _PREDICT_MIN_BATCH) when one layer's outputs (n, T, width) would
@@ -387,6 +387,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             _sequences.warn_if_single_steps(lengths, self.n_features_in_)
         else:
             _sequences.check_n_features(X, padded, self.n_features_in_, type(self).__name__)
+        if for_prediction:  # with y (training, validation), y's length settles it
             _sequences.warn_if_one_univariate_sequence(X, self.n_features_in_)
         return padded, lengths
 
@@ -531,13 +532,12 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 "(standardize_target=True) or pass linear_skip=False."
             )
         if alpha is None:
-            warnings.warn(
+            warn(
                 "The linear skip's ridge penalty could not be chosen: leave-one-out "
                 "cross-validation needs more than one training sequence (with a weight above "
                 "0). The skip starts at the strongest penalty and trains under alpha alone; "
                 "with partial_fit, give the first call more sequences.",
                 UserWarning,
-                stacklevel=5,
             )
         self.linear_skip_alpha_ = alpha
         xp = network.xp
@@ -1100,14 +1100,12 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 loss = objective * self._loss_unit()
                 if not np.isfinite(loss):
                     self.network_.params[...] = last_good_params
-                    warnings.warn(
+                    warn(
                         f"Training diverged: the loss became {loss} in epoch "
                         f"{self.n_iter_ + 1}. Stopped at the weights of the last completed "
                         "epoch (kept unless the initial weights have the lower training "
-                        "loss); try a smaller learning_rate_init, clipnorm, or scaling the "
-                        "input.",
+                        f"loss); {self._divergence_advice()}, or scaling the input.",
                         ConvergenceWarning,
-                        stacklevel=2,
                     )
                     stopped_by = "divergence"
                     break
@@ -1164,12 +1162,11 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                     break
         except KeyboardInterrupt:
             self.network_.params[...] = last_good_params
-            warnings.warn(
+            warn(
                 f"fit interrupted after {self.n_iter_} epochs; the model keeps the "
                 "weights of the last completed epoch"
                 + (", or of the best validation score" if validation is not None else ""),
                 UserWarning,
-                stacklevel=2,
             )
             stopped_by = "interrupt"
         except Exception as error:
@@ -1227,11 +1224,10 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         if raised is not None:
             return raised
         if stopped_by == "max_iter" and epochs > 1:
-            warnings.warn(
+            warn(
                 f"Stochastic optimizer: maximum iterations ({self.max_iter}) "
                 "reached and the optimization hasn't converged yet.",
                 ConvergenceWarning,
-                stacklevel=2,
             )
         return None
 
@@ -1247,11 +1243,10 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 for params in candidates
             ]
         except KeyboardInterrupt:
-            warnings.warn(
+            warn(
                 f"fit interrupted after {self.n_iter_} epochs, while choosing the weights to "
                 "keep; the model keeps the weights of the last completed epoch",
                 UserWarning,
-                stacklevel=3,
             )
             return None
 
@@ -1440,29 +1435,33 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
 
     def _warn_no_epoch_beat_the_start(self, best_score, start_score, kept_epoch, epochs):
         best, start = _distinct_digits(best_score, start_score)
-        warnings.warn(
+        warn(
             f"No epoch's validation score beat that of the weights training started from: "
             f"{best} at best after {epochs} epochs, {start} before, so the model keeps "
             f"the weights it started from (best_epoch_={kept_epoch}). If the training loss "
-            "grew, the optimization diverged: try a smaller learning_rate_init (now "
-            f"{self.learning_rate_init}) or clipnorm." + self._warping_as_a_cause(),
+            f"grew, the optimization diverged: {self._divergence_advice()}."
+            + self._warping_as_a_cause(),
             ConvergenceWarning,
-            stacklevel=3,
         )
 
     def _warn_training_raised_the_loss(self, trained_objective, initial_objective):
         unit = self._loss_unit()
         trained, initial = _distinct_digits(trained_objective * unit, initial_objective * unit)
-        warnings.warn(
+        warn(
             f"Training raised the training loss, to {trained} after {self.n_iter_} epochs "
             f"from {initial} with the initial weights, so the model keeps the initial "
-            "weights (best_epoch_=0): the optimization diverged. Try a smaller "
-            f"learning_rate_init (now {self.learning_rate_init}) or clipnorm; sample weights "
-            "far below 1 also make the L2 penalty (alpha) outweigh the data."
+            f"weights (best_epoch_=0): the optimization diverged; {self._divergence_advice()}"
+            "; sample weights far below 1 also make the L2 penalty (alpha) outweigh the data."
             + self._warping_as_a_cause(),
             ConvergenceWarning,
-            stacklevel=3,
         )
+
+    def _divergence_advice(self):
+        """What to try after a divergence: a smaller learning rate, and with plain SGD a
+        clipped gradient norm (Adam and RMSprop divide each step by the gradients' own
+        scale, so clipnorm barely changes theirs)."""
+        advice = f"try a smaller learning_rate_init (now {self.learning_rate_init})"
+        return advice + (" or clipnorm" if self.solver == "sgd" else "")
 
     def _warping_as_a_cause(self):
         """The other cause of a fit that left its start weights better, where it warped:
@@ -2494,13 +2493,12 @@ default="zeros"
             return
         missing = np.setdiff1d(np.arange(len(self.classes_)), train_targets)
         if missing.size:
-            warnings.warn(
+            warn(
                 f"early stopping: the validation split holds out every training sequence "
                 f"of class(es) {self.classes_[missing].tolist()!r}, which the model then "
                 "cannot learn. Pass more sequences of them, X_val and y_val, or "
                 "early_stopping=False.",
                 UserWarning,
-                stacklevel=5,
             )
 
     def _stratify(self, targets):
@@ -3467,13 +3465,12 @@ default="zeros"
         targets, lengths = _as_target_steps(targets, lengths)
         valid = targets[_sequences.valid_steps(lengths, targets.shape[1])]
         if np.any(np.ptp(valid, axis=0) == 0):
-            warnings.warn(
+            warn(
                 "partial_fit's first batch fixes the target scaling (standardize_target) for "
                 "every later batch, and its targets are constant, so they are scaled by 1 "
                 "around that value. Give the first call a batch that spans the targets, or "
                 "set standardize_target=False and scale y yourself.",
                 UserWarning,
-                stacklevel=5,
             )
 
     def _training_targets(self, targets):

@@ -78,7 +78,6 @@ import os
 import secrets
 import stat
 import tempfile
-import warnings
 import zipfile
 import zlib
 from collections.abc import Mapping
@@ -88,6 +87,7 @@ import numpy as np
 from pygru._fitted_state import VALUES_BEFORE_ADDED, read_count
 from pygru._numbers import is_integer, is_real
 from pygru._version import __version__
+from pygru._warnings import warn
 
 FORMAT_NAME = "pygru-estimator"
 FORMAT_VERSION = 7
@@ -303,12 +303,11 @@ def _describe_pipeline(pipeline, where, arrays, counter):
     params = pipeline.get_params(deep=False)
     steps = params.pop("steps")
     if params.get("memory") is not None:
-        warnings.warn(
+        warn(
             f"save: {where or 'the Pipeline'}'s memory={params['memory']!r} is saved as "
             "None: a cache folder belongs to this machine (and joblib's cache holds "
             "pickles); set it again after loading",
             UserWarning,
-            stacklevel=4,
         )
         params["memory"] = None
     if not isinstance(steps, list):
@@ -384,10 +383,9 @@ _UNSAVED_SETTINGS = {
 def _warn_of_unsaved_settings(obj, where):
     unsaved = [what for name, what in _UNSAVED_SETTINGS.items() if vars(obj).get(name)]
     if unsaved:
-        warnings.warn(
+        warn(
             f"save: {where} is saved without {' and '.join(unsaved)}; set them again after load",
             UserWarning,
-            stacklevel=4,
         )
 
 
@@ -445,11 +443,10 @@ def _encode_params(params):
             encoded[name] = None
             dropped.append(name)
     if dropped:
-        warnings.warn(
+        warn(
             f"save: parameter(s) {', '.join(dropped)} cannot be written as JSON and "
             "are saved as None; they matter only for further training",
             UserWarning,
-            stacklevel=3,
         )
     return encoded
 
@@ -930,11 +927,10 @@ def _load_pipeline(node, where, source):
     if isinstance(params, dict) and isinstance(params.get("memory"), str):
         # A file must not choose where fit caches: joblib's cache is pickles, which fit
         # would then load from a folder the file named.
-        warnings.warn(
+        warn(
             f"load: {where or 'the pipeline'} had memory={params['memory']!r}, loaded as "
             "None (a cache folder is not read from files); set it after loading if wanted",
             UserWarning,
-            stacklevel=5,
         )
         params = {**params, "memory": None}
     try:

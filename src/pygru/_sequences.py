@@ -20,12 +20,11 @@ Token sequences (:func:`to_padded_tokens`) are non-negative integer ids where 0 
 padding, as Keras' ``mask_zero=True``.
 """
 
-import warnings
-
 import numpy as np
 from scipy import sparse
 
 from pygru import _arrays
+from pygru._warnings import warn
 
 # Token ids index an embedding table with one row per id: larger ids are a mistake (and
 # ids beyond int64 would wrap around).
@@ -258,11 +257,10 @@ def warn_if_single_steps(lengths, n_features):
     reads each as one vector, and the likelier cause is a channels-first array (aeon's
     (n_cases, n_channels, n_timepoints) of a univariate series is (n, 1, T))."""
     if n_features > 1 and lengths.max() == 1:
-        warnings.warn(
+        warn(
             f"Every sequence of X has one time step of {n_features} features, so the GRU "
             "reads each as a single vector." + _CHANNELS_FIRST_HINT,
             UserWarning,
-            stacklevel=2,
         )
 
 
@@ -273,12 +271,11 @@ def warn_if_one_univariate_sequence(X, n_features):
     shape = getattr(X, "shape", None)
     is_column = shape is not None and len(shape) == 2 and shape[1] == 1
     if n_features == 1 and is_column and shape[0] > 1:
-        warnings.warn(
+        warn(
             f"X has shape {tuple(shape)} and is read as {shape[0]} sequences of one time "
             f"step each. If it is one sequence of {shape[0]} time steps, pass a batch of "
             "one, X[np.newaxis] (or [X]).",
             UserWarning,
-            stacklevel=2,
         )
 
 

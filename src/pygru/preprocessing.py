@@ -20,8 +20,6 @@ Any other NaN is a missing value inside a sequence: :class:`SequenceScaler` leav
 values of the sequences only, never from their padding or their missing values.
 """
 
-import warnings
-
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.exceptions import NotFittedError
@@ -38,6 +36,7 @@ from pygru._sequences import (
     valid_steps,
 )
 from pygru._sklearn_private import StrOptions, _check_sample_weight, _fit_context
+from pygru._warnings import warn
 
 __all__ = ["SequenceImputer", "SequenceScaler"]
 
@@ -386,12 +385,11 @@ def _warn_if_each_sequence_is_one_step(lengths, n_features):
     """Warn before per-sequence scaling sets every value to 0: a sequence of one time step is
     its own mean. The likelier cause is a channels-first array, as the estimators say."""
     if lengths.max() == 1:
-        warnings.warn(
+        warn(
             "Every sequence of X has one time step, so scaling each by its own statistics "
             "(per='sequence') sets every value to 0."
             + (_CHANNELS_FIRST_HINT if n_features > 1 else ""),
             UserWarning,
-            stacklevel=3,
         )
 
 

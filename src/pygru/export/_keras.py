@@ -11,6 +11,7 @@ from pygru.export._weights import (
     network_of,
     set_gru_weights,
     to_zrn_order,
+    warn_if_folding_blurs,
 )
 
 
@@ -61,6 +62,7 @@ def to_keras_weights(estimator, *, fold_standardization=False):
     [(3, 15), (5, 15), (2, 15), (3, 15), (5, 15), (2, 15)]
     """
     network = network_of(estimator, fold_standardization)
+    warn_if_folding_blurs(estimator, network)
     layers = [[] for _ in network.hidden_layer_sizes]
     for layer, _, view_prefix in gru_slots(network):
         weights = gru_weights(estimator, network, layer, view_prefix)

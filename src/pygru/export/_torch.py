@@ -14,6 +14,7 @@ from pygru.export._weights import (
     network_of,
     set_gru_weights,
     warn_if_float32_input_blurs,
+    warn_if_folding_blurs,
 )
 
 
@@ -83,6 +84,7 @@ def to_torch_state_dict(estimator, *, prefix="", as_tensors=False, fold_standard
     """
     network = network_of(estimator, fold_standardization)
     _require_reset_after(network)
+    warn_if_folding_blurs(estimator, network)
     state = {}
     for layer, direction, view_prefix in gru_slots(network):
         weights = gru_weights(estimator, network, layer, view_prefix)

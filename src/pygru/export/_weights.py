@@ -3,11 +3,11 @@ and Keras, reading and writing one GRU layer direction's weights (on the estimat
 when asked to fold the standardisation), and checking imported arrays."""
 
 import copy
-import warnings
 
 import numpy as np
 
 from pygru._arrays import to_host
+from pygru._warnings import warn
 
 GRU_WEIGHT_NAMES = ("w_ih", "w_hh", "b_ih", "b_hh")
 
@@ -130,7 +130,6 @@ def gru_weights(target, network, layer, view_prefix):
     scaling = _input_scaling(target) if layer == 0 else None
     if scaling is not None:
         mean, scale = scaling
-        _warn_if_folding_blurs(mean, scale, network.dtype)
         folded = weights["w_ih"].astype(np.float64) / scale
         weights["b_ih"] = (weights["b_ih"] - folded @ mean).astype(network.dtype)
         weights["w_ih"] = folded.astype(network.dtype)
@@ -148,18 +147,21 @@ def _standardised_rounding(mean, scale, dtype):
     return ratio, ratio * np.finfo(dtype).eps
 
 
-def _warn_if_folding_blurs(mean, scale, dtype):
-    """Warn where the folded layer's rounding is large in standardised units: the folded
-    bias cancels (W / s) m, which is |m| / s times the size of W, to the dtype's precision."""
-    ratio, blur = _standardised_rounding(mean, scale, dtype)
+def warn_if_folding_blurs(target, network):
+    """Warn, once per export, where the folded first layer's rounding is large in
+    standardised units: its bias cancels (W / s) m, which is |m| / s times the size of W,
+    to the dtype's precision (:func:`gru_weights` folds each direction)."""
+    scaling = _input_scaling(target)
+    if scaling is None:
+        return
+    ratio, blur = _standardised_rounding(*scaling, network.dtype)
     if blur > _FOLDING_TOLERANCE:
-        warnings.warn(
+        warn(
             f"fold_standardization: a feature's mean is up to {ratio:.3g} "
-            f"times its scale, so the folded {np.dtype(dtype).name} layer reads the "
+            f"times its scale, so the folded {np.dtype(network.dtype).name} layer reads the "
             f"standardised input to about {blur:.1e} only; fit with dtype='float64', or "
             "standardise the input yourself and fit with standardize=False",
             UserWarning,
-            stacklevel=4,
         )
 
 
@@ -173,13 +175,12 @@ def warn_if_float32_input_blurs(estimator, remedy):
         return
     ratio, blur = _standardised_rounding(mean, estimator.input_scale_, np.float32)
     if blur > _FOLDING_TOLERANCE:
-        warnings.warn(
+        warn(
             f"a feature's mean is up to {ratio:.3g} times its scale, so X rounded to float32 "
             f"carries the standardised input to about {blur:.1e} only (predict standardises "
             f"float64 X before rounding; float32 data lose nothing): for float64 X, use "
             f"{remedy}",
             UserWarning,
-            stacklevel=3,
         )
 
 
@@ -205,12 +206,11 @@ def check_float32_targets(estimator, remedy):
         )
     ratio, blur = _standardised_rounding(mean, scale, np.float32)
     if blur > _FOLDING_TOLERANCE:
-        warnings.warn(
+        warn(
             f"a target's mean is up to {ratio:.3g} times its scale, so float32 predictions "
             f"carry the targets to about {blur:.1e} of target_scale_ only (predict undoes "
             f"the scaling in float64): {remedy}",
             UserWarning,
-            stacklevel=3,
         )
 
 

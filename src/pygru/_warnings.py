@@ -1,0 +1,32 @@
+"""Warnings attributed to the user's own line.
+
+A fixed ``stacklevel`` names the right frame for one call path only: ``fit`` runs inside
+scikit-learn's fit decorator, a Pipeline or a search, and a helper may be reached from
+several depths. Each warning named a line inside pygru or scikit-learn, where Python's
+default filter shows a message once per line, so the same warning from a second call site
+was hidden.
+"""
+
+import os
+import sys
+import warnings
+
+import joblib
+import sklearn
+
+# Frames in these packages are passed over: the warning names the first frame outside them.
+_LIBRARIES = tuple(
+    os.path.dirname(os.path.abspath(module.__file__)) + os.sep
+    for module in (sys.modules[__package__], sklearn, joblib)
+)
+
+
+def warn(message, category=UserWarning):
+    """``warnings.warn(message, category)`` at the first calling frame outside pygru,
+    scikit-learn and joblib: the user's line that called ``fit``, ``predict``, ``save`` or
+    an export, whatever wraps the call. In a thread or process that pygru or those packages
+    started, the outermost frame."""
+    frame, stacklevel = sys._getframe(1), 2  # stacklevel 2 names the caller of warn
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_LIBRARIES):
+        frame, stacklevel = frame.f_back, stacklevel + 1
+    warnings.warn(message, category, stacklevel=stacklevel)
