@@ -246,6 +246,9 @@ def test_read_ts_gzip_and_file_objects(tmp_path):
             np.testing.assert_array_equal(read_ts(handle)[0], X_gz)
     with pytest.raises(TypeError, match="file must be a path or an open file, got NoneType"):
         read_ts(None)
+    # a file's contents: the message held all of them (252,525 characters for GunPoint)
+    with pytest.raises(TypeError, match=r"got bytes of \d+ bytes; .* io.BytesIO\(file\)$"):
+        read_ts(path.read_bytes())
 
 
 @pytest.mark.parametrize("newline", ["\r\n", "\r"])
@@ -488,6 +491,18 @@ def test_make_windows_sequence_multivariate_and_target():
     X, y = make_windows(series, lookback=2, output="sequence", target=1)
     assert y.shape == (4, 2)
     np.testing.assert_array_equal(y[0], [3, 5])
+
+
+def test_make_windows_reads_numbers_held_as_objects_and_names_several_series():
+    # An object array of numbers was refused while the same pandas object Series worked;
+    # series of different lengths (several series at once) got NumPy's inhomogeneous-shape
+    # message, which names neither the argument nor the mistake.
+    values = np.array([1, 2, 3, 4, 5], dtype=object)
+    np.testing.assert_array_equal(make_windows(values, 2)[1], [3.0, 4.0, 5.0])
+    with pytest.raises(TypeError, match="series must be numeric, got dtype object"):
+        make_windows(np.array(["a", "b", "c"], dtype=object), 1)
+    with pytest.raises(ValueError, match="series must be one series.*window each alone"):
+        make_windows([[1.0, 2.0, 3.0, 4.0], [5.0, 6.0, 7.0]], lookback=2)
 
 
 def test_make_windows_one_column_series_keeps_its_column_axis():

@@ -1,5 +1,7 @@
 """Real univariate series for forecasting, and windowing into supervised pairs."""
 
+import contextlib
+
 import numpy as np
 from sklearn.utils import Bunch
 
@@ -199,10 +201,12 @@ def make_windows(series, lookback, horizon=1, step=1, target=None, output="last"
     ----------
     series : array-like of shape (n_timepoints,) or (n_timepoints, n_dims)
         The series, time along axis 0. Integer input is converted to float64;
-        float32/float64 input keeps its dtype; pandas' nullable dtypes become float64 with
-        NaN for a missing value. NaNs are passed through: the estimators read an input
-        window that ends in NaN as a shorter sequence (trailing NaN is padding), and refuse
-        NaN inside one and NaN targets, so fill gaps in the series first if they matter.
+        float32/float64 input keeps its dtype, and so do pandas' nullable ``Float32`` and
+        ``Float64``; the other nullable dtypes become float64; a missing value becomes NaN.
+        An object array of numbers is read as float64. NaNs are passed through: the
+        estimators read an input window that ends in NaN as a shorter sequence (trailing
+        NaN is padding), and refuse NaN inside one and NaN targets, so fill gaps in the
+        series first if they matter.
     lookback : int >= 1
         Number of past time points in each input window.
     horizon : int >= 1, default=1
@@ -296,7 +300,17 @@ def make_windows(series, lookback, horizon=1, step=1, target=None, output="last"
             raise ValueError(f"{argument} must be at least 1, got {value}")
     if not isinstance(output, str) or output not in ("last", "sequence"):
         raise ValueError(f'output must be "last" or "sequence", got {output!r}')
-    values = from_nullable(series, np.asarray(series))
+    try:
+        values = from_nullable(series, np.asarray(series))
+    except ValueError as error:  # rows of different lengths: several series at once
+        raise ValueError(
+            "series must be one series, 1-D (n_timepoints,) or 2-D (n_timepoints, n_dims), "
+            "with rows of one length; for several series, window each alone and stack the "
+            "windows"
+        ) from error
+    if values.dtype.kind == "O":  # numbers held as objects, as scikit-learn reads them
+        with contextlib.suppress(TypeError, ValueError):
+            values = values.astype(np.float64)
     if values.dtype.kind not in "biuf":
         raise TypeError(f"series must be numeric, got dtype {values.dtype}" + _column_hint(series))
     if values.dtype.kind != "f":

@@ -101,6 +101,13 @@ def read_ts(file):
     elif callable(getattr(file, "read", None)):
         source = str(getattr(file, "name", "<file>"))
         raw = file.read()  # str if the file was opened in text mode
+    elif isinstance(file, (bytes, bytearray)):
+        # A file's contents, as zipfile.read or urllib give them (not a path: that would
+        # be str or os.PathLike); their repr would be the whole file.
+        raise TypeError(
+            f"file must be a path or an open file, got {type(file).__name__} of "
+            f"{len(file)} bytes; for a file's contents pass io.BytesIO(file)"
+        )
     else:
         raise TypeError(
             f"file must be a path or an open file, got {type(file).__name__}: {file!r}"
