@@ -219,6 +219,10 @@ def run_series(
         series = series[: split_point(len(series))]
     n_train = split_point(len(series)) if origin is None else int(round(origin * len(series)))
     lookback = lookback_for(season)
+    if n_train <= lookback:  # no training window, and no window for the first forecasts
+        label = name if origin is None else f"{name} {origin:.0%}"
+        log(f"[{label}] not run: fitted on {n_train} values, fewer than lookback + 1")
+        return None
     X, y = make_windows(series, lookback=lookback)  # y[i] = series[i + lookback]
     is_test = np.arange(lookback, len(series)) >= n_train
     X_train, y_train, X_test, truth = X[~is_test], y[~is_test], X[is_test], y[is_test]
@@ -450,6 +454,9 @@ def main(argv=None):
             for name in catalog
             for origin in args.origins or [None]
         ]
+    rows = [row for row in rows if row is not None]  # series too short for their lookback
+    if not rows:
+        parser.error("no series or origin leaves a training window (see the lines above)")
     elapsed = time.perf_counter() - start
 
     command = " ".join(

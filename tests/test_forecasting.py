@@ -171,6 +171,22 @@ def test_benchmark_csv_refuses_a_missing_value_rather_than_closing_the_gap(tmp_p
     np.testing.assert_array_equal(forecasting.read_series_csv(path).data, [1.0, 2.0])
 
 
+def test_benchmark_skips_an_origin_that_leaves_no_training_window(tmp_path, capsys):
+    # 30 values, lookback 10, validation part 24 values: fitted on 40 % of them (10) there
+    # is no window; the forecasts and the truth had different lengths (a broadcasting error).
+    values = 100 + np.cumsum(np.random.default_rng(2).normal(size=30))
+    path = tmp_path / "short.csv"
+    path.write_text("value\n" + "".join(f"{v}\n" for v in values))
+    forecasting = load_benchmark("forecasting.py")
+    argv = ["--quick", "--csv", str(path), "none", "--split", "validation", "--no-write"]
+    rows = forecasting.main(argv + ["--origins", "0.4", "0.8"])
+    assert [row["name"] for row in rows] == ["short 80%"]
+    assert "[short 40%] not run: fitted on 10 values" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        forecasting.main(argv + ["--origins", "0.4"])
+    assert "no series or origin leaves a training window" in capsys.readouterr().err
+
+
 def test_benchmark_marks_early_stopping_not_run_on_too_few_windows(tmp_path, capsys):
     # 20 values, lookback 10, the last 4 held out: 6 training windows, of which early
     # stopping's last 10 % is one, too few for R². The row says "–"; the defaults still run.
