@@ -2,6 +2,10 @@
 leave-one-out cross-validation (sample weights as repetitions), checked against
 scikit-learn's Ridge and a leave-one-out computed by refitting."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from sklearn.linear_model import Ridge, RidgeCV
@@ -153,3 +157,37 @@ def test_the_solution_is_the_same_for_any_blas_thread_count():
     np.testing.assert_array_equal(coef_1, coef_2)
     np.testing.assert_array_equal(intercept_1, intercept_2)
     assert alpha_1 == alpha_2
+
+
+def test_fits_in_threads_leave_the_blas_setting_as_they_found_it():
+    # Each call saves and restores OpenBLAS's one process-wide setting: two at once left it
+    # at 1 thread (16 rounds in 20). In a process of its own, started with 2 BLAS threads.
+    script = """
+import threading, numpy as np
+from threadpoolctl import threadpool_info
+from pygru._linear import ridge_loo
+def blas():
+    return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+rng = np.random.default_rng(0)
+X, Y = rng.normal(size=(300, 8)), rng.normal(size=(300, 1))
+alphas = np.logspace(-6, 6, 25)
+before, changed = blas(), 0
+for _ in range(10):
+    threads = [threading.Thread(target=lambda: [ridge_loo(X, Y, None, alphas) for _ in range(20)])
+               for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    changed += blas() != before
+print(before, changed)
+"""
+    environment = {**os.environ, "OPENBLAS_NUM_THREADS": "2", "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=environment, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    before, changed = result.stdout.rsplit(" ", 1)
+    if "2" not in before:
+        pytest.skip(f"this BLAS does not report 2 threads: {before}")
+    assert int(changed) == 0

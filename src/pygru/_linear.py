@@ -13,8 +13,12 @@ zeros before the short ones, so the leverages differ widely, and GCV chose penal
 zero that fitted the training targets and predicted new ones far worse than their mean.
 """
 
+import threading
+
 import numpy as np
 from threadpoolctl import threadpool_limits
+
+_ONE_BLAS_THREAD = threading.Lock()
 
 
 def ridge_loo(X, Y, sample_weight, alphas):
@@ -47,8 +51,10 @@ def ridge_loo(X, Y, sample_weight, alphas):
     """
     # OpenBLAS's threaded kernels round differently for each thread count (from about
     # 20,000 rows), and the solution must not depend on it: one thread for the call, as
-    # scikit-learn's KMeans does, the settings restored after.
-    with threadpool_limits(limits=1, user_api="blas"):
+    # scikit-learn's KMeans does, the settings restored after. OpenBLAS has one setting
+    # for the process: two fits in threads, each saving and restoring it, would leave it
+    # at 1 (and run the second on all threads), so the calls take turns.
+    with _ONE_BLAS_THREAD, threadpool_limits(limits=1, user_api="blas"):
         return _ridge_loo(X, Y, sample_weight, alphas)
 
 
