@@ -591,6 +591,21 @@ def test_weighted_median_is_the_median_of_the_values_repeated(values, seed):
     assert _sequences.weighted_median(values, counts.astype(float)) == expected
 
 
+@given(
+    values=hnp.arrays(np.float64, st.integers(1, 12), elements=st.floats(-1, 1)),
+    seed=st.integers(0, 2**16),
+    factor=st.sampled_from([0.1, 0.3, 1 / 7, 3.0]),
+)
+def test_weighted_median_depends_on_the_weights_ratios_alone(values, seed, factor):
+    # Fractional weights' running sums round: values [0, 1, 2] with weights [0.3, 0.1, 0.2]
+    # gave 1.0 where the same weights times 10 give 0.5, the median of the copies.
+    counts = np.random.default_rng(seed).integers(1, 5, len(values))
+    expected = np.median(np.repeat(values, counts))
+    assert _sequences.weighted_median(values, counts * factor) == expected
+    weights = np.array([0.3, 0.1, 0.2])  # the audit's case: sums to 0.6000000000000001
+    assert _sequences.weighted_median(np.array([0.0, 1.0, 2.0]), weights) == 0.5
+
+
 def test_median_step_correlation_counts_weights_as_copies_and_leaves_weight_0_out():
     rng = np.random.default_rng(0)
     X = np.cumsum(rng.standard_normal((20, 40, 1)), axis=1)

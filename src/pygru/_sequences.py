@@ -335,8 +335,11 @@ def weighted_median(values, weights):
     order = np.argsort(values, kind="stable")
     values, cumulative = values[order], np.cumsum(weights[order])
     half = cumulative[-1] / 2
-    middle = int(np.searchsorted(cumulative, half))
-    if cumulative[middle] == half and middle + 1 < len(values):
+    # Fractional weights' running sums round: a total that splits evenly (0.3 + 0.1 + 0.2)
+    # may miss half by an ulp or two, which must still count as even.
+    tolerance = 1e-9 * cumulative[-1]
+    middle = int(np.searchsorted(cumulative, half - tolerance))
+    if abs(cumulative[middle] - half) <= tolerance and middle + 1 < len(values):
         return float((values[middle] + values[middle + 1]) / 2)
     return float(values[middle])
 
