@@ -7,26 +7,24 @@ default filter shows a message once per line, so the same warning from a second 
 was hidden.
 """
 
-import os
 import sys
 import warnings
 
-import joblib
-import sklearn
-
-# Frames in these packages are passed over: the warning names the first frame outside them.
-_LIBRARIES = tuple(
-    os.path.dirname(os.path.abspath(module.__file__)) + os.sep
-    for module in (sys.modules[__package__], sklearn, joblib)
-)
+# Frames of these packages are passed over: the warning names the first frame outside them
+# (skl2onnx calls pygru's converter).
+_LIBRARIES = frozenset({"pygru", "sklearn", "joblib", "skl2onnx"})
 
 
 def warn(message, category=UserWarning):
     """``warnings.warn(message, category)`` at the first calling frame outside pygru,
-    scikit-learn and joblib: the user's line that called ``fit``, ``predict``, ``save`` or
-    an export, whatever wraps the call. In a thread or process that pygru or those packages
-    started, the outermost frame."""
+    scikit-learn, joblib and skl2onnx: the user's line that called ``fit``, ``predict``,
+    ``save`` or an export, whatever wraps the call. In a thread or process that pygru or
+    those packages started, the outermost frame."""
     frame, stacklevel = sys._getframe(1), 2  # stacklevel 2 names the caller of warn
-    while frame.f_back is not None and frame.f_code.co_filename.startswith(_LIBRARIES):
+    while frame.f_back is not None and _in_libraries(frame):
         frame, stacklevel = frame.f_back, stacklevel + 1
     warnings.warn(message, category, stacklevel=stacklevel)
+
+
+def _in_libraries(frame):
+    return frame.f_globals.get("__name__", "").partition(".")[0] in _LIBRARIES

@@ -142,9 +142,10 @@ _FOLDING_TOLERANCE = 1e-5
 
 def _standardised_rounding(mean, scale, dtype):
     """``(ratio, blur)``: the largest |mean| / scale of the features, and what rounding a
-    value near the mean to ``dtype`` costs in standardised units (ratio times eps)."""
+    value near the mean to ``dtype`` costs at most in standardised units: half a unit in
+    the last place, ratio times eps / 2."""
     ratio = float(np.max(np.abs(mean) / scale))
-    return ratio, ratio * np.finfo(dtype).eps
+    return ratio, ratio * np.finfo(dtype).eps / 2
 
 
 def warn_if_folding_blurs(target, network):
@@ -167,7 +168,7 @@ def warn_if_folding_blurs(target, network):
 
 def warn_if_float32_input_blurs(estimator, remedy):
     """Warn where float32 input cannot carry a feature's spread: rounding x to float32
-    moves it by up to |x| eps, which is |mean| / scale eps once standardised, where
+    moves it by up to |x| eps / 2, which is |mean| / scale eps / 2 once standardised, where
     ``predict`` standardises float64 X before any rounding. ``remedy`` names the float64
     way in."""
     mean = getattr(estimator, "input_mean_", None)
@@ -189,14 +190,16 @@ def check_float32_targets(estimator, remedy):
     outputs cannot carry the targets' spread: ``predict`` undoes the scaling in float64, a
     float32 export in float32, where a scale below float32's smallest normal number gives
     every prediction as the mean (0 under 1e-45), a mean or scale past its largest gives
-    inf, and rounding a prediction near the mean moves it by up to |mean| eps, which is
-    |mean| / scale eps in units of the scale. ``remedy`` names a way out."""
+    inf, and rounding a prediction near the mean moves it by up to |mean| eps / 2, which is
+    |mean| / scale eps / 2 in units of the scale (a constant target, whose scale is 1,
+    is not warned of). ``remedy`` names a way out."""
     scale = getattr(estimator, "target_scale_", None)
     if scale is None:
         return
     scale = np.asarray(scale, np.float64)
     mean = np.asarray(estimator.target_mean_, np.float64)
     limits = np.finfo(np.float32)
+    varies = scale != 1.0  # a constant target's scale is 1 and says nothing of its spread
     if np.any(scale < limits.tiny) or np.any(np.abs(mean) + scale > limits.max):
         raise ValueError(
             f"the targets' scale (target_scale_ from {scale.min():.3g} to {scale.max():.3g}, "
@@ -204,7 +207,9 @@ def check_float32_targets(estimator, remedy):
             f"range ({limits.tiny:.3g} to {limits.max:.3g}): float32 predictions would be "
             f"constant, 0 or inf; {remedy}"
         )
-    ratio, blur = _standardised_rounding(mean, scale, np.float32)
+    if not varies.any():
+        return
+    ratio, blur = _standardised_rounding(mean[varies], scale[varies], np.float32)
     if blur > _FOLDING_TOLERANCE:
         warn(
             f"a target's mean is up to {ratio:.3g} times its scale, so float32 predictions "
