@@ -520,19 +520,22 @@ def _write_atomically(path, document, arrays, what):
     # target, not the folder that holds the link (os.path.abspath reads it as text).
     directory = os.path.realpath(os.path.dirname(path) or os.curdir)
     _check_writable_path(path, directory)
-    temporary, handle = _create_temporary_beside(path, directory)
+    temporary = os.path.join(directory, f".pygru-{secrets.token_hex(8)}.tmp")
+    # From before the file exists to after it is renamed, any error or Ctrl-C removes it
+    # (a file object owns its descriptor from the moment it is created, so none leaks).
     try:
-        if os.path.exists(path):
-            os.chmod(temporary, stat.S_IMODE(os.stat(path).st_mode))
-        with os.fdopen(handle, "wb") as file:
+        with _create_temporary_beside(path, temporary) as file:
+            if os.path.exists(path):
+                os.chmod(temporary, stat.S_IMODE(os.stat(path).st_mode))
             _write_zip(file, document, arrays)
             file.flush()
             os.fsync(file.fileno())
         _check_loads_back(temporary, what)
         os.replace(temporary, path)
     except BaseException:
-        # Ctrl-C just after the rename: the save is done, and the interrupt goes on
-        with contextlib.suppress(FileNotFoundError):
+        # Best effort, the error goes on: the file may not exist (not created yet, or Ctrl-C
+        # just after the rename, when the save is done), or its path may be refused.
+        with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
     _sync_directory(directory)
@@ -608,12 +611,12 @@ def _check_writable_path(path, directory):
         raise PermissionError(errno.EACCES, "the file to save over is not writable", path)
 
 
-def _create_temporary_beside(path, directory):
-    """A new file in ``directory`` for the atomic write, opened for writing; an error names
-    ``path`` and says why a folder that cannot be written is one that cannot be saved in."""
-    temporary = os.path.join(directory, f".pygru-{secrets.token_hex(8)}.tmp")
+def _create_temporary_beside(path, temporary):
+    """The new file ``temporary`` for the atomic write, created (never an existing one) and
+    opened for writing with the mode ``open`` gives; an error names ``path`` and says why a
+    folder that cannot be written is one that cannot be saved in."""
     try:
-        return temporary, os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        return open(temporary, "xb")  # noqa: SIM115 (the caller's with statement closes it)
     except OSError as error:
         unwritable = "so the folder must be writable"
         why = {
