@@ -291,11 +291,20 @@ def test_ctrl_c_as_the_temporary_file_is_created_leaves_neither_file_nor_descrip
 
     def create_then_interrupt(name, mode="r", *args, **kwargs):
         handle = builtins.open(name, mode, *args, **kwargs)
-        if ".pygru-" in str(name):
+        if ".pygru-" in str(name) and "x" in mode:
             raise KeyboardInterrupt  # as if Ctrl-C came as the call returned
         return handle
 
+    real_os_open = os.open
+
+    def os_open_then_interrupt(name, flags, *args, **kwargs):  # how save created it before
+        handle = real_os_open(name, flags, *args, **kwargs)
+        if ".pygru-" in str(name) and flags & os.O_CREAT:
+            raise KeyboardInterrupt
+        return handle
+
     monkeypatch.setattr(persistence, "open", create_then_interrupt, raising=False)
+    monkeypatch.setattr(os, "open", os_open_then_interrupt)
     for _ in range(5):
         with pytest.raises(KeyboardInterrupt):
             save(clf, path)
