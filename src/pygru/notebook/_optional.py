@@ -74,3 +74,11 @@ def show(widget):
     from IPython.display import display
 
     display(widget)
+
+
+def close_widgets(widget):
+    """Close ``widget`` and every widget inside it: ipywidgets keeps each widget, and what
+    its callbacks hold, until it is closed, and closing a box leaves its children open."""
+    for child in getattr(widget, "children", ()):
+        close_widgets(child)
+    widget.close()

@@ -14,7 +14,7 @@ from pygru._estimators import BaseGRU, _sequence_labels
 from pygru._numbers import is_integer, is_real
 
 from . import _state
-from ._optional import detached_figure, ipywidgets, png_bytes, show
+from ._optional import close_widgets, detached_figure, ipywidgets, png_bytes, show
 from ._plots import plot_training_curves, score_name
 
 __all__ = ["TrainingDiverged", "TrainingPanel"]
@@ -241,6 +241,22 @@ class TrainingPanel:
         self.error = None
         self._refresh(force=True)
         return self
+
+    def close(self):
+        """Stop training after the epoch in progress, if any, and close the panel's widgets
+        (the panel cannot be shown or clicked afterwards). ipywidgets keeps every widget, and
+        through its callbacks the panel, its estimator and its data, until it is closed: a
+        notebook that makes a new panel each time a cell runs frees the old one this way.
+        The estimator stays as trained.
+
+        Returns
+        -------
+        None
+        """
+        if self.phase == "running":
+            self.pause()
+        self.wait()
+        close_widgets(self.widget)
 
     def wait(self, timeout=None):
         """Block until training stops (or ``timeout`` seconds pass).

@@ -4,7 +4,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from .._numbers import is_integer
-from ._optional import detached_figure, ipywidgets, png_bytes, show
+from ._optional import close_widgets, detached_figure, ipywidgets, png_bytes, show
 from ._plots import plot_gates, split_pipeline
 from ._state import error_html
 
@@ -122,6 +122,17 @@ class GateViewer:
     def direction(self):
         """str: the direction shown, "forward" or "backward"."""
         return self._direction.value
+
+    def close(self):
+        """Close the viewer's widgets (it cannot be shown or used afterwards): ipywidgets
+        keeps every widget, and through its callbacks the viewer, its estimator and its
+        data, until it is closed.
+
+        Returns
+        -------
+        None
+        """
+        close_widgets(self.widget)
 
     def select(self, sample=None, layer=None, direction=None):
         """Show another sample, layer or direction (as the controls do), with one redraw.
