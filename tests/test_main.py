@@ -100,10 +100,22 @@ def test_ctrl_c_scores_the_last_epoch_and_exits_as_interrupted(capsys, monkeypat
 
     classifier = functools.partial(pygru.GRUClassifier, callbacks=ctrl_c_in_the_third_epoch)
     monkeypatch.setattr(pygru.__main__, "GRUClassifier", classifier)
-    with pytest.warns(UserWarning, match="fit interrupted after 2 epochs"):
-        status = main(["--epochs", "5", "--hidden", "4"])
-    assert status == 130
-    assert "for 2 epochs (interrupted) in" in capsys.readouterr().out
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
-    assert main(["--epochs", "1", "--hidden", "4"]) == 0
-    assert "for 1 epoch in" in capsys.readouterr().out
+    # As Python sets it up, whatever the suite inherited (a background job of a shell
+    # script starts with Ctrl-C ignored); put back at the end.
+    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.warns(UserWarning, match="fit interrupted after 2 epochs"):
+            status = main(["--epochs", "5", "--hidden", "4"])
+        assert status == 130
+        assert "for 2 epochs (interrupted) in" in capsys.readouterr().out
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
+        assert main(["--epochs", "1", "--hidden", "4"]) == 0
+        assert "for 1 epoch in" in capsys.readouterr().out
+        # A process started to ignore Ctrl-C went on to be interrupted by it: main's handler
+        # replaced the inherited SIG_IGN.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        assert main(["--epochs", "5", "--hidden", "4"]) == 0
+        assert "for 5 epochs in" in capsys.readouterr().out
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, handler)

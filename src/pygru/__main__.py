@@ -90,8 +90,12 @@ def _parser():
 def _noting_ctrl_c(interrupted):
     """Let Ctrl-C interrupt as usual (the estimator then keeps its last completed epoch),
     and note that it came: ``interrupted`` (a list) gets an entry. Signal handlers can only
-    be set from the main thread; elsewhere nothing is noted."""
-    if threading.current_thread() is not threading.main_thread():
+    be set from the main thread; elsewhere nothing is noted. A process started to ignore
+    Ctrl-C (a background job of a script's shell) goes on ignoring it."""
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    ):
         yield
         return
 
