@@ -648,7 +648,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             train, validation = self._split_validation(
                 X, lengths, targets, sample_weight, validation_data, n_held_out, incremental
             )
-            _refuse_no_weight_left_for_training(None if weight is None else sample_weight[train])
+            if sample_weight is not None:  # a random split's training part
+                _refuse_no_weight_left_for_training(sample_weight[train])
             xp = self._use_device(training=True)
             self._train_own_params()
             linear_start = None

@@ -199,7 +199,6 @@ def check_float32_targets(estimator, remedy):
     scale = np.asarray(scale, np.float64)
     mean = np.asarray(estimator.target_mean_, np.float64)
     limits = np.finfo(np.float32)
-    varies = scale != 1.0  # a constant target's scale is 1 and says nothing of its spread
     if np.any(scale < limits.tiny) or np.any(np.abs(mean) + scale > limits.max):
         raise ValueError(
             f"the targets' scale (target_scale_ from {scale.min():.3g} to {scale.max():.3g}, "
@@ -207,6 +206,7 @@ def check_float32_targets(estimator, remedy):
             f"range ({limits.tiny:.3g} to {limits.max:.3g}): float32 predictions would be "
             f"constant, 0 or inf; {remedy}"
         )
+    varies = scale != 1.0  # a constant target's scale is 1 and says nothing of its spread
     if not varies.any():
         return
     ratio, blur = _standardised_rounding(mean[varies], scale[varies], np.float32)

@@ -253,7 +253,7 @@ class TrainingPanel:
         -------
         None
         """
-        if self.phase == "running":
+        if self.phase == _state.RUNNING:
             self.pause()
         self.wait()
         close_widgets(self.widget)
