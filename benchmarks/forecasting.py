@@ -219,8 +219,8 @@ def run_series(
         series = series[: split_point(len(series))]
     n_train = split_point(len(series)) if origin is None else int(round(origin * len(series)))
     lookback = lookback_for(season)
+    label = name if origin is None else f"{name} {origin:.0%}"
     if n_train <= lookback:  # no training window, and no window for the first forecasts
-        label = name if origin is None else f"{name} {origin:.0%}"
         log(f"[{label}] not run: fitted on {n_train} values, fewer than lookback + 1")
         return None
     X, y = make_windows(series, lookback=lookback)  # y[i] = series[i + lookback]
@@ -230,7 +230,7 @@ def run_series(
     test_times = np.arange(n_train, len(series))
 
     row = dict(
-        name=name if origin is None else f"{name} {origin:.0%}",
+        name=label,
         length=len(series),
         n_test=len(truth),
         season=season,
