@@ -1,10 +1,12 @@
 """GRUClassifier and GRURegressor: scikit-learn's own checks, the training loop's contract,
 and learning real data."""
 
+import asyncio
 import copy
 import inspect
 import pickle
 import re
+import time
 import warnings
 
 import numpy as np
@@ -1237,6 +1239,118 @@ def test_partial_fit_takes_up_optimizer_settings_changed_by_set_params(tmp_path)
     assert reg._optimizer is not optimizer
 
 
+@pytest.mark.parametrize("first_call", ["fit", "partial_fit"])
+def test_a_divergence_takes_the_optimizer_state_back_with_the_weights(first_call):
+    # The weights went back to the last good epoch, the optimizer's velocity stayed that
+    # of the steps that diverged (3e24): after the warning's advice (clipnorm small enough
+    # that a fresh step moves a weight by 1e-3) the next partial_fit diverged again.
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((16, 6, 2))
+    y = 2 * X[:, -1, 0] + X[:, :, 1].mean(1)
+    reg = GRURegressor(
+        hidden_layer_sizes=(3,),
+        solver="sgd",
+        learning_rate_init=1e8,
+        linear_skip=False,
+        window_warp=None,
+        batch_size=4,
+        shuffle=False,
+        max_iter=5,
+        random_state=0,
+    )
+    with pytest.warns(ConvergenceWarning, match="Training diverged"):
+        getattr(reg, first_call)(X, y)
+    kept = reg.network_.params.copy()
+    reg.set_params(clipnorm=1e-11)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        reg.partial_fit(X, y)
+    # four steps of at most 1e-3 each, carried on by a momentum of 0.9 started afresh
+    assert 0 < np.abs(reg.network_.params - kept).max() <= 4 * 1e-3 / (1 - 0.9)
+
+
+def test_ctrl_c_in_the_first_epoch_keeps_the_start_with_its_score(monkeypatch):
+    # best_validation_score_ stayed -inf although the start had been scored and was kept,
+    # and the warning spoke of "the last completed epoch" where none was.
+    X, y = toy_sequences()
+    X_val, y_val = toy_sequences(seed=1)
+    model = small_classifier(early_stopping=True)
+
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(model, "_run_epoch", interrupted)
+    with pytest.warns(UserWarning, match="before its first epoch was complete; the model keeps"):
+        model.fit(X, y, X_val=X_val, y_val=y_val)
+    assert model.n_iter_ == model.best_epoch_ == 0
+    assert model.best_validation_score_ == model.score(X_val, y_val)
+
+
+@pytest.mark.parametrize("error", [ValueError, SystemExit, asyncio.CancelledError])
+def test_a_callback_that_raises_leaves_the_weights_a_stop_keeps(error):
+    # Only Exception was caught: SystemExit or CancelledError (not Exceptions) left the
+    # optimizer's last step in the model, not the best validation score's averaged weights.
+    X, y = toy_sequences()
+    X_val, y_val = toy_sequences(seed=1)
+
+    def stop_in_epoch_4(estimator, record):
+        if record["epoch"] == 4:
+            raise error("stop")
+
+    def ask_to_stop_in_epoch_4(estimator, record):
+        return record["epoch"] == 4
+
+    settings = dict(max_iter=10, early_stopping=True, n_iter_no_change=100)
+    stopped = small_classifier(callbacks=ask_to_stop_in_epoch_4, **settings)
+    stopped.fit(X, y, X_val=X_val, y_val=y_val)
+    model = small_classifier(callbacks=stop_in_epoch_4, **settings)
+    with pytest.raises(error):
+        model.fit(X, y, X_val=X_val, y_val=y_val)
+    np.testing.assert_array_equal(model.network_.params, stopped.network_.params)
+    assert model.best_validation_score_ == model.score(X_val, y_val)
+
+
+def test_callbacks_see_the_averaged_weights_their_record_scores():
+    # With ema_momentum (the classifier's default) the model held the optimizer's last
+    # step while callbacks ran: a callback that scored or saved it saw other weights than
+    # those the record's score was of, and than those a stop keeps.
+    X, y = toy_sequences()
+    X_val, y_val = toy_sequences(seed=1)
+    seen = []
+
+    def score_the_model(estimator, record):
+        seen.append((estimator.score(X_val, y_val), record["validation_score"]))
+
+    model = small_classifier(max_iter=8, early_stopping=True, callbacks=score_the_model)
+    model.fit(X, y, X_val=X_val, y_val=y_val)
+    assert len(seen) == 8
+    assert all(scored == recorded for scored, recorded in seen)
+    model.set_params(callbacks=None, warm_start=True, early_stopping=False, max_iter=2)
+    with pytest.warns(ConvergenceWarning):  # the averaged weights went on training
+        model.fit(X, y)
+
+
+@pytest.mark.parametrize("go_on", ["partial_fit", "warm fit"])
+def test_training_without_validation_clears_the_best_validation_score(go_on):
+    # It still held the score of weights the model no longer had.
+    X, y = toy_sequences()
+    X_val, y_val = toy_sequences(seed=1)
+    model = small_classifier(early_stopping=True, n_iter_no_change=100)
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X, y, X_val=X_val, y_val=y_val)
+    assert model.best_validation_score_ == model.score(X_val, y_val)
+    if go_on == "partial_fit":
+        model.partial_fit(X, y)
+    else:
+        with pytest.warns(ConvergenceWarning):
+            model.set_params(warm_start=True, early_stopping=False).fit(X, y)
+    assert model.best_validation_score_ is None
+    model.set_params(warm_start=True, early_stopping=True)
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X, y, X_val=X_val, y_val=y_val)
+    assert model.best_validation_score_ == model.score(X_val, y_val)
+
+
 class _InterruptingRng:
     """Stands in for the training Generator and raises KeyboardInterrupt when used."""
 
@@ -1402,7 +1516,8 @@ def test_ctrl_c_while_validating_counts_only_epochs_with_a_score(monkeypatch, in
 
     monkeypatch.setattr(model, "_validation_score", score_then_interrupt)
     completed = max(interrupted_call - 2, 0)
-    with pytest.warns(UserWarning, match=f"fit interrupted after {completed} epochs"):
+    message = f"after {completed} epochs" if completed else "before its first epoch was complete"
+    with pytest.warns(UserWarning, match=f"fit interrupted {message}"):
         model.fit(X, y)
     assert model.n_iter_ == len(model.loss_curve_) == len(model.validation_scores_) == completed
     if completed:
@@ -1459,6 +1574,25 @@ def test_verbose_shows_a_progress_bar(capsys):
     X, y = toy_sequences()
     small_classifier(max_iter=2, verbose=True).fit(X, y)
     assert "2/2" in capsys.readouterr().err
+
+
+def test_verbose_shows_each_epochs_own_loss(capsys):
+    # The bar was redrawn (update) before its postfix was set, so each epoch showed the
+    # one before's loss and score: only the final redraw was right.
+    X, y = toy_sequences()
+    X_val, y_val = toy_sequences(seed=1)
+
+    def slower_than_a_redraw(estimator, record):
+        time.sleep(0.15)  # tqdm redraws at most every 0.1 s
+
+    model = small_classifier(
+        max_iter=3, verbose=True, early_stopping=True, callbacks=slower_than_a_redraw
+    ).fit(X, y, X_val=X_val, y_val=y_val)
+    shown = re.findall(r" (\d)/3 [^\r\n]*loss=([^,\]]+), val=([^\]]+)\]", capsys.readouterr().err)
+    assert {2, 3} <= {int(epoch) for epoch, _, _ in shown}  # each after a slow callback
+    for epoch, loss, score in shown:
+        assert loss == f"{model.loss_curve_[int(epoch) - 1]:.4g}"
+        assert score == f"{model.validation_scores_[int(epoch) - 1]:.4g}"
 
 
 def test_verbose_without_a_stderr_trains_silently(monkeypatch):
@@ -2999,14 +3133,15 @@ def test_ema_momentum_ends_on_the_average_or_the_last_step_with_the_lower_traini
     raw = list(seen)
     seen.clear()
     averaged.set_params(max_iter=30, ema_momentum=momentum).fit(X, y)
-    # Averaging does not change the steps taken, only the weights the model keeps.
-    np.testing.assert_array_equal(seen[-1], raw[-1])
     np.testing.assert_array_equal(plain.network_.params, raw[-1])
     expected = start.astype(np.float64)
     for t, params in enumerate(raw, start=1):
         m = min(momentum, (1 + t) / (10 + t))
         expected = m * expected + (1 - m) * params
     assert np.abs(expected - raw[-1]).max() > 1e-3
+    # Callbacks see the averaged weights (those the record's scores are of); averaging does
+    # not change the steps taken (the fit below ends on the same last step).
+    np.testing.assert_allclose(seen[-1], expected, rtol=1e-5, atol=1e-6)
     # Still descending, the last step has the lower training loss than the lagging average,
     # so the fit ends on it.
     assert training_objective(plain, X, y, raw[-1]) < training_objective(plain, X, y, expected)

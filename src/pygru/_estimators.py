@@ -1090,6 +1090,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         stopped_by = "max_iter"
         raised = None
         progress = _progress_bar(epochs, self.verbose)
+        start_score = None
         try:
             if validation is not None:
                 start_score = self._start_validation(start_params, validation)
@@ -1143,12 +1144,13 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                     best_loss_of_call = min(best_loss_of_call, loss)
                     self.best_loss_ = min(self.best_loss_, loss)
                 record["duration"] = time.perf_counter() - start
-                progress.update(1)
+                # The postfix first: update redraws the bar, which showed the last epoch's.
                 progress.set_postfix(_postfix(record), refresh=False)
+                progress.update(1)
                 schedule_stop = self._optimizer.on_epoch_end(
                     self.n_iter_, objective if validation is None else -score, self.t_
                 )
-                if any([bool(callback(self, record)) for callback in callbacks]):
+                if self._callbacks_ask_to_stop(callbacks, record, epoch_params, step_params):
                     stopped_by = "callback"
                     break
                 if self.learning_rate == "adaptive" and schedule_stop:
@@ -1163,23 +1165,22 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                     break
         except KeyboardInterrupt:
             self.network_.params[...] = last_good_params
-            warn(
-                f"fit interrupted after {self.n_iter_} epochs; the model keeps the "
-                "weights of the last completed epoch"
-                + (", or of the best validation score" if validation is not None else ""),
-                UserWarning,
-            )
+            warn(self._interruption_message(epochs_before, validation), UserWarning)
             stopped_by = "interrupt"
-        except Exception as error:
-            # A callback or the epoch itself raised: the model ends as after a stop,
-            # then the error goes on.
+        except BaseException as error:
+            # A callback or the epoch itself raised (SystemExit and asyncio's CancelledError
+            # included): the model ends as after a stop, then the error goes on.
             raised = error
             stopped_by = "interrupt"
         finally:
             progress.close()
+        training_failed = stopped_by == "divergence"
         if self.n_iter_ == epochs_before:
-            # Stopped before an epoch of this call was complete: the weights it started from.
+            # Stopped before an epoch of this call was complete: the weights it started
+            # from, with their score where it was taken.
             self.network_.params[...] = start_params
+            if start_score is not None:
+                self.best_validation_score_ = start_score
         elif validation is not None:
             if not self.best_validation_score_ > start_score:
                 # No epoch of this call beat the weights it started from (a warm fit's best
@@ -1219,9 +1220,13 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 kept = int(np.argmin(objectives))  # the first of equals: trained weights first
             self.network_.params[...] = candidates[kept]
             self.best_epoch_ = self.n_iter_
+            self.best_validation_score_ = None  # no longer the score of the weights kept
             if checks_start and kept == len(candidates) - 1:
                 self.best_epoch_ = 0
                 self._warn_training_raised_the_loss(min(objectives[:-1]), objectives[-1])
+                training_failed = True
+        if training_failed:
+            self._restart_optimizer(patience)
         if raised is not None:
             return raised
         if stopped_by == "max_iter" and epochs > 1:
@@ -1231,6 +1236,42 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 ConvergenceWarning,
             )
         return None
+
+    def _restart_optimizer(self, patience):
+        """Start a new optimizer after training failed (diverged, or raised the loss so far
+        that the model went back to the weights it started from). The weights went back
+        to before the steps that failed; the optimizer's state (moments, velocity) must go
+        with them, else the next partial_fit would start with those steps' momentum and
+        fail again, whatever its settings."""
+        self._optimizer = self._make_optimizer(patience)
+
+    def _callbacks_ask_to_stop(self, callbacks, record, epoch_params, step_params):
+        """Run the callbacks; True if one asks to stop training. With weight averaging
+        (``step_params`` the optimizer's last step) the model holds the epoch's averaged
+        weights while they run, the weights the record's scores are of and that a stop
+        keeps: a callback that scores or saves the model sees those."""
+        if step_params is not None:
+            self.network_.params[...] = epoch_params
+        try:
+            return any([bool(callback(self, record)) for callback in callbacks])
+        finally:
+            if step_params is not None:
+                self.network_.params[...] = step_params
+
+    def _interruption_message(self, epochs_before, validation):
+        """The warning of a fit stopped by Ctrl-C, which keeps the weights of its last
+        completed epoch (or of its best validation score), or the weights it started from
+        where it completed none."""
+        if self.n_iter_ == epochs_before:
+            return (
+                "fit interrupted before its first epoch was complete; the model keeps the "
+                f"weights it started from (n_iter_={self.n_iter_})"
+            )
+        return (
+            f"fit interrupted after {self.n_iter_} epochs; the model keeps the weights of "
+            "the last completed epoch"
+            + (", or of the best validation score" if validation is not None else "")
+        )
 
     def _objectives_unless_interrupted(
         self, candidates, X, lengths, targets, sample_weight, train, batch_size
@@ -1294,6 +1335,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         self.best_epoch_ = 0
         if not corrected_objective <= start_objective:
             self._warn_training_raised_the_loss(corrected_objective, start_objective)
+            self._restart_optimizer(self._patience(len(train)))
 
     def _without_correction(self, params, linear_start):
         """``params`` with the GRU's correction switched off: the linear skip and the head
@@ -1879,7 +1921,8 @@ default="constant"
 
     n_iter_no_change : int or "auto", default="auto"
         Number of consecutive epochs without an improvement by ``tol`` before ``fit`` stops
-        (or, with ``learning_rate="adaptive"``, the learning rate is lowered). "auto" counts
+        (or, with ``learning_rate="adaptive"``, the learning rate is lowered), as Keras'
+        ``patience``; scikit-learn's MLPClassifier waits one epoch more. "auto" counts
         optimizer updates rather than epochs: ``max(10, ceil(500 / updates per epoch))``
         epochs, that is 10 epochs on large data and more on a few dozen sequences, where a
         GRU first sits on a plateau at chance level for hundreds of updates.
@@ -1902,7 +1945,10 @@ default="constant"
         epoch's) and "duration" (seconds). A callback that returns a true value (True,
         ``np.True_``; None continues) stops training after this epoch. One that raises
         stops it too: the model keeps the weights a stop keeps (the last epoch's, or the
-        best validation score's), and the error reaches the caller.
+        best validation score's), and the error reaches the caller. With
+        ``ema_momentum``, the model holds the epoch's averaged weights while callbacks run
+        (those the record's scores are of), so a callback that scores or saves it sees
+        those.
 
     kernel_initializer : {"glorot_uniform", "glorot_normal", "orthogonal", "uniform", \
 "zeros"}, default="glorot_uniform"
@@ -2065,7 +2111,9 @@ default="zeros"
         The validation score of the weights the model keeps: the best value of
         ``validation_scores_``, or the score of the weights from before training where no
         epoch beat it (``best_epoch_`` 0; that score is not in ``validation_scores_``);
-        None when ``early_stopping=False``.
+        None when ``early_stopping=False``, and after training that did not validate
+        (``partial_fit``, a warm fit without ``early_stopping``), whose weights it would
+        no longer describe.
 
     best_epoch_ : int
         The epoch (counted as ``n_iter_``) whose weights the model holds: the last one, or
@@ -2886,7 +2934,8 @@ default="constant"
 
     n_iter_no_change : int or "auto", default="auto"
         Number of consecutive epochs without an improvement by ``tol`` before ``fit`` stops
-        (or, with ``learning_rate="adaptive"``, the learning rate is lowered). "auto" counts
+        (or, with ``learning_rate="adaptive"``, the learning rate is lowered), as Keras'
+        ``patience``; scikit-learn's MLPClassifier waits one epoch more. "auto" counts
         optimizer updates rather than epochs: ``max(10, ceil(500 / updates per epoch))``
         epochs, that is 10 epochs on large data and more on a few dozen sequences.
 
@@ -2909,7 +2958,10 @@ default="constant"
         epoch's) and "duration" (seconds). A callback that returns a true value (True,
         ``np.True_``; None continues) stops training after this epoch. One that raises
         stops it too: the model keeps the weights a stop keeps (the last epoch's, or the
-        best validation score's), and the error reaches the caller.
+        best validation score's), and the error reaches the caller. With
+        ``ema_momentum``, the model holds the epoch's averaged weights while callbacks run
+        (those the record's scores are of), so a callback that scores or saves it sees
+        those.
 
     kernel_initializer : {"glorot_uniform", "glorot_normal", "orthogonal", "uniform", \
 "zeros"}, default="glorot_uniform"
@@ -3100,7 +3152,9 @@ default="zeros"
         The validation score of the weights the model keeps: the best value of
         ``validation_scores_``, or the score of the weights from before training where no
         epoch beat it (``best_epoch_`` 0; that score is not in ``validation_scores_``);
-        None when ``early_stopping=False``.
+        None when ``early_stopping=False``, and after training that did not validate
+        (``partial_fit``, a warm fit without ``early_stopping``), whose weights it would
+        no longer describe.
 
     best_epoch_ : int
         The epoch (counted as ``n_iter_``) whose weights the model holds: the last one, or

@@ -198,8 +198,9 @@ class AdaptiveSchedule(ConstantSchedule):
     """Divide the rate by 5 whenever the loss stalls, as scikit-learn's "adaptive" rate.
 
     The loss stalls when ``n_iter_no_change`` consecutive epochs each fail to get ``tol`` below
-    the best loss so far. The rate is then divided by 5 and the count starts again; if the rate
-    is already at or below 1e-6, ``on_epoch_end`` returns True instead, to stop training.
+    the best loss so far (scikit-learn's MLPClassifier waits for one epoch more). The rate is
+    then divided by 5 and the count starts again; if the rate is already at or below 1e-6,
+    ``on_epoch_end`` returns True instead, to stop training.
 
     Parameters
     ----------
