@@ -30,6 +30,7 @@ from pygru.datasets import (
     load_japanese_vowels,
     make_windows,
 )
+from pygru.preprocessing import SequenceScaler
 
 # Checks that assume tabular 2-D X: pygru reads a 2-D X as n univariate sequences whose
 # columns are time steps, so a different column count is a different sequence length (valid),
@@ -1349,6 +1350,33 @@ def test_training_without_validation_clears_the_best_validation_score(go_on):
     with pytest.warns(ConvergenceWarning):
         model.fit(X, y, X_val=X_val, y_val=y_val)
     assert model.best_validation_score_ == model.score(X_val, y_val)
+
+
+def faint_and_strong_sequences(n, seed):
+    """Sines (class 0) and square waves (class 1) of amplitudes spread over five decades,
+    as the current of appliances small and large: most vary by less than 5% of the
+    spread of all of them."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    wave = np.sin(np.arange(30) / 3 + rng.uniform(0, 2 * np.pi, (n, 1)))
+    shape = np.where(y[:, None] == 1, np.sign(wave), wave)
+    amplitude = 10 ** rng.uniform(-4, 1, (n, 1))
+    return (amplitude * (shape + 0.1 * rng.standard_normal((n, 30))))[:, :, None], y
+
+
+def test_the_classifier_warns_where_most_sequences_are_faint_and_its_advice_helps():
+    X, y = faint_and_strong_sequences(120, seed=0)
+    X_test, y_test = faint_and_strong_sequences(200, seed=1)
+    settings = dict(hidden_layer_sizes=(16,), max_iter=100, random_state=0)
+    with pytest.warns(UserWarning, match=r"5\d% of the training sequences vary by less"):
+        plain = GRUClassifier(**settings).fit(X, y)
+    advised = make_pipeline(SequenceScaler(per="sequence"), GRUClassifier(**settings))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*training sequences vary")
+        advised.fit(X, y)
+        # the regressor is not told: its targets usually scale with X's amplitude
+        GRURegressor(**settings).fit(X, y.astype(float))
+    assert advised.score(X_test, y_test) > plain.score(X_test, y_test) + 0.1
 
 
 class _InterruptingRng:

@@ -13,6 +13,7 @@ from pygru._sequences import (
     to_padded_tokens,
     unpad,
 )
+from pygru.datasets import UCR_DATASETS, load_ucr
 
 NAN = np.nan
 
@@ -579,6 +580,33 @@ def test_median_step_correlation_is_the_median_of_each_sequences_own():
     both = np.concatenate([np.repeat(smooth, 30, axis=0), short])
     lengths = np.r_[np.full(30, 100), np.full(200, 3)]
     assert median_step_correlation(both, lengths) > 0.9
+
+
+def test_share_of_faint_sequences_counts_those_below_5_percent_in_every_feature():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((8, 40, 2))
+    lengths = np.array([40, 40, 25, 25, 10, 10, 40, 1])
+    X[np.arange(40) >= lengths[:, None]] = NAN
+    X[2:5, :, :] *= 1e-3  # faint in both features (a ragged one among them)
+    X[5, :, 0] *= 1e-3  # faint in one feature only: it still varies in the other
+    X[6] = 7.0  # constant: not faint
+    scale = np.ones(2)
+    assert _sequences.share_of_faint_sequences(X, lengths, scale) == 3 / 8
+    weights = np.array([1.0, 1, 0, 2, 1, 1, 1, 1])
+    assert _sequences.share_of_faint_sequences(X, lengths, scale, weights) == 3 / 8
+    assert _sequences.share_of_faint_sequences(X, lengths, 1e-4 * scale) == 0.0
+    # the padding of a short sequence does not count as its steps
+    assert _sequences.share_of_faint_sequences(X[4:5], lengths[4:5], scale) == 1.0
+
+
+def test_no_bundled_set_has_mostly_faint_sequences():
+    # The rule behind the classifier's warning does not fire on the sets it was not made
+    # for: each bundled set's sequences vary on the scale of the data (share 0.0 each;
+    # PLAID, 3e-5 to 96 amperes, has 0.77).
+    for name in UCR_DATASETS:
+        padded, lengths = to_padded(load_ucr(name).X_train)
+        scale = _sequences.feature_statistics(padded, lengths)[1]
+        assert _sequences.share_of_faint_sequences(padded, lengths, scale) < 0.1, name
 
 
 @given(

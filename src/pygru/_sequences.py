@@ -31,6 +31,9 @@ from pygru._warnings import warn
 _MAX_TOKEN_ID = 2**24 - 1
 # Size of the float64 temporaries made while standardising, per block of sequences.
 _BLOCK_BYTES = 2**22
+# A sequence whose spread is below this share of the data's in every feature is faint: the
+# standardisation over all the data leaves it nearly constant.
+_FAINT_SPREAD = 0.05
 
 
 def to_padded(X, dtype=np.float32, name="X", keep_precision=False):
@@ -317,6 +320,38 @@ def median_step_correlation(padded, lengths, sample_weight=None, max_sequences=1
         return np.nan
     weights = np.broadcast_to(weights[:, np.newaxis], varies.shape)
     return weighted_median(correlation[varies], weights[varies])
+
+
+def share_of_faint_sequences(padded, lengths, scale, sample_weight=None, max_sequences=1000):
+    """The share of the sequences that vary, but in every feature by less than
+    ``_FAINT_SPREAD`` of ``scale`` (each feature's spread over all the sequences): those
+    that standardisation over all the data leaves nearly constant, such as the appliances
+    of small current among large ones. Weights count as copies and a weight of 0 leaves a
+    sequence out; constant sequences count as not faint. At most ``max_sequences`` evenly
+    spaced sequences are read.
+
+    Examples
+    --------
+    >>> t = np.arange(50.0)
+    >>> X = np.stack([np.sin(t), 1e-3 * np.sin(t), 1e-3 * np.cos(t)])[:, :, np.newaxis]
+    >>> share_of_faint_sequences(X, np.array([50, 50, 50]), np.array([0.4]))
+    0.6666666666666666
+    """
+    every = max(1, -(-len(padded) // max_sequences))
+    padded, lengths = padded[::every], lengths[::every]
+    weights = np.ones(len(lengths)) if sample_weight is None else sample_weight[::every]
+    spreads = []
+    for block in _sequence_blocks(padded):
+        values = padded[block].astype(np.float64)
+        valid = valid_steps(lengths[block], values.shape[1])[:, :, np.newaxis]
+        count = np.maximum(valid.sum(axis=1), 1)
+        mean = np.where(valid, values, 0.0).sum(axis=1) / count
+        squares = np.where(valid, np.square(values - mean[:, np.newaxis]), 0.0)
+        spreads.append(np.sqrt(squares.sum(axis=1) / count))
+    relative = (np.concatenate(spreads) / scale).max(axis=1)
+    faint = (relative > 0) & (relative < _FAINT_SPREAD)
+    total = weights.sum()
+    return float(weights[faint].sum() / total) if total > 0 else 0.0
 
 
 def weighted_median(values, weights):
