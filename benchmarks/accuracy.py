@@ -26,12 +26,16 @@ Forecasting is measured by benchmarks/forecasting.py.
 training set and scores on it. Candidate defaults are compared that way (benchmarks/README.md,
 "Protocol"), with --model-seeds 3: each split is fitted with three GRU seeds, so that a
 candidate is not judged against one lucky draw of the model's own initialisation and order.
+
+The report goes to stdout and (unless --no-write) to benchmarks/results/accuracy.md, or for
+--split validation to benchmarks/results/accuracy_validation.md (never to the test table).
 """
 
 import argparse
 import json
 import os
 import platform
+import shlex
 import sys
 import time
 import warnings
@@ -58,7 +62,11 @@ from pygru.datasets import UCR_DATASETS, load_movie_reviews, load_ucr, read_ts  
 from pygru.preprocessing import SequenceImputer  # noqa: E402
 from pygru.text import TokenSequencer  # noqa: E402
 
-RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "accuracy.md")
+RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+RESULTS = {  # the default report of each --split: a validation run never replaces the test table
+    "test": os.path.join(RESULTS_DIR, "accuracy.md"),
+    "validation": os.path.join(RESULTS_DIR, "accuracy_validation.md"),
+}
 
 # --------------------------------------------------------------------------- settings
 # One setting for every set: nothing is tuned per data set or on test accuracy. The GRU
@@ -265,7 +273,7 @@ def ts_dir_sets(parser, directory):
 
 def add_run_options(parser, results):
     """The options a benchmark run shares: its threads, and where ``publish`` puts the
-    report (by default the file ``results``; see ``report_file``)."""
+    report (``results``: where it goes by default, as --help says it; see ``report_file``)."""
     parser.add_argument(
         "--threads", type=positive_int, default=1, help="OpenMP/BLAS threads (default 1)"
     )
@@ -275,6 +283,11 @@ def add_run_options(parser, results):
         help=f"report file (default {results}; a --quick run writes only to --output)",
     )
     parser.add_argument("--no-write", action="store_true", help="print only")
+
+
+def path_from_root(path):
+    """A file of benchmarks/results/ as --help names it, from the repository's root."""
+    return os.path.join("benchmarks", "results", os.path.basename(path))
 
 
 def writable_file(text):
@@ -316,9 +329,37 @@ def estimator_options(estimator_class):
             raise argparse.ArgumentTypeError(
                 f"{estimator_class.__name__} has no parameter(s) {', '.join(unknown)}"
             )
+        if "random_state" in options:
+            raise argparse.ArgumentTypeError(
+                "random_state is set by the script, one per seed (--seeds); leave it out"
+            )
+        check_settings(estimator_class(**options))
         return options
 
     return parse
+
+
+def check_settings(estimator):
+    """An ArgumentTypeError if ``estimator``'s settings would be refused by its fit (a value
+    out of range, a malformed layer list), so that a bad --options stops the run before it
+    starts rather than after the first set's baselines."""
+    try:
+        estimator._validate_params()  # scikit-learn's checks of each parameter's type and range
+        estimator._check_settings()  # the estimator's own checks of its settings together
+    except (TypeError, ValueError) as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def command_line(script, argv):
+    """The command that ran ``benchmarks/<script>`` with ``argv`` (None: this process's own
+    arguments), quoted so that it can be pasted back into a shell."""
+    arguments = argv if argv is not None else sys.argv[1:]
+    return shlex.join(["python", f"benchmarks/{script}", *arguments])
+
+
+def first_paragraph(docstring):
+    """A script's description for --help: its docstring's first paragraph, on one line."""
+    return " ".join(docstring.strip().split("\n\n")[0].split())
 
 
 def report_file(args, results):
@@ -743,7 +784,7 @@ def text_report(row, settings, n_seeds):
 
 # --------------------------------------------------------------------------- main
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=first_paragraph(__doc__))
     parser.add_argument(
         "--seeds", type=positive_int, default=5, help="seeds per model (default 5)"
     )
@@ -778,6 +819,8 @@ def main(argv=None):
         nargs="+",
         default=["classification", "text"],
         choices=["classification", "text"],
+        help="tasks to run (default both; text is left out of --quick and --split validation "
+        "runs)",
     )
     parser.add_argument(
         "--datasets",
@@ -792,10 +835,28 @@ def main(argv=None):
         "the bundled ones)",
     )
     add_impute_option(parser)
-    add_run_options(parser, RESULTS)
+    add_run_options(
+        parser,
+        f"{path_from_root(RESULTS['test'])}, or {path_from_root(RESULTS['validation'])} "
+        "with --split validation",
+    )
     args = parser.parse_args(argv)
     if args.model_seeds < 1:
         parser.error(f"--model-seeds must be at least 1, got {args.model_seeds}")
+    # The text task has its own settings and no inner split: a smoke run or a choice of
+    # defaults (which must never read a test split) leaves it out.
+    tasks = [
+        task
+        for task in args.tasks
+        if not (task == "text" and (args.quick or args.split == "validation"))
+    ]
+    if not tasks:
+        parser.error(
+            "--tasks text: no task is left to run; the text task (its own settings, no inner "
+            f"split) is left out of {'--quick' if args.quick else '--split validation'} runs"
+        )
+    if "text" in args.tasks and "text" not in tasks:
+        log("the text task is left out of --quick and --split validation runs")
     loaders = {
         name: partial(load_ucr, name)
         for name in (args.datasets or ([] if args.ts_dir else UCR_DATASETS))
@@ -809,15 +870,6 @@ def main(argv=None):
                 f"--ts-dir: no classification set to run in {args.ts_dir!r} ({not_run(skipped)})"
             )
     seeds = list(range(1 if args.quick else args.seeds))
-    # The text task has its own settings and no inner split: a smoke run or a choice of
-    # defaults (which must never read a test split) leaves it out.
-    tasks = [
-        task
-        for task in args.tasks
-        if not (task == "text" and (args.quick or args.split == "validation"))
-    ]
-    if "text" in args.tasks and "text" not in tasks:
-        log("the text task is left out of --quick and --split validation runs")
 
     start = time.perf_counter()
     sections = []
@@ -837,9 +889,7 @@ def main(argv=None):
             sections += text_report(row, settings, len(seeds)) + [""]
     elapsed = time.perf_counter() - start
 
-    command = " ".join(
-        ["python benchmarks/accuracy.py"] + (argv if argv is not None else sys.argv[1:])
-    )
+    command = command_line("accuracy.py", argv)
     title = "the bundled real data" if args.ts_dir is None else f"the sets in `{args.ts_dir}`"
     header = [
         f"# pygru accuracy on {title}",
@@ -856,7 +906,7 @@ def main(argv=None):
         "`benchmarks/README.md`. Forecasting: `benchmarks/forecasting.py`.",
         "",
     ]
-    publish("\n".join(header + sections).rstrip() + "\n", report_file(args, RESULTS))
+    publish("\n".join(header + sections).rstrip() + "\n", report_file(args, RESULTS[args.split]))
     return rows if "classification" in tasks else None
 
 

@@ -121,10 +121,15 @@ def check_same_results(problem):
 
 
 def parse_shape(text):
-    shape = tuple(int(v) for v in text.split(","))
-    if len(shape) != 4:
-        raise argparse.ArgumentTypeError(f"shape must be B,T,I,H, got {text!r}")
-    return shape
+    parts = text.split(",")
+    if len(parts) != 4 or not all(part.isdigit() and int(part) > 0 for part in parts):
+        raise argparse.ArgumentTypeError(f"shape must be B,T,I,H of positive ints, got {text!r}")
+    return tuple(int(part) for part in parts)
+
+
+def shapes_text(shapes):
+    """Shapes as --shapes takes them: "32,50,8,32 64,100,16,64"."""
+    return " ".join(",".join(map(str, shape)) for shape in shapes)
 
 
 def torch_for(parser, args, script):
@@ -142,12 +147,26 @@ def torch_for(parser, args, script):
     return torch
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
-    parser.add_argument("--repeats", type=int, default=15)
-    parser.add_argument("--shapes", type=parse_shape, nargs="+", default=DEFAULT_SHAPES)
-    args = parser.parse_args()
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=len(os.sched_getaffinity(0)),
+        help="threads for pygru and for torch alike (default: all cores this process may use)",
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=15, help="timed samples per median (default 15)"
+    )
+    parser.add_argument(
+        "--shapes",
+        type=parse_shape,
+        nargs="+",
+        default=DEFAULT_SHAPES,
+        help="shapes to time, each B,T,I,H (batch, steps, inputs, hidden units) of positive "
+        f"ints (default {shapes_text(DEFAULT_SHAPES)})",
+    )
+    args = parser.parse_args(argv)
     torch = torch_for(parser, args, "bench_cpu.py")
     print(
         f"threads={args.threads} repeats={args.repeats} torch={torch.__version__} "

@@ -174,10 +174,25 @@ def parse_shape(text):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeats", type=int, default=20)
-    parser.add_argument("--shapes", type=parse_shape, nargs="+", default=DEFAULT_SHAPES)
-    parser.add_argument("--tf32", action="store_true", help="let torch/cuDNN use TF32")
+    parser.add_argument(
+        "--repeats", type=int, default=20, help="timed samples per median (default 20)"
+    )
+    parser.add_argument(
+        "--shapes",
+        type=parse_shape,
+        nargs="+",
+        default=DEFAULT_SHAPES,
+        help="shapes to time, each B,T,I,H (batch, steps, inputs, hidden units) of positive "
+        "ints (default " + " ".join(",".join(map(str, shape)) for shape in DEFAULT_SHAPES) + ")",
+    )
+    parser.add_argument(
+        "--tf32",
+        action="store_true",
+        help="let torch/cuDNN use TF32 (default off; pygru never does)",
+    )
     args = parser.parse_args()
+    if args.repeats < 1:
+        parser.error(f"--repeats must be at least 1, got {args.repeats}")
     try:
         import cupy
         import torch

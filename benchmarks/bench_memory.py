@@ -22,6 +22,7 @@ import numpy as np
 N_TIMESTEPS = 100
 N_FEATURES = 8
 MIB = 2**20
+DEFAULT_SIZES = [4000, 16000, 64000]
 
 
 def current_rss_bytes():
@@ -69,7 +70,14 @@ def measure_in_fresh_process(n_samples):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[4000, 16000, 64000])
+    parser.add_argument(
+        "--sizes",
+        type=int,
+        nargs="+",
+        default=DEFAULT_SIZES,
+        help="numbers of training sequences n, each at least 2, one fresh process each "
+        f"(default {' '.join(map(str, DEFAULT_SIZES))})",
+    )
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if min(args.sizes) < 2:

@@ -9,7 +9,8 @@
 # repeated, or rerun on other data.
 """A convolutional branch beside the GRU (GRU-FCN): does it help pygru's classifier?
 
-Six models, written in PyTorch in this script, the same for every set:
+Six models, written in PyTorch in this script, the same for every set (a run fits A-D, the
+models of the committed results, unless --models names others):
 
 - A: GRU(64) over patches of k = ceil(T / 32) steps when the longest training series T is
   over 64 steps (k = 1 otherwise; the last patch is filled with zeros), concat pooling (the
@@ -42,7 +43,7 @@ fits on the archive's training set and scores on its test set instead. Reported 
 model: mean accuracy on the evaluation part, mean training accuracy, mean CPU seconds per fit;
 and wins / ties / losses of B, C and D against A on the same split and seed.
 
-    python benchmarks/conv_branch_lever.py                 # 3 seeds, six sets (~8 min, 1 thread)
+    python benchmarks/conv_branch_lever.py                 # 3 seeds, six sets, A-D (~8 min)
     python benchmarks/conv_branch_lever.py --quick         # 1 seed, 20 epochs: a smoke run
     python benchmarks/conv_branch_lever.py --split test    # the archive's test split
     python benchmarks/conv_branch_lever.py --sets ArrowHead GunPoint --models A C --no-write
@@ -74,7 +75,15 @@ from pygru.datasets import UCR_DATASETS, load_ucr
 
 # The report's mean ± std is accuracy.py's, so that both tables read alike.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from accuracy import mean_std, publish, report_file, writable_file  # noqa: E402
+from accuracy import (  # noqa: E402
+    command_line,
+    mean_std,
+    path_from_root,
+    positive_int,
+    publish,
+    report_file,
+    writable_file,
+)
 
 RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 RESULTS = {
@@ -92,6 +101,7 @@ MODELS = {  # name: (label, GRU branch?, convolution filters or None, normalisat
     "E": ("C with layer normalisation", True, (32, 64, 32), "layer"),
     "F": ("B with layer normalisation", True, (128, 256, 128), "layer"),
 }
+DEFAULT_MODELS = ["A", "B", "C", "D"]  # the first run's, in results/conv_branch_lever.md
 REFERENCE = "A"  # the others are counted against it
 KERNELS = (8, 5, 3)
 HIDDEN = 64
@@ -473,12 +483,6 @@ def report(results, models, sets, seeds, split, max_epochs, patience, model_seed
 
 
 # --------------------------------------------------------------------------- main
-def positive_int(text):
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return int(text)
-
-
 def patience_setting(text):
     if text == "auto":
         return text
@@ -501,8 +505,21 @@ def main(argv=None):
         action="store_true",
         help=f"1 seed, {QUICK_MAX_EPOCHS} epochs: a smoke run, not for comparison",
     )
-    parser.add_argument("--sets", nargs="+", default=list(UCR_DATASETS), choices=UCR_DATASETS)
-    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
+    parser.add_argument(
+        "--sets",
+        nargs="+",
+        default=list(UCR_DATASETS),
+        choices=UCR_DATASETS,
+        help="bundled sets to run (default: all six)",
+    )
+    parser.add_argument(
+        "--models",
+        nargs="+",
+        default=DEFAULT_MODELS,
+        choices=list(MODELS),
+        help=f"models to fit, from the docstring (default {' '.join(DEFAULT_MODELS)}; E and F "
+        "are C and B with layer normalisation)",
+    )
     parser.add_argument(
         "--split",
         choices=["validation", "test"],
@@ -523,9 +540,15 @@ def main(argv=None):
         help=f"epochs without a training-loss improvement before stopping (default {PATIENCE}), "
         'or "auto": GRUClassifier\'s rule, max(10, ceil(500 / updates per epoch))',
     )
-    parser.add_argument("--threads", type=int, default=1, help="torch/BLAS threads (default 1)")
     parser.add_argument(
-        "--output", type=writable_file, help="report file (default results/conv_branch_lever.md)"
+        "--threads", type=positive_int, default=1, help="torch/BLAS threads (default 1)"
+    )
+    parser.add_argument(
+        "--output",
+        type=writable_file,
+        help=f"report file (default {path_from_root(RESULTS['validation'])}, or "
+        f"{path_from_root(RESULTS['test'])} with --split test; a --quick run writes only to "
+        "--output)",
     )
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args(argv)
@@ -552,9 +575,7 @@ def main(argv=None):
         }
     elapsed = time.perf_counter() - start
 
-    command = " ".join(
-        ["python benchmarks/conv_branch_lever.py"] + (argv if argv is not None else sys.argv[1:])
-    )
+    command = command_line("conv_branch_lever.py", argv)
     header = [
         "# A convolutional branch beside the GRU (GRU-FCN): a lever measured in PyTorch",
         "",
@@ -567,7 +588,7 @@ def main(argv=None):
             if args.quick
             else ""
         )
-        + "All six models are written in PyTorch in the script (pygru's own branch is "
+        + "All the models are written in PyTorch in the script (pygru's own branch is "
         "its conv_layers option). "
         'Protocol and conclusion: `benchmarks/README.md`, "A convolutional branch '
         '(GRU-FCN): an option (`conv_layers`), not a default".',

@@ -34,17 +34,17 @@ parameters to both GRU rows.
     python benchmarks/forecasting.py --csv elnino.csv 12 --csv unemp.csv 4 --no-write
 
 --csv FILE SEASON runs the same protocol on a series of one's own (one value per line, or the
-last column of a CSV with a header; SEASON in steps, or none), in place of the bundled ones
-unless --series names some.
+last column of a CSV with a header; SEASON in steps, or none), named after its file, in place
+of the bundled ones unless --series names some; two series of the same name are refused.
 
-The report goes to stdout and (unless --no-write) to benchmarks/results/forecasting.md.
+The report goes to stdout and (unless --no-write) to benchmarks/results/forecasting.md, or for
+--split validation to benchmarks/results/forecasting_validation.md, and with --origins to
+benchmarks/results/forecasting_origins.md (a validation run never replaces the test table).
 """
 
 import argparse
-import json
 import os
 import platform
-import shlex
 import sys
 import time
 import warnings
@@ -66,13 +66,22 @@ from pygru.datasets import load_airline, load_lynx, load_nile, load_sunspots, ma
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # helpers shared with accuracy.py
 from accuracy import (  # noqa: E402
     add_run_options,
+    command_line,
     estimator_options,
+    path_from_root,
     positive_int,
     publish,
     report_file,
 )
 
-RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "forecasting.md")
+RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+# The default report of each kind of run (report_path): a validation run, with or without
+# --origins, never replaces the test table.
+RESULTS = {
+    "test": os.path.join(RESULTS_DIR, "forecasting.md"),
+    "validation": os.path.join(RESULTS_DIR, "forecasting_validation.md"),
+    "origins": os.path.join(RESULTS_DIR, "forecasting_origins.md"),
+}
 
 # --------------------------------------------------------------------------- settings
 # Fixed rules, the same for every series; nothing here was chosen by looking at test errors.
@@ -393,6 +402,29 @@ def csv_series(parser, path, season):
     return (lambda: series), season
 
 
+def series_catalog(parser, args):
+    """{name: (loader, season)} of the series to run: the bundled ones --series names (all
+    four without --series or --csv), and each --csv file's, named after the file. Two
+    series of one name are a usage error that names both (one would replace the other)."""
+    catalog = {name: SERIES[name] for name in args.series or ([] if args.csv else SERIES)}
+    given_as = {name: f"--series {name}" for name in catalog}
+    for path, season in args.csv:
+        name = os.path.splitext(os.path.basename(path))[0]
+        if name in given_as:
+            parser.error(
+                f"--csv {path} and {given_as[name]} would both be the series {name!r}; "
+                "rename one of the files"
+            )
+        given_as[name] = f"--csv {path}"
+        catalog[name] = csv_series(parser, path, season)
+    return catalog
+
+
+def report_path(args):
+    """The default report of this run: the test table, or the validation or origins one."""
+    return RESULTS["origins" if args.origins else args.split]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=positive_int, default=N_SEEDS, help=f"default {N_SEEDS}")
@@ -412,7 +444,8 @@ def main(argv=None):
         default=[],
         metavar=("FILE", "SEASON"),
         help="also run the series in FILE (one value per line, or the last column of a CSV "
-        "with a header), with season or cycle length SEASON in steps or 'none'; repeatable",
+        "with a header), named after the file, with season or cycle length SEASON in steps or "
+        "'none'; repeatable. With --csv the bundled series run only if --series names them",
     )
     parser.add_argument(
         "--split",
@@ -433,13 +466,16 @@ def main(argv=None):
         default={},
         help="JSON of extra GRURegressor parameters",
     )
-    add_run_options(parser, RESULTS)
+    add_run_options(
+        parser,
+        f"{path_from_root(RESULTS['test'])}; with --split validation "
+        f"{path_from_root(RESULTS['validation'])}, and with --origins "
+        f"{path_from_root(RESULTS['origins'])}",
+    )
     args = parser.parse_args(argv)
     if args.origins and (args.split != "validation" or not all(0 < o < 1 for o in args.origins)):
         parser.error("--origins takes fractions in (0, 1) and needs --split validation")
-    catalog = {name: SERIES[name] for name in args.series or ([] if args.csv else SERIES)}
-    for path, season in args.csv:
-        catalog[os.path.splitext(os.path.basename(path))[0]] = csv_series(parser, path, season)
+    catalog = series_catalog(parser, args)
     seeds = list(range(1 if args.quick else args.seeds))
     with_ets = statsmodels_available()
     if not with_ets:
@@ -459,17 +495,7 @@ def main(argv=None):
         parser.error("no series or origin leaves a training window (see the lines above)")
     elapsed = time.perf_counter() - start
 
-    command = " ".join(
-        ["python benchmarks/forecasting.py"]
-        + (["--quick"] if args.quick else [])
-        + ([f"--seeds {args.seeds}"] if args.seeds != N_SEEDS and not args.quick else [])
-        + (["--series " + " ".join(args.series)] if args.series else [])
-        + (["--split validation"] if args.split == "validation" else [])
-        + (["--origins " + " ".join(map(str, args.origins))] if args.origins else [])
-        + ([f"--options {shlex.quote(json.dumps(args.options))}"] if args.options else [])
-        + [f"--csv {shlex.quote(path)} {season}" for path, season in args.csv]
-        + ([f"--threads {args.threads}"] if args.threads != 1 else [])
-    )
+    command = command_line("forecasting.py", argv)
     header = [
         "# pygru forecasting benchmark",
         "",
@@ -485,7 +511,7 @@ def main(argv=None):
     lines = header + report(rows, seeds, args.quick, with_ets, args.split, args.origins)
     if args.origins:
         lines += origins_summary(rows, with_ets)
-    publish("\n".join(lines) + "\n", report_file(args, RESULTS))
+    publish("\n".join(lines) + "\n", report_file(args, report_path(args)))
     return rows
 
 

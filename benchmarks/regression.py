@@ -53,6 +53,7 @@ from accuracy import (  # noqa: E402
     add_impute_option,
     add_run_options,
     as_list,
+    command_line,
     estimator_options,
     fill_gaps,
     fit_quietly,
@@ -60,6 +61,7 @@ from accuracy import (  # noqa: E402
     log,
     mean_std,
     not_run,
+    path_from_root,
     positive_int,
     publish,
     read_part,
@@ -203,7 +205,7 @@ def main(argv=None):
         help="extra GRURegressor settings as JSON, e.g. '{\"linear_skip\": false}'",
     )
     add_impute_option(parser)
-    add_run_options(parser, RESULTS)
+    add_run_options(parser, path_from_root(RESULTS))
     args = parser.parse_args(argv)
     seeds = list(range(1 if args.quick else args.seeds))
     options = {**({"max_iter": QUICK_EPOCHS} if args.quick else {}), **args.options}
@@ -216,9 +218,7 @@ def main(argv=None):
         parser.error(f"--ts-dir: no regression set in {args.ts_dir!r} ({skipped[0][1]})")
     elapsed = time.perf_counter() - start
 
-    command = " ".join(
-        ["python benchmarks/regression.py"] + (argv if argv is not None else sys.argv[1:])
-    )
+    command = command_line("regression.py", argv)
     header = [
         f"# pygru sequence regression on the sets in `{args.ts_dir}`",
         "",

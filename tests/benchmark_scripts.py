@@ -2,6 +2,8 @@
 --quick run (the scripts are not a package)."""
 
 import importlib.util
+import re
+import shlex
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +18,12 @@ def load_benchmark(filename):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def recorded_command(report):
+    """The arguments of the command a report says wrote it ("Written by `...`"), as a shell
+    would split them."""
+    return shlex.split(re.search(r"Written by `([^`]*)`", report).group(1))
 
 
 def write_ts(path, series, labels, label_tag="@classLabel true a b"):

@@ -1,9 +1,12 @@
 """benchmarks/accuracy.py: its DTW against a brute-force recursion, its 1-NN Euclidean against
-scikit-learn, a --quick run on one small set, and its --model-seeds option."""
+scikit-learn, a --quick run on one small set, its --model-seeds option, where its reports go
+and the arguments it refuses."""
+
+import os
 
 import numpy as np
 import pytest
-from benchmark_scripts import load_benchmark, write_ts
+from benchmark_scripts import load_benchmark, recorded_command, write_ts
 from sklearn.neighbors import KNeighborsClassifier
 
 
@@ -67,6 +70,9 @@ def test_quick_run_on_one_set(bench, tmp_path, capsys):
     (row,) = bench.main(argv)
     report = output.read_text(encoding="utf-8")
     assert '{"hidden_layer_sizes": [16]}' in report  # the options are recorded
+    # ... in a command that a shell reads back as it was run (it was joined with spaces,
+    # which split the JSON into two words and dropped its quotes)
+    assert recorded_command(report) == ["python", "benchmarks/accuracy.py", *argv]
     assert "| ItalyPowerDemand | 67 / 1029 | 24 | 1 | 2 |" in report
     assert "### Goals (issue 16)" in report
     assert row["defaults"]["train"][0] > 0.8  # short training, still well above chance (0.5)
@@ -168,3 +174,57 @@ def test_ts_dir_without_sets_is_a_usage_error(bench, tmp_path, capsys):
     with pytest.raises(SystemExit):
         bench.main(["--quick", "--ts-dir", str(tmp_path), "--no-write"])
     assert "no NAME_TRAIN.ts with a NAME_TEST.ts in" in capsys.readouterr().err
+
+
+def test_a_validation_run_writes_its_own_report_never_the_test_table(
+    bench, tmp_path, monkeypatch, capsys
+):
+    # Without --output, `--split validation` (the README's and the docstring's commands)
+    # replaced the published test table results/accuracy.md.
+    written = []
+    monkeypatch.setattr(bench, "publish", lambda report, path: written.append(path))
+    argv = ["--seeds", "1", "--datasets", "ItalyPowerDemand", "--tasks", "classification"]
+    argv += ["--options", '{"max_iter": 3}']
+    bench.main(argv + ["--split", "validation"])
+    bench.main(argv)
+    output = str(tmp_path / "mine.md")
+    bench.main(argv + ["--split", "validation", "--output", output])
+    assert [os.path.basename(path) for path in written[:2]] == [
+        "accuracy_validation.md",
+        "accuracy.md",
+    ]
+    assert written[2] == output  # --output still decides
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize("mode", [["--split", "validation"], ["--quick"]])
+def test_text_alone_where_text_is_left_out_is_a_usage_error(bench, monkeypatch, mode, capsys):
+    # It ran nothing, exited 0 and wrote a report without a table over results/accuracy.md.
+    written = []
+    monkeypatch.setattr(bench, "publish", lambda report, path: written.append(path))
+    with pytest.raises(SystemExit) as exit_info:
+        bench.main(["--tasks", "text", *mode])
+    assert exit_info.value.code == 2 and written == []
+    error = capsys.readouterr().err
+    assert "--tasks text: no task is left to run" in error
+    assert f"left out of {mode[0]}" in error
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ('{"random_state": 7}', "random_state is set by the script, one per seed"),
+        ('{"max_iter": -5}', "The 'max_iter' parameter of GRUClassifier must be"),
+        ('{"hidden_layer_sizes": [0]}', "hidden_layer_sizes must be a positive int"),
+    ],
+)
+def test_options_the_classifier_would_refuse_are_usage_errors_before_the_run(
+    bench, monkeypatch, options, message, capsys
+):
+    # They passed the check of the names and crashed mid-run, after the first set's baselines.
+    monkeypatch.setattr(bench, "run_classification", lambda *_: pytest.fail("it ran"))
+    with pytest.raises(SystemExit) as exit_info:
+        bench.main(["--quick", "--datasets", "ItalyPowerDemand", "--options", options])
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert "argument --options: " in error and message in error

@@ -1,4 +1,5 @@
-"""benchmarks/bench_conv.py: one small shape, every branch (skipped without torch)."""
+"""benchmarks/bench_conv.py: one small shape, every branch; the shapes it and bench_cpu.py
+refuse (skipped without torch)."""
 
 import pytest
 from benchmark_scripts import load_benchmark
@@ -26,3 +27,13 @@ def test_bad_shapes_are_usage_errors():
         with pytest.raises(SystemExit) as exit_info:
             bench.main(["--shapes", shape])
         assert exit_info.value.code == 2
+
+
+@pytest.mark.parametrize("shape", ["4,10,2,0", "0,10,2,8", "4,10,2", "a,10,2,8"])
+def test_bench_cpu_refuses_bad_shapes_with_a_usage_error(shape, capsys):
+    # A size of 0 ended in a traceback from the kernels or torch.
+    bench_cpu = load_benchmark("bench_cpu.py")
+    with pytest.raises(SystemExit) as exit_info:
+        bench_cpu.main(["--threads", "1", "--repeats", "1", "--shapes", shape])
+    assert exit_info.value.code == 2
+    assert f"shape must be B,T,I,H of positive ints, got '{shape}'" in capsys.readouterr().err

@@ -1,7 +1,7 @@
 """benchmarks/conv_branch_lever.py: a --quick run on one small set (skipped without torch)."""
 
 import pytest
-from benchmark_scripts import load_benchmark
+from benchmark_scripts import load_benchmark, recorded_command
 
 torch = pytest.importorskip("torch")
 
@@ -12,26 +12,38 @@ def bench():
 
 
 def test_quick_run_on_one_set(bench, tmp_path, capsys):
-    output = tmp_path / "conv_branch_lever.md"
+    output = tmp_path / "my results" / "conv_branch_lever.md"
+    argv = ["--quick", "--sets", "ItalyPowerDemand", "--output", str(output)]
     threads = torch.get_num_threads()
     try:
-        results = bench.main(["--quick", "--sets", "ItalyPowerDemand", "--output", str(output)])
+        results = bench.main(argv)
     finally:
         torch.set_num_threads(threads)  # main sets 1 thread; leave the other tests theirs
     report = output.read_text(encoding="utf-8")
     assert "--quick run" in report and "PyTorch" in report
+    assert recorded_command(report) == ["python", "benchmarks/conv_branch_lever.py", *argv]
     assert "| model | ItalyPower | mean | W / T / L vs A (fits) |" in report
-    assert report.count("| ItalyPowerDemand |") == 6  # one detail row per model
-    for model in "ABCDEF":
+    # By default the four models of results/conv_branch_lever.md and benchmarks/README.md,
+    # so that the command recorded there reproduces it (it ran six).
+    assert list(results["ItalyPowerDemand"]) == ["A", "B", "C", "D"]
+    assert report.count("| ItalyPowerDemand |") == 4  # one detail row per model
+    for model in "ABCD":
         r = results["ItalyPowerDemand"][model]
         assert r["epochs"][0] <= 20  # --quick: at most 20 epochs
         assert r["train"][0] > 0.8 and r["eval"][0] > 0.8  # chance is 0.5
-    # B and C add a branch to A's GRU; D has no GRU: the parameter counts show it. E and F
-    # are C and B with layer normalisation, which has the same scale and shift per channel.
-    params = {m: results["ItalyPowerDemand"][m]["params"] for m in "ABCDEF"}
+    # B and C add a branch to A's GRU; D has no GRU: the parameter counts show it.
+    params = {m: results["ItalyPowerDemand"][m]["params"] for m in "ABCD"}
     assert params["A"] < params["C"] < params["D"] < params["B"]
-    assert (params["E"], params["F"]) == (params["C"], params["B"])
     capsys.readouterr()
+
+
+def test_layer_normalised_models_have_the_parameters_of_their_batch_normalised_twins(bench):
+    # E and F are C and B with layer normalisation, which has the same scale and shift per
+    # channel as batch normalisation.
+    params = {
+        m: sum(p.numel() for p in bench.build_model(m, 24, 1, 2).parameters()) for m in "BCEF"
+    }
+    assert (params["E"], params["F"]) == (params["C"], params["B"])
 
 
 @pytest.mark.parametrize("model_name", ["A", "E", "F"])
@@ -59,3 +71,14 @@ def test_no_seeds_at_all_is_a_usage_error(bench, option, capsys):
         bench.main([option, "0"])
     assert exit_info.value.code == 2
     assert f"argument {option}: expected a positive integer, got '0'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("threads", ["0", "-1"])
+def test_no_threads_is_a_usage_error(bench, threads, capsys):
+    # It was a RuntimeError traceback from torch.set_num_threads.
+    argv = ["--threads", threads, "--quick", "--sets", "ItalyPowerDemand", "--no-write"]
+    with pytest.raises(SystemExit) as exit_info:
+        bench.main(argv)
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert f"argument --threads: expected a positive integer, got '{threads}'" in error

@@ -1,11 +1,12 @@
 """make_windows composes with GRURegressor in each forecasting recipe; the benchmark runs."""
 
+import os
 import re
 import textwrap
 
 import numpy as np
 import pytest
-from benchmark_scripts import load_benchmark
+from benchmark_scripts import load_benchmark, recorded_command
 
 from pygru import GRURegressor
 from pygru.datasets import load_nile, make_windows
@@ -84,12 +85,40 @@ def test_benchmark_quick_run_writes_its_table(tmp_path):
 def test_a_quick_benchmark_run_never_replaces_the_published_results(tmp_path, monkeypatch, capsys):
     forecasting = load_benchmark("forecasting.py")
     published = tmp_path / "results" / "forecasting.md"
-    monkeypatch.setattr(forecasting, "RESULTS", str(published))
+    monkeypatch.setitem(forecasting.RESULTS, "test", str(published))
     forecasting.main(["--quick", "--series", "nile", "--threads", "2"])  # written nowhere
     assert not published.exists()
     # the report names the command that reproduces it
     command = "python benchmarks/forecasting.py --quick --series nile --threads 2"
     assert f"Written by `{command}`" in capsys.readouterr().out
+
+
+def test_the_report_records_the_command_as_it_was_run(tmp_path):
+    # The command was rebuilt from the options it knew, and --output was not among them.
+    output = tmp_path / "my results" / "nile.md"
+    argv = ["--quick", "--series", "nile", "--options", '{"max_iter": 3}']
+    argv += ["--output", str(output)]
+    load_benchmark("forecasting.py").main(argv)
+    report = output.read_text(encoding="utf-8")
+    assert recorded_command(report) == ["python", "benchmarks/forecasting.py", *argv]
+
+
+def test_a_validation_run_writes_its_own_report_never_the_test_table(monkeypatch, capsys):
+    # `--split validation` without --output (the docstring's command) replaced the published
+    # test table results/forecasting.md; benchmarks/README.md names the files it should write.
+    forecasting = load_benchmark("forecasting.py")
+    written = []
+    monkeypatch.setattr(forecasting, "publish", lambda report, path: written.append(path))
+    argv = ["--seeds", "1", "--series", "nile", "--options", '{"max_iter": 3}']
+    forecasting.main(argv)
+    forecasting.main(argv + ["--split", "validation"])
+    forecasting.main(argv + ["--split", "validation", "--origins", "0.8"])
+    assert [os.path.basename(path) for path in written] == [
+        "forecasting.md",
+        "forecasting_validation.md",
+        "forecasting_origins.md",
+    ]
+    capsys.readouterr()
 
 
 @pytest.mark.parametrize(
@@ -98,12 +127,37 @@ def test_a_quick_benchmark_run_never_replaces_the_published_results(tmp_path, mo
         (["--seeds", "0"], "--seeds: expected a positive integer"),
         (["--options", '{"bogus": 1}'], "GRURegressor has no parameter"),
         (["--options", "[1]"], "expected a JSON object of GRURegressor settings"),
+        # these passed the check of the names and crashed in the first fit
+        (["--options", '{"random_state": 7}'], "random_state is set by the script"),
+        (["--options", '{"max_iter": -5}'], "The 'max_iter' parameter of GRURegressor"),
     ],
 )
 def test_bad_benchmark_arguments_are_usage_errors(argv, message, capsys):
-    with pytest.raises(SystemExit):
-        load_benchmark("forecasting.py").main(argv + ["--no-write"])
+    with pytest.raises(SystemExit) as exit_info:
+        load_benchmark("forecasting.py").main(argv + ["--series", "nile", "--no-write"])
+    assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("bundled", [False, True])
+def test_two_series_of_one_name_are_a_usage_error_that_names_both(tmp_path, bundled, capsys):
+    # Each --csv series is named after its file: a second file of the same name, or a file
+    # named like a bundled series, silently replaced the first.
+    values = "".join(f"{v}\n" for v in 100 + np.cumsum(np.random.default_rng(0).normal(size=60)))
+    first, second = tmp_path / "a" / "airline.csv", tmp_path / "b" / "airline.csv"
+    for path in (first, second):
+        path.parent.mkdir()
+        path.write_text(values)
+    if bundled:
+        argv, named = ["--series", "airline", "--csv", str(second), "none"], "--series airline"
+    else:
+        argv = ["--csv", str(first), "12", "--csv", str(second), "none"]
+        named = f"--csv {first}"
+    with pytest.raises(SystemExit) as exit_info:
+        load_benchmark("forecasting.py").main(["--quick", "--no-write", *argv])
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert f"--csv {second} and {named} would both be the series 'airline'" in error
 
 
 def test_benchmark_scores_inner_origins_without_reading_the_held_out_part():

@@ -3,7 +3,7 @@ layout, and the sets it refuses."""
 
 import numpy as np
 import pytest
-from benchmark_scripts import load_benchmark, write_ts
+from benchmark_scripts import load_benchmark, recorded_command, write_ts
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +32,14 @@ def test_quick_run_scores_the_regression_sets_and_reports_the_others(bench, tmp_
     assert len(row["gru"]) == 1 and np.isfinite(row["gru"][0]["rmse"])
     report = output.read_text(encoding="utf-8")
     assert report.startswith(f"# pygru sequence regression on the sets in `{tmp_path}`")
+    # a command a shell reads back as it was run (joined with spaces, the JSON fell apart)
+    assert recorded_command(report) == [
+        "python",
+        "benchmarks/regression.py",
+        *argv,
+        "--output",
+        str(output),
+    ]
     assert "| Lin | 60 / 30 | 12 | 1 |" in report
     assert "Not run: Cls: no @targetLabel" in report
     capsys.readouterr()
