@@ -6,6 +6,7 @@ import copy
 import inspect
 import pickle
 import re
+import threading
 import time
 import warnings
 
@@ -1352,6 +1353,59 @@ def test_training_without_validation_clears_the_best_validation_score(go_on):
     assert model.best_validation_score_ == model.score(X_val, y_val)
 
 
+@pytest.mark.parametrize("call", ["fit", "partial_fit"])
+def test_a_fit_called_during_the_same_estimators_fit_is_refused(call):
+    # Nothing refused it: a callback that refit the model ended the outer fit with 5 epochs
+    # of max_iter=3 on the inner fit's network, or a broadcasting error naming nothing.
+    X, y = toy_sequences()
+
+    def fit_again(estimator, record):
+        getattr(estimator, call)(X, y)
+
+    model = small_classifier(max_iter=3, callbacks=fit_again)
+    with pytest.raises(RuntimeError, match="being fitted already .* from one of its callbacks"):
+        model.fit(X, y)
+    assert model.n_iter_ == len(model.loss_curve_) == 1
+    model.set_params(callbacks=None, max_iter=2)
+    with pytest.warns(ConvergenceWarning):  # fitted again once the first call ended
+        assert model.fit(X, y).n_iter_ == 2
+
+
+def test_a_fit_from_another_thread_while_one_runs_is_refused():
+    X, y = toy_sequences()
+    started, release = threading.Event(), threading.Event()
+
+    def hold(estimator, record):
+        started.set()
+        release.wait(timeout=60)
+
+    model = small_classifier(max_iter=1, callbacks=hold)
+    worker = threading.Thread(
+        target=model.partial_fit, args=(X, y), kwargs={"classes": ["down", "up"]}
+    )
+    worker.start()
+    try:
+        assert started.wait(timeout=60)
+        with pytest.raises(RuntimeError, match="from another thread while it trains"):
+            clone(model).set_params(callbacks=None)  # a copy is fine
+            model.fit(X, y)
+    finally:
+        release.set()
+        worker.join(timeout=60)
+    assert model.n_iter_ == 1
+
+
+def test_the_saved_state_is_a_snapshot_of_the_weights():
+    # The parameters went to the file as the live array: the checksum and the bytes written
+    # later could be of two moments while another thread (a TrainingPanel's) trained.
+    X, y = toy_sequences()
+    model = small_classifier(max_iter=1).partial_fit(X, y, classes=["down", "up"])
+    _, arrays = model._get_fitted_state()
+    before = arrays["params"].copy()
+    model.network_.params += 1
+    np.testing.assert_array_equal(arrays["params"], before)
+
+
 def faint_and_strong_sequences(n, seed):
     """Sines (class 0) and square waves (class 1) of amplitudes spread over five decades,
     as the current of appliances small and large: most vary by less than 5% of the
@@ -1757,6 +1811,30 @@ def test_gate_activations():
     first = activations[0]["forward"]
     assert np.isnan(first["h"][0, len(X[0]) :]).all()
     assert np.isfinite(first["h"][0, : len(X[0])]).all()
+
+
+def test_gate_activations_are_as_long_in_time_as_x():
+    # They were cut to the batch's longest sequence, so X's own padding mask (or predict's
+    # per-step output) did not fit them.
+    rng = np.random.default_rng(0)
+    X = np.full((4, 10, 2), np.nan)
+    for i, length in enumerate([6, 8, 5, 7]):
+        X[i, :length] = rng.standard_normal((length, 2))
+    Y = 2 * X[:, :, 0]
+    reg = small_regressor(output="sequence").fit(X, Y)
+    h = reg.gate_activations(X)[0]["forward"]["h"]
+    assert h.shape == (4, 10, 8) and h.shape[:2] == reg.predict(X).shape
+    np.testing.assert_array_equal(np.isnan(h[:, :, 0]), np.isnan(X[:, :, 0]))
+    patched = small_classifier(patch_size=4).fit(X, [0, 1, 0, 1])
+    assert patched.gate_activations(X)[0]["forward"]["z"].shape == (4, 3, 8)  # ceil(10 / 4)
+    tokens = small_classifier(embedding_dim=2).fit(
+        np.array([[3, 4, 0, 0, 0], [2, 3, 4, 0, 0]]), [0, 1]
+    )
+    assert tokens.gate_activations(np.array([[3, 4, 0, 0, 0]]))[0]["forward"]["h"].shape == (
+        1,
+        5,
+        8,
+    )
 
 
 def test_pipeline_grid_search_cross_validation_clone_and_pickle():

@@ -399,6 +399,10 @@ def test_the_output_a_cache_refers_to_cannot_be_changed_in_place():
         out *= 0.5
     inference_out, _, _ = gru_forward(**layer(), keep_cache=False)
     inference_out *= 0.5  # no cache refers to it
+    # nor through the cache's own views of it and of the gates backward reads
+    for values in cache.activations().values():
+        with pytest.raises(ValueError, match="read-only"):
+            values[...] = 0.0
 
 
 def test_carrying_the_state_in_h0_leaves_the_gradients_unchanged():

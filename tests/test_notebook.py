@@ -1,6 +1,7 @@
 """pygru.notebook's widgets without a browser, driven through their methods and buttons,
 and the contents of the figures they draw (matplotlib's Agg backend)."""
 
+import pickle
 import threading
 import warnings
 
@@ -98,6 +99,31 @@ def test_pause_and_resume_continue_the_same_optimizer(italy):
     np.testing.assert_array_equal(paused.estimator.loss_curve_, straight.estimator.loss_curve_)
     for ours, theirs in zip(paused.estimator.coefs_, straight.estimator.coefs_):
         np.testing.assert_array_equal(ours, theirs)
+
+
+class _LookInside:
+    """A user's callback that pickles the estimator it is called with and notes the
+    callbacks its parameters hold."""
+
+    def __init__(self):
+        self.seen = []
+
+    def __call__(self, estimator, record):
+        self.seen.append(estimator.get_params()["callbacks"])
+        pickle.loads(pickle.dumps(estimator))
+
+
+def test_the_estimator_can_be_pickled_while_the_panel_trains_it(italy):
+    # The panel set a callback of its own (a lambda) in the estimator's parameters for each
+    # epoch: pickling it then failed ("Can't pickle local object"), save warned that
+    # callbacks cannot be written, and get_params showed a callback the user never set.
+    look_inside = _LookInside()
+    panel = _panel(italy, max_epochs=2, callbacks=look_inside)
+    assert panel.start().wait(timeout=60) == FINISHED, panel.error
+    assert look_inside.seen == [look_inside, look_inside]
+    assert [record["epoch"] for record in panel.history] == [1, 2]
+    assert panel.history[-1]["loss"] == panel.estimator.loss_curve_[-1]
+    assert panel.history[-1]["learning_rate"] == panel.estimator.learning_rate_init
 
 
 def test_buttons_while_an_epoch_runs(italy):
@@ -575,6 +601,20 @@ def test_gate_viewer_follows_its_controls(italy, fitted):
     with pytest.raises(ValueError, match="direction must be one of"):
         viewer.select(direction="backward")
     assert not pyplot.get_fignums()  # the viewer's figure is not pyplot's
+
+
+def test_gate_viewer_counts_samples_of_pandas_input_by_position(italy, fitted):
+    # It read X[sample] and y[sample], which pandas reads by label: a DataFrame's sample 0
+    # was its column 0 (the first step of every sequence), a split Series y a KeyError.
+    pandas = pytest.importorskip("pandas")
+    X_test, y_test = italy[2][:6, :, 0], italy[3][:6]
+    order = [5, 3, 0, 1, 4, 2]
+    X_frame = pandas.DataFrame(X_test[order], index=order)
+    y_series = pandas.Series(y_test[order], index=order)
+    viewer = GateViewer(fitted, X_frame, y_series, display=False)
+    assert viewer.error is None
+    np.testing.assert_array_equal(viewer.figure.axes[0].lines[0].get_ydata(), X_test[5])
+    assert viewer.figure.get_suptitle().endswith(f"true: {y_test[5]}")
 
 
 def test_gate_viewer_shows_drawing_errors(italy, fitted):

@@ -486,3 +486,31 @@ def test_a_joblib_copy_trains_on_as_the_original_does(tmp_path, mmap_mode):
     copy.set_params(warm_start=True).fit(X, y)
     original = joblib.load(tmp_path / "model.joblib").set_params(warm_start=True).fit(X, y)
     np.testing.assert_array_equal(copy.predict_proba(X), original.predict_proba(X))
+
+
+_FORK_DURING_A_RIDGE_START = """
+import os
+import numpy as np
+from pygru import GRURegressor, _linear
+
+_linear._ONE_BLAS_THREAD.acquire()  # as another thread's regressor fit in its ridge start
+pid = os.fork()
+if pid == 0:
+    X = np.random.default_rng(0).standard_normal((50, 8, 1))
+    GRURegressor((4,), max_iter=2).fit(X, X[:, -1, 0])
+    os._exit(0)
+os._exit(os.waitpid(pid, 0)[1])
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork() on this platform")
+def test_a_process_forked_during_another_threads_ridge_start_trains():
+    # The lock that makes ridge starts take turns was copied held into the child, with no
+    # thread there to release it: its first regressor fit waited forever.
+    script = [sys.executable, "-c", _FORK_DURING_A_RIDGE_START]
+    process = subprocess.Popen(script, start_new_session=True)
+    try:
+        assert process.wait(timeout=120) == 0
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        pytest.fail("the forked process did not finish within 120 s: it hangs")

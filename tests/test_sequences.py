@@ -582,6 +582,22 @@ def test_median_step_correlation_is_the_median_of_each_sequences_own():
     assert median_step_correlation(both, lengths) > 0.9
 
 
+def test_padding_one_long_sequence_among_many_short_ones_takes_no_index_arrays():
+    # Zeroing the padding through a mask of all steps made NumPy list the indices of every
+    # padded step, 16 bytes each: 4 GB for one 100,000-step series among 2,000 short ones.
+    import tracemalloc
+
+    X = [np.ones((5000, 1))] + [np.ones((5, 1))] * 2000
+    tracemalloc.start()
+    try:
+        padded, lengths = to_padded(X)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert padded.shape == (2001, 5000, 1) and not padded[1:, 5:].any()
+    assert peak < 3 * padded.nbytes  # the array, its NaN mask and one step mask (bytes)
+
+
 def test_share_of_faint_sequences_counts_those_below_5_percent_in_every_feature():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((8, 40, 2))

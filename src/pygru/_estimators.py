@@ -8,7 +8,9 @@ scikit-learn API. The model is a ``GRUNetwork`` (``_network``), the updates come
 
 import contextlib
 import copy
+import functools
 import inspect
+import os
 import sys
 import time
 from abc import ABCMeta, abstractmethod
@@ -103,6 +105,36 @@ _OPTIMIZER_SETTINGS = (
 _AUTO_WINDOW_WARP = 0.05
 # ... where the training sequences' consecutive steps correlate at least this much (median)
 _AUTO_WARP_MIN_STEP_CORRELATION = 0.5
+
+
+# The estimators whose fit or partial_fit is running (by id), so that another call on one of
+# them (from its own callback, or from another thread) is refused rather than interleaved with
+# it. A forked child runs none of them.
+_FITTING = {}
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_FITTING.clear)
+
+
+def _one_fit_at_a_time(fit):
+    """Refuse to start ``fit`` on an estimator whose own fit is running: the two would
+    share its network, optimizer and record (a callback that refits ended with 5 epochs of
+    max_iter=3, or a broadcasting error after a change of width)."""
+
+    @functools.wraps(fit)
+    def guarded(self, *args, **kwargs):
+        running = object()
+        if _FITTING.setdefault(id(self), running) is not running:  # atomic: one winner
+            raise RuntimeError(
+                f"this {type(self).__name__} is being fitted already (fit or partial_fit was "
+                "called from one of its callbacks, or from another thread while it trains); "
+                "wait for that call to end, or fit a copy (sklearn.base.clone)"
+            )
+        try:
+            return fit(self, *args, **kwargs)
+        finally:
+            del _FITTING[id(self)]
+
+    return guarded
 
 
 class BaseGRU(BaseEstimator, metaclass=ABCMeta):
@@ -614,6 +646,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             **options,
         )
 
+    @_one_fit_at_a_time
     def _fit(
         self, X, y, sample_weight=None, incremental=False, classes=None, validation_data=None
     ):
@@ -942,7 +975,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 "network": describe_network(self.network_),
             }
         )
-        arrays = {"params": np.ascontiguousarray(to_host(self.network_.params))}
+        # A copy: the file's checksum and its bytes must be of one moment, also while
+        # another thread trains the model (a TrainingPanel's).
+        arrays = {"params": np.array(to_host(self.network_.params), order="C", copy=True)}
         if self.embedding_dim is None and hasattr(self, "input_mean_"):
             arrays["input_mean_"] = np.ascontiguousarray(self.input_mean_)
             arrays["input_scale_"] = np.ascontiguousarray(self.input_scale_)
@@ -1167,6 +1202,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                     best_loss_of_call = min(best_loss_of_call, loss)
                     self.best_loss_ = min(self.best_loss_, loss)
                 record["duration"] = time.perf_counter() - start
+                self._last_epoch_record = dict(record)  # what a TrainingPanel shows
                 # The postfix first: update redraws the bar, which showed the last epoch's.
                 progress.set_postfix(_postfix(record), refresh=False)
                 progress.update(1)
@@ -1630,8 +1666,10 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             One entry per GRU layer, mapping each direction ("forward", and "backward" for a
             bidirectional layer) to a dict with keys "r" (reset gate), "z" (update gate),
             "n" (candidate state) and "h" (hidden state), each an array of shape
-            (n_samples, n_timesteps, hidden_size), NaN past each sequence's length. With
-            ``patch_size_ > 1`` a time step is a patch: n_timesteps = ceil(T / patch_size_).
+            (n_samples, n_timesteps, hidden_size), NaN past each sequence's length:
+            n_timesteps is X's (an array's steps, a list's longest sequence), as in
+            ``predict``'s per-step output. With ``patch_size_ > 1`` a time step is a patch:
+            n_timesteps = ceil(T / patch_size_).
 
         Examples
         --------
@@ -1644,9 +1682,18 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         (['h', 'n', 'r', 'z'], (2, 5, 3))
         """
         self._check_fitted_network()
-        X, lengths = self._validate_sequences(X)
+        network_input, lengths = self._validate_sequences(X)
         xp = self._use_device(training=False)
-        return self.network_.gate_activations(xp.asarray(X), lengths)
+        activations = self.network_.gate_activations(xp.asarray(network_input), lengths)
+        if _sequences._is_list_of_sequences(X):
+            return activations
+        # As long in time as X (in patches), as predict's per-step output: the network read
+        # X only up to its longest sequence.
+        n_steps = -(-np.shape(X)[1] // getattr(self, "patch_size_", 1))
+        return [
+            {direction: _nan_padded_steps(gates, n_steps) for direction, gates in layer.items()}
+            for layer in activations
+        ]
 
     def _check_fitted_network(self):
         """Refuse to predict unless fitted, with the parameters the network was fitted
@@ -1971,7 +2018,8 @@ default="constant"
         best validation score's), and the error reaches the caller. With
         ``ema_momentum``, the model holds the epoch's averaged weights while callbacks run
         (those the record's scores are of), so a callback that scores or saves it sees
-        those.
+        those. ``fit`` and ``partial_fit`` refuse to start on an estimator that is being
+        fitted (from its own callback, or from another thread): fit a clone instead.
 
     kernel_initializer : {"glorot_uniform", "glorot_normal", "orthogonal", "uniform", \
 "zeros"}, default="glorot_uniform"
@@ -2987,7 +3035,8 @@ default="constant"
         best validation score's), and the error reaches the caller. With
         ``ema_momentum``, the model holds the epoch's averaged weights while callbacks run
         (those the record's scores are of), so a callback that scores or saves it sees
-        those.
+        those. ``fit`` and ``partial_fit`` refuse to start on an estimator that is being
+        fitted (from its own callback, or from another thread): fit a clone instead.
 
     kernel_initializer : {"glorot_uniform", "glorot_normal", "orthogonal", "uniform", \
 "zeros"}, default="glorot_uniform"
@@ -3903,6 +3952,16 @@ def _per_step_result(values, X, lengths):
         values = np.pad(values, widths, constant_values=np.nan)
     values[~_sequences.valid_steps(lengths, values.shape[1])] = np.nan
     return values
+
+
+def _nan_padded_steps(gates, n_steps):
+    """Each array of ``gates`` (n, T, units) padded with NaN to ``n_steps`` steps."""
+    return {
+        name: np.pad(
+            values, [(0, 0), (0, n_steps - values.shape[1]), (0, 0)], constant_values=np.nan
+        )
+        for name, values in gates.items()
+    }
 
 
 def _own_rows(padded, lengths):

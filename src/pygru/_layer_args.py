@@ -74,14 +74,20 @@ class GRUCache:
 
     def activations(self):
         """The reset and update gates, the candidate and the state, each (B, T, H), zero past
-        each sequence's length, on the cache's device: a dict with keys r, z, n, h."""
+        each sequence's length, on the cache's device: a dict with keys r, z, n, h. They are
+        views of what ``gru_backward`` reads, so NumPy's are read-only, as the forward
+        pass's ``out`` is (CuPy has no such flag: do not write to those)."""
         hidden = self.w_hh.shape[1]
-        return {
+        views = {
             "r": self.gates[:, :, :hidden],
             "z": self.gates[:, :, hidden : 2 * hidden],
             "n": self.gates[:, :, 2 * hidden :],
-            "h": self.out,
+            "h": self.out.view(),
         }
+        for view in views.values():
+            if isinstance(view, np.ndarray):
+                view.flags.writeable = False
+        return views
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,24 @@ zeros before the short ones, so the leverages differ widely, and GCV chose penal
 zero that fitted the training targets and predicted new ones far worse than their mean.
 """
 
+import os
 import threading
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
 _ONE_BLAS_THREAD = threading.Lock()
+
+
+def _new_lock_in_child():
+    """A child forked while another thread held the lock has the lock held and no thread
+    to release it: its first ridge start would wait forever."""
+    global _ONE_BLAS_THREAD
+    _ONE_BLAS_THREAD = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_lock_in_child)
 
 
 def ridge_loo(X, Y, sample_weight, alphas):

@@ -975,7 +975,10 @@ def _trim_and_zero_padding(padded, lengths, owned):
     longest = lengths.max()
     if longest < n_steps or not owned:
         padded = padded[:, :longest].copy()
-    padded[np.arange(longest) >= lengths[:, np.newaxis]] = 0
+    # Row by row: a mask over all steps makes NumPy list every padded step's indices (16
+    # bytes each: 4 GB for one 100,000-step series among 2,000 short ones).
+    for row in np.flatnonzero(lengths < longest):
+        padded[row, lengths[row] :] = 0
     return padded
 
 

@@ -313,36 +313,23 @@ class TrainingPanel:
             self._refresh(force=True)
 
     def _train_epoch(self):
-        """One partial_fit epoch; its record, as the estimator's callbacks receive it."""
+        """One partial_fit epoch; its record, as the estimator's callbacks receive it. The
+        estimator keeps its own parameters: a user may save, pickle or inspect it while it
+        trains (a callback of the panel's own, set in them, could be neither pickled nor
+        saved)."""
         epoch_before = self.epoch
-        records = []
-        user_callbacks = self.estimator.get_params()["callbacks"]
-        callbacks = (
-            []
-            if user_callbacks is None
-            else [user_callbacks]
-            if callable(user_callbacks)
-            else list(user_callbacks)
-        )
-        self.estimator.set_params(
-            callbacks=callbacks + [lambda estimator, record: records.append(record)]
-        )
-        try:
-            if self._classes is None:
-                self.estimator.partial_fit(self.X, self.y)
-            else:
-                self.estimator.partial_fit(self.X, self.y, classes=self._classes)
-        finally:
-            self.estimator.set_params(callbacks=user_callbacks)
-        if not records:
-            # The estimator calls back after every completed epoch; a diverging epoch is
-            # rolled back without one (and warns).
+        if self._classes is None:
+            self.estimator.partial_fit(self.X, self.y)
+        else:
+            self.estimator.partial_fit(self.X, self.y, classes=self._classes)
+        if self.epoch == epoch_before:
+            # A diverging epoch is rolled back, uncounted (and warns).
             raise TrainingDiverged(
                 f"Training diverged in epoch {epoch_before + 1}: the loss became NaN or "
                 f"infinite. The model keeps the weights of epoch {epoch_before}. Press Reset "
                 "after lowering the learning rate (or scale the input)."
             )
-        record = dict(records[-1])
+        record = dict(self.estimator._last_epoch_record)
         if self.X_val is not None:
             record["validation_score"] = float(self.estimator.score(self.X_val, self.y_val))
         return record

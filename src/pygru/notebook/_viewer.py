@@ -185,10 +185,10 @@ class GateViewer:
         try:
             plot_gates(
                 self.estimator,
-                self.X[sample],
+                _item(self.X, sample),
                 layer=self.layer,
                 direction=self.direction,
-                y_true=None if self.y is None else self.y[sample],
+                y_true=None if self.y is None else _item(self.y, sample),
                 time_labels=None if self.time_labels is None else self.time_labels[sample],
                 vocabulary=self.vocabulary,
                 figure=self.figure,
@@ -199,3 +199,10 @@ class GateViewer:
         except Exception as error:  # shown in the viewer: an observer's error is otherwise lost
             self.error = error
             self._error.value = error_html(error)
+
+
+def _item(values, position):
+    """The item of ``values`` at ``position``, as predict counts rows: by position for pandas
+    objects, whose ``[]`` reads labels (a DataFrame's gave column ``position``, a split
+    Series' a KeyError)."""
+    return values.iloc[position] if hasattr(values, "iloc") else values[position]
