@@ -216,7 +216,10 @@ def gru_forward(
 def gru_backward(d_out, d_h_n, cache, check_finite=True):
     """Gradients of a ``gru_forward`` call.
 
-    Both gradients, when given, must have the forward pass's dtype.
+    Both gradients, when given, must have the forward pass's dtype. On the CPU the pass
+    keeps, in scratch memory the next call reuses, the gradients of every step's gates on
+    both sides and the states the recurrent weights multiplied: up to about twice the forward
+    pass's cache more (1.9 times for one 1e6-step sequence of 1 unit).
 
     Parameters
     ----------
