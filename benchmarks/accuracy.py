@@ -58,6 +58,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.p
 
 import pygru  # noqa: E402
 from pygru import GRUClassifier  # noqa: E402
+from pygru._cuda import device_module  # noqa: E402
 from pygru.datasets import UCR_DATASETS, load_movie_reviews, load_ucr, read_ts  # noqa: E402
 from pygru.preprocessing import SequenceImputer  # noqa: E402
 from pygru.text import TokenSequencer  # noqa: E402
@@ -341,11 +342,12 @@ def estimator_options(estimator_class):
 
 def check_settings(estimator):
     """An ArgumentTypeError if ``estimator``'s settings would be refused by its fit (a value
-    out of range, a malformed layer list), so that a bad --options stops the run before it
-    starts rather than after the first set's baselines."""
+    out of range, a malformed layer list, a device that is not there), so that a bad
+    --options stops the run before it starts rather than after the first set's baselines."""
     try:
         estimator._validate_params()  # scikit-learn's checks of each parameter's type and range
         estimator._check_settings()  # the estimator's own checks of its settings together
+        device_module(estimator.device)  # as fit refuses a device it cannot use
     except (TypeError, ValueError) as error:
         raise argparse.ArgumentTypeError(str(error)) from None
 

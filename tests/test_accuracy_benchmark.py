@@ -2,6 +2,7 @@
 scikit-learn, a --quick run on one small set, its --model-seeds option, where its reports go
 and the arguments it refuses."""
 
+import importlib.util
 import os
 
 import numpy as np
@@ -216,6 +217,13 @@ def test_text_alone_where_text_is_left_out_is_a_usage_error(bench, monkeypatch, 
         ('{"random_state": 7}', "random_state is set by the script, one per seed"),
         ('{"max_iter": -5}', "The 'max_iter' parameter of GRUClassifier must be"),
         ('{"hidden_layer_sizes": [0]}', "hidden_layer_sizes must be a positive int"),
+        pytest.param(
+            '{"device": "cuda"}',
+            "device='cuda' is not available",
+            marks=pytest.mark.skipif(
+                importlib.util.find_spec("cupy") is not None, reason="CuPy is installed"
+            ),
+        ),
     ],
 )
 def test_options_the_classifier_would_refuse_are_usage_errors_before_the_run(

@@ -4,6 +4,7 @@ and learning real data."""
 import asyncio
 import copy
 import inspect
+import os
 import pickle
 import re
 import threading
@@ -1387,12 +1388,105 @@ def test_a_fit_from_another_thread_while_one_runs_is_refused():
     try:
         assert started.wait(timeout=60)
         with pytest.raises(RuntimeError, match="from another thread while it trains"):
-            clone(model).set_params(callbacks=None)  # a copy is fine
             model.fit(X, y)
+        copy_of_it = clone(model).set_params(callbacks=None, max_iter=1)
+        copy_of_it.partial_fit(X, y, classes=["down", "up"])  # a copy trains meanwhile
+        assert copy_of_it.n_iter_ == 1
     finally:
         release.set()
         worker.join(timeout=60)
     assert model.n_iter_ == 1
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork() on this platform")
+def test_a_process_forked_during_a_fit_finishes_it():
+    # The guard's record of running fits is cleared in a forked child, whose fit then ended
+    # in a KeyError where the guard took its own entry out.
+    X, y = toy_sequences()
+    children = []
+
+    def fork_once(estimator, record):
+        if not children:
+            children.append(os.fork())
+
+    model = small_classifier(max_iter=2, callbacks=fork_once)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.fit(X, y)
+        fitted = model.n_iter_ == 2
+    except BaseException:
+        fitted = False
+    if children[0] == 0:
+        os._exit(0 if fitted else 1)
+    _, status = os.waitpid(children[0], 0)
+    assert fitted and os.waitstatus_to_exitcode(status) == 0
+
+
+def test_a_callbacks_change_of_the_weights_is_where_training_goes_on_with_averaging():
+    # With ema_momentum the model holds the averaged weights while callbacks run; a callback
+    # that zeroed them (a re-initialisation, a pruning) was undone by the last step's
+    # weights put back after it.
+    X, y = toy_sequences()
+
+    def zero_after_the_first_epoch(estimator, record):
+        if record["epoch"] == 1:
+            estimator.network_.params[...] = 0.0
+
+    for ema_momentum in (None, 0.99):
+        model = small_classifier(
+            max_iter=3,
+            ema_momentum=ema_momentum,
+            solver="sgd",
+            learning_rate_init=1e-12,
+            window_warp=None,
+            callbacks=zero_after_the_first_epoch,
+        )
+        with pytest.warns(ConvergenceWarning):
+            model.fit(X, y)
+        assert np.abs(model.network_.params).max() < 1e-6, ema_momentum
+
+
+def test_a_divergence_keeps_the_learning_rate_the_adaptive_schedule_reached():
+    # The optimizer was made anew after a divergence: its moments went, as they must, but
+    # the adaptive schedule's reductions too (8e-6 back to 1e-3, the rate that diverges).
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 6, 1))
+    y = X[:, -1, 0]
+    reg = small_regressor(
+        hidden_layer_sizes=(3,),
+        solver="sgd",
+        learning_rate="adaptive",
+        learning_rate_init=1e-3,
+        n_iter_no_change=1,
+        tol=10.0,  # every epoch stalls: the rate is divided by 5 after each
+        linear_skip=False,
+    )
+    for _ in range(4):
+        reg.partial_fit(X, y)
+    lowered = reg._optimizer.learning_rate
+    assert lowered == pytest.approx(1e-3 / 5**3)
+    with pytest.warns(ConvergenceWarning, match="Training diverged"):
+        reg.partial_fit(X, 1e30 * y)
+    assert reg._optimizer.learning_rate == lowered
+    assert not reg._optimizer.velocity.any()
+
+
+def test_a_warm_fit_that_validates_after_calls_that_never_did_starts_from_no_best_score():
+    # A first partial_fit that diverged leaves n_iter_ 0 and best_validation_score_ None;
+    # a warm fit with early stopping then compared scores with None (TypeError).
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 6, 1))
+    y = X[:, -1, 0]
+    reg = small_regressor(solver="sgd", learning_rate_init=1e8, linear_skip=False)
+    with pytest.warns(ConvergenceWarning, match="Training diverged"):
+        reg.partial_fit(X, y)
+    assert reg.n_iter_ == 0 and reg.best_validation_score_ is None
+    reg.set_params(learning_rate_init=1e-3, early_stopping=True, warm_start=True, max_iter=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg.fit(X[:40], y[:40], X_val=X[40:], y_val=y[40:])
+    assert reg.best_validation_score_ == pytest.approx(reg.score(X[40:], y[40:]))
 
 
 def test_the_saved_state_is_a_snapshot_of_the_weights():
@@ -1827,14 +1921,12 @@ def test_gate_activations_are_as_long_in_time_as_x():
     np.testing.assert_array_equal(np.isnan(h[:, :, 0]), np.isnan(X[:, :, 0]))
     patched = small_classifier(patch_size=4).fit(X, [0, 1, 0, 1])
     assert patched.gate_activations(X)[0]["forward"]["z"].shape == (4, 3, 8)  # ceil(10 / 4)
-    tokens = small_classifier(embedding_dim=2).fit(
-        np.array([[3, 4, 0, 0, 0], [2, 3, 4, 0, 0]]), [0, 1]
-    )
-    assert tokens.gate_activations(np.array([[3, 4, 0, 0, 0]]))[0]["forward"]["h"].shape == (
-        1,
-        5,
-        8,
-    )
+    ids = np.array([[3, 4, 0, 0, 0], [2, 3, 4, 0, 0]])
+    # token ids are read step by step, whatever patch size an earlier numeric fit left
+    tokens = small_classifier().fit(rng.standard_normal((4, 130, 1)), [0, 1, 0, 1])
+    assert tokens.patch_size_ == 5
+    tokens.set_params(embedding_dim=2).fit(ids, [0, 1])
+    assert tokens.gate_activations(ids[:1])[0]["forward"]["h"].shape == (1, 5, 8)
 
 
 def test_pipeline_grid_search_cross_validation_clone_and_pickle():

@@ -10,7 +10,6 @@ import contextlib
 import copy
 import functools
 import inspect
-import os
 import sys
 import time
 from abc import ABCMeta, abstractmethod
@@ -42,6 +41,7 @@ from pygru._fitted_state import (
     read_network,
     required,
 )
+from pygru._fork import after_fork_in_child
 from pygru._linear import ridge_loo
 from pygru._network import (
     INITIALIZERS,
@@ -111,8 +111,7 @@ _AUTO_WARP_MIN_STEP_CORRELATION = 0.5
 # them (from its own callback, or from another thread) is refused rather than interleaved with
 # it. A forked child runs none of them.
 _FITTING = {}
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_FITTING.clear)
+after_fork_in_child(_FITTING.clear)
 
 
 def _one_fit_at_a_time(fit):
@@ -132,7 +131,7 @@ def _one_fit_at_a_time(fit):
         try:
             return fit(self, *args, **kwargs)
         finally:
-            del _FITTING[id(self)]
+            _FITTING.pop(id(self), None)  # a child forked during the call has none
 
     return guarded
 
@@ -460,20 +459,19 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         self.patch_size_ = self._resolve_patch_size(_longest_counted(lengths, sample_weight))
 
     def _warn_if_most_sequences_are_faint(self, padded, lengths, sample_weight):
-        """Warn where most training sequences vary by less than 5% of the data's spread
+        """Warn where most training sequences vary by less than 5% as much as a typical one
         (PLAID: 3e-5 to 96 amperes, three in four below): standardised over all the data
         they are nearly constant and the classifier can hardly tell them apart (training
         accuracy 0.64 there). Scaling each sequence by itself is the remedy where their
         shape carries the class; a regressor's targets usually scale with the amplitude,
         so the regressor is not told."""
-        share = _sequences.share_of_faint_sequences(
-            padded, lengths, self.input_scale_, sample_weight
-        )
+        share = _sequences.share_of_faint_sequences(padded, lengths, sample_weight)
         if share > 0.5:
             warn(
-                f"{share:.0%} of the training sequences vary by less than 5% of X's spread "
-                "over all sequences: standardised over all the data (standardize=True) they "
-                "are nearly constant, and the classifier can hardly tell them apart. If "
+                f"{share:.0%} of the training sequences vary by less than 5% as much as a "
+                "typical one (the root mean square of their standard deviations): "
+                "standardised over all the data (standardize=True) they are nearly "
+                "constant, and the classifier can hardly tell them apart. If "
                 "their shape rather than their amplitude tells the classes apart, scale "
                 "each sequence by itself first: make_pipeline(SequenceScaler("
                 "per='sequence'), GRUClassifier()) (pygru.preprocessing).",
@@ -1209,7 +1207,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 schedule_stop = self._optimizer.on_epoch_end(
                     self.n_iter_, objective if validation is None else -score, self.t_
                 )
-                if self._callbacks_ask_to_stop(callbacks, record, epoch_params, step_params):
+                if self._callbacks_ask_to_stop(
+                    callbacks, record, epoch_params, step_params, average
+                ):
                     stopped_by = "callback"
                     break
                 if self.learning_rate == "adaptive" and schedule_stop:
@@ -1285,7 +1285,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 self._warn_training_raised_the_loss(min(objectives[:-1]), objectives[-1])
                 training_failed = True
         if training_failed:
-            self._restart_optimizer(patience)
+            self._restart_optimizer()
         if raised is not None:
             return raised
         if stopped_by == "max_iter" and epochs > 1:
@@ -1296,26 +1296,33 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             )
         return None
 
-    def _restart_optimizer(self, patience):
-        """Start a new optimizer after training failed (diverged, or raised the loss so far
-        that the model went back to the weights it started from). The weights went back
-        to before the steps that failed; the optimizer's state (moments, velocity) must go
-        with them, else the next partial_fit would start with those steps' momentum and
-        fail again, whatever its settings."""
-        self._optimizer = self._make_optimizer(patience)
+    def _restart_optimizer(self):
+        """Forget the optimizer's steps after training failed (diverged, or raised the loss
+        so far that the model went back to the weights it started from). The weights went
+        back to before the steps that failed; the optimizer's state (moments, velocity)
+        must go with them, else the next partial_fit would start with those steps' momentum
+        and fail again, whatever its settings. Its learning rate stays (an adaptive
+        schedule's reductions with it)."""
+        self._optimizer.reset_state()
 
-    def _callbacks_ask_to_stop(self, callbacks, record, epoch_params, step_params):
+    def _callbacks_ask_to_stop(self, callbacks, record, epoch_params, step_params, average):
         """Run the callbacks; True if one asks to stop training. With weight averaging
-        (``step_params`` the optimizer's last step) the model holds the epoch's averaged
-        weights while they run, the weights the record's scores are of and that a stop
-        keeps: a callback that scores or saves the model sees those."""
-        if step_params is not None:
-            self.network_.params[...] = epoch_params
+        (``step_params`` the optimizer's last step, ``average`` the WeightAverage) the model
+        holds the epoch's averaged weights while they run, the weights the record's scores
+        are of and that a stop keeps: a callback that scores or saves the model sees those.
+        Weights a callback changes are where training goes on from, as without averaging:
+        the last step and the average both become them."""
+        if step_params is None:
+            return any([bool(callback(self, record)) for callback in callbacks])
+        params = self.network_.params
+        params[...] = epoch_params
         try:
             return any([bool(callback(self, record)) for callback in callbacks])
         finally:
-            if step_params is not None:
-                self.network_.params[...] = step_params
+            if bool((params == epoch_params).all()):
+                params[...] = step_params
+            else:
+                average.average[...] = params
 
     def _interruption_message(self, epochs_before, validation):
         """The warning of a fit stopped by Ctrl-C, which keeps the weights of its last
@@ -1394,7 +1401,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         self.best_epoch_ = 0
         if not corrected_objective <= start_objective:
             self._warn_training_raised_the_loss(corrected_objective, start_objective)
-            self._restart_optimizer(self._patience(len(train)))
+            self._restart_optimizer()
 
     def _without_correction(self, params, linear_start):
         """``params`` with the GRU's correction switched off: the linear skip and the head
@@ -1420,6 +1427,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         start_score = self._validation_score_of(start_params, validation)
         if self.n_iter_:
             self.best_validation_score_ = start_score
+        elif self.best_validation_score_ is None:  # a warm fit after calls that never validated
+            self.best_validation_score_ = -np.inf
         return start_score
 
     def _validation_score_of(self, params, validation):
@@ -1689,7 +1698,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             return activations
         # As long in time as X (in patches), as predict's per-step output: the network read
         # X only up to its longest sequence.
-        n_steps = -(-np.shape(X)[1] // getattr(self, "patch_size_", 1))
+        patch_size = 1 if self.embedding_dim is not None else getattr(self, "patch_size_", 1)
+        n_steps = -(-np.shape(X)[1] // patch_size)
         return [
             {direction: _nan_padded_steps(gates, n_steps) for direction, gates in layer.items()}
             for layer in activations
@@ -2049,7 +2059,7 @@ default="zeros"
         gates. A feature whose offset dwarfs its spread (a timestamp, a coordinate) is
         standardised from its float64 values before the cast to ``dtype``, so it keeps
         its spread. Ignored with ``embedding_dim``. Where most training sequences vary by
-        less than 5% of the data's spread (so that they are nearly constant once
+        less than 5% as much as a typical one (so that they are nearly constant once
         standardised), ``fit`` warns and suggests scaling each sequence by itself,
         ``make_pipeline(SequenceScaler(per="sequence"), GRUClassifier())``.
 

@@ -14,10 +14,17 @@ import os
 forked = False
 
 
-def _after_fork_in_child():
+def after_fork_in_child(function):
+    """Call ``function`` in the child of every later fork() (where the platform has fork):
+    how a module resets what a fork copies but cannot carry on (a lock another thread held,
+    the record of fits running in other threads)."""
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=function)
+
+
+def _note_the_fork():
     global forked
     forked = True
 
 
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
+after_fork_in_child(_note_the_fork)

@@ -13,11 +13,12 @@ zeros before the short ones, so the leverages differ widely, and GCV chose penal
 zero that fitted the training targets and predicted new ones far worse than their mean.
 """
 
-import os
 import threading
 
 import numpy as np
 from threadpoolctl import threadpool_limits
+
+from pygru._fork import after_fork_in_child
 
 _ONE_BLAS_THREAD = threading.Lock()
 
@@ -29,8 +30,7 @@ def _new_lock_in_child():
     _ONE_BLAS_THREAD = threading.Lock()
 
 
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_new_lock_in_child)
+after_fork_in_child(_new_lock_in_child)
 
 
 def ridge_loo(X, Y, sample_weight, alphas):

@@ -368,6 +368,15 @@ class BaseOptimizer:
         """
         return self.schedule.on_epoch_end(epoch, loss, n_samples_seen)
 
+    def reset_state(self):
+        """Forget the steps taken (the state arrays become zero, the step count 0), as after
+        a divergence whose steps the weights went back on; the schedule, with its learning
+        rate (the adaptive schedule's reductions), stays."""
+        self.t = 0
+        for name, value in vars(self).items():
+            if name != "params" and hasattr(value, "__array_function__"):
+                value[...] = 0
+
     def move_to(self, params):
         """Continue with ``params``, the same values on another device (NumPy <-> CuPy) or
         in another array: the state arrays (velocities, moments) follow them, as writable

@@ -31,8 +31,8 @@ from pygru._warnings import warn
 _MAX_TOKEN_ID = 2**24 - 1
 # Size of the float64 temporaries made while standardising, per block of sequences.
 _BLOCK_BYTES = 2**22
-# A sequence whose spread is below this share of the data's in every feature is faint: the
-# standardisation over all the data leaves it nearly constant.
+# A sequence whose spread is below this share of a typical sequence's in every feature is
+# faint: the standardisation over all the data leaves it nearly constant.
 _FAINT_SPREAD = 0.05
 
 
@@ -302,9 +302,8 @@ def median_step_correlation(padded, lengths, sample_weight=None, max_sequences=1
     >>> [round(median_step_correlation(X[None, :, [f]], np.array([500])), 2) for f in (0, 1)]
     [0.98, -0.02]
     """
-    every = max(1, -(-len(padded) // max_sequences))
-    values, lengths = np.asarray(padded[::every], dtype=np.float64), lengths[::every]
-    weights = np.ones(len(lengths)) if sample_weight is None else sample_weight[::every]
+    values, lengths, weights = _evenly_spaced(padded, lengths, sample_weight, max_sequences)
+    values = np.asarray(values, dtype=np.float64)
     pairs = valid_steps(lengths - 1, values.shape[1] - 1)[:, :, np.newaxis]
     count = pairs.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
@@ -322,24 +321,26 @@ def median_step_correlation(padded, lengths, sample_weight=None, max_sequences=1
     return weighted_median(correlation[varies], weights[varies])
 
 
-def share_of_faint_sequences(padded, lengths, scale, sample_weight=None, max_sequences=1000):
+def share_of_faint_sequences(padded, lengths, sample_weight=None, max_sequences=1000):
     """The share of the sequences that vary, but in every feature by less than
-    ``_FAINT_SPREAD`` of ``scale`` (each feature's spread over all the sequences): those
-    that standardisation over all the data leaves nearly constant, such as the appliances
-    of small current among large ones. Weights count as copies and a weight of 0 leaves a
-    sequence out; constant sequences count as not faint. At most ``max_sequences`` evenly
-    spaced sequences are read.
+    ``_FAINT_SPREAD`` times as much as a typical sequence (the root mean square of the
+    sequences' standard deviations): those that standardisation over all the data leaves
+    nearly constant, such as the appliances of small current among large ones. Sequences
+    that differ in level but vary alike are not faint. Weights count as copies and a weight
+    of 0 leaves a sequence out; constant sequences count as not faint. At most
+    ``max_sequences`` evenly spaced sequences are read.
 
     Examples
     --------
     >>> t = np.arange(50.0)
     >>> X = np.stack([np.sin(t), 1e-3 * np.sin(t), 1e-3 * np.cos(t)])[:, :, np.newaxis]
-    >>> share_of_faint_sequences(X, np.array([50, 50, 50]), np.array([0.4]))
+    >>> share_of_faint_sequences(X, np.array([50, 50, 50]))
     0.6666666666666666
+    >>> levels = np.sin(t) + np.array([[0.0], [100], [200]])  # the same spread at three levels
+    >>> share_of_faint_sequences(levels[:, :, np.newaxis], np.array([50, 50, 50]))
+    0.0
     """
-    every = max(1, -(-len(padded) // max_sequences))
-    padded, lengths = padded[::every], lengths[::every]
-    weights = np.ones(len(lengths)) if sample_weight is None else sample_weight[::every]
+    padded, lengths, weights = _evenly_spaced(padded, lengths, sample_weight, max_sequences)
     spreads = []
     for block in _sequence_blocks(padded):
         values = padded[block].astype(np.float64)
@@ -348,10 +349,24 @@ def share_of_faint_sequences(padded, lengths, scale, sample_weight=None, max_seq
         mean = np.where(valid, values, 0.0).sum(axis=1) / count
         squares = np.where(valid, np.square(values - mean[:, np.newaxis]), 0.0)
         spreads.append(np.sqrt(squares.sum(axis=1) / count))
-    relative = (np.concatenate(spreads) / scale).max(axis=1)
-    faint = (relative > 0) & (relative < _FAINT_SPREAD)
+    spreads = np.concatenate(spreads)
     total = weights.sum()
-    return float(weights[faint].sum() / total) if total > 0 else 0.0
+    if not total > 0:
+        return 0.0
+    typical = np.sqrt((weights[:, np.newaxis] * np.square(spreads)).sum(axis=0) / total)
+    relative = np.divide(spreads, typical, out=np.zeros_like(spreads), where=typical > 0).max(
+        axis=1
+    )
+    faint = (relative > 0) & (relative < _FAINT_SPREAD)
+    return float(weights[faint].sum() / total)
+
+
+def _evenly_spaced(padded, lengths, sample_weight, max_sequences):
+    """At most ``max_sequences`` evenly spaced sequences of ``padded``, with their lengths
+    and weights (ones without ``sample_weight``)."""
+    every = max(1, -(-len(padded) // max_sequences))
+    weights = np.ones(len(lengths)) if sample_weight is None else np.asarray(sample_weight)
+    return padded[::every], np.asarray(lengths)[::every], weights[::every]
 
 
 def weighted_median(values, weights):
@@ -975,10 +990,14 @@ def _trim_and_zero_padding(padded, lengths, owned):
     longest = lengths.max()
     if longest < n_steps or not owned:
         padded = padded[:, :longest].copy()
-    # Row by row: a mask over all steps makes NumPy list every padded step's indices (16
-    # bytes each: 4 GB for one 100,000-step series among 2,000 short ones).
-    for row in np.flatnonzero(lengths < longest):
-        padded[row, lengths[row] :] = 0
+    # Block by block: a mask over all the sequences makes NumPy list every padded step's
+    # indices (16 bytes each: 4 GB for one 100,000-step series among 2,000 short ones), and
+    # row by row is slow for millions of short sequences.
+    steps = np.arange(longest)
+    per_block = max(1, _BLOCK_BYTES // (8 * padded[0].size))
+    for start in range(0, len(padded), per_block):
+        block = slice(start, start + per_block)
+        padded[block][steps >= lengths[block, np.newaxis]] = 0
     return padded
 
 
