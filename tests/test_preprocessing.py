@@ -181,6 +181,54 @@ def test_a_feature_is_constant_only_at_the_rounding_level_of_its_values(size):
     np.testing.assert_allclose(scale, reference.scale_, rtol=1e-9)
 
 
+@pytest.mark.parametrize("value", [0.1, 3.7, 1 / 3, 1e6 + 0.1])
+def test_a_constant_feature_beside_others_is_only_centred(value):
+    # With two features or more NumPy adds the time steps one after the other: the mean of
+    # 2,000 copies of 0.1 drifted by hundreds of ulps, whose square was taken for a spread
+    # (scale 3.5e-15), so the feature came out as +-1 and a new value 0.2 as 3e13.
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((100, 20, 3))
+    X[:, :, 0] = value
+    scaler = SequenceScaler().fit(X)
+    assert scaler.mean_[0] == value and scaler.var_[0] == 0.0 and scaler.scale_[0] == 1.0
+    np.testing.assert_array_equal(scaler.transform(X)[:, :, 0], 0.0)
+    new = X[:1].copy()
+    new[:, :, 0] = value + 0.1
+    np.testing.assert_allclose(scaler.transform(new)[:, :, 0], 0.1)
+    long_sequence = rng.standard_normal((1, 500, 3))
+    long_sequence[:, :, 1] = value  # one sequence's constant channel
+    per_sequence = SequenceScaler(per="sequence").fit_transform(long_sequence)
+    np.testing.assert_array_equal(per_sequence[0, :, 1], 0.0)
+
+
+def test_per_sequence_scaling_has_the_same_bits_alone_and_beside_a_longer_sequence():
+    # A univariate sequence's statistics were summed pairwise along a contiguous time axis,
+    # in groups that depend on the padded width of its batch: 129 of 200 differed in the
+    # last bits (5.6e-17) beside a 1,500-step sequence.
+    rng = np.random.default_rng(0)
+    scaler = SequenceScaler(per="sequence").fit([rng.standard_normal(10)])
+    for _ in range(20):
+        short, longer = rng.standard_normal(200), rng.standard_normal(1500)
+        alone = scaler.transform([short])[0]
+        beside = scaler.transform([short, longer])[0]
+        np.testing.assert_array_equal(alone, beside)
+
+
+def test_a_scaler_fitted_without_std_refuses_to_scale_until_fitted_with_it():
+    # set_params(with_std=True) after a fit without it left scale_ at 1: transform quietly
+    # did not scale (StandardScaler raises there).
+    sequences = make_sequences()
+    scaler = SequenceScaler(with_std=False).fit(sequences).set_params(with_std=True)
+    with pytest.raises(NotFittedError, match="fitted with with_std=False.*fit it again"):
+        scaler.transform(sequences)
+    refitted = scaler.fit(sequences)
+    np.testing.assert_allclose(np.nanstd(valid_rows(refitted.transform(sequences)), axis=0), 1.0)
+    # the other way round, the scale learnt is simply not used
+    unscaled = SequenceScaler().fit(sequences).set_params(with_std=False).transform(sequences)
+    expected = SequenceScaler(with_std=False).fit(sequences).transform(sequences)
+    np.testing.assert_array_equal(valid_rows(unscaled), valid_rows(expected))
+
+
 @pytest.mark.parametrize("per", ["feature", "sequence"])
 def test_values_whose_spread_overflows_are_refused(per):
     # They used to be scaled by inf: every output 0, with only a RuntimeWarning.

@@ -182,8 +182,7 @@ class SequenceScaler(_SequenceTransformer):
         if self.per == "feature":
             mean, variance = _mean_and_variance(padded, observed, (0, 1), sample_weight)
             mean = _check_learnt(mean)
-            spread = np.sqrt(variance)
-            scale = scale_of_spread(mean, spread) if self.with_std else np.ones_like(mean)
+            scale = _scale(mean, variance) if self.with_std else np.ones_like(mean)
             learnt = dict(mean_=mean, var_=variance, scale_=scale)
         for attribute in ("mean_", "var_", "scale_"):
             self.__dict__.pop(attribute, None)
@@ -191,13 +190,21 @@ class SequenceScaler(_SequenceTransformer):
         return self
 
     def _check_fitted_for_per(self):
-        """Fitted, and with the statistics ``per`` reads: ``set_params(per="feature")`` after
-        a fit with ``per="sequence"`` leaves none to read."""
+        """Fitted, and with the statistics ``per`` and ``with_std`` read:
+        ``set_params(per="feature")`` after a fit with ``per="sequence"`` leaves none to
+        read, ``set_params(with_std=True)`` after a fit without it no scale."""
         check_is_fitted(self)
-        if self.per == "feature" and not hasattr(self, "mean_"):
+        if self.per != "feature":
+            return
+        if not hasattr(self, "mean_"):
             raise NotFittedError(
                 "This SequenceScaler was fitted with per='sequence', which learns no "
                 "statistics; fit it again to use per='feature'."
+            )
+        if self.with_std and not np.array_equal(self.scale_, _scale(self.mean_, self.var_)):
+            raise NotFittedError(
+                "This SequenceScaler was fitted with with_std=False, which learns no scale "
+                "(scale_ is 1); fit it again to use with_std=True."
             )
 
     def transform(self, X):
@@ -223,7 +230,7 @@ class SequenceScaler(_SequenceTransformer):
         else:
             _warn_if_each_sequence_is_one_step(lengths, padded.shape[2])
             mean, var = _mean_and_variance(padded, _observed(padded, lengths), 1)
-            mean, scale = mean[:, np.newaxis], scale_of_spread(mean, np.sqrt(var))[:, np.newaxis]
+            mean, scale = mean[:, np.newaxis], _scale(mean, var)[:, np.newaxis]
         if self.with_mean:
             padded -= mean
         if self.with_std:
@@ -403,25 +410,47 @@ def _weights(observed, sample_weight):
     return observed if sample_weight is None else observed * sample_weight[:, None, None]
 
 
+def _sum(values, axis):
+    """Sum over ``axis``: over time alone (axis 1, a statistic of each sequence) in time
+    order, so that a sequence's statistics have the same bits whatever the padded width of
+    its batch (NumPy sums a contiguous axis pairwise, in groups that depend on its length;
+    the zeros past a sequence's end add nothing in order)."""
+    if axis == 1:
+        return np.cumsum(values, axis=1)[:, -1]
+    return values.sum(axis=axis)
+
+
 def _mean(padded, observed, weights, axis):
     """Mean over ``axis`` of the observed values, weighted by ``weights``; NaN where there
     is no observed value, infinite where their sum overflows."""
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        total = weights.sum(axis)
-        mean = (weights * np.where(observed, padded, 0.0)).sum(axis=axis) / total
+        total = _sum(weights, axis)
+        mean = _sum(weights * np.where(observed, padded, 0.0), axis) / total
     return np.where(np.isnan(mean) & (total > 0), np.inf, mean)  # overflowing both ways
 
 
 def _mean_and_variance(padded, observed, axis, sample_weight=None):
     """Mean (as :func:`_mean`) and variance over ``axis`` of the observed values, each
-    weighted by its sequence's ``sample_weight``."""
+    weighted by its sequence's ``sample_weight``. Where the values are all one value, that
+    value is the mean and the variance 0: their sum rounds (the mean of 2,000 copies of 0.1
+    drifts by hundreds of ulps), and the drift squared was taken for a spread, so that such a
+    feature was scaled to +-1 and a new value to 1e13."""
     weights = _weights(observed, sample_weight)
     mean = _mean(padded, observed, weights, axis)
     # An overflow leaves an infinite variance, which the scale refuses by name.
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         deviations = np.where(observed, padded - np.expand_dims(mean, axis), 0.0)
-        variance = (weights * np.square(deviations)).sum(axis=axis) / weights.sum(axis)
-    return mean, variance
+        variance = _sum(weights * np.square(deviations), axis) / _sum(weights, axis)
+    counted = observed & (weights > 0)
+    low = np.where(counted, padded, np.inf).min(axis=axis)
+    constant = low == np.where(counted, padded, -np.inf).max(axis=axis)
+    return np.where(constant, low, mean), np.where(constant, 0.0, variance)
+
+
+def _scale(mean, variance):
+    """The scale of features of ``mean`` and ``variance``: their standard deviation, 1 where
+    a feature is constant."""
+    return scale_of_spread(mean, np.sqrt(variance))
 
 
 def _check_learnt(mean):
