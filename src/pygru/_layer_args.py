@@ -82,12 +82,18 @@ class GRUCache:
             "r": self.gates[:, :, :hidden],
             "z": self.gates[:, :, hidden : 2 * hidden],
             "n": self.gates[:, :, 2 * hidden :],
-            "h": self.out.view(),
+            "h": self.out,
         }
-        for view in views.values():
-            if isinstance(view, np.ndarray):
-                view.flags.writeable = False
-        return views
+        return {name: _read_only(view) for name, view in views.items()}
+
+
+def _read_only(array):
+    """A read-only view of a NumPy ``array``; any other array as it is."""
+    if not isinstance(array, np.ndarray):
+        return array
+    view = array.view()
+    view.flags.writeable = False
+    return view
 
 
 @dataclass(frozen=True)
