@@ -29,7 +29,7 @@ from pygru import GRUClassifier, to_torch_module
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # shared with bench_cpu.py
 from bench_cpu import median_seconds as _median_seconds  # noqa: E402
-from bench_cpu import shapes_text, torch_for  # noqa: E402
+from bench_cpu import speed_parser, torch_for  # noqa: E402
 
 # (B, T, F): a batch of the classifier's default size over patched series (ArrowHead:
 # 32 patches of 8 steps; Pickup: 31 of 12), and a larger batch of longer multivariate ones.
@@ -114,23 +114,8 @@ def parse_shape(text):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=len(os.sched_getaffinity(0)),
-        help="threads for pygru and for torch alike (default: all cores this process may use)",
-    )
-    parser.add_argument(
-        "--repeats", type=int, default=15, help="timed samples per median (default 15)"
-    )
-    parser.add_argument(
-        "--shapes",
-        type=parse_shape,
-        nargs="+",
-        default=DEFAULT_SHAPES,
-        help="shapes to time, each B,T,F (batch, longest steps, features) of positive ints "
-        f"(default {shapes_text(DEFAULT_SHAPES)})",
+    parser = speed_parser(
+        __doc__, parse_shape, DEFAULT_SHAPES, "B,T,F (batch, longest steps, features)"
     )
     parser.add_argument(
         "--branches",

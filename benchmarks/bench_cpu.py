@@ -147,24 +147,39 @@ def torch_for(parser, args, script):
     return torch
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def speed_parser(doc, parse, default_shapes, shape_format, repeats=15, threads=True):
+    """The parser the speed benchmarks share: the description (the first paragraph of their
+    docstring ``doc``), --threads (unless ``threads`` is False: a GPU run has none),
+    --repeats and --shapes, read by ``parse`` (each ``shape_format``, e.g. "B,T,I,H (batch,
+    steps, inputs, hidden units)")."""
+    parser = argparse.ArgumentParser(description=" ".join(doc.split("\n\n")[0].split()))
+    if threads:
+        parser.add_argument(
+            "--threads",
+            type=int,
+            default=len(os.sched_getaffinity(0)),
+            help="threads for pygru and for torch alike (default: all cores this process may use)",
+        )
     parser.add_argument(
-        "--threads",
+        "--repeats",
         type=int,
-        default=len(os.sched_getaffinity(0)),
-        help="threads for pygru and for torch alike (default: all cores this process may use)",
-    )
-    parser.add_argument(
-        "--repeats", type=int, default=15, help="timed samples per median (default 15)"
+        default=repeats,
+        help=f"timed samples per median (default {repeats})",
     )
     parser.add_argument(
         "--shapes",
-        type=parse_shape,
+        type=parse,
         nargs="+",
-        default=DEFAULT_SHAPES,
-        help="shapes to time, each B,T,I,H (batch, steps, inputs, hidden units) of positive "
-        f"ints (default {shapes_text(DEFAULT_SHAPES)})",
+        default=default_shapes,
+        help=f"shapes to time, each {shape_format} of positive ints "
+        f"(default {shapes_text(default_shapes)})",
+    )
+    return parser
+
+
+def main(argv=None):
+    parser = speed_parser(
+        __doc__, parse_shape, DEFAULT_SHAPES, "B,T,I,H (batch, steps, inputs, hidden units)"
     )
     args = parser.parse_args(argv)
     torch = torch_for(parser, args, "bench_cpu.py")

@@ -24,6 +24,8 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # shared with bench_cpu.py
+from bench_cpu import speed_parser  # noqa: E402
 
 DEFAULT_SHAPES = [
     (32, 50, 8, 32),
@@ -173,17 +175,13 @@ def parse_shape(text):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--repeats", type=int, default=20, help="timed samples per median (default 20)"
-    )
-    parser.add_argument(
-        "--shapes",
-        type=parse_shape,
-        nargs="+",
-        default=DEFAULT_SHAPES,
-        help="shapes to time, each B,T,I,H (batch, steps, inputs, hidden units) of positive "
-        "ints (default " + " ".join(",".join(map(str, shape)) for shape in DEFAULT_SHAPES) + ")",
+    parser = speed_parser(
+        __doc__,
+        parse_shape,
+        DEFAULT_SHAPES,
+        "B,T,I,H (batch, steps, inputs, hidden units)",
+        repeats=20,
+        threads=False,
     )
     parser.add_argument(
         "--tf32",
