@@ -1285,7 +1285,10 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 self._warn_training_raised_the_loss(min(objectives[:-1]), objectives[-1])
                 training_failed = True
         if training_failed:
-            self._restart_optimizer()
+            # The weights went back to before the steps that failed; the optimizer's moments
+            # go with them, else the next partial_fit would start with those steps' momentum
+            # and fail again, whatever its settings. Its learning rate stays.
+            self._optimizer.reset_state()
         if raised is not None:
             return raised
         if stopped_by == "max_iter" and epochs > 1:
@@ -1295,15 +1298,6 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 ConvergenceWarning,
             )
         return None
-
-    def _restart_optimizer(self):
-        """Forget the optimizer's steps after training failed (diverged, or raised the loss
-        so far that the model went back to the weights it started from). The weights went
-        back to before the steps that failed; the optimizer's state (moments, velocity)
-        must go with them, else the next partial_fit would start with those steps' momentum
-        and fail again, whatever its settings. Its learning rate stays (an adaptive
-        schedule's reductions with it)."""
-        self._optimizer.reset_state()
 
     def _callbacks_ask_to_stop(self, callbacks, record, epoch_params, step_params, average):
         """Run the callbacks; True if one asks to stop training. With weight averaging
@@ -1401,7 +1395,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         self.best_epoch_ = 0
         if not corrected_objective <= start_objective:
             self._warn_training_raised_the_loss(corrected_objective, start_objective)
-            self._restart_optimizer()
+            self._optimizer.reset_state()  # as after a divergence (see _train)
 
     def _without_correction(self, params, linear_start):
         """``params`` with the GRU's correction switched off: the linear skip and the head

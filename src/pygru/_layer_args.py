@@ -84,10 +84,10 @@ class GRUCache:
             "n": self.gates[:, :, 2 * hidden :],
             "h": self.out,
         }
-        return {name: _read_only(view) for name, view in views.items()}
+        return {name: read_only(view) for name, view in views.items()}
 
 
-def _read_only(array):
+def read_only(array):
     """A read-only view of a NumPy ``array``; any other array as it is."""
     if not isinstance(array, np.ndarray):
         return array

@@ -488,10 +488,11 @@ def _valid_step_blocks(padded, lengths, sample_weight=None):
 
 
 def _sequence_blocks(padded):
-    """Slices of consecutive sequences whose float64 copy takes about ``_BLOCK_BYTES``."""
-    n_samples, n_timesteps, n_features = padded.shape
-    samples_per_block = max(1, _BLOCK_BYTES // (8 * n_timesteps * n_features))
-    for start in range(0, n_samples, samples_per_block):
+    """Slices of consecutive sequences (of a 3-D array, or 2-D token ids) whose float64 copy
+    takes about ``_BLOCK_BYTES``."""
+    values_per_sequence = int(np.prod(padded.shape[1:]))
+    samples_per_block = max(1, _BLOCK_BYTES // (8 * values_per_sequence))
+    for start in range(0, len(padded), samples_per_block):
         yield slice(start, start + samples_per_block)
 
 
@@ -994,9 +995,7 @@ def _trim_and_zero_padding(padded, lengths, owned):
     # indices (16 bytes each: 4 GB for one 100,000-step series among 2,000 short ones), and
     # row by row is slow for millions of short sequences.
     steps = np.arange(longest)
-    per_block = max(1, _BLOCK_BYTES // (8 * padded[0].size))
-    for start in range(0, len(padded), per_block):
-        block = slice(start, start + per_block)
+    for block in _sequence_blocks(padded):
         padded[block][steps >= lengths[block, np.newaxis]] = 0
     return padded
 

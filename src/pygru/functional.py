@@ -32,6 +32,7 @@ from pygru._layer_args import (
     as_flag,
     check_dtype_and_shape,
     check_layer_arguments,
+    read_only,
     within_lengths,
 )
 
@@ -208,9 +209,7 @@ def gru_forward(
         gates,
         hn_proj,
     )
-    out = out.view()
-    out.flags.writeable = False
-    return out, hidden_state, cache
+    return read_only(out), hidden_state, cache
 
 
 def gru_backward(d_out, d_h_n, cache, check_finite=True):

@@ -360,7 +360,7 @@ class SequenceImputer(_SequenceTransformer):
         """
         padded, observed, sample_weight = self._observed_values(X, sample_weight)
         weights = _weights(observed, sample_weight)
-        self.statistics_ = _check_learnt(_mean(padded, observed, weights, (0, 1)))
+        self.statistics_ = _check_learnt(_mean(padded, observed, weights, (0, 1))[0])
         self.n_features_in_ = padded.shape[2]
         return self
 
@@ -421,12 +421,13 @@ def _sum(values, axis):
 
 
 def _mean(padded, observed, weights, axis):
-    """Mean over ``axis`` of the observed values, weighted by ``weights``; NaN where there
-    is no observed value, infinite where their sum overflows."""
+    """Mean over ``axis`` of the observed values, weighted by ``weights``, and the total of
+    their weights; the mean is NaN where there is no observed value, infinite where their
+    sum overflows."""
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         total = _sum(weights, axis)
         mean = _sum(weights * np.where(observed, padded, 0.0), axis) / total
-    return np.where(np.isnan(mean) & (total > 0), np.inf, mean)  # overflowing both ways
+    return np.where(np.isnan(mean) & (total > 0), np.inf, mean), total  # overflowing both ways
 
 
 def _mean_and_variance(padded, observed, axis, sample_weight=None):
@@ -436,11 +437,11 @@ def _mean_and_variance(padded, observed, axis, sample_weight=None):
     drifts by hundreds of ulps), and the drift squared was taken for a spread, so that such a
     feature was scaled to +-1 and a new value to 1e13."""
     weights = _weights(observed, sample_weight)
-    mean = _mean(padded, observed, weights, axis)
+    mean, total = _mean(padded, observed, weights, axis)
     # An overflow leaves an infinite variance, which the scale refuses by name.
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         deviations = np.where(observed, padded - np.expand_dims(mean, axis), 0.0)
-        variance = _sum(weights * np.square(deviations), axis) / _sum(weights, axis)
+        variance = _sum(weights * np.square(deviations), axis) / total
     counted = observed & (weights > 0)
     low = np.where(counted, padded, np.inf).min(axis=axis)
     constant = low == np.where(counted, padded, -np.inf).max(axis=axis)
