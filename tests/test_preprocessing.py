@@ -119,6 +119,71 @@ def test_list_items_own_their_values(transformer):
     assert all(item.base is None for item in out)
 
 
+def ragged_sequences(seed=0):
+    """A list of sequences from 1 to 2,000 steps (many groups of similar length), with gaps
+    and, for some, trailing NaN steps."""
+    rng = np.random.default_rng(seed)
+    sequences = []
+    for length in [3, 2000, 1, 7, 40, 5, 300, 2, 9, 1000, 4, 6]:
+        sequence = rng.normal(2.0, 3.0, size=(length, 2))
+        sequence[rng.random(sequence.shape) < 0.1] = np.nan
+        sequence[-1] = rng.normal(size=2)
+        sequences.append(np.vstack([sequence, np.full((length % 3, 2), np.nan)]))
+    return sequences
+
+
+@pytest.mark.parametrize("transformer", TRANSFORMERS, ids=repr)
+def test_a_ragged_list_is_transformed_as_each_sequence_alone(transformer):
+    """A list is read in groups of similar length, never padded to its longest sequence as
+    a whole: each sequence comes back as it does alone, in X's order, in every form."""
+    pd = pytest.importorskip("pandas")
+    X = ragged_sequences()
+    fitted = clone(transformer).fit(X)
+    together = fitted.transform(pd.Series(X, index=np.arange(len(X))[::-1], dtype=object))
+    assert isinstance(together, list) and len(together) == len(X)
+    with warnings.catch_warnings():  # per="sequence" on a sequence of one step
+        warnings.simplefilter("ignore", UserWarning)
+        for sequence, transformed in zip(X, together):
+            np.testing.assert_array_equal(fitted.transform([sequence])[0], transformed)
+    if getattr(transformer, "per", None) == "feature":
+        for sequence, restored in zip(X, fitted.inverse_transform(together)):
+            np.testing.assert_array_equal(
+                fitted.inverse_transform([fitted.transform([sequence])[0]])[0], restored
+            )
+
+
+@pytest.mark.parametrize("transformer", TRANSFORMERS, ids=repr)
+def test_a_ragged_list_is_never_padded_to_its_longest_sequence_as_a_whole(
+    transformer, monkeypatch
+):
+    # One series of 5,000 steps among 10,000 short ones: 14-27 s and 2.3-6.2 GB, 100-200x
+    # NumPy on each sequence; 0.2 s now.
+    import pygru.preprocessing as preprocessing
+
+    X = ragged_sequences()
+    fitted = clone(transformer).fit(X)
+    padded_sizes = []
+    read = preprocessing.to_padded_with_gaps
+
+    def recording(X, *args, **kwargs):
+        padded, lengths = read(X, *args, **kwargs)
+        padded_sizes.append(padded.shape[0] * padded.shape[1])
+        return padded, lengths
+
+    monkeypatch.setattr(preprocessing, "to_padded_with_gaps", recording)
+    fitted.transform(X)
+    assert max(padded_sizes) < 2 * sum(map(len, X))
+
+
+@pytest.mark.parametrize("position", [2, 9, 1])
+def test_an_error_in_a_ragged_list_names_the_sequence_by_its_place_in_x(position):
+    X = ragged_sequences()
+    fitted = SequenceImputer().fit(X)
+    X[position] = np.full_like(X[position], np.nan)
+    with pytest.raises(ValueError, match=rf"X has an empty sequence \(sequence {position}\)"):
+        fitted.transform(X)
+
+
 @pytest.mark.parametrize("transformer", TRANSFORMERS, ids=repr)
 def test_fit_transform_is_fit_then_transform(transformer):
     sequences = make_sequences(gaps=0.2)
@@ -469,6 +534,23 @@ def test_per_sequence_scaling_of_one_step_sequences_warns_of_the_zeros():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         SequenceScaler(per="sequence").fit_transform(X.transpose(0, 2, 1))
+
+
+def test_per_sequence_scaling_warns_only_when_every_sequence_of_a_list_is_one_step():
+    # Each group of similar length is scaled on its own: a group of one-step sequences
+    # beside longer ones is no reason to warn.
+    scaler = SequenceScaler(per="sequence").fit(ragged_sequences())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scaler.transform(ragged_sequences())
+    with pytest.warns(UserWarning, match="sets every value to 0"):
+        scaler.transform(
+            [
+                np.ones((1, 2)),
+                np.ones((1, 2)),
+                np.vstack([np.ones((1, 2))] + [np.full((30, 2), np.nan)]),
+            ]
+        )
 
 
 def test_bad_sample_weight_is_refused():

@@ -1623,20 +1623,27 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
 
     # ------------------------------------------------------------------ prediction
     def _forward_all(self, X, lengths):
-        """Network output (NumPy) for all sequences (NumPy), in batches of similar cost; on
-        the GPU each batch crosses the bus once each way."""
+        """Network output (NumPy) for all sequences (NumPy), in X's order. They run shortest
+        first, in chunks of similar length, each cut to its own longest sequence and as
+        large as that length lets it be (_predict_batch_size): sized by X's longest, one
+        long sequence made every chunk small. On the GPU each chunk crosses the bus once
+        each way."""
         xp = self.network_.xp
-        chunk = self._predict_batch_size(X.shape[1])
-        outputs = []
-        for start in range(0, len(X), chunk):
-            batch_lengths = lengths[start : start + chunk]
-            batch_X = X[start : start + chunk][:, : batch_lengths.max()]
-            output, _ = self.network_.forward(xp.asarray(batch_X), batch_lengths, keep_cache=False)
+        order = np.argsort(lengths, kind="stable")
+        chunks, outputs, start = [], [], 0
+        while start < len(order):
+            # The shortest sequence left bounds the chunk's size from above, and the longest
+            # within that bound from below.
+            most = self._predict_batch_size(lengths[order[start]])
+            longest = lengths[order[min(start + most, len(order)) - 1]]
+            rows = order[start : start + self._predict_batch_size(longest)]
+            batch_lengths = lengths[rows]
+            batch_X = xp.asarray(_rows_of(X, rows)[:, : batch_lengths.max()])
+            output, _ = self.network_.forward(batch_X, batch_lengths, keep_cache=False)
+            chunks.append(rows)
             outputs.append(to_host(output))
-        if outputs[0].ndim == 3:
-            steps = X.shape[1]
-            outputs = [np.pad(o, ((0, 0), (0, steps - o.shape[1]), (0, 0))) for o in outputs]
-        return np.concatenate(outputs, axis=0)
+            start += len(rows)
+        return _sequences.in_order(chunks, outputs)
 
     def _predict_batch_size(self, n_steps):
         """Sequences per forward pass when predicting (see _PREDICT_CHUNK_BYTES)."""
@@ -1650,10 +1657,18 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         return max(1, min(_PREDICT_BATCH, efficient, _PREDICT_MAX_CHUNK_BYTES // row_bytes))
 
     def _predict_network(self, X):
+        """(Network output for every sequence of X, in X's order, and their lengths in the
+        network's steps). A list is prepared group by group of similar length
+        (``_sequences.similar_length_groups``), never padded to its longest sequence as a
+        whole; each sequence's output is the same either way."""
         self._check_fitted_network()
-        X, lengths = self._validate_sequences(X)
         self._use_device(training=False)
-        return self._forward_all(X, lengths), lengths
+        groups, outputs, lengths = [], [], []
+        for positions, _, prepared in _sequences.read_by_length(X, self._validate_sequences):
+            groups.append(positions)
+            outputs.append(self._forward_all(*prepared))
+            lengths.append(prepared[1])
+        return _sequences.in_order(groups, outputs), _sequences.in_order(groups, lengths)
 
     def gate_activations(self, X):
         """Gate values over time for inspection and plots.
@@ -3941,6 +3956,13 @@ def _loss_over_valid_steps(loss_function, output, targets, sample_weight, length
     d_output = xp.zeros_like(output)
     d_output[valid] = d_valid
     return loss, d_output
+
+
+def _rows_of(X, rows):
+    """``X[rows]``: a view where the positions ``rows`` follow each other."""
+    if np.all(np.diff(rows) == 1):
+        return X[rows[0] : rows[-1] + 1]
+    return X[rows]
 
 
 def _per_step_result(values, X, lengths):

@@ -31,6 +31,7 @@ from pygru._sequences import (
     _is_list_of_sequences,
     _sequence_blocks,
     check_n_features,
+    read_by_length,
     scale_of_spread,
     to_padded_with_gaps,
     valid_steps,
@@ -50,6 +51,25 @@ class _SequenceTransformer(SequencesOut, TransformerMixin, BaseEstimator):
         padded, lengths = to_padded_with_gaps(X, dtype=np.float64)
         check_n_features(X, padded, self.n_features_in_, type(self).__name__)
         return padded, lengths
+
+    def _changed(self, X, change):
+        """X read as :meth:`_read` reads it, changed in place by ``change(padded, lengths)``,
+        in X's form, and the number of steps of its longest sequence. A list is read group by
+        group of similar length: padded as a whole, one long series among short ones made
+        transform 350-760 times slower than NumPy on each sequence (2.3 GB for 6 MB)."""
+        groups, parts, longest = [], [], 0
+        for positions, part, (padded, lengths) in read_by_length(X, self._read):
+            change(padded, lengths)
+            groups.append(positions)
+            parts.append(_in_form_of(part, padded, lengths))
+            longest = max(longest, lengths.max())
+        if groups[0] is None:
+            return parts[0], longest
+        ordered = [None] * sum(map(len, groups))
+        for positions, part in zip(groups, parts):
+            for position, sequence in zip(positions, part):
+                ordered[position] = sequence
+        return ordered, longest
 
     def _observed_values(self, X, sample_weight):
         """Fit's input: the padded values, where they are observed (inside a sequence and
@@ -224,18 +244,21 @@ class SequenceScaler(_SequenceTransformer):
             values stay NaN.
         """
         self._check_fitted_for_per()
-        padded, lengths = self._read(X)
+        X_scaled, longest = self._changed(X, self._scale_in_place)
+        if self.per == "sequence" and longest == 1:
+            _warn_each_sequence_is_one_step(self.n_features_in_)
+        return X_scaled
+
+    def _scale_in_place(self, padded, lengths):
         if self.per == "feature":
             mean, scale = self.mean_, self.scale_
         else:
-            _warn_if_each_sequence_is_one_step(lengths, padded.shape[2])
             mean, var = _mean_and_variance(padded, _observed(padded, lengths), 1)
             mean, scale = mean[:, np.newaxis], _scale(mean, var)[:, np.newaxis]
         if self.with_mean:
             padded -= mean
         if self.with_std:
             padded /= scale
-        return _in_form_of(X, padded, lengths)
 
     def inverse_transform(self, X):
         """Undo the scaling learnt with ``per="feature"``.
@@ -260,12 +283,13 @@ class SequenceScaler(_SequenceTransformer):
                 "scaled with its own statistics, which are not kept. Use per='feature' for an "
                 "invertible scaling."
             )
-        padded, lengths = self._read(X)
+        return self._changed(X, self._unscale_in_place)[0]
+
+    def _unscale_in_place(self, padded, lengths):
         if self.with_std:
             padded *= self.scale_
         if self.with_mean:
             padded += self.mean_
-        return _in_form_of(X, padded, lengths)
 
 
 class SequenceImputer(_SequenceTransformer):
@@ -381,23 +405,23 @@ class SequenceImputer(_SequenceTransformer):
             stays NaN.
         """
         check_is_fitted(self)
-        padded, lengths = self._read(X)
+        return self._changed(X, self._fill_in_place)[0]
+
+    def _fill_in_place(self, padded, lengths):
         _fill_along_time(padded, _observed(padded, lengths), self.method)
         statistics = np.broadcast_to(self.statistics_, padded.shape)
-        np.copyto(padded, statistics, where=np.isnan(padded))  # padding is NaN again below
-        return _in_form_of(X, padded, lengths)
+        np.copyto(padded, statistics, where=np.isnan(padded))  # padding is NaN again in X's form
 
 
-def _warn_if_each_sequence_is_one_step(lengths, n_features):
-    """Warn before per-sequence scaling sets every value to 0: a sequence of one time step is
-    its own mean. The likelier cause is a channels-first array, as the estimators say."""
-    if lengths.max() == 1:
-        warn(
-            "Every sequence of X has one time step, so scaling each by its own statistics "
-            "(per='sequence') sets every value to 0."
-            + (_CHANNELS_FIRST_HINT if n_features > 1 else ""),
-            UserWarning,
-        )
+def _warn_each_sequence_is_one_step(n_features):
+    """Warn that per-sequence scaling set every value to 0: a sequence of one time step is its
+    own mean. The likelier cause is a channels-first array, as the estimators say."""
+    warn(
+        "Every sequence of X has one time step, so scaling each by its own statistics "
+        "(per='sequence') sets every value to 0."
+        + (_CHANNELS_FIRST_HINT if n_features > 1 else ""),
+        UserWarning,
+    )
 
 
 def _observed(padded, lengths):
