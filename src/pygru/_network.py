@@ -62,7 +62,10 @@ def glorot_normal(shape, fan_in, fan_out, rng):
 
 
 def torch_uniform(shape, fan_in, fan_out, rng):
-    """PyTorch's GRU default: U(-1/sqrt(H), 1/sqrt(H)), H the layer's hidden size."""
+    """U(-1/sqrt(k), 1/sqrt(k)), k the number of columns of the matrix (a vector's length):
+    PyTorch's GRU default for the recurrent weights, where k is the hidden size H. PyTorch
+    draws every weight and bias with H; as the estimators document, input weights here use
+    the inputs per unit and biases the 3H gates they feed."""
     limit = 1.0 / np.sqrt(shape[-1] if len(shape) > 1 else fan_out)
     return rng.uniform(-limit, limit, shape)
 
