@@ -689,6 +689,74 @@ def test_skl2onnx_declares_the_type_of_float_labels(skl2onnx, dtype):
             assert list(probabilities[0]) == [0, 2, 4]
 
 
+NUMERIC_CASES = [
+    name for name in CASES if CASES[name][2] != "tokens" and "sequence-classifier" not in name
+]
+
+
+@pytest.mark.parametrize("opset", [13, None])  # None: skl2onnx's newest
+@pytest.mark.parametrize("name", NUMERIC_CASES)
+def test_skl2onnx_reads_trailing_nan_steps_as_padding(skl2onnx, name, opset):
+    # Without a lengths input every sequence filled the table: NaN padding (a table of
+    # series of different lengths with empty trailing cells) was read as values, and the
+    # probabilities were off by up to 0.13, finite and without a warning.
+    from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType
+
+    estimator, _, X_nan, lengths = fitted(name)
+    assert len(set(lengths)) > 2
+    options = {id(estimator): {"zipmap": False}} if isinstance(estimator, GRUClassifier) else {}
+    for tensor_type, dtype in ((FloatTensorType, np.float32), (DoubleTensorType, np.float64)):
+        onx = skl2onnx.to_onnx(
+            estimator,
+            initial_types=[("X", tensor_type([None, None, 2]))],
+            options=options,
+            target_opset=opset,
+        )
+        session = ort.InferenceSession(onx.SerializeToString(), providers=["CPUExecutionProvider"])
+        output = session.run(None, {"X": X_nan.astype(dtype)})[-1]
+        expected = expected_output(estimator, X_nan)
+        np.testing.assert_allclose(output, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_skl2onnx_pipeline_of_a_table_with_empty_trailing_cells(skl2onnx):
+    from skl2onnx.common.data_types import FloatTensorType
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    _, X_nan, lengths = ragged(LONG, features=1)
+    X_nan = X_nan[:, :, 0]
+    y = np.array(["low", "mid", "high", "mid", "low"] * 2)
+    pipe = make_pipeline(StandardScaler(), GRUClassifier(**SMALL)).fit(X_nan, y)
+    onx = skl2onnx.to_onnx(
+        pipe,
+        initial_types=[("X", FloatTensorType([None, LONG]))],
+        options={id(pipe[-1]): {"zipmap": False}},
+    )
+    session = ort.InferenceSession(onx.SerializeToString(), providers=["CPUExecutionProvider"])
+    label, probabilities = session.run(None, {"X": X_nan})
+    np.testing.assert_array_equal(label, pipe.predict(X_nan))
+    np.testing.assert_allclose(probabilities, pipe.predict_proba(X_nan), rtol=1e-5, atol=1e-5)
+    inside = X_nan.copy()
+    inside[0, 1] = np.nan  # predict refuses it; the graph, which cannot raise, gives NaN
+    assert np.isnan(session.run(None, {"X": inside})[1][0]).all()
+    assert not np.isnan(session.run(None, {"X": inside})[1][1:]).any()
+
+
+@pytest.mark.parametrize("name", ["classifier", "regressor-sequence-2-cho-bidirectional"])
+def test_a_sequence_with_a_missing_or_infinite_value_gets_nan_outputs(name):
+    # predict refuses it; onnxruntime's GRU read NaN as a number and gave finite outputs.
+    estimator, X, X_nan, lengths = fitted(name)
+    X = X.copy()
+    X[0, 0, 1], X[1, 0, 0] = np.nan, np.inf
+    X[2, lengths[2] :] = np.nan  # past its length: padding, whatever it holds
+    output = run_onnx(to_onnx(estimator), X, lengths)[-1]
+    assert np.isnan(output[:2]).all()
+    X_nan[2, lengths[2] :] = np.nan
+    np.testing.assert_allclose(
+        output[2:], expected_output(estimator, X_nan)[2:], rtol=1e-5, atol=1e-5
+    )
+
+
 def test_skl2onnx_model_with_a_lengths_input(skl2onnx):
     from skl2onnx.common.data_types import FloatTensorType, Int64TensorType
 

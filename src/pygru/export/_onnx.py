@@ -77,7 +77,9 @@ def to_onnx(estimator, *, opset=None, input_dtype="float32"):
         (labels have no NaN): read each sequence's first ``lengths[i]`` labels, which are
         ``predict``'s. Of a regressor: ``"variable"`` float32 (batch, n_outputs), or
         (batch, time, n_outputs) for ``output="sequence"`` with NaN past each sequence's
-        length, as ``predict`` with the target axis kept.
+        length, as ``predict`` with the target axis kept. A sequence with a NaN or
+        infinite value within its length, which ``predict`` refuses, gets NaN
+        probabilities or predictions (the graph cannot raise).
 
     Raises
     ------
@@ -270,10 +272,33 @@ def estimator_nodes(graph, estimator, x, lengths, output_names, x_is_double=Fals
     output = _head(graph, network, features)
     if network.linear_steps:
         output = graph.add("Add", [output, _linear_skip(graph, network, inputs, step_lengths)])
+    if network.embedding_dim is None:
+        per_step = network.output == "sequence"
+        output = graph.add("Add", [output, _nan_where_not_finite(graph, x, lengths, per_step)])
     if _is_classifier(estimator):
         _classifier_outputs(graph, estimator, output, lengths, output_names)
     else:
         _regressor_outputs(graph, estimator, output, lengths, output_names[0])
+
+
+def _nan_where_not_finite(graph, x, lengths, per_step):
+    """float32 NaN for each sequence with a NaN or infinite value within its length, else 0,
+    shaped to be added to the output: (batch, 1), or (batch, 1, 1) ``per_step``. predict
+    refuses such a sequence; the graph, which cannot raise, gives it NaN outputs
+    (onnxruntime's GRU reads NaN as a number: the probabilities came out finite)."""
+    not_finite = graph.add("Or", [graph.add("IsNaN", [x]), graph.add("IsInf", [x])])
+    inside = graph.add("And", [not_finite, _valid_steps(graph, x, lengths)])
+    count = graph.add(
+        "ReduceSum",
+        [graph.add("Cast", [inside], to=1), graph.constant(np.array([1, 2]))],
+        keepdims=0,
+    )
+    nan, zero = (
+        graph.constant(np.array(np.nan, np.float32)),
+        graph.constant(np.array(0, np.float32)),
+    )
+    flags = graph.add("Where", [graph.add("Greater", [count, zero]), nan, zero])
+    return _reshape(graph, flags, [-1, 1, 1] if per_step else [-1, 1])
 
 
 def _network_input(graph, estimator, x, x_is_double, lengths):
@@ -588,8 +613,10 @@ def register_skl2onnx_converters():
     as with ``to_onnx``'s ``input_dtype="float64"``; another element type is refused):
     (batch, time, features), or (batch, time) for a univariate model, which
     lets 2-D scikit-learn transformers (e.g. ``StandardScaler``) come before it in a
-    Pipeline. Every sequence fills all time steps unless the model has a second input, an
-    int64 tensor of lengths (batch,). Embedding models take int64 token ids (batch, time),
+    Pipeline. Each sequence is read up to its last step that is not NaN in every feature,
+    as ``predict`` reads trailing NaN steps as padding (a table of series of different
+    lengths with empty trailing cells), unless the model has a second input, an int64
+    tensor of lengths (batch,). Embedding models take int64 token ids (batch, time),
     each row read up to its last non-zero id as ``predict`` reads it (0 is padding) unless
     the lengths are given. A classifier's
     probabilities go through skl2onnx's ZipMap unless ``options={id(model): {"zipmap":
@@ -687,9 +714,11 @@ def _skl2onnx_convert(scope, operator, container):
     elif estimator.network_.embedding_dim is not None:
         lengths = _token_lengths(graph, x)
     else:
-        lengths = _full_lengths(graph, x)
+        lengths = _observed_lengths(graph, x, estimator.n_features_in_)
+        zero = np.array(0, np.float64 if _declares_double(operator) else np.float32)
+        x = graph.add("Where", [_valid_steps(graph, x, lengths), x, graph.constant(zero)])
     check_float32_targets(estimator, _FLOAT32_TARGETS_REMEDY)
-    x_is_double = type(operator.inputs[0].type).__name__ == "DoubleTensorType"
+    x_is_double = _declares_double(operator)
     if estimator.network_.embedding_dim is None and not x_is_double:
         warn_if_float32_input_blurs(estimator, "initial_types with a DoubleTensorType X")
     outputs = [output.full_name for output in operator.outputs]
@@ -711,6 +740,10 @@ def _skl2onnx_convert(scope, operator, container):
         container.add_node(
             node.op_type, list(node.input), list(node.output), name=node.output[0], **attributes
         )
+
+
+def _declares_double(operator):
+    return type(operator.inputs[0].type).__name__ == "DoubleTensorType"
 
 
 def _check_declared_input(estimator, declared):
@@ -772,9 +805,20 @@ def _token_lengths(graph, ids):
     return graph.add("Add", [last_token, one])
 
 
-def _full_lengths(graph, x):
-    """int64 (batch,): every sequence as long as x's time axis."""
-    shape = graph.add("Shape", [x])
-    batch = graph.add("Gather", [shape, graph.constant(np.array([0]))], axis=0)
-    n_steps = graph.add("Gather", [shape, graph.constant(np.array(1, np.int64))], axis=0)
-    return graph.add("Expand", [n_steps, batch])
+def _observed_lengths(graph, x, n_features):
+    """int64 (batch,): each sequence of x (batch, time, n_features) up to its last step that
+    is not NaN in every feature, at least 1, as ``predict`` reads trailing NaN steps as
+    padding (a table of univariate series with empty trailing cells, say)."""
+    one = graph.constant(np.array(1, np.int64))
+    positions = graph.add("Range", [one, graph.add("Add", [_n_steps(graph, x), one]), one])
+    nan_count = graph.add(
+        "ReduceSum",  # axes an input from opset 13, as ReduceMin's only from 18
+        [graph.add("Cast", [graph.add("IsNaN", [x])], to=1), graph.constant(np.array([2]))],
+        keepdims=0,
+    )
+    is_step = graph.add("Less", [nan_count, graph.constant(np.array(n_features, np.float32))])
+    # As _token_lengths: the last step's position is the largest of positions * is_step.
+    scores = graph.add(
+        "Mul", [graph.add("Cast", [is_step], to=6), graph.add("Cast", [positions], to=6)]
+    )
+    return graph.add("Add", [graph.add("ArgMax", [scores], axis=1, keepdims=0), one])
