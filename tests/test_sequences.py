@@ -221,6 +221,50 @@ def test_pandas_nullable_dtypes_read_pd_na_as_nan():
         to_padded(with_gap)
 
 
+def test_object_arrays_of_nullable_rows_read_pd_na_as_nan():
+    # The arrays of a nullable DataFrame's rows (to_numpy() of its groups, as from parquet
+    # or read_csv(dtype_backend="numpy_nullable")) hold pd.NA, which NumPy cannot convert:
+    # refused with a float() error, by SequenceImputer too.
+    pandas = pytest.importorskip("pandas")
+    from pygru.preprocessing import SequenceImputer
+
+    frame = pandas.DataFrame({"a": [1.0, None, 3.0], "b": [4.0, 5.0, 6.0]}, dtype="Float64")
+    rows = frame.to_numpy()
+    assert rows.dtype == object and rows[1, 0] is pandas.NA
+    with pytest.raises(ValueError, match="sequence 0, time step 1 is NaN in some features"):
+        to_padded([rows])
+    filled = SequenceImputer().fit_transform([rows, rows[:2]])
+    np.testing.assert_array_equal(filled[0], [[1.0, 4.0], [1.0, 5.0], [3.0, 6.0]])
+    with pytest.raises(TypeError, match="must hold real numbers"):
+        to_padded([np.array([[1.0], ["x"]], dtype=object)])
+
+
+def test_a_dataframe_with_columns_of_several_levels_is_refused_with_the_reshape():
+    # pivot(values=["temp", "vib"]) makes columns (channel, step): read as one univariate
+    # series of both channels end to end, the first channel's padding a "gap" inside it,
+    # which the advice to impute turned into a wrong model without a word.
+    pandas = pytest.importorskip("pandas")
+    from pygru import GRUClassifier
+    from pygru.preprocessing import SequenceImputer
+
+    rng = np.random.default_rng(0)
+    long = pandas.DataFrame(
+        [(i, t, rng.normal(), rng.normal()) for i in range(6) for t in range(4 + i % 3)],
+        columns=["id", "step", "temp", "vib"],
+    )
+    wide = long.pivot(index="id", columns="step", values=["temp", "vib"])
+    message = r"2 levels .*\['temp', 'vib'\].*X.to_numpy\(\).reshape\(len\(X\), 2, -1\)"
+    for read in (to_padded, SequenceImputer().fit, lambda X: GRUClassifier().fit(X, [0, 1] * 3)):
+        with pytest.raises(ValueError, match=message):
+            read(wide)
+    advised = wide.to_numpy().reshape(len(wide), 2, -1).transpose(0, 2, 1)
+    padded, lengths = to_padded(advised)
+    np.testing.assert_array_equal(lengths, [4, 5, 6, 4, 5, 6])
+    np.testing.assert_array_equal(
+        padded[5], long[long.id == 5][["temp", "vib"]].astype(np.float32)
+    )
+
+
 def test_date_columns_are_not_read_as_numbers():
     # pandas converts dates and durations to float (microseconds since 1970), so a
     # DataFrame with a date column beside its values was read as one more time step of

@@ -776,6 +776,7 @@ def _item_length(item):
 
 def _pad_array(X, dtype, name, keep_precision=False):
     """Pad sequences given as one 2-D or 3-D array."""
+    _refuse_columns_of_several_levels(X, name)
     array = _as_real_array(X, name)
     if array.ndim not in (2, 3):
         raise ValueError(
@@ -815,6 +816,25 @@ def _pad_array(X, dtype, name, keep_precision=False):
     lengths = _observed_lengths(padded, name)
     owned = not np.may_share_memory(padded, array)
     return _trim_and_zero_padding(padded, lengths, owned), lengths
+
+
+def _refuse_columns_of_several_levels(X, name):
+    """A DataFrame's columns are time steps; columns of several levels, as ``pivot`` with
+    ``values=[...]`` makes them (channel, step), were read as one univariate series of every
+    channel's steps end to end, and the first channel's padding as a gap inside it."""
+    columns = getattr(X, "columns", None)
+    if getattr(columns, "nlevels", 1) == 1:
+        return
+    outer = list(columns.get_level_values(0).unique())
+    raise ValueError(
+        f"{name} is a DataFrame whose columns have {columns.nlevels} levels (the first "
+        f"holds {outer[:5]}{'...' if len(outer) > 5 else ''}); pygru reads a DataFrame's "
+        "columns as the time steps of univariate sequences. For several channels per time "
+        "step, pass a 3-D array (n_samples, n_timesteps, n_channels), e.g. for columns "
+        "(channel, step) as pivot(values=[...]) makes them: "
+        f"{name}.to_numpy().reshape(len({name}), {len(outer)}, -1).transpose(0, 2, 1); or a "
+        "list with one (n_timesteps, n_channels) array per sequence."
+    )
 
 
 def _pad_list(X, dtype, name, keep_precision=False):
@@ -918,9 +938,10 @@ def _as_real_array(value, name, booleans=True):
         raise ValueError(f"{name} must be a rectangular array of numbers: {exc}") from exc
     array = from_nullable(value, array)
     if array.dtype == object:
-        # Object arrays of numbers (e.g. from pandas) are fine; scikit-learn accepts them too.
+        # Object arrays of numbers (e.g. from pandas) are fine; scikit-learn accepts them too,
+        # and NumPy reads None as NaN. pandas' missing value pd.NA is NaN here as well.
         try:
-            array = array.astype(np.float64)
+            array = _pandas_na_as_nan(array).astype(np.float64)
         except (TypeError, ValueError) as exc:
             nested = array.size > 0 and np.ndim(array.flat[0]) > 0
             raise TypeError(
@@ -941,6 +962,13 @@ def _as_real_array(value, name, booleans=True):
             f"{array.dtype}."
         )
     return array
+
+
+def _pandas_na_as_nan(array):
+    """An object ``array`` with NaN where it holds pandas' pd.NA (which NumPy cannot convert
+    to a float), as the arrays of a nullable DataFrame's rows hold it."""
+    is_na = np.frompyfunc(lambda item: type(item).__name__ == "NAType", 1, 1)(array)
+    return np.where(is_na.astype(bool), np.nan, array) if is_na.any() else array
 
 
 def from_nullable(value, array):
@@ -1177,6 +1205,7 @@ def to_padded_with_gaps(X, dtype=np.float64, name="X"):
     array([3, 1])
     """
     _reject_sparse(X, name)
+    _refuse_columns_of_several_levels(X, name)
     # to_padded checks the form and the values with every NaN read as 0, and once more to
     # place the NaN; both come out in the same layout, whatever the form of X.
     values, item_lengths = to_padded(_map_sequences(X, _nan_as_zero, name), dtype, name)
