@@ -11,6 +11,7 @@ import pickle
 import re
 import stat
 import sys
+import tempfile
 import warnings
 import zipfile
 
@@ -124,6 +125,27 @@ def test_class_labels_keep_their_type(labels):
     assert loaded.classes_.dtype == clf.classes_.dtype
     assert list(loaded.predict(X)) == list(clf.predict(X))
     loaded.partial_fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.array(["2024-01-01", "2024-06-01"], dtype="datetime64[D]"),
+        np.array([1, 2], dtype="timedelta64[s]"),
+    ],
+    ids=["dates", "durations"],
+)
+def test_labels_a_file_cannot_hold_are_refused_as_values_only_pickle_stores(labels):
+    # Dates were refused as a file load would refuse ("set its parameters back to valid
+    # values or fit it again", a ValueError), advice that cannot help; save's docstring
+    # promises a TypeError for a value only pickle can store.
+    X, _, y = ragged_data()
+    clf = GRUClassifier(hidden_layer_sizes=(2,), max_iter=1, random_state=0).fit(X, labels[y])
+    with pytest.raises(
+        TypeError, match="class labels that are numbers, booleans or strings.*pickle"
+    ):
+        saved_bytes(clf)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(clf)).predict(X), clf.predict(X))
 
 
 def test_embedding_classifier_round_trip():
@@ -483,6 +505,16 @@ def test_awkward_paths_and_files_behave_as_open_would(tmp_path):
         pytest.raises(TypeError, match="open it with 'rb'"),
     ):
         load(file)
+    with (  # io.UnsupportedOperation: write
+        open(tmp_path / "w.npz", "rb") as file,
+        pytest.raises(TypeError, match="not open for writing .*w.npz.*open it with 'wb'"),
+    ):
+        save(clf, file)
+    with tempfile.TemporaryFile() as file:  # named by its descriptor: "3 is not a pygru file"
+        file.write(b"garbage")
+        file.seek(0)
+        with pytest.raises(ValueError, match=r"^file descriptor \d+ is not a pygru file"):
+            load(file)
 
 
 def test_dot_dot_after_a_link_is_the_folder_the_system_writes_into(tmp_path):
@@ -767,7 +799,7 @@ def test_save_refuses_what_it_cannot_represent():
         save(clf, io.BytesIO())
     clf, _ = fitted_classifier()
     clf.classes_ = np.array([0, "a"], dtype=object)
-    with pytest.raises(ValueError, match="class labels"):
+    with pytest.raises(TypeError, match="class labels .*use pickle"):  # as the docstring says
         save(clf, io.BytesIO())
     clf, _ = fitted_classifier()
     clf.set_params(dtype="float64")  # changed after fit: predict would no longer match

@@ -591,6 +591,15 @@ def test_labels_that_numpy_strings_would_merge_are_refused():
         to_onnx(clf)
 
 
+def test_labels_of_dates_are_refused_by_name():
+    # onnx's own "Unable to convert type dtype('<M8[D]')" named neither classes_ nor a remedy.
+    X = np.random.default_rng(0).standard_normal((20, 5, 2)).astype(np.float32)
+    y = np.array(["2024-01-01", "2024-06-01"], dtype="datetime64[D]")[np.arange(20) % 2]
+    clf = GRUClassifier((4,), max_iter=2, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match=r"class labels of dtype datetime64\[D\] have no ONNX"):
+        to_onnx(clf)
+
+
 def targets_at(mean, scale, **settings):
     """A regressor fitted on targets ``mean + scale * z``, z a signal in X, and its X."""
     rng = np.random.default_rng(0)

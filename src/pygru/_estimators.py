@@ -2547,12 +2547,16 @@ default="zeros"
         cannot hold) are stored as a string array, with ``classes_object`` set."""
         classes = np.asarray(self.classes_)
         object_labels = classes.dtype == object
+        if classes.dtype.kind in "Mm" or (
+            object_labels and not all(isinstance(label, str) for label in classes)
+        ):
+            held = f"dtype {classes.dtype}" if classes.dtype.kind in "Mm" else "other objects"
+            raise TypeError(
+                "save can store class labels that are numbers, booleans or strings; "
+                f"classes_ holds {held}: use pickle, or fit on labels of those types "
+                "(e.g. dates as strings)"
+            )
         if object_labels:
-            if not all(isinstance(label, str) for label in classes):
-                raise ValueError(
-                    "save can store class labels that are numbers, booleans or "
-                    "strings; classes_ holds other objects (use pickle)"
-                )
             classes = classes.astype(str)
         return {"classes_object": bool(object_labels)}, {"classes_": np.ascontiguousarray(classes)}
 

@@ -226,6 +226,11 @@ def save(obj, path):
             _write_atomically(path, document, arrays, what)
     elif callable(getattr(path, "write", None)):
         _refuse_text_mode(path, "wb")
+        writable = getattr(path, "writable", None)
+        if callable(writable) and not writable():
+            raise TypeError(
+                f"path is a file not open for writing ({_name(path)}): open it with 'wb'"
+            )
         _write_checked(path, document, arrays, what)
     else:
         raise TypeError(
@@ -771,11 +776,14 @@ class _FormatError(ValueError):
 
 
 def _name(path):
-    return (
-        repr(os.fsdecode(path))
-        if isinstance(path, (str, bytes, os.PathLike))
-        else getattr(path, "name", "<file>")
-    )
+    """How messages name ``path``: a path quoted, a file object by its name (an unnamed
+    one, a temporary file or a pipe, has a descriptor number for a name)."""
+    if isinstance(path, (str, bytes, os.PathLike)):
+        return repr(os.fsdecode(path))
+    name = getattr(path, "name", None)
+    if isinstance(name, int):
+        return f"file descriptor {name}"
+    return "<file>" if name is None else name
 
 
 def _load(npz):

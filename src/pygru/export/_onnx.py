@@ -222,7 +222,10 @@ def _label_array(classes):
                 "with LabelEncoder) before fitting"
             )
         return as_strings.astype(object)
-    return classes
+    raise ValueError(
+        f"class labels of dtype {classes.dtype} have no ONNX type; relabel the classes "
+        "(e.g. dates as strings, or with LabelEncoder) before fitting"
+    )
 
 
 class _Graph:
