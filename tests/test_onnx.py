@@ -6,10 +6,13 @@ import warnings
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
 
 from pygru import GRUClassifier, GRURegressor, to_onnx
+from pygru.preprocessing import SequenceImputer, SequenceScaler
 
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
@@ -764,6 +767,69 @@ def test_a_sequence_with_a_missing_or_infinite_value_gets_nan_outputs(name):
     np.testing.assert_allclose(
         output[2:], expected_output(estimator, X_nan)[2:], rtol=1e-5, atol=1e-5
     )
+
+
+def scaled_sequences():
+    """Ragged float64 sequences far from 0 and on unlike scales (a feature constant in one
+    sequence), zero-padded and NaN-padded, their lengths, and three classes."""
+    X, X_nan, lengths = ragged(STEPS)
+    X, X_nan = (values.astype(np.float64) * [1, 100] + [0, 1e4] for values in (X, X_nan))
+    X_nan[3, : lengths[3], 0] = 7.0
+    X = np.where(np.isnan(X_nan), 0, X_nan)
+    return X, X_nan, lengths, np.arange(len(X)) % 3
+
+
+SCALERS = [
+    SequenceScaler(),
+    SequenceScaler(per="sequence"),
+    SequenceScaler(per="sequence", with_mean=False),
+    SequenceScaler(with_std=False),
+]
+
+
+@pytest.mark.parametrize("input_dtype", ["float32", "float64"])
+@pytest.mark.parametrize("scaler", SCALERS, ids=repr)
+def test_a_pipeline_of_sequence_scalers_and_an_estimator_exports_whole(scaler, input_dtype):
+    # The pipeline the guide names for UCR-style series had no ONNX form: to_onnx took the
+    # estimator alone, skl2onnx had no converter for SequenceScaler.
+    X, X_nan, lengths, y = scaled_sequences()
+    pipe = make_pipeline(clone(scaler), "passthrough", GRUClassifier(**SMALL)).fit(X_nan, y)
+    X[1, lengths[1] :] = 1e30  # past its length: padding, whatever it holds
+    label, probabilities = run_onnx(
+        to_onnx(pipe, input_dtype=input_dtype), X.astype(input_dtype), lengths
+    )
+    np.testing.assert_allclose(probabilities, pipe.predict_proba(X_nan), rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(label, pipe.predict(X_nan))
+
+
+def test_a_pipeline_with_another_step_is_refused_with_what_to_do():
+    from sklearn.preprocessing import FunctionTransformer
+
+    X, X_nan, lengths, y = scaled_sequences()
+    for step in (SequenceImputer(), FunctionTransformer()):
+        pipe = make_pipeline(SequenceScaler(), step, GRUClassifier(**SMALL)).fit(X_nan, y)
+        name = type(step).__name__.lower()
+        with pytest.raises(TypeError, match=rf"step '{name}' is a .*to_onnx\(pipeline\[-1\]\)"):
+            to_onnx(pipe)
+
+
+@pytest.mark.parametrize("scaler", SCALERS, ids=repr)
+def test_skl2onnx_converts_sequence_scalers_alone_and_before_an_estimator(skl2onnx, scaler):
+    from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType
+
+    X, X_nan, lengths, y = scaled_sequences()
+    for data, shape in ((X_nan, [None, None, 2]), (X_nan[:, :, 0], [None, STEPS])):
+        fitted = clone(scaler).fit(data)
+        onx = skl2onnx.to_onnx(fitted, initial_types=[("X", DoubleTensorType(shape))])
+        session = ort.InferenceSession(onx.SerializeToString(), providers=["CPUExecutionProvider"])
+        np.testing.assert_allclose(
+            session.run(None, {"X": data})[0], fitted.transform(data), rtol=1e-12
+        )
+        pipe = make_pipeline(clone(scaler), GRURegressor(**SMALL)).fit(data, y.astype(float))
+        onx = skl2onnx.to_onnx(pipe, initial_types=[("X", FloatTensorType(shape))])
+        session = ort.InferenceSession(onx.SerializeToString(), providers=["CPUExecutionProvider"])
+        (variable,) = session.run(None, {"X": data.astype(np.float32)})
+        np.testing.assert_allclose(variable[:, 0], pipe.predict(data), rtol=1e-5, atol=1e-5)
 
 
 def test_skl2onnx_model_with_a_lengths_input(skl2onnx):

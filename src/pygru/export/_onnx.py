@@ -44,10 +44,14 @@ def to_onnx(estimator, *, opset=None, input_dtype="float32"):
 
     Parameters
     ----------
-    estimator : fitted GRUClassifier or GRURegressor
+    estimator : fitted GRUClassifier or GRURegressor, or Pipeline
         Any configuration: both GRU variants, stacked and bidirectional layers, patches,
         embedding models, ``output="last"`` or ``"sequence"`` (a classifier of every time
-        step as well as a regressor), the linear skip.
+        step as well as a regressor), the linear skip. A fitted Pipeline of
+        :class:`~pygru.preprocessing.SequenceScaler` steps (per feature or per sequence,
+        computed in float64 over each sequence's observed steps, as ``transform``) before
+        one of them is exported whole; other steps are refused with a TypeError
+        (``to_onnx(pipeline[-1])`` exports the estimator alone).
     opset : int or None, default=None
         The ONNX opset of the graph, at least 13; None: 17. The model's IR version is the
         lowest that opset allows (8 for opset 17), not the installed onnx package's newest,
@@ -84,7 +88,8 @@ def to_onnx(estimator, *, opset=None, input_dtype="float32"):
     Raises
     ------
     TypeError
-        ``estimator`` is not a pygru estimator, or ``opset`` not an int.
+        ``estimator`` is not a pygru estimator (or such a Pipeline), or ``opset`` not an
+        int.
     ValueError
         ``opset`` is outside 13 .. the installed onnx package's newest opset,
         ``input_dtype`` is not "float32" or "float64", class labels have no exact ONNX
@@ -107,7 +112,7 @@ def to_onnx(estimator, *, opset=None, input_dtype="float32"):
     True
     """
     onnx = _import_onnx()
-    estimator = fitted_on_host(estimator)
+    scalers, estimator = _scalers_and_estimator(estimator)
     opset = _check_opset(opset, onnx.defs.onnx_opset_version())
     x_type = _INPUT_TYPES.get(input_dtype if isinstance(input_dtype, str) else None)
     if x_type is None:
@@ -127,7 +132,10 @@ def to_onnx(estimator, *, opset=None, input_dtype="float32"):
     ]
     output_names = _output_names(estimator)
     x_is_double = x_type == _INPUT_TYPES["float64"]
-    estimator_nodes(graph, estimator, "X", "lengths", output_names, x_is_double)
+    x = "X"
+    for scaler in scalers:
+        x = sequence_scaler_nodes(graph, scaler, x, x_is_double, "lengths")
+    estimator_nodes(graph, estimator, x, "lengths", output_names, x_is_double)
     outputs = [
         onnx.helper.make_tensor_value_info(name, elem_type, shape)
         for name, (elem_type, shape) in zip(output_names, _output_types(onnx, estimator))
@@ -151,6 +159,101 @@ def to_onnx(estimator, *, opset=None, input_dtype="float32"):
 
 # onnx.TensorProto's element types of the inputs to_onnx declares (FLOAT, DOUBLE).
 _INPUT_TYPES = {"float32": 1, "float64": 11}
+
+
+def _scalers_and_estimator(model):
+    """The SequenceScaler steps of a fitted Pipeline and its final pygru estimator (on the
+    host), or no steps and ``model`` itself; other steps are refused by name."""
+    from sklearn.pipeline import Pipeline
+
+    from pygru.preprocessing import SequenceScaler
+
+    if not isinstance(model, Pipeline):
+        return [], fitted_on_host(model)
+    scalers = []
+    for name, step in model.steps[:-1]:
+        if step is None or step == "passthrough":
+            continue
+        if not isinstance(step, SequenceScaler):
+            raise TypeError(
+                f"to_onnx exports a Pipeline of SequenceScaler steps before a pygru "
+                f"estimator; its step {name!r} is a {type(step).__name__}, which has no "
+                "ONNX form here. Export the estimator, to_onnx(pipeline[-1]), and apply "
+                "pipeline[:-1].transform to X before the graph; or, for scikit-learn's "
+                "2-D transformers, convert the Pipeline with skl2onnx after "
+                "pygru.export.register_skl2onnx_converters()"
+            )
+        step._check_fitted_for_per()
+        scalers.append(step)
+    return scalers, fitted_on_host(model.steps[-1][1])
+
+
+def sequence_scaler_nodes(graph, scaler, x, x_is_double, lengths=None):
+    """Nodes that compute ``scaler.transform`` (a fitted SequenceScaler) of ``x`` (batch,
+    time, features), in float64 as it does, and give it back in x's element type. A value
+    is observed where it is not NaN (and, given ``lengths``, within its sequence's length);
+    the others stay NaN, or become 0 past a given length, as the estimator's graph reads
+    either."""
+    x64 = x if x_is_double else graph.add("Cast", [x], to=_INPUT_TYPES["float64"])
+    valid = None if lengths is None else _valid_steps(graph, x64, lengths)
+    observed = graph.add("Not", [graph.add("IsNaN", [x64])])
+    if valid is not None:
+        observed = graph.add("And", [observed, valid])
+    if scaler.per == "feature":
+        mean = graph.constant(scaler.mean_) if scaler.with_mean else None
+        scale = graph.constant(scaler.scale_) if scaler.with_std else None
+    else:
+        mean, scale = _per_sequence_statistics(graph, x64, observed)
+    scaled = graph.add("Sub", [x64, mean]) if scaler.with_mean else x64
+    if scaler.with_std:
+        scaled = graph.add("Div", [scaled, scale])
+    if valid is not None:
+        scaled = graph.add("Where", [valid, scaled, _float64(graph, 0)])
+    return scaled if x_is_double else graph.add("Cast", [scaled], to=_INPUT_TYPES["float32"])
+
+
+def _per_sequence_statistics(graph, x64, observed):
+    """Each sequence's mean and scale (batch, 1, features) over its observed values, as
+    ``SequenceScaler(per="sequence")`` learns them: a feature whose observed values are all
+    one value has that value for its mean and scale 1, as has one whose spread is at the
+    rounding level of its mean (``scale_of_spread``)."""
+    zero = _float64(graph, 0)
+    counts = _sum_over_time(graph, graph.add("Cast", [observed], to=_INPUT_TYPES["float64"]), 1)
+    mean = graph.add(
+        "Div", [_sum_over_time(graph, graph.add("Where", [observed, x64, zero]), 1), counts]
+    )
+    deviations = graph.add("Where", [observed, graph.add("Sub", [x64, mean]), zero])
+    variance = graph.add(
+        "Div", [_sum_over_time(graph, graph.add("Mul", [deviations, deviations]), 1), counts]
+    )
+    low = _extreme_over_time(
+        graph, "ArgMin", graph.add("Where", [observed, x64, _float64(graph, np.inf)])
+    )
+    high = _extreme_over_time(
+        graph, "ArgMax", graph.add("Where", [observed, x64, _float64(graph, -np.inf)])
+    )
+    constant = graph.add("Equal", [low, high])
+    mean = graph.add("Where", [constant, low, mean])
+    spread = graph.add("Sqrt", [graph.add("Where", [constant, zero, variance])])
+    rounding = graph.add(
+        "Mul", [graph.add("Abs", [mean]), _float64(graph, 10 * np.finfo(np.float64).eps)]
+    )
+    scale = graph.add(
+        "Where", [graph.add("Greater", [spread, rounding]), spread, _float64(graph, 1)]
+    )
+    return mean, scale
+
+
+def _extreme_over_time(graph, arg_op, values):
+    """The smallest ("ArgMin") or largest ("ArgMax") of ``values`` over time, (batch, 1,
+    features): ArgMin and ArgMax take their axis as an attribute in every opset, where
+    ReduceMin's moves to an input at opset 18."""
+    index = graph.add(arg_op, [values], axis=1, keepdims=1)
+    return graph.add("GatherElements", [values, index], axis=1)
+
+
+def _float64(graph, value):
+    return graph.constant(np.array(value, np.float64))
 
 
 def _import_onnx():
@@ -523,8 +626,9 @@ def _mean_over_time(graph, values, lengths):
     return graph.add("Div", [_sum_over_time(graph, values), counts])
 
 
-def _sum_over_time(graph, values):
-    return graph.add("ReduceSum", [values, graph.constant(np.array([1], np.int64))], keepdims=0)
+def _sum_over_time(graph, values, keepdims=0):
+    axis = graph.constant(np.array([1], np.int64))
+    return graph.add("ReduceSum", [values, axis], keepdims=keepdims)
 
 
 def _head(graph, network, features):
@@ -625,7 +729,9 @@ def register_skl2onnx_converters():
     probabilities go through skl2onnx's ZipMap unless ``options={id(model): {"zipmap":
     False}}``; its labels are int64 where ``classes_`` are numbers (float ones are whole
     numbers), as skl2onnx gives scikit-learn's classifiers' labels. The graph needs
-    ``target_opset`` 13 or newer.
+    ``target_opset`` 13 or newer. :class:`~pygru.preprocessing.SequenceScaler` is
+    registered too, so that a Pipeline that scales sequences before the estimator converts
+    (NaN in its input is padding or a missing value, as for ``transform``).
 
     A classifier of every time step (``GRUClassifier(output="sequence")``) is refused with
     a ValueError: skl2onnx's classifiers give one label and one row of probabilities per
@@ -658,7 +764,11 @@ def register_skl2onnx_converters():
         ) from error
 
     from pygru._estimators import GRUClassifier, GRURegressor
+    from pygru.preprocessing import SequenceScaler
 
+    update_registered_converter(
+        SequenceScaler, "PygruSequenceScaler", _skl2onnx_scaler_shapes, _skl2onnx_scaler_convert
+    )
     for estimator_class in (GRUClassifier, GRURegressor):
         update_registered_converter(
             estimator_class,
@@ -669,6 +779,35 @@ def register_skl2onnx_converters():
             if estimator_class is GRUClassifier
             else None,
         )
+
+
+def _skl2onnx_scaler_shapes(operator):
+    """skl2onnx's shape calculator for a SequenceScaler: its output is its input's type and
+    shape."""
+    declared = operator.inputs[0].type
+    if type(declared).__name__ not in ("FloatTensorType", "DoubleTensorType"):
+        raise ValueError(
+            f"initial_types declares X as {type(declared).__name__}; a SequenceScaler "
+            "reads FloatTensorType or DoubleTensorType"
+        )
+    operator.outputs[0].type = type(declared)(declared.shape)
+
+
+def _skl2onnx_scaler_convert(scope, operator, container):
+    """skl2onnx's converter for a SequenceScaler: :func:`sequence_scaler_nodes` on its
+    input, (batch, time) univariate or (batch, time, features), NaN as padding or missing
+    values, as ``transform`` reads them."""
+    import onnx
+
+    scaler = operator.raw_operator
+    scaler._check_fitted_for_per()
+    graph = _Graph(onnx, prefix=scope.get_unique_variable_name("pygru") + "_")
+    x = operator.inputs[0].full_name
+    shape = graph.add("Shape", [x])
+    steps = graph.add("Reshape", [x, graph.constant(np.array([0, 0, -1]))])
+    scaled = sequence_scaler_nodes(graph, scaler, steps, _declares_double(operator))
+    graph.add("Reshape", [scaled, shape], outputs=[operator.outputs[0].full_name])
+    _add_to_container(graph, container)
 
 
 def _skl2onnx_shapes(operator):
@@ -732,6 +871,13 @@ def _skl2onnx_convert(scope, operator, container):
         graph.add("Cast", [float_label], outputs=outputs[:1], to=onnx.TensorProto.INT64)
     else:
         estimator_nodes(graph, estimator, x, lengths, outputs, x_is_double)
+    _add_to_container(graph, container)
+
+
+def _add_to_container(graph, container):
+    """The nodes and constants of ``graph`` added to skl2onnx's ``container``."""
+    import onnx
+
     for tensor in graph.initializers:
         # skl2onnx copies a tensor's raw bytes; a list of the values (all that strings
         # have) would make the model's weights Python objects, 24 times their size.
