@@ -291,6 +291,14 @@ def test_bad_arguments_are_refused_clearly():
         to_torch_module(GRUClassifier())
     with pytest.raises(TypeError, match="GRUClassifier or GRURegressor, got Module"):
         to_torch_module(torch.nn.Module())
+    from sklearn.pipeline import make_pipeline
+
+    from pygru.preprocessing import SequenceScaler
+
+    X = np.random.default_rng(0).standard_normal((6, 4, 1))
+    pipeline = make_pipeline(SequenceScaler(), GRUClassifier((2,), max_iter=1)).fit(X, [0, 1] * 3)
+    with pytest.raises(TypeError, match=r"got Pipeline: export its last step, pipeline\[-1\]"):
+        to_torch_module(pipeline)
 
 
 def test_bad_inputs_to_the_module_name_the_argument():

@@ -24,6 +24,7 @@ def split_in_two(values, dtype):
 
 def fitted_estimator(target):
     """``target``, checked to be a fitted GRUClassifier or GRURegressor."""
+    from sklearn.pipeline import Pipeline
     from sklearn.utils.validation import check_is_fitted
 
     from pygru._estimators import BaseGRU
@@ -31,6 +32,12 @@ def fitted_estimator(target):
     if not isinstance(target, BaseGRU):
         raise TypeError(
             f"expected a fitted GRUClassifier or GRURegressor, got {type(target).__name__}"
+            + (
+                ": export its last step, pipeline[-1], and apply pipeline[:-1].transform to "
+                "X before it (to_onnx exports a Pipeline of SequenceScaler steps whole)"
+                if isinstance(target, Pipeline)
+                else ""
+            )
         )
     check_is_fitted(target, "network_")
     return target
