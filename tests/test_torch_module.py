@@ -178,6 +178,36 @@ def test_lengths_default_to_the_whole_input():
     )
 
 
+NUMERIC_CASES = [name for name in CASES if CASES[name][2] != "tokens"]
+
+
+@pytest.mark.parametrize("name", NUMERIC_CASES)
+def test_without_lengths_trailing_nan_steps_are_padding(name):
+    # As predict reads them, and the skl2onnx graph without its lengths input: every
+    # sequence filled X, so NaN padding gave NaN outputs.
+    estimator, _, X_nan, lengths = fitted(name)
+    X_nan = X_nan.astype(estimator.network_.dtype)
+    output = run_module(estimator, X_nan).numpy()
+    tolerance = 1e-12 if output.dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(
+        output, expected_output(estimator, X_nan), rtol=tolerance, atol=tolerance
+    )
+
+
+@pytest.mark.parametrize("name", ["classifier", "regressor-sequence-2-cho-bidirectional"])
+def test_a_sequence_with_a_missing_or_infinite_value_gets_nan_outputs(name):
+    # predict refuses it; the GRU read infinity as a number and gave finite outputs.
+    estimator, X, X_nan, lengths = fitted(name)
+    X = X.copy()
+    X[0, 0, 1], X[1, 0, 0] = np.nan, np.inf
+    X[2, lengths[2] :] = np.nan  # past its length: padding, whatever it holds
+    output = run_module(estimator, X, lengths).numpy()
+    assert np.isnan(output[:2]).all()
+    np.testing.assert_allclose(
+        output[2:], expected_output(estimator, X_nan)[2:], rtol=1e-5, atol=1e-5
+    )
+
+
 def test_target_scaling_is_undone():
     estimator, X, X_nan, lengths = fitted("regressor-sequence-2-cho-bidirectional")
     landed = hasattr(estimator, "target_scale_")  # GRURegressor standardises targets itself

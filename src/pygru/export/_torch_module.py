@@ -69,12 +69,15 @@ class EstimatorModule(nn.Module):
         Parameters
         ----------
         X : torch.Tensor
-            Float (batch, time, features), zero-padded, of the model's dtype or float64
-            (standardised in float64, then cast: a feature whose mean is large beside its
-            spread keeps it); token ids (batch, time) for an embedding model.
+            Float (batch, time, features), of the model's dtype or float64 (standardised
+            in float64, then cast: a feature whose mean is large beside its spread keeps
+            it), anything past each sequence's length; token ids (batch, time) for an
+            embedding model. A sequence with NaN or infinity within its length gets NaN
+            outputs (``predict`` refuses it).
         lengths : torch.Tensor or None, default=None
-            Each sequence's number of time steps (integers, at least 1). None: every
-            sequence fills X (token ids: up to its last non-zero id).
+            Each sequence's number of time steps (integers, at least 1). None: each
+            sequence up to its last step that is not NaN in every feature, as ``predict``
+            reads NaN padding (token ids: up to its last non-zero id).
 
         Returns
         -------
@@ -95,6 +98,10 @@ class EstimatorModule(nn.Module):
         if not _traced():
             self._check_input(X, lengths)
         lengths = self._lengths(X, lengths)
+        if not self.tokens:  # what lies past a length (NaN padding, say) is never read
+            valid = _valid_steps(lengths, X.shape[1])[:, :, None]
+            not_finite = (~torch.isfinite(X) & valid).flatten(1).any(dim=1)
+            X = torch.where(valid, X, 0.0)
         network_input, step_lengths = self._network_input(X, lengths)
         inputs = network_input
         for layer in self.layers:
@@ -110,6 +117,9 @@ class EstimatorModule(nn.Module):
             output = torch.softmax(output, dim=-1)
         elif self.target_scale is not None:
             output = output * self.target_scale + self.target_mean
+        if not self.tokens:  # the GRU reads infinity as a number: its output would be finite
+            rows = not_finite.reshape(-1, *[1] * (output.dim() - 1))
+            output = torch.where(rows, torch.full_like(output, float("nan")), output)
         if self.sequence_output:
             valid = _valid_steps(lengths, output.shape[1])[:, :, None]
             output = torch.where(valid, output, torch.full_like(output, float("nan")))
@@ -165,12 +175,14 @@ class EstimatorModule(nn.Module):
             refuse_padding_inside(ids, lengths.cpu().numpy(), "X", "within its length")
 
     def _lengths(self, X, lengths):
+        """The given lengths, or each sequence's up to its last step that holds a value:
+        not NaN in every feature (NaN padding, as ``predict`` reads it), or a token id
+        other than 0."""
         if lengths is not None:
             return torch.as_tensor(lengths, dtype=torch.int64, device=X.device)
-        if not self.tokens:
-            return torch.full((X.shape[0],), X.shape[1], dtype=torch.int64, device=X.device)
         positions = torch.arange(1, X.shape[1] + 1, device=X.device)
-        return torch.clamp((positions * (X != 0)).amax(dim=1), min=1)
+        present = (X != 0) if self.tokens else ~torch.isnan(X).all(dim=2)
+        return torch.clamp((positions * present).amax(dim=1), min=1)
 
     def _network_input(self, X, lengths):
         """What the first GRU layer reads, and the lengths in its steps."""
