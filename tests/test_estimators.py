@@ -128,13 +128,17 @@ def test_sample_weights_act_as_repetitions_with_full_batches(estimator):
         check_sample_weight_equivalence_on_dense_data(type(estimator).__name__, estimator)
 
 
-def test_weighted_and_repeated_ragged_sequences_give_the_same_model():
+@pytest.mark.parametrize("class_weight", [None, "balanced"])
+def test_weighted_and_repeated_ragged_sequences_give_the_same_model(class_weight):
+    # "balanced" counted the classes without the weights: a sequence of weight 0 still
+    # changed the class weights, and with them the statistics and the model.
     X, y = toy_sequences(n=20)
     weights = np.random.default_rng(3).integers(0, 4, len(X))
     repeated_X = [sequence for sequence, k in zip(X, weights) for _ in range(k)]
     repeated_y = np.repeat(y, weights)
     # Without window warping (the default's), which would warp each copy its own way.
     settings = dict(batch_size=10**6, dtype="float64", alpha=1e-2, max_iter=10, window_warp=None)
+    settings.update(class_weight=class_weight)
     weighted = small_classifier(**settings).fit(X, y, sample_weight=weights)
     repeated = small_classifier(**settings).fit(repeated_X, repeated_y)
     np.testing.assert_allclose(weighted.input_mean_, repeated.input_mean_, rtol=1e-12)

@@ -2006,7 +2006,13 @@ default="constant"
         order given, as Keras' ``validation_split``. Use "last" (or ``X_val``) for
         time-ordered data such as overlapping forecasting windows, where a random split
         validates on windows that overlap the training ones and stops too late. The held-out
-        sequences are scored with their ``sample_weight``.
+        sequences are scored with their ``sample_weight``. What ``fit`` learns from the data
+        besides the weights (the standardisation, ``patch_size="auto"``, the target scaling,
+        the window-warp choice) comes from every sequence of X with "random", as from a
+        ``StandardScaler`` before ``MLPClassifier(early_stopping=True)`` in a Pipeline, and
+        from the training part alone with "last", which a time-ordered split must not leak
+        into. A warm ``fit`` draws a new random split, as MLPClassifier does: its validation
+        sequences may have been trained on before (pass ``X_val`` to keep one set).
 
     n_iter_no_change : int or "auto", default="auto"
         Number of consecutive epochs without an improvement by ``tol`` before ``fit`` stops
@@ -2117,8 +2123,11 @@ default="zeros"
         have weight 1. "balanced" weighs each class by
         ``n_samples / (n_classes * n_samples_of_class)`` in the data of each ``fit`` or
         ``partial_fit`` call, counted without the sequences ``validation_split="last"``
-        holds out (they are weighed as the rest, a class the training part lacks by 1).
-        Multiplied with ``sample_weight`` when both are given.
+        holds out (they are weighed as the rest, a class the training part lacks by 1)
+        and with their ``sample_weight`` (a sequence of weight 0 is not counted, one of
+        weight 2 twice), as scikit-learn's ``compute_class_weight``. Multiplied with
+        ``sample_weight`` when both are given, the product weighs each sequence in the loss
+        and in the standardisation statistics alike, as k copies of it would.
 
     device : {"cpu", "auto", "cuda"}, default="cpu"
         Where to train and predict. "cuda": on the current CUDA device through CuPy
@@ -2578,7 +2587,8 @@ default="zeros"
         if self.class_weight is None:
             return sample_weight
         if self.class_weight == "balanced":
-            weights = self._balanced_weight_of_each_class(targets[fitted])[targets]
+            counted = None if sample_weight is None else sample_weight[fitted]
+            weights = self._balanced_weight_of_each_class(targets[fitted], counted)[targets]
         else:
             weights = self._weight_of_each_class()[targets]
             if not weights.any():
@@ -2588,16 +2598,18 @@ default="zeros"
                 )
         return weights if sample_weight is None else weights * sample_weight
 
-    def _balanced_weight_of_each_class(self, targets):
+    def _balanced_weight_of_each_class(self, targets, sample_weight=None):
         """``class_weight="balanced"``'s weight for each entry of ``classes_``, as
-        scikit-learn's ``compute_sample_weight`` gives it, counted on ``targets``: n / (k
-        n_c) for the k classes present, each n_c times; 1 for a class absent there (a
-        held-out sequence of a class the training part lacks), as a ``class_weight`` dict
-        gives a class it does not name."""
-        counts = np.bincount(targets, minlength=len(self.classes_))
+        scikit-learn's ``compute_class_weight`` gives it, counted on ``targets`` with their
+        ``sample_weight``: n / (k n_c) for the k classes present, each n_c times, n and n_c
+        totals of weight (a sequence of weight 0 is not counted, one of weight 2 twice, as
+        its copies would be); 1 for a class absent there (a held-out sequence of a class
+        the training part lacks), as a ``class_weight`` dict gives a class it does not
+        name."""
+        counts = np.bincount(targets, weights=sample_weight, minlength=len(self.classes_))
         present = counts > 0
         weights = np.ones(len(self.classes_))
-        weights[present] = len(targets) / (present.sum() * counts[present])
+        weights[present] = counts.sum() / (present.sum() * counts[present])
         return weights
 
     def _weight_of_each_class(self):
@@ -3027,7 +3039,13 @@ default="constant"
         order given, as Keras' ``validation_split``. Use "last" (or ``X_val``) for
         time-ordered data such as overlapping forecasting windows, where a random split
         validates on windows that overlap the training ones and stops too late. The held-out
-        sequences are scored with their ``sample_weight``.
+        sequences are scored with their ``sample_weight``. What ``fit`` learns from the data
+        besides the weights (the standardisation, ``patch_size="auto"``, the target scaling,
+        the window-warp choice) comes from every sequence of X with "random", as from a
+        ``StandardScaler`` before ``MLPClassifier(early_stopping=True)`` in a Pipeline, and
+        from the training part alone with "last", which a time-ordered split must not leak
+        into. A warm ``fit`` draws a new random split, as MLPClassifier does: its validation
+        sequences may have been trained on before (pass ``X_val`` to keep one set).
 
     n_iter_no_change : int or "auto", default="auto"
         Number of consecutive epochs without an improvement by ``tol`` before ``fit`` stops
