@@ -3042,9 +3042,9 @@ default="constant"
         sequences are scored with their ``sample_weight``. What ``fit`` learns from the data
         besides the weights (the standardisation, ``patch_size="auto"``, the target scaling,
         the window-warp choice) comes from every sequence of X with "random", as from a
-        ``StandardScaler`` before ``MLPClassifier(early_stopping=True)`` in a Pipeline, and
+        ``StandardScaler`` before ``MLPRegressor(early_stopping=True)`` in a Pipeline, and
         from the training part alone with "last", which a time-ordered split must not leak
-        into. A warm ``fit`` draws a new random split, as MLPClassifier does: its validation
+        into. A warm ``fit`` draws a new random split, as MLPRegressor does: its validation
         sequences may have been trained on before (pass ``X_val`` to keep one set).
 
     n_iter_no_change : int or "auto", default="auto"
