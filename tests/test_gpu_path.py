@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from pygru import GRUClassifier, GRURegressor, load, save, to_torch_state_dict
-from pygru._sequences import to_padded, to_padded_tokens
+from pygru._sequences import similar_length_groups, to_padded, to_padded_tokens
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -139,7 +139,13 @@ def test_parameters_optimizer_state_and_data_stay_on_the_device(cupy):
     assert fake_cupy.TRANSFERS["device_to_host"] == 0, fake_cupy.TRANSFERS
     assert fake_cupy.TRANSFERS["scalars_read"] <= 6 * 8 * passes, fake_cupy.TRANSFERS
     fake_cupy.TRANSFERS.clear()
-    clf.predict(X)  # one batch: X and its lengths in, the output back
+    # A list is read in groups of similar length (lengths 2-9: 2-3, 4-7, 8-9), each one
+    # batch here: its X and lengths in, its output back.
+    clf.predict(X)
+    assert len(similar_length_groups(X)) == 3
+    assert fake_cupy.TRANSFERS == {"host_to_device": 2 * 3, "device_to_host": 3}
+    fake_cupy.TRANSFERS.clear()
+    clf.predict(to_padded(X)[0])  # one array: one batch
     assert fake_cupy.TRANSFERS == {"host_to_device": 2, "device_to_host": 1}
     fake_cupy.TRANSFERS.clear()
     clf.set_params(pooling="last").fit(X, y)  # the final states need no lengths on the device
