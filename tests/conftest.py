@@ -19,6 +19,21 @@ def make_layer(batch, steps, inputs, hidden, dtype=np.float64, seed=0, scale=0.6
     )
 
 
+def record_padded_sizes(monkeypatch, module, name):
+    """A list to which every call of ``module.name`` (a function returning (padded,
+    lengths)) adds its padded array's number of steps in all (sequences x steps)."""
+    sizes = []
+    read = getattr(module, name)
+
+    def recording(*args, **kwargs):
+        padded, lengths = read(*args, **kwargs)
+        sizes.append(padded.shape[0] * padded.shape[1])
+        return padded, lengths
+
+    monkeypatch.setattr(module, name, recording)
+    return sizes
+
+
 def random_lengths(batch, steps, seed=0):
     rng = np.random.default_rng(seed)
     lengths = rng.integers(1, steps + 1, size=batch)

@@ -13,6 +13,7 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import record_padded_sizes
 from sklearn.base import clone
 from sklearn.datasets import make_blobs
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
@@ -398,15 +399,7 @@ def test_a_ragged_list_is_never_padded_to_its_longest_sequence_as_a_whole(monkey
     X, y = toy_sequences()
     clf = small_classifier().fit(X, y)
     X = X * 20 + [np.zeros((5000, 1))]
-    padded_sizes = []
-    to_padded = _sequences.to_padded
-
-    def recording(X, *args, **kwargs):
-        padded, lengths = to_padded(X, *args, **kwargs)
-        padded_sizes.append(padded.shape[0] * padded.shape[1])
-        return padded, lengths
-
-    monkeypatch.setattr(_sequences, "to_padded", recording)
+    padded_sizes = record_padded_sizes(monkeypatch, _sequences, "to_padded")
     forward_calls = []
     forward = clf.network_.forward
 

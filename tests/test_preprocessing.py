@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import record_padded_sizes
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.pipeline import make_pipeline
@@ -162,15 +163,7 @@ def test_a_ragged_list_is_never_padded_to_its_longest_sequence_as_a_whole(
 
     X = ragged_sequences()
     fitted = clone(transformer).fit(X)
-    padded_sizes = []
-    read = preprocessing.to_padded_with_gaps
-
-    def recording(X, *args, **kwargs):
-        padded, lengths = read(X, *args, **kwargs)
-        padded_sizes.append(padded.shape[0] * padded.shape[1])
-        return padded, lengths
-
-    monkeypatch.setattr(preprocessing, "to_padded_with_gaps", recording)
+    padded_sizes = record_padded_sizes(monkeypatch, preprocessing, "to_padded_with_gaps")
     fitted.transform(X)
     assert max(padded_sizes) < 2 * sum(map(len, X))
 

@@ -10,7 +10,9 @@ from test_onnx import (
     CONV_BRANCH_CASES,
     LINEAR_SKIP_CASES,
     LONG,
+    NOT_FINITE_CASES,
     SEQUENCE_CLASSIFIER_CASES,
+    check_missing_and_infinite_values_give_nan,
     conv_branch_is_exercised,
     expected_output,
     fitted,
@@ -194,17 +196,11 @@ def test_without_lengths_trailing_nan_steps_are_padding(name):
     )
 
 
-@pytest.mark.parametrize("name", ["classifier", "regressor-sequence-2-cho-bidirectional"])
+@pytest.mark.parametrize("name", NOT_FINITE_CASES)
 def test_a_sequence_with_a_missing_or_infinite_value_gets_nan_outputs(name):
-    # predict refuses it; the GRU read infinity as a number and gave finite outputs.
-    estimator, X, X_nan, lengths = fitted(name)
-    X = X.copy()
-    X[0, 0, 1], X[1, 0, 0] = np.nan, np.inf
-    X[2, lengths[2] :] = np.nan  # past its length: padding, whatever it holds
-    output = run_module(estimator, X, lengths).numpy()
-    assert np.isnan(output[:2]).all()
-    np.testing.assert_allclose(
-        output[2:], expected_output(estimator, X_nan)[2:], rtol=1e-5, atol=1e-5
+    # The GRU read infinity as a number and gave finite outputs.
+    check_missing_and_infinite_values_give_nan(
+        name, lambda estimator, X, lengths: run_module(estimator, X, lengths).numpy()
     )
 
 
