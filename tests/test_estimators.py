@@ -416,6 +416,25 @@ def test_a_ragged_list_is_never_padded_to_its_longest_sequence_as_a_whole(monkey
     np.testing.assert_array_equal(proba[-1], clf.predict_proba(X[-1:])[0])
 
 
+@pytest.mark.parametrize("make", [small_classifier, small_regressor])
+def test_per_step_models_validate_on_sequences_shorter_than_the_longest(make):
+    # The validation targets keep X's width; the per-step output came back as wide as the
+    # longest held-out sequence only (chunks cut to their own longest), and the score's
+    # mask did not fit it: an IndexError in 8 of 10 random splits of ordinary ragged data.
+    X, labels = toy_sequences(n=20)
+    X = [np.tile(x, (3, 1)) for x in X[:15]] + X[15:]  # the last five are the shortest
+    y = [np.full(len(x), label) for x, label in zip(X, labels)]
+    if make is small_regressor:
+        y = [np.cumsum(x[:, 0]) for x in X]
+    model = make(output="sequence", early_stopping=True, validation_split="last")
+    model.set_params(validation_fraction=0.25)  # the last five
+    model.fit(X, y, sample_weight=np.ones(len(X)))
+    assert len(model.validation_scores_) == model.n_iter_
+    np.testing.assert_allclose(
+        model.best_validation_score_, model.score(X[15:], y[15:]), rtol=1e-6
+    )
+
+
 @pytest.mark.parametrize("position", [0, 1100, 1200])
 def test_an_error_in_a_ragged_list_names_the_sequence_by_its_place_in_x(position):
     X, y = toy_sequences()

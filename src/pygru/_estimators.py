@@ -1643,7 +1643,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             chunks.append(rows)
             outputs.append(to_host(output))
             start += len(rows)
-        return _sequences.in_order(chunks, outputs)
+        return _sequences.in_order(chunks, outputs, n_steps=X.shape[1])  # as long as X
 
     def _predict_batch_size(self, n_steps):
         """Sequences per forward pass when predicting (see _PREDICT_CHUNK_BYTES)."""

@@ -751,14 +751,16 @@ def read_by_length(X, read):
         yield positions, part, result
 
 
-def in_order(groups, values):
+def in_order(groups, values, n_steps=None):
     """Per-group arrays ``values`` (one row per sequence at the positions ``groups``, or all
-    in order for the one group None) as one array in X's order; a group with fewer steps
-    than another is zero past its own."""
+    in order for the one group None) as one array in X's order; per-step values (3-D) are
+    ``n_steps`` long (default: the longest group's), zero past each group's own steps."""
     if groups[0] is None:
         return values[0]
-    n_samples = sum(len(positions) for positions in groups)
-    trailing = tuple(max(axis) for axis in zip(*(value.shape[1:] for value in values)))
+    n_samples = sum(len(value) for value in values)
+    trailing = [max(axis) for axis in zip(*(value.shape[1:] for value in values))]
+    if n_steps is not None and len(trailing) == 2:
+        trailing[0] = n_steps
     ordered = np.zeros((n_samples, *trailing), dtype=values[0].dtype)
     for positions, value in zip(groups, values):
         ordered[(positions, *(slice(size) for size in value.shape[1:]))] = value
