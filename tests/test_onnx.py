@@ -71,6 +71,7 @@ CASES = {
     ),
     "float64-classifier": (GRUClassifier, dict(dtype="float64"), "short", "int"),
     "regressor-last-1": (GRURegressor, dict(reset_after=False), "short", "last-1"),
+    "regressor-unstandardised": (GRURegressor, dict(standardize=False), "short", "last-1"),
     "regressor-last-3-patched": (GRURegressor, dict(bidirectional=True), "long", "last-3"),
     "regressor-sequence-1": (GRURegressor, dict(output="sequence"), "short", "sequence-1"),
     "regressor-sequence-2-cho-bidirectional": (

@@ -273,6 +273,9 @@ def test_conv_branch_gradients_match_torch_autograd():
         "patched-bidirectional",
         "linear-skip-patched-cho-bidirectional",
         "regressor-sequence-2-cho-bidirectional",
+        # torch.export failed on the None buffers of a module without input statistics
+        # beside its target scaling.
+        "regressor-unstandardised",
     ],
 )
 @pytest.mark.filterwarnings("ignore:The tensor attributes .* were assigned during export")

@@ -43,11 +43,11 @@ class EstimatorModule(nn.Module):
             if mean is None
             else (_tensor(part, dtype) for part in split_in_two(mean, network.dtype))
         )
-        self.register_buffer("input_mean", high)
-        self.register_buffer("input_mean_low", low)
-        self._register_optional_buffer("input_scale", estimator, "input_scale_", dtype)
-        self._register_optional_buffer("target_mean", estimator, "target_mean_", dtype)
-        self._register_optional_buffer("target_scale", estimator, "target_scale_", dtype)
+        self._register_optional_buffer("input_mean", high)
+        self._register_optional_buffer("input_mean_low", low)
+        for name in ("input_scale", "target_mean", "target_scale"):
+            value = getattr(estimator, name + "_", None)
+            self._register_optional_buffer(name, None if value is None else _tensor(value, dtype))
         self.layers = nn.ModuleList(
             _GRULayer(network, layer, dtype) for layer in range(len(network.hidden_layer_sizes))
         )
@@ -57,9 +57,13 @@ class EstimatorModule(nn.Module):
         self.linear_steps = network.linear_steps
         self.linear = _linear(network, dtype) if self.linear_steps else None
 
-    def _register_optional_buffer(self, name, estimator, attribute, dtype):
-        value = getattr(estimator, attribute, None)
-        self.register_buffer(name, None if value is None else _tensor(value, dtype))
+    def _register_optional_buffer(self, name, tensor):
+        """``tensor`` as a buffer, or None as a plain attribute: torch.export failed on a
+        module holding None buffers beside real ones (IndexError inside torch 2.13)."""
+        if tensor is None:
+            setattr(self, name, None)
+        else:
+            self.register_buffer(name, tensor)
 
     def forward(self, X, lengths=None):
         """Class probabilities (batch, n_classes), or predictions (batch, n_outputs) on the
