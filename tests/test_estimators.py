@@ -981,6 +981,23 @@ def test_warns_when_max_iter_is_reached():
 
 
 @pytest.mark.filterwarnings("error::RuntimeWarning")  # only pygru's own message
+def test_a_divergence_of_plain_sgd_names_the_linear_skips_penalty():
+    # Targets the inputs do not explain: the ridge start picks the largest penalty (1e6),
+    # which training keeps on the skip's and the head's weights; plain SGD's step on it
+    # overshoots and diverged, with advice (a smaller learning rate) that misses the cause.
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 10, 1)), rng.normal(size=40)
+    with pytest.warns(
+        UserWarning, match=r"linear_skip_alpha_=1e\+06.*solver='adam' or linear_skip=False"
+    ):
+        regressor = small_regressor(solver="sgd").fit(X, y)
+    assert regressor.best_epoch_ == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)  # 5 epochs
+        small_regressor(solver="sgd", linear_skip=False).fit(X, y)
+
+
 def test_divergence_stops_with_a_warning_and_keeps_the_last_good_weights():
     X, y = toy_sequences()
     snapshots = []
