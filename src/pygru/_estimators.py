@@ -3133,7 +3133,11 @@ default="zeros"
         converted to the loss's scale (divided by the minibatches per epoch and the number
         of targets) if it is stronger than ``alpha``: the ridge is where training leaves the
         skip unless the correction pays for itself at the penalty the linear model needed,
-        so on noisy, nearly linear data the model stays close to the ridge. A fit without
+        so on noisy, nearly linear data the model stays close to the ridge. The same
+        penalty holds the GRU back where the inputs explain the targets only nonlinearly
+        (the ridge then picks a large penalty for lack of a linear signal): on the mean of
+        x**2 over 10 steps, test R² 0.39 against 0.97 with ``linear_skip=False``, which is
+        the setting for such targets. A fit without
         early stopping then ends on the ridge itself, with the GRU's output weights at zero,
         unless the trained model's training objective (L2 terms included) is lower by at
         least ``tol``: a correction that does not pay for itself on the training data is
