@@ -416,6 +416,20 @@ def test_a_ragged_list_is_never_padded_to_its_longest_sequence_as_a_whole(monkey
     np.testing.assert_array_equal(proba[-1], clf.predict_proba(X[-1:])[0])
 
 
+def test_bad_lists_are_refused_as_before_the_grouping_by_length():
+    # The review of the grouping found an empty list reaching an IndexError, and a
+    # TypeError (not a ValueError) raised in a group naming the sequence by its place there.
+    X, y = toy_sequences()
+    clf = small_classifier().fit(X, y)
+    with pytest.raises(ValueError, match=r"X has 0 sample\(s\) \(an empty list\)"):
+        clf.predict([])
+    mixed = [np.zeros((3, 1)), np.zeros((10, 1)), np.full((10, 1), "a")]
+    with pytest.raises(TypeError, match=r"^X\[2\] must hold real numbers"):
+        clf.predict(mixed)
+    with pytest.raises(ValueError, match=r"^X\[1\] must be a 2-D .* got shape \(\)"):
+        clf.predict([np.zeros((3, 1)), None])
+
+
 @pytest.mark.parametrize("make", [small_classifier, small_regressor])
 def test_per_step_models_validate_on_sequences_shorter_than_the_longest(make):
     # The validation targets keep X's width; the per-step output came back as wide as the

@@ -814,6 +814,19 @@ def test_a_pipeline_of_sequence_scalers_and_an_estimator_exports_whole(scaler, i
     np.testing.assert_array_equal(label, pipe.predict(X_nan))
 
 
+def test_a_pipeline_whose_input_float32_blurs_warns_as_the_estimator_alone_does():
+    # The warning read the estimator's statistics, those of the scaler's output (mean 0):
+    # X at 1e5 with a spread of 0.01 exported silently, 0.58 off in probabilities.
+    X, X_nan, lengths, y = scaled_sequences()
+    X_nan = 1e5 + 0.01 * X_nan
+    pipe = make_pipeline(SequenceScaler(), GRUClassifier(**SMALL)).fit(X_nan, y)
+    with pytest.warns(UserWarning, match="mean is up to .* times its scale"):
+        to_onnx(pipe)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        to_onnx(pipe, input_dtype="float64")
+
+
 def test_a_pipeline_with_another_step_is_refused_with_what_to_do():
     from sklearn.preprocessing import FunctionTransformer
 
@@ -823,6 +836,18 @@ def test_a_pipeline_with_another_step_is_refused_with_what_to_do():
         name = type(step).__name__.lower()
         with pytest.raises(TypeError, match=rf"step '{name}' is a .*to_onnx\(pipeline\[-1\]\)"):
             to_onnx(pipe)
+
+
+def test_skl2onnx_refuses_an_opset_the_scalers_graph_cannot_use(skl2onnx):
+    # ReduceSum's axes are an input from opset 13: a per-sequence scaler at 11 or 12
+    # converted, and onnxruntime refused the graph at load.
+    from skl2onnx.common.data_types import DoubleTensorType
+
+    scaler = SequenceScaler(per="sequence").fit(scaled_sequences()[1])
+    with pytest.raises(ValueError, match="target_opset 13 or newer, got 12"):
+        skl2onnx.to_onnx(
+            scaler, initial_types=[("X", DoubleTensorType([None, None, 2]))], target_opset=12
+        )
 
 
 @pytest.mark.parametrize("scaler", SCALERS, ids=repr)

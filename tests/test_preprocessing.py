@@ -168,6 +168,16 @@ def test_a_ragged_list_is_never_padded_to_its_longest_sequence_as_a_whole(
     assert max(padded_sizes) < 2 * sum(map(len, X))
 
 
+@pytest.mark.parametrize("transformer", TRANSFORMERS, ids=repr)
+def test_bad_lists_are_refused_as_before_the_grouping_by_length(transformer):
+    fitted = clone(transformer).fit(ragged_sequences())
+    with pytest.raises(ValueError, match=r"X has 0 sample\(s\) \(an empty list\)"):
+        fitted.transform([])
+    mixed = [np.zeros((3, 2)), np.zeros((10, 2)), np.full((10, 2), "a")]
+    with pytest.raises(TypeError, match=r"^X\[2\] must hold real numbers"):
+        fitted.transform(mixed)
+
+
 @pytest.mark.parametrize("position", [2, 9, 1])
 def test_an_error_in_a_ragged_list_names_the_sequence_by_its_place_in_x(position):
     X = ragged_sequences()

@@ -254,7 +254,13 @@ def test_a_dataframe_with_columns_of_several_levels_is_refused_with_the_reshape(
     )
     wide = long.pivot(index="id", columns="step", values=["temp", "vib"])
     message = r"2 levels .*\['temp', 'vib'\].*X.to_numpy\(\).reshape\(len\(X\), 2, -1\)"
-    for read in (to_padded, SequenceImputer().fit, lambda X: GRUClassifier().fit(X, [0, 1] * 3)):
+    readers = (
+        to_padded,
+        SequenceImputer().fit,
+        lambda X: GRUClassifier().fit(X, [0, 1] * 3),
+        lambda X: to_padded_tokens(X.abs().round() + 1),  # token ids end to end likewise
+    )
+    for read in readers:
         with pytest.raises(ValueError, match=message):
             read(wide)
     advised = wide.to_numpy().reshape(len(wide), 2, -1).transpose(0, 2, 1)

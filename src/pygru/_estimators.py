@@ -1623,11 +1623,10 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
 
     # ------------------------------------------------------------------ prediction
     def _forward_all(self, X, lengths):
-        """Network output (NumPy) for all sequences (NumPy), in X's order. They run shortest
-        first, in chunks of similar length, each cut to its own longest sequence and as
-        large as that length lets it be (_predict_batch_size): sized by X's longest, one
-        long sequence made every chunk small. On the GPU each chunk crosses the bus once
-        each way."""
+        """Network output (NumPy) for all sequences (NumPy), in X's order (per-step outputs
+        as long as X). They run shortest first, in chunks of similar length, each cut to
+        its own longest sequence and as large as that length lets it be
+        (_predict_batch_size). On the GPU each chunk crosses the bus once each way."""
         xp = self.network_.xp
         order = np.argsort(lengths, kind="stable")
         chunks, outputs, start = [], [], 0

@@ -20,6 +20,8 @@ Token sequences (:func:`to_padded_tokens`) are non-negative integer ids where 0 
 padding, as Keras' ``mask_zero=True``.
 """
 
+import sys
+
 import numpy as np
 from scipy import sparse
 
@@ -122,6 +124,7 @@ def to_padded_tokens(X, name="X"):
     array([2, 3])
     """
     _reject_sparse(X, name)
+    _refuse_columns_of_several_levels(X, name)
     if _is_list_of_sequences(X):
         _check_has_samples(len(X), name, f"an empty {type(X).__name__}")
         sequences = [_as_token_ids(item, f"{name}[{index}]", 1) for index, item in enumerate(X)]
@@ -737,7 +740,7 @@ def read_by_length(X, read):
     raised again by reading X as a whole, so that the message numbers the sequence by its
     place in X."""
     groups = similar_length_groups(X)
-    if groups is None or len(groups) == 1:
+    if groups is None or len(groups) <= 1:  # an empty list is refused by read itself
         yield None, X, read(X)
         return
     sequences = list(X)  # by position, also a pandas Series
@@ -745,7 +748,7 @@ def read_by_length(X, read):
         part = [sequences[i] for i in positions]
         try:
             result = read(part)
-        except ValueError:
+        except (TypeError, ValueError):
             read(X)
             raise
         yield positions, part, result
@@ -940,10 +943,9 @@ def _as_real_array(value, name, booleans=True):
         raise ValueError(f"{name} must be a rectangular array of numbers: {exc}") from exc
     array = from_nullable(value, array)
     if array.dtype == object:
-        # Object arrays of numbers (e.g. from pandas) are fine; scikit-learn accepts them too,
-        # and NumPy reads None as NaN. pandas' missing value pd.NA is NaN here as well.
+        # Object arrays of numbers (e.g. from pandas) are fine; scikit-learn accepts them too.
         try:
-            array = _pandas_na_as_nan(array).astype(np.float64)
+            array = _objects_as_floats(array)
         except (TypeError, ValueError) as exc:
             nested = array.size > 0 and np.ndim(array.flat[0]) > 0
             raise TypeError(
@@ -966,11 +968,20 @@ def _as_real_array(value, name, booleans=True):
     return array
 
 
-def _pandas_na_as_nan(array):
-    """An object ``array`` with NaN where it holds pandas' pd.NA (which NumPy cannot convert
-    to a float), as the arrays of a nullable DataFrame's rows hold it."""
-    is_na = np.frompyfunc(lambda item: type(item).__name__ == "NAType", 1, 1)(array)
-    return np.where(is_na.astype(bool), np.nan, array) if is_na.any() else array
+def _objects_as_floats(array):
+    """An object array of numbers as float64: None is NaN (as NumPy reads it), and so is
+    pandas' pd.NA, which NumPy cannot convert, as the arrays of a nullable DataFrame's rows
+    hold it."""
+    try:
+        return array.astype(np.float64)
+    except (TypeError, ValueError):
+        pandas = sys.modules.get("pandas")  # pd.NA exists only where pandas is imported
+        if pandas is None:
+            raise
+        is_na = np.array([item is pandas.NA for item in array.flat], dtype=bool)
+        if not is_na.any():
+            raise
+        return np.where(is_na.reshape(array.shape), np.nan, array).astype(np.float64)
 
 
 def from_nullable(value, array):

@@ -15,10 +15,12 @@ import numpy as np
 
 from pygru._network import CONV_NORM_EPSILON, same_padding
 from pygru._numbers import is_integer
+from pygru._sequences import scale_of_spread
 from pygru.export._weights import (
     GRU_WEIGHT_NAMES,
     check_float32_targets,
     fitted_on_host,
+    input_statistics,
     split_in_two,
     to_zrn_order,
     warn_if_float32_input_blurs,
@@ -123,7 +125,8 @@ def to_onnx(estimator, *, opset=None, input_dtype="float32"):
     if network.embedding_dim is None:
         x_shape = ["batch", "time", estimator.n_features_in_]
         if x_type == onnx.TensorProto.FLOAT:
-            warn_if_float32_input_blurs(estimator, "to_onnx(estimator, input_dtype='float64')")
+            remedy = "to_onnx(estimator, input_dtype='float64')"
+            warn_if_float32_input_blurs(*_statistics_of_x(scalers, estimator), remedy)
     else:
         x_type, x_shape = onnx.TensorProto.INT64, ["batch", "time"]
     inputs = [
@@ -186,6 +189,23 @@ def _scalers_and_estimator(model):
         step._check_fitted_for_per()
         scalers.append(step)
     return scalers, fitted_on_host(model.steps[-1][1])
+
+
+def _statistics_of_x(scalers, estimator):
+    """(mean, scale) of the features of the X the graph reads: the first scaler's (per
+    feature), else the estimator's; (None, None) where a per-sequence scaler reads X
+    first, whose statistics are each sequence's own."""
+    if not scalers:
+        return input_statistics(estimator)
+    return _scaler_statistics(scalers[0])
+
+
+def _scaler_statistics(scaler):
+    """(mean, scale) of the features a SequenceScaler was fitted on (per feature), else
+    (None, None)."""
+    if scaler.per != "feature":
+        return None, None
+    return scaler.mean_, scale_of_spread(scaler.mean_, np.sqrt(scaler.var_))
 
 
 def sequence_scaler_nodes(graph, scaler, x, x_is_double, lengths=None):
@@ -799,8 +819,12 @@ def _skl2onnx_scaler_convert(scope, operator, container):
     values, as ``transform`` reads them."""
     import onnx
 
+    _check_target_opset(container)
     scaler = operator.raw_operator
     scaler._check_fitted_for_per()
+    if not _declares_double(operator):
+        remedy = "initial_types with a DoubleTensorType X"
+        warn_if_float32_input_blurs(*_scaler_statistics(scaler), remedy)
     graph = _Graph(onnx, prefix=scope.get_unique_variable_name("pygru") + "_")
     x = operator.inputs[0].full_name
     shape = graph.add("Shape", [x])
@@ -837,11 +861,7 @@ def _skl2onnx_convert(scope, operator, container):
     """skl2onnx's converter: the nodes of :func:`pygru.to_onnx`, added to skl2onnx's graph."""
     import onnx
 
-    if container.target_opset < MIN_OPSET:
-        raise ValueError(
-            f"a pygru estimator needs target_opset {MIN_OPSET} or newer, got "
-            f"{container.target_opset}"
-        )
+    _check_target_opset(container)
     estimator = fitted_on_host(operator.raw_operator)
     _refuse_sequence_classifier(estimator)
     graph = _Graph(onnx, prefix=scope.get_unique_variable_name("pygru") + "_")
@@ -862,7 +882,8 @@ def _skl2onnx_convert(scope, operator, container):
     check_float32_targets(estimator, _FLOAT32_TARGETS_REMEDY)
     x_is_double = _declares_double(operator)
     if estimator.network_.embedding_dim is None and not x_is_double:
-        warn_if_float32_input_blurs(estimator, "initial_types with a DoubleTensorType X")
+        remedy = "initial_types with a DoubleTensorType X"
+        warn_if_float32_input_blurs(*input_statistics(estimator), remedy)
     outputs = [output.full_name for output in operator.outputs]
     if _is_classifier(estimator) and _label_array(estimator.classes_).dtype.kind == "f":
         # As skl2onnx gives scikit-learn's classifiers' labels (whole numbers): int64
@@ -872,6 +893,14 @@ def _skl2onnx_convert(scope, operator, container):
     else:
         estimator_nodes(graph, estimator, x, lengths, outputs, x_is_double)
     _add_to_container(graph, container)
+
+
+def _check_target_opset(container):
+    if container.target_opset < MIN_OPSET:
+        raise ValueError(
+            f"pygru's converters need target_opset {MIN_OPSET} or newer, got "
+            f"{container.target_opset}"
+        )
 
 
 def _add_to_container(graph, container):

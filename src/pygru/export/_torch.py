@@ -11,6 +11,7 @@ from pygru.export._weights import (
     fitted_on_host,
     gru_slots,
     gru_weights,
+    input_statistics,
     network_of,
     set_gru_weights,
     warn_if_float32_input_blurs,
@@ -246,5 +247,6 @@ def to_torch_module(estimator):
 
     if estimator.network_.dtype == np.float32:
         check_float32_targets(estimator, "fit with dtype='float64' for a float64 module")
-        warn_if_float32_input_blurs(estimator, "float64 X (X.to(torch.float64))")
+        remedy = "float64 X (X.to(torch.float64))"
+        warn_if_float32_input_blurs(*input_statistics(estimator), remedy)
     return EstimatorModule(estimator)

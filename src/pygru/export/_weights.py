@@ -173,15 +173,20 @@ def warn_if_folding_blurs(target, network):
         )
 
 
-def warn_if_float32_input_blurs(estimator, remedy):
+def input_statistics(estimator):
+    """(``input_mean_``, ``input_scale_``) of the estimator, or (None, None) where it does
+    not standardise its input."""
+    return getattr(estimator, "input_mean_", None), getattr(estimator, "input_scale_", None)
+
+
+def warn_if_float32_input_blurs(mean, scale, remedy):
     """Warn where float32 input cannot carry a feature's spread: rounding x to float32
     moves it by up to |x| eps / 2, which is |mean| / scale eps / 2 once standardised, where
-    ``predict`` standardises float64 X before any rounding. ``remedy`` names the float64
-    way in."""
-    mean = getattr(estimator, "input_mean_", None)
+    ``predict`` standardises float64 X before any rounding. ``mean`` and ``scale`` are X's
+    features' (None: not known); ``remedy`` names the float64 way in."""
     if mean is None:
         return
-    ratio, blur = _standardised_rounding(mean, estimator.input_scale_, np.float32)
+    ratio, blur = _standardised_rounding(mean, scale, np.float32)
     if blur > _FOLDING_TOLERANCE:
         warn(
             f"a feature's mean is up to {ratio:.3g} times its scale, so X rounded to float32 "
