@@ -63,7 +63,11 @@ def to_onnx(estimator, *, opset=None, input_dtype="float32"):
         "float64" the graph standardises X in float64 and computes in float32 from there,
         as ``predict`` does: a feature whose mean is large beside its spread (a timestamp,
         a coordinate) loses that spread when X is rounded to float32 first, which
-        ``to_onnx`` warns of. Embedding models read int64 token ids whatever this is.
+        ``to_onnx`` warns of from the fitted statistics of what reads X first (the
+        estimator's, or a per-feature scaler's). Behind ``SequenceScaler(per="sequence")``,
+        whose statistics are each sequence's own, it cannot tell: pass "float64" there for
+        series that sit far from zero beside their spread. Embedding models read int64
+        token ids whatever this is.
 
     Returns
     -------
