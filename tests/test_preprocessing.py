@@ -429,6 +429,16 @@ def test_linear_and_ffill_differ_only_between_observed_values():
     )
 
 
+def test_imputer_fills_a_constant_feature_with_its_value():
+    # The mean of 2,000 copies of 0.1 drifts by hundreds of ulps; a sequence that never
+    # observes the feature was filled with that drift, not with the feature's one value.
+    X = [np.column_stack([np.full(50, 0.1), np.arange(50.0)]) for _ in range(40)]
+    X.append(np.column_stack([np.full(5, np.nan), np.arange(5.0)]))
+    imputer = SequenceImputer().fit(X)
+    assert imputer.statistics_[0] == 0.1
+    assert (imputer.transform(X[-1:])[0][:, 0] == 0.1).all()
+
+
 def test_imputer_statistics_are_weighted_means_of_the_valid_steps():
     sequences = make_sequences(gaps=0.3)
     weights = np.array([2, 0, 1, 1, 3, 1, 1])

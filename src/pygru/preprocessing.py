@@ -383,8 +383,10 @@ class SequenceImputer(_SequenceTransformer):
             The fitted imputer.
         """
         padded, observed, sample_weight = self._observed_values(X, sample_weight)
-        weights = _weights(observed, sample_weight)
-        self.statistics_ = _check_learnt(_mean(padded, observed, weights, (0, 1))[0])
+        # A feature that is one value throughout is filled with that value, not with the
+        # rounding drift of its mean (as SequenceScaler centres it).
+        mean, _ = _mean_and_variance(padded, observed, (0, 1), sample_weight)
+        self.statistics_ = _check_learnt(mean)
         self.n_features_in_ = padded.shape[2]
         return self
 
