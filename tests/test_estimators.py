@@ -1010,6 +1010,12 @@ def test_a_divergence_of_plain_sgd_names_the_linear_skips_penalty():
         warnings.simplefilter("error", UserWarning)
         warnings.simplefilter("ignore", ConvergenceWarning)  # 5 epochs
         small_regressor(solver="sgd", linear_skip=False).fit(X, y)
+    # Targets linear in X: the ridge's penalty is small, training adds none, and a step far
+    # too large diverges for its own reason, which the advice names alone.
+    y = X[:, -1, 0] + X[:, -2, 0]
+    with pytest.warns(UserWarning, match="diverged") as caught:
+        small_regressor(solver="sgd", learning_rate_init=5.0).fit(X, y)
+    assert not any("linear_skip_alpha_" in str(warning.message) for warning in caught)
 
 
 def test_divergence_stops_with_a_warning_and_keeps_the_last_good_weights():

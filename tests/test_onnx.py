@@ -773,6 +773,27 @@ def check_missing_and_infinite_values_give_nan(name, run):
     )
 
 
+def check_a_value_float32_cannot_hold_gives_nan(run):
+    """``run(estimator, X, lengths)`` on float64 X holding 1e39 (finite in float64, which
+    predict refuses as too large for float32 once standardised) is NaN for that sequence
+    alone: the check read X before the cast, whose infinity the GRU read as a number."""
+    estimator, X, X_nan, lengths = fitted("classifier")
+    X = X.astype(np.float64)
+    X[1, 0, 0] = 1e39
+    with pytest.raises(ValueError, match="too large for float32"):
+        estimator.predict(X[1:2, : lengths[1]])
+    output = run(estimator, X, lengths)
+    assert np.isnan(output[1]).all() and not np.isnan(output[[0, 2]]).any()
+
+
+def test_a_value_float32_cannot_hold_gets_nan_outputs():
+    check_a_value_float32_cannot_hold_gives_nan(
+        lambda estimator, X, lengths: run_onnx(
+            to_onnx(estimator, input_dtype="float64"), X, lengths
+        )[-1]
+    )
+
+
 @pytest.mark.parametrize("name", NOT_FINITE_CASES)
 def test_a_sequence_with_a_missing_or_infinite_value_gets_nan_outputs(name):
     # onnxruntime's GRU read NaN as a number and gave finite outputs.

@@ -258,11 +258,12 @@ def test_a_dataframe_with_columns_of_several_levels_is_refused_with_the_reshape(
         to_padded,
         SequenceImputer().fit,
         lambda X: GRUClassifier().fit(X, [0, 1] * 3),
-        lambda X: to_padded_tokens(X.abs().round() + 1),  # token ids end to end likewise
     )
     for read in readers:
         with pytest.raises(ValueError, match=message):
             read(wide)
+    with pytest.raises(ValueError, match="time steps of token-id sequences: pass one"):
+        to_padded_tokens(wide.abs().round() + 1)  # token ids end to end likewise
     advised = wide.to_numpy().reshape(len(wide), 2, -1).transpose(0, 2, 1)
     padded, lengths = to_padded(advised)
     np.testing.assert_array_equal(lengths, [4, 5, 6, 4, 5, 6])

@@ -12,6 +12,7 @@ from test_onnx import (
     LONG,
     NOT_FINITE_CASES,
     SEQUENCE_CLASSIFIER_CASES,
+    check_a_value_float32_cannot_hold_gives_nan,
     check_missing_and_infinite_values_give_nan,
     conv_branch_is_exercised,
     expected_output,
@@ -193,6 +194,12 @@ def test_without_lengths_trailing_nan_steps_are_padding(name):
     tolerance = 1e-12 if output.dtype == np.float64 else 1e-5
     np.testing.assert_allclose(
         output, expected_output(estimator, X_nan), rtol=tolerance, atol=tolerance
+    )
+
+
+def test_a_value_float32_cannot_hold_gets_nan_outputs():
+    check_a_value_float32_cannot_hold_gives_nan(
+        lambda estimator, X, lengths: run_module(estimator, X, lengths).numpy()
     )
 
 

@@ -3363,17 +3363,17 @@ default="zeros"
         self.linear_skip_alpha_ = None  # set by _fit_linear_skip when there is a skip
 
     def _divergence_advice(self):
-        """As for any GRU, and with plain SGD the linear skip's penalty as a cause: its
-        gradient step on the skip's and the head's weights overshoots where the ridge
-        chose a large penalty (targets the inputs barely explain)."""
+        """As for any GRU, and with plain SGD the linear skip's penalty as a cause where
+        training applies it (``_stronger_penalties``): its gradient step on the skip's and
+        the head's weights overshoots where the ridge chose a large penalty (targets the
+        inputs barely explain)."""
         advice = super()._divergence_advice()
-        if self.solver != "sgd" or getattr(self, "linear_skip_alpha_", None) is None:
+        if self.solver != "sgd" or not getattr(self, "_extra_penalties", None):
             return advice
-        return advice + (
-            f"; the linear skip's ridge penalty (linear_skip_alpha_="
-            f"{self.linear_skip_alpha_:g}), which training keeps on the skip's and the "
-            "output weights, may be too strong for plain SGD steps: try solver='adam' or "
-            "linear_skip=False"
+        return (
+            f"the linear skip's ridge penalty (linear_skip_alpha_={self.linear_skip_alpha_:g}"
+            "), which training keeps on the skip's and the output weights, may be too strong "
+            f"for plain SGD steps: try solver='adam' or linear_skip=False; else {advice}"
         )
 
     def _stronger_penalties(self, updates_per_epoch):

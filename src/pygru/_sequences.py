@@ -124,7 +124,7 @@ def to_padded_tokens(X, name="X"):
     array([2, 3])
     """
     _reject_sparse(X, name)
-    _refuse_columns_of_several_levels(X, name)
+    _refuse_columns_of_several_levels(X, name, tokens=True)
     if _is_list_of_sequences(X):
         _check_has_samples(len(X), name, f"an empty {type(X).__name__}")
         sequences = [_as_token_ids(item, f"{name}[{index}]", 1) for index, item in enumerate(X)]
@@ -823,22 +823,30 @@ def _pad_array(X, dtype, name, keep_precision=False):
     return _trim_and_zero_padding(padded, lengths, owned), lengths
 
 
-def _refuse_columns_of_several_levels(X, name):
+def _refuse_columns_of_several_levels(X, name, tokens=False):
     """A DataFrame's columns are time steps; columns of several levels, as ``pivot`` with
     ``values=[...]`` makes them (channel, step), were read as one univariate series of every
-    channel's steps end to end, and the first channel's padding as a gap inside it."""
+    channel's steps end to end, and the first channel's padding as a gap inside it (token
+    ids: one sequence of every block's ids)."""
     columns = getattr(X, "columns", None)
     if getattr(columns, "nlevels", 1) == 1:
         return
     outer = list(columns.get_level_values(0).unique())
+    read_as = "token-id sequences" if tokens else "univariate sequences"
+    remedy = (
+        f"pass one sequence of ids per row, as {name}.to_numpy() where the levels are "
+        "parts of one text, or a list with one (n_tokens,) array per sequence."
+        if tokens
+        else "for several channels per time step, pass a 3-D array (n_samples, "
+        "n_timesteps, n_channels), e.g. for columns (channel, step) as pivot(values=[...]) "
+        f"makes them: {name}.to_numpy().reshape(len({name}), {len(outer)}, -1)"
+        ".transpose(0, 2, 1); or a list with one (n_timesteps, n_channels) array per "
+        "sequence."
+    )
     raise ValueError(
         f"{name} is a DataFrame whose columns have {columns.nlevels} levels (the first "
         f"holds {outer[:5]}{'...' if len(outer) > 5 else ''}); pygru reads a DataFrame's "
-        "columns as the time steps of univariate sequences. For several channels per time "
-        "step, pass a 3-D array (n_samples, n_timesteps, n_channels), e.g. for columns "
-        "(channel, step) as pivot(values=[...]) makes them: "
-        f"{name}.to_numpy().reshape(len({name}), {len(outer)}, -1).transpose(0, 2, 1); or a "
-        "list with one (n_timesteps, n_channels) array per sequence."
+        f"columns as the time steps of {read_as}: {remedy}"
     )
 
 

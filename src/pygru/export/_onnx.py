@@ -402,9 +402,10 @@ def estimator_nodes(graph, estimator, x, lengths, output_names, x_is_double=Fals
     output = _head(graph, network, features)
     if network.linear_steps:
         output = graph.add("Add", [output, _linear_skip(graph, network, inputs, step_lengths)])
-    if network.embedding_dim is None:
+    if network.embedding_dim is None:  # read where the GRU reads: a float64 x may overflow
         per_step = network.output == "sequence"
-        output = graph.add("Add", [output, _nan_where_not_finite(graph, x, lengths, per_step)])
+        flags = _nan_where_not_finite(graph, inputs, step_lengths, per_step)
+        output = graph.add("Add", [output, flags])
     if _is_classifier(estimator):
         _classifier_outputs(graph, estimator, output, lengths, output_names)
     else:
@@ -412,10 +413,12 @@ def estimator_nodes(graph, estimator, x, lengths, output_names, x_is_double=Fals
 
 
 def _nan_where_not_finite(graph, x, lengths, per_step):
-    """float32 NaN for each sequence with a NaN or infinite value within its length, else 0,
+    """float32 NaN for each sequence with a NaN or infinite value of ``x`` (what the GRU
+    reads: standardised, cast to float32, in patches) within its ``lengths``, else 0,
     shaped to be added to the output: (batch, 1), or (batch, 1, 1) ``per_step``. predict
-    refuses such a sequence; the graph, which cannot raise, gives it NaN outputs
-    (onnxruntime's GRU reads NaN as a number: the probabilities came out finite)."""
+    refuses such a sequence (NaN, infinity, or a value too large for float32); the graph,
+    which cannot raise, gives it NaN outputs (onnxruntime's GRU reads NaN as a number: the
+    probabilities came out finite)."""
     not_finite = graph.add("Or", [graph.add("IsNaN", [x]), graph.add("IsInf", [x])])
     inside = graph.add("And", [not_finite, _valid_steps(graph, x, lengths)])
     count = graph.add(

@@ -103,10 +103,14 @@ class EstimatorModule(nn.Module):
             self._check_input(X, lengths)
         lengths = self._lengths(X, lengths)
         if not self.tokens:  # what lies past a length (NaN padding, say) is never read
-            valid = _valid_steps(lengths, X.shape[1])[:, :, None]
-            not_finite = (~torch.isfinite(X) & valid).flatten(1).any(dim=1)
-            X = torch.where(valid, X, 0.0)
+            X = torch.where(_valid_steps(lengths, X.shape[1])[:, :, None], X, 0.0)
         network_input, step_lengths = self._network_input(X, lengths)
+        if not self.tokens:
+            # NaN or infinity within a sequence, or a value the cast to the model's dtype
+            # overflowed (float64 input): predict refuses the sequence, and the GRU would
+            # read infinity as a number.
+            valid = _valid_steps(step_lengths, network_input.shape[1])[:, :, None]
+            not_finite = (~torch.isfinite(network_input) & valid).flatten(1).any(dim=1)
         inputs = network_input
         for layer in self.layers:
             inputs, last = layer(inputs, step_lengths)
@@ -121,7 +125,7 @@ class EstimatorModule(nn.Module):
             output = torch.softmax(output, dim=-1)
         elif self.target_scale is not None:
             output = output * self.target_scale + self.target_mean
-        if not self.tokens:  # the GRU reads infinity as a number: its output would be finite
+        if not self.tokens:
             rows = not_finite.reshape(-1, *[1] * (output.dim() - 1))
             output = torch.where(rows, torch.full_like(output, float("nan")), output)
         if self.sequence_output:
