@@ -205,16 +205,19 @@ def to_torch_module(estimator):
     -------
     module : torch.nn.Module
         ``forward(X, lengths=None)``: ``X`` a float tensor (batch, time, features),
-        zero-padded, of the estimator's dtype or float64 (standardised in float64, as
-        ``predict`` does, then cast: a feature whose mean is large beside its spread, such
-        as a timestamp, keeps that spread only so, which ``to_torch_module`` warns of for
-        a float32 model), or int64 token ids (batch, time) for an embedding model; ``lengths``
-        each sequence's number of time steps (None: all of ``X``'s steps; for token ids, up
-        to each sequence's last non-zero id). Returns the class probabilities (batch,
-        n_classes), as ``predict_proba``, or the predictions (batch, n_outputs), as
-        ``predict`` with the target axis kept; for ``output="sequence"`` those of every
-        step, (batch, time, n_classes) or (batch, time, n_outputs), with NaN past each
-        sequence's length.
+        anything past each sequence's length, of the estimator's dtype or float64
+        (standardised in float64, as ``predict`` does, then cast: a feature whose mean is
+        large beside its spread, such as a timestamp, keeps that spread only so, which
+        ``to_torch_module`` warns of for a float32 model), or int64 token ids (batch, time)
+        for an embedding model; ``lengths`` each sequence's number of time steps (None:
+        each sequence up to its last step that is not NaN in every feature, as ``predict``
+        reads NaN padding; for token ids, up to each sequence's last non-zero id). Returns
+        the class probabilities (batch, n_classes), as ``predict_proba``, or the predictions
+        (batch, n_outputs), as ``predict`` with the target axis kept; for
+        ``output="sequence"`` those of every step, (batch, time, n_classes) or (batch, time,
+        n_outputs), with NaN past each sequence's length. A sequence with NaN or infinity
+        within its length (or, in float64 X, a value the model's float32 cannot hold),
+        which ``predict`` refuses, gets NaN outputs.
 
     Raises
     ------
