@@ -979,31 +979,31 @@ def _refuse_sequence_classifier(estimator):
 def _token_lengths(graph, ids):
     """int64 (batch,): each row of token ids (batch, time) up to its last non-zero id, at
     least 1, as ``predict`` and the torch module read them (0 is padding)."""
-    one, padding = graph.constant(np.array(1, np.int64)), graph.constant(np.array(0, np.int64))
-    positions = graph.add("Range", [one, graph.add("Add", [_n_steps(graph, ids), one]), one])
-    is_token = graph.add("Cast", [graph.add("Not", [graph.add("Equal", [ids, padding])])], to=7)
-    # the position of the last token is the largest of positions * is_token (ArgMax: the
-    # same node in every opset, where ReduceMax's axes move); a row of padding alone gives 1.
-    # ArgMax in int32: onnxruntime 1.18, the lowest pyproject allows, has no int64 ArgMax.
-    scores = graph.add("Cast", [graph.add("Mul", [is_token, positions])], to=6)
-    last_token = graph.add("ArgMax", [scores], axis=1, keepdims=0)
-    return graph.add("Add", [last_token, one])
+    padding = graph.constant(np.array(0, np.int64))
+    return _up_to_the_last(graph, graph.add("Not", [graph.add("Equal", [ids, padding])]))
 
 
 def _observed_lengths(graph, x, n_features):
     """int64 (batch,): each sequence of x (batch, time, n_features) up to its last step that
     is not NaN in every feature, at least 1, as ``predict`` reads trailing NaN steps as
     padding (a table of univariate series with empty trailing cells, say)."""
-    one = graph.constant(np.array(1, np.int64))
-    positions = graph.add("Range", [one, graph.add("Add", [_n_steps(graph, x), one]), one])
     nan_count = graph.add(
         "ReduceSum",  # axes an input from opset 13, as ReduceMin's only from 18
         [graph.add("Cast", [graph.add("IsNaN", [x])], to=1), graph.constant(np.array([2]))],
         keepdims=0,
     )
-    is_step = graph.add("Less", [nan_count, graph.constant(np.array(n_features, np.float32))])
-    # As _token_lengths: the last step's position is the largest of positions * is_step.
-    scores = graph.add(
-        "Mul", [graph.add("Cast", [is_step], to=6), graph.add("Cast", [positions], to=6)]
-    )
+    n_features = graph.constant(np.array(n_features, np.float32))
+    return _up_to_the_last(graph, graph.add("Less", [nan_count, n_features]))
+
+
+def _up_to_the_last(graph, present):
+    """int64 (batch,): the number of steps of each row of the bool ``present`` (batch,
+    time) up to its last True, at least 1 (a row without one gives 1)."""
+    one = graph.constant(np.array(1, np.int64))
+    positions = graph.add("Range", [one, graph.add("Add", [_n_steps(graph, present), one]), one])
+    # The position of the last True is the largest of positions * present (ArgMax: the same
+    # node in every opset, where ReduceMax's axes move). ArgMax in int32: onnxruntime 1.18,
+    # the lowest pyproject allows, has no int64 ArgMax.
+    flags = graph.add("Cast", [present], to=7)  # int64
+    scores = graph.add("Cast", [graph.add("Mul", [flags, positions])], to=6)  # int32
     return graph.add("Add", [graph.add("ArgMax", [scores], axis=1, keepdims=0), one])
