@@ -4,14 +4,18 @@ import warnings
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
+from sklearn.pipeline import make_pipeline
 from test_onnx import (
     CASES,
     CONV_BRANCH_CASES,
     LINEAR_SKIP_CASES,
     LONG,
     NOT_FINITE_CASES,
+    SCALERS,
     SEQUENCE_CLASSIFIER_CASES,
+    SMALL,
     check_a_value_float32_cannot_hold_gives_nan,
     check_missing_and_infinite_values_give_nan,
     conv_branch_is_exercised,
@@ -19,6 +23,7 @@ from test_onnx import (
     fitted,
     random_conv_branch,
     random_linear_skip,
+    scaled_sequences,
     skip_window_is_exercised,
     targets_at,
     timestamps,
@@ -31,6 +36,7 @@ from pygru.export import (
     to_keras_weights,
     to_torch_state_dict,
 )
+from pygru.preprocessing import SequenceImputer, SequenceScaler
 
 torch = pytest.importorskip("torch")
 
@@ -327,13 +333,9 @@ def test_bad_arguments_are_refused_clearly():
         to_torch_module(GRUClassifier())
     with pytest.raises(TypeError, match="GRUClassifier or GRURegressor, got Module"):
         to_torch_module(torch.nn.Module())
-    from sklearn.pipeline import make_pipeline
-
-    from pygru.preprocessing import SequenceScaler
-
     X = np.random.default_rng(0).standard_normal((6, 4, 1))
-    pipeline = make_pipeline(SequenceScaler(), GRUClassifier((2,), max_iter=1)).fit(X, [0, 1] * 3)
-    with pytest.raises(TypeError, match=r"got Pipeline: export its last step, pipeline\[-1\]"):
+    pipeline = make_pipeline(SequenceImputer(), GRUClassifier((2,), max_iter=1)).fit(X, [0, 1] * 3)
+    with pytest.raises(TypeError, match=r"step 'sequenceimputer' is a .*\(pipeline\[-1\]\)"):
         to_torch_module(pipeline)
 
 
@@ -457,3 +459,70 @@ def test_float32_module_checks_the_target_scaling_and_float64_needs_no_check():
             output = module(torch.from_numpy(X.astype(np.float64))).numpy()
         expected = expected_output(regressor, X)
         np.testing.assert_allclose(output, expected, rtol=1e-9, atol=1e-6 * scale)
+
+
+# X's second feature sits at 1e4 with a spread of 100: float32 X loses little of it.
+@pytest.mark.filterwarnings("ignore:a feature's mean is up to:UserWarning")
+@pytest.mark.parametrize("make", [GRUClassifier, GRURegressor])
+@pytest.mark.parametrize("scaler", SCALERS, ids=repr)
+def test_a_pipeline_of_sequence_scalers_and_an_estimator_exports_whole(scaler, make):
+    # The pipeline the guide names for UCR-style series was refused ("export its last
+    # step"), which left the scaling to be written again in torch.
+    X, X_nan, lengths, y = scaled_sequences()
+    pipe = make_pipeline(clone(scaler), "passthrough", make(**SMALL)).fit(X_nan, y)
+    if make is GRUClassifier:
+        expected = pipe.predict_proba(X_nan)
+    else:
+        expected = pipe.predict(X_nan)[:, np.newaxis]
+    module = to_torch_module(pipe).eval()
+    X[1, lengths[1] :] = 1e30  # past its length: padding, whatever it holds
+    with torch.no_grad():
+        for given in (X, X.astype(np.float32)):
+            output = module(torch.from_numpy(given), torch.from_numpy(lengths)).numpy()
+            np.testing.assert_allclose(output, expected, rtol=1e-5, atol=1e-5)
+        output = module(torch.from_numpy(X_nan)).numpy()  # NaN padding, as predict reads it
+    np.testing.assert_allclose(output, expected, rtol=1e-5, atol=1e-5)
+    X_nan[2, 1, 0] = np.nan  # a gap, which predict refuses: NaN outputs, for that row only
+    with torch.no_grad():
+        output = module(torch.from_numpy(X_nan)).numpy()
+    assert np.isnan(output[2]).all() and not np.isnan(np.delete(output, 2, axis=0)).any()
+
+
+@pytest.mark.filterwarnings("ignore:The tensor attributes .* were assigned during export")
+def test_a_pipeline_module_exports_with_torch_export_for_any_batch():
+    X, X_nan, lengths, y = scaled_sequences()
+    pipe = make_pipeline(SequenceScaler(per="sequence"), GRUClassifier(**SMALL)).fit(X_nan, y)
+    batch = torch.export.Dim("batch", min=1, max=1024)
+    program = torch.export.export(
+        to_torch_module(pipe).eval(),
+        (torch.from_numpy(X), torch.from_numpy(lengths)),
+        dynamic_shapes=({0: batch}, {0: batch}),
+    ).module()
+    for rows in (slice(None), slice(3, 6), slice(0, 1)):
+        with torch.no_grad():
+            output = program(torch.from_numpy(X[rows]), torch.from_numpy(lengths[rows]))
+        np.testing.assert_allclose(
+            output.numpy(), pipe.predict_proba(X_nan[rows]), rtol=1e-5, atol=1e-5
+        )
+
+
+def test_a_pipeline_whose_input_float32_blurs_warns_from_the_first_scaler():
+    # The estimator's statistics are those of the scaler's output (mean 0): what float32
+    # X loses shows in the scaler's.
+    X, X_nan, lengths, y = scaled_sequences()
+    pipe = make_pipeline(SequenceScaler(), GRUClassifier(**SMALL)).fit(1e5 + 0.01 * X_nan, y)
+    with pytest.warns(UserWarning, match="mean is up to .* times its scale.*float64 X"):
+        to_torch_module(pipe)
+
+
+def test_a_pipeline_modules_input_gradients_are_finite_with_nan_padding():
+    # Saliency maps (gradients of an output with respect to X): a NaN dropped by a later
+    # torch.where still gave NaN gradients to every value of its sequence.
+    X, X_nan, lengths, y = scaled_sequences()
+    for per in ("sequence", "feature"):
+        pipe = make_pipeline(SequenceScaler(per=per), GRUClassifier(**SMALL)).fit(X_nan, y)
+        inputs = torch.from_numpy(X_nan).requires_grad_()
+        to_torch_module(pipe)(inputs)[:, 0].sum().backward()
+        observed = ~np.isnan(X_nan)
+        gradient = inputs.grad.numpy()
+        assert np.isfinite(gradient[observed]).all() and (gradient[observed] != 0).any()

@@ -15,13 +15,15 @@ import numpy as np
 
 from pygru._network import CONV_NORM_EPSILON, same_padding
 from pygru._numbers import is_integer
-from pygru._sequences import scale_of_spread
 from pygru.export._weights import (
     GRU_WEIGHT_NAMES,
     check_float32_targets,
     fitted_on_host,
     input_statistics,
+    scaler_statistics,
+    sequence_scalers_and_estimator,
     split_in_two,
+    statistics_of_x,
     to_zrn_order,
     warn_if_float32_input_blurs,
 )
@@ -118,7 +120,12 @@ def to_onnx(estimator, *, opset=None, input_dtype="float32"):
     True
     """
     onnx = _import_onnx()
-    scalers, estimator = _scalers_and_estimator(estimator)
+    scalers, estimator = sequence_scalers_and_estimator(
+        estimator,
+        "to_onnx",
+        "; or, for scikit-learn's 2-D transformers, convert the Pipeline with skl2onnx "
+        "after pygru.export.register_skl2onnx_converters()",
+    )
     opset = _check_opset(opset, onnx.defs.onnx_opset_version())
     x_type = _INPUT_TYPES.get(input_dtype if isinstance(input_dtype, str) else None)
     if x_type is None:
@@ -130,7 +137,7 @@ def to_onnx(estimator, *, opset=None, input_dtype="float32"):
         x_shape = ["batch", "time", estimator.n_features_in_]
         if x_type == onnx.TensorProto.FLOAT:
             remedy = "to_onnx(estimator, input_dtype='float64')"
-            warn_if_float32_input_blurs(*_statistics_of_x(scalers, estimator), remedy)
+            warn_if_float32_input_blurs(*statistics_of_x(scalers, estimator), remedy)
     else:
         x_type, x_shape = onnx.TensorProto.INT64, ["batch", "time"]
     inputs = [
@@ -166,50 +173,6 @@ def to_onnx(estimator, *, opset=None, input_dtype="float32"):
 
 # onnx.TensorProto's element types of the inputs to_onnx declares (FLOAT, DOUBLE).
 _INPUT_TYPES = {"float32": 1, "float64": 11}
-
-
-def _scalers_and_estimator(model):
-    """The SequenceScaler steps of a fitted Pipeline and its final pygru estimator (on the
-    host), or no steps and ``model`` itself; other steps are refused by name."""
-    from sklearn.pipeline import Pipeline
-
-    from pygru.preprocessing import SequenceScaler
-
-    if not isinstance(model, Pipeline):
-        return [], fitted_on_host(model)
-    scalers = []
-    for name, step in model.steps[:-1]:
-        if step is None or step == "passthrough":
-            continue
-        if not isinstance(step, SequenceScaler):
-            raise TypeError(
-                f"to_onnx exports a Pipeline of SequenceScaler steps before a pygru "
-                f"estimator; its step {name!r} is a {type(step).__name__}, which has no "
-                "ONNX form here. Export the estimator, to_onnx(pipeline[-1]), and apply "
-                "pipeline[:-1].transform to X before the graph; or, for scikit-learn's "
-                "2-D transformers, convert the Pipeline with skl2onnx after "
-                "pygru.export.register_skl2onnx_converters()"
-            )
-        step._check_fitted_for_per()
-        scalers.append(step)
-    return scalers, fitted_on_host(model.steps[-1][1])
-
-
-def _statistics_of_x(scalers, estimator):
-    """(mean, scale) of the features of the X the graph reads: the first scaler's (per
-    feature), else the estimator's; (None, None) where a per-sequence scaler reads X
-    first, whose statistics are each sequence's own."""
-    if not scalers:
-        return input_statistics(estimator)
-    return _scaler_statistics(scalers[0])
-
-
-def _scaler_statistics(scaler):
-    """(mean, scale) of the features a SequenceScaler was fitted on (per feature), else
-    (None, None)."""
-    if scaler.per != "feature":
-        return None, None
-    return scaler.mean_, scale_of_spread(scaler.mean_, np.sqrt(scaler.var_))
 
 
 def sequence_scaler_nodes(graph, scaler, x, x_is_double, lengths=None):
@@ -831,7 +794,7 @@ def _skl2onnx_scaler_convert(scope, operator, container):
     scaler._check_fitted_for_per()
     if not _declares_double(operator):
         remedy = "initial_types with a DoubleTensorType X"
-        warn_if_float32_input_blurs(*_scaler_statistics(scaler), remedy)
+        warn_if_float32_input_blurs(*scaler_statistics(scaler), remedy)
     graph = _Graph(onnx, prefix=scope.get_unique_variable_name("pygru") + "_")
     x = operator.inputs[0].full_name
     shape = graph.add("Shape", [x])

@@ -8,12 +8,12 @@ import numpy as np
 from pygru.export._weights import (
     as_weight,
     check_float32_targets,
-    fitted_on_host,
     gru_slots,
     gru_weights,
-    input_statistics,
     network_of,
+    sequence_scalers_and_estimator,
     set_gru_weights,
+    statistics_of_x,
     warn_if_float32_input_blurs,
     warn_if_folding_blurs,
 )
@@ -199,7 +199,12 @@ def to_torch_module(estimator):
 
     Parameters
     ----------
-    estimator : fitted GRUClassifier or GRURegressor
+    estimator : fitted GRUClassifier or GRURegressor, or Pipeline
+        A fitted Pipeline of :class:`~pygru.preprocessing.SequenceScaler` steps (per feature
+        or per sequence, computed in float64 over each sequence's observed steps, as
+        ``transform``) before one of them is exported whole, its module's ``forward`` taking
+        the sequences before the scalers; other steps are refused with a TypeError
+        (``to_torch_module(pipeline[-1])`` exports the estimator alone).
 
     Returns
     -------
@@ -208,7 +213,9 @@ def to_torch_module(estimator):
         anything past each sequence's length, of the estimator's dtype or float64
         (standardised in float64, as ``predict`` does, then cast: a feature whose mean is
         large beside its spread, such as a timestamp, keeps that spread only so, which
-        ``to_torch_module`` warns of for a float32 model), or int64 token ids (batch, time)
+        ``to_torch_module`` warns of for a float32 model, judged from the fitted statistics
+        of what reads X first: behind ``SequenceScaler(per="sequence")``, whose statistics
+        are each sequence's own, it cannot tell), or int64 token ids (batch, time)
         for an embedding model; ``lengths`` each sequence's number of time steps (None:
         each sequence up to its last step that is not NaN in every feature, as ``predict``
         reads NaN padding; for token ids, up to each sequence's last non-zero id). Returns
@@ -222,7 +229,7 @@ def to_torch_module(estimator):
     Raises
     ------
     TypeError
-        ``estimator`` is not a pygru estimator.
+        ``estimator`` is not a pygru estimator (or such a Pipeline).
     ValueError
         A float32 regressor whose ``target_scale_`` or ``target_mean_`` float32 cannot
         hold (a scale under 1.2e-38 or past 3.4e38): its predictions would be constant, 0
@@ -244,12 +251,14 @@ def to_torch_module(estimator):
     >>> bool(np.allclose(proba, clf.predict_proba(X), atol=1e-5))
     True
     """
-    estimator = fitted_on_host(estimator)
+    scalers, estimator = sequence_scalers_and_estimator(estimator, "to_torch_module")
     _import_torch("to_torch_module")
-    from pygru.export._torch_module import EstimatorModule
+    from pygru.export._torch_module import EstimatorModule, PipelineModule
 
     if estimator.network_.dtype == np.float32:
         check_float32_targets(estimator, "fit with dtype='float64' for a float64 module")
         remedy = "float64 X (X.to(torch.float64))"
-        warn_if_float32_input_blurs(*input_statistics(estimator), remedy)
+        warn_if_float32_input_blurs(*statistics_of_x(scalers, estimator), remedy)
+    if scalers:
+        return PipelineModule(scalers, estimator)
     return EstimatorModule(estimator)

@@ -1,8 +1,8 @@
 """A fitted estimator as a ``torch.nn.Module``: input standardisation, patches, embedding, GRU
 layers (``torch.nn.GRU`` for ``reset_after=True``, the same recurrence written out for the Cho
 variant, which torch lacks), pooling over time, the convolutional branch, head (plus the
-linear skip), softmax or target scaling. This module imports torch; it is loaded only by
-:func:`pygru.to_torch_module`."""
+linear skip), softmax or target scaling; and a Pipeline of SequenceScaler steps before one.
+This module imports torch; it is loaded only by :func:`pygru.to_torch_module`."""
 
 import numpy as np
 import torch
@@ -208,6 +208,82 @@ class EstimatorModule(nn.Module):
             X = X.reshape(X.shape[0], -1, self.patch_size * X.shape[2])
             lengths = (lengths + self.patch_size - 1) // self.patch_size
         return X, lengths
+
+
+class PipelineModule(nn.Module):
+    """What a fitted Pipeline of SequenceScaler steps before a GRUClassifier or GRURegressor
+    computes (``predict_proba`` or ``predict``), as a torch module (built by
+    :func:`pygru.to_torch_module`): the scalers, in float64 as ``transform``, then the
+    estimator's module, ``self.estimator``."""
+
+    def __init__(self, scalers, estimator):
+        super().__init__()
+        self.scalers = nn.ModuleList(_SequenceScaler(scaler) for scaler in scalers)
+        self.estimator = EstimatorModule(estimator)
+
+    def forward(self, X, lengths=None):
+        """As ``EstimatorModule.forward``, on the sequences before the scalers: the same
+        arguments, outputs and errors."""
+        if not _traced():
+            self.estimator._check_input(X, lengths)
+        if lengths is not None:
+            lengths = torch.as_tensor(lengths, dtype=torch.int64, device=X.device)
+        for scaler in self.scalers:
+            X = scaler(X, lengths)
+        return self.estimator(X, lengths)
+
+
+class _SequenceScaler(nn.Module):
+    """A fitted :class:`~pygru.preprocessing.SequenceScaler`'s ``transform`` of float X
+    (batch, time, features), in float64: a value counts where it is not NaN and (given
+    lengths) within its sequence's length; NaN stays NaN, and other values past a given
+    length become 0 (the estimator's module reads neither past a length)."""
+
+    def __init__(self, scaler):
+        super().__init__()
+        self.with_mean, self.with_std = scaler.with_mean, scaler.with_std
+        self.per_sequence = scaler.per == "sequence"
+        if not self.per_sequence:
+            self.register_buffer("mean", _tensor(scaler.mean_, torch.float64))
+            self.register_buffer("scale", _tensor(scaler.scale_, torch.float64))
+
+    def forward(self, X, lengths):
+        X = X.to(torch.float64)
+        missing = torch.isnan(X)
+        observed = ~missing
+        if lengths is not None:
+            observed = observed & _valid_steps(lengths, X.shape[1])[:, :, None]
+        # Only observed values enter the arithmetic: a NaN that a later torch.where drops
+        # still makes its gradient NaN (0 * NaN), and with it every input gradient.
+        values = torch.where(observed, X, 0.0)
+        if self.per_sequence:
+            mean, scale = _per_sequence_statistics(values, observed)
+        else:
+            mean, scale = self.mean, self.scale
+        if self.with_mean:
+            values = values - mean
+        if self.with_std:
+            values = values / scale
+        return torch.where(observed, values, torch.where(missing, float("nan"), 0.0))
+
+
+def _per_sequence_statistics(X, observed):
+    """Each sequence's mean and scale (batch, 1, features) over its observed values (X is 0
+    elsewhere), as
+    ``SequenceScaler(per="sequence")`` learns them: a feature whose observed values are all
+    one value has that value for its mean and scale 1, as has one whose spread is at the
+    rounding level of its mean (``scale_of_spread``)."""
+    counts = observed.sum(dim=1, keepdim=True)
+    mean = X.sum(dim=1, keepdim=True) / counts
+    deviations = torch.where(observed, X - mean, 0.0)
+    variance = deviations.square().sum(dim=1, keepdim=True) / counts
+    low = torch.where(observed, X, float("inf")).amin(dim=1, keepdim=True)
+    high = torch.where(observed, X, float("-inf")).amax(dim=1, keepdim=True)
+    constant = low == high
+    mean = torch.where(constant, low, mean)
+    spread = torch.where(constant, 0.0, variance).sqrt()
+    rounding = 10 * torch.finfo(torch.float64).eps * mean.abs()
+    return mean, torch.where(spread > rounding, spread, 1.0)
 
 
 def _traced():

@@ -7,6 +7,7 @@ import copy
 import numpy as np
 
 from pygru._arrays import to_host
+from pygru._sequences import scale_of_spread
 from pygru._warnings import warn
 
 GRU_WEIGHT_NAMES = ("w_ih", "w_hh", "b_ih", "b_hh")
@@ -34,7 +35,8 @@ def fitted_estimator(target):
             f"expected a fitted GRUClassifier or GRURegressor, got {type(target).__name__}"
             + (
                 ": export its last step, pipeline[-1], and apply pipeline[:-1].transform to "
-                "X before it (to_onnx exports a Pipeline of SequenceScaler steps whole)"
+                "X before it (to_onnx and to_torch_module export a Pipeline of SequenceScaler "
+                "steps whole)"
                 if isinstance(target, Pipeline)
                 else ""
             )
@@ -51,6 +53,49 @@ def fitted_on_host(target):
     if estimator.network_.xp is np:
         return estimator
     return copy.copy(estimator)
+
+
+def sequence_scalers_and_estimator(model, exporter, more_advice=""):
+    """The SequenceScaler steps of a fitted Pipeline and its final pygru estimator (on the
+    host), or no steps and ``model`` itself. Other steps are refused by name, with the way
+    out ``exporter`` (the exporting function's name) leaves and ``more_advice``."""
+    from sklearn.pipeline import Pipeline
+
+    from pygru.preprocessing import SequenceScaler
+
+    if not isinstance(model, Pipeline):
+        return [], fitted_on_host(model)
+    scalers = []
+    for name, step in model.steps[:-1]:
+        if step is None or step == "passthrough":
+            continue
+        if not isinstance(step, SequenceScaler):
+            raise TypeError(
+                f"{exporter} exports a Pipeline of SequenceScaler steps before a pygru "
+                f"estimator; its step {name!r} is a {type(step).__name__}, which it cannot "
+                f"export. Export the estimator, {exporter}(pipeline[-1]), and apply "
+                f"pipeline[:-1].transform to X before it{more_advice}"
+            )
+        step._check_fitted_for_per()
+        scalers.append(step)
+    return scalers, fitted_on_host(model.steps[-1][1])
+
+
+def statistics_of_x(scalers, estimator):
+    """(mean, scale) of the features of the X an export reads: the first scaler's (per
+    feature), else the estimator's; (None, None) where a per-sequence scaler reads X
+    first, whose statistics are each sequence's own."""
+    if not scalers:
+        return input_statistics(estimator)
+    return scaler_statistics(scalers[0])
+
+
+def scaler_statistics(scaler):
+    """(mean, scale) of the features a SequenceScaler was fitted on (per feature), else
+    (None, None)."""
+    if scaler.per != "feature":
+        return None, None
+    return scaler.mean_, scale_of_spread(scaler.mean_, np.sqrt(scaler.var_))
 
 
 def network_of(target, fold_standardization=False):
