@@ -361,7 +361,7 @@ def test_bad_inputs_to_the_module_name_the_argument():
     type_refusals = [
         (
             (X.half(), lengths),
-            r"X must be torch.float32 \(the model's dtype\) or torch.float64, got torch.float16",
+            r"X must be torch.float32 \(the module's dtype\) or torch.float64, got torch.float16",
         ),
         ((X.numpy(), lengths), "X must be a torch.Tensor"),
     ]
@@ -369,7 +369,7 @@ def test_bad_inputs_to_the_module_name_the_argument():
         with pytest.raises(TypeError, match=message), torch.no_grad():
             module(*arguments)
     double, double_X, _, double_lengths = fitted("float64-conv-branch-linear-skip-regressor")
-    with pytest.raises(TypeError, match=r"^X must be torch.float64 \(the model's dtype\), got"):
+    with pytest.raises(TypeError, match=r"^X must be torch.float64 \(the module's dtype\), got"):
         to_torch_module(double)(
             torch.from_numpy(double_X.astype(np.float32)), torch.from_numpy(double_lengths)
         )
@@ -515,6 +515,7 @@ def test_a_pipeline_whose_input_float32_blurs_warns_from_the_first_scaler():
         to_torch_module(pipe)
 
 
+@pytest.mark.filterwarnings("ignore:a feature's mean is up to:UserWarning")
 def test_a_pipeline_modules_input_gradients_are_finite_with_nan_padding():
     # Saliency maps (gradients of an output with respect to X): a NaN dropped by a later
     # torch.where still gave NaN gradients to every value of its sequence.
@@ -526,3 +527,29 @@ def test_a_pipeline_modules_input_gradients_are_finite_with_nan_padding():
         observed = ~np.isnan(X_nan)
         gradient = inputs.grad.numpy()
         assert np.isfinite(gradient[observed]).all() and (gradient[observed] != 0).any()
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_a_module_converted_to_another_dtype_computes_in_it(name):
+    # module.double() is how torch users ask for float64; the module kept casting its
+    # input to the estimator's float32 and torch's GRU refused the mix ("RNN input dtype
+    # (torch.float32) does not match weight dtype (torch.float64)") for float64 X too.
+    estimator, X, X_nan, lengths = fitted(name)
+    expected = expected_output(estimator, X_nan)
+    for convert, tolerance in (("double", 1e-5), ("half", 3e-2)):
+        module = getattr(to_torch_module(estimator), convert)().eval()
+        given = X if estimator.network_.embedding_dim is not None else X.astype(np.float64)
+        with torch.no_grad():
+            output = module(torch.from_numpy(given), torch.from_numpy(lengths))
+        assert output.dtype == getattr(torch, convert if convert != "half" else "float16")
+        np.testing.assert_allclose(
+            output.double().numpy(), expected, rtol=tolerance, atol=tolerance, equal_nan=True
+        )
+
+
+def test_module_goes_through_torch_compile():
+    estimator, X, X_nan, lengths = fitted("patched-bidirectional")
+    compiled = torch.compile(to_torch_module(estimator).eval())
+    with torch.no_grad():
+        output = compiled(torch.from_numpy(X), torch.from_numpy(lengths)).numpy()
+    np.testing.assert_allclose(output, expected_output(estimator, X_nan), rtol=1e-5, atol=1e-5)

@@ -195,7 +195,8 @@ def to_torch_module(estimator):
     The module holds copies of the weights in the estimator's dtype, as trainable
     parameters. It goes through ``torch.export.export`` (for AOTInductor, ExecuTorch or the
     dynamo ONNX exporter) with a dynamic batch axis; the number of time steps is fixed at
-    export, as it is for ``torch.nn.GRU`` itself.
+    export, as it is for ``torch.nn.GRU`` itself. ``torch.compile`` takes it too;
+    TorchScript (``torch.jit``), which torch deprecates for those two, is not supported.
 
     Parameters
     ----------
@@ -210,7 +211,8 @@ def to_torch_module(estimator):
     -------
     module : torch.nn.Module
         ``forward(X, lengths=None)``: ``X`` a float tensor (batch, time, features),
-        anything past each sequence's length, of the estimator's dtype or float64
+        anything past each sequence's length, of the module's dtype (the estimator's,
+        unless converted since: ``module.double()`` computes in float64) or float64
         (standardised in float64, as ``predict`` does, then cast: a feature whose mean is
         large beside its spread, such as a timestamp, keeps that spread only so, which
         ``to_torch_module`` warns of for a float32 model, judged from the fitted statistics

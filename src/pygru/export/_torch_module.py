@@ -31,7 +31,6 @@ class EstimatorModule(nn.Module):
         self.tokens = network.embedding_dim is not None
         self.patch_size = getattr(estimator, "patch_size_", 1)
         self.n_features = None if self.tokens else estimator.n_features_in_
-        self.input_dtype = None if self.tokens else dtype
         self.embedding = (
             nn.Embedding.from_pretrained(_tensor(network.views["embedding"], dtype), freeze=False)
             if self.tokens
@@ -57,6 +56,12 @@ class EstimatorModule(nn.Module):
         self.linear_steps = network.linear_steps
         self.linear = _linear(network, dtype) if self.linear_steps else None
 
+    @property
+    def compute_dtype(self):
+        """What the layers compute in: the estimator's dtype, or the one the module was
+        converted to since (``module.double()``, say)."""
+        return self.head.weight.dtype
+
     def _register_optional_buffer(self, name, tensor):
         """``tensor`` as a buffer, or None as a plain attribute: torch.export failed on a
         module holding None buffers beside real ones (IndexError inside torch 2.13)."""
@@ -73,7 +78,7 @@ class EstimatorModule(nn.Module):
         Parameters
         ----------
         X : torch.Tensor
-            Float (batch, time, features), of the model's dtype or float64 (standardised
+            Float (batch, time, features), of the module's dtype or float64 (standardised
             in float64, then cast: a feature whose mean is large beside its spread keeps
             it), anything past each sequence's length; token ids (batch, time) for an
             embedding model. A sequence with NaN or infinity within its length gets NaN
@@ -90,7 +95,7 @@ class EstimatorModule(nn.Module):
         Raises
         ------
         TypeError
-            X is not a tensor, or neither of the model's float dtype nor float64 (integer
+            X is not a tensor, or neither of the module's float dtype nor float64 (integer
             ids for an embedding model).
         ValueError
             X or lengths is of the wrong shape, or a length is below 1 or above X's
@@ -141,11 +146,11 @@ class EstimatorModule(nn.Module):
             )
         if self.tokens and (X.is_floating_point() or X.is_complex() or X.dtype == torch.bool):
             raise TypeError(f"X must hold integer token ids, got {X.dtype}")
-        if not self.tokens and X.dtype not in (self.input_dtype, torch.float64):
+        if not self.tokens and X.dtype not in (self.compute_dtype, torch.float64):
             accepted = (
-                "torch.float64 (the model's dtype)"
-                if self.input_dtype == torch.float64
-                else f"{self.input_dtype} (the model's dtype) or torch.float64"
+                "torch.float64 (the module's dtype)"
+                if self.compute_dtype == torch.float64
+                else f"{self.compute_dtype} (the module's dtype) or torch.float64"
             )
             raise TypeError(f"X must be {accepted}, got {X.dtype}")
         shape = "(batch, time) of token ids" if self.tokens else "(batch, time, features)"
@@ -203,7 +208,7 @@ class EstimatorModule(nn.Module):
             # the mean subtracted in two parts (split_in_two).
             X = X - self.input_mean.to(X.dtype) - self.input_mean_low.to(X.dtype)
             X = X / self.input_scale.to(X.dtype)
-        X = X.to(self.input_dtype)
+        X = X.to(self.compute_dtype)
         if self.patch_size > 1:
             X = X.reshape(X.shape[0], -1, self.patch_size * X.shape[2])
             lengths = (lengths + self.patch_size - 1) // self.patch_size
