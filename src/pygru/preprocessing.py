@@ -31,6 +31,7 @@ from pygru._sequences import (
     _is_list_of_sequences,
     _sequence_blocks,
     check_n_features,
+    in_order,
     read_by_length,
     scale_of_spread,
     to_padded_with_gaps,
@@ -71,15 +72,36 @@ class _SequenceTransformer(SequencesOut, TransformerMixin, BaseEstimator):
                 ordered[position] = sequence
         return ordered, longest
 
-    def _observed_values(self, X, sample_weight):
-        """Fit's input: the padded values, where they are observed (inside a sequence and
-        not NaN), and the sequences' weights (None for equal weights). Fit sets its
+    def _observed_groups(self, X, sample_weight):
+        """Fit's input, group by group of similar length (``read_by_length``), never padded
+        to its longest sequence as a whole: ``(padded, observed, weights)`` per group (the
+        values, where they are observed, inside a sequence and not NaN, and the group's
+        sequence weights, None for equal weights), the positions of each group's sequences
+        in X (``read_by_length``'s), and the number of features. Fit sets its
         attributes only once it has learnt them all: a refused refit leaves the
         transformer as it was."""
-        padded, lengths = to_padded_with_gaps(X, dtype=np.float64)
+        groups = [
+            (positions, padded, lengths)
+            for positions, _, (padded, lengths) in read_by_length(X, to_padded_with_gaps)
+        ]
+        if len({padded.shape[2] for _, padded, _ in groups}) > 1:
+            to_padded_with_gaps(X)  # raises, naming two sequences of unlike features
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, padded, ensure_non_negative=True)
-        return padded, _observed(padded, lengths), sample_weight
+            n_samples = sum(len(lengths) for _, _, lengths in groups)
+            sample_weight = _check_sample_weight(
+                sample_weight, np.empty((n_samples, 0)), ensure_non_negative=True
+            )
+        observed = [
+            (
+                padded,
+                _observed(padded, lengths),
+                sample_weight
+                if sample_weight is None or positions is None
+                else sample_weight[positions],
+            )
+            for positions, padded, lengths in groups
+        ]
+        return observed, [positions for positions, _, _ in groups], groups[0][1].shape[2]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -197,16 +219,16 @@ class SequenceScaler(_SequenceTransformer):
         self : SequenceScaler
             The fitted scaler.
         """
-        padded, observed, sample_weight = self._observed_values(X, sample_weight)
+        groups, positions, n_features = self._observed_groups(X, sample_weight)
         learnt = {}
         if self.per == "feature":
-            mean, variance = _mean_and_variance(padded, observed, (0, 1), sample_weight)
+            mean, variance = _pooled_mean_and_variance(groups, positions)
             mean = _check_learnt(mean)
             scale = _scale(mean, variance) if self.with_std else np.ones_like(mean)
             learnt = dict(mean_=mean, var_=variance, scale_=scale)
         for attribute in ("mean_", "var_", "scale_"):
             self.__dict__.pop(attribute, None)
-        self.__dict__.update(learnt, n_features_in_=padded.shape[2])
+        self.__dict__.update(learnt, n_features_in_=n_features)
         return self
 
     def _check_fitted_for_per(self):
@@ -253,7 +275,7 @@ class SequenceScaler(_SequenceTransformer):
         if self.per == "feature":
             mean, scale = self.mean_, self.scale_
         else:
-            mean, var = _mean_and_variance(padded, _observed(padded, lengths), 1)
+            mean, var = _sequence_mean_and_variance(padded, _observed(padded, lengths))
             mean, scale = mean[:, np.newaxis], _scale(mean, var)[:, np.newaxis]
         if self.with_mean:
             padded -= mean
@@ -382,12 +404,12 @@ class SequenceImputer(_SequenceTransformer):
         self : SequenceImputer
             The fitted imputer.
         """
-        padded, observed, sample_weight = self._observed_values(X, sample_weight)
+        groups, positions, n_features = self._observed_groups(X, sample_weight)
         # A feature that is one value throughout is filled with that value, not with the
         # rounding drift of its mean (as SequenceScaler centres it).
-        mean, _ = _mean_and_variance(padded, observed, (0, 1), sample_weight)
+        mean, _ = _pooled_mean_and_variance(groups, positions)
         self.statistics_ = _check_learnt(mean)
-        self.n_features_in_ = padded.shape[2]
+        self.n_features_in_ = n_features
         return self
 
     def transform(self, X):
@@ -436,42 +458,65 @@ def _weights(observed, sample_weight):
     return observed if sample_weight is None else observed * sample_weight[:, None, None]
 
 
-def _sum(values, axis):
-    """Sum over ``axis``: over time alone (axis 1, a statistic of each sequence) in time
-    order, so that a sequence's statistics have the same bits whatever the padded width of
-    its batch (NumPy sums a contiguous axis pairwise, in groups that depend on its length;
-    the zeros past a sequence's end add nothing in order)."""
-    if axis == 1:
-        return np.cumsum(values, axis=1)[:, -1]
-    return values.sum(axis=axis)
+def _sequence_mean_and_variance(padded, observed):
+    """Each sequence's mean and variance (n_samples, n_features) over its observed values
+    (``SequenceScaler(per="sequence")``)."""
+    return _mean_and_variance([(padded, observed, None)], lambda per_group, ufunc: per_group[0])
 
 
-def _mean(padded, observed, weights, axis):
-    """Mean over ``axis`` of the observed values, weighted by ``weights``, and the total of
-    their weights; the mean is NaN where there is no observed value, infinite where their
-    sum overflows."""
+def _pooled_mean_and_variance(groups, positions):
+    """The mean and variance (n_features,) over the observed values of all sequences,
+    given group by group ``(padded, observed, sample_weight)`` with each group's positions
+    in X: each sequence's sums over time are added up in X's order, so that every form of
+    the same sequences (a list, read in groups; an array, however wide its padding) gives
+    the same bits."""
+    return _mean_and_variance(
+        groups, lambda per_group, ufunc: ufunc.reduce(in_order(positions, per_group), axis=0)
+    )
+
+
+def _mean_and_variance(groups, across_sequences):
+    """Mean and variance of the observed values of ``groups``, ``(padded, observed,
+    sample_weight)`` each, every value weighted by its sequence's weight. Each sequence's
+    sums over time (in time order, :func:`_sum_over_time`), one (n_samples_g, n_features)
+    array per group, become the statistics' terms by ``across_sequences(per_group,
+    ufunc)``: kept per sequence, or reduced over all sequences by ``ufunc`` (``np.add``,
+    ``np.minimum``, ``np.maximum``).
+
+    The mean is NaN where there is no observed value, infinite where their sum overflows
+    (as is the variance then, which the scale refuses by name). Where the values are all
+    one value, that value is the mean and the variance 0: their sum rounds (the mean of
+    2,000 copies of 0.1 drifts by hundreds of ulps), and the drift squared was taken for a
+    spread, so that such a feature was scaled to +-1 and a new value to 1e13."""
+    weighted = [(padded, observed, _weights(observed, w)) for padded, observed, w in groups]
+
+    def summed(terms):
+        return across_sequences([_sum_over_time(term) for term in terms], np.add)
+
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        total = _sum(weights, axis)
-        mean = _sum(weights * np.where(observed, padded, 0.0), axis) / total
-    return np.where(np.isnan(mean) & (total > 0), np.inf, mean), total  # overflowing both ways
-
-
-def _mean_and_variance(padded, observed, axis, sample_weight=None):
-    """Mean (as :func:`_mean`) and variance over ``axis`` of the observed values, each
-    weighted by its sequence's ``sample_weight``. Where the values are all one value, that
-    value is the mean and the variance 0: their sum rounds (the mean of 2,000 copies of 0.1
-    drifts by hundreds of ulps), and the drift squared was taken for a spread, so that such a
-    feature was scaled to +-1 and a new value to 1e13."""
-    weights = _weights(observed, sample_weight)
-    mean, total = _mean(padded, observed, weights, axis)
-    # An overflow leaves an infinite variance, which the scale refuses by name.
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        deviations = np.where(observed, padded - np.expand_dims(mean, axis), 0.0)
-        variance = _sum(weights * np.square(deviations), axis) / total
-    counted = observed & (weights > 0)
-    low = np.where(counted, padded, np.inf).min(axis=axis)
-    constant = low == np.where(counted, padded, -np.inf).max(axis=axis)
+        total = summed(weights for _, _, weights in weighted)
+        mean = summed(w * np.where(observed, padded, 0.0) for padded, observed, w in weighted)
+        mean = mean / total
+        mean = np.where(np.isnan(mean) & (total > 0), np.inf, mean)  # overflowing both ways
+        centred = np.expand_dims(mean, -2)  # over the time axis
+        variance = summed(
+            w * np.square(np.where(observed, padded - centred, 0.0))
+            for padded, observed, w in weighted
+        )
+        variance = variance / total
+    counted = [(padded, observed & (w > 0)) for padded, observed, w in weighted]
+    low = across_sequences([np.where(c, x, np.inf).min(axis=1) for x, c in counted], np.minimum)
+    high = across_sequences([np.where(c, x, -np.inf).max(axis=1) for x, c in counted], np.maximum)
+    constant = low == high
     return np.where(constant, low, mean), np.where(constant, 0.0, variance)
+
+
+def _sum_over_time(values):
+    """Sum over time (axis 1) in time order, so that a sequence's sum has the same bits
+    whatever the padded width of its batch (NumPy sums a contiguous axis pairwise, in
+    groups that depend on its length; the zeros past a sequence's end add nothing in
+    order)."""
+    return np.cumsum(values, axis=1)[:, -1]
 
 
 def _scale(mean, variance):
