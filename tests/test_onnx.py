@@ -1033,3 +1033,158 @@ def test_pooling_heads_and_the_conv_branch_in_the_oldest_and_newest_opsets(opset
         np.testing.assert_allclose(
             probabilities, expected_output(estimator, X_nan), rtol=1e-5, atol=1e-5
         )
+
+
+# ----------------------------------------------------------- requests a service may get
+EMPTY_BATCH_RUNNER = """
+import sys
+import numpy as np, onnxruntime as ort
+for path in sys.argv[1:]:
+    session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    feeds = {}
+    for given in session.get_inputs():
+        shape = [0] + [3 if isinstance(size, str) or size is None else size
+                       for size in given.shape[1:]]
+        dtype = {"tensor(float)": np.float32, "tensor(double)": np.float64}.get(
+            given.type, np.int64)
+        feeds[given.name] = np.zeros(shape, dtype)
+    print([len(output) for output in session.run(None, feeds)])
+"""
+
+
+def test_an_empty_batch_gives_empty_outputs(tmp_path, skl2onnx):
+    # onnxruntime's GRU node ends the process (a segmentation fault) on a batch of 0: an
+    # empty request killed the service. Run in a child process, which a regression kills.
+    import subprocess
+    import sys
+
+    from skl2onnx.common.data_types import FloatTensorType
+
+    paths = []
+    for name in (
+        "classifier",
+        "patched-bidirectional",
+        "embedding-bidirectional",
+        "regressor-sequence-2-cho-bidirectional",
+        "conv-branch-classifier",
+    ):
+        estimator = fitted(name)[0]
+        paths.append(tmp_path / f"{name}.onnx")
+        paths[-1].write_bytes(to_onnx(estimator).SerializeToString())
+    X, X_nan, lengths, y = scaled_sequences()
+    pipe = make_pipeline(SequenceScaler(per="sequence"), GRUClassifier(**SMALL)).fit(X_nan, y)
+    paths.append(tmp_path / "pipeline.onnx")
+    paths[-1].write_bytes(to_onnx(pipe, input_dtype="float64").SerializeToString())
+    onx = skl2onnx.to_onnx(pipe, initial_types=[("X", FloatTensorType([None, None, 2]))])
+    paths.append(tmp_path / "skl2onnx.onnx")
+    paths[-1].write_bytes(onx.SerializeToString())
+    run = subprocess.run(
+        [sys.executable, "-c", EMPTY_BATCH_RUNNER, *map(str, paths)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    counts = run.stdout.split("\n")[:-1]
+    assert len(counts) == len(paths)
+    assert all(line in ("[0]", "[0, 0]") for line in counts), counts
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_a_length_under_one_gives_nan_outputs_for_that_sequence(name):
+    # The docs ask for lengths of at least 1; a 0 gave a plausible finite answer with
+    # pooling="last" or "attention", the linear skip or patches (-3 too), NaN with others.
+    estimator, X, X_nan, lengths = fitted(name)
+    expected = run_onnx(to_onnx(estimator), X, lengths)[-1]
+    bad = np.array([0] + ([-3] if getattr(estimator, "patch_size_", 1) > 1 else []))
+    for length in bad:
+        given = lengths.copy()
+        given[0] = length
+        output = run_onnx(to_onnx(estimator), X, given)[-1]
+        assert np.isnan(output[0]).all()
+        np.testing.assert_array_equal(output[1:], expected[1:])
+
+
+@pytest.mark.parametrize("name", ["patched-bidirectional", "regressor-last-1"])
+def test_lengths_of_another_batch_size_are_refused_by_name(name):
+    # With patches, three sequences and two lengths gave two outputs, without an error;
+    # without them the regressor's error came from an inner And node.
+    estimator, X, X_nan, lengths = fitted(name)
+    with pytest.raises(Exception, match="lengths_must_hold_one_length_per_sequence_of_X"):
+        run_onnx(to_onnx(estimator), X, lengths[:-1])
+
+
+# X's second feature sits at 1e4 with a spread of 100: float32 X loses little of it.
+@pytest.mark.filterwarnings("ignore:a feature's mean is up to:UserWarning")
+@pytest.mark.parametrize("chain", [1, 2])
+@pytest.mark.parametrize("scaler", SCALERS, ids=repr)
+def test_skl2onnx_pipeline_passes_a_declared_lengths_input_through_sequence_scalers(
+    skl2onnx, scaler, chain
+):
+    # skl2onnx gives a Pipeline's step the previous step's output alone: the lengths input
+    # reached no node, and zero padding was read as values (0.15-0.18 off). SequenceScaler
+    # steps now take the lengths and write NaN past them, read as padding after them.
+    from skl2onnx.common.data_types import FloatTensorType, Int64TensorType
+
+    X, X_nan, lengths, y = scaled_sequences()
+    steps = [clone(scaler) for _ in range(chain)]
+    pipe = make_pipeline(*steps, GRUClassifier(**SMALL)).fit(X_nan, y)
+    onx = skl2onnx.to_onnx(
+        pipe,
+        initial_types=[
+            ("X", FloatTensorType([None, None, 2])),
+            ("lengths", Int64TensorType([None])),
+        ],
+        options={id(pipe[-1]): {"zipmap": False}},
+    )
+    X[1, lengths[1] :] = 1e30  # past its length: padding, whatever it holds
+    session = ort.InferenceSession(onx.SerializeToString(), providers=["CPUExecutionProvider"])
+    label, probabilities = session.run(None, {"X": X.astype(np.float32), "lengths": lengths})
+    np.testing.assert_allclose(probabilities, pipe.predict_proba(X_nan), rtol=1e-5, atol=1e-5)
+
+
+def test_skl2onnx_refuses_lengths_that_other_steps_would_drop():
+    # Steps that take X and lengths and give one output (a converter of the user's own,
+    # say) leave the estimator X alone: refused, where the lengths were ignored.
+    from types import SimpleNamespace
+
+    from pygru.export._onnx import _refuse_lengths_that_do_not_reach
+
+    def variable(name):
+        return SimpleNamespace(onnx_name=name)
+
+    x, lengths, middle = variable("X"), variable("lengths"), variable("middle")
+    other = SimpleNamespace(raw_operator=object(), inputs=[x, lengths], outputs=[middle])
+    scaler = SimpleNamespace(raw_operator=SequenceScaler(), inputs=[x, lengths], outputs=[middle])
+    estimator = SimpleNamespace(raw_operator=GRUClassifier(), inputs=[middle])
+    for first, refused in ((other, True), (scaler, False)):
+        scope = SimpleNamespace(
+            input_variables=[x, lengths], operators={"first": first, "gru": estimator}
+        )
+        if refused:
+            with pytest.raises(ValueError, match=r"\['X', 'lengths'\].*Pad with NaN instead"):
+                _refuse_lengths_that_do_not_reach(scope, estimator)
+        else:
+            _refuse_lengths_that_do_not_reach(scope, estimator)
+
+
+@pytest.mark.parametrize("make", [GRUClassifier, GRURegressor])
+def test_skl2onnx_outputs_follow_a_double_input_as_scikit_learns_do(skl2onnx, make):
+    # Probabilities were float32 whatever X: with ZipMap's "columns" option, which types
+    # its outputs from X, onnxruntime refused to load the model.
+    from skl2onnx.common.data_types import DoubleTensorType
+
+    estimator, _, X_nan, lengths = fitted(
+        "classifier" if make is GRUClassifier else "regressor-last-1"
+    )
+    expected = expected_output(estimator, X_nan)
+    for zipmap in [False, "columns"] if make is GRUClassifier else [None]:
+        options = {} if zipmap is None else {id(estimator): {"zipmap": zipmap}}
+        onx = skl2onnx.to_onnx(
+            estimator, initial_types=[("X", DoubleTensorType([None, None, 2]))], options=options
+        )
+        session = ort.InferenceSession(onx.SerializeToString(), providers=["CPUExecutionProvider"])
+        outputs = session.run(None, {"X": X_nan.astype(np.float64)})
+        values = np.column_stack(outputs[1:]) if zipmap == "columns" else outputs[-1]
+        assert values.dtype == np.float64
+        np.testing.assert_allclose(values, expected, rtol=1e-5, atol=1e-5)

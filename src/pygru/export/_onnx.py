@@ -79,7 +79,10 @@ def to_onnx(estimator, *, opset=None, input_dtype="float32"):
         ``[0, vocabulary_size_)`` (the graph does not check them, as ``predict`` does:
         onnxruntime refuses a larger id, but ONNX's ``Gather`` reads a negative id as
         counted from the table's end); ``"lengths"``: int64 (batch,), each sequence's
-        number of time steps (at least 1).
+        number of time steps (at least 1: a sequence with a length under 1 gets NaN
+        outputs; onnxruntime refuses lengths that are not one per sequence of X, naming the
+        node ``lengths_must_hold_one_length_per_sequence_of_X``, or that pass X's time
+        steps). An empty batch gets empty outputs.
         Outputs of a classifier: ``"label"`` (batch,), the predicted class as int64,
         string, or double where ``classes_`` are floats (as from pandas' nullable
         ``Int64``), and ``"probabilities"`` float32 (batch, n_classes), as ``predict_proba``;
@@ -146,10 +149,10 @@ def to_onnx(estimator, *, opset=None, input_dtype="float32"):
     ]
     output_names = _output_names(estimator)
     x_is_double = x_type == _INPUT_TYPES["float64"]
-    x = "X"
+    x, lengths = "X", _one_length_per_sequence(graph, "X", "lengths")
     for scaler in scalers:
-        x = sequence_scaler_nodes(graph, scaler, x, x_is_double, "lengths")
-    estimator_nodes(graph, estimator, x, "lengths", output_names, x_is_double)
+        x = sequence_scaler_nodes(graph, scaler, x, x_is_double, lengths)
+    estimator_nodes(graph, estimator, x, lengths, output_names, x_is_double)
     outputs = [
         onnx.helper.make_tensor_value_info(name, elem_type, shape)
         for name, (elem_type, shape) in zip(output_names, _output_types(onnx, estimator))
@@ -175,12 +178,13 @@ def to_onnx(estimator, *, opset=None, input_dtype="float32"):
 _INPUT_TYPES = {"float32": 1, "float64": 11}
 
 
-def sequence_scaler_nodes(graph, scaler, x, x_is_double, lengths=None):
+def sequence_scaler_nodes(graph, scaler, x, x_is_double, lengths=None, past_lengths=0.0):
     """Nodes that compute ``scaler.transform`` (a fitted SequenceScaler) of ``x`` (batch,
     time, features), in float64 as it does, and give it back in x's element type. A value
     is observed where it is not NaN (and, given ``lengths``, within its sequence's length);
-    the others stay NaN, or become 0 past a given length, as the estimator's graph reads
-    either."""
+    the others stay NaN, or become ``past_lengths`` past a given length: 0 for the
+    estimator's graph, which is given the lengths too, NaN for one that reads NaN as
+    padding."""
     x64 = x if x_is_double else graph.add("Cast", [x], to=_INPUT_TYPES["float64"])
     valid = None if lengths is None else _valid_steps(graph, x64, lengths)
     observed = graph.add("Not", [graph.add("IsNaN", [x64])])
@@ -195,7 +199,7 @@ def sequence_scaler_nodes(graph, scaler, x, x_is_double, lengths=None):
     if scaler.with_std:
         scaled = graph.add("Div", [scaled, scale])
     if valid is not None:
-        scaled = graph.add("Where", [valid, scaled, _float64(graph, 0)])
+        scaled = graph.add("Where", [valid, scaled, _float64(graph, past_lengths)])
     return scaled if x_is_double else graph.add("Cast", [scaled], to=_INPUT_TYPES["float32"])
 
 
@@ -342,7 +346,9 @@ class _Graph:
             names = [self.fresh_name(op_type.lower()) + f"_{i}" for i in range(outputs)]
         else:
             names = list(outputs)
-        self.nodes.append(self.onnx.helper.make_node(op_type, inputs, names, **attributes))
+        # Named after its output, so that onnxruntime's errors name the node.
+        node = self.onnx.helper.make_node(op_type, inputs, names, name=names[0], **attributes)
+        self.nodes.append(node)
         return names[0] if len(names) == 1 else names
 
 
@@ -351,6 +357,9 @@ def estimator_nodes(graph, estimator, x, lengths, output_names, x_is_double=Fals
     graph values ``x`` (float32, float64 where ``x_is_double``, or int64 token ids) and
     ``lengths`` (int64)."""
     network = estimator.network_
+    element_type = 7 if network.embedding_dim is not None else (11 if x_is_double else 1)
+    x, lengths, batch = _one_row_if_empty(graph, x, lengths, element_type)
+    final_names, output_names = output_names, [graph.fresh_name(n) for n in output_names]
     inputs, step_lengths = _network_input(graph, estimator, x, x_is_double, lengths)
     steps = graph.add("Transpose", [inputs], perm=[1, 0, 2])  # time-major, as GRU reads
     sequence, last = _gru_layers(graph, network, steps, graph.add("Cast", [step_lengths], to=6))
@@ -365,23 +374,67 @@ def estimator_nodes(graph, estimator, x, lengths, output_names, x_is_double=Fals
     output = _head(graph, network, features)
     if network.linear_steps:
         output = graph.add("Add", [output, _linear_skip(graph, network, inputs, step_lengths)])
+    refused = graph.add("Less", [lengths, graph.constant(np.array(1, np.int64))])
     if network.embedding_dim is None:  # read where the GRU reads: a float64 x may overflow
-        per_step = network.output == "sequence"
-        flags = _nan_where_not_finite(graph, inputs, step_lengths, per_step)
-        output = graph.add("Add", [output, flags])
+        refused = graph.add("Or", [refused, _not_finite(graph, inputs, step_lengths)])
+    output = graph.add("Add", [output, _nan_for(graph, refused, network.output == "sequence")])
     if _is_classifier(estimator):
         _classifier_outputs(graph, estimator, output, lengths, output_names)
     else:
         _regressor_outputs(graph, estimator, output, lengths, output_names[0])
+    for name, final_name in zip(output_names, final_names):
+        graph.add(
+            "Slice",
+            [name, graph.constant(np.array([0], np.int64)), batch, graph.constant(np.array([0]))],
+            outputs=[final_name],
+        )
 
 
-def _nan_where_not_finite(graph, x, lengths, per_step):
-    """float32 NaN for each sequence with a NaN or infinite value of ``x`` (what the GRU
-    reads: standardised, cast to float32, in patches) within its ``lengths``, else 0,
-    shaped to be added to the output: (batch, 1), or (batch, 1, 1) ``per_step``. predict
-    refuses such a sequence (NaN, infinity, or a value too large for float32); the graph,
-    which cannot raise, gives it NaN outputs (onnxruntime's GRU reads NaN as a number: the
-    probabilities came out finite)."""
+def _one_length_per_sequence(graph, x, lengths):
+    """``lengths`` as given, checked to hold one length per sequence of ``x``: a Reshape to
+    x's batch size, which onnxruntime refuses otherwise, naming this node (the patches'
+    GatherElements took its batch from the lengths, and three sequences with two lengths
+    gave two outputs)."""
+    batch = graph.add(
+        "Slice",
+        [
+            graph.add("Shape", [x]),
+            graph.constant(np.array([0], np.int64)),
+            graph.constant(np.array([1], np.int64)),
+        ],
+    )
+    checked = graph.fresh_name("lengths_must_hold_one_length_per_sequence_of_X")
+    return graph.add("Reshape", [lengths, batch], outputs=[checked])
+
+
+def _one_row_if_empty(graph, x, lengths, element_type):
+    """x and lengths with one row appended (zeros, length 1) where the batch is empty, and
+    the batch's size (1,), to cut the outputs back to: onnxruntime's GRU node ends the
+    process (a segmentation fault) on a batch of 0, where an empty request should get
+    empty outputs."""
+    shape = graph.add("Shape", [x])
+    zero, one = (graph.constant(np.array([k], np.int64)) for k in (0, 1))
+    batch = graph.add("Slice", [shape, zero, one])
+    missing = graph.add("Cast", [graph.add("Equal", [batch, zero])], to=7)  # (1,) 0 or 1
+    row_shape = graph.add(
+        "Concat",
+        [missing, graph.add("Slice", [shape, one, graph.constant(np.array([3], np.int64))])],
+        axis=0,
+    )
+    value = graph.onnx.helper.make_tensor("zero", element_type, [1], [0])
+    row = graph.add("ConstantOfShape", [row_shape], value=value)
+    length = graph.add(
+        "ConstantOfShape", [missing], value=graph.onnx.helper.make_tensor("one", 7, [1], [1])
+    )
+    x = graph.add("Concat", [x, row], axis=0)
+    return x, graph.add("Concat", [lengths, length], axis=0), batch
+
+
+def _not_finite(graph, x, lengths):
+    """bool (batch,): whether a sequence has a NaN or infinite value of ``x`` (what the GRU
+    reads: standardised, cast to float32, in patches) within its ``lengths``. predict
+    refuses such a sequence (NaN, infinity, or a value too large for float32);
+    onnxruntime's GRU reads NaN as a number (the probabilities came out finite)."""
     not_finite = graph.add("Or", [graph.add("IsNaN", [x]), graph.add("IsInf", [x])])
     inside = graph.add("And", [not_finite, _valid_steps(graph, x, lengths)])
     count = graph.add(
@@ -389,11 +442,19 @@ def _nan_where_not_finite(graph, x, lengths, per_step):
         [graph.add("Cast", [inside], to=1), graph.constant(np.array([1, 2]))],
         keepdims=0,
     )
+    return graph.add("Greater", [count, graph.constant(np.array(0, np.float32))])
+
+
+def _nan_for(graph, refused, per_step):
+    """float32 NaN for each ``refused`` sequence (bool (batch,)), else 0, shaped to be added
+    to the output: (batch, 1), or (batch, 1, 1) ``per_step``. The graph cannot raise where
+    predict refuses a sequence (a value it cannot read, a length under 1): it gives that
+    sequence NaN outputs."""
     nan, zero = (
         graph.constant(np.array(np.nan, np.float32)),
         graph.constant(np.array(0, np.float32)),
     )
-    flags = graph.add("Where", [graph.add("Greater", [count, zero]), nan, zero])
+    flags = graph.add("Where", [refused, nan, zero])
     return _reshape(graph, flags, [-1, 1, 1] if per_step else [-1, 1])
 
 
@@ -718,10 +779,20 @@ def register_skl2onnx_converters():
     the lengths are given. A classifier's
     probabilities go through skl2onnx's ZipMap unless ``options={id(model): {"zipmap":
     False}}``; its labels are int64 where ``classes_`` are numbers (float ones are whole
-    numbers), as skl2onnx gives scikit-learn's classifiers' labels. The graph needs
+    numbers), as skl2onnx gives scikit-learn's classifiers' labels. Probabilities and
+    predictions are float32, or float64 for a ``DoubleTensorType`` input, as skl2onnx
+    types scikit-learn's (computed in float32 either way). The graph needs
     ``target_opset`` 13 or newer. :class:`~pygru.preprocessing.SequenceScaler` is
     registered too, so that a Pipeline that scales sequences before the estimator converts
     (NaN in its input is padding or a missing value, as for ``transform``).
+
+    skl2onnx gives each step of a Pipeline the previous step's output alone. A lengths
+    input declared for a Pipeline reaches its first step: SequenceScaler steps there take
+    it and write NaN past each length, which the estimator reads as padding; before any
+    other step it would be lost, and the conversion is refused with a ValueError (pad
+    with NaN and declare X alone, or use :func:`pygru.to_onnx`). As for ``to_onnx``, a
+    sequence whose length is under 1 gets NaN outputs, lengths must hold one value per
+    sequence of X, and an empty batch gets empty outputs.
 
     A classifier of every time step (``GRUClassifier(output="sequence")``) is refused with
     a ValueError: skl2onnx's classifiers give one label and one row of probabilities per
@@ -797,16 +868,27 @@ def _skl2onnx_scaler_convert(scope, operator, container):
         warn_if_float32_input_blurs(*scaler_statistics(scaler), remedy)
     graph = _Graph(onnx, prefix=scope.get_unique_variable_name("pygru") + "_")
     x = operator.inputs[0].full_name
-    shape = graph.add("Shape", [x])
-    steps = graph.add("Reshape", [x, graph.constant(np.array([0, 0, -1]))])
-    scaled = sequence_scaler_nodes(graph, scaler, steps, _declares_double(operator))
-    graph.add("Reshape", [scaled, shape], outputs=[operator.outputs[0].full_name])
+    univariate = len(operator.inputs[0].type.shape) == 2  # (batch, time)
+    feature_axis = graph.constant(np.array([2], np.int64))
+    steps = graph.add("Unsqueeze", [x, feature_axis]) if univariate else x
+    lengths = None
+    if len(operator.inputs) > 1:  # NaN past them: the steps after it read NaN as padding
+        lengths = _one_length_per_sequence(graph, steps, operator.inputs[1].full_name)
+    scaled = sequence_scaler_nodes(
+        graph, scaler, steps, _declares_double(operator), lengths, past_lengths=np.nan
+    )
+    output = operator.outputs[0].full_name
+    if univariate:
+        graph.add("Squeeze", [scaled, feature_axis], outputs=[output])
+    else:
+        graph.add("Identity", [scaled], outputs=[output])
     _add_to_container(graph, container)
 
 
 def _skl2onnx_shapes(operator):
     """skl2onnx's shape calculator: the outputs' element types and shapes."""
     from skl2onnx.common.data_types import (
+        DoubleTensorType,
         FloatTensorType,
         Int64TensorType,
         StringTensorType,
@@ -816,15 +898,17 @@ def _skl2onnx_shapes(operator):
     _refuse_sequence_classifier(estimator)
     _check_declared_input(estimator, operator.inputs[0].type)
     batch = operator.inputs[0].get_first_dimension()
+    # skl2onnx's convention, which its ZipMap "columns" outputs follow: X's float type.
+    float_type = DoubleTensorType if _declares_double(operator) else FloatTensorType
     if _is_classifier(estimator):
         labels = _label_array(estimator.classes_)
         label_type = StringTensorType if labels.dtype == object else Int64TensorType
         operator.outputs[0].type = label_type([batch])
-        operator.outputs[1].type = FloatTensorType([batch, len(labels)])
+        operator.outputs[1].type = float_type([batch, len(labels)])
     elif estimator.network_.output == "sequence":
-        operator.outputs[0].type = FloatTensorType([batch, None, estimator.n_outputs_])
+        operator.outputs[0].type = float_type([batch, None, estimator.n_outputs_])
     else:
-        operator.outputs[0].type = FloatTensorType([batch, estimator.n_outputs_])
+        operator.outputs[0].type = float_type([batch, estimator.n_outputs_])
 
 
 def _skl2onnx_convert(scope, operator, container):
@@ -834,6 +918,7 @@ def _skl2onnx_convert(scope, operator, container):
     _check_target_opset(container)
     estimator = fitted_on_host(operator.raw_operator)
     _refuse_sequence_classifier(estimator)
+    _refuse_lengths_that_do_not_reach(scope, operator)
     graph = _Graph(onnx, prefix=scope.get_unique_variable_name("pygru") + "_")
     x = operator.inputs[0].full_name
     if estimator.network_.embedding_dim is None:
@@ -842,7 +927,7 @@ def _skl2onnx_convert(scope, operator, container):
         shape = np.array([0, 0, estimator.n_features_in_])
         x = graph.add("Reshape", [x, graph.constant(shape)])
     if len(operator.inputs) > 1:
-        lengths = operator.inputs[1].full_name
+        lengths = _one_length_per_sequence(graph, x, operator.inputs[1].full_name)
     elif estimator.network_.embedding_dim is not None:
         lengths = _token_lengths(graph, x)
     else:
@@ -855,14 +940,53 @@ def _skl2onnx_convert(scope, operator, container):
         remedy = "initial_types with a DoubleTensorType X"
         warn_if_float32_input_blurs(*input_statistics(estimator), remedy)
     outputs = [output.full_name for output in operator.outputs]
+    computed, casts = list(outputs), []
     if _is_classifier(estimator) and _label_array(estimator.classes_).dtype.kind == "f":
         # As skl2onnx gives scikit-learn's classifiers' labels (whole numbers): int64
-        float_label = graph.fresh_name("float_label")
-        estimator_nodes(graph, estimator, x, lengths, [float_label, outputs[1]], x_is_double)
-        graph.add("Cast", [float_label], outputs=outputs[:1], to=onnx.TensorProto.INT64)
-    else:
-        estimator_nodes(graph, estimator, x, lengths, outputs, x_is_double)
+        computed[0] = graph.fresh_name("float_label")
+        casts.append((computed[0], outputs[0], onnx.TensorProto.INT64))
+    if x_is_double:  # skl2onnx's convention: probabilities or predictions in X's type
+        computed[-1] = graph.fresh_name("float32_output")
+        casts.append((computed[-1], outputs[-1], onnx.TensorProto.DOUBLE))
+    estimator_nodes(graph, estimator, x, lengths, computed, x_is_double)
+    for given, wanted, element_type in casts:
+        graph.add("Cast", [given], outputs=[wanted], to=element_type)
     _add_to_container(graph, container)
+
+
+def _refuse_lengths_that_do_not_reach(scope, operator):
+    """Refuse a model whose declared lengths input the estimator would not read: skl2onnx
+    gives each step of a Pipeline the previous step's output alone, so zero padding past
+    the lengths was read as values. SequenceScaler steps that come first take the lengths
+    and write NaN past them, which the estimator reads as padding."""
+    if len(operator.inputs) > 1 or len(scope.input_variables) < 2:
+        return
+    from pygru.preprocessing import SequenceScaler
+
+    variable = operator.inputs[0]
+    while True:
+        producer = next(
+            (
+                step
+                for step in scope.operators.values()
+                if any(out.onnx_name == variable.onnx_name for out in step.outputs)
+            ),
+            None,
+        )
+        if producer is None or not isinstance(producer.raw_operator, SequenceScaler):
+            break
+        if len(producer.inputs) > 1:
+            return
+        variable = producer.inputs[0]
+    declared = [variable.onnx_name for variable in scope.input_variables]
+    raise ValueError(
+        f"initial_types declares the inputs {declared}, but the steps before this "
+        f"{type(operator.raw_operator).__name__} pass it X alone: the lengths would not be "
+        "read, and zero padding past them would be read as values. Pad with NaN instead "
+        "and declare X alone (each sequence is read up to its last step that is not NaN "
+        "in every feature, as predict reads it), put the SequenceScaler steps first (they "
+        "take the lengths and write NaN past them), or export with pygru.to_onnx(pipeline)"
+    )
 
 
 def _check_target_opset(container):
