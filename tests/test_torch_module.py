@@ -21,6 +21,7 @@ from test_onnx import (
     conv_branch_is_exercised,
     expected_output,
     fitted,
+    ragged,
     random_conv_branch,
     random_linear_skip,
     scaled_sequences,
@@ -553,3 +554,53 @@ def test_module_goes_through_torch_compile():
     with torch.no_grad():
         output = compiled(torch.from_numpy(X), torch.from_numpy(lengths)).numpy()
     np.testing.assert_allclose(output, expected_output(estimator, X_nan), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("convert", ["float", "half"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_converting_the_module_keeps_the_statistics_of_the_data_in_float64(dtype, convert):
+    # The input means and the scalers' statistics were buffers that module.float() and
+    # .half() converted: a float64 model's timestamps moved probabilities by 0.017 after
+    # .float(), and .half() made the mean infinite (NaN for every sequence).
+    X, y = timestamps()
+    for make_model in (
+        lambda: GRUClassifier((8,), max_iter=20, random_state=0, dtype=dtype),
+        lambda: make_pipeline(SequenceScaler(), GRUClassifier((8,), max_iter=20, dtype=dtype)),
+    ):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # float32 X would blur; X is float64
+            model = make_model().fit(X, y)
+            module = getattr(to_torch_module(model), convert)().eval()
+        with torch.no_grad():
+            output = module(torch.from_numpy(X)).double().numpy()
+        tolerance = 1e-5 if convert == "float" else 3e-3
+        np.testing.assert_allclose(output, model.predict_proba(X), rtol=tolerance, atol=tolerance)
+        float64_buffers = [b for b in module.buffers() if b.dtype == torch.float64]
+        assert float64_buffers and all(b.dtype == torch.float64 for b in module.buffers())
+
+
+def test_the_head_can_be_replaced_as_in_any_torch_model():
+    # The module read its dtype from head.weight: nn.Sequential or nn.Identity (the
+    # feature-extractor trick) as the head raised AttributeError for 'compute_dtype'.
+    estimator, X, X_nan, lengths = fitted("patched-bidirectional")
+    module = to_torch_module(estimator).eval()
+    features = module.head.in_features
+    module.head = torch.nn.Identity()
+    with torch.no_grad():
+        output = module(torch.from_numpy(X), torch.from_numpy(lengths))
+    assert output.shape == (len(X), features)
+    module.head = torch.nn.Sequential(torch.nn.Linear(features, 7), torch.nn.ReLU())
+    with torch.no_grad():
+        assert module(torch.from_numpy(X), torch.from_numpy(lengths)).shape == (len(X), 7)
+
+
+def test_the_module_has_no_dropout_as_its_docstring_says():
+    X, X_nan, lengths = ragged(12)
+    y = np.arange(len(X)) % 2
+    estimator = GRUClassifier(**{**SMALL, "dropout": 0.5, "recurrent_dropout": 0.3}).fit(X_nan, y)
+    module = to_torch_module(estimator)
+    arguments = (torch.from_numpy(X), torch.from_numpy(lengths))
+    with torch.no_grad():
+        trained = [module.train()(*arguments) for _ in range(2)]
+        evaluated = module.eval()(*arguments)
+    assert torch.equal(trained[0], evaluated) and torch.equal(trained[1], evaluated)

@@ -193,7 +193,15 @@ def to_torch_module(estimator):
     sequence's last network input steps, ``linear.weight``, when the network has one), then
     softmax or the target scaling undone.
     The module holds copies of the weights in the estimator's dtype, as trainable
-    parameters. It goes through ``torch.export.export`` (for AOTInductor, ExecuTorch or the
+    parameters; the statistics of the data (input means and scales, target scaling, a
+    pipeline's scalers) stay float64 buffers, also when the module is converted
+    (``module.float()``, ``.half()``). It is an export, one way: its GRU layers read the
+    standardised input (the weights of ``to_torch_state_dict(fold_standardization=True)``
+    read the raw one), nothing writes a fine-tuned module back into an estimator (the GRU
+    layers alone move both ways with :func:`to_torch_state_dict` and
+    :func:`from_torch_state_dict`), and it has no dropout: trained in torch, it applies none
+    of the estimator's ``dropout`` or ``recurrent_dropout`` (``module.train()`` computes
+    what ``module.eval()`` does). It goes through ``torch.export.export`` (for AOTInductor, ExecuTorch or the
     dynamo ONNX exporter) with a dynamic batch axis; the number of time steps is fixed at
     export, as it is for ``torch.nn.GRU`` itself. ``torch.compile`` takes it too;
     TorchScript (``torch.jit``), which torch deprecates for those two, is not supported.

@@ -15,10 +15,28 @@ from pygru._sequences import (
     refuse_ids_past_vocabulary,
     refuse_padding_inside,
 )
-from pygru.export._weights import split_in_two
 
 
-class EstimatorModule(nn.Module):
+class _Float64Statistics(nn.Module):
+    """A module whose float64 buffers, the statistics of the data that ``predict`` and
+    ``transform`` apply in float64, stay float64 when the module is converted
+    (``module.float()``, ``.half()``, ``.to(dtype)``) and only move with it between
+    devices: converted, a float64 model's input mean rounded to float32 moved predictions by
+    0.017, and half precision made it infinite."""
+
+    def _apply(self, fn, recurse=True):
+        statistics = {
+            name: buffer
+            for name, buffer in self._buffers.items()
+            if buffer is not None and buffer.dtype == torch.float64
+        }
+        super()._apply(fn, recurse)
+        for name, buffer in statistics.items():
+            self._buffers[name] = buffer.to(device=self._buffers[name].device)
+        return self
+
+
+class EstimatorModule(_Float64Statistics):
     """What a fitted GRUClassifier's ``predict_proba`` or a GRURegressor's ``predict``
     computes, as a torch module (built by :func:`pygru.to_torch_module`)."""
 
@@ -36,17 +54,10 @@ class EstimatorModule(nn.Module):
             if self.tokens
             else None
         )
-        mean = getattr(estimator, "input_mean_", None)
-        high, low = (
-            (None, None)
-            if mean is None
-            else (_tensor(part, dtype) for part in split_in_two(mean, network.dtype))
-        )
-        self._register_optional_buffer("input_mean", high)
-        self._register_optional_buffer("input_mean_low", low)
-        for name in ("input_scale", "target_mean", "target_scale"):
+        for name in ("input_mean", "input_scale", "target_mean", "target_scale"):
             value = getattr(estimator, name + "_", None)
-            self._register_optional_buffer(name, None if value is None else _tensor(value, dtype))
+            statistic = None if value is None else _tensor(value, torch.float64)
+            self._register_optional_buffer(name, statistic)
         self.layers = nn.ModuleList(
             _GRULayer(network, layer, dtype) for layer in range(len(network.hidden_layer_sizes))
         )
@@ -59,8 +70,9 @@ class EstimatorModule(nn.Module):
     @property
     def compute_dtype(self):
         """What the layers compute in: the estimator's dtype, or the one the module was
-        converted to since (``module.double()``, say)."""
-        return self.head.weight.dtype
+        converted to since (``module.double()``, say), read from the first GRU layer (the
+        head may be replaced, by ``nn.Identity()`` for features, say)."""
+        return next(self.layers.parameters()).dtype
 
     def _register_optional_buffer(self, name, tensor):
         """``tensor`` as a buffer, or None as a plain attribute: torch.export failed on a
@@ -128,8 +140,8 @@ class EstimatorModule(nn.Module):
             output = output + self.linear(window)
         if self.is_classifier:
             output = torch.softmax(output, dim=-1)
-        elif self.target_scale is not None:
-            output = output * self.target_scale + self.target_mean
+        elif self.target_scale is not None:  # in float64, as predict undoes it
+            output = (output.double() * self.target_scale + self.target_mean).to(output.dtype)
         if not self.tokens:
             rows = not_finite.reshape(-1, *[1] * (output.dim() - 1))
             output = torch.where(rows, torch.full_like(output, float("nan")), output)
@@ -204,10 +216,7 @@ class EstimatorModule(nn.Module):
         if self.patch_size > 1:
             X = _repeat_last_step_to_fill_patches(X, lengths, self.patch_size)
         if self.input_mean is not None:
-            # In X's own dtype (float64 X keeps a spread that is small beside its mean),
-            # the mean subtracted in two parts (split_in_two).
-            X = X - self.input_mean.to(X.dtype) - self.input_mean_low.to(X.dtype)
-            X = X / self.input_scale.to(X.dtype)
+            X = _standardised(X, self.input_mean, self.input_scale)
         X = X.to(self.compute_dtype)
         if self.patch_size > 1:
             X = X.reshape(X.shape[0], -1, self.patch_size * X.shape[2])
@@ -238,7 +247,7 @@ class PipelineModule(nn.Module):
         return self.estimator(X, lengths)
 
 
-class _SequenceScaler(nn.Module):
+class _SequenceScaler(_Float64Statistics):
     """A fitted :class:`~pygru.preprocessing.SequenceScaler`'s ``transform`` of float X
     (batch, time, features), in float64: a value counts where it is not NaN and (given
     lengths) within its sequence's length; NaN stays NaN, and other values past a given
@@ -289,6 +298,16 @@ def _per_sequence_statistics(X, observed):
     spread = torch.where(constant, 0.0, variance).sqrt()
     rounding = 10 * torch.finfo(torch.float64).eps * mean.abs()
     return mean, torch.where(spread > rounding, spread, 1.0)
+
+
+def _standardised(X, mean, scale):
+    """X standardised with float64 statistics in X's own dtype (float64 X keeps a spread
+    that is small beside its mean, as ``predict`` standardises it), the mean subtracted in
+    two parts, so that float32 X whose mean is large beside its spread (air pressure in hPa,
+    say) is not moved by the mean's rounding (``split_in_two``)."""
+    high = mean.to(X.dtype)
+    low = (mean - high.to(torch.float64)).to(X.dtype)
+    return (X - high - low) / scale.to(X.dtype)
 
 
 def _traced():
