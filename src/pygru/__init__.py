@@ -8,6 +8,7 @@ _PERSISTENCE = ("save", "load")
 _EXPORT = (
     "to_onnx",
     "to_torch_module",
+    "from_torch_module",
     "to_torch_state_dict",
     "from_torch_state_dict",
     "to_keras_weights",

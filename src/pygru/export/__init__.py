@@ -3,7 +3,8 @@ from PyTorch and Keras for layer-level interop.
 
 :func:`~pygru.to_onnx` and :func:`~pygru.to_torch_module` reproduce
 ``predict_proba``/``predict``: the input standardisation, patches, embedding, GRU layers,
-head and output. :func:`~pygru.to_torch_state_dict`, :func:`~pygru.to_keras_weights` and
+head and output; :func:`~pygru.from_torch_module` writes a module fine-tuned in torch back.
+:func:`~pygru.to_torch_state_dict`, :func:`~pygru.to_keras_weights` and
 their inverses move only the GRU layers' weights. pygru's layers use PyTorch's layout
 exactly (gate order [r, z, n], ``w_ih`` (3H, I), ``w_hh`` (3H, H), two biases), so the torch
 converters only rename (``gru{k}.forward.w_ih`` <-> ``weight_ih_l{k}``,
@@ -26,11 +27,17 @@ embedding, the dense head and the linear skip are ``network_.views["embedding"]`
 
 from pygru.export._keras import from_keras_weights, to_keras_weights
 from pygru.export._onnx import register_skl2onnx_converters, to_onnx
-from pygru.export._torch import from_torch_state_dict, to_torch_module, to_torch_state_dict
+from pygru.export._torch import (
+    from_torch_module,
+    from_torch_state_dict,
+    to_torch_module,
+    to_torch_state_dict,
+)
 
 __all__ = [
     "to_onnx",
     "to_torch_module",
+    "from_torch_module",
     "register_skl2onnx_converters",
     "to_torch_state_dict",
     "from_torch_state_dict",

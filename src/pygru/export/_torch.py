@@ -8,6 +8,7 @@ import numpy as np
 from pygru.export._weights import (
     as_weight,
     check_float32_targets,
+    fitted_estimator,
     gru_slots,
     gru_weights,
     network_of,
@@ -182,6 +183,85 @@ def _require_reset_after(network):
         )
 
 
+def from_torch_module(estimator, module):
+    """Write the weights of a module from :func:`to_torch_module`, fine-tuned in torch say,
+    back into the estimator it was exported from, in place.
+
+    The inverse of :func:`to_torch_module` for the trainable parameters: the GRU layers,
+    the embedding, the pooling's attention, the convolutional branch, the head and the
+    linear skip, each in the layout ``to_torch_module`` gave it. The statistics of the data
+    (input standardisation, target scaling, a pipeline's scalers) stay the estimator's.
+    Afterwards ``predict_proba`` or ``predict`` computes what the module does (to float32
+    rounding, for a float32 estimator), and the estimator saves and exports as any other.
+
+    Parameters
+    ----------
+    estimator : fitted GRUClassifier or GRURegressor, or Pipeline
+        What the module was exported from (for a Pipeline of SequenceScaler steps, its
+        last step's weights are written).
+    module : torch.nn.Module
+        ``to_torch_module(estimator)``, with its parameters changed; of any dtype or
+        device. A module whose parts were replaced (a new head, say) no longer matches and
+        is refused.
+
+    Returns
+    -------
+    estimator
+        The same object, with the module's weights.
+
+    Raises
+    ------
+    TypeError
+        ``module`` is not a module from :func:`to_torch_module`.
+    ValueError
+        The module's parameters are not those of this estimator's network (other names or
+        shapes), or hold NaN or infinity.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from pygru import GRUClassifier, from_torch_module, to_torch_module
+    >>> X = np.random.default_rng(0).standard_normal((8, 5, 2)).astype(np.float32)
+    >>> clf = GRUClassifier((4,), max_iter=2, random_state=0).fit(X, [0, 1] * 4)
+    >>> module = to_torch_module(clf)
+    >>> with torch.no_grad():
+    ...     module.head.bias += 1.0  # fine-tuning, say
+    >>> with torch.no_grad():
+    ...     proba = module(torch.from_numpy(X)).numpy()
+    >>> bool(np.allclose(from_torch_module(clf, module).predict_proba(X), proba, atol=1e-5))
+    True
+    """
+    from sklearn.pipeline import Pipeline
+
+    last = estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator
+    network = fitted_estimator(last).network_
+    _import_torch("from_torch_module")
+    from pygru.export._torch_module import EstimatorModule, PipelineModule, parameter_views
+
+    inner = module.estimator if isinstance(module, PipelineModule) else module
+    if not isinstance(inner, EstimatorModule):
+        raise TypeError(
+            f"module must be a module from pygru.to_torch_module, got {type(module).__name__}"
+        )
+    views = parameter_views(network)
+    parameters = dict(inner.named_parameters())
+    if set(parameters) != set(views):
+        raise ValueError(
+            "module's parameters are not those of this estimator's network: "
+            f"{sorted(set(views) - set(parameters))} missing, "
+            f"{sorted(set(parameters) - set(views))} not the estimator's (a module exported "
+            "from another estimator, or with a part replaced)"
+        )
+    values = {}
+    for key, (view, to_view) in views.items():
+        value = parameters[key].detach().cpu().double().numpy()
+        value = value if to_view is None else to_view(value)
+        values[view] = as_weight(value, network.views[view].shape, network.dtype, key)
+    for view, value in values.items():
+        network.views[view][...] = network.xp.asarray(value)
+    return estimator
+
+
 def to_torch_module(estimator):
     """The whole fitted estimator as a ``torch.nn.Module`` (imports torch).
 
@@ -195,16 +275,16 @@ def to_torch_module(estimator):
     The module holds copies of the weights in the estimator's dtype, as trainable
     parameters; the statistics of the data (input means and scales, target scaling, a
     pipeline's scalers) stay float64 buffers, also when the module is converted
-    (``module.float()``, ``.half()``). It is an export, one way: its GRU layers read the
-    standardised input (the weights of ``to_torch_state_dict(fold_standardization=True)``
-    read the raw one), nothing writes a fine-tuned module back into an estimator (the GRU
-    layers alone move both ways with :func:`to_torch_state_dict` and
-    :func:`from_torch_state_dict`), and it has no dropout: trained in torch, it applies none
-    of the estimator's ``dropout`` or ``recurrent_dropout`` (``module.train()`` computes
-    what ``module.eval()`` does). It goes through ``torch.export.export`` (for AOTInductor, ExecuTorch or the
-    dynamo ONNX exporter) with a dynamic batch axis; the number of time steps is fixed at
-    export, as it is for ``torch.nn.GRU`` itself. ``torch.compile`` takes it too;
-    TorchScript (``torch.jit``), which torch deprecates for those two, is not supported.
+    (``module.float()``, ``.half()``). Its GRU layers read the standardised input (the
+    weights of ``to_torch_state_dict(fold_standardization=True)`` read the raw one):
+    :func:`pygru.from_torch_module` writes a fine-tuned module back into the
+    estimator. It has no dropout: trained in torch, it applies none of the estimator's
+    ``dropout`` or ``recurrent_dropout`` (``module.train()`` computes what
+    ``module.eval()`` does). It goes through ``torch.export.export`` (for AOTInductor,
+    ExecuTorch or the dynamo ONNX exporter) with a dynamic batch axis; the number of time
+    steps is fixed at export, as it is for ``torch.nn.GRU`` itself. ``torch.compile`` takes
+    it too; TorchScript (``torch.jit``), which torch deprecates for those two, is not
+    supported.
 
     Parameters
     ----------

@@ -300,6 +300,35 @@ def _per_sequence_statistics(X, observed):
     return mean, torch.where(spread > rounding, spread, 1.0)
 
 
+def parameter_views(network):
+    """{the module's parameter name: (the network's view name, the map from the parameter's
+    layout to the view's)}, the inverse of how :class:`EstimatorModule` copies each view."""
+    views = {"head.weight": ("head.weight", None), "head.bias": ("head.bias", None)}
+    if network.embedding_dim is not None:
+        views["embedding.weight"] = ("embedding", None)
+    suffix = "_l0" if network.reset_after else ""  # nn.GRU's names, or _ChoGRUDirection's
+    names = {"w_ih": "weight_ih", "w_hh": "weight_hh", "b_ih": "bias_ih", "b_hh": "bias_hh"}
+    for layer in range(len(network.hidden_layer_sizes)):
+        for k, direction in enumerate(network.directions):
+            for name, torch_name in names.items():
+                key = f"layers.{layer}.directions.{k}.{torch_name}{suffix}"
+                views[key] = (f"gru{layer}.{direction}.{name}", None)
+    if network.output != "sequence" and network.pooling == "attention":
+        views["pooling.attention"] = ("attention.weight", lambda weight: weight[np.newaxis])
+    for layer, (filters, _) in enumerate(network.conv_layers):
+        branch = "conv_branch."
+        views[f"{branch}convolutions.{layer}.weight"] = (
+            f"conv{layer}.weight",
+            lambda weight, filters=filters: weight.transpose(0, 2, 1).reshape(filters, -1),
+        )
+        views[f"{branch}convolutions.{layer}.bias"] = (f"conv{layer}.bias", None)
+        views[f"{branch}norms.{layer}.weight"] = (f"conv{layer}.norm_scale", None)
+        views[f"{branch}norms.{layer}.bias"] = (f"conv{layer}.norm_bias", None)
+    if network.linear_steps:
+        views["linear.weight"] = ("linear.weight", None)
+    return views
+
+
 def _standardised(X, mean, scale):
     """X standardised with float64 statistics in X's own dtype (float64 X keeps a spread
     that is small beside its mean, as ``predict`` standardises it), the mean subtracted in
