@@ -4,6 +4,7 @@ and learning real data."""
 import asyncio
 import copy
 import inspect
+import io
 import os
 import pickle
 import re
@@ -2638,7 +2639,7 @@ def test_training_keeps_the_linear_skip_at_its_ridge_start(batch_size, n_targets
         return np.abs(skip[1] - skip[0]).max() / np.abs(skip[0]).max()
 
     kept = skip_movement()
-    monkeypatch.setattr(GRURegressor, "_stronger_penalties", lambda self, updates: {})
+    monkeypatch.setattr(GRURegressor, "_stronger_penalties", lambda self, *sizes: {})
     alpha_alone = skip_movement()
     assert alpha_alone > 1e-8 and kept < 1e-3 * alpha_alone
 
@@ -2648,10 +2649,22 @@ def test_the_head_is_penalised_like_the_skip_unless_alpha_is_stronger():
     reg = GRURegressor(hidden_layer_sizes=(4,), batch_size=10, alpha=0.0, max_iter=1)
     reg.fit(X, y)
     strength = reg.linear_skip_alpha_ / 4  # four minibatches an epoch, one target
-    assert reg._stronger_penalties(4) == {"linear.weight": strength, "head.weight": strength}
-    assert reg.set_params(alpha=strength)._stronger_penalties(4) == {}
+    expected = {"linear.weight": strength, "head.weight": strength}
+    assert reg._stronger_penalties(10, 40) == expected
+    # A later call counts at least the 40 sequences the ridge was fitted on: one window a
+    # call is penalised per window as in the fit (it had the whole ridge penalty, 40 times
+    # as strong), more data more weakly, as a fit on it would be.
+    assert reg._stronger_penalties(1, 1) == pytest.approx({n: s / 10 for n, s in expected.items()})
+    assert reg._stronger_penalties(10, 80) == pytest.approx(
+        {n: s / 2 for n, s in expected.items()}
+    )
+    buffer = io.BytesIO()
+    save(reg, buffer)
+    buffer.seek(0)
+    assert load(buffer)._stronger_penalties(1, 1) == reg._stronger_penalties(1, 1)
+    assert reg.set_params(alpha=strength)._stronger_penalties(10, 40) == {}
     reg = GRURegressor(hidden_layer_sizes=(4,), linear_skip=False, max_iter=1).fit(X, y)
-    assert reg.linear_skip_alpha_ is None and reg._stronger_penalties(4) == {}
+    assert reg.linear_skip_alpha_ is None and reg._stronger_penalties(10, 40) == {}
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -2677,11 +2690,48 @@ def test_one_training_sequence_cannot_choose_the_skips_penalty_and_holds_none():
     messages = " | ".join(str(warning.message) for warning in warned)
     assert "needs more than one training sequence" in messages
     assert "first batch fixes the target scaling" in messages
-    assert stream.linear_skip_alpha_ is None and stream._stronger_penalties(4) == {}
+    assert stream.linear_skip_alpha_ is None and stream._stronger_penalties(1, 1) == {}
     for i in range(1, 200):
         stream.partial_fit(windows[i : i + 1], targets[i : i + 1])
     assert stream.linear_skip_alpha_ is None
     assert stream.score(windows[200:], targets[200:]) > 0.9
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_a_forecaster_updated_one_new_window_at_a_time_keeps_its_skill():
+    # Each one-window partial_fit applied the ridge's whole penalty to that window (R²
+    # 0.945 -> 0.727 over 12 calls, where one call with the 12 windows kept 0.945).
+    t = np.arange(400)
+    rng = np.random.default_rng(0)
+    series = 10 + 0.02 * t + 3 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 0.5, 400)
+    X, y = make_windows(series, 12)
+    reg = GRURegressor(hidden_layer_sizes=(8,), max_iter=40, random_state=0).fit(X[:300], y[:300])
+    fitted = reg.score(X[300:], y[300:])
+    for i in range(300, 312):
+        reg.partial_fit(X[i : i + 1], y[i : i + 1])
+    assert reg.score(X[300:], y[300:]) > fitted - 0.01
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_weights_taken_back_to_an_earlier_epoch_take_the_optimizer_back_too():
+    # Early stopping restored the best epoch's weights but kept the moments of the epochs
+    # after it: the next partial_fit started with momentum the model no longer held (a
+    # forecaster updated window by window fell from R² 0.93 to 0.67).
+    X, y = window_regression(n=60)
+    settings = dict(hidden_layer_sizes=(4,), random_state=0, linear_skip=False)
+    for early in (True, False):
+        reg = GRURegressor(
+            **settings,
+            early_stopping=early,
+            n_iter_no_change=3,
+            max_iter=40,
+            learning_rate_init=0.05,
+        ).fit(X, y)
+        moments = [reg._optimizer.first_moment, reg._optimizer.second_moment]
+        went_back = early and reg.best_epoch_ < reg.n_iter_
+        assert went_back == early  # the settings make early stopping go back
+        assert (reg._optimizer.t == 0) == went_back
+        assert all((np.abs(m).max() == 0) == went_back for m in moments)
 
 
 def test_linear_skip_extrapolates_a_trend_the_gru_alone_cannot():
