@@ -25,7 +25,11 @@ which trains on with ``alpha`` alone, as they were trained. Version 6 added
 ``conv_layers`` (the convolutional branch, its layers in the network layout); files without
 it load without a branch, as they were. Version 7 added ``window_warp`` (the classifier's
 training-time augmentation); files without it load with ``window_warp=None``, so that further
-training goes on as they were trained. An older pygru refuses a newer
+training goes on as they were trained. Within version 7, a regressor with a linear skip
+also holds ``linear_skip_sequences`` (the number of sequences its ridge penalty was chosen
+for, which later partial_fit calls spread the penalty over); files without it train on
+counting each call's sequences alone, as before, and an older pygru reads such a file as
+the same model. An older pygru refuses a newer
 file with a message that says a newer pygru wrote it, instead of misreading it or naming an
 unknown parameter.
 
