@@ -714,6 +714,19 @@ def test_files_of_format_version_6_still_load():
     assert classifier.conv_layers is None and regressor.linear_skip_alpha_ is not None
 
 
+def test_files_of_format_version_7_still_load():
+    """The last pygru of format version 7 (before ``linear_skip_sequences``) wrote the same
+    two models: the forecaster loads without the count, so that a later partial_fit spreads
+    its skip's penalty over each call's sequences, as it was trained, and both predict what
+    they predicted."""
+    classifier, regressor = load_fixtures_predicting_as_saved(7)
+    assert regressor.linear_skip_alpha_ is not None
+    assert regressor._linear_skip_sequences is None
+    assert load(io.BytesIO(saved_bytes(regressor)))._linear_skip_sequences is None
+    fitted = GRURegressor(**regressor.get_params()).fit(*make_windows(np.arange(40.0), 6))
+    assert load(io.BytesIO(saved_bytes(fitted)))._linear_skip_sequences == 34
+
+
 def test_a_linear_skip_penalty_read_from_a_file_is_checked():
     windows, targets = make_windows(np.sin(np.arange(60.0) / 3), lookback=6)
     settings = dict(hidden_layer_sizes=(3,), max_iter=1, random_state=0)
@@ -727,6 +740,12 @@ def test_a_linear_skip_penalty_read_from_a_file_is_checked():
     ]:
         with pytest.raises(ValueError, match=re.escape(message)):
             load(io.BytesIO(tampered(blob, set_in("fitted", "linear_skip_alpha_", value))))
+    for value, message in [
+        (0, "linear_skip_sequences must be at least 1, got 0"),
+        (2.5, "fitted attribute linear_skip_sequences has a value of the wrong type"),
+    ]:
+        with pytest.raises(ValueError, match=re.escape(message)):
+            load(io.BytesIO(tampered(with_skip, set_in("fitted", "linear_skip_sequences", value))))
     # A file from before the penalty was kept loads without it, and saves and loads again.
     legacy = load(io.BytesIO(tampered(with_skip, delete("fitted", "linear_skip_alpha_"))))
     assert legacy.linear_skip_alpha_ is None and legacy.network_.linear_steps == 6

@@ -7,7 +7,7 @@ a JSON document ``metadata.json`` and NumPy arrays (``.npy`` members). The docum
 its format (``"format"``, ``"format_version"``), the pygru version that wrote it, and for
 every array its dtype, shape and SHA-256 checksum (``"arrays"``). There are two formats:
 
-``pygru-estimator`` (version 7): one GRUClassifier or GRURegressor. The document holds the
+``pygru-estimator`` (version 8): one GRUClassifier or GRURegressor. The document holds the
 estimator class (one of a fixed list), its hyper-parameters (``get_params()``) and its
 fitted state (``"fitted"``: ``n_features_in_``, ``loss_curve_``, the network layout with its
 ``pooling``, ...); the arrays are ``params.npy`` (the network's flat parameter vector),
@@ -25,16 +25,15 @@ which trains on with ``alpha`` alone, as they were trained. Version 6 added
 ``conv_layers`` (the convolutional branch, its layers in the network layout); files without
 it load without a branch, as they were. Version 7 added ``window_warp`` (the classifier's
 training-time augmentation); files without it load with ``window_warp=None``, so that further
-training goes on as they were trained. Within version 7, a regressor with a linear skip
-also holds ``linear_skip_sequences`` (the number of sequences its ridge penalty was chosen
-for, which later partial_fit calls spread the penalty over); files without it train on
-counting each call's sequences alone, as before, and an older pygru reads such a file as
-the same model. An older pygru refuses a newer
+training goes on as they were trained. Version 8 added a regressor's
+``linear_skip_sequences`` (the number of sequences its skip's ridge penalty was chosen for,
+which later ``partial_fit`` calls spread the penalty over); files without it train on
+counting each call's sequences alone, as they were trained. An older pygru refuses a newer
 file with a message that says a newer pygru wrote it, instead of misreading it or naming an
 unknown parameter.
 
-``pygru-pipeline`` (version 6, as version 1 with estimators of the estimator format's
-version 7; versions 2 to 5 held those of versions 3 to 6): a scikit-learn ``Pipeline``
+``pygru-pipeline`` (version 7, as version 1 with estimators of the estimator format's
+version 8; versions 2 to 6 held those of versions 3 to 7): a scikit-learn ``Pipeline``
 (nested ones included), or one of its steps on its own. ``"root"`` is a tree of objects: a
 pipeline is
 ``{"class": "sklearn.pipeline.Pipeline", "params": ..., "steps": [[name, step], ...]}`` (a
@@ -94,9 +93,9 @@ from pygru._version import __version__
 from pygru._warnings import warn
 
 FORMAT_NAME = "pygru-estimator"
-FORMAT_VERSION = 7
+FORMAT_VERSION = 8
 PIPELINE_FORMAT_NAME = "pygru-pipeline"
-PIPELINE_FORMAT_VERSION = 6
+PIPELINE_FORMAT_VERSION = 7
 
 __all__ = ["save", "load"]
 

@@ -29,8 +29,13 @@ small classifier and the one-step forecaster, as for version 4.
 written by the last pygru of format version 6 (commit 9d08acd, before ``window_warp``): the
 small classifier and the one-step forecaster, as for version 4.
 
+``format_v7_classifier.npz``, ``format_v7_regressor.npz`` and ``format_v7_expected.npz`` were
+written by the last pygru of format version 7 (commit da6c104, before the regressor kept
+the number of sequences its linear skip's penalty was chosen for): the small classifier and
+the one-step forecaster, as for version 4.
+
 Run from the repository root, with the pygru of that version importable:
-``python tests/data/make_format_fixtures.py 1`` (or ``2`` to ``6``).
+``python tests/data/make_format_fixtures.py 1`` (or ``2`` to ``7``).
 """
 
 import sys
@@ -100,6 +105,7 @@ WRITERS = {
     "4": lambda: write_fixtures(4, fitted_classifier(), fitted_forecaster()),
     "5": lambda: write_fixtures(5, fitted_classifier(), fitted_forecaster()),
     "6": lambda: write_fixtures(6, fitted_classifier(), fitted_forecaster()),
+    "7": lambda: write_fixtures(7, fitted_classifier(), fitted_forecaster()),
 }
 
 
