@@ -5,6 +5,7 @@ import gzip
 import hashlib
 import io
 import lzma
+import warnings
 import zipfile
 from collections import Counter
 from importlib import resources
@@ -531,6 +532,37 @@ def test_make_windows_returns_copies():
     X[0, 0, 0] = 99.0
     y[0] = 99.0
     assert series.tolist() == [0, 1, 2, 3, 4]
+
+
+def test_make_windows_refuses_an_index_out_of_time_order_and_warns_of_gaps():
+    # make_windows read the rows in their order whatever the index said: a newest-first
+    # export gave windows running backwards in time ([70, 60, 50] -> 40), and a gap of 29
+    # days was crossed as one step, silently.
+    pd = pytest.importorskip("pandas")
+    days = pd.date_range("2024-01-01", periods=10, freq="D")
+    series = pd.Series(np.arange(10.0) * 10, index=days)
+    with pytest.raises(ValueError, match=r"not in time order .*series.sort_index\(\)"):
+        make_windows(series[::-1], lookback=3)
+    X, y = make_windows(series[::-1].sort_index(), lookback=3)
+    assert X[0, :, 0].tolist() == [0, 10, 20] and y[0] == 30
+    with pytest.raises(ValueError, match=r"repeats a time \(2024-01-01.*several series"):
+        make_windows(pd.concat([series, series]).sort_index(), lookback=3)
+    gapped = series.set_axis(days.where(days < "2024-01-06", days + pd.Timedelta(days=29)))
+    with pytest.warns(UserWarning, match="steps of different sizes .*asfreq"):
+        make_windows(gapped, lookback=3)
+    regular = [
+        series,
+        series.set_axis(pd.date_range("2024-01-01", periods=10, freq="MS")),  # 28-31 days
+        series.set_axis(pd.DatetimeIndex(list(pd.date_range("2024-01", periods=10, freq="MS")))),
+        series.set_axis(pd.period_range("2024-01", periods=10, freq="M")),
+        series.set_axis(np.arange(1821, 1831)),  # years as numbers
+        series.set_axis(list("abcdefghij")),  # labels say nothing of time
+        series.reset_index(drop=True)[::-1].reset_index(drop=True),
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for given in regular:
+            make_windows(given, lookback=3)
 
 
 def test_make_windows_on_a_real_series():

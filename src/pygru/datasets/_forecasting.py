@@ -7,6 +7,7 @@ from sklearn.utils import Bunch
 
 from .._numbers import is_integer
 from .._sequences import from_nullable
+from .._warnings import warn
 from ._base import read_data_text
 
 __all__ = ["load_airline", "load_lynx", "load_nile", "load_sunspots", "make_windows"]
@@ -241,8 +242,12 @@ def make_windows(series, lookback, horizon=1, step=1, target=None, output="last"
     ------
     ValueError
         If ``lookback``, ``horizon`` or ``step`` is below 1, ``output`` is not "last"
-        or "sequence", ``target`` is out of range, the series is not 1-D or 2-D, or it
-        is shorter than ``lookback + horizon``.
+        or "sequence", ``target`` is out of range, the series is not 1-D or 2-D, it
+        is shorter than ``lookback + horizon``, or it is a pandas object whose index of
+        times or numbers is not increasing or repeats a value (the rows are read in their
+        order; an index of labels is not read). Where such an index has steps of
+        different sizes (a gap, say, which windows would cross as one step), a
+        UserWarning says so.
     TypeError
         If ``lookback``, ``horizon``, ``step`` or ``target`` is not an integer, or the
         series is not numeric.
@@ -300,6 +305,7 @@ def make_windows(series, lookback, horizon=1, step=1, target=None, output="last"
             raise ValueError(f"{argument} must be at least 1, got {value}")
     if not isinstance(output, str) or output not in ("last", "sequence"):
         raise ValueError(f'output must be "last" or "sequence", got {output!r}')
+    _check_time_order(getattr(series, "index", None))
     try:
         values = from_nullable(series, np.asarray(series))
     except ValueError as error:  # rows of different lengths: several series at once
@@ -402,6 +408,54 @@ def _series_bunch(name, values, index, frequency, summary, citation, source):
         DESCR=description,
         citation=citation,
     )
+
+
+def _check_time_order(index):
+    """Refuse a pandas index of times or numbers that does not increase step by step, and
+    warn where its steps differ: the windows are cut from the rows in their order, so a
+    newest-first export gave windows that run backwards in time, and a gap is crossed as if
+    it were one step. Other indexes (labels, or none) say nothing of time."""
+    kind = getattr(getattr(index, "dtype", None), "kind", None)
+    if kind is None or not (kind in "iufmM" or type(index).__name__ == "PeriodIndex"):
+        return
+    if not index.is_monotonic_increasing:
+        raise ValueError(
+            f"series' index is not in time order (from {index[0]} to {index[-1]}): the "
+            "windows are cut from the rows in their order, so sort the series by time "
+            "first (series.sort_index())"
+        )
+    if not index.is_unique:
+        raise ValueError(
+            f"series' index repeats a time ({index[index.duplicated()][0]}): several series "
+            "in one table? Window each series alone and stack the windows"
+        )
+    if len(index) < 3 or _regular_steps(index):
+        return
+    warn(
+        f"series' index has steps of different sizes (from {index[0]} to {index[-1]}, "
+        f"{len(index)} rows): each window reads its rows as equally spaced, across any "
+        "gap. To read a gap as missing values, give the series one row per step "
+        "(series.asfreq(...) for a time index) and fill them (pygru.preprocessing."
+        "SequenceImputer), or leave them NaN",
+        UserWarning,
+    )
+
+
+def _regular_steps(index):
+    """Whether the index (increasing) has one step throughout: a frequency pandas sets or
+    infers (calendar months and years are regular), or equal differences of numbers."""
+    if getattr(index, "freq", None) is not None:
+        return True
+    if index.dtype.kind in "mM":
+        import warnings
+
+        import pandas as pd
+
+        with warnings.catch_warnings():  # pandas 3 announces another return type
+            warnings.simplefilter("ignore")
+            return pd.infer_freq(index) is not None
+    steps = np.diff(np.asarray(index, dtype=np.float64))
+    return bool(np.all(steps == steps[0]))
 
 
 def _column_hint(series):
