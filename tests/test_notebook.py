@@ -493,6 +493,14 @@ def test_plot_gates_of_a_text_pipeline_labels_the_tokens():
     assert figure.axes[1].images[0].get_array().shape == (2, 4)
     with pytest.raises(ValueError, match="time_labels has 2 labels"):
         plot_gates(model, "a fine unknown film", time_labels=["a", "fine"])
+    # More labels than the tokens read: which were read (truncating="pre" keeps the last
+    # ones) the labels cannot tell; the first ones were drawn under the last tokens.
+    model.set_params(tokensequencer__truncating="pre", tokensequencer__max_len=3)
+    model.fit(texts, [1, 0, 1, 0, 1, 0])
+    with pytest.raises(ValueError, match="6 labels for the 3 tokens the model reads"):
+        plot_gates(
+            model, "one two three four five six", time_labels="one two three four five six".split()
+        )
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -611,10 +619,15 @@ def test_gate_viewer_counts_samples_of_pandas_input_by_position(italy, fitted):
     order = [5, 3, 0, 1, 4, 2]
     X_frame = pandas.DataFrame(X_test[order], index=order)
     y_series = pandas.Series(y_test[order], index=order)
-    viewer = GateViewer(fitted, X_frame, y_series, display=False)
+    labels = pandas.Series([[f"s{i}t{t}" for t in range(24)] for i in order], index=order)
+    viewer = GateViewer(fitted, X_frame, y_series, time_labels=labels, display=False)
     assert viewer.error is None
     np.testing.assert_array_equal(viewer.figure.axes[0].lines[0].get_ydata(), X_test[5])
     assert viewer.figure.get_suptitle().endswith(f"true: {y_test[5]}")
+    # time_labels by position too: they were read by label (another sample's, or KeyError)
+    drawn = [label.get_text() for axes in viewer.figure.axes for label in axes.get_xticklabels()]
+    drawn = [text for text in drawn if text]
+    assert drawn and all(text.startswith("s5t") for text in drawn)
 
 
 def test_gate_viewer_shows_drawing_errors(italy, fitted):

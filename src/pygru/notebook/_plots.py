@@ -388,11 +388,18 @@ def _step_labels(estimator, inputs, tokens, time_labels, vocabulary):
                 "time_labels must be a sequence with a label per time step, got "
                 f"{type(time_labels).__name__}"
             )
+        if tokens and len(time_labels) != len(inputs):
+            # Which of them the model reads, the labels cannot tell: a TokenSequencer keeps
+            # max_len tokens (the last ones with truncating="pre"), split by its own pattern.
+            raise ValueError(
+                f"time_labels has {len(time_labels)} labels for the {len(inputs)} tokens the "
+                "model reads: leave time_labels out, and each step is labelled by its word"
+            )
         if len(time_labels) < len(inputs):
             raise ValueError(
                 f"time_labels has {len(time_labels)} labels for a sequence of {len(inputs)} steps"
             )
-        labels = time_labels[: len(inputs)]
+        labels = time_labels[: len(inputs)]  # a label for each step up to the padding
         return [_UNKNOWN_TOKEN if label is None else str(label) for label in labels]
     if tokens:
         return _token_labels(inputs, _vocabulary(estimator, vocabulary))
@@ -471,8 +478,10 @@ def plot_gates(
     y_true : object, default=None
         The true target, shown next to the prediction.
     time_labels : sequence of str, default=None
-        A label per time step (e.g. the words of a text), shown under the time axis, or for
-        token input, in place of the tokens; a None label is drawn as "?".
+        A label per time step (e.g. the dates of a series), shown under the time axis (at
+        least one per step: labels past a sequence's last step, its padding's, are not
+        drawn), or for token input one per token the model reads, exactly, in place of the
+        tokens; a None label is drawn as "?".
     vocabulary : mapping of str to int, default=None
         For a model with ``embedding_dim``: the token of each id (e.g. a
         ``TokenSequencer``'s ``vocabulary_``), to show the tokens as words. None uses the

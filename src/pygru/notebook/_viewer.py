@@ -189,7 +189,7 @@ class GateViewer:
                 layer=self.layer,
                 direction=self.direction,
                 y_true=None if self.y is None else _item(self.y, sample),
-                time_labels=None if self.time_labels is None else self.time_labels[sample],
+                time_labels=None if self.time_labels is None else _item(self.time_labels, sample),
                 vocabulary=self.vocabulary,
                 figure=self.figure,
             )
