@@ -405,7 +405,7 @@ def test_token_forms_agree(X):
         ([[1, 2], [3, -1]], ValueError, r"X\[1\] must hold non-negative token ids"),
         (np.array([[1.0, 2.5]]), ValueError, "X must hold integer token ids, got 2.5"),
         (np.array([[1.0, NAN]]), ValueError, "X must hold integer token ids, got nan"),
-        (np.array([["a", "b"]]), TypeError, "X must hold real numbers"),
+        (np.array([["a", "b"]]), TypeError, "X holds text; .*TokenSequencer"),
         (np.array([[True, False]]), TypeError, "X must hold integer token ids, got booleans"),
         ([[1, 2], [True]], TypeError, r"X\[1\] must hold integer token ids, got booleans"),
         (np.array([[1, 2], [0, 0]]), ValueError, r"without tokens \(sequence 1\)"),

@@ -237,6 +237,22 @@ def test_single_string_raises_in_transform():
     sequencer = TokenSequencer().fit(DOCS)
     with pytest.raises(ValueError, match="string object received"):
         sequencer.transform("the cat sat")
+    # A 0-d array is one string too, and a 3-D one was called "2-D".
+    with pytest.raises(ValueError, match="string object received"):
+        sequencer.transform(np.array("the cat sat"))
+    with pytest.raises(ValueError, match=r"got a 3-D ndarray of shape \(1, 1, 1\)"):
+        sequencer.transform(np.array([[["the cat sat"]]]))
+
+
+@pytest.mark.parametrize("form", [list, np.array])
+def test_text_given_to_an_embedding_model_is_refused_with_the_way_in(form):
+    # It was "X must hold real numbers (integers, floats or booleans), got dtype <U9", and
+    # booleans are refused as token ids.
+    from pygru import GRUClassifier
+
+    model = GRUClassifier(embedding_dim=4, hidden_layer_sizes=(2,), max_iter=1)
+    with pytest.raises(TypeError, match=r"holds text; .*integer token ids.*TokenSequencer"):
+        model.fit(form(DOCS), [0, 1, 0, 1])
 
 
 @pytest.mark.parametrize("bad_document", [None, np.nan, 3, b"bytes", ["the", "cat"]])

@@ -1123,7 +1123,16 @@ def _trim_and_zero_padding(padded, lengths, owned):
 
 def _as_token_ids(value, name, ndim):
     """``value`` as a C-contiguous int64 array of ``ndim`` dimensions of non-negative ids."""
-    array = _as_real_array(value, name, booleans=False)  # a mask is not ids
+    try:
+        array = _as_real_array(value, name, booleans=False)  # a mask is not ids
+    except TypeError:
+        if _holds_text(value):
+            raise TypeError(
+                f"{name} holds text; an embedding model reads integer token ids (0 is "
+                "padding): make_pipeline(pygru.text.TokenSequencer(), "
+                "GRUClassifier(embedding_dim=...)) turns texts into them"
+            ) from None
+        raise
     if array.ndim != ndim:
         expected = "(n_samples, n_timesteps) array" if ndim == 2 else "(n_timesteps,) sequence"
         raise ValueError(
@@ -1142,6 +1151,19 @@ def _as_token_ids(value, name, ndim):
             "map tokens to compact ids, e.g. with pygru.text.TokenSequencer)."
         )
     return np.ascontiguousarray(array, dtype=np.int64)
+
+
+def _holds_text(value):
+    """Whether ``value`` is text: a string, or an array of strings."""
+    if isinstance(value, (str, bytes)):
+        return True
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError):
+        return False
+    if array.dtype.kind in "US":
+        return True
+    return array.dtype.kind == "O" and array.size > 0 and isinstance(array.flat[0], (str, bytes))
 
 
 def _token_lengths(ids, name):

@@ -301,12 +301,12 @@ class TokenSequencer(SequencesOut, TransformerMixin, BaseEstimator):
 
     def _tokenize(self, raw_documents):
         """Check the documents and return a list with the tokens of each."""
-        if isinstance(raw_documents, (str, bytes)):
+        if isinstance(raw_documents, (str, bytes)) or getattr(raw_documents, "ndim", 1) == 0:
             raise ValueError("Iterable over raw text documents expected, string object received.")
         if getattr(raw_documents, "ndim", 1) != 1:
             # Iterating a DataFrame gives its column names, each read as one document.
             raise ValueError(
-                "Iterable over raw text documents expected, got a 2-D "
+                f"Iterable over raw text documents expected, got a {raw_documents.ndim}-D "
                 f"{type(raw_documents).__name__} of shape {raw_documents.shape}: pass one "
                 "column of text, e.g. df['text']."
             )
