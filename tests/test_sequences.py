@@ -449,6 +449,9 @@ def test_multi_output_targets():
     "y, match",
     [
         ([[1.0, 2.0], [4.0]], r"y\[0\] has 2 time steps but input sequence 0 has 3"),
+        # A missing last target reads as padding: said so, where a length mismatch alone
+        # hid it.
+        ([[1.0, 2.0, NAN], [4.0]], r"has 3;.* y\[0\] may miss its last 1 target\(s\)"),
         (np.ones((2, 3)), r"y\[1\] has 3 time steps but input sequence 1 has 1"),
         ([[1.0, 2.0, 3.0]], "y has 1 sequences but X has 2"),
         ([[1.0, NAN, 3.0], [4.0]], "y contains NaN"),

@@ -188,10 +188,18 @@ def to_padded_targets(y, lengths, dtype, name="y", keep_precision=False):
     mismatched = np.flatnonzero(target_lengths != lengths)
     if mismatched.size:
         index = mismatched[0]
+        missing_at_the_end = (
+            f" A target sequence ends at its last step that is not NaN in every target: "
+            f"{name}[{index}] may miss its last {lengths[index] - target_lengths[index]} "
+            "target(s), which then read as padding; fill them or leave the sequence out."
+            if target_lengths[index] < lengths[index]
+            else ""
+        )
         raise ValueError(
             f"{name}[{index}] has {target_lengths[index]} time steps but input sequence "
             f"{index} has {lengths[index]}; expected one row of targets per input time step "
             "(pad shorter sequences with trailing NaN in both, or pass lists)."
+            + missing_at_the_end
         )
     return padded
 
@@ -265,7 +273,9 @@ def warn_if_single_steps(lengths, n_features):
     if n_features > 1 and lengths.max() == 1:
         warn(
             f"Every sequence of X has one time step of {n_features} features, so the GRU "
-            "reads each as a single vector." + _CHANNELS_FIRST_HINT,
+            "reads each as a single vector (windows of one step, make_windows(series, "
+            "lookback=1), are meant so: a longer lookback gives it a sequence to read)."
+            + _CHANNELS_FIRST_HINT,
             UserWarning,
         )
 
