@@ -1284,7 +1284,7 @@ def test_a_larger_token_id_in_a_later_partial_fit_says_how_the_embedding_is_size
     ids = np.array([[2, 3, 0], [4, 5, 6], [7, 8, 9]])
     model = small_classifier(embedding_dim=2)
     model.partial_fit(ids[:2], [0, 1], classes=[0, 1])
-    with pytest.raises(ValueError, match="let the first batch hold the vocabulary's largest id"):
+    with pytest.raises(ValueError, match="unless the estimator's vocabulary_size gives the size"):
         model.partial_fit(ids[2:], [1])
 
 

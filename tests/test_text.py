@@ -1,4 +1,5 @@
 import doctest
+import io
 import pickle
 import unicodedata
 
@@ -461,3 +462,53 @@ def test_the_documents_are_not_metadata_to_route():
             assert not hasattr(transformer, "set_transform_request")
             routing = transformer.get_metadata_routing()
             assert not routing.fit.requests and not routing.transform.requests
+
+
+def test_vocabulary_size_sizes_the_embedding_for_batches_that_stream_in():
+    # The embedding was sized by the first partial_fit call's largest id, with no way to
+    # give it: a later batch with ids inside the sequencer's vocabulary was refused.
+    from pygru import GRUClassifier, to_onnx
+
+    texts = [f"word{i} common" for i in range(40)]
+    labels = np.arange(40) % 2
+    sequencer = TokenSequencer().fit(texts)
+    ids = sequencer.transform(texts)
+    clf = GRUClassifier(
+        embedding_dim=3,
+        vocabulary_size=sequencer.vocabulary_size_,
+        hidden_layer_sizes=(2,),
+        random_state=0,
+    )
+    order = np.argsort(ids.max(axis=1))  # the first batch holds the smallest ids
+    for batch in np.array_split(order, 4):
+        clf.partial_fit(ids[batch], labels[batch], classes=[0, 1])
+    assert clf.vocabulary_size_ == sequencer.vocabulary_size_
+    assert clf.network_.views["embedding"].shape == (sequencer.vocabulary_size_, 3)
+    buffer = io.BytesIO()
+    save(clf, buffer)
+    buffer.seek(0)
+    restored = load(buffer)
+    np.testing.assert_array_equal(restored.predict_proba(ids), clf.predict_proba(ids))
+    assert restored.vocabulary_size == sequencer.vocabulary_size_
+    pytest.importorskip("onnx")
+    assert to_onnx(clf) is not None
+    unsized = GRUClassifier(embedding_dim=3, hidden_layer_sizes=(2,), random_state=0)
+    unsized.partial_fit(ids[order[:10]], labels[order[:10]], classes=[0, 1])
+    with pytest.raises(ValueError, match="larger id .*vocabulary_size gives the size"):
+        unsized.partial_fit(ids[order[-10:]], labels[order[-10:]])
+
+
+def test_vocabulary_size_is_checked():
+    from pygru import GRUClassifier, GRURegressor
+
+    ids = np.array([[2, 3, 4], [5, 6, 0]])
+    small = GRUClassifier(embedding_dim=2, vocabulary_size=5, hidden_layer_sizes=(2,))
+    with pytest.raises(ValueError, match=r"token id 6, but vocabulary_size=5 .*ids 0\.\.4 only"):
+        small.fit(ids, [0, 1])
+    without_embedding = GRURegressor(vocabulary_size=10, hidden_layer_sizes=(2,))
+    with pytest.raises(ValueError, match="vocabulary_size=10 sizes an embedding table"):
+        without_embedding.fit(np.ones((2, 3, 1)), [0.0, 1.0])
+    fitted = GRUClassifier(embedding_dim=2, vocabulary_size=8, hidden_layer_sizes=(2,), max_iter=1)
+    fitted.fit(ids, [0, 1]).set_params(vocabulary_size=9, warm_start=True)
+    with pytest.raises(ValueError, match="vocabulary_size=9 but the network's embedding has 8"):
+        fitted.fit(ids, [0, 1])

@@ -144,6 +144,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         "bidirectional": ["boolean"],
         "reset_after": ["boolean"],
         "embedding_dim": [Interval(Integral, 1, None, closed="left"), None],
+        "vocabulary_size": [Interval(Integral, 1, None, closed="left"), None],
         "pooling": [StrOptions(set(POOLINGS))],
         "conv_layers": [list, tuple, None],
         "solver": [StrOptions({"sgd", "adam", "rmsprop"})],
@@ -199,6 +200,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         bidirectional=False,
         reset_after=True,
         embedding_dim=None,
+        vocabulary_size=None,
         pooling="last",
         conv_layers=None,
         solver="adam",
@@ -243,6 +245,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         self.bidirectional = bidirectional
         self.reset_after = reset_after
         self.embedding_dim = embedding_dim
+        self.vocabulary_size = vocabulary_size
         self.pooling = pooling
         self.conv_layers = conv_layers
         self.solver = solver
@@ -324,6 +327,12 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         if self.patch_size not in (None, "auto", 1):
             self._check_numeric_per_sequence("patch_size")
         self._conv_layers()
+        if self.vocabulary_size is not None and self.embedding_dim is None:
+            raise ValueError(
+                f"vocabulary_size={self.vocabulary_size!r} sizes an embedding table, which "
+                "a model reads only with embedding_dim: set embedding_dim, or leave "
+                "vocabulary_size None"
+            )
         if self.window_warp not in (None, "auto"):
             self._check_numeric_per_sequence(
                 "window_warp",
@@ -400,8 +409,11 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         ``for_prediction``: X is to be predicted, not trained or validated on."""
         if self.embedding_dim is not None:
             ids, lengths = _sequences.to_padded_tokens(X)
-            if reset:
+            if reset and self.vocabulary_size is None:
                 self.vocabulary_size_ = int(ids.max()) + 1
+            elif reset:
+                _sequences.refuse_ids_past_vocabulary(ids, self.vocabulary_size, given=True)
+                self.vocabulary_size_ = self.vocabulary_size
             else:
                 _sequences.refuse_ids_past_vocabulary(ids, self.vocabulary_size_)
             return ids, lengths
@@ -1091,6 +1103,11 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 problems.append(
                     f"vocabulary_size_={self.vocabulary_size_!r} but the network "
                     f"has {network.n_inputs} inputs"
+                )
+            if self.vocabulary_size not in (None, network.n_inputs):
+                problems.append(
+                    f"vocabulary_size={self.vocabulary_size!r} but the network's embedding "
+                    f"has {network.n_inputs} rows"
                 )
         else:
             if self.n_features_in_ * self.patch_size_ != network.n_inputs:
@@ -1829,6 +1846,13 @@ class GRUClassifier(ClassifierMixin, BaseGRU):
         for 300,000 ids of 64 columns, against 0.05 s for 30,000 (one CPU core); cap it with
         ``TokenSequencer(max_features=...)``.
 
+    vocabulary_size : int, default=None
+        The number of rows of the embedding table (ids 0 to ``vocabulary_size - 1``), as
+        Keras' ``Embedding(input_dim=...)``; None: one more than the largest id of the
+        first fit (or partial_fit call). Give it where later data may hold larger ids, as
+        when batches stream in through ``partial_fit``: a ``TokenSequencer``'s
+        ``vocabulary_size_``. Needs ``embedding_dim``.
+
     pooling : {"concat", "last", "mean", "max", "attention"}, default="concat"
         What the output layer reads of each sequence, always within its own length (padding
         never enters, and the other sequences of a batch never matter). "last": the last
@@ -2305,6 +2329,7 @@ default="zeros"
         bidirectional=True,
         reset_after=True,
         embedding_dim=None,
+        vocabulary_size=None,
         pooling="concat",
         conv_layers=None,
         solver="adam",
@@ -2351,6 +2376,7 @@ default="zeros"
             bidirectional=bidirectional,
             reset_after=reset_after,
             embedding_dim=embedding_dim,
+            vocabulary_size=vocabulary_size,
             pooling=pooling,
             conv_layers=conv_layers,
             solver=solver,
@@ -2858,6 +2884,13 @@ class GRURegressor(RegressorMixin, BaseGRU):
         ``sparse=True``), so its cost grows with the vocabulary: about 0.5 s per update
         for 300,000 ids of 64 columns, against 0.05 s for 30,000 (one CPU core); cap it with
         ``TokenSequencer(max_features=...)``.
+
+    vocabulary_size : int, default=None
+        The number of rows of the embedding table (ids 0 to ``vocabulary_size - 1``), as
+        Keras' ``Embedding(input_dim=...)``; None: one more than the largest id of the
+        first fit (or partial_fit call). Give it where later data may hold larger ids, as
+        when batches stream in through ``partial_fit``: a ``TokenSequencer``'s
+        ``vocabulary_size_``. Needs ``embedding_dim``.
 
     pooling : {"last", "mean", "max", "attention", "concat"}, default="last"
         What the output layer reads of each sequence, always within its own length (padding
@@ -3414,6 +3447,7 @@ default="zeros"
         bidirectional=False,
         reset_after=True,
         embedding_dim=None,
+        vocabulary_size=None,
         pooling="last",
         conv_layers=None,
         solver="adam",
@@ -3461,6 +3495,7 @@ default="zeros"
             bidirectional=bidirectional,
             reset_after=reset_after,
             embedding_dim=embedding_dim,
+            vocabulary_size=vocabulary_size,
             pooling=pooling,
             conv_layers=conv_layers,
             solver=solver,

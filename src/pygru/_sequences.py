@@ -1195,18 +1195,24 @@ def _token_lengths(ids, name):
     return lengths
 
 
-def refuse_ids_past_vocabulary(ids, vocabulary_size, name="X"):
+def refuse_ids_past_vocabulary(ids, vocabulary_size, name="X", given=False):
     """Raise if ``ids`` hold an id that an embedding of ``vocabulary_size`` rows has no row
-    for."""
-    if ids.size and ids.max() >= vocabulary_size:
+    for (``given``: the estimator's ``vocabulary_size`` parameter, else the one fit set)."""
+    if not (ids.size and ids.max() >= vocabulary_size):
+        return
+    if given:
         raise ValueError(
-            f"{name} contains token id {ids.max()}, but the model was fitted with ids "
-            f"0..{vocabulary_size - 1}: its embedding has no row for a larger id (fit, or "
-            "partial_fit's first call, sizes it by the largest id it sees: with partial_fit, "
-            "let the first batch hold the vocabulary's largest id). Map tokens the training "
-            "data did not hold to an id it did, such as the out-of-vocabulary id 1 of "
-            "pygru.text.TokenSequencer."
+            f"{name} contains token id {ids.max()}, but vocabulary_size={vocabulary_size} "
+            f"gives the embedding rows for ids 0..{vocabulary_size - 1} only"
         )
+    raise ValueError(
+        f"{name} contains token id {ids.max()}, but the model was fitted with ids "
+        f"0..{vocabulary_size - 1}: its embedding has no row for a larger id (fit, or "
+        "partial_fit's first call, sizes it by the largest id it sees, unless the "
+        "estimator's vocabulary_size gives the size: a TokenSequencer's vocabulary_size_). "
+        "Map tokens the training data did not hold to an id it did, such as the "
+        "out-of-vocabulary id 1 of pygru.text.TokenSequencer."
+    )
 
 
 def refuse_padding_inside(ids, lengths, name, where):
