@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -1143,48 +1143,73 @@ def test_skl2onnx_pipeline_passes_a_declared_lengths_input_through_sequence_scal
     np.testing.assert_allclose(probabilities, pipe.predict_proba(X_nan), rtol=1e-5, atol=1e-5)
 
 
-def test_skl2onnx_refuses_lengths_that_other_steps_would_drop():
-    # Steps that take X and lengths and give one output (a converter of the user's own,
-    # say) leave the estimator X alone: refused, where the lengths were ignored.
-    from types import SimpleNamespace
+class PassX(TransformerMixin, BaseEstimator):
+    """A step that reads X and the lengths and gives X on, as a converter of a user's own
+    might: only its first output reaches the next step."""
 
-    from pygru.export._onnx import _refuse_lengths_that_do_not_reach
+    def fit(self, X, y=None):
+        return self
 
-    def variable(name):
-        return SimpleNamespace(onnx_name=name)
+    def transform(self, X):
+        return X
 
-    x, lengths, middle = variable("X"), variable("lengths"), variable("middle")
-    other = SimpleNamespace(raw_operator=object(), inputs=[x, lengths], outputs=[middle])
-    scaler = SimpleNamespace(raw_operator=SequenceScaler(), inputs=[x, lengths], outputs=[middle])
-    estimator = SimpleNamespace(raw_operator=GRUClassifier(), inputs=[middle])
-    for first, refused in ((other, True), (scaler, False)):
-        scope = SimpleNamespace(
-            input_variables=[x, lengths], operators={"first": first, "gru": estimator}
+
+def test_skl2onnx_refuses_lengths_that_other_steps_would_drop(skl2onnx):
+    # The estimator gets the previous step's output alone: the declared lengths reached no
+    # node and zero padding was read as values. (scikit-learn's own transformers fail
+    # inside skl2onnx with two inputs; SequenceScaler steps take and pass them on.)
+    from skl2onnx import update_registered_converter
+    from skl2onnx.common.data_types import FloatTensorType, Int64TensorType
+
+    def shapes(operator):
+        operator.outputs[0].type = operator.inputs[0].type.__class__(operator.inputs[0].type.shape)
+
+    def convert(scope, operator, container):
+        container.add_node(
+            "Identity",
+            [operator.inputs[0].full_name],
+            [operator.outputs[0].full_name],
+            name=scope.get_unique_operator_name("PassX"),
         )
+
+    update_registered_converter(PassX, "TestPassX", shapes, convert)
+    X, X_nan, lengths, y = scaled_sequences()
+    declared = [("X", FloatTensorType([None, None, 2])), ("lengths", Int64TensorType([None]))]
+    for steps, refused in (
+        ([PassX()], True),
+        ([SequenceScaler(), PassX()], True),  # whether PassX keeps the NaN, none can tell
+        ([SequenceScaler(), SequenceScaler(per="sequence")], False),
+    ):
+        pipe = make_pipeline(*steps, GRUClassifier(**SMALL)).fit(X_nan, y)
         if refused:
             with pytest.raises(ValueError, match=r"\['X', 'lengths'\].*Pad with NaN instead"):
-                _refuse_lengths_that_do_not_reach(scope, estimator)
-        else:
-            _refuse_lengths_that_do_not_reach(scope, estimator)
+                skl2onnx.to_onnx(pipe, initial_types=declared)
+        else:  # the scaler took the lengths and wrote NaN past them
+            skl2onnx.to_onnx(pipe, initial_types=declared)
 
 
-@pytest.mark.parametrize("make", [GRUClassifier, GRURegressor])
-def test_skl2onnx_outputs_follow_a_double_input_as_scikit_learns_do(skl2onnx, make):
-    # Probabilities were float32 whatever X: with ZipMap's "columns" option, which types
-    # its outputs from X, onnxruntime refused to load the model.
+@pytest.mark.parametrize("zipmap", [True, False, "columns"])
+def test_skl2onnx_converts_double_input_with_every_zipmap_option(skl2onnx, zipmap):
+    # With ZipMap's "columns" option skl2onnx declares X's float type for the columns, and
+    # float32 probabilities made a model onnxruntime refused to load; ZipMap itself reads
+    # float32 alone (float64 there broke the default option).
     from skl2onnx.common.data_types import DoubleTensorType
 
-    estimator, _, X_nan, lengths = fitted(
-        "classifier" if make is GRUClassifier else "regressor-last-1"
+    estimator, _, X_nan, lengths = fitted("classifier")
+    onx = skl2onnx.to_onnx(
+        estimator,
+        initial_types=[("X", DoubleTensorType([None, None, 2]))],
+        options={id(estimator): {"zipmap": zipmap}},
     )
-    expected = expected_output(estimator, X_nan)
-    for zipmap in [False, "columns"] if make is GRUClassifier else [None]:
-        options = {} if zipmap is None else {id(estimator): {"zipmap": zipmap}}
-        onx = skl2onnx.to_onnx(
-            estimator, initial_types=[("X", DoubleTensorType([None, None, 2]))], options=options
-        )
-        session = ort.InferenceSession(onx.SerializeToString(), providers=["CPUExecutionProvider"])
-        outputs = session.run(None, {"X": X_nan.astype(np.float64)})
-        values = np.column_stack(outputs[1:]) if zipmap == "columns" else outputs[-1]
+    session = ort.InferenceSession(onx.SerializeToString(), providers=["CPUExecutionProvider"])
+    outputs = session.run(None, {"X": X_nan.astype(np.float64)})
+    if zipmap is True:
+        values = np.array([[row[c] for c in estimator.classes_] for row in outputs[1]])
+    elif zipmap == "columns":
+        values = np.column_stack(outputs[1:])
         assert values.dtype == np.float64
-        np.testing.assert_allclose(values, expected, rtol=1e-5, atol=1e-5)
+    else:
+        values = outputs[1]
+        assert values.dtype == np.float32
+    expected = expected_output(estimator, X_nan)
+    np.testing.assert_allclose(values, expected, rtol=1e-5, atol=1e-5)

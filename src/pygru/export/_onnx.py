@@ -780,17 +780,20 @@ def register_skl2onnx_converters():
     probabilities go through skl2onnx's ZipMap unless ``options={id(model): {"zipmap":
     False}}``; its labels are int64 where ``classes_`` are numbers (float ones are whole
     numbers), as skl2onnx gives scikit-learn's classifiers' labels. Probabilities and
-    predictions are float32, or float64 for a ``DoubleTensorType`` input, as skl2onnx
-    types scikit-learn's (computed in float32 either way). The graph needs
+    predictions are float32 (ZipMap reads float32 alone), except with ``{"zipmap":
+    "columns"}`` and a ``DoubleTensorType`` X, whose float64 columns skl2onnx declares.
+    The graph needs
     ``target_opset`` 13 or newer. :class:`~pygru.preprocessing.SequenceScaler` is
     registered too, so that a Pipeline that scales sequences before the estimator converts
     (NaN in its input is padding or a missing value, as for ``transform``).
 
     skl2onnx gives each step of a Pipeline the previous step's output alone. A lengths
     input declared for a Pipeline reaches its first step: SequenceScaler steps there take
-    it and write NaN past each length, which the estimator reads as padding; before any
-    other step it would be lost, and the conversion is refused with a ValueError (pad
-    with NaN and declare X alone, or use :func:`pygru.to_onnx`). As for ``to_onnx``, a
+    it and write NaN past each length, which the estimator reads as padding. Other steps
+    do not pass the lengths on: scikit-learn's converters fail inside skl2onnx on a second
+    input, and where a step of one's own gives X alone to the estimator, the conversion is
+    refused with a ValueError (pad with NaN and declare X alone, or use
+    :func:`pygru.to_onnx`). As for ``to_onnx``, a
     sequence whose length is under 1 gets NaN outputs, lengths must hold one value per
     sequence of X, and an empty batch gets empty outputs.
 
@@ -897,18 +900,27 @@ def _skl2onnx_shapes(operator):
     estimator = operator.raw_operator
     _refuse_sequence_classifier(estimator)
     _check_declared_input(estimator, operator.inputs[0].type)
+    _refuse_lengths_that_do_not_reach(operator.scope_inst, operator)
     batch = operator.inputs[0].get_first_dimension()
-    # skl2onnx's convention, which its ZipMap "columns" outputs follow: X's float type.
-    float_type = DoubleTensorType if _declares_double(operator) else FloatTensorType
     if _is_classifier(estimator):
         labels = _label_array(estimator.classes_)
         label_type = StringTensorType if labels.dtype == object else Int64TensorType
         operator.outputs[0].type = label_type([batch])
+        float_type = DoubleTensorType if _double_probabilities(operator) else FloatTensorType
         operator.outputs[1].type = float_type([batch, len(labels)])
     elif estimator.network_.output == "sequence":
-        operator.outputs[0].type = float_type([batch, None, estimator.n_outputs_])
+        operator.outputs[0].type = FloatTensorType([batch, None, estimator.n_outputs_])
     else:
-        operator.outputs[0].type = float_type([batch, estimator.n_outputs_])
+        operator.outputs[0].type = FloatTensorType([batch, estimator.n_outputs_])
+
+
+def _double_probabilities(operator):
+    """Whether a classifier's probabilities are float64: with ZipMap's "columns" option
+    and a DoubleTensorType X, whose type skl2onnx gives those columns (float32 ones made a
+    model onnxruntime refused to load). ZipMap itself reads float32 alone, and the other
+    outputs stay float32 as they were."""
+    zipmap = operator.scope_inst.get_options(operator.raw_operator, {"zipmap": True})["zipmap"]
+    return _declares_double(operator) and isinstance(zipmap, str) and zipmap == "columns"
 
 
 def _skl2onnx_convert(scope, operator, container):
@@ -918,7 +930,6 @@ def _skl2onnx_convert(scope, operator, container):
     _check_target_opset(container)
     estimator = fitted_on_host(operator.raw_operator)
     _refuse_sequence_classifier(estimator)
-    _refuse_lengths_that_do_not_reach(scope, operator)
     graph = _Graph(onnx, prefix=scope.get_unique_variable_name("pygru") + "_")
     x = operator.inputs[0].full_name
     if estimator.network_.embedding_dim is None:
@@ -945,8 +956,8 @@ def _skl2onnx_convert(scope, operator, container):
         # As skl2onnx gives scikit-learn's classifiers' labels (whole numbers): int64
         computed[0] = graph.fresh_name("float_label")
         casts.append((computed[0], outputs[0], onnx.TensorProto.INT64))
-    if x_is_double:  # skl2onnx's convention: probabilities or predictions in X's type
-        computed[-1] = graph.fresh_name("float32_output")
+    if _is_classifier(estimator) and _double_probabilities(operator):
+        computed[-1] = graph.fresh_name("float32_probabilities")
         casts.append((computed[-1], outputs[-1], onnx.TensorProto.DOUBLE))
     estimator_nodes(graph, estimator, x, lengths, computed, x_is_double)
     for given, wanted, element_type in casts:
