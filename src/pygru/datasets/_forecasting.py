@@ -244,8 +244,9 @@ def make_windows(series, lookback, horizon=1, step=1, target=None, output="last"
         If ``lookback``, ``horizon`` or ``step`` is below 1, ``output`` is not "last"
         or "sequence", ``target`` is out of range, the series is not 1-D or 2-D, it
         is shorter than ``lookback + horizon``, or it is a pandas object whose index of
-        times or numbers is not increasing or repeats a value (the rows are read in their
-        order; an index of labels is not read). Where such an index has steps of
+        times (datetime64, periods, ``datetime.date`` objects, ISO 8601 strings) or
+        numbers is not increasing or repeats a value (the rows are read in their order;
+        an index of other labels is not read). Where such an index has steps of
         different sizes (a gap, say, which windows would cross as one step), a
         UserWarning says so.
     TypeError
@@ -415,8 +416,8 @@ def _check_time_order(index):
     warn where its steps differ: the windows are cut from the rows in their order, so a
     newest-first export gave windows that run backwards in time, and a gap is crossed as if
     it were one step. Other indexes (labels, or none) say nothing of time."""
-    kind = getattr(getattr(index, "dtype", None), "kind", None)
-    if kind is None or not (kind in "iufmM" or type(index).__name__ == "PeriodIndex"):
+    index = _as_times(index)
+    if index is None:
         return
     if not index.is_monotonic_increasing:
         raise ValueError(
@@ -441,6 +442,31 @@ def _check_time_order(index):
     )
 
 
+def _as_times(index):
+    """A pandas index of times or numbers as it is; dates held as ``datetime.date`` objects
+    or as ISO 8601 strings (a CSV's date column made the index without parsing it) as
+    datetimes; None for anything else (labels, or no pandas index)."""
+    kind = getattr(getattr(index, "dtype", None), "kind", None)
+    if kind is None:
+        return None
+    if kind in "iufmM" or type(index).__name__ == "PeriodIndex":
+        return index
+    import datetime
+    import warnings
+
+    import pandas as pd
+
+    values = list(index[:1])
+    if values and isinstance(values[0], datetime.date):
+        with contextlib.suppress(TypeError, ValueError):
+            return pd.DatetimeIndex(index)
+    if values and isinstance(values[0], str):
+        with contextlib.suppress(TypeError, ValueError), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return pd.DatetimeIndex(pd.to_datetime(index, format="ISO8601"))
+    return None
+
+
 def _regular_steps(index):
     """Whether the index (increasing) has one step throughout: a frequency pandas sets or
     infers (calendar months and years are regular), or equal differences of numbers."""
@@ -455,7 +481,7 @@ def _regular_steps(index):
             warnings.simplefilter("ignore")
             return pd.infer_freq(index) is not None
     steps = np.diff(np.asarray(index, dtype=np.float64))
-    return bool(np.all(steps == steps[0]))
+    return bool(np.allclose(steps, steps[0], rtol=1e-6, atol=0))  # 0.1, 0.2, ... in floats
 
 
 def _column_hint(series):
@@ -468,6 +494,6 @@ def _column_hint(series):
         return ""
     name, dtype = columns[0]
     return (
-        f" (column {name!r} holds {dtype}: make it the index, series.set_index({name!r}), "
-        "or drop it)"
+        f" (column {name!r} holds {dtype}: if it holds the times, make it the index as "
+        f"dates, series.set_index(pd.to_datetime(series[{name!r}])); else drop it)"
     )
