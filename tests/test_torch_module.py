@@ -1,5 +1,6 @@
 """pygru.to_torch_module: the whole estimator in torch, against predict_proba / predict."""
 
+import copy
 import warnings
 
 import numpy as np
@@ -579,6 +580,24 @@ def test_converting_the_module_keeps_the_statistics_of_the_data_in_float64(dtype
         assert float64_buffers and all(b.dtype == torch.float64 for b in module.buffers())
 
 
+def test_the_statistics_stay_out_of_a_conversion_a_device_without_float64_refuses():
+    # Apple's MPS has no float64: module.to("mps") converted every buffer, and the float64
+    # statistics would have made it fail. Here a conversion that refuses float64 tensors.
+    estimator, X, X_nan, lengths = fitted("regressor-last-1")
+    module = to_torch_module(estimator).eval()
+
+    def no_float64(tensor):
+        if tensor.dtype == torch.float64:
+            raise RuntimeError("this device has no float64")
+        return tensor
+
+    module._apply(no_float64)
+    assert {b.dtype for b in module.buffers()} == {torch.float64}
+    with torch.no_grad():
+        output = module(torch.from_numpy(X), torch.from_numpy(lengths)).numpy()
+    np.testing.assert_allclose(output, expected_output(estimator, X_nan), rtol=1e-5, atol=1e-5)
+
+
 def test_the_head_can_be_replaced_as_in_any_torch_model():
     # The module read its dtype from head.weight: nn.Sequential or nn.Identity (the
     # feature-extractor trick) as the head raised AttributeError for 'compute_dtype'.
@@ -622,6 +641,7 @@ def test_a_fine_tuned_module_is_written_back_into_its_estimator(name):
     # with fold_standardization=True (which its standardisation demands) took out a
     # standardisation the module's weights never held, 0.89 off in probabilities, silently.
     estimator, X, X_nan, lengths = fitted(name)
+    estimator = copy.deepcopy(estimator)  # fitted() is shared by other tests
     before = expected_output(estimator, X_nan)
     assert from_torch_module(estimator, to_torch_module(estimator)) is estimator
     np.testing.assert_array_equal(expected_output(estimator, X_nan), before)  # the same bits
@@ -648,8 +668,21 @@ def test_a_fine_tuned_pipeline_module_is_written_back_into_its_estimator():
     np.testing.assert_allclose(pipe.predict_proba(X_nan), tuned, rtol=1e-5, atol=1e-5)
 
 
+def test_a_compiled_module_is_written_back_and_the_optimizer_starts_afresh():
+    X, X_nan, lengths = ragged(12)
+    estimator = GRUClassifier(**SMALL).fit(X_nan, np.arange(len(X)) % 2)
+    assert estimator._optimizer.t > 0
+    compiled = torch.compile(fine_tuned(to_torch_module(estimator)).eval())
+    with torch.no_grad():
+        tuned = compiled(torch.from_numpy(X), torch.from_numpy(lengths)).numpy()
+    from_torch_module(estimator, compiled)
+    np.testing.assert_allclose(estimator.predict_proba(X_nan), tuned, rtol=1e-5, atol=1e-5)
+    assert estimator._optimizer.t == 0  # its moments belonged to the weights replaced
+
+
 def test_a_module_that_does_not_match_the_estimator_is_refused():
     estimator, X, X_nan, lengths = fitted("conv-branch-classifier")
+    estimator = copy.deepcopy(estimator)  # fitted() is shared by other tests
     with pytest.raises(TypeError, match="a module from pygru.to_torch_module, got Linear"):
         from_torch_module(estimator, torch.nn.Linear(2, 2))
     other = clone(estimator).set_params(hidden_layer_sizes=(5,)).fit(X_nan, [0, 1] * 5)

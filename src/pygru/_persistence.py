@@ -27,8 +27,10 @@ it load without a branch, as they were. Version 7 added ``window_warp`` (the cla
 training-time augmentation); files without it load with ``window_warp=None``, so that further
 training goes on as they were trained. Version 8 added a regressor's
 ``linear_skip_sequences`` (the number of sequences its skip's ridge penalty was chosen for,
-which later ``partial_fit`` calls spread the penalty over); files without it train on
-counting each call's sequences alone, as they were trained. An older pygru refuses a newer
+which later ``partial_fit`` calls spread the penalty over; files without it train on
+counting each call's sequences alone, as they were trained) and the ``vocabulary_size``
+hyper-parameter (files without it load with None, which sized their embedding as they were
+sized). An older pygru refuses a newer
 file with a message that says a newer pygru wrote it, instead of misreading it or naming an
 unknown parameter.
 

@@ -201,8 +201,9 @@ def from_torch_module(estimator, module):
         last step's weights are written).
     module : torch.nn.Module
         ``to_torch_module(estimator)``, with its parameters changed; of any dtype or
-        device. A module whose parts were replaced (a new head, say) no longer matches and
-        is refused.
+        device, compiled (``torch.compile``) or not. A module whose parts were replaced (a
+        new head, say) no longer matches and is refused. The estimator's optimizer state
+        (its moments) is reset, as the weights it belonged to are gone.
 
     Returns
     -------
@@ -238,6 +239,7 @@ def from_torch_module(estimator, module):
     _import_torch("from_torch_module")
     from pygru.export._torch_module import EstimatorModule, PipelineModule, parameter_views
 
+    module = getattr(module, "_orig_mod", module)  # torch.compile's wrapper
     inner = module.estimator if isinstance(module, PipelineModule) else module
     if not isinstance(inner, EstimatorModule):
         raise TypeError(
@@ -259,6 +261,9 @@ def from_torch_module(estimator, module):
         values[view] = as_weight(value, network.views[view].shape, network.dtype, key)
     for view, value in values.items():
         network.views[view][...] = network.xp.asarray(value)
+    optimizer = getattr(last, "_optimizer", None)
+    if optimizer is not None:  # its moments were those of the weights replaced
+        optimizer.reset_state()
     return estimator
 
 

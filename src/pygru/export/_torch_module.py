@@ -4,6 +4,8 @@ variant, which torch lacks), pooling over time, the convolutional branch, head (
 linear skip), softmax or target scaling; and a Pipeline of SequenceScaler steps before one.
 This module imports torch; it is loaded only by :func:`pygru.to_torch_module`."""
 
+import contextlib
+
 import numpy as np
 import torch
 from torch import nn
@@ -25,14 +27,18 @@ class _Float64Statistics(nn.Module):
     0.017, and half precision made it infinite."""
 
     def _apply(self, fn, recurse=True):
-        statistics = {
-            name: buffer
-            for name, buffer in self._buffers.items()
-            if buffer is not None and buffer.dtype == torch.float64
-        }
-        super()._apply(fn, recurse)
-        for name, buffer in statistics.items():
-            self._buffers[name] = buffer.to(device=self._buffers[name].device)
+        names = [n for n, b in self._buffers.items() if b is not None and b.dtype == torch.float64]
+        statistics = {name: self._buffers.pop(name) for name in names}
+        try:
+            super()._apply(fn, recurse)
+        finally:
+            device = fn(torch.zeros(())).device  # where fn puts tensors
+            for name, buffer in statistics.items():
+                # On a device without float64 (Apple's MPS) they stay where they were, and
+                # forward moves what it reads of them.
+                with contextlib.suppress(RuntimeError, TypeError):
+                    buffer = buffer.to(device=device)
+                self._buffers[name] = buffer
         return self
 
 
@@ -140,8 +146,12 @@ class EstimatorModule(_Float64Statistics):
             output = output + self.linear(window)
         if self.is_classifier:
             output = torch.softmax(output, dim=-1)
-        elif self.target_scale is not None:  # in float64, as predict undoes it
-            output = (output.double() * self.target_scale + self.target_mean).to(output.dtype)
+        elif self.target_scale is not None:  # at least in float32 (not every device has 64)
+            wide = torch.promote_types(output.dtype, torch.float32)
+            scale, mean = (
+                s.to(output.device, wide) for s in (self.target_scale, self.target_mean)
+            )
+            output = (output.to(wide) * scale + mean).to(output.dtype)
         if not self.tokens:
             rows = not_finite.reshape(-1, *[1] * (output.dim() - 1))
             output = torch.where(rows, torch.full_like(output, float("nan")), output)
@@ -336,7 +346,7 @@ def _standardised(X, mean, scale):
     say) is not moved by the mean's rounding (``split_in_two``)."""
     high = mean.to(X.dtype)
     low = (mean - high.to(torch.float64)).to(X.dtype)
-    return (X - high - low) / scale.to(X.dtype)
+    return (X - high.to(X.device) - low.to(X.device)) / scale.to(X.device, X.dtype)
 
 
 def _traced():
