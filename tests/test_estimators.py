@@ -3624,3 +3624,17 @@ def test_input_that_overflows_once_standardised_is_refused(make):
     model.input_mean_ = model.input_mean_ + 1e300  # statistics changed by hand
     with pytest.raises(ValueError, match="too large for float32"):
         model.predict(X)
+
+
+@pytest.mark.parametrize("n, fraction", [(100, 0.07), (50, 0.14), (25, 0.28), (120, 0.1)])
+def test_validation_splits_hold_out_what_keras_and_scikit_learn_do(n, fraction):
+    # "last" is documented as Keras' validation_split, whose training part is
+    # floor(n * (1 - fraction)); ceil(0.07 * 100) = ceil(7.000000000000001) held out 8.
+    # At random, scikit-learn's train_test_split rounds up as before.
+    from sklearn.model_selection import train_test_split
+
+    last = GRUClassifier(validation_split="last", validation_fraction=fraction)
+    assert last._n_validation(n) == n - int(n * (1.0 - fraction)) == round(n * fraction)
+    at_random = GRUClassifier(validation_split="random", validation_fraction=fraction)
+    held_out = train_test_split(np.arange(n), test_size=fraction, random_state=0)[1]
+    assert at_random._n_validation(n) == len(held_out)

@@ -830,10 +830,15 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         classes."""
 
     def _n_validation(self, n_samples):
-        """How many sequences a validation split holds out, the last ones or at random:
-        ``ceil(validation_fraction * n_samples)``, refused where it leaves no training
-        sequence."""
-        n_validation = int(np.ceil(self.validation_fraction * n_samples))
+        """How many sequences a validation split holds out, refused where it leaves no
+        training sequence: at random ``ceil(validation_fraction * n_samples)``, as
+        scikit-learn's ``train_test_split``; the last ones as Keras' ``validation_split``,
+        ``n_samples - floor(n_samples * (1 - validation_fraction))`` (the same number but
+        where rounding differs: 0.07 of 100 is 7.000000000000001, whose ceiling held out 8)."""
+        if self.validation_split == "last":
+            n_validation = n_samples - int(n_samples * (1.0 - self.validation_fraction))
+        else:
+            n_validation = int(np.ceil(self.validation_fraction * n_samples))
         if not 0 < n_validation < n_samples:
             raise ValueError(
                 f"validation_fraction={self.validation_fraction} of {n_samples} sequences "
