@@ -1864,3 +1864,17 @@ def test_layer_converters_carry_the_gru_layers_of_a_pooling_model(pooling):
     views["gru0.forward.w_ih"][...] = 0
     from_torch_state_dict(clf, state)
     np.testing.assert_array_equal(clf.predict_proba(X), before)
+
+
+def test_keras_weights_in_bfloat16_are_read_as_float16_ones_are():
+    # A Keras layer with dtype="bfloat16" gives ml_dtypes' bfloat16 arrays (dtype kind "V"),
+    # refused as "not real numbers" where float16 ones were read.
+    ml_dtypes = pytest.importorskip("ml_dtypes")
+    clf, _ = fitted_classifier(hidden_layer_sizes=(3,), standardize=False, random_state=0)
+    weights = to_keras_weights(clf)
+    low = [[a.astype(ml_dtypes.bfloat16) for a in layer] for layer in weights]
+    wide = [[a.astype(ml_dtypes.bfloat16).astype(np.float32) for a in layer] for layer in weights]
+    from_keras_weights(clf, low)
+    from_bfloat16 = clf.network_.params.copy()
+    from_keras_weights(clf, wide)
+    np.testing.assert_array_equal(from_bfloat16, clf.network_.params)

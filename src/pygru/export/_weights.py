@@ -318,6 +318,9 @@ def as_weight(value, shape, dtype, name):
         array = np.asarray(value)
     except (TypeError, ValueError) as error:
         raise TypeError(f"{name} must be an array of numbers: {error}") from None
+    if array.dtype.kind == "V" and "float" in array.dtype.name:
+        # ml_dtypes' bfloat16 and float8 (Keras' bfloat16 layers give them): exact in float32
+        array = array.astype(np.float32)
     if array.dtype.kind not in "iuf":
         raise TypeError(f"{name} must hold real numbers, got dtype {array.dtype}")
     if array.shape != tuple(shape):
