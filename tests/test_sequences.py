@@ -333,6 +333,8 @@ def test_a_pandas_series_of_sequences_is_read_as_a_list():
 
 def test_error_messages_use_the_given_name():
     with pytest.raises(ValueError, match=r"X_val contains NaN"):
+        to_padded(np.array([[1.0, NAN, 1.0]]), name="X_val")
+    with pytest.raises(ValueError, match=r"X_val's sequence 0 begins with 1 all-NaN time step"):
         to_padded(np.array([[NAN, 1.0]]), name="X_val")
 
 
@@ -724,3 +726,21 @@ def test_missing_targets_inside_a_sequence_are_not_sent_to_an_imputer():
     with pytest.raises(ValueError, match=r"Fill or cut the time steps without targets") as error:
         to_padded_targets(np.array([[1.0, NAN, 2.0]]), np.array([3]), np.float64)
     assert "SequenceImputer" not in str(error.value)
+
+
+def test_padding_in_front_is_named_as_such():
+    # keras.utils.pad_sequences pads in front by default: the errors spoke of "the padding
+    # id 0 inside" (token ids do start at 1) and of NaN inside a sequence, advising to fill
+    # it, which made the padding data.
+    ids = np.array([[0, 0, 3, 4, 5], [2, 3, 4, 0, 0]])
+    with pytest.raises(ValueError, match=r"sequence 0 begins with 2 padding id\(s\) 0 .*'post'"):
+        to_padded_tokens(ids)
+    X = np.array([[NAN, NAN, 1.0, 2.0], [1.0, 2.0, 3.0, NAN]])
+    with pytest.raises(ValueError, match=r"sequence 0 begins with 2 all-NaN time step.*'post'"):
+        to_padded(X)
+    # A gap after the first value is a gap, whatever comes before it.
+    for gapped in (np.array([[NAN, 1.0, NAN, 2.0]]), np.array([[1.0, NAN, 2.0, 3.0]])):
+        with pytest.raises(ValueError, match="NaN inside the sequence"):
+            to_padded(gapped)
+    with pytest.raises(ValueError, match="padding id 0 inside sequence 0"):
+        to_padded_tokens(np.array([[0, 3, 0, 4]]))

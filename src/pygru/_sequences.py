@@ -1092,6 +1092,10 @@ def _observed_lengths(padded, name):
     nan_inside = nan.any(axis=2) & (np.arange(n_steps) < lengths[:, np.newaxis])
     if nan_inside.any():
         sample, step = np.argwhere(nan_inside)[0]
+        if name != "y":
+            _refuse_padding_in_front(
+                nan_inside[sample], observed_steps[sample], sample, name, "all-NaN time step(s)"
+            )
         if observed_steps[sample, step]:
             problem = "is NaN in some features only; a padding time step is NaN in all of them"
         else:
@@ -1215,11 +1219,29 @@ def refuse_ids_past_vocabulary(ids, vocabulary_size, name="X", given=False):
     )
 
 
+def _refuse_padding_in_front(inside, present, sample, name, padding):
+    """Raise where every gap (``inside``) of sequence ``sample`` comes before its first step
+    with a value (``present``): padding in front, as ``keras.utils.pad_sequences`` puts it
+    by default. The errors for a gap inside advised filling it, which made the padding data."""
+    first = int(present.argmax())
+    if first == 0 or inside[first:].any():
+        return
+    raise ValueError(
+        f"{name}'s sequence {sample} begins with {first} {padding} before its values: "
+        "padding in front, as keras.utils.pad_sequences pads by default (padding='pre')? "
+        "pygru reads padding "
+        "only after a sequence: pad with padding='post', or pass a list of sequences."
+    )
+
+
 def refuse_padding_inside(ids, lengths, name, where):
     """Raise if the padding id 0 occurs among the first ``lengths`` ids of a row."""
     zero_inside = (ids == 0) & (np.arange(ids.shape[1]) < lengths[:, np.newaxis])
     if zero_inside.any():
         sample, step = np.argwhere(zero_inside)[0]
+        _refuse_padding_in_front(
+            zero_inside[sample], ids[sample] != 0, sample, name, "padding id(s) 0"
+        )
         raise ValueError(
             f"{name} has the padding id 0 inside sequence {sample} (time step {step}, {where}); "
             "0 is reserved for padding, so token ids start at 1."
