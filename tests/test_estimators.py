@@ -3638,3 +3638,16 @@ def test_validation_splits_hold_out_what_keras_and_scikit_learn_do(n, fraction):
     at_random = GRUClassifier(validation_split="random", validation_fraction=fraction)
     held_out = train_test_split(np.arange(n), test_size=fraction, random_state=0)[1]
     assert at_random._n_validation(n) == len(held_out)
+
+
+def test_one_hot_labels_get_the_labels_to_pass():
+    # Keras users pass to_categorical's one-hot rows: the advice named output='sequence',
+    # which, where the steps equal the classes, trained a per-step model without a word.
+    X = np.random.default_rng(0).standard_normal((12, 3, 1))
+    one_hot = np.eye(3)[np.arange(12) % 3]
+    with pytest.raises(ValueError, match=r"one-hot encoded .*y\.argmax\(axis=1\)"):
+        small_classifier(max_iter=1).fit(X, one_hot)
+    multilabel = one_hot + np.eye(3)[(np.arange(12) + 1) % 3]
+    with pytest.raises(ValueError, match="MultiOutputClassifier") as refused:
+        small_classifier(max_iter=1).fit(X, multilabel)
+    assert "one-hot" not in str(refused.value)

@@ -2555,9 +2555,9 @@ default="zeros"
             y = column_or_1d(y, warn=True)
         except ValueError as error:
             raise ValueError(
-                f"{error} A GRUClassifier learns one label per sequence; for one per time "
-                "step use output='sequence', and for several labels per sequence "
-                "(multilabel) wrap it in sklearn.multioutput.MultiOutputClassifier."
+                f"{error}{_one_hot_hint(y)} A GRUClassifier learns one label per sequence; "
+                "for one per time step use output='sequence', and for several labels per "
+                "sequence (multilabel) wrap it in sklearn.multioutput.MultiOutputClassifier."
             ) from None
         if len(y) != len(lengths):
             raise ValueError(f"X has {len(lengths)} sequences but y has {len(y)} labels")
@@ -3995,6 +3995,20 @@ def _read_linear_skip_alpha(state, linear_steps):
     if not (np.isfinite(alpha) and alpha > 0):
         raise ValueError(f"linear_skip_alpha_ must be a positive number, got {alpha!r}")
     return alpha
+
+
+def _one_hot_hint(y):
+    """What to pass where y is one-hot encoded (Keras' to_categorical: every row one 1 and
+    0s elsewhere), else ""."""
+    with contextlib.suppress(TypeError, ValueError):
+        rows = np.asarray(y, dtype=np.float64)
+        if rows.ndim == 2 and rows.shape[1] > 1 and np.isin(rows, (0, 1)).all():
+            if (rows.sum(axis=1) == 1).all():
+                return (
+                    " y looks one-hot encoded (one 1 per row, as Keras' to_categorical "
+                    "gives): pass the labels, y.argmax(axis=1)."
+                )
+    return ""
 
 
 def _refuse_no_weight_left_for_training(sample_weight):
