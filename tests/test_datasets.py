@@ -545,8 +545,10 @@ def test_make_windows_refuses_an_index_out_of_time_order_and_warns_of_gaps():
         make_windows(series[::-1], lookback=3)
     X, y = make_windows(series[::-1].sort_index(), lookback=3)
     assert X[0, :, 0].tolist() == [0, 10, 20] and y[0] == 30
-    # Dates as a CSV gives them without parse_dates, and as datetime.date objects.
-    for dates in (days.strftime("%Y-%m-%d"), days.date):
+    # Dates as a CSV gives them without parse_dates (with offsets that change at summer
+    # time, too), and as datetime.date objects.
+    paris = pd.date_range("2024-03-27", periods=10, freq="D", tz="Europe/Paris")
+    for dates in (days.strftime("%Y-%m-%d"), days.date, paris.map(lambda t: t.isoformat())):
         with pytest.raises(ValueError, match="not in time order"):
             make_windows(series.set_axis(dates)[::-1], lookback=3)
     with pytest.raises(ValueError, match=r"repeats a time \(2024-01-01.*several series"):
@@ -561,6 +563,8 @@ def test_make_windows_refuses_an_index_out_of_time_order_and_warns_of_gaps():
         series.set_axis(pd.period_range("2024-01", periods=10, freq="M")),
         series.set_axis(np.arange(1821, 1831)),  # years as numbers
         series.set_axis(np.arange(10) * 0.1),  # steps equal up to rounding
+        series.set_axis(1.7e9 + np.arange(10) / 10),  # epoch seconds at 10 Hz
+        series.set_axis(1_700_000_000_000_000_000 + np.arange(10) * 1_000_000),  # epoch ns
         series.set_axis(days.strftime("%Y-%m-%d")),
         series.set_axis(days.strftime("%d/%m/%Y")[::-1]),  # not ISO 8601: not read
         series.set_axis(list("abcdefghij")),  # labels say nothing of time

@@ -288,8 +288,7 @@ def test_date_columns_are_not_read_as_numbers():
             to_padded(frame)
         with pytest.raises(TypeError, match="X must hold real numbers"):
             SequenceScaler().fit(frame)
-        dates = r"set_index\(pd\.to_datetime\(series\['date'\]\)\)"
-        with pytest.raises(TypeError, match=rf"column 'date' holds .*{dates}"):
+        with pytest.raises(TypeError, match=r"column 'date' holds .*set_index\('date'\)"):
             make_windows(frame, 3)
         windows, targets = make_windows(frame.set_index("date"), 3)
         np.testing.assert_array_equal(targets, make_windows(values, 3)[1])
@@ -300,9 +299,10 @@ def test_date_columns_are_not_read_as_numbers():
     for name, column in (("month", [f"2020-{m:02d}" for m in range(1, 9)]), ("store", ["a"] * 8)):
         frame = pandas.DataFrame(values)
         frame.insert(0, name, column)
-        dates = rf"set_index\(pd\.to_datetime\(series\['{name}'\]\)\); else drop it"
-        with pytest.raises(TypeError, match=rf"column '{name}' holds .*{dates}"):
+        with pytest.raises(TypeError, match=rf"column '{name}' holds .*set_index\('{name}'\)"):
             make_windows(frame, 3)
+        if name == "month":  # the advice works: ISO 8601 dates are read as dates
+            make_windows(frame.set_index(name), 3)
 
 
 def test_a_masked_array_reads_its_masked_values_as_missing():
@@ -733,10 +733,10 @@ def test_padding_in_front_is_named_as_such():
     # id 0 inside" (token ids do start at 1) and of NaN inside a sequence, advising to fill
     # it, which made the padding data.
     ids = np.array([[0, 0, 3, 4, 5], [2, 3, 4, 0, 0]])
-    with pytest.raises(ValueError, match=r"sequence 0 begins with 2 padding id\(s\) 0 .*'post'"):
+    with pytest.raises(ValueError, match=r"begins with 2 id\(s\) 0 .*'post'.*ids must start"):
         to_padded_tokens(ids)
     X = np.array([[NAN, NAN, 1.0, 2.0], [1.0, 2.0, 3.0, NAN]])
-    with pytest.raises(ValueError, match=r"sequence 0 begins with 2 all-NaN time step.*'post'"):
+    with pytest.raises(ValueError, match=r"begins with 2 all-NaN time step.*'post'.*Imputer"):
         to_padded(X)
     # A gap after the first value is a gap, whatever comes before it.
     for gapped in (np.array([[NAN, 1.0, NAN, 2.0]]), np.array([[1.0, NAN, 2.0, 3.0]])):

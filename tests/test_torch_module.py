@@ -593,6 +593,15 @@ def test_the_statistics_stay_out_of_a_conversion_a_device_without_float64_refuse
 
     module._apply(no_float64)
     assert {b.dtype for b in module.buffers()} == {torch.float64}
+    # A conversion that fails (module.to("cuda") without CUDA) leaves them in place; the
+    # first version had taken them out for it and lost them.
+
+    def unavailable(tensor):
+        raise RuntimeError("no such device")
+
+    with pytest.raises(RuntimeError, match="no such device"):
+        module._apply(unavailable)
+    assert {b.dtype for b in module.buffers()} == {torch.float64}
     with torch.no_grad():
         output = module(torch.from_numpy(X), torch.from_numpy(lengths)).numpy()
     np.testing.assert_allclose(output, expected_output(estimator, X_nan), rtol=1e-5, atol=1e-5)
@@ -678,6 +687,22 @@ def test_a_compiled_module_is_written_back_and_the_optimizer_starts_afresh():
     from_torch_module(estimator, compiled)
     np.testing.assert_allclose(estimator.predict_proba(X_nan), tuned, rtol=1e-5, atol=1e-5)
     assert estimator._optimizer.t == 0  # its moments belonged to the weights replaced
+
+
+@pytest.mark.parametrize("converters", ["torch", "keras"])
+def test_every_import_of_weights_starts_the_optimizer_afresh(converters):
+    # Only from_torch_module reset the moments of the weights it replaced; after
+    # from_torch_state_dict or from_keras_weights the next partial_fit reused them.
+    X, X_nan, lengths = ragged(12)
+    estimator = GRUClassifier(**{**SMALL, "bidirectional": False}).fit(X_nan, [0, 1] * 5)
+    assert estimator._optimizer.t > 0
+    if converters == "torch":
+        state = to_torch_state_dict(estimator, fold_standardization=True)
+        from_torch_state_dict(estimator, state, fold_standardization=True)
+    else:
+        weights = to_keras_weights(estimator, fold_standardization=True)
+        from_keras_weights(estimator, weights, fold_standardization=True)
+    assert estimator._optimizer.t == 0
 
 
 def test_a_module_that_does_not_match_the_estimator_is_refused():

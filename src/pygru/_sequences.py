@@ -1094,7 +1094,13 @@ def _observed_lengths(padded, name):
         sample, step = np.argwhere(nan_inside)[0]
         if name != "y":
             _refuse_padding_in_front(
-                nan_inside[sample], observed_steps[sample], sample, name, "all-NaN time step(s)"
+                nan_inside[sample],
+                observed_steps[sample],
+                sample,
+                name,
+                "all-NaN time step(s)",
+                "If values are missing there, fill them first, e.g. with "
+                "pygru.preprocessing.SequenceImputer in a pipeline.",
             )
         if observed_steps[sample, step]:
             problem = "is NaN in some features only; a padding time step is NaN in all of them"
@@ -1219,18 +1225,19 @@ def refuse_ids_past_vocabulary(ids, vocabulary_size, name="X", given=False):
     )
 
 
-def _refuse_padding_in_front(inside, present, sample, name, padding):
+def _refuse_padding_in_front(inside, present, sample, name, padding, otherwise):
     """Raise where every gap (``inside``) of sequence ``sample`` comes before its first step
     with a value (``present``): padding in front, as ``keras.utils.pad_sequences`` puts it
-    by default. The errors for a gap inside advised filling it, which made the padding data."""
+    by default, or what ``otherwise`` says (the errors for a gap inside advised filling it,
+    which made such padding data)."""
     first = int(present.argmax())
     if first == 0 or inside[first:].any():
         return
     raise ValueError(
-        f"{name}'s sequence {sample} begins with {first} {padding} before its values: "
-        "padding in front, as keras.utils.pad_sequences pads by default (padding='pre')? "
-        "pygru reads padding "
-        "only after a sequence: pad with padding='post', or pass a list of sequences."
+        f"{name}'s sequence {sample} begins with {first} {padding} before its values. If "
+        "that is padding in front, as keras.utils.pad_sequences pads by default "
+        "(padding='pre'): pygru reads padding only after a sequence, so pad with "
+        f"padding='post' or give the sequences unpadded, as a list. {otherwise}"
     )
 
 
@@ -1240,7 +1247,12 @@ def refuse_padding_inside(ids, lengths, name, where):
     if zero_inside.any():
         sample, step = np.argwhere(zero_inside)[0]
         _refuse_padding_in_front(
-            zero_inside[sample], ids[sample] != 0, sample, name, "padding id(s) 0"
+            zero_inside[sample],
+            ids[sample] != 0,
+            sample,
+            name,
+            "id(s) 0",
+            "If 0 is a token's id, ids must start at 1: 0 is reserved for padding.",
         )
         raise ValueError(
             f"{name} has the padding id 0 inside sequence {sample} (time step {step}, {where}); "

@@ -463,7 +463,8 @@ def _as_times(index):
     if values and isinstance(values[0], str):
         with contextlib.suppress(TypeError, ValueError), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return pd.DatetimeIndex(pd.to_datetime(index, format="ISO8601"))
+            # utc: offsets that change (summer time) in one column are one time axis
+            return pd.DatetimeIndex(pd.to_datetime(index, format="ISO8601", utc=True))
     return None
 
 
@@ -480,8 +481,14 @@ def _regular_steps(index):
         with warnings.catch_warnings():  # pandas 3 announces another return type
             warnings.simplefilter("ignore")
             return pd.infer_freq(index) is not None
-    steps = np.diff(np.asarray(index, dtype=np.float64))
-    return bool(np.allclose(steps, steps[0], rtol=1e-6, atol=0))  # 0.1, 0.2, ... in floats
+    values = np.asarray(index)
+    if values.dtype.kind in "iu":  # exactly (epoch nanoseconds are past float64's integers)
+        steps = np.diff(values.astype(np.int64))
+        return bool(np.all(steps == steps[0]))
+    steps = np.diff(values.astype(np.float64))
+    # Up to rounding: of the step (0.1, 0.2, ...) or of the values (epoch seconds at 10 Hz).
+    rounding = 16 * np.spacing(np.abs(values.astype(np.float64)).max())
+    return bool(np.allclose(steps, steps[0], rtol=1e-6, atol=rounding))
 
 
 def _column_hint(series):
@@ -494,6 +501,7 @@ def _column_hint(series):
         return ""
     name, dtype = columns[0]
     return (
-        f" (column {name!r} holds {dtype}: if it holds the times, make it the index as "
-        f"dates, series.set_index(pd.to_datetime(series[{name!r}])); else drop it)"
+        f" (column {name!r} holds {dtype}: if it holds the times, make it the index, "
+        f"series.set_index({name!r}), which reads ISO 8601 dates as dates (parse others "
+        "first with pd.to_datetime); else drop it)"
     )

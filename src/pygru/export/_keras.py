@@ -101,7 +101,8 @@ def from_keras_weights(estimator_or_params, weights, *, fold_standardization=Fal
     Returns
     -------
     estimator_or_params
-        The same object, with new GRU weights (the head and embedding are unchanged).
+        The same object, with new GRU weights (the head and embedding are unchanged; an
+        estimator's optimizer starts afresh, its moments being those of the weights replaced).
     """
     network = network_of(estimator_or_params, fold_standardization)
     flat = _flat_weights(weights, network)

@@ -9,6 +9,7 @@ from pygru.export._weights import (
     as_weight,
     check_float32_targets,
     fitted_estimator,
+    forget_the_moments_of_replaced_weights,
     gru_slots,
     gru_weights,
     network_of,
@@ -126,7 +127,8 @@ def from_torch_state_dict(
     Returns
     -------
     estimator_or_params
-        The same object, with new GRU weights (the head and embedding are unchanged).
+        The same object, with new GRU weights (the head and embedding are unchanged; an
+        estimator's optimizer starts afresh, its moments being those of the weights replaced).
 
     Raises
     ------
@@ -261,9 +263,7 @@ def from_torch_module(estimator, module):
         values[view] = as_weight(value, network.views[view].shape, network.dtype, key)
     for view, value in values.items():
         network.views[view][...] = network.xp.asarray(value)
-    optimizer = getattr(last, "_optimizer", None)
-    if optimizer is not None:  # its moments were those of the weights replaced
-        optimizer.reset_state()
+    forget_the_moments_of_replaced_weights(last)
     return estimator
 
 
@@ -280,7 +280,9 @@ def to_torch_module(estimator):
     The module holds copies of the weights in the estimator's dtype, as trainable
     parameters; the statistics of the data (input means and scales, target scaling, a
     pipeline's scalers) stay float64 buffers, also when the module is converted
-    (``module.float()``, ``.half()``). Its GRU layers read the standardised input (the
+    (``module.float()``, ``.half()``), and on a device without float64 (Apple's MPS) they
+    stay on the CPU; a pipeline's scalers compute in float64, which such a device cannot
+    run (use the CPU there). Its GRU layers read the standardised input (the
     weights of ``to_torch_state_dict(fold_standardization=True)`` read the raw one):
     :func:`pygru.from_torch_module` writes a fine-tuned module back into the
     estimator. It has no dropout: trained in torch, it applies none of the estimator's

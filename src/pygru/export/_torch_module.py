@@ -31,14 +31,14 @@ class _Float64Statistics(nn.Module):
         statistics = {name: self._buffers.pop(name) for name in names}
         try:
             super()._apply(fn, recurse)
-        finally:
             device = fn(torch.zeros(())).device  # where fn puts tensors
-            for name, buffer in statistics.items():
-                # On a device without float64 (Apple's MPS) they stay where they were, and
-                # forward moves what it reads of them.
-                with contextlib.suppress(RuntimeError, TypeError):
-                    buffer = buffer.to(device=device)
-                self._buffers[name] = buffer
+        finally:
+            self._buffers.update(statistics)  # as they were, where the conversion failed
+        for name, buffer in statistics.items():
+            # On a device without float64 (Apple's MPS) they stay where they were, and
+            # forward moves what it reads of them.
+            with contextlib.suppress(RuntimeError, TypeError):
+                self._buffers[name] = buffer.to(device=device)
         return self
 
 

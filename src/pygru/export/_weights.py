@@ -289,6 +289,16 @@ def set_gru_weights(target, network, updates):
             values[w_ih] = updates[w_ih] * scale
     for view, value in values.items():
         network.views[view][...] = network.xp.asarray(value)
+    forget_the_moments_of_replaced_weights(target)
+
+
+def forget_the_moments_of_replaced_weights(target):
+    """Reset the optimizer of an estimator whose weights were replaced: its moments
+    belonged to the weights that are gone, and the next partial_fit would start with their
+    momentum (as the estimator resets it when its weights go back to an earlier epoch)."""
+    optimizer = getattr(target, "_optimizer", None)
+    if optimizer is not None:
+        optimizer.reset_state()
 
 
 def _input_scaling(target):
