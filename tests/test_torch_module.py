@@ -606,6 +606,17 @@ def test_the_statistics_stay_out_of_a_conversion_a_device_without_float64_refuse
         output = module(torch.from_numpy(X), torch.from_numpy(lengths)).numpy()
     np.testing.assert_allclose(output, expected_output(estimator, X_nan), rtol=1e-5, atol=1e-5)
 
+    # A conversion of dtype alone leaves them on the module's device (a module on CUDA
+    # made half kept its statistics there; the first version probed from the CPU).
+    module._apply(lambda tensor: tensor.to("meta"))
+
+    def half_on_its_device(tensor):
+        assert tensor.device.type == "meta", "a tensor of the CPU reached the conversion"
+        return tensor.half()
+
+    module._apply(half_on_its_device)
+    assert {(b.device.type, b.dtype) for b in module.buffers()} == {("meta", torch.float64)}
+
 
 def test_the_head_can_be_replaced_as_in_any_torch_model():
     # The module read its dtype from head.weight: nn.Sequential or nn.Identity (the

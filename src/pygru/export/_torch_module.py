@@ -31,7 +31,10 @@ class _Float64Statistics(nn.Module):
         statistics = {name: self._buffers.pop(name) for name in names}
         try:
             super()._apply(fn, recurse)
-            device = fn(torch.zeros(())).device  # where fn puts tensors
+            # Where fn puts a tensor from the statistics' device (a module on CUDA made
+            # half stays on CUDA: a probe from the CPU would have moved them to the CPU).
+            current = next(iter(statistics.values())).device if statistics else None
+            device = fn(torch.zeros((), device=current)).device
         finally:
             self._buffers.update(statistics)  # as they were, where the conversion failed
         for name, buffer in statistics.items():
