@@ -6,13 +6,14 @@ from collections.abc import Mapping
 import numpy as np
 
 from pygru.export._weights import (
+    TORCH_GRU_NAMES,
     as_weight,
     check_float32_targets,
     fitted_estimator,
-    forget_the_moments_of_replaced_weights,
     gru_slots,
     gru_weights,
     network_of,
+    replace_weights,
     sequence_scalers_and_estimator,
     set_gru_weights,
     statistics_of_x,
@@ -29,10 +30,6 @@ def _import_torch(feature):
             f"{feature} needs PyTorch: pip install torch (or a build from pytorch.org)"
         ) from error
     return torch
-
-
-# pygru's name of each weight of a layer direction -> the stem of PyTorch's.
-_TORCH_NAMES = {"w_ih": "weight_ih", "w_hh": "weight_hh", "b_ih": "bias_ih", "b_hh": "bias_hh"}
 
 
 def to_torch_state_dict(estimator, *, prefix="", as_tensors=False, fold_standardization=False):
@@ -91,7 +88,7 @@ def to_torch_state_dict(estimator, *, prefix="", as_tensors=False, fold_standard
     state = {}
     for layer, direction, view_prefix in gru_slots(network):
         weights = gru_weights(estimator, network, layer, view_prefix)
-        for name, torch_name in _TORCH_NAMES.items():
+        for name, torch_name in TORCH_GRU_NAMES.items():
             state[prefix + torch_name + _torch_suffix(layer, direction)] = weights[name]
     if as_tensors:
         torch = _import_torch("to_torch_state_dict(as_tensors=True)")
@@ -144,7 +141,7 @@ def from_torch_state_dict(
         raise TypeError(f"state_dict must be a mapping, got {type(state_dict).__name__}")
     expected = {}
     for layer, direction, view_prefix in gru_slots(network):
-        for name, torch_name in _TORCH_NAMES.items():
+        for name, torch_name in TORCH_GRU_NAMES.items():
             expected[prefix + torch_name + _torch_suffix(layer, direction)] = view_prefix + name
     layout = (
         f"the network has {len(network.hidden_layer_sizes)} layer(s), "
@@ -261,9 +258,7 @@ def from_torch_module(estimator, module):
         value = parameters[key].detach().cpu().double().numpy()
         value = value if to_view is None else to_view(value)
         values[view] = as_weight(value, network.views[view].shape, network.dtype, key)
-    for view, value in values.items():
-        network.views[view][...] = network.xp.asarray(value)
-    forget_the_moments_of_replaced_weights(last)
+    replace_weights(last, network, values)
     return estimator
 
 

@@ -17,6 +17,7 @@ from pygru._sequences import (
     refuse_ids_past_vocabulary,
     refuse_padding_inside,
 )
+from pygru.export._weights import TORCH_GRU_NAMES
 
 
 class _Float64Statistics(nn.Module):
@@ -320,10 +321,9 @@ def parameter_views(network):
     if network.embedding_dim is not None:
         views["embedding.weight"] = ("embedding", None)
     suffix = "_l0" if network.reset_after else ""  # nn.GRU's names, or _ChoGRUDirection's
-    names = {"w_ih": "weight_ih", "w_hh": "weight_hh", "b_ih": "bias_ih", "b_hh": "bias_hh"}
     for layer in range(len(network.hidden_layer_sizes)):
         for k, direction in enumerate(network.directions):
-            for name, torch_name in names.items():
+            for name, torch_name in TORCH_GRU_NAMES.items():
                 key = f"layers.{layer}.directions.{k}.{torch_name}{suffix}"
                 views[key] = (f"gru{layer}.{direction}.{name}", None)
     if network.output != "sequence" and network.pooling == "attention":
@@ -498,10 +498,9 @@ def _reverse_within_lengths(X, lengths):
 def _layer_parameters(network, layer, direction, dtype):
     """One layer direction's weights as torch tensors, torch's names and layout."""
     prefix = f"gru{layer}.{direction}."
-    names = {"w_ih": "weight_ih", "w_hh": "weight_hh", "b_ih": "bias_ih", "b_hh": "bias_hh"}
     return {
         torch_name: _tensor(network.views[prefix + name], dtype)
-        for name, torch_name in names.items()
+        for name, torch_name in TORCH_GRU_NAMES.items()
     }
 
 

@@ -11,6 +11,8 @@ from pygru._sequences import scale_of_spread
 from pygru._warnings import warn
 
 GRU_WEIGHT_NAMES = ("w_ih", "w_hh", "b_ih", "b_hh")
+# pygru's name of each weight of a layer direction -> the stem of torch.nn.GRU's.
+TORCH_GRU_NAMES = {"w_ih": "weight_ih", "w_hh": "weight_hh", "b_ih": "bias_ih", "b_hh": "bias_hh"}
 
 
 def split_in_two(values, dtype):
@@ -287,15 +289,16 @@ def set_gru_weights(target, network, updates):
             w_ih, b_ih = f"gru0.{direction}.w_ih", f"gru0.{direction}.b_ih"
             values[b_ih] = updates[b_ih] + updates[w_ih].astype(np.float64) @ mean
             values[w_ih] = updates[w_ih] * scale
+    replace_weights(target, network, values)
+
+
+def replace_weights(target, network, values):
+    """Write {view name: array} into ``network`` (``target``'s, or ``target`` itself), and
+    reset an estimator's optimizer: its moments belonged to the weights that are gone, and
+    the next partial_fit would start with their momentum (as the estimator resets it when
+    its weights go back to an earlier epoch)."""
     for view, value in values.items():
         network.views[view][...] = network.xp.asarray(value)
-    forget_the_moments_of_replaced_weights(target)
-
-
-def forget_the_moments_of_replaced_weights(target):
-    """Reset the optimizer of an estimator whose weights were replaced: its moments
-    belonged to the weights that are gone, and the next partial_fit would start with their
-    momentum (as the estimator resets it when its weights go back to an earlier epoch)."""
     optimizer = getattr(target, "_optimizer", None)
     if optimizer is not None:
         optimizer.reset_state()
