@@ -176,6 +176,7 @@ def to_onnx(estimator, *, opset=None, input_dtype="float32"):
 
 # onnx.TensorProto's element types of the inputs to_onnx declares (FLOAT, DOUBLE).
 _INPUT_TYPES = {"float32": 1, "float64": 11}
+_INT64 = 7  # onnx.TensorProto.INT64
 
 
 def sequence_scaler_nodes(graph, scaler, x, x_is_double, lengths=None, past_lengths=0.0):
@@ -357,7 +358,11 @@ def estimator_nodes(graph, estimator, x, lengths, output_names, x_is_double=Fals
     graph values ``x`` (float32, float64 where ``x_is_double``, or int64 token ids) and
     ``lengths`` (int64)."""
     network = estimator.network_
-    element_type = 7 if network.embedding_dim is not None else (11 if x_is_double else 1)
+    element_type = (
+        _INT64
+        if network.embedding_dim is not None
+        else _INPUT_TYPES["float64" if x_is_double else "float32"]
+    )
     x, lengths, batch = _one_row_if_empty(graph, x, lengths, element_type)
     final_names, output_names = output_names, [graph.fresh_name(n) for n in output_names]
     inputs, step_lengths = _network_input(graph, estimator, x, x_is_double, lengths)
@@ -395,16 +400,8 @@ def _one_length_per_sequence(graph, x, lengths):
     x's batch size, which onnxruntime refuses otherwise, naming this node (the patches'
     GatherElements took its batch from the lengths, and three sequences with two lengths
     gave two outputs)."""
-    batch = graph.add(
-        "Slice",
-        [
-            graph.add("Shape", [x]),
-            graph.constant(np.array([0], np.int64)),
-            graph.constant(np.array([1], np.int64)),
-        ],
-    )
     checked = graph.fresh_name("lengths_must_hold_one_length_per_sequence_of_X")
-    return graph.add("Reshape", [lengths, batch], outputs=[checked])
+    return graph.add("Reshape", [lengths, _batch_size(graph, x)], outputs=[checked])
 
 
 def _one_row_if_empty(graph, x, lengths, element_type):
@@ -412,20 +409,22 @@ def _one_row_if_empty(graph, x, lengths, element_type):
     the batch's size (1,), to cut the outputs back to: onnxruntime's GRU node ends the
     process (a segmentation fault) on a batch of 0, where an empty request should get
     empty outputs."""
-    shape = graph.add("Shape", [x])
-    zero, one = (graph.constant(np.array([k], np.int64)) for k in (0, 1))
-    batch = graph.add("Slice", [shape, zero, one])
-    missing = graph.add("Cast", [graph.add("Equal", [batch, zero])], to=7)  # (1,) 0 or 1
-    row_shape = graph.add(
-        "Concat",
-        [missing, graph.add("Slice", [shape, one, graph.constant(np.array([3], np.int64))])],
-        axis=0,
+    batch = _batch_size(graph, x)
+    zero = graph.constant(np.array([0], np.int64))
+    missing = graph.add("Cast", [graph.add("Equal", [batch, zero])], to=_INT64)  # (1,) 0 or 1
+    other_axes = graph.add(
+        "Slice",
+        [
+            graph.add("Shape", [x]),
+            graph.constant(np.array([1], np.int64)),
+            graph.constant(np.array([3], np.int64)),
+        ],
     )
+    row_shape = graph.add("Concat", [missing, other_axes], axis=0)
     value = graph.onnx.helper.make_tensor("zero", element_type, [1], [0])
     row = graph.add("ConstantOfShape", [row_shape], value=value)
-    length = graph.add(
-        "ConstantOfShape", [missing], value=graph.onnx.helper.make_tensor("one", 7, [1], [1])
-    )
+    one = graph.onnx.helper.make_tensor("one", _INT64, [1], [1])
+    length = graph.add("ConstantOfShape", [missing], value=one)
     x = graph.add("Concat", [x, row], axis=0)
     return x, graph.add("Concat", [lengths, length], axis=0), batch
 
@@ -662,6 +661,12 @@ def _valid_steps(graph, values, lengths):
     return graph.add(
         "Less", [_reshape(graph, positions, [1, -1, 1]), _reshape(graph, lengths, [-1, 1, 1])]
     )
+
+
+def _batch_size(graph, values):
+    """int64 (1,): the batch size of ``values`` (batch, ...)."""
+    start, stop = (graph.constant(np.array([k], np.int64)) for k in (0, 1))
+    return graph.add("Slice", [graph.add("Shape", [values]), start, stop])
 
 
 def _n_steps(graph, values):
