@@ -1,6 +1,8 @@
 """Real univariate series for forecasting, and windowing into supervised pairs."""
 
 import contextlib
+import datetime
+import warnings
 
 import numpy as np
 from sklearn.utils import Bunch
@@ -451,9 +453,6 @@ def _as_times(index):
         return None
     if kind in "iufmM" or type(index).__name__ == "PeriodIndex":
         return index
-    import datetime
-    import warnings
-
     import pandas as pd
 
     values = list(index[:1])
@@ -474,8 +473,6 @@ def _regular_steps(index):
     if getattr(index, "freq", None) is not None:
         return True
     if index.dtype.kind in "mM":
-        import warnings
-
         import pandas as pd
 
         with warnings.catch_warnings():  # pandas 3 announces another return type
