@@ -301,18 +301,26 @@ def test_module_exports_with_torch_export_for_any_batch(name):
     estimator, X, X_nan, lengths = fitted(name)
     X = X.astype(estimator.network_.dtype)
     expected = expected_output(estimator, X_nan)
+    tolerance = 1e-12 if X.dtype == np.float64 else 1e-5
+    check_exported_for_any_batch(
+        to_torch_module(estimator), X, lengths, lambda rows: expected[rows], tolerance
+    )
+
+
+def check_exported_for_any_batch(module, X, lengths, expected, tolerance, some_rows=(5, 8)):
+    """Export ``module`` with torch.export on a dynamic batch axis and check the program on
+    all of X, on ``some_rows`` and on one row against ``expected(rows)``."""
     batch = torch.export.Dim("batch", min=1, max=1024)
     program = torch.export.export(
-        to_torch_module(estimator).eval(),
+        module.eval(),
         (torch.from_numpy(X), torch.from_numpy(lengths)),
         dynamic_shapes=({0: batch}, {0: batch}),
     ).module()
-    tolerance = 1e-12 if X.dtype == np.float64 else 1e-5
-    for rows in (slice(None), slice(5, 8), slice(0, 1)):
+    for rows in (slice(None), slice(*some_rows), slice(0, 1)):
         with torch.no_grad():
             output = program(torch.from_numpy(X[rows]), torch.from_numpy(lengths[rows]))
         np.testing.assert_allclose(
-            output.numpy(), expected[rows], rtol=tolerance, atol=tolerance, equal_nan=True
+            output.numpy(), expected(rows), rtol=tolerance, atol=tolerance, equal_nan=True
         )
 
 
@@ -494,18 +502,14 @@ def test_a_pipeline_of_sequence_scalers_and_an_estimator_exports_whole(scaler, m
 def test_a_pipeline_module_exports_with_torch_export_for_any_batch():
     X, X_nan, lengths, y = scaled_sequences()
     pipe = make_pipeline(SequenceScaler(per="sequence"), GRUClassifier(**SMALL)).fit(X_nan, y)
-    batch = torch.export.Dim("batch", min=1, max=1024)
-    program = torch.export.export(
-        to_torch_module(pipe).eval(),
-        (torch.from_numpy(X), torch.from_numpy(lengths)),
-        dynamic_shapes=({0: batch}, {0: batch}),
-    ).module()
-    for rows in (slice(None), slice(3, 6), slice(0, 1)):
-        with torch.no_grad():
-            output = program(torch.from_numpy(X[rows]), torch.from_numpy(lengths[rows]))
-        np.testing.assert_allclose(
-            output.numpy(), pipe.predict_proba(X_nan[rows]), rtol=1e-5, atol=1e-5
-        )
+    check_exported_for_any_batch(
+        to_torch_module(pipe),
+        X,
+        lengths,
+        lambda rows: pipe.predict_proba(X_nan[rows]),
+        1e-5,
+        some_rows=(3, 6),
+    )
 
 
 def test_a_pipeline_whose_input_float32_blurs_warns_from_the_first_scaler():
