@@ -576,6 +576,31 @@ def test_make_windows_refuses_an_index_out_of_time_order_and_warns_of_gaps():
             make_windows(given, lookback=3)
 
 
+def test_make_windows_names_a_channels_first_series_and_several_series_in_one():
+    # aeon lays a multivariate series out as (n_channels, n_timepoints): a (3, 200) series
+    # was "too short" without a word on the layout, and a (20, 200) one cut into windows
+    # of 200 values per step silently. sktime's (instance, time) rows were cut into
+    # windows across the instances' boundaries.
+    pandas = pytest.importorskip("pandas")
+    channels_first = np.arange(600.0).reshape(3, 200)
+    with pytest.raises(ValueError, match=r"too short.*If time runs along the columns.*series\.T"):
+        make_windows(channels_first, lookback=12)
+    with pytest.warns(UserWarning, match=r"20 time points \(rows\) of 200 columns.*series\.T"):
+        make_windows(np.zeros((20, 200)), lookback=12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert make_windows(channels_first.T, lookback=12)[0].shape == (188, 12, 3)
+    index = pandas.MultiIndex.from_product([range(3), range(10)], names=["instance", "time"])
+    stacked = pandas.Series(np.arange(30.0), index=index)
+    with pytest.warns(UserWarning, match=r"2 levels \['instance', 'time'\].*groupby\(level=0"):
+        make_windows(stacked, lookback=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        parts = stacked.groupby(level=0, sort=False)  # as it says
+        windows = [make_windows(part.to_numpy(), lookback=4)[0] for _, part in parts]
+    assert sum(map(len, windows)) == 3 * 6  # 6 per series, none across two
+
+
 def test_make_windows_on_a_real_series():
     airline = load_airline().data
     X, y = make_windows(airline, lookback=12, horizon=3)

@@ -2814,7 +2814,7 @@ def test_linear_skip_applies_where_it_is_defined():
     wide = np.random.default_rng(0).standard_normal((5, 30, 100))
     reg = GRURegressor(**short).fit(wide, np.arange(5.0))
     assert reg.network_.linear_steps == 5 and reg.network_.views["linear.weight"].shape == (1, 500)
-    reg = GRURegressor(**short).fit(np.repeat(wide, 6, axis=2), np.arange(5.0))
+    reg = GRURegressor(**short).fit(np.tile(wide, (1, 1, 6)), np.arange(5.0))
     assert reg.network_.linear_steps == 1  # one step of 600 values
     reg = GRURegressor(**short).fit(np.zeros((5, 3200, 1)), np.arange(5.0))
     assert reg.patch_size_ == 100 and reg.network_.linear_steps == 5
@@ -3114,6 +3114,51 @@ def test_channels_first_input_as_aeon_and_sktime_lay_it_out_is_named():
         small_classifier(max_iter=1).fit(ragged, [0, 1])
     with pytest.raises(ValueError, match=r"has 2, X\[1\] has 3\.$"):  # only where it fits
         small_classifier(max_iter=1).fit([np.ones((4, 2)), np.ones((5, 3))], [0, 1])
+
+
+def test_channels_first_multichannel_input_is_warned_and_named_at_predict():
+    # aeon's BasicMotions as it loads, (40, 6, 100), trained silently as 6 steps of 100
+    # features (test accuracy 0.80 against 1.00 transposed): only one-step sequences were
+    # warned. Neighbouring time points correlate; neighbouring channels mostly do not.
+    rng = np.random.default_rng(0)
+    channels = rng.normal(size=(12, 40, 3)).cumsum(axis=1)  # 3 random walks, 40 steps
+    y = np.arange(12) % 2
+    with pytest.warns(UserWarning, match=r"3 time steps of 40 features.*transpose\(0, 2, 1\)"):
+        small_classifier(max_iter=1).fit(channels.transpose(0, 2, 1), y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = small_classifier(max_iter=1).fit(channels, y)
+        # Embeddings of 5 tokens, 50 dimensions: shorter than wide, no order across features.
+        small_classifier(max_iter=1).fit(rng.normal(size=(12, 5, 50)), y)
+        SequenceScaler(per="sequence").fit(channels)
+    with pytest.warns(UserWarning, match=r"correlate more closely"):
+        SequenceScaler(per="sequence").fit(channels.transpose(0, 2, 1))
+    with pytest.raises(ValueError, match=r"expecting 3 features as input\. If each sequence"):
+        model.predict(channels.transpose(0, 2, 1))
+
+
+def test_rows_of_several_levels_are_refused_with_both_readings():
+    # sktime's pd-multiindex (instance, time) rows are time steps: fit said "X has 120
+    # sequences but y has 12 labels", predict returned one label per time step, and
+    # SequenceScaler scaled every row as a sequence of its own.
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    index = pd.MultiIndex.from_product([range(6), range(5)], names=["instance", "time"])
+    long = pd.DataFrame(rng.normal(size=(30, 2)), index=index, columns=["a", "b"])
+    message = (
+        r"index of 2 levels \['instance', 'time'\].*\[part\.to_numpy\(\) for _, part in "
+        r"X\.groupby\(level=0, sort=False\)\]; if each row is one sequence, pass X\.to_numpy"
+    )
+    with pytest.raises(ValueError, match=message):
+        small_classifier(max_iter=1).fit(long, np.arange(6) % 2)
+    with pytest.raises(ValueError, match=message):
+        SequenceScaler().fit(long)
+    with pytest.raises(ValueError, match=r"2 levels.*sort=False\)\]$"):  # a Series: one
+        small_classifier(max_iter=1).fit(long["a"], np.arange(6) % 2)
+    parts = [part.to_numpy() for _, part in long.groupby(level=0, sort=False)]
+    model = small_classifier(max_iter=1).fit(parts, np.arange(6) % 2)  # as it says
+    assert model.n_features_in_ == 2
+    assert len(model.predict(parts)) == 6
 
 
 def test_a_nested_dataframe_names_the_form_it_is_in():

@@ -427,7 +427,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         padded, lengths = _sequences.to_padded(X, dtype=self.dtype, keep_precision=keep_precision)
         if reset:
             self.n_features_in_ = padded.shape[2]
-            _sequences.warn_if_single_steps(lengths, self.n_features_in_)
+            _sequences.warn_if_channels_first(padded, lengths)
         else:
             _sequences.check_n_features(X, padded, self.n_features_in_, type(self).__name__)
         if for_prediction:  # with y (training, validation), y's length settles it

@@ -124,7 +124,7 @@ def to_padded_tokens(X, name="X"):
     array([2, 3])
     """
     _reject_sparse(X, name)
-    _refuse_columns_of_several_levels(X, name, tokens=True)
+    _refuse_several_levels(X, name, tokens=True)
     if _is_list_of_sequences(X):
         _check_has_samples(len(X), name, f"an empty {type(X).__name__}")
         sequences = [_as_token_ids(item, f"{name}[{index}]", 1) for index, item in enumerate(X)]
@@ -243,7 +243,8 @@ def unpad(padded, lengths):
 def check_n_features(X, padded, n_features, owner):
     """Raise a ValueError unless ``padded`` (X as read) has ``n_features`` features per time
     step, as the ``owner`` (a class name) was fitted with; it says so when X looks like one
-    sequence passed where a batch is expected.
+    sequence passed where a batch is expected, or sequences of as many time steps as it
+    expects features, transposed (channels first).
 
     Examples
     --------
@@ -253,9 +254,12 @@ def check_n_features(X, padded, n_features, owner):
     ValueError: X has 1 features per time step, ... pass a batch of one, X[np.newaxis] (or [X])
     """
     if padded.shape[2] != n_features:
+        hint = _single_sequence_hint(X, n_features)
+        if not hint and padded.shape[1] == n_features:
+            hint = "." + _CHANNELS_FIRST_HINT
         raise ValueError(
             f"X has {padded.shape[2]} features per time step, but {owner} is expecting "
-            f"{n_features} features as input{_single_sequence_hint(X, n_features)}"
+            f"{n_features} features as input{hint}"
         )
 
 
@@ -266,11 +270,20 @@ _CHANNELS_FIRST_HINT = (
 )
 
 
-def warn_if_single_steps(lengths, n_features):
-    """Warn when every training sequence has one time step of several features: a GRU then
-    reads each as one vector, and the likelier cause is a channels-first array (aeon's
-    (n_cases, n_channels, n_timepoints) of a univariate series is (n, 1, T))."""
-    if n_features > 1 and lengths.max() == 1:
+def warn_if_channels_first(padded, lengths):
+    """Warn when X, as read (``padded``, ``lengths``), reads more naturally as channels first
+    (aeon's and sktime's (n_cases, n_channels, n_timepoints)) than in pygru's layout: every
+    sequence one time step of several features, or sequences of one length, shorter than
+    their number of features, whose neighbouring features correlate clearly (above 0.25) and
+    at least twice as closely as their neighbouring time steps, as neighbouring time points
+    of a series do and channels side by side mostly do not. A warning, not an error:
+    windows of one step (``make_windows(series, lookback=1)``) are read right as they are,
+    and a few frames of a spectrogram, whose neighbouring frames correlate too, are left
+    alone by the factor of two."""
+    n_steps, n_features = padded.shape[1:]
+    if n_features == 1:
+        return
+    if lengths.max() == 1:
         warn(
             f"Every sequence of X has one time step of {n_features} features, so the GRU "
             "reads each as a single vector (windows of one step, make_windows(series, "
@@ -278,6 +291,32 @@ def warn_if_single_steps(lengths, n_features):
             + _CHANNELS_FIRST_HINT,
             UserWarning,
         )
+        return
+    if n_steps >= n_features or (lengths < n_steps).any():
+        return
+    # A few hundred sequences show the layout; correlations of finite values only.
+    sample = padded[:256]
+    if not np.isfinite(sample).all():
+        return
+    along_features = _neighbour_correlation(sample)
+    along_steps = _neighbour_correlation(sample.transpose(0, 2, 1))
+    if along_features > max(0.25, 2 * along_steps):
+        warn(
+            f"Every sequence of X has {n_steps} time steps of {n_features} features, and "
+            f"neighbouring features correlate more closely ({along_features:.2f}) than "
+            f"neighbouring time steps ({along_steps:.2f}), as neighbouring time points of a "
+            "series do." + _CHANNELS_FIRST_HINT,
+            UserWarning,
+        )
+
+
+def _neighbour_correlation(values):
+    """The mean correlation of neighbours along the last axis of a 3-D array, each index of
+    the middle axis standardised on its own (a channel or a time step has its own scale)."""
+    centred = values - values.mean(axis=(0, 2), keepdims=True)
+    spread = centred.std(axis=(0, 2), keepdims=True)
+    standardised = centred / np.where(spread > 0, spread, 1)
+    return float(np.mean(standardised[..., :-1] * standardised[..., 1:]))
 
 
 def warn_if_one_univariate_sequence(X, n_features):
@@ -791,7 +830,7 @@ def _item_length(item):
 
 def _pad_array(X, dtype, name, keep_precision=False):
     """Pad sequences given as one 2-D or 3-D array."""
-    _refuse_columns_of_several_levels(X, name)
+    _refuse_several_levels(X, name)
     array = _as_real_array(X, name)
     if array.ndim not in (2, 3):
         raise ValueError(
@@ -831,6 +870,31 @@ def _pad_array(X, dtype, name, keep_precision=False):
     lengths = _observed_lengths(padded, name)
     owned = not np.may_share_memory(padded, array)
     return _trim_and_zero_padding(padded, lengths, owned), lengths
+
+
+def _refuse_several_levels(X, name, tokens=False):
+    """Refuse pandas input whose rows or columns have several levels (below)."""
+    _refuse_rows_of_several_levels(X, name, tokens)
+    _refuse_columns_of_several_levels(X, name, tokens)
+
+
+def _refuse_rows_of_several_levels(X, name, tokens=False):
+    """A DataFrame's rows are sequences, or a Series' rows the values of one sequence; an
+    index of several levels most often marks the long layout of sktime's ``pd-multiindex``
+    (instance, time), whose rows are time steps, which was read as one sequence per time
+    step. A Series of sequences (one per row) is read right whatever its index."""
+    index = getattr(X, "index", None)
+    if getattr(index, "nlevels", 1) == 1 or getattr(getattr(X, "dtype", None), "kind", "") == "O":
+        return
+    levels = [level if level is not None else "?" for level in index.names]
+    raise ValueError(
+        f"{name} has an index of {index.nlevels} levels {levels}; pygru reads each row of a "
+        "DataFrame as one sequence, its columns as time steps. If the rows are the time "
+        "steps of several sequences, as in sktime's (instance, time) layout, pass one array "
+        f"per sequence: [part.to_numpy(){'.ravel()' if tokens else ''} for _, part in "
+        f"{name}.groupby(level=0, sort=False)]"
+        + (f"; if each row is one sequence, pass {name}.to_numpy()" if X.ndim == 2 else "")
+    )
 
 
 def _refuse_columns_of_several_levels(X, name, tokens=False):
@@ -1298,7 +1362,7 @@ def to_padded_with_gaps(X, dtype=np.float64, name="X"):
     array([3, 1])
     """
     _reject_sparse(X, name)
-    _refuse_columns_of_several_levels(X, name)
+    _refuse_several_levels(X, name)
     # to_padded checks the form and the values with every NaN read as 0, and once more to
     # place the NaN; both come out in the same layout, whatever the form of X.
     values, item_lengths = to_padded(_map_sequences(X, _nan_as_zero, name), dtype, name)

@@ -36,6 +36,7 @@ from pygru._sequences import (
     scale_of_spread,
     to_padded_with_gaps,
     valid_steps,
+    warn_if_channels_first,
 )
 from pygru._sklearn_private import StrOptions, _check_sample_weight, _fit_context
 from pygru._warnings import warn
@@ -86,6 +87,8 @@ class _SequenceTransformer(SequencesOut, TransformerMixin, BaseEstimator):
         ]
         if len({padded.shape[2] for _, padded, _ in groups}) > 1:
             to_padded_with_gaps(X)  # raises, naming two sequences of unlike features
+        if len(groups) == 1:  # sequences of one length, as a channels-first array holds
+            warn_if_channels_first(*groups[0][1:])
         if sample_weight is not None:
             n_samples = sum(len(lengths) for _, _, lengths in groups)
             sample_weight = _check_sample_weight(

@@ -308,6 +308,7 @@ def make_windows(series, lookback, horizon=1, step=1, target=None, output="last"
             raise ValueError(f"{argument} must be at least 1, got {value}")
     if not isinstance(output, str) or output not in ("last", "sequence"):
         raise ValueError(f'output must be "last" or "sequence", got {output!r}')
+    _warn_if_several_series(getattr(series, "index", None))
     _check_time_order(getattr(series, "index", None))
     try:
         values = from_nullable(series, np.asarray(series))
@@ -345,6 +346,14 @@ def make_windows(series, lookback, horizon=1, step=1, target=None, output="last"
         raise ValueError(
             f"series of length {n_timepoints} is too short for lookback={lookback} "
             f"and horizon={horizon}: it needs at least {lookback + horizon} time points"
+            + _TIME_ALONG_COLUMNS_HINT
+            * (n_timepoints < n_dims)
+        )
+    if n_timepoints < n_dims:
+        warn(
+            f"series has {n_timepoints} time points (rows) of {n_dims} columns, so each "
+            f"window reads {n_dims} values per step." + _TIME_ALONG_COLUMNS_HINT,
+            UserWarning,
         )
     n_windows = (n_timepoints - lookback - horizon) // step + 1
     # Copies of views of the series (never the series itself, which the caller keeps)
@@ -361,6 +370,30 @@ def make_windows(series, lookback, horizon=1, step=1, target=None, output="last"
     if horizon == 1 and (values.ndim == 1 or target is not None):
         y = y[..., 0]
     return X, np.ascontiguousarray(y)
+
+
+# aeon's layout of a multivariate series is (n_channels, n_timepoints); make_windows' is (T, C).
+_TIME_ALONG_COLUMNS_HINT = (
+    " If time runs along the columns, as in aeon's (n_channels, n_timepoints), pass series.T."
+)
+
+
+def _warn_if_several_series(index):
+    """Warn where a pandas index has several levels: the long layout of several series,
+    (instance, time) as sktime's ``pd-multiindex`` has it, was cut into windows across the
+    series' boundaries. One series may carry such an index too, (year, month), so it is
+    a warning."""
+    if getattr(index, "nlevels", 1) == 1:
+        return
+    levels = [level if level is not None else "?" for level in index.names]
+    warn(
+        f"series' index has {index.nlevels} levels {levels}: make_windows reads the rows, in "
+        "their order, as one series. If they hold several series, as sktime's (instance, "
+        "time) layout does, window each alone and stack the windows: [make_windows(part."
+        "to_numpy(), ...) for _, part in series.groupby(level=0, sort=False)]; if they are "
+        "one series, pass series.to_numpy()",
+        UserWarning,
+    )
 
 
 def _windows(columns, length, step, n_windows):
