@@ -514,6 +514,27 @@ def test_partial_fit_epochs_match_fit_epochs():
     np.testing.assert_array_equal(fitted.network_.params, incremental.network_.params)
 
 
+def test_weights_act_as_copies_in_minibatches_too():
+    # Each minibatch's loss was divided by its own total weight (as MLP does), so every
+    # batch counted alike: 10 sequences of weight 19 among 190 of weight 1 (a weighted
+    # share of 0.5) got P(1) = 0.31 with batches of 16, 0.25 with 8, and 0.50 only in one
+    # full batch; class_weight="balanced" moved a 1 % class a quarter of the way.
+    n = 200
+    X = np.zeros((n, 3, 1))  # nothing to read: the best model is the weighted mean
+    y = np.r_[np.ones(10, int), np.zeros(n - 10, int)]
+    weights = np.r_[np.full(10, 19.0), np.ones(n - 10)]
+    settings = dict(hidden_layer_sizes=(4,), max_iter=60, random_state=0, window_warp=None)
+    settings.update(ema_momentum=None, n_iter_no_change=10**6)
+    for batch_size in (8, 16, n):
+        model = GRUClassifier(batch_size=batch_size, **settings).fit(X, y, sample_weight=weights)
+        assert model.predict_proba(X[:1])[0, 1] == pytest.approx(0.5, abs=0.01)
+    model = GRUClassifier(batch_size=16, class_weight="balanced", **settings).fit(X, y)
+    assert model.predict_proba(X[:1])[0, 1] == pytest.approx(0.5, abs=0.01)
+    regressor = GRURegressor(batch_size=16, linear_skip=False, alpha=0.0, **settings)
+    regressor.fit(X, 10.0 * y, sample_weight=weights)
+    assert regressor.predict(X[:1])[0] == pytest.approx(5.0, abs=0.05)
+
+
 @pytest.mark.parametrize("make", [small_classifier, small_regressor])
 def test_a_minibatch_whose_weights_are_all_zero_is_left_out(make):
     # A weight of 0 leaves a sequence out, so a minibatch of only such sequences has

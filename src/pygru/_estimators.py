@@ -1496,7 +1496,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         # A diverging fit overflows; the checks below stop it, and the fit says so clearly,
         # so NumPy's overflow warnings from inside pygru would only add noise.
         with np.errstate(over="ignore", invalid="ignore"):
-            for batch_X, batch_lengths, batch_targets, weights, batch_weight in batches:
+            for batch_X, batch_lengths, batch_targets, weights, share, batch_weight in batches:
                 if warp is not None:
                     batch_X = _sequences.window_warp(
                         batch_X, batch_lengths, self.patch_size_, warp, self._rng, xp
@@ -1511,6 +1511,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 loss, d_output = self._loss(output, batch_targets, weights, batch_lengths)
                 if not np.isfinite(loss):
                     return loss
+                loss, d_output = loss * share, d_output * share
                 grad = self.network_.backward(d_output.astype(self.dtype, copy=False), cache)
                 loss += self._l2_penalty(batch_weight, grad)
                 if not (np.isfinite(loss) and xp.isfinite(grad).all()):
@@ -1526,11 +1527,24 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         return total / n_read
 
     def _minibatches(self, X, lengths, targets, sample_weight, order, batch_size):
-        """(X, lengths, targets, sample weights on the device or None, total weight) of each
-        minibatch of the sequences ``order``, in that order; ``sample_weight`` is a host
-        array (or None), sent to the device batch by batch."""
+        """(X, lengths, targets, sample weights on the device or None, share, size in
+        weight) of each minibatch of the sequences ``order``, in that order;
+        ``sample_weight`` is a host array (or None), sent to the device batch by batch.
+
+        A weight of k acts as k copies of a sequence in every minibatch, not only in one
+        full batch: each batch counts by the weight it holds, as Keras' sum over the batch's
+        size has it. Its size in weight is its number of sequences times their mean
+        weight in ``order``, both counting only the sequences that a weight of 0 leaves
+        in; the batch's loss, a weighted mean, is to be multiplied by its ``share``, its
+        total weight over that size, and the L2 term divided by that size. With one full
+        batch the size is the total weight, as copies would have it. (Dividing
+        each batch by its own total weight, as MLP does, pulled the fit towards equal
+        weights: a rare class weighted to balance, alone in a batch of 16, moved the
+        model a quarter of the way.) Without weights both are plain: 1 and the batch's
+        size."""
         xp = self.network_.xp
         device_order = xp.asarray(order)  # one small copy per epoch on the GPU
+        mean_weight = None if sample_weight is None else _mean_weight(sample_weight[order])
         for start in range(0, len(order), batch_size):
             batch = device_order[start : start + batch_size]
             host_batch = order[start : start + batch_size]
@@ -1543,11 +1557,13 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             host_weights = None if sample_weight is None else sample_weight[host_batch]
             if host_weights is not None and not host_weights.any():
                 continue  # every sequence of the batch is left out by its weight of 0
-            weights = None if host_weights is None else xp.asarray(host_weights)
-            # As MLP: the L2 term is divided by the batch's total weight, so that a weight of
-            # k acts as k copies of a sequence.
-            batch_weight = len(host_batch) if host_weights is None else float(host_weights.sum())
-            yield batch_X, batch_lengths, batch_targets, weights, batch_weight
+            if host_weights is None:
+                yield batch_X, batch_lengths, batch_targets, None, 1.0, len(host_batch)
+            else:
+                size_in_weight = np.count_nonzero(host_weights) * mean_weight
+                share = float(host_weights.sum()) / size_in_weight
+                weights = xp.asarray(host_weights)
+                yield batch_X, batch_lengths, batch_targets, weights, share, size_in_weight
 
     def _training_objective(self, X, lengths, targets, sample_weight, train, batch_size):
         """What training minimises (the loss with its L2 terms, summed as ``_run_epoch``
@@ -1558,10 +1574,10 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         batches = self._minibatches(X, lengths, targets, sample_weight, train, batch_size)
         with np.errstate(over="ignore", invalid="ignore"):
             l2_terms = self._l2_terms(self._masked_params())  # the weights stay as they are
-            for batch_X, batch_lengths, batch_targets, weights, batch_weight in batches:
+            for batch_X, batch_lengths, batch_targets, weights, share, batch_weight in batches:
                 output, _ = self.network_.forward(batch_X, batch_lengths, keep_cache=False)
                 loss, _ = self._loss(output, batch_targets, weights, batch_lengths)
-                loss += _per_unit_of_weight(l2_terms, batch_weight)
+                loss = loss * share + _per_unit_of_weight(l2_terms, batch_weight)
                 total += loss * len(batch_lengths)
                 n_read += len(batch_lengths)
         return total / n_read
@@ -1619,7 +1635,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         return {}
 
     def _l2_penalty(self, batch_weight, grad=None):
-        """MLP's L2 term alpha/2 * ||W||^2 / (the batch's total sample weight) and the
+        """MLP's L2 term alpha/2 * ||W||^2 / (the batch's size in weight) and the
         stronger penalties' excess over it, for the loss; with ``grad`` (training), their
         gradient is added to it too."""
         masked = self._masked_params()
@@ -1637,7 +1653,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         return None if self.alpha == 0 else self.network_.params * self._weight_mask
 
     def _l2_terms(self, masked_params):
-        """The L2 terms of the loss times the batch's total sample weight, in the order the
+        """The L2 terms of the loss times the batch's size in weight, in the order the
         loss adds them: alpha/2 * ||W||^2 of ``masked_params`` (None: none) and each
         stronger penalty's excess over it."""
         terms = []
@@ -1997,10 +2013,12 @@ default="constant"
 
     alpha : float, default=1e-4
         Strength of the L2 penalty on all weights (input, recurrent, embedding and output
-        weights, not the biases): ``alpha / 2 * ||W||^2``, divided by the minibatch's total
-        sample weight (its number of sequences without ``sample_weight`` and
-        ``class_weight``, which count as sample weights here too), is added to its loss, as
-        in ``MLPClassifier``.
+        weights, not the biases): ``alpha / 2 * ||W||^2``, divided by the minibatch's
+        number of sequences, is added to its loss, as in ``MLPClassifier``. With
+        ``sample_weight`` or ``class_weight`` (which count as sample weights here too) the
+        number is counted in units of the training sequences' mean weight, and the
+        minibatch's loss counts by the weight it holds, so that a weight of k acts as k
+        copies in every minibatch.
 
     dropout : float, default=0.0
         Fraction of each GRU layer's input features set to zero while training, in [0, 1),
@@ -2461,10 +2479,13 @@ default="zeros"
             weighs them equally. A weight of k counts as k copies of the sequence in the
             loss (scikit-learn's convention), so the weights' scale matters against the L2
             penalty: weights that average 1 keep the data's own weight, while weights
-            normalised to sum to 1 make all of it weigh as one sequence. The fitted model
-            equals one fitted on copies only with one full batch (and without
-            ``window_warp``, ``dropout`` or ``recurrent_dropout``): minibatches, warps and
-            dropout masks are drawn per sequence. A weight of 0 leaves a sequence out of
+            normalised to sum to 1 make all of it weigh as one sequence. Each minibatch's
+            loss counts by the weight it holds (as in Keras; ``MLPClassifier`` weighs each
+            minibatch alike, which pulls small batches towards equal weights), so the
+            weighted loss is what training minimises at any ``batch_size``. The fitted
+            model equals one fitted on copies exactly only with one full batch (and
+            without ``window_warp``, ``dropout`` or ``recurrent_dropout``): minibatches,
+            warps and dropout masks are drawn per sequence. A weight of 0 leaves a sequence out of
             the loss and of every statistic of the data (in that setting, out of the
             model), except that with ``embedding_dim`` its token ids still
             size the vocabulary (so that the model takes every id it was given).
@@ -3032,8 +3053,9 @@ default="constant"
     alpha : float, default=1e-2
         Strength of the L2 penalty on all weights (input, recurrent, embedding, linear skip
         and output weights, not the biases): ``alpha / 2 * ||W||^2``, divided by the
-        minibatch's total sample weight (its number of sequences without
-        ``sample_weight``), is added to its loss, as in ``MLPRegressor``. The default is
+        minibatch's number of sequences (with ``sample_weight``, in units of the training
+        sequences' mean weight, the minibatch's loss counting by the weight it holds), is
+        added to its loss, as in ``MLPRegressor``. The default is
         larger than ``MLPRegressor``'s (and the classifier's) 1e-4: with the linear skip
         the network starts at a ridge regression, and the penalty keeps the GRU's
         correction small unless the data support it. On the inner validation split of the
@@ -3575,10 +3597,13 @@ default="zeros"
             weighs them equally. A weight of k counts as k copies of the sequence in the
             loss (scikit-learn's convention), so the weights' scale matters against the L2
             penalty: weights that average 1 keep the data's own weight, while weights
-            normalised to sum to 1 make all of it weigh as one sequence. The fitted model
-            equals one fitted on copies only with one full batch (and without
-            ``window_warp``, ``dropout`` or ``recurrent_dropout``): minibatches, warps and
-            dropout masks are drawn per sequence. A weight of 0 leaves a sequence out of
+            normalised to sum to 1 make all of it weigh as one sequence. Each minibatch's
+            loss counts by the weight it holds (as in Keras; ``MLPClassifier`` weighs each
+            minibatch alike, which pulls small batches towards equal weights), so the
+            weighted loss is what training minimises at any ``batch_size``. The fitted
+            model equals one fitted on copies exactly only with one full batch (and
+            without ``window_warp``, ``dropout`` or ``recurrent_dropout``): minibatches,
+            warps and dropout masks are drawn per sequence. A weight of 0 leaves a sequence out of
             the loss and of every statistic of the data (in that setting, out of the
             model), except that with ``embedding_dim`` its token ids still
             size the vocabulary (so that the model takes every id it was given).
@@ -4027,6 +4052,11 @@ def _longest_counted(lengths, sample_weight):
     if sample_weight is not None and np.any(sample_weight > 0):
         lengths = lengths[sample_weight > 0]
     return int(lengths.max())
+
+
+def _mean_weight(sample_weight):
+    """The mean of the sample weights that are not 0: a sequence of weight 0 is left out."""
+    return float(sample_weight[sample_weight > 0].mean())
 
 
 def _per_unit_of_weight(terms, batch_weight):
