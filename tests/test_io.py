@@ -983,7 +983,10 @@ HOSTILE_METADATA = {
         set_in("fitted", "classes_object", "no"),
         "classes_object must be one of False, True, got 'no'",
     ),
-    "arrays-missing-entry": (delete("arrays", "classes_"), "the archive holds ["),
+    "arrays-missing-entry": (
+        delete("arrays", "classes_"),
+        "unexpected ['classes_.npy'], missing []",
+    ),
     "array-dtype-object": (
         set_in("arrays", "params", "dtype", "|O"),
         "arrays.params.dtype '|O' is not allowed for params",
@@ -1012,7 +1015,10 @@ HOSTILE_METADATA = {
         delete("arrays", "params", "sha256"),
         "arrays.params must have the keys dtype, shape and sha256",
     ),
-    "scale-without-mean": (delete("arrays", "input_mean_"), "the archive holds ["),
+    "scale-without-mean": (
+        delete("arrays", "input_mean_"),
+        "unexpected ['input_mean_.npy'], missing []",
+    ),
     "patch-size-mismatch": (
         set_in("fitted", "patch_size_", 2),
         "do not match its fitted network: n_features_in_=2 and patch_size_=2",

@@ -2635,6 +2635,11 @@ default="zeros"
         ):
             raise ValueError("classes_ must be a 1-D array of sorted, distinct labels")
         if read_flag(state, "classes_object"):
+            if classes.dtype.kind != "U":
+                raise ValueError(
+                    f"classes_object marks string labels held as objects, but classes_ holds "
+                    f"{classes.dtype}"
+                )
             classes = classes.astype(object)
         self.classes_ = classes
         self._label_encoder = LabelEncoder()

@@ -697,6 +697,14 @@ def load(path):
     TypeError
         ``path`` is a file opened in text mode.
 
+    Notes
+    -----
+    Loading runs no code from the file and gives exactly the model it describes, every
+    value checked; it does not bound what that model costs to run. The file chooses the
+    network's size, a text step's ``max_len_`` (ids per document) and ``token_pattern`` (a
+    regular expression: a crafted one can take exponential time on some texts). Read them
+    before serving a model from an untrusted source.
+
     Examples
     --------
     >>> import io
@@ -845,9 +853,20 @@ def _check_members(members, described):
     _expect(described, dict, "arrays")
     expected_members = {_METADATA} | {key + ".npy" for key in described}
     if members != expected_members:
+        unexpected = sorted(members - expected_members)
+        missing = sorted(expected_members - members)
         raise _FormatError(
-            f"the archive holds {sorted(members)}, expected {sorted(expected_members)}"
+            f"the archive holds {len(members)} members where its metadata describes "
+            f"{len(expected_members)}: unexpected {_first_few(unexpected)}, missing "
+            f"{_first_few(missing)}"
         )
+
+
+def _first_few(names, shown=5):
+    """Up to ``shown`` of ``names`` and how many more, for a message of bounded length (an
+    archive of 100,000 members made a message of 20 MB)."""
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return f"{[name[:60] for name in names[:shown]]}{more}"
 
 
 def _check_version(metadata, supported):
@@ -1234,6 +1253,31 @@ def _check_standard_scaler(values, transformer):
         _check_vector(values, "n_samples_seen_", "iuf", n_features)
     elif not is_real(seen):
         raise ValueError(f"fitted attribute n_samples_seen_ must be a number, got {seen!r}"[:300])
+    unobserved = np.asarray(seen) == 0 if np.ndim(seen) == 1 else np.zeros(n_features, bool)
+    present = [name for name in ("mean_", "var_", "scale_") if values[name] is not None]
+    _check_statistics(values, present, unobserved, "n_samples_seen_ is 0")
+
+
+def _check_statistics(values, names, unobserved, why):
+    """A scaler's statistics ``names`` are finite, with var_, data_range_ >= 0 and scale_ > 0,
+    except at the features never observed in fit (``unobserved``), where each is NaN, as
+    scikit-learn leaves them. A NaN elsewhere turned a whole time step into padding: the
+    model read every sequence without it, silently."""
+    for name in names:
+        value = values[name]
+        observed = value[~unobserved]
+        floor = 0 if name in ("var_", "data_range_") else None
+        if not (
+            np.isnan(value[unobserved]).all()
+            and np.isfinite(observed).all()
+            and (name != "scale_" or (observed > 0).all())
+            and (floor is None or (observed >= floor).all())
+        ):
+            raise ValueError(
+                f"fitted attribute {name} must be finite"
+                + (", > 0" if name == "scale_" else ", >= 0" if floor is not None else "")
+                + f" where a feature was observed, NaN only where {why}"
+            )
 
 
 def _check_min_max_scaler(values, transformer):
@@ -1242,6 +1286,8 @@ def _check_min_max_scaler(values, transformer):
     for name in vectors:
         _check_vector(values, name, "f", n_features)
     read_count(values, "n_samples_seen_", minimum=1)
+    unobserved = np.isnan(values["data_min_"])
+    _check_statistics(values, vectors, unobserved, "data_min_ is NaN (a feature never observed)")
 
 
 def _check_token_sequencer(values, transformer):
