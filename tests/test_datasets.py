@@ -601,6 +601,17 @@ def test_make_windows_names_a_channels_first_series_and_several_series_in_one():
     assert sum(map(len, windows)) == 3 * 6  # 6 per series, none across two
 
 
+@pytest.mark.parametrize("output, horizon", [("sequence", 1), ("sequence", 3), ("last", 3)])
+def test_the_documented_gap_leaves_no_validation_target_among_the_training_ones(output, horizon):
+    # validation_split="last" on such windows validated on targets it had trained on (23 %
+    # of them for lookback 24); the docstrings give the gap that keeps them apart.
+    lookback, k = 6, 40
+    X, y = make_windows(np.arange(100.0), lookback, horizon=horizon, output=output)
+    trained, validated = set(y[:k].ravel()), set(y[k + lookback + horizon :].ravel())
+    assert validated and not trained & validated
+    assert trained & set(y[k:].ravel())  # without the gap they share targets
+
+
 def test_make_windows_on_a_real_series():
     airline = load_airline().data
     X, y = make_windows(airline, lookback=12, horizon=3)

@@ -3003,6 +3003,12 @@ def test_a_split_that_holds_out_a_whole_class_warns():
         UserWarning, match=r"holds out every training sequence of class\(es\) \['rare'\]"
     ):
         small_classifier(early_stopping=True, validation_split="last").fit(X, y)
+    # Labels per step: only the held-out sequences hold the class (it said nothing).
+    X, y = step_labelling(20)
+    y[-1] = np.where(y[-1] == "up", "rare", y[-1])
+    y[-1][0] = "rare"
+    with pytest.warns(UserWarning, match=r"every training time step of class\(es\) \['rare'\]"):
+        small_classifier(output="sequence", early_stopping=True, validation_split="last").fit(X, y)
 
 
 def test_validation_options_work_in_pipelines_and_grid_search():
@@ -3519,8 +3525,32 @@ def test_sequence_labels_are_checked():
         clf.fit(X, np.array(["up"] * 10))
     with pytest.raises(ValueError, match="one label per time step with output='sequence'"):
         clf.fit(X, ["up"] * 10)  # was "len() of unsized object"
-    with pytest.raises(ValueError, match="class_weight='balanced' .* needs output='last'"):
+    # Labels per step with a trailing axis (Keras' sparse labels, one-hot rows) were said
+    # to have the wrong number of steps.
+    column = [labels[:, None] for labels in y]
+    with pytest.raises(ValueError, match=r"must be 1-D.*\[row\[\.\.\., 0\] for row in y\]"):
+        clf.fit(X, column)
+    one_hot = [np.eye(2)[(labels == "up").astype(int)] for labels in y]
+    with pytest.raises(ValueError, match=r"must be 1-D.*\[row\.argmax\(axis=-1\) for row in"):
+        clf.fit(X, one_hot)
+    padded = np.zeros((10, max(map(len, X)), 1), dtype=int)
+    with pytest.raises(ValueError, match=r"got shape \(10, \d+, 1\): drop .* y\[\.\.\., 0\]$"):
+        clf.fit(X, padded)
+    # It advised sample_weight, which weighs whole sequences, not a class's steps.
+    message = r"class_weight='balanced' .* needs output='last'.*no weights per step"
+    with pytest.raises(ValueError, match=message):
         clf.set_params(class_weight="balanced").fit(X, y)
+    # Weights per step were refused by NumPy's "setting an array element with a sequence".
+    per_step = [np.ones(len(x)) for x in X]
+    message = r"sample_weight must hold one weight per sequence, shape \(10,\); got rows of"
+    for estimator in (clf.set_params(class_weight=None), GRURegressor((3,), output="sequence")):
+        targets = y if estimator is clf else [x[:, 0] for x in X]
+        with pytest.raises(ValueError, match=message):
+            estimator.fit(X, targets, sample_weight=per_step)
+    with pytest.raises(ValueError, match=r"got an array of arrays: pygru has no weights per"):
+        clf.fit(X, y, sample_weight=np.array(per_step, dtype=object))
+    with pytest.raises(ValueError, match=r"got shape \(10, 3\)"):
+        clf.fit(X, y, sample_weight=np.ones((10, 3)))
 
 
 # ------------------------------------------------------------- which epoch's weights are held

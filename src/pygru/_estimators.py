@@ -505,6 +505,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
     def _check_sample_weight(self, sample_weight, n_samples):
         if sample_weight is None:
             return None
+        _refuse_weights_per_step(sample_weight, n_samples)
         sample_weight = _check_sample_weight(
             sample_weight, np.empty(n_samples), dtype=np.float64, ensure_non_negative=True
         )
@@ -813,7 +814,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 "the model. Pass X_val and y_val, or give them weight."
             )
         self._check_validation_targets(targets[valid], lengths[valid], weights, holds, remedy)
-        self._warn_of_classes_held_out(targets[train])
+        self._warn_of_classes_held_out(targets[train], lengths[train])
         return train, (X[valid], lengths[valid], targets[valid], weights)
 
     def _check_validation_size(self, lengths, holds, remedy):
@@ -825,9 +826,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         """Refuse validation targets on which the validation score cannot tell epochs apart.
         Accuracy always can."""
 
-    def _warn_of_classes_held_out(self, train_targets):
-        """Warn when a split leaves a class no training sequence. Only the classifier has
-        classes."""
+    def _warn_of_classes_held_out(self, train_targets, train_lengths):
+        """Warn when a split leaves a class no training sequence (or time step, of labels
+        per step). Only the classifier has classes."""
 
     def _n_validation(self, n_samples):
         """How many sequences a validation split holds out, refused where it leaves no
@@ -2063,8 +2064,13 @@ default="constant"
         the window-warp choice) comes from every sequence of X with "random", as from a
         ``StandardScaler`` before ``MLPClassifier(early_stopping=True)`` in a Pipeline, and
         from the training part alone with "last", which a time-ordered split must not leak
-        into. A warm ``fit`` draws a new random split, as MLPClassifier does: its validation
-        sequences may have been trained on before (pass ``X_val`` to keep one set).
+        into. Windows whose targets overlap (``make_windows`` with ``output="sequence"``,
+        or a ``horizon`` above 1) share targets across the boundary: the first held-out
+        windows' targets were partly trained on, so for a clean score fit on ``X[:k]`` and
+        pass ``X_val=X[k + lookback + horizon:]`` (and the same ``y``), a gap of windows
+        whose targets the training ones share. A warm
+        ``fit`` draws a new random split, as MLPClassifier does: its validation sequences may have
+        been trained on before (pass ``X_val`` to keep one set).
 
     n_iter_no_change : int or "auto", default="auto"
         Number of consecutive epochs without an improvement by ``tol`` before ``fit`` stops
@@ -2446,8 +2452,10 @@ default="zeros"
     def _check_settings(self):
         if self.output == "sequence" and self.class_weight is not None:
             raise ValueError(
-                f"class_weight={self.class_weight!r} weighs sequences by their label and "
-                "needs output='last'; with output='sequence' pass sample_weight instead"
+                f"class_weight={self.class_weight!r} weighs each sequence by its one label "
+                "and needs output='last'; with output='sequence' a sequence has a label per "
+                "step, and pygru has no weights per step: sample_weight weighs whole "
+                "sequences (e.g. more weight for the sequences that hold a rare class)"
             )
         return super()._check_settings()
 
@@ -2708,14 +2716,18 @@ default="zeros"
         check_is_fitted(self, "network_")
         return "softmax"
 
-    def _warn_of_classes_held_out(self, train_targets):
-        if self.output == "sequence":
-            return
+    def _warn_of_classes_held_out(self, train_targets, train_lengths):
+        per_step = self.output == "sequence"
+        if per_step:  # the labels of the steps inside each sequence, not its padding
+            train_targets = train_targets[
+                _sequences.valid_steps(train_lengths, train_targets.shape[1])
+            ]
         missing = np.setdiff1d(np.arange(len(self.classes_)), train_targets)
         if missing.size:
             warn(
-                f"early stopping: the validation split holds out every training sequence "
-                f"of class(es) {self.classes_[missing].tolist()!r}, which the model then "
+                f"early stopping: the validation split holds out every training "
+                f"{'time step' if per_step else 'sequence'} of class(es) "
+                f"{self.classes_[missing].tolist()!r}, which the model then "
                 "cannot learn. Pass more sequences of them, X_val and y_val, or "
                 "early_stopping=False.",
                 UserWarning,
@@ -3114,8 +3126,13 @@ default="constant"
         the window-warp choice) comes from every sequence of X with "random", as from a
         ``StandardScaler`` before ``MLPRegressor(early_stopping=True)`` in a Pipeline, and
         from the training part alone with "last", which a time-ordered split must not leak
-        into. A warm ``fit`` draws a new random split, as MLPRegressor does: its validation
-        sequences may have been trained on before (pass ``X_val`` to keep one set).
+        into. Windows whose targets overlap (``make_windows`` with ``output="sequence"``,
+        or a ``horizon`` above 1) share targets across the boundary: the first held-out
+        windows' targets were partly trained on, so for a clean score fit on ``X[:k]`` and
+        pass ``X_val=X[k + lookback + horizon:]`` (and the same ``y``), a gap of windows
+        whose targets the training ones share. A warm
+        ``fit`` draws a new random split, as MLPRegressor does: its validation sequences may have
+        been trained on before (pass ``X_val`` to keep one set).
 
     n_iter_no_change : int or "auto", default="auto"
         Number of consecutive epochs without an improvement by ``tol`` before ``fit`` stops
@@ -4059,6 +4076,27 @@ def _longest_counted(lengths, sample_weight):
     return int(lengths.max())
 
 
+def _refuse_weights_per_step(sample_weight, n_samples):
+    """Refuse sample weights given per time step (rows of them, ragged or padded), which
+    scikit-learn's check reported as "setting an array element with a sequence"."""
+    try:
+        weights = np.asarray(sample_weight)
+    except ValueError:  # rows of different lengths
+        weights = None
+    if weights is None:
+        given = "rows of different lengths"
+    elif weights.ndim > 1:
+        given = f"shape {weights.shape}"
+    elif weights.dtype == object and any(np.ndim(weight) > 0 for weight in weights):
+        given = "an array of arrays"
+    else:
+        return
+    raise ValueError(
+        f"sample_weight must hold one weight per sequence, shape ({n_samples},); got {given}: "
+        "pygru has no weights per time step"
+    )
+
+
 def _mean_weight(sample_weight):
     """The mean of the sample weights that are not 0: a sequence of weight 0 is left out."""
     return float(sample_weight[sample_weight > 0].mean())
@@ -4146,6 +4184,18 @@ def _own_rows(padded, lengths):
     return [row.copy() for row in _sequences.unpad(padded, lengths)]
 
 
+def _label_axis_hint(shape, per_row):
+    """A hint for labels per step given with a trailing axis (of a list's rows, or of a
+    padded array): a column of labels, as Keras' sparse labels have it, or one-hot rows."""
+    if len(shape) < 2 or shape[-1] < 1:
+        return ""
+    change = "[..., 0]" if shape[-1] == 1 else ".argmax(axis=-1)"
+    remedy = f"[row{change} for row in y]" if per_row else f"y{change}"
+    if shape[-1] == 1:
+        return f": drop the trailing axis, {remedy}"
+    return f"; if the last axis is one-hot, pass the labels, {remedy}"
+
+
 def _sequence_labels(y, lengths):
     """Each sequence's labels, one per time step: a list of 1-D arrays of ``lengths[i]``
     labels, from a list of 1-D arrays of exactly those lengths or from a 2-D array whose
@@ -4162,11 +4212,17 @@ def _sequence_labels(y, lengths):
         raise ValueError(
             "y must hold one label per time step with output='sequence': a list of 1-D "
             f"arrays or a 2-D array (n_samples, n_timesteps), got shape {shape}"
+            + _label_axis_hint(shape, per_row=False)
         )
     if len(rows) != len(lengths):
         raise ValueError(f"X has {len(lengths)} sequences but y has {len(rows)} label sequences")
     for index, (row, length) in enumerate(zip(rows, lengths)):
-        if np.ndim(row) != 1 or (len(row) < length if padded else len(row) != length):
+        if np.ndim(row) != 1:
+            raise ValueError(
+                f"y[{index}] has shape {np.shape(row)}: each sequence's labels must be 1-D, "
+                "one label per time step" + _label_axis_hint(np.shape(row), per_row=True)
+            )
+        if len(row) < length if padded else len(row) != length:
             raise ValueError(
                 f"y[{index}] has shape {np.shape(row)}, but sequence {index} of X has "
                 f"{length} time steps: give one label per time step"
