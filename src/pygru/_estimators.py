@@ -696,7 +696,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             # included): a time-ordered validation part must not leak into them.
             fitted = slice(0, len(padded) - n_held_out)
             sample_weight = self._sample_weight(
-                self._check_sample_weight(sample_weight, len(padded)), targets, fitted
+                self._check_sample_weight(sample_weight, len(padded)), targets, lengths, fitted
             )
             weight = None if sample_weight is None else sample_weight[fitted]
             _refuse_no_weight_left_for_training(weight)
@@ -876,7 +876,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
     def _warn_of_scaling_from_constant_targets(self, targets, lengths):
         """After the first ``partial_fit`` call fixed the target scaling (the regressor's)."""
 
-    def _sample_weight(self, sample_weight, targets, fitted):
+    def _sample_weight(self, sample_weight, targets, lengths, fitted):
         """The weight of each sequence in the loss: ``sample_weight`` (checked, or None),
         times its class's weight for a classifier, counted over the sequences ``fitted``
         (a slice: those not held out as a time-ordered validation part)."""
@@ -2185,7 +2185,10 @@ default="zeros"
         and with their ``sample_weight`` (a sequence of weight 0 is not counted, one of
         weight 2 twice), as scikit-learn's ``compute_class_weight``. Multiplied with
         ``sample_weight`` when both are given, the product weighs each sequence in the loss
-        and in the standardisation statistics alike, as k copies of it would.
+        and in the standardisation statistics alike, as k copies of it would. With
+        ``output="sequence"`` the weights act on each time step's term of the loss (as
+        PyTorch's ``CrossEntropyLoss(weight=...)``), "balanced" counted over the valid
+        steps; they leave the statistics and the validation score as they are.
 
     device : {"cpu", "auto", "cuda"}, default="cpu"
         Where to train and predict. "cuda": on the current CUDA device through CuPy
@@ -2449,16 +2452,6 @@ default="zeros"
         self.class_weight = class_weight
         self.output = output
 
-    def _check_settings(self):
-        if self.output == "sequence" and self.class_weight is not None:
-            raise ValueError(
-                f"class_weight={self.class_weight!r} weighs each sequence by its one label "
-                "and needs output='last'; with output='sequence' a sequence has a label per "
-                "step, and pygru has no weights per step: sample_weight weighs whole "
-                "sequences (e.g. more weight for the sequences that hold a rare class)"
-            )
-        return super()._check_settings()
-
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None, sample_weight_val=None):
         """Train on sequences X and labels y for up to ``max_iter`` epochs.
@@ -2653,8 +2646,16 @@ default="zeros"
         self._label_encoder = LabelEncoder()
         self._label_encoder.classes_ = classes
 
-    def _sample_weight(self, sample_weight, targets, fitted):
+    def _sample_weight(self, sample_weight, targets, lengths, fitted):
+        self._step_class_weights = None
         if self.class_weight is None:
+            return sample_weight
+        if self.output == "sequence":
+            self._step_class_weights = self._class_weights_of_steps(
+                targets[fitted],
+                lengths[fitted],
+                None if sample_weight is None else sample_weight[fitted],
+            )
             return sample_weight
         if self.class_weight == "balanced":
             counted = None if sample_weight is None else sample_weight[fitted]
@@ -2667,6 +2668,25 @@ default="zeros"
                     "nothing to learn from"
                 )
         return weights if sample_weight is None else weights * sample_weight
+
+    def _class_weights_of_steps(self, targets, lengths, sample_weight):
+        """With labels per step, the class weights act on each step's loss term (as
+        PyTorch's ``CrossEntropyLoss(weight=...)``), "balanced" counted over the valid
+        steps: ``(weight of each class, mean weight of a training step)``. The mean lets
+        each minibatch count by the class weight its steps hold."""
+        valid = _sequences.valid_steps(lengths, targets.shape[1])
+        step_targets, step_weights = targets[valid], _per_step(sample_weight, valid)
+        if self.class_weight == "balanced":
+            weights = self._balanced_weight_of_each_class(step_targets, step_weights)
+        else:
+            weights = self._weight_of_each_class()
+        mean = np.average(weights[step_targets], weights=step_weights)
+        if not mean > 0:
+            raise ValueError(
+                f"class_weight gives every time step weight 0 ({self.class_weight!r}): "
+                "nothing to learn from"
+            )
+        return weights, float(mean)
 
     def _balanced_weight_of_each_class(self, targets, sample_weight=None):
         """``class_weight="balanced"``'s weight for each entry of ``classes_``, as
@@ -2751,7 +2771,13 @@ default="zeros"
         if self.output == "last":
             return _losses.cross_entropy(output, targets, sample_weight)
         return _loss_over_valid_steps(
-            _losses.cross_entropy, output, targets, sample_weight, lengths, self.network_.xp
+            _losses.cross_entropy,
+            output,
+            targets,
+            sample_weight,
+            lengths,
+            self.network_.xp,
+            getattr(self, "_step_class_weights", None),
         )
 
     def _validation_score(self, X, lengths, targets, sample_weight):
@@ -4134,15 +4160,31 @@ def _first_best_epoch(n_iter, validation_scores):
     return max(0, n_iter - len(scores)) + int(np.argmax(scores)) + 1
 
 
-def _loss_over_valid_steps(loss_function, output, targets, sample_weight, lengths, xp):
+def _loss_over_valid_steps(
+    loss_function, output, targets, sample_weight, lengths, xp, class_weights=None
+):
     """``loss_function`` over the valid time steps of per-step ``output`` (n, T, k), each
-    step weighted by its sequence's weight; the gradient is zero at padded steps."""
+    step weighted by its sequence's weight; the gradient is zero at padded steps. With
+    ``class_weights`` (``(weight of each class, mean weight of a training step)``), each
+    step's weight is multiplied by its class's, and the loss, a weighted mean over the
+    batch's steps, by the batch's mean class weight over the training steps' mean: a
+    batch counts by the class weight it holds, as its copies would."""
     valid = xp.asarray(_sequences.valid_steps(lengths, output.shape[1]))
+    step_targets = targets[valid]
     weights = _per_step(sample_weight, valid, xp)
-    loss, d_valid = loss_function(output[valid], targets[valid], weights)
+    share = 1.0
+    if class_weights is not None:
+        of_each_class, mean = class_weights
+        base = xp.ones(len(step_targets), dtype=output.dtype) if weights is None else weights
+        weights = base * xp.asarray(of_each_class, dtype=output.dtype)[step_targets]
+        total = float(weights.sum())
+        if total == 0:  # every step of the batch weighs 0: nothing to learn from it
+            return 0.0, xp.zeros_like(output)
+        share = total / (float(base.sum()) * mean)
+    loss, d_valid = loss_function(output[valid], step_targets, weights)
     d_output = xp.zeros_like(output)
-    d_output[valid] = d_valid
-    return loss, d_output
+    d_output[valid] = d_valid * share
+    return loss * share, d_output
 
 
 def _rows_of(X, rows):
