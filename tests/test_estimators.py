@@ -2453,6 +2453,21 @@ def test_targets_that_are_not_finite_in_the_models_dtype_are_refused(bad):
         GRURegressor(hidden_layer_sizes=(4,), max_iter=2).fit(X, y)
 
 
+def test_targets_with_no_column_or_a_missing_nullable_value_are_named():
+    # y of shape (n, 0) divided by zero deep in the statistics; pd.NA in a nullable
+    # column was "y must hold real numbers, got dtype object".
+    pd = pytest.importorskip("pandas")
+    X, y = window_regression()
+    with pytest.raises(ValueError, match=r"y has 0 target\(s\) \(shape=\(\d+, 0\)\) while"):
+        GRURegressor(hidden_layer_sizes=(4,), max_iter=2).fit(X, np.empty((len(X), 0)))
+    frame = pd.DataFrame({"count": pd.array(np.arange(len(X)), dtype="Int64")})
+    frame.loc[3, "count"] = pd.NA
+    with pytest.raises(ValueError, match="y contains NaN"):
+        GRURegressor(hidden_layer_sizes=(4,), max_iter=2).fit(X, frame)
+    frame.loc[3, "count"] = 3  # without the gap, nullable columns are numbers
+    assert GRURegressor(hidden_layer_sizes=(4,), max_iter=1).fit(X, frame).n_outputs_ == 1
+
+
 @pytest.mark.filterwarnings("error::RuntimeWarning")
 def test_data_whose_sums_overflow_both_ways_are_refused_as_overflows():
     # inf - inf is NaN, which was taken for a feature never observed: fit then said that
@@ -2994,6 +3009,23 @@ def test_regressor_refuses_validation_targets_that_are_all_equal(options, fit_op
     reg.set_params(validation_fraction=0.25)
     with pytest.raises(ValueError, match=f"early stopping: {holds}.* targets that are all equal"):
         reg.fit(X, y, **fit_options)
+
+
+def test_a_target_constant_over_the_validation_set_scores_as_a_constant_column():
+    # A target constant over the held-out windows (0 events lately, a stuck sensor) kept
+    # a variance of 1e-31 from rounding, so R² of that column was -1e31 and early stopping
+    # ranked epochs by it alone. scikit-learn scores a constant column 0 (1 if exact).
+    rng = np.random.default_rng(0)
+    X, X_val = rng.normal(size=(40, 5, 1)), rng.normal(size=(10, 5, 1))
+    y = np.c_[X.sum(axis=(1, 2)), rng.normal(size=40)]
+    y_val = np.c_[X_val.sum(axis=(1, 2)), np.full(10, 0.1)]  # 0.1: not a binary fraction
+    for standardize_target in (False, True):
+        reg = GRURegressor((4,), early_stopping=True, max_iter=3, dtype="float64")
+        reg.set_params(standardize_target=standardize_target, linear_skip=False, random_state=0)
+        reg.fit(X, y, X_val=X_val, y_val=y_val)
+        predictions = reg.predict(X_val)
+        expected = r2_score(y_val[:, 0], predictions[:, 0]) / 2  # the constant column: 0
+        assert reg.validation_scores_[-1] == pytest.approx(expected, rel=1e-9)
 
 
 def test_a_split_that_holds_out_a_whole_class_warns():

@@ -3734,6 +3734,10 @@ default="zeros"
                     f"y must have shape ({len(lengths)},) or ({len(lengths)}, "
                     f"n_targets) for output='last', got {targets.shape}"
                 )
+            if targets.size == 0:  # worded as scikit-learn's check_array
+                raise ValueError(
+                    f"y has 0 target(s) (shape={targets.shape}) while a minimum of 1 is required"
+                )
             if not np.all(np.isfinite(targets)):
                 raise ValueError(
                     f"y contains NaN, inf, or a value too large for {np.dtype(self.dtype)}; "
@@ -3894,9 +3898,9 @@ default="zeros"
         predictions = self._forward_all(X, lengths)
         if self.output == "sequence":
             valid = _sequences.valid_steps(lengths, predictions.shape[1])
-            return r2_score(
-                targets[valid], predictions[valid], sample_weight=_per_step(sample_weight, valid)
-            )
+            targets, predictions = targets[valid], predictions[valid]
+            sample_weight = _per_step(sample_weight, valid)
+        targets, predictions = _constant_targets_at_zero(targets, predictions)
         return r2_score(targets, predictions, sample_weight=sample_weight)
 
     def __sklearn_tags__(self):
@@ -4023,11 +4027,25 @@ def _is_missing(label):
     )
 
 
+def _constant_targets_at_zero(targets, predictions):
+    """Standardised targets and predictions (n, k), both shifted so that each target
+    column that is constant up to rounding is exactly 0, which R² does not see. A constant
+    standardised (or one whose mean is not a float) leaves a variance of 1e-31 in
+    scikit-learn's ``r2_score``, which made that column's R² -1e31 where a constant column
+    scores 0 (1 where predicted exactly): early stopping ranked epochs by it alone."""
+    spread = np.ptp(targets, axis=0)
+    constant = spread <= 8 * np.finfo(targets.dtype).eps * np.abs(targets).max(axis=0)
+    if not constant.any():
+        return targets, predictions
+    shift = np.where(constant, targets[0], 0).astype(targets.dtype)
+    return targets - shift, predictions - shift
+
+
 def _real_targets(y, dtype, keep_precision=False):
     """y as an array of ``dtype`` (float64 where ``dtype`` would round its values, with
     ``keep_precision``); object arrays of numbers are converted, anything else that is
     not real numbers (strings, complex) is refused."""
-    targets = np.asarray(y)
+    targets = _sequences.from_nullable(y, np.asarray(y))  # pd.NA as NaN, refused as such
     if targets.dtype.kind == "O":
         try:
             targets = targets.astype(np.float64)
