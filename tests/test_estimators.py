@@ -15,6 +15,7 @@ import warnings
 import numpy as np
 import pytest
 from conftest import record_padded_sizes
+from scipy import signal
 from sklearn.base import clone
 from sklearn.datasets import make_blobs
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
@@ -3185,22 +3186,38 @@ def test_channels_first_multichannel_input_is_warned_and_named_at_predict():
     y = np.arange(12) % 2
     with pytest.warns(UserWarning, match=r"3 time steps of 40 features.*transpose\(0, 2, 1\)"):
         small_classifier(max_iter=1).fit(channels.transpose(0, 2, 1), y)
+    with pytest.warns(UserWarning, match=r"runs smoothly along its features"):
+        SequenceScaler(per="sequence").fit(channels.transpose(0, 2, 1))
+    # Shorter than wide, but not a series along the features (a first version warned on
+    # the first two): windows of 30 series that share a factor, independent features of
+    # distinct means, spectrogram frames, embeddings.
+    factor = rng.normal(size=(300, 1))
+    returns = make_windows(0.6 * factor + 0.8 * rng.normal(size=(300, 30)), lookback=10)[0]
+    levels = np.linspace(0, 5, 40) + rng.normal(size=(100, 8, 40))
+    clips = rng.normal(size=(100, 12 * 64 + 64))
+    frames = np.log(signal.spectrogram(clips, nperseg=128, noverlap=64)[2] + 1e-12)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         model = small_classifier(max_iter=1).fit(channels, y)
-        # Embeddings of 5 tokens, 50 dimensions: shorter than wide, no order across features.
-        small_classifier(max_iter=1).fit(rng.normal(size=(12, 5, 50)), y)
+        for legitimate in (
+            returns,
+            levels,
+            frames.transpose(0, 2, 1),
+            rng.normal(size=(12, 5, 50)),
+        ):
+            _sequences.warn_if_channels_first(
+                legitimate, np.full(len(legitimate), legitimate.shape[1])
+            )
         SequenceScaler(per="sequence").fit(channels)
-    with pytest.warns(UserWarning, match=r"correlate more closely"):
-        SequenceScaler(per="sequence").fit(channels.transpose(0, 2, 1))
     with pytest.raises(ValueError, match=r"expecting 3 features as input\. If each sequence"):
         model.predict(channels.transpose(0, 2, 1))
 
 
-def test_rows_of_several_levels_are_refused_with_both_readings():
-    # sktime's pd-multiindex (instance, time) rows are time steps: fit said "X has 120
-    # sequences but y has 12 labels", predict returned one label per time step, and
-    # SequenceScaler scaled every row as a sequence of its own.
+def test_rows_of_several_levels_are_warned_of_with_both_readings():
+    # sktime's pd-multiindex (instance, time) rows are time steps: fit said "X has 30
+    # sequences but y has 6 labels", predict returned one label per time step, and
+    # SequenceScaler scaled every row as a sequence of its own. A wide frame of one
+    # sequence per row, pivot_table(index=["subject", "trial"], ...), is read as before.
     pd = pytest.importorskip("pandas")
     rng = np.random.default_rng(0)
     index = pd.MultiIndex.from_product([range(6), range(5)], names=["instance", "time"])
@@ -3209,16 +3226,21 @@ def test_rows_of_several_levels_are_refused_with_both_readings():
         r"index of 2 levels \['instance', 'time'\].*\[part\.to_numpy\(\) for _, part in "
         r"X\.groupby\(level=0, sort=False\)\]; if each row is one sequence, pass X\.to_numpy"
     )
-    with pytest.raises(ValueError, match=message):
+    with pytest.warns(UserWarning, match=message), pytest.raises(ValueError, match="30 seq"):
         small_classifier(max_iter=1).fit(long, np.arange(6) % 2)
-    with pytest.raises(ValueError, match=message):
+    with pytest.warns(UserWarning, match=message):
         SequenceScaler().fit(long)
-    with pytest.raises(ValueError, match=r"2 levels.*sort=False\)\]$"):  # a Series: one
-        small_classifier(max_iter=1).fit(long["a"], np.arange(6) % 2)
     parts = [part.to_numpy() for _, part in long.groupby(level=0, sort=False)]
-    model = small_classifier(max_iter=1).fit(parts, np.arange(6) % 2)  # as it says
-    assert model.n_features_in_ == 2
-    assert len(model.predict(parts)) == 6
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = small_classifier(max_iter=1).fit(parts, np.arange(6) % 2)  # as it says
+    assert model.n_features_in_ == 2 and len(model.predict(parts)) == 6
+    wide = long["a"].unstack("time")  # one sequence per row, under a 2-level index
+    wide.index = pd.MultiIndex.from_arrays([[0, 0, 0, 1, 1, 1], [0, 1, 2] * 2])
+    with pytest.warns(UserWarning, match="index of 2 levels"):
+        from_frame = small_classifier(max_iter=1).fit(wide, np.arange(6) % 2)
+    from_array = small_classifier(max_iter=1).fit(wide.to_numpy(), np.arange(6) % 2)
+    np.testing.assert_array_equal(from_frame.network_.params, from_array.network_.params)
 
 
 def test_a_nested_dataframe_names_the_form_it_is_in():
@@ -3614,24 +3636,49 @@ def test_class_weights_act_on_each_step_with_labels_per_step():
 
 
 def test_class_weights_per_step_enter_the_gradient_as_the_loss_says():
-    # The loss with class weights per step, against its definition and finite differences.
+    # The loss of a minibatch with class weights per step, against its definition (each
+    # step's term weighted by its class, over the batch's steps times the mean step weight
+    # of the whole fit) and against finite differences.
     X, y = step_labelling(12)
     clf = GRUClassifier((3,), output="sequence", class_weight={"up": 3.0}, dtype="float64")
     clf.set_params(max_iter=1, random_state=0).fit(X, y)
-    padded, lengths = _sequences.to_padded(X, np.float64)
-    targets = clf._prepare_targets(y, lengths, first_call=False)
-    output, _ = clf.network_.forward(padded, lengths, keep_cache=False)
-    valid = _sequences.valid_steps(lengths, padded.shape[1])
-    weights = np.where(targets[valid] == list(clf.classes_).index("up"), 3.0, 1.0)
-    log_p = output[valid] - np.log(np.exp(output[valid]).sum(axis=1, keepdims=True))
-    terms = -log_p[np.arange(len(weights)), targets[valid]]
-    mean = clf._step_class_weights[1]  # every step of the fit: the loss's weighted mean
-    loss, d_output = clf._loss(output, targets, None, lengths)
-    assert loss == pytest.approx((weights * terms).sum() / (len(weights) * mean), rel=1e-12)
-    step = np.zeros_like(output)
-    step[0, 0, 0] = 1e-6
-    numeric = (clf._loss(output + step, targets, None, lengths)[0] - loss) / 1e-6
-    assert d_output[0, 0, 0] == pytest.approx(numeric, rel=1e-4)
+    mean = clf._step_class_weights[1]
+    up = list(clf.classes_).index("up")
+    for batch in (slice(0, 4), slice(4, 12), slice(None)):
+        padded, lengths = _sequences.to_padded(X[batch], np.float64)
+        targets = clf._prepare_targets(y[batch], lengths, first_call=False)
+        output, _ = clf.network_.forward(padded, lengths, keep_cache=False)
+        valid = _sequences.valid_steps(lengths, padded.shape[1])
+        weights = np.where(targets[valid] == up, 3.0, 1.0)
+        log_p = output[valid] - np.log(np.exp(output[valid]).sum(axis=1, keepdims=True))
+        terms = -log_p[np.arange(len(weights)), targets[valid]]
+        loss, d_output = clf._loss(output, targets, None, lengths)
+        assert loss == pytest.approx((weights * terms).sum() / (len(weights) * mean), rel=1e-12)
+        step = np.zeros_like(output)
+        step[0, 0, 0] = 1e-6
+        numeric = (clf._loss(output + step, targets, None, lengths)[0] - loss) / 1e-6
+        assert d_output[0, 0, 0] == pytest.approx(numeric, rel=1e-4)
+
+
+def test_class_weights_per_step_leave_out_what_weighs_nothing():
+    X, y = step_labelling(20)
+    settings = dict(hidden_layer_sizes=(3,), output="sequence", max_iter=1, random_state=0)
+    # No weight left for training: it was numpy's ZeroDivisionError.
+    clf = GRUClassifier(class_weight="balanced", early_stopping=True, validation_split="last")
+    with pytest.raises(ValueError, match="sample_weight is zero for every sequence left"):
+        clf.set_params(**settings).fit(X, y, sample_weight=np.r_[np.zeros(18), np.ones(2)])
+    # A minibatch whose steps all weigh 0 is skipped, as one whose sequences all weigh 0
+    # (it took an optimizer step of its L2 term and momentum), and steps of weight 0 are
+    # left out of the batches' scale as sequences of weight 0 are.
+    ignored = [np.full(len(x), "ignore") for x in X[10:]]
+    settings.update(batch_size=10, shuffle=False, dtype="float64", max_iter=5)
+    settings.update(window_warp=None, ema_momentum=None, n_iter_no_change=10**6)
+    settings.update(standardize=False)  # sample weights weigh the statistics, class weights not
+    by_class = GRUClassifier(class_weight={"ignore": 0}, **settings).fit(X, y[:10] + ignored)
+    by_both = GRUClassifier(class_weight={"ignore": 0}, **settings)
+    by_both.fit(X, y[:10] + ignored, sample_weight=np.r_[np.ones(10), np.zeros(10)])
+    np.testing.assert_allclose(by_class.network_.params, by_both.network_.params, rtol=1e-12)
+    np.testing.assert_allclose(by_class.loss_curve_, by_both.loss_curve_, rtol=1e-12)
 
 
 # ------------------------------------------------------------- which epoch's weights are held

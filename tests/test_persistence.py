@@ -536,6 +536,18 @@ def test_scikit_learn_scalers_statistics_are_checked_on_loading(series, good_blo
         edited[3] = np.nan
         with pytest.raises(ValueError, match=f"attribute {key[2:]} must be finite.*NaN only"):
             load(io.BytesIO(tampered(min_max, arrays={key: edited})))
+    # A weighted fit of a constant leaves var_ a hair below 0 (-2e-50), with scale_ 1.
+    constant = np.c_[np.full(len(X), 0.1), X[:, 1:]]
+    for seed in range(20):
+        weights = np.random.default_rng(seed).uniform(0.5, 3.0, len(X))
+        if StandardScaler().fit(constant, sample_weight=weights).var_[0] < 0:
+            break
+    pipe = make_pipeline(StandardScaler(), GRUClassifier(**SMALL))
+    pipe.fit(constant, y, standardscaler__sample_weight=weights)
+    assert pipe[0].var_[0] < 0
+    np.testing.assert_array_equal(
+        round_trip(pipe).predict_proba(X_test), pipe.predict_proba(X_test)
+    )
     # A time step that no training series reached (all NaN) has NaN statistics, as
     # scikit-learn leaves them: such models still round-trip.
     padded = np.c_[X, np.full(len(X), np.nan)]

@@ -1305,7 +1305,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 kept = int(np.argmin(objectives))  # the first of equals: trained weights first
             self.network_.params[...] = candidates[kept]
             self.best_epoch_ = self.n_iter_
-            self.best_validation_score_ = None  # no longer the score of the weights kept
+            # No longer the score of the weights kept, nor scores of the last epochs run
+            # (a plot drew them at the epochs of this call).
+            self.best_validation_score_ = self.validation_scores_ = None
             if checks_start and kept == len(candidates) - 1:
                 self.best_epoch_ = 0
                 self._warn_training_raised_the_loss(min(objectives[:-1]), objectives[-1])
@@ -1510,6 +1512,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                     rng=mask_rng,
                 )
                 loss, d_output = self._loss(output, batch_targets, weights, batch_lengths)
+                if loss is None:  # every step weighs 0 (class weights per step)
+                    continue
                 if not np.isfinite(loss):
                     return loss
                 loss, d_output = loss * share, d_output * share
@@ -1578,6 +1582,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             for batch_X, batch_lengths, batch_targets, weights, share, batch_weight in batches:
                 output, _ = self.network_.forward(batch_X, batch_lengths, keep_cache=False)
                 loss, _ = self._loss(output, batch_targets, weights, batch_lengths)
+                if loss is None:  # every step weighs 0, as in _run_epoch
+                    continue
                 loss = loss * share + _per_unit_of_weight(l2_terms, batch_weight)
                 total += loss * len(batch_lengths)
                 n_read += len(batch_lengths)
@@ -2267,8 +2273,11 @@ default="zeros"
         tracks ``best_validation_score_`` instead.
 
     validation_scores_ : list of float or None
-        Accuracy on the held-out validation set after each epoch of ``fit``; None when
-        ``early_stopping=False``.
+        Accuracy on the held-out validation set after each epoch of ``fit`` (of the fits
+        that validated since the last training that did not); None when
+        ``early_stopping=False``, and after training that did not validate
+        (``partial_fit``, a warm fit without ``early_stopping``), whose epochs they would
+        not cover.
 
     best_validation_score_ : float or None
         The validation score of the weights the model keeps: the best value of
@@ -2483,7 +2492,10 @@ default="zeros"
             normalised to sum to 1 make all of it weigh as one sequence. Each minibatch's
             loss counts by the weight it holds (as in Keras; ``MLPClassifier`` weighs each
             minibatch alike, which pulls small batches towards equal weights), so the
-            weighted loss is what training minimises at any ``batch_size``. The fitted
+            weighted loss is what training minimises at any ``batch_size``; a sequence
+            weighted far above the rest makes its batch's gradient as many times larger
+            (its copies would spread over several batches), so with ``solver="sgd"`` a
+            smaller ``learning_rate_init`` or ``clipnorm`` keeps such steps stable. The fitted
             model equals one fitted on copies exactly only with one full batch (and
             without ``window_warp``, ``dropout`` or ``recurrent_dropout``): minibatches,
             warps and dropout masks are drawn per sequence. A weight of 0 leaves a sequence out of
@@ -2672,21 +2684,27 @@ default="zeros"
     def _class_weights_of_steps(self, targets, lengths, sample_weight):
         """With labels per step, the class weights act on each step's loss term (as
         PyTorch's ``CrossEntropyLoss(weight=...)``), "balanced" counted over the valid
-        steps: ``(weight of each class, mean weight of a training step)``. The mean lets
-        each minibatch count by the class weight its steps hold."""
+        steps: ``(weight of each class, mean weight of a training step that a weight of 0
+        leaves in)``. The mean lets each minibatch count by the class weight its steps
+        hold."""
+        _refuse_no_weight_left_for_training(sample_weight)
         valid = _sequences.valid_steps(lengths, targets.shape[1])
         step_targets, step_weights = targets[valid], _per_step(sample_weight, valid)
         if self.class_weight == "balanced":
             weights = self._balanced_weight_of_each_class(step_targets, step_weights)
         else:
             weights = self._weight_of_each_class()
-        mean = np.average(weights[step_targets], weights=step_weights)
-        if not mean > 0:
+        of_steps = weights[step_targets]
+        left_in = of_steps > 0
+        if step_weights is not None:
+            left_in &= step_weights > 0
+        if not left_in.any():
             raise ValueError(
                 f"class_weight gives every time step weight 0 ({self.class_weight!r}): "
                 "nothing to learn from"
             )
-        return weights, float(mean)
+        counted = None if step_weights is None else step_weights[left_in]
+        return weights, float(np.average(of_steps[left_in], weights=counted))
 
     def _balanced_weight_of_each_class(self, targets, sample_weight=None):
         """``class_weight="balanced"``'s weight for each entry of ``classes_``, as
@@ -3378,8 +3396,11 @@ default="zeros"
         tracks ``best_validation_score_`` instead.
 
     validation_scores_ : list of float or None
-        R² on the held-out validation set after each epoch of ``fit``; None when
-        ``early_stopping=False``.
+        R² on the held-out validation set after each epoch of ``fit`` (of the fits
+        that validated since the last training that did not); None when
+        ``early_stopping=False``, and after training that did not validate
+        (``partial_fit``, a warm fit without ``early_stopping``), whose epochs they would
+        not cover.
 
     best_validation_score_ : float or None
         The validation score of the weights the model keeps: the best value of
@@ -3648,7 +3669,10 @@ default="zeros"
             normalised to sum to 1 make all of it weigh as one sequence. Each minibatch's
             loss counts by the weight it holds (as in Keras; ``MLPClassifier`` weighs each
             minibatch alike, which pulls small batches towards equal weights), so the
-            weighted loss is what training minimises at any ``batch_size``. The fitted
+            weighted loss is what training minimises at any ``batch_size``; a sequence
+            weighted far above the rest makes its batch's gradient as many times larger
+            (its copies would spread over several batches), so with ``solver="sgd"`` a
+            smaller ``learning_rate_init`` or ``clipnorm`` keeps such steps stable. The fitted
             model equals one fitted on copies exactly only with one full batch (and
             without ``window_warp``, ``dropout`` or ``recurrent_dropout``): minibatches,
             warps and dropout masks are drawn per sequence. A weight of 0 leaves a sequence out of
@@ -4185,8 +4209,10 @@ def _loss_over_valid_steps(
     step weighted by its sequence's weight; the gradient is zero at padded steps. With
     ``class_weights`` (``(weight of each class, mean weight of a training step)``), each
     step's weight is multiplied by its class's, and the loss, a weighted mean over the
-    batch's steps, by the batch's mean class weight over the training steps' mean: a
-    batch counts by the class weight it holds, as its copies would."""
+    batch's steps, by the batch's mean class weight over the training steps' mean (steps
+    of weight 0 left out of both): a batch counts by the class weight it holds, as its
+    copies would. ``(None, None)`` where
+    every step weighs 0: the batch has nothing to learn from."""
     valid = xp.asarray(_sequences.valid_steps(lengths, output.shape[1]))
     step_targets = targets[valid]
     weights = _per_step(sample_weight, valid, xp)
@@ -4196,9 +4222,10 @@ def _loss_over_valid_steps(
         base = xp.ones(len(step_targets), dtype=output.dtype) if weights is None else weights
         weights = base * xp.asarray(of_each_class, dtype=output.dtype)[step_targets]
         total = float(weights.sum())
-        if total == 0:  # every step of the batch weighs 0: nothing to learn from it
-            return 0.0, xp.zeros_like(output)
-        share = total / (float(base.sum()) * mean)
+        if total == 0:  # every step of the batch weighs 0: it is left out, as the batches
+            return None, None  # whose sequences all weigh 0 are
+        # The steps a weight of 0 leaves out count neither here nor in the mean.
+        share = total / (float(base[weights > 0].sum()) * mean)
     loss, d_valid = loss_function(output[valid], step_targets, weights)
     d_output = xp.zeros_like(output)
     d_output[valid] = d_valid * share

@@ -1259,24 +1259,30 @@ def _check_standard_scaler(values, transformer):
 
 
 def _check_statistics(values, names, unobserved, why):
-    """A scaler's statistics ``names`` are finite, with var_, data_range_ >= 0 and scale_ > 0,
-    except at the features never observed in fit (``unobserved``), where each is NaN, as
-    scikit-learn leaves them. A NaN elsewhere turned a whole time step into padding: the
-    model read every sequence without it, silently."""
+    """A scaler's statistics ``names`` are finite, with var_ and data_range_ >= 0 and scale_
+    > 0, except at the features never observed in fit (``unobserved``), where each is NaN,
+    as scikit-learn leaves them. A NaN elsewhere turned a whole time step into padding: the
+    model read every sequence without it, silently. (var_ may fall below 0 by rounding:
+    weighted fits of a constant leave -2e-50, with scale_ 1.)"""
     for name in names:
         value = values[name]
         observed = value[~unobserved]
-        floor = 0 if name in ("var_", "data_range_") else None
+        if name == "var_":
+            mean = values.get("mean_")
+            mean = np.zeros_like(value) if mean is None else mean
+            rounding = 8 * np.finfo(np.float64).eps * (1 + mean[~unobserved] ** 2)
+            in_range = observed >= -rounding
+        elif name in ("scale_", "data_range_"):
+            in_range = observed > 0 if name == "scale_" else observed >= 0
+        else:
+            in_range = True
         if not (
-            np.isnan(value[unobserved]).all()
-            and np.isfinite(observed).all()
-            and (name != "scale_" or (observed > 0).all())
-            and (floor is None or (observed >= floor).all())
+            np.isnan(value[unobserved]).all() and np.isfinite(observed).all() and np.all(in_range)
         ):
+            bound = {"scale_": ", > 0", "var_": ", >= 0", "data_range_": ", >= 0"}
             raise ValueError(
-                f"fitted attribute {name} must be finite"
-                + (", > 0" if name == "scale_" else ", >= 0" if floor is not None else "")
-                + f" where a feature was observed, NaN only where {why}"
+                f"fitted attribute {name} must be finite{bound.get(name, '')} where a feature "
+                f"was observed, NaN only where {why}"
             )
 
 

@@ -124,7 +124,7 @@ def to_padded_tokens(X, name="X"):
     array([2, 3])
     """
     _reject_sparse(X, name)
-    _refuse_several_levels(X, name, tokens=True)
+    _check_levels(X, name, tokens=True)
     if _is_list_of_sequences(X):
         _check_has_samples(len(X), name, f"an empty {type(X).__name__}")
         sequences = [_as_token_ids(item, f"{name}[{index}]", 1) for index, item in enumerate(X)]
@@ -274,12 +274,12 @@ def warn_if_channels_first(padded, lengths):
     """Warn when X, as read (``padded``, ``lengths``), reads more naturally as channels first
     (aeon's and sktime's (n_cases, n_channels, n_timepoints)) than in pygru's layout: every
     sequence one time step of several features, or sequences of one length, shorter than
-    their number of features, whose neighbouring features correlate clearly (above 0.25) and
-    at least twice as closely as their neighbouring time steps, as neighbouring time points
-    of a series do and channels side by side mostly do not. A warning, not an error:
-    windows of one step (``make_windows(series, lookback=1)``) are read right as they are,
-    and a few frames of a spectrogram, whose neighbouring frames correlate too, are left
-    alone by the factor of two."""
+    their number of features, along whose features each sequence runs smoothly (lag-1
+    autocorrelation above 0.4, and at least twice that along its steps), as a series does
+    along time and a row of distinct features does not. A warning, not an error: windows of
+    one step (``make_windows(series, lookback=1)``) are read right as they are. Windows of
+    correlated series, features of distinct means, spectrogram frames and embeddings give
+    no warning (measured); data smooth along both axes (images read row by row) neither."""
     n_steps, n_features = padded.shape[1:]
     if n_features == 1:
         return
@@ -292,31 +292,33 @@ def warn_if_channels_first(padded, lengths):
             UserWarning,
         )
         return
-    if n_steps >= n_features or (lengths < n_steps).any():
+    if n_steps >= n_features or (lengths < n_steps).any() or len(padded) < 2:
         return
-    # A few hundred sequences show the layout; correlations of finite values only.
-    sample = padded[:256]
+    # A few hundred sequences show the layout; finite values only.
+    sample = padded[:256].astype(np.float64)
     if not np.isfinite(sample).all():
         return
-    along_features = _neighbour_correlation(sample)
-    along_steps = _neighbour_correlation(sample.transpose(0, 2, 1))
-    if along_features > max(0.25, 2 * along_steps):
+    along_features = _lag_one_autocorrelation(sample)
+    along_steps = _lag_one_autocorrelation(sample.transpose(0, 2, 1))
+    if along_features > max(0.4, 2 * along_steps):
         warn(
             f"Every sequence of X has {n_steps} time steps of {n_features} features, and "
-            f"neighbouring features correlate more closely ({along_features:.2f}) than "
-            f"neighbouring time steps ({along_steps:.2f}), as neighbouring time points of a "
-            "series do." + _CHANNELS_FIRST_HINT,
+            f"each runs smoothly along its features (lag-1 autocorrelation "
+            f"{along_features:.2f}, along its time steps {along_steps:.2f}), as a series does "
+            "along time." + _CHANNELS_FIRST_HINT,
             UserWarning,
         )
 
 
-def _neighbour_correlation(values):
-    """The mean correlation of neighbours along the last axis of a 3-D array, each index of
-    the middle axis standardised on its own (a channel or a time step has its own scale)."""
-    centred = values - values.mean(axis=(0, 2), keepdims=True)
-    spread = centred.std(axis=(0, 2), keepdims=True)
-    standardised = centred / np.where(spread > 0, spread, 1)
-    return float(np.mean(standardised[..., :-1] * standardised[..., 1:]))
+def _lag_one_autocorrelation(values):
+    """The mean lag-1 autocorrelation along the last axis of a 3-D array (samples, rows,
+    positions): each cell centred over the samples (what varies from sample to sample, not
+    the positions' own means), then each row centred and scaled on its own."""
+    varying = values - values.mean(axis=0)
+    rows = varying - varying.mean(axis=2, keepdims=True)
+    spread = rows.std(axis=2, keepdims=True)
+    rows /= np.where(spread > 0, spread, 1)
+    return float(np.mean(rows[..., :-1] * rows[..., 1:]))
 
 
 def warn_if_one_univariate_sequence(X, n_features):
@@ -830,7 +832,7 @@ def _item_length(item):
 
 def _pad_array(X, dtype, name, keep_precision=False):
     """Pad sequences given as one 2-D or 3-D array."""
-    _refuse_several_levels(X, name)
+    _check_levels(X, name)
     array = _as_real_array(X, name)
     if array.ndim not in (2, 3):
         raise ValueError(
@@ -872,28 +874,31 @@ def _pad_array(X, dtype, name, keep_precision=False):
     return _trim_and_zero_padding(padded, lengths, owned), lengths
 
 
-def _refuse_several_levels(X, name, tokens=False):
-    """Refuse pandas input whose rows or columns have several levels (below)."""
-    _refuse_rows_of_several_levels(X, name, tokens)
+def _check_levels(X, name, tokens=False):
+    """Warn of pandas rows, and refuse columns, of several levels (below)."""
+    _warn_of_rows_of_several_levels(X, name, tokens)
     _refuse_columns_of_several_levels(X, name, tokens)
 
 
-def _refuse_rows_of_several_levels(X, name, tokens=False):
+def _warn_of_rows_of_several_levels(X, name, tokens=False):
     """A DataFrame's rows are sequences, or a Series' rows the values of one sequence; an
-    index of several levels most often marks the long layout of sktime's ``pd-multiindex``
+    index of several levels often marks the long layout of sktime's ``pd-multiindex``
     (instance, time), whose rows are time steps, which was read as one sequence per time
-    step. A Series of sequences (one per row) is read right whatever its index."""
+    step (predict gave a label per step). A warning: a wide frame of one sequence per row
+    may carry such an index too, (subject, trial). A Series of sequences is read right
+    whatever its index."""
     index = getattr(X, "index", None)
     if getattr(index, "nlevels", 1) == 1 or getattr(getattr(X, "dtype", None), "kind", "") == "O":
         return
     levels = [level if level is not None else "?" for level in index.names]
-    raise ValueError(
+    warn(
         f"{name} has an index of {index.nlevels} levels {levels}; pygru reads each row of a "
         "DataFrame as one sequence, its columns as time steps. If the rows are the time "
         "steps of several sequences, as in sktime's (instance, time) layout, pass one array "
         f"per sequence: [part.to_numpy(){'.ravel()' if tokens else ''} for _, part in "
         f"{name}.groupby(level=0, sort=False)]"
-        + (f"; if each row is one sequence, pass {name}.to_numpy()" if X.ndim == 2 else "")
+        + (f"; if each row is one sequence, pass {name}.to_numpy()" if X.ndim == 2 else ""),
+        UserWarning,
     )
 
 
@@ -1362,7 +1367,7 @@ def to_padded_with_gaps(X, dtype=np.float64, name="X"):
     array([3, 1])
     """
     _reject_sparse(X, name)
-    _refuse_several_levels(X, name)
+    _check_levels(X, name)
     # to_padded checks the form and the values with every NaN read as 0, and once more to
     # place the NaN; both come out in the same layout, whatever the form of X.
     values, item_lengths = to_padded(_map_sequences(X, _nan_as_zero, name), dtype, name)
