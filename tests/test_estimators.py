@@ -1302,6 +1302,44 @@ def test_a_first_partial_fit_batch_of_constant_targets_warns_of_the_scaling_it_f
         small_regressor(linear_skip=False).partial_fit(X[:5], y[:5])
 
 
+def test_a_first_partial_fit_batch_with_a_constant_feature_warns_of_the_scaling_it_fixes():
+    # An idle sensor in the first batch kept scale 1 around 0 for good; where it later
+    # varied by thousands and carried the class, accuracy stayed 0.52 (1.0 from a first
+    # batch that saw it vary), silently.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20, 6, 3))
+    idle = X.copy()
+    idle[:, :, 1] = 0.0
+    with pytest.warns(UserWarning, match=r"first batch fixes the input standardisation.*\[1\]"):
+        small_classifier().partial_fit(idle, np.arange(20) % 2, classes=[0, 1])
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="partial_fit's first batch")
+        small_classifier().partial_fit(X, np.arange(20) % 2, classes=[0, 1])
+        small_classifier(standardize=False).partial_fit(idle, np.arange(20) % 2, classes=[0, 1])
+        small_classifier().fit(idle, np.arange(20) % 2)  # fit reads all its data at once
+
+
+def test_training_that_does_not_validate_drops_the_earlier_validation_record():
+    # The scores of an early-stopping fit stayed after partial_fit calls (or a warm fit
+    # without early stopping) and plot_training_curves drew them at those calls' epochs.
+    from pygru.notebook._plots import training_curves_data
+
+    X, y = toy_sequences()
+    for later in ("partial_fit", "warm fit"):
+        clf = small_classifier(early_stopping=True, random_state=0).fit(X, y)
+        assert len(clf.validation_scores_) == clf.n_iter_ == 5
+        if later == "partial_fit":
+            for _ in range(3):
+                clf.partial_fit(X, y)
+        else:
+            clf.set_params(warm_start=True, early_stopping=False).fit(X, y)
+        assert clf.validation_scores_ is None and clf.best_validation_score_ is None
+        assert training_curves_data(clf).scores is None
+        clf.set_params(warm_start=True, early_stopping=True).fit(X, y)  # validates again
+        curves = training_curves_data(clf)
+        assert curves.score_epochs.tolist() == list(range(clf.n_iter_ - 4, clf.n_iter_ + 1))
+
+
 def test_a_larger_token_id_in_a_later_partial_fit_says_how_the_embedding_is_sized():
     ids = np.array([[2, 3, 0], [4, 5, 6], [7, 8, 9]])
     model = small_classifier(embedding_dim=2)
@@ -3133,6 +3171,25 @@ def test_the_divergence_advice_offers_clipnorm_only_where_it_helps(solver, advis
         clf.fit(X, y)
     messages = [str(w.message) for w in record if "learning_rate_init (now" in str(w.message)]
     assert messages and all(("clipnorm" in m) == advised for m in messages)
+
+
+def test_a_call_that_starts_from_broken_weights_says_so_rather_than_advising_a_rate():
+    # One partial_fit at a huge rate left weights of 4e29 (its recorded loss was the one
+    # before the update); every later call, at any rate, advised "a smaller
+    # learning_rate_init (now 0.001)" and kept them.
+    X, y = toy_sequences()
+    clf = small_classifier(solver="sgd", learning_rate_init=1e30, batch_size=len(X))
+    with warnings.catch_warnings():  # one update, its loss taken before it
+        warnings.simplefilter("ignore")
+        clf.partial_fit(X, y, classes=np.unique(y))
+    assert np.abs(clf.network_.params).max() > 1e20
+    clf.set_params(learning_rate_init=1e-3)
+    message = r"started from already give a non-finite loss .*fit again from scratch"
+    with pytest.warns(ConvergenceWarning, match=message):
+        clf.partial_fit(X, y)
+    clf = small_classifier(solver="sgd").partial_fit(X, y, classes=np.unique(y))
+    with pytest.warns(ConvergenceWarning, match=r"learning_rate_init \(now 1e\+30\)"):
+        clf.set_params(learning_rate_init=1e30).partial_fit(X, y)  # diverging on its own
 
 
 def test_warnings_name_the_users_line_however_the_call_is_wrapped(tmp_path):

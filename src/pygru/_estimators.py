@@ -470,6 +470,24 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 self._warn_if_most_sequences_are_faint(padded, lengths, sample_weight)
         self.patch_size_ = self._resolve_patch_size(_longest_counted(lengths, sample_weight))
 
+    def _warn_of_scaling_from_constant_inputs(self, padded, lengths):
+        """Warn where the first ``partial_fit`` batch fixed a feature's standardisation from
+        one value (an idle sensor): the scale is then 1 around that value for every later
+        batch, where the feature may vary by thousands (accuracy 0.52 where a first batch
+        that saw it vary gave 1.0)."""
+        if not hasattr(self, "input_mean_"):
+            return
+        values = padded[_sequences.valid_steps(lengths, padded.shape[1])]
+        constant = np.flatnonzero(np.ptp(values, axis=0) == 0)
+        if constant.size:
+            warn(
+                "partial_fit's first batch fixes the input standardisation (standardize) "
+                f"for every later batch, and feature(s) {constant[:10].tolist()} are constant "
+                "in it, so they are scaled by 1 around that value. Give the first call a "
+                "batch that spans the data, or set standardize=False and scale X yourself.",
+                UserWarning,
+            )
+
     def _warn_if_most_sequences_are_faint(self, padded, lengths, sample_weight):
         """Warn where most training sequences vary by less than 5% as much as a typical one
         (PLAID: 3e-5 to 96 amperes, three in four below): standardised over all the data
@@ -706,6 +724,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                     self._fit_input_transform(padded[fitted], lengths[fitted], weight)
                 self._fit_target_transform(targets[fitted], lengths[fitted], weight)
                 if incremental:
+                    self._warn_of_scaling_from_constant_inputs(padded[fitted], lengths[fitted])
                     self._warn_of_scaling_from_constant_targets(targets[fitted], lengths[fitted])
             targets = self._training_targets(targets)
             X, lengths = self._network_input(X, padded, lengths)
@@ -1180,12 +1199,20 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 )
                 loss = objective * self._loss_unit()
                 if not np.isfinite(loss):
+                    advice = self._divergence_advice() + ", or scaling the input"
+                    if self.n_iter_ == epochs_before and not from_initialisation:
+                        advice = (
+                            self._advice_if_the_start_diverged(
+                                start_params, X, lengths, targets, sample_weight, train, batch_size
+                            )
+                            or advice
+                        )
                     self.network_.params[...] = last_good_params
                     warn(
                         f"Training diverged: the loss became {loss} in epoch "
                         f"{self.n_iter_ + 1}. Stopped at the weights of the last completed "
                         "epoch (kept unless the initial weights have the lower training "
-                        f"loss); {self._divergence_advice()}, or scaling the input.",
+                        f"loss); {advice}.",
                         ConvergenceWarning,
                     )
                     stopped_by = "divergence"
@@ -1619,6 +1646,23 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         advice = f"try a smaller learning_rate_init (now {self.learning_rate_init})"
         return advice + (" or clipnorm" if self.solver == "sgd" else "")
 
+    def _advice_if_the_start_diverged(
+        self, start, X, lengths, targets, sample_weight, train, batch
+    ):
+        """Where a warm fit or ``partial_fit`` call diverged in its first epoch from weights
+        that already give a non-finite loss, say so: earlier training left them broken (a
+        call at a huge learning rate, say), and advising a smaller rate, which the user may
+        have set already, would not help. Else None."""
+        objective = self._objective_of(start, X, lengths, targets, sample_weight, train, batch)
+        if np.isfinite(objective):
+            return None
+        largest = float(np.max(np.abs(start)))
+        return (
+            "the weights this call started from already give a non-finite loss (the largest "
+            f"weight is {largest:.3g}): earlier training diverged, so fit again from scratch "
+            "(fit without warm_start) or load a model saved before"
+        )
+
     def _warping_as_a_cause(self):
         """The other cause of a fit that left its start weights better, where it warped:
         the warped training series, not the series themselves, were fitted."""
@@ -1937,7 +1981,10 @@ default="constant"
           ``learning_rate_init * decay_rate ** k``.
 
         A warm fit goes on with "invscaling" and "exponential" where ``t_`` and ``n_iter_``
-        left them (``MLPClassifier`` starts again at ``learning_rate_init``).
+        left them (``MLPClassifier`` starts again at ``learning_rate_init``), and so does a
+        model that :func:`pygru.load` read. "adaptive" keeps its lowered rate across
+        ``partial_fit`` calls (and a pickle) only: a fit, a warm fit and a loaded model
+        start it again at ``learning_rate_init``, as their optimizer state is new.
 
     learning_rate_init : float, default=3e-3
         The initial learning rate, > 0. (:class:`GRURegressor` defaults to 1e-3.)
@@ -3030,7 +3077,10 @@ default="constant"
           ``learning_rate_init * decay_rate ** k``.
 
         A warm fit goes on with "invscaling" and "exponential" where ``t_`` and ``n_iter_``
-        left them (``MLPClassifier`` starts again at ``learning_rate_init``).
+        left them (``MLPClassifier`` starts again at ``learning_rate_init``), and so does a
+        model that :func:`pygru.load` read. "adaptive" keeps its lowered rate across
+        ``partial_fit`` calls (and a pickle) only: a fit, a warm fit and a loaded model
+        start it again at ``learning_rate_init``, as their optimizer state is new.
 
     learning_rate_init : float, default=1e-3
         The initial learning rate, > 0. (:class:`GRUClassifier` defaults to 3e-3, which
