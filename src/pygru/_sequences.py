@@ -890,16 +890,20 @@ def _warn_of_rows_of_several_levels(X, name, tokens=False):
     index = getattr(X, "index", None)
     if getattr(index, "nlevels", 1) == 1 or getattr(getattr(X, "dtype", None), "kind", "") == "O":
         return
-    levels = [level if level is not None else "?" for level in index.names]
     warn(
-        f"{name} has an index of {index.nlevels} levels {levels}; pygru reads each row of a "
-        "DataFrame as one sequence, its columns as time steps. If the rows are the time "
-        "steps of several sequences, as in sktime's (instance, time) layout, pass one array "
-        f"per sequence: [part.to_numpy(){'.ravel()' if tokens else ''} for _, part in "
-        f"{name}.groupby(level=0, sort=False)]"
+        f"{name} has an index of {index.nlevels} levels {level_names(index)}; pygru reads "
+        "each row of a DataFrame as one sequence, its columns as time steps. If the rows "
+        "are the time steps of several sequences, as in sktime's (instance, time) layout, "
+        f"pass one array per sequence: [part.to_numpy(){'.ravel()' if tokens else ''} for "
+        f"_, part in {name}.groupby(level=0, sort=False)]"
         + (f"; if each row is one sequence, pass {name}.to_numpy()" if X.ndim == 2 else ""),
         UserWarning,
     )
+
+
+def level_names(index):
+    """The names of a pandas index's levels, "?" for one without a name."""
+    return [level if level is not None else "?" for level in index.names]
 
 
 def _refuse_columns_of_several_levels(X, name, tokens=False):

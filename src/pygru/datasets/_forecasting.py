@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.utils import Bunch
 
 from .._numbers import is_integer
-from .._sequences import from_nullable
+from .._sequences import from_nullable, level_names
 from .._warnings import warn
 from ._base import read_data_text
 
@@ -385,13 +385,12 @@ def _warn_if_several_series(index):
     a warning."""
     if getattr(index, "nlevels", 1) == 1:
         return
-    levels = [level if level is not None else "?" for level in index.names]
     warn(
-        f"series' index has {index.nlevels} levels {levels}: make_windows reads the rows, in "
-        "their order, as one series. If they hold several series, as sktime's (instance, "
-        "time) layout does, window each alone and stack the windows: [make_windows(part."
-        "to_numpy(), ...) for _, part in series.groupby(level=0, sort=False)]; if they are "
-        "one series, pass series.to_numpy()",
+        f"series' index has {index.nlevels} levels {level_names(index)}: make_windows reads "
+        "the rows, in their order, as one series. If they hold several series, as sktime's "
+        "(instance, time) layout does, window each alone and stack the windows: "
+        "[make_windows(part.to_numpy(), ...) for _, part in series.groupby(level=0, "
+        "sort=False)]; if they are one series, pass series.to_numpy()",
         UserWarning,
     )
 
