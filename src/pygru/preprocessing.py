@@ -169,7 +169,12 @@ class SequenceScaler(_SequenceTransformer):
     There is no ``get_feature_names_out``: the output is sequences, not a table of named
     columns; ``set_output`` accepts only the default container. With ``per="sequence"``,
     ``inverse_transform`` is not possible, since the statistics of the sequences that were
-    transformed are not kept.
+    transformed are not kept. There is no ``partial_fit``: for a stream, fit on a
+    representative sample, or use ``per="sequence"``, which learns nothing from the training
+    data. scikit-learn's ``FeatureUnion`` and ``ColumnTransformer`` join their parts as
+    2-D tables, along axis 1, which for sequences is time (a list of sequences passes their
+    3-D check): to use two scalings as features, join them along the features yourself,
+    ``np.concatenate([a.transform(X), b.transform(X)], axis=-1)`` for arrays.
 
     Examples
     --------
@@ -357,7 +362,9 @@ class SequenceImputer(_SequenceTransformer):
     Notes
     -----
     There is no ``get_feature_names_out``: the output is sequences, not a table of named
-    columns; ``set_output`` accepts only the default container.
+    columns; ``set_output`` accepts only the default container. scikit-learn's
+    ``FeatureUnion`` and ``ColumnTransformer`` join their parts along axis 1, which for
+    sequences is time (see :class:`SequenceScaler`).
 
     Examples
     --------

@@ -125,7 +125,7 @@ class TokenSequencer(SequencesOut, TransformerMixin, BaseEstimator):
     like a document whose only token is unknown.
 
     There is no ``get_feature_names_out``: the output columns are positions in a sequence,
-    not features with names.
+    not features with names; ``set_output`` accepts only the default container.
 
     Examples
     --------
