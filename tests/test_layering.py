@@ -1,8 +1,12 @@
 """The package's modules import each other in one direction only: no cycle, counting the
-imports inside functions too (those run later, but a cycle among them is the same knot)."""
+imports inside functions too (those run later, but a cycle among them is the same knot);
+and the top-level package shows the names it loads on first use."""
 
 import ast
+import os
 import pkgutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pygru
@@ -86,3 +90,15 @@ def test_no_module_of_the_package_takes_part_in_an_import_cycle():
             f"{name} imports names from the pygru package itself"
         )
     assert find_cycle(graph) is None, " -> ".join(find_cycle(graph))
+
+
+def test_dir_of_pygru_lists_the_names_it_loads_on_first_use(tmp_path):
+    # dir(pygru) lacked GRUClassifier and 10 more of __all__ (loaded lazily by the module's
+    # __getattr__), so tab completion and help(pygru) did not show them.
+    code = (
+        "import sys, pygru; names = dir(pygru); "
+        "assert set(pygru.__all__) <= set(names), set(pygru.__all__) - set(names); "
+        "assert 'sklearn' not in sys.modules and 'numpy' not in sys.modules"
+    )
+    environment = dict(os.environ, PYTHONPATH=str(Path(pygru.__file__).parent.parent))
+    subprocess.run([sys.executable, "-c", code], check=True, env=environment, cwd=tmp_path)

@@ -71,3 +71,9 @@ def __getattr__(name):
 
         return getattr(export, name)
     raise AttributeError(f"module 'pygru' has no attribute {name!r}")
+
+
+def __dir__():
+    # With the lazy names of __getattr__, so that tab completion and help(pygru) show them
+    # (PEP 562; scikit-learn, SciPy and NumPy pair the two likewise).
+    return sorted(set(globals()) | set(__all__))

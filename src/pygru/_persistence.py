@@ -165,6 +165,9 @@ def save(obj, path):
         the disk and then replaces ``path``, with the mode of the file it replaces, else the
         umask's): the new file is owned by whoever saves, and hard links to the old one keep
         the old content. A device or a FIFO is written to, not replaced. No suffix is added.
+        A file object (an ``io.BytesIO`` too) gets the archive through an anonymous
+        temporary file (``tempfile.TemporaryFile``), where it is read back first: that
+        needs a writable temporary folder (``TMPDIR``).
 
     Raises
     ------
@@ -184,6 +187,8 @@ def save(obj, path):
     PermissionError
         ``path`` is a file that may not be written, or its folder may not be written (the
         atomic write creates a file there).
+    FileNotFoundError
+        For a file object: no temporary folder may be written (set ``TMPDIR``).
 
     Notes
     -----
