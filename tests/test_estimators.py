@@ -1312,6 +1312,12 @@ def test_a_first_partial_fit_batch_with_a_constant_feature_warns_of_the_scaling_
     idle[:, :, 1] = 0.0
     with pytest.warns(UserWarning, match=r"first batch fixes the input standardisation.*\[1\]"):
         small_classifier().partial_fit(idle, np.arange(20) % 2, classes=[0, 1])
+    # Varying only in sequences of weight 0, which the statistics do not count.
+    idle[:4, :, 1] = rng.normal(size=(4, 6))
+    with pytest.warns(UserWarning, match=r"first batch fixes the input standardisation.*\[1\]"):
+        small_classifier().partial_fit(
+            idle, np.arange(20) % 2, classes=[0, 1], sample_weight=np.r_[np.zeros(4), np.ones(16)]
+        )
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message="partial_fit's first batch")
         small_classifier().partial_fit(X, np.arange(20) % 2, classes=[0, 1])
@@ -3184,7 +3190,7 @@ def test_a_call_that_starts_from_broken_weights_says_so_rather_than_advising_a_r
         clf.partial_fit(X, y, classes=np.unique(y))
     assert np.abs(clf.network_.params).max() > 1e20
     clf.set_params(learning_rate_init=1e-3)
-    message = r"started from already give a non-finite loss .*fit again from scratch"
+    message = r"started from already give a non-finite loss .*earlier training diverged"
     with pytest.warns(ConvergenceWarning, match=message):
         clf.partial_fit(X, y)
     clf = small_classifier(solver="sgd").partial_fit(X, y, classes=np.unique(y))
@@ -3724,6 +3730,18 @@ def test_class_weights_per_step_leave_out_what_weighs_nothing():
     clf = GRUClassifier(class_weight="balanced", early_stopping=True, validation_split="last")
     with pytest.raises(ValueError, match="sample_weight is zero for every sequence left"):
         clf.set_params(**settings).fit(X, y, sample_weight=np.r_[np.zeros(18), np.ones(2)])
+    # ... nor after a random split (every batch was skipped: ZeroDivisionError).
+    only_one = [np.full(len(x), "ignore") for x in X[:-1]] + [y[-1]]
+    random_split = GRUClassifier(class_weight={"ignore": 0}, early_stopping=True, **settings)
+    outcomes = set()
+    for seed in range(8):
+        try:
+            random_split.set_params(random_state=seed, validation_fraction=0.5).fit(X, only_one)
+            outcomes.add("fitted")
+        except ValueError as error:
+            assert "every time step left for training by the validation split" in str(error)
+            outcomes.add("refused")
+    assert outcomes == {"fitted", "refused"}
     # A minibatch whose steps all weigh 0 is skipped, as one whose sequences all weigh 0
     # (it took an optimizer step of its L2 term and momentum), and steps of weight 0 are
     # left out of the batches' scale as sequences of weight 0 are.

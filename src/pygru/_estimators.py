@@ -470,21 +470,24 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 self._warn_if_most_sequences_are_faint(padded, lengths, sample_weight)
         self.patch_size_ = self._resolve_patch_size(_longest_counted(lengths, sample_weight))
 
-    def _warn_of_scaling_from_constant_inputs(self, padded, lengths):
+    def _warn_of_scaling_from_constant_inputs(self, padded, lengths, sample_weight):
         """Warn where the first ``partial_fit`` batch fixed a feature's standardisation from
-        one value (an idle sensor): the scale is then 1 around that value for every later
-        batch, where the feature may vary by thousands (accuracy 0.52 where a first batch
-        that saw it vary gave 1.0)."""
+        one value (an idle sensor), among the sequences its weights count: the scale is
+        then 1 around that value for every later batch, where the feature may vary by
+        thousands (accuracy 0.52 where a first batch that saw it vary gave 1.0)."""
         if not hasattr(self, "input_mean_"):
             return
+        counted = slice(None) if sample_weight is None else sample_weight > 0
+        padded, lengths = padded[counted], lengths[counted]
         values = padded[_sequences.valid_steps(lengths, padded.shape[1])]
         constant = np.flatnonzero(np.ptp(values, axis=0) == 0)
         if constant.size:
             warn(
                 "partial_fit's first batch fixes the input standardisation (standardize) "
                 f"for every later batch, and feature(s) {constant[:10].tolist()} are constant "
-                "in it, so they are scaled by 1 around that value. Give the first call a "
-                "batch that spans the data, or set standardize=False and scale X yourself.",
+                "in it, so they are scaled by 1 around that value. Unless they are constant "
+                "by design (a column of ones), give the first call a batch that spans the "
+                "data, or set standardize=False and scale X yourself.",
                 UserWarning,
             )
 
@@ -724,7 +727,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                     self._fit_input_transform(padded[fitted], lengths[fitted], weight)
                 self._fit_target_transform(targets[fitted], lengths[fitted], weight)
                 if incremental:
-                    self._warn_of_scaling_from_constant_inputs(padded[fitted], lengths[fitted])
+                    self._warn_of_scaling_from_constant_inputs(
+                        padded[fitted], lengths[fitted], weight
+                    )
                     self._warn_of_scaling_from_constant_targets(targets[fitted], lengths[fitted])
             targets = self._training_targets(targets)
             X, lengths = self._network_input(X, padded, lengths)
@@ -737,6 +742,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             )
             if sample_weight is not None:  # a random split's training part
                 _refuse_no_weight_left_for_training(sample_weight[train])
+            self._refuse_steps_that_all_weigh_nothing(targets, lengths, sample_weight, train)
             xp = self._use_device(training=True)
             self._train_own_params()
             linear_start = None
@@ -894,6 +900,10 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
 
     def _warn_of_scaling_from_constant_targets(self, targets, lengths):
         """After the first ``partial_fit`` call fixed the target scaling (the regressor's)."""
+
+    def _refuse_steps_that_all_weigh_nothing(self, targets, lengths, sample_weight, train):
+        """Refuse training sequences ``train`` whose every step weighs 0 (the classifier's
+        class weights per step)."""
 
     def _sample_weight(self, sample_weight, targets, lengths, fitted):
         """The weight of each sequence in the loss: ``sample_weight`` (checked, or None),
@@ -1650,17 +1660,20 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         self, start, X, lengths, targets, sample_weight, train, batch
     ):
         """Where a warm fit or ``partial_fit`` call diverged in its first epoch from weights
-        that already give a non-finite loss, say so: earlier training left them broken (a
-        call at a huge learning rate, say), and advising a smaller rate, which the user may
-        have set already, would not help. Else None."""
+        that already give a non-finite loss on its data, say so, with both causes: earlier
+        training left them broken (a call at a huge learning rate, say), or this call's
+        data lie far outside what the first call standardised. Advising a smaller rate,
+        which the user may have set already, would help with neither. Else None."""
         objective = self._objective_of(start, X, lengths, targets, sample_weight, train, batch)
         if np.isfinite(objective):
             return None
         largest = float(np.max(np.abs(start)))
         return (
-            "the weights this call started from already give a non-finite loss (the largest "
-            f"weight is {largest:.3g}): earlier training diverged, so fit again from scratch "
-            "(fit without warm_start) or load a model saved before"
+            "the weights this call started from already give a non-finite loss on its data "
+            f"(the largest weight is {largest:.3g}): either earlier training diverged (fit "
+            "again from scratch, or load a model saved before), or this call's data lie "
+            "orders of magnitude outside those the first call standardised (fit on data "
+            "that span them)"
         )
 
     def _warping_as_a_cause(self):
@@ -2742,16 +2755,34 @@ default="zeros"
         else:
             weights = self._weight_of_each_class()
         of_steps = weights[step_targets]
+        left_in = self._steps_left_in(of_steps, step_weights)
+        counted = None if step_weights is None else step_weights[left_in]
+        return weights, float(np.average(of_steps[left_in], weights=counted))
+
+    def _steps_left_in(self, of_steps, step_weights, after_split=False):
+        """Which steps weigh more than 0 (their class's weight ``of_steps`` and their
+        sequence's), refused where none does."""
         left_in = of_steps > 0
         if step_weights is not None:
             left_in &= step_weights > 0
         if not left_in.any():
-            raise ValueError(
-                f"class_weight gives every time step weight 0 ({self.class_weight!r}): "
-                "nothing to learn from"
+            steps = (
+                "time step left for training by the validation split"
+                if after_split
+                else "time step"
             )
-        counted = None if step_weights is None else step_weights[left_in]
-        return weights, float(np.average(of_steps[left_in], weights=counted))
+            raise ValueError(
+                f"class_weight gives every {steps} weight 0 ({self.class_weight!r}): nothing "
+                "to learn from"
+            )
+        return left_in
+
+    def _refuse_steps_that_all_weigh_nothing(self, targets, lengths, sample_weight, train):
+        if getattr(self, "_step_class_weights", None) is None:
+            return
+        valid = _sequences.valid_steps(lengths[train], targets.shape[1])
+        weights = None if sample_weight is None else _per_step(sample_weight[train], valid)
+        self._steps_left_in(self._step_class_weights[0][targets[train][valid]], weights, True)
 
     def _balanced_weight_of_each_class(self, targets, sample_weight=None):
         """``class_weight="balanced"``'s weight for each entry of ``classes_``, as
