@@ -1,3 +1,8 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -32,6 +37,17 @@ def record_padded_sizes(monkeypatch, module, name):
 
     monkeypatch.setattr(module, name, recording)
     return sizes
+
+
+def run_in_a_fresh_python(code, folder):
+    """Run ``code`` with ``python -c`` in a new interpreter, in ``folder``, with the pygru
+    that the tests import. Outside the source tree: ``python -c`` puts the working folder
+    first on sys.path, and the checkout's pygru/ has no compiled kernels when pygru is
+    pip-installed."""
+    import pygru
+
+    environment = dict(os.environ, PYTHONPATH=str(Path(pygru.__file__).parent.parent))
+    subprocess.run([sys.executable, "-c", code], check=True, env=environment, cwd=folder)
 
 
 def random_lengths(batch, steps, seed=0):

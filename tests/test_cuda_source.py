@@ -16,15 +16,13 @@ import ctypes.util
 import functools
 import glob
 import os
-import subprocess
 import sys
 import types
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import make_layer, random_lengths
+from conftest import make_layer, random_lengths, run_in_a_fresh_python
 from cuda_shim.emulator import compile_kernels
 
 from pygru import _reference
@@ -627,12 +625,7 @@ def test_importing_pygru_and_the_cuda_backend_does_not_import_cupy(tmp_path):
         "pygru._cuda._kernels, pygru._cuda._launch, pygru._cuda._layer; "
         "assert 'cupy' not in sys.modules, 'cupy was imported'"
     )
-    import pygru
-
-    # Run outside the source tree: `python -c` puts the working directory first on sys.path,
-    # and the checkout's pygru/ has no compiled kernels when pygru is pip-installed.
-    environment = dict(os.environ, PYTHONPATH=str(Path(pygru.__file__).parent.parent))
-    subprocess.run([sys.executable, "-c", code], check=True, env=environment, cwd=tmp_path)
+    run_in_a_fresh_python(code, tmp_path)
 
 
 def test_gpu_functions_without_cupy_raise_import_error_with_instructions(monkeypatch):

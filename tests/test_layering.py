@@ -3,11 +3,10 @@ imports inside functions too (those run later, but a cycle among them is the sam
 and the top-level package shows the names it loads on first use."""
 
 import ast
-import os
 import pkgutil
-import subprocess
-import sys
 from pathlib import Path
+
+from conftest import run_in_a_fresh_python
 
 import pygru
 
@@ -100,5 +99,4 @@ def test_dir_of_pygru_lists_the_names_it_loads_on_first_use(tmp_path):
         "assert set(pygru.__all__) <= set(names), set(pygru.__all__) - set(names); "
         "assert 'sklearn' not in sys.modules and 'numpy' not in sys.modules"
     )
-    environment = dict(os.environ, PYTHONPATH=str(Path(pygru.__file__).parent.parent))
-    subprocess.run([sys.executable, "-c", code], check=True, env=environment, cwd=tmp_path)
+    run_in_a_fresh_python(code, tmp_path)
