@@ -1575,15 +1575,14 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
 
         A weight of k acts as k copies of a sequence in every minibatch, not only in one
         full batch: each batch counts by the weight it holds, as Keras' sum over the batch's
-        size has it. Its size in weight is its number of sequences times their mean
-        weight in ``order``, both counting only the sequences that a weight of 0 leaves
-        in; the batch's loss, a weighted mean, is to be multiplied by its ``share``, its
-        total weight over that size, and the L2 term divided by that size. With one full
-        batch the size is the total weight, as copies would have it. (Dividing
-        each batch by its own total weight, as MLP does, pulled the fit towards equal
-        weights: a rare class weighted to balance, alone in a batch of 16, moved the
-        model a quarter of the way.) Without weights both are plain: 1 and the batch's
-        size."""
+        size has it. Its size in weight is its number of sequences times their mean weight
+        in ``order``, both counting only the sequences that a weight of 0 leaves in; the
+        batch's loss, a weighted mean, is to be multiplied by its ``share``, its total
+        weight over that size, and the L2 term divided by that size. With one full batch the
+        size is the total weight, as copies would have it. (Dividing each batch by its own
+        total weight, as MLP does, pulled the fit towards equal weights: a rare class
+        weighted to balance, alone in a batch of 16, moved the model a quarter of the way.)
+        Without weights both are plain: 1 and the batch's size."""
         xp = self.network_.xp
         device_order = xp.asarray(order)  # one small copy per epoch on the GPU
         mean_weight = None if sample_weight is None else _mean_weight(sample_weight[order])
@@ -2130,13 +2129,13 @@ default="constant"
         the window-warp choice) comes from every sequence of X with "random", as from a
         ``StandardScaler`` before ``MLPClassifier(early_stopping=True)`` in a Pipeline, and
         from the training part alone with "last", which a time-ordered split must not leak
-        into. Windows whose targets overlap (``make_windows`` with ``output="sequence"``,
-        or a ``horizon`` above 1) share targets across the boundary: the first held-out
+        into. Windows whose targets overlap (``make_windows`` with ``output="sequence"``, or
+        a ``horizon`` above 1) share targets across the boundary: the first held-out
         windows' targets were partly trained on, so for a clean score fit on ``X[:k]`` and
         pass ``X_val=X[k + lookback + horizon:]`` (and the same ``y``), a gap of windows
-        whose targets the training ones share. A warm
-        ``fit`` draws a new random split, as MLPClassifier does: its validation sequences may have
-        been trained on before (pass ``X_val`` to keep one set).
+        whose targets the training ones share. A warm ``fit`` draws a new random split, as
+        MLPClassifier does: its validation sequences may have been trained on before (pass
+        ``X_val`` to keep one set).
 
     n_iter_no_change : int or "auto", default="auto"
         Number of consecutive epochs without an improvement by ``tol`` before ``fit`` stops
@@ -2553,13 +2552,13 @@ default="zeros"
             loss counts by the weight it holds (as in Keras; ``MLPClassifier`` weighs each
             minibatch alike, which pulls small batches towards equal weights), so the
             weighted loss is what training minimises at any ``batch_size``; a sequence
-            weighted far above the rest makes its batch's gradient as many times larger
-            (its copies would spread over several batches), so with ``solver="sgd"`` a
-            smaller ``learning_rate_init`` or ``clipnorm`` keeps such steps stable. The fitted
-            model equals one fitted on copies exactly only with one full batch (and
-            without ``window_warp``, ``dropout`` or ``recurrent_dropout``): minibatches,
-            warps and dropout masks are drawn per sequence. A weight of 0 leaves a sequence out of
-            the loss and of every statistic of the data (in that setting, out of the
+            weighted far above the rest makes its batch's gradient as many times larger (its
+            copies would spread over several batches), so with ``solver="sgd"`` a smaller
+            ``learning_rate_init`` or ``clipnorm`` keeps such steps stable. The fitted model
+            equals one fitted on copies exactly only with one full batch (and without
+            ``window_warp``, ``dropout`` or ``recurrent_dropout``): minibatches, warps and
+            dropout masks are drawn per sequence. A weight of 0 leaves a sequence out of the
+            loss and of every statistic of the data (in that setting, out of the
             model), except that with ``embedding_dim`` its token ids still
             size the vocabulary (so that the model takes every id it was given).
 
@@ -3251,13 +3250,13 @@ default="constant"
         the window-warp choice) comes from every sequence of X with "random", as from a
         ``StandardScaler`` before ``MLPRegressor(early_stopping=True)`` in a Pipeline, and
         from the training part alone with "last", which a time-ordered split must not leak
-        into. Windows whose targets overlap (``make_windows`` with ``output="sequence"``,
-        or a ``horizon`` above 1) share targets across the boundary: the first held-out
+        into. Windows whose targets overlap (``make_windows`` with ``output="sequence"``, or
+        a ``horizon`` above 1) share targets across the boundary: the first held-out
         windows' targets were partly trained on, so for a clean score fit on ``X[:k]`` and
         pass ``X_val=X[k + lookback + horizon:]`` (and the same ``y``), a gap of windows
-        whose targets the training ones share. A warm
-        ``fit`` draws a new random split, as MLPRegressor does: its validation sequences may have
-        been trained on before (pass ``X_val`` to keep one set).
+        whose targets the training ones share. A warm ``fit`` draws a new random split, as
+        MLPRegressor does: its validation sequences may have been trained on before (pass
+        ``X_val`` to keep one set).
 
     n_iter_no_change : int or "auto", default="auto"
         Number of consecutive epochs without an improvement by ``tol`` before ``fit`` stops
@@ -3751,13 +3750,13 @@ default="zeros"
             loss counts by the weight it holds (as in Keras; ``MLPClassifier`` weighs each
             minibatch alike, which pulls small batches towards equal weights), so the
             weighted loss is what training minimises at any ``batch_size``; a sequence
-            weighted far above the rest makes its batch's gradient as many times larger
-            (its copies would spread over several batches), so with ``solver="sgd"`` a
-            smaller ``learning_rate_init`` or ``clipnorm`` keeps such steps stable. The fitted
-            model equals one fitted on copies exactly only with one full batch (and
-            without ``window_warp``, ``dropout`` or ``recurrent_dropout``): minibatches,
-            warps and dropout masks are drawn per sequence. A weight of 0 leaves a sequence out of
-            the loss and of every statistic of the data (in that setting, out of the
+            weighted far above the rest makes its batch's gradient as many times larger (its
+            copies would spread over several batches), so with ``solver="sgd"`` a smaller
+            ``learning_rate_init`` or ``clipnorm`` keeps such steps stable. The fitted model
+            equals one fitted on copies exactly only with one full batch (and without
+            ``window_warp``, ``dropout`` or ``recurrent_dropout``): minibatches, warps and
+            dropout masks are drawn per sequence. A weight of 0 leaves a sequence out of the
+            loss and of every statistic of the data (in that setting, out of the
             model), except that with ``embedding_dim`` its token ids still
             size the vocabulary (so that the model takes every id it was given).
 
