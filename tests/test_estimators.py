@@ -558,7 +558,7 @@ def test_a_minibatch_whose_weights_are_all_zero_is_left_out(make):
     )
     shuffled = make(max_iter=20).fit(X * 3, np.r_[y, y, y], sample_weight=np.tile(weights, 3))
     assert shuffled.n_iter_ == 20 and np.isfinite(shuffled.loss_curve_).all()
-    with pytest.raises(ValueError, match="sample_weight is zero for every sequence"):
+    with pytest.raises(ValueError, match=r"\(sample_weight, class_weight\) are zero for every"):
         make(early_stopping=True, validation_split="last").fit(
             X, y, sample_weight=np.r_[np.zeros(36), np.ones(4)]
         )
@@ -1297,6 +1297,11 @@ def test_a_first_partial_fit_batch_of_constant_targets_warns_of_the_scaling_it_f
     y = 10 * X[:, :, 0].sum(axis=1) + 50
     with pytest.warns(UserWarning, match="first batch fixes the target scaling"):
         small_regressor(linear_skip=False).partial_fit(X[:1], y[:1])
+    # Varying only in sequences of weight 0, which the scaling does not count.
+    with pytest.warns(UserWarning, match="first batch fixes the target scaling"):
+        small_regressor(linear_skip=False).partial_fit(
+            X[:5], np.r_[y[:4], 7.0], sample_weight=np.r_[np.zeros(4), 1.0]
+        )
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         small_regressor(linear_skip=False).partial_fit(X[:5], y[:5])
@@ -3193,6 +3198,12 @@ def test_a_call_that_starts_from_broken_weights_says_so_rather_than_advising_a_r
     message = r"started from already give a non-finite loss .*earlier training diverged"
     with pytest.warns(ConvergenceWarning, match=message):
         clf.partial_fit(X, y)
+    # Sound weights, and this call's data far outside what the model was fitted on.
+    reg = small_regressor(linear_skip=False, standardize=False, standardize_target=False)
+    reg.partial_fit(X, [x.sum() for x in X])
+    message = r"though none is large .*X or y lie orders of magnitude outside"
+    with pytest.warns(ConvergenceWarning, match=message):
+        reg.partial_fit(X, [1e30 * x.sum() for x in X])
     clf = small_classifier(solver="sgd").partial_fit(X, y, classes=np.unique(y))
     with pytest.warns(ConvergenceWarning, match=r"learning_rate_init \(now 1e\+30\)"):
         clf.set_params(learning_rate_init=1e30).partial_fit(X, y)  # diverging on its own
@@ -3251,26 +3262,35 @@ def test_channels_first_multichannel_input_is_warned_and_named_at_predict():
         small_classifier(max_iter=1).fit(channels.transpose(0, 2, 1), y)
     with pytest.warns(UserWarning, match=r"runs smoothly along its features"):
         SequenceScaler(per="sequence").fit(channels.transpose(0, 2, 1))
-    # Shorter than wide, but not a series along the features (a first version warned on
-    # the first two): windows of 30 series that share a factor, independent features of
-    # distinct means, spectrogram frames, embeddings.
+    # Idle channels do not dilute the measure (3 of 6 constant hid it), nor do values near
+    # the float64 limit (they overflowed it to 0).
+    walks = rng.normal(size=(12, 80, 3)).cumsum(axis=1)
+    with_idle = np.concatenate([walks, np.zeros((12, 80, 3))], axis=2).transpose(0, 2, 1)
+    for data in (with_idle, 1e200 * walks.transpose(0, 2, 1)):
+        with pytest.warns(UserWarning, match=r"runs smoothly along its features"):
+            _sequences.warn_if_channels_first(data, np.full(12, data.shape[1]))
+    # Shorter than wide, but not a series along the features, or ordered bins with fewer
+    # than ten features per step (earlier versions warned on all but the embeddings):
+    # windows of 30 series that share a factor, independent features of distinct means,
+    # spectrogram frames, hours of 3 days, cumulative histograms; 2 steps of 40 features
+    # whose smoothness is 0.3; embeddings.
     factor = rng.normal(size=(300, 1))
     returns = make_windows(0.6 * factor + 0.8 * rng.normal(size=(300, 30)), lookback=10)[0]
-    levels = np.linspace(0, 5, 40) + rng.normal(size=(100, 8, 40))
-    clips = rng.normal(size=(100, 12 * 64 + 64))
+    levels = np.linspace(0, 5, 40) + rng.normal(size=(100, 3, 40))
+    clips = rng.normal(size=(100, 12 * 64 + 64)).cumsum(axis=1)
     frames = np.log(signal.spectrogram(clips, nperseg=128, noverlap=64)[2] + 1e-12)
+    hourly = rng.normal(size=(100, 3 * 24)).cumsum(axis=1).reshape(100, 3, 24)
+    counts = rng.multinomial(50, np.full(20, 0.05), size=(100, 10)).cumsum(axis=-1)
+    rough = np.zeros((100, 2, 40))
+    for feature in range(1, 40):
+        rough[..., feature] = 0.3 * rough[..., feature - 1] + rng.normal(size=(100, 2))
+    legitimate_data = [returns, levels, frames.transpose(0, 2, 1), hourly, counts, rough]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         model = small_classifier(max_iter=1).fit(channels, y)
-        for legitimate in (
-            returns,
-            levels,
-            frames.transpose(0, 2, 1),
-            rng.normal(size=(12, 5, 50)),
-        ):
-            _sequences.warn_if_channels_first(
-                legitimate, np.full(len(legitimate), legitimate.shape[1])
-            )
+        for legitimate in [*legitimate_data, rng.normal(size=(12, 3, 300))]:
+            lengths = np.full(len(legitimate), legitimate.shape[1])
+            _sequences.warn_if_channels_first(legitimate.astype(float), lengths)
         SequenceScaler(per="sequence").fit(channels)
     with pytest.raises(ValueError, match=r"expecting 3 features as input\. If each sequence"):
         model.predict(channels.transpose(0, 2, 1))
@@ -3687,7 +3707,7 @@ def test_class_weights_act_on_each_step_with_labels_per_step():
             np.testing.assert_allclose(probabilities, share, atol=0.01)
     unweighted = GRUClassifier(**settings).fit(X, y).predict_proba(X[:1])[0, :, 1]
     np.testing.assert_allclose(unweighted, 0.02, atol=0.01)
-    with pytest.raises(ValueError, match=r"gives every time step weight 0"):
+    with pytest.raises(ValueError, match=r"class_weight give every time step left for training"):
         GRUClassifier(class_weight={0: 0, 1: 0}, **settings).fit(X, y)
     clf = GRUClassifier(class_weight={1: 5.0}, **settings).set_params(max_iter=2).fit(X, y)
     buffer = io.BytesIO()
@@ -3728,7 +3748,7 @@ def test_class_weights_per_step_leave_out_what_weighs_nothing():
     settings = dict(hidden_layer_sizes=(3,), output="sequence", max_iter=1, random_state=0)
     # No weight left for training: it was numpy's ZeroDivisionError.
     clf = GRUClassifier(class_weight="balanced", early_stopping=True, validation_split="last")
-    with pytest.raises(ValueError, match="sample_weight is zero for every sequence left"):
+    with pytest.raises(ValueError, match=r"\(sample_weight, class_weight\) are zero for every"):
         clf.set_params(**settings).fit(X, y, sample_weight=np.r_[np.zeros(18), np.ones(2)])
     # ... nor after a random split (every batch was skipped: ZeroDivisionError).
     only_one = [np.full(len(x), "ignore") for x in X[:-1]] + [y[-1]]
@@ -3739,7 +3759,7 @@ def test_class_weights_per_step_leave_out_what_weighs_nothing():
             random_split.set_params(random_state=seed, validation_fraction=0.5).fit(X, only_one)
             outcomes.add("fitted")
         except ValueError as error:
-            assert "every time step left for training by the validation split" in str(error)
+            assert "give every time step left for training (after any validation" in str(error)
             outcomes.add("refused")
     assert outcomes == {"fitted", "refused"}
     # A minibatch whose steps all weigh 0 is skipped, as one whose sequences all weigh 0

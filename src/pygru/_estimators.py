@@ -730,7 +730,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                     self._warn_of_scaling_from_constant_inputs(
                         padded[fitted], lengths[fitted], weight
                     )
-                    self._warn_of_scaling_from_constant_targets(targets[fitted], lengths[fitted])
+                    self._warn_of_scaling_from_constant_targets(
+                        targets[fitted], lengths[fitted], weight
+                    )
             targets = self._training_targets(targets)
             X, lengths = self._network_input(X, padded, lengths)
             if first_call:
@@ -898,7 +900,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         """The targets the loss reads: as prepared, or standardised by the regressor."""
         return targets
 
-    def _warn_of_scaling_from_constant_targets(self, targets, lengths):
+    def _warn_of_scaling_from_constant_targets(self, targets, lengths, sample_weight):
         """After the first ``partial_fit`` call fixed the target scaling (the regressor's)."""
 
     def _refuse_steps_that_all_weigh_nothing(self, targets, lengths, sample_weight, train):
@@ -1667,12 +1669,18 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         if np.isfinite(objective):
             return None
         largest = float(np.max(np.abs(start)))
+        if largest > 1e3:  # trained GRU weights are of order 1
+            return (
+                "the weights this call started from already give a non-finite loss on its "
+                f"data, and the largest is {largest:.3g}: earlier training diverged; fit "
+                "again from scratch, or load a model saved before"
+            )
         return (
-            "the weights this call started from already give a non-finite loss on its data "
-            f"(the largest weight is {largest:.3g}): either earlier training diverged (fit "
-            "again from scratch, or load a model saved before), or this call's data lie "
-            "orders of magnitude outside those the first call standardised (fit on data "
-            "that span them)"
+            "the weights this call started from already give a non-finite loss on its "
+            f"data, though none is large ({largest:.3g} at most): this call's X or y lie "
+            "orders of magnitude outside what the model was fitted on (and, with "
+            "standardize or standardize_target, what its first call standardised); fit on "
+            "data that span them, or scale them"
         )
 
     def _warping_as_a_cause(self):
@@ -2758,21 +2766,17 @@ default="zeros"
         counted = None if step_weights is None else step_weights[left_in]
         return weights, float(np.average(of_steps[left_in], weights=counted))
 
-    def _steps_left_in(self, of_steps, step_weights, after_split=False):
+    def _steps_left_in(self, of_steps, step_weights):
         """Which steps weigh more than 0 (their class's weight ``of_steps`` and their
-        sequence's), refused where none does."""
+        sequence's), refused where none of those left for training does."""
         left_in = of_steps > 0
         if step_weights is not None:
             left_in &= step_weights > 0
         if not left_in.any():
-            steps = (
-                "time step left for training by the validation split"
-                if after_split
-                else "time step"
-            )
+            weights = "class_weight" + (" and sample_weight" if step_weights is not None else "")
             raise ValueError(
-                f"class_weight gives every {steps} weight 0 ({self.class_weight!r}): nothing "
-                "to learn from"
+                f"{weights} give every time step left for training (after any validation "
+                f"split) weight 0 (class_weight={self.class_weight!r}): nothing to learn from"
             )
         return left_in
 
@@ -2781,7 +2785,7 @@ default="zeros"
             return
         valid = _sequences.valid_steps(lengths[train], targets.shape[1])
         weights = None if sample_weight is None else _per_step(sample_weight[train], valid)
-        self._steps_left_in(self._step_class_weights[0][targets[train][valid]], weights, True)
+        self._steps_left_in(self._step_class_weights[0][targets[train][valid]], weights)
 
     def _balanced_weight_of_each_class(self, targets, sample_weight=None):
         """``class_weight="balanced"``'s weight for each entry of ``classes_``, as
@@ -3879,13 +3883,14 @@ default="zeros"
             targets, lengths, sample_weight, name="y"
         )
 
-    def _warn_of_scaling_from_constant_targets(self, targets, lengths):
+    def _warn_of_scaling_from_constant_targets(self, targets, lengths, sample_weight):
         """Warn where the first ``partial_fit`` batch fixed a target's scaling from one value
-        (a single sequence, say): the scale is then 1 and the mean that value for every
-        later batch, which may lie far from both."""
+        (a single sequence, say), among the sequences its weights count: the scale is then 1
+        and the mean that value for every later batch, which may lie far from both."""
         if not hasattr(self, "target_mean_"):
             return
-        targets, lengths = _as_target_steps(targets, lengths)
+        counted = slice(None) if sample_weight is None else sample_weight > 0
+        targets, lengths = _as_target_steps(targets[counted], lengths[counted])
         valid = targets[_sequences.valid_steps(lengths, targets.shape[1])]
         if np.any(np.ptp(valid, axis=0) == 0):
             warn(
@@ -4210,8 +4215,8 @@ def _refuse_no_weight_left_for_training(sample_weight):
     """Refuse training sequences (those left by a validation split) that all weigh 0."""
     if sample_weight is not None and not sample_weight.any():
         raise ValueError(
-            "sample_weight is zero for every sequence left for training after the "
-            "validation split: nothing to learn from"
+            "the weights (sample_weight, class_weight) are zero for every sequence left for "
+            "training after the validation split: nothing to learn from"
         )
 
 
