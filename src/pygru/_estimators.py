@@ -1555,7 +1555,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                     continue
                 if not np.isfinite(loss):
                     return loss
-                loss, d_output = loss * share, d_output * share
+                if share != 1.0:  # a weighted batch counts by the weight it holds
+                    loss *= share
+                    d_output *= share  # the loss's own array, scaled in place
                 grad = self.network_.backward(d_output.astype(self.dtype, copy=False), cache)
                 loss += self._l2_penalty(batch_weight, grad)
                 if not (np.isfinite(loss) and xp.isfinite(grad).all()):
@@ -4296,8 +4298,8 @@ def _loss_over_valid_steps(
     step's weight is multiplied by its class's, and the loss, a weighted mean over the
     batch's steps, by the batch's mean class weight over the training steps' mean (steps
     of weight 0 left out of both): a batch counts by the class weight it holds, as its
-    copies would. ``(None, None)`` where
-    every step weighs 0: the batch has nothing to learn from."""
+    copies would. ``(None, None)`` where every step weighs 0: the batch has nothing to
+    learn from."""
     valid = xp.asarray(_sequences.valid_steps(lengths, output.shape[1]))
     step_targets = targets[valid]
     weights = _per_step(sample_weight, valid, xp)
@@ -4312,8 +4314,10 @@ def _loss_over_valid_steps(
         # The steps a weight of 0 leaves out count neither here nor in the mean.
         share = total / (float(base[weights > 0].sum()) * mean)
     loss, d_valid = loss_function(output[valid], step_targets, weights)
+    if share != 1.0:
+        d_valid *= share  # the loss function's own array, scaled in place
     d_output = xp.zeros_like(output)
-    d_output[valid] = d_valid * share
+    d_output[valid] = d_valid
     return loss * share, d_output
 
 
