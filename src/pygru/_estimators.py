@@ -477,10 +477,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         thousands (accuracy 0.52 where a first batch that saw it vary gave 1.0)."""
         if not hasattr(self, "input_mean_"):
             return
-        counted = slice(None) if sample_weight is None else sample_weight > 0
-        padded, lengths = padded[counted], lengths[counted]
-        values = padded[_sequences.valid_steps(lengths, padded.shape[1])]
-        constant = np.flatnonzero(np.ptp(values, axis=0) == 0)
+        constant = np.flatnonzero(_constant_over_counted_steps(padded, lengths, sample_weight))
         if constant.size:
             warn(
                 "partial_fit's first batch fixes the input standardisation (standardize) "
@@ -2757,8 +2754,7 @@ default="zeros"
         leaves in)``. The mean lets each minibatch count by the class weight its steps
         hold."""
         _refuse_no_weight_left_for_training(sample_weight)
-        valid = _sequences.valid_steps(lengths, targets.shape[1])
-        step_targets, step_weights = targets[valid], _per_step(sample_weight, valid)
+        step_targets, step_weights = _labels_of_steps(targets, lengths, sample_weight)
         if self.class_weight == "balanced":
             weights = self._balanced_weight_of_each_class(step_targets, step_weights)
         else:
@@ -2785,9 +2781,9 @@ default="zeros"
     def _refuse_steps_that_all_weigh_nothing(self, targets, lengths, sample_weight, train):
         if getattr(self, "_step_class_weights", None) is None:
             return
-        valid = _sequences.valid_steps(lengths[train], targets.shape[1])
-        weights = None if sample_weight is None else _per_step(sample_weight[train], valid)
-        self._steps_left_in(self._step_class_weights[0][targets[train][valid]], weights)
+        weights = None if sample_weight is None else sample_weight[train]
+        step_targets, step_weights = _labels_of_steps(targets[train], lengths[train], weights)
+        self._steps_left_in(self._step_class_weights[0][step_targets], step_weights)
 
     def _balanced_weight_of_each_class(self, targets, sample_weight=None):
         """``class_weight="balanced"``'s weight for each entry of ``classes_``, as
@@ -2840,9 +2836,7 @@ default="zeros"
     def _warn_of_classes_held_out(self, train_targets, train_lengths):
         per_step = self.output == "sequence"
         if per_step:  # the labels of the steps inside each sequence, not its padding
-            train_targets = train_targets[
-                _sequences.valid_steps(train_lengths, train_targets.shape[1])
-            ]
+            train_targets = _labels_of_steps(train_targets, train_lengths)[0]
         missing = np.setdiff1d(np.arange(len(self.classes_)), train_targets)
         if missing.size:
             warn(
@@ -3891,10 +3885,8 @@ default="zeros"
         and the mean that value for every later batch, which may lie far from both."""
         if not hasattr(self, "target_mean_"):
             return
-        counted = slice(None) if sample_weight is None else sample_weight > 0
-        targets, lengths = _as_target_steps(targets[counted], lengths[counted])
-        valid = targets[_sequences.valid_steps(lengths, targets.shape[1])]
-        if np.any(np.ptp(valid, axis=0) == 0):
+        targets, lengths = _as_target_steps(targets, lengths)
+        if _constant_over_counted_steps(targets, lengths, sample_weight).any():
             warn(
                 "partial_fit's first batch fixes the target scaling (standardize_target) for "
                 "every later batch, and its targets are constant, so they are scaled by 1 "
@@ -4250,6 +4242,22 @@ def _refuse_weights_per_step(sample_weight, n_samples):
         f"sample_weight must hold one weight per sequence, shape ({n_samples},); got {given}: "
         "pygru has no weights per time step"
     )
+
+
+def _constant_over_counted_steps(padded, lengths, sample_weight):
+    """Which columns of ``padded`` (n, T, k) hold one value over the valid steps of the
+    sequences their weights count (those of weight above 0; all without weights)."""
+    counted = slice(None) if sample_weight is None else sample_weight > 0
+    padded, lengths = padded[counted], lengths[counted]
+    values = padded[_sequences.valid_steps(lengths, padded.shape[1])]
+    return np.ptp(values, axis=0) == 0
+
+
+def _labels_of_steps(targets, lengths, sample_weight=None):
+    """The labels of the valid steps of per-step ``targets`` (n, T), in order, and each
+    step's sequence weight (None without weights)."""
+    valid = _sequences.valid_steps(lengths, targets.shape[1])
+    return targets[valid], _per_step(sample_weight, valid)
 
 
 def _mean_weight(sample_weight):

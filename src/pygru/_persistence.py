@@ -1272,22 +1272,23 @@ def _check_statistics(values, names, unobserved, why):
     for name in names:
         value = values[name]
         observed = value[~unobserved]
-        if name == "var_":
+        if name == "scale_":
+            in_range, bound = observed > 0, ", > 0"
+        elif name == "data_range_":
+            in_range, bound = observed >= 0, ", >= 0"
+        elif name == "var_":
             mean = values.get("mean_")
             mean = np.zeros_like(value) if mean is None else mean
             rounding = 8 * np.finfo(np.float64).eps * (1 + mean[~unobserved] ** 2)
-            in_range = observed >= -rounding
-        elif name in ("scale_", "data_range_"):
-            in_range = observed > 0 if name == "scale_" else observed >= 0
+            in_range, bound = observed >= -rounding, ", >= 0"
         else:
-            in_range = True
+            in_range, bound = True, ""
         if not (
             np.isnan(value[unobserved]).all() and np.isfinite(observed).all() and np.all(in_range)
         ):
-            bound = {"scale_": ", > 0", "var_": ", >= 0", "data_range_": ", >= 0"}
             raise ValueError(
-                f"fitted attribute {name} must be finite{bound.get(name, '')} where a feature "
-                f"was observed, NaN only where {why}"
+                f"fitted attribute {name} must be finite{bound} where a feature was observed, "
+                f"NaN only where {why}"
             )
 
 
