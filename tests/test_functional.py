@@ -333,6 +333,24 @@ def test_non_finite_values_are_refused(name, bad):
 
 
 @pytest.mark.parametrize("name", ARGUMENTS)
+def test_non_finite_values_under_a_mask_are_refused(name):
+    # The kernels read a masked array's data, mask or not: NumPy's isfinite on the masked
+    # array skipped the masked NaN, and the NaN reached the results.
+    values = layer()
+    values[name].flat[0] = np.nan
+    values[name] = np.ma.masked_invalid(values[name])
+    with pytest.raises(ValueError, match=f"{name} contains NaN or infinity"):
+        gru_forward(**values)
+
+
+def test_non_finite_gradients_under_a_mask_are_refused():
+    out, h_n, cache = gru_forward(**layer())
+    d_h_n = np.ma.masked_invalid(np.where(np.eye(*h_n.shape, dtype=bool), np.nan, 1.0))
+    with pytest.raises(ValueError, match="d_h_n contains NaN or infinity"):
+        gru_backward(None, d_h_n, cache)
+
+
+@pytest.mark.parametrize("name", ARGUMENTS)
 def test_check_finite_false_skips_the_check_and_propagates_nan(name):
     values = layer()
     values[name].flat[0] = np.nan

@@ -389,15 +389,14 @@ def _strided_view(array):
 def _as_float_array(name, value, ndim=None, shape=None, dtype=None, check_finite=True):
     """``value`` as a C-contiguous float32/float64 array (finite, if ``check_finite``), or
     a clear error."""
-    if isinstance(value, np.ndarray):
-        array = value
-    else:
-        try:
-            array = np.asarray(value)
-        except (ValueError, TypeError, RuntimeError) as error:  # torch raises RuntimeError
-            raise TypeError(
-                f"{name} must be an array of floats, got {type(value).__name__}: {error}"
-            ) from None
+    try:
+        # A plain ndarray: a masked array's mask would hide from the check below values that
+        # the kernels read.
+        array = np.asarray(value)
+    except (ValueError, TypeError, RuntimeError) as error:  # torch raises RuntimeError
+        raise TypeError(
+            f"{name} must be an array of floats, got {type(value).__name__}: {error}"
+        ) from None
     check_dtype_and_shape(name, array, ndim, shape, dtype)
     if check_finite and not np.isfinite(array).all():
         raise ValueError(f"{name} contains NaN or infinity")
