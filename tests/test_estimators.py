@@ -496,7 +496,7 @@ def test_partial_fit_keeps_optimizer_state_and_needs_classes():
     clf.partial_fit(X, y)
     assert clf._optimizer is optimizer and optimizer.t == 2 * steps and clf.n_iter_ == 2
     assert clf.t_ == 2 * len(X)
-    with pytest.raises(ValueError, match="labels that are not among the model.s classes"):
+    with pytest.raises(ValueError, match="labels that are not among the fitted model.s classes"):
         clf.partial_fit(X[:3], ["sideways"] * 3)
     clf.partial_fit(X, y, classes=["up", "down"])  # the same classes, in any order
     params = clf.network_.params.copy()
@@ -769,6 +769,58 @@ def test_a_refused_fit_leaves_the_fitted_model_as_it_was(refused_fit, message):
     assert vars(clf).keys() == attributes.keys()
     assert all(vars(clf)[name] is value for name, value in attributes.items())
     np.testing.assert_array_equal(clf.predict_proba(X), proba)
+
+
+def test_a_call_refused_after_drawing_its_split_leaves_the_generator_as_it_was():
+    # The random validation split is drawn before the held-out part's checks: a refusal
+    # there must not change the shuffles of the calls after it.
+    X, y = toy_sequences()
+    targets = np.array([len(x) for x in X], dtype=float)
+    refused, untouched = (
+        small_regressor(warm_start=True, max_iter=2).fit(X, targets) for _ in range(2)
+    )
+    refused.set_params(early_stopping=True, validation_fraction=0.01)
+    with pytest.raises(ValueError, match="needs at least 2"):
+        refused.fit(X, targets)
+    refused.set_params(early_stopping=False, validation_fraction=0.1)
+    np.testing.assert_array_equal(
+        refused.fit(X, targets).predict(X), untouched.fit(X, targets).predict(X)
+    )
+
+
+def test_a_warm_call_after_a_new_random_state_starts_from_that_seed():
+    X, y = toy_sequences()
+
+    def continued(seed, fit):
+        clf = small_classifier(warm_start=True, dropout=0.3, max_iter=2).fit(X, y)
+        clf.set_params(random_state=seed)
+        fit(clf)
+        return clf.network_.params
+
+    for fit in (lambda clf: clf.fit(X, y), lambda clf: clf.partial_fit(X, y)):
+        same = continued(0, fit)
+        np.testing.assert_array_equal(same, continued(np.int64(0), fit))
+        assert not np.array_equal(same, continued(1, fit))
+        np.testing.assert_array_equal(continued(1, fit), continued(1, fit))
+
+
+@pytest.mark.parametrize("incremental", [False, True])
+def test_a_warm_call_on_other_classes_or_targets_names_the_restart(incremental):
+    X, y = toy_sequences()
+    clf = small_classifier(warm_start=True, max_iter=1).fit(X, y)
+    train = clf.partial_fit if incremental else clf.fit
+    with pytest.raises(ValueError, match=r"\['sideways'\].*fit again with warm_start=False"):
+        train(X[:3], ["sideways"] * 3)
+    targets = np.array([len(x) for x in X], dtype=float)
+    reg = small_regressor(warm_start=True, max_iter=1).fit(X, targets)
+    train = reg.partial_fit if incremental else reg.fit
+    with pytest.raises(ValueError, match=r"fitted with 1\. A warm fit.*warm_start=False"):
+        train(X, np.c_[targets, targets])
+    # A validation set is not the call's training data: no advice about warm_start.
+    with pytest.raises(ValueError, match=r"fitted with 1$"):
+        small_regressor(early_stopping=True, max_iter=1).fit(
+            X, targets, X_val=X[:4], y_val=np.c_[targets, targets][:4]
+        )
 
 
 def test_early_stopping_restores_the_best_weights():

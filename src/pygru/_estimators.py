@@ -10,6 +10,7 @@ import contextlib
 import copy
 import functools
 import inspect
+import numbers
 import sys
 import time
 from abc import ABCMeta, abstractmethod
@@ -288,8 +289,10 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
 
     # ------------------------------------------------------------------ what subclasses add
     @abstractmethod
-    def _prepare_targets(self, y, lengths, first_call, classes=None):
-        """Targets in the form the loss reads, fitting label/shape metadata on first call."""
+    def _prepare_targets(self, y, lengths, first_call, classes=None, continues_training=False):
+        """Targets in the form the loss reads, fitting label/shape metadata on first call.
+        ``continues_training``: y trains a model fitted before (a warm fit, partial_fit),
+        which an error about y then names as the cause."""
 
     @abstractmethod
     def _loss(self, output, targets, sample_weight, lengths):
@@ -702,7 +705,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                     + ("fit" if incremental else "warm_start=False")
                 )
             padded, lengths = self._padded_input(X, reset=first_call)
-            targets = self._prepare_targets(y, lengths, first_call, classes)
+            targets = self._prepare_targets(
+                y, lengths, first_call, classes, continues_training=not first_call
+            )
             holds_out_last = (
                 self.early_stopping
                 and self.validation_split == "last"
@@ -732,8 +737,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                     )
             targets = self._training_targets(targets)
             X, lengths = self._network_input(X, padded, lengths)
+            self._seed_generator(first_call)
             if first_call:
-                self._rng = _make_rng(self.random_state)
                 longest = _longest_counted(lengths[fitted], weight)
                 self._initialize(hidden_layer_sizes, self._rng, self._linear_steps(longest))
             train, validation = self._split_validation(
@@ -778,12 +783,27 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         move the network to the device in place; ``_use_device`` then moves what the
         restored attributes hold there too."""
         attributes = self.__dict__.copy()
+        # The generator is changed in place (a validation split draws from it): its state
+        # too, or a refused call would change the next call's shuffles and masks.
+        rng_state = self._rng.bit_generator.state if hasattr(self, "_rng") else None
         try:
             yield
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(attributes)
+            if rng_state is not None:
+                self._rng.bit_generator.state = rng_state
             raise
+
+    def _seed_generator(self, first_call):
+        """A first call's generator comes from ``random_state``; a later call (a warm fit,
+        partial_fit) continues it, so that a sequence of calls reproduces, unless
+        ``random_state`` was set to another seed since, as a user giving a copy of the model
+        another seed expects."""
+        seeded_by = getattr(self, "_rng_seeded_by", self.random_state)  # older pickles lack it
+        if first_call or not _same_seed(self.random_state, seeded_by):
+            self._rng = _make_rng(self.random_state)
+            self._rng_seeded_by = self.random_state
 
     def _check_validation_data(self, validation_data):
         """``validation_data`` if the user gave a validation set, else None."""
@@ -1072,6 +1092,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 f"best_epoch_={self.best_epoch_} is later than n_iter_={self.n_iter_}"
             )
         self._rng = read_generator(state, "rng_state")
+        self._rng_seeded_by = self.random_state
         self.network_ = read_network(state, "network", required(arrays, "params"))
         self._weight_mask = self.network_.weight_mask()
         self._set_target_state(state, arrays)
@@ -1900,9 +1921,9 @@ class GRUClassifier(ClassifierMixin, BaseGRU):
         2-D array (n_samples, n_timesteps) whose entries past each sequence's length are
         ignored (in a float array padded with NaN, which a DataFrame of ragged rows is,
         whole-number labels are read as the integers NaN made floats). ``pooling`` and
-        ``patch_size`` do not apply, and ``class_weight`` is
-        refused (weigh sequences with ``sample_weight``); the loss, the score and the
-        validation score are over all valid time steps. scikit-learn's string scorers
+        ``patch_size`` do not apply; ``class_weight`` weighs each time step's loss term by
+        its class; the loss, the score and the validation score are over all valid time
+        steps. scikit-learn's string scorers
         (``scoring="accuracy"`` in ``cross_val_score`` or ``GridSearchCV``) expect one label
         per sample and measure something else: a 2-D y of 0/1 labels is read as multilabel
         (the share of sequences with every step right); other labels, and ragged lists, are
@@ -2076,7 +2097,9 @@ default="constant"
         same seed gives bit-identical models on one kernel path (CPUs with and without
         AVX-512 round differently in the last bits: see ``PYGRU_CPU_KERNELS`` in the
         README). None draws from NumPy's global random state (``np.random.seed``), as
-        scikit-learn's estimators do.
+        scikit-learn's estimators do. A warm fit or ``partial_fit`` continues the generator
+        of the calls before it, so that a sequence of calls reproduces; one made after
+        ``set_params(random_state=...)`` with another seed starts from that seed.
 
     tol : float, default=1e-4
         Tolerance for the optimisation. When the training loss (with ``early_stopping``,
@@ -2335,8 +2358,8 @@ default="zeros"
         Number of layers: input, each GRU layer, output (as ``MLPClassifier`` counts).
 
     best_loss_ : float
-        Lowest value of ``loss_curve_``; ``inf`` when ``fit`` uses ``early_stopping``, which
-        tracks ``best_validation_score_`` instead.
+        Lowest value of ``loss_curve_`` over the epochs trained without ``early_stopping``
+        (which tracks ``best_validation_score_`` instead); ``inf`` when there are none.
 
     validation_scores_ : list of float or None
         Accuracy on the held-out validation set after each epoch of ``fit`` (of the fits
@@ -2641,12 +2664,14 @@ default="zeros"
             X, y, sample_weight, incremental=True, classes=classes if first_call else None
         )
 
-    def _prepare_targets(self, y, lengths, first_call, classes=None):
+    def _prepare_targets(self, y, lengths, first_call, classes=None, continues_training=False):
         """Class indices: one per sequence (n,), or with ``output="sequence"`` one per time
         step, (n, longest) with 0 past each length."""
         if self.output == "sequence":
             rows = _sequence_labels(y, lengths)
-            indices = self._encode_labels(np.concatenate(rows), first_call, classes)
+            indices = self._encode_labels(
+                np.concatenate(rows), first_call, classes, continues_training
+            )
             padded = np.zeros((len(lengths), int(lengths.max())), dtype=indices.dtype)
             padded[_sequences.valid_steps(lengths, padded.shape[1])] = indices
             return padded
@@ -2661,9 +2686,9 @@ default="zeros"
             ) from None
         if len(y) != len(lengths):
             raise ValueError(f"X has {len(lengths)} sequences but y has {len(y)} labels")
-        return self._encode_labels(y, first_call, classes)
+        return self._encode_labels(y, first_call, classes, continues_training)
 
-    def _encode_labels(self, y, first_call, classes):
+    def _encode_labels(self, y, first_call, classes, continues_training):
         """The index into ``classes_`` of each label of the 1-D ``y``; the first call learns
         the classes (from ``classes`` if given)."""
         _check_labels(y, "y")
@@ -2680,10 +2705,17 @@ default="zeros"
                 )
         unknown = np.setdiff1d(unique_labels(y), self.classes_)
         if unknown.size:
+            origin = "partial_fit's classes" if first_call else "the fitted model's classes"
+            remedy = (
+                ""
+                if not continues_training
+                else ". A warm fit (warm_start=True) or partial_fit keeps the classes it "
+                "continues from: to learn new ones, fit again with warm_start=False, or give "
+                "partial_fit's first call every class in classes"
+            )
             raise ValueError(
-                f"y contains labels that are not among the model's classes (those of the "
-                f"first fit's labels, or partial_fit's classes): {unknown[:5]}; the classes "
-                f"are {self.classes_}"
+                f"y contains labels that are not among {origin}: {unknown[:5]}; the classes "
+                f"are {self.classes_}{remedy}"
             )
         return self._label_encoder.transform(y)
 
@@ -3181,7 +3213,9 @@ default="constant"
         same seed gives bit-identical models on one kernel path (CPUs with and without
         AVX-512 round differently in the last bits: see ``PYGRU_CPU_KERNELS`` in the
         README). None draws from NumPy's global random state (``np.random.seed``), as
-        scikit-learn's estimators do.
+        scikit-learn's estimators do. A warm fit or ``partial_fit`` continues the generator
+        of the calls before it, so that a sequence of calls reproduces; one made after
+        ``set_params(random_state=...)`` with another seed starts from that seed.
 
     tol : float, default=1e-4
         Tolerance for the optimisation. When the training loss (with ``early_stopping``,
@@ -3472,8 +3506,8 @@ default="zeros"
         Number of layers: input, each GRU layer, output (as ``MLPClassifier`` counts).
 
     best_loss_ : float
-        Lowest value of ``loss_curve_``; ``inf`` when ``fit`` uses ``early_stopping``, which
-        tracks ``best_validation_score_`` instead.
+        Lowest value of ``loss_curve_`` over the epochs trained without ``early_stopping``
+        (which tracks ``best_validation_score_`` instead); ``inf`` when there are none.
 
     validation_scores_ : list of float or None
         R² on the held-out validation set after each epoch of ``fit`` (of the fits
@@ -3815,7 +3849,7 @@ default="zeros"
         """
         return self._fit(X, y, sample_weight, incremental=True)
 
-    def _prepare_targets(self, y, lengths, first_call, classes=None):
+    def _prepare_targets(self, y, lengths, first_call, classes=None, continues_training=False):
         # Standardised in float64 where dtype would round y, as X is.
         standardizes = self.standardize_target if first_call else hasattr(self, "target_mean_")
         if self.output == "sequence":
@@ -3852,8 +3886,15 @@ default="zeros"
         if first_call:
             self.n_outputs_ = targets.shape[-1]
         elif targets.shape[-1] != self.n_outputs_:
+            remedy = (
+                ". A warm fit (warm_start=True) or partial_fit continues the fitted model: "
+                "to fit other targets, fit again with warm_start=False"
+                if continues_training
+                else ""
+            )
             raise ValueError(
-                f"y has {targets.shape[-1]} targets, the model was fitted with {self.n_outputs_}"
+                f"y has {targets.shape[-1]} targets, the model was fitted with "
+                f"{self.n_outputs_}{remedy}"
             )
         self._y_ndim = y_ndim  # predictions take the shape of the last targets trained on
         return targets
@@ -4460,6 +4501,13 @@ def _has_target_axis(y):
     if _sequences._is_list_of_sequences(y):  # a list, or a Series or 1-D array of objects
         return np.ndim(next(iter(y), None)) == 2
     return np.ndim(y) == 3
+
+
+def _same_seed(random_state, other):
+    """Whether two ``random_state`` values are the same seed: equal ints, or one object."""
+    if isinstance(random_state, numbers.Integral) and isinstance(other, numbers.Integral):
+        return int(random_state) == int(other)
+    return random_state is other
 
 
 def _make_rng(random_state):
