@@ -655,6 +655,11 @@ def test_a_missing_string_label_is_named_as_missing():
     steps[2][0] = np.nan
     with pytest.raises(ValueError, match="y contains NaN: a missing class label"):
         small_classifier(output="sequence").fit(X, steps)
+    # A masked array's masked labels (np.asarray drops the mask: they were labels).
+    for labels in (y, np.arange(len(y)) % 2):
+        masked = np.ma.masked_array(labels, mask=np.arange(len(y)) == 3)
+        with pytest.raises(ValueError, match="y has masked entries: missing class labels"):
+            small_classifier().fit(X, masked)
 
 
 def test_a_regressors_predictions_take_the_shape_of_its_last_targets():

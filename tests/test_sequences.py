@@ -320,6 +320,27 @@ def test_a_masked_array_reads_its_masked_values_as_missing():
     with pytest.raises(ValueError, match="sequence 0, time step 1 is NaN in some features"):
         to_padded(masked)
     np.testing.assert_array_equal(to_padded(np.ma.masked_array(X))[0], to_padded(X)[0])
+    # The mask holds whatever the array's dtype: objects under it read as numbers before.
+    as_objects = np.ma.masked_array(X.astype(object), mask=np.ma.getmaskarray(masked))
+    as_objects.mask[0, 1, 0] = False  # the cell inside the sequence is there again
+    as_objects.data[1, 2:] = -999.0
+    padded, lengths = to_padded(as_objects)
+    np.testing.assert_array_equal(lengths, [4, 2])
+    np.testing.assert_array_equal(padded, to_padded(expected)[0])
+
+
+def test_a_column_of_sequences_that_is_not_a_list_gets_a_hint_that_works():
+    # A polars Series or pyarrow array of lists has no NumPy dtype; NumPy makes an object
+    # array of its sequences, which the hint names.
+    class ColumnOfLists:
+        def __array__(self, dtype=None, copy=None):
+            column = np.empty(2, dtype=object)
+            column[:] = [np.ones(3), np.ones(2)]
+            return column
+
+    with pytest.raises(TypeError, match=r"pass a list of arrays, or .* np\.asarray\(X\)"):
+        to_padded(ColumnOfLists())
+    assert to_padded(np.asarray(ColumnOfLists()))[1].tolist() == [3, 2]
 
 
 def test_a_pandas_series_of_sequences_is_read_as_a_list():

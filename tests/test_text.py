@@ -210,7 +210,7 @@ def test_inverse_transform_round_trip():
     size = sequencer.vocabulary_size_
     with pytest.raises(ValueError, match=rf"\[0, {size}\)"):
         sequencer.inverse_transform([rows[2], [size, 2]])
-    with pytest.raises(ValueError, match=r"X\[1\] has shape \(1, 1\)"):
+    with pytest.raises(ValueError, match=r"X\[1\] must be a 1-D .* got shape \(1, 1\)"):
         sequencer.inverse_transform([[3], [[2]]])
 
 
@@ -218,14 +218,26 @@ def test_inverse_transform_rejects_bad_ids():
     sequencer = TokenSequencer().fit(DOCS)
     with pytest.raises(ValueError, match=r"\[0, 11\)"):
         sequencer.inverse_transform([[2, 11]])
-    with pytest.raises(ValueError, match=r"\[0, 11\)"):
+    with pytest.raises(ValueError, match="non-negative token ids, got -1"):
         sequencer.inverse_transform([[-1, 2]])
     with pytest.raises(ValueError, match="padding"):
         sequencer.inverse_transform([[2, 0, 3]])
-    with pytest.raises(ValueError, match="integer"):
-        sequencer.inverse_transform([[2.0, 3.0]])
-    with pytest.raises(ValueError, match="2D"):
+    with pytest.raises(ValueError, match="integer token ids, got 2.5"):
+        sequencer.inverse_transform([[2.5, 3.0]])
+    with pytest.raises(ValueError, match=r"2-D .* got shape \(2,\)"):
         sequencer.inverse_transform([2, 3])
+
+
+def test_inverse_transform_reads_the_ids_the_estimators_read():
+    # Whole-number floats, pandas' nullable Int64 (read as float64), objects holding ints:
+    # an embedding model takes them, so their words can be read back.
+    pd = pytest.importorskip("pandas")
+    sequencer = TokenSequencer().fit(DOCS)
+    ids = sequencer.transform(["the cat sat", "a dog"])
+    expected = sequencer.inverse_transform(ids)
+    for form in (ids.astype(float), pd.DataFrame(ids).astype("Int64"), ids.astype(object)):
+        assert sequencer.inverse_transform(form) == expected
+    assert sequencer.inverse_transform([row.astype(float) for row in ids]) == expected
 
 
 @pytest.mark.parametrize("method", ["fit", "fit_transform"])

@@ -4148,7 +4148,10 @@ def _is_bias(name):
 def _refuse_missing_labels(labels, name):
     """ValueError naming ``name`` where a class label is missing: NaN, None or pandas' NA
     (an empty cell of a column of strings). NumPy reads a list of strings and NaN as
-    strings, "nan" among them, and sorting fails on None or NA with a TypeError of its own."""
+    strings, "nan" among them, and sorting fails on None or NA with a TypeError of its own.
+    A masked array's masked labels are missing too (np.asarray would drop the mask)."""
+    if np.ma.is_masked(labels):
+        raise ValueError(f"{name} has masked entries: missing class labels")
     array = np.asarray(labels)
     if array.dtype.kind in "biuf":
         values = array[np.isnan(array)] if array.dtype.kind == "f" else []

@@ -1034,6 +1034,12 @@ _NESTED_HINT = (
     "X.itertuples(index=False)], or for one channel the column alone (a Series of sequences)."
 )
 
+# A 1-D container of sequences that is not a list, tuple, object array or pandas Series.
+_COLUMN_HINT = (
+    ". It holds a sequence in each item: pass a list of arrays, or the 1-D object array "
+    "np.asarray(X) makes of a polars Series or pyarrow array of lists."
+)
+
 
 def _as_real_array(value, name, booleans=True):
     """``value`` as an array of integers or floats (booleans as 0 and 1, unless
@@ -1049,9 +1055,10 @@ def _as_real_array(value, name, booleans=True):
             array = _objects_as_floats(array)
         except (TypeError, ValueError) as exc:
             nested = array.size > 0 and np.ndim(array.flat[0]) > 0
+            hint = (_NESTED_HINT if array.ndim > 1 else _COLUMN_HINT) if nested else ""
             raise TypeError(
                 f"{name} must hold real numbers, but its object-dtype values could not be "
-                f"converted: {str(exc).rstrip('.')}" + (_NESTED_HINT if nested else "")
+                f"converted: {str(exc).rstrip('.')}{hint}"
             ) from exc
     if array.dtype.kind == "c":
         raise ValueError(
@@ -1089,11 +1096,15 @@ def from_nullable(value, array):
     """``array`` (``np.asarray(value)``), or where ``value`` has pandas' nullable dtypes
     ("Float64", "Int64", which mark a missing value with pd.NA and convert to object
     arrays) its values as float64 with NaN for pd.NA, and where ``value`` is a NumPy masked
-    array of numbers, float64 with NaN where it is masked (np.asarray drops the mask).
-    Dates and durations are not numbers here, though pandas would convert them (to
-    microseconds since 1970)."""
+    array of numbers, float64 with NaN where it is masked (np.asarray drops the mask), and
+    of other objects, an object array with NaN there. Dates and durations are not numbers
+    here, though pandas would convert them (to microseconds since 1970)."""
     if np.ma.isMaskedArray(value) and array.dtype.kind in "biuf":
         return np.ma.filled(value.astype(np.float64), np.nan)
+    if np.ma.isMaskedArray(value) and array.dtype.kind in "OUS" and np.ma.is_masked(value):
+        filled = array.astype(object)
+        filled[np.ma.getmaskarray(value)] = np.nan
+        return filled
     if date_columns(value):
         return array
     if array.dtype == object and callable(getattr(value, "to_numpy", None)):

@@ -18,10 +18,10 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.utils import metadata_routing
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
 from pygru._numbers import refuse_bools_for_counts
-from pygru._sequences import SequencesOut, _is_list_of_sequences
+from pygru._sequences import SequencesOut, _as_token_ids, _is_list_of_sequences
 from pygru._sklearn_private import Interval, RealNotInt, StrOptions, _fit_context
 
 __all__ = ["OOV_ID", "PADDING_ID", "TokenSequencer"]
@@ -274,11 +274,13 @@ class TokenSequencer(SequencesOut, TransformerMixin, BaseEstimator):
             The tokens of each row without its padding; an OOV id becomes None.
         """
         check_is_fitted(self)
+        # The forms of ids the estimators read (whole-number floats, pandas' Int64), as
+        # they read them; an empty array of 2 dimensions round-trips transform([]).
         if _is_list_of_sequences(X) and len(X) and all(np.ndim(row) for row in X):
-            X = _padded_with_zeros([np.asarray(row) for row in X])
-        ids = check_array(X, dtype=None, ensure_min_samples=0)  # transform([]) round-trips
-        if ids.dtype.kind not in "iu":
-            raise ValueError(f"X must hold integer token ids; got dtype {ids.dtype}.")
+            X = _padded_with_zeros(
+                [_as_token_ids(row, f"X[{index}]", 1) for index, row in enumerate(X)]
+            )
+        ids = _as_token_ids(X, "X", 2)
         if ids.size and (ids.min() < 0 or ids.max() >= self.vocabulary_size_):
             raise ValueError(
                 f"Token ids must lie in [0, {self.vocabulary_size_}) for this vocabulary; "
@@ -404,16 +406,9 @@ class TokenSequencer(SequencesOut, TransformerMixin, BaseEstimator):
 
 
 def _padded_with_zeros(rows):
-    """Rows of ids of different lengths as one array, each ended with the padding id 0."""
-    for index, row in enumerate(rows):
-        if row.ndim != 1:
-            raise ValueError(
-                f"X[{index}] has shape {row.shape}; each sequence of token ids must be 1-D"
-            )
-    ids = np.zeros(
-        (len(rows), max(len(row) for row in rows)),
-        dtype=np.result_type(*[row for row in rows if row.size] or [np.int64]),
-    )
+    """1-D int64 rows of ids of different lengths as one array, each ended with the padding
+    id 0."""
+    ids = np.zeros((len(rows), max(len(row) for row in rows)), dtype=np.int64)
     for padded, row in zip(ids, rows):
         padded[: len(row)] = row
     return ids
