@@ -3059,7 +3059,7 @@ def test_validation_data_is_scored_with_its_weights_and_checked():
     ):
         small_classifier(**settings).fit(X, y, X_val=X[:3], y_val=["sideways"] * 3)
     two_features = [np.repeat(x, 2, axis=1) for x in X[:3]]
-    with pytest.raises(ValueError, match=about_the_validation_set + "X has 2 features per"):
+    with pytest.raises(ValueError, match=about_the_validation_set + "X_val has 2 features per"):
         small_classifier(**settings).fit(X, y, X_val=two_features, y_val=y[:3])
     with pytest.raises(ValueError, match=about_the_validation_set + "X has 3 sequences but y"):
         small_classifier(**settings).fit(X, y, X_val=X[:3], y_val=y[:2])
@@ -3067,8 +3067,15 @@ def test_validation_data_is_scored_with_its_weights_and_checked():
         small_classifier(**settings).fit(
             X, y, X_val=X[:3], y_val=y[:3], sample_weight_val=-np.ones(3)
         )
-    with pytest.raises(TypeError, match=about_the_validation_set + "X must hold real numbers"):
+    with pytest.raises(TypeError, match=about_the_validation_set + "X_val must hold real numbers"):
         small_classifier(**settings).fit(X, y, X_val=np.full((3, 4), "a"), y_val=y[:3])
+    # What a pipeline's steps would have fixed names the pipeline option that has them do it.
+    gaps = [x.copy() for x in X[:3]]
+    gaps[0][1] = np.nan
+    with pytest.raises(ValueError, match=r"X_val contains NaN.*transform_input=\['X_val'\]\.$"):
+        small_classifier(**settings).fit(X, y, X_val=gaps, y_val=y[:3])
+    with pytest.raises(ValueError, match=r"X has 3 sequences but y has 2 labels$"):
+        small_classifier(**settings).fit(X, y, X_val=X[:3], y_val=y[:2])
     for split in ("last", "random"):  # the random split said so in train_test_split's words
         with pytest.raises(ValueError, match="validation_fraction=0.1 of 1 sequences leaves no"):
             GRURegressor(early_stopping=True, validation_split=split).fit(X[:1], np.ones(1))

@@ -406,12 +406,13 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         padded, lengths = self._padded_input(X, reset=False, for_prediction=True)
         return self._network_input(X, padded, lengths)
 
-    def _padded_input(self, X, reset, for_prediction=False):
+    def _padded_input(self, X, reset, for_prediction=False, name="X"):
         """X as a padded array (token ids, or numbers of ``dtype``) and its lengths, checked
         against what fit saw unless ``reset``, which records the input's size instead.
-        ``for_prediction``: X is to be predicted, not trained or validated on."""
+        ``for_prediction``: X is to be predicted, not trained or validated on. ``name``:
+        what errors call X."""
         if self.embedding_dim is not None:
-            ids, lengths = _sequences.to_padded_tokens(X)
+            ids, lengths = _sequences.to_padded_tokens(X, name)
             if reset and self.vocabulary_size is None:
                 self.vocabulary_size_ = int(ids.max()) + 1
             elif reset:
@@ -427,12 +428,14 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         # sequence is predicted to be never depends on the rest of the batch.
         standardizes = self.standardize if reset else hasattr(self, "input_mean_")
         keep_precision = standardizes and ("always" if for_prediction else True)
-        padded, lengths = _sequences.to_padded(X, dtype=self.dtype, keep_precision=keep_precision)
+        padded, lengths = _sequences.to_padded(
+            X, dtype=self.dtype, name=name, keep_precision=keep_precision
+        )
         if reset:
             self.n_features_in_ = padded.shape[2]
             _sequences.warn_if_channels_first(padded, lengths)
         else:
-            _sequences.check_n_features(X, padded, self.n_features_in_, type(self).__name__)
+            _sequences.check_n_features(X, padded, self.n_features_in_, type(self).__name__, name)
         if for_prediction:  # with y (training, validation), y's length settles it
             _sequences.warn_if_one_univariate_sequence(X, self.n_features_in_)
         return padded, lengths
@@ -895,13 +898,20 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         """The user's validation set, prepared as the training data (never fitted on). The
         checks name X, y and sample_weight, so their errors say that they are about the
         validation set."""
+        # X_val reaches the model as given: a pipeline's steps transform it only if asked to.
+        hint = (
+            " In a Pipeline, X_val reaches this model untransformed unless the pipeline is "
+            "made with transform_input=['X_val']."
+        )
         try:
-            padded, lengths = self._padded_input(X_val, reset=False)
+            padded, lengths = self._padded_input(X_val, reset=False, name="X_val")
+            hint = ""
             targets = self._prepare_targets(y_val, lengths, first_call=False)
             weights = self._check_sample_weight(sample_weight_val, len(padded))
         except (TypeError, ValueError) as error:
             kind = TypeError if isinstance(error, TypeError) else ValueError
-            message = f"the validation set (X_val, y_val, sample_weight_val): {error}"
+            about = f"{str(error).rstrip('.')}.{hint}" if hint else error
+            message = f"the validation set (X_val, y_val, sample_weight_val): {about}"
             raise kind(message) from error
         self._check_validation_size(lengths, "X_val has", "Pass a larger X_val.")
         self._check_validation_targets(

@@ -240,9 +240,10 @@ def unpad(padded, lengths):
     return [sequence[:length] for sequence, length in zip(padded, lengths)]
 
 
-def check_n_features(X, padded, n_features, owner):
+def check_n_features(X, padded, n_features, owner, name="X"):
     """Raise a ValueError unless ``padded`` (X as read) has ``n_features`` features per time
-    step, as the ``owner`` (a class name) was fitted with; it says so when X looks like one
+    step, as the ``owner`` (a class name) was fitted with, calling X ``name``; it says so
+    when X looks like one
     sequence passed where a batch is expected, or sequences of as many time steps as it
     expects features, transposed (channels first).
 
@@ -258,7 +259,7 @@ def check_n_features(X, padded, n_features, owner):
         if not hint and padded.shape[1] == n_features:
             hint = "." + _CHANNELS_FIRST_HINT
         raise ValueError(
-            f"X has {padded.shape[2]} features per time step, but {owner} is expecting "
+            f"{name} has {padded.shape[2]} features per time step, but {owner} is expecting "
             f"{n_features} features as input{hint}"
         )
 
