@@ -315,5 +315,13 @@ def test_matmul_refuses_mismatched_arguments():
         matmul(np.ones(3), np.ones((3, 2)))
     with pytest.raises(TypeError, match="a must be a NumPy or CuPy array .*, got list"):
         matmul([[1.0]], np.ones((1, 1)))
+
+    class Tensor:
+        # Another library's array, whose dtype is not NumPy's: torch's gave "AttributeError:
+        # 'torch.dtype' object has no attribute 'byteorder'".
+        dtype, ndim = "torch.float64", 2
+
+    with pytest.raises(TypeError, match="b must be a NumPy or CuPy array .*, got Tensor"):
+        matmul(np.ones((1, 1)), Tensor())
     with pytest.raises(TypeError, match="b must have dtype .* in native byte order, got >f8"):
         matmul(np.ones((1, 1)), np.ones((1, 1), ">f8"))

@@ -639,6 +639,39 @@ def test_make_windows_errors(kwargs, error, message):
         make_windows(np.arange(10.0), **kwargs)
 
 
+def test_make_windows_reads_numpys_small_integers_as_counts():
+    # Lengths were computed in the argument's own type: OverflowError for np.int8(10) on 300
+    # points, and a check that wrapped around past 127 into NumPy's own error.
+    series = np.arange(300.0)
+    for kind in (np.int8, np.uint8, np.int16):
+        X, y = make_windows(series, kind(10), horizon=kind(2), step=kind(7), target=kind(0))
+        expected = make_windows(series, 10, horizon=2, step=7, target=0)
+        np.testing.assert_array_equal(X, expected[0])
+        np.testing.assert_array_equal(y, expected[1])
+    with pytest.raises(ValueError, match="length 20 is too short for lookback=127"):
+        make_windows(series[:20], np.int8(127), horizon=np.int8(1))
+
+
+@pytest.mark.parametrize(
+    "load, kwargs",
+    [
+        (load_ucr, dict(name="GunPoint", return_X_y="False")),
+        (load_tweets, dict(return_X_y="False")),
+        (load_tweets, dict(return_X_y=None)),
+    ],
+)
+def test_loaders_take_return_X_y_as_a_bool_only(load, kwargs):
+    # Read by truth value, the string "False" returned tuples.
+    with pytest.raises(TypeError, match="return_X_y must be True or False, got"):
+        load(**kwargs)
+
+
+def test_a_bool_test_size_is_refused_by_name():
+    # scikit-learn reads True as 1 text; the error that followed blamed the threshold.
+    with pytest.raises(TypeError, match="test_size must be a float .*, got True"):
+        load_tweets(test_size=True)
+
+
 def test_make_windows_reads_pandas_nullable_frames():
     # Their missing value is pd.NA, so np.asarray gives an object array.
     pandas = pytest.importorskip("pandas")

@@ -407,6 +407,22 @@ def test_saving_to_a_directory_or_into_a_missing_one_names_the_path_given(tmp_pa
     assert list(tmp_path.iterdir()) == []  # and nothing was written
 
 
+def test_load_names_what_is_neither_a_path_nor_a_file(tmp_path):
+    # Such objects went on to file.read(): "AttributeError: 'NoneType' object has no
+    # attribute 'read'"; a file's bytes were a path ("embedded null byte").
+    path = tmp_path / "model.npz"
+    save(fitted_classifier()[0], path)
+    for value in (None, 3, [str(path)]):
+        with pytest.raises(TypeError, match=f"readable binary file, got {type(value).__name__}$"):
+            load(value)
+    contents = path.read_bytes()
+    for value in (contents, bytearray(contents), memoryview(contents)):
+        with pytest.raises(TypeError, match=r"holding data: .* pass io\.BytesIO\(data\)"):
+            load(value)
+    assert type(load(io.BytesIO(contents))) is GRUClassifier
+    assert type(load(os.fsencode(path))) is GRUClassifier  # a path as bytes is a path
+
+
 @pytest.mark.skipif(not os.path.isdir("/sys/kernel"), reason="needs Linux's sysfs")
 def test_a_folder_that_cannot_hold_the_temporary_file_is_named_by_the_path_given():
     # sysfs refuses new files, to root too.
@@ -1359,6 +1375,27 @@ def test_torch_import_refuses_bad_state_dicts():
         to_torch_state_dict(variant)
     with pytest.raises(ValueError, match="reset_after"):
         from_torch_state_dict(variant, state)
+
+
+def test_export_flags_and_prefixes_are_checked_by_name():
+    # Read by truth value, the string "False" folded, made tensors, or stayed strict; a
+    # prefix of None failed in "unsupported operand type(s) for +".
+    clf, _ = fitted_classifier()
+    calls = {
+        "fold_standardization": lambda value: to_keras_weights(clf, fold_standardization=value),
+        "as_tensors": lambda value: to_torch_state_dict(clf, as_tensors=value),
+        "strict": lambda value: from_torch_state_dict(clf, {}, strict=value),
+    }
+    for name, call in calls.items():
+        with pytest.raises(TypeError, match=f"{name} must be True or False, got 'False'"):
+            call("False")
+    state = to_torch_state_dict(clf, fold_standardization=True)
+    for call in (
+        lambda: to_torch_state_dict(clf, prefix=None),
+        lambda: from_torch_state_dict(clf, state, prefix=None, fold_standardization=True),
+    ):
+        with pytest.raises(TypeError, match="prefix must be a str .*, got NoneType"):
+            call()
 
 
 def test_torch_import_says_what_the_state_dict_lacks():

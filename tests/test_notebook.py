@@ -278,6 +278,7 @@ def test_panel_controls_show_the_estimators_values_and_refuse_what_they_cannot(i
     refused = [
         ({"learning_rate": -1}, ValueError, r"learning_rate must be in \[1e-05, 1\], got -1"),
         ({"hidden_size": 0}, ValueError, "hidden_size must be in"),
+        ({"hidden_size": 2.5}, TypeError, "hidden_size must be an integer, got 2.5"),  # not 2
         ({"dropout": "a"}, TypeError, "dropout must be a number"),
         ({"solver": "lbfgs"}, ValueError, r"solver must be one of \['adam'"),
         ({"batch_size": 7}, ValueError, "batch_size must be one of"),
@@ -288,6 +289,8 @@ def test_panel_controls_show_the_estimators_values_and_refuse_what_they_cannot(i
         assert panel.control_values["hidden_size"] == 5000  # none applied
     with pytest.raises(TypeError, match="max_epochs must be an int, got 2.7"):
         TrainingPanel(clf, X, y, max_epochs=2.7, display=False)
+    with pytest.raises(TypeError, match="timeout must be a number of seconds or None"):
+        panel.wait(timeout="1")  # threading's "'>' not supported between 'int' and 'str'"
 
 
 def test_panel_trains_with_the_callers_openmp_thread_limit(italy):
@@ -571,6 +574,9 @@ def test_plotting_arguments_of_the_wrong_kind_are_named(italy, fitted):
     refused = [
         (lambda: plot_training_curves(fitted, 0.5), ValueError, "validation_scores must be"),
         (lambda: plot_training_curves(fitted, [[1, 2]]), ValueError, "validation_scores must"),
+        (lambda: plot_training_curves(fitted, "ab"), TypeError, "validation_scores must be"),
+        (lambda: plot_gates(fitted, X[0], direction=["forward"]), ValueError, "direction must"),
+        (lambda: GateViewer(fitted, None, display=False), TypeError, "X must be the sequences"),
         (lambda: plot_training_curves("model"), TypeError, "estimator must be a GRUClassifier"),
         (lambda: plot_training_curves(fitted, figure="x"), TypeError, "figure must be a"),
         (lambda: plot_gates(fitted, X[0], figure="x"), TypeError, "figure must be a"),
@@ -581,6 +587,16 @@ def test_plotting_arguments_of_the_wrong_kind_are_named(italy, fitted):
             lambda: GateViewer(fitted, X, display=False).select(sample="1"),
             TypeError,
             "sample must be an int",
+        ),
+        (  # True and 1.0 equal 1: they selected layer 1
+            lambda: GateViewer(fitted, X, display=False).select(layer=True),
+            TypeError,
+            "layer must be an int, got True",
+        ),
+        (
+            lambda: GateViewer(fitted, X, display=False).select(direction=["forward"]),
+            ValueError,
+            "direction must be one of",
         ),
     ]
     for call, error, message in refused:

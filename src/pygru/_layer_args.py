@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pygru._arrays import array_module, is_cupy_array, valid_steps
+from pygru._numbers import as_flag
 
 __all__ = [
     "GRUCache",
@@ -155,7 +156,8 @@ def check_layer_arguments(
 def check_dtype_and_shape(name, array, ndim=None, shape=None, dtype=None):
     """Refuse an array (NumPy or CuPy) that is not float32/float64 of ``dtype`` (if given)
     with ``ndim`` dimensions or exactly ``shape``; the errors name the argument."""
-    if not hasattr(array, "dtype") or not hasattr(array, "ndim"):
+    # CuPy's arrays have NumPy's dtypes; torch's tensors, say, have their own.
+    if not isinstance(getattr(array, "dtype", None), np.dtype) or not hasattr(array, "ndim"):
         raise TypeError(
             f"{name} must be a NumPy or CuPy array of float32 or float64, got "
             f"{type(array).__name__}"
@@ -241,9 +243,3 @@ def within_lengths(d_out, lengths):
     xp = array_module(d_out)
     valid = valid_steps(xp, xp.asarray(lengths), d_out.shape[1])
     return xp.where(valid[:, :, None], d_out, 0)
-
-
-def as_flag(name, value):
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return bool(value)

@@ -19,6 +19,14 @@ def is_real(value):
     return isinstance(value, Real) and not isinstance(value, bool)
 
 
+def as_flag(name, value):
+    """``value`` as a bool, or a TypeError naming ``name``: a flag is True or False (NumPy's
+    too), not anything with a truth value, where the string "False" would read as True."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
 def refuse_bools_for_counts(estimator):
     """Raise a TypeError naming the first parameter of ``estimator`` that counts (its
     constraints include an ``Interval(Integral, ...)``) and is a bool: scikit-learn's checks

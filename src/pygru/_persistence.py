@@ -726,6 +726,16 @@ def load(path):
             raise TypeError(
                 f"path is a file not open for reading ({_name(path)}): open it with 'rb'"
             )
+    elif isinstance(path, (bytearray, memoryview)) or (isinstance(path, bytes) and b"\0" in path):
+        # A file's contents, which no path is (a path has no NUL byte).
+        raise TypeError(
+            f"path must be a file path or a readable binary file, got {type(path).__name__} "
+            "holding data: for a file's contents in memory, pass io.BytesIO(data)"
+        )
+    elif not isinstance(path, (str, bytes, os.PathLike)):
+        raise TypeError(
+            f"path must be a file path or a readable binary file, got {type(path).__name__}"
+        )
     return _load_named(path, _name(path))
 
 

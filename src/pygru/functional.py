@@ -29,12 +29,12 @@ from pygru import _cpu, _fork
 from pygru._arrays import is_cupy_array
 from pygru._layer_args import (
     GRUCache,
-    as_flag,
     check_dtype_and_shape,
     check_layer_arguments,
     read_only,
     within_lengths,
 )
+from pygru._numbers import as_flag
 
 __all__ = ["gru_forward", "gru_backward", "matmul", "release_workspace", "GRUCache"]
 

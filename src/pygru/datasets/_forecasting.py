@@ -306,6 +306,8 @@ def make_windows(series, lookback, horizon=1, step=1, target=None, output="last"
             raise TypeError(f"{argument} must be an integer, got {value!r}")
         if value < 1:
             raise ValueError(f"{argument} must be at least 1, got {value}")
+    # As Python ints: NumPy's small integers would overflow in the arithmetic on lengths.
+    lookback, horizon, step = int(lookback), int(horizon), int(step)
     if not isinstance(output, str) or output not in ("last", "sequence"):
         raise ValueError(f'output must be "last" or "sequence", got {output!r}')
     _warn_if_several_series(getattr(series, "index", None))
@@ -337,6 +339,7 @@ def make_windows(series, lookback, horizon=1, step=1, target=None, output="last"
     if target is not None:
         if not is_integer(target):
             raise TypeError(f"target must be an integer or None, got {target!r}")
+        target = int(target)
         if not -n_dims <= target < n_dims:
             raise ValueError(f"target {target} is out of range for {n_dims} column(s)")
         columns_predicted = columns[:, [target]]

@@ -4,7 +4,7 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 from sklearn.utils import Bunch
 
-from pygru._numbers import is_real
+from pygru._numbers import as_flag, is_real
 from pygru._sklearn_private import InvalidParameterError
 
 from ._base import read_data_text
@@ -146,6 +146,11 @@ def load_tweets(threshold=0.5, *, test_size=0.2, random_state=0, return_X_y=Fals
 
 
 def _load_vader(name, filename, summary, citation, threshold, test_size, random_state, return_X_y):
+    return_X_y = as_flag("return_X_y", return_X_y)
+    if isinstance(test_size, (bool, np.bool_)):  # scikit-learn reads True as 1 text
+        raise TypeError(
+            f"test_size must be a float in (0, 1) or a count of texts, got {test_size}"
+        )
     if not is_real(threshold):
         raise TypeError(f"threshold must be a number, got {threshold!r}")
     if not 0 <= threshold <= 4:

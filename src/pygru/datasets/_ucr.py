@@ -5,6 +5,7 @@ import io
 import numpy as np
 from sklearn.utils import Bunch
 
+from .._numbers import as_flag
 from ._base import read_data_text
 from ._ts import parse_ts
 
@@ -186,6 +187,7 @@ def load_ucr(name, split=None, return_X_y=False):
     ((150, 150, 1), (150,))
     """
     name = _canonical_name(name)
+    return_X_y = as_flag("return_X_y", return_X_y)
     if split is None:
         parts = _SPLITS
     elif isinstance(split, str) and split.lower() in _SPLITS:

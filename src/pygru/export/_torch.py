@@ -5,6 +5,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from pygru._numbers import as_flag
 from pygru.export._weights import (
     TORCH_GRU_NAMES,
     as_weight,
@@ -20,6 +21,11 @@ from pygru.export._weights import (
     warn_if_float32_input_blurs,
     warn_if_folding_blurs,
 )
+
+
+def _check_prefix(prefix):
+    if not isinstance(prefix, str):
+        raise TypeError(f'prefix must be a str ("" for none), got {type(prefix).__name__}')
 
 
 def _import_torch(feature):
@@ -82,6 +88,8 @@ def to_torch_state_dict(estimator, *, prefix="", as_tensors=False, fold_standard
     >>> sorted(to_torch_state_dict(clf, fold_standardization=True))[:4]
     ['bias_hh_l0', 'bias_hh_l0_reverse', 'bias_ih_l0', 'bias_ih_l0_reverse']
     """
+    _check_prefix(prefix)
+    as_tensors = as_flag("as_tensors", as_tensors)
     network = network_of(estimator, fold_standardization)
     _require_reset_after(network)
     warn_if_folding_blurs(estimator, network)
@@ -135,6 +143,8 @@ def from_torch_state_dict(
     TypeError
         Values that are not real numbers.
     """
+    _check_prefix(prefix)
+    strict = as_flag("strict", strict)
     network = network_of(estimator_or_params, fold_standardization)
     _require_reset_after(network)
     if not isinstance(state_dict, Mapping):

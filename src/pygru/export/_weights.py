@@ -7,6 +7,7 @@ import copy
 import numpy as np
 
 from pygru._arrays import to_host
+from pygru._numbers import as_flag
 from pygru._sequences import scale_of_spread
 from pygru._warnings import warn
 
@@ -108,6 +109,7 @@ def network_of(target, fold_standardization=False):
     exactly, and look up no other parameter."""
     from pygru._network import GRUNetwork
 
+    fold_standardization = as_flag("fold_standardization", fold_standardization)
     if isinstance(target, GRUNetwork):
         if fold_standardization:
             # A network holds no input statistics: there would be nothing to fold, silently.

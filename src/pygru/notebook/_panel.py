@@ -273,6 +273,8 @@ class TrainingPanel:
             once training has stopped ("running" or "pausing" after a timeout; "ready",
             at once, before the first ``start``).
         """
+        if timeout is not None and not is_real(timeout):
+            raise TypeError(f"timeout must be a number of seconds or None, got {timeout!r}")
         worker = self._worker
         if worker is not None:
             worker.join(timeout)
@@ -513,6 +515,8 @@ def _check_in_range(name, value, control):
         return
     if not is_real(value):
         raise TypeError(f"{name} must be a number, got {value!r}")
+    if is_integer(control.value) and not is_integer(value):  # the box would truncate 2.5
+        raise TypeError(f"{name} must be an integer, got {value!r}")
     log_base = getattr(control, "base", None)
     low, high = (
         (log_base**control.min, log_base**control.max)

@@ -103,7 +103,13 @@ def training_curves_data(estimator, validation_scores=None):
         validation_scores = getattr(model, "validation_scores_", None)
     score_epochs = scores = score_title = None
     if validation_scores is not None:
-        scores = np.asarray(validation_scores, dtype=float)
+        try:
+            scores = np.asarray(validation_scores, dtype=float)
+        except (TypeError, ValueError) as error:
+            raise TypeError(
+                f"validation_scores must be a sequence of numbers, one per epoch; got "
+                f"{validation_scores!r} ({error})"
+            ) from None
         if scores.ndim != 1:
             raise ValueError(
                 "validation_scores must be a sequence of numbers, one per epoch; got an "
@@ -319,7 +325,7 @@ def gate_plot_data(
         raise TypeError(f"layer must be an int, got {layer!r}")
     if not 0 <= layer < len(activations):
         raise ValueError(f"layer must be in 0..{len(activations) - 1}, got {layer!r}")
-    if direction not in activations[layer]:
+    if not isinstance(direction, str) or direction not in activations[layer]:
         raise ValueError(
             f"direction must be one of {sorted(activations[layer])}, got {direction!r}"
         )

@@ -69,6 +69,11 @@ class GateViewer:
     def __init__(self, estimator, X, y=None, *, time_labels=None, vocabulary=None, display=True):
         model = split_pipeline(estimator)[1]
         check_is_fitted(model)
+        if not hasattr(X, "__len__") or isinstance(X, str):
+            raise TypeError(
+                f"X must be the sequences to view, in any form the estimator reads, got "
+                f"{type(X).__name__}"
+            )
         if len(X) == 0:
             raise ValueError("X must hold at least one sequence to view, got none")
         if y is not None and len(y) != len(X):
@@ -156,9 +161,13 @@ class GateViewer:
             raise TypeError(f"sample must be an int, got {sample!r}")
         if sample is not None and not 0 <= sample <= self._sample.max:
             raise ValueError(f"sample must be in 0..{self._sample.max}, got {sample}")
+        if layer is not None and not is_integer(layer):  # True and 1.0 equal 1
+            raise TypeError(f"layer must be an int, got {layer!r}")
         if layer is not None and layer not in self._layer.options:
             raise ValueError(f"layer must be one of {list(self._layer.options)}, got {layer!r}")
-        if direction is not None and direction not in self._direction.options:
+        if direction is not None and (
+            not isinstance(direction, str) or direction not in self._direction.options
+        ):
             raise ValueError(
                 f"direction must be one of {list(self._direction.options)}, got {direction!r}"
             )
