@@ -847,6 +847,21 @@ def test_early_stopping_restores_the_best_weights():
     np.testing.assert_array_equal(clf.network_.params, seen[best_epoch])
 
 
+def test_the_iteration_warning_says_when_auto_patience_outlasts_max_iter():
+    # 10 sequences make one update per epoch: "auto" waits 500 epochs, so every default fit
+    # ran into max_iter and warned as if it had not converged, with no hint why.
+    X, y = np.zeros((10, 4, 1)), np.array([0, 1] * 5)
+    with pytest.warns(ConvergenceWarning, match="waits 500 epochs.* set n_iter_no_change"):
+        small_classifier(max_iter=5).fit(X, y)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        small_classifier(max_iter=5, n_iter_no_change=50).fit(X, y)
+    assert [str(w.message) for w in record] == [
+        "Stochastic optimizer: maximum iterations (5) reached and the optimization hasn't "
+        "converged yet."
+    ]
+
+
 def test_stops_when_the_training_loss_stops_improving():
     X, y = toy_sequences()
     clf = small_classifier(max_iter=500, tol=10.0, n_iter_no_change=2).fit(X, y)
@@ -1247,6 +1262,23 @@ def test_the_ridge_guard_keeps_every_weight_from_before_training(monkeypatch):
     messages = " ".join(str(warning.message) for warning in record)
     initial = float(re.search(r"from (\S+) with the initial weights", messages).group(1))
     assert initial < 10 * np.var(y)  # the ridge's loss (on y's scale), not a diverged penalty
+
+
+def test_a_rise_of_the_loss_within_tol_is_no_divergence():
+    # On input with nothing to learn the initial loss is already the least: a rise of 2e-5
+    # kept the initial weights and said "the optimization diverged; try a smaller
+    # learning_rate_init".
+    X, y = np.zeros((40, 10, 3)), np.array([0, 1] * 20)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Stochastic optimizer: maximum iterations")
+        warnings.filterwarnings("error", "Training raised", ConvergenceWarning)
+        model = GRUClassifier(hidden_layer_sizes=8, max_iter=30, random_state=0).fit(X, y)
+    assert model.best_epoch_ == model.n_iter_ == 30
+    # The rise was there, and within tol: the same fit with no tolerance keeps the start.
+    strict = GRUClassifier(hidden_layer_sizes=8, max_iter=30, random_state=0, tol=0.0)
+    with pytest.warns(ConvergenceWarning, match="Training raised the training loss"):
+        strict.fit(X, y)
+    assert strict.best_epoch_ == 0
 
 
 @pytest.mark.filterwarnings("error::RuntimeWarning")
@@ -2080,6 +2112,21 @@ def test_balanced_class_weights_are_counted_without_a_time_ordered_validation_pa
     expected = compute_sample_weight("balanced", y[train])
     as_weights = small_classifier(max_iter=3).fit(X[train], y[train], sample_weight=expected)
     np.testing.assert_allclose(curves[0], as_weights.loss_curve_, rtol=1e-6)
+
+
+@pytest.mark.parametrize("output", ["last", "sequence"])
+def test_balanced_weights_in_a_partial_fit_call_that_lacks_a_class_are_named(output):
+    # Counted per call, "balanced" gave a stream of one sequence per call the weights of
+    # no class_weight at all, silently (scikit-learn's SGDClassifier refuses it).
+    X, y = toy_sequences()
+    if output == "sequence":
+        y = [np.full(len(x), label) for x, label in zip(X, y)]
+    clf = small_classifier(class_weight="balanced", output=output)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clf.partial_fit(X, y, classes=["down", "up"])  # both classes: no warning
+    with pytest.warns(UserWarning, match="lacks some of the classes.*compute_class_weight"):
+        clf.partial_fit(X[:1], y[:1])
 
 
 @pytest.mark.parametrize("make", [small_classifier, small_regressor])
@@ -3123,6 +3170,11 @@ def test_regressor_refuses_validation_targets_that_are_all_equal(options, fit_op
     reg.set_params(validation_fraction=0.25)
     with pytest.raises(ValueError, match=f"early stopping: {holds}.* targets that are all equal"):
         reg.fit(X, y, **fit_options)
+    # A y constant throughout is named, with the setting that fits it: more held-out
+    # sequences or another y_val, the remedies for a split, cannot help there.
+    with pytest.raises(ValueError, match="constant throughout.* early_stopping=False") as error:
+        reg.fit(X, np.full_like(y, 3.0), **fit_options)
+    assert "unless a prediction is exact" in str(error.value)
 
 
 def test_a_target_constant_over_the_validation_set_scores_as_a_constant_column():

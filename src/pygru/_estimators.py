@@ -726,6 +726,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             )
             weight = None if sample_weight is None else sample_weight[fitted]
             _refuse_no_weight_left_for_training(weight)
+            if incremental:
+                self._warn_if_the_call_cannot_balance(targets, lengths)
             self._note_whether_steps_are_smooth(padded[fitted], lengths[fitted], weight)
             if first_call:
                 if self.embedding_dim is None:
@@ -929,6 +931,10 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
 
     def _warn_of_scaling_from_constant_targets(self, targets, lengths, sample_weight):
         """After the first ``partial_fit`` call fixed the target scaling (the regressor's)."""
+
+    def _warn_if_the_call_cannot_balance(self, targets, lengths):
+        """Where a ``partial_fit`` call lacks some classes that "balanced" would weigh (the
+        classifier's)."""
 
     def _refuse_steps_that_all_weigh_nothing(self, targets, lengths, sample_weight, train):
         """Refuse training sequences ``train`` whose every step weighs 0 (the classifier's
@@ -1369,7 +1375,13 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                     candidates, X, lengths, targets, sample_weight, train, batch_size
                 )
             if objectives is not None:
-                kept = int(np.argmin(objectives))  # the first of equals: trained weights first
+                trained = objectives[:-1] if checks_start else objectives
+                kept = int(np.argmin(trained))  # the first of equals: the last epoch's
+                # The start only where training raised the objective by more than tol: on
+                # data with nothing to learn, the initial loss is already the least, and
+                # a rise of 2e-5 is no divergence.
+                if checks_start and objectives[-1] < trained[kept] - self.tol:
+                    kept = len(candidates) - 1
             self.network_.params[...] = candidates[kept]
             self.best_epoch_ = self.n_iter_
             # No longer the score of the weights kept, nor scores of the last epochs run
@@ -1390,11 +1402,18 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         if raised is not None:
             return raised
         if stopped_by == "max_iter" and epochs > 1:
-            warn(
+            message = (
                 f"Stochastic optimizer: maximum iterations ({self.max_iter}) "
-                "reached and the optimization hasn't converged yet.",
-                ConvergenceWarning,
+                "reached and the optimization hasn't converged yet."
             )
+            if self.n_iter_no_change == "auto" and patience >= epochs:
+                # A few sequences make one update per epoch: 500 epochs of patience.
+                message += (
+                    f" On {len(train)} training sequences, n_iter_no_change='auto' waits "
+                    f"{patience} epochs without improvement, more than max_iter, so the fit "
+                    "could not stop sooner: set n_iter_no_change to a number of epochs."
+                )
+            warn(message, ConvergenceWarning)
         return None
 
     def _callbacks_ask_to_stop(self, callbacks, record, epoch_params, step_params, average):
@@ -1459,8 +1478,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         stopping rule counts as an improvement), and leaves it no higher than at the start.
         One that does not can still move the forecasts a long way on inputs outside the
         training range. Without it the model holds the weights from before training
-        (``best_epoch_`` 0), with a warning where training raised the objective (a learning
-        rate far too large)."""
+        (``best_epoch_`` 0), with a warning where training raised the objective by more
+        than tol (a learning rate far too large)."""
         batch_size = self._batch_size(len(train))
         corrected = self.network_.params.copy()
         uncorrected = self._without_correction(corrected, linear_start)
@@ -1492,7 +1511,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         self.network_.params[...] = linear_start
         self.best_epoch_ = 0
         self._optimizer.reset_state()  # the weights went back (see _train)
-        if not corrected_objective <= start_objective:
+        if not corrected_objective <= start_objective + self.tol:  # a rise within tol is none
             self._warn_training_raised_the_loss(corrected_objective, start_objective)
 
     def _without_correction(self, params, linear_start):
@@ -2183,7 +2202,10 @@ default="constant"
         ``patience``; scikit-learn's MLPClassifier waits one epoch more. "auto" counts
         optimizer updates rather than epochs: ``max(10, ceil(500 / updates per epoch))``
         epochs, that is 10 epochs on large data and more on a few dozen sequences, where a
-        GRU first sits on a plateau at chance level for hundreds of updates.
+        GRU first sits on a plateau at chance level for hundreds of updates. Where
+        an epoch is one update (16 sequences or fewer, at the default ``batch_size``) that
+        is 500 epochs, more than ``max_iter``: such a fit runs ``max_iter`` epochs, and its
+        warning says so.
 
     warm_start : bool, default=False
         When True, ``fit`` continues from the weights (and the standardisation, patch size,
@@ -2293,7 +2315,11 @@ default="zeros"
         and in the standardisation statistics alike, as k copies of it would. With
         ``output="sequence"`` the weights act on each time step's term of the loss (as
         PyTorch's ``CrossEntropyLoss(weight=...)``), "balanced" counted over the valid
-        steps; they leave the statistics and the validation score as they are.
+        steps; they leave the statistics and the validation score as they are. A
+        ``partial_fit`` call that lacks some classes (a stream of small batches) cannot
+        balance them, and warns: for a stream, pass the dict that
+        ``compute_class_weight("balanced", classes=classes, y=labels)`` gives on a
+        representative sample of labels, as scikit-learn's ``SGDClassifier`` asks.
 
     device : {"cpu", "auto", "cuda"}, default="cpu"
         Where to train and predict. "cuda": on the current CUDA device through CuPy
@@ -2827,6 +2853,23 @@ default="zeros"
         step_targets, step_weights = _labels_of_steps(targets[train], lengths[train], weights)
         self._steps_left_in(self._step_class_weights[0][step_targets], step_weights)
 
+    def _warn_if_the_call_cannot_balance(self, targets, lengths):
+        """ "balanced" counts the classes of each ``partial_fit`` call: one that lacks some
+        weighs those it holds alike, whatever their shares in the stream (one sequence per
+        call gave the model without weights, 0.24/0.76 where balancing gives 0.5/0.5)."""
+        if self.class_weight != "balanced":
+            return
+        labels = _labels_of_steps(targets, lengths)[0] if self.output == "sequence" else targets
+        if np.unique(labels).size < len(self.classes_):
+            warn(
+                "class_weight='balanced' weighs the classes of each partial_fit call by "
+                "their counts in it, and this call lacks some of the classes, so it does "
+                "not balance them. For a stream, pass class_weight as the dict that "
+                "sklearn.utils.class_weight.compute_class_weight('balanced', classes=classes, "
+                "y=labels) gives on a representative sample of labels.",
+                UserWarning,
+            )
+
     def _balanced_weight_of_each_class(self, targets, sample_weight=None):
         """``class_weight="balanced"``'s weight for each entry of ``classes_``, as
         scikit-learn's ``compute_class_weight`` gives it, counted on ``targets`` with their
@@ -3307,7 +3350,10 @@ default="constant"
         (or, with ``learning_rate="adaptive"``, the learning rate is lowered), as Keras'
         ``patience``; scikit-learn's MLPClassifier waits one epoch more. "auto" counts
         optimizer updates rather than epochs: ``max(10, ceil(500 / updates per epoch))``
-        epochs, that is 10 epochs on large data and more on a few dozen sequences.
+        epochs, that is 10 epochs on large data and more on a few dozen sequences. Where
+        an epoch is one update (16 sequences or fewer, at the default ``batch_size``) that
+        is 500 epochs, more than ``max_iter``: such a fit runs ``max_iter`` epochs, and its
+        warning says so.
 
     warm_start : bool, default=False
         When True, ``fit`` continues from the weights (and the standardisation, patch size
@@ -4030,8 +4076,8 @@ default="zeros"
             )
 
     def _check_validation_targets(self, targets, lengths, sample_weight, holds, remedy):
-        """R² of constant targets is 0 whatever the predictions (scikit-learn's convention):
-        no epoch would improve on the first, which early stopping would keep."""
+        """R² of constant targets is 0 unless the predictions are exact, 1 then (scikit-learn's
+        convention): it cannot rank the epochs, and early stopping would keep the first."""
         if self.output == "sequence":
             valid = _sequences.valid_steps(lengths, targets.shape[1])
             values, weights = targets[valid], _per_step(sample_weight, valid)
@@ -4042,8 +4088,9 @@ default="zeros"
         if len(values) and np.all(np.ptp(values, axis=0) == 0):
             raise ValueError(
                 f"early stopping: {holds} targets that are all equal, and the validation "
-                "score (R²) is 0 on them whatever the model predicts, so no epoch would "
-                f"improve on the first. {remedy}"
+                "score (R²) is 0 on them unless a prediction is exact, so it cannot rank the "
+                f"epochs. {remedy} Where y is constant throughout, there is nothing to "
+                "validate: set early_stopping=False (the model then learns that value)."
             )
 
     def _validation_score(self, X, lengths, targets, sample_weight):
