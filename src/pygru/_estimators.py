@@ -2385,7 +2385,8 @@ default="zeros"
 
     loss_curve_ : list of float
         Training loss (with the L2 penalty) of each epoch, averaged over the training
-        sequences.
+        sequences; with ``output="sequence"``, each minibatch's loss is the mean over its
+        own valid time steps, as for ``GRURegressor.loss_curve_``.
 
     loss_ : float
         The last value of ``loss_curve_``.
@@ -2617,7 +2618,9 @@ default="zeros"
             normalised to sum to 1 make all of it weigh as one sequence. Each minibatch's
             loss counts by the weight it holds (as in Keras; ``MLPClassifier`` weighs each
             minibatch alike, which pulls small batches towards equal weights), so the
-            weighted loss is what training minimises at any ``batch_size``; a sequence
+            weighted loss is what training minimises at any ``batch_size`` (with
+            ``output="sequence"``, up to the weight of each step within its batch: see
+            ``loss_curve_``); a sequence
             weighted far above the rest makes its batch's gradient as many times larger (its
             copies would spread over several batches), so with ``solver="sgd"`` a smaller
             ``learning_rate_init`` or ``clipnorm`` keeps such steps stable. The fitted model
@@ -3553,7 +3556,13 @@ default="zeros"
         Training loss (half the mean squared error, with the L2 penalty) of each epoch,
         averaged over the training sequences, on the scale of y: with
         ``standardize_target``, the minimised loss times the mean of ``target_scale_**2``
-        (for one target, exactly half the mean squared error in the units of y).
+        (for one target, exactly half the mean squared error in the units of y). With
+        ``output="sequence"`` each minibatch's loss is the mean over its own valid time
+        steps (as PyTorch's and Keras' masked means are), and the epoch's the mean of those
+        over its sequences: the mean over all steps where the sequences have one length or
+        form one batch; otherwise a batch of short sequences gives each of its steps more
+        weight than a batch of long ones does (4 % off the mean over all steps for lengths
+        5 to 12 in batches of 5).
 
     loss_ : float
         The last value of ``loss_curve_``.
@@ -3839,7 +3848,9 @@ default="zeros"
             normalised to sum to 1 make all of it weigh as one sequence. Each minibatch's
             loss counts by the weight it holds (as in Keras; ``MLPClassifier`` weighs each
             minibatch alike, which pulls small batches towards equal weights), so the
-            weighted loss is what training minimises at any ``batch_size``; a sequence
+            weighted loss is what training minimises at any ``batch_size`` (with
+            ``output="sequence"``, up to the weight of each step within its batch: see
+            ``loss_curve_``); a sequence
             weighted far above the rest makes its batch's gradient as many times larger (its
             copies would spread over several batches), so with ``solver="sgd"`` a smaller
             ``learning_rate_init`` or ``clipnorm`` keeps such steps stable. The fitted model
