@@ -24,7 +24,7 @@ from sklearn.metrics import get_scorer, log_loss, r2_score
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
-from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.class_weight import compute_class_weight, compute_sample_weight
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from pygru import GRUClassifier, GRURegressor, _sequences, load, save
@@ -660,6 +660,18 @@ def test_a_missing_string_label_is_named_as_missing():
         masked = np.ma.masked_array(labels, mask=np.arange(len(y)) == 3)
         with pytest.raises(ValueError, match="y has masked entries: missing class labels"):
             small_classifier().fit(X, masked)
+    # Per step, in a padded array: masked past a length is padding, within it missing.
+    steps = np.zeros((len(X), max(map(len, X))), dtype=int)
+    steps[::2] = 1
+    mask = ~_sequences.valid_steps([len(x) for x in X], steps.shape[1])
+    padded = small_classifier(output="sequence", max_iter=1)
+    assert padded.fit(X, np.ma.masked_array(np.where(mask, 7, steps), mask)).classes_.tolist() == [
+        0,
+        1,
+    ]
+    mask[0, 0] = True
+    with pytest.raises(ValueError, match="y has masked entries within the sequences"):
+        small_classifier(output="sequence").fit(X, np.ma.masked_array(steps, mask))
 
 
 def test_a_regressors_predictions_take_the_shape_of_its_last_targets():
@@ -807,6 +819,14 @@ def test_a_warm_call_after_a_new_random_state_starts_from_that_seed():
         np.testing.assert_array_equal(same, continued(np.int64(0), fit))
         assert not np.array_equal(same, continued(1, fit))
         np.testing.assert_array_equal(continued(1, fit), continued(1, fit))
+    # A pickle from before pygru kept the generator's seed reseeds as one made now does.
+    clf = small_classifier(warm_start=True, dropout=0.3, max_iter=2).fit(X, y)
+    state = clf.__getstate__()
+    del state["_rng_seeded_by"]
+    older = GRUClassifier.__new__(GRUClassifier)
+    older.__setstate__(state)
+    older.set_params(random_state=1).fit(X, y)
+    np.testing.assert_array_equal(older.network_.params, continued(1, lambda clf: clf.fit(X, y)))
 
 
 @pytest.mark.parametrize("incremental", [False, True])
@@ -852,14 +872,17 @@ def test_the_iteration_warning_says_when_auto_patience_outlasts_max_iter():
     # ran into max_iter and warned as if it had not converged, with no hint why.
     X, y = np.zeros((10, 4, 1)), np.array([0, 1] * 5)
     with pytest.warns(ConvergenceWarning, match="waits 500 epochs.* set n_iter_no_change"):
-        small_classifier(max_iter=5).fit(X, y)
-    with warnings.catch_warnings(record=True) as record:
-        warnings.simplefilter("always")
-        small_classifier(max_iter=5, n_iter_no_change=50).fit(X, y)
-    assert [str(w.message) for w in record] == [
-        "Stochastic optimizer: maximum iterations (5) reached and the optimization hasn't "
-        "converged yet."
-    ]
+        small_classifier(max_iter=40).fit(X, y)
+    # Not where the stopping rule could not have stopped the fit anyway: a patience it did
+    # not outlast, or fewer epochs than the least patience "auto" gives.
+    for max_iter, settings in ((40, dict(n_iter_no_change=50)), (5, {})):
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            small_classifier(max_iter=max_iter, **settings).fit(X, y)
+        assert [str(w.message) for w in record] == [
+            f"Stochastic optimizer: maximum iterations ({max_iter}) reached and the "
+            "optimization hasn't converged yet."
+        ]
 
 
 def test_stops_when_the_training_loss_stops_improving():
@@ -2127,6 +2150,14 @@ def test_balanced_weights_in_a_partial_fit_call_that_lacks_a_class_are_named(out
         clf.partial_fit(X, y, classes=["down", "up"])  # both classes: no warning
     with pytest.warns(UserWarning, match="lacks some of the classes.*compute_class_weight"):
         clf.partial_fit(X[:1], y[:1])
+    hidden = np.array([label == "down" for label in toy_sequences()[1]], dtype=float)
+    with pytest.warns(UserWarning, match=r"\(or gives them weight 0\)"):
+        clf.partial_fit(X, y, sample_weight=hidden)  # every "up" of weight 0
+    # The remedy it names, as written, is a class_weight the classifier takes.
+    labels = np.repeat(["down", "up"], [3, 1])
+    classes = np.unique(labels)
+    weights = dict(zip(classes, compute_class_weight("balanced", classes=classes, y=labels)))
+    small_classifier(class_weight=weights, output=output).partial_fit(X, y, classes=classes)
 
 
 @pytest.mark.parametrize("make", [small_classifier, small_regressor])

@@ -327,6 +327,9 @@ def test_a_masked_array_reads_its_masked_values_as_missing():
     padded, lengths = to_padded(as_objects)
     np.testing.assert_array_equal(lengths, [4, 2])
     np.testing.assert_array_equal(padded, to_padded(expected)[0])
+    # Strings are not numbers, masked or not (a mask once made them objects, parsed).
+    with pytest.raises(TypeError, match="must hold real numbers"):
+        to_padded(np.ma.masked_array(X.astype(str), mask=as_objects.mask))
 
 
 def test_a_column_of_sequences_that_is_not_a_list_gets_a_hint_that_works():

@@ -85,6 +85,7 @@ _AUTO_PATCH_FROM = 64
 _LINEAR_SKIP_ALPHAS = np.logspace(-6, 6, 25)
 _AUTO_PATCH_STEPS = 32
 _AUTO_MIN_UPDATES = 500  # n_iter_no_change="auto": patience of at least this many updates
+_AUTO_MIN_PATIENCE = 10  # ... and of at least this many epochs
 # What the optimizer is made with: partial_fit starts a new one when set_params changes them.
 _OPTIMIZER_SETTINGS = (
     "solver",
@@ -643,7 +644,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         if self.n_iter_no_change != "auto":
             return self.n_iter_no_change
         updates_per_epoch = -(-n_samples // self._batch_size(n_samples))
-        return max(10, -(-_AUTO_MIN_UPDATES // updates_per_epoch))
+        return max(_AUTO_MIN_PATIENCE, -(-_AUTO_MIN_UPDATES // updates_per_epoch))
 
     def _optimizer_settings(self):
         return {name: getattr(self, name) for name in _OPTIMIZER_SETTINGS}
@@ -721,13 +722,12 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             # The statistics come from the training sequences only (class weights
             # included): a time-ordered validation part must not leak into them.
             fitted = slice(0, len(padded) - n_held_out)
-            sample_weight = self._sample_weight(
-                self._check_sample_weight(sample_weight, len(padded)), targets, lengths, fitted
-            )
+            sample_weight = self._check_sample_weight(sample_weight, len(padded))
+            if incremental:
+                self._warn_if_the_call_cannot_balance(targets, lengths, sample_weight)
+            sample_weight = self._sample_weight(sample_weight, targets, lengths, fitted)
             weight = None if sample_weight is None else sample_weight[fitted]
             _refuse_no_weight_left_for_training(weight)
-            if incremental:
-                self._warn_if_the_call_cannot_balance(targets, lengths)
             self._note_whether_steps_are_smooth(padded[fitted], lengths[fitted], weight)
             if first_call:
                 if self.embedding_dim is None:
@@ -805,8 +805,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         partial_fit) continues it, so that a sequence of calls reproduces, unless
         ``random_state`` was set to another seed since, as a user giving a copy of the model
         another seed expects."""
-        seeded_by = getattr(self, "_rng_seeded_by", self.random_state)  # older pickles lack it
-        if first_call or not _same_seed(self.random_state, seeded_by):
+        if first_call or not _same_seed(self.random_state, self._rng_seeded_by):
             self._rng = _make_rng(self.random_state)
             self._rng_seeded_by = self.random_state
 
@@ -932,7 +931,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
     def _warn_of_scaling_from_constant_targets(self, targets, lengths, sample_weight):
         """After the first ``partial_fit`` call fixed the target scaling (the regressor's)."""
 
-    def _warn_if_the_call_cannot_balance(self, targets, lengths):
+    def _warn_if_the_call_cannot_balance(self, targets, lengths, sample_weight):
         """Where a ``partial_fit`` call lacks some classes that "balanced" would weigh (the
         classifier's)."""
 
@@ -1006,6 +1005,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         for name in self._get_param_names():
             if name not in self.__dict__:
                 setattr(self, name, VALUES_BEFORE_ADDED.get(name, signature[name].default))
+        if hasattr(self, "_rng") and not hasattr(self, "_rng_seeded_by"):
+            # The seed its generator came from, as far as the pickle tells: its own.
+            self._rng_seeded_by = self.random_state
 
     # ------------------------------------------------------------------ fitted state
     def _get_fitted_state(self):
@@ -1406,12 +1408,17 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 f"Stochastic optimizer: maximum iterations ({self.max_iter}) "
                 "reached and the optimization hasn't converged yet."
             )
-            if self.n_iter_no_change == "auto" and patience >= epochs:
+            if (
+                self.n_iter_no_change == "auto"
+                and patience >= epochs
+                and self._no_improvement_count >= _AUTO_MIN_PATIENCE
+            ):
                 # A few sequences make one update per epoch: 500 epochs of patience.
                 message += (
-                    f" On {len(train)} training sequences, n_iter_no_change='auto' waits "
-                    f"{patience} epochs without improvement, more than max_iter, so the fit "
-                    "could not stop sooner: set n_iter_no_change to a number of epochs."
+                    f" Its last {self._no_improvement_count} epochs did not improve by tol, "
+                    f"but on {len(train)} training sequences n_iter_no_change='auto' waits "
+                    f"{patience} epochs, which max_iter does not leave: set n_iter_no_change "
+                    "to a number of epochs to stop such fits sooner."
                 )
             warn(message, ConvergenceWarning)
         return None
@@ -2317,9 +2324,10 @@ default="zeros"
         PyTorch's ``CrossEntropyLoss(weight=...)``), "balanced" counted over the valid
         steps; they leave the statistics and the validation score as they are. A
         ``partial_fit`` call that lacks some classes (a stream of small batches) cannot
-        balance them, and warns: for a stream, pass the dict that
-        ``compute_class_weight("balanced", classes=classes, y=labels)`` gives on a
-        representative sample of labels, as scikit-learn's ``SGDClassifier`` asks.
+        balance them, and warns: for a stream, pass
+        ``dict(zip(classes, compute_class_weight("balanced", classes=classes, y=labels)))``
+        where ``labels`` are a representative sample and ``classes = np.unique(labels)``,
+        as scikit-learn's ``SGDClassifier`` asks.
 
     device : {"cpu", "auto", "cuda"}, default="cpu"
         Where to train and predict. "cuda": on the current CUDA device through CuPy
@@ -2856,20 +2864,24 @@ default="zeros"
         step_targets, step_weights = _labels_of_steps(targets[train], lengths[train], weights)
         self._steps_left_in(self._step_class_weights[0][step_targets], step_weights)
 
-    def _warn_if_the_call_cannot_balance(self, targets, lengths):
+    def _warn_if_the_call_cannot_balance(self, targets, lengths, sample_weight):
         """ "balanced" counts the classes of each ``partial_fit`` call: one that lacks some
-        weighs those it holds alike, whatever their shares in the stream (one sequence per
-        call gave the model without weights, 0.24/0.76 where balancing gives 0.5/0.5)."""
+        (or gives them weight 0) weighs those it holds alike, whatever their shares in the
+        stream (one sequence per call gave the model without weights, 0.24/0.76 where
+        balancing gives 0.5/0.5)."""
         if self.class_weight != "balanced":
             return
-        labels = _labels_of_steps(targets, lengths)[0] if self.output == "sequence" else targets
-        if np.unique(labels).size < len(self.classes_):
+        if self.output == "sequence":
+            targets, sample_weight = _labels_of_steps(targets, lengths, sample_weight)
+        counts = np.bincount(targets, weights=sample_weight, minlength=len(self.classes_))
+        if not np.all(counts > 0):  # as _balanced_weight_of_each_class counts them
             warn(
                 "class_weight='balanced' weighs the classes of each partial_fit call by "
-                "their counts in it, and this call lacks some of the classes, so it does "
-                "not balance them. For a stream, pass class_weight as the dict that "
-                "sklearn.utils.class_weight.compute_class_weight('balanced', classes=classes, "
-                "y=labels) gives on a representative sample of labels.",
+                "their counts in it, and this call lacks some of the classes (or gives them "
+                "weight 0), so it does not balance them. For a stream, pass class_weight="
+                "dict(zip(classes, compute_class_weight('balanced', classes=classes, "
+                "y=labels))) (sklearn.utils.class_weight), where labels are a representative "
+                "sample of the stream's and classes = np.unique(labels).",
                 UserWarning,
             )
 
@@ -4523,6 +4535,10 @@ def _sequence_labels(y, lengths):
                 f"y[{index}] has shape {np.shape(row)}, but sequence {index} of X has "
                 f"{length} time steps: give one label per time step"
             )
+    if padded and np.ma.is_masked(y):  # np.asarray dropped the mask
+        # Masked past a sequence's length is padding; within it, a missing label.
+        if np.ma.getmaskarray(y)[_sequences.valid_steps(lengths, rows.shape[1])].any():
+            raise ValueError("y has masked entries within the sequences: missing class labels")
     labels = [row[:length] for row, length in zip(rows, lengths)]
     if (
         padded

@@ -1098,12 +1098,12 @@ def from_nullable(value, array):
     ("Float64", "Int64", which mark a missing value with pd.NA and convert to object
     arrays) its values as float64 with NaN for pd.NA, and where ``value`` is a NumPy masked
     array of numbers, float64 with NaN where it is masked (np.asarray drops the mask), and
-    of other objects, an object array with NaN there. Dates and durations are not numbers
+    of objects, an object array with NaN there. Dates and durations are not numbers
     here, though pandas would convert them (to microseconds since 1970)."""
     if np.ma.isMaskedArray(value) and array.dtype.kind in "biuf":
         return np.ma.filled(value.astype(np.float64), np.nan)
-    if np.ma.isMaskedArray(value) and array.dtype.kind in "OUS" and np.ma.is_masked(value):
-        filled = array.astype(object)
+    if np.ma.isMaskedArray(value) and array.dtype == object and np.ma.is_masked(value):
+        filled = array.copy()
         filled[np.ma.getmaskarray(value)] = np.nan
         return filled
     if date_columns(value):
