@@ -428,7 +428,7 @@ def test_transform_invariants(train, test, max_len, truncating):
     try:
         sequencer.fit(train)
     except ValueError:
-        assert not any(sequencer._build_analyzer()(doc) for doc in train)
+        assert not any(sequencer.build_analyzer()(doc) for doc in train)
         return
     # Every vocabulary id occurs in the training output, so a model fitted on it knows
     # every id transform can return.
@@ -442,7 +442,7 @@ def test_transform_invariants(train, test, max_len, truncating):
     is_padding = ids == PADDING_ID
     assert np.all(is_padding[:, :-1] <= is_padding[:, 1:])
 
-    analyze = sequencer._build_analyzer()
+    analyze = sequencer.build_analyzer()
     for tokens, decoded in zip(map(analyze, test), sequencer.inverse_transform(ids)):
         expected = [token if token in sequencer.vocabulary_ else None for token in tokens]
         expected = expected or [None]
@@ -524,3 +524,32 @@ def test_vocabulary_size_is_checked():
     fitted.fit(ids, [0, 1]).set_params(vocabulary_size=9, warm_start=True)
     with pytest.raises(ValueError, match="vocabulary_size=9 but the network's embedding has 8"):
         fitted.fit(ids, [0, 1])
+
+
+def test_tags_built_on_the_public_analyzer_line_up_with_the_ids():
+    # Tagging had no public way to split a document as the sequencer does (its analyzer
+    # was private), and a label count that did not match named no cause.
+    from pygru import GRUClassifier
+
+    documents = ["Bob met Carol, at 10.", "the cat sat", "Ann saw 3 dogs!", "a dog ran"] * 10
+    sequencer = TokenSequencer(lowercase=False).fit(documents)
+    analyze = sequencer.build_analyzer()
+    assert analyze("Bob met Carol, at 10.") == CountVectorizer(
+        lowercase=False, token_pattern=sequencer.token_pattern
+    ).build_analyzer()("Bob met Carol, at 10.")
+
+    def tags(document):
+        return [
+            "CAP" if t[0].isupper() else "NUM" if t.isdigit() else "O" for t in analyze(document)
+        ]
+
+    ids = sequencer.transform(documents)
+    labels = [tags(document) for document in documents]
+    assert [len(row) for row in labels] == (ids != PADDING_ID).sum(axis=1).tolist()
+    tagger = GRUClassifier(
+        embedding_dim=4, output="sequence", hidden_layer_sizes=(8,), max_iter=30, random_state=0
+    )
+    assert tagger.fit(ids, labels).score(ids, labels) > 0.9
+    longer = sequencer.transform(["Bob met Carol and Ann at 10 and 11"])  # cut to max_len_
+    with pytest.raises(ValueError, match="TokenSequencer, a document longer than its max_len_"):
+        tagger.score(longer, [tags("Bob met Carol and Ann at 10 and 11")])

@@ -2715,7 +2715,7 @@ default="zeros"
         """Class indices: one per sequence (n,), or with ``output="sequence"`` one per time
         step, (n, longest) with 0 past each length."""
         if self.output == "sequence":
-            rows = _sequence_labels(y, lengths)
+            rows = _sequence_labels(y, lengths, token_ids=self.embedding_dim is not None)
             indices = self._encode_labels(
                 np.concatenate(rows), first_call, classes, continues_training
             )
@@ -3071,7 +3071,9 @@ default="zeros"
             return super().score(X, y, sample_weight)
         logits, lengths = self._predict_network(X)
         valid = _sequences.valid_steps(lengths, logits.shape[1])
-        truth = np.concatenate(_sequence_labels(y, lengths))
+        truth = np.concatenate(
+            _sequence_labels(y, lengths, token_ids=self.embedding_dim is not None)
+        )
         return accuracy_score(
             truth,
             self.classes_[logits.argmax(axis=-1)[valid]],
@@ -4504,10 +4506,20 @@ def _label_axis_hint(shape, per_row):
     return f"; if the last axis is one-hot, pass the labels, {remedy}"
 
 
-def _sequence_labels(y, lengths):
+# Why a document's token ids and its labels per token may differ in number.
+_TAGGING_HINT = (
+    ". With token ids from pygru.text.TokenSequencer, a document longer than its max_len_ "
+    "is cut, and one without tokens is a single OOV step (see TokenSequencer's Notes on "
+    "tagging)"
+)
+
+
+def _sequence_labels(y, lengths, token_ids=False):
     """Each sequence's labels, one per time step: a list of 1-D arrays of ``lengths[i]``
     labels, from a list of 1-D arrays of exactly those lengths or from a 2-D array whose
-    entries past each sequence's length are ignored (padding, of any value)."""
+    entries past each sequence's length are ignored (padding, of any value). With
+    ``token_ids`` (an embedding model) a length that does not match names the causes a
+    TokenSequencer brings."""
     if _sequences._is_list_of_sequences(y):
         for row in y:  # before NumPy reads NaN among strings as "nan"
             _refuse_missing_labels(row, "y")
@@ -4534,6 +4546,7 @@ def _sequence_labels(y, lengths):
             raise ValueError(
                 f"y[{index}] has shape {np.shape(row)}, but sequence {index} of X has "
                 f"{length} time steps: give one label per time step"
+                + (_TAGGING_HINT if token_ids else "")
             )
     if padded and np.ma.is_masked(y):  # np.asarray dropped the mask
         # Masked past a sequence's length is padding; within it, a missing label.

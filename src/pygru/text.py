@@ -124,6 +124,16 @@ class TokenSequencer(SequencesOut, TransformerMixin, BaseEstimator):
     string, or one with only punctuation) becomes a single OOV id followed by padding, just
     like a document whose only token is unknown.
 
+    Tagging, one label per token (``GRUClassifier(embedding_dim=..., output="sequence")``):
+    build each document's labels on ``build_analyzer()(document)``, whose token ``i`` is step
+    ``i`` of the document's row as long as the row holds the whole document. A row holds at
+    most ``max_len_`` tokens, and with ``max_len=None`` that is the longest *training*
+    document: a longer one is cut (at the end, or with ``truncating="pre"`` at the start)
+    and the model tags only the tokens kept. Give ``max_len`` room for the longest document
+    to be tagged (the estimators read a row only up to its last token), or cut its labels
+    as its tokens are cut; and give a document without tokens one label (its OOV step), or
+    leave it out: in a padded label array its padding would be read as that label.
+
     There is no ``get_feature_names_out``: the output columns are positions in a sequence,
     not features with names; ``set_output`` accepts only the default container.
 
@@ -319,7 +329,7 @@ class TokenSequencer(SequencesOut, TransformerMixin, BaseEstimator):
                 "Iterable over raw text documents expected, "
                 f"{type(raw_documents).__name__} object received."
             ) from None
-        analyze = self._build_analyzer()
+        analyze = self.build_analyzer()
         token_lists = []
         for index, document in enumerate(documents):
             if not isinstance(document, str):
@@ -330,7 +340,24 @@ class TokenSequencer(SequencesOut, TransformerMixin, BaseEstimator):
             token_lists.append(analyze(document))
         return token_lists
 
-    def _build_analyzer(self):
+    def build_analyzer(self):
+        """Return the callable that splits a document into its tokens, as ``fit`` and
+        ``transform`` do before truncating it: the analyzer of
+        :class:`~sklearn.feature_extraction.text.CountVectorizer` with this sequencer's
+        ``lowercase``, ``strip_accents`` and ``token_pattern``. Labels per token (tagging)
+        are built on these tokens.
+
+        Returns
+        -------
+        analyzer : callable
+            Maps a document (a string) to the list of its tokens.
+
+        Examples
+        --------
+        >>> from pygru.text import TokenSequencer
+        >>> TokenSequencer(lowercase=False).build_analyzer()("Bob met Carol, at 10.")
+        ['Bob', 'met', 'Carol', 'at', '10']
+        """
         try:
             re.compile(self.token_pattern)
         except re.error as error:
