@@ -39,14 +39,14 @@ def record_padded_sizes(monkeypatch, module, name):
     return sizes
 
 
-def run_in_a_fresh_python(code, folder):
+def run_in_a_fresh_python(code, folder, **variables):
     """Run ``code`` with ``python -c`` in a new interpreter, in ``folder``, with the pygru
-    that the tests import. Outside the source tree: ``python -c`` puts the working folder
-    first on sys.path, and the checkout's pygru/ has no compiled kernels when pygru is
-    pip-installed."""
+    that the tests import and the environment ``variables`` added. Outside the source
+    tree: ``python -c`` puts the working folder first on sys.path, and the checkout's pygru/
+    has no compiled kernels when pygru is pip-installed."""
     import pygru
 
-    environment = dict(os.environ, PYTHONPATH=str(Path(pygru.__file__).parent.parent))
+    environment = dict(os.environ, **variables, PYTHONPATH=str(Path(pygru.__file__).parent.parent))
     subprocess.run([sys.executable, "-c", code], check=True, env=environment, cwd=folder)
 
 

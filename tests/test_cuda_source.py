@@ -114,6 +114,14 @@ def nvrtc():
     return library
 
 
+def test_the_source_reads_in_an_ascii_locale(tmp_path):
+    # read_text() decoded it in the locale's encoding: "'ascii' codec can't decode byte
+    # 0xc2" (its comments hold a section sign) where Python's UTF-8 mode is off.
+    assert not _kernels.source().isascii()  # else this test checks nothing
+    code = "from pygru._cuda import _kernels; assert '__global__' in _kernels.source()"
+    run_in_a_fresh_python(code, tmp_path, LC_ALL="C", LANG="C", PYTHONUTF8="0")
+
+
 def test_every_instantiation_compiles_for_sm90_and_the_block_kernels_for_sm80(nvrtc):
     # Every instantiation through the C++ front end and NVVM to PTX for sm_90; machine code
     # (ptxas, which checks the inline PTX) for all of float and for double kernels that hold

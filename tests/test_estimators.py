@@ -29,6 +29,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from pygru import GRUClassifier, GRURegressor, _sequences, load, save
 from pygru._linear import ridge_loo
+from pygru._numbers import is_real
 from pygru.datasets import (
     load_airline,
     load_italy_power_demand,
@@ -291,6 +292,28 @@ def test_the_adaptive_schedule_divides_the_rate_by_five_when_the_loss_stalls():
     assert changes, rates
     for before, after in changes:
         assert after == pytest.approx(before / 5, rel=1e-12), rates
+
+
+@pytest.mark.parametrize("dtype, scalar", [("float32", np.float64), ("float64", np.float32)])
+@pytest.mark.parametrize(
+    "settings",
+    [
+        dict(solver="sgd", learning_rate="invscaling", power_t=0.5, clipnorm=0.5, alpha=0.25),
+        dict(learning_rate="exponential", decay_rate=0.75, dropout=0.25, recurrent_dropout=0.5),
+    ],
+)
+def test_numpy_scalar_settings_give_the_model_their_python_floats_give(dtype, scalar, settings):
+    # NumPy scalars promoted the arithmetic they met (a float32 model's clip factor in
+    # float64, a float64 model's dropout masks in float32): np.logspace grids in a search
+    # gave best_estimator_ other bits than the same values typed by hand.
+    X, y = toy_sequences()
+    targets = np.array([len(x) for x in X], dtype=float)
+    as_scalars = {name: scalar(value) for name, value in settings.items() if is_real(value)}
+    models = [
+        small_regressor(dtype=dtype, linear_skip=False, **{**settings, **given}).fit(X, targets)
+        for given in ({}, as_scalars)
+    ]
+    np.testing.assert_array_equal(models[0].network_.params, models[1].network_.params)
 
 
 def test_same_random_state_gives_bit_identical_models():

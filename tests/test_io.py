@@ -404,7 +404,14 @@ def test_saving_to_a_directory_or_into_a_missing_one_names_the_path_given(tmp_pa
         save(clf, "")
     with pytest.raises(TypeError, match="path must be a file path or a writable binary file"):
         save(clf, 3)
-    assert list(tmp_path.iterdir()) == []  # and nothing was written
+    # A name longer than the folder allows: refused before the model is written (the rename
+    # failed after it, naming the temporary file).
+    longest = os.pathconf(tmp_path, "PC_NAME_MAX")
+    with pytest.raises(OSError, match="file name is too long here") as info:
+        save(clf, tmp_path / ("m" * (longest + 1)))
+    assert info.value.errno == errno.ENAMETOOLONG
+    save(clf, tmp_path / ("m" * longest))
+    assert [p.name for p in tmp_path.iterdir()] == ["m" * longest]
 
 
 def test_load_names_what_is_neither_a_path_nor_a_file(tmp_path):

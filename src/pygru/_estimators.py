@@ -1218,7 +1218,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         model is final), else None."""
         batch_size = self._batch_size(len(train))
         self._extra_penalties = {
-            name: strength - self.alpha
+            name: strength - float(self.alpha)
             for name, strength in self._stronger_penalties(batch_size, len(train)).items()
         }
         mask_rng = self._mask_rng(self.network_.xp)
@@ -1768,7 +1768,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         masked = self._masked_params()
         if grad is not None:
             if masked is not None:
-                grad += (self.alpha / batch_weight) * masked
+                grad += (float(self.alpha) / batch_weight) * masked  # float: see SGD
             if self._extra_penalties:
                 grads = self.network_.unflatten(grad)
                 for name, extra in self._extra_penalties.items():
@@ -1786,7 +1786,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         terms = []
         if masked_params is not None:
             # A sum, not a dot: a BLAS dot can depend on the thread count.
-            terms.append(0.5 * self.alpha * float((masked_params * masked_params).sum()))
+            terms.append(0.5 * float(self.alpha) * float((masked_params * masked_params).sum()))
         views = self.network_.views
         for name, extra in self._extra_penalties.items():
             terms.append(0.5 * extra * float((views[name] * views[name]).sum()))

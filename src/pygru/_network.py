@@ -389,6 +389,9 @@ class GRUNetwork:
         ``lengths`` is always a NumPy array.
         """
         xp = self.xp
+        # Python floats: a NumPy scalar would set the masks' precision (np.float32(0.3) made
+        # a float64 model's masks in float32).
+        dropout, recurrent_dropout = float(dropout), float(recurrent_dropout)
         cache = ForwardCache(lengths=lengths)
         if self.embedding_dim is not None:
             cache.tokens = X

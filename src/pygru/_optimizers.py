@@ -69,12 +69,14 @@ def clip_gradients(grads, clipnorm=None, clipvalue=None):
     >>> clip_gradients(np.array([3.0, -4.0]), clipvalue=1.0)
     array([ 1., -1.])
     """
+    # Python floats: NumPy scalars would promote float32 arithmetic (np.float64(1.0) and 1.0
+    # are one setting, and must give one model).
     if clipnorm is not None:
         norm = _global_norm(grads)
         if norm > clipnorm:
-            grads *= clipnorm / norm
+            grads *= float(clipnorm) / norm
     if clipvalue is not None:
-        grads.clip(-clipvalue, clipvalue, out=grads)
+        grads.clip(-float(clipvalue), float(clipvalue), out=grads)
     return grads
 
 
@@ -160,7 +162,7 @@ class InvScalingSchedule(ConstantSchedule):
 
     def __init__(self, learning_rate_init, power_t=0.5):
         super().__init__(learning_rate_init)
-        self.power_t = power_t
+        self.power_t = float(power_t)  # a Python float, as learning_rate_init (see SGD)
 
     def _update(self, epoch, loss, n_samples_seen):
         self.learning_rate = float(self.learning_rate_init) / (n_samples_seen + 1) ** self.power_t
@@ -184,7 +186,7 @@ class ExponentialSchedule(ConstantSchedule):
 
     def __init__(self, learning_rate_init, decay_rate=0.96):
         super().__init__(learning_rate_init)
-        self.decay_rate = decay_rate
+        self.decay_rate = float(decay_rate)  # a Python float, as learning_rate_init (see SGD)
 
     def _update(self, epoch, loss, n_samples_seen):
         self.learning_rate = float(self.learning_rate_init) * self.decay_rate**epoch

@@ -82,6 +82,7 @@ import numbers
 import os
 import secrets
 import stat
+import sys
 import tempfile
 import zipfile
 import zlib
@@ -624,6 +625,23 @@ def _check_writable_path(path, directory):
         raise FileNotFoundError(errno.ENOENT, "the directory to save into does not exist", path)
     if os.path.exists(path) and not os.access(path, os.W_OK):
         raise PermissionError(errno.EACCES, "the file to save over is not writable", path)
+    name_bytes, most = len(os.fsencode(os.path.basename(path))), _longest_name(directory)
+    if name_bytes > most:  # else the model is written in full before the rename fails
+        raise OSError(
+            errno.ENAMETOOLONG,
+            f"the file name is too long here ({name_bytes} bytes, at most {most})",
+            path,
+        )
+
+
+def _longest_name(directory):
+    """How many bytes a file name may have in ``directory``, as far as the system says
+    (Windows has no pathconf: there the rename reports it)."""
+    try:
+        limit = os.pathconf(directory, "PC_NAME_MAX")
+    except (AttributeError, OSError, ValueError):
+        return sys.maxsize
+    return limit if limit > 0 else sys.maxsize  # -1: no limit
 
 
 def _create_temporary_beside(path, temporary):

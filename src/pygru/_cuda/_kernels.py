@@ -18,8 +18,9 @@ _DEFAULT_SHARED_BYTES = 48 * 1024  # dynamic shared memory allowed without opt-i
 
 
 def source():
-    """The CUDA source of the kernels."""
-    return importlib.resources.files("pygru._cuda").joinpath(SOURCE).read_text()
+    """The CUDA source of the kernels, UTF-8 whatever the locale (its comments are not
+    ASCII: an ASCII locale without Python's UTF-8 mode could not read it)."""
+    return importlib.resources.files("pygru._cuda").joinpath(SOURCE).read_text(encoding="utf-8")
 
 
 def get_kernel(name, type_name, max_cluster_size, shared_limit, cluster_size):
