@@ -300,18 +300,23 @@ def test_the_adaptive_schedule_divides_the_rate_by_five_when_the_loss_stalls():
     [
         dict(solver="sgd", learning_rate="invscaling", power_t=0.5, clipnorm=0.5, alpha=0.25),
         dict(learning_rate="exponential", decay_rate=0.75, dropout=0.25, recurrent_dropout=0.5),
+        dict(early_stopping=True, validation_fraction=0.1, tol=0.01, ema_momentum=0.6),
     ],
 )
 def test_numpy_scalar_settings_give_the_model_their_python_floats_give(dtype, scalar, settings):
-    # NumPy scalars promoted the arithmetic they met (a float32 model's clip factor in
-    # float64, a float64 model's dropout masks in float32): np.logspace grids in a search
-    # gave best_estimator_ other bits than the same values typed by hand.
+    # NumPy scalars promoted or narrowed the arithmetic they met (a float32 model's clip
+    # factor in float64, a float64 model's dropout masks in float32, np.float32(0.1) of 60
+    # sequences holding out 6 where its value, 0.10000000149, holds out 7): np.logspace
+    # grids in a search gave best_estimator_ other bits than the same values typed by hand.
     X, y = toy_sequences()
     targets = np.array([len(x) for x in X], dtype=float)
-    as_scalars = {name: scalar(value) for name, value in settings.items() if is_real(value)}
+    numbers = [name for name, value in settings.items() if is_real(value)]
     models = [
         small_regressor(dtype=dtype, linear_skip=False, **{**settings, **given}).fit(X, targets)
-        for given in ({}, as_scalars)
+        for given in (
+            {name: scalar(settings[name]) for name in numbers},
+            {name: float(scalar(settings[name])) for name in numbers},
+        )
     ]
     np.testing.assert_array_equal(models[0].network_.params, models[1].network_.params)
 

@@ -884,10 +884,11 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         scikit-learn's ``train_test_split``; the last ones as Keras' ``validation_split``,
         ``n_samples - floor(n_samples * (1 - validation_fraction))`` (the same number but
         where rounding differs: 0.07 of 100 is 7.000000000000001, whose ceiling held out 8)."""
+        fraction = float(self.validation_fraction)  # np.float32(0.1) * 30 rounds up to 4
         if self.validation_split == "last":
-            n_validation = n_samples - int(n_samples * (1.0 - self.validation_fraction))
+            n_validation = n_samples - int(n_samples * (1.0 - fraction))
         else:
-            n_validation = int(np.ceil(self.validation_fraction * n_samples))
+            n_validation = int(np.ceil(fraction * n_samples))
         if not 0 < n_validation < n_samples:
             raise ValueError(
                 f"validation_fraction={self.validation_fraction} of {n_samples} sequences "
@@ -1382,7 +1383,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 # The start only where training raised the objective by more than tol: on
                 # data with nothing to learn, the initial loss is already the least, and
                 # a rise of 2e-5 is no divergence.
-                if checks_start and objectives[-1] < trained[kept] - self.tol:
+                if checks_start and objectives[-1] < trained[kept] - float(self.tol):
                     kept = len(candidates) - 1
             self.network_.params[...] = candidates[kept]
             self.best_epoch_ = self.n_iter_
@@ -1507,7 +1508,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         # others the same huge (or infinite) L2 term, which hides what the correction does.
         if (
             np.isfinite(corrected_objective)
-            and corrected_objective <= uncorrected_objective - self.tol
+            and corrected_objective <= uncorrected_objective - float(self.tol)
             and corrected_objective <= start_objective
         ):
             self.network_.params[...] = corrected
@@ -1518,7 +1519,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         self.network_.params[...] = linear_start
         self.best_epoch_ = 0
         self._optimizer.reset_state()  # the weights went back (see _train)
-        if not corrected_objective <= start_objective + self.tol:  # a rise within tol is none
+        if not corrected_objective <= start_objective + float(self.tol):  # within tol: no rise
             self._warn_training_raised_the_loss(corrected_objective, start_objective)
 
     def _without_correction(self, params, linear_start):
@@ -1566,7 +1567,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
 
     def _update_no_improvement(self, value, best):
         """MLP's rule: count epochs that fail to beat ``best`` (lower is better) by tol."""
-        if value > best - self.tol:
+        if value > best - float(self.tol):
             self._no_improvement_count += 1
         else:
             self._no_improvement_count = 0
@@ -2954,7 +2955,7 @@ default="zeros"
         if self.output == "sequence":
             return None
         counts = np.bincount(targets)
-        n_validation = int(np.ceil(self.validation_fraction * len(targets)))
+        n_validation = self._n_validation(len(targets))
         n_classes = np.count_nonzero(counts)
         if counts[counts > 0].min() >= 2 and n_classes <= min(
             n_validation, len(targets) - n_validation

@@ -226,7 +226,7 @@ class AdaptiveSchedule(ConstantSchedule):
 
     def __init__(self, learning_rate_init, tol=1e-4, n_iter_no_change=10):
         super().__init__(learning_rate_init)
-        self.tol = tol
+        self.tol = float(tol)  # a NumPy float32 would make the comparison float32
         self.n_iter_no_change = n_iter_no_change
         self.best_loss = math.inf
         self.n_epochs_without_progress = 0
@@ -630,7 +630,7 @@ class WeightAverage:
     def __init__(self, params, momentum):
         if not 0 <= momentum < 1:
             raise ValueError(f"momentum must be in [0, 1), got {momentum!r}.")
-        self.momentum = momentum
+        self.momentum = float(momentum)  # a Python float, as SGD's (see there)
         self.average = params.copy()
         self.t = 0
 

@@ -547,7 +547,10 @@ def _write_atomically(path, document, arrays, what):
             file.flush()
             os.fsync(file.fileno())
         _check_loads_back(temporary, what)
-        os.replace(temporary, path)
+        try:
+            os.replace(temporary, path)
+        except OSError as error:  # it named the temporary file first, then the path
+            raise type(error)(error.errno, error.strerror, path) from None
     except BaseException:
         # Best effort, the error goes on: the file may not exist (not created yet, or Ctrl-C
         # just after the rename, when the save is done), or its path may be refused.
@@ -625,12 +628,14 @@ def _check_writable_path(path, directory):
         raise FileNotFoundError(errno.ENOENT, "the directory to save into does not exist", path)
     if os.path.exists(path) and not os.access(path, os.W_OK):
         raise PermissionError(errno.EACCES, "the file to save over is not writable", path)
-    name_bytes, most = len(os.fsencode(os.path.basename(path))), _longest_name(directory)
-    if name_bytes > most:  # else the model is written in full before the rename fails
+    name = os.fsdecode(os.path.basename(path))
+    # In bytes or, where a system counts them, UTF-16 units: refused only if too long in
+    # both, for a valid name is never to be refused (the rename would report the rest).
+    size = min(len(os.fsencode(name)), len(name.encode("utf-16-le", "surrogatepass")) // 2)
+    most = _longest_name(directory)
+    if size > most:  # else the model is written in full before the rename fails
         raise OSError(
-            errno.ENAMETOOLONG,
-            f"the file name is too long here ({name_bytes} bytes, at most {most})",
-            path,
+            errno.ENAMETOOLONG, f"the file name is too long here (at most {most} bytes)", path
         )
 
 

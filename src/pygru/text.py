@@ -132,7 +132,10 @@ class TokenSequencer(SequencesOut, TransformerMixin, BaseEstimator):
     and the model tags only the tokens kept. Give ``max_len`` room for the longest document
     to be tagged (the estimators read a row only up to its last token), or cut its labels
     as its tokens are cut; and give a document without tokens one label (its OOV step), or
-    leave it out: in a padded label array its padding would be read as that label.
+    leave it out: in a padded label array its padding would be read as that label. A
+    padded label array is read from the start of each row, so with ``truncating="pre"``
+    pass a list of each document's labels, cut as its tokens are (an array's extra labels
+    would pass for padding, and the first ones be read for the tokens kept).
 
     There is no ``get_feature_names_out``: the output columns are positions in a sequence,
     not features with names; ``set_output`` accepts only the default container.

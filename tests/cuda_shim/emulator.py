@@ -88,7 +88,7 @@ def compile_kernels(source, names):
 def _compile(source, names):
     compiler = _compiler()
     folder = Path(tempfile.mkdtemp(prefix="pygru-cuda-emulation-", dir=_build_root()))
-    (folder / "gru.cu").write_text(source)
+    (folder / "gru.cu").write_text(source, encoding="utf-8")  # not ASCII (see source())
     listing = ['#include "gru.cu"\n'] + [
         f'PYGRU_EMULATED_KERNEL("{name}", {name})\n' for name in names
     ]
