@@ -127,10 +127,7 @@ def to_padded_tokens(X, name="X"):
     _check_levels(X, name, tokens=True)
     if _is_list_of_sequences(X):
         _check_has_samples(len(X), name, f"an empty {type(X).__name__}")
-        sequences = [_as_token_ids(item, f"{name}[{index}]", 1) for index, item in enumerate(X)]
-        ids = np.zeros((len(sequences), max(map(len, sequences))), dtype=np.int64)
-        for row, sequence in zip(ids, sequences):
-            row[: len(sequence)] = sequence
+        ids = padded_token_rows(X, name)
     else:
         ids = _as_token_ids(X, name, 2)
         _check_has_samples(ids.shape[0], name, f"shape={ids.shape}")
@@ -1266,6 +1263,16 @@ def _as_token_ids(value, name, ndim):
             "map tokens to compact ids, e.g. with pygru.text.TokenSequencer)."
         )
     return np.ascontiguousarray(array, dtype=np.int64)
+
+
+def padded_token_rows(X, name="X"):
+    """The token ids of each sequence of the (non-empty) list ``X``, checked, in one int64
+    array, each row followed by the padding id 0."""
+    sequences = [_as_token_ids(item, f"{name}[{index}]", 1) for index, item in enumerate(X)]
+    ids = np.zeros((len(sequences), max(map(len, sequences))), dtype=np.int64)
+    for row, sequence in zip(ids, sequences):
+        row[: len(sequence)] = sequence
+    return ids
 
 
 def _holds_text(value):

@@ -21,7 +21,12 @@ from sklearn.utils import metadata_routing
 from sklearn.utils.validation import check_is_fitted
 
 from pygru._numbers import refuse_bools_for_counts
-from pygru._sequences import SequencesOut, _as_token_ids, _is_list_of_sequences
+from pygru._sequences import (
+    SequencesOut,
+    _as_token_ids,
+    _is_list_of_sequences,
+    padded_token_rows,
+)
 from pygru._sklearn_private import Interval, RealNotInt, StrOptions, _fit_context
 
 __all__ = ["OOV_ID", "PADDING_ID", "TokenSequencer"]
@@ -290,9 +295,7 @@ class TokenSequencer(SequencesOut, TransformerMixin, BaseEstimator):
         # The forms of ids the estimators read (whole-number floats, pandas' Int64), as
         # they read them; an empty array of 2 dimensions round-trips transform([]).
         if _is_list_of_sequences(X) and len(X) and all(np.ndim(row) for row in X):
-            X = _padded_with_zeros(
-                [_as_token_ids(row, f"X[{index}]", 1) for index, row in enumerate(X)]
-            )
+            X = padded_token_rows(X)
         ids = _as_token_ids(X, "X", 2)
         if ids.size and (ids.min() < 0 or ids.max() >= self.vocabulary_size_):
             raise ValueError(
@@ -433,12 +436,3 @@ class TokenSequencer(SequencesOut, TransformerMixin, BaseEstimator):
         tags.input_tags.two_d_array = False
         tags.transformer_tags.preserves_dtype = []
         return tags
-
-
-def _padded_with_zeros(rows):
-    """1-D int64 rows of ids of different lengths as one array, each ended with the padding
-    id 0."""
-    ids = np.zeros((len(rows), max(len(row) for row in rows)), dtype=np.int64)
-    for padded, row in zip(ids, rows):
-        padded[: len(row)] = row
-    return ids
