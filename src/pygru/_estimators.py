@@ -2874,8 +2874,7 @@ default="zeros"
             return
         if self.output == "sequence":
             targets, sample_weight = _labels_of_steps(targets, lengths, sample_weight)
-        counts = np.bincount(targets, weights=sample_weight, minlength=len(self.classes_))
-        if not np.all(counts > 0):  # as _balanced_weight_of_each_class counts them
+        if not np.all(self._class_totals(targets, sample_weight) > 0):
             warn(
                 "class_weight='balanced' weighs the classes of each partial_fit call by "
                 "their counts in it, and this call lacks some of the classes (or gives them "
@@ -2886,6 +2885,11 @@ default="zeros"
                 UserWarning,
             )
 
+    def _class_totals(self, targets, sample_weight=None):
+        """The weight (the count, without ``sample_weight``) of each entry of ``classes_``
+        among the class indices ``targets``."""
+        return np.bincount(targets, weights=sample_weight, minlength=len(self.classes_))
+
     def _balanced_weight_of_each_class(self, targets, sample_weight=None):
         """``class_weight="balanced"``'s weight for each entry of ``classes_``, as
         scikit-learn's ``compute_class_weight`` gives it, counted on ``targets`` with their
@@ -2894,7 +2898,7 @@ default="zeros"
         its copies would be); 1 for a class absent there (a held-out sequence of a class
         the training part lacks), as a ``class_weight`` dict gives a class it does not
         name."""
-        counts = np.bincount(targets, weights=sample_weight, minlength=len(self.classes_))
+        counts = self._class_totals(targets, sample_weight)
         present = counts > 0
         weights = np.ones(len(self.classes_))
         weights[present] = counts.sum() / (present.sum() * counts[present])
