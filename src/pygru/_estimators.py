@@ -2629,10 +2629,10 @@ default="zeros"
             minibatch alike, which pulls small batches towards equal weights), so the
             weighted loss is what training minimises at any ``batch_size`` (with
             ``output="sequence"``, up to the weight of each step within its batch: see
-            ``loss_curve_``); a sequence
-            weighted far above the rest makes its batch's gradient as many times larger (its
-            copies would spread over several batches), so with ``solver="sgd"`` a smaller
-            ``learning_rate_init`` or ``clipnorm`` keeps such steps stable. The fitted model
+            ``loss_curve_``); a sequence weighted far above the rest makes its batch's
+            gradient as many times larger (its copies would spread over several batches), so
+            with ``solver="sgd"`` a smaller ``learning_rate_init`` or ``clipnorm`` keeps such
+            steps stable. The fitted model
             equals one fitted on copies exactly only with one full batch (and without
             ``window_warp``, ``dropout`` or ``recurrent_dropout``): minibatches, warps and
             dropout masks are drawn per sequence. A weight of 0 leaves a sequence out of the
@@ -3869,10 +3869,10 @@ default="zeros"
             minibatch alike, which pulls small batches towards equal weights), so the
             weighted loss is what training minimises at any ``batch_size`` (with
             ``output="sequence"``, up to the weight of each step within its batch: see
-            ``loss_curve_``); a sequence
-            weighted far above the rest makes its batch's gradient as many times larger (its
-            copies would spread over several batches), so with ``solver="sgd"`` a smaller
-            ``learning_rate_init`` or ``clipnorm`` keeps such steps stable. The fitted model
+            ``loss_curve_``); a sequence weighted far above the rest makes its batch's
+            gradient as many times larger (its copies would spread over several batches), so
+            with ``solver="sgd"`` a smaller ``learning_rate_init`` or ``clipnorm`` keeps such
+            steps stable. The fitted model
             equals one fitted on copies exactly only with one full batch (and without
             ``window_warp``, ``dropout`` or ``recurrent_dropout``): minibatches, warps and
             dropout masks are drawn per sequence. A weight of 0 leaves a sequence out of the
