@@ -1233,6 +1233,11 @@ def _trim_and_zero_padding(padded, lengths, owned):
     return padded
 
 
+# Token ids are padded with 0, the id no token gets; NaN or -1 padding (the numeric
+# input's and the per-step labels' conventions) is the usual slip.
+_TOKEN_PADDING_HINT = "; token ids are padded with 0 (the padding id), not with NaN or -1."
+
+
 def _as_token_ids(value, name, ndim):
     """``value`` as a C-contiguous int64 array of ``ndim`` dimensions of non-negative ids."""
     try:
@@ -1253,9 +1258,14 @@ def _as_token_ids(value, name, ndim):
     if array.dtype.kind == "f":
         fractional = ~np.isfinite(array) | (array != array.round())
         if fractional.any():
-            raise ValueError(f"{name} must hold integer token ids, got {array[fractional][0]}.")
+            raise ValueError(
+                f"{name} must hold integer token ids, got {array[fractional][0]}"
+                f"{_TOKEN_PADDING_HINT if np.isnan(array).any() else '.'}"
+            )
     if array.size and array.min() < 0:
-        raise ValueError(f"{name} must hold non-negative token ids, got {array.min()}.")
+        raise ValueError(
+            f"{name} must hold non-negative token ids, got {array.min()}{_TOKEN_PADDING_HINT}"
+        )
     if array.size and array.max() > _MAX_TOKEN_ID:
         raise ValueError(
             f"{name} holds token id {array.max()}; ids must be below "
