@@ -2725,6 +2725,28 @@ def test_float64_data_is_standardised_before_it_is_rounded_to_float32(output):
     np.testing.assert_allclose(listed.input_scale_, plain.input_scale_, rtol=1e-6)
 
 
+def test_a_calendar_feature_gives_the_same_linear_skip_whatever_its_offset():
+    # Airline with the year as an exogenous feature: read in float32 before it was
+    # standardised, a year counter from 1,000 on carried a rounding pattern with the
+    # months' period, which the skip's ridge fitted (penalty 1e-6, coefficients of 100);
+    # predict, which standardises in float64, never saw it.
+    series = load_airline().data
+    months = np.arange(len(series))
+    models = []
+    for offset in (0.0, 1949.0, 5000.0):
+        X, y = make_windows(np.column_stack([series, offset + months / 12]), 12, target=0)
+        options = dict(hidden_layer_sizes=(4,), max_iter=1, random_state=0)
+        models.append(GRURegressor(**options).fit(X[:-20], y[:-20]))
+    plain = models[0]
+    for model in models[1:]:
+        assert model.linear_skip_alpha_ == plain.linear_skip_alpha_
+        np.testing.assert_allclose(
+            model.network_.views["linear.weight"],
+            plain.network_.views["linear.weight"],
+            atol=1e-3,
+        )
+
+
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("Estimator", [GRUClassifier, GRURegressor])
 @pytest.mark.parametrize("as_list", [False, True])

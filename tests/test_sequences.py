@@ -627,6 +627,10 @@ def test_window_warp_keeps_ends_range_and_order(lengths, fraction, seed):
         (np.array([[1e6, 1e6 + 0.01, np.nan]]), True),  # NaN padding is ignored
         (np.array([[1e6, 1e6 + 0.01]], dtype=np.float32), False),  # already float32
         (np.array([[1, 70000, 3]], dtype=np.int32), False),  # float32 holds these exactly
+        # Monthly steps of a year counter: float32 rounds 5,000 + t / 12 by 3e-5 of its
+        # scale, with a period of 12 months, which a ridge on its lags fitted.
+        ((5000 + np.arange(120) / 12)[np.newaxis, :, np.newaxis], True),
+        ((40 + np.arange(120) / 12)[np.newaxis, :, np.newaxis], False),  # 5 x its range
     ],
 )
 @pytest.mark.parametrize("as_list", [False, True])

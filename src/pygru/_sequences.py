@@ -58,7 +58,7 @@ def to_padded(X, dtype=np.float32, name="X", keep_precision=False):
         Pad in float64 instead of ``dtype`` where rounding ``X``'s own values (float64, or
         integers of more than 16 bits) to ``dtype`` would blur a feature: where its
         magnitude is so large against its range (a timestamp, a coordinate) that
-        ``dtype``'s rounding error exceeds 1e-4 of the range. Statistics and
+        ``dtype``'s rounding error exceeds 1e-6 of the range. Statistics and
         standardisation then see the values exactly before they are cast. Elsewhere the
         padded copy stays as small as ``dtype`` makes it. ``"always"`` pads in float64
         whenever some value may not be exact in ``dtype``, whatever the range: each value
@@ -976,11 +976,21 @@ def _pads_in_float64(arrays, dtype, keep_precision):
     return _rounding_blurs(arrays, dtype)
 
 
+# How much of a feature's range rounding its training values to dtype may move them.
+# predict standardises each value exactly, so training should read what predict reads: at
+# 1e-4 of the range (was), a calendar feature of offset 1,000 or more read in float32 moved
+# by 3e-5 of its scale, periodically with the month, and the linear skip's ridge, whose lag
+# columns of such a feature are otherwise collinear, fitted that pattern (penalty 1e-6,
+# coefficients of 100) where float64 chose 3e-2. 1e-6 of the range stays ten times below
+# where that began, and widens only features whose magnitude is 8 times their range or more.
+_ROUNDING_TOLERANCE = 1e-6
+
+
 def _rounding_blurs(arrays, dtype):
     """Whether rounding the values of ``arrays`` (the last axis: features) to ``dtype``
-    errs by more than 1e-4 of some feature's range, or overflows it, or changes a constant
-    feature's value. Near zero the rounding is absolute (subnormal numbers, then 0): values
-    around 1e-45 lose all their spread in float32. NaN is ignored."""
+    errs by more than ``_ROUNDING_TOLERANCE`` of some feature's range, or overflows it, or
+    changes a constant feature's value. Near zero the rounding is absolute (subnormal
+    numbers, then 0): values around 1e-45 lose all their spread in float32. NaN is ignored."""
     if all(np.can_cast(array.dtype, dtype, "safe") for array in arrays):
         return False
     limits = np.finfo(dtype)
@@ -994,7 +1004,7 @@ def _rounding_blurs(arrays, dtype):
         # A constant is its own mean: rounded, it would stand off the value that predict
         # standardises exactly by up to eps |x|, which scale 1 passes on as it is.
         inexact_constant = (width == 0) & (low.astype(dtype) != low)
-        blurs = (width > 0) & (rounding > 1e-4 * width)
+        blurs = (width > 0) & (rounding > _ROUNDING_TOLERANCE * width)
         return bool(np.any(overflows | blurs | inexact_constant))
 
 
