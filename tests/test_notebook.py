@@ -530,6 +530,11 @@ def test_plot_gates_of_regressors():
     assert "\n" not in title and title.endswith(" …") and len(title) < 150
     with pytest.raises(ValueError, match=r"a batch: pass one of its sequences, e.g. X\[0\]"):
         plot_gates(sequence, long_X)  # it used to speak of "X[0]", which the caller never named
+    ragged = [long_X[0], long_X[1][:30]]  # NumPy's "inhomogeneous shape" before
+    with pytest.raises(ValueError, match=r"got a list of 2 items of different shapes, a batch"):
+        plot_gates(sequence, ragged)
+    with pytest.raises(ValueError, match=r"got shape \(2, 40\), read as 2 time steps of 40 f"):
+        plot_gates(sequence, long_X[:2, :, 0])  # the rows of a univariate 2-D X
     # a padded row of targets: the title shows the sequence's own, not the padding
     short = X[0][:3]
     padded_y = np.concatenate([X[0][:3, 0].cumsum(), [np.nan] * 5])
@@ -540,6 +545,12 @@ def test_plot_gates_of_regressors():
     figure = plot_gates(last, X[0], y_true=0.5)
     title = figure.get_suptitle()
     assert "predicted" in title and title.endswith("true: 0.5")
+    # More targets than the window has steps (a horizon of 8 after 6 steps): all 8 are
+    # the truth, not a label per step to cut at the sequence's end.
+    targets = np.arange(8.0) + X[:, -1, :]
+    horizon = GRURegressor(hidden_layer_sizes=(3,), max_iter=2, random_state=0).fit(X, targets)
+    title = plot_gates(horizon, X[0], y_true=targets[0]).get_suptitle()
+    assert title.split("true: ")[1].split() == [f"{value:.3g}" for value in targets[0]]
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -679,7 +690,8 @@ def _column_at(image, step):
     return int((step - left) / (right - left) * image.get_array().shape[1])
 
 
-@pytest.mark.parametrize("length", [150, 143])  # whole patches, and a cut last patch
+# whole patches, a cut last patch, and a sequence shorter than one patch
+@pytest.mark.parametrize("length", [150, 143, 3])
 def test_gates_of_a_patched_model_span_their_patches_of_the_raw_input(gunpoint_model, length):
     clf, X_test = gunpoint_model
     series = X_test[3, :length]
@@ -701,7 +713,9 @@ def test_gates_of_a_patched_model_span_their_patches_of_the_raw_input(gunpoint_m
     assert input_axis.get_xlim() == (-0.5, length - 0.5)
     shaded = [_left_edge(patch) for patch in input_axis.patches]  # every other patch
     np.testing.assert_allclose(shaded, data.patch_spans[1::2, 0] - 0.5)
-    assert f"the {-(-length // 5)} patches of 5 time steps" in input_axis.get_title(loc="left")
+    patches = "the 1 patch" if length <= 5 else f"the {-(-length // 5)} patches"
+    assert f"{patches} of 5 time steps" in input_axis.get_title(loc="left")  # was "of 3"
+    assert data.patch_size == 5
     image = r_axis.images[0]
     for step in range(length):  # each time step shows the gate of its patch
         assert _column_at(image, step) == step // 5

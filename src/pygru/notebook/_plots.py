@@ -36,6 +36,10 @@ _UNKNOWN_TOKEN = "?"
 _TOKEN_AXIS = "token"
 
 
+def _unchanged(X):
+    return X
+
+
 def split_pipeline(estimator):
     """``(preprocess, model)``: a pipeline's steps before the GRU estimator as one transform
     function, and the GRU estimator itself (for a bare estimator, the identity and itself)."""
@@ -46,7 +50,7 @@ def split_pipeline(estimator):
             f"got {type(model).__name__}"
         )
     if not isinstance(estimator, Pipeline) or len(estimator) == 1:
-        return (lambda X: X), model
+        return _unchanged, model
     return estimator[:-1].transform, model
 
 
@@ -262,6 +266,7 @@ class GatePlotData(NamedTuple):
     time_label: str  # what the time axis counts: "time step", or "token" for token ids
     prediction: str  # the prediction, as the title says it
     prediction_steps: np.ndarray | None  # a per-step regression prediction, (T,) or (T, k)
+    patch_size: int = 1  # time steps per GRU step, the model's patch_size_ (spans cut at T)
 
 
 def gate_plot_data(
@@ -296,7 +301,9 @@ def gate_plot_data(
         ``gates``: each gate's values per GRU step; ``step_labels``: the label of each time
         step or None; ``time_label``: the name of the time axis; ``prediction``: the
         prediction as text; ``prediction_steps``: the prediction per time step of a
-        regressor with ``output="sequence"``, else None.
+        regressor with ``output="sequence"``, else None; ``patch_size``: the time steps
+        each GRU step reads (the model's ``patch_size_``; a span is shorter only where the
+        sequence ends).
 
     Examples
     --------
@@ -313,12 +320,8 @@ def gate_plot_data(
             f"x must be one sequence (for a text pipeline, one string), got a "
             f"{type(x).__name__} of {len(x)} strings"
         )
-    if np.ndim(x) == 3:
-        raise ValueError(
-            f"x must be one sequence, (n_timesteps, n_features) or (n_timesteps,); got an "
-            f"array of shape {np.shape(x)}, a batch: pass one of its sequences, e.g. X[0]"
-        )
     preprocess, model = split_pipeline(estimator)
+    _check_one_sequence(x, model if preprocess is _unchanged else None)
     batch = preprocess([x])
     activations = model.gate_activations(batch)
     if not is_integer(layer):
@@ -333,7 +336,8 @@ def gate_plot_data(
     if vocabulary is not None:
         _check_vocabulary(vocabulary, tokens)
     inputs = _model_input(batch, tokens)
-    spans = patch_spans(len(inputs), getattr(model, "patch_size_", 1))
+    patch_size = getattr(model, "patch_size_", 1)
+    spans = patch_spans(len(inputs), patch_size)
     gates = {
         name: values[0, : len(spans)] for name, values in activations[layer][direction].items()
     }
@@ -346,7 +350,36 @@ def gate_plot_data(
         _TOKEN_AXIS if tokens else "time step",
         prediction,
         prediction_steps,
+        patch_size,
     )
+
+
+def _check_one_sequence(x, model):
+    """Refuse a batch where one sequence is due: a 3-D array, items of different lengths
+    (NumPy cannot stack them) or, for a ``model`` that reads x as it is (not behind a
+    pipeline's steps) and one feature, a 2-D array of several columns."""
+    try:
+        ndim = np.ndim(x)
+    except ValueError:  # items of different shapes
+        ndim = None
+    if ndim is None or ndim == 3:
+        given = (
+            f"a {type(x).__name__} of {len(x)} items of different shapes"
+            if ndim is None
+            else f"an array of shape {np.shape(x)}"
+        )
+        raise ValueError(
+            "x must be one sequence, (n_timesteps, n_features) or (n_timesteps,); got "
+            f"{given}, a batch: pass one of its sequences, e.g. X[0]"
+        )
+    univariate = model is not None and getattr(model, "n_features_in_", None) == 1
+    if univariate and ndim == 2 and np.shape(x)[1] != 1:
+        raise ValueError(
+            f"x must be one sequence of the model's 1 feature, (n_timesteps,) or "
+            f"(n_timesteps, 1); got shape {np.shape(x)}, read as {np.shape(x)[0]} time "
+            f"steps of {np.shape(x)[1]} features. If x is a batch of series (the rows of a "
+            "2-D X), pass one of them, e.g. X[0]"
+        )
 
 
 def patch_spans(n_timesteps, patch_size):
@@ -534,8 +567,11 @@ def plot_gates(
     if tokens:
         _draw_tokens(input_ax, data.step_labels)
     else:
-        _draw_input(input_ax, data.inputs, data.patch_spans)
-    per_step_truth = y_true is not None and np.ndim(y_true) > 0
+        _draw_input(input_ax, data.inputs, data.patch_spans, data.patch_size)
+    # A model of one output per step is given a label per step (padding past the sequence
+    # cut); one of several targets per sequence, all of them.
+    per_step = split_pipeline(estimator)[1].output == "sequence"
+    per_step_truth = per_step and y_true is not None and np.ndim(y_true) > 0
     if data.prediction_steps is not None:
         steps = np.arange(n_timesteps)
         input_ax.plot(steps, data.prediction_steps, "--", color="k", label="prediction")
@@ -552,7 +588,7 @@ def plot_gates(
         for row in range(1, len(_GATE_PANELS) + 1)
     ]
     # Each GRU step's value covers its patch; the last patch is cut by the axis limit.
-    right = len(data.patch_spans) * _patch_width(data.patch_spans)
+    right = len(data.patch_spans) * data.patch_size
     for ax, (name, title, cmap, (vmin, vmax)) in zip(gate_axes, _GATE_PANELS):
         units = data.gates[name].shape[1]
         ax.imshow(
@@ -577,20 +613,15 @@ def plot_gates(
     return figure
 
 
-def _patch_width(spans):
-    return int(spans[0, 1] - spans[0, 0])
-
-
-def _draw_input(ax, inputs, spans):
+def _draw_input(ax, inputs, spans, patch_size):
     values = inputs.reshape(len(inputs), -1)
     steps = np.arange(len(values))
-    patch_size = _patch_width(spans)
     if patch_size == 1:
         ax.set_title("input", loc="left", fontsize="medium")
     else:
+        patches = "the 1 patch" if len(spans) == 1 else f"the {len(spans)} patches"
         ax.set_title(
-            f"input; shading: the {len(spans)} patches of {patch_size} time steps, "
-            "one GRU step each",
+            f"input; shading: {patches} of {patch_size} time steps, one GRU step each",
             loc="left",
             fontsize="medium",
         )
