@@ -1506,7 +1506,7 @@ def test_keyboard_interrupt_leaves_the_last_completed_epoch():
     def interrupt_in_the_third_epoch(estimator, record):
         snapshots.append(estimator.network_.params.copy())
         if record["epoch"] == 2:
-            estimator._rng = _InterruptingRng(estimator._rng)
+            _interrupt_the_next_call(estimator._optimizer, "step")
 
     clf = small_classifier(max_iter=10, ema_momentum=None, callbacks=interrupt_in_the_third_epoch)
     with pytest.warns(UserWarning, match="fit interrupted after 2 epochs"):
@@ -1514,6 +1514,96 @@ def test_keyboard_interrupt_leaves_the_last_completed_epoch():
     assert clf.n_iter_ == 2
     np.testing.assert_array_equal(clf.network_.params, snapshots[-1])
     assert clf.predict(X).shape == (len(X),)
+
+
+def _interrupt_the_next_call(owner, name, after=0):
+    """Make ``owner.name`` raise KeyboardInterrupt on its call number ``after + 1``, once."""
+    method, calls = getattr(owner, name), []
+
+    def interrupting(*args, **kwargs):
+        calls.append(None)
+        if len(calls) > after:
+            delattr(owner, name)  # once: what runs after the interruption is the real one
+            raise KeyboardInterrupt
+        return method(*args, **kwargs)
+
+    setattr(owner, name, interrupting)
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_an_epoch_cut_short_leaves_no_optimizer_steps_or_random_draws_behind(solver):
+    # Ctrl-C in the second step of epoch 3 kept epoch 2's weights, but the optimizer kept
+    # that step's moments (Adam: t 10 against 9) and the generator the epoch's shuffle and
+    # dropout masks, so training on from the model differed from training on from
+    # fit(max_iter=2) by up to 2e-2.
+    X, y = toy_sequences()
+    options = dict(max_iter=10, ema_momentum=None, dropout=0.2, batch_size=8, solver=solver)
+
+    def interrupt_the_third_epoch(estimator, record):
+        if record["epoch"] == 2:
+            _interrupt_the_next_call(estimator._optimizer, "step", after=1)
+
+    clf = small_classifier(callbacks=interrupt_the_third_epoch, **options)
+    with pytest.warns(UserWarning, match="fit interrupted after 2 epochs"):
+        clf.fit(X, y)
+    reference = small_classifier(**{**options, "max_iter": 2}).fit(X, y)
+    assert clf._optimizer.t == reference._optimizer.t
+    for model in (clf, reference):
+        model.set_params(callbacks=None).partial_fit(X, y)
+    np.testing.assert_array_equal(clf.network_.params, reference.network_.params)
+
+
+def test_a_partial_fit_cut_short_keeps_the_optimizer_state_of_the_calls_before():
+    # It was reset to zero (the moments of three completed calls lost), so the stream
+    # went on differently from one that never made the interrupted call.
+    X, y = toy_sequences()
+    options = dict(dropout=0.2, batch_size=8)
+    clf, reference = small_classifier(**options), small_classifier(**options)
+    for _ in range(3):
+        clf.partial_fit(X, y, classes=["down", "up"])
+        reference.partial_fit(X, y, classes=["down", "up"])
+    _interrupt_the_next_call(clf._optimizer, "step", after=1)
+    with pytest.warns(UserWarning, match="interrupted before its first epoch was complete"):
+        clf.partial_fit(X, y)
+    assert clf._optimizer.t == reference._optimizer.t > 0
+    clf.partial_fit(X, y)
+    reference.partial_fit(X, y)
+    np.testing.assert_array_equal(clf.network_.params, reference.network_.params)
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_ctrl_c_while_an_epoch_is_recorded_leaves_the_model_of_the_epoch_before(early_stopping):
+    # Landing between the record's lines, it left n_iter_ 3 with epoch 3's weights and
+    # best_loss_ above min(loss_curve_), or a best_validation_score_ below the best score.
+    X, y = toy_sequences()
+    options = dict(max_iter=10, ema_momentum=None, early_stopping=early_stopping)
+
+    def interrupt_the_third_epochs_record(estimator, record):
+        if record["epoch"] == 2:
+            _interrupt_the_next_call(estimator, "_update_no_improvement")
+
+    clf = small_classifier(callbacks=interrupt_the_third_epochs_record, **options)
+    with pytest.warns(UserWarning, match="fit interrupted after 2 epochs"):
+        clf.fit(X, y)
+    reference = small_classifier(**{**options, "max_iter": 2}).fit(X, y)
+    np.testing.assert_array_equal(clf.network_.params, reference.network_.params)
+    for name in ("n_iter_", "t_", "loss_curve_", "best_loss_", "best_epoch_"):
+        assert getattr(clf, name) == getattr(reference, name), name
+    assert clf.validation_scores_ == reference.validation_scores_
+    assert clf.best_validation_score_ == reference.best_validation_score_
+
+
+def test_callbacks_see_best_epoch_as_the_epoch_whose_weights_the_model_holds():
+    # It stayed 0 until the fit ended, so a checkpoint saved by a callback claimed the
+    # weights from before training, and a warm fit from it said so in its warning.
+    X, y = toy_sequences()
+    seen = []
+    clf = small_classifier(
+        ema_momentum=None,
+        callbacks=lambda model, record: seen.append((model.best_epoch_, record["epoch"])),
+    )
+    clf.fit(X, y)
+    assert seen == [(epoch, epoch) for epoch in range(1, clf.n_iter_ + 1)]
 
 
 @pytest.mark.filterwarnings("error::RuntimeWarning")  # only pygru's own message
@@ -1866,16 +1956,6 @@ def test_the_classifier_warns_where_most_sequences_are_faint_and_its_advice_help
         # the regressor is not told: its targets usually scale with X's amplitude
         GRURegressor(**settings).fit(X, y.astype(float))
     assert advised.score(X_test, y_test) > plain.score(X_test, y_test) + 0.1
-
-
-class _InterruptingRng:
-    """Stands in for the training Generator and raises KeyboardInterrupt when used."""
-
-    def __init__(self, rng):
-        self.rng = rng
-
-    def permutation(self, n):
-        raise KeyboardInterrupt
 
 
 @pytest.mark.parametrize(

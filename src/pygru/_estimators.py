@@ -1238,10 +1238,19 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         raised = None
         progress = _progress_bar(epochs, self.verbose)
         start_score = None
+        # Where Ctrl-C or an error cuts an epoch short, the model goes back to the end of
+        # the last completed one (or to the start): the epoch's steps leave no optimizer
+        # moments or random draws behind, nor a record half written. A snapshot as each
+        # epoch starts (not as it ends: a partial_fit call has one epoch, and its steps
+        # can be few).
+        completed = (last_good_params, last_step_params, best_params, best_epoch)
+        completed_record, in_progress = self._training_record(), True
         try:
             if validation is not None:
                 start_score = self._start_validation(start_params, validation)
             for _ in range(epochs):
+                if not in_progress:
+                    completed_record, in_progress = self._training_record(), True
                 start = time.perf_counter()
                 objective = self._run_epoch(
                     X, lengths, targets, sample_weight, train, batch_size, mask_rng, average
@@ -1306,6 +1315,11 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 schedule_stop = self._optimizer.on_epoch_end(
                     self.n_iter_, objective if validation is None else -score, self.t_
                 )
+                # The epoch is complete. While the callbacks run, the model holds its
+                # weights (a checkpoint a callback saves is of this epoch).
+                self.best_epoch_ = self.n_iter_
+                completed = (last_good_params, last_step_params, best_params, best_epoch)
+                in_progress = False
                 if self._callbacks_ask_to_stop(
                     callbacks, record, epoch_params, step_params, average
                 ):
@@ -1321,14 +1335,18 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 ):
                     stopped_by = "no_improvement"
                     break
-        except KeyboardInterrupt:
-            self.network_.params[...] = last_good_params
-            warn(self._interruption_message(epochs_before, validation), UserWarning)
-            stopped_by = "interrupt"
         except BaseException as error:
-            # A callback or the epoch itself raised (SystemExit and asyncio's CancelledError
-            # included): the model ends as after a stop, then the error goes on.
-            raised = error
+            # Ctrl-C, or a callback or the epoch itself raised (SystemExit and asyncio's
+            # CancelledError included): the model ends as after a stop at the last
+            # completed epoch, then an error goes on.
+            if in_progress:
+                last_good_params, last_step_params, best_params, best_epoch = completed
+                self._restore_training_record(completed_record)
+            self.network_.params[...] = last_good_params
+            if isinstance(error, KeyboardInterrupt):
+                warn(self._interruption_message(epochs_before, validation), UserWarning)
+            else:
+                raised = error
             stopped_by = "interrupt"
         finally:
             progress.close()
@@ -1336,9 +1354,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         went_back = False  # to weights before the last step's (not an average of them)
         if self.n_iter_ == epochs_before:
             # Stopped before an epoch of this call was complete: the weights it started
-            # from, with their score where it was taken.
+            # from, with their score where it was taken. An interruption has also put the
+            # optimizer back as it was; a divergence resets it below.
             self.network_.params[...] = start_params
-            went_back = True
             if start_score is not None:
                 self.best_validation_score_ = start_score
         elif validation is not None:
@@ -1442,6 +1460,44 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 params[...] = step_params
             else:
                 average.average[...] = params
+
+    def _training_record(self):
+        """What an epoch changes in the model besides its weights, for
+        :meth:`_restore_training_record`: the counts and best scores, the curves' lengths
+        (they only grow), the optimizer's state and the random generator's."""
+        return {
+            "attributes": {
+                name: getattr(self, name)
+                for name in (
+                    "n_iter_",
+                    "t_",
+                    "best_epoch_",
+                    "best_loss_",
+                    "best_validation_score_",
+                    "_no_improvement_count",
+                )
+            },
+            "loss_curve_": len(self.loss_curve_),
+            "validation_scores_": None
+            if self.validation_scores_ is None
+            else len(self.validation_scores_),
+            "optimizer": self._optimizer.state(),
+            "rng": (self._rng, self._rng.bit_generator.state),
+        }
+
+    def _restore_training_record(self, record):
+        """Go back to a :meth:`_training_record`."""
+        for name, value in record["attributes"].items():
+            setattr(self, name, value)
+        del self.loss_curve_[record["loss_curve_"] :]
+        kept_scores = record["validation_scores_"]
+        if kept_scores is None:
+            self.validation_scores_ = None
+        else:
+            del self.validation_scores_[kept_scores:]
+        self._optimizer.restore(record["optimizer"])
+        self._rng, state = record["rng"]
+        self._rng.bit_generator.state = state
 
     def _interruption_message(self, epochs_before, validation):
         """The warning of a fit stopped by Ctrl-C, which keeps the weights of its last

@@ -30,6 +30,7 @@ is already at or below 1e-6. With the other schedules the estimator applies its 
 ``n_iter_no_change``/``tol`` stopping rule.
 """
 
+import copy
 import math
 
 import numpy as np
@@ -375,21 +376,40 @@ class BaseOptimizer:
         a divergence whose steps the weights went back on; the schedule, with its learning
         rate (the adaptive schedule's reductions), stays."""
         self.t = 0
-        for name, value in vars(self).items():
-            if name != "params" and hasattr(value, "__array_function__"):
-                value[...] = 0
+        for _, value in self._state_arrays():
+            value[...] = 0
+
+    def state(self):
+        """A copy of what the steps taken have changed (the step count, the state arrays)
+        and of the schedule (its learning rate, the adaptive schedule's counters), for
+        :meth:`restore`."""
+        arrays = {name: value.copy() for name, value in self._state_arrays()}
+        return self.t, arrays, copy.deepcopy(self.schedule)
+
+    def restore(self, state):
+        """Go back to a :meth:`state`, as if the steps taken since had not been."""
+        self.t, arrays, schedule = state
+        for name, value in arrays.items():
+            getattr(self, name)[...] = value
+        self.schedule = copy.deepcopy(schedule)
+
+    def _state_arrays(self):
+        return [
+            (name, value)
+            for name, value in vars(self).items()
+            if name != "params" and hasattr(value, "__array_function__")
+        ]
 
     def move_to(self, params):
         """Continue with ``params``, the same values on another device (NumPy <-> CuPy) or
         in another array: the state arrays (velocities, moments) follow them, as writable
         arrays (a memory-mapped model's are read-only)."""
         xp = array_module(params)
-        for name, value in vars(self).items():
-            if name != "params" and hasattr(value, "__array_function__"):
-                value = xp.asarray(value) if xp is not np else to_host(value)
-                if xp is np and not value.flags.writeable:
-                    value = value.copy()
-                setattr(self, name, value)
+        for name, value in self._state_arrays():
+            value = xp.asarray(value) if xp is not np else to_host(value)
+            if xp is np and not value.flags.writeable:
+                value = value.copy()
+            setattr(self, name, value)
         self.params = params
 
     def _zeros(self):
