@@ -1973,6 +1973,14 @@ def test_a_bool_where_a_count_belongs_is_refused_by_name(name):
     assert not hasattr(model, "network_")
 
 
+@pytest.mark.parametrize("sizes", [(True, 4), [4, np.True_]])
+def test_a_bool_among_the_layer_sizes_is_refused(sizes):
+    # NumPy reads (True, 4) as [1, 4]: a one-unit layer, silently.
+    X, y = toy_sequences()
+    with pytest.raises(TypeError, match="hidden_layer_sizes must hold ints, not bools"):
+        small_classifier(hidden_layer_sizes=sizes).fit(X, y)
+
+
 def test_callbacks_get_each_epoch_and_can_stop_training():
     X, y = toy_sequences()
     records = []
@@ -2298,7 +2306,7 @@ def test_class_weight_applies_to_calls_whose_labels_lack_a_weighted_class():
         ({"up": np.inf}, "finite, non-negative numbers"),
         ({"up": np.nan}, "finite, non-negative numbers"),
         ({"up": "heavy"}, "finite, non-negative numbers"),
-        ({"sideways": 2.0}, r"labels that are not classes: \['sideways'\]"),
+        ({"sideways": 2.0}, r"labels that are not classes: \['sideways'\], and none for"),
         ({"up": 0.0, "down": 0}, "gives every sequence weight 0"),  # not "sample_weight is"
     ],
 )
@@ -2306,6 +2314,16 @@ def test_a_bad_class_weight_is_named(class_weight, message):
     X, y = toy_sequences()
     with pytest.raises(ValueError, match="class_weight .*" + message):
         small_classifier(class_weight=class_weight).fit(X, y)
+
+
+def test_a_class_weight_for_a_label_the_fold_lacks_is_ignored_as_in_scikit_learn():
+    # One dict for every fold of a search: a fold without the rare class failed to fit
+    # (its score NaN), where scikit-learn's classifiers fit it.
+    X, y = toy_sequences()
+    weights = {"down": 1.0, "up": 3.0}
+    with_extra = small_classifier(class_weight={**weights, "sideways": 5.0}).fit(X, y)
+    plain = small_classifier(class_weight=weights).fit(X, y)
+    np.testing.assert_array_equal(with_extra.network_.params, plain.network_.params)
 
 
 def test_fitted_attributes_follow_mlp():
@@ -3170,8 +3188,9 @@ def test_linear_skip_applies_where_it_is_defined():
     assert reg.network_.linear_steps == 1  # one step of 600 values
     reg = GRURegressor(**short).fit(np.zeros((5, 3200, 1)), np.arange(5.0))
     assert reg.patch_size_ == 100 and reg.network_.linear_steps == 5
-    with pytest.raises(ValueError, match="linear_skip=True needs output='last'"):
-        GRURegressor(**short, linear_skip=True, output="sequence").fit(X, X[..., 0])
+    for forced in (True, np.True_):  # a grid of np.array([True]) gives np.True_
+        with pytest.raises(ValueError, match="linear_skip=True needs output='last'"):
+            GRURegressor(**short, linear_skip=forced, output="sequence").fit(X, X[..., 0])
     reg = GRURegressor(**short).fit(X, y).set_params(linear_skip=False)
     with pytest.raises(ValueError, match="has no linear skip but the network has one"):
         reg._get_fitted_state()

@@ -322,6 +322,13 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
     # ------------------------------------------------------------------ input checking
     def _check_settings(self):
         refuse_bools_for_counts(self)  # embedding_dim=True failed inside the network
+        listed = self.hidden_layer_sizes
+        if isinstance(listed, (list, tuple)) and any(
+            isinstance(size, (bool, np.bool_)) for size in listed
+        ):  # NumPy reads (True, 4) as [1, 4]
+            raise TypeError(
+                f"hidden_layer_sizes must hold ints, not bools; got {self.hidden_layer_sizes!r}"
+            )
         sizes = np.atleast_1d(np.asarray(self.hidden_layer_sizes))
         if sizes.ndim != 1 or sizes.size == 0 or sizes.dtype.kind not in "iu" or np.any(sizes < 1):
             raise ValueError(
@@ -2369,7 +2376,9 @@ default="zeros"
 
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes in the loss, ``{class_label: weight}``; classes not listed
-        have weight 1. "balanced" weighs each class by
+        have weight 1. Labels that are not classes of the training data are ignored where
+        every class is listed (a fold of a search that lacks a rare class), and an error
+        where some class is not, as in scikit-learn. "balanced" weighs each class by
         ``n_samples / (n_classes * n_samples_of_class)`` in the data of each ``fit`` or
         ``partial_fit`` call, counted without the sequences ``validation_split="last"``
         holds out (they are weighed as the rest, a class the training part lacks by 1)
@@ -2963,13 +2972,17 @@ default="zeros"
     def _weight_of_each_class(self):
         """The dict ``class_weight`` as one weight per entry of ``classes_`` (1 where the
         dict has none), so that a call whose labels lack a weighted class still applies
-        it to the others."""
+        it to the others. Labels that are not classes are ignored where every class has
+        a weight (one dict for every fold of a search, some of which lack a rare class),
+        and refused where some class has none (keys of another type, say), as
+        scikit-learn's ``compute_class_weight`` does."""
         classes = set(self.classes_)
         unknown = [label for label in self.class_weight if label not in classes]
-        if unknown:
+        unweighted = [label for label in self.classes_ if label not in self.class_weight]
+        if unknown and unweighted:
             raise ValueError(
-                f"class_weight has weights for labels that are not classes: {unknown}; "
-                f"the classes are {self.classes_}"
+                f"class_weight has weights for labels that are not classes: {unknown}, and "
+                f"none for the classes {unweighted}; the classes are {self.classes_}"
             )
         weights = np.array([self.class_weight.get(label, 1.0) for label in self.classes_])
         if weights.dtype.kind not in "iuf" or not np.all(np.isfinite(weights) & (weights >= 0)):
@@ -3735,7 +3748,8 @@ default="zeros"
     }
 
     def _check_settings(self):
-        if self.linear_skip is True and not self._numeric_per_sequence():
+        forced = not isinstance(self.linear_skip, str) and bool(self.linear_skip)  # np.True_
+        if forced and not self._numeric_per_sequence():
             raise ValueError(
                 "linear_skip=True needs output='last' and numeric input (not "
                 "embedding_dim); leave linear_skip='auto' to use it only where it applies"
@@ -3743,9 +3757,9 @@ default="zeros"
         return super()._check_settings()
 
     def _uses_linear_skip(self):
-        if self.linear_skip == "auto":
+        if isinstance(self.linear_skip, str):  # "auto"
             return self._numeric_per_sequence()
-        return self.linear_skip
+        return bool(self.linear_skip)
 
     def _initialize(self, hidden_layer_sizes, rng, linear_steps=0):
         super()._initialize(hidden_layer_sizes, rng, linear_steps)
