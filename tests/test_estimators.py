@@ -2326,6 +2326,19 @@ def test_a_class_weight_for_a_label_the_fold_lacks_is_ignored_as_in_scikit_learn
     np.testing.assert_array_equal(with_extra.network_.params, plain.network_.params)
 
 
+def test_early_stopping_draws_its_split_among_the_sequences_that_weigh_something():
+    # A weight of 0 removes a sequence; the random split could hold out only such ones and
+    # refuse the fit, for 5 seeds of 20 here, where the data without them fits for all.
+    rng = np.random.default_rng(0)
+    X, y = rng.uniform(size=(10, 10)), np.arange(10) % 2
+    weight = np.ones(10)
+    weight[[0, 5]] = 0
+    for seed in range(20):
+        small_classifier(
+            hidden_layer_sizes=(2,), max_iter=1, early_stopping=True, random_state=seed
+        ).fit(X, y, sample_weight=weight)
+
+
 def test_fitted_attributes_follow_mlp():
     X, y = toy_sequences()
     clf = small_classifier(hidden_layer_sizes=(6, 4), bidirectional=True).fit(X, y)

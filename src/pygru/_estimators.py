@@ -847,18 +847,26 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         train = np.arange(len(X))
         if validation_data is not None:
             return train, self._prepare_validation_data(*validation_data)
+        counted = f"{len(X)} sequences"
         if n_held_out:
             train, valid = train[:-n_held_out], train[-n_held_out:]
         elif self.early_stopping and not incremental:
+            # Drawn among the sequences that weigh something: one of weight 0 counts as
+            # removed (scikit-learn's convention), and a split that held out only such
+            # sequences, which score nothing, was refused for some seeds and not others.
+            weighs = train if sample_weight is None else train[sample_weight > 0]
             train, valid = train_test_split(
-                train,
-                test_size=self._n_validation(len(train)),
+                weighs,
+                test_size=self._n_validation(len(weighs)),
                 random_state=self._rng.integers(2**31),
-                stratify=self._stratify(targets),
+                stratify=self._stratify(targets[weighs]),
             )
+            if len(weighs) < len(X):
+                train = np.concatenate([train, np.flatnonzero(sample_weight == 0)])
+                counted = f"the {len(weighs)} sequences of weight above 0"
         else:
             return train, None
-        holds = f"validation_fraction={self.validation_fraction} of {len(X)} sequences holds out"
+        holds = f"validation_fraction={self.validation_fraction} of {counted} holds out"
         remedy = "Pass more sequences, a larger validation_fraction, or X_val and y_val."
         self._check_validation_size(lengths[valid], holds, remedy)
         weights = None if sample_weight is None else sample_weight[valid]
@@ -3414,8 +3422,11 @@ default="constant"
     validation_fraction : float, default=0.1
         The proportion of training data to set aside as validation set, in (0, 1). Only
         used when ``early_stopping=True`` and no ``X_val`` is passed to ``fit``. The
-        validation score, R², needs at least 2 target values, so a fit that would hold out
-        (or pass as ``X_val``) fewer raises a ValueError.
+        validation score, R², needs at least 2 target values that are not all equal, so a
+        fit that would hold out (or pass as ``X_val``) fewer, or only equal ones, raises a
+        ValueError. Targets of few distinct values (ratings, counts) can draw equal ones
+        into a small random part for some ``random_state`` and not others: hold out more,
+        or pass ``X_val`` and ``y_val``.
 
     validation_split : {"random", "last"}, default="random"
         Which sequences ``validation_fraction`` holds out. "random": drawn at random
