@@ -2089,7 +2089,7 @@ class GRUClassifier(ClassifierMixin, BaseGRU):
         ``output="sequence"``.
 
     conv_layers : sequence of (filters, kernel_size) pairs, default=None
-        A convolutional branch beside the GRU layers, as GRU-FCN (Karim et al. 2019): one
+        A convolutional branch beside the GRU layers, as GRU-FCN (Elsayed et al. 2018): one
         1-D convolution per pair ("same" padding, stride 1), each normalised over the
         sequence's steps and filters (GroupNorm with one group, blind to the padding and the
         batch, the same in training and prediction), scaled and shifted per filter, then a
@@ -2216,8 +2216,9 @@ default="constant"
         ``learning_rate="adaptive"``, which lowers the learning rate instead.
 
     alpha : float, default=1e-4
-        Strength of the L2 penalty on all weights (input, recurrent, embedding and output
-        weights, not the biases): ``alpha / 2 * ||W||^2``, divided by the minibatch's
+        Strength of the L2 penalty on all weights (input, recurrent, embedding, attention,
+        convolution and output weights; not the biases, nor the convolutional branch's norm
+        scales, which start at 1): ``alpha / 2 * ||W||^2``, divided by the minibatch's
         number of sequences, is added to its loss, as in ``MLPClassifier``. With
         ``sample_weight`` or ``class_weight`` (which count as sample weights here too) the
         number is counted in units of the training sequences' mean weight, and the
@@ -2455,7 +2456,10 @@ default="zeros"
         weights, of shape (3 * units, n_inputs), and the recurrent weights, of shape
         (3 * units, units), with the gates in the order [r, z, n] as ``torch.nn.GRU``;
         where present, the attention vector of ``pooling="attention"`` and the
-        convolutional branch's kernels and norm scales (``conv_layers``); last, as in
+        convolutional branch's kernels and norm scales (``conv_layers``: per layer a kernel
+        of shape (filters, kernel_size * n_channels), the channels of each step side by
+        side, step after step, which is ``torch.nn.Conv1d``'s weight ``w`` as
+        ``w.transpose(0, 2, 1).reshape(filters, -1)``, and a scale per filter); last, as in
         ``MLPClassifier``, the output weights, of shape (n_classes, n_head_inputs). Views
         into ``network_.params`` (copies when the network is on a GPU).
 
@@ -3251,7 +3255,7 @@ class GRURegressor(RegressorMixin, BaseGRU):
         Ignored with ``output="sequence"``, which reads every step.
 
     conv_layers : sequence of (filters, kernel_size) pairs, default=None
-        A convolutional branch beside the GRU layers, as GRU-FCN (Karim et al. 2019): one
+        A convolutional branch beside the GRU layers, as GRU-FCN (Elsayed et al. 2018): one
         1-D convolution per pair ("same" padding, stride 1), each normalised over the
         sequence's steps and filters (GroupNorm with one group, blind to the padding and the
         batch, the same in training and prediction), scaled and shifted per filter, then a
@@ -3378,8 +3382,9 @@ default="constant"
         one minimised), so ``tol`` does not depend on the scale of y.
 
     alpha : float, default=1e-2
-        Strength of the L2 penalty on all weights (input, recurrent, embedding, linear skip
-        and output weights, not the biases): ``alpha / 2 * ||W||^2``, divided by the
+        Strength of the L2 penalty on all weights (input, recurrent, embedding, attention,
+        convolution, linear skip and output weights; not the biases, nor the convolutional
+        branch's norm scales, which start at 1): ``alpha / 2 * ||W||^2``, divided by the
         minibatch's number of sequences (with ``sample_weight``, in units of the training
         sequences' mean weight, the minibatch's loss counting by the weight it holds), is
         added to its loss, as in ``MLPRegressor``. The default is
@@ -3630,7 +3635,11 @@ default="zeros"
         weights, of shape (3 * units, n_inputs), and the recurrent weights, of shape
         (3 * units, units), with the gates in the order [r, z, n] as ``torch.nn.GRU``;
         where present, the attention vector of ``pooling="attention"``, the convolutional
-        branch's kernels and norm scales (``conv_layers``) and the linear skip's weights;
+        branch's kernels and norm scales (``conv_layers``: per layer a kernel of shape
+        (filters, kernel_size * n_channels), the channels of each step side by side, step
+        after step, which is ``torch.nn.Conv1d``'s weight ``w`` as
+        ``w.transpose(0, 2, 1).reshape(filters, -1)``, and a scale per filter) and the
+        linear skip's weights;
         last, as in ``MLPClassifier``, the output weights, of shape (n_outputs_,
         n_head_inputs). Views into ``network_.params`` (copies when the network is on a
         GPU).

@@ -9,7 +9,7 @@ what the head reads of each sequence instead of its final state: the mean or the
 the last layer's outputs over the sequence's valid steps, a learned softmax weighting of them
 (attention), or the final state, mean and maximum side by side (concat pooling, as ULMFiT).
 ``conv_layers`` (with ``output="last"`` and numeric input) adds a convolutional branch beside
-the GRU layers, as GRU-FCN (Karim et al. 2019): 1-D convolutions over the same input steps,
+the GRU layers, as GRU-FCN (Elsayed et al. 2018): 1-D convolutions over the same input steps,
 each normalised over the sequence's valid steps and filters (as GroupNorm with one group),
 scaled and shifted per filter and passed through a ReLU; the last layer's mean over each
 sequence's valid steps joins what the head reads. Steps past a sequence's length are zero at
