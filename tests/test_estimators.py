@@ -386,6 +386,12 @@ def test_predicting_long_sequences_bounds_a_chunks_memory(monkeypatch):
     assert clf._predict_batch_size(1000) == 10
     assert clf._predict_batch_size(100_000) == 1
     assert clf._predict_batch_size(10) == estimators._PREDICT_BATCH
+    # A convolution's input windows (im2col: kernel_size x channels per step) count too:
+    # the GRU's width alone let a kernel of 100 steps hold 6 times the bound.
+    convolved = small_classifier(conv_layers=((4, 100),)).fit(X, y)
+    window = 100 * network.dtype.itemsize
+    monkeypatch.setattr(estimators, "_PREDICT_MAX_CHUNK_BYTES", 10 * 1000 * window)
+    assert convolved._predict_batch_size(1000) == 10
 
 
 @pytest.mark.parametrize("output", ["last", "sequence"])

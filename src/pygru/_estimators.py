@@ -1893,7 +1893,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         if network.xp is not np:
             return _PREDICT_BATCH
         widths = [size * len(network.directions) for size in network.hidden_layer_sizes]
-        widths += [filters for filters, _ in network.conv_layers]
+        reads = [network.n_inputs] + [filters for filters, _ in network.conv_layers]
+        for (filters, kernel_size), channels in zip(network.conv_layers, reads):
+            widths += [filters, kernel_size * channels]  # its output and its windows (im2col)
         row_bytes = n_steps * max(widths) * network.dtype.itemsize
         efficient = max(_PREDICT_MIN_BATCH, _PREDICT_CHUNK_BYTES // row_bytes)
         return max(1, min(_PREDICT_BATCH, efficient, _PREDICT_MAX_CHUNK_BYTES // row_bytes))
