@@ -2596,8 +2596,12 @@ def test_per_step_regression_targets_without_output_sequence_are_named():
     X = [rng.standard_normal((length, 2)) for length in rng.integers(3, 7, 20)]
     with pytest.raises(ValueError, match="for targets per time step use output='sequence'"):
         GRURegressor(max_iter=1).fit(X, [x[:, 0] for x in X])
-    with pytest.raises(ValueError, match="must hold real numbers, got dtype <U1$"):
+    with pytest.raises(ValueError, match=r"must hold real numbers, got dtype <U1 \(strings"):
         GRURegressor(max_iter=1).fit(X, list("abcdefghijklmnopqrst"))
+    # An object array names the value that is not a number (it said "dtype object" alone).
+    labels = np.array([1.5] * 19 + ["n/a"], dtype=object)
+    with pytest.raises(ValueError, match="got dtype object .*could not convert .*'n/a'"):
+        GRURegressor(max_iter=1).fit(X, labels)
 
 
 def test_classifies_real_text_in_a_tokenizer_pipeline():
@@ -2781,6 +2785,27 @@ def test_targets_that_are_not_finite_in_the_models_dtype_are_refused(bad):
     )
     with pytest.raises(ValueError, match=message):
         GRURegressor(hidden_layer_sizes=(4,), max_iter=2).fit(X, y)
+
+
+@pytest.mark.parametrize("Estimator", [GRUClassifier, GRURegressor])
+def test_series_given_one_per_column_get_the_transpose_named(Estimator):
+    # 20 series of 100 steps read from a CSV file, one per column: "X has 100 sequences
+    # but y has 20 labels" did not say how X had been read.
+    X, y = np.random.default_rng(0).standard_normal((100, 20)), np.arange(20) % 2
+    with pytest.raises(ValueError, match=r"read as 100 sequences of 20 steps; .* pass X\.T"):
+        Estimator(max_iter=1).fit(X, y)
+    with pytest.raises(ValueError) as refused:
+        Estimator(max_iter=1).fit(X[:, :19], y)  # another mismatch: no such hint
+    assert "X.T" not in str(refused.value)
+
+
+@pytest.mark.parametrize("as_objects", [False, True])
+def test_texts_given_to_a_numeric_model_name_the_text_pipeline(as_objects):
+    # With embedding_dim the hint was there; without it (the likelier slip) the error
+    # spoke of dtype <U10 alone.
+    texts = np.array(["good movie", "bad film"], dtype=object if as_objects else None)
+    with pytest.raises(TypeError, match=r"holds text, .*TokenSequencer\(\), GRUClassifier\("):
+        GRUClassifier(max_iter=1).fit(texts, [0, 1])
 
 
 def test_targets_with_no_column_or_a_missing_nullable_value_are_named():

@@ -2812,7 +2812,10 @@ default="zeros"
                 "sequence (multilabel) wrap it in sklearn.multioutput.MultiOutputClassifier."
             ) from None
         if len(y) != len(lengths):
-            raise ValueError(f"X has {len(lengths)} sequences but y has {len(y)} labels")
+            raise ValueError(
+                f"X has {len(lengths)} sequences but y has {len(y)} labels"
+                + _series_in_columns_hint(lengths, len(y))
+            )
         return self._encode_labels(y, first_call, classes, continues_training)
 
     def _encode_labels(self, y, first_call, classes, continues_training):
@@ -4049,6 +4052,7 @@ default="zeros"
                 raise ValueError(
                     f"y must have shape ({len(lengths)},) or ({len(lengths)}, "
                     f"n_targets) for output='last', got {targets.shape}"
+                    + _series_in_columns_hint(lengths, len(targets))
                 )
             if targets.size == 0:  # worded as scikit-learn's check_array
                 raise ValueError(
@@ -4367,20 +4371,37 @@ def _constant_targets_at_zero(targets, predictions):
     return targets - shift, predictions - shift
 
 
+def _series_in_columns_hint(lengths, n_targets):
+    """Where every sequence of X is as long as y has entries: a hint that a 2-D X holds a
+    series per column (as a CSV file often does), which X.T makes a series per row."""
+    if n_targets == len(lengths) or not np.all(lengths == n_targets):
+        return ""
+    return (
+        f". X was read as {len(lengths)} sequences of {n_targets} steps; if each column of a "
+        "2-D X is one series, pass X.T"
+    )
+
+
 def _real_targets(y, dtype, keep_precision=False):
     """y as an array of ``dtype`` (float64 where ``dtype`` would round its values, with
     ``keep_precision``); object arrays of numbers are converted, anything else that is
     not real numbers (strings, complex) is refused."""
     targets = _sequences.from_nullable(y, np.asarray(y))  # pd.NA as NaN, refused as such
+    why = ""
     if targets.dtype.kind == "O":
         try:
             targets = targets.astype(np.float64)
-        except (TypeError, ValueError):
-            pass
+        except (TypeError, ValueError) as error:
+            why = f" ({error})"  # which value: "could not convert string to float: 'n/a'"
+    if targets.dtype.kind in "US":  # refused as scikit-learn's regressors refuse them
+        why = (
+            f" (strings such as {targets.flat[0]!r}: convert numbers given as text "
+            "yourself, e.g. np.asarray(y, dtype=float))"
+        )
     if targets.dtype.kind not in "biuf":
         raise ValueError(
             f"Unknown label type: a regressor's y must hold real numbers, got "
-            f"dtype {targets.dtype}"
+            f"dtype {targets.dtype}{why}"
         )
     if keep_precision:
         dtype = np.result_type(targets.dtype, dtype)

@@ -1064,6 +1064,8 @@ def _as_real_array(value, name, booleans=True):
         except (TypeError, ValueError) as exc:
             nested = array.size > 0 and np.ndim(array.flat[0]) > 0
             hint = (_NESTED_HINT if array.ndim > 1 else _COLUMN_HINT) if nested else ""
+            if _holds_text(array):
+                hint = f"; it holds text, and {_TEXT_HINT}"
             raise TypeError(
                 f"{name} must hold real numbers, but its object-dtype values could not be "
                 f"converted: {str(exc).rstrip('.')}{hint}"
@@ -1079,9 +1081,18 @@ def _as_real_array(value, name, booleans=True):
     if array.dtype.kind not in "iuf":
         raise TypeError(
             f"{name} must hold real numbers (integers, floats or booleans), got dtype "
-            f"{array.dtype}."
+            f"{array.dtype}"
+            + (f"; it holds text, and {_TEXT_HINT}" if array.dtype.kind in "US" else ".")
         )
     return array
+
+
+# Texts given to a model: what reads them.
+_TEXT_HINT = (
+    "an embedding model reads integer token ids (0 is padding): "
+    "make_pipeline(pygru.text.TokenSequencer(), GRUClassifier(embedding_dim=...)) turns "
+    "texts into them"
+)
 
 
 def _objects_as_floats(array):
@@ -1254,11 +1265,7 @@ def _as_token_ids(value, name, ndim):
         array = _as_real_array(value, name, booleans=False)  # a mask is not ids
     except TypeError:
         if _holds_text(value):
-            raise TypeError(
-                f"{name} holds text; an embedding model reads integer token ids (0 is "
-                "padding): make_pipeline(pygru.text.TokenSequencer(), "
-                "GRUClassifier(embedding_dim=...)) turns texts into them"
-            ) from None
+            raise TypeError(f"{name} holds text; {_TEXT_HINT}") from None
         raise
     if array.ndim != ndim:
         expected = "(n_samples, n_timesteps) array" if ndim == 2 else "(n_timesteps,) sequence"
