@@ -631,6 +631,9 @@ def test_window_warp_keeps_ends_range_and_order(lengths, fraction, seed):
         # scale, with a period of 12 months, which a ridge on its lags fitted.
         ((5000 + np.arange(120) / 12)[np.newaxis, :, np.newaxis], True),
         ((40 + np.arange(120) / 12)[np.newaxis, :, np.newaxis], False),  # 5 x its range
+        (np.array([[2000, 2010, 2020]], dtype=np.int64), False),  # float32 holds integers
+        (np.array([[2**24 - 2, 2**24]], dtype=np.int64), False),  # up to 2**24,
+        (np.array([[2**24 + 1, 2**24 + 3]], dtype=np.int64), True),  # not past it
     ],
 )
 @pytest.mark.parametrize("as_list", [False, True])

@@ -982,7 +982,8 @@ def _pads_in_float64(arrays, dtype, keep_precision):
 # by 3e-5 of its scale, periodically with the month, and the linear skip's ridge, whose lag
 # columns of such a feature are otherwise collinear, fitted that pattern (penalty 1e-6,
 # coefficients of 100) where float64 chose 3e-2. 1e-6 of the range stays ten times below
-# where that began, and widens only features whose magnitude is 8 times their range or more.
+# where that began; the training copy is widened where some feature's magnitude is 8 times
+# its range or more, unless it holds integers that dtype holds exactly (a year column).
 _ROUNDING_TOLERANCE = 1e-6
 
 
@@ -1000,6 +1001,9 @@ def _rounding_blurs(arrays, dtype):
         width = high.astype(np.float64) - low
         largest = np.maximum(np.abs(low), np.abs(high))
         rounding = np.maximum(limits.eps * largest, float(limits.smallest_subnormal))
+        if all(array.dtype.kind in "iu" for array in arrays):
+            # Integers up to 2**(nmant + 1) are exact in dtype: no rounding at all.
+            rounding[largest <= 2.0 ** (limits.nmant + 1)] = 0
         overflows = largest > float(limits.max)
         # A constant is its own mean: rounded, it would stand off the value that predict
         # standardises exactly by up to eps |x|, which scale 1 passes on as it is.
