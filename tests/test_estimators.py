@@ -132,6 +132,29 @@ def test_sample_weights_act_as_repetitions_with_full_batches(estimator):
         check_sample_weight_equivalence_on_dense_data(type(estimator).__name__, estimator)
 
 
+def test_invscaling_counts_each_copy_of_a_sequence_as_seen():
+    # The one exception with full batches: the rate falls with t_, the sequences seen, which
+    # counts k copies k times and a weight of k once (as MLPClassifier's t_ does).
+    from sklearn.utils.estimator_checks import check_sample_weight_equivalence_on_dense_data
+
+    estimator = GRUClassifier(
+        hidden_layer_sizes=(8,),
+        max_iter=30,
+        learning_rate_init=1e-2,
+        learning_rate="invscaling",
+        batch_size="auto",
+        dtype="float64",
+        window_warp=None,
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        with pytest.raises(AssertionError):
+            check_sample_weight_equivalence_on_dense_data("GRUClassifier", estimator)
+        estimator.set_params(learning_rate="constant")
+        check_sample_weight_equivalence_on_dense_data("GRUClassifier", estimator)
+
+
 @pytest.mark.parametrize("class_weight", [None, "balanced"])
 def test_weighted_and_repeated_ragged_sequences_give_the_same_model(class_weight):
     # "balanced" counted the classes without the weights: a sequence of weight 0 still
@@ -2343,6 +2366,9 @@ def test_early_stopping_draws_its_split_among_the_sequences_that_weigh_something
         small_classifier(
             hidden_layer_sizes=(2,), max_iter=1, early_stopping=True, random_state=seed
         ).fit(X, y, sample_weight=weight)
+    # The fraction is of those sequences, and a refusal counts them (not the 10 given).
+    with pytest.raises(ValueError, match="of the 1 sequences of weight above 0 leaves no"):
+        small_classifier(early_stopping=True).fit(X, y, sample_weight=np.eye(10)[0])
 
 
 def test_fitted_attributes_follow_mlp():

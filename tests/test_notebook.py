@@ -533,7 +533,9 @@ def test_plot_gates_of_regressors():
     ragged = [long_X[0], long_X[1][:30]]  # NumPy's "inhomogeneous shape" before
     with pytest.raises(ValueError, match=r"got a list of 2 items of different shapes, a batch"):
         plot_gates(sequence, ragged)
-    with pytest.raises(ValueError, match=r"got shape \(2, 40\), read as 2 time steps of 40 f"):
+    with pytest.raises(
+        ValueError, match=r"got shape \(2, 40\), read as time steps \(rows\) of 40"
+    ):
         plot_gates(sequence, long_X[:2, :, 0])  # the rows of a univariate 2-D X
     # a padded row of targets: the title shows the sequence's own, not the padding
     short = X[0][:3]

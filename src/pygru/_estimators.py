@@ -322,9 +322,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
     # ------------------------------------------------------------------ input checking
     def _check_settings(self):
         refuse_bools_for_counts(self)  # embedding_dim=True failed inside the network
-        listed = self.hidden_layer_sizes
-        if isinstance(listed, (list, tuple)) and any(
-            isinstance(size, (bool, np.bool_)) for size in listed
+        sizes_given = self.hidden_layer_sizes
+        if isinstance(sizes_given, (list, tuple)) and any(
+            isinstance(size, (bool, np.bool_)) for size in sizes_given
         ):  # NumPy reads (True, 4) as [1, 4]
             raise TypeError(
                 f"hidden_layer_sizes must hold ints, not bools; got {self.hidden_layer_sizes!r}"
@@ -855,15 +855,16 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             # removed (scikit-learn's convention), and a split that held out only such
             # sequences, which score nothing, was refused for some seeds and not others.
             weighs = train if sample_weight is None else train[sample_weight > 0]
+            if len(weighs) < len(X):
+                counted = f"the {len(weighs)} sequences of weight above 0"
             train, valid = train_test_split(
                 weighs,
-                test_size=self._n_validation(len(weighs)),
+                test_size=self._n_validation(len(weighs), counted),
                 random_state=self._rng.integers(2**31),
                 stratify=self._stratify(targets[weighs]),
             )
             if len(weighs) < len(X):
                 train = np.concatenate([train, np.flatnonzero(sample_weight == 0)])
-                counted = f"the {len(weighs)} sequences of weight above 0"
         else:
             return train, None
         holds = f"validation_fraction={self.validation_fraction} of {counted} holds out"
@@ -893,7 +894,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         """Warn when a split leaves a class no training sequence (or time step, of labels
         per step). Only the classifier has classes."""
 
-    def _n_validation(self, n_samples):
+    def _n_validation(self, n_samples, counted=None):
         """How many sequences a validation split holds out, refused where it leaves no
         training sequence: at random ``ceil(validation_fraction * n_samples)``, as
         scikit-learn's ``train_test_split``; the last ones as Keras' ``validation_split``,
@@ -906,8 +907,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             n_validation = int(np.ceil(fraction * n_samples))
         if not 0 < n_validation < n_samples:
             raise ValueError(
-                f"validation_fraction={self.validation_fraction} of {n_samples} sequences "
-                "leaves no training sequence"
+                f"validation_fraction={self.validation_fraction} of "
+                f"{counted or f'{n_samples} sequences'} leaves no training sequence"
             )
         return n_validation
 
@@ -1255,9 +1256,10 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         start_score = None
         # Where Ctrl-C or an error cuts an epoch short, the model goes back to the end of
         # the last completed one (or to the start): the epoch's steps leave no optimizer
-        # moments or random draws behind, nor a record half written. A snapshot as each
-        # epoch starts (not as it ends: a partial_fit call has one epoch, and its steps
-        # can be few).
+        # moments or random draws behind, nor a record half written. The record's snapshot
+        # is taken as each epoch starts, where it costs nothing extra (a partial_fit call
+        # has one epoch, and its steps can be few); the weights of the completed epoch are
+        # copies already.
         completed = (last_good_params, last_step_params, best_params, best_epoch)
         completed_record, in_progress = self._training_record(), True
         try:
@@ -1297,7 +1299,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 score = None
                 if validation is not None:
                     score = self._validation_score_of(epoch_params, validation)
-                # The epoch counts from here, with its loss and its validation score alike.
+                # The epoch is recorded from here, its loss and its validation score alike;
+                # it counts once the record is complete (in_progress False, below).
                 last_good_params = epoch_params
                 if average is not None:
                     last_step_params = step_params
@@ -1333,8 +1336,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 # The epoch is complete. While the callbacks run, the model holds its
                 # weights (a checkpoint a callback saves is of this epoch).
                 self.best_epoch_ = self.n_iter_
+                in_progress = False  # first: from here the locals are those of this epoch
                 completed = (last_good_params, last_step_params, best_params, best_epoch)
-                in_progress = False
                 if self._callbacks_ask_to_stop(
                     callbacks, record, epoch_params, step_params, average
                 ):
@@ -2261,7 +2264,9 @@ default="constant"
 
     validation_split : {"random", "last"}, default="random"
         Which sequences ``validation_fraction`` holds out. "random": drawn at random
-        (stratified for a classifier), as ``MLPClassifier``; "last": the last ones, in the
+        (stratified for a classifier), as ``MLPClassifier``, among the sequences of weight
+        above 0 (``sample_weight`` times ``class_weight``; one of weight 0 counts as
+        removed, so the fraction is of the others); "last": the last ones, in the
         order given, as Keras' ``validation_split``. Use "last" (or ``X_val``) for
         time-ordered data such as overlapping forecasting windows, where a random split
         validates on windows that overlap the training ones and stops too late. The held-out
@@ -2507,7 +2512,8 @@ default="zeros"
         epoch of a fit beat the validation score of the weights it started from, their
         epoch (0 for a fresh fit; the one a warm fit started from); 0 also when a fit from
         random initial weights left the training loss higher than they had. Either comes
-        with a ``ConvergenceWarning``.
+        with a ``ConvergenceWarning``. While callbacks run, the epoch just completed,
+        whose weights the model then holds.
 
     n_iter_ : int
         Number of epochs run (over all ``partial_fit`` calls and warm-started fits).
@@ -3440,7 +3446,9 @@ default="constant"
 
     validation_split : {"random", "last"}, default="random"
         Which sequences ``validation_fraction`` holds out. "random": drawn at random
-        (stratified for a classifier), as ``MLPClassifier``; "last": the last ones, in the
+        (stratified for a classifier), as ``MLPClassifier``, among the sequences of weight
+        above 0 (``sample_weight`` times ``class_weight``; one of weight 0 counts as
+        removed, so the fraction is of the others); "last": the last ones, in the
         order given, as Keras' ``validation_split``. Use "last" (or ``X_val``) for
         time-ordered data such as overlapping forecasting windows, where a random split
         validates on windows that overlap the training ones and stops too late. The held-out
@@ -3710,7 +3718,8 @@ default="zeros"
         random initial weights left the training loss higher than they had. Either comes
         with a ``ConvergenceWarning``. 0 also when the GRU's correction did not pay for
         itself over the linear skip's ridge regression the fit started from (see
-        ``linear_skip``).
+        ``linear_skip``). While callbacks run, the epoch just completed, whose weights the
+        model then holds.
 
     n_iter_ : int
         Number of epochs run (over all ``partial_fit`` calls and warm-started fits).
@@ -3773,7 +3782,7 @@ default="zeros"
     }
 
     def _check_settings(self):
-        forced = not isinstance(self.linear_skip, str) and bool(self.linear_skip)  # np.True_
+        forced = not isinstance(self.linear_skip, str) and self._uses_linear_skip()
         if forced and not self._numeric_per_sequence():
             raise ValueError(
                 "linear_skip=True needs output='last' and numeric input (not "

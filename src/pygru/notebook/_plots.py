@@ -376,9 +376,9 @@ def _check_one_sequence(x, model):
     if univariate and ndim == 2 and np.shape(x)[1] != 1:
         raise ValueError(
             f"x must be one sequence of the model's 1 feature, (n_timesteps,) or "
-            f"(n_timesteps, 1); got shape {np.shape(x)}, read as {np.shape(x)[0]} time "
-            f"steps of {np.shape(x)[1]} features. If x is a batch of series (the rows of a "
-            "2-D X), pass one of them, e.g. X[0]"
+            f"(n_timesteps, 1); got shape {np.shape(x)}, read as time steps (rows) of "
+            f"{np.shape(x)[1]} features. If x is a batch of series (the rows of a 2-D X), "
+            "pass one of them, e.g. X[0]"
         )
 
 
