@@ -2371,6 +2371,26 @@ def test_early_stopping_draws_its_split_among_the_sequences_that_weigh_something
         small_classifier(early_stopping=True).fit(X, y, sample_weight=np.eye(10)[0])
 
 
+@pytest.mark.parametrize("Estimator", [GRUClassifier, GRURegressor])
+def test_sequences_of_weight_zero_leave_the_loss_curve_as_without_them(Estimator):
+    # Minibatches of 16, the last 4 of 40 sequences of weight 0: the same updates as
+    # without them, but each batch's loss was averaged by all its sequences, so the curve
+    # (and the stopping rule that reads it) differed: 836.7 against 812.2.
+    X, y = toy_sequences(n=40)
+    if Estimator is GRURegressor:
+        y = np.array([100 * x[:, 0].mean() + 5 * len(x) for x in X]) + 1000
+    weight = np.r_[np.ones(36), np.zeros(4)]
+    options = dict(
+        hidden_layer_sizes=(6,), dtype="float64", random_state=0, shuffle=False, max_iter=3
+    )
+    if Estimator is GRUClassifier:
+        options.update(window_warp=None, ema_momentum=None)  # both are drawn per sequence
+    weighted = Estimator(**options).fit(X, y, sample_weight=weight)
+    removed = Estimator(**options).fit(X[:36], y[:36])
+    np.testing.assert_allclose(weighted.network_.params, removed.network_.params, rtol=1e-9)
+    np.testing.assert_allclose(weighted.loss_curve_, removed.loss_curve_, rtol=1e-9)
+
+
 def test_fitted_attributes_follow_mlp():
     X, y = toy_sequences()
     clf = small_classifier(hidden_layer_sizes=(6, 4), bidirectional=True).fit(X, y)

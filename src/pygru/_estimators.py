@@ -1697,8 +1697,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                     return np.inf
                 if average is not None:
                     average.update(self.network_.params)
-                total += loss * len(batch_lengths)
-                n_read += len(batch_lengths)
+                counted = _sequences_counted(batch_lengths, weights)
+                total += loss * counted
+                n_read += counted
         return total / n_read
 
     def _minibatches(self, X, lengths, targets, sample_weight, order, batch_size):
@@ -1754,8 +1755,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 if loss is None:  # every step weighs 0, as in _run_epoch
                     continue
                 loss = loss * share + _per_unit_of_weight(l2_terms, batch_weight)
-                total += loss * len(batch_lengths)
-                n_read += len(batch_lengths)
+                counted = _sequences_counted(batch_lengths, weights)
+                total += loss * counted
+                n_read += counted
         return total / n_read
 
     def _warn_no_epoch_beat_the_start(self, best_score, start_score, kept_epoch, epochs):
@@ -4378,6 +4380,13 @@ def _constant_targets_at_zero(targets, predictions):
         return targets, predictions
     shift = np.where(constant, targets[0], 0).astype(targets.dtype)
     return targets - shift, predictions - shift
+
+
+def _sequences_counted(lengths, weights):
+    """How many sequences of a minibatch its loss averages over: those a weight of 0 does
+    not leave out (the epoch's loss is the mean of its batches' by these counts, so that
+    sequences of weight 0 change neither it nor the stopping rule that reads it)."""
+    return len(lengths) if weights is None else int(weights.astype(bool).sum())
 
 
 def _series_in_columns_hint(lengths, n_targets):
