@@ -1213,3 +1213,40 @@ def test_skl2onnx_converts_double_input_with_every_zipmap_option(skl2onnx, zipma
         assert values.dtype == np.float32
     expected = expected_output(estimator, X_nan)
     np.testing.assert_allclose(values, expected, rtol=1e-5, atol=1e-5)
+
+
+class _TemperedClassifier(GRUClassifier):
+    """A subclass that changes the probabilities: no export can know how."""
+
+    def predict_proba(self, X):
+        probabilities = super().predict_proba(X) ** 0.5
+        return probabilities / probabilities.sum(axis=1, keepdims=True)
+
+
+class _ClippedScaler(SequenceScaler):
+    def transform(self, X):
+        return np.clip(super().transform(X), -0.5, 0.5)
+
+
+@pytest.mark.parametrize("exporter", ["to_onnx", "to_torch_module"])
+def test_a_subclass_that_changes_what_is_computed_is_not_exported_as_its_base(exporter):
+    # Exported as the base class, silently: the ONNX graph and the torch module gave
+    # GRUClassifier's probabilities (0.4547 where the subclass gives 0.4849).
+    if exporter == "to_torch_module":
+        pytest.importorskip("torch")
+    from pygru import export
+
+    export_model = getattr(export, exporter)
+    X = ragged(6)[1]  # NaN-padded
+    y = np.arange(len(X)) % 2
+    options = dict(hidden_layer_sizes=(3,), max_iter=1, random_state=0)
+    with pytest.raises(TypeError, match="_TemperedClassifier overrides predict_proba"):
+        export_model(_TemperedClassifier(**options).fit(X, y))
+    with pytest.raises(TypeError, match="_ClippedScaler overrides transform"):
+        export_model(make_pipeline(_ClippedScaler(), GRUClassifier(**options)).fit(X, y))
+
+    class _Refitted(GRUClassifier):  # a subclass that computes as its base exports
+        def fit(self, X, y, **kwargs):
+            return super().fit(X, y, **kwargs)
+
+    export_model(_Refitted(**options).fit(X, y))

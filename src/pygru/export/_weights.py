@@ -67,7 +67,7 @@ def sequence_scalers_and_estimator(model, exporter, more_advice=""):
     from pygru.preprocessing import SequenceScaler
 
     if not isinstance(model, Pipeline):
-        return [], fitted_on_host(model)
+        return [], _as_computed_by_pygru(fitted_on_host(model), exporter)
     scalers = []
     for name, step in model.steps[:-1]:
         if step is None or step == "passthrough":
@@ -80,8 +80,34 @@ def sequence_scalers_and_estimator(model, exporter, more_advice=""):
                 f"pipeline[:-1].transform to X before it{more_advice}"
             )
         step._check_fitted_for_per()
-        scalers.append(step)
-    return scalers, fitted_on_host(model.steps[-1][1])
+        scalers.append(_as_computed_by_pygru(step, exporter))
+    return scalers, _as_computed_by_pygru(fitted_on_host(model.steps[-1][1]), exporter)
+
+
+def _as_computed_by_pygru(model, exporter):
+    """``model``, refused where it is a subclass that overrides what the export computes
+    (its predictions, or a scaler's transform): the export is built from pygru's own
+    computation, so it would silently differ from the subclass's."""
+    from pygru import GRUClassifier, GRURegressor
+    from pygru.preprocessing import SequenceScaler
+
+    for base, methods in (
+        (GRUClassifier, ("predict", "predict_proba", "predict_log_proba")),
+        (GRURegressor, ("predict",)),
+        (SequenceScaler, ("transform",)),
+    ):
+        if isinstance(model, base):
+            overridden = [
+                name for name in methods if getattr(type(model), name) is not getattr(base, name)
+            ]
+            if overridden:
+                raise TypeError(
+                    f"{exporter} exports what {base.__name__} computes, but "
+                    f"{type(model).__name__} overrides {', '.join(overridden)}, so the "
+                    "export would not reproduce it: apply the subclass's change to the "
+                    "exported outputs yourself, or keep the model in Python (pickle)"
+                )
+    return model
 
 
 def statistics_of_x(scalers, estimator):
