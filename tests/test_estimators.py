@@ -712,6 +712,16 @@ def test_a_missing_string_label_is_named_as_missing():
     steps[2][0] = np.nan
     with pytest.raises(ValueError, match="y contains NaN: a missing class label"):
         small_classifier(output="sequence").fit(X, steps)
+    # In a NaN-padded 2-D y, NaN within a length: score said "Input y_true contains NaN".
+    step_labels = [np.arange(len(x)) % 2 for x in X]
+    tagger = small_classifier(output="sequence").fit(X, step_labels)
+    padded_steps = np.full((len(X), max(map(len, X))), np.nan)
+    for row, labels in zip(padded_steps, step_labels):
+        row[: len(labels)] = labels
+    assert tagger.score(X, padded_steps) == tagger.score(X, step_labels)
+    padded_steps[2, 0] = np.nan
+    with pytest.raises(ValueError, match="y contains NaN: a missing class label"):
+        tagger.score(X, padded_steps)
     # A masked array's masked labels (np.asarray drops the mask: they were labels).
     for labels in (y, np.arange(len(y)) % 2):
         masked = np.ma.masked_array(labels, mask=np.arange(len(y)) == 3)

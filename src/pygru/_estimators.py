@@ -2043,7 +2043,12 @@ class GRUClassifier(ClassifierMixin, BaseGRU):
         per sample and measure something else: a 2-D y of 0/1 labels is read as multilabel
         (the share of sequences with every step right); other labels, and ragged lists, are
         refused (a NaN score in a search). Leave ``scoring=None``, which uses
-        :meth:`score`, or pass a scorer that reads each sequence's steps.
+        :meth:`score`, or pass a scorer that reads each sequence's steps. Their default
+        splitter for a classifier refuses NaN in y: in a search or ``cross_val_score``, pad
+        with -1 or give a list of label arrays (or pass ``cv=KFold(...)``). Every step
+        within a sequence's length is labelled: there is no per-step mask or ignored label
+        (PyTorch's ``ignore_index``); ``class_weight={label: 0}`` trains without the steps
+        of that label, which :meth:`score` and the validation score still count.
 
     bidirectional : bool, default=True
         If True, each GRU layer reads every sequence forwards and, with its own weights,
@@ -2268,22 +2273,24 @@ default="constant"
         Which sequences ``validation_fraction`` holds out. "random": drawn at random
         (stratified for a classifier), as ``MLPClassifier``, among the sequences of weight
         above 0 (``sample_weight`` times ``class_weight``; one of weight 0 counts as
-        removed, so the fraction is of the others); "last": the last ones, in the
-        order given, as Keras' ``validation_split``. Use "last" (or ``X_val``) for
-        time-ordered data such as overlapping forecasting windows, where a random split
-        validates on windows that overlap the training ones and stops too late. The held-out
-        sequences are scored with their ``sample_weight``. What ``fit`` learns from the data
-        besides the weights (the standardisation, ``patch_size="auto"``, the target scaling,
-        the window-warp choice) comes from every sequence of X with "random", as from a
-        ``StandardScaler`` before ``MLPClassifier(early_stopping=True)`` in a Pipeline, and
-        from the training part alone with "last", which a time-ordered split must not leak
-        into. Windows whose targets overlap (``make_windows`` with ``output="sequence"``, or
-        a ``horizon`` above 1) share targets across the boundary: the first held-out
-        windows' targets were partly trained on, so for a clean score fit on ``X[:k]`` and
-        pass ``X_val=X[k + lookback + horizon:]`` (and the same ``y``), a gap of windows
-        whose targets the training ones share. A warm ``fit`` draws a new random split, as
-        MLPClassifier does: its validation sequences may have been trained on before (pass
-        ``X_val`` to keep one set).
+        removed, so the fraction is of the others); "last": the last ones, in the order
+        given, as Keras' ``validation_split``. Use "last" (or ``X_val``) for time-ordered
+        data such as overlapping forecasting windows, where a random split validates on
+        windows that overlap the training ones and stops too late. The held-out sequences
+        are scored with their ``sample_weight`` and, with ``output="last"``, their
+        ``class_weight`` (as ``HistGradientBoostingClassifier`` scores its held-out part;
+        ``X_val`` is scored with ``sample_weight_val`` alone). What ``fit`` learns from the
+        data besides the weights (the standardisation, ``patch_size="auto"``, the target
+        scaling, the window-warp choice) comes from every sequence of X with "random", as
+        from a ``StandardScaler`` before ``MLPClassifier(early_stopping=True)`` in a
+        Pipeline, and from the training part alone with "last", which a time-ordered split
+        must not leak into. Windows whose targets overlap (``make_windows`` with
+        ``output="sequence"``, or a ``horizon`` above 1) share targets across the boundary:
+        the first held-out windows' targets were partly trained on, so for a clean score fit
+        on ``X[:k]`` and pass ``X_val=X[k + lookback + horizon:]`` (and the same ``y``), a
+        gap of windows whose targets the training ones share. A warm ``fit`` draws a new
+        random split, as MLPClassifier does: its validation sequences may have been trained
+        on before (pass ``X_val`` to keep one set).
 
     n_iter_no_change : int or "auto", default="auto"
         Number of consecutive epochs without an improvement by ``tol`` before ``fit`` stops
@@ -2494,11 +2501,11 @@ default="zeros"
         (which tracks ``best_validation_score_`` instead); ``inf`` when there are none.
 
     validation_scores_ : list of float or None
-        Accuracy on the held-out validation set after each epoch of ``fit`` (of the fits
-        that validated since the last training that did not); None when
-        ``early_stopping=False``, and after training that did not validate
-        (``partial_fit``, a warm fit without ``early_stopping``), whose epochs they would
-        not cover.
+        Accuracy on the held-out validation set (weighted as ``validation_split`` says)
+        after each epoch of ``fit`` (of the fits that validated since the last training
+        that did not); None when ``early_stopping=False``, and after training that did not
+        validate (``partial_fit``, a warm fit without ``early_stopping``), whose epochs they
+        would not cover.
 
     best_validation_score_ : float or None
         The validation score of the weights the model keeps: the best value of
@@ -4689,6 +4696,9 @@ def _sequence_labels(y, lengths, token_ids=False):
         if np.ma.getmaskarray(y)[_sequences.valid_steps(lengths, rows.shape[1])].any():
             raise ValueError("y has masked entries within the sequences: missing class labels")
     labels = [row[:length] for row, length in zip(rows, lengths)]
+    if padded:  # within the lengths, NaN or None is a missing label, not padding
+        for row in labels:
+            _refuse_missing_labels(row, "y")
     if (
         padded
         and rows.dtype == object
