@@ -2401,6 +2401,58 @@ def test_sequences_of_weight_zero_leave_the_loss_curve_as_without_them(Estimator
     np.testing.assert_allclose(weighted.loss_curve_, removed.loss_curve_, rtol=1e-9)
 
 
+class _FlooredRegressor(GRURegressor):
+    """A subclass whose predictions are held above a floor (its own parameter)."""
+
+    def __init__(self, floor=0.0, **options):
+        super().__init__(**options)
+        self.floor = floor
+
+    def predict(self, X):
+        predicted = super().predict(X)
+        if isinstance(predicted, list):
+            return [np.maximum(row, self.floor) for row in predicted]
+        return np.where(np.isnan(predicted), np.nan, np.maximum(predicted, self.floor))
+
+
+@pytest.mark.parametrize("as_list", [False, True])
+def test_a_per_step_score_is_that_of_predict_as_in_scikit_learn(as_list):
+    # score read the network directly: a subclass's predict was not what it scored, and a
+    # search over the subclass's own parameter scored every candidate alike.
+    X, _ = toy_sequences()
+    y = [np.cumsum(x[:, 0]) for x in X]
+    model = _FlooredRegressor(
+        floor=0.5, output="sequence", hidden_layer_sizes=(4,), max_iter=3, random_state=0
+    ).fit(X, y)
+    if not as_list:  # NaN-padded: predict pads with NaN, and y is padded as X is
+        steps = max(map(len, X))
+        X = np.stack([np.pad(x, [(0, steps - len(x)), (0, 0)], constant_values=np.nan) for x in X])
+        y = np.stack([np.pad(row, (0, steps - len(row)), constant_values=np.nan) for row in y])
+    predicted = model.predict(X)
+    rows = predicted if as_list else [row[~np.isnan(row)] for row in predicted]
+    truth = [row[~np.isnan(row)] for row in (y if not as_list else map(np.asarray, y))]
+    weights = np.arange(1.0, len(rows) + 1)
+    expected = r2_score(
+        np.concatenate(truth),
+        np.concatenate(rows),
+        sample_weight=np.repeat(weights, [len(row) for row in rows]),
+    )
+    assert model.score(X, y, sample_weight=weights) == pytest.approx(expected, rel=1e-12)
+    assert np.concatenate(rows).min() == 0.5  # the floor is in what was scored
+
+
+def test_a_per_step_accuracy_is_that_of_predict_as_in_scikit_learn():
+    class FirstClassTagger(GRUClassifier):
+        def predict(self, X):
+            return [np.full(len(row), self.classes_[0]) for row in super().predict(X)]
+
+    X, _ = toy_sequences()
+    y = [np.arange(len(x)) % 2 for x in X]
+    tagger = FirstClassTagger(output="sequence", hidden_layer_sizes=(4,), max_iter=2).fit(X, y)
+    expected = np.mean(np.concatenate(y) == 0)
+    assert tagger.score(X, y) == pytest.approx(expected)
+
+
 def test_fitted_attributes_follow_mlp():
     X, y = toy_sequences()
     clf = small_classifier(hidden_layer_sizes=(6, 4), bidirectional=True).fit(X, y)

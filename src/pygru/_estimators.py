@@ -3175,15 +3175,15 @@ default="zeros"
         """
         if self.output == "last":
             return super().score(X, y, sample_weight)
-        logits, lengths = self._predict_network(X)
-        valid = _sequences.valid_steps(lengths, logits.shape[1])
-        truth = np.concatenate(
-            _sequence_labels(y, lengths, token_ids=self.embedding_dim is not None)
-        )
+        # From predict, as scikit-learn's score is: a subclass's predict is what it scores.
+        rows = list(self.predict(X))
+        lengths = np.array([len(row) for row in rows])
+        truth = _sequence_labels(y, lengths, token_ids=self.embedding_dim is not None)
+        weights = self._check_sample_weight(sample_weight, len(lengths))
         return accuracy_score(
-            truth,
-            self.classes_[logits.argmax(axis=-1)[valid]],
-            sample_weight=_per_step(self._check_sample_weight(sample_weight, len(lengths)), valid),
+            np.concatenate(truth),
+            np.concatenate(rows),
+            sample_weight=None if weights is None else np.repeat(weights, lengths),
         )
 
     def _shaped(self, values, X, lengths):
@@ -4301,11 +4301,23 @@ default="zeros"
         """
         if self.output == "last":
             return super().score(X, y, sample_weight)
-        predictions, lengths = self._predict_targets(X)
+        # From predict, as scikit-learn's score is: a subclass's predict is what it scores.
+        # Its rows (a list, or NaN past each length: the model's outputs are finite).
+        predicted = self.predict(X)
+        rows = (
+            list(predicted)
+            if isinstance(predicted, list)
+            else _sequences.unpad(predicted, _lengths_before_nan(predicted))
+        )
+        lengths = np.array([len(row) for row in rows])
         targets = _sequences.to_padded_targets(y, lengths, dtype=np.float64)
-        valid = _sequences.valid_steps(lengths, predictions.shape[1])
-        weights = _per_step(self._check_sample_weight(sample_weight, len(lengths)), valid)
-        return r2_score(targets[valid], predictions[valid], sample_weight=weights)
+        valid = _sequences.valid_steps(lengths, targets.shape[1])
+        weights = self._check_sample_weight(sample_weight, len(lengths))
+        return r2_score(
+            targets[valid],
+            np.concatenate(rows).reshape(targets[valid].shape),
+            sample_weight=None if weights is None else np.repeat(weights, lengths),
+        )
 
     def _predict_targets(self, X):
         """(float64 predictions on the scale of y, one row per sequence or per padded time
@@ -4387,6 +4399,13 @@ def _constant_targets_at_zero(targets, predictions):
         return targets, predictions
     shift = np.where(constant, targets[0], 0).astype(targets.dtype)
     return targets - shift, predictions - shift
+
+
+def _lengths_before_nan(padded):
+    """Each row's number of steps before its first all-NaN step: the lengths of per-step
+    predictions that ``_per_step_result`` padded with NaN."""
+    nan_steps = np.isnan(padded.reshape(len(padded), padded.shape[1], -1)).all(axis=2)
+    return np.where(nan_steps.any(axis=1), nan_steps.argmax(axis=1), padded.shape[1])
 
 
 def _sequences_counted(lengths, weights):
