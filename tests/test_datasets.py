@@ -556,6 +556,23 @@ def test_make_windows_refuses_an_index_out_of_time_order_and_warns_of_gaps():
     gapped = series.set_axis(days.where(days < "2024-01-06", days + pd.Timedelta(days=29)))
     with pytest.warns(UserWarning, match="steps of different sizes .*asfreq"):
         make_windows(gapped, lookback=3)
+    # A PeriodIndex always has a frequency, gaps or not: its gaps went unwarned.
+    months = pd.period_range("2024-01", periods=12, freq="M")
+    with pytest.warns(UserWarning, match="steps of different sizes"):
+        make_windows(series.set_axis(months.delete([4, 9])), lookback=3)
+    # A missing time was "not in time order", and sort_index() did not help.
+    with pytest.raises(ValueError, match="missing time \\(NaT, or NaN\\) at row 2"):
+        make_windows(series.set_axis(days.insert(2, pd.NaT).delete(3)), lookback=3)
+    # Datetimes whose offsets change at summer time were not checked at all.
+    with pytest.raises(ValueError, match="not in time order"):
+        make_windows(series.set_axis(list(paris.to_pydatetime()))[::-1], lookback=3)
+    # The hour the end of summer time repeats on a naive local clock.
+    autumn = pd.DatetimeIndex(["2021-10-31 01:00", "2021-10-31 02:00"] * 1)
+    clock = autumn.append(pd.DatetimeIndex(["2021-10-31 02:00"])).append(
+        pd.date_range("2021-10-31 03:00", periods=7, freq="h")
+    )
+    with pytest.raises(ValueError, match="repeats a time .*end of summer time .*ambiguous"):
+        make_windows(series.set_axis(clock), lookback=3)
     regular = [
         series,
         series.set_axis(pd.date_range("2024-01-01", periods=10, freq="MS")),  # 28-31 days
@@ -566,6 +583,8 @@ def test_make_windows_refuses_an_index_out_of_time_order_and_warns_of_gaps():
         series.set_axis(1.7e9 + np.arange(10) / 10),  # epoch seconds at 10 Hz
         series.set_axis(1_700_000_000_000_000_000 + np.arange(10) * 1_000_000),  # epoch ns
         series.set_axis(days.strftime("%Y-%m-%d")),
+        series.set_axis(pd.DatetimeIndex([f"2024-{m:02d}-15" for m in range(1, 11)])),  # 15th
+        series.set_axis(paris.map(lambda t: t.isoformat())),  # local midnights, DST between
         series.set_axis(days.strftime("%d/%m/%Y")[::-1]),  # not ISO 8601: not read
         series.set_axis(list("abcdefghij")),  # labels say nothing of time
         series.reset_index(drop=True)[::-1].reset_index(drop=True),
@@ -592,13 +611,18 @@ def test_make_windows_names_a_channels_first_series_and_several_series_in_one():
         assert make_windows(channels_first.T, lookback=12)[0].shape == (188, 12, 3)
     index = pandas.MultiIndex.from_product([range(3), range(10)], names=["instance", "time"])
     stacked = pandas.Series(np.arange(30.0), index=index)
-    with pytest.warns(UserWarning, match=r"2 levels \['instance', 'time'\].*groupby\(level=0"):
+    advice = r"2 levels \['instance', 'time'\].*make_windows\(part\.droplevel\(0\)"
+    with pytest.warns(UserWarning, match=advice):
         make_windows(stacked, lookback=4)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         parts = stacked.groupby(level=0, sort=False)  # as it says
-        windows = [make_windows(part.to_numpy(), lookback=4)[0] for _, part in parts]
+        windows = [make_windows(part.droplevel(0), lookback=4)[0] for _, part in parts]
     assert sum(map(len, windows)) == 3 * 6  # 6 per series, none across two
+    # It said part.to_numpy(), which dropped the times: a series out of order went through.
+    shuffled = stacked.iloc[[0, 2, 1] + list(range(3, 30))]
+    with pytest.raises(ValueError, match="not in time order"):
+        [make_windows(part.droplevel(0), lookback=4) for _, part in shuffled.groupby(level=0)]
 
 
 @pytest.mark.parametrize("output, horizon", [("sequence", 1), ("sequence", 3), ("last", 3)])

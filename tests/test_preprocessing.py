@@ -216,6 +216,18 @@ def test_an_error_in_a_ragged_list_names_the_sequence_by_its_place_in_x(position
 
 
 @pytest.mark.parametrize("transformer", TRANSFORMERS, ids=repr)
+def test_one_series_in_a_column_with_gaps_is_told_how_to_pass_it_as_one(transformer):
+    # A DataFrame's column (T, 1) is T one-step sequences, its NaN rows empty ones: the
+    # error did not say how X had been read, though the gap warnings send users here.
+    column = np.r_[np.arange(10.0), np.nan, np.arange(5.0)][:, np.newaxis]
+    with pytest.raises(
+        ValueError, match=r"read as 16 sequences of one time step .*X\[np\.newaxis\]"
+    ):
+        clone(transformer).fit(column)
+    assert clone(transformer).fit_transform(column[np.newaxis]).shape == (1, 16, 1)
+
+
+@pytest.mark.parametrize("transformer", TRANSFORMERS, ids=repr)
 def test_fit_refuses_a_list_whose_groups_have_unlike_features(transformer):
     # Each group of similar length is consistent; the list is not.
     X = ragged_sequences()

@@ -1165,6 +1165,23 @@ def _check_float_dtype(dtype):
     return dtype
 
 
+def _refuse_empty_sequence(sequence, name, n_samples, n_steps):
+    """Refuse a sequence without a time step that is not NaN; where every sequence has one
+    step, X is likely one series in a (T, 1) column (a DataFrame's), whose NaN rows became
+    empty sequences: say how to pass it as one."""
+    hint = (
+        f" {name} was read as {n_samples} sequences of one time step each; if it is one "
+        f"series of {n_samples} steps (a DataFrame's column, say), pass it as one sequence: "
+        f"{name}[np.newaxis], or [{name}] for a list"
+        if n_steps == 1
+        else ""
+    )
+    raise ValueError(
+        f"{name} has an empty sequence (sequence {sequence}): each needs at least 1 time "
+        f"step that is not NaN.{hint}"
+    )
+
+
 def _observed_lengths(padded, name):
     """Length of each sequence without its trailing all-NaN steps; checks the rest is finite.
 
@@ -1202,10 +1219,7 @@ def _observed_lengths(padded, name):
     lengths[~observed_steps.any(axis=1)] = 0
     empty = np.flatnonzero(lengths == 0)
     if empty.size:
-        raise ValueError(
-            f"{name} has an empty sequence (sequence {empty[0]}): each needs at least 1 time "
-            "step that is not NaN."
-        )
+        _refuse_empty_sequence(empty[0], name, n_samples, n_steps)
     nan_inside = nan.any(axis=2) & (np.arange(n_steps) < lengths[:, np.newaxis])
     if nan_inside.any():
         sample, step = np.argwhere(nan_inside)[0]
@@ -1440,10 +1454,7 @@ def to_padded_with_gaps(X, dtype=np.float64, name="X"):
     has_value = ~missing.all(axis=2) & valid_steps(item_lengths, n_steps)
     empty = np.flatnonzero(~has_value.any(axis=1))
     if empty.size:
-        raise ValueError(
-            f"{name} has an empty sequence (sequence {empty[0]}): each needs at least 1 time "
-            "step that is not NaN."
-        )
+        _refuse_empty_sequence(empty[0], name, len(values), n_steps)
     lengths = (n_steps - has_value[:, ::-1].argmax(axis=1)).astype(np.int64)
     values[missing] = np.nan
     return _trim_and_zero_padding(values, lengths, owned=True), lengths

@@ -391,9 +391,11 @@ def _warn_if_several_series(index):
     warn(
         f"series' index has {index.nlevels} levels {level_names(index)}: make_windows reads "
         "the rows, in their order, as one series. If they hold several series, as sktime's "
-        "(instance, time) layout does, window each alone and stack the windows: "
-        "[make_windows(part.to_numpy(), ...) for _, part in series.groupby(level=0, "
-        "sort=False)]; if they are one series, pass series.to_numpy()",
+        "(instance, time) layout does, window each alone, keeping its times (which "
+        "make_windows checks), and stack the windows: [make_windows(part.droplevel(0), ...) "
+        "for _, part in series.groupby(level=0, sort=False)], with level 0 naming the "
+        "series (group by the other level where the times come first); if they are one "
+        "series, pass series.to_numpy()",
         UserWarning,
     )
 
@@ -453,24 +455,36 @@ def _check_time_order(index):
     warn where its steps differ: the windows are cut from the rows in their order, so a
     newest-first export gave windows that run backwards in time, and a gap is crossed as if
     it were one step. Other indexes (labels, or none) say nothing of time."""
-    index = _as_times(index)
+    given, index = index, _as_times(index)
     if index is None:
         return
+    if index.hasnans:
+        row = int(np.flatnonzero(index.isna())[0])
+        raise ValueError(
+            f"series' index has a missing time (NaT, or NaN) at row {row}: drop that row or "
+            "give it its time"
+        )
     if not index.is_monotonic_increasing:
         raise ValueError(
-            f"series' index is not in time order (from {index[0]} to {index[-1]}): the "
+            f"series' index is not in time order (from {given[0]} to {given[-1]}): the "
             "windows are cut from the rows in their order, so sort the series by time "
             "first (series.sort_index())"
         )
     if not index.is_unique:
-        raise ValueError(
-            f"series' index repeats a time ({index[index.duplicated()][0]}): several series "
-            "in one table? Window each series alone and stack the windows"
+        clock = (
+            " Or local clock times, whose hour the end of summer time repeats: make the "
+            "times unambiguous (series.tz_localize(zone, ambiguous='infer'), or UTC)"
+            if index.dtype.kind == "M" and getattr(index, "tz", None) is None
+            else ""
         )
-    if len(index) < 3 or _regular_steps(index):
+        raise ValueError(
+            f"series' index repeats a time ({given[np.flatnonzero(index.duplicated())[0]]}): "
+            "several series in one table? Window each series alone and stack the windows." + clock
+        )
+    if len(index) < 3 or _regular_steps(index) or _regular_steps(_wall_clock(given)):
         return
     warn(
-        f"series' index has steps of different sizes (from {index[0]} to {index[-1]}, "
+        f"series' index has steps of different sizes (from {given[0]} to {given[-1]}, "
         f"{len(index)} rows): each window reads its rows as equally spaced, across any "
         "gap. To read a gap as missing values, give the series one row per step "
         "(series.asfreq(...) for a time index) and fill them (pygru.preprocessing."
@@ -492,8 +506,11 @@ def _as_times(index):
 
     values = list(index[:1])
     if values and isinstance(values[0], datetime.date):
-        with contextlib.suppress(TypeError, ValueError):
-            return pd.DatetimeIndex(index)
+        with contextlib.suppress(TypeError, ValueError), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            # utc, as for strings: datetimes whose offsets change (summer time) in one index
+            aware = isinstance(values[0], datetime.datetime) and values[0].tzinfo is not None
+            return pd.DatetimeIndex(pd.to_datetime(index, utc=aware))
     if values and isinstance(values[0], str):
         with contextlib.suppress(TypeError, ValueError), warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -503,8 +520,15 @@ def _as_times(index):
 
 
 def _regular_steps(index):
-    """Whether the index (increasing) has one step throughout: a frequency pandas sets or
-    infers (calendar months and years are regular), or equal differences of numbers."""
+    """Whether the index (increasing) has one step throughout: periods one or k apart
+    (a PeriodIndex always has a frequency, gaps or not), a frequency pandas sets or infers,
+    the same day and time every k calendar months (the 15th of each month, which pandas
+    cannot infer), or equal differences of numbers. None (no wall clock) is not regular."""
+    if index is None:
+        return False
+    if type(index).__name__ == "PeriodIndex":
+        steps = np.diff(index.asi8)
+        return bool(np.all(steps == steps[0]))
     if getattr(index, "freq", None) is not None:
         return True
     if index.dtype.kind in "mM":
@@ -512,7 +536,7 @@ def _regular_steps(index):
 
         with warnings.catch_warnings():  # pandas 3 announces another return type
             warnings.simplefilter("ignore")
-            return pd.infer_freq(index) is not None
+            return pd.infer_freq(index) is not None or _every_k_months(index)
     values = np.asarray(index)
     if values.dtype.kind in "iu":  # exactly (epoch nanoseconds are past float64's integers)
         steps = np.diff(values.astype(np.int64))
@@ -521,6 +545,38 @@ def _regular_steps(index):
     # Up to rounding: of the step (0.1, 0.2, ...) or of the values (epoch seconds at 10 Hz).
     rounding = 16 * np.spacing(np.abs(values.astype(np.float64)).max())
     return bool(np.allclose(steps, steps[0], rtol=1e-6, atol=rounding))
+
+
+def _every_k_months(index):
+    """Whether a datetime index steps by the same number of calendar months, on the same
+    day of the month and at the same time of day throughout."""
+    if index.dtype.kind != "M":
+        return False
+    months = np.diff(np.asarray(index.year) * 12 + np.asarray(index.month))
+    same_day = np.all(index.day == index.day[0]) and np.all(index.time == index.time[0])
+    return bool(same_day and months[0] > 0 and np.all(months == months[0]))
+
+
+def _wall_clock(index):
+    """A pandas index of times with UTC offsets (ISO 8601 strings or datetimes) as the
+    local clock times they name, without their offsets; None for anything else. Daily
+    local midnights are a day apart on the clock, 23 or 25 hours in UTC across a change
+    of summer time."""
+    import pandas as pd
+
+    if isinstance(index, pd.DatetimeIndex):
+        return None if index.tz is None else index.tz_localize(None)
+    if getattr(index, "dtype", None) is None or not len(index):
+        return None
+    if not isinstance(index[0], (str, datetime.datetime)):
+        return None
+    with contextlib.suppress(TypeError, ValueError), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        stamps = [pd.Timestamp(value) for value in index]
+        if any(stamp.tzinfo is None for stamp in stamps):
+            return None
+        return pd.DatetimeIndex([stamp.tz_localize(None) for stamp in stamps])
+    return None
 
 
 def _column_hint(series):
