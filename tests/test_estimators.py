@@ -684,6 +684,20 @@ def test_partial_fit_classes_are_checked_as_class_labels():
     ]
 
 
+def test_a_missing_label_within_a_padded_sequence_is_named_by_score_as_by_fit():
+    # In a NaN-padded 2-D y, NaN within a length: score said "Input y_true contains NaN".
+    X, _ = toy_sequences(n=12)
+    step_labels = [np.arange(len(x)) % 2 for x in X]
+    tagger = small_classifier(output="sequence").fit(X, step_labels)
+    padded_steps = np.full((len(X), max(map(len, X))), np.nan)
+    for row, labels in zip(padded_steps, step_labels):
+        row[: len(labels)] = labels
+    assert tagger.score(X, padded_steps) == tagger.score(X, step_labels)
+    padded_steps[2, 0] = np.nan
+    with pytest.raises(ValueError, match="y contains NaN: a missing class label"):
+        tagger.score(X, padded_steps)
+
+
 def test_a_missing_string_label_is_named_as_missing():
     # An empty cell of a pandas column of strings is NaN: it gave "'<' not supported between
     # instances of 'float' and 'str'", from deep inside NumPy.
@@ -712,16 +726,6 @@ def test_a_missing_string_label_is_named_as_missing():
     steps[2][0] = np.nan
     with pytest.raises(ValueError, match="y contains NaN: a missing class label"):
         small_classifier(output="sequence").fit(X, steps)
-    # In a NaN-padded 2-D y, NaN within a length: score said "Input y_true contains NaN".
-    step_labels = [np.arange(len(x)) % 2 for x in X]
-    tagger = small_classifier(output="sequence").fit(X, step_labels)
-    padded_steps = np.full((len(X), max(map(len, X))), np.nan)
-    for row, labels in zip(padded_steps, step_labels):
-        row[: len(labels)] = labels
-    assert tagger.score(X, padded_steps) == tagger.score(X, step_labels)
-    padded_steps[2, 0] = np.nan
-    with pytest.raises(ValueError, match="y contains NaN: a missing class label"):
-        tagger.score(X, padded_steps)
     # A masked array's masked labels (np.asarray drops the mask: they were labels).
     for labels in (y, np.arange(len(y)) % 2):
         masked = np.ma.masked_array(labels, mask=np.arange(len(y)) == 3)
@@ -2402,10 +2406,18 @@ def test_sequences_of_weight_zero_leave_the_loss_curve_as_without_them(Estimator
 
 
 class _FlooredRegressor(GRURegressor):
-    """A subclass whose predictions are held above a floor (its own parameter)."""
+    """A subclass whose predictions are held above a floor (its own parameter), with its
+    parameters named as scikit-learn's conventions ask, so that clone keeps them."""
 
-    def __init__(self, floor=0.0, **options):
-        super().__init__(**options)
+    def __init__(
+        self, floor=0.0, output="last", hidden_layer_sizes=(64,), max_iter=300, random_state=None
+    ):
+        super().__init__(
+            output=output,
+            hidden_layer_sizes=hidden_layer_sizes,
+            max_iter=max_iter,
+            random_state=random_state,
+        )
         self.floor = floor
 
     def predict(self, X):
@@ -2439,6 +2451,10 @@ def test_a_per_step_score_is_that_of_predict_as_in_scikit_learn(as_list):
     )
     assert model.score(X, y, sample_weight=weights) == pytest.approx(expected, rel=1e-12)
     assert np.concatenate(rows).min() == 0.5  # the floor is in what was scored
+    assert clone(model).get_params() == model.get_params()
+    two_targets = [np.stack([row, row], axis=-1) for row in y] if as_list else np.stack([y, y], -1)
+    with pytest.raises(ValueError, match="different number of output"):  # not a reshape error
+        model.score(X, two_targets)
 
 
 def test_a_per_step_accuracy_is_that_of_predict_as_in_scikit_learn():
@@ -2448,7 +2464,9 @@ def test_a_per_step_accuracy_is_that_of_predict_as_in_scikit_learn():
 
     X, _ = toy_sequences()
     y = [np.arange(len(x)) % 2 for x in X]
-    tagger = FirstClassTagger(output="sequence", hidden_layer_sizes=(4,), max_iter=2).fit(X, y)
+    tagger = FirstClassTagger(
+        output="sequence", hidden_layer_sizes=(4,), max_iter=2, random_state=0
+    ).fit(X, y)
     expected = np.mean(np.concatenate(y) == 0)
     assert tagger.score(X, y) == pytest.approx(expected)
 

@@ -1245,8 +1245,26 @@ def test_a_subclass_that_changes_what_is_computed_is_not_exported_as_its_base(ex
     with pytest.raises(TypeError, match="_ClippedScaler overrides transform"):
         export_model(make_pipeline(_ClippedScaler(), GRUClassifier(**options)).fit(X, y))
 
+    with pytest.raises(TypeError, match=r"apply pipeline\[:-1\]\.transform to X before it"):
+        export_model(make_pipeline(_ClippedScaler(), GRUClassifier(**options)).fit(X, y))
+
     class _Refitted(GRUClassifier):  # a subclass that computes as its base exports
         def fit(self, X, y, **kwargs):
             return super().fit(X, y, **kwargs)
 
+    class _LoggedProbabilities(GRUClassifier):  # neither export outputs log-probabilities
+        def predict_log_proba(self, X):
+            return super().predict_log_proba(X) - 0.0
+
+    class _Thresholded(GRUClassifier):  # the torch module outputs probabilities only
+        def predict(self, X):
+            return self.classes_[(self.predict_proba(X)[:, 1] > 0.3).astype(int)]
+
     export_model(_Refitted(**options).fit(X, y))
+    export_model(_LoggedProbabilities(**options).fit(X, y))
+    thresholded = _Thresholded(**options).fit(X, y)
+    if exporter == "to_onnx":  # whose "label" output is predict's
+        with pytest.raises(TypeError, match="_Thresholded overrides predict"):
+            export_model(thresholded)
+    else:
+        export_model(thresholded)

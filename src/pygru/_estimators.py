@@ -1667,7 +1667,15 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         # A diverging fit overflows; the checks below stop it, and the fit says so clearly,
         # so NumPy's overflow warnings from inside pygru would only add noise.
         with np.errstate(over="ignore", invalid="ignore"):
-            for batch_X, batch_lengths, batch_targets, weights, share, batch_weight in batches:
+            for (
+                batch_X,
+                batch_lengths,
+                batch_targets,
+                weights,
+                share,
+                batch_weight,
+                counted,
+            ) in batches:
                 if warp is not None:
                     batch_X = _sequences.window_warp(
                         batch_X, batch_lengths, self.patch_size_, warp, self._rng, xp
@@ -1697,15 +1705,17 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                     return np.inf
                 if average is not None:
                     average.update(self.network_.params)
-                counted = _sequences_counted(batch_lengths, weights)
                 total += loss * counted
                 n_read += counted
         return total / n_read
 
     def _minibatches(self, X, lengths, targets, sample_weight, order, batch_size):
         """(X, lengths, targets, sample weights on the device or None, share, size in
-        weight) of each minibatch of the sequences ``order``, in that order;
-        ``sample_weight`` is a host array (or None), sent to the device batch by batch.
+        weight, sequences counted) of each minibatch of the sequences ``order``, in that
+        order; ``sample_weight`` is a host array (or None), sent to the device batch by
+        batch. The count is of the sequences a weight of 0 does not leave out: the epoch's
+        loss is the mean of its batches' by these counts, so that such sequences change
+        neither it nor the stopping rule that reads it.
 
         A weight of k acts as k copies of a sequence in every minibatch, not only in one
         full batch: each batch counts by the weight it holds, as Keras' sum over the batch's
@@ -1733,12 +1743,22 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             if host_weights is not None and not host_weights.any():
                 continue  # every sequence of the batch is left out by its weight of 0
             if host_weights is None:
-                yield batch_X, batch_lengths, batch_targets, None, 1.0, len(host_batch)
+                n = len(host_batch)
+                yield batch_X, batch_lengths, batch_targets, None, 1.0, n, n
             else:
-                size_in_weight = np.count_nonzero(host_weights) * mean_weight
+                counted = np.count_nonzero(host_weights)
+                size_in_weight = counted * mean_weight
                 share = float(host_weights.sum()) / size_in_weight
                 weights = xp.asarray(host_weights)
-                yield batch_X, batch_lengths, batch_targets, weights, share, size_in_weight
+                yield (
+                    batch_X,
+                    batch_lengths,
+                    batch_targets,
+                    weights,
+                    share,
+                    size_in_weight,
+                    counted,
+                )
 
     def _training_objective(self, X, lengths, targets, sample_weight, train, batch_size):
         """What training minimises (the loss with its L2 terms, summed as ``_run_epoch``
@@ -1749,13 +1769,20 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         batches = self._minibatches(X, lengths, targets, sample_weight, train, batch_size)
         with np.errstate(over="ignore", invalid="ignore"):
             l2_terms = self._l2_terms(self._masked_params())  # the weights stay as they are
-            for batch_X, batch_lengths, batch_targets, weights, share, batch_weight in batches:
+            for (
+                batch_X,
+                batch_lengths,
+                batch_targets,
+                weights,
+                share,
+                batch_weight,
+                counted,
+            ) in batches:
                 output, _ = self.network_.forward(batch_X, batch_lengths, keep_cache=False)
                 loss, _ = self._loss(output, batch_targets, weights, batch_lengths)
                 if loss is None:  # every step weighs 0, as in _run_epoch
                     continue
                 loss = loss * share + _per_unit_of_weight(l2_terms, batch_weight)
-                counted = _sequences_counted(batch_lengths, weights)
                 total += loss * counted
                 n_read += counted
         return total / n_read
@@ -2047,8 +2074,10 @@ class GRUClassifier(ClassifierMixin, BaseGRU):
         splitter for a classifier refuses NaN in y: in a search or ``cross_val_score``, pad
         with -1 or give a list of label arrays (or pass ``cv=KFold(...)``). Every step
         within a sequence's length is labelled: there is no per-step mask or ignored label
-        (PyTorch's ``ignore_index``); ``class_weight={label: 0}`` trains without the steps
-        of that label, which :meth:`score` and the validation score still count.
+        (PyTorch's ``ignore_index``); ``class_weight={label: 0}`` gives the steps of that
+        label no weight in the loss (their sequences still count in each minibatch's L2
+        term and in ``loss_curve_``'s mean), and :meth:`score` and the validation score
+        still count them.
 
     bidirectional : bool, default=True
         If True, each GRU layer reads every sequence forwards and, with its own weights,
@@ -2487,8 +2516,8 @@ default="zeros"
 
     loss_curve_ : list of float
         Training loss (with the L2 penalty) of each epoch, averaged over the training
-        sequences; with ``output="sequence"``, each minibatch's loss is the mean over its
-        own valid time steps, as for ``GRURegressor.loss_curve_``.
+        sequences (those of weight above 0); with ``output="sequence"``, each minibatch's
+        loss is the mean over its own valid time steps, as for ``GRURegressor.loss_curve_``.
 
     loss_ : float
         The last value of ``loss_curve_``.
@@ -3456,23 +3485,23 @@ default="constant"
     validation_split : {"random", "last"}, default="random"
         Which sequences ``validation_fraction`` holds out. "random": drawn at random
         (stratified for a classifier), as ``MLPClassifier``, among the sequences of weight
-        above 0 (``sample_weight`` times ``class_weight``; one of weight 0 counts as
-        removed, so the fraction is of the others); "last": the last ones, in the
-        order given, as Keras' ``validation_split``. Use "last" (or ``X_val``) for
-        time-ordered data such as overlapping forecasting windows, where a random split
-        validates on windows that overlap the training ones and stops too late. The held-out
-        sequences are scored with their ``sample_weight``. What ``fit`` learns from the data
-        besides the weights (the standardisation, ``patch_size="auto"``, the target scaling,
-        the window-warp choice) comes from every sequence of X with "random", as from a
-        ``StandardScaler`` before ``MLPRegressor(early_stopping=True)`` in a Pipeline, and
-        from the training part alone with "last", which a time-ordered split must not leak
-        into. Windows whose targets overlap (``make_windows`` with ``output="sequence"``, or
-        a ``horizon`` above 1) share targets across the boundary: the first held-out
-        windows' targets were partly trained on, so for a clean score fit on ``X[:k]`` and
-        pass ``X_val=X[k + lookback + horizon:]`` (and the same ``y``), a gap of windows
-        whose targets the training ones share. A warm ``fit`` draws a new random split, as
-        MLPRegressor does: its validation sequences may have been trained on before (pass
-        ``X_val`` to keep one set).
+        above 0 (one of ``sample_weight`` 0 counts as removed, so the fraction is of the
+        others); "last": the last ones, in the order given, as Keras' ``validation_split``.
+        Use "last" (or ``X_val``) for time-ordered data such as overlapping forecasting
+        windows, where a random split validates on windows that overlap the training ones
+        and stops too late. The held-out sequences are scored with their ``sample_weight``.
+        What ``fit`` learns from the data besides the weights (the standardisation,
+        ``patch_size="auto"``, the target scaling, the window-warp choice) comes from every
+        sequence of X with "random", as from a ``StandardScaler`` before
+        ``MLPRegressor(early_stopping=True)`` in a Pipeline, and from the training part
+        alone with "last", which a time-ordered split must not leak into. Windows whose
+        targets overlap (``make_windows`` with ``output="sequence"``, or a ``horizon`` above
+        1) share targets across the boundary: the first held-out windows' targets were
+        partly trained on, so for a clean score fit on ``X[:k]`` and pass ``X_val=X[k +
+        lookback + horizon:]`` (and the same ``y``), a gap of windows whose targets the
+        training ones share. A warm ``fit`` draws a new random split, as MLPRegressor does:
+        its validation sequences may have been trained on before (pass ``X_val`` to keep one
+        set).
 
     n_iter_no_change : int or "auto", default="auto"
         Number of consecutive epochs without an improvement by ``tol`` before ``fit`` stops
@@ -3684,15 +3713,15 @@ default="zeros"
 
     loss_curve_ : list of float
         Training loss (half the mean squared error, with the L2 penalty) of each epoch,
-        averaged over the training sequences, on the scale of y: with
-        ``standardize_target``, the minimised loss times the mean of ``target_scale_**2``
-        (for one target, exactly half the mean squared error in the units of y). With
-        ``output="sequence"`` each minibatch's loss is the mean over its own valid time
-        steps (as PyTorch's and Keras' masked means are), and the epoch's the mean of those
-        over its sequences: the mean over all steps where the sequences have one length or
-        form one batch; otherwise a batch of short sequences gives each of its steps more
-        weight than a batch of long ones does (4 % off the mean over all steps for lengths
-        5 to 12 in batches of 5).
+        averaged over the training sequences (those of weight above 0), on the scale of y:
+        with ``standardize_target``, the minimised loss times the mean of
+        ``target_scale_**2`` (for one target, exactly half the mean squared error in the
+        units of y). With ``output="sequence"`` each minibatch's loss is the mean over its
+        own valid time steps (as PyTorch's and Keras' masked means are), and the epoch's the
+        mean of those over its sequences: the mean over all steps where the sequences have
+        one length or form one batch; otherwise a batch of short sequences gives each of its
+        steps more weight than a batch of long ones does (4 % off the mean over all steps
+        for lengths 5 to 12 in batches of 5).
 
     loss_ : float
         The last value of ``loss_curve_``.
@@ -4313,9 +4342,12 @@ default="zeros"
         targets = _sequences.to_padded_targets(y, lengths, dtype=np.float64)
         valid = _sequences.valid_steps(lengths, targets.shape[1])
         weights = self._check_sample_weight(sample_weight, len(lengths))
+        predictions = np.concatenate(rows)
+        if predictions.ndim == 1:
+            predictions = predictions[:, np.newaxis]  # targets[valid] is (steps, n_targets)
         return r2_score(
             targets[valid],
-            np.concatenate(rows).reshape(targets[valid].shape),
+            predictions,
             sample_weight=None if weights is None else np.repeat(weights, lengths),
         )
 
@@ -4406,13 +4438,6 @@ def _lengths_before_nan(padded):
     predictions that ``_per_step_result`` padded with NaN."""
     nan_steps = np.isnan(padded.reshape(len(padded), padded.shape[1], -1)).all(axis=2)
     return np.where(nan_steps.any(axis=1), nan_steps.argmax(axis=1), padded.shape[1])
-
-
-def _sequences_counted(lengths, weights):
-    """How many sequences of a minibatch its loss averages over: those a weight of 0 does
-    not leave out (the epoch's loss is the mean of its batches' by these counts, so that
-    sequences of weight 0 change neither it nor the stopping rule that reads it)."""
-    return len(lengths) if weights is None else int(weights.astype(bool).sum())
 
 
 def _series_in_columns_hint(lengths, n_targets):

@@ -84,17 +84,38 @@ def sequence_scalers_and_estimator(model, exporter, more_advice=""):
     return scalers, _as_computed_by_pygru(fitted_on_host(model.steps[-1][1]), exporter)
 
 
+# What each whole-model export computes, by class: a subclass may override the rest.
+_EXPORTED_METHODS = {
+    "to_onnx": {"GRUClassifier": ("predict", "predict_proba"), "GRURegressor": ("predict",)},
+    "to_torch_module": {"GRUClassifier": ("predict_proba",), "GRURegressor": ("predict",)},
+}
+
+
 def _as_computed_by_pygru(model, exporter):
-    """``model``, refused where it is a subclass that overrides what the export computes
-    (its predictions, or a scaler's transform): the export is built from pygru's own
-    computation, so it would silently differ from the subclass's."""
+    """``model``, refused where it is a subclass that overrides what ``exporter`` computes
+    (the predictions it outputs, or a scaler's transform): the export is built from pygru's
+    own computation, so it would silently differ from the subclass's."""
     from pygru import GRUClassifier, GRURegressor
     from pygru.preprocessing import SequenceScaler
 
-    for base, methods in (
-        (GRUClassifier, ("predict", "predict_proba", "predict_log_proba")),
-        (GRURegressor, ("predict",)),
-        (SequenceScaler, ("transform",)),
+    exported = _EXPORTED_METHODS[exporter]
+    for base, methods, remedy in (
+        (
+            GRUClassifier,
+            exported.get("GRUClassifier", ()),
+            "apply the subclass's change to the exported outputs yourself",
+        ),
+        (
+            GRURegressor,
+            exported.get("GRURegressor", ()),
+            "apply the subclass's change to the exported outputs yourself",
+        ),
+        (
+            SequenceScaler,
+            ("transform",),
+            f"export the estimator, {exporter}(pipeline[-1]), and apply "
+            "pipeline[:-1].transform to X before it",
+        ),
     ):
         if isinstance(model, base):
             overridden = [
@@ -104,8 +125,8 @@ def _as_computed_by_pygru(model, exporter):
                 raise TypeError(
                     f"{exporter} exports what {base.__name__} computes, but "
                     f"{type(model).__name__} overrides {', '.join(overridden)}, so the "
-                    "export would not reproduce it: apply the subclass's change to the "
-                    "exported outputs yourself, or keep the model in Python (pickle)"
+                    f"export would not reproduce it: {remedy}, or keep the model in Python "
+                    "(pickle)"
                 )
     return model
 
