@@ -753,3 +753,21 @@ def test_any_entry_replaced_by_a_value_of_another_type_is_a_value_error_or_a_mod
                 continue
             if all(step is not None and _is_fitted(step) for _, step in loaded.steps):
                 loaded.predict(texts[:3])
+
+
+def test_loading_copies_the_weights_no_more_than_reading_them_takes(tmp_path):
+    # Checking a file's entry names wrote the whole state again, with a copy of every
+    # weight: 3.25 times the weights at the peak of a load, and of the load a save ends with.
+    import tracemalloc
+
+    X, y = np.random.default_rng(0).standard_normal((8, 5, 2)), [0, 1] * 4
+    model = GRUClassifier(hidden_layer_sizes=(256, 256), max_iter=1, random_state=0).fit(X, y)
+    path = tmp_path / "model.pygru"
+    save(model, path)
+    tracemalloc.start()
+    try:
+        load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2.75 * model.network_.params.nbytes

@@ -1027,11 +1027,17 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             self._rng_seeded_by = self.random_state
 
     # ------------------------------------------------------------------ fitted state
-    def _get_fitted_state(self):
+    def _get_fitted_state(self, copy_params=True):
         """The fitted model as plain values: what :func:`pygru.save` stores.
 
         The optimizer state is not part of it: a model restored from these values predicts
         exactly as this one and trains on with a fresh optimizer.
+
+        Parameters
+        ----------
+        copy_params : bool, default=True
+            Return a copy of the parameters (of one moment, for a file); False returns the
+            network's own array, where only the entries' names are read.
 
         Returns
         -------
@@ -1076,8 +1082,10 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             }
         )
         # A copy: the file's checksum and its bytes must be of one moment, also while
-        # another thread trains the model (a TrainingPanel's).
-        arrays = {"params": np.array(to_host(self.network_.params), order="C", copy=True)}
+        # another thread trains the model (a TrainingPanel's). Not for a check of the
+        # entries' names alone (``copy_params=False``), which has no use for it.
+        params = to_host(self.network_.params)
+        arrays = {"params": np.array(params, order="C", copy=True) if copy_params else params}
         if self.embedding_dim is None and hasattr(self, "input_mean_"):
             arrays["input_mean_"] = np.ascontiguousarray(self.input_mean_)
             arrays["input_scale_"] = np.ascontiguousarray(self.input_scale_)
@@ -1138,7 +1146,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
 
         Writing the restored state again also checks it against the network.
         """
-        written_state, written_arrays = self._get_fitted_state()
+        written_state, written_arrays = self._get_fitted_state(copy_params=False)
         unknown = sorted(set(state) - set(written_state))
         if unknown:
             raise ValueError(f"unknown fitted attribute(s) {unknown}")
