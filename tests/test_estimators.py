@@ -417,6 +417,40 @@ def test_predicting_long_sequences_bounds_a_chunks_memory(monkeypatch):
     assert convolved._predict_batch_size(1000) == 10
 
 
+@pytest.mark.parametrize(
+    "Estimator, method",
+    [
+        (GRUClassifier, "predict"),
+        (GRUClassifier, "predict_proba"),
+        (GRUClassifier, "predict_log_proba"),
+        (GRURegressor, "predict"),
+    ],
+)
+def test_per_step_predictions_of_a_list_are_never_padded_to_its_longest_sequence(
+    Estimator, method
+):
+    # The groups of similar length were joined into one array as long as the longest
+    # sequence, then cut: 1,000 sequences of 20 steps and one of 5,000 took 320 MB for a
+    # result of 0.4 MB.
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    X, y = [rng.standard_normal((8, 1)) for _ in range(20)], [np.arange(8.0) % 2] * 20
+    model = Estimator(output="sequence", hidden_layer_sizes=(8,), max_iter=1, random_state=0)
+    model.fit(X, y)
+    test = [rng.standard_normal((20, 1)) for _ in range(1000)] + [rng.standard_normal((5000, 1))]
+    tracemalloc.start()
+    try:
+        rows = getattr(model, method)(test)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert [len(row) for row in rows] == [len(x) for x in test]
+    assert peak < 16e6
+    for index in (0, 1000):  # each row is the sequence's own prediction
+        np.testing.assert_array_equal(rows[index], getattr(model, method)([test[index]])[0])
+
+
 @pytest.mark.parametrize("output", ["last", "sequence"])
 @pytest.mark.parametrize("estimator", ["classifier", "regressor", "tokens"])
 def test_a_ragged_list_is_predicted_as_each_sequence_alone(estimator, output):

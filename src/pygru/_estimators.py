@@ -1954,6 +1954,22 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             lengths.append(prepared[1])
         return _sequences.in_order(groups, outputs), _sequences.in_order(groups, lengths)
 
+    def _listed_step_rows(self, X, finish):
+        """Per-step predictions of a list X: ``finish`` (the network's outputs of a batch
+        to values) group by group of similar length, each sequence's own steps as an array
+        of its own, in X's order. Joined first, the groups were one array as long as the
+        longest sequence (2,000 sequences of 20 steps and one of 10,000: 1.2 GB)."""
+        self._check_fitted_network()
+        self._use_device(training=False)
+        rows = [None] * len(X)
+        for positions, _, (inputs, lengths) in _sequences.read_by_length(
+            X, self._validate_sequences
+        ):
+            finished = _own_rows(finish(self._forward_all(inputs, lengths)), lengths)
+            for position, row in zip(range(len(X)) if positions is None else positions, finished):
+                rows[position] = row
+        return rows
+
     def gate_activations(self, X):
         """Gate values over time for inspection and plots.
 
@@ -3145,9 +3161,7 @@ default="zeros"
             each sequence's length, or, when X is a list, a list of arrays of shape
             (n_timesteps_i, n_classes).
         """
-        logits, lengths = self._predict_network(X)
-        # float64 as scikit-learn's classifiers, computed from the logits in float64.
-        return self._shaped(_losses.softmax(logits.astype(np.float64)), X, lengths)
+        return self._per_class(X, _probabilities)
 
     def predict_log_proba(self, X):
         """Logarithm of the probability estimates, computed stably from the logits.
@@ -3163,8 +3177,7 @@ default="zeros"
             The log-probability of each class, columns in the order of ``classes_``, in
             the shapes of :meth:`predict_proba`.
         """
-        logits, lengths = self._predict_network(X)
-        return self._shaped(_losses.log_softmax(logits.astype(np.float64)), X, lengths)
+        return self._per_class(X, _log_probabilities)
 
     def predict(self, X):
         """Predict the most probable class of each sequence (or time step).
@@ -3182,8 +3195,10 @@ default="zeros"
             sequence has n_timesteps steps, else (and whenever X is a list) a list of
             arrays of shape (n_timesteps_i,): labels cannot be padded with NaN.
         """
+        if self.output == "sequence" and _sequences._is_list_of_sequences(X):
+            return self._listed_step_rows(X, self._labels_of)
         logits, lengths = self._predict_network(X)
-        labels = self.classes_[logits.argmax(axis=-1)]
+        labels = self._labels_of(logits)
         if self.output == "last":
             return labels
         if _sequences._is_list_of_sequences(X) or np.any(lengths != np.shape(X)[1]):
@@ -3223,10 +3238,18 @@ default="zeros"
             sample_weight=None if weights is None else np.repeat(weights, lengths),
         )
 
-    def _shaped(self, values, X, lengths):
-        """Per-sequence ``values`` as they are; per-step ones (``output="sequence"``) as
-        :func:`_per_step_result` returns them."""
+    def _per_class(self, X, finish):
+        """``finish`` (logits to values per class) for X, as :meth:`predict_proba` returns
+        them: per sequence, or per step as :func:`_per_step_result` shapes them (a list X
+        group by group)."""
+        if self.output == "sequence" and _sequences._is_list_of_sequences(X):
+            return self._listed_step_rows(X, finish)
+        logits, lengths = self._predict_network(X)
+        values = finish(logits)
         return values if self.output == "last" else _per_step_result(values, X, lengths)
+
+    def _labels_of(self, logits):
+        return self.classes_[logits.argmax(axis=-1)]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -4308,11 +4331,12 @@ default="zeros"
             n_timesteps, n_targets) with NaN past each sequence's length, or, when X is a
             list, a list of arrays of shape (n_timesteps_i,) or (n_timesteps_i, n_targets).
         """
-        predictions, lengths = self._predict_targets(X)
+        if self.output == "sequence" and _sequences._is_list_of_sequences(X):
+            return self._listed_step_rows(X, self._in_shape_of_y)
+        outputs, lengths = self._predict_network(X)
+        predictions = self._in_shape_of_y(outputs)
         if self.output == "last":
-            return predictions.ravel() if self._y_ndim == 1 else predictions
-        if self._y_ndim == 2:
-            predictions = predictions[..., 0]
+            return predictions
         return _per_step_result(predictions, X, lengths)
 
     def score(self, X, y, sample_weight=None):
@@ -4359,15 +4383,15 @@ default="zeros"
             sample_weight=None if weights is None else np.repeat(weights, lengths),
         )
 
-    def _predict_targets(self, X):
-        """(float64 predictions on the scale of y, one row per sequence or per padded time
-        step, and the lengths of X)."""
-        predictions, lengths = self._predict_network(X)
-        predictions = predictions.astype(np.float64)
+    def _in_shape_of_y(self, outputs):
+        """The network's outputs as float64 predictions on the scale of y, in the shape of
+        the training targets: no target axis where y had none."""
+        predictions = outputs.astype(np.float64)
         if hasattr(self, "target_mean_"):
             predictions *= self.target_scale_
             predictions += self.target_mean_
-        return predictions, lengths
+        one_target = self._y_ndim == (1 if self.output == "last" else 2)
+        return predictions[..., 0] if one_target else predictions
 
 
 def _check_labels(labels, name):
@@ -4655,6 +4679,15 @@ def _rows_of(X, rows):
     if np.all(np.diff(rows) == 1):
         return X[rows[0] : rows[-1] + 1]
     return X[rows]
+
+
+def _probabilities(logits):
+    # float64 as scikit-learn's classifiers, computed from the logits in float64.
+    return _losses.softmax(logits.astype(np.float64))
+
+
+def _log_probabilities(logits):
+    return _losses.log_softmax(logits.astype(np.float64))
 
 
 def _per_step_result(values, X, lengths):
