@@ -95,7 +95,7 @@ def _as_computed_by_pygru(model, exporter):
     """``model``, refused where it is a subclass that overrides what ``exporter`` computes
     (the predictions it outputs, or a scaler's transform): the export is built from pygru's
     own computation, so it would silently differ from the subclass's."""
-    from pygru import GRUClassifier, GRURegressor
+    from pygru._estimators import GRUClassifier, GRURegressor
     from pygru.preprocessing import SequenceScaler
 
     exported = _EXPORTED_METHODS[exporter]
