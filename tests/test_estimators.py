@@ -3484,6 +3484,10 @@ def test_validation_data_is_scored_with_its_weights_and_checked():
         small_classifier(**settings).fit(X, y, y_val=y[:3])
     with pytest.raises(ValueError, match="early_stopping is False"):
         small_classifier().fit(X, y, X_val=X[:3], y_val=y[:3])
+    # Without X_val it was ignored, even of the wrong length or negative.
+    for estimator in (small_classifier(**settings), small_classifier()):
+        with pytest.raises(ValueError, match="sample_weight_val is provided, but X_val and"):
+            estimator.fit(X, y, sample_weight_val=np.array([1e6, 0, -5]))
     about_the_validation_set = r"the validation set \(X_val, y_val, sample_weight_val\): "
     with pytest.raises(
         ValueError, match=about_the_validation_set + "y contains labels that are not among"

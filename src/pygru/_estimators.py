@@ -820,8 +820,14 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         """``validation_data`` if the user gave a validation set, else None."""
         if validation_data is None:
             return None
-        X_val, y_val, _ = validation_data
+        X_val, y_val, sample_weight_val = validation_data
         if X_val is None and y_val is None:
+            if sample_weight_val is not None:  # it was ignored, even of the wrong length
+                raise ValueError(
+                    "sample_weight_val is provided, but X_val and y_val were not: it weighs "
+                    "the validation set X_val, y_val (the part validation_split holds out "
+                    "keeps its sample_weight)"
+                )
             return None
         if X_val is None or y_val is None:
             given, missing = ("X_val", "y_val") if y_val is None else ("y_val", "X_val")
