@@ -2505,6 +2505,18 @@ def test_a_per_step_accuracy_is_that_of_predict_as_in_scikit_learn():
     assert tagger.score(X, y) == pytest.approx(expected)
 
 
+def test_weights_given_where_partial_fit_reads_classes_are_named():
+    # MLPClassifier's third argument is sample_weight, ours classes (as SGDClassifier's):
+    # 0/1 weights were read as the classes [0, 1], and the call trained unweighted.
+    X, _ = toy_sequences(n=12)
+    y = np.arange(12) % 2
+    clf = small_classifier().partial_fit(X, y, [0, 1])
+    with pytest.raises(ValueError, match="sample weights\\? .*sample_weight=w"):
+        clf.partial_fit(X, y, (np.arange(12) % 3 == 0).astype(float))
+    clf.partial_fit(X, y, y)  # classes=y, repeats and all, is classes
+    clf.partial_fit(X, y, np.r_[y, y])  # and so are the labels of more data than X
+
+
 def test_fitted_attributes_follow_mlp():
     X, y = toy_sequences()
     clf = small_classifier(hidden_layer_sizes=(6, 4), bidirectional=True).fit(X, y)

@@ -2841,7 +2841,10 @@ default="zeros"
         classes : array-like of shape (n_classes,), default=None
             All class labels that can ever appear in y. Required on the first call; a later
             call may repeat them, and other classes are refused (as ``MLPClassifier``
-            does: the output layer has one unit per class of the first call).
+            does: the output layer has one unit per class of the first call). The third
+            positional argument, as in ``SGDClassifier`` (``MLPClassifier``'s third is
+            ``sample_weight``): one value per sequence with repeats is refused as likely
+            weights.
 
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weight of each sequence in the loss; None weighs them equally.
@@ -2854,6 +2857,13 @@ default="zeros"
         first_call = not hasattr(self, "network_")
         if first_call and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit")
+        if _weights_as_classes(classes, y):
+            raise ValueError(
+                "classes holds one value per sequence of X, with repeats, and is not y: "
+                "sample weights? partial_fit's third argument is classes, as "
+                "SGDClassifier's (MLPClassifier's is sample_weight): pass weights by name, "
+                "partial_fit(X, y, sample_weight=w)"
+            )
         if not first_call and classes is not None:
             given = np.unique(np.asarray(classes))
             if not np.array_equal(given, self.classes_):
@@ -4685,6 +4695,19 @@ def _rows_of(X, rows):
     if np.all(np.diff(rows) == 1):
         return X[rows[0] : rows[-1] + 1]
     return X[rows]
+
+
+def _weights_as_classes(classes, y):
+    """Whether ``classes`` looks like sample weights given in its place: one value per
+    sequence, some repeated (a list of classes names each once), and not y itself (which
+    ``classes=y`` names, repeats and all)."""
+    if classes is None or np.ndim(classes) != 1 or len(classes) != len(y):
+        return False
+    values = np.asarray(classes)
+    with contextlib.suppress(ValueError):  # per-step labels: y is not one array
+        if np.array_equal(values, np.asarray(y)):
+            return False
+    return len(np.unique(values)) < len(values)
 
 
 def _probabilities(logits):
