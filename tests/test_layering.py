@@ -100,3 +100,19 @@ def test_dir_of_pygru_lists_the_names_it_loads_on_first_use(tmp_path):
         "assert 'sklearn' not in sys.modules and 'numpy' not in sys.modules"
     )
     run_in_a_fresh_python(code, tmp_path)
+
+
+def test_the_public_submodules_are_attributes_of_pygru_on_first_use(tmp_path):
+    # pygru.datasets raised AttributeError after `import pygru` (and pygru.export worked
+    # only once something had touched pygru.to_onnx), where sklearn.datasets works.
+    code = (
+        "import sys, pygru\n"
+        "names = ('datasets', 'export', 'functional', 'notebook', 'preprocessing', 'text')\n"
+        "assert set(names) <= set(dir(pygru))\n"
+        "assert 'sklearn' not in sys.modules\n"
+        "for name in names:\n"
+        "    assert getattr(pygru, name) is sys.modules['pygru.' + name]\n"
+        "assert pygru.datasets.load_airline().data.shape == (144,)\n"
+        "assert not {'torch', 'onnx', 'matplotlib', 'ipywidgets'} & set(sys.modules)"
+    )
+    run_in_a_fresh_python(code, tmp_path)

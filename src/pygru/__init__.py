@@ -16,6 +16,8 @@ _EXPORT = (
 )
 
 __all__ = [*_ESTIMATORS, *_PERSISTENCE, *_EXPORT, "show_config", "__version__"]
+# The public submodules, imported on first use as pygru.<name>, as scikit-learn's are.
+_SUBMODULES = ("datasets", "export", "functional", "notebook", "preprocessing", "text")
 
 
 def show_config():
@@ -70,10 +72,14 @@ def __getattr__(name):
         from pygru import export
 
         return getattr(export, name)
+    if name in _SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"pygru.{name}")
     raise AttributeError(f"module 'pygru' has no attribute {name!r}")
 
 
 def __dir__():
     # With the lazy names of __getattr__, so that tab completion and help(pygru) show them
     # (PEP 562; scikit-learn, SciPy and NumPy pair the two likewise).
-    return sorted(set(globals()) | set(__all__))
+    return sorted(set(globals()) | set(__all__) | set(_SUBMODULES))
