@@ -2298,8 +2298,10 @@ default="constant"
 
     dropout : float, default=0.0
         Fraction of each GRU layer's input features set to zero while training, in [0, 1),
-        with one mask per sequence shared by all its time steps (as Keras' ``dropout``);
-        the kept features are scaled by ``1 / (1 - dropout)``. Not applied in prediction.
+        with one mask per sequence shared by all its time steps (as Keras' ``dropout``) and,
+        with ``bidirectional``, by both directions, which read the same input (Keras'
+        ``Bidirectional`` draws one per direction); the kept features are scaled by
+        ``1 / (1 - dropout)``. Not applied in prediction.
 
     recurrent_dropout : float, default=0.0
         Fraction of the units of the previous state h_{t-1} set to zero while training
@@ -3494,8 +3496,10 @@ default="constant"
 
     dropout : float, default=0.0
         Fraction of each GRU layer's input features set to zero while training, in [0, 1),
-        with one mask per sequence shared by all its time steps (as Keras' ``dropout``);
-        the kept features are scaled by ``1 / (1 - dropout)``. Not applied in prediction.
+        with one mask per sequence shared by all its time steps (as Keras' ``dropout``) and,
+        with ``bidirectional``, by both directions, which read the same input (Keras'
+        ``Bidirectional`` draws one per direction); the kept features are scaled by
+        ``1 / (1 - dropout)``. Not applied in prediction.
 
     recurrent_dropout : float, default=0.0
         Fraction of the units of the previous state h_{t-1} set to zero while training
