@@ -2511,10 +2511,16 @@ def test_weights_given_where_partial_fit_reads_classes_are_named():
     X, _ = toy_sequences(n=12)
     y = np.arange(12) % 2
     clf = small_classifier().partial_fit(X, y, [0, 1])
-    with pytest.raises(ValueError, match="sample weights\\? .*sample_weight=w"):
+    with pytest.warns(UserWarning, match="sample weights\\? .*sample_weight=w"):
         clf.partial_fit(X, y, (np.arange(12) % 3 == 0).astype(float))
-    clf.partial_fit(X, y, y)  # classes=y, repeats and all, is classes
-    clf.partial_fit(X, y, np.r_[y, y])  # and so are the labels of more data than X
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        clf.partial_fit(X, y, y)  # classes=y, repeats and all, is classes
+        clf.partial_fit(X, y[:, np.newaxis], y)  # of y as a column too
+        clf.partial_fit(X, y, np.r_[y, y])  # and so are the labels of more data than X
+    assert not [w for w in caught if "sample weights?" in str(w.message)]
+    with pytest.raises(ValueError, match="requires y to be passed"):  # not len(None)
+        clf.partial_fit(X, None, classes=[0, 1])
 
 
 def test_fitted_attributes_follow_mlp():

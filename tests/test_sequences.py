@@ -799,3 +799,4 @@ def test_the_step_correlation_reads_long_sequences_block_by_block():
         tracemalloc.stop()
     assert median == pytest.approx(expected, rel=1e-9)  # the same value, by blocks
     assert peak < 3 * X.nbytes
+    assert np.isnan(median_step_correlation(X[:0], lengths[:0]))  # no sequence, no blocks

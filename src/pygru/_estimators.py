@@ -2809,7 +2809,9 @@ default="zeros"
             The targets of ``X_val``, in the form y takes.
 
         sample_weight_val : array-like of shape (n_val_samples,), default=None
-            Weights of the validation sequences in the validation score.
+            Weights of the validation sequences in the validation score; only with
+            ``X_val`` and ``y_val`` (the part ``validation_split`` holds out keeps its
+            ``sample_weight``).
 
         Returns
         -------
@@ -2845,8 +2847,8 @@ default="zeros"
             call may repeat them, and other classes are refused (as ``MLPClassifier``
             does: the output layer has one unit per class of the first call). The third
             positional argument, as in ``SGDClassifier`` (``MLPClassifier``'s third is
-            ``sample_weight``): one value per sequence with repeats is refused as likely
-            weights.
+            ``sample_weight``): one value per sequence with repeats that is not y gets a
+            warning, as likely weights.
 
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weight of each sequence in the loss; None weighs them equally.
@@ -2859,12 +2861,13 @@ default="zeros"
         first_call = not hasattr(self, "network_")
         if first_call and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit")
-        if _weights_as_classes(classes, y):
-            raise ValueError(
+        if _weights_as_classes(classes, y):  # a warning: classes=y_before may look alike
+            warn(
                 "classes holds one value per sequence of X, with repeats, and is not y: "
                 "sample weights? partial_fit's third argument is classes, as "
                 "SGDClassifier's (MLPClassifier's is sample_weight): pass weights by name, "
-                "partial_fit(X, y, sample_weight=w)"
+                "partial_fit(X, y, sample_weight=w)",
+                UserWarning,
             )
         if not first_call and classes is not None:
             given = np.unique(np.asarray(classes))
@@ -3219,7 +3222,7 @@ default="zeros"
         labels = self._labels_of(logits)
         if self.output == "last":
             return labels
-        if _sequences._is_list_of_sequences(X) or np.any(lengths != np.shape(X)[1]):
+        if np.any(lengths != np.shape(X)[1]):  # a list returned above, row by row
             return _own_rows(labels, lengths)
         return labels
 
@@ -4087,7 +4090,9 @@ default="zeros"
             The targets of ``X_val``, in the form y takes.
 
         sample_weight_val : array-like of shape (n_val_samples,), default=None
-            Weights of the validation sequences in the validation score.
+            Weights of the validation sequences in the validation score; only with
+            ``X_val`` and ``y_val`` (the part ``validation_split`` holds out keeps its
+            ``sample_weight``).
 
         Returns
         -------
@@ -4705,11 +4710,13 @@ def _weights_as_classes(classes, y):
     """Whether ``classes`` looks like sample weights given in its place: one value per
     sequence, some repeated (a list of classes names each once), and not y itself (which
     ``classes=y`` names, repeats and all)."""
-    if classes is None or np.ndim(classes) != 1 or len(classes) != len(y):
+    if classes is None or not hasattr(y, "__len__") or isinstance(y, str):
+        return False  # what is wrong with y, its own check says
+    if np.ndim(classes) != 1 or len(classes) != len(y):
         return False
     values = np.asarray(classes)
     with contextlib.suppress(ValueError):  # per-step labels: y is not one array
-        if np.array_equal(values, np.asarray(y)):
+        if np.array_equal(values, np.ravel(np.asarray(y))):  # y of shape (n, 1) too
             return False
     return len(np.unique(values)) < len(values)
 
@@ -4724,12 +4731,9 @@ def _log_probabilities(logits):
 
 
 def _per_step_result(values, X, lengths):
-    """Float per-step ``values`` (n, T, ...) as ``predict`` returns them: a list of arrays
-    (n_timesteps_i, ...) when X is a list (or a Series of sequences), else an array as
-    long in time as X, NaN past each length (the network reads X only up to its longest
-    sequence)."""
-    if _sequences._is_list_of_sequences(X):
-        return _own_rows(values, lengths)
+    """Float per-step ``values`` (n, T, ...) of an array X (a list's rows are cut group by
+    group, :meth:`BaseGRU._listed_step_rows`) as ``predict`` returns them: as long in time
+    as X, NaN past each length (the network reads X only up to its longest sequence)."""
     steps_cut = np.shape(X)[1] - values.shape[1]
     if steps_cut:
         widths = [(0, 0), (0, steps_cut)] + [(0, 0)] * (values.ndim - 2)

@@ -370,6 +370,8 @@ def median_step_correlation(padded, lengths, sample_weight=None, max_sequences=1
     blocks = [
         _step_correlations(values[block], lengths[block]) for block in _sequence_blocks(values)
     ]
+    if not blocks:  # no sequence
+        return np.nan
     correlation, count, spread = (np.concatenate(parts) for parts in zip(*blocks))
     # Three pairs at least: two always correlate perfectly, and the warp needs four steps
     varies = (count >= 3) & (spread > 0) & (weights[:, np.newaxis] > 0)
