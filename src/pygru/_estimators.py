@@ -1946,33 +1946,37 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         efficient = max(_PREDICT_MIN_BATCH, _PREDICT_CHUNK_BYTES // row_bytes)
         return max(1, min(_PREDICT_BATCH, efficient, _PREDICT_MAX_CHUNK_BYTES // row_bytes))
 
-    def _predict_network(self, X):
-        """(Network output for every sequence of X, in X's order, and their lengths in the
-        network's steps). A list is prepared group by group of similar length
-        (``_sequences.similar_length_groups``), never padded to its longest sequence as a
-        whole; each sequence's output is the same either way."""
+    def _network_by_group(self, X):
+        """``(positions in X, network output, lengths in the network's steps)`` of each
+        group of similar length of a list X (``_sequences.similar_length_groups``), or once
+        ``(None, ...)`` for an array: a list is never padded to its longest sequence as a
+        whole, and each sequence's output is the same either way."""
         self._check_fitted_network()
         self._use_device(training=False)
+        for positions, _, (inputs, lengths) in _sequences.read_by_length(
+            X, self._validate_sequences
+        ):
+            yield positions, self._forward_all(inputs, lengths), lengths
+
+    def _predict_network(self, X):
+        """(Network output for every sequence of X, in X's order, and their lengths in the
+        network's steps), the groups of a list joined."""
         groups, outputs, lengths = [], [], []
-        for positions, _, prepared in _sequences.read_by_length(X, self._validate_sequences):
+        for positions, output, group_lengths in self._network_by_group(X):
             groups.append(positions)
-            outputs.append(self._forward_all(*prepared))
-            lengths.append(prepared[1])
+            outputs.append(output)
+            lengths.append(group_lengths)
         return _sequences.in_order(groups, outputs), _sequences.in_order(groups, lengths)
 
     def _listed_step_rows(self, X, finish):
         """Per-step predictions of a list X: ``finish`` (the network's outputs of a batch
-        to values) group by group of similar length, each sequence's own steps as an array
-        of its own, in X's order. Joined first, the groups were one array as long as the
-        longest sequence (2,000 sequences of 20 steps and one of 10,000: 1.2 GB)."""
-        self._check_fitted_network()
-        self._use_device(training=False)
+        to values) group by group, each sequence's own steps as an array of its own, in X's
+        order. Joined first, the groups were one array as long as the longest sequence
+        (2,000 sequences of 20 steps and one of 10,000: 1.2 GB)."""
         rows = [None] * len(X)
-        for positions, _, (inputs, lengths) in _sequences.read_by_length(
-            X, self._validate_sequences
-        ):
-            finished = _own_rows(finish(self._forward_all(inputs, lengths)), lengths)
-            for position, row in zip(range(len(X)) if positions is None else positions, finished):
+        for positions, output, lengths in self._network_by_group(X):
+            places = range(len(X)) if positions is None else positions
+            for position, row in zip(places, _own_rows(finish(output), lengths)):
                 rows[position] = row
         return rows
 
@@ -3217,9 +3221,9 @@ default="zeros"
             arrays of shape (n_timesteps_i,): labels cannot be padded with NaN.
         """
         if self.output == "sequence" and _sequences._is_list_of_sequences(X):
-            return self._listed_step_rows(X, self._labels_of)
+            return self._listed_step_rows(X, self._class_of_logits)
         logits, lengths = self._predict_network(X)
-        labels = self._labels_of(logits)
+        labels = self._class_of_logits(logits)
         if self.output == "last":
             return labels
         if np.any(lengths != np.shape(X)[1]):  # a list returned above, row by row
@@ -3269,7 +3273,8 @@ default="zeros"
         values = finish(logits)
         return values if self.output == "last" else _per_step_result(values, X, lengths)
 
-    def _labels_of(self, logits):
+    def _class_of_logits(self, logits):
+        """The most probable class of each row of ``logits`` (per sequence or per step)."""
         return self.classes_[logits.argmax(axis=-1)]
 
     def __sklearn_tags__(self):
@@ -4415,6 +4420,7 @@ default="zeros"
         if hasattr(self, "target_mean_"):
             predictions *= self.target_scale_
             predictions += self.target_mean_
+        # y without a target axis: (n,) per sequence, (n, T) per step
         one_target = self._y_ndim == (1 if self.output == "last" else 2)
         return predictions[..., 0] if one_target else predictions
 
