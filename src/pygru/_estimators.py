@@ -15,6 +15,7 @@ import sys
 import time
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
+from typing import NamedTuple
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
@@ -1681,36 +1682,29 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         # A diverging fit overflows; the checks below stop it, and the fit says so clearly,
         # so NumPy's overflow warnings from inside pygru would only add noise.
         with np.errstate(over="ignore", invalid="ignore"):
-            for (
-                batch_X,
-                batch_lengths,
-                batch_targets,
-                weights,
-                share,
-                batch_weight,
-                counted,
-            ) in batches:
+            for batch in batches:
+                batch_X = batch.X
                 if warp is not None:
                     batch_X = _sequences.window_warp(
-                        batch_X, batch_lengths, self.patch_size_, warp, self._rng, xp
+                        batch_X, batch.lengths, self.patch_size_, warp, self._rng, xp
                     )
                 output, cache = self.network_.forward(
                     batch_X,
-                    batch_lengths,
+                    batch.lengths,
                     dropout=self.dropout,
                     recurrent_dropout=self.recurrent_dropout,
                     rng=mask_rng,
                 )
-                loss, d_output = self._loss(output, batch_targets, weights, batch_lengths)
+                loss, d_output = self._loss(output, batch.targets, batch.weights, batch.lengths)
                 if loss is None:  # every step weighs 0 (class weights per step)
                     continue
                 if not np.isfinite(loss):
                     return loss
-                if share != 1.0:  # a weighted batch counts by the weight it holds
-                    loss *= share
-                    d_output *= share  # the loss's own array, scaled in place
+                if batch.share != 1.0:  # a weighted batch counts by the weight it holds
+                    loss *= batch.share
+                    d_output *= batch.share  # the loss's own array, scaled in place
                 grad = self.network_.backward(d_output.astype(self.dtype, copy=False), cache)
-                loss += self._l2_penalty(batch_weight, grad)
+                loss += self._l2_penalty(batch.size_in_weight, grad)
                 if not (np.isfinite(loss) and xp.isfinite(grad).all()):
                     return np.inf if np.isfinite(loss) else loss
                 clip_gradients(grad, self.clipnorm, self.clipvalue)
@@ -1719,17 +1713,17 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                     return np.inf
                 if average is not None:
                     average.update(self.network_.params)
-                total += loss * counted
-                n_read += counted
+                total += loss * batch.counted
+                n_read += batch.counted
         return total / n_read
 
     def _minibatches(self, X, lengths, targets, sample_weight, order, batch_size):
-        """(X, lengths, targets, sample weights on the device or None, share, size in
-        weight, sequences counted) of each minibatch of the sequences ``order``, in that
-        order; ``sample_weight`` is a host array (or None), sent to the device batch by
-        batch. The count is of the sequences a weight of 0 does not leave out: the epoch's
-        loss is the mean of its batches' by these counts, so that such sequences change
-        neither it nor the stopping rule that reads it.
+        """A :class:`_Minibatch` (X, lengths, targets, sample weights on the device or None,
+        share, size in weight, sequences counted) of each minibatch of the sequences
+        ``order``, in that order; ``sample_weight`` is a host array (or None), sent to the
+        device batch by batch. The count is of the sequences a weight of 0 does not leave
+        out: the epoch's loss is the mean of its batches' by these counts, so that such
+        sequences change neither it nor the stopping rule that reads it.
 
         A weight of k acts as k copies of a sequence in every minibatch, not only in one
         full batch: each batch counts by the weight it holds, as Keras' sum over the batch's
@@ -1758,20 +1752,14 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 continue  # every sequence of the batch is left out by its weight of 0
             if host_weights is None:
                 n = len(host_batch)
-                yield batch_X, batch_lengths, batch_targets, None, 1.0, n, n
+                yield _Minibatch(batch_X, batch_lengths, batch_targets, None, 1.0, n, n)
             else:
                 counted = np.count_nonzero(host_weights)
                 size_in_weight = counted * mean_weight
                 share = float(host_weights.sum()) / size_in_weight
                 weights = xp.asarray(host_weights)
-                yield (
-                    batch_X,
-                    batch_lengths,
-                    batch_targets,
-                    weights,
-                    share,
-                    size_in_weight,
-                    counted,
+                yield _Minibatch(
+                    batch_X, batch_lengths, batch_targets, weights, share, size_in_weight, counted
                 )
 
     def _training_objective(self, X, lengths, targets, sample_weight, train, batch_size):
@@ -1783,22 +1771,14 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         batches = self._minibatches(X, lengths, targets, sample_weight, train, batch_size)
         with np.errstate(over="ignore", invalid="ignore"):
             l2_terms = self._l2_terms(self._masked_params())  # the weights stay as they are
-            for (
-                batch_X,
-                batch_lengths,
-                batch_targets,
-                weights,
-                share,
-                batch_weight,
-                counted,
-            ) in batches:
-                output, _ = self.network_.forward(batch_X, batch_lengths, keep_cache=False)
-                loss, _ = self._loss(output, batch_targets, weights, batch_lengths)
+            for batch in batches:
+                output, _ = self.network_.forward(batch.X, batch.lengths, keep_cache=False)
+                loss, _ = self._loss(output, batch.targets, batch.weights, batch.lengths)
                 if loss is None:  # every step weighs 0, as in _run_epoch
                     continue
-                loss = loss * share + _per_unit_of_weight(l2_terms, batch_weight)
-                total += loss * counted
-                n_read += counted
+                loss = loss * batch.share + _per_unit_of_weight(l2_terms, batch.size_in_weight)
+                total += loss * batch.counted
+                n_read += batch.counted
         return total / n_read
 
     def _warn_no_epoch_beat_the_start(self, best_score, start_score, kept_epoch, epochs):
@@ -4725,6 +4705,18 @@ def _weights_as_classes(classes, y):
         if np.array_equal(values, np.ravel(np.asarray(y))):  # y of shape (n, 1) too
             return False
     return len(np.unique(values)) < len(values)
+
+
+class _Minibatch(NamedTuple):
+    """One minibatch as ``BaseGRU._minibatches`` yields it."""
+
+    X: object  # (n, longest, features) on the device, cut to its own longest sequence
+    lengths: np.ndarray
+    targets: object
+    weights: object  # the sequences' weights on the device, or None
+    share: float  # its total weight over its size in weight
+    size_in_weight: float
+    counted: int  # the sequences a weight of 0 does not leave out
 
 
 def _probabilities(logits):
