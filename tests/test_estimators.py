@@ -2521,6 +2521,14 @@ def test_weights_given_where_partial_fit_reads_classes_are_named():
     assert not [w for w in caught if "sample weights?" in str(w.message)]
     with pytest.raises(ValueError, match="requires y to be passed"):  # not len(None)
         clf.partial_fit(X, None, classes=[0, 1])
+    with pytest.raises(ValueError, match="y should be a 1d array"):  # not len() of unsized
+        clf.partial_fit(X, np.array(1), classes=[0, 1])
+    labels = np.array(list("ab") * 6)  # strings are never weights
+    tagger = small_classifier().partial_fit(X, labels, ["a", "b"])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tagger.partial_fit(X, labels, labels[::-1])
+    assert not [w for w in caught if "sample weights?" in str(w.message)]
 
 
 def test_fitted_attributes_follow_mlp():

@@ -799,4 +799,8 @@ def test_the_step_correlation_reads_long_sequences_block_by_block():
         tracemalloc.stop()
     assert median == pytest.approx(expected, rel=1e-9)  # the same value, by blocks
     assert peak < 3 * X.nbytes
-    assert np.isnan(median_step_correlation(X[:0], lengths[:0]))  # no sequence, no blocks
+
+
+def test_the_step_correlation_of_no_sequence_is_nan():
+    # Read by blocks, no sequence made no block, and nothing to unpack.
+    assert np.isnan(median_step_correlation(np.empty((0, 5, 1)), np.empty(0, dtype=int)))

@@ -1929,8 +1929,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
     def _network_by_group(self, X):
         """``(positions in X, network output, lengths in the network's steps)`` of each
         group of similar length of a list X (``_sequences.similar_length_groups``), or once
-        ``(None, ...)`` for an array: a list is never padded to its longest sequence as a
-        whole, and each sequence's output is the same either way."""
+        ``(None, ...)`` for an array or a list of one group: a list is never padded to its
+        longest sequence as a whole, and each sequence's output is the same either way. A
+        generator: the fitted check and the device come with the first group."""
         self._check_fitted_network()
         self._use_device(training=False)
         for positions, _, (inputs, lengths) in _sequences.read_by_length(
@@ -4696,11 +4697,14 @@ def _weights_as_classes(classes, y):
     """Whether ``classes`` looks like sample weights given in its place: one value per
     sequence, some repeated (a list of classes names each once), and not y itself (which
     ``classes=y`` names, repeats and all)."""
-    if classes is None or not hasattr(y, "__len__") or isinstance(y, str):
+    unsized = getattr(y, "ndim", 1) == 0  # a 0-d array has __len__, but no length
+    if classes is None or not hasattr(y, "__len__") or isinstance(y, str) or unsized:
         return False  # what is wrong with y, its own check says
     if np.ndim(classes) != 1 or len(classes) != len(y):
         return False
     values = np.asarray(classes)
+    if values.dtype.kind not in "biuf":  # weights are numbers; labels may be strings
+        return False
     with contextlib.suppress(ValueError):  # per-step labels: y is not one array
         if np.array_equal(values, np.ravel(np.asarray(y))):  # y of shape (n, 1) too
             return False
@@ -4710,9 +4714,9 @@ def _weights_as_classes(classes, y):
 class _Minibatch(NamedTuple):
     """One minibatch as ``BaseGRU._minibatches`` yields it."""
 
-    X: object  # (n, longest, features) on the device, cut to its own longest sequence
+    X: object  # on the device, cut to its own longest sequence (token ids: (n, longest))
     lengths: np.ndarray
-    targets: object
+    targets: object  # on the device, cut alike for per-step targets
     weights: object  # the sequences' weights on the device, or None
     share: float  # its total weight over its size in weight
     size_in_weight: float

@@ -383,10 +383,10 @@ class GRUNetwork:
         Returns ``(output, cache)``: ``output`` is (n, n_outputs) for ``output="last"`` and
         (n, T, n_outputs) for ``"sequence"``. ``dropout`` > 0 (training) drops each GRU
         layer's input features with one mask per sequence, shared by all time steps
-        (Keras semantics); ``recurrent_dropout`` > 0 likewise drops units of h_{t-1} where
-        it meets the recurrent weights (one mask per sequence and direction). Both need
-        ``rng`` (a NumPy Generator, or CuPy's on the GPU). ``X`` lives where ``params`` do;
-        ``lengths`` is always a NumPy array.
+        (Keras semantics) and by both directions; ``recurrent_dropout`` > 0 likewise drops
+        units of h_{t-1} where it meets the recurrent weights (one mask per sequence and
+        direction). Both need ``rng`` (a NumPy Generator, or CuPy's on the GPU). ``X``
+        lives where ``params`` do; ``lengths`` is always a NumPy array.
         """
         xp = self.xp
         # Python floats: a NumPy scalar would set the masks' precision (np.float32(0.3) made
