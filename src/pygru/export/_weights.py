@@ -99,23 +99,15 @@ def _as_computed_by_pygru(model, exporter):
     from pygru.preprocessing import SequenceScaler
 
     exported = _EXPORTED_METHODS[exporter]
+    on_the_outputs = "apply the subclass's change to the exported outputs yourself"
+    on_the_input = (
+        f"export the estimator, {exporter}(pipeline[-1]), and apply pipeline[:-1].transform "
+        "to X before it"
+    )
     for base, methods, remedy in (
-        (
-            GRUClassifier,
-            exported.get("GRUClassifier", ()),
-            "apply the subclass's change to the exported outputs yourself",
-        ),
-        (
-            GRURegressor,
-            exported.get("GRURegressor", ()),
-            "apply the subclass's change to the exported outputs yourself",
-        ),
-        (
-            SequenceScaler,
-            ("transform",),
-            f"export the estimator, {exporter}(pipeline[-1]), and apply "
-            "pipeline[:-1].transform to X before it",
-        ),
+        (GRUClassifier, exported["GRUClassifier"], on_the_outputs),
+        (GRURegressor, exported["GRURegressor"], on_the_outputs),
+        (SequenceScaler, ("transform",), on_the_input),
     ):
         if isinstance(model, base):
             overridden = [
