@@ -82,7 +82,8 @@ def to_onnx(estimator, *, opset=None, input_dtype="float32"):
         number of time steps (at least 1: a sequence with a length under 1 gets NaN
         outputs; onnxruntime refuses lengths that are not one per sequence of X, naming the
         node ``lengths_must_hold_one_length_per_sequence_of_X``, or that pass X's time
-        steps). An empty batch gets empty outputs.
+        steps; where X has no time steps, every sequence gets NaN outputs). An empty batch
+        gets empty outputs.
         Outputs of a classifier: ``"label"`` (batch,), the predicted class as int64,
         string, or double where ``classes_`` are floats (as from pandas' nullable
         ``Int64``), and ``"probabilities"`` float32 (batch, n_classes), as ``predict_proba``;
@@ -149,7 +150,8 @@ def to_onnx(estimator, *, opset=None, input_dtype="float32"):
     ]
     output_names = _output_names(estimator)
     x_is_double = x_type == _INPUT_TYPES["float64"]
-    x, lengths = "X", _one_length_per_sequence(graph, "X", "lengths")
+    lengths = _one_length_per_sequence(graph, "X", "lengths")
+    x, lengths, _ = _one_step_if_timeless(graph, "X", lengths, x_type)
     for scaler in scalers:
         x = sequence_scaler_nodes(graph, scaler, x, x_is_double, lengths)
     estimator_nodes(graph, estimator, x, lengths, output_names, x_is_double)
@@ -365,7 +367,8 @@ def estimator_nodes(graph, estimator, x, lengths, output_names, x_is_double=Fals
     )
     x, lengths, batch = _one_row_if_empty(graph, x, lengths, element_type)
     final_names, output_names = output_names, [graph.fresh_name(n) for n in output_names]
-    inputs, step_lengths = _network_input(graph, estimator, x, x_is_double, lengths)
+    read_lengths = graph.add("Max", [lengths, graph.constant(np.array(0, np.int64))])
+    inputs, step_lengths = _network_input(graph, estimator, x, x_is_double, read_lengths)
     steps = graph.add("Transpose", [inputs], perm=[1, 0, 2])  # time-major, as GRU reads
     sequence, last = _gru_layers(graph, network, steps, graph.add("Cast", [step_lengths], to=6))
     sequence = graph.add("Transpose", [sequence], perm=[1, 0, 2])  # batch first again
@@ -427,6 +430,33 @@ def _one_row_if_empty(graph, x, lengths, element_type):
     length = graph.add("ConstantOfShape", [missing], value=one)
     x = graph.add("Concat", [x, row], axis=0)
     return x, graph.add("Concat", [lengths, length], axis=0), batch
+
+
+def _one_step_if_timeless(graph, x, lengths, element_type, fill=0.0):
+    """x with one step of ``fill`` appended where its time axis is empty, the lengths
+    (None, or as given) then all 0, and x's number of steps before that, (1,).
+    onnxruntime's GRU node and ArgMax refuse a time axis of 0, which a batch padded to its
+    own longest sequence has where every length is 0 (or the batch is empty); a sequence
+    of X without steps gets NaN outputs, as one of a length under 1."""
+    shape = graph.add("Shape", [x])
+    n_steps = graph.add(
+        "Slice",
+        [shape, graph.constant(np.array([1], np.int64)), graph.constant(np.array([2], np.int64))],
+    )
+    missing = graph.add(
+        "Cast", [graph.add("Equal", [n_steps, graph.constant(np.array([0], np.int64))])], to=_INT64
+    )
+    features = graph.add(  # (F,), or () for token ids (batch, time)
+        "Slice",
+        [shape, graph.constant(np.array([2], np.int64)), graph.constant(np.array([3], np.int64))],
+    )
+    step_shape = graph.add("Concat", [_batch_size(graph, x), missing, features], axis=0)
+    value = graph.onnx.helper.make_tensor("fill", element_type, [1], [fill])
+    x = graph.add("Concat", [x, graph.add("ConstantOfShape", [step_shape], value=value)], axis=1)
+    if lengths is not None:
+        kept = graph.add("Sub", [graph.constant(np.array([1], np.int64)), missing])
+        lengths = graph.add("Mul", [lengths, kept])
+    return x, lengths, n_steps
 
 
 def _not_finite(graph, x, lengths):
@@ -882,8 +912,19 @@ def _skl2onnx_scaler_convert(scope, operator, container):
     lengths = None
     if len(operator.inputs) > 1:  # NaN past them: the steps after it read NaN as padding
         lengths = _one_length_per_sequence(graph, steps, operator.inputs[1].full_name)
+    element_type = _INPUT_TYPES["float64" if _declares_double(operator) else "float32"]
+    steps, lengths, n_steps = _one_step_if_timeless(graph, steps, lengths, element_type, np.nan)
     scaled = sequence_scaler_nodes(
         graph, scaler, steps, _declares_double(operator), lengths, past_lengths=np.nan
+    )
+    scaled = graph.add(
+        "Slice",
+        [
+            scaled,
+            graph.constant(np.array([0], np.int64)),
+            n_steps,
+            graph.constant(np.array([1], np.int64)),
+        ],
     )
     output = operator.outputs[0].full_name
     if univariate:
@@ -937,16 +978,23 @@ def _skl2onnx_convert(scope, operator, container):
     _refuse_sequence_classifier(estimator)
     graph = _Graph(onnx, prefix=scope.get_unique_variable_name("pygru") + "_")
     x = operator.inputs[0].full_name
-    if estimator.network_.embedding_dim is None:
+    reads_ids = estimator.network_.embedding_dim is not None
+    if not reads_ids:
         # (batch, time) univariate to (batch, time, 1); a width left undeclared (None) is
         # then checked by the runtime, instead of broadcast against the input's mean.
         shape = np.array([0, 0, estimator.n_features_in_])
         x = graph.add("Reshape", [x, graph.constant(shape)])
+    lengths = None
     if len(operator.inputs) > 1:
         lengths = _one_length_per_sequence(graph, x, operator.inputs[1].full_name)
-    elif estimator.network_.embedding_dim is not None:
+    # A step appended to a time axis of 0 is padding: NaN, or token id 0.
+    element_type = _INPUT_TYPES["float64" if _declares_double(operator) else "float32"]
+    x, lengths, _ = _one_step_if_timeless(
+        graph, x, lengths, *((_INT64, 0) if reads_ids else (element_type, np.nan))
+    )
+    if lengths is None and reads_ids:
         lengths = _token_lengths(graph, x)
-    else:
+    elif lengths is None:
         lengths = _observed_lengths(graph, x, estimator.n_features_in_)
         zero = np.array(0, np.float64 if _declares_double(operator) else np.float32)
         x = graph.add("Where", [_valid_steps(graph, x, lengths), x, graph.constant(zero)])
