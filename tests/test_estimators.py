@@ -4500,3 +4500,23 @@ def test_one_hot_labels_get_the_labels_to_pass():
     with pytest.raises(ValueError, match="MultiOutputClassifier") as refused:
         small_classifier(max_iter=1).fit(X, multilabel)
     assert "one-hot" not in str(refused.value)
+
+
+def test_complex_labels_get_scikit_learns_error_without_a_cast_warning():
+    # The one-hot check cast complex labels to float (a ComplexWarning from pygru's own
+    # code) and the error went on about per-step and multilabel output.
+    X = np.random.default_rng(0).standard_normal((6, 3, 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="Complex data not supported") as refused:
+            small_classifier(max_iter=1).fit(X, np.array([1 + 1j, 2, 1, 2, 1, 2]))
+    assert "output='sequence'" not in str(refused.value)
+
+
+@pytest.mark.parametrize("y", [1.0, np.array(2.5)])
+def test_a_scalar_target_is_refused_by_shape(y):
+    # The message's hint took len() of the 0-d targets: "TypeError: len() of unsized
+    # object".
+    X = np.random.default_rng(0).standard_normal((6, 3, 1))
+    with pytest.raises(ValueError, match=r"y must have shape \(6,\) .* got \(\)"):
+        GRURegressor(max_iter=1).fit(X, y)

@@ -2880,6 +2880,8 @@ default="zeros"
         try:
             y = column_or_1d(y, warn=True)
         except ValueError as error:
+            if np.ndim(y) < 2:  # complex labels: scikit-learn's message says it all
+                raise
             raise ValueError(
                 f"{error}{_one_hot_hint(y)} A GRUClassifier learns one label per sequence; "
                 "for one per time step use output='sequence', and for several labels per "
@@ -4141,7 +4143,7 @@ default="zeros"
                 raise ValueError(
                     f"y must have shape ({len(lengths)},) or ({len(lengths)}, "
                     f"n_targets) for output='last', got {targets.shape}"
-                    + _series_in_columns_hint(lengths, len(targets))
+                    + (_series_in_columns_hint(lengths, len(targets)) if targets.ndim else "")
                 )
             if targets.size == 0:  # worded as scikit-learn's check_array
                 raise ValueError(
@@ -4552,8 +4554,13 @@ def _one_hot_hint(y):
     """What to pass where y is one-hot encoded (Keras' to_categorical: every row one 1 and
     0s elsewhere), else ""."""
     with contextlib.suppress(TypeError, ValueError):
-        rows = np.asarray(y, dtype=np.float64)
-        if rows.ndim == 2 and rows.shape[1] > 1 and np.isin(rows, (0, 1)).all():
+        rows = np.asarray(y)
+        if (
+            rows.dtype.kind in "biuf"
+            and rows.ndim == 2
+            and rows.shape[1] > 1
+            and np.isin(rows, (0, 1)).all()
+        ):
             if (rows.sum(axis=1) == 1).all():
                 return (
                     " y looks one-hot encoded (one 1 per row, as Keras' to_categorical "
