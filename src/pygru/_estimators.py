@@ -2276,10 +2276,11 @@ default="constant"
         convolution and output weights; not the biases, nor the convolutional branch's norm
         scales, which start at 1): ``alpha / 2 * ||W||^2``, divided by the minibatch's
         number of sequences, is added to its loss, as in ``MLPClassifier``. With
-        ``sample_weight`` or ``class_weight`` (which count as sample weights here too) the
-        number is counted in units of the training sequences' mean weight, and the
-        minibatch's loss counts by the weight it holds, so that a weight of k acts as k
-        copies in every minibatch.
+        ``sample_weight`` or ``class_weight`` (which count as sample weights here too) that
+        number is multiplied by the training sequences' mean weight, and the minibatch's
+        loss counts by the weight it holds, so that a weight of k acts as k copies in every
+        minibatch; weights all scaled by c weaken the penalty c times, as scikit-learn's
+        ``sample_weight`` does.
 
     dropout : float, default=0.0
         Fraction of each GRU layer's input features set to zero while training, in [0, 1),
@@ -3474,8 +3475,9 @@ default="constant"
         Strength of the L2 penalty on all weights (input, recurrent, embedding, attention,
         convolution, linear skip and output weights; not the biases, nor the convolutional
         branch's norm scales, which start at 1): ``alpha / 2 * ||W||^2``, divided by the
-        minibatch's number of sequences (with ``sample_weight``, in units of the training
-        sequences' mean weight, the minibatch's loss counting by the weight it holds), is
+        minibatch's number of sequences (with ``sample_weight``, times the training
+        sequences' mean weight, the minibatch's loss counting by the weight it holds, so
+        that weights all scaled by c weaken the penalty c times), is
         added to its loss, as in ``MLPRegressor``. The default is
         larger than ``MLPRegressor``'s (and the classifier's) 1e-4: with the linear skip
         the network starts at a ridge regression, and the penalty keeps the GRU's
