@@ -432,7 +432,7 @@ def _one_row_if_empty(graph, x, lengths, element_type):
     return x, graph.add("Concat", [lengths, length], axis=0), batch
 
 
-def _one_step_if_timeless(graph, x, lengths, element_type, fill=0.0):
+def _one_step_if_timeless(graph, x, lengths, element_type, fill=0):
     """x with one step of ``fill`` appended where its time axis is empty, the lengths
     (None, or as given) then all 0, and x's number of steps before that, (1,).
     onnxruntime's GRU node and ArgMax refuse a time axis of 0, which a batch padded to its
