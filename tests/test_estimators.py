@@ -2035,6 +2035,23 @@ def test_the_classifier_warns_where_most_sequences_are_faint_and_its_advice_help
     assert advised.score(X_test, y_test) > plain.score(X_test, y_test) + 0.1
 
 
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_the_faint_sequences_advice_tells_a_causal_model_what_per_sequence_scaling_reads(
+    bidirectional,
+):
+    # The advice steered causal per-step models to a scaler that reads each whole
+    # sequence, its later steps too, without a word.
+    X, y = faint_and_strong_sequences(120, seed=0)
+    per_step = [np.full(30, label) for label in y]
+    model = GRUClassifier(
+        output="sequence", bidirectional=bidirectional, hidden_layer_sizes=(4,), max_iter=1
+    )
+    with pytest.warns(UserWarning, match="training sequences vary") as caught:
+        model.fit(X, per_step)
+    advice = next(str(w.message) for w in caught if "training sequences vary" in str(w.message))
+    assert ("depend on the steps after it" in advice) is not bidirectional
+
+
 @pytest.mark.parametrize(
     "name", ["embedding_dim", "batch_size", "max_iter", "n_iter_no_change", "patch_size"]
 )

@@ -512,6 +512,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         so the regressor is not told."""
         share = _sequences.share_of_faint_sequences(padded, lengths, sample_weight)
         if share > 0.5:
+            causal = self._output_mode() == "sequence" and not self.bidirectional
             warn(
                 f"{share:.0%} of the training sequences vary by less than 5% as much as a "
                 "typical one (the root mean square of their standard deviations): "
@@ -519,7 +520,13 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 "constant, and the classifier can hardly tell them apart. If "
                 "their shape rather than their amplitude tells the classes apart, scale "
                 "each sequence by itself first: make_pipeline(SequenceScaler("
-                "per='sequence'), GRUClassifier()) (pygru.preprocessing).",
+                "per='sequence'), GRUClassifier(...)) (pygru.preprocessing)"
+                + (
+                    "; it reads each whole sequence, so this causal model's label at a "
+                    "step would then depend on the steps after it."
+                    if causal
+                    else "."
+                ),
                 UserWarning,
             )
 

@@ -132,7 +132,9 @@ class SequenceScaler(_SequenceTransformer):
     per : {"feature", "sequence"}, default="feature"
         ``"feature"``: one mean and scale per feature, learnt by ``fit`` from all valid time
         steps of all training sequences. ``"sequence"``: one mean and scale per feature of
-        each sequence, computed by ``transform`` from the sequence itself.
+        each sequence, computed by ``transform`` from the whole sequence, its later steps
+        included: in front of a causal per-step model (``output="sequence"`` with
+        ``bidirectional=False``) each step's output then depends on the steps after it.
 
     with_mean : bool, default=True
         Subtract the mean.
@@ -169,9 +171,9 @@ class SequenceScaler(_SequenceTransformer):
     There is no ``get_feature_names_out``: the output is sequences, not a table of named
     columns; ``set_output`` accepts only the default container. With ``per="sequence"``,
     ``inverse_transform`` is not possible, since the statistics of the sequences that were
-    transformed are not kept. There is no ``partial_fit``: for a stream, fit on a
-    representative sample, or use ``per="sequence"``, which learns nothing from the training
-    data. scikit-learn's ``FeatureUnion`` and ``ColumnTransformer`` join their parts as
+    transformed are not kept. There is no ``partial_fit``: for a stream of training batches,
+    fit on a representative sample, or use ``per="sequence"``, which learns nothing from the
+    training data. scikit-learn's ``FeatureUnion`` and ``ColumnTransformer`` join their parts as
     2-D tables, along axis 1, which for sequences is time (a list of sequences passes their
     3-D check): to use two scalings as features, join them along the features yourself,
     ``np.concatenate([a.transform(X), b.transform(X)], axis=-1)`` for arrays.
