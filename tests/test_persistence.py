@@ -7,6 +7,7 @@ import io
 import json
 import re
 import warnings
+import zipfile
 
 import numpy as np
 import pytest
@@ -16,6 +17,7 @@ from sklearn.compose import TransformedTargetRegressor
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, MinMaxScaler, StandardScaler
 
+import pygru._persistence
 from pygru import GRUClassifier, GRURegressor, preprocessing
 from pygru._persistence import FORMAT_VERSION, PIPELINE_FORMAT_VERSION, _is_fitted, load, save
 from pygru.datasets import load_movie_reviews, load_ucr
@@ -578,6 +580,52 @@ def test_an_archive_of_many_unexpected_members_gets_a_short_message(good_blob):
     ) as error:
         load(io.BytesIO(write_members(members)))
     assert len(str(error.value)) < 600
+
+
+@pytest.mark.parametrize("name", ["metadata.json", "1/params.npy"])
+def test_a_member_given_twice_is_refused(good_blob, name):
+    # zipfile reads the last member of a name, a reviewer (unzip -p) the first: a second
+    # metadata.json (max_iter=99, warm_start=True) or params.npy loaded without a word.
+    members = read_members(good_blob)
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile's "Duplicate name"
+        with zipfile.ZipFile(buffer, "w") as archive:
+            for member, data in members.items():
+                archive.writestr(member, data)
+            archive.writestr(name, members[name])
+    with pytest.raises(ValueError, match=re.escape(f"holds ['{name}'] more than once")):
+        load(io.BytesIO(buffer.getvalue()))
+
+
+def test_two_models_in_one_stream_are_refused_and_one_after_a_header_loads(series):
+    # load read the archive that ends a stream: save(a, f); save(b, f); load(f) gave b
+    # where pickle gives a.
+    X, y, _ = series
+    first, second = (GRUClassifier(**{**SMALL, "hidden_layer_sizes": (n,)}) for n in (3, 5))
+    first.fit(X, y), second.fit(X, y)
+    stream = io.BytesIO()
+    save(first, stream), save(second, stream)
+    stream.seek(0)
+    with pytest.raises(ValueError, match=r"starts at byte \d+, not at byte 0 .* own"):
+        load(stream)
+    stream = io.BytesIO(b"HEADER" * 10 + saved_bytes(first) + b"TRAILER")
+    stream.seek(60)  # where the user's own header ends
+    assert load(stream).hidden_layer_sizes == (3,)
+
+
+def test_a_vocabulary_too_large_to_load_is_refused_with_the_max_features_that_fits(
+    monkeypatch,
+):
+    # Past the metadata size load reads (64 MiB, about 1.5 million tokens), save said "set
+    # its parameters back to valid values or fit it again", which cannot help.
+    monkeypatch.setattr(pygru._persistence, "_MAX_METADATA_BYTES", 20_000)
+    docs = [" ".join(f"w{i}x{j}" for j in range(100)) for i in range(20)]
+    with pytest.raises(ValueError, match=r"max_features=([\d,]+) or fewer") as refused:
+        save(make_pipeline(TokenSequencer(max_len=100).fit(docs)), io.BytesIO())
+    fits = int(re.search(r"max_features=([\d,]+)", str(refused.value))[1].replace(",", ""))
+    assert 0.5 * 20_000 / 30 < fits < 2_000
+    load(io.BytesIO(saved_bytes(TokenSequencer(max_len=100, max_features=fits).fit(docs))))
 
 
 @pytest.fixture(scope="module")

@@ -71,6 +71,7 @@ scikit-learn convention) keeps working and keeps everything, optimizer included,
 only be loaded from trusted sources.
 """
 
+import collections
 import contextlib
 import errno
 import hashlib
@@ -181,7 +182,9 @@ def save(obj, path):
         :func:`load` would refuse the file, which is then not written: a parameter set out
         of range after fit (scikit-learn checks parameters in ``fit``), a fitted
         transformer whose settings changed since, weights edited to NaN. Every file is read
-        back before it replaces ``path`` (or reaches the file object).
+        back before it replaces ``path`` (or reaches the file object). Also when the
+        description of the model (``metadata.json``, which holds a ``TokenSequencer``'s
+        vocabulary) is over the 64 MiB load reads: about 1.5 million tokens.
     IsADirectoryError, FileNotFoundError
         ``path`` is a directory (or ends with a separator), is empty, or names a directory
         that does not exist.
@@ -227,6 +230,8 @@ def save(obj, path):
     metadata, arrays = _document(obj)
     document = json.dumps(metadata, allow_nan=False, indent=1).encode("utf-8")
     what = type(obj).__name__
+    if len(document) > _MAX_METADATA_BYTES:
+        raise ValueError(_too_long_a_description(what, obj, len(document)))
     if isinstance(path, (str, bytes, os.PathLike)):
         path = os.fsdecode(path)
         if _is_special_file(path):
@@ -570,6 +575,31 @@ def _is_special_file(path):
     return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
+def _too_long_a_description(what, obj, size):
+    """Why ``obj`` cannot be saved where its metadata document is past what load reads,
+    and for a TokenSequencer's vocabulary (the one part of a model that grows so large),
+    the ``max_features`` that fits."""
+    message = (
+        f"cannot save {what}: its {_METADATA} would be {size:,} bytes, more than the "
+        f"{_MAX_METADATA_BYTES >> 20} MiB load reads"
+    )
+    sizes = [len(part.vocabulary_) for part in _parts(obj) if hasattr(part, "vocabulary_")]
+    if sizes:
+        fits = int(max(sizes) * _MAX_METADATA_BYTES / size * 0.9)
+        message += (
+            f"; a TokenSequencer's vocabulary of {max(sizes):,} tokens takes it: fit it "
+            f"with max_features={fits:,} or fewer"
+        )
+    return message + " (pickle has no such limit, but runs code when loaded)"
+
+
+def _parts(obj):
+    """``obj`` and, for a Pipeline, every step of it and of the pipelines within."""
+    for _, step in getattr(obj, "steps", ()):
+        yield from _parts(step)
+    yield obj
+
+
 def _write_checked(file, document, arrays, what):
     """Write the archive to ``file`` once it has been read back with load's checks: it is
     written to a temporary file first (no second copy in memory), then copied in chunks,
@@ -781,6 +811,7 @@ def _load_named(path, name):
     seekable = getattr(path, "seekable", None)
     if not (callable(seekable) and seekable()):  # a pipe, a socket, a FIFO: NumPy must seek
         path = _read_stream(path)
+    start = path.tell()
     try:
         npz = np.load(path, allow_pickle=False)
     except (FileNotFoundError, IsADirectoryError, PermissionError):
@@ -791,6 +822,7 @@ def _load_named(path, name):
         raise ValueError(
             f"{name} is not a pygru file: it holds a single NumPy array, not a zip archive"
         )
+    _refuse_data_before_the_archive(npz, start, name)
     try:
         with npz:
             return _load(npz)
@@ -799,6 +831,20 @@ def _load_named(path, name):
             str(error) if isinstance(error, _FormatError) else f"{type(error).__name__}: {error}"
         )
         raise ValueError(f"{name} is not a valid pygru file: {detail}") from None
+
+
+def _refuse_data_before_the_archive(npz, start, name):
+    """Refuse an archive that does not begin where reading began: zipfile reads the
+    archive that ends the file, so of two models saved into one stream the second was
+    loaded, without a word, where pickle gives the first."""
+    offsets = [info.header_offset for info in npz.zip.infolist()]
+    if offsets and min(offsets) != start:
+        npz.close()
+        raise ValueError(
+            f"{name} is not a valid pygru file: the archive load reads (the one that ends the "
+            f"file) starts at byte {min(offsets)}, not at byte {start} where reading began; "
+            "several models saved into one file or stream? Save each to its own"
+        )
 
 
 def _refuse_text_mode(file, mode):
@@ -838,7 +884,11 @@ def _name(path):
 
 
 def _load(npz):
-    members = set(npz.zip.namelist())
+    names = npz.zip.namelist()
+    if len(set(names)) != len(names):  # zipfile reads the last of a name, a reviewer the first
+        twice = sorted(name for name, count in collections.Counter(names).items() if count > 1)
+        raise _FormatError(f"the archive holds {_first_few(twice)} more than once")
+    members = set(names)
     if _METADATA not in members:
         raise _FormatError(_missing_metadata_message(members))
     metadata = _read_metadata(npz.zip)
