@@ -614,6 +614,19 @@ def test_two_models_in_one_stream_are_refused_and_one_after_a_header_loads(serie
     assert load(stream).hidden_layer_sizes == (3,)
 
 
+def test_labels_with_a_trailing_nul_fit_and_are_refused_by_save(series):
+    # fit refused "a\x00" as not among "partial_fit's classes" (scikit-learn's unique_labels
+    # makes a NumPy str array of Python strings, which drops the NUL), and once fitted
+    # save wrote them as a str array: the file loaded with "a" for "a\x00".
+    X, y, _ = series
+    labels = np.array(["a\x00" if label == y[0] else "b" for label in y], dtype=object)
+    model = GRUClassifier(**SMALL).fit(X, labels)
+    assert list(model.classes_) == ["a\x00", "b"]
+    assert set(model.predict(X)) <= {"a\x00", "b"}
+    with pytest.raises(TypeError, match="drops trailing NUL characters"):
+        save(model, io.BytesIO())
+
+
 def test_a_vocabulary_too_large_to_load_is_refused_with_the_max_features_that_fits(
     monkeypatch,
 ):

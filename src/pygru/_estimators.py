@@ -24,7 +24,7 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
-from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from pygru import _losses, _sequences
@@ -2917,7 +2917,9 @@ default="zeros"
                     f"data, but the data contains only one class: "
                     f"{self.classes_[0]!r}"
                 )
-        unknown = np.setdiff1d(unique_labels(y), self.classes_)
+        # Not unique_labels: it returns Python strings as a NumPy str array, which drops
+        # trailing NUL characters ("a\x00" became "a", refused as unknown).
+        unknown = np.setdiff1d(np.asarray(y), self.classes_)
         if unknown.size:
             origin = "partial_fit's classes" if first_call else "the fitted model's classes"
             remedy = (
@@ -2949,6 +2951,12 @@ default="zeros"
             )
         if object_labels:
             classes = classes.astype(str)
+            if any(str(text) != label for text, label in zip(classes, self.classes_)):
+                raise TypeError(
+                    "save stores string labels as a NumPy string array, which drops trailing "
+                    "NUL characters ('a\\x00' would load as 'a'); classes_ holds such labels: "
+                    "strip them before fitting, or use pickle"
+                )
         return {"classes_object": bool(object_labels)}, {"classes_": np.ascontiguousarray(classes)}
 
     def _set_target_state(self, state, arrays):
