@@ -30,6 +30,7 @@ from pygru.export import (
     to_keras_weights,
     to_torch_state_dict,
 )
+from pygru.export._weights import to_zrn_order
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -1403,6 +1404,38 @@ def test_export_flags_and_prefixes_are_checked_by_name():
     ):
         with pytest.raises(TypeError, match="prefix must be a str .*, got NoneType"):
             call()
+
+
+def test_a_float64_peer_with_the_standardisation_folded_in_imports_exactly():
+    # The importers rounded a float64 peer's arrays to the float32 network's dtype before
+    # unfolding the standardisation, whose bias b - (W / s) m is large where the mean is:
+    # with features at 1e5 and scale 1, b came back 3.4e-3 off and predict_proba 3e-4.
+    rng = np.random.default_rng(0)
+    X = 1e5 + rng.standard_normal((24, 6, 2))
+    y = np.arange(24) % 2
+    clf = GRUClassifier((3,), bidirectional=False, max_iter=2, random_state=0).fit(X, y)
+    views = {name: value.copy() for name, value in clf.network_.views.items()}
+    w_ih = views["gru0.forward.w_ih"].astype(np.float64) / clf.input_scale_
+    b_ih = views["gru0.forward.b_ih"].astype(np.float64) - w_ih @ clf.input_mean_
+    w_hh, b_hh = (views[f"gru0.forward.{name}"].astype(np.float64) for name in ("w_hh", "b_hh"))
+    torch_state = dict(weight_ih_l0=w_ih, weight_hh_l0=w_hh, bias_ih_l0=b_ih, bias_hh_l0=b_hh)
+    biases = np.stack([to_zrn_order(b_ih), to_zrn_order(b_hh)])
+    keras = [to_zrn_order(w_ih).T, to_zrn_order(w_hh).T, biases]
+    expected = clf.predict_proba(X)
+    for load_peer in (
+        lambda: from_torch_state_dict(clf, torch_state, fold_standardization=True),
+        lambda: from_keras_weights(clf, [keras], fold_standardization=True),
+    ):
+        clf.network_.views["gru0.forward.b_ih"][...] = 0
+        load_peer()
+        for name in ("w_ih", "b_ih"):
+            np.testing.assert_allclose(
+                clf.network_.views[f"gru0.forward.{name}"],
+                views[f"gru0.forward.{name}"],
+                rtol=1e-6,
+                atol=1e-6,
+            )
+        np.testing.assert_allclose(clf.predict_proba(X), expected, atol=1e-6)
 
 
 def test_torch_import_says_what_the_state_dict_lacks():

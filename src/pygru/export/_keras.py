@@ -152,9 +152,15 @@ def _slot_from_keras(network, layer, direction, view_prefix, kernel, recurrent_k
     where = f"layer {layer} ({direction})"
     hidden = network.hidden_layer_sizes[layer]
     inputs = network.views[view_prefix + "w_ih"].shape[1]
-    kernel = as_weight(kernel, (inputs, 3 * hidden), network.dtype, f"{where} kernel")
+    kernel = as_weight(
+        kernel, (inputs, 3 * hidden), network.dtype, f"{where} kernel", keep_precision=True
+    )
     recurrent_kernel = as_weight(
-        recurrent_kernel, (hidden, 3 * hidden), network.dtype, f"{where} recurrent_kernel"
+        recurrent_kernel,
+        (hidden, 3 * hidden),
+        network.dtype,
+        f"{where} recurrent_kernel",
+        keep_precision=True,
     )
     bias_shape = (2, 3 * hidden) if network.reset_after else (3 * hidden,)
     if np.shape(bias) != bias_shape and np.shape(bias) in ((2, 3 * hidden), (3 * hidden,)):
@@ -164,7 +170,7 @@ def _slot_from_keras(network, layer, direction, view_prefix, kernel, recurrent_k
             f"reset_after={network.reset_after} (the two variants compute "
             "different functions)"
         )
-    bias = as_weight(bias, bias_shape, network.dtype, f"{where} bias")
+    bias = as_weight(bias, bias_shape, network.dtype, f"{where} bias", keep_precision=True)
     input_bias, recurrent_bias = (
         (bias[0], bias[1]) if network.reset_after else (bias, np.zeros_like(bias))
     )

@@ -173,7 +173,9 @@ def from_torch_state_dict(
             f"{unexpected} ({layout}; pass strict=False to ignore them)"
         )
     values = {
-        view: as_weight(state_dict[key], network.views[view].shape, network.dtype, key)
+        view: as_weight(
+            state_dict[key], network.views[view].shape, network.dtype, key, keep_precision=True
+        )
         for key, view in expected.items()
     }
     set_gru_weights(estimator_or_params, network, values)
