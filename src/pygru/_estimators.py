@@ -3633,7 +3633,10 @@ default="zeros"
         the scale of y, and so is ``loss_curve_`` for one target (for several, see
         ``loss_curve_``). Without it, targets far from unit scale
         (in the thousands, or around 0.01) train poorly or not at all. Targets are
-        standardised from their float64 values before the cast to ``dtype``.
+        standardised from their float64 values before the cast to ``dtype`` (per-step
+        targets, ``output="sequence"``, are cast first where ``dtype`` holds them to 1e-6
+        of their range, which saves a float64 copy). ``partial_fit``'s first call fixes
+        the scaling for every later call, as a warm ``fit`` keeps it.
 
     linear_skip : bool or "auto", default="auto"
         Whether the output adds a linear function of each sequence's last input steps (all
@@ -3723,7 +3726,8 @@ default="zeros"
         constant feature). Only with ``standardize=True`` and numeric input.
 
     target_mean_ : ndarray of shape (n_outputs_,)
-        Mean of each target in the training data. Only with ``standardize_target=True``.
+        Mean of each target in the training data (with ``partial_fit``, in its first
+        call's). Only with ``standardize_target=True``.
 
     target_scale_ : ndarray of shape (n_outputs_,)
         Standard deviation of each target in the training data (1 for a constant target).
@@ -4111,12 +4115,13 @@ default="zeros"
         """Train for one epoch over (X, y), keeping the weights and optimizer state.
 
         The first call initialises the model (and fits the standardisation, patch size or
-        vocabulary on its X); later calls continue from the current weights and optimizer
-        state. After ``set_params`` changes a setting of the optimizer (``solver``, the
-        learning rate and its schedule with its patience ``n_iter_no_change``, ``tol``, the
-        momentum, betas, ``epsilon`` or ``rho``), the next call starts a new optimizer from
-        the current weights, as a warm ``fit`` or a loaded model does (MLPRegressor would
-        keep the old one).
+        vocabulary on its X, and the target scaling on its y, which later calls keep: give
+        it a batch whose targets span their range); later calls continue from the current
+        weights and optimizer state. After ``set_params`` changes a setting of the
+        optimizer (``solver``, the learning rate and its schedule with its patience
+        ``n_iter_no_change``, ``tol``, the momentum, betas, ``epsilon`` or ``rho``), the
+        next call starts a new optimizer from the current weights, as a warm ``fit`` or a
+        loaded model does (MLPRegressor would keep the old one).
         ``early_stopping`` holds out no data here, and ``max_iter`` does not apply.
 
         Parameters
