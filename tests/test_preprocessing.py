@@ -478,6 +478,16 @@ def test_linear_and_ffill_differ_only_between_observed_values():
     )
 
 
+def test_linear_fill_between_neighbours_near_the_float64_limit_is_their_mean():
+    # The line before + f * (after - before) overflowed in the difference: 1.5e308 and
+    # -1.5e308 filled the step between them with -inf, which the estimator then refused
+    # as X's own value.
+    X = [np.array([1.5e308, np.nan, -1.5e308, 1.0]), np.array([1.0, np.nan, np.nan, 4.0])]
+    filled = SequenceImputer(method="linear").fit(X).transform(X)
+    np.testing.assert_array_equal(filled[0], [1.5e308, 0.0, -1.5e308, 1.0])
+    np.testing.assert_array_equal(filled[1], [1.0, 2.0, 3.0, 4.0])
+
+
 def test_imputer_fills_a_constant_feature_with_its_value():
     # The mean of 2,000 copies of 0.1 drifts by hundreds of ulps; a sequence that never
     # observes the feature was filled with that drift, not with the feature's one value.

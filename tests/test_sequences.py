@@ -481,6 +481,11 @@ def test_multi_output_targets():
     "y, match",
     [
         ([[1.0, 2.0], [4.0]], r"y\[0\] has 2 time steps but input sequence 0 has 3"),
+        # An input ending in a dropout read as padding: the message named the targets only.
+        (
+            [[1.0, 2.0, 3.0, 4.0], [4.0]],
+            r"has 3;.* Input sequence 0's trailing time steps that are NaN in every feature",
+        ),
         # A missing last target reads as padding: said so, where a length mismatch alone
         # hid it.
         ([[1.0, 2.0, NAN], [4.0]], r"has 3;.* y\[0\] may miss its last 1 target\(s\)"),

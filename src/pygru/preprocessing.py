@@ -577,7 +577,14 @@ def _filled(padded, observed, method):
     if method == "linear":
         between = has_before & has_after & ~observed
         fraction = (steps - before) / np.where(between, after - before, 1)
-        filled = np.where(between, value_before + fraction * (value_after - value_before), filled)
+        with np.errstate(over="ignore", invalid="ignore"):
+            line = value_before + fraction * (value_after - value_before)
+            # Neighbours of opposite sign near float64's limit: their difference overflows
+            # where the weighted mean of the two does not (1.5e308 and -1.5e308 gave -inf).
+            line = np.where(
+                np.isfinite(line), line, (1 - fraction) * value_before + fraction * value_after
+            )
+        filled = np.where(between, line, filled)
     filled[~(has_before | has_after)] = np.nan
     return np.where(observed, padded, filled)
 
