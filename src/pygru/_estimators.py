@@ -2263,14 +2263,15 @@ default="constant"
         Whether to shuffle the training sequences before each epoch.
 
     random_state : int, RandomState instance or None, default=None
-        Seeds the initial weights, the shuffling, the dropout masks and the validation
-        split of ``early_stopping``. Pass an int for reproducible results: on the CPU, the
-        same seed gives bit-identical models on one kernel path (CPUs with and without
-        AVX-512 round differently in the last bits: see ``PYGRU_CPU_KERNELS`` in the
-        README). None draws from NumPy's global random state (``np.random.seed``), as
-        scikit-learn's estimators do. A warm fit or ``partial_fit`` continues the generator
-        of the calls before it, so that a sequence of calls reproduces; one made after
-        ``set_params(random_state=...)`` with another seed starts from that seed.
+        Seeds the initial weights, the shuffling, the dropout masks, the window warps and
+        the validation split of ``early_stopping``. Pass an int for reproducible results:
+        on the CPU, the same seed gives bit-identical models on one kernel path (CPUs with
+        and without AVX-512 round differently in the last bits: see ``PYGRU_CPU_KERNELS``
+        in the README). None draws from NumPy's global random state
+        (``np.random.seed``), as scikit-learn's estimators do. A warm fit or
+        ``partial_fit`` continues the generator of the calls before it, so that a sequence
+        of calls reproduces; one made after ``set_params(random_state=...)`` with another
+        seed starts from that seed.
 
     tol : float, default=1e-4
         Tolerance for the optimisation. When the training loss (with ``early_stopping``,
@@ -3469,14 +3470,17 @@ default="constant"
         Whether to shuffle the training sequences before each epoch.
 
     random_state : int, RandomState instance or None, default=None
-        Seeds the initial weights, the shuffling, the dropout masks and the validation
-        split of ``early_stopping``. Pass an int for reproducible results: on the CPU, the
-        same seed gives bit-identical models on one kernel path (CPUs with and without
-        AVX-512 round differently in the last bits: see ``PYGRU_CPU_KERNELS`` in the
-        README). None draws from NumPy's global random state (``np.random.seed``), as
-        scikit-learn's estimators do. A warm fit or ``partial_fit`` continues the generator
-        of the calls before it, so that a sequence of calls reproduces; one made after
-        ``set_params(random_state=...)`` with another seed starts from that seed.
+        Seeds the initial weights, the shuffling, the dropout masks, the window warps and
+        the validation split of ``early_stopping``. Pass an int for reproducible results:
+        on the CPU, the same seed gives bit-identical models on one kernel path (CPUs with
+        and without AVX-512 round differently in the last bits: see ``PYGRU_CPU_KERNELS``
+        in the README), except that a float64 model's linear skip, whose ridge regression
+        LAPACK solves on OpenBLAS, follows OpenBLAS's kernels in its last bits
+        (``docs/guide/reproducibility.rst``). None draws from NumPy's global random state
+        (``np.random.seed``), as scikit-learn's estimators do. A warm fit or
+        ``partial_fit`` continues the generator of the calls before it, so that a sequence
+        of calls reproduces; one made after ``set_params(random_state=...)`` with another
+        seed starts from that seed.
 
     tol : float, default=1e-4
         Tolerance for the optimisation. When the training loss (with ``early_stopping``,
