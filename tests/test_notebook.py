@@ -195,6 +195,20 @@ def test_an_exception_in_training_is_shown_in_the_panel(italy):
     assert panel.error is None and panel._error.value == ""
 
 
+def test_validation_data_that_cannot_be_scored_are_named_and_the_epoch_kept(italy):
+    # X_val of 3 features against X's 1 failed after the first epoch as "X has 3 features
+    # per time step", and the trained epoch was missing from history ("Epoch 0/3").
+    X, y, X_test, y_test = italy
+    wide = np.repeat(X_test[:20], 3, axis=-1)
+    clf = GRUClassifier(hidden_layer_sizes=(4,), random_state=0)
+    panel = TrainingPanel(clf, X, y, wide, y_test[:20], max_epochs=3, display=False)
+    assert panel.start().wait(timeout=60) == FAILED
+    assert str(panel.error).startswith("the validation data (X_val, y_val): X has 3 features")
+    assert [record["epoch"] for record in panel.history] == [1] == [panel.epoch]
+    assert np.isnan(panel.validation_scores).all()
+    assert panel.summary.startswith("Epoch 1/3")
+
+
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning")
 def test_a_diverging_loss_is_shown_in_the_panel():
@@ -664,6 +678,11 @@ def test_gate_viewer_shows_drawing_errors(italy, fitted):
     viewer = GateViewer(fitted, X_test[:3], time_labels=[["too", "short"]] * 3, display=False)
     assert isinstance(viewer.error, ValueError)
     assert "time_labels has 2 labels" in viewer._error.value
+    # Drawn from a batch of the one sample, whose error called it sequence 0.
+    gap = X_test[:3].copy()
+    gap[2, 1] = np.nan
+    viewer = GateViewer(fitted, gap, display=False).select(sample=2)
+    assert "sample 2: ValueError: X contains NaN: sequence 0" in viewer._error.value
 
 
 # ---------------------------------------------------------------- patched and text models

@@ -41,6 +41,8 @@ class TrainingPanel:
     The learning rate, hidden size, solver, batch size and dropout controls apply on Reset,
     which replaces the estimator by an unfitted ``clone`` with those settings. An error
     during training (an exception, or a diverging loss) stops it and is shown in the panel.
+    Pause (and :meth:`wait`) before saving or pickling the estimator: during an epoch its
+    weights are part-way through it, while ``n_iter_`` counts the epochs completed.
 
     The buttons are also methods, :meth:`start`, :meth:`pause`, :meth:`resume` and
     :meth:`reset`, and :meth:`wait` blocks until training stops, so the panel can be driven
@@ -79,7 +81,9 @@ class TrainingPanel:
         "ready", "running", "pausing", "paused", "finished" or "failed".
     history : list of dict
         One record per epoch trained in this panel since the last Reset: epoch, loss,
-        validation_score (None without validation data), learning_rate and duration (the
+        validation_score (None without validation data; NaN for an epoch whose
+        validation data could not be scored, the error saying why), learning_rate and
+        duration (the
         epoch's training time in seconds), as the estimator's ``callbacks`` receive them.
     error : Exception or None
         What stopped the training, when ``phase`` is "failed".
@@ -305,7 +309,7 @@ class TrainingPanel:
             # The caller's OpenMP limit (threadpool_limits sets it per thread) holds here too.
             with threadpool_limits(limits=threads, user_api="openmp"):
                 while not self._pause_requested.is_set() and self.epoch < self.max_epochs:
-                    self.history.append(self._train_epoch())
+                    self._train_epoch()
                     self._refresh()
             event = "done" if self.epoch >= self.max_epochs else "halted"
         except Exception as error:  # shown in the panel instead of dying in the thread
@@ -315,10 +319,10 @@ class TrainingPanel:
             self._refresh(force=True)
 
     def _train_epoch(self):
-        """One partial_fit epoch; its record, as the estimator's callbacks receive it. The
-        estimator keeps its own parameters: a user may save, pickle or inspect it while it
-        trains (a callback of the panel's own, set in them, could be neither pickled nor
-        saved)."""
+        """One partial_fit epoch, its record (as the estimator's callbacks receive it) added
+        to ``history``, also where the validation data, which training never read, cannot
+        be scored (its score NaN). The estimator keeps its own parameters (a callback of
+        the panel's own, set in them, could be neither pickled nor saved)."""
         epoch_before = self.epoch
         if self._classes is None:
             self.estimator.partial_fit(self.X, self.y)
@@ -332,9 +336,20 @@ class TrainingPanel:
                 "after lowering the learning rate (or scale the input)."
             )
         record = dict(self.estimator._last_epoch_record)
-        if self.X_val is not None:
-            record["validation_score"] = float(self.estimator.score(self.X_val, self.y_val))
-        return record
+        try:
+            if self.X_val is not None:
+                record["validation_score"] = math.nan  # kept where the data cannot be scored
+                record["validation_score"] = self._validation_score()
+        finally:
+            self.history.append(record)  # the epoch was trained either way
+
+    def _validation_score(self):
+        """``estimator.score`` on the validation data, its errors saying which data they
+        are about (a wrong X_val was reported as X's)."""
+        try:
+            return float(self.estimator.score(self.X_val, self.y_val))
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"the validation data (X_val, y_val): {error}") from error
 
     # ------------------------------------------------------------------ widgets
     def _build_widgets(self):

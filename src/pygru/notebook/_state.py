@@ -193,9 +193,11 @@ def format_error(error):
     return headline, details
 
 
-def error_html(error):
-    """The error box of the panel: headline in clear, traceback folded away."""
+def error_html(error, about=""):
+    """The error box of the panel: headline in clear (after ``about``, what it concerns),
+    traceback folded away."""
     headline, details = format_error(error)
+    headline = f"{about}{headline}"
     return (
         '<div class="pygru-error" style="border-left: 4px solid #c62828; '
         'background: #fdecea; padding: 4px 8px; color: #8e0000">'

@@ -207,7 +207,8 @@ class GateViewer:
             self._error.value = ""
         except Exception as error:  # shown in the viewer: an observer's error is otherwise lost
             self.error = error
-            self._error.value = error_html(error)
+            # The error was raised on a batch of this one sample, which it calls sequence 0.
+            self._error.value = error_html(error, about=f"sample {sample}: ")
 
 
 def _item(values, position):
