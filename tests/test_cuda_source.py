@@ -640,7 +640,7 @@ def test_gpu_functions_without_cupy_raise_import_error_with_instructions(monkeyp
     from pygru._cuda import _backend
 
     monkeypatch.setitem(sys.modules, "cupy", None)
-    with pytest.raises(ImportError, match=r"pip install 'pygru\[gpu\]'"):
+    with pytest.raises(ImportError, match=r"pip install cupy-cuda12x .* pip install '\.\[gpu\]'"):
         _backend.require_gpu()
     layer = make_layer(2, 3, 2, 4)
     with pytest.raises(ImportError, match="CuPy"):

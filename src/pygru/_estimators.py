@@ -2477,7 +2477,7 @@ default="zeros"
 
     device : {"cpu", "auto", "cuda"}, default="cpu"
         Where to train and predict. "cuda": on the current CUDA device through CuPy
-        (``pip install 'pygru[gpu]'``), with parameters, optimizer state and the training
+        (``pip install cupy-cuda12x``), with parameters, optimizer state and the training
         data on the device (a ValueError says what is missing when CuPy or a device is not
         there); "auto": the GPU when CuPy sees one, else the CPU. Fitted models pickle and
         save with NumPy parameters and predict on the CPU where no GPU is available. On a
@@ -3693,7 +3693,7 @@ default="zeros"
 
     device : {"cpu", "auto", "cuda"}, default="cpu"
         Where to train and predict. "cuda": on the current CUDA device through CuPy
-        (``pip install 'pygru[gpu]'``), with parameters, optimizer state and the training
+        (``pip install cupy-cuda12x``), with parameters, optimizer state and the training
         data on the device (a ValueError says what is missing when CuPy or a device is not
         there); "auto": the GPU when CuPy sees one, else the CPU. Fitted models pickle and
         save with NumPy parameters and predict on the CPU where no GPU is available. On a

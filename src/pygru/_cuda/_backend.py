@@ -29,8 +29,9 @@ from pygru._layer_args import (
 __all__ = ["gru_forward_gpu", "gru_backward_gpu", "require_gpu"]
 
 _INSTALL_HINT = (
-    "The GPU backend needs CuPy and an NVIDIA GPU: pip install 'pygru[gpu]' "
-    "(or cupy-cuda12x / cupy-cuda11x to match your CUDA driver)."
+    "The GPU backend needs CuPy and an NVIDIA GPU: pip install cupy-cuda12x (or "
+    "cupy-cuda11x, to match your CUDA driver; from pygru's source folder, pip install "
+    "'.[gpu]')."
 )
 _TYPE_NAMES = {np.dtype(np.float32): "float", np.dtype(np.float64): "double"}
 

@@ -254,7 +254,10 @@ def _import_onnx():
     try:
         import onnx
     except ImportError as error:
-        raise ImportError("to_onnx needs the onnx package: pip install 'pygru[onnx]'") from error
+        raise ImportError(
+            "to_onnx needs the onnx package: pip install onnx onnxruntime (from pygru's "
+            "source folder, pip install '.[onnx]')"
+        ) from error
     return onnx
 
 
@@ -859,7 +862,8 @@ def register_skl2onnx_converters():
         from skl2onnx import update_registered_converter
     except ImportError as error:
         raise ImportError(
-            "register_skl2onnx_converters needs skl2onnx: pip install 'pygru[onnx]'"
+            "register_skl2onnx_converters needs skl2onnx: pip install skl2onnx (from pygru's "
+            "source folder, pip install '.[onnx]')"
         ) from error
 
     from pygru._estimators import GRUClassifier, GRURegressor

@@ -6,8 +6,8 @@
   a fitted model over time, for any sample, layer and direction.
 - :func:`plot_training_curves` and :func:`plot_gates` draw the same figures without widgets.
 
-ipywidgets and matplotlib (``pip install 'pygru[notebook]'``) are imported only when a widget
-or figure is made, so importing this module needs neither.
+ipywidgets and matplotlib (``pip install ipywidgets matplotlib``) are imported only when a
+widget or figure is made, so importing this module needs neither.
 """
 
 from ._panel import TrainingDiverged, TrainingPanel

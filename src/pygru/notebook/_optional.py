@@ -7,7 +7,10 @@ error that says how to install them.
 
 import io
 
-_INSTALL_HINT = "install the notebook extras: pip install 'pygru[notebook]'"
+_INSTALL_HINT = (
+    "install them: pip install ipywidgets matplotlib (pygru's notebook extras; from its "
+    "source folder, pip install '.[notebook]')"
+)
 
 
 def ipywidgets():
