@@ -714,8 +714,10 @@ def test_make_windows_bad_series():
         make_windows(np.zeros((2, 2, 2)), lookback=1)
     with pytest.raises(TypeError, match="numeric"):
         make_windows(["a", "b", "c"], lookback=1)
-    with pytest.raises(ValueError, match="length 0 is too short"):
+    with pytest.raises(ValueError, match="length 0 is too short") as refused:
         make_windows([], lookback=1)
+    # The hint on aeon's (n_channels, n_timepoints) layout is for 2-D series alone.
+    assert str(refused.value).endswith("at least 2 time points.")
 
 
 # ---------------------------------------------------------------- VADER texts

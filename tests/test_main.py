@@ -32,6 +32,29 @@ def test_bad_patch_size_is_a_usage_error(bad, capsys):
     assert "--patch-size" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("patch", ["25", "1000000", "99999999999999999999"])
+def test_a_patch_longer_than_the_data_is_a_usage_error(patch, capsys):
+    # ItalyPowerDemand's series have 24 steps: 10**6 allocated until the process was
+    # killed, 10**20 ended in OverflowError, each with a traceback.
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--patch-size", patch])
+    assert exit_info.value.code == 2
+    assert "more than the longest training sequence (24 time steps)" in capsys.readouterr().err
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback():
+    # python -m pygru | true: BrokenPipeError and its traceback at the print.
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "pygru", "--epochs", "1", "--hidden", "2"]
+    reader = subprocess.Popen(["true"], stdin=subprocess.PIPE)
+    reader.wait()
+    run = subprocess.run(command, stdout=reader.stdin, stderr=subprocess.PIPE, timeout=300)
+    reader.stdin.close()
+    assert run.returncode == 1 and run.stderr == b"", run.stderr[-2000:]
+
+
 @pytest.mark.parametrize(
     "option, bad",
     [

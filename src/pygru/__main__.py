@@ -10,6 +10,7 @@ longest training series); everything else is GRUClassifier's defaults.
 
 import argparse
 import contextlib
+import os
 import signal
 import sys
 import threading
@@ -113,7 +114,8 @@ def _noting_ctrl_c(interrupted):
 def main(argv=None):
     """Run the command; returns its exit status: 0, or 130 after Ctrl-C (the model of the
     last completed epoch is still scored)."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
 
     data = load_ucr(args.dataset)
     clf = GRUClassifier(
@@ -127,16 +129,29 @@ def main(argv=None):
     interrupted = []
     with warnings.catch_warnings(), _noting_ctrl_c(interrupted):
         warnings.simplefilter("ignore", ConvergenceWarning)
-        clf.fit(data.X_train, data.y_train)
+        try:
+            clf.fit(data.X_train, data.y_train)
+        except (ValueError, MemoryError) as error:  # settings this data set cannot take
+            parser.error(
+                f"{error or type(error).__name__} (--hidden {args.hidden}, "
+                f"--patch-size {args.patch_size})"
+            )
     elapsed = time.perf_counter() - start
     accuracy = clf.score(data.X_test, data.y_test)
     kind = "bidirectional GRU" if args.bidirectional else "GRU"
     epochs = f"{clf.n_iter_} epoch{'' if clf.n_iter_ == 1 else 's'}"
-    print(
+    line = (
         f"{data.name}: {kind}({args.hidden}) trained on {len(data.y_train)} sequences for "
         f"{epochs}{' (interrupted)' if interrupted else ''} in {elapsed:.1f} s; test "
         f"accuracy on {len(data.y_test)} sequences: {accuracy:.3f}"
     )
+    try:
+        print(line, flush=True)
+    except BrokenPipeError:
+        # The reader left (python -m pygru | true): exit quietly, as Python's signal
+        # documentation advises, without a second error when stdout is flushed at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     return INTERRUPTED if interrupted else 0
 
 

@@ -540,7 +540,17 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             return 1
         if self.patch_size == "auto":
             return 1 if longest <= _AUTO_PATCH_FROM else -(-longest // _AUTO_PATCH_STEPS)
-        return int(self.patch_size)  # a NumPy int from a search, saved as JSON
+        patch_size = int(self.patch_size)  # a NumPy int from a search, saved as JSON
+        if patch_size > longest:
+            # The network reads patch_size times the features per step: 10**6 on series of
+            # 24 steps allocated until the process was killed.
+            raise ValueError(
+                f"patch_size={patch_size} is more than the longest training sequence "
+                f"({longest} time steps): each sequence would be one patch padded with copies "
+                f"of its last step, the network's input {patch_size} steps wide. Use at most "
+                f"{longest}, or 'auto'."
+            )
+        return patch_size
 
     def _check_sample_weight(self, sample_weight, n_samples):
         if sample_weight is None:
@@ -2417,17 +2427,17 @@ default="zeros"
     patch_size : int, "auto" or None, default="auto"
         Feed runs of ``patch_size`` consecutive time steps to the GRU as one step of
         ``patch_size * n_features`` inputs (the last step of a sequence is repeated to fill
-        its final patch); None or 1: one GRU step per time step. "auto" reads sequences of
-        up to 64 steps step by step, and longer ones in patches of ceil(longest training
-        sequence / 32) steps. Long sequences (hundreds of steps) train far better, more
-        reliably and several times faster this way: the first layer's input weights act as
-        a strided convolution, and gradients cross 32 steps instead of hundreds. Time steps
-        of ``gate_activations`` are then patches, and the layer-weight exports
-        (``pygru.to_torch_state_dict``, ``to_keras_weights``) refuse the model, whose first
-        layer reads patches: export it whole with ``to_onnx`` or ``to_torch_module``. Only
-        for numeric input and ``output="last"``: a value other than None, "auto" or 1 with
-        ``embedding_dim`` or ``output="sequence"`` is an error, and "auto" means 1 with
-        ``output="sequence"``. The value used is ``patch_size_``.
+        its final patch), at most the longest training sequence; None or 1: one GRU step per
+        time step. "auto" reads sequences of up to 64 steps step by step, and longer ones in
+        patches of ceil(longest training sequence / 32) steps. Long sequences (hundreds of
+        steps) train far better, more reliably and several times faster this way: the first
+        layer's input weights act as a strided convolution, and gradients cross 32 steps
+        instead of hundreds. Time steps of ``gate_activations`` are then patches, and the
+        layer-weight exports (``pygru.to_torch_state_dict``, ``to_keras_weights``) refuse
+        the model, whose first layer reads patches: export it whole with ``to_onnx`` or
+        ``to_torch_module``. Only for numeric input and ``output="last"``: a value other
+        than None, "auto" or 1 with ``embedding_dim`` or ``output="sequence"`` is an error,
+        and "auto" means 1 with ``output="sequence"``. The value used is ``patch_size_``.
 
     window_warp : "auto", float in (0, 1) or None, default="auto"
         Window warping (Le Guennec, Malinowski and Tavenard 2016), an augmentation while
@@ -3674,13 +3684,13 @@ default="zeros"
     patch_size : int, "auto" or None, default="auto"
         Feed runs of ``patch_size`` consecutive time steps to the GRU as one step of
         ``patch_size * n_features`` inputs (the last step of a sequence is repeated to fill
-        its final patch); None or 1: one GRU step per time step. "auto" reads sequences of
-        up to 64 steps step by step, and longer ones in patches of ceil(longest training
-        sequence / 32) steps, which trains long sequences far better and faster (see
-        :class:`GRUClassifier`). Only for numeric input and ``output="last"``: a value
-        other than None, "auto" or 1 with ``embedding_dim`` or ``output="sequence"`` is an
-        error, and "auto" means 1 with ``output="sequence"``. The value used is
-        ``patch_size_``.
+        its final patch), at most the longest training sequence; None or 1: one GRU step per
+        time step. "auto" reads sequences of up to 64 steps step by step, and longer ones in
+        patches of ceil(longest training sequence / 32) steps, which trains long sequences
+        far better and faster (see :class:`GRUClassifier`). Only for numeric input and
+        ``output="last"``: a value other than None, "auto" or 1 with ``embedding_dim`` or
+        ``output="sequence"`` is an error, and "auto" means 1 with ``output="sequence"``.
+        The value used is ``patch_size_``.
 
     window_warp : "auto", float in (0, 1) or None, default=None
         Window warping while training, as in :class:`GRUClassifier`: a random window of

@@ -348,9 +348,9 @@ def make_windows(series, lookback, horizon=1, step=1, target=None, output="last"
     if n_timepoints < lookback + horizon:
         raise ValueError(
             f"series of length {n_timepoints} is too short for lookback={lookback} "
-            f"and horizon={horizon}: it needs at least {lookback + horizon} time points"
+            f"and horizon={horizon}: it needs at least {lookback + horizon} time points."
             + _TIME_ALONG_COLUMNS_HINT
-            * (n_timepoints < n_dims)
+            * (values.ndim == 2 and n_timepoints < n_dims)
         )
     if n_timepoints < n_dims:
         warn(
