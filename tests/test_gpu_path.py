@@ -165,6 +165,30 @@ def test_dropout_masks_are_made_on_the_device(cupy):
     assert np.all(np.isfinite(first.predict_proba(X)))
 
 
+@pytest.mark.parametrize("continue_by", ["partial_fit", "warm_start"])
+def test_gpu_dropout_masks_are_new_in_each_call_without_shuffling(cupy, monkeypatch, continue_by):
+    # The device generator was seeded from a jumped copy of the estimator's, which does not
+    # advance it: with shuffle=False every partial_fit call (and warm fit) drew the same
+    # masks, a fixed sub-network, where the CPU draws new ones.
+    seeds = []
+    make = cupy.random.default_rng
+    monkeypatch.setattr(cupy.random, "default_rng", lambda seed: seeds.append(seed) or make(seed))
+    X, y = sequences()
+    options = dict(hidden_layer_sizes=(4,), recurrent_dropout=0.5, shuffle=False, max_iter=1)
+    model = GRUClassifier(device="cuda", random_state=0, **options)
+    for _ in range(3):
+        if continue_by == "partial_fit":
+            model.partial_fit(X, y, classes=np.unique(y))
+        else:
+            model.set_params(warm_start=True).fit(X, y)
+    assert len(seeds) == 3 and len(set(seeds)) == 3, seeds
+    again = GRUClassifier(device="cuda", random_state=0, **options).fit(X, y)
+    np.testing.assert_array_equal(  # a fresh fit still starts where the first call did
+        again.network_.params.get(),
+        GRUClassifier(device="cuda", random_state=0, **options).fit(X, y).network_.params.get(),
+    )
+
+
 def test_a_gpu_model_pickles_with_numpy_and_predicts_where_there_is_no_cupy(monkeypatch):
     X, y = sequences()
     with monkeypatch.context() as patched:

@@ -1020,10 +1020,13 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         """Random numbers for dropout masks, made where the network is: the estimator's own
         Generator on the CPU; on the GPU a CuPy Generator seeded from its state (through a
         jumped copy, so the Generator itself does not advance and shuffling is the same on
-        both; a model loaded from a file continues the same way)."""
+        both; a model loaded from a file continues the same way) and the sequences trained
+        on so far (``t_``): without shuffling nothing else advances the Generator between
+        calls, and every partial_fit or warm fit drew the same masks."""
         if xp is np:
             return self._rng
-        return xp.random.default_rng(int(self._rng.bit_generator.jumped().random_raw()))
+        state = [int(self._rng.bit_generator.jumped().random_raw()), int(self.t_)]
+        return xp.random.default_rng(int(np.random.SeedSequence(state).generate_state(1)[0]))
 
     def __getstate__(self):
         # Pickles hold NumPy arrays only: a model trained on a GPU loads without CuPy.
