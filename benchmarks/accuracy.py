@@ -32,6 +32,7 @@ The report goes to stdout and (unless --no-write) to benchmarks/results/accuracy
 """
 
 import argparse
+import importlib
 import json
 import os
 import platform
@@ -357,6 +358,28 @@ def command_line(script, argv):
     arguments), quoted so that it can be pasted back into a shell."""
     arguments = argv if argv is not None else sys.argv[1:]
     return shlex.join(["python", f"benchmarks/{script}", *arguments])
+
+
+def optional_module(name):
+    """The module ``name`` if it imports, else None."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
+def versions_and_machine(threads, *extra):
+    """What decides a table's last digits, for its header: the versions, the CPU kernel path
+    (AVX2 and AVX-512 round differently), the CPUs and threads; ``extra`` adds optional
+    packages as (name, module or None)."""
+    import scipy
+
+    optional = "".join(f", {name} {module.__version__}" for name, module in extra if module)
+    return (
+        f"pygru {pygru.__version__} (CPU kernels: {pygru._cpu.path}), scikit-learn "
+        f"{sklearn.__version__}, NumPy {np.__version__}, SciPy {scipy.__version__}{optional}, "
+        f"Python {platform.python_version()}, {os.cpu_count()} CPU(s), {threads} thread(s)"
+    )
 
 
 def first_paragraph(docstring):
@@ -896,9 +919,8 @@ def main(argv=None):
     header = [
         f"# pygru accuracy on {title}",
         "",
-        f"Written by `{command}` on {date.today().isoformat()}: pygru {pygru.__version__}, "
-        f"scikit-learn {sklearn.__version__}, NumPy {np.__version__}, Python "
-        f"{platform.python_version()}, {os.cpu_count()} CPU(s), {args.threads} thread(s); "
+        f"Written by `{command}` on {date.today().isoformat()}: "
+        f"{versions_and_machine(args.threads, ('aeon', optional_module('aeon')))}; "
         f"{len(seeds)} seed(s)"
         + (f" × {args.model_seeds} model seeds" if args.model_seeds > 1 else "")
         + f"; GRUClassifier options {json.dumps(args.options)}; split "

@@ -44,14 +44,12 @@ benchmarks/results/forecasting_origins.md (a validation run never replaces the t
 
 import argparse
 import os
-import platform
 import sys
 import time
 import warnings
 from datetime import date
 
 import numpy as np
-import sklearn
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import RidgeCV
 from sklearn.pipeline import make_pipeline
@@ -59,7 +57,6 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils import Bunch
 from threadpoolctl import threadpool_limits
 
-import pygru
 from pygru import GRURegressor
 from pygru.datasets import load_airline, load_lynx, load_nile, load_sunspots, make_windows
 
@@ -68,10 +65,12 @@ from accuracy import (  # noqa: E402
     add_run_options,
     command_line,
     estimator_options,
+    optional_module,
     path_from_root,
     positive_int,
     publish,
     report_file,
+    versions_and_machine,
 )
 
 RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
@@ -499,9 +498,8 @@ def main(argv=None):
     header = [
         "# pygru forecasting benchmark",
         "",
-        f"Written by `{command}` on {date.today().isoformat()}: pygru {pygru.__version__}, "
-        f"scikit-learn {sklearn.__version__}, NumPy {np.__version__}, Python "
-        f"{platform.python_version()}, {os.cpu_count()} CPU(s), {args.threads} thread(s); "
+        f"Written by `{command}` on {date.today().isoformat()}: "
+        f"{versions_and_machine(args.threads, ('statsmodels', optional_module('statsmodels')))}; "
         f"total {elapsed / 60:.1f} min. "
         + ("**--quick run: 1 seed, short training; not for comparison.** " if args.quick else "")
         + "The protocol and its fixed rules: `benchmarks/README.md` and the docstring of "

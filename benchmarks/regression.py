@@ -32,20 +32,17 @@ benchmarks/results/regression.md.
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 from datetime import date
 
 import numpy as np
-import sklearn
 from sklearn.linear_model import RidgeCV
 from sklearn.metrics import mean_squared_error, r2_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-import pygru
 from pygru import GRURegressor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # helpers shared with accuracy.py
@@ -66,6 +63,7 @@ from accuracy import (  # noqa: E402
     publish,
     read_part,
     report_file,
+    versions_and_machine,
     without_missing_tails,
 )
 
@@ -222,9 +220,8 @@ def main(argv=None):
     header = [
         f"# pygru sequence regression on the sets in `{args.ts_dir}`",
         "",
-        f"Written by `{command}` on {date.today().isoformat()}: pygru {pygru.__version__}, "
-        f"scikit-learn {sklearn.__version__}, NumPy {np.__version__}, Python "
-        f"{platform.python_version()}, {os.cpu_count()} CPU(s), {args.threads} thread(s); "
+        f"Written by `{command}` on {date.today().isoformat()}: "
+        f"{versions_and_machine(args.threads)}; "
         f"total {elapsed / 60:.1f} min. "
         + (
             f"**--quick run: {QUICK_EPOCHS} epochs, 1 seed; not for comparison.** "
