@@ -614,6 +614,38 @@ def test_a_file_that_may_not_be_written_is_not_replaced(tmp_path, monkeypatch):
     assert info.value.filename == str(path) and path.read_bytes() == b"kept"
 
 
+def test_a_rename_the_folder_refuses_says_why_and_keeps_the_old_file(tmp_path, monkeypatch):
+    # In a sticky folder (as /tmp) another user's writable file cannot be renamed over:
+    # the bare "Operation not permitted" contradicted the docs' two causes, both false.
+    clf, _ = fitted_classifier()
+    path = tmp_path / "model.npz"
+    path.write_bytes(b"kept")
+
+    def refuse(source, target):
+        raise PermissionError(errno.EPERM, os.strerror(errno.EPERM), source)
+
+    monkeypatch.setattr(os, "replace", refuse)
+    with pytest.raises(PermissionError, match="sticky folder, as /tmp.* another name") as info:
+        save(clf, path)
+    assert info.value.filename == str(path) and path.read_bytes() == b"kept"
+    assert os.listdir(tmp_path) == ["model.npz"]  # the temporary file removed
+
+
+def test_saving_from_a_working_directory_deeper_than_path_max(tmp_path, monkeypatch):
+    # The folder was resolved to an absolute path the system refuses as too long, and
+    # save("m.npz") said the directory does not exist.
+    monkeypatch.chdir(tmp_path)
+    depth = 0
+    while depth < 4300:
+        name = "d" * 200
+        os.mkdir(name)
+        os.chdir(name)
+        depth += 201
+    clf, X = fitted_classifier()
+    save(clf, "m.npz")
+    np.testing.assert_array_equal(load("m.npz").predict_proba(X), clf.predict_proba(X))
+
+
 def test_a_file_opened_in_text_mode_is_refused_with_the_mode_to_use(tmp_path):
     clf, X = fitted_classifier()
     path = tmp_path / "model.npz"

@@ -537,9 +537,7 @@ def _write_atomically(path, document, arrays, what):
         if os.path.islink(resolved):  # a loop of links, which open() refuses too
             raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), path)
         path = resolved
-    # The folder the kernel writes into: after a symbolic link, ".." leaves the link's
-    # target, not the folder that holds the link (os.path.abspath reads it as text).
-    directory = os.path.realpath(os.path.dirname(path) or os.curdir)
+    directory = _folder_of(path)
     _check_writable_path(path, directory)
     temporary = os.path.join(directory, f".pygru-{secrets.token_hex(8)}.tmp")
     # From before the file exists to after it is renamed, any error or Ctrl-C removes it
@@ -555,7 +553,14 @@ def _write_atomically(path, document, arrays, what):
         try:
             os.replace(temporary, path)
         except OSError as error:  # it named the temporary file first, then the path
-            raise type(error)(error.errno, error.strerror, path) from None
+            why = error.strerror
+            if error.errno in (errno.EPERM, errno.EACCES):  # the file and folder were writable
+                why += (
+                    ": save renames a new file over the path, which this folder does not "
+                    "allow here (in a sticky folder, as /tmp, only the file's owner may "
+                    "replace it); remove the file first, or save under another name"
+                )
+            raise type(error)(error.errno, why, path) from None
     except BaseException:
         # Best effort, the error goes on: the file may not exist (not created yet, or Ctrl-C
         # just after the rename, when the save is done), or its path may be refused.
@@ -563,6 +568,21 @@ def _write_atomically(path, document, arrays, what):
             os.unlink(temporary)
         raise
     _sync_directory(directory)
+
+
+def _folder_of(path):
+    """The folder the kernel writes ``path``'s file into, its symbolic links resolved
+    (after one, ".." leaves the link's target, not the folder that holds the link:
+    os.path.abspath reads it as text); as given where the resolved path is too long for
+    the system (a working directory deeper than PATH_MAX, which exists all the same)."""
+    given = os.path.dirname(path) or os.curdir
+    resolved = os.path.realpath(given)
+    try:
+        os.stat(resolved)
+    except OSError as error:
+        if error.errno == errno.ENAMETOOLONG:
+            return given
+    return resolved
 
 
 def _is_special_file(path):
