@@ -7,7 +7,8 @@ from the true values before it (rolling one-step-ahead, no refit). Methods:
 - naive: the previous value; seasonal naive: the value one season m back (series with a
   season or cycle only);
 - linear autoregression: RidgeCV on the same lag windows the GRU reads (standardised lags,
-  alpha chosen by RidgeCV's leave-one-out on the training windows);
+  alpha chosen by RidgeCV's leave-one-out on the training windows, from the grid the
+  regressor's linear skip searches, 1e-6 .. 1e6);
 - ETS (statsmodels, skipped when it is missing): the ETSModel with the lowest AICc on the
   training part among additive/multiplicative error (multiplicative only for a positive
   series), no or damped additive trend, and no or a season of period m of the error's kind;
@@ -93,7 +94,7 @@ SERIES = {  # name: (loader, season or cycle length m in steps, None if there is
 TEST_FRACTION = 0.2  # the last 20 % of each series, rounded to whole steps
 LOOKBACK_SEASONS = 2  # the windows cover two seasons ...
 LOOKBACK_WITHOUT_SEASON = 10  # ... or ten steps for a series without one
-RIDGE_ALPHAS = np.logspace(-3, 3, 13)
+RIDGE_ALPHAS = np.logspace(-6, 6, 25)  # the grid the regressor's own linear skip searches
 GRU_VARIANTS = [  # (key, label, parameters beyond random_state)
     ("gru", "GRURegressor defaults", {}),
     (
