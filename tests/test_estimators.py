@@ -1211,18 +1211,21 @@ def test_patch_size_with_embeddings_or_sequence_output_is_refused():
             small_classifier(patch_size=bad).fit(X, y)
 
 
-def test_a_patch_longer_than_every_training_sequence_is_refused():
+def test_a_patch_longer_than_every_sequence_given_is_refused():
     # The network reads patch_size x the features per step: 10**6 on series of 24 steps
-    # allocated until the process was killed. The longest counted sequence bounds it.
+    # allocated until the process was killed.
     X = np.random.default_rng(0).standard_normal((6, 24, 1))
     y = [0, 1] * 3
     assert small_classifier(patch_size=24).fit(X, y).patch_size_ == 24
     with pytest.raises(ValueError, match=r"patch_size=25 is more than .* \(24 time steps\)"):
         small_classifier(patch_size=25).fit(X, y)
-    ragged = [X[0, : 30 // (1 + i)] for i in range(6)]  # the longest: 24 steps
-    weights = [0, 1, 1, 1, 1, 1]  # the longest weighs 0: the longest counted has 15
-    with pytest.raises(ValueError, match=r"\(15 time steps\)"):
-        small_classifier(patch_size=16).fit(ragged, y, sample_weight=weights)
+    # The bound is the longest sequence given: neither a weight of 0 nor the validation
+    # part decides it (a search whose folds differ would fail some of them).
+    ragged = [X[i, : 24 if i == 5 else 10] for i in range(6)]
+    weights = [1, 1, 1, 1, 1, 0]
+    assert small_classifier(patch_size=20).fit(ragged, y, sample_weight=weights).patch_size_ == 20
+    last = small_classifier(patch_size=20, early_stopping=True, validation_split="last")
+    assert last.fit(ragged, y).patch_size_ == 20
 
 
 def test_warns_when_max_iter_is_reached():

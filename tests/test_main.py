@@ -39,7 +39,21 @@ def test_a_patch_longer_than_the_data_is_a_usage_error(patch, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["--patch-size", patch])
     assert exit_info.value.code == 2
-    assert "more than the longest training sequence (24 time steps)" in capsys.readouterr().err
+    assert "more than the longest sequence given (24 time steps)" in capsys.readouterr().err
+
+
+def test_running_out_of_memory_is_a_usage_error_that_names_it(capsys, monkeypatch):
+    # Python's own MemoryError has no message: the error line read ":  (--hidden ...".
+    import pygru
+
+    def out_of_memory(self, X, y):
+        raise MemoryError()
+
+    monkeypatch.setattr(pygru.GRUClassifier, "fit", out_of_memory)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--hidden", "2"])
+    assert exit_info.value.code == 2
+    assert "error: MemoryError (--hidden 2, --patch-size auto)" in capsys.readouterr().err
 
 
 def test_a_reader_that_leaves_early_gets_no_traceback():

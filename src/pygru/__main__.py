@@ -133,7 +133,7 @@ def main(argv=None):
             clf.fit(data.X_train, data.y_train)
         except (ValueError, MemoryError) as error:  # settings this data set cannot take
             parser.error(
-                f"{error or type(error).__name__} (--hidden {args.hidden}, "
+                f"{str(error) or type(error).__name__} (--hidden {args.hidden}, "
                 f"--patch-size {args.patch_size})"
             )
     elapsed = time.perf_counter() - start

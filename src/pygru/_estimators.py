@@ -540,17 +540,20 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             return 1
         if self.patch_size == "auto":
             return 1 if longest <= _AUTO_PATCH_FROM else -(-longest // _AUTO_PATCH_STEPS)
-        patch_size = int(self.patch_size)  # a NumPy int from a search, saved as JSON
-        if patch_size > longest:
-            # The network reads patch_size times the features per step: 10**6 on series of
-            # 24 steps allocated until the process was killed.
+        return int(self.patch_size)  # a NumPy int from a search, saved as JSON
+
+    def _refuse_patches_past(self, longest):
+        """Refuse a patch longer than the longest sequence ``fit`` was given (validation
+        part and weight-0 sequences included, so that neither the split nor the weights
+        decide it): the network reads ``patch_size`` times the features per step, and
+        10**6 on series of 24 steps allocated until the process was killed."""
+        if self.patch_size_ > longest:
             raise ValueError(
-                f"patch_size={patch_size} is more than the longest training sequence "
+                f"patch_size={self.patch_size_} is more than the longest sequence given "
                 f"({longest} time steps): each sequence would be one patch padded with copies "
-                f"of its last step, the network's input {patch_size} steps wide. Use at most "
-                f"{longest}, or 'auto'."
+                f"of its last step, the network's input {self.patch_size_} steps wide. Use at "
+                f"most {longest}, or 'auto'."
             )
-        return patch_size
 
     def _check_sample_weight(self, sample_weight, n_samples):
         if sample_weight is None:
@@ -757,6 +760,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             if first_call:
                 if self.embedding_dim is None:
                     self._fit_input_transform(padded[fitted], lengths[fitted], weight)
+                    self._refuse_patches_past(int(lengths.max()))
                 self._fit_target_transform(targets[fitted], lengths[fitted], weight)
                 if incremental:
                     self._warn_of_scaling_from_constant_inputs(
@@ -2430,8 +2434,8 @@ default="zeros"
     patch_size : int, "auto" or None, default="auto"
         Feed runs of ``patch_size`` consecutive time steps to the GRU as one step of
         ``patch_size * n_features`` inputs (the last step of a sequence is repeated to fill
-        its final patch), at most the longest training sequence; None or 1: one GRU step per
-        time step. "auto" reads sequences of up to 64 steps step by step, and longer ones in
+        its final patch), at most the longest sequence ``fit`` is given; None or 1: one GRU step
+        per time step. "auto" reads sequences of up to 64 steps step by step, and longer ones in
         patches of ceil(longest training sequence / 32) steps. Long sequences (hundreds of
         steps) train far better, more reliably and several times faster this way: the first
         layer's input weights act as a strided convolution, and gradients cross 32 steps
@@ -3687,8 +3691,8 @@ default="zeros"
     patch_size : int, "auto" or None, default="auto"
         Feed runs of ``patch_size`` consecutive time steps to the GRU as one step of
         ``patch_size * n_features`` inputs (the last step of a sequence is repeated to fill
-        its final patch), at most the longest training sequence; None or 1: one GRU step per
-        time step. "auto" reads sequences of up to 64 steps step by step, and longer ones in
+        its final patch), at most the longest sequence ``fit`` is given; None or 1: one GRU step
+        per time step. "auto" reads sequences of up to 64 steps step by step, and longer ones in
         patches of ceil(longest training sequence / 32) steps, which trains long sequences
         far better and faster (see :class:`GRUClassifier`). Only for numeric input and
         ``output="last"``: a value other than None, "auto" or 1 with ``embedding_dim`` or
