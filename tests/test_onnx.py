@@ -1119,6 +1119,17 @@ def test_a_length_under_one_gives_nan_outputs_for_that_sequence(name):
         np.testing.assert_array_equal(output[1:], expected[1:])
 
 
+@pytest.mark.parametrize("name", [name for name in CASES if "sequence" in name])
+def test_per_step_outputs_of_x_without_time_steps_have_no_time_steps(name):
+    # The graph appends a step of padding to a time axis of 0 (onnxruntime's GRU refuses
+    # one): the per-step outputs came back with that step, (2, 1, ...) for X (2, 0, F).
+    estimator, X, X_nan, lengths = fitted(name)
+    for batch in (2, 0):
+        timeless = np.zeros((batch, 0, *X.shape[2:]), X.dtype)
+        outputs = run_onnx(to_onnx(estimator), timeless, np.zeros(batch, np.int64))
+        assert all(output.shape[:2] == (batch, 0) for output in outputs), name
+
+
 @pytest.mark.parametrize("name", ["patched-bidirectional", "regressor-last-1"])
 def test_lengths_of_another_batch_size_are_refused_by_name(name):
     # With patches, three sequences and two lengths gave two outputs, without an error;

@@ -151,10 +151,10 @@ def to_onnx(estimator, *, opset=None, input_dtype="float32"):
     output_names = _output_names(estimator)
     x_is_double = x_type == _INPUT_TYPES["float64"]
     lengths = _one_length_per_sequence(graph, "X", "lengths")
-    x, lengths, _ = _one_step_if_timeless(graph, "X", lengths, x_type)
+    x, lengths, n_steps = _one_step_if_timeless(graph, "X", lengths, x_type)
     for scaler in scalers:
         x = sequence_scaler_nodes(graph, scaler, x, x_is_double, lengths)
-    estimator_nodes(graph, estimator, x, lengths, output_names, x_is_double)
+    estimator_nodes(graph, estimator, x, lengths, output_names, x_is_double, n_steps)
     outputs = [
         onnx.helper.make_tensor_value_info(name, elem_type, shape)
         for name, (elem_type, shape) in zip(output_names, _output_types(onnx, estimator))
@@ -358,10 +358,11 @@ class _Graph:
         return names[0] if len(names) == 1 else names
 
 
-def estimator_nodes(graph, estimator, x, lengths, output_names, x_is_double=False):
+def estimator_nodes(graph, estimator, x, lengths, output_names, x_is_double=False, n_steps=None):
     """Add the nodes that compute ``estimator``'s outputs, named ``output_names``, from the
     graph values ``x`` (float32, float64 where ``x_is_double``, or int64 token ids) and
-    ``lengths`` (int64)."""
+    ``lengths`` (int64). Per-step outputs are cut to ``n_steps`` (1,) where given: the
+    time steps of the X the caller was given, before :func:`_one_step_if_timeless`."""
     network = estimator.network_
     element_type = (
         _INT64
@@ -393,12 +394,13 @@ def estimator_nodes(graph, estimator, x, lengths, output_names, x_is_double=Fals
         _classifier_outputs(graph, estimator, output, lengths, output_names)
     else:
         _regressor_outputs(graph, estimator, output, lengths, output_names[0])
+    starts, ends, axes = [0], [batch], [0]
+    if network.output == "sequence" and n_steps is not None:
+        starts, ends, axes = [0, 0], [batch, n_steps], [0, 1]
+    ends = graph.add("Concat", ends, axis=0)
+    starts, axes = (graph.constant(np.array(values, np.int64)) for values in (starts, axes))
     for name, final_name in zip(output_names, final_names):
-        graph.add(
-            "Slice",
-            [name, graph.constant(np.array([0], np.int64)), batch, graph.constant(np.array([0]))],
-            outputs=[final_name],
-        )
+        graph.add("Slice", [name, starts, ends, axes], outputs=[final_name])
 
 
 def _one_length_per_sequence(graph, x, lengths):
@@ -993,7 +995,7 @@ def _skl2onnx_convert(scope, operator, container):
         lengths = _one_length_per_sequence(graph, x, operator.inputs[1].full_name)
     # A step appended to a time axis of 0 is padding: NaN, or token id 0.
     element_type = _INPUT_TYPES["float64" if _declares_double(operator) else "float32"]
-    x, lengths, _ = _one_step_if_timeless(
+    x, lengths, n_steps = _one_step_if_timeless(
         graph, x, lengths, *((_INT64, 0) if reads_ids else (element_type, np.nan))
     )
     if lengths is None and reads_ids:
@@ -1016,7 +1018,7 @@ def _skl2onnx_convert(scope, operator, container):
     if _is_classifier(estimator) and _double_probabilities(operator):
         computed[-1] = graph.fresh_name("float32_probabilities")
         casts.append((computed[-1], outputs[-1], onnx.TensorProto.DOUBLE))
-    estimator_nodes(graph, estimator, x, lengths, computed, x_is_double)
+    estimator_nodes(graph, estimator, x, lengths, computed, x_is_double, n_steps)
     for given, wanted, element_type in casts:
         graph.add("Cast", [given], outputs=[wanted], to=element_type)
     _add_to_container(graph, container)
