@@ -484,7 +484,7 @@ def test_multi_output_targets():
         # An input ending in a dropout read as padding: the message named the targets only.
         (
             [[1.0, 2.0, 3.0, 4.0], [4.0]],
-            r"has 3;.* Input sequence 0's trailing time steps that are NaN in every feature",
+            r"has 3;.* If input sequence 0 ends in time steps that are NaN in every feature",
         ),
         # A missing last target reads as padding: said so, where a length mismatch alone
         # hid it.

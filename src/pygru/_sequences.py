@@ -190,8 +190,8 @@ def to_padded_targets(y, lengths, dtype, name="y", keep_precision=False):
             f"{name}[{index}] may miss its last {lengths[index] - target_lengths[index]} "
             "target(s), which then read as padding; fill them or leave the sequence out."
             if target_lengths[index] < lengths[index]
-            else f" Input sequence {index}'s trailing time steps that are NaN in every "
-            "feature (a sensor dropout at its end, say) read as padding, also to "
+            else f" If input sequence {index} ends in time steps that are NaN in every "
+            "feature (a sensor dropout, say), they read as padding, also to "
             "SequenceImputer: cut its targets to match, or fill those steps yourself."
         )
         raise ValueError(
