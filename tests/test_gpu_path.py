@@ -182,11 +182,9 @@ def test_gpu_dropout_masks_are_new_in_each_call_without_shuffling(cupy, monkeypa
         else:
             model.set_params(warm_start=True).fit(X, y)
     assert len(seeds) == 3 and len(set(seeds)) == 3, seeds
-    again = GRUClassifier(device="cuda", random_state=0, **options).fit(X, y)
-    np.testing.assert_array_equal(  # a fresh fit still starts where the first call did
-        again.network_.params.get(),
-        GRUClassifier(device="cuda", random_state=0, **options).fit(X, y).network_.params.get(),
-    )
+    for _ in range(2):  # fresh fits draw alike
+        GRUClassifier(device="cuda", random_state=0, **options).fit(X, y)
+    assert seeds[3] == seeds[4] and all(seed < 2**64 for seed in seeds), seeds
 
 
 def test_a_gpu_model_pickles_with_numpy_and_predicts_where_there_is_no_cupy(monkeypatch):

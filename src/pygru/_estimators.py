@@ -1029,8 +1029,11 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         calls, and every partial_fit or warm fit drew the same masks."""
         if xp is np:
             return self._rng
-        state = [int(self._rng.bit_generator.jumped().random_raw()), int(self.t_)]
-        return xp.random.default_rng(int(np.random.SeedSequence(state).generate_state(1)[0]))
+        seed = int(self._rng.bit_generator.jumped().random_raw())
+        if self.t_:  # a later call (a fresh fit draws the masks it always drew)
+            entropy = np.random.SeedSequence([seed, int(self.t_)])
+            seed = int(entropy.generate_state(1, np.uint64)[0])
+        return xp.random.default_rng(seed)
 
     def __getstate__(self):
         # Pickles hold NumPy arrays only: a model trained on a GPU loads without CuPy.
