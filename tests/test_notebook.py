@@ -813,6 +813,10 @@ def test_close_frees_a_panel_and_a_viewer_and_stops_training(italy, fitted):
     import gc
     import weakref
 
+    from ipywidgets.widgets import widget  # its registry of open widgets (Widget.widgets,
+    # deprecated, is a view of it)
+
+    open_before = len(widget._instances)
     panel = _panel(italy, max_epochs=200)
     panel.start()
     panel.close()  # mid-training: stops after the epoch in progress
@@ -824,3 +828,5 @@ def test_close_frees_a_panel_and_a_viewer_and_stops_training(italy, fitted):
     del panel, viewer
     gc.collect()
     assert [ref() for ref in alive] == [None, None]
+    # Their layouts and styles too: 35 widgets of each closed panel stayed open.
+    assert len(widget._instances) == open_before

