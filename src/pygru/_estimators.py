@@ -2415,7 +2415,10 @@ default="constant"
         Initialisation of the recurrent weights of every GRU layer (one orthogonal
         (units, units) block per gate by default; "uniform" is then PyTorch's
         U(-1/sqrt(units), 1/sqrt(units))). The options are those of
-        ``kernel_initializer``.
+        ``kernel_initializer``. The orthogonal blocks come from a QR factorisation written
+        without BLAS, so that they are the same bits everywhere: well under a second up to
+        512 units, about 10 s per layer at 1024 and minutes past 2048 (measured on one
+        core); "glorot_uniform" starts such very wide layers at once.
 
     bias_initializer : {"zeros", "glorot_uniform", "glorot_normal", "uniform"}, \
 default="zeros"
@@ -3634,7 +3637,10 @@ default="constant"
         Initialisation of the recurrent weights of every GRU layer (one orthogonal
         (units, units) block per gate by default; "uniform" is then PyTorch's
         U(-1/sqrt(units), 1/sqrt(units))). The options are those of
-        ``kernel_initializer``.
+        ``kernel_initializer``. The orthogonal blocks come from a QR factorisation written
+        without BLAS, so that they are the same bits everywhere: well under a second up to
+        512 units, about 10 s per layer at 1024 and minutes past 2048 (measured on one
+        core); "glorot_uniform" starts such very wide layers at once.
 
     bias_initializer : {"zeros", "glorot_uniform", "glorot_normal", "uniform"}, \
 default="zeros"
