@@ -174,7 +174,9 @@ def format_summary(records, max_epochs, score_name="score"):
         return f"Epoch 0/{max_epochs}"
     last = records[-1]
     parts = [f"Epoch {last['epoch']}/{max_epochs}", f"loss {last['loss']:.4g}"]
-    scored = [record for record in records if record["validation_score"] is not None]
+    scored = [  # NaN: validation data the panel could not score (its error says why)
+        record for record in records if _is_number(record["validation_score"])
+    ]
     if scored:
         best = max(scored, key=lambda record: record["validation_score"])
         parts.append(
@@ -183,6 +185,10 @@ def format_summary(records, max_epochs, score_name="score"):
     seconds = sum(record["duration"] for record in records) / len(records)
     parts.append(f"{format_duration(seconds)} per epoch")
     return " · ".join(parts)
+
+
+def _is_number(score):
+    return score is not None and not math.isnan(score)
 
 
 def format_error(error):
