@@ -49,8 +49,9 @@ and wins / ties / losses of B, C and D against A on the same split and seed.
     python benchmarks/conv_branch_lever.py --sets ArrowHead GunPoint --models A C --no-write
     python benchmarks/conv_branch_lever.py --models A E --patience auto --model-seeds 3
 
-Needs PyTorch (the `bench` extra: pip install "pygru[bench]"). The report goes to stdout and
-(unless --no-write) to benchmarks/results/conv_branch_lever.md, or conv_branch_lever_test.md
+Needs PyTorch (pip install torch, or the `bench` extra: pip install ".[bench]"). The report
+goes to stdout and (unless --no-write) to benchmarks/results/conv_branch_lever.md, or
+conv_branch_lever_test.md
 for --split test.
 """
 
@@ -133,7 +134,7 @@ def require_torch():
     except ImportError:
         sys.exit(
             "benchmarks/conv_branch_lever.py needs PyTorch, which pygru does not: "
-            'pip install "pygru[bench]" (or pip install torch)'
+            'pip install torch (or pip install ".[bench]" in pygru\'s source folder)'
         )
     return torch
 
