@@ -19,8 +19,9 @@ def test_trains_on_italy_power_demand_and_prints_the_test_accuracy(capsys):
     assert float(match.group(1)) > 0.93  # 1-NN Euclidean: 0.955
 
 
-def test_long_series_use_patches(capsys):
-    main(["--dataset", "GunPoint", "--epochs", "3", "--hidden", "8", "--no-bidirectional"])
+@pytest.mark.parametrize("name", ["GunPoint", "gunpoint"])  # in any case, as load_ucr reads it
+def test_long_series_use_patches(name, capsys):
+    main(["--dataset", name, "--epochs", "3", "--hidden", "8", "--no-bidirectional"])
     assert "GunPoint: GRU(8) trained on 50 sequences for 3 epochs" in capsys.readouterr().out
 
 

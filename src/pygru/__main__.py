@@ -43,6 +43,12 @@ def _patch_size(text):
     return int(text)
 
 
+def _dataset(text):
+    """A bundled set's name in any case, as load_ucr reads it ("gunpoint" is GunPoint);
+    another name is left for argparse's choices to refuse."""
+    return {name.lower(): name for name in UCR_DATASETS}.get(text.lower(), text)
+
+
 class _HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
     """The examples as written, and each option's default."""
 
@@ -64,8 +70,10 @@ def _parser():
     parser.add_argument(
         "--dataset",
         default="ItalyPowerDemand",
+        type=_dataset,
         choices=sorted(UCR_DATASETS),
-        help="the bundled data set, trained on its training split and scored on its test split",
+        help="the bundled data set (in any case), trained on its training split and scored "
+        "on its test split",
     )
     parser.add_argument("--hidden", type=_positive_int, default=64, help="GRU hidden units")
     parser.add_argument("--epochs", type=_positive_int, default=300, help="maximum epochs")
