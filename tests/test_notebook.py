@@ -822,6 +822,9 @@ def test_close_frees_a_panel_and_a_viewer_and_stops_training(italy, fitted):
     panel.close()  # mid-training: stops after the epoch in progress
     assert panel.phase in (PAUSED, FINISHED) and not panel._worker.is_alive()
     panel.close()  # a second time: harmless
+    for name in ("resume", "start", "reset"):  # resume() trained on, unseen
+        with pytest.raises(ValueError, match="the panel is closed"):
+            getattr(panel, name)()
     viewer = GateViewer(fitted, italy[0][:5], display=False)
     viewer.close()
     alive = [weakref.ref(panel), weakref.ref(viewer)]

@@ -152,6 +152,7 @@ class TrainingPanel:
         # partial_fit needs all labels on its first call; a classifier sees them all here.
         self._classes = _all_classes(estimator, X, y) if is_classifier(estimator) else None
         self.phase = _state.READY
+        self._closed = False
         self.history = []
         self.error = None
         self._worker = None
@@ -190,6 +191,12 @@ class TrainingPanel:
         return [record["validation_score"] for record in self.history]
 
     def _transition(self, event):
+        if self._closed and event in ("start", "resume", "reset"):
+            # resume() after close() trained on with nothing shown and nothing to stop it
+            raise ValueError(
+                f"the panel is closed, so it cannot {event}: make a new TrainingPanel to "
+                "train the estimator further"
+            )
         with self._phase_lock:
             self.phase = _state.next_phase(self.phase, event)
 
@@ -248,10 +255,10 @@ class TrainingPanel:
 
     def close(self):
         """Stop training after the epoch in progress, if any, and close the panel's widgets
-        (the panel cannot be shown or clicked afterwards). ipywidgets keeps every widget, and
-        through its callbacks the panel, its estimator and its data, until it is closed: a
-        notebook that makes a new panel each time a cell runs frees the old one this way.
-        The estimator stays as trained.
+        (the panel cannot be shown, clicked, started, resumed or reset afterwards).
+        ipywidgets keeps every widget, and through its callbacks the panel, its estimator
+        and its data, until it is closed: a notebook that makes a new panel each time a cell
+        runs frees the old one this way. The estimator stays as trained.
 
         Returns
         -------
@@ -261,6 +268,7 @@ class TrainingPanel:
             self.pause()
         self.wait()
         close_widgets(self.widget)
+        self._closed = True
 
     def wait(self, timeout=None):
         """Block until training stops (or ``timeout`` seconds pass).
