@@ -190,7 +190,8 @@ def save(obj, path):
         that does not exist.
     PermissionError
         ``path`` is a file that may not be written, or its folder may not be written (the
-        atomic write creates a file there).
+        atomic write creates a file there), or the folder does not let this user replace
+        the file (a sticky folder, as /tmp, and another user's file).
     FileNotFoundError
         For a file object: no temporary folder may be written (set ``TMPDIR``).
 
@@ -558,7 +559,8 @@ def _write_atomically(path, document, arrays, what):
                 why += (
                     ": save renames a new file over the path, which this folder does not "
                     "allow here (in a sticky folder, as /tmp, only the file's owner may "
-                    "replace it); remove the file first, or save under another name"
+                    "replace or remove it); save under another name, or ask the owner to "
+                    "remove the file"
                 )
             raise type(error)(error.errno, why, path) from None
     except BaseException:
