@@ -2416,9 +2416,9 @@ default="constant"
         (units, units) block per gate by default; "uniform" is then PyTorch's
         U(-1/sqrt(units), 1/sqrt(units))). The options are those of
         ``kernel_initializer``. The orthogonal blocks come from a QR factorisation written
-        without BLAS, so that they are the same bits everywhere: well under a second up to
-        512 units, about 10 s per layer at 1024 and minutes past 2048 (measured on one
-        core); "glorot_uniform" starts such very wide layers at once.
+        without BLAS, so that they are the same bits everywhere: about a second at 512
+        units, 5-10 s at 1024 and minutes past 2048, per direction of a layer (measured on
+        one core); "glorot_uniform" starts such very wide layers at once.
 
     bias_initializer : {"zeros", "glorot_uniform", "glorot_normal", "uniform"}, \
 default="zeros"
@@ -3638,9 +3638,9 @@ default="constant"
         (units, units) block per gate by default; "uniform" is then PyTorch's
         U(-1/sqrt(units), 1/sqrt(units))). The options are those of
         ``kernel_initializer``. The orthogonal blocks come from a QR factorisation written
-        without BLAS, so that they are the same bits everywhere: well under a second up to
-        512 units, about 10 s per layer at 1024 and minutes past 2048 (measured on one
-        core); "glorot_uniform" starts such very wide layers at once.
+        without BLAS, so that they are the same bits everywhere: about a second at 512
+        units, 5-10 s at 1024 and minutes past 2048, per direction of a layer (measured on
+        one core); "glorot_uniform" starts such very wide layers at once.
 
     bias_initializer : {"zeros", "glorot_uniform", "glorot_normal", "uniform"}, \
 default="zeros"
