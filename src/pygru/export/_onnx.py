@@ -358,11 +358,11 @@ class _Graph:
         return names[0] if len(names) == 1 else names
 
 
-def estimator_nodes(graph, estimator, x, lengths, output_names, x_is_double=False, n_steps=None):
+def estimator_nodes(graph, estimator, x, lengths, output_names, x_is_double, n_steps):
     """Add the nodes that compute ``estimator``'s outputs, named ``output_names``, from the
     graph values ``x`` (float32, float64 where ``x_is_double``, or int64 token ids) and
-    ``lengths`` (int64). Per-step outputs are cut to ``n_steps`` (1,) where given: the
-    time steps of the X the caller was given, before :func:`_one_step_if_timeless`."""
+    ``lengths`` (int64). Per-step outputs are cut to ``n_steps`` (1,): the time steps of
+    the X the caller was given, before :func:`_one_step_if_timeless`."""
     network = estimator.network_
     element_type = (
         _INT64
@@ -395,7 +395,7 @@ def estimator_nodes(graph, estimator, x, lengths, output_names, x_is_double=Fals
     else:
         _regressor_outputs(graph, estimator, output, lengths, output_names[0])
     starts, ends, axes = [0], [batch], [0]
-    if network.output == "sequence" and n_steps is not None:
+    if network.output == "sequence":
         starts, ends, axes = [0, 0], [batch, n_steps], [0, 1]
     ends = graph.add("Concat", ends, axis=0)
     starts, axes = (graph.constant(np.array(values, np.int64)) for values in (starts, axes))
