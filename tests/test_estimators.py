@@ -1220,7 +1220,7 @@ def test_a_patch_longer_than_every_sequence_given_is_refused():
     with pytest.raises(ValueError, match=r"patch_size=25 is more than .* \(24 time steps\)"):
         small_classifier(patch_size=25).fit(X, y)
     # The bound is the longest sequence given: neither a weight of 0 nor the validation
-    # part decides it (a search whose folds differ would fail some of them).
+    # part decides it (a search's fold is what its fit is given, and may be refused).
     ragged = [X[i, : 24 if i == 5 else 10] for i in range(6)]
     weights = [1, 1, 1, 1, 1, 0]
     assert small_classifier(patch_size=20).fit(ragged, y, sample_weight=weights).patch_size_ == 20

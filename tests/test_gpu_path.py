@@ -8,6 +8,7 @@ arithmetic is the CPU's, that a GPU fit gives exactly the CPU's model. tests/tes
 repeats the comparison with the real kernels on a GPU.
 """
 
+import copy
 import io
 import pickle
 import sys
@@ -182,9 +183,18 @@ def test_gpu_dropout_masks_are_new_in_each_call_without_shuffling(cupy, monkeypa
         else:
             model.set_params(warm_start=True).fit(X, y)
     assert len(seeds) == 3 and len(set(seeds)) == 3, seeds
-    for _ in range(2):  # fresh fits draw alike
+    # A fresh fit draws the masks it drew before: the seed is the raw output of a jumped
+    # copy of the generator, as it was, not one mixed with t_ (which changed every model).
+    jumped, draw_masks = [], GRUClassifier._mask_rng
+
+    def recording(estimator, xp):
+        jumped.append(int(copy.deepcopy(estimator._rng).bit_generator.jumped().random_raw()))
+        return draw_masks(estimator, xp)
+
+    monkeypatch.setattr(GRUClassifier, "_mask_rng", recording)
+    for _ in range(2):
         GRUClassifier(device="cuda", random_state=0, **options).fit(X, y)
-    assert seeds[3] == seeds[4] and all(seed < 2**64 for seed in seeds), seeds
+    assert seeds[3:] == jumped and jumped[0] == jumped[1] and jumped[0] >= 2**32, seeds
 
 
 def test_a_gpu_model_pickles_with_numpy_and_predicts_where_there_is_no_cupy(monkeypatch):
