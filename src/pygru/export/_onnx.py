@@ -420,14 +420,7 @@ def _one_row_if_empty(graph, x, lengths, element_type):
     batch = _batch_size(graph, x)
     zero = graph.constant(np.array([0], np.int64))
     missing = graph.add("Cast", [graph.add("Equal", [batch, zero])], to=_INT64)  # (1,) 0 or 1
-    other_axes = graph.add(
-        "Slice",
-        [
-            graph.add("Shape", [x]),
-            graph.constant(np.array([1], np.int64)),
-            graph.constant(np.array([3], np.int64)),
-        ],
-    )
+    other_axes = _axis_sizes(graph, x, 1, 3)
     row_shape = graph.add("Concat", [missing, other_axes], axis=0)
     value = graph.onnx.helper.make_tensor("zero", element_type, [1], [0])
     row = graph.add("ConstantOfShape", [row_shape], value=value)
@@ -443,18 +436,11 @@ def _one_step_if_timeless(graph, x, lengths, element_type, fill=0):
     onnxruntime's GRU node and ArgMax refuse a time axis of 0, which a batch padded to its
     own longest sequence has where every length is 0 (or the batch is empty); a sequence
     of X without steps gets NaN outputs, as one of a length under 1."""
-    shape = graph.add("Shape", [x])
-    n_steps = graph.add(
-        "Slice",
-        [shape, graph.constant(np.array([1], np.int64)), graph.constant(np.array([2], np.int64))],
-    )
+    n_steps = _axis_sizes(graph, x, 1, 2)
     missing = graph.add(
         "Cast", [graph.add("Equal", [n_steps, graph.constant(np.array([0], np.int64))])], to=_INT64
     )
-    features = graph.add(  # (F,), or () for token ids (batch, time)
-        "Slice",
-        [shape, graph.constant(np.array([2], np.int64)), graph.constant(np.array([3], np.int64))],
-    )
+    features = _axis_sizes(graph, x, 2, 3)  # (F,), or () for token ids (batch, time)
     step_shape = graph.add("Concat", [_batch_size(graph, x), missing, features], axis=0)
     value = graph.onnx.helper.make_tensor("fill", element_type, [1], [fill])
     x = graph.add("Concat", [x, graph.add("ConstantOfShape", [step_shape], value=value)], axis=1)
@@ -700,7 +686,13 @@ def _valid_steps(graph, values, lengths):
 
 def _batch_size(graph, values):
     """int64 (1,): the batch size of ``values`` (batch, ...)."""
-    start, stop = (graph.constant(np.array([k], np.int64)) for k in (0, 1))
+    return _axis_sizes(graph, values, 0, 1)
+
+
+def _axis_sizes(graph, values, start, stop):
+    """int64 (stop - start,) or fewer: the sizes of the axes ``start:stop`` of ``values``
+    (fewer where it has fewer axes, as Python's slices)."""
+    start, stop = (graph.constant(np.array([k], np.int64)) for k in (start, stop))
     return graph.add("Slice", [graph.add("Shape", [values]), start, stop])
 
 
@@ -918,8 +910,9 @@ def _skl2onnx_scaler_convert(scope, operator, container):
     lengths = None
     if len(operator.inputs) > 1:  # NaN past them: the steps after it read NaN as padding
         lengths = _one_length_per_sequence(graph, steps, operator.inputs[1].full_name)
-    element_type = _INPUT_TYPES["float64" if _declares_double(operator) else "float32"]
-    steps, lengths, n_steps = _one_step_if_timeless(graph, steps, lengths, element_type, np.nan)
+    steps, lengths, n_steps = _one_step_if_timeless(
+        graph, steps, lengths, _declared_type(operator), np.nan
+    )
     scaled = sequence_scaler_nodes(
         graph, scaler, steps, _declares_double(operator), lengths, past_lengths=np.nan
     )
@@ -994,9 +987,8 @@ def _skl2onnx_convert(scope, operator, container):
     if len(operator.inputs) > 1:
         lengths = _one_length_per_sequence(graph, x, operator.inputs[1].full_name)
     # A step appended to a time axis of 0 is padding: NaN, or token id 0.
-    element_type = _INPUT_TYPES["float64" if _declares_double(operator) else "float32"]
     x, lengths, n_steps = _one_step_if_timeless(
-        graph, x, lengths, *((_INT64, 0) if reads_ids else (element_type, np.nan))
+        graph, x, lengths, *((_INT64, 0) if reads_ids else (_declared_type(operator), np.nan))
     )
     if lengths is None and reads_ids:
         lengths = _token_lengths(graph, x)
@@ -1086,6 +1078,12 @@ def _add_to_container(graph, container):
 
 def _declares_double(operator):
     return type(operator.inputs[0].type).__name__ == "DoubleTensorType"
+
+
+def _declared_type(operator):
+    """The onnx element type of the X that skl2onnx's initial_types declare (float32 or
+    float64)."""
+    return _INPUT_TYPES["float64" if _declares_double(operator) else "float32"]
 
 
 def _check_declared_input(estimator, declared):
