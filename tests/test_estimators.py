@@ -2037,36 +2037,82 @@ def faint_and_strong_sequences(n, seed):
     return (amplitude * (shape + 0.1 * rng.standard_normal((n, 30))))[:, :, None], y
 
 
-def test_the_classifier_warns_where_most_sequences_are_faint_and_its_advice_helps():
+def test_the_classifier_scales_each_sequence_where_most_are_faint():
+    # Sines and square waves of amplitudes over five decades: standardised over all the
+    # data most are nearly constant, and the model could hardly tell them apart.
     X, y = faint_and_strong_sequences(120, seed=0)
     X_test, y_test = faint_and_strong_sequences(200, seed=1)
     settings = dict(hidden_layer_sizes=(16,), max_iter=100, random_state=0)
-    with pytest.warns(UserWarning, match=r"5\d% of the training sequences vary by less"):
-        plain = GRUClassifier(**settings).fit(X, y)
-    advised = make_pipeline(SequenceScaler(per="sequence"), GRUClassifier(**settings))
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message=".*training sequences vary")
-        advised.fit(X, y)
+        auto = GRUClassifier(**settings).fit(X, y)
         # the regressor is not told: its targets usually scale with X's amplitude
         GRURegressor(**settings).fit(X, y.astype(float))
-    assert advised.score(X_test, y_test) > plain.score(X_test, y_test) + 0.1
+    assert auto.sequence_spread_floor_.shape == (1,) and auto.input_mean_.shape == (3,)
+    with pytest.warns(UserWarning, match=r"5\d% of the training sequences vary by less"):
+        plain = GRUClassifier(standardize=True, **settings).fit(X, y)
+    assert not hasattr(plain, "sequence_spread_floor_")
+    assert auto.score(X_test, y_test) > plain.score(X_test, y_test) + 0.1
+    asked = GRUClassifier(standardize="sequence", **settings).fit(X, y)
+    np.testing.assert_array_equal(asked.predict_proba(X_test), auto.predict_proba(X_test))
 
 
-@pytest.mark.parametrize("bidirectional", [False, True])
-def test_the_faint_sequences_advice_tells_a_causal_model_what_per_sequence_scaling_reads(
-    bidirectional,
-):
-    # The advice steered causal per-step models to a scaler that reads each whole
-    # sequence, its later steps too, without a word.
+def test_sequence_scaling_keeps_amplitude_as_an_input():
+    # The classes differ only in amplitude (a hundredfold): the scaled shapes alike, the
+    # log spread channel tells them apart, where a per-sequence scaler in front leaves the
+    # model at chance.
+    rng = np.random.default_rng(0)
+
+    def amplitude_classes(n):
+        y = rng.integers(0, 2, n)
+        amplitude = 10 ** (rng.uniform(-5, -4, (n, 1)) + 2 * y[:, None])
+        wave = np.sin(np.arange(24) / 3 + rng.uniform(0, 2 * np.pi, (n, 1)))
+        return (amplitude * wave)[:, :, None], y
+
+    X, y = amplitude_classes(100)
+    X_test, y_test = amplitude_classes(200)
+    settings = dict(hidden_layer_sizes=(8,), max_iter=60, random_state=0)
+    scaled = GRUClassifier(standardize="sequence", **settings).fit(X, y)
+    assert scaled.score(X_test, y_test) > 0.95
+    shapes_only = make_pipeline(SequenceScaler(per="sequence"), GRUClassifier(**settings))
+    assert shapes_only.fit(X, y).score(X_test, y_test) < 0.75
+
+
+def test_auto_standardisation_is_the_plain_one_where_few_sequences_are_faint():
+    X, y = toy_sequences()
+    auto = small_classifier().fit(X, y)
+    plain = small_classifier(standardize=True).fit(X, y)
+    assert not hasattr(auto, "sequence_spread_floor_")
+    np.testing.assert_array_equal(auto.predict_proba(X), plain.predict_proba(X))
+
+
+def test_a_sequence_scaled_by_itself_is_predicted_alone_as_in_a_batch():
+    X, y = faint_and_strong_sequences(60, seed=0)
+    ragged = [x[: 20 + i % 10] for i, x in enumerate(X)]
+    model = small_classifier(standardize="sequence", patch_size=3).fit(ragged, y)
+    together = model.predict_proba(ragged)
+    alone = np.vstack([model.predict_proba([x]) for x in ragged])
+    np.testing.assert_allclose(alone, together, rtol=1e-6, atol=1e-7)
+
+
+def test_a_constant_sequence_scales_by_the_floor():
+    X, y = faint_and_strong_sequences(60, seed=0)
+    X[0] = 7.0
+    model = small_classifier(standardize="sequence").fit(X, y)
+    scaled = _sequences.scale_each_sequence(X[:1], np.array([30]), model.sequence_spread_floor_)
+    np.testing.assert_array_equal(scaled[0, :, 0], 0.0)
+    np.testing.assert_array_equal(scaled[0, :, 1], 7.0)
+    np.testing.assert_allclose(scaled[0, :, 2], np.log(model.sequence_spread_floor_[0]))
+    assert np.all(np.isfinite(model.predict_proba(X)))
+
+
+def test_partial_fit_s_first_batch_decides_the_sequence_scaling():
     X, y = faint_and_strong_sequences(120, seed=0)
-    per_step = [np.full(30, label) for label in y]
-    model = GRUClassifier(
-        output="sequence", bidirectional=bidirectional, hidden_layer_sizes=(4,), max_iter=1
-    )
-    with pytest.warns(UserWarning, match="training sequences vary") as caught:
-        model.fit(X, per_step)
-    advice = next(str(w.message) for w in caught if "training sequences vary" in str(w.message))
-    assert ("depend on the steps after it" in advice) is not bidirectional
+    model = small_classifier()
+    model.partial_fit(X[:60], y[:60], classes=[0, 1])
+    floor = model.sequence_spread_floor_.copy()
+    model.partial_fit(X[60:] * 1000, y[60:])
+    np.testing.assert_array_equal(model.sequence_spread_floor_, floor)
 
 
 @pytest.mark.parametrize(

@@ -783,6 +783,53 @@ def test_files_of_format_version_7_still_load():
     assert load(io.BytesIO(saved_bytes(fitted)))._linear_skip_sequences == 34
 
 
+def test_files_of_format_version_8_still_load():
+    """The last pygru of format version 8 (before ``standardize="auto"`` and
+    ``"sequence"``) wrote the same two models: they load with the standardisation they were
+    fitted with and predict what they predicted."""
+    classifier, regressor = load_fixtures_predicting_as_saved(8)
+    assert classifier.standardize is True and regressor.standardize is True
+    assert not hasattr(classifier, "sequence_spread_floor_")
+
+
+def sequence_scaled_classifier(**options):
+    """A classifier that scales each of its ragged sequences by itself, in patches, and the
+    sequences to predict."""
+    X, _, y = ragged_data(steps=20)
+    X = [x * 10.0 ** (i % 5 - 3) for i, x in enumerate(X)]
+    settings = dict(hidden_layer_sizes=(3,), standardize="sequence", patch_size=2, max_iter=2)
+    clf = GRUClassifier(random_state=0, **{**settings, **options}).fit(X, y)
+    return clf, X
+
+
+def test_a_model_that_scales_each_sequence_round_trips():
+    clf, X = sequence_scaled_classifier()
+    n_features = clf.n_features_in_
+    assert clf.sequence_spread_floor_.shape == (n_features,)
+    assert clf.network_.n_inputs == 3 * n_features * clf.patch_size_
+    loaded = load(io.BytesIO(saved_bytes(clf)))
+    assert_same_model(loaded, clf, X)
+    np.testing.assert_array_equal(loaded.sequence_spread_floor_, clf.sequence_spread_floor_)
+
+
+def test_a_sequence_scaling_read_from_a_file_is_checked():
+    clf, _ = sequence_scaled_classifier()
+    blob = saved_bytes(clf)
+    floor = clf.sequence_spread_floor_
+    for arrays, message in [
+        ({"sequence_spread_floor_": -floor}, "sequence_spread_floor_ must be finite and positive"),
+        ({"sequence_spread_floor_": floor[:0]}, "sequence_spread_floor_ has shape (0,)"),
+        # without the floor, the statistics of three channels per feature fit no network
+        ({"sequence_spread_floor_": None}, "input_mean_ has shape"),
+    ]:
+        with pytest.raises(ValueError, match=re.escape(message)):
+            load(io.BytesIO(tampered(blob, arrays=arrays)))
+    X, _, y = ragged_data()
+    plain = saved_bytes(GRUClassifier(hidden_layer_sizes=(3,), max_iter=1).fit(X, y))
+    with pytest.raises(ValueError, match="input_mean_ has shape"):
+        load(io.BytesIO(tampered(plain, arrays={"sequence_spread_floor_": np.ones(2)})))
+
+
 def test_a_linear_skip_penalty_read_from_a_file_is_checked():
     windows, targets = make_windows(np.sin(np.arange(60.0) / 3), lookback=6)
     settings = dict(hidden_layer_sizes=(3,), max_iter=1, random_state=0)

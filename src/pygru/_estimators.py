@@ -183,7 +183,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         "recurrent_initializer": [StrOptions(set(INITIALIZERS))],
         # An orthogonal matrix needs two dimensions; biases have one.
         "bias_initializer": [StrOptions(set(INITIALIZERS) - {"orthogonal"})],
-        "standardize": ["boolean"],
+        "standardize": ["boolean", StrOptions({"auto", "sequence"})],
         "patch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left"), None],
         "window_warp": [StrOptions({"auto"}), Interval(Real, 0, 1, closed="neither"), None],
         "device": [StrOptions({"cpu", "cuda", "auto"})],
@@ -457,6 +457,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         if self.embedding_dim is not None:
             return padded, lengths
         owned = _sequences.is_own_copy(padded, X)
+        if hasattr(self, "sequence_spread_floor_"):
+            padded = _sequences.scale_each_sequence(padded, lengths, self.sequence_spread_floor_)
+            owned = True
         if hasattr(self, "input_mean_"):
             padded = _sequences.standardize(
                 padded,
@@ -474,15 +477,20 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         """Learn the standardisation statistics (weighted by ``sample_weight``, class weights
         included, so that a weight of k counts as k copies of a sequence) and the patch size
         from the training data."""
-        for attribute in ("input_mean_", "input_scale_"):
+        for attribute in ("input_mean_", "input_scale_", "sequence_spread_floor_"):
             if hasattr(self, attribute):
                 delattr(self, attribute)
         if self.standardize:
+            if self._scales_each_sequence(padded, lengths, sample_weight):
+                self.sequence_spread_floor_ = _sequences.spread_floor(
+                    padded, lengths, sample_weight
+                )
+                padded = _sequences.scale_each_sequence(
+                    padded, lengths, self.sequence_spread_floor_
+                )
             self.input_mean_, self.input_scale_ = _sequences.feature_statistics(
                 padded, lengths, sample_weight
             )
-            if is_classifier(self):
-                self._warn_if_most_sequences_are_faint(padded, lengths, sample_weight)
         self.patch_size_ = self._resolve_patch_size(_longest_counted(lengths, sample_weight))
 
     def _warn_of_scaling_from_constant_inputs(self, padded, lengths, sample_weight):
@@ -503,32 +511,46 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 UserWarning,
             )
 
-    def _warn_if_most_sequences_are_faint(self, padded, lengths, sample_weight):
-        """Warn where most training sequences vary by less than 5% as much as a typical one
-        (PLAID: 3e-5 to 96 amperes, three in four below): standardised over all the data
-        they are nearly constant and the classifier can hardly tell them apart (training
-        accuracy 0.64 there). Scaling each sequence by itself is the remedy where their
-        shape carries the class; a regressor's targets usually scale with the amplitude,
-        so the regressor is not told."""
+    def _scales_each_sequence(self, padded, lengths, sample_weight):
+        """Whether each sequence is scaled by itself (``standardize="sequence"``, or "auto"
+        where most training sequences are faint), else warn a classifier of faint
+        sequences.
+
+        Faint: varying by less than 5% as much as a typical sequence (PLAID: 3e-5 to 96
+        amperes, three in four below). Standardised over all the data they are nearly
+        constant, and the classifier could hardly tell them apart (training accuracy 0.64
+        there, 0.98 scaled by themselves). "auto" leaves a causal per-step model's
+        sequences as they are, since their scale comes from the whole sequence; a
+        regressor's targets usually scale with the amplitude, so with
+        ``standardize=True`` the regressor is not told."""
+        if self.standardize == "sequence":
+            return True
+        if self.standardize is True and not is_classifier(self):
+            return False
         share = _sequences.share_of_faint_sequences(padded, lengths, sample_weight)
-        if share > 0.5:
-            causal = self._output_mode() == "sequence" and not self.bidirectional
+        if not share > 0.5:
+            return False
+        causal = self._output_mode() == "sequence" and not self.bidirectional
+        if self.standardize == "auto" and not causal:
+            return True
+        if is_classifier(self):
             warn(
                 f"{share:.0%} of the training sequences vary by less than 5% as much as a "
                 "typical one (the root mean square of their standard deviations): "
-                "standardised over all the data (standardize=True) they are nearly "
-                "constant, and the classifier can hardly tell them apart. If "
-                "their shape rather than their amplitude tells the classes apart, scale "
-                "each sequence by itself first: make_pipeline(SequenceScaler("
-                "per='sequence'), GRUClassifier(...)) (pygru.preprocessing)"
+                "standardised over all the data they are nearly constant, and the "
+                "classifier can hardly tell them apart. "
                 + (
-                    "; it reads each whole sequence, so this causal model's label at a "
-                    "step would then depend on the steps after it."
+                    "standardize='auto' scales each sequence by itself in such data, but "
+                    "not for a causal model (output='sequence', bidirectional=False): its "
+                    "label at a step would then depend on the steps after it. Scale the "
+                    "sequences yourself if that is acceptable (standardize='sequence')."
                     if causal
-                    else "."
+                    else "Set standardize='sequence' (or 'auto') to scale each sequence "
+                    "by itself, its level and spread kept as input channels of their own."
                 ),
                 UserWarning,
             )
+        return False
 
     def _output_mode(self):
         """ "last" (one prediction per sequence) or "sequence" (one per time step): the
@@ -577,6 +599,12 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         regressor's ``linear_skip``)."""
         return False
 
+    def _network_features(self):
+        """The values the network reads per time step before patches: the input's features,
+        and where each sequence is scaled by itself, their levels and log spreads too."""
+        channels = 3 if hasattr(self, "sequence_spread_floor_") else 1
+        return self.n_features_in_ * channels
+
     def _linear_steps(self, longest):
         """How many final steps (after patching) the linear skip reads: all ``longest``, the
         steps of the longest training sequence, at most ``MAX_LINEAR_STEPS`` and, of steps
@@ -584,7 +612,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         skip."""
         if not self._uses_linear_skip():
             return 0
-        step_values = self.n_features_in_ * self.patch_size_
+        step_values = self._network_features() * self.patch_size_
         widest = max(1, MAX_LINEAR_VALUES // step_values)
         return min(longest, MAX_LINEAR_STEPS, widest)
 
@@ -592,7 +620,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         n_inputs = (
             self.vocabulary_size_
             if self.embedding_dim is not None
-            else self.n_features_in_ * self.patch_size_
+            else self._network_features() * self.patch_size_
         )
         self.network_ = GRUNetwork(
             n_inputs,
@@ -1123,6 +1151,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         if self.embedding_dim is None and hasattr(self, "input_mean_"):
             arrays["input_mean_"] = np.ascontiguousarray(self.input_mean_)
             arrays["input_scale_"] = np.ascontiguousarray(self.input_scale_)
+        if self.embedding_dim is None and hasattr(self, "sequence_spread_floor_"):
+            arrays["sequence_spread_floor_"] = np.ascontiguousarray(self.sequence_spread_floor_)
         target_state, target_arrays = self._get_target_state()
         return {**state, **target_state}, {**arrays, **target_arrays}
 
@@ -1150,9 +1180,11 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             self.n_features_in_ = read_count(state, "n_features_in_", minimum=1)
             # Files written before patch_size existed have no patch_size_: they read steps.
             self.patch_size_ = read_count(state, "patch_size_", minimum=1, default=1)
+            if "sequence_spread_floor_" in arrays:
+                self.sequence_spread_floor_ = _read_spread_floor(arrays, self.n_features_in_)
             if "input_mean_" in arrays or "input_scale_" in arrays:
                 self.input_mean_, self.input_scale_ = _read_scaling(
-                    arrays, "input", self.n_features_in_
+                    arrays, "input", self._network_features()
                 )
         self.n_iter_ = read_count(state, "n_iter_")
         self.t_ = read_count(state, "t_")
@@ -1242,20 +1274,22 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                     f"has {network.n_inputs} rows"
                 )
         else:
-            if self.n_features_in_ * self.patch_size_ != network.n_inputs:
+            features = self._network_features()
+            if features * self.patch_size_ != network.n_inputs:
+                scaled = hasattr(self, "sequence_spread_floor_")
                 problems.append(
-                    f"n_features_in_={self.n_features_in_!r} and patch_size_="
-                    f"{self.patch_size_!r} but the network has "
+                    f"n_features_in_={self.n_features_in_!r}"
+                    + (" (3 values each, sequences scaled by themselves)" if scaled else "")
+                    + f" and patch_size_={self.patch_size_!r} but the network has "
                     f"{network.n_inputs} inputs"
                 )
             if hasattr(self, "input_mean_") and not (
-                np.shape(self.input_mean_) == np.shape(self.input_scale_) == (self.n_features_in_,)
+                np.shape(self.input_mean_) == np.shape(self.input_scale_) == (features,)
             ):
                 problems.append(
                     f"input_mean_ and input_scale_ have shapes "
                     f"{np.shape(self.input_mean_)} and "
-                    f"{np.shape(self.input_scale_)}, expected "
-                    f"({self.n_features_in_},)"
+                    f"{np.shape(self.input_scale_)}, expected ({features},)"
                 )
         if self._n_outputs() != network.n_outputs:
             problems.append(
@@ -2425,17 +2459,26 @@ default="zeros"
         Initialisation of all biases. The options are those of ``kernel_initializer``
         applied to a vector of length k ("orthogonal" applies to matrices only).
 
-    standardize : bool, default=True
-        Whether to scale each input feature to zero mean and unit variance, with the mean
-        and standard deviation over all valid training time steps (padding excluded;
-        stored as ``input_mean_`` and ``input_scale_`` and applied in every later call).
-        Unscaled features (e.g. accelerometer channels with a spread of 5) saturate the
-        gates. A feature whose offset dwarfs its spread (a timestamp, a coordinate) is
-        standardised from its float64 values before the cast to ``dtype``, so it keeps
-        its spread. Ignored with ``embedding_dim``. Where most training sequences vary by
-        less than 5% as much as a typical one (so that they are nearly constant once
-        standardised), ``fit`` warns and suggests scaling each sequence by itself,
-        ``make_pipeline(SequenceScaler(per="sequence"), GRUClassifier())``.
+    standardize : bool, "auto" or "sequence", default="auto"
+        How the input is scaled. True: each input feature to zero mean and unit variance,
+        with the mean and standard deviation over all valid training time steps (padding
+        excluded; stored as ``input_mean_`` and ``input_scale_`` and applied in every later
+        call). Unscaled features (e.g. accelerometer channels with a spread of 5) saturate
+        the gates. A feature whose offset dwarfs its spread (a timestamp, a coordinate) is
+        standardised from its float64 values before the cast to ``dtype``, so it keeps its
+        spread. "sequence": each sequence is first centred and scaled by itself, feature by
+        feature over its valid steps, as UCR-style series usually are, and its level (mean)
+        and the log of its spread are added as two more input channels per feature,
+        constant over the sequence, so that amplitude and offset still reach the model; the
+        three are then standardised as with True (the spread is floored at 1e-9 of a
+        typical training sequence's, ``sequence_spread_floor_``, so that constant
+        sequences read as the faintest possible). "auto": "sequence" where more than half
+        of the training sequences vary by less than 5% as much as a typical one (the root
+        mean square of their standard deviations), which standardisation over all the data
+        would leave nearly constant (appliances' currents from 3e-5 to 96 amperes), else
+        True; a causal model (``output="sequence"``, ``bidirectional=False``) keeps True,
+        since a sequence's own scale reads its later steps, and ``fit`` warns instead. The
+        six bundled data sets are scaled as with True. Ignored with ``embedding_dim``.
 
     patch_size : int, "auto" or None, default="auto"
         Feed runs of ``patch_size`` consecutive time steps to the GRU as one step of
@@ -2526,13 +2569,19 @@ default="zeros"
         Number of features per time step seen during ``fit``. Only with numeric input
         (not with ``embedding_dim``).
 
-    input_mean_ : ndarray of shape (n_features_in_,)
-        Mean of each input feature over the training time steps. Only with
-        ``standardize=True`` and numeric input.
+    input_mean_ : ndarray of shape (n_features_in_,) or (3 * n_features_in_,)
+        Mean of each input feature over the training time steps (where each sequence is
+        scaled by itself, of the scaled features, then the levels and the log spreads).
+        Only with ``standardize`` set and numeric input.
 
-    input_scale_ : ndarray of shape (n_features_in_,)
+    input_scale_ : ndarray of the shape of ``input_mean_``
         Standard deviation of each input feature over the training time steps (1 for a
-        constant feature). Only with ``standardize=True`` and numeric input.
+        constant feature). Only with ``standardize`` set and numeric input.
+
+    sequence_spread_floor_ : ndarray of shape (n_features_in_,)
+        The smallest spread a sequence is divided by, per feature (1e-9 of a typical
+        training sequence's). Only where each sequence is scaled by itself
+        (``standardize="sequence"``, or "auto" that chose it).
 
     patch_size_ : int
         Time steps per GRU step (see ``patch_size``). Only with numeric input.
@@ -2712,7 +2761,7 @@ default="zeros"
         kernel_initializer="glorot_uniform",
         recurrent_initializer="orthogonal",
         bias_initializer="zeros",
-        standardize=True,
+        standardize="auto",
         patch_size="auto",
         window_warp="auto",
         class_weight=None,
@@ -3647,13 +3696,16 @@ default="zeros"
         Initialisation of all biases. The options are those of ``kernel_initializer``
         applied to a vector of length k ("orthogonal" applies to matrices only).
 
-    standardize : bool, default=True
-        Whether to scale each input feature to zero mean and unit variance, with the mean
-        and standard deviation over all valid training time steps (padding excluded;
-        stored as ``input_mean_`` and ``input_scale_`` and applied in every later call).
-        Unscaled features saturate the gates. A feature whose offset dwarfs its spread (a
-        timestamp, a coordinate) is standardised from its float64 values before the cast
-        to ``dtype``, so it keeps its spread. Ignored with ``embedding_dim``.
+    standardize : bool, "auto" or "sequence", default=True
+        How the input is scaled. True: each input feature to zero mean and unit variance,
+        with the mean and standard deviation over all valid training time steps (padding
+        excluded; stored as ``input_mean_`` and ``input_scale_`` and applied in every later
+        call). Unscaled features saturate the gates. A feature whose offset dwarfs its
+        spread (a timestamp, a coordinate) is standardised from its float64 values before
+        the cast to ``dtype``, so it keeps its spread. "sequence" and "auto" as in
+        :class:`GRUClassifier` (each sequence centred and scaled by itself, its level and
+        log spread added as input channels; "auto" does so where most training sequences
+        are faint). Ignored with ``embedding_dim``.
 
     standardize_target : bool, default=True
         Whether to train on targets scaled to zero mean and unit variance per target (over
@@ -3747,13 +3799,19 @@ default="zeros"
         Number of features per time step seen during ``fit``. Only with numeric input
         (not with ``embedding_dim``).
 
-    input_mean_ : ndarray of shape (n_features_in_,)
-        Mean of each input feature over the training time steps. Only with
-        ``standardize=True`` and numeric input.
+    input_mean_ : ndarray of shape (n_features_in_,) or (3 * n_features_in_,)
+        Mean of each input feature over the training time steps (where each sequence is
+        scaled by itself, of the scaled features, then the levels and the log spreads).
+        Only with ``standardize`` set and numeric input.
 
-    input_scale_ : ndarray of shape (n_features_in_,)
+    input_scale_ : ndarray of the shape of ``input_mean_``
         Standard deviation of each input feature over the training time steps (1 for a
-        constant feature). Only with ``standardize=True`` and numeric input.
+        constant feature). Only with ``standardize`` set and numeric input.
+
+    sequence_spread_floor_ : ndarray of shape (n_features_in_,)
+        The smallest spread a sequence is divided by, per feature (1e-9 of a typical
+        training sequence's). Only where each sequence is scaled by itself
+        (``standardize="sequence"``, or "auto" that chose it).
 
     target_mean_ : ndarray of shape (n_outputs_,)
         Mean of each target in the training data (with ``partial_fit``, in its first
@@ -4584,6 +4642,14 @@ def _read_scaling(arrays, prefix, size):
     if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(scale)) and np.all(scale > 0)):
         raise ValueError(f"{mean_name} and {scale_name} must be finite, the scale positive")
     return mean, scale
+
+
+def _read_spread_floor(arrays, n_features):
+    """The checked ``sequence_spread_floor_`` of a restored state: positive, finite."""
+    floor = read_array(arrays, "sequence_spread_floor_", kinds="f", shape=(n_features,))
+    if not (np.all(np.isfinite(floor)) and np.all(floor > 0)):
+        raise ValueError("sequence_spread_floor_ must be finite and positive")
+    return floor
 
 
 def _read_linear_skip_alpha(state, linear_steps):

@@ -36,6 +36,10 @@ _BLOCK_BYTES = 2**22
 # A sequence whose spread is below this share of a typical sequence's in every feature is
 # faint: the standardisation over all the data leaves it nearly constant.
 _FAINT_SPREAD = 0.05
+# The smallest spread a sequence is scaled by, relative to a typical sequence's: far below
+# any faint sequence's (PLAID's faintest is about 1e-6 of its typical spread) and below
+# float32's resolution, so that only constant sequences meet it.
+_SPREAD_FLOOR = 1e-9
 
 
 def to_padded(X, dtype=np.float32, name="X", keep_precision=False):
@@ -420,24 +424,93 @@ def share_of_faint_sequences(padded, lengths, sample_weight=None, max_sequences=
     0.0
     """
     padded, lengths, weights = _evenly_spaced(padded, lengths, sample_weight, max_sequences)
-    spreads = []
-    for block in _sequence_blocks(padded):
-        values = padded[block].astype(np.float64)
-        valid = valid_steps(lengths[block], values.shape[1])[:, :, np.newaxis]
-        count = np.maximum(valid.sum(axis=1), 1)
-        mean = np.where(valid, values, 0.0).sum(axis=1) / count
-        squares = np.where(valid, np.square(values - mean[:, np.newaxis]), 0.0)
-        spreads.append(np.sqrt(squares.sum(axis=1) / count))
-    spreads = np.concatenate(spreads)
+    spreads = sequence_moments(padded, lengths)[1]
     total = weights.sum()
     if not total > 0:
         return 0.0
-    typical = np.sqrt((weights[:, np.newaxis] * np.square(spreads)).sum(axis=0) / total)
+    typical = _typical_spread(spreads, weights)
     relative = np.divide(spreads, typical, out=np.zeros_like(spreads), where=typical > 0).max(
         axis=1
     )
     faint = (relative > 0) & (relative < _FAINT_SPREAD)
     return float(weights[faint].sum() / total)
+
+
+def sequence_moments(padded, lengths):
+    """Each sequence's mean and standard deviation, feature by feature, over its valid
+    steps: two float64 arrays of shape (n_samples, n_features)."""
+    n_features = padded.shape[2]
+    means, spreads = [np.empty((0, n_features))], [np.empty((0, n_features))]
+    for block in _sequence_blocks(padded):
+        mean, spread = _moments(padded[block].astype(np.float64), lengths[block])
+        means.append(mean)
+        spreads.append(spread)
+    return np.concatenate(means), np.concatenate(spreads)
+
+
+def _moments(values, lengths):
+    valid = valid_steps(lengths, values.shape[1])[:, :, np.newaxis]
+    count = np.maximum(valid.sum(axis=1), 1)
+    mean = np.where(valid, values, 0.0).sum(axis=1) / count
+    squares = np.where(valid, np.square(values - mean[:, np.newaxis]), 0.0)
+    return mean, np.sqrt(squares.sum(axis=1) / count)
+
+
+def _typical_spread(spreads, weights):
+    """The root mean square of the sequences' spreads per feature, weights as copies."""
+    return np.sqrt((weights[:, np.newaxis] * np.square(spreads)).sum(axis=0) / weights.sum())
+
+
+def spread_floor(padded, lengths, sample_weight=None, max_sequences=1000):
+    """The smallest spread :func:`scale_each_sequence` divides a sequence by, per feature:
+    ``_SPREAD_FLOOR`` times a typical sequence's (the root mean square of the spreads of at
+    most ``max_sequences`` evenly spaced sequences, weights as copies), or 1 where no
+    sequence varies. A constant sequence then reads as the faintest one that may vary.
+
+    Examples
+    --------
+    >>> X = np.array([[[-1.0, 5.0], [1.0, 5.0]], [[-3.0, 7.0], [3.0, 7.0]]])
+    >>> spread_floor(X, np.array([2, 2]))  # root mean square of 1 and 3; none varies
+    array([2.23606798e-09, 1.00000000e+00])
+    """
+    padded, lengths, weights = _evenly_spaced(padded, lengths, sample_weight, max_sequences)
+    counted = weights > 0
+    typical = _typical_spread(sequence_moments(padded, lengths)[1][counted], weights[counted])
+    return np.where(typical > 0, _SPREAD_FLOOR * typical, 1.0)
+
+
+def scale_each_sequence(padded, lengths, floor):
+    """Each sequence centred and scaled by itself, feature by feature, over its valid steps
+    (its spread no less than ``floor``), followed by its level (mean) and the log of that
+    spread as channels of their own, constant over the sequence: what a model of
+    ``standardize="sequence"`` reads, so that the shape of faint sequences shows and their
+    amplitude and level are not lost.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_timesteps, 3 * n_features), of ``padded``'s dtype
+        The scaled features, the levels, the log spreads; zero in the padding.
+
+    Examples
+    --------
+    >>> scaled = scale_each_sequence(np.array([[[1.0], [3.0]]]), np.array([2]), np.array([1e-9]))
+    >>> scaled.tolist()
+    [[[-1.0, 2.0, 0.0], [1.0, 2.0, 0.0]]]
+    """
+    n_samples, n_timesteps, n_features = padded.shape
+    out = np.zeros((n_samples, n_timesteps, 3 * n_features), padded.dtype)
+    for block in _sequence_blocks(out):
+        values = padded[block].astype(np.float64)
+        mean, spread = _moments(values, lengths[block])
+        spread = np.maximum(spread, floor)
+        valid = valid_steps(lengths[block], n_timesteps)[:, :, np.newaxis]
+        channels = [
+            (values - mean[:, np.newaxis]) / spread[:, np.newaxis],
+            np.broadcast_to(mean[:, np.newaxis], values.shape),
+            np.broadcast_to(np.log(spread)[:, np.newaxis], values.shape),
+        ]
+        out[block] = np.where(valid, np.concatenate(channels, axis=2), 0.0)
+    return out
 
 
 def _evenly_spaced(padded, lengths, sample_weight, max_sequences):

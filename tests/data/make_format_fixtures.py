@@ -34,8 +34,12 @@ written by the last pygru of format version 7 (commit da6c104, before the regres
 the number of sequences its linear skip's penalty was chosen for): the small classifier and
 the one-step forecaster, as for version 4.
 
+``format_v8_classifier.npz``, ``format_v8_regressor.npz`` and ``format_v8_expected.npz`` were
+written by the last pygru of format version 8 (commit 598e6b6, before ``standardize="auto"``
+and ``"sequence"``): the small classifier and the one-step forecaster, as for version 4.
+
 Run from the repository root, with the pygru of that version importable:
-``python tests/data/make_format_fixtures.py 1`` (or ``2`` to ``7``).
+``python tests/data/make_format_fixtures.py 1`` (or ``2`` to ``8``).
 """
 
 import sys
@@ -106,6 +110,7 @@ WRITERS = {
     "5": lambda: write_fixtures(5, fitted_classifier(), fitted_forecaster()),
     "6": lambda: write_fixtures(6, fitted_classifier(), fitted_forecaster()),
     "7": lambda: write_fixtures(7, fitted_classifier(), fitted_forecaster()),
+    "8": lambda: write_fixtures(8, fitted_classifier(), fitted_forecaster()),
 }
 
 
