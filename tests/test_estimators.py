@@ -2095,10 +2095,28 @@ def test_a_sequence_scaled_by_itself_is_predicted_alone_as_in_a_batch():
     np.testing.assert_allclose(alone, together, rtol=1e-6, atol=1e-7)
 
 
+def test_a_sequence_s_level_keeps_its_spread_until_it_is_standardised():
+    # Levels near 1e4 that differ little between sequences: rounded to float32 before the
+    # standardisation, float32 X predicted 2e-5 from the same values as float64, and a
+    # sequence's output moved with the dtype of the rest of its batch.
+    rng = np.random.default_rng(0)
+    noise = rng.standard_normal((20, 10, 1))
+    X = (1e4 + 100 * (noise - noise.mean(axis=1, keepdims=True))).astype(np.float32)
+    model = small_classifier(standardize="sequence").fit(X, np.arange(20) % 2)
+    proba = model.predict_proba(X)
+    np.testing.assert_array_equal(proba, model.predict_proba(X.astype(np.float64)))
+    mixed = model.predict_proba([X[0], X[1].astype(np.float64)])
+    np.testing.assert_array_equal(mixed[0], proba[0])
+
+
 def test_a_constant_sequence_scales_by_the_floor():
+    # The floor is the faintest varying training sequence's spread: a constant sequence
+    # reads as that one, its log spread inside the range training saw.
     X, y = faint_and_strong_sequences(60, seed=0)
     X[0] = 7.0
     model = small_classifier(standardize="sequence").fit(X, y)
+    spreads = X[1:].std(axis=1)
+    np.testing.assert_allclose(model.sequence_spread_floor_, spreads.min(axis=0), rtol=1e-6)
     scaled = _sequences.scale_each_sequence(X[:1], np.array([30]), model.sequence_spread_floor_)
     np.testing.assert_array_equal(scaled[0, :, 0], 0.0)
     np.testing.assert_array_equal(scaled[0, :, 1], 7.0)

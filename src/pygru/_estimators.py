@@ -2470,9 +2470,9 @@ default="zeros"
         feature over its valid steps, as UCR-style series usually are, and its level (mean)
         and the log of its spread are added as two more input channels per feature,
         constant over the sequence, so that amplitude and offset still reach the model; the
-        three are then standardised as with True (the spread is floored at 1e-9 of a
-        typical training sequence's, ``sequence_spread_floor_``, so that constant
-        sequences read as the faintest possible). "auto": "sequence" where more than half
+        three are then standardised as with True (the spread is floored at the faintest
+        training sequence's, ``sequence_spread_floor_``, so that a constant sequence reads
+        as that one). "auto": "sequence" where more than half
         of the training sequences vary by less than 5% as much as a typical one (the root
         mean square of their standard deviations), which standardisation over all the data
         would leave nearly constant (appliances' currents from 3e-5 to 96 amperes), else
@@ -2579,8 +2579,8 @@ default="zeros"
         constant feature). Only with ``standardize`` set and numeric input.
 
     sequence_spread_floor_ : ndarray of shape (n_features_in_,)
-        The smallest spread a sequence is divided by, per feature (1e-9 of a typical
-        training sequence's). Only where each sequence is scaled by itself
+        The smallest spread a sequence is divided by, per feature: the faintest training
+        sequence's that varies (1 where none varies). Only where each sequence is scaled by itself
         (``standardize="sequence"``, or "auto" that chose it).
 
     patch_size_ : int
@@ -3809,8 +3809,8 @@ default="zeros"
         constant feature). Only with ``standardize`` set and numeric input.
 
     sequence_spread_floor_ : ndarray of shape (n_features_in_,)
-        The smallest spread a sequence is divided by, per feature (1e-9 of a typical
-        training sequence's). Only where each sequence is scaled by itself
+        The smallest spread a sequence is divided by, per feature: the faintest training
+        sequence's that varies (1 where none varies). Only where each sequence is scaled by itself
         (``standardize="sequence"``, or "auto" that chose it).
 
     target_mean_ : ndarray of shape (n_outputs_,)

@@ -36,10 +36,6 @@ _BLOCK_BYTES = 2**22
 # A sequence whose spread is below this share of a typical sequence's in every feature is
 # faint: the standardisation over all the data leaves it nearly constant.
 _FAINT_SPREAD = 0.05
-# The smallest spread a sequence is scaled by, relative to a typical sequence's: far below
-# any faint sequence's (PLAID's faintest is about 1e-6 of its typical spread) and below
-# float32's resolution, so that only constant sequences meet it.
-_SPREAD_FLOOR = 1e-9
 
 
 def to_padded(X, dtype=np.float32, name="X", keep_precision=False):
@@ -461,22 +457,25 @@ def _typical_spread(spreads, weights):
     return np.sqrt((weights[:, np.newaxis] * np.square(spreads)).sum(axis=0) / weights.sum())
 
 
-def spread_floor(padded, lengths, sample_weight=None, max_sequences=1000):
+def spread_floor(padded, lengths, sample_weight=None):
     """The smallest spread :func:`scale_each_sequence` divides a sequence by, per feature:
-    ``_SPREAD_FLOOR`` times a typical sequence's (the root mean square of the spreads of at
-    most ``max_sequences`` evenly spaced sequences, weights as copies), or 1 where no
-    sequence varies. A constant sequence then reads as the faintest one that may vary.
+    that of the faintest sequence that varies (a weight of 0 leaves a sequence out), or 1
+    where none varies. A constant sequence then reads as that faintest one, its log spread
+    inside the range training saw.
 
     Examples
     --------
-    >>> X = np.array([[[-1.0, 5.0], [1.0, 5.0]], [[-3.0, 7.0], [3.0, 7.0]]])
-    >>> spread_floor(X, np.array([2, 2]))  # root mean square of 1 and 3; none varies
-    array([2.23606798e-09, 1.00000000e+00])
+    >>> X = np.array([[[-1.0, 5.0], [1.0, 5.0]], [[-3.0, 7.0], [3.0, 7.0]], [[0.0, 0], [0, 0]]])
+    >>> spread_floor(X, np.array([2, 2, 2]))  # the first sequence's; the second is constant
+    array([1., 1.])
+    >>> spread_floor(X[1:], np.array([2, 2]))
+    array([3., 1.])
     """
-    padded, lengths, weights = _evenly_spaced(padded, lengths, sample_weight, max_sequences)
-    counted = weights > 0
-    typical = _typical_spread(sequence_moments(padded, lengths)[1][counted], weights[counted])
-    return np.where(typical > 0, _SPREAD_FLOOR * typical, 1.0)
+    spreads = sequence_moments(padded, lengths)[1]
+    if sample_weight is not None:
+        spreads = spreads[np.asarray(sample_weight) > 0]
+    varying = np.where(spreads > 0, spreads, np.inf).min(axis=0, initial=np.inf)
+    return np.where(np.isfinite(varying), varying, 1.0)
 
 
 def scale_each_sequence(padded, lengths, floor):
@@ -488,17 +487,18 @@ def scale_each_sequence(padded, lengths, floor):
 
     Returns
     -------
-    ndarray of shape (n_samples, n_timesteps, 3 * n_features), of ``padded``'s dtype
-        The scaled features, the levels, the log spreads; zero in the padding.
+    ndarray of shape (n_samples, n_timesteps, 3 * n_features), float64
+        The scaled features, the levels, the log spreads; zero in the padding. Float64, so
+        that a level far from zero keeps its spread until it is standardised.
 
     Examples
     --------
-    >>> scaled = scale_each_sequence(np.array([[[1.0], [3.0]]]), np.array([2]), np.array([1e-9]))
+    >>> scaled = scale_each_sequence(np.array([[[1.0], [3.0]]]), np.array([2]), np.array([1.0]))
     >>> scaled.tolist()
     [[[-1.0, 2.0, 0.0], [1.0, 2.0, 0.0]]]
     """
     n_samples, n_timesteps, n_features = padded.shape
-    out = np.zeros((n_samples, n_timesteps, 3 * n_features), padded.dtype)
+    out = np.zeros((n_samples, n_timesteps, 3 * n_features))
     for block in _sequence_blocks(out):
         values = padded[block].astype(np.float64)
         mean, spread = _moments(values, lengths[block])
