@@ -36,6 +36,16 @@ def ragged(steps, features=2, seed=0):
     return X, X_nan, lengths
 
 
+def loud_and_faint(steps, features=2, seed=0):
+    """As :func:`ragged`, each sequence scaled by an amplitude of its own, 1e-3 to 1e3 (its
+    level with it), for models that scale each sequence by itself; sequences of one step
+    have no spread, which their floor stands in for."""
+    _, X_nan, lengths = ragged(steps, features, seed)
+    amplitudes = 10.0 ** np.random.default_rng(seed + 1).uniform(-3, 3, size=(N, 1, features))
+    X_nan = (X_nan * amplitudes).astype(np.float32)
+    return np.nan_to_num(X_nan, nan=0.0), X_nan, lengths
+
+
 def tokens(seed=0):
     rng = np.random.default_rng(seed)
     lengths = rng.integers(1, STEPS + 1, size=N)
@@ -167,12 +177,45 @@ CASES = {
         "long",
         "last-3",
     ),
+    # Each sequence scaled by itself, its level and log spread appended (3 values per
+    # feature and step), before the standardisation, patches and the linear skip.
+    "self-scaled-classifier": (
+        GRUClassifier,
+        dict(standardize="sequence"),
+        "short-loud-and-faint",
+        "int",
+    ),
+    "self-scaled-univariate-patched-bidirectional": (
+        GRUClassifier,
+        dict(standardize="sequence", bidirectional=True),
+        "long-univariate-loud-and-faint",
+        "str",
+    ),
+    "float64-self-scaled-sequence-classifier-bidirectional": (
+        GRUClassifier,
+        dict(standardize="sequence", output="sequence", bidirectional=True, dtype="float64"),
+        "short-loud-and-faint",
+        "steps-int",
+    ),
+    "self-scaled-linear-skip-regressor-patch-3": (
+        GRURegressor,
+        dict(standardize="sequence", linear_skip=True, patch_size=3),
+        "short-loud-and-faint",
+        "last-value",
+    ),
+    "float64-self-scaled-regressor-sequence-2": (
+        GRURegressor,
+        dict(standardize="sequence", output="sequence", dtype="float64"),
+        "short-loud-and-faint",
+        "sequence-2",
+    ),
 }
 CONV_BRANCH_CASES = [name for name in CASES if "conv_layers" in CASES[name][1]]
 LINEAR_SKIP_CASES = [name for name in CASES if CASES[name][1].get("linear_skip")]
 SEQUENCE_CLASSIFIER_CASES = [
     name for name in CASES if CASES[name][0] is GRUClassifier and "output" in CASES[name][1]
 ]
+SELF_SCALED_CASES = [name for name in CASES if CASES[name][1].get("standardize") == "sequence"]
 
 
 def targets(kind, X_nan, lengths, seed=1):
@@ -203,9 +246,12 @@ def targets(kind, X_nan, lengths, seed=1):
 def fitted(name):
     """(fitted estimator, zero-padded X, NaN-padded X or ids, lengths) of a case."""
     estimator_class, settings, inputs, target_kind = CASES[name]
-    X, X_nan, lengths = (
-        tokens() if inputs == "tokens" else ragged(LONG if inputs == "long" else STEPS)
-    )
+    if inputs == "tokens":
+        X, X_nan, lengths = tokens()
+    else:
+        make = loud_and_faint if inputs.endswith("loud-and-faint") else ragged
+        features = 1 if "univariate" in inputs else 2
+        X, X_nan, lengths = make(LONG if inputs.startswith("long") else STEPS, features)
     estimator = estimator_class(**{**SMALL, **settings})
     estimator.fit(X_nan, targets(target_kind, X_nan, lengths))
     return estimator, X, X_nan, lengths
@@ -319,7 +365,12 @@ def test_sequence_classifier_outputs_have_a_time_axis():
 
 
 @pytest.mark.parametrize(
-    "name", ["sequence-classifier", "float64-sequence-classifier-cho-bidirectional"]
+    "name",
+    [
+        "sequence-classifier",
+        "float64-sequence-classifier-cho-bidirectional",
+        "float64-self-scaled-sequence-classifier-bidirectional",
+    ],
 )
 def test_sequence_classifier_ignores_the_padding_and_the_batch(name):
     """Whatever the padding holds, the probabilities are NaN and the label classes_[0] past
@@ -416,6 +467,84 @@ def test_float64_input_keeps_a_spread_that_float32_input_loses(make, settings):
         float32_model = to_onnx(estimator)
     blurred = run_onnx(float32_model, X.astype(np.float32), lengths)[-1]
     assert np.abs(blurred - expected).max() > 1e-2  # what the warning is about
+
+
+def check_each_sequence_is_scaled_by_itself(name, run, tolerance):
+    """``run(estimator, X, lengths)``, an export's output for X of the network's dtype, is
+    predict's for the list of the sequences, whatever the padding holds and whichever
+    sequences share the batch: each is scaled by the mean and spread of its own steps."""
+    estimator, X, X_nan, lengths = fitted(name)
+    assert estimator.input_mean_.shape == (3 * estimator.n_features_in_,)  # X, levels, spreads
+    per_step = estimator.output == "sequence"  # whose predictions of a list are a list
+    sequences = [row[:length] for row, length in zip(X_nan, lengths)]
+    expected = expected_output(estimator, X_nan if per_step else sequences)
+    noisy = X.astype(estimator.network_.dtype)
+    noisy[np.arange(X.shape[1])[None, :] >= lengths[:, None]] = 123.0
+    output = run(estimator, noisy, lengths)
+    np.testing.assert_allclose(output, expected, rtol=tolerance, atol=tolerance)
+    for i, length in enumerate(lengths):
+        one = run(estimator, noisy[i : i + 1, :length], lengths[i : i + 1])
+        alone = expected[i : i + 1, :length] if per_step else expected[i : i + 1]
+        np.testing.assert_allclose(one, alone, rtol=tolerance, atol=tolerance)
+
+
+@pytest.mark.parametrize("name", SELF_SCALED_CASES)
+def test_each_sequence_is_scaled_by_itself_whatever_the_padding_and_the_batch(name):
+    def run(estimator, X, lengths):  # float32 X: the data's own values
+        return run_onnx(to_onnx(estimator), X.astype(np.float32), lengths)[-1]
+
+    check_each_sequence_is_scaled_by_itself(name, run, 1e-5)
+
+
+def faint_sequences_far_from_zero(seed=0):
+    """float32 sequences at 1e3 to 2e3 with spreads of 1e-2 to 1 and labels from their
+    shape: a mean or spread of float32 arithmetic is off by a share of a faint one's
+    spread, where predict computes them in float64."""
+    rng = np.random.default_rng(seed)
+    levels = rng.uniform(1e3, 2e3, size=(40, 1, 1))
+    spreads = 10.0 ** rng.uniform(-2, 0, size=(40, 1, 1))
+    X = (levels + spreads * rng.standard_normal((40, 12, 1))).astype(np.float32)
+    return X, (X[:, -1, 0] > X[:, :, 0].mean(axis=1)).astype(int)
+
+
+@pytest.mark.parametrize("input_dtype", ["float32", "float64"])
+def test_faint_sequences_far_from_zero_are_scaled_in_float64_as_predict_does(input_dtype):
+    X, y = faint_sequences_far_from_zero()
+    clf = GRUClassifier((8,), standardize="sequence", max_iter=20, random_state=0).fit(X, y)
+    model = to_onnx(clf, input_dtype=input_dtype)
+    proba = run_onnx(model, X.astype(input_dtype), np.full(len(X), X.shape[1]))[1]
+    np.testing.assert_allclose(proba, clf.predict_proba(X), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("make", [GRUClassifier, GRURegressor])
+def test_float64_input_keeps_the_shape_of_each_sequence_that_float32_input_loses(make):
+    # Timestamps: a minute's spread about 1.7e9 s, which float32 rounds to 128 s.
+    X, y = timestamps()
+    estimator = make((8,), standardize="sequence", patch_size=3, max_iter=20, random_state=0)
+    estimator.fit(X, y)
+    lengths = np.full(len(X), X.shape[1])
+    outputs = run_onnx(to_onnx(estimator, input_dtype="float64"), X, lengths)
+    expected = expected_output(estimator, X)
+    np.testing.assert_allclose(outputs[-1], expected, rtol=1e-5, atol=1e-5)
+    blurred = run_onnx(to_onnx(estimator), X.astype(np.float32), lengths)[-1]
+    assert np.abs(blurred - expected).max() > 1e-2
+
+
+def test_float32_input_is_not_judged_from_the_statistics_of_the_scaled_channels():
+    # input_mean_ and input_scale_ describe the scaled values, levels and log spreads,
+    # not X: levels all at 1e4 with spreads of 100, which float32 X carries well, read as
+    # "a feature's mean is up to 1e+04 times its scale".
+    rng = np.random.default_rng(0)
+    noise = rng.standard_normal((20, 10, 1))
+    X = (1e4 + 100 * (noise - noise.mean(axis=1, keepdims=True))).astype(np.float32)
+    clf = GRUClassifier((4,), standardize="sequence", max_iter=2, random_state=0)
+    clf.fit(X, np.arange(len(X)) % 2)
+    assert np.max(np.abs(clf.input_mean_) / clf.input_scale_) > 1e3
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        model = to_onnx(clf)
+    proba = run_onnx(model, X, np.full(len(X), X.shape[1]))[1]
+    np.testing.assert_allclose(proba, clf.predict_proba(X), rtol=1e-5, atol=1e-5)
 
 
 def test_input_dtype_is_checked_and_leaves_token_ids_alone():
@@ -721,7 +850,7 @@ def test_skl2onnx_reads_trailing_nan_steps_as_padding(skl2onnx, name, opset):
     for tensor_type, dtype in ((FloatTensorType, np.float32), (DoubleTensorType, np.float64)):
         onx = skl2onnx.to_onnx(
             estimator,
-            initial_types=[("X", tensor_type([None, None, 2]))],
+            initial_types=[("X", tensor_type([None, None, X_nan.shape[2]]))],
             options=options,
             target_opset=opset,
         )
@@ -755,7 +884,11 @@ def test_skl2onnx_pipeline_of_a_table_with_empty_trailing_cells(skl2onnx):
     assert not np.isnan(session.run(None, {"X": inside})[1][1:]).any()
 
 
-NOT_FINITE_CASES = ["classifier", "regressor-sequence-2-cho-bidirectional"]
+NOT_FINITE_CASES = [
+    "classifier",
+    "regressor-sequence-2-cho-bidirectional",
+    "self-scaled-linear-skip-regressor-patch-3",
+]
 
 
 def check_missing_and_infinite_values_give_nan(name, run):
@@ -1077,6 +1210,7 @@ def test_an_empty_batch_gives_empty_outputs(tmp_path, skl2onnx):
         "embedding-bidirectional",
         "regressor-sequence-2-cho-bidirectional",
         "conv-branch-classifier",
+        "self-scaled-univariate-patched-bidirectional",
     ):
         estimator = fitted(name)[0]
         paths.append(tmp_path / f"{name}.onnx")

@@ -15,12 +15,15 @@ from test_onnx import (
     LONG,
     NOT_FINITE_CASES,
     SCALERS,
+    SELF_SCALED_CASES,
     SEQUENCE_CLASSIFIER_CASES,
     SMALL,
     check_a_value_float32_cannot_hold_gives_nan,
+    check_each_sequence_is_scaled_by_itself,
     check_missing_and_infinite_values_give_nan,
     conv_branch_is_exercised,
     expected_output,
+    faint_sequences_far_from_zero,
     fitted,
     ragged,
     random_conv_branch,
@@ -291,6 +294,7 @@ def test_conv_branch_gradients_match_torch_autograd():
         # torch.export failed on the None buffers of a module without input statistics
         # beside its target scaling.
         "regressor-unstandardised",
+        "self-scaled-linear-skip-regressor-patch-3",
     ],
 )
 @pytest.mark.filterwarnings("ignore:The tensor attributes .* were assigned during export")
@@ -449,6 +453,78 @@ def test_float64_input_keeps_a_spread_that_float32_input_loses(make, settings):
     expected = expected_output(estimator, X)
     np.testing.assert_allclose(output, expected, rtol=1e-5, atol=1e-5)
     assert output.dtype == np.float32 and np.abs(blurred - expected).max() > 1e-2
+
+
+@pytest.mark.parametrize("name", SELF_SCALED_CASES)
+def test_each_sequence_is_scaled_by_itself_whatever_the_padding_and_the_batch(name):
+    tolerance = 1e-12 if fitted(name)[0].network_.dtype == np.float64 else 1e-5
+    check_each_sequence_is_scaled_by_itself(
+        name, lambda estimator, X, lengths: run_module(estimator, X, lengths).numpy(), tolerance
+    )
+
+
+def test_faint_sequences_far_from_zero_are_scaled_in_float64_as_predict_does():
+    X, y = faint_sequences_far_from_zero()
+    clf = GRUClassifier((8,), standardize="sequence", max_iter=20, random_state=0).fit(X, y)
+    for given in (X, X.astype(np.float64)):
+        proba = run_module(clf, given).numpy()
+        np.testing.assert_allclose(proba, clf.predict_proba(X), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("make", [GRUClassifier, GRURegressor])
+def test_float64_input_keeps_the_shape_of_each_sequence_that_float32_input_loses(make):
+    # Timestamps: a minute's spread about 1.7e9 s, which float32 rounds to 128 s.
+    X, y = timestamps()
+    estimator = make((8,), standardize="sequence", patch_size=3, max_iter=20, random_state=0)
+    estimator.fit(X, y)
+    output = run_module(estimator, X).numpy()
+    expected = expected_output(estimator, X)
+    np.testing.assert_allclose(output, expected, rtol=1e-5, atol=1e-5)
+    blurred = run_module(estimator, X.astype(np.float32)).numpy()
+    assert output.dtype == np.float32 and np.abs(blurred - expected).max() > 1e-2
+
+
+def test_input_gradients_of_a_model_that_scales_each_sequence_are_finite():
+    # A sequence of one step, or a constant one, has no spread: its floor stands in for
+    # it, and the root of its zero variance must not give its values NaN gradients.
+    estimator, X, _, lengths = fitted("float64-self-scaled-regressor-sequence-2")
+    X = X.astype(np.float64)
+    X[3, : lengths[3]] = 7.0
+    assert lengths.min() == 1 and lengths[3] > 1
+    inputs = torch.from_numpy(X).requires_grad_()
+    output = to_torch_module(estimator)(inputs, torch.from_numpy(lengths))
+    output.nansum().backward()
+    valid = np.arange(X.shape[1])[None, :] < lengths[:, None]
+    gradient = inputs.grad.numpy()
+    assert np.isfinite(gradient).all() and (gradient[valid] != 0).any()
+
+
+@pytest.mark.parametrize("fold_standardization", [False, True])
+def test_layer_converters_refuse_a_model_that_scales_each_sequence_by_itself(
+    fold_standardization,
+):
+    # Its first layer reads each sequence's scaled values, levels and log spreads: a peer
+    # GRU would read the raw input with these weights, folded or not, and a peer's weights
+    # for the raw input would be written over those of the three channels.
+    estimator = fitted("self-scaled-classifier")[0]
+    network = estimator.network_
+    before = network.params.copy()
+    match = (
+        r"scales each sequence by itself.*not do.*"
+        r"pygru\.to_torch_module or pygru\.to_onnx \(or fit with standardize=True\)"
+    )
+    with pytest.raises(ValueError, match=match):
+        to_torch_state_dict(estimator, fold_standardization=fold_standardization)
+    with pytest.raises(ValueError, match=match):
+        to_keras_weights(estimator, fold_standardization=fold_standardization)
+    peers = [
+        (from_torch_state_dict, to_torch_state_dict(network)),
+        (from_keras_weights, to_keras_weights(network)),
+    ]
+    for write, weights in peers:
+        with pytest.raises(ValueError, match=match):
+            write(estimator, weights, fold_standardization=fold_standardization)
+    np.testing.assert_array_equal(network.params, before)
 
 
 def test_float32_module_checks_the_target_scaling_and_float64_needs_no_check():

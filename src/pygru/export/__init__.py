@@ -2,7 +2,8 @@
 from PyTorch and Keras for layer-level interop.
 
 :func:`~pygru.to_onnx` and :func:`~pygru.to_torch_module` reproduce
-``predict_proba``/``predict``: the input standardisation, patches, embedding, GRU layers,
+``predict_proba``/``predict``: the scaling of each sequence by itself, the input
+standardisation, patches, embedding, GRU layers,
 head and output; :func:`~pygru.from_torch_module` writes a module fine-tuned in torch back.
 :func:`~pygru.to_torch_state_dict`, :func:`~pygru.to_keras_weights` and
 their inverses move only the GRU layers' weights. pygru's layers use PyTorch's layout
@@ -17,7 +18,9 @@ Keras bias and ``b_hh`` to zero, which gives the same outputs. Both libraries' u
 means the same as pygru's: ``h_t = z * h_{t-1} + (1 - z) * n_t``.
 
 The layer converters refuse what a plain GRU layer cannot represent: a model that reads
-patches (``patch_size_ > 1``), and one that standardises its input unless
+patches (``patch_size_ > 1``), one that scales each sequence by itself and reads its level
+and log spread as channels (``standardize="sequence"``, or "auto" that chose it; no folding
+expresses it), and one that standardises its input unless
 ``fold_standardization=True``, which folds ``input_mean_`` and ``input_scale_`` into the
 first layer's input weights and bias (exact in real arithmetic, with a warning where a
 float32 model's rounding would show; the import takes them out again). The

@@ -26,14 +26,19 @@ def to_keras_weights(estimator, *, fold_standardization=False):
     ----------
     estimator : fitted GRUClassifier or GRURegressor, or GRUNetwork
         An estimator that reads patches (``patch_size_ > 1``) is refused: a Keras GRU would
-        read the raw steps and disagree with it.
+        read the raw steps and disagree with it; so is one that scales each sequence by
+        itself (``sequence_spread_floor_``, from ``standardize="sequence"`` or "auto"),
+        whose GRU reads each sequence's scaled values, level and log spread, which no
+        weights of a GRU layer compute, even with ``fold_standardization``: export it with
+        :func:`pygru.to_onnx` or :func:`pygru.to_torch_module` (or fit with
+        ``standardize=True``).
     fold_standardization : bool, default=False
-        Required for an estimator that standardises its input (``standardize=True``, the
-        default): fold ``input_mean_`` and ``input_scale_`` into the first layer's kernel
-        and bias (exact in real arithmetic; a float32 model with a mean of more than about
-        100 times its scale loses precision, with a warning), so that the Keras layer reads
-        the raw input. Without it such an estimator is refused. A GRUNetwork holds no
-        input statistics and is refused with it.
+        Required for an estimator that standardises its input (``standardize=True``, or "auto"
+        where it did not scale each sequence by itself): fold ``input_mean_`` and ``input_scale_``
+        into the first layer's kernel and bias (exact in real arithmetic; a float32 model with a
+        mean of more than about 100 times its scale loses precision, with a warning), so that the
+        Keras layer reads the raw input. Without it such an estimator is refused. A GRUNetwork
+        holds no input statistics and is refused with it.
 
     Returns
     -------
@@ -49,8 +54,8 @@ def to_keras_weights(estimator, *, fold_standardization=False):
     Raises
     ------
     ValueError
-        The estimator reads patches, or standardises its input without
-        ``fold_standardization=True``.
+        The estimator reads patches, scales each sequence by itself, or standardises its
+        input without ``fold_standardization=True``.
 
     Examples
     --------
@@ -85,7 +90,9 @@ def from_keras_weights(estimator_or_params, weights, *, fold_standardization=Fal
     ----------
     estimator_or_params : fitted GRUClassifier or GRURegressor, or GRUNetwork
         Its layer count, sizes, directions and ``reset_after`` must match the Keras layers.
-        An estimator that reads patches (``patch_size_ > 1``) is refused.
+        An estimator that reads patches (``patch_size_ > 1``), or that scales each sequence
+        by itself (``sequence_spread_floor_``), is refused: a Keras GRU's weights read what
+        it does not.
     weights : list
         One ``layer.get_weights()`` list per GRU layer (as :func:`to_keras_weights` returns),
         or all those arrays in one flat list (``model.get_weights()``). Prefer the first: a

@@ -1,5 +1,6 @@
-"""A fitted estimator as one ONNX graph: standardisation, patches, GRU nodes, the convolutional
-branch, head (and the linear skip), outputs.
+"""A fitted estimator as one ONNX graph: the scaling of each sequence by itself,
+standardisation, patches, GRU nodes, the convolutional branch, head (and the linear skip),
+outputs.
 
 ONNX's ``GRU`` operator computes pygru's equations: ``linear_before_reset=1`` is
 ``reset_after=True`` and ``0`` the Cho variant (the recurrent candidate bias then sits outside
@@ -36,7 +37,12 @@ _LOWEST = np.finfo(np.float32).min  # fills padding before a maximum or a softma
 def to_onnx(estimator, *, opset=None, input_dtype="float32"):
     """The whole fitted estimator as one ONNX model, for onnxruntime and other backends.
 
-    The graph reads the sequences as pygru does: it standardises the input with
+    The graph reads the sequences as pygru does: where the estimator scales each sequence
+    by itself (``standardize="sequence"``, or "auto" that chose it), it first centres and
+    scales each sequence by its own mean and spread over its valid steps (the spread no
+    less than ``sequence_spread_floor_``) and appends that level and the log of that
+    spread as channels (in float64 whatever ``input_dtype``, as ``predict`` computes
+    them); it standardises the input with
     ``input_mean_`` and ``input_scale_``, reads ``patch_size_`` steps per GRU step
     (repeating each sequence's last step to fill its final patch), runs one ONNX ``GRU``
     node per layer (``direction="bidirectional"`` for a bidirectional layer) with the
@@ -50,8 +56,9 @@ def to_onnx(estimator, *, opset=None, input_dtype="float32"):
     ----------
     estimator : fitted GRUClassifier or GRURegressor, or Pipeline
         Any configuration: both GRU variants, stacked and bidirectional layers, patches,
-        embedding models, ``output="last"`` or ``"sequence"`` (a classifier of every time
-        step as well as a regressor), the linear skip. A fitted Pipeline of
+        each sequence scaled by itself, embedding models, ``output="last"`` or
+        ``"sequence"`` (a classifier of every time step as well as a regressor), the linear
+        skip. A fitted Pipeline of
         :class:`~pygru.preprocessing.SequenceScaler` steps (per feature or per sequence,
         computed in float64 over each sequence's observed steps, as ``transform``) before
         one of them is exported whole; other steps are refused with a TypeError
@@ -67,8 +74,9 @@ def to_onnx(estimator, *, opset=None, input_dtype="float32"):
         a coordinate) loses that spread when X is rounded to float32 first, which
         ``to_onnx`` warns of from the fitted statistics of what reads X first (the
         estimator's, or a per-feature scaler's). Behind ``SequenceScaler(per="sequence")``,
-        whose statistics are each sequence's own, it cannot tell: pass "float64" there for
-        series that sit far from zero beside their spread. Embedding models read int64
+        or for an estimator that scales each sequence by itself, whose statistics are each
+        sequence's own, it cannot tell: pass "float64" there for series that sit far from
+        zero beside their spread. Embedding models read int64
         token ids whatever this is.
 
     Returns
@@ -212,14 +220,7 @@ def _per_sequence_statistics(graph, x64, observed):
     one value has that value for its mean and scale 1, as has one whose spread is at the
     rounding level of its mean (``scale_of_spread``)."""
     zero = _float64(graph, 0)
-    counts = _sum_over_time(graph, graph.add("Cast", [observed], to=_INPUT_TYPES["float64"]), 1)
-    mean = graph.add(
-        "Div", [_sum_over_time(graph, graph.add("Where", [observed, x64, zero]), 1), counts]
-    )
-    deviations = graph.add("Where", [observed, graph.add("Sub", [x64, mean]), zero])
-    variance = graph.add(
-        "Div", [_sum_over_time(graph, graph.add("Mul", [deviations, deviations]), 1), counts]
-    )
+    mean, variance = _moments_over_time(graph, x64, observed)
     low = _extreme_over_time(
         graph, "ArgMin", graph.add("Where", [observed, x64, _float64(graph, np.inf)])
     )
@@ -236,6 +237,48 @@ def _per_sequence_statistics(graph, x64, observed):
         "Where", [graph.add("Greater", [spread, rounding]), spread, _float64(graph, 1)]
     )
     return mean, scale
+
+
+def _moments_over_time(graph, x64, observed):
+    """Each sequence's mean and population variance (batch, 1, features) of float64 ``x64``
+    (batch, time, features) over its ``observed`` values (bool, broadcast to x64): the
+    others, NaN or anything past a length, enter no sum."""
+    zero = _float64(graph, 0)
+    counts = _sum_over_time(graph, graph.add("Cast", [observed], to=_INPUT_TYPES["float64"]), 1)
+    mean = graph.add(
+        "Div", [_sum_over_time(graph, graph.add("Where", [observed, x64, zero]), 1), counts]
+    )
+    deviations = graph.add("Where", [observed, graph.add("Sub", [x64, mean]), zero])
+    variance = graph.add(
+        "Div", [_sum_over_time(graph, graph.add("Mul", [deviations, deviations]), 1), counts]
+    )
+    return mean, variance
+
+
+def _scaled_by_each_sequence(graph, x, x_is_double, lengths, floor):
+    """float64 (batch, time, 3 * features): x scaled by each sequence's own mean and spread
+    over its valid steps (the spread no less than ``floor``), then those levels and log
+    spreads as channels constant over the sequence, zero past each length, as
+    ``_sequences.scale_each_sequence`` computes them (in float64 also from float32 x: a
+    faint sequence far from zero loses its shape to a float32 mean)."""
+    x64 = x if x_is_double else graph.add("Cast", [x], to=_INPUT_TYPES["float64"])
+    valid = _valid_steps(graph, x64, lengths)
+    mean, variance = _moments_over_time(graph, x64, valid)
+    spread = graph.add(
+        "Max",
+        [
+            graph.add("Sqrt", [variance]),
+            graph.constant(np.asarray(floor, np.float64), "sequence_spread_floor"),
+        ],
+    )
+    shape = graph.add("Shape", [x64])
+    channels = [
+        graph.add("Div", [graph.add("Sub", [x64, mean]), spread]),
+        graph.add("Expand", [mean, shape]),
+        graph.add("Expand", [graph.add("Log", [spread]), shape]),
+    ]
+    scaled = graph.add("Concat", channels, axis=2)
+    return graph.add("Where", [valid, scaled, _float64(graph, 0)])
 
 
 def _extreme_over_time(graph, arg_op, values):
@@ -480,16 +523,19 @@ def _nan_for(graph, refused, per_step):
 
 def _network_input(graph, estimator, x, x_is_double, lengths):
     """What the first GRU layer reads, batch first (batch, time, features), float32, and its
-    lengths in those steps; float64 ``x`` is standardised in float64, as ``predict`` does."""
+    lengths in those steps; float64 ``x`` is standardised in float64, as ``predict`` does,
+    and so is what the scaling of each sequence by itself gives (``sequence_spread_floor_``)."""
     network = estimator.network_
     if network.embedding_dim is not None:
         table = graph.constant(network.views["embedding"].astype(np.float32), "embedding")
         return graph.add("Gather", [table, x], axis=0), lengths
+    if hasattr(estimator, "sequence_spread_floor_"):
+        floor = estimator.sequence_spread_floor_
+        x, x_is_double = _scaled_by_each_sequence(graph, x, x_is_double, lengths, floor), True
     patch_size = getattr(estimator, "patch_size_", 1)
     if patch_size > 1:
-        x = _repeat_last_step_to_fill_patches(
-            graph, x, lengths, patch_size, estimator.n_features_in_
-        )
+        features = network.n_inputs // patch_size  # X's, or 3 times as many scaled as above
+        x = _repeat_last_step_to_fill_patches(graph, x, lengths, patch_size, features)
     if x_is_double and hasattr(estimator, "input_mean_"):
         mean = graph.constant(estimator.input_mean_.astype(np.float64), "input_mean")
         scale = graph.constant(estimator.input_scale_.astype(np.float64), "input_scale")
@@ -503,7 +549,7 @@ def _network_input(graph, estimator, x, x_is_double, lengths):
     if x_is_double:
         x = graph.add("Cast", [x], to=_INPUT_TYPES["float32"])
     if patch_size > 1:
-        x = _reshape(graph, x, [0, -1, patch_size * estimator.n_features_in_])
+        x = _reshape(graph, x, [0, -1, network.n_inputs])
         lengths = _ceil_div(graph, lengths, patch_size)
     return x, lengths
 

@@ -50,18 +50,23 @@ def to_torch_state_dict(estimator, *, prefix="", as_tensors=False, fold_standard
     estimator : fitted GRUClassifier or GRURegressor, or GRUNetwork
         With ``reset_after=True`` (PyTorch's only variant). An estimator that reads patches
         (``patch_size_ > 1``) is refused: ``torch.nn.GRU`` would read the raw steps and
-        disagree with it.
+        disagree with it; so is one that scales each sequence by itself
+        (``sequence_spread_floor_``, from ``standardize="sequence"`` or "auto"), whose GRU
+        reads each sequence's scaled values, level and log spread, which no weights of a
+        GRU layer compute, even with ``fold_standardization``: export it with
+        :func:`pygru.to_torch_module` or :func:`pygru.to_onnx` (or fit with
+        ``standardize=True``).
     prefix : str, default=""
         Put before every key, e.g. ``"gru."`` for a module that holds the GRU as ``self.gru``.
     as_tensors : bool, default=False
         Return ``torch.Tensor`` values (imports torch) instead of NumPy arrays.
     fold_standardization : bool, default=False
-        Required for an estimator that standardises its input (``standardize=True``, the
-        default): fold ``input_mean_`` and ``input_scale_`` into the first layer's input
-        weights and bias (exact in real arithmetic; a float32 model with a mean of more than
-        about 100 times its scale loses precision, with a warning), so that the torch GRU
-        reads the raw input. Without it such an estimator is refused. A GRUNetwork holds no
-        input statistics and is refused with it.
+        Required for an estimator that standardises its input (``standardize=True``, or "auto"
+        where it did not scale each sequence by itself): fold ``input_mean_`` and ``input_scale_``
+        into the first layer's input weights and bias (exact in real arithmetic; a float32 model
+        with a mean of more than about 100 times its scale loses precision, with a warning), so
+        that the torch GRU reads the raw input. Without it such an estimator is refused. A
+        GRUNetwork holds no input statistics and is refused with it.
 
     Returns
     -------
@@ -75,8 +80,8 @@ def to_torch_state_dict(estimator, *, prefix="", as_tensors=False, fold_standard
     Raises
     ------
     ValueError
-        ``reset_after=False``, patches, or input standardisation without
-        ``fold_standardization=True``.
+        ``reset_after=False``, patches, each sequence scaled by itself, or input
+        standardisation without ``fold_standardization=True``.
 
     Examples
     --------
@@ -114,7 +119,9 @@ def from_torch_state_dict(
     estimator_or_params : fitted GRUClassifier or GRURegressor, or GRUNetwork
         The model to write into; its layer count, sizes and directions must match the state
         dict, and it must use ``reset_after=True``. Fit it first (e.g. one epoch) to create
-        the network and the head. An estimator that reads patches is refused.
+        the network and the head. An estimator that reads patches, or that scales each
+        sequence by itself (``sequence_spread_floor_``), is refused: a torch GRU's weights
+        read what it does not.
     state_dict : mapping of str to array or torch.Tensor
         As ``nn.GRU(...).state_dict()``.
     prefix : str, default=""
@@ -139,7 +146,8 @@ def from_torch_state_dict(
     ------
     ValueError
         Missing or unexpected keys, wrong shapes, non-finite values, reset_after=False,
-        patches, or input standardisation without ``fold_standardization=True``.
+        patches, each sequence scaled by itself, or input standardisation without
+        ``fold_standardization=True``.
     TypeError
         Values that are not real numbers.
     """
@@ -278,19 +286,23 @@ def to_torch_module(estimator):
     """The whole fitted estimator as a ``torch.nn.Module`` (imports torch).
 
     ``forward(X, lengths=None)`` computes what ``predict_proba`` (classifier) or
-    ``predict`` (regressor) computes, for every configuration: the input standardisation,
-    the patches (``patch_size_``), the embedding, stacked and bidirectional GRU layers
-    (``torch.nn.GRU`` for ``reset_after=True``; for ``reset_after=False``, which torch lacks,
-    the same recurrence step by step), the head (plus the linear skip's map of each
-    sequence's last network input steps, ``linear.weight``, when the network has one), then
-    softmax or the target scaling undone.
+    ``predict`` (regressor) computes, for every configuration: the scaling of each sequence
+    by itself (``standardize="sequence"``, or "auto" that chose it: each sequence centred
+    and scaled by its own mean and spread over its valid steps, its level and log spread
+    appended as channels, in float64 as ``predict`` computes them), the input
+    standardisation, the patches (``patch_size_``), the embedding, stacked and
+    bidirectional GRU layers (``torch.nn.GRU`` for ``reset_after=True``; for
+    ``reset_after=False``, which torch lacks, the same recurrence step by step), the head
+    (plus the linear skip's map of each sequence's last network input steps,
+    ``linear.weight``, when the network has one), then softmax or the target scaling undone.
     The module holds copies of the weights in the estimator's dtype, as trainable
-    parameters; the statistics of the data (input means and scales, target scaling, a
-    pipeline's scalers) stay float64 buffers, also when the module is converted
-    (``module.float()``, ``.half()``), and on a device without float64 (Apple's MPS) they
-    stay on the CPU; a pipeline's scalers compute in float64, which such a device cannot
-    run (use the CPU there). Its GRU layers read the standardised input (the
-    weights of ``to_torch_state_dict(fold_standardization=True)`` read the raw one):
+    parameters; the statistics of the data (input means and scales, the floor of each
+    sequence's spread, target scaling, a pipeline's scalers) stay float64 buffers, also
+    when the module is converted (``module.float()``, ``.half()``), and on a device without
+    float64 (Apple's MPS) they stay on the CPU; a pipeline's scalers and the scaling of
+    each sequence by itself compute in float64, which such a device cannot run (use the
+    CPU there). Its GRU layers read the standardised input (the weights of
+    ``to_torch_state_dict(fold_standardization=True)`` read the raw one):
     :func:`pygru.from_torch_module` writes a fine-tuned module back into the
     estimator. It has no dropout: trained in torch, it applies none of the estimator's
     ``dropout`` or ``recurrent_dropout`` (``module.train()`` computes what
@@ -319,7 +331,8 @@ def to_torch_module(estimator):
         large beside its spread, such as a timestamp, keeps that spread only so, which
         ``to_torch_module`` warns of for a float32 model, judged from the fitted statistics
         of what reads X first: behind ``SequenceScaler(per="sequence")``, whose statistics
-        are each sequence's own, it cannot tell), or int64 token ids (batch, time)
+        are each sequence's own, or for an estimator that scales each sequence by itself,
+        it cannot tell), or int64 token ids (batch, time)
         for an embedding model; ``lengths`` each sequence's number of time steps (None:
         each sequence up to its last step that is not NaN in every feature, as ``predict``
         reads NaN padding; for token ids, up to each sequence's last non-zero id). Returns

@@ -1,7 +1,8 @@
-"""A fitted estimator as a ``torch.nn.Module``: input standardisation, patches, embedding, GRU
-layers (``torch.nn.GRU`` for ``reset_after=True``, the same recurrence written out for the Cho
-variant, which torch lacks), pooling over time, the convolutional branch, head (plus the
-linear skip), softmax or target scaling; and a Pipeline of SequenceScaler steps before one.
+"""A fitted estimator as a ``torch.nn.Module``: the scaling of each sequence by itself, input
+standardisation, patches, embedding, GRU layers (``torch.nn.GRU`` for ``reset_after=True``,
+the same recurrence written out for the Cho variant, which torch lacks), pooling over time,
+the convolutional branch, head (plus the linear skip), softmax or target scaling; and a
+Pipeline of SequenceScaler steps before one.
 This module imports torch; it is loaded only by :func:`pygru.to_torch_module`."""
 
 import contextlib
@@ -64,7 +65,13 @@ class EstimatorModule(_Float64Statistics):
             if self.tokens
             else None
         )
-        for name in ("input_mean", "input_scale", "target_mean", "target_scale"):
+        for name in (
+            "sequence_spread_floor",
+            "input_mean",
+            "input_scale",
+            "target_mean",
+            "target_scale",
+        ):
             value = getattr(estimator, name + "_", None)
             statistic = None if value is None else _tensor(value, torch.float64)
             self._register_optional_buffer(name, statistic)
@@ -227,6 +234,8 @@ class EstimatorModule(_Float64Statistics):
         """What the first GRU layer reads, and the lengths in its steps."""
         if self.tokens:
             return self.embedding(X), lengths
+        if self.sequence_spread_floor is not None:
+            X = _scaled_by_each_sequence(X, lengths, self.sequence_spread_floor)
         if self.patch_size > 1:
             X = _repeat_last_step_to_fill_patches(X, lengths, self.patch_size)
         if self.input_mean is not None:
@@ -340,6 +349,26 @@ def parameter_views(network):
     if network.linear_steps:
         views["linear.weight"] = ("linear.weight", None)
     return views
+
+
+def _scaled_by_each_sequence(X, lengths, floor):
+    """float64 (batch, time, 3 * features): X scaled by each sequence's own mean and spread
+    over its valid steps (the spread no less than ``floor``), then those levels and log
+    spreads as channels constant over the sequence, zero past each length, as
+    ``_sequences.scale_each_sequence`` computes them (in float64 also from float32 X: a
+    faint sequence far from zero loses its shape to a float32 mean). The spread is the
+    root of the variance floored at floor², the same number as the floored root: a
+    constant sequence's zero variance would give its values NaN gradients through the
+    root."""
+    X, floor = X.to(torch.float64), floor.to(X.device)
+    valid = _valid_steps(lengths, X.shape[1])[:, :, None]
+    counts = lengths[:, None, None].to(X.dtype)
+    mean = torch.where(valid, X, 0.0).sum(dim=1, keepdim=True) / counts
+    deviations = torch.where(valid, X - mean, 0.0)
+    variance = deviations.square().sum(dim=1, keepdim=True) / counts
+    spread = torch.maximum(variance, floor.square()).sqrt()
+    levels, log_spreads = mean.expand_as(X), spread.log().expand_as(X)
+    return torch.where(valid, torch.cat([deviations / spread, levels, log_spreads], dim=2), 0.0)
 
 
 def _standardised(X, mean, scale):

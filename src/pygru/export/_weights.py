@@ -175,9 +175,18 @@ def _is_estimator(target):
 
 
 def require_layer_level(estimator, fold_standardization):
-    """Refuse an estimator whose GRU weights alone would disagree with it: one that reads
-    patches, or (unless ``fold_standardization``) standardises its input."""
+    """Refuse an estimator whose GRU weights alone would disagree with it: one that scales
+    each sequence by itself, reads patches, or (unless ``fold_standardization``)
+    standardises its input."""
     name = type(estimator).__name__
+    if hasattr(estimator, "sequence_spread_floor_"):
+        raise ValueError(
+            f"this {name} scales each sequence by itself and reads its level and log spread "
+            "as input channels of their own (standardize='sequence', or 'auto' that chose "
+            "it; sequence_spread_floor_), which a plain GRU layer does not do and no "
+            "folding of weights can express; export the whole model with "
+            "pygru.to_torch_module or pygru.to_onnx (or fit with standardize=True)"
+        )
     if getattr(estimator, "patch_size_", 1) > 1:
         raise ValueError(
             f"this {name} reads its input in patches of patch_size_={estimator.patch_size_} "
@@ -263,7 +272,11 @@ def warn_if_folding_blurs(target, network):
 
 def input_statistics(estimator):
     """(``input_mean_``, ``input_scale_``) of the estimator, or (None, None) where it does
-    not standardise its input."""
+    not standardise its input, or scales each sequence by itself first: its statistics are
+    then those of the scaled values, levels and log spreads, not of X's features, and what
+    float32 X loses depends on each sequence's own level and spread."""
+    if hasattr(estimator, "sequence_spread_floor_"):
+        return None, None
     return getattr(estimator, "input_mean_", None), getattr(estimator, "input_scale_", None)
 
 
