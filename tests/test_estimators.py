@@ -2037,7 +2037,7 @@ def faint_and_strong_sequences(n, seed):
     return (amplitude * (shape + 0.1 * rng.standard_normal((n, 30))))[:, :, None], y
 
 
-def test_the_classifier_scales_each_sequence_where_most_are_faint():
+def test_the_estimators_scale_each_sequence_where_most_are_faint():
     # Sines and square waves of amplitudes over five decades: standardised over all the
     # data most are nearly constant, and the model could hardly tell them apart.
     X, y = faint_and_strong_sequences(120, seed=0)
@@ -2046,9 +2046,12 @@ def test_the_classifier_scales_each_sequence_where_most_are_faint():
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message=".*training sequences vary")
         auto = GRUClassifier(**settings).fit(X, y)
-        # the regressor is not told: its targets usually scale with X's amplitude
-        GRURegressor(**settings).fit(X, y.astype(float))
+        regressor = GRURegressor(**settings).fit(X, y.astype(float))
+        # a regressor of standardize=True is not told: its targets may scale with X's
+        # amplitude, which that standardisation keeps
+        GRURegressor(standardize=True, **settings).fit(X, y.astype(float))
     assert auto.sequence_spread_floor_.shape == (1,) and auto.input_mean_.shape == (3,)
+    assert hasattr(regressor, "sequence_spread_floor_")
     with pytest.warns(UserWarning, match=r"5\d% of the training sequences vary by less"):
         plain = GRUClassifier(standardize=True, **settings).fit(X, y)
     assert not hasattr(plain, "sequence_spread_floor_")
@@ -2084,6 +2087,11 @@ def test_auto_standardisation_is_the_plain_one_where_few_sequences_are_faint():
     plain = small_classifier(standardize=True).fit(X, y)
     assert not hasattr(auto, "sequence_spread_floor_")
     np.testing.assert_array_equal(auto.predict_proba(X), plain.predict_proba(X))
+    windows, targets = make_windows(load_airline().data, lookback=12)
+    auto = small_regressor().fit(windows, targets)
+    plain = small_regressor(standardize=True).fit(windows, targets)
+    assert not hasattr(auto, "sequence_spread_floor_")
+    np.testing.assert_array_equal(auto.predict(windows), plain.predict(windows))
 
 
 def test_a_sequence_scaled_by_itself_is_predicted_alone_as_in_a_batch():
