@@ -2052,7 +2052,9 @@ def test_the_estimators_scale_each_sequence_where_most_are_faint():
         GRURegressor(standardize=True, **settings).fit(X, y.astype(float))
     assert auto.sequence_spread_floor_.shape == (1,) and auto.input_mean_.shape == (3,)
     assert hasattr(regressor, "sequence_spread_floor_")
-    with pytest.warns(UserWarning, match=r"5\d% of the training sequences vary by less"):
+    with pytest.warns(
+        UserWarning, match=r"5\d% of the training sequences vary, in some feature, by less"
+    ):
         plain = GRUClassifier(standardize=True, **settings).fit(X, y)
     assert not hasattr(plain, "sequence_spread_floor_")
     assert auto.score(X_test, y_test) > plain.score(X_test, y_test) + 0.1
@@ -2100,7 +2102,7 @@ def test_a_sequence_scaled_by_itself_is_predicted_alone_as_in_a_batch():
     model = small_classifier(standardize="sequence", patch_size=3).fit(ragged, y)
     together = model.predict_proba(ragged)
     alone = np.vstack([model.predict_proba([x]) for x in ragged])
-    np.testing.assert_allclose(alone, together, rtol=1e-6, atol=1e-7)
+    np.testing.assert_array_equal(alone, together)
 
 
 def test_a_sequence_s_level_keeps_its_spread_until_it_is_standardised():
@@ -2115,6 +2117,75 @@ def test_a_sequence_s_level_keeps_its_spread_until_it_is_standardised():
     np.testing.assert_array_equal(proba, model.predict_proba(X.astype(np.float64)))
     mixed = model.predict_proba([X[0], X[1].astype(np.float64)])
     np.testing.assert_array_equal(mixed[0], proba[0])
+
+
+def faint_on_an_offset(n=80, offset=0.0, seed=0):
+    """Two classes of sine frequency, three in four series faint (spread 1e-6 to 1e-5), the
+    rest loud (10 to 100), all on ``offset``: rounded to float32 at 300, the faint ones
+    would be constants."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    t = np.arange(40)
+    wave = np.sin(t * np.where(y == 1, 0.6, 0.2)[:, None] + rng.uniform(0, 6, (n, 1)))
+    amplitude = np.where(
+        rng.random((n, 1)) < 0.75,
+        10 ** rng.uniform(-6, -5, (n, 1)),
+        10 ** rng.uniform(1, 2, (n, 1)),
+    )
+    return (offset + amplitude * wave)[:, :, None], y
+
+
+def test_sequence_scaling_reads_x_exactly_as_predict_does():
+    # The rule, the floor and the training channels came from X rounded to float32: on an
+    # offset of 300 the faint series were constants there, "auto" chose True (accuracy
+    # 0.75 against 1.0), and a weight-0 series that widened the range did the same.
+    X, y = faint_on_an_offset(offset=300.0)
+    spreads = (X - 300.0).std(axis=1)[:, 0]
+    model = small_classifier(max_iter=1).fit(X, y)
+    assert hasattr(model, "sequence_spread_floor_")
+    np.testing.assert_allclose(model.sequence_spread_floor_, spreads.min(), rtol=1e-6)
+    widened = np.concatenate([X, np.zeros((1, 40, 1))])
+    weights = np.r_[np.ones(len(y)), 0.0]
+    other = small_classifier(max_iter=1).fit(widened, np.r_[y, 0], sample_weight=weights)
+    np.testing.assert_array_equal(other.sequence_spread_floor_, model.sequence_spread_floor_)
+
+
+def test_a_feature_of_mostly_faint_sequences_is_enough_for_auto():
+    # PLAID's current beside an ordinary voltage: faint in every feature was never true.
+    X, y = faint_on_an_offset()
+    voltage = np.sin(np.arange(40) / 4 + np.random.default_rng(1).uniform(0, 6, (80, 1)))
+    both = np.concatenate([X, voltage[:, :, None]], axis=2)
+    assert hasattr(small_classifier(max_iter=1).fit(both, y), "sequence_spread_floor_")
+
+
+def test_constant_sequences_stay_constant_in_float64():
+    # In float64 a constant 0.1's mean rounds, the rounding squared passed for a spread of
+    # 3e-17, and that became the floor: constant sequences read as +-1 by their value.
+    X, y = faint_and_strong_sequences(60, seed=0)
+    X[:3] = np.array([0.1, 0.7, 0.25])[:, None, None]
+    model = small_classifier(standardize="sequence", dtype="float64").fit(X, y)
+    assert model.sequence_spread_floor_[0] > 1e-8
+    scaled = _sequences.scale_each_sequence(X[:3], np.full(3, 30), model.sequence_spread_floor_)
+    np.testing.assert_array_equal(scaled[:, :, 0], 0.0)
+
+
+def test_levels_and_spreads_that_differ_by_rounding_are_not_stretched():
+    # Data z-normalised by sequence in float32: levels and spreads differ by its rounding
+    # (4e-9), which standardisation stretched to unit variance, so that the same series
+    # in float64 predicted up to 0.56 apart.
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 30, 1)).cumsum(axis=1)
+    X = (X - X.mean(axis=1, keepdims=True)) / X.std(axis=1, keepdims=True)
+    y = (X[:, -1, 0] > X[:, 0, 0]).astype(int)
+    model = small_classifier(standardize="sequence", max_iter=20).fit(X.astype(np.float32), y)
+    proba32 = model.predict_proba(X.astype(np.float32))
+    np.testing.assert_allclose(model.predict_proba(X), proba32, atol=1e-4)
+
+
+def test_a_first_partial_fit_batch_of_one_sequence_is_warned_of():
+    X, y = faint_and_strong_sequences(60, seed=0)
+    with pytest.warns(UserWarning, match="it holds one sequence: each sequence's level"):
+        small_classifier(standardize="sequence").partial_fit(X[:1], y[:1], classes=[0, 1])
 
 
 def test_a_constant_sequence_scales_by_the_floor():

@@ -821,6 +821,9 @@ def test_a_sequence_scaling_read_from_a_file_is_checked():
         ({"sequence_spread_floor_": floor[:0]}, "sequence_spread_floor_ has shape (0,)"),
         # without the floor, the statistics of three channels per feature fit no network
         ({"sequence_spread_floor_": None}, "input_mean_ has shape"),
+        # the channels are always standardised: a floor alone left a float64 input to a
+        # float32 network, refused only by predict
+        ({"input_mean_": None, "input_scale_": None}, "sequence_spread_floor_ needs input_mean_"),
     ]:
         with pytest.raises(ValueError, match=re.escape(message)):
             load(io.BytesIO(tampered(blob, arrays=arrays)))

@@ -435,8 +435,11 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         # Training data are widened where their range needs it (the copy stays small
         # elsewhere); a prediction standardises every value exactly, so that what a
         # sequence is predicted to be never depends on the rest of the batch.
+        # A model that scales each sequence by itself reads every value exactly, also to
+        # train (see _fit_input_transform).
         standardizes = self.standardize if reset else hasattr(self, "input_mean_")
-        keep_precision = standardizes and ("always" if for_prediction else True)
+        exactly = for_prediction or (not reset and hasattr(self, "sequence_spread_floor_"))
+        keep_precision = standardizes and ("always" if exactly else True)
         padded, lengths = _sequences.to_padded(
             X, dtype=self.dtype, name=name, keep_precision=keep_precision
         )
@@ -473,25 +476,35 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         patch_size = getattr(self, "patch_size_", 1)
         return _sequences.to_patches(padded, lengths, patch_size, overwrite=owned)
 
-    def _fit_input_transform(self, padded, lengths, sample_weight):
+    def _fit_input_transform(self, X, padded, lengths, fitted, sample_weight):
         """Learn the standardisation statistics (weighted by ``sample_weight``, class weights
         included, so that a weight of k counts as k copies of a sequence) and the patch size
-        from the training data."""
+        from the training sequences, ``padded[fitted]``.
+
+        Returns the padded X to train on: ``padded``, or where each sequence is scaled by
+        itself, X's values as they are (float64 where ``dtype`` would round them), as
+        ``predict`` reads them: rounded first, a faint sequence on an offset (spread 1e-6
+        at level 300) would be a constant in training and a shape in prediction."""
         for attribute in ("input_mean_", "input_scale_", "sequence_spread_floor_"):
             if hasattr(self, attribute):
                 delattr(self, attribute)
         if self.standardize:
-            if self._scales_each_sequence(padded, lengths, sample_weight):
-                self.sequence_spread_floor_ = _sequences.spread_floor(
-                    padded, lengths, sample_weight
+            exact = padded
+            if self.standardize in ("auto", "sequence"):
+                exact, _ = _sequences.to_padded(X, dtype=self.dtype, keep_precision="always")
+            if self._scales_each_sequence(exact[fitted], lengths[fitted], sample_weight):
+                padded = exact
+                self.sequence_spread_floor_, self.input_mean_, self.input_scale_ = (
+                    _sequences.sequence_scaling(padded[fitted], lengths[fitted], sample_weight)
                 )
-                padded = _sequences.scale_each_sequence(
-                    padded, lengths, self.sequence_spread_floor_
+            else:
+                self.input_mean_, self.input_scale_ = _sequences.feature_statistics(
+                    padded[fitted], lengths[fitted], sample_weight
                 )
-            self.input_mean_, self.input_scale_ = _sequences.feature_statistics(
-                padded, lengths, sample_weight
-            )
-        self.patch_size_ = self._resolve_patch_size(_longest_counted(lengths, sample_weight))
+        self.patch_size_ = self._resolve_patch_size(
+            _longest_counted(lengths[fitted], sample_weight)
+        )
+        return padded
 
     def _warn_of_scaling_from_constant_inputs(self, padded, lengths, sample_weight):
         """Warn where the first ``partial_fit`` batch fixed a feature's standardisation from
@@ -510,17 +523,28 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 "data, or set standardize=False and scale X yourself.",
                 UserWarning,
             )
+        counted = len(padded) if sample_weight is None else np.count_nonzero(sample_weight)
+        if hasattr(self, "sequence_spread_floor_") and counted < 2:
+            warn(
+                "partial_fit's first batch fixes the input standardisation (standardize) "
+                "for every later batch, and it holds one sequence: each sequence's level and "
+                "log spread, which the model reads as channels of their own, are then "
+                "scaled by 1 around that one's. Give the first call a batch of many "
+                "sequences, or set standardize=True.",
+                UserWarning,
+            )
 
     def _scales_each_sequence(self, padded, lengths, sample_weight):
         """Whether each sequence is scaled by itself (``standardize="sequence"``, or "auto"
         where most training sequences are faint), else warn a classifier of faint
         sequences.
 
-        Faint: varying by less than 5% as much as a typical sequence (PLAID: 3e-5 to 96
-        amperes, three in four below). Standardised over all the data they are nearly
-        constant, and the classifier could hardly tell them apart (training accuracy 0.64
-        there, 0.98 scaled by themselves). "auto" leaves a causal per-step model's
-        sequences as they are, since their scale comes from the whole sequence. A
+        Faint: varying, in some feature, by less than 5% as much as a typical sequence does
+        there (PLAID: 3e-5 to 96 amperes, three in four below). Standardised over all the
+        data they are nearly constant, and the classifier could hardly tell them apart
+        (training accuracy 0.64 there, 0.98 scaled by themselves). "auto" leaves a causal
+        per-step model's sequences as they are, since their scale comes from the whole
+        sequence. A
         regressor of ``standardize=True`` is not told: its targets may scale with the
         amplitude, which the standardisation over all the data keeps."""
         if self.standardize == "sequence":
@@ -535,8 +559,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             return True
         if is_classifier(self):
             warn(
-                f"{share:.0%} of the training sequences vary by less than 5% as much as a "
-                "typical one (the root mean square of their standard deviations): "
+                f"{share:.0%} of the training sequences vary, in some feature, by less than 5% "
+                "as much as a typical one (the root mean square of their standard "
+                "deviations): "
                 "standardised over all the data they are nearly constant, and the "
                 "classifier can hardly tell them apart. "
                 + (
@@ -787,7 +812,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             self._note_whether_steps_are_smooth(padded[fitted], lengths[fitted], weight)
             if first_call:
                 if self.embedding_dim is None:
-                    self._fit_input_transform(padded[fitted], lengths[fitted], weight)
+                    padded = self._fit_input_transform(X, padded, lengths, fitted, weight)
                     self._refuse_patches_past(int(lengths.max()))
                 self._fit_target_transform(targets[fitted], lengths[fitted], weight)
                 if incremental:
@@ -1182,6 +1207,11 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             self.patch_size_ = read_count(state, "patch_size_", minimum=1, default=1)
             if "sequence_spread_floor_" in arrays:
                 self.sequence_spread_floor_ = _read_spread_floor(arrays, self.n_features_in_)
+                if "input_mean_" not in arrays:
+                    raise ValueError(
+                        "sequence_spread_floor_ needs input_mean_ and input_scale_: the "
+                        "scaled channels are always standardised"
+                    )
             if "input_mean_" in arrays or "input_scale_" in arrays:
                 self.input_mean_, self.input_scale_ = _read_scaling(
                     arrays, "input", self._network_features()
@@ -2472,13 +2502,16 @@ default="zeros"
         constant over the sequence, so that amplitude and offset still reach the model; the
         three are then standardised as with True (the spread is floored at the faintest
         training sequence's, ``sequence_spread_floor_``, so that a constant sequence reads
-        as that one). "auto": "sequence" where more than half
-        of the training sequences vary by less than 5% as much as a typical one (the root
-        mean square of their standard deviations), which standardisation over all the data
-        would leave nearly constant (appliances' currents from 3e-5 to 96 amperes), else
-        True; a causal model (``output="sequence"``, ``bidirectional=False``) keeps True,
-        since a sequence's own scale reads its later steps, and ``fit`` warns instead. The
-        six bundled data sets are scaled as with True. Ignored with ``embedding_dim``.
+        as that one; levels and log spreads that differ by less than 5% of a typical
+        spread, or by a ratio of 1.05, are not stretched to unit variance). Training reads
+        X's values exactly, as prediction does. "auto": "sequence" where, in some feature,
+        more than half of the training sequences vary by less than 5% as much as a typical
+        one (the root mean square of their standard deviations there), which
+        standardisation over all the data would leave nearly constant (appliances' currents
+        from 3e-5 to 96 amperes), else True; a causal model (``output="sequence"``,
+        ``bidirectional=False``) keeps True, since a sequence's own scale reads its later
+        steps, and ``fit`` warns instead. The six bundled data sets are scaled as with
+        True. Ignored with ``embedding_dim``.
 
     patch_size : int, "auto" or None, default="auto"
         Feed runs of ``patch_size`` consecutive time steps to the GRU as one step of
@@ -3704,10 +3737,10 @@ default="zeros"
         spread (a timestamp, a coordinate) is standardised from its float64 values before
         the cast to ``dtype``, so it keeps its spread. "sequence" and "auto" as in
         :class:`GRUClassifier`: each sequence centred and scaled by itself, its level and
-        log spread added as input channels; "auto" does so where more than half of the
-        training sequences vary by less than 5% as much as a typical one (none of the
-        bundled forecasting series' windows and regression sets do), else True, and keeps
-        True for a causal per-step model. Ignored with ``embedding_dim``.
+        log spread added as input channels; "auto" does so where, in some feature, more
+        than half of the training sequences vary by less than 5% as much as a typical one
+        (none of the bundled forecasting series' windows do), else True, and keeps True for
+        a causal per-step model. Ignored with ``embedding_dim``.
 
     standardize_target : bool, default=True
         Whether to train on targets scaled to zero mean and unit variance per target (over

@@ -351,13 +351,13 @@ def valid_steps(lengths, n_timesteps):
     return _arrays.valid_steps(np, np.asarray(lengths), n_timesteps)
 
 
-def median_step_correlation(padded, lengths, sample_weight=None, max_sequences=1000):
+def median_step_correlation(padded, lengths, sample_weight=None):
     """The median, over sequences and features, of the correlation between each valid
     time step and the next (lag-1 autocorrelation): near 1 for series that change
     smoothly from step to step, near 0 or below for ones that jump. Sequences of fewer
     than four steps do not count, nor do those of weight 0 (``sample_weight``, where a
-    weight of k counts as k copies); NaN when no sequence counts or varies. At most
-    ``max_sequences`` evenly spaced sequences are read.
+    weight of k counts as k copies); NaN when no sequence counts or varies. Every sequence
+    is read (a stride through them would follow data recorded in a repeating order).
 
     Examples
     --------
@@ -366,7 +366,11 @@ def median_step_correlation(padded, lengths, sample_weight=None, max_sequences=1
     >>> [round(median_step_correlation(X[None, :, [f]], np.array([500])), 2) for f in (0, 1)]
     [0.98, -0.02]
     """
-    values, lengths, weights = _evenly_spaced(padded, lengths, sample_weight, max_sequences)
+    values, lengths, weights = (
+        padded,
+        np.asarray(lengths),
+        _sequence_weights(sample_weight, padded),
+    )
     # Block by block: the float64 temporaries of 1,000 long sequences at once took 10
     # times the training data (768 MB for 76 MB of float32).
     blocks = [
@@ -400,14 +404,14 @@ def _step_correlations(values, lengths):
     return correlation, count, spread
 
 
-def share_of_faint_sequences(padded, lengths, sample_weight=None, max_sequences=1000):
-    """The share of the sequences that vary, but in every feature by less than
-    ``_FAINT_SPREAD`` times as much as a typical sequence (the root mean square of the
-    sequences' standard deviations): those that standardisation over all the data leaves
-    nearly constant, such as the appliances of small current among large ones. Sequences
-    that differ in level but vary alike are not faint. Weights count as copies and a weight
-    of 0 leaves a sequence out; constant sequences count as not faint. At most
-    ``max_sequences`` evenly spaced sequences are read.
+def share_of_faint_sequences(padded, lengths, sample_weight=None):
+    """The largest share, over the features, of the sequences that vary in a feature by less
+    than ``_FAINT_SPREAD`` times as much as a typical sequence does (the root mean square of
+    the sequences' standard deviations in it): those that standardisation over all the data
+    leaves nearly constant there, such as the appliances of small current among large ones.
+    Sequences that differ in level but vary alike are not faint. Weights count as copies and
+    a weight of 0 leaves a sequence out; constant sequences count as not faint. Every
+    sequence is read.
 
     Examples
     --------
@@ -419,63 +423,116 @@ def share_of_faint_sequences(padded, lengths, sample_weight=None, max_sequences=
     >>> share_of_faint_sequences(levels[:, :, np.newaxis], np.array([50, 50, 50]))
     0.0
     """
-    padded, lengths, weights = _evenly_spaced(padded, lengths, sample_weight, max_sequences)
-    spreads = sequence_moments(padded, lengths)[1]
+    weights = _sequence_weights(sample_weight, padded)
     total = weights.sum()
     if not total > 0:
         return 0.0
+    spreads = sequence_moments(padded, lengths)[1]
     typical = _typical_spread(spreads, weights)
-    relative = np.divide(spreads, typical, out=np.zeros_like(spreads), where=typical > 0).max(
-        axis=1
-    )
+    relative = np.divide(spreads, typical, out=np.zeros_like(spreads), where=typical > 0)
     faint = (relative > 0) & (relative < _FAINT_SPREAD)
-    return float(weights[faint].sum() / total)
+    return float((weights @ faint).max(initial=0.0) / total)
+
+
+def _sequence_weights(sample_weight, padded):
+    """``sample_weight`` as float64, or ones: one weight per sequence of ``padded``."""
+    if sample_weight is None:
+        return np.ones(len(padded))
+    return np.asarray(sample_weight, dtype=np.float64)
 
 
 def sequence_moments(padded, lengths):
     """Each sequence's mean and standard deviation, feature by feature, over its valid
-    steps: two float64 arrays of shape (n_samples, n_features)."""
+    steps (anything past a length, NaN too, is left out): two float64 arrays of shape
+    (n_samples, n_features).
+
+    Summed in time order, so that a sequence's moments have the same bits whatever the
+    padded width of its batch. A constant sequence has its value for mean and spread 0 (its
+    sum rounds, and the rounding squared would pass for a spread), as has one whose spread
+    is at the rounding level of its mean. Each sequence is scaled by a power of two (exact)
+    before it is summed, so that squares of values near float64's limit do not overflow.
+
+    Examples
+    --------
+    >>> mean, spread = sequence_moments(np.full((1, 30, 1), 0.1), np.array([30]))
+    >>> mean.tolist(), spread.tolist()
+    ([[0.1]], [[0.0]])
+    """
     n_features = padded.shape[2]
     means, spreads = [np.empty((0, n_features))], [np.empty((0, n_features))]
     for block in _sequence_blocks(padded):
-        mean, spread = _moments(padded[block].astype(np.float64), lengths[block])
+        mean, spread = _moments(padded[block], lengths[block])
         means.append(mean)
         spreads.append(spread)
     return np.concatenate(means), np.concatenate(spreads)
 
 
 def _moments(values, lengths):
+    values = np.asarray(values, dtype=np.float64)
     valid = valid_steps(lengths, values.shape[1])[:, :, np.newaxis]
+    values = np.where(valid, values, 0.0)
+    # A power of two at most max |x| (exact to divide by): no sum of squares overflows.
+    unit = np.ldexp(1.0, np.frexp(np.abs(values).max(axis=1, initial=0.0))[1] - 1)
+    scaled = values / unit[:, np.newaxis]
     count = np.maximum(valid.sum(axis=1), 1)
-    mean = np.where(valid, values, 0.0).sum(axis=1) / count
-    squares = np.where(valid, np.square(values - mean[:, np.newaxis]), 0.0)
-    return mean, np.sqrt(squares.sum(axis=1) / count)
+    mean = sum_over_time(scaled) / count
+    deviations = np.where(valid, scaled - mean[:, np.newaxis], 0.0)
+    mean, spread = mean * unit, np.sqrt(sum_over_time(np.square(deviations)) / count) * unit
+    low = np.where(valid, values, np.inf).min(axis=1)
+    one_value = low == np.where(valid, values, -np.inf).max(axis=1)
+    mean = np.where(one_value, low, mean)
+    constant = one_value | ~(spread > 10 * np.finfo(np.float64).eps * np.abs(mean))
+    return mean, np.where(constant, 0.0, spread)
+
+
+def sum_over_time(values):
+    """Sum over time (axis 1) in time order, so that a sequence's sum has the same bits
+    whatever the padded width of its batch (NumPy sums a contiguous axis pairwise, in
+    groups that depend on its length; the zeros past a sequence's end add nothing in
+    order)."""
+    return np.cumsum(values, axis=1)[:, -1]
 
 
 def _typical_spread(spreads, weights):
-    """The root mean square of the sequences' spreads per feature, weights as copies."""
-    return np.sqrt((weights[:, np.newaxis] * np.square(spreads)).sum(axis=0) / weights.sum())
+    """The root mean square of the sequences' spreads per feature, weights as copies (in
+    units of the largest spread, so that no square overflows)."""
+    largest = spreads.max(axis=0, initial=0.0)
+    unit = np.where(largest > 0, largest, 1.0)
+    return np.sqrt((weights @ np.square(spreads / unit)) / weights.sum()) * unit
 
 
-def spread_floor(padded, lengths, sample_weight=None):
-    """The smallest spread :func:`scale_each_sequence` divides a sequence by, per feature:
-    that of the faintest sequence that varies (a weight of 0 leaves a sequence out), or 1
-    where none varies. A constant sequence then reads as that faintest one, its log spread
-    inside the range training saw.
+def sequence_scaling(padded, lengths, sample_weight=None):
+    """What :func:`scale_each_sequence` and the standardisation after it learn from the
+    training sequences: the floor of the spread per feature (that of the faintest sequence
+    that varies, 1 where none varies, so that a constant sequence reads as that faintest
+    one, its log spread inside the range training saw) and the mean and scale of the
+    3 * n_features channels (:func:`feature_statistics`). A level or log spread that varies
+    across the sequences by less than ``_FAINT_SPREAD`` of a typical sequence's spread
+    (respectively by less than ``_FAINT_SPREAD``, a ratio of 1.05 between spreads) is not
+    stretched to unit variance: such differences are the rounding of data already scaled
+    by sequence, not information. Weights count as copies; a weight of 0 leaves a sequence
+    out.
 
     Examples
     --------
-    >>> X = np.array([[[-1.0, 5.0], [1.0, 5.0]], [[-3.0, 7.0], [3.0, 7.0]], [[0.0, 0], [0, 0]]])
-    >>> spread_floor(X, np.array([2, 2, 2]))  # the first sequence's; the second is constant
-    array([1., 1.])
-    >>> spread_floor(X[1:], np.array([2, 2]))
-    array([3., 1.])
+    >>> X = np.array([[[-1.0], [1.0]], [[-3.0], [3.0]], [[0.0], [0.0]]])
+    >>> floor, mean, scale = sequence_scaling(X, np.array([2, 2, 2]))
+    >>> floor.tolist(), mean.round(3).tolist(), scale.round(3).tolist()
+    ([1.0], [0.0, 0.0, 0.366], [0.816, 1.0, 0.518])
     """
+    weights = _sequence_weights(sample_weight, padded)
     spreads = sequence_moments(padded, lengths)[1]
-    if sample_weight is not None:
-        spreads = spreads[np.asarray(sample_weight) > 0]
-    varying = np.where(spreads > 0, spreads, np.inf).min(axis=0, initial=np.inf)
-    return np.where(np.isfinite(varying), varying, 1.0)
+    counted = weights > 0
+    varying = np.where(spreads[counted] > 0, spreads[counted], np.inf).min(axis=0, initial=np.inf)
+    floor = np.where(np.isfinite(varying), varying, 1.0)
+    channels = scale_each_sequence(padded, lengths, floor)
+    mean, scale = feature_statistics(channels, lengths, sample_weight)
+    n_features = padded.shape[2]
+    typical = _typical_spread(spreads[counted], weights[counted])
+    steady = np.concatenate(
+        [np.zeros(n_features), _FAINT_SPREAD * typical, np.full(n_features, _FAINT_SPREAD)]
+    )
+    return floor, mean, np.maximum(scale, steady)
 
 
 def scale_each_sequence(padded, lengths, floor):
@@ -511,14 +568,6 @@ def scale_each_sequence(padded, lengths, floor):
         ]
         out[block] = np.where(valid, np.concatenate(channels, axis=2), 0.0)
     return out
-
-
-def _evenly_spaced(padded, lengths, sample_weight, max_sequences):
-    """At most ``max_sequences`` evenly spaced sequences of ``padded``, with their lengths
-    and weights (ones without ``sample_weight``)."""
-    every = max(1, -(-len(padded) // max_sequences))
-    weights = np.ones(len(lengths)) if sample_weight is None else np.asarray(sample_weight)
-    return padded[::every], np.asarray(lengths)[::every], weights[::every]
 
 
 def weighted_median(values, weights):

@@ -34,6 +34,7 @@ from pygru._sequences import (
     in_order,
     read_by_length,
     scale_of_spread,
+    sum_over_time,
     to_padded_with_gaps,
     valid_steps,
     warn_if_channels_first,
@@ -490,10 +491,10 @@ def _pooled_mean_and_variance(groups, positions):
 def _mean_and_variance(groups, across_sequences):
     """Mean and variance of the observed values of ``groups``, ``(padded, observed,
     sample_weight)`` each, every value weighted by its sequence's weight. Each sequence's
-    sums over time (in time order, :func:`_sum_over_time`), one (n_samples_g, n_features)
-    array per group, become the statistics' terms by ``across_sequences(per_group,
-    ufunc)``: kept per sequence, or reduced over all sequences by ``ufunc`` (``np.add``,
-    ``np.minimum``, ``np.maximum``).
+    sums over time (in time order, :func:`~pygru._sequences.sum_over_time`), one
+    (n_samples_g, n_features) array per group, become the statistics' terms by
+    ``across_sequences(per_group, ufunc)``: kept per sequence, or reduced over all sequences
+    by ``ufunc`` (``np.add``, ``np.minimum``, ``np.maximum``).
 
     The mean is NaN where there is no observed value, infinite where their sum overflows
     (as is the variance then, which the scale refuses by name). Where the values are all
@@ -503,7 +504,7 @@ def _mean_and_variance(groups, across_sequences):
     weighted = [(padded, observed, _weights(observed, w)) for padded, observed, w in groups]
 
     def summed(terms):
-        return across_sequences([_sum_over_time(term) for term in terms], np.add)
+        return across_sequences([sum_over_time(term) for term in terms], np.add)
 
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         total = summed(weights for _, _, weights in weighted)
@@ -521,14 +522,6 @@ def _mean_and_variance(groups, across_sequences):
     high = across_sequences([np.where(c, x, -np.inf).max(axis=1) for x, c in counted], np.maximum)
     constant = low == high
     return np.where(constant, low, mean), np.where(constant, 0.0, variance)
-
-
-def _sum_over_time(values):
-    """Sum over time (axis 1) in time order, so that a sequence's sum has the same bits
-    whatever the padded width of its batch (NumPy sums a contiguous axis pairwise, in
-    groups that depend on its length; the zeros past a sequence's end add nothing in
-    order)."""
-    return np.cumsum(values, axis=1)[:, -1]
 
 
 def _scale(mean, variance):
