@@ -2150,6 +2150,23 @@ def test_sequence_scaling_reads_x_exactly_as_predict_does():
     np.testing.assert_array_equal(other.sequence_spread_floor_, model.sequence_spread_floor_)
 
 
+def test_the_faint_sequences_warning_reads_x_exactly_and_input_warnings_come_once():
+    # standardize=True judged faintness from X rounded to float32, where "auto" read it
+    # exactly: faint series on an offset scaled under "auto" and were not warned of under
+    # True. And the exact second reading of X repeated X's own warnings.
+    X, y = faint_on_an_offset(offset=300.0)
+    with pytest.warns(UserWarning, match="training sequences vary"):
+        small_classifier(standardize=True, max_iter=1).fit(X, y)
+    pd = pytest.importorskip("pandas")
+    index = pd.MultiIndex.from_product([["a", "b"], range(10)], names=["subject", "trial"])
+    frame = pd.DataFrame(np.random.default_rng(0).standard_normal((20, 12)), index=index)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        small_classifier(max_iter=1).fit(frame, np.arange(20) % 2)
+    messages = [str(w.message) for w in caught if not issubclass(w.category, ConvergenceWarning)]
+    assert len(messages) == len(set(messages)) >= 1
+
+
 def test_a_feature_of_mostly_faint_sequences_is_enough_for_auto():
     # PLAID's current beside an ordinary voltage: faint in every feature was never true.
     X, y = faint_on_an_offset()

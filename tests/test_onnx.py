@@ -516,6 +516,37 @@ def test_faint_sequences_far_from_zero_are_scaled_in_float64_as_predict_does(inp
     np.testing.assert_allclose(proba, clf.predict_proba(X), rtol=1e-5, atol=1e-5)
 
 
+def sequences_at_their_rounding_level():
+    """A float64 classifier scaling each sequence by itself, its floor 7e-13 (faint training
+    series at level 0), and sequences whose spread is rounding: constants, a value and its
+    neighbour alternating for 3,000 steps (which a plain sum makes a spread of 1e-14), and
+    a spread of 1.5e-12 at level 1e3, below the rounding level of its mean (2.2e-12)."""
+    rng = np.random.default_rng(1)
+    loud = np.arange(60) % 2 == 1
+    level = np.where(loud, 1e3, 0.0) + rng.uniform(-1, 1, 60)
+    X = level[:, None, None] + np.where(loud, 1.0, 1e-12)[:, None, None] * rng.standard_normal(
+        (60, 30, 1)
+    )
+    y = (X[:, -1, 0] > X[:, :, 0].mean(axis=1)).astype(int)
+    clf = GRUClassifier((8,), standardize="sequence", dtype="float64", max_iter=20, random_state=0)
+    clf.fit(X, y)
+    steps = 3000
+    X_test = np.empty((5, steps, 1))
+    X_test[0], X_test[1] = -7.3, 300.1
+    X_test[2, :, 0] = np.where(np.arange(steps) % 2, 0.1, np.nextafter(0.1, 1))
+    X_test[3:, :, 0] = 1e3 + 1.5e-12 * np.where(rng.random((2, steps)) < 0.5, -1, 1)
+    return clf, X_test, np.full(5, steps)
+
+
+def test_sequences_at_their_rounding_level_are_constant_in_the_graph_too():
+    # predict reads such a sequence as constant (its spread 0, the floor in its place); the
+    # graph took the rounding for its spread and divided by it: 0.1-0.25 apart.
+    clf, X, lengths = sequences_at_their_rounding_level()
+    assert clf.sequence_spread_floor_[0] < 1e-12
+    proba = run_onnx(to_onnx(clf, input_dtype="float64"), X, lengths)[1]
+    np.testing.assert_allclose(proba, clf.predict_proba(X), rtol=1e-5, atol=1e-6)
+
+
 @pytest.mark.parametrize("make", [GRUClassifier, GRURegressor])
 def test_float64_input_keeps_the_shape_of_each_sequence_that_float32_input_loses(make):
     # Timestamps: a minute's spread about 1.7e9 s, which float32 rounds to 128 s.

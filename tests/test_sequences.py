@@ -721,6 +721,22 @@ def test_share_of_faint_sequences_is_the_largest_share_of_any_feature():
     assert _sequences.share_of_faint_sequences(cycle, np.full(2000, 8)) == 0.75
 
 
+def test_sequence_moments_of_a_constant_or_its_rounding_have_no_spread():
+    # A constant's mean rounds; a value and its neighbour alternating for 10,000 steps
+    # have a spread of 4e-16, which a plain sum made 1e-14, above the rounding level of
+    # their mean: either became the floor that every sequence is divided by.
+    steps = 10_000
+    X = np.empty((3, steps, 1))
+    X[0], X[1] = 0.1, 300.1
+    X[2, :, 0] = np.where(np.arange(steps) % 2, 7.3, np.nextafter(7.3, 8))
+    mean, spread = _sequences.sequence_moments(X, np.full(3, steps))
+    np.testing.assert_array_equal(spread, 0.0)
+    np.testing.assert_array_equal(mean[:2, 0], [0.1, 300.1])
+    # near float64's limit the squares do not overflow
+    huge = np.array([[[1.5e308], [-1.5e308]]])
+    np.testing.assert_allclose(_sequences.sequence_moments(huge, np.array([2]))[1], 1.5e308)
+
+
 def test_no_bundled_set_has_mostly_faint_sequences():
     # The rule behind standardize="auto" does not fire on the sets it was not made for:
     # their sequences vary on the scale of the data (share 0.0, and 0.175 in one of

@@ -29,6 +29,7 @@ from test_onnx import (
     random_conv_branch,
     random_linear_skip,
     scaled_sequences,
+    sequences_at_their_rounding_level,
     skip_window_is_exercised,
     targets_at,
     timestamps,
@@ -482,6 +483,12 @@ def test_float64_input_keeps_the_shape_of_each_sequence_that_float32_input_loses
     np.testing.assert_allclose(output, expected, rtol=1e-5, atol=1e-5)
     blurred = run_module(estimator, X.astype(np.float32)).numpy()
     assert output.dtype == np.float32 and np.abs(blurred - expected).max() > 1e-2
+
+
+def test_sequences_at_their_rounding_level_are_constant_in_the_module_too():
+    clf, X, lengths = sequences_at_their_rounding_level()
+    output = run_module(clf, X, lengths).numpy()
+    np.testing.assert_allclose(output, clf.predict_proba(X), rtol=1e-12, atol=1e-12)
 
 
 def test_input_gradients_of_a_model_that_scales_each_sequence_are_finite():

@@ -484,14 +484,16 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         Returns the padded X to train on: ``padded``, or where each sequence is scaled by
         itself, X's values as they are (float64 where ``dtype`` would round them), as
         ``predict`` reads them: rounded first, a faint sequence on an offset (spread 1e-6
-        at level 300) would be a constant in training and a shape in prediction."""
+        at level 300) would be a constant in training and a shape in prediction. Whether
+        sequences are faint (to scale them, or to warn a classifier) is also judged from
+        the exact values."""
         for attribute in ("input_mean_", "input_scale_", "sequence_spread_floor_"):
             if hasattr(self, attribute):
                 delattr(self, attribute)
         if self.standardize:
             exact = padded
-            if self.standardize in ("auto", "sequence"):
-                exact, _ = _sequences.to_padded(X, dtype=self.dtype, keep_precision="always")
+            if self.standardize in ("auto", "sequence") or is_classifier(self):
+                exact = _sequences.padded_exactly(X, self.dtype)
             if self._scales_each_sequence(exact[fitted], lengths[fitted], sample_weight):
                 padded = exact
                 self.sequence_spread_floor_, self.input_mean_, self.input_scale_ = (
@@ -824,6 +826,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                     )
             targets = self._training_targets(targets)
             X, lengths = self._network_input(X, padded, lengths)
+            del padded  # float64 where each sequence is scaled by itself: not kept to train
             self._seed_generator(first_call)
             if first_call:
                 longest = _longest_counted(lengths[fitted], weight)

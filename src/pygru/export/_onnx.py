@@ -216,11 +216,33 @@ def sequence_scaler_nodes(graph, scaler, x, x_is_double, lengths=None, past_leng
 
 def _per_sequence_statistics(graph, x64, observed):
     """Each sequence's mean and scale (batch, 1, features) over its observed values, as
-    ``SequenceScaler(per="sequence")`` learns them: a feature whose observed values are all
-    one value has that value for its mean and scale 1, as has one whose spread is at the
-    rounding level of its mean (``scale_of_spread``)."""
+    ``SequenceScaler(per="sequence")`` learns them: the spread of
+    :func:`_per_sequence_moments`, 1 where that is 0."""
+    mean, spread = _per_sequence_moments(graph, x64, observed)
+    zero, one = _float64(graph, 0), _float64(graph, 1)
+    return mean, graph.add("Where", [graph.add("Greater", [spread, zero]), spread, one])
+
+
+def _per_sequence_moments(graph, x64, observed):
+    """Each sequence's mean and standard deviation (batch, 1, features) of float64 ``x64``
+    (batch, time, features) over its ``observed`` values (bool, broadcast to x64; the
+    others, NaN or anything past a length, enter no sum), as
+    ``_sequences.sequence_moments`` computes them: the mean corrected by the mean of the
+    deviations from it; a feature whose observed values are all one value has that value
+    for its mean and spread 0, as has one whose spread is at the rounding level of its mean
+    (``scale_of_spread``)."""
     zero = _float64(graph, 0)
-    mean, variance = _moments_over_time(graph, x64, observed)
+    counts = _sum_over_time(graph, graph.add("Cast", [observed], to=_INPUT_TYPES["float64"]), 1)
+
+    def mean_over_time(values):
+        return graph.add(
+            "Div", [_sum_over_time(graph, graph.add("Where", [observed, values, zero]), 1), counts]
+        )
+
+    first = mean_over_time(x64)
+    mean = graph.add("Add", [first, mean_over_time(graph.add("Sub", [x64, first]))])
+    deviations = graph.add("Sub", [x64, mean])
+    variance = mean_over_time(graph.add("Mul", [deviations, deviations]))
     low = _extreme_over_time(
         graph, "ArgMin", graph.add("Where", [observed, x64, _float64(graph, np.inf)])
     )
@@ -233,26 +255,7 @@ def _per_sequence_statistics(graph, x64, observed):
     rounding = graph.add(
         "Mul", [graph.add("Abs", [mean]), _float64(graph, 10 * np.finfo(np.float64).eps)]
     )
-    scale = graph.add(
-        "Where", [graph.add("Greater", [spread, rounding]), spread, _float64(graph, 1)]
-    )
-    return mean, scale
-
-
-def _moments_over_time(graph, x64, observed):
-    """Each sequence's mean and population variance (batch, 1, features) of float64 ``x64``
-    (batch, time, features) over its ``observed`` values (bool, broadcast to x64): the
-    others, NaN or anything past a length, enter no sum."""
-    zero = _float64(graph, 0)
-    counts = _sum_over_time(graph, graph.add("Cast", [observed], to=_INPUT_TYPES["float64"]), 1)
-    mean = graph.add(
-        "Div", [_sum_over_time(graph, graph.add("Where", [observed, x64, zero]), 1), counts]
-    )
-    deviations = graph.add("Where", [observed, graph.add("Sub", [x64, mean]), zero])
-    variance = graph.add(
-        "Div", [_sum_over_time(graph, graph.add("Mul", [deviations, deviations]), 1), counts]
-    )
-    return mean, variance
+    return mean, graph.add("Where", [graph.add("Greater", [spread, rounding]), spread, zero])
 
 
 def _scaled_by_each_sequence(graph, x, x_is_double, lengths, floor):
@@ -263,14 +266,9 @@ def _scaled_by_each_sequence(graph, x, x_is_double, lengths, floor):
     faint sequence far from zero loses its shape to a float32 mean)."""
     x64 = x if x_is_double else graph.add("Cast", [x], to=_INPUT_TYPES["float64"])
     valid = _valid_steps(graph, x64, lengths)
-    mean, variance = _moments_over_time(graph, x64, valid)
-    spread = graph.add(
-        "Max",
-        [
-            graph.add("Sqrt", [variance]),
-            graph.constant(np.asarray(floor, np.float64), "sequence_spread_floor"),
-        ],
-    )
+    mean, spread = _per_sequence_moments(graph, x64, valid)
+    floor = graph.constant(np.asarray(floor, np.float64), "sequence_spread_floor")
+    spread = graph.add("Max", [spread, floor])
     shape = graph.add("Shape", [x64])
     channels = [
         graph.add("Div", [graph.add("Sub", [x64, mean]), spread]),

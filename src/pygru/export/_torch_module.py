@@ -306,21 +306,30 @@ class _SequenceScaler(_Float64Statistics):
 
 def _per_sequence_statistics(X, observed):
     """Each sequence's mean and scale (batch, 1, features) over its observed values (X is 0
-    elsewhere), as
-    ``SequenceScaler(per="sequence")`` learns them: a feature whose observed values are all
-    one value has that value for its mean and scale 1, as has one whose spread is at the
-    rounding level of its mean (``scale_of_spread``)."""
+    elsewhere), as ``SequenceScaler(per="sequence")`` learns them: the standard deviation
+    of :func:`_per_sequence_moments`, 1 where it is 0 (the root taken of 1 there, so that
+    no gradient goes through the root of 0)."""
+    mean, variance = _per_sequence_moments(X, observed)
+    varies = variance > 0
+    return mean, torch.where(varies, torch.where(varies, variance, 1.0).sqrt(), 1.0)
+
+
+def _per_sequence_moments(X, observed):
+    """Each sequence's mean and variance (batch, 1, features) over its observed values (X is
+    0 elsewhere), as ``_sequences.sequence_moments`` computes them: the mean corrected by
+    the mean of the deviations from it; a feature whose observed values are all one value
+    has that value for its mean and variance 0, as has one whose spread is at the rounding
+    level of its mean (``scale_of_spread``)."""
     counts = observed.sum(dim=1, keepdim=True)
-    mean = X.sum(dim=1, keepdim=True) / counts
-    deviations = torch.where(observed, X - mean, 0.0)
-    variance = deviations.square().sum(dim=1, keepdim=True) / counts
+    first = X.sum(dim=1, keepdim=True) / counts
+    mean = first + torch.where(observed, X - first, 0.0).sum(dim=1, keepdim=True) / counts
+    variance = torch.where(observed, X - mean, 0.0).square().sum(dim=1, keepdim=True) / counts
     low = torch.where(observed, X, float("inf")).amin(dim=1, keepdim=True)
     high = torch.where(observed, X, float("-inf")).amax(dim=1, keepdim=True)
     constant = low == high
     mean = torch.where(constant, low, mean)
-    spread = torch.where(constant, 0.0, variance).sqrt()
     rounding = 10 * torch.finfo(torch.float64).eps * mean.abs()
-    return mean, torch.where(spread > rounding, spread, 1.0)
+    return mean, torch.where(constant | (variance <= rounding.square()), 0.0, variance)
 
 
 def parameter_views(network):
@@ -362,10 +371,9 @@ def _scaled_by_each_sequence(X, lengths, floor):
     root."""
     X, floor = X.to(torch.float64), floor.to(X.device)
     valid = _valid_steps(lengths, X.shape[1])[:, :, None]
-    counts = lengths[:, None, None].to(X.dtype)
-    mean = torch.where(valid, X, 0.0).sum(dim=1, keepdim=True) / counts
+    X = torch.where(valid, X, 0.0)
+    mean, variance = _per_sequence_moments(X, valid.expand_as(X))
     deviations = torch.where(valid, X - mean, 0.0)
-    variance = deviations.square().sum(dim=1, keepdim=True) / counts
     spread = torch.maximum(variance, floor.square()).sqrt()
     levels, log_spreads = mean.expand_as(X), spread.log().expand_as(X)
     return torch.where(valid, torch.cat([deviations / spread, levels, log_spreads], dim=2), 0.0)
