@@ -2046,12 +2046,13 @@ def test_the_estimators_scale_each_sequence_where_most_are_faint():
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message=".*training sequences vary")
         auto = GRUClassifier(**settings).fit(X, y)
-        regressor = GRURegressor(**settings).fit(X, y.astype(float))
-        # a regressor of standardize=True is not told: its targets may scale with X's
+        regressor = GRURegressor(standardize="auto", **settings).fit(X, y.astype(float))
+        # the regressor's default, True, is not told: its targets may scale with X's
         # amplitude, which that standardisation keeps
-        GRURegressor(standardize=True, **settings).fit(X, y.astype(float))
+        plain_regressor = GRURegressor(**settings).fit(X, y.astype(float))
     assert auto.sequence_spread_floor_.shape == (1,) and auto.input_mean_.shape == (3,)
     assert hasattr(regressor, "sequence_spread_floor_")
+    assert not hasattr(plain_regressor, "sequence_spread_floor_")
     with pytest.warns(
         UserWarning, match=r"5\d% of the training sequences vary, in some feature, by less"
     ):
@@ -2090,8 +2091,8 @@ def test_auto_standardisation_is_the_plain_one_where_few_sequences_are_faint():
     assert not hasattr(auto, "sequence_spread_floor_")
     np.testing.assert_array_equal(auto.predict_proba(X), plain.predict_proba(X))
     windows, targets = make_windows(load_airline().data, lookback=12)
-    auto = small_regressor().fit(windows, targets)
-    plain = small_regressor(standardize=True).fit(windows, targets)
+    auto = small_regressor(standardize="auto").fit(windows, targets)
+    plain = small_regressor().fit(windows, targets)
     assert not hasattr(auto, "sequence_spread_floor_")
     np.testing.assert_array_equal(auto.predict(windows), plain.predict(windows))
 

@@ -3732,7 +3732,7 @@ default="zeros"
         Initialisation of all biases. The options are those of ``kernel_initializer``
         applied to a vector of length k ("orthogonal" applies to matrices only).
 
-    standardize : bool, "auto" or "sequence", default="auto"
+    standardize : bool, "auto" or "sequence", default=True
         How the input is scaled. True: each input feature to zero mean and unit variance,
         with the mean and standard deviation over all valid training time steps (padding
         excluded; stored as ``input_mean_`` and ``input_scale_`` and applied in every later
@@ -3741,9 +3741,12 @@ default="zeros"
         the cast to ``dtype``, so it keeps its spread. "sequence" and "auto" as in
         :class:`GRUClassifier`: each sequence centred and scaled by itself, its level and
         log spread added as input channels; "auto" does so where, in some feature, more
-        than half of the training sequences vary by less than 5% as much as a typical one
-        (none of the bundled forecasting series' windows do), else True, and keeps True for
-        a causal per-step model. Ignored with ``embedding_dim``.
+        than half of the training sequences vary by less than 5% as much as a typical one,
+        else True, and keeps True for a causal per-step model. Not the regressor's default:
+        the targets stay on their own scale, which a sequence scaled by itself no longer
+        shows linearly (windows of 40 series whose sizes span five decades, pooled into
+        one forecaster, were forecast 25 % worse in MAE with "auto" than with True).
+        Ignored with ``embedding_dim``.
 
     standardize_target : bool, default=True
         Whether to train on targets scaled to zero mean and unit variance per target (over
@@ -4107,7 +4110,7 @@ default="zeros"
         kernel_initializer="glorot_uniform",
         recurrent_initializer="orthogonal",
         bias_initializer="zeros",
-        standardize="auto",
+        standardize=True,
         standardize_target=True,
         linear_skip="auto",
         patch_size="auto",
