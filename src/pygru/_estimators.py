@@ -541,8 +541,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         where most training sequences are faint), else warn a classifier of faint
         sequences.
 
-        Faint: varying, in some feature, by less than 5% as much as a typical sequence does
-        there (PLAID: 3e-5 to 96 amperes, three in four below). Standardised over all the
+        Faint: varying, but in every feature by less than 5% as much as a typical sequence
+        (PLAID: 3e-5 to 96 amperes, three in four below). Standardised over all the
         data they are nearly constant, and the classifier could hardly tell them apart
         (training accuracy 0.64 there, 0.98 scaled by themselves). "auto" leaves a causal
         per-step model's sequences as they are, since their scale comes from the whole
@@ -561,8 +561,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             return True
         if is_classifier(self):
             warn(
-                f"{share:.0%} of the training sequences vary, in some feature, by less than 5% "
-                "as much as a typical one (the root mean square of their standard "
+                f"{share:.0%} of the training sequences vary, in every feature, by less than "
+                "5% as much as a typical one (the root mean square of their standard "
                 "deviations): "
                 "standardised over all the data they are nearly constant, and the "
                 "classifier can hardly tell them apart. "
@@ -2507,9 +2507,9 @@ default="zeros"
         training sequence's, ``sequence_spread_floor_``, so that a constant sequence reads
         as that one; levels and log spreads that differ by less than 5% of a typical
         spread, or by a ratio of 1.05, are not stretched to unit variance). Training reads
-        X's values exactly, as prediction does. "auto": "sequence" where, in some feature,
-        more than half of the training sequences vary by less than 5% as much as a typical
-        one (the root mean square of their standard deviations there), which
+        X's values exactly, as prediction does. "auto": "sequence" where more than half of
+        the training sequences vary, in every feature, by less than 5% as much as a typical
+        one (the root mean square of the sequences' standard deviations), which
         standardisation over all the data would leave nearly constant (appliances' currents
         from 3e-5 to 96 amperes), else True; a causal model (``output="sequence"``,
         ``bidirectional=False``) keeps True, since a sequence's own scale reads its later
@@ -3740,8 +3740,8 @@ default="zeros"
         spread (a timestamp, a coordinate) is standardised from its float64 values before
         the cast to ``dtype``, so it keeps its spread. "sequence" and "auto" as in
         :class:`GRUClassifier`: each sequence centred and scaled by itself, its level and
-        log spread added as input channels; "auto" does so where, in some feature, more
-        than half of the training sequences vary by less than 5% as much as a typical one,
+        log spread added as input channels; "auto" does so where more than half of the
+        training sequences vary, in every feature, by less than 5% as much as a typical one,
         else True, and keeps True for a causal per-step model. Not the regressor's default:
         the targets stay on their own scale, which a sequence scaled by itself no longer
         shows linearly (windows of 40 series whose sizes span five decades, pooled into

@@ -415,13 +415,15 @@ def _step_correlations(values, lengths):
 
 
 def share_of_faint_sequences(padded, lengths, sample_weight=None):
-    """The largest share, over the features, of the sequences that vary in a feature by less
-    than ``_FAINT_SPREAD`` times as much as a typical sequence does (the root mean square of
-    the sequences' standard deviations in it): those that standardisation over all the data
-    leaves nearly constant there, such as the appliances of small current among large ones.
-    Sequences that differ in level but vary alike are not faint. Weights count as copies and
+    """The share of the sequences that vary, but in every feature by less than
+    ``_FAINT_SPREAD`` times as much as a typical sequence (the root mean square of the
+    sequences' standard deviations): those that standardisation over all the data leaves
+    nearly constant, such as the appliances of small current among large ones. Sequences
+    that differ in level but vary alike are not faint, nor are those that vary as much as
+    others in some feature (a still limb beside a moving one). Weights count as copies and
     a weight of 0 leaves a sequence out; constant sequences count as not faint. Every
-    sequence is read.
+    sequence is read (a stride through them would follow data recorded in a repeating
+    order).
 
     Examples
     --------
@@ -439,9 +441,11 @@ def share_of_faint_sequences(padded, lengths, sample_weight=None):
         return 0.0
     spreads = sequence_moments(padded, lengths)[1]
     typical = _typical_spread(spreads, weights)
-    relative = np.divide(spreads, typical, out=np.zeros_like(spreads), where=typical > 0)
+    relative = np.divide(spreads, typical, out=np.zeros_like(spreads), where=typical > 0).max(
+        axis=1, initial=0.0
+    )
     faint = (relative > 0) & (relative < _FAINT_SPREAD)
-    return float((weights @ faint).max(initial=0.0) / total)
+    return float(weights[faint].sum() / total)
 
 
 def _sequence_weights(sample_weight, padded):
