@@ -542,7 +542,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         sequences.
 
         Faint: varying, but in every feature by less than 5% as much as a typical sequence
-        (PLAID: 3e-5 to 96 amperes, three in four below). Standardised over all the
+        (PLAID: 3e-5 to 96 amperes, two in three below). Standardised over all the
         data they are nearly constant, and the classifier could hardly tell them apart
         (training accuracy 0.64 there, 0.98 scaled by themselves). "auto" leaves a causal
         per-step model's sequences as they are, since their scale comes from the whole
@@ -2612,7 +2612,9 @@ default="zeros"
 
     input_scale_ : ndarray of the shape of ``input_mean_``
         Standard deviation of each input feature over the training time steps (1 for a
-        constant feature). Only with ``standardize`` set and numeric input.
+        constant feature; for the levels and log spreads of sequences scaled by themselves,
+        at least 5% of a typical sequence's spread and at least 0.05, so that differences of
+        rounding are not stretched). Only with ``standardize`` set and numeric input.
 
     sequence_spread_floor_ : ndarray of shape (n_features_in_,)
         The smallest spread a sequence is divided by, per feature: the faintest training
@@ -3847,7 +3849,9 @@ default="zeros"
 
     input_scale_ : ndarray of the shape of ``input_mean_``
         Standard deviation of each input feature over the training time steps (1 for a
-        constant feature). Only with ``standardize`` set and numeric input.
+        constant feature; for the levels and log spreads of sequences scaled by themselves,
+        at least 5% of a typical sequence's spread and at least 0.05, so that differences of
+        rounding are not stretched). Only with ``standardize`` set and numeric input.
 
     sequence_spread_floor_ : ndarray of shape (n_features_in_,)
         The smallest spread a sequence is divided by, per feature: the faintest training
