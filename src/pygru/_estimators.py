@@ -546,9 +546,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         data they are nearly constant, and the classifier could hardly tell them apart
         (training accuracy 0.64 there, 0.98 scaled by themselves). "auto" leaves a causal
         per-step model's sequences as they are, since their scale comes from the whole
-        sequence. A
-        regressor of ``standardize=True`` is not told: its targets may scale with the
-        amplitude, which the standardisation over all the data keeps."""
+        sequence. A regressor of ``standardize=True`` is not told: its targets may scale
+        with the amplitude, which the standardisation over all the data keeps."""
         if self.standardize == "sequence":
             return True
         if self.standardize is True and not is_classifier(self):

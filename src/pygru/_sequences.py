@@ -376,15 +376,11 @@ def median_step_correlation(padded, lengths, sample_weight=None):
     >>> [round(median_step_correlation(X[None, :, [f]], np.array([500])), 2) for f in (0, 1)]
     [0.98, -0.02]
     """
-    values, lengths, weights = (
-        padded,
-        np.asarray(lengths),
-        _sequence_weights(sample_weight, padded),
-    )
+    lengths, weights = np.asarray(lengths), _sequence_weights(sample_weight, padded)
     # Block by block: the float64 temporaries of 1,000 long sequences at once took 10
     # times the training data (768 MB for 76 MB of float32).
     blocks = [
-        _step_correlations(values[block], lengths[block]) for block in _sequence_blocks(values)
+        _step_correlations(padded[block], lengths[block]) for block in _sequence_blocks(padded)
     ]
     if not blocks:  # no sequence
         return np.nan
@@ -539,14 +535,14 @@ def sequence_scaling(padded, lengths, sample_weight=None):
     ([1.0], [0.0, 0.0, 0.366], [0.816, 1.0, 0.518])
     """
     weights = _sequence_weights(sample_weight, padded)
-    spreads = sequence_moments(padded, lengths)[1]
     counted = weights > 0
-    varying = np.where(spreads[counted] > 0, spreads[counted], np.inf).min(axis=0, initial=np.inf)
+    spreads = sequence_moments(padded, lengths)[1][counted]
+    varying = np.where(spreads > 0, spreads, np.inf).min(axis=0, initial=np.inf)
     floor = np.where(np.isfinite(varying), varying, 1.0)
     channels = scale_each_sequence(padded, lengths, floor)
     mean, scale = feature_statistics(channels, lengths, sample_weight)
     n_features = padded.shape[2]
-    typical = _typical_spread(spreads[counted], weights[counted])
+    typical = _typical_spread(spreads, weights[counted])
     steady = np.concatenate(
         [np.zeros(n_features), _FAINT_SPREAD * typical, np.full(n_features, _FAINT_SPREAD)]
     )
