@@ -1610,6 +1610,31 @@ def test_keyboard_interrupt_leaves_the_last_completed_epoch():
     assert clf.predict(X).shape == (len(X),)
 
 
+def test_an_interrupted_regressor_says_when_it_keeps_its_ridge_start():
+    # The warning said the model keeps the last completed epoch's weights where the linear
+    # skip's guard then dropped the correction and kept the ridge start (best_epoch_ 0).
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((64, 20, 2))
+    y = X[:, :, 0].sum(1) + 0.1 * rng.standard_normal(64)
+
+    def interrupt_in_the_fifth_epoch(estimator, record):
+        if record["epoch"] == 4:
+            _interrupt_the_next_call(estimator._optimizer, "step")
+
+    reg = small_regressor(max_iter=10, callbacks=interrupt_in_the_fifth_epoch)
+    message = "after 4 epochs.*keeps the linear skip's ridge"
+    with pytest.warns(UserWarning, match=message) as caught:
+        reg.fit(X, y)
+    assert not any("keeps the weights of the last" in str(w.message) for w in caught)
+    assert reg.n_iter_ == 4 and reg.best_epoch_ == 0
+    # As the stop after the same epochs keeps.
+    stopped = small_regressor(max_iter=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        stopped.fit(X, y)
+    np.testing.assert_array_equal(reg.network_.params, stopped.network_.params)
+
+
 def _interrupt_the_next_call(owner, name, after=0):
     """Make ``owner.name`` raise KeyboardInterrupt on its call number ``after + 1``, once."""
     method, calls = getattr(owner, name), []
@@ -1970,6 +1995,98 @@ def test_a_callbacks_change_of_the_weights_is_where_training_goes_on_with_averag
         with pytest.warns(ConvergenceWarning):
             model.fit(X, y)
         assert np.abs(model.network_.params).max() < 1e-6, ema_momentum
+
+
+class _SetWeightsAfter:
+    """A callback that sets every weight to 0.25 after epoch ``epoch`` (a pruning or
+    constraint step, or a checkpoint put back) and returns ``stop``."""
+
+    def __init__(self, epoch, stop=False):
+        self.epoch, self.stop = epoch, stop
+
+    def __call__(self, estimator, record):
+        if record["epoch"] == self.epoch:
+            estimator.network_.params[...] = 0.25
+            return self.stop
+
+
+@pytest.mark.parametrize("ema_momentum", [None, 0.99])
+@pytest.mark.parametrize("how", ["last epoch", "stops", "partial_fit"])
+def test_a_callbacks_change_of_the_weights_after_the_last_epoch_is_kept(how, ema_momentum):
+    # The fit ended on a copy of the epoch's weights taken before the callbacks ran: a
+    # change after the last epoch, or with a stop, or in partial_fit (one epoch), was lost.
+    X, y = toy_sequences()
+    settings = dict(ema_momentum=ema_momentum, window_warp=None)
+    if how == "partial_fit":
+        model = small_classifier(callbacks=_SetWeightsAfter(1), **settings)
+        model.partial_fit(X, y, classes=np.unique(y))
+    else:
+        stop = how == "stops"
+        model = small_classifier(
+            max_iter=10 if stop else 3, callbacks=_SetWeightsAfter(2 if stop else 3, stop)
+        )
+        model.set_params(**settings)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(X, y)
+    np.testing.assert_array_equal(model.network_.params, 0.25)
+
+
+def test_a_regressors_callback_change_after_the_last_epoch_is_kept():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((32, 12, 2))
+    y = X[:, :, 0].sum(1) + 0.3 * np.tanh(X[:, -1, 1])
+
+    def set_a_constant_output(estimator, record):
+        estimator.network_.views["head.weight"][...] = 0.0
+        estimator.network_.views["head.bias"][...] = 7.0
+
+    # One epoch: with more, the guard against training that raised the loss would rightly
+    # prefer the initial weights to this constant.
+    reg = small_regressor(max_iter=1, linear_skip=False, callbacks=set_a_constant_output)
+    reg.fit(X, y)
+    expected = 7.0 * reg.target_scale_ + reg.target_mean_
+    np.testing.assert_allclose(reg.predict(X[:3]), np.full(3, expected[0]), rtol=1e-5)
+
+
+def test_callbacks_see_the_score_of_the_weights_the_model_holds():
+    # While callbacks ran, best_epoch_ named the epoch just completed but
+    # best_validation_score_ kept the best so far: a checkpoint saved by a callback claimed
+    # a score its weights do not have (here the first epoch's, after each later epoch).
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((80, 12, 2))
+    y = X[:, :, 0].sum(1) + 2 * rng.standard_normal(80)
+    seen = []
+
+    def record_scores(estimator, record):
+        seen.append((estimator.best_validation_score_, record["validation_score"]))
+
+    reg = small_regressor(
+        hidden_layer_sizes=(16,),
+        max_iter=4,
+        early_stopping=True,
+        learning_rate_init=0.01,
+        callbacks=record_scores,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg.fit(X[:60], y[:60], X_val=X[60:], y_val=y[60:])
+    assert np.argmax(reg.validation_scores_) < len(seen) - 1  # a later epoch scored lower
+    assert [held for held, _ in seen] == [score for _, score in seen]
+    assert reg.best_validation_score_ == max(reg.validation_scores_)
+
+
+def test_a_divergence_on_raw_targets_points_to_standardize_target():
+    # The warning advised a smaller learning rate, which cannot help: the squared errors of
+    # targets near 1e20 overflow float32 in the first epoch at any rate.
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 12, 2))
+    y = 1e20 * X[:, :, 0].sum(1)
+    reg = small_regressor(standardize_target=False, learning_rate_init=1e-12)
+    with pytest.warns(ConvergenceWarning, match=r"diverged.*\(standardize_target=True\)"):
+        reg.fit(X, y)
+    assert np.isfinite(reg.network_.params).all()
+    assert small_regressor().fit(X, y).score(X, y) > 0.9
 
 
 def test_a_divergence_keeps_the_learning_rate_the_adaptive_schedule_reached():

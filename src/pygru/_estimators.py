@@ -853,6 +853,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             average = None
             if self.ema_momentum is not None and not incremental:
                 average = WeightAverage(self.network_.params, self.ema_momentum)
+        epochs_before = self.n_iter_
         raised = self._train(
             X, lengths, targets, sample_weight, train, epochs, validation, patience, average
         )
@@ -860,7 +861,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             self._keep_correction_only_if_it_pays(
                 X, lengths, targets, sample_weight, train, linear_start
             )
-        if raised is not None:
+        if isinstance(raised, KeyboardInterrupt):  # told once the weights kept are known
+            warn(self._interruption_message(epochs_before, validation), UserWarning)
+        elif raised is not None:
             raise raised
         return self
 
@@ -1340,7 +1343,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         """Run up to ``epochs`` epochs over the sequences ``train`` (indices into X). With
         ``average`` (a WeightAverage), the model after each epoch is the averaged weights.
         Returns the error a callback or an epoch raised (for the caller to raise once the
-        model is final), else None."""
+        model is final; Ctrl-C's KeyboardInterrupt is returned too, for its warning), else
+        None."""
         batch_size = self._batch_size(len(train))
         self._extra_penalties = {
             name: strength - float(self.alpha)
@@ -1442,13 +1446,29 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                     self.n_iter_, objective if validation is None else -score, self.t_
                 )
                 # The epoch is complete. While the callbacks run, the model holds its
-                # weights (a checkpoint a callback saves is of this epoch).
+                # weights and their score (a checkpoint a callback saves is of this epoch).
                 self.best_epoch_ = self.n_iter_
                 in_progress = False  # first: from here the locals are those of this epoch
                 completed = (last_good_params, last_step_params, best_params, best_epoch)
-                if self._callbacks_ask_to_stop(
-                    callbacks, record, epoch_params, step_params, average
-                ):
+                best_score_so_far = self.best_validation_score_
+                if validation is not None:
+                    self.best_validation_score_ = score
+                try:
+                    stop, weights_set = self._run_callbacks(
+                        callbacks, record, epoch_params, step_params, average
+                    )
+                finally:
+                    self.best_validation_score_ = best_score_so_far
+                if weights_set is not None:
+                    # Weights a callback set (a pruning, a constraint, a checkpoint put
+                    # back) are this epoch's: a stop or the end of the fit keeps them.
+                    if best_params is last_good_params:
+                        best_params = weights_set
+                    last_good_params = weights_set
+                    if average is not None:
+                        last_step_params = weights_set
+                    completed = (last_good_params, last_step_params, best_params, best_epoch)
+                if stop:
                     stopped_by = "callback"
                     break
                 if self.learning_rate == "adaptive" and schedule_stop:
@@ -1469,10 +1489,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 last_good_params, last_step_params, best_params, best_epoch = completed
                 self._restore_training_record(completed_record)
             self.network_.params[...] = last_good_params
-            if isinstance(error, KeyboardInterrupt):
-                warn(self._interruption_message(epochs_before, validation), UserWarning)
-            else:
-                raised = error
+            raised = error
             stopped_by = "interrupt"
         finally:
             progress.close()
@@ -1568,24 +1585,34 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             warn(message, ConvergenceWarning)
         return None
 
-    def _callbacks_ask_to_stop(self, callbacks, record, epoch_params, step_params, average):
-        """Run the callbacks; True if one asks to stop training. With weight averaging
-        (``step_params`` the optimizer's last step, ``average`` the WeightAverage) the model
-        holds the epoch's averaged weights while they run, the weights the record's scores
-        are of and that a stop keeps: a callback that scores or saves the model sees those.
-        Weights a callback changes are where training goes on from, as without averaging:
-        the last step and the average both become them."""
-        if step_params is None:
-            return any([bool(callback(self, record)) for callback in callbacks])
+    def _run_callbacks(self, callbacks, record, epoch_params, step_params, average):
+        """Run the callbacks. Returns whether one asks to stop training, and a copy of the
+        weights if one changed them (else None). With weight averaging (``step_params`` the
+        optimizer's last step, ``average`` the WeightAverage) the model holds the epoch's
+        averaged weights while they run, the weights the record's scores are of and that a
+        stop keeps: a callback that scores or saves the model sees those. Weights a
+        callback changes are where training goes on from, as without averaging: the last
+        step and the average both become them."""
+        if not callbacks:
+            return False, None
         params = self.network_.params
-        params[...] = epoch_params
+        if step_params is not None:
+            params[...] = epoch_params
+        changed = False
         try:
-            return any([bool(callback(self, record)) for callback in callbacks])
+            stop = any([bool(callback(self, record)) for callback in callbacks])
+            # Weights that are not finite are no epoch's result: training goes on from them
+            # and fails, and the model goes back to the epoch's own.
+            changed = not bool((params == epoch_params).all()) and bool(
+                self.network_.xp.isfinite(params).all()
+            )
         finally:
-            if bool((params == epoch_params).all()):
-                params[...] = step_params
-            else:
-                average.average[...] = params
+            if step_params is not None:
+                if changed:
+                    average.average[...] = params
+                else:
+                    params[...] = step_params
+        return stop, (params.copy() if changed else None)
 
     def _training_record(self):
         """What an epoch changes in the model besides its weights, for
@@ -1628,11 +1655,18 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
     def _interruption_message(self, epochs_before, validation):
         """The warning of a fit stopped by Ctrl-C, which keeps the weights of its last
         completed epoch (or of its best validation score), or the weights it started from
-        where it completed none."""
+        where it completed none or where a regressor's guard dropped the GRU's correction
+        (``linear_skip``)."""
         if self.n_iter_ == epochs_before:
             return (
                 "fit interrupted before its first epoch was complete; the model keeps the "
                 f"weights it started from (n_iter_={self.n_iter_})"
+            )
+        if validation is None and self.best_epoch_ == 0 and self.network_.linear_steps:
+            return (
+                f"fit interrupted after {self.n_iter_} epochs; the GRU's correction did not "
+                "lower the training objective by tol, so the model keeps the linear skip's "
+                "ridge regression it started from (best_epoch_=0; see linear_skip)"
             )
         return (
             f"fit interrupted after {self.n_iter_} epochs; the model keeps the weights of "
@@ -2465,8 +2499,11 @@ default="constant"
         best validation score's), and the error reaches the caller. With
         ``ema_momentum``, the model holds the epoch's averaged weights while callbacks run
         (those the record's scores are of), so a callback that scores or saves it sees
-        those. ``fit`` and ``partial_fit`` refuse to start on an estimator that is being
-        fitted (from its own callback, or from another thread): fit a clone instead.
+        those. Weights a callback sets (finite ones: a pruning, a constraint, a checkpoint
+        put back) count as the epoch's: training goes on from them, and a stop, or the
+        fit's end, keeps them where it keeps that epoch. ``fit`` and ``partial_fit``
+        refuse to start on an estimator that is being fitted (from its own callback, or
+        from another thread): fit a clone instead.
 
     kernel_initializer : {"glorot_uniform", "glorot_normal", "orthogonal", "uniform", \
 "zeros"}, default="glorot_uniform"
@@ -2677,7 +2714,8 @@ default="zeros"
         epoch beat it (``best_epoch_`` 0; that score is not in ``validation_scores_``);
         None when ``early_stopping=False``, and after training that did not validate
         (``partial_fit``, a warm fit without ``early_stopping``), whose weights it would
-        no longer describe.
+        no longer describe. While callbacks run, the score of the epoch just completed,
+        whose weights the model then holds (as ``best_epoch_``).
 
     best_epoch_ : int
         The epoch (counted as ``n_iter_``) whose weights the model holds: the last one, or
@@ -3707,8 +3745,11 @@ default="constant"
         best validation score's), and the error reaches the caller. With
         ``ema_momentum``, the model holds the epoch's averaged weights while callbacks run
         (those the record's scores are of), so a callback that scores or saves it sees
-        those. ``fit`` and ``partial_fit`` refuse to start on an estimator that is being
-        fitted (from its own callback, or from another thread): fit a clone instead.
+        those. Weights a callback sets (finite ones: a pruning, a constraint, a checkpoint
+        put back) count as the epoch's: training goes on from them, and a stop, or the
+        fit's end, keeps them where it keeps that epoch. ``fit`` and ``partial_fit``
+        refuse to start on an estimator that is being fitted (from its own callback, or
+        from another thread): fit a clone instead.
 
     kernel_initializer : {"glorot_uniform", "glorot_normal", "orthogonal", "uniform", \
 "zeros"}, default="glorot_uniform"
@@ -3941,7 +3982,8 @@ default="zeros"
         epoch beat it (``best_epoch_`` 0; that score is not in ``validation_scores_``);
         None when ``early_stopping=False``, and after training that did not validate
         (``partial_fit``, a warm fit without ``early_stopping``), whose weights it would
-        no longer describe.
+        no longer describe. While callbacks run, the score of the epoch just completed,
+        whose weights the model then holds (as ``best_epoch_``).
 
     best_epoch_ : int
         The epoch (counted as ``n_iter_``) whose weights the model holds: the last one, or
@@ -4037,15 +4079,23 @@ default="zeros"
         """As for any GRU, and with plain SGD the linear skip's penalty as a cause where
         training applies it (``_stronger_penalties``): its gradient step on the skip's and
         the head's weights overshoots where the ridge chose a large penalty (targets the
-        inputs barely explain)."""
+        inputs barely explain). Targets on their own scale come first: errors of 1e20
+        overflow float32's squares at any learning rate."""
         advice = super()._divergence_advice()
-        if self.solver != "sgd" or not getattr(self, "_extra_penalties", None):
-            return advice
-        return (
-            f"the linear skip's ridge penalty (linear_skip_alpha_={self.linear_skip_alpha_:g}"
-            "), which training keeps on the skip's and the output weights, may be too strong "
-            f"for plain SGD steps: try solver='adam' or linear_skip=False; else {advice}"
-        )
+        if self.solver == "sgd" and getattr(self, "_extra_penalties", None):
+            advice = (
+                "the linear skip's ridge penalty (linear_skip_alpha_="
+                f"{self.linear_skip_alpha_:g}), which training keeps on the skip's and the "
+                "output weights, may be too strong for plain SGD steps: try solver='adam' or "
+                f"linear_skip=False; else {advice}"
+            )
+        if not hasattr(self, "target_mean_"):
+            # Large targets make large errors, whose squares a smaller rate does not shrink.
+            advice = (
+                "the targets are trained on their own scale (standardize_target=False): "
+                f"standardise them (standardize_target=True), or {advice}"
+            )
+        return advice
 
     def _stronger_penalties(self, batch_size, n_sequences):
         """The linear skip and the head's weights (which carry the GRU's correction to it)
