@@ -140,6 +140,14 @@ def test_all_sequences_padded_trims_to_the_longest():
             r"sequence 0, time step 1 is NaN in some features only",
         ),
         (
+            # aeon's (n_cases, n_channels, n_timepoints), NaN-padded: the padding runs along
+            # the features, and the layout is the mistake, not a gap to impute.
+            np.array([[[1.0, 2.0, 3.0, 4.0]], [[1.0, 2.0, NAN, NAN]]]),
+            ValueError,
+            r"sequence 1, time step 0 is NaN in some features only.*SequenceImputer in a "
+            r"pipeline\. If each sequence is \(n_channels, n_timepoints\).*transpose",
+        ),
+        (
             np.array([[1.0, 2.0], [3.0, np.inf]]),
             ValueError,
             r"X contains inf, or a value too large for float32 \(sequence 1, time step 1\)",

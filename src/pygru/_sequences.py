@@ -1350,7 +1350,7 @@ def _observed_lengths(padded, name):
     -------
     lengths : ndarray of shape (n_samples,), dtype=int64
     """
-    n_samples, n_steps, _ = padded.shape
+    n_samples, n_steps, n_features = padded.shape
     if n_steps == 0:
         raise ValueError(f"{name} has only empty sequences; each needs at least 1 time step.")
     # One pass without temporaries for the common case, as scikit-learn's _assert_all_finite:
@@ -1399,6 +1399,10 @@ def _observed_lengths(padded, name):
             else "Fill missing values inside sequences first, e.g. with "
             "pygru.preprocessing.SequenceImputer in a pipeline."
         )
+        if name != "y" and observed_steps[sample, step] and n_features > n_steps:
+            missing = nan[sample, step]
+            if missing[missing.argmax() :].all():  # NaN padding that runs along features
+                remedy += _CHANNELS_FIRST_HINT
         raise ValueError(
             f"{name} contains NaN: sequence {sample}, time step {step} {problem}. {remedy}"
         )
