@@ -200,12 +200,14 @@ def _require_sizes_the_kernels_take(**sizes):
 
 def _as_lengths(lengths, batch, steps):
     """``lengths`` as a C-contiguous int64 NumPy array of shape (batch,) in 1..steps; all
-    ``steps`` if None. A CuPy array is copied to the host (one small transfer)."""
+    ``steps`` if None. Always a copy (a forward pass's cache keeps it for the backward
+    pass, which must not see a buffer the caller refills); a CuPy array is copied to the
+    host (one small transfer)."""
     if lengths is None:
         return np.full(batch, steps, dtype=np.int64)
     if is_cupy_array(lengths):
         lengths = lengths.get()
-    array = np.asarray(lengths)
+    array = np.array(lengths)  # checked and kept as it is now
     # Whole floats stay floats until the range check below, so that a huge one is refused
     # by it rather than wrapped around by the cast to int64.
     if array.dtype.kind == "f":
