@@ -220,9 +220,12 @@ def from_torch_module(estimator, module):
         last step's weights are written).
     module : torch.nn.Module
         ``to_torch_module(estimator)``, with its parameters changed; of any dtype or
-        device, compiled (``torch.compile``) or not. A module whose parts were replaced (a
-        new head, say) no longer matches and is refused. The estimator's optimizer state
-        (its moments) is reset, as the weights it belonged to are gone.
+        device, compiled (``torch.compile``) or not. Parameters are matched by name and
+        shape, as ``load_state_dict`` does: a part replaced by one of the same shape (a
+        re-initialised head) is written back; one of other names or shapes (a head for
+        another number of classes, a head wrapped in ``nn.Sequential``) is refused. The
+        estimator's optimizer state (its moments) is reset, as the weights it belonged to
+        are gone.
 
     Returns
     -------
