@@ -2435,7 +2435,8 @@ default="constant"
         Whether ``fit`` stops when the validation score stops improving. If True,
         ``validation_fraction`` of the training sequences are held out (see
         ``validation_split``; at random, stratified by class when every class has at least
-        two sequences and fits on both sides of the split), or the ``X_val`` given to
+        two sequences and fits on both sides of the split, and not with
+        ``output="sequence"``, whose labels are per step), or the ``X_val`` given to
         ``fit`` is used, ``fit`` stops when their accuracy fails to improve by ``tol`` for
         ``n_iter_no_change`` consecutive epochs, and the weights of the epoch with the best
         validation score are kept. ``partial_fit`` does not hold out data.
@@ -2446,12 +2447,13 @@ default="constant"
 
     validation_split : {"random", "last"}, default="random"
         Which sequences ``validation_fraction`` holds out. "random": drawn at random
-        (stratified for a classifier), as ``MLPClassifier``, among the sequences of weight
-        above 0 (``sample_weight`` times ``class_weight``; one of weight 0 counts as
-        removed, so the fraction is of the others); "last": the last ones, in the order
-        given, as Keras' ``validation_split``. Use "last" (or ``X_val``) for time-ordered
-        data such as overlapping forecasting windows, where a random split validates on
-        windows that overlap the training ones and stops too late. The held-out sequences
+        (stratified by class with ``output="last"``), as ``MLPClassifier``, among the
+        sequences of weight above 0 (``sample_weight`` times ``class_weight``; one of
+        weight 0 counts as removed, so the fraction is of the others); "last": the last
+        ones, in the order given, as Keras' ``validation_split``. Use "last" (or
+        ``X_val``) for time-ordered data such as overlapping forecasting windows, where a
+        random split validates on windows that overlap the training ones and stops too
+        late. The held-out sequences
         are scored with their ``sample_weight`` and, with ``output="last"``, their
         ``class_weight`` (as ``HistGradientBoostingClassifier`` scores its held-out part;
         ``X_val`` is scored with ``sample_weight_val`` alone). What ``fit`` learns from the
