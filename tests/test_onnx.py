@@ -11,7 +11,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
-from pygru import GRUClassifier, GRURegressor, to_onnx
+from pygru import GRUClassifier, GRURegressor, __version__, to_onnx
 from pygru.preprocessing import SequenceImputer, SequenceScaler
 
 onnx = pytest.importorskip("onnx")
@@ -339,6 +339,14 @@ def test_the_model_declares_the_lowest_ir_version_its_opset_allows():
     estimator, *_ = fitted("cho-bidirectional-stacked-strings")
     for opset, ir_version in ((13, 7), (15, 8), (17, 8), (21, 10), (None, 8)):
         assert to_onnx(estimator, opset=opset).ir_version == ir_version
+
+
+def test_the_model_names_the_pygru_that_wrote_it():
+    # Without producer_version a model could not say which pygru wrote it, as those of
+    # skl2onnx and torch.onnx do.
+    estimator, *_ = fitted("cho-bidirectional-stacked-strings")
+    model = to_onnx(estimator)
+    assert (model.producer_name, model.producer_version) == ("pygru", __version__)
 
 
 def output_shapes(model):

@@ -16,6 +16,7 @@ import numpy as np
 
 from pygru._network import CONV_NORM_EPSILON, same_padding
 from pygru._numbers import is_integer
+from pygru._version import __version__
 from pygru.export._weights import (
     GRU_WEIGHT_NAMES,
     check_float32_targets,
@@ -178,6 +179,7 @@ def to_onnx(estimator, *, opset=None, input_dtype="float32"):
         # before that package refuse ("Unsupported model IR version").
         ir_version=onnx.helper.find_min_ir_version_for(opset_imports),
         producer_name="pygru",
+        producer_version=__version__,  # as skl2onnx and torch.onnx write theirs
         doc_string=f"pygru {type(estimator).__name__}",
     )
     onnx.checker.check_model(model, full_check=True)
