@@ -148,6 +148,13 @@ def test_all_sequences_padded_trims_to_the_longest():
             r"pipeline\. If each sequence is \(n_channels, n_timepoints\).*transpose",
         ),
         (
+            # A gap in the last feature of a channels-last X is a gap: no layout hint.
+            np.concatenate([np.ones((1, 3, 6)), np.full((1, 3, 6), 2.0)])
+            * np.where(np.arange(18).reshape(1, 3, 6) == 5, NAN, 1.0),
+            ValueError,
+            r"time step 0 is NaN in some features only.*SequenceImputer in a pipeline\.$",
+        ),
+        (
             np.array([[1.0, 2.0], [3.0, np.inf]]),
             ValueError,
             r"X contains inf, or a value too large for float32 \(sequence 1, time step 1\)",

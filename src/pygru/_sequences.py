@@ -1350,7 +1350,7 @@ def _observed_lengths(padded, name):
     -------
     lengths : ndarray of shape (n_samples,), dtype=int64
     """
-    n_samples, n_steps, n_features = padded.shape
+    n_samples, n_steps, _ = padded.shape
     if n_steps == 0:
         raise ValueError(f"{name} has only empty sequences; each needs at least 1 time step.")
     # One pass without temporaries for the common case, as scikit-learn's _assert_all_finite:
@@ -1399,14 +1399,26 @@ def _observed_lengths(padded, name):
             else "Fill missing values inside sequences first, e.g. with "
             "pygru.preprocessing.SequenceImputer in a pipeline."
         )
-        if name != "y" and observed_steps[sample, step] and n_features > n_steps:
-            missing = nan[sample, step]
-            if missing[missing.argmax() :].all():  # NaN padding that runs along features
-                remedy += _CHANNELS_FIRST_HINT
+        if name != "y" and _padded_along_features(nan[sample][observed_steps[sample]]):
+            remedy += _CHANNELS_FIRST_HINT
         raise ValueError(
             f"{name} contains NaN: sequence {sample}, time step {step} {problem}. {remedy}"
         )
     return lengths
+
+
+def _padded_along_features(missing):
+    """Whether a sequence's NaN mask (its observed steps) looks like NaN padding laid out
+    channels first: more features than steps, and every step missing the same final
+    features, as each channel of aeon's (n_channels, n_timepoints) layout ends early."""
+    n_steps, n_features = missing.shape
+    first = missing[0]
+    return bool(
+        n_features > n_steps
+        and first.any()
+        and first[first.argmax() :].all()
+        and (missing == first).all()
+    )
 
 
 def _trim_and_zero_padding(padded, lengths, owned):
