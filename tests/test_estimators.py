@@ -2038,15 +2038,24 @@ def test_a_regressors_callback_change_after_the_last_epoch_is_kept():
     y = X[:, :, 0].sum(1) + 0.3 * np.tanh(X[:, -1, 1])
 
     def set_a_constant_output(estimator, record):
-        estimator.network_.views["head.weight"][...] = 0.0
-        estimator.network_.views["head.bias"][...] = 7.0
+        if record["epoch"] == 3:
+            estimator.network_.views["head.weight"][...] = 0.0
+            estimator.network_.views["head.bias"][...] = 7.0
 
-    # One epoch: with more, the guard against training that raised the loss would rightly
-    # prefer the initial weights to this constant.
-    reg = small_regressor(max_iter=1, linear_skip=False, callbacks=set_a_constant_output)
-    reg.fit(X, y)
-    expected = 7.0 * reg.target_scale_ + reg.target_mean_
-    np.testing.assert_allclose(reg.predict(X[:3]), np.full(3, expected[0]), rtol=1e-5)
+    # A constant output far from the targets has a higher training loss than the initial
+    # weights, and the ridge start a lower one than both: neither guard may take the
+    # weights the user set for the ones it prefers, nor call them a divergence.
+    for linear_skip in (False, True):
+        reg = small_regressor(max_iter=3, linear_skip=linear_skip, callbacks=set_a_constant_output)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ConvergenceWarning)
+            warnings.filterwarnings("ignore", "Stochastic optimizer", ConvergenceWarning)
+            reg.fit(X, y)
+        assert reg.best_epoch_ == 3
+        expected = 7.0 * reg.target_scale_ + reg.target_mean_
+        if not linear_skip:
+            np.testing.assert_allclose(reg.predict(X[:3]), np.full(3, expected[0]), rtol=1e-5)
+        np.testing.assert_array_equal(reg.network_.views["head.bias"], 7.0)
 
 
 def test_callbacks_see_the_score_of_the_weights_the_model_holds():
@@ -2076,6 +2085,64 @@ def test_callbacks_see_the_score_of_the_weights_the_model_holds():
     assert reg.best_validation_score_ == max(reg.validation_scores_)
 
 
+def test_early_stopping_keeps_scored_weights_not_those_a_callback_set():
+    # A callback's weights at the best epoch became the kept weights, with the score of
+    # the weights before the change: best_validation_score_ described weights the model
+    # no longer held.
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((80, 12, 2))
+    y = X[:, :, 0].sum(1) + 2 * rng.standard_normal(80)
+
+    def perturb(estimator, record):
+        estimator.network_.params[...] += 0.05
+
+    reg = small_regressor(
+        max_iter=4,
+        early_stopping=True,
+        n_iter_no_change=4,
+        linear_skip=False,
+        learning_rate_init=0.01,
+        callbacks=perturb,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg.fit(X[:60], y[:60], X_val=X[60:], y_val=y[60:])
+    assert reg.best_epoch_ > 0  # an epoch whose weights the callback then moved
+    assert reg.score(X[60:], y[60:]) == pytest.approx(reg.best_validation_score_, abs=1e-6)
+
+
+def test_nan_weights_a_callback_sets_fail_the_next_epoch_with_and_without_averaging():
+    # With ema_momentum the NaN weights were replaced by the last step's, and training went
+    # on without a word.
+    X, y = toy_sequences()
+
+    def break_the_weights(estimator, record):
+        if record["epoch"] == 2:
+            estimator.network_.params[0] = np.nan
+
+    for ema_momentum in (None, 0.9):
+        clf = small_classifier(max_iter=4, ema_momentum=ema_momentum, callbacks=break_the_weights)
+        with pytest.warns(ConvergenceWarning, match="Training diverged"):
+            clf.fit(X, y)
+        assert clf.n_iter_ == 2, ema_momentum
+        assert np.isfinite(clf.network_.params).all()
+
+
+def test_partial_fit_callbacks_see_no_score_where_the_call_does_not_validate():
+    # They saw the best score of an earlier fit with early stopping, which the call then
+    # set to None.
+    X, y = toy_sequences()
+    seen = []
+    clf = small_classifier(max_iter=3, early_stopping=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    assert clf.best_validation_score_ is not None
+    clf.set_params(callbacks=lambda model, record: seen.append(model.best_validation_score_))
+    clf.partial_fit(X, y)
+    assert seen == [None] and clf.best_validation_score_ is None
+
+
 def test_a_divergence_on_raw_targets_points_to_standardize_target():
     # The warning advised a smaller learning rate, which cannot help: the squared errors of
     # targets near 1e20 overflow float32 in the first epoch at any rate.
@@ -2083,7 +2150,7 @@ def test_a_divergence_on_raw_targets_points_to_standardize_target():
     X = rng.standard_normal((40, 12, 2))
     y = 1e20 * X[:, :, 0].sum(1)
     reg = small_regressor(standardize_target=False, learning_rate_init=1e-12)
-    with pytest.warns(ConvergenceWarning, match=r"diverged.*\(standardize_target=True\)"):
+    with pytest.warns(ConvergenceWarning, match=r"diverged.*far from unit scale, standardize_t"):
         reg.fit(X, y)
     assert np.isfinite(reg.network_.params).all()
     assert small_regressor().fit(X, y).score(X, y) > 0.9

@@ -854,10 +854,10 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             if self.ema_momentum is not None and not incremental:
                 average = WeightAverage(self.network_.params, self.ema_momentum)
         epochs_before = self.n_iter_
-        raised = self._train(
+        raised, kept_callback_weights = self._train(
             X, lengths, targets, sample_weight, train, epochs, validation, patience, average
         )
-        if linear_start is not None and not self.validation_scores_:
+        if linear_start is not None and not self.validation_scores_ and not kept_callback_weights:
             self._keep_correction_only_if_it_pays(
                 X, lengths, targets, sample_weight, train, linear_start
             )
@@ -1344,7 +1344,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         ``average`` (a WeightAverage), the model after each epoch is the averaged weights.
         Returns the error a callback or an epoch raised (for the caller to raise once the
         model is final; Ctrl-C's KeyboardInterrupt is returned too, for its warning), else
-        None."""
+        None, and whether the weights kept are ones a callback set (which the regressor's
+        guard then leaves as they are)."""
         batch_size = self._batch_size(len(train))
         self._extra_penalties = {
             name: strength - float(self.alpha)
@@ -1364,6 +1365,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         from_initialisation = epochs_before == 0
         stopped_by = "max_iter"
         raised = None
+        set_by_callback = False  # whether the last completed epoch's weights are a callback's
         progress = _progress_bar(epochs, self.verbose)
         start_score = None
         # Where Ctrl-C or an error cuts an epoch short, the model goes back to the end of
@@ -1451,19 +1453,18 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 in_progress = False  # first: from here the locals are those of this epoch
                 completed = (last_good_params, last_step_params, best_params, best_epoch)
                 best_score_so_far = self.best_validation_score_
-                if validation is not None:
-                    self.best_validation_score_ = score
+                self.best_validation_score_ = score  # None where this call does not validate
                 try:
                     stop, weights_set = self._run_callbacks(
                         callbacks, record, epoch_params, step_params, average
                     )
                 finally:
                     self.best_validation_score_ = best_score_so_far
-                if weights_set is not None:
+                set_by_callback = weights_set is not None
+                if set_by_callback:
                     # Weights a callback set (a pruning, a constraint, a checkpoint put
-                    # back) are this epoch's: a stop or the end of the fit keeps them.
-                    if best_params is last_good_params:
-                        best_params = weights_set
+                    # back) are this epoch's: a stop or the end of the fit keeps them, but
+                    # not early stopping, which keeps weights it has scored.
                     last_good_params = weights_set
                     if average is not None:
                         last_step_params = weights_set
@@ -1526,6 +1527,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 candidates.append(last_step_params)
             checks_start = (
                 from_initialisation
+                and not set_by_callback  # weights the user chose are not a divergence
                 and not self.network_.linear_steps  # a ridge start has its own guard
                 and epochs > 1
                 and stopped_by != "interrupt"
@@ -1563,8 +1565,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             # 0.67) or, after a failure, fail again whatever its settings. Its learning rate
             # stays.
             self._optimizer.reset_state()
+        kept_callback_weights = set_by_callback and validation is None
         if raised is not None:
-            return raised
+            return raised, kept_callback_weights
         if stopped_by == "max_iter" and epochs > 1:
             message = (
                 f"Stochastic optimizer: maximum iterations ({self.max_iter}) "
@@ -1583,7 +1586,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                     "to a number of epochs to stop such fits sooner."
                 )
             warn(message, ConvergenceWarning)
-        return None
+        return None, kept_callback_weights
 
     def _run_callbacks(self, callbacks, record, epoch_params, step_params, average):
         """Run the callbacks. Returns whether one asks to stop training, and a copy of the
@@ -1601,18 +1604,17 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         changed = False
         try:
             stop = any([bool(callback(self, record)) for callback in callbacks])
-            # Weights that are not finite are no epoch's result: training goes on from them
-            # and fails, and the model goes back to the epoch's own.
-            changed = not bool((params == epoch_params).all()) and bool(
-                self.network_.xp.isfinite(params).all()
-            )
+            changed = not bool((params == epoch_params).all())
         finally:
             if step_params is not None:
                 if changed:
                     average.average[...] = params
                 else:
                     params[...] = step_params
-        return stop, (params.copy() if changed else None)
+        # Weights that are not finite are no epoch's result: training goes on from them and
+        # fails, and the model goes back to the epoch's own.
+        kept = changed and bool(self.network_.xp.isfinite(params).all())
+        return stop, (params.copy() if kept else None)
 
     def _training_record(self):
         """What an epoch changes in the model besides its weights, for
@@ -2502,10 +2504,11 @@ default="constant"
         ``ema_momentum``, the model holds the epoch's averaged weights while callbacks run
         (those the record's scores are of), so a callback that scores or saves it sees
         those. Weights a callback sets (finite ones: a pruning, a constraint, a checkpoint
-        put back) count as the epoch's: training goes on from them, and a stop, or the
-        fit's end, keeps them where it keeps that epoch. ``fit`` and ``partial_fit``
-        refuse to start on an estimator that is being fitted (from its own callback, or
-        from another thread): fit a clone instead.
+        put back) are where training goes on from, and a stop or the fit's end keeps them
+        (the guards against training that raised the loss leave them as they are); early
+        stopping keeps the best weights it has scored, which they are not. ``fit`` and
+        ``partial_fit`` refuse to start on an estimator that is being fitted (from its own
+        callback, or from another thread): fit a clone instead.
 
     kernel_initializer : {"glorot_uniform", "glorot_normal", "orthogonal", "uniform", \
 "zeros"}, default="glorot_uniform"
@@ -2717,7 +2720,8 @@ default="zeros"
         None when ``early_stopping=False``, and after training that did not validate
         (``partial_fit``, a warm fit without ``early_stopping``), whose weights it would
         no longer describe. While callbacks run, the score of the epoch just completed,
-        whose weights the model then holds (as ``best_epoch_``).
+        whose weights the model then holds (as ``best_epoch_``; None in a call that does
+        not validate).
 
     best_epoch_ : int
         The epoch (counted as ``n_iter_``) whose weights the model holds: the last one, or
@@ -3748,10 +3752,11 @@ default="constant"
         ``ema_momentum``, the model holds the epoch's averaged weights while callbacks run
         (those the record's scores are of), so a callback that scores or saves it sees
         those. Weights a callback sets (finite ones: a pruning, a constraint, a checkpoint
-        put back) count as the epoch's: training goes on from them, and a stop, or the
-        fit's end, keeps them where it keeps that epoch. ``fit`` and ``partial_fit``
-        refuse to start on an estimator that is being fitted (from its own callback, or
-        from another thread): fit a clone instead.
+        put back) are where training goes on from, and a stop or the fit's end keeps them
+        (the guards against training that raised the loss leave them as they are); early
+        stopping keeps the best weights it has scored, which they are not. ``fit`` and
+        ``partial_fit`` refuse to start on an estimator that is being fitted (from its own
+        callback, or from another thread): fit a clone instead.
 
     kernel_initializer : {"glorot_uniform", "glorot_normal", "orthogonal", "uniform", \
 "zeros"}, default="glorot_uniform"
@@ -3985,7 +3990,8 @@ default="zeros"
         None when ``early_stopping=False``, and after training that did not validate
         (``partial_fit``, a warm fit without ``early_stopping``), whose weights it would
         no longer describe. While callbacks run, the score of the epoch just completed,
-        whose weights the model then holds (as ``best_epoch_``).
+        whose weights the model then holds (as ``best_epoch_``; None in a call that does
+        not validate).
 
     best_epoch_ : int
         The epoch (counted as ``n_iter_``) whose weights the model holds: the last one, or
@@ -4081,7 +4087,7 @@ default="zeros"
         """As for any GRU, and with plain SGD the linear skip's penalty as a cause where
         training applies it (``_stronger_penalties``): its gradient step on the skip's and
         the head's weights overshoots where the ridge chose a large penalty (targets the
-        inputs barely explain). Targets on their own scale come first: errors of 1e20
+        inputs barely explain). Targets on their own scale are named too: errors of 1e20
         overflow float32's squares at any learning rate."""
         advice = super()._divergence_advice()
         if self.solver == "sgd" and getattr(self, "_extra_penalties", None):
@@ -4093,9 +4099,9 @@ default="zeros"
             )
         if not hasattr(self, "target_mean_"):
             # Large targets make large errors, whose squares a smaller rate does not shrink.
-            advice = (
-                "the targets are trained on their own scale (standardize_target=False): "
-                f"standardise them (standardize_target=True), or {advice}"
+            advice += (
+                ", or, for targets far from unit scale, standardize_target=True (they are "
+                "trained on their own scale)"
             )
         return advice
 
