@@ -2058,28 +2058,30 @@ def test_a_regressors_callback_change_after_the_last_epoch_is_kept():
         np.testing.assert_array_equal(reg.network_.views["head.bias"], 7.0)
 
 
+def _validated_regressor_fit(callback, **options):
+    """A regressor fitted for 4 epochs with ``callback`` on noisy sums, validated on its own
+    last 20 sequences, which it returns with the model."""
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((80, 12, 2))
+    y = X[:, :, 0].sum(1) + 2 * rng.standard_normal(80)
+    settings = dict(max_iter=4, early_stopping=True, learning_rate_init=0.01)
+    reg = small_regressor(callbacks=callback, **settings, **options)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg.fit(X[:60], y[:60], X_val=X[60:], y_val=y[60:])
+    return reg, X[60:], y[60:]
+
+
 def test_callbacks_see_the_score_of_the_weights_the_model_holds():
     # While callbacks ran, best_epoch_ named the epoch just completed but
     # best_validation_score_ kept the best so far: a checkpoint saved by a callback claimed
     # a score its weights do not have (here the first epoch's, after each later epoch).
-    rng = np.random.default_rng(1)
-    X = rng.standard_normal((80, 12, 2))
-    y = X[:, :, 0].sum(1) + 2 * rng.standard_normal(80)
     seen = []
 
     def record_scores(estimator, record):
         seen.append((estimator.best_validation_score_, record["validation_score"]))
 
-    reg = small_regressor(
-        hidden_layer_sizes=(16,),
-        max_iter=4,
-        early_stopping=True,
-        learning_rate_init=0.01,
-        callbacks=record_scores,
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        reg.fit(X[:60], y[:60], X_val=X[60:], y_val=y[60:])
+    reg, _, _ = _validated_regressor_fit(record_scores, hidden_layer_sizes=(16,))
     assert np.argmax(reg.validation_scores_) < len(seen) - 1  # a later epoch scored lower
     assert [held for held, _ in seen] == [score for _, score in seen]
     assert reg.best_validation_score_ == max(reg.validation_scores_)
@@ -2089,26 +2091,12 @@ def test_early_stopping_keeps_scored_weights_not_those_a_callback_set():
     # A callback's weights at the best epoch became the kept weights, with the score of
     # the weights before the change: best_validation_score_ described weights the model
     # no longer held.
-    rng = np.random.default_rng(1)
-    X = rng.standard_normal((80, 12, 2))
-    y = X[:, :, 0].sum(1) + 2 * rng.standard_normal(80)
-
     def perturb(estimator, record):
         estimator.network_.params[...] += 0.05
 
-    reg = small_regressor(
-        max_iter=4,
-        early_stopping=True,
-        n_iter_no_change=4,
-        linear_skip=False,
-        learning_rate_init=0.01,
-        callbacks=perturb,
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        reg.fit(X[:60], y[:60], X_val=X[60:], y_val=y[60:])
+    reg, X_val, y_val = _validated_regressor_fit(perturb, n_iter_no_change=4, linear_skip=False)
     assert reg.best_epoch_ > 0  # an epoch whose weights the callback then moved
-    assert reg.score(X[60:], y[60:]) == pytest.approx(reg.best_validation_score_, abs=1e-6)
+    assert reg.score(X_val, y_val) == pytest.approx(reg.best_validation_score_, abs=1e-6)
 
 
 def test_nan_weights_a_callback_sets_fail_the_next_epoch_with_and_without_averaging():
