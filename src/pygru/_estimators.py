@@ -2934,13 +2934,14 @@ default="zeros"
             ``loss_curve_``); a sequence weighted far above the rest makes its batch's
             gradient as many times larger (its copies would spread over several batches), so
             with ``solver="sgd"`` a smaller ``learning_rate_init`` or ``clipnorm`` keeps such
-            steps stable. The fitted model
-            equals one fitted on copies exactly only with one full batch (and without
-            ``window_warp``, ``dropout`` or ``recurrent_dropout``): minibatches, warps and
-            dropout masks are drawn per sequence. A weight of 0 leaves a sequence out of the
-            loss and of every statistic of the data (in that setting, out of the
-            model), except that with ``embedding_dim`` its token ids still
-            size the vocabulary (so that the model takes every id it was given).
+            steps stable. The fitted model equals one fitted on copies exactly only with
+            one full batch (and without ``window_warp``, ``dropout`` or
+            ``recurrent_dropout``; and not with ``learning_rate="invscaling"``, whose
+            ``t_`` counts sequences whatever their weight, as ``MLPClassifier``'s does):
+            minibatches, warps and dropout masks are drawn per sequence. A weight of 0
+            leaves a sequence out of the loss and of every statistic of the data (in that
+            setting, out of the model), except that with ``embedding_dim`` its token ids
+            still size the vocabulary (so that the model takes every id it was given).
 
         X_val : array-like or list of arrays, default=None
             Validation sequences for ``early_stopping``, in any form X takes, used instead
@@ -4267,13 +4268,14 @@ default="zeros"
             ``loss_curve_``); a sequence weighted far above the rest makes its batch's
             gradient as many times larger (its copies would spread over several batches), so
             with ``solver="sgd"`` a smaller ``learning_rate_init`` or ``clipnorm`` keeps such
-            steps stable. The fitted model
-            equals one fitted on copies exactly only with one full batch (and without
-            ``window_warp``, ``dropout`` or ``recurrent_dropout``): minibatches, warps and
-            dropout masks are drawn per sequence. A weight of 0 leaves a sequence out of the
-            loss and of every statistic of the data (in that setting, out of the
-            model), except that with ``embedding_dim`` its token ids still
-            size the vocabulary (so that the model takes every id it was given).
+            steps stable. The fitted model equals one fitted on copies exactly only with
+            one full batch (and without ``window_warp``, ``dropout`` or
+            ``recurrent_dropout``; and not with ``learning_rate="invscaling"``, whose
+            ``t_`` counts sequences whatever their weight, as ``MLPClassifier``'s does):
+            minibatches, warps and dropout masks are drawn per sequence. A weight of 0
+            leaves a sequence out of the loss and of every statistic of the data (in that
+            setting, out of the model), except that with ``embedding_dim`` its token ids
+            still size the vocabulary (so that the model takes every id it was given).
 
         X_val : array-like or list of arrays, default=None
             Validation sequences for ``early_stopping``, in any form X takes, used instead
