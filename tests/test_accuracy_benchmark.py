@@ -198,6 +198,23 @@ def test_a_validation_run_writes_its_own_report_never_the_test_table(
     capsys.readouterr()
 
 
+def test_options_that_make_the_defaults_unidirectional_fit_them_once(bench, tmp_path, capsys):
+    # The README's validation example set bidirectional=False and got two identical columns
+    # ("defaults" and "unidirectional"), half the run wasted, under a text that called the
+    # first bidirectional and the validation accuracies test accuracies.
+    output = tmp_path / "accuracy.md"
+    argv = ["--seeds", "1", "--split", "validation", "--datasets", "ItalyPowerDemand"]
+    argv += ["--tasks", "classification", "--output", str(output)]
+    argv += ["--options", '{"bidirectional": false, "max_iter": 3}']
+    (row,) = bench.main(argv)
+    assert "unidirectional" not in row
+    report = output.read_text(encoding="utf-8")
+    assert "*unidirectional*" not in report and "pygru unidirectional" not in report
+    assert "Validation and train accuracy" in report and "Test and train" not in report
+    assert "| data set | archive's train / test |" in report
+    capsys.readouterr()
+
+
 @pytest.mark.parametrize("mode", [["--split", "validation"], ["--quick"]])
 def test_text_alone_where_text_is_left_out_is_a_usage_error(bench, monkeypatch, mode, capsys):
     # It ran nothing, exited 0 and wrote a report without a table over results/accuracy.md.
