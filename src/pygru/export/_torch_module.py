@@ -310,8 +310,7 @@ def _per_sequence_statistics(X, observed):
     of :func:`_per_sequence_moments`, 1 where it is 0 (the root taken of 1 there, so that
     no gradient goes through the root of 0)."""
     mean, variance = _per_sequence_moments(X, observed)
-    varies = variance > 0
-    return mean, torch.where(varies, torch.where(varies, variance, 1.0).sqrt(), 1.0)
+    return mean, torch.where(variance > 0, variance, 1.0).sqrt()
 
 
 def _per_sequence_moments(X, observed):
