@@ -3213,8 +3213,9 @@ def test_fit_and_predict_leave_the_callers_X_unchanged(options, dtype):
 def test_the_gradient_of_the_whole_training_objective_matches_finite_differences(kind):
     # One minibatch's objective as fit minimises it: the weighted loss over ragged
     # sequences (class and sample weights; per valid step for output="sequence") plus the
-    # L2 term alpha/2 * ||W||^2 / (total weight), differentiated by the network and the
-    # penalty, against central differences in float64.
+    # L2 term alpha/2 * ||W||^2 / (total weight), the regressor's linear skip at its own
+    # ridge penalty, differentiated by the network and the penalty, against central
+    # differences in float64.
     X, y = toy_sequences(n=12)
     weights = np.random.default_rng(1).uniform(0.2, 3.0, len(X))
     settings = dict(hidden_layer_sizes=(5, 3), bidirectional=True, alpha=0.3, max_iter=1)
@@ -3252,8 +3253,13 @@ def test_the_gradient_of_the_whole_training_objective_matches_finite_differences
     params = network.params.copy()
     _, gradient = objective(params)
     penalty = estimator._l2_penalty(float(row_weights.sum()))
-    weights_only = params * estimator._weight_mask
-    assert penalty == pytest.approx(0.5 * 0.3 * weights_only @ weights_only / row_weights.sum())
+    strength = 0.3 * estimator._weight_mask  # per parameter: alpha on weights, 0 on biases
+    own = estimator._penalties_besides_alpha(estimator._batch_size(len(X)), len(X))
+    assert set(own) == ({"linear.weight"} if kind == "regressor" else set())
+    for name, value in own.items():
+        network.unflatten(strength)[name][...] = value
+    expected = 0.5 * float((strength * params * params).sum()) / row_weights.sum()
+    assert penalty == pytest.approx(expected)
     step = 1e-6
     for index in np.random.default_rng(0).choice(len(params), 40, replace=False):
         shifted = params.copy()
@@ -3576,17 +3582,27 @@ def test_the_linear_skip_penalty_follows_the_scale_of_unstandardised_inputs():
     np.testing.assert_allclose(chosen[1], chosen[0] * 1e12, rtol=1e-9)
 
 
-@pytest.mark.parametrize("batch_size, n_targets", [(40, 1), (10, 1), (10, 2)])
-def test_training_keeps_the_linear_skip_at_its_ridge_start(batch_size, n_targets, monkeypatch):
-    # The skip and the head are penalised as the starting ridge regression was, on the
-    # loss's per-minibatch scale: an epoch of small plain gradient steps then leaves the
-    # skip where it started, to first order in the learning rate, in one batch or four
-    # and with two targets (the GRU's correction moves it only through the head, which
+@pytest.mark.parametrize(
+    "batch_size, n_targets, alpha_stronger",
+    [(40, 1, False), (10, 1, False), (10, 2, False), (10, 1, True)],
+)
+def test_training_keeps_the_linear_skip_at_its_ridge_start(
+    batch_size, n_targets, alpha_stronger, monkeypatch
+):
+    # The skip is penalised as the starting ridge regression was, on the loss's
+    # per-minibatch scale: an epoch of small plain gradient steps then leaves the skip
+    # where it started, to first order in the learning rate, in one batch or four and
+    # with two targets (the GRU's correction moves it only through the head, which
     # starts at zero). Penalised by alpha alone, as before format version 5, it moves off
-    # towards the unpenalised fit at first order.
+    # towards the unpenalised fit at first order; by an alpha stronger than the ridge's
+    # penalty (as until 2026-12-06 where the ridge chose a weak one), it shrinks.
     X, y = window_regression(n=40)
     if n_targets == 2:
         y = np.column_stack([y, X[:, -2, 0] - 0.5 * y])
+    alpha = 0.0
+    if alpha_stronger:
+        ridge = GRURegressor(hidden_layer_sizes=(4,), max_iter=1, random_state=0).fit(X, y)
+        alpha = 100 * ridge.linear_skip_alpha_ / (40 // batch_size)  # 100 x the ridge's
     settings = dict(
         hidden_layer_sizes=(4,),
         solver="sgd",
@@ -3594,7 +3610,7 @@ def test_training_keeps_the_linear_skip_at_its_ridge_start(batch_size, n_targets
         learning_rate_init=1e-5,
         batch_size=batch_size,
         shuffle=False,
-        alpha=0.0,
+        alpha=alpha,
         max_iter=1,
         dtype="float64",
         random_state=0,
@@ -3611,32 +3627,69 @@ def test_training_keeps_the_linear_skip_at_its_ridge_start(batch_size, n_targets
         return np.abs(skip[1] - skip[0]).max() / np.abs(skip[0]).max()
 
     kept = skip_movement()
-    monkeypatch.setattr(GRURegressor, "_stronger_penalties", lambda self, *sizes: {})
+    monkeypatch.setattr(GRURegressor, "_penalties_besides_alpha", lambda self, *sizes: {})
     alpha_alone = skip_movement()
     assert alpha_alone > 1e-8 and kept < 1e-3 * alpha_alone
 
 
+def smooth_spectra(n, steps, seed=0):
+    """Sums of four overlapping absorption bands of random heights (Tecator-like spectra:
+    neighbouring steps nearly collinear), the third band's height as a noisy target."""
+    rng = np.random.default_rng(seed)
+    wavelength = np.linspace(0, 1, steps)
+    centres = np.array([0.2, 0.45, 0.5, 0.8])
+    bands = np.exp(-(((wavelength[None, :] - centres[:, None]) / 0.15) ** 2))
+    heights = rng.uniform(0.5, 1.5, size=(n, 4))
+    X = heights @ bands + 1e-3 * rng.standard_normal((n, steps))
+    return X[:, :, None], 10 * heights[:, 2] + 0.3 * rng.standard_normal(n)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_weak_ridge_penalty_is_not_replaced_by_alpha(seed):
+    # On smooth spectra leave-one-out chooses a penalty far weaker than alpha. Penalised
+    # by alpha, the skip shrank off its ridge while training, the objective fell with its
+    # norm, and the default regressor ended fitting its training data 1-9 % worse than
+    # the ridge it started from (Tecator: 1.90 -> 2.00-2.07).
+    X, y = smooth_spectra(170, 100)
+    start = GRURegressor(learning_rate_init=1e-300, max_iter=1, random_state=seed).fit(X, y)
+    trained = GRURegressor(random_state=seed).fit(X, y)
+    weak = trained.linear_skip_alpha_ / -(-len(X) // trained._batch_size(len(X)))
+    assert weak < trained.alpha  # the case in question
+
+    def training_rmse(model):
+        return np.sqrt(np.mean((model.predict(X) - y) ** 2))
+
+    assert training_rmse(trained) <= training_rmse(start) * (1 + 1e-4)
+
+
 def test_the_head_is_penalised_like_the_skip_unless_alpha_is_stronger():
+    # The skip keeps the ridge's penalty whatever alpha is; the head, which carries the
+    # GRU's correction, the stronger of the two.
     X, y = window_regression(n=40)
     reg = GRURegressor(hidden_layer_sizes=(4,), batch_size=10, alpha=0.0, max_iter=1)
     reg.fit(X, y)
     strength = reg.linear_skip_alpha_ / 4  # four minibatches an epoch, one target
     expected = {"linear.weight": strength, "head.weight": strength}
-    assert reg._stronger_penalties(10, 40) == expected
+    assert reg._penalties_besides_alpha(10, 40) == expected
     # A later call counts at least the 40 sequences the ridge was fitted on: one window a
     # call is penalised per window as in the fit (it had the whole ridge penalty, 40 times
     # as strong), more data more weakly, as a fit on it would be.
-    assert reg._stronger_penalties(1, 1) == pytest.approx({n: s / 10 for n, s in expected.items()})
-    assert reg._stronger_penalties(10, 80) == pytest.approx(
+    assert reg._penalties_besides_alpha(1, 1) == pytest.approx(
+        {n: s / 10 for n, s in expected.items()}
+    )
+    assert reg._penalties_besides_alpha(10, 80) == pytest.approx(
         {n: s / 2 for n, s in expected.items()}
     )
     buffer = io.BytesIO()
     save(reg, buffer)
     buffer.seek(0)
-    assert load(buffer)._stronger_penalties(1, 1) == reg._stronger_penalties(1, 1)
-    assert reg.set_params(alpha=strength)._stronger_penalties(10, 40) == {}
+    assert load(buffer)._penalties_besides_alpha(1, 1) == reg._penalties_besides_alpha(1, 1)
+    for alpha in (strength, 10 * strength):
+        skip_only = {"linear.weight": strength}
+        assert reg.set_params(alpha=alpha)._penalties_besides_alpha(10, 40) == skip_only
     reg = GRURegressor(hidden_layer_sizes=(4,), linear_skip=False, max_iter=1).fit(X, y)
-    assert reg.linear_skip_alpha_ is None and reg._stronger_penalties(10, 40) == {}
+    assert reg.linear_skip_alpha_ is None and reg._penalties_besides_alpha(10, 40) == {}
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -3662,7 +3715,7 @@ def test_one_training_sequence_cannot_choose_the_skips_penalty_and_holds_none():
     messages = " | ".join(str(warning.message) for warning in warned)
     assert "needs more than one training sequence" in messages
     assert "first batch fixes the target scaling" in messages
-    assert stream.linear_skip_alpha_ is None and stream._stronger_penalties(1, 1) == {}
+    assert stream.linear_skip_alpha_ is None and stream._penalties_besides_alpha(1, 1) == {}
     for i in range(1, 200):
         stream.partial_fit(windows[i : i + 1], targets[i : i + 1])
     assert stream.linear_skip_alpha_ is None
@@ -3744,7 +3797,10 @@ def test_a_correction_that_does_not_pay_for_itself_on_the_training_data_is_dropp
         name: np.mean(np.abs(model.predict(X[held]) - y[held]))
         for name, model in (("ridge", ridge), ("corrected", corrected))
     }
-    assert error["corrected"] > 2 * error["ridge"]
+    # The correction dropped would have made the held-out forecasts worse: 1.97 times the
+    # ridge's error (3.0 times while alpha, stronger than this ridge's penalty, still
+    # pulled the skip off its start).
+    assert error["corrected"] > 1.5 * error["ridge"]
 
 
 def test_a_correction_that_pays_for_itself_is_kept():
