@@ -230,6 +230,24 @@ def test_read_ts_regression_and_unlabelled(tmp_path):
     assert y is None and X.shape == (2, 2, 1)
 
 
+@pytest.mark.parametrize("no_label", ["@classLabel false", "@targetlabel false"])
+def test_read_ts_reads_unlabelled_series_ended_by_a_colon(tmp_path, no_label):
+    # aeon's save_to_ts_file and sktime's writer end every unlabelled series with ':'; the
+    # empty field after it was read as a dimension ("found 2 dimension(s), expected 1",
+    # or "empty dimension").
+    for dims, lines, expected in [
+        (1, "1,2,3:\n4,5,6:\n", [[[1], [2], [3]], [[4], [5], [6]]]),
+        (2, "1,2:3,4:\n5,6:7,8:\n", [[[1, 3], [2, 4]], [[5, 7], [6, 8]]]),
+    ]:
+        univariate = "true" if dims == 1 else "false"
+        text = f"@problemName U\n@univariate {univariate}\n@dimension {dims}\n{no_label}\n"
+        X, y, header = read_ts(write(tmp_path, text + "@data\n" + lines))
+        assert y is None and header["dimensions"] == dims
+        np.testing.assert_array_equal(X, expected)
+    with pytest.raises(ValueError, match=r"line 5: found 2 dimension\(s\), expected 1"):
+        read_ts(write(tmp_path, "@problemName U\n@classLabel false\n@data\n1,2:\n1,2::\n"))
+
+
 def test_read_ts_gzip_and_file_objects(tmp_path):
     text = HEADER + "@classLabel true a\n@data\n1,2,3:a\n"
     path = tmp_path / "toy.ts.gz"
@@ -311,6 +329,7 @@ TWO_DIMS = "@dimensions 2\n@classLabel true a\n@data\n"  # data from line 4
         ("@classLabel yes a b\n@data\n1:a\n", r"line 1: @classLabel must be"),
         ("@problemName\n@data\n1\n", r"line 1: @problemName needs a name"),
         ("@seriesLength 3\n@serieslength 4\n@data\n1\n", r"line 2: tag @serieslength given twice"),
+        ("@dimensions 2\n@dimension 2\n@data\n1\n", r"line 2: tag @dimension given twice"),
         ("@data now\n1\n", r"line 1: @data takes no value"),
         ("@timeStamps true\n@data\n(0,1):a\n", r"time-stamped"),
         ("@classLabel true a\n@targetLabel true\n@data\n1:a\n", r"both @classLabel"),
@@ -328,6 +347,8 @@ TWO_DIMS = "@dimensions 2\n@classLabel true a\n@data\n"  # data from line 4
         (TARGETS + "1,2,3:big\n", r"line 7: target 'big' is not a number"),
         (TWO_DIMS + "1,2:3:a\n", r"line 4: the dimensions of one series have different len"),
         (TWO_DIMS + "1,2:3,4:5,6:a\n", r"line 4: found 3 dimension\(s\), expected 2"),
+        # the specification's spelling of the tag, which aeon writes, is checked too
+        ("@dimension 3\n@data\n1,2:3,4\n", r"line 3: found 2 dimension\(s\), expected 3"),
         (
             "@equalLength true\n@classLabel true a\n@data\n1,2:a\n1,2,3:a\n",
             r"line 5: series of length 3.*@equalLength true",

@@ -38,6 +38,9 @@ _BOOLEAN_TAGS = {
     "targetlabel": "target_label",
 }
 _INTEGER_TAGS = {"dimensions": "dimensions", "serieslength": "series_length"}
+# The format's specification (aeon's and sktime's documentation) and aeon's writer spell
+# the tag @dimension; the archive's files spell it @dimensions.
+_TAG_SPELLINGS = {"dimension": "dimensions"}
 # Comment lines: '#', and ARFF's '%', which files converted from the archive's .arff keep
 # (aeon's own UnitTest files do).
 _COMMENT = ("#", "%")
@@ -73,7 +76,8 @@ def read_ts(file):
     Raises
     ------
     ValueError
-        If the file is malformed; the message names the file and line.
+        If the file is malformed; the message names the file, and the line where one
+        line is at fault.
     TypeError
         If ``file`` is neither a path nor an open file.
 
@@ -150,6 +154,8 @@ def parse_ts(lines, source="<string>"):
             if len(fields) < 2:
                 raise ValueError(f"{where}: expected values followed by ':label'")
             labels.append(_parse_label(fields.pop().strip(), header, where))
+        elif len(fields) > 1 and not fields[-1].strip():
+            fields.pop()  # aeon's and sktime's writers end an unlabelled series with ':'
         if n_dims is None:
             n_dims = len(fields)
         elif len(fields) != n_dims:
@@ -196,6 +202,7 @@ def _parse_header(lines, source):
             raise ValueError(f"{where}: expected a '@tag' or a '#' comment before @data")
         tag, *values = line.split()
         key = tag[1:].lower()
+        key = _TAG_SPELLINGS.get(key, key)
         if key == "problemname" and key in seen:
             continue  # a second name changes nothing read (aeon's UnitTest files have two)
         if key in seen:
