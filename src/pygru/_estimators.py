@@ -3646,8 +3646,9 @@ default="constant"
 
     alpha : float, default=1e-2
         Strength of the L2 penalty on all weights (input, recurrent, embedding, attention,
-        convolution, linear skip and output weights; not the biases, nor the convolutional
-        branch's norm scales, which start at 1): ``alpha / 2 * ||W||^2``, divided by the
+        convolution and output weights, and the linear skip's where it has no ridge penalty
+        of its own, below; not the biases, nor the convolutional branch's norm scales,
+        which start at 1): ``alpha / 2 * ||W||^2``, divided by the
         minibatch's number of sequences (with ``sample_weight``, times the training
         sequences' mean weight, the minibatch's loss counting by the weight it holds, so
         that weights all scaled by c weaken the penalty c times), is
@@ -3951,7 +3952,8 @@ default="zeros"
         The ridge penalty that leave-one-out cross-validation chose for the linear skip's
         starting point (on the sum of squared errors of the standardised targets), among
         1e-6 to 1e6 (times the mean variance of the skip's window values with
-        ``standardize=False``), which training keeps on the skip and the output weights;
+        ``standardize=False``), which training keeps on the skip, and on the output weights
+        where it is stronger than ``alpha``;
         None without a linear skip, when no training sequence could be left out (one
         sequence: a warning says so), and for a model loaded from a file written before
         pygru kept it (format version 4 and older). With None the model trains with

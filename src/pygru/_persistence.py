@@ -20,7 +20,8 @@ added the regressor's linear skip (``linear_skip``, a ``linear.weight`` in the p
 files without it load with ``linear_skip=False``. Version 4 added ``ema_momentum`` (how the
 weights were averaged while training); files without it load with ``ema_momentum=None``.
 Version 5 added a regressor's ``linear_skip_alpha_`` (the ridge penalty its skip started
-from, which training applies to the skip and the head); files without it load with None,
+from, which training applies to the skip, and to the head where it is stronger than
+``alpha``); files without it load with None,
 which trains on with ``alpha`` alone, as they were trained. Version 6 added
 ``conv_layers`` (the convolutional branch, its layers in the network layout); files without
 it load without a branch, as they were. Version 7 added ``window_warp`` (the classifier's
