@@ -185,6 +185,19 @@ def test_invscaling_schedule_follows_samples_seen():
         assert schedule.learning_rate == pytest.approx(0.1 / math.sqrt(n_samples_seen + 1))
 
 
+def test_invscaling_with_a_large_power_t_decays_to_zero():
+    # (n + 1) ** power_t overflowed: OverflowError after about 150 epochs of 8 sequences at
+    # power_t=100 (t_ counts each sequence of each epoch), from the first epoch at 400, in
+    # a message that did not name power_t.
+    for power_t in (100.0, 400.0, 1e308):
+        schedule = make_schedule("invscaling", 0.1, power_t=power_t)
+        schedule.on_epoch_end(1, 1.0, 9_999)  # 10,000 ** 100 = 1e400
+        assert schedule.learning_rate == 0.0
+    schedule = make_schedule("invscaling", 0.1, power_t=100.0)
+    schedule.on_epoch_end(1, 1.0, 1)
+    assert schedule.learning_rate == 0.1 / 2.0**100
+
+
 def test_exponential_schedule_decays_per_epoch():
     optimizer = SGD(PARAMS.copy(), 0.2, schedule=ExponentialSchedule(0.2, decay_rate=0.5))
     rates = [optimizer.learning_rate]

@@ -166,7 +166,11 @@ class InvScalingSchedule(ConstantSchedule):
         self.power_t = float(power_t)  # a Python float, as learning_rate_init (see SGD)
 
     def _update(self, epoch, loss, n_samples_seen):
-        self.learning_rate = float(self.learning_rate_init) / (n_samples_seen + 1) ** self.power_t
+        try:
+            decay = (n_samples_seen + 1) ** self.power_t
+        except OverflowError:  # a large power_t: the rate is 0 to float precision
+            decay = math.inf
+        self.learning_rate = float(self.learning_rate_init) / decay
         return False
 
     def resume(self, epoch, n_samples_seen):
