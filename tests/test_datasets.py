@@ -715,6 +715,16 @@ def test_a_bool_test_size_is_refused_by_name():
     # scikit-learn reads True as 1 text; the error that followed blamed the threshold.
     with pytest.raises(TypeError, match="test_size must be a float .*, got True"):
         load_tweets(test_size=True)
+    # and None as a quarter of the texts, silently
+    with pytest.raises(TypeError, match="test_size must be a float .*, got None"):
+        load_tweets(test_size=None)
+
+
+@pytest.mark.parametrize("given, same", [(np.float32(0.25), 0.25), (np.int64(100), 100)])
+def test_numpy_test_sizes_split_as_python_numbers_do(given, same):
+    # train_test_split refused np.float32 with a message naming itself.
+    _, y_test = load_tweets(test_size=given, return_X_y=True)[2:]
+    assert len(y_test) == len(load_tweets(test_size=same, return_X_y=True)[3])
 
 
 def test_make_windows_reads_pandas_nullable_frames():

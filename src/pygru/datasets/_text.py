@@ -43,10 +43,10 @@ def load_movie_reviews(threshold=0.5, *, test_size=0.2, random_state=0, return_X
     threshold : float in [0, 4], default=0.5
         Sentences with ``abs(rating) < threshold`` are dropped; ratings of
         exactly 0 are always dropped.
-    test_size : float, default=0.2
-        Fraction of the kept sentences in the test set. The split is
-        stratified by label and, with a fixed ``random_state``, the same on
-        every call.
+    test_size : float or int, default=0.2
+        Fraction (a float in (0, 1)) or number (an int) of the kept sentences in the
+        test set. The split is stratified by label and, with a fixed
+        ``random_state``, the same on every call.
     random_state : int, RandomState instance or None, default=0
         Seed of the split (passed to
         :func:`sklearn.model_selection.train_test_split`).
@@ -102,9 +102,10 @@ def load_tweets(threshold=0.5, *, test_size=0.2, random_state=0, return_X_y=Fals
     threshold : float in [0, 4], default=0.5
         Texts with ``abs(rating) < threshold`` are dropped; ratings of exactly
         0 are always dropped.
-    test_size : float, default=0.2
-        Fraction of the kept texts in the test set. The split is stratified
-        by label and, with a fixed ``random_state``, the same on every call.
+    test_size : float or int, default=0.2
+        Fraction (a float in (0, 1)) or number (an int) of the kept texts in the test
+        set. The split is stratified by label and, with a fixed ``random_state``, the
+        same on every call.
     random_state : int, RandomState instance or None, default=0
         Seed of the split (passed to
         :func:`sklearn.model_selection.train_test_split`).
@@ -147,10 +148,14 @@ def load_tweets(threshold=0.5, *, test_size=0.2, random_state=0, return_X_y=Fals
 
 def _load_vader(name, filename, summary, citation, threshold, test_size, random_state, return_X_y):
     return_X_y = as_flag("return_X_y", return_X_y)
-    if isinstance(test_size, (bool, np.bool_)):  # scikit-learn reads True as 1 text
+    # scikit-learn reads True as 1 text and None as a quarter of them, and refuses NumPy's
+    # scalars with a message that names train_test_split.
+    if test_size is None or isinstance(test_size, (bool, np.bool_)):
         raise TypeError(
             f"test_size must be a float in (0, 1) or a count of texts, got {test_size}"
         )
+    if isinstance(test_size, np.generic):
+        test_size = test_size.item()
     if not is_real(threshold):
         raise TypeError(f"threshold must be a number, got {threshold!r}")
     if not 0 <= threshold <= 4:
