@@ -344,6 +344,23 @@ def test_numpy_scalar_settings_give_the_model_their_python_floats_give(dtype, sc
     np.testing.assert_array_equal(models[0].network_.params, models[1].network_.params)
 
 
+@pytest.mark.parametrize("scalar", [np.uint8, np.uint64, np.int8, np.int64])
+def test_numpy_integer_batch_sizes_give_the_model_a_python_int_gives(scalar):
+    # The ceiling divisions that count updates, -(-n // size), overflowed NumPy's unsigned
+    # and small integers (OverflowError in fit: the classifier's "auto" patience, every
+    # regressor's skip penalty); np.int64 made that penalty an np.float64, whose products
+    # with the float32 weights gave the regressor's loss_curve_ other bits.
+    X, y = toy_sequences()
+    targets = np.array([len(x) for x in X], dtype=float)
+    for make, labels in ((small_regressor, targets), (small_classifier, y)):
+        models = [
+            make(batch_size=size, n_iter_no_change="auto").fit(X, labels)
+            for size in (scalar(7), 7)
+        ]
+        np.testing.assert_array_equal(models[0].network_.params, models[1].network_.params)
+        assert models[0].loss_curve_ == models[1].loss_curve_
+
+
 def test_same_random_state_gives_bit_identical_models():
     X, y = toy_sequences()
     first = small_classifier(dropout=0.2, recurrent_dropout=0.2).fit(X, y)
@@ -2664,8 +2681,34 @@ def test_sample_weight_whose_sum_overflows_is_refused_by_name():
     weights[0] = 1e308
     for estimator in (small_classifier(max_iter=1), GRURegressor(max_iter=1)):
         targets = y if isinstance(estimator, GRUClassifier) else np.arange(len(y), dtype=float)
-        with pytest.raises(ValueError, match="sample_weight is too large: its sum overflows"):
+        with pytest.raises(ValueError, match=r"sample_weight too large: the weights sum to inf"):
             estimator.fit(X, targets, sample_weight=weights)
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # only pygru's own message
+def test_weights_whose_sums_over_steps_or_classes_overflow_are_refused_by_name():
+    # A finite sum of 8e307 passed the check, then overflowed the sums over time steps and
+    # the linear skip's ridge: the regressor trained on garbage statistics with NumPy's
+    # warnings only (training R² 0.87, 1.0 at every smaller scale). class_weight's values
+    # were not checked at all (IndexError in the weighted median of the epoch's lengths).
+    X, y = toy_sequences()
+    targets = np.arange(len(y), dtype=float)
+    uniform = np.full(len(y), 1e307 / len(y) * 8)
+    with pytest.raises(ValueError, match="sample_weight too large: .* than 1e.200"):
+        GRURegressor(max_iter=1).fit(X, targets, sample_weight=uniform)
+    classes = {"up": 1e308, "down": 1e308}
+    with pytest.raises(ValueError, match="^class_weight too large: the weights sum to inf"):
+        small_classifier(max_iter=1, class_weight=classes).fit(X, y)
+    halves, halves_too = {"up": 1e200, "down": 1e200}, np.full(len(y), 1e190)
+    with pytest.raises(ValueError, match="^class_weight and sample_weight too large"):
+        small_classifier(max_iter=1, class_weight=halves).fit(X, y, sample_weight=halves_too)
+    steps = [np.where(np.cumsum(sequence[:, 0]) > 0, "up", "down") for sequence in X]
+    sequence_labeller = small_classifier(max_iter=1, output="sequence", class_weight=classes)
+    with pytest.raises(ValueError, match=r"^class_weight \(over the time steps\) too large"):
+        sequence_labeller.fit(X, steps)
+    # Large weights short of the limit train without an overflow (RuntimeWarning: error).
+    large = GRURegressor(max_iter=1, random_state=0).fit(X, targets, sample_weight=halves_too)
+    assert np.isfinite(large.predict(X)).all()
 
 
 def test_class_weight_and_sample_weight_change_the_model():

@@ -610,13 +610,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         sample_weight = _check_sample_weight(
             sample_weight, np.empty(n_samples), dtype=np.float64, ensure_non_negative=True
         )
-        with np.errstate(over="ignore"):  # refused below, by name
-            total = sample_weight.sum()
-        if not np.isfinite(total):
-            raise ValueError(
-                "sample_weight is too large: its sum overflows float64 (the largest weight is "
-                f"{sample_weight.max():.3g}). Divide all the weights by a common factor."
-            )
+        _refuse_weights_too_large(sample_weight, "sample_weight")
         return sample_weight
 
     # ------------------------------------------------------------------ training
@@ -1791,9 +1785,12 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             self._no_improvement_count = 0
 
     def _batch_size(self, n_samples):
+        """The minibatch size for ``n_samples`` training sequences, a Python int: NumPy's
+        unsigned and small integers overflow in the ceiling divisions that count updates
+        (``-(-n // size)``; np.uint64(3) raised OverflowError)."""
         if self.batch_size == "auto":
-            return min(200, n_samples)
-        return min(self.batch_size, n_samples)
+            return min(200, int(n_samples))
+        return min(int(self.batch_size), int(n_samples))
 
     def _run_epoch(
         self, X, lengths, targets, sample_weight, train, batch_size, mask_rng, average=None
@@ -3154,7 +3151,13 @@ default="zeros"
                     f"class_weight gives every sequence weight 0 ({self.class_weight!r}): "
                     "nothing to learn from"
                 )
-        return weights if sample_weight is None else weights * sample_weight
+        if sample_weight is not None:
+            with np.errstate(over="ignore"):  # refused below, by name
+                weights = weights * sample_weight
+        _refuse_weights_too_large(
+            weights, "class_weight" + ("" if sample_weight is None else " and sample_weight")
+        )
+        return weights
 
     def _class_weights_of_steps(self, targets, lengths, sample_weight):
         """With labels per step, the class weights act on each step's loss term (as
@@ -3171,6 +3174,10 @@ default="zeros"
         of_steps = weights[step_targets]
         left_in = self._steps_left_in(of_steps, step_weights)
         counted = None if step_weights is None else step_weights[left_in]
+        with np.errstate(over="ignore"):  # refused below, by name
+            combined = of_steps[left_in] * (1.0 if counted is None else counted)
+        given = "class_weight" + ("" if step_weights is None else " and sample_weight")
+        _refuse_weights_too_large(combined, given + " (over the time steps)")
         return weights, float(np.average(of_steps[left_in], weights=counted))
 
     def _steps_left_in(self, of_steps, step_weights):
@@ -4133,7 +4140,7 @@ default="zeros"
         # (getattr: a model pickled before it was kept counts a call's sequences alone)
         counted = max(n_sequences, getattr(self, "_linear_skip_sequences", None) or 0)
         updates_per_epoch = -(-counted // batch_size)
-        strength = self.linear_skip_alpha_ / (updates_per_epoch * self.n_outputs_)
+        strength = float(self.linear_skip_alpha_ / (updates_per_epoch * self.n_outputs_))
         if strength <= self.alpha:
             return {"linear.weight": strength}
         return {"linear.weight": strength, "head.weight": strength}
@@ -4816,6 +4823,29 @@ def _longest_counted(lengths, sample_weight):
     if sample_weight is not None and np.any(sample_weight > 0):
         lengths = lengths[sample_weight > 0]
     return int(lengths.max())
+
+
+# The largest total weight training takes: sums over time steps (up to 1e8 steps) and the
+# ridge's squares of the weighted inputs (whose SVD's squared singular values are about
+# the total weight times the inputs' variance) stay far below float64's 1.8e308.
+_MAX_TOTAL_WEIGHT = 1e200
+
+
+def _refuse_weights_too_large(weights, name):
+    """Refuse weights (``name``: the arguments they come from) whose sum is beyond
+    ``_MAX_TOTAL_WEIGHT``: weights whose own sum is finite could still overflow the sums
+    of the time steps' weights and the linear skip's ridge, which then silently gave
+    another model (uniform weights of 1e307: training R² 0.87 where every smaller scale
+    gave 1.0)."""
+    with np.errstate(over="ignore"):  # refused below, by name
+        total = float(np.sum(weights))
+    if not total <= _MAX_TOTAL_WEIGHT:
+        raise ValueError(
+            f"{name} too large: the weights sum to {total:.3g} (the largest is "
+            f"{np.max(weights):.3g}), more than {_MAX_TOTAL_WEIGHT:g}, beyond which sums "
+            "over time steps and squares overflow float64. Divide all the weights by a "
+            "common factor."
+        )
 
 
 def _refuse_weights_per_step(sample_weight, n_samples):
