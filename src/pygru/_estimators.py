@@ -2919,19 +2919,19 @@ default="zeros"
             length are ignored.
 
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weight of each sequence (of all its time steps) in the loss; None
-            weighs them equally. A weight of k counts as k copies of the sequence in the
-            loss (scikit-learn's convention), so the weights' scale matters against the L2
-            penalty: weights that average 1 keep the data's own weight, while weights
-            normalised to sum to 1 make all of it weigh as one sequence. Each minibatch's
-            loss counts by the weight it holds (as in Keras; ``MLPClassifier`` weighs each
-            minibatch alike, which pulls small batches towards equal weights), so the
-            weighted loss is what training minimises at any ``batch_size`` (with
-            ``output="sequence"``, up to the weight of each step within its batch: see
-            ``loss_curve_``); a sequence weighted far above the rest makes its batch's
-            gradient as many times larger (its copies would spread over several batches), so
-            with ``solver="sgd"`` a smaller ``learning_rate_init`` or ``clipnorm`` keeps such
-            steps stable. The fitted model equals one fitted on copies exactly only with
+            Non-negative weight of each sequence (of all its time steps) in the loss; None weighs
+            them equally (weights, class weights included, that sum to more than 1e200 are refused:
+            sums over time steps would overflow). A weight of k counts as k copies of the sequence
+            in the loss (scikit-learn's convention), so the weights' scale matters against the L2
+            penalty: weights that average 1 keep the data's own weight, while weights normalised to
+            sum to 1 make all of it weigh as one sequence. Each minibatch's loss counts by the
+            weight it holds (as in Keras; ``MLPClassifier`` weighs each minibatch alike, which
+            pulls small batches towards equal weights), so the weighted loss is what training
+            minimises at any ``batch_size`` (with ``output="sequence"``, up to the weight of each
+            step within its batch: see ``loss_curve_``); a sequence weighted far above the rest
+            makes its batch's gradient as many times larger (its copies would spread over several
+            batches), so with ``solver="sgd"`` a smaller ``learning_rate_init`` or ``clipnorm``
+            keeps such steps stable. The fitted model equals one fitted on copies exactly only with
             one full batch (and without ``window_warp``, ``dropout`` or
             ``recurrent_dropout``; and not with ``learning_rate="invscaling"``, whose
             ``t_`` counts sequences whatever their weight, as ``MLPClassifier``'s does):
@@ -4272,19 +4272,19 @@ default="zeros"
             the lengths of the sequences of X.
 
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weight of each sequence (of all its time steps) in the loss; None
-            weighs them equally. A weight of k counts as k copies of the sequence in the
-            loss (scikit-learn's convention), so the weights' scale matters against the L2
-            penalty: weights that average 1 keep the data's own weight, while weights
-            normalised to sum to 1 make all of it weigh as one sequence. Each minibatch's
-            loss counts by the weight it holds (as in Keras; ``MLPClassifier`` weighs each
-            minibatch alike, which pulls small batches towards equal weights), so the
-            weighted loss is what training minimises at any ``batch_size`` (with
-            ``output="sequence"``, up to the weight of each step within its batch: see
-            ``loss_curve_``); a sequence weighted far above the rest makes its batch's
-            gradient as many times larger (its copies would spread over several batches), so
-            with ``solver="sgd"`` a smaller ``learning_rate_init`` or ``clipnorm`` keeps such
-            steps stable. The fitted model equals one fitted on copies exactly only with
+            Non-negative weight of each sequence (of all its time steps) in the loss; None weighs
+            them equally (weights, class weights included, that sum to more than 1e200 are refused:
+            sums over time steps would overflow). A weight of k counts as k copies of the sequence
+            in the loss (scikit-learn's convention), so the weights' scale matters against the L2
+            penalty: weights that average 1 keep the data's own weight, while weights normalised to
+            sum to 1 make all of it weigh as one sequence. Each minibatch's loss counts by the
+            weight it holds (as in Keras; ``MLPClassifier`` weighs each minibatch alike, which
+            pulls small batches towards equal weights), so the weighted loss is what training
+            minimises at any ``batch_size`` (with ``output="sequence"``, up to the weight of each
+            step within its batch: see ``loss_curve_``); a sequence weighted far above the rest
+            makes its batch's gradient as many times larger (its copies would spread over several
+            batches), so with ``solver="sgd"`` a smaller ``learning_rate_init`` or ``clipnorm``
+            keeps such steps stable. The fitted model equals one fitted on copies exactly only with
             one full batch (and without ``window_warp``, ``dropout`` or
             ``recurrent_dropout``; and not with ``learning_rate="invscaling"``, whose
             ``t_`` counts sequences whatever their weight, as ``MLPClassifier``'s does):
