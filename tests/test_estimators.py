@@ -3387,7 +3387,7 @@ def test_targets_that_are_not_finite_in_the_models_dtype_are_refused(bad):
     message = (
         "y contains NaN, inf"
         if not np.isfinite(bad)
-        else r"y has values too large to standardise: the mean or standard deviation of "
+        else r"y has values too large to standardise: the mean or the variance of "
         r"target\(s\) \[0\] overflows float64"
     )
     with pytest.raises(ValueError, match=message):
@@ -3436,7 +3436,7 @@ def test_data_whose_sums_overflow_both_ways_are_refused_as_overflows():
     # the training data were far outside the data the model was fitted on.
     X, y = window_regression(n=8)
     huge = np.array([1.5e308, 1.5e308, -1.5e308, -1.5e308] * 2)
-    overflow = r"values too large to standardise: the mean or standard deviation of"
+    overflow = r"values too large to standardise: the mean or the variance of"
     with pytest.raises(ValueError, match=f"y has {overflow} target"):
         GRURegressor(hidden_layer_sizes=(4,), max_iter=2).fit(X, huge)
     with pytest.raises(ValueError, match=f"X has {overflow} feature"):

@@ -113,6 +113,29 @@ def test_one_sample_admits_no_penalty(weights):
     np.testing.assert_allclose(coef, largest[0])
 
 
+def test_no_penalty_scored_returns_the_largest_whatever_the_order_of_alphas():
+    # Two samples, one of weight 1e-10: every penalty interpolates the heavy one. The
+    # docstring's largest penalty was returned only for ascending alphas; descending ones
+    # returned the smallest penalty's solution (coef 1 where the largest gives about 0).
+    X, Y = np.array([[0.0], [1.0]]), np.array([[0.0], [1.0]])
+    weights = np.array([1.0, 1e-10])
+    ascending = ridge_loo(X, Y, weights, [1e-20, 1e6])
+    descending = ridge_loo(X, Y, weights, [1e6, 1e-20])
+    assert ascending[2] is None and descending[2] is None
+    np.testing.assert_array_equal(descending[0], ascending[0])
+    assert abs(ascending[0][0, 0]) < 1e-9
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_inputs_whose_squares_overflow_are_refused():
+    # X of 1e154 made the singular values' squares inf and every shrinkage 0: a solution
+    # of zeros, with NumPy's overflow warning only (scikit-learn's RidgeCV raises too).
+    X, Y = regression_data(n=30, d=3)
+    ridge_loo(X * 1e150, Y, None, ALPHAS)  # large, and still solved
+    with pytest.raises(ValueError, match="inputs are too large: the squares .* overflow"):
+        ridge_loo(X * 1e154, Y, None, ALPHAS)
+
+
 def test_weights_that_sum_to_one_are_the_same_data_at_a_stronger_penalty():
     # Weights as repetitions: dividing every weight by n multiplies the penalty's relative
     # strength by n, so the choice moves down the grid, and the model is a ridge fit.

@@ -84,6 +84,13 @@ def _ridge_loo(X, Y, sample_weight, alphas):
     X_centred, Y_centred = X - x_mean, Y - y_mean
     # Weighted, centred data: its SVD gives every penalty's solution and leverages at once.
     U, singular, Vt = np.linalg.svd(root * X_centred, full_matrices=False)
+    with np.errstate(over="ignore"):  # refused below, by name
+        squares_overflow = len(singular) and not np.isfinite(singular[0] ** 2)
+    if squares_overflow:  # every penalty's shrinkage would be 0: a solution of zeros
+        raise ValueError(
+            "the ridge regression's inputs are too large: the squares of their weighted, "
+            f"centred values overflow float64 (largest singular value {singular[0]:.3g})"
+        )
     projected = U.T @ (root * Y_centred)
     weighted = weights > 0  # a weight of 0 is a sample that is not there
     present = weights[weighted]
@@ -102,7 +109,10 @@ def _ridge_loo(X, Y, sample_weight, alphas):
             score = present @ np.sum(loo**2, axis=1) / total
         else:
             score = np.inf
-        if best is None or score < best[0] or (np.isinf(best[0]) and np.isinf(score)):
+        better = best is None or score < best[0]
+        # While no penalty can be scored, the largest one's solution, in any order of alphas.
+        larger_unscored = best is not None and np.isinf(best[0]) and np.isinf(score)
+        if better or (larger_unscored and alpha > best[2]):
             best = (score, coef, alpha)
     score, coef, alpha = best
     intercept = y_mean - x_mean @ coef

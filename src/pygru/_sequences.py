@@ -677,7 +677,7 @@ def scale_of_spread(mean, spread, name="X"):
     if overflows.any():
         part = "target" if name == "y" else "feature"
         raise ValueError(
-            f"{name} has values too large to standardise: the mean or standard deviation "
+            f"{name} has values too large to standardise: the mean or the variance "
             f"of {part}(s) {np.unique(np.nonzero(overflows)[-1]).tolist()} overflows float64"
         )
     constant = ~(scale > 10 * np.finfo(np.float64).eps * np.abs(mean))
