@@ -19,7 +19,8 @@ def bench():
 def brute_force_dtw(a, b, window):
     """Textbook DTW of rows b against columns a, one cell at a time, same band rule."""
     n, m = len(b), len(a)
-    r = max(1, int(np.floor(window * max(n, m))))
+    connected = int(np.ceil((m - 1) / (n - 1) / 2)) if n > 1 else m - 1
+    r = max(1, int(np.floor(window * max(n, m))), connected)
     D = np.full((n + 1, m + 1), np.inf)
     D[0, 0] = 0.0
     for i in range(n):
@@ -40,6 +41,26 @@ def test_dtw_matches_brute_force(bench, window, ragged):
     got = bench.dtw_distances(test, train, window=window, max_pairs=7)  # several chunks
     want = [[brute_force_dtw(a, b, window) for a in train] for b in test]
     np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_dtw_has_a_warping_path_for_any_two_lengths(bench):
+    # A band of 10 % of 17 steps (r = 1) around the diagonal of a 7 x 17 pair left rows
+    # that did not touch: distance inf, and a test series whose distances were all inf
+    # went to the first training label. Every pair of lengths has a path; equal series
+    # are at 0, and a band is never below the unconstrained distance.
+    rng = np.random.default_rng(3)
+    lengths = range(1, 31)
+    zeros = [np.zeros((t, 1)) for t in lengths]
+    assert not bench.dtw_distances(zeros, zeros, window=0.1).any()
+    noise = [rng.normal(size=(t, 1)) for t in lengths]
+    banded = bench.dtw_distances(noise, noise, window=0.1)
+    assert np.isfinite(banded).all()
+    assert (banded >= bench.dtw_distances(noise, noise, window=1.0) - 1e-12).all()
+    # Falling and rising ramps of 7 steps against 17: told apart, as with no band.
+    ramps = [np.linspace(*ends, 17)[:, None] + c for ends in ((0, 1), (1, 0)) for c in (0, 0.1)]
+    falling = [np.linspace(1, 0, 7)[:, None] + c for c in (0, 0.05)]
+    nearest = bench.dtw_distances(falling, ramps, window=0.1).argmin(axis=1)
+    assert set(nearest) <= {2, 3}
 
 
 def test_dtw_full_window_is_unconstrained(bench):
