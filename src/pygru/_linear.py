@@ -85,7 +85,7 @@ def _ridge_loo(X, Y, sample_weight, alphas):
     # Weighted, centred data: its SVD gives every penalty's solution and leverages at once.
     U, singular, Vt = np.linalg.svd(root * X_centred, full_matrices=False)
     with np.errstate(over="ignore"):  # refused below, by name
-        squares_overflow = len(singular) and not np.isfinite(singular[0] ** 2)
+        squares_overflow = singular.size > 0 and not np.isfinite(singular[0] ** 2)
     if squares_overflow:  # every penalty's shrinkage would be 0: a solution of zeros
         raise ValueError(
             "the ridge regression's inputs are too large: the squares of their weighted, "
