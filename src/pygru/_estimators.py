@@ -2104,7 +2104,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             (n_samples, n_timesteps, hidden_size), NaN past each sequence's length:
             n_timesteps is X's (an array's steps, a list's longest sequence), as in
             ``predict``'s per-step output. With ``patch_size_ > 1`` a time step is a patch:
-            n_timesteps = ceil(T / patch_size_).
+            n_timesteps = ceil(T / patch_size_). The backward direction's arrays are in the
+            input's time order too (step t is the gate as that direction read step t), as
+            ``torch.nn.GRU`` aligns its reverse outputs.
 
         Examples
         --------
