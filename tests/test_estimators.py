@@ -19,7 +19,7 @@ from scipy import signal
 from sklearn.base import clone
 from sklearn.datasets import make_blobs
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
-from sklearn.linear_model import Ridge
+from sklearn.linear_model import Ridge, RidgeCV
 from sklearn.metrics import get_scorer, log_loss, r2_score
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
@@ -3590,6 +3590,38 @@ def test_linear_skip_starts_as_the_ridge_regression_on_each_sequences_last_steps
     assert np.abs(reg.network_.views["head.weight"]).max() < 1e-250  # zero, one tiny step
     expected = ridge.predict(windows) * reg.target_scale_[0] + reg.target_mean_[0]
     np.testing.assert_allclose(reg.predict(X), expected, rtol=1e-9)
+
+
+@pytest.mark.parametrize("standardize_target", [True, False])
+def test_the_skips_penalty_is_chosen_on_the_targets_the_loss_reads(standardize_target):
+    # Two targets, one nearly noiseless at 1e-3, one mostly noise at 1e4: RidgeCV on the
+    # standardised targets chooses another penalty than on the raw ones, where the noisy
+    # target dominates the leave-one-out error. The documentation promised the standardised
+    # targets also for standardize_target=False, where the skip reads them raw.
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 6, 1))
+    signal = X[:, -3:, 0] @ np.array([0.5, -1.0, 2.0])
+    Y = np.column_stack([1e-3 * signal, 1e4 * (0.3 * signal + 3 * rng.standard_normal(60))])
+    reg = GRURegressor(
+        hidden_layer_sizes=(3,),
+        learning_rate_init=1e-300,
+        max_iter=1,
+        standardize_target=standardize_target,
+        dtype="float64",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg.fit(X, Y)
+    windows = (X[..., 0] - reg.input_mean_[0]) / reg.input_scale_[0]
+    from pygru._estimators import _LINEAR_SKIP_ALPHAS
+
+    targets = (Y - Y.mean(axis=0)) / Y.std(axis=0) if standardize_target else Y
+    assert (
+        reg.linear_skip_alpha_ == RidgeCV(alphas=_LINEAR_SKIP_ALPHAS).fit(windows, targets).alpha_
+    )
+    standardised = RidgeCV(alphas=_LINEAR_SKIP_ALPHAS).fit(windows, (Y - Y.mean(0)) / Y.std(0))
+    raw = RidgeCV(alphas=_LINEAR_SKIP_ALPHAS).fit(windows, Y)
+    assert standardised.alpha_ != raw.alpha_  # the case tells the two apart
 
 
 def test_the_linear_skip_starts_at_a_ridge_that_predicts_ragged_sequences():

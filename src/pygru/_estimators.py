@@ -79,7 +79,7 @@ _PREDICT_MAX_CHUNK_BYTES = 64 << 20
 # ones in patches that make the longest training sequence _AUTO_PATCH_STEPS GRU steps.
 _AUTO_PATCH_FROM = 64
 # The ridge penalties among which leave-one-out cross-validation chooses the linear skip's
-# starting point (targets standardised; for inputs that are not, times their variance), wide
+# starting point (inputs standardised; for inputs that are not, times their variance), wide
 # enough that the choice falls inside: 1e-3..1e3 cut it at both ends on two held-out sets,
 # spectra whose steps are nearly collinear (Tecator, 3e-6 to 3e-5 on inner splits) and a
 # target with little signal (Covid3Month, 1e4); the bundled series choose 0.1 to 32.
@@ -3828,9 +3828,11 @@ default="zeros"
         front of a shorter sequence), a skip connection past the GRU layers as
         the autoregressive part of LSTNet (Lai et al., 2018). It starts as the ridge
         regression (inputs and targets standardised; the penalty chosen among 1e-6..1e6 by
-        leave-one-out cross-validation, sample weights acting as repetitions) of the training
-        targets on those steps, with the GRU's output weights at zero, and then trains with
-        the rest of the network: the GRU learns what the linear model leaves unexplained.
+        leave-one-out cross-validation, sample weights acting as repetitions; with
+        ``standardize_target=False`` the targets as given, so that the largest of several
+        dominates the choice, as in ``RidgeCV``) of the training targets on those steps,
+        with the GRU's output weights at zero, and then trains with the rest of the
+        network: the GRU learns what the linear model leaves unexplained.
         This lets a forecaster follow a trend beyond the training range, which the GRU's
         saturating units cannot. While training, the skip keeps the ridge's penalty,
         ``linear_skip_alpha_``, converted to the loss's scale (divided by the minibatches
@@ -3959,7 +3961,8 @@ default="zeros"
 
     linear_skip_alpha_ : float or None
         The ridge penalty that leave-one-out cross-validation chose for the linear skip's
-        starting point (on the sum of squared errors of the standardised targets), among
+        starting point (on the sum of squared errors of the targets the loss reads:
+        standardised, or with ``standardize_target=False`` y as given), among
         1e-6 to 1e6 (times the mean variance of the skip's window values with
         ``standardize=False``), which training keeps on the skip, and on the output weights
         where it is stronger than ``alpha``;
