@@ -187,8 +187,13 @@ class EstimatorModule(_Float64Statistics):
             )
             raise TypeError(f"X must be {accepted}, got {X.dtype}")
         shape = "(batch, time) of token ids" if self.tokens else "(batch, time, features)"
-        if X.dim() != (2 if self.tokens else 3) or X.shape[0] == 0 or X.shape[1] == 0:
+        if X.dim() != (2 if self.tokens else 3):
             raise ValueError(f"X must be a tensor of shape {shape}, got {tuple(X.shape)}")
+        for axis, what in enumerate(("sequences", "time steps")):
+            if X.shape[axis] == 0:
+                raise ValueError(
+                    f"X has 0 {what} (shape {tuple(X.shape)}), while at least 1 is required"
+                )
         if not self.tokens and X.shape[2] != self.n_features:
             raise ValueError(
                 f"X has {X.shape[2]} features per time step, the model was fitted with "
