@@ -788,6 +788,19 @@ def test_files_that_are_not_pygru_files_say_so_and_never_point_to_pickle(tmp_pat
         assert str(path) in str(pytest.raises(ValueError, load, path).value)
 
 
+def test_a_stream_read_from_its_end_says_where_reading_began():
+    # save() into a BytesIO and load() of it without seek(0) was told the file "is empty",
+    # which points to the save; NumPy and pickle say there is no data left to read.
+    scaler = StandardScaler().fit([[0.0], [1.0]])
+    buffer = io.BytesIO()
+    save(scaler, buffer)
+    written = buffer.tell()
+    with pytest.raises(ValueError, match=rf"nothing left to read from byte {written}.*seek\(0\)"):
+        load(buffer)
+    buffer.seek(0)
+    np.testing.assert_array_equal(load(buffer).mean_, scaler.mean_)
+
+
 def entry_paths(node, prefix=()):
     """The path of every entry of a JSON document, its root excluded."""
     items = node.items() if isinstance(node, dict) else enumerate(node)

@@ -843,7 +843,7 @@ def _load_named(path, name):
     except (FileNotFoundError, IsADirectoryError, PermissionError):
         raise
     except _BROKEN_ARCHIVE as error:
-        raise ValueError(f"{name} {_why_unreadable(error)}") from None
+        raise ValueError(f"{name} {_why_unreadable(error, start)}") from None
     if not isinstance(npz, np.lib.npyio.NpzFile):
         raise ValueError(
             f"{name} is not a pygru file: it holds a single NumPy array, not a zip archive"
@@ -881,9 +881,15 @@ def _refuse_text_mode(file, mode):
         )
 
 
-def _why_unreadable(error):
-    """Why ``numpy.load`` could not open a file, in words that do not point to pickle (NumPy
-    suggests it for any file that is neither a zip archive nor a ``.npy`` array)."""
+def _why_unreadable(error, start):
+    """Why ``numpy.load`` could not open a file read from byte ``start``, in words that do
+    not point to pickle (NumPy suggests it for any file that is neither a zip archive nor a
+    ``.npy`` array)."""
+    if isinstance(error, EOFError) and start > 0:  # save() then load() of one stream, say
+        return (
+            f"has nothing left to read from byte {start}, where reading began (a stream just "
+            "written to? seek(0) to read it from its start)"
+        )
     if isinstance(error, EOFError):
         return "is not a pygru file: it is empty"
     if isinstance(error, ValueError):
