@@ -3,10 +3,13 @@
 import os
 import re
 import textwrap
+import warnings
 
 import numpy as np
 import pytest
 from benchmark_scripts import load_benchmark, recorded_command
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import Bunch
 
 from pygru import GRURegressor
 from pygru.datasets import load_nile, make_windows
@@ -298,3 +301,32 @@ def test_the_guides_panel_recipe_runs_and_no_window_crosses_two_series():
             if len(values) >= 12
         )
     assert namespace["reg"].n_iter_ > 0
+
+
+def test_the_guides_recipe_forecasts_past_the_end_of_the_series(monkeypatch):
+    # The guide's two strategies, run as written on the airline series without its last year,
+    # which they then forecast: both follow the trend the seasonal naive forecast (the same
+    # months a year before) misses. Run on the whole series they forecast 1961, unseen.
+    from pathlib import Path
+
+    import pygru.datasets
+
+    guide = Path(__file__).resolve().parent.parent / "docs" / "guide" / "recipes.rst"
+    text = guide.read_text(encoding="utf-8")
+    start = text.index(".. code-block:: python", text.index("Forecasting past the end"))
+    block = text[start:].split("\n\n", 1)[1].split("\n\nText\n", 1)[0]
+    full = pygru.datasets.load_airline().data
+    # the block imports load_airline from pygru.datasets when it runs
+    monkeypatch.setattr(pygru.datasets, "load_airline", lambda: Bunch(data=full[:-12]))
+    namespace = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        exec(compile(textwrap.dedent(block), str(guide), "exec"), namespace)
+    direct, recursive = np.asarray(namespace["direct"]), np.asarray(namespace["recursive"])
+    assert direct.shape == recursive.shape == (12,)
+    one_step, last_window = namespace["one_step"], namespace["last_window"]
+    assert recursive[0] == one_step.predict(last_window)[0]  # the first step is one step
+    truth, seasonal_naive = full[-12:], full[-24:-12]
+    naive_error = np.mean(np.abs(seasonal_naive - truth))
+    for forecast in (direct, recursive):
+        assert np.mean(np.abs(forecast - truth)) < 0.5 * naive_error
