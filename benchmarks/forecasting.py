@@ -8,7 +8,10 @@ from the true values before it (rolling one-step-ahead, no refit). Methods:
   season or cycle only);
 - linear autoregression: RidgeCV on the same lag windows the GRU reads (standardised lags,
   alpha chosen by RidgeCV's leave-one-out on the training windows, from the grid the
-  regressor's linear skip searches, 1e-6 .. 1e6);
+  regressor's linear skip searches, 1e-6 .. 1e6); and the same on the differenced series
+  (an ARIMA(p, 1, 0) with drift: the next change from the window's changes; its penalty
+  shrinks towards the naive forecast with drift rather than towards the training mean, a
+  stronger baseline on series that leave their training range);
 - ETS (statsmodels, skipped when it is missing): the ETSModel with the lowest AICc on the
   training part among additive/multiplicative error (multiplicative only for a positive
   series), no or damped additive trend, and no or a season of period m of the error's kind;
@@ -139,6 +142,16 @@ def forecast_linear_ar(X_train, y_train, X_test):
     return model.fit(X_train[:, :, 0], y_train).predict(X_test[:, :, 0])
 
 
+def forecast_linear_ar_of_changes(X_train, y_train, X_test):
+    """The linear AR of the differenced series, an ARIMA(p, 1, 0) with drift: each value's
+    change from the window's last value regressed on the changes within the window
+    (RidgeCV as above). A strong penalty leaves the last value plus the mean change (the
+    naive forecast with drift), where the linear AR's leaves the training mean."""
+    model = make_pipeline(StandardScaler(), RidgeCV(alphas=RIDGE_ALPHAS))
+    model.fit(np.diff(X_train[:, :, 0], axis=1), y_train - X_train[:, -1, 0])
+    return model.predict(np.diff(X_test[:, :, 0], axis=1)) + X_test[:, -1, 0]
+
+
 def ets_candidates(series, season):
     errors_allowed = ["add", "mul"] if np.all(series > 0) else ["add"]
     for error in errors_allowed:
@@ -251,6 +264,8 @@ def run_series(
         row["seasonal"] = errors(series[test_times - season], truth, naive_scale)
     linear = forecast_linear_ar(X_train, y_train, X_test)
     row["linear"] = errors(linear, truth, naive_scale)
+    changes = forecast_linear_ar_of_changes(X_train, y_train, X_test)
+    row["linear_changes"] = errors(changes, truth, naive_scale)
     if with_ets:
         ets, row["ets_model"] = forecast_ets(series, n_train, season)
         row["ets"] = errors(ets, truth, naive_scale)
@@ -306,6 +321,7 @@ def methods_of(with_ets):
         ("naive", "naive (previous value)"),
         ("seasonal", "seasonal naive (value m back)"),
         ("linear", "linear AR (RidgeCV on the lag window)"),
+        ("linear_changes", "linear AR of the differences (ARIMA(p, 1, 0) by RidgeCV)"),
     ]
     if with_ets:
         methods.append(("ets", "ETS (statsmodels, AICc on the training part)"))

@@ -330,3 +330,33 @@ def test_the_guides_recipe_forecasts_past_the_end_of_the_series(monkeypatch):
     naive_error = np.mean(np.abs(seasonal_naive - truth))
     for forecast in (direct, recursive):
         assert np.mean(np.abs(forecast - truth)) < 0.5 * naive_error
+
+
+def test_the_linear_ar_of_the_differences_is_an_arima_p_1_0_with_drift(monkeypatch):
+    # Without a penalty: the least-squares regression of each change on the window's
+    # changes, with an intercept (the drift). With a strong one: the last value plus the
+    # mean change, where the linear AR's strong penalty leaves the training mean.
+    forecasting = load_benchmark("forecasting.py")
+    rng = np.random.default_rng(0)
+    series = np.cumsum(rng.normal(0.5, 1.0, size=120))
+    X, y = make_windows(series, lookback=6)
+    X_train, y_train, X_test = X[:90], y[:90], X[90:]
+    changes = np.diff(X[:, :, 0], axis=1)
+    design = np.column_stack([changes, np.ones(len(X))])
+    coef = np.linalg.lstsq(design[:90], y_train - X_train[:, -1, 0], rcond=None)[0]
+    monkeypatch.setattr(forecasting, "RIDGE_ALPHAS", np.array([1e-10]))
+    np.testing.assert_allclose(
+        forecasting.forecast_linear_ar_of_changes(X_train, y_train, X_test),
+        design[90:] @ coef + X_test[:, -1, 0],
+        rtol=1e-8,
+    )
+    monkeypatch.setattr(forecasting, "RIDGE_ALPHAS", np.array([1e12]))
+    mean_change = np.mean(y_train - X_train[:, -1, 0])
+    np.testing.assert_allclose(
+        forecasting.forecast_linear_ar_of_changes(X_train, y_train, X_test),
+        X_test[:, -1, 0] + mean_change,
+        rtol=1e-6,
+    )
+    np.testing.assert_allclose(
+        forecasting.forecast_linear_ar(X_train, y_train, X_test), y_train.mean(), rtol=1e-6
+    )
