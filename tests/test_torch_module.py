@@ -364,8 +364,8 @@ def test_bad_inputs_to_the_module_name_the_argument():
         ((X[0], None), r"X must be a tensor of shape \(batch, time, features\), got"),
         # An empty axis named as such (the tensor's shape was right, so the message that
         # asked for that shape did not say what is wrong)
-        ((X[:0], None), r"X has 0 sequences \(shape \(0, "),
-        ((X[:, :0], None), r"X has 0 time steps \(shape \(\d+, 0, "),
+        ((X[:0], None), r"X has 0 sample\(s\) \(shape=\(0, "),
+        ((X[:, :0], None), r"X has 0 time step\(s\) \(shape=\(\d+, 0, "),
         ((torch.cat([X, X], dim=2), None), f"X has {2 * features} features per time step"),
         ((X, lengths[:-1]), "lengths must be a 1-D integer tensor of X's batch size"),
         ((X, lengths.double()), "lengths must be a 1-D integer tensor"),
@@ -394,8 +394,9 @@ def test_bad_inputs_to_the_module_name_the_argument():
     tokens, token_X, _, _ = fitted("embedding-bidirectional")
     with pytest.raises(ValueError, match=r"shape \(batch, time\) of token ids"):
         to_torch_module(tokens)(torch.from_numpy(token_X)[..., None])
-    with pytest.raises(ValueError, match="X has 0 sequences"):
-        to_torch_module(tokens)(torch.from_numpy(token_X)[:0])
+    for empty in (token_X[:0], token_X[:, :0]):
+        with pytest.raises(ValueError, match=r"X has 0 (sample|time step)\(s\)"):
+            to_torch_module(tokens)(torch.from_numpy(empty))
     with pytest.raises(TypeError, match="X must hold integer token ids, got torch.float32"):
         to_torch_module(tokens)(torch.from_numpy(token_X).float())
 

@@ -774,8 +774,10 @@ def load(path):
     ------
     ValueError
         The file is not a pygru file (empty, not a zip archive, a plain NumPy ``.npz``, a
-        file of another program), is truncated or corrupted (checksum mismatch), was
-        written by a newer format version, or holds values of the wrong type or shape.
+        file of another program), holds none from where a file object stands (one just
+        saved to or already loaded from: ``seek(0)`` first), is truncated or corrupted
+        (checksum mismatch), was written by a newer format version, or holds values of the
+        wrong type or shape.
     FileNotFoundError
         There is no file at ``path``.
     TypeError
@@ -835,7 +837,8 @@ def _load_named(path, name):
         with open(path, "rb") as file:
             return _load_named(file, name)
     seekable = getattr(path, "seekable", None)
-    if not (callable(seekable) and seekable()):  # a pipe, a socket, a FIFO: NumPy must seek
+    stream = not (callable(seekable) and seekable())
+    if stream:  # a pipe, a socket, a FIFO: NumPy must seek
         path = _read_stream(path)
     start = path.tell()
     try:
@@ -843,7 +846,7 @@ def _load_named(path, name):
     except (FileNotFoundError, IsADirectoryError, PermissionError):
         raise
     except _BROKEN_ARCHIVE as error:
-        raise ValueError(f"{name} {_why_unreadable(error, start)}") from None
+        raise ValueError(f"{name} {_why_unreadable(error, start, stream)}") from None
     if not isinstance(npz, np.lib.npyio.NpzFile):
         raise ValueError(
             f"{name} is not a pygru file: it holds a single NumPy array, not a zip archive"
@@ -881,17 +884,26 @@ def _refuse_text_mode(file, mode):
         )
 
 
-def _why_unreadable(error, start):
-    """Why ``numpy.load`` could not open a file read from byte ``start``, in words that do
-    not point to pickle (NumPy suggests it for any file that is neither a zip archive nor a
-    ``.npy`` array)."""
-    if isinstance(error, EOFError) and start > 0:  # save() then load() of one stream, say
+def _why_unreadable(error, start, stream):
+    """Why ``numpy.load`` could not open a file read from byte ``start`` (of a ``stream``
+    that cannot seek: from where it was), in words that do not point to pickle (NumPy
+    suggests it for any file that is neither a zip archive nor a ``.npy`` array). A file
+    read from past its start, or a stream, may hold a pygru file before that point: saved
+    and then loaded without ``seek(0)``, or loaded twice."""
+    if isinstance(error, EOFError) and start > 0:
         return (
-            f"has nothing left to read from byte {start}, where reading began (a stream just "
-            "written to? seek(0) to read it from its start)"
+            f"has nothing left to read from byte {start}, where reading began (a file just "
+            "written or already read? seek(0) to read it from its start)"
         )
+    if isinstance(error, EOFError) and stream:
+        return "has nothing left to read: the stream is empty or was already read to its end"
     if isinstance(error, EOFError):
         return "is not a pygru file: it is empty"
+    if isinstance(error, ValueError) and start > 0:
+        return (
+            f"holds no zip archive from byte {start}, where reading began (pygru files are "
+            ".npz archives; a file already read? seek(0) to read it from its start)"
+        )
     if isinstance(error, ValueError):
         return "is not a pygru file: it is not a zip archive (pygru files are .npz archives)"
     return (

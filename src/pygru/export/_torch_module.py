@@ -189,10 +189,10 @@ class EstimatorModule(_Float64Statistics):
         shape = "(batch, time) of token ids" if self.tokens else "(batch, time, features)"
         if X.dim() != (2 if self.tokens else 3):
             raise ValueError(f"X must be a tensor of shape {shape}, got {tuple(X.shape)}")
-        for axis, what in enumerate(("sequences", "time steps")):
+        for axis, what in enumerate(("sample(s)", "time step(s)")):
             if X.shape[axis] == 0:
                 raise ValueError(
-                    f"X has 0 {what} (shape {tuple(X.shape)}), while at least 1 is required"
+                    f"X has 0 {what} (shape={tuple(X.shape)}) while a minimum of 1 is required."
                 )
         if not self.tokens and X.shape[2] != self.n_features:
             raise ValueError(
