@@ -9,9 +9,9 @@ from the true values before it (rolling one-step-ahead, no refit). Methods:
 - linear autoregression: RidgeCV on the same lag windows the GRU reads (standardised lags,
   alpha chosen by RidgeCV's leave-one-out on the training windows, from the grid the
   regressor's linear skip searches, 1e-6 .. 1e6); and the same on the differenced series
-  (an ARIMA(p, 1, 0) with drift: the next change from the window's changes; its penalty
-  shrinks towards the naive forecast with drift rather than towards the training mean, a
-  stronger baseline on series that leave their training range);
+  (an ARIMA(p, 1, 0) with drift, p = lookback - 1: the next change from the window's
+  changes; its penalty shrinks towards the naive forecast with drift rather than towards
+  the training mean, a stronger baseline on series that leave their training range);
 - ETS (statsmodels, skipped when it is missing): the ETSModel with the lowest AICc on the
   training part among additive/multiplicative error (multiplicative only for a positive
   series), no or damped additive trend, and no or a season of period m of the error's kind;
@@ -143,13 +143,14 @@ def forecast_linear_ar(X_train, y_train, X_test):
 
 
 def forecast_linear_ar_of_changes(X_train, y_train, X_test):
-    """The linear AR of the differenced series, an ARIMA(p, 1, 0) with drift: each value's
-    change from the window's last value regressed on the changes within the window
+    """The linear AR of the differenced series, an ARIMA(lookback - 1, 1, 0) with drift:
+    each value's change from the window's last value regressed on the window's changes
     (RidgeCV as above). A strong penalty leaves the last value plus the mean change (the
     naive forecast with drift), where the linear AR's leaves the training mean."""
-    model = make_pipeline(StandardScaler(), RidgeCV(alphas=RIDGE_ALPHAS))
-    model.fit(np.diff(X_train[:, :, 0], axis=1), y_train - X_train[:, -1, 0])
-    return model.predict(np.diff(X_test[:, :, 0], axis=1)) + X_test[:, -1, 0]
+    changes = forecast_linear_ar(
+        np.diff(X_train, axis=1), y_train - X_train[:, -1, 0], np.diff(X_test, axis=1)
+    )
+    return changes + X_test[:, -1, 0]
 
 
 def ets_candidates(series, season):
