@@ -1426,6 +1426,27 @@ def test_the_ridge_guard_keeps_every_weight_from_before_training(monkeypatch):
     assert initial < 10 * np.var(y)  # the ridge's loss (on y's scale), not a diverged penalty
 
 
+def test_a_ridge_start_the_guard_keeps_goes_on_with_fresh_moments():
+    # A linear target: training's correction does not pay, the guard keeps the ridge start,
+    # and the moments of the steps it undid go with them, as partial_fit's docstring says:
+    # the next call steps as a fresh optimizer would from the same weights.
+    rng = np.random.default_rng(0)
+    X, X_next = rng.standard_normal((24, 12, 2)), rng.standard_normal((16, 12, 2))
+    y, y_next = X[:, :, 0].sum(axis=1), X_next[:, :, 0].sum(axis=1)
+    model = GRURegressor(hidden_layer_sizes=(4,), max_iter=3, batch_size=8, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    assert model.best_epoch_ == 0 and model.n_iter_ == 3
+    assert model._optimizer.t == 0
+    assert not np.any(model._optimizer.first_moment) and not np.any(model._optimizer.second_moment)
+    fresh = copy.deepcopy(model)
+    del fresh._optimizer
+    model.partial_fit(X_next, y_next)
+    fresh.partial_fit(X_next, y_next)
+    np.testing.assert_array_equal(model.network_.params, fresh.network_.params)
+
+
 def test_a_rise_of_the_loss_within_tol_is_no_divergence():
     # On input with nothing to learn the initial loss is already the least: a rise of 2e-5
     # kept the initial weights and said "the optimization diverged; try a smaller

@@ -2977,8 +2977,10 @@ default="zeros"
         learning rate and its schedule with its patience ``n_iter_no_change``, ``tol``, the
         momentum, betas, ``epsilon`` or ``rho``), the next call starts a new optimizer from
         the current weights, as a warm ``fit`` or a loaded model does (MLPClassifier would
-        keep the old one).
-        ``early_stopping`` holds out no data here, and ``max_iter`` does not apply.
+        keep the old one). Where the call before ended on weights from before its last
+        steps (early stopping's best epoch, or the weights before a divergence), the
+        optimizer's moments start afresh too: they belonged to steps the model no longer
+        holds. ``early_stopping`` holds out no data here, and ``max_iter`` does not apply.
 
         Parameters
         ----------
@@ -4334,8 +4336,12 @@ default="zeros"
         optimizer (``solver``, the learning rate and its schedule with its patience
         ``n_iter_no_change``, ``tol``, the momentum, betas, ``epsilon`` or ``rho``), the
         next call starts a new optimizer from the current weights, as a warm ``fit`` or a
-        loaded model does (MLPRegressor would keep the old one).
-        ``early_stopping`` holds out no data here, and ``max_iter`` does not apply.
+        loaded model does (MLPRegressor would keep the old one). Where the call before ended
+        on weights from before its last steps (early stopping's best epoch, the weights
+        before a divergence, or the linear skip's ridge start, which the guard keeps where
+        training did not pay), the optimizer's moments start afresh too: they belonged to
+        steps the model no longer holds. ``early_stopping`` holds out no data here, and
+        ``max_iter`` does not apply.
 
         Parameters
         ----------
