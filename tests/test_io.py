@@ -669,13 +669,16 @@ class _Stream(io.RawIOBase):
         return self._data.readinto(buffer)
 
 
-def test_a_stream_that_cannot_seek_loads():
+def test_a_stream_that_cannot_seek_loads_and_says_when_read_to_its_end():
     clf, X = fitted_classifier()
     buffer = io.BytesIO()
     save(clf, buffer)
     stream = _Stream(buffer.getvalue())
     assert not stream.seekable()
     np.testing.assert_array_equal(load(stream).predict_proba(X), clf.predict_proba(X))
+    # Loaded again: "it is empty" pointed to the file, not to the stream read by the first.
+    with pytest.raises(ValueError, match="nothing left to read: the stream is empty or was"):
+        load(stream)
 
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "data")

@@ -806,26 +806,6 @@ def test_a_stream_read_from_its_end_says_where_reading_began():
         load(buffer)
 
 
-def test_a_stream_that_cannot_seek_read_to_its_end_says_so():
-    # A pipe read by an earlier load: "it is empty" pointed to the file, not to the stream.
-    class Pipe(io.RawIOBase):
-        def __init__(self, data):
-            self.data = io.BytesIO(data)
-
-        def readable(self):
-            return True
-
-        def readinto(self, buffer):
-            chunk = self.data.read(len(buffer))
-            buffer[: len(chunk)] = chunk
-            return len(chunk)
-
-    pipe = Pipe(saved_bytes(StandardScaler().fit([[0.0], [1.0]])))
-    assert isinstance(load(pipe), StandardScaler)
-    with pytest.raises(ValueError, match="nothing left to read: the stream is empty or was"):
-        load(pipe)
-
-
 def entry_paths(node, prefix=()):
     """The path of every entry of a JSON document, its root excluded."""
     items = node.items() if isinstance(node, dict) else enumerate(node)
