@@ -3155,13 +3155,7 @@ default="zeros"
                     f"class_weight gives every sequence weight 0 ({self.class_weight!r}): "
                     "nothing to learn from"
                 )
-        if sample_weight is not None:
-            with np.errstate(over="ignore"):  # refused below, by name
-                weights = weights * sample_weight
-        _refuse_weights_too_large(
-            weights, "class_weight" + ("" if sample_weight is None else " and sample_weight")
-        )
-        return weights
+        return _class_and_sample_weights(weights, sample_weight)
 
     def _class_weights_of_steps(self, targets, lengths, sample_weight):
         """With labels per step, the class weights act on each step's loss term (as
@@ -3178,10 +3172,7 @@ default="zeros"
         of_steps = weights[step_targets]
         left_in = self._steps_left_in(of_steps, step_weights)
         counted = None if step_weights is None else step_weights[left_in]
-        with np.errstate(over="ignore"):  # refused below, by name
-            combined = of_steps[left_in] * (1.0 if counted is None else counted)
-        given = "class_weight" + ("" if step_weights is None else " and sample_weight")
-        _refuse_weights_too_large(combined, given + " (over the time steps)")
+        _class_and_sample_weights(of_steps[left_in], counted, " (over the time steps)")
         return weights, float(np.average(of_steps[left_in], weights=counted))
 
     def _steps_left_in(self, of_steps, step_weights):
@@ -3191,7 +3182,7 @@ default="zeros"
         if step_weights is not None:
             left_in &= step_weights > 0
         if not left_in.any():
-            weights = "class_weight" + (" and sample_weight" if step_weights is not None else "")
+            weights = _class_weight_names(step_weights)
             raise ValueError(
                 f"{weights} give every time step left for training (after any validation "
                 f"split) weight 0 (class_weight={self.class_weight!r}): nothing to learn from"
@@ -4840,6 +4831,22 @@ def _longest_counted(lengths, sample_weight):
 # ridge's squares of the weighted inputs (whose SVD's squared singular values are about
 # the total weight times the inputs' variance) stay far below float64's 1.8e308.
 _MAX_TOTAL_WEIGHT = 1e200
+
+
+def _class_weight_names(sample_weight):
+    """How messages name class weights, with the sample weights where there are some."""
+    return "class_weight" + ("" if sample_weight is None else " and sample_weight")
+
+
+def _class_and_sample_weights(class_weights, sample_weight, where=""):
+    """Each sequence's (or step's) class weight times its sample weight (None: the class
+    weights alone), refused by name, ``where`` added, if they sum beyond the limit."""
+    product = class_weights
+    if sample_weight is not None:
+        with np.errstate(over="ignore"):  # refused below, by name
+            product = class_weights * sample_weight
+    _refuse_weights_too_large(product, _class_weight_names(sample_weight) + where)
+    return product
 
 
 def _refuse_weights_too_large(weights, name):
