@@ -153,37 +153,45 @@ def test_without_a_cache_the_results_are_the_same_and_stay_unchanged(
         np.testing.assert_array_equal(again, kept)
 
 
+def fresh_workspace(monkeypatch):
+    """An empty workspace in place of the module's for the rest of the test."""
+    workspace = pygru.functional._Workspace()
+    monkeypatch.setattr(pygru.functional, "_workspace", workspace)
+    return workspace
+
+
 def test_without_a_cache_gates_go_to_scratch_up_to_its_size(monkeypatch):
     """Small gates reuse the thread's scratch (no fresh pages per prediction); gates larger
     than _INFERENCE_SCRATCH_BYTES are new arrays, so that the memory is not held after."""
-    workspace = pygru.functional._workspace
 
-    def scratch_names():
+    def scratch_names(workspace):
         return {name for name, _ in workspace.buffers if name.startswith("inference.")}
 
-    monkeypatch.setattr(workspace, "buffers", {})
+    workspace = fresh_workspace(monkeypatch)
     gru_forward(**layer(), keep_cache=False)
-    assert scratch_names() == {"inference.gates", "inference.hn_proj"}
-    monkeypatch.setattr(workspace, "buffers", {})
+    assert scratch_names(workspace) == {"inference.gates", "inference.hn_proj"}
+    workspace = fresh_workspace(monkeypatch)
     monkeypatch.setattr(pygru.functional, "_INFERENCE_SCRATCH_BYTES", 0)
     gru_forward(**layer(), keep_cache=False)
-    assert scratch_names() == set()
+    assert scratch_names(workspace) == set()
 
 
 def retained_bytes(workspace):
-    return sum(buffer.nbytes for buffer in workspace.buffers.values())
+    """The bytes the workspace holds, which its running count must equal."""
+    held = sum(buffer.nbytes for buffer in workspace.buffers.values())
+    assert workspace.retained_bytes == held
+    return held
 
 
 def backward_and_the_buffers_it_keeps(monkeypatch):
     """A layer's cache, its gradients, and the sizes of the buffers a backward pass keeps
     in this thread's workspace (emptied before and after)."""
-    workspace = pygru.functional._workspace
     _, _, cache = gru_forward(**layer())
     expected = gru_backward(np.ones((2, 4, 5)), None, cache)
-    monkeypatch.setattr(workspace, "buffers", {})
+    workspace = fresh_workspace(monkeypatch)
     gru_backward(np.ones((2, 4, 5)), None, cache)
     sizes = sorted(buffer.nbytes for buffer in workspace.buffers.values())
-    monkeypatch.setattr(workspace, "buffers", {})
+    fresh_workspace(monkeypatch)
     return cache, expected, sizes
 
 
@@ -220,8 +228,7 @@ def test_the_workspace_budget_is_for_all_of_a_threads_buffers_together(monkeypat
 def test_release_workspace_frees_the_calling_threads_scratch_only(monkeypatch):
     from pygru.functional import release_workspace
 
-    workspace = pygru.functional._workspace
-    monkeypatch.setattr(workspace, "buffers", {})
+    workspace = fresh_workspace(monkeypatch)
     gru_forward(**layer(), keep_cache=False)
     held = retained_bytes(workspace)
     other_thread = []
