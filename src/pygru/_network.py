@@ -533,11 +533,12 @@ class GRUNetwork:
         if self.pooling == "mean":
             return _mean_backward(xp, d_pooled, outputs, lengths), None
         if self.pooling == "max":
-            return _max_backward(xp, d_pooled, cache.max_steps, outputs.shape[1]), None
+            d_outputs = xp.zeros_like(outputs)
+            _add_max_backward(xp, d_outputs, d_pooled, cache.max_steps)
+            return d_outputs, None
         d_last, d_mean, d_max = xp.split(d_pooled, 3, axis=1)
-        d_outputs = _mean_backward(xp, d_mean, outputs, lengths) + _max_backward(
-            xp, d_max, cache.max_steps, outputs.shape[1]
-        )
+        d_outputs = _mean_backward(xp, d_mean, outputs, lengths)
+        _add_max_backward(xp, d_outputs, d_max, cache.max_steps)
         return d_outputs, d_last
 
     def _attention_backward(self, d_pooled, cache, grads):
@@ -686,10 +687,12 @@ def _max_over_valid_steps(xp, outputs, lengths):
     return xp.take_along_axis(outputs, steps[:, None, :], axis=1)[:, 0], steps
 
 
-def _max_backward(xp, d_max, steps, n_steps):
-    """The gradient goes to the step ``steps`` that holds each feature's maximum."""
-    chosen = xp.arange(n_steps)[None, :, None] == steps[:, None, :]
-    return chosen * d_max[:, None, :]
+def _add_max_backward(xp, d_outputs, d_max, steps):
+    """Add the gradient of the maximum to ``d_outputs`` (n, T, features), in place, at the
+    step ``steps`` (n, features) that holds each feature's maximum: one value per sequence
+    and feature (building the (n, T, features) mask for it took 4% of a fit)."""
+    n, n_features = steps.shape
+    d_outputs[xp.arange(n)[:, None], steps, xp.arange(n_features)[None, :]] += d_max
 
 
 def _attention_weights(xp, outputs, lengths, weight):
