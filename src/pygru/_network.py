@@ -640,7 +640,8 @@ def last_steps_window(xp, X, lengths, n_window):
     return window.reshape(len(X), -1)
 
 
-# From this many values per step, _sum_valid_steps sums each sequence alone on the CPU.
+# From this many values per step, _sum_valid_steps sums each sequence alone on the CPU. At
+# least 2: NumPy sums a (steps, 1) slice pairwise, not in order, and the bits would differ.
 _PER_SEQUENCE_SUM_FROM_WIDTH = 8
 
 
@@ -650,10 +651,10 @@ def _sum_valid_steps(xp, values, lengths):
     to a rounding per step (3e-5 in a classifier's probabilities at 20,000 unpatched steps),
     float64's roundings are 2^29 times smaller. In time order, the result does not depend on
     how far the batch is padded: a cumsum read at each length, or on the CPU, for wide steps,
-    each sequence's valid steps summed alone (NumPy's float64 cumsum over axis 1 is 33x
-    slower at (64, 100, 128), the loop's few microseconds per sequence cost more below about
-    8 values per step). NumPy adds the rows of a (steps, width >= 2) slice in order, so both
-    give the same bits."""
+    each sequence's valid steps summed alone (NumPy's float64 cumsum over axis 1 is 35x
+    slower at (64, 100, 128); the loop's few microseconds per sequence cost more below about
+    8 values per step at 100 steps, and below more at fewer steps). NumPy adds the rows of a
+    (steps, width >= 2) slice in order, so both give the same bits."""
     if xp is np and values.ndim == 3 and values.shape[2] >= _PER_SEQUENCE_SUM_FROM_WIDTH:
         totals = np.stack(
             [values[i, :length].sum(axis=0, dtype=np.float64) for i, length in enumerate(lengths)]
@@ -690,7 +691,8 @@ def _max_over_valid_steps(xp, outputs, lengths):
 def _add_max_backward(xp, d_outputs, d_max, steps):
     """Add the gradient of the maximum to ``d_outputs`` (n, T, features), in place, at the
     step ``steps`` (n, features) that holds each feature's maximum: one value per sequence
-    and feature (building the (n, T, features) mask for it took 4% of a fit)."""
+    and feature (building the (n, T, features) mask for it took 4% of a fit). The indices
+    (i, steps[i, f], f) are distinct, so the indexed ``+=`` adds every value."""
     n, n_features = steps.shape
     d_outputs[xp.arange(n)[:, None], steps, xp.arange(n_features)[None, :]] += d_max
 
