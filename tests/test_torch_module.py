@@ -828,3 +828,20 @@ def test_a_module_that_does_not_match_the_estimator_is_refused():
     with pytest.raises(ValueError, match="head.bias contains NaN"):
         from_torch_module(estimator, module)
     np.testing.assert_array_equal(estimator.network_.params, before)  # nothing written
+
+
+def test_a_float64_model_and_module_keep_a_long_series_that_float32_drifts_on():
+    # The README and the guide: over thousands of unpatched steps of input far outside the
+    # training range, float32 GRUs drift from float64 in proportion to the length, so such
+    # series want dtype="float64", whose module reproduces predict_proba as ever.
+    rng = np.random.default_rng(0)
+    waves = np.sin(np.arange(2000) * 0.01 * rng.uniform(1, 2, (6, 1)))
+    X = (300 + waves + 0.3 * rng.standard_normal((6, 2000)))[:, :, None]
+    settings = dict(patch_size=None, standardize=False, max_iter=3, random_state=0)
+    in_float32 = GRUClassifier((8,), **settings).fit(X, np.arange(6) % 2)
+    in_float64 = GRUClassifier((8,), dtype="float64", **settings).fit(X, np.arange(6) % 2)
+    from_torch_module(in_float64, to_torch_module(in_float32))  # the same weights
+    X_long = 300 + 0.3 * rng.standard_normal((3, 20_000, 1))
+    proba = in_float64.predict_proba(X_long)
+    assert np.abs(in_float32.predict_proba(X_long) - proba).max() > 1e-5
+    np.testing.assert_allclose(run_module(in_float64, X_long).numpy(), proba, rtol=0, atol=1e-10)
