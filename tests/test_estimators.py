@@ -2156,17 +2156,22 @@ def test_nan_weights_a_callback_sets_fail_the_next_epoch_with_and_without_averag
 
 def test_partial_fit_callbacks_see_no_score_where_the_call_does_not_validate():
     # They saw the best score of an earlier fit with early stopping, which the call then
-    # set to None.
+    # set to None, and that fit's validation_scores_ (callbacks29: of other epochs).
     X, y = toy_sequences()
     seen = []
     clf = small_classifier(max_iter=3, early_stopping=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf.fit(X, y)
-    assert clf.best_validation_score_ is not None
-    clf.set_params(callbacks=lambda model, record: seen.append(model.best_validation_score_))
+    assert clf.best_validation_score_ is not None and clf.validation_scores_
+    clf.set_params(
+        callbacks=lambda model, record: seen.append(
+            (model.best_validation_score_, model.validation_scores_)
+        )
+    )
     clf.partial_fit(X, y)
-    assert seen == [None] and clf.best_validation_score_ is None
+    assert seen == [(None, None)] and clf.best_validation_score_ is None
+    assert clf.validation_scores_ is None
 
 
 def test_a_divergence_on_raw_targets_points_to_standardize_target():

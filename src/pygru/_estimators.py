@@ -1446,14 +1446,16 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 self.best_epoch_ = self.n_iter_
                 in_progress = False  # first: from here the locals are those of this epoch
                 completed = (last_good_params, last_step_params, best_params, best_epoch)
-                best_score_so_far = self.best_validation_score_
+                so_far = self.best_validation_score_, self.validation_scores_
                 self.best_validation_score_ = score  # None where this call does not validate
+                if validation is None:  # an earlier call's scores, of other epochs
+                    self.validation_scores_ = None
                 try:
                     stop, weights_set = self._run_callbacks(
                         callbacks, record, epoch_params, step_params, average
                     )
                 finally:
-                    self.best_validation_score_ = best_score_so_far
+                    self.best_validation_score_, self.validation_scores_ = so_far
                 set_by_callback = weights_set is not None
                 if set_by_callback:
                     # Weights a callback set (a pruning, a constraint, a checkpoint put
@@ -2499,15 +2501,16 @@ default="constant"
         epoch's) and "duration" (seconds). A callback that returns a true value (True,
         ``np.True_``; None continues) stops training after this epoch. One that raises
         stops it too: the model keeps the weights a stop keeps (the last epoch's, or the
-        best validation score's), and the error reaches the caller. With
-        ``ema_momentum``, the model holds the epoch's averaged weights while callbacks run
-        (those the record's scores are of), so a callback that scores or saves it sees
-        those. Weights a callback sets (finite ones: a pruning, a constraint, a checkpoint
-        put back) are where training goes on from, and a stop or the fit's end keeps them
-        (the guards against training that raised the loss leave them as they are); early
-        stopping keeps the best weights it has scored, which they are not. ``fit`` and
-        ``partial_fit`` refuse to start on an estimator that is being fitted (from its own
-        callback, or from another thread): fit a clone instead.
+        best validation score's), and the error reaches the caller. With ``ema_momentum``,
+        the model holds the epoch's averaged weights while callbacks run (those the
+        record's scores are of), so a callback that scores or saves it sees those (without
+        early stopping, the fit's end may keep the last step's weights instead, where their
+        training objective is lower). Weights a callback sets (finite ones: a pruning, a
+        constraint, a checkpoint put back) are where training goes on from, and a stop or
+        the fit's end keeps them (the guards against training that raised the loss leave
+        them as they are); early stopping keeps the best weights it has scored, which they
+        are not. ``fit`` and ``partial_fit`` refuse to start on an estimator that is being
+        fitted (from its own callback, or from another thread): fit a clone instead.
 
     kernel_initializer : {"glorot_uniform", "glorot_normal", "orthogonal", "uniform", \
 "zeros"}, default="glorot_uniform"
@@ -3752,15 +3755,16 @@ default="constant"
         epoch's) and "duration" (seconds). A callback that returns a true value (True,
         ``np.True_``; None continues) stops training after this epoch. One that raises
         stops it too: the model keeps the weights a stop keeps (the last epoch's, or the
-        best validation score's), and the error reaches the caller. With
-        ``ema_momentum``, the model holds the epoch's averaged weights while callbacks run
-        (those the record's scores are of), so a callback that scores or saves it sees
-        those. Weights a callback sets (finite ones: a pruning, a constraint, a checkpoint
-        put back) are where training goes on from, and a stop or the fit's end keeps them
-        (the guards against training that raised the loss leave them as they are); early
-        stopping keeps the best weights it has scored, which they are not. ``fit`` and
-        ``partial_fit`` refuse to start on an estimator that is being fitted (from its own
-        callback, or from another thread): fit a clone instead.
+        best validation score's), and the error reaches the caller. With ``ema_momentum``,
+        the model holds the epoch's averaged weights while callbacks run (those the
+        record's scores are of), so a callback that scores or saves it sees those (without
+        early stopping, the fit's end may keep the last step's weights instead, where their
+        training objective is lower). Weights a callback sets (finite ones: a pruning, a
+        constraint, a checkpoint put back) are where training goes on from, and a stop or
+        the fit's end keeps them (the guards against training that raised the loss leave
+        them as they are); early stopping keeps the best weights it has scored, which they
+        are not. ``fit`` and ``partial_fit`` refuse to start on an estimator that is being
+        fitted (from its own callback, or from another thread): fit a clone instead.
 
     kernel_initializer : {"glorot_uniform", "glorot_normal", "orthogonal", "uniform", \
 "zeros"}, default="glorot_uniform"
