@@ -331,6 +331,14 @@ def test_pooling_is_batch_independent(pooling, dtype, linear_steps, conv_layers)
         np.testing.assert_array_equal(alone[0], batch[i])
 
 
+def assert_sums_rounded_once(sums, values, lengths):
+    """Each sequence's sum is the float64 sum of its valid steps, rounded once to the
+    values' dtype."""
+    for i, length in enumerate(lengths):
+        in_float64 = values[i, :length].astype(np.float64).sum(axis=0)
+        np.testing.assert_array_equal(sums[i], in_float64.astype(values.dtype))
+
+
 @pytest.mark.parametrize("width", [2, 33])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_sums_over_valid_steps_give_the_same_bits_either_way(width, dtype, monkeypatch):
@@ -345,9 +353,7 @@ def test_sums_over_valid_steps_give_the_same_bits_either_way(width, dtype, monke
         monkeypatch.setattr(network_module, "_PER_SEQUENCE_SUM_FROM_WIDTH", threshold)
         results[threshold] = network_module._sum_valid_steps(np, values, lengths)
     np.testing.assert_array_equal(results[1], results[10**6])
-    for i, length in enumerate(lengths):
-        in_float64 = values[i, :length].astype(np.float64).sum(axis=0)
-        np.testing.assert_array_equal(results[1][i], in_float64.astype(dtype))
+    assert_sums_rounded_once(results[1], values, lengths)
 
 
 @pytest.mark.parametrize("width", [1, 33])
@@ -357,10 +363,7 @@ def test_float32_sums_over_many_steps_are_rounded_once(width):
     rng = np.random.default_rng(0)
     values = (293 + rng.standard_normal((2, 20_000, width))).astype(np.float32)
     lengths = np.array([20_000, 12_345])
-    sums = network_module._sum_valid_steps(np, values, lengths)
-    for i, length in enumerate(lengths):
-        in_float64 = values[i, :length].astype(np.float64).sum(axis=0)
-        np.testing.assert_array_equal(sums[i], in_float64.astype(np.float32))
+    assert_sums_rounded_once(network_module._sum_valid_steps(np, values, lengths), values, lengths)
 
 
 @pytest.mark.parametrize("pooling", ["mean", "attention", "concat"])
