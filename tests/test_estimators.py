@@ -3923,6 +3923,32 @@ def test_a_correction_that_pays_for_itself_is_kept():
     assert error["gru"] < 0.2 * error["ridge"]
 
 
+def test_a_fit_that_ends_on_a_ridge_without_linear_signal_says_so_and_what_to_do():
+    # The mean of x**2 over 10 steps depends on the inputs only nonlinearly: the skip's
+    # ridge finds no linear signal (the strongest penalty of its grid), the head held at
+    # that penalty keeps the GRU from learning, and the guard ends the fit on the ridge,
+    # which predicts the training mean. That used to happen silently.
+    from pygru._estimators import _LINEAR_SKIP_ALPHAS
+
+    rng = np.random.default_rng(0)
+    inputs = rng.standard_normal((2, 300, 10, 1))
+    X, X_test = inputs
+    y, y_test = (inputs[..., 0] ** 2).mean(axis=2) + 0.1 * rng.standard_normal((2, 300))
+    with pytest.warns(UserWarning, match=r"strongest penalty.*linear_skip=False") as record:
+        reg = GRURegressor(random_state=0).fit(X, y)
+    assert reg.best_epoch_ == 0 and reg.linear_skip_alpha_ == _LINEAR_SKIP_ALPHAS[-1]
+    assert f"linear_skip_alpha_={reg.linear_skip_alpha_:g}" in str(record[0].message)
+    assert abs(reg.score(X_test, y_test)) < 0.01
+    # The advice works: the GRU alone learns the targets.
+    assert GRURegressor(linear_skip=False, random_state=0).fit(X, y).score(X_test, y_test) > 0.8
+    # A target with a linear signal ends elsewhere, without the warning.
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        linear = GRURegressor(random_state=0, max_iter=20).fit(X, X[:, -1, 0] + y)
+    assert linear.linear_skip_alpha_ < _LINEAR_SKIP_ALPHAS[-1]
+    assert not [w for w in record if "strongest penalty" in str(w.message)]
+
+
 def test_linear_skip_applies_where_it_is_defined():
     X, y = window_regression(n=30)
     short = dict(hidden_layer_sizes=(4,), max_iter=1)
