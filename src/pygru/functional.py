@@ -450,16 +450,17 @@ class _Workspace(threading.local):
         self.retained_bytes = 0
 
     def array(self, name, shape, dtype):
-        size, dtype = math.prod(shape), np.dtype(dtype)
-        key = (name, dtype)
-        buffer = self.buffers.pop(key, None)
-        if buffer is not None:
-            self.retained_bytes -= buffer.nbytes
+        size, key = math.prod(shape), (name, np.dtype(dtype))
+        buffers = self.buffers  # (each attribute of a thread-local costs a lookup)
+        buffer = buffers.get(key)
         if buffer is None or buffer.size < size:
-            buffer = _aligned_empty(size, dtype)
-        if buffer.nbytes + self.retained_bytes <= _RETAINED_WORKSPACE_BYTES:
-            self.buffers[key] = buffer
-            self.retained_bytes += buffer.nbytes
+            if buffer is not None:  # too small: replaced
+                del buffers[key]
+                self.retained_bytes -= buffer.nbytes
+            buffer = _aligned_empty(size, key[1])
+            if buffer.nbytes + self.retained_bytes <= _RETAINED_WORKSPACE_BYTES:
+                buffers[key] = buffer
+                self.retained_bytes += buffer.nbytes
         return buffer[:size].reshape(shape)
 
     def release(self):
