@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from sklearn.linear_model import Ridge, RidgeCV
 
-from pygru._linear import ridge_loo
+from pygru._linear import ridge_blocked_errors, ridge_loo
 
 ALPHAS = np.logspace(-3, 3, 13)
 
@@ -188,7 +188,7 @@ def test_fits_in_threads_leave_the_blas_setting_as_they_found_it():
     script = """
 import threading, numpy as np
 from threadpoolctl import threadpool_info
-from pygru._linear import ridge_loo
+from pygru._linear import ridge_blocked_errors, ridge_loo
 def blas():
     return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
 rng = np.random.default_rng(0)
@@ -214,3 +214,31 @@ print(before, changed)
     if "2" not in before:
         pytest.skip(f"this BLAS does not report 2 threads: {before}")
     assert int(changed) == 0
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_blocked_errors_are_those_of_ridge_fits_without_the_purged_neighbours(weighted):
+    # Each of 5 contiguous blocks is predicted by scikit-learn's Ridge fitted on the rows
+    # more than `purge` rows away from it; the errors are on Y / 2^k, one scale for all.
+    X, Y = regression_data(n=60)
+    weights = np.random.default_rng(1).integers(1, 4, 60).astype(float) if weighted else None
+    errors, kept_weights = ridge_blocked_errors(X, Y, weights, ALPHAS[::4], 5, purge=3)
+    np.testing.assert_array_equal(kept_weights, np.ones(60) if weights is None else weights)
+    scale = 2.0 ** -int(np.frexp(np.abs(Y).max())[1])
+    for start, stop in [(0, 12), (12, 24), (24, 36), (36, 48), (48, 60)]:
+        fitted = np.r_[0 : max(0, start - 3), stop + 3 : 60]
+        for row, alpha in enumerate(ALPHAS[::4]):
+            ridge = Ridge(alpha=alpha).fit(
+                X[fitted], Y[fitted], None if weights is None else weights[fitted]
+            )
+            expected = np.sum(((ridge.predict(X[start:stop]) - Y[start:stop]) * scale) ** 2, 1)
+            np.testing.assert_allclose(errors[row, start:stop], expected, rtol=1e-9)
+
+
+def test_blocked_errors_need_half_of_the_other_rows_in_each_fit():
+    # 60 rows in blocks of 12: a purge of 12 leaves the middle blocks' fits 24 of the 48
+    # other rows (half: allowed); a purge of 13 leaves 22 (refused: None).
+    X, Y = regression_data(n=60)
+    assert ridge_blocked_errors(X, Y, None, ALPHAS, 5, purge=12) is not None
+    assert ridge_blocked_errors(X, Y, None, ALPHAS, 5, purge=13) is None
+    assert ridge_blocked_errors(X, Y, np.zeros(60), ALPHAS, 5, purge=0) is None  # no weight

@@ -71,42 +71,22 @@ def ridge_loo(X, Y, sample_weight, alphas):
 
 
 def _ridge_loo(X, Y, sample_weight, alphas):
-    X, Y = np.asarray(X, dtype=np.float64), np.asarray(Y, dtype=np.float64)
-    # Solved for Y / 2^k, |Y / 2^k| < 1, and scaled back: powers of two scale exactly, so
-    # the penalty and the solution are Y's own, without Y's squares overflowing (1e300).
-    exponent = _binary_exponent(np.max(np.abs(Y), initial=0.0))
-    Y = np.ldexp(Y, -exponent)
-    weights = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, float)
-    total = weights.sum()
-    x_mean = weights @ X / total
-    y_mean = weights @ Y / total
-    root = np.sqrt(weights)[:, None]
-    X_centred, Y_centred = X - x_mean, Y - y_mean
-    # Weighted, centred data: its SVD gives every penalty's solution and leverages at once.
-    U, singular, Vt = np.linalg.svd(root * X_centred, full_matrices=False)
-    with np.errstate(over="ignore"):  # refused below, by name
-        squares_overflow = singular.size > 0 and not np.isfinite(singular[0] ** 2)
-    if squares_overflow:  # every penalty's shrinkage would be 0: a solution of zeros
-        raise ValueError(
-            "the ridge regression's inputs are too large: the squares of their weighted, "
-            f"centred values overflow float64 (largest singular value {singular[0]:.3g})"
-        )
-    projected = U.T @ (root * Y_centred)
-    weighted = weights > 0  # a weight of 0 is a sample that is not there
-    present = weights[weighted]
+    fit = _CentredFit(X, Y, sample_weight)
+    weighted = fit.weights > 0  # a weight of 0 is a sample that is not there
+    present = fit.weights[weighted]
     left_out = np.minimum(present, 1.0)
-    U_squared = U[weighted] ** 2
+    U_squared = fit.U[weighted] ** 2
     best = None
     for alpha in alphas:
-        shrink = singular / (singular**2 + alpha)
-        coef = Vt.T @ (shrink[:, None] * projected)
+        coef = fit.coef(alpha)
         # The weighted hat matrix's diagonal, w_i g_i; one unit of weight has g_i.
-        hat = U_squared @ (singular * shrink) + present / total
+        shrink = fit.singular / (fit.singular**2 + alpha)
+        hat = U_squared @ (fit.singular * shrink) + present / fit.total
         leverage = left_out * hat / present
-        residual = (Y_centred - X_centred @ coef)[weighted]
+        residual = (fit.Y_centred - fit.X_centred @ coef)[weighted]
         if np.all(leverage < 1.0 - 1e-9):
             loo = residual / (1.0 - leverage)[:, None]
-            score = present @ np.sum(loo**2, axis=1) / total
+            score = present @ np.sum(loo**2, axis=1) / fit.total
         else:
             score = np.inf
         better = best is None or score < best[0]
@@ -115,12 +95,89 @@ def _ridge_loo(X, Y, sample_weight, alphas):
         if better or (larger_unscored and alpha > best[2]):
             best = (score, coef, alpha)
     score, coef, alpha = best
-    intercept = y_mean - x_mean @ coef
-    with np.errstate(over="ignore"):  # a solution beyond float64 is the caller's to refuse
-        coef, intercept = np.ldexp(coef.T, exponent), np.ldexp(intercept, exponent)
+    coef, intercept = fit.solution(coef)
     return coef, intercept, None if np.isinf(score) else float(alpha)
+
+
+class _CentredFit:
+    """The weighted, centred data of a ridge regression with an intercept and its SVD,
+    from which every penalty's solution follows. ``Y`` is solved for as ``Y / 2^k``, |Y /
+    2^k| < 1, and scaled back (:meth:`solution`): powers of two scale exactly, so the
+    penalty and the solution are Y's own, without Y's squares overflowing (1e300)."""
+
+    def __init__(self, X, Y, sample_weight):
+        X, Y = np.asarray(X, dtype=np.float64), np.asarray(Y, dtype=np.float64)
+        self.exponent = _binary_exponent(np.max(np.abs(Y), initial=0.0))
+        Y = np.ldexp(Y, -self.exponent)
+        n = len(X)
+        self.weights = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
+        self.total = self.weights.sum()
+        self.x_mean = self.weights @ X / self.total
+        self.y_mean = self.weights @ Y / self.total
+        self.root = np.sqrt(self.weights)[:, None]
+        self.X_centred, self.Y_centred = X - self.x_mean, Y - self.y_mean
+        # Weighted, centred data: its SVD gives every penalty's solution and leverages.
+        self.U, self.singular, self.Vt = np.linalg.svd(
+            self.root * self.X_centred, full_matrices=False
+        )
+        with np.errstate(over="ignore"):  # refused below, by name
+            squares_overflow = self.singular.size > 0 and not np.isfinite(self.singular[0] ** 2)
+        if squares_overflow:  # every penalty's shrinkage would be 0: a solution of zeros
+            raise ValueError(
+                "the ridge regression's inputs are too large: the squares of their weighted, "
+                f"centred values overflow float64 (largest singular value {self.singular[0]:.3g})"
+            )
+        self.projected = self.U.T @ (self.root * self.Y_centred)
+
+    def coef(self, alpha):
+        """The centred solution (n_features, n_targets) of penalty ``alpha``, on the scale
+        the targets are solved for."""
+        shrink = self.singular / (self.singular**2 + alpha)
+        return self.Vt.T @ (shrink[:, None] * self.projected)
+
+    def solution(self, coef):
+        """(coef (n_targets, n_features), intercept (n_targets,)) on Y's own scale."""
+        intercept = self.y_mean - self.x_mean @ coef
+        with np.errstate(over="ignore"):  # a solution beyond float64 is the caller's to refuse
+            return np.ldexp(coef.T, self.exponent), np.ldexp(intercept, self.exponent)
 
 
 def _binary_exponent(value):
     """k with value < 2^k <= 2 value, for a positive finite value; 0 for 0."""
     return int(np.frexp(value)[1])
+
+
+def ridge_blocked_errors(X, Y, sample_weight, alphas, n_blocks, purge):
+    """Held-out squared errors of ridge regressions with an intercept, one per penalty in
+    ``alphas``: the rows, in their given order, cut into ``n_blocks`` contiguous blocks,
+    each predicted by the ridges fitted on the rows more than ``purge`` rows away from it.
+    For rows that are sliding windows of one series, a window shares values with the
+    ``purge`` windows on each side (its length), which a plain split would let a fit
+    remember (purged cross-validation, as Lopez de Prado 2018 leaves such rows out); for
+    independent rows the purge only costs data.
+
+    Returns ``(errors, weights)``: ``errors`` (len(alphas), n_rows), each row's squared
+    error summed over the targets (on one scale for all, ``Y / 2^k``), and the rows'
+    weights (all 1 for None); or None where the purge leaves some block's fit fewer than
+    half of the rows outside that block, or no weight."""
+    with _ONE_BLAS_THREAD, threadpool_limits(limits=1, user_api="blas"):
+        return _ridge_blocked_errors(X, Y, sample_weight, alphas, n_blocks, purge)
+
+
+def _ridge_blocked_errors(X, Y, sample_weight, alphas, n_blocks, purge):
+    X, Y = np.asarray(X, dtype=np.float64), np.asarray(Y, dtype=np.float64)
+    Y = np.ldexp(Y, -_binary_exponent(np.max(np.abs(Y), initial=0.0)))
+    n = len(X)
+    weights = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
+    edges = np.linspace(0, n, n_blocks + 1).astype(int)
+    errors = np.empty((len(alphas), n))
+    for start, stop in zip(edges[:-1], edges[1:]):
+        fitted = np.r_[0 : max(0, start - purge), min(n, stop + purge) : n]
+        if 2 * len(fitted) < n - (stop - start) or not weights[fitted].sum() > 0:
+            return None
+        fit = _CentredFit(X[fitted], Y[fitted], weights[fitted])
+        held = X[start:stop] - fit.x_mean
+        for index, alpha in enumerate(alphas):
+            residual = held @ fit.coef(alpha) + fit.y_mean - Y[start:stop]
+            errors[index, start:stop] = np.sum(residual**2, axis=1)
+    return errors, weights
