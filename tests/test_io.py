@@ -855,10 +855,34 @@ def test_a_linear_skip_penalty_read_from_a_file_is_checked():
     ]:
         with pytest.raises(ValueError, match=re.escape(message)):
             load(io.BytesIO(tampered(with_skip, set_in("fitted", "linear_skip_sequences", value))))
-    # A file from before the penalty was kept loads without it, and saves and loads again.
-    legacy = load(io.BytesIO(tampered(with_skip, delete("fitted", "linear_skip_alpha_"))))
-    assert legacy.linear_skip_alpha_ is None and legacy.network_.linear_steps == 6
+    for value, message in [
+        (-1.0, "correction_alpha_ must be a positive number, got -1.0"),
+        (None, "correction_alpha_=None does not go with linear_skip_alpha_="),
+    ]:
+        with pytest.raises(ValueError, match=re.escape(message)):
+            load(io.BytesIO(tampered(with_skip, set_in("fitted", "correction_alpha_", value))))
+    # A file from before the penalty was kept (format 4) has neither; it loads without
+    # them, and saves and loads again.
+    legacy = tampered(with_skip, delete("fitted", "linear_skip_alpha_"))
+    legacy = load(io.BytesIO(tampered(legacy, delete("fitted", "correction_alpha_"))))
+    assert legacy.linear_skip_alpha_ is None and legacy.correction_alpha_ is None
+    assert legacy.network_.linear_steps == 6
     assert load(io.BytesIO(saved_bytes(legacy))).linear_skip_alpha_ is None
+
+
+def test_a_file_from_before_the_correction_penalty_holds_the_head_at_the_skips():
+    # Format 9 and older held the head at the linear skip's penalty, the one training
+    # applies to a model loaded from them; a loaded model saves it as its own again.
+    X = np.random.default_rng(0).standard_normal((300, 10, 1))
+    y = (X[:, :, 0] ** 2).mean(axis=1)  # a target with no linear signal
+    settings = dict(hidden_layer_sizes=(16,), max_iter=1, random_state=0)
+    fitted = GRURegressor(**settings).fit(X, y)
+    assert fitted.correction_alpha_ < fitted.linear_skip_alpha_
+    again = load(io.BytesIO(saved_bytes(fitted)))
+    assert again.correction_alpha_ == fitted.correction_alpha_
+    older = load(io.BytesIO(tampered(saved_bytes(fitted), delete("fitted", "correction_alpha_"))))
+    assert older.correction_alpha_ == older.linear_skip_alpha_ == fitted.linear_skip_alpha_
+    assert load(io.BytesIO(saved_bytes(older))).correction_alpha_ == fitted.linear_skip_alpha_
 
 
 def test_files_without_best_epoch_hold_the_first_best_validation_epoch():

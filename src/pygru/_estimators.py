@@ -44,7 +44,7 @@ from pygru._fitted_state import (
     required,
 )
 from pygru._fork import after_fork_in_child
-from pygru._linear import ridge_loo
+from pygru._linear import ridge_blocked_errors, ridge_loo
 from pygru._network import (
     INITIALIZERS,
     MAX_LINEAR_STEPS,
@@ -84,6 +84,10 @@ _AUTO_PATCH_FROM = 64
 # spectra whose steps are nearly collinear (Tecator, 3e-6 to 3e-5 on inner splits) and a
 # target with little signal (Covid3Month, 1e4); the bundled series choose 0.1 to 32.
 _LINEAR_SKIP_ALPHAS = np.logspace(-6, 6, 25)
+# Held-out blocks of the training sequences (in their order) that test whether the untrained
+# GRU's features add to the linear skip's window, and choose the penalty on the GRU's
+# correction where they do (_correction_alpha).
+_CORRECTION_BLOCKS = 5
 _AUTO_PATCH_STEPS = 32
 _AUTO_MIN_UPDATES = 500  # n_iter_no_change="auto": patience of at least this many updates
 _AUTO_MIN_PATIENCE = 10  # ... and of at least this many epochs
@@ -708,12 +712,59 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 UserWarning,
             )
         self.linear_skip_alpha_ = alpha
+        self.correction_alpha_ = self._correction_alpha(
+            X, lengths, targets[train], weight, train, window, alphas
+        )
         self._linear_skip_sequences = len(train)  # what the penalty was chosen for
         xp = network.xp
         network.views["linear.weight"][...] = xp.asarray(coef)
         network.views["head.bias"][...] = xp.asarray(intercept)
         network.views["head.weight"][...] = 0
         return alpha is not None and alpha == alphas[-1]
+
+    def _correction_alpha(self, X, lengths, targets, weight, train, window, alphas):
+        """The ridge penalty that training keeps on the head's weights, which carry the GRU's
+        correction to the linear skip: the skip's own (``linear_skip_alpha_``), unless a
+        ridge on the window together with what the head reads of the untrained GRU (fixed
+        nonlinear features of each sequence, as an echo-state network's readout)
+        predicts held-out blocks of the training sequences better than the window's ridge
+        alone, by more than one standard error of the two's paired errors; then the penalty
+        the same blocks choose for that ridge. Where the inputs explain the targets only
+        nonlinearly, the window's ridge finds no linear signal and picks a large penalty,
+        which held the GRU back as well (test R² 0 on the mean of x**2 over 10 steps, where
+        the GRU alone reaches 0.93); on noisy, nearly linear data the skip's penalty stays.
+        The blocks are purged of the sequences within one window's length of them
+        (``ridge_blocked_errors``): leave-one-out over a series' sliding windows credits
+        the features with what neighbouring windows share."""
+        if self.linear_skip_alpha_ is None:
+            return None
+        features = self._initial_head_input(X, lengths, train)
+        purge = X.shape[1] * self.patch_size_  # steps shared by overlapping windows
+        held_out = [
+            ridge_blocked_errors(inputs, targets, weight, alphas, _CORRECTION_BLOCKS, purge)
+            for inputs in (window, np.hstack([window, features]))
+        ]
+        if held_out[0] is None:  # too few sequences for the purged blocks
+            return self.linear_skip_alpha_
+        (linear, weights), (combined, _) = held_out
+        total = weights.sum()
+        best = [int(np.argmin(errors @ weights)) for errors in (linear, combined)]
+        gain = linear[best[0]] - combined[best[1]]
+        mean = gain @ weights / total
+        spread = np.sqrt(((gain - mean) ** 2 @ weights) / max(total - 1, 1e-300) / total)
+        return float(alphas[best[1]]) if mean > spread else self.linear_skip_alpha_
+
+    def _initial_head_input(self, X, lengths, train):
+        """What the head reads of each training sequence (float64, on the host) under the
+        network's initial weights, in batches."""
+        network, rows_per_batch = self.network_, 256
+        features = []
+        for start in range(0, len(train), rows_per_batch):
+            rows = train[start : start + rows_per_batch]
+            batch = network.xp.asarray(X[rows])
+            _, cache = network.forward(batch, lengths[rows], keep_cache=False)
+            features.append(to_host(cache.head_input).astype(np.float64))
+        return np.concatenate(features)
 
     def _patience(self, n_samples):
         """Epochs without improvement before stopping: ``n_iter_no_change``, or for "auto"
@@ -3855,17 +3906,26 @@ default="zeros"
         saturating units cannot. While training, the skip keeps the ridge's penalty,
         ``linear_skip_alpha_``, converted to the loss's scale (divided by the minibatches
         per epoch and the number of targets), in place of ``alpha``, and the output weights
-        (which carry the GRU's correction) keep it where it is stronger than ``alpha``: the
-        ridge is where training leaves the skip unless the correction pays for itself at
-        the penalty the linear model needed, so on noisy, nearly linear data the model
-        stays close to the ridge, and where the ridge chose a weak penalty (smooth spectra)
-        ``alpha`` does not pull the skip off it. The same
-        penalty holds the GRU back where the inputs explain the targets only nonlinearly
-        (the ridge then picks a large penalty for lack of a linear signal): on the mean of
-        x**2 over 10 steps of Gaussian noise (300 training series), test R² 0.00 against
-        0.93 with ``linear_skip=False``, which is the setting for such targets; a fit that
-        ends on a ridge with the strongest penalty of its grid says so (a UserWarning),
-        since it then predicts about the targets' mean. A fit without
+        (which carry the GRU's correction) keep ``correction_alpha_`` so converted where it
+        is stronger than ``alpha``: the skip's penalty, so that the ridge is where training
+        leaves the skip unless the correction pays for itself at the penalty the linear
+        model needed (on noisy, nearly linear data the model stays close to the ridge, and
+        where the ridge chose a weak penalty, smooth spectra, ``alpha`` does not pull the
+        skip off it). Where the inputs explain the targets only nonlinearly, the ridge finds
+        no linear signal and picks a large penalty, which held the GRU back too (the mean of
+        x**2 over 10 steps of Gaussian noise, 300 training series: test R² 0.00, 0.93 with
+        ``linear_skip=False``). So the training sequences, in their order, are cut into 5
+        blocks, each predicted by ridges fitted on the others less the sequences within one
+        window's length of it (those share a sliding window's values); where a ridge on the
+        skip's window together with what the head reads of the untrained GRU (fixed
+        nonlinear features of each sequence) predicts them better than the window's ridge
+        alone, by more than one standard error of their paired errors, the output weights
+        keep the penalty those blocks choose for that ridge instead (0.98 on the example).
+        The test needs each block's fit to keep at least half of the other sequences (about
+        5 windows' lengths of sequences); a fit that ends on a ridge with the strongest
+        penalty of its grid says so (a UserWarning), since it then predicts about the
+        targets' mean, and ``linear_skip=False`` is the setting for targets known to
+        depend on the inputs nonlinearly. A fit without
         early stopping then ends on the ridge itself, with the GRU's output weights at zero,
         unless the trained model's training objective (L2 terms included) is lower by at
         least ``tol``: a correction that does not pay for itself on the training data is
@@ -3984,12 +4044,20 @@ default="zeros"
         starting point (on the sum of squared errors of the targets the loss reads:
         standardised, or with ``standardize_target=False`` y as given), among
         1e-6 to 1e6 (times the mean variance of the skip's window values with
-        ``standardize=False``), which training keeps on the skip, and on the output weights
-        where it is stronger than ``alpha``;
+        ``standardize=False``), which training keeps on the skip;
         None without a linear skip, when no training sequence could be left out (one
         sequence: a warning says so), and for a model loaded from a file written before
         pygru kept it (format version 4 and older). With None the model trains with
         ``alpha`` alone.
+
+    correction_alpha_ : float or None
+        The ridge penalty that training keeps on the output weights, which carry the GRU's
+        correction to the linear skip, where it is stronger than ``alpha``: the skip's own
+        (``linear_skip_alpha_``), or, where the untrained GRU's features with the skip's
+        window predict held-out blocks of the training sequences better than the window
+        alone (see ``linear_skip``), the penalty those blocks choose for them. None where
+        ``linear_skip_alpha_`` is None; the skip's for a model loaded from a file written
+        before pygru kept it (format version 9 and older).
 
     loss_curve_ : list of float
         Training loss (half the mean squared error, with the L2 penalty) of each epoch,
@@ -4118,6 +4186,7 @@ default="zeros"
     def _initialize(self, hidden_layer_sizes, rng, linear_steps=0):
         super()._initialize(hidden_layer_sizes, rng, linear_steps)
         self.linear_skip_alpha_ = None  # set by _fit_linear_skip when there is a skip
+        self.correction_alpha_ = None
         self._linear_skip_sequences = None
 
     def _divergence_advice(self):
@@ -4145,9 +4214,12 @@ default="zeros"
 
     def _penalties_besides_alpha(self, batch_size, n_sequences):
         """The linear skip is penalised as the ridge regression it started from, and the
-        head's weights (which carry the GRU's correction to it) at least as strongly. That
-        ridge penalises the sum of squared errors by ``linear_skip_alpha_``; the loss is
-        half the mean squared error per minibatch and per target, so the same penalty is
+        head's weights (which carry the GRU's correction to it) by ``correction_alpha_``
+        (the skip's penalty, or the one held-out blocks chose where the GRU's features at
+        initialisation predicted them better: ``_correction_alpha``) where that is
+        stronger than ``alpha``. That ridge penalises the sum of squared errors by
+        ``linear_skip_alpha_``; the loss is half the mean squared error per minibatch and
+        per target, so the same penalty is
         ``linear_skip_alpha_ / (updates_per_epoch * n_outputs_)`` on alpha's scale. The
         ridge is then where training stays unless the GRU's correction pays for itself at
         the penalty the linear model needed, and the penalty does not depend on how many
@@ -4164,11 +4236,14 @@ default="zeros"
             return {}
         # (getattr: a model pickled before it was kept counts a call's sequences alone)
         counted = max(n_sequences, getattr(self, "_linear_skip_sequences", None) or 0)
-        updates_per_epoch = -(-counted // batch_size)
-        strength = float(self.linear_skip_alpha_ / (updates_per_epoch * self.n_outputs_))
-        if strength <= self.alpha:
+        updates = -(-counted // batch_size) * self.n_outputs_  # per epoch, per target
+        strength = float(self.linear_skip_alpha_ / updates)
+        # (getattr: a model pickled before it was kept holds the head at the skip's penalty)
+        correction = getattr(self, "correction_alpha_", None) or self.linear_skip_alpha_
+        head_strength = float(correction / updates)
+        if head_strength <= self.alpha:
             return {"linear.weight": strength}
-        return {"linear.weight": strength, "head.weight": strength}
+        return {"linear.weight": strength, "head.weight": head_strength}
 
     def __init__(
         self,
@@ -4497,6 +4572,8 @@ default="zeros"
             "n_outputs_": int(self.n_outputs_),
             "_y_ndim": int(self._y_ndim),
             "linear_skip_alpha_": self.linear_skip_alpha_,
+            # (getattr: a model pickled before it was kept holds the head at the skip's)
+            "correction_alpha_": getattr(self, "correction_alpha_", self.linear_skip_alpha_),
         }
         sequences = getattr(self, "_linear_skip_sequences", None)
         if sequences is not None:
@@ -4511,6 +4588,7 @@ default="zeros"
         self.n_outputs_ = read_count(state, "n_outputs_", minimum=1)
         self._y_ndim = read_choice(state, "_y_ndim", (1, 2, 3))
         self.linear_skip_alpha_ = _read_linear_skip_alpha(state, self.network_.linear_steps)
+        self.correction_alpha_ = _read_correction_alpha(state, self.linear_skip_alpha_)
         # Files written before it was kept count a later call's sequences alone.
         self._linear_skip_sequences = read_count(
             state, "linear_skip_sequences", minimum=1, default=None
@@ -4814,6 +4892,23 @@ def _read_linear_skip_alpha(state, linear_steps):
         raise ValueError(f"linear_skip_alpha_={alpha!r} given for a network without a linear skip")
     if not (np.isfinite(alpha) and alpha > 0):
         raise ValueError(f"linear_skip_alpha_ must be a positive number, got {alpha!r}")
+    return alpha
+
+
+def _read_correction_alpha(state, linear_skip_alpha):
+    """The penalty on the head's weights from a restored state: None with the linear
+    skip's None, else a positive number. Files written before format version 10 have none:
+    their head was held at the skip's penalty, which they keep."""
+    if "correction_alpha_" not in state:
+        return linear_skip_alpha
+    alpha = read_float(state, "correction_alpha_", allow_none=True)
+    if (alpha is None) != (linear_skip_alpha is None):
+        raise ValueError(
+            f"correction_alpha_={alpha!r} does not go with linear_skip_alpha_="
+            f"{linear_skip_alpha!r}: both are None (no linear skip's penalty) or neither is"
+        )
+    if alpha is not None and not (np.isfinite(alpha) and alpha > 0):
+        raise ValueError(f"correction_alpha_ must be a positive number, got {alpha!r}")
     return alpha
 
 
