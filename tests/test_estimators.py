@@ -3960,6 +3960,51 @@ def test_the_correction_keeps_the_skips_penalty_on_linear_and_short_data():
     assert short.correction_alpha_ == short.linear_skip_alpha_
 
 
+def test_the_correction_test_reads_sequences_in_their_order_purged_only_where_they_overlap(
+    monkeypatch,
+):
+    # The held-out blocks must follow the sequences' order in X: a validation split
+    # shuffles the training indices, and shuffled sliding windows put a block's neighbours,
+    # which share its values, into the fits that predict it. Only sequences that share
+    # values are purged: independent ones (ragged, zero-padded, too) keep all their data.
+    import pygru._estimators as estimators
+    from pygru._linear import ridge_blocked_errors
+
+    calls = []
+
+    def recording(inputs, targets, weight, alphas, n_blocks, purge):
+        calls.append((targets[:, 0].copy(), purge))
+        return ridge_blocked_errors(inputs, targets, weight, alphas, n_blocks, purge)
+
+    monkeypatch.setattr(estimators, "ridge_blocked_errors", recording)
+    settings = dict(hidden_layer_sizes=(4,), max_iter=1, random_state=0)
+    series = np.cumsum(np.random.default_rng(0).standard_normal(400))
+    windows, _ = make_windows(series, lookback=12)
+    trend = np.arange(len(windows), dtype=float)  # increasing: the order shows in it
+    GRURegressor(early_stopping=True, **settings).fit(windows, trend)
+    targets, purge = calls[-1]
+    assert np.all(np.diff(targets) > 0) and purge == 12
+    X, y, _, _ = energy_data(300)
+    GRURegressor(**settings).fit(X, y)
+    assert calls[-1][1] == 0
+    ragged = [x[: 4 + i % 7] for i, x in enumerate(X)]
+    GRURegressor(**settings).fit(ragged, y)
+    assert calls[-1][1] == 0
+
+
+def test_the_correction_test_does_not_depend_on_the_scale_of_sample_weight():
+    # Its standard error counts Kish's effective sample size: weights summing to 1 made
+    # the count W - 1 negative and the test impossible (the head kept the skip's penalty).
+    X, y, _, _ = energy_data(300)
+    settings = dict(max_iter=1, random_state=0)
+    for weights in [None, np.full(300, 1 / 300), np.full(300, 3.0)]:
+        reg = GRURegressor(**settings).fit(X, y, sample_weight=weights)
+        assert reg.correction_alpha_ < 1e-3 < reg.linear_skip_alpha_
+    noise = np.random.default_rng(3).standard_normal(300)
+    reg = GRURegressor(**settings).fit(X, noise)
+    assert reg.correction_alpha_ == reg.linear_skip_alpha_
+
+
 def test_a_fit_that_ends_on_a_ridge_without_linear_signal_says_so_and_what_to_do():
     # Noise, or a target the blocks cannot test (here 40 sequences of 10 steps of the
     # energy target): the skip's ridge has the strongest penalty of its grid and the guard

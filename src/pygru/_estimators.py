@@ -732,14 +732,19 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         the same blocks choose for that ridge. Where the inputs explain the targets only
         nonlinearly, the window's ridge finds no linear signal and picks a large penalty,
         which held the GRU back as well (test R² 0 on the mean of x**2 over 10 steps, where
-        the GRU alone reaches 0.93); on noisy, nearly linear data the skip's penalty stays.
-        The blocks are purged of the sequences within one window's length of them
-        (``ridge_blocked_errors``): leave-one-out over a series' sliding windows credits
-        the features with what neighbouring windows share."""
+        the GRU alone reaches 0.95); on noisy, nearly linear data the skip's penalty stays.
+        The blocks follow the sequences' order in X (a validation split shuffles ``train``)
+        and, where neighbouring sequences share values (sliding windows of one series), are
+        purged of the sequences within one window's length of them
+        (``ridge_blocked_errors``): leave-one-out over sliding windows credits the features
+        with what neighbouring windows share."""
         if self.linear_skip_alpha_ is None:
             return None
+        order = np.argsort(train, kind="stable")
+        train, targets, window = train[order], targets[order], window[order]
+        weight = None if weight is None else weight[order]
+        purge = X.shape[1] * self.patch_size_ if _share_values(X, lengths, train) else 0
         features = self._initial_head_input(X, lengths, train)
-        purge = X.shape[1] * self.patch_size_  # steps shared by overlapping windows
         held_out = [
             ridge_blocked_errors(inputs, targets, weight, alphas, _CORRECTION_BLOCKS, purge)
             for inputs in (window, np.hstack([window, features]))
@@ -747,12 +752,12 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         if held_out[0] is None:  # too few sequences for the purged blocks
             return self.linear_skip_alpha_
         (linear, weights), (combined, _) = held_out
-        total = weights.sum()
+        weights = weights / weights.max()  # (relative frequencies: sums of 1e308 overflow)
         best = [int(np.argmin(errors @ weights)) for errors in (linear, combined)]
         gain = linear[best[0]] - combined[best[1]]
-        mean = gain @ weights / total
-        spread = np.sqrt(((gain - mean) ** 2 @ weights) / max(total - 1, 1e-300) / total)
-        return float(alphas[best[1]]) if mean > spread else self.linear_skip_alpha_
+        if _weighted_mean(gain, weights) > _standard_error(gain, weights):
+            return float(alphas[best[1]])
+        return self.linear_skip_alpha_
 
     def _initial_head_input(self, X, lengths, train):
         """What the head reads of each training sequence (float64, on the host) under the
@@ -1801,8 +1806,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             "leave-one-out choice was the strongest penalty of its grid "
             f"(linear_skip_alpha_={self.linear_skip_alpha_:g}): the inputs' last steps "
             "explain the targets linearly by next to nothing, so the model predicts about "
-            "the training targets' mean, and under that penalty no correction by the GRU "
-            "paid for itself. Where the targets depend on the inputs nonlinearly (an energy, "
+            "the training targets' mean, and no correction by the GRU paid for itself under "
+            f"the penalty training kept on it (correction_alpha_={self.correction_alpha_:g}). "
+            "Where the targets depend on the inputs nonlinearly (an energy, "
             "a maximum, a count of events), fit with linear_skip=False; on noise, the mean is "
             "the right answer.",
             UserWarning,
@@ -3913,19 +3919,22 @@ default="zeros"
         where the ridge chose a weak penalty, smooth spectra, ``alpha`` does not pull the
         skip off it). Where the inputs explain the targets only nonlinearly, the ridge finds
         no linear signal and picks a large penalty, which held the GRU back too (the mean of
-        x**2 over 10 steps of Gaussian noise, 300 training series: test R² 0.00, 0.93 with
+        x**2 over 10 steps of Gaussian noise, 300 training series: test R² 0.00, 0.95 with
         ``linear_skip=False``). So the training sequences, in their order, are cut into 5
-        blocks, each predicted by ridges fitted on the others less the sequences within one
-        window's length of it (those share a sliding window's values); where a ridge on the
+        blocks, each predicted by ridges fitted on the others (less the sequences within one
+        window's length of it, where neighbouring sequences share values, as sliding
+        windows of one series do); where a ridge on the
         skip's window together with what the head reads of the untrained GRU (fixed
         nonlinear features of each sequence) predicts them better than the window's ridge
         alone, by more than one standard error of their paired errors, the output weights
-        keep the penalty those blocks choose for that ridge instead (0.98 on the example).
-        The test needs each block's fit to keep at least half of the other sequences (about
-        5 windows' lengths of sequences); a fit that ends on a ridge with the strongest
-        penalty of its grid says so (a UserWarning), since it then predicts about the
-        targets' mean, and ``linear_skip=False`` is the setting for targets known to
-        depend on the inputs nonlinearly. A fit without
+        keep the penalty those blocks choose for that ridge instead (0.94 on the example).
+        The untrained GRU's state keeps mostly the last few tens of steps, so a target over
+        longer stretches may go unseen (the mean of x**2 over 100 steps: R² 0.00, 0.87 with
+        ``linear_skip=False``). With sliding windows the test needs each block's fit to
+        keep at least half of the other sequences (about 5 windows' lengths of them); a fit
+        that ends on a ridge with the strongest penalty of its grid says so (a UserWarning),
+        since it then predicts about the targets' mean, and ``linear_skip=False`` is the
+        setting for targets known to depend on the inputs nonlinearly. A fit without
         early stopping then ends on the ridge itself, with the GRU's output weights at zero,
         unless the trained model's training objective (L2 terms included) is lower by at
         least ``tol``: a correction that does not pay for itself on the training data is
@@ -4893,6 +4902,37 @@ def _read_linear_skip_alpha(state, linear_steps):
     if not (np.isfinite(alpha) and alpha > 0):
         raise ValueError(f"linear_skip_alpha_ must be a positive number, got {alpha!r}")
     return alpha
+
+
+def _share_values(X, lengths, rows, pairs=64):
+    """Whether consecutive sequences among ``rows`` (in that order) mostly hold the same
+    values, as sliding windows of one series do: over up to ``pairs`` neighbouring pairs
+    spread over them, the median share of a sequence's values (valid steps) found in the
+    one before it is at least a half. Independent continuous sequences share none."""
+    if len(rows) < 2:
+        return False
+    firsts = np.unique(np.linspace(0, len(rows) - 2, min(pairs, len(rows) - 1)).astype(int))
+    shares = [
+        np.isin(X[rows[i + 1], : lengths[rows[i + 1]]], X[rows[i], : lengths[rows[i]]]).mean()
+        for i in firsts
+    ]
+    return bool(np.median(shares) >= 0.5)
+
+
+def _weighted_mean(values, weights):
+    return values @ weights / weights.sum()
+
+
+def _standard_error(values, weights):
+    """The standard error of the weighted mean of ``values``, weights acting as relative
+    frequencies: with Kish's effective sample size (sum w)^2 / sum w^2, which is the count
+    for weights of 1 and does not change when every weight is scaled."""
+    total = weights.sum()
+    effective = total**2 / (weights @ weights)
+    if effective <= 1:
+        return np.inf
+    variance = ((values - _weighted_mean(values, weights)) ** 2) @ weights / total
+    return float(np.sqrt(variance / (effective - 1)))
 
 
 def _read_correction_alpha(state, linear_skip_alpha):
