@@ -3949,8 +3949,8 @@ def test_the_default_regressor_learns_a_target_without_linear_signal():
 
 def test_the_correction_keeps_the_skips_penalty_on_linear_and_short_data():
     # A target with a linear signal: the untrained GRU's features add nothing the blocks
-    # can see. 40 sequences of 10 steps: blocks purged of the sequences within a window's
-    # length leave too few to fit, so no test is made, nonlinear target or not.
+    # can see. 40 sequences of the energy target: blocks of 8 are too few for the features'
+    # gain to clear one standard error, so the head keeps the skip's penalty.
     X, y, _, _ = energy_data(300)
     noise = np.random.default_rng(1).standard_normal(len(X))
     settings = dict(hidden_layer_sizes=(8,), max_iter=1, random_state=0)
@@ -4006,7 +4006,7 @@ def test_the_correction_test_does_not_depend_on_the_scale_of_sample_weight():
 
 
 def test_a_fit_that_ends_on_a_ridge_without_linear_signal_says_so_and_what_to_do():
-    # Noise, or a target the blocks cannot test (here 40 sequences of 10 steps of the
+    # Noise, or a target the blocks do not detect (here 40 sequences of 10 steps of the
     # energy target): the skip's ridge has the strongest penalty of its grid and the guard
     # ends the fit on it, so the model predicts the training mean. That used to happen
     # silently; the warning names linear_skip=False, which learns the energy target.
