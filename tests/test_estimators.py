@@ -4005,6 +4005,25 @@ def test_the_correction_test_does_not_depend_on_the_scale_of_sample_weight():
     assert reg.correction_alpha_ == reg.linear_skip_alpha_
 
 
+def test_the_correction_test_asks_for_one_standard_error():
+    # Paired errors whose differences are +1 and -1 around a mean gain g over 100 rows:
+    # their standard deviation is about 1, their mean's standard error about 0.1, so g =
+    # 0.09 does not clear it and g = 0.11 does; weights scaled by any factor decide alike.
+    from pygru._estimators import _lower_by_a_standard_error, _standard_error
+
+    signs = np.tile([1.0, -1.0], 50)
+    other = np.full(100, 5.0)
+    weights = np.ones(100)
+    error = _standard_error(signs, weights)
+    assert error == pytest.approx(np.std(signs, ddof=1) / 10)
+    for gain, lower in [(0.09, False), (0.11, True)]:
+        errors = other - (signs + gain)
+        for scale in (1.0, 1e-3, 1e300):
+            assert _lower_by_a_standard_error(errors, other, scale * weights) is lower
+        assert _lower_by_a_standard_error(other, errors, weights) is False
+    assert np.isinf(_standard_error(signs[:1], weights[:1]))  # one row: no error to compare
+
+
 def test_a_fit_that_ends_on_a_ridge_without_linear_signal_says_so_and_what_to_do():
     # Noise, or a target the blocks do not detect (here 40 sequences of 10 steps of the
     # energy target): the skip's ridge has the strongest penalty of its grid and the guard

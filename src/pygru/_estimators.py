@@ -754,8 +754,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         (linear, weights), (combined, _) = held_out
         weights = weights / weights.max()  # (relative frequencies: sums of 1e308 overflow)
         best = [int(np.argmin(errors @ weights)) for errors in (linear, combined)]
-        gain = linear[best[0]] - combined[best[1]]
-        if _weighted_mean(gain, weights) > _standard_error(gain, weights):
+        if _lower_by_a_standard_error(combined[best[1]], linear[best[0]], weights):
             return float(alphas[best[1]])
         return self.linear_skip_alpha_
 
@@ -4917,6 +4916,14 @@ def _share_values(X, lengths, rows, pairs=64):
         for i in firsts
     ]
     return bool(np.median(shares) >= 0.5)
+
+
+def _lower_by_a_standard_error(errors, other_errors, weights):
+    """Whether ``errors`` are lower than ``other_errors`` (paired, one per row) on the
+    weighted mean by more than one standard error of the mean difference (weights as
+    relative frequencies, of any scale)."""
+    gain, weights = other_errors - errors, weights / weights.max()
+    return bool(_weighted_mean(gain, weights) > _standard_error(gain, weights))
 
 
 def _weighted_mean(values, weights):
