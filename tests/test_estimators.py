@@ -688,6 +688,8 @@ def test_a_long_sequence_of_weight_zero_does_not_size_the_model(make):
     weighted = make(**settings).fit(X, y, sample_weight=weights)
     left_out = make(**settings).fit(X[:-1], y[:-1])
     assert weighted.patch_size_ == left_out.patch_size_ == 1
+    if make is small_regressor:
+        assert weighted.correction_alpha_ == left_out.correction_alpha_
     assert weighted.network_.linear_steps == left_out.network_.linear_steps
     np.testing.assert_allclose(
         weighted.network_.params, left_out.network_.params, rtol=1e-10, atol=1e-12
@@ -3990,6 +3992,33 @@ def test_the_correction_test_reads_sequences_in_their_order_purged_only_where_th
     ragged = [x[: 4 + i % 7] for i, x in enumerate(X)]
     GRURegressor(**settings).fit(ragged, y)
     assert calls[-1][1] == 0
+
+
+def test_the_correction_test_leaves_out_the_sequences_of_weight_zero(monkeypatch):
+    # They moved the held-out blocks' edges, so the fit with them weighted 0 chose another
+    # penalty than the fit without them (a test elsewhere failed on Python 3.13).
+    import pygru._estimators as estimators
+    from pygru._linear import ridge_blocked_errors
+
+    calls = []
+
+    def recording(inputs, targets, weight, alphas, n_blocks, purge):
+        calls.append((inputs.copy(), targets.copy(), weight))
+        return ridge_blocked_errors(inputs, targets, weight, alphas, n_blocks, purge)
+
+    monkeypatch.setattr(estimators, "ridge_blocked_errors", recording)
+    X, y, _, _ = energy_data(60)
+    settings = dict(hidden_layer_sizes=(4,), max_iter=1, random_state=0)
+    weights = np.ones(60)
+    weights[::7] = 0.0
+    GRURegressor(**settings).fit(X, y, sample_weight=weights)
+    with_zeros = calls[-2:]
+    GRURegressor(**settings).fit(X[weights > 0], y[weights > 0])
+    without = calls[-2:]
+    for (inputs, targets, weight), (inputs_0, targets_0, _) in zip(with_zeros, without):
+        assert len(inputs) == len(inputs_0) == 51 and np.all(weight == 1)
+        np.testing.assert_array_equal(targets, targets_0)
+        np.testing.assert_allclose(inputs, inputs_0, rtol=1e-12)
 
 
 def test_the_correction_test_does_not_depend_on_the_scale_of_sample_weight():

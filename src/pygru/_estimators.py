@@ -740,9 +740,13 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         with what neighbouring windows share."""
         if self.linear_skip_alpha_ is None:
             return None
-        order = np.argsort(train, kind="stable")
-        train, targets, window = train[order], targets[order], window[order]
-        weight = None if weight is None else weight[order]
+        # In X's order, without the sequences a weight of 0 leaves out (else they would move
+        # the blocks' edges, and the model would differ from the one fitted without them).
+        rows = np.argsort(train, kind="stable")
+        if weight is not None:
+            rows = rows[weight[rows] > 0]
+        train, targets, window = train[rows], targets[rows], window[rows]
+        weight = None if weight is None else weight[rows]
         purge = X.shape[1] * self.patch_size_ if _share_values(X, lengths, train) else 0
         features = self._initial_head_input(X, lengths, train)
         held_out = [
