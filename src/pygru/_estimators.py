@@ -748,7 +748,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         train, targets, window = train[rows], targets[rows], window[rows]
         weight = None if weight is None else weight[rows]
         purge = X.shape[1] * self.patch_size_ if _share_values(X, lengths, train) else 0
-        features = self._initial_head_input(X, lengths, train)
+        features = self._forward_all(X, lengths, train, head_input=True).astype(np.float64)
         held_out = [
             ridge_blocked_errors(inputs, targets, weight, alphas, _CORRECTION_BLOCKS, purge)
             for inputs in (window, np.hstack([window, features]))
@@ -761,18 +761,6 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         if _lower_by_a_standard_error(combined[best[1]], linear[best[0]], weights):
             return float(alphas[best[1]])
         return self.linear_skip_alpha_
-
-    def _initial_head_input(self, X, lengths, train):
-        """What the head reads of each training sequence (float64, on the host) under the
-        network's initial weights, in batches."""
-        network, rows_per_batch = self.network_, 256
-        features = []
-        for start in range(0, len(train), rows_per_batch):
-            rows = train[start : start + rows_per_batch]
-            batch = network.xp.asarray(X[rows])
-            _, cache = network.forward(batch, lengths[rows], keep_cache=False)
-            features.append(to_host(cache.head_input).astype(np.float64))
-        return np.concatenate(features)
 
     def _patience(self, n_samples):
         """Epochs without improvement before stopping: ``n_iter_no_change``, or for "auto"
@@ -2100,26 +2088,28 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         return terms
 
     # ------------------------------------------------------------------ prediction
-    def _forward_all(self, X, lengths):
-        """Network output (NumPy) for all sequences (NumPy), in X's order (per-step outputs
-        as long as X). They run shortest first, in chunks of similar length, each cut to
+    def _forward_all(self, X, lengths, rows=None, head_input=False):
+        """Network output (NumPy) for the sequences ``rows`` of X (NumPy; default all), in
+        that order (per-step outputs as long as X); with ``head_input``, what the head reads
+        of each instead. They run shortest first, in chunks of similar length, each cut to
         its own longest sequence and as large as that length lets it be
         (_predict_batch_size). On the GPU each chunk crosses the bus once each way."""
         xp = self.network_.xp
-        order = np.argsort(lengths, kind="stable")
+        rows = np.arange(len(X)) if rows is None else rows
+        order = np.argsort(lengths[rows], kind="stable")  # positions in rows
         chunks, outputs, start = [], [], 0
         while start < len(order):
             # The shortest sequence left bounds the chunk's size from above, and the longest
             # within that bound from below.
-            most = self._predict_batch_size(lengths[order[start]])
-            longest = lengths[order[min(start + most, len(order)) - 1]]
-            rows = order[start : start + self._predict_batch_size(longest)]
-            batch_lengths = lengths[rows]
-            batch_X = xp.asarray(_rows_of(X, rows)[:, : batch_lengths.max()])
-            output, _ = self.network_.forward(batch_X, batch_lengths, keep_cache=False)
-            chunks.append(rows)
-            outputs.append(to_host(output))
-            start += len(rows)
+            most = self._predict_batch_size(lengths[rows[order[start]]])
+            longest = lengths[rows[order[min(start + most, len(order)) - 1]]]
+            chunk = order[start : start + self._predict_batch_size(longest)]
+            batch_lengths = lengths[rows[chunk]]
+            batch_X = xp.asarray(_rows_of(X, rows[chunk])[:, : batch_lengths.max()])
+            output, cache = self.network_.forward(batch_X, batch_lengths, keep_cache=False)
+            chunks.append(chunk)
+            outputs.append(to_host(cache.head_input if head_input else output))
+            start += len(chunk)
         return _sequences.in_order(chunks, outputs, n_steps=X.shape[1])  # as long as X
 
     def _predict_batch_size(self, n_steps):
