@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from sklearn.linear_model import Ridge, RidgeCV
 
-from pygru._linear import ridge_blocked_errors, ridge_loo
+from pygru._linear import chosen_penalty, ridge_blocked_errors, ridge_loo
 
 ALPHAS = np.logspace(-3, 3, 13)
 
@@ -44,8 +44,8 @@ def test_ridge_loo_is_the_ridge_fit_of_the_penalty_with_the_lowest_loo(weights):
         "fractions": rng.random(len(X)) * 2,
     }[weights]
     coef, intercept, alpha = ridge_loo(X, Y, None if weights == "none" else given, ALPHAS)
-    scores = [refitted_loo(X, Y, given, a) for a in ALPHAS]
-    assert alpha == ALPHAS[int(np.argmin(scores))]
+    scores = np.array([refitted_loo(X, Y, given, a) for a in ALPHAS])
+    assert alpha == ALPHAS[np.flatnonzero(scores <= scores.min() * (1 + 1e-6)).max()]
     ridge = Ridge(alpha=alpha).fit(X, Y, sample_weight=given)
     np.testing.assert_allclose(coef, ridge.coef_, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(intercept, ridge.intercept_, rtol=1e-10)
@@ -91,6 +91,39 @@ def test_windows_of_ragged_sequences_get_a_penalty_that_predicts():
     predicted = window[60:] @ coef[0] + intercept[0]
     mean_error = np.mean((y[60:] - y[:60].mean()) ** 2)
     assert np.mean((y[60:] - predicted) ** 2) < mean_error
+
+
+def test_penalties_whose_errors_tie_to_a_millionth_choose_the_largest():
+    errors = np.array([2.0, 1.0, 1.0 + 5e-7, 1.0 + 2e-6, 3.0])
+    assert chosen_penalty(errors, [1, 2, 3, 4, 5]) == 2
+    assert chosen_penalty(errors, [5, 4, 3, 2, 1]) == 1  # whatever the order of alphas
+    assert chosen_penalty(np.r_[errors[:3], 0.0, 0.0], [1, 2, 3, 4, 5]) == 4
+    assert chosen_penalty([np.inf, np.inf, np.inf], [2, 3, 1]) == 1  # none scored: largest
+
+
+def test_a_noiseless_fit_chooses_the_same_penalty_when_rounding_changes():
+    # 20 samples, 40 features, a target the features explain exactly: the smallest
+    # penalties' leave-one-out errors differ in their eighth digit, by rounding, and the
+    # lowest of them moved with X's last bit (on Python 3.13's NumPy, a regressor fitted
+    # with a sequence of weight 0 chose another skip penalty than the one fitted without).
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, 40))
+    Y = X[:, -5:].sum(axis=1, keepdims=True)
+    alphas = np.logspace(-6, 6, 25)
+    chosen = {
+        ridge_loo(X * (1 + 2.0**-52 * rng.integers(-2, 3, X.shape)), Y, None, alphas)[2]
+        for _ in range(20)
+    }
+    assert len(chosen) == 1
+
+
+def test_a_sample_of_weight_zero_is_not_there():
+    X, Y = regression_data(n=20)
+    weights = np.r_[np.ones(19), 0.0]
+    with_zero = ridge_loo(X, Y, weights, ALPHAS)
+    without = ridge_loo(X[:-1], Y[:-1], None, ALPHAS)
+    for given, expected in zip(with_zero, without):
+        np.testing.assert_array_equal(given, expected)
 
 
 def test_more_parameters_than_samples():

@@ -44,7 +44,7 @@ from pygru._fitted_state import (
     required,
 )
 from pygru._fork import after_fork_in_child
-from pygru._linear import ridge_blocked_errors, ridge_loo
+from pygru._linear import chosen_penalty, ridge_blocked_errors, ridge_loo
 from pygru._network import (
     INITIALIZERS,
     MAX_LINEAR_STEPS,
@@ -757,7 +757,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             return self.linear_skip_alpha_
         (linear, weights), (combined, _) = held_out
         weights = weights / weights.max()  # (relative frequencies: sums of 1e308 overflow)
-        best = [int(np.argmin(errors @ weights)) for errors in (linear, combined)]
+        best = [chosen_penalty(errors @ weights, alphas) for errors in (linear, combined)]
         if _lower_by_a_standard_error(combined[best[1]], linear[best[0]], weights):
             return float(alphas[best[1]])
         return self.linear_skip_alpha_

@@ -21,6 +21,7 @@ from threadpoolctl import threadpool_limits
 from pygru._fork import after_fork_in_child
 
 _ONE_BLAS_THREAD = threading.Lock()
+_TIED_ERRORS = 1e-6  # relative difference below which two penalties' errors tie
 
 
 def _new_lock_in_child():
@@ -35,7 +36,8 @@ after_fork_in_child(_new_lock_in_child)
 
 def ridge_loo(X, Y, sample_weight, alphas):
     """Ridge regression of ``Y`` on ``X`` with an intercept, the penalty ``alpha`` being the
-    one of ``alphas`` with the lowest leave-one-out error
+    one of ``alphas`` with the lowest leave-one-out error (of penalties whose errors tie,
+    the largest: :func:`chosen_penalty`)
 
         LOO(alpha) = sum_i w_i |r_i / (1 - c_i g_i)|^2 / W,
 
@@ -71,32 +73,43 @@ def ridge_loo(X, Y, sample_weight, alphas):
 
 
 def _ridge_loo(X, Y, sample_weight, alphas):
+    if sample_weight is not None:
+        # A sample of weight 0 is not there: left in, it would change the SVD's rounding
+        # from that of the fit without it.
+        present = np.asarray(sample_weight) > 0
+        X, Y = np.asarray(X)[present], np.asarray(Y)[present]
+        sample_weight = np.asarray(sample_weight, dtype=np.float64)[present]
     fit = _CentredFit(X, Y, sample_weight)
-    weighted = fit.weights > 0  # a weight of 0 is a sample that is not there
-    present = fit.weights[weighted]
-    left_out = np.minimum(present, 1.0)
-    U_squared = fit.U[weighted] ** 2
-    best = None
+    weights = fit.weights
+    left_out = np.minimum(weights, 1.0)
+    U_squared = fit.U**2
+    scores = []
     for alpha in alphas:
-        coef = fit.coef(alpha)
         # The weighted hat matrix's diagonal, w_i g_i; one unit of weight has g_i.
         shrink = fit.singular / (fit.singular**2 + alpha)
-        hat = U_squared @ (fit.singular * shrink) + present / fit.total
-        leverage = left_out * hat / present
-        residual = (fit.Y_centred - fit.X_centred @ coef)[weighted]
+        hat = U_squared @ (fit.singular * shrink) + weights / fit.total
+        leverage = left_out * hat / weights
         if np.all(leverage < 1.0 - 1e-9):
+            residual = fit.Y_centred - fit.X_centred @ fit.coef(alpha)
             loo = residual / (1.0 - leverage)[:, None]
-            score = present @ np.sum(loo**2, axis=1) / fit.total
+            scores.append(weights @ np.sum(loo**2, axis=1) / fit.total)
         else:
-            score = np.inf
-        better = best is None or score < best[0]
-        # While no penalty can be scored, the largest one's solution, in any order of alphas.
-        larger_unscored = best is not None and np.isinf(best[0]) and np.isinf(score)
-        if better or (larger_unscored and alpha > best[2]):
-            best = (score, coef, alpha)
-    score, coef, alpha = best
-    coef, intercept = fit.solution(coef)
-    return coef, intercept, None if np.isinf(score) else float(alpha)
+            scores.append(np.inf)
+    chosen = chosen_penalty(scores, alphas)
+    coef, intercept = fit.solution(fit.coef(alphas[chosen]))
+    return coef, intercept, None if np.isinf(scores[chosen]) else float(alphas[chosen])
+
+
+def chosen_penalty(errors, alphas):
+    """The index in ``alphas`` of the largest penalty whose cross-validated error is within
+    a millionth of the lowest: errors closer than that are statistically one (their
+    standard error is of the order of 1/sqrt(n) of them) and, at a nearly interpolating
+    fit's smallest penalties, rounding, which a weight of 0 or another BLAS kernel changes;
+    of tied penalties the largest is the better conditioned. Where no error is finite (no
+    penalty can be scored), the largest penalty."""
+    errors, alphas = np.asarray(errors, dtype=np.float64), np.asarray(alphas, dtype=np.float64)
+    tied = np.flatnonzero(errors <= errors.min() * (1.0 + _TIED_ERRORS))
+    return int(tied[np.argmax(alphas[tied])])
 
 
 class _CentredFit:
