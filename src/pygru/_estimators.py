@@ -740,11 +740,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         with what neighbouring windows share."""
         if self.linear_skip_alpha_ is None:
             return None
-        # In X's order, without the sequences a weight of 0 leaves out (else they would move
-        # the blocks' edges, and the model would differ from the one fitted without them).
-        rows = np.argsort(train, kind="stable")
-        if weight is not None:
-            rows = rows[weight[rows] > 0]
+        rows = np.argsort(train, kind="stable")  # in X's order
         train, targets, window = train[rows], targets[rows], window[rows]
         weight = None if weight is None else weight[rows]
         purge = X.shape[1] * self.patch_size_ if _share_values(X, lengths, train) else 0
@@ -878,6 +874,10 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             )
             if sample_weight is not None:  # a random split's training part
                 _refuse_no_weight_left_for_training(sample_weight[train])
+                # A sequence of weight 0 is not there: it takes no minibatch's place and no
+                # draw of the shuffle, warp or dropout, so the model is the one fitted
+                # without it, at any batch_size.
+                train = train[sample_weight[train] > 0]
             self._refuse_steps_that_all_weigh_nothing(targets, lengths, sample_weight, train)
             xp = self._use_device(training=True)
             self._train_own_params()
@@ -994,8 +994,6 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 random_state=self._rng.integers(2**31),
                 stratify=self._stratify(targets[weighs]),
             )
-            if len(weighs) < len(X):
-                train = np.concatenate([train, np.flatnonzero(sample_weight == 0)])
         else:
             return train, None
         holds = f"validation_fraction={self.validation_fraction} of {counted} holds out"
@@ -3010,11 +3008,12 @@ default="zeros"
             keeps such steps stable. The fitted model equals one fitted on copies exactly only with
             one full batch (and without ``window_warp``, ``dropout`` or
             ``recurrent_dropout``; and not with ``learning_rate="invscaling"``, whose
-            ``t_`` counts sequences whatever their weight, as ``MLPClassifier``'s does):
-            minibatches, warps and dropout masks are drawn per sequence. A weight of 0
-            leaves a sequence out of the loss and of every statistic of the data (in that
-            setting, out of the model), except that with ``embedding_dim`` its token ids
-            still size the vocabulary (so that the model takes every id it was given).
+            ``t_`` counts sequences whatever their positive weight, as ``MLPClassifier``'s
+            does): minibatches, warps and dropout masks are drawn per sequence. A weight of
+            0 leaves a sequence out of the model at any ``batch_size``: out of the loss, of
+            every statistic of the data, and of the minibatches and their random draws,
+            except that with ``embedding_dim`` its token ids still size the vocabulary (so
+            that the model takes every id it was given).
 
         X_val : array-like or list of arrays, default=None
             Validation sequences for ``early_stopping``, in any form X takes, used instead
@@ -4389,11 +4388,12 @@ default="zeros"
             keeps such steps stable. The fitted model equals one fitted on copies exactly only with
             one full batch (and without ``window_warp``, ``dropout`` or
             ``recurrent_dropout``; and not with ``learning_rate="invscaling"``, whose
-            ``t_`` counts sequences whatever their weight, as ``MLPClassifier``'s does):
-            minibatches, warps and dropout masks are drawn per sequence. A weight of 0
-            leaves a sequence out of the loss and of every statistic of the data (in that
-            setting, out of the model), except that with ``embedding_dim`` its token ids
-            still size the vocabulary (so that the model takes every id it was given).
+            ``t_`` counts sequences whatever their positive weight, as ``MLPClassifier``'s
+            does): minibatches, warps and dropout masks are drawn per sequence. A weight of
+            0 leaves a sequence out of the model at any ``batch_size``: out of the loss, of
+            every statistic of the data, and of the minibatches and their random draws,
+            except that with ``embedding_dim`` its token ids still size the vocabulary (so
+            that the model takes every id it was given).
 
         X_val : array-like or list of arrays, default=None
             Validation sequences for ``early_stopping``, in any form X takes, used instead
