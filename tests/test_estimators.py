@@ -778,6 +778,22 @@ def test_a_missing_label_within_a_padded_sequence_is_named_by_score_as_by_fit():
         tagger.score(X, padded_steps)
 
 
+def test_labels_mixing_strings_and_numbers_are_named():
+    # An object array of strings and integers gave NumPy's "'<' not supported between
+    # instances of 'int' and 'str'" from inside the label encoder (audit31).
+    X, y = toy_sequences(n=12)
+    labels = y.astype(object)
+    labels[::2] = 1
+    with pytest.raises(ValueError, match=r"Mix of label input types .* y holds .* int, str"):
+        small_classifier().fit(X, labels)
+    with pytest.raises(ValueError, match=r"classes holds labels of types int, str"):
+        small_classifier().partial_fit(X, y, classes=np.array(["up", 1], dtype=object))
+    steps = [np.array((["a", 1] * 8)[: len(x)], dtype=object) for x in X]
+    with pytest.raises(ValueError, match=r"y holds labels of types int, str"):
+        small_classifier(output="sequence").fit(X, steps)
+    small_classifier().fit(X, y.astype(object))  # strings alone, as objects: fine
+
+
 def test_a_missing_string_label_is_named_as_missing():
     # An empty cell of a pandas column of strings is NaN: it gave "'<' not supported between
     # instances of 'float' and 'str'", from deep inside NumPy.

@@ -4759,6 +4759,7 @@ def _check_labels(labels, name):
             f"of shape {array.shape}"
         )
     _refuse_missing_labels(labels, name)
+    _refuse_mixed_label_types(array, name)
     if name == "y":  # scikit-learn's own messages, as its classifiers give them
         check_classification_targets(array)
         return array
@@ -4768,6 +4769,20 @@ def _check_labels(labels, name):
             f"Unknown label type: {name} must hold class labels, got {kind} values {array[:5]}"
         )
     return array
+
+
+def _refuse_mixed_label_types(labels, name):
+    """ValueError naming ``name`` where an object array mixes strings with other labels,
+    which cannot be sorted into classes (NumPy's TypeError: '<' not supported between
+    'int' and 'str'); scikit-learn's unique_labels words it so."""
+    if labels.dtype != object:
+        return
+    types = {type(label).__name__ for label in labels}
+    if len({isinstance(label, str) for label in labels}) > 1:
+        raise ValueError(
+            f"Mix of label input types (string and number): {name} holds labels of types "
+            f"{', '.join(sorted(types))}; give every label one type (all strings, say)"
+        )
 
 
 def _is_bias(name):
