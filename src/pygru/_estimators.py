@@ -679,7 +679,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         coefficients, the head's bias its intercept, and the head's weights are zero, so
         that the GRU layers learn what the linear model leaves unexplained. The chosen penalty
         is kept (``linear_skip_alpha_``) for training: see ``_penalties_besides_alpha``.
-        Returns whether it is the strongest penalty of the grid (no linear signal found)."""
+        Returns whether it is the strongest penalty of the grid (no linear signal found in
+        targets that vary)."""
         network = self.network_
         window = last_steps_window(np, X, lengths, network.linear_steps)[train]
         weight = None if sample_weight is None else sample_weight[train]
@@ -720,7 +721,10 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         network.views["linear.weight"][...] = xp.asarray(coef)
         network.views["head.bias"][...] = xp.asarray(intercept)
         network.views["head.weight"][...] = 0
-        return alpha is not None and alpha == alphas[-1]
+        # Constant targets tie every penalty (the intercept fits them exactly): no signal
+        # was missed, and the model predicts them.
+        targets_vary = np.ptp(targets[train], axis=0).any()
+        return alpha is not None and alpha == alphas[-1] and bool(targets_vary)
 
     def _correction_alpha(self, X, lengths, targets, weight, train, window, alphas):
         """The ridge penalty that training keeps on the head's weights, which carry the GRU's
