@@ -4377,6 +4377,40 @@ def test_validation_options_work_in_pipelines_and_grid_search():
     assert grid.best_params_["gruregressor__validation_split"] in ("random", "last")
 
 
+def test_an_x_val_far_from_the_training_inputs_is_warned_of():
+    # A pipeline without transform_input=["X_val"] passes X_val untransformed: early
+    # stopping then scored every epoch on inputs the model never saw and kept the first,
+    # with a warning about divergence (test R² 0.04 against 0.92; audit31).
+    import sklearn
+    from sklearn.pipeline import Pipeline
+
+    from pygru.preprocessing import SequenceScaler
+
+    X, y = window_regression()
+    X = 30 * X + 100
+    settings = dict(hidden_layer_sizes=(4,), max_iter=2, early_stopping=True, random_state=0)
+    far = r"X_val's feature \d has mean 1\d\d.*transform_input=\['X_val'\]"
+    with sklearn.config_context(enable_metadata_routing=True):
+        for transformed in (["X_val"], None):
+            reg = GRURegressor(**settings).set_fit_request(X_val=True, y_val=True)
+            pipe = Pipeline(
+                [("scale", SequenceScaler()), ("gru", reg)], transform_input=transformed
+            )
+            with warnings.catch_warnings(record=True) as record:
+                warnings.simplefilter("always")
+                pipe.fit(X[:60], y[:60], X_val=X[60:], y_val=y[60:])
+            warned = [w for w in record if re.search(far, str(w.message))]
+            assert bool(warned) == (transformed is None)
+    # Inputs the model standardises itself, or scales sequence by sequence: nothing to say.
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        GRURegressor(**settings).fit(X[:60], y[:60], X_val=X[60:], y_val=y[60:])
+        GRURegressor(**settings, standardize="sequence").fit(
+            X[:60], y[:60], X_val=X[60:] * 1000, y_val=y[60:]
+        )
+    assert not [w for w in record if "X_val's feature" in str(w.message)]
+
+
 # ------------------------------------------------------------- attributes and messages
 
 
