@@ -3977,6 +3977,22 @@ def energy_data(n_train, n_test=0, steps=10, seed=0):
     return X[:n_train], y[:n_train], X[n_train:], y[n_train:]
 
 
+def test_a_small_first_partial_fit_call_warns_that_it_fixes_the_skip_s_penalties():
+    # A stream of batches of 16 kept the penalties its first 16 sequences chose: the
+    # correction test cannot free the GRU's correction from so few, and the model stayed
+    # at the mean of x**2 (test R² -0.01 where a first call of 64 gave 0.92; audit31).
+    X, y, _, _ = energy_data(64)
+    with pytest.warns(UserWarning, match=r"from its 16 sequences.*at least 50 sequences"):
+        small = GRURegressor(random_state=0).partial_fit(X[:16], y[:16])
+    assert small.correction_alpha_ == small.linear_skip_alpha_
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        large = GRURegressor(random_state=0).partial_fit(X, y)
+        GRURegressor(random_state=0).fit(X[:16], y[:16])  # fit: all the data there is
+    assert not [w for w in record if "partial_fit's first call" in str(w.message)]
+    assert large.correction_alpha_ < large.linear_skip_alpha_  # the correction is freed
+
+
 def test_the_default_regressor_learns_a_target_without_linear_signal():
     # The mean of x**2 over 10 steps: the skip's ridge finds no linear signal and chooses
     # the strongest penalty of its grid. Holding the GRU's correction at that penalty kept
