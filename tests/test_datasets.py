@@ -684,6 +684,21 @@ def test_make_windows_errors(kwargs, error, message):
         make_windows(np.arange(10.0), **kwargs)
 
 
+def test_make_windows_keeps_float32_and_float64_and_widens_other_floats():
+    # float16 was kept, where the docstring names float32 and float64 (audit31).
+    series = np.arange(20.0)
+    for given, kept in [
+        (np.float32, np.float32),
+        (np.float64, np.float64),
+        (np.float16, np.float64),
+        (np.longdouble, np.float64),
+        (int, np.float64),
+    ]:
+        X, y = make_windows(series.astype(given), 4)
+        assert X.dtype == y.dtype == kept
+        np.testing.assert_array_equal(X, make_windows(series, 4)[0])
+
+
 def test_make_windows_reads_numpys_small_integers_as_counts():
     # Lengths were computed in the argument's own type: OverflowError for np.int8(10) on 300
     # points, and a check that wrapped around past 127 into NumPy's own error.

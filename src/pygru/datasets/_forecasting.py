@@ -203,9 +203,10 @@ def make_windows(series, lookback, horizon=1, step=1, target=None, output="last"
     Parameters
     ----------
     series : array-like of shape (n_timepoints,) or (n_timepoints, n_dims)
-        The series, time along axis 0. Integer input is converted to float64;
-        float32/float64 input keeps its dtype, and so do pandas' nullable ``Float32`` and
-        ``Float64``; the other nullable dtypes become float64; a missing value becomes NaN.
+        The series, time along axis 0. Integer, float16 and long double input is
+        converted to float64; float32/float64 input keeps its dtype, and so do pandas'
+        nullable ``Float32`` and ``Float64``; the other nullable dtypes become float64; a
+        missing value becomes NaN.
         An object array of numbers is read as float64. NaNs are passed through: the
         estimators read an input window that ends in NaN as a shorter sequence (trailing
         NaN is padding), and refuse NaN inside one and NaN targets, so fill gaps in the
@@ -325,7 +326,7 @@ def make_windows(series, lookback, horizon=1, step=1, target=None, output="last"
             values = values.astype(np.float64)
     if values.dtype.kind not in "biuf":
         raise TypeError(f"series must be numeric, got dtype {values.dtype}" + _column_hint(series))
-    if values.dtype.kind != "f":
+    if values.dtype not in (np.float32, np.float64):  # integers, float16, long double
         values = values.astype(np.float64)
     if values.ndim not in (1, 2):
         raise ValueError(
