@@ -99,6 +99,10 @@ def test_penalties_whose_errors_tie_to_a_millionth_choose_the_largest():
     assert chosen_penalty(errors, [5, 4, 3, 2, 1]) == 1  # whatever the order of alphas
     assert chosen_penalty(np.r_[errors[:3], 0.0, 0.0], [1, 2, 3, 4, 5]) == 4
     assert chosen_penalty([np.inf, np.inf, np.inf], [2, 3, 1]) == 1  # none scored: largest
+    assert chosen_penalty([np.nan, 2.0, 1.0], [1, 2, 3]) == 2  # NaN: not scored
+    assert chosen_penalty([np.nan, np.nan], [1, 2]) == 1
+    with pytest.raises(ValueError, match="one error per penalty"):
+        chosen_penalty([2.0, 1.0], [1, 2, 3])
 
 
 def test_a_noiseless_fit_chooses_the_same_penalty_when_rounding_changes():

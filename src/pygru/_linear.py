@@ -106,8 +106,14 @@ def chosen_penalty(errors, alphas):
     standard error is of the order of 1/sqrt(n) of them) and, at a nearly interpolating
     fit's smallest penalties, rounding, which a weight of 0 or another BLAS kernel changes;
     of tied penalties the largest is the better conditioned. Where no error is finite (no
-    penalty can be scored), the largest penalty."""
+    penalty can be scored; NaN counts as infinite), the largest penalty."""
     errors, alphas = np.asarray(errors, dtype=np.float64), np.asarray(alphas, dtype=np.float64)
+    if errors.shape != alphas.shape or errors.ndim != 1 or not errors.size:
+        raise ValueError(
+            f"one error per penalty is needed: errors of shape {errors.shape} for alphas of "
+            f"shape {alphas.shape}"
+        )
+    errors = np.where(np.isnan(errors), np.inf, errors)
     tied = np.flatnonzero(errors <= errors.min() * (1.0 + _TIED_ERRORS))
     return int(tied[np.argmax(alphas[tied])])
 
@@ -172,7 +178,8 @@ def ridge_blocked_errors(X, Y, sample_weight, alphas, n_blocks, purge):
     Returns ``(errors, weights)``: ``errors`` (len(alphas), n_rows), each row's squared
     error summed over the targets (on one scale for all, ``Y / 2^k``), and the rows'
     weights (all 1 for None); or None where the purge leaves some block's fit fewer than
-    half of the rows outside that block, or no weight."""
+    half of the rows outside that block, or no weight. Rows of weight 0 count in the
+    blocks' edges and the purge: a caller that means them to be absent leaves them out."""
     with _ONE_BLAS_THREAD, threadpool_limits(limits=1, user_api="blas"):
         return _ridge_blocked_errors(X, Y, sample_weight, alphas, n_blocks, purge)
 
