@@ -693,6 +693,7 @@ def test_make_windows_keeps_float32_and_float64_and_widens_other_floats():
         (np.float16, np.float64),
         (np.longdouble, np.float64),
         (int, np.float64),
+        (np.dtype(">f4"), np.dtype(">f4")),  # big-endian float32 is float32 (review31)
     ]:
         X, y = make_windows(series.astype(given), 4)
         assert X.dtype == y.dtype == kept

@@ -326,7 +326,7 @@ def make_windows(series, lookback, horizon=1, step=1, target=None, output="last"
             values = values.astype(np.float64)
     if values.dtype.kind not in "biuf":
         raise TypeError(f"series must be numeric, got dtype {values.dtype}" + _column_hint(series))
-    if values.dtype not in (np.float32, np.float64):  # integers, float16, long double
+    if values.dtype.kind != "f" or values.dtype.itemsize not in (4, 8):  # float16, ints
         values = values.astype(np.float64)
     if values.ndim not in (1, 2):
         raise ValueError(
