@@ -647,8 +647,10 @@ def test_weights_act_as_copies_in_minibatches_too():
 @pytest.mark.parametrize("make", [small_classifier, small_regressor])
 def test_a_minibatch_whose_weights_are_all_zero_is_left_out(make):
     # A weight of 0 leaves a sequence out, so a minibatch of only such sequences has
-    # nothing to learn from: it is skipped (it used to stop fit with "sample_weight must
-    # not be all zero"), and the model is the one fitted without those sequences.
+    # nothing to learn from (it used to stop fit with "sample_weight must not be all
+    # zero"); such sequences now leave the training order before minibatches are cut
+    # (test_sequences_of_weight_zero_take_no_place_in_the_minibatches), and the model is
+    # the one fitted without them.
     X, y = toy_sequences(n=40)
     settings = dict(shuffle=False, batch_size=16, n_iter_no_change=100, dtype="float64")
     if make is small_regressor:
@@ -3989,8 +3991,11 @@ def test_a_small_first_partial_fit_call_warns_that_it_fixes_the_skip_s_penalties
         warnings.simplefilter("always")
         large = GRURegressor(random_state=0).partial_fit(X, y)
         GRURegressor(random_state=0).fit(X[:16], y[:16])  # fit: all the data there is
+        # Forty sequences that free the correction even so (review31): nothing to warn of.
+        freed = GRURegressor(random_state=0).partial_fit(X[:40], y[:40])
     assert not [w for w in record if "partial_fit's first call" in str(w.message)]
     assert large.correction_alpha_ < large.linear_skip_alpha_  # the correction is freed
+    assert freed.correction_alpha_ < freed.linear_skip_alpha_
 
 
 def test_the_default_regressor_learns_a_target_without_linear_signal():
@@ -4360,6 +4365,13 @@ def test_a_split_that_holds_out_a_whole_class_warns():
         UserWarning, match=r"holds out every training sequence of class\(es\) \['rare'\]"
     ):
         small_classifier(early_stopping=True, validation_split="last").fit(X, y)
+    # Its other sequences weigh 0: they do not count as training sequences (review31).
+    y[0] = "rare"
+    weights = np.r_[0.0, np.ones(len(y) - 1)]
+    with pytest.warns(UserWarning, match=r"training sequence of class\(es\) \['rare'\]"):
+        small_classifier(early_stopping=True, validation_split="last").fit(
+            X, y, sample_weight=weights
+        )
     # Labels per step: only the held-out sequences hold the class (it said nothing).
     X, y = step_labelling(20)
     y[-1] = np.where(y[-1] == "up", "rare", y[-1])
@@ -4425,6 +4437,12 @@ def test_an_x_val_far_from_the_training_inputs_is_warned_of():
             X[:60], y[:60], X_val=X[60:] * 1000, y_val=y[60:]
         )
     assert not [w for w in record if "X_val's feature" in str(w.message)]
+    # A numeric model refitted on token ids keeps its old input_mean_ until the fit ends:
+    # the check read the ids as features and failed (TypeError; review31).
+    ids = np.random.default_rng(0).integers(1, 20, (80, 6))
+    reg = GRURegressor(**settings).fit(X[:60], y[:60])
+    reg.set_params(embedding_dim=3, linear_skip=False)
+    reg.fit(ids[:60], y[:60], X_val=ids[60:], y_val=y[60:])
 
 
 # ------------------------------------------------------------- attributes and messages

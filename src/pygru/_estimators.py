@@ -735,17 +735,22 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
     def _warn_of_penalties_from_few_sequences(self, n_sequences):
         """Warn where ``partial_fit``'s first call, which chooses the linear skip's
         penalties for every later call, holds fewer than ``_FEW_FOR_PENALTIES`` sequences
-        (one that holds a single one has its own warning)."""
+        and its correction test kept the GRU's correction at the skip's penalty (a call
+        that holds a single one has its own warning)."""
         if self.linear_skip_alpha_ is None or n_sequences >= _FEW_FOR_PENALTIES:
             return
+        if self.correction_alpha_ != self.linear_skip_alpha_:
+            return  # the correction test freed the correction even so
         warn(
             f"partial_fit's first call chose the linear skip's ridge penalties "
             f"(linear_skip_alpha_={self.linear_skip_alpha_:g}, correction_alpha_="
             f"{self.correction_alpha_:g}) from its {n_sequences} sequences, and every later "
-            "call keeps them: from so few, the test that frees the GRU's correction rarely "
-            "can (a stream whose target was the mean of x**2 over 10 steps reached test R² "
-            "0.0 after a first call of 16 sequences, 0.92 after one of 64). Give the first "
-            f"call at least {_FEW_FOR_PENALTIES} sequences, or pass linear_skip=False.",
+            "call keeps them. From so few, the test that frees the GRU's correction rarely "
+            "can, and it did not (a stream whose target was the mean of x**2 over 10 steps "
+            "reached test R² 0.0 after a first call of 16 sequences, 0.92 after one of 64). "
+            "Give the first "
+            f"call at least {_FEW_FOR_PENALTIES} sequences, or pass linear_skip=False (fit "
+            "on the same sequences would choose the same penalties).",
             UserWarning,
         )
 
@@ -899,12 +904,6 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             train, validation = self._split_validation(
                 X, lengths, targets, sample_weight, validation_data, n_held_out, incremental
             )
-            if sample_weight is not None:  # a random split's training part
-                _refuse_no_weight_left_for_training(sample_weight[train])
-                # A sequence of weight 0 is not there: it takes no minibatch's place and no
-                # draw of the shuffle, warp or dropout, so the model is the one fitted
-                # without it, at any batch_size.
-                train = train[sample_weight[train] > 0]
             self._refuse_steps_that_all_weigh_nothing(targets, lengths, sample_weight, train)
             xp = self._use_device(training=True)
             self._train_own_params()
@@ -1000,13 +999,15 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         targets, sample weights) or None): the user's ``validation_data``, else the last
         ``n_held_out`` sequences, else a random split for ``early_stopping`` in ``fit``;
         held-out sequences keep their weights (``sample_weight`` and class weights), as in
-        ``HistGradientBoostingClassifier``.
+        ``HistGradientBoostingClassifier``. The training sequences are those of positive
+        weight (``_of_positive_weight``).
 
         Training minibatches are taken from X by index: X[train] would copy the training data
         while X is still alive, 2x the data at once (issue 13)."""
         train = np.arange(len(X))
         if validation_data is not None:
-            return train, self._prepare_validation_data(*validation_data)
+            validation = self._prepare_validation_data(*validation_data)
+            return _of_positive_weight(train, sample_weight), validation
         counted = f"{len(X)} sequences"
         if n_held_out:
             train, valid = train[:-n_held_out], train[-n_held_out:]
@@ -1024,7 +1025,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 stratify=self._stratify(targets[weighs]),
             )
         else:
-            return train, None
+            return _of_positive_weight(train, sample_weight), None
+        train = _of_positive_weight(train, sample_weight)
         holds = f"validation_fraction={self.validation_fraction} of {counted} holds out"
         remedy = "Pass more sequences, a larger validation_fraction, or X_val and y_val."
         self._check_validation_size(lengths[valid], holds, remedy)
@@ -1099,11 +1101,12 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
 
     def _warn_if_far_from_the_training_inputs(self, padded, lengths):
         """Warn where a feature of the validation inputs has a mean more than
-        ``_FAR_FROM_TRAINING`` of the training inputs' standard deviations from theirs (with
+        ``_FAR_FROM_TRAINING`` times the training inputs' scale from theirs (with
         the inputs standardised per feature): the mark of an X_val that missed a pipeline's
         transformation, on which early stopping would score the model silently and keep
         an early epoch (test R² 0.04 where the transformed X_val gave 0.92; audit31)."""
-        if not hasattr(self, "input_mean_") or hasattr(self, "sequence_spread_floor_"):
+        standardised = hasattr(self, "input_mean_") and self.embedding_dim is None
+        if not standardised or hasattr(self, "sequence_spread_floor_"):
             return  # token ids, no standardisation, or each sequence scaled by itself
         mean, _ = _sequences.feature_statistics(padded, lengths, name="X_val")
         distance = np.abs(mean - self.input_mean_) / self.input_scale_
@@ -1111,12 +1114,13 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             return
         feature = int(np.argmax(distance))
         warn(
-            f"X_val's feature {feature} has mean {mean[feature]:.4g}, "
-            f"{distance[feature]:.3g} standard deviations of the training inputs from "
-            f"theirs ({self.input_mean_[feature]:.4g}): early stopping scores the model on "
-            "X_val as given. In a Pipeline, X_val reaches this model untransformed unless "
-            "the pipeline is made with transform_input=['X_val']; otherwise check that X_val "
-            "holds X's features in X's units.",
+            f"X_val's feature {feature} has mean {mean[feature]:.4g}, against "
+            f"{self.input_mean_[feature]:.4g} in the training inputs: {distance[feature]:.3g} "
+            f"times their scale (input_scale_[{feature}]={self.input_scale_[feature]:.4g}, "
+            "their standard deviation, or 1 for a constant feature). Early stopping scores "
+            "the model on X_val as given. In a Pipeline, X_val reaches this model "
+            "untransformed unless the pipeline is made with transform_input=['X_val']; "
+            "otherwise check that X_val holds X's features in X's units.",
             UserWarning,
         )
 
@@ -1969,23 +1973,22 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         """A :class:`_Minibatch` (X, lengths, targets, sample weights on the device or None,
         share, size in weight, sequences counted) of each minibatch of the sequences
         ``order``, in that order; ``sample_weight`` is a host array (or None), sent to the
-        device batch by batch. The count is of the sequences a weight of 0 does not leave
-        out: the epoch's loss is the mean of its batches' by these counts, so that such
-        sequences change neither it nor the stopping rule that reads it.
+        device batch by batch; every weight is positive (``_of_positive_weight``). The
+        epoch's loss is the mean of its batches' by their counts of sequences.
 
         A weight of k acts as k copies of a sequence in every minibatch, not only in one
         full batch: each batch counts by the weight it holds, as Keras' sum over the batch's
         size has it. Its size in weight is its number of sequences times their mean weight
-        in ``order``, both counting only the sequences that a weight of 0 leaves in; the
-        batch's loss, a weighted mean, is to be multiplied by its ``share``, its total
-        weight over that size, and the L2 term divided by that size. With one full batch the
-        size is the total weight, as copies would have it. (Dividing each batch by its own
-        total weight, as MLP does, pulled the fit towards equal weights: a rare class
-        weighted to balance, alone in a batch of 16, moved the model a quarter of the way.)
+        in ``order``; the batch's loss, a weighted mean, is to be multiplied by its
+        ``share``, its total weight over that size, and the L2 term divided by that size.
+        With one full batch the size is the total weight, as copies would have it.
+        (Dividing each batch by its own total weight, as MLP does, pulled the fit towards
+        equal weights: a rare class weighted to balance, alone in a batch of 16, moved the
+        model a quarter of the way.)
         Without weights both are plain: 1 and the batch's size."""
         xp = self.network_.xp
         device_order = xp.asarray(order)  # one small copy per epoch on the GPU
-        mean_weight = None if sample_weight is None else _mean_weight(sample_weight[order])
+        mean_weight = None if sample_weight is None else float(sample_weight[order].mean())
         for start in range(0, len(order), batch_size):
             batch = device_order[start : start + batch_size]
             host_batch = order[start : start + batch_size]
@@ -1995,19 +1998,16 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             batch_targets = targets[batch]
             if self._output_mode() == "sequence":
                 batch_targets = batch_targets[:, : batch_lengths.max()]
-            host_weights = None if sample_weight is None else sample_weight[host_batch]
-            if host_weights is not None and not host_weights.any():
-                continue  # every sequence of the batch is left out by its weight of 0
-            if host_weights is None:
-                n = len(host_batch)
+            n = len(host_batch)
+            if sample_weight is None:
                 yield _Minibatch(batch_X, batch_lengths, batch_targets, None, 1.0, n, n)
             else:
-                counted = np.count_nonzero(host_weights)
-                size_in_weight = counted * mean_weight
+                host_weights = sample_weight[host_batch]
+                size_in_weight = n * mean_weight
                 share = float(host_weights.sum()) / size_in_weight
                 weights = xp.asarray(host_weights)
                 yield _Minibatch(
-                    batch_X, batch_lengths, batch_targets, weights, share, size_in_weight, counted
+                    batch_X, batch_lengths, batch_targets, weights, share, size_in_weight, n
                 )
 
     def _training_objective(self, X, lengths, targets, sample_weight, train, batch_size):
@@ -3066,7 +3066,8 @@ default="zeros"
             0 leaves a sequence out of the model at any ``batch_size``: out of the loss, of
             every statistic of the data, and of the minibatches and their random draws,
             except that with ``embedding_dim`` its token ids still size the vocabulary (so
-            that the model takes every id it was given).
+            that the model takes every id it was given), and that
+            ``validation_split="last"`` counts its fraction over all the sequences.
 
         X_val : array-like or list of arrays, default=None
             Validation sequences for ``early_stopping``, in any form X takes, used instead
@@ -4448,7 +4449,8 @@ default="zeros"
             0 leaves a sequence out of the model at any ``batch_size``: out of the loss, of
             every statistic of the data, and of the minibatches and their random draws,
             except that with ``embedding_dim`` its token ids still size the vocabulary (so
-            that the model takes every id it was given).
+            that the model takes every id it was given), and that
+            ``validation_split="last"`` counts its fraction over all the sequences.
 
         X_val : array-like or list of arrays, default=None
             Validation sequences for ``early_stopping``, in any form X takes, used instead
@@ -4839,8 +4841,8 @@ def _refuse_mixed_label_types(labels, name):
     types = {type(label).__name__ for label in labels}
     if len({isinstance(label, str) for label in labels}) > 1:
         raise ValueError(
-            f"Mix of label input types (string and number): {name} holds labels of types "
-            f"{', '.join(sorted(types))}; give every label one type (all strings, say)"
+            f"Mix of label input types (string and non-string): {name} holds labels of "
+            f"types {', '.join(sorted(types))}; give every label one type (all strings, say)"
         )
 
 
@@ -5046,6 +5048,16 @@ def _one_hot_hint(y):
     return ""
 
 
+def _of_positive_weight(train, sample_weight):
+    """The training sequences ``train`` less those of weight 0, which are not there: they
+    take no minibatch's place and no draw of the shuffle, warp or dropout, so the model is
+    the one fitted without them at any batch_size. Refused where none is left."""
+    if sample_weight is None:
+        return train
+    _refuse_no_weight_left_for_training(sample_weight[train])
+    return train[sample_weight[train] > 0]
+
+
 def _refuse_no_weight_left_for_training(sample_weight):
     """Refuse training sequences (those left by a validation split) that all weigh 0."""
     if sample_weight is not None and not sample_weight.any():
@@ -5138,11 +5150,6 @@ def _labels_of_steps(targets, lengths, sample_weight=None):
     step's sequence weight (None without weights)."""
     valid = _sequences.valid_steps(lengths, targets.shape[1])
     return targets[valid], _per_step(sample_weight, valid)
-
-
-def _mean_weight(sample_weight):
-    """The mean of the sample weights that are not 0: a sequence of weight 0 is left out."""
-    return float(sample_weight[sample_weight > 0].mean())
 
 
 def _per_unit_of_weight(terms, batch_weight):
