@@ -2003,7 +2003,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 yield _Minibatch(batch_X, batch_lengths, batch_targets, None, 1.0, n, n)
             else:
                 host_weights = sample_weight[host_batch]
-                size_in_weight = n * mean_weight
+                # NumPy scalars: under NumPy 2's promotion a float32 gradient scaled by them
+                # is computed in float64, where a Python float would keep float32.
+                size_in_weight = np.float64(n * mean_weight)
                 share = float(host_weights.sum()) / size_in_weight
                 weights = xp.asarray(host_weights)
                 yield _Minibatch(
