@@ -84,7 +84,7 @@ _AUTO_PATCH_FROM = 64
 # spectra whose steps are nearly collinear (Tecator, 3e-6 to 3e-5 on inner splits) and a
 # target with little signal (Covid3Month, 1e4); the bundled series choose 0.1 to 32.
 _LINEAR_SKIP_ALPHAS = np.logspace(-6, 6, 25)
-# Validation inputs whose mean is this many training standard deviations away missed a
+# Validation inputs whose mean is this many times the training inputs' scale away missed a
 # transformation, most likely (a series 10 deviations past its training range is rare).
 _FAR_FROM_TRAINING = 10.0
 # partial_fit's first call chooses the skip's penalties; with fewer sequences the correction
@@ -748,9 +748,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             "call keeps them. From so few, the test that frees the GRU's correction rarely "
             "can, and it did not (a stream whose target was the mean of x**2 over 10 steps "
             "reached test R² 0.0 after a first call of 16 sequences, 0.92 after one of 64). "
-            "Give the first "
-            f"call at least {_FEW_FOR_PENALTIES} sequences, or pass linear_skip=False (fit "
-            "on the same sequences would choose the same penalties).",
+            f"Give the first call at least {_FEW_FOR_PENALTIES} sequences, or pass "
+            "linear_skip=False (fit on the same sequences would choose the same penalties).",
             UserWarning,
         )
 
@@ -3080,8 +3079,8 @@ default="zeros"
             ``sklearn.set_config(enable_metadata_routing=True)``, the estimator's
             ``set_fit_request(X_val=True, y_val=True)``, and
             ``Pipeline(..., transform_input=["X_val"])``. Without the last, X_val arrives
-            as given; a feature whose mean lies more than 10 of the training inputs'
-            standard deviations from theirs gets a warning.
+            as given; a feature whose mean lies more than 10 times the training inputs'
+            scale (``input_scale_``) from theirs gets a warning.
 
         y_val : array-like, default=None
             The targets of ``X_val``, in the form y takes.
@@ -4463,8 +4462,8 @@ default="zeros"
             ``sklearn.set_config(enable_metadata_routing=True)``, the estimator's
             ``set_fit_request(X_val=True, y_val=True)``, and
             ``Pipeline(..., transform_input=["X_val"])``. Without the last, X_val arrives
-            as given; a feature whose mean lies more than 10 of the training inputs'
-            standard deviations from theirs gets a warning.
+            as given; a feature whose mean lies more than 10 times the training inputs'
+            scale (``input_scale_``) from theirs gets a warning.
 
         y_val : array-like, default=None
             The targets of ``X_val``, in the form y takes.
@@ -4840,8 +4839,8 @@ def _refuse_mixed_label_types(labels, name):
     'int' and 'str'); scikit-learn's unique_labels words it so."""
     if labels.dtype != object:
         return
-    types = {type(label).__name__ for label in labels}
     if len({isinstance(label, str) for label in labels}) > 1:
+        types = {type(label).__name__ for label in labels}
         raise ValueError(
             f"Mix of label input types (string and non-string): {name} holds labels of "
             f"types {', '.join(sorted(types))}; give every label one type (all strings, say)"
