@@ -2520,6 +2520,15 @@ def test_a_bool_among_the_layer_sizes_is_refused(sizes):
         small_classifier(hidden_layer_sizes=sizes).fit(X, y)
 
 
+@pytest.mark.parametrize("sizes", [10**9, (3, 10**9)])
+def test_a_network_too_large_to_allocate_names_its_sizes(sizes):
+    # NumPy said only "array is too big; arr.size * arr.dtype.itemsize is larger than the
+    # maximum possible size" (audit32). 2.4e19 bytes: beyond any machine's address space.
+    X, y = toy_sequences()
+    with pytest.raises(MemoryError, match=r"parameters .* GiB .* hidden_layer_sizes \(now"):
+        small_classifier(hidden_layer_sizes=sizes).fit(X, y)
+
+
 def test_callbacks_get_each_epoch_and_can_stop_training():
     X, y = toy_sequences()
     records = []

@@ -294,9 +294,25 @@ class GRUNetwork:
             linear_steps=self.linear_steps,
             conv_layers=conv_layers,
         )
-        sizes = [math.prod(shape) for shape in self.shapes.values()]
-        self.params = np.zeros(sum(sizes), self.dtype)
+        self.params = self._allocate_params()
         self.views = self.unflatten(self.params)
+
+    def _allocate_params(self):
+        """The flat parameter vector, zeros; a MemoryError naming the sizes that made it too
+        large (NumPy's own named neither, and beyond the address space said only "array is
+        too big")."""
+        n_params = sum(math.prod(shape) for shape in self.shapes.values())
+        try:
+            return np.zeros(n_params, self.dtype)
+        except (MemoryError, ValueError) as error:
+            largest = max(self.shapes, key=lambda name: math.prod(self.shapes[name]))
+            gibibytes = n_params * self.dtype.itemsize / 2**30
+            raise MemoryError(
+                f"The network's {n_params:,} parameters ({gibibytes:.3g} GiB of "
+                f"{self.dtype.name}; the largest, {largest}, of shape {self.shapes[largest]}) "
+                "cannot be allocated: choose smaller hidden_layer_sizes (now "
+                f"{self.hidden_layer_sizes}), embedding_dim, vocabulary_size or conv_layers"
+            ) from error
 
     def __getstate__(self):
         # The views are rebuilt on unpickling: pickled separately they would become copies
