@@ -760,10 +760,12 @@ def test_partial_fit_classes_are_checked_as_class_labels():
     ]:
         with pytest.raises(ValueError, match=message):
             small_classifier().partial_fit(X, y, classes=classes)
-    assert list(small_classifier().partial_fit(X, y, classes={"up", "down"}).classes_) == [
-        "down",
-        "up",
-    ]
+    # A set, or a dict's keys (NumPy read those as one object: "got dict_keys of shape ()").
+    for classes in [{"up", "down"}, {"up": 0, "down": 1}.keys()]:
+        assert list(small_classifier().partial_fit(X, y, classes=classes).classes_) == [
+            "down",
+            "up",
+        ]
 
 
 def test_a_missing_label_within_a_padded_sequence_is_named_by_score_as_by_fit():
@@ -794,6 +796,13 @@ def test_labels_mixing_strings_and_numbers_are_named():
     with pytest.raises(ValueError, match=r"y holds labels of types int, str"):
         small_classifier(output="sequence").fit(X, steps)
     small_classifier().fit(X, y.astype(object))  # strings alone, as objects: fine
+    # From a list NumPy read them all as strings: classes ["up", "down", 3] made a class
+    # "3" and a third column of probabilities (audit32).
+    with pytest.raises(ValueError, match=r"classes holds labels of types int, str"):
+        small_classifier().partial_fit(X, y, classes=["up", "down", 3])
+    with pytest.raises(ValueError, match=r"y holds labels of types int, str"):
+        small_classifier().fit(X, [label if i % 3 else 3 for i, label in enumerate(y)])
+    small_classifier().fit(X, list(y))  # a list of strings alone: fine
 
 
 def test_a_missing_string_label_is_named_as_missing():

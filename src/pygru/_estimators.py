@@ -14,6 +14,7 @@ import numbers
 import sys
 import time
 from abc import ABCMeta, abstractmethod
+from collections.abc import MappingView, Set
 from numbers import Integral, Real
 from typing import NamedTuple
 
@@ -3171,6 +3172,7 @@ default="zeros"
             padded[_sequences.valid_steps(lengths, padded.shape[1])] = indices
             return padded
         _refuse_missing_labels(y, "y")  # before NumPy reads NaN among strings as "nan"
+        _refuse_mixed_label_types(y, "y")  # ... or 3 among strings as "3"
         try:
             y = column_or_1d(y, warn=True)
         except ValueError as error:
@@ -4813,7 +4815,8 @@ def _check_labels(labels, name):
     """``labels`` as a 1-D array of class labels, or a ValueError naming ``name``: not 1-D,
     missing (NaN, as pandas writes an empty cell of a column of strings), or not labels
     (scikit-learn's check_classification_targets: continuous values, say)."""
-    labels = list(labels) if isinstance(labels, (set, frozenset)) else labels
+    # A set's or a dict's labels come in no order; NumPy reads one as a single object.
+    labels = list(labels) if isinstance(labels, (Set, MappingView)) else labels
     array = np.asarray(labels)
     if array.ndim != 1:
         raise ValueError(
@@ -4821,7 +4824,7 @@ def _check_labels(labels, name):
             f"of shape {array.shape}"
         )
     _refuse_missing_labels(labels, name)
-    _refuse_mixed_label_types(array, name)
+    _refuse_mixed_label_types(labels, name)
     if name == "y":  # scikit-learn's own messages, as its classifiers give them
         check_classification_targets(array)
         return array
@@ -4834,10 +4837,13 @@ def _check_labels(labels, name):
 
 
 def _refuse_mixed_label_types(labels, name):
-    """ValueError naming ``name`` where an object array mixes strings with other labels,
-    which cannot be sorted into classes (NumPy's TypeError: '<' not supported between
-    'int' and 'str'); scikit-learn's unique_labels words it so."""
-    if labels.dtype != object:
+    """ValueError naming ``name`` where ``labels`` (a list, or an array of objects) mix
+    strings with other labels: in an object array they cannot be sorted into classes
+    (NumPy's TypeError: '<' not supported between 'int' and 'str'), and from a list NumPy
+    reads them all as strings, a number 3 becoming a class "3" of its own beside "a".
+    scikit-learn's unique_labels words it so."""
+    dtype = getattr(labels, "dtype", None)
+    if not isinstance(labels, (list, tuple)) and dtype != np.dtype(object):
         return
     if len({isinstance(label, str) for label in labels}) > 1:
         types = {type(label).__name__ for label in labels}
