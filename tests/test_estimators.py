@@ -2802,6 +2802,31 @@ def test_weights_whose_sums_over_steps_or_classes_overflow_are_refused_by_name()
     assert np.isfinite(large.predict(X)).all()
 
 
+def test_weights_too_small_for_the_penalties_are_refused_by_name():
+    # Weights of 1e-60 made the L2 penalty's gradient (alpha over the weight a minibatch
+    # holds) overflow float32: the fit warned "Training diverged ... try a smaller
+    # learning_rate_init" and kept its initial weights (audit32).
+    X, y = toy_sequences()
+    targets = np.arange(len(y), dtype=float)
+    tiny = np.full(len(y), 1e-60)
+    tiny[0] = 0.0  # the mean is over the weights above 0
+    for estimator, labels in [
+        (small_classifier(max_iter=1), y),
+        (GRURegressor(max_iter=1), targets),
+    ]:
+        with pytest.raises(ValueError, match=r"average 1e-60 over those above 0, below 1e-20"):
+            estimator.fit(X, labels, sample_weight=tiny)
+    classes = {"up": 1e-30, "down": 1e-30}
+    with pytest.raises(ValueError, match=r"\(sample_weight, class_weight\) .* average 1e-30"):
+        small_classifier(max_iter=1, class_weight=classes).fit(X, y)
+    # Just above the limit, the regressor's strongest penalties stay finite in training.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*the loss became")
+        small = GRURegressor(max_iter=3, random_state=0)
+        small.fit(X, targets, sample_weight=np.full(len(y), 2e-20))
+    assert small.n_iter_ == 3 and np.isfinite(small.predict(X)).all()
+
+
 def test_class_weight_and_sample_weight_change_the_model():
     X, y = toy_sequences()
     plain = small_classifier(max_iter=10).fit(X, y)

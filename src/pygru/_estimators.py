@@ -881,6 +881,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             sample_weight = self._sample_weight(sample_weight, targets, lengths, fitted)
             weight = None if sample_weight is None else sample_weight[fitted]
             _refuse_no_weight_left_for_training(weight)
+            _refuse_weights_too_small(weight)
             self._note_whether_steps_are_smooth(padded[fitted], lengths[fitted], weight)
             if first_call:
                 if self.embedding_dim is None:
@@ -3049,8 +3050,9 @@ default="zeros"
 
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weight of each sequence (of all its time steps) in the loss; None weighs
-            them equally (weights, class weights included, that sum to more than 1e200 are refused:
-            sums over time steps would overflow). A weight of k counts as k copies of the sequence
+            them equally (weights, class weights included, that sum to more than 1e200 or whose
+            positive ones average below 1e-20 are refused: sums over time steps, or the L2
+            penalty's gradient, would overflow). A weight of k counts as k copies of the sequence
             in the loss (scikit-learn's convention), so the weights' scale matters against the L2
             penalty: weights that average 1 keep the data's own weight, while weights normalised to
             sum to 1 make all of it weigh as one sequence. Each minibatch's loss counts by the
@@ -4433,8 +4435,9 @@ default="zeros"
 
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weight of each sequence (of all its time steps) in the loss; None weighs
-            them equally (weights, class weights included, that sum to more than 1e200 are refused:
-            sums over time steps would overflow). A weight of k counts as k copies of the sequence
+            them equally (weights, class weights included, that sum to more than 1e200 or whose
+            positive ones average below 1e-20 are refused: sums over time steps, or the L2
+            penalty's gradient, would overflow). A weight of k counts as k copies of the sequence
             in the loss (scikit-learn's convention), so the weights' scale matters against the L2
             penalty: weights that average 1 keep the data's own weight, while weights normalised to
             sum to 1 make all of it weigh as one sequence. Each minibatch's loss counts by the
@@ -5074,6 +5077,24 @@ def _refuse_no_weight_left_for_training(sample_weight):
         )
 
 
+def _refuse_weights_too_small(sample_weight):
+    """Refuse training weights whose mean over the sequences of positive weight is below
+    ``_MIN_MEAN_WEIGHT``: the L2 penalties count against the weight a minibatch holds,
+    and at weights of 1e-60 their gradient overflowed float32, which the fit reported as a
+    divergence to be cured by a smaller learning rate."""
+    if sample_weight is None:
+        return
+    mean = float(sample_weight[sample_weight > 0].mean())
+    if mean < _MIN_MEAN_WEIGHT:
+        raise ValueError(
+            "the weights (sample_weight, class_weight) of the training sequences average "
+            f"{mean:.3g} over those above 0, below {_MIN_MEAN_WEIGHT:g}, at which the L2 "
+            "penalties, which count against the weight each minibatch holds, overflow in "
+            "training. Multiply all the weights by a common factor (their scale sets the "
+            "penalties' strength against the data)."
+        )
+
+
 def _longest_counted(lengths, sample_weight):
     """The longest of the sequences training counts, those of positive weight (a weight of
     0 acts as leaving a sequence out); of all, where none has one (such a fit is refused
@@ -5087,6 +5108,10 @@ def _longest_counted(lengths, sample_weight):
 # ridge's squares of the weighted inputs (whose SVD's squared singular values are about
 # the total weight times the inputs' variance) stay far below float64's 1.8e308.
 _MAX_TOTAL_WEIGHT = 1e200
+# The smallest mean weight training takes: an L2 strength (alpha up to 1e4, the linear
+# skip's ridge up to 1e6) over a minibatch's weight stays below 1e26, so the penalty's
+# gradient stays finite in float32 (3.4e38) for weights up to 1e12 in magnitude.
+_MIN_MEAN_WEIGHT = 1e-20
 
 
 def _class_weight_names(sample_weight):

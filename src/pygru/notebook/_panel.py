@@ -40,7 +40,10 @@ class TrainingPanel:
     after the current epoch; Resume continues with the same weights and optimizer state.
     The learning rate, hidden size, solver, batch size and dropout controls apply on Reset,
     which replaces the estimator by an unfitted ``clone`` with those settings. An error
-    during training (an exception, or a diverging loss) stops it and is shown in the panel.
+    during training (an exception, or a loss that becomes NaN or infinite) stops it and is
+    shown in the panel. A loss that grows but stays finite does not stop it (each epoch is
+    a ``partial_fit``, which keeps its weights, unlike ``fit``'s guard against a rising
+    loss): the curves show it; Pause, or Reset with a smaller learning rate.
     Pause (and :meth:`wait`) before saving or pickling the estimator: during an epoch its
     weights are part-way through it, while ``n_iter_`` counts the epochs completed.
 
