@@ -830,6 +830,30 @@ def test_a_module_that_does_not_match_the_estimator_is_refused():
     np.testing.assert_array_equal(estimator.network_.params, before)  # nothing written
 
 
+def test_a_module_whose_statistics_are_not_the_estimators_is_refused():
+    # Refitted on data at another scale after the export, the estimator took the module's
+    # weights silently, and predict then differed from the module by 3,000 (audit32).
+    X, X_nan, lengths = ragged(6)
+    targets = X[np.arange(len(X)), lengths - 1, 0].astype(np.float64)
+    regressor = GRURegressor(**SMALL).fit(X_nan, targets)
+    module = fine_tuned(to_torch_module(regressor))
+    regressor.fit(X_nan, 100 * targets + 1000)  # the inputs as before: only the targets'
+    before = regressor.network_.params.copy()
+    with pytest.raises(ValueError, match=r"\(target_mean differs by up to .*\): the module"):
+        from_torch_module(regressor, module)
+    np.testing.assert_array_equal(regressor.network_.params, before)  # nothing written
+    # A pipeline's scalers count too, and a pipeline's module is not a bare estimator's.
+    X, X_nan, lengths, y = scaled_sequences()
+    pipe = make_pipeline(SequenceScaler(), GRUClassifier(**SMALL)).fit(X_nan, y)
+    module = to_torch_module(pipe)
+    pipe.fit(X_nan * 2, y)
+    with pytest.raises(ValueError, match=r"scalers.0.mean differs by up to"):
+        from_torch_module(pipe, module)
+    with pytest.raises(ValueError, match=r"only the module holds scalers.0.mean"):
+        from_torch_module(pipe[-1], module)
+    from_torch_module(pipe, to_torch_module(pipe))  # its own statistics: written back
+
+
 def test_a_float64_model_and_module_keep_a_long_series_that_float32_drifts_on():
     # The README and the guide: over thousands of unpatched steps of input far outside the
     # training range, float32 GRUs drift from float64 in proportion to the length, so such
