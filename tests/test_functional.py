@@ -285,6 +285,19 @@ def test_mixed_dtypes_are_refused(name):
         gru_forward(**values)
 
 
+def test_a_list_or_a_scalar_is_refused_for_what_it_lacks():
+    # A scalar d_out was refused for its dtype ("d_out has dtype float64 but x has dtype
+    # float32"), not for its missing axes; a list x read as float64 blamed the weights
+    # without saying where float64 came from (audit32).
+    values = {name: value.astype(np.float32) for name, value in layer().items()}
+    _, _, cache = gru_forward(**values)
+    with pytest.raises(ValueError, match=r"d_out must be 3-dimensional with shape \(2, 4, 5\)"):
+        gru_backward(1.0, None, cache)
+    values["x"] = values["x"].tolist()
+    with pytest.raises(TypeError, match=r"x has dtype float64: .*\(NumPy reads a list"):
+        gru_forward(**values)
+
+
 @pytest.mark.parametrize(
     "name, shape",
     [

@@ -165,11 +165,6 @@ def check_dtype_and_shape(name, array, ndim=None, shape=None, dtype=None):
     if array.dtype not in _FLOAT_DTYPES:
         native = " in native byte order" if array.dtype.byteorder not in "=|" else ""
         raise TypeError(f"{name} must have dtype float32 or float64{native}, got {array.dtype}")
-    if dtype is not None and array.dtype != dtype:
-        raise TypeError(
-            f"{name} has dtype {array.dtype} but x has dtype {dtype}: "
-            "all arrays of a GRU call must share one dtype"
-        )
     expected_ndim = len(shape) if shape is not None else ndim
     if array.ndim != expected_ndim:
         raise ValueError(
@@ -179,6 +174,12 @@ def check_dtype_and_shape(name, array, ndim=None, shape=None, dtype=None):
         )
     if shape is not None and array.shape != shape:
         raise ValueError(f"{name} has shape {array.shape}, expected {shape}")
+    # After the shapes: a scalar d_out was blamed on its dtype instead of its missing axes.
+    if dtype is not None and array.dtype != dtype:
+        raise TypeError(
+            f"{name} has dtype {array.dtype} but x has dtype {dtype}: all arrays of a GRU "
+            "call must share one dtype (NumPy reads a list or a Python float as float64)"
+        )
 
 
 # The kernels count a step's features (I) and gate rows (3H) in C ints.
