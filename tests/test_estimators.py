@@ -768,6 +768,24 @@ def test_partial_fit_classes_are_checked_as_class_labels():
         ]
 
 
+@pytest.mark.parametrize("make", [small_classifier, small_regressor])
+def test_how_far_x_is_padded_never_changes_a_fit(make):
+    # The kernels sum a batch's weight gradients in blocks of rows, whose last bits move
+    # with the padded length of the batch (audit32); each minibatch is cut to its own
+    # longest sequence, so the padding of X must leave every bit of a fit as it is.
+    X, labels = toy_sequences(n=20)
+    y = labels if make is small_classifier else np.array([x[-1, 0] for x in X])
+    fits = []
+    for steps in (8, 300):
+        padded = np.full((len(X), steps, 1), np.nan)
+        for row, x in zip(padded, X):
+            row[: len(x)] = x
+        fits.append(make(max_iter=5).fit(padded, y).network_.params)
+    fits.append(make(max_iter=5).fit(X, y).network_.params)
+    np.testing.assert_array_equal(fits[0], fits[1])
+    np.testing.assert_array_equal(fits[0], fits[2])
+
+
 def test_a_missing_label_within_a_padded_sequence_is_named_by_score_as_by_fit():
     # In a NaN-padded 2-D y, NaN within a length: score said "Input y_true contains NaN".
     X, _ = toy_sequences(n=12)
