@@ -321,3 +321,23 @@ def test_gpu_dropout_after_loading_a_saved_model_is_reproducible(cupy):
         model.partial_fit(X, y)
         continued.append(model.network_.params.get())
     np.testing.assert_array_equal(continued[0], continued[1])
+
+
+def test_a_module_of_a_gpu_model_is_written_back_into_it(cupy):
+    # from_torch_module's check of the module's statistics read the network on the device,
+    # where to_torch_module reads a host copy: a model trained on the GPU got "Implicit
+    # conversion to a NumPy array is not allowed" (review32).
+    torch = pytest.importorskip("torch")
+    from pygru import from_torch_module, to_torch_module
+
+    rng = np.random.default_rng(0)
+    X = [rng.standard_normal((int(length), 2)) for length in rng.integers(2, 9, 40)]
+    y = np.array([int(x[:, 0].sum() > 0) for x in X])
+    clf = GRUClassifier((4,), max_iter=2, device="cuda", random_state=0).fit(X, y)
+    module = to_torch_module(clf)
+    with torch.no_grad():
+        module.head.bias += 1.0
+    from_torch_module(clf, module)
+    assert isinstance(clf.network_.params, cupy.ndarray)
+    expected = module.head.bias.detach().numpy()
+    np.testing.assert_allclose(clf.network_.views["head.bias"].get(), expected)

@@ -294,33 +294,54 @@ def _refuse_other_statistics(estimator, last, module):
     (``last``: its estimator) holds now. The module's weights were trained for data scaled
     as its statistics scale it; written back into an estimator refitted since on other
     data, predict and the module differed by 3,000 on targets refitted at 100 times their
-    scale, without a word (audit32)."""
-    from pygru.export._torch_module import EstimatorModule, PipelineModule
+    scale, without a word (audit32). A pipeline's module written into its last step alone
+    is compared on that step's statistics."""
+    from sklearn.pipeline import Pipeline
 
-    if isinstance(module, PipelineModule):
-        reference = PipelineModule(*sequence_scalers_and_estimator(estimator, "to_torch_module"))
-    else:
-        reference = EstimatorModule(last)
-    expected = {name: buffer.numpy() for name, buffer in reference.named_buffers()}
-    kept = {name: buffer.detach().cpu().numpy() for name, buffer in module.named_buffers()}
-    for name in sorted(set(expected) | set(kept)):
-        if name not in kept or name not in expected:
-            where = "the module" if name in kept else "the estimator"
-            differs = f"only {where} holds {name}"
-        elif kept[name].shape != expected[name].shape:
-            differs = f"{name} has shape {kept[name].shape} there, {expected[name].shape} here"
-        elif not np.array_equal(kept[name], expected[name], equal_nan=True):
-            gap = float(np.max(np.abs(kept[name] - expected[name])))
-            differs = f"{name} differs by up to {gap:.3g}"
-        else:
-            continue
-        raise ValueError(
-            "module's statistics of the data are not this estimator's "
-            f"({differs}): the module comes from the estimator before it was refitted on "
-            "other data, or from another estimator, and its weights are right only with "
-            "its own statistics. Write it back into the estimator it was exported from (or "
-            "a saved copy of that one)."
-        )
+    from pygru.export._torch_module import (
+        PipelineModule,
+        estimator_statistics,
+        scaler_statistics,
+    )
+
+    inner = module.estimator if isinstance(module, PipelineModule) else module
+    parts = [("", inner, estimator_statistics(last))]
+    if isinstance(module, PipelineModule) and isinstance(estimator, Pipeline):
+        scalers, _ = sequence_scalers_and_estimator(estimator, "to_torch_module")
+        if len(scalers) != len(module.scalers):
+            raise ValueError(
+                f"module has {len(module.scalers)} SequenceScaler steps, the pipeline "
+                f"{len(scalers)}: it was exported from another pipeline"
+            )
+        parts += [
+            (f"scalers.{index}.", part, scaler_statistics(scaler))
+            for index, (part, scaler) in enumerate(zip(module.scalers, scalers))
+        ]
+    for prefix, part, expected in parts:
+        kept = {name: b.detach().cpu().numpy() for name, b in part.named_buffers(recurse=False)}
+        for name in sorted(set(expected) | set(kept)):
+            differs = _how_statistics_differ(prefix + name, kept.get(name), expected.get(name))
+            if differs:
+                raise ValueError(
+                    "module's statistics of the data are not this estimator's "
+                    f"({differs}): the module comes from the estimator before it was "
+                    "refitted on other data, or from another estimator, and its weights are "
+                    "right only with its own statistics. Write it back into the estimator it "
+                    "was exported from (or a saved copy of that one)."
+                )
+
+
+def _how_statistics_differ(name, kept, expected):
+    """How the module's statistic ``name`` (``kept``) differs from the estimator's
+    (``expected``; either None where it has none), or "" where they are the same."""
+    if kept is None or expected is None:
+        return f"only {'the module' if expected is None else 'the estimator'} holds {name}"
+    expected = np.asarray(expected, dtype=np.float64)
+    if kept.shape != expected.shape:
+        return f"{name} has shape {kept.shape} there, {expected.shape} here"
+    if np.array_equal(kept, expected, equal_nan=True):
+        return ""
+    return f"{name} differs by up to {float(np.nanmax(np.abs(kept - expected))):.3g}"
 
 
 def to_torch_module(estimator):

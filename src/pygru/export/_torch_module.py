@@ -47,6 +47,30 @@ class _Float64Statistics(nn.Module):
         return self
 
 
+# What an EstimatorModule holds of the data as float64 buffers: the estimator's attributes
+# of these names, with a trailing underscore, where they are not None.
+ESTIMATOR_STATISTICS = (
+    "sequence_spread_floor",
+    "input_mean",
+    "input_scale",
+    "target_mean",
+    "target_scale",
+)
+
+
+def estimator_statistics(estimator):
+    """{buffer name: value} of the statistics of the data an :class:`EstimatorModule` of
+    ``estimator`` holds (``ESTIMATOR_STATISTICS`` that the estimator has)."""
+    values = {name: getattr(estimator, name + "_", None) for name in ESTIMATOR_STATISTICS}
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def scaler_statistics(scaler):
+    """{buffer name: value} of what a fitted SequenceScaler's module holds: the mean and
+    scale per feature, none for a scaler of each sequence by itself."""
+    return {} if scaler.per == "sequence" else {"mean": scaler.mean_, "scale": scaler.scale_}
+
+
 class EstimatorModule(_Float64Statistics):
     """What a fitted GRUClassifier's ``predict_proba`` or a GRURegressor's ``predict``
     computes, as a torch module (built by :func:`pygru.to_torch_module`)."""
@@ -65,15 +89,11 @@ class EstimatorModule(_Float64Statistics):
             if self.tokens
             else None
         )
-        for name in (
-            "sequence_spread_floor",
-            "input_mean",
-            "input_scale",
-            "target_mean",
-            "target_scale",
-        ):
-            value = getattr(estimator, name + "_", None)
-            statistic = None if value is None else _tensor(value, torch.float64)
+        statistics = estimator_statistics(estimator)
+        for name in ESTIMATOR_STATISTICS:
+            statistic = statistics.get(name)
+            if statistic is not None:
+                statistic = _tensor(statistic, torch.float64)
             self._register_optional_buffer(name, statistic)
         self.layers = nn.ModuleList(
             _GRULayer(network, layer, dtype) for layer in range(len(network.hidden_layer_sizes))
@@ -285,9 +305,8 @@ class _SequenceScaler(_Float64Statistics):
         super().__init__()
         self.with_mean, self.with_std = scaler.with_mean, scaler.with_std
         self.per_sequence = scaler.per == "sequence"
-        if not self.per_sequence:
-            self.register_buffer("mean", _tensor(scaler.mean_, torch.float64))
-            self.register_buffer("scale", _tensor(scaler.scale_, torch.float64))
+        for name, statistic in scaler_statistics(scaler).items():
+            self.register_buffer(name, _tensor(statistic, torch.float64))
 
     def forward(self, X, lengths):
         X = X.to(torch.float64)
