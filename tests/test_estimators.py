@@ -2820,29 +2820,47 @@ def test_weights_whose_sums_over_steps_or_classes_overflow_are_refused_by_name()
     assert np.isfinite(large.predict(X)).all()
 
 
-def test_weights_too_small_for_the_penalties_are_refused_by_name():
+def test_penalties_whose_gradient_the_dtype_cannot_square_are_refused_by_name():
     # Weights of 1e-60 made the L2 penalty's gradient (alpha over the weight a minibatch
     # holds) overflow float32: the fit warned "Training diverged ... try a smaller
-    # learning_rate_init" and kept its initial weights (audit32).
+    # learning_rate_init" and kept its initial weights (audit32); alpha=1e4 at weights of
+    # 2e-20 overflowed Adam's second moments and froze weights silently (review32).
     X, y = toy_sequences()
     targets = np.arange(len(y), dtype=float)
     tiny = np.full(len(y), 1e-60)
-    tiny[0] = 0.0  # the mean is over the weights above 0
+    tiny[0] = 0.0  # the mean is over the training sequences, of weight above 0
     for estimator, labels in [
         (small_classifier(max_iter=1), y),
         (GRURegressor(max_iter=1), targets),
     ]:
-        with pytest.raises(ValueError, match=r"average 1e-60 over those above 0, below 1e-20"):
+        with pytest.raises(
+            ValueError, match=r"sample weights averaging 1e-60\) .* square in float32"
+        ):
             estimator.fit(X, labels, sample_weight=tiny)
+    with pytest.raises(ValueError, match=r"penalty on the weights \(alpha\), 1e\+04 .* 2e-20"):
+        small_classifier(max_iter=1, alpha=1e4).fit(X, y, sample_weight=np.full(len(y), 2e-20))
+    with pytest.raises(ValueError, match=r"penalty on the linear skip's weights"):
+        GRURegressor(max_iter=1, alpha=0).fit(X, targets, sample_weight=np.full(len(y), 1e-30))
     classes = {"up": 1e-30, "down": 1e-30}
-    with pytest.raises(ValueError, match=r"\(sample_weight, class_weight\) .* average 1e-30"):
+    with pytest.raises(ValueError, match=r"sample weights averaging 1e-30"):
         small_classifier(max_iter=1, class_weight=classes).fit(X, y)
-    # Just above the limit, the regressor's strongest penalties stay finite in training.
-    with warnings.catch_warnings():
-        warnings.filterwarnings("error", message=".*the loss became")
-        small = GRURegressor(max_iter=3, random_state=0)
-        small.fit(X, targets, sample_weight=np.full(len(y), 2e-20))
-    assert small.n_iter_ == 3 and np.isfinite(small.predict(X)).all()
+    # Where the gradient stays squarable, the same weights train: in float64, or without
+    # a penalty.
+    for settings in [dict(dtype="float64"), dict(alpha=0.0)]:
+        model = small_classifier(max_iter=2, **settings).fit(X, y, sample_weight=tiny)
+        assert model.n_iter_ == 2 and np.isfinite(model.predict_proba(X)).all()
+
+
+def test_per_step_class_weights_the_dtype_cannot_hold_are_refused_by_name():
+    # In float32 class weights of 1e-60 became 0 in the per-step loss: every step weighed
+    # nothing, and the fit ended in a ZeroDivisionError (review32).
+    X, _ = toy_sequences(n=12)
+    steps = [np.where(np.arange(len(x)) % 2, "up", "down") for x in X]
+    tiny = {"up": 1e-60, "down": 1e-60}
+    tagger = small_classifier(max_iter=1, output="sequence", class_weight=tiny)
+    with pytest.raises(ValueError, match=r"weights below 1.18e-38, the smallest float32 holds"):
+        tagger.fit(X, steps)
+    tagger.set_params(dtype="float64").fit(X, steps)  # float64 holds them
 
 
 def test_class_weight_and_sample_weight_change_the_model():

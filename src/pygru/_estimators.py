@@ -881,7 +881,6 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             sample_weight = self._sample_weight(sample_weight, targets, lengths, fitted)
             weight = None if sample_weight is None else sample_weight[fitted]
             _refuse_no_weight_left_for_training(weight)
-            _refuse_weights_too_small(weight)
             self._note_whether_steps_are_smooth(padded[fitted], lengths[fitted], weight)
             if first_call:
                 if self.embedding_dim is None:
@@ -917,6 +916,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                     self._warn_of_penalties_from_few_sequences(len(train))
                 else:
                     linear_start = self.network_.params.copy()
+            self._refuse_penalties_the_dtype_cannot_square(sample_weight, train)
             patience = self._patience(len(train))
             if first_call or not incremental or self._optimizer_settings_changed():
                 self._optimizer = self._make_optimizer(patience)
@@ -2104,6 +2104,40 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         self.network_.params[...] = params
         return self._training_objective(X, lengths, targets, sample_weight, train, batch_size)
 
+    def _refuse_penalties_the_dtype_cannot_square(self, sample_weight, train):
+        """Refuse L2 penalties that, over the weight of the lightest minibatch of the
+        sequences ``train``, scale a weight's gradient beyond what the model's dtype can
+        square: Adam's and RMSprop's second moments overflowed, and with sample weights of
+        1e-60 the fit warned of a divergence to be cured by a smaller learning rate, while
+        with alpha=1e4 at weights of 2e-20 hundreds of weights froze, silently (audit32,
+        review32). A penalty counts against the weight a minibatch holds, so sample weights
+        far below 1 scale it up; the factor is reckoned for weights of size 1, which Adam and
+        RMSprop reach whatever their penalty (they move each weight by about the learning
+        rate a step)."""
+        batch_size = self._batch_size(len(train))
+        mean_weight = 1.0 if sample_weight is None else float(sample_weight[train].mean())
+        lightest = (len(train) % batch_size or batch_size) * mean_weight
+        strengths = {"the weights (alpha)": float(self.alpha)}
+        for name, strength in self._penalties_besides_alpha(batch_size, len(train)).items():
+            strengths[_PENALISED_NAMES[name]] = strength
+        dtype = np.dtype(self.dtype)
+        other_remedies = (
+            ", lower alpha, or fit with dtype='float64'"
+            if dtype == np.float32
+            else " or lower alpha"
+        )
+        for name, strength in strengths.items():
+            factor = strength / lightest
+            if factor > _SQUARABLE_GRADIENT[dtype]:
+                raise ValueError(
+                    f"The L2 penalty on {name}, {strength:.3g} on alpha's scale, over the "
+                    f"weight of the lightest minibatch ({lightest:.3g}: sample weights "
+                    f"averaging {mean_weight:.3g}) scales a weight's gradient by "
+                    f"{factor:.3g}, too much to square in {dtype.name} (Adam's and RMSprop's "
+                    "second moments). Multiply all the sample weights by a common factor "
+                    f"(their scale sets the penalties' strength against the data){other_remedies}."
+                )
+
     def _penalties_besides_alpha(self, batch_size, n_sequences):
         """{parameter name: L2 strength, on alpha's scale} for the weights that training
         penalises by a strength of their own instead of ``alpha``, in minibatches of
@@ -3050,9 +3084,10 @@ default="zeros"
 
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weight of each sequence (of all its time steps) in the loss; None weighs
-            them equally (weights, class weights included, that sum to more than 1e200 or whose
-            positive ones average below 1e-20 are refused: sums over time steps, or the L2
-            penalty's gradient, would overflow). A weight of k counts as k copies of the sequence
+            them equally (weights, class weights included, that sum to more than 1e200 are refused,
+            as are weights so small that the L2 penalty, which counts against them, makes a
+            gradient the dtype cannot square: sums over time steps or the optimizer's moments
+            would overflow). A weight of k counts as k copies of the sequence
             in the loss (scikit-learn's convention), so the weights' scale matters against the L2
             penalty: weights that average 1 keep the data's own weight, while weights normalised to
             sum to 1 make all of it weigh as one sequence. Each minibatch's loss counts by the
@@ -3303,11 +3338,28 @@ default="zeros"
             weights = self._balanced_weight_of_each_class(step_targets, step_weights)
         else:
             weights = self._weight_of_each_class()
+            self._refuse_class_weights_the_dtype_loses(weights)
         of_steps = weights[step_targets]
         left_in = self._steps_left_in(of_steps, step_weights)
         counted = None if step_weights is None else step_weights[left_in]
         _class_and_sample_weights(of_steps[left_in], counted, " (over the time steps)")
         return weights, float(np.average(of_steps[left_in], weights=counted))
+
+    def _refuse_class_weights_the_dtype_loses(self, weights):
+        """Refuse per-step class weights (``weights``, one per class) that are positive but
+        below the smallest normal number of the model's dtype: the loss multiplies each
+        step's terms by them in that dtype, and at 1e-60 in float32 every step weighed 0 and
+        the fit ended in a ZeroDivisionError (review32)."""
+        smallest = np.finfo(self.dtype).tiny
+        lost = (weights > 0) & (weights < smallest)
+        if lost.any():
+            raise ValueError(
+                f"class_weight={self.class_weight!r} gives the classes "
+                f"{self.classes_[lost].tolist()} weights below {smallest:.3g}, the smallest "
+                f"{np.dtype(self.dtype).name} holds, in which the per-step loss weighs the "
+                "steps: multiply all the class weights by a common factor (the loss counts "
+                "them relative to their mean)"
+            )
 
     def _steps_left_in(self, of_steps, step_weights):
         """Which steps weigh more than 0 (their class's weight ``of_steps`` and their
@@ -4435,9 +4487,10 @@ default="zeros"
 
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weight of each sequence (of all its time steps) in the loss; None weighs
-            them equally (weights, class weights included, that sum to more than 1e200 or whose
-            positive ones average below 1e-20 are refused: sums over time steps, or the L2
-            penalty's gradient, would overflow). A weight of k counts as k copies of the sequence
+            them equally (weights, class weights included, that sum to more than 1e200 are refused,
+            as are weights so small that the L2 penalty, which counts against them, makes a
+            gradient the dtype cannot square: sums over time steps or the optimizer's moments
+            would overflow). A weight of k counts as k copies of the sequence
             in the loss (scikit-learn's convention), so the weights' scale matters against the L2
             penalty: weights that average 1 keep the data's own weight, while weights normalised to
             sum to 1 make all of it weigh as one sequence. Each minibatch's loss counts by the
@@ -5077,24 +5130,6 @@ def _refuse_no_weight_left_for_training(sample_weight):
         )
 
 
-def _refuse_weights_too_small(sample_weight):
-    """Refuse training weights whose mean over the sequences of positive weight is below
-    ``_MIN_MEAN_WEIGHT``: the L2 penalties count against the weight a minibatch holds,
-    and at weights of 1e-60 their gradient overflowed float32, which the fit reported as a
-    divergence to be cured by a smaller learning rate."""
-    if sample_weight is None:
-        return
-    mean = float(sample_weight[sample_weight > 0].mean())
-    if mean < _MIN_MEAN_WEIGHT:
-        raise ValueError(
-            "the weights (sample_weight, class_weight) of the training sequences average "
-            f"{mean:.3g} over those above 0, below {_MIN_MEAN_WEIGHT:g}, at which the L2 "
-            "penalties, which count against the weight each minibatch holds, overflow in "
-            "training. Multiply all the weights by a common factor (their scale sets the "
-            "penalties' strength against the data)."
-        )
-
-
 def _longest_counted(lengths, sample_weight):
     """The longest of the sequences training counts, those of positive weight (a weight of
     0 acts as leaving a sequence out); of all, where none has one (such a fit is refused
@@ -5108,10 +5143,18 @@ def _longest_counted(lengths, sample_weight):
 # ridge's squares of the weighted inputs (whose SVD's squared singular values are about
 # the total weight times the inputs' variance) stay far below float64's 1.8e308.
 _MAX_TOTAL_WEIGHT = 1e200
-# The smallest mean weight training takes: an L2 strength (alpha up to 1e4, the linear
-# skip's ridge up to 1e6) over a minibatch's weight stays below 1e26, so the penalty's
-# gradient stays finite in float32 (3.4e38) for weights up to 1e12 in magnitude.
-_MIN_MEAN_WEIGHT = 1e-20
+# How messages name the weights that _penalties_besides_alpha penalises.
+_PENALISED_NAMES = {
+    "linear.weight": "the linear skip's weights (linear_skip_alpha_)",
+    "head.weight": "the output weights (correction_alpha_)",
+}
+# The largest factor by which training lets an L2 penalty scale a weight's gradient, by
+# dtype: a tenth of the square root of the largest number, so that on weights of size 1
+# the second moments' (1 - beta_2) * g**2 (RMSprop's 0.1 * g**2) stay finite with room
+# for the data's gradient beside it.
+_SQUARABLE_GRADIENT = {
+    np.dtype(dtype): float(np.sqrt(np.finfo(dtype).max)) / 10 for dtype in (np.float32, np.float64)
+}
 
 
 def _class_weight_names(sample_weight):
