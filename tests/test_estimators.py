@@ -821,6 +821,21 @@ def test_labels_mixing_strings_and_numbers_are_named():
     with pytest.raises(ValueError, match=r"y holds labels of types int, str"):
         small_classifier().fit(X, [label if i % 3 else 3 for i, label in enumerate(y)])
     small_classifier().fit(X, list(y))  # a list of strings alone: fine
+    # Nested lists, per-step labels, a Categorical and a later call's classes (review32).
+    with pytest.raises(ValueError, match=r"y holds labels of types int, str"):
+        small_classifier().fit(X, [[label] if i % 3 else [3] for i, label in enumerate(y)])
+    tagger = small_classifier(output="sequence")
+    up_down = [["up" if step % 2 else "down" for step in range(len(x))] for x in X]
+    for steps in [[row[:-1] + [3] for row in up_down], [*up_down[:-1], [1] * len(X[-1])]]:
+        with pytest.raises(ValueError, match=r"y holds labels of types int, str"):
+            tagger.fit(X, steps)
+    pd = pytest.importorskip("pandas")
+    with pytest.raises(ValueError, match=r"classes holds labels of types int, str"):
+        small_classifier().partial_fit(X, y, classes=pd.Categorical(["up", "down", 3]))
+    streamed = small_classifier().partial_fit(X, y, classes=["up", "down"])
+    streamed.partial_fit(X, y, classes={"up": 0, "down": 1}.keys())  # as on the first call
+    with pytest.raises(ValueError, match=r"classes holds labels of types int, str"):
+        streamed.partial_fit(X, y, classes=["up", "down", 3])
 
 
 def test_a_missing_string_label_is_named_as_missing():

@@ -3187,7 +3187,7 @@ default="zeros"
                 UserWarning,
             )
         if not first_call and classes is not None:
-            given = np.unique(np.asarray(classes))
+            given = np.unique(_check_labels(classes, "classes"))
             if not np.array_equal(given, self.classes_):
                 raise ValueError(
                     f"classes={given.tolist()!r} is not the same as on the first call to "
@@ -4880,7 +4880,9 @@ def _check_labels(labels, name):
             f"of shape {array.shape}"
         )
     _refuse_missing_labels(labels, name)
-    _refuse_mixed_label_types(labels, name)
+    # (A list as given: NumPy read 3 among strings as "3". Else as NumPy reads it: a
+    # pandas Categorical's dtype says nothing of its labels' types.)
+    _refuse_mixed_label_types(labels if isinstance(labels, (list, tuple)) else array, name)
     if name == "y":  # scikit-learn's own messages, as its classifiers give them
         check_classification_targets(array)
         return array
@@ -4898,9 +4900,11 @@ def _refuse_mixed_label_types(labels, name):
     (NumPy's TypeError: '<' not supported between 'int' and 'str'), and from a list NumPy
     reads them all as strings, a number 3 becoming a class "3" of its own beside "a".
     scikit-learn's unique_labels words it so."""
-    dtype = getattr(labels, "dtype", None)
-    if not isinstance(labels, (list, tuple)) and dtype != np.dtype(object):
+    if isinstance(labels, (list, tuple)):
+        labels = np.array(labels, dtype=object)  # nested lists (a column of labels) as well
+    if getattr(labels, "dtype", None) != np.dtype(object):
         return
+    labels = np.asarray(labels).ravel()  # (a pandas Series has no ravel)
     if len({isinstance(label, str) for label in labels}) > 1:
         types = {type(label).__name__ for label in labels}
         raise ValueError(
@@ -5395,6 +5399,9 @@ def _sequence_labels(y, lengths, token_ids=False):
     if _sequences._is_list_of_sequences(y):
         for row in y:  # before NumPy reads NaN among strings as "nan"
             _refuse_missing_labels(row, "y")
+        if len(y):  # ... or 3 among strings, in a row or across rows, as "3"
+            rows = [np.asarray(row, dtype=object).ravel() for row in y]
+            _refuse_mixed_label_types(np.concatenate(rows), "y")
         rows, padded = [np.asarray(row) for row in y], False
         shape = (len(rows),) if all(row.ndim == 0 for row in rows) else None
     else:
