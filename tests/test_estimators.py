@@ -2843,39 +2843,55 @@ def test_penalties_whose_gradient_the_dtype_cannot_square_are_refused_by_name():
     X, y = toy_sequences()
     targets = np.arange(len(y), dtype=float)
     tiny = np.full(len(y), 1e-60)
-    tiny[0] = 0.0  # the mean is over the training sequences, of weight above 0
-    for estimator, labels in [
-        (small_classifier(max_iter=1), y),
-        (GRURegressor(max_iter=1), targets),
-    ]:
-        with pytest.raises(
-            ValueError, match=r"sample weights averaging 1e-60\) .* square in float32"
-        ):
-            estimator.fit(X, labels, sample_weight=tiny)
-    with pytest.raises(ValueError, match=r"penalty on the weights \(alpha\), 1e\+04 .* 2e-20"):
+    tiny[0] = 0.0  # the lightest minibatch counts the training sequences, of weight above 0
+    overflow = r"whose squares overflow the adam optimizer's second moments in float32"
+    with pytest.raises(ValueError, match=r"penalty alpha=0.0001, .*class weights included\)"):
+        small_classifier(max_iter=1).fit(X, y, sample_weight=tiny)
+    with pytest.raises(ValueError, match=r"alpha=10000.0, .*" + overflow + ".* lower alpha"):
         small_classifier(max_iter=1, alpha=1e4).fit(X, y, sample_weight=np.full(len(y), 2e-20))
-    with pytest.raises(ValueError, match=r"penalty on the linear skip's weights"):
-        GRURegressor(max_iter=1, alpha=0).fit(X, targets, sample_weight=np.full(len(y), 1e-30))
+    with pytest.raises(ValueError, match=r"linear skip's weights .*linear_skip=False; dtype"):
+        GRURegressor(max_iter=1, alpha=0).fit(X, targets, sample_weight=tiny)
+    with pytest.raises(ValueError, match=r"the rmsprop optimizer's second moments in float32"):
+        small_classifier(max_iter=1, solver="rmsprop").fit(X, y, sample_weight=tiny)
     classes = {"up": 1e-30, "down": 1e-30}
-    with pytest.raises(ValueError, match=r"sample weights averaging 1e-30"):
+    with pytest.raises(ValueError, match=r"class weights included\), makes gradients of up to"):
         small_classifier(max_iter=1, class_weight=classes).fit(X, y)
-    # Where the gradient stays squarable, the same weights train: in float64, or without
-    # a penalty.
+    # Where the squares stay finite, the same weights train: in float64, without a
+    # penalty; clipped gradients need only be finite (plain SGD's too: its steps diverge).
     for settings in [dict(dtype="float64"), dict(alpha=0.0)]:
         model = small_classifier(max_iter=2, **settings).fit(X, y, sample_weight=tiny)
         assert model.n_iter_ == 2 and np.isfinite(model.predict_proba(X)).all()
+    clipped = small_classifier(max_iter=2, clipnorm=1.0)
+    clipped.fit(X, y, sample_weight=np.full(len(y), 1e-30))
+    assert clipped.n_iter_ == 2 and np.isfinite(clipped.predict_proba(X)).all()
+    with pytest.raises(
+        ValueError, match=r"makes gradients of up to .*, which overflow in float32"
+    ):
+        clipped.fit(X, y, sample_weight=tiny)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        small_classifier(max_iter=1, solver="sgd").fit(X, y, sample_weight=np.full(len(y), 1e-30))
+    # Inputs left unstandardised make the skip's penalty grow with their variance, its
+    # weights small: at 1e8 the moments stay finite and the fit goes on (review32b).
+    noise = np.random.default_rng(0).standard_normal(len(X))
+    series = [1e8 * x for x in X]
+    GRURegressor(max_iter=1, standardize=False, random_state=0).fit(series, noise)
 
 
 def test_per_step_class_weights_the_dtype_cannot_hold_are_refused_by_name():
     # In float32 class weights of 1e-60 became 0 in the per-step loss: every step weighed
-    # nothing, and the fit ended in a ZeroDivisionError (review32).
+    # nothing, and the fit ended in a ZeroDivisionError; at 1e39 they became infinite and
+    # a message blamed sample_weight, which was not given (review32).
     X, _ = toy_sequences(n=12)
     steps = [np.where(np.arange(len(x)) % 2, "up", "down") for x in X]
-    tiny = {"up": 1e-60, "down": 1e-60}
-    tagger = small_classifier(max_iter=1, output="sequence", class_weight=tiny)
-    with pytest.raises(ValueError, match=r"weights below 1.18e-38, the smallest float32 holds"):
-        tagger.fit(X, steps)
-    tagger.set_params(dtype="float64").fit(X, steps)  # float64 holds them
+    rounds = r"weights that float32, .*, rounds to 0 or to infinity: .* dtype='float64'"
+    for weights in [{"up": 1e-60, "down": 1e-60}, {"up": 1.0, "down": 1e39}]:
+        tagger = small_classifier(max_iter=1, output="sequence", class_weight=weights)
+        with pytest.raises(ValueError, match=rounds):
+            tagger.fit(X, steps)
+        tagger.set_params(dtype="float64").fit(X, steps)  # float64 holds them
+    subnormal = {"up": 1.0, "down": 1e-39}  # float32 holds it, below its normal numbers
+    small_classifier(max_iter=1, output="sequence", class_weight=subnormal).fit(X, steps)
 
 
 def test_class_weight_and_sample_weight_change_the_model():

@@ -2106,37 +2106,71 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
 
     def _refuse_penalties_the_dtype_cannot_square(self, sample_weight, train):
         """Refuse L2 penalties that, over the weight of the lightest minibatch of the
-        sequences ``train``, scale a weight's gradient beyond what the model's dtype can
-        square: Adam's and RMSprop's second moments overflowed, and with sample weights of
-        1e-60 the fit warned of a divergence to be cured by a smaller learning rate, while
-        with alpha=1e4 at weights of 2e-20 hundreds of weights froze, silently (audit32,
-        review32). A penalty counts against the weight a minibatch holds, so sample weights
-        far below 1 scale it up; the factor is reckoned for weights of size 1, which Adam and
-        RMSprop reach whatever their penalty (they move each weight by about the learning
-        rate a step)."""
+        sequences ``train``, make gradients whose squares overflow Adam's or RMSprop's
+        second moments in the model's dtype: with sample weights of 1e-60 the fit warned
+        of a divergence to be cured by a smaller learning rate, and with alpha=1e4 at
+        weights of 2e-20 hundreds of weights froze, silently (audit32, review32). A
+        penalty counts against the weight a minibatch holds, so sample weights far below 1
+        scale it up. The gradient is reckoned on weights of size 1 for alpha (the GRU's
+        start near it), and for the skip's and the head's penalties on their weights'
+        size at the start or the learning rate, by which the optimizers move a weight a
+        step (``_largest_gradient``: clipped gradients, and plain SGD's, need only be
+        finite)."""
         batch_size = self._batch_size(len(train))
         mean_weight = 1.0 if sample_weight is None else float(sample_weight[train].mean())
         lightest = (len(train) % batch_size or batch_size) * mean_weight
-        strengths = {"the weights (alpha)": float(self.alpha)}
+        gradients = {"alpha": float(self.alpha) / lightest}
         for name, strength in self._penalties_besides_alpha(batch_size, len(train)).items():
-            strengths[_PENALISED_NAMES[name]] = strength
-        dtype = np.dtype(self.dtype)
-        other_remedies = (
-            ", lower alpha, or fit with dtype='float64'"
-            if dtype == np.float32
-            else " or lower alpha"
+            size = max(float(abs(self.network_.views[name]).max()), self.learning_rate_init)
+            gradients[name] = strength / lightest * size
+        name, gradient = max(gradients.items(), key=lambda item: item[1])
+        if gradient > self._largest_gradient():
+            weighted = sample_weight is not None
+            raise ValueError(self._overflowing_penalty_message(name, gradient, lightest, weighted))
+
+    def _largest_gradient(self):
+        """The largest gradient that training takes in the model's dtype, with room
+        (``_GRADIENT_ROOM``) for the data's gradient beside it: one whose square Adam's
+        ``(1 - beta_2) g**2`` or RMSprop's ``(1 - rho) g**2`` holds; a finite one where
+        clipping bounds what the optimizer sees, or for plain SGD, which keeps no moments
+        (its steps diverge instead, which the fit reports)."""
+        largest = float(np.finfo(self.dtype).max)
+        if self._squares_gradients():
+            decay = 1.0 - (self.beta_2 if self.solver == "adam" else self.rho)
+            largest = float(np.sqrt(largest / decay))
+        return largest / _GRADIENT_ROOM
+
+    def _squares_gradients(self):
+        """Whether the optimizer squares the gradients as they come (Adam, RMSprop without
+        clipping)."""
+        return self.solver != "sgd" and self.clipnorm is None and self.clipvalue is None
+
+    def _overflowing_penalty_message(self, name, gradient, lightest, weighted):
+        """What ``_refuse_penalties_the_dtype_cannot_square`` says of the penalty ``name``
+        ("alpha" or a weight of ``_penalties_besides_alpha``), and the remedies that apply:
+        the sequences' weights only where there are some (``weighted``), alpha only where
+        it is the penalty, float64 only for float32."""
+        remedies = ["multiply all the weights by a common factor"] if weighted else []
+        if name == "alpha":
+            penalty = f"alpha={self.alpha!r}"
+            remedies.append("lower alpha")
+        else:
+            penalty = _PENALISED_NAMES[name]
+            remedies += ["standardize=True (the skip's penalty grows with X's variance)"]
+            remedies += ["linear_skip=False"]
+        if np.dtype(self.dtype) == np.float32:
+            remedies.append("dtype='float64'")
+        weights = ", with the sequences' weights, class weights included" if weighted else ""
+        return (
+            f"The L2 penalty {penalty}, over the weight of the lightest minibatch "
+            f"({lightest:.3g}{weights}), makes gradients of up to {gradient:.3g}, "
+            + (
+                f"whose squares overflow the {self.solver} optimizer's second moments"
+                if self._squares_gradients()
+                else "which overflow"
+            )
+            + f" in {np.dtype(self.dtype).name}. Remedies: {'; '.join(remedies)}."
         )
-        for name, strength in strengths.items():
-            factor = strength / lightest
-            if factor > _SQUARABLE_GRADIENT[dtype]:
-                raise ValueError(
-                    f"The L2 penalty on {name}, {strength:.3g} on alpha's scale, over the "
-                    f"weight of the lightest minibatch ({lightest:.3g}: sample weights "
-                    f"averaging {mean_weight:.3g}) scales a weight's gradient by "
-                    f"{factor:.3g}, too much to square in {dtype.name} (Adam's and RMSprop's "
-                    "second moments). Multiply all the sample weights by a common factor "
-                    f"(their scale sets the penalties' strength against the data){other_remedies}."
-                )
 
     def _penalties_besides_alpha(self, batch_size, n_sequences):
         """{parameter name: L2 strength, on alpha's scale} for the weights that training
@@ -3346,19 +3380,21 @@ default="zeros"
         return weights, float(np.average(of_steps[left_in], weights=counted))
 
     def _refuse_class_weights_the_dtype_loses(self, weights):
-        """Refuse per-step class weights (``weights``, one per class) that are positive but
-        below the smallest normal number of the model's dtype: the loss multiplies each
-        step's terms by them in that dtype, and at 1e-60 in float32 every step weighed 0 and
-        the fit ended in a ZeroDivisionError (review32)."""
-        smallest = np.finfo(self.dtype).tiny
-        lost = (weights > 0) & (weights < smallest)
+        """Refuse per-step class weights (``weights``, one per class) that the model's
+        dtype, in which the loss weighs each step, rounds to 0 or to infinity: at 1e-60 in
+        float32 every step weighed 0 and the fit ended in a ZeroDivisionError, and at 1e39
+        a message blamed sample_weight, which was not given (review32)."""
+        with np.errstate(over="ignore"):
+            held = weights.astype(self.dtype)
+        lost = ((weights > 0) & (held == 0)) | ~np.isfinite(held)
         if lost.any():
             raise ValueError(
                 f"class_weight={self.class_weight!r} gives the classes "
-                f"{self.classes_[lost].tolist()} weights below {smallest:.3g}, the smallest "
-                f"{np.dtype(self.dtype).name} holds, in which the per-step loss weighs the "
-                "steps: multiply all the class weights by a common factor (the loss counts "
-                "them relative to their mean)"
+                f"{self.classes_[lost].tolist()} weights that {np.dtype(self.dtype).name}, in "
+                "which the per-step loss weighs the steps, rounds to 0 or to infinity: "
+                "multiply all the class weights by a common factor (the loss counts them "
+                "relative to their mean)"
+                + (", or fit with dtype='float64'" if np.dtype(self.dtype) == np.float32 else "")
             )
 
     def _steps_left_in(self, of_steps, step_weights):
@@ -5147,18 +5183,14 @@ def _longest_counted(lengths, sample_weight):
 # ridge's squares of the weighted inputs (whose SVD's squared singular values are about
 # the total weight times the inputs' variance) stay far below float64's 1.8e308.
 _MAX_TOTAL_WEIGHT = 1e200
-# How messages name the weights that _penalties_besides_alpha penalises.
+# How messages name the penalties of _penalties_besides_alpha.
 _PENALISED_NAMES = {
-    "linear.weight": "the linear skip's weights (linear_skip_alpha_)",
-    "head.weight": "the output weights (correction_alpha_)",
+    "linear.weight": "on the linear skip's weights (linear_skip_alpha_)",
+    "head.weight": "on the output weights (correction_alpha_)",
 }
-# The largest factor by which training lets an L2 penalty scale a weight's gradient, by
-# dtype: a tenth of the square root of the largest number, so that on weights of size 1
-# the second moments' (1 - beta_2) * g**2 (RMSprop's 0.1 * g**2) stay finite with room
-# for the data's gradient beside it.
-_SQUARABLE_GRADIENT = {
-    np.dtype(dtype): float(np.sqrt(np.finfo(dtype).max)) / 10 for dtype in (np.float32, np.float64)
-}
+# How far below the largest gradient whose square the optimizer's moments take a
+# penalty's gradient must stay, leaving room for the data's gradient beside it.
+_GRADIENT_ROOM = 10.0
 
 
 def _class_weight_names(sample_weight):
