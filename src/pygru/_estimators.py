@@ -3372,11 +3372,11 @@ default="zeros"
             weights = self._balanced_weight_of_each_class(step_targets, step_weights)
         else:
             weights = self._weight_of_each_class()
-            self._refuse_class_weights_the_dtype_loses(weights)
         of_steps = weights[step_targets]
         left_in = self._steps_left_in(of_steps, step_weights)
         counted = None if step_weights is None else step_weights[left_in]
         _class_and_sample_weights(of_steps[left_in], counted, " (over the time steps)")
+        self._refuse_class_weights_the_dtype_loses(weights)  # (after: sums of 1e308 say so)
         return weights, float(np.average(of_steps[left_in], weights=counted))
 
     def _refuse_class_weights_the_dtype_loses(self, weights):
