@@ -3243,7 +3243,10 @@ default="zeros"
             padded[_sequences.valid_steps(lengths, padded.shape[1])] = indices
             return padded
         _refuse_missing_labels(y, "y")  # before NumPy reads NaN among strings as "nan"
-        _refuse_mixed_label_types(y, "y")  # ... or 3 among strings as "3"
+        # ... or 3 among strings in a list as "3" (an array of objects keeps its labels'
+        # types, which _check_labels reads as it encodes them)
+        if isinstance(y, (list, tuple)):
+            _refuse_mixed_label_types([y], "y")
         try:
             y = column_or_1d(y, warn=True)
         except ValueError as error:
@@ -4918,7 +4921,7 @@ def _check_labels(labels, name):
     _refuse_missing_labels(labels, name)
     # (A list as given: NumPy read 3 among strings as "3". Else as NumPy reads it: a
     # pandas Categorical's dtype says nothing of its labels' types.)
-    _refuse_mixed_label_types(labels if isinstance(labels, (list, tuple)) else array, name)
+    _refuse_mixed_label_types([labels if isinstance(labels, (list, tuple)) else array], name)
     if name == "y":  # scikit-learn's own messages, as its classifiers give them
         check_classification_targets(array)
         return array
@@ -4930,23 +4933,34 @@ def _check_labels(labels, name):
     return array
 
 
-def _refuse_mixed_label_types(labels, name):
-    """ValueError naming ``name`` where ``labels`` (a list, or an array of objects) mix
-    strings with other labels: in an object array they cannot be sorted into classes
-    (NumPy's TypeError: '<' not supported between 'int' and 'str'), and from a list NumPy
-    reads them all as strings, a number 3 becoming a class "3" of its own beside "a".
-    scikit-learn's unique_labels words it so."""
-    if isinstance(labels, (list, tuple)):
-        labels = np.array(labels, dtype=object)  # nested lists (a column of labels) as well
-    if getattr(labels, "dtype", None) != np.dtype(object):
-        return
-    labels = np.asarray(labels).ravel()  # (a pandas Series has no ravel)
-    if len({isinstance(label, str) for label in labels}) > 1:
+def _refuse_mixed_label_types(rows, name):
+    """ValueError naming ``name`` where the labels of ``rows`` (containers of labels: one,
+    or one per sequence) mix strings with other labels (``_are_strings``): in an object
+    array they cannot be sorted into classes (NumPy's TypeError: '<' not supported between
+    'int' and 'str'), and from a list NumPy reads them all as strings, a number 3 becoming
+    a class "3" of its own beside "a". scikit-learn's unique_labels words it so."""
+    if len(_are_strings(rows)) > 1:
+        labels = np.concatenate([np.asarray(row, dtype=object).ravel() for row in rows])
         types = {type(label).__name__ for label in labels}
         raise ValueError(
             f"Mix of label input types (string and non-string): {name} holds labels of "
             f"types {', '.join(sorted(types))}; give every label one type (all strings, say)"
         )
+
+
+def _are_strings(rows):
+    """{True} where the labels of ``rows`` (containers of labels) are all strings, {False}
+    where none is, both where they mix; an array of anything but objects is read from its
+    dtype alone (a pass over a million labels as Python objects cost 70 ms), anything
+    else label by label (nested lists too: a column of labels)."""
+    kinds = set()
+    for row in rows:
+        if isinstance(row, np.ndarray) and row.dtype != object:
+            if row.size:
+                kinds.add(row.dtype.kind == "U")
+        else:
+            kinds.update(isinstance(label, str) for label in np.asarray(row, dtype=object).ravel())
+    return kinds
 
 
 def _is_bias(name):
@@ -5422,20 +5436,6 @@ _TAGGING_HINT = (
 )
 
 
-def _are_strings(rows):
-    """{True} where the labels of ``rows`` (each a sequence's) are all strings, {False}
-    where none is, both where they mix; an array of anything but objects is read from its
-    dtype alone (a pass over a million labels as Python objects cost 70 ms)."""
-    kinds = set()
-    for row in rows:
-        if isinstance(row, np.ndarray) and row.dtype != object:
-            if row.size:
-                kinds.add(row.dtype.kind == "U")
-        else:
-            kinds.update(isinstance(label, str) for label in np.asarray(row, dtype=object).ravel())
-    return kinds
-
-
 def _sequence_labels(y, lengths, token_ids=False):
     """Each sequence's labels, one per time step: a list of 1-D arrays of ``lengths[i]``
     labels, from a list of 1-D arrays of exactly those lengths or from a 2-D array whose
@@ -5445,9 +5445,7 @@ def _sequence_labels(y, lengths, token_ids=False):
     if _sequences._is_list_of_sequences(y):
         for row in y:  # before NumPy reads NaN among strings as "nan"
             _refuse_missing_labels(row, "y")
-        if len(_are_strings(y)) > 1:  # ... or 3 among strings, in a row or across rows, as "3"
-            rows = [np.asarray(row, dtype=object).ravel() for row in y]
-            _refuse_mixed_label_types(np.concatenate(rows), "y")
+        _refuse_mixed_label_types(y, "y")  # ... or 3 among strings, in a row or across rows
         rows, padded = [np.asarray(row) for row in y], False
         shape = (len(rows),) if all(row.ndim == 0 for row in rows) else None
     else:
