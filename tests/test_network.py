@@ -332,28 +332,28 @@ def test_pooling_is_batch_independent(pooling, dtype, linear_steps, conv_layers)
 
 
 def assert_sums_rounded_once(sums, values, lengths):
-    """Each sequence's sum is the float64 sum of its valid steps, rounded once to the
-    values' dtype."""
+    """Each sequence's sum is the float64 sum of its valid steps in time order, rounded
+    once to the values' dtype."""
     for i, length in enumerate(lengths):
-        in_float64 = values[i, :length].astype(np.float64).sum(axis=0)
+        in_float64 = np.cumsum(values[i, :length], axis=0, dtype=np.float64)[-1]
         np.testing.assert_array_equal(sums[i], in_float64.astype(values.dtype))
 
 
-@pytest.mark.parametrize("width", [2, 33])
+@pytest.mark.parametrize("width", [1, 2, 33])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_sums_over_valid_steps_give_the_same_bits_either_way(width, dtype, monkeypatch):
-    """The per-sequence loop (wide steps, CPU) and the cumsum read at each length add the
-    same values in the same order; values past a length (here large) never count."""
+def test_sums_over_valid_steps_are_in_time_order_however_far_padded(width, dtype):
+    """Whichever way the sums go (NumPy's sum over the steps from two values a step on the
+    CPU, a cumsum read at each length otherwise), each is the float64 sum of the valid
+    steps in time order rounded once, and padding the batch further changes no bit."""
     rng = np.random.default_rng(0)
     lengths = np.array([1, 7, 30, 12])
     values = rng.standard_normal((4, 30, width)) * rng.uniform(1e-3, 1e3, (4, 30, 1))
     values = values.astype(dtype)
-    results = {}
-    for threshold in (1, 10**6):
-        monkeypatch.setattr(network_module, "_PER_SEQUENCE_SUM_FROM_WIDTH", threshold)
-        results[threshold] = network_module._sum_valid_steps(np, values, lengths)
-    np.testing.assert_array_equal(results[1], results[10**6])
-    assert_sums_rounded_once(results[1], values, lengths)
+    values[np.arange(30)[None, :] >= lengths[:, None]] = 0
+    sums = network_module._sum_valid_steps(np, values, lengths)
+    assert_sums_rounded_once(sums, values, lengths)
+    padded = np.concatenate([values, np.zeros((4, 270, width), dtype)], axis=1)
+    np.testing.assert_array_equal(network_module._sum_valid_steps(np, padded, lengths), sums)
 
 
 @pytest.mark.parametrize("width", [1, 33])
@@ -363,6 +363,7 @@ def test_float32_sums_over_many_steps_are_rounded_once(width):
     rng = np.random.default_rng(0)
     values = (293 + rng.standard_normal((2, 20_000, width))).astype(np.float32)
     lengths = np.array([20_000, 12_345])
+    values[1, 12_345:] = 0  # (zero past its length, as the GRU's outputs are)
     assert_sums_rounded_once(network_module._sum_valid_steps(np, values, lengths), values, lengths)
 
 

@@ -483,12 +483,12 @@ class GRUNetwork:
             d_outputs, d_states = d_head_input, None
         else:
             d_outputs, d_last = self._pool_backward(d_head_input, cache, grads)
-            d_states = None if d_last is None else xp.split(d_last, len(self.directions), axis=1)
+            d_states = None if d_last is None else _even_parts(d_last, len(self.directions))
         for layer in reversed(range(len(self.hidden_layer_sizes))):
             layer_cache = cache.layers[layer]
             d_inputs = None
             per_direction = (
-                xp.split(d_outputs, len(self.directions), axis=2)
+                _even_parts(d_outputs, len(self.directions))
                 if d_outputs is not None
                 else [None] * len(self.directions)
             )
@@ -552,7 +552,7 @@ class GRUNetwork:
             d_outputs = xp.zeros_like(outputs)
             _add_max_backward(xp, d_outputs, d_pooled, cache.max_steps)
             return d_outputs, None
-        d_last, d_mean, d_max = xp.split(d_pooled, 3, axis=1)
+        d_last, d_mean, d_max = _even_parts(d_pooled, 3)
         d_outputs = _mean_backward(xp, d_mean, outputs, lengths)
         _add_max_backward(xp, d_outputs, d_max, cache.max_steps)
         return d_outputs, d_last
@@ -638,6 +638,13 @@ class GRUNetwork:
         return [self.views[prefix + name] for name in ("w_ih", "w_hh", "b_ih", "b_hh")]
 
 
+def _even_parts(array, n_parts):
+    """``array`` cut along its last axis into ``n_parts`` views of equal width (as
+    ``xp.split``, whose Python took about 8 us a call, three calls per minibatch)."""
+    width = array.shape[-1] // n_parts
+    return [array[..., part * width : (part + 1) * width] for part in range(n_parts)]
+
+
 def _matmul_last_axis(array, matrix):
     """``array @ matrix`` for an array of 2 or more dimensions, through ``matmul``."""
     rows = array.reshape(-1, array.shape[-1])
@@ -656,28 +663,23 @@ def last_steps_window(xp, X, lengths, n_window):
     return window.reshape(len(X), -1)
 
 
-# From this many values per step, _sum_valid_steps sums each sequence alone on the CPU. At
-# least 2: NumPy sums a (steps, 1) slice pairwise, not in order, and the bits would differ.
-_PER_SEQUENCE_SUM_FROM_WIDTH = 8
-
-
 def _sum_valid_steps(xp, values, lengths):
-    """Sum over axis 1 of ``values`` (n, T, ...) up to each sequence's length, added in time
-    order in float64 and rounded once to ``values``' dtype: float32 added in float32 loses up
-    to a rounding per step (3e-5 in a classifier's probabilities at 20,000 unpatched steps),
-    float64's roundings are 2^29 times smaller. In time order, the result does not depend on
-    how far the batch is padded: a cumsum read at each length, or on the CPU, for wide steps,
-    each sequence's valid steps summed alone (NumPy's float64 cumsum over axis 1 is 35x
-    slower at (64, 100, 128); the loop's few microseconds per sequence cost more below about
-    8 values per step at 100 steps, and below more at fewer steps). NumPy adds the rows of a
-    (steps, width >= 2) slice in order, so both give the same bits."""
-    if xp is np and values.ndim == 3 and values.shape[2] >= _PER_SEQUENCE_SUM_FROM_WIDTH:
-        totals = np.stack(
-            [values[i, :length].sum(axis=0, dtype=np.float64) for i, length in enumerate(lengths)]
-        )
-        return totals.astype(values.dtype, copy=False)
-    totals = xp.cumsum(values, axis=1, dtype=xp.float64)
-    return totals[xp.arange(values.shape[0]), lengths - 1].astype(values.dtype, copy=False)
+    """Sum over axis 1 of ``values`` (n, T, ...), which are zero past each sequence's
+    length, added in time order in float64 and rounded once to ``values``' dtype: float32
+    added in float32 loses up to a rounding per step (3e-5 in a classifier's probabilities
+    at 20,000 unpatched steps), float64's roundings are 2^29 times smaller. In time order,
+    the result does not depend on how far the batch is padded (adding the padding's zeros
+    changes no bit). On the CPU, with two or more values per step, NumPy's sum over axis 1
+    adds the steps in order, one (T, width) slice's rows after another; with one value per
+    step (or 2-D ``values``) it would add them pairwise, so those, and every array on the
+    GPU, take a cumsum read at each length, which gives the same bits (NumPy's float64
+    cumsum over axis 1 is 2-3x slower than the sum at (16, 30, 128))."""
+    if xp is np and values.ndim == 3 and values.shape[2] >= 2:
+        totals = values.sum(axis=1, dtype=np.float64)
+    else:
+        totals = xp.cumsum(values, axis=1, dtype=xp.float64)
+        totals = totals[xp.arange(values.shape[0]), lengths - 1]
+    return totals.astype(values.dtype, copy=False)
 
 
 def _mean_over_valid_steps(xp, outputs, lengths):
@@ -686,9 +688,17 @@ def _mean_over_valid_steps(xp, outputs, lengths):
 
 
 def _mean_backward(xp, d_mean, outputs, lengths):
+    """The gradient for ``outputs`` (n, T, features) of their mean over each sequence's
+    valid steps, from that of the mean (n, features): zero past each length."""
     valid = valid_steps(xp, lengths, outputs.shape[1])
-    counts = lengths.astype(outputs.dtype)[:, None]
-    return valid[:, :, None] * (d_mean / counts)[:, None, :]
+    d_step = d_mean / lengths.astype(outputs.dtype)[:, None]
+    if xp is not np:
+        return valid[:, :, None] * d_step[:, None, :]
+    # Each sequence's row repeated over its valid steps: half the time of the broadcast
+    # product above, which multiplies every padded step too.
+    d_outputs = np.zeros(outputs.shape, outputs.dtype)
+    d_outputs[valid] = np.repeat(d_step, lengths, axis=0)
+    return d_outputs
 
 
 def _max_over_valid_steps(xp, outputs, lengths):
@@ -708,9 +718,11 @@ def _add_max_backward(xp, d_outputs, d_max, steps):
     """Add the gradient of the maximum to ``d_outputs`` (n, T, features), in place, at the
     step ``steps`` (n, features) that holds each feature's maximum: one value per sequence
     and feature (building the (n, T, features) mask for it took 4% of a fit). The indices
-    (i, steps[i, f], f) are distinct, so the indexed ``+=`` adds every value."""
-    n, n_features = steps.shape
-    d_outputs[xp.arange(n)[:, None], steps, xp.arange(n_features)[None, :]] += d_max
+    (i, steps[i, f], f) are distinct, so the indexed ``+=`` adds every value. ``d_outputs``
+    is C-contiguous (both callers make it so), for its flat view."""
+    n, n_steps, n_features = d_outputs.shape
+    flat = (steps + xp.arange(n)[:, None] * n_steps) * n_features + xp.arange(n_features)
+    d_outputs.reshape(-1)[flat] += d_max  # (one flat index: 40% faster than three)
 
 
 def _attention_weights(xp, outputs, lengths, weight):
