@@ -15,10 +15,10 @@ import warnings
 import numpy as np
 import pytest
 from conftest import record_padded_sizes
-from scipy import signal
+from scipy import signal, sparse
 from sklearn.base import clone
 from sklearn.datasets import make_blobs
-from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.exceptions import ConvergenceWarning, DataConversionWarning, NotFittedError
 from sklearn.linear_model import Ridge, RidgeCV
 from sklearn.metrics import get_scorer, log_loss, r2_score
 from sklearn.model_selection import GridSearchCV, cross_val_score
@@ -3375,6 +3375,22 @@ def test_per_step_outputs_are_as_long_as_x_when_every_sequence_ends_in_padding()
     assert clf.predict(four_steps_each[:, :4]).shape == (20, 4)
 
 
+def test_regression_targets_of_the_wrong_kind_are_named_as_targets():
+    # A sparse y was "Unknown label type ... got dtype object (setting an array element
+    # with a sequence.)"; per-step targets without a target or with a fourth axis were
+    # described in X's words ("0 feature(s)", "(n_samples, n_timesteps, n_features)").
+    X = np.zeros((6, 3, 2))
+    for output, y in (("last", np.ones((6, 2))), ("sequence", np.ones((6, 3)))):
+        with pytest.raises(TypeError, match="y is a sparse matrix; .*pass a dense array"):
+            GRURegressor(output=output, max_iter=1).fit(X, sparse.csr_matrix(y))
+    for shape in ((6, 3, 0), (6, 3, 1, 1)):
+        with pytest.raises(
+            ValueError, match=r"targets per input time step.*n_targets >= 1"
+        ) as refused:
+            GRURegressor(output="sequence", max_iter=1).fit(X, np.zeros(shape))
+        assert "feature" not in str(refused.value)
+
+
 def test_per_step_regression_targets_without_output_sequence_are_named():
     rng = np.random.default_rng(0)
     X = [rng.standard_normal((length, 2)) for length in rng.integers(3, 7, 20)]
@@ -5143,7 +5159,7 @@ def test_class_weights_act_on_each_step_with_labels_per_step():
             np.testing.assert_allclose(probabilities, share, atol=0.01)
     unweighted = GRUClassifier(**settings).fit(X, y).predict_proba(X[:1])[0, :, 1]
     np.testing.assert_allclose(unweighted, 0.02, atol=0.01)
-    with pytest.raises(ValueError, match=r"class_weight give every time step left for training"):
+    with pytest.raises(ValueError, match=r"With class_weight, every time step left for training"):
         GRUClassifier(class_weight={0: 0, 1: 0}, **settings).fit(X, y)
     clf = GRUClassifier(class_weight={1: 5.0}, **settings).set_params(max_iter=2).fit(X, y)
     buffer = io.BytesIO()
@@ -5195,7 +5211,10 @@ def test_class_weights_per_step_leave_out_what_weighs_nothing():
             random_split.set_params(random_state=seed, validation_fraction=0.5).fit(X, only_one)
             outcomes.add("fitted")
         except ValueError as error:
-            assert "give every time step left for training (after any validation" in str(error)
+            assert (
+                "every time step left for training (after any validation split) weighs 0"
+                in str(error)
+            )
             outcomes.add("refused")
     assert outcomes == {"fitted", "refused"}
     # A minibatch whose steps all weigh 0 is skipped, as one whose sequences all weigh 0
@@ -5393,6 +5412,31 @@ def test_validation_splits_hold_out_what_keras_and_scikit_learn_do(n, fraction):
     at_random = GRUClassifier(validation_split="random", validation_fraction=fraction)
     held_out = train_test_split(np.arange(n), test_size=fraction, random_state=0)[1]
     assert at_random._n_validation(n) == len(held_out)
+
+
+def test_per_step_labels_without_output_sequence_are_named():
+    # Uneven label sequences for output="last" got NumPy's "setting an array element with
+    # a sequence" from fit and partial_fit, and scikit-learn's "a mix of unknown and binary
+    # targets" from score: neither named y or output='sequence'.
+    rng = np.random.default_rng(0)
+    X = [rng.standard_normal((length, 2)) for length in (5, 3, 4, 5, 3, 4)]
+    per_step = [(x[:, 0] > 0).astype(int) for x in X]
+    refusal = r"y holds several labels for a sequence \(y\[0\] has 5\).*output='sequence'"
+    with pytest.raises(ValueError, match=refusal):
+        small_classifier(max_iter=1).fit(X, per_step)
+    with pytest.raises(ValueError, match=refusal):
+        small_classifier(max_iter=1).partial_fit(X, per_step, classes=[0, 1])
+    with pytest.raises(ValueError, match="y holds several labels.*MultiLabelBinarizer"):
+        small_classifier(max_iter=1).fit(X, [[0, 1], [1], [0], [1, 0], [0], [1]])
+    clf = small_classifier(max_iter=1).fit(X, [0, 1, 0, 1, 0, 1])
+    with pytest.raises(ValueError, match=refusal):
+        clf.score(X, per_step)
+    # One label per row is a column vector (scikit-learn warns and reads it), strings are
+    # single labels, and the per-step model takes the same labels.
+    with pytest.warns(DataConversionWarning):
+        assert small_classifier(max_iter=1).fit(X, [[0], [1]] * 3).classes_.tolist() == [0, 1]
+    assert small_classifier(max_iter=1).fit(X, ["ab", "c"] * 3).classes_.tolist() == ["ab", "c"]
+    assert small_classifier(max_iter=1, output="sequence").fit(X, per_step).score(X, per_step) >= 0
 
 
 def test_one_hot_labels_get_the_labels_to_pass():

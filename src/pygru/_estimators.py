@@ -3242,6 +3242,7 @@ default="zeros"
             padded = np.zeros((len(lengths), int(lengths.max())), dtype=indices.dtype)
             padded[_sequences.valid_steps(lengths, padded.shape[1])] = indices
             return padded
+        _refuse_labels_per_step(y)
         _refuse_missing_labels(y, "y")  # before NumPy reads NaN among strings as "nan"
         # ... or 3 among strings in a list as "3" (an array of objects keeps its labels'
         # types, which _check_labels reads as it encodes them)
@@ -3409,8 +3410,8 @@ default="zeros"
         if not left_in.any():
             weights = _class_weight_names(step_weights)
             raise ValueError(
-                f"{weights} give every time step left for training (after any validation "
-                f"split) weight 0 (class_weight={self.class_weight!r}): nothing to learn from"
+                f"With {weights}, every time step left for training (after any validation "
+                f"split) weighs 0 (class_weight={self.class_weight!r}): nothing to learn from"
             )
         return left_in
 
@@ -3632,6 +3633,7 @@ default="zeros"
             ``output="sequence"``.
         """
         if self.output == "last":
+            _refuse_labels_per_step(y)
             return super().score(X, y, sample_weight)
         # From predict, as scikit-learn's score is: a subclass's predict is what it scores.
         rows = list(self.predict(X))
@@ -4968,6 +4970,36 @@ def _is_bias(name):
     return name.endswith(("b_ih", "b_hh", "bias"))
 
 
+def _refuse_labels_per_step(y):
+    """ValueError where ``y``, for a classifier with ``output="last"``, is a list (or object
+    array) of label sequences: NumPy's own error on uneven ones ("setting an array element
+    with a sequence") named neither y nor the remedy. A column of one-label rows is a
+    column vector, as scikit-learn reads it; rows of equal length are left to
+    ``column_or_1d``, whose error comes with hints of its own."""
+    if not _sequences._is_list_of_sequences(y):
+        return
+    try:
+        if np.asarray(y).dtype != object:
+            return
+    except ValueError:  # rows of different lengths
+        pass
+    first = next((i for i, labels in enumerate(y) if _several_labels(labels)), None)
+    if first is None:
+        return
+    raise ValueError(
+        f"y holds several labels for a sequence (y[{first}] has {np.size(y[first])})."
+        f"{_one_hot_hint(y)} A GRUClassifier with output='last' learns one label per "
+        "sequence: for one per time step use output='sequence', and for several labels per "
+        "sequence (multilabel) wrap it in sklearn.multioutput.MultiOutputClassifier, with y "
+        "as a 2-D indicator array (sklearn.preprocessing.MultiLabelBinarizer makes one)."
+    )
+
+
+def _several_labels(labels):
+    """Whether one entry of y holds more than one label (a string is one)."""
+    return not isinstance(labels, (str, bytes)) and np.ndim(labels) > 0 and np.size(labels) != 1
+
+
 def _refuse_missing_labels(labels, name):
     """ValueError naming ``name`` where a class label is missing: NaN, None or pandas' NA
     (an empty cell of a column of strings). NumPy reads a list of strings and NaN as
@@ -5033,6 +5065,7 @@ def _real_targets(y, dtype, keep_precision=False):
     """y as an array of ``dtype`` (float64 where ``dtype`` would round its values, with
     ``keep_precision``); object arrays of numbers are converted, anything else that is
     not real numbers (strings, complex) is refused."""
+    _sequences._reject_sparse(y, "y")  # (NumPy reads a sparse matrix as one object)
     targets = _sequences.from_nullable(y, np.asarray(y))  # pd.NA as NaN, refused as such
     why = ""
     if targets.dtype.kind == "O":

@@ -186,6 +186,13 @@ def to_padded_targets(y, lengths, dtype, name="y", keep_precision=False):
             f"n_timesteps[, n_targets]) or a list of sequences, got a 1-D array of shape "
             f"{np.shape(y)}; one target per sequence is what output='last' learns."
         )
+    if not _is_list_of_sequences(y) and (np.ndim(y) > 3 or np.shape(y)[2:] == (0,)):
+        # (to_padded's own words would describe X: "n_features", "0 feature(s)")
+        raise ValueError(
+            f"{name} must hold one row of targets per input time step, shape (n_samples, "
+            f"n_timesteps[, n_targets]) with n_targets >= 1 or a list of sequences, got "
+            f"shape {np.shape(y)}."
+        )
     padded, target_lengths = to_padded(y, dtype=dtype, name=name, keep_precision=keep_precision)
     if target_lengths.shape != np.shape(lengths):
         raise ValueError(
