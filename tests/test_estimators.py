@@ -1432,6 +1432,61 @@ def test_a_loss_that_explodes_without_becoming_inf_keeps_the_initial_weights(mak
     assert np.all(np.isfinite(model.predict(X) if is_regressor else model.predict_proba(X)))
 
 
+@pytest.mark.parametrize("ema_momentum", [None, 0.99], ids=["last step", "averaged"])
+def test_a_last_epoch_that_explodes_keeps_the_epoch_of_the_lowest_loss(ema_momentum):
+    # audit33c: one bad last epoch (RMSprop at 0.05 jumped at epoch 25 of 25) made the
+    # guard compare only it with the initial weights, which won: a model trained to
+    # accuracy 1.0 went back to 0.5, with a warning that the fit had diverged. The jump is
+    # forced here: a learning rate of 1e6 for the last epoch (Adam: steps of about 1e6,
+    # a huge but finite loss).
+    X, y = toy_sequences()
+    snapshots = {}
+
+    def jump_before_the_last_epoch(model, record):
+        snapshots[record["epoch"]] = model.network_.params.copy()
+        if record["epoch"] == 5:
+            model._optimizer.schedule.learning_rate = 1e6
+
+    model = small_classifier(
+        max_iter=6,
+        window_warp=None,
+        ema_momentum=ema_momentum,
+        callbacks=jump_before_the_last_epoch,
+    )
+    with pytest.warns(ConvergenceWarning, match="Training raised the training loss") as record:
+        model.fit(X, y)
+    message = next(str(w.message) for w in record if "raised" in str(w.message))
+    lowest = int(np.argmin(model.loss_curve_)) + 1
+    assert lowest < 6 and model.loss_curve_[5] > 1e3 * min(model.loss_curve_)
+    assert f"keeps the weights of epoch {lowest}, where the loss was lowest" in message
+    assert model.best_epoch_ == lowest and model.n_iter_ == 6
+    np.testing.assert_array_equal(model.network_.params, snapshots[lowest])
+    assert model.score(X, y) > 0.9
+
+
+def test_a_warm_fit_that_diverges_keeps_the_weights_it_started_from():
+    # audit33c: the check of the start ran for fresh fits only, so a warm fit whose loss
+    # went to inf kept its last finite epoch (loss 3.8e16, accuracy 0.42 from 0.81) while
+    # the warning said the start would be kept if better.
+    X, y = toy_sequences()
+    model = small_classifier(max_iter=10, window_warp=None, ema_momentum=None).fit(X, y)
+    trained, accuracy = model.network_.params.copy(), model.score(X, y)
+    model.set_params(warm_start=True, solver="sgd", learning_rate_init=1e6, max_iter=5)
+    with pytest.warns(ConvergenceWarning) as record:
+        model.fit(X, y)
+    messages = " ".join(str(w.message) for w in record)
+    assert "Training diverged" in messages
+    if model.n_iter_ > 10:  # an epoch of the warm fit completed before the loss was inf
+        assert "with the weights this call started from (epoch 10), so the model keeps those" in (
+            messages
+        )
+    else:
+        assert "Kept the weights this call started from" in messages
+    assert model.best_epoch_ == 10
+    np.testing.assert_array_equal(model.network_.params, trained)
+    assert model.score(X, y) == accuracy
+
+
 @pytest.mark.parametrize("linear_skip", ["auto", False], ids=["ridge start", "random start"])
 def test_early_stopping_keeps_the_start_when_no_epoch_beats_it(linear_skip):
     # A learning rate far too large: every epoch's validation R2 is far below that of the
@@ -1546,11 +1601,15 @@ def test_a_rise_of_the_loss_within_tol_is_no_divergence():
         warnings.filterwarnings("error", "Training raised", ConvergenceWarning)
         model = GRUClassifier(hidden_layer_sizes=8, max_iter=30, random_state=0).fit(X, y)
     assert model.best_epoch_ == model.n_iter_ == 30
-    # The rise was there, and within tol: the same fit with no tolerance keeps the start.
+    # The rise was there, and within tol: the same fit with no tolerance goes back from the
+    # last epoch, to the epoch of the lowest loss where that is no worse than the start.
     strict = GRUClassifier(hidden_layer_sizes=8, max_iter=30, random_state=0, tol=0.0)
-    with pytest.warns(ConvergenceWarning, match="Training raised the training loss"):
+    with pytest.warns(ConvergenceWarning, match="Training raised the training loss") as record:
         strict.fit(X, y)
-    assert strict.best_epoch_ == 0
+    assert strict.best_epoch_ < strict.n_iter_ == 30
+    message = next(str(w.message) for w in record if "raised" in str(w.message))
+    kept = f"the weights of epoch {strict.best_epoch_}" if strict.best_epoch_ else "those"
+    assert f"so the model keeps {kept}" in message
 
 
 @pytest.mark.filterwarnings("error::RuntimeWarning")

@@ -1498,11 +1498,16 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                             or advice
                         )
                     self.network_.params[...] = last_good_params
+                    kept = (
+                        "Kept the weights this call started from"
+                        if self.n_iter_ == epochs_before
+                        else "Stopped at the weights of the last completed epoch (kept unless "
+                        "an earlier epoch's or those training started from have the lower "
+                        "training loss)"
+                    )
                     warn(
                         f"Training diverged: the loss became {loss} in epoch "
-                        f"{self.n_iter_ + 1}. Stopped at the weights of the last completed "
-                        "epoch (kept unless the initial weights have the lower training "
-                        f"loss); {advice}.",
+                        f"{self.n_iter_ + 1}. {kept}; {advice}.",
                         ConvergenceWarning,
                     )
                     stopped_by = "divergence"
@@ -1538,6 +1543,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 else:
                     # Improvements are judged (against tol) on the objective minimised.
                     self._update_no_improvement(objective, best_loss_of_call / self._loss_unit())
+                    if loss < best_loss_of_call:  # a fallback if the last epochs raise it
+                        best_params, best_epoch = last_good_params, self.n_iter_
                     best_loss_of_call = min(best_loss_of_call, loss)
                     self.best_loss_ = min(self.best_loss_, loss)
                 record["duration"] = time.perf_counter() - start
@@ -1622,43 +1629,61 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             self.best_epoch_ = best_epoch
         else:
             # The average guards against ending on a step that raised the loss, the last
-            # step against an average that straddles a jump of the weights, and the random
-            # initial weights against a fit that made the objective worse: a learning rate
-            # so large that the loss explodes without becoming inf.
+            # step against an average that straddles a jump of the weights, and the weights
+            # training started from against a fit that made the objective worse: a learning
+            # rate so large that the loss explodes without becoming inf (from the random
+            # initial weights), or becomes inf (from a warm start too, whose trained weights
+            # an epoch's noise could otherwise beat by tol). Before falling back to them, the
+            # epoch of the lowest training loss (one bad last step threw away a trained model).
             candidates = [last_good_params]
             if average is not None:
                 candidates.append(last_step_params)
             checks_start = (
-                from_initialisation
+                (from_initialisation or stopped_by == "divergence")
                 and not set_by_callback  # weights the user chose are not a divergence
-                and not self.network_.linear_steps  # a ridge start has its own guard
+                # a first fit's ridge start has its own guard (_keep_correction_only_if_it_pays)
+                and not (self.network_.linear_steps and from_initialisation)
                 and epochs > 1
                 and stopped_by != "interrupt"
                 and last_good_params is not start_params
             )
+            fallbacks = []
             if checks_start:
-                candidates.append(start_params)
+                if best_params is not last_good_params and best_params is not start_params:
+                    fallbacks.append(best_params)
+                fallbacks.append(start_params)
             kept, objectives = 0, None
-            if len(candidates) > 1:
+            if len(candidates) + len(fallbacks) > 1:
                 objectives = self._objectives_unless_interrupted(
-                    candidates, X, lengths, targets, sample_weight, train, batch_size
+                    candidates + fallbacks, X, lengths, targets, sample_weight, train, batch_size
                 )
+            fell_back_to = None
             if objectives is not None:
-                trained = objectives[:-1] if checks_start else objectives
+                trained = objectives[: len(candidates)]
                 kept = int(np.argmin(trained))  # the first of equals: the last epoch's
                 # The start only where training raised the objective by more than tol: on
                 # data with nothing to learn, the initial loss is already the least, and
-                # a rise of 2e-5 is no divergence.
-                if checks_start and objectives[-1] < trained[kept] - float(self.tol):
-                    kept = len(candidates) - 1
-            self.network_.params[...] = candidates[kept]
+                # a rise of 2e-5 is no divergence. The lowest loss's epoch, where the start
+                # would be kept, unless it is no better than the start.
+                start_objective, tol = objectives[-1], float(self.tol)
+                if checks_start and start_objective < trained[kept] - tol:
+                    best_holds = len(fallbacks) == 2 and not start_objective < objectives[-2] - tol
+                    kept = len(objectives) - (2 if best_holds else 1)
+                    fell_back_to = "best epoch" if best_holds else "start"
+            self.network_.params[...] = (candidates + fallbacks)[kept]
             self.best_epoch_ = self.n_iter_
             # No longer the score of the weights kept, nor scores of the last epochs run
             # (a plot drew them at the epochs of this call).
             self.best_validation_score_ = self.validation_scores_ = None
-            if checks_start and kept == len(candidates) - 1:
-                self.best_epoch_ = 0
-                self._warn_training_raised_the_loss(min(objectives[:-1]), objectives[-1])
+            if fell_back_to is not None:
+                self.best_epoch_ = best_epoch if fell_back_to == "best epoch" else epochs_before
+                self._warn_training_raised_the_loss(
+                    min(trained),
+                    start_objective,
+                    epochs_before,
+                    sample_weight is not None,
+                    objectives[-2] if fell_back_to == "best epoch" else None,
+                )
                 training_failed = True
         if training_failed or went_back:
             # The weights went back to before the steps that failed, or to an earlier
@@ -1843,7 +1868,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         self.best_epoch_ = 0
         self._optimizer.reset_state()  # the weights went back (see _train)
         if not corrected_objective <= start_objective + float(self.tol):  # within tol: no rise
-            self._warn_training_raised_the_loss(corrected_objective, start_objective)
+            self._warn_training_raised_the_loss(
+                corrected_objective, start_objective, 0, sample_weight is not None
+            )
         elif strongest_penalty:
             self._warn_ended_on_a_ridge_without_signal()
 
@@ -2043,15 +2070,37 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             ConvergenceWarning,
         )
 
-    def _warn_training_raised_the_loss(self, trained_objective, initial_objective):
+    def _warn_training_raised_the_loss(
+        self, trained_objective, start_objective, start_epoch, weighted, best_objective=None
+    ):
+        """Warn that training raised the objective above that of the weights it started
+        from (after ``start_epoch`` epochs: 0 for the initial weights) and that the model
+        keeps those, or, given ``best_objective``, the weights of epoch ``best_epoch_``,
+        the lowest loss of the fit; ``weighted``: sample weights were given."""
         unit = self._loss_unit()
-        trained, initial = _distinct_digits(trained_objective * unit, initial_objective * unit)
+        trained, start = _distinct_digits(trained_objective * unit, start_objective * unit)
+        started = (
+            "with the initial weights"
+            if start_epoch == 0
+            else f"with the weights this call started from (epoch {start_epoch})"
+        )
+        if best_objective is None:
+            kept = f"those (best_epoch_={start_epoch})"
+        else:
+            best = _distinct_digits(best_objective * unit, trained_objective * unit)[0]
+            kept = (
+                f"the weights of epoch {self.best_epoch_}, where the loss was lowest ({best}; "
+                f"best_epoch_={self.best_epoch_})"
+            )
+        weights = (
+            "; sample weights far below 1 also make the L2 penalty (alpha) outweigh the data"
+            if weighted and self.alpha > 0
+            else ""
+        )
         warn(
             f"Training raised the training loss, to {trained} after {self.n_iter_} epochs "
-            f"from {initial} with the initial weights, so the model keeps the initial "
-            f"weights (best_epoch_=0): the optimization diverged; {self._divergence_advice()}"
-            "; sample weights far below 1 also make the L2 penalty (alpha) outweigh the data."
-            + self._warping_as_a_cause(),
+            f"from {start} {started}, so the model keeps {kept}: the optimization diverged; "
+            f"{self._divergence_advice()}{weights}." + self._warping_as_a_cause(),
             ConvergenceWarning,
         )
 
