@@ -1796,6 +1796,30 @@ def test_keyboard_interrupt_leaves_the_last_completed_epoch():
     assert clf.predict(X).shape == (len(X),)
 
 
+def test_ctrl_c_as_training_sets_up_leaves_the_model_as_it_was(monkeypatch):
+    # audit33a: Ctrl-C between the data's preparation and the first epoch (in _train's own
+    # setup: its progress bar, the records it keeps) went on as a KeyboardInterrupt but left
+    # a fresh model fitted with its random initial weights, ready to predict and save.
+    import pygru._estimators as estimators_module
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    X, y = toy_sequences()
+    fitted = small_classifier(max_iter=2).fit(X, y)
+    params, n_iter = fitted.network_.params.copy(), fitted.n_iter_
+    monkeypatch.setattr(estimators_module, "_progress_bar", interrupted)
+    fresh = small_classifier(max_iter=2)
+    with pytest.raises(KeyboardInterrupt):
+        fresh.fit(X, y)
+    with pytest.raises(NotFittedError):
+        fresh.predict(X)
+    with pytest.raises(KeyboardInterrupt):
+        fitted.set_params(warm_start=True).fit(X, y)
+    np.testing.assert_array_equal(fitted.network_.params, params)
+    assert fitted.n_iter_ == n_iter == len(fitted.loss_curve_)
+
+
 def test_an_interrupted_regressor_says_when_it_keeps_its_ridge_start():
     # The warning said the model keeps the last completed epoch's weights where the linear
     # skip's guard then dropped the correction and kept the ridge start (best_epoch_ 0).

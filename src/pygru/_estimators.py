@@ -844,7 +844,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         for early stopping, None to hold out ``validation_fraction`` of X."""
         # A call refused (bad input or settings) or interrupted before its first epoch leaves
         # a fitted model as it was.
-        with self._unchanged_unless_training_starts():
+        with self._unchanged_unless_training_starts() as training_starts:
             if incremental:  # scikit-learn checks them in fit, and in partial_fit only once
                 self._validate_params()
             hidden_layer_sizes = self._check_settings()
@@ -927,10 +927,19 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             average = None
             if self.ema_momentum is not None and not incremental:
                 average = WeightAverage(self.network_.params, self.ema_momentum)
-        epochs_before = self.n_iter_
-        raised, kept_callback_weights = self._train(
-            X, lengths, targets, sample_weight, train, epochs, validation, patience, average
-        )
+            epochs_before = self.n_iter_
+            raised, kept_callback_weights = self._train(
+                X,
+                lengths,
+                targets,
+                sample_weight,
+                train,
+                epochs,
+                validation,
+                patience,
+                average,
+                training_starts,
+            )
         if linear_start is not None and not self.validation_scores_ and not kept_callback_weights:
             self._keep_correction_only_if_it_pays(
                 X, lengths, targets, sample_weight, train, linear_start, strongest_penalty
@@ -943,18 +952,28 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
 
     @contextlib.contextmanager
     def _unchanged_unless_training_starts(self):
-        """Undo the attributes a block set if it raises or is interrupted (Ctrl-C): a fit
-        call refused while checking and preparing its data must not leave a fitted model
-        half overwritten (its ``classes_`` from the refused labels, say). The block may
-        move the network to the device in place; ``_use_device`` then moves what the
-        restored attributes hold there too."""
+        """Undo the attributes a block set if it raises or is interrupted (Ctrl-C) before it
+        calls the function it is given (as training starts): a fit call refused while
+        checking and preparing its data must not leave a fitted model half overwritten (its
+        ``classes_`` from the refused labels, say), nor a fresh one fitted with random
+        weights (audit33a: Ctrl-C in ``_train``'s own setup did). The block may move the
+        network to the device in place; ``_use_device`` then moves what the restored
+        attributes hold there too."""
         attributes = self.__dict__.copy()
         # The generator is changed in place (a validation split draws from it): its state
         # too, or a refused call would change the next call's shuffles and masks.
         rng_state = self._rng.bit_generator.state if hasattr(self, "_rng") else None
+        started = False
+
+        def training_starts():
+            nonlocal started
+            started = True
+
         try:
-            yield
+            yield training_starts
         except BaseException:
+            if started:
+                raise
             self.__dict__.clear()
             self.__dict__.update(attributes)
             if rng_state is not None:
@@ -1439,10 +1458,22 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             )
 
     def _train(
-        self, X, lengths, targets, sample_weight, train, epochs, validation, patience, average
+        self,
+        X,
+        lengths,
+        targets,
+        sample_weight,
+        train,
+        epochs,
+        validation,
+        patience,
+        average,
+        training_starts,
     ):
         """Run up to ``epochs`` epochs over the sequences ``train`` (indices into X). With
         ``average`` (a WeightAverage), the model after each epoch is the averaged weights.
+        ``training_starts()`` is called where an error or Ctrl-C no longer undoes the call
+        (see ``_unchanged_unless_training_starts``) but ends it at the last completed epoch.
         Returns the error a callback or an epoch raised (for the caller to raise once the
         model is final; Ctrl-C's KeyboardInterrupt is returned too, for its warning), else
         None, and whether the weights kept are ones a callback set (which the regressor's
@@ -1478,6 +1509,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         completed = (last_good_params, last_step_params, best_params, best_epoch)
         completed_record, in_progress = self._training_record(), True
         try:
+            training_starts()
             if validation is not None:
                 start_score = self._start_validation(start_params, validation)
             for _ in range(epochs):
