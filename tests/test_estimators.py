@@ -2689,6 +2689,22 @@ def test_a_callback_stops_with_any_true_value():
         clf = small_classifier(max_iter=5, callbacks=lambda *_, result=result: result)
         assert clf.fit(X, y).n_iter_ == 1
     assert small_classifier(max_iter=3, callbacks=lambda *_: None).fit(X, y).n_iter_ == 3
+    # audit33c: an array of several values or none got NumPy's "truth value of an array
+    # ... is ambiguous", which named neither the callback nor its return value.
+    for result in (np.array([1, 2]), np.array([])):
+        clf = small_classifier(max_iter=3, callbacks=lambda *_, result=result: result)
+        with pytest.raises(TypeError, match=r"callback .* returned ndarray .*neither true nor"):
+            clf.fit(X, y)
+        assert clf.n_iter_ == 1 and np.isfinite(clf.predict_proba(X)).all()
+
+
+def test_partial_fit_names_the_classes_a_fit_learned():
+    # audit33c: after fit, a partial_fit with other classes was told they were not those
+    # of "the first call to partial_fit", which there had not been.
+    X, y = toy_sequences()
+    clf = small_classifier(max_iter=1).fit(X, y)
+    with pytest.raises(ValueError, match=r"learned in its first call to fit or partial_fit"):
+        clf.partial_fit(X, y, classes=[0, 1, 2])
 
 
 @pytest.mark.parametrize("early_stopping", [False, True])

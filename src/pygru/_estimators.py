@@ -1763,7 +1763,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             params[...] = epoch_params
         changed = False
         try:
-            stop = any([bool(callback(self, record)) for callback in callbacks])
+            stop = any([_asks_to_stop(callback, callback(self, record)) for callback in callbacks])
             changed = not bool((params == epoch_params).all())
         finally:
             if step_params is not None:
@@ -3305,8 +3305,9 @@ default="zeros"
             given = np.unique(_check_labels(classes, "classes"))
             if not np.array_equal(given, self.classes_):
                 raise ValueError(
-                    f"classes={given.tolist()!r} is not the same as on the first call to "
-                    f"partial_fit, which was {self.classes_.tolist()!r}"
+                    f"classes={given.tolist()!r} is not the same as the classes the model "
+                    "learned in its first call to fit or partial_fit: "
+                    f"{self.classes_.tolist()!r}"
                 )
         return self._fit(
             X, y, sample_weight, incremental=True, classes=classes if first_call else None
@@ -5049,6 +5050,19 @@ def _are_strings(rows):
 def _is_bias(name):
     """Whether the weight array ``name`` of the network is a bias vector."""
     return name.endswith(("b_ih", "b_hh", "bias"))
+
+
+def _asks_to_stop(callback, returned):
+    """Whether a callback's return value asks to stop training, or a TypeError naming the
+    callback where it has no truth value (NumPy's own error on an array named neither)."""
+    try:
+        return bool(returned)
+    except (TypeError, ValueError) as error:
+        raise TypeError(
+            f"callback {callback!r} returned {type(returned).__name__} {returned!r:.60}, "
+            f"which is neither true nor false ({error}): a callback returns a true value to "
+            "stop training and None or a false one to go on"
+        ) from None
 
 
 def _refuse_labels_per_step(y):
