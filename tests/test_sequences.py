@@ -845,3 +845,55 @@ def test_the_step_correlation_reads_long_sequences_block_by_block():
 def test_the_step_correlation_of_no_sequence_is_nan():
     # Read by blocks, no sequence made no block, and nothing to unpack.
     assert np.isnan(median_step_correlation(np.empty((0, 5, 1)), np.empty(0, dtype=int)))
+
+
+def test_the_channels_first_check_of_wide_input_reads_a_sample_of_it():
+    # audit33a: the check (a warning's) copied 256 sequences to float64 and made five
+    # temporaries of them: 12 times X's memory at 256 x 50 x 1,000 (2.3 GB at 100 x 2,000
+    # features, where 50 steps of 768-dimensional embeddings, say, reach it too).
+    import tracemalloc
+
+    X = np.random.default_rng(0).standard_normal((256, 50, 1000)).astype(np.float32)
+    tracemalloc.start()
+    try:
+        _sequences.warn_if_channels_first(X, np.full(256, 50))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < X.nbytes
+    # A smooth layout along the features is still seen in that sample.
+    amplitudes = np.random.default_rng(1).standard_normal((256, 50, 1))
+    smooth = amplitudes * np.sin(np.linspace(0, 3, 1000))  # each row a smooth curve
+    with pytest.warns(UserWarning, match="runs smoothly along its features"):
+        _sequences.warn_if_channels_first(smooth, np.full(256, 50))
+
+
+def test_one_long_sequence_among_short_ones_is_not_read_at_its_length_by_the_others(
+    monkeypatch,
+):
+    # audit33a: 2,000 sequences of 20 steps and one of 10,000 took 16 s to prepare for a
+    # one-epoch fit of 2 s: padding the list and every per-sequence statistic read all
+    # sequences at the longest one's length. A list of finite items is now padded with zeros
+    # at once (the same array and lengths as through NaN padding), and each block of
+    # sequences is read to its own longest length.
+    rng = np.random.default_rng(0)
+    X = [rng.standard_normal((20, 2)) for _ in range(300)] + [rng.standard_normal((5000, 2))]
+    padded, lengths = to_padded(X, dtype=np.float64)
+    as_array = np.full((301, 5000, 2), np.nan)
+    for row, item in zip(as_array, X):
+        row[: len(item)] = item
+    expected, expected_lengths = to_padded(as_array, dtype=np.float64)
+    np.testing.assert_array_equal(padded, expected)
+    np.testing.assert_array_equal(lengths, expected_lengths)
+    widths = []
+    for name in ("_moments", "_step_correlations"):
+        original = getattr(_sequences, name)
+
+        def recorded(values, block_lengths, original=original):
+            widths.append(values.shape[1])
+            return original(values, block_lengths)
+
+        monkeypatch.setattr(_sequences, name, recorded)
+    _sequences.sequence_moments(padded, lengths)
+    _sequences.median_step_correlation(padded, lengths)
+    assert sorted(widths)[-2:] == [5000, 5000] and max(sorted(widths)[:-2]) == 20

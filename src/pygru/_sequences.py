@@ -316,9 +316,12 @@ def warn_if_channels_first(padded, lengths):
         return
     if n_features < 10 * n_steps or (lengths < n_steps).any() or len(padded) < 2:
         return
-    # A few hundred sequences show the layout; finite values only.
+    # A few hundred sequences show the layout (finite values only); fewer of wide ones, so
+    # that their float64 copy stays near _BLOCK_BYTES (with the temporaries of its measure,
+    # 256 sequences of 100 steps of 2,000 features took 2.3 GB for this warning alone).
+    shown = min(256, max(16, _BLOCK_BYTES // (8 * n_steps * n_features)))
     with np.errstate(all="ignore"):
-        smoothness = _lag_one_autocorrelation(padded[:256].astype(np.float64))
+        smoothness = _lag_one_autocorrelation(padded[:shown].astype(np.float64))
     if smoothness > 0.5:
         warn(
             f"Every sequence of X has {n_steps} time steps of {n_features} features, and "
@@ -387,7 +390,8 @@ def median_step_correlation(padded, lengths, sample_weight=None):
     # Block by block: the float64 temporaries of 1,000 long sequences at once took 10
     # times the training data (768 MB for 76 MB of float32).
     blocks = [
-        _step_correlations(padded[block], lengths[block]) for block in _sequence_blocks(padded)
+        _step_correlations(padded[block, :longest], lengths[block])
+        for block, longest in _blocks_to_their_longest(padded, lengths)
     ]
     if not blocks:  # no sequence
         return np.nan
@@ -478,8 +482,8 @@ def sequence_moments(padded, lengths):
     """
     n_features = padded.shape[2]
     means, spreads = [np.empty((0, n_features))], [np.empty((0, n_features))]
-    for block in _sequence_blocks(padded):
-        mean, spread = _moments(padded[block], lengths[block])
+    for block, longest in _blocks_to_their_longest(padded, lengths):
+        mean, spread = _moments(padded[block, :longest], lengths[block])
         means.append(mean)
         spreads.append(spread)
     return np.concatenate(means), np.concatenate(spreads)
@@ -577,17 +581,17 @@ def scale_each_sequence(padded, lengths, floor):
     """
     n_samples, n_timesteps, n_features = padded.shape
     out = np.zeros((n_samples, n_timesteps, 3 * n_features))
-    for block in _sequence_blocks(out):
-        values = padded[block].astype(np.float64)
+    for block, longest in _blocks_to_their_longest(out, lengths):
+        values = padded[block, :longest].astype(np.float64)
         mean, spread = _moments(values, lengths[block])
         spread = np.maximum(spread, floor)
-        valid = valid_steps(lengths[block], n_timesteps)[:, :, np.newaxis]
+        valid = valid_steps(lengths[block], longest)[:, :, np.newaxis]
         channels = [
             (values - mean[:, np.newaxis]) / spread[:, np.newaxis],
             np.broadcast_to(mean[:, np.newaxis], values.shape),
             np.broadcast_to(np.log(spread)[:, np.newaxis], values.shape),
         ]
-        out[block] = np.where(valid, np.concatenate(channels, axis=2), 0.0)
+        out[block, :longest] = np.where(valid, np.concatenate(channels, axis=2), 0.0)
     return out
 
 
@@ -698,15 +702,23 @@ def _valid_step_blocks(padded, lengths, sample_weight=None):
 
     Blocks of about ``_BLOCK_BYTES`` keep the float64 temporaries small next to the data
     (a whole float64 copy made one fit peak at 4x the float32 data)."""
-    n_timesteps = padded.shape[1]
-    for block in _sequence_blocks(padded):
-        valid = valid_steps(lengths[block], n_timesteps)
-        rows = padded[block][valid].astype(np.float64)
+    for block, longest in _blocks_to_their_longest(padded, lengths):
+        valid = valid_steps(lengths[block], longest)
+        rows = padded[block, :longest][valid].astype(np.float64)
         if sample_weight is None:
             yield rows, None
         else:
             weights = np.broadcast_to(sample_weight[block][:, np.newaxis], valid.shape)
             yield rows, weights[valid]
+
+
+def _blocks_to_their_longest(padded, lengths):
+    """(slice, the longest of its lengths) for each block of :func:`_sequence_blocks`: the
+    steps its sequences reach, all that a block's computation need read, so that one long
+    sequence among many short ones does not make every block as long (2,000 sequences of 20
+    steps and one of 10,000 read 500 times their steps)."""
+    for block in _sequence_blocks(padded):
+        yield block, int(lengths[block].max())
 
 
 def _sequence_blocks(padded):
@@ -746,13 +758,13 @@ def standardize(padded, lengths, mean, scale, out=None, dtype=None):
     infinity."""
     if out is None:
         out = np.empty(padded.shape, dtype=padded.dtype if dtype is None else dtype)
-    n_timesteps = padded.shape[1]
-    for block in _sequence_blocks(padded):
+    for block, longest in _blocks_to_their_longest(padded, lengths):
         with np.errstate(over="ignore", invalid="ignore"):
-            values = (padded[block] - mean) / scale
-        values[~valid_steps(lengths[block], n_timesteps)] = 0
+            values = (padded[block, :longest] - mean) / scale
+        values[~valid_steps(lengths[block], longest)] = 0
         _require_representable(values, out.dtype, first_sequence=block.start)
-        out[block] = values
+        out[block, :longest] = values
+        out[block, longest:] = 0
     return out
 
 
@@ -1117,8 +1129,24 @@ def _pad_list(X, dtype, name, keep_precision=False):
     if _pads_in_float64(sequences, dtype, keep_precision):
         dtype = np.dtype(np.float64)
     n_steps = max(len(sequence) for sequence in sequences)
-    # Filled with NaN, short items look like the NaN-padded rows of an array: one check for both.
-    padded = np.full((len(sequences), n_steps, n_features), np.nan, dtype=dtype)
+    shape = (len(sequences), n_steps, n_features)
+    # Items that are finite throughout (the usual case) are their own lengths, and their
+    # padding is zero from the start: np.zeros leaves the padding's pages untouched, so one
+    # long sequence among many short ones costs no pass over the whole padded array (it
+    # took three, 10 s for 2,000 of 20 steps and one of 10,000).
+    padded = np.zeros(shape, dtype=dtype)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for row, sequence in zip(padded, sequences):
+            row[: len(sequence)] = sequence
+        if all(
+            len(sequence) and np.isfinite(row[: len(sequence)].sum())
+            for row, sequence in zip(padded, sequences)
+        ):
+            return padded, np.array([len(sequence) for sequence in sequences], dtype=np.int64)
+    # Else filled with NaN, short items look like the NaN-padded rows of an array: one check
+    # for both (trailing all-NaN steps are padding; NaN inside, inf or an empty sequence is
+    # refused by name).
+    padded = np.full(shape, np.nan, dtype=dtype)
     with np.errstate(over="ignore"):
         for row, sequence in zip(padded, sequences):
             row[: len(sequence)] = sequence
