@@ -2698,6 +2698,23 @@ def test_a_callback_stops_with_any_true_value():
         assert clf.n_iter_ == 1 and np.isfinite(clf.predict_proba(X)).all()
 
 
+def test_set_params_from_a_callback_is_refused_as_a_refit_is():
+    # audit33c: a callback's set_params half applied: a new learning rate (read as the fit
+    # starts) was ignored without a word, a new dropout (read every epoch) was not, and a
+    # new dtype ended the fit with "matmul: a has dtype float64 and b float32".
+    X, y = toy_sequences()
+
+    def change(model, record):
+        model.set_params(learning_rate_init=50.0)
+
+    clf = small_classifier(max_iter=3, callbacks=change)
+    with pytest.raises(RuntimeError, match=r"set_params\(learning_rate_init\) was called while"):
+        clf.fit(X, y)
+    assert clf.learning_rate_init == 3e-3 and clf.n_iter_ == 1
+    assert np.isfinite(clf.predict_proba(X)).all()
+    assert clf.set_params(callbacks=None, warm_start=True).fit(X, y).n_iter_ == 4
+
+
 def test_partial_fit_names_the_classes_a_fit_learned():
     # audit33c: after fit, a partial_fit with other classes was told they were not those
     # of "the first call to partial_fit", which there had not been.

@@ -2449,6 +2449,25 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             key=lambda item: item[0].startswith("head."),
         )
 
+    def set_params(self, **params):
+        """Set the estimator's parameters, as scikit-learn's ``set_params``.
+
+        Refused while this estimator is being fitted (from one of its callbacks, or from
+        another thread): a fit reads most settings as it starts and some at every epoch, so
+        a change would half apply (a new learning rate was ignored, a new dtype broke the
+        fit). To change settings during training, stop from a callback (return True) and
+        go on with ``set_params`` and ``partial_fit`` or a warm fit.
+        """
+        if id(self) in _FITTING:
+            raise RuntimeError(
+                f"set_params({', '.join(sorted(params))}) was called while this "
+                f"{type(self).__name__} is being fitted (from one of its callbacks, or from "
+                "another thread): a fit reads its settings as it starts, so the change "
+                "would apply in part; stop training from the callback (return True), then "
+                "set_params and continue with partial_fit or warm_start=True"
+            )
+        return super().set_params(**params)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True
@@ -2784,7 +2803,9 @@ default="constant"
         the fit's end keeps them (the guards against training that raised the loss leave
         them as they are); early stopping keeps the best weights it has scored, which they
         are not. ``fit`` and ``partial_fit`` refuse to start on an estimator that is being
-        fitted (from its own callback, or from another thread): fit a clone instead.
+        fitted (from its own callback, or from another thread): fit a clone instead; so
+        does ``set_params`` (a fit reads its settings as it starts): stop from the callback
+        and go on with ``partial_fit`` or a warm fit.
 
     kernel_initializer : {"glorot_uniform", "glorot_normal", "orthogonal", "uniform", \
 "zeros"}, default="glorot_uniform"
@@ -4070,7 +4091,9 @@ default="constant"
         the fit's end keeps them (the guards against training that raised the loss leave
         them as they are); early stopping keeps the best weights it has scored, which they
         are not. ``fit`` and ``partial_fit`` refuse to start on an estimator that is being
-        fitted (from its own callback, or from another thread): fit a clone instead.
+        fitted (from its own callback, or from another thread): fit a clone instead; so
+        does ``set_params`` (a fit reads its settings as it starts): stop from the callback
+        and go on with ``partial_fit`` or a warm fit.
 
     kernel_initializer : {"glorot_uniform", "glorot_normal", "orthogonal", "uniform", \
 "zeros"}, default="glorot_uniform"
