@@ -2715,6 +2715,29 @@ def test_set_params_from_a_callback_is_refused_as_a_refit_is():
     assert clf.set_params(callbacks=None, warm_start=True).fit(X, y).n_iter_ == 4
 
 
+def test_assigning_network_params_writes_into_the_weights_every_part_reads(tmp_path):
+    # audit33c: network_.params = new_array (from a callback, or after a fit) left the
+    # views, the optimizer and the average on the old vector: predict and training went on
+    # with weights that a save no longer wrote, and the loaded model predicted otherwise.
+    X, y = toy_sequences()
+
+    def reassign(model, record):
+        if record["epoch"] == 1:
+            model.network_.params = model.network_.params.copy()
+
+    clf = small_classifier(max_iter=4, callbacks=reassign).fit(X, y)
+    reference = small_classifier(max_iter=4).fit(X, y)
+    np.testing.assert_array_equal(clf.network_.params, reference.network_.params)
+    save(clf, tmp_path / "model.npz")
+    np.testing.assert_array_equal(
+        load(tmp_path / "model.npz").predict_proba(X), clf.predict_proba(X)
+    )
+    clf.network_.params = np.zeros_like(clf.network_.params)
+    np.testing.assert_array_equal(clf.predict_proba(X), np.full((len(X), 2), 0.5))
+    with pytest.raises(ValueError, match=r"params has shape \(\d+,\); got values of shape"):
+        clf.network_.params = np.zeros(3)
+
+
 def test_partial_fit_names_the_classes_a_fit_learned():
     # audit33c: after fit, a partial_fit with other classes was told they were not those
     # of "the first call to partial_fit", which there had not been.

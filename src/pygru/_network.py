@@ -294,8 +294,32 @@ class GRUNetwork:
             linear_steps=self.linear_steps,
             conv_layers=conv_layers,
         )
-        self.params = self._allocate_params()
-        self.views = self.unflatten(self.params)
+        self._hold(self._allocate_params())
+
+    @property
+    def params(self):
+        """Every weight of the network as one flat vector, which :attr:`views` name.
+
+        Assigning to it writes into that vector (``params[...] = values``, of its shape):
+        the views, an optimizer and a weight average hold the vector itself, so a new
+        array in its place would be read by none of them (a callback's
+        ``network_.params = ...copy()`` froze the saved weights while training went on)."""
+        return self._params
+
+    @params.setter
+    def params(self, values):
+        if np.shape(values) != self._params.shape:
+            raise ValueError(
+                f"params has shape {self._params.shape}; got values of shape "
+                f"{np.shape(values)} (assigning writes into the vector the network holds)"
+            )
+        self._params[...] = values
+
+    def _hold(self, params):
+        """Make ``params`` the network's vector (a new one: on another device, or a
+        writable copy), with the views into it."""
+        self._params = params
+        self.views = self.unflatten(params)
 
     def _allocate_params(self):
         """The flat parameter vector, zeros; a MemoryError naming the sizes that made it too
@@ -320,15 +344,17 @@ class GRUNetwork:
         # are stored as NumPy, so that the pickle loads without CuPy.
         state = self.__dict__.copy()
         del state["views"]
-        state["params"] = to_host(self.params)
+        state["params"] = to_host(state.pop("_params"))  # the name pickles have always had
         return state
 
     def __setstate__(self, state):
         state.setdefault("pooling", "last")  # pickled before pooling existed
         state.setdefault("linear_steps", 0)  # ... or the linear skip
         state.setdefault("conv_layers", ())  # ... or the convolutional branch
+        state = dict(state)
+        params = state.pop("params")
         self.__dict__.update(state)
-        self.views = self.unflatten(self.params)
+        self._hold(params)
 
     @property
     def directions(self):
@@ -343,14 +369,12 @@ class GRUNetwork:
         """Copy ``params`` if they are read-only (a memory-mapped model's), so that training
         can change them."""
         if self.xp is np and not self.params.flags.writeable:
-            self.params = self.params.copy()
-            self.views = self.unflatten(self.params)
+            self._hold(self.params.copy())
 
     def move_to(self, xp):
         """Put ``params`` (and so every view) on the device of array module ``xp``."""
         if xp is not self.xp:
-            self.params = xp.asarray(self.params) if xp is not np else to_host(self.params)
-            self.views = self.unflatten(self.params)
+            self._hold(xp.asarray(self.params) if xp is not np else to_host(self.params))
 
     def unflatten(self, flat):
         """Named views, shaped as ``self.shapes``, into the flat vector ``flat``."""
