@@ -897,3 +897,14 @@ def test_one_long_sequence_among_short_ones_is_not_read_at_its_length_by_the_oth
     _sequences.sequence_moments(padded, lengths)
     _sequences.median_step_correlation(padded, lengths)
     assert sorted(widths)[-2:] == [5000, 5000] and max(sorted(widths)[:-2]) == 20
+
+
+def test_an_overflow_of_a_sequence_scaled_channel_names_the_feature_it_is_of():
+    # audit33c: with standardize="sequence" the levels and log spreads of the features are
+    # channels of their own, and the error named "feature(s) [3]" of a two-feature X.
+    from pygru import GRUClassifier
+
+    X = np.random.default_rng(0).standard_normal((48, 10, 2))
+    X[..., 1] *= 1e300
+    with pytest.raises(ValueError, match=r"the variance of feature\(s\) \[1\] overflows"):
+        GRUClassifier(standardize="sequence", max_iter=1).fit(X, np.arange(48) % 2)

@@ -551,8 +551,10 @@ def sequence_scaling(padded, lengths, sample_weight=None):
     varying = np.where(spreads > 0, spreads, np.inf).min(axis=0, initial=np.inf)
     floor = np.where(np.isfinite(varying), varying, 1.0)
     channels = scale_each_sequence(padded, lengths, floor)
-    mean, scale = feature_statistics(channels, lengths, sample_weight)
     n_features = padded.shape[2]
+    # (messages name the feature a channel is of: its scaled values, level or log spread)
+    of_feature = np.tile(np.arange(n_features), 3)
+    mean, scale = feature_statistics(channels, lengths, sample_weight, of_feature=of_feature)
     typical = _typical_spread(spreads, weights[counted])
     steady = np.concatenate(
         [np.zeros(n_features), _FAINT_SPREAD * typical, np.full(n_features, _FAINT_SPREAD)]
@@ -620,12 +622,14 @@ def weighted_median(values, weights):
     return float(values[middle])
 
 
-def feature_statistics(padded, lengths, sample_weight=None, name="X"):
+def feature_statistics(padded, lengths, sample_weight=None, name="X", of_feature=None):
     """Mean and scale of each feature over all valid time steps (padding excluded).
 
     With ``sample_weight`` (one non-negative weight per sequence) every time step of a
     sequence counts with its sequence's weight, so that a weight of k is k copies of the
-    sequence and a weight of 0 leaves it out, as in scikit-learn.
+    sequence and a weight of 0 leaves it out, as in scikit-learn. ``name`` and
+    ``of_feature`` are for the error where a mean or variance overflows (see
+    :func:`scale_of_spread`).
 
     Returns float64 arrays of shape (n_features,); a feature that is constant gets scale 1
     (as ``sklearn.preprocessing.StandardScaler``), so standardising never divides by zero.
@@ -655,7 +659,7 @@ def feature_statistics(padded, lengths, sample_weight=None, name="X"):
         blocks = _valid_step_blocks(padded, lengths, sample_weight)
         squares = (_weighted(np.square(rows - mean), weights) for rows, weights in blocks)
         spread = np.sqrt(_column_sum(squares) / total)
-    scale = scale_of_spread(mean, spread, name)
+    scale = scale_of_spread(mean, spread, name, of_feature)
     # A feature with one value is constant, and that value is its mean: the sum of its
     # copies rounds (the mean of 5,000 copies of 3.7 is 200 ulps off, a spread of 2e-13
     # that was taken for a scale), and standardised it must be exactly 0, in fit and predict.
@@ -677,9 +681,11 @@ def _valid_range(padded, lengths, sample_weight=None):
     return low, high
 
 
-def scale_of_spread(mean, spread, name="X"):
+def scale_of_spread(mean, spread, name="X", of_feature=None):
     """The standard deviations ``spread`` as scales: 1 where a feature is constant, that is,
     where its spread is at the rounding level of its mean (or it was never observed).
+    ``of_feature`` maps each column to the feature of ``name`` it derives from, for the
+    message where one overflows (None: the columns are the features).
 
     The test is relative, as scikit-learn's StandardScaler's is: a feature whose values
     are all tiny (1e-15, 2e-15, ...) is not constant and is scaled like any other."""
@@ -687,9 +693,11 @@ def scale_of_spread(mean, spread, name="X"):
     overflows = np.isinf(scale) | np.isinf(mean)  # NaN: a feature never observed
     if overflows.any():
         part = "target" if name == "y" else "feature"
+        columns = np.nonzero(overflows)[-1]
+        features = np.unique(columns if of_feature is None else of_feature[columns])
         raise ValueError(
             f"{name} has values too large to standardise: the mean or the variance "
-            f"of {part}(s) {np.unique(np.nonzero(overflows)[-1]).tolist()} overflows float64"
+            f"of {part}(s) {features.tolist()} overflows float64"
         )
     constant = ~(scale > 10 * np.finfo(np.float64).eps * np.abs(mean))
     scale[constant] = 1.0
