@@ -2988,8 +2988,13 @@ def test_penalties_whose_gradient_the_dtype_cannot_square_are_refused_by_name():
         small_classifier(max_iter=1).fit(X, y, sample_weight=tiny)
     with pytest.raises(ValueError, match=r"alpha=10000.0, .*" + overflow + ".* lower alpha"):
         small_classifier(max_iter=1, alpha=1e4).fit(X, y, sample_weight=np.full(len(y), 2e-20))
-    with pytest.raises(ValueError, match=r"linear skip's weights .*linear_skip=False; dtype"):
+    with pytest.raises(ValueError, match=r"linear skip's weights .*linear_skip=False; dtype") as e:
         GRURegressor(max_iter=1, alpha=0).fit(X, targets, sample_weight=tiny)
+    assert "standardize=True" not in str(e.value)  # on already (audit33c was advised it)
+    # Targets of 1e30 left on their own scale: the remedy is to standardise them.
+    huge = GRURegressor(max_iter=1, standardize_target=False)
+    with pytest.raises(ValueError, match=r"Remedies: standardize_target=True \(and with y's\)"):
+        huge.fit(X, np.tanh(targets - 30) * 1e30)
     with pytest.raises(ValueError, match=r"the rmsprop optimizer's second moments in float32"):
         small_classifier(max_iter=1, solver="rmsprop").fit(X, y, sample_weight=tiny)
     classes = {"up": 1e-30, "down": 1e-30}

@@ -2237,8 +2237,12 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             remedies.append("lower alpha")
         else:
             penalty = _PENALISED_NAMES[name]
-            remedies += ["standardize=True (the skip's penalty grows with X's variance)"]
-            remedies += ["linear_skip=False"]
+            # (only settings that are not on already: audit33c was advised standardize=True)
+            if not self.standardize:
+                remedies.append("standardize=True (the skip's penalty grows with X's variance)")
+            if getattr(self, "standardize_target", True) is False:
+                remedies.append("standardize_target=True (and with y's)")
+            remedies.append("linear_skip=False")
         if np.dtype(self.dtype) == np.float32:
             remedies.append("dtype='float64'")
         weights = ", with the sequences' weights, class weights included" if weighted else ""
@@ -4458,11 +4462,12 @@ default="zeros"
         advice = super()._divergence_advice()
         extra_penalties = getattr(self, "_extra_penalties", None) or {}
         if self.solver == "sgd" and any(extra > 0 for extra in extra_penalties.values()):
-            advice = (
-                "the linear skip's ridge penalty (linear_skip_alpha_="
+            # The learning rate first: at 1e6 it is the cause whatever the penalty.
+            advice += (
+                "; the linear skip's ridge penalty (linear_skip_alpha_="
                 f"{self.linear_skip_alpha_:g}), which training keeps on the skip's and the "
-                "output weights, may be too strong for plain SGD steps: try solver='adam' or "
-                f"linear_skip=False; else {advice}"
+                "output weights, may also be too strong for plain SGD steps: try "
+                "solver='adam' or linear_skip=False"
             )
         if not hasattr(self, "target_mean_"):
             # Large targets make large errors, whose squares a smaller rate does not shrink.
