@@ -1487,7 +1487,11 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         callbacks = _as_callback_list(self.callbacks)
         start_params = self.network_.params.copy()
         best_params = last_good_params = last_step_params = start_params
-        best_epoch = self.best_epoch_
+        best_epoch = start_epoch = self.best_epoch_  # (the epoch whose weights start_params are)
+        # Without a validation set, the fallbacks where training raised the loss (see the
+        # end): the epoch of the lowest loss (best_params), and the one before the last
+        # completed (a jump late in the last epoch leaves its average loss the lowest).
+        previous_params, previous_epoch = start_params, start_epoch
         epochs_before = self.n_iter_
         # Each call's stopping rule counts its own epochs against its own best loss, as
         # Keras' EarlyStopping does: a warm fit on new data is stopped neither by the last
@@ -1498,8 +1502,6 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         stopped_by = "max_iter"
         raised = None
         set_by_callback = False  # whether the last completed epoch's weights are a callback's
-        progress = _progress_bar(epochs, self.verbose)
-        start_score = None
         # Where Ctrl-C or an error cuts an epoch short, the model goes back to the end of
         # the last completed one (or to the start): the epoch's steps leave no optimizer
         # moments or random draws behind, nor a record half written. The record's snapshot
@@ -1508,10 +1510,12 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         # copies already.
         completed = (last_good_params, last_step_params, best_params, best_epoch)
         completed_record, in_progress = self._training_record(), True
+        start_score = None
+        if validation is not None:  # setup too: Ctrl-C here undoes the call
+            start_score = self._start_validation(start_params, validation)
+        progress = _progress_bar(epochs, self.verbose)
         try:
             training_starts()
-            if validation is not None:
-                start_score = self._start_validation(start_params, validation)
             for _ in range(epochs):
                 if not in_progress:
                     completed_record, in_progress = self._training_record(), True
@@ -1533,9 +1537,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                     kept = (
                         "Kept the weights this call started from"
                         if self.n_iter_ == epochs_before
-                        else "Stopped at the weights of the last completed epoch (kept unless "
-                        "an earlier epoch's or those training started from have the lower "
-                        "training loss)"
+                        else "Stopped at the weights of the last completed epoch (where "
+                        "those training started from have a lower training loss, the fit "
+                        "goes back, and says to what)"
                     )
                     warn(
                         f"Training diverged: the loss became {loss} in epoch "
@@ -1553,6 +1557,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                     score = self._validation_score_of(epoch_params, validation)
                 # The epoch is recorded from here, its loss and its validation score alike;
                 # it counts once the record is complete (in_progress False, below).
+                previous_params, previous_epoch = last_good_params, self.n_iter_
                 last_good_params = epoch_params
                 if average is not None:
                     last_step_params = step_params
@@ -1610,6 +1615,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                     last_good_params = weights_set
                     if average is not None:
                         last_step_params = weights_set
+                    if validation is None and best_epoch == self.n_iter_:
+                        best_params = weights_set  # the fallback keeps a callback's weights too
                     completed = (last_good_params, last_step_params, best_params, best_epoch)
                 if stop:
                     stopped_by = "callback"
@@ -1679,42 +1686,51 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 and stopped_by != "interrupt"
                 and last_good_params is not start_params
             )
-            fallbacks = []
+            fallbacks = []  # (epoch, weights) of earlier epochs, each once
             if checks_start:
-                if best_params is not last_good_params and best_params is not start_params:
-                    fallbacks.append(best_params)
-                fallbacks.append(start_params)
+                for epoch, params in (
+                    (best_epoch, best_params),
+                    (previous_epoch, previous_params),
+                ):
+                    known = [last_good_params, start_params] + [p for _, p in fallbacks]
+                    if all(params is not other for other in known):
+                        fallbacks.append((epoch, params))
+            compared = candidates + [params for _, params in fallbacks]
+            if checks_start:
+                compared.append(start_params)
             kept, objectives = 0, None
-            if len(candidates) + len(fallbacks) > 1:
+            if len(compared) > 1:
                 objectives = self._objectives_unless_interrupted(
-                    candidates + fallbacks, X, lengths, targets, sample_weight, train, batch_size
+                    compared, X, lengths, targets, sample_weight, train, batch_size
                 )
-            fell_back_to = None
+            kept_epoch = None  # where the fit goes back to an earlier epoch or its start
             if objectives is not None:
                 trained = objectives[: len(candidates)]
                 kept = int(np.argmin(trained))  # the first of equals: the last epoch's
                 # The start only where training raised the objective by more than tol: on
                 # data with nothing to learn, the initial loss is already the least, and
-                # a rise of 2e-5 is no divergence. The lowest loss's epoch, where the start
-                # would be kept, unless it is no better than the start.
+                # a rise of 2e-5 is no divergence. Before it, the better earlier epoch,
+                # unless that too is worse than the start by more than tol.
                 start_objective, tol = objectives[-1], float(self.tol)
                 if checks_start and start_objective < trained[kept] - tol:
-                    best_holds = len(fallbacks) == 2 and not start_objective < objectives[-2] - tol
-                    kept = len(objectives) - (2 if best_holds else 1)
-                    fell_back_to = "best epoch" if best_holds else "start"
-            self.network_.params[...] = (candidates + fallbacks)[kept]
+                    earlier = objectives[len(candidates) : -1]
+                    kept, kept_epoch = len(objectives) - 1, start_epoch
+                    if earlier and not start_objective < min(earlier) - tol:
+                        index = int(np.argmin(earlier))
+                        kept, kept_epoch = len(candidates) + index, fallbacks[index][0]
+            self.network_.params[...] = compared[kept]
             self.best_epoch_ = self.n_iter_
             # No longer the score of the weights kept, nor scores of the last epochs run
             # (a plot drew them at the epochs of this call).
             self.best_validation_score_ = self.validation_scores_ = None
-            if fell_back_to is not None:
-                self.best_epoch_ = best_epoch if fell_back_to == "best epoch" else epochs_before
+            if kept_epoch is not None:
+                self.best_epoch_ = kept_epoch
                 self._warn_training_raised_the_loss(
                     min(trained),
                     start_objective,
-                    epochs_before,
+                    None if from_initialisation else start_epoch,
                     sample_weight is not None,
-                    objectives[-2] if fell_back_to == "best epoch" else None,
+                    objectives[kept] if kept < len(objectives) - 1 else None,
                 )
                 training_failed = True
         if training_failed or went_back:
@@ -1901,7 +1917,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         self._optimizer.reset_state()  # the weights went back (see _train)
         if not corrected_objective <= start_objective + float(self.tol):  # within tol: no rise
             self._warn_training_raised_the_loss(
-                corrected_objective, start_objective, 0, sample_weight is not None
+                corrected_objective, start_objective, None, sample_weight is not None
             )
         elif strongest_penalty:
             self._warn_ended_on_a_ridge_without_signal()
@@ -2103,26 +2119,26 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         )
 
     def _warn_training_raised_the_loss(
-        self, trained_objective, start_objective, start_epoch, weighted, best_objective=None
+        self, trained_objective, start_objective, start_epoch, weighted, kept_objective=None
     ):
         """Warn that training raised the objective above that of the weights it started
-        from (after ``start_epoch`` epochs: 0 for the initial weights) and that the model
-        keeps those, or, given ``best_objective``, the weights of epoch ``best_epoch_``,
-        the lowest loss of the fit; ``weighted``: sample weights were given."""
+        from (those of epoch ``start_epoch`` of an earlier call; None: the initial weights)
+        and that the model keeps those, or, given ``kept_objective``, the weights of the
+        earlier epoch ``best_epoch_``; ``weighted``: sample weights were given."""
         unit = self._loss_unit()
         trained, start = _distinct_digits(trained_objective * unit, start_objective * unit)
         started = (
             "with the initial weights"
-            if start_epoch == 0
-            else f"with the weights this call started from (epoch {start_epoch})"
+            if start_epoch is None
+            else f"with the weights this call started from (those of epoch {start_epoch})"
         )
-        if best_objective is None:
-            kept = f"those (best_epoch_={start_epoch})"
+        if kept_objective is None:
+            kept = f"those (best_epoch_={self.best_epoch_})"
         else:
-            best = _distinct_digits(best_objective * unit, trained_objective * unit)[0]
+            earlier = _distinct_digits(kept_objective * unit, trained_objective * unit)[0]
             kept = (
-                f"the weights of epoch {self.best_epoch_}, where the loss was lowest ({best}; "
-                f"best_epoch_={self.best_epoch_})"
+                f"the weights of epoch {self.best_epoch_}, whose training loss is {earlier} "
+                f"(best_epoch_={self.best_epoch_})"
             )
         weights = (
             "; sample weights far below 1 also make the L2 penalty (alpha) outweigh the data"
@@ -3330,9 +3346,8 @@ default="zeros"
             given = np.unique(_check_labels(classes, "classes"))
             if not np.array_equal(given, self.classes_):
                 raise ValueError(
-                    f"classes={given.tolist()!r} is not the same as the classes the model "
-                    "learned in its first call to fit or partial_fit: "
-                    f"{self.classes_.tolist()!r}"
+                    f"classes={given.tolist()!r} is not the same as the fitted model's "
+                    f"classes, {self.classes_.tolist()!r}, which partial_fit continues"
                 )
         return self._fit(
             X, y, sample_weight, incremental=True, classes=classes if first_call else None
@@ -5110,7 +5125,7 @@ def _refuse_labels_per_step(y):
     if first is None:
         return
     raise ValueError(
-        f"y holds several labels for a sequence (y[{first}] has {np.size(y[first])})."
+        f"y holds {np.size(y[first])} labels for a sequence (y[{first}]), not one."
         f"{_one_hot_hint(y)} A GRUClassifier with output='last' learns one label per "
         "sequence: for one per time step use output='sequence', and for several labels per "
         "sequence (multilabel) wrap it in sklearn.multioutput.MultiOutputClassifier, with y "
