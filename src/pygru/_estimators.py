@@ -1686,51 +1686,48 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 and stopped_by != "interrupt"
                 and last_good_params is not start_params
             )
-            fallbacks = []  # (epoch, weights) of earlier epochs, each once
-            if checks_start:
-                for epoch, params in (
-                    (best_epoch, best_params),
-                    (previous_epoch, previous_params),
-                ):
-                    known = [last_good_params, start_params] + [p for _, p in fallbacks]
-                    if all(params is not other for other in known):
-                        fallbacks.append((epoch, params))
-            compared = candidates + [params for _, params in fallbacks]
-            if checks_start:
-                compared.append(start_params)
+            compared = candidates + ([start_params] if checks_start else [])
             kept, objectives = 0, None
             if len(compared) > 1:
                 objectives = self._objectives_unless_interrupted(
                     compared, X, lengths, targets, sample_weight, train, batch_size
                 )
-            kept_epoch = None  # where the fit goes back to an earlier epoch or its start
+            kept_params, kept_epoch = None, None  # an earlier epoch's, or the start's
             if objectives is not None:
                 trained = objectives[: len(candidates)]
                 kept = int(np.argmin(trained))  # the first of equals: the last epoch's
                 # The start only where training raised the objective by more than tol: on
                 # data with nothing to learn, the initial loss is already the least, and
-                # a rise of 2e-5 is no divergence. Before it, the better earlier epoch,
-                # unless that too is worse than the start by more than tol.
+                # a rise of 2e-5 is no divergence. Before it, the better earlier epoch
+                # (compared only then: a successful fit pays nothing), unless that too is
+                # worse than the start by more than tol.
                 start_objective, tol = objectives[-1], float(self.tol)
                 if checks_start and start_objective < trained[kept] - tol:
-                    earlier = objectives[len(candidates) : -1]
-                    kept, kept_epoch = len(objectives) - 1, start_epoch
-                    if earlier and not start_objective < min(earlier) - tol:
-                        index = int(np.argmin(earlier))
-                        kept, kept_epoch = len(candidates) + index, fallbacks[index][0]
-            self.network_.params[...] = compared[kept]
+                    kept_params, kept_epoch, kept_objective = start_params, start_epoch, None
+                    earlier = self._earlier_epochs_scored(
+                        [(best_epoch, best_params), (previous_epoch, previous_params)],
+                        [last_good_params, start_params],
+                        (X, lengths, targets, sample_weight, train, batch_size),
+                    )
+                    if earlier is None:  # Ctrl-C: its warning says the last epoch is kept
+                        kept_params = None
+                    elif earlier:
+                        best = min(earlier, key=lambda scored: scored[2])
+                        if not start_objective < best[2] - tol:
+                            kept_epoch, kept_params, kept_objective = best
+            self.network_.params[...] = compared[kept] if kept_params is None else kept_params
             self.best_epoch_ = self.n_iter_
             # No longer the score of the weights kept, nor scores of the last epochs run
             # (a plot drew them at the epochs of this call).
             self.best_validation_score_ = self.validation_scores_ = None
-            if kept_epoch is not None:
+            if kept_params is not None:
                 self.best_epoch_ = kept_epoch
                 self._warn_training_raised_the_loss(
                     min(trained),
                     start_objective,
                     None if from_initialisation else start_epoch,
                     sample_weight is not None,
-                    objectives[kept] if kept < len(objectives) - 1 else None,
+                    kept_objective,
                 )
                 training_failed = True
         if training_failed or went_back:
@@ -1851,6 +1848,22 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             "the last completed epoch"
             + (", or of the best validation score" if validation is not None else "")
         )
+
+    def _earlier_epochs_scored(self, epochs, compared_already, data):
+        """(epoch, weights, training objective) of each of ``epochs`` ((epoch, weights)
+        pairs) that is not one of ``compared_already`` nor a repeat; None where Ctrl-C
+        stops the comparison (its warning says the fit keeps its last epoch, which it
+        then does). ``data``: the arguments of :meth:`_objective_of` after the weights."""
+        distinct = []
+        for epoch, params in epochs:
+            if all(params is not other for other in compared_already + [p for _, p in distinct]):
+                distinct.append((epoch, params))
+        if not distinct:
+            return []
+        objectives = self._objectives_unless_interrupted([p for _, p in distinct], *data)
+        if objectives is None:
+            return None
+        return [(*pair, objective) for pair, objective in zip(distinct, objectives)]
 
     def _objectives_unless_interrupted(
         self, candidates, X, lengths, targets, sample_weight, train, batch_size
