@@ -2490,6 +2490,16 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         a change would half apply (a new learning rate was ignored, a new dtype broke the
         fit). To change settings during training, stop from a callback (return True) and
         go on with ``set_params`` and ``partial_fit`` or a warm fit.
+
+        Parameters
+        ----------
+        **params : dict
+            Estimator parameters, by name.
+
+        Returns
+        -------
+        self : estimator instance
+            The estimator.
         """
         if id(self) in _FITTING:
             raise RuntimeError(
@@ -5112,6 +5122,9 @@ def _asks_to_stop(callback, returned):
     """Whether a callback's return value asks to stop training, or a TypeError naming the
     callback where it has no truth value (NumPy's own error on an array named neither)."""
     try:
+        # (an empty array is False, with a DeprecationWarning, before NumPy 2.2)
+        if isinstance(returned, np.ndarray) and returned.size != 1:
+            raise ValueError(f"an array of {returned.size} values")
         return bool(returned)
     except (TypeError, ValueError) as error:
         raise TypeError(
