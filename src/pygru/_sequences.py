@@ -1137,12 +1137,11 @@ def _pad_list(X, dtype, name, keep_precision=False):
     if _pads_in_float64(sequences, dtype, keep_precision):
         dtype = np.dtype(np.float64)
     n_steps = max(len(sequence) for sequence in sequences)
-    shape = (len(sequences), n_steps, n_features)
     # Items that are finite throughout (the usual case) are their own lengths, and their
     # padding is zero from the start: np.zeros leaves the padding's pages untouched, so one
     # long sequence among many short ones costs no pass over the whole padded array (it
     # took three, 10 s for 2,000 of 20 steps and one of 10,000).
-    padded = np.zeros(shape, dtype=dtype)
+    padded = np.zeros((len(sequences), n_steps, n_features), dtype=dtype)
     with np.errstate(over="ignore", invalid="ignore"):
         for row, sequence in zip(padded, sequences):
             row[: len(sequence)] = sequence
@@ -1151,13 +1150,11 @@ def _pad_list(X, dtype, name, keep_precision=False):
             for row, sequence in zip(padded, sequences)
         ):
             return padded, np.array([len(sequence) for sequence in sequences], dtype=np.int64)
-    # Else filled with NaN, short items look like the NaN-padded rows of an array: one check
-    # for both (trailing all-NaN steps are padding; NaN inside, inf or an empty sequence is
-    # refused by name).
-    padded = np.full(shape, np.nan, dtype=dtype)
-    with np.errstate(over="ignore"):
-        for row, sequence in zip(padded, sequences):
-            row[: len(sequence)] = sequence
+    # Else NaN past each item, short items look like the NaN-padded rows of an array: one
+    # check for both (trailing all-NaN steps are padding; NaN inside, inf or an empty
+    # sequence is refused by name).
+    for row, sequence in zip(padded, sequences):
+        row[len(sequence) :] = np.nan
     lengths = _observed_lengths(padded, name)
     return _trim_and_zero_padding(padded, lengths, owned=True), lengths
 
