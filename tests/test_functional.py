@@ -409,6 +409,8 @@ def test_check_finite_false_gives_the_same_result_on_finite_input():
         ([True, True], TypeError, "integers"),
         (np.array([4, True], dtype=object), TypeError, "integers"),
         ([4, 2**70], ValueError, r"lengths\[1\] = 1180591620717411303424"),
+        # np.array read the value behind the mask (audit34a)
+        (np.ma.masked_array([4, 2], mask=[False, True]), ValueError, "masked entries"),
     ],
 )
 def test_bad_lengths_are_refused(lengths, error, match):

@@ -208,6 +208,10 @@ def _as_lengths(lengths, batch, steps):
         return np.full(batch, steps, dtype=np.int64)
     if is_cupy_array(lengths):
         lengths = lengths.get()
+    if np.ma.is_masked(lengths):  # np.array would read the values behind the mask
+        raise ValueError(
+            "lengths has masked entries; give every sequence's length (1..T), not a masked array"
+        )
     array = np.array(lengths)  # checked and kept as it is now
     # Whole floats stay floats until the range check below, so that a huge one is refused
     # by it rather than wrapped around by the cast to int64.

@@ -75,7 +75,9 @@ def to_torch_state_dict(estimator, *, prefix="", as_tensors=False, fold_standard
         ``bias_hh_l{k}`` (3H,), and the same with ``_reverse`` for the backward direction of
         a bidirectional layer; gate order [r, z, n]; copies in the network's dtype. Load it
         with ``torch.nn.GRU(I, H, num_layers=k, bidirectional=..., batch_first=True,
-        dtype=...).load_state_dict(...)`` (all layers of one ``nn.GRU`` share one H).
+        dtype=...).load_state_dict(...)``. All layers of one ``nn.GRU`` share one H: layers
+        of different widths (``hidden_layer_sizes=(6, 4)``) go into an ``nn.GRU`` each,
+        layer k's entries renamed to ``_l0``.
 
     Raises
     ------
