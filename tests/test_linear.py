@@ -279,3 +279,64 @@ def test_blocked_errors_need_half_of_the_other_rows_in_each_fit():
     assert ridge_blocked_errors(X, Y, None, ALPHAS, 5, purge=12) is not None
     assert ridge_blocked_errors(X, Y, None, ALPHAS, 5, purge=13) is None
     assert ridge_blocked_errors(X, Y, np.zeros(60), ALPHAS, 5, purge=0) is None  # no weight
+
+
+def test_blocked_errors_where_a_fit_lacks_the_largest_targets():
+    # The targets were scaled below 1 once for all rows, and again inside each block's fit
+    # by its own largest value: where the rows a fit held reached less than half of the
+    # largest target, its solution and the block's targets were on two scales (errors off
+    # by orders of magnitude for series that trend, whose last block holds the largest).
+    X, Y = regression_data(n=60)
+    Y[48:] *= 8.0
+    errors, _ = ridge_blocked_errors(X, Y, None, ALPHAS[::4], 5, purge=3)
+    scale = 2.0 ** -int(np.frexp(np.abs(Y).max())[1])
+    fitted = np.r_[0:45]
+    for row, alpha in enumerate(ALPHAS[::4]):
+        ridge = Ridge(alpha=alpha).fit(X[fitted], Y[fitted])
+        expected = np.sum(((ridge.predict(X[48:]) - Y[48:]) * scale) ** 2, 1)
+        np.testing.assert_allclose(errors[row, 48:], expected, rtol=1e-9)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_fits_read_in_chunks_are_the_fits_read_whole(monkeypatch, weighted):
+    # The data are factorised a chunk of rows at a time; chunks of a few rows, cutting the
+    # blocks and their purges anywhere, give the same fits as one chunk.
+    import pygru._linear as linear
+
+    X, Y = regression_data(n=97, d=5)
+    weights = np.random.default_rng(2).integers(0, 3, 97).astype(float) if weighted else None
+    whole = ridge_loo(X, Y, weights, ALPHAS), ridge_blocked_errors(X, Y, weights, ALPHAS, 5, 4)
+    monkeypatch.setattr(linear, "_CHUNK_BYTES", 1)  # chunks of 2 * (1 + 5 + 2) rows
+    chunked = ridge_loo(X, Y, weights, ALPHAS), ridge_blocked_errors(X, Y, weights, ALPHAS, 5, 4)
+    assert chunked[0][2] == whole[0][2]
+    np.testing.assert_allclose(chunked[0][0], whole[0][0], rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(chunked[0][1], whole[0][1], rtol=1e-10)
+    np.testing.assert_allclose(chunked[1][0], whole[1][0], rtol=1e-8, atol=1e-15)
+
+
+def test_memory_does_not_grow_with_copies_of_the_data():
+    # The SVD of all rows held several float64 copies of X (the data, its centred and
+    # weighted copies, U and its squares: 1.5 GB for 50,000 windows of 512 float32 values,
+    # 98 MB). Read a chunk of rows at a time, what grows with the rows is a few values per
+    # row and penalty: less than one float64 copy of X (2,080 and 3,250 bytes a row before,
+    # for rows of 512 bytes in float64; 340 and 300 now).
+    import tracemalloc
+
+    def windows(n, width=64):
+        rng = np.random.default_rng(0)
+        series = np.cumsum(rng.standard_normal(n + width - 1)).astype(np.float32)
+        X = np.lib.stride_tricks.sliding_window_view(series, width)
+        return X, X[:, -3:].sum(1, keepdims=True) + rng.standard_normal((n, 1))
+
+    for call in (
+        lambda X, Y: ridge_loo(X, Y, None, ALPHAS),
+        lambda X, Y: ridge_blocked_errors(X, Y, None, ALPHAS, 5, 64),
+    ):
+        peaks = []
+        for n in (40_000, 160_000):
+            X, Y = windows(n)
+            tracemalloc.start()
+            call(X, Y)
+            peaks.append(tracemalloc.get_traced_memory()[1])
+            tracemalloc.stop()
+        assert (peaks[1] - peaks[0]) / 120_000 < 64 * 8, peaks

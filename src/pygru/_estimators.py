@@ -5391,7 +5391,7 @@ def _longest_counted(lengths, sample_weight):
 
 
 # The largest total weight training takes: sums over time steps (up to 1e8 steps) and the
-# ridge's squares of the weighted inputs (whose SVD's squared singular values are about
+# ridge's squares of the weighted inputs (whose squared singular values are about
 # the total weight times the inputs' variance) stay far below float64's 1.8e308.
 _MAX_TOTAL_WEIGHT = 1e200
 # How messages name the penalties of _penalties_besides_alpha.

@@ -74,29 +74,40 @@ def ridge_loo(X, Y, sample_weight, alphas):
 
 def _ridge_loo(X, Y, sample_weight, alphas):
     if sample_weight is not None:
-        # A sample of weight 0 is not there: left in, it would change the SVD's rounding
-        # from that of the fit without it.
+        # A sample of weight 0 is not there: left in, it would change the factorisation's
+        # rounding from that of the fit without it.
         present = np.asarray(sample_weight) > 0
         X, Y = np.asarray(X)[present], np.asarray(Y)[present]
         sample_weight = np.asarray(sample_weight, dtype=np.float64)[present]
-    fit = _CentredFit(X, Y, sample_weight)
-    weights = fit.weights
-    left_out = np.minimum(weights, 1.0)
-    U_squared = fit.U**2
+    Y, exponent = _below_one(Y)
+    rows = _WeightedRows(X, Y, sample_weight)
+    fit = _CentredFit(rows.r_factor(0, rows.n), rows)
+    total = rows.weights.sum()
+    coefs = [fit.coef(alpha) for alpha in alphas]
+    # For every penalty, a chunk of rows at a time: the weighted hat matrix's diagonal,
+    # w_i g_i (one unit of weight has g_i), and the rows' squared residuals.
+    hat = np.empty((rows.n, len(alphas)))
+    squared_residuals = np.empty((rows.n, len(alphas)))
+    # U s shrink, U = X V / s, is X V / (s^2 + alpha): no division by a vanishing s.
+    inverse = 1.0 / (fit.singular[:, None] ** 2 + np.asarray(alphas, dtype=np.float64))
+    for start, stop in rows.chunks(0, rows.n):
+        X_centred, Y_centred = fit.centred(rows, start, stop)
+        projected = (rows.root[start:stop, None] * X_centred) @ fit.Vt.T
+        hat[start:stop] = projected**2 @ inverse + (rows.weights[start:stop] / total)[:, None]
+        for index, coef in enumerate(coefs):
+            residual = Y_centred - X_centred @ coef
+            squared_residuals[start:stop, index] = np.sum(residual**2, axis=1)
+    left_out = np.minimum(rows.weights, 1.0)
     scores = []
-    for alpha in alphas:
-        # The weighted hat matrix's diagonal, w_i g_i; one unit of weight has g_i.
-        shrink = fit.singular / (fit.singular**2 + alpha)
-        hat = U_squared @ (fit.singular * shrink) + weights / fit.total
-        leverage = left_out * hat / weights
+    for index in range(len(alphas)):
+        leverage = left_out * hat[:, index] / rows.weights
         if np.all(leverage < 1.0 - 1e-9):
-            residual = fit.Y_centred - fit.X_centred @ fit.coef(alpha)
-            loo = residual / (1.0 - leverage)[:, None]
-            scores.append(weights @ np.sum(loo**2, axis=1) / fit.total)
+            loo = squared_residuals[:, index] / (1.0 - leverage) ** 2
+            scores.append(rows.weights @ loo / total)
         else:
             scores.append(np.inf)
     chosen = chosen_penalty(scores, alphas)
-    coef, intercept = fit.solution(fit.coef(alphas[chosen]))
+    coef, intercept = fit.solution(fit.coef(alphas[chosen]), exponent)
     return coef, intercept, None if np.isinf(scores[chosen]) else float(alphas[chosen])
 
 
@@ -118,27 +129,88 @@ def chosen_penalty(errors, alphas):
     return int(tied[np.argmax(alphas[tied])])
 
 
-class _CentredFit:
-    """The weighted, centred data of a ridge regression with an intercept and its SVD,
-    from which every penalty's solution follows. ``Y`` is solved for as ``Y / 2^k``, |Y /
-    2^k| < 1, and scaled back (:meth:`solution`): powers of two scale exactly, so the
-    penalty and the solution are Y's own, without Y's squares overflowing (1e300)."""
+# The rows of weighted data a ridge fit holds at a time besides its R factor.
+_CHUNK_BYTES = 16 << 20
+
+
+class _WeightedRows:
+    """The rows ``[sqrt(w), sqrt(w) (x - x_shift), sqrt(w) (y - y_shift)]`` of a weighted
+    ridge regression with an intercept, made in float64 a chunk at a time. Their QR
+    factorisation, accumulated chunk by chunk (``r_factor``: one row per column), gives
+    every fit on them (:class:`_CentredFit`) without an n-row copy of the data: the SVD of
+    all rows took several times X's size in float64 (2.3 GB for 50,000 windows of 512
+    values) and, for the correction test's blocked fits, a minute. A ridge regression with
+    an intercept does not depend on where X and Y are shifted to; shifted by their means,
+    the factorisation rounds on the scale of their spread."""
 
     def __init__(self, X, Y, sample_weight):
-        X, Y = np.asarray(X, dtype=np.float64), np.asarray(Y, dtype=np.float64)
-        self.exponent = _binary_exponent(np.max(np.abs(Y), initial=0.0))
-        Y = np.ldexp(Y, -self.exponent)
-        n = len(X)
-        self.weights = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
-        self.total = self.weights.sum()
-        self.x_mean = self.weights @ X / self.total
-        self.y_mean = self.weights @ Y / self.total
-        self.root = np.sqrt(self.weights)[:, None]
-        self.X_centred, self.Y_centred = X - self.x_mean, Y - self.y_mean
-        # Weighted, centred data: its SVD gives every penalty's solution and leverages.
-        self.U, self.singular, self.Vt = np.linalg.svd(
-            self.root * self.X_centred, full_matrices=False
+        self.X, self.Y = X, Y
+        self.n, self.n_features = X.shape
+        self.n_columns = 1 + self.n_features + Y.shape[1]
+        self.weights = (
+            np.ones(self.n) if sample_weight is None else np.asarray(sample_weight, float)
         )
+        self.root = np.sqrt(self.weights)
+        sums = sum(self._float64(start, stop).sum(axis=0) for start, stop in self.chunks())
+        self.x_shift = sums / max(self.n, 1)
+        self.y_shift = np.mean(Y, axis=0) if self.n else np.zeros(Y.shape[1])
+
+    def chunks(self, start=0, stop=None):
+        """(start, stop) of each chunk of the rows start..stop."""
+        stop = self.n if stop is None else stop
+        step = max(2 * self.n_columns, _CHUNK_BYTES // (8 * self.n_columns))
+        return [(first, min(stop, first + step)) for first in range(start, stop, step)]
+
+    def _float64(self, start, stop):
+        return np.asarray(self.X[start:stop], dtype=np.float64)
+
+    def r_factor(self, start, stop, R=None):
+        """The R factor of the rows start..stop below ``R`` (the R factor of other rows,
+        or None): upper triangular, one row per column (fewer where there are fewer rows),
+        its rows' signs LAPACK's."""
+        for first, last in self.chunks(start, stop):
+            root = self.root[first:last, None]
+            block = np.hstack(
+                [
+                    root,
+                    root * (self._float64(first, last) - self.x_shift),
+                    root * (self.Y[first:last] - self.y_shift),
+                ]
+            )
+            R = np.linalg.qr(block if R is None else np.vstack([R, block]), mode="r")
+        return R
+
+    def prefix_factors(self, cuts):
+        """{c: the R factor of the rows 0..c} for each c in ``cuts`` (None for c = 0)."""
+        factors, R, done = {}, None, 0
+        for cut in sorted(set(cuts)):
+            factors[cut] = R = self.r_factor(done, cut, R)
+            done = cut
+        return factors
+
+    def suffix_factors(self, cuts):
+        """{c: the R factor of the rows c..n} for each c in ``cuts`` (None for c = n)."""
+        factors, R, done = {}, None, self.n
+        for cut in sorted(set(cuts), reverse=True):
+            factors[cut] = R = self.r_factor(cut, done, R)
+            done = cut
+        return factors
+
+
+class _CentredFit:
+    """A weighted ridge regression with an intercept, from the R factor of its
+    :class:`_WeightedRows`: its first row, that of the column sqrt(w), holds the weighted
+    means (over sqrt(total weight)), and the rest is the R factor of the weighted, centred
+    data, whose SVD gives every penalty's solution and leverages. ``Y`` is solved for as
+    ``Y / 2^k``, |Y / 2^k| < 1 (:func:`_below_one`), and scaled back (:meth:`solution`):
+    powers of two scale exactly, so the penalty and the solution are Y's own, without Y's
+    squares overflowing (1e300)."""
+
+    def __init__(self, R, rows):
+        p = rows.n_features
+        self.x_mean = rows.x_shift + R[0, 1 : p + 1] / R[0, 0]
+        self.y_mean = rows.y_shift + R[0, p + 1 :] / R[0, 0]
+        U, self.singular, self.Vt = np.linalg.svd(R[1:, 1 : p + 1], full_matrices=False)
         with np.errstate(over="ignore"):  # refused below, by name
             squares_overflow = self.singular.size > 0 and not np.isfinite(self.singular[0] ** 2)
         if squares_overflow:  # every penalty's shrinkage would be 0: a solution of zeros
@@ -146,7 +218,11 @@ class _CentredFit:
                 "the ridge regression's inputs are too large: the squares of their weighted, "
                 f"centred values overflow float64 (largest singular value {self.singular[0]:.3g})"
             )
-        self.projected = self.U.T @ (self.root * self.Y_centred)
+        self.projected = U.T @ R[1:, p + 1 :]
+
+    def centred(self, rows, start, stop):
+        """X and Y of the rows start..stop, centred on this fit's means (not weighted)."""
+        return rows._float64(start, stop) - self.x_mean, rows.Y[start:stop] - self.y_mean
 
     def coef(self, alpha):
         """The centred solution (n_features, n_targets) of penalty ``alpha``, on the scale
@@ -154,11 +230,19 @@ class _CentredFit:
         shrink = self.singular / (self.singular**2 + alpha)
         return self.Vt.T @ (shrink[:, None] * self.projected)
 
-    def solution(self, coef):
-        """(coef (n_targets, n_features), intercept (n_targets,)) on Y's own scale."""
+    def solution(self, coef, exponent):
+        """(coef (n_targets, n_features), intercept (n_targets,)) on Y's own scale, Y having
+        been solved for as Y / 2^``exponent``."""
         intercept = self.y_mean - self.x_mean @ coef
         with np.errstate(over="ignore"):  # a solution beyond float64 is the caller's to refuse
-            return np.ldexp(coef.T, self.exponent), np.ldexp(intercept, self.exponent)
+            return np.ldexp(coef.T, exponent), np.ldexp(intercept, exponent)
+
+
+def _below_one(Y):
+    """(Y / 2^k as float64, k), with |Y / 2^k| < 1 (k = 0 for Y of zeros)."""
+    Y = np.asarray(Y, dtype=np.float64)
+    exponent = _binary_exponent(np.max(np.abs(Y), initial=0.0))
+    return np.ldexp(Y, -exponent), exponent
 
 
 def _binary_exponent(value):
@@ -185,19 +269,34 @@ def ridge_blocked_errors(X, Y, sample_weight, alphas, n_blocks, purge):
 
 
 def _ridge_blocked_errors(X, Y, sample_weight, alphas, n_blocks, purge):
-    X, Y = np.asarray(X, dtype=np.float64), np.asarray(Y, dtype=np.float64)
-    Y = np.ldexp(Y, -_binary_exponent(np.max(np.abs(Y), initial=0.0)))
     n = len(X)
     weights = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
     edges = np.linspace(0, n, n_blocks + 1).astype(int)
-    errors = np.empty((len(alphas), n))
-    for start, stop in zip(edges[:-1], edges[1:]):
-        fitted = np.r_[0 : max(0, start - purge), min(n, stop + purge) : n]
-        if 2 * len(fitted) < n - (stop - start) or not weights[fitted].sum() > 0:
+    # Each block's fit holds the rows before ``before`` and from ``after`` on.
+    blocks = [
+        (start, stop, max(0, start - purge), min(n, stop + purge))
+        for start, stop in zip(edges[:-1], edges[1:])
+    ]
+    for start, stop, before, after in blocks:
+        fitted = before + n - after
+        if (
+            2 * fitted < n - (stop - start)
+            or not weights[:before].sum() + weights[after:].sum() > 0
+        ):
             return None
-        fit = _CentredFit(X[fitted], Y[fitted], weights[fitted])
-        held = X[start:stop] - fit.x_mean
-        for index, alpha in enumerate(alphas):
-            residual = held @ fit.coef(alpha) + fit.y_mean - Y[start:stop]
-            errors[index, start:stop] = np.sum(residual**2, axis=1)
+    Y, _ = _below_one(Y)
+    rows = _WeightedRows(X, Y, weights)
+    prefixes = rows.prefix_factors([before for _, _, before, _ in blocks])
+    suffixes = rows.suffix_factors([after for _, _, _, after in blocks])
+    errors = np.empty((len(alphas), n))
+    for start, stop, before, after in blocks:
+        parts = [R for R in (prefixes[before], suffixes[after]) if R is not None]
+        R = parts[0] if len(parts) == 1 else np.linalg.qr(np.vstack(parts), mode="r")
+        fit = _CentredFit(R, rows)
+        coefs = [fit.coef(alpha) for alpha in alphas]
+        for first, last in rows.chunks(start, stop):
+            X_held, Y_held = fit.centred(rows, first, last)
+            for index, coef in enumerate(coefs):
+                residual = X_held @ coef - Y_held
+                errors[index, first:last] = np.sum(residual**2, axis=1)
     return errors, weights

@@ -44,7 +44,7 @@ DIRECTIONS = {False: ("forward",), True: ("forward", "backward")}
 POOLINGS = ("last", "mean", "max", "attention", "concat")
 # The linear skip reads at most this many final steps (after patching), and of wide steps
 # (many features, long patches) fewer, down to one, to hold its window to MAX_LINEAR_VALUES:
-# its ridge fit (an SVD, cubic in the window's size: 35 s before the first epoch for 3,000
+# its ridge fit (QR and SVD, cubic in the window's size: 35 s before the first epoch for 3,000
 # series of 3,000 steps) and its weights stay small however long and wide the sequences are.
 MAX_LINEAR_STEPS = 64
 MAX_LINEAR_VALUES = 512
