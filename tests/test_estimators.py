@@ -4387,7 +4387,8 @@ def test_the_correction_test_leaves_out_the_sequences_of_weight_zero(monkeypatch
     calls = []
 
     def recording(inputs, targets, weight, alphas, n_blocks, purge):
-        calls.append((inputs.copy(), targets.copy(), weight))
+        joined = np.hstack(inputs) if isinstance(inputs, tuple) else inputs  # window, features
+        calls.append((joined.copy(), targets.copy(), weight))
         return ridge_blocked_errors(inputs, targets, weight, alphas, n_blocks, purge)
 
     monkeypatch.setattr(estimators, "ridge_blocked_errors", recording)

@@ -319,7 +319,7 @@ def test_memory_does_not_grow_with_copies_of_the_data():
     # weighted copies, U and its squares: 1.5 GB for 50,000 windows of 512 float32 values,
     # 98 MB). Read a chunk of rows at a time, what grows with the rows is a few values per
     # row and penalty: less than one float64 copy of X (2,080 and 3,250 bytes a row before,
-    # for rows of 512 bytes in float64; 340 and 300 now).
+    # for rows of 512 bytes in float64; 125 and 270 now).
     import tracemalloc
 
     def windows(n, width=64):
@@ -340,3 +340,37 @@ def test_memory_does_not_grow_with_copies_of_the_data():
             peaks.append(tracemalloc.get_traced_memory()[1])
             tracemalloc.stop()
         assert (peaks[1] - peaks[0]) / 120_000 < 64 * 8, peaks
+
+
+def test_blocked_errors_read_columns_given_side_by_side_as_one_array():
+    # The correction test passes the window and the GRU's features as two arrays, which
+    # were copied into one float64 array (358 MB for 50,000 sequences).
+    X, Y = regression_data(n=60, d=7)
+    side_by_side = ridge_blocked_errors(
+        (X[:, :3].astype(np.float32), X[:, 3:]), Y, None, ALPHAS, 5, 3
+    )
+    joined = np.hstack([X[:, :3].astype(np.float32).astype(np.float64), X[:, 3:]])
+    np.testing.assert_array_equal(
+        side_by_side[0], ridge_blocked_errors(joined, Y, None, ALPHAS, 5, 3)[0]
+    )
+
+
+def test_rows_of_very_unequal_weights_keep_the_precision_of_a_direct_solve():
+    # The rows were centred on their unweighted mean before the factorisation: heavy rows
+    # far from it rounded the centred columns on that distance (coefficients 1.5e-10 off
+    # where scikit-learn's Ridge is 1e-15 off; review34).
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.standard_normal((6, 3)), 1e6 + rng.standard_normal((60, 3))])
+    Y = X @ np.array([[1.0], [-2.0], [0.5]]) + rng.standard_normal((66, 1))
+    weights = np.r_[np.full(6, 1e10), np.ones(60)]
+    coef, intercept, alpha = ridge_loo(X, Y, weights, [1.0])
+    ridge = Ridge(alpha=1.0, solver="svd").fit(X, Y[:, 0], sample_weight=weights)
+    np.testing.assert_allclose(coef[0], ridge.coef_, rtol=1e-13)
+    np.testing.assert_allclose(intercept, ridge.intercept_, rtol=1e-13)
+
+
+@pytest.mark.parametrize("n", [0, 3])
+def test_no_weight_at_all_is_refused_by_name(n):
+    X, Y = regression_data(n=n)
+    with pytest.raises(ValueError, match="positive total weight"):
+        ridge_loo(X, Y, np.zeros(n), ALPHAS)

@@ -776,10 +776,11 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         train, targets, window = train[rows], targets[rows], window[rows]
         weight = None if weight is None else weight[rows]
         purge = X.shape[1] * self.patch_size_ if _share_values(X, lengths, train) else 0
-        features = self._forward_all(X, lengths, train, head_input=True).astype(np.float64)
+        # (read as float64 a chunk of rows at a time, beside the window: not copied into one)
+        features = self._forward_all(X, lengths, train, head_input=True)
         held_out = [
             ridge_blocked_errors(inputs, targets, weight, alphas, _CORRECTION_BLOCKS, purge)
-            for inputs in (window, np.hstack([window, features]))
+            for inputs in (window, (window, features))
         ]
         if held_out[0] is None:  # too few sequences for the purged blocks
             return self.linear_skip_alpha_

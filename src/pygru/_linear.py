@@ -77,37 +77,35 @@ def _ridge_loo(X, Y, sample_weight, alphas):
         # A sample of weight 0 is not there: left in, it would change the factorisation's
         # rounding from that of the fit without it.
         present = np.asarray(sample_weight) > 0
-        X, Y = np.asarray(X)[present], np.asarray(Y)[present]
-        sample_weight = np.asarray(sample_weight, dtype=np.float64)[present]
+        if not present.all():  # (indexing copies X, which may be a view of a series)
+            X, Y = np.asarray(X)[present], np.asarray(Y)[present]
+            sample_weight = np.asarray(sample_weight)[present]
     Y, exponent = _below_one(Y)
     rows = _WeightedRows(X, Y, sample_weight)
     fit = _CentredFit(rows.r_factor(0, rows.n), rows)
-    total = rows.weights.sum()
     coefs = [fit.coef(alpha) for alpha in alphas]
-    # For every penalty, a chunk of rows at a time: the weighted hat matrix's diagonal,
-    # w_i g_i (one unit of weight has g_i), and the rows' squared residuals.
-    hat = np.empty((rows.n, len(alphas)))
-    squared_residuals = np.empty((rows.n, len(alphas)))
+    total, left_out = rows.weights.sum(), np.minimum(rows.weights, 1.0)
     # U s shrink, U = X V / s, is X V / (s^2 + alpha): no division by a vanishing s.
     inverse = 1.0 / (fit.singular[:, None] ** 2 + np.asarray(alphas, dtype=np.float64))
+    # Each penalty's weighted sum of squared leave-one-out errors, a chunk of rows at a time;
+    # a penalty at which some row cannot be left out is never chosen.
+    sums, interpolates = np.zeros(len(alphas)), np.zeros(len(alphas), bool)
     for start, stop in rows.chunks(0, rows.n):
         X_centred, Y_centred = fit.centred(rows, start, stop)
-        projected = (rows.root[start:stop, None] * X_centred) @ fit.Vt.T
-        hat[start:stop] = projected**2 @ inverse + (rows.weights[start:stop] / total)[:, None]
+        squared_projections = ((rows.root[start:stop, None] * X_centred) @ fit.Vt.T) ** 2
+        weights = rows.weights[start:stop]
         for index, coef in enumerate(coefs):
-            residual = Y_centred - X_centred @ coef
-            squared_residuals[start:stop, index] = np.sum(residual**2, axis=1)
-    left_out = np.minimum(rows.weights, 1.0)
-    scores = []
-    for index in range(len(alphas)):
-        leverage = left_out * hat[:, index] / rows.weights
-        if np.all(leverage < 1.0 - 1e-9):
-            loo = squared_residuals[:, index] / (1.0 - leverage) ** 2
-            scores.append(rows.weights @ loo / total)
-        else:
-            scores.append(np.inf)
+            # The weighted hat matrix's diagonal, w_i g_i; one unit of weight has g_i.
+            hat = squared_projections @ inverse[:, index] + weights / total
+            leverage = left_out[start:stop] * hat / weights
+            if interpolates[index] or not np.all(leverage < 1.0 - 1e-9):
+                interpolates[index] = True
+                continue
+            squared_residuals = np.sum((Y_centred - X_centred @ coef) ** 2, axis=1)
+            sums[index] += weights @ (squared_residuals / (1.0 - leverage) ** 2)
+    scores = np.where(interpolates, np.inf, sums / total)
     chosen = chosen_penalty(scores, alphas)
-    coef, intercept = fit.solution(fit.coef(alphas[chosen]), exponent)
+    coef, intercept = fit.solution(coefs[chosen], exponent)
     return coef, intercept, None if np.isinf(scores[chosen]) else float(alphas[chosen])
 
 
@@ -140,20 +138,32 @@ class _WeightedRows:
     every fit on them (:class:`_CentredFit`) without an n-row copy of the data: the SVD of
     all rows took several times X's size in float64 (2.3 GB for 50,000 windows of 512
     values) and, for the correction test's blocked fits, a minute. A ridge regression with
-    an intercept does not depend on where X and Y are shifted to; shifted by their means,
-    the factorisation rounds on the scale of their spread."""
+    an intercept does not depend on where X and Y are shifted to; shifted by their weighted
+    means, the factorisation rounds on the scale of their spread."""
 
     def __init__(self, X, Y, sample_weight):
-        self.X, self.Y = X, Y
-        self.n, self.n_features = X.shape
+        # X's columns, in one array or several side by side (2-D each).
+        self.X_parts, self.Y = (X if isinstance(X, tuple) else (X,)), Y
+        self.n = len(Y)
+        self.n_features = sum(part.shape[1] for part in self.X_parts)
         self.n_columns = 1 + self.n_features + Y.shape[1]
         self.weights = (
             np.ones(self.n) if sample_weight is None else np.asarray(sample_weight, float)
         )
         self.root = np.sqrt(self.weights)
-        sums = sum(self._float64(start, stop).sum(axis=0) for start, stop in self.chunks())
-        self.x_shift = sums / max(self.n, 1)
-        self.y_shift = np.mean(Y, axis=0) if self.n else np.zeros(Y.shape[1])
+        total = self.weights.sum()
+        if not total > 0:
+            raise ValueError(
+                f"a ridge regression needs rows of positive total weight, got {self.n} rows "
+                f"of total weight {total}"
+            )
+        # The weighted means: rows of weight far from the others' would otherwise round
+        # the centred columns on their distance (5 digits for weights of 1e10 at 1e6).
+        share = self.weights / total
+        self.x_shift = sum(
+            share[start:stop] @ self.rows_in_float64(start, stop) for start, stop in self.chunks()
+        )
+        self.y_shift = share @ Y
 
     def chunks(self, start=0, stop=None):
         """(start, stop) of each chunk of the rows start..stop."""
@@ -161,8 +171,10 @@ class _WeightedRows:
         step = max(2 * self.n_columns, _CHUNK_BYTES // (8 * self.n_columns))
         return [(first, min(stop, first + step)) for first in range(start, stop, step)]
 
-    def _float64(self, start, stop):
-        return np.asarray(self.X[start:stop], dtype=np.float64)
+    def rows_in_float64(self, start, stop):
+        """X's rows start..stop, all columns, as a new float64 array."""
+        parts = [np.asarray(part[start:stop], dtype=np.float64) for part in self.X_parts]
+        return parts[0] if len(parts) == 1 else np.hstack(parts)
 
     def r_factor(self, start, stop, R=None):
         """The R factor of the rows start..stop below ``R`` (the R factor of other rows,
@@ -173,7 +185,7 @@ class _WeightedRows:
             block = np.hstack(
                 [
                     root,
-                    root * (self._float64(first, last) - self.x_shift),
+                    root * (self.rows_in_float64(first, last) - self.x_shift),
                     root * (self.Y[first:last] - self.y_shift),
                 ]
             )
@@ -222,7 +234,7 @@ class _CentredFit:
 
     def centred(self, rows, start, stop):
         """X and Y of the rows start..stop, centred on this fit's means (not weighted)."""
-        return rows._float64(start, stop) - self.x_mean, rows.Y[start:stop] - self.y_mean
+        return rows.rows_in_float64(start, stop) - self.x_mean, rows.Y[start:stop] - self.y_mean
 
     def coef(self, alpha):
         """The centred solution (n_features, n_targets) of penalty ``alpha``, on the scale
@@ -259,6 +271,9 @@ def ridge_blocked_errors(X, Y, sample_weight, alphas, n_blocks, purge):
     remember (purged cross-validation, as Lopez de Prado 2018 leaves such rows out); for
     independent rows the purge only costs data.
 
+    ``X`` is an array (n_rows, n_features) or a tuple of such arrays, its columns side by
+    side: read a chunk of rows at a time, they need not be copied into one.
+
     Returns ``(errors, weights)``: ``errors`` (len(alphas), n_rows), each row's squared
     error summed over the targets (on one scale for all, ``Y / 2^k``), and the rows'
     weights (all 1 for None); or None where the purge leaves some block's fit fewer than
@@ -269,7 +284,7 @@ def ridge_blocked_errors(X, Y, sample_weight, alphas, n_blocks, purge):
 
 
 def _ridge_blocked_errors(X, Y, sample_weight, alphas, n_blocks, purge):
-    n = len(X)
+    n = len(Y)
     weights = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
     edges = np.linspace(0, n, n_blocks + 1).astype(int)
     # Each block's fit holds the rows before ``before`` and from ``after`` on.
