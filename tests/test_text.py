@@ -553,3 +553,17 @@ def test_tags_built_on_the_public_analyzer_line_up_with_the_ids():
     longer = sequencer.transform(["Bob met Carol and Ann at 10 and 11"])  # cut to max_len_
     with pytest.raises(ValueError, match="TokenSequencer, a document longer than its max_len_"):
         tagger.score(longer, [tags("Bob met Carol and Ann at 10 and 11")])
+
+
+def test_a_validation_set_with_an_unknown_token_id_is_named_as_such():
+    # The message blamed X (audit34c): the ids are X_val's.
+    from pygru import GRUClassifier
+
+    X = np.array([[1, 2, 3], [2, 3, 1], [3, 1, 2], [1, 1, 2]] * 4)
+    y = [0, 1] * 8
+    for vocabulary_size in (None, 4):
+        model = GRUClassifier(
+            embedding_dim=4, vocabulary_size=vocabulary_size, max_iter=2, early_stopping=True
+        )
+        with pytest.raises(ValueError, match=r"X_val contains token id 9"):
+            model.fit(X, y, X_val=np.array([[9, 1, 2], [1, 2, 3]]), y_val=[0, 1])

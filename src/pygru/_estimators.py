@@ -436,10 +436,10 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             if reset and self.vocabulary_size is None:
                 self.vocabulary_size_ = int(ids.max()) + 1
             elif reset:
-                _sequences.refuse_ids_past_vocabulary(ids, self.vocabulary_size, given=True)
+                _sequences.refuse_ids_past_vocabulary(ids, self.vocabulary_size, name, given=True)
                 self.vocabulary_size_ = self.vocabulary_size
             else:
-                _sequences.refuse_ids_past_vocabulary(ids, self.vocabulary_size_)
+                _sequences.refuse_ids_past_vocabulary(ids, self.vocabulary_size_, name)
             return ids, lengths
         # Standardised in float64 where dtype would round X's values: an offset far larger
         # than the spread (a timestamp, a coordinate) would otherwise leave no spread.
