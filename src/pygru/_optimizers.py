@@ -4,7 +4,7 @@ A network keeps all its parameters in one 1-D array (docs/design.md §2). An opt
 that array and, at every ``step(grads)``, updates it in place from a gradient array of the
 same shape and dtype; its own state (velocities, moments) lives in arrays of that dtype too,
 so float32 training stays float32. The updates use only array methods and operators, so
-NumPy and CuPy arrays both work; the one array-creating call goes through
+NumPy and CuPy arrays both work; the calls that create arrays go through
 ``pygru._arrays.array_module``, and :meth:`BaseOptimizer.move_to` moves the state with the
 parameters between devices.
 

@@ -462,8 +462,8 @@ def backward(const floating[:, :, ::1] d_out, bint has_d_out, floating[:, ::1] d
     equal), and what W_hh multiplied (``h_prev_all``, (B, T, H): h_{t-1}, masked if
     ``recurrent_mask``; with reset_after=False also r * h_{t-1}), all zero past each
     sequence's length; the weight gradients are then one product over all B*T rows per
-    gate and matrix (packed a few thousand rows at a time), six in all, shared among the
-    threads.
+    gate and matrix (packed GRADIENT_BLOCKS * PYGRU_KC = 16,384 rows at a time), six in
+    all, shared among the threads.
     """
     cdef Py_ssize_t batch, steps, inputs, hidden_size
     batch, steps, inputs, hidden_size = _check_layer(x, w_ih, w_hh, b_ih, b_hh, lengths)

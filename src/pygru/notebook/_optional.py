@@ -65,10 +65,10 @@ def figure_to_draw_into(figure, **kwargs):
     return figure
 
 
-def png_bytes(figure, dpi=None):
-    """The figure rendered as PNG (Agg), for an ``ipywidgets.Image``."""
+def png_bytes(figure):
+    """The figure rendered as PNG (Agg, at the figure's own dpi), for an ``ipywidgets.Image``."""
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi)
+    figure.savefig(buffer, format="png")
     return buffer.getvalue()
 
 
