@@ -95,10 +95,12 @@ def _ridge_loo(X, Y, sample_weight, alphas):
         squared_projections = ((rows.root[start:stop, None] * X_centred) @ fit.Vt.T) ** 2
         weights = rows.weights[start:stop]
         for index, coef in enumerate(coefs):
+            if interpolates[index]:  # found in an earlier chunk: nothing more to sum
+                continue
             # The weighted hat matrix's diagonal, w_i g_i; one unit of weight has g_i.
             hat = squared_projections @ inverse[:, index] + weights / total
             leverage = left_out[start:stop] * hat / weights
-            if interpolates[index] or not np.all(leverage < 1.0 - 1e-9):
+            if not np.all(leverage < 1.0 - 1e-9):
                 interpolates[index] = True
                 continue
             squared_residuals = np.sum((Y_centred - X_centred @ coef) ** 2, axis=1)
