@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from sklearn.linear_model import Ridge, RidgeCV
 
+from pygru import _linear as linear
 from pygru._linear import chosen_penalty, ridge_blocked_errors, ridge_loo
 
 ALPHAS = np.logspace(-3, 3, 13)
@@ -22,14 +23,14 @@ def regression_data(n=30, d=6, targets=2, seed=0):
     return X, Y
 
 
-def refitted_loo(X, Y, weights, alpha):
+def refitted_loo(X, Y, weights, alpha, solver="auto"):
     """Leave-one-out error by refitting: each sample's weight lowered by one copy (all of
     it below 1), its error weighted by its weight."""
     errors = 0.0
     for i in np.flatnonzero(weights):
         kept = weights.copy()
         kept[i] -= min(weights[i], 1.0)
-        ridge = Ridge(alpha=alpha).fit(X, Y, sample_weight=kept)
+        ridge = Ridge(alpha=alpha, solver=solver).fit(X, Y, sample_weight=kept)
         errors += weights[i] * np.sum((Y[i] - ridge.predict(X[i : i + 1])[0]) ** 2)
     return errors / weights.sum()
 
@@ -119,6 +120,38 @@ def test_a_noiseless_fit_chooses_the_same_penalty_when_rounding_changes():
         for _ in range(20)
     }
     assert len(chosen) == 1
+
+
+def windows_of_a_walk(n, width, seed):
+    """n sliding windows of ``width`` values of a random walk and the next value (with
+    noise), fractional weights up to 3: more columns than rows, the fit nearly interpolates
+    at small penalties."""
+    rng = np.random.default_rng(seed)
+    walk = np.cumsum(rng.standard_normal(n + width))
+    X = np.lib.stride_tricks.sliding_window_view(walk[:-1], width).copy()
+    return X, walk[width:, None] + rng.standard_normal((n, 1)), 3 * rng.random(n)
+
+
+@pytest.mark.parametrize(("n", "width", "seed"), [(5, 26, 39), (7, 32, 5), (3, 12, 0)])
+def test_fewer_rows_than_columns_get_the_leave_one_out_errors_of_refits(
+    monkeypatch, n, width, seed
+):
+    # There 1 - leverage was a difference of nearly equal numbers at the smallest penalties:
+    # errors off by up to 1e-2 (relative) on such data, and penalties chosen away from the
+    # refits' choice (on the first: index 3 for 4; elsewhere up to 12 grid steps).
+    X, Y, weights = windows_of_a_walk(n, width, seed)
+    alphas = np.logspace(-6, 6, 25) * np.mean(np.var(X, axis=0))
+    scores = []
+    monkeypatch.setattr(
+        linear,
+        "chosen_penalty",
+        lambda errors, a: scores.append(errors) or chosen_penalty(errors, a),
+    )
+    alpha = ridge_loo(X, Y, weights, alphas)[2]
+    refits = [refitted_loo(X, Y, weights, a, solver="svd") for a in alphas]
+    solved_as = 2.0 ** np.frexp(np.abs(Y).max())[1]  # (errors of Y / 2^k, |Y / 2^k| < 1)
+    np.testing.assert_allclose(scores[0] * solved_as**2, refits, rtol=1e-8)
+    assert alpha == alphas[chosen_penalty(refits, alphas)]
 
 
 def test_a_sample_of_weight_zero_is_not_there():

@@ -84,6 +84,21 @@ def _ridge_loo(X, Y, sample_weight, alphas):
     rows = _WeightedRows(X, Y, sample_weight)
     fit = _CentredFit(rows.r_factor(0, rows.n), rows)
     coefs = [fit.coef(alpha) for alpha in alphas]
+    if rows.n <= rows.n_features + 1:
+        sums, interpolates = _loo_sums_in_row_space(rows, fit, alphas)
+    else:
+        sums, interpolates = _loo_sums(rows, fit, coefs, alphas)
+    scores = np.where(interpolates, np.inf, sums / rows.weights.sum())
+    chosen = chosen_penalty(scores, alphas)
+    coef, intercept = fit.solution(coefs[chosen], exponent)
+    return coef, intercept, None if np.isinf(scores[chosen]) else float(alphas[chosen])
+
+
+def _loo_sums(rows, fit, coefs, alphas):
+    """Each penalty's weighted sum of squared leave-one-out errors, and whether it
+    interpolates some row (which then cannot be left out), from the leverages
+    ``(x_c V)^2 / (s^2 + alpha)``: for more rows than columns plus one, where
+    ``1 - leverage`` is not a difference of nearly equal numbers."""
     total, left_out = rows.weights.sum(), np.minimum(rows.weights, 1.0)
     # U s shrink, U = X V / s, is X V / (s^2 + alpha): no division by a vanishing s.
     inverse = 1.0 / (fit.singular[:, None] ** 2 + np.asarray(alphas, dtype=np.float64))
@@ -105,10 +120,40 @@ def _ridge_loo(X, Y, sample_weight, alphas):
                 continue
             squared_residuals = np.sum((Y_centred - X_centred @ coef) ** 2, axis=1)
             sums[index] += weights @ (squared_residuals / (1.0 - leverage) ** 2)
-    scores = np.where(interpolates, np.inf, sums / total)
-    chosen = chosen_penalty(scores, alphas)
-    coef, intercept = fit.solution(coefs[chosen], exponent)
-    return coef, intercept, None if np.isinf(scores[chosen]) else float(alphas[chosen])
+    return sums, interpolates
+
+
+def _loo_sums_in_row_space(rows, fit, alphas):
+    """What :func:`_loo_sums` returns, for no more rows than columns plus one (n <= p + 1),
+    where the fit nearly interpolates at small penalties and ``1 - leverage``, a difference
+    of nearly equal numbers, lost up to 2 of the LOO errors' digits (one penalty chosen
+    where exact errors choose another, 12 grid steps away). Here it is a sum of positive
+    terms: the weighted rows' residual maker ``I - H`` is ``U diag(alpha / (s^2 + alpha)) U'``,
+    U an orthonormal basis (n x (n - 1)) of the rows' space without the intercept's
+    direction sqrt(w), which the fit reproduces exactly, and s the weighted, centred data's
+    singular values in that basis; the residuals are ``(I - H) sqrt(w) y``. The basis is at
+    most (p + 1) x p, the R factor's size."""
+    X_centred, Y_centred = fit.centred(rows, 0, rows.n)
+    root = rows.root[:, None]
+    intercept_direction = rows.root[:, None] / np.sqrt(rows.weights.sum())
+    complement = np.linalg.qr(intercept_direction, mode="complete")[0][:, 1:]
+    rotation, singular, _ = np.linalg.svd(complement.T @ (root * X_centred))
+    basis = complement @ rotation
+    projected = basis.T @ (root * Y_centred)
+    squared_basis, weights = basis**2, rows.weights
+    left_out = np.minimum(weights, 1.0)
+    sums, interpolates = np.zeros(len(alphas)), np.zeros(len(alphas), bool)
+    for index, alpha in enumerate(alphas):
+        kept = alpha / (singular**2 + alpha)  # (n - 1 <= p singular values)
+        residual_maker_diagonal = squared_basis @ kept  # 1 - h_i, h the weighted hat matrix
+        # 1 - c_i h_i / w_i, with c_i = min(w_i, 1) the weight left out
+        remaining = (weights - left_out + left_out * residual_maker_diagonal) / weights
+        if not np.all(remaining > 1e-9):
+            interpolates[index] = True
+            continue
+        weighted_residuals = basis @ (kept[:, None] * projected)  # sqrt(w_i) r_i
+        sums[index] = np.sum(np.sum(weighted_residuals**2, axis=1) / remaining**2)
+    return sums, interpolates
 
 
 def chosen_penalty(errors, alphas):
