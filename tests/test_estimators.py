@@ -3175,7 +3175,11 @@ def test_class_weight_applies_to_calls_whose_labels_lack_a_weighted_class():
         ({"up": np.inf}, "finite, non-negative numbers"),
         ({"up": np.nan}, "finite, non-negative numbers"),
         ({"up": "heavy"}, "finite, non-negative numbers"),
-        ({"sideways": 2.0}, r"labels that are not classes: \['sideways'\], and none for"),
+        # (the classes as Python's values: NumPy 2 printed [np.str_('down'), np.str_('up')])
+        (
+            {"sideways": 2.0},
+            r"not classes: \['sideways'\], and none for the classes \['down', 'up'\]",
+        ),
         ({"up": 0.0, "down": 0}, "gives every sequence weight 0"),  # not "sample_weight is"
     ],
 )

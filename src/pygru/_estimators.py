@@ -3616,7 +3616,7 @@ default="zeros"
         scikit-learn's ``compute_class_weight`` does."""
         classes = set(self.classes_)
         unknown = [label for label in self.class_weight if label not in classes]
-        unweighted = [label for label in self.classes_ if label not in self.class_weight]
+        unweighted = [label for label in self.classes_.tolist() if label not in self.class_weight]
         if unknown and unweighted:
             raise ValueError(
                 f"class_weight has weights for labels that are not classes: {unknown}, and "
