@@ -3827,6 +3827,28 @@ def test_targets_with_no_column_or_a_missing_nullable_value_are_named():
     assert GRURegressor(hidden_layer_sizes=(4,), max_iter=1).fit(X, frame).n_outputs_ == 1
 
 
+@pytest.mark.parametrize("Estimator", [GRUClassifier, GRURegressor])
+def test_inputs_too_small_to_square_are_standardised_as_any_others(Estimator):
+    # Values below about 1e-154 were taken for constants (their squares underflow) and
+    # standardised to zeros: a classifier on X * 1e-170 trained at chance, silently.
+    X, y = window_regression()
+    X, y = X.astype(np.float32), y > 0 if Estimator is GRUClassifier else y
+    small = small_regressor if Estimator is GRURegressor else small_classifier
+    tiny = X.astype(np.float64) * 2.0**-600  # (read in float64: float32 would round it to 0)
+    plain, scaled = small().fit(X, y), small().fit(tiny, y)
+    np.testing.assert_array_equal(scaled.input_scale_, np.ldexp(plain.input_scale_, -600))
+    np.testing.assert_array_equal(scaled.predict(tiny), plain.predict(X))
+
+
+def test_targets_too_small_to_square_are_refused_by_name():
+    # Their scale came out 1 (a constant's): the regressor predicted one value, silently;
+    # scaled by their own spread, the loss reported on y's scale (its square) underflows.
+    X, y = window_regression()
+    with pytest.raises(ValueError, match=r"y has values too small to standardise: .*1e150"):
+        small_regressor().fit(X, y * 1e-200)
+    assert small_regressor(max_iter=1).fit(X, y * 1e-150).target_scale_ > 0
+
+
 @pytest.mark.filterwarnings("error::RuntimeWarning")
 def test_data_whose_sums_overflow_both_ways_are_refused_as_overflows():
     # inf - inf is NaN, which was taken for a feature never observed: fit then said that

@@ -538,6 +538,18 @@ def test_block_wise_statistics_equal_those_of_one_float64_copy(monkeypatch, n_fe
         np.testing.assert_array_equal(scale, steps.std(axis=0))
 
 
+@pytest.mark.parametrize("exponent", [-600, -100, 0, 100])
+def test_statistics_of_data_scaled_by_a_power_of_two_scale_with_it(exponent):
+    # Below about 1e-154 the squares of the deviations underflowed: a feature of values
+    # 1e-170, 2e-170, ... got spread 0, was taken for a constant (scale 1) and standardised
+    # to zeros (a classifier trained at chance, silently). Powers of two scale exactly.
+    padded, lengths = random_padded(50, 20, 3)
+    mean, scale = _sequences.feature_statistics(padded.astype(np.float64), lengths)
+    scaled = _sequences.feature_statistics(np.ldexp(padded.astype(np.float64), exponent), lengths)
+    np.testing.assert_array_equal(scaled[0], np.ldexp(mean, exponent))
+    np.testing.assert_array_equal(scaled[1], np.ldexp(scale, exponent))
+
+
 def test_standardize_in_place_equals_the_float64_formula(monkeypatch):
     monkeypatch.setattr(_sequences, "_BLOCK_BYTES", 1000)
     padded, lengths = random_padded(50, 20, 3)

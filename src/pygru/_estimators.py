@@ -4835,9 +4835,15 @@ default="zeros"
         if not self.standardize_target:
             return
         targets, lengths = _as_target_steps(targets, lengths)
-        self.target_mean_, self.target_scale_ = _sequences.feature_statistics(
-            targets, lengths, sample_weight, name="y"
-        )
+        mean, scale = _sequences.feature_statistics(targets, lengths, sample_weight, name="y")
+        if np.mean(np.square(scale)) < np.finfo(np.float64).tiny:
+            # (loss_curve_ is reported on y's scale: the objective times that mean square)
+            raise ValueError(
+                "y has values too small to standardise: the squares of the targets' spread "
+                f"(target_scale_ {np.max(scale):.3g}) underflow float64. Multiply y by a "
+                "constant (such as 1e150) and divide the predictions by it."
+            )
+        self.target_mean_, self.target_scale_ = mean, scale
 
     def _warn_of_scaling_from_constant_targets(self, targets, lengths, sample_weight):
         """Warn where the first ``partial_fit`` batch fixed a target's scaling from one value

@@ -652,18 +652,19 @@ def feature_statistics(padded, lengths, sample_weight=None, name="X", of_feature
         total = float((sample_weight * lengths).sum())
         if not total > 0:
             raise ValueError("sample_weight is zero for every sequence: nothing to learn from")
+    low, high = _valid_range(padded, lengths, sample_weight)
     with np.errstate(over="ignore", invalid="ignore"):  # refused below, naming the feature
         blocks = _valid_step_blocks(padded, lengths, sample_weight)
         mean = _column_sum(_weighted(rows, weights) for rows, weights in blocks) / total
         mean[np.isnan(mean)] = np.inf  # a sum that overflowed both ways (inf - inf)
+        unit = _unit_for_squares(np.fmax(high - mean, mean - low))
         blocks = _valid_step_blocks(padded, lengths, sample_weight)
-        squares = (_weighted(np.square(rows - mean), weights) for rows, weights in blocks)
-        spread = np.sqrt(_column_sum(squares) / total)
+        squares = (_weighted(np.square((rows - mean) / unit), weights) for rows, weights in blocks)
+        spread = np.sqrt(_column_sum(squares) / total) * unit
     scale = scale_of_spread(mean, spread, name, of_feature)
     # A feature with one value is constant, and that value is its mean: the sum of its
     # copies rounds (the mean of 5,000 copies of 3.7 is 200 ulps off, a spread of 2e-13
     # that was taken for a scale), and standardised it must be exactly 0, in fit and predict.
-    low, high = _valid_range(padded, lengths, sample_weight)
     constant = low == high
     mean[constant], scale[constant] = low[constant], 1.0
     return mean, scale
@@ -679,6 +680,17 @@ def _valid_range(padded, lengths, sample_weight=None):
         if len(rows):
             low, high = np.fmin(low, rows.min(axis=0)), np.fmax(high, rows.max(axis=0))
     return low, high
+
+
+def _unit_for_squares(deviation):
+    """A power of two of at most 1 by which to divide deviations of largest magnitude
+    ``deviation`` (per feature) before squaring them: below about 1e-154 their squares
+    underflow to 0, and a feature of values 1e-170, 2e-170, ... was taken for a constant
+    (scale 1) and standardised to zeros (a classifier at chance, silently). Powers of two
+    scale exactly, so data above that size gives the same bits; larger deviations keep
+    the unit 1, their squares overflowing to the error that names them."""
+    exponent = np.frexp(np.nan_to_num(deviation, nan=1.0, posinf=1.0))[1]
+    return np.ldexp(1.0, np.minimum(exponent, 0))
 
 
 def scale_of_spread(mean, spread, name="X", of_feature=None):
