@@ -584,6 +584,12 @@ def test_make_windows_refuses_an_index_out_of_time_order_and_warns_of_gaps():
     # A missing time was "not in time order", and sort_index() did not help.
     with pytest.raises(ValueError, match="missing time \\(NaT, or NaN\\) at row 2"):
         make_windows(series.set_axis(days.insert(2, pd.NaT).delete(3)), lookback=3)
+    # An infinite time went through, with NumPy's "rtol or atol is not valid" on the way.
+    for row, time in [(9, np.inf), (0, -np.inf)]:
+        steps = np.arange(10.0)
+        steps[row] = time
+        with pytest.raises(ValueError, match=f"infinite time \\({time}\\) at row {row}"):
+            make_windows(series.set_axis(steps), lookback=3)
     # Datetimes whose offsets change at summer time were not checked at all.
     with pytest.raises(ValueError, match="not in time order"):
         make_windows(series.set_axis(list(paris.to_pydatetime()))[::-1], lookback=3)

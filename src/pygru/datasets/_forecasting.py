@@ -465,6 +465,12 @@ def _check_time_order(index):
             f"series' index has a missing time (NaT, or NaN) at row {row}: drop that row or "
             "give it its time"
         )
+    if index.dtype.kind == "f" and not np.isfinite(index).all():
+        row = int(np.flatnonzero(~np.isfinite(index))[0])
+        raise ValueError(
+            f"series' index has an infinite time ({given[row]}) at row {row}: drop that row "
+            "or give it its time"
+        )
     if not index.is_monotonic_increasing:
         raise ValueError(
             f"series' index is not in time order (from {given[0]} to {given[-1]}): the "
