@@ -800,6 +800,20 @@ def test_a_missing_label_within_a_padded_sequence_is_named_by_score_as_by_fit():
         tagger.score(X, padded_steps)
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # only pygru's own message
+def test_infinite_labels_and_complex_weights_are_named():
+    # scikit-learn's messages named no argument ("Input y contains infinity", after NumPy's
+    # "invalid value encountered in cast") and printed every complex weight.
+    X, y = toy_sequences(n=20)
+    labels = (y == "up").astype(float)
+    labels[3] = np.inf
+    with pytest.raises(ValueError, match="y contains infinity: class labels must be finite"):
+        small_classifier().fit(X, labels)
+    for estimator, targets in [(small_classifier(), y), (small_regressor(), np.arange(20.0))]:
+        with pytest.raises(ValueError, match=r"sample_weight has complex values .* real,"):
+            estimator.fit(X, targets, sample_weight=np.ones(20, complex))
+
+
 def test_labels_mixing_strings_and_numbers_are_named():
     # An object array of strings and integers gave NumPy's "'<' not supported between
     # instances of 'int' and 'str'" from inside the label encoder (audit31).
@@ -5674,13 +5688,16 @@ def test_one_hot_labels_get_the_labels_to_pass():
     assert "one-hot" not in str(refused.value)
 
 
-def test_complex_labels_get_scikit_learns_error_without_a_cast_warning():
+def test_complex_labels_are_named_without_a_cast_warning():
     # The one-hot check cast complex labels to float (a ComplexWarning from pygru's own
-    # code) and the error went on about per-step and multilabel output.
+    # code) and the error went on about per-step and multilabel output; scikit-learn's
+    # "Complex data not supported" then printed every label and named no argument.
     X = np.random.default_rng(0).standard_normal((6, 3, 1))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        with pytest.raises(ValueError, match="Complex data not supported") as refused:
+        with pytest.raises(
+            ValueError, match=r"y has complex values \(dtype complex128\)"
+        ) as refused:
             small_classifier(max_iter=1).fit(X, np.array([1 + 1j, 2, 1, 2, 1, 2]))
     assert "output='sequence'" not in str(refused.value)
 

@@ -618,6 +618,11 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         if sample_weight is None:
             return None
         _refuse_weights_per_step(sample_weight, n_samples)
+        if np.iscomplexobj(sample_weight):  # (scikit-learn's error printed every weight)
+            raise ValueError(
+                f"sample_weight has complex values (dtype {np.asarray(sample_weight).dtype}): "
+                "weights must be real, non-negative numbers"
+            )
         sample_weight = _check_sample_weight(
             sample_weight, np.empty(n_samples), dtype=np.float64, ensure_non_negative=True
         )
@@ -3389,7 +3394,7 @@ default="zeros"
             padded[_sequences.valid_steps(lengths, padded.shape[1])] = indices
             return padded
         _refuse_labels_per_step(y)
-        _refuse_missing_labels(y, "y")  # before NumPy reads NaN among strings as "nan"
+        _refuse_unusable_labels(y, "y")  # before NumPy reads NaN among strings as "nan"
         # ... or 3 among strings in a list as "3" (an array of objects keeps its labels'
         # types, which _check_labels reads as it encodes them)
         if isinstance(y, (list, tuple)):
@@ -5075,7 +5080,7 @@ def _check_labels(labels, name):
             f"{name} must be a 1-D array-like of class labels, got {type(labels).__name__} "
             f"of shape {array.shape}"
         )
-    _refuse_missing_labels(labels, name)
+    _refuse_unusable_labels(labels, name)
     # (A list as given: NumPy read 3 among strings as "3". Else as NumPy reads it: a
     # pandas Categorical's dtype says nothing of its labels' types.)
     _refuse_mixed_label_types([labels if isinstance(labels, (list, tuple)) else array], name)
@@ -5171,14 +5176,23 @@ def _several_labels(labels):
     return not isinstance(labels, (str, bytes)) and np.ndim(labels) > 0 and np.size(labels) != 1
 
 
-def _refuse_missing_labels(labels, name):
+def _refuse_unusable_labels(labels, name):
     """ValueError naming ``name`` where a class label is missing: NaN, None or pandas' NA
     (an empty cell of a column of strings). NumPy reads a list of strings and NaN as
     strings, "nan" among them, and sorting fails on None or NA with a TypeError of its own.
-    A masked array's masked labels are missing too (np.asarray would drop the mask)."""
+    A masked array's masked labels are missing too (np.asarray would drop the mask).
+    Infinite and complex labels too, which scikit-learn refused without naming ``name``
+    (printing the whole array for complex ones)."""
     if np.ma.is_masked(labels):
         raise ValueError(f"{name} has masked entries: missing class labels")
     array = np.asarray(labels)
+    if array.dtype.kind == "c":
+        raise ValueError(
+            f"{name} has complex values (dtype {array.dtype}): class labels must be real "
+            "numbers or strings"
+        )
+    if array.dtype.kind == "f" and np.isinf(array).any():
+        raise ValueError(f"{name} contains infinity: class labels must be finite")
     if array.dtype.kind in "biuf":
         values = array[np.isnan(array)] if array.dtype.kind == "f" else []
     else:
@@ -5648,7 +5662,7 @@ def _sequence_labels(y, lengths, token_ids=False):
     TokenSequencer brings."""
     if _sequences._is_list_of_sequences(y):
         for row in y:  # before NumPy reads NaN among strings as "nan"
-            _refuse_missing_labels(row, "y")
+            _refuse_unusable_labels(row, "y")
         _refuse_mixed_label_types(y, "y")  # ... or 3 among strings, in a row or across rows
         rows, padded = [np.asarray(row) for row in y], False
         shape = (len(rows),) if all(row.ndim == 0 for row in rows) else None
@@ -5682,7 +5696,7 @@ def _sequence_labels(y, lengths, token_ids=False):
     labels = [row[:length] for row, length in zip(rows, lengths)]
     if padded:  # within the lengths, NaN or None is a missing label, not padding
         for row in labels:
-            _refuse_missing_labels(row, "y")
+            _refuse_unusable_labels(row, "y")
     if (
         padded
         and rows.dtype == object
