@@ -4767,6 +4767,34 @@ def test_validation_options_work_in_pipelines_and_grid_search():
     assert grid.best_params_["gruregressor__validation_split"] in ("random", "last")
 
 
+def test_a_y_val_far_from_the_training_targets_is_warned_of():
+    # TransformedTargetRegressor transforms y but not y_val: early stopping scored the
+    # model on targets in other units, silently (validation R² -141.8; audit35c).
+    import sklearn
+    from sklearn.compose import TransformedTargetRegressor
+
+    X, y = window_regression()
+    y = np.exp(3 + y)  # positive targets, modelled on their logarithm
+    settings = dict(hidden_layer_sizes=(4,), max_iter=2, early_stopping=True, random_state=0)
+    far = r"y_val's target 0 has mean \d+.*func\(y_val\)"
+    with sklearn.config_context(enable_metadata_routing=True):
+        for y_val in (y[60:], np.log(y[60:])):
+            reg = GRURegressor(**settings).set_fit_request(X_val=True, y_val=True)
+            logs = TransformedTargetRegressor(reg, func=np.log, inverse_func=np.exp)
+            with warnings.catch_warnings(record=True) as record:
+                warnings.simplefilter("always")
+                logs.fit(X[:60], y[:60], X_val=X[60:], y_val=y_val)
+            warned = [w for w in record if re.search(far, str(w.message))]
+            assert bool(warned) == (y_val.mean() > 10)  # in dollars, not logarithms
+    # Targets the model does not standardise: nothing to compare with.
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        GRURegressor(**settings, standardize_target=False).fit(
+            X[:60], np.log(y[:60]), X_val=X[60:], y_val=y[60:]
+        )
+    assert not [w for w in record if "y_val's target" in str(w.message)]
+
+
 def test_an_x_val_far_from_the_training_inputs_is_warned_of():
     # A pipeline without transform_input=["X_val"] passes X_val untransformed: early
     # stopping then scored every epoch on inputs the model never saw and kept the first,

@@ -1112,6 +1112,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             self._warn_if_far_from_the_training_inputs(padded, lengths)
             hint = ""
             targets = self._prepare_targets(y_val, lengths, first_call=False)
+            self._warn_if_far_from_the_training_targets(targets, lengths)
             weights = self._check_sample_weight(sample_weight_val, len(padded))
         except (TypeError, ValueError) as error:
             kind = TypeError if isinstance(error, TypeError) else ValueError
@@ -1149,6 +1150,10 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             "otherwise check that X_val holds X's features in X's units.",
             UserWarning,
         )
+
+    def _warn_if_far_from_the_training_targets(self, targets, lengths):
+        """Warn where the validation targets lie far from the training targets (the
+        regressor's, standardised)."""
 
     def _fit_target_transform(self, targets, lengths, sample_weight):
         """Learn what the targets are scaled by (the regressor's ``standardize_target``)."""
@@ -4830,6 +4835,31 @@ default="zeros"
             return super()._prepare_validation_data(X_val, y_val, sample_weight_val)
         finally:
             self._y_ndim = trained_ndim
+
+    def _warn_if_far_from_the_training_targets(self, targets, lengths):
+        """Warn where a target of y_val has a mean more than ``_FAR_FROM_TRAINING`` times
+        the training targets' scale from theirs (with ``standardize_target``): the mark of
+        a y_val that missed a transformation of y, as ``TransformedTargetRegressor``
+        transforms y but not y_val (validation R² -141.8 for log GDP windows scored against
+        y_val in dollars, 0.996 against its logarithm; audit35c)."""
+        if not hasattr(self, "target_mean_"):
+            return
+        steps, step_lengths = _as_target_steps(targets, lengths)
+        mean, _ = _sequences.feature_statistics(steps, step_lengths, name="y_val")
+        distance = np.abs(mean - self.target_mean_) / self.target_scale_
+        if not distance.max() > _FAR_FROM_TRAINING:
+            return
+        target = int(np.argmax(distance))
+        warn(
+            f"y_val's target {target} has mean {mean[target]:.4g}, against "
+            f"{self.target_mean_[target]:.4g} in the training targets: "
+            f"{distance[target]:.3g} times their scale (target_scale_[{target}]="
+            f"{self.target_scale_[target]:.4g}). Early stopping scores the model on y_val "
+            "as given. A TransformedTargetRegressor transforms y but not y_val: pass y_val "
+            "transformed as y is (func(y_val)); otherwise check that y_val holds y's "
+            "targets in y's units.",
+            UserWarning,
+        )
 
     def _fit_target_transform(self, targets, lengths, sample_weight):
         """Learn each target's mean and scale (weighted, over valid time steps only for
