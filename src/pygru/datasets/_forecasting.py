@@ -493,9 +493,10 @@ def _check_time_order(index):
     warn(
         f"series' index has steps of different sizes (from {given[0]} to {given[-1]}, "
         f"{len(index)} rows): each window reads its rows as equally spaced, across any "
-        "gap. To read a gap as missing values, give the series one row per step "
-        "(series.asfreq(...) for a time index) and fill them (pygru.preprocessing."
-        "SequenceImputer), or leave them NaN",
+        "gap. Give the series one row per step and fill the gaps before windowing "
+        "(series.asfreq(...).interpolate(), or .ffill(), for a time index): windows of a "
+        "series with NaN have NaN targets, which no model trains on, and a window that ends "
+        "in NaN is read as a shorter one",
         UserWarning,
     )
 
