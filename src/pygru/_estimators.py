@@ -1136,13 +1136,13 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         if not standardised or hasattr(self, "sequence_spread_floor_"):
             return  # token ids, no standardisation, or each sequence scaled by itself
         mean, _ = _sequences.feature_statistics(padded, lengths, name="X_val")
-        distance = np.abs(mean - self.input_mean_) / self.input_scale_
-        if not distance.max() > _FAR_FROM_TRAINING:
+        far = _farthest_from_training(mean, self.input_mean_, self.input_scale_)
+        if far is None:
             return
-        feature = int(np.argmax(distance))
+        feature, distance = far
         warn(
             f"X_val's feature {feature} has mean {mean[feature]:.4g}, against "
-            f"{self.input_mean_[feature]:.4g} in the training inputs: {distance[feature]:.3g} "
+            f"{self.input_mean_[feature]:.4g} in the training inputs: {distance:.3g} "
             f"times their scale (input_scale_[{feature}]={self.input_scale_[feature]:.4g}, "
             "their standard deviation, or 1 for a constant feature). Early stopping scores "
             "the model on X_val as given. In a Pipeline, X_val reaches this model "
@@ -4856,14 +4856,14 @@ default="zeros"
             return
         steps, step_lengths = _as_target_steps(targets, lengths)
         mean, _ = _sequences.feature_statistics(steps, step_lengths, name="y_val")
-        distance = np.abs(mean - self.target_mean_) / self.target_scale_
-        if not distance.max() > _FAR_FROM_TRAINING:
+        far = _farthest_from_training(mean, self.target_mean_, self.target_scale_)
+        if far is None:
             return
-        target = int(np.argmax(distance))
+        target, distance = far
         warn(
             f"y_val's target {target} has mean {mean[target]:.4g}, against "
             f"{self.target_mean_[target]:.4g} in the training targets: "
-            f"{distance[target]:.3g} times their scale (target_scale_[{target}]="
+            f"{distance:.3g} times their scale (target_scale_[{target}]="
             f"{self.target_scale_[target]:.4g}). Early stopping scores the model on y_val "
             "as given. A TransformedTargetRegressor transforms y but not y_val: pass y_val "
             "transformed as y is (func(y_val)); otherwise check that y_val holds y's "
@@ -5760,6 +5760,15 @@ def _per_step(sample_weight, valid, xp=np):
     if sample_weight is None:
         return None
     return xp.broadcast_to(sample_weight[:, None], valid.shape)[valid]
+
+
+def _farthest_from_training(mean, trained_mean, trained_scale):
+    """(column, distance) of the column of validation data whose ``mean`` lies farthest
+    from the training data's, in the training data's scales, where that is more than
+    ``_FAR_FROM_TRAINING`` of them; else None."""
+    distance = np.abs(mean - trained_mean) / trained_scale
+    column = int(np.argmax(distance))
+    return (column, float(distance[column])) if distance[column] > _FAR_FROM_TRAINING else None
 
 
 def _as_target_steps(targets, lengths):
