@@ -332,6 +332,13 @@ def test_bad_token_pattern_raises_value_error(pattern):
         TokenSequencer(token_pattern=pattern).fit(DOCS)
 
 
+@pytest.mark.parametrize("pattern", ["", r"\s*", r"\w*"])
+def test_a_token_pattern_that_matches_the_empty_string_is_refused(pattern):
+    # Every document became copies of the token "" (as CountVectorizer does; audit35a).
+    with pytest.raises(ValueError, match="matches the empty string"):
+        TokenSequencer(token_pattern=pattern).fit(DOCS)
+
+
 @pytest.mark.parametrize("method", ["transform", "inverse_transform"])
 def test_not_fitted(method):
     with pytest.raises(NotFittedError):

@@ -365,11 +365,17 @@ class TokenSequencer(SequencesOut, TransformerMixin, BaseEstimator):
         ['Bob', 'met', 'Carol', 'at', '10']
         """
         try:
-            re.compile(self.token_pattern)
+            pattern = re.compile(self.token_pattern)
         except re.error as error:
             raise ValueError(
                 f"token_pattern {self.token_pattern!r} is not a valid regular expression: {error}."
             ) from error
+        if pattern.fullmatch(""):  # every document would be copies of the token ""
+            raise ValueError(
+                f"token_pattern {self.token_pattern!r} matches the empty string, so every "
+                'position of a text would be a token "": a token needs at least one '
+                'character (r"\\w+" rather than r"\\w*").'
+            )
         vectorizer = CountVectorizer(
             lowercase=self.lowercase,
             strip_accents=self.strip_accents,
