@@ -618,9 +618,10 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         if sample_weight is None:
             return None
         _refuse_weights_per_step(sample_weight, n_samples)
-        if np.iscomplexobj(sample_weight):  # (scikit-learn's error printed every weight)
+        given = np.asarray(sample_weight)  # (array-likes that refuse NumPy's functions too)
+        if given.dtype.kind == "c":  # (scikit-learn's error printed every weight)
             raise ValueError(
-                f"sample_weight has complex values (dtype {np.asarray(sample_weight).dtype}): "
+                f"sample_weight has complex values (dtype {given.dtype}): "
                 "weights must be real, non-negative numbers"
             )
         sample_weight = _check_sample_weight(
