@@ -137,7 +137,7 @@ def _loo_sums_in_row_space(rows, fit, alphas):
     root = rows.root[:, None]
     intercept_direction = rows.root[:, None] / np.sqrt(rows.weights.sum())
     complement = np.linalg.qr(intercept_direction, mode="complete")[0][:, 1:]
-    rotation, singular, _ = np.linalg.svd(complement.T @ (root * X_centred))
+    rotation, singular, _ = np.linalg.svd(complement.T @ (root * X_centred), full_matrices=False)
     basis = complement @ rotation
     projected = basis.T @ (root * Y_centred)
     squared_basis, weights = basis**2, rows.weights
