@@ -550,6 +550,17 @@ def test_statistics_of_data_scaled_by_a_power_of_two_scale_with_it(exponent):
     np.testing.assert_array_equal(scaled[1], np.ldexp(scale, exponent))
 
 
+def test_a_sequence_of_weight_0_far_outside_the_others_leaves_their_statistics_alone():
+    # Its deviation, divided by the unit of the others' range, squared to infinity, and
+    # times its weight 0 to NaN: the scale became 1 (review35).
+    padded = np.array([[[1e-10]], [[2e-10]], [[4e-10]], [[1e153]]])
+    lengths, weights = np.ones(4, int), np.array([1.0, 1.0, 1.0, 0.0])
+    with_it = _sequences.feature_statistics(padded, lengths, sample_weight=weights)
+    without = _sequences.feature_statistics(padded[:3], lengths[:3])
+    np.testing.assert_array_equal(with_it[0], without[0])
+    np.testing.assert_allclose(with_it[1], without[1], rtol=1e-15)
+
+
 def test_standardize_in_place_equals_the_float64_formula(monkeypatch):
     monkeypatch.setattr(_sequences, "_BLOCK_BYTES", 1000)
     padded, lengths = random_padded(50, 20, 3)

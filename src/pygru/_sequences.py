@@ -659,7 +659,7 @@ def feature_statistics(padded, lengths, sample_weight=None, name="X", of_feature
         mean[np.isnan(mean)] = np.inf  # a sum that overflowed both ways (inf - inf)
         unit = _unit_for_squares(np.fmax(high - mean, mean - low))
         blocks = _valid_step_blocks(padded, lengths, sample_weight)
-        squares = (_weighted(np.square((rows - mean) / unit), weights) for rows, weights in blocks)
+        squares = (_weighted_squares((rows - mean) / unit, weights) for rows, weights in blocks)
         spread = np.sqrt(_column_sum(squares) / total) * unit
     scale = scale_of_spread(mean, spread, name, of_feature)
     # A feature with one value is constant, and that value is its mean: the sum of its
@@ -752,6 +752,16 @@ def _sequence_blocks(padded):
 
 def _weighted(rows, weights):
     return rows if weights is None else rows * weights[:, np.newaxis]
+
+
+def _weighted_squares(deviations, weights):
+    """The squares of ``deviations``, weighted; 0 for rows of weight 0, whose deviations
+    (outside the range of the rows that count, which the unit is taken from) may square to
+    infinity, and infinity times 0 is NaN."""
+    squares = np.square(deviations)
+    if weights is not None:
+        squares[weights == 0] = 0.0
+    return _weighted(squares, weights)
 
 
 def _column_sum(blocks):
