@@ -399,6 +399,11 @@ class TokenSequencer(SequencesOut, TransformerMixin, BaseEstimator):
         for tokens in token_lists:
             token_counts.update(tokens)
             document_counts.update(set(tokens))
+        if "" in token_counts:  # a pattern that matches "" only in some places (r"\b\w*")
+            raise ValueError(
+                f"token_pattern {self.token_pattern!r} matched the empty string in the "
+                "training documents: a token needs at least one character."
+            )
         if not token_counts:
             raise ValueError(
                 "Empty vocabulary: no training document contains a token matching "
