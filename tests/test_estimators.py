@@ -4800,11 +4800,23 @@ def test_a_y_val_far_from_the_training_targets_is_warned_of():
                 logs.fit(X[:60], y[:60], X_val=X[60:], y_val=y_val)
             warned = [w for w in record if re.search(far, str(w.message))]
             assert bool(warned) == (y_val.mean() > 10)  # in dollars, not logarithms
-    # Targets the model does not standardise: nothing to compare with.
+    # Targets the model does not standardise (nothing to compare with), inputs scaled
+    # sequence by sequence (meant for other levels), far targets of weight 0 (review35).
+    far_of_weight_0 = np.where(np.arange(20) < 10, np.log(y[60:]), 1e6)
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
         GRURegressor(**settings, standardize_target=False).fit(
             X[:60], np.log(y[:60]), X_val=X[60:], y_val=y[60:]
+        )
+        GRURegressor(**settings, standardize="sequence").fit(
+            X[:60], np.log(y[:60]), X_val=X[60:], y_val=y[60:]
+        )
+        GRURegressor(**settings).fit(
+            X[:60],
+            np.log(y[:60]),
+            X_val=X[60:],
+            y_val=far_of_weight_0,
+            sample_weight_val=(far_of_weight_0 < 1e6).astype(float),
         )
     assert not [w for w in record if "y_val's target" in str(w.message)]
 

@@ -1113,8 +1113,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             self._warn_if_far_from_the_training_inputs(padded, lengths)
             hint = ""
             targets = self._prepare_targets(y_val, lengths, first_call=False)
-            self._warn_if_far_from_the_training_targets(targets, lengths)
             weights = self._check_sample_weight(sample_weight_val, len(padded))
+            self._warn_if_far_from_the_training_targets(targets, lengths, weights)
         except (TypeError, ValueError) as error:
             kind = TypeError if isinstance(error, TypeError) else ValueError
             about = f"{str(error).rstrip('.')}.{hint}" if hint else error
@@ -1152,7 +1152,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             UserWarning,
         )
 
-    def _warn_if_far_from_the_training_targets(self, targets, lengths):
+    def _warn_if_far_from_the_training_targets(self, targets, lengths, weights):
         """Warn where the validation targets lie far from the training targets (the
         regressor's, standardised)."""
 
@@ -1773,8 +1773,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             if validation is None and self.network_.linear_steps:
                 message += (
                     " More epochs can fit noise rather than signal: the default regressor, "
-                    "which starts as a ridge regression, ended with up to twice that ridge's "
-                    "test error on small, noisy series. Validate on the latest sequences "
+                    "which starts as a ridge regression, ended 20-100 % behind that ridge "
+                    "on small, noisy series. Validate on the latest sequences "
                     "(early_stopping=True with validation_split='last', or X_val and y_val) "
                     "to keep the epoch that predicts them best."
                 )
@@ -3635,11 +3635,13 @@ default="zeros"
         scikit-learn's ``compute_class_weight`` does."""
         classes = set(self.classes_)
         unknown = [label for label in self.class_weight if label not in classes]
-        unweighted = [label for label in self.classes_.tolist() if label not in self.class_weight]
+        unweighted = [label for label in self.classes_ if label not in self.class_weight]
         if unknown and unweighted:
+            # (tolist: NumPy 2 prints its scalars as np.str_('down'))
             raise ValueError(
                 f"class_weight has weights for labels that are not classes: {unknown}, and "
-                f"none for the classes {unweighted}; the classes are {self.classes_}"
+                f"none for the classes {np.asarray(unweighted).tolist()}; the classes are "
+                f"{self.classes_}"
             )
         weights = np.array([self.class_weight.get(label, 1.0) for label in self.classes_])
         if weights.dtype.kind not in "iuf" or not np.all(np.isfinite(weights) & (weights >= 0)):
@@ -4847,16 +4849,25 @@ default="zeros"
         finally:
             self._y_ndim = trained_ndim
 
-    def _warn_if_far_from_the_training_targets(self, targets, lengths):
+    def _warn_if_far_from_the_training_targets(self, targets, lengths, weights):
         """Warn where a target of y_val has a mean more than ``_FAR_FROM_TRAINING`` times
         the training targets' scale from theirs (with ``standardize_target``): the mark of
         a y_val that missed a transformation of y, as ``TransformedTargetRegressor``
         transforms y but not y_val (validation R² -141.8 for log GDP windows scored against
-        y_val in dollars, 0.996 against its logarithm; audit35c)."""
-        if not hasattr(self, "target_mean_"):
+        y_val in dollars, 0.996 against its logarithm; audit35c). The mean weighs each
+        sequence by ``weights``. Not where each input sequence is scaled by itself
+        (``standardize="sequence"``): such models are meant for levels unlike the training
+        data's, as a series that grows fast has."""
+        if not hasattr(self, "target_mean_") or hasattr(self, "sequence_spread_floor_"):
             return
         steps, step_lengths = _as_target_steps(targets, lengths)
-        mean, _ = _sequences.feature_statistics(steps, step_lengths, name="y_val")
+        valid = _sequences.valid_steps(step_lengths, steps.shape[1])
+        step_weights = np.ones(len(steps)) if weights is None else weights
+        step_weights = np.broadcast_to(step_weights[:, None], valid.shape)[valid]
+        if not step_weights.sum() > 0:
+            return  # (refused after this, by name)
+        with np.errstate(over="ignore", invalid="ignore"):  # (an infinite mean is far)
+            mean = np.average(steps[valid].astype(np.float64), axis=0, weights=step_weights)
         far = _farthest_from_training(mean, self.target_mean_, self.target_scale_)
         if far is None:
             return
