@@ -4862,8 +4862,7 @@ default="zeros"
             return
         steps, step_lengths = _as_target_steps(targets, lengths)
         valid = _sequences.valid_steps(step_lengths, steps.shape[1])
-        step_weights = np.ones(len(steps)) if weights is None else weights
-        step_weights = np.broadcast_to(step_weights[:, None], valid.shape)[valid]
+        step_weights = _per_step(np.ones(len(steps)) if weights is None else weights, valid)
         if not step_weights.sum() > 0:
             return  # (refused after this, by name)
         with np.errstate(over="ignore", invalid="ignore"):  # (an infinite mean is far)
