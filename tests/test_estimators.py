@@ -814,6 +814,31 @@ def test_infinite_labels_and_complex_weights_are_named():
             estimator.fit(X, targets, sample_weight=np.ones(20, complex))
 
 
+@pytest.mark.parametrize(
+    "labels, message",
+    [
+        # numbers in an object array (a pandas column of dtype object) went to
+        # scikit-learn's "Unknown label type: unknown", which names no argument (review36a)
+        (np.array([1.0, np.inf] * 10, dtype=object), "y contains infinity"),
+        (np.array([1 + 1j, 2] * 10, dtype=object), r"y has complex values \(dtype complex"),
+        # dates: NaT was reported as None
+        (np.array(["2020-01-01", "NaT"] * 10, dtype="datetime64[ns]"), "y contains NaT"),
+    ],
+)
+def test_unusable_labels_of_every_dtype_are_named(labels, message):
+    X, _ = toy_sequences(n=20)
+    with pytest.raises(ValueError, match=message):
+        small_classifier(max_iter=1).fit(X, labels)
+
+
+def test_class_weight_errors_show_dates_as_dates():
+    # .tolist() made datetime64[ns] classes integers of nanoseconds (review36a)
+    X, _ = toy_sequences(n=20)
+    days = np.array(["2020-01-01", "2020-01-02"] * 10, dtype="datetime64[ns]")
+    with pytest.raises(ValueError, match=r"\['x'\], and none for the classes \['2020-01-01T"):
+        small_classifier(max_iter=1, class_weight={"x": 1.0}).fit(X, days)
+
+
 def test_labels_mixing_strings_and_numbers_are_named():
     # An object array of strings and integers gave NumPy's "'<' not supported between
     # instances of 'int' and 'str'" from inside the label encoder (audit31).

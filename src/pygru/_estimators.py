@@ -3637,11 +3637,10 @@ default="zeros"
         unknown = [label for label in self.class_weight if label not in classes]
         unweighted = [label for label in self.classes_ if label not in self.class_weight]
         if unknown and unweighted:
-            # (tolist: NumPy 2 prints its scalars as np.str_('down'))
             raise ValueError(
-                f"class_weight has weights for labels that are not classes: {unknown}, and "
-                f"none for the classes {np.asarray(unweighted).tolist()}; the classes are "
-                f"{self.classes_}"
+                "class_weight has weights for labels that are not classes: "
+                f"{_as_shown(unknown)}, and none for the classes {_as_shown(unweighted)}; "
+                f"the classes are {self.classes_}"
             )
         weights = np.array([self.class_weight.get(label, 1.0) for label in self.classes_])
         if weights.dtype.kind not in "iuf" or not np.all(np.isfinite(weights) & (weights >= 0)):
@@ -5237,6 +5236,28 @@ def _refuse_unusable_labels(labels, name):
     if np.ma.is_masked(labels):
         raise ValueError(f"{name} has masked entries: missing class labels")
     array = np.asarray(labels)
+    if array.dtype.kind in "Mm":
+        if np.isnat(array).any():
+            raise ValueError(f"{name} contains NaT: a missing class label")
+        return
+    if array.dtype.kind == "O":  # numbers among other labels, read as one array of them
+        values = np.asarray(labels, dtype=object).ravel()
+        _refuse_unusable_numbers(
+            np.array([label for label in values if isinstance(label, numbers.Number)]), name
+        )
+    else:
+        _refuse_unusable_numbers(array, name)
+        values = array[np.isnan(array)] if array.dtype.kind == "f" else []
+    for label in values:
+        if _is_missing(label):
+            shown = (
+                "None" if label is None else "NA" if type(label).__name__ == "NAType" else "NaN"
+            )
+            raise ValueError(f"{name} contains {shown}: a missing class label")
+
+
+def _refuse_unusable_numbers(array, name):
+    """ValueError naming ``name`` where numeric class labels are complex or infinite."""
     if array.dtype.kind == "c":
         raise ValueError(
             f"{name} has complex values (dtype {array.dtype}): class labels must be real "
@@ -5244,16 +5265,17 @@ def _refuse_unusable_labels(labels, name):
         )
     if array.dtype.kind == "f" and np.isinf(array).any():
         raise ValueError(f"{name} contains infinity: class labels must be finite")
-    if array.dtype.kind in "biuf":
-        values = array[np.isnan(array)] if array.dtype.kind == "f" else []
-    else:
-        values = np.asarray(labels, dtype=object).ravel()
-    for label in values:
-        if _is_missing(label):
-            shown = (
-                "None" if label is None else "NA" if type(label).__name__ == "NAType" else "NaN"
-            )
-            raise ValueError(f"{name} contains {shown}: a missing class label")
+
+
+def _as_shown(labels):
+    """Labels as a list to print: NumPy's scalars as Python's values (NumPy 2 prints
+    np.str_('down')), dates and durations as text (.item() makes nanoseconds integers)."""
+    return [
+        (str(label) if label.dtype.kind in "Mm" else label.item())
+        if isinstance(label, np.generic)
+        else label
+        for label in labels
+    ]
 
 
 def _is_missing(label):
