@@ -4825,13 +4825,23 @@ def test_a_y_val_far_from_the_training_targets_is_warned_of():
                 logs.fit(X[:60], y[:60], X_val=X[60:], y_val=y_val)
             warned = [w for w in record if re.search(far, str(w.message))]
             assert bool(warned) == (y_val.mean() > 10)  # in dollars, not logarithms
-    # Targets the model does not standardise (nothing to compare with), inputs scaled
-    # sequence by sequence (meant for other levels), far targets of weight 0 (review35).
-    far_of_weight_0 = np.where(np.arange(20) < 10, np.log(y[60:]), 1e6)
-    with warnings.catch_warnings(record=True) as record:
-        warnings.simplefilter("always")
+    # Also where the model does not standardise y (a user who scaled it by hand; audit36b)
+    with pytest.warns(UserWarning, match=far):
         GRURegressor(**settings, standardize_target=False).fit(
             X[:60], np.log(y[:60]), X_val=X[60:], y_val=y[60:]
+        )
+    # Not for inputs scaled sequence by sequence (meant for other levels), far targets of
+    # weight 0 (review35), nor a target constant in training, whose scale of 1 made the
+    # warning depend on its units (review36a): a change of 1.5 % is not another unit.
+    far_of_weight_0 = np.where(np.arange(20) < 10, np.log(y[60:]), 1e6)
+    level = np.full(80, 1000.0)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        GRURegressor(**settings).fit(
+            X[:60],
+            np.c_[np.log(y[:60]), level[:60]],
+            X_val=X[60:],
+            y_val=np.c_[np.log(y[60:]), level[60:] * 1.015],
         )
         GRURegressor(**settings, standardize="sequence").fit(
             X[:60], np.log(y[:60]), X_val=X[60:], y_val=y[60:]

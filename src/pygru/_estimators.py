@@ -4850,34 +4850,35 @@ default="zeros"
 
     def _warn_if_far_from_the_training_targets(self, targets, lengths, weights):
         """Warn where a target of y_val has a mean more than ``_FAR_FROM_TRAINING`` times
-        the training targets' scale from theirs (with ``standardize_target``): the mark of
-        a y_val that missed a transformation of y, as ``TransformedTargetRegressor``
-        transforms y but not y_val (validation R² -141.8 for log GDP windows scored against
-        y_val in dollars, 0.996 against its logarithm; audit35c). The mean weighs each
-        sequence by ``weights``. Not where each input sequence is scaled by itself
+        the training targets' spread from theirs (``_target_reference``, kept whether or
+        not ``standardize_target``): the mark of a y_val that missed a transformation of y,
+        as ``TransformedTargetRegressor`` transforms y but not y_val (validation R² -141.8
+        for log GDP windows scored against y_val in dollars, 0.996 against its logarithm;
+        audit35c), also where y was scaled by hand with ``standardize_target=False``
+        (audit36b). The mean weighs each sequence by ``weights``. Targets constant in
+        training have no spread to measure by and are not checked (scale 1 made the warning
+        depend on y's units; review36a). Not where each input sequence is scaled by itself
         (``standardize="sequence"``): such models are meant for levels unlike the training
         data's, as a series that grows fast has."""
-        if not hasattr(self, "target_mean_") or hasattr(self, "sequence_spread_floor_"):
+        reference = getattr(self, "_target_reference", None)
+        if reference is None or hasattr(self, "sequence_spread_floor_"):
             return
-        steps, step_lengths = _as_target_steps(targets, lengths)
-        valid = _sequences.valid_steps(step_lengths, steps.shape[1])
-        step_weights = _per_step(np.ones(len(steps)) if weights is None else weights, valid)
-        if not step_weights.sum() > 0:
+        validation = _target_mean_and_spread(targets, lengths, weights)
+        if validation is None:
             return  # (refused after this, by name)
-        with np.errstate(over="ignore", invalid="ignore"):  # (an infinite mean is far)
-            mean = np.average(steps[valid].astype(np.float64), axis=0, weights=step_weights)
-        far = _farthest_from_training(mean, self.target_mean_, self.target_scale_)
+        mean = validation[0]
+        far = _farthest_from_training(mean, *reference)
         if far is None:
             return
         target, distance = far
         warn(
             f"y_val's target {target} has mean {mean[target]:.4g}, against "
-            f"{self.target_mean_[target]:.4g} in the training targets: "
-            f"{distance:.3g} times their scale (target_scale_[{target}]="
-            f"{self.target_scale_[target]:.4g}). Early stopping scores the model on y_val "
-            "as given. A TransformedTargetRegressor transforms y but not y_val: pass y_val "
-            "transformed as y is (func(y_val)); otherwise check that y_val holds y's "
-            "targets in y's units.",
+            f"{reference[0][target]:.4g} in the training targets: {distance:.3g} times "
+            f"their spread ({reference[1][target]:.4g}). Early stopping scores the model on "
+            "y_val as given. A TransformedTargetRegressor transforms y but not y_val: pass "
+            "y_val transformed as y is (func(y_val)); otherwise check that y_val holds y's "
+            "targets in y's units. A series whose level has moved far past its training "
+            "range gets this warning too: model its changes or logarithm instead.",
             UserWarning,
         )
 
@@ -4887,6 +4888,7 @@ default="zeros"
         for attribute in ("target_mean_", "target_scale_"):
             if hasattr(self, attribute):
                 delattr(self, attribute)
+        self._target_reference = _target_mean_and_spread(targets, lengths, sample_weight)
         if not self.standardize_target:
             return
         targets, lengths = _as_target_steps(targets, lengths)
@@ -5799,9 +5801,29 @@ def _farthest_from_training(mean, trained_mean, trained_scale):
     """(column, distance) of the column of validation data whose ``mean`` lies farthest
     from the training data's, in the training data's scales, where that is more than
     ``_FAR_FROM_TRAINING`` of them; else None."""
-    distance = np.abs(mean - trained_mean) / trained_scale
+    with np.errstate(invalid="ignore"):  # (inf - inf, or by an infinite scale: not far)
+        distance = np.nan_to_num(np.abs(mean - trained_mean) / trained_scale, posinf=np.inf)
     column = int(np.argmax(distance))
     return (column, float(distance[column])) if distance[column] > _FAR_FROM_TRAINING else None
+
+
+def _target_mean_and_spread(targets, lengths, weights):
+    """Each target's weighted mean and spread over the valid steps, as the y_val check
+    compares them (an infinite spread where a target is constant or its square overflows:
+    no distance from it is far); None where no step weighs anything (refused by name
+    later)."""
+    steps, step_lengths = _as_target_steps(targets, lengths)
+    valid = _sequences.valid_steps(step_lengths, steps.shape[1])
+    step_weights = _per_step(np.ones(len(steps)) if weights is None else weights, valid)
+    if not step_weights.sum() > 0:
+        return None
+    values = steps[valid].astype(np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):  # (an infinite mean is far)
+        mean = np.average(values, axis=0, weights=step_weights)
+        spread = np.sqrt(np.average(np.square(values - mean), axis=0, weights=step_weights))
+    counted = values[step_weights > 0]
+    varies = counted.min(axis=0) < counted.max(axis=0)  # (a mean of copies rounds)
+    return mean, np.where(varies & np.isfinite(spread), spread, np.inf)
 
 
 def _as_target_steps(targets, lengths):
