@@ -1148,7 +1148,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             "their standard deviation, or 1 for a constant feature). Early stopping scores "
             "the model on X_val as given. In a Pipeline, X_val reaches this model "
             "untransformed unless the pipeline is made with transform_input=['X_val']; "
-            "otherwise check that X_val holds X's features in X's units.",
+            "otherwise check that X_val holds X's features in X's units. A series whose "
+            "level has moved far past its training range gets this warning too: model its "
+            "changes or logarithm, or scale each sequence by itself (standardize='sequence').",
             UserWarning,
         )
 
@@ -4736,7 +4738,11 @@ default="zeros"
             scale (``input_scale_``) from theirs gets a warning.
 
         y_val : array-like, default=None
-            The targets of ``X_val``, in the form y takes.
+            The targets of ``X_val``, in the form y takes and on y's scale: a
+            :class:`~sklearn.compose.TransformedTargetRegressor` transforms y but not
+            y_val, so pass it transformed. A target whose mean lies more than 10 times the
+            training targets' spread from theirs gets a warning (not a target constant in
+            training, nor with ``standardize="sequence"``).
 
         sample_weight_val : array-like of shape (n_val_samples,), default=None
             Weights of the validation sequences in the validation score; only with
