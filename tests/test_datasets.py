@@ -590,6 +590,15 @@ def test_make_windows_refuses_an_index_out_of_time_order_and_warns_of_gaps():
         steps[row] = time
         with pytest.raises(ValueError, match=f"infinite time \\({time}\\) at row {row}"):
             make_windows(series.set_axis(steps), lookback=3)
+    # Numbers held as objects were not checked at all (audit36b).
+    with pytest.raises(ValueError, match="not in time order"):
+        make_windows(series.set_axis(pd.Index(np.arange(10.0)[::-1], dtype=object)), 3)
+    with pytest.raises(ValueError, match=r"infinite time \(inf\) at row 9"):
+        make_windows(series.set_axis(pd.Index([*range(9), np.inf], dtype=object)), 3)
+    # Trading days around a holiday: the warning says how to keep the rows as the steps.
+    trading = pd.bdate_range("2024-01-01", periods=11).delete(1)  # no 2 January
+    with pytest.warns(UserWarning, match="rows are the steps already .*CustomBusinessDay"):
+        make_windows(series.set_axis(trading), lookback=3)
     # Datetimes whose offsets change at summer time were not checked at all.
     with pytest.raises(ValueError, match="not in time order"):
         make_windows(series.set_axis(list(paris.to_pydatetime()))[::-1], lookback=3)
@@ -607,6 +616,8 @@ def test_make_windows_refuses_an_index_out_of_time_order_and_warns_of_gaps():
         series.set_axis(pd.period_range("2024-01", periods=10, freq="M")),
         series.set_axis(np.arange(1821, 1831)),  # years as numbers
         series.set_axis(np.arange(10) * 0.1),  # steps equal up to rounding
+        series.set_axis((np.arange(10) * 0.1).astype(np.float32)),  # in float32's (audit36b)
+        series.set_axis(pd.Index(np.arange(1821, 1831), dtype=object)),  # numbers as objects
         series.set_axis(1.7e9 + np.arange(10) / 10),  # epoch seconds at 10 Hz
         series.set_axis(1_700_000_000_000_000_000 + np.arange(10) * 1_000_000),  # epoch ns
         series.set_axis(days.strftime("%Y-%m-%d")),

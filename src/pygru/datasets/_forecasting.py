@@ -2,6 +2,7 @@
 
 import contextlib
 import datetime
+import numbers
 import warnings
 
 import numpy as np
@@ -496,7 +497,9 @@ def _check_time_order(index):
         "gap. Give the series one row per step and fill the gaps before windowing "
         "(series.asfreq(...).interpolate(), or .ffill(), for a time index): windows of a "
         "series with NaN have NaN targets, which no model trains on, and a window that ends "
-        "in NaN is read as a shorter one",
+        "in NaN is read as a shorter one. Where the rows are the steps already (trading "
+        "days around holidays, say), give the index its frequency "
+        "(pandas.offsets.CustomBusinessDay) or pass series.to_numpy()",
         UserWarning,
     )
 
@@ -519,6 +522,9 @@ def _as_times(index):
             # utc, as for strings: datetimes whose offsets change (summer time) in one index
             aware = isinstance(values[0], datetime.datetime) and values[0].tzinfo is not None
             return pd.DatetimeIndex(pd.to_datetime(index, utc=aware))
+    if values and isinstance(values[0], numbers.Real) and not isinstance(values[0], bool):
+        with contextlib.suppress(TypeError, ValueError):
+            return pd.Index(pd.to_numeric(np.asarray(index)))  # numbers held as objects
     if values and isinstance(values[0], str):
         with contextlib.suppress(TypeError, ValueError), warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -550,8 +556,9 @@ def _regular_steps(index):
         steps = np.diff(values.astype(np.int64))
         return bool(np.all(steps == steps[0]))
     steps = np.diff(values.astype(np.float64))
-    # Up to rounding: of the step (0.1, 0.2, ...) or of the values (epoch seconds at 10 Hz).
-    rounding = 16 * np.spacing(np.abs(values.astype(np.float64)).max())
+    # Up to rounding: of the step (0.1, 0.2, ...) or of the values (epoch seconds at 10 Hz),
+    # in their own precision (float32 times of 0.1 s are 4e-9 apart from equal steps).
+    rounding = 16 * float(np.spacing(np.abs(values).max()))
     return bool(np.allclose(steps, steps[0], rtol=1e-6, atol=rounding))
 
 
