@@ -1346,6 +1346,34 @@ def test_a_kept_start_names_warping_as_a_cause_where_training_warped(window_warp
     assert ("try window_warp=None" in message) == (window_warp is not None)
 
 
+def test_a_fit_that_kept_its_start_does_not_also_ask_for_more_epochs():
+    # The max_iter warning ("hasn't converged yet") came beside the warning that training
+    # raised the loss or that no epoch beat the start, whose advice it contradicted: the
+    # model holds its start weights, and more epochs would not help (audit36b).
+    X, y = make_windows(load_airline().data, 12)
+    settings = dict(hidden_layer_sizes=(8,), random_state=0)
+    kept_start = [
+        (GRURegressor(max_iter=50, alpha=1e-4, **settings), X[:33], y[:33]),
+        (
+            GRURegressor(max_iter=5, early_stopping=True, validation_split="last", **settings),
+            X[:60],
+            y[:60],
+        ),
+        (small_classifier(max_iter=5, learning_rate_init=1e6), *toy_sequences()),
+    ]
+    for model, X_fit, y_fit in kept_start:
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            model.fit(X_fit, y_fit)
+        messages = [str(w.message) for w in record]
+        assert model.best_epoch_ == 0
+        assert any(re.match("Training raised|No epoch's validation", m) for m in messages)
+        assert not [m for m in messages if "maximum iterations" in m], messages
+    # A fit that ran out of epochs while improving still says so.
+    with pytest.warns(ConvergenceWarning, match=r"maximum iterations \(3\)"):
+        GRURegressor(max_iter=3, **settings).fit(X[:60], y[:60])
+
+
 @pytest.mark.parametrize("settings", [dict(embedding_dim=4), dict(output="sequence")])
 def test_window_warp_with_embeddings_or_sequence_output_is_refused(settings):
     X = [[1, 2], [3, 1, 2]] if "embedding_dim" in settings else [np.ones((2, 1)), np.ones((3, 1))]

@@ -935,7 +935,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             if self.ema_momentum is not None and not incremental:
                 average = WeightAverage(self.network_.params, self.ema_momentum)
             epochs_before = self.n_iter_
-            raised, kept_callback_weights = self._train(
+            raised, kept_callback_weights, ran_out = self._train(
                 X,
                 lengths,
                 targets,
@@ -948,9 +948,13 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 training_starts,
             )
         if linear_start is not None and not self.validation_scores_ and not kept_callback_weights:
-            self._keep_correction_only_if_it_pays(
+            diverged = self._keep_correction_only_if_it_pays(
                 X, lengths, targets, sample_weight, train, linear_start, strongest_penalty
             )
+            # (more epochs would not help where the guard warns that training raised the loss)
+            ran_out = None if diverged else ran_out
+        if ran_out is not None:
+            warn(ran_out, ConvergenceWarning)
         if isinstance(raised, KeyboardInterrupt):  # told once the weights kept are known
             warn(self._interruption_message(epochs_before, validation), UserWarning)
         elif raised is not None:
@@ -1490,8 +1494,10 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         (see ``_unchanged_unless_training_starts``) but ends it at the last completed epoch.
         Returns the error a callback or an epoch raised (for the caller to raise once the
         model is final; Ctrl-C's KeyboardInterrupt is returned too, for its warning), else
-        None, and whether the weights kept are ones a callback set (which the regressor's
-        guard then leaves as they are)."""
+        None; whether the weights kept are ones a callback set (which the regressor's
+        guard then leaves as they are); and the ConvergenceWarning's message where
+        ``max_iter`` ended training (else None), for the caller to warn once the weights
+        kept are known."""
         batch_size = self._batch_size(len(train))
         self._extra_penalties = {
             name: strength - float(self.alpha)
@@ -1659,6 +1665,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             progress.close()
         training_failed = stopped_by == "divergence"
         went_back = False  # to weights before the last step's (not an average of them)
+        kept_the_start = False  # no epoch of this call beat its start, by validation
         if self.n_iter_ == epochs_before:
             # Stopped before an epoch of this call was complete: the weights it started
             # from, with their score where it was taken. An interruption has also put the
@@ -1671,7 +1678,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             if not self.best_validation_score_ > start_score:
                 # No epoch of this call beat the weights it started from (a warm fit's best
                 # so far is their score): they are kept, and their epoch with them.
-                best_params, went_back = start_params, True
+                best_params, went_back, kept_the_start = start_params, True, True
                 best_epoch = 0 if from_initialisation else best_epoch
                 best_of_call = max(self.validation_scores_[epochs_before - self.n_iter_ :])
                 self._warn_no_epoch_beat_the_start(
@@ -1754,34 +1761,36 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             self._optimizer.reset_state()
         kept_callback_weights = set_by_callback and validation is None
         if raised is not None:
-            return raised, kept_callback_weights
-        if stopped_by == "max_iter" and epochs > 1:
-            message = (
-                f"Stochastic optimizer: maximum iterations ({self.max_iter}) "
-                "reached and the optimization hasn't converged yet."
+            return raised, kept_callback_weights, None
+        # (not after a warning that training failed: more epochs would not help)
+        if not (stopped_by == "max_iter" and epochs > 1) or training_failed or kept_the_start:
+            return None, kept_callback_weights, None
+        message = (
+            f"Stochastic optimizer: maximum iterations ({self.max_iter}) "
+            "reached and the optimization hasn't converged yet."
+        )
+        if (
+            self.n_iter_no_change == "auto"
+            and patience >= epochs
+            and self._no_improvement_count >= _AUTO_MIN_PATIENCE
+        ):
+            # A few sequences make one update per epoch: 500 epochs of patience.
+            message += (
+                f" Its last {self._no_improvement_count} epochs did not improve by tol, "
+                f"but on {len(train)} training sequences n_iter_no_change='auto' waits "
+                f"{patience} epochs, which max_iter does not leave: set n_iter_no_change "
+                "to a number of epochs to stop such fits sooner."
             )
-            if (
-                self.n_iter_no_change == "auto"
-                and patience >= epochs
-                and self._no_improvement_count >= _AUTO_MIN_PATIENCE
-            ):
-                # A few sequences make one update per epoch: 500 epochs of patience.
-                message += (
-                    f" Its last {self._no_improvement_count} epochs did not improve by tol, "
-                    f"but on {len(train)} training sequences n_iter_no_change='auto' waits "
-                    f"{patience} epochs, which max_iter does not leave: set n_iter_no_change "
-                    "to a number of epochs to stop such fits sooner."
-                )
-            if validation is None and self.network_.linear_steps:
-                message += (
-                    " More epochs can fit noise rather than signal: the default regressor, "
-                    "which starts as a ridge regression, ended 20-100 % behind that ridge "
-                    "on small, noisy series. Validate on the latest sequences "
-                    "(early_stopping=True with validation_split='last', or X_val and y_val) "
-                    "to keep the epoch that predicts them best."
-                )
-            warn(message, ConvergenceWarning)
-        return None, kept_callback_weights
+        if validation is None and self.network_.linear_steps:
+            message += (
+                " More epochs can fit noise rather than signal: the default regressor, "
+                "which starts as a ridge regression, ended 20-100 % behind that ridge "
+                "on small, noisy series of forecast windows. Validate on held-out "
+                "sequences (early_stopping=True; for forecast windows the latest ones, with "
+                "validation_split='last' or X_val and y_val) to keep the epoch that "
+                "predicts them best."
+            )
+        return None, kept_callback_weights, message
 
     def _run_callbacks(self, callbacks, record, epoch_params, step_params, average):
         """Run the callbacks. Returns whether one asks to stop training, and a copy of the
@@ -1918,7 +1927,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         (``best_epoch_`` 0), with a warning where training raised the objective by more
         than tol (a learning rate far too large), or where that ridge had the strongest
         penalty of its grid (``strongest_penalty``): the model then predicts about the
-        targets' mean, silently, where the GRU alone could have learned them."""
+        targets' mean, silently, where the GRU alone could have learned them. Returns
+        whether it warned that training raised the objective."""
         batch_size = self._batch_size(len(train))
         corrected = self.network_.params.copy()
         uncorrected = self._without_correction(corrected, linear_start)
@@ -1933,7 +1943,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         )
         if objectives is None:
             self.network_.params[...] = corrected
-            return
+            return False
         corrected_objective, uncorrected_objective, start_objective = objectives
         # The start counts too: after a divergence the GRU's weights give both of the
         # others the same huge (or infinite) L2 term, which hides what the correction does.
@@ -1943,7 +1953,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             and corrected_objective <= start_objective
         ):
             self.network_.params[...] = corrected
-            return
+            return False
         # The weights from before training, the GRU's own included: kept as trained, they
         # would not change a prediction (the head reads them with weights zero), but a warm
         # fit would go on from them and a file would hold them (1e13 after a divergence).
@@ -1954,8 +1964,10 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             self._warn_training_raised_the_loss(
                 corrected_objective, start_objective, None, sample_weight is not None
             )
-        elif strongest_penalty:
+            return True
+        if strongest_penalty:
             self._warn_ended_on_a_ridge_without_signal()
+        return False
 
     def _warn_ended_on_a_ridge_without_signal(self):
         warn(
