@@ -5260,14 +5260,14 @@ def _refuse_unusable_labels(labels, name):
         if np.isnat(array).any():
             raise ValueError(f"{name} contains NaT: a missing class label")
         return
-    if array.dtype.kind == "O":  # numbers among other labels, read as one array of them
+    if array.dtype.kind in "biufc":
+        _refuse_unusable_numbers(array, name)
+        values = array[np.isnan(array)] if array.dtype.kind == "f" else []
+    else:  # each label as given (NumPy reads strings and NaN as strings), numbers among them
         values = np.asarray(labels, dtype=object).ravel()
         _refuse_unusable_numbers(
             np.array([label for label in values if isinstance(label, numbers.Number)]), name
         )
-    else:
-        _refuse_unusable_numbers(array, name)
-        values = array[np.isnan(array)] if array.dtype.kind == "f" else []
     for label in values:
         if _is_missing(label):
             shown = (
