@@ -401,8 +401,9 @@ class TokenSequencer(SequencesOut, TransformerMixin, BaseEstimator):
             document_counts.update(set(tokens))
         if "" in token_counts:  # a pattern that matches "" only in some places (r"\b\w*")
             raise ValueError(
-                f"token_pattern {self.token_pattern!r} matched the empty string in the "
-                "training documents: a token needs at least one character."
+                f'token_pattern {self.token_pattern!r} gave the empty token "" in the '
+                "training documents (a match, or with one capture group the group's match, "
+                "that is empty): a token needs at least one character."
             )
         if not token_counts:
             raise ValueError(
