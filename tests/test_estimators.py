@@ -4884,6 +4884,17 @@ def test_a_y_val_far_from_the_training_targets_is_warned_of():
     assert not [w for w in record if "y_val's target" in str(w.message)]
 
 
+@pytest.mark.filterwarnings("ignore:y_val's target 0")
+def test_a_y_val_too_large_to_standardise_is_named_as_the_validation_set():
+    # Its error named y alone, as if the training targets were too large (audit36b).
+    X, y = window_regression()
+    message = r"the validation set \(X_val, y_val, sample_weight_val\): y standardised .*large"
+    with pytest.raises(ValueError, match=message):
+        small_regressor(early_stopping=True).fit(
+            X[:60], y[:60], X_val=X[60:], y_val=y[60:] * 1e300
+        )
+
+
 def test_an_x_val_far_from_the_training_inputs_is_warned_of():
     # A pipeline without transform_input=["X_val"] passes X_val untransformed: early
     # stopping then scored every epoch on inputs the model never saw and kept the first,

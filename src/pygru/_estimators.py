@@ -1119,6 +1119,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             targets = self._prepare_targets(y_val, lengths, first_call=False)
             weights = self._check_sample_weight(sample_weight_val, len(padded))
             self._warn_if_far_from_the_training_targets(targets, lengths, weights)
+            scaled = self._training_targets(targets)  # (too large: named as validation's)
         except (TypeError, ValueError) as error:
             kind = TypeError if isinstance(error, TypeError) else ValueError
             about = f"{str(error).rstrip('.')}.{hint}" if hint else error
@@ -1129,7 +1130,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             targets, lengths, weights, "y_val has", "Pass another y_val."
         )
         X_val, lengths = self._network_input(X_val, padded, lengths)
-        return X_val, lengths, self._training_targets(targets), weights
+        return X_val, lengths, scaled, weights
 
     def _warn_if_far_from_the_training_inputs(self, padded, lengths):
         """Warn where a feature of the validation inputs has a mean more than
