@@ -2,6 +2,7 @@
 and the contents of the figures they draw (matplotlib's Agg backend)."""
 
 import pickle
+import sys
 import threading
 import warnings
 
@@ -238,7 +239,7 @@ def test_regressor_panel_scores_r2():
     assert panel.figure.axes[1].get_title() == "validation R²"
 
 
-def test_panel_rejects_what_it_cannot_train(italy):
+def test_panel_rejects_what_it_cannot_train(italy, monkeypatch):
     from sklearn.linear_model import SGDClassifier
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
@@ -262,6 +263,19 @@ def test_panel_rejects_what_it_cannot_train(italy):
         TrainingPanel(GRUClassifier(), X, y, X_val=X, display=False)
     with pytest.raises(ValueError, match="max_epochs"):
         TrainingPanel(GRUClassifier(), X, y, max_epochs=0, display=False)
+    # Data partial_fit refuses, and a device that is not there, are refused here: they
+    # were found by the first epoch after Start, and wait() just returned 'failed'.
+    for data, error, message in [
+        ((X, y[:5]), ValueError, "X has 67 sequences but y has 5 targets"),
+        ((X[:0], y[:0]), ValueError, "X must hold at least one sequence"),
+        ((X, None), TypeError, "y must be a collection of targets"),
+        ((X, y, X[:3], y[:2]), ValueError, "X_val has 3 sequences but y_val has 2"),
+    ]:
+        with pytest.raises(error, match=message):
+            TrainingPanel(GRUClassifier(), *data, display=False)
+    monkeypatch.setitem(sys.modules, "cupy", None)  # no CuPy, as on most machines
+    with pytest.raises(ValueError, match="device='cuda' is not available"):
+        TrainingPanel(GRUClassifier(device="cuda"), X, y, display=False)
 
 
 def test_panel_of_a_sequence_classifier_learns_the_classes_of_valid_steps_only():
@@ -598,6 +612,8 @@ def test_a_one_step_pipeline_plots_as_its_estimator(italy):
 
 def test_plotting_arguments_of_the_wrong_kind_are_named(italy, fitted):
     X = italy[0]
+    wide = GRUClassifier(hidden_layer_sizes=(3,), max_iter=1, random_state=0)
+    wide.fit(np.repeat(X[:20], 2, axis=-1), italy[1][:20])
     refused = [
         (lambda: plot_training_curves(fitted, 0.5), ValueError, "validation_scores must be"),
         (lambda: plot_training_curves(fitted, [[1, 2]]), ValueError, "validation_scores must"),
@@ -610,6 +626,11 @@ def test_plotting_arguments_of_the_wrong_kind_are_named(italy, fitted):
         (lambda: plot_gates(fitted, X[0], layer="0"), TypeError, "layer must be an int"),
         (lambda: plot_gates(fitted, X[0], time_labels=5), TypeError, "time_labels must be"),
         (lambda: GateViewer(fitted, X[:0], display=False), ValueError, "at least one sequence"),
+        (  # one sequence of 2 features: its error box advised a transpose (audit36e)
+            lambda: GateViewer(wide, np.ones((6, 2)), display=False),
+            ValueError,
+            r"X has shape \(6, 2\), but the model reads 2 features .*X\[np.newaxis\]",
+        ),
         (
             lambda: GateViewer(fitted, X, display=False).select(sample="1"),
             TypeError,

@@ -10,6 +10,7 @@ from sklearn.base import clone, is_classifier
 from threadpoolctl import threadpool_limits
 
 from pygru import _cpu, _sequences
+from pygru._cuda import device_module
 from pygru._estimators import BaseGRU, _sequence_labels
 from pygru._numbers import is_integer, is_real
 
@@ -144,6 +145,12 @@ class TrainingPanel:
             )
         if (X_val is None) != (y_val is None):
             raise ValueError("pass both X_val and y_val, or neither")
+        # Refused here rather than by the first epoch after Start, whose error only the
+        # panel's error box (or panel.error) showed: wait() just returned 'failed'.
+        device_module(estimator.device)
+        _check_one_target_a_sequence(X, y, "X", "y")
+        if X_val is not None:
+            _check_one_target_a_sequence(X_val, y_val, "X_val", "y_val")
         self.estimator = estimator
         self.X, self.y, self.X_val, self.y_val = X, y, X_val, y_val
         self.max_epochs = estimator.get_params()["max_iter"] if max_epochs is None else max_epochs
@@ -514,6 +521,25 @@ class TrainingPanel:
         self._summary.value = html.escape(self.summary)
         self._error.value = "" if self.error is None else _state.error_html(self.error)
         self._show_pending()
+
+
+def _check_one_target_a_sequence(X, y, X_name, y_name):
+    """Refuse, naming them, sequences and targets that are not collections, an X without
+    sequences, and counts that differ (a single sequence passed as X, say)."""
+    for value, name in ((X, X_name), (y, y_name)):
+        if not hasattr(value, "__len__") or isinstance(value, (str, bytes)):
+            raise TypeError(
+                f"{name} must be a collection of "
+                f"{'sequences' if name == X_name else 'targets, one per sequence'}, as "
+                f"partial_fit takes it; got {type(value).__name__}"
+            )
+    if len(X) == 0:
+        raise ValueError(f"{X_name} must hold at least one sequence to train on, got none")
+    if len(X) != len(y):
+        raise ValueError(
+            f"{X_name} has {len(X)} sequences but {y_name} has {len(y)} targets: one target "
+            "(or one per step) per sequence. A single sequence is a batch of one: [x]"
+        )
 
 
 def _all_classes(estimator, X, y):

@@ -78,6 +78,8 @@ class GateViewer:
             raise ValueError("X must hold at least one sequence to view, got none")
         if y is not None and len(y) != len(X):
             raise ValueError(f"X has {len(X)} samples but y has {len(y)}")
+        if model is estimator:
+            _refuse_one_sequence(model, X)
         self.estimator, self.X, self.y, self.time_labels = estimator, X, y, time_labels
         self.vocabulary = vocabulary
         params = model.get_params()
@@ -216,3 +218,16 @@ def _item(values, position):
     objects, whose ``[]`` reads labels (a DataFrame's gave column ``position``, a split
     Series' a KeyError)."""
     return values.iloc[position] if hasattr(values, "iloc") else values[position]
+
+
+def _refuse_one_sequence(model, X):
+    """Refuse a 2-D array given to a model of several features per step: (n, T) is read as
+    univariate sequences, so one (T, F) sequence became T sequences of F steps, and each
+    sample's error advised a transpose."""
+    shape = getattr(X, "shape", ())
+    if len(shape) == 2 and getattr(model, "n_features_in_", 1) > 1:
+        raise ValueError(
+            f"X has shape {shape}, but the model reads {model.n_features_in_} features per "
+            f"time step: if it is one sequence of {shape[0]} time steps, pass a batch of "
+            "one, X[np.newaxis] (or [X])"
+        )
