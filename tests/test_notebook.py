@@ -556,6 +556,12 @@ def test_plot_gates_of_regressors():
     np.testing.assert_allclose(lines["true"].get_ydata(), long_y[0])
     title = figure.get_suptitle()
     assert "\n" not in title and title.endswith(" …") and len(title) < 150
+    # Targets that are not numbers: NumPy's bare "could not convert string to float", and
+    # a pyplot figure left open (audit36e).
+    open_figures = pyplot.get_fignums()
+    with pytest.raises(ValueError, match="y_true must be the sequence's targets, a number"):
+        plot_gates(sequence, long_X[0], y_true=["a"] * 40)
+    assert pyplot.get_fignums() == open_figures
     with pytest.raises(ValueError, match=r"a batch: pass one of its sequences, e.g. X\[0\]"):
         plot_gates(sequence, long_X)  # it used to speak of "X[0]", which the caller never named
     ragged = [long_X[0], long_X[1][:30]]  # NumPy's "inhomogeneous shape" before

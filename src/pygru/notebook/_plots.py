@@ -560,6 +560,13 @@ def plot_gates(
         vocabulary=vocabulary,
     )
     n_timesteps = len(data.inputs)
+    # A model of one output per step is given a label per step (padding past the sequence
+    # cut); one of several targets per sequence, all of them.
+    per_step = split_pipeline(estimator)[1].output == "sequence"
+    per_step_truth = per_step and y_true is not None and np.ndim(y_true) > 0
+    truth_steps = None
+    if per_step_truth and data.prediction_steps is not None:  # (before a figure is made)
+        truth_steps = _numbers_per_step(y_true, n_timesteps)
     figure = figure_to_draw_into(figure, figsize=(9, 7.5), layout="constrained")
     grid = figure.add_gridspec(5, 2, width_ratios=(40, 1), height_ratios=(1.3, 1, 1, 1, 1))
     input_ax = figure.add_subplot(grid[0, 0])
@@ -568,15 +575,10 @@ def plot_gates(
         _draw_tokens(input_ax, data.step_labels)
     else:
         _draw_input(input_ax, data.inputs, data.patch_spans, data.patch_size)
-    # A model of one output per step is given a label per step (padding past the sequence
-    # cut); one of several targets per sequence, all of them.
-    per_step = split_pipeline(estimator)[1].output == "sequence"
-    per_step_truth = per_step and y_true is not None and np.ndim(y_true) > 0
     if data.prediction_steps is not None:
         steps = np.arange(n_timesteps)
         input_ax.plot(steps, data.prediction_steps, "--", color="k", label="prediction")
-        if per_step_truth:
-            truth_steps = np.asarray(y_true, dtype=float)[:n_timesteps]
+        if truth_steps is not None:
             input_ax.plot(steps[: len(truth_steps)], truth_steps, color="0.4", label="true")
         input_ax.legend(loc="best", fontsize="small")
     if per_step_truth:
@@ -654,6 +656,17 @@ def _draw_tokens(ax, labels):
 
 
 _STEP_LABELS_SHOWN = 12  # a sequence classifier's labels in the title, at most
+
+
+def _numbers_per_step(y_true, n_timesteps):
+    """A per-step regressor's true targets as numbers, up to the sequence's last step."""
+    try:
+        return np.asarray(y_true, dtype=float)[:n_timesteps]
+    except (TypeError, ValueError):
+        raise ValueError(
+            "y_true must be the sequence's targets, a number per time step, for a "
+            f"regressor with output='sequence'; got {str(y_true)[:80]}"
+        ) from None
 
 
 def _truth_text(y_true):
