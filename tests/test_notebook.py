@@ -616,6 +616,20 @@ def test_a_one_step_pipeline_plots_as_its_estimator(italy):
     assert plot_gates(pipeline, X[0]).get_suptitle() == plot_gates(clf, X[0]).get_suptitle()
 
 
+def test_display_is_a_bool_and_shows_nothing_outside_ipython(italy, fitted, capsys):
+    # display="no" was taken for True; and outside IPython, IPython's display printed the
+    # widget's repr, kilobytes of it, into a script's output (audit36e).
+    X, y = italy[:2]
+    for make in (
+        lambda display: GateViewer(fitted, X[:3], display=display),
+        lambda display: TrainingPanel(GRUClassifier(), X, y, display=display),
+    ):
+        with pytest.raises(TypeError, match="display must be True or False, got 'no'"):
+            make("no")
+        make(True).widget.close()
+    assert capsys.readouterr().out == ""
+
+
 def test_plotting_arguments_of_the_wrong_kind_are_named(italy, fitted):
     X = italy[0]
     wide = GRUClassifier(hidden_layer_sizes=(3,), max_iter=1, random_state=0)

@@ -7,6 +7,8 @@ error that says how to install them.
 
 import io
 
+import numpy as np
+
 _INSTALL_HINT = (
     "install them: pip install ipywidgets matplotlib (pygru's notebook extras; from its "
     "source folder, pip install '.[notebook]')"
@@ -72,11 +74,20 @@ def png_bytes(figure):
     return buffer.getvalue()
 
 
+def check_display(display):
+    """Refuse a ``display`` argument that is not a bool ("no" was taken for True)."""
+    if not isinstance(display, (bool, np.bool_)):
+        raise TypeError(f"display must be True or False, got {display!r}")
+
+
 def show(widget):
-    """Display a widget in the notebook (IPython comes with ipywidgets)."""
+    """Display a widget in the notebook (IPython comes with ipywidgets); nothing outside
+    IPython, where its display printed the widget's repr, kilobytes of it, in a script."""
+    from IPython import get_ipython
     from IPython.display import display
 
-    display(widget)
+    if get_ipython() is not None:
+        display(widget)
 
 
 def close_widgets(widget):

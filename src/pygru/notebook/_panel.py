@@ -15,7 +15,7 @@ from pygru._estimators import BaseGRU, _sequence_labels
 from pygru._numbers import is_integer, is_real
 
 from . import _state
-from ._optional import close_widgets, detached_figure, ipywidgets, png_bytes, show
+from ._optional import check_display, close_widgets, detached_figure, ipywidgets, png_bytes, show
 from ._plots import plot_training_curves, score_name
 
 __all__ = ["TrainingDiverged", "TrainingPanel"]
@@ -131,6 +131,7 @@ class TrainingPanel:
         redraw_interval=0.5,
         display=True,
     ):
+        check_display(display)
         if not isinstance(estimator, BaseGRU):
             raise TypeError(
                 "TrainingPanel trains a GRUClassifier or GRURegressor (its controls are their "

@@ -4,7 +4,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from .._numbers import is_integer
-from ._optional import close_widgets, detached_figure, ipywidgets, png_bytes, show
+from ._optional import check_display, close_widgets, detached_figure, ipywidgets, png_bytes, show
 from ._plots import plot_gates, split_pipeline
 from ._state import error_html
 
@@ -67,6 +67,7 @@ class GateViewer:
     """
 
     def __init__(self, estimator, X, y=None, *, time_labels=None, vocabulary=None, display=True):
+        check_display(display)
         model = split_pipeline(estimator)[1]
         check_is_fitted(model)
         if not hasattr(X, "__len__") or isinstance(X, str):
