@@ -646,6 +646,19 @@ def test_plotting_arguments_of_the_wrong_kind_are_named(italy, fitted):
         (lambda: plot_gates(fitted, X[0], layer="0"), TypeError, "layer must be an int"),
         (lambda: plot_gates(fitted, X[0], time_labels=5), TypeError, "time_labels must be"),
         (lambda: GateViewer(fitted, X[:0], display=False), ValueError, "at least one sequence"),
+        # y and time_labels that were not one per sample: "object of type 'int' has no
+        # len()", or an error box on select(sample=1) ("list index out of range"; audit36e)
+        (lambda: GateViewer(fitted, X, 1, display=False), TypeError, "y must hold the targets"),
+        (
+            lambda: GateViewer(fitted, X, time_labels=5, display=False),
+            TypeError,
+            "time_labels must hold the labels of each sample of X, got int",
+        ),
+        (
+            lambda: GateViewer(fitted, X[:3], time_labels=[["a"] * 24], display=False),
+            ValueError,
+            "X has 3 samples but time_labels has 1",
+        ),
         (  # one sequence of 2 features: its error box advised a transpose (audit36e)
             lambda: GateViewer(wide, np.ones((6, 2)), display=False),
             ValueError,

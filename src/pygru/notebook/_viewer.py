@@ -77,8 +77,15 @@ class GateViewer:
             )
         if len(X) == 0:
             raise ValueError("X must hold at least one sequence to view, got none")
-        if y is not None and len(y) != len(X):
-            raise ValueError(f"X has {len(X)} samples but y has {len(y)}")
+        for given, name, what in [(y, "y", "targets"), (time_labels, "time_labels", "labels")]:
+            if given is None:
+                continue
+            if not hasattr(given, "__len__") or isinstance(given, str):
+                raise TypeError(
+                    f"{name} must hold the {what} of each sample of X, got {type(given).__name__}"
+                )
+            if len(given) != len(X):
+                raise ValueError(f"X has {len(X)} samples but {name} has {len(given)}")
         if model is estimator:
             _refuse_one_sequence(model, X)
         self.estimator, self.X, self.y, self.time_labels = estimator, X, y, time_labels
