@@ -1636,6 +1636,28 @@ def test_early_stopping_keeps_the_start_when_no_epoch_beats_it(linear_skip):
     np.testing.assert_allclose(model.predict(X), start.predict(X), rtol=1e-5, atol=1e-6)
 
 
+def test_random_initial_weights_give_way_to_an_epoch_that_ties_them():
+    # Validation accuracy 1.0 on a few held-out sequences, before training and after each
+    # epoch: the random initial weights were kept (training accuracy 0.6) with a warning
+    # that spoke of divergence, while the training loss halved (audit36d). As in
+    # MLPClassifier, the first epoch of the best score is kept.
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((30, 8, 1)).astype(np.float32)
+    y = (X[:, :, 0].mean(axis=1) > 0).astype(int)
+    model = GRUClassifier(
+        hidden_layer_sizes=(4,), early_stopping=True, max_iter=30, random_state=3
+    )
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        model.fit(X, y)
+    assert model.validation_scores_[0] == max(model.validation_scores_) == 1.0
+    assert not [w for w in record if "No epoch's validation score" in str(w.message)]
+    assert model.best_epoch_ == 1
+    start = GRUClassifier(hidden_layer_sizes=(4,), max_iter=1, learning_rate_init=1e-300)
+    start.set_params(random_state=3, early_stopping=True).fit(X, y)  # (1 step of 1e-300)
+    assert model.score(X, y) > start.score(X, y)
+
+
 def test_a_warm_fit_that_no_epoch_improves_keeps_its_start_and_says_so():
     # A warm fit's epochs compete with the weights it started from on its own validation
     # split; where none beat them they were kept without a word (only the max_iter

@@ -1676,7 +1676,13 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 self.best_validation_score_ = start_score
         elif validation is not None:
             went_back = best_params is not last_good_params
-            if not self.best_validation_score_ > start_score:
+            # Random initial weights that tie the best epoch (validation accuracy 1.0 on a
+            # few sequences throughout) give way to it, as in MLPClassifier: keeping them
+            # threw a trained model away (audit36d). A ridge start or earlier training
+            # is kept on a tie.
+            random_start = from_initialisation and not self.network_.linear_steps
+            tied = random_start and self.best_validation_score_ == start_score
+            if not (self.best_validation_score_ > start_score or tied):
                 # No epoch of this call beat the weights it started from (a warm fit's best
                 # so far is their score): they are kept, and their epoch with them.
                 best_params, went_back, kept_the_start = start_params, True, True
