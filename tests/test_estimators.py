@@ -4592,6 +4592,21 @@ def test_a_fit_that_ends_on_a_ridge_without_linear_signal_says_so_and_what_to_do
         constant = GRURegressor(random_state=0, max_iter=20).fit(X, np.full(len(X), 3.0))
     assert not [w for w in record if "strongest penalty" in str(w.message)]
     np.testing.assert_allclose(constant.predict(X_test), 3.0)
+    # Noise, in a few epochs: Adam's steps against that penalty raise the objective a
+    # little (0.05 % at learning_rate_init=1e-4), which was called a divergence with the
+    # advice of a smaller rate that gave it again; and a longer fit added the max_iter
+    # warning to this one (audit36d).
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((40, 8, 2)), rng.standard_normal(40)
+    for rate, epochs in [(1e-3, 5), (1e-4, 5), (1e-3, 50)]:
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            GRURegressor(
+                hidden_layer_sizes=(4,), max_iter=epochs, learning_rate_init=rate, random_state=0
+            ).fit(X, y)
+        messages = [str(w.message) for w in record]
+        assert len(messages) == 1, messages
+        assert messages[0].startswith("The fit ended on the linear skip's ridge regression")
 
 
 def test_linear_skip_applies_where_it_is_defined():
