@@ -3110,9 +3110,10 @@ default="zeros"
 
     best_epoch_ : int
         The epoch (counted as ``n_iter_``) whose weights the model holds: the last one, or
-        with ``early_stopping`` the restored one of the best validation score. Where no
-        epoch of a fit beat the validation score of the weights it started from, their
-        epoch (0 for a fresh fit; the one a warm fit started from); 0 also when a fit from
+        with ``early_stopping`` the restored one of the best validation score (the first
+        epoch of it). Where no epoch of a fit beat the validation score of the weights it
+        started from (or tied it, for a ridge start or a warm fit's), their epoch (0 for a
+        fresh fit; the one a warm fit started from); 0 also when a fit from
         random initial weights left the training loss higher than they had. Either comes
         with a ``ConvergenceWarning``. While callbacks run, the epoch just completed,
         whose weights the model then holds.
@@ -4450,9 +4451,10 @@ default="zeros"
 
     best_epoch_ : int
         The epoch (counted as ``n_iter_``) whose weights the model holds: the last one, or
-        with ``early_stopping`` the restored one of the best validation score. Where no
-        epoch of a fit beat the validation score of the weights it started from, their
-        epoch (0 for a fresh fit; the one a warm fit started from); 0 also when a fit from
+        with ``early_stopping`` the restored one of the best validation score (the first
+        epoch of it). Where no epoch of a fit beat the validation score of the weights it
+        started from (or tied it, for a ridge start or a warm fit's), their epoch (0 for a
+        fresh fit; the one a warm fit started from); 0 also when a fit from
         random initial weights left the training loss higher than they had. Either comes
         with a ``ConvergenceWarning``. 0 also when the GRU's correction did not pay for
         itself over the linear skip's ridge regression the fit started from (see
