@@ -4276,7 +4276,14 @@ default="zeros"
         keep at least half of the other sequences (about 5 windows' lengths of them); a fit
         that ends on a ridge with the strongest penalty of its grid says so (a UserWarning),
         since it then predicts about the targets' mean, and ``linear_skip=False`` is the
-        setting for targets known to depend on the inputs nonlinearly. A fit without
+        setting for targets known to depend on the inputs nonlinearly. Even where the
+        blocks free the correction, the skip can hold the GRU far behind
+        ``linear_skip=False`` on such targets, without a warning (4,000 sequences of 8
+        steps, the sine of a sum plus a count of threshold crossings: R² 0.30 against 0.96,
+        0.87 with ``alpha=0``): while the output weights are near zero, the GRU's weights
+        get almost only the L2 penalty's gradient, which Adam's normalised steps follow
+        until they have shrunk. Outside forecasting, compare the two settings by
+        cross-validation. A fit without
         early stopping then ends on the ridge itself, with the GRU's output weights at zero,
         unless the trained model's training objective (L2 terms included) is lower by at
         least ``tol``: a correction that does not pay for itself on the training data is
