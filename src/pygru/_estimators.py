@@ -1971,14 +1971,17 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         # Under the strongest penalty the head barely moves, and Adam's steps against that
         # penalty raise the objective a little (0.05 % at learning_rate_init=1e-4): no
         # divergence, which a smaller rate would not cure (audit36d), unless it doubles.
-        if strongest_penalty and corrected_objective <= 2 * start_objective:  # (NaN: not)
-            self._warn_ended_on_a_ridge_without_signal()
-        elif rose:
+        diverged = rose and not (
+            strongest_penalty and corrected_objective <= 2 * start_objective  # (NaN: not)
+        )
+        if diverged:
             self._warn_training_raised_the_loss(
                 corrected_objective, start_objective, None, sample_weight is not None
             )
+        elif strongest_penalty:
+            self._warn_ended_on_a_ridge_without_signal()
         # (either says what the model is: the iteration warning's advice would not help)
-        return rose or strongest_penalty
+        return diverged or strongest_penalty
 
     def _warn_ended_on_a_ridge_without_signal(self):
         warn(
