@@ -512,6 +512,20 @@ def test_imputer_statistics_are_weighted_means_of_the_valid_steps():
     )
 
 
+@pytest.mark.parametrize("transformer", [SequenceScaler(), SequenceImputer()], ids=repr)
+def test_weights_near_the_float64_limit_give_the_statistics_of_their_ratios(transformer):
+    # Their sum overflowed to inf: the mean became finite / inf = 0, and the variance 0,
+    # so the scaler left X unscaled and the imputer filled gaps with 0, silently (audit37a);
+    # with values of 0.5 and 1.5 it was refused as "X has values too large to average".
+    sequences = make_sequences(gaps=0.3)
+    weights = np.array([1.0, 0.0, 1.0, 3.0, 1.0, 2.0, 1.0])
+    huge = clone(transformer).fit(sequences, sample_weight=weights / 3 * 1e308)
+    plain = clone(transformer).fit(sequences, sample_weight=weights)
+    for name in ("mean_", "var_", "statistics_"):
+        if hasattr(plain, name):
+            np.testing.assert_allclose(getattr(huge, name), getattr(plain, name), rtol=1e-12)
+
+
 # ------------------------------------------------------------------------ errors
 @pytest.mark.parametrize("transformer", TRANSFORMERS, ids=repr)
 def test_bad_input_is_refused_clearly(transformer):

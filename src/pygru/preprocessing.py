@@ -92,8 +92,10 @@ class _SequenceTransformer(SequencesOut, TransformerMixin, BaseEstimator):
             warn_if_channels_first(*groups[0][1:])
         if sample_weight is not None:
             n_samples = sum(len(lengths) for _, _, lengths in groups)
-            sample_weight = _check_sample_weight(
-                sample_weight, np.empty((n_samples, 0)), ensure_non_negative=True
+            sample_weight = _as_relative_weights(
+                _check_sample_weight(
+                    sample_weight, np.empty((n_samples, 0)), ensure_non_negative=True
+                )
             )
         observed = [
             (
@@ -464,6 +466,17 @@ def _warn_each_sequence_is_one_step(n_features):
 def _observed(padded, lengths):
     """Mask of the values that are inside their sequence and not missing, like ``padded``."""
     return valid_steps(lengths, padded.shape[1])[:, :, np.newaxis] & ~np.isnan(padded)
+
+
+def _as_relative_weights(sample_weight):
+    """``sample_weight`` divided by the power of two that brings the largest below 1, where
+    it is above: the statistics depend on the weights' ratios alone, and weights near 1e308
+    summed to inf (a mean of finite / inf = 0, silently). Dividing by a power of two is
+    exact, so that weights of moderate size give the same bits as before."""
+    largest = sample_weight.max(initial=0.0)
+    if largest <= 1:
+        return sample_weight
+    return np.ldexp(sample_weight, -int(np.frexp(largest)[1]))
 
 
 def _weights(observed, sample_weight):
