@@ -588,9 +588,14 @@ def test_float32_input_is_not_judged_from_the_statistics_of_the_scaled_channels(
 
 def test_input_dtype_is_checked_and_leaves_token_ids_alone():
     estimator, *_ = fitted("classifier")
-    for bad in ("double", np.float64, None):
+    for bad in ("double", np.int64, np.dtype("float16"), object, None):
         with pytest.raises(ValueError, match='input_dtype must be "float32" or "float64"'):
             to_onnx(estimator, input_dtype=bad)
+    # NumPy's forms, as the estimators' dtype takes them (they were refused: audit37a).
+    for name in ("float32", "float64"):
+        named = to_onnx(estimator, input_dtype=name).SerializeToString()
+        for form in (getattr(np, name), np.dtype(name)):
+            assert to_onnx(estimator, input_dtype=form).SerializeToString() == named
     embedding, X, X_nan, lengths = fitted("embedding-bidirectional")
     outputs = run_onnx(to_onnx(embedding, input_dtype="float64"), X, lengths)
     np.testing.assert_allclose(outputs[-1], expected_output(embedding, X_nan), atol=1e-5)

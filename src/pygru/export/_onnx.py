@@ -69,7 +69,9 @@ def to_onnx(estimator, *, opset=None, input_dtype="float32"):
         lowest that opset allows (8 for opset 17), not the installed onnx package's newest,
         so runtimes older than that package load it.
     input_dtype : {"float32", "float64"}, default="float32"
-        The element type of the input ``"X"`` of a model that reads numbers. With
+        The element type of the input ``"X"`` of a model that reads numbers (NumPy's
+        ``np.float32`` and ``np.float64``, or their dtypes, are taken too, as the
+        estimators' ``dtype`` takes them). With
         "float64" the graph standardises X in float64 and computes in float32 from there,
         as ``predict`` does: a feature whose mean is large beside its spread (a timestamp,
         a coordinate) loses that spread when X is rounded to float32 first, which
@@ -140,7 +142,7 @@ def to_onnx(estimator, *, opset=None, input_dtype="float32"):
         "after pygru.export.register_skl2onnx_converters()",
     )
     opset = _check_opset(opset, onnx.defs.onnx_opset_version())
-    x_type = _INPUT_TYPES.get(input_dtype if isinstance(input_dtype, str) else None)
+    x_type = _input_type(input_dtype)
     if x_type is None:
         raise ValueError(f'input_dtype must be "float32" or "float64", got {input_dtype!r}')
     check_float32_targets(estimator, _FLOAT32_TARGETS_REMEDY)
@@ -188,6 +190,16 @@ def to_onnx(estimator, *, opset=None, input_dtype="float32"):
 
 # onnx.TensorProto's element types of the inputs to_onnx declares (FLOAT, DOUBLE).
 _INPUT_TYPES = {"float32": 1, "float64": 11}
+
+
+def _input_type(input_dtype):
+    """The ONNX element type of X for ``input_dtype`` given as the estimators' ``dtype`` is:
+    "float32" or "float64", NumPy's type or its dtype; None for anything else."""
+    if isinstance(input_dtype, np.dtype) or isinstance(input_dtype, type):
+        input_dtype = np.dtype(input_dtype).name
+    return _INPUT_TYPES.get(input_dtype if isinstance(input_dtype, str) else None)
+
+
 _INT64 = 7  # onnx.TensorProto.INT64
 
 
