@@ -938,6 +938,10 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                     self._warn_of_penalties_from_few_sequences(len(train))
                 else:
                     linear_start = ridge
+            # Where the correction's head starts live, training starts a little off the ridge.
+            live_start = None
+            if linear_start is not None and not bool((self.network_.params == ridge).all()):
+                live_start = self.network_.params.copy()
             self._refuse_penalties_the_dtype_cannot_square(sample_weight, train)
             patience = self._patience(len(train))
             if first_call or not incremental or self._optimizer_settings_changed():
@@ -965,7 +969,14 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             )
         if linear_start is not None and not self.validation_scores_ and not kept_callback_weights:
             warned = self._keep_correction_only_if_it_pays(
-                X, lengths, targets, sample_weight, train, linear_start, strongest_penalty
+                X,
+                lengths,
+                targets,
+                sample_weight,
+                train,
+                linear_start,
+                strongest_penalty,
+                live_start,
             )
             # (more epochs would not help where the guard warns of the weights it went back to)
             ran_out = None if warned else ran_out
@@ -1944,7 +1955,15 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             return None
 
     def _keep_correction_only_if_it_pays(
-        self, X, lengths, targets, sample_weight, train, linear_start, strongest_penalty
+        self,
+        X,
+        lengths,
+        targets,
+        sample_weight,
+        train,
+        linear_start,
+        strongest_penalty,
+        live_start,
     ):
         """After a fit that started as the linear skip's ridge regression (``linear_start``)
         and ended without a validation score: keep the GRU's correction only if it pays for
@@ -1955,7 +1974,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         (``best_epoch_`` 0), with a warning where training raised the objective by more
         than tol (a learning rate far too large), or where that ridge had the strongest
         penalty of its grid (``strongest_penalty``): the model then predicts about the
-        targets' mean, silently, where the GRU alone could have learned them. Returns
+        targets' mean, silently, where the GRU alone could have learned them. Training that
+        started from ``live_start`` (the ridge with the correction's head live, or None)
+        raised the objective only if it ended above that start's objective too. Returns
         whether it warned."""
         batch_size = self._batch_size(len(train))
         corrected = self.network_.params.copy()
@@ -1985,10 +2006,18 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         # The weights from before training, the GRU's own included: kept as trained, they
         # would not change a prediction (the head reads them with weights zero), but a warm
         # fit would go on from them and a file would hold them (1e13 after a divergence).
+        rose = not corrected_objective <= start_objective + float(self.tol)  # (tol: no rise)
+        if rose and live_start is not None:  # (a tiny learning rate stays near its start)
+            started_at = self._objectives_unless_interrupted(
+                [live_start], X, lengths, targets, sample_weight, train, batch_size
+            )
+            if started_at is None:  # Ctrl-C: its warning says the last epoch is kept
+                self.network_.params[...] = corrected
+                return False
+            rose = not corrected_objective <= max(start_objective, *started_at) + float(self.tol)
         self.network_.params[...] = linear_start
         self.best_epoch_ = 0
         self._optimizer.reset_state()  # the weights went back (see _train)
-        rose = not corrected_objective <= start_objective + float(self.tol)  # (tol: no rise)
         # Under the strongest penalty the head barely moves, and Adam's steps against that
         # penalty raise the objective a little (0.05 % at learning_rate_init=1e-4): no
         # divergence, which a smaller rate would not cure (audit36d), unless it doubles.
@@ -4270,7 +4299,8 @@ default="zeros"
         leave-one-out cross-validation, sample weights acting as repetitions; with
         ``standardize_target=False`` the targets as given, so that the largest of several
         dominates the choice, as in ``RidgeCV``) of the training targets on those steps,
-        with the GRU's output weights at zero, and then trains with the rest of the
+        with the GRU's output weights at zero (a tenth of their initial values where the
+        held-out blocks below free the correction), and then trains with the rest of the
         network: the GRU learns what the linear model leaves unexplained.
         This lets a forecaster follow a trend beyond the training range, which the GRU's
         saturating units cannot. While training, the skip keeps the ridge's penalty,
