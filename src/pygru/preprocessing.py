@@ -470,11 +470,12 @@ def _observed(padded, lengths):
 
 def _as_relative_weights(sample_weight):
     """``sample_weight`` divided by the power of two that brings the largest below 1, where
-    it is above: the statistics depend on the weights' ratios alone, and weights near 1e308
-    summed to inf (a mean of finite / inf = 0, silently). Dividing by a power of two is
-    exact, so that weights of moderate size give the same bits as before."""
+    their sum could overflow: the statistics depend on the weights' ratios alone, and
+    weights near 1e308 summed to inf (a mean of finite / inf = 0, silently). Other weights
+    are left as they are (dividing would round subnormal ones, even to 0); the division by a
+    power of two is exact for the rest."""
     largest = sample_weight.max(initial=0.0)
-    if largest <= 1:
+    if largest <= np.finfo(sample_weight.dtype).max / (2 * len(sample_weight)):
         return sample_weight
     return np.ldexp(sample_weight, -int(np.frexp(largest)[1]))
 

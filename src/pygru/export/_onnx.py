@@ -192,11 +192,19 @@ def to_onnx(estimator, *, opset=None, input_dtype="float32"):
 _INPUT_TYPES = {"float32": 1, "float64": 11}
 
 
+# NumPy's forms of the two names, as the estimators' ``dtype`` takes them.
+_NUMPY_INPUT_DTYPES = {
+    form: name for name in _INPUT_TYPES for form in (getattr(np, name), np.dtype(name))
+}
+
+
 def _input_type(input_dtype):
     """The ONNX element type of X for ``input_dtype`` given as the estimators' ``dtype`` is:
     "float32" or "float64", NumPy's type or its dtype; None for anything else."""
-    if isinstance(input_dtype, np.dtype) or isinstance(input_dtype, type):
-        input_dtype = np.dtype(input_dtype).name
+    try:
+        input_dtype = _NUMPY_INPUT_DTYPES.get(input_dtype, input_dtype)
+    except TypeError:  # unhashable
+        return None
     return _INPUT_TYPES.get(input_dtype if isinstance(input_dtype, str) else None)
 
 
