@@ -694,17 +694,18 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         """Start the network at the ridge regression of the targets on each training
         sequence's last ``linear_steps`` steps (the penalty chosen by leave-one-out
         cross-validation, with sample weights as repetitions): the linear skip holds its
-        coefficients, the head's bias its intercept, and the head's weights a tenth of their
-        initial values (``_CORRECTION_START_SHARE``), so that the GRU layers learn what the
-        linear model leaves unexplained. With the head's weights zero, the loss gave the GRU
-        layers no gradient until the head had grown, and Adam's normalised steps on the L2
-        penalty alone shrank them meanwhile (4,000 sequences whose target was the sine of a
-        sum plus a count of threshold crossings: test R² 0.29, against 0.96 now and 0.96
-        with ``linear_skip=False``). The chosen penalty is kept (``linear_skip_alpha_``) for
-        training: see ``_penalties_besides_alpha``. Returns whether it is the strongest
-        penalty of the grid (no linear signal found in targets that vary), and the ridge
-        regression itself (the network's weights with the head's zero), which a fit that
-        gains nothing from the GRU ends on."""
+        coefficients, the head's bias its intercept, and the head's weights zero, so that the
+        GRU layers learn what the linear model leaves unexplained; where the held-out blocks
+        free the correction (``_correction_alpha``), a tenth of their initial values
+        (``_CORRECTION_START_SHARE``) instead. With the head's weights zero, the loss gave
+        the GRU layers no gradient until the head had grown, and Adam's normalised steps on
+        the L2 penalty alone shrank them meanwhile (4,000 sequences whose target was the
+        sine of a sum plus a count of threshold crossings: test R² 0.29, against 0.96 now
+        and 0.96 with ``linear_skip=False``). The chosen penalty is kept
+        (``linear_skip_alpha_``) for training: see ``_penalties_besides_alpha``. Returns
+        whether it is the strongest penalty of the grid (no linear signal found in targets
+        that vary), and the ridge regression itself (the network's weights with the head's
+        zero), which a fit that gains nothing from the GRU ends on."""
         network = self.network_
         window = last_steps_window(np, X, lengths, network.linear_steps)[train]
         weight = None if sample_weight is None else sample_weight[train]
@@ -2003,9 +2004,6 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         ):
             self.network_.params[...] = corrected
             return False
-        # The weights from before training, the GRU's own included: kept as trained, they
-        # would not change a prediction (the head reads them with weights zero), but a warm
-        # fit would go on from them and a file would hold them (1e13 after a divergence).
         rose = not corrected_objective <= start_objective + float(self.tol)  # (tol: no rise)
         if rose and live_start is not None:  # (a tiny learning rate stays near its start)
             started_at = self._objectives_unless_interrupted(
@@ -2015,6 +2013,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 self.network_.params[...] = corrected
                 return False
             rose = not corrected_objective <= max(start_objective, *started_at) + float(self.tol)
+        # The weights from before training, the GRU's own included: kept as trained, they
+        # would not change a prediction (the head reads them with weights zero), but a warm
+        # fit would go on from them and a file would hold them (1e13 after a divergence).
         self.network_.params[...] = linear_start
         self.best_epoch_ = 0
         self._optimizer.reset_state()  # the weights went back (see _train)
