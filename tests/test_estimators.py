@@ -1712,7 +1712,7 @@ def test_the_ridge_guard_keeps_every_weight_from_before_training(monkeypatch):
     np.testing.assert_array_equal(model.network_.params, starts[0])
     assert not model.network_.views["head.weight"].any()
     messages = " ".join(str(warning.message) for warning in record)
-    initial = float(re.search(r"from (\S+) with the initial weights", messages).group(1))
+    initial = float(re.search(r"from (\S+) with the linear skip's ridge", messages).group(1))
     assert initial < 10 * np.var(y)  # the ridge's loss (on y's scale), not a diverged penalty
 
 
@@ -4499,6 +4499,62 @@ def test_a_live_head_that_training_barely_moves_is_no_divergence():
     assert reg.correction_alpha_ < reg.linear_skip_alpha_  # the head started live
     assert reg.best_epoch_ == 0 and not reg.network_.views["head.weight"].any()
     assert not [w for w in record if "raised the training loss" in str(w.message)]
+
+
+def test_a_rise_that_max_iter_cut_short_is_not_called_a_divergence_alone():
+    # Adam's first steps off the ridge start raise the objective of random-walk windows for
+    # two epochs and bring it below the start from the third: after max_iter=2 the guard
+    # rightly keeps the ridge, but its warning said only that the optimization diverged,
+    # with the advice of a smaller learning rate (audit38a).
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((80, 200, 3)).cumsum(axis=1)
+    y = X[:, -1, 0] + 0.1 * rng.standard_normal(80)
+    with pytest.warns(ConvergenceWarning, match="raised the training loss") as record:
+        reg = GRURegressor(hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit(X, y)
+    message = next(str(w.message) for w in record if "raised the" in str(w.message))
+    assert "max_iter ended it before the loss came back down" in message
+    assert "more epochs (max_iter=2)" in message and "learning_rate_init" in message
+    assert "linear skip's ridge regression training started from" in message
+    assert reg.best_epoch_ == 0 and not reg.network_.views["head.weight"].any()
+
+
+def test_a_first_epoch_that_overflows_is_one_warning_and_keeps_the_ridge():
+    # Targets whose squares overflow float64 (standardize_target=False): the first epoch
+    # diverges and the fit says so; the guard then compared NaN objectives and added
+    # "Training raised the training loss, to nan after 0 epochs from nan" (audit38a).
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 10, 1))
+    y = (2 * X[:, -1, 0] + X[:, -2, 0]) * 1e200
+    reg = GRURegressor(
+        hidden_layer_sizes=(3,), max_iter=2, standardize_target=False, dtype="float64"
+    )
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        reg.set_params(random_state=0).fit(X, y)
+    messages = [str(w.message) for w in record if issubclass(w.category, ConvergenceWarning)]
+    assert len(messages) == 1 and messages[0].startswith("Training diverged")
+    assert "Kept the linear skip's ridge regression training started from" in messages[0]
+    assert reg.n_iter_ == 0 and not reg.network_.views["head.weight"].any()
+    assert np.isfinite(reg.predict(X)).all()
+
+
+def test_large_uniform_weights_are_no_sign_that_the_window_explains_nothing():
+    # Weights act as repetitions, so leave-one-out's penalty grows with them: at 1e9 each
+    # it is the grid's strongest (1e6), a weak one against a total weight of 1e11. The fit
+    # warned that the inputs explain the targets linearly by next to nothing, of a model
+    # with training R² 0.998 (audit38a).
+    from pygru._estimators import _LINEAR_SKIP_ALPHAS
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((100, 10, 1))
+    y = 2 * X[:, -1, 0] + X[:, -2, 0] + 0.1 * rng.standard_normal(100)
+    reg = GRURegressor(hidden_layer_sizes=(4,), max_iter=3, random_state=0)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        reg.fit(X, y, sample_weight=np.full(100, 1e9))
+    assert reg.linear_skip_alpha_ == _LINEAR_SKIP_ALPHAS[-1]
+    assert not [w for w in record if "strongest penalty" in str(w.message)]
+    assert reg.score(X, y) > 0.99
 
 
 def test_the_correction_keeps_the_skips_penalty_on_linear_and_short_data():

@@ -18,7 +18,7 @@ import zipfile
 import numpy as np
 import pytest
 from npz_members import npy_bytes, read_members, tampered, write_members
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 from pygru import GRUClassifier, GRURegressor
 from pygru._persistence import FORMAT_VERSION, load, save
@@ -1228,6 +1228,34 @@ def test_arrays_with_bad_contents_are_refused(good_blob):
     }
     for name, arrays in bad.items():
         assert_refused(tampered(good_blob, arrays=arrays), name)
+
+
+def test_a_loaded_regressor_checks_y_val_against_the_training_targets_as_it_did():
+    # The training targets' mean and spread, which a later fit checks y_val against (a
+    # y_val that missed y's transformation), were kept in memory only: a warm fit of the
+    # loaded model took y_val in other units silently (audit38a).
+    rng = np.random.default_rng(0)
+    X, X_val = rng.standard_normal((80, 10, 1)), rng.standard_normal((30, 10, 1))
+    y, y_val = (2 * X[:, -1, 0] + 1e3) * 100, (2 * X_val[:, -1, 0] + 1e3) * 100
+    reg = GRURegressor(
+        hidden_layer_sizes=(3,), max_iter=2, early_stopping=True, warm_start=True, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg.fit(X, y, X_val=X_val, y_val=y_val)
+    blob = saved_bytes(reg)
+    loaded = load(io.BytesIO(blob))
+    for got, kept in zip(loaded._target_reference, reg._target_reference):
+        np.testing.assert_array_equal(got, kept)
+    with pytest.warns(UserWarning, match="y_val's target 0 has mean"):
+        loaded.fit(X, y, X_val=X_val, y_val=y_val / 1000)  # in thousands
+    spread = reg._target_reference[1]
+    for arrays in (
+        {"training_target_spread": -spread},
+        {"training_target_spread": np.array([np.nan])},
+        {"training_target_spread": np.concatenate([spread, spread])},
+    ):
+        assert_refused(tampered(blob, arrays=arrays), arrays)
 
 
 def test_pickled_arrays_are_never_unpickled(good_blob, tmp_path):

@@ -703,7 +703,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         sine of a sum plus a count of threshold crossings: test R² 0.29, against 0.96 now
         and 0.96 with ``linear_skip=False``). The chosen penalty is kept
         (``linear_skip_alpha_``) for training: see ``_penalties_besides_alpha``. Returns
-        whether it is the strongest penalty of the grid (no linear signal found in targets
+        whether it is the strongest penalty of the grid and strong against the sequences'
+        total weight (``_penalty_outweighs_the_data``: no linear signal found in targets
         that vary), and the ridge regression itself (the network's weights with the head's
         zero), which a fit that gains nothing from the GRU ends on."""
         network = self.network_
@@ -753,7 +754,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         # Constant targets tie every penalty (the intercept fits them exactly): no signal
         # was missed, and the model predicts them.
         targets_vary = np.ptp(targets[train], axis=0).any()
-        return alpha is not None and alpha == alphas[-1] and bool(targets_vary), ridge
+        no_signal = alpha is not None and alpha == alphas[-1] and bool(targets_vary)
+        return no_signal and _penalty_outweighs_the_data(weight, len(train)), ridge
 
     def _warn_of_penalties_from_few_sequences(self, n_sequences):
         """Warn where ``partial_fit``'s first call, which chooses the linear skip's
@@ -968,7 +970,14 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 training_starts,
                 start_params=ridge,
             )
-        if linear_start is not None and not self.validation_scores_ and not kept_callback_weights:
+        # (a fit that completed no epoch already holds the ridge: after a divergence in its
+        # first epoch the objectives the guard compares can all be NaN; audit38a)
+        if (
+            linear_start is not None
+            and self.n_iter_ > epochs_before
+            and not self.validation_scores_
+            and not kept_callback_weights
+        ):
             warned = self._keep_correction_only_if_it_pays(
                 X,
                 lengths,
@@ -978,6 +987,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 linear_start,
                 strongest_penalty,
                 live_start,
+                ran_out is not None,
             )
             # (more epochs would not help where the guard warns of the weights it went back to)
             ran_out = None if warned else ran_out
@@ -1588,13 +1598,16 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                             or advice
                         )
                     self.network_.params[...] = last_good_params
-                    kept = (
-                        "Kept the weights this call started from"
-                        if self.n_iter_ == epochs_before
-                        else "Stopped at the weights of the last completed epoch (where "
-                        "those training started from have a lower training loss, the fit "
-                        "goes back, and says to what)"
-                    )
+                    if self.n_iter_ > epochs_before:
+                        kept = (
+                            "Stopped at the weights of the last completed epoch (where "
+                            "those training started from have a lower training loss, the "
+                            "fit goes back, and says to what)"
+                        )
+                    elif from_initialisation and self.network_.linear_steps:
+                        kept = "Kept the linear skip's ridge regression training started from"
+                    else:
+                        kept = "Kept the weights this call started from"
                     warn(
                         f"Training diverged: the loss became {loss} in epoch "
                         f"{self.n_iter_ + 1}. {kept}; {advice}.",
@@ -1789,6 +1802,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                     None if from_initialisation else start_epoch,
                     sample_weight is not None,
                     kept_objective,
+                    ended_by_max_iter=stopped_by == "max_iter",
                 )
                 training_failed = True
         if training_failed or went_back:
@@ -1965,6 +1979,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         linear_start,
         strongest_penalty,
         live_start,
+        ended_by_max_iter,
     ):
         """After a fit that started as the linear skip's ridge regression (``linear_start``)
         and ended without a validation score: keep the GRU's correction only if it pays for
@@ -1977,8 +1992,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         penalty of its grid (``strongest_penalty``): the model then predicts about the
         targets' mean, silently, where the GRU alone could have learned them. Training that
         started from ``live_start`` (the ridge with the correction's head live, or None)
-        raised the objective only if it ended above that start's objective too. Returns
-        whether it warned."""
+        raised the objective only if it ended above that start's objective too;
+        ``ended_by_max_iter``: the fit ran out of epochs (the warning says the rise may be
+        one it had not yet come back down from). Returns whether it warned."""
         batch_size = self._batch_size(len(train))
         corrected = self.network_.params.copy()
         uncorrected = self._without_correction(corrected, linear_start)
@@ -2027,7 +2043,11 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         )
         if diverged:
             self._warn_training_raised_the_loss(
-                corrected_objective, start_objective, None, sample_weight is not None
+                corrected_objective,
+                start_objective,
+                None,
+                sample_weight is not None,
+                ended_by_max_iter=ended_by_max_iter,
             )
         elif strongest_penalty:
             self._warn_ended_on_a_ridge_without_signal()
@@ -2231,19 +2251,30 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         )
 
     def _warn_training_raised_the_loss(
-        self, trained_objective, start_objective, start_epoch, weighted, kept_objective=None
+        self,
+        trained_objective,
+        start_objective,
+        start_epoch,
+        weighted,
+        kept_objective=None,
+        ended_by_max_iter=False,
     ):
         """Warn that training raised the objective above that of the weights it started
         from (those of epoch ``start_epoch`` of an earlier call; None: the initial weights)
         and that the model keeps those, or, given ``kept_objective``, the weights of the
-        earlier epoch ``best_epoch_``; ``weighted``: sample weights were given."""
+        earlier epoch ``best_epoch_``; ``weighted``: sample weights were given;
+        ``ended_by_max_iter``: max_iter ended the fit, perhaps before the objective came
+        back down from the rise of its first epochs (Adam's first steps off a ridge start
+        raised it by 30-80 % for one or two epochs on random walks, below the start from
+        the third: audit38a)."""
         unit = self._loss_unit()
         trained, start = _distinct_digits(trained_objective * unit, start_objective * unit)
-        started = (
-            "with the initial weights"
-            if start_epoch is None
-            else f"with the weights this call started from (those of epoch {start_epoch})"
-        )
+        if start_epoch is not None:
+            started = f"with the weights this call started from (those of epoch {start_epoch})"
+        elif self.network_.linear_steps:  # (from the guard: a first fit starts at the ridge)
+            started = "with the linear skip's ridge regression training started from"
+        else:
+            started = "with the initial weights"
         if kept_objective is None:
             kept = f"those (best_epoch_={self.best_epoch_})"
         else:
@@ -2257,10 +2288,17 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             if weighted and self.alpha > 0
             else ""
         )
+        cause = (
+            "the optimization diverged, or max_iter ended it before the loss came back "
+            f"down from a rise in its first epochs: try more epochs (max_iter="
+            f"{self.max_iter}); for a divergence, {self._divergence_advice()}"
+            if ended_by_max_iter
+            else f"the optimization diverged; {self._divergence_advice()}"
+        )
         warn(
             f"Training raised the training loss, to {trained} after {self.n_iter_} epochs "
-            f"from {start} {started}, so the model keeps {kept}: the optimization diverged; "
-            f"{self._divergence_advice()}{weights}." + self._warping_as_a_cause(),
+            f"from {start} {started}, so the model keeps {kept}: {cause}{weights}."
+            + self._warping_as_a_cause(),
             ConvergenceWarning,
         )
 
@@ -5035,8 +5073,9 @@ default="zeros"
 
     def _get_target_state(self):
         """The number of targets, the rank of y (which fixes the shape of predictions), the
-        linear skip's ridge penalty and, with ``standardize_target``, each target's mean and
-        scale."""
+        linear skip's ridge penalty, the training targets' mean and spread that y_val is
+        checked against (``_target_reference``) and, with ``standardize_target``, each
+        target's mean and scale."""
         state = {
             "n_outputs_": int(self.n_outputs_),
             "_y_ndim": int(self._y_ndim),
@@ -5051,6 +5090,10 @@ default="zeros"
         if hasattr(self, "target_mean_"):
             arrays["target_mean_"] = np.ascontiguousarray(self.target_mean_)
             arrays["target_scale_"] = np.ascontiguousarray(self.target_scale_)
+        reference = getattr(self, "_target_reference", None)
+        if reference is not None:
+            arrays["training_target_mean"] = np.ascontiguousarray(reference[0])
+            arrays["training_target_spread"] = np.ascontiguousarray(reference[1])
         return state, arrays
 
     def _set_target_state(self, state, arrays):
@@ -5067,6 +5110,8 @@ default="zeros"
             self.target_mean_, self.target_scale_ = _read_scaling(
                 arrays, "target", self.n_outputs_
             )
+        # Files written before format version 11 hold no reference: y_val goes unchecked.
+        self._target_reference = _read_target_reference(arrays, self.n_outputs_)
 
     def _n_outputs(self):
         return self.n_outputs_
@@ -5516,6 +5561,20 @@ def _standard_error(values, weights):
     return float(np.sqrt(variance / (effective - 1)))
 
 
+def _read_target_reference(arrays, n_outputs):
+    """The checked training targets' mean and spread of a restored state, or None where
+    the file holds neither. As ``_target_mean_and_spread`` makes them, the mean may be
+    infinite or NaN (sums that overflow: no distance from it is far) and the spread
+    infinite (a constant target) or 0 (one that underflows), never NaN."""
+    names = ("training_target_mean", "training_target_spread")
+    if not any(name in arrays for name in names):
+        return None
+    mean, spread = (read_array(arrays, name, kinds="f", shape=(n_outputs,)) for name in names)
+    if not (spread >= 0).all():
+        raise ValueError(f"{names[1]} must be at least 0, got {spread.tolist()}")
+    return mean.astype(np.float64), spread.astype(np.float64)
+
+
 def _read_correction_alpha(state, linear_skip_alpha):
     """The penalty on the head's weights from a restored state: None with the linear
     skip's None, else a positive number. Files written before format version 10 have none:
@@ -5926,6 +5985,17 @@ def _as_target_steps(targets, lengths):
     if targets.ndim == 2:
         return targets[:, None, :], np.ones_like(lengths)
     return targets, lengths
+
+
+def _penalty_outweighs_the_data(sample_weight, n_sequences):
+    """Whether the strongest penalty of the linear skip's grid shrinks the ridge to under
+    a tenth of the least-squares fit (inputs of unit variance): the grid's top is at least
+    ten times the sequences' total weight, which weights act as repetitions of. Uniform
+    weights of 1e9 make the top penalty a weak one: the ridge it chose fitted with R² 0.998,
+    and the fit had warned that the inputs explained the targets by next to nothing
+    (audit38a)."""
+    total = n_sequences if sample_weight is None else float(np.sum(sample_weight))
+    return _LINEAR_SKIP_ALPHAS[-1] >= 10 * total
 
 
 def _mean_feature_variance(window, sample_weight):

@@ -7,7 +7,7 @@ a JSON document ``metadata.json`` and NumPy arrays (``.npy`` members). The docum
 its format (``"format"``, ``"format_version"``), the pygru version that wrote it, and for
 every array its dtype, shape and SHA-256 checksum (``"arrays"``). There are two formats:
 
-``pygru-estimator`` (version 10): one GRUClassifier or GRURegressor. The document holds the
+``pygru-estimator`` (version 11): one GRUClassifier or GRURegressor. The document holds the
 estimator class (one of a fixed list), its hyper-parameters (``get_params()``) and its
 fitted state (``"fitted"``: ``n_features_in_``, ``loss_curve_``, the network layout with its
 ``pooling``, ...); the arrays are ``params.npy`` (the network's flat parameter vector),
@@ -36,13 +36,16 @@ scales each sequence by itself, ``sequence_spread_floor_.npy`` (``input_mean_`` 
 ``input_scale_`` then describe the scaled features, levels and log spreads); files without
 it load as they were written. Version 10 added a regressor's ``correction_alpha_`` (the
 penalty training keeps on its head's weights, which the linear skip's penalty held before);
-files without it load with the skip's penalty there, as they were trained. An older pygru
+files without it load with the skip's penalty there, as they were trained. Version 11
+added a regressor's ``training_target_mean.npy`` and ``training_target_spread.npy`` (the
+training targets' mean and spread, which a later fit's ``y_val`` is checked against for
+missed transformations); files without them load without that check. An older pygru
 refuses a newer
 file with a message that says a newer pygru wrote it, instead of misreading it or naming an
 unknown parameter.
 
-``pygru-pipeline`` (version 9, as version 1 with estimators of the estimator format's
-version 10; versions 2 to 8 held those of versions 3 to 9): a scikit-learn ``Pipeline``
+``pygru-pipeline`` (version 10, as version 1 with estimators of the estimator format's
+version 11; versions 2 to 9 held those of versions 3 to 10): a scikit-learn ``Pipeline``
 (nested ones included), or one of its steps on its own. ``"root"`` is a tree of objects: a
 pipeline is
 ``{"class": "sklearn.pipeline.Pipeline", "params": ..., "steps": [[name, step], ...]}`` (a
@@ -104,9 +107,9 @@ from pygru._version import __version__
 from pygru._warnings import warn
 
 FORMAT_NAME = "pygru-estimator"
-FORMAT_VERSION = 10
+FORMAT_VERSION = 11
 PIPELINE_FORMAT_NAME = "pygru-pipeline"
-PIPELINE_FORMAT_VERSION = 9
+PIPELINE_FORMAT_VERSION = 10
 
 __all__ = ["save", "load"]
 
