@@ -546,6 +546,32 @@ def sequences_at_their_rounding_level():
     return clf, X_test, np.full(5, steps)
 
 
+def models_of_tiny_sequences():
+    """Sequences of about 1e-170 (squares below float64's smallest normal number) and
+    float64 models that scale each one by itself: the estimator's ``standardize="sequence"``,
+    which divides each sequence by a power of two near its largest value before squaring
+    it, and ``SequenceScaler(per="sequence")`` before one, StandardScaler's twin, which
+    reads such a sequence as constant (audit35a)."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((12, 8, 1)) * rng.uniform(0.5, 2, (12, 1, 1)) * 1e-170
+    y = np.arange(12) % 2
+    settings = dict(hidden_layer_sizes=(4,), dtype="float64", max_iter=2, random_state=0)
+    models = [
+        GRUClassifier(standardize="sequence", **settings),
+        make_pipeline(SequenceScaler(per="sequence"), GRUClassifier(**settings)),
+    ]
+    return [model.fit(X, y) for model in models], X
+
+
+def test_tiny_sequences_are_scaled_in_the_graph_as_predict_scales_them():
+    # The graph squared the raw deviations: at 1e-165 every square rounded to 0, each
+    # sequence read as constant, and probabilities were up to 0.8 off (audit38b).
+    models, X = models_of_tiny_sequences()
+    for model in models:
+        proba = run_onnx(to_onnx(model, input_dtype="float64"), X, np.full(len(X), 8))[1]
+        np.testing.assert_allclose(proba, model.predict_proba(X), rtol=1e-5, atol=1e-6)
+
+
 def test_sequences_at_their_rounding_level_are_constant_in_the_graph_too():
     # predict reads such a sequence as constant (its spread 0, the floor in its place); the
     # graph took the rounding for its spread and divided by it: 0.1-0.25 apart.

@@ -25,6 +25,7 @@ from test_onnx import (
     expected_output,
     faint_sequences_far_from_zero,
     fitted,
+    models_of_tiny_sequences,
     ragged,
     random_conv_branch,
     random_linear_skip,
@@ -489,6 +490,15 @@ def test_float64_input_keeps_the_shape_of_each_sequence_that_float32_input_loses
     np.testing.assert_allclose(output, expected, rtol=1e-5, atol=1e-5)
     blurred = run_module(estimator, X.astype(np.float32)).numpy()
     assert output.dtype == np.float32 and np.abs(blurred - expected).max() > 1e-2
+
+
+def test_tiny_sequences_are_scaled_in_the_module_as_predict_scales_them():
+    # The module squared the raw deviations and their floor: at 1e-165 both rounded to 0,
+    # and it returned NaN for every sequence (audit38b).
+    models, X = models_of_tiny_sequences()
+    for model in models:
+        output = run_module(model, X).numpy()
+        np.testing.assert_allclose(output, model.predict_proba(X), rtol=1e-12, atol=1e-12)
 
 
 def test_sequences_at_their_rounding_level_are_constant_in_the_module_too():

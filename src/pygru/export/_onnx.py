@@ -245,14 +245,18 @@ def _per_sequence_statistics(graph, x64, observed):
     return mean, graph.add("Where", [graph.add("Greater", [spread, zero]), spread, one])
 
 
-def _per_sequence_moments(graph, x64, observed):
+def _per_sequence_moments(graph, x64, observed, rescaled=False):
     """Each sequence's mean and standard deviation (batch, 1, features) of float64 ``x64``
     (batch, time, features) over its ``observed`` values (bool, broadcast to x64; the
     others, NaN or anything past a length, enter no sum), as
     ``_sequences.sequence_moments`` computes them: the mean corrected by the mean of the
     deviations from it; a feature whose observed values are all one value has that value
     for its mean and spread 0, as has one whose spread is at the rounding level of its mean
-    (``scale_of_spread``)."""
+    (``scale_of_spread``). With ``rescaled``, each sequence is divided by a power of two
+    near its largest magnitude first, as there (exact: the bits change nowhere else);
+    without, as ``SequenceScaler(per="sequence")``, StandardScaler's twin, squares values
+    below 1e-154 to 0. The estimators' graph squared them so too: a varying sequence of
+    1e-165 read as constant, and probabilities were up to 0.8 off (audit38b)."""
     zero = _float64(graph, 0)
     counts = _sum_over_time(graph, graph.add("Cast", [observed], to=_INPUT_TYPES["float64"]), 1)
 
@@ -261,9 +265,11 @@ def _per_sequence_moments(graph, x64, observed):
             "Div", [_sum_over_time(graph, graph.add("Where", [observed, values, zero]), 1), counts]
         )
 
-    first = mean_over_time(x64)
-    mean = graph.add("Add", [first, mean_over_time(graph.add("Sub", [x64, first]))])
-    deviations = graph.add("Sub", [x64, mean])
+    unit = _power_of_two_near_the_largest(graph, x64, observed) if rescaled else None
+    scaled = x64 if unit is None else graph.add("Div", [x64, unit])
+    first = mean_over_time(scaled)
+    mean = graph.add("Add", [first, mean_over_time(graph.add("Sub", [scaled, first]))])
+    deviations = graph.add("Sub", [scaled, mean])
     variance = mean_over_time(graph.add("Mul", [deviations, deviations]))
     low = _extreme_over_time(
         graph, "ArgMin", graph.add("Where", [observed, x64, _float64(graph, np.inf)])
@@ -272,12 +278,26 @@ def _per_sequence_moments(graph, x64, observed):
         graph, "ArgMax", graph.add("Where", [observed, x64, _float64(graph, -np.inf)])
     )
     constant = graph.add("Equal", [low, high])
-    mean = graph.add("Where", [constant, low, mean])
     spread = graph.add("Sqrt", [graph.add("Where", [constant, zero, variance])])
+    if unit is not None:
+        mean, spread = graph.add("Mul", [mean, unit]), graph.add("Mul", [spread, unit])
+    mean = graph.add("Where", [constant, low, mean])
     rounding = graph.add(
         "Mul", [graph.add("Abs", [mean]), _float64(graph, 10 * np.finfo(np.float64).eps)]
     )
     return mean, graph.add("Where", [graph.add("Greater", [spread, rounding]), spread, zero])
+
+
+def _power_of_two_near_the_largest(graph, x64, observed):
+    """2 ** floor(log2 m) (batch, 1, features), m the largest magnitude of each sequence's
+    observed values (1 where m is 0): a power of two, which divides exactly, whatever the
+    logarithm's rounding makes of the floor."""
+    magnitudes = graph.add("Where", [observed, graph.add("Abs", [x64]), _float64(graph, 0)])
+    largest = _extreme_over_time(graph, "ArgMax", magnitudes)
+    log2 = graph.add("Div", [graph.add("Log", [largest]), _float64(graph, np.log(2.0))])
+    unit = graph.add("Pow", [_float64(graph, 2.0), graph.add("Floor", [log2])])
+    present = graph.add("Greater", [largest, _float64(graph, 0)])
+    return graph.add("Where", [present, unit, _float64(graph, 1)])
 
 
 def _scaled_by_each_sequence(graph, x, x_is_double, lengths, floor):
@@ -288,7 +308,7 @@ def _scaled_by_each_sequence(graph, x, x_is_double, lengths, floor):
     faint sequence far from zero loses its shape to a float32 mean)."""
     x64 = x if x_is_double else graph.add("Cast", [x], to=_INPUT_TYPES["float64"])
     valid = _valid_steps(graph, x64, lengths)
-    mean, spread = _per_sequence_moments(graph, x64, valid)
+    mean, spread = _per_sequence_moments(graph, x64, valid, rescaled=True)
     floor = graph.constant(np.asarray(floor, np.float64), "sequence_spread_floor")
     spread = graph.add("Max", [spread, floor])
     shape = graph.add("Shape", [x64])

@@ -331,28 +331,39 @@ class _SequenceScaler(_Float64Statistics):
 def _per_sequence_statistics(X, observed):
     """Each sequence's mean and scale (batch, 1, features) over its observed values (X is 0
     elsewhere), as ``SequenceScaler(per="sequence")`` learns them: the standard deviation
-    of :func:`_per_sequence_moments`, 1 where it is 0 (the root taken of 1 there, so that
-    no gradient goes through the root of 0)."""
-    mean, variance = _per_sequence_moments(X, observed)
-    return mean, torch.where(variance > 0, variance, 1.0).sqrt()
+    of :func:`_per_sequence_moments`, 1 where it is 0."""
+    mean, spread = _per_sequence_moments(X, observed)
+    return mean, torch.where(spread > 0, spread, 1.0)
 
 
-def _per_sequence_moments(X, observed):
-    """Each sequence's mean and variance (batch, 1, features) over its observed values (X is
-    0 elsewhere), as ``_sequences.sequence_moments`` computes them: the mean corrected by
-    the mean of the deviations from it; a feature whose observed values are all one value
-    has that value for its mean and variance 0, as has one whose spread is at the rounding
-    level of its mean (``scale_of_spread``)."""
+def _per_sequence_moments(X, observed, rescaled=False):
+    """Each sequence's mean and standard deviation (batch, 1, features) over its observed
+    values (X is 0 elsewhere), as ``_sequences.sequence_moments`` computes them: the mean
+    corrected by the mean of the deviations from it; a feature whose observed values are
+    all one value has that value for its mean and spread 0, as has one whose spread is at
+    the rounding level of its mean (``scale_of_spread``). With ``rescaled``, each sequence
+    is divided by a power of two near its largest magnitude first, as there (exact: the
+    bits change nowhere else); without, as ``SequenceScaler(per="sequence")``,
+    StandardScaler's twin, squares values below 1e-154 to 0. The estimators' module
+    squared them so too, and its floor: a varying sequence of 1e-165 gave NaN (audit38b).
+    The root is taken of 1 where the spread is 0, so that no gradient goes through the
+    root of 0."""
+    unit = 1.0
+    if rescaled:
+        exponent = torch.frexp(X.abs().amax(dim=1, keepdim=True).detach()).exponent
+        unit = torch.ldexp(torch.ones_like(X[:, :1]), exponent - 1)
+    scaled = X / unit
     counts = observed.sum(dim=1, keepdim=True)
-    first = X.sum(dim=1, keepdim=True) / counts
-    mean = first + torch.where(observed, X - first, 0.0).sum(dim=1, keepdim=True) / counts
-    variance = torch.where(observed, X - mean, 0.0).square().sum(dim=1, keepdim=True) / counts
+    first = scaled.sum(dim=1, keepdim=True) / counts
+    mean = first + torch.where(observed, scaled - first, 0.0).sum(dim=1, keepdim=True) / counts
+    variance = torch.where(observed, scaled - mean, 0.0).square().sum(dim=1, keepdim=True) / counts
     low = torch.where(observed, X, float("inf")).amin(dim=1, keepdim=True)
     high = torch.where(observed, X, float("-inf")).amax(dim=1, keepdim=True)
     constant = low == high
-    mean = torch.where(constant, low, mean)
     rounding = 10 * torch.finfo(torch.float64).eps * mean.abs()
-    return mean, torch.where(constant | (variance <= rounding.square()), 0.0, variance)
+    zero = constant | (variance <= rounding.square())
+    spread = torch.where(zero, 0.0, torch.where(zero, 1.0, variance).sqrt() * unit)
+    return torch.where(constant, low, mean * unit), spread
 
 
 def parameter_views(network):
@@ -388,16 +399,14 @@ def _scaled_by_each_sequence(X, lengths, floor):
     over its valid steps (the spread no less than ``floor``), then those levels and log
     spreads as channels constant over the sequence, zero past each length, as
     ``_sequences.scale_each_sequence`` computes them (in float64 also from float32 X: a
-    faint sequence far from zero loses its shape to a float32 mean). The spread is the
-    root of the variance floored at floor², the same number as the floored root: a
-    constant sequence's zero variance would give its values NaN gradients through the
-    root."""
+    faint sequence far from zero loses its shape to a float32 mean). The floor applies to
+    the spread, not its square to the variance: the square of a floor below 1e-162 is 0."""
     X, floor = X.to(torch.float64), floor.to(X.device)
     valid = _valid_steps(lengths, X.shape[1])[:, :, None]
     X = torch.where(valid, X, 0.0)
-    mean, variance = _per_sequence_moments(X, valid.expand_as(X))
+    mean, spread = _per_sequence_moments(X, valid.expand_as(X), rescaled=True)
     deviations = torch.where(valid, X - mean, 0.0)
-    spread = torch.maximum(variance, floor.square()).sqrt()
+    spread = torch.maximum(spread, floor)
     levels, log_spreads = mean.expand_as(X), spread.log().expand_as(X)
     return torch.where(valid, torch.cat([deviations / spread, levels, log_spreads], dim=2), 0.0)
 
