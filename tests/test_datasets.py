@@ -771,6 +771,18 @@ def test_make_windows_reads_pandas_nullable_frames():
     expected[-1, 1] = np.nan
     np.testing.assert_array_equal(X, make_windows(expected, lookback=3)[0])
     np.testing.assert_array_equal(y, make_windows(expected, lookback=3)[1])
+    # Float32 columns keep float32, with a pd.NA or without, as a Float32 Series does (one
+    # holding a pd.NA became float64; audit38c); mixed with Float64, float64.
+    for missing in (False, True):
+        single = frame.astype("Float32")
+        if missing:
+            single.iloc[-1, 1] = pandas.NA
+        windows = make_windows(single, lookback=3)[0]
+        assert windows.dtype == np.float32
+        assert make_windows(single["b"], lookback=3)[0].dtype == np.float32
+        np.testing.assert_array_equal(np.isnan(windows), np.isnan(X) & missing)
+        mixed = single.astype({"a": "Float64"})
+        assert make_windows(mixed, lookback=3)[0].dtype == np.float64
 
 
 def test_make_windows_bad_series():
