@@ -748,6 +748,21 @@ def test_string_scorers_measure_per_step_outputs_as_the_docstrings_say():
         get_scorer("accuracy")(clf, X, three_classes)
 
 
+def test_labels_given_as_a_list_keep_a_trailing_nul():
+    # NumPy's str array of ["a\x00", "a"] reads "a" twice: partial_fit's classes made a
+    # one-class model silently, and fit refused y as holding one class (audit38d).
+    X, _ = toy_sequences()
+    labels = ["a\x00", "a"] * (len(X) // 2)
+    for model in (
+        small_classifier().partial_fit(X, labels, classes=["a\x00", "a"]),
+        small_classifier().fit(X, labels),
+        small_classifier().fit(X, tuple(labels)),
+    ):
+        assert list(model.classes_) == ["a", "a\x00"]
+        assert model.predict_proba(X).shape == (len(X), 2)
+        assert set(model.predict(X)) <= {"a", "a\x00"}
+
+
 def test_partial_fit_classes_are_checked_as_class_labels():
     # NaN or 2.5 among partial_fit's classes became output units that no y could train
     # (fit refuses such labels) and that predict then returned.
@@ -4509,13 +4524,15 @@ def test_a_rise_that_max_iter_cut_short_is_not_called_a_divergence_alone():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((80, 200, 3)).cumsum(axis=1)
     y = X[:, -1, 0] + 0.1 * rng.standard_normal(80)
-    with pytest.warns(ConvergenceWarning, match="raised the training loss") as record:
-        reg = GRURegressor(hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit(X, y)
-    message = next(str(w.message) for w in record if "raised the" in str(w.message))
-    assert "max_iter ended it before the loss came back down" in message
-    assert "more epochs (max_iter=2)" in message and "learning_rate_init" in message
-    assert "linear skip's ridge regression training started from" in message
-    assert reg.best_epoch_ == 0 and not reg.network_.views["head.weight"].any()
+    for epochs in (1, 2):  # (one epoch has no max_iter warning of its own; review38)
+        with pytest.warns(ConvergenceWarning, match="raised the training loss") as record:
+            reg = GRURegressor(hidden_layer_sizes=(8,), max_iter=epochs, random_state=0)
+            reg.fit(X, y)
+        message = next(str(w.message) for w in record if "raised the" in str(w.message))
+        assert "max_iter ended it before the loss came back down" in message
+        assert f"more epochs (max_iter={epochs})" in message and "learning_rate_init" in message
+        assert "linear skip's ridge regression training started from" in message
+        assert reg.best_epoch_ == 0 and not reg.network_.views["head.weight"].any()
 
 
 def test_a_first_epoch_that_overflows_is_one_warning_and_keeps_the_ridge():
@@ -4538,11 +4555,11 @@ def test_a_first_epoch_that_overflows_is_one_warning_and_keeps_the_ridge():
     assert np.isfinite(reg.predict(X)).all()
 
 
-def test_large_uniform_weights_are_no_sign_that_the_window_explains_nothing():
+def test_the_no_signal_warning_reads_the_total_weight():
     # Weights act as repetitions, so leave-one-out's penalty grows with them: at 1e9 each
-    # it is the grid's strongest (1e6), a weak one against a total weight of 1e11. The fit
-    # warned that the inputs explain the targets linearly by next to nothing, of a model
-    # with training R² 0.998 (audit38a).
+    # it was the grid's strongest (1e6), a weak one against a total weight of 1e11, and the
+    # fit warned that the inputs explain the targets linearly by next to nothing, of a model
+    # with training R² 0.998 (audit38a). The grid now reaches ten times the total weight.
     from pygru._estimators import _LINEAR_SKIP_ALPHAS
 
     rng = np.random.default_rng(0)
@@ -4552,9 +4569,25 @@ def test_large_uniform_weights_are_no_sign_that_the_window_explains_nothing():
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
         reg.fit(X, y, sample_weight=np.full(100, 1e9))
-    assert reg.linear_skip_alpha_ == _LINEAR_SKIP_ALPHAS[-1]
+    assert _LINEAR_SKIP_ALPHAS[-1] < reg.linear_skip_alpha_ < 1e11
     assert not [w for w in record if "strongest penalty" in str(w.message)]
     assert reg.score(X, y) > 0.99
+    # On noise it still warns past 100,000 sequences, where a cut of the warning by the
+    # total weight had silenced it (review38) ...
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((150_000, 3, 1)).astype(np.float32), rng.standard_normal(150_000)
+    with pytest.warns(UserWarning, match="strongest penalty"):
+        reg = GRURegressor((2,), max_iter=2, batch_size=4096, random_state=0).fit(X, y)
+    assert reg.linear_skip_alpha_ > _LINEAR_SKIP_ALPHAS[-1] and reg.best_epoch_ == 0
+    # ... and where no epoch completed (targets whose squares overflow), beside the
+    # divergence's own warning: the guard, skipped there, had been its only source.
+    X, y = X[:60], y[:60] * 1e200
+    reg.set_params(standardize_target=False, dtype="float64", batch_size="auto")
+    with pytest.warns(UserWarning) as record:
+        reg.fit(X, y)
+    messages = " ".join(str(w.message) for w in record)
+    assert "Training diverged" in messages and "strongest penalty" in messages
+    assert reg.n_iter_ == 0
 
 
 def test_the_correction_keeps_the_skips_penalty_on_linear_and_short_data():
@@ -4939,6 +4972,16 @@ def test_a_split_that_holds_out_a_whole_class_warns():
     y[-1][0] = "rare"
     with pytest.warns(UserWarning, match=r"every training time step of class\(es\) \['rare'\]"):
         small_classifier(output="sequence", early_stopping=True, validation_split="last").fit(X, y)
+    # A class all of whose sequences weigh 0 is on neither side of the split: the warning
+    # blamed the split for it (audit38d).
+    X, y = toy_sequences()
+    y = np.array(y, dtype=object)
+    y[:3] = "weightless"
+    weights = np.r_[np.zeros(3), np.ones(len(y) - 3)]
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        small_classifier(early_stopping=True).fit(X, y, sample_weight=weights)
+    assert not [w for w in record if "holds out every" in str(w.message)]
 
 
 def test_validation_options_work_in_pipelines_and_grid_search():

@@ -703,14 +703,13 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         sine of a sum plus a count of threshold crossings: test R² 0.29, against 0.96 now
         and 0.96 with ``linear_skip=False``). The chosen penalty is kept
         (``linear_skip_alpha_``) for training: see ``_penalties_besides_alpha``. Returns
-        whether it is the strongest penalty of the grid and strong against the sequences'
-        total weight (``_penalty_outweighs_the_data``: no linear signal found in targets
-        that vary), and the ridge regression itself (the network's weights with the head's
-        zero), which a fit that gains nothing from the GRU ends on."""
+        whether it is the strongest penalty of the grid (``_skip_penalties``: no linear
+        signal found in targets that vary), and the ridge regression itself (the network's
+        weights with the head's zero), which a fit that gains nothing from the GRU ends on."""
         network = self.network_
         window = last_steps_window(np, X, lengths, network.linear_steps)[train]
         weight = None if sample_weight is None else sample_weight[train]
-        alphas = _LINEAR_SKIP_ALPHAS
+        alphas = _skip_penalties(len(train) if weight is None else float(np.sum(weight)))
         if not hasattr(self, "input_mean_"):  # the grid is for inputs of unit variance
             with np.errstate(over="ignore"):
                 variance = _mean_feature_variance(window, weight)
@@ -754,8 +753,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         # Constant targets tie every penalty (the intercept fits them exactly): no signal
         # was missed, and the model predicts them.
         targets_vary = np.ptp(targets[train], axis=0).any()
-        no_signal = alpha is not None and alpha == alphas[-1] and bool(targets_vary)
-        return no_signal and _penalty_outweighs_the_data(weight, len(train)), ridge
+        return alpha is not None and alpha == alphas[-1] and bool(targets_vary), ridge
 
     def _warn_of_penalties_from_few_sequences(self, n_sequences):
         """Warn where ``partial_fit``'s first call, which chooses the linear skip's
@@ -970,27 +968,26 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 training_starts,
                 start_params=ridge,
             )
-        # (a fit that completed no epoch already holds the ridge: after a divergence in its
-        # first epoch the objectives the guard compares can all be NaN; audit38a)
-        if (
-            linear_start is not None
-            and self.n_iter_ > epochs_before
-            and not self.validation_scores_
-            and not kept_callback_weights
-        ):
-            warned = self._keep_correction_only_if_it_pays(
-                X,
-                lengths,
-                targets,
-                sample_weight,
-                train,
-                linear_start,
-                strongest_penalty,
-                live_start,
-                ran_out is not None,
-            )
-            # (more epochs would not help where the guard warns of the weights it went back to)
-            ran_out = None if warned else ran_out
+        if linear_start is not None and not self.validation_scores_ and not kept_callback_weights:
+            # A fit that completed no epoch already holds the ridge: after a divergence in
+            # its first epoch the objectives the guard compares can all be NaN (audit38a).
+            if self.n_iter_ == epochs_before:
+                if strongest_penalty:
+                    self._warn_ended_on_a_ridge_without_signal()
+            else:
+                warned = self._keep_correction_only_if_it_pays(
+                    X,
+                    lengths,
+                    targets,
+                    sample_weight,
+                    train,
+                    linear_start,
+                    strongest_penalty,
+                    live_start,
+                    self.n_iter_ - epochs_before == epochs,  # (max_iter ended it)
+                )
+                # (more epochs would not help where the guard warns of the weights it kept)
+                ran_out = None if warned else ran_out
         if ran_out is not None:
             warn(ran_out, ConvergenceWarning)
         if isinstance(raised, KeyboardInterrupt):  # told once the weights kept are known
@@ -1107,7 +1104,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 "the model. Pass X_val and y_val, or give them weight."
             )
         self._check_validation_targets(targets[valid], lengths[valid], weights, holds, remedy)
-        self._warn_of_classes_held_out(targets[train], lengths[train])
+        self._warn_of_classes_held_out(
+            (targets[train], lengths[train]), (targets[valid], lengths[valid])
+        )
         return train, (X[valid], lengths[valid], targets[valid], weights)
 
     def _check_validation_size(self, lengths, holds, remedy):
@@ -1119,9 +1118,10 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         """Refuse validation targets on which the validation score cannot tell epochs apart.
         Accuracy always can."""
 
-    def _warn_of_classes_held_out(self, train_targets, train_lengths):
+    def _warn_of_classes_held_out(self, train, valid):
         """Warn when a split leaves a class no training sequence (or time step, of labels
-        per step). Only the classifier has classes."""
+        per step); ``train`` and ``valid`` are (targets, lengths). Only the classifier has
+        classes."""
 
     def _n_validation(self, n_samples, counted=None):
         """How many sequences a validation split holds out, refused where it leaves no
@@ -3531,6 +3531,7 @@ default="zeros"
         # types, which _check_labels reads as it encodes them)
         if isinstance(y, (list, tuple)):
             _refuse_mixed_label_types([y], "y")
+            y = _label_array(y)
         try:
             y = column_or_1d(y, warn=True)
         except ValueError as error:
@@ -3783,11 +3784,17 @@ default="zeros"
         check_is_fitted(self, "network_")
         return "softmax"
 
-    def _warn_of_classes_held_out(self, train_targets, train_lengths):
+    def _warn_of_classes_held_out(self, train, valid):
+        """Warn of the classes that the validation split holds out and training then
+        never sees; ``train`` and ``valid`` are (targets, lengths). Not of classes absent
+        from both: every sequence of one weighted 0 is left out of both sides, and the
+        warning blamed the split for them (audit38d)."""
         per_step = self.output == "sequence"
         if per_step:  # the labels of the steps inside each sequence, not its padding
-            train_targets = _labels_of_steps(train_targets, train_lengths)[0]
-        missing = np.setdiff1d(np.arange(len(self.classes_)), train_targets)
+            train, valid = (_labels_of_steps(*part)[0] for part in (train, valid))
+        else:
+            train, valid = train[0], valid[0]
+        missing = np.setdiff1d(valid, train)
         if missing.size:
             warn(
                 f"early stopping: the validation split holds out every training "
@@ -5265,7 +5272,7 @@ def _check_labels(labels, name):
     (scikit-learn's check_classification_targets: continuous values, say)."""
     # A set's or a dict's labels come in no order; NumPy reads one as a single object.
     labels = list(labels) if isinstance(labels, (Set, MappingView)) else labels
-    array = np.asarray(labels)
+    array = _label_array(labels)
     if array.ndim != 1:
         raise ValueError(
             f"{name} must be a 1-D array-like of class labels, got {type(labels).__name__} "
@@ -5283,6 +5290,19 @@ def _check_labels(labels, name):
         raise ValueError(
             f"Unknown label type: {name} must hold class labels, got {kind} values {array[:5]}"
         )
+    return array
+
+
+def _label_array(labels):
+    """``labels`` as NumPy reads them, but as objects where a string among a list's or a
+    tuple's ends in a NUL character: NumPy's string arrays drop trailing NULs, and
+    ``["a\\x00", "a"]`` made one class "a" (a one-class model from partial_fit's classes,
+    silently; audit38d), where an array of objects keeps the two apart."""
+    array = np.asarray(labels)
+    if array.dtype.kind == "U" and isinstance(labels, (list, tuple)):
+        if any(isinstance(label, str) and label.endswith("\x00") for label in labels):
+            array = np.empty(len(labels), dtype=object)
+            array[:] = labels
     return array
 
 
@@ -5987,15 +6007,18 @@ def _as_target_steps(targets, lengths):
     return targets, lengths
 
 
-def _penalty_outweighs_the_data(sample_weight, n_sequences):
-    """Whether the strongest penalty of the linear skip's grid shrinks the ridge to under
-    a tenth of the least-squares fit (inputs of unit variance): the grid's top is at least
-    ten times the sequences' total weight, which weights act as repetitions of. Uniform
-    weights of 1e9 make the top penalty a weak one: the ridge it chose fitted with R² 0.998,
-    and the fit had warned that the inputs explained the targets by next to nothing
-    (audit38a)."""
-    total = n_sequences if sample_weight is None else float(np.sum(sample_weight))
-    return _LINEAR_SKIP_ALPHAS[-1] >= 10 * total
+def _skip_penalties(total_weight):
+    """The ridge penalties the linear skip's leave-one-out chooses among (inputs of unit
+    variance): ``_LINEAR_SKIP_ALPHAS``, continued by half decades up to at least ten times
+    the sequences' total weight (weights act as repetitions), so that the strongest shrinks
+    the ridge to under a tenth of the least-squares fit, which the warning of a ridge
+    without linear signal says. Uniform weights of 1e9 made 1e6 the choice, a weak penalty
+    against a total weight of 1e11, and the fit warned of a model with R² 0.998; above
+    100,000 sequences a cut by the total weight instead silenced the warning on noise
+    (audit38a, review38)."""
+    top = _LINEAR_SKIP_ALPHAS[-1]
+    more = max(0, int(np.ceil(2 * np.log10(10 * total_weight / top)))) if total_weight else 0
+    return np.concatenate([_LINEAR_SKIP_ALPHAS, top * 10.0 ** (0.5 * np.arange(1, more + 1))])
 
 
 def _mean_feature_variance(window, sample_weight):
