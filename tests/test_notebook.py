@@ -8,11 +8,14 @@ import warnings
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.pipeline import make_pipeline
 
 from pygru import GRUClassifier, GRURegressor
 from pygru.datasets import load_gunpoint, load_italy_power_demand, load_japanese_vowels
 from pygru.notebook._state import FAILED, FINISHED, PAUSED, PAUSING, READY, RUNNING
+from pygru.preprocessing import SequenceScaler
 
 pytest.importorskip("ipywidgets")
 matplotlib = pytest.importorskip("matplotlib")
@@ -241,7 +244,6 @@ def test_regressor_panel_scores_r2():
 
 def test_panel_rejects_what_it_cannot_train(italy, monkeypatch):
     from sklearn.linear_model import SGDClassifier
-    from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
     X, y = italy[:2]
@@ -294,6 +296,30 @@ def test_panel_of_a_sequence_classifier_learns_the_classes_of_valid_steps_only()
         panel.start().wait()
         assert panel.phase == FINISHED, panel.error
         np.testing.assert_array_equal(panel.estimator.classes_, [0, 1])
+
+
+def test_panel_continues_a_fitted_classifier_on_some_of_its_classes_and_names_bad_labels():
+    # Given y's classes, partial_fit refused them as not the fitted model's (three here,
+    # two in y), so the panel failed where partial_fit itself goes on; a reset model
+    # learns y's. A missing label raised NumPy's bare TypeError, naming nothing (audit38d).
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 5, 2))
+    y = (X[:, :, 0].sum(axis=1) > 0).astype(int)
+    y[:4] = 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = GRUClassifier(hidden_layer_sizes=(3,), max_iter=2, random_state=0).fit(X, y)
+    panel = TrainingPanel(clf, X[4:], y[4:], max_epochs=4, display=False)
+    panel.start().wait()
+    assert panel.phase == FINISHED, panel.error
+    assert panel.estimator.n_iter_ == 4 and list(panel.estimator.classes_) == [0, 1, 2]
+    panel.reset()
+    panel.start().wait()
+    assert panel.phase == FINISHED, panel.error
+    assert list(panel.estimator.classes_) == [0, 1]
+    labels = np.array(["a", "b", None, "a", "b", "a"], dtype=object)
+    with pytest.raises(ValueError, match="y contains None: a missing class label"):
+        TrainingPanel(GRUClassifier(), X[:6], labels, display=False)
 
 
 def test_panel_controls_show_the_estimators_values_and_refuse_what_they_cannot(italy):
@@ -502,7 +528,6 @@ def test_plot_gates_cuts_padding_and_reads_every_layer_and_direction():
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_plot_gates_of_a_text_pipeline_labels_the_tokens():
-    from sklearn.pipeline import make_pipeline
 
     from pygru.text import TokenSequencer
 
@@ -604,7 +629,6 @@ def test_plot_gates_of_a_sequence_classifier_titles_its_labels_per_step():
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_a_one_step_pipeline_plots_as_its_estimator(italy):
-    from sklearn.pipeline import make_pipeline
 
     X, y = italy[:2]
     clf = GRUClassifier(hidden_layer_sizes=(3,), max_iter=2, random_state=0)
@@ -634,6 +658,8 @@ def test_plotting_arguments_of_the_wrong_kind_are_named(italy, fitted):
     X = italy[0]
     wide = GRUClassifier(hidden_layer_sizes=(3,), max_iter=1, random_state=0)
     wide.fit(np.repeat(X[:20], 2, axis=-1), italy[1][:20])
+    scaled_wide = make_pipeline(SequenceScaler(), clone(wide))
+    scaled_wide.fit(np.repeat(X[:20], 2, axis=-1), italy[1][:20])
     refused = [
         (lambda: plot_training_curves(fitted, 0.5), ValueError, "validation_scores must be"),
         (lambda: plot_training_curves(fitted, [[1, 2]]), ValueError, "validation_scores must"),
@@ -661,6 +687,11 @@ def test_plotting_arguments_of_the_wrong_kind_are_named(italy, fitted):
         ),
         (  # one sequence of 2 features: its error box advised a transpose (audit36e)
             lambda: GateViewer(wide, np.ones((6, 2)), display=False),
+            ValueError,
+            r"X has shape \(6, 2\), but the model reads 2 features .*X\[np.newaxis\]",
+        ),
+        (  # ... and through a scaler's pipeline it still did (audit38d)
+            lambda: GateViewer(scaled_wide, np.ones((6, 2)), display=False),
             ValueError,
             r"X has shape \(6, 2\), but the model reads 2 features .*X\[np.newaxis\]",
         ),
@@ -811,7 +842,6 @@ def test_gate_viewer_draws_a_patched_model_on_the_raw_time_axis(gunpoint_model):
 
 @pytest.fixture(scope="module")
 def text_model():
-    from sklearn.pipeline import make_pipeline
 
     from pygru.text import TokenSequencer
 

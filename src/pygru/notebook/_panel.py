@@ -11,7 +11,7 @@ from threadpoolctl import threadpool_limits
 
 from pygru import _cpu, _sequences
 from pygru._cuda import device_module
-from pygru._estimators import BaseGRU, _sequence_labels
+from pygru._estimators import BaseGRU, _check_labels, _sequence_labels
 from pygru._numbers import is_integer, is_real
 
 from . import _state
@@ -343,7 +343,9 @@ class TrainingPanel:
         be scored (its score NaN). The estimator keeps its own parameters (a callback of
         the panel's own, set in them, could be neither pickled nor saved)."""
         epoch_before = self.epoch
-        if self._classes is None:
+        # A fitted classifier goes on with its own classes, which may be more than y holds
+        # (given y's, partial_fit refused them as not the model's; audit38d).
+        if self._classes is None or hasattr(self.estimator, "classes_"):
             self.estimator.partial_fit(self.X, self.y)
         else:
             self.estimator.partial_fit(self.X, self.y, classes=self._classes)
@@ -548,7 +550,9 @@ def _all_classes(estimator, X, y):
     ``output="sequence"``, the labels of each sequence's valid steps (not the padding)."""
     params = estimator.get_params()
     if params.get("output") != "sequence":
-        return np.unique(np.asarray(y))
+        # Checked as fit checks them: NumPy's sort of None among strings raised a bare
+        # TypeError ('<' not supported) that named no argument (audit38d).
+        return np.unique(_check_labels(y, "y"))
     if params.get("embedding_dim") is not None:
         lengths = _sequences.to_padded_tokens(X)[1]
     else:

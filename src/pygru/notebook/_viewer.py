@@ -1,9 +1,11 @@
 """GateViewer: browse what a fitted GRU's gates do, sample by sample."""
 
 import numpy as np
+from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from .._numbers import is_integer
+from ..preprocessing import _SequenceTransformer
 from ._optional import check_display, close_widgets, detached_figure, ipywidgets, png_bytes, show
 from ._plots import plot_gates, split_pipeline
 from ._state import error_html
@@ -86,7 +88,7 @@ class GateViewer:
                 )
             if len(given) != len(X):
                 raise ValueError(f"X has {len(X)} samples but {name} has {len(given)}")
-        if model is estimator:
+        if _reads_x_as_the_model_does(estimator):
             _refuse_one_sequence(model, X)
         self.estimator, self.X, self.y, self.time_labels = estimator, X, y, time_labels
         self.vocabulary = vocabulary
@@ -226,6 +228,19 @@ def _item(values, position):
     objects, whose ``[]`` reads labels (a DataFrame's gave column ``position``, a split
     Series' a KeyError)."""
     return values.iloc[position] if hasattr(values, "iloc") else values[position]
+
+
+def _reads_x_as_the_model_does(estimator):
+    """Whether X reaches the GRU estimator in its own layout: a bare one, or a pipeline
+    whose earlier steps are pygru's sequence transformers (a one-sequence X given to a
+    scaler's pipeline was read as T sequences of F steps, with the advice to transpose;
+    audit38d). Other steps may read X otherwise (documents, flattened columns)."""
+    if not isinstance(estimator, Pipeline):
+        return True
+    return all(
+        step is None or step == "passthrough" or isinstance(step, _SequenceTransformer)
+        for _, step in estimator.steps[:-1]
+    )
 
 
 def _refuse_one_sequence(model, X):
