@@ -761,6 +761,16 @@ def test_labels_given_as_a_list_keep_a_trailing_nul():
         assert list(model.classes_) == ["a", "a\x00"]
         assert model.predict_proba(X).shape == (len(X), 2)
         assert set(model.predict(X)) <= {"a", "a\x00"}
+        # score reads the list as fit does: accuracy_score's str array scored "a\x00" as
+        # "a" (0.47 where the object array gave 1.0; review38b)
+        truth = np.array(labels, dtype=object)
+        assert model.score(X, labels) == model.score(X, truth)
+        assert model.score(X, labels) == np.mean(model.predict(X) == truth)
+    # Labels per step, given as lists, keep theirs too.
+    X, _ = step_labelling(12)
+    steps = [["a\x00" if i % 2 else "a" for i in range(len(x))] for x in X]
+    model = small_classifier(output="sequence").fit(X, steps)
+    assert list(model.classes_) == ["a", "a\x00"]
 
 
 def test_partial_fit_classes_are_checked_as_class_labels():
@@ -4533,6 +4543,14 @@ def test_a_rise_that_max_iter_cut_short_is_not_called_a_divergence_alone():
         assert f"more epochs (max_iter={epochs})" in message and "learning_rate_init" in message
         assert "linear skip's ridge regression training started from" in message
         assert reg.best_epoch_ == 0 and not reg.network_.views["head.weight"].any()
+    # A callback that stops the last epoch is not max_iter: more epochs would not help
+    # there, and the user chose the stop (review38b).
+    stop_at_two = GRURegressor(hidden_layer_sizes=(8,), max_iter=2, random_state=0)
+    stop_at_two.set_params(callbacks=lambda model, record: record["epoch"] == 2)
+    with pytest.warns(ConvergenceWarning, match="raised the training loss") as record:
+        stop_at_two.fit(X, y)
+    assert stop_at_two.n_iter_ == 2
+    assert not [w for w in record if "max_iter ended it" in str(w.message)]
 
 
 def test_a_first_epoch_that_overflows_is_one_warning_and_keeps_the_ridge():
@@ -4981,6 +4999,11 @@ def test_a_split_that_holds_out_a_whole_class_warns():
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
         small_classifier(early_stopping=True).fit(X, y, sample_weight=weights)
+        # ... also at the end, where the time-ordered split takes sequences of weight 0 too
+        # (review38b)
+        small_classifier(early_stopping=True, validation_split="last").fit(
+            X, y[::-1], sample_weight=weights[::-1]
+        )
     assert not [w for w in record if "holds out every" in str(w.message)]
 
 

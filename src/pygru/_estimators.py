@@ -714,10 +714,15 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             with np.errstate(over="ignore"):
                 variance = _mean_feature_variance(window, weight)
             if not np.isfinite(variance * alphas[-1]):
+                heavy = alphas[-1] > _LINEAR_SKIP_ALPHAS[-1]  # (moved up by the weights)
                 raise ValueError(
                     f"standardize=False with X's values up to {np.abs(window).max():.3g}: "
-                    "their variance is too large for the linear skip's ridge penalties in "
-                    "float64. Standardise X (standardize=True) or pass linear_skip=False."
+                    "their variance"
+                    + (" times the sequences' total weight" if heavy else "")
+                    + " is too large for the linear skip's ridge penalties in float64. "
+                    "Standardise X (standardize=True)"
+                    + (", divide sample_weight by a common factor," if heavy else "")
+                    + " or pass linear_skip=False."
                 )
             alphas = alphas * variance
         coef, intercept, alpha = ridge_loo(window, targets[train], weight, alphas)
@@ -955,7 +960,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             if self.ema_momentum is not None and not incremental:
                 average = WeightAverage(self.network_.params, self.ema_momentum)
             epochs_before = self.n_iter_
-            raised, kept_callback_weights, ran_out = self._train(
+            raised, kept_callback_weights, ran_out, ended_by_max_iter = self._train(
                 X,
                 lengths,
                 targets,
@@ -972,7 +977,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             # A fit that completed no epoch already holds the ridge: after a divergence in
             # its first epoch the objectives the guard compares can all be NaN (audit38a).
             if self.n_iter_ == epochs_before:
-                if strongest_penalty:
+                if strongest_penalty and raised is None:  # (not before an error, or Ctrl-C's)
                     self._warn_ended_on_a_ridge_without_signal()
             else:
                 warned = self._keep_correction_only_if_it_pays(
@@ -984,7 +989,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                     linear_start,
                     strongest_penalty,
                     live_start,
-                    self.n_iter_ - epochs_before == epochs,  # (max_iter ended it)
+                    ended_by_max_iter,
                 )
                 # (more epochs would not help where the guard warns of the weights it kept)
                 ran_out = None if warned else ran_out
@@ -1104,8 +1109,10 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 "the model. Pass X_val and y_val, or give them weight."
             )
         self._check_validation_targets(targets[valid], lengths[valid], weights, holds, remedy)
+        # (the time-ordered split holds out sequences of weight 0 too, which count nowhere)
+        counted = valid if weights is None else valid[weights > 0]
         self._warn_of_classes_held_out(
-            (targets[train], lengths[train]), (targets[valid], lengths[valid])
+            (targets[train], lengths[train]), (targets[counted], lengths[counted])
         )
         return train, (X[valid], lengths[valid], targets[valid], weights)
 
@@ -1538,9 +1545,10 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         Returns the error a callback or an epoch raised (for the caller to raise once the
         model is final; Ctrl-C's KeyboardInterrupt is returned too, for its warning), else
         None; whether the weights kept are ones a callback set (which the regressor's
-        guard then leaves as they are); and the ConvergenceWarning's message where
+        guard then leaves as they are); the ConvergenceWarning's message where
         ``max_iter`` ended training (else None), for the caller to warn once the weights
-        kept are known."""
+        kept are known; and whether ``max_iter`` ended it (one epoch has no such warning;
+        a callback or the stopping rule at the last epoch is not max_iter)."""
         batch_size = self._batch_size(len(train))
         self._extra_penalties = {
             name: strength - float(self.alpha)
@@ -1814,11 +1822,12 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             # stays.
             self._optimizer.reset_state()
         kept_callback_weights = set_by_callback and validation is None
+        ended_by_max_iter = stopped_by == "max_iter"
         if raised is not None:
-            return raised, kept_callback_weights, None
+            return raised, kept_callback_weights, None, ended_by_max_iter
         # (not after a warning that training failed: more epochs would not help)
         if not (stopped_by == "max_iter" and epochs > 1) or training_failed or kept_the_start:
-            return None, kept_callback_weights, None
+            return None, kept_callback_weights, None, ended_by_max_iter
         message = (
             f"Stochastic optimizer: maximum iterations ({self.max_iter}) "
             "reached and the optimization hasn't converged yet."
@@ -1844,7 +1853,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 "validation_split='last' or X_val and y_val) to keep the epoch that "
                 "predicts them best."
             )
-        return None, kept_callback_weights, message
+        return None, kept_callback_weights, message, ended_by_max_iter
 
     def _run_callbacks(self, callbacks, record, epoch_params, step_params, average):
         """Run the callbacks. Returns whether one asks to stop training, and a copy of the
@@ -3925,7 +3934,8 @@ default="zeros"
         """
         if self.output == "last":
             _refuse_labels_per_step(y)
-            return super().score(X, y, sample_weight)
+            # (as fit reads a list: accuracy_score's str array drops trailing NULs)
+            return super().score(X, _label_array(y), sample_weight)
         # From predict, as scikit-learn's score is: a subclass's predict is what it scores.
         rows = list(self.predict(X))
         lengths = np.array([len(row) for row in rows])
@@ -5912,7 +5922,7 @@ def _sequence_labels(y, lengths, token_ids=False):
         for row in y:  # before NumPy reads NaN among strings as "nan"
             _refuse_unusable_labels(row, "y")
         _refuse_mixed_label_types(y, "y")  # ... or 3 among strings, in a row or across rows
-        rows, padded = [np.asarray(row) for row in y], False
+        rows, padded = [_label_array(row) for row in y], False
         shape = (len(rows),) if all(row.ndim == 0 for row in rows) else None
     else:
         rows, padded = np.asarray(y), True
@@ -6009,16 +6019,16 @@ def _as_target_steps(targets, lengths):
 
 def _skip_penalties(total_weight):
     """The ridge penalties the linear skip's leave-one-out chooses among (inputs of unit
-    variance): ``_LINEAR_SKIP_ALPHAS``, continued by half decades up to at least ten times
-    the sequences' total weight (weights act as repetitions), so that the strongest shrinks
-    the ridge to under a tenth of the least-squares fit, which the warning of a ridge
+    variance): ``_LINEAR_SKIP_ALPHAS``, moved up where the sequences' total weight (weights
+    act as repetitions) is above a tenth of its strongest, so that the strongest is ten
+    times that weight and shrinks the fit to under a tenth, as the warning of a ridge
     without linear signal says. Uniform weights of 1e9 made 1e6 the choice, a weak penalty
-    against a total weight of 1e11, and the fit warned of a model with R² 0.998; above
-    100,000 sequences a cut by the total weight instead silenced the warning on noise
-    (audit38a, review38)."""
-    top = _LINEAR_SKIP_ALPHAS[-1]
-    more = max(0, int(np.ceil(2 * np.log10(10 * total_weight / top)))) if total_weight else 0
-    return np.concatenate([_LINEAR_SKIP_ALPHAS, top * 10.0 ** (0.5 * np.arange(1, more + 1))])
+    against a total weight of 1e11, and the fit warned of a model with R² 0.998
+    (audit38a); a cut of that warning by the total weight silenced it on noise past
+    100,000 sequences, and continuing the grid by half decades made 415 penalties near
+    the largest total weight, ten times leave-one-out's time and memory (review38,
+    review38b). Unchanged up to a total weight of 1e5."""
+    return _LINEAR_SKIP_ALPHAS * max(1.0, 10 * total_weight / _LINEAR_SKIP_ALPHAS[-1])
 
 
 def _mean_feature_variance(window, sample_weight):
