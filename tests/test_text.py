@@ -300,6 +300,22 @@ def test_no_documents_or_no_tokens_raise():
         TokenSequencer().fit(["", "!!"])
 
 
+def test_a_refused_refit_leaves_the_fitted_sequencer_as_it_was():
+    # The refit set max_len_ before the checks that refused it: the old vocabulary stayed
+    # beside the new length, and the same document came back cut to 1 id (audit38e).
+    sequencer = TokenSequencer().fit(["good movie really good", "bad film"])
+    before = sequencer.transform(["good movie really good"])
+    for documents, params, message in [
+        (["!!! ???"], {}, "Empty vocabulary"),
+        (["a b c d e f g", "h i"], {"min_df": 2}, "no tokens remain"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            sequencer.set_params(**params).fit(documents)
+        sequencer.set_params(min_df=1)
+        assert sequencer.max_len_ == 4
+        np.testing.assert_array_equal(sequencer.transform(["good movie really good"]), before)
+
+
 @pytest.mark.parametrize(
     "params",
     [

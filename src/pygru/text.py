@@ -387,13 +387,15 @@ class TokenSequencer(SequencesOut, TransformerMixin, BaseEstimator):
         n_documents = len(token_lists)
         if n_documents == 0:
             raise ValueError("TokenSequencer needs at least one training document; got 0.")
+        # Set with the vocabulary, once the documents are accepted: a refused refit left
+        # the new length beside the old vocabulary, and transform's rows changed (audit38e).
         if self.max_len is None:
-            self.max_len_ = max(max(len(tokens), 1) for tokens in token_lists)
+            max_len = max(max(len(tokens), 1) for tokens in token_lists)
         else:
-            self.max_len_ = self.max_len
+            max_len = self.max_len
         # Counted over what the rows keep, so that every vocabulary id occurs in the
         # training output: an embedding fitted on it has a trained row for each id.
-        token_lists = [self._kept_tokens(tokens) for tokens in token_lists]
+        token_lists = [self._kept_tokens(tokens, max_len) for tokens in token_lists]
         token_counts = Counter()
         document_counts = Counter()
         for tokens in token_lists:
@@ -422,6 +424,7 @@ class TokenSequencer(SequencesOut, TransformerMixin, BaseEstimator):
         kept.sort(key=lambda token: (-token_counts[token], token))
         kept = kept[: self.max_features]
 
+        self.max_len_ = max_len
         self.vocabulary_ = {
             token: token_id for token_id, token in enumerate(kept, _FIRST_TOKEN_ID)
         }
@@ -430,17 +433,17 @@ class TokenSequencer(SequencesOut, TransformerMixin, BaseEstimator):
     def _to_ids(self, token_lists):
         ids = np.full((len(token_lists), self.max_len_), PADDING_ID, dtype=np.int64)
         for row, tokens in zip(ids, token_lists):
-            kept = self._kept_tokens(tokens)
+            kept = self._kept_tokens(tokens, self.max_len_)
             sequence = [self.vocabulary_.get(token, OOV_ID) for token in kept] or [OOV_ID]
             row[: len(sequence)] = sequence
         return ids
 
-    def _kept_tokens(self, tokens):
-        """The tokens of a document that its row holds: its first ``max_len_`` ("post"
-        truncation) or its last ``max_len_`` ("pre")."""
+    def _kept_tokens(self, tokens, max_len):
+        """The tokens of a document that its row holds: its first ``max_len`` ("post"
+        truncation) or its last ``max_len`` ("pre")."""
         if self.truncating == "post":
-            return tokens[: self.max_len_]
-        return tokens[-self.max_len_ :]
+            return tokens[:max_len]
+        return tokens[-max_len:]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
