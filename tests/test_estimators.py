@@ -16,11 +16,11 @@ import numpy as np
 import pytest
 from conftest import record_padded_sizes
 from scipy import signal, sparse
-from sklearn.base import clone
+from sklearn.base import clone, is_classifier
 from sklearn.datasets import make_blobs
 from sklearn.exceptions import ConvergenceWarning, DataConversionWarning, NotFittedError
 from sklearn.linear_model import Ridge, RidgeCV
-from sklearn.metrics import get_scorer, log_loss, r2_score
+from sklearn.metrics import accuracy_score, get_scorer, log_loss, r2_score
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
@@ -4788,6 +4788,29 @@ def test_linear_skip_applies_where_it_is_defined():
 
 
 # ------------------------------------------------------------- validation for time series
+
+
+def test_score_checks_its_sample_weight_as_fit_does():
+    # With output="last" the weights went to scikit-learn's metric unchecked: negative
+    # ones gave an accuracy of 2.57, a wrong length an error that did not name them
+    # (audit38e). output="sequence" already checked them.
+    X, y = toy_sequences(n=20)
+    targets = (np.asarray(y) == y[0]).astype(float)
+    for model, truth in [
+        (small_classifier(max_iter=2), y),
+        (small_regressor(max_iter=2), targets),
+    ]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(X, truth)
+        weights = np.linspace(1.0, 2.0, len(X))
+        metric = accuracy_score if is_classifier(model) else r2_score
+        expected = metric(truth, model.predict(X), sample_weight=weights)
+        assert model.score(X, truth, sample_weight=weights) == expected
+        with pytest.raises(ValueError, match="Negative values in data passed to `sample_weight`"):
+            model.score(X, truth, sample_weight=-weights)
+        with pytest.raises(ValueError, match=r"sample_weight.shape == \(3,\), expected \(20,\)"):
+            model.score(X, truth, sample_weight=weights[:3])
 
 
 def test_held_out_sequences_are_scored_with_their_sample_weight():

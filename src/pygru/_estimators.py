@@ -3934,8 +3934,11 @@ default="zeros"
         """
         if self.output == "last":
             _refuse_labels_per_step(y)
-            # (as fit reads a list: accuracy_score's str array drops trailing NULs)
-            return super().score(X, _label_array(y), sample_weight)
+            # y as fit reads a list (accuracy_score's str array drops trailing NULs), the
+            # weights checked as fit checks them (negative ones gave accuracy 2.57).
+            predictions = self.predict(X)
+            weights = self._check_sample_weight(sample_weight, len(predictions))
+            return accuracy_score(_label_array(y), predictions, sample_weight=weights)
         # From predict, as scikit-learn's score is: a subclass's predict is what it scores.
         rows = list(self.predict(X))
         lengths = np.array([len(row) for row in rows])
@@ -5242,7 +5245,10 @@ default="zeros"
             time steps for ``output="sequence"``.
         """
         if self.output == "last":
-            return super().score(X, y, sample_weight)
+            # The weights checked as fit checks them (negative ones were taken).
+            predictions = self.predict(X)
+            weights = self._check_sample_weight(sample_weight, len(predictions))
+            return r2_score(y, predictions, sample_weight=weights)
         # From predict, as scikit-learn's score is: a subclass's predict is what it scores.
         # Its rows (a list, or NaN past each length: the model's outputs are finite).
         predicted = self.predict(X)
