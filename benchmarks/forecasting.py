@@ -97,7 +97,7 @@ SERIES = {  # name: (loader, season or cycle length m in steps, None if there is
 TEST_FRACTION = 0.2  # the last 20 % of each series, rounded to whole steps
 LOOKBACK_SEASONS = 2  # the windows cover two seasons ...
 LOOKBACK_WITHOUT_SEASON = 10  # ... or ten steps for a series without one
-RIDGE_ALPHAS = np.logspace(-6, 6, 25)  # the grid the regressor's own linear skip searches
+RIDGE_ALPHAS = np.logspace(-6, 6, 25)  # the linear skip's grid (up to 1e5 windows)
 GRU_VARIANTS = [  # (key, label, parameters beyond random_state)
     ("gru", "GRURegressor defaults", {}),
     (

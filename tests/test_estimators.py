@@ -4551,6 +4551,38 @@ def test_a_rise_that_max_iter_cut_short_is_not_called_a_divergence_alone():
         stop_at_two.fit(X, y)
     assert stop_at_two.n_iter_ == 2
     assert not [w for w in record if "max_iter ended it" in str(w.message)]
+    # Nor is a rise over 15 epochs of a classifier with no ridge to start from: its loss
+    # climbed with a learning rate far too large, and more epochs would not help.
+    rng = np.random.default_rng(0)
+    X_clf = rng.standard_normal((60, 10, 2))
+    y_clf = (X_clf[:, :, 0].sum(axis=1) > 0).astype(int)
+    clf = GRUClassifier((8,), max_iter=15, learning_rate_init=3.0, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="raised the training loss") as record:
+        clf.fit(X_clf, y_clf)
+    message = next(str(w.message) for w in record if "raised the" in str(w.message))
+    assert "the optimization diverged; try a smaller learning_rate_init" in message
+    assert "max_iter ended it" not in message
+
+
+def test_a_callback_that_raises_after_training_started_gets_no_warning_of_the_guard():
+    # The guard warned that the fit ended on a ridge without linear signal, and then the
+    # callback's error came: the training guide says such a model is left without a
+    # warning (review38c).
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((200, 5, 1)), rng.standard_normal(200)
+
+    def fail_in_the_second_epoch(model, record):
+        if record["epoch"] == 2:
+            raise RuntimeError("callback failed")
+
+    reg = GRURegressor((2,), max_iter=5, random_state=0, callbacks=fail_in_the_second_epoch)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        with pytest.raises(RuntimeError, match="callback failed"):
+            reg.fit(X, y)
+    assert not record
+    assert reg.n_iter_ == 2 and reg.best_epoch_ == 0  # the ridge, the head at zero
+    assert not reg.network_.views["head.weight"].any()
 
 
 def test_a_first_epoch_that_overflows_is_one_warning_and_keeps_the_ridge():
@@ -4606,6 +4638,20 @@ def test_the_no_signal_warning_reads_the_total_weight():
     messages = " ".join(str(w.message) for w in record)
     assert "Training diverged" in messages and "strongest penalty" in messages
     assert reg.n_iter_ == 0
+
+
+def test_a_ridge_grid_that_overflows_names_the_weights_only_where_they_moved_it():
+    # The grid is moved up by the sequences' total weight (_skip_penalties): where that
+    # made the penalties times X's variance overflow, the message names the weights; where
+    # X alone does, dividing the weights cannot help and it does not say so (review38c).
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((100, 5, 1))
+    y = X[:, -1, 0] + 0.1 * rng.standard_normal(100)
+    reg = GRURegressor((2,), max_iter=1, standardize=False, dtype="float64", random_state=0)
+    for scale, weight, weights_named in [(1e150, 1e6, True), (1e153, 1e4, False)]:
+        with pytest.raises(ValueError, match="too large for the linear skip's ridge") as error:
+            reg.fit(X * scale, y, sample_weight=np.full(100, weight))
+        assert ("divide sample_weight by a common factor" in str(error.value)) is weights_named
 
 
 def test_the_correction_keeps_the_skips_penalty_on_linear_and_short_data():
@@ -5101,6 +5147,11 @@ def test_a_y_val_far_from_the_training_targets_is_warned_of():
             X_val=X[60:],
             y_val=far_of_weight_0,
             sample_weight_val=(far_of_weight_0 < 1e6).astype(float),
+        )
+        # Nor targets of 1e-170 and a y_val drawn alike, whose spread squared to 0 and
+        # was called infinitely far (review38c).
+        GRURegressor(**settings, standardize_target=False, dtype="float64").fit(
+            X[:60], np.log(y[:60]) * 1e-170, X_val=X[60:], y_val=np.log(y[60:]) * 1e-170
         )
     assert not [w for w in record if "y_val's target" in str(w.message)]
 

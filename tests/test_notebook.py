@@ -317,6 +317,10 @@ def test_panel_continues_a_fitted_classifier_on_some_of_its_classes_and_names_ba
     panel.start().wait()
     assert panel.phase == FINISHED, panel.error
     assert list(panel.estimator.classes_) == [0, 1]
+    # A column of labels, which fit takes, too (review38c).
+    column = TrainingPanel(GRUClassifier((3,)), X, y[:, np.newaxis], max_epochs=1, display=False)
+    column.start().wait()
+    assert column.phase == FINISHED, column.error
     labels = np.array(["a", "b", None, "a", "b", "a"], dtype=object)
     with pytest.raises(ValueError, match="y contains None: a missing class label"):
         TrainingPanel(GRUClassifier(), X[:6], labels, display=False)

@@ -100,6 +100,10 @@ _CORRECTION_BLOCKS = 5
 # layers get no gradient from the loss, only from the L2 penalty, whose Adam steps shrink
 # them before the correction can use them (_fit_linear_skip).
 _CORRECTION_START_SHARE = 0.1
+# A fit off the ridge that max_iter ended within this many epochs may not have come back
+# down from the rise of Adam's first steps (one or two epochs on random walks): the
+# warning of a rise says so, and to try more epochs, besides a smaller learning rate.
+_EARLY_EPOCHS = 10
 _AUTO_PATCH_STEPS = 32
 _AUTO_MIN_UPDATES = 500  # n_iter_no_change="auto": patience of at least this many updates
 _AUTO_MIN_PATIENCE = 10  # ... and of at least this many epochs
@@ -619,6 +623,14 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 f"most {longest}, or 'auto'."
             )
 
+    def _score_per_sequence(self, metric, X, y, sample_weight):
+        """``metric(y, predict(X))`` with ``output="last"``, as scikit-learn's ``score``
+        computes it, the weights checked as fit checks them (passed on unchecked, negative
+        ones gave an accuracy of 2.57; audit38e)."""
+        predictions = self.predict(X)
+        weights = self._check_sample_weight(sample_weight, len(predictions))
+        return metric(y, predictions, sample_weight=weights)
+
     def _check_sample_weight(self, sample_weight, n_samples):
         if sample_weight is None:
             return None
@@ -714,7 +726,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             with np.errstate(over="ignore"):
                 variance = _mean_feature_variance(window, weight)
             if not np.isfinite(variance * alphas[-1]):
-                heavy = alphas[-1] > _LINEAR_SKIP_ALPHAS[-1]  # (moved up by the weights)
+                # (the grid before the weights moved it up would have fitted)
+                heavy = bool(np.isfinite(variance * _LINEAR_SKIP_ALPHAS[-1]))
                 raise ValueError(
                     f"standardize=False with X's values up to {np.abs(window).max():.3g}: "
                     "their variance"
@@ -980,6 +993,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 if strongest_penalty and raised is None:  # (not before an error, or Ctrl-C's)
                     self._warn_ended_on_a_ridge_without_signal()
             else:
+                # (a rise off the ridge that max_iter cut short within its first epochs may
+                # not have come back down yet: audit38a)
+                cut_short = ended_by_max_iter and self.n_iter_ - epochs_before <= _EARLY_EPOCHS
                 warned = self._keep_correction_only_if_it_pays(
                     X,
                     lengths,
@@ -989,9 +1005,10 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                     linear_start,
                     strongest_penalty,
                     live_start,
-                    ended_by_max_iter,
+                    cut_short,
+                    raised is not None,  # quiet: the error, or Ctrl-C's warning, says it
                 )
-                # (more epochs would not help where the guard warns of the weights it kept)
+                # (the guard's warning says what to do where it warns of the weights it kept)
                 ran_out = None if warned else ran_out
         if ran_out is not None:
             warn(ran_out, ConvergenceWarning)
@@ -1110,9 +1127,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             )
         self._check_validation_targets(targets[valid], lengths[valid], weights, holds, remedy)
         # (the time-ordered split holds out sequences of weight 0 too, which count nowhere)
-        counted = valid if weights is None else valid[weights > 0]
+        weighted_valid = valid if weights is None else valid[weights > 0]
         self._warn_of_classes_held_out(
-            (targets[train], lengths[train]), (targets[counted], lengths[counted])
+            (targets[train], lengths[train]), (targets[weighted_valid], lengths[weighted_valid])
         )
         return train, (X[valid], lengths[valid], targets[valid], weights)
 
@@ -1810,7 +1827,6 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                     None if from_initialisation else start_epoch,
                     sample_weight is not None,
                     kept_objective,
-                    ended_by_max_iter=stopped_by == "max_iter",
                 )
                 training_failed = True
         if training_failed or went_back:
@@ -1825,8 +1841,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         ended_by_max_iter = stopped_by == "max_iter"
         if raised is not None:
             return raised, kept_callback_weights, None, ended_by_max_iter
-        # (not after a warning that training failed: more epochs would not help)
-        if not (stopped_by == "max_iter" and epochs > 1) or training_failed or kept_the_start:
+        # (not after a warning that training failed, which gives its own advice)
+        if not (ended_by_max_iter and epochs > 1) or training_failed or kept_the_start:
             return None, kept_callback_weights, None, ended_by_max_iter
         message = (
             f"Stochastic optimizer: maximum iterations ({self.max_iter}) "
@@ -1988,7 +2004,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         linear_start,
         strongest_penalty,
         live_start,
-        ended_by_max_iter,
+        cut_short,
+        quiet,
     ):
         """After a fit that started as the linear skip's ridge regression (``linear_start``)
         and ended without a validation score: keep the GRU's correction only if it pays for
@@ -2002,8 +2019,10 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         targets' mean, silently, where the GRU alone could have learned them. Training that
         started from ``live_start`` (the ridge with the correction's head live, or None)
         raised the objective only if it ended above that start's objective too;
-        ``ended_by_max_iter``: the fit ran out of epochs (the warning says the rise may be
-        one it had not yet come back down from). Returns whether it warned."""
+        ``cut_short``: max_iter ended the fit within its first ``_EARLY_EPOCHS`` (the
+        warning says the rise may be one it had not yet come back down from); ``quiet``:
+        an error or Ctrl-C ends the call, which says so itself (a raising callback leaves
+        the model without a warning of its own). Returns whether it warned."""
         batch_size = self._batch_size(len(train))
         corrected = self.network_.params.copy()
         uncorrected = self._without_correction(corrected, linear_start)
@@ -2050,17 +2069,20 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         diverged = rose and not (
             strongest_penalty and corrected_objective <= 2 * start_objective  # (NaN: not)
         )
+        if quiet:
+            return False
         if diverged:
             self._warn_training_raised_the_loss(
                 corrected_objective,
                 start_objective,
                 None,
                 sample_weight is not None,
-                ended_by_max_iter=ended_by_max_iter,
+                cut_short=cut_short,
             )
         elif strongest_penalty:
             self._warn_ended_on_a_ridge_without_signal()
-        # (either says what the model is: the iteration warning's advice would not help)
+        # (either says what the model is, and what to do: the iteration warning's advice,
+        # more epochs or validation, would repeat or contradict it)
         return diverged or strongest_penalty
 
     def _warn_ended_on_a_ridge_without_signal(self):
@@ -2266,16 +2288,16 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         start_epoch,
         weighted,
         kept_objective=None,
-        ended_by_max_iter=False,
+        cut_short=False,
     ):
         """Warn that training raised the objective above that of the weights it started
-        from (those of epoch ``start_epoch`` of an earlier call; None: the initial weights)
-        and that the model keeps those, or, given ``kept_objective``, the weights of the
-        earlier epoch ``best_epoch_``; ``weighted``: sample weights were given;
-        ``ended_by_max_iter``: max_iter ended the fit, perhaps before the objective came
-        back down from the rise of its first epochs (Adam's first steps off a ridge start
-        raised it by 30-80 % for one or two epochs on random walks, below the start from
-        the third: audit38a)."""
+        from (those of epoch ``start_epoch`` of an earlier call; None: the initial weights,
+        or for a first fit with a linear skip its ridge regression) and that the model keeps
+        those, or, given ``kept_objective``, the weights of the earlier epoch
+        ``best_epoch_``; ``weighted``: sample weights were given; ``cut_short``: max_iter
+        ended the fit within its first ``_EARLY_EPOCHS``, perhaps before the objective came
+        back down (Adam's first steps off a ridge start raised it by 30-80 % for one or two
+        epochs on random walks, below the start from the third: audit38a)."""
         unit = self._loss_unit()
         trained, start = _distinct_digits(trained_objective * unit, start_objective * unit)
         if start_epoch is not None:
@@ -2301,7 +2323,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             "the optimization diverged, or max_iter ended it before the loss came back "
             f"down from a rise in its first epochs: try more epochs (max_iter="
             f"{self.max_iter}); for a divergence, {self._divergence_advice()}"
-            if ended_by_max_iter
+            if cut_short
             else f"the optimization diverged; {self._divergence_advice()}"
         )
         warn(
@@ -3540,7 +3562,7 @@ default="zeros"
         # types, which _check_labels reads as it encodes them)
         if isinstance(y, (list, tuple)):
             _refuse_mixed_label_types([y], "y")
-            y = _label_array(y)
+            y = _labels_keeping_nuls(y)
         try:
             y = column_or_1d(y, warn=True)
         except ValueError as error:
@@ -3934,11 +3956,10 @@ default="zeros"
         """
         if self.output == "last":
             _refuse_labels_per_step(y)
-            # y as fit reads a list (accuracy_score's str array drops trailing NULs), the
-            # weights checked as fit checks them (negative ones gave accuracy 2.57).
-            predictions = self.predict(X)
-            weights = self._check_sample_weight(sample_weight, len(predictions))
-            return accuracy_score(_label_array(y), predictions, sample_weight=weights)
+            # y as fit reads a list: accuracy_score's str array drops trailing NULs.
+            return self._score_per_sequence(
+                accuracy_score, X, _labels_keeping_nuls(y), sample_weight
+            )
         # From predict, as scikit-learn's score is: a subclass's predict is what it scores.
         rows = list(self.predict(X))
         lengths = np.array([len(row) for row in rows])
@@ -4354,13 +4375,14 @@ default="zeros"
         64, and at most 512 values: fewer steps of many features, down to one; zeros in
         front of a shorter sequence), a skip connection past the GRU layers as
         the autoregressive part of LSTNet (Lai et al., 2018). It starts as the ridge
-        regression (inputs and targets standardised; the penalty chosen among 1e-6..1e6 by
-        leave-one-out cross-validation, sample weights acting as repetitions; with
-        ``standardize_target=False`` the targets as given, so that the largest of several
-        dominates the choice, as in ``RidgeCV``) of the training targets on those steps,
-        with the GRU's output weights at zero (a tenth of their initial values where the
-        held-out blocks below free the correction), and then trains with the rest of the
-        network: the GRU learns what the linear model leaves unexplained.
+        regression (inputs and targets standardised; the penalty chosen among 1e-6..1e6,
+        moved up where the sequences' total weight passes 1e5 so that the strongest is ten
+        times it, by leave-one-out cross-validation, sample weights acting as repetitions;
+        with ``standardize_target=False`` the targets as given, so that the largest of
+        several dominates the choice, as in ``RidgeCV``) of the training targets on those
+        steps, with the GRU's output weights at zero (a tenth of their initial values where
+        the held-out blocks below free the correction), and then trains with the rest of
+        the network: the GRU learns what the linear model leaves unexplained.
         This lets a forecaster follow a trend beyond the training range, which the GRU's
         saturating units cannot. While training, the skip keeps the ridge's penalty,
         ``linear_skip_alpha_``, converted to the loss's scale (divided by the minibatches
@@ -4515,8 +4537,9 @@ default="zeros"
         The ridge penalty that leave-one-out cross-validation chose for the linear skip's
         starting point (on the sum of squared errors of the targets the loss reads:
         standardised, or with ``standardize_target=False`` y as given), among
-        1e-6 to 1e6 (times the mean variance of the skip's window values with
-        ``standardize=False``), which training keeps on the skip;
+        1e-6 to 1e6 (moved up where the sequences' total weight passes 1e5, so that the
+        strongest is ten times it; times the mean variance of the skip's window values
+        with ``standardize=False``), which training keeps on the skip;
         None without a linear skip, when no training sequence could be left out (one
         sequence: a warning says so), and for a model loaded from a file written before
         pygru kept it (format version 4 and older). With None the model trains with
@@ -5245,10 +5268,7 @@ default="zeros"
             time steps for ``output="sequence"``.
         """
         if self.output == "last":
-            # The weights checked as fit checks them (negative ones were taken).
-            predictions = self.predict(X)
-            weights = self._check_sample_weight(sample_weight, len(predictions))
-            return r2_score(y, predictions, sample_weight=weights)
+            return self._score_per_sequence(r2_score, X, y, sample_weight)
         # From predict, as scikit-learn's score is: a subclass's predict is what it scores.
         # Its rows (a list, or NaN past each length: the model's outputs are finite).
         predicted = self.predict(X)
@@ -5288,7 +5308,7 @@ def _check_labels(labels, name):
     (scikit-learn's check_classification_targets: continuous values, say)."""
     # A set's or a dict's labels come in no order; NumPy reads one as a single object.
     labels = list(labels) if isinstance(labels, (Set, MappingView)) else labels
-    array = _label_array(labels)
+    array = _labels_keeping_nuls(labels)
     if array.ndim != 1:
         raise ValueError(
             f"{name} must be a 1-D array-like of class labels, got {type(labels).__name__} "
@@ -5309,7 +5329,7 @@ def _check_labels(labels, name):
     return array
 
 
-def _label_array(labels):
+def _labels_keeping_nuls(labels):
     """``labels`` as NumPy reads them, but as objects where a string among a list's or a
     tuple's ends in a NUL character: NumPy's string arrays drop trailing NULs, and
     ``["a\\x00", "a"]`` made one class "a" (a one-class model from partial_fit's classes,
@@ -5599,9 +5619,8 @@ def _standard_error(values, weights):
 
 def _read_target_reference(arrays, n_outputs):
     """The checked training targets' mean and spread of a restored state, or None where
-    the file holds neither. As ``_target_mean_and_spread`` makes them, the mean may be
-    infinite or NaN (sums that overflow: no distance from it is far) and the spread
-    infinite (a constant target) or 0 (one that underflows), never NaN."""
+    the file holds neither: the spread at least 0 (infinite for a constant target,
+    ``_target_mean_and_spread``), the mean as it is, since it only moves a warning."""
     names = ("training_target_mean", "training_target_spread")
     if not any(name in arrays for name in names):
         return None
@@ -5928,7 +5947,7 @@ def _sequence_labels(y, lengths, token_ids=False):
         for row in y:  # before NumPy reads NaN among strings as "nan"
             _refuse_unusable_labels(row, "y")
         _refuse_mixed_label_types(y, "y")  # ... or 3 among strings, in a row or across rows
-        rows, padded = [_label_array(row) for row in y], False
+        rows, padded = [_labels_keeping_nuls(row) for row in y], False
         shape = (len(rows),) if all(row.ndim == 0 for row in rows) else None
     else:
         rows, padded = np.asarray(y), True
@@ -5998,21 +6017,24 @@ def _farthest_from_training(mean, trained_mean, trained_scale):
 
 def _target_mean_and_spread(targets, lengths, weights):
     """Each target's weighted mean and spread over the valid steps, as the y_val check
-    compares them (an infinite spread where a target is constant or its square overflows:
-    no distance from it is far); None where no step weighs anything (refused by name
-    later)."""
+    compares them (an infinite spread where a target is constant: no distance from it is
+    far); None where no step weighs anything (refused by name later). Each target is
+    divided by a power of two near its largest magnitude first (exact, as
+    ``_sequences.sequence_moments`` does): targets of 1e-170 squared to 0, and a y_val
+    drawn like them was called infinitely far (review38c); those of 1e200 overflowed."""
     steps, step_lengths = _as_target_steps(targets, lengths)
     valid = _sequences.valid_steps(step_lengths, steps.shape[1])
     step_weights = _per_step(np.ones(len(steps)) if weights is None else weights, valid)
     if not step_weights.sum() > 0:
         return None
     values = steps[valid].astype(np.float64)
-    with np.errstate(over="ignore", invalid="ignore"):  # (an infinite mean is far)
-        mean = np.average(values, axis=0, weights=step_weights)
-        spread = np.sqrt(np.average(np.square(values - mean), axis=0, weights=step_weights))
+    unit = np.ldexp(1.0, np.frexp(np.abs(values).max(axis=0, initial=0.0))[1] - 1)
+    scaled = values / unit
+    mean = np.average(scaled, axis=0, weights=step_weights)
+    spread = np.sqrt(np.average(np.square(scaled - mean), axis=0, weights=step_weights))
     counted = values[step_weights > 0]
     varies = counted.min(axis=0) < counted.max(axis=0)  # (a mean of copies rounds)
-    return mean, np.where(varies & np.isfinite(spread), spread, np.inf)
+    return mean * unit, np.where(varies, spread * unit, np.inf)
 
 
 def _as_target_steps(targets, lengths):

@@ -11,7 +11,7 @@ from threadpoolctl import threadpool_limits
 
 from pygru import _cpu, _sequences
 from pygru._cuda import device_module
-from pygru._estimators import BaseGRU, _check_labels, _sequence_labels
+from pygru._estimators import BaseGRU, _check_labels, _labels_keeping_nuls, _sequence_labels
 from pygru._numbers import is_integer, is_real
 
 from . import _state
@@ -551,8 +551,12 @@ def _all_classes(estimator, X, y):
     params = estimator.get_params()
     if params.get("output") != "sequence":
         # Checked as fit checks them: NumPy's sort of None among strings raised a bare
-        # TypeError ('<' not supported) that named no argument (audit38d).
-        return np.unique(_check_labels(y, "y"))
+        # TypeError ('<' not supported) that named no argument (audit38d). A column y
+        # (n, 1), which fit takes, is read as its labels (review38c).
+        labels = _labels_keeping_nuls(y)
+        if labels.ndim == 2 and labels.shape[1] == 1:
+            labels = labels[:, 0]
+        return np.unique(_check_labels(labels, "y"))
     if params.get("embedding_dim") is not None:
         lengths = _sequences.to_padded_tokens(X)[1]
     else:
