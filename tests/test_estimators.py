@@ -4295,7 +4295,10 @@ def test_the_head_is_penalised_like_the_skip_unless_alpha_is_stronger():
     # GRU's correction, the stronger of the two.
     X, y = window_regression(n=40)
     reg = GRURegressor(hidden_layer_sizes=(4,), batch_size=10, alpha=0.0, max_iter=1)
-    reg.fit(X, y)
+    # Seeded: about one initialisation in eight frees the correction on these windows (a
+    # penalty of its own for the head), which failed this test by chance.
+    reg.set_params(random_state=0).fit(X, y)
+    assert reg.correction_alpha_ == reg.linear_skip_alpha_
     strength = reg.linear_skip_alpha_ / 4  # four minibatches an epoch, one target
     expected = {"linear.weight": strength, "head.weight": strength}
     assert reg._penalties_besides_alpha(10, 40) == expected
