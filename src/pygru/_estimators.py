@@ -957,9 +957,10 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                     self._warn_of_penalties_from_few_sequences(len(train))
                 else:
                     linear_start = ridge
-            # Where the correction's head starts live, training starts a little off the ridge.
+            # Where the blocks freed the correction, its head starts live (_fit_linear_skip):
+            # training starts a little off the ridge.
             live_start = None
-            if linear_start is not None and not bool((self.network_.params == ridge).all()):
+            if linear_start is not None and self.correction_alpha_ != self.linear_skip_alpha_:
                 live_start = self.network_.params.copy()
             self._refuse_penalties_the_dtype_cannot_square(sample_weight, train)
             patience = self._patience(len(train))
@@ -6028,7 +6029,7 @@ def _target_mean_and_spread(targets, lengths, weights):
     if not step_weights.sum() > 0:
         return None
     values = steps[valid].astype(np.float64)
-    unit = np.ldexp(1.0, np.frexp(np.abs(values).max(axis=0, initial=0.0))[1] - 1)
+    unit = _sequences.power_of_two_at_most(np.abs(values).max(axis=0, initial=0.0))
     scaled = values / unit
     mean = np.average(scaled, axis=0, weights=step_weights)
     spread = np.sqrt(np.average(np.square(scaled - mean), axis=0, weights=step_weights))

@@ -494,7 +494,7 @@ def _moments(values, lengths):
     valid = valid_steps(lengths, values.shape[1])[:, :, np.newaxis]
     values = np.where(valid, values, 0.0)
     # A power of two at most max |x| (exact to divide by): no sum of squares overflows.
-    unit = np.ldexp(1.0, np.frexp(np.abs(values).max(axis=1, initial=0.0))[1] - 1)
+    unit = power_of_two_at_most(np.abs(values).max(axis=1, initial=0.0))
     scaled = values / unit[:, np.newaxis]
     count = np.maximum(valid.sum(axis=1), 1)
     mean = sum_over_time(scaled) / count
@@ -508,6 +508,13 @@ def _moments(values, lengths):
     mean = np.where(one_value, low, mean)
     constant = one_value | ~(spread > 10 * np.finfo(np.float64).eps * np.abs(mean))
     return mean, np.where(constant, 0.0, spread)
+
+
+def power_of_two_at_most(magnitudes):
+    """The largest power of two at most each of ``magnitudes`` (0.5 for 0): dividing by
+    it is exact, and brings the largest magnitude into [1, 2), where squares neither
+    overflow nor fall below float64's normal range."""
+    return np.ldexp(1.0, np.frexp(magnitudes)[1] - 1)
 
 
 def sum_over_time(values):
