@@ -753,10 +753,14 @@ def test_labels_given_as_a_list_keep_a_trailing_nul():
     # one-class model silently, and fit refused y as holding one class (audit38d).
     X, _ = toy_sequences()
     labels = ["a\x00", "a"] * (len(X) // 2)
+    column = [[label] for label in labels]  # (n, 1), which fit takes with a warning
+    with pytest.warns(DataConversionWarning):
+        from_a_column = small_classifier().fit(X, column)
     for model in (
         small_classifier().partial_fit(X, labels, classes=["a\x00", "a"]),
         small_classifier().fit(X, labels),
         small_classifier().fit(X, tuple(labels)),
+        from_a_column,
     ):
         assert list(model.classes_) == ["a", "a\x00"]
         assert model.predict_proba(X).shape == (len(X), 2)

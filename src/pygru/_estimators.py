@@ -5332,15 +5332,24 @@ def _check_labels(labels, name):
 
 def _labels_keeping_nuls(labels):
     """``labels`` as NumPy reads them, but as objects where a string among a list's or a
-    tuple's ends in a NUL character: NumPy's string arrays drop trailing NULs, and
-    ``["a\\x00", "a"]`` made one class "a" (a one-class model from partial_fit's classes,
-    silently; audit38d), where an array of objects keeps the two apart."""
+    tuple's (nested ones too: a column ``[["a\\x00"], ["a"]]``) ends in a NUL character:
+    NumPy's string arrays drop trailing NULs, and ``["a\\x00", "a"]`` made one class "a" (a
+    one-class model from partial_fit's classes, silently; audit38d), where an array of
+    objects keeps the two apart."""
     array = np.asarray(labels)
-    if array.dtype.kind == "U" and isinstance(labels, (list, tuple)):
-        if any(isinstance(label, str) and label.endswith("\x00") for label in labels):
-            array = np.empty(len(labels), dtype=object)
-            array[:] = labels
+    if array.dtype.kind == "U" and _holds_string_ending_in_nul(labels):
+        array = np.array(labels, dtype=object)
     return array
+
+
+def _holds_string_ending_in_nul(labels):
+    """Whether a list or tuple, or one nested in it, holds a string that ends in NUL."""
+    if not isinstance(labels, (list, tuple)):
+        return False
+    return any(
+        label.endswith("\x00") if isinstance(label, str) else _holds_string_ending_in_nul(label)
+        for label in labels
+    )
 
 
 def _refuse_mixed_label_types(rows, name):
