@@ -664,6 +664,9 @@ def test_plotting_arguments_of_the_wrong_kind_are_named(italy, fitted):
     wide.fit(np.repeat(X[:20], 2, axis=-1), italy[1][:20])
     scaled_wide = make_pipeline(SequenceScaler(), clone(wide))
     scaled_wide.fit(np.repeat(X[:20], 2, axis=-1), italy[1][:20])
+    # the scaler inside a pipeline of its own, as make_pipeline(preprocess, model) nests it
+    nested_wide = make_pipeline(make_pipeline(SequenceScaler()), clone(wide))
+    nested_wide.fit(np.repeat(X[:20], 2, axis=-1), italy[1][:20])
     refused = [
         (lambda: plot_training_curves(fitted, 0.5), ValueError, "validation_scores must be"),
         (lambda: plot_training_curves(fitted, [[1, 2]]), ValueError, "validation_scores must"),
@@ -696,6 +699,11 @@ def test_plotting_arguments_of_the_wrong_kind_are_named(italy, fitted):
         ),
         (  # ... and through a scaler's pipeline it still did (audit38d)
             lambda: GateViewer(scaled_wide, np.ones((6, 2)), display=False),
+            ValueError,
+            r"X has shape \(6, 2\), but the model reads 2 features .*X\[np.newaxis\]",
+        ),
+        (  # ... and through a nested one (session 38's open point)
+            lambda: GateViewer(nested_wide, np.ones((6, 2)), display=False),
             ValueError,
             r"X has shape \(6, 2\), but the model reads 2 features .*X\[np.newaxis\]",
         ),

@@ -237,10 +237,15 @@ def _reads_x_as_the_model_does(estimator):
     audit38d). Other steps may read X otherwise (documents, flattened columns)."""
     if not isinstance(estimator, Pipeline):
         return True
-    return all(
-        step is None or step == "passthrough" or isinstance(step, _SequenceTransformer)
-        for _, step in estimator.steps[:-1]
-    )
+    return all(_keeps_the_sequence_layout(step) for _, step in estimator.steps[:-1])
+
+
+def _keeps_the_sequence_layout(step):
+    """Whether a pipeline step reads and gives sequences in the estimators' layout: pygru's
+    sequence transformers, no step, or a pipeline of such steps (nested ones too)."""
+    if isinstance(step, Pipeline):
+        return all(_keeps_the_sequence_layout(inner) for _, inner in step.steps)
+    return step is None or step == "passthrough" or isinstance(step, _SequenceTransformer)
 
 
 def _refuse_one_sequence(model, X):
