@@ -324,6 +324,15 @@ def test_panel_continues_a_fitted_classifier_on_some_of_its_classes_and_names_ba
     labels = np.array(["a", "b", None, "a", "b", "a"], dtype=object)
     with pytest.raises(ValueError, match="y contains None: a missing class label"):
         TrainingPanel(GRUClassifier(), X[:6], labels, display=False)
+    # A class the fitted classifier lacks was refused only after Start, by partial_fit in
+    # the error box, with partial_fit's remedy (review38b); it is refused here, and an
+    # unfitted clone learns it.
+    for new_labels in (np.where(y == 2, 3, y), np.where(y == 2, "c", y.astype(str))):
+        with pytest.raises(ValueError, match=r"not among the fitted classifier's classes: "):
+            TrainingPanel(clf, X, new_labels, display=False)
+    fresh = TrainingPanel(clone(clf), X, np.where(y == 2, 3, y), max_epochs=1, display=False)
+    fresh.start().wait()
+    assert list(fresh.estimator.classes_) == [0, 1, 3]
 
 
 def test_panel_controls_show_the_estimators_values_and_refuse_what_they_cannot(italy):

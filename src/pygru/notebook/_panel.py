@@ -60,8 +60,10 @@ class TrainingPanel:
     X : array-like or list of arrays
         Training sequences, as ``estimator.partial_fit`` takes them.
     y : array-like
-        Training targets, as ``estimator.partial_fit`` takes them. For a classifier, the
-        labels in ``y`` are all the classes (passed to ``partial_fit`` as ``classes``).
+        Training targets, as ``estimator.partial_fit`` takes them. For an unfitted
+        classifier (and after Reset), the labels in ``y`` are all the classes (passed to
+        ``partial_fit`` as ``classes``); a fitted one keeps its own, and a label of ``y``
+        among none of them is refused here (a ValueError).
     X_val : array-like or list of arrays, default=None
         Validation sequences, scored with ``estimator.score`` after every epoch (accuracy
         for a classifier, R² for a regressor). Pass both ``X_val`` and ``y_val``, or
@@ -162,6 +164,7 @@ class TrainingPanel:
         self.redraw_interval = redraw_interval
         # partial_fit needs all labels on its first call; a classifier sees them all here.
         self._classes = _all_classes(estimator, X, y) if is_classifier(estimator) else None
+        _refuse_classes_the_model_lacks(estimator, self._classes)
         self.phase = _state.READY
         self._closed = False
         self.history = []
@@ -562,6 +565,23 @@ def _all_classes(estimator, X, y):
     else:
         lengths = _sequences.to_padded(X)[1]
     return np.unique(np.concatenate(_sequence_labels(y, lengths)))
+
+
+def _refuse_classes_the_model_lacks(estimator, classes):
+    """Refuse y's classes that a fitted classifier lacks, here rather than after Start:
+    partial_fit refused them in the error box there, with its own remedy, and the panel's
+    Reset was the only way on (review38b)."""
+    if classes is None or not hasattr(estimator, "classes_"):
+        return
+    known = set(estimator.classes_.tolist())  # not np.setdiff1d: it sorts "a" beside 0
+    unknown = [label for label in classes.tolist() if label not in known]
+    if unknown:
+        raise ValueError(
+            f"y contains labels that are not among the fitted classifier's classes: "
+            f"{unknown[:5]}; the classes are {estimator.classes_}. The panel continues a "
+            "fitted classifier with its classes: to train one on y's, pass an unfitted one "
+            "(sklearn.base.clone(estimator))"
+        )
 
 
 def _check_in_range(name, value, control):
