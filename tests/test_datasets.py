@@ -783,6 +783,14 @@ def test_make_windows_reads_pandas_nullable_frames():
         np.testing.assert_array_equal(np.isnan(windows), np.isnan(X) & missing)
         mixed = single.astype({"a": "Float64"})
         assert make_windows(mixed, lookback=3)[0].dtype == np.float64
+        # beside a NumPy float32 column too (float64 before; audit39b)
+        beside_numpy = single.astype({"a": np.float32})
+        assert make_windows(beside_numpy, lookback=3)[0].dtype == np.float32
+    # A masked float32 series keeps float32 as well, its masked values NaN.
+    masked = np.ma.masked_array(values.astype(np.float32), mask=np.isnan(expected))
+    windows = make_windows(masked, lookback=3)[0]
+    assert windows.dtype == np.float32
+    np.testing.assert_array_equal(windows, make_windows(expected.astype(np.float32), 3)[0])
 
 
 def test_make_windows_bad_series():

@@ -359,6 +359,12 @@ def test_values_whose_spread_overflows_are_refused(per):
         pytest.raises(ValueError, match=r"feature\(s\) \[1\] overflows"),
     ):
         SequenceScaler(per=per).fit_transform(X)
+    # Centring alone needs no spread: per="sequence" refused it, where per="feature"
+    # centres (audit39b); each sequence's mean is subtracted.
+    with np.errstate(over="ignore"):
+        centred = SequenceScaler(per=per, with_std=False).fit_transform(X)
+    np.testing.assert_array_equal(centred[0, :, 0], [-1.0, 0.0, 1.0])
+    np.testing.assert_allclose(centred[0, :, 1], X[0, :, 1] - X[0, :, 1].mean(), rtol=1e-15)
 
 
 def test_per_feature_fits_on_the_valid_steps_only():
@@ -513,17 +519,21 @@ def test_imputer_statistics_are_weighted_means_of_the_valid_steps():
 
 
 @pytest.mark.parametrize("transformer", [SequenceScaler(), SequenceImputer()], ids=repr)
-def test_weights_near_the_float64_limit_give_the_statistics_of_their_ratios(transformer):
+def test_weights_near_the_float64_limits_give_the_statistics_of_their_ratios(transformer):
     # Their sum overflowed to inf: the mean became finite / inf = 0, and the variance 0,
     # so the scaler left X unscaled and the imputer filled gaps with 0, silently (audit37a);
     # with values of 0.5 and 1.5 it was refused as "X has values too large to average".
     sequences = make_sequences(gaps=0.3)
     weights = np.array([1.0, 0.0, 1.0, 3.0, 1.0, 2.0, 1.0])
-    huge = clone(transformer).fit(sequences, sample_weight=weights / 3 * 1e308)
     plain = clone(transformer).fit(sequences, sample_weight=weights)
-    for name in ("mean_", "var_", "statistics_"):
-        if hasattr(plain, name):
-            np.testing.assert_allclose(getattr(huge, name), getattr(plain, name), rtol=1e-12)
+    # Subnormal ones rounded their products with the values: weights of 1e-323 and 3e-323
+    # gave the mean of equal weights (audit39b).
+    for scaled in (weights / 3 * 1e308, weights * 1e-323):
+        assert np.all(scaled / scaled.max() == weights / weights.max())  # the same ratios
+        fitted = clone(transformer).fit(sequences, sample_weight=scaled)
+        for name in ("mean_", "var_", "statistics_"):
+            if hasattr(plain, name):
+                np.testing.assert_allclose(getattr(fitted, name), getattr(plain, name), rtol=1e-12)
 
 
 # ------------------------------------------------------------------------ errors

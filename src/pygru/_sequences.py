@@ -1341,12 +1341,13 @@ def from_nullable(value, array):
     """``array`` (``np.asarray(value)``), or where ``value`` has pandas' nullable dtypes
     ("Float64", "Int64", which mark a missing value with pd.NA and convert to object
     arrays) its values as float64 (float32 for "Float32") with NaN for pd.NA, and where
-    ``value`` is a NumPy masked array of numbers, float64 with NaN where it is masked
-    (np.asarray drops the mask), and of objects, an object array with NaN there. Dates
-    and durations are not numbers here, though pandas would convert them (to
-    microseconds since 1970)."""
+    ``value`` is a NumPy masked array of numbers, float64 (float32 for float32) with NaN
+    where it is masked (np.asarray drops the mask), and of objects, an object array with
+    NaN there. Dates and durations are not numbers here, though pandas would convert them
+    (to microseconds since 1970)."""
     if np.ma.isMaskedArray(value) and array.dtype.kind in "biuf":
-        return np.ma.filled(value.astype(np.float64), np.nan)
+        dtype = np.float32 if array.dtype == np.float32 else np.float64
+        return np.ma.filled(value.astype(dtype), np.nan)
     if np.ma.isMaskedArray(value) and array.dtype == object and np.ma.is_masked(value):
         filled = array.copy()
         filled[np.ma.getmaskarray(value)] = np.nan
@@ -1363,13 +1364,14 @@ def from_nullable(value, array):
 
 def _nullable_float_dtype(value):
     """float32 where every column of ``value`` (or ``value`` itself) is pandas' nullable
-    ``Float32``, as its values are, else float64: a DataFrame of Float32 columns holding
-    a pd.NA became float64, the same one without became float32 (audit38c)."""
+    ``Float32`` or NumPy's float32, as its values are, else float64: a DataFrame of
+    Float32 columns holding a pd.NA became float64, the same one without became float32
+    (audit38c), and so did one beside a float32 column (audit39b)."""
     if getattr(value, "ndim", None) == 2 and hasattr(value, "dtypes"):
         dtypes = list(value.dtypes)
     else:
         dtypes = [getattr(value, "dtype", None)]
-    if all(getattr(dtype, "numpy_dtype", None) == np.float32 for dtype in dtypes):
+    if all(getattr(dtype, "numpy_dtype", dtype) == np.float32 for dtype in dtypes):
         return np.float32
     return np.float64
 

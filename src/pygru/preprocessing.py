@@ -289,7 +289,10 @@ class SequenceScaler(_SequenceTransformer):
             mean, scale = self.mean_, self.scale_
         else:
             mean, var = _sequence_mean_and_variance(padded, _observed(padded, lengths))
-            mean, scale = mean[:, np.newaxis], _scale(mean, var)[:, np.newaxis]
+            # Centring alone needs no variance, whose squares overflow first (from about
+            # 1e154, where per="feature" centres; audit39b); an infinite mean is refused.
+            spread = var if self.with_std else np.zeros_like(var)
+            mean, scale = mean[:, np.newaxis], _scale(mean, spread)[:, np.newaxis]
         if self.with_mean:
             padded -= mean
         if self.with_std:
@@ -469,13 +472,17 @@ def _observed(padded, lengths):
 
 
 def _as_relative_weights(sample_weight):
-    """``sample_weight`` divided by the power of two that brings the largest below 1, where
-    their sum could overflow: the statistics depend on the weights' ratios alone, and
-    weights near 1e308 summed to inf (a mean of finite / inf = 0, silently). Other weights
-    are left as they are (dividing would round subnormal ones, even to 0); the division by a
-    power of two is exact for the rest."""
+    """``sample_weight`` scaled by the power of two that brings the largest into [0.5, 1),
+    where their sum could overflow or where they are small: the statistics depend on the
+    weights' ratios alone. Weights near 1e308 summed to inf (a mean of finite / inf = 0,
+    silently), and subnormal ones rounded their products with the values (weights of
+    1e-323 and 3e-323 gave the mean of 1 and 1; audit39b). Other weights are left as they
+    are (dividing would round subnormal ones among them, even to 0); a multiplication by a
+    power of two is exact for the rest, and a larger one for all."""
     largest = sample_weight.max(initial=0.0)
-    if largest <= np.finfo(sample_weight.dtype).max / (2 * len(sample_weight)):
+    if largest == 0 or 0.5 <= largest <= np.finfo(sample_weight.dtype).max / (
+        2 * len(sample_weight)
+    ):
         return sample_weight
     return np.ldexp(sample_weight, -int(np.frexp(largest)[1]))
 
