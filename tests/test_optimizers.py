@@ -287,6 +287,36 @@ def test_bad_optimizer_settings_are_refused_at_the_estimator(options, match):
         GRUClassifier(hidden_layer_sizes=(2,), max_iter=1, **options).fit(X, y)
 
 
+def test_an_epsilon_that_rounds_to_zero_in_the_model_dtype_is_refused():
+    # Added to float32 arrays, 1e-50 was 0: an embedding row no sequence reads (gradient
+    # 0) stepped by 0 / 0, and the fit reported a divergence, advising a smaller learning
+    # rate (audit39d). float64 holds it; sgd never reads it.
+    from pygru import GRUClassifier
+
+    tokens = np.arange(1, 8)[np.arange(16 * 5).reshape(16, 5) % 7]
+    y = np.array([0, 1] * 8)
+
+    def model(**options):
+        return GRUClassifier(
+            (3,),
+            embedding_dim=2,
+            vocabulary_size=20,
+            alpha=0.0,
+            epsilon=1e-50,
+            max_iter=2,
+            random_state=0,
+            **options,
+        )
+
+    for solver in ("adam", "rmsprop"):
+        with pytest.raises(
+            ValueError, match=r"epsilon=1e-50 is below the smallest normal float32"
+        ):
+            model(solver=solver).fit(tokens, y)
+        assert model(solver=solver, dtype="float64").fit(tokens, y).n_iter_ == 2
+    assert model(solver="sgd").fit(tokens, y).n_iter_ == 2
+
+
 @pytest.mark.parametrize(
     "build, error, match",
     [

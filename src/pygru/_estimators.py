@@ -371,7 +371,22 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 ": it warps the time axis of the input, which per-step targets or token ids "
                 "would not follow",
             )
+        self._check_epsilon()
         return tuple(int(size) for size in sizes)
+
+    def _check_epsilon(self):
+        """Refuse an ``epsilon`` that rounds to 0 in the model's dtype: Adam's and RMSprop's
+        steps divide by it where a gradient is 0 (an embedding row no sequence reads), and
+        0 / 0 was reported as a divergence, with the advice of a smaller learning rate
+        (audit39d)."""
+        dtype = np.dtype(self.dtype)
+        smallest = np.finfo(dtype).tiny
+        if self.solver in ("adam", "rmsprop") and self.epsilon < smallest:
+            raise ValueError(
+                f"epsilon={self.epsilon!r} is below the smallest normal {dtype.name} "
+                f"({smallest:.3g}), where {self.solver}'s steps round it to 0 and divide by "
+                f"0; pass epsilon={smallest:.3g} or more (the default is 1e-8)"
+            )
 
     def _window_warp_share(self):
         """The share of each sequence that window warping covers while training, or None
