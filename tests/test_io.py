@@ -928,6 +928,21 @@ def test_loaded_estimator_keeps_training_and_its_random_stream():
     assert loaded.n_iter_ == clf.n_iter_ + 3
 
 
+def test_a_seed_set_after_fit_reaches_the_loaded_model():
+    # set_params(random_state=1) after fit: the next training call draws from seed 1. The
+    # file kept the old seed's generator and the loaded model trained on with it, unlike
+    # the original and a pickled copy (audit39a). sgd without momentum: no optimizer state.
+    X, _, y = ragged_data()
+    clf = GRUClassifier((3,), max_iter=2, random_state=0, solver="sgd", momentum=0.0)
+    clf.fit(X, y).set_params(random_state=1)
+    loaded, pickled = load(io.BytesIO(saved_bytes(clf))), pickle.loads(pickle.dumps(clf))
+    for model in (clf, loaded, pickled):
+        model.partial_fit(X, y)
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+    np.testing.assert_array_equal(pickled.predict_proba(X), clf.predict_proba(X))
+    assert loaded._rng.bit_generator.state == clf._rng.bit_generator.state
+
+
 def test_unsaveable_parameters_are_dropped_with_a_warning():
     clf, X = fitted_classifier(
         callbacks=[lambda estimator, record: None], random_state=np.random.RandomState(0)

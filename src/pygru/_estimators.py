@@ -1073,6 +1073,18 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             self._rng = _make_rng(self.random_state)
             self._rng_seeded_by = self.random_state
 
+    def _generator_to_continue(self):
+        """The generator the next training call continues (for a saved file, which keeps no
+        record of the seed it came from): where ``random_state`` was set to another int seed
+        since, the new one that :meth:`_seed_generator` would make from it (the loaded model
+        trained on with the old seed's; audit39a), else the current one."""
+        seeded_by = getattr(self, "_rng_seeded_by", self.random_state)
+        if isinstance(self.random_state, numbers.Integral) and not _same_seed(
+            self.random_state, seeded_by
+        ):
+            return _make_rng(self.random_state)
+        return self._rng
+
     def _check_validation_data(self, validation_data):
         """``validation_data`` if the user gave a validation set, else None."""
         if validation_data is None:
@@ -1386,7 +1398,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 "best_validation_score_": None
                 if self.best_validation_score_ is None
                 else float(self.best_validation_score_),
-                "rng_state": self._rng.bit_generator.state,
+                "rng_state": self._generator_to_continue().bit_generator.state,
                 "network": describe_network(self.network_),
             }
         )
