@@ -494,6 +494,27 @@ def test_a_file_that_takes_part_of_each_write_gets_the_whole_archive():
     )
 
 
+@pytest.mark.parametrize("taken", [0, None, -1, 10**9])
+def test_a_raw_stream_that_takes_no_bytes_is_an_os_error(taken):
+    # A full stream's write took 0 bytes, and the copy loop spun forever; a raw stream
+    # that does not block returns None where it took none, and that was read as all of
+    # them, the chunk skipped (audit39a). So is a count write cannot have taken.
+    class Full(io.RawIOBase):
+        calls = 0
+
+        def writable(self):
+            return True
+
+        def write(self, chunk):
+            Full.calls += 1
+            assert Full.calls < 100, "save went on writing to a stream that takes nothing"
+            return taken
+
+    clf, _ = fitted_classifier()
+    with pytest.raises(OSError, match=f"write\\(\\) took {taken} of .* the file is incomplete"):
+        save(clf, Full())
+
+
 def test_awkward_paths_and_files_behave_as_open_would(tmp_path):
     # From an audit of save and load: a loop of links was replaced by a regular file (open
     # refuses it); a writer that returns None (np.save and pickle accept one) was told its

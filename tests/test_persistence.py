@@ -169,6 +169,12 @@ def test_feature_names_come_back_as_strings(series):
     assert loaded.feature_names_in_.dtype == object
     np.testing.assert_array_equal(loaded.feature_names_in_, scaler.feature_names_in_)
     np.testing.assert_array_equal(loaded.transform(frame), scaler.transform(frame))
+    # A name ending in NUL loaded without it, and the step refused the frame it was fitted
+    # on (audit39a): save refuses it, naming the step and the attribute.
+    named = frame.rename(columns={"t0": "t0\x00"})
+    for model in (StandardScaler().fit(named), make_pipeline(StandardScaler()).fit(named)):
+        with pytest.raises(TypeError, match="feature_names_in_ holds strings that end in NUL"):
+            save(model, io.BytesIO())
 
 
 def test_sequence_transformers_round_trip(series):

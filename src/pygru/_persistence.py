@@ -452,7 +452,16 @@ def _storable_array(array, where, name):
     if array.dtype.kind in _ARRAY_KINDS and array.dtype.fields is None:
         return array
     if array.dtype == object and all(isinstance(item, str) for item in array.flat):
-        return array.astype(str)
+        converted = array.astype(str)
+        if any(str(text) != item for text, item in zip(converted.flat, array.flat)):
+            # (feature_names_in_ of a DataFrame column "a\x00" loaded as "a", and the
+            # step refused the frame it was fitted on; audit39a)
+            raise TypeError(
+                f"cannot save {where}: fitted attribute {name} holds strings that end in "
+                "NUL characters, which a NumPy string array drops ('a\\x00' would load as "
+                "'a'): strip them before fitting, or use pickle"
+            )
+        return converted
     raise TypeError(
         f"cannot save {where}: fitted attribute {name} is an array of {array.dtype}, "
         "not of numbers or strings"
@@ -644,9 +653,24 @@ def _write_checked(file, document, arrays, what):
         while chunk := written.read(_CHUNK_BYTES):
             view = memoryview(chunk)
             while view:
-                count = file.write(view)
-                # None: a writer that returns nothing, which np.save and pickle accept.
-                view = view[len(view) if count is None else count :]
+                view = view[_bytes_taken(file, view) :]
+
+
+def _bytes_taken(file, view):
+    """How many bytes of ``view`` one ``file.write`` took: all where it returns nothing
+    (np.save and pickle accept such writers), but for a raw stream None means that it took
+    none (not blocking). A write that takes none is an OSError: the copy loop spun on a
+    full stream forever, and skipped what a raw stream had not taken (audit39a)."""
+    count = file.write(view)
+    if count is None and not isinstance(file, io.RawIOBase):
+        return len(view)
+    if isinstance(count, numbers.Integral) and 0 < count <= len(view):
+        return int(count)
+    raise OSError(
+        errno.EIO,
+        f"save: the file object's write() took {count!r} of {len(view)} bytes (it takes "
+        "none when its stream is full, or does not block); the file is incomplete",
+    )
 
 
 def _check_loads_back(file, what):
