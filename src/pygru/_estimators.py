@@ -2759,8 +2759,9 @@ class GRUClassifier(ClassifierMixin, BaseGRU):
     bidirectional : bool, default=True
         If True, each GRU layer reads every sequence forwards and, with its own weights,
         backwards (within the sequence's length), and concatenates the two directions: the
-        next layer gets ``2 * units`` features per time step, and the output layer the
-        forward state at the end of the sequence and the backward state at its start.
+        next layer gets ``2 * units`` features per time step, and (with
+        ``pooling="last"``) the output layer the forward state at the end of the sequence
+        and the backward state at its start; the default "concat" pools both directions.
         True by default for the classifier, unlike Keras, PyTorch and the regressor: a
         classifier reads each sequence whole, and on the inner validation split of the
         bundled sets it raised the mean accuracy from 0.882 to 0.913 at about twice the fit
@@ -2776,7 +2777,8 @@ class GRUClassifier(ClassifierMixin, BaseGRU):
         If set, X holds integer token ids (0 marks padding) and the first GRU layer reads
         them through an embedding table of ``embedding_dim`` columns, trained with the
         rest of the network and initialised uniformly in [-0.05, 0.05]. The table has one
-        row per id from 0 to the largest id in the training data (``vocabulary_size_``);
+        row per id from 0 to ``vocabulary_size_ - 1``: ``vocabulary_size`` rows if set, else
+        one more than the largest id in the training data;
         larger ids in later calls are an error. ``standardize`` does not apply.
         :class:`pygru.text.TokenSequencer` turns raw text into such ids. Every update
         steps the whole table (a dense gradient, as PyTorch's ``Embedding`` without
@@ -3202,7 +3204,8 @@ default="zeros"
         Time steps per GRU step (see ``patch_size``). Only with numeric input.
 
     vocabulary_size_ : int
-        Number of token ids, one more than the largest id in the training data. Only with
+        Rows of the embedding table: ``vocabulary_size`` if set, else one more than the
+        largest id of the first fit's data. Only with
         ``embedding_dim``.
 
     network_ : GRUNetwork
@@ -3218,8 +3221,10 @@ default="zeros"
         of shape (filters, kernel_size * n_channels), the channels of each step side by
         side, step after step, which is ``torch.nn.Conv1d``'s weight ``w`` as
         ``w.transpose(0, 2, 1).reshape(filters, -1)``, and a scale per filter); last, as in
-        ``MLPClassifier``, the output weights, of shape (n_classes, n_head_inputs). Views
-        into ``network_.params`` (copies when the network is on a GPU).
+        ``MLPClassifier``, the output weights, of shape (n_classes, n_head_inputs): one
+        softmax unit per class, two for two classes. Every matrix is in torch's (out, in)
+        layout, the transpose of ``MLPClassifier``'s (in, out). Views into
+        ``network_.params`` (copies when the network is on a GPU).
 
     intercepts_ : list of ndarray
         The bias vectors, from input to output: for each layer and direction the input
@@ -3485,10 +3490,10 @@ default="zeros"
             ``validation_split="last"`` counts its fraction over all the sequences.
 
         X_val : array-like or list of arrays, default=None
-            Validation sequences for ``early_stopping``, in any form X takes, used instead
-            of holding out ``validation_fraction`` of X; the model is never fitted on
-            them. In a :class:`~sklearn.pipeline.Pipeline`, ``X_val`` is transformed as X
-            through metadata routing, as for
+            Validation sequences for ``early_stopping`` (an error without it), in any form
+            X takes, used instead of holding out ``validation_fraction`` of X; the model is
+            never fitted on them. In a :class:`~sklearn.pipeline.Pipeline`, ``X_val`` is
+            transformed as X through metadata routing, as for
             :class:`~sklearn.ensemble.HistGradientBoostingClassifier`:
             ``sklearn.set_config(enable_metadata_routing=True)``, the estimator's
             ``set_fit_request(X_val=True, y_val=True)``, and
@@ -4023,7 +4028,9 @@ class GRURegressor(RegressorMixin, BaseGRU):
     """Sequence regressor: GRU layers, then a linear output per sequence or per time step.
 
     ``output="last"`` (many-to-one) predicts y of shape (n_samples,) or (n_samples,
-    n_targets) from each sequence's final state; ``output="sequence"`` (many-to-many)
+    n_targets) from what ``pooling`` reads of each sequence's outputs (by default its
+    final state), plus, with the default ``linear_skip``, a linear map of its last input
+    steps; ``output="sequence"`` (many-to-many)
     predicts a row of targets at every time step. The loss is half the mean squared error
     plus an L2 penalty, minimised with a stochastic solver ("adam", "sgd" or "rmsprop") in
     minibatches of sequences. Inputs and targets are standardised with training statistics
@@ -4058,9 +4065,10 @@ class GRURegressor(RegressorMixin, BaseGRU):
     bidirectional : bool, default=False
         If True, each GRU layer reads every sequence forwards and, with its own weights,
         backwards (within the sequence's length), and concatenates the two directions: the
-        next layer gets ``2 * units`` features per time step. With ``output="last"`` the
-        output layer reads the forward state at the end of the sequence and the backward
-        state at its start; with ``output="sequence"``, both states at each step.
+        next layer gets ``2 * units`` features per time step. With ``output="last"`` and
+        ``pooling="last"`` the output layer reads the forward state at the end of the
+        sequence and the backward state at its start; with ``output="sequence"``, both
+        states at each step.
 
     reset_after : bool, default=True
         Which GRU variant to use. True applies the reset gate after the recurrent matrix
@@ -4071,7 +4079,8 @@ class GRURegressor(RegressorMixin, BaseGRU):
         If set, X holds integer token ids (0 marks padding) and the first GRU layer reads
         them through an embedding table of ``embedding_dim`` columns, trained with the
         rest of the network and initialised uniformly in [-0.05, 0.05]. The table has one
-        row per id from 0 to the largest id in the training data (``vocabulary_size_``);
+        row per id from 0 to ``vocabulary_size_ - 1``: ``vocabulary_size`` rows if set, else
+        one more than the largest id in the training data;
         larger ids in later calls are an error. ``standardize`` does not apply.
         :class:`pygru.text.TokenSequencer` turns raw text into such ids. Every update
         steps the whole table (a dense gradient, as PyTorch's ``Embedding`` without
@@ -4107,8 +4116,9 @@ class GRURegressor(RegressorMixin, BaseGRU):
         ``((128, 8), (256, 5), (128, 3))``. None: no branch. Needs numeric input and one
         prediction per sequence. ``to_onnx``, ``to_torch_module`` and ``save`` carry it (the
         layer-level converters carry the GRU layers only). Not a default: on the inner
-        splits of the bundled sets ``((32, 8), (64, 5), (32, 3))`` gained 0.6 ± 0.5 points
-        at about twice the fit time (``benchmarks/README.md``).
+        splits of the bundled classification sets ``((32, 8), (64, 5), (32, 3))`` gained the
+        classifier 0.6 ± 0.5 points of accuracy at about twice the fit time
+        (``benchmarks/README.md``); not measured for the regressor.
 
     solver : {"adam", "sgd", "rmsprop"}, default="adam"
         The solver for weight optimisation.
@@ -4473,8 +4483,9 @@ default="zeros"
         sequence resampled to its length. Only for numeric input and ``output="last"``;
         "auto" warps 0.05 there (unless the series jump from step to step) and nothing
         elsewhere, as the classifier's default.
-        On the forecasting benchmark's inner origins it tied the default (mean MASE 0.794
-        against 0.795); a forecasting window's timing is what its target depends on.
+        On the forecasting benchmark's inner origins a window of 0.1 tied the default
+        (mean MASE 0.794 against 0.795); a forecasting window's timing is what its target
+        depends on.
 
     device : {"cpu", "auto", "cuda"}, default="cpu"
         Where to train and predict. "cuda": on the current CUDA device through CuPy
@@ -4534,7 +4545,8 @@ default="zeros"
         Time steps per GRU step (see ``patch_size``). Only with numeric input.
 
     vocabulary_size_ : int
-        Number of token ids, one more than the largest id in the training data. Only with
+        Rows of the embedding table: ``vocabulary_size`` if set, else one more than the
+        largest id of the first fit's data. Only with
         ``embedding_dim``.
 
     network_ : GRUNetwork
@@ -4551,9 +4563,10 @@ default="zeros"
         after step, which is ``torch.nn.Conv1d``'s weight ``w`` as
         ``w.transpose(0, 2, 1).reshape(filters, -1)``, and a scale per filter) and the
         linear skip's weights;
-        last, as in ``MLPClassifier``, the output weights, of shape (n_outputs_,
-        n_head_inputs). Views into ``network_.params`` (copies when the network is on a
-        GPU).
+        last, as in ``MLPRegressor``, the output weights, of shape (n_outputs_,
+        n_head_inputs). Every matrix is in torch's (out, in) layout, the transpose of
+        ``MLPRegressor``'s (in, out). Views into ``network_.params`` (copies when the
+        network is on a GPU).
 
     intercepts_ : list of ndarray
         The bias vectors, from input to output: for each layer and direction the input
@@ -4660,8 +4673,10 @@ default="zeros"
         n_t = tanh(W_in x_t + b_in + W_hn (r_t * h_{t-1}) + b_hn)    # reset_after=False
         h_t = (1 - z_t) * n_t + z_t * h_{t-1}
 
-    from h_0 = 0. A linear output layer maps h (at each sequence's last valid step, or at
-    every valid step for ``output="sequence"``) to the targets; the loss, averaged over a
+    from h_0 = 0. A linear output layer maps h (what ``pooling`` reads of each sequence's
+    valid steps, by default the last, or every valid step for ``output="sequence"``) to the
+    targets, plus the linear skip's map of the last input steps where ``linear_skip``
+    applies; the loss, averaged over a
     minibatch (weighted by ``sample_weight``), ignores the padding.
 
     Examples
@@ -4923,10 +4938,10 @@ default="zeros"
             ``validation_split="last"`` counts its fraction over all the sequences.
 
         X_val : array-like or list of arrays, default=None
-            Validation sequences for ``early_stopping``, in any form X takes, used instead
-            of holding out ``validation_fraction`` of X; the model is never fitted on
-            them. In a :class:`~sklearn.pipeline.Pipeline`, ``X_val`` is transformed as X
-            through metadata routing, as for
+            Validation sequences for ``early_stopping`` (an error without it), in any form
+            X takes, used instead of holding out ``validation_fraction`` of X; the model is
+            never fitted on them. In a :class:`~sklearn.pipeline.Pipeline`, ``X_val`` is
+            transformed as X through metadata routing, as for
             :class:`~sklearn.ensemble.HistGradientBoostingClassifier`:
             ``sklearn.set_config(enable_metadata_routing=True)``, the estimator's
             ``set_fit_request(X_val=True, y_val=True)``, and

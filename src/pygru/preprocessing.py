@@ -338,7 +338,9 @@ class SequenceImputer(_SequenceTransformer):
     observed values on either side (``"linear"``). Before a feature's first observed value
     both methods use that value (a backward fill); after its last observed value, the
     last one. Where a feature has no observed value in the whole sequence, it is filled with
-    the feature's mean over the training sequences, ``statistics_``.
+    the feature's mean over the training sequences, ``statistics_``; so ``fit`` needs every
+    feature observed at least once (with a weight above 0), and refuses X otherwise (a
+    ValueError naming the feature).
 
     Trailing time steps that are NaN in every feature are padding, which marks where a
     sequence ends, and stay NaN; so a gap in every feature at the very end of a sequence is
