@@ -95,18 +95,19 @@ def to_onnx(estimator, *, opset=None, input_dtype="float32"):
         node ``lengths_must_hold_one_length_per_sequence_of_X``, or that pass X's time
         steps; where X has no time steps, every sequence gets NaN outputs). An empty batch
         gets empty outputs.
-        Outputs of a classifier: ``"label"`` (batch,), the predicted class as int64,
-        string, or double where ``classes_`` are floats (as from pandas' nullable
-        ``Int64``), and ``"probabilities"`` float32 (batch, n_classes), as ``predict_proba``;
-        with ``output="sequence"``, the class of every step, ``"label"`` (batch, time), and
-        ``"probabilities"`` (batch, time, n_classes) with NaN past each sequence's length,
-        as ``predict_proba``. Past a sequence's length ``"label"`` holds ``classes_[0]``
-        (labels have no NaN): read each sequence's first ``lengths[i]`` labels, which are
-        ``predict``'s. Of a regressor: ``"variable"`` float32 (batch, n_outputs), or
-        (batch, time, n_outputs) for ``output="sequence"`` with NaN past each sequence's
-        length, as ``predict`` with the target axis kept. A sequence with a NaN or
-        infinite value within its length, which ``predict`` refuses, gets NaN
-        probabilities or predictions (the graph cannot raise).
+        Outputs of a classifier: ``"label"`` (batch,), the predicted class as int64
+        (boolean classes as 0 and 1), string, or double where ``classes_`` are floats (as
+        from pandas' nullable ``Int64``), and ``"probabilities"`` float32 (batch,
+        n_classes), as ``predict_proba``; with ``output="sequence"``, the class of every
+        step, ``"label"`` (batch, time), and ``"probabilities"`` (batch, time, n_classes)
+        with NaN past each sequence's length, as ``predict_proba``. Past a sequence's
+        length ``"label"`` holds ``classes_[0]`` (labels have no NaN): read each sequence's
+        first ``lengths[i]`` labels, which are ``predict``'s. Of a regressor:
+        ``"variable"`` float32 (batch, n_outputs), or (batch, time, n_outputs) for
+        ``output="sequence"`` with NaN past each sequence's length, as ``predict`` with the
+        target axis kept. A sequence with a NaN or infinite value within its length, which
+        ``predict`` refuses, gets NaN probabilities or predictions (the graph cannot
+        raise).
 
     Raises
     ------
