@@ -309,12 +309,17 @@ def test_an_epsilon_that_rounds_to_zero_in_the_model_dtype_is_refused():
         )
 
     for solver in ("adam", "rmsprop"):
-        with pytest.raises(
-            ValueError, match=r"epsilon=1e-50 is below the smallest normal float32"
-        ):
+        with pytest.raises(ValueError, match=r"epsilon=1e-50 rounds to 0 in float32"):
             model(solver=solver).fit(tokens, y)
         assert model(solver=solver, dtype="float64").fit(tokens, y).n_iter_ == 2
+        # a subnormal float32 is not 0: it trains (review39)
+        assert model(solver=solver).set_params(epsilon=1e-40).fit(tokens, y).n_iter_ == 2
     assert model(solver="sgd").fit(tokens, y).n_iter_ == 2
+    # Only training reads epsilon: a fitted model set to 1e-50 still predicts (review39).
+    fitted = model(solver="sgd").fit(tokens, y).set_params(solver="adam")
+    assert fitted.predict(tokens).shape == y.shape
+    with pytest.raises(ValueError, match="rounds to 0"):
+        fitted.partial_fit(tokens, y)
 
 
 @pytest.mark.parametrize(

@@ -371,7 +371,6 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 ": it warps the time axis of the input, which per-step targets or token ids "
                 "would not follow",
             )
-        self._check_epsilon()
         return tuple(int(size) for size in sizes)
 
     def _check_epsilon(self):
@@ -380,12 +379,11 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         0 / 0 was reported as a divergence, with the advice of a smaller learning rate
         (audit39d)."""
         dtype = np.dtype(self.dtype)
-        smallest = np.finfo(dtype).tiny
-        if self.solver in ("adam", "rmsprop") and self.epsilon < smallest:
+        if self.solver in ("adam", "rmsprop") and dtype.type(self.epsilon) == 0:
             raise ValueError(
-                f"epsilon={self.epsilon!r} is below the smallest normal {dtype.name} "
-                f"({smallest:.3g}), where {self.solver}'s steps round it to 0 and divide by "
-                f"0; pass epsilon={smallest:.3g} or more (the default is 1e-8)"
+                f"epsilon={self.epsilon!r} rounds to 0 in {dtype.name}, and {self.solver}'s "
+                f"steps divide by it; pass at least {np.finfo(dtype).smallest_subnormal:.3g} "
+                "(the default is 1e-8)"
             )
 
     def _window_warp_share(self):
@@ -904,6 +902,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             if incremental:  # scikit-learn checks them in fit, and in partial_fit only once
                 self._validate_params()
             hidden_layer_sizes = self._check_settings()
+            self._check_epsilon()  # training alone reads it
             _as_callback_list(self.callbacks)  # refused before the model changes
             device_module(self.device)  # a device that is not there is refused here
             if y is None:
@@ -2882,8 +2881,9 @@ default="constant"
         when ``solver="adam"``.
 
     epsilon : float, default=1e-8
-        Value for numerical stability, > 0: added to the denominator of Adam's update, and
-        (as in Keras) to RMSprop's mean square under the square root. Only used when
+        Value for numerical stability, > 0 and not 0 in ``dtype`` (an error at fit): added
+        to the denominator of Adam's update, and (as in Keras) to RMSprop's mean square
+        under the square root. Only used when
         ``solver="adam"`` or ``solver="rmsprop"``.
 
     rho : float, default=0.9
@@ -4181,8 +4181,9 @@ default="constant"
         when ``solver="adam"``.
 
     epsilon : float, default=1e-8
-        Value for numerical stability, > 0: added to the denominator of Adam's update, and
-        (as in Keras) to RMSprop's mean square under the square root. Only used when
+        Value for numerical stability, > 0 and not 0 in ``dtype`` (an error at fit): added
+        to the denominator of Adam's update, and (as in Keras) to RMSprop's mean square
+        under the square root. Only used when
         ``solver="adam"`` or ``solver="rmsprop"``.
 
     rho : float, default=0.9
