@@ -494,7 +494,7 @@ def test_a_file_that_takes_part_of_each_write_gets_the_whole_archive():
     )
 
 
-@pytest.mark.parametrize("taken", [0, None, -1, 10**9])
+@pytest.mark.parametrize("taken", [0, None, -1, 10**9, True])
 def test_a_raw_stream_that_takes_no_bytes_is_an_os_error(taken):
     # A full stream's write took 0 bytes, and the copy loop spun forever; a raw stream
     # that does not block returns None where it took none, and that was read as all of

@@ -893,6 +893,10 @@ def test_a_text_model_shows_its_tokens_as_words(text_model):
     assert by_vocabulary.step_labels == data.step_labels
     np.testing.assert_array_equal(by_vocabulary.gates["h"], data.gates["h"])
     assert gate_plot_data(clf, ids).step_labels == [str(i) for i in ids[:4]]
+    # the sequencer in a pipeline of its own, as make_pipeline(preprocess, model) nests it
+    # (the ids were shown; review39)
+    nested = make_pipeline(make_pipeline(sequencer), clf)
+    assert gate_plot_data(nested, text).step_labels == data.step_labels
 
     viewer = GateViewer(clf, sequencer.transform([text, "dull plot"]), display=False)
     assert [label.get_text() for label in viewer.figure.axes[0].texts] == [str(i) for i in ids[:4]]

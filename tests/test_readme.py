@@ -55,13 +55,15 @@ def test_readme_examples_run(heading, tmp_path, monkeypatch):
         exec(compile(code, f"README.md ({heading})", "exec"), namespace)
 
 
-OPTIONAL_PEERS = ("onnxruntime", "torch", "keras")
+OPTIONAL_PEERS = ("onnx", "onnxruntime", "torch", "keras")
 
 
 def optional_imports(code):
     """The optional peers that ``code`` imports."""
     imported = re.findall(r"^\s*(?:import|from)\s+([\w, ]+)", code, re.MULTILINE)
     names = {part.split()[0].split(".")[0] for line in imported for part in line.split(",")}
+    if "to_onnx" in code:  # pygru's, which needs onnx
+        names.add("onnx")
     return [peer for peer in OPTIONAL_PEERS if peer in names]
 
 

@@ -33,6 +33,7 @@ from pygru._arrays import to_host
 from pygru._cuda import device_module
 from pygru._fitted_state import (
     VALUES_BEFORE_ADDED,
+    as_string_array,
     describe_network,
     read_array,
     read_choice,
@@ -3205,7 +3206,8 @@ default="zeros"
 
     vocabulary_size_ : int
         Rows of the embedding table: ``vocabulary_size`` if set, else one more than the
-        largest id of the first fit's data. Only with
+        largest id of the data of the fit that made the table (``fit`` without
+        ``warm_start``, or the first ``partial_fit``). Only with
         ``embedding_dim``.
 
     network_ : GRUNetwork
@@ -3222,8 +3224,9 @@ default="zeros"
         side, step after step, which is ``torch.nn.Conv1d``'s weight ``w`` as
         ``w.transpose(0, 2, 1).reshape(filters, -1)``, and a scale per filter); last, as in
         ``MLPClassifier``, the output weights, of shape (n_classes, n_head_inputs): one
-        softmax unit per class, two for two classes. Every matrix is in torch's (out, in)
-        layout, the transpose of ``MLPClassifier``'s (in, out). Views into
+        softmax unit per class, two for two classes. The matrices after the embedding table
+        are in torch's (out, in) layout, the transpose of ``MLPClassifier``'s (in, out).
+        Views into
         ``network_.params`` (copies when the network is on a GPU).
 
     intercepts_ : list of ndarray
@@ -3661,13 +3664,7 @@ default="zeros"
                 "(e.g. dates as strings)"
             )
         if object_labels:
-            classes = classes.astype(str)
-            if any(str(text) != label for text, label in zip(classes, self.classes_)):
-                raise TypeError(
-                    "save stores string labels as a NumPy string array, which drops trailing "
-                    "NUL characters ('a\\x00' would load as 'a'); classes_ holds such labels: "
-                    "strip them before fitting, or use pickle"
-                )
+            classes = as_string_array(classes, "classes_")
         return {"classes_object": bool(object_labels)}, {"classes_": np.ascontiguousarray(classes)}
 
     def _set_target_state(self, state, arrays):
@@ -4547,7 +4544,8 @@ default="zeros"
 
     vocabulary_size_ : int
         Rows of the embedding table: ``vocabulary_size`` if set, else one more than the
-        largest id of the first fit's data. Only with
+        largest id of the data of the fit that made the table (``fit`` without
+        ``warm_start``, or the first ``partial_fit``). Only with
         ``embedding_dim``.
 
     network_ : GRUNetwork
@@ -4565,9 +4563,9 @@ default="zeros"
         ``w.transpose(0, 2, 1).reshape(filters, -1)``, and a scale per filter) and the
         linear skip's weights;
         last, as in ``MLPRegressor``, the output weights, of shape (n_outputs_,
-        n_head_inputs). Every matrix is in torch's (out, in) layout, the transpose of
-        ``MLPRegressor``'s (in, out). Views into ``network_.params`` (copies when the
-        network is on a GPU).
+        n_head_inputs). The matrices after the embedding table are in torch's (out, in)
+        layout, the transpose of ``MLPRegressor``'s (in, out). Views into
+        ``network_.params`` (copies when the network is on a GPU).
 
     intercepts_ : list of ndarray
         The bias vectors, from input to output: for each layer and direction the input

@@ -33,6 +33,21 @@ VALUES_BEFORE_ADDED = {
 _REQUIRED = object()
 
 
+def as_string_array(strings, what):
+    """An object array of Python strings as the NumPy string array a file holds them in, or
+    a TypeError naming ``what`` where one of them ends in NUL: a string array drops trailing
+    NUL characters, and 'a\\x00' would load as 'a' (a class label; a feature name, whose
+    step then refused the frame it was fitted on, audit39a)."""
+    converted = strings.astype(str)
+    if any(str(text) != item for text, item in zip(converted.flat, strings.flat)):
+        raise TypeError(
+            f"cannot save {what}: it holds strings that end in NUL characters, which a NumPy "
+            "string array drops ('a\\x00' would load as 'a'): strip them before fitting, or "
+            "use pickle"
+        )
+    return converted
+
+
 def required(entries, name):
     """``entries[name]``, or a ValueError saying that it is missing."""
     if name not in entries:

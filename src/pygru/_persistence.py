@@ -101,7 +101,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from pygru._fitted_state import VALUES_BEFORE_ADDED, read_count
+from pygru._fitted_state import VALUES_BEFORE_ADDED, as_string_array, read_count
 from pygru._numbers import is_integer, is_real
 from pygru._version import __version__
 from pygru._warnings import warn
@@ -452,16 +452,7 @@ def _storable_array(array, where, name):
     if array.dtype.kind in _ARRAY_KINDS and array.dtype.fields is None:
         return array
     if array.dtype == object and all(isinstance(item, str) for item in array.flat):
-        converted = array.astype(str)
-        if any(str(text) != item for text, item in zip(converted.flat, array.flat)):
-            # (feature_names_in_ of a DataFrame column "a\x00" loaded as "a", and the
-            # step refused the frame it was fitted on; audit39a)
-            raise TypeError(
-                f"cannot save {where}: fitted attribute {name} holds strings that end in "
-                "NUL characters, which a NumPy string array drops ('a\\x00' would load as "
-                "'a'): strip them before fitting, or use pickle"
-            )
-        return converted
+        return as_string_array(array, f"{where}'s fitted attribute {name}")
     raise TypeError(
         f"cannot save {where}: fitted attribute {name} is an array of {array.dtype}, "
         "not of numbers or strings"
@@ -664,7 +655,11 @@ def _bytes_taken(file, view):
     count = file.write(view)
     if count is None and not isinstance(file, io.RawIOBase):
         return len(view)
-    if isinstance(count, numbers.Integral) and 0 < count <= len(view):
+    if (
+        isinstance(count, numbers.Integral)
+        and not isinstance(count, bool)
+        and 0 < count <= len(view)
+    ):
         return int(count)
     raise OSError(
         errno.EIO,

@@ -464,9 +464,18 @@ def _vocabulary(estimator, vocabulary):
     if vocabulary is not None:
         return vocabulary
     if isinstance(estimator, Pipeline):
-        for _, step in reversed(estimator.steps[:-1]):
-            if isinstance(step, TokenSequencer):
-                return step.vocabulary_
+        sequencer = _last_token_sequencer(estimator.steps[:-1])
+        return None if sequencer is None else sequencer.vocabulary_
+    return None
+
+
+def _last_token_sequencer(steps):
+    """The last TokenSequencer among pipeline ``steps``, within nested pipelines too (one
+    there was missed, and the plot labelled the ids instead of the words; review39)."""
+    for _, step in reversed(steps):
+        found = _last_token_sequencer(step.steps) if isinstance(step, Pipeline) else step
+        if isinstance(found, TokenSequencer):
+            return found
     return None
 
 
