@@ -668,7 +668,11 @@ def test_a_minibatch_whose_weights_are_all_zero_is_left_out(make):
     )
     shuffled = make(max_iter=20).fit(X * 3, np.r_[y, y, y], sample_weight=np.tile(weights, 3))
     assert shuffled.n_iter_ == 20 and np.isfinite(shuffled.loss_curve_).all()
-    with pytest.raises(ValueError, match=r"\(sample_weight, class_weight\) are zero for every"):
+    # (the regressor's message named class_weight, which it does not have; audit39f)
+    weights_named = "sample_weight" if make is small_regressor else "sample_weight, class_weight"
+    with pytest.raises(
+        ValueError, match=rf"\({weights_named}\) are zero for every.* X_val and y_val"
+    ):
         make(early_stopping=True, validation_split="last").fit(
             X, y, sample_weight=np.r_[np.zeros(36), np.ones(4)]
         )
@@ -4347,13 +4351,21 @@ def test_one_training_sequence_cannot_choose_the_skips_penalty_and_holds_none():
     with pytest.warns(UserWarning) as warned:  # one window: also a constant target
         stream.partial_fit(windows[:1], targets[:1])
     messages = " | ".join(str(warning.message) for warning in warned)
-    assert "needs more than one training sequence" in messages
+    assert "needs more than two training sequences" in messages
     assert "first batch fixes the target scaling" in messages
     assert stream.linear_skip_alpha_ is None and stream._penalties_besides_alpha(1, 1) == {}
     for i in range(1, 200):
         stream.partial_fit(windows[i : i + 1], targets[i : i + 1])
     assert stream.linear_skip_alpha_ is None
     assert stream.score(windows[200:], targets[200:]) > 0.9
+    # Two windows tie every penalty: none is chosen, where the strongest was, with a
+    # warning that the inputs explain the targets by next to nothing (audit39f).
+    with pytest.warns(UserWarning) as warned:
+        two = GRURegressor(hidden_layer_sizes=(4,), max_iter=2, random_state=0)
+        two.fit(windows[:2], targets[:2])
+    messages = " | ".join(str(warning.message) for warning in warned)
+    assert two.linear_skip_alpha_ is None and "more than two training sequences" in messages
+    assert "next to nothing" not in messages
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")

@@ -186,6 +186,19 @@ def test_one_sample_admits_no_penalty(weights):
     np.testing.assert_allclose(coef, largest[0])
 
 
+def test_two_samples_admit_no_penalty_unless_their_weights_repeat_them():
+    # Leaving one out leaves the other alone, which the intercept fits whatever the
+    # penalty: every penalty tied, the largest was named, and the regressor warned that the
+    # inputs explain the targets by next to nothing (audit39f). Weights that repeat the
+    # samples leave a copy of each in every leave-one-out fit, which tells penalties apart.
+    X, Y = regression_data(n=2, d=3)
+    for weights in (None, np.array([0.5, 1.0])):
+        coef, intercept, alpha = ridge_loo(X, Y, weights, ALPHAS)
+        assert alpha is None
+        np.testing.assert_allclose(coef, ridge_loo(X, Y, weights, [max(ALPHAS)])[0])
+    assert ridge_loo(X, Y, np.array([3.0, 2.0]), ALPHAS)[2] is not None
+
+
 def test_no_penalty_scored_returns_the_largest_whatever_the_order_of_alphas():
     # Two samples, one of weight 1e-10: every penalty interpolates the heavy one. The
     # docstring's largest penalty was returned only for ascending alphas; descending ones

@@ -764,7 +764,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         if alpha is None:
             warn(
                 "The linear skip's ridge penalty could not be chosen: leave-one-out "
-                "cross-validation needs more than one training sequence (with a weight above "
+                "cross-validation needs more than two training sequences (with a weight above "
                 "0). The skip starts at the strongest penalty and trains under alpha alone; "
                 "with partial_fit, give the first call more sequences.",
                 UserWarning,
@@ -936,7 +936,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 self._warn_if_the_call_cannot_balance(targets, lengths, sample_weight)
             sample_weight = self._sample_weight(sample_weight, targets, lengths, fitted)
             weight = None if sample_weight is None else sample_weight[fitted]
-            _refuse_no_weight_left_for_training(weight)
+            _refuse_no_weight_left_for_training(weight, self)
             self._note_whether_steps_are_smooth(padded[fitted], lengths[fitted], weight)
             if first_call:
                 if self.embedding_dim is None:
@@ -1123,7 +1123,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         train = np.arange(len(X))
         if validation_data is not None:
             validation = self._prepare_validation_data(*validation_data)
-            return _of_positive_weight(train, sample_weight), validation
+            return _of_positive_weight(train, sample_weight, self), validation
         counted = f"{len(X)} sequences"
         if n_held_out:
             train, valid = train[:-n_held_out], train[-n_held_out:]
@@ -1141,8 +1141,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 stratify=self._stratify(targets[weighs]),
             )
         else:
-            return _of_positive_weight(train, sample_weight), None
-        train = _of_positive_weight(train, sample_weight)
+            return _of_positive_weight(train, sample_weight, self), None
+        train = _of_positive_weight(train, sample_weight, self)
         holds = f"validation_fraction={self.validation_fraction} of {counted} holds out"
         remedy = "Pass more sequences, a larger validation_fraction, or X_val and y_val."
         self._check_validation_size(lengths[valid], holds, remedy)
@@ -3715,7 +3715,7 @@ default="zeros"
         steps: ``(weight of each class, mean weight of a training step that a weight of 0
         leaves in)``. The mean lets each minibatch count by the class weight its steps
         hold."""
-        _refuse_no_weight_left_for_training(sample_weight)
+        _refuse_no_weight_left_for_training(sample_weight, self)
         step_targets, step_weights = _labels_of_steps(targets, lengths, sample_weight)
         if self.class_weight == "balanced":
             weights = self._balanced_weight_of_each_class(step_targets, step_weights)
@@ -5717,22 +5717,25 @@ def _one_hot_hint(y):
     return ""
 
 
-def _of_positive_weight(train, sample_weight):
+def _of_positive_weight(train, sample_weight, estimator):
     """The training sequences ``train`` less those of weight 0, which are not there: they
     take no minibatch's place and no draw of the shuffle, warp or dropout, so the model is
     the one fitted without them at any batch_size. Refused where none is left."""
     if sample_weight is None:
         return train
-    _refuse_no_weight_left_for_training(sample_weight[train])
+    _refuse_no_weight_left_for_training(sample_weight[train], estimator)
     return train[sample_weight[train] > 0]
 
 
-def _refuse_no_weight_left_for_training(sample_weight):
-    """Refuse training sequences (those left by a validation split) that all weigh 0."""
+def _refuse_no_weight_left_for_training(sample_weight, estimator):
+    """Refuse training sequences (those left by a validation split) that all weigh 0,
+    naming the estimator's weights (the regressor has no class_weight; audit39f)."""
     if sample_weight is not None and not sample_weight.any():
+        weights = "sample_weight, class_weight" if is_classifier(estimator) else "sample_weight"
         raise ValueError(
-            "the weights (sample_weight, class_weight) are zero for every sequence left for "
-            "training after the validation split: nothing to learn from"
+            f"the weights ({weights}) are zero for every sequence left for training after "
+            "the validation split: nothing to learn from; give weight to sequences it "
+            "leaves for training, or pass X_val and y_val"
         )
 
 

@@ -46,7 +46,10 @@ def ridge_loo(X, Y, sample_weight, alphas):
     is not penalised) the leverage of one unit of sample i's weight. A penalty at which a
     sample cannot be left out (``c_i g_i`` reaches 1: the fit interpolates it) is never
     chosen; if that holds for every one (one sample, say), the largest penalty's solution is
-    returned with ``alpha`` None.
+    returned with ``alpha`` None. So it is for two samples of weight up to 1: leaving one out
+    leaves the other alone, which the intercept fits whatever the penalty, and every
+    penalty's error ties (the largest was reported as chosen, as if the inputs explained
+    nothing; audit39f).
 
     Parameters
     ----------
@@ -91,7 +94,10 @@ def _ridge_loo(X, Y, sample_weight, alphas):
     scores = np.where(interpolates, np.inf, sums / rows.weights.sum())
     chosen = chosen_penalty(scores, alphas)
     coef, intercept = fit.solution(coefs[chosen], exponent)
-    return coef, intercept, None if np.isinf(scores[chosen]) else float(alphas[chosen])
+    one_left = rows.n <= 2 and np.all(rows.weights <= 1.0)  # by each leave-one-out fit
+    if np.isinf(scores[chosen]) or one_left:
+        return coef, intercept, None
+    return coef, intercept, float(alphas[chosen])
 
 
 def _loo_sums(rows, fit, coefs, alphas):
