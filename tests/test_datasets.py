@@ -327,6 +327,13 @@ TWO_DIMS = "@dimensions 2\n@classLabel true a\n@data\n"  # data from line 4
         ("@seriesLength \u00b2\n@data\n1\n", r"line 1: @seriesLength needs one positive integer"),
         ("@classLabel true\n@data\n1:a\n", r"line 1: @classLabel true needs the class labels"),
         ("@classLabel yes a b\n@data\n1:a\n", r"line 1: @classLabel must be"),
+        # headers that contradict themselves (read silently before; audit39g)
+        ("@classLabel false a b\n@data\n1\n", r"line 1: @classLabel false takes no labels"),
+        ("@classLabel true a a b\n@data\n1:a\n", r"line 1: @classLabel lists \['a'\] more than"),
+        (
+            "@missing false\n@classLabel true a\n@data\n1,2:a\n1,?:a\n",
+            r"line 5: a missing value '\?', but the header says @missing false",
+        ),
         ("@problemName\n@data\n1\n", r"line 1: @problemName needs a name"),
         ("@seriesLength 3\n@serieslength 4\n@data\n1\n", r"line 2: tag @serieslength given twice"),
         ("@dimensions 2\n@dimension 2\n@data\n1\n", r"line 2: tag @dimension given twice"),

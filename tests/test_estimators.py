@@ -790,9 +790,14 @@ def test_partial_fit_classes_are_checked_as_class_labels():
         (np.array([0.0, 1.0, np.nan]), "classes contains NaN"),
         ([0, 1, 2.5], "classes must hold class labels, got continuous values"),
         ("up", r"classes must be a 1-D array-like of class labels, got str of shape \(\)"),
+        # One class made a model whose loss is 0 whatever its weights (audit39g); NumPy's
+        # scalar was printed as np.str_('up').
+        (["up"], "but classes names only one class: 'up'$"),
     ]:
         with pytest.raises(ValueError, match=message):
-            small_classifier().partial_fit(X, y, classes=classes)
+            small_classifier().partial_fit(X, np.full(len(y), "up"), classes=classes)
+    with pytest.raises(ValueError, match="the data contains only one class: 'up'$"):
+        small_classifier().fit(X, np.full(len(y), "up"))
     # A set, or a dict's keys (NumPy read those as one object: "got dict_keys of shape ()").
     for classes in [{"up", "down"}, {"up": 0, "down": 1}.keys()]:
         assert list(small_classifier().partial_fit(X, y, classes=classes).classes_) == [
@@ -4908,8 +4913,23 @@ def test_held_out_sequences_are_scored_with_their_sample_weight():
     )
     assert weighted.validation_scores_ == explicit.validation_scores_
     weights[-5:] = 0
-    with pytest.raises(ValueError, match="sample_weight is zero for every one of the 5"):
+    with pytest.raises(
+        ValueError, match=r"weights \(sample_weight\) are zero for every one of the 5"
+    ):
         GRURegressor(**settings).fit(X, y, sample_weight=weights)
+    # Class weights alone made such zeros, and the message named sample_weight (audit39g).
+    labels = np.where(np.arange(len(X)) >= len(X) - 5, "rare", np.where(y > 0, "up", "down"))
+    only_classes = GRUClassifier(
+        hidden_layer_sizes=(3,),
+        max_iter=1,
+        early_stopping=True,
+        validation_split="last",
+        class_weight={"rare": 0},
+    )
+    with pytest.raises(
+        ValueError, match=r"\(sample_weight, class_weight\) are zero for every one"
+    ):
+        only_classes.fit(X, labels)
 
 
 def test_validation_split_last_holds_out_the_latest_sequences_and_leaks_nothing():

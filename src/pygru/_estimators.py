@@ -1149,9 +1149,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         weights = None if sample_weight is None else sample_weight[valid]
         if weights is not None and not weights.any():
             raise ValueError(
-                f"sample_weight is zero for every one of the {len(valid)} sequences that "
-                f"validation_split={self.validation_split!r} holds out, so they cannot score "
-                "the model. Pass X_val and y_val, or give them weight."
+                f"the weights ({_weights_named(self)}) are zero for every one of the "
+                f"{len(valid)} sequences that validation_split={self.validation_split!r} holds "
+                "out, so they cannot score the model. Pass X_val and y_val, or give them weight."
             )
         self._check_validation_targets(targets[valid], lengths[valid], weights, holds, remedy)
         # (the time-ordered split holds out sequences of weight 0 too, which count nowhere)
@@ -3625,11 +3625,13 @@ default="zeros"
                 classes = _check_labels(classes, "classes")
             self._label_encoder = LabelEncoder().fit(classes if classes is not None else y)
             self.classes_ = self._label_encoder.classes_
-            if len(self.classes_) < 2 and classes is None:
+            if len(self.classes_) < 2:
+                # partial_fit's classes of one label made a model that cannot learn (its
+                # loss is 0 whatever the weights; audit39g), as SGDClassifier refuses.
+                source = "the data contains" if classes is None else "classes names"
                 raise ValueError(
                     "GRUClassifier needs samples of at least 2 classes in the "
-                    f"data, but the data contains only one class: "
-                    f"{self.classes_[0]!r}"
+                    f"data, but {source} only one class: {_as_shown(self.classes_[:1])[0]!r}"
                 )
         # Not unique_labels: it returns Python strings as a NumPy str array, which drops
         # trailing NUL characters ("a\x00" became "a", refused as unknown).
@@ -5731,11 +5733,10 @@ def _refuse_no_weight_left_for_training(sample_weight, estimator):
     """Refuse training sequences (those left by a validation split) that all weigh 0,
     naming the estimator's weights (the regressor has no class_weight; audit39f)."""
     if sample_weight is not None and not sample_weight.any():
-        weights = "sample_weight, class_weight" if is_classifier(estimator) else "sample_weight"
         raise ValueError(
-            f"the weights ({weights}) are zero for every sequence left for training after "
-            "the validation split: nothing to learn from; give weight to sequences it "
-            "leaves for training, or pass X_val and y_val"
+            f"the weights ({_weights_named(estimator)}) are zero for every sequence left for "
+            "training after the validation split: nothing to learn from; give weight to "
+            "sequences it leaves for training, or pass X_val and y_val"
         )
 
 
@@ -5760,6 +5761,13 @@ _PENALISED_NAMES = {
 # How far below the largest gradient whose square the optimizer's moments take a
 # penalty's gradient must stay, leaving room for the data's gradient beside it.
 _GRADIENT_ROOM = 10.0
+
+
+def _weights_named(estimator):
+    """The parameters that weigh an estimator's sequences, as messages name them (the
+    regressor has no class_weight; class weights alone made zeros a classifier's message
+    blamed on sample_weight; audit39f, audit39g)."""
+    return "sample_weight, class_weight" if is_classifier(estimator) else "sample_weight"
 
 
 def _class_weight_names(sample_weight):

@@ -16,7 +16,8 @@ line per series::
 Within a data line the dimensions (channels) are separated by ``:`` and the
 values of one dimension by ``,``; the last field is the class label
 (``@classLabel true ...``) or the regression target (``@targetLabel true``).
-``?`` marks a missing value and is read as NaN. Tags are case-insensitive.
+``?`` marks a missing value and is read as NaN (an error where the header says
+``@missing false``). Tags are case-insensitive.
 Time-stamped files (``@timeStamps true``) are not supported.
 """
 
@@ -160,7 +161,7 @@ def parse_ts(lines, source="<string>"):
             n_dims = len(fields)
         elif len(fields) != n_dims:
             raise ValueError(f"{where}: found {len(fields)} dimension(s), expected {n_dims}")
-        channels = [_parse_values(field, where) for field in fields]
+        channels = [_parse_values(field, where, header["missing"]) for field in fields]
         lengths = {len(channel) for channel in channels}
         if len(lengths) != 1:
             raise ValueError(
@@ -230,13 +231,27 @@ def _parse_header(lines, source):
         elif key == "classlabel":
             if not values or values[0].lower() not in ("true", "false"):
                 raise ValueError(f"{where}: @classLabel must be 'true <labels>' or 'false'")
-            if values[0].lower() == "true":
-                if len(values) < 2:
-                    raise ValueError(f"{where}: @classLabel true needs the class labels")
-                header["class_labels"] = values[1:]
+            header["class_labels"] = _declared_labels(values, where)
         # Other tags carry nothing this reader needs; the reference readers
         # (sktime, aeon) ignore unknown tags too.
     raise ValueError(f"{source}: no @data line")
+
+
+def _declared_labels(values, where):
+    """The labels ``@classLabel true a b ...`` declares, None for ``false``; a label given
+    twice, or labels after ``false``, contradict the tag and are refused (they were kept,
+    and dropped, silently; audit39g)."""
+    if values[0].lower() == "false":
+        if len(values) > 1:
+            raise ValueError(f"{where}: @classLabel false takes no labels, got {values[1:]}")
+        return None
+    labels = values[1:]
+    if not labels:
+        raise ValueError(f"{where}: @classLabel true needs the class labels")
+    twice = sorted({label for label in labels if labels.count(label) > 1})
+    if twice:
+        raise ValueError(f"{where}: @classLabel lists {twice} more than once")
+    return labels
 
 
 def _parse_bool(tag, values, where):
@@ -266,11 +281,16 @@ def _parse_label(text, header, where):
     return text
 
 
-def _parse_values(field, where):
+def _parse_values(field, where, missing):
+    """A dimension's values; "?" is NaN, except where the header says @missing false (it
+    was read as NaN there too; audit39g)."""
     field = field.strip()
     if not field:
         raise ValueError(f"{where}: empty dimension")
-    values = ["nan" if value.strip() == "?" else value for value in field.split(",")]
+    values = [value.strip() for value in field.split(",")]
+    if missing is False and "?" in values:
+        raise ValueError(f"{where}: a missing value '?', but the header says @missing false")
+    values = ["nan" if value == "?" else value for value in values]
     try:
         return np.asarray(values, dtype=np.float64)
     except ValueError:
