@@ -3638,6 +3638,29 @@ def test_token_input_through_an_embedding():
         clf.predict(np.array([[9, 2]]))
 
 
+def test_a_refit_on_the_other_kind_of_input_keeps_nothing_of_the_first():
+    # A numeric fit's patch size and statistics stayed after a refit of the same model on
+    # token ids: the gate plots drew 5 patches of a 30-token document, and
+    # to_torch_state_dict refused "patches of 7" (audit39h). And the other way round.
+    rng = np.random.default_rng(0)
+    y = np.array([0, 1] * 6)
+    numbers, ids = rng.normal(size=(12, 200)), rng.integers(1, 9, (12, 30))
+    settings = dict(hidden_layer_sizes=(3,), max_iter=1, random_state=0)
+    clf = GRUClassifier(**settings).fit(numbers, y)
+    assert clf.patch_size_ == 7 and hasattr(clf, "input_mean_")
+    clf.set_params(embedding_dim=4).fit(ids, y)
+    fresh = GRUClassifier(embedding_dim=4, **settings).fit(ids, y)
+
+    def fitted(model):
+        return {name for name in vars(model) if name.endswith("_") and name[0] != "_"}
+
+    assert fitted(clf) == fitted(fresh)
+    assert clf.gate_activations(ids[:1])[0]["forward"]["z"].shape == (1, 30, 3)
+    clf.set_params(embedding_dim=None).fit(numbers, y)
+    assert not hasattr(clf, "vocabulary_size_")
+    assert fitted(clf) == fitted(GRUClassifier(**settings).fit(numbers, y))
+
+
 def test_regressor_many_to_one_multi_output():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((80, 6, 2))

@@ -105,6 +105,12 @@ def test_min_df_counts_documents_not_occurrences():
     assert list(sequencer.vocabulary_) == ["the", "cat", "dog", "sat"]
     as_fraction = TokenSequencer(min_df=0.5).fit(DOCS)
     assert as_fraction.vocabulary_ == sequencer.vocabulary_
+    # A share met exactly is kept: 0.55 * 100 is 55.00000000000001, and "shared" in 55 of
+    # 100 documents was dropped (audit39h); 54 of them is a smaller share.
+    for documents, kept in ((55, True), (54, False)):
+        texts = ["shared common"] * documents + ["common"] * (100 - documents)
+        vocabulary = TokenSequencer(min_df=0.55).fit(texts).vocabulary_
+        assert ("shared" in vocabulary) == kept
 
 
 def test_min_df_that_removes_everything_raises():

@@ -106,6 +106,8 @@ _CORRECTION_START_SHARE = 0.1
 # warning of a rise says so, and to try more epochs, besides a smaller learning rate.
 _EARLY_EPOCHS = 10
 _AUTO_PATCH_STEPS = 32
+# How numeric input is scaled, as fit learns it (cleared by each first fit)
+_INPUT_SCALING_ATTRIBUTES = ("input_mean_", "input_scale_", "sequence_spread_floor_")
 _AUTO_MIN_UPDATES = 500  # n_iter_no_change="auto": patience of at least this many updates
 _AUTO_MIN_PATIENCE = 10  # ... and of at least this many epochs
 # What the optimizer is made with: partial_fit starts a new one when set_params changes them.
@@ -454,6 +456,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         against what fit saw unless ``reset``, which records the input's size instead.
         ``for_prediction``: X is to be predicted, not trained or validated on. ``name``:
         what errors call X."""
+        if reset:
+            self._forget_the_other_input_kind()
         if self.embedding_dim is not None:
             ids, lengths = _sequences.to_padded_tokens(X, name)
             if reset and self.vocabulary_size is None:
@@ -485,6 +489,15 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         if for_prediction:  # with y (training, validation), y's length settles it
             _sequences.warn_if_one_univariate_sequence(X, self.n_features_in_)
         return padded, lengths
+
+    def _forget_the_other_input_kind(self):
+        """Drop what an earlier fit on the other kind of input (numbers or token ids) left:
+        a refit of the same model on token ids kept the numbers' patch size and
+        statistics, and the gate plots drew patches of tokens (audit39h)."""
+        numeric = ("n_features_in_", "patch_size_") + _INPUT_SCALING_ATTRIBUTES
+        for attribute in numeric if self.embedding_dim is not None else ("vocabulary_size_",):
+            if hasattr(self, attribute):
+                delattr(self, attribute)
 
     def _network_input(self, X, padded, lengths):
         """Numeric input standardised and cut into patches as fitted; token ids as they are.
@@ -521,7 +534,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         at level 300) would be a constant in training and a shape in prediction. Whether
         sequences are faint (to scale them, or to warn a classifier) is also judged from
         the exact values."""
-        for attribute in ("input_mean_", "input_scale_", "sequence_spread_floor_"):
+        for attribute in _INPUT_SCALING_ATTRIBUTES:
             if hasattr(self, attribute):
                 delattr(self, attribute)
         if self.standardize:

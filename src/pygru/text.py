@@ -40,10 +40,12 @@ class TokenSequencer(SequencesOut, TransformerMixin, BaseEstimator):
     """Map raw text documents to post-padded sequences of integer token ids.
 
     Documents are preprocessed and tokenised exactly as by
-    :class:`~sklearn.feature_extraction.text.CountVectorizer` (accent stripping if asked,
-    lowercasing, then ``token_pattern``). ``fit`` learns a vocabulary; ``transform`` replaces
-    every token by its id and pads or truncates every document to ``max_len_`` ids. The
-    result is what an embedding layer followed by a GRU expects.
+    :class:`~sklearn.feature_extraction.text.CountVectorizer` (lowercasing, accent stripping
+    if asked, then ``token_pattern``; as there, a character that stripping decomposes into
+    capitals, such as Unicode's mathematical bold letters, stays upper case). ``fit``
+    learns a vocabulary; ``transform`` replaces every token by its id and pads or truncates
+    every document to ``max_len_`` ids. The result is what an embedding layer followed by a
+    GRU expects.
 
     The vocabulary is learned from the part of each training document that its row keeps
     (all of it, or the first or last ``max_len_`` tokens when ``max_len`` truncates). So
@@ -88,7 +90,11 @@ class TokenSequencer(SequencesOut, TransformerMixin, BaseEstimator):
         "café" written with a precomposed é or with e plus an accent mark is "cafe";
         ``"ascii"`` also drops every character without an ASCII equivalent. None leaves
         the text as it is, and a word whose accent is a separate mark (NFD text, as some
-        macOS applications write) is split at it: ``"unicode"`` is the remedy.
+        macOS applications write) is split at it: ``"unicode"`` is the remedy. It is applied
+        after lowercasing, as in ``CountVectorizer``. The default ``token_pattern``'s
+        ``\\w`` does not match some vowel signs, of Devanagari for one, which split such
+        words with or without it ("हिन्दी" reads as three tokens): pass a pattern of your
+        own there.
 
     token_pattern : str, default=r"(?u)\\b\\w+\\b"
         Regular expression that defines a token, as in ``CountVectorizer``. Unlike
@@ -412,10 +418,14 @@ class TokenSequencer(SequencesOut, TransformerMixin, BaseEstimator):
                 "Empty vocabulary: no training document contains a token matching "
                 f"token_pattern={self.token_pattern!r}."
             )
-        min_documents = (
-            self.min_df if isinstance(self.min_df, Integral) else self.min_df * n_documents
-        )
-        kept = [token for token, count in document_counts.items() if count >= min_documents]
+        if isinstance(self.min_df, Integral):
+            kept = [token for token, count in document_counts.items() if count >= self.min_df]
+        else:  # as a share: 0.55 * 100 is 55.00000000000001, which 55 documents missed
+            kept = [
+                token
+                for token, count in document_counts.items()
+                if count / n_documents >= self.min_df
+            ]
         if not kept:
             raise ValueError(
                 f"After pruning with min_df={self.min_df!r}, no tokens remain. Try a lower min_df."
