@@ -332,6 +332,8 @@ def test_panel_continues_a_fitted_classifier_on_some_of_its_classes_and_names_ba
     for new_labels in (np.where(y == 2, 3, y), np.where(y == 2, "c", y.astype(str))):
         with pytest.raises(ValueError, match=r"not among the fitted classifier's classes: "):
             TrainingPanel(clf, X, new_labels, display=False)
+    with pytest.raises(ValueError, match="contains only one class: 'a'$"):
+        TrainingPanel(clone(clf), X, np.full(len(X), "a"), display=False)
     fresh = TrainingPanel(clone(clf), X, np.where(y == 2, 3, y), max_epochs=1, display=False)
     fresh.start().wait()
     assert list(fresh.estimator.classes_) == [0, 1, 3]

@@ -165,7 +165,7 @@ class TrainingPanel:
         self.redraw_interval = redraw_interval
         # partial_fit needs all labels on its first call; a classifier sees them all here.
         self._classes = _all_classes(estimator, X, y) if is_classifier(estimator) else None
-        _refuse_classes_the_model_lacks(estimator, self._classes)
+        _refuse_classes_it_cannot_train(estimator, self._classes)
         self.phase = _state.READY
         self._closed = False
         self.history = []
@@ -568,11 +568,19 @@ def _all_classes(estimator, X, y):
     return np.unique(np.concatenate(_sequence_labels(y, lengths)))
 
 
-def _refuse_classes_the_model_lacks(estimator, classes):
-    """Refuse y's classes that a fitted classifier lacks, here rather than after Start:
+def _refuse_classes_it_cannot_train(estimator, classes):
+    """Refuse y's classes that a fitted classifier lacks, or a single class for an unfitted
+    one (which cannot learn from it), here rather than after Start:
     partial_fit refused them in the error box there, with its own remedy, and the panel's
     Reset was the only way on (review38b)."""
-    if classes is None or not hasattr(estimator, "classes_"):
+    if classes is None:
+        return
+    if not hasattr(estimator, "classes_"):
+        if len(classes) < 2:  # partial_fit refuses them after Start (audit39g)
+            raise ValueError(
+                "GRUClassifier needs samples of at least 2 classes in the data, but y "
+                f"contains only one class: {classes.tolist()[0]!r}"
+            )
         return
     known = set(estimator.classes_.tolist())  # not np.setdiff1d: it sorts "a" beside 0
     unknown = [label for label in classes.tolist() if label not in known]
