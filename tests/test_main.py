@@ -124,6 +124,26 @@ def test_the_command_runs_without_docstrings():
         assert "usage" in done.stdout or "pygru" in done.stdout
 
 
+def test_a_bad_kernel_choice_in_the_environment_is_a_usage_error():
+    # PYGRU_CPU_KERNELS=AVX2 (the names are lower case): every call, --help and --version
+    # included, ended in a traceback from the import of the estimators (audit39i).
+    import os
+    import subprocess
+    import sys
+
+    environment = dict(os.environ, PYGRU_CPU_KERNELS="AVX2")
+    for arguments, code in ((["--version"], 0), (["--help"], 0), (["--epochs", "1"], 2)):
+        done = subprocess.run(
+            [sys.executable, "-m", "pygru", *arguments],
+            capture_output=True,
+            text=True,
+            env=environment,
+            timeout=300,
+        )
+        assert done.returncode == code and "Traceback" not in done.stderr, done.stderr
+    assert "error: PYGRU_CPU_KERNELS must be one of baseline, avx2, avx512" in done.stderr
+
+
 def test_ctrl_c_scores_the_last_epoch_and_exits_as_interrupted(capsys, monkeypatch):
     # The estimator keeps the last completed epoch on Ctrl-C; the command used to print its
     # score as if the run had completed and exit 0, so a script could not tell.
@@ -137,7 +157,7 @@ def test_ctrl_c_scores_the_last_epoch_and_exits_as_interrupted(capsys, monkeypat
             signal.raise_signal(signal.SIGINT)
 
     classifier = functools.partial(pygru.GRUClassifier, callbacks=ctrl_c_in_the_third_epoch)
-    monkeypatch.setattr(pygru.__main__, "GRUClassifier", classifier)
+    monkeypatch.setattr(pygru, "GRUClassifier", classifier)  # main imports it from there
     # As Python sets it up, whatever the suite inherited (a background job of a shell
     # script starts with Ctrl-C ignored); put back at the end.
     handler = signal.signal(signal.SIGINT, signal.default_int_handler)

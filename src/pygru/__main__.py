@@ -19,7 +19,7 @@ import warnings
 
 from sklearn.exceptions import ConvergenceWarning
 
-from pygru import GRUClassifier, __version__
+from pygru._version import __version__
 from pygru.datasets import UCR_DATASETS, load_ucr
 
 
@@ -124,6 +124,10 @@ def main(argv=None):
     last completed epoch is still scored)."""
     parser = _parser()
     args = parser.parse_args(argv)
+    try:  # loads the kernels: PYGRU_CPU_KERNELS=bogus, or one this CPU lacks, is refused
+        from pygru import GRUClassifier
+    except (ValueError, RuntimeError, ImportError) as error:
+        parser.error(str(error))  # a traceback for every call before, --help included
 
     data = load_ucr(args.dataset)
     clf = GRUClassifier(
