@@ -278,7 +278,7 @@ def test_panel_rejects_what_it_cannot_train(italy, monkeypatch):
     monkeypatch.setitem(sys.modules, "cupy", None)  # no CuPy, as on most machines
     with pytest.raises(ValueError, match="device='cuda' is not available"):
         TrainingPanel(GRUClassifier(device="cuda"), X, y, display=False)
-    with pytest.raises(ValueError, match="epsilon=1e-50 rounds to 0 in float32"):
+    with pytest.raises(ValueError, match="epsilon=1e-50 rounds to 0.0 in float32"):
         TrainingPanel(GRUClassifier(epsilon=1e-50), X, y, display=False)
 
 

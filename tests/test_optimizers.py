@@ -309,7 +309,7 @@ def test_an_epsilon_that_rounds_to_zero_in_the_model_dtype_is_refused():
         )
 
     for solver in ("adam", "rmsprop"):
-        with pytest.raises(ValueError, match=r"epsilon=1e-50 rounds to 0 in float32"):
+        with pytest.raises(ValueError, match=r"epsilon=1e-50 rounds to 0.0 in float32"):
             model(solver=solver).fit(tokens, y)
         assert model(solver=solver, dtype="float64").fit(tokens, y).n_iter_ == 2
         # a subnormal float32 is not 0: it trains (review39)
@@ -319,6 +319,10 @@ def test_an_epsilon_that_rounds_to_zero_in_the_model_dtype_is_refused():
     fitted = model(solver="sgd").fit(tokens, y).set_params(solver="adam")
     assert fitted.predict(tokens).shape == y.shape
     with pytest.raises(ValueError, match="rounds to 0"):
+        fitted.partial_fit(tokens, y)
+    # ... and one that overflows to inf made every step 0: training stopped silently
+    fitted.set_params(epsilon=1e39)
+    with pytest.raises(ValueError, match=r"epsilon=1e\+39 rounds to inf in float32"):
         fitted.partial_fit(tokens, y)
 
 

@@ -173,7 +173,9 @@ def test_feature_names_come_back_as_strings(series):
     # on (audit39a): save refuses it, naming the step and the attribute.
     named = frame.rename(columns={"t0": "t0\x00"})
     for model in (StandardScaler().fit(named), make_pipeline(StandardScaler()).fit(named)):
-        with pytest.raises(TypeError, match="feature_names_in_: it holds strings that end in NUL"):
+        with pytest.raises(
+            TypeError, match=r"feature_names_in_\): it holds strings that end in NUL"
+        ):
             save(model, io.BytesIO())
 
 

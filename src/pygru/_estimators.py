@@ -382,10 +382,16 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         0 / 0 was reported as a divergence, with the advice of a smaller learning rate
         (audit39d)."""
         dtype = np.dtype(self.dtype)
-        if self.solver in ("adam", "rmsprop") and dtype.type(self.epsilon) == 0:
+        if self.solver not in ("adam", "rmsprop"):
+            return
+        with np.errstate(over="ignore"):
+            rounded = dtype.type(self.epsilon)
+        if rounded == 0 or not np.isfinite(rounded):
+            # (one that overflows to inf made every step 0: training stopped, silently)
             raise ValueError(
-                f"epsilon={self.epsilon!r} rounds to 0 in {dtype.name}, and {self.solver}'s "
-                f"steps divide by it; pass at least {np.finfo(dtype).smallest_subnormal:.3g} "
+                f"epsilon={self.epsilon!r} rounds to {rounded} in {dtype.name}, and "
+                f"{self.solver}'s steps divide by it; pass a value from "
+                f"{np.finfo(dtype).smallest_subnormal:.3g} to {np.finfo(dtype).max:.3g} "
                 "(the default is 1e-8)"
             )
 
@@ -949,7 +955,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 self._warn_if_the_call_cannot_balance(targets, lengths, sample_weight)
             sample_weight = self._sample_weight(sample_weight, targets, lengths, fitted)
             weight = None if sample_weight is None else sample_weight[fitted]
-            _refuse_no_weight_left_for_training(weight, self)
+            _refuse_no_weight_left_for_training(
+                weight, self, ", or pass X_val and y_val" if n_held_out else ""
+            )
             self._note_whether_steps_are_smooth(padded[fitted], lengths[fitted], weight)
             if first_call:
                 if self.embedding_dim is None:
@@ -2895,7 +2903,8 @@ default="constant"
         when ``solver="adam"``.
 
     epsilon : float, default=1e-8
-        Value for numerical stability, > 0 and not 0 in ``dtype`` (an error at fit): added
+        Value for numerical stability, > 0 and finite and not 0 in ``dtype`` (else an
+        error when adam or rmsprop trains): added
         to the denominator of Adam's update, and (as in Keras) to RMSprop's mean square
         under the square root. Only used when
         ``solver="adam"`` or ``solver="rmsprop"``.
@@ -3219,8 +3228,8 @@ default="zeros"
 
     vocabulary_size_ : int
         Rows of the embedding table: ``vocabulary_size`` if set, else one more than the
-        largest id of the data of the fit that made the table (``fit`` without
-        ``warm_start``, or the first ``partial_fit``). Only with
+        largest id of the data of the fit that made the table (a model's first ``fit`` or
+        ``partial_fit``, or any ``fit`` without ``warm_start``). Only with
         ``embedding_dim``.
 
     network_ : GRUNetwork
@@ -3641,10 +3650,12 @@ default="zeros"
             if len(self.classes_) < 2:
                 # partial_fit's classes of one label made a model that cannot learn (its
                 # loss is 0 whatever the weights; audit39g), as SGDClassifier refuses.
-                source = "the data contains" if classes is None else "classes names"
+                only = _as_shown(self.classes_[:1])[0]
                 raise ValueError(
-                    "GRUClassifier needs samples of at least 2 classes in the "
-                    f"data, but {source} only one class: {_as_shown(self.classes_[:1])[0]!r}"
+                    "GRUClassifier needs samples of at least 2 classes in the data, but the "
+                    f"data contains only one class: {only!r}"
+                    if classes is None
+                    else f"classes must name at least 2 classes, got only {only!r}"
                 )
         # Not unique_labels: it returns Python strings as a NumPy str array, which drops
         # trailing NUL characters ("a\x00" became "a", refused as unknown).
@@ -4193,7 +4204,8 @@ default="constant"
         when ``solver="adam"``.
 
     epsilon : float, default=1e-8
-        Value for numerical stability, > 0 and not 0 in ``dtype`` (an error at fit): added
+        Value for numerical stability, > 0 and finite and not 0 in ``dtype`` (else an
+        error when adam or rmsprop trains): added
         to the denominator of Adam's update, and (as in Keras) to RMSprop's mean square
         under the square root. Only used when
         ``solver="adam"`` or ``solver="rmsprop"``.
@@ -4559,8 +4571,8 @@ default="zeros"
 
     vocabulary_size_ : int
         Rows of the embedding table: ``vocabulary_size`` if set, else one more than the
-        largest id of the data of the fit that made the table (``fit`` without
-        ``warm_start``, or the first ``partial_fit``). Only with
+        largest id of the data of the fit that made the table (a model's first ``fit`` or
+        ``partial_fit``, or any ``fit`` without ``warm_start``). Only with
         ``embedding_dim``.
 
     network_ : GRUNetwork
@@ -4595,9 +4607,10 @@ default="zeros"
         1e-6 to 1e6 (moved up where the sequences' total weight passes 1e5, so that the
         strongest is ten times it; times the mean variance of the skip's window values
         with ``standardize=False``), which training keeps on the skip;
-        None without a linear skip, when no training sequence could be left out (one
-        sequence: a warning says so), and for a model loaded from a file written before
-        pygru kept it (format version 4 and older). With None the model trains with
+        None without a linear skip, when leave-one-out could not tell the penalties apart
+        (one training sequence, or two of weight up to 1: a warning says so), and for a
+        model loaded from a file written before pygru kept it (format version 4 and
+        older). With None the model trains with
         ``alpha`` alone.
 
     correction_alpha_ : float or None
@@ -5742,14 +5755,15 @@ def _of_positive_weight(train, sample_weight, estimator):
     return train[sample_weight[train] > 0]
 
 
-def _refuse_no_weight_left_for_training(sample_weight, estimator):
-    """Refuse training sequences (those left by a validation split) that all weigh 0,
-    naming the estimator's weights (the regressor has no class_weight; audit39f)."""
+def _refuse_no_weight_left_for_training(sample_weight, estimator, remedy=""):
+    """Refuse training sequences (those a validation split leaves, if any) that all weigh
+    0, naming the estimator's weights (the regressor has no class_weight; audit39f) and
+    ending with ``remedy``."""
     if sample_weight is not None and not sample_weight.any():
         raise ValueError(
-            f"the weights ({_weights_named(estimator)}) are zero for every sequence left for "
-            "training after the validation split: nothing to learn from; give weight to "
-            "sequences it leaves for training, or pass X_val and y_val"
+            f"the weights ({_weights_named(estimator)}) are zero for every sequence to "
+            f"train on (after any validation split): nothing to learn from; give some of "
+            f"them weight{remedy}"
         )
 
 

@@ -452,7 +452,7 @@ def _storable_array(array, where, name):
     if array.dtype.kind in _ARRAY_KINDS and array.dtype.fields is None:
         return array
     if array.dtype == object and all(isinstance(item, str) for item in array.flat):
-        return as_string_array(array, f"{where}'s fitted attribute {name}")
+        return as_string_array(array, f"{where} (fitted attribute {name})")
     raise TypeError(
         f"cannot save {where}: fitted attribute {name} is an array of {array.dtype}, "
         "not of numbers or strings"

@@ -93,8 +93,10 @@ class TokenSequencer(SequencesOut, TransformerMixin, BaseEstimator):
         macOS applications write) is split at it: ``"unicode"`` is the remedy. It is applied
         after lowercasing, as in ``CountVectorizer``. The default ``token_pattern``'s
         ``\\w`` does not match some vowel signs, of Devanagari for one, which split such
-        words with or without it ("हिन्दी" reads as three tokens): pass a pattern of your
-        own there.
+        words ("हिन्दी" reads as three tokens, two with ``"unicode"``): pass a pattern of
+        your own there. Lowercasing first also splits a precomposed Turkish "İ" into "i"
+        and a combining dot, which the default pattern reads as a break (``"unicode"``
+        drops the dot).
 
     token_pattern : str, default=r"(?u)\\b\\w+\\b"
         Regular expression that defines a token, as in ``CountVectorizer``. Unlike
@@ -418,14 +420,9 @@ class TokenSequencer(SequencesOut, TransformerMixin, BaseEstimator):
                 "Empty vocabulary: no training document contains a token matching "
                 f"token_pattern={self.token_pattern!r}."
             )
-        if isinstance(self.min_df, Integral):
-            kept = [token for token, count in document_counts.items() if count >= self.min_df]
-        else:  # as a share: 0.55 * 100 is 55.00000000000001, which 55 documents missed
-            kept = [
-                token
-                for token, count in document_counts.items()
-                if count / n_documents >= self.min_df
-            ]
+        # A share compared as a share: 0.55 * 100 is 55.00000000000001, which 55 missed.
+        per = 1 if isinstance(self.min_df, Integral) else n_documents
+        kept = [token for token, count in document_counts.items() if count / per >= self.min_df]
         if not kept:
             raise ValueError(
                 f"After pruning with min_df={self.min_df!r}, no tokens remain. Try a lower min_df."

@@ -16,7 +16,7 @@ line per series::
 Within a data line the dimensions (channels) are separated by ``:`` and the
 values of one dimension by ``,``; the last field is the class label
 (``@classLabel true ...``) or the regression target (``@targetLabel true``).
-``?`` marks a missing value and is read as NaN (an error where the header says
+``?`` marks a missing value and is read as NaN (with a warning where the header says
 ``@missing false``). Tags are case-insensitive.
 Time-stamped files (``@timeStamps true``) are not supported.
 """
@@ -26,6 +26,7 @@ import os
 
 import numpy as np
 
+from .._warnings import warn
 from ._base import decode_text
 
 __all__ = ["read_ts", "parse_ts"]
@@ -140,6 +141,7 @@ def parse_ts(lines, source="<string>"):
     header = _parse_header(lines, source)
     has_label = header["class_labels"] is not None or header["target_label"]
     series, labels, linenos = [], [], []
+    first_missing = None  # the line of the first missing value, where the header says none
     n_dims = header["dimensions"]
     if header["univariate"]:
         if n_dims not in (None, 1):
@@ -161,7 +163,10 @@ def parse_ts(lines, source="<string>"):
             n_dims = len(fields)
         elif len(fields) != n_dims:
             raise ValueError(f"{where}: found {len(fields)} dimension(s), expected {n_dims}")
-        channels = [_parse_values(field, where, header["missing"]) for field in fields]
+        channels = [_parse_values(field, where) for field in fields]
+        if first_missing is None and header["missing"] is False:
+            if any(np.isnan(channel).any() for channel in channels):
+                first_missing = lineno
         lengths = {len(channel) for channel in channels}
         if len(lengths) != 1:
             raise ValueError(
@@ -171,6 +176,14 @@ def parse_ts(lines, source="<string>"):
         linenos.append(lineno)
     if not series:
         raise ValueError(f"{source}: no series after @data")
+    if first_missing is not None:
+        # Read as NaN, as aeon and sktime read such files (they were read silently; a
+        # refusal would reject files the reference readers take; audit39g, review39b)
+        warn(
+            f"{source}, line {first_missing}: a missing value, though the header says "
+            "@missing false; read as NaN",
+            UserWarning,
+        )
     X = _stack(series, linenos, header, source)
     if not has_label:
         y = None
@@ -281,16 +294,11 @@ def _parse_label(text, header, where):
     return text
 
 
-def _parse_values(field, where, missing):
-    """A dimension's values; "?" is NaN, except where the header says @missing false (it
-    was read as NaN there too; audit39g)."""
+def _parse_values(field, where):
     field = field.strip()
     if not field:
         raise ValueError(f"{where}: empty dimension")
-    values = [value.strip() for value in field.split(",")]
-    if missing is False and "?" in values:
-        raise ValueError(f"{where}: a missing value '?', but the header says @missing false")
-    values = ["nan" if value == "?" else value for value in values]
+    values = ["nan" if value.strip() == "?" else value for value in field.split(",")]
     try:
         return np.asarray(values, dtype=np.float64)
     except ValueError:
