@@ -5314,6 +5314,13 @@ def test_a_single_univariate_sequence_as_a_column_gets_a_warning_about_the_batch
         warnings.simplefilter("error")
         assert reg.predict(X[0][np.newaxis]).shape == (1,)
         assert reg.predict(X[:1, :1]).shape == (1,)  # one one-step sequence: nothing to warn of
+    # A model trained on one-step sequences reads such a column as it was trained: it
+    # warned at every predict and score (audit39j).
+    column = GRURegressor(hidden_layer_sizes=(3,), max_iter=1).fit(X[:, :1], X[:, 0])
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*sequences of one time step")
+        assert column.predict(X[:, :1]).shape == (12,)
+        column.score(X[:, :1], X[:, 0])
 
 
 def test_training_with_a_column_does_not_warn_of_the_batch_axis():

@@ -490,9 +490,16 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         if reset:
             self.n_features_in_ = padded.shape[2]
             _sequences.warn_if_channels_first(padded, lengths)
+            self._trained_on_one_step = True
         else:
             _sequences.check_n_features(X, padded, self.n_features_in_, type(self).__name__, name)
-        if for_prediction:  # with y (training, validation), y's length settles it
+        if name == "X" and not for_prediction:  # (a loaded model does not know: False)
+            one_step = getattr(self, "_trained_on_one_step", False)
+            self._trained_on_one_step = one_step and bool(lengths.max() <= 1)
+        # With y (training, validation), y's length settles it; a model trained on
+        # sequences of one step reads such X as it was trained (it warned at every predict;
+        # audit39j). A loaded model, which does not know, warns.
+        if for_prediction and not getattr(self, "_trained_on_one_step", False):
             _sequences.warn_if_one_univariate_sequence(X, self.n_features_in_)
         return padded, lengths
 
