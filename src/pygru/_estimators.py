@@ -19,7 +19,13 @@ from numbers import Integral, Real
 from typing import NamedTuple
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    RegressorMixin,
+    is_classifier,
+    is_regressor,
+)
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
@@ -1671,10 +1677,17 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 loss = objective * self._loss_unit()
                 if not np.isfinite(loss):
                     advice = self._divergence_advice() + ", or scaling the input"
-                    if self.n_iter_ == epochs_before and not from_initialisation:
+                    if self.n_iter_ == epochs_before:
                         advice = (
                             self._advice_if_the_start_diverged(
-                                start_params, X, lengths, targets, sample_weight, train, batch_size
+                                start_params,
+                                X,
+                                lengths,
+                                targets,
+                                sample_weight,
+                                train,
+                                batch_size,
+                                from_initialisation,
                             )
                             or advice
                         )
@@ -2397,16 +2410,26 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         return advice + (" or clipnorm" if self.solver == "sgd" else "")
 
     def _advice_if_the_start_diverged(
-        self, start, X, lengths, targets, sample_weight, train, batch
+        self, start, X, lengths, targets, sample_weight, train, batch, first_fit
     ):
-        """Where a warm fit or ``partial_fit`` call diverged in its first epoch from weights
-        that already give a non-finite loss on its data, say so, with both causes: earlier
-        training left them broken (a call at a huge learning rate, say), or this call's
-        data lie far outside what the first call standardised. Advising a smaller rate,
-        which the user may have set already, would help with neither. Else None."""
+        """Where a call diverged in its first epoch from weights that already give a
+        non-finite loss on its data, say so, with the causes: for a first fit, data that
+        overflow the loss in the model's dtype (targets of 1e22 on their own scale in
+        float32; audit39j); else also earlier training that left the weights broken (a call
+        at a huge learning rate, say), or this call's data far outside what the first call
+        standardised. Advising a smaller rate, which the user may have set already, would
+        help with none of them. Else None."""
         objective = self._objective_of(start, X, lengths, targets, sample_weight, train, batch)
         if np.isfinite(objective):
             return None
+        if first_fit:
+            return (
+                "the loss is not finite even at the weights training started from, which no "
+                f"learning rate changes: the data overflow it in {np.dtype(self.dtype).name}; "
+                "standardise them (standardize=True"
+                + (", standardize_target=True" if is_regressor(self) else "")
+                + ") or fit with dtype='float64'"
+            )
         largest = float(np.max(np.abs(start)))
         if largest > 1e3:  # trained GRU weights are of order 1
             return (
