@@ -127,6 +127,8 @@ def main(argv=None):
     try:  # loads the kernels: PYGRU_CPU_KERNELS=bogus, or one this CPU lacks, is refused
         from pygru import GRUClassifier
     except (ValueError, RuntimeError, ImportError) as error:
+        if isinstance(error, ImportError) and not (error.name or "pygru").startswith("pygru"):
+            raise  # a broken environment (scipy missing, say) is no usage error
         parser.error(str(error))  # a traceback for every call before, --help included
 
     data = load_ucr(args.dataset)

@@ -24,7 +24,6 @@ from sklearn.base import (
     ClassifierMixin,
     RegressorMixin,
     is_classifier,
-    is_regressor,
 )
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
@@ -396,9 +395,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             # (one that overflows to inf made every step 0: training stopped, silently)
             raise ValueError(
                 f"epsilon={self.epsilon!r} rounds to {rounded} in {dtype.name}, and "
-                f"{self.solver}'s steps divide by it; pass a value from "
-                f"{np.finfo(dtype).smallest_subnormal:.3g} to {np.finfo(dtype).max:.3g} "
-                "(the default is 1e-8)"
+                f"{self.solver}'s steps divide by it; pass a value that is neither, of the "
+                "order of the gradients or below (the default is 1e-8)"
             )
 
     def _window_warp_share(self):
@@ -496,11 +494,10 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         if reset:
             self.n_features_in_ = padded.shape[2]
             _sequences.warn_if_channels_first(padded, lengths)
-            self._trained_on_one_step = True
         else:
             _sequences.check_n_features(X, padded, self.n_features_in_, type(self).__name__, name)
         if name == "X" and not for_prediction:  # (a loaded model does not know: False)
-            one_step = getattr(self, "_trained_on_one_step", False)
+            one_step = reset or getattr(self, "_trained_on_one_step", False)
             self._trained_on_one_step = one_step and bool(lengths.max() <= 1)
         # With y (training, validation), y's length settles it; a model trained on
         # sequences of one step reads such X as it was trained (it warned at every predict;
@@ -2423,12 +2420,20 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         if np.isfinite(objective):
             return None
         if first_fit:
+            settings = [
+                setting
+                for setting, is_off in (
+                    ("standardize=True", not self.standardize),
+                    ("standardize_target=True", not getattr(self, "standardize_target", True)),
+                    ("dtype='float64'", np.dtype(self.dtype) == np.float32),
+                )
+                if is_off
+            ]
+            remedy = f"fit with {' or '.join(settings)}" if settings else "scale the data down"
             return (
                 "the loss is not finite even at the weights training started from, which no "
                 f"learning rate changes: the data overflow it in {np.dtype(self.dtype).name}; "
-                "standardise them (standardize=True"
-                + (", standardize_target=True" if is_regressor(self) else "")
-                + ") or fit with dtype='float64'"
+                + remedy
             )
         largest = float(np.max(np.abs(start)))
         if largest > 1e3:  # trained GRU weights are of order 1

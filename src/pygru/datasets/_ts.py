@@ -17,7 +17,7 @@ Within a data line the dimensions (channels) are separated by ``:`` and the
 values of one dimension by ``,``; the last field is the class label
 (``@classLabel true ...``) or the regression target (``@targetLabel true``).
 ``?`` marks a missing value and is read as NaN (with a warning where the header says
-``@missing false``). Tags are case-insensitive.
+``@missing false`` and a value is missing, ``?`` or ``NaN``). Tags are case-insensitive.
 Time-stamped files (``@timeStamps true``) are not supported.
 """
 
@@ -295,6 +295,7 @@ def _parse_label(text, header, where):
 
 
 def _parse_values(field, where):
+    """One dimension's comma-separated values as float64, "?" (a missing value) as NaN."""
     field = field.strip()
     if not field:
         raise ValueError(f"{where}: empty dimension")
