@@ -2939,9 +2939,8 @@ default="constant"
 
     epsilon : float, default=1e-8
         Value for numerical stability, > 0 and finite and not 0 in ``dtype`` (else an
-        error when adam or rmsprop trains): added
-        to the denominator of Adam's update, and (as in Keras) to RMSprop's mean square
-        under the square root. Only used when
+        error when adam or rmsprop trains): added to the denominator of Adam's update, and
+        (as in Keras) to RMSprop's mean square under the square root. Only used when
         ``solver="adam"`` or ``solver="rmsprop"``.
 
     rho : float, default=0.9
@@ -3283,8 +3282,7 @@ default="zeros"
         ``MLPClassifier``, the output weights, of shape (n_classes, n_head_inputs): one
         softmax unit per class, two for two classes. The matrices after the embedding table
         are in torch's (out, in) layout, the transpose of ``MLPClassifier``'s (in, out).
-        Views into
-        ``network_.params`` (copies when the network is on a GPU).
+        Views into ``network_.params`` (copies when the network is on a GPU).
 
     intercepts_ : list of ndarray
         The bias vectors, from input to output: for each layer and direction the input
@@ -4240,9 +4238,8 @@ default="constant"
 
     epsilon : float, default=1e-8
         Value for numerical stability, > 0 and finite and not 0 in ``dtype`` (else an
-        error when adam or rmsprop trains): added
-        to the denominator of Adam's update, and (as in Keras) to RMSprop's mean square
-        under the square root. Only used when
+        error when adam or rmsprop trains): added to the denominator of Adam's update, and
+        (as in Keras) to RMSprop's mean square under the square root. Only used when
         ``solver="adam"`` or ``solver="rmsprop"``.
 
     rho : float, default=0.9
