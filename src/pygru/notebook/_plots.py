@@ -464,19 +464,22 @@ def _vocabulary(estimator, vocabulary):
     if vocabulary is not None:
         return vocabulary
     if isinstance(estimator, Pipeline):
-        sequencer = _last_token_sequencer(estimator.steps[:-1])
-        return None if sequencer is None else sequencer.vocabulary_
+        # (within nested pipelines too: one there was missed, and the plot labelled the ids
+        # instead of the words; review39)
+        for step in reversed(list(flat_steps(estimator.steps[:-1]))):
+            if isinstance(step, TokenSequencer):
+                return step.vocabulary_
     return None
 
 
-def _last_token_sequencer(steps):
-    """The last TokenSequencer among pipeline ``steps``, within nested pipelines too (one
-    there was missed, and the plot labelled the ids instead of the words; review39)."""
-    for _, step in reversed(steps):
-        found = _last_token_sequencer(step.steps) if isinstance(step, Pipeline) else step
-        if isinstance(found, TokenSequencer):
-            return found
-    return None
+def flat_steps(steps):
+    """The steps of a pipeline's ``(name, step)`` pairs, in order, each nested pipeline's
+    own steps in its place."""
+    for _, step in steps:
+        if isinstance(step, Pipeline):
+            yield from flat_steps(step.steps)
+        else:
+            yield step
 
 
 def _token_labels(ids, vocabulary):

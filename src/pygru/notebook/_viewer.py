@@ -7,7 +7,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._numbers import is_integer
 from ..preprocessing import _SequenceTransformer
 from ._optional import check_display, close_widgets, detached_figure, ipywidgets, png_bytes, show
-from ._plots import plot_gates, split_pipeline
+from ._plots import flat_steps, plot_gates, split_pipeline
 from ._state import error_html
 
 __all__ = ["GateViewer"]
@@ -237,15 +237,10 @@ def _reads_x_as_the_model_does(estimator):
     audit38d). Other steps may read X otherwise (documents, flattened columns)."""
     if not isinstance(estimator, Pipeline):
         return True
-    return all(_keeps_the_sequence_layout(step) for _, step in estimator.steps[:-1])
-
-
-def _keeps_the_sequence_layout(step):
-    """Whether a pipeline step reads and gives sequences in the estimators' layout: pygru's
-    sequence transformers, no step, or a pipeline of such steps (nested ones too)."""
-    if isinstance(step, Pipeline):
-        return all(_keeps_the_sequence_layout(inner) for _, inner in step.steps)
-    return step is None or step == "passthrough" or isinstance(step, _SequenceTransformer)
+    return all(
+        step is None or step == "passthrough" or isinstance(step, _SequenceTransformer)
+        for step in flat_steps(estimator.steps[:-1])  # (nested pipelines' steps too)
+    )
 
 
 def _refuse_one_sequence(model, X):
