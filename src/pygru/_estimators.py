@@ -3680,16 +3680,7 @@ default="zeros"
                 classes = _check_labels(classes, "classes")
             self._label_encoder = LabelEncoder().fit(classes if classes is not None else y)
             self.classes_ = self._label_encoder.classes_
-            if len(self.classes_) < 2:
-                # partial_fit's classes of one label made a model that cannot learn (its
-                # loss is 0 whatever the weights; audit39g), as SGDClassifier refuses.
-                only = _as_shown(self.classes_[:1])[0]
-                raise ValueError(
-                    "GRUClassifier needs samples of at least 2 classes in the data, but the "
-                    f"data contains only one class: {only!r}"
-                    if classes is None
-                    else f"classes must name at least 2 classes, got only {only!r}"
-                )
+            _refuse_a_single_class(self.classes_, given_as_classes=classes is not None)
         # Not unique_labels: it returns Python strings as a NumPy str array, which drops
         # trailing NUL characters ("a\x00" became "a", refused as unknown).
         unknown = np.setdiff1d(np.asarray(y), self.classes_)
@@ -5429,6 +5420,21 @@ def _check_labels(labels, name):
             f"Unknown label type: {name} must hold class labels, got {kind} values {array[:5]}"
         )
     return array
+
+
+def _refuse_a_single_class(classes, given_as_classes=False):
+    """Refuse fewer than 2 distinct ``classes``, learnt from the data or given as
+    partial_fit's ``classes`` (one made a model that cannot learn, its loss 0 whatever the
+    weights; audit39g), as SGDClassifier refuses them."""
+    if len(classes) >= 2:
+        return
+    only = _as_shown(classes[:1])[0]
+    raise ValueError(
+        f"classes must name at least 2 classes, got only {only!r}"
+        if given_as_classes
+        else "GRUClassifier needs samples of at least 2 classes in the data, but the data "
+        f"contains only one class: {only!r}"
+    )
 
 
 def _labels_keeping_nuls(labels):

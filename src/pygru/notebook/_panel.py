@@ -11,7 +11,13 @@ from threadpoolctl import threadpool_limits
 
 from pygru import _cpu, _sequences
 from pygru._cuda import device_module
-from pygru._estimators import BaseGRU, _check_labels, _labels_keeping_nuls, _sequence_labels
+from pygru._estimators import (
+    BaseGRU,
+    _check_labels,
+    _labels_keeping_nuls,
+    _refuse_a_single_class,
+    _sequence_labels,
+)
 from pygru._numbers import is_integer, is_real
 
 from . import _state
@@ -576,11 +582,7 @@ def _refuse_classes_it_cannot_train(estimator, classes):
     if classes is None:
         return
     if not hasattr(estimator, "classes_"):
-        if len(classes) < 2:  # partial_fit refuses them after Start (audit39g)
-            raise ValueError(
-                "GRUClassifier needs samples of at least 2 classes in the data, but y "
-                f"contains only one class: {classes.tolist()[0]!r}"
-            )
+        _refuse_a_single_class(classes)  # partial_fit refuses them after Start (audit39g)
         return
     known = set(estimator.classes_.tolist())  # not np.setdiff1d: it sorts "a" beside 0
     unknown = [label for label in classes.tolist() if label not in known]
