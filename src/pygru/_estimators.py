@@ -19,12 +19,7 @@ from numbers import Integral, Real
 from typing import NamedTuple
 
 import numpy as np
-from sklearn.base import (
-    BaseEstimator,
-    ClassifierMixin,
-    RegressorMixin,
-    is_classifier,
-)
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
@@ -386,9 +381,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         steps divide by it where a gradient is 0 (an embedding row no sequence reads), and
         0 / 0 was reported as a divergence, with the advice of a smaller learning rate
         (audit39d)."""
-        dtype = np.dtype(self.dtype)
         if self.solver not in ("adam", "rmsprop"):
             return
+        dtype = np.dtype(self.dtype)
         with np.errstate(over="ignore"):
             rounded = dtype.type(self.epsilon)
         if rounded == 0 or not np.isfinite(rounded):
@@ -2420,20 +2415,20 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         if np.isfinite(objective):
             return None
         if first_fit:
+            dtype = np.dtype(self.dtype)
             settings = [
                 setting
                 for setting, is_off in (
                     ("standardize=True", not self.standardize),
                     ("standardize_target=True", not getattr(self, "standardize_target", True)),
-                    ("dtype='float64'", np.dtype(self.dtype) == np.float32),
+                    ("dtype='float64'", dtype == np.float32),
                 )
                 if is_off
             ]
             remedy = f"fit with {' or '.join(settings)}" if settings else "scale the data down"
             return (
                 "the loss is not finite even at the weights training started from, which no "
-                f"learning rate changes: the data overflow it in {np.dtype(self.dtype).name}; "
-                + remedy
+                f"learning rate changes: the data overflow it in {dtype.name}; " + remedy
             )
         largest = float(np.max(np.abs(start)))
         if largest > 1e3:  # trained GRU weights are of order 1
