@@ -506,7 +506,12 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         a refit of the same model on token ids kept the numbers' patch size and
         statistics, and the gate plots drew patches of tokens (audit39h)."""
         numeric = ("n_features_in_", "patch_size_") + _INPUT_SCALING_ATTRIBUTES
-        for attribute in numeric if self.embedding_dim is not None else ("vocabulary_size_",):
+        self._forget(numeric if self.embedding_dim is not None else ("vocabulary_size_",))
+
+    def _forget(self, attributes):
+        """Drop those of the fitted ``attributes`` the estimator has, which a first fit
+        learns anew (or not at all, where they no longer apply)."""
+        for attribute in attributes:
             if hasattr(self, attribute):
                 delattr(self, attribute)
 
@@ -545,9 +550,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         at level 300) would be a constant in training and a shape in prediction. Whether
         sequences are faint (to scale them, or to warn a classifier) is also judged from
         the exact values."""
-        for attribute in _INPUT_SCALING_ATTRIBUTES:
-            if hasattr(self, attribute):
-                delattr(self, attribute)
+        self._forget(_INPUT_SCALING_ATTRIBUTES)
         if self.standardize:
             exact = padded
             if self.standardize in ("auto", "sequence") or is_classifier(self):
@@ -5148,9 +5151,7 @@ default="zeros"
     def _fit_target_transform(self, targets, lengths, sample_weight):
         """Learn each target's mean and scale (weighted, over valid time steps only for
         ``output="sequence"``) when ``standardize_target``."""
-        for attribute in ("target_mean_", "target_scale_"):
-            if hasattr(self, attribute):
-                delattr(self, attribute)
+        self._forget(("target_mean_", "target_scale_"))
         self._target_reference = _target_mean_and_spread(targets, lengths, sample_weight)
         if not self.standardize_target:
             return
