@@ -964,6 +964,58 @@ def test_a_seed_set_after_fit_reaches_the_loaded_model():
     assert loaded._rng.bit_generator.state == clf._rng.bit_generator.state
 
 
+def test_a_seed_set_to_none_after_fit_reaches_the_loaded_model():
+    # set_params(random_state=None) after fit: the next training call draws a generator from
+    # NumPy's global state, as the original and a pickled copy do. The file kept no record
+    # of it, and the loaded model trained on with the old seed's generator (review39).
+    X, _, y = ragged_data()
+    clf = GRUClassifier((3,), max_iter=2, random_state=0, solver="sgd", momentum=0.0)
+    clf.fit(X, y).set_params(random_state=None)
+    loaded, pickled = load(io.BytesIO(saved_bytes(clf))), pickle.loads(pickle.dumps(clf))
+    assert pickle.loads(pickle.dumps(loaded))._reseeds_next()
+    for model in (clf, loaded, pickled):
+        np.random.seed(5)
+        model.partial_fit(X, y)
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+    np.testing.assert_array_equal(pickled.predict_proba(X), clf.predict_proba(X))
+    # Having reseeded, each continues its own generator, and saves say so.
+    assert not loaded._reseeds_next() and not clf._reseeds_next()
+    assert load(io.BytesIO(saved_bytes(loaded)))._rng.bit_generator.state == (
+        clf._rng.bit_generator.state
+    )
+
+
+def test_a_file_without_the_reseed_and_one_step_entries_loads_as_before():
+    # Format version 11 and older: the generator continues, and a model trained on a column
+    # of one-step sequences warns at predict as it did.
+    X = np.random.default_rng(0).normal(size=(12, 1))
+    reg = GRURegressor((3,), max_iter=1, random_state=0).fit(X, X[:, 0])
+    reg.set_params(random_state=None)
+    older = tampered(
+        saved_bytes(reg),
+        lambda m: [m["fitted"].pop(k) for k in ("rng_reseeds", "trained_on_one_step")],
+    )
+    loaded = load(io.BytesIO(older))
+    assert not loaded._reseeds_next()
+    assert loaded._rng.bit_generator.state == reg._rng.bit_generator.state
+    with pytest.warns(UserWarning, match="sequences of one time step"):
+        loaded.predict(X)
+
+
+def test_a_model_trained_on_one_step_sequences_reads_a_column_after_loading():
+    # It warned at every predict that the column might be one sequence (audit39j); the flag
+    # that stops it was not saved.
+    X = np.random.default_rng(0).normal(size=(12, 1))
+    reg = GRURegressor((3,), max_iter=1, random_state=0).fit(X, X[:, 0])
+    for model in (load(io.BytesIO(saved_bytes(reg))), pickle.loads(pickle.dumps(reg))):
+        with warnings.catch_warnings():
+            warnings.filterwarnings("error", message=".*sequences of one time step")
+            np.testing.assert_array_equal(model.predict(X), reg.predict(X))
+    sequences = GRURegressor((3,), max_iter=1, random_state=0).fit(X.reshape(4, 3), X[::3, 0])
+    with pytest.warns(UserWarning, match="sequences of one time step"):
+        load(io.BytesIO(saved_bytes(sequences))).predict(X)
+
+
 def test_unsaveable_parameters_are_dropped_with_a_warning():
     clf, X = fitted_classifier(
         callbacks=[lambda estimator, record: None], random_state=np.random.RandomState(0)
@@ -1147,6 +1199,14 @@ HOSTILE_METADATA = {
     "rng-bad-state": (
         set_in("fitted", "rng_state", "state", "state", -5),
         "fitted.rng_state is malformed",
+    ),
+    "rng-reseeds-not-a-flag": (
+        set_in("fitted", "rng_reseeds", 1),
+        "rng_reseeds must be one of False, True, got 1",
+    ),
+    "one-step-not-a-flag": (
+        set_in("fitted", "trained_on_one_step", "yes"),
+        "trained_on_one_step must be one of False, True, got 'yes'",
     ),
     "classes-object-flag": (
         set_in("fitted", "classes_object", "no"),

@@ -1102,17 +1102,13 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             self._rng = _make_rng(self.random_state)
             self._rng_seeded_by = self.random_state
 
-    def _generator_to_continue(self):
-        """The generator the next training call continues (for a saved file, which keeps no
-        record of the seed it came from): where ``random_state`` was set to another int seed
-        since, the new one that :meth:`_seed_generator` would make from it (the loaded model
-        trained on with the old seed's; audit39a), else the current one."""
-        seeded_by = getattr(self, "_rng_seeded_by", self.random_state)
-        if isinstance(self.random_state, numbers.Integral) and not _same_seed(
-            self.random_state, seeded_by
-        ):
-            return _make_rng(self.random_state)
-        return self._rng
+    def _reseeds_next(self):
+        """Whether the next training call draws a new generator from ``random_state``, which
+        was set to another seed since the current one was made (a saved file records it: the
+        loaded model trained on with the old seed's generator, audit39a, review39)."""
+        return not _same_seed(
+            self.random_state, getattr(self, "_rng_seeded_by", self.random_state)
+        )
 
     def _check_validation_data(self, validation_data):
         """``validation_data`` if the user gave a validation set, else None."""
@@ -1427,7 +1423,9 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 "best_validation_score_": None
                 if self.best_validation_score_ is None
                 else float(self.best_validation_score_),
-                "rng_state": self._generator_to_continue().bit_generator.state,
+                "rng_state": self._rng.bit_generator.state,
+                "rng_reseeds": self._reseeds_next(),
+                "trained_on_one_step": getattr(self, "_trained_on_one_step", False),
                 "network": describe_network(self.network_),
             }
         )
@@ -1494,7 +1492,11 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 f"best_epoch_={self.best_epoch_} is later than n_iter_={self.n_iter_}"
             )
         self._rng = read_generator(state, "rng_state")
-        self._rng_seeded_by = self.random_state
+        # Files before format version 12 record neither: the generator continues, and the
+        # model warns of one-step columns at predict as any model not trained on them.
+        reseeds = read_flag(state, "rng_reseeds", default=False)
+        self._rng_seeded_by = _SEEDED_BY_ANOTHER if reseeds else self.random_state
+        self._trained_on_one_step = read_flag(state, "trained_on_one_step", default=False)
         self.network_ = read_network(state, "network", required(arrays, "params"))
         self._weight_mask = self.network_.weight_mask()
         self._set_target_state(state, arrays)
@@ -6197,6 +6199,11 @@ def _has_target_axis(y):
     if _sequences._is_list_of_sequences(y):  # a list, or a Series or 1-D array of objects
         return np.ndim(next(iter(y), None)) == 2
     return np.ndim(y) == 3
+
+
+# What a loaded model's generator was seeded by when its file says the next training call
+# reseeds: no random_state is the same seed as it.
+_SEEDED_BY_ANOTHER = object()
 
 
 def _same_seed(random_state, other):

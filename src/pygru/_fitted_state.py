@@ -77,8 +77,10 @@ def read_choice(state, name, choices):
     return value
 
 
-def read_flag(state, name):
-    """True or False."""
+def read_flag(state, name, *, default=_REQUIRED):
+    """True or False; ``default`` when the entry is absent, if given."""
+    if default is not _REQUIRED and name not in state:
+        return default
     return read_choice(state, name, (False, True))
 
 

@@ -7,7 +7,7 @@ a JSON document ``metadata.json`` and NumPy arrays (``.npy`` members). The docum
 its format (``"format"``, ``"format_version"``), the pygru version that wrote it, and for
 every array its dtype, shape and SHA-256 checksum (``"arrays"``). There are two formats:
 
-``pygru-estimator`` (version 11): one GRUClassifier or GRURegressor. The document holds the
+``pygru-estimator`` (version 12): one GRUClassifier or GRURegressor. The document holds the
 estimator class (one of a fixed list), its hyper-parameters (``get_params()``) and its
 fitted state (``"fitted"``: ``n_features_in_``, ``loss_curve_``, the network layout with its
 ``pooling``, ...); the arrays are ``params.npy`` (the network's flat parameter vector),
@@ -39,13 +39,17 @@ penalty training keeps on its head's weights, which the linear skip's penalty he
 files without it load with the skip's penalty there, as they were trained. Version 11
 added a regressor's ``training_target_mean.npy`` and ``training_target_spread.npy`` (the
 training targets' mean and spread, which a later fit's ``y_val`` is checked against for
-missed transformations); files without them load without that check. An older pygru
+missed transformations); files without them load without that check. Version 12 added
+``rng_reseeds`` (whether the next training call draws a new generator, ``random_state``
+having been set to another seed after the fit; files without it continue the saved
+generator) and ``trained_on_one_step`` (a model trained on sequences of one step, which reads
+a column of values as such sequences without a warning; files without it warn). An older pygru
 refuses a newer
 file with a message that says a newer pygru wrote it, instead of misreading it or naming an
 unknown parameter.
 
-``pygru-pipeline`` (version 10, as version 1 with estimators of the estimator format's
-version 11; versions 2 to 9 held those of versions 3 to 10): a scikit-learn ``Pipeline``
+``pygru-pipeline`` (version 11, as version 1 with estimators of the estimator format's
+version 12; versions 2 to 10 held those of versions 3 to 11): a scikit-learn ``Pipeline``
 (nested ones included), or one of its steps on its own. ``"root"`` is a tree of objects: a
 pipeline is
 ``{"class": "sklearn.pipeline.Pipeline", "params": ..., "steps": [[name, step], ...]}`` (a
@@ -107,9 +111,9 @@ from pygru._version import __version__
 from pygru._warnings import warn
 
 FORMAT_NAME = "pygru-estimator"
-FORMAT_VERSION = 11
+FORMAT_VERSION = 12
 PIPELINE_FORMAT_NAME = "pygru-pipeline"
-PIPELINE_FORMAT_VERSION = 10
+PIPELINE_FORMAT_VERSION = 11
 
 __all__ = ["save", "load"]
 
