@@ -5047,6 +5047,12 @@ def test_validation_data_is_scored_with_its_weights_and_checked():
     for split in ("last", "random"):  # the random split said so in train_test_split's words
         with pytest.raises(ValueError, match="validation_fraction=0.1 of 1 sequences leaves no"):
             GRURegressor(early_stopping=True, validation_split=split).fit(X[:1], np.ones(1))
+    # 1 - 1e-300 rounds to 1: the last split held out no sequence, and said it left no
+    # training sequence (audit40e).
+    with pytest.raises(ValueError, match="1e-300 of 6 sequences leaves no sequence for valid"):
+        GRURegressor(early_stopping=True, validation_split="last", validation_fraction=1e-300).fit(
+            X[:6], np.arange(6.0)
+        )
 
 
 @pytest.mark.parametrize(

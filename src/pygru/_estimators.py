@@ -170,7 +170,11 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         "bidirectional": ["boolean"],
         "reset_after": ["boolean"],
         "embedding_dim": [Interval(Integral, 1, None, closed="left"), None],
-        "vocabulary_size": [Interval(Integral, 1, None, closed="left"), None],
+        # (an embedding table of more rows than token ids may have: audit40e)
+        "vocabulary_size": [
+            Interval(Integral, 1, _sequences.MAX_TOKEN_ID + 1, closed="both"),
+            None,
+        ],
         "pooling": [StrOptions(set(POOLINGS))],
         "conv_layers": [list, tuple, None],
         "solver": [StrOptions({"sgd", "adam", "rmsprop"})],
@@ -356,8 +360,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         sizes = np.atleast_1d(np.asarray(self.hidden_layer_sizes))
         if sizes.ndim != 1 or sizes.size == 0 or sizes.dtype.kind not in "iu" or np.any(sizes < 1):
             raise ValueError(
-                "hidden_layer_sizes must be a positive int or a non-empty "
-                f"sequence of positive ints, got {self.hidden_layer_sizes!r}"
+                "hidden_layer_sizes must be a positive int or a non-empty sequence of "
+                f"positive ints (below 2**63), got {self.hidden_layer_sizes!r}"
             )
         if self.patch_size not in (None, "auto", 1):
             self._check_numeric_per_sequence("patch_size")
@@ -1212,9 +1216,11 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         else:
             n_validation = int(np.ceil(fraction * n_samples))
         if not 0 < n_validation < n_samples:
+            # (1 - 1e-300 is 1: such a fraction of the last sequences holds out none, audit40e)
+            leaves = "no training sequence" if n_validation else "no sequence for validation"
             raise ValueError(
                 f"validation_fraction={self.validation_fraction} of "
-                f"{counted or f'{n_samples} sequences'} leaves no training sequence"
+                f"{counted or f'{n_samples} sequences'} leaves {leaves}"
             )
         return n_validation
 

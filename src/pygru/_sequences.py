@@ -31,7 +31,7 @@ from pygru._warnings import warn
 
 # Token ids index an embedding table with one row per id: larger ids are a mistake (and
 # ids beyond int64 would wrap around).
-_MAX_TOKEN_ID = 2**24 - 1
+MAX_TOKEN_ID = 2**24 - 1
 # Size of the float64 temporaries made while standardising, per block of sequences.
 _BLOCK_BYTES = 2**22
 # A sequence whose spread is below this share of a typical sequence's in every feature is
@@ -1555,10 +1555,10 @@ def _as_token_ids(value, name, ndim):
         raise ValueError(
             f"{name} must hold non-negative token ids, got {array.min()}{_TOKEN_PADDING_HINT}"
         )
-    if array.size and array.max() > _MAX_TOKEN_ID:
+    if array.size and array.max() > MAX_TOKEN_ID:
         raise ValueError(
             f"{name} holds token id {array.max()}; ids must be below "
-            f"{_MAX_TOKEN_ID + 1} (the embedding table has one row per id: "
+            f"{MAX_TOKEN_ID + 1} (the embedding table has one row per id: "
             "map tokens to compact ids, e.g. with pygru.text.TokenSequencer)."
         )
     return np.ascontiguousarray(array, dtype=np.int64)

@@ -438,12 +438,26 @@ class TokenSequencer(SequencesOut, TransformerMixin, BaseEstimator):
         self.vocabulary_size_ = len(self.vocabulary_) + _FIRST_TOKEN_ID
 
     def _to_ids(self, token_lists):
-        ids = np.full((len(token_lists), self.max_len_), PADDING_ID, dtype=np.int64)
+        ids = self._padding_rows(len(token_lists))
         for row, tokens in zip(ids, token_lists):
             kept = self._kept_tokens(tokens, self.max_len_)
             sequence = [self.vocabulary_.get(token, OOV_ID) for token in kept] or [OOV_ID]
             row[: len(sequence)] = sequence
         return ids
+
+    def _padding_rows(self, n_documents):
+        """``n_documents`` rows of ``max_len_`` padding ids; a MemoryError naming max_len
+        where they cannot be allocated (NumPy's named neither, and past the address space
+        said only "Maximum allowed dimension exceeded", audit40e)."""
+        try:
+            return np.full((n_documents, self.max_len_), PADDING_ID, dtype=np.int64)
+        except (MemoryError, ValueError) as error:
+            raise MemoryError(
+                f"{n_documents:,} rows of max_len_={self.max_len_:,} token ids "
+                f"({n_documents * self.max_len_ * 8 / 2**30:.3g} GiB of int64) cannot be "
+                "allocated: choose a smaller max_len (now "
+                f"{self.max_len!r}; None takes the longest training document)"
+            ) from error
 
     def _kept_tokens(self, tokens, max_len):
         """The tokens of a document that its row holds: its first ``max_len`` ("post"
