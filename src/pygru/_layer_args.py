@@ -210,8 +210,13 @@ def _as_lengths(lengths, batch, steps):
         lengths = lengths.get()
     if np.ma.is_masked(lengths):  # np.array would read the values behind the mask
         raise ValueError(
-            "lengths has masked entries; give every sequence's length (1..T), not a masked array"
+            "lengths has missing entries (masked, or pandas' NA); give every sequence's "
+            "length (1..T)"
         )
+    if isinstance(lengths, (list, tuple)) and any(
+        isinstance(length, (bool, np.bool_)) for length in lengths
+    ):  # np.array([5, True]) is [5, 1]: a bool array is refused below (audit40c)
+        raise TypeError(f"lengths must be integers, not bools; got {lengths!r}"[:300])
     array = np.array(lengths)  # checked and kept as it is now
     # Whole floats stay floats until the range check below, so that a huge one is refused
     # by it rather than wrapped around by the cast to int64.
