@@ -11,6 +11,7 @@ import re
 import threading
 import time
 import warnings
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -2086,6 +2087,31 @@ def test_a_partial_fit_cut_short_keeps_the_optimizer_state_of_the_calls_before()
     clf.partial_fit(X, y)
     reference.partial_fit(X, y)
     np.testing.assert_array_equal(clf.network_.params, reference.network_.params)
+
+
+@pytest.mark.parametrize("warm_start", [True, False])
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_ctrl_c_in_the_first_epoch_of_a_fitted_models_fit_leaves_it_as_it_was(
+    warm_start, early_stopping
+):
+    # A warm fit had made a new optimizer (Adam's moments lost) and its validation split had
+    # drawn from the generator, so training on differed from training on from the model
+    # before the call; a fresh fit of a fitted model left new random weights (audit40d).
+    X, y = toy_sequences()
+    options = dict(max_iter=2, ema_momentum=None, dropout=0.2, batch_size=8)
+    model = small_classifier(early_stopping=early_stopping, **options).fit(X, y)
+    model.set_params(warm_start=warm_start, max_iter=3)
+    reference = copy.deepcopy(model)
+    with (
+        mock.patch.object(GRUClassifier, "_run_epoch", side_effect=KeyboardInterrupt),
+        pytest.warns(UserWarning, match="before its first epoch was complete; the model is as"),
+    ):
+        model.fit(X, y)
+    assert model._optimizer.t == reference._optimizer.t
+    np.testing.assert_array_equal(model.network_.params, reference.network_.params)
+    for estimator in (model, reference):
+        estimator.partial_fit(X, y)
+    np.testing.assert_array_equal(model.network_.params, reference.network_.params)
 
 
 @pytest.mark.parametrize("early_stopping", [False, True])

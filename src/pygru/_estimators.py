@@ -937,7 +937,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         for early stopping, None to hold out ``validation_fraction`` of X."""
         # A call refused (bad input or settings) or interrupted before its first epoch leaves
         # a fitted model as it was.
-        with self._unchanged_unless_training_starts() as training_starts:
+        was_fitted = hasattr(self, "network_")
+        with self._unchanged_unless_training_starts() as (training_starts, undo_call):
             if incremental:  # scikit-learn checks them in fit, and in partial_fit only once
                 self._validate_params()
             hidden_layer_sizes = self._check_settings()
@@ -1068,7 +1069,18 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 ran_out = None if warned else ran_out
         if ran_out is not None:
             warn(ran_out, ConvergenceWarning)
-        if isinstance(raised, KeyboardInterrupt):  # told once the weights kept are known
+        if isinstance(raised, KeyboardInterrupt) and self.n_iter_ == epochs_before and was_fitted:
+            # No epoch of this call is complete: the model goes back to what it was, its
+            # optimizer and generator too (a warm fit had made a new optimizer, and a
+            # validation split had drawn from the generator: audit40d), and a fitted model
+            # that a fresh fit was replacing is kept.
+            undo_call()
+            warn(
+                "fit interrupted before its first epoch was complete; the model is as it "
+                f"was before this call (n_iter_={self.n_iter_})",
+                UserWarning,
+            )
+        elif isinstance(raised, KeyboardInterrupt):  # told once the weights kept are known
             warn(self._interruption_message(epochs_before, validation), UserWarning)
         elif raised is not None:
             raise raised
@@ -1093,15 +1105,21 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             nonlocal started
             started = True
 
-        try:
-            yield training_starts
-        except BaseException:
-            if started:
-                raise
+        def undo_call():
+            """Put the attributes back as the call found them. The network's weights,
+            changed in place, are the caller's to put back (the call's first epoch, cut
+            short, has restored its starting weights; a fresh fit made a new network)."""
             self.__dict__.clear()
             self.__dict__.update(attributes)
             if rng_state is not None:
                 self._rng.bit_generator.state = rng_state
+
+        try:
+            yield training_starts, undo_call
+        except BaseException:
+            if started:
+                raise
+            undo_call()
             raise
 
     def _seed_generator(self, first_call):
