@@ -2089,6 +2089,27 @@ def test_a_partial_fit_cut_short_keeps_the_optimizer_state_of_the_calls_before()
     np.testing.assert_array_equal(clf.network_.params, reference.network_.params)
 
 
+@pytest.mark.parametrize("make", [small_classifier, small_regressor])
+def test_fit_and_predict_leave_the_process_warning_filters_alone(make):
+    # A classifier's fit read X a second time with every warning ignored, inside
+    # warnings.catch_warnings(), which is not thread-safe: a warning another thread raised
+    # meanwhile was lost, and two such blocks overlapping could leave every warning of the
+    # process ignored (audit40a). (scikit-learn's check_array turns one category into
+    # errors in such a block: not what this looks for.)
+    X, labels = toy_sequences()
+    y = labels if make is small_classifier else (labels == "up") * 1.0
+    ignoring_all = []
+    simplefilter = warnings.simplefilter
+
+    def recorded(action, category=Warning, *args, **kwargs):
+        ignoring_all.append(action == "ignore" and category is Warning)
+        return simplefilter(action, category, *args, **kwargs)
+
+    with mock.patch.object(warnings, "simplefilter", recorded):
+        make(standardize="auto").fit(X, y).predict(X)
+    assert not any(ignoring_all)
+
+
 @pytest.mark.parametrize("warm_start", [True, False])
 @pytest.mark.parametrize("early_stopping", [False, True])
 def test_ctrl_c_in_the_first_epoch_of_a_fitted_models_fit_leaves_it_as_it_was(

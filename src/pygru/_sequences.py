@@ -21,7 +21,6 @@ padding, as Keras' ``mask_zero=True``.
 """
 
 import sys
-import warnings
 
 import numpy as np
 from scipy import sparse
@@ -88,18 +87,22 @@ def to_padded(X, dtype=np.float32, name="X", keep_precision=False):
     """
     dtype = _check_float_dtype(dtype)
     _reject_sparse(X, name)
-    if _is_list_of_sequences(X):
-        return _pad_list(X, dtype, name, keep_precision)
-    return _pad_array(X, dtype, name, keep_precision)
+    _check_levels(X, name)
+    return _padded(X, dtype, name, keep_precision)
 
 
 def padded_exactly(X, dtype):
     """``to_padded(X, dtype, keep_precision="always")[0]``, for X that ``to_padded`` has
-    already checked (and warned of): every value as it is, float64 where ``dtype`` would
+    already checked and warned of (not again: silencing the warning with catch_warnings
+    silenced every thread's, audit40a): every value as it is, float64 where ``dtype`` would
     round some."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return to_padded(X, dtype=dtype, keep_precision="always")[0]
+    return _padded(X, _check_float_dtype(dtype), "X", keep_precision="always")[0]
+
+
+def _padded(X, dtype, name, keep_precision):
+    if _is_list_of_sequences(X):
+        return _pad_list(X, dtype, name, keep_precision)
+    return _pad_array(X, dtype, name, keep_precision)
 
 
 def to_padded_tokens(X, name="X"):
@@ -1049,7 +1052,6 @@ def _item_length(item):
 
 def _pad_array(X, dtype, name, keep_precision=False):
     """Pad sequences given as one 2-D or 3-D array."""
-    _check_levels(X, name)
     array = _as_real_array(X, name)
     if array.ndim not in (2, 3):
         raise ValueError(
