@@ -326,19 +326,6 @@ def test_an_epsilon_that_rounds_to_zero_in_the_model_dtype_is_refused():
         fitted.partial_fit(tokens, y)
 
 
-def test_a_learning_rate_that_rounds_to_zero_in_the_model_dtype_is_refused():
-    # 1e-46 is 0 in float32: no weight moved, and the fit ended with the generic
-    # convergence warning (audit40e). float64 holds it.
-    from pygru import GRUClassifier
-
-    X, y = np.random.default_rng(0).standard_normal((6, 4, 1)), np.array([0, 1] * 3)
-    for solver in ("sgd", "adam"):
-        model = GRUClassifier((2,), max_iter=1, learning_rate_init=1e-46, solver=solver)
-        with pytest.raises(ValueError, match=r"learning_rate_init=1e-46 rounds to 0 in float32"):
-            model.fit(X, y)
-        assert model.set_params(dtype="float64").fit(X, y).n_iter_ == 1
-
-
 @pytest.mark.parametrize(
     "build, error, match",
     [

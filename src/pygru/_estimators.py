@@ -380,21 +380,14 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             )
         return tuple(int(size) for size in sizes)
 
-    def _check_step_settings(self):
-        """Refuse a ``learning_rate_init`` that rounds to 0 in the model's dtype (no weight
-        ever moved, and the fit ended with the generic convergence warning, audit40e), and
-        an ``epsilon`` that rounds to 0 or inf: Adam's and RMSprop's steps divide by it
-        where a gradient is 0 (an embedding row no sequence reads), and 0 / 0 was reported
-        as a divergence, with the advice of a smaller learning rate (audit39d)."""
-        dtype = np.dtype(self.dtype)
-        if dtype.type(self.learning_rate_init) == 0:
-            raise ValueError(
-                f"learning_rate_init={self.learning_rate_init!r} rounds to 0 in "
-                f"{dtype.name}: no step would move a weight; pass a larger one (the "
-                "default is 1e-3)"
-            )
+    def _check_epsilon(self):
+        """Refuse an ``epsilon`` that rounds to 0 in the model's dtype: Adam's and RMSprop's
+        steps divide by it where a gradient is 0 (an embedding row no sequence reads), and
+        0 / 0 was reported as a divergence, with the advice of a smaller learning rate
+        (audit39d)."""
         if self.solver not in ("adam", "rmsprop"):
             return
+        dtype = np.dtype(self.dtype)
         with np.errstate(over="ignore"):
             rounded = dtype.type(self.epsilon)
         if rounded == 0 or not np.isfinite(rounded):
@@ -942,7 +935,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             if incremental:  # scikit-learn checks them in fit, and in partial_fit only once
                 self._validate_params()
             hidden_layer_sizes = self._check_settings()
-            self._check_step_settings()  # training alone reads them
+            self._check_epsilon()  # training alone reads it
             _as_callback_list(self.callbacks)  # refused before the model changes
             device_module(self.device)  # a device that is not there is refused here
             if y is None:

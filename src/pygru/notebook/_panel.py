@@ -148,7 +148,7 @@ class TrainingPanel:
         # The controls read the parameters: a bad one gets the estimator's own message.
         estimator._validate_params()
         estimator._check_settings()
-        estimator._check_step_settings()
+        estimator._check_epsilon()
         if not (is_real(redraw_interval) and redraw_interval >= 0):
             raise ValueError(
                 f"redraw_interval must be a number of seconds, at least 0, got {redraw_interval!r}"
