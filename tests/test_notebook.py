@@ -105,6 +105,59 @@ def test_pause_and_resume_continue_the_same_optimizer(italy):
         np.testing.assert_array_equal(ours, theirs)
 
 
+def _paused_at_epoch(italy, epoch, max_epochs=6):
+    """A panel paused (by a callback) after ``epoch`` epochs."""
+    panel = None
+
+    def pause_there(estimator, record):
+        if record["epoch"] == epoch:
+            panel.pause()
+
+    panel = _panel(italy, max_epochs=max_epochs, callbacks=pause_there)
+    panel.start()
+    assert panel.wait(timeout=60) == PAUSED and panel.epoch == epoch
+    panel.estimator.set_params(callbacks=None)
+    return panel
+
+
+def _drawn_validation_scores(panel):
+    line = panel.figure.axes[1].lines[0]
+    return dict(zip(line.get_xdata().tolist(), line.get_ydata().tolist()))
+
+
+def test_a_fit_from_the_notebook_while_paused_starts_the_record_again(italy):
+    # The records of epochs the refitted estimator no longer held stayed: Resume's redraw
+    # raised before the training thread started, the phase stayed "running" with no
+    # thread behind it, and no button (nor wait or close) could end it (audit40f).
+    X, y = italy[:2]
+    panel = _paused_at_epoch(italy, 3)
+    panel.estimator.set_params(random_state=1, max_iter=1)
+    panel.estimator.fit(X, y)  # (one epoch: no convergence warning)
+    assert panel.resume().wait(timeout=60) == FINISHED
+    assert [record["epoch"] for record in panel.history] == [2, 3, 4, 5, 6]
+    losses = panel.estimator.loss_curve_
+    assert [record["loss"] for record in panel.history] == losses[1:]
+    scores = _drawn_validation_scores(panel)
+    assert [scores[record["epoch"]] for record in panel.history] == [
+        record["validation_score"] for record in panel.history
+    ]
+
+
+def test_validation_scores_are_drawn_at_the_epochs_they_were_taken(italy):
+    # An epoch trained from the notebook while paused shifted every earlier score one
+    # epoch right in the plot, the summary naming the recorded epoch (audit40f).
+    X, y = italy[:2]
+    panel = _paused_at_epoch(italy, 2, max_epochs=4)
+    panel.estimator.partial_fit(X, y)
+    assert panel.resume().wait(timeout=60) == FINISHED
+    assert [record["epoch"] for record in panel.history] == [1, 2, 4]
+    scores = _drawn_validation_scores(panel)
+    assert np.isnan(scores[3])
+    assert [scores[record["epoch"]] for record in panel.history] == [
+        record["validation_score"] for record in panel.history
+    ]
+
+
 class _LookInside:
     """A user's callback that pickles the estimator it is called with and notes the
     callbacks its parameters hold."""
@@ -163,6 +216,9 @@ def test_reset_applies_the_controls_to_a_clone(italy):
         learning_rate=0.01, hidden_size=6, solver="rmsprop", batch_size=16, dropout=0.2
     )
     assert "Press Reset to apply" in panel._pending.value
+    # Both values: the estimator's may be the one changed, by set_params (audit40f).
+    rate = panel.estimator.learning_rate_init
+    assert f"learning_rate 0.01 (the estimator has {rate!r})" in panel._pending.value
     panel.buttons["reset"].click()
     assert panel.phase == READY and panel.history == [] and panel.error is None
     assert panel.estimator is not original and original.n_iter_ == 2

@@ -315,15 +315,46 @@ class TrainingPanel:
 
     def _launch(self):
         self._pause_requested.clear()
+        # The estimator fitted again outside the panel since (while paused): the records of
+        # the epochs it no longer holds go (audit40f).
+        self.history = self._records_the_estimator_holds()
         self._worker = threading.Thread(
             target=self._train,
             args=(_openmp_threads(),),
             name="pygru-training-panel",
             daemon=True,
         )
-        self._refresh(force=True)
+        # Started first: a redraw that raised left the phase "running" with no thread
+        # behind it, and no button could end it (audit40f).
         self._worker.start()
+        self._refresh(force=True)
         return self
+
+    def _records_the_estimator_holds(self):
+        """The records of ``history`` whose epochs the estimator's ``loss_curve_`` still
+        holds, with the loss recorded (a fit outside the panel starts another curve)."""
+        losses = getattr(self.estimator, "loss_curve_", [])
+        return [
+            record
+            for record in self.history
+            if record["epoch"] <= len(losses) and losses[record["epoch"] - 1] == record["loss"]
+        ]
+
+    def _plotted_validation_scores(self):
+        """The validation score of each epoch from the first the panel scored that the
+        estimator still holds to its last, NaN for an epoch the panel did not train (a
+        ``partial_fit`` from the notebook while paused): the plot reads one score per epoch
+        (each record's score was drawn one epoch late after such a call, audit40f)."""
+        if self.X_val is None:
+            return None
+        scores = {
+            record["epoch"]: record["validation_score"]
+            for record in self._records_the_estimator_holds()
+        }
+        if not scores:
+            return []
+        last = len(self.estimator.loss_curve_)
+        return [scores.get(epoch, math.nan) for epoch in range(min(scores), last + 1)]
 
     def _click(self, name):
         # A click can arrive after the phase changed under it (e.g. Pause as the last epoch
@@ -501,11 +532,19 @@ class TrainingPanel:
         return self
 
     def _show_pending(self):
-        changed = _state.changed_controls(self.control_values, self.estimator.get_params())
+        # Both values: the estimator's may be the one that changed (set_params from the
+        # notebook, which training goes on with), not the control's (audit40f).
+        values = self.control_values
+        current = _state.control_values(self.estimator.get_params())
+        changed = [
+            f"{name} {values[name]!r} (the estimator has {current[name]!r})"
+            for name in _state.changed_controls(values, self.estimator.get_params())
+        ]
         self._pending.value = (
             ""
             if not changed
-            else (f"<i>Changed: {html.escape(', '.join(changed))}. Press Reset to apply.</i>")
+            else f"<i>Controls changed: {html.escape('; '.join(changed))}. Press Reset to "
+            "apply them to a new, unfitted estimator.</i>"
         )
 
     def _refresh(self, force=False):
@@ -518,7 +557,9 @@ class TrainingPanel:
                 self._update_text()
             if force or now - self._last_figure >= self.redraw_interval:
                 self._last_figure = now
-                plot_training_curves(self.estimator, self.validation_scores, figure=self.figure)
+                plot_training_curves(
+                    self.estimator, self._plotted_validation_scores(), figure=self.figure
+                )
                 self._curves.value = png_bytes(self.figure)
 
     def _update_text(self):
