@@ -31,6 +31,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from pygru import GRUClassifier, GRURegressor, _sequences, load, save, to_torch_state_dict
 from pygru._linear import ridge_loo
 from pygru._numbers import is_real
+from pygru._optimizers import BaseOptimizer
 from pygru.datasets import (
     load_airline,
     load_italy_power_demand,
@@ -2099,40 +2100,103 @@ def test_fit_and_predict_leave_the_process_warning_filters_alone(make):
     X, labels = toy_sequences()
     y = labels if make is small_classifier else (labels == "up") * 1.0
     ignoring_all = []
-    simplefilter = warnings.simplefilter
 
-    def recorded(action, category=Warning, *args, **kwargs):
-        ignoring_all.append(action == "ignore" and category is Warning)
-        return simplefilter(action, category, *args, **kwargs)
+    def recording(add_filter):
+        def recorded(action, *args, **kwargs):
+            category = kwargs.get("category", Warning)
+            if add_filter is warnings.filterwarnings:
+                message = args[0] if args else kwargs.get("message", "")
+                category = args[1] if len(args) > 1 else category
+                ignoring_all.append(action == "ignore" and category is Warning and not message)
+            else:
+                category = args[0] if args else category
+                ignoring_all.append(action == "ignore" and category is Warning)
+            return add_filter(action, *args, **kwargs)
 
-    with mock.patch.object(warnings, "simplefilter", recorded):
+        return recorded
+
+    with (
+        mock.patch.object(warnings, "simplefilter", recording(warnings.simplefilter)),
+        mock.patch.object(warnings, "filterwarnings", recording(warnings.filterwarnings)),
+    ):
         make(standardize="auto").fit(X, y).predict(X)
     assert not any(ignoring_all)
 
 
+def _raising_at_optimizer_step(error, after):
+    """Make the optimizers' step raise ``error`` on its call number ``after + 1``, once
+    (a warm or fresh fit makes its optimizer only once it has started)."""
+    step, calls = BaseOptimizer.step, []
+
+    def stepping(optimizer, *args, **kwargs):
+        calls.append(None)
+        if len(calls) == after + 1:
+            raise error
+        return step(optimizer, *args, **kwargs)
+
+    return mock.patch.object(BaseOptimizer, "step", stepping)
+
+
+@pytest.mark.parametrize("make", [small_classifier, small_regressor])
+@pytest.mark.parametrize("error", [KeyboardInterrupt, MemoryError])
 @pytest.mark.parametrize("warm_start", [True, False])
 @pytest.mark.parametrize("early_stopping", [False, True])
-def test_ctrl_c_in_the_first_epoch_of_a_fitted_models_fit_leaves_it_as_it_was(
-    warm_start, early_stopping
+def test_an_interrupted_first_epoch_of_a_fitted_models_fit_leaves_it_as_it_was(
+    make, error, warm_start, early_stopping
 ):
     # A warm fit had made a new optimizer (Adam's moments lost) and its validation split had
     # drawn from the generator, so training on differed from training on from the model
-    # before the call; a fresh fit of a fitted model left new random weights (audit40d).
-    X, y = toy_sequences()
+    # before the call; a fresh fit of a fitted model left new random weights (audit40d),
+    # also where an error (a MemoryError) ended it (review40).
+    X, labels = toy_sequences()
+    y = labels if make is small_classifier else np.array([x.mean() for x in X])
     options = dict(max_iter=2, ema_momentum=None, dropout=0.2, batch_size=8)
-    model = small_classifier(early_stopping=early_stopping, **options).fit(X, y)
+    model = make(early_stopping=early_stopping, **options).fit(X, y)
     model.set_params(warm_start=warm_start, max_iter=3)
     reference = copy.deepcopy(model)
-    with (
-        mock.patch.object(GRUClassifier, "_run_epoch", side_effect=KeyboardInterrupt),
-        pytest.warns(UserWarning, match="before its first epoch was complete; the model is as"),
-    ):
+    expected = (
+        pytest.warns(UserWarning, match="before its first epoch was complete; the model is as")
+        if error is KeyboardInterrupt
+        else pytest.raises(MemoryError)
+    )
+    with _raising_at_optimizer_step(error, after=2), expected:  # the third step
         model.fit(X, y)
+    assert model.n_iter_ == reference.n_iter_ == 2
     assert model._optimizer.t == reference._optimizer.t
+    assert model._optimizer.params is model.network_.params
     np.testing.assert_array_equal(model.network_.params, reference.network_.params)
     for estimator in (model, reference):
         estimator.partial_fit(X, y)
     np.testing.assert_array_equal(model.network_.params, reference.network_.params)
+
+
+def test_an_undone_refit_of_other_sizes_says_how_to_predict_with_the_model_it_keeps():
+    # The old optimizer had been moved onto the new network's parameters before training
+    # started, and the undone call restored it holding them (a pickle of 1 MB for 5 KB of
+    # weights); the restored model refused to predict without saying why (review40).
+    X, y = toy_sequences()
+    model = small_classifier(max_iter=2).fit(X, y)
+    reference = copy.deepcopy(model)
+    model.set_params(hidden_layer_sizes=(40,))
+    with (
+        _raising_at_optimizer_step(KeyboardInterrupt, after=0),
+        pytest.warns(UserWarning, match=r"no longer matches .*hidden_layer_sizes=\(40,\)"),
+    ):
+        model.fit(X, y)
+    assert model._optimizer.params is model.network_.params
+    with pytest.raises(ValueError, match="hidden_layer_sizes"):
+        model.predict(X)
+    model.set_params(hidden_layer_sizes=(8,))
+    np.testing.assert_array_equal(model.predict_proba(X), reference.predict_proba(X))
+
+
+def test_an_undone_refit_puts_back_a_random_state_it_drew_from():
+    X, y = toy_sequences()
+    model = small_classifier(max_iter=2, random_state=np.random.RandomState(0)).fit(X, y)
+    state = model.random_state.get_state()[1].copy()
+    with _raising_at_optimizer_step(KeyboardInterrupt, after=0), pytest.warns(UserWarning):
+        model.fit(X, y)
+    np.testing.assert_array_equal(model.random_state.get_state()[1], state)
 
 
 @pytest.mark.parametrize("early_stopping", [False, True])
@@ -5095,11 +5159,13 @@ def test_validation_data_is_scored_with_its_weights_and_checked():
         with pytest.raises(ValueError, match="validation_fraction=0.1 of 1 sequences leaves no"):
             GRURegressor(early_stopping=True, validation_split=split).fit(X[:1], np.ones(1))
     # 1 - 1e-300 rounds to 1: the last split held out no sequence, and said it left no
-    # training sequence (audit40e).
-    with pytest.raises(ValueError, match="1e-300 of 6 sequences leaves no sequence for valid"):
-        GRURegressor(early_stopping=True, validation_split="last", validation_fraction=1e-300).fit(
-            X[:6], np.arange(6.0)
-        )
+    # training sequence (audit40e); it holds out one, as the random split does (review40),
+    # too few for the regressor's score.
+    for split in ("last", "random"):
+        with pytest.raises(ValueError, match="1e-300 of 6 sequences holds out 1 sequence"):
+            GRURegressor(
+                early_stopping=True, validation_split=split, validation_fraction=1e-300
+            ).fit(X[:6], np.arange(6.0))
 
 
 @pytest.mark.parametrize(

@@ -406,13 +406,13 @@ def test_check_finite_false_gives_the_same_result_on_finite_input():
         ([4.5, 2], ValueError, "lengths must be whole numbers, got 4.5"),
         ([4.0, np.nan], ValueError, "lengths must be whole numbers, got nan"),
         (["4", "2"], TypeError, "integers"),
-        ([True, True], TypeError, "integers"),
+        ([True, True], TypeError, "ints, not bools"),
         (np.array([4, True], dtype=object), TypeError, "integers"),
-        ([4, True], TypeError, "integers, not bools"),  # read as [4, 1] (audit40c)
-        ((np.bool_(True), 4), TypeError, "integers, not bools"),
+        ([4, True], TypeError, "lengths must hold ints, not bools"),  # read as [4, 1] (audit40c)
+        ((np.bool_(True), 4), TypeError, "lengths must hold ints, not bools"),
         ([4, 2**70], ValueError, r"lengths\[1\] = 1180591620717411303424"),
         # np.array read the value behind the mask (audit34a)
-        (np.ma.masked_array([4, 2], mask=[False, True]), ValueError, "missing entries"),
+        (np.ma.masked_array([4, 2], mask=[False, True]), ValueError, "masked entries"),
     ],
 )
 def test_bad_lengths_are_refused(lengths, error, match):

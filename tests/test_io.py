@@ -991,10 +991,13 @@ def test_a_file_without_the_reseed_and_one_step_entries_loads_as_before():
     X = np.random.default_rng(0).normal(size=(12, 1))
     reg = GRURegressor((3,), max_iter=1, random_state=0).fit(X, X[:, 0])
     reg.set_params(random_state=None)
-    older = tampered(
-        saved_bytes(reg),
-        lambda m: [m["fitted"].pop(k) for k in ("rng_reseeds", "trained_on_one_step")],
-    )
+
+    def as_version_11(metadata):
+        metadata["format_version"] = 11
+        for name in ("rng_reseeds", "trained_on_one_step"):
+            del metadata["fitted"][name]
+
+    older = tampered(saved_bytes(reg), as_version_11)
     loaded = load(io.BytesIO(older))
     assert not loaded._reseeds_next()
     assert loaded._rng.bit_generator.state == reg._rng.bit_generator.state

@@ -55,7 +55,7 @@ from pygru._network import (
     GRUNetwork,
     last_steps_window,
 )
-from pygru._numbers import is_integer, refuse_bools_for_counts
+from pygru._numbers import is_integer, refuse_bools_for_counts, refuse_bools_in_a_list_of_counts
 from pygru._optimizers import WeightAverage, clip_gradients, make_optimizer, make_schedule
 from pygru._sklearn_private import (
     Interval,
@@ -170,11 +170,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         "bidirectional": ["boolean"],
         "reset_after": ["boolean"],
         "embedding_dim": [Interval(Integral, 1, None, closed="left"), None],
-        # (an embedding table of more rows than token ids may have: audit40e)
-        "vocabulary_size": [
-            Interval(Integral, 1, _sequences.MAX_TOKEN_ID + 1, closed="both"),
-            None,
-        ],
+        "vocabulary_size": [Interval(Integral, 1, None, closed="left"), None],
         "pooling": [StrOptions(set(POOLINGS))],
         "conv_layers": [list, tuple, None],
         "solver": [StrOptions({"sgd", "adam", "rmsprop"})],
@@ -350,18 +346,12 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
     # ------------------------------------------------------------------ input checking
     def _check_settings(self):
         refuse_bools_for_counts(self)  # embedding_dim=True failed inside the network
-        sizes_given = self.hidden_layer_sizes
-        if isinstance(sizes_given, (list, tuple)) and any(
-            isinstance(size, (bool, np.bool_)) for size in sizes_given
-        ):  # NumPy reads (True, 4) as [1, 4]
-            raise TypeError(
-                f"hidden_layer_sizes must hold ints, not bools; got {self.hidden_layer_sizes!r}"
-            )
+        refuse_bools_in_a_list_of_counts("hidden_layer_sizes", self.hidden_layer_sizes)
         sizes = np.atleast_1d(np.asarray(self.hidden_layer_sizes))
         if sizes.ndim != 1 or sizes.size == 0 or sizes.dtype.kind not in "iu" or np.any(sizes < 1):
             raise ValueError(
                 "hidden_layer_sizes must be a positive int or a non-empty sequence of "
-                f"positive ints (below 2**63), got {self.hidden_layer_sizes!r}"
+                f"positive ints (of 64 bits at most), got {self.hidden_layer_sizes!r}"
             )
         if self.patch_size not in (None, "auto", 1):
             self._check_numeric_per_sequence("patch_size")
@@ -473,6 +463,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 self.vocabulary_size_ = int(ids.max()) + 1
             elif reset:
                 _sequences.refuse_ids_past_vocabulary(ids, self.vocabulary_size, name, given=True)
+                _refuse_rows_no_id_reaches(self.vocabulary_size)
                 self.vocabulary_size_ = self.vocabulary_size
             else:
                 _sequences.refuse_ids_past_vocabulary(ids, self.vocabulary_size_, name)
@@ -495,12 +486,13 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             _sequences.warn_if_channels_first(padded, lengths)
         else:
             _sequences.check_n_features(X, padded, self.n_features_in_, type(self).__name__, name)
-        if name == "X" and not for_prediction:  # (a loaded model does not know: False)
+        if name == "X" and not for_prediction:  # (saved since format version 12)
             one_step = reset or getattr(self, "_trained_on_one_step", False)
             self._trained_on_one_step = one_step and bool(lengths.max() <= 1)
         # With y (training, validation), y's length settles it; a model trained on
         # sequences of one step reads such X as it was trained (it warned at every predict;
-        # audit39j). A loaded model, which does not know, warns.
+        # audit39j). A model loaded from a file of format version 11 or older, which does
+        # not record it, warns.
         if for_prediction and not getattr(self, "_trained_on_one_step", False):
             _sequences.warn_if_one_univariate_sequence(X, self.n_features_in_)
         return padded, lengths
@@ -738,6 +730,10 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             rng, self.kernel_initializer, self.recurrent_initializer, self.bias_initializer
         )
         self._weight_mask = self.network_.weight_mask()
+        # The optimizer of the network this one replaces is made anew for it; left, it was
+        # moved onto the new parameters before that, and a call undone then restored it
+        # holding them (review40).
+        self._forget(("_optimizer", "_optimizer_made_with"))
         self.n_iter_ = 0
         self.best_epoch_ = 0
         self.t_ = 0
@@ -1062,19 +1058,15 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 ran_out = None if warned else ran_out
         if ran_out is not None:
             warn(ran_out, ConvergenceWarning)
-        if isinstance(raised, KeyboardInterrupt) and self.n_iter_ == epochs_before and was_fitted:
+        undone = raised is not None and self.n_iter_ == epochs_before and was_fitted
+        if undone:
             # No epoch of this call is complete: the model goes back to what it was, its
             # optimizer and generator too (a warm fit had made a new optimizer, and a
             # validation split had drawn from the generator: audit40d), and a fitted model
-            # that a fresh fit was replacing is kept.
+            # that a fresh fit was replacing is kept (also where a MemoryError ended it).
             undo_call()
-            warn(
-                "fit interrupted before its first epoch was complete; the model is as it "
-                f"was before this call (n_iter_={self.n_iter_})",
-                UserWarning,
-            )
-        elif isinstance(raised, KeyboardInterrupt):  # told once the weights kept are known
-            warn(self._interruption_message(epochs_before, validation), UserWarning)
+        if isinstance(raised, KeyboardInterrupt):  # told once the weights kept are known
+            warn(self._interruption_message(epochs_before, validation, undone), UserWarning)
         elif raised is not None:
             raise raised
         return self
@@ -1090,8 +1082,13 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         attributes hold there too."""
         attributes = self.__dict__.copy()
         # The generator is changed in place (a validation split draws from it): its state
-        # too, or a refused call would change the next call's shuffles and masks.
+        # too, or a refused call would change the next call's shuffles and masks; and a
+        # RandomState given as random_state, which a fresh fit draws its seed from.
         rng_state = self._rng.bit_generator.state if hasattr(self, "_rng") else None
+        seed_source = self.random_state
+        seed_state = (
+            seed_source.get_state() if isinstance(seed_source, np.random.RandomState) else None
+        )
         started = False
 
         def training_starts():
@@ -1106,6 +1103,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             self.__dict__.update(attributes)
             if rng_state is not None:
                 self._rng.bit_generator.state = rng_state
+            if seed_state is not None:
+                seed_source.set_state(seed_state)
 
         try:
             yield training_starts, undo_call
@@ -1230,15 +1229,15 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         where rounding differs: 0.07 of 100 is 7.000000000000001, whose ceiling held out 8)."""
         fraction = float(self.validation_fraction)  # np.float32(0.1) * 30 rounds up to 4
         if self.validation_split == "last":
-            n_validation = n_samples - int(n_samples * (1.0 - fraction))
+            # At least one, as at random: 1 - 1e-300 is 1, and such a fraction held out none
+            # and was refused as leaving no training sequence (audit40e, review40).
+            n_validation = max(1, n_samples - int(n_samples * (1.0 - fraction)))
         else:
             n_validation = int(np.ceil(fraction * n_samples))
-        if not 0 < n_validation < n_samples:
-            # (1 - 1e-300 is 1: such a fraction of the last sequences holds out none, audit40e)
-            leaves = "no training sequence" if n_validation else "no sequence for validation"
+        if n_validation >= n_samples:
             raise ValueError(
                 f"validation_fraction={self.validation_fraction} of "
-                f"{counted or f'{n_samples} sequences'} leaves {leaves}"
+                f"{counted or f'{n_samples} sequences'} leaves no training sequence"
             )
         return n_validation
 
@@ -2027,11 +2026,23 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         self._rng, state = record["rng"]
         self._rng.bit_generator.state = state
 
-    def _interruption_message(self, epochs_before, validation):
+    def _interruption_message(self, epochs_before, validation, undone):
         """The warning of a fit stopped by Ctrl-C, which keeps the weights of its last
-        completed epoch (or of its best validation score), or the weights it started from
-        where it completed none or where a regressor's guard dropped the GRU's correction
-        (``linear_skip``)."""
+        completed epoch (or of its best validation score), or where it completed none the
+        model as it was before the call (``undone``, a model fitted before; with a hint
+        where hyper-parameters changed since no longer describe it), or else the weights it
+        started from; or where a regressor's guard dropped the GRU's correction
+        (``linear_skip``), the ridge it started from."""
+        if undone:
+            try:
+                self._check_matches_network()
+                hint = ""
+            except ValueError as error:  # (refitting with other sizes, say: review40)
+                hint = f". It no longer matches the hyper-parameters set since: {error}"
+            return (
+                "fit interrupted before its first epoch was complete; the model is as it "
+                f"was before this call (n_iter_={self.n_iter_}){hint}"
+            )
         if self.n_iter_ == epochs_before:
             return (
                 "fit interrupted before its first epoch was complete; the model keeps the "
@@ -6223,6 +6234,19 @@ def _has_target_axis(y):
     if _sequences._is_list_of_sequences(y):  # a list, or a Series or 1-D array of objects
         return np.ndim(next(iter(y), None)) == 2
     return np.ndim(y) == 3
+
+
+def _refuse_rows_no_id_reaches(vocabulary_size):
+    """Refuse, at a first fit, an embedding table of more rows than token ids may have: a
+    table of 2**25 rows trained for 11 s, its rows past 2**24 never read (audit40e). Not
+    a parameter constraint: a file saved with such a table loads (review40)."""
+    if vocabulary_size > _sequences.MAX_TOKEN_ID + 1:
+        raise ValueError(
+            f"vocabulary_size={vocabulary_size} sizes an embedding table past the largest "
+            f"token id allowed, {_sequences.MAX_TOKEN_ID}: at most "
+            f"{_sequences.MAX_TOKEN_ID + 1} rows can be read (map tokens to compact ids, "
+            "e.g. with pygru.text.TokenSequencer)"
+        )
 
 
 # What a loaded model's generator was seeded by when its file says the next training call

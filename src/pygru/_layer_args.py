@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pygru._arrays import array_module, is_cupy_array, valid_steps
-from pygru._numbers import as_flag
+from pygru._numbers import as_flag, refuse_bools_in_a_list_of_counts
 
 __all__ = [
     "GRUCache",
@@ -210,13 +210,11 @@ def _as_lengths(lengths, batch, steps):
         lengths = lengths.get()
     if np.ma.is_masked(lengths):  # np.array would read the values behind the mask
         raise ValueError(
-            "lengths has missing entries (masked, or pandas' NA); give every sequence's "
-            "length (1..T)"
+            "lengths has masked entries (a masked array's, or a pandas array's NA); give "
+            "every sequence's length (1..T)"
         )
-    if isinstance(lengths, (list, tuple)) and any(
-        isinstance(length, (bool, np.bool_)) for length in lengths
-    ):  # np.array([5, True]) is [5, 1]: a bool array is refused below (audit40c)
-        raise TypeError(f"lengths must be integers, not bools; got {lengths!r}"[:300])
+    # (np.array([5, True]) is [5, 1]; a bool array is refused below: audit40c)
+    refuse_bools_in_a_list_of_counts("lengths", lengths)
     array = np.array(lengths)  # checked and kept as it is now
     # Whole floats stay floats until the range check below, so that a huge one is refused
     # by it rather than wrapped around by the cast to int64.

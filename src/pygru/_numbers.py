@@ -27,6 +27,15 @@ def as_flag(name, value):
     return bool(value)
 
 
+def refuse_bools_in_a_list_of_counts(name, values):
+    """Raise a TypeError naming ``name`` where ``values``, a list or tuple, holds a bool:
+    NumPy reads ``[True, 4]`` as ``[1, 4]``, so the check after the conversion misses it."""
+    if isinstance(values, (list, tuple)) and any(
+        isinstance(value, (bool, np.bool_)) for value in values
+    ):
+        raise TypeError(f"{name} must hold ints, not bools; got {values!r}"[:300])
+
+
 def refuse_bools_for_counts(estimator):
     """Raise a TypeError naming the first parameter of ``estimator`` that counts (its
     constraints include an ``Interval(Integral, ...)``) and is a bool: scikit-learn's checks

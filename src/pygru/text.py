@@ -36,6 +36,12 @@ OOV_ID = 1
 _FIRST_TOKEN_ID = 2
 
 
+def _count(number):
+    """A whole number for a message, one past float's range too (max_len=10**400 made the
+    message itself fail, review40)."""
+    return f"{number:,}" if number < 10**15 else f"about 10**{len(str(number)) - 1}"
+
+
 class TokenSequencer(SequencesOut, TransformerMixin, BaseEstimator):
     """Map raw text documents to post-padded sequences of integer token ids.
 
@@ -452,11 +458,11 @@ class TokenSequencer(SequencesOut, TransformerMixin, BaseEstimator):
         try:
             return np.full((n_documents, self.max_len_), PADDING_ID, dtype=np.int64)
         except (MemoryError, ValueError) as error:
+            gibibytes = -(-n_documents * self.max_len_ * 8 // 2**30)
             raise MemoryError(
-                f"{n_documents:,} rows of max_len_={self.max_len_:,} token ids "
-                f"({n_documents * self.max_len_ * 8 / 2**30:.3g} GiB of int64) cannot be "
-                "allocated: choose a smaller max_len (now "
-                f"{self.max_len!r}; None takes the longest training document)"
+                f"{n_documents:,} rows of max_len_={_count(self.max_len_)} token ids "
+                f"({_count(gibibytes)} GiB of int64) cannot be allocated: choose a smaller "
+                f"max_len (None takes the longest training document)"
             ) from error
 
     def _kept_tokens(self, tokens, max_len):
