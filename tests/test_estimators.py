@@ -2123,6 +2123,22 @@ def test_fit_and_predict_leave_the_process_warning_filters_alone(make):
     assert not any(ignoring_all)
 
 
+def test_targets_the_dtype_cannot_resolve_on_their_own_scale_are_warned_of():
+    # A float32 model of targets 1e8 +- 3 on their own scale reached R² 0.41 with only the
+    # convergence warning (audit40g).
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((80, 10, 2))
+    y = X[:, :, 0].sum(axis=1) + X[:, -1, 1]
+    settings = dict(hidden_layer_sizes=(4,), max_iter=1, standardize_target=False)
+    with pytest.warns(UserWarning, match=r"float32 resolves steps of 8 there.*dtype='float64'"):
+        GRURegressor(**settings).fit(X, y + 1e8)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*resolves steps")
+        GRURegressor(**settings, dtype="float64").fit(X, y + 1e8)
+        GRURegressor(**settings).fit(X, y + 1e3)
+        GRURegressor(**{**settings, "standardize_target": True}).fit(X, y + 1e8)
+
+
 def _raising_at_optimizer_step(error, after):
     """Make the optimizers' step raise ``error`` on its call number ``after + 1``, once
     (a warm or fresh fit makes its optimizer only once it has started)."""
