@@ -2132,10 +2132,15 @@ def test_targets_the_dtype_cannot_resolve_on_their_own_scale_are_warned_of():
     settings = dict(hidden_layer_sizes=(4,), max_iter=1, standardize_target=False)
     with pytest.warns(UserWarning, match=r"float32 resolves steps of 8 there.*dtype='float64'"):
         GRURegressor(**settings).fit(X, y + 1e8)
+    # Each target on its own: a constant one, or one near 0, is resolved.
+    both = np.c_[np.ones_like(y), y + 1e8]
+    with pytest.warns(UserWarning, match=r"y's target 1 spread by"):
+        GRURegressor(**settings).fit(X, both)
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message=".*resolves steps")
         GRURegressor(**settings, dtype="float64").fit(X, y + 1e8)
         GRURegressor(**settings).fit(X, y + 1e3)
+        GRURegressor(**settings).fit(X, np.c_[np.full_like(y, 1e8), y])
         GRURegressor(**{**settings, "standardize_target": True}).fit(X, y + 1e8)
 
 

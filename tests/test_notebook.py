@@ -143,6 +143,25 @@ def test_a_fit_from_the_notebook_while_paused_starts_the_record_again(italy):
     ]
 
 
+def test_the_summary_leaves_out_epochs_the_estimator_no_longer_holds(italy):
+    # The plot dropped them at each redraw, the summary only at Resume, which a finished
+    # panel does not offer: it still named the old epochs (review40b).
+    X, y = italy[:2]
+    panel = _panel(italy, max_epochs=2)
+    assert panel.start().wait(timeout=60) == FINISHED
+    panel.estimator.set_params(random_state=1, max_iter=1).fit(X, y)
+    panel._refresh(force=True)
+    assert panel.summary.startswith("Epoch 0/2")
+
+
+def test_a_vocabulary_no_token_id_reaches_is_refused_when_the_panel_is_made():
+    # Refused at the first fit only, the panel was made and failed at Start (review40b).
+    tokens = np.arange(1, 7).reshape(2, 3)
+    model = GRUClassifier(embedding_dim=1, vocabulary_size=2**24 + 1, hidden_layer_sizes=(2,))
+    with pytest.raises(ValueError, match="vocabulary_size=16777217 sizes an embedding"):
+        TrainingPanel(model, tokens, [0, 1], display=False)
+
+
 def test_validation_scores_are_drawn_at_the_epochs_they_were_taken(italy):
     # An epoch trained from the notebook while paused shifted every earlier score one
     # epoch right in the plot, the summary naming the recorded epoch (audit40f).

@@ -356,6 +356,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         if self.patch_size not in (None, "auto", 1):
             self._check_numeric_per_sequence("patch_size")
         self._conv_layers()
+        if self.vocabulary_size is not None and not hasattr(self, "network_"):
+            _refuse_rows_no_id_reaches(self.vocabulary_size)  # (a panel checks it up front)
         if self.vocabulary_size is not None and self.embedding_dim is None:
             raise ValueError(
                 f"vocabulary_size={self.vocabulary_size!r} sizes an embedding table, which "
@@ -5206,23 +5208,24 @@ default="zeros"
 
     def _warn_where_the_dtype_cannot_resolve_the_targets(self):
         """Warn where, trained on their own scale (``standardize_target=False``), targets
-        spread over fewer than ten of the steps ``dtype`` resolves at their magnitude: a
+        spread over fewer than two of the steps ``dtype`` resolves at their magnitude: a
         float32 model of targets 1e8 ± 3 reached R² 0.41, with only the convergence warning
-        (audit40g; 1e7 ± 3, three steps, 0.975). Targets that the cast to ``dtype`` has made
-        constant (1e9 ± 3) are past telling here."""
+        (audit40g; 3e7 ± 3, 1.5 steps, 0.958; 1e7 ± 3, three, 0.975 to 0.99). Targets that
+        the cast to ``dtype`` has made constant (1e9 ± 3) are past telling here."""
         if self._target_reference is None:
             return
         mean, spread = self._target_reference
         largest = np.abs(mean) + np.where(np.isfinite(spread), spread, 0)
         step = np.spacing(largest.astype(self.dtype)).astype(np.float64)
-        coarse = np.isfinite(spread) & (spread < 10 * step)
+        coarse = np.isfinite(spread) & (spread < 2 * step)
         if coarse.any():
             index = int(np.argmax(coarse))
+            which = f"y's target {index}" if len(spread) > 1 else "y's values"
             warn(
-                f"y's values spread by {spread[index]:.3g} around {mean[index]:.3g}, and "
+                f"{which} spread by {spread[index]:.3g} around {mean[index]:.3g}, and "
                 f"{np.dtype(self.dtype).name} resolves steps of {step[index]:.3g} there: "
                 "trained on their own scale (standardize_target=False), the predictions "
-                "cannot follow them. Set standardize_target=True (the default), or "
+                "can follow them only coarsely. Set standardize_target=True (the default), or "
                 "dtype='float64'.",
                 UserWarning,
             )

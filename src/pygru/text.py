@@ -10,6 +10,7 @@ classifies text end to end. Id ``PADDING_ID`` (0) marks padding and ``OOV_ID`` (
 token outside the vocabulary; vocabulary tokens get the ids from 2 on, most frequent first.
 """
 
+import math
 import re
 from collections import Counter
 from numbers import Integral
@@ -39,7 +40,7 @@ _FIRST_TOKEN_ID = 2
 def _count(number):
     """A whole number for a message, one past float's range too (max_len=10**400 made the
     message itself fail, review40)."""
-    return f"{number:,}" if number < 10**15 else f"about 10**{len(str(number)) - 1}"
+    return f"{number:,}" if number < 10**15 else f"about 10**{int(math.log10(number))}"
 
 
 class TokenSequencer(SequencesOut, TransformerMixin, BaseEstimator):

@@ -92,7 +92,9 @@ class TrainingPanel:
     phase : str
         "ready", "running", "pausing", "paused", "finished" or "failed".
     history : list of dict
-        One record per epoch trained in this panel since the last Reset: epoch, loss,
+        One record per epoch trained in this panel since the last Reset (less, at Start
+        and Resume, those of epochs the estimator no longer holds: it was fitted again
+        from the notebook meanwhile): epoch, loss,
         validation_score (None without validation data; NaN for an epoch whose
         validation data could not be scored, the error saying why), learning_rate and
         duration (the
@@ -202,7 +204,9 @@ class TrainingPanel:
     @property
     def summary(self):
         """The summary line the panel shows."""
-        return _state.format_summary(self.history, self.max_epochs, score_name(self.estimator))
+        return _state.format_summary(
+            self._records_the_estimator_holds(), self.max_epochs, score_name(self.estimator)
+        )
 
     @property
     def validation_scores(self):
@@ -317,7 +321,7 @@ class TrainingPanel:
         self._pause_requested.clear()
         # The estimator fitted again outside the panel since (while paused): the records of
         # the epochs it no longer holds go (audit40f).
-        self.history = self._records_the_estimator_holds()
+        self.history[:] = self._records_the_estimator_holds()
         self._worker = threading.Thread(
             target=self._train,
             args=(_openmp_threads(),),
@@ -332,7 +336,8 @@ class TrainingPanel:
 
     def _records_the_estimator_holds(self):
         """The records of ``history`` whose epochs the estimator's ``loss_curve_`` still
-        holds, with the loss recorded (a fit outside the panel starts another curve)."""
+        holds, with the loss recorded (a fit outside the panel starts another curve; one
+        that repeats the same losses, of the same seed and data, repeats those epochs)."""
         losses = getattr(self.estimator, "loss_curve_", [])
         return [
             record
@@ -534,17 +539,17 @@ class TrainingPanel:
     def _show_pending(self):
         # Both values: the estimator's may be the one that changed (set_params from the
         # notebook, which training goes on with), not the control's (audit40f).
-        values = self.control_values
-        current = _state.control_values(self.estimator.get_params())
-        changed = [
+        values, params = self.control_values, self.estimator.get_params()
+        current = _state.control_values(params)
+        differ = [
             f"{name} {values[name]!r} (the estimator has {current[name]!r})"
-            for name in _state.changed_controls(values, self.estimator.get_params())
+            for name in _state.changed_controls(values, params)
         ]
         self._pending.value = (
             ""
-            if not changed
-            else f"<i>Controls changed: {html.escape('; '.join(changed))}. Press Reset to "
-            "apply them to a new, unfitted estimator.</i>"
+            if not differ
+            else f"<i>The controls differ from the estimator: {html.escape('; '.join(differ))}. "
+            "Press Reset to apply them to a new, unfitted estimator.</i>"
         )
 
     def _refresh(self, force=False):
