@@ -678,6 +678,9 @@ def test_plot_gates_of_regressors():
     open_figures = pyplot.get_fignums()
     with pytest.raises(ValueError, match="y_true must be the sequence's targets, a number"):
         plot_gates(sequence, long_X[0], y_true=["a"] * 40)
+    # Fewer targets than steps (another sequence's) were drawn misaligned (audit40h).
+    with pytest.raises(ValueError, match="y_true has 39 time steps but the sequence has 40"):
+        plot_gates(sequence, long_X[0], y_true=long_y[1][:39])
     assert pyplot.get_fignums() == open_figures
     with pytest.raises(ValueError, match=r"a batch: pass one of its sequences, e.g. X\[0\]"):
         plot_gates(sequence, long_X)  # it used to speak of "X[0]", which the caller never named

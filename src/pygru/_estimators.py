@@ -4142,8 +4142,9 @@ class GRURegressor(RegressorMixin, BaseGRU):
         (n_timesteps_i,) or (n_timesteps_i, n_targets), matching the lengths of X. The
         score is R² over all valid time steps; scikit-learn's string scorers (``"r2"`` in
         ``cross_val_score`` or ``GridSearchCV``) expect one row per sample and measure
-        something else: a 2-D y is read as one output per step (R² averaged over the
-        steps), and ragged lists are refused (a NaN score in a search). Leave
+        something else: a 2-D y of equal lengths is read as one output per step (R²
+        averaged over the steps), and NaN padding or ragged lists give NaN or are refused
+        (a NaN score in a search). Leave
         ``scoring=None``, which uses :meth:`score`.
 
     bidirectional : bool, default=False

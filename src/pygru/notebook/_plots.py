@@ -576,6 +576,12 @@ def plot_gates(
     # cut); one of several targets per sequence, all of them.
     per_step = split_pipeline(estimator)[1].output == "sequence"
     per_step_truth = per_step and y_true is not None and np.ndim(y_true) > 0
+    if per_step_truth and len(y_true) < n_timesteps:  # (drawn misaligned: audit40h)
+        raise ValueError(
+            f"y_true has {len(y_true)} time steps but the sequence has {n_timesteps}: a "
+            "model of output='sequence' is shown the sequence's targets, one per step "
+            "(padding past its end is left out)"
+        )
     truth_steps = None
     if per_step_truth and data.prediction_steps is not None:  # (before a figure is made)
         truth_steps = _numbers_per_step(y_true, n_timesteps)
