@@ -78,7 +78,8 @@ class TrainingPanel:
         Validation targets.
     max_epochs : int, default=None
         Train until the estimator has run this many epochs (its ``n_iter_``); None uses its
-        ``max_iter``.
+        ``max_iter``. A fitted estimator counts the epochs it has run already: one fitted
+        to its ``max_iter`` trains no further unless this is larger (audit40f).
     redraw_interval : float, default=0.5
         Minimum number of seconds between two redraws of the curves while training.
     display : bool, default=True
@@ -296,7 +297,8 @@ class TrainingPanel:
         self._closed = True
 
     def wait(self, timeout=None):
-        """Block until training stops (or ``timeout`` seconds pass).
+        """Block until training stops (or ``timeout`` seconds pass). Ctrl-C ends the wait,
+        not the training, which runs in its own thread: :meth:`pause` stops it.
 
         Parameters
         ----------
