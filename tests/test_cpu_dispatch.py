@@ -156,6 +156,17 @@ def test_show_config_names_the_kernel_path(capsys):
     assert "OpenMP threads:" in printed
 
 
+def test_show_config_lists_scipys_blas_after_a_bare_import():
+    # threadpool_info lists loaded libraries only: after `import pygru` alone, the line
+    # "BLAS for NumPy/SciPy" named NumPy's and left out SciPy's (audit40j).
+    def printed(imports):
+        code = f"import {imports}; pygru.show_config()"
+        run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        return [line for line in run.stdout.splitlines() if line.startswith("BLAS")]
+
+    assert printed("pygru") == printed("pygru, scipy.linalg")
+
+
 def test_an_avx2_only_cpu_runs_the_avx2_path_with_the_same_bits(tmp_path, qemu):
     if "avx2" not in _cpu.runnable_paths():
         pytest.skip("this CPU does not run the AVX2 path natively, to compare with")

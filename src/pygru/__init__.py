@@ -34,6 +34,8 @@ def show_config():
     """
     import platform
 
+    # SciPy's BLAS too: threadpool_info lists only loaded libraries (audit40j).
+    import scipy.linalg  # noqa: F401
     from threadpoolctl import threadpool_info
 
     from pygru import _cpu
