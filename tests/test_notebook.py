@@ -5,6 +5,7 @@ import pickle
 import sys
 import threading
 import warnings
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -29,6 +30,7 @@ from pygru.notebook import (  # noqa: E402
     plot_gates,
     plot_training_curves,
 )
+from pygru.notebook import _panel as _panel_module  # noqa: E402
 from pygru.notebook._plots import gate_plot_data, training_curves_data  # noqa: E402
 
 PNG_SIGNATURE = b"\x89PNG"
@@ -152,6 +154,27 @@ def test_the_summary_leaves_out_epochs_the_estimator_no_longer_holds(italy):
     panel.estimator.set_params(random_state=1, max_iter=1).fit(X, y)
     panel._refresh(force=True)
     assert panel.summary.startswith("Epoch 0/2")
+
+
+def test_a_start_or_reset_that_fails_leaves_the_phase_as_it_was(italy):
+    # The phase changed first: a thread that could not start left the panel "running"
+    # with no thread (no button, wait or close could end it), and a clone that failed left
+    # it "ready" beside the old, trained estimator (audit40k).
+    panel = _panel(italy, max_epochs=1)
+    with (
+        mock.patch.object(threading.Thread, "start", side_effect=RuntimeError("no thread")),
+        pytest.raises(RuntimeError, match="no thread"),
+    ):
+        panel.start()
+    assert panel.phase == READY and _enabled(panel) == {"start", "reset"}
+    assert panel.start().wait(timeout=60) == FINISHED
+    with (
+        mock.patch.object(_panel_module, "clone", side_effect=TypeError("cannot clone")),
+        pytest.raises(TypeError, match="cannot clone"),
+    ):
+        panel.reset()
+    assert panel.phase == FINISHED and len(panel.history) == 1
+    assert panel.reset().phase == READY and panel.history == []
 
 
 def test_a_vocabulary_no_token_id_reaches_is_refused_when_the_panel_is_made():

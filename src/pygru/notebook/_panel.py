@@ -1,5 +1,6 @@
 """TrainingPanel: train a GRU estimator epoch by epoch from buttons, with live curves."""
 
+import contextlib
 import html
 import math
 import threading
@@ -226,6 +227,20 @@ class TrainingPanel:
         with self._phase_lock:
             self.phase = _state.next_phase(self.phase, event)
 
+    @contextlib.contextmanager
+    def _phase_change(self, event):
+        """Change the phase for ``event``, and back where the block raises: a thread that
+        could not start left the panel "running" with no thread behind it, and a clone
+        that failed left it "ready" beside the old estimator (audit40k)."""
+        before = self.phase
+        self._transition(event)
+        try:
+            yield
+        except BaseException:
+            with self._phase_lock:
+                self.phase = before
+            raise
+
     # ------------------------------------------------------------------ buttons
     def start(self):
         """Start training in the background (the Start button).
@@ -235,8 +250,7 @@ class TrainingPanel:
         self : TrainingPanel
             The panel, to chain ``wait()``.
         """
-        self._transition("start")
-        return self._launch()
+        return self._launch("start")
 
     def resume(self):
         """Continue a paused training with the same optimizer state (the Resume button).
@@ -246,8 +260,7 @@ class TrainingPanel:
         self : TrainingPanel
             The panel.
         """
-        self._transition("resume")
-        return self._launch()
+        return self._launch("resume")
 
     def pause(self):
         """Stop after the current epoch (the Pause button).
@@ -271,11 +284,10 @@ class TrainingPanel:
         self : TrainingPanel
             The panel.
         """
-        self._transition("reset")
-        params = _state.params_from_controls(self.control_values, self.estimator.get_params())
-        self.estimator = clone(self.estimator).set_params(**params)
-        self.history = []
-        self.error = None
+        with self._phase_change("reset"):
+            params = _state.params_from_controls(self.control_values, self.estimator.get_params())
+            estimator = clone(self.estimator).set_params(**params)
+        self.estimator, self.history, self.error = estimator, [], None
         self._refresh(force=True)
         return self
 
@@ -319,7 +331,16 @@ class TrainingPanel:
             worker.join(timeout)
         return self.phase
 
-    def _launch(self):
+    def _launch(self, event):
+        """Start training for ``event``; redrawn once the thread runs (a redraw that raised
+        first left the phase "running" with no thread behind it, audit40f)."""
+        with self._phase_change(event):
+            self._start_worker()
+        self._refresh(force=True)
+        return self
+
+    def _start_worker(self):
+        """Start the training thread, its records first trimmed to the estimator's."""
         self._pause_requested.clear()
         # The estimator fitted again outside the panel since (while paused): the records of
         # the epochs it no longer holds go (audit40f).
@@ -330,11 +351,7 @@ class TrainingPanel:
             name="pygru-training-panel",
             daemon=True,
         )
-        # Started first: a redraw that raised left the phase "running" with no thread
-        # behind it, and no button could end it (audit40f).
         self._worker.start()
-        self._refresh(force=True)
-        return self
 
     def _records_the_estimator_holds(self):
         """The records of ``history`` whose epochs the estimator's ``loss_curve_`` still
