@@ -147,13 +147,16 @@ def test_a_fit_from_the_notebook_while_paused_starts_the_record_again(italy):
 
 def test_the_summary_leaves_out_epochs_the_estimator_no_longer_holds(italy):
     # The plot dropped them at each redraw, the summary only at Resume, which a finished
-    # panel does not offer: it still named the old epochs (review40b).
+    # panel does not offer: it still named the old epochs (review40b); then it named none,
+    # "Epoch 0/2", beside a status of one epoch (review40c).
     X, y = italy[:2]
     panel = _panel(italy, max_epochs=2)
     assert panel.start().wait(timeout=60) == FINISHED
     panel.estimator.set_params(random_state=1, max_iter=1).fit(X, y)
     panel._refresh(force=True)
-    assert panel.summary.startswith("Epoch 0/2")
+    loss = panel.estimator.loss_curve_[-1]
+    assert panel.summary.startswith(f"Epoch 1/2 · loss {loss:.4g}")
+    assert "best validation" not in panel.summary and panel.validation_scores == []
 
 
 def test_a_start_or_reset_that_fails_leaves_the_phase_as_it_was(italy):

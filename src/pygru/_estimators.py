@@ -1079,9 +1079,11 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         calls the function it is given (as training starts): a fit call refused while
         checking and preparing its data must not leave a fitted model half overwritten (its
         ``classes_`` from the refused labels, say), nor a fresh one fitted with random
-        weights (audit33a: Ctrl-C in ``_train``'s own setup did). The block may move the
-        network to the device in place; ``_use_device`` then moves what the restored
-        attributes hold there too."""
+        weights (audit33a: Ctrl-C in ``_train``'s own setup did). Yields that function and
+        ``undo_call``, which puts the attributes back later too (a fitted model's call that
+        completed no epoch, audit40d), but not the weights changed in place. The block may
+        move the network to the device in place; ``_use_device`` then moves what the
+        restored attributes hold there too."""
         attributes = self.__dict__.copy()
         # The generator is changed in place (a validation split draws from it): its state
         # too, or a refused call would change the next call's shuffles and masks; and a
@@ -1101,7 +1103,10 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
             """Put the attributes back as the call found them. The network's weights,
             changed in place, are the caller's to put back (the call's first epoch, cut
             short, has restored its starting weights; a fresh fit made a new network)."""
-            self.__dict__.clear()
+            # Not clear() first: another thread (a panel's redraw) would meet an estimator
+            # without even its hyper-parameters (review40c).
+            for name in self.__dict__.keys() - attributes.keys():
+                del self.__dict__[name]
             self.__dict__.update(attributes)
             if rng_state is not None:
                 self._rng.bit_generator.state = rng_state
@@ -1228,7 +1233,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         training sequence: at random ``ceil(validation_fraction * n_samples)``, as
         scikit-learn's ``train_test_split``; the last ones as Keras' ``validation_split``,
         ``n_samples - floor(n_samples * (1 - validation_fraction))`` (the same number but
-        where rounding differs: 0.07 of 100 is 7.000000000000001, whose ceiling held out 8)."""
+        where rounding differs: 0.07 of 100 is 7.000000000000001, whose ceiling held out 8),
+        and at least one."""
         fraction = float(self.validation_fraction)  # np.float32(0.1) * 30 rounds up to 4
         if self.validation_split == "last":
             # At least one, as at random: 1 - 1e-300 is 1, and such a fraction held out none
@@ -1642,7 +1648,8 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         default the network's own; the ridge regression that a linear skip's training
         starts near).
         ``training_starts()`` is called where an error or Ctrl-C no longer undoes the call
-        (see ``_unchanged_unless_training_starts``) but ends it at the last completed epoch.
+        (see ``_unchanged_unless_training_starts``) but ends it at the last completed epoch
+        (``_fit`` still undoes a fitted model's call that completed none).
         Returns the error a callback or an epoch raised (for the caller to raise once the
         model is final; Ctrl-C's KeyboardInterrupt is returned too, for its warning), else
         None; whether the weights kept are ones a callback set (which the regressor's
@@ -2037,10 +2044,10 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
         (``linear_skip``), the ridge it started from."""
         if undone:
             try:
-                self._check_matches_network()
+                self._check_matches_network(". Set them back to predict with it, or fit again")
                 hint = ""
             except ValueError as error:  # (refitting with other sizes, say: review40)
-                hint = f". It no longer matches the hyper-parameters set since: {error}"
+                hint = f". Its hyper-parameters as they are now do not describe it: {error}"
             return (
                 "fit interrupted before its first epoch was complete; the model is as it "
                 f"was before this call (n_iter_={self.n_iter_}){hint}"
@@ -6265,9 +6272,11 @@ def _has_target_axis(y):
 
 
 def _refuse_rows_no_id_reaches(vocabulary_size):
-    """Refuse, at a first fit, an embedding table of more rows than token ids may have: a
-    table of 2**25 rows trained for 11 s, its rows past 2**24 never read (audit40e). Not
-    a parameter constraint: a file saved with such a table loads (review40)."""
+    """Refuse an embedding table of more rows than token ids may have: a table of 2**25
+    rows trained for 11 s, its rows past 2**24 never read (audit40e). Checked for an
+    unfitted model's settings (as a panel is made) and where a fit makes the table (a
+    fitted model's too); not a parameter constraint: a file saved with such a table loads
+    (review40)."""
     if vocabulary_size > _sequences.MAX_TOKEN_ID + 1:
         raise ValueError(
             f"vocabulary_size={vocabulary_size} sizes an embedding table past the largest "

@@ -438,7 +438,7 @@ class TokenSequencer(SequencesOut, TransformerMixin, BaseEstimator):
         kept.sort(key=lambda token: (-token_counts[token], token))
         kept = kept[: self.max_features]
 
-        self.max_len_ = max_len
+        self.max_len_ = int(max_len)  # (a NumPy int overflowed in the size message, review40c)
         self.vocabulary_ = {
             token: token_id for token_id, token in enumerate(kept, _FIRST_TOKEN_ID)
         }

@@ -206,16 +206,20 @@ class TrainingPanel:
     @property
     def summary(self):
         """The summary line the panel shows."""
+        estimator = self.estimator
+        losses = list(getattr(estimator, "loss_curve_", []))
         return _state.format_summary(
-            self._records_the_estimator_holds(), self.max_epochs, score_name(self.estimator)
+            _records_held(self.history, losses), self.max_epochs, score_name(estimator), losses
         )
 
     @property
     def validation_scores(self):
-        """The validation score of each epoch in ``history`` (None without validation data)."""
+        """The validation score of each epoch in ``history`` that the estimator still holds
+        (None without validation data)."""
         if self.X_val is None:
             return None
-        return [record["validation_score"] for record in self.history]
+        losses = getattr(self.estimator, "loss_curve_", [])
+        return [record["validation_score"] for record in _records_held(self.history, losses)]
 
     def _transition(self, event):
         if self._closed and event in ("start", "resume", "reset"):
@@ -237,8 +241,10 @@ class TrainingPanel:
         try:
             yield
         except BaseException:
-            with self._phase_lock:
-                self.phase = before
+            # (Ctrl-C while Thread.start waits for the thread it started: that one runs on)
+            if self._worker is None or not self._worker.is_alive():
+                with self._phase_lock:
+                    self.phase = before
             raise
 
     # ------------------------------------------------------------------ buttons
@@ -287,7 +293,8 @@ class TrainingPanel:
         with self._phase_change("reset"):
             params = _state.params_from_controls(self.control_values, self.estimator.get_params())
             estimator = clone(self.estimator).set_params(**params)
-        self.estimator, self.history, self.error = estimator, [], None
+        with self._ui_lock:  # (not between a redraw's reads of the estimator: review40c)
+            self.estimator, self.history, self.error = estimator, [], None
         self._refresh(force=True)
         return self
 
@@ -344,7 +351,7 @@ class TrainingPanel:
         self._pause_requested.clear()
         # The estimator fitted again outside the panel since (while paused): the records of
         # the epochs it no longer holds go (audit40f).
-        self.history[:] = self._records_the_estimator_holds()
+        self.history[:] = _records_held(self.history, getattr(self.estimator, "loss_curve_", []))
         self._worker = threading.Thread(
             target=self._train,
             args=(_openmp_threads(),),
@@ -353,32 +360,18 @@ class TrainingPanel:
         )
         self._worker.start()
 
-    def _records_the_estimator_holds(self):
-        """The records of ``history`` whose epochs the estimator's ``loss_curve_`` still
-        holds, with the loss recorded (a fit outside the panel starts another curve; one
-        that repeats the same losses, of the same seed and data, repeats those epochs)."""
-        losses = getattr(self.estimator, "loss_curve_", [])
-        return [
-            record
-            for record in self.history
-            if record["epoch"] <= len(losses) and losses[record["epoch"] - 1] == record["loss"]
-        ]
-
-    def _plotted_validation_scores(self):
+    def _plotted_validation_scores(self, history, losses):
         """The validation score of each epoch from the first the panel scored that the
-        estimator still holds to its last, NaN for an epoch the panel did not train (a
-        ``partial_fit`` from the notebook while paused): the plot reads one score per epoch
-        (each record's score was drawn one epoch late after such a call, audit40f)."""
+        estimator still holds to its last (``losses``, its ``loss_curve_``), NaN for an
+        epoch the panel did not train (a ``partial_fit`` from the notebook while paused):
+        the plot reads one score per epoch (each record's score was drawn one epoch late
+        after such a call, audit40f)."""
         if self.X_val is None:
             return None
-        scores = {
-            record["epoch"]: record["validation_score"]
-            for record in self._records_the_estimator_holds()
-        }
+        scores = {record["epoch"]: record["validation_score"] for record in history}
         if not scores:
             return []
-        last = len(self.estimator.loss_curve_)
-        return [scores.get(epoch, math.nan) for epoch in range(min(scores), last + 1)]
+        return [scores.get(epoch, math.nan) for epoch in range(min(scores), len(losses) + 1)]
 
     def _click(self, name):
         # A click can arrive after the phase changed under it (e.g. Pause as the last epoch
@@ -581,9 +574,14 @@ class TrainingPanel:
                 self._update_text()
             if force or now - self._last_figure >= self.redraw_interval:
                 self._last_figure = now
-                plot_training_curves(
-                    self.estimator, self._plotted_validation_scores(), figure=self.figure
+                # One reading of the estimator and its curve (Reset, or the worker's next
+                # epoch, may change them meanwhile: review40c).
+                estimator = self.estimator
+                losses = list(getattr(estimator, "loss_curve_", []))
+                scores = self._plotted_validation_scores(
+                    _records_held(self.history, losses), losses
                 )
+                plot_training_curves(estimator, scores, figure=self.figure)
                 self._curves.value = png_bytes(self.figure)
 
     def _update_text(self):
@@ -599,6 +597,18 @@ class TrainingPanel:
         self._summary.value = html.escape(self.summary)
         self._error.value = "" if self.error is None else _state.error_html(self.error)
         self._show_pending()
+
+
+def _records_held(history, losses):
+    """The records of ``history`` whose epochs ``losses`` (the estimator's ``loss_curve_``,
+    one reading of it) still holds, with the loss recorded: a fit from the notebook starts
+    another curve; one that repeats the same losses, of the same seed and data, repeats
+    those epochs. ``history`` is read once (the worker appends to it)."""
+    return [
+        record
+        for record in list(history)
+        if record["epoch"] <= len(losses) and losses[record["epoch"] - 1] == record["loss"]
+    ]
 
 
 def _check_one_target_a_sequence(X, y, X_name, y_name):

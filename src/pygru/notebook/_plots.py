@@ -527,7 +527,9 @@ def plot_gates(
     direction : {"forward", "backward"}, default="forward"
         Which direction of a bidirectional layer. Both are drawn in the input's time order.
     y_true : object, default=None
-        The true target, shown next to the prediction.
+        The true target, shown next to the prediction; for a model of
+        ``output="sequence"``, one per time step of the sequence (at least as many; padding
+        past its end is left out).
     time_labels : sequence of str, default=None
         A label per time step (e.g. the dates of a series), shown under the time axis (at
         least one per step: labels past a sequence's last step, its padding's, are not
@@ -597,7 +599,7 @@ def plot_gates(
         steps = np.arange(n_timesteps)
         input_ax.plot(steps, data.prediction_steps, "--", color="k", label="prediction")
         if truth_steps is not None:
-            input_ax.plot(steps[: len(truth_steps)], truth_steps, color="0.4", label="true")
+            input_ax.plot(steps, truth_steps, color="0.4", label="true")
         input_ax.legend(loc="best", fontsize="small")
     if per_step_truth:
         y_true = np.asarray(y_true)[:n_timesteps]  # labels past the sequence are padding

@@ -164,16 +164,20 @@ def format_status(phase, epoch, max_epochs):
     }[phase]
 
 
-def format_summary(records, max_epochs, score_name="score"):
+def format_summary(records, max_epochs, score_name="score", losses=None):
     """The summary line: epoch, last loss, best validation score, time per epoch.
 
     ``records`` are the panel's per-epoch dicts with keys epoch, loss, validation_score
-    (None without validation data) and duration (seconds).
+    (None without validation data) and duration (seconds); ``losses``, the estimator's
+    ``loss_curve_``, gives the epoch and loss where it goes past them (epochs trained from
+    the notebook: the summary said "Epoch 0/3" where the status said "Finished: 2
+    epochs", review40c).
     """
-    if not records:
+    if losses is None:
+        losses = [record["loss"] for record in records]
+    if not losses:
         return f"Epoch 0/{max_epochs}"
-    last = records[-1]
-    parts = [f"Epoch {last['epoch']}/{max_epochs}", f"loss {last['loss']:.4g}"]
+    parts = [f"Epoch {len(losses)}/{max_epochs}", f"loss {losses[-1]:.4g}"]
     scored = [  # NaN: validation data the panel could not score (its error says why)
         record for record in records if _is_number(record["validation_score"])
     ]
@@ -182,8 +186,9 @@ def format_summary(records, max_epochs, score_name="score"):
         parts.append(
             f"best validation {score_name} {best['validation_score']:.4g} (epoch {best['epoch']})"
         )
-    seconds = sum(record["duration"] for record in records) / len(records)
-    parts.append(f"{format_duration(seconds)} per epoch")
+    if records:
+        seconds = sum(record["duration"] for record in records) / len(records)
+        parts.append(f"{format_duration(seconds)} per epoch")
     return " · ".join(parts)
 
 
