@@ -2201,7 +2201,7 @@ def test_an_undone_refit_of_other_sizes_says_how_to_predict_with_the_model_it_ke
     model.set_params(hidden_layer_sizes=(40,))
     with (
         _raising_at_optimizer_step(KeyboardInterrupt, after=0),
-        pytest.warns(UserWarning, match=r"do not describe it: .*\(40,\).*Set them back"),
+        pytest.warns(UserWarning, match=r"do not match its fitted .*\(40,\).*Set them back"),
     ):
         model.fit(X, y)
     assert model._optimizer.params is model.network_.params

@@ -177,6 +177,18 @@ def test_a_start_or_reset_that_fails_leaves_the_phase_as_it_was(italy):
     ):
         panel.reset()
     assert panel.phase == FINISHED and len(panel.history) == 1
+    # ... also while the last training thread still draws its final figure: a live thread
+    # that this call did not start (review40d).
+    drawing = threading.Event()
+    panel._worker = threading.Thread(target=drawing.wait, daemon=True)
+    panel._worker.start()
+    with (
+        mock.patch.object(_panel_module, "clone", side_effect=TypeError("cannot clone")),
+        pytest.raises(TypeError, match="cannot clone"),
+    ):
+        panel.reset()
+    drawing.set()
+    assert panel.phase == FINISHED and len(panel.history) == 1
     assert panel.reset().phase == READY and panel.history == []
 
 

@@ -2047,7 +2047,7 @@ class BaseGRU(BaseEstimator, metaclass=ABCMeta):
                 self._check_matches_network(". Set them back to predict with it, or fit again")
                 hint = ""
             except ValueError as error:  # (refitting with other sizes, say: review40)
-                hint = f". Its hyper-parameters as they are now do not describe it: {error}"
+                hint = f". {error}"
             return (
                 "fit interrupted before its first epoch was complete; the model is as it "
                 f"was before this call (n_iter_={self.n_iter_}){hint}"

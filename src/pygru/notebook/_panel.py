@@ -218,7 +218,7 @@ class TrainingPanel:
         (None without validation data)."""
         if self.X_val is None:
             return None
-        losses = getattr(self.estimator, "loss_curve_", [])
+        losses = list(getattr(self.estimator, "loss_curve_", []))  # (the worker changes it)
         return [record["validation_score"] for record in _records_held(self.history, losses)]
 
     def _transition(self, event):
@@ -236,13 +236,14 @@ class TrainingPanel:
         """Change the phase for ``event``, and back where the block raises: a thread that
         could not start left the panel "running" with no thread behind it, and a clone
         that failed left it "ready" beside the old estimator (audit40k)."""
-        before = self.phase
+        before, worker = self.phase, self._worker
         self._transition(event)
         try:
             yield
         except BaseException:
-            # (Ctrl-C while Thread.start waits for the thread it started: that one runs on)
-            if self._worker is None or not self._worker.is_alive():
+            # Unless this call started a thread that runs (Ctrl-C while Thread.start waited
+            # for it); the last one may still be drawing its final figure (review40d).
+            if self._worker is worker or not self._worker.is_alive():
                 with self._phase_lock:
                     self.phase = before
             raise

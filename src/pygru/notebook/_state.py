@@ -173,11 +173,13 @@ def format_summary(records, max_epochs, score_name="score", losses=None):
     the notebook: the summary said "Epoch 0/3" where the status said "Finished: 2
     epochs", review40c).
     """
-    if losses is None:
-        losses = [record["loss"] for record in records]
-    if not losses:
+    if losses is not None:
+        epoch, loss = len(losses), losses[-1] if losses else None
+    else:
+        epoch, loss = (records[-1]["epoch"], records[-1]["loss"]) if records else (0, None)
+    if loss is None:
         return f"Epoch 0/{max_epochs}"
-    parts = [f"Epoch {len(losses)}/{max_epochs}", f"loss {losses[-1]:.4g}"]
+    parts = [f"Epoch {epoch}/{max_epochs}", f"loss {loss:.4g}"]
     scored = [  # NaN: validation data the panel could not score (its error says why)
         record for record in records if _is_number(record["validation_score"])
     ]
