@@ -206,11 +206,8 @@ class TrainingPanel:
     @property
     def summary(self):
         """The summary line the panel shows."""
-        estimator = self.estimator
-        losses = list(getattr(estimator, "loss_curve_", []))
-        return _state.format_summary(
-            _records_held(self.history, losses), self.max_epochs, score_name(estimator), losses
-        )
+        estimator, losses, held = self._reading()
+        return _state.format_summary(held, self.max_epochs, score_name(estimator), losses)
 
     @property
     def validation_scores(self):
@@ -218,8 +215,7 @@ class TrainingPanel:
         (None without validation data)."""
         if self.X_val is None:
             return None
-        losses = list(getattr(self.estimator, "loss_curve_", []))  # (the worker changes it)
-        return [record["validation_score"] for record in _records_held(self.history, losses)]
+        return [record["validation_score"] for record in self._reading()[2]]
 
     def _transition(self, event):
         if self._closed and event in ("start", "resume", "reset"):
@@ -352,7 +348,7 @@ class TrainingPanel:
         self._pause_requested.clear()
         # The estimator fitted again outside the panel since (while paused): the records of
         # the epochs it no longer holds go (audit40f).
-        self.history[:] = _records_held(self.history, getattr(self.estimator, "loss_curve_", []))
+        self.history[:] = self._reading()[2]
         self._worker = threading.Thread(
             target=self._train,
             args=(_openmp_threads(),),
@@ -360,6 +356,21 @@ class TrainingPanel:
             daemon=True,
         )
         self._worker.start()
+
+    def _reading(self):
+        """One reading of the estimator, its ``loss_curve_`` (a copy) and the records of
+        ``history`` whose epochs that curve still holds, with the loss recorded: a fit from
+        the notebook starts another curve; one that repeats the same losses, of the same
+        seed and data, repeats those epochs. Read once, as Reset and the worker's next
+        epoch change them meanwhile (review40c)."""
+        estimator = self.estimator
+        losses = list(getattr(estimator, "loss_curve_", []))
+        held = [
+            record
+            for record in list(self.history)
+            if record["epoch"] <= len(losses) and losses[record["epoch"] - 1] == record["loss"]
+        ]
+        return estimator, losses, held
 
     def _plotted_validation_scores(self, history, losses):
         """The validation score of each epoch from the first the panel scored that the
@@ -575,13 +586,8 @@ class TrainingPanel:
                 self._update_text()
             if force or now - self._last_figure >= self.redraw_interval:
                 self._last_figure = now
-                # One reading of the estimator and its curve (Reset, or the worker's next
-                # epoch, may change them meanwhile: review40c).
-                estimator = self.estimator
-                losses = list(getattr(estimator, "loss_curve_", []))
-                scores = self._plotted_validation_scores(
-                    _records_held(self.history, losses), losses
-                )
+                estimator, losses, held = self._reading()
+                scores = self._plotted_validation_scores(held, losses)
                 plot_training_curves(estimator, scores, figure=self.figure)
                 self._curves.value = png_bytes(self.figure)
 
@@ -598,18 +604,6 @@ class TrainingPanel:
         self._summary.value = html.escape(self.summary)
         self._error.value = "" if self.error is None else _state.error_html(self.error)
         self._show_pending()
-
-
-def _records_held(history, losses):
-    """The records of ``history`` whose epochs ``losses`` (the estimator's ``loss_curve_``,
-    one reading of it) still holds, with the loss recorded: a fit from the notebook starts
-    another curve; one that repeats the same losses, of the same seed and data, repeats
-    those epochs. ``history`` is read once (the worker appends to it)."""
-    return [
-        record
-        for record in list(history)
-        if record["epoch"] <= len(losses) and losses[record["epoch"] - 1] == record["loss"]
-    ]
 
 
 def _check_one_target_a_sequence(X, y, X_name, y_name):
